@@ -279,6 +279,79 @@ pub mod de {
         }
     }
 
+    /// An object type's decoder, driven by [`deserialize_object`]: one
+    /// generic visitor for every generated struct and union instead of
+    /// one each.
+    pub trait Object: Sized {
+        /// What the decoder expects, for error messages.
+        const EXPECTING: &'static str;
+        /// Decodes the members.
+        fn visit<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+    }
+
+    /// `Deserialize::deserialize` of an [`Object`].
+    #[inline]
+    pub fn deserialize_object<'de, T: Object, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<T, D::Error> {
+        struct ObjectVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(T::EXPECTING)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::visit(map)
+            }
+        }
+        deserializer.deserialize_map(ObjectVisitor(std::marker::PhantomData))
+    }
+
+    /// `Serialize::serialize` of an object: a map of its members.
+    #[inline]
+    pub fn serialize_object<T: SerializeMembers + ?Sized, S: Serializer>(
+        value: &T,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        value.serialize_members(&mut map)?;
+        map.end()
+    }
+
+    /// A generated enum's wire values, for [`deserialize_enum`].
+    pub trait WireEnum: Sized {
+        /// What the decoder expects, for error messages.
+        const EXPECTING: &'static str;
+        /// The known value for a wire string.
+        fn known(value: &str) -> Option<Self>;
+        /// The catch-all for a value this version does not know.
+        fn other(value: String) -> Self;
+    }
+
+    /// `Deserialize::deserialize` of a [`WireEnum`].
+    #[inline]
+    pub fn deserialize_enum<'de, T: WireEnum, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<T, D::Error> {
+        struct EnumVisitor<T>(std::marker::PhantomData<T>);
+        impl<T: WireEnum> Visitor<'_> for EnumVisitor<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(T::EXPECTING)
+            }
+            fn visit_str<E: Error>(self, value: &str) -> Result<T, E> {
+                Ok(T::known(value).unwrap_or_else(|| T::other(value.to_owned())))
+            }
+            fn visit_string<E: Error>(self, value: String) -> Result<T, E> {
+                Ok(match T::known(&value) {
+                    Some(known) => known,
+                    None => T::other(value),
+                })
+            }
+        }
+        deserializer.deserialize_str(EnumVisitor(std::marker::PhantomData))
+    }
+
     /// Writes members into a map, keeping the first error: the generated
     /// encoders are straight lists of calls (no `?` per member), which
     /// keeps their bodies small for the compiler. After an error nothing

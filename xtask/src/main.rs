@@ -32,6 +32,14 @@ enum Task {
     /// Record real QMP replies and events from a throwaway QEMU into
     /// qmp-types/benches/corpus.jsonl (the decode benchmark's input).
     CaptureCorpus,
+    /// Time rustc on qmp-types, and on the generated crate of the
+    /// best-known existing bindings (qapi-qmp, from crates.io) in the same
+    /// run.
+    BenchCompile {
+        /// Runs of each.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Check QEMU's three schemas (QMP, guest agent, storage daemon) and
     /// print what each defines.
     Schemas {
@@ -48,7 +56,39 @@ const SCHEMAS: [&str; 3] = [
 ];
 
 fn main() -> ExitCode {
+    // As cargo's RUSTC_WRAPPER for bench-compile.
+    if let Some(code) = xtask::compile_bench::wrapper_mode() {
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     match Cli::parse().task {
+        Task::BenchCompile { runs } => match xtask::compile_bench::run(runs) {
+            Ok(timings) => {
+                println!("| crate | min | median | runs |");
+                println!("| --- | --- | --- | --- |");
+                for t in &timings {
+                    let runs: Vec<String> = t.runs.iter().map(|r| format!("{r:.2}")).collect();
+                    println!(
+                        "| {} | {:.2} s | {:.2} s | {} |",
+                        t.name,
+                        t.min(),
+                        t.median(),
+                        runs.join(", ")
+                    );
+                }
+                if let [ours, theirs] = timings.as_slice() {
+                    println!(
+                        "\nqmp-types / qapi-qmp: {:.2}x (min), {:.2}x (median)",
+                        ours.min() / theirs.min(),
+                        ours.median() / theirs.median()
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Task::Regen {
             qemu_src,
             check,

@@ -57,6 +57,8 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, e: &EnumType) -> Result<TokenStrea
     let deprecated: Vec<TokenStream> = e.values.iter().map(|v| g.deprecated(&v.features)).collect();
     let derives = g.extra_derives();
     let rt_doc = " A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.";
+    let rt = &g.rt;
+    let expecting = format!("a {name} value (a string)");
     Ok(quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -82,17 +84,18 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, e: &EnumType) -> Result<TokenStrea
             /// The value for a wire string (the catch-all for one this
             /// version does not know).
             pub fn from_wire(value: &str) -> Self {
-                match Self::known(value) {
+                match <Self as #rt::de::WireEnum>::known(value) {
                     ::std::option::Option::Some(known) => known,
                     ::std::option::Option::None => #name::#other(value.to_owned()),
                 }
             }
+        }
 
-            fn from_wire_owned(value: ::std::string::String) -> Self {
-                match Self::known(&value) {
-                    ::std::option::Option::Some(known) => known,
-                    ::std::option::Option::None => #name::#other(value),
-                }
+        impl #rt::de::WireEnum for #name {
+            const EXPECTING: &'static str = #expecting;
+
+            fn other(value: ::std::string::String) -> Self {
+                #name::#other(value)
             }
 
             fn known(value: &str) -> ::std::option::Option<Self> {
@@ -124,20 +127,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, e: &EnumType) -> Result<TokenStrea
 
         impl<'de> ::serde::Deserialize<'de> for #name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                struct V;
-                impl ::serde::de::Visitor<'_> for V {
-                    type Value = #name;
-                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                        f.write_str(concat!("a ", stringify!(#name), " value (a string)"))
-                    }
-                    fn visit_str<E: ::serde::de::Error>(self, value: &str) -> ::std::result::Result<#name, E> {
-                        ::std::result::Result::Ok(#name::from_wire(value))
-                    }
-                    fn visit_string<E: ::serde::de::Error>(self, value: ::std::string::String) -> ::std::result::Result<#name, E> {
-                        ::std::result::Result::Ok(#name::from_wire_owned(value))
-                    }
-                }
-                deserializer.deserialize_str(V)
+                #rt::de::deserialize_enum(deserializer)
             }
         }
     })

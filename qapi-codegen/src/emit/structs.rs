@@ -237,30 +237,25 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> TokenStream {
 
         impl ::serde::Serialize for #name {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                use ::serde::ser::SerializeMap as _;
-                let mut map = serializer.serialize_map(::std::option::Option::None)?;
-                #rt::de::SerializeMembers::serialize_members(self, &mut map)?;
-                map.end()
+                #rt::de::serialize_object(self, serializer)
             }
         }
 
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                struct V;
-                impl<'de> ::serde::de::Visitor<'de> for V {
-                    type Value = #name;
-                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                        f.write_str(#expecting)
-                    }
-                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> ::std::result::Result<#name, A::Error> {
+        impl #rt::de::Object for #name {
+            const EXPECTING: &'static str = #expecting;
+
+            fn visit<'de, A: ::serde::de::MapAccess<'de>>(mut map: A) -> ::std::result::Result<Self, A::Error> {
                         #( #decl_vars )*
                         let mut #unknown = ::serde_json::Map::new();
                         #visit
                         #take_required
                         ::std::result::Result::Ok(#name { #( #builds )* #unknown })
                     }
-                }
-                deserializer.deserialize_map(V)
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                #rt::de::deserialize_object(deserializer)
             }
         }
     }

@@ -52,78 +52,65 @@ impl ::serde::Serialize for GuestAgentCommandInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestAgentCommandInfo {
+    const EXPECTING: &'static str = "an object GuestAgentCommandInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_success_response: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
+                "success-response" => {
+                    ::qmp_types::de::next(&mut map, &mut m_success_response)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name, m_enabled, m_success_response) = match (
+            m_name,
+            m_enabled,
+            m_success_response,
+        ) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_enabled),
+                ::std::option::Option::Some(m_success_response),
+            ) => (m_name, m_enabled, m_success_response),
+            (m_name, m_enabled, m_success_response) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_name.is_some(), "name"),
+                            (m_enabled.is_some(), "enabled"),
+                            (m_success_response.is_some(), "success-response"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestAgentCommandInfo {
+            name: m_name,
+            enabled: m_enabled,
+            success_response: m_success_response,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestAgentCommandInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestAgentCommandInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestAgentCommandInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestAgentCommandInfo, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_success_response: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
-                        "success-response" => {
-                            ::qmp_types::de::next(&mut map, &mut m_success_response)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name, m_enabled, m_success_response) = match (
-                    m_name,
-                    m_enabled,
-                    m_success_response,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_enabled),
-                        ::std::option::Option::Some(m_success_response),
-                    ) => (m_name, m_enabled, m_success_response),
-                    (m_name, m_enabled, m_success_response) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_name.is_some(), "name"),
-                                    (m_enabled.is_some(), "enabled"),
-                                    (m_success_response.is_some(), "success-response"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestAgentCommandInfo {
-                    name: m_name,
-                    enabled: m_enabled,
-                    success_response: m_success_response,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about guest agent.
@@ -172,74 +159,58 @@ impl ::serde::Serialize for GuestAgentInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestAgentInfo {
+    const EXPECTING: &'static str = "an object GuestAgentInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_version: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_supported_commands: ::std::option::Option<
+            ::std::vec::Vec<super::GuestAgentCommandInfo>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "version" => ::qmp_types::de::next(&mut map, &mut m_version),
+                "supported_commands" => {
+                    ::qmp_types::de::next(&mut map, &mut m_supported_commands)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_version, m_supported_commands) = match (m_version, m_supported_commands) {
+            (
+                ::std::option::Option::Some(m_version),
+                ::std::option::Option::Some(m_supported_commands),
+            ) => (m_version, m_supported_commands),
+            (m_version, m_supported_commands) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_version.is_some(), "version"),
+                            (m_supported_commands.is_some(), "supported_commands"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestAgentInfo {
+            version: m_version,
+            supported_commands: m_supported_commands,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestAgentInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestAgentInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestAgentInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestAgentInfo, A::Error> {
-                let mut m_version: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_supported_commands: ::std::option::Option<
-                    ::std::vec::Vec<super::GuestAgentCommandInfo>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "version" => ::qmp_types::de::next(&mut map, &mut m_version),
-                        "supported_commands" => {
-                            ::qmp_types::de::next(&mut map, &mut m_supported_commands)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_version, m_supported_commands) = match (
-                    m_version,
-                    m_supported_commands,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_version),
-                        ::std::option::Option::Some(m_supported_commands),
-                    ) => (m_version, m_supported_commands),
-                    (m_version, m_supported_commands) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_version.is_some(), "version"),
-                                    (m_supported_commands.is_some(), "supported_commands"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestAgentInfo {
-                    version: m_version,
-                    supported_commands: m_supported_commands,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Result of guest agent file-read operation
@@ -290,72 +261,59 @@ impl ::serde::Serialize for GuestFileRead {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestFileRead {
+    const EXPECTING: &'static str = "an object GuestFileRead";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_count: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_buf_b64: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_eof: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "count" => ::qmp_types::de::next(&mut map, &mut m_count),
+                "buf-b64" => ::qmp_types::de::next(&mut map, &mut m_buf_b64),
+                "eof" => ::qmp_types::de::next(&mut map, &mut m_eof),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_count, m_buf_b64, m_eof) = match (m_count, m_buf_b64, m_eof) {
+            (
+                ::std::option::Option::Some(m_count),
+                ::std::option::Option::Some(m_buf_b64),
+                ::std::option::Option::Some(m_eof),
+            ) => (m_count, m_buf_b64, m_eof),
+            (m_count, m_buf_b64, m_eof) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_count.is_some(), "count"),
+                            (m_buf_b64.is_some(), "buf-b64"),
+                            (m_eof.is_some(), "eof"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestFileRead {
+            count: m_count,
+            buf_b64: m_buf_b64,
+            eof: m_eof,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestFileRead {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestFileRead;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestFileRead")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestFileRead, A::Error> {
-                let mut m_count: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_buf_b64: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_eof: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "count" => ::qmp_types::de::next(&mut map, &mut m_count),
-                        "buf-b64" => ::qmp_types::de::next(&mut map, &mut m_buf_b64),
-                        "eof" => ::qmp_types::de::next(&mut map, &mut m_eof),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_count, m_buf_b64, m_eof) = match (m_count, m_buf_b64, m_eof) {
-                    (
-                        ::std::option::Option::Some(m_count),
-                        ::std::option::Option::Some(m_buf_b64),
-                        ::std::option::Option::Some(m_eof),
-                    ) => (m_count, m_buf_b64, m_eof),
-                    (m_count, m_buf_b64, m_eof) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_count.is_some(), "count"),
-                                    (m_buf_b64.is_some(), "buf-b64"),
-                                    (m_eof.is_some(), "eof"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestFileRead {
-                    count: m_count,
-                    buf_b64: m_buf_b64,
-                    eof: m_eof,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Result of guest agent file-write operation
@@ -402,64 +360,51 @@ impl ::serde::Serialize for GuestFileWrite {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestFileWrite {
+    const EXPECTING: &'static str = "an object GuestFileWrite";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_count: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_eof: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "count" => ::qmp_types::de::next(&mut map, &mut m_count),
+                "eof" => ::qmp_types::de::next(&mut map, &mut m_eof),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_count, m_eof) = match (m_count, m_eof) {
+            (
+                ::std::option::Option::Some(m_count),
+                ::std::option::Option::Some(m_eof),
+            ) => (m_count, m_eof),
+            (m_count, m_eof) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_count.is_some(), "count"), (m_eof.is_some(), "eof")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestFileWrite {
+            count: m_count,
+            eof: m_eof,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestFileWrite {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestFileWrite;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestFileWrite")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestFileWrite, A::Error> {
-                let mut m_count: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_eof: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "count" => ::qmp_types::de::next(&mut map, &mut m_count),
-                        "eof" => ::qmp_types::de::next(&mut map, &mut m_eof),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_count, m_eof) = match (m_count, m_eof) {
-                    (
-                        ::std::option::Option::Some(m_count),
-                        ::std::option::Option::Some(m_eof),
-                    ) => (m_count, m_eof),
-                    (m_count, m_eof) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_count.is_some(), "count"), (m_eof.is_some(), "eof")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestFileWrite {
-                    count: m_count,
-                    eof: m_eof,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Result of guest agent file-seek operation
@@ -505,67 +450,51 @@ impl ::serde::Serialize for GuestFileSeek {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestFileSeek {
+    const EXPECTING: &'static str = "an object GuestFileSeek";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_position: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_eof: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "position" => ::qmp_types::de::next(&mut map, &mut m_position),
+                "eof" => ::qmp_types::de::next(&mut map, &mut m_eof),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_position, m_eof) = match (m_position, m_eof) {
+            (
+                ::std::option::Option::Some(m_position),
+                ::std::option::Option::Some(m_eof),
+            ) => (m_position, m_eof),
+            (m_position, m_eof) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_position.is_some(), "position"), (m_eof.is_some(), "eof")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestFileSeek {
+            position: m_position,
+            eof: m_eof,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestFileSeek {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestFileSeek;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestFileSeek")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestFileSeek, A::Error> {
-                let mut m_position: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_eof: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "position" => ::qmp_types::de::next(&mut map, &mut m_position),
-                        "eof" => ::qmp_types::de::next(&mut map, &mut m_eof),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_position, m_eof) = match (m_position, m_eof) {
-                    (
-                        ::std::option::Option::Some(m_position),
-                        ::std::option::Option::Some(m_eof),
-                    ) => (m_position, m_eof),
-                    (m_position, m_eof) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_position.is_some(), "position"),
-                                    (m_eof.is_some(), "eof"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestFileSeek {
-                    position: m_position,
-                    eof: m_eof,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Symbolic names for use in `guest-file-seek`
@@ -599,16 +528,16 @@ impl QGASeek {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => QGASeek::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QGASeek::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QGASeek {
+    const EXPECTING: &'static str = "a QGASeek value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QGASeek::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -644,29 +573,7 @@ impl<'de> ::serde::Deserialize<'de> for QGASeek {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QGASeek;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(QGASeek), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QGASeek, E> {
-                ::std::result::Result::Ok(QGASeek::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QGASeek, E> {
-                ::std::result::Result::Ok(QGASeek::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Controls the meaning of offset to `guest-file-seek`.
@@ -791,16 +698,16 @@ impl GuestFsfreezeStatus {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => GuestFsfreezeStatus::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => GuestFsfreezeStatus::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for GuestFsfreezeStatus {
+    const EXPECTING: &'static str = "a GuestFsfreezeStatus value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        GuestFsfreezeStatus::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -835,31 +742,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestFsfreezeStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = GuestFsfreezeStatus;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(GuestFsfreezeStatus), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<GuestFsfreezeStatus, E> {
-                ::std::result::Result::Ok(GuestFsfreezeStatus::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<GuestFsfreezeStatus, E> {
-                ::std::result::Result::Ok(GuestFsfreezeStatus::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The `GuestFilesystemTrimResult` object.
@@ -915,65 +798,52 @@ impl ::serde::Serialize for GuestFilesystemTrimResult {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestFilesystemTrimResult {
+    const EXPECTING: &'static str = "an object GuestFilesystemTrimResult";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_trimmed: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_minimum: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_error: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                "trimmed" => ::qmp_types::de::next(&mut map, &mut m_trimmed),
+                "minimum" => ::qmp_types::de::next(&mut map, &mut m_minimum),
+                "error" => ::qmp_types::de::next(&mut map, &mut m_error),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_path,) = match (m_path,) {
+            (::std::option::Option::Some(m_path),) => (m_path,),
+            (m_path,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestFilesystemTrimResult {
+            path: m_path,
+            trimmed: m_trimmed,
+            minimum: m_minimum,
+            error: m_error,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestFilesystemTrimResult {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestFilesystemTrimResult;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestFilesystemTrimResult")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestFilesystemTrimResult, A::Error> {
-                let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_trimmed: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_minimum: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_error: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                        "trimmed" => ::qmp_types::de::next(&mut map, &mut m_trimmed),
-                        "minimum" => ::qmp_types::de::next(&mut map, &mut m_minimum),
-                        "error" => ::qmp_types::de::next(&mut map, &mut m_error),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_path,) = match (m_path,) {
-                    (::std::option::Option::Some(m_path),) => (m_path,),
-                    (m_path,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestFilesystemTrimResult {
-                    path: m_path,
-                    trimmed: m_trimmed,
-                    minimum: m_minimum,
-                    error: m_error,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `GuestFilesystemTrimResponse` object.
@@ -1017,58 +887,45 @@ impl ::serde::Serialize for GuestFilesystemTrimResponse {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestFilesystemTrimResponse {
+    const EXPECTING: &'static str = "an object GuestFilesystemTrimResponse";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_paths: ::std::option::Option<
+            ::std::vec::Vec<super::GuestFilesystemTrimResult>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "paths" => ::qmp_types::de::next(&mut map, &mut m_paths),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_paths,) = match (m_paths,) {
+            (::std::option::Option::Some(m_paths),) => (m_paths,),
+            (m_paths,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_paths.is_some(), "paths")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestFilesystemTrimResponse {
+            paths: m_paths,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestFilesystemTrimResponse {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestFilesystemTrimResponse;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestFilesystemTrimResponse")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestFilesystemTrimResponse, A::Error> {
-                let mut m_paths: ::std::option::Option<
-                    ::std::vec::Vec<super::GuestFilesystemTrimResult>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "paths" => ::qmp_types::de::next(&mut map, &mut m_paths),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_paths,) = match (m_paths,) {
-                    (::std::option::Option::Some(m_paths),) => (m_paths,),
-                    (m_paths,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_paths.is_some(), "paths")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestFilesystemTrimResponse {
-                    paths: m_paths,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An enumeration of supported IP address types
@@ -1104,16 +961,16 @@ impl GuestIpAddressType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => GuestIpAddressType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => GuestIpAddressType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for GuestIpAddressType {
+    const EXPECTING: &'static str = "a GuestIpAddressType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        GuestIpAddressType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -1148,31 +1005,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestIpAddressType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = GuestIpAddressType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(GuestIpAddressType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<GuestIpAddressType, E> {
-                ::std::result::Result::Ok(GuestIpAddressType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<GuestIpAddressType, E> {
-                ::std::result::Result::Ok(GuestIpAddressType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The `GuestIpAddress` object.
@@ -1228,82 +1061,65 @@ impl ::serde::Serialize for GuestIpAddress {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestIpAddress {
+    const EXPECTING: &'static str = "an object GuestIpAddress";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_ip_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_ip_address_type: ::std::option::Option<super::GuestIpAddressType> = ::std::option::Option::None;
+        let mut m_prefix: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "ip-address" => ::qmp_types::de::next(&mut map, &mut m_ip_address),
+                "ip-address-type" => {
+                    ::qmp_types::de::next(&mut map, &mut m_ip_address_type)
+                }
+                "prefix" => ::qmp_types::de::next(&mut map, &mut m_prefix),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_ip_address, m_ip_address_type, m_prefix) = match (
+            m_ip_address,
+            m_ip_address_type,
+            m_prefix,
+        ) {
+            (
+                ::std::option::Option::Some(m_ip_address),
+                ::std::option::Option::Some(m_ip_address_type),
+                ::std::option::Option::Some(m_prefix),
+            ) => (m_ip_address, m_ip_address_type, m_prefix),
+            (m_ip_address, m_ip_address_type, m_prefix) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_ip_address.is_some(), "ip-address"),
+                            (m_ip_address_type.is_some(), "ip-address-type"),
+                            (m_prefix.is_some(), "prefix"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestIpAddress {
+            ip_address: m_ip_address,
+            ip_address_type: m_ip_address_type,
+            prefix: m_prefix,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestIpAddress {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestIpAddress;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestIpAddress")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestIpAddress, A::Error> {
-                let mut m_ip_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_ip_address_type: ::std::option::Option<
-                    super::GuestIpAddressType,
-                > = ::std::option::Option::None;
-                let mut m_prefix: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "ip-address" => {
-                            ::qmp_types::de::next(&mut map, &mut m_ip_address)
-                        }
-                        "ip-address-type" => {
-                            ::qmp_types::de::next(&mut map, &mut m_ip_address_type)
-                        }
-                        "prefix" => ::qmp_types::de::next(&mut map, &mut m_prefix),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_ip_address, m_ip_address_type, m_prefix) = match (
-                    m_ip_address,
-                    m_ip_address_type,
-                    m_prefix,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_ip_address),
-                        ::std::option::Option::Some(m_ip_address_type),
-                        ::std::option::Option::Some(m_prefix),
-                    ) => (m_ip_address, m_ip_address_type, m_prefix),
-                    (m_ip_address, m_ip_address_type, m_prefix) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_ip_address.is_some(), "ip-address"),
-                                    (m_ip_address_type.is_some(), "ip-address-type"),
-                                    (m_prefix.is_some(), "prefix"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestIpAddress {
-                    ip_address: m_ip_address,
-                    ip_address_type: m_ip_address_type,
-                    prefix: m_prefix,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `GuestNetworkInterfaceStat` object.
@@ -1385,143 +1201,122 @@ impl ::serde::Serialize for GuestNetworkInterfaceStat {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestNetworkInterfaceStat {
+    const EXPECTING: &'static str = "an object GuestNetworkInterfaceStat";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_rx_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_rx_packets: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_rx_errs: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_rx_dropped: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_tx_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_tx_packets: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_tx_errs: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_tx_dropped: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "rx-bytes" => ::qmp_types::de::next(&mut map, &mut m_rx_bytes),
+                "rx-packets" => ::qmp_types::de::next(&mut map, &mut m_rx_packets),
+                "rx-errs" => ::qmp_types::de::next(&mut map, &mut m_rx_errs),
+                "rx-dropped" => ::qmp_types::de::next(&mut map, &mut m_rx_dropped),
+                "tx-bytes" => ::qmp_types::de::next(&mut map, &mut m_tx_bytes),
+                "tx-packets" => ::qmp_types::de::next(&mut map, &mut m_tx_packets),
+                "tx-errs" => ::qmp_types::de::next(&mut map, &mut m_tx_errs),
+                "tx-dropped" => ::qmp_types::de::next(&mut map, &mut m_tx_dropped),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (
+            m_rx_bytes,
+            m_rx_packets,
+            m_rx_errs,
+            m_rx_dropped,
+            m_tx_bytes,
+            m_tx_packets,
+            m_tx_errs,
+            m_tx_dropped,
+        ) = match (
+            m_rx_bytes,
+            m_rx_packets,
+            m_rx_errs,
+            m_rx_dropped,
+            m_tx_bytes,
+            m_tx_packets,
+            m_tx_errs,
+            m_tx_dropped,
+        ) {
+            (
+                ::std::option::Option::Some(m_rx_bytes),
+                ::std::option::Option::Some(m_rx_packets),
+                ::std::option::Option::Some(m_rx_errs),
+                ::std::option::Option::Some(m_rx_dropped),
+                ::std::option::Option::Some(m_tx_bytes),
+                ::std::option::Option::Some(m_tx_packets),
+                ::std::option::Option::Some(m_tx_errs),
+                ::std::option::Option::Some(m_tx_dropped),
+            ) => {
+                (
+                    m_rx_bytes,
+                    m_rx_packets,
+                    m_rx_errs,
+                    m_rx_dropped,
+                    m_tx_bytes,
+                    m_tx_packets,
+                    m_tx_errs,
+                    m_tx_dropped,
+                )
+            }
+            (
+                m_rx_bytes,
+                m_rx_packets,
+                m_rx_errs,
+                m_rx_dropped,
+                m_tx_bytes,
+                m_tx_packets,
+                m_tx_errs,
+                m_tx_dropped,
+            ) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_rx_bytes.is_some(), "rx-bytes"),
+                            (m_rx_packets.is_some(), "rx-packets"),
+                            (m_rx_errs.is_some(), "rx-errs"),
+                            (m_rx_dropped.is_some(), "rx-dropped"),
+                            (m_tx_bytes.is_some(), "tx-bytes"),
+                            (m_tx_packets.is_some(), "tx-packets"),
+                            (m_tx_errs.is_some(), "tx-errs"),
+                            (m_tx_dropped.is_some(), "tx-dropped"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestNetworkInterfaceStat {
+            rx_bytes: m_rx_bytes,
+            rx_packets: m_rx_packets,
+            rx_errs: m_rx_errs,
+            rx_dropped: m_rx_dropped,
+            tx_bytes: m_tx_bytes,
+            tx_packets: m_tx_packets,
+            tx_errs: m_tx_errs,
+            tx_dropped: m_tx_dropped,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestNetworkInterfaceStat {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestNetworkInterfaceStat;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestNetworkInterfaceStat")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestNetworkInterfaceStat, A::Error> {
-                let mut m_rx_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_rx_packets: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_rx_errs: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_rx_dropped: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_tx_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_tx_packets: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_tx_errs: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_tx_dropped: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "rx-bytes" => ::qmp_types::de::next(&mut map, &mut m_rx_bytes),
-                        "rx-packets" => {
-                            ::qmp_types::de::next(&mut map, &mut m_rx_packets)
-                        }
-                        "rx-errs" => ::qmp_types::de::next(&mut map, &mut m_rx_errs),
-                        "rx-dropped" => {
-                            ::qmp_types::de::next(&mut map, &mut m_rx_dropped)
-                        }
-                        "tx-bytes" => ::qmp_types::de::next(&mut map, &mut m_tx_bytes),
-                        "tx-packets" => {
-                            ::qmp_types::de::next(&mut map, &mut m_tx_packets)
-                        }
-                        "tx-errs" => ::qmp_types::de::next(&mut map, &mut m_tx_errs),
-                        "tx-dropped" => {
-                            ::qmp_types::de::next(&mut map, &mut m_tx_dropped)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_rx_bytes,
-                    m_rx_packets,
-                    m_rx_errs,
-                    m_rx_dropped,
-                    m_tx_bytes,
-                    m_tx_packets,
-                    m_tx_errs,
-                    m_tx_dropped,
-                ) = match (
-                    m_rx_bytes,
-                    m_rx_packets,
-                    m_rx_errs,
-                    m_rx_dropped,
-                    m_tx_bytes,
-                    m_tx_packets,
-                    m_tx_errs,
-                    m_tx_dropped,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_rx_bytes),
-                        ::std::option::Option::Some(m_rx_packets),
-                        ::std::option::Option::Some(m_rx_errs),
-                        ::std::option::Option::Some(m_rx_dropped),
-                        ::std::option::Option::Some(m_tx_bytes),
-                        ::std::option::Option::Some(m_tx_packets),
-                        ::std::option::Option::Some(m_tx_errs),
-                        ::std::option::Option::Some(m_tx_dropped),
-                    ) => {
-                        (
-                            m_rx_bytes,
-                            m_rx_packets,
-                            m_rx_errs,
-                            m_rx_dropped,
-                            m_tx_bytes,
-                            m_tx_packets,
-                            m_tx_errs,
-                            m_tx_dropped,
-                        )
-                    }
-                    (
-                        m_rx_bytes,
-                        m_rx_packets,
-                        m_rx_errs,
-                        m_rx_dropped,
-                        m_tx_bytes,
-                        m_tx_packets,
-                        m_tx_errs,
-                        m_tx_dropped,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_rx_bytes.is_some(), "rx-bytes"),
-                                    (m_rx_packets.is_some(), "rx-packets"),
-                                    (m_rx_errs.is_some(), "rx-errs"),
-                                    (m_rx_dropped.is_some(), "rx-dropped"),
-                                    (m_tx_bytes.is_some(), "tx-bytes"),
-                                    (m_tx_packets.is_some(), "tx-packets"),
-                                    (m_tx_errs.is_some(), "tx-errs"),
-                                    (m_tx_dropped.is_some(), "tx-dropped"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestNetworkInterfaceStat {
-                    rx_bytes: m_rx_bytes,
-                    rx_packets: m_rx_packets,
-                    rx_errs: m_rx_errs,
-                    rx_dropped: m_rx_dropped,
-                    tx_bytes: m_tx_bytes,
-                    tx_packets: m_tx_packets,
-                    tx_errs: m_tx_errs,
-                    tx_dropped: m_tx_dropped,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `GuestNetworkInterface` object.
@@ -1578,77 +1373,56 @@ impl ::serde::Serialize for GuestNetworkInterface {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestNetworkInterface {
+    const EXPECTING: &'static str = "an object GuestNetworkInterface";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_hardware_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_ip_addresses: ::std::option::Option<
+            ::std::vec::Vec<super::GuestIpAddress>,
+        > = ::std::option::Option::None;
+        let mut m_statistics: ::std::option::Option<super::GuestNetworkInterfaceStat> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "hardware-address" => {
+                    ::qmp_types::de::next(&mut map, &mut m_hardware_address)
+                }
+                "ip-addresses" => ::qmp_types::de::next(&mut map, &mut m_ip_addresses),
+                "statistics" => ::qmp_types::de::next(&mut map, &mut m_statistics),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name,) = match (m_name,) {
+            (::std::option::Option::Some(m_name),) => (m_name,),
+            (m_name,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestNetworkInterface {
+            name: m_name,
+            hardware_address: m_hardware_address,
+            ip_addresses: m_ip_addresses,
+            statistics: m_statistics,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestNetworkInterface {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestNetworkInterface;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestNetworkInterface")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestNetworkInterface, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_hardware_address: ::std::option::Option<
-                    ::std::string::String,
-                > = ::std::option::Option::None;
-                let mut m_ip_addresses: ::std::option::Option<
-                    ::std::vec::Vec<super::GuestIpAddress>,
-                > = ::std::option::Option::None;
-                let mut m_statistics: ::std::option::Option<
-                    super::GuestNetworkInterfaceStat,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "hardware-address" => {
-                            ::qmp_types::de::next(&mut map, &mut m_hardware_address)
-                        }
-                        "ip-addresses" => {
-                            ::qmp_types::de::next(&mut map, &mut m_ip_addresses)
-                        }
-                        "statistics" => {
-                            ::qmp_types::de::next(&mut map, &mut m_statistics)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name,) = match (m_name,) {
-                    (::std::option::Option::Some(m_name),) => (m_name,),
-                    (m_name,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestNetworkInterface {
-                    name: m_name,
-                    hardware_address: m_hardware_address,
-                    ip_addresses: m_ip_addresses,
-                    statistics: m_statistics,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `GuestLogicalProcessor` object.
@@ -1703,74 +1477,57 @@ impl ::serde::Serialize for GuestLogicalProcessor {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestLogicalProcessor {
+    const EXPECTING: &'static str = "an object GuestLogicalProcessor";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_logical_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_online: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_can_offline: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "logical-id" => ::qmp_types::de::next(&mut map, &mut m_logical_id),
+                "online" => ::qmp_types::de::next(&mut map, &mut m_online),
+                "can-offline" => ::qmp_types::de::next(&mut map, &mut m_can_offline),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_logical_id, m_online) = match (m_logical_id, m_online) {
+            (
+                ::std::option::Option::Some(m_logical_id),
+                ::std::option::Option::Some(m_online),
+            ) => (m_logical_id, m_online),
+            (m_logical_id, m_online) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_logical_id.is_some(), "logical-id"),
+                            (m_online.is_some(), "online"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestLogicalProcessor {
+            logical_id: m_logical_id,
+            online: m_online,
+            can_offline: m_can_offline,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestLogicalProcessor {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestLogicalProcessor;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestLogicalProcessor")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestLogicalProcessor, A::Error> {
-                let mut m_logical_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_online: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_can_offline: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "logical-id" => {
-                            ::qmp_types::de::next(&mut map, &mut m_logical_id)
-                        }
-                        "online" => ::qmp_types::de::next(&mut map, &mut m_online),
-                        "can-offline" => {
-                            ::qmp_types::de::next(&mut map, &mut m_can_offline)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_logical_id, m_online) = match (m_logical_id, m_online) {
-                    (
-                        ::std::option::Option::Some(m_logical_id),
-                        ::std::option::Option::Some(m_online),
-                    ) => (m_logical_id, m_online),
-                    (m_logical_id, m_online) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_logical_id.is_some(), "logical-id"),
-                                    (m_online.is_some(), "online"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestLogicalProcessor {
-                    logical_id: m_logical_id,
-                    online: m_online,
-                    can_offline: m_can_offline,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An enumeration of bus type of disks
@@ -1878,16 +1635,16 @@ impl GuestDiskBusType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => GuestDiskBusType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => GuestDiskBusType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for GuestDiskBusType {
+    const EXPECTING: &'static str = "a GuestDiskBusType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        GuestDiskBusType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -1940,31 +1697,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestDiskBusType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = GuestDiskBusType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(GuestDiskBusType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<GuestDiskBusType, E> {
-                ::std::result::Result::Ok(GuestDiskBusType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<GuestDiskBusType, E> {
-                ::std::result::Result::Ok(GuestDiskBusType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The `GuestPCIAddress` object.
@@ -2020,82 +1753,69 @@ impl ::serde::Serialize for GuestPCIAddress {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestPCIAddress {
+    const EXPECTING: &'static str = "an object GuestPCIAddress";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_domain: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_bus: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_slot: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_function: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "domain" => ::qmp_types::de::next(&mut map, &mut m_domain),
+                "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
+                "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
+                "function" => ::qmp_types::de::next(&mut map, &mut m_function),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_domain, m_bus, m_slot, m_function) = match (
+            m_domain,
+            m_bus,
+            m_slot,
+            m_function,
+        ) {
+            (
+                ::std::option::Option::Some(m_domain),
+                ::std::option::Option::Some(m_bus),
+                ::std::option::Option::Some(m_slot),
+                ::std::option::Option::Some(m_function),
+            ) => (m_domain, m_bus, m_slot, m_function),
+            (m_domain, m_bus, m_slot, m_function) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_domain.is_some(), "domain"),
+                            (m_bus.is_some(), "bus"),
+                            (m_slot.is_some(), "slot"),
+                            (m_function.is_some(), "function"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestPCIAddress {
+            domain: m_domain,
+            bus: m_bus,
+            slot: m_slot,
+            function: m_function,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestPCIAddress {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestPCIAddress;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestPCIAddress")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestPCIAddress, A::Error> {
-                let mut m_domain: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_bus: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_slot: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_function: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "domain" => ::qmp_types::de::next(&mut map, &mut m_domain),
-                        "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
-                        "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
-                        "function" => ::qmp_types::de::next(&mut map, &mut m_function),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_domain, m_bus, m_slot, m_function) = match (
-                    m_domain,
-                    m_bus,
-                    m_slot,
-                    m_function,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_domain),
-                        ::std::option::Option::Some(m_bus),
-                        ::std::option::Option::Some(m_slot),
-                        ::std::option::Option::Some(m_function),
-                    ) => (m_domain, m_bus, m_slot, m_function),
-                    (m_domain, m_bus, m_slot, m_function) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_domain.is_some(), "domain"),
-                                    (m_bus.is_some(), "bus"),
-                                    (m_slot.is_some(), "slot"),
-                                    (m_function.is_some(), "function"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestPCIAddress {
-                    domain: m_domain,
-                    bus: m_bus,
-                    slot: m_slot,
-                    function: m_function,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `GuestCCWAddress` object.
@@ -2151,82 +1871,69 @@ impl ::serde::Serialize for GuestCCWAddress {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestCCWAddress {
+    const EXPECTING: &'static str = "an object GuestCCWAddress";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_cssid: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_ssid: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_subchno: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_devno: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "cssid" => ::qmp_types::de::next(&mut map, &mut m_cssid),
+                "ssid" => ::qmp_types::de::next(&mut map, &mut m_ssid),
+                "subchno" => ::qmp_types::de::next(&mut map, &mut m_subchno),
+                "devno" => ::qmp_types::de::next(&mut map, &mut m_devno),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_cssid, m_ssid, m_subchno, m_devno) = match (
+            m_cssid,
+            m_ssid,
+            m_subchno,
+            m_devno,
+        ) {
+            (
+                ::std::option::Option::Some(m_cssid),
+                ::std::option::Option::Some(m_ssid),
+                ::std::option::Option::Some(m_subchno),
+                ::std::option::Option::Some(m_devno),
+            ) => (m_cssid, m_ssid, m_subchno, m_devno),
+            (m_cssid, m_ssid, m_subchno, m_devno) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_cssid.is_some(), "cssid"),
+                            (m_ssid.is_some(), "ssid"),
+                            (m_subchno.is_some(), "subchno"),
+                            (m_devno.is_some(), "devno"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestCCWAddress {
+            cssid: m_cssid,
+            ssid: m_ssid,
+            subchno: m_subchno,
+            devno: m_devno,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestCCWAddress {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestCCWAddress;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestCCWAddress")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestCCWAddress, A::Error> {
-                let mut m_cssid: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_ssid: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_subchno: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_devno: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "cssid" => ::qmp_types::de::next(&mut map, &mut m_cssid),
-                        "ssid" => ::qmp_types::de::next(&mut map, &mut m_ssid),
-                        "subchno" => ::qmp_types::de::next(&mut map, &mut m_subchno),
-                        "devno" => ::qmp_types::de::next(&mut map, &mut m_devno),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_cssid, m_ssid, m_subchno, m_devno) = match (
-                    m_cssid,
-                    m_ssid,
-                    m_subchno,
-                    m_devno,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_cssid),
-                        ::std::option::Option::Some(m_ssid),
-                        ::std::option::Option::Some(m_subchno),
-                        ::std::option::Option::Some(m_devno),
-                    ) => (m_cssid, m_ssid, m_subchno, m_devno),
-                    (m_cssid, m_ssid, m_subchno, m_devno) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_cssid.is_some(), "cssid"),
-                                    (m_ssid.is_some(), "ssid"),
-                                    (m_subchno.is_some(), "subchno"),
-                                    (m_devno.is_some(), "devno"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestCCWAddress {
-                    cssid: m_cssid,
-                    ssid: m_ssid,
-                    subchno: m_subchno,
-                    devno: m_devno,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `GuestDiskAddress` object.
@@ -2305,103 +2012,86 @@ impl ::serde::Serialize for GuestDiskAddress {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestDiskAddress {
+    const EXPECTING: &'static str = "an object GuestDiskAddress";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_pci_controller: ::std::option::Option<super::GuestPCIAddress> = ::std::option::Option::None;
+        let mut m_bus_type: ::std::option::Option<super::GuestDiskBusType> = ::std::option::Option::None;
+        let mut m_bus: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_target: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_unit: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_serial: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_ccw_address: ::std::option::Option<super::GuestCCWAddress> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "pci-controller" => {
+                    ::qmp_types::de::next(&mut map, &mut m_pci_controller)
+                }
+                "bus-type" => ::qmp_types::de::next(&mut map, &mut m_bus_type),
+                "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
+                "target" => ::qmp_types::de::next(&mut map, &mut m_target),
+                "unit" => ::qmp_types::de::next(&mut map, &mut m_unit),
+                "serial" => ::qmp_types::de::next(&mut map, &mut m_serial),
+                "dev" => ::qmp_types::de::next(&mut map, &mut m_dev),
+                "ccw-address" => ::qmp_types::de::next(&mut map, &mut m_ccw_address),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_pci_controller, m_bus_type, m_bus, m_target, m_unit) = match (
+            m_pci_controller,
+            m_bus_type,
+            m_bus,
+            m_target,
+            m_unit,
+        ) {
+            (
+                ::std::option::Option::Some(m_pci_controller),
+                ::std::option::Option::Some(m_bus_type),
+                ::std::option::Option::Some(m_bus),
+                ::std::option::Option::Some(m_target),
+                ::std::option::Option::Some(m_unit),
+            ) => (m_pci_controller, m_bus_type, m_bus, m_target, m_unit),
+            (m_pci_controller, m_bus_type, m_bus, m_target, m_unit) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_pci_controller.is_some(), "pci-controller"),
+                            (m_bus_type.is_some(), "bus-type"),
+                            (m_bus.is_some(), "bus"),
+                            (m_target.is_some(), "target"),
+                            (m_unit.is_some(), "unit"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestDiskAddress {
+            pci_controller: m_pci_controller,
+            bus_type: m_bus_type,
+            bus: m_bus,
+            target: m_target,
+            unit: m_unit,
+            serial: m_serial,
+            dev: m_dev,
+            ccw_address: m_ccw_address,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestDiskAddress {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestDiskAddress;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestDiskAddress")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestDiskAddress, A::Error> {
-                let mut m_pci_controller: ::std::option::Option<
-                    super::GuestPCIAddress,
-                > = ::std::option::Option::None;
-                let mut m_bus_type: ::std::option::Option<super::GuestDiskBusType> = ::std::option::Option::None;
-                let mut m_bus: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_target: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_unit: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_serial: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_ccw_address: ::std::option::Option<super::GuestCCWAddress> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "pci-controller" => {
-                            ::qmp_types::de::next(&mut map, &mut m_pci_controller)
-                        }
-                        "bus-type" => ::qmp_types::de::next(&mut map, &mut m_bus_type),
-                        "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
-                        "target" => ::qmp_types::de::next(&mut map, &mut m_target),
-                        "unit" => ::qmp_types::de::next(&mut map, &mut m_unit),
-                        "serial" => ::qmp_types::de::next(&mut map, &mut m_serial),
-                        "dev" => ::qmp_types::de::next(&mut map, &mut m_dev),
-                        "ccw-address" => {
-                            ::qmp_types::de::next(&mut map, &mut m_ccw_address)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_pci_controller, m_bus_type, m_bus, m_target, m_unit) = match (
-                    m_pci_controller,
-                    m_bus_type,
-                    m_bus,
-                    m_target,
-                    m_unit,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_pci_controller),
-                        ::std::option::Option::Some(m_bus_type),
-                        ::std::option::Option::Some(m_bus),
-                        ::std::option::Option::Some(m_target),
-                        ::std::option::Option::Some(m_unit),
-                    ) => (m_pci_controller, m_bus_type, m_bus, m_target, m_unit),
-                    (m_pci_controller, m_bus_type, m_bus, m_target, m_unit) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_pci_controller.is_some(), "pci-controller"),
-                                    (m_bus_type.is_some(), "bus-type"),
-                                    (m_bus.is_some(), "bus"),
-                                    (m_target.is_some(), "target"),
-                                    (m_unit.is_some(), "unit"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestDiskAddress {
-                    pci_controller: m_pci_controller,
-                    bus_type: m_bus_type,
-                    bus: m_bus,
-                    target: m_target,
-                    unit: m_unit,
-                    serial: m_serial,
-                    dev: m_dev,
-                    ccw_address: m_ccw_address,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// NVMe smart information, based on NVMe specification, section
@@ -2571,392 +2261,350 @@ impl ::serde::Serialize for GuestNVMeSmart {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestNVMeSmart {
+    const EXPECTING: &'static str = "an object GuestNVMeSmart";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_critical_warning: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_temperature: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_available_spare: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_available_spare_threshold: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_percentage_used: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_data_units_read_lo: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_data_units_read_hi: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_data_units_written_lo: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_data_units_written_hi: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_host_read_commands_lo: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_host_read_commands_hi: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_host_write_commands_lo: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_host_write_commands_hi: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_controller_busy_time_lo: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_controller_busy_time_hi: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_power_cycles_lo: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_power_cycles_hi: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_power_on_hours_lo: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_power_on_hours_hi: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_unsafe_shutdowns_lo: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_unsafe_shutdowns_hi: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_media_errors_lo: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_media_errors_hi: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_number_of_error_log_entries_lo: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_number_of_error_log_entries_hi: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "critical-warning" => {
+                    ::qmp_types::de::next(&mut map, &mut m_critical_warning)
+                }
+                "temperature" => ::qmp_types::de::next(&mut map, &mut m_temperature),
+                "available-spare" => {
+                    ::qmp_types::de::next(&mut map, &mut m_available_spare)
+                }
+                "available-spare-threshold" => {
+                    ::qmp_types::de::next(&mut map, &mut m_available_spare_threshold)
+                }
+                "percentage-used" => {
+                    ::qmp_types::de::next(&mut map, &mut m_percentage_used)
+                }
+                "data-units-read-lo" => {
+                    ::qmp_types::de::next(&mut map, &mut m_data_units_read_lo)
+                }
+                "data-units-read-hi" => {
+                    ::qmp_types::de::next(&mut map, &mut m_data_units_read_hi)
+                }
+                "data-units-written-lo" => {
+                    ::qmp_types::de::next(&mut map, &mut m_data_units_written_lo)
+                }
+                "data-units-written-hi" => {
+                    ::qmp_types::de::next(&mut map, &mut m_data_units_written_hi)
+                }
+                "host-read-commands-lo" => {
+                    ::qmp_types::de::next(&mut map, &mut m_host_read_commands_lo)
+                }
+                "host-read-commands-hi" => {
+                    ::qmp_types::de::next(&mut map, &mut m_host_read_commands_hi)
+                }
+                "host-write-commands-lo" => {
+                    ::qmp_types::de::next(&mut map, &mut m_host_write_commands_lo)
+                }
+                "host-write-commands-hi" => {
+                    ::qmp_types::de::next(&mut map, &mut m_host_write_commands_hi)
+                }
+                "controller-busy-time-lo" => {
+                    ::qmp_types::de::next(&mut map, &mut m_controller_busy_time_lo)
+                }
+                "controller-busy-time-hi" => {
+                    ::qmp_types::de::next(&mut map, &mut m_controller_busy_time_hi)
+                }
+                "power-cycles-lo" => {
+                    ::qmp_types::de::next(&mut map, &mut m_power_cycles_lo)
+                }
+                "power-cycles-hi" => {
+                    ::qmp_types::de::next(&mut map, &mut m_power_cycles_hi)
+                }
+                "power-on-hours-lo" => {
+                    ::qmp_types::de::next(&mut map, &mut m_power_on_hours_lo)
+                }
+                "power-on-hours-hi" => {
+                    ::qmp_types::de::next(&mut map, &mut m_power_on_hours_hi)
+                }
+                "unsafe-shutdowns-lo" => {
+                    ::qmp_types::de::next(&mut map, &mut m_unsafe_shutdowns_lo)
+                }
+                "unsafe-shutdowns-hi" => {
+                    ::qmp_types::de::next(&mut map, &mut m_unsafe_shutdowns_hi)
+                }
+                "media-errors-lo" => {
+                    ::qmp_types::de::next(&mut map, &mut m_media_errors_lo)
+                }
+                "media-errors-hi" => {
+                    ::qmp_types::de::next(&mut map, &mut m_media_errors_hi)
+                }
+                "number-of-error-log-entries-lo" => {
+                    ::qmp_types::de::next(
+                        &mut map,
+                        &mut m_number_of_error_log_entries_lo,
+                    )
+                }
+                "number-of-error-log-entries-hi" => {
+                    ::qmp_types::de::next(
+                        &mut map,
+                        &mut m_number_of_error_log_entries_hi,
+                    )
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (
+            m_critical_warning,
+            m_temperature,
+            m_available_spare,
+            m_available_spare_threshold,
+            m_percentage_used,
+            m_data_units_read_lo,
+            m_data_units_read_hi,
+            m_data_units_written_lo,
+            m_data_units_written_hi,
+            m_host_read_commands_lo,
+            m_host_read_commands_hi,
+            m_host_write_commands_lo,
+            m_host_write_commands_hi,
+            m_controller_busy_time_lo,
+            m_controller_busy_time_hi,
+            m_power_cycles_lo,
+            m_power_cycles_hi,
+            m_power_on_hours_lo,
+            m_power_on_hours_hi,
+            m_unsafe_shutdowns_lo,
+            m_unsafe_shutdowns_hi,
+            m_media_errors_lo,
+            m_media_errors_hi,
+            m_number_of_error_log_entries_lo,
+            m_number_of_error_log_entries_hi,
+        ) = match (
+            m_critical_warning,
+            m_temperature,
+            m_available_spare,
+            m_available_spare_threshold,
+            m_percentage_used,
+            m_data_units_read_lo,
+            m_data_units_read_hi,
+            m_data_units_written_lo,
+            m_data_units_written_hi,
+            m_host_read_commands_lo,
+            m_host_read_commands_hi,
+            m_host_write_commands_lo,
+            m_host_write_commands_hi,
+            m_controller_busy_time_lo,
+            m_controller_busy_time_hi,
+            m_power_cycles_lo,
+            m_power_cycles_hi,
+            m_power_on_hours_lo,
+            m_power_on_hours_hi,
+            m_unsafe_shutdowns_lo,
+            m_unsafe_shutdowns_hi,
+            m_media_errors_lo,
+            m_media_errors_hi,
+            m_number_of_error_log_entries_lo,
+            m_number_of_error_log_entries_hi,
+        ) {
+            (
+                ::std::option::Option::Some(m_critical_warning),
+                ::std::option::Option::Some(m_temperature),
+                ::std::option::Option::Some(m_available_spare),
+                ::std::option::Option::Some(m_available_spare_threshold),
+                ::std::option::Option::Some(m_percentage_used),
+                ::std::option::Option::Some(m_data_units_read_lo),
+                ::std::option::Option::Some(m_data_units_read_hi),
+                ::std::option::Option::Some(m_data_units_written_lo),
+                ::std::option::Option::Some(m_data_units_written_hi),
+                ::std::option::Option::Some(m_host_read_commands_lo),
+                ::std::option::Option::Some(m_host_read_commands_hi),
+                ::std::option::Option::Some(m_host_write_commands_lo),
+                ::std::option::Option::Some(m_host_write_commands_hi),
+                ::std::option::Option::Some(m_controller_busy_time_lo),
+                ::std::option::Option::Some(m_controller_busy_time_hi),
+                ::std::option::Option::Some(m_power_cycles_lo),
+                ::std::option::Option::Some(m_power_cycles_hi),
+                ::std::option::Option::Some(m_power_on_hours_lo),
+                ::std::option::Option::Some(m_power_on_hours_hi),
+                ::std::option::Option::Some(m_unsafe_shutdowns_lo),
+                ::std::option::Option::Some(m_unsafe_shutdowns_hi),
+                ::std::option::Option::Some(m_media_errors_lo),
+                ::std::option::Option::Some(m_media_errors_hi),
+                ::std::option::Option::Some(m_number_of_error_log_entries_lo),
+                ::std::option::Option::Some(m_number_of_error_log_entries_hi),
+            ) => {
+                (
+                    m_critical_warning,
+                    m_temperature,
+                    m_available_spare,
+                    m_available_spare_threshold,
+                    m_percentage_used,
+                    m_data_units_read_lo,
+                    m_data_units_read_hi,
+                    m_data_units_written_lo,
+                    m_data_units_written_hi,
+                    m_host_read_commands_lo,
+                    m_host_read_commands_hi,
+                    m_host_write_commands_lo,
+                    m_host_write_commands_hi,
+                    m_controller_busy_time_lo,
+                    m_controller_busy_time_hi,
+                    m_power_cycles_lo,
+                    m_power_cycles_hi,
+                    m_power_on_hours_lo,
+                    m_power_on_hours_hi,
+                    m_unsafe_shutdowns_lo,
+                    m_unsafe_shutdowns_hi,
+                    m_media_errors_lo,
+                    m_media_errors_hi,
+                    m_number_of_error_log_entries_lo,
+                    m_number_of_error_log_entries_hi,
+                )
+            }
+            (
+                m_critical_warning,
+                m_temperature,
+                m_available_spare,
+                m_available_spare_threshold,
+                m_percentage_used,
+                m_data_units_read_lo,
+                m_data_units_read_hi,
+                m_data_units_written_lo,
+                m_data_units_written_hi,
+                m_host_read_commands_lo,
+                m_host_read_commands_hi,
+                m_host_write_commands_lo,
+                m_host_write_commands_hi,
+                m_controller_busy_time_lo,
+                m_controller_busy_time_hi,
+                m_power_cycles_lo,
+                m_power_cycles_hi,
+                m_power_on_hours_lo,
+                m_power_on_hours_hi,
+                m_unsafe_shutdowns_lo,
+                m_unsafe_shutdowns_hi,
+                m_media_errors_lo,
+                m_media_errors_hi,
+                m_number_of_error_log_entries_lo,
+                m_number_of_error_log_entries_hi,
+            ) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_critical_warning.is_some(), "critical-warning"),
+                            (m_temperature.is_some(), "temperature"),
+                            (m_available_spare.is_some(), "available-spare"),
+                            (
+                                m_available_spare_threshold.is_some(),
+                                "available-spare-threshold",
+                            ),
+                            (m_percentage_used.is_some(), "percentage-used"),
+                            (m_data_units_read_lo.is_some(), "data-units-read-lo"),
+                            (m_data_units_read_hi.is_some(), "data-units-read-hi"),
+                            (m_data_units_written_lo.is_some(), "data-units-written-lo"),
+                            (m_data_units_written_hi.is_some(), "data-units-written-hi"),
+                            (m_host_read_commands_lo.is_some(), "host-read-commands-lo"),
+                            (m_host_read_commands_hi.is_some(), "host-read-commands-hi"),
+                            (
+                                m_host_write_commands_lo.is_some(),
+                                "host-write-commands-lo",
+                            ),
+                            (
+                                m_host_write_commands_hi.is_some(),
+                                "host-write-commands-hi",
+                            ),
+                            (
+                                m_controller_busy_time_lo.is_some(),
+                                "controller-busy-time-lo",
+                            ),
+                            (
+                                m_controller_busy_time_hi.is_some(),
+                                "controller-busy-time-hi",
+                            ),
+                            (m_power_cycles_lo.is_some(), "power-cycles-lo"),
+                            (m_power_cycles_hi.is_some(), "power-cycles-hi"),
+                            (m_power_on_hours_lo.is_some(), "power-on-hours-lo"),
+                            (m_power_on_hours_hi.is_some(), "power-on-hours-hi"),
+                            (m_unsafe_shutdowns_lo.is_some(), "unsafe-shutdowns-lo"),
+                            (m_unsafe_shutdowns_hi.is_some(), "unsafe-shutdowns-hi"),
+                            (m_media_errors_lo.is_some(), "media-errors-lo"),
+                            (m_media_errors_hi.is_some(), "media-errors-hi"),
+                            (
+                                m_number_of_error_log_entries_lo.is_some(),
+                                "number-of-error-log-entries-lo",
+                            ),
+                            (
+                                m_number_of_error_log_entries_hi.is_some(),
+                                "number-of-error-log-entries-hi",
+                            ),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestNVMeSmart {
+            critical_warning: m_critical_warning,
+            temperature: m_temperature,
+            available_spare: m_available_spare,
+            available_spare_threshold: m_available_spare_threshold,
+            percentage_used: m_percentage_used,
+            data_units_read_lo: m_data_units_read_lo,
+            data_units_read_hi: m_data_units_read_hi,
+            data_units_written_lo: m_data_units_written_lo,
+            data_units_written_hi: m_data_units_written_hi,
+            host_read_commands_lo: m_host_read_commands_lo,
+            host_read_commands_hi: m_host_read_commands_hi,
+            host_write_commands_lo: m_host_write_commands_lo,
+            host_write_commands_hi: m_host_write_commands_hi,
+            controller_busy_time_lo: m_controller_busy_time_lo,
+            controller_busy_time_hi: m_controller_busy_time_hi,
+            power_cycles_lo: m_power_cycles_lo,
+            power_cycles_hi: m_power_cycles_hi,
+            power_on_hours_lo: m_power_on_hours_lo,
+            power_on_hours_hi: m_power_on_hours_hi,
+            unsafe_shutdowns_lo: m_unsafe_shutdowns_lo,
+            unsafe_shutdowns_hi: m_unsafe_shutdowns_hi,
+            media_errors_lo: m_media_errors_lo,
+            media_errors_hi: m_media_errors_hi,
+            number_of_error_log_entries_lo: m_number_of_error_log_entries_lo,
+            number_of_error_log_entries_hi: m_number_of_error_log_entries_hi,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestNVMeSmart {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestNVMeSmart;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestNVMeSmart")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestNVMeSmart, A::Error> {
-                let mut m_critical_warning: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_temperature: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_available_spare: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_available_spare_threshold: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_percentage_used: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_data_units_read_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_data_units_read_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_data_units_written_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_data_units_written_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_host_read_commands_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_host_read_commands_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_host_write_commands_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_host_write_commands_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_controller_busy_time_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_controller_busy_time_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_power_cycles_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_power_cycles_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_power_on_hours_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_power_on_hours_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_unsafe_shutdowns_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_unsafe_shutdowns_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_media_errors_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_media_errors_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_number_of_error_log_entries_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_number_of_error_log_entries_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "critical-warning" => {
-                            ::qmp_types::de::next(&mut map, &mut m_critical_warning)
-                        }
-                        "temperature" => {
-                            ::qmp_types::de::next(&mut map, &mut m_temperature)
-                        }
-                        "available-spare" => {
-                            ::qmp_types::de::next(&mut map, &mut m_available_spare)
-                        }
-                        "available-spare-threshold" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_available_spare_threshold,
-                            )
-                        }
-                        "percentage-used" => {
-                            ::qmp_types::de::next(&mut map, &mut m_percentage_used)
-                        }
-                        "data-units-read-lo" => {
-                            ::qmp_types::de::next(&mut map, &mut m_data_units_read_lo)
-                        }
-                        "data-units-read-hi" => {
-                            ::qmp_types::de::next(&mut map, &mut m_data_units_read_hi)
-                        }
-                        "data-units-written-lo" => {
-                            ::qmp_types::de::next(&mut map, &mut m_data_units_written_lo)
-                        }
-                        "data-units-written-hi" => {
-                            ::qmp_types::de::next(&mut map, &mut m_data_units_written_hi)
-                        }
-                        "host-read-commands-lo" => {
-                            ::qmp_types::de::next(&mut map, &mut m_host_read_commands_lo)
-                        }
-                        "host-read-commands-hi" => {
-                            ::qmp_types::de::next(&mut map, &mut m_host_read_commands_hi)
-                        }
-                        "host-write-commands-lo" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_host_write_commands_lo,
-                            )
-                        }
-                        "host-write-commands-hi" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_host_write_commands_hi,
-                            )
-                        }
-                        "controller-busy-time-lo" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_controller_busy_time_lo,
-                            )
-                        }
-                        "controller-busy-time-hi" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_controller_busy_time_hi,
-                            )
-                        }
-                        "power-cycles-lo" => {
-                            ::qmp_types::de::next(&mut map, &mut m_power_cycles_lo)
-                        }
-                        "power-cycles-hi" => {
-                            ::qmp_types::de::next(&mut map, &mut m_power_cycles_hi)
-                        }
-                        "power-on-hours-lo" => {
-                            ::qmp_types::de::next(&mut map, &mut m_power_on_hours_lo)
-                        }
-                        "power-on-hours-hi" => {
-                            ::qmp_types::de::next(&mut map, &mut m_power_on_hours_hi)
-                        }
-                        "unsafe-shutdowns-lo" => {
-                            ::qmp_types::de::next(&mut map, &mut m_unsafe_shutdowns_lo)
-                        }
-                        "unsafe-shutdowns-hi" => {
-                            ::qmp_types::de::next(&mut map, &mut m_unsafe_shutdowns_hi)
-                        }
-                        "media-errors-lo" => {
-                            ::qmp_types::de::next(&mut map, &mut m_media_errors_lo)
-                        }
-                        "media-errors-hi" => {
-                            ::qmp_types::de::next(&mut map, &mut m_media_errors_hi)
-                        }
-                        "number-of-error-log-entries-lo" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_number_of_error_log_entries_lo,
-                            )
-                        }
-                        "number-of-error-log-entries-hi" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_number_of_error_log_entries_hi,
-                            )
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_critical_warning,
-                    m_temperature,
-                    m_available_spare,
-                    m_available_spare_threshold,
-                    m_percentage_used,
-                    m_data_units_read_lo,
-                    m_data_units_read_hi,
-                    m_data_units_written_lo,
-                    m_data_units_written_hi,
-                    m_host_read_commands_lo,
-                    m_host_read_commands_hi,
-                    m_host_write_commands_lo,
-                    m_host_write_commands_hi,
-                    m_controller_busy_time_lo,
-                    m_controller_busy_time_hi,
-                    m_power_cycles_lo,
-                    m_power_cycles_hi,
-                    m_power_on_hours_lo,
-                    m_power_on_hours_hi,
-                    m_unsafe_shutdowns_lo,
-                    m_unsafe_shutdowns_hi,
-                    m_media_errors_lo,
-                    m_media_errors_hi,
-                    m_number_of_error_log_entries_lo,
-                    m_number_of_error_log_entries_hi,
-                ) = match (
-                    m_critical_warning,
-                    m_temperature,
-                    m_available_spare,
-                    m_available_spare_threshold,
-                    m_percentage_used,
-                    m_data_units_read_lo,
-                    m_data_units_read_hi,
-                    m_data_units_written_lo,
-                    m_data_units_written_hi,
-                    m_host_read_commands_lo,
-                    m_host_read_commands_hi,
-                    m_host_write_commands_lo,
-                    m_host_write_commands_hi,
-                    m_controller_busy_time_lo,
-                    m_controller_busy_time_hi,
-                    m_power_cycles_lo,
-                    m_power_cycles_hi,
-                    m_power_on_hours_lo,
-                    m_power_on_hours_hi,
-                    m_unsafe_shutdowns_lo,
-                    m_unsafe_shutdowns_hi,
-                    m_media_errors_lo,
-                    m_media_errors_hi,
-                    m_number_of_error_log_entries_lo,
-                    m_number_of_error_log_entries_hi,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_critical_warning),
-                        ::std::option::Option::Some(m_temperature),
-                        ::std::option::Option::Some(m_available_spare),
-                        ::std::option::Option::Some(m_available_spare_threshold),
-                        ::std::option::Option::Some(m_percentage_used),
-                        ::std::option::Option::Some(m_data_units_read_lo),
-                        ::std::option::Option::Some(m_data_units_read_hi),
-                        ::std::option::Option::Some(m_data_units_written_lo),
-                        ::std::option::Option::Some(m_data_units_written_hi),
-                        ::std::option::Option::Some(m_host_read_commands_lo),
-                        ::std::option::Option::Some(m_host_read_commands_hi),
-                        ::std::option::Option::Some(m_host_write_commands_lo),
-                        ::std::option::Option::Some(m_host_write_commands_hi),
-                        ::std::option::Option::Some(m_controller_busy_time_lo),
-                        ::std::option::Option::Some(m_controller_busy_time_hi),
-                        ::std::option::Option::Some(m_power_cycles_lo),
-                        ::std::option::Option::Some(m_power_cycles_hi),
-                        ::std::option::Option::Some(m_power_on_hours_lo),
-                        ::std::option::Option::Some(m_power_on_hours_hi),
-                        ::std::option::Option::Some(m_unsafe_shutdowns_lo),
-                        ::std::option::Option::Some(m_unsafe_shutdowns_hi),
-                        ::std::option::Option::Some(m_media_errors_lo),
-                        ::std::option::Option::Some(m_media_errors_hi),
-                        ::std::option::Option::Some(m_number_of_error_log_entries_lo),
-                        ::std::option::Option::Some(m_number_of_error_log_entries_hi),
-                    ) => {
-                        (
-                            m_critical_warning,
-                            m_temperature,
-                            m_available_spare,
-                            m_available_spare_threshold,
-                            m_percentage_used,
-                            m_data_units_read_lo,
-                            m_data_units_read_hi,
-                            m_data_units_written_lo,
-                            m_data_units_written_hi,
-                            m_host_read_commands_lo,
-                            m_host_read_commands_hi,
-                            m_host_write_commands_lo,
-                            m_host_write_commands_hi,
-                            m_controller_busy_time_lo,
-                            m_controller_busy_time_hi,
-                            m_power_cycles_lo,
-                            m_power_cycles_hi,
-                            m_power_on_hours_lo,
-                            m_power_on_hours_hi,
-                            m_unsafe_shutdowns_lo,
-                            m_unsafe_shutdowns_hi,
-                            m_media_errors_lo,
-                            m_media_errors_hi,
-                            m_number_of_error_log_entries_lo,
-                            m_number_of_error_log_entries_hi,
-                        )
-                    }
-                    (
-                        m_critical_warning,
-                        m_temperature,
-                        m_available_spare,
-                        m_available_spare_threshold,
-                        m_percentage_used,
-                        m_data_units_read_lo,
-                        m_data_units_read_hi,
-                        m_data_units_written_lo,
-                        m_data_units_written_hi,
-                        m_host_read_commands_lo,
-                        m_host_read_commands_hi,
-                        m_host_write_commands_lo,
-                        m_host_write_commands_hi,
-                        m_controller_busy_time_lo,
-                        m_controller_busy_time_hi,
-                        m_power_cycles_lo,
-                        m_power_cycles_hi,
-                        m_power_on_hours_lo,
-                        m_power_on_hours_hi,
-                        m_unsafe_shutdowns_lo,
-                        m_unsafe_shutdowns_hi,
-                        m_media_errors_lo,
-                        m_media_errors_hi,
-                        m_number_of_error_log_entries_lo,
-                        m_number_of_error_log_entries_hi,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_critical_warning.is_some(), "critical-warning"),
-                                    (m_temperature.is_some(), "temperature"),
-                                    (m_available_spare.is_some(), "available-spare"),
-                                    (
-                                        m_available_spare_threshold.is_some(),
-                                        "available-spare-threshold",
-                                    ),
-                                    (m_percentage_used.is_some(), "percentage-used"),
-                                    (m_data_units_read_lo.is_some(), "data-units-read-lo"),
-                                    (m_data_units_read_hi.is_some(), "data-units-read-hi"),
-                                    (
-                                        m_data_units_written_lo.is_some(),
-                                        "data-units-written-lo",
-                                    ),
-                                    (
-                                        m_data_units_written_hi.is_some(),
-                                        "data-units-written-hi",
-                                    ),
-                                    (
-                                        m_host_read_commands_lo.is_some(),
-                                        "host-read-commands-lo",
-                                    ),
-                                    (
-                                        m_host_read_commands_hi.is_some(),
-                                        "host-read-commands-hi",
-                                    ),
-                                    (
-                                        m_host_write_commands_lo.is_some(),
-                                        "host-write-commands-lo",
-                                    ),
-                                    (
-                                        m_host_write_commands_hi.is_some(),
-                                        "host-write-commands-hi",
-                                    ),
-                                    (
-                                        m_controller_busy_time_lo.is_some(),
-                                        "controller-busy-time-lo",
-                                    ),
-                                    (
-                                        m_controller_busy_time_hi.is_some(),
-                                        "controller-busy-time-hi",
-                                    ),
-                                    (m_power_cycles_lo.is_some(), "power-cycles-lo"),
-                                    (m_power_cycles_hi.is_some(), "power-cycles-hi"),
-                                    (m_power_on_hours_lo.is_some(), "power-on-hours-lo"),
-                                    (m_power_on_hours_hi.is_some(), "power-on-hours-hi"),
-                                    (m_unsafe_shutdowns_lo.is_some(), "unsafe-shutdowns-lo"),
-                                    (m_unsafe_shutdowns_hi.is_some(), "unsafe-shutdowns-hi"),
-                                    (m_media_errors_lo.is_some(), "media-errors-lo"),
-                                    (m_media_errors_hi.is_some(), "media-errors-hi"),
-                                    (
-                                        m_number_of_error_log_entries_lo.is_some(),
-                                        "number-of-error-log-entries-lo",
-                                    ),
-                                    (
-                                        m_number_of_error_log_entries_hi.is_some(),
-                                        "number-of-error-log-entries-hi",
-                                    ),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestNVMeSmart {
-                    critical_warning: m_critical_warning,
-                    temperature: m_temperature,
-                    available_spare: m_available_spare,
-                    available_spare_threshold: m_available_spare_threshold,
-                    percentage_used: m_percentage_used,
-                    data_units_read_lo: m_data_units_read_lo,
-                    data_units_read_hi: m_data_units_read_hi,
-                    data_units_written_lo: m_data_units_written_lo,
-                    data_units_written_hi: m_data_units_written_hi,
-                    host_read_commands_lo: m_host_read_commands_lo,
-                    host_read_commands_hi: m_host_read_commands_hi,
-                    host_write_commands_lo: m_host_write_commands_lo,
-                    host_write_commands_hi: m_host_write_commands_hi,
-                    controller_busy_time_lo: m_controller_busy_time_lo,
-                    controller_busy_time_hi: m_controller_busy_time_hi,
-                    power_cycles_lo: m_power_cycles_lo,
-                    power_cycles_hi: m_power_cycles_hi,
-                    power_on_hours_lo: m_power_on_hours_lo,
-                    power_on_hours_hi: m_power_on_hours_hi,
-                    unsafe_shutdowns_lo: m_unsafe_shutdowns_lo,
-                    unsafe_shutdowns_hi: m_unsafe_shutdowns_hi,
-                    media_errors_lo: m_media_errors_lo,
-                    media_errors_hi: m_media_errors_hi,
-                    number_of_error_log_entries_lo: m_number_of_error_log_entries_lo,
-                    number_of_error_log_entries_hi: m_number_of_error_log_entries_hi,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Disk type related smart information.
@@ -3118,136 +2766,123 @@ impl ::serde::Serialize for GuestDiskSmart {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestDiskSmart {
+    const EXPECTING: &'static str = "an object GuestDiskSmart";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::GuestDiskBusType> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::GuestDiskBusType::Ide => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::Ide
+            }
+            super::GuestDiskBusType::Fdc => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::Fdc
+            }
+            super::GuestDiskBusType::Scsi => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::Scsi
+            }
+            super::GuestDiskBusType::Virtio => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::Virtio
+            }
+            super::GuestDiskBusType::Xen => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::Xen
+            }
+            super::GuestDiskBusType::Usb => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::Usb
+            }
+            super::GuestDiskBusType::Uml => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::Uml
+            }
+            super::GuestDiskBusType::Sata => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::Sata
+            }
+            super::GuestDiskBusType::Sd => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::Sd
+            }
+            super::GuestDiskBusType::Unknown => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::Unknown
+            }
+            super::GuestDiskBusType::Ieee1394 => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::Ieee1394
+            }
+            super::GuestDiskBusType::Ssa => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::Ssa
+            }
+            super::GuestDiskBusType::Fibre => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::Fibre
+            }
+            super::GuestDiskBusType::Raid => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::Raid
+            }
+            super::GuestDiskBusType::Iscsi => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::Iscsi
+            }
+            super::GuestDiskBusType::Sas => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::Sas
+            }
+            super::GuestDiskBusType::Mmc => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::Mmc
+            }
+            super::GuestDiskBusType::Virtual => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::Virtual
+            }
+            super::GuestDiskBusType::FileBackedVirtual => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::FileBackedVirtual
+            }
+            super::GuestDiskBusType::Nvme => {
+                GuestDiskSmartBranch::Nvme(::qmp_types::de::from_members(rest, "nvme")?)
+            }
+            super::GuestDiskBusType::Other(value) => {
+                unknown_members = rest;
+                GuestDiskSmartBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(GuestDiskSmart {
+            r#type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestDiskSmart {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestDiskSmart;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestDiskSmart")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestDiskSmart, A::Error> {
-                let mut tag: ::std::option::Option<super::GuestDiskBusType> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::GuestDiskBusType::Ide => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::Ide
-                    }
-                    super::GuestDiskBusType::Fdc => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::Fdc
-                    }
-                    super::GuestDiskBusType::Scsi => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::Scsi
-                    }
-                    super::GuestDiskBusType::Virtio => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::Virtio
-                    }
-                    super::GuestDiskBusType::Xen => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::Xen
-                    }
-                    super::GuestDiskBusType::Usb => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::Usb
-                    }
-                    super::GuestDiskBusType::Uml => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::Uml
-                    }
-                    super::GuestDiskBusType::Sata => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::Sata
-                    }
-                    super::GuestDiskBusType::Sd => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::Sd
-                    }
-                    super::GuestDiskBusType::Unknown => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::Unknown
-                    }
-                    super::GuestDiskBusType::Ieee1394 => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::Ieee1394
-                    }
-                    super::GuestDiskBusType::Ssa => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::Ssa
-                    }
-                    super::GuestDiskBusType::Fibre => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::Fibre
-                    }
-                    super::GuestDiskBusType::Raid => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::Raid
-                    }
-                    super::GuestDiskBusType::Iscsi => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::Iscsi
-                    }
-                    super::GuestDiskBusType::Sas => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::Sas
-                    }
-                    super::GuestDiskBusType::Mmc => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::Mmc
-                    }
-                    super::GuestDiskBusType::Virtual => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::Virtual
-                    }
-                    super::GuestDiskBusType::FileBackedVirtual => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::FileBackedVirtual
-                    }
-                    super::GuestDiskBusType::Nvme => {
-                        GuestDiskSmartBranch::Nvme(
-                            ::qmp_types::de::from_members(rest, "nvme")?,
-                        )
-                    }
-                    super::GuestDiskBusType::Other(value) => {
-                        unknown_members = rest;
-                        GuestDiskSmartBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(GuestDiskSmart {
-                    r#type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `GuestDiskInfo` object.
@@ -3314,83 +2949,68 @@ impl ::serde::Serialize for GuestDiskInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestDiskInfo {
+    const EXPECTING: &'static str = "an object GuestDiskInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_partition: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_dependencies: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        > = ::std::option::Option::None;
+        let mut m_address: ::std::option::Option<super::GuestDiskAddress> = ::std::option::Option::None;
+        let mut m_alias: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_smart: ::std::option::Option<super::GuestDiskSmart> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "partition" => ::qmp_types::de::next(&mut map, &mut m_partition),
+                "dependencies" => ::qmp_types::de::next(&mut map, &mut m_dependencies),
+                "address" => ::qmp_types::de::next(&mut map, &mut m_address),
+                "alias" => ::qmp_types::de::next(&mut map, &mut m_alias),
+                "smart" => ::qmp_types::de::next(&mut map, &mut m_smart),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name, m_partition) = match (m_name, m_partition) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_partition),
+            ) => (m_name, m_partition),
+            (m_name, m_partition) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_name.is_some(), "name"),
+                            (m_partition.is_some(), "partition"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestDiskInfo {
+            name: m_name,
+            partition: m_partition,
+            dependencies: m_dependencies,
+            address: m_address,
+            alias: m_alias,
+            smart: m_smart,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestDiskInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestDiskInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestDiskInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestDiskInfo, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_partition: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_dependencies: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut m_address: ::std::option::Option<super::GuestDiskAddress> = ::std::option::Option::None;
-                let mut m_alias: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_smart: ::std::option::Option<super::GuestDiskSmart> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "partition" => ::qmp_types::de::next(&mut map, &mut m_partition),
-                        "dependencies" => {
-                            ::qmp_types::de::next(&mut map, &mut m_dependencies)
-                        }
-                        "address" => ::qmp_types::de::next(&mut map, &mut m_address),
-                        "alias" => ::qmp_types::de::next(&mut map, &mut m_alias),
-                        "smart" => ::qmp_types::de::next(&mut map, &mut m_smart),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name, m_partition) = match (m_name, m_partition) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_partition),
-                    ) => (m_name, m_partition),
-                    (m_name, m_partition) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_name.is_some(), "name"),
-                                    (m_partition.is_some(), "partition"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestDiskInfo {
-                    name: m_name,
-                    partition: m_partition,
-                    dependencies: m_dependencies,
-                    address: m_address,
-                    alias: m_alias,
-                    smart: m_smart,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `GuestFilesystemInfo` object.
@@ -3465,104 +3085,82 @@ impl ::serde::Serialize for GuestFilesystemInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestFilesystemInfo {
+    const EXPECTING: &'static str = "an object GuestFilesystemInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_mountpoint: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_used_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_total_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_total_bytes_privileged: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_disk: ::std::option::Option<
+            ::std::vec::Vec<super::GuestDiskAddress>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "mountpoint" => ::qmp_types::de::next(&mut map, &mut m_mountpoint),
+                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                "used-bytes" => ::qmp_types::de::next(&mut map, &mut m_used_bytes),
+                "total-bytes" => ::qmp_types::de::next(&mut map, &mut m_total_bytes),
+                "total-bytes-privileged" => {
+                    ::qmp_types::de::next(&mut map, &mut m_total_bytes_privileged)
+                }
+                "disk" => ::qmp_types::de::next(&mut map, &mut m_disk),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name, m_mountpoint, m_type, m_disk) = match (
+            m_name,
+            m_mountpoint,
+            m_type,
+            m_disk,
+        ) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_mountpoint),
+                ::std::option::Option::Some(m_type),
+                ::std::option::Option::Some(m_disk),
+            ) => (m_name, m_mountpoint, m_type, m_disk),
+            (m_name, m_mountpoint, m_type, m_disk) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_name.is_some(), "name"),
+                            (m_mountpoint.is_some(), "mountpoint"),
+                            (m_type.is_some(), "type"),
+                            (m_disk.is_some(), "disk"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestFilesystemInfo {
+            name: m_name,
+            mountpoint: m_mountpoint,
+            r#type: m_type,
+            used_bytes: m_used_bytes,
+            total_bytes: m_total_bytes,
+            total_bytes_privileged: m_total_bytes_privileged,
+            disk: m_disk,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestFilesystemInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestFilesystemInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestFilesystemInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestFilesystemInfo, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_mountpoint: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_used_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_total_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_total_bytes_privileged: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_disk: ::std::option::Option<
-                    ::std::vec::Vec<super::GuestDiskAddress>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "mountpoint" => {
-                            ::qmp_types::de::next(&mut map, &mut m_mountpoint)
-                        }
-                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                        "used-bytes" => {
-                            ::qmp_types::de::next(&mut map, &mut m_used_bytes)
-                        }
-                        "total-bytes" => {
-                            ::qmp_types::de::next(&mut map, &mut m_total_bytes)
-                        }
-                        "total-bytes-privileged" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_total_bytes_privileged,
-                            )
-                        }
-                        "disk" => ::qmp_types::de::next(&mut map, &mut m_disk),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name, m_mountpoint, m_type, m_disk) = match (
-                    m_name,
-                    m_mountpoint,
-                    m_type,
-                    m_disk,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_mountpoint),
-                        ::std::option::Option::Some(m_type),
-                        ::std::option::Option::Some(m_disk),
-                    ) => (m_name, m_mountpoint, m_type, m_disk),
-                    (m_name, m_mountpoint, m_type, m_disk) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_name.is_some(), "name"),
-                                    (m_mountpoint.is_some(), "mountpoint"),
-                                    (m_type.is_some(), "type"),
-                                    (m_disk.is_some(), "disk"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestFilesystemInfo {
-                    name: m_name,
-                    mountpoint: m_mountpoint,
-                    r#type: m_type,
-                    used_bytes: m_used_bytes,
-                    total_bytes: m_total_bytes,
-                    total_bytes_privileged: m_total_bytes_privileged,
-                    disk: m_disk,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `GuestMemoryBlock` object.
@@ -3618,74 +3216,57 @@ impl ::serde::Serialize for GuestMemoryBlock {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestMemoryBlock {
+    const EXPECTING: &'static str = "an object GuestMemoryBlock";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_phys_index: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_online: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_can_offline: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "phys-index" => ::qmp_types::de::next(&mut map, &mut m_phys_index),
+                "online" => ::qmp_types::de::next(&mut map, &mut m_online),
+                "can-offline" => ::qmp_types::de::next(&mut map, &mut m_can_offline),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_phys_index, m_online) = match (m_phys_index, m_online) {
+            (
+                ::std::option::Option::Some(m_phys_index),
+                ::std::option::Option::Some(m_online),
+            ) => (m_phys_index, m_online),
+            (m_phys_index, m_online) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_phys_index.is_some(), "phys-index"),
+                            (m_online.is_some(), "online"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestMemoryBlock {
+            phys_index: m_phys_index,
+            online: m_online,
+            can_offline: m_can_offline,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestMemoryBlock {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestMemoryBlock;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestMemoryBlock")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestMemoryBlock, A::Error> {
-                let mut m_phys_index: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_online: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_can_offline: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "phys-index" => {
-                            ::qmp_types::de::next(&mut map, &mut m_phys_index)
-                        }
-                        "online" => ::qmp_types::de::next(&mut map, &mut m_online),
-                        "can-offline" => {
-                            ::qmp_types::de::next(&mut map, &mut m_can_offline)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_phys_index, m_online) = match (m_phys_index, m_online) {
-                    (
-                        ::std::option::Option::Some(m_phys_index),
-                        ::std::option::Option::Some(m_online),
-                    ) => (m_phys_index, m_online),
-                    (m_phys_index, m_online) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_phys_index.is_some(), "phys-index"),
-                                    (m_online.is_some(), "online"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestMemoryBlock {
-                    phys_index: m_phys_index,
-                    online: m_online,
-                    can_offline: m_can_offline,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An enumeration of memory block operation result.
@@ -3735,18 +3316,18 @@ impl GuestMemoryBlockResponseType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => {
                 GuestMemoryBlockResponseType::Other(value.to_owned())
             }
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => GuestMemoryBlockResponseType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for GuestMemoryBlockResponseType {
+    const EXPECTING: &'static str = "a GuestMemoryBlockResponseType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        GuestMemoryBlockResponseType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -3785,36 +3366,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestMemoryBlockResponseType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = GuestMemoryBlockResponseType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!(
-                        "a ", stringify!(GuestMemoryBlockResponseType),
-                        " value (a string)"
-                    ),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<GuestMemoryBlockResponseType, E> {
-                ::std::result::Result::Ok(GuestMemoryBlockResponseType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<GuestMemoryBlockResponseType, E> {
-                ::std::result::Result::Ok(
-                    GuestMemoryBlockResponseType::from_wire_owned(value),
-                )
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The `GuestMemoryBlockResponse` object.
@@ -3868,76 +3420,57 @@ impl ::serde::Serialize for GuestMemoryBlockResponse {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestMemoryBlockResponse {
+    const EXPECTING: &'static str = "an object GuestMemoryBlockResponse";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_phys_index: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_response: ::std::option::Option<super::GuestMemoryBlockResponseType> = ::std::option::Option::None;
+        let mut m_error_code: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "phys-index" => ::qmp_types::de::next(&mut map, &mut m_phys_index),
+                "response" => ::qmp_types::de::next(&mut map, &mut m_response),
+                "error-code" => ::qmp_types::de::next(&mut map, &mut m_error_code),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_phys_index, m_response) = match (m_phys_index, m_response) {
+            (
+                ::std::option::Option::Some(m_phys_index),
+                ::std::option::Option::Some(m_response),
+            ) => (m_phys_index, m_response),
+            (m_phys_index, m_response) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_phys_index.is_some(), "phys-index"),
+                            (m_response.is_some(), "response"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestMemoryBlockResponse {
+            phys_index: m_phys_index,
+            response: m_response,
+            error_code: m_error_code,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestMemoryBlockResponse {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestMemoryBlockResponse;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestMemoryBlockResponse")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestMemoryBlockResponse, A::Error> {
-                let mut m_phys_index: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_response: ::std::option::Option<
-                    super::GuestMemoryBlockResponseType,
-                > = ::std::option::Option::None;
-                let mut m_error_code: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "phys-index" => {
-                            ::qmp_types::de::next(&mut map, &mut m_phys_index)
-                        }
-                        "response" => ::qmp_types::de::next(&mut map, &mut m_response),
-                        "error-code" => {
-                            ::qmp_types::de::next(&mut map, &mut m_error_code)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_phys_index, m_response) = match (m_phys_index, m_response) {
-                    (
-                        ::std::option::Option::Some(m_phys_index),
-                        ::std::option::Option::Some(m_response),
-                    ) => (m_phys_index, m_response),
-                    (m_phys_index, m_response) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_phys_index.is_some(), "phys-index"),
-                                    (m_response.is_some(), "response"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestMemoryBlockResponse {
-                    phys_index: m_phys_index,
-                    response: m_response,
-                    error_code: m_error_code,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `GuestMemoryBlockInfo` object.
@@ -3983,56 +3516,43 @@ impl ::serde::Serialize for GuestMemoryBlockInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestMemoryBlockInfo {
+    const EXPECTING: &'static str = "an object GuestMemoryBlockInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_size,) = match (m_size,) {
+            (::std::option::Option::Some(m_size),) => (m_size,),
+            (m_size,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestMemoryBlockInfo {
+            size: m_size,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestMemoryBlockInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestMemoryBlockInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestMemoryBlockInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestMemoryBlockInfo, A::Error> {
-                let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_size,) = match (m_size,) {
-                    (::std::option::Option::Some(m_size),) => (m_size,),
-                    (m_size,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestMemoryBlockInfo {
-                    size: m_size,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `GuestExecStatus` object.
@@ -4105,78 +3625,61 @@ impl ::serde::Serialize for GuestExecStatus {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestExecStatus {
+    const EXPECTING: &'static str = "an object GuestExecStatus";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_exited: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_exitcode: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_signal: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_out_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_err_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_out_truncated: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_err_truncated: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "exited" => ::qmp_types::de::next(&mut map, &mut m_exited),
+                "exitcode" => ::qmp_types::de::next(&mut map, &mut m_exitcode),
+                "signal" => ::qmp_types::de::next(&mut map, &mut m_signal),
+                "out-data" => ::qmp_types::de::next(&mut map, &mut m_out_data),
+                "err-data" => ::qmp_types::de::next(&mut map, &mut m_err_data),
+                "out-truncated" => ::qmp_types::de::next(&mut map, &mut m_out_truncated),
+                "err-truncated" => ::qmp_types::de::next(&mut map, &mut m_err_truncated),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_exited,) = match (m_exited,) {
+            (::std::option::Option::Some(m_exited),) => (m_exited,),
+            (m_exited,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_exited.is_some(), "exited")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestExecStatus {
+            exited: m_exited,
+            exitcode: m_exitcode,
+            signal: m_signal,
+            out_data: m_out_data,
+            err_data: m_err_data,
+            out_truncated: m_out_truncated,
+            err_truncated: m_err_truncated,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestExecStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestExecStatus;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestExecStatus")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestExecStatus, A::Error> {
-                let mut m_exited: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_exitcode: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_signal: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_out_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_err_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_out_truncated: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_err_truncated: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "exited" => ::qmp_types::de::next(&mut map, &mut m_exited),
-                        "exitcode" => ::qmp_types::de::next(&mut map, &mut m_exitcode),
-                        "signal" => ::qmp_types::de::next(&mut map, &mut m_signal),
-                        "out-data" => ::qmp_types::de::next(&mut map, &mut m_out_data),
-                        "err-data" => ::qmp_types::de::next(&mut map, &mut m_err_data),
-                        "out-truncated" => {
-                            ::qmp_types::de::next(&mut map, &mut m_out_truncated)
-                        }
-                        "err-truncated" => {
-                            ::qmp_types::de::next(&mut map, &mut m_err_truncated)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_exited,) = match (m_exited,) {
-                    (::std::option::Option::Some(m_exited),) => (m_exited,),
-                    (m_exited,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_exited.is_some(), "exited")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestExecStatus {
-                    exited: m_exited,
-                    exitcode: m_exitcode,
-                    signal: m_signal,
-                    out_data: m_out_data,
-                    err_data: m_err_data,
-                    out_truncated: m_out_truncated,
-                    err_truncated: m_err_truncated,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `GuestExec` object.
@@ -4218,56 +3721,43 @@ impl ::serde::Serialize for GuestExec {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestExec {
+    const EXPECTING: &'static str = "an object GuestExec";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_pid: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "pid" => ::qmp_types::de::next(&mut map, &mut m_pid),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_pid,) = match (m_pid,) {
+            (::std::option::Option::Some(m_pid),) => (m_pid,),
+            (m_pid,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_pid.is_some(), "pid")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestExec {
+            pid: m_pid,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestExec {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestExec;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestExec")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestExec, A::Error> {
-                let mut m_pid: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "pid" => ::qmp_types::de::next(&mut map, &mut m_pid),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_pid,) = match (m_pid,) {
-                    (::std::option::Option::Some(m_pid),) => (m_pid,),
-                    (m_pid,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_pid.is_some(), "pid")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestExec {
-                    pid: m_pid,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An enumeration of guest-exec capture modes.
@@ -4317,18 +3807,18 @@ impl GuestExecCaptureOutputMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => {
                 GuestExecCaptureOutputMode::Other(value.to_owned())
             }
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => GuestExecCaptureOutputMode::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for GuestExecCaptureOutputMode {
+    const EXPECTING: &'static str = "a GuestExecCaptureOutputMode value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        GuestExecCaptureOutputMode::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -4366,35 +3856,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestExecCaptureOutputMode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = GuestExecCaptureOutputMode;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!(
-                        "a ", stringify!(GuestExecCaptureOutputMode), " value (a string)"
-                    ),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<GuestExecCaptureOutputMode, E> {
-                ::std::result::Result::Ok(GuestExecCaptureOutputMode::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<GuestExecCaptureOutputMode, E> {
-                ::std::result::Result::Ok(
-                    GuestExecCaptureOutputMode::from_wire_owned(value),
-                )
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Controls what guest-exec output gets captures.
@@ -4508,58 +3970,43 @@ impl ::serde::Serialize for GuestHostName {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestHostName {
+    const EXPECTING: &'static str = "an object GuestHostName";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_host_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "host-name" => ::qmp_types::de::next(&mut map, &mut m_host_name),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_host_name,) = match (m_host_name,) {
+            (::std::option::Option::Some(m_host_name),) => (m_host_name,),
+            (m_host_name,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_host_name.is_some(), "host-name")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestHostName {
+            host_name: m_host_name,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestHostName {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestHostName;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestHostName")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestHostName, A::Error> {
-                let mut m_host_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "host-name" => ::qmp_types::de::next(&mut map, &mut m_host_name),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_host_name,) = match (m_host_name,) {
-                    (::std::option::Option::Some(m_host_name),) => (m_host_name,),
-                    (m_host_name,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_host_name.is_some(), "host-name")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestHostName {
-                    host_name: m_host_name,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `GuestUser` object.
@@ -4614,72 +4061,57 @@ impl ::serde::Serialize for GuestUser {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestUser {
+    const EXPECTING: &'static str = "an object GuestUser";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_user: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_login_time: ::std::option::Option<f64> = ::std::option::Option::None;
+        let mut m_domain: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "user" => ::qmp_types::de::next(&mut map, &mut m_user),
+                "login-time" => ::qmp_types::de::next(&mut map, &mut m_login_time),
+                "domain" => ::qmp_types::de::next(&mut map, &mut m_domain),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_user, m_login_time) = match (m_user, m_login_time) {
+            (
+                ::std::option::Option::Some(m_user),
+                ::std::option::Option::Some(m_login_time),
+            ) => (m_user, m_login_time),
+            (m_user, m_login_time) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_user.is_some(), "user"),
+                            (m_login_time.is_some(), "login-time"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestUser {
+            user: m_user,
+            login_time: m_login_time,
+            domain: m_domain,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestUser {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestUser;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestUser")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestUser, A::Error> {
-                let mut m_user: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_login_time: ::std::option::Option<f64> = ::std::option::Option::None;
-                let mut m_domain: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "user" => ::qmp_types::de::next(&mut map, &mut m_user),
-                        "login-time" => {
-                            ::qmp_types::de::next(&mut map, &mut m_login_time)
-                        }
-                        "domain" => ::qmp_types::de::next(&mut map, &mut m_domain),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_user, m_login_time) = match (m_user, m_login_time) {
-                    (
-                        ::std::option::Option::Some(m_user),
-                        ::std::option::Option::Some(m_login_time),
-                    ) => (m_user, m_login_time),
-                    (m_user, m_login_time) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_user.is_some(), "user"),
-                                    (m_login_time.is_some(), "login-time"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestUser {
-                    user: m_user,
-                    login_time: m_login_time,
-                    domain: m_domain,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `GuestTimezone` object.
@@ -4727,59 +4159,46 @@ impl ::serde::Serialize for GuestTimezone {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestTimezone {
+    const EXPECTING: &'static str = "an object GuestTimezone";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_zone: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_offset: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "zone" => ::qmp_types::de::next(&mut map, &mut m_zone),
+                "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_offset,) = match (m_offset,) {
+            (::std::option::Option::Some(m_offset),) => (m_offset,),
+            (m_offset,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_offset.is_some(), "offset")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestTimezone {
+            zone: m_zone,
+            offset: m_offset,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestTimezone {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestTimezone;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestTimezone")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestTimezone, A::Error> {
-                let mut m_zone: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_offset: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "zone" => ::qmp_types::de::next(&mut map, &mut m_zone),
-                        "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_offset,) = match (m_offset,) {
-                    (::std::option::Option::Some(m_offset),) => (m_offset,),
-                    (m_offset,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_offset.is_some(), "offset")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestTimezone {
-                    zone: m_zone,
-                    offset: m_offset,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// **Note:** On POSIX systems the fields `id`, `name`, `pretty-name`,
@@ -4877,85 +4296,66 @@ impl ::serde::Serialize for GuestOSInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestOSInfo {
+    const EXPECTING: &'static str = "an object GuestOSInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_kernel_release: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_kernel_version: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_machine: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_pretty_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_version: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_version_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_variant: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_variant_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "kernel-release" => {
+                    ::qmp_types::de::next(&mut map, &mut m_kernel_release)
+                }
+                "kernel-version" => {
+                    ::qmp_types::de::next(&mut map, &mut m_kernel_version)
+                }
+                "machine" => ::qmp_types::de::next(&mut map, &mut m_machine),
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "pretty-name" => ::qmp_types::de::next(&mut map, &mut m_pretty_name),
+                "version" => ::qmp_types::de::next(&mut map, &mut m_version),
+                "version-id" => ::qmp_types::de::next(&mut map, &mut m_version_id),
+                "variant" => ::qmp_types::de::next(&mut map, &mut m_variant),
+                "variant-id" => ::qmp_types::de::next(&mut map, &mut m_variant_id),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(GuestOSInfo {
+            kernel_release: m_kernel_release,
+            kernel_version: m_kernel_version,
+            machine: m_machine,
+            id: m_id,
+            name: m_name,
+            pretty_name: m_pretty_name,
+            version: m_version,
+            version_id: m_version_id,
+            variant: m_variant,
+            variant_id: m_variant_id,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestOSInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestOSInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestOSInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestOSInfo, A::Error> {
-                let mut m_kernel_release: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_kernel_version: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_machine: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_pretty_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_version: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_version_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_variant: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_variant_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "kernel-release" => {
-                            ::qmp_types::de::next(&mut map, &mut m_kernel_release)
-                        }
-                        "kernel-version" => {
-                            ::qmp_types::de::next(&mut map, &mut m_kernel_version)
-                        }
-                        "machine" => ::qmp_types::de::next(&mut map, &mut m_machine),
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "pretty-name" => {
-                            ::qmp_types::de::next(&mut map, &mut m_pretty_name)
-                        }
-                        "version" => ::qmp_types::de::next(&mut map, &mut m_version),
-                        "version-id" => {
-                            ::qmp_types::de::next(&mut map, &mut m_version_id)
-                        }
-                        "variant" => ::qmp_types::de::next(&mut map, &mut m_variant),
-                        "variant-id" => {
-                            ::qmp_types::de::next(&mut map, &mut m_variant_id)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(GuestOSInfo {
-                    kernel_release: m_kernel_release,
-                    kernel_version: m_kernel_version,
-                    machine: m_machine,
-                    id: m_id,
-                    name: m_name,
-                    pretty_name: m_pretty_name,
-                    version: m_version,
-                    version_id: m_version_id,
-                    variant: m_variant,
-                    variant_id: m_variant_id,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The values of `GuestDeviceType`.
@@ -4983,16 +4383,16 @@ impl GuestDeviceType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => GuestDeviceType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => GuestDeviceType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for GuestDeviceType {
+    const EXPECTING: &'static str = "a GuestDeviceType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        GuestDeviceType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -5026,31 +4426,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestDeviceType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = GuestDeviceType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(GuestDeviceType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<GuestDeviceType, E> {
-                ::std::result::Result::Ok(GuestDeviceType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<GuestDeviceType, E> {
-                ::std::result::Result::Ok(GuestDeviceType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The `GuestDeviceIdPCI` object.
@@ -5098,67 +4474,54 @@ impl ::serde::Serialize for GuestDeviceIdPCI {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestDeviceIdPCI {
+    const EXPECTING: &'static str = "an object GuestDeviceIdPCI";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_vendor_id: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_device_id: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "vendor-id" => ::qmp_types::de::next(&mut map, &mut m_vendor_id),
+                "device-id" => ::qmp_types::de::next(&mut map, &mut m_device_id),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_vendor_id, m_device_id) = match (m_vendor_id, m_device_id) {
+            (
+                ::std::option::Option::Some(m_vendor_id),
+                ::std::option::Option::Some(m_device_id),
+            ) => (m_vendor_id, m_device_id),
+            (m_vendor_id, m_device_id) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_vendor_id.is_some(), "vendor-id"),
+                            (m_device_id.is_some(), "device-id"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestDeviceIdPCI {
+            vendor_id: m_vendor_id,
+            device_id: m_device_id,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestDeviceIdPCI {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestDeviceIdPCI;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestDeviceIdPCI")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestDeviceIdPCI, A::Error> {
-                let mut m_vendor_id: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_device_id: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "vendor-id" => ::qmp_types::de::next(&mut map, &mut m_vendor_id),
-                        "device-id" => ::qmp_types::de::next(&mut map, &mut m_device_id),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_vendor_id, m_device_id) = match (m_vendor_id, m_device_id) {
-                    (
-                        ::std::option::Option::Some(m_vendor_id),
-                        ::std::option::Option::Some(m_device_id),
-                    ) => (m_vendor_id, m_device_id),
-                    (m_vendor_id, m_device_id) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_vendor_id.is_some(), "vendor-id"),
-                                    (m_device_id.is_some(), "device-id"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestDeviceIdPCI {
-                    vendor_id: m_vendor_id,
-                    device_id: m_device_id,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Id of the device
@@ -5223,60 +4586,47 @@ impl ::serde::Serialize for GuestDeviceId {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestDeviceId {
+    const EXPECTING: &'static str = "an object GuestDeviceId";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::GuestDeviceType> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::GuestDeviceType::Pci => {
+                GuestDeviceIdBranch::Pci(::qmp_types::de::from_members(rest, "pci")?)
+            }
+            super::GuestDeviceType::Other(value) => {
+                unknown_members = rest;
+                GuestDeviceIdBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(GuestDeviceId {
+            r#type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestDeviceId {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestDeviceId;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestDeviceId")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestDeviceId, A::Error> {
-                let mut tag: ::std::option::Option<super::GuestDeviceType> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::GuestDeviceType::Pci => {
-                        GuestDeviceIdBranch::Pci(
-                            ::qmp_types::de::from_members(rest, "pci")?,
-                        )
-                    }
-                    super::GuestDeviceType::Other(value) => {
-                        unknown_members = rest;
-                        GuestDeviceIdBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(GuestDeviceId {
-                    r#type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `GuestDeviceInfo` object.
@@ -5332,73 +4682,54 @@ impl ::serde::Serialize for GuestDeviceInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestDeviceInfo {
+    const EXPECTING: &'static str = "an object GuestDeviceInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_driver_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_driver_date: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_driver_version: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_id: ::std::option::Option<super::GuestDeviceId> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "driver-name" => ::qmp_types::de::next(&mut map, &mut m_driver_name),
+                "driver-date" => ::qmp_types::de::next(&mut map, &mut m_driver_date),
+                "driver-version" => {
+                    ::qmp_types::de::next(&mut map, &mut m_driver_version)
+                }
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_driver_name,) = match (m_driver_name,) {
+            (::std::option::Option::Some(m_driver_name),) => (m_driver_name,),
+            (m_driver_name,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_driver_name.is_some(), "driver-name")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestDeviceInfo {
+            driver_name: m_driver_name,
+            driver_date: m_driver_date,
+            driver_version: m_driver_version,
+            id: m_id,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestDeviceInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestDeviceInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestDeviceInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestDeviceInfo, A::Error> {
-                let mut m_driver_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_driver_date: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_driver_version: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_id: ::std::option::Option<super::GuestDeviceId> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "driver-name" => {
-                            ::qmp_types::de::next(&mut map, &mut m_driver_name)
-                        }
-                        "driver-date" => {
-                            ::qmp_types::de::next(&mut map, &mut m_driver_date)
-                        }
-                        "driver-version" => {
-                            ::qmp_types::de::next(&mut map, &mut m_driver_version)
-                        }
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_driver_name,) = match (m_driver_name,) {
-                    (::std::option::Option::Some(m_driver_name),) => (m_driver_name,),
-                    (m_driver_name,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_driver_name.is_some(), "driver-name")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestDeviceInfo {
-                    driver_name: m_driver_name,
-                    driver_date: m_driver_date,
-                    driver_version: m_driver_version,
-                    id: m_id,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `GuestAuthorizedKeys` object.
@@ -5440,58 +4771,43 @@ impl ::serde::Serialize for GuestAuthorizedKeys {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestAuthorizedKeys {
+    const EXPECTING: &'static str = "an object GuestAuthorizedKeys";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_keys: ::std::option::Option<::std::vec::Vec<::std::string::String>> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "keys" => ::qmp_types::de::next(&mut map, &mut m_keys),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_keys,) = match (m_keys,) {
+            (::std::option::Option::Some(m_keys),) => (m_keys,),
+            (m_keys,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_keys.is_some(), "keys")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestAuthorizedKeys {
+            keys: m_keys,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestAuthorizedKeys {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestAuthorizedKeys;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestAuthorizedKeys")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestAuthorizedKeys, A::Error> {
-                let mut m_keys: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "keys" => ::qmp_types::de::next(&mut map, &mut m_keys),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_keys,) = match (m_keys,) {
-                    (::std::option::Option::Some(m_keys),) => (m_keys,),
-                    (m_keys,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_keys.is_some(), "keys")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestAuthorizedKeys {
-                    keys: m_keys,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `GuestDiskStats` object.
@@ -5601,122 +4917,87 @@ impl ::serde::Serialize for GuestDiskStats {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestDiskStats {
+    const EXPECTING: &'static str = "an object GuestDiskStats";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_read_sectors: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_read_ios: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_read_merges: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_write_sectors: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_write_ios: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_write_merges: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_discard_sectors: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_discard_ios: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_discard_merges: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_flush_ios: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_read_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_write_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_discard_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_flush_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_ios_pgr: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_total_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_weight_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "read-sectors" => ::qmp_types::de::next(&mut map, &mut m_read_sectors),
+                "read-ios" => ::qmp_types::de::next(&mut map, &mut m_read_ios),
+                "read-merges" => ::qmp_types::de::next(&mut map, &mut m_read_merges),
+                "write-sectors" => ::qmp_types::de::next(&mut map, &mut m_write_sectors),
+                "write-ios" => ::qmp_types::de::next(&mut map, &mut m_write_ios),
+                "write-merges" => ::qmp_types::de::next(&mut map, &mut m_write_merges),
+                "discard-sectors" => {
+                    ::qmp_types::de::next(&mut map, &mut m_discard_sectors)
+                }
+                "discard-ios" => ::qmp_types::de::next(&mut map, &mut m_discard_ios),
+                "discard-merges" => {
+                    ::qmp_types::de::next(&mut map, &mut m_discard_merges)
+                }
+                "flush-ios" => ::qmp_types::de::next(&mut map, &mut m_flush_ios),
+                "read-ticks" => ::qmp_types::de::next(&mut map, &mut m_read_ticks),
+                "write-ticks" => ::qmp_types::de::next(&mut map, &mut m_write_ticks),
+                "discard-ticks" => ::qmp_types::de::next(&mut map, &mut m_discard_ticks),
+                "flush-ticks" => ::qmp_types::de::next(&mut map, &mut m_flush_ticks),
+                "ios-pgr" => ::qmp_types::de::next(&mut map, &mut m_ios_pgr),
+                "total-ticks" => ::qmp_types::de::next(&mut map, &mut m_total_ticks),
+                "weight-ticks" => ::qmp_types::de::next(&mut map, &mut m_weight_ticks),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(GuestDiskStats {
+            read_sectors: m_read_sectors,
+            read_ios: m_read_ios,
+            read_merges: m_read_merges,
+            write_sectors: m_write_sectors,
+            write_ios: m_write_ios,
+            write_merges: m_write_merges,
+            discard_sectors: m_discard_sectors,
+            discard_ios: m_discard_ios,
+            discard_merges: m_discard_merges,
+            flush_ios: m_flush_ios,
+            read_ticks: m_read_ticks,
+            write_ticks: m_write_ticks,
+            discard_ticks: m_discard_ticks,
+            flush_ticks: m_flush_ticks,
+            ios_pgr: m_ios_pgr,
+            total_ticks: m_total_ticks,
+            weight_ticks: m_weight_ticks,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestDiskStats {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestDiskStats;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestDiskStats")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestDiskStats, A::Error> {
-                let mut m_read_sectors: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_read_ios: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_read_merges: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_write_sectors: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_write_ios: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_write_merges: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_discard_sectors: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_discard_ios: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_discard_merges: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_flush_ios: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_read_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_write_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_discard_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_flush_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_ios_pgr: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_total_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_weight_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "read-sectors" => {
-                            ::qmp_types::de::next(&mut map, &mut m_read_sectors)
-                        }
-                        "read-ios" => ::qmp_types::de::next(&mut map, &mut m_read_ios),
-                        "read-merges" => {
-                            ::qmp_types::de::next(&mut map, &mut m_read_merges)
-                        }
-                        "write-sectors" => {
-                            ::qmp_types::de::next(&mut map, &mut m_write_sectors)
-                        }
-                        "write-ios" => ::qmp_types::de::next(&mut map, &mut m_write_ios),
-                        "write-merges" => {
-                            ::qmp_types::de::next(&mut map, &mut m_write_merges)
-                        }
-                        "discard-sectors" => {
-                            ::qmp_types::de::next(&mut map, &mut m_discard_sectors)
-                        }
-                        "discard-ios" => {
-                            ::qmp_types::de::next(&mut map, &mut m_discard_ios)
-                        }
-                        "discard-merges" => {
-                            ::qmp_types::de::next(&mut map, &mut m_discard_merges)
-                        }
-                        "flush-ios" => ::qmp_types::de::next(&mut map, &mut m_flush_ios),
-                        "read-ticks" => {
-                            ::qmp_types::de::next(&mut map, &mut m_read_ticks)
-                        }
-                        "write-ticks" => {
-                            ::qmp_types::de::next(&mut map, &mut m_write_ticks)
-                        }
-                        "discard-ticks" => {
-                            ::qmp_types::de::next(&mut map, &mut m_discard_ticks)
-                        }
-                        "flush-ticks" => {
-                            ::qmp_types::de::next(&mut map, &mut m_flush_ticks)
-                        }
-                        "ios-pgr" => ::qmp_types::de::next(&mut map, &mut m_ios_pgr),
-                        "total-ticks" => {
-                            ::qmp_types::de::next(&mut map, &mut m_total_ticks)
-                        }
-                        "weight-ticks" => {
-                            ::qmp_types::de::next(&mut map, &mut m_weight_ticks)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(GuestDiskStats {
-                    read_sectors: m_read_sectors,
-                    read_ios: m_read_ios,
-                    read_merges: m_read_merges,
-                    write_sectors: m_write_sectors,
-                    write_ios: m_write_ios,
-                    write_merges: m_write_merges,
-                    discard_sectors: m_discard_sectors,
-                    discard_ios: m_discard_ios,
-                    discard_merges: m_discard_merges,
-                    flush_ios: m_flush_ios,
-                    read_ticks: m_read_ticks,
-                    write_ticks: m_write_ticks,
-                    discard_ticks: m_discard_ticks,
-                    flush_ticks: m_flush_ticks,
-                    ios_pgr: m_ios_pgr,
-                    total_ticks: m_total_ticks,
-                    weight_ticks: m_weight_ticks,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `GuestDiskStatsInfo` object.
@@ -5775,82 +5056,69 @@ impl ::serde::Serialize for GuestDiskStatsInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestDiskStatsInfo {
+    const EXPECTING: &'static str = "an object GuestDiskStatsInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_major: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_minor: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_stats: ::std::option::Option<super::GuestDiskStats> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "major" => ::qmp_types::de::next(&mut map, &mut m_major),
+                "minor" => ::qmp_types::de::next(&mut map, &mut m_minor),
+                "stats" => ::qmp_types::de::next(&mut map, &mut m_stats),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name, m_major, m_minor, m_stats) = match (
+            m_name,
+            m_major,
+            m_minor,
+            m_stats,
+        ) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_major),
+                ::std::option::Option::Some(m_minor),
+                ::std::option::Option::Some(m_stats),
+            ) => (m_name, m_major, m_minor, m_stats),
+            (m_name, m_major, m_minor, m_stats) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_name.is_some(), "name"),
+                            (m_major.is_some(), "major"),
+                            (m_minor.is_some(), "minor"),
+                            (m_stats.is_some(), "stats"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestDiskStatsInfo {
+            name: m_name,
+            major: m_major,
+            minor: m_minor,
+            stats: m_stats,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestDiskStatsInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestDiskStatsInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestDiskStatsInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestDiskStatsInfo, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_major: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_minor: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_stats: ::std::option::Option<super::GuestDiskStats> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "major" => ::qmp_types::de::next(&mut map, &mut m_major),
-                        "minor" => ::qmp_types::de::next(&mut map, &mut m_minor),
-                        "stats" => ::qmp_types::de::next(&mut map, &mut m_stats),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name, m_major, m_minor, m_stats) = match (
-                    m_name,
-                    m_major,
-                    m_minor,
-                    m_stats,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_major),
-                        ::std::option::Option::Some(m_minor),
-                        ::std::option::Option::Some(m_stats),
-                    ) => (m_name, m_major, m_minor, m_stats),
-                    (m_name, m_major, m_minor, m_stats) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_name.is_some(), "name"),
-                                    (m_major.is_some(), "major"),
-                                    (m_minor.is_some(), "minor"),
-                                    (m_stats.is_some(), "stats"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestDiskStatsInfo {
-                    name: m_name,
-                    major: m_major,
-                    minor: m_minor,
-                    stats: m_stats,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Guest operating systems supporting CPU statistics
@@ -5880,16 +5148,16 @@ impl GuestCpuStatsType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => GuestCpuStatsType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => GuestCpuStatsType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for GuestCpuStatsType {
+    const EXPECTING: &'static str = "a GuestCpuStatsType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        GuestCpuStatsType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -5923,31 +5191,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestCpuStatsType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = GuestCpuStatsType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(GuestCpuStatsType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<GuestCpuStatsType, E> {
-                ::std::result::Result::Ok(GuestCpuStatsType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<GuestCpuStatsType, E> {
-                ::std::result::Result::Ok(GuestCpuStatsType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// CPU statistics of Linux
@@ -6032,106 +5276,93 @@ impl ::serde::Serialize for GuestLinuxCpuStats {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestLinuxCpuStats {
+    const EXPECTING: &'static str = "an object GuestLinuxCpuStats";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_cpu: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_user: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_nice: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_system: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_idle: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_iowait: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_irq: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_softirq: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_steal: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_guest: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_guestnice: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "cpu" => ::qmp_types::de::next(&mut map, &mut m_cpu),
+                "user" => ::qmp_types::de::next(&mut map, &mut m_user),
+                "nice" => ::qmp_types::de::next(&mut map, &mut m_nice),
+                "system" => ::qmp_types::de::next(&mut map, &mut m_system),
+                "idle" => ::qmp_types::de::next(&mut map, &mut m_idle),
+                "iowait" => ::qmp_types::de::next(&mut map, &mut m_iowait),
+                "irq" => ::qmp_types::de::next(&mut map, &mut m_irq),
+                "softirq" => ::qmp_types::de::next(&mut map, &mut m_softirq),
+                "steal" => ::qmp_types::de::next(&mut map, &mut m_steal),
+                "guest" => ::qmp_types::de::next(&mut map, &mut m_guest),
+                "guestnice" => ::qmp_types::de::next(&mut map, &mut m_guestnice),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_cpu, m_user, m_nice, m_system, m_idle) = match (
+            m_cpu,
+            m_user,
+            m_nice,
+            m_system,
+            m_idle,
+        ) {
+            (
+                ::std::option::Option::Some(m_cpu),
+                ::std::option::Option::Some(m_user),
+                ::std::option::Option::Some(m_nice),
+                ::std::option::Option::Some(m_system),
+                ::std::option::Option::Some(m_idle),
+            ) => (m_cpu, m_user, m_nice, m_system, m_idle),
+            (m_cpu, m_user, m_nice, m_system, m_idle) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_cpu.is_some(), "cpu"),
+                            (m_user.is_some(), "user"),
+                            (m_nice.is_some(), "nice"),
+                            (m_system.is_some(), "system"),
+                            (m_idle.is_some(), "idle"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestLinuxCpuStats {
+            cpu: m_cpu,
+            user: m_user,
+            nice: m_nice,
+            system: m_system,
+            idle: m_idle,
+            iowait: m_iowait,
+            irq: m_irq,
+            softirq: m_softirq,
+            steal: m_steal,
+            guest: m_guest,
+            guestnice: m_guestnice,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestLinuxCpuStats {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestLinuxCpuStats;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestLinuxCpuStats")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestLinuxCpuStats, A::Error> {
-                let mut m_cpu: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_user: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_nice: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_system: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_idle: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_iowait: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_irq: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_softirq: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_steal: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_guest: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_guestnice: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "cpu" => ::qmp_types::de::next(&mut map, &mut m_cpu),
-                        "user" => ::qmp_types::de::next(&mut map, &mut m_user),
-                        "nice" => ::qmp_types::de::next(&mut map, &mut m_nice),
-                        "system" => ::qmp_types::de::next(&mut map, &mut m_system),
-                        "idle" => ::qmp_types::de::next(&mut map, &mut m_idle),
-                        "iowait" => ::qmp_types::de::next(&mut map, &mut m_iowait),
-                        "irq" => ::qmp_types::de::next(&mut map, &mut m_irq),
-                        "softirq" => ::qmp_types::de::next(&mut map, &mut m_softirq),
-                        "steal" => ::qmp_types::de::next(&mut map, &mut m_steal),
-                        "guest" => ::qmp_types::de::next(&mut map, &mut m_guest),
-                        "guestnice" => ::qmp_types::de::next(&mut map, &mut m_guestnice),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_cpu, m_user, m_nice, m_system, m_idle) = match (
-                    m_cpu,
-                    m_user,
-                    m_nice,
-                    m_system,
-                    m_idle,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_cpu),
-                        ::std::option::Option::Some(m_user),
-                        ::std::option::Option::Some(m_nice),
-                        ::std::option::Option::Some(m_system),
-                        ::std::option::Option::Some(m_idle),
-                    ) => (m_cpu, m_user, m_nice, m_system, m_idle),
-                    (m_cpu, m_user, m_nice, m_system, m_idle) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_cpu.is_some(), "cpu"),
-                                    (m_user.is_some(), "user"),
-                                    (m_nice.is_some(), "nice"),
-                                    (m_system.is_some(), "system"),
-                                    (m_idle.is_some(), "idle"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestLinuxCpuStats {
-                    cpu: m_cpu,
-                    user: m_user,
-                    nice: m_nice,
-                    system: m_system,
-                    idle: m_idle,
-                    iowait: m_iowait,
-                    irq: m_irq,
-                    softirq: m_softirq,
-                    steal: m_steal,
-                    guest: m_guest,
-                    guestnice: m_guestnice,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Get statistics of each CPU in millisecond.
@@ -6196,60 +5427,47 @@ impl ::serde::Serialize for GuestCpuStats {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestCpuStats {
+    const EXPECTING: &'static str = "an object GuestCpuStats";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::GuestCpuStatsType> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::GuestCpuStatsType::Linux => {
+                GuestCpuStatsBranch::Linux(::qmp_types::de::from_members(rest, "linux")?)
+            }
+            super::GuestCpuStatsType::Other(value) => {
+                unknown_members = rest;
+                GuestCpuStatsBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(GuestCpuStats {
+            r#type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestCpuStats {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestCpuStats;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestCpuStats")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestCpuStats, A::Error> {
-                let mut tag: ::std::option::Option<super::GuestCpuStatsType> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::GuestCpuStatsType::Linux => {
-                        GuestCpuStatsBranch::Linux(
-                            ::qmp_types::de::from_members(rest, "linux")?,
-                        )
-                    }
-                    super::GuestCpuStatsType::Other(value) => {
-                        unknown_members = rest;
-                        GuestCpuStatsBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(GuestCpuStats {
-                    r#type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Statistics about process load information
@@ -6301,76 +5519,59 @@ impl ::serde::Serialize for GuestLoadAverage {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestLoadAverage {
+    const EXPECTING: &'static str = "an object GuestLoadAverage";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_load1m: ::std::option::Option<f64> = ::std::option::Option::None;
+        let mut m_load5m: ::std::option::Option<f64> = ::std::option::Option::None;
+        let mut m_load15m: ::std::option::Option<f64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "load1m" => ::qmp_types::de::next(&mut map, &mut m_load1m),
+                "load5m" => ::qmp_types::de::next(&mut map, &mut m_load5m),
+                "load15m" => ::qmp_types::de::next(&mut map, &mut m_load15m),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_load1m, m_load5m, m_load15m) = match (m_load1m, m_load5m, m_load15m) {
+            (
+                ::std::option::Option::Some(m_load1m),
+                ::std::option::Option::Some(m_load5m),
+                ::std::option::Option::Some(m_load15m),
+            ) => (m_load1m, m_load5m, m_load15m),
+            (m_load1m, m_load5m, m_load15m) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_load1m.is_some(), "load1m"),
+                            (m_load5m.is_some(), "load5m"),
+                            (m_load15m.is_some(), "load15m"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestLoadAverage {
+            load1m: m_load1m,
+            load5m: m_load5m,
+            load15m: m_load15m,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestLoadAverage {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestLoadAverage;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestLoadAverage")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestLoadAverage, A::Error> {
-                let mut m_load1m: ::std::option::Option<f64> = ::std::option::Option::None;
-                let mut m_load5m: ::std::option::Option<f64> = ::std::option::Option::None;
-                let mut m_load15m: ::std::option::Option<f64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "load1m" => ::qmp_types::de::next(&mut map, &mut m_load1m),
-                        "load5m" => ::qmp_types::de::next(&mut map, &mut m_load5m),
-                        "load15m" => ::qmp_types::de::next(&mut map, &mut m_load15m),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_load1m, m_load5m, m_load15m) = match (
-                    m_load1m,
-                    m_load5m,
-                    m_load15m,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_load1m),
-                        ::std::option::Option::Some(m_load5m),
-                        ::std::option::Option::Some(m_load15m),
-                    ) => (m_load1m, m_load5m, m_load15m),
-                    (m_load1m, m_load5m, m_load15m) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_load1m.is_some(), "load1m"),
-                                    (m_load5m.is_some(), "load5m"),
-                                    (m_load15m.is_some(), "load15m"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestLoadAverage {
-                    load1m: m_load1m,
-                    load5m: m_load5m,
-                    load15m: m_load15m,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Route information, currently, only linux supported.
@@ -6479,124 +5680,105 @@ impl ::serde::Serialize for GuestNetworkRoute {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestNetworkRoute {
+    const EXPECTING: &'static str = "an object GuestNetworkRoute";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_iface: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_destination: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_metric: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_gateway: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_mask: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_irtt: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_flags: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_refcnt: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_use: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_window: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_mtu: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_desprefixlen: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_source: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_srcprefixlen: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_nexthop: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_version: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "iface" => ::qmp_types::de::next(&mut map, &mut m_iface),
+                "destination" => ::qmp_types::de::next(&mut map, &mut m_destination),
+                "metric" => ::qmp_types::de::next(&mut map, &mut m_metric),
+                "gateway" => ::qmp_types::de::next(&mut map, &mut m_gateway),
+                "mask" => ::qmp_types::de::next(&mut map, &mut m_mask),
+                "irtt" => ::qmp_types::de::next(&mut map, &mut m_irtt),
+                "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
+                "refcnt" => ::qmp_types::de::next(&mut map, &mut m_refcnt),
+                "use" => ::qmp_types::de::next(&mut map, &mut m_use),
+                "window" => ::qmp_types::de::next(&mut map, &mut m_window),
+                "mtu" => ::qmp_types::de::next(&mut map, &mut m_mtu),
+                "desprefixlen" => ::qmp_types::de::next(&mut map, &mut m_desprefixlen),
+                "source" => ::qmp_types::de::next(&mut map, &mut m_source),
+                "srcprefixlen" => ::qmp_types::de::next(&mut map, &mut m_srcprefixlen),
+                "nexthop" => ::qmp_types::de::next(&mut map, &mut m_nexthop),
+                "version" => ::qmp_types::de::next(&mut map, &mut m_version),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_iface, m_destination, m_metric, m_version) = match (
+            m_iface,
+            m_destination,
+            m_metric,
+            m_version,
+        ) {
+            (
+                ::std::option::Option::Some(m_iface),
+                ::std::option::Option::Some(m_destination),
+                ::std::option::Option::Some(m_metric),
+                ::std::option::Option::Some(m_version),
+            ) => (m_iface, m_destination, m_metric, m_version),
+            (m_iface, m_destination, m_metric, m_version) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_iface.is_some(), "iface"),
+                            (m_destination.is_some(), "destination"),
+                            (m_metric.is_some(), "metric"),
+                            (m_version.is_some(), "version"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestNetworkRoute {
+            iface: m_iface,
+            destination: m_destination,
+            metric: m_metric,
+            gateway: m_gateway,
+            mask: m_mask,
+            irtt: m_irtt,
+            flags: m_flags,
+            refcnt: m_refcnt,
+            r#use: m_use,
+            window: m_window,
+            mtu: m_mtu,
+            desprefixlen: m_desprefixlen,
+            source: m_source,
+            srcprefixlen: m_srcprefixlen,
+            nexthop: m_nexthop,
+            version: m_version,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestNetworkRoute {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestNetworkRoute;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestNetworkRoute")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestNetworkRoute, A::Error> {
-                let mut m_iface: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_destination: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_metric: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_gateway: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_mask: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_irtt: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_flags: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_refcnt: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_use: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_window: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_mtu: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_desprefixlen: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_source: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_srcprefixlen: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_nexthop: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_version: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "iface" => ::qmp_types::de::next(&mut map, &mut m_iface),
-                        "destination" => {
-                            ::qmp_types::de::next(&mut map, &mut m_destination)
-                        }
-                        "metric" => ::qmp_types::de::next(&mut map, &mut m_metric),
-                        "gateway" => ::qmp_types::de::next(&mut map, &mut m_gateway),
-                        "mask" => ::qmp_types::de::next(&mut map, &mut m_mask),
-                        "irtt" => ::qmp_types::de::next(&mut map, &mut m_irtt),
-                        "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
-                        "refcnt" => ::qmp_types::de::next(&mut map, &mut m_refcnt),
-                        "use" => ::qmp_types::de::next(&mut map, &mut m_use),
-                        "window" => ::qmp_types::de::next(&mut map, &mut m_window),
-                        "mtu" => ::qmp_types::de::next(&mut map, &mut m_mtu),
-                        "desprefixlen" => {
-                            ::qmp_types::de::next(&mut map, &mut m_desprefixlen)
-                        }
-                        "source" => ::qmp_types::de::next(&mut map, &mut m_source),
-                        "srcprefixlen" => {
-                            ::qmp_types::de::next(&mut map, &mut m_srcprefixlen)
-                        }
-                        "nexthop" => ::qmp_types::de::next(&mut map, &mut m_nexthop),
-                        "version" => ::qmp_types::de::next(&mut map, &mut m_version),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_iface, m_destination, m_metric, m_version) = match (
-                    m_iface,
-                    m_destination,
-                    m_metric,
-                    m_version,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_iface),
-                        ::std::option::Option::Some(m_destination),
-                        ::std::option::Option::Some(m_metric),
-                        ::std::option::Option::Some(m_version),
-                    ) => (m_iface, m_destination, m_metric, m_version),
-                    (m_iface, m_destination, m_metric, m_version) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_iface.is_some(), "iface"),
-                                    (m_destination.is_some(), "destination"),
-                                    (m_metric.is_some(), "metric"),
-                                    (m_version.is_some(), "version"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestNetworkRoute {
-                    iface: m_iface,
-                    destination: m_destination,
-                    metric: m_metric,
-                    gateway: m_gateway,
-                    mask: m_mask,
-                    irtt: m_irtt,
-                    flags: m_flags,
-                    refcnt: m_refcnt,
-                    r#use: m_use,
-                    window: m_window,
-                    mtu: m_mtu,
-                    desprefixlen: m_desprefixlen,
-                    source: m_source,
-                    srcprefixlen: m_srcprefixlen,
-                    nexthop: m_nexthop,
-                    version: m_version,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -6665,60 +5847,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestSyncDelimited {
+        const EXPECTING: &'static str = "an object GuestSyncDelimited";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id,) = match (m_id,) {
+                (::std::option::Option::Some(m_id),) => (m_id,),
+                (m_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(GuestSyncDelimited {
+                id: m_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestSyncDelimited {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestSyncDelimited;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestSyncDelimited")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestSyncDelimited, A::Error> {
-                    let mut m_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id,) = match (m_id,) {
-                        (::std::option::Option::Some(m_id),) => (m_id,),
-                        (m_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(GuestSyncDelimited {
-                        id: m_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestSyncDelimited {
@@ -6794,60 +5959,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestSync {
+        const EXPECTING: &'static str = "an object GuestSync";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id,) = match (m_id,) {
+                (::std::option::Option::Some(m_id),) => (m_id,),
+                (m_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(GuestSync {
+                id: m_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestSync {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestSync;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestSync")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestSync, A::Error> {
-                    let mut m_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id,) = match (m_id,) {
-                        (::std::option::Option::Some(m_id),) => (m_id,),
-                        (m_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(GuestSync {
-                        id: m_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestSync {
@@ -6977,52 +6125,35 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestSetTime {
+        const EXPECTING: &'static str = "an object GuestSetTime";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_time: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "time" => ::qmp_types::de::next(&mut map, &mut m_time),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            ::std::result::Result::Ok(GuestSetTime {
+                time: m_time,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestSetTime {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestSetTime;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestSetTime")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestSetTime, A::Error> {
-                    let mut m_time: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "time" => ::qmp_types::de::next(&mut map, &mut m_time),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    ::std::result::Result::Ok(GuestSetTime {
-                        time: m_time,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestSetTime {
@@ -7113,52 +6244,35 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestShutdown {
+        const EXPECTING: &'static str = "an object GuestShutdown";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_mode: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            ::std::result::Result::Ok(GuestShutdown {
+                mode: m_mode,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestShutdown {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestShutdown;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestShutdown")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestShutdown, A::Error> {
-                    let mut m_mode: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    ::std::result::Result::Ok(GuestShutdown {
-                        mode: m_mode,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestShutdown {
@@ -7216,63 +6330,46 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestFileOpen {
+        const EXPECTING: &'static str = "an object GuestFileOpen";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_mode: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_path,) = match (m_path,) {
+                (::std::option::Option::Some(m_path),) => (m_path,),
+                (m_path,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(GuestFileOpen {
+                path: m_path,
+                mode: m_mode,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestFileOpen {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestFileOpen;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestFileOpen")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestFileOpen, A::Error> {
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_mode: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_path,) = match (m_path,) {
-                        (::std::option::Option::Some(m_path),) => (m_path,),
-                        (m_path,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(GuestFileOpen {
-                        path: m_path,
-                        mode: m_mode,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestFileOpen {
@@ -7324,60 +6421,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestFileClose {
+        const EXPECTING: &'static str = "an object GuestFileClose";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_handle,) = match (m_handle,) {
+                (::std::option::Option::Some(m_handle),) => (m_handle,),
+                (m_handle,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_handle.is_some(), "handle")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(GuestFileClose {
+                handle: m_handle,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestFileClose {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestFileClose;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestFileClose")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestFileClose, A::Error> {
-                    let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_handle,) = match (m_handle,) {
-                        (::std::option::Option::Some(m_handle),) => (m_handle,),
-                        (m_handle,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_handle.is_some(), "handle")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(GuestFileClose {
-                        handle: m_handle,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestFileClose {
@@ -7438,63 +6518,46 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestFileRead {
+        const EXPECTING: &'static str = "an object GuestFileRead";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut m_count: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
+                    "count" => ::qmp_types::de::next(&mut map, &mut m_count),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_handle,) = match (m_handle,) {
+                (::std::option::Option::Some(m_handle),) => (m_handle,),
+                (m_handle,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_handle.is_some(), "handle")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(GuestFileRead {
+                handle: m_handle,
+                count: m_count,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestFileRead {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestFileRead;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestFileRead")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestFileRead, A::Error> {
-                    let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut m_count: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
-                            "count" => ::qmp_types::de::next(&mut map, &mut m_count),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_handle,) = match (m_handle,) {
-                        (::std::option::Option::Some(m_handle),) => (m_handle,),
-                        (m_handle,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_handle.is_some(), "handle")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(GuestFileRead {
-                        handle: m_handle,
-                        count: m_count,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestFileRead {
@@ -7557,74 +6620,57 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestFileWrite {
+        const EXPECTING: &'static str = "an object GuestFileWrite";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut m_buf_b64: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_count: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
+                    "buf-b64" => ::qmp_types::de::next(&mut map, &mut m_buf_b64),
+                    "count" => ::qmp_types::de::next(&mut map, &mut m_count),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_handle, m_buf_b64) = match (m_handle, m_buf_b64) {
+                (
+                    ::std::option::Option::Some(m_handle),
+                    ::std::option::Option::Some(m_buf_b64),
+                ) => (m_handle, m_buf_b64),
+                (m_handle, m_buf_b64) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_handle.is_some(), "handle"),
+                                (m_buf_b64.is_some(), "buf-b64"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(GuestFileWrite {
+                handle: m_handle,
+                buf_b64: m_buf_b64,
+                count: m_count,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestFileWrite {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestFileWrite;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestFileWrite")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestFileWrite, A::Error> {
-                    let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut m_buf_b64: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_count: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
-                            "buf-b64" => ::qmp_types::de::next(&mut map, &mut m_buf_b64),
-                            "count" => ::qmp_types::de::next(&mut map, &mut m_count),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_handle, m_buf_b64) = match (m_handle, m_buf_b64) {
-                        (
-                            ::std::option::Option::Some(m_handle),
-                            ::std::option::Option::Some(m_buf_b64),
-                        ) => (m_handle, m_buf_b64),
-                        (m_handle, m_buf_b64) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_handle.is_some(), "handle"),
-                                        (m_buf_b64.is_some(), "buf-b64"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(GuestFileWrite {
-                        handle: m_handle,
-                        buf_b64: m_buf_b64,
-                        count: m_count,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestFileWrite {
@@ -7692,82 +6738,59 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestFileSeek {
+        const EXPECTING: &'static str = "an object GuestFileSeek";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut m_offset: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut m_whence: ::std::option::Option<super::super::GuestFileWhence> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
+                    "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
+                    "whence" => ::qmp_types::de::next(&mut map, &mut m_whence),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_handle, m_offset, m_whence) = match (m_handle, m_offset, m_whence) {
+                (
+                    ::std::option::Option::Some(m_handle),
+                    ::std::option::Option::Some(m_offset),
+                    ::std::option::Option::Some(m_whence),
+                ) => (m_handle, m_offset, m_whence),
+                (m_handle, m_offset, m_whence) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_handle.is_some(), "handle"),
+                                (m_offset.is_some(), "offset"),
+                                (m_whence.is_some(), "whence"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(GuestFileSeek {
+                handle: m_handle,
+                offset: m_offset,
+                whence: m_whence,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestFileSeek {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestFileSeek;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestFileSeek")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestFileSeek, A::Error> {
-                    let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut m_offset: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut m_whence: ::std::option::Option<
-                        super::super::GuestFileWhence,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
-                            "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
-                            "whence" => ::qmp_types::de::next(&mut map, &mut m_whence),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_handle, m_offset, m_whence) = match (
-                        m_handle,
-                        m_offset,
-                        m_whence,
-                    ) {
-                        (
-                            ::std::option::Option::Some(m_handle),
-                            ::std::option::Option::Some(m_offset),
-                            ::std::option::Option::Some(m_whence),
-                        ) => (m_handle, m_offset, m_whence),
-                        (m_handle, m_offset, m_whence) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_handle.is_some(), "handle"),
-                                        (m_offset.is_some(), "offset"),
-                                        (m_whence.is_some(), "whence"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(GuestFileSeek {
-                        handle: m_handle,
-                        offset: m_offset,
-                        whence: m_whence,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestFileSeek {
@@ -7819,60 +6842,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestFileFlush {
+        const EXPECTING: &'static str = "an object GuestFileFlush";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_handle,) = match (m_handle,) {
+                (::std::option::Option::Some(m_handle),) => (m_handle,),
+                (m_handle,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_handle.is_some(), "handle")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(GuestFileFlush {
+                handle: m_handle,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestFileFlush {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestFileFlush;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestFileFlush")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestFileFlush, A::Error> {
-                    let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_handle,) = match (m_handle,) {
-                        (::std::option::Option::Some(m_handle),) => (m_handle,),
-                        (m_handle,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_handle.is_some(), "handle")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(GuestFileFlush {
-                        handle: m_handle,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestFileFlush {
@@ -8017,56 +7023,37 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestFsfreezeFreezeList {
+        const EXPECTING: &'static str = "an object GuestFsfreezeFreezeList";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_mountpoints: ::std::option::Option<
+                ::std::vec::Vec<::std::string::String>,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "mountpoints" => ::qmp_types::de::next(&mut map, &mut m_mountpoints),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            ::std::result::Result::Ok(GuestFsfreezeFreezeList {
+                mountpoints: m_mountpoints,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestFsfreezeFreezeList {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestFsfreezeFreezeList;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestFsfreezeFreezeList")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestFsfreezeFreezeList, A::Error> {
-                    let mut m_mountpoints: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "mountpoints" => {
-                                ::qmp_types::de::next(&mut map, &mut m_mountpoints)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    ::std::result::Result::Ok(GuestFsfreezeFreezeList {
-                        mountpoints: m_mountpoints,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestFsfreezeFreezeList {
@@ -8169,52 +7156,35 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestFstrim {
+        const EXPECTING: &'static str = "an object GuestFstrim";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_minimum: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "minimum" => ::qmp_types::de::next(&mut map, &mut m_minimum),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            ::std::result::Result::Ok(GuestFstrim {
+                minimum: m_minimum,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestFstrim {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestFstrim;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestFstrim")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestFstrim, A::Error> {
-                    let mut m_minimum: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "minimum" => ::qmp_types::de::next(&mut map, &mut m_minimum),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    ::std::result::Result::Ok(GuestFstrim {
-                        minimum: m_minimum,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestFstrim {
@@ -8541,62 +7511,45 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestSetVcpus {
+        const EXPECTING: &'static str = "an object GuestSetVcpus";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_vcpus: ::std::option::Option<
+                ::std::vec::Vec<super::super::GuestLogicalProcessor>,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "vcpus" => ::qmp_types::de::next(&mut map, &mut m_vcpus),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_vcpus,) = match (m_vcpus,) {
+                (::std::option::Option::Some(m_vcpus),) => (m_vcpus,),
+                (m_vcpus,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_vcpus.is_some(), "vcpus")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(GuestSetVcpus {
+                vcpus: m_vcpus,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestSetVcpus {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestSetVcpus;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestSetVcpus")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestSetVcpus, A::Error> {
-                    let mut m_vcpus: ::std::option::Option<
-                        ::std::vec::Vec<super::super::GuestLogicalProcessor>,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "vcpus" => ::qmp_types::de::next(&mut map, &mut m_vcpus),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_vcpus,) = match (m_vcpus,) {
-                        (::std::option::Option::Some(m_vcpus),) => (m_vcpus,),
-                        (m_vcpus,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_vcpus.is_some(), "vcpus")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(GuestSetVcpus {
-                        vcpus: m_vcpus,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestSetVcpus {
@@ -8743,84 +7696,63 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestSetUserPassword {
+        const EXPECTING: &'static str = "an object GuestSetUserPassword";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_password: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_crypted: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "username" => ::qmp_types::de::next(&mut map, &mut m_username),
+                    "password" => ::qmp_types::de::next(&mut map, &mut m_password),
+                    "crypted" => ::qmp_types::de::next(&mut map, &mut m_crypted),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_username, m_password, m_crypted) = match (
+                m_username,
+                m_password,
+                m_crypted,
+            ) {
+                (
+                    ::std::option::Option::Some(m_username),
+                    ::std::option::Option::Some(m_password),
+                    ::std::option::Option::Some(m_crypted),
+                ) => (m_username, m_password, m_crypted),
+                (m_username, m_password, m_crypted) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_username.is_some(), "username"),
+                                (m_password.is_some(), "password"),
+                                (m_crypted.is_some(), "crypted"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(GuestSetUserPassword {
+                username: m_username,
+                password: m_password,
+                crypted: m_crypted,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestSetUserPassword {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestSetUserPassword;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestSetUserPassword")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestSetUserPassword, A::Error> {
-                    let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_password: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_crypted: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "username" => {
-                                ::qmp_types::de::next(&mut map, &mut m_username)
-                            }
-                            "password" => {
-                                ::qmp_types::de::next(&mut map, &mut m_password)
-                            }
-                            "crypted" => ::qmp_types::de::next(&mut map, &mut m_crypted),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_username, m_password, m_crypted) = match (
-                        m_username,
-                        m_password,
-                        m_crypted,
-                    ) {
-                        (
-                            ::std::option::Option::Some(m_username),
-                            ::std::option::Option::Some(m_password),
-                            ::std::option::Option::Some(m_crypted),
-                        ) => (m_username, m_password, m_crypted),
-                        (m_username, m_password, m_crypted) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_username.is_some(), "username"),
-                                        (m_password.is_some(), "password"),
-                                        (m_crypted.is_some(), "crypted"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(GuestSetUserPassword {
-                        username: m_username,
-                        password: m_password,
-                        crypted: m_crypted,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestSetUserPassword {
@@ -8930,66 +7862,45 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestSetMemoryBlocks {
+        const EXPECTING: &'static str = "an object GuestSetMemoryBlocks";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_mem_blks: ::std::option::Option<
+                ::std::vec::Vec<super::super::GuestMemoryBlock>,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "mem-blks" => ::qmp_types::de::next(&mut map, &mut m_mem_blks),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_mem_blks,) = match (m_mem_blks,) {
+                (::std::option::Option::Some(m_mem_blks),) => (m_mem_blks,),
+                (m_mem_blks,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_mem_blks.is_some(), "mem-blks")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(GuestSetMemoryBlocks {
+                mem_blks: m_mem_blks,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestSetMemoryBlocks {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestSetMemoryBlocks;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestSetMemoryBlocks")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestSetMemoryBlocks, A::Error> {
-                    let mut m_mem_blks: ::std::option::Option<
-                        ::std::vec::Vec<super::super::GuestMemoryBlock>,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "mem-blks" => {
-                                ::qmp_types::de::next(&mut map, &mut m_mem_blks)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_mem_blks,) = match (m_mem_blks,) {
-                        (::std::option::Option::Some(m_mem_blks),) => (m_mem_blks,),
-                        (m_mem_blks,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_mem_blks.is_some(), "mem-blks")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(GuestSetMemoryBlocks {
-                        mem_blks: m_mem_blks,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestSetMemoryBlocks {
@@ -9079,60 +7990,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestExecStatus {
+        const EXPECTING: &'static str = "an object GuestExecStatus";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_pid: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "pid" => ::qmp_types::de::next(&mut map, &mut m_pid),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_pid,) = match (m_pid,) {
+                (::std::option::Option::Some(m_pid),) => (m_pid,),
+                (m_pid,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_pid.is_some(), "pid")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(GuestExecStatus {
+                pid: m_pid,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestExecStatus {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestExecStatus;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestExecStatus")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestExecStatus, A::Error> {
-                    let mut m_pid: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "pid" => ::qmp_types::de::next(&mut map, &mut m_pid),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_pid,) = match (m_pid,) {
-                        (::std::option::Option::Some(m_pid),) => (m_pid,),
-                        (m_pid,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_pid.is_some(), "pid")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(GuestExecStatus {
-                        pid: m_pid,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestExecStatus {
@@ -9203,82 +8097,63 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestExec {
+        const EXPECTING: &'static str = "an object GuestExec";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_arg: ::std::option::Option<
+                ::std::vec::Vec<::std::string::String>,
+            > = ::std::option::Option::None;
+            let mut m_env: ::std::option::Option<
+                ::std::vec::Vec<::std::string::String>,
+            > = ::std::option::Option::None;
+            let mut m_input_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_capture_output: ::std::option::Option<
+                super::super::GuestExecCaptureOutput,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    "arg" => ::qmp_types::de::next(&mut map, &mut m_arg),
+                    "env" => ::qmp_types::de::next(&mut map, &mut m_env),
+                    "input-data" => ::qmp_types::de::next(&mut map, &mut m_input_data),
+                    "capture-output" => {
+                        ::qmp_types::de::next(&mut map, &mut m_capture_output)
+                    }
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_path,) = match (m_path,) {
+                (::std::option::Option::Some(m_path),) => (m_path,),
+                (m_path,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(GuestExec {
+                path: m_path,
+                arg: m_arg,
+                env: m_env,
+                input_data: m_input_data,
+                capture_output: m_capture_output,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestExec {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestExec;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestExec")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestExec, A::Error> {
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_arg: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    > = ::std::option::Option::None;
-                    let mut m_env: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    > = ::std::option::Option::None;
-                    let mut m_input_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_capture_output: ::std::option::Option<
-                        super::super::GuestExecCaptureOutput,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            "arg" => ::qmp_types::de::next(&mut map, &mut m_arg),
-                            "env" => ::qmp_types::de::next(&mut map, &mut m_env),
-                            "input-data" => {
-                                ::qmp_types::de::next(&mut map, &mut m_input_data)
-                            }
-                            "capture-output" => {
-                                ::qmp_types::de::next(&mut map, &mut m_capture_output)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_path,) = match (m_path,) {
-                        (::std::option::Option::Some(m_path),) => (m_path,),
-                        (m_path,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(GuestExec {
-                        path: m_path,
-                        arg: m_arg,
-                        env: m_env,
-                        input_data: m_input_data,
-                        capture_output: m_capture_output,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestExec {
@@ -9501,64 +8376,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestSshGetAuthorizedKeys {
+        const EXPECTING: &'static str = "an object GuestSshGetAuthorizedKeys";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "username" => ::qmp_types::de::next(&mut map, &mut m_username),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_username,) = match (m_username,) {
+                (::std::option::Option::Some(m_username),) => (m_username,),
+                (m_username,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_username.is_some(), "username")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(GuestSshGetAuthorizedKeys {
+                username: m_username,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestSshGetAuthorizedKeys {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestSshGetAuthorizedKeys;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestSshGetAuthorizedKeys")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestSshGetAuthorizedKeys, A::Error> {
-                    let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "username" => {
-                                ::qmp_types::de::next(&mut map, &mut m_username)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_username,) = match (m_username,) {
-                        (::std::option::Option::Some(m_username),) => (m_username,),
-                        (m_username,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_username.is_some(), "username")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(GuestSshGetAuthorizedKeys {
-                        username: m_username,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestSshGetAuthorizedKeys {
@@ -9623,78 +8477,59 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestSshAddAuthorizedKeys {
+        const EXPECTING: &'static str = "an object GuestSshAddAuthorizedKeys";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_keys: ::std::option::Option<
+                ::std::vec::Vec<::std::string::String>,
+            > = ::std::option::Option::None;
+            let mut m_reset: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "username" => ::qmp_types::de::next(&mut map, &mut m_username),
+                    "keys" => ::qmp_types::de::next(&mut map, &mut m_keys),
+                    "reset" => ::qmp_types::de::next(&mut map, &mut m_reset),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_username, m_keys) = match (m_username, m_keys) {
+                (
+                    ::std::option::Option::Some(m_username),
+                    ::std::option::Option::Some(m_keys),
+                ) => (m_username, m_keys),
+                (m_username, m_keys) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_username.is_some(), "username"),
+                                (m_keys.is_some(), "keys"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(GuestSshAddAuthorizedKeys {
+                username: m_username,
+                keys: m_keys,
+                reset: m_reset,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestSshAddAuthorizedKeys {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestSshAddAuthorizedKeys;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestSshAddAuthorizedKeys")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestSshAddAuthorizedKeys, A::Error> {
-                    let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_keys: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    > = ::std::option::Option::None;
-                    let mut m_reset: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "username" => {
-                                ::qmp_types::de::next(&mut map, &mut m_username)
-                            }
-                            "keys" => ::qmp_types::de::next(&mut map, &mut m_keys),
-                            "reset" => ::qmp_types::de::next(&mut map, &mut m_reset),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_username, m_keys) = match (m_username, m_keys) {
-                        (
-                            ::std::option::Option::Some(m_username),
-                            ::std::option::Option::Some(m_keys),
-                        ) => (m_username, m_keys),
-                        (m_username, m_keys) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_username.is_some(), "username"),
-                                        (m_keys.is_some(), "keys"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(GuestSshAddAuthorizedKeys {
-                        username: m_username,
-                        keys: m_keys,
-                        reset: m_reset,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestSshAddAuthorizedKeys {
@@ -9756,75 +8591,56 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestSshRemoveAuthorizedKeys {
+        const EXPECTING: &'static str = "an object GuestSshRemoveAuthorizedKeys";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_keys: ::std::option::Option<
+                ::std::vec::Vec<::std::string::String>,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "username" => ::qmp_types::de::next(&mut map, &mut m_username),
+                    "keys" => ::qmp_types::de::next(&mut map, &mut m_keys),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_username, m_keys) = match (m_username, m_keys) {
+                (
+                    ::std::option::Option::Some(m_username),
+                    ::std::option::Option::Some(m_keys),
+                ) => (m_username, m_keys),
+                (m_username, m_keys) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_username.is_some(), "username"),
+                                (m_keys.is_some(), "keys"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(GuestSshRemoveAuthorizedKeys {
+                username: m_username,
+                keys: m_keys,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestSshRemoveAuthorizedKeys {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestSshRemoveAuthorizedKeys;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestSshRemoveAuthorizedKeys")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestSshRemoveAuthorizedKeys, A::Error> {
-                    let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_keys: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "username" => {
-                                ::qmp_types::de::next(&mut map, &mut m_username)
-                            }
-                            "keys" => ::qmp_types::de::next(&mut map, &mut m_keys),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_username, m_keys) = match (m_username, m_keys) {
-                        (
-                            ::std::option::Option::Some(m_username),
-                            ::std::option::Option::Some(m_keys),
-                        ) => (m_username, m_keys),
-                        (m_username, m_keys) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_username.is_some(), "username"),
-                                        (m_keys.is_some(), "keys"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(GuestSshRemoveAuthorizedKeys {
-                        username: m_username,
-                        keys: m_keys,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GuestSshRemoveAuthorizedKeys {

@@ -94,80 +94,63 @@ impl ::serde::Serialize for AcpiTableOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AcpiTableOptions {
+    const EXPECTING: &'static str = "an object AcpiTableOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_sig: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_rev: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_oem_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_oem_table_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_oem_rev: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_asl_compiler_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_asl_compiler_rev: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "sig" => ::qmp_types::de::next(&mut map, &mut m_sig),
+                "rev" => ::qmp_types::de::next(&mut map, &mut m_rev),
+                "oem_id" => ::qmp_types::de::next(&mut map, &mut m_oem_id),
+                "oem_table_id" => ::qmp_types::de::next(&mut map, &mut m_oem_table_id),
+                "oem_rev" => ::qmp_types::de::next(&mut map, &mut m_oem_rev),
+                "asl_compiler_id" => {
+                    ::qmp_types::de::next(&mut map, &mut m_asl_compiler_id)
+                }
+                "asl_compiler_rev" => {
+                    ::qmp_types::de::next(&mut map, &mut m_asl_compiler_rev)
+                }
+                "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AcpiTableOptions {
+            sig: m_sig,
+            rev: m_rev,
+            oem_id: m_oem_id,
+            oem_table_id: m_oem_table_id,
+            oem_rev: m_oem_rev,
+            asl_compiler_id: m_asl_compiler_id,
+            asl_compiler_rev: m_asl_compiler_rev,
+            file: m_file,
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AcpiTableOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AcpiTableOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AcpiTableOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AcpiTableOptions, A::Error> {
-                let mut m_sig: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_rev: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_oem_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_oem_table_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_oem_rev: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_asl_compiler_id: ::std::option::Option<
-                    ::std::string::String,
-                > = ::std::option::Option::None;
-                let mut m_asl_compiler_rev: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "sig" => ::qmp_types::de::next(&mut map, &mut m_sig),
-                        "rev" => ::qmp_types::de::next(&mut map, &mut m_rev),
-                        "oem_id" => ::qmp_types::de::next(&mut map, &mut m_oem_id),
-                        "oem_table_id" => {
-                            ::qmp_types::de::next(&mut map, &mut m_oem_table_id)
-                        }
-                        "oem_rev" => ::qmp_types::de::next(&mut map, &mut m_oem_rev),
-                        "asl_compiler_id" => {
-                            ::qmp_types::de::next(&mut map, &mut m_asl_compiler_id)
-                        }
-                        "asl_compiler_rev" => {
-                            ::qmp_types::de::next(&mut map, &mut m_asl_compiler_rev)
-                        }
-                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AcpiTableOptions {
-                    sig: m_sig,
-                    rev: m_rev,
-                    oem_id: m_oem_id,
-                    oem_table_id: m_oem_table_id,
-                    oem_rev: m_oem_rev,
-                    asl_compiler_id: m_asl_compiler_id,
-                    asl_compiler_rev: m_asl_compiler_rev,
-                    file: m_file,
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The values of `ACPISlotType`.
@@ -196,16 +179,16 @@ impl ACPISlotType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => ACPISlotType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => ACPISlotType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for ACPISlotType {
+    const EXPECTING: &'static str = "a ACPISlotType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        ACPISlotType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -240,29 +223,7 @@ impl<'de> ::serde::Deserialize<'de> for ACPISlotType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = ACPISlotType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(ACPISlotType), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<ACPISlotType, E> {
-                ::std::result::Result::Ok(ACPISlotType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<ACPISlotType, E> {
-                ::std::result::Result::Ok(ACPISlotType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// OSPM Status Indication for a device For description of possible
@@ -327,85 +288,72 @@ impl ::serde::Serialize for ACPIOSTInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ACPIOSTInfo {
+    const EXPECTING: &'static str = "an object ACPIOSTInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_slot: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_slot_type: ::std::option::Option<super::ACPISlotType> = ::std::option::Option::None;
+        let mut m_source: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_status: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
+                "slot-type" => ::qmp_types::de::next(&mut map, &mut m_slot_type),
+                "source" => ::qmp_types::de::next(&mut map, &mut m_source),
+                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_slot, m_slot_type, m_source, m_status) = match (
+            m_slot,
+            m_slot_type,
+            m_source,
+            m_status,
+        ) {
+            (
+                ::std::option::Option::Some(m_slot),
+                ::std::option::Option::Some(m_slot_type),
+                ::std::option::Option::Some(m_source),
+                ::std::option::Option::Some(m_status),
+            ) => (m_slot, m_slot_type, m_source, m_status),
+            (m_slot, m_slot_type, m_source, m_status) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_slot.is_some(), "slot"),
+                            (m_slot_type.is_some(), "slot-type"),
+                            (m_source.is_some(), "source"),
+                            (m_status.is_some(), "status"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ACPIOSTInfo {
+            device: m_device,
+            slot: m_slot,
+            slot_type: m_slot_type,
+            source: m_source,
+            status: m_status,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ACPIOSTInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ACPIOSTInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ACPIOSTInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ACPIOSTInfo, A::Error> {
-                let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_slot: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_slot_type: ::std::option::Option<super::ACPISlotType> = ::std::option::Option::None;
-                let mut m_source: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_status: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                        "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
-                        "slot-type" => ::qmp_types::de::next(&mut map, &mut m_slot_type),
-                        "source" => ::qmp_types::de::next(&mut map, &mut m_source),
-                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_slot, m_slot_type, m_source, m_status) = match (
-                    m_slot,
-                    m_slot_type,
-                    m_source,
-                    m_status,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_slot),
-                        ::std::option::Option::Some(m_slot_type),
-                        ::std::option::Option::Some(m_source),
-                        ::std::option::Option::Some(m_status),
-                    ) => (m_slot, m_slot_type, m_source, m_status),
-                    (m_slot, m_slot_type, m_source, m_status) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_slot.is_some(), "slot"),
-                                    (m_slot_type.is_some(), "slot-type"),
-                                    (m_source.is_some(), "source"),
-                                    (m_status.is_some(), "status"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ACPIOSTInfo {
-                    device: m_device,
-                    slot: m_slot,
-                    slot_type: m_slot_type,
-                    source: m_source,
-                    status: m_status,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -506,60 +454,43 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for AcpiDeviceOst {
+        const EXPECTING: &'static str = "an object AcpiDeviceOst";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_info: ::std::option::Option<super::super::ACPIOSTInfo> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "info" => ::qmp_types::de::next(&mut map, &mut m_info),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_info,) = match (m_info,) {
+                (::std::option::Option::Some(m_info),) => (m_info,),
+                (m_info,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_info.is_some(), "info")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(AcpiDeviceOst {
+                info: m_info,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for AcpiDeviceOst {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = AcpiDeviceOst;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object AcpiDeviceOst")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<AcpiDeviceOst, A::Error> {
-                    let mut m_info: ::std::option::Option<super::super::ACPIOSTInfo> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "info" => ::qmp_types::de::next(&mut map, &mut m_info),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_info,) = match (m_info,) {
-                        (::std::option::Option::Some(m_info),) => (m_info,),
-                        (m_info,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_info.is_some(), "info")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(AcpiDeviceOst {
-                        info: m_info,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for AcpiDeviceOst {

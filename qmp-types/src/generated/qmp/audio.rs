@@ -72,72 +72,55 @@ impl ::serde::Serialize for AudiodevPerDirectionOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevPerDirectionOptions {
+    const EXPECTING: &'static str = "an object AudiodevPerDirectionOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
+        let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "mixing-engine" => ::qmp_types::de::next(&mut map, &mut m_mixing_engine),
+                "fixed-settings" => {
+                    ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
+                }
+                "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
+                "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
+                "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
+                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                "buffer-length" => ::qmp_types::de::next(&mut map, &mut m_buffer_length),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevPerDirectionOptions {
+            mixing_engine: m_mixing_engine,
+            fixed_settings: m_fixed_settings,
+            frequency: m_frequency,
+            channels: m_channels,
+            voices: m_voices,
+            format: m_format,
+            buffer_length: m_buffer_length,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevPerDirectionOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevPerDirectionOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevPerDirectionOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevPerDirectionOptions, A::Error> {
-                let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
-                let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "mixing-engine" => {
-                            ::qmp_types::de::next(&mut map, &mut m_mixing_engine)
-                        }
-                        "fixed-settings" => {
-                            ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
-                        }
-                        "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
-                        "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                        "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
-                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                        "buffer-length" => {
-                            ::qmp_types::de::next(&mut map, &mut m_buffer_length)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevPerDirectionOptions {
-                    mixing_engine: m_mixing_engine,
-                    fixed_settings: m_fixed_settings,
-                    frequency: m_frequency,
-                    channels: m_channels,
-                    voices: m_voices,
-                    format: m_format,
-                    buffer_length: m_buffer_length,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Generic driver-specific options.
@@ -184,55 +167,38 @@ impl ::serde::Serialize for AudiodevGenericOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevGenericOptions {
+    const EXPECTING: &'static str = "an object AudiodevGenericOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_in: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
+        let mut m_out: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevGenericOptions {
+            r#in: m_in,
+            out: m_out,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevGenericOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevGenericOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevGenericOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevGenericOptions, A::Error> {
-                let mut m_in: ::std::option::Option<
-                    super::AudiodevPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut m_out: ::std::option::Option<
-                    super::AudiodevPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevGenericOptions {
-                    r#in: m_in,
-                    out: m_out,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the D-Bus audio backend.
@@ -285,58 +251,41 @@ impl ::serde::Serialize for AudiodevDBusOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevDBusOptions {
+    const EXPECTING: &'static str = "an object AudiodevDBusOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_in: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
+        let mut m_out: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
+        let mut m_nsamples: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                "nsamples" => ::qmp_types::de::next(&mut map, &mut m_nsamples),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevDBusOptions {
+            r#in: m_in,
+            out: m_out,
+            nsamples: m_nsamples,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevDBusOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevDBusOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevDBusOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevDBusOptions, A::Error> {
-                let mut m_in: ::std::option::Option<
-                    super::AudiodevPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut m_out: ::std::option::Option<
-                    super::AudiodevPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut m_nsamples: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                        "nsamples" => ::qmp_types::de::next(&mut map, &mut m_nsamples),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevDBusOptions {
-                    r#in: m_in,
-                    out: m_out,
-                    nsamples: m_nsamples,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the ALSA backend that are used for both playback and
@@ -424,83 +373,64 @@ impl ::serde::Serialize for AudiodevAlsaPerDirectionOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevAlsaPerDirectionOptions {
+    const EXPECTING: &'static str = "an object AudiodevAlsaPerDirectionOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
+        let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_period_length: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_try_poll: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "mixing-engine" => ::qmp_types::de::next(&mut map, &mut m_mixing_engine),
+                "fixed-settings" => {
+                    ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
+                }
+                "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
+                "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
+                "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
+                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                "buffer-length" => ::qmp_types::de::next(&mut map, &mut m_buffer_length),
+                "dev" => ::qmp_types::de::next(&mut map, &mut m_dev),
+                "period-length" => ::qmp_types::de::next(&mut map, &mut m_period_length),
+                "try-poll" => ::qmp_types::de::next(&mut map, &mut m_try_poll),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevAlsaPerDirectionOptions {
+            mixing_engine: m_mixing_engine,
+            fixed_settings: m_fixed_settings,
+            frequency: m_frequency,
+            channels: m_channels,
+            voices: m_voices,
+            format: m_format,
+            buffer_length: m_buffer_length,
+            dev: m_dev,
+            period_length: m_period_length,
+            try_poll: m_try_poll,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevAlsaPerDirectionOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevAlsaPerDirectionOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevAlsaPerDirectionOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevAlsaPerDirectionOptions, A::Error> {
-                let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
-                let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_period_length: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_try_poll: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "mixing-engine" => {
-                            ::qmp_types::de::next(&mut map, &mut m_mixing_engine)
-                        }
-                        "fixed-settings" => {
-                            ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
-                        }
-                        "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
-                        "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                        "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
-                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                        "buffer-length" => {
-                            ::qmp_types::de::next(&mut map, &mut m_buffer_length)
-                        }
-                        "dev" => ::qmp_types::de::next(&mut map, &mut m_dev),
-                        "period-length" => {
-                            ::qmp_types::de::next(&mut map, &mut m_period_length)
-                        }
-                        "try-poll" => ::qmp_types::de::next(&mut map, &mut m_try_poll),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevAlsaPerDirectionOptions {
-                    mixing_engine: m_mixing_engine,
-                    fixed_settings: m_fixed_settings,
-                    frequency: m_frequency,
-                    channels: m_channels,
-                    voices: m_voices,
-                    format: m_format,
-                    buffer_length: m_buffer_length,
-                    dev: m_dev,
-                    period_length: m_period_length,
-                    try_poll: m_try_poll,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the ALSA audio backend.
@@ -551,58 +481,41 @@ impl ::serde::Serialize for AudiodevAlsaOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevAlsaOptions {
+    const EXPECTING: &'static str = "an object AudiodevAlsaOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_in: ::std::option::Option<super::AudiodevAlsaPerDirectionOptions> = ::std::option::Option::None;
+        let mut m_out: ::std::option::Option<super::AudiodevAlsaPerDirectionOptions> = ::std::option::Option::None;
+        let mut m_threshold: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                "threshold" => ::qmp_types::de::next(&mut map, &mut m_threshold),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevAlsaOptions {
+            r#in: m_in,
+            out: m_out,
+            threshold: m_threshold,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevAlsaOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevAlsaOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevAlsaOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevAlsaOptions, A::Error> {
-                let mut m_in: ::std::option::Option<
-                    super::AudiodevAlsaPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut m_out: ::std::option::Option<
-                    super::AudiodevAlsaPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut m_threshold: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                        "threshold" => ::qmp_types::de::next(&mut map, &mut m_threshold),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevAlsaOptions {
-                    r#in: m_in,
-                    out: m_out,
-                    threshold: m_threshold,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the sndio audio backend.
@@ -657,61 +570,44 @@ impl ::serde::Serialize for AudiodevSndioOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevSndioOptions {
+    const EXPECTING: &'static str = "an object AudiodevSndioOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_in: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
+        let mut m_out: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
+        let mut m_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_latency: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                "dev" => ::qmp_types::de::next(&mut map, &mut m_dev),
+                "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevSndioOptions {
+            r#in: m_in,
+            out: m_out,
+            dev: m_dev,
+            latency: m_latency,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevSndioOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevSndioOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevSndioOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevSndioOptions, A::Error> {
-                let mut m_in: ::std::option::Option<
-                    super::AudiodevPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut m_out: ::std::option::Option<
-                    super::AudiodevPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut m_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_latency: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                        "dev" => ::qmp_types::de::next(&mut map, &mut m_dev),
-                        "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevSndioOptions {
-                    r#in: m_in,
-                    out: m_out,
-                    dev: m_dev,
-                    latency: m_latency,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the Core Audio backend that are used for both playback
@@ -790,77 +686,58 @@ impl ::serde::Serialize for AudiodevCoreaudioPerDirectionOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevCoreaudioPerDirectionOptions {
+    const EXPECTING: &'static str = "an object AudiodevCoreaudioPerDirectionOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
+        let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_buffer_count: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "mixing-engine" => ::qmp_types::de::next(&mut map, &mut m_mixing_engine),
+                "fixed-settings" => {
+                    ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
+                }
+                "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
+                "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
+                "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
+                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                "buffer-length" => ::qmp_types::de::next(&mut map, &mut m_buffer_length),
+                "buffer-count" => ::qmp_types::de::next(&mut map, &mut m_buffer_count),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevCoreaudioPerDirectionOptions {
+            mixing_engine: m_mixing_engine,
+            fixed_settings: m_fixed_settings,
+            frequency: m_frequency,
+            channels: m_channels,
+            voices: m_voices,
+            format: m_format,
+            buffer_length: m_buffer_length,
+            buffer_count: m_buffer_count,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevCoreaudioPerDirectionOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevCoreaudioPerDirectionOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevCoreaudioPerDirectionOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevCoreaudioPerDirectionOptions, A::Error> {
-                let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
-                let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_buffer_count: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "mixing-engine" => {
-                            ::qmp_types::de::next(&mut map, &mut m_mixing_engine)
-                        }
-                        "fixed-settings" => {
-                            ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
-                        }
-                        "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
-                        "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                        "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
-                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                        "buffer-length" => {
-                            ::qmp_types::de::next(&mut map, &mut m_buffer_length)
-                        }
-                        "buffer-count" => {
-                            ::qmp_types::de::next(&mut map, &mut m_buffer_count)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevCoreaudioPerDirectionOptions {
-                    mixing_engine: m_mixing_engine,
-                    fixed_settings: m_fixed_settings,
-                    frequency: m_frequency,
-                    channels: m_channels,
-                    voices: m_voices,
-                    format: m_format,
-                    buffer_length: m_buffer_length,
-                    buffer_count: m_buffer_count,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the coreaudio audio backend.
@@ -907,55 +784,42 @@ impl ::serde::Serialize for AudiodevCoreaudioOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevCoreaudioOptions {
+    const EXPECTING: &'static str = "an object AudiodevCoreaudioOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_in: ::std::option::Option<
+            super::AudiodevCoreaudioPerDirectionOptions,
+        > = ::std::option::Option::None;
+        let mut m_out: ::std::option::Option<
+            super::AudiodevCoreaudioPerDirectionOptions,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevCoreaudioOptions {
+            r#in: m_in,
+            out: m_out,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevCoreaudioOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevCoreaudioOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevCoreaudioOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevCoreaudioOptions, A::Error> {
-                let mut m_in: ::std::option::Option<
-                    super::AudiodevCoreaudioPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut m_out: ::std::option::Option<
-                    super::AudiodevCoreaudioPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevCoreaudioOptions {
-                    r#in: m_in,
-                    out: m_out,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the DirectSound audio backend.
@@ -1007,58 +871,41 @@ impl ::serde::Serialize for AudiodevDsoundOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevDsoundOptions {
+    const EXPECTING: &'static str = "an object AudiodevDsoundOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_in: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
+        let mut m_out: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
+        let mut m_latency: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevDsoundOptions {
+            r#in: m_in,
+            out: m_out,
+            latency: m_latency,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevDsoundOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevDsoundOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevDsoundOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevDsoundOptions, A::Error> {
-                let mut m_in: ::std::option::Option<
-                    super::AudiodevPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut m_out: ::std::option::Option<
-                    super::AudiodevPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut m_latency: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                        "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevDsoundOptions {
-                    r#in: m_in,
-                    out: m_out,
-                    latency: m_latency,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the JACK backend that are used for both playback and
@@ -1160,97 +1007,70 @@ impl ::serde::Serialize for AudiodevJackPerDirectionOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevJackPerDirectionOptions {
+    const EXPECTING: &'static str = "an object AudiodevJackPerDirectionOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
+        let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_server_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_client_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_connect_ports: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_start_server: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_exact_name: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "mixing-engine" => ::qmp_types::de::next(&mut map, &mut m_mixing_engine),
+                "fixed-settings" => {
+                    ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
+                }
+                "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
+                "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
+                "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
+                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                "buffer-length" => ::qmp_types::de::next(&mut map, &mut m_buffer_length),
+                "server-name" => ::qmp_types::de::next(&mut map, &mut m_server_name),
+                "client-name" => ::qmp_types::de::next(&mut map, &mut m_client_name),
+                "connect-ports" => ::qmp_types::de::next(&mut map, &mut m_connect_ports),
+                "start-server" => ::qmp_types::de::next(&mut map, &mut m_start_server),
+                "exact-name" => ::qmp_types::de::next(&mut map, &mut m_exact_name),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevJackPerDirectionOptions {
+            mixing_engine: m_mixing_engine,
+            fixed_settings: m_fixed_settings,
+            frequency: m_frequency,
+            channels: m_channels,
+            voices: m_voices,
+            format: m_format,
+            buffer_length: m_buffer_length,
+            server_name: m_server_name,
+            client_name: m_client_name,
+            connect_ports: m_connect_ports,
+            start_server: m_start_server,
+            exact_name: m_exact_name,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevJackPerDirectionOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevJackPerDirectionOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevJackPerDirectionOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevJackPerDirectionOptions, A::Error> {
-                let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
-                let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_server_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_client_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_connect_ports: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_start_server: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_exact_name: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "mixing-engine" => {
-                            ::qmp_types::de::next(&mut map, &mut m_mixing_engine)
-                        }
-                        "fixed-settings" => {
-                            ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
-                        }
-                        "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
-                        "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                        "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
-                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                        "buffer-length" => {
-                            ::qmp_types::de::next(&mut map, &mut m_buffer_length)
-                        }
-                        "server-name" => {
-                            ::qmp_types::de::next(&mut map, &mut m_server_name)
-                        }
-                        "client-name" => {
-                            ::qmp_types::de::next(&mut map, &mut m_client_name)
-                        }
-                        "connect-ports" => {
-                            ::qmp_types::de::next(&mut map, &mut m_connect_ports)
-                        }
-                        "start-server" => {
-                            ::qmp_types::de::next(&mut map, &mut m_start_server)
-                        }
-                        "exact-name" => {
-                            ::qmp_types::de::next(&mut map, &mut m_exact_name)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevJackPerDirectionOptions {
-                    mixing_engine: m_mixing_engine,
-                    fixed_settings: m_fixed_settings,
-                    frequency: m_frequency,
-                    channels: m_channels,
-                    voices: m_voices,
-                    format: m_format,
-                    buffer_length: m_buffer_length,
-                    server_name: m_server_name,
-                    client_name: m_client_name,
-                    connect_ports: m_connect_ports,
-                    start_server: m_start_server,
-                    exact_name: m_exact_name,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the JACK audio backend.
@@ -1297,55 +1117,38 @@ impl ::serde::Serialize for AudiodevJackOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevJackOptions {
+    const EXPECTING: &'static str = "an object AudiodevJackOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_in: ::std::option::Option<super::AudiodevJackPerDirectionOptions> = ::std::option::Option::None;
+        let mut m_out: ::std::option::Option<super::AudiodevJackPerDirectionOptions> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevJackOptions {
+            r#in: m_in,
+            out: m_out,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevJackOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevJackOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevJackOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevJackOptions, A::Error> {
-                let mut m_in: ::std::option::Option<
-                    super::AudiodevJackPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut m_out: ::std::option::Option<
-                    super::AudiodevJackPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevJackOptions {
-                    r#in: m_in,
-                    out: m_out,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the OSS backend that are used for both playback and
@@ -1433,83 +1236,64 @@ impl ::serde::Serialize for AudiodevOssPerDirectionOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevOssPerDirectionOptions {
+    const EXPECTING: &'static str = "an object AudiodevOssPerDirectionOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
+        let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_buffer_count: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_try_poll: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "mixing-engine" => ::qmp_types::de::next(&mut map, &mut m_mixing_engine),
+                "fixed-settings" => {
+                    ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
+                }
+                "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
+                "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
+                "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
+                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                "buffer-length" => ::qmp_types::de::next(&mut map, &mut m_buffer_length),
+                "dev" => ::qmp_types::de::next(&mut map, &mut m_dev),
+                "buffer-count" => ::qmp_types::de::next(&mut map, &mut m_buffer_count),
+                "try-poll" => ::qmp_types::de::next(&mut map, &mut m_try_poll),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevOssPerDirectionOptions {
+            mixing_engine: m_mixing_engine,
+            fixed_settings: m_fixed_settings,
+            frequency: m_frequency,
+            channels: m_channels,
+            voices: m_voices,
+            format: m_format,
+            buffer_length: m_buffer_length,
+            dev: m_dev,
+            buffer_count: m_buffer_count,
+            try_poll: m_try_poll,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevOssPerDirectionOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevOssPerDirectionOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevOssPerDirectionOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevOssPerDirectionOptions, A::Error> {
-                let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
-                let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_buffer_count: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_try_poll: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "mixing-engine" => {
-                            ::qmp_types::de::next(&mut map, &mut m_mixing_engine)
-                        }
-                        "fixed-settings" => {
-                            ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
-                        }
-                        "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
-                        "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                        "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
-                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                        "buffer-length" => {
-                            ::qmp_types::de::next(&mut map, &mut m_buffer_length)
-                        }
-                        "dev" => ::qmp_types::de::next(&mut map, &mut m_dev),
-                        "buffer-count" => {
-                            ::qmp_types::de::next(&mut map, &mut m_buffer_count)
-                        }
-                        "try-poll" => ::qmp_types::de::next(&mut map, &mut m_try_poll),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevOssPerDirectionOptions {
-                    mixing_engine: m_mixing_engine,
-                    fixed_settings: m_fixed_settings,
-                    frequency: m_frequency,
-                    channels: m_channels,
-                    voices: m_voices,
-                    format: m_format,
-                    buffer_length: m_buffer_length,
-                    dev: m_dev,
-                    buffer_count: m_buffer_count,
-                    try_poll: m_try_poll,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the OSS audio backend.
@@ -1573,66 +1357,47 @@ impl ::serde::Serialize for AudiodevOssOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevOssOptions {
+    const EXPECTING: &'static str = "an object AudiodevOssOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_in: ::std::option::Option<super::AudiodevOssPerDirectionOptions> = ::std::option::Option::None;
+        let mut m_out: ::std::option::Option<super::AudiodevOssPerDirectionOptions> = ::std::option::Option::None;
+        let mut m_try_mmap: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_exclusive: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_dsp_policy: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                "try-mmap" => ::qmp_types::de::next(&mut map, &mut m_try_mmap),
+                "exclusive" => ::qmp_types::de::next(&mut map, &mut m_exclusive),
+                "dsp-policy" => ::qmp_types::de::next(&mut map, &mut m_dsp_policy),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevOssOptions {
+            r#in: m_in,
+            out: m_out,
+            try_mmap: m_try_mmap,
+            exclusive: m_exclusive,
+            dsp_policy: m_dsp_policy,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevOssOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevOssOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevOssOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevOssOptions, A::Error> {
-                let mut m_in: ::std::option::Option<
-                    super::AudiodevOssPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut m_out: ::std::option::Option<
-                    super::AudiodevOssPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut m_try_mmap: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_exclusive: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_dsp_policy: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                        "try-mmap" => ::qmp_types::de::next(&mut map, &mut m_try_mmap),
-                        "exclusive" => ::qmp_types::de::next(&mut map, &mut m_exclusive),
-                        "dsp-policy" => {
-                            ::qmp_types::de::next(&mut map, &mut m_dsp_policy)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevOssOptions {
-                    r#in: m_in,
-                    out: m_out,
-                    try_mmap: m_try_mmap,
-                    exclusive: m_exclusive,
-                    dsp_policy: m_dsp_policy,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the Pulseaudio backend that are used for both playback
@@ -1723,83 +1488,64 @@ impl ::serde::Serialize for AudiodevPaPerDirectionOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevPaPerDirectionOptions {
+    const EXPECTING: &'static str = "an object AudiodevPaPerDirectionOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
+        let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_stream_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_latency: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "mixing-engine" => ::qmp_types::de::next(&mut map, &mut m_mixing_engine),
+                "fixed-settings" => {
+                    ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
+                }
+                "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
+                "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
+                "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
+                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                "buffer-length" => ::qmp_types::de::next(&mut map, &mut m_buffer_length),
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "stream-name" => ::qmp_types::de::next(&mut map, &mut m_stream_name),
+                "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevPaPerDirectionOptions {
+            mixing_engine: m_mixing_engine,
+            fixed_settings: m_fixed_settings,
+            frequency: m_frequency,
+            channels: m_channels,
+            voices: m_voices,
+            format: m_format,
+            buffer_length: m_buffer_length,
+            name: m_name,
+            stream_name: m_stream_name,
+            latency: m_latency,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevPaPerDirectionOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevPaPerDirectionOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevPaPerDirectionOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevPaPerDirectionOptions, A::Error> {
-                let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
-                let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_stream_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_latency: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "mixing-engine" => {
-                            ::qmp_types::de::next(&mut map, &mut m_mixing_engine)
-                        }
-                        "fixed-settings" => {
-                            ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
-                        }
-                        "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
-                        "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                        "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
-                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                        "buffer-length" => {
-                            ::qmp_types::de::next(&mut map, &mut m_buffer_length)
-                        }
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "stream-name" => {
-                            ::qmp_types::de::next(&mut map, &mut m_stream_name)
-                        }
-                        "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevPaPerDirectionOptions {
-                    mixing_engine: m_mixing_engine,
-                    fixed_settings: m_fixed_settings,
-                    frequency: m_frequency,
-                    channels: m_channels,
-                    voices: m_voices,
-                    format: m_format,
-                    buffer_length: m_buffer_length,
-                    name: m_name,
-                    stream_name: m_stream_name,
-                    latency: m_latency,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the PulseAudio audio backend.
@@ -1850,58 +1596,41 @@ impl ::serde::Serialize for AudiodevPaOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevPaOptions {
+    const EXPECTING: &'static str = "an object AudiodevPaOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_in: ::std::option::Option<super::AudiodevPaPerDirectionOptions> = ::std::option::Option::None;
+        let mut m_out: ::std::option::Option<super::AudiodevPaPerDirectionOptions> = ::std::option::Option::None;
+        let mut m_server: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevPaOptions {
+            r#in: m_in,
+            out: m_out,
+            server: m_server,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevPaOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevPaOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevPaOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevPaOptions, A::Error> {
-                let mut m_in: ::std::option::Option<
-                    super::AudiodevPaPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut m_out: ::std::option::Option<
-                    super::AudiodevPaPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut m_server: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                        "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevPaOptions {
-                    r#in: m_in,
-                    out: m_out,
-                    server: m_server,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the PipeWire backend that are used for both playback and
@@ -1992,83 +1721,64 @@ impl ::serde::Serialize for AudiodevPipewirePerDirectionOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevPipewirePerDirectionOptions {
+    const EXPECTING: &'static str = "an object AudiodevPipewirePerDirectionOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
+        let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_stream_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_latency: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "mixing-engine" => ::qmp_types::de::next(&mut map, &mut m_mixing_engine),
+                "fixed-settings" => {
+                    ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
+                }
+                "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
+                "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
+                "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
+                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                "buffer-length" => ::qmp_types::de::next(&mut map, &mut m_buffer_length),
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "stream-name" => ::qmp_types::de::next(&mut map, &mut m_stream_name),
+                "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevPipewirePerDirectionOptions {
+            mixing_engine: m_mixing_engine,
+            fixed_settings: m_fixed_settings,
+            frequency: m_frequency,
+            channels: m_channels,
+            voices: m_voices,
+            format: m_format,
+            buffer_length: m_buffer_length,
+            name: m_name,
+            stream_name: m_stream_name,
+            latency: m_latency,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevPipewirePerDirectionOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevPipewirePerDirectionOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevPipewirePerDirectionOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevPipewirePerDirectionOptions, A::Error> {
-                let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
-                let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_stream_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_latency: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "mixing-engine" => {
-                            ::qmp_types::de::next(&mut map, &mut m_mixing_engine)
-                        }
-                        "fixed-settings" => {
-                            ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
-                        }
-                        "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
-                        "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                        "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
-                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                        "buffer-length" => {
-                            ::qmp_types::de::next(&mut map, &mut m_buffer_length)
-                        }
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "stream-name" => {
-                            ::qmp_types::de::next(&mut map, &mut m_stream_name)
-                        }
-                        "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevPipewirePerDirectionOptions {
-                    mixing_engine: m_mixing_engine,
-                    fixed_settings: m_fixed_settings,
-                    frequency: m_frequency,
-                    channels: m_channels,
-                    voices: m_voices,
-                    format: m_format,
-                    buffer_length: m_buffer_length,
-                    name: m_name,
-                    stream_name: m_stream_name,
-                    latency: m_latency,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the PipeWire audio backend.
@@ -2115,55 +1825,42 @@ impl ::serde::Serialize for AudiodevPipewireOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevPipewireOptions {
+    const EXPECTING: &'static str = "an object AudiodevPipewireOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_in: ::std::option::Option<
+            super::AudiodevPipewirePerDirectionOptions,
+        > = ::std::option::Option::None;
+        let mut m_out: ::std::option::Option<
+            super::AudiodevPipewirePerDirectionOptions,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevPipewireOptions {
+            r#in: m_in,
+            out: m_out,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevPipewireOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevPipewireOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevPipewireOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevPipewireOptions, A::Error> {
-                let mut m_in: ::std::option::Option<
-                    super::AudiodevPipewirePerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut m_out: ::std::option::Option<
-                    super::AudiodevPipewirePerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevPipewireOptions {
-                    r#in: m_in,
-                    out: m_out,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the SDL audio backend that are used for both playback and
@@ -2242,77 +1939,58 @@ impl ::serde::Serialize for AudiodevSdlPerDirectionOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevSdlPerDirectionOptions {
+    const EXPECTING: &'static str = "an object AudiodevSdlPerDirectionOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
+        let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_buffer_count: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "mixing-engine" => ::qmp_types::de::next(&mut map, &mut m_mixing_engine),
+                "fixed-settings" => {
+                    ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
+                }
+                "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
+                "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
+                "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
+                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                "buffer-length" => ::qmp_types::de::next(&mut map, &mut m_buffer_length),
+                "buffer-count" => ::qmp_types::de::next(&mut map, &mut m_buffer_count),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevSdlPerDirectionOptions {
+            mixing_engine: m_mixing_engine,
+            fixed_settings: m_fixed_settings,
+            frequency: m_frequency,
+            channels: m_channels,
+            voices: m_voices,
+            format: m_format,
+            buffer_length: m_buffer_length,
+            buffer_count: m_buffer_count,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevSdlPerDirectionOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevSdlPerDirectionOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevSdlPerDirectionOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevSdlPerDirectionOptions, A::Error> {
-                let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
-                let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_buffer_count: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "mixing-engine" => {
-                            ::qmp_types::de::next(&mut map, &mut m_mixing_engine)
-                        }
-                        "fixed-settings" => {
-                            ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
-                        }
-                        "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
-                        "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                        "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
-                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                        "buffer-length" => {
-                            ::qmp_types::de::next(&mut map, &mut m_buffer_length)
-                        }
-                        "buffer-count" => {
-                            ::qmp_types::de::next(&mut map, &mut m_buffer_count)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevSdlPerDirectionOptions {
-                    mixing_engine: m_mixing_engine,
-                    fixed_settings: m_fixed_settings,
-                    frequency: m_frequency,
-                    channels: m_channels,
-                    voices: m_voices,
-                    format: m_format,
-                    buffer_length: m_buffer_length,
-                    buffer_count: m_buffer_count,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the SDL audio backend.
@@ -2359,55 +2037,38 @@ impl ::serde::Serialize for AudiodevSdlOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevSdlOptions {
+    const EXPECTING: &'static str = "an object AudiodevSdlOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_in: ::std::option::Option<super::AudiodevSdlPerDirectionOptions> = ::std::option::Option::None;
+        let mut m_out: ::std::option::Option<super::AudiodevSdlPerDirectionOptions> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevSdlOptions {
+            r#in: m_in,
+            out: m_out,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevSdlOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevSdlOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevSdlOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevSdlOptions, A::Error> {
-                let mut m_in: ::std::option::Option<
-                    super::AudiodevSdlPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut m_out: ::std::option::Option<
-                    super::AudiodevSdlPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevSdlOptions {
-                    r#in: m_in,
-                    out: m_out,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the wav audio backend.
@@ -2458,58 +2119,41 @@ impl ::serde::Serialize for AudiodevWavOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AudiodevWavOptions {
+    const EXPECTING: &'static str = "an object AudiodevWavOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_in: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
+        let mut m_out: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
+        let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AudiodevWavOptions {
+            r#in: m_in,
+            out: m_out,
+            path: m_path,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AudiodevWavOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AudiodevWavOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AudiodevWavOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AudiodevWavOptions, A::Error> {
-                let mut m_in: ::std::option::Option<
-                    super::AudiodevPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut m_out: ::std::option::Option<
-                    super::AudiodevPerDirectionOptions,
-                > = ::std::option::Option::None;
-                let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AudiodevWavOptions {
-                    r#in: m_in,
-                    out: m_out,
-                    path: m_path,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An enumeration of possible audio formats.
@@ -2563,16 +2207,16 @@ impl AudioFormat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => AudioFormat::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => AudioFormat::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for AudioFormat {
+    const EXPECTING: &'static str = "a AudioFormat value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        AudioFormat::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -2612,29 +2256,7 @@ impl<'de> ::serde::Deserialize<'de> for AudioFormat {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = AudioFormat;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(AudioFormat), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<AudioFormat, E> {
-                ::std::result::Result::Ok(AudioFormat::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<AudioFormat, E> {
-                ::std::result::Result::Ok(AudioFormat::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// An enumeration of possible audio backend drivers.
@@ -2734,16 +2356,16 @@ impl AudiodevDriver {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => AudiodevDriver::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => AudiodevDriver::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for AudiodevDriver {
+    const EXPECTING: &'static str = "a AudiodevDriver value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        AudiodevDriver::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -2789,31 +2411,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevDriver {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = AudiodevDriver;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(AudiodevDriver), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<AudiodevDriver, E> {
-                ::std::result::Result::Ok(AudiodevDriver::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<AudiodevDriver, E> {
-                ::std::result::Result::Ok(AudiodevDriver::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Options of an audio backend.
@@ -2963,128 +2561,101 @@ impl ::serde::Serialize for Audiodev {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for Audiodev {
+    const EXPECTING: &'static str = "an object Audiodev";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_timer_period: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut tag: ::std::option::Option<super::AudiodevDriver> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "timer-period" => ::qmp_types::de::next(&mut map, &mut m_timer_period),
+                "driver" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let (m_id,) = match (m_id,) {
+            (::std::option::Option::Some(m_id),) => (m_id,),
+            (m_id,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                );
+            }
+        };
+        let tag = ::qmp_types::de::required(tag, "driver")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::AudiodevDriver::None => {
+                AudiodevBranch::None(::qmp_types::de::from_members(rest, "none")?)
+            }
+            super::AudiodevDriver::Alsa => {
+                AudiodevBranch::Alsa(::qmp_types::de::from_members(rest, "alsa")?)
+            }
+            super::AudiodevDriver::Coreaudio => {
+                AudiodevBranch::Coreaudio(
+                    ::qmp_types::de::from_members(rest, "coreaudio")?,
+                )
+            }
+            super::AudiodevDriver::Dbus => {
+                AudiodevBranch::Dbus(::qmp_types::de::from_members(rest, "dbus")?)
+            }
+            super::AudiodevDriver::Dsound => {
+                AudiodevBranch::Dsound(::qmp_types::de::from_members(rest, "dsound")?)
+            }
+            super::AudiodevDriver::Jack => {
+                AudiodevBranch::Jack(::qmp_types::de::from_members(rest, "jack")?)
+            }
+            super::AudiodevDriver::Oss => {
+                AudiodevBranch::Oss(::qmp_types::de::from_members(rest, "oss")?)
+            }
+            super::AudiodevDriver::Pa => {
+                AudiodevBranch::Pa(::qmp_types::de::from_members(rest, "pa")?)
+            }
+            super::AudiodevDriver::Pipewire => {
+                AudiodevBranch::Pipewire(
+                    ::qmp_types::de::from_members(rest, "pipewire")?,
+                )
+            }
+            super::AudiodevDriver::Sdl => {
+                AudiodevBranch::Sdl(::qmp_types::de::from_members(rest, "sdl")?)
+            }
+            super::AudiodevDriver::Sndio => {
+                AudiodevBranch::Sndio(::qmp_types::de::from_members(rest, "sndio")?)
+            }
+            super::AudiodevDriver::Spice => {
+                AudiodevBranch::Spice(::qmp_types::de::from_members(rest, "spice")?)
+            }
+            super::AudiodevDriver::Wav => {
+                AudiodevBranch::Wav(::qmp_types::de::from_members(rest, "wav")?)
+            }
+            super::AudiodevDriver::Other(value) => {
+                unknown_members = rest;
+                AudiodevBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(Audiodev {
+            id: m_id,
+            timer_period: m_timer_period,
+            driver: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for Audiodev {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = Audiodev;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object Audiodev")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<Audiodev, A::Error> {
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_timer_period: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut tag: ::std::option::Option<super::AudiodevDriver> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "timer-period" => {
-                            ::qmp_types::de::next(&mut map, &mut m_timer_period)
-                        }
-                        "driver" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let (m_id,) = match (m_id,) {
-                    (::std::option::Option::Some(m_id),) => (m_id,),
-                    (m_id,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                        );
-                    }
-                };
-                let tag = ::qmp_types::de::required(tag, "driver")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::AudiodevDriver::None => {
-                        AudiodevBranch::None(
-                            ::qmp_types::de::from_members(rest, "none")?,
-                        )
-                    }
-                    super::AudiodevDriver::Alsa => {
-                        AudiodevBranch::Alsa(
-                            ::qmp_types::de::from_members(rest, "alsa")?,
-                        )
-                    }
-                    super::AudiodevDriver::Coreaudio => {
-                        AudiodevBranch::Coreaudio(
-                            ::qmp_types::de::from_members(rest, "coreaudio")?,
-                        )
-                    }
-                    super::AudiodevDriver::Dbus => {
-                        AudiodevBranch::Dbus(
-                            ::qmp_types::de::from_members(rest, "dbus")?,
-                        )
-                    }
-                    super::AudiodevDriver::Dsound => {
-                        AudiodevBranch::Dsound(
-                            ::qmp_types::de::from_members(rest, "dsound")?,
-                        )
-                    }
-                    super::AudiodevDriver::Jack => {
-                        AudiodevBranch::Jack(
-                            ::qmp_types::de::from_members(rest, "jack")?,
-                        )
-                    }
-                    super::AudiodevDriver::Oss => {
-                        AudiodevBranch::Oss(::qmp_types::de::from_members(rest, "oss")?)
-                    }
-                    super::AudiodevDriver::Pa => {
-                        AudiodevBranch::Pa(::qmp_types::de::from_members(rest, "pa")?)
-                    }
-                    super::AudiodevDriver::Pipewire => {
-                        AudiodevBranch::Pipewire(
-                            ::qmp_types::de::from_members(rest, "pipewire")?,
-                        )
-                    }
-                    super::AudiodevDriver::Sdl => {
-                        AudiodevBranch::Sdl(::qmp_types::de::from_members(rest, "sdl")?)
-                    }
-                    super::AudiodevDriver::Sndio => {
-                        AudiodevBranch::Sndio(
-                            ::qmp_types::de::from_members(rest, "sndio")?,
-                        )
-                    }
-                    super::AudiodevDriver::Spice => {
-                        AudiodevBranch::Spice(
-                            ::qmp_types::de::from_members(rest, "spice")?,
-                        )
-                    }
-                    super::AudiodevDriver::Wav => {
-                        AudiodevBranch::Wav(::qmp_types::de::from_members(rest, "wav")?)
-                    }
-                    super::AudiodevDriver::Other(value) => {
-                        unknown_members = rest;
-                        AudiodevBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(Audiodev {
-                    id: m_id,
-                    timer_period: m_timer_period,
-                    driver: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.

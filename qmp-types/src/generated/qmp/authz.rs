@@ -31,16 +31,16 @@ impl QAuthZListPolicy {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => QAuthZListPolicy::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QAuthZListPolicy::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QAuthZListPolicy {
+    const EXPECTING: &'static str = "a QAuthZListPolicy value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QAuthZListPolicy::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -75,31 +75,7 @@ impl<'de> ::serde::Deserialize<'de> for QAuthZListPolicy {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QAuthZListPolicy;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(QAuthZListPolicy), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QAuthZListPolicy, E> {
-                ::std::result::Result::Ok(QAuthZListPolicy::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QAuthZListPolicy, E> {
-                ::std::result::Result::Ok(QAuthZListPolicy::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The authorization policy match format
@@ -133,16 +109,16 @@ impl QAuthZListFormat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => QAuthZListFormat::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QAuthZListFormat::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QAuthZListFormat {
+    const EXPECTING: &'static str = "a QAuthZListFormat value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QAuthZListFormat::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -177,31 +153,7 @@ impl<'de> ::serde::Deserialize<'de> for QAuthZListFormat {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QAuthZListFormat;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(QAuthZListFormat), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QAuthZListFormat, E> {
-                ::std::result::Result::Ok(QAuthZListFormat::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QAuthZListFormat, E> {
-                ::std::result::Result::Ok(QAuthZListFormat::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// A single authorization rule.
@@ -251,70 +203,54 @@ impl ::serde::Serialize for QAuthZListRule {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for QAuthZListRule {
+    const EXPECTING: &'static str = "an object QAuthZListRule";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_match: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_policy: ::std::option::Option<super::QAuthZListPolicy> = ::std::option::Option::None;
+        let mut m_format: ::std::option::Option<super::QAuthZListFormat> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "match" => ::qmp_types::de::next(&mut map, &mut m_match),
+                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_match, m_policy) = match (m_match, m_policy) {
+            (
+                ::std::option::Option::Some(m_match),
+                ::std::option::Option::Some(m_policy),
+            ) => (m_match, m_policy),
+            (m_match, m_policy) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_match.is_some(), "match"), (m_policy.is_some(), "policy")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(QAuthZListRule {
+            r#match: m_match,
+            policy: m_policy,
+            format: m_format,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for QAuthZListRule {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = QAuthZListRule;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object QAuthZListRule")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<QAuthZListRule, A::Error> {
-                let mut m_match: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_policy: ::std::option::Option<super::QAuthZListPolicy> = ::std::option::Option::None;
-                let mut m_format: ::std::option::Option<super::QAuthZListFormat> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "match" => ::qmp_types::de::next(&mut map, &mut m_match),
-                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_match, m_policy) = match (m_match, m_policy) {
-                    (
-                        ::std::option::Option::Some(m_match),
-                        ::std::option::Option::Some(m_policy),
-                    ) => (m_match, m_policy),
-                    (m_match, m_policy) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_match.is_some(), "match"),
-                                    (m_policy.is_some(), "policy"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(QAuthZListRule {
-                    r#match: m_match,
-                    policy: m_policy,
-                    format: m_format,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for authz-list objects.
@@ -362,53 +298,38 @@ impl ::serde::Serialize for AuthZListProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AuthZListProperties {
+    const EXPECTING: &'static str = "an object AuthZListProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_policy: ::std::option::Option<super::QAuthZListPolicy> = ::std::option::Option::None;
+        let mut m_rules: ::std::option::Option<::std::vec::Vec<super::QAuthZListRule>> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                "rules" => ::qmp_types::de::next(&mut map, &mut m_rules),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(AuthZListProperties {
+            policy: m_policy,
+            rules: m_rules,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AuthZListProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AuthZListProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AuthZListProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AuthZListProperties, A::Error> {
-                let mut m_policy: ::std::option::Option<super::QAuthZListPolicy> = ::std::option::Option::None;
-                let mut m_rules: ::std::option::Option<
-                    ::std::vec::Vec<super::QAuthZListRule>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                        "rules" => ::qmp_types::de::next(&mut map, &mut m_rules),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(AuthZListProperties {
-                    policy: m_policy,
-                    rules: m_rules,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for authz-listfile objects.
@@ -459,61 +380,46 @@ impl ::serde::Serialize for AuthZListFileProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AuthZListFileProperties {
+    const EXPECTING: &'static str = "an object AuthZListFileProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_refresh: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                "refresh" => ::qmp_types::de::next(&mut map, &mut m_refresh),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_filename,) = match (m_filename,) {
+            (::std::option::Option::Some(m_filename),) => (m_filename,),
+            (m_filename,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_filename.is_some(), "filename")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(AuthZListFileProperties {
+            filename: m_filename,
+            refresh: m_refresh,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AuthZListFileProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AuthZListFileProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AuthZListFileProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AuthZListFileProperties, A::Error> {
-                let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_refresh: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
-                        "refresh" => ::qmp_types::de::next(&mut map, &mut m_refresh),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_filename,) = match (m_filename,) {
-                    (::std::option::Option::Some(m_filename),) => (m_filename,),
-                    (m_filename,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_filename.is_some(), "filename")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(AuthZListFileProperties {
-                    filename: m_filename,
-                    refresh: m_refresh,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for authz-pam objects.
@@ -555,56 +461,43 @@ impl ::serde::Serialize for AuthZPAMProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AuthZPAMProperties {
+    const EXPECTING: &'static str = "an object AuthZPAMProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "service" => ::qmp_types::de::next(&mut map, &mut m_service),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_service,) = match (m_service,) {
+            (::std::option::Option::Some(m_service),) => (m_service,),
+            (m_service,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_service.is_some(), "service")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(AuthZPAMProperties {
+            service: m_service,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AuthZPAMProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AuthZPAMProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AuthZPAMProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AuthZPAMProperties, A::Error> {
-                let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "service" => ::qmp_types::de::next(&mut map, &mut m_service),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_service,) = match (m_service,) {
-                    (::std::option::Option::Some(m_service),) => (m_service,),
-                    (m_service,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_service.is_some(), "service")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(AuthZPAMProperties {
-                    service: m_service,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for authz-simple objects.
@@ -649,57 +542,42 @@ impl ::serde::Serialize for AuthZSimpleProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AuthZSimpleProperties {
+    const EXPECTING: &'static str = "an object AuthZSimpleProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_identity: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "identity" => ::qmp_types::de::next(&mut map, &mut m_identity),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_identity,) = match (m_identity,) {
+            (::std::option::Option::Some(m_identity),) => (m_identity,),
+            (m_identity,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_identity.is_some(), "identity")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(AuthZSimpleProperties {
+            identity: m_identity,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AuthZSimpleProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AuthZSimpleProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AuthZSimpleProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AuthZSimpleProperties, A::Error> {
-                let mut m_identity: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "identity" => ::qmp_types::de::next(&mut map, &mut m_identity),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_identity,) = match (m_identity,) {
-                    (::std::option::Option::Some(m_identity),) => (m_identity,),
-                    (m_identity,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_identity.is_some(), "identity")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(AuthZSimpleProperties {
-                    identity: m_identity,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }

@@ -57,16 +57,16 @@ impl BiosAtaTranslation {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => BiosAtaTranslation::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => BiosAtaTranslation::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for BiosAtaTranslation {
+    const EXPECTING: &'static str = "a BiosAtaTranslation value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        BiosAtaTranslation::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -104,31 +104,7 @@ impl<'de> ::serde::Deserialize<'de> for BiosAtaTranslation {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = BiosAtaTranslation;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(BiosAtaTranslation), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<BiosAtaTranslation, E> {
-                ::std::result::Result::Ok(BiosAtaTranslation::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<BiosAtaTranslation, E> {
-                ::std::result::Result::Ok(BiosAtaTranslation::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Type of Floppy drive to be emulated by the Floppy Disk Controller.
@@ -174,16 +150,16 @@ impl FloppyDriveType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => FloppyDriveType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => FloppyDriveType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for FloppyDriveType {
+    const EXPECTING: &'static str = "a FloppyDriveType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        FloppyDriveType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -221,31 +197,7 @@ impl<'de> ::serde::Deserialize<'de> for FloppyDriveType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = FloppyDriveType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(FloppyDriveType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<FloppyDriveType, E> {
-                ::std::result::Result::Ok(FloppyDriveType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<FloppyDriveType, E> {
-                ::std::result::Result::Ok(FloppyDriveType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Information about a persistent reservation manager
@@ -292,67 +244,51 @@ impl ::serde::Serialize for PRManagerInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for PRManagerInfo {
+    const EXPECTING: &'static str = "an object PRManagerInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_connected: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "connected" => ::qmp_types::de::next(&mut map, &mut m_connected),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_id, m_connected) = match (m_id, m_connected) {
+            (
+                ::std::option::Option::Some(m_id),
+                ::std::option::Option::Some(m_connected),
+            ) => (m_id, m_connected),
+            (m_id, m_connected) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_id.is_some(), "id"), (m_connected.is_some(), "connected")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(PRManagerInfo {
+            id: m_id,
+            connected: m_connected,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for PRManagerInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = PRManagerInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object PRManagerInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<PRManagerInfo, A::Error> {
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_connected: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "connected" => ::qmp_types::de::next(&mut map, &mut m_connected),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_id, m_connected) = match (m_id, m_connected) {
-                    (
-                        ::std::option::Option::Some(m_id),
-                        ::std::option::Option::Some(m_connected),
-                    ) => (m_id, m_connected),
-                    (m_id, m_connected) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_id.is_some(), "id"),
-                                    (m_connected.is_some(), "connected"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(PRManagerInfo {
-                    id: m_id,
-                    connected: m_connected,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Specifies the new read-only mode of a block device subject to the
@@ -391,18 +327,18 @@ impl BlockdevChangeReadOnlyMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => {
                 BlockdevChangeReadOnlyMode::Other(value.to_owned())
             }
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => BlockdevChangeReadOnlyMode::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for BlockdevChangeReadOnlyMode {
+    const EXPECTING: &'static str = "a BlockdevChangeReadOnlyMode value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        BlockdevChangeReadOnlyMode::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -438,35 +374,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevChangeReadOnlyMode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = BlockdevChangeReadOnlyMode;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!(
-                        "a ", stringify!(BlockdevChangeReadOnlyMode), " value (a string)"
-                    ),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<BlockdevChangeReadOnlyMode, E> {
-                ::std::result::Result::Ok(BlockdevChangeReadOnlyMode::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<BlockdevChangeReadOnlyMode, E> {
-                ::std::result::Result::Ok(
-                    BlockdevChangeReadOnlyMode::from_wire_owned(value),
-                )
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The commands of this module.
@@ -575,58 +483,41 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for Eject {
+        const EXPECTING: &'static str = "an object Eject";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_force: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    "force" => ::qmp_types::de::next(&mut map, &mut m_force),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            ::std::result::Result::Ok(Eject {
+                device: m_device,
+                id: m_id,
+                force: m_force,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for Eject {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = Eject;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object Eject")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<Eject, A::Error> {
-                    let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_force: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            "force" => ::qmp_types::de::next(&mut map, &mut m_force),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    ::std::result::Result::Ok(Eject {
-                        device: m_device,
-                        id: m_id,
-                        force: m_force,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for Eject {
@@ -725,58 +616,41 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for BlockdevOpenTray {
+        const EXPECTING: &'static str = "an object BlockdevOpenTray";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_force: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    "force" => ::qmp_types::de::next(&mut map, &mut m_force),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            ::std::result::Result::Ok(BlockdevOpenTray {
+                device: m_device,
+                id: m_id,
+                force: m_force,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for BlockdevOpenTray {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = BlockdevOpenTray;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object BlockdevOpenTray")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<BlockdevOpenTray, A::Error> {
-                    let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_force: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            "force" => ::qmp_types::de::next(&mut map, &mut m_force),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    ::std::result::Result::Ok(BlockdevOpenTray {
-                        device: m_device,
-                        id: m_id,
-                        force: m_force,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for BlockdevOpenTray {
@@ -858,55 +732,38 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for BlockdevCloseTray {
+        const EXPECTING: &'static str = "an object BlockdevCloseTray";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            ::std::result::Result::Ok(BlockdevCloseTray {
+                device: m_device,
+                id: m_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for BlockdevCloseTray {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = BlockdevCloseTray;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object BlockdevCloseTray")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<BlockdevCloseTray, A::Error> {
-                    let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    ::std::result::Result::Ok(BlockdevCloseTray {
-                        device: m_device,
-                        id: m_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for BlockdevCloseTray {
@@ -990,60 +847,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for BlockdevRemoveMedium {
+        const EXPECTING: &'static str = "an object BlockdevRemoveMedium";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id,) = match (m_id,) {
+                (::std::option::Option::Some(m_id),) => (m_id,),
+                (m_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(BlockdevRemoveMedium {
+                id: m_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for BlockdevRemoveMedium {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = BlockdevRemoveMedium;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object BlockdevRemoveMedium")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<BlockdevRemoveMedium, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id,) = match (m_id,) {
-                        (::std::option::Option::Some(m_id),) => (m_id,),
-                        (m_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(BlockdevRemoveMedium {
-                        id: m_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for BlockdevRemoveMedium {
@@ -1119,73 +959,54 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for BlockdevInsertMedium {
+        const EXPECTING: &'static str = "an object BlockdevInsertMedium";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id, m_node_name) = match (m_id, m_node_name) {
+                (
+                    ::std::option::Option::Some(m_id),
+                    ::std::option::Option::Some(m_node_name),
+                ) => (m_id, m_node_name),
+                (m_id, m_node_name) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_id.is_some(), "id"),
+                                (m_node_name.is_some(), "node-name"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(BlockdevInsertMedium {
+                id: m_id,
+                node_name: m_node_name,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for BlockdevInsertMedium {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = BlockdevInsertMedium;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object BlockdevInsertMedium")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<BlockdevInsertMedium, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            "node-name" => {
-                                ::qmp_types::de::next(&mut map, &mut m_node_name)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id, m_node_name) = match (m_id, m_node_name) {
-                        (
-                            ::std::option::Option::Some(m_id),
-                            ::std::option::Option::Some(m_node_name),
-                        ) => (m_id, m_node_name),
-                        (m_id, m_node_name) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_id.is_some(), "id"),
-                                        (m_node_name.is_some(), "node-name"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(BlockdevInsertMedium {
-                        id: m_id,
-                        node_name: m_node_name,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for BlockdevInsertMedium {
@@ -1306,83 +1127,62 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for BlockdevChangeMedium {
+        const EXPECTING: &'static str = "an object BlockdevChangeMedium";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_format: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_force: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut m_read_only_mode: ::std::option::Option<
+                super::super::BlockdevChangeReadOnlyMode,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                    "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                    "force" => ::qmp_types::de::next(&mut map, &mut m_force),
+                    "read-only-mode" => {
+                        ::qmp_types::de::next(&mut map, &mut m_read_only_mode)
+                    }
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_filename,) = match (m_filename,) {
+                (::std::option::Option::Some(m_filename),) => (m_filename,),
+                (m_filename,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_filename.is_some(), "filename")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(BlockdevChangeMedium {
+                device: m_device,
+                id: m_id,
+                filename: m_filename,
+                format: m_format,
+                force: m_force,
+                read_only_mode: m_read_only_mode,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for BlockdevChangeMedium {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = BlockdevChangeMedium;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object BlockdevChangeMedium")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<BlockdevChangeMedium, A::Error> {
-                    let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_format: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_force: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut m_read_only_mode: ::std::option::Option<
-                        super::super::BlockdevChangeReadOnlyMode,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            "filename" => {
-                                ::qmp_types::de::next(&mut map, &mut m_filename)
-                            }
-                            "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                            "force" => ::qmp_types::de::next(&mut map, &mut m_force),
-                            "read-only-mode" => {
-                                ::qmp_types::de::next(&mut map, &mut m_read_only_mode)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_filename,) = match (m_filename,) {
-                        (::std::option::Option::Some(m_filename),) => (m_filename,),
-                        (m_filename,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_filename.is_some(), "filename")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(BlockdevChangeMedium {
-                        device: m_device,
-                        id: m_id,
-                        filename: m_filename,
-                        format: m_format,
-                        force: m_force,
-                        read_only_mode: m_read_only_mode,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for BlockdevChangeMedium {
@@ -1631,93 +1431,66 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for BlockLatencyHistogramSet {
+        const EXPECTING: &'static str = "an object BlockLatencyHistogramSet";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_boundaries: ::std::option::Option<::std::vec::Vec<u64>> = ::std::option::Option::None;
+            let mut m_boundaries_read: ::std::option::Option<::std::vec::Vec<u64>> = ::std::option::Option::None;
+            let mut m_boundaries_write: ::std::option::Option<::std::vec::Vec<u64>> = ::std::option::Option::None;
+            let mut m_boundaries_zap: ::std::option::Option<::std::vec::Vec<u64>> = ::std::option::Option::None;
+            let mut m_boundaries_flush: ::std::option::Option<::std::vec::Vec<u64>> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    "boundaries" => ::qmp_types::de::next(&mut map, &mut m_boundaries),
+                    "boundaries-read" => {
+                        ::qmp_types::de::next(&mut map, &mut m_boundaries_read)
+                    }
+                    "boundaries-write" => {
+                        ::qmp_types::de::next(&mut map, &mut m_boundaries_write)
+                    }
+                    "boundaries-zap" => {
+                        ::qmp_types::de::next(&mut map, &mut m_boundaries_zap)
+                    }
+                    "boundaries-flush" => {
+                        ::qmp_types::de::next(&mut map, &mut m_boundaries_flush)
+                    }
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id,) = match (m_id,) {
+                (::std::option::Option::Some(m_id),) => (m_id,),
+                (m_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(BlockLatencyHistogramSet {
+                id: m_id,
+                boundaries: m_boundaries,
+                boundaries_read: m_boundaries_read,
+                boundaries_write: m_boundaries_write,
+                boundaries_zap: m_boundaries_zap,
+                boundaries_flush: m_boundaries_flush,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for BlockLatencyHistogramSet {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = BlockLatencyHistogramSet;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object BlockLatencyHistogramSet")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<BlockLatencyHistogramSet, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_boundaries: ::std::option::Option<::std::vec::Vec<u64>> = ::std::option::Option::None;
-                    let mut m_boundaries_read: ::std::option::Option<
-                        ::std::vec::Vec<u64>,
-                    > = ::std::option::Option::None;
-                    let mut m_boundaries_write: ::std::option::Option<
-                        ::std::vec::Vec<u64>,
-                    > = ::std::option::Option::None;
-                    let mut m_boundaries_zap: ::std::option::Option<
-                        ::std::vec::Vec<u64>,
-                    > = ::std::option::Option::None;
-                    let mut m_boundaries_flush: ::std::option::Option<
-                        ::std::vec::Vec<u64>,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            "boundaries" => {
-                                ::qmp_types::de::next(&mut map, &mut m_boundaries)
-                            }
-                            "boundaries-read" => {
-                                ::qmp_types::de::next(&mut map, &mut m_boundaries_read)
-                            }
-                            "boundaries-write" => {
-                                ::qmp_types::de::next(&mut map, &mut m_boundaries_write)
-                            }
-                            "boundaries-zap" => {
-                                ::qmp_types::de::next(&mut map, &mut m_boundaries_zap)
-                            }
-                            "boundaries-flush" => {
-                                ::qmp_types::de::next(&mut map, &mut m_boundaries_flush)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id,) = match (m_id,) {
-                        (::std::option::Option::Some(m_id),) => (m_id,),
-                        (m_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(BlockLatencyHistogramSet {
-                        id: m_id,
-                        boundaries: m_boundaries,
-                        boundaries_read: m_boundaries_read,
-                        boundaries_write: m_boundaries_write,
-                        boundaries_zap: m_boundaries_zap,
-                        boundaries_flush: m_boundaries_flush,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for BlockLatencyHistogramSet {
@@ -1799,82 +1572,59 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for DeviceTrayMoved {
+        const EXPECTING: &'static str = "an object DeviceTrayMoved";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_tray_open: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    "tray-open" => ::qmp_types::de::next(&mut map, &mut m_tray_open),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_device, m_id, m_tray_open) = match (m_device, m_id, m_tray_open) {
+                (
+                    ::std::option::Option::Some(m_device),
+                    ::std::option::Option::Some(m_id),
+                    ::std::option::Option::Some(m_tray_open),
+                ) => (m_device, m_id, m_tray_open),
+                (m_device, m_id, m_tray_open) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_device.is_some(), "device"),
+                                (m_id.is_some(), "id"),
+                                (m_tray_open.is_some(), "tray-open"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(DeviceTrayMoved {
+                device: m_device,
+                id: m_id,
+                tray_open: m_tray_open,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for DeviceTrayMoved {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = DeviceTrayMoved;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object DeviceTrayMoved")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<DeviceTrayMoved, A::Error> {
-                    let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_tray_open: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            "tray-open" => {
-                                ::qmp_types::de::next(&mut map, &mut m_tray_open)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_device, m_id, m_tray_open) = match (
-                        m_device,
-                        m_id,
-                        m_tray_open,
-                    ) {
-                        (
-                            ::std::option::Option::Some(m_device),
-                            ::std::option::Option::Some(m_id),
-                            ::std::option::Option::Some(m_tray_open),
-                        ) => (m_device, m_id, m_tray_open),
-                        (m_device, m_id, m_tray_open) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_device.is_some(), "device"),
-                                        (m_id.is_some(), "id"),
-                                        (m_tray_open.is_some(), "tray-open"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(DeviceTrayMoved {
-                        device: m_device,
-                        id: m_id,
-                        tray_open: m_tray_open,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for DeviceTrayMoved {
@@ -1937,73 +1687,54 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for PrManagerStatusChanged {
+        const EXPECTING: &'static str = "an object PrManagerStatusChanged";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_connected: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    "connected" => ::qmp_types::de::next(&mut map, &mut m_connected),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id, m_connected) = match (m_id, m_connected) {
+                (
+                    ::std::option::Option::Some(m_id),
+                    ::std::option::Option::Some(m_connected),
+                ) => (m_id, m_connected),
+                (m_id, m_connected) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_id.is_some(), "id"),
+                                (m_connected.is_some(), "connected"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(PrManagerStatusChanged {
+                id: m_id,
+                connected: m_connected,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for PrManagerStatusChanged {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = PrManagerStatusChanged;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object PrManagerStatusChanged")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<PrManagerStatusChanged, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_connected: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            "connected" => {
-                                ::qmp_types::de::next(&mut map, &mut m_connected)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id, m_connected) = match (m_id, m_connected) {
-                        (
-                            ::std::option::Option::Some(m_id),
-                            ::std::option::Option::Some(m_connected),
-                        ) => (m_id, m_connected),
-                        (m_id, m_connected) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_id.is_some(), "id"),
-                                        (m_connected.is_some(), "connected"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(PrManagerStatusChanged {
-                        id: m_id,
-                        connected: m_connected,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for PrManagerStatusChanged {

@@ -59,61 +59,48 @@ impl ::serde::Serialize for NbdServerOptionsBase {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NbdServerOptionsBase {
+    const EXPECTING: &'static str = "an object NbdServerOptionsBase";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_handshake_max_seconds: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_tls_creds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_tls_authz: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_max_connections: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "handshake-max-seconds" => {
+                    ::qmp_types::de::next(&mut map, &mut m_handshake_max_seconds)
+                }
+                "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
+                "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
+                "max-connections" => {
+                    ::qmp_types::de::next(&mut map, &mut m_max_connections)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(NbdServerOptionsBase {
+            handshake_max_seconds: m_handshake_max_seconds,
+            tls_creds: m_tls_creds,
+            tls_authz: m_tls_authz,
+            max_connections: m_max_connections,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NbdServerOptionsBase {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NbdServerOptionsBase;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NbdServerOptionsBase")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NbdServerOptionsBase, A::Error> {
-                let mut m_handshake_max_seconds: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_tls_creds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_tls_authz: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_max_connections: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "handshake-max-seconds" => {
-                            ::qmp_types::de::next(&mut map, &mut m_handshake_max_seconds)
-                        }
-                        "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
-                        "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
-                        "max-connections" => {
-                            ::qmp_types::de::next(&mut map, &mut m_max_connections)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(NbdServerOptionsBase {
-                    handshake_max_seconds: m_handshake_max_seconds,
-                    tls_creds: m_tls_creds,
-                    tls_authz: m_tls_authz,
-                    max_connections: m_max_connections,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Keep this type consistent with the NbdServerOptionsLegacy type.  The
@@ -180,72 +167,59 @@ impl ::serde::Serialize for NbdServerOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NbdServerOptions {
+    const EXPECTING: &'static str = "an object NbdServerOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_handshake_max_seconds: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_tls_creds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_tls_authz: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_max_connections: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_addr: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "handshake-max-seconds" => {
+                    ::qmp_types::de::next(&mut map, &mut m_handshake_max_seconds)
+                }
+                "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
+                "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
+                "max-connections" => {
+                    ::qmp_types::de::next(&mut map, &mut m_max_connections)
+                }
+                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_addr,) = match (m_addr,) {
+            (::std::option::Option::Some(m_addr),) => (m_addr,),
+            (m_addr,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(NbdServerOptions {
+            handshake_max_seconds: m_handshake_max_seconds,
+            tls_creds: m_tls_creds,
+            tls_authz: m_tls_authz,
+            max_connections: m_max_connections,
+            addr: m_addr,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NbdServerOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NbdServerOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NbdServerOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NbdServerOptions, A::Error> {
-                let mut m_handshake_max_seconds: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_tls_creds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_tls_authz: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_max_connections: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_addr: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "handshake-max-seconds" => {
-                            ::qmp_types::de::next(&mut map, &mut m_handshake_max_seconds)
-                        }
-                        "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
-                        "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
-                        "max-connections" => {
-                            ::qmp_types::de::next(&mut map, &mut m_max_connections)
-                        }
-                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_addr,) = match (m_addr,) {
-                    (::std::option::Option::Some(m_addr),) => (m_addr,),
-                    (m_addr,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(NbdServerOptions {
-                    handshake_max_seconds: m_handshake_max_seconds,
-                    tls_creds: m_tls_creds,
-                    tls_authz: m_tls_authz,
-                    max_connections: m_max_connections,
-                    addr: m_addr,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Keep this type consistent with the NbdServerOptions type.  The only
@@ -312,72 +286,59 @@ impl ::serde::Serialize for NbdServerOptionsLegacy {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NbdServerOptionsLegacy {
+    const EXPECTING: &'static str = "an object NbdServerOptionsLegacy";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_handshake_max_seconds: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_tls_creds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_tls_authz: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_max_connections: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_addr: ::std::option::Option<super::SocketAddressLegacy> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "handshake-max-seconds" => {
+                    ::qmp_types::de::next(&mut map, &mut m_handshake_max_seconds)
+                }
+                "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
+                "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
+                "max-connections" => {
+                    ::qmp_types::de::next(&mut map, &mut m_max_connections)
+                }
+                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_addr,) = match (m_addr,) {
+            (::std::option::Option::Some(m_addr),) => (m_addr,),
+            (m_addr,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(NbdServerOptionsLegacy {
+            handshake_max_seconds: m_handshake_max_seconds,
+            tls_creds: m_tls_creds,
+            tls_authz: m_tls_authz,
+            max_connections: m_max_connections,
+            addr: m_addr,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NbdServerOptionsLegacy {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NbdServerOptionsLegacy;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NbdServerOptionsLegacy")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NbdServerOptionsLegacy, A::Error> {
-                let mut m_handshake_max_seconds: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_tls_creds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_tls_authz: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_max_connections: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_addr: ::std::option::Option<super::SocketAddressLegacy> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "handshake-max-seconds" => {
-                            ::qmp_types::de::next(&mut map, &mut m_handshake_max_seconds)
-                        }
-                        "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
-                        "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
-                        "max-connections" => {
-                            ::qmp_types::de::next(&mut map, &mut m_max_connections)
-                        }
-                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_addr,) = match (m_addr,) {
-                    (::std::option::Option::Some(m_addr),) => (m_addr,),
-                    (m_addr,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(NbdServerOptionsLegacy {
-                    handshake_max_seconds: m_handshake_max_seconds,
-                    tls_creds: m_tls_creds,
-                    tls_authz: m_tls_authz,
-                    max_connections: m_max_connections,
-                    addr: m_addr,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An NBD block export (common options shared between nbd-server-add
@@ -427,53 +388,38 @@ impl ::serde::Serialize for BlockExportOptionsNbdBase {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for BlockExportOptionsNbdBase {
+    const EXPECTING: &'static str = "an object BlockExportOptionsNbdBase";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_description: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "description" => ::qmp_types::de::next(&mut map, &mut m_description),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(BlockExportOptionsNbdBase {
+            name: m_name,
+            description: m_description,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsNbdBase {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = BlockExportOptionsNbdBase;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object BlockExportOptionsNbdBase")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<BlockExportOptionsNbdBase, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_description: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "description" => {
-                            ::qmp_types::de::next(&mut map, &mut m_description)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(BlockExportOptionsNbdBase {
-                    name: m_name,
-                    description: m_description,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An NBD block export (distinct options used in the NBD branch of
@@ -538,63 +484,48 @@ impl ::serde::Serialize for BlockExportOptionsNbd {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for BlockExportOptionsNbd {
+    const EXPECTING: &'static str = "an object BlockExportOptionsNbd";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_description: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_bitmaps: ::std::option::Option<
+            ::std::vec::Vec<super::BlockDirtyBitmapOrStr>,
+        > = ::std::option::Option::None;
+        let mut m_allocation_depth: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "description" => ::qmp_types::de::next(&mut map, &mut m_description),
+                "bitmaps" => ::qmp_types::de::next(&mut map, &mut m_bitmaps),
+                "allocation-depth" => {
+                    ::qmp_types::de::next(&mut map, &mut m_allocation_depth)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(BlockExportOptionsNbd {
+            name: m_name,
+            description: m_description,
+            bitmaps: m_bitmaps,
+            allocation_depth: m_allocation_depth,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsNbd {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = BlockExportOptionsNbd;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object BlockExportOptionsNbd")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<BlockExportOptionsNbd, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_description: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_bitmaps: ::std::option::Option<
-                    ::std::vec::Vec<super::BlockDirtyBitmapOrStr>,
-                > = ::std::option::Option::None;
-                let mut m_allocation_depth: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "description" => {
-                            ::qmp_types::de::next(&mut map, &mut m_description)
-                        }
-                        "bitmaps" => ::qmp_types::de::next(&mut map, &mut m_bitmaps),
-                        "allocation-depth" => {
-                            ::qmp_types::de::next(&mut map, &mut m_allocation_depth)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(BlockExportOptionsNbd {
-                    name: m_name,
-                    description: m_description,
-                    bitmaps: m_bitmaps,
-                    allocation_depth: m_allocation_depth,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// A vhost-user-blk block export.
@@ -648,66 +579,51 @@ impl ::serde::Serialize for BlockExportOptionsVhostUserBlk {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for BlockExportOptionsVhostUserBlk {
+    const EXPECTING: &'static str = "an object BlockExportOptionsVhostUserBlk";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_addr: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
+        let mut m_logical_block_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_num_queues: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
+                "logical-block-size" => {
+                    ::qmp_types::de::next(&mut map, &mut m_logical_block_size)
+                }
+                "num-queues" => ::qmp_types::de::next(&mut map, &mut m_num_queues),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_addr,) = match (m_addr,) {
+            (::std::option::Option::Some(m_addr),) => (m_addr,),
+            (m_addr,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(BlockExportOptionsVhostUserBlk {
+            addr: m_addr,
+            logical_block_size: m_logical_block_size,
+            num_queues: m_num_queues,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsVhostUserBlk {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = BlockExportOptionsVhostUserBlk;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object BlockExportOptionsVhostUserBlk")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<BlockExportOptionsVhostUserBlk, A::Error> {
-                let mut m_addr: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
-                let mut m_logical_block_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_num_queues: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                        "logical-block-size" => {
-                            ::qmp_types::de::next(&mut map, &mut m_logical_block_size)
-                        }
-                        "num-queues" => {
-                            ::qmp_types::de::next(&mut map, &mut m_num_queues)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_addr,) = match (m_addr,) {
-                    (::std::option::Option::Some(m_addr),) => (m_addr,),
-                    (m_addr,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(BlockExportOptionsVhostUserBlk {
-                    addr: m_addr,
-                    logical_block_size: m_logical_block_size,
-                    num_queues: m_num_queues,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Possible allow_other modes for FUSE exports.
@@ -746,16 +662,16 @@ impl FuseExportAllowOther {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => FuseExportAllowOther::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => FuseExportAllowOther::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for FuseExportAllowOther {
+    const EXPECTING: &'static str = "a FuseExportAllowOther value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        FuseExportAllowOther::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -791,31 +707,7 @@ impl<'de> ::serde::Deserialize<'de> for FuseExportAllowOther {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = FuseExportAllowOther;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(FuseExportAllowOther), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<FuseExportAllowOther, E> {
-                ::std::result::Result::Ok(FuseExportAllowOther::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<FuseExportAllowOther, E> {
-                ::std::result::Result::Ok(FuseExportAllowOther::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Options for exporting a block graph node on some (file) mountpoint
@@ -878,70 +770,49 @@ impl ::serde::Serialize for BlockExportOptionsFuse {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for BlockExportOptionsFuse {
+    const EXPECTING: &'static str = "an object BlockExportOptionsFuse";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_mountpoint: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_growable: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_allow_other: ::std::option::Option<super::FuseExportAllowOther> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "mountpoint" => ::qmp_types::de::next(&mut map, &mut m_mountpoint),
+                "growable" => ::qmp_types::de::next(&mut map, &mut m_growable),
+                "allow-other" => ::qmp_types::de::next(&mut map, &mut m_allow_other),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_mountpoint,) = match (m_mountpoint,) {
+            (::std::option::Option::Some(m_mountpoint),) => (m_mountpoint,),
+            (m_mountpoint,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_mountpoint.is_some(), "mountpoint")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(BlockExportOptionsFuse {
+            mountpoint: m_mountpoint,
+            growable: m_growable,
+            allow_other: m_allow_other,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsFuse {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = BlockExportOptionsFuse;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object BlockExportOptionsFuse")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<BlockExportOptionsFuse, A::Error> {
-                let mut m_mountpoint: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_growable: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_allow_other: ::std::option::Option<
-                    super::FuseExportAllowOther,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "mountpoint" => {
-                            ::qmp_types::de::next(&mut map, &mut m_mountpoint)
-                        }
-                        "growable" => ::qmp_types::de::next(&mut map, &mut m_growable),
-                        "allow-other" => {
-                            ::qmp_types::de::next(&mut map, &mut m_allow_other)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_mountpoint,) = match (m_mountpoint,) {
-                    (::std::option::Option::Some(m_mountpoint),) => (m_mountpoint,),
-                    (m_mountpoint,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_mountpoint.is_some(), "mountpoint")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(BlockExportOptionsFuse {
-                    mountpoint: m_mountpoint,
-                    growable: m_growable,
-                    allow_other: m_allow_other,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// A vduse-blk block export.
@@ -1001,74 +872,57 @@ impl ::serde::Serialize for BlockExportOptionsVduseBlk {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for BlockExportOptionsVduseBlk {
+    const EXPECTING: &'static str = "an object BlockExportOptionsVduseBlk";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_num_queues: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_queue_size: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_logical_block_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_serial: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "num-queues" => ::qmp_types::de::next(&mut map, &mut m_num_queues),
+                "queue-size" => ::qmp_types::de::next(&mut map, &mut m_queue_size),
+                "logical-block-size" => {
+                    ::qmp_types::de::next(&mut map, &mut m_logical_block_size)
+                }
+                "serial" => ::qmp_types::de::next(&mut map, &mut m_serial),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name,) = match (m_name,) {
+            (::std::option::Option::Some(m_name),) => (m_name,),
+            (m_name,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(BlockExportOptionsVduseBlk {
+            name: m_name,
+            num_queues: m_num_queues,
+            queue_size: m_queue_size,
+            logical_block_size: m_logical_block_size,
+            serial: m_serial,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsVduseBlk {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = BlockExportOptionsVduseBlk;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object BlockExportOptionsVduseBlk")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<BlockExportOptionsVduseBlk, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_num_queues: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_queue_size: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_logical_block_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_serial: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "num-queues" => {
-                            ::qmp_types::de::next(&mut map, &mut m_num_queues)
-                        }
-                        "queue-size" => {
-                            ::qmp_types::de::next(&mut map, &mut m_queue_size)
-                        }
-                        "logical-block-size" => {
-                            ::qmp_types::de::next(&mut map, &mut m_logical_block_size)
-                        }
-                        "serial" => ::qmp_types::de::next(&mut map, &mut m_serial),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name,) = match (m_name,) {
-                    (::std::option::Option::Some(m_name),) => (m_name,),
-                    (m_name,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(BlockExportOptionsVduseBlk {
-                    name: m_name,
-                    num_queues: m_num_queues,
-                    queue_size: m_queue_size,
-                    logical_block_size: m_logical_block_size,
-                    serial: m_serial,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An NBD block export, per legacy nbd-server-add command.
@@ -1132,70 +986,55 @@ impl ::serde::Serialize for NbdServerAddOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NbdServerAddOptions {
+    const EXPECTING: &'static str = "an object NbdServerAddOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_description: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_writable: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_bitmap: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "description" => ::qmp_types::de::next(&mut map, &mut m_description),
+                "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                "writable" => ::qmp_types::de::next(&mut map, &mut m_writable),
+                "bitmap" => ::qmp_types::de::next(&mut map, &mut m_bitmap),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_device,) = match (m_device,) {
+            (::std::option::Option::Some(m_device),) => (m_device,),
+            (m_device,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_device.is_some(), "device")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(NbdServerAddOptions {
+            name: m_name,
+            description: m_description,
+            device: m_device,
+            writable: m_writable,
+            bitmap: m_bitmap,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NbdServerAddOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NbdServerAddOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NbdServerAddOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NbdServerAddOptions, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_description: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_writable: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_bitmap: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "description" => {
-                            ::qmp_types::de::next(&mut map, &mut m_description)
-                        }
-                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                        "writable" => ::qmp_types::de::next(&mut map, &mut m_writable),
-                        "bitmap" => ::qmp_types::de::next(&mut map, &mut m_bitmap),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_device,) = match (m_device,) {
-                    (::std::option::Option::Some(m_device),) => (m_device,),
-                    (m_device,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_device.is_some(), "device")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(NbdServerAddOptions {
-                    name: m_name,
-                    description: m_description,
-                    device: m_device,
-                    writable: m_writable,
-                    bitmap: m_bitmap,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Mode for removing a block export.
@@ -1230,16 +1069,16 @@ impl BlockExportRemoveMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => BlockExportRemoveMode::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => BlockExportRemoveMode::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for BlockExportRemoveMode {
+    const EXPECTING: &'static str = "a BlockExportRemoveMode value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        BlockExportRemoveMode::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -1274,31 +1113,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportRemoveMode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = BlockExportRemoveMode;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(BlockExportRemoveMode), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<BlockExportRemoveMode, E> {
-                ::std::result::Result::Ok(BlockExportRemoveMode::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<BlockExportRemoveMode, E> {
-                ::std::result::Result::Ok(BlockExportRemoveMode::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// An enumeration of block export types
@@ -1346,16 +1161,16 @@ impl BlockExportType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => BlockExportType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => BlockExportType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for BlockExportType {
+    const EXPECTING: &'static str = "a BlockExportType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        BlockExportType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -1392,31 +1207,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = BlockExportType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(BlockExportType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<BlockExportType, E> {
-                ::std::result::Result::Ok(BlockExportType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<BlockExportType, E> {
-                ::std::result::Result::Ok(BlockExportType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Describes a block export, i.e. how single node should be exported on
@@ -1540,118 +1331,102 @@ impl ::serde::Serialize for BlockExportOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for BlockExportOptions {
+    const EXPECTING: &'static str = "an object BlockExportOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_fixed_iothread: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_iothread: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_writable: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_writethrough: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_allow_inactive: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut tag: ::std::option::Option<super::BlockExportType> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "fixed-iothread" => {
+                    ::qmp_types::de::next(&mut map, &mut m_fixed_iothread)
+                }
+                "iothread" => ::qmp_types::de::next(&mut map, &mut m_iothread),
+                "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
+                "writable" => ::qmp_types::de::next(&mut map, &mut m_writable),
+                "writethrough" => ::qmp_types::de::next(&mut map, &mut m_writethrough),
+                "allow-inactive" => {
+                    ::qmp_types::de::next(&mut map, &mut m_allow_inactive)
+                }
+                "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let (m_id, m_node_name) = match (m_id, m_node_name) {
+            (
+                ::std::option::Option::Some(m_id),
+                ::std::option::Option::Some(m_node_name),
+            ) => (m_id, m_node_name),
+            (m_id, m_node_name) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_id.is_some(), "id"), (m_node_name.is_some(), "node-name")],
+                    ),
+                );
+            }
+        };
+        let tag = ::qmp_types::de::required(tag, "type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::BlockExportType::Nbd => {
+                BlockExportOptionsBranch::Nbd(
+                    ::qmp_types::de::from_members(rest, "nbd")?,
+                )
+            }
+            super::BlockExportType::VhostUserBlk => {
+                BlockExportOptionsBranch::VhostUserBlk(
+                    ::qmp_types::de::from_members(rest, "vhost-user-blk")?,
+                )
+            }
+            super::BlockExportType::Fuse => {
+                BlockExportOptionsBranch::Fuse(
+                    ::qmp_types::de::from_members(rest, "fuse")?,
+                )
+            }
+            super::BlockExportType::VduseBlk => {
+                BlockExportOptionsBranch::VduseBlk(
+                    ::qmp_types::de::from_members(rest, "vduse-blk")?,
+                )
+            }
+            super::BlockExportType::Other(value) => {
+                unknown_members = rest;
+                BlockExportOptionsBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(BlockExportOptions {
+            id: m_id,
+            fixed_iothread: m_fixed_iothread,
+            iothread: m_iothread,
+            node_name: m_node_name,
+            writable: m_writable,
+            writethrough: m_writethrough,
+            allow_inactive: m_allow_inactive,
+            r#type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BlockExportOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = BlockExportOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object BlockExportOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<BlockExportOptions, A::Error> {
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_fixed_iothread: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_iothread: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_writable: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_writethrough: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_allow_inactive: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut tag: ::std::option::Option<super::BlockExportType> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "fixed-iothread" => {
-                            ::qmp_types::de::next(&mut map, &mut m_fixed_iothread)
-                        }
-                        "iothread" => ::qmp_types::de::next(&mut map, &mut m_iothread),
-                        "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
-                        "writable" => ::qmp_types::de::next(&mut map, &mut m_writable),
-                        "writethrough" => {
-                            ::qmp_types::de::next(&mut map, &mut m_writethrough)
-                        }
-                        "allow-inactive" => {
-                            ::qmp_types::de::next(&mut map, &mut m_allow_inactive)
-                        }
-                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let (m_id, m_node_name) = match (m_id, m_node_name) {
-                    (
-                        ::std::option::Option::Some(m_id),
-                        ::std::option::Option::Some(m_node_name),
-                    ) => (m_id, m_node_name),
-                    (m_id, m_node_name) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_id.is_some(), "id"),
-                                    (m_node_name.is_some(), "node-name"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                let tag = ::qmp_types::de::required(tag, "type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::BlockExportType::Nbd => {
-                        BlockExportOptionsBranch::Nbd(
-                            ::qmp_types::de::from_members(rest, "nbd")?,
-                        )
-                    }
-                    super::BlockExportType::VhostUserBlk => {
-                        BlockExportOptionsBranch::VhostUserBlk(
-                            ::qmp_types::de::from_members(rest, "vhost-user-blk")?,
-                        )
-                    }
-                    super::BlockExportType::Fuse => {
-                        BlockExportOptionsBranch::Fuse(
-                            ::qmp_types::de::from_members(rest, "fuse")?,
-                        )
-                    }
-                    super::BlockExportType::VduseBlk => {
-                        BlockExportOptionsBranch::VduseBlk(
-                            ::qmp_types::de::from_members(rest, "vduse-blk")?,
-                        )
-                    }
-                    super::BlockExportType::Other(value) => {
-                        unknown_members = rest;
-                        BlockExportOptionsBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(BlockExportOptions {
-                    id: m_id,
-                    fixed_iothread: m_fixed_iothread,
-                    iothread: m_iothread,
-                    node_name: m_node_name,
-                    writable: m_writable,
-                    writethrough: m_writethrough,
-                    allow_inactive: m_allow_inactive,
-                    r#type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about a single block export.
@@ -1711,84 +1486,69 @@ impl ::serde::Serialize for BlockExportInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for BlockExportInfo {
+    const EXPECTING: &'static str = "an object BlockExportInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_type: ::std::option::Option<super::BlockExportType> = ::std::option::Option::None;
+        let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_shutting_down: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
+                "shutting-down" => ::qmp_types::de::next(&mut map, &mut m_shutting_down),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_id, m_type, m_node_name, m_shutting_down) = match (
+            m_id,
+            m_type,
+            m_node_name,
+            m_shutting_down,
+        ) {
+            (
+                ::std::option::Option::Some(m_id),
+                ::std::option::Option::Some(m_type),
+                ::std::option::Option::Some(m_node_name),
+                ::std::option::Option::Some(m_shutting_down),
+            ) => (m_id, m_type, m_node_name, m_shutting_down),
+            (m_id, m_type, m_node_name, m_shutting_down) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_id.is_some(), "id"),
+                            (m_type.is_some(), "type"),
+                            (m_node_name.is_some(), "node-name"),
+                            (m_shutting_down.is_some(), "shutting-down"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(BlockExportInfo {
+            id: m_id,
+            r#type: m_type,
+            node_name: m_node_name,
+            shutting_down: m_shutting_down,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BlockExportInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = BlockExportInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object BlockExportInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<BlockExportInfo, A::Error> {
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_type: ::std::option::Option<super::BlockExportType> = ::std::option::Option::None;
-                let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_shutting_down: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                        "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
-                        "shutting-down" => {
-                            ::qmp_types::de::next(&mut map, &mut m_shutting_down)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_id, m_type, m_node_name, m_shutting_down) = match (
-                    m_id,
-                    m_type,
-                    m_node_name,
-                    m_shutting_down,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_id),
-                        ::std::option::Option::Some(m_type),
-                        ::std::option::Option::Some(m_node_name),
-                        ::std::option::Option::Some(m_shutting_down),
-                    ) => (m_id, m_type, m_node_name, m_shutting_down),
-                    (m_id, m_type, m_node_name, m_shutting_down) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_id.is_some(), "id"),
-                                    (m_type.is_some(), "type"),
-                                    (m_node_name.is_some(), "node-name"),
-                                    (m_shutting_down.is_some(), "shutting-down"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(BlockExportInfo {
-                    id: m_id,
-                    r#type: m_type,
-                    node_name: m_node_name,
-                    shutting_down: m_shutting_down,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -1945,65 +1705,46 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for NbdServerRemove {
+        const EXPECTING: &'static str = "an object NbdServerRemove";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_mode: ::std::option::Option<super::super::BlockExportRemoveMode> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                    "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_name,) = match (m_name,) {
+                (::std::option::Option::Some(m_name),) => (m_name,),
+                (m_name,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(NbdServerRemove {
+                name: m_name,
+                mode: m_mode,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for NbdServerRemove {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = NbdServerRemove;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object NbdServerRemove")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<NbdServerRemove, A::Error> {
-                    let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_mode: ::std::option::Option<
-                        super::super::BlockExportRemoveMode,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                            "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_name,) = match (m_name,) {
-                        (::std::option::Option::Some(m_name),) => (m_name,),
-                        (m_name,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(NbdServerRemove {
-                        name: m_name,
-                        mode: m_mode,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for NbdServerRemove {
@@ -2136,65 +1877,46 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for BlockExportDel {
+        const EXPECTING: &'static str = "an object BlockExportDel";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_mode: ::std::option::Option<super::super::BlockExportRemoveMode> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id,) = match (m_id,) {
+                (::std::option::Option::Some(m_id),) => (m_id,),
+                (m_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(BlockExportDel {
+                id: m_id,
+                mode: m_mode,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for BlockExportDel {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = BlockExportDel;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object BlockExportDel")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<BlockExportDel, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_mode: ::std::option::Option<
-                        super::super::BlockExportRemoveMode,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id,) = match (m_id,) {
-                        (::std::option::Option::Some(m_id),) => (m_id,),
-                        (m_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(BlockExportDel {
-                        id: m_id,
-                        mode: m_mode,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for BlockExportDel {
@@ -2279,60 +2001,43 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for BlockExportDeleted {
+        const EXPECTING: &'static str = "an object BlockExportDeleted";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id,) = match (m_id,) {
+                (::std::option::Option::Some(m_id),) => (m_id,),
+                (m_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(BlockExportDeleted {
+                id: m_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for BlockExportDeleted {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = BlockExportDeleted;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object BlockExportDeleted")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<BlockExportDeleted, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id,) = match (m_id,) {
-                        (::std::option::Option::Some(m_id),) => (m_id,),
-                        (m_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(BlockExportDeleted {
-                        id: m_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for BlockExportDeleted {

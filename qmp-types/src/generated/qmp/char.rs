@@ -56,78 +56,63 @@ impl ::serde::Serialize for ChardevInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevInfo {
+    const EXPECTING: &'static str = "an object ChardevInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_label: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_frontend_open: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "label" => ::qmp_types::de::next(&mut map, &mut m_label),
+                "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                "frontend-open" => ::qmp_types::de::next(&mut map, &mut m_frontend_open),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_label, m_filename, m_frontend_open) = match (
+            m_label,
+            m_filename,
+            m_frontend_open,
+        ) {
+            (
+                ::std::option::Option::Some(m_label),
+                ::std::option::Option::Some(m_filename),
+                ::std::option::Option::Some(m_frontend_open),
+            ) => (m_label, m_filename, m_frontend_open),
+            (m_label, m_filename, m_frontend_open) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_label.is_some(), "label"),
+                            (m_filename.is_some(), "filename"),
+                            (m_frontend_open.is_some(), "frontend-open"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevInfo {
+            label: m_label,
+            filename: m_filename,
+            frontend_open: m_frontend_open,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevInfo, A::Error> {
-                let mut m_label: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_frontend_open: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "label" => ::qmp_types::de::next(&mut map, &mut m_label),
-                        "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
-                        "frontend-open" => {
-                            ::qmp_types::de::next(&mut map, &mut m_frontend_open)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_label, m_filename, m_frontend_open) = match (
-                    m_label,
-                    m_filename,
-                    m_frontend_open,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_label),
-                        ::std::option::Option::Some(m_filename),
-                        ::std::option::Option::Some(m_frontend_open),
-                    ) => (m_label, m_filename, m_frontend_open),
-                    (m_label, m_filename, m_frontend_open) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_label.is_some(), "label"),
-                                    (m_filename.is_some(), "filename"),
-                                    (m_frontend_open.is_some(), "frontend-open"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevInfo {
-                    label: m_label,
-                    filename: m_filename,
-                    frontend_open: m_frontend_open,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about a character device backend
@@ -169,56 +154,43 @@ impl ::serde::Serialize for ChardevBackendInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevBackendInfo {
+    const EXPECTING: &'static str = "an object ChardevBackendInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name,) = match (m_name,) {
+            (::std::option::Option::Some(m_name),) => (m_name,),
+            (m_name,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevBackendInfo {
+            name: m_name,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevBackendInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevBackendInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevBackendInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevBackendInfo, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name,) = match (m_name,) {
-                    (::std::option::Option::Some(m_name),) => (m_name,),
-                    (m_name,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevBackendInfo {
-                    name: m_name,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An enumeration of data format.
@@ -249,16 +221,16 @@ impl DataFormat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => DataFormat::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DataFormat::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for DataFormat {
+    const EXPECTING: &'static str = "a DataFormat value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        DataFormat::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -293,29 +265,7 @@ impl<'de> ::serde::Deserialize<'de> for DataFormat {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = DataFormat;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(DataFormat), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<DataFormat, E> {
-                ::std::result::Result::Ok(DataFormat::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<DataFormat, E> {
-                ::std::result::Result::Ok(DataFormat::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Configuration shared across all chardev backends
@@ -363,51 +313,38 @@ impl ::serde::Serialize for ChardevCommon {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevCommon {
+    const EXPECTING: &'static str = "an object ChardevCommon";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(ChardevCommon {
+            logfile: m_logfile,
+            logappend: m_logappend,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevCommon {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevCommon;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevCommon")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevCommon, A::Error> {
-                let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(ChardevCommon {
-                    logfile: m_logfile,
-                    logappend: m_logappend,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Configuration info for file chardevs.
@@ -467,68 +404,55 @@ impl ::serde::Serialize for ChardevFile {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevFile {
+    const EXPECTING: &'static str = "an object ChardevFile";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_in: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_out: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_append: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                "append" => ::qmp_types::de::next(&mut map, &mut m_append),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_out,) = match (m_out,) {
+            (::std::option::Option::Some(m_out),) => (m_out,),
+            (m_out,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_out.is_some(), "out")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevFile {
+            logfile: m_logfile,
+            logappend: m_logappend,
+            r#in: m_in,
+            out: m_out,
+            append: m_append,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevFile {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevFile;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevFile")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevFile, A::Error> {
-                let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_in: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_out: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_append: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                        "append" => ::qmp_types::de::next(&mut map, &mut m_append),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_out,) = match (m_out,) {
-                    (::std::option::Option::Some(m_out),) => (m_out,),
-                    (m_out,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_out.is_some(), "out")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevFile {
-                    logfile: m_logfile,
-                    logappend: m_logappend,
-                    r#in: m_in,
-                    out: m_out,
-                    append: m_append,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Configuration info for device and pipe chardevs.
@@ -580,62 +504,49 @@ impl ::serde::Serialize for ChardevHostdev {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevHostdev {
+    const EXPECTING: &'static str = "an object ChardevHostdev";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_device,) = match (m_device,) {
+            (::std::option::Option::Some(m_device),) => (m_device,),
+            (m_device,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_device.is_some(), "device")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevHostdev {
+            logfile: m_logfile,
+            logappend: m_logappend,
+            device: m_device,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevHostdev {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevHostdev;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevHostdev")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevHostdev, A::Error> {
-                let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_device,) = match (m_device,) {
-                    (::std::option::Option::Some(m_device),) => (m_device,),
-                    (m_device,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_device.is_some(), "device")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevHostdev {
-                    logfile: m_logfile,
-                    logappend: m_logappend,
-                    device: m_device,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Configuration info for (stream) socket chardevs.
@@ -747,94 +658,79 @@ impl ::serde::Serialize for ChardevSocket {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevSocket {
+    const EXPECTING: &'static str = "an object ChardevSocket";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_addr: ::std::option::Option<super::SocketAddressLegacy> = ::std::option::Option::None;
+        let mut m_tls_creds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_tls_authz: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_server: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_wait: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_nodelay: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_telnet: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_tn3270: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_websocket: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_reconnect: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_reconnect_ms: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
+                "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
+                "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
+                "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                "wait" => ::qmp_types::de::next(&mut map, &mut m_wait),
+                "nodelay" => ::qmp_types::de::next(&mut map, &mut m_nodelay),
+                "telnet" => ::qmp_types::de::next(&mut map, &mut m_telnet),
+                "tn3270" => ::qmp_types::de::next(&mut map, &mut m_tn3270),
+                "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
+                "reconnect" => ::qmp_types::de::next(&mut map, &mut m_reconnect),
+                "reconnect-ms" => ::qmp_types::de::next(&mut map, &mut m_reconnect_ms),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_addr,) = match (m_addr,) {
+            (::std::option::Option::Some(m_addr),) => (m_addr,),
+            (m_addr,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevSocket {
+            logfile: m_logfile,
+            logappend: m_logappend,
+            addr: m_addr,
+            tls_creds: m_tls_creds,
+            tls_authz: m_tls_authz,
+            server: m_server,
+            wait: m_wait,
+            nodelay: m_nodelay,
+            telnet: m_telnet,
+            tn3270: m_tn3270,
+            websocket: m_websocket,
+            reconnect: m_reconnect,
+            reconnect_ms: m_reconnect_ms,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevSocket {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevSocket;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevSocket")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevSocket, A::Error> {
-                let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_addr: ::std::option::Option<super::SocketAddressLegacy> = ::std::option::Option::None;
-                let mut m_tls_creds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_tls_authz: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_server: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_wait: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_nodelay: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_telnet: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_tn3270: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_websocket: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_reconnect: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_reconnect_ms: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                        "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
-                        "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
-                        "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                        "wait" => ::qmp_types::de::next(&mut map, &mut m_wait),
-                        "nodelay" => ::qmp_types::de::next(&mut map, &mut m_nodelay),
-                        "telnet" => ::qmp_types::de::next(&mut map, &mut m_telnet),
-                        "tn3270" => ::qmp_types::de::next(&mut map, &mut m_tn3270),
-                        "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
-                        "reconnect" => ::qmp_types::de::next(&mut map, &mut m_reconnect),
-                        "reconnect-ms" => {
-                            ::qmp_types::de::next(&mut map, &mut m_reconnect_ms)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_addr,) = match (m_addr,) {
-                    (::std::option::Option::Some(m_addr),) => (m_addr,),
-                    (m_addr,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevSocket {
-                    logfile: m_logfile,
-                    logappend: m_logappend,
-                    addr: m_addr,
-                    tls_creds: m_tls_creds,
-                    tls_authz: m_tls_authz,
-                    server: m_server,
-                    wait: m_wait,
-                    nodelay: m_nodelay,
-                    telnet: m_telnet,
-                    tn3270: m_tn3270,
-                    websocket: m_websocket,
-                    reconnect: m_reconnect,
-                    reconnect_ms: m_reconnect_ms,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Configuration info for datagram socket chardevs.
@@ -889,65 +785,52 @@ impl ::serde::Serialize for ChardevUdp {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevUdp {
+    const EXPECTING: &'static str = "an object ChardevUdp";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_remote: ::std::option::Option<super::SocketAddressLegacy> = ::std::option::Option::None;
+        let mut m_local: ::std::option::Option<super::SocketAddressLegacy> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                "remote" => ::qmp_types::de::next(&mut map, &mut m_remote),
+                "local" => ::qmp_types::de::next(&mut map, &mut m_local),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_remote,) = match (m_remote,) {
+            (::std::option::Option::Some(m_remote),) => (m_remote,),
+            (m_remote,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_remote.is_some(), "remote")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevUdp {
+            logfile: m_logfile,
+            logappend: m_logappend,
+            remote: m_remote,
+            local: m_local,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevUdp {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevUdp;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevUdp")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevUdp, A::Error> {
-                let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_remote: ::std::option::Option<super::SocketAddressLegacy> = ::std::option::Option::None;
-                let mut m_local: ::std::option::Option<super::SocketAddressLegacy> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                        "remote" => ::qmp_types::de::next(&mut map, &mut m_remote),
-                        "local" => ::qmp_types::de::next(&mut map, &mut m_local),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_remote,) = match (m_remote,) {
-                    (::std::option::Option::Some(m_remote),) => (m_remote,),
-                    (m_remote,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_remote.is_some(), "remote")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevUdp {
-                    logfile: m_logfile,
-                    logappend: m_logappend,
-                    remote: m_remote,
-                    local: m_local,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Configuration info for mux chardevs.
@@ -998,62 +881,49 @@ impl ::serde::Serialize for ChardevMux {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevMux {
+    const EXPECTING: &'static str = "an object ChardevMux";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_chardev,) = match (m_chardev,) {
+            (::std::option::Option::Some(m_chardev),) => (m_chardev,),
+            (m_chardev,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevMux {
+            logfile: m_logfile,
+            logappend: m_logappend,
+            chardev: m_chardev,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevMux {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevMux;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevMux")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevMux, A::Error> {
-                let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                        "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_chardev,) = match (m_chardev,) {
-                    (::std::option::Option::Some(m_chardev),) => (m_chardev,),
-                    (m_chardev,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevMux {
-                    logfile: m_logfile,
-                    logappend: m_logappend,
-                    chardev: m_chardev,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Configuration info for hub chardevs.
@@ -1104,66 +974,51 @@ impl ::serde::Serialize for ChardevHub {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevHub {
+    const EXPECTING: &'static str = "an object ChardevHub";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_chardevs: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                "chardevs" => ::qmp_types::de::next(&mut map, &mut m_chardevs),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_chardevs,) = match (m_chardevs,) {
+            (::std::option::Option::Some(m_chardevs),) => (m_chardevs,),
+            (m_chardevs,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_chardevs.is_some(), "chardevs")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevHub {
+            logfile: m_logfile,
+            logappend: m_logappend,
+            chardevs: m_chardevs,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevHub {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevHub;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevHub")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevHub, A::Error> {
-                let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_chardevs: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                        "chardevs" => ::qmp_types::de::next(&mut map, &mut m_chardevs),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_chardevs,) = match (m_chardevs,) {
-                    (::std::option::Option::Some(m_chardevs),) => (m_chardevs,),
-                    (m_chardevs,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_chardevs.is_some(), "chardevs")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevHub {
-                    logfile: m_logfile,
-                    logappend: m_logappend,
-                    chardevs: m_chardevs,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Configuration info for stdio chardevs.
@@ -1216,54 +1071,41 @@ impl ::serde::Serialize for ChardevStdio {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevStdio {
+    const EXPECTING: &'static str = "an object ChardevStdio";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_signal: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                "signal" => ::qmp_types::de::next(&mut map, &mut m_signal),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(ChardevStdio {
+            logfile: m_logfile,
+            logappend: m_logappend,
+            signal: m_signal,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevStdio {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevStdio;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevStdio")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevStdio, A::Error> {
-                let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_signal: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                        "signal" => ::qmp_types::de::next(&mut map, &mut m_signal),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(ChardevStdio {
-                    logfile: m_logfile,
-                    logappend: m_logappend,
-                    signal: m_signal,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Configuration info for spice vm channel chardevs.
@@ -1316,62 +1158,49 @@ impl ::serde::Serialize for ChardevSpiceChannel {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevSpiceChannel {
+    const EXPECTING: &'static str = "an object ChardevSpiceChannel";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_type,) = match (m_type,) {
+            (::std::option::Option::Some(m_type),) => (m_type,),
+            (m_type,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_type.is_some(), "type")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevSpiceChannel {
+            logfile: m_logfile,
+            logappend: m_logappend,
+            r#type: m_type,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevSpiceChannel {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevSpiceChannel;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevSpiceChannel")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevSpiceChannel, A::Error> {
-                let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_type,) = match (m_type,) {
-                    (::std::option::Option::Some(m_type),) => (m_type,),
-                    (m_type,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_type.is_some(), "type")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevSpiceChannel {
-                    logfile: m_logfile,
-                    logappend: m_logappend,
-                    r#type: m_type,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Configuration info for spice port chardevs.
@@ -1424,62 +1253,49 @@ impl ::serde::Serialize for ChardevSpicePort {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevSpicePort {
+    const EXPECTING: &'static str = "an object ChardevSpicePort";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_fqdn: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                "fqdn" => ::qmp_types::de::next(&mut map, &mut m_fqdn),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_fqdn,) = match (m_fqdn,) {
+            (::std::option::Option::Some(m_fqdn),) => (m_fqdn,),
+            (m_fqdn,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_fqdn.is_some(), "fqdn")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevSpicePort {
+            logfile: m_logfile,
+            logappend: m_logappend,
+            fqdn: m_fqdn,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevSpicePort {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevSpicePort;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevSpicePort")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevSpicePort, A::Error> {
-                let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_fqdn: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                        "fqdn" => ::qmp_types::de::next(&mut map, &mut m_fqdn),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_fqdn,) = match (m_fqdn,) {
-                    (::std::option::Option::Some(m_fqdn),) => (m_fqdn,),
-                    (m_fqdn,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_fqdn.is_some(), "fqdn")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevSpicePort {
-                    logfile: m_logfile,
-                    logappend: m_logappend,
-                    fqdn: m_fqdn,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Configuration info for DBus chardevs.
@@ -1532,62 +1348,49 @@ impl ::serde::Serialize for ChardevDBus {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevDBus {
+    const EXPECTING: &'static str = "an object ChardevDBus";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name,) = match (m_name,) {
+            (::std::option::Option::Some(m_name),) => (m_name,),
+            (m_name,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevDBus {
+            logfile: m_logfile,
+            logappend: m_logappend,
+            name: m_name,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevDBus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevDBus;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevDBus")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevDBus, A::Error> {
-                let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name,) = match (m_name,) {
-                    (::std::option::Option::Some(m_name),) => (m_name,),
-                    (m_name,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevDBus {
-                    logfile: m_logfile,
-                    logappend: m_logappend,
-                    name: m_name,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Configuration info for virtual console chardevs.
@@ -1655,63 +1458,50 @@ impl ::serde::Serialize for ChardevVC {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevVC {
+    const EXPECTING: &'static str = "an object ChardevVC";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_width: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_height: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_cols: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_rows: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                "width" => ::qmp_types::de::next(&mut map, &mut m_width),
+                "height" => ::qmp_types::de::next(&mut map, &mut m_height),
+                "cols" => ::qmp_types::de::next(&mut map, &mut m_cols),
+                "rows" => ::qmp_types::de::next(&mut map, &mut m_rows),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(ChardevVC {
+            logfile: m_logfile,
+            logappend: m_logappend,
+            width: m_width,
+            height: m_height,
+            cols: m_cols,
+            rows: m_rows,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevVC {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevVC;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevVC")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevVC, A::Error> {
-                let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_width: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_height: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_cols: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_rows: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                        "width" => ::qmp_types::de::next(&mut map, &mut m_width),
-                        "height" => ::qmp_types::de::next(&mut map, &mut m_height),
-                        "cols" => ::qmp_types::de::next(&mut map, &mut m_cols),
-                        "rows" => ::qmp_types::de::next(&mut map, &mut m_rows),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(ChardevVC {
-                    logfile: m_logfile,
-                    logappend: m_logappend,
-                    width: m_width,
-                    height: m_height,
-                    cols: m_cols,
-                    rows: m_rows,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Configuration info for ring buffer chardevs.
@@ -1763,54 +1553,41 @@ impl ::serde::Serialize for ChardevRingbuf {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevRingbuf {
+    const EXPECTING: &'static str = "an object ChardevRingbuf";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_size: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(ChardevRingbuf {
+            logfile: m_logfile,
+            logappend: m_logappend,
+            size: m_size,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevRingbuf {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevRingbuf;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevRingbuf")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevRingbuf, A::Error> {
-                let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_size: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(ChardevRingbuf {
-                    logfile: m_logfile,
-                    logappend: m_logappend,
-                    size: m_size,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Configuration info for qemu vdagent implementation.
@@ -1868,57 +1645,44 @@ impl ::serde::Serialize for ChardevQemuVDAgent {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevQemuVDAgent {
+    const EXPECTING: &'static str = "an object ChardevQemuVDAgent";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_mouse: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_clipboard: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                "mouse" => ::qmp_types::de::next(&mut map, &mut m_mouse),
+                "clipboard" => ::qmp_types::de::next(&mut map, &mut m_clipboard),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(ChardevQemuVDAgent {
+            logfile: m_logfile,
+            logappend: m_logappend,
+            mouse: m_mouse,
+            clipboard: m_clipboard,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevQemuVDAgent {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevQemuVDAgent;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevQemuVDAgent")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevQemuVDAgent, A::Error> {
-                let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_mouse: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_clipboard: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                        "mouse" => ::qmp_types::de::next(&mut map, &mut m_mouse),
-                        "clipboard" => ::qmp_types::de::next(&mut map, &mut m_clipboard),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(ChardevQemuVDAgent {
-                    logfile: m_logfile,
-                    logappend: m_logappend,
-                    mouse: m_mouse,
-                    clipboard: m_clipboard,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Configuration info for pty implementation.
@@ -1971,54 +1735,41 @@ impl ::serde::Serialize for ChardevPty {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevPty {
+    const EXPECTING: &'static str = "an object ChardevPty";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(ChardevPty {
+            logfile: m_logfile,
+            logappend: m_logappend,
+            path: m_path,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevPty {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevPty;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevPty")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevPty, A::Error> {
-                let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(ChardevPty {
-                    logfile: m_logfile,
-                    logappend: m_logappend,
-                    path: m_path,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The values of `ChardevBackendKind`.
@@ -2157,16 +1908,16 @@ impl ChardevBackendKind {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => ChardevBackendKind::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => ChardevBackendKind::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for ChardevBackendKind {
+    const EXPECTING: &'static str = "a ChardevBackendKind value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        ChardevBackendKind::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -2222,31 +1973,7 @@ impl<'de> ::serde::Deserialize<'de> for ChardevBackendKind {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = ChardevBackendKind;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(ChardevBackendKind), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<ChardevBackendKind, E> {
-                ::std::result::Result::Ok(ChardevBackendKind::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<ChardevBackendKind, E> {
-                ::std::result::Result::Ok(ChardevBackendKind::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The `ChardevFileWrapper` object.
@@ -2288,56 +2015,43 @@ impl ::serde::Serialize for ChardevFileWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevFileWrapper {
+    const EXPECTING: &'static str = "an object ChardevFileWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::ChardevFile> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevFileWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevFileWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevFileWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevFileWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevFileWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::ChardevFile> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevFileWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `ChardevHostdevWrapper` object.
@@ -2379,56 +2093,43 @@ impl ::serde::Serialize for ChardevHostdevWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevHostdevWrapper {
+    const EXPECTING: &'static str = "an object ChardevHostdevWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::ChardevHostdev> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevHostdevWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevHostdevWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevHostdevWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevHostdevWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevHostdevWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::ChardevHostdev> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevHostdevWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `ChardevSocketWrapper` object.
@@ -2470,56 +2171,43 @@ impl ::serde::Serialize for ChardevSocketWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevSocketWrapper {
+    const EXPECTING: &'static str = "an object ChardevSocketWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::ChardevSocket> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevSocketWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevSocketWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevSocketWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevSocketWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevSocketWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::ChardevSocket> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevSocketWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `ChardevUdpWrapper` object.
@@ -2561,56 +2249,43 @@ impl ::serde::Serialize for ChardevUdpWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevUdpWrapper {
+    const EXPECTING: &'static str = "an object ChardevUdpWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::ChardevUdp> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevUdpWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevUdpWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevUdpWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevUdpWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevUdpWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::ChardevUdp> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevUdpWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `ChardevCommonWrapper` object.
@@ -2652,56 +2327,43 @@ impl ::serde::Serialize for ChardevCommonWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevCommonWrapper {
+    const EXPECTING: &'static str = "an object ChardevCommonWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::ChardevCommon> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevCommonWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevCommonWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevCommonWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevCommonWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevCommonWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::ChardevCommon> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevCommonWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `ChardevMuxWrapper` object.
@@ -2743,56 +2405,43 @@ impl ::serde::Serialize for ChardevMuxWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevMuxWrapper {
+    const EXPECTING: &'static str = "an object ChardevMuxWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::ChardevMux> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevMuxWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevMuxWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevMuxWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevMuxWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevMuxWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::ChardevMux> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevMuxWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `ChardevHubWrapper` object.
@@ -2834,56 +2483,43 @@ impl ::serde::Serialize for ChardevHubWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevHubWrapper {
+    const EXPECTING: &'static str = "an object ChardevHubWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::ChardevHub> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevHubWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevHubWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevHubWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevHubWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevHubWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::ChardevHub> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevHubWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `ChardevStdioWrapper` object.
@@ -2925,56 +2561,43 @@ impl ::serde::Serialize for ChardevStdioWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevStdioWrapper {
+    const EXPECTING: &'static str = "an object ChardevStdioWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::ChardevStdio> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevStdioWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevStdioWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevStdioWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevStdioWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevStdioWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::ChardevStdio> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevStdioWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `ChardevSpiceChannelWrapper` object.
@@ -3018,56 +2641,43 @@ impl ::serde::Serialize for ChardevSpiceChannelWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevSpiceChannelWrapper {
+    const EXPECTING: &'static str = "an object ChardevSpiceChannelWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::ChardevSpiceChannel> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevSpiceChannelWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevSpiceChannelWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevSpiceChannelWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevSpiceChannelWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevSpiceChannelWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::ChardevSpiceChannel> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevSpiceChannelWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `ChardevSpicePortWrapper` object.
@@ -3111,56 +2721,43 @@ impl ::serde::Serialize for ChardevSpicePortWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevSpicePortWrapper {
+    const EXPECTING: &'static str = "an object ChardevSpicePortWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::ChardevSpicePort> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevSpicePortWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevSpicePortWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevSpicePortWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevSpicePortWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevSpicePortWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::ChardevSpicePort> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevSpicePortWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `ChardevQemuVDAgentWrapper` object.
@@ -3204,56 +2801,43 @@ impl ::serde::Serialize for ChardevQemuVDAgentWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevQemuVDAgentWrapper {
+    const EXPECTING: &'static str = "an object ChardevQemuVDAgentWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::ChardevQemuVDAgent> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevQemuVDAgentWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevQemuVDAgentWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevQemuVDAgentWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevQemuVDAgentWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevQemuVDAgentWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::ChardevQemuVDAgent> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevQemuVDAgentWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `ChardevDBusWrapper` object.
@@ -3297,56 +2881,43 @@ impl ::serde::Serialize for ChardevDBusWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevDBusWrapper {
+    const EXPECTING: &'static str = "an object ChardevDBusWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::ChardevDBus> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevDBusWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevDBusWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevDBusWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevDBusWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevDBusWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::ChardevDBus> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevDBusWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `ChardevVCWrapper` object.
@@ -3388,56 +2959,43 @@ impl ::serde::Serialize for ChardevVCWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevVCWrapper {
+    const EXPECTING: &'static str = "an object ChardevVCWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::ChardevVC> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevVCWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevVCWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevVCWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevVCWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevVCWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::ChardevVC> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevVCWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `ChardevRingbufWrapper` object.
@@ -3479,56 +3037,43 @@ impl ::serde::Serialize for ChardevRingbufWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevRingbufWrapper {
+    const EXPECTING: &'static str = "an object ChardevRingbufWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::ChardevRingbuf> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevRingbufWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevRingbufWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevRingbufWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevRingbufWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevRingbufWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::ChardevRingbuf> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevRingbufWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `ChardevPtyWrapper` object.
@@ -3570,56 +3115,43 @@ impl ::serde::Serialize for ChardevPtyWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevPtyWrapper {
+    const EXPECTING: &'static str = "an object ChardevPtyWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::ChardevPty> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ChardevPtyWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevPtyWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevPtyWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevPtyWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevPtyWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::ChardevPty> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ChardevPtyWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Configuration info for the new chardev backend.
@@ -3810,170 +3342,141 @@ impl ::serde::Serialize for ChardevBackend {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevBackend {
+    const EXPECTING: &'static str = "an object ChardevBackend";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::ChardevBackendKind> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::ChardevBackendKind::File => {
+                ChardevBackendBranch::File(::qmp_types::de::from_members(rest, "file")?)
+            }
+            super::ChardevBackendKind::Serial => {
+                ChardevBackendBranch::Serial(
+                    ::qmp_types::de::from_members(rest, "serial")?,
+                )
+            }
+            super::ChardevBackendKind::Parallel => {
+                ChardevBackendBranch::Parallel(
+                    ::qmp_types::de::from_members(rest, "parallel")?,
+                )
+            }
+            super::ChardevBackendKind::Pipe => {
+                ChardevBackendBranch::Pipe(::qmp_types::de::from_members(rest, "pipe")?)
+            }
+            super::ChardevBackendKind::Socket => {
+                ChardevBackendBranch::Socket(
+                    ::qmp_types::de::from_members(rest, "socket")?,
+                )
+            }
+            super::ChardevBackendKind::Udp => {
+                ChardevBackendBranch::Udp(::qmp_types::de::from_members(rest, "udp")?)
+            }
+            super::ChardevBackendKind::Pty => {
+                ChardevBackendBranch::Pty(::qmp_types::de::from_members(rest, "pty")?)
+            }
+            super::ChardevBackendKind::Null => {
+                ChardevBackendBranch::Null(::qmp_types::de::from_members(rest, "null")?)
+            }
+            super::ChardevBackendKind::Mux => {
+                ChardevBackendBranch::Mux(::qmp_types::de::from_members(rest, "mux")?)
+            }
+            super::ChardevBackendKind::Hub => {
+                ChardevBackendBranch::Hub(::qmp_types::de::from_members(rest, "hub")?)
+            }
+            super::ChardevBackendKind::Msmouse => {
+                ChardevBackendBranch::Msmouse(
+                    ::qmp_types::de::from_members(rest, "msmouse")?,
+                )
+            }
+            super::ChardevBackendKind::Wctablet => {
+                ChardevBackendBranch::Wctablet(
+                    ::qmp_types::de::from_members(rest, "wctablet")?,
+                )
+            }
+            super::ChardevBackendKind::Braille => {
+                ChardevBackendBranch::Braille(
+                    ::qmp_types::de::from_members(rest, "braille")?,
+                )
+            }
+            super::ChardevBackendKind::Testdev => {
+                ChardevBackendBranch::Testdev(
+                    ::qmp_types::de::from_members(rest, "testdev")?,
+                )
+            }
+            super::ChardevBackendKind::Stdio => {
+                ChardevBackendBranch::Stdio(
+                    ::qmp_types::de::from_members(rest, "stdio")?,
+                )
+            }
+            super::ChardevBackendKind::Console => {
+                ChardevBackendBranch::Console(
+                    ::qmp_types::de::from_members(rest, "console")?,
+                )
+            }
+            super::ChardevBackendKind::Spicevmc => {
+                ChardevBackendBranch::Spicevmc(
+                    ::qmp_types::de::from_members(rest, "spicevmc")?,
+                )
+            }
+            super::ChardevBackendKind::Spiceport => {
+                ChardevBackendBranch::Spiceport(
+                    ::qmp_types::de::from_members(rest, "spiceport")?,
+                )
+            }
+            super::ChardevBackendKind::QemuVdagent => {
+                ChardevBackendBranch::QemuVdagent(
+                    ::qmp_types::de::from_members(rest, "qemu-vdagent")?,
+                )
+            }
+            super::ChardevBackendKind::Dbus => {
+                ChardevBackendBranch::Dbus(::qmp_types::de::from_members(rest, "dbus")?)
+            }
+            super::ChardevBackendKind::Vc => {
+                ChardevBackendBranch::Vc(::qmp_types::de::from_members(rest, "vc")?)
+            }
+            super::ChardevBackendKind::Ringbuf => {
+                ChardevBackendBranch::Ringbuf(
+                    ::qmp_types::de::from_members(rest, "ringbuf")?,
+                )
+            }
+            super::ChardevBackendKind::Memory => {
+                ChardevBackendBranch::Memory(
+                    ::qmp_types::de::from_members(rest, "memory")?,
+                )
+            }
+            super::ChardevBackendKind::Other(value) => {
+                unknown_members = rest;
+                ChardevBackendBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(ChardevBackend {
+            r#type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevBackend {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevBackend;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevBackend")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevBackend, A::Error> {
-                let mut tag: ::std::option::Option<super::ChardevBackendKind> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::ChardevBackendKind::File => {
-                        ChardevBackendBranch::File(
-                            ::qmp_types::de::from_members(rest, "file")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Serial => {
-                        ChardevBackendBranch::Serial(
-                            ::qmp_types::de::from_members(rest, "serial")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Parallel => {
-                        ChardevBackendBranch::Parallel(
-                            ::qmp_types::de::from_members(rest, "parallel")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Pipe => {
-                        ChardevBackendBranch::Pipe(
-                            ::qmp_types::de::from_members(rest, "pipe")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Socket => {
-                        ChardevBackendBranch::Socket(
-                            ::qmp_types::de::from_members(rest, "socket")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Udp => {
-                        ChardevBackendBranch::Udp(
-                            ::qmp_types::de::from_members(rest, "udp")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Pty => {
-                        ChardevBackendBranch::Pty(
-                            ::qmp_types::de::from_members(rest, "pty")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Null => {
-                        ChardevBackendBranch::Null(
-                            ::qmp_types::de::from_members(rest, "null")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Mux => {
-                        ChardevBackendBranch::Mux(
-                            ::qmp_types::de::from_members(rest, "mux")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Hub => {
-                        ChardevBackendBranch::Hub(
-                            ::qmp_types::de::from_members(rest, "hub")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Msmouse => {
-                        ChardevBackendBranch::Msmouse(
-                            ::qmp_types::de::from_members(rest, "msmouse")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Wctablet => {
-                        ChardevBackendBranch::Wctablet(
-                            ::qmp_types::de::from_members(rest, "wctablet")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Braille => {
-                        ChardevBackendBranch::Braille(
-                            ::qmp_types::de::from_members(rest, "braille")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Testdev => {
-                        ChardevBackendBranch::Testdev(
-                            ::qmp_types::de::from_members(rest, "testdev")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Stdio => {
-                        ChardevBackendBranch::Stdio(
-                            ::qmp_types::de::from_members(rest, "stdio")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Console => {
-                        ChardevBackendBranch::Console(
-                            ::qmp_types::de::from_members(rest, "console")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Spicevmc => {
-                        ChardevBackendBranch::Spicevmc(
-                            ::qmp_types::de::from_members(rest, "spicevmc")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Spiceport => {
-                        ChardevBackendBranch::Spiceport(
-                            ::qmp_types::de::from_members(rest, "spiceport")?,
-                        )
-                    }
-                    super::ChardevBackendKind::QemuVdagent => {
-                        ChardevBackendBranch::QemuVdagent(
-                            ::qmp_types::de::from_members(rest, "qemu-vdagent")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Dbus => {
-                        ChardevBackendBranch::Dbus(
-                            ::qmp_types::de::from_members(rest, "dbus")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Vc => {
-                        ChardevBackendBranch::Vc(
-                            ::qmp_types::de::from_members(rest, "vc")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Ringbuf => {
-                        ChardevBackendBranch::Ringbuf(
-                            ::qmp_types::de::from_members(rest, "ringbuf")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Memory => {
-                        ChardevBackendBranch::Memory(
-                            ::qmp_types::de::from_members(rest, "memory")?,
-                        )
-                    }
-                    super::ChardevBackendKind::Other(value) => {
-                        unknown_members = rest;
-                        ChardevBackendBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(ChardevBackend {
-                    r#type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Return info about the chardev backend just created.
@@ -4017,48 +3520,35 @@ impl ::serde::Serialize for ChardevReturn {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ChardevReturn {
+    const EXPECTING: &'static str = "an object ChardevReturn";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_pty: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "pty" => ::qmp_types::de::next(&mut map, &mut m_pty),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(ChardevReturn {
+            pty: m_pty,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ChardevReturn {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ChardevReturn;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ChardevReturn")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ChardevReturn, A::Error> {
-                let mut m_pty: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "pty" => ::qmp_types::de::next(&mut map, &mut m_pty),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(ChardevReturn {
-                    pty: m_pty,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -4240,74 +3730,54 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for RingbufWrite {
+        const EXPECTING: &'static str = "an object RingbufWrite";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_format: ::std::option::Option<super::super::DataFormat> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                    "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                    "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_device, m_data) = match (m_device, m_data) {
+                (
+                    ::std::option::Option::Some(m_device),
+                    ::std::option::Option::Some(m_data),
+                ) => (m_device, m_data),
+                (m_device, m_data) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_device.is_some(), "device"), (m_data.is_some(), "data")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(RingbufWrite {
+                device: m_device,
+                data: m_data,
+                format: m_format,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for RingbufWrite {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = RingbufWrite;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object RingbufWrite")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<RingbufWrite, A::Error> {
-                    let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_format: ::std::option::Option<super::super::DataFormat> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                            "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                            "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_device, m_data) = match (m_device, m_data) {
-                        (
-                            ::std::option::Option::Some(m_device),
-                            ::std::option::Option::Some(m_data),
-                        ) => (m_device, m_data),
-                        (m_device, m_data) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_device.is_some(), "device"),
-                                        (m_data.is_some(), "data"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(RingbufWrite {
-                        device: m_device,
-                        data: m_data,
-                        format: m_format,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for RingbufWrite {
@@ -4387,74 +3857,54 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for RingbufRead {
+        const EXPECTING: &'static str = "an object RingbufRead";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_size: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut m_format: ::std::option::Option<super::super::DataFormat> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                    "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                    "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_device, m_size) = match (m_device, m_size) {
+                (
+                    ::std::option::Option::Some(m_device),
+                    ::std::option::Option::Some(m_size),
+                ) => (m_device, m_size),
+                (m_device, m_size) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_device.is_some(), "device"), (m_size.is_some(), "size")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(RingbufRead {
+                device: m_device,
+                size: m_size,
+                format: m_format,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for RingbufRead {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = RingbufRead;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object RingbufRead")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<RingbufRead, A::Error> {
-                    let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_size: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut m_format: ::std::option::Option<super::super::DataFormat> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                            "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                            "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_device, m_size) = match (m_device, m_size) {
-                        (
-                            ::std::option::Option::Some(m_device),
-                            ::std::option::Option::Some(m_size),
-                        ) => (m_device, m_size),
-                        (m_device, m_size) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_device.is_some(), "device"),
-                                        (m_size.is_some(), "size"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(RingbufRead {
-                        device: m_device,
-                        size: m_size,
-                        format: m_format,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for RingbufRead {
@@ -4543,70 +3993,51 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for ChardevAdd {
+        const EXPECTING: &'static str = "an object ChardevAdd";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_backend: ::std::option::Option<super::super::ChardevBackend> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    "backend" => ::qmp_types::de::next(&mut map, &mut m_backend),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id, m_backend) = match (m_id, m_backend) {
+                (
+                    ::std::option::Option::Some(m_id),
+                    ::std::option::Option::Some(m_backend),
+                ) => (m_id, m_backend),
+                (m_id, m_backend) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_id.is_some(), "id"), (m_backend.is_some(), "backend")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(ChardevAdd {
+                id: m_id,
+                backend: m_backend,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ChardevAdd {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = ChardevAdd;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object ChardevAdd")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<ChardevAdd, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_backend: ::std::option::Option<
-                        super::super::ChardevBackend,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            "backend" => ::qmp_types::de::next(&mut map, &mut m_backend),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id, m_backend) = match (m_id, m_backend) {
-                        (
-                            ::std::option::Option::Some(m_id),
-                            ::std::option::Option::Some(m_backend),
-                        ) => (m_id, m_backend),
-                        (m_id, m_backend) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_id.is_some(), "id"), (m_backend.is_some(), "backend")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(ChardevAdd {
-                        id: m_id,
-                        backend: m_backend,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for ChardevAdd {
@@ -4696,70 +4127,51 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for ChardevChange {
+        const EXPECTING: &'static str = "an object ChardevChange";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_backend: ::std::option::Option<super::super::ChardevBackend> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    "backend" => ::qmp_types::de::next(&mut map, &mut m_backend),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id, m_backend) = match (m_id, m_backend) {
+                (
+                    ::std::option::Option::Some(m_id),
+                    ::std::option::Option::Some(m_backend),
+                ) => (m_id, m_backend),
+                (m_id, m_backend) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_id.is_some(), "id"), (m_backend.is_some(), "backend")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(ChardevChange {
+                id: m_id,
+                backend: m_backend,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ChardevChange {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = ChardevChange;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object ChardevChange")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<ChardevChange, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_backend: ::std::option::Option<
-                        super::super::ChardevBackend,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            "backend" => ::qmp_types::de::next(&mut map, &mut m_backend),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id, m_backend) = match (m_id, m_backend) {
-                        (
-                            ::std::option::Option::Some(m_id),
-                            ::std::option::Option::Some(m_backend),
-                        ) => (m_id, m_backend),
-                        (m_id, m_backend) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_id.is_some(), "id"), (m_backend.is_some(), "backend")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(ChardevChange {
-                        id: m_id,
-                        backend: m_backend,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for ChardevChange {
@@ -4818,60 +4230,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for ChardevRemove {
+        const EXPECTING: &'static str = "an object ChardevRemove";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id,) = match (m_id,) {
+                (::std::option::Option::Some(m_id),) => (m_id,),
+                (m_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(ChardevRemove {
+                id: m_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ChardevRemove {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = ChardevRemove;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object ChardevRemove")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<ChardevRemove, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id,) = match (m_id,) {
-                        (::std::option::Option::Some(m_id),) => (m_id,),
-                        (m_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(ChardevRemove {
-                        id: m_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for ChardevRemove {
@@ -4930,60 +4325,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for ChardevSendBreak {
+        const EXPECTING: &'static str = "an object ChardevSendBreak";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id,) = match (m_id,) {
+                (::std::option::Option::Some(m_id),) => (m_id,),
+                (m_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(ChardevSendBreak {
+                id: m_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ChardevSendBreak {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = ChardevSendBreak;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object ChardevSendBreak")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<ChardevSendBreak, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id,) = match (m_id,) {
-                        (::std::option::Option::Some(m_id),) => (m_id,),
-                        (m_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(ChardevSendBreak {
-                        id: m_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for ChardevSendBreak {
@@ -5052,68 +4430,51 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for VserportChange {
+        const EXPECTING: &'static str = "an object VserportChange";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_open: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    "open" => ::qmp_types::de::next(&mut map, &mut m_open),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id, m_open) = match (m_id, m_open) {
+                (
+                    ::std::option::Option::Some(m_id),
+                    ::std::option::Option::Some(m_open),
+                ) => (m_id, m_open),
+                (m_id, m_open) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_id.is_some(), "id"), (m_open.is_some(), "open")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(VserportChange {
+                id: m_id,
+                open: m_open,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for VserportChange {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = VserportChange;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object VserportChange")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<VserportChange, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_open: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            "open" => ::qmp_types::de::next(&mut map, &mut m_open),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id, m_open) = match (m_id, m_open) {
-                        (
-                            ::std::option::Option::Some(m_id),
-                            ::std::option::Option::Some(m_open),
-                        ) => (m_id, m_open),
-                        (m_id, m_open) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_id.is_some(), "id"), (m_open.is_some(), "open")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(VserportChange {
-                        id: m_id,
-                        open: m_open,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for VserportChange {

@@ -31,16 +31,16 @@ impl IoOperationType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => IoOperationType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => IoOperationType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for IoOperationType {
+    const EXPECTING: &'static str = "a IoOperationType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        IoOperationType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -75,31 +75,7 @@ impl<'de> ::serde::Deserialize<'de> for IoOperationType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = IoOperationType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(IoOperationType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<IoOperationType, E> {
-                ::std::result::Result::Ok(IoOperationType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<IoOperationType, E> {
-                ::std::result::Result::Ok(IoOperationType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// An enumeration of three options: on, off, and auto
@@ -137,16 +113,16 @@ impl OnOffAuto {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => OnOffAuto::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => OnOffAuto::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for OnOffAuto {
+    const EXPECTING: &'static str = "a OnOffAuto value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        OnOffAuto::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -182,29 +158,7 @@ impl<'de> ::serde::Deserialize<'de> for OnOffAuto {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = OnOffAuto;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(OnOffAuto), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<OnOffAuto, E> {
-                ::std::result::Result::Ok(OnOffAuto::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<OnOffAuto, E> {
-                ::std::result::Result::Ok(OnOffAuto::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// An enumeration of three values: on, off, and split
@@ -242,16 +196,16 @@ impl OnOffSplit {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => OnOffSplit::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => OnOffSplit::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for OnOffSplit {
+    const EXPECTING: &'static str = "a OnOffSplit value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        OnOffSplit::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -287,29 +241,7 @@ impl<'de> ::serde::Deserialize<'de> for OnOffSplit {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = OnOffSplit;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(OnOffSplit), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<OnOffSplit, E> {
-                ::std::result::Result::Ok(OnOffSplit::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<OnOffSplit, E> {
-                ::std::result::Result::Ok(OnOffSplit::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// This is a string value or the explicit lack of a string (null
@@ -432,16 +364,16 @@ impl OffAutoPCIBAR {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => OffAutoPCIBAR::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => OffAutoPCIBAR::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for OffAutoPCIBAR {
+    const EXPECTING: &'static str = "a OffAutoPCIBAR value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        OffAutoPCIBAR::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -482,31 +414,7 @@ impl<'de> ::serde::Deserialize<'de> for OffAutoPCIBAR {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = OffAutoPCIBAR;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(OffAutoPCIBAR), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<OffAutoPCIBAR, E> {
-                ::std::result::Result::Ok(OffAutoPCIBAR::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<OffAutoPCIBAR, E> {
-                ::std::result::Result::Ok(OffAutoPCIBAR::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// An enumeration of PCIe link speeds in units of GT/s
@@ -556,16 +464,16 @@ impl PCIELinkSpeed {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => PCIELinkSpeed::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => PCIELinkSpeed::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for PCIELinkSpeed {
+    const EXPECTING: &'static str = "a PCIELinkSpeed value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        PCIELinkSpeed::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -604,31 +512,7 @@ impl<'de> ::serde::Deserialize<'de> for PCIELinkSpeed {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = PCIELinkSpeed;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(PCIELinkSpeed), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<PCIELinkSpeed, E> {
-                ::std::result::Result::Ok(PCIELinkSpeed::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<PCIELinkSpeed, E> {
-                ::std::result::Result::Ok(PCIELinkSpeed::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// An enumeration of PCIe link width
@@ -682,16 +566,16 @@ impl PCIELinkWidth {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => PCIELinkWidth::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => PCIELinkWidth::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for PCIELinkWidth {
+    const EXPECTING: &'static str = "a PCIELinkWidth value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        PCIELinkWidth::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -731,31 +615,7 @@ impl<'de> ::serde::Deserialize<'de> for PCIELinkWidth {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = PCIELinkWidth;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(PCIELinkWidth), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<PCIELinkWidth, E> {
-                ::std::result::Result::Ok(PCIELinkWidth::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<PCIELinkWidth, E> {
-                ::std::result::Result::Ok(PCIELinkWidth::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Host memory policy types
@@ -799,16 +659,16 @@ impl HostMemPolicy {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => HostMemPolicy::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => HostMemPolicy::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for HostMemPolicy {
+    const EXPECTING: &'static str = "a HostMemPolicy value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        HostMemPolicy::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -845,31 +705,7 @@ impl<'de> ::serde::Deserialize<'de> for HostMemPolicy {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = HostMemPolicy;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(HostMemPolicy), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<HostMemPolicy, E> {
-                ::std::result::Result::Ok(HostMemPolicy::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<HostMemPolicy, E> {
-                ::std::result::Result::Ok(HostMemPolicy::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Indicates whether a netfilter is attached to a netdev's transmit
@@ -911,16 +747,16 @@ impl NetFilterDirection {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => NetFilterDirection::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => NetFilterDirection::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for NetFilterDirection {
+    const EXPECTING: &'static str = "a NetFilterDirection value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        NetFilterDirection::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -956,31 +792,7 @@ impl<'de> ::serde::Deserialize<'de> for NetFilterDirection {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = NetFilterDirection;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(NetFilterDirection), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<NetFilterDirection, E> {
-                ::std::result::Result::Ok(NetFilterDirection::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<NetFilterDirection, E> {
-                ::std::result::Result::Ok(NetFilterDirection::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Key combinations to toggle input-linux between host and guest.
@@ -1030,16 +842,16 @@ impl GrabToggleKeys {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => GrabToggleKeys::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => GrabToggleKeys::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for GrabToggleKeys {
+    const EXPECTING: &'static str = "a GrabToggleKeys value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        GrabToggleKeys::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -1078,31 +890,7 @@ impl<'de> ::serde::Deserialize<'de> for GrabToggleKeys {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = GrabToggleKeys;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(GrabToggleKeys), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<GrabToggleKeys, E> {
-                ::std::result::Result::Ok(GrabToggleKeys::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<GrabToggleKeys, E> {
-                ::std::result::Result::Ok(GrabToggleKeys::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The `HumanReadableText` object.
@@ -1144,64 +932,49 @@ impl ::serde::Serialize for HumanReadableText {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for HumanReadableText {
+    const EXPECTING: &'static str = "an object HumanReadableText";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_human_readable_text: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "human-readable-text" => {
+                    ::qmp_types::de::next(&mut map, &mut m_human_readable_text)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_human_readable_text,) = match (m_human_readable_text,) {
+            (::std::option::Option::Some(m_human_readable_text),) => {
+                (m_human_readable_text,)
+            }
+            (m_human_readable_text,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_human_readable_text.is_some(), "human-readable-text")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(HumanReadableText {
+            human_readable_text: m_human_readable_text,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for HumanReadableText {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = HumanReadableText;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object HumanReadableText")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<HumanReadableText, A::Error> {
-                let mut m_human_readable_text: ::std::option::Option<
-                    ::std::string::String,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "human-readable-text" => {
-                            ::qmp_types::de::next(&mut map, &mut m_human_readable_text)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_human_readable_text,) = match (m_human_readable_text,) {
-                    (::std::option::Option::Some(m_human_readable_text),) => {
-                        (m_human_readable_text,)
-                    }
-                    (m_human_readable_text,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_human_readable_text.is_some(), "human-readable-text")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(HumanReadableText {
-                    human_readable_text: m_human_readable_text,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The values of `EndianMode`.
@@ -1239,16 +1012,16 @@ impl EndianMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => EndianMode::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => EndianMode::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for EndianMode {
+    const EXPECTING: &'static str = "a EndianMode value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        EndianMode::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -1284,28 +1057,6 @@ impl<'de> ::serde::Deserialize<'de> for EndianMode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = EndianMode;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(EndianMode), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<EndianMode, E> {
-                ::std::result::Result::Ok(EndianMode::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<EndianMode, E> {
-                ::std::result::Result::Ok(EndianMode::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }

@@ -35,16 +35,16 @@ impl CompatPolicyInput {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => CompatPolicyInput::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CompatPolicyInput::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for CompatPolicyInput {
+    const EXPECTING: &'static str = "a CompatPolicyInput value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        CompatPolicyInput::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -80,31 +80,7 @@ impl<'de> ::serde::Deserialize<'de> for CompatPolicyInput {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = CompatPolicyInput;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(CompatPolicyInput), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<CompatPolicyInput, E> {
-                ::std::result::Result::Ok(CompatPolicyInput::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<CompatPolicyInput, E> {
-                ::std::result::Result::Ok(CompatPolicyInput::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Policy for handling "funny" output.
@@ -138,16 +114,16 @@ impl CompatPolicyOutput {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => CompatPolicyOutput::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CompatPolicyOutput::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for CompatPolicyOutput {
+    const EXPECTING: &'static str = "a CompatPolicyOutput value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        CompatPolicyOutput::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -182,31 +158,7 @@ impl<'de> ::serde::Deserialize<'de> for CompatPolicyOutput {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = CompatPolicyOutput;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(CompatPolicyOutput), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<CompatPolicyOutput, E> {
-                ::std::result::Result::Ok(CompatPolicyOutput::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<CompatPolicyOutput, E> {
-                ::std::result::Result::Ok(CompatPolicyOutput::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Policy for handling deprecated management interfaces.
@@ -273,72 +225,51 @@ impl ::serde::Serialize for CompatPolicy {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CompatPolicy {
+    const EXPECTING: &'static str = "an object CompatPolicy";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_deprecated_input: ::std::option::Option<super::CompatPolicyInput> = ::std::option::Option::None;
+        let mut m_deprecated_output: ::std::option::Option<super::CompatPolicyOutput> = ::std::option::Option::None;
+        let mut m_unstable_input: ::std::option::Option<super::CompatPolicyInput> = ::std::option::Option::None;
+        let mut m_unstable_output: ::std::option::Option<super::CompatPolicyOutput> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "deprecated-input" => {
+                    ::qmp_types::de::next(&mut map, &mut m_deprecated_input)
+                }
+                "deprecated-output" => {
+                    ::qmp_types::de::next(&mut map, &mut m_deprecated_output)
+                }
+                "unstable-input" => {
+                    ::qmp_types::de::next(&mut map, &mut m_unstable_input)
+                }
+                "unstable-output" => {
+                    ::qmp_types::de::next(&mut map, &mut m_unstable_output)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(CompatPolicy {
+            deprecated_input: m_deprecated_input,
+            deprecated_output: m_deprecated_output,
+            unstable_input: m_unstable_input,
+            unstable_output: m_unstable_output,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CompatPolicy {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CompatPolicy;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CompatPolicy")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CompatPolicy, A::Error> {
-                let mut m_deprecated_input: ::std::option::Option<
-                    super::CompatPolicyInput,
-                > = ::std::option::Option::None;
-                let mut m_deprecated_output: ::std::option::Option<
-                    super::CompatPolicyOutput,
-                > = ::std::option::Option::None;
-                let mut m_unstable_input: ::std::option::Option<
-                    super::CompatPolicyInput,
-                > = ::std::option::Option::None;
-                let mut m_unstable_output: ::std::option::Option<
-                    super::CompatPolicyOutput,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "deprecated-input" => {
-                            ::qmp_types::de::next(&mut map, &mut m_deprecated_input)
-                        }
-                        "deprecated-output" => {
-                            ::qmp_types::de::next(&mut map, &mut m_deprecated_output)
-                        }
-                        "unstable-input" => {
-                            ::qmp_types::de::next(&mut map, &mut m_unstable_input)
-                        }
-                        "unstable-output" => {
-                            ::qmp_types::de::next(&mut map, &mut m_unstable_output)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(CompatPolicy {
-                    deprecated_input: m_deprecated_input,
-                    deprecated_output: m_deprecated_output,
-                    unstable_input: m_unstable_input,
-                    unstable_output: m_unstable_output,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }

@@ -27,16 +27,16 @@ impl QMPCapability {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => QMPCapability::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QMPCapability::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QMPCapability {
+    const EXPECTING: &'static str = "a QMPCapability value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QMPCapability::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -70,31 +70,7 @@ impl<'de> ::serde::Deserialize<'de> for QMPCapability {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QMPCapability;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(QMPCapability), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QMPCapability, E> {
-                ::std::result::Result::Ok(QMPCapability::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QMPCapability, E> {
-                ::std::result::Result::Ok(QMPCapability::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// A three-part version number.
@@ -144,72 +120,59 @@ impl ::serde::Serialize for VersionTriple {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VersionTriple {
+    const EXPECTING: &'static str = "an object VersionTriple";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_major: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_minor: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_micro: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "major" => ::qmp_types::de::next(&mut map, &mut m_major),
+                "minor" => ::qmp_types::de::next(&mut map, &mut m_minor),
+                "micro" => ::qmp_types::de::next(&mut map, &mut m_micro),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_major, m_minor, m_micro) = match (m_major, m_minor, m_micro) {
+            (
+                ::std::option::Option::Some(m_major),
+                ::std::option::Option::Some(m_minor),
+                ::std::option::Option::Some(m_micro),
+            ) => (m_major, m_minor, m_micro),
+            (m_major, m_minor, m_micro) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_major.is_some(), "major"),
+                            (m_minor.is_some(), "minor"),
+                            (m_micro.is_some(), "micro"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VersionTriple {
+            major: m_major,
+            minor: m_minor,
+            micro: m_micro,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VersionTriple {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VersionTriple;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VersionTriple")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VersionTriple, A::Error> {
-                let mut m_major: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_minor: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_micro: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "major" => ::qmp_types::de::next(&mut map, &mut m_major),
-                        "minor" => ::qmp_types::de::next(&mut map, &mut m_minor),
-                        "micro" => ::qmp_types::de::next(&mut map, &mut m_micro),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_major, m_minor, m_micro) = match (m_major, m_minor, m_micro) {
-                    (
-                        ::std::option::Option::Some(m_major),
-                        ::std::option::Option::Some(m_minor),
-                        ::std::option::Option::Some(m_micro),
-                    ) => (m_major, m_minor, m_micro),
-                    (m_major, m_minor, m_micro) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_major.is_some(), "major"),
-                                    (m_minor.is_some(), "minor"),
-                                    (m_micro.is_some(), "micro"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VersionTriple {
-                    major: m_major,
-                    minor: m_minor,
-                    micro: m_micro,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// A description of QEMU's version.
@@ -262,67 +225,51 @@ impl ::serde::Serialize for VersionInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VersionInfo {
+    const EXPECTING: &'static str = "an object VersionInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_qemu: ::std::option::Option<super::VersionTriple> = ::std::option::Option::None;
+        let mut m_package: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "qemu" => ::qmp_types::de::next(&mut map, &mut m_qemu),
+                "package" => ::qmp_types::de::next(&mut map, &mut m_package),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_qemu, m_package) = match (m_qemu, m_package) {
+            (
+                ::std::option::Option::Some(m_qemu),
+                ::std::option::Option::Some(m_package),
+            ) => (m_qemu, m_package),
+            (m_qemu, m_package) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_qemu.is_some(), "qemu"), (m_package.is_some(), "package")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VersionInfo {
+            qemu: m_qemu,
+            package: m_package,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VersionInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VersionInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VersionInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VersionInfo, A::Error> {
-                let mut m_qemu: ::std::option::Option<super::VersionTriple> = ::std::option::Option::None;
-                let mut m_package: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "qemu" => ::qmp_types::de::next(&mut map, &mut m_qemu),
-                        "package" => ::qmp_types::de::next(&mut map, &mut m_package),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_qemu, m_package) = match (m_qemu, m_package) {
-                    (
-                        ::std::option::Option::Some(m_qemu),
-                        ::std::option::Option::Some(m_package),
-                    ) => (m_qemu, m_package),
-                    (m_qemu, m_package) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_qemu.is_some(), "qemu"),
-                                    (m_package.is_some(), "package"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VersionInfo {
-                    qemu: m_qemu,
-                    package: m_package,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about a QMP command
@@ -364,56 +311,43 @@ impl ::serde::Serialize for CommandInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CommandInfo {
+    const EXPECTING: &'static str = "an object CommandInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name,) = match (m_name,) {
+            (::std::option::Option::Some(m_name),) => (m_name,),
+            (m_name,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(CommandInfo {
+            name: m_name,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CommandInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CommandInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CommandInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CommandInfo, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name,) = match (m_name,) {
-                    (::std::option::Option::Some(m_name),) => (m_name,),
-                    (m_name,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(CommandInfo {
-                    name: m_name,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An enumeration of monitor modes.
@@ -447,16 +381,16 @@ impl MonitorMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => MonitorMode::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MonitorMode::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for MonitorMode {
+    const EXPECTING: &'static str = "a MonitorMode value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        MonitorMode::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -491,29 +425,7 @@ impl<'de> ::serde::Deserialize<'de> for MonitorMode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = MonitorMode;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(MonitorMode), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<MonitorMode, E> {
-                ::std::result::Result::Ok(MonitorMode::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<MonitorMode, E> {
-                ::std::result::Result::Ok(MonitorMode::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Options to be used for adding a new monitor.
@@ -568,65 +480,52 @@ impl ::serde::Serialize for MonitorOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MonitorOptions {
+    const EXPECTING: &'static str = "an object MonitorOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_mode: ::std::option::Option<super::MonitorMode> = ::std::option::Option::None;
+        let mut m_pretty: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
+                "pretty" => ::qmp_types::de::next(&mut map, &mut m_pretty),
+                "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_chardev,) = match (m_chardev,) {
+            (::std::option::Option::Some(m_chardev),) => (m_chardev,),
+            (m_chardev,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(MonitorOptions {
+            id: m_id,
+            mode: m_mode,
+            pretty: m_pretty,
+            chardev: m_chardev,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MonitorOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MonitorOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MonitorOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MonitorOptions, A::Error> {
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_mode: ::std::option::Option<super::MonitorMode> = ::std::option::Option::None;
-                let mut m_pretty: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                        "pretty" => ::qmp_types::de::next(&mut map, &mut m_pretty),
-                        "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_chardev,) = match (m_chardev,) {
-                    (::std::option::Option::Some(m_chardev),) => (m_chardev,),
-                    (m_chardev,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(MonitorOptions {
-                    id: m_id,
-                    mode: m_mode,
-                    pretty: m_pretty,
-                    chardev: m_chardev,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -694,54 +593,37 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for QmpCapabilities {
+        const EXPECTING: &'static str = "an object QmpCapabilities";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_enable: ::std::option::Option<
+                ::std::vec::Vec<super::super::QMPCapability>,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "enable" => ::qmp_types::de::next(&mut map, &mut m_enable),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            ::std::result::Result::Ok(QmpCapabilities {
+                enable: m_enable,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for QmpCapabilities {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = QmpCapabilities;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object QmpCapabilities")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<QmpCapabilities, A::Error> {
-                    let mut m_enable: ::std::option::Option<
-                        ::std::vec::Vec<super::super::QMPCapability>,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "enable" => ::qmp_types::de::next(&mut map, &mut m_enable),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    ::std::result::Result::Ok(QmpCapabilities {
-                        enable: m_enable,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for QmpCapabilities {

@@ -33,18 +33,18 @@ impl QCryptoTLSCredsEndpoint {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => {
                 QCryptoTLSCredsEndpoint::Other(value.to_owned())
             }
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptoTLSCredsEndpoint::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QCryptoTLSCredsEndpoint {
+    const EXPECTING: &'static str = "a QCryptoTLSCredsEndpoint value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QCryptoTLSCredsEndpoint::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -79,35 +79,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoTLSCredsEndpoint {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QCryptoTLSCredsEndpoint;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!(
-                        "a ", stringify!(QCryptoTLSCredsEndpoint), " value (a string)"
-                    ),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QCryptoTLSCredsEndpoint, E> {
-                ::std::result::Result::Ok(QCryptoTLSCredsEndpoint::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QCryptoTLSCredsEndpoint, E> {
-                ::std::result::Result::Ok(
-                    QCryptoTLSCredsEndpoint::from_wire_owned(value),
-                )
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The data format that the secret is provided in
@@ -142,16 +114,16 @@ impl QCryptoSecretFormat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => QCryptoSecretFormat::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptoSecretFormat::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QCryptoSecretFormat {
+    const EXPECTING: &'static str = "a QCryptoSecretFormat value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QCryptoSecretFormat::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -186,31 +158,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoSecretFormat {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QCryptoSecretFormat;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(QCryptoSecretFormat), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QCryptoSecretFormat, E> {
-                ::std::result::Result::Ok(QCryptoSecretFormat::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QCryptoSecretFormat, E> {
-                ::std::result::Result::Ok(QCryptoSecretFormat::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The supported algorithms for computing content digests
@@ -268,16 +216,16 @@ impl QCryptoHashAlgo {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => QCryptoHashAlgo::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptoHashAlgo::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QCryptoHashAlgo {
+    const EXPECTING: &'static str = "a QCryptoHashAlgo value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QCryptoHashAlgo::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -318,31 +266,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoHashAlgo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QCryptoHashAlgo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(QCryptoHashAlgo), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QCryptoHashAlgo, E> {
-                ::std::result::Result::Ok(QCryptoHashAlgo::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QCryptoHashAlgo, E> {
-                ::std::result::Result::Ok(QCryptoHashAlgo::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The supported algorithms for content encryption ciphers
@@ -421,16 +345,16 @@ impl QCryptoCipherAlgo {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => QCryptoCipherAlgo::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptoCipherAlgo::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QCryptoCipherAlgo {
+    const EXPECTING: &'static str = "a QCryptoCipherAlgo value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QCryptoCipherAlgo::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -476,31 +400,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoCipherAlgo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QCryptoCipherAlgo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(QCryptoCipherAlgo), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QCryptoCipherAlgo, E> {
-                ::std::result::Result::Ok(QCryptoCipherAlgo::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QCryptoCipherAlgo, E> {
-                ::std::result::Result::Ok(QCryptoCipherAlgo::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The supported modes for content encryption ciphers
@@ -542,16 +442,16 @@ impl QCryptoCipherMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => QCryptoCipherMode::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptoCipherMode::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QCryptoCipherMode {
+    const EXPECTING: &'static str = "a QCryptoCipherMode value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QCryptoCipherMode::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -588,31 +488,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoCipherMode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QCryptoCipherMode;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(QCryptoCipherMode), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QCryptoCipherMode, E> {
-                ::std::result::Result::Ok(QCryptoCipherMode::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QCryptoCipherMode, E> {
-                ::std::result::Result::Ok(QCryptoCipherMode::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The supported algorithms for generating initialization vectors for
@@ -654,16 +530,16 @@ impl QCryptoIVGenAlgo {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => QCryptoIVGenAlgo::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptoIVGenAlgo::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QCryptoIVGenAlgo {
+    const EXPECTING: &'static str = "a QCryptoIVGenAlgo value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QCryptoIVGenAlgo::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -699,31 +575,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoIVGenAlgo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QCryptoIVGenAlgo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(QCryptoIVGenAlgo), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QCryptoIVGenAlgo, E> {
-                ::std::result::Result::Ok(QCryptoIVGenAlgo::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QCryptoIVGenAlgo, E> {
-                ::std::result::Result::Ok(QCryptoIVGenAlgo::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The supported full disk encryption formats
@@ -758,16 +610,16 @@ impl QCryptoBlockFormat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => QCryptoBlockFormat::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptoBlockFormat::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QCryptoBlockFormat {
+    const EXPECTING: &'static str = "a QCryptoBlockFormat value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QCryptoBlockFormat::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -802,31 +654,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockFormat {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QCryptoBlockFormat;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(QCryptoBlockFormat), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QCryptoBlockFormat, E> {
-                ::std::result::Result::Ok(QCryptoBlockFormat::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QCryptoBlockFormat, E> {
-                ::std::result::Result::Ok(QCryptoBlockFormat::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The common options that apply to all full disk encryption formats
@@ -868,56 +696,43 @@ impl ::serde::Serialize for QCryptoBlockOptionsBase {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for QCryptoBlockOptionsBase {
+    const EXPECTING: &'static str = "an object QCryptoBlockOptionsBase";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_format: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_format,) = match (m_format,) {
+            (::std::option::Option::Some(m_format),) => (m_format,),
+            (m_format,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_format.is_some(), "format")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(QCryptoBlockOptionsBase {
+            format: m_format,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for QCryptoBlockOptionsBase {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = QCryptoBlockOptionsBase;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object QCryptoBlockOptionsBase")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<QCryptoBlockOptionsBase, A::Error> {
-                let mut m_format: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_format,) = match (m_format,) {
-                    (::std::option::Option::Some(m_format),) => (m_format,),
-                    (m_format,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_format.is_some(), "format")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(QCryptoBlockOptionsBase {
-                    format: m_format,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The options that apply to QCow/QCow2 AES-CBC encryption format
@@ -962,50 +777,35 @@ impl ::serde::Serialize for QCryptoBlockOptionsQCow {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for QCryptoBlockOptionsQCow {
+    const EXPECTING: &'static str = "an object QCryptoBlockOptionsQCow";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "key-secret" => ::qmp_types::de::next(&mut map, &mut m_key_secret),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(QCryptoBlockOptionsQCow {
+            key_secret: m_key_secret,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for QCryptoBlockOptionsQCow {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = QCryptoBlockOptionsQCow;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object QCryptoBlockOptionsQCow")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<QCryptoBlockOptionsQCow, A::Error> {
-                let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "key-secret" => {
-                            ::qmp_types::de::next(&mut map, &mut m_key_secret)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(QCryptoBlockOptionsQCow {
-                    key_secret: m_key_secret,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The options that apply to LUKS encryption format
@@ -1050,50 +850,35 @@ impl ::serde::Serialize for QCryptoBlockOptionsLUKS {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for QCryptoBlockOptionsLUKS {
+    const EXPECTING: &'static str = "an object QCryptoBlockOptionsLUKS";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "key-secret" => ::qmp_types::de::next(&mut map, &mut m_key_secret),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(QCryptoBlockOptionsLUKS {
+            key_secret: m_key_secret,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for QCryptoBlockOptionsLUKS {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = QCryptoBlockOptionsLUKS;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object QCryptoBlockOptionsLUKS")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<QCryptoBlockOptionsLUKS, A::Error> {
-                let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "key-secret" => {
-                            ::qmp_types::de::next(&mut map, &mut m_key_secret)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(QCryptoBlockOptionsLUKS {
-                    key_secret: m_key_secret,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The options that apply to LUKS encryption format initialization
@@ -1168,76 +953,55 @@ impl ::serde::Serialize for QCryptoBlockCreateOptionsLUKS {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for QCryptoBlockCreateOptionsLUKS {
+    const EXPECTING: &'static str = "an object QCryptoBlockCreateOptionsLUKS";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo> = ::std::option::Option::None;
+        let mut m_cipher_mode: ::std::option::Option<super::QCryptoCipherMode> = ::std::option::Option::None;
+        let mut m_ivgen_alg: ::std::option::Option<super::QCryptoIVGenAlgo> = ::std::option::Option::None;
+        let mut m_ivgen_hash_alg: ::std::option::Option<super::QCryptoHashAlgo> = ::std::option::Option::None;
+        let mut m_hash_alg: ::std::option::Option<super::QCryptoHashAlgo> = ::std::option::Option::None;
+        let mut m_iter_time: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "key-secret" => ::qmp_types::de::next(&mut map, &mut m_key_secret),
+                "cipher-alg" => ::qmp_types::de::next(&mut map, &mut m_cipher_alg),
+                "cipher-mode" => ::qmp_types::de::next(&mut map, &mut m_cipher_mode),
+                "ivgen-alg" => ::qmp_types::de::next(&mut map, &mut m_ivgen_alg),
+                "ivgen-hash-alg" => {
+                    ::qmp_types::de::next(&mut map, &mut m_ivgen_hash_alg)
+                }
+                "hash-alg" => ::qmp_types::de::next(&mut map, &mut m_hash_alg),
+                "iter-time" => ::qmp_types::de::next(&mut map, &mut m_iter_time),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(QCryptoBlockCreateOptionsLUKS {
+            key_secret: m_key_secret,
+            cipher_alg: m_cipher_alg,
+            cipher_mode: m_cipher_mode,
+            ivgen_alg: m_ivgen_alg,
+            ivgen_hash_alg: m_ivgen_hash_alg,
+            hash_alg: m_hash_alg,
+            iter_time: m_iter_time,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for QCryptoBlockCreateOptionsLUKS {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = QCryptoBlockCreateOptionsLUKS;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object QCryptoBlockCreateOptionsLUKS")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<QCryptoBlockCreateOptionsLUKS, A::Error> {
-                let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo> = ::std::option::Option::None;
-                let mut m_cipher_mode: ::std::option::Option<super::QCryptoCipherMode> = ::std::option::Option::None;
-                let mut m_ivgen_alg: ::std::option::Option<super::QCryptoIVGenAlgo> = ::std::option::Option::None;
-                let mut m_ivgen_hash_alg: ::std::option::Option<
-                    super::QCryptoHashAlgo,
-                > = ::std::option::Option::None;
-                let mut m_hash_alg: ::std::option::Option<super::QCryptoHashAlgo> = ::std::option::Option::None;
-                let mut m_iter_time: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "key-secret" => {
-                            ::qmp_types::de::next(&mut map, &mut m_key_secret)
-                        }
-                        "cipher-alg" => {
-                            ::qmp_types::de::next(&mut map, &mut m_cipher_alg)
-                        }
-                        "cipher-mode" => {
-                            ::qmp_types::de::next(&mut map, &mut m_cipher_mode)
-                        }
-                        "ivgen-alg" => ::qmp_types::de::next(&mut map, &mut m_ivgen_alg),
-                        "ivgen-hash-alg" => {
-                            ::qmp_types::de::next(&mut map, &mut m_ivgen_hash_alg)
-                        }
-                        "hash-alg" => ::qmp_types::de::next(&mut map, &mut m_hash_alg),
-                        "iter-time" => ::qmp_types::de::next(&mut map, &mut m_iter_time),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(QCryptoBlockCreateOptionsLUKS {
-                    key_secret: m_key_secret,
-                    cipher_alg: m_cipher_alg,
-                    cipher_mode: m_cipher_mode,
-                    ivgen_alg: m_ivgen_alg,
-                    ivgen_hash_alg: m_ivgen_hash_alg,
-                    hash_alg: m_hash_alg,
-                    iter_time: m_iter_time,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The options that are available for all encryption formats when
@@ -1306,65 +1070,54 @@ impl ::serde::Serialize for QCryptoBlockOpenOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for QCryptoBlockOpenOptions {
+    const EXPECTING: &'static str = "an object QCryptoBlockOpenOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "format" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "format")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::QCryptoBlockFormat::Qcow => {
+                QCryptoBlockOpenOptionsBranch::Qcow(
+                    ::qmp_types::de::from_members(rest, "qcow")?,
+                )
+            }
+            super::QCryptoBlockFormat::Luks => {
+                QCryptoBlockOpenOptionsBranch::Luks(
+                    ::qmp_types::de::from_members(rest, "luks")?,
+                )
+            }
+            super::QCryptoBlockFormat::Other(value) => {
+                unknown_members = rest;
+                QCryptoBlockOpenOptionsBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(QCryptoBlockOpenOptions {
+            format: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for QCryptoBlockOpenOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = QCryptoBlockOpenOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object QCryptoBlockOpenOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<QCryptoBlockOpenOptions, A::Error> {
-                let mut tag: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "format" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "format")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::QCryptoBlockFormat::Qcow => {
-                        QCryptoBlockOpenOptionsBranch::Qcow(
-                            ::qmp_types::de::from_members(rest, "qcow")?,
-                        )
-                    }
-                    super::QCryptoBlockFormat::Luks => {
-                        QCryptoBlockOpenOptionsBranch::Luks(
-                            ::qmp_types::de::from_members(rest, "luks")?,
-                        )
-                    }
-                    super::QCryptoBlockFormat::Other(value) => {
-                        unknown_members = rest;
-                        QCryptoBlockOpenOptionsBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(QCryptoBlockOpenOptions {
-                    format: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The options that are available for all encryption formats when
@@ -1433,65 +1186,54 @@ impl ::serde::Serialize for QCryptoBlockCreateOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for QCryptoBlockCreateOptions {
+    const EXPECTING: &'static str = "an object QCryptoBlockCreateOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "format" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "format")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::QCryptoBlockFormat::Qcow => {
+                QCryptoBlockCreateOptionsBranch::Qcow(
+                    ::qmp_types::de::from_members(rest, "qcow")?,
+                )
+            }
+            super::QCryptoBlockFormat::Luks => {
+                QCryptoBlockCreateOptionsBranch::Luks(
+                    ::qmp_types::de::from_members(rest, "luks")?,
+                )
+            }
+            super::QCryptoBlockFormat::Other(value) => {
+                unknown_members = rest;
+                QCryptoBlockCreateOptionsBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(QCryptoBlockCreateOptions {
+            format: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for QCryptoBlockCreateOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = QCryptoBlockCreateOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object QCryptoBlockCreateOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<QCryptoBlockCreateOptions, A::Error> {
-                let mut tag: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "format" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "format")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::QCryptoBlockFormat::Qcow => {
-                        QCryptoBlockCreateOptionsBranch::Qcow(
-                            ::qmp_types::de::from_members(rest, "qcow")?,
-                        )
-                    }
-                    super::QCryptoBlockFormat::Luks => {
-                        QCryptoBlockCreateOptionsBranch::Luks(
-                            ::qmp_types::de::from_members(rest, "luks")?,
-                        )
-                    }
-                    super::QCryptoBlockFormat::Other(value) => {
-                        unknown_members = rest;
-                        QCryptoBlockCreateOptionsBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(QCryptoBlockCreateOptions {
-                    format: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The common information that applies to all full disk encryption
@@ -1534,56 +1276,43 @@ impl ::serde::Serialize for QCryptoBlockInfoBase {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for QCryptoBlockInfoBase {
+    const EXPECTING: &'static str = "an object QCryptoBlockInfoBase";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_format: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_format,) = match (m_format,) {
+            (::std::option::Option::Some(m_format),) => (m_format,),
+            (m_format,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_format.is_some(), "format")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(QCryptoBlockInfoBase {
+            format: m_format,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfoBase {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = QCryptoBlockInfoBase;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object QCryptoBlockInfoBase")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<QCryptoBlockInfoBase, A::Error> {
-                let mut m_format: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_format,) = match (m_format,) {
-                    (::std::option::Option::Some(m_format),) => (m_format,),
-                    (m_format,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_format.is_some(), "format")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(QCryptoBlockInfoBase {
-                    format: m_format,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about the LUKS block encryption key slot options
@@ -1637,75 +1366,60 @@ impl ::serde::Serialize for QCryptoBlockInfoLUKSSlot {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for QCryptoBlockInfoLUKSSlot {
+    const EXPECTING: &'static str = "an object QCryptoBlockInfoLUKSSlot";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_active: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_iters: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_stripes: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_key_offset: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "active" => ::qmp_types::de::next(&mut map, &mut m_active),
+                "iters" => ::qmp_types::de::next(&mut map, &mut m_iters),
+                "stripes" => ::qmp_types::de::next(&mut map, &mut m_stripes),
+                "key-offset" => ::qmp_types::de::next(&mut map, &mut m_key_offset),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_active, m_key_offset) = match (m_active, m_key_offset) {
+            (
+                ::std::option::Option::Some(m_active),
+                ::std::option::Option::Some(m_key_offset),
+            ) => (m_active, m_key_offset),
+            (m_active, m_key_offset) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_active.is_some(), "active"),
+                            (m_key_offset.is_some(), "key-offset"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(QCryptoBlockInfoLUKSSlot {
+            active: m_active,
+            iters: m_iters,
+            stripes: m_stripes,
+            key_offset: m_key_offset,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfoLUKSSlot {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = QCryptoBlockInfoLUKSSlot;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object QCryptoBlockInfoLUKSSlot")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<QCryptoBlockInfoLUKSSlot, A::Error> {
-                let mut m_active: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_iters: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_stripes: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_key_offset: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "active" => ::qmp_types::de::next(&mut map, &mut m_active),
-                        "iters" => ::qmp_types::de::next(&mut map, &mut m_iters),
-                        "stripes" => ::qmp_types::de::next(&mut map, &mut m_stripes),
-                        "key-offset" => {
-                            ::qmp_types::de::next(&mut map, &mut m_key_offset)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_active, m_key_offset) = match (m_active, m_key_offset) {
-                    (
-                        ::std::option::Option::Some(m_active),
-                        ::std::option::Option::Some(m_key_offset),
-                    ) => (m_active, m_key_offset),
-                    (m_active, m_key_offset) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_active.is_some(), "active"),
-                                    (m_key_offset.is_some(), "key-offset"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(QCryptoBlockInfoLUKSSlot {
-                    active: m_active,
-                    iters: m_iters,
-                    stripes: m_stripes,
-                    key_offset: m_key_offset,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about the LUKS block encryption options
@@ -1794,163 +1508,144 @@ impl ::serde::Serialize for QCryptoBlockInfoLUKS {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for QCryptoBlockInfoLUKS {
+    const EXPECTING: &'static str = "an object QCryptoBlockInfoLUKS";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo> = ::std::option::Option::None;
+        let mut m_cipher_mode: ::std::option::Option<super::QCryptoCipherMode> = ::std::option::Option::None;
+        let mut m_ivgen_alg: ::std::option::Option<super::QCryptoIVGenAlgo> = ::std::option::Option::None;
+        let mut m_ivgen_hash_alg: ::std::option::Option<super::QCryptoHashAlgo> = ::std::option::Option::None;
+        let mut m_hash_alg: ::std::option::Option<super::QCryptoHashAlgo> = ::std::option::Option::None;
+        let mut m_detached_header: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_payload_offset: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_master_key_iters: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_uuid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_slots: ::std::option::Option<
+            ::std::vec::Vec<super::QCryptoBlockInfoLUKSSlot>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "cipher-alg" => ::qmp_types::de::next(&mut map, &mut m_cipher_alg),
+                "cipher-mode" => ::qmp_types::de::next(&mut map, &mut m_cipher_mode),
+                "ivgen-alg" => ::qmp_types::de::next(&mut map, &mut m_ivgen_alg),
+                "ivgen-hash-alg" => {
+                    ::qmp_types::de::next(&mut map, &mut m_ivgen_hash_alg)
+                }
+                "hash-alg" => ::qmp_types::de::next(&mut map, &mut m_hash_alg),
+                "detached-header" => {
+                    ::qmp_types::de::next(&mut map, &mut m_detached_header)
+                }
+                "payload-offset" => {
+                    ::qmp_types::de::next(&mut map, &mut m_payload_offset)
+                }
+                "master-key-iters" => {
+                    ::qmp_types::de::next(&mut map, &mut m_master_key_iters)
+                }
+                "uuid" => ::qmp_types::de::next(&mut map, &mut m_uuid),
+                "slots" => ::qmp_types::de::next(&mut map, &mut m_slots),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (
+            m_cipher_alg,
+            m_cipher_mode,
+            m_ivgen_alg,
+            m_hash_alg,
+            m_detached_header,
+            m_payload_offset,
+            m_master_key_iters,
+            m_uuid,
+            m_slots,
+        ) = match (
+            m_cipher_alg,
+            m_cipher_mode,
+            m_ivgen_alg,
+            m_hash_alg,
+            m_detached_header,
+            m_payload_offset,
+            m_master_key_iters,
+            m_uuid,
+            m_slots,
+        ) {
+            (
+                ::std::option::Option::Some(m_cipher_alg),
+                ::std::option::Option::Some(m_cipher_mode),
+                ::std::option::Option::Some(m_ivgen_alg),
+                ::std::option::Option::Some(m_hash_alg),
+                ::std::option::Option::Some(m_detached_header),
+                ::std::option::Option::Some(m_payload_offset),
+                ::std::option::Option::Some(m_master_key_iters),
+                ::std::option::Option::Some(m_uuid),
+                ::std::option::Option::Some(m_slots),
+            ) => {
+                (
+                    m_cipher_alg,
+                    m_cipher_mode,
+                    m_ivgen_alg,
+                    m_hash_alg,
+                    m_detached_header,
+                    m_payload_offset,
+                    m_master_key_iters,
+                    m_uuid,
+                    m_slots,
+                )
+            }
+            (
+                m_cipher_alg,
+                m_cipher_mode,
+                m_ivgen_alg,
+                m_hash_alg,
+                m_detached_header,
+                m_payload_offset,
+                m_master_key_iters,
+                m_uuid,
+                m_slots,
+            ) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_cipher_alg.is_some(), "cipher-alg"),
+                            (m_cipher_mode.is_some(), "cipher-mode"),
+                            (m_ivgen_alg.is_some(), "ivgen-alg"),
+                            (m_hash_alg.is_some(), "hash-alg"),
+                            (m_detached_header.is_some(), "detached-header"),
+                            (m_payload_offset.is_some(), "payload-offset"),
+                            (m_master_key_iters.is_some(), "master-key-iters"),
+                            (m_uuid.is_some(), "uuid"),
+                            (m_slots.is_some(), "slots"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(QCryptoBlockInfoLUKS {
+            cipher_alg: m_cipher_alg,
+            cipher_mode: m_cipher_mode,
+            ivgen_alg: m_ivgen_alg,
+            ivgen_hash_alg: m_ivgen_hash_alg,
+            hash_alg: m_hash_alg,
+            detached_header: m_detached_header,
+            payload_offset: m_payload_offset,
+            master_key_iters: m_master_key_iters,
+            uuid: m_uuid,
+            slots: m_slots,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfoLUKS {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = QCryptoBlockInfoLUKS;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object QCryptoBlockInfoLUKS")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<QCryptoBlockInfoLUKS, A::Error> {
-                let mut m_cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo> = ::std::option::Option::None;
-                let mut m_cipher_mode: ::std::option::Option<super::QCryptoCipherMode> = ::std::option::Option::None;
-                let mut m_ivgen_alg: ::std::option::Option<super::QCryptoIVGenAlgo> = ::std::option::Option::None;
-                let mut m_ivgen_hash_alg: ::std::option::Option<
-                    super::QCryptoHashAlgo,
-                > = ::std::option::Option::None;
-                let mut m_hash_alg: ::std::option::Option<super::QCryptoHashAlgo> = ::std::option::Option::None;
-                let mut m_detached_header: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_payload_offset: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_master_key_iters: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_uuid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_slots: ::std::option::Option<
-                    ::std::vec::Vec<super::QCryptoBlockInfoLUKSSlot>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "cipher-alg" => {
-                            ::qmp_types::de::next(&mut map, &mut m_cipher_alg)
-                        }
-                        "cipher-mode" => {
-                            ::qmp_types::de::next(&mut map, &mut m_cipher_mode)
-                        }
-                        "ivgen-alg" => ::qmp_types::de::next(&mut map, &mut m_ivgen_alg),
-                        "ivgen-hash-alg" => {
-                            ::qmp_types::de::next(&mut map, &mut m_ivgen_hash_alg)
-                        }
-                        "hash-alg" => ::qmp_types::de::next(&mut map, &mut m_hash_alg),
-                        "detached-header" => {
-                            ::qmp_types::de::next(&mut map, &mut m_detached_header)
-                        }
-                        "payload-offset" => {
-                            ::qmp_types::de::next(&mut map, &mut m_payload_offset)
-                        }
-                        "master-key-iters" => {
-                            ::qmp_types::de::next(&mut map, &mut m_master_key_iters)
-                        }
-                        "uuid" => ::qmp_types::de::next(&mut map, &mut m_uuid),
-                        "slots" => ::qmp_types::de::next(&mut map, &mut m_slots),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_cipher_alg,
-                    m_cipher_mode,
-                    m_ivgen_alg,
-                    m_hash_alg,
-                    m_detached_header,
-                    m_payload_offset,
-                    m_master_key_iters,
-                    m_uuid,
-                    m_slots,
-                ) = match (
-                    m_cipher_alg,
-                    m_cipher_mode,
-                    m_ivgen_alg,
-                    m_hash_alg,
-                    m_detached_header,
-                    m_payload_offset,
-                    m_master_key_iters,
-                    m_uuid,
-                    m_slots,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_cipher_alg),
-                        ::std::option::Option::Some(m_cipher_mode),
-                        ::std::option::Option::Some(m_ivgen_alg),
-                        ::std::option::Option::Some(m_hash_alg),
-                        ::std::option::Option::Some(m_detached_header),
-                        ::std::option::Option::Some(m_payload_offset),
-                        ::std::option::Option::Some(m_master_key_iters),
-                        ::std::option::Option::Some(m_uuid),
-                        ::std::option::Option::Some(m_slots),
-                    ) => {
-                        (
-                            m_cipher_alg,
-                            m_cipher_mode,
-                            m_ivgen_alg,
-                            m_hash_alg,
-                            m_detached_header,
-                            m_payload_offset,
-                            m_master_key_iters,
-                            m_uuid,
-                            m_slots,
-                        )
-                    }
-                    (
-                        m_cipher_alg,
-                        m_cipher_mode,
-                        m_ivgen_alg,
-                        m_hash_alg,
-                        m_detached_header,
-                        m_payload_offset,
-                        m_master_key_iters,
-                        m_uuid,
-                        m_slots,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_cipher_alg.is_some(), "cipher-alg"),
-                                    (m_cipher_mode.is_some(), "cipher-mode"),
-                                    (m_ivgen_alg.is_some(), "ivgen-alg"),
-                                    (m_hash_alg.is_some(), "hash-alg"),
-                                    (m_detached_header.is_some(), "detached-header"),
-                                    (m_payload_offset.is_some(), "payload-offset"),
-                                    (m_master_key_iters.is_some(), "master-key-iters"),
-                                    (m_uuid.is_some(), "uuid"),
-                                    (m_slots.is_some(), "slots"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(QCryptoBlockInfoLUKS {
-                    cipher_alg: m_cipher_alg,
-                    cipher_mode: m_cipher_mode,
-                    ivgen_alg: m_ivgen_alg,
-                    ivgen_hash_alg: m_ivgen_hash_alg,
-                    hash_alg: m_hash_alg,
-                    detached_header: m_detached_header,
-                    payload_offset: m_payload_offset,
-                    master_key_iters: m_master_key_iters,
-                    uuid: m_uuid,
-                    slots: m_slots,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about the block encryption options
@@ -2018,64 +1713,53 @@ impl ::serde::Serialize for QCryptoBlockInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for QCryptoBlockInfo {
+    const EXPECTING: &'static str = "an object QCryptoBlockInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "format" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "format")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::QCryptoBlockFormat::Qcow => {
+                unknown_members = rest;
+                QCryptoBlockInfoBranch::Qcow
+            }
+            super::QCryptoBlockFormat::Luks => {
+                QCryptoBlockInfoBranch::Luks(
+                    ::qmp_types::de::from_members(rest, "luks")?,
+                )
+            }
+            super::QCryptoBlockFormat::Other(value) => {
+                unknown_members = rest;
+                QCryptoBlockInfoBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(QCryptoBlockInfo {
+            format: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = QCryptoBlockInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object QCryptoBlockInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<QCryptoBlockInfo, A::Error> {
-                let mut tag: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "format" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "format")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::QCryptoBlockFormat::Qcow => {
-                        unknown_members = rest;
-                        QCryptoBlockInfoBranch::Qcow
-                    }
-                    super::QCryptoBlockFormat::Luks => {
-                        QCryptoBlockInfoBranch::Luks(
-                            ::qmp_types::de::from_members(rest, "luks")?,
-                        )
-                    }
-                    super::QCryptoBlockFormat::Other(value) => {
-                        unknown_members = rest;
-                        QCryptoBlockInfoBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(QCryptoBlockInfo {
-                    format: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Defines state of keyslots that are affected by the update
@@ -2110,18 +1794,18 @@ impl QCryptoBlockLUKSKeyslotState {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => {
                 QCryptoBlockLUKSKeyslotState::Other(value.to_owned())
             }
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptoBlockLUKSKeyslotState::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QCryptoBlockLUKSKeyslotState {
+    const EXPECTING: &'static str = "a QCryptoBlockLUKSKeyslotState value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QCryptoBlockLUKSKeyslotState::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -2156,36 +1840,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockLUKSKeyslotState {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QCryptoBlockLUKSKeyslotState;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!(
-                        "a ", stringify!(QCryptoBlockLUKSKeyslotState),
-                        " value (a string)"
-                    ),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QCryptoBlockLUKSKeyslotState, E> {
-                ::std::result::Result::Ok(QCryptoBlockLUKSKeyslotState::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QCryptoBlockLUKSKeyslotState, E> {
-                ::std::result::Result::Ok(
-                    QCryptoBlockLUKSKeyslotState::from_wire_owned(value),
-                )
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// This struct defines the update parameters that activate/de-activate
@@ -2262,77 +1917,58 @@ impl ::serde::Serialize for QCryptoBlockAmendOptionsLUKS {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for QCryptoBlockAmendOptionsLUKS {
+    const EXPECTING: &'static str = "an object QCryptoBlockAmendOptionsLUKS";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_state: ::std::option::Option<super::QCryptoBlockLUKSKeyslotState> = ::std::option::Option::None;
+        let mut m_new_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_old_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_keyslot: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_iter_time: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "state" => ::qmp_types::de::next(&mut map, &mut m_state),
+                "new-secret" => ::qmp_types::de::next(&mut map, &mut m_new_secret),
+                "old-secret" => ::qmp_types::de::next(&mut map, &mut m_old_secret),
+                "keyslot" => ::qmp_types::de::next(&mut map, &mut m_keyslot),
+                "iter-time" => ::qmp_types::de::next(&mut map, &mut m_iter_time),
+                "secret" => ::qmp_types::de::next(&mut map, &mut m_secret),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_state,) = match (m_state,) {
+            (::std::option::Option::Some(m_state),) => (m_state,),
+            (m_state,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_state.is_some(), "state")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(QCryptoBlockAmendOptionsLUKS {
+            state: m_state,
+            new_secret: m_new_secret,
+            old_secret: m_old_secret,
+            keyslot: m_keyslot,
+            iter_time: m_iter_time,
+            secret: m_secret,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for QCryptoBlockAmendOptionsLUKS {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = QCryptoBlockAmendOptionsLUKS;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object QCryptoBlockAmendOptionsLUKS")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<QCryptoBlockAmendOptionsLUKS, A::Error> {
-                let mut m_state: ::std::option::Option<
-                    super::QCryptoBlockLUKSKeyslotState,
-                > = ::std::option::Option::None;
-                let mut m_new_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_old_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_keyslot: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_iter_time: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "state" => ::qmp_types::de::next(&mut map, &mut m_state),
-                        "new-secret" => {
-                            ::qmp_types::de::next(&mut map, &mut m_new_secret)
-                        }
-                        "old-secret" => {
-                            ::qmp_types::de::next(&mut map, &mut m_old_secret)
-                        }
-                        "keyslot" => ::qmp_types::de::next(&mut map, &mut m_keyslot),
-                        "iter-time" => ::qmp_types::de::next(&mut map, &mut m_iter_time),
-                        "secret" => ::qmp_types::de::next(&mut map, &mut m_secret),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_state,) = match (m_state,) {
-                    (::std::option::Option::Some(m_state),) => (m_state,),
-                    (m_state,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_state.is_some(), "state")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(QCryptoBlockAmendOptionsLUKS {
-                    state: m_state,
-                    new_secret: m_new_secret,
-                    old_secret: m_old_secret,
-                    keyslot: m_keyslot,
-                    iter_time: m_iter_time,
-                    secret: m_secret,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The options that are available for all encryption formats when
@@ -2401,64 +2037,53 @@ impl ::serde::Serialize for QCryptoBlockAmendOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for QCryptoBlockAmendOptions {
+    const EXPECTING: &'static str = "an object QCryptoBlockAmendOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "format" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "format")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::QCryptoBlockFormat::Qcow => {
+                unknown_members = rest;
+                QCryptoBlockAmendOptionsBranch::Qcow
+            }
+            super::QCryptoBlockFormat::Luks => {
+                QCryptoBlockAmendOptionsBranch::Luks(
+                    ::qmp_types::de::from_members(rest, "luks")?,
+                )
+            }
+            super::QCryptoBlockFormat::Other(value) => {
+                unknown_members = rest;
+                QCryptoBlockAmendOptionsBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(QCryptoBlockAmendOptions {
+            format: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for QCryptoBlockAmendOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = QCryptoBlockAmendOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object QCryptoBlockAmendOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<QCryptoBlockAmendOptions, A::Error> {
-                let mut tag: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "format" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "format")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::QCryptoBlockFormat::Qcow => {
-                        unknown_members = rest;
-                        QCryptoBlockAmendOptionsBranch::Qcow
-                    }
-                    super::QCryptoBlockFormat::Luks => {
-                        QCryptoBlockAmendOptionsBranch::Luks(
-                            ::qmp_types::de::from_members(rest, "luks")?,
-                        )
-                    }
-                    super::QCryptoBlockFormat::Other(value) => {
-                        unknown_members = rest;
-                        QCryptoBlockAmendOptionsBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(QCryptoBlockAmendOptions {
-                    format: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for objects of classes derived from secret-common.
@@ -2515,54 +2140,41 @@ impl ::serde::Serialize for SecretCommonProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SecretCommonProperties {
+    const EXPECTING: &'static str = "an object SecretCommonProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_format: ::std::option::Option<super::QCryptoSecretFormat> = ::std::option::Option::None;
+        let mut m_keyid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_iv: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                "keyid" => ::qmp_types::de::next(&mut map, &mut m_keyid),
+                "iv" => ::qmp_types::de::next(&mut map, &mut m_iv),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(SecretCommonProperties {
+            format: m_format,
+            keyid: m_keyid,
+            iv: m_iv,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SecretCommonProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SecretCommonProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SecretCommonProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SecretCommonProperties, A::Error> {
-                let mut m_format: ::std::option::Option<super::QCryptoSecretFormat> = ::std::option::Option::None;
-                let mut m_keyid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_iv: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                        "keyid" => ::qmp_types::de::next(&mut map, &mut m_keyid),
-                        "iv" => ::qmp_types::de::next(&mut map, &mut m_iv),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(SecretCommonProperties {
-                    format: m_format,
-                    keyid: m_keyid,
-                    iv: m_iv,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for secret objects.
@@ -2629,60 +2241,47 @@ impl ::serde::Serialize for SecretProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SecretProperties {
+    const EXPECTING: &'static str = "an object SecretProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_format: ::std::option::Option<super::QCryptoSecretFormat> = ::std::option::Option::None;
+        let mut m_keyid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_iv: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                "keyid" => ::qmp_types::de::next(&mut map, &mut m_keyid),
+                "iv" => ::qmp_types::de::next(&mut map, &mut m_iv),
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(SecretProperties {
+            format: m_format,
+            keyid: m_keyid,
+            iv: m_iv,
+            data: m_data,
+            file: m_file,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SecretProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SecretProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SecretProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SecretProperties, A::Error> {
-                let mut m_format: ::std::option::Option<super::QCryptoSecretFormat> = ::std::option::Option::None;
-                let mut m_keyid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_iv: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                        "keyid" => ::qmp_types::de::next(&mut map, &mut m_keyid),
-                        "iv" => ::qmp_types::de::next(&mut map, &mut m_iv),
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(SecretProperties {
-                    format: m_format,
-                    keyid: m_keyid,
-                    iv: m_iv,
-                    data: m_data,
-                    file: m_file,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for secret_keyring objects.
@@ -2744,65 +2343,52 @@ impl ::serde::Serialize for SecretKeyringProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SecretKeyringProperties {
+    const EXPECTING: &'static str = "an object SecretKeyringProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_format: ::std::option::Option<super::QCryptoSecretFormat> = ::std::option::Option::None;
+        let mut m_keyid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_iv: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_serial: ::std::option::Option<i32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                "keyid" => ::qmp_types::de::next(&mut map, &mut m_keyid),
+                "iv" => ::qmp_types::de::next(&mut map, &mut m_iv),
+                "serial" => ::qmp_types::de::next(&mut map, &mut m_serial),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_serial,) = match (m_serial,) {
+            (::std::option::Option::Some(m_serial),) => (m_serial,),
+            (m_serial,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_serial.is_some(), "serial")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SecretKeyringProperties {
+            format: m_format,
+            keyid: m_keyid,
+            iv: m_iv,
+            serial: m_serial,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SecretKeyringProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SecretKeyringProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SecretKeyringProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SecretKeyringProperties, A::Error> {
-                let mut m_format: ::std::option::Option<super::QCryptoSecretFormat> = ::std::option::Option::None;
-                let mut m_keyid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_iv: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_serial: ::std::option::Option<i32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                        "keyid" => ::qmp_types::de::next(&mut map, &mut m_keyid),
-                        "iv" => ::qmp_types::de::next(&mut map, &mut m_iv),
-                        "serial" => ::qmp_types::de::next(&mut map, &mut m_serial),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_serial,) = match (m_serial,) {
-                    (::std::option::Option::Some(m_serial),) => (m_serial,),
-                    (m_serial,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_serial.is_some(), "serial")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SecretKeyringProperties {
-                    format: m_format,
-                    keyid: m_keyid,
-                    iv: m_iv,
-                    serial: m_serial,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for objects of classes derived from tls-creds.
@@ -2862,61 +2448,44 @@ impl ::serde::Serialize for TlsCredsProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for TlsCredsProperties {
+    const EXPECTING: &'static str = "an object TlsCredsProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_verify_peer: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_dir: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_endpoint: ::std::option::Option<super::QCryptoTLSCredsEndpoint> = ::std::option::Option::None;
+        let mut m_priority: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "verify-peer" => ::qmp_types::de::next(&mut map, &mut m_verify_peer),
+                "dir" => ::qmp_types::de::next(&mut map, &mut m_dir),
+                "endpoint" => ::qmp_types::de::next(&mut map, &mut m_endpoint),
+                "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(TlsCredsProperties {
+            verify_peer: m_verify_peer,
+            dir: m_dir,
+            endpoint: m_endpoint,
+            priority: m_priority,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for TlsCredsProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = TlsCredsProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object TlsCredsProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<TlsCredsProperties, A::Error> {
-                let mut m_verify_peer: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_dir: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_endpoint: ::std::option::Option<
-                    super::QCryptoTLSCredsEndpoint,
-                > = ::std::option::Option::None;
-                let mut m_priority: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "verify-peer" => {
-                            ::qmp_types::de::next(&mut map, &mut m_verify_peer)
-                        }
-                        "dir" => ::qmp_types::de::next(&mut map, &mut m_dir),
-                        "endpoint" => ::qmp_types::de::next(&mut map, &mut m_endpoint),
-                        "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(TlsCredsProperties {
-                    verify_peer: m_verify_peer,
-                    dir: m_dir,
-                    endpoint: m_endpoint,
-                    priority: m_priority,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for tls-creds-anon objects.
@@ -2976,61 +2545,44 @@ impl ::serde::Serialize for TlsCredsAnonProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for TlsCredsAnonProperties {
+    const EXPECTING: &'static str = "an object TlsCredsAnonProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_verify_peer: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_dir: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_endpoint: ::std::option::Option<super::QCryptoTLSCredsEndpoint> = ::std::option::Option::None;
+        let mut m_priority: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "verify-peer" => ::qmp_types::de::next(&mut map, &mut m_verify_peer),
+                "dir" => ::qmp_types::de::next(&mut map, &mut m_dir),
+                "endpoint" => ::qmp_types::de::next(&mut map, &mut m_endpoint),
+                "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(TlsCredsAnonProperties {
+            verify_peer: m_verify_peer,
+            dir: m_dir,
+            endpoint: m_endpoint,
+            priority: m_priority,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for TlsCredsAnonProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = TlsCredsAnonProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object TlsCredsAnonProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<TlsCredsAnonProperties, A::Error> {
-                let mut m_verify_peer: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_dir: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_endpoint: ::std::option::Option<
-                    super::QCryptoTLSCredsEndpoint,
-                > = ::std::option::Option::None;
-                let mut m_priority: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "verify-peer" => {
-                            ::qmp_types::de::next(&mut map, &mut m_verify_peer)
-                        }
-                        "dir" => ::qmp_types::de::next(&mut map, &mut m_dir),
-                        "endpoint" => ::qmp_types::de::next(&mut map, &mut m_endpoint),
-                        "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(TlsCredsAnonProperties {
-                    verify_peer: m_verify_peer,
-                    dir: m_dir,
-                    endpoint: m_endpoint,
-                    priority: m_priority,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for tls-creds-psk objects.
@@ -3096,64 +2648,47 @@ impl ::serde::Serialize for TlsCredsPskProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for TlsCredsPskProperties {
+    const EXPECTING: &'static str = "an object TlsCredsPskProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_verify_peer: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_dir: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_endpoint: ::std::option::Option<super::QCryptoTLSCredsEndpoint> = ::std::option::Option::None;
+        let mut m_priority: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "verify-peer" => ::qmp_types::de::next(&mut map, &mut m_verify_peer),
+                "dir" => ::qmp_types::de::next(&mut map, &mut m_dir),
+                "endpoint" => ::qmp_types::de::next(&mut map, &mut m_endpoint),
+                "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
+                "username" => ::qmp_types::de::next(&mut map, &mut m_username),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(TlsCredsPskProperties {
+            verify_peer: m_verify_peer,
+            dir: m_dir,
+            endpoint: m_endpoint,
+            priority: m_priority,
+            username: m_username,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for TlsCredsPskProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = TlsCredsPskProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object TlsCredsPskProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<TlsCredsPskProperties, A::Error> {
-                let mut m_verify_peer: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_dir: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_endpoint: ::std::option::Option<
-                    super::QCryptoTLSCredsEndpoint,
-                > = ::std::option::Option::None;
-                let mut m_priority: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "verify-peer" => {
-                            ::qmp_types::de::next(&mut map, &mut m_verify_peer)
-                        }
-                        "dir" => ::qmp_types::de::next(&mut map, &mut m_dir),
-                        "endpoint" => ::qmp_types::de::next(&mut map, &mut m_endpoint),
-                        "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
-                        "username" => ::qmp_types::de::next(&mut map, &mut m_username),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(TlsCredsPskProperties {
-                    verify_peer: m_verify_peer,
-                    dir: m_dir,
-                    endpoint: m_endpoint,
-                    priority: m_priority,
-                    username: m_username,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for tls-creds-x509 objects.
@@ -3226,71 +2761,50 @@ impl ::serde::Serialize for TlsCredsX509Properties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for TlsCredsX509Properties {
+    const EXPECTING: &'static str = "an object TlsCredsX509Properties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_verify_peer: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_dir: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_endpoint: ::std::option::Option<super::QCryptoTLSCredsEndpoint> = ::std::option::Option::None;
+        let mut m_priority: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_sanity_check: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_passwordid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "verify-peer" => ::qmp_types::de::next(&mut map, &mut m_verify_peer),
+                "dir" => ::qmp_types::de::next(&mut map, &mut m_dir),
+                "endpoint" => ::qmp_types::de::next(&mut map, &mut m_endpoint),
+                "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
+                "sanity-check" => ::qmp_types::de::next(&mut map, &mut m_sanity_check),
+                "passwordid" => ::qmp_types::de::next(&mut map, &mut m_passwordid),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(TlsCredsX509Properties {
+            verify_peer: m_verify_peer,
+            dir: m_dir,
+            endpoint: m_endpoint,
+            priority: m_priority,
+            sanity_check: m_sanity_check,
+            passwordid: m_passwordid,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for TlsCredsX509Properties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = TlsCredsX509Properties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object TlsCredsX509Properties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<TlsCredsX509Properties, A::Error> {
-                let mut m_verify_peer: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_dir: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_endpoint: ::std::option::Option<
-                    super::QCryptoTLSCredsEndpoint,
-                > = ::std::option::Option::None;
-                let mut m_priority: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_sanity_check: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_passwordid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "verify-peer" => {
-                            ::qmp_types::de::next(&mut map, &mut m_verify_peer)
-                        }
-                        "dir" => ::qmp_types::de::next(&mut map, &mut m_dir),
-                        "endpoint" => ::qmp_types::de::next(&mut map, &mut m_endpoint),
-                        "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
-                        "sanity-check" => {
-                            ::qmp_types::de::next(&mut map, &mut m_sanity_check)
-                        }
-                        "passwordid" => {
-                            ::qmp_types::de::next(&mut map, &mut m_passwordid)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(TlsCredsX509Properties {
-                    verify_peer: m_verify_peer,
-                    dir: m_dir,
-                    endpoint: m_endpoint,
-                    priority: m_priority,
-                    sanity_check: m_sanity_check,
-                    passwordid: m_passwordid,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The supported algorithms for asymmetric encryption ciphers
@@ -3318,16 +2832,16 @@ impl QCryptoAkCipherAlgo {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => QCryptoAkCipherAlgo::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptoAkCipherAlgo::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QCryptoAkCipherAlgo {
+    const EXPECTING: &'static str = "a QCryptoAkCipherAlgo value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QCryptoAkCipherAlgo::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -3361,31 +2875,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoAkCipherAlgo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QCryptoAkCipherAlgo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(QCryptoAkCipherAlgo), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QCryptoAkCipherAlgo, E> {
-                ::std::result::Result::Ok(QCryptoAkCipherAlgo::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QCryptoAkCipherAlgo, E> {
-                ::std::result::Result::Ok(QCryptoAkCipherAlgo::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The type of asymmetric keys.
@@ -3419,18 +2909,18 @@ impl QCryptoAkCipherKeyType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => {
                 QCryptoAkCipherKeyType::Other(value.to_owned())
             }
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptoAkCipherKeyType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QCryptoAkCipherKeyType {
+    const EXPECTING: &'static str = "a QCryptoAkCipherKeyType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QCryptoAkCipherKeyType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -3465,33 +2955,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoAkCipherKeyType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QCryptoAkCipherKeyType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!(
-                        "a ", stringify!(QCryptoAkCipherKeyType), " value (a string)"
-                    ),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QCryptoAkCipherKeyType, E> {
-                ::std::result::Result::Ok(QCryptoAkCipherKeyType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QCryptoAkCipherKeyType, E> {
-                ::std::result::Result::Ok(QCryptoAkCipherKeyType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The padding algorithm for RSA.
@@ -3525,16 +2989,16 @@ impl QCryptoRSAPaddingAlgo {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => QCryptoRSAPaddingAlgo::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptoRSAPaddingAlgo::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QCryptoRSAPaddingAlgo {
+    const EXPECTING: &'static str = "a QCryptoRSAPaddingAlgo value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QCryptoRSAPaddingAlgo::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -3569,31 +3033,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoRSAPaddingAlgo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QCryptoRSAPaddingAlgo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(QCryptoRSAPaddingAlgo), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QCryptoRSAPaddingAlgo, E> {
-                ::std::result::Result::Ok(QCryptoRSAPaddingAlgo::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QCryptoRSAPaddingAlgo, E> {
-                ::std::result::Result::Ok(QCryptoRSAPaddingAlgo::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Specific parameters for RSA algorithm.
@@ -3642,71 +3082,54 @@ impl ::serde::Serialize for QCryptoAkCipherOptionsRSA {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for QCryptoAkCipherOptionsRSA {
+    const EXPECTING: &'static str = "an object QCryptoAkCipherOptionsRSA";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_hash_alg: ::std::option::Option<super::QCryptoHashAlgo> = ::std::option::Option::None;
+        let mut m_padding_alg: ::std::option::Option<super::QCryptoRSAPaddingAlgo> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "hash-alg" => ::qmp_types::de::next(&mut map, &mut m_hash_alg),
+                "padding-alg" => ::qmp_types::de::next(&mut map, &mut m_padding_alg),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_hash_alg, m_padding_alg) = match (m_hash_alg, m_padding_alg) {
+            (
+                ::std::option::Option::Some(m_hash_alg),
+                ::std::option::Option::Some(m_padding_alg),
+            ) => (m_hash_alg, m_padding_alg),
+            (m_hash_alg, m_padding_alg) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_hash_alg.is_some(), "hash-alg"),
+                            (m_padding_alg.is_some(), "padding-alg"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(QCryptoAkCipherOptionsRSA {
+            hash_alg: m_hash_alg,
+            padding_alg: m_padding_alg,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for QCryptoAkCipherOptionsRSA {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = QCryptoAkCipherOptionsRSA;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object QCryptoAkCipherOptionsRSA")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<QCryptoAkCipherOptionsRSA, A::Error> {
-                let mut m_hash_alg: ::std::option::Option<super::QCryptoHashAlgo> = ::std::option::Option::None;
-                let mut m_padding_alg: ::std::option::Option<
-                    super::QCryptoRSAPaddingAlgo,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "hash-alg" => ::qmp_types::de::next(&mut map, &mut m_hash_alg),
-                        "padding-alg" => {
-                            ::qmp_types::de::next(&mut map, &mut m_padding_alg)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_hash_alg, m_padding_alg) = match (m_hash_alg, m_padding_alg) {
-                    (
-                        ::std::option::Option::Some(m_hash_alg),
-                        ::std::option::Option::Some(m_padding_alg),
-                    ) => (m_hash_alg, m_padding_alg),
-                    (m_hash_alg, m_padding_alg) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_hash_alg.is_some(), "hash-alg"),
-                                    (m_padding_alg.is_some(), "padding-alg"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(QCryptoAkCipherOptionsRSA {
-                    hash_alg: m_hash_alg,
-                    padding_alg: m_padding_alg,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The options that are available for all asymmetric key algorithms
@@ -3770,59 +3193,48 @@ impl ::serde::Serialize for QCryptoAkCipherOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for QCryptoAkCipherOptions {
+    const EXPECTING: &'static str = "an object QCryptoAkCipherOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::QCryptoAkCipherAlgo> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "alg" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "alg")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::QCryptoAkCipherAlgo::Rsa => {
+                QCryptoAkCipherOptionsBranch::Rsa(
+                    ::qmp_types::de::from_members(rest, "rsa")?,
+                )
+            }
+            super::QCryptoAkCipherAlgo::Other(value) => {
+                unknown_members = rest;
+                QCryptoAkCipherOptionsBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(QCryptoAkCipherOptions {
+            alg: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for QCryptoAkCipherOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = QCryptoAkCipherOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object QCryptoAkCipherOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<QCryptoAkCipherOptions, A::Error> {
-                let mut tag: ::std::option::Option<super::QCryptoAkCipherAlgo> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "alg" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "alg")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::QCryptoAkCipherAlgo::Rsa => {
-                        QCryptoAkCipherOptionsBranch::Rsa(
-                            ::qmp_types::de::from_members(rest, "rsa")?,
-                        )
-                    }
-                    super::QCryptoAkCipherAlgo::Other(value) => {
-                        unknown_members = rest;
-                        QCryptoAkCipherOptionsBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(QCryptoAkCipherOptions {
-                    alg: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }

@@ -31,18 +31,18 @@ impl QCryptodevBackendAlgoType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => {
                 QCryptodevBackendAlgoType::Other(value.to_owned())
             }
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptodevBackendAlgoType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QCryptodevBackendAlgoType {
+    const EXPECTING: &'static str = "a QCryptodevBackendAlgoType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QCryptodevBackendAlgoType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -77,35 +77,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptodevBackendAlgoType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QCryptodevBackendAlgoType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!(
-                        "a ", stringify!(QCryptodevBackendAlgoType), " value (a string)"
-                    ),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QCryptodevBackendAlgoType, E> {
-                ::std::result::Result::Ok(QCryptodevBackendAlgoType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QCryptodevBackendAlgoType, E> {
-                ::std::result::Result::Ok(
-                    QCryptodevBackendAlgoType::from_wire_owned(value),
-                )
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The supported service types of a crypto device.
@@ -151,18 +123,18 @@ impl QCryptodevBackendServiceType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => {
                 QCryptodevBackendServiceType::Other(value.to_owned())
             }
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptodevBackendServiceType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QCryptodevBackendServiceType {
+    const EXPECTING: &'static str = "a QCryptodevBackendServiceType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QCryptodevBackendServiceType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -200,36 +172,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptodevBackendServiceType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QCryptodevBackendServiceType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!(
-                        "a ", stringify!(QCryptodevBackendServiceType),
-                        " value (a string)"
-                    ),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QCryptodevBackendServiceType, E> {
-                ::std::result::Result::Ok(QCryptodevBackendServiceType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QCryptodevBackendServiceType, E> {
-                ::std::result::Result::Ok(
-                    QCryptodevBackendServiceType::from_wire_owned(value),
-                )
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The crypto device backend type
@@ -267,16 +210,16 @@ impl QCryptodevBackendType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => QCryptodevBackendType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptodevBackendType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QCryptodevBackendType {
+    const EXPECTING: &'static str = "a QCryptodevBackendType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QCryptodevBackendType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -312,31 +255,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptodevBackendType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QCryptodevBackendType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(QCryptodevBackendType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QCryptodevBackendType, E> {
-                ::std::result::Result::Ok(QCryptodevBackendType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QCryptodevBackendType, E> {
-                ::std::result::Result::Ok(QCryptodevBackendType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Information about a queue of crypto device.
@@ -382,64 +301,51 @@ impl ::serde::Serialize for QCryptodevBackendClient {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for QCryptodevBackendClient {
+    const EXPECTING: &'static str = "an object QCryptodevBackendClient";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_queue: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_type: ::std::option::Option<super::QCryptodevBackendType> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
+                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_queue, m_type) = match (m_queue, m_type) {
+            (
+                ::std::option::Option::Some(m_queue),
+                ::std::option::Option::Some(m_type),
+            ) => (m_queue, m_type),
+            (m_queue, m_type) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_queue.is_some(), "queue"), (m_type.is_some(), "type")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(QCryptodevBackendClient {
+            queue: m_queue,
+            r#type: m_type,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for QCryptodevBackendClient {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = QCryptodevBackendClient;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object QCryptodevBackendClient")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<QCryptodevBackendClient, A::Error> {
-                let mut m_queue: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_type: ::std::option::Option<super::QCryptodevBackendType> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_queue, m_type) = match (m_queue, m_type) {
-                    (
-                        ::std::option::Option::Some(m_queue),
-                        ::std::option::Option::Some(m_type),
-                    ) => (m_queue, m_type),
-                    (m_queue, m_type) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_queue.is_some(), "queue"), (m_type.is_some(), "type")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(QCryptodevBackendClient {
-                    queue: m_queue,
-                    r#type: m_type,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about a crypto device.
@@ -493,76 +399,63 @@ impl ::serde::Serialize for QCryptodevInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for QCryptodevInfo {
+    const EXPECTING: &'static str = "an object QCryptodevInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_service: ::std::option::Option<
+            ::std::vec::Vec<super::QCryptodevBackendServiceType>,
+        > = ::std::option::Option::None;
+        let mut m_client: ::std::option::Option<
+            ::std::vec::Vec<super::QCryptodevBackendClient>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "service" => ::qmp_types::de::next(&mut map, &mut m_service),
+                "client" => ::qmp_types::de::next(&mut map, &mut m_client),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_id, m_service, m_client) = match (m_id, m_service, m_client) {
+            (
+                ::std::option::Option::Some(m_id),
+                ::std::option::Option::Some(m_service),
+                ::std::option::Option::Some(m_client),
+            ) => (m_id, m_service, m_client),
+            (m_id, m_service, m_client) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_id.is_some(), "id"),
+                            (m_service.is_some(), "service"),
+                            (m_client.is_some(), "client"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(QCryptodevInfo {
+            id: m_id,
+            service: m_service,
+            client: m_client,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for QCryptodevInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = QCryptodevInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object QCryptodevInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<QCryptodevInfo, A::Error> {
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_service: ::std::option::Option<
-                    ::std::vec::Vec<super::QCryptodevBackendServiceType>,
-                > = ::std::option::Option::None;
-                let mut m_client: ::std::option::Option<
-                    ::std::vec::Vec<super::QCryptodevBackendClient>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "service" => ::qmp_types::de::next(&mut map, &mut m_service),
-                        "client" => ::qmp_types::de::next(&mut map, &mut m_client),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_id, m_service, m_client) = match (m_id, m_service, m_client) {
-                    (
-                        ::std::option::Option::Some(m_id),
-                        ::std::option::Option::Some(m_service),
-                        ::std::option::Option::Some(m_client),
-                    ) => (m_id, m_service, m_client),
-                    (m_id, m_service, m_client) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_id.is_some(), "id"),
-                                    (m_service.is_some(), "service"),
-                                    (m_client.is_some(), "client"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(QCryptodevInfo {
-                    id: m_id,
-                    service: m_service,
-                    client: m_client,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.

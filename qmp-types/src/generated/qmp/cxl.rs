@@ -40,16 +40,16 @@ impl CxlEventLog {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => CxlEventLog::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CxlEventLog::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for CxlEventLog {
+    const EXPECTING: &'static str = "a CxlEventLog value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        CxlEventLog::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -86,29 +86,7 @@ impl<'de> ::serde::Deserialize<'de> for CxlEventLog {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = CxlEventLog;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(CxlEventLog), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<CxlEventLog, E> {
-                ::std::result::Result::Ok(CxlEventLog::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<CxlEventLog, E> {
-                ::std::result::Result::Ok(CxlEventLog::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Type of uncorrectable CXL error to inject.  These errors are
@@ -203,16 +181,16 @@ impl CxlUncorErrorType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => CxlUncorErrorType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CxlUncorErrorType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for CxlUncorErrorType {
+    const EXPECTING: &'static str = "a CxlUncorErrorType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        CxlUncorErrorType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -260,31 +238,7 @@ impl<'de> ::serde::Deserialize<'de> for CxlUncorErrorType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = CxlUncorErrorType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(CxlUncorErrorType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<CxlUncorErrorType, E> {
-                ::std::result::Result::Ok(CxlUncorErrorType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<CxlUncorErrorType, E> {
-                ::std::result::Result::Ok(CxlUncorErrorType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Record of a single error including header log.
@@ -330,67 +284,51 @@ impl ::serde::Serialize for CXLUncorErrorRecord {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CXLUncorErrorRecord {
+    const EXPECTING: &'static str = "an object CXLUncorErrorRecord";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_type: ::std::option::Option<super::CxlUncorErrorType> = ::std::option::Option::None;
+        let mut m_header: ::std::option::Option<::std::vec::Vec<u32>> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                "header" => ::qmp_types::de::next(&mut map, &mut m_header),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_type, m_header) = match (m_type, m_header) {
+            (
+                ::std::option::Option::Some(m_type),
+                ::std::option::Option::Some(m_header),
+            ) => (m_type, m_header),
+            (m_type, m_header) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_type.is_some(), "type"), (m_header.is_some(), "header")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(CXLUncorErrorRecord {
+            r#type: m_type,
+            header: m_header,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CXLUncorErrorRecord {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CXLUncorErrorRecord;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CXLUncorErrorRecord")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CXLUncorErrorRecord, A::Error> {
-                let mut m_type: ::std::option::Option<super::CxlUncorErrorType> = ::std::option::Option::None;
-                let mut m_header: ::std::option::Option<::std::vec::Vec<u32>> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                        "header" => ::qmp_types::de::next(&mut map, &mut m_header),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_type, m_header) = match (m_type, m_header) {
-                    (
-                        ::std::option::Option::Some(m_type),
-                        ::std::option::Option::Some(m_header),
-                    ) => (m_type, m_header),
-                    (m_type, m_header) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_type.is_some(), "type"),
-                                    (m_header.is_some(), "header"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(CXLUncorErrorRecord {
-                    r#type: m_type,
-                    header: m_header,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Type of CXL correctable error to inject
@@ -446,16 +384,16 @@ impl CxlCorErrorType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => CxlCorErrorType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CxlCorErrorType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for CxlCorErrorType {
+    const EXPECTING: &'static str = "a CxlCorErrorType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        CxlCorErrorType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -495,31 +433,7 @@ impl<'de> ::serde::Deserialize<'de> for CxlCorErrorType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = CxlCorErrorType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(CxlCorErrorType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<CxlCorErrorType, E> {
-                ::std::result::Result::Ok(CxlCorErrorType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<CxlCorErrorType, E> {
-                ::std::result::Result::Ok(CxlCorErrorType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// A single dynamic capacity extent.  This is a contiguous allocation
@@ -568,64 +482,51 @@ impl ::serde::Serialize for CxlDynamicCapacityExtent {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CxlDynamicCapacityExtent {
+    const EXPECTING: &'static str = "an object CxlDynamicCapacityExtent";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_offset: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_len: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
+                "len" => ::qmp_types::de::next(&mut map, &mut m_len),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_offset, m_len) = match (m_offset, m_len) {
+            (
+                ::std::option::Option::Some(m_offset),
+                ::std::option::Option::Some(m_len),
+            ) => (m_offset, m_len),
+            (m_offset, m_len) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_offset.is_some(), "offset"), (m_len.is_some(), "len")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(CxlDynamicCapacityExtent {
+            offset: m_offset,
+            len: m_len,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CxlDynamicCapacityExtent {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CxlDynamicCapacityExtent;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CxlDynamicCapacityExtent")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CxlDynamicCapacityExtent, A::Error> {
-                let mut m_offset: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_len: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
-                        "len" => ::qmp_types::de::next(&mut map, &mut m_len),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_offset, m_len) = match (m_offset, m_len) {
-                    (
-                        ::std::option::Option::Some(m_offset),
-                        ::std::option::Option::Some(m_len),
-                    ) => (m_offset, m_len),
-                    (m_offset, m_len) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_offset.is_some(), "offset"), (m_len.is_some(), "len")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(CxlDynamicCapacityExtent {
-                    offset: m_offset,
-                    len: m_len,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The policy to use for selecting which extents comprise the added
@@ -686,18 +587,18 @@ impl CxlExtentSelectionPolicy {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => {
                 CxlExtentSelectionPolicy::Other(value.to_owned())
             }
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CxlExtentSelectionPolicy::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for CxlExtentSelectionPolicy {
+    const EXPECTING: &'static str = "a CxlExtentSelectionPolicy value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        CxlExtentSelectionPolicy::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -734,35 +635,7 @@ impl<'de> ::serde::Deserialize<'de> for CxlExtentSelectionPolicy {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = CxlExtentSelectionPolicy;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!(
-                        "a ", stringify!(CxlExtentSelectionPolicy), " value (a string)"
-                    ),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<CxlExtentSelectionPolicy, E> {
-                ::std::result::Result::Ok(CxlExtentSelectionPolicy::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<CxlExtentSelectionPolicy, E> {
-                ::std::result::Result::Ok(
-                    CxlExtentSelectionPolicy::from_wire_owned(value),
-                )
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The policy to use for selecting which extents comprise the released
@@ -800,18 +673,18 @@ impl CxlExtentRemovalPolicy {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => {
                 CxlExtentRemovalPolicy::Other(value.to_owned())
             }
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CxlExtentRemovalPolicy::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for CxlExtentRemovalPolicy {
+    const EXPECTING: &'static str = "a CxlExtentRemovalPolicy value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        CxlExtentRemovalPolicy::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -846,33 +719,7 @@ impl<'de> ::serde::Deserialize<'de> for CxlExtentRemovalPolicy {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = CxlExtentRemovalPolicy;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!(
-                        "a ", stringify!(CxlExtentRemovalPolicy), " value (a string)"
-                    ),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<CxlExtentRemovalPolicy, E> {
-                ::std::result::Result::Ok(CxlExtentRemovalPolicy::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<CxlExtentRemovalPolicy, E> {
-                ::std::result::Result::Ok(CxlExtentRemovalPolicy::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The commands of this module.
@@ -982,150 +829,129 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for CxlInjectGeneralMediaEvent {
+        const EXPECTING: &'static str = "an object CxlInjectGeneralMediaEvent";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_log: ::std::option::Option<super::super::CxlEventLog> = ::std::option::Option::None;
+            let mut m_flags: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_dpa: ::std::option::Option<u64> = ::std::option::Option::None;
+            let mut m_descriptor: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_type: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_transaction_type: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_channel: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_rank: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_device: ::std::option::Option<u32> = ::std::option::Option::None;
+            let mut m_component_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    "log" => ::qmp_types::de::next(&mut map, &mut m_log),
+                    "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
+                    "dpa" => ::qmp_types::de::next(&mut map, &mut m_dpa),
+                    "descriptor" => ::qmp_types::de::next(&mut map, &mut m_descriptor),
+                    "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                    "transaction-type" => {
+                        ::qmp_types::de::next(&mut map, &mut m_transaction_type)
+                    }
+                    "channel" => ::qmp_types::de::next(&mut map, &mut m_channel),
+                    "rank" => ::qmp_types::de::next(&mut map, &mut m_rank),
+                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                    "component-id" => {
+                        ::qmp_types::de::next(&mut map, &mut m_component_id)
+                    }
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (
+                m_path,
+                m_log,
+                m_flags,
+                m_dpa,
+                m_descriptor,
+                m_type,
+                m_transaction_type,
+            ) = match (
+                m_path,
+                m_log,
+                m_flags,
+                m_dpa,
+                m_descriptor,
+                m_type,
+                m_transaction_type,
+            ) {
+                (
+                    ::std::option::Option::Some(m_path),
+                    ::std::option::Option::Some(m_log),
+                    ::std::option::Option::Some(m_flags),
+                    ::std::option::Option::Some(m_dpa),
+                    ::std::option::Option::Some(m_descriptor),
+                    ::std::option::Option::Some(m_type),
+                    ::std::option::Option::Some(m_transaction_type),
+                ) => {
+                    (
+                        m_path,
+                        m_log,
+                        m_flags,
+                        m_dpa,
+                        m_descriptor,
+                        m_type,
+                        m_transaction_type,
+                    )
+                }
+                (
+                    m_path,
+                    m_log,
+                    m_flags,
+                    m_dpa,
+                    m_descriptor,
+                    m_type,
+                    m_transaction_type,
+                ) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_path.is_some(), "path"),
+                                (m_log.is_some(), "log"),
+                                (m_flags.is_some(), "flags"),
+                                (m_dpa.is_some(), "dpa"),
+                                (m_descriptor.is_some(), "descriptor"),
+                                (m_type.is_some(), "type"),
+                                (m_transaction_type.is_some(), "transaction-type"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(CxlInjectGeneralMediaEvent {
+                path: m_path,
+                log: m_log,
+                flags: m_flags,
+                dpa: m_dpa,
+                descriptor: m_descriptor,
+                r#type: m_type,
+                transaction_type: m_transaction_type,
+                channel: m_channel,
+                rank: m_rank,
+                device: m_device,
+                component_id: m_component_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for CxlInjectGeneralMediaEvent {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = CxlInjectGeneralMediaEvent;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object CxlInjectGeneralMediaEvent")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<CxlInjectGeneralMediaEvent, A::Error> {
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_log: ::std::option::Option<super::super::CxlEventLog> = ::std::option::Option::None;
-                    let mut m_flags: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_dpa: ::std::option::Option<u64> = ::std::option::Option::None;
-                    let mut m_descriptor: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_type: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_transaction_type: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_channel: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_rank: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_device: ::std::option::Option<u32> = ::std::option::Option::None;
-                    let mut m_component_id: ::std::option::Option<
-                        ::std::string::String,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            "log" => ::qmp_types::de::next(&mut map, &mut m_log),
-                            "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
-                            "dpa" => ::qmp_types::de::next(&mut map, &mut m_dpa),
-                            "descriptor" => {
-                                ::qmp_types::de::next(&mut map, &mut m_descriptor)
-                            }
-                            "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                            "transaction-type" => {
-                                ::qmp_types::de::next(&mut map, &mut m_transaction_type)
-                            }
-                            "channel" => ::qmp_types::de::next(&mut map, &mut m_channel),
-                            "rank" => ::qmp_types::de::next(&mut map, &mut m_rank),
-                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                            "component-id" => {
-                                ::qmp_types::de::next(&mut map, &mut m_component_id)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (
-                        m_path,
-                        m_log,
-                        m_flags,
-                        m_dpa,
-                        m_descriptor,
-                        m_type,
-                        m_transaction_type,
-                    ) = match (
-                        m_path,
-                        m_log,
-                        m_flags,
-                        m_dpa,
-                        m_descriptor,
-                        m_type,
-                        m_transaction_type,
-                    ) {
-                        (
-                            ::std::option::Option::Some(m_path),
-                            ::std::option::Option::Some(m_log),
-                            ::std::option::Option::Some(m_flags),
-                            ::std::option::Option::Some(m_dpa),
-                            ::std::option::Option::Some(m_descriptor),
-                            ::std::option::Option::Some(m_type),
-                            ::std::option::Option::Some(m_transaction_type),
-                        ) => {
-                            (
-                                m_path,
-                                m_log,
-                                m_flags,
-                                m_dpa,
-                                m_descriptor,
-                                m_type,
-                                m_transaction_type,
-                            )
-                        }
-                        (
-                            m_path,
-                            m_log,
-                            m_flags,
-                            m_dpa,
-                            m_descriptor,
-                            m_type,
-                            m_transaction_type,
-                        ) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_path.is_some(), "path"),
-                                        (m_log.is_some(), "log"),
-                                        (m_flags.is_some(), "flags"),
-                                        (m_dpa.is_some(), "dpa"),
-                                        (m_descriptor.is_some(), "descriptor"),
-                                        (m_type.is_some(), "type"),
-                                        (m_transaction_type.is_some(), "transaction-type"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(CxlInjectGeneralMediaEvent {
-                        path: m_path,
-                        log: m_log,
-                        flags: m_flags,
-                        dpa: m_dpa,
-                        descriptor: m_descriptor,
-                        r#type: m_type,
-                        transaction_type: m_transaction_type,
-                        channel: m_channel,
-                        rank: m_rank,
-                        device: m_device,
-                        component_id: m_component_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for CxlInjectGeneralMediaEvent {
@@ -1256,166 +1082,141 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for CxlInjectDramEvent {
+        const EXPECTING: &'static str = "an object CxlInjectDramEvent";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_log: ::std::option::Option<super::super::CxlEventLog> = ::std::option::Option::None;
+            let mut m_flags: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_dpa: ::std::option::Option<u64> = ::std::option::Option::None;
+            let mut m_descriptor: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_type: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_transaction_type: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_channel: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_rank: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_nibble_mask: ::std::option::Option<u32> = ::std::option::Option::None;
+            let mut m_bank_group: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_bank: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_row: ::std::option::Option<u32> = ::std::option::Option::None;
+            let mut m_column: ::std::option::Option<u16> = ::std::option::Option::None;
+            let mut m_correction_mask: ::std::option::Option<::std::vec::Vec<u64>> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    "log" => ::qmp_types::de::next(&mut map, &mut m_log),
+                    "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
+                    "dpa" => ::qmp_types::de::next(&mut map, &mut m_dpa),
+                    "descriptor" => ::qmp_types::de::next(&mut map, &mut m_descriptor),
+                    "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                    "transaction-type" => {
+                        ::qmp_types::de::next(&mut map, &mut m_transaction_type)
+                    }
+                    "channel" => ::qmp_types::de::next(&mut map, &mut m_channel),
+                    "rank" => ::qmp_types::de::next(&mut map, &mut m_rank),
+                    "nibble-mask" => ::qmp_types::de::next(&mut map, &mut m_nibble_mask),
+                    "bank-group" => ::qmp_types::de::next(&mut map, &mut m_bank_group),
+                    "bank" => ::qmp_types::de::next(&mut map, &mut m_bank),
+                    "row" => ::qmp_types::de::next(&mut map, &mut m_row),
+                    "column" => ::qmp_types::de::next(&mut map, &mut m_column),
+                    "correction-mask" => {
+                        ::qmp_types::de::next(&mut map, &mut m_correction_mask)
+                    }
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (
+                m_path,
+                m_log,
+                m_flags,
+                m_dpa,
+                m_descriptor,
+                m_type,
+                m_transaction_type,
+            ) = match (
+                m_path,
+                m_log,
+                m_flags,
+                m_dpa,
+                m_descriptor,
+                m_type,
+                m_transaction_type,
+            ) {
+                (
+                    ::std::option::Option::Some(m_path),
+                    ::std::option::Option::Some(m_log),
+                    ::std::option::Option::Some(m_flags),
+                    ::std::option::Option::Some(m_dpa),
+                    ::std::option::Option::Some(m_descriptor),
+                    ::std::option::Option::Some(m_type),
+                    ::std::option::Option::Some(m_transaction_type),
+                ) => {
+                    (
+                        m_path,
+                        m_log,
+                        m_flags,
+                        m_dpa,
+                        m_descriptor,
+                        m_type,
+                        m_transaction_type,
+                    )
+                }
+                (
+                    m_path,
+                    m_log,
+                    m_flags,
+                    m_dpa,
+                    m_descriptor,
+                    m_type,
+                    m_transaction_type,
+                ) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_path.is_some(), "path"),
+                                (m_log.is_some(), "log"),
+                                (m_flags.is_some(), "flags"),
+                                (m_dpa.is_some(), "dpa"),
+                                (m_descriptor.is_some(), "descriptor"),
+                                (m_type.is_some(), "type"),
+                                (m_transaction_type.is_some(), "transaction-type"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(CxlInjectDramEvent {
+                path: m_path,
+                log: m_log,
+                flags: m_flags,
+                dpa: m_dpa,
+                descriptor: m_descriptor,
+                r#type: m_type,
+                transaction_type: m_transaction_type,
+                channel: m_channel,
+                rank: m_rank,
+                nibble_mask: m_nibble_mask,
+                bank_group: m_bank_group,
+                bank: m_bank,
+                row: m_row,
+                column: m_column,
+                correction_mask: m_correction_mask,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for CxlInjectDramEvent {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = CxlInjectDramEvent;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object CxlInjectDramEvent")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<CxlInjectDramEvent, A::Error> {
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_log: ::std::option::Option<super::super::CxlEventLog> = ::std::option::Option::None;
-                    let mut m_flags: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_dpa: ::std::option::Option<u64> = ::std::option::Option::None;
-                    let mut m_descriptor: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_type: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_transaction_type: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_channel: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_rank: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_nibble_mask: ::std::option::Option<u32> = ::std::option::Option::None;
-                    let mut m_bank_group: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_bank: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_row: ::std::option::Option<u32> = ::std::option::Option::None;
-                    let mut m_column: ::std::option::Option<u16> = ::std::option::Option::None;
-                    let mut m_correction_mask: ::std::option::Option<
-                        ::std::vec::Vec<u64>,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            "log" => ::qmp_types::de::next(&mut map, &mut m_log),
-                            "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
-                            "dpa" => ::qmp_types::de::next(&mut map, &mut m_dpa),
-                            "descriptor" => {
-                                ::qmp_types::de::next(&mut map, &mut m_descriptor)
-                            }
-                            "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                            "transaction-type" => {
-                                ::qmp_types::de::next(&mut map, &mut m_transaction_type)
-                            }
-                            "channel" => ::qmp_types::de::next(&mut map, &mut m_channel),
-                            "rank" => ::qmp_types::de::next(&mut map, &mut m_rank),
-                            "nibble-mask" => {
-                                ::qmp_types::de::next(&mut map, &mut m_nibble_mask)
-                            }
-                            "bank-group" => {
-                                ::qmp_types::de::next(&mut map, &mut m_bank_group)
-                            }
-                            "bank" => ::qmp_types::de::next(&mut map, &mut m_bank),
-                            "row" => ::qmp_types::de::next(&mut map, &mut m_row),
-                            "column" => ::qmp_types::de::next(&mut map, &mut m_column),
-                            "correction-mask" => {
-                                ::qmp_types::de::next(&mut map, &mut m_correction_mask)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (
-                        m_path,
-                        m_log,
-                        m_flags,
-                        m_dpa,
-                        m_descriptor,
-                        m_type,
-                        m_transaction_type,
-                    ) = match (
-                        m_path,
-                        m_log,
-                        m_flags,
-                        m_dpa,
-                        m_descriptor,
-                        m_type,
-                        m_transaction_type,
-                    ) {
-                        (
-                            ::std::option::Option::Some(m_path),
-                            ::std::option::Option::Some(m_log),
-                            ::std::option::Option::Some(m_flags),
-                            ::std::option::Option::Some(m_dpa),
-                            ::std::option::Option::Some(m_descriptor),
-                            ::std::option::Option::Some(m_type),
-                            ::std::option::Option::Some(m_transaction_type),
-                        ) => {
-                            (
-                                m_path,
-                                m_log,
-                                m_flags,
-                                m_dpa,
-                                m_descriptor,
-                                m_type,
-                                m_transaction_type,
-                            )
-                        }
-                        (
-                            m_path,
-                            m_log,
-                            m_flags,
-                            m_dpa,
-                            m_descriptor,
-                            m_type,
-                            m_transaction_type,
-                        ) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_path.is_some(), "path"),
-                                        (m_log.is_some(), "log"),
-                                        (m_flags.is_some(), "flags"),
-                                        (m_dpa.is_some(), "dpa"),
-                                        (m_descriptor.is_some(), "descriptor"),
-                                        (m_type.is_some(), "type"),
-                                        (m_transaction_type.is_some(), "transaction-type"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(CxlInjectDramEvent {
-                        path: m_path,
-                        log: m_log,
-                        flags: m_flags,
-                        dpa: m_dpa,
-                        descriptor: m_descriptor,
-                        r#type: m_type,
-                        transaction_type: m_transaction_type,
-                        channel: m_channel,
-                        rank: m_rank,
-                        nibble_mask: m_nibble_mask,
-                        bank_group: m_bank_group,
-                        bank: m_bank,
-                        row: m_row,
-                        column: m_column,
-                        correction_mask: m_correction_mask,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for CxlInjectDramEvent {
@@ -1545,211 +1346,182 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for CxlInjectMemoryModuleEvent {
+        const EXPECTING: &'static str = "an object CxlInjectMemoryModuleEvent";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_log: ::std::option::Option<super::super::CxlEventLog> = ::std::option::Option::None;
+            let mut m_flags: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_type: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_health_status: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_media_status: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_additional_status: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_life_used: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_temperature: ::std::option::Option<i16> = ::std::option::Option::None;
+            let mut m_dirty_shutdown_count: ::std::option::Option<u32> = ::std::option::Option::None;
+            let mut m_corrected_volatile_error_count: ::std::option::Option<u32> = ::std::option::Option::None;
+            let mut m_corrected_persistent_error_count: ::std::option::Option<u32> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    "log" => ::qmp_types::de::next(&mut map, &mut m_log),
+                    "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
+                    "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                    "health-status" => {
+                        ::qmp_types::de::next(&mut map, &mut m_health_status)
+                    }
+                    "media-status" => {
+                        ::qmp_types::de::next(&mut map, &mut m_media_status)
+                    }
+                    "additional-status" => {
+                        ::qmp_types::de::next(&mut map, &mut m_additional_status)
+                    }
+                    "life-used" => ::qmp_types::de::next(&mut map, &mut m_life_used),
+                    "temperature" => ::qmp_types::de::next(&mut map, &mut m_temperature),
+                    "dirty-shutdown-count" => {
+                        ::qmp_types::de::next(&mut map, &mut m_dirty_shutdown_count)
+                    }
+                    "corrected-volatile-error-count" => {
+                        ::qmp_types::de::next(
+                            &mut map,
+                            &mut m_corrected_volatile_error_count,
+                        )
+                    }
+                    "corrected-persistent-error-count" => {
+                        ::qmp_types::de::next(
+                            &mut map,
+                            &mut m_corrected_persistent_error_count,
+                        )
+                    }
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (
+                m_path,
+                m_log,
+                m_flags,
+                m_type,
+                m_health_status,
+                m_media_status,
+                m_additional_status,
+                m_life_used,
+                m_temperature,
+                m_dirty_shutdown_count,
+                m_corrected_volatile_error_count,
+                m_corrected_persistent_error_count,
+            ) = match (
+                m_path,
+                m_log,
+                m_flags,
+                m_type,
+                m_health_status,
+                m_media_status,
+                m_additional_status,
+                m_life_used,
+                m_temperature,
+                m_dirty_shutdown_count,
+                m_corrected_volatile_error_count,
+                m_corrected_persistent_error_count,
+            ) {
+                (
+                    ::std::option::Option::Some(m_path),
+                    ::std::option::Option::Some(m_log),
+                    ::std::option::Option::Some(m_flags),
+                    ::std::option::Option::Some(m_type),
+                    ::std::option::Option::Some(m_health_status),
+                    ::std::option::Option::Some(m_media_status),
+                    ::std::option::Option::Some(m_additional_status),
+                    ::std::option::Option::Some(m_life_used),
+                    ::std::option::Option::Some(m_temperature),
+                    ::std::option::Option::Some(m_dirty_shutdown_count),
+                    ::std::option::Option::Some(m_corrected_volatile_error_count),
+                    ::std::option::Option::Some(m_corrected_persistent_error_count),
+                ) => {
+                    (
+                        m_path,
+                        m_log,
+                        m_flags,
+                        m_type,
+                        m_health_status,
+                        m_media_status,
+                        m_additional_status,
+                        m_life_used,
+                        m_temperature,
+                        m_dirty_shutdown_count,
+                        m_corrected_volatile_error_count,
+                        m_corrected_persistent_error_count,
+                    )
+                }
+                (
+                    m_path,
+                    m_log,
+                    m_flags,
+                    m_type,
+                    m_health_status,
+                    m_media_status,
+                    m_additional_status,
+                    m_life_used,
+                    m_temperature,
+                    m_dirty_shutdown_count,
+                    m_corrected_volatile_error_count,
+                    m_corrected_persistent_error_count,
+                ) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_path.is_some(), "path"),
+                                (m_log.is_some(), "log"),
+                                (m_flags.is_some(), "flags"),
+                                (m_type.is_some(), "type"),
+                                (m_health_status.is_some(), "health-status"),
+                                (m_media_status.is_some(), "media-status"),
+                                (m_additional_status.is_some(), "additional-status"),
+                                (m_life_used.is_some(), "life-used"),
+                                (m_temperature.is_some(), "temperature"),
+                                (m_dirty_shutdown_count.is_some(), "dirty-shutdown-count"),
+                                (
+                                    m_corrected_volatile_error_count.is_some(),
+                                    "corrected-volatile-error-count",
+                                ),
+                                (
+                                    m_corrected_persistent_error_count.is_some(),
+                                    "corrected-persistent-error-count",
+                                ),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(CxlInjectMemoryModuleEvent {
+                path: m_path,
+                log: m_log,
+                flags: m_flags,
+                r#type: m_type,
+                health_status: m_health_status,
+                media_status: m_media_status,
+                additional_status: m_additional_status,
+                life_used: m_life_used,
+                temperature: m_temperature,
+                dirty_shutdown_count: m_dirty_shutdown_count,
+                corrected_volatile_error_count: m_corrected_volatile_error_count,
+                corrected_persistent_error_count: m_corrected_persistent_error_count,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for CxlInjectMemoryModuleEvent {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = CxlInjectMemoryModuleEvent;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object CxlInjectMemoryModuleEvent")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<CxlInjectMemoryModuleEvent, A::Error> {
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_log: ::std::option::Option<super::super::CxlEventLog> = ::std::option::Option::None;
-                    let mut m_flags: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_type: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_health_status: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_media_status: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_additional_status: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_life_used: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_temperature: ::std::option::Option<i16> = ::std::option::Option::None;
-                    let mut m_dirty_shutdown_count: ::std::option::Option<u32> = ::std::option::Option::None;
-                    let mut m_corrected_volatile_error_count: ::std::option::Option<
-                        u32,
-                    > = ::std::option::Option::None;
-                    let mut m_corrected_persistent_error_count: ::std::option::Option<
-                        u32,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            "log" => ::qmp_types::de::next(&mut map, &mut m_log),
-                            "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
-                            "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                            "health-status" => {
-                                ::qmp_types::de::next(&mut map, &mut m_health_status)
-                            }
-                            "media-status" => {
-                                ::qmp_types::de::next(&mut map, &mut m_media_status)
-                            }
-                            "additional-status" => {
-                                ::qmp_types::de::next(&mut map, &mut m_additional_status)
-                            }
-                            "life-used" => {
-                                ::qmp_types::de::next(&mut map, &mut m_life_used)
-                            }
-                            "temperature" => {
-                                ::qmp_types::de::next(&mut map, &mut m_temperature)
-                            }
-                            "dirty-shutdown-count" => {
-                                ::qmp_types::de::next(&mut map, &mut m_dirty_shutdown_count)
-                            }
-                            "corrected-volatile-error-count" => {
-                                ::qmp_types::de::next(
-                                    &mut map,
-                                    &mut m_corrected_volatile_error_count,
-                                )
-                            }
-                            "corrected-persistent-error-count" => {
-                                ::qmp_types::de::next(
-                                    &mut map,
-                                    &mut m_corrected_persistent_error_count,
-                                )
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (
-                        m_path,
-                        m_log,
-                        m_flags,
-                        m_type,
-                        m_health_status,
-                        m_media_status,
-                        m_additional_status,
-                        m_life_used,
-                        m_temperature,
-                        m_dirty_shutdown_count,
-                        m_corrected_volatile_error_count,
-                        m_corrected_persistent_error_count,
-                    ) = match (
-                        m_path,
-                        m_log,
-                        m_flags,
-                        m_type,
-                        m_health_status,
-                        m_media_status,
-                        m_additional_status,
-                        m_life_used,
-                        m_temperature,
-                        m_dirty_shutdown_count,
-                        m_corrected_volatile_error_count,
-                        m_corrected_persistent_error_count,
-                    ) {
-                        (
-                            ::std::option::Option::Some(m_path),
-                            ::std::option::Option::Some(m_log),
-                            ::std::option::Option::Some(m_flags),
-                            ::std::option::Option::Some(m_type),
-                            ::std::option::Option::Some(m_health_status),
-                            ::std::option::Option::Some(m_media_status),
-                            ::std::option::Option::Some(m_additional_status),
-                            ::std::option::Option::Some(m_life_used),
-                            ::std::option::Option::Some(m_temperature),
-                            ::std::option::Option::Some(m_dirty_shutdown_count),
-                            ::std::option::Option::Some(
-                                m_corrected_volatile_error_count,
-                            ),
-                            ::std::option::Option::Some(
-                                m_corrected_persistent_error_count,
-                            ),
-                        ) => {
-                            (
-                                m_path,
-                                m_log,
-                                m_flags,
-                                m_type,
-                                m_health_status,
-                                m_media_status,
-                                m_additional_status,
-                                m_life_used,
-                                m_temperature,
-                                m_dirty_shutdown_count,
-                                m_corrected_volatile_error_count,
-                                m_corrected_persistent_error_count,
-                            )
-                        }
-                        (
-                            m_path,
-                            m_log,
-                            m_flags,
-                            m_type,
-                            m_health_status,
-                            m_media_status,
-                            m_additional_status,
-                            m_life_used,
-                            m_temperature,
-                            m_dirty_shutdown_count,
-                            m_corrected_volatile_error_count,
-                            m_corrected_persistent_error_count,
-                        ) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_path.is_some(), "path"),
-                                        (m_log.is_some(), "log"),
-                                        (m_flags.is_some(), "flags"),
-                                        (m_type.is_some(), "type"),
-                                        (m_health_status.is_some(), "health-status"),
-                                        (m_media_status.is_some(), "media-status"),
-                                        (m_additional_status.is_some(), "additional-status"),
-                                        (m_life_used.is_some(), "life-used"),
-                                        (m_temperature.is_some(), "temperature"),
-                                        (m_dirty_shutdown_count.is_some(), "dirty-shutdown-count"),
-                                        (
-                                            m_corrected_volatile_error_count.is_some(),
-                                            "corrected-volatile-error-count",
-                                        ),
-                                        (
-                                            m_corrected_persistent_error_count.is_some(),
-                                            "corrected-persistent-error-count",
-                                        ),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(CxlInjectMemoryModuleEvent {
-                        path: m_path,
-                        log: m_log,
-                        flags: m_flags,
-                        r#type: m_type,
-                        health_status: m_health_status,
-                        media_status: m_media_status,
-                        additional_status: m_additional_status,
-                        life_used: m_life_used,
-                        temperature: m_temperature,
-                        dirty_shutdown_count: m_dirty_shutdown_count,
-                        corrected_volatile_error_count: m_corrected_volatile_error_count,
-                        corrected_persistent_error_count: m_corrected_persistent_error_count,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for CxlInjectMemoryModuleEvent {
@@ -1814,76 +1586,59 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for CxlInjectPoison {
+        const EXPECTING: &'static str = "an object CxlInjectPoison";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_start: ::std::option::Option<u64> = ::std::option::Option::None;
+            let mut m_length: ::std::option::Option<u64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    "start" => ::qmp_types::de::next(&mut map, &mut m_start),
+                    "length" => ::qmp_types::de::next(&mut map, &mut m_length),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_path, m_start, m_length) = match (m_path, m_start, m_length) {
+                (
+                    ::std::option::Option::Some(m_path),
+                    ::std::option::Option::Some(m_start),
+                    ::std::option::Option::Some(m_length),
+                ) => (m_path, m_start, m_length),
+                (m_path, m_start, m_length) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_path.is_some(), "path"),
+                                (m_start.is_some(), "start"),
+                                (m_length.is_some(), "length"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(CxlInjectPoison {
+                path: m_path,
+                start: m_start,
+                length: m_length,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for CxlInjectPoison {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = CxlInjectPoison;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object CxlInjectPoison")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<CxlInjectPoison, A::Error> {
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_start: ::std::option::Option<u64> = ::std::option::Option::None;
-                    let mut m_length: ::std::option::Option<u64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            "start" => ::qmp_types::de::next(&mut map, &mut m_start),
-                            "length" => ::qmp_types::de::next(&mut map, &mut m_length),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_path, m_start, m_length) = match (m_path, m_start, m_length) {
-                        (
-                            ::std::option::Option::Some(m_path),
-                            ::std::option::Option::Some(m_start),
-                            ::std::option::Option::Some(m_length),
-                        ) => (m_path, m_start, m_length),
-                        (m_path, m_start, m_length) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_path.is_some(), "path"),
-                                        (m_start.is_some(), "start"),
-                                        (m_length.is_some(), "length"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(CxlInjectPoison {
-                        path: m_path,
-                        start: m_start,
-                        length: m_length,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for CxlInjectPoison {
@@ -1943,73 +1698,53 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for CxlInjectUncorrectableErrors {
+        const EXPECTING: &'static str = "an object CxlInjectUncorrectableErrors";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_errors: ::std::option::Option<
+                ::std::vec::Vec<super::super::CXLUncorErrorRecord>,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    "errors" => ::qmp_types::de::next(&mut map, &mut m_errors),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_path, m_errors) = match (m_path, m_errors) {
+                (
+                    ::std::option::Option::Some(m_path),
+                    ::std::option::Option::Some(m_errors),
+                ) => (m_path, m_errors),
+                (m_path, m_errors) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_path.is_some(), "path"), (m_errors.is_some(), "errors")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(CxlInjectUncorrectableErrors {
+                path: m_path,
+                errors: m_errors,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for CxlInjectUncorrectableErrors {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = CxlInjectUncorrectableErrors;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object CxlInjectUncorrectableErrors")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<CxlInjectUncorrectableErrors, A::Error> {
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_errors: ::std::option::Option<
-                        ::std::vec::Vec<super::super::CXLUncorErrorRecord>,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            "errors" => ::qmp_types::de::next(&mut map, &mut m_errors),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_path, m_errors) = match (m_path, m_errors) {
-                        (
-                            ::std::option::Option::Some(m_path),
-                            ::std::option::Option::Some(m_errors),
-                        ) => (m_path, m_errors),
-                        (m_path, m_errors) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_path.is_some(), "path"),
-                                        (m_errors.is_some(), "errors"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(CxlInjectUncorrectableErrors {
-                        path: m_path,
-                        errors: m_errors,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for CxlInjectUncorrectableErrors {
@@ -2072,70 +1807,51 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for CxlInjectCorrectableError {
+        const EXPECTING: &'static str = "an object CxlInjectCorrectableError";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_type: ::std::option::Option<super::super::CxlCorErrorType> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_path, m_type) = match (m_path, m_type) {
+                (
+                    ::std::option::Option::Some(m_path),
+                    ::std::option::Option::Some(m_type),
+                ) => (m_path, m_type),
+                (m_path, m_type) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_path.is_some(), "path"), (m_type.is_some(), "type")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(CxlInjectCorrectableError {
+                path: m_path,
+                r#type: m_type,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for CxlInjectCorrectableError {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = CxlInjectCorrectableError;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object CxlInjectCorrectableError")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<CxlInjectCorrectableError, A::Error> {
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_type: ::std::option::Option<
-                        super::super::CxlCorErrorType,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_path, m_type) = match (m_path, m_type) {
-                        (
-                            ::std::option::Option::Some(m_path),
-                            ::std::option::Option::Some(m_type),
-                        ) => (m_path, m_type),
-                        (m_path, m_type) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_path.is_some(), "path"), (m_type.is_some(), "type")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(CxlInjectCorrectableError {
-                        path: m_path,
-                        r#type: m_type,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for CxlInjectCorrectableError {
@@ -2227,101 +1943,84 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for CxlAddDynamicCapacity {
+        const EXPECTING: &'static str = "an object CxlAddDynamicCapacity";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_host_id: ::std::option::Option<u16> = ::std::option::Option::None;
+            let mut m_selection_policy: ::std::option::Option<
+                super::super::CxlExtentSelectionPolicy,
+            > = ::std::option::Option::None;
+            let mut m_region: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_extents: ::std::option::Option<
+                ::std::vec::Vec<super::super::CxlDynamicCapacityExtent>,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    "host-id" => ::qmp_types::de::next(&mut map, &mut m_host_id),
+                    "selection-policy" => {
+                        ::qmp_types::de::next(&mut map, &mut m_selection_policy)
+                    }
+                    "region" => ::qmp_types::de::next(&mut map, &mut m_region),
+                    "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
+                    "extents" => ::qmp_types::de::next(&mut map, &mut m_extents),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_path, m_host_id, m_selection_policy, m_region, m_extents) = match (
+                m_path,
+                m_host_id,
+                m_selection_policy,
+                m_region,
+                m_extents,
+            ) {
+                (
+                    ::std::option::Option::Some(m_path),
+                    ::std::option::Option::Some(m_host_id),
+                    ::std::option::Option::Some(m_selection_policy),
+                    ::std::option::Option::Some(m_region),
+                    ::std::option::Option::Some(m_extents),
+                ) => (m_path, m_host_id, m_selection_policy, m_region, m_extents),
+                (m_path, m_host_id, m_selection_policy, m_region, m_extents) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_path.is_some(), "path"),
+                                (m_host_id.is_some(), "host-id"),
+                                (m_selection_policy.is_some(), "selection-policy"),
+                                (m_region.is_some(), "region"),
+                                (m_extents.is_some(), "extents"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(CxlAddDynamicCapacity {
+                path: m_path,
+                host_id: m_host_id,
+                selection_policy: m_selection_policy,
+                region: m_region,
+                tag: m_tag,
+                extents: m_extents,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for CxlAddDynamicCapacity {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = CxlAddDynamicCapacity;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object CxlAddDynamicCapacity")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<CxlAddDynamicCapacity, A::Error> {
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_host_id: ::std::option::Option<u16> = ::std::option::Option::None;
-                    let mut m_selection_policy: ::std::option::Option<
-                        super::super::CxlExtentSelectionPolicy,
-                    > = ::std::option::Option::None;
-                    let mut m_region: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_extents: ::std::option::Option<
-                        ::std::vec::Vec<super::super::CxlDynamicCapacityExtent>,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            "host-id" => ::qmp_types::de::next(&mut map, &mut m_host_id),
-                            "selection-policy" => {
-                                ::qmp_types::de::next(&mut map, &mut m_selection_policy)
-                            }
-                            "region" => ::qmp_types::de::next(&mut map, &mut m_region),
-                            "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
-                            "extents" => ::qmp_types::de::next(&mut map, &mut m_extents),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_path, m_host_id, m_selection_policy, m_region, m_extents) = match (
-                        m_path,
-                        m_host_id,
-                        m_selection_policy,
-                        m_region,
-                        m_extents,
-                    ) {
-                        (
-                            ::std::option::Option::Some(m_path),
-                            ::std::option::Option::Some(m_host_id),
-                            ::std::option::Option::Some(m_selection_policy),
-                            ::std::option::Option::Some(m_region),
-                            ::std::option::Option::Some(m_extents),
-                        ) => (m_path, m_host_id, m_selection_policy, m_region, m_extents),
-                        (m_path, m_host_id, m_selection_policy, m_region, m_extents) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_path.is_some(), "path"),
-                                        (m_host_id.is_some(), "host-id"),
-                                        (m_selection_policy.is_some(), "selection-policy"),
-                                        (m_region.is_some(), "region"),
-                                        (m_extents.is_some(), "extents"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(CxlAddDynamicCapacity {
-                        path: m_path,
-                        host_id: m_host_id,
-                        selection_policy: m_selection_policy,
-                        region: m_region,
-                        tag: m_tag,
-                        extents: m_extents,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for CxlAddDynamicCapacity {
@@ -2430,111 +2129,94 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for CxlReleaseDynamicCapacity {
+        const EXPECTING: &'static str = "an object CxlReleaseDynamicCapacity";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_host_id: ::std::option::Option<u16> = ::std::option::Option::None;
+            let mut m_removal_policy: ::std::option::Option<
+                super::super::CxlExtentRemovalPolicy,
+            > = ::std::option::Option::None;
+            let mut m_forced_removal: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut m_sanitize_on_release: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut m_region: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_extents: ::std::option::Option<
+                ::std::vec::Vec<super::super::CxlDynamicCapacityExtent>,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    "host-id" => ::qmp_types::de::next(&mut map, &mut m_host_id),
+                    "removal-policy" => {
+                        ::qmp_types::de::next(&mut map, &mut m_removal_policy)
+                    }
+                    "forced-removal" => {
+                        ::qmp_types::de::next(&mut map, &mut m_forced_removal)
+                    }
+                    "sanitize-on-release" => {
+                        ::qmp_types::de::next(&mut map, &mut m_sanitize_on_release)
+                    }
+                    "region" => ::qmp_types::de::next(&mut map, &mut m_region),
+                    "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
+                    "extents" => ::qmp_types::de::next(&mut map, &mut m_extents),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_path, m_host_id, m_removal_policy, m_region, m_extents) = match (
+                m_path,
+                m_host_id,
+                m_removal_policy,
+                m_region,
+                m_extents,
+            ) {
+                (
+                    ::std::option::Option::Some(m_path),
+                    ::std::option::Option::Some(m_host_id),
+                    ::std::option::Option::Some(m_removal_policy),
+                    ::std::option::Option::Some(m_region),
+                    ::std::option::Option::Some(m_extents),
+                ) => (m_path, m_host_id, m_removal_policy, m_region, m_extents),
+                (m_path, m_host_id, m_removal_policy, m_region, m_extents) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_path.is_some(), "path"),
+                                (m_host_id.is_some(), "host-id"),
+                                (m_removal_policy.is_some(), "removal-policy"),
+                                (m_region.is_some(), "region"),
+                                (m_extents.is_some(), "extents"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(CxlReleaseDynamicCapacity {
+                path: m_path,
+                host_id: m_host_id,
+                removal_policy: m_removal_policy,
+                forced_removal: m_forced_removal,
+                sanitize_on_release: m_sanitize_on_release,
+                region: m_region,
+                tag: m_tag,
+                extents: m_extents,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for CxlReleaseDynamicCapacity {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = CxlReleaseDynamicCapacity;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object CxlReleaseDynamicCapacity")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<CxlReleaseDynamicCapacity, A::Error> {
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_host_id: ::std::option::Option<u16> = ::std::option::Option::None;
-                    let mut m_removal_policy: ::std::option::Option<
-                        super::super::CxlExtentRemovalPolicy,
-                    > = ::std::option::Option::None;
-                    let mut m_forced_removal: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut m_sanitize_on_release: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut m_region: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_extents: ::std::option::Option<
-                        ::std::vec::Vec<super::super::CxlDynamicCapacityExtent>,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            "host-id" => ::qmp_types::de::next(&mut map, &mut m_host_id),
-                            "removal-policy" => {
-                                ::qmp_types::de::next(&mut map, &mut m_removal_policy)
-                            }
-                            "forced-removal" => {
-                                ::qmp_types::de::next(&mut map, &mut m_forced_removal)
-                            }
-                            "sanitize-on-release" => {
-                                ::qmp_types::de::next(&mut map, &mut m_sanitize_on_release)
-                            }
-                            "region" => ::qmp_types::de::next(&mut map, &mut m_region),
-                            "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
-                            "extents" => ::qmp_types::de::next(&mut map, &mut m_extents),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_path, m_host_id, m_removal_policy, m_region, m_extents) = match (
-                        m_path,
-                        m_host_id,
-                        m_removal_policy,
-                        m_region,
-                        m_extents,
-                    ) {
-                        (
-                            ::std::option::Option::Some(m_path),
-                            ::std::option::Option::Some(m_host_id),
-                            ::std::option::Option::Some(m_removal_policy),
-                            ::std::option::Option::Some(m_region),
-                            ::std::option::Option::Some(m_extents),
-                        ) => (m_path, m_host_id, m_removal_policy, m_region, m_extents),
-                        (m_path, m_host_id, m_removal_policy, m_region, m_extents) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_path.is_some(), "path"),
-                                        (m_host_id.is_some(), "host-id"),
-                                        (m_removal_policy.is_some(), "removal-policy"),
-                                        (m_region.is_some(), "region"),
-                                        (m_extents.is_some(), "extents"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(CxlReleaseDynamicCapacity {
-                        path: m_path,
-                        host_id: m_host_id,
-                        removal_policy: m_removal_policy,
-                        forced_removal: m_forced_removal,
-                        sanitize_on_release: m_sanitize_on_release,
-                        region: m_region,
-                        tag: m_tag,
-                        extents: m_extents,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for CxlReleaseDynamicCapacity {

@@ -62,16 +62,16 @@ impl DumpGuestMemoryFormat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => DumpGuestMemoryFormat::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DumpGuestMemoryFormat::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for DumpGuestMemoryFormat {
+    const EXPECTING: &'static str = "a DumpGuestMemoryFormat value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        DumpGuestMemoryFormat::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -112,31 +112,7 @@ impl<'de> ::serde::Deserialize<'de> for DumpGuestMemoryFormat {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = DumpGuestMemoryFormat;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(DumpGuestMemoryFormat), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<DumpGuestMemoryFormat, E> {
-                ::std::result::Result::Ok(DumpGuestMemoryFormat::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<DumpGuestMemoryFormat, E> {
-                ::std::result::Result::Ok(DumpGuestMemoryFormat::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Describe the status of a long-running background guest memory dump.
@@ -178,16 +154,16 @@ impl DumpStatus {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => DumpStatus::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DumpStatus::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for DumpStatus {
+    const EXPECTING: &'static str = "a DumpStatus value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        DumpStatus::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -224,29 +200,7 @@ impl<'de> ::serde::Deserialize<'de> for DumpStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = DumpStatus;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(DumpStatus), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<DumpStatus, E> {
-                ::std::result::Result::Ok(DumpStatus::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<DumpStatus, E> {
-                ::std::result::Result::Ok(DumpStatus::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The result format for 'query-dump'.
@@ -296,76 +250,59 @@ impl ::serde::Serialize for DumpQueryResult {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DumpQueryResult {
+    const EXPECTING: &'static str = "an object DumpQueryResult";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_status: ::std::option::Option<super::DumpStatus> = ::std::option::Option::None;
+        let mut m_completed: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_total: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                "completed" => ::qmp_types::de::next(&mut map, &mut m_completed),
+                "total" => ::qmp_types::de::next(&mut map, &mut m_total),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_status, m_completed, m_total) = match (m_status, m_completed, m_total) {
+            (
+                ::std::option::Option::Some(m_status),
+                ::std::option::Option::Some(m_completed),
+                ::std::option::Option::Some(m_total),
+            ) => (m_status, m_completed, m_total),
+            (m_status, m_completed, m_total) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_status.is_some(), "status"),
+                            (m_completed.is_some(), "completed"),
+                            (m_total.is_some(), "total"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(DumpQueryResult {
+            status: m_status,
+            completed: m_completed,
+            total: m_total,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DumpQueryResult {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DumpQueryResult;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DumpQueryResult")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DumpQueryResult, A::Error> {
-                let mut m_status: ::std::option::Option<super::DumpStatus> = ::std::option::Option::None;
-                let mut m_completed: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_total: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                        "completed" => ::qmp_types::de::next(&mut map, &mut m_completed),
-                        "total" => ::qmp_types::de::next(&mut map, &mut m_total),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_status, m_completed, m_total) = match (
-                    m_status,
-                    m_completed,
-                    m_total,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_status),
-                        ::std::option::Option::Some(m_completed),
-                        ::std::option::Option::Some(m_total),
-                    ) => (m_status, m_completed, m_total),
-                    (m_status, m_completed, m_total) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_status.is_some(), "status"),
-                                    (m_completed.is_some(), "completed"),
-                                    (m_total.is_some(), "total"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(DumpQueryResult {
-                    status: m_status,
-                    completed: m_completed,
-                    total: m_total,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `DumpGuestMemoryCapability` object.
@@ -407,58 +344,45 @@ impl ::serde::Serialize for DumpGuestMemoryCapability {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DumpGuestMemoryCapability {
+    const EXPECTING: &'static str = "an object DumpGuestMemoryCapability";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_formats: ::std::option::Option<
+            ::std::vec::Vec<super::DumpGuestMemoryFormat>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "formats" => ::qmp_types::de::next(&mut map, &mut m_formats),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_formats,) = match (m_formats,) {
+            (::std::option::Option::Some(m_formats),) => (m_formats,),
+            (m_formats,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_formats.is_some(), "formats")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(DumpGuestMemoryCapability {
+            formats: m_formats,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DumpGuestMemoryCapability {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DumpGuestMemoryCapability;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DumpGuestMemoryCapability")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DumpGuestMemoryCapability, A::Error> {
-                let mut m_formats: ::std::option::Option<
-                    ::std::vec::Vec<super::DumpGuestMemoryFormat>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "formats" => ::qmp_types::de::next(&mut map, &mut m_formats),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_formats,) = match (m_formats,) {
-                    (::std::option::Option::Some(m_formats),) => (m_formats,),
-                    (m_formats,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_formats.is_some(), "formats")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(DumpGuestMemoryCapability {
-                    formats: m_formats,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -563,87 +487,68 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for DumpGuestMemory {
+        const EXPECTING: &'static str = "an object DumpGuestMemory";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_paging: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut m_protocol: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_detach: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut m_begin: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut m_length: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut m_format: ::std::option::Option<
+                super::super::DumpGuestMemoryFormat,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "paging" => ::qmp_types::de::next(&mut map, &mut m_paging),
+                    "protocol" => ::qmp_types::de::next(&mut map, &mut m_protocol),
+                    "detach" => ::qmp_types::de::next(&mut map, &mut m_detach),
+                    "begin" => ::qmp_types::de::next(&mut map, &mut m_begin),
+                    "length" => ::qmp_types::de::next(&mut map, &mut m_length),
+                    "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_paging, m_protocol) = match (m_paging, m_protocol) {
+                (
+                    ::std::option::Option::Some(m_paging),
+                    ::std::option::Option::Some(m_protocol),
+                ) => (m_paging, m_protocol),
+                (m_paging, m_protocol) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_paging.is_some(), "paging"),
+                                (m_protocol.is_some(), "protocol"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(DumpGuestMemory {
+                paging: m_paging,
+                protocol: m_protocol,
+                detach: m_detach,
+                begin: m_begin,
+                length: m_length,
+                format: m_format,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for DumpGuestMemory {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = DumpGuestMemory;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object DumpGuestMemory")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<DumpGuestMemory, A::Error> {
-                    let mut m_paging: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut m_protocol: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_detach: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut m_begin: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut m_length: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut m_format: ::std::option::Option<
-                        super::super::DumpGuestMemoryFormat,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "paging" => ::qmp_types::de::next(&mut map, &mut m_paging),
-                            "protocol" => {
-                                ::qmp_types::de::next(&mut map, &mut m_protocol)
-                            }
-                            "detach" => ::qmp_types::de::next(&mut map, &mut m_detach),
-                            "begin" => ::qmp_types::de::next(&mut map, &mut m_begin),
-                            "length" => ::qmp_types::de::next(&mut map, &mut m_length),
-                            "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_paging, m_protocol) = match (m_paging, m_protocol) {
-                        (
-                            ::std::option::Option::Some(m_paging),
-                            ::std::option::Option::Some(m_protocol),
-                        ) => (m_paging, m_protocol),
-                        (m_paging, m_protocol) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_paging.is_some(), "paging"),
-                                        (m_protocol.is_some(), "protocol"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(DumpGuestMemory {
-                        paging: m_paging,
-                        protocol: m_protocol,
-                        detach: m_detach,
-                        begin: m_begin,
-                        length: m_length,
-                        format: m_format,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for DumpGuestMemory {
@@ -794,65 +699,46 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for DumpCompleted {
+        const EXPECTING: &'static str = "an object DumpCompleted";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_result: ::std::option::Option<super::super::DumpQueryResult> = ::std::option::Option::None;
+            let mut m_error: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "result" => ::qmp_types::de::next(&mut map, &mut m_result),
+                    "error" => ::qmp_types::de::next(&mut map, &mut m_error),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_result,) = match (m_result,) {
+                (::std::option::Option::Some(m_result),) => (m_result,),
+                (m_result,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_result.is_some(), "result")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(DumpCompleted {
+                result: m_result,
+                error: m_error,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for DumpCompleted {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = DumpCompleted;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object DumpCompleted")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<DumpCompleted, A::Error> {
-                    let mut m_result: ::std::option::Option<
-                        super::super::DumpQueryResult,
-                    > = ::std::option::Option::None;
-                    let mut m_error: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "result" => ::qmp_types::de::next(&mut map, &mut m_result),
-                            "error" => ::qmp_types::de::next(&mut map, &mut m_error),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_result,) = match (m_result,) {
-                        (::std::option::Option::Some(m_result),) => (m_result,),
-                        (m_result,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_result.is_some(), "result")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(DumpCompleted {
-                        result: m_result,
-                        error: m_error,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for DumpCompleted {

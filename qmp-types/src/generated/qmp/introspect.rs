@@ -52,16 +52,16 @@ impl SchemaMetaType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => SchemaMetaType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => SchemaMetaType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for SchemaMetaType {
+    const EXPECTING: &'static str = "a SchemaMetaType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        SchemaMetaType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -101,31 +101,7 @@ impl<'de> ::serde::Deserialize<'de> for SchemaMetaType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = SchemaMetaType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(SchemaMetaType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<SchemaMetaType, E> {
-                ::std::result::Result::Ok(SchemaMetaType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<SchemaMetaType, E> {
-                ::std::result::Result::Ok(SchemaMetaType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The `SchemaInfo` union.
@@ -229,106 +205,87 @@ impl ::serde::Serialize for SchemaInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SchemaInfo {
+    const EXPECTING: &'static str = "an object SchemaInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_features: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        > = ::std::option::Option::None;
+        let mut tag: ::std::option::Option<super::SchemaMetaType> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "features" => ::qmp_types::de::next(&mut map, &mut m_features),
+                "meta-type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let (m_name,) = match (m_name,) {
+            (::std::option::Option::Some(m_name),) => (m_name,),
+            (m_name,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                );
+            }
+        };
+        let tag = ::qmp_types::de::required(tag, "meta-type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::SchemaMetaType::Builtin => {
+                SchemaInfoBranch::Builtin(
+                    ::qmp_types::de::from_members(rest, "builtin")?,
+                )
+            }
+            super::SchemaMetaType::Enum => {
+                SchemaInfoBranch::Enum(::qmp_types::de::from_members(rest, "enum")?)
+            }
+            super::SchemaMetaType::Array => {
+                SchemaInfoBranch::Array(::qmp_types::de::from_members(rest, "array")?)
+            }
+            super::SchemaMetaType::Object => {
+                SchemaInfoBranch::Object(::qmp_types::de::from_members(rest, "object")?)
+            }
+            super::SchemaMetaType::Alternate => {
+                SchemaInfoBranch::Alternate(
+                    ::qmp_types::de::from_members(rest, "alternate")?,
+                )
+            }
+            super::SchemaMetaType::Command => {
+                SchemaInfoBranch::Command(
+                    ::qmp_types::de::from_members(rest, "command")?,
+                )
+            }
+            super::SchemaMetaType::Event => {
+                SchemaInfoBranch::Event(::qmp_types::de::from_members(rest, "event")?)
+            }
+            super::SchemaMetaType::Other(value) => {
+                unknown_members = rest;
+                SchemaInfoBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(SchemaInfo {
+            name: m_name,
+            features: m_features,
+            meta_type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SchemaInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SchemaInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SchemaInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SchemaInfo, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_features: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut tag: ::std::option::Option<super::SchemaMetaType> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "features" => ::qmp_types::de::next(&mut map, &mut m_features),
-                        "meta-type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let (m_name,) = match (m_name,) {
-                    (::std::option::Option::Some(m_name),) => (m_name,),
-                    (m_name,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                        );
-                    }
-                };
-                let tag = ::qmp_types::de::required(tag, "meta-type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::SchemaMetaType::Builtin => {
-                        SchemaInfoBranch::Builtin(
-                            ::qmp_types::de::from_members(rest, "builtin")?,
-                        )
-                    }
-                    super::SchemaMetaType::Enum => {
-                        SchemaInfoBranch::Enum(
-                            ::qmp_types::de::from_members(rest, "enum")?,
-                        )
-                    }
-                    super::SchemaMetaType::Array => {
-                        SchemaInfoBranch::Array(
-                            ::qmp_types::de::from_members(rest, "array")?,
-                        )
-                    }
-                    super::SchemaMetaType::Object => {
-                        SchemaInfoBranch::Object(
-                            ::qmp_types::de::from_members(rest, "object")?,
-                        )
-                    }
-                    super::SchemaMetaType::Alternate => {
-                        SchemaInfoBranch::Alternate(
-                            ::qmp_types::de::from_members(rest, "alternate")?,
-                        )
-                    }
-                    super::SchemaMetaType::Command => {
-                        SchemaInfoBranch::Command(
-                            ::qmp_types::de::from_members(rest, "command")?,
-                        )
-                    }
-                    super::SchemaMetaType::Event => {
-                        SchemaInfoBranch::Event(
-                            ::qmp_types::de::from_members(rest, "event")?,
-                        )
-                    }
-                    super::SchemaMetaType::Other(value) => {
-                        unknown_members = rest;
-                        SchemaInfoBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(SchemaInfo {
-                    name: m_name,
-                    features: m_features,
-                    meta_type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Additional SchemaInfo members for meta-type 'builtin'.
@@ -370,58 +327,43 @@ impl ::serde::Serialize for SchemaInfoBuiltin {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SchemaInfoBuiltin {
+    const EXPECTING: &'static str = "an object SchemaInfoBuiltin";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_json_type: ::std::option::Option<super::JSONType> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "json-type" => ::qmp_types::de::next(&mut map, &mut m_json_type),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_json_type,) = match (m_json_type,) {
+            (::std::option::Option::Some(m_json_type),) => (m_json_type,),
+            (m_json_type,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_json_type.is_some(), "json-type")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SchemaInfoBuiltin {
+            json_type: m_json_type,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoBuiltin {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SchemaInfoBuiltin;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SchemaInfoBuiltin")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SchemaInfoBuiltin, A::Error> {
-                let mut m_json_type: ::std::option::Option<super::JSONType> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "json-type" => ::qmp_types::de::next(&mut map, &mut m_json_type),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_json_type,) = match (m_json_type,) {
-                    (::std::option::Option::Some(m_json_type),) => (m_json_type,),
-                    (m_json_type,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_json_type.is_some(), "json-type")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SchemaInfoBuiltin {
-                    json_type: m_json_type,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The four primitive and two structured types according to RFC 8259
@@ -481,16 +423,16 @@ impl JSONType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => JSONType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => JSONType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for JSONType {
+    const EXPECTING: &'static str = "a JSONType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        JSONType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -531,29 +473,7 @@ impl<'de> ::serde::Deserialize<'de> for JSONType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = JSONType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(JSONType), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<JSONType, E> {
-                ::std::result::Result::Ok(JSONType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<JSONType, E> {
-                ::std::result::Result::Ok(JSONType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Additional SchemaInfo members for meta-type 'enum'.
@@ -612,71 +532,58 @@ impl ::serde::Serialize for SchemaInfoEnum {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SchemaInfoEnum {
+    const EXPECTING: &'static str = "an object SchemaInfoEnum";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_members: ::std::option::Option<
+            ::std::vec::Vec<super::SchemaInfoEnumMember>,
+        > = ::std::option::Option::None;
+        let mut m_values: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "members" => ::qmp_types::de::next(&mut map, &mut m_members),
+                "values" => ::qmp_types::de::next(&mut map, &mut m_values),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_members, m_values) = match (m_members, m_values) {
+            (
+                ::std::option::Option::Some(m_members),
+                ::std::option::Option::Some(m_values),
+            ) => (m_members, m_values),
+            (m_members, m_values) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_members.is_some(), "members"),
+                            (m_values.is_some(), "values"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SchemaInfoEnum {
+            members: m_members,
+            values: m_values,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnum {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SchemaInfoEnum;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SchemaInfoEnum")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SchemaInfoEnum, A::Error> {
-                let mut m_members: ::std::option::Option<
-                    ::std::vec::Vec<super::SchemaInfoEnumMember>,
-                > = ::std::option::Option::None;
-                let mut m_values: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "members" => ::qmp_types::de::next(&mut map, &mut m_members),
-                        "values" => ::qmp_types::de::next(&mut map, &mut m_values),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_members, m_values) = match (m_members, m_values) {
-                    (
-                        ::std::option::Option::Some(m_members),
-                        ::std::option::Option::Some(m_values),
-                    ) => (m_members, m_values),
-                    (m_members, m_values) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_members.is_some(), "members"),
-                                    (m_values.is_some(), "values"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SchemaInfoEnum {
-                    members: m_members,
-                    values: m_values,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An object member.
@@ -723,61 +630,48 @@ impl ::serde::Serialize for SchemaInfoEnumMember {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SchemaInfoEnumMember {
+    const EXPECTING: &'static str = "an object SchemaInfoEnumMember";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_features: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "features" => ::qmp_types::de::next(&mut map, &mut m_features),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name,) = match (m_name,) {
+            (::std::option::Option::Some(m_name),) => (m_name,),
+            (m_name,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SchemaInfoEnumMember {
+            name: m_name,
+            features: m_features,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnumMember {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SchemaInfoEnumMember;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SchemaInfoEnumMember")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SchemaInfoEnumMember, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_features: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "features" => ::qmp_types::de::next(&mut map, &mut m_features),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name,) = match (m_name,) {
-                    (::std::option::Option::Some(m_name),) => (m_name,),
-                    (m_name,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SchemaInfoEnumMember {
-                    name: m_name,
-                    features: m_features,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Additional SchemaInfo members for meta-type 'array'.
@@ -821,60 +715,45 @@ impl ::serde::Serialize for SchemaInfoArray {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SchemaInfoArray {
+    const EXPECTING: &'static str = "an object SchemaInfoArray";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_element_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "element-type" => ::qmp_types::de::next(&mut map, &mut m_element_type),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_element_type,) = match (m_element_type,) {
+            (::std::option::Option::Some(m_element_type),) => (m_element_type,),
+            (m_element_type,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_element_type.is_some(), "element-type")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SchemaInfoArray {
+            element_type: m_element_type,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoArray {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SchemaInfoArray;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SchemaInfoArray")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SchemaInfoArray, A::Error> {
-                let mut m_element_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "element-type" => {
-                            ::qmp_types::de::next(&mut map, &mut m_element_type)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_element_type,) = match (m_element_type,) {
-                    (::std::option::Option::Some(m_element_type),) => (m_element_type,),
-                    (m_element_type,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_element_type.is_some(), "element-type")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SchemaInfoArray {
-                    element_type: m_element_type,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Additional SchemaInfo members for meta-type 'object'.
@@ -931,66 +810,53 @@ impl ::serde::Serialize for SchemaInfoObject {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SchemaInfoObject {
+    const EXPECTING: &'static str = "an object SchemaInfoObject";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_members: ::std::option::Option<
+            ::std::vec::Vec<super::SchemaInfoObjectMember>,
+        > = ::std::option::Option::None;
+        let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_variants: ::std::option::Option<
+            ::std::vec::Vec<super::SchemaInfoObjectVariant>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "members" => ::qmp_types::de::next(&mut map, &mut m_members),
+                "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
+                "variants" => ::qmp_types::de::next(&mut map, &mut m_variants),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_members,) = match (m_members,) {
+            (::std::option::Option::Some(m_members),) => (m_members,),
+            (m_members,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_members.is_some(), "members")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SchemaInfoObject {
+            members: m_members,
+            tag: m_tag,
+            variants: m_variants,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoObject {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SchemaInfoObject;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SchemaInfoObject")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SchemaInfoObject, A::Error> {
-                let mut m_members: ::std::option::Option<
-                    ::std::vec::Vec<super::SchemaInfoObjectMember>,
-                > = ::std::option::Option::None;
-                let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_variants: ::std::option::Option<
-                    ::std::vec::Vec<super::SchemaInfoObjectVariant>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "members" => ::qmp_types::de::next(&mut map, &mut m_members),
-                        "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
-                        "variants" => ::qmp_types::de::next(&mut map, &mut m_variants),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_members,) = match (m_members,) {
-                    (::std::option::Option::Some(m_members),) => (m_members,),
-                    (m_members,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_members.is_some(), "members")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SchemaInfoObject {
-                    members: m_members,
-                    tag: m_tag,
-                    variants: m_variants,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An object member.
@@ -1049,72 +915,59 @@ impl ::serde::Serialize for SchemaInfoObjectMember {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SchemaInfoObjectMember {
+    const EXPECTING: &'static str = "an object SchemaInfoObjectMember";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_default: ::std::option::Option<::serde_json::Value> = ::std::option::Option::None;
+        let mut m_features: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                "default" => ::qmp_types::de::next(&mut map, &mut m_default),
+                "features" => ::qmp_types::de::next(&mut map, &mut m_features),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name, m_type) = match (m_name, m_type) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_type),
+            ) => (m_name, m_type),
+            (m_name, m_type) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_name.is_some(), "name"), (m_type.is_some(), "type")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SchemaInfoObjectMember {
+            name: m_name,
+            r#type: m_type,
+            default: m_default,
+            features: m_features,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectMember {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SchemaInfoObjectMember;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SchemaInfoObjectMember")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SchemaInfoObjectMember, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_default: ::std::option::Option<::serde_json::Value> = ::std::option::Option::None;
-                let mut m_features: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                        "default" => ::qmp_types::de::next(&mut map, &mut m_default),
-                        "features" => ::qmp_types::de::next(&mut map, &mut m_features),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name, m_type) = match (m_name, m_type) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_type),
-                    ) => (m_name, m_type),
-                    (m_name, m_type) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_name.is_some(), "name"), (m_type.is_some(), "type")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SchemaInfoObjectMember {
-                    name: m_name,
-                    r#type: m_type,
-                    default: m_default,
-                    features: m_features,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The variant members for a value of the type tag.
@@ -1161,64 +1014,51 @@ impl ::serde::Serialize for SchemaInfoObjectVariant {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SchemaInfoObjectVariant {
+    const EXPECTING: &'static str = "an object SchemaInfoObjectVariant";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_case: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "case" => ::qmp_types::de::next(&mut map, &mut m_case),
+                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_case, m_type) = match (m_case, m_type) {
+            (
+                ::std::option::Option::Some(m_case),
+                ::std::option::Option::Some(m_type),
+            ) => (m_case, m_type),
+            (m_case, m_type) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_case.is_some(), "case"), (m_type.is_some(), "type")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SchemaInfoObjectVariant {
+            case: m_case,
+            r#type: m_type,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectVariant {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SchemaInfoObjectVariant;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SchemaInfoObjectVariant")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SchemaInfoObjectVariant, A::Error> {
-                let mut m_case: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "case" => ::qmp_types::de::next(&mut map, &mut m_case),
-                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_case, m_type) = match (m_case, m_type) {
-                    (
-                        ::std::option::Option::Some(m_case),
-                        ::std::option::Option::Some(m_type),
-                    ) => (m_case, m_type),
-                    (m_case, m_type) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_case.is_some(), "case"), (m_type.is_some(), "type")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SchemaInfoObjectVariant {
-                    case: m_case,
-                    r#type: m_type,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Additional SchemaInfo members for meta-type 'alternate'.
@@ -1264,58 +1104,45 @@ impl ::serde::Serialize for SchemaInfoAlternate {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SchemaInfoAlternate {
+    const EXPECTING: &'static str = "an object SchemaInfoAlternate";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_members: ::std::option::Option<
+            ::std::vec::Vec<super::SchemaInfoAlternateMember>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "members" => ::qmp_types::de::next(&mut map, &mut m_members),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_members,) = match (m_members,) {
+            (::std::option::Option::Some(m_members),) => (m_members,),
+            (m_members,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_members.is_some(), "members")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SchemaInfoAlternate {
+            members: m_members,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternate {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SchemaInfoAlternate;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SchemaInfoAlternate")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SchemaInfoAlternate, A::Error> {
-                let mut m_members: ::std::option::Option<
-                    ::std::vec::Vec<super::SchemaInfoAlternateMember>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "members" => ::qmp_types::de::next(&mut map, &mut m_members),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_members,) = match (m_members,) {
-                    (::std::option::Option::Some(m_members),) => (m_members,),
-                    (m_members,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_members.is_some(), "members")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SchemaInfoAlternate {
-                    members: m_members,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An alternate member.
@@ -1357,56 +1184,43 @@ impl ::serde::Serialize for SchemaInfoAlternateMember {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SchemaInfoAlternateMember {
+    const EXPECTING: &'static str = "an object SchemaInfoAlternateMember";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_type,) = match (m_type,) {
+            (::std::option::Option::Some(m_type),) => (m_type,),
+            (m_type,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_type.is_some(), "type")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SchemaInfoAlternateMember {
+            r#type: m_type,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternateMember {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SchemaInfoAlternateMember;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SchemaInfoAlternateMember")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SchemaInfoAlternateMember, A::Error> {
-                let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_type,) = match (m_type,) {
-                    (::std::option::Option::Some(m_type),) => (m_type,),
-                    (m_type,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_type.is_some(), "type")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SchemaInfoAlternateMember {
-                    r#type: m_type,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Additional SchemaInfo members for meta-type 'command'.
@@ -1461,70 +1275,57 @@ impl ::serde::Serialize for SchemaInfoCommand {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SchemaInfoCommand {
+    const EXPECTING: &'static str = "an object SchemaInfoCommand";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_arg_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_ret_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_allow_oob: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "arg-type" => ::qmp_types::de::next(&mut map, &mut m_arg_type),
+                "ret-type" => ::qmp_types::de::next(&mut map, &mut m_ret_type),
+                "allow-oob" => ::qmp_types::de::next(&mut map, &mut m_allow_oob),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_arg_type, m_ret_type) = match (m_arg_type, m_ret_type) {
+            (
+                ::std::option::Option::Some(m_arg_type),
+                ::std::option::Option::Some(m_ret_type),
+            ) => (m_arg_type, m_ret_type),
+            (m_arg_type, m_ret_type) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_arg_type.is_some(), "arg-type"),
+                            (m_ret_type.is_some(), "ret-type"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SchemaInfoCommand {
+            arg_type: m_arg_type,
+            ret_type: m_ret_type,
+            allow_oob: m_allow_oob,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoCommand {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SchemaInfoCommand;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SchemaInfoCommand")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SchemaInfoCommand, A::Error> {
-                let mut m_arg_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_ret_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_allow_oob: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "arg-type" => ::qmp_types::de::next(&mut map, &mut m_arg_type),
-                        "ret-type" => ::qmp_types::de::next(&mut map, &mut m_ret_type),
-                        "allow-oob" => ::qmp_types::de::next(&mut map, &mut m_allow_oob),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_arg_type, m_ret_type) = match (m_arg_type, m_ret_type) {
-                    (
-                        ::std::option::Option::Some(m_arg_type),
-                        ::std::option::Option::Some(m_ret_type),
-                    ) => (m_arg_type, m_ret_type),
-                    (m_arg_type, m_ret_type) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_arg_type.is_some(), "arg-type"),
-                                    (m_ret_type.is_some(), "ret-type"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SchemaInfoCommand {
-                    arg_type: m_arg_type,
-                    ret_type: m_ret_type,
-                    allow_oob: m_allow_oob,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Additional SchemaInfo members for meta-type 'event'.
@@ -1567,58 +1368,43 @@ impl ::serde::Serialize for SchemaInfoEvent {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SchemaInfoEvent {
+    const EXPECTING: &'static str = "an object SchemaInfoEvent";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_arg_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "arg-type" => ::qmp_types::de::next(&mut map, &mut m_arg_type),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_arg_type,) = match (m_arg_type,) {
+            (::std::option::Option::Some(m_arg_type),) => (m_arg_type,),
+            (m_arg_type,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_arg_type.is_some(), "arg-type")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SchemaInfoEvent {
+            arg_type: m_arg_type,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoEvent {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SchemaInfoEvent;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SchemaInfoEvent")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SchemaInfoEvent, A::Error> {
-                let mut m_arg_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "arg-type" => ::qmp_types::de::next(&mut map, &mut m_arg_type),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_arg_type,) = match (m_arg_type,) {
-                    (::std::option::Option::Some(m_arg_type),) => (m_arg_type,),
-                    (m_arg_type,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_arg_type.is_some(), "arg-type")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SchemaInfoEvent {
-                    arg_type: m_arg_type,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.

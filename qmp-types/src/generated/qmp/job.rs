@@ -63,16 +63,16 @@ impl JobType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => JobType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => JobType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for JobType {
+    const EXPECTING: &'static str = "a JobType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        JobType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -114,29 +114,7 @@ impl<'de> ::serde::Deserialize<'de> for JobType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = JobType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(JobType), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<JobType, E> {
-                ::std::result::Result::Ok(JobType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<JobType, E> {
-                ::std::result::Result::Ok(JobType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Indicates the present state of a given job in its lifetime.
@@ -221,16 +199,16 @@ impl JobStatus {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => JobStatus::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => JobStatus::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for JobStatus {
+    const EXPECTING: &'static str = "a JobStatus value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        JobStatus::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -274,29 +252,7 @@ impl<'de> ::serde::Deserialize<'de> for JobStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = JobStatus;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(JobStatus), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<JobStatus, E> {
-                ::std::result::Result::Ok(JobStatus::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<JobStatus, E> {
-                ::std::result::Result::Ok(JobStatus::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Represents command verbs that can be applied to a job.
@@ -354,16 +310,16 @@ impl JobVerb {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => JobVerb::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => JobVerb::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for JobVerb {
+    const EXPECTING: &'static str = "a JobVerb value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        JobVerb::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -404,29 +360,7 @@ impl<'de> ::serde::Deserialize<'de> for JobVerb {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = JobVerb;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(JobVerb), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<JobVerb, E> {
-                ::std::result::Result::Ok(JobVerb::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<JobVerb, E> {
-                ::std::result::Result::Ok(JobVerb::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Information about a job.
@@ -505,95 +439,82 @@ impl ::serde::Serialize for JobInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for JobInfo {
+    const EXPECTING: &'static str = "an object JobInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_type: ::std::option::Option<super::JobType> = ::std::option::Option::None;
+        let mut m_status: ::std::option::Option<super::JobStatus> = ::std::option::Option::None;
+        let mut m_current_progress: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_total_progress: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_error: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                "current-progress" => {
+                    ::qmp_types::de::next(&mut map, &mut m_current_progress)
+                }
+                "total-progress" => {
+                    ::qmp_types::de::next(&mut map, &mut m_total_progress)
+                }
+                "error" => ::qmp_types::de::next(&mut map, &mut m_error),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_id, m_type, m_status, m_current_progress, m_total_progress) = match (
+            m_id,
+            m_type,
+            m_status,
+            m_current_progress,
+            m_total_progress,
+        ) {
+            (
+                ::std::option::Option::Some(m_id),
+                ::std::option::Option::Some(m_type),
+                ::std::option::Option::Some(m_status),
+                ::std::option::Option::Some(m_current_progress),
+                ::std::option::Option::Some(m_total_progress),
+            ) => (m_id, m_type, m_status, m_current_progress, m_total_progress),
+            (m_id, m_type, m_status, m_current_progress, m_total_progress) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_id.is_some(), "id"),
+                            (m_type.is_some(), "type"),
+                            (m_status.is_some(), "status"),
+                            (m_current_progress.is_some(), "current-progress"),
+                            (m_total_progress.is_some(), "total-progress"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(JobInfo {
+            id: m_id,
+            r#type: m_type,
+            status: m_status,
+            current_progress: m_current_progress,
+            total_progress: m_total_progress,
+            error: m_error,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for JobInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = JobInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object JobInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<JobInfo, A::Error> {
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_type: ::std::option::Option<super::JobType> = ::std::option::Option::None;
-                let mut m_status: ::std::option::Option<super::JobStatus> = ::std::option::Option::None;
-                let mut m_current_progress: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_total_progress: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_error: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                        "current-progress" => {
-                            ::qmp_types::de::next(&mut map, &mut m_current_progress)
-                        }
-                        "total-progress" => {
-                            ::qmp_types::de::next(&mut map, &mut m_total_progress)
-                        }
-                        "error" => ::qmp_types::de::next(&mut map, &mut m_error),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_id, m_type, m_status, m_current_progress, m_total_progress) = match (
-                    m_id,
-                    m_type,
-                    m_status,
-                    m_current_progress,
-                    m_total_progress,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_id),
-                        ::std::option::Option::Some(m_type),
-                        ::std::option::Option::Some(m_status),
-                        ::std::option::Option::Some(m_current_progress),
-                        ::std::option::Option::Some(m_total_progress),
-                    ) => (m_id, m_type, m_status, m_current_progress, m_total_progress),
-                    (m_id, m_type, m_status, m_current_progress, m_total_progress) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_id.is_some(), "id"),
-                                    (m_type.is_some(), "type"),
-                                    (m_status.is_some(), "status"),
-                                    (m_current_progress.is_some(), "current-progress"),
-                                    (m_total_progress.is_some(), "total-progress"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(JobInfo {
-                    id: m_id,
-                    r#type: m_type,
-                    status: m_status,
-                    current_progress: m_current_progress,
-                    total_progress: m_total_progress,
-                    error: m_error,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -649,60 +570,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for JobPause {
+        const EXPECTING: &'static str = "an object JobPause";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id,) = match (m_id,) {
+                (::std::option::Option::Some(m_id),) => (m_id,),
+                (m_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(JobPause {
+                id: m_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for JobPause {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = JobPause;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object JobPause")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<JobPause, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id,) = match (m_id,) {
-                        (::std::option::Option::Some(m_id),) => (m_id,),
-                        (m_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(JobPause {
-                        id: m_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for JobPause {
@@ -757,60 +661,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for JobResume {
+        const EXPECTING: &'static str = "an object JobResume";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id,) = match (m_id,) {
+                (::std::option::Option::Some(m_id),) => (m_id,),
+                (m_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(JobResume {
+                id: m_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for JobResume {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = JobResume;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object JobResume")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<JobResume, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id,) = match (m_id,) {
-                        (::std::option::Option::Some(m_id),) => (m_id,),
-                        (m_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(JobResume {
-                        id: m_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for JobResume {
@@ -870,60 +757,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for JobCancel {
+        const EXPECTING: &'static str = "an object JobCancel";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id,) = match (m_id,) {
+                (::std::option::Option::Some(m_id),) => (m_id,),
+                (m_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(JobCancel {
+                id: m_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for JobCancel {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = JobCancel;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object JobCancel")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<JobCancel, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id,) = match (m_id,) {
-                        (::std::option::Option::Some(m_id),) => (m_id,),
-                        (m_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(JobCancel {
-                        id: m_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for JobCancel {
@@ -975,60 +845,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for JobComplete {
+        const EXPECTING: &'static str = "an object JobComplete";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id,) = match (m_id,) {
+                (::std::option::Option::Some(m_id),) => (m_id,),
+                (m_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(JobComplete {
+                id: m_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for JobComplete {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = JobComplete;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object JobComplete")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<JobComplete, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id,) = match (m_id,) {
-                        (::std::option::Option::Some(m_id),) => (m_id,),
-                        (m_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(JobComplete {
-                        id: m_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for JobComplete {
@@ -1087,60 +940,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for JobDismiss {
+        const EXPECTING: &'static str = "an object JobDismiss";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id,) = match (m_id,) {
+                (::std::option::Option::Some(m_id),) => (m_id,),
+                (m_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(JobDismiss {
+                id: m_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for JobDismiss {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = JobDismiss;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object JobDismiss")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<JobDismiss, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id,) = match (m_id,) {
-                        (::std::option::Option::Some(m_id),) => (m_id,),
-                        (m_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(JobDismiss {
-                        id: m_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for JobDismiss {
@@ -1200,60 +1036,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for JobFinalize {
+        const EXPECTING: &'static str = "an object JobFinalize";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id,) = match (m_id,) {
+                (::std::option::Option::Some(m_id),) => (m_id,),
+                (m_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(JobFinalize {
+                id: m_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for JobFinalize {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = JobFinalize;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object JobFinalize")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<JobFinalize, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id,) = match (m_id,) {
-                        (::std::option::Option::Some(m_id),) => (m_id,),
-                        (m_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(JobFinalize {
-                        id: m_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for JobFinalize {
@@ -1344,68 +1163,51 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for JobStatusChange {
+        const EXPECTING: &'static str = "an object JobStatusChange";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_status: ::std::option::Option<super::super::JobStatus> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id, m_status) = match (m_id, m_status) {
+                (
+                    ::std::option::Option::Some(m_id),
+                    ::std::option::Option::Some(m_status),
+                ) => (m_id, m_status),
+                (m_id, m_status) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_id.is_some(), "id"), (m_status.is_some(), "status")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(JobStatusChange {
+                id: m_id,
+                status: m_status,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for JobStatusChange {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = JobStatusChange;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object JobStatusChange")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<JobStatusChange, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_status: ::std::option::Option<super::super::JobStatus> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id, m_status) = match (m_id, m_status) {
-                        (
-                            ::std::option::Option::Some(m_id),
-                            ::std::option::Option::Some(m_status),
-                        ) => (m_id, m_status),
-                        (m_id, m_status) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_id.is_some(), "id"), (m_status.is_some(), "status")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(JobStatusChange {
-                        id: m_id,
-                        status: m_status,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for JobStatusChange {

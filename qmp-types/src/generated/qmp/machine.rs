@@ -147,16 +147,16 @@ impl SysEmuTarget {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => SysEmuTarget::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => SysEmuTarget::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for SysEmuTarget {
+    const EXPECTING: &'static str = "a SysEmuTarget value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        SysEmuTarget::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -218,29 +218,7 @@ impl<'de> ::serde::Deserialize<'de> for SysEmuTarget {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = SysEmuTarget;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(SysEmuTarget), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<SysEmuTarget, E> {
-                ::std::result::Result::Ok(SysEmuTarget::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<SysEmuTarget, E> {
-                ::std::result::Result::Ok(SysEmuTarget::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// An enumeration of cpu states that can be assumed by a virtual S390
@@ -287,16 +265,16 @@ impl S390CpuState {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => S390CpuState::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => S390CpuState::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for S390CpuState {
+    const EXPECTING: &'static str = "a S390CpuState value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        S390CpuState::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -334,29 +312,7 @@ impl<'de> ::serde::Deserialize<'de> for S390CpuState {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = S390CpuState;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(S390CpuState), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<S390CpuState, E> {
-                ::std::result::Result::Ok(S390CpuState::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<S390CpuState, E> {
-                ::std::result::Result::Ok(S390CpuState::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Additional information about a virtual S390 CPU
@@ -406,68 +362,49 @@ impl ::serde::Serialize for CpuInfoS390 {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CpuInfoS390 {
+    const EXPECTING: &'static str = "an object CpuInfoS390";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_cpu_state: ::std::option::Option<super::S390CpuState> = ::std::option::Option::None;
+        let mut m_dedicated: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_entitlement: ::std::option::Option<super::S390CpuEntitlement> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "cpu-state" => ::qmp_types::de::next(&mut map, &mut m_cpu_state),
+                "dedicated" => ::qmp_types::de::next(&mut map, &mut m_dedicated),
+                "entitlement" => ::qmp_types::de::next(&mut map, &mut m_entitlement),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_cpu_state,) = match (m_cpu_state,) {
+            (::std::option::Option::Some(m_cpu_state),) => (m_cpu_state,),
+            (m_cpu_state,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_cpu_state.is_some(), "cpu-state")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(CpuInfoS390 {
+            cpu_state: m_cpu_state,
+            dedicated: m_dedicated,
+            entitlement: m_entitlement,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CpuInfoS390 {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CpuInfoS390;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CpuInfoS390")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CpuInfoS390, A::Error> {
-                let mut m_cpu_state: ::std::option::Option<super::S390CpuState> = ::std::option::Option::None;
-                let mut m_dedicated: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_entitlement: ::std::option::Option<
-                    super::S390CpuEntitlement,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "cpu-state" => ::qmp_types::de::next(&mut map, &mut m_cpu_state),
-                        "dedicated" => ::qmp_types::de::next(&mut map, &mut m_dedicated),
-                        "entitlement" => {
-                            ::qmp_types::de::next(&mut map, &mut m_entitlement)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_cpu_state,) = match (m_cpu_state,) {
-                    (::std::option::Option::Some(m_cpu_state),) => (m_cpu_state,),
-                    (m_cpu_state,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_cpu_state.is_some(), "cpu-state")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(CpuInfoS390 {
-                    cpu_state: m_cpu_state,
-                    dedicated: m_dedicated,
-                    entitlement: m_entitlement,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about a virtual CPU
@@ -680,206 +617,193 @@ impl ::serde::Serialize for CpuInfoFast {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CpuInfoFast {
+    const EXPECTING: &'static str = "an object CpuInfoFast";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_thread_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_props: ::std::option::Option<super::CpuInstanceProperties> = ::std::option::Option::None;
+        let mut tag: ::std::option::Option<super::SysEmuTarget> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "cpu-index" => ::qmp_types::de::next(&mut map, &mut m_cpu_index),
+                "qom-path" => ::qmp_types::de::next(&mut map, &mut m_qom_path),
+                "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
+                "props" => ::qmp_types::de::next(&mut map, &mut m_props),
+                "target" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let (m_cpu_index, m_qom_path, m_thread_id) = match (
+            m_cpu_index,
+            m_qom_path,
+            m_thread_id,
+        ) {
+            (
+                ::std::option::Option::Some(m_cpu_index),
+                ::std::option::Option::Some(m_qom_path),
+                ::std::option::Option::Some(m_thread_id),
+            ) => (m_cpu_index, m_qom_path, m_thread_id),
+            (m_cpu_index, m_qom_path, m_thread_id) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_cpu_index.is_some(), "cpu-index"),
+                            (m_qom_path.is_some(), "qom-path"),
+                            (m_thread_id.is_some(), "thread-id"),
+                        ],
+                    ),
+                );
+            }
+        };
+        let tag = ::qmp_types::de::required(tag, "target")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::SysEmuTarget::Aarch64 => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Aarch64
+            }
+            super::SysEmuTarget::Alpha => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Alpha
+            }
+            super::SysEmuTarget::Arm => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Arm
+            }
+            super::SysEmuTarget::Avr => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Avr
+            }
+            super::SysEmuTarget::Hppa => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Hppa
+            }
+            super::SysEmuTarget::I386 => {
+                unknown_members = rest;
+                CpuInfoFastBranch::I386
+            }
+            super::SysEmuTarget::Loongarch64 => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Loongarch64
+            }
+            super::SysEmuTarget::M68k => {
+                unknown_members = rest;
+                CpuInfoFastBranch::M68k
+            }
+            super::SysEmuTarget::Microblaze => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Microblaze
+            }
+            super::SysEmuTarget::Microblazeel => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Microblazeel
+            }
+            super::SysEmuTarget::Mips => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Mips
+            }
+            super::SysEmuTarget::Mips64 => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Mips64
+            }
+            super::SysEmuTarget::Mips64el => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Mips64el
+            }
+            super::SysEmuTarget::Mipsel => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Mipsel
+            }
+            super::SysEmuTarget::Or1k => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Or1k
+            }
+            super::SysEmuTarget::Ppc => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Ppc
+            }
+            super::SysEmuTarget::Ppc64 => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Ppc64
+            }
+            super::SysEmuTarget::Riscv32 => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Riscv32
+            }
+            super::SysEmuTarget::Riscv64 => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Riscv64
+            }
+            super::SysEmuTarget::Rx => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Rx
+            }
+            super::SysEmuTarget::S390x => {
+                CpuInfoFastBranch::S390x(::qmp_types::de::from_members(rest, "s390x")?)
+            }
+            super::SysEmuTarget::Sh4 => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Sh4
+            }
+            super::SysEmuTarget::Sh4eb => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Sh4eb
+            }
+            super::SysEmuTarget::Sparc => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Sparc
+            }
+            super::SysEmuTarget::Sparc64 => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Sparc64
+            }
+            super::SysEmuTarget::Tricore => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Tricore
+            }
+            super::SysEmuTarget::X8664 => {
+                unknown_members = rest;
+                CpuInfoFastBranch::X8664
+            }
+            super::SysEmuTarget::Xtensa => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Xtensa
+            }
+            super::SysEmuTarget::Xtensaeb => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Xtensaeb
+            }
+            super::SysEmuTarget::Other(value) => {
+                unknown_members = rest;
+                CpuInfoFastBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(CpuInfoFast {
+            cpu_index: m_cpu_index,
+            qom_path: m_qom_path,
+            thread_id: m_thread_id,
+            props: m_props,
+            target: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CpuInfoFast {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CpuInfoFast;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CpuInfoFast")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CpuInfoFast, A::Error> {
-                let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_thread_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_props: ::std::option::Option<super::CpuInstanceProperties> = ::std::option::Option::None;
-                let mut tag: ::std::option::Option<super::SysEmuTarget> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "cpu-index" => ::qmp_types::de::next(&mut map, &mut m_cpu_index),
-                        "qom-path" => ::qmp_types::de::next(&mut map, &mut m_qom_path),
-                        "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
-                        "props" => ::qmp_types::de::next(&mut map, &mut m_props),
-                        "target" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let (m_cpu_index, m_qom_path, m_thread_id) = match (
-                    m_cpu_index,
-                    m_qom_path,
-                    m_thread_id,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_cpu_index),
-                        ::std::option::Option::Some(m_qom_path),
-                        ::std::option::Option::Some(m_thread_id),
-                    ) => (m_cpu_index, m_qom_path, m_thread_id),
-                    (m_cpu_index, m_qom_path, m_thread_id) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_cpu_index.is_some(), "cpu-index"),
-                                    (m_qom_path.is_some(), "qom-path"),
-                                    (m_thread_id.is_some(), "thread-id"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                let tag = ::qmp_types::de::required(tag, "target")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::SysEmuTarget::Aarch64 => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Aarch64
-                    }
-                    super::SysEmuTarget::Alpha => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Alpha
-                    }
-                    super::SysEmuTarget::Arm => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Arm
-                    }
-                    super::SysEmuTarget::Avr => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Avr
-                    }
-                    super::SysEmuTarget::Hppa => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Hppa
-                    }
-                    super::SysEmuTarget::I386 => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::I386
-                    }
-                    super::SysEmuTarget::Loongarch64 => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Loongarch64
-                    }
-                    super::SysEmuTarget::M68k => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::M68k
-                    }
-                    super::SysEmuTarget::Microblaze => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Microblaze
-                    }
-                    super::SysEmuTarget::Microblazeel => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Microblazeel
-                    }
-                    super::SysEmuTarget::Mips => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Mips
-                    }
-                    super::SysEmuTarget::Mips64 => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Mips64
-                    }
-                    super::SysEmuTarget::Mips64el => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Mips64el
-                    }
-                    super::SysEmuTarget::Mipsel => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Mipsel
-                    }
-                    super::SysEmuTarget::Or1k => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Or1k
-                    }
-                    super::SysEmuTarget::Ppc => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Ppc
-                    }
-                    super::SysEmuTarget::Ppc64 => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Ppc64
-                    }
-                    super::SysEmuTarget::Riscv32 => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Riscv32
-                    }
-                    super::SysEmuTarget::Riscv64 => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Riscv64
-                    }
-                    super::SysEmuTarget::Rx => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Rx
-                    }
-                    super::SysEmuTarget::S390x => {
-                        CpuInfoFastBranch::S390x(
-                            ::qmp_types::de::from_members(rest, "s390x")?,
-                        )
-                    }
-                    super::SysEmuTarget::Sh4 => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Sh4
-                    }
-                    super::SysEmuTarget::Sh4eb => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Sh4eb
-                    }
-                    super::SysEmuTarget::Sparc => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Sparc
-                    }
-                    super::SysEmuTarget::Sparc64 => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Sparc64
-                    }
-                    super::SysEmuTarget::Tricore => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Tricore
-                    }
-                    super::SysEmuTarget::X8664 => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::X8664
-                    }
-                    super::SysEmuTarget::Xtensa => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Xtensa
-                    }
-                    super::SysEmuTarget::Xtensaeb => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Xtensaeb
-                    }
-                    super::SysEmuTarget::Other(value) => {
-                        unknown_members = rest;
-                        CpuInfoFastBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(CpuInfoFast {
-                    cpu_index: m_cpu_index,
-                    qom_path: m_qom_path,
-                    thread_id: m_thread_id,
-                    props: m_props,
-                    target: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Property default values specific to a machine type, for use by
@@ -935,76 +859,59 @@ impl ::serde::Serialize for CompatProperty {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CompatProperty {
+    const EXPECTING: &'static str = "an object CompatProperty";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_qom_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_property: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_value: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "qom-type" => ::qmp_types::de::next(&mut map, &mut m_qom_type),
+                "property" => ::qmp_types::de::next(&mut map, &mut m_property),
+                "value" => ::qmp_types::de::next(&mut map, &mut m_value),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_qom_type, m_property, m_value) = match (m_qom_type, m_property, m_value) {
+            (
+                ::std::option::Option::Some(m_qom_type),
+                ::std::option::Option::Some(m_property),
+                ::std::option::Option::Some(m_value),
+            ) => (m_qom_type, m_property, m_value),
+            (m_qom_type, m_property, m_value) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_qom_type.is_some(), "qom-type"),
+                            (m_property.is_some(), "property"),
+                            (m_value.is_some(), "value"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(CompatProperty {
+            qom_type: m_qom_type,
+            property: m_property,
+            value: m_value,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CompatProperty {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CompatProperty;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CompatProperty")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CompatProperty, A::Error> {
-                let mut m_qom_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_property: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_value: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "qom-type" => ::qmp_types::de::next(&mut map, &mut m_qom_type),
-                        "property" => ::qmp_types::de::next(&mut map, &mut m_property),
-                        "value" => ::qmp_types::de::next(&mut map, &mut m_value),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_qom_type, m_property, m_value) = match (
-                    m_qom_type,
-                    m_property,
-                    m_value,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_qom_type),
-                        ::std::option::Option::Some(m_property),
-                        ::std::option::Option::Some(m_value),
-                    ) => (m_qom_type, m_property, m_value),
-                    (m_qom_type, m_property, m_value) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_qom_type.is_some(), "qom-type"),
-                                    (m_property.is_some(), "property"),
-                                    (m_value.is_some(), "value"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(CompatProperty {
-                    qom_type: m_qom_type,
-                    property: m_property,
-                    value: m_value,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information describing a machine.
@@ -1103,150 +1010,129 @@ impl ::serde::Serialize for MachineInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MachineInfo {
+    const EXPECTING: &'static str = "an object MachineInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_alias: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_is_default: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_cpu_max: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_hotpluggable_cpus: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_numa_mem_supported: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_deprecated: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_default_cpu_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_default_ram_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_acpi: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_compat_props: ::std::option::Option<
+            ::std::vec::Vec<super::CompatProperty>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "alias" => ::qmp_types::de::next(&mut map, &mut m_alias),
+                "is-default" => ::qmp_types::de::next(&mut map, &mut m_is_default),
+                "cpu-max" => ::qmp_types::de::next(&mut map, &mut m_cpu_max),
+                "hotpluggable-cpus" => {
+                    ::qmp_types::de::next(&mut map, &mut m_hotpluggable_cpus)
+                }
+                "numa-mem-supported" => {
+                    ::qmp_types::de::next(&mut map, &mut m_numa_mem_supported)
+                }
+                "deprecated" => ::qmp_types::de::next(&mut map, &mut m_deprecated),
+                "default-cpu-type" => {
+                    ::qmp_types::de::next(&mut map, &mut m_default_cpu_type)
+                }
+                "default-ram-id" => {
+                    ::qmp_types::de::next(&mut map, &mut m_default_ram_id)
+                }
+                "acpi" => ::qmp_types::de::next(&mut map, &mut m_acpi),
+                "compat-props" => ::qmp_types::de::next(&mut map, &mut m_compat_props),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (
+            m_name,
+            m_cpu_max,
+            m_hotpluggable_cpus,
+            m_numa_mem_supported,
+            m_deprecated,
+            m_acpi,
+        ) = match (
+            m_name,
+            m_cpu_max,
+            m_hotpluggable_cpus,
+            m_numa_mem_supported,
+            m_deprecated,
+            m_acpi,
+        ) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_cpu_max),
+                ::std::option::Option::Some(m_hotpluggable_cpus),
+                ::std::option::Option::Some(m_numa_mem_supported),
+                ::std::option::Option::Some(m_deprecated),
+                ::std::option::Option::Some(m_acpi),
+            ) => {
+                (
+                    m_name,
+                    m_cpu_max,
+                    m_hotpluggable_cpus,
+                    m_numa_mem_supported,
+                    m_deprecated,
+                    m_acpi,
+                )
+            }
+            (
+                m_name,
+                m_cpu_max,
+                m_hotpluggable_cpus,
+                m_numa_mem_supported,
+                m_deprecated,
+                m_acpi,
+            ) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_name.is_some(), "name"),
+                            (m_cpu_max.is_some(), "cpu-max"),
+                            (m_hotpluggable_cpus.is_some(), "hotpluggable-cpus"),
+                            (m_numa_mem_supported.is_some(), "numa-mem-supported"),
+                            (m_deprecated.is_some(), "deprecated"),
+                            (m_acpi.is_some(), "acpi"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(MachineInfo {
+            name: m_name,
+            alias: m_alias,
+            is_default: m_is_default,
+            cpu_max: m_cpu_max,
+            hotpluggable_cpus: m_hotpluggable_cpus,
+            numa_mem_supported: m_numa_mem_supported,
+            deprecated: m_deprecated,
+            default_cpu_type: m_default_cpu_type,
+            default_ram_id: m_default_ram_id,
+            acpi: m_acpi,
+            compat_props: m_compat_props,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MachineInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MachineInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MachineInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MachineInfo, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_alias: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_is_default: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_cpu_max: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_hotpluggable_cpus: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_numa_mem_supported: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_deprecated: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_default_cpu_type: ::std::option::Option<
-                    ::std::string::String,
-                > = ::std::option::Option::None;
-                let mut m_default_ram_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_acpi: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_compat_props: ::std::option::Option<
-                    ::std::vec::Vec<super::CompatProperty>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "alias" => ::qmp_types::de::next(&mut map, &mut m_alias),
-                        "is-default" => {
-                            ::qmp_types::de::next(&mut map, &mut m_is_default)
-                        }
-                        "cpu-max" => ::qmp_types::de::next(&mut map, &mut m_cpu_max),
-                        "hotpluggable-cpus" => {
-                            ::qmp_types::de::next(&mut map, &mut m_hotpluggable_cpus)
-                        }
-                        "numa-mem-supported" => {
-                            ::qmp_types::de::next(&mut map, &mut m_numa_mem_supported)
-                        }
-                        "deprecated" => {
-                            ::qmp_types::de::next(&mut map, &mut m_deprecated)
-                        }
-                        "default-cpu-type" => {
-                            ::qmp_types::de::next(&mut map, &mut m_default_cpu_type)
-                        }
-                        "default-ram-id" => {
-                            ::qmp_types::de::next(&mut map, &mut m_default_ram_id)
-                        }
-                        "acpi" => ::qmp_types::de::next(&mut map, &mut m_acpi),
-                        "compat-props" => {
-                            ::qmp_types::de::next(&mut map, &mut m_compat_props)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_name,
-                    m_cpu_max,
-                    m_hotpluggable_cpus,
-                    m_numa_mem_supported,
-                    m_deprecated,
-                    m_acpi,
-                ) = match (
-                    m_name,
-                    m_cpu_max,
-                    m_hotpluggable_cpus,
-                    m_numa_mem_supported,
-                    m_deprecated,
-                    m_acpi,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_cpu_max),
-                        ::std::option::Option::Some(m_hotpluggable_cpus),
-                        ::std::option::Option::Some(m_numa_mem_supported),
-                        ::std::option::Option::Some(m_deprecated),
-                        ::std::option::Option::Some(m_acpi),
-                    ) => {
-                        (
-                            m_name,
-                            m_cpu_max,
-                            m_hotpluggable_cpus,
-                            m_numa_mem_supported,
-                            m_deprecated,
-                            m_acpi,
-                        )
-                    }
-                    (
-                        m_name,
-                        m_cpu_max,
-                        m_hotpluggable_cpus,
-                        m_numa_mem_supported,
-                        m_deprecated,
-                        m_acpi,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_name.is_some(), "name"),
-                                    (m_cpu_max.is_some(), "cpu-max"),
-                                    (m_hotpluggable_cpus.is_some(), "hotpluggable-cpus"),
-                                    (m_numa_mem_supported.is_some(), "numa-mem-supported"),
-                                    (m_deprecated.is_some(), "deprecated"),
-                                    (m_acpi.is_some(), "acpi"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(MachineInfo {
-                    name: m_name,
-                    alias: m_alias,
-                    is_default: m_is_default,
-                    cpu_max: m_cpu_max,
-                    hotpluggable_cpus: m_hotpluggable_cpus,
-                    numa_mem_supported: m_numa_mem_supported,
-                    deprecated: m_deprecated,
-                    default_cpu_type: m_default_cpu_type,
-                    default_ram_id: m_default_ram_id,
-                    acpi: m_acpi,
-                    compat_props: m_compat_props,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information describing the running machine parameters.
@@ -1289,70 +1175,49 @@ impl ::serde::Serialize for CurrentMachineParams {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CurrentMachineParams {
+    const EXPECTING: &'static str = "an object CurrentMachineParams";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_wakeup_suspend_support: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "wakeup-suspend-support" => {
+                    ::qmp_types::de::next(&mut map, &mut m_wakeup_suspend_support)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_wakeup_suspend_support,) = match (m_wakeup_suspend_support,) {
+            (::std::option::Option::Some(m_wakeup_suspend_support),) => {
+                (m_wakeup_suspend_support,)
+            }
+            (m_wakeup_suspend_support,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_wakeup_suspend_support.is_some(), "wakeup-suspend-support")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(CurrentMachineParams {
+            wakeup_suspend_support: m_wakeup_suspend_support,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CurrentMachineParams {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CurrentMachineParams;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CurrentMachineParams")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CurrentMachineParams, A::Error> {
-                let mut m_wakeup_suspend_support: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "wakeup-suspend-support" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_wakeup_suspend_support,
-                            )
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_wakeup_suspend_support,) = match (m_wakeup_suspend_support,) {
-                    (::std::option::Option::Some(m_wakeup_suspend_support),) => {
-                        (m_wakeup_suspend_support,)
-                    }
-                    (m_wakeup_suspend_support,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (
-                                        m_wakeup_suspend_support.is_some(),
-                                        "wakeup-suspend-support",
-                                    ),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(CurrentMachineParams {
-                    wakeup_suspend_support: m_wakeup_suspend_support,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information describing the QEMU target.
@@ -1394,56 +1259,43 @@ impl ::serde::Serialize for TargetInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for TargetInfo {
+    const EXPECTING: &'static str = "an object TargetInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_arch: ::std::option::Option<super::SysEmuTarget> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "arch" => ::qmp_types::de::next(&mut map, &mut m_arch),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_arch,) = match (m_arch,) {
+            (::std::option::Option::Some(m_arch),) => (m_arch,),
+            (m_arch,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_arch.is_some(), "arch")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(TargetInfo {
+            arch: m_arch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for TargetInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = TargetInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object TargetInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<TargetInfo, A::Error> {
-                let mut m_arch: ::std::option::Option<super::SysEmuTarget> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "arch" => ::qmp_types::de::next(&mut map, &mut m_arch),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_arch,) = match (m_arch,) {
-                    (::std::option::Option::Some(m_arch),) => (m_arch,),
-                    (m_arch,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_arch.is_some(), "arch")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(TargetInfo {
-                    arch: m_arch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Guest UUID information (Universally Unique Identifier).
@@ -1488,56 +1340,43 @@ impl ::serde::Serialize for UuidInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for UuidInfo {
+    const EXPECTING: &'static str = "an object UuidInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_uuid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "UUID" => ::qmp_types::de::next(&mut map, &mut m_uuid),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_uuid,) = match (m_uuid,) {
+            (::std::option::Option::Some(m_uuid),) => (m_uuid,),
+            (m_uuid,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_uuid.is_some(), "UUID")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(UuidInfo {
+            uuid: m_uuid,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for UuidInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = UuidInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object UuidInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<UuidInfo, A::Error> {
-                let mut m_uuid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "UUID" => ::qmp_types::de::next(&mut map, &mut m_uuid),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_uuid,) = match (m_uuid,) {
-                    (::std::option::Option::Some(m_uuid),) => (m_uuid,),
-                    (m_uuid,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_uuid.is_some(), "UUID")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(UuidInfo {
-                    uuid: m_uuid,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// GUID information.
@@ -1579,56 +1418,43 @@ impl ::serde::Serialize for GuidInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuidInfo {
+    const EXPECTING: &'static str = "an object GuidInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_guid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "guid" => ::qmp_types::de::next(&mut map, &mut m_guid),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_guid,) = match (m_guid,) {
+            (::std::option::Option::Some(m_guid),) => (m_guid,),
+            (m_guid,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_guid.is_some(), "guid")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuidInfo {
+            guid: m_guid,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuidInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuidInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuidInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuidInfo, A::Error> {
-                let mut m_guid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "guid" => ::qmp_types::de::next(&mut map, &mut m_guid),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_guid,) = match (m_guid,) {
-                    (::std::option::Option::Some(m_guid),) => (m_guid,),
-                    (m_guid,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_guid.is_some(), "guid")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuidInfo {
-                    guid: m_guid,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Policy for handling lost ticks in timer devices.  Ticks end up
@@ -1682,16 +1508,16 @@ impl LostTickPolicy {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => LostTickPolicy::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => LostTickPolicy::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for LostTickPolicy {
+    const EXPECTING: &'static str = "a LostTickPolicy value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        LostTickPolicy::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -1727,31 +1553,7 @@ impl<'de> ::serde::Deserialize<'de> for LostTickPolicy {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = LostTickPolicy;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(LostTickPolicy), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<LostTickPolicy, E> {
-                ::std::result::Result::Ok(LostTickPolicy::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<LostTickPolicy, E> {
-                ::std::result::Result::Ok(LostTickPolicy::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Information about support for KVM acceleration
@@ -1797,67 +1599,54 @@ impl ::serde::Serialize for KvmInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for KvmInfo {
+    const EXPECTING: &'static str = "an object KvmInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_present: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
+                "present" => ::qmp_types::de::next(&mut map, &mut m_present),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_enabled, m_present) = match (m_enabled, m_present) {
+            (
+                ::std::option::Option::Some(m_enabled),
+                ::std::option::Option::Some(m_present),
+            ) => (m_enabled, m_present),
+            (m_enabled, m_present) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_enabled.is_some(), "enabled"),
+                            (m_present.is_some(), "present"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(KvmInfo {
+            enabled: m_enabled,
+            present: m_present,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for KvmInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = KvmInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object KvmInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<KvmInfo, A::Error> {
-                let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_present: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
-                        "present" => ::qmp_types::de::next(&mut map, &mut m_present),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_enabled, m_present) = match (m_enabled, m_present) {
-                    (
-                        ::std::option::Option::Some(m_enabled),
-                        ::std::option::Option::Some(m_present),
-                    ) => (m_enabled, m_present),
-                    (m_enabled, m_present) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_enabled.is_some(), "enabled"),
-                                    (m_present.is_some(), "present"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(KvmInfo {
-                    enabled: m_enabled,
-                    present: m_present,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The values of `NumaOptionsType`.
@@ -1903,16 +1692,16 @@ impl NumaOptionsType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => NumaOptionsType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => NumaOptionsType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for NumaOptionsType {
+    const EXPECTING: &'static str = "a NumaOptionsType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        NumaOptionsType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -1950,31 +1739,7 @@ impl<'de> ::serde::Deserialize<'de> for NumaOptionsType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = NumaOptionsType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(NumaOptionsType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<NumaOptionsType, E> {
-                ::std::result::Result::Ok(NumaOptionsType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<NumaOptionsType, E> {
-                ::std::result::Result::Ok(NumaOptionsType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// A discriminated record of NUMA options.  (for OptsVisitor)
@@ -2057,80 +1822,63 @@ impl ::serde::Serialize for NumaOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NumaOptions {
+    const EXPECTING: &'static str = "an object NumaOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::NumaOptionsType> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::NumaOptionsType::Node => {
+                NumaOptionsBranch::Node(::qmp_types::de::from_members(rest, "node")?)
+            }
+            super::NumaOptionsType::Dist => {
+                NumaOptionsBranch::Dist(::qmp_types::de::from_members(rest, "dist")?)
+            }
+            super::NumaOptionsType::Cpu => {
+                NumaOptionsBranch::Cpu(::qmp_types::de::from_members(rest, "cpu")?)
+            }
+            super::NumaOptionsType::HmatLb => {
+                NumaOptionsBranch::HmatLb(
+                    ::qmp_types::de::from_members(rest, "hmat-lb")?,
+                )
+            }
+            super::NumaOptionsType::HmatCache => {
+                NumaOptionsBranch::HmatCache(
+                    ::qmp_types::de::from_members(rest, "hmat-cache")?,
+                )
+            }
+            super::NumaOptionsType::Other(value) => {
+                unknown_members = rest;
+                NumaOptionsBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(NumaOptions {
+            r#type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NumaOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NumaOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NumaOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NumaOptions, A::Error> {
-                let mut tag: ::std::option::Option<super::NumaOptionsType> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::NumaOptionsType::Node => {
-                        NumaOptionsBranch::Node(
-                            ::qmp_types::de::from_members(rest, "node")?,
-                        )
-                    }
-                    super::NumaOptionsType::Dist => {
-                        NumaOptionsBranch::Dist(
-                            ::qmp_types::de::from_members(rest, "dist")?,
-                        )
-                    }
-                    super::NumaOptionsType::Cpu => {
-                        NumaOptionsBranch::Cpu(
-                            ::qmp_types::de::from_members(rest, "cpu")?,
-                        )
-                    }
-                    super::NumaOptionsType::HmatLb => {
-                        NumaOptionsBranch::HmatLb(
-                            ::qmp_types::de::from_members(rest, "hmat-lb")?,
-                        )
-                    }
-                    super::NumaOptionsType::HmatCache => {
-                        NumaOptionsBranch::HmatCache(
-                            ::qmp_types::de::from_members(rest, "hmat-cache")?,
-                        )
-                    }
-                    super::NumaOptionsType::Other(value) => {
-                        unknown_members = rest;
-                        NumaOptionsBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(NumaOptions {
-                    r#type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Create a guest NUMA node.  (for OptsVisitor)
@@ -2197,60 +1945,47 @@ impl ::serde::Serialize for NumaNodeOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NumaNodeOptions {
+    const EXPECTING: &'static str = "an object NumaNodeOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_nodeid: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_cpus: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
+        let mut m_mem: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_initiator: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "nodeid" => ::qmp_types::de::next(&mut map, &mut m_nodeid),
+                "cpus" => ::qmp_types::de::next(&mut map, &mut m_cpus),
+                "mem" => ::qmp_types::de::next(&mut map, &mut m_mem),
+                "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
+                "initiator" => ::qmp_types::de::next(&mut map, &mut m_initiator),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(NumaNodeOptions {
+            nodeid: m_nodeid,
+            cpus: m_cpus,
+            mem: m_mem,
+            memdev: m_memdev,
+            initiator: m_initiator,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NumaNodeOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NumaNodeOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NumaNodeOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NumaNodeOptions, A::Error> {
-                let mut m_nodeid: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_cpus: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-                let mut m_mem: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_initiator: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "nodeid" => ::qmp_types::de::next(&mut map, &mut m_nodeid),
-                        "cpus" => ::qmp_types::de::next(&mut map, &mut m_cpus),
-                        "mem" => ::qmp_types::de::next(&mut map, &mut m_mem),
-                        "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
-                        "initiator" => ::qmp_types::de::next(&mut map, &mut m_initiator),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(NumaNodeOptions {
-                    nodeid: m_nodeid,
-                    cpus: m_cpus,
-                    mem: m_mem,
-                    memdev: m_memdev,
-                    initiator: m_initiator,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Set the distance between 2 NUMA nodes.
@@ -2302,72 +2037,59 @@ impl ::serde::Serialize for NumaDistOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NumaDistOptions {
+    const EXPECTING: &'static str = "an object NumaDistOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_src: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_dst: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_val: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "src" => ::qmp_types::de::next(&mut map, &mut m_src),
+                "dst" => ::qmp_types::de::next(&mut map, &mut m_dst),
+                "val" => ::qmp_types::de::next(&mut map, &mut m_val),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_src, m_dst, m_val) = match (m_src, m_dst, m_val) {
+            (
+                ::std::option::Option::Some(m_src),
+                ::std::option::Option::Some(m_dst),
+                ::std::option::Option::Some(m_val),
+            ) => (m_src, m_dst, m_val),
+            (m_src, m_dst, m_val) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_src.is_some(), "src"),
+                            (m_dst.is_some(), "dst"),
+                            (m_val.is_some(), "val"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(NumaDistOptions {
+            src: m_src,
+            dst: m_dst,
+            val: m_val,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NumaDistOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NumaDistOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NumaDistOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NumaDistOptions, A::Error> {
-                let mut m_src: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_dst: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_val: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "src" => ::qmp_types::de::next(&mut map, &mut m_src),
-                        "dst" => ::qmp_types::de::next(&mut map, &mut m_dst),
-                        "val" => ::qmp_types::de::next(&mut map, &mut m_val),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_src, m_dst, m_val) = match (m_src, m_dst, m_val) {
-                    (
-                        ::std::option::Option::Some(m_src),
-                        ::std::option::Option::Some(m_dst),
-                        ::std::option::Option::Some(m_val),
-                    ) => (m_src, m_dst, m_val),
-                    (m_src, m_dst, m_val) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_src.is_some(), "src"),
-                                    (m_dst.is_some(), "dst"),
-                                    (m_val.is_some(), "val"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(NumaDistOptions {
-                    src: m_src,
-                    dst: m_dst,
-                    val: m_val,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Create a CXL Fixed Memory Window
@@ -2421,77 +2143,58 @@ impl ::serde::Serialize for CXLFixedMemoryWindowOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CXLFixedMemoryWindowOptions {
+    const EXPECTING: &'static str = "an object CXLFixedMemoryWindowOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_interleave_granularity: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_targets: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                "interleave-granularity" => {
+                    ::qmp_types::de::next(&mut map, &mut m_interleave_granularity)
+                }
+                "targets" => ::qmp_types::de::next(&mut map, &mut m_targets),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_size, m_targets) = match (m_size, m_targets) {
+            (
+                ::std::option::Option::Some(m_size),
+                ::std::option::Option::Some(m_targets),
+            ) => (m_size, m_targets),
+            (m_size, m_targets) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_size.is_some(), "size"), (m_targets.is_some(), "targets")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(CXLFixedMemoryWindowOptions {
+            size: m_size,
+            interleave_granularity: m_interleave_granularity,
+            targets: m_targets,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CXLFixedMemoryWindowOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CXLFixedMemoryWindowOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CXLFixedMemoryWindowOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CXLFixedMemoryWindowOptions, A::Error> {
-                let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_interleave_granularity: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_targets: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                        "interleave-granularity" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_interleave_granularity,
-                            )
-                        }
-                        "targets" => ::qmp_types::de::next(&mut map, &mut m_targets),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_size, m_targets) = match (m_size, m_targets) {
-                    (
-                        ::std::option::Option::Some(m_size),
-                        ::std::option::Option::Some(m_targets),
-                    ) => (m_size, m_targets),
-                    (m_size, m_targets) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_size.is_some(), "size"),
-                                    (m_targets.is_some(), "targets"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(CXLFixedMemoryWindowOptions {
-                    size: m_size,
-                    interleave_granularity: m_interleave_granularity,
-                    targets: m_targets,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// List of CXL Fixed Memory Windows.
@@ -2533,58 +2236,45 @@ impl ::serde::Serialize for CXLFMWProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CXLFMWProperties {
+    const EXPECTING: &'static str = "an object CXLFMWProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_cxl_fmw: ::std::option::Option<
+            ::std::vec::Vec<super::CXLFixedMemoryWindowOptions>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "cxl-fmw" => ::qmp_types::de::next(&mut map, &mut m_cxl_fmw),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_cxl_fmw,) = match (m_cxl_fmw,) {
+            (::std::option::Option::Some(m_cxl_fmw),) => (m_cxl_fmw,),
+            (m_cxl_fmw,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_cxl_fmw.is_some(), "cxl-fmw")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(CXLFMWProperties {
+            cxl_fmw: m_cxl_fmw,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CXLFMWProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CXLFMWProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CXLFMWProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CXLFMWProperties, A::Error> {
-                let mut m_cxl_fmw: ::std::option::Option<
-                    ::std::vec::Vec<super::CXLFixedMemoryWindowOptions>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "cxl-fmw" => ::qmp_types::de::next(&mut map, &mut m_cxl_fmw),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_cxl_fmw,) = match (m_cxl_fmw,) {
-                    (::std::option::Option::Some(m_cxl_fmw),) => (m_cxl_fmw,),
-                    (m_cxl_fmw,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_cxl_fmw.is_some(), "cxl-fmw")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(CXLFMWProperties {
-                    cxl_fmw: m_cxl_fmw,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// A X86 32-bit register
@@ -2642,16 +2332,16 @@ impl X86CPURegister32 {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => X86CPURegister32::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => X86CPURegister32::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for X86CPURegister32 {
+    const EXPECTING: &'static str = "a X86CPURegister32 value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        X86CPURegister32::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -2692,31 +2382,7 @@ impl<'de> ::serde::Deserialize<'de> for X86CPURegister32 {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = X86CPURegister32;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(X86CPURegister32), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<X86CPURegister32, E> {
-                ::std::result::Result::Ok(X86CPURegister32::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<X86CPURegister32, E> {
-                ::std::result::Result::Ok(X86CPURegister32::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Information about a X86 CPU feature word
@@ -2776,87 +2442,72 @@ impl ::serde::Serialize for X86CPUFeatureWordInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for X86CPUFeatureWordInfo {
+    const EXPECTING: &'static str = "an object X86CPUFeatureWordInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_cpuid_input_eax: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_cpuid_input_ecx: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_cpuid_register: ::std::option::Option<super::X86CPURegister32> = ::std::option::Option::None;
+        let mut m_features: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "cpuid-input-eax" => {
+                    ::qmp_types::de::next(&mut map, &mut m_cpuid_input_eax)
+                }
+                "cpuid-input-ecx" => {
+                    ::qmp_types::de::next(&mut map, &mut m_cpuid_input_ecx)
+                }
+                "cpuid-register" => {
+                    ::qmp_types::de::next(&mut map, &mut m_cpuid_register)
+                }
+                "features" => ::qmp_types::de::next(&mut map, &mut m_features),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_cpuid_input_eax, m_cpuid_register, m_features) = match (
+            m_cpuid_input_eax,
+            m_cpuid_register,
+            m_features,
+        ) {
+            (
+                ::std::option::Option::Some(m_cpuid_input_eax),
+                ::std::option::Option::Some(m_cpuid_register),
+                ::std::option::Option::Some(m_features),
+            ) => (m_cpuid_input_eax, m_cpuid_register, m_features),
+            (m_cpuid_input_eax, m_cpuid_register, m_features) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_cpuid_input_eax.is_some(), "cpuid-input-eax"),
+                            (m_cpuid_register.is_some(), "cpuid-register"),
+                            (m_features.is_some(), "features"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(X86CPUFeatureWordInfo {
+            cpuid_input_eax: m_cpuid_input_eax,
+            cpuid_input_ecx: m_cpuid_input_ecx,
+            cpuid_register: m_cpuid_register,
+            features: m_features,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for X86CPUFeatureWordInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = X86CPUFeatureWordInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object X86CPUFeatureWordInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<X86CPUFeatureWordInfo, A::Error> {
-                let mut m_cpuid_input_eax: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_cpuid_input_ecx: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_cpuid_register: ::std::option::Option<
-                    super::X86CPURegister32,
-                > = ::std::option::Option::None;
-                let mut m_features: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "cpuid-input-eax" => {
-                            ::qmp_types::de::next(&mut map, &mut m_cpuid_input_eax)
-                        }
-                        "cpuid-input-ecx" => {
-                            ::qmp_types::de::next(&mut map, &mut m_cpuid_input_ecx)
-                        }
-                        "cpuid-register" => {
-                            ::qmp_types::de::next(&mut map, &mut m_cpuid_register)
-                        }
-                        "features" => ::qmp_types::de::next(&mut map, &mut m_features),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_cpuid_input_eax, m_cpuid_register, m_features) = match (
-                    m_cpuid_input_eax,
-                    m_cpuid_register,
-                    m_features,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_cpuid_input_eax),
-                        ::std::option::Option::Some(m_cpuid_register),
-                        ::std::option::Option::Some(m_features),
-                    ) => (m_cpuid_input_eax, m_cpuid_register, m_features),
-                    (m_cpuid_input_eax, m_cpuid_register, m_features) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_cpuid_input_eax.is_some(), "cpuid-input-eax"),
-                                    (m_cpuid_register.is_some(), "cpuid-register"),
-                                    (m_features.is_some(), "features"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(X86CPUFeatureWordInfo {
-                    cpuid_input_eax: m_cpuid_input_eax,
-                    cpuid_input_ecx: m_cpuid_input_ecx,
-                    cpuid_register: m_cpuid_register,
-                    features: m_features,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Not used by QMP; hack to let us use X86CPUFeatureWordInfoList
@@ -2899,58 +2550,45 @@ impl ::serde::Serialize for DummyForceArrays {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DummyForceArrays {
+    const EXPECTING: &'static str = "an object DummyForceArrays";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_unused: ::std::option::Option<
+            ::std::vec::Vec<super::X86CPUFeatureWordInfo>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "unused" => ::qmp_types::de::next(&mut map, &mut m_unused),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_unused,) = match (m_unused,) {
+            (::std::option::Option::Some(m_unused),) => (m_unused,),
+            (m_unused,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_unused.is_some(), "unused")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(DummyForceArrays {
+            unused: m_unused,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DummyForceArrays {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DummyForceArrays;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DummyForceArrays")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DummyForceArrays, A::Error> {
-                let mut m_unused: ::std::option::Option<
-                    ::std::vec::Vec<super::X86CPUFeatureWordInfo>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "unused" => ::qmp_types::de::next(&mut map, &mut m_unused),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_unused,) = match (m_unused,) {
-                    (::std::option::Option::Some(m_unused),) => (m_unused,),
-                    (m_unused,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_unused.is_some(), "unused")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(DummyForceArrays {
-                    unused: m_unused,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Option "-numa cpu" overrides default cpu to node mapping.  It
@@ -3033,74 +2671,59 @@ impl ::serde::Serialize for NumaCpuOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NumaCpuOptions {
+    const EXPECTING: &'static str = "an object NumaCpuOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_node_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_drawer_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_book_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_socket_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_die_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_cluster_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_module_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_core_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_thread_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "node-id" => ::qmp_types::de::next(&mut map, &mut m_node_id),
+                "drawer-id" => ::qmp_types::de::next(&mut map, &mut m_drawer_id),
+                "book-id" => ::qmp_types::de::next(&mut map, &mut m_book_id),
+                "socket-id" => ::qmp_types::de::next(&mut map, &mut m_socket_id),
+                "die-id" => ::qmp_types::de::next(&mut map, &mut m_die_id),
+                "cluster-id" => ::qmp_types::de::next(&mut map, &mut m_cluster_id),
+                "module-id" => ::qmp_types::de::next(&mut map, &mut m_module_id),
+                "core-id" => ::qmp_types::de::next(&mut map, &mut m_core_id),
+                "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(NumaCpuOptions {
+            node_id: m_node_id,
+            drawer_id: m_drawer_id,
+            book_id: m_book_id,
+            socket_id: m_socket_id,
+            die_id: m_die_id,
+            cluster_id: m_cluster_id,
+            module_id: m_module_id,
+            core_id: m_core_id,
+            thread_id: m_thread_id,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NumaCpuOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NumaCpuOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NumaCpuOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NumaCpuOptions, A::Error> {
-                let mut m_node_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_drawer_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_book_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_socket_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_die_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_cluster_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_module_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_core_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_thread_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "node-id" => ::qmp_types::de::next(&mut map, &mut m_node_id),
-                        "drawer-id" => ::qmp_types::de::next(&mut map, &mut m_drawer_id),
-                        "book-id" => ::qmp_types::de::next(&mut map, &mut m_book_id),
-                        "socket-id" => ::qmp_types::de::next(&mut map, &mut m_socket_id),
-                        "die-id" => ::qmp_types::de::next(&mut map, &mut m_die_id),
-                        "cluster-id" => {
-                            ::qmp_types::de::next(&mut map, &mut m_cluster_id)
-                        }
-                        "module-id" => ::qmp_types::de::next(&mut map, &mut m_module_id),
-                        "core-id" => ::qmp_types::de::next(&mut map, &mut m_core_id),
-                        "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(NumaCpuOptions {
-                    node_id: m_node_id,
-                    drawer_id: m_drawer_id,
-                    book_id: m_book_id,
-                    socket_id: m_socket_id,
-                    die_id: m_die_id,
-                    cluster_id: m_cluster_id,
-                    module_id: m_module_id,
-                    core_id: m_core_id,
-                    thread_id: m_thread_id,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The memory hierarchy in the System Locality Latency and Bandwidth
@@ -3146,16 +2769,16 @@ impl HmatLBMemoryHierarchy {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => HmatLBMemoryHierarchy::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => HmatLBMemoryHierarchy::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for HmatLBMemoryHierarchy {
+    const EXPECTING: &'static str = "a HmatLBMemoryHierarchy value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        HmatLBMemoryHierarchy::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -3192,31 +2815,7 @@ impl<'de> ::serde::Deserialize<'de> for HmatLBMemoryHierarchy {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = HmatLBMemoryHierarchy;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(HmatLBMemoryHierarchy), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<HmatLBMemoryHierarchy, E> {
-                ::std::result::Result::Ok(HmatLBMemoryHierarchy::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<HmatLBMemoryHierarchy, E> {
-                ::std::result::Result::Ok(HmatLBMemoryHierarchy::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Data type in the System Locality Latency and Bandwidth Information
@@ -3270,16 +2869,16 @@ impl HmatLBDataType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => HmatLBDataType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => HmatLBDataType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for HmatLBDataType {
+    const EXPECTING: &'static str = "a HmatLBDataType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        HmatLBDataType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -3318,31 +2917,7 @@ impl<'de> ::serde::Deserialize<'de> for HmatLBDataType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = HmatLBDataType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(HmatLBDataType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<HmatLBDataType, E> {
-                ::std::result::Result::Ok(HmatLBDataType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<HmatLBDataType, E> {
-                ::std::result::Result::Ok(HmatLBDataType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Set the system locality latency and bandwidth information between
@@ -3417,90 +2992,75 @@ impl ::serde::Serialize for NumaHmatLBOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NumaHmatLBOptions {
+    const EXPECTING: &'static str = "an object NumaHmatLBOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_initiator: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_target: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_hierarchy: ::std::option::Option<super::HmatLBMemoryHierarchy> = ::std::option::Option::None;
+        let mut m_data_type: ::std::option::Option<super::HmatLBDataType> = ::std::option::Option::None;
+        let mut m_latency: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "initiator" => ::qmp_types::de::next(&mut map, &mut m_initiator),
+                "target" => ::qmp_types::de::next(&mut map, &mut m_target),
+                "hierarchy" => ::qmp_types::de::next(&mut map, &mut m_hierarchy),
+                "data-type" => ::qmp_types::de::next(&mut map, &mut m_data_type),
+                "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
+                "bandwidth" => ::qmp_types::de::next(&mut map, &mut m_bandwidth),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_initiator, m_target, m_hierarchy, m_data_type) = match (
+            m_initiator,
+            m_target,
+            m_hierarchy,
+            m_data_type,
+        ) {
+            (
+                ::std::option::Option::Some(m_initiator),
+                ::std::option::Option::Some(m_target),
+                ::std::option::Option::Some(m_hierarchy),
+                ::std::option::Option::Some(m_data_type),
+            ) => (m_initiator, m_target, m_hierarchy, m_data_type),
+            (m_initiator, m_target, m_hierarchy, m_data_type) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_initiator.is_some(), "initiator"),
+                            (m_target.is_some(), "target"),
+                            (m_hierarchy.is_some(), "hierarchy"),
+                            (m_data_type.is_some(), "data-type"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(NumaHmatLBOptions {
+            initiator: m_initiator,
+            target: m_target,
+            hierarchy: m_hierarchy,
+            data_type: m_data_type,
+            latency: m_latency,
+            bandwidth: m_bandwidth,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NumaHmatLBOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NumaHmatLBOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NumaHmatLBOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NumaHmatLBOptions, A::Error> {
-                let mut m_initiator: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_target: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_hierarchy: ::std::option::Option<
-                    super::HmatLBMemoryHierarchy,
-                > = ::std::option::Option::None;
-                let mut m_data_type: ::std::option::Option<super::HmatLBDataType> = ::std::option::Option::None;
-                let mut m_latency: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "initiator" => ::qmp_types::de::next(&mut map, &mut m_initiator),
-                        "target" => ::qmp_types::de::next(&mut map, &mut m_target),
-                        "hierarchy" => ::qmp_types::de::next(&mut map, &mut m_hierarchy),
-                        "data-type" => ::qmp_types::de::next(&mut map, &mut m_data_type),
-                        "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
-                        "bandwidth" => ::qmp_types::de::next(&mut map, &mut m_bandwidth),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_initiator, m_target, m_hierarchy, m_data_type) = match (
-                    m_initiator,
-                    m_target,
-                    m_hierarchy,
-                    m_data_type,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_initiator),
-                        ::std::option::Option::Some(m_target),
-                        ::std::option::Option::Some(m_hierarchy),
-                        ::std::option::Option::Some(m_data_type),
-                    ) => (m_initiator, m_target, m_hierarchy, m_data_type),
-                    (m_initiator, m_target, m_hierarchy, m_data_type) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_initiator.is_some(), "initiator"),
-                                    (m_target.is_some(), "target"),
-                                    (m_hierarchy.is_some(), "hierarchy"),
-                                    (m_data_type.is_some(), "data-type"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(NumaHmatLBOptions {
-                    initiator: m_initiator,
-                    target: m_target,
-                    hierarchy: m_hierarchy,
-                    data_type: m_data_type,
-                    latency: m_latency,
-                    bandwidth: m_bandwidth,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Cache associativity in the Memory Side Cache Information Structure
@@ -3543,18 +3103,18 @@ impl HmatCacheAssociativity {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => {
                 HmatCacheAssociativity::Other(value.to_owned())
             }
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => HmatCacheAssociativity::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for HmatCacheAssociativity {
+    const EXPECTING: &'static str = "a HmatCacheAssociativity value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        HmatCacheAssociativity::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -3590,33 +3150,7 @@ impl<'de> ::serde::Deserialize<'de> for HmatCacheAssociativity {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = HmatCacheAssociativity;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!(
-                        "a ", stringify!(HmatCacheAssociativity), " value (a string)"
-                    ),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<HmatCacheAssociativity, E> {
-                ::std::result::Result::Ok(HmatCacheAssociativity::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<HmatCacheAssociativity, E> {
-                ::std::result::Result::Ok(HmatCacheAssociativity::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Cache write policy in the Memory Side Cache Information Structure of
@@ -3659,16 +3193,16 @@ impl HmatCacheWritePolicy {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => HmatCacheWritePolicy::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => HmatCacheWritePolicy::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for HmatCacheWritePolicy {
+    const EXPECTING: &'static str = "a HmatCacheWritePolicy value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        HmatCacheWritePolicy::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -3704,31 +3238,7 @@ impl<'de> ::serde::Deserialize<'de> for HmatCacheWritePolicy {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = HmatCacheWritePolicy;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(HmatCacheWritePolicy), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<HmatCacheWritePolicy, E> {
-                ::std::result::Result::Ok(HmatCacheWritePolicy::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<HmatCacheWritePolicy, E> {
-                ::std::result::Result::Ok(HmatCacheWritePolicy::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Set the memory side cache information for a given memory domain.
@@ -3801,98 +3311,81 @@ impl ::serde::Serialize for NumaHmatCacheOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NumaHmatCacheOptions {
+    const EXPECTING: &'static str = "an object NumaHmatCacheOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_node_id: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_level: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_associativity: ::std::option::Option<super::HmatCacheAssociativity> = ::std::option::Option::None;
+        let mut m_policy: ::std::option::Option<super::HmatCacheWritePolicy> = ::std::option::Option::None;
+        let mut m_line: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "node-id" => ::qmp_types::de::next(&mut map, &mut m_node_id),
+                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                "level" => ::qmp_types::de::next(&mut map, &mut m_level),
+                "associativity" => ::qmp_types::de::next(&mut map, &mut m_associativity),
+                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                "line" => ::qmp_types::de::next(&mut map, &mut m_line),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_node_id, m_size, m_level, m_associativity, m_policy, m_line) = match (
+            m_node_id,
+            m_size,
+            m_level,
+            m_associativity,
+            m_policy,
+            m_line,
+        ) {
+            (
+                ::std::option::Option::Some(m_node_id),
+                ::std::option::Option::Some(m_size),
+                ::std::option::Option::Some(m_level),
+                ::std::option::Option::Some(m_associativity),
+                ::std::option::Option::Some(m_policy),
+                ::std::option::Option::Some(m_line),
+            ) => (m_node_id, m_size, m_level, m_associativity, m_policy, m_line),
+            (m_node_id, m_size, m_level, m_associativity, m_policy, m_line) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_node_id.is_some(), "node-id"),
+                            (m_size.is_some(), "size"),
+                            (m_level.is_some(), "level"),
+                            (m_associativity.is_some(), "associativity"),
+                            (m_policy.is_some(), "policy"),
+                            (m_line.is_some(), "line"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(NumaHmatCacheOptions {
+            node_id: m_node_id,
+            size: m_size,
+            level: m_level,
+            associativity: m_associativity,
+            policy: m_policy,
+            line: m_line,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NumaHmatCacheOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NumaHmatCacheOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NumaHmatCacheOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NumaHmatCacheOptions, A::Error> {
-                let mut m_node_id: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_level: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_associativity: ::std::option::Option<
-                    super::HmatCacheAssociativity,
-                > = ::std::option::Option::None;
-                let mut m_policy: ::std::option::Option<super::HmatCacheWritePolicy> = ::std::option::Option::None;
-                let mut m_line: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "node-id" => ::qmp_types::de::next(&mut map, &mut m_node_id),
-                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                        "level" => ::qmp_types::de::next(&mut map, &mut m_level),
-                        "associativity" => {
-                            ::qmp_types::de::next(&mut map, &mut m_associativity)
-                        }
-                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                        "line" => ::qmp_types::de::next(&mut map, &mut m_line),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_node_id, m_size, m_level, m_associativity, m_policy, m_line) = match (
-                    m_node_id,
-                    m_size,
-                    m_level,
-                    m_associativity,
-                    m_policy,
-                    m_line,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_node_id),
-                        ::std::option::Option::Some(m_size),
-                        ::std::option::Option::Some(m_level),
-                        ::std::option::Option::Some(m_associativity),
-                        ::std::option::Option::Some(m_policy),
-                        ::std::option::Option::Some(m_line),
-                    ) => (m_node_id, m_size, m_level, m_associativity, m_policy, m_line),
-                    (m_node_id, m_size, m_level, m_associativity, m_policy, m_line) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_node_id.is_some(), "node-id"),
-                                    (m_size.is_some(), "size"),
-                                    (m_level.is_some(), "level"),
-                                    (m_associativity.is_some(), "associativity"),
-                                    (m_policy.is_some(), "policy"),
-                                    (m_line.is_some(), "line"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(NumaHmatCacheOptions {
-                    node_id: m_node_id,
-                    size: m_size,
-                    level: m_level,
-                    associativity: m_associativity,
-                    policy: m_policy,
-                    line: m_line,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about memory backend
@@ -3978,134 +3471,93 @@ impl ::serde::Serialize for Memdev {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for Memdev {
+    const EXPECTING: &'static str = "an object Memdev";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_merge: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_prealloc: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_share: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_reserve: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
+        let mut m_policy: ::std::option::Option<super::HostMemPolicy> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
+                "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
+                "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
+                "share" => ::qmp_types::de::next(&mut map, &mut m_share),
+                "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
+                "host-nodes" => ::qmp_types::de::next(&mut map, &mut m_host_nodes),
+                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_size, m_merge, m_dump, m_prealloc, m_share, m_host_nodes, m_policy) = match (
+            m_size,
+            m_merge,
+            m_dump,
+            m_prealloc,
+            m_share,
+            m_host_nodes,
+            m_policy,
+        ) {
+            (
+                ::std::option::Option::Some(m_size),
+                ::std::option::Option::Some(m_merge),
+                ::std::option::Option::Some(m_dump),
+                ::std::option::Option::Some(m_prealloc),
+                ::std::option::Option::Some(m_share),
+                ::std::option::Option::Some(m_host_nodes),
+                ::std::option::Option::Some(m_policy),
+            ) => (m_size, m_merge, m_dump, m_prealloc, m_share, m_host_nodes, m_policy),
+            (m_size, m_merge, m_dump, m_prealloc, m_share, m_host_nodes, m_policy) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_size.is_some(), "size"),
+                            (m_merge.is_some(), "merge"),
+                            (m_dump.is_some(), "dump"),
+                            (m_prealloc.is_some(), "prealloc"),
+                            (m_share.is_some(), "share"),
+                            (m_host_nodes.is_some(), "host-nodes"),
+                            (m_policy.is_some(), "policy"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(Memdev {
+            id: m_id,
+            size: m_size,
+            merge: m_merge,
+            dump: m_dump,
+            prealloc: m_prealloc,
+            share: m_share,
+            reserve: m_reserve,
+            host_nodes: m_host_nodes,
+            policy: m_policy,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for Memdev {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = Memdev;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object Memdev")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<Memdev, A::Error> {
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_merge: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_prealloc: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_share: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_reserve: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-                let mut m_policy: ::std::option::Option<super::HostMemPolicy> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                        "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
-                        "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
-                        "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
-                        "share" => ::qmp_types::de::next(&mut map, &mut m_share),
-                        "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
-                        "host-nodes" => {
-                            ::qmp_types::de::next(&mut map, &mut m_host_nodes)
-                        }
-                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_size,
-                    m_merge,
-                    m_dump,
-                    m_prealloc,
-                    m_share,
-                    m_host_nodes,
-                    m_policy,
-                ) = match (
-                    m_size,
-                    m_merge,
-                    m_dump,
-                    m_prealloc,
-                    m_share,
-                    m_host_nodes,
-                    m_policy,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_size),
-                        ::std::option::Option::Some(m_merge),
-                        ::std::option::Option::Some(m_dump),
-                        ::std::option::Option::Some(m_prealloc),
-                        ::std::option::Option::Some(m_share),
-                        ::std::option::Option::Some(m_host_nodes),
-                        ::std::option::Option::Some(m_policy),
-                    ) => {
-                        (
-                            m_size,
-                            m_merge,
-                            m_dump,
-                            m_prealloc,
-                            m_share,
-                            m_host_nodes,
-                            m_policy,
-                        )
-                    }
-                    (
-                        m_size,
-                        m_merge,
-                        m_dump,
-                        m_prealloc,
-                        m_share,
-                        m_host_nodes,
-                        m_policy,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_size.is_some(), "size"),
-                                    (m_merge.is_some(), "merge"),
-                                    (m_dump.is_some(), "dump"),
-                                    (m_prealloc.is_some(), "prealloc"),
-                                    (m_share.is_some(), "share"),
-                                    (m_host_nodes.is_some(), "host-nodes"),
-                                    (m_policy.is_some(), "policy"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(Memdev {
-                    id: m_id,
-                    size: m_size,
-                    merge: m_merge,
-                    dump: m_dump,
-                    prealloc: m_prealloc,
-                    share: m_share,
-                    reserve: m_reserve,
-                    host_nodes: m_host_nodes,
-                    policy: m_policy,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties identifying a CPU.
@@ -4194,74 +3646,59 @@ impl ::serde::Serialize for CpuInstanceProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CpuInstanceProperties {
+    const EXPECTING: &'static str = "an object CpuInstanceProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_node_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_drawer_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_book_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_socket_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_die_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_cluster_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_module_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_core_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_thread_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "node-id" => ::qmp_types::de::next(&mut map, &mut m_node_id),
+                "drawer-id" => ::qmp_types::de::next(&mut map, &mut m_drawer_id),
+                "book-id" => ::qmp_types::de::next(&mut map, &mut m_book_id),
+                "socket-id" => ::qmp_types::de::next(&mut map, &mut m_socket_id),
+                "die-id" => ::qmp_types::de::next(&mut map, &mut m_die_id),
+                "cluster-id" => ::qmp_types::de::next(&mut map, &mut m_cluster_id),
+                "module-id" => ::qmp_types::de::next(&mut map, &mut m_module_id),
+                "core-id" => ::qmp_types::de::next(&mut map, &mut m_core_id),
+                "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(CpuInstanceProperties {
+            node_id: m_node_id,
+            drawer_id: m_drawer_id,
+            book_id: m_book_id,
+            socket_id: m_socket_id,
+            die_id: m_die_id,
+            cluster_id: m_cluster_id,
+            module_id: m_module_id,
+            core_id: m_core_id,
+            thread_id: m_thread_id,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CpuInstanceProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CpuInstanceProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CpuInstanceProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CpuInstanceProperties, A::Error> {
-                let mut m_node_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_drawer_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_book_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_socket_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_die_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_cluster_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_module_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_core_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_thread_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "node-id" => ::qmp_types::de::next(&mut map, &mut m_node_id),
-                        "drawer-id" => ::qmp_types::de::next(&mut map, &mut m_drawer_id),
-                        "book-id" => ::qmp_types::de::next(&mut map, &mut m_book_id),
-                        "socket-id" => ::qmp_types::de::next(&mut map, &mut m_socket_id),
-                        "die-id" => ::qmp_types::de::next(&mut map, &mut m_die_id),
-                        "cluster-id" => {
-                            ::qmp_types::de::next(&mut map, &mut m_cluster_id)
-                        }
-                        "module-id" => ::qmp_types::de::next(&mut map, &mut m_module_id),
-                        "core-id" => ::qmp_types::de::next(&mut map, &mut m_core_id),
-                        "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(CpuInstanceProperties {
-                    node_id: m_node_id,
-                    drawer_id: m_drawer_id,
-                    book_id: m_book_id,
-                    socket_id: m_socket_id,
-                    die_id: m_die_id,
-                    cluster_id: m_cluster_id,
-                    module_id: m_module_id,
-                    core_id: m_core_id,
-                    thread_id: m_thread_id,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// **Note:** Management should be prepared to pass through additional
@@ -4323,81 +3760,62 @@ impl ::serde::Serialize for HotpluggableCPU {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for HotpluggableCPU {
+    const EXPECTING: &'static str = "an object HotpluggableCPU";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_vcpus_count: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_props: ::std::option::Option<super::CpuInstanceProperties> = ::std::option::Option::None;
+        let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                "vcpus-count" => ::qmp_types::de::next(&mut map, &mut m_vcpus_count),
+                "props" => ::qmp_types::de::next(&mut map, &mut m_props),
+                "qom-path" => ::qmp_types::de::next(&mut map, &mut m_qom_path),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_type, m_vcpus_count, m_props) = match (m_type, m_vcpus_count, m_props) {
+            (
+                ::std::option::Option::Some(m_type),
+                ::std::option::Option::Some(m_vcpus_count),
+                ::std::option::Option::Some(m_props),
+            ) => (m_type, m_vcpus_count, m_props),
+            (m_type, m_vcpus_count, m_props) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_type.is_some(), "type"),
+                            (m_vcpus_count.is_some(), "vcpus-count"),
+                            (m_props.is_some(), "props"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(HotpluggableCPU {
+            r#type: m_type,
+            vcpus_count: m_vcpus_count,
+            props: m_props,
+            qom_path: m_qom_path,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for HotpluggableCPU {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = HotpluggableCPU;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object HotpluggableCPU")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<HotpluggableCPU, A::Error> {
-                let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_vcpus_count: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_props: ::std::option::Option<super::CpuInstanceProperties> = ::std::option::Option::None;
-                let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                        "vcpus-count" => {
-                            ::qmp_types::de::next(&mut map, &mut m_vcpus_count)
-                        }
-                        "props" => ::qmp_types::de::next(&mut map, &mut m_props),
-                        "qom-path" => ::qmp_types::de::next(&mut map, &mut m_qom_path),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_type, m_vcpus_count, m_props) = match (
-                    m_type,
-                    m_vcpus_count,
-                    m_props,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_type),
-                        ::std::option::Option::Some(m_vcpus_count),
-                        ::std::option::Option::Some(m_props),
-                    ) => (m_type, m_vcpus_count, m_props),
-                    (m_type, m_vcpus_count, m_props) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_type.is_some(), "type"),
-                                    (m_vcpus_count.is_some(), "vcpus-count"),
-                                    (m_props.is_some(), "props"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(HotpluggableCPU {
-                    r#type: m_type,
-                    vcpus_count: m_vcpus_count,
-                    props: m_props,
-                    qom_path: m_qom_path,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about the guest balloon device.
@@ -4440,56 +3858,43 @@ impl ::serde::Serialize for BalloonInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for BalloonInfo {
+    const EXPECTING: &'static str = "an object BalloonInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_actual: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "actual" => ::qmp_types::de::next(&mut map, &mut m_actual),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_actual,) = match (m_actual,) {
+            (::std::option::Option::Some(m_actual),) => (m_actual,),
+            (m_actual,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_actual.is_some(), "actual")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(BalloonInfo {
+            actual: m_actual,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BalloonInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = BalloonInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object BalloonInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<BalloonInfo, A::Error> {
-                let mut m_actual: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "actual" => ::qmp_types::de::next(&mut map, &mut m_actual),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_actual,) = match (m_actual,) {
-                    (::std::option::Option::Some(m_actual),) => (m_actual,),
-                    (m_actual,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_actual.is_some(), "actual")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(BalloonInfo {
-                    actual: m_actual,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// hv-balloon guest-provided memory status information.
@@ -4538,67 +3943,54 @@ impl ::serde::Serialize for HvBalloonInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for HvBalloonInfo {
+    const EXPECTING: &'static str = "an object HvBalloonInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_committed: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_available: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "committed" => ::qmp_types::de::next(&mut map, &mut m_committed),
+                "available" => ::qmp_types::de::next(&mut map, &mut m_available),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_committed, m_available) = match (m_committed, m_available) {
+            (
+                ::std::option::Option::Some(m_committed),
+                ::std::option::Option::Some(m_available),
+            ) => (m_committed, m_available),
+            (m_committed, m_available) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_committed.is_some(), "committed"),
+                            (m_available.is_some(), "available"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(HvBalloonInfo {
+            committed: m_committed,
+            available: m_available,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for HvBalloonInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = HvBalloonInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object HvBalloonInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<HvBalloonInfo, A::Error> {
-                let mut m_committed: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_available: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "committed" => ::qmp_types::de::next(&mut map, &mut m_committed),
-                        "available" => ::qmp_types::de::next(&mut map, &mut m_available),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_committed, m_available) = match (m_committed, m_available) {
-                    (
-                        ::std::option::Option::Some(m_committed),
-                        ::std::option::Option::Some(m_available),
-                    ) => (m_committed, m_available),
-                    (m_committed, m_available) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_committed.is_some(), "committed"),
-                                    (m_available.is_some(), "available"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(HvBalloonInfo {
-                    committed: m_committed,
-                    available: m_available,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Actual memory information in bytes.
@@ -4647,65 +4039,48 @@ impl ::serde::Serialize for MemoryInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MemoryInfo {
+    const EXPECTING: &'static str = "an object MemoryInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_base_memory: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_plugged_memory: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "base-memory" => ::qmp_types::de::next(&mut map, &mut m_base_memory),
+                "plugged-memory" => {
+                    ::qmp_types::de::next(&mut map, &mut m_plugged_memory)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_base_memory,) = match (m_base_memory,) {
+            (::std::option::Option::Some(m_base_memory),) => (m_base_memory,),
+            (m_base_memory,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_base_memory.is_some(), "base-memory")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(MemoryInfo {
+            base_memory: m_base_memory,
+            plugged_memory: m_plugged_memory,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MemoryInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MemoryInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MemoryInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MemoryInfo, A::Error> {
-                let mut m_base_memory: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_plugged_memory: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "base-memory" => {
-                            ::qmp_types::de::next(&mut map, &mut m_base_memory)
-                        }
-                        "plugged-memory" => {
-                            ::qmp_types::de::next(&mut map, &mut m_plugged_memory)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_base_memory,) = match (m_base_memory,) {
-                    (::std::option::Option::Some(m_base_memory),) => (m_base_memory,),
-                    (m_base_memory,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_base_memory.is_some(), "base-memory")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(MemoryInfo {
-                    base_memory: m_base_memory,
-                    plugged_memory: m_plugged_memory,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// PCDIMMDevice state information
@@ -4784,133 +4159,90 @@ impl ::serde::Serialize for PCDIMMDeviceInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for PCDIMMDeviceInfo {
+    const EXPECTING: &'static str = "an object PCDIMMDeviceInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_addr: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_size: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_slot: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_node: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_hotplugged: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_hotpluggable: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
+                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
+                "node" => ::qmp_types::de::next(&mut map, &mut m_node),
+                "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
+                "hotplugged" => ::qmp_types::de::next(&mut map, &mut m_hotplugged),
+                "hotpluggable" => ::qmp_types::de::next(&mut map, &mut m_hotpluggable),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_addr, m_size, m_slot, m_node, m_memdev, m_hotplugged, m_hotpluggable) = match (
+            m_addr,
+            m_size,
+            m_slot,
+            m_node,
+            m_memdev,
+            m_hotplugged,
+            m_hotpluggable,
+        ) {
+            (
+                ::std::option::Option::Some(m_addr),
+                ::std::option::Option::Some(m_size),
+                ::std::option::Option::Some(m_slot),
+                ::std::option::Option::Some(m_node),
+                ::std::option::Option::Some(m_memdev),
+                ::std::option::Option::Some(m_hotplugged),
+                ::std::option::Option::Some(m_hotpluggable),
+            ) => (m_addr, m_size, m_slot, m_node, m_memdev, m_hotplugged, m_hotpluggable),
+            (m_addr, m_size, m_slot, m_node, m_memdev, m_hotplugged, m_hotpluggable) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_addr.is_some(), "addr"),
+                            (m_size.is_some(), "size"),
+                            (m_slot.is_some(), "slot"),
+                            (m_node.is_some(), "node"),
+                            (m_memdev.is_some(), "memdev"),
+                            (m_hotplugged.is_some(), "hotplugged"),
+                            (m_hotpluggable.is_some(), "hotpluggable"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(PCDIMMDeviceInfo {
+            id: m_id,
+            addr: m_addr,
+            size: m_size,
+            slot: m_slot,
+            node: m_node,
+            memdev: m_memdev,
+            hotplugged: m_hotplugged,
+            hotpluggable: m_hotpluggable,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for PCDIMMDeviceInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = PCDIMMDeviceInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object PCDIMMDeviceInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<PCDIMMDeviceInfo, A::Error> {
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_addr: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_size: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_slot: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_node: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_hotplugged: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_hotpluggable: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                        "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
-                        "node" => ::qmp_types::de::next(&mut map, &mut m_node),
-                        "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
-                        "hotplugged" => {
-                            ::qmp_types::de::next(&mut map, &mut m_hotplugged)
-                        }
-                        "hotpluggable" => {
-                            ::qmp_types::de::next(&mut map, &mut m_hotpluggable)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_addr,
-                    m_size,
-                    m_slot,
-                    m_node,
-                    m_memdev,
-                    m_hotplugged,
-                    m_hotpluggable,
-                ) = match (
-                    m_addr,
-                    m_size,
-                    m_slot,
-                    m_node,
-                    m_memdev,
-                    m_hotplugged,
-                    m_hotpluggable,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_addr),
-                        ::std::option::Option::Some(m_size),
-                        ::std::option::Option::Some(m_slot),
-                        ::std::option::Option::Some(m_node),
-                        ::std::option::Option::Some(m_memdev),
-                        ::std::option::Option::Some(m_hotplugged),
-                        ::std::option::Option::Some(m_hotpluggable),
-                    ) => {
-                        (
-                            m_addr,
-                            m_size,
-                            m_slot,
-                            m_node,
-                            m_memdev,
-                            m_hotplugged,
-                            m_hotpluggable,
-                        )
-                    }
-                    (
-                        m_addr,
-                        m_size,
-                        m_slot,
-                        m_node,
-                        m_memdev,
-                        m_hotplugged,
-                        m_hotpluggable,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_addr.is_some(), "addr"),
-                                    (m_size.is_some(), "size"),
-                                    (m_slot.is_some(), "slot"),
-                                    (m_node.is_some(), "node"),
-                                    (m_memdev.is_some(), "memdev"),
-                                    (m_hotplugged.is_some(), "hotplugged"),
-                                    (m_hotpluggable.is_some(), "hotpluggable"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(PCDIMMDeviceInfo {
-                    id: m_id,
-                    addr: m_addr,
-                    size: m_size,
-                    slot: m_slot,
-                    node: m_node,
-                    memdev: m_memdev,
-                    hotplugged: m_hotplugged,
-                    hotpluggable: m_hotpluggable,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// VirtioPMEM state information
@@ -4964,75 +4296,62 @@ impl ::serde::Serialize for VirtioPMEMDeviceInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VirtioPMEMDeviceInfo {
+    const EXPECTING: &'static str = "an object VirtioPMEMDeviceInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_memaddr: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "memaddr" => ::qmp_types::de::next(&mut map, &mut m_memaddr),
+                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_memaddr, m_size, m_memdev) = match (m_memaddr, m_size, m_memdev) {
+            (
+                ::std::option::Option::Some(m_memaddr),
+                ::std::option::Option::Some(m_size),
+                ::std::option::Option::Some(m_memdev),
+            ) => (m_memaddr, m_size, m_memdev),
+            (m_memaddr, m_size, m_memdev) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_memaddr.is_some(), "memaddr"),
+                            (m_size.is_some(), "size"),
+                            (m_memdev.is_some(), "memdev"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VirtioPMEMDeviceInfo {
+            id: m_id,
+            memaddr: m_memaddr,
+            size: m_size,
+            memdev: m_memdev,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VirtioPMEMDeviceInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VirtioPMEMDeviceInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VirtioPMEMDeviceInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VirtioPMEMDeviceInfo, A::Error> {
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_memaddr: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "memaddr" => ::qmp_types::de::next(&mut map, &mut m_memaddr),
-                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                        "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_memaddr, m_size, m_memdev) = match (m_memaddr, m_size, m_memdev) {
-                    (
-                        ::std::option::Option::Some(m_memaddr),
-                        ::std::option::Option::Some(m_size),
-                        ::std::option::Option::Some(m_memdev),
-                    ) => (m_memaddr, m_size, m_memdev),
-                    (m_memaddr, m_size, m_memdev) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_memaddr.is_some(), "memaddr"),
-                                    (m_size.is_some(), "size"),
-                                    (m_memdev.is_some(), "memdev"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VirtioPMEMDeviceInfo {
-                    id: m_id,
-                    memaddr: m_memaddr,
-                    size: m_size,
-                    memdev: m_memdev,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// VirtioMEMDevice state information
@@ -5110,133 +4429,118 @@ impl ::serde::Serialize for VirtioMEMDeviceInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VirtioMEMDeviceInfo {
+    const EXPECTING: &'static str = "an object VirtioMEMDeviceInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_memaddr: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_requested_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_max_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_block_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_node: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "memaddr" => ::qmp_types::de::next(&mut map, &mut m_memaddr),
+                "requested-size" => {
+                    ::qmp_types::de::next(&mut map, &mut m_requested_size)
+                }
+                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                "max-size" => ::qmp_types::de::next(&mut map, &mut m_max_size),
+                "block-size" => ::qmp_types::de::next(&mut map, &mut m_block_size),
+                "node" => ::qmp_types::de::next(&mut map, &mut m_node),
+                "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (
+            m_memaddr,
+            m_requested_size,
+            m_size,
+            m_max_size,
+            m_block_size,
+            m_node,
+            m_memdev,
+        ) = match (
+            m_memaddr,
+            m_requested_size,
+            m_size,
+            m_max_size,
+            m_block_size,
+            m_node,
+            m_memdev,
+        ) {
+            (
+                ::std::option::Option::Some(m_memaddr),
+                ::std::option::Option::Some(m_requested_size),
+                ::std::option::Option::Some(m_size),
+                ::std::option::Option::Some(m_max_size),
+                ::std::option::Option::Some(m_block_size),
+                ::std::option::Option::Some(m_node),
+                ::std::option::Option::Some(m_memdev),
+            ) => {
+                (
+                    m_memaddr,
+                    m_requested_size,
+                    m_size,
+                    m_max_size,
+                    m_block_size,
+                    m_node,
+                    m_memdev,
+                )
+            }
+            (
+                m_memaddr,
+                m_requested_size,
+                m_size,
+                m_max_size,
+                m_block_size,
+                m_node,
+                m_memdev,
+            ) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_memaddr.is_some(), "memaddr"),
+                            (m_requested_size.is_some(), "requested-size"),
+                            (m_size.is_some(), "size"),
+                            (m_max_size.is_some(), "max-size"),
+                            (m_block_size.is_some(), "block-size"),
+                            (m_node.is_some(), "node"),
+                            (m_memdev.is_some(), "memdev"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VirtioMEMDeviceInfo {
+            id: m_id,
+            memaddr: m_memaddr,
+            requested_size: m_requested_size,
+            size: m_size,
+            max_size: m_max_size,
+            block_size: m_block_size,
+            node: m_node,
+            memdev: m_memdev,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VirtioMEMDeviceInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VirtioMEMDeviceInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VirtioMEMDeviceInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VirtioMEMDeviceInfo, A::Error> {
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_memaddr: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_requested_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_max_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_block_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_node: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "memaddr" => ::qmp_types::de::next(&mut map, &mut m_memaddr),
-                        "requested-size" => {
-                            ::qmp_types::de::next(&mut map, &mut m_requested_size)
-                        }
-                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                        "max-size" => ::qmp_types::de::next(&mut map, &mut m_max_size),
-                        "block-size" => {
-                            ::qmp_types::de::next(&mut map, &mut m_block_size)
-                        }
-                        "node" => ::qmp_types::de::next(&mut map, &mut m_node),
-                        "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_memaddr,
-                    m_requested_size,
-                    m_size,
-                    m_max_size,
-                    m_block_size,
-                    m_node,
-                    m_memdev,
-                ) = match (
-                    m_memaddr,
-                    m_requested_size,
-                    m_size,
-                    m_max_size,
-                    m_block_size,
-                    m_node,
-                    m_memdev,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_memaddr),
-                        ::std::option::Option::Some(m_requested_size),
-                        ::std::option::Option::Some(m_size),
-                        ::std::option::Option::Some(m_max_size),
-                        ::std::option::Option::Some(m_block_size),
-                        ::std::option::Option::Some(m_node),
-                        ::std::option::Option::Some(m_memdev),
-                    ) => {
-                        (
-                            m_memaddr,
-                            m_requested_size,
-                            m_size,
-                            m_max_size,
-                            m_block_size,
-                            m_node,
-                            m_memdev,
-                        )
-                    }
-                    (
-                        m_memaddr,
-                        m_requested_size,
-                        m_size,
-                        m_max_size,
-                        m_block_size,
-                        m_node,
-                        m_memdev,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_memaddr.is_some(), "memaddr"),
-                                    (m_requested_size.is_some(), "requested-size"),
-                                    (m_size.is_some(), "size"),
-                                    (m_max_size.is_some(), "max-size"),
-                                    (m_block_size.is_some(), "block-size"),
-                                    (m_node.is_some(), "node"),
-                                    (m_memdev.is_some(), "memdev"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VirtioMEMDeviceInfo {
-                    id: m_id,
-                    memaddr: m_memaddr,
-                    requested_size: m_requested_size,
-                    size: m_size,
-                    max_size: m_max_size,
-                    block_size: m_block_size,
-                    node: m_node,
-                    memdev: m_memdev,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Sgx EPC state information
@@ -5299,85 +4603,72 @@ impl ::serde::Serialize for SgxEPCDeviceInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SgxEPCDeviceInfo {
+    const EXPECTING: &'static str = "an object SgxEPCDeviceInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_memaddr: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_node: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "memaddr" => ::qmp_types::de::next(&mut map, &mut m_memaddr),
+                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                "node" => ::qmp_types::de::next(&mut map, &mut m_node),
+                "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_memaddr, m_size, m_node, m_memdev) = match (
+            m_memaddr,
+            m_size,
+            m_node,
+            m_memdev,
+        ) {
+            (
+                ::std::option::Option::Some(m_memaddr),
+                ::std::option::Option::Some(m_size),
+                ::std::option::Option::Some(m_node),
+                ::std::option::Option::Some(m_memdev),
+            ) => (m_memaddr, m_size, m_node, m_memdev),
+            (m_memaddr, m_size, m_node, m_memdev) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_memaddr.is_some(), "memaddr"),
+                            (m_size.is_some(), "size"),
+                            (m_node.is_some(), "node"),
+                            (m_memdev.is_some(), "memdev"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SgxEPCDeviceInfo {
+            id: m_id,
+            memaddr: m_memaddr,
+            size: m_size,
+            node: m_node,
+            memdev: m_memdev,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SgxEPCDeviceInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SgxEPCDeviceInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SgxEPCDeviceInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SgxEPCDeviceInfo, A::Error> {
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_memaddr: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_node: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "memaddr" => ::qmp_types::de::next(&mut map, &mut m_memaddr),
-                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                        "node" => ::qmp_types::de::next(&mut map, &mut m_node),
-                        "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_memaddr, m_size, m_node, m_memdev) = match (
-                    m_memaddr,
-                    m_size,
-                    m_node,
-                    m_memdev,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_memaddr),
-                        ::std::option::Option::Some(m_size),
-                        ::std::option::Option::Some(m_node),
-                        ::std::option::Option::Some(m_memdev),
-                    ) => (m_memaddr, m_size, m_node, m_memdev),
-                    (m_memaddr, m_size, m_node, m_memdev) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_memaddr.is_some(), "memaddr"),
-                                    (m_size.is_some(), "size"),
-                                    (m_node.is_some(), "node"),
-                                    (m_memdev.is_some(), "memdev"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SgxEPCDeviceInfo {
-                    id: m_id,
-                    memaddr: m_memaddr,
-                    size: m_size,
-                    node: m_node,
-                    memdev: m_memdev,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// hv-balloon provided memory state information
@@ -5431,67 +4722,52 @@ impl ::serde::Serialize for HvBalloonDeviceInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for HvBalloonDeviceInfo {
+    const EXPECTING: &'static str = "an object HvBalloonDeviceInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_memaddr: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_max_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "memaddr" => ::qmp_types::de::next(&mut map, &mut m_memaddr),
+                "max-size" => ::qmp_types::de::next(&mut map, &mut m_max_size),
+                "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_max_size,) = match (m_max_size,) {
+            (::std::option::Option::Some(m_max_size),) => (m_max_size,),
+            (m_max_size,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_max_size.is_some(), "max-size")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(HvBalloonDeviceInfo {
+            id: m_id,
+            memaddr: m_memaddr,
+            max_size: m_max_size,
+            memdev: m_memdev,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for HvBalloonDeviceInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = HvBalloonDeviceInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object HvBalloonDeviceInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<HvBalloonDeviceInfo, A::Error> {
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_memaddr: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_max_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "memaddr" => ::qmp_types::de::next(&mut map, &mut m_memaddr),
-                        "max-size" => ::qmp_types::de::next(&mut map, &mut m_max_size),
-                        "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_max_size,) = match (m_max_size,) {
-                    (::std::option::Option::Some(m_max_size),) => (m_max_size,),
-                    (m_max_size,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_max_size.is_some(), "max-size")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(HvBalloonDeviceInfo {
-                    id: m_id,
-                    memaddr: m_memaddr,
-                    max_size: m_max_size,
-                    memdev: m_memdev,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The values of `MemoryDeviceInfoKind`.
@@ -5541,16 +4817,16 @@ impl MemoryDeviceInfoKind {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => MemoryDeviceInfoKind::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MemoryDeviceInfoKind::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for MemoryDeviceInfoKind {
+    const EXPECTING: &'static str = "a MemoryDeviceInfoKind value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        MemoryDeviceInfoKind::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -5589,31 +4865,7 @@ impl<'de> ::serde::Deserialize<'de> for MemoryDeviceInfoKind {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = MemoryDeviceInfoKind;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(MemoryDeviceInfoKind), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<MemoryDeviceInfoKind, E> {
-                ::std::result::Result::Ok(MemoryDeviceInfoKind::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<MemoryDeviceInfoKind, E> {
-                ::std::result::Result::Ok(MemoryDeviceInfoKind::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The `PCDIMMDeviceInfoWrapper` object.
@@ -5655,56 +4907,43 @@ impl ::serde::Serialize for PCDIMMDeviceInfoWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for PCDIMMDeviceInfoWrapper {
+    const EXPECTING: &'static str = "an object PCDIMMDeviceInfoWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::PCDIMMDeviceInfo> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(PCDIMMDeviceInfoWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for PCDIMMDeviceInfoWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = PCDIMMDeviceInfoWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object PCDIMMDeviceInfoWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<PCDIMMDeviceInfoWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::PCDIMMDeviceInfo> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(PCDIMMDeviceInfoWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `VirtioPMEMDeviceInfoWrapper` object.
@@ -5746,56 +4985,43 @@ impl ::serde::Serialize for VirtioPMEMDeviceInfoWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VirtioPMEMDeviceInfoWrapper {
+    const EXPECTING: &'static str = "an object VirtioPMEMDeviceInfoWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::VirtioPMEMDeviceInfo> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VirtioPMEMDeviceInfoWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VirtioPMEMDeviceInfoWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VirtioPMEMDeviceInfoWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VirtioPMEMDeviceInfoWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VirtioPMEMDeviceInfoWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::VirtioPMEMDeviceInfo> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VirtioPMEMDeviceInfoWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `VirtioMEMDeviceInfoWrapper` object.
@@ -5837,56 +5063,43 @@ impl ::serde::Serialize for VirtioMEMDeviceInfoWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VirtioMEMDeviceInfoWrapper {
+    const EXPECTING: &'static str = "an object VirtioMEMDeviceInfoWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::VirtioMEMDeviceInfo> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VirtioMEMDeviceInfoWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VirtioMEMDeviceInfoWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VirtioMEMDeviceInfoWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VirtioMEMDeviceInfoWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VirtioMEMDeviceInfoWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::VirtioMEMDeviceInfo> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VirtioMEMDeviceInfoWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `SgxEPCDeviceInfoWrapper` object.
@@ -5928,56 +5141,43 @@ impl ::serde::Serialize for SgxEPCDeviceInfoWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SgxEPCDeviceInfoWrapper {
+    const EXPECTING: &'static str = "an object SgxEPCDeviceInfoWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::SgxEPCDeviceInfo> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SgxEPCDeviceInfoWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SgxEPCDeviceInfoWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SgxEPCDeviceInfoWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SgxEPCDeviceInfoWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SgxEPCDeviceInfoWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::SgxEPCDeviceInfo> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SgxEPCDeviceInfoWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `HvBalloonDeviceInfoWrapper` object.
@@ -6019,56 +5219,43 @@ impl ::serde::Serialize for HvBalloonDeviceInfoWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for HvBalloonDeviceInfoWrapper {
+    const EXPECTING: &'static str = "an object HvBalloonDeviceInfoWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::HvBalloonDeviceInfo> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(HvBalloonDeviceInfoWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for HvBalloonDeviceInfoWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = HvBalloonDeviceInfoWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object HvBalloonDeviceInfoWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<HvBalloonDeviceInfoWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::HvBalloonDeviceInfo> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(HvBalloonDeviceInfoWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Union containing information about a memory device
@@ -6162,85 +5349,74 @@ impl ::serde::Serialize for MemoryDeviceInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MemoryDeviceInfo {
+    const EXPECTING: &'static str = "an object MemoryDeviceInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::MemoryDeviceInfoKind> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::MemoryDeviceInfoKind::Dimm => {
+                MemoryDeviceInfoBranch::Dimm(
+                    ::qmp_types::de::from_members(rest, "dimm")?,
+                )
+            }
+            super::MemoryDeviceInfoKind::Nvdimm => {
+                MemoryDeviceInfoBranch::Nvdimm(
+                    ::qmp_types::de::from_members(rest, "nvdimm")?,
+                )
+            }
+            super::MemoryDeviceInfoKind::VirtioPmem => {
+                MemoryDeviceInfoBranch::VirtioPmem(
+                    ::qmp_types::de::from_members(rest, "virtio-pmem")?,
+                )
+            }
+            super::MemoryDeviceInfoKind::VirtioMem => {
+                MemoryDeviceInfoBranch::VirtioMem(
+                    ::qmp_types::de::from_members(rest, "virtio-mem")?,
+                )
+            }
+            super::MemoryDeviceInfoKind::SgxEpc => {
+                MemoryDeviceInfoBranch::SgxEpc(
+                    ::qmp_types::de::from_members(rest, "sgx-epc")?,
+                )
+            }
+            super::MemoryDeviceInfoKind::HvBalloon => {
+                MemoryDeviceInfoBranch::HvBalloon(
+                    ::qmp_types::de::from_members(rest, "hv-balloon")?,
+                )
+            }
+            super::MemoryDeviceInfoKind::Other(value) => {
+                unknown_members = rest;
+                MemoryDeviceInfoBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(MemoryDeviceInfo {
+            r#type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MemoryDeviceInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MemoryDeviceInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MemoryDeviceInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MemoryDeviceInfo, A::Error> {
-                let mut tag: ::std::option::Option<super::MemoryDeviceInfoKind> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::MemoryDeviceInfoKind::Dimm => {
-                        MemoryDeviceInfoBranch::Dimm(
-                            ::qmp_types::de::from_members(rest, "dimm")?,
-                        )
-                    }
-                    super::MemoryDeviceInfoKind::Nvdimm => {
-                        MemoryDeviceInfoBranch::Nvdimm(
-                            ::qmp_types::de::from_members(rest, "nvdimm")?,
-                        )
-                    }
-                    super::MemoryDeviceInfoKind::VirtioPmem => {
-                        MemoryDeviceInfoBranch::VirtioPmem(
-                            ::qmp_types::de::from_members(rest, "virtio-pmem")?,
-                        )
-                    }
-                    super::MemoryDeviceInfoKind::VirtioMem => {
-                        MemoryDeviceInfoBranch::VirtioMem(
-                            ::qmp_types::de::from_members(rest, "virtio-mem")?,
-                        )
-                    }
-                    super::MemoryDeviceInfoKind::SgxEpc => {
-                        MemoryDeviceInfoBranch::SgxEpc(
-                            ::qmp_types::de::from_members(rest, "sgx-epc")?,
-                        )
-                    }
-                    super::MemoryDeviceInfoKind::HvBalloon => {
-                        MemoryDeviceInfoBranch::HvBalloon(
-                            ::qmp_types::de::from_members(rest, "hv-balloon")?,
-                        )
-                    }
-                    super::MemoryDeviceInfoKind::Other(value) => {
-                        unknown_members = rest;
-                        MemoryDeviceInfoBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(MemoryDeviceInfo {
-                    r#type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Sgx EPC cmdline information
@@ -6286,67 +5462,51 @@ impl ::serde::Serialize for SgxEPC {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SgxEPC {
+    const EXPECTING: &'static str = "an object SgxEPC";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_node: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
+                "node" => ::qmp_types::de::next(&mut map, &mut m_node),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_memdev, m_node) = match (m_memdev, m_node) {
+            (
+                ::std::option::Option::Some(m_memdev),
+                ::std::option::Option::Some(m_node),
+            ) => (m_memdev, m_node),
+            (m_memdev, m_node) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_memdev.is_some(), "memdev"), (m_node.is_some(), "node")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SgxEPC {
+            memdev: m_memdev,
+            node: m_node,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SgxEPC {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SgxEPC;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SgxEPC")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SgxEPC, A::Error> {
-                let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_node: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
-                        "node" => ::qmp_types::de::next(&mut map, &mut m_node),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_memdev, m_node) = match (m_memdev, m_node) {
-                    (
-                        ::std::option::Option::Some(m_memdev),
-                        ::std::option::Option::Some(m_node),
-                    ) => (m_memdev, m_node),
-                    (m_memdev, m_node) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_memdev.is_some(), "memdev"),
-                                    (m_node.is_some(), "node"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SgxEPC {
-                    memdev: m_memdev,
-                    node: m_node,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// SGX properties of machine types.
@@ -6388,58 +5548,43 @@ impl ::serde::Serialize for SgxEPCProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SgxEPCProperties {
+    const EXPECTING: &'static str = "an object SgxEPCProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_sgx_epc: ::std::option::Option<::std::vec::Vec<super::SgxEPC>> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "sgx-epc" => ::qmp_types::de::next(&mut map, &mut m_sgx_epc),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_sgx_epc,) = match (m_sgx_epc,) {
+            (::std::option::Option::Some(m_sgx_epc),) => (m_sgx_epc,),
+            (m_sgx_epc,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_sgx_epc.is_some(), "sgx-epc")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SgxEPCProperties {
+            sgx_epc: m_sgx_epc,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SgxEPCProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SgxEPCProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SgxEPCProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SgxEPCProperties, A::Error> {
-                let mut m_sgx_epc: ::std::option::Option<
-                    ::std::vec::Vec<super::SgxEPC>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "sgx-epc" => ::qmp_types::de::next(&mut map, &mut m_sgx_epc),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_sgx_epc,) = match (m_sgx_epc,) {
-                    (::std::option::Option::Some(m_sgx_epc),) => (m_sgx_epc,),
-                    (m_sgx_epc,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_sgx_epc.is_some(), "sgx-epc")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SgxEPCProperties {
-                    sgx_epc: m_sgx_epc,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Schema for virtual machine boot configuration.
@@ -6508,70 +5653,55 @@ impl ::serde::Serialize for BootConfiguration {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for BootConfiguration {
+    const EXPECTING: &'static str = "an object BootConfiguration";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_order: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_once: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_menu: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_splash: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_splash_time: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_reboot_timeout: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_strict: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "order" => ::qmp_types::de::next(&mut map, &mut m_order),
+                "once" => ::qmp_types::de::next(&mut map, &mut m_once),
+                "menu" => ::qmp_types::de::next(&mut map, &mut m_menu),
+                "splash" => ::qmp_types::de::next(&mut map, &mut m_splash),
+                "splash-time" => ::qmp_types::de::next(&mut map, &mut m_splash_time),
+                "reboot-timeout" => {
+                    ::qmp_types::de::next(&mut map, &mut m_reboot_timeout)
+                }
+                "strict" => ::qmp_types::de::next(&mut map, &mut m_strict),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(BootConfiguration {
+            order: m_order,
+            once: m_once,
+            menu: m_menu,
+            splash: m_splash,
+            splash_time: m_splash_time,
+            reboot_timeout: m_reboot_timeout,
+            strict: m_strict,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BootConfiguration {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = BootConfiguration;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object BootConfiguration")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<BootConfiguration, A::Error> {
-                let mut m_order: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_once: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_menu: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_splash: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_splash_time: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_reboot_timeout: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_strict: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "order" => ::qmp_types::de::next(&mut map, &mut m_order),
-                        "once" => ::qmp_types::de::next(&mut map, &mut m_once),
-                        "menu" => ::qmp_types::de::next(&mut map, &mut m_menu),
-                        "splash" => ::qmp_types::de::next(&mut map, &mut m_splash),
-                        "splash-time" => {
-                            ::qmp_types::de::next(&mut map, &mut m_splash_time)
-                        }
-                        "reboot-timeout" => {
-                            ::qmp_types::de::next(&mut map, &mut m_reboot_timeout)
-                        }
-                        "strict" => ::qmp_types::de::next(&mut map, &mut m_strict),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(BootConfiguration {
-                    order: m_order,
-                    once: m_once,
-                    menu: m_menu,
-                    splash: m_splash,
-                    splash_time: m_splash_time,
-                    reboot_timeout: m_reboot_timeout,
-                    strict: m_strict,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Schema for CPU topology configuration.  A missing value lets QEMU
@@ -6664,75 +5794,62 @@ impl ::serde::Serialize for SMPConfiguration {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SMPConfiguration {
+    const EXPECTING: &'static str = "an object SMPConfiguration";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_cpus: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_drawers: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_books: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_sockets: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_dies: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_clusters: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_modules: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_cores: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_threads: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_maxcpus: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "cpus" => ::qmp_types::de::next(&mut map, &mut m_cpus),
+                "drawers" => ::qmp_types::de::next(&mut map, &mut m_drawers),
+                "books" => ::qmp_types::de::next(&mut map, &mut m_books),
+                "sockets" => ::qmp_types::de::next(&mut map, &mut m_sockets),
+                "dies" => ::qmp_types::de::next(&mut map, &mut m_dies),
+                "clusters" => ::qmp_types::de::next(&mut map, &mut m_clusters),
+                "modules" => ::qmp_types::de::next(&mut map, &mut m_modules),
+                "cores" => ::qmp_types::de::next(&mut map, &mut m_cores),
+                "threads" => ::qmp_types::de::next(&mut map, &mut m_threads),
+                "maxcpus" => ::qmp_types::de::next(&mut map, &mut m_maxcpus),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(SMPConfiguration {
+            cpus: m_cpus,
+            drawers: m_drawers,
+            books: m_books,
+            sockets: m_sockets,
+            dies: m_dies,
+            clusters: m_clusters,
+            modules: m_modules,
+            cores: m_cores,
+            threads: m_threads,
+            maxcpus: m_maxcpus,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SMPConfiguration {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SMPConfiguration;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SMPConfiguration")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SMPConfiguration, A::Error> {
-                let mut m_cpus: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_drawers: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_books: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_sockets: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_dies: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_clusters: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_modules: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_cores: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_threads: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_maxcpus: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "cpus" => ::qmp_types::de::next(&mut map, &mut m_cpus),
-                        "drawers" => ::qmp_types::de::next(&mut map, &mut m_drawers),
-                        "books" => ::qmp_types::de::next(&mut map, &mut m_books),
-                        "sockets" => ::qmp_types::de::next(&mut map, &mut m_sockets),
-                        "dies" => ::qmp_types::de::next(&mut map, &mut m_dies),
-                        "clusters" => ::qmp_types::de::next(&mut map, &mut m_clusters),
-                        "modules" => ::qmp_types::de::next(&mut map, &mut m_modules),
-                        "cores" => ::qmp_types::de::next(&mut map, &mut m_cores),
-                        "threads" => ::qmp_types::de::next(&mut map, &mut m_threads),
-                        "maxcpus" => ::qmp_types::de::next(&mut map, &mut m_maxcpus),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(SMPConfiguration {
-                    cpus: m_cpus,
-                    drawers: m_drawers,
-                    books: m_books,
-                    sockets: m_sockets,
-                    dies: m_dies,
-                    clusters: m_clusters,
-                    modules: m_modules,
-                    cores: m_cores,
-                    threads: m_threads,
-                    maxcpus: m_maxcpus,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The values of `SmbiosEntryPointType`.
@@ -6771,16 +5888,16 @@ impl SmbiosEntryPointType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => SmbiosEntryPointType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => SmbiosEntryPointType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for SmbiosEntryPointType {
+    const EXPECTING: &'static str = "a SmbiosEntryPointType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        SmbiosEntryPointType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -6816,31 +5933,7 @@ impl<'de> ::serde::Deserialize<'de> for SmbiosEntryPointType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = SmbiosEntryPointType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(SmbiosEntryPointType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<SmbiosEntryPointType, E> {
-                ::std::result::Result::Ok(SmbiosEntryPointType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<SmbiosEntryPointType, E> {
-                ::std::result::Result::Ok(SmbiosEntryPointType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Schema for memory size configuration.
@@ -6891,54 +5984,41 @@ impl ::serde::Serialize for MemorySizeConfiguration {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MemorySizeConfiguration {
+    const EXPECTING: &'static str = "an object MemorySizeConfiguration";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_max_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_slots: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                "max-size" => ::qmp_types::de::next(&mut map, &mut m_max_size),
+                "slots" => ::qmp_types::de::next(&mut map, &mut m_slots),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(MemorySizeConfiguration {
+            size: m_size,
+            max_size: m_max_size,
+            slots: m_slots,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MemorySizeConfiguration {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MemorySizeConfiguration;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MemorySizeConfiguration")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MemorySizeConfiguration, A::Error> {
-                let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_max_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_slots: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                        "max-size" => ::qmp_types::de::next(&mut map, &mut m_max_size),
-                        "slots" => ::qmp_types::de::next(&mut map, &mut m_slots),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(MemorySizeConfiguration {
-                    size: m_size,
-                    max_size: m_max_size,
-                    slots: m_slots,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -7079,54 +6159,37 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for QueryMachines {
+        const EXPECTING: &'static str = "an object QueryMachines";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_compat_props: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "compat-props" => {
+                        ::qmp_types::de::next(&mut map, &mut m_compat_props)
+                    }
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            ::std::result::Result::Ok(QueryMachines {
+                compat_props: m_compat_props,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for QueryMachines {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = QueryMachines;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object QueryMachines")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<QueryMachines, A::Error> {
-                    let mut m_compat_props: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "compat-props" => {
-                                ::qmp_types::de::next(&mut map, &mut m_compat_props)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    ::std::result::Result::Ok(QueryMachines {
-                        compat_props: m_compat_props,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for QueryMachines {
@@ -7539,83 +6602,62 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for Memsave {
+        const EXPECTING: &'static str = "an object Memsave";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_val: ::std::option::Option<u64> = ::std::option::Option::None;
+            let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
+            let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "val" => ::qmp_types::de::next(&mut map, &mut m_val),
+                    "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                    "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                    "cpu-index" => ::qmp_types::de::next(&mut map, &mut m_cpu_index),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_val, m_size, m_filename) = match (m_val, m_size, m_filename) {
+                (
+                    ::std::option::Option::Some(m_val),
+                    ::std::option::Option::Some(m_size),
+                    ::std::option::Option::Some(m_filename),
+                ) => (m_val, m_size, m_filename),
+                (m_val, m_size, m_filename) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_val.is_some(), "val"),
+                                (m_size.is_some(), "size"),
+                                (m_filename.is_some(), "filename"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(Memsave {
+                val: m_val,
+                size: m_size,
+                filename: m_filename,
+                cpu_index: m_cpu_index,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for Memsave {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = Memsave;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object Memsave")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<Memsave, A::Error> {
-                    let mut m_val: ::std::option::Option<u64> = ::std::option::Option::None;
-                    let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                    let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "val" => ::qmp_types::de::next(&mut map, &mut m_val),
-                            "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                            "filename" => {
-                                ::qmp_types::de::next(&mut map, &mut m_filename)
-                            }
-                            "cpu-index" => {
-                                ::qmp_types::de::next(&mut map, &mut m_cpu_index)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_val, m_size, m_filename) = match (m_val, m_size, m_filename) {
-                        (
-                            ::std::option::Option::Some(m_val),
-                            ::std::option::Option::Some(m_size),
-                            ::std::option::Option::Some(m_filename),
-                        ) => (m_val, m_size, m_filename),
-                        (m_val, m_size, m_filename) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_val.is_some(), "val"),
-                                        (m_size.is_some(), "size"),
-                                        (m_filename.is_some(), "filename"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(Memsave {
-                        val: m_val,
-                        size: m_size,
-                        filename: m_filename,
-                        cpu_index: m_cpu_index,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for Memsave {
@@ -7687,78 +6729,59 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for Pmemsave {
+        const EXPECTING: &'static str = "an object Pmemsave";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_val: ::std::option::Option<u64> = ::std::option::Option::None;
+            let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
+            let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "val" => ::qmp_types::de::next(&mut map, &mut m_val),
+                    "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                    "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_val, m_size, m_filename) = match (m_val, m_size, m_filename) {
+                (
+                    ::std::option::Option::Some(m_val),
+                    ::std::option::Option::Some(m_size),
+                    ::std::option::Option::Some(m_filename),
+                ) => (m_val, m_size, m_filename),
+                (m_val, m_size, m_filename) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_val.is_some(), "val"),
+                                (m_size.is_some(), "size"),
+                                (m_filename.is_some(), "filename"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(Pmemsave {
+                val: m_val,
+                size: m_size,
+                filename: m_filename,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for Pmemsave {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = Pmemsave;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object Pmemsave")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<Pmemsave, A::Error> {
-                    let mut m_val: ::std::option::Option<u64> = ::std::option::Option::None;
-                    let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                    let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "val" => ::qmp_types::de::next(&mut map, &mut m_val),
-                            "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                            "filename" => {
-                                ::qmp_types::de::next(&mut map, &mut m_filename)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_val, m_size, m_filename) = match (m_val, m_size, m_filename) {
-                        (
-                            ::std::option::Option::Some(m_val),
-                            ::std::option::Option::Some(m_size),
-                            ::std::option::Option::Some(m_filename),
-                        ) => (m_val, m_size, m_filename),
-                        (m_val, m_size, m_filename) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_val.is_some(), "val"),
-                                        (m_size.is_some(), "size"),
-                                        (m_filename.is_some(), "filename"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(Pmemsave {
-                        val: m_val,
-                        size: m_size,
-                        filename: m_filename,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for Pmemsave {
@@ -8016,60 +7039,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for Balloon {
+        const EXPECTING: &'static str = "an object Balloon";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_value: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "value" => ::qmp_types::de::next(&mut map, &mut m_value),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_value,) = match (m_value,) {
+                (::std::option::Option::Some(m_value),) => (m_value,),
+                (m_value,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_value.is_some(), "value")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(Balloon {
+                value: m_value,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for Balloon {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = Balloon;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object Balloon")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<Balloon, A::Error> {
-                    let mut m_value: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "value" => ::qmp_types::de::next(&mut map, &mut m_value),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_value,) = match (m_value,) {
-                        (::std::option::Option::Some(m_value),) => (m_value,),
-                        (m_value,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_value.is_some(), "value")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(Balloon {
-                        value: m_value,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for Balloon {
@@ -8556,64 +7562,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for Dumpdtb {
+        const EXPECTING: &'static str = "an object Dumpdtb";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_filename,) = match (m_filename,) {
+                (::std::option::Option::Some(m_filename),) => (m_filename,),
+                (m_filename,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_filename.is_some(), "filename")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(Dumpdtb {
+                filename: m_filename,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for Dumpdtb {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = Dumpdtb;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object Dumpdtb")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<Dumpdtb, A::Error> {
-                    let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "filename" => {
-                                ::qmp_types::de::next(&mut map, &mut m_filename)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_filename,) = match (m_filename,) {
-                        (::std::option::Option::Some(m_filename),) => (m_filename,),
-                        (m_filename,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_filename.is_some(), "filename")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(Dumpdtb {
-                        filename: m_filename,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for Dumpdtb {
@@ -8715,60 +7700,43 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for BalloonChange {
+        const EXPECTING: &'static str = "an object BalloonChange";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_actual: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "actual" => ::qmp_types::de::next(&mut map, &mut m_actual),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_actual,) = match (m_actual,) {
+                (::std::option::Option::Some(m_actual),) => (m_actual,),
+                (m_actual,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_actual.is_some(), "actual")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(BalloonChange {
+                actual: m_actual,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for BalloonChange {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = BalloonChange;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object BalloonChange")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<BalloonChange, A::Error> {
-                    let mut m_actual: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "actual" => ::qmp_types::de::next(&mut map, &mut m_actual),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_actual,) = match (m_actual,) {
-                        (::std::option::Option::Some(m_actual),) => (m_actual,),
-                        (m_actual,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_actual.is_some(), "actual")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(BalloonChange {
-                        actual: m_actual,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for BalloonChange {
@@ -8881,76 +7849,57 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for MemoryDeviceSizeChange {
+        const EXPECTING: &'static str = "an object MemoryDeviceSizeChange";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
+            let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                    "qom-path" => ::qmp_types::de::next(&mut map, &mut m_qom_path),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_size, m_qom_path) = match (m_size, m_qom_path) {
+                (
+                    ::std::option::Option::Some(m_size),
+                    ::std::option::Option::Some(m_qom_path),
+                ) => (m_size, m_qom_path),
+                (m_size, m_qom_path) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_size.is_some(), "size"),
+                                (m_qom_path.is_some(), "qom-path"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(MemoryDeviceSizeChange {
+                id: m_id,
+                size: m_size,
+                qom_path: m_qom_path,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for MemoryDeviceSizeChange {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = MemoryDeviceSizeChange;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object MemoryDeviceSizeChange")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<MemoryDeviceSizeChange, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                    let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                            "qom-path" => {
-                                ::qmp_types::de::next(&mut map, &mut m_qom_path)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_size, m_qom_path) = match (m_size, m_qom_path) {
-                        (
-                            ::std::option::Option::Some(m_size),
-                            ::std::option::Option::Some(m_qom_path),
-                        ) => (m_size, m_qom_path),
-                        (m_size, m_qom_path) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_size.is_some(), "size"),
-                                        (m_qom_path.is_some(), "qom-path"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(MemoryDeviceSizeChange {
-                        id: m_id,
-                        size: m_size,
-                        qom_path: m_qom_path,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for MemoryDeviceSizeChange {

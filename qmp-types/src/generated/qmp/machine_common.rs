@@ -40,16 +40,16 @@ impl S390CpuEntitlement {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => S390CpuEntitlement::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => S390CpuEntitlement::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for S390CpuEntitlement {
+    const EXPECTING: &'static str = "a S390CpuEntitlement value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        S390CpuEntitlement::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -86,31 +86,7 @@ impl<'de> ::serde::Deserialize<'de> for S390CpuEntitlement {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = S390CpuEntitlement;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(S390CpuEntitlement), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<S390CpuEntitlement, E> {
-                ::std::result::Result::Ok(S390CpuEntitlement::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<S390CpuEntitlement, E> {
-                ::std::result::Result::Ok(S390CpuEntitlement::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// An enumeration of CPU topology levels.
@@ -185,16 +161,16 @@ impl CpuTopologyLevel {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => CpuTopologyLevel::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CpuTopologyLevel::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for CpuTopologyLevel {
+    const EXPECTING: &'static str = "a CpuTopologyLevel value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        CpuTopologyLevel::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -236,31 +212,7 @@ impl<'de> ::serde::Deserialize<'de> for CpuTopologyLevel {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = CpuTopologyLevel;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(CpuTopologyLevel), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<CpuTopologyLevel, E> {
-                ::std::result::Result::Ok(CpuTopologyLevel::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<CpuTopologyLevel, E> {
-                ::std::result::Result::Ok(CpuTopologyLevel::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Caches a system may have.  The enumeration value here is the
@@ -303,16 +255,16 @@ impl CacheLevelAndType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => CacheLevelAndType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CacheLevelAndType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for CacheLevelAndType {
+    const EXPECTING: &'static str = "a CacheLevelAndType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        CacheLevelAndType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -349,31 +301,7 @@ impl<'de> ::serde::Deserialize<'de> for CacheLevelAndType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = CacheLevelAndType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(CacheLevelAndType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<CacheLevelAndType, E> {
-                ::std::result::Result::Ok(CacheLevelAndType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<CacheLevelAndType, E> {
-                ::std::result::Result::Ok(CacheLevelAndType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Cache information for SMP system.
@@ -425,67 +353,54 @@ impl ::serde::Serialize for SmpCacheProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SmpCacheProperties {
+    const EXPECTING: &'static str = "an object SmpCacheProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_cache: ::std::option::Option<super::CacheLevelAndType> = ::std::option::Option::None;
+        let mut m_topology: ::std::option::Option<super::CpuTopologyLevel> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "cache" => ::qmp_types::de::next(&mut map, &mut m_cache),
+                "topology" => ::qmp_types::de::next(&mut map, &mut m_topology),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_cache, m_topology) = match (m_cache, m_topology) {
+            (
+                ::std::option::Option::Some(m_cache),
+                ::std::option::Option::Some(m_topology),
+            ) => (m_cache, m_topology),
+            (m_cache, m_topology) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_cache.is_some(), "cache"),
+                            (m_topology.is_some(), "topology"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SmpCacheProperties {
+            cache: m_cache,
+            topology: m_topology,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SmpCacheProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SmpCacheProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SmpCacheProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SmpCacheProperties, A::Error> {
-                let mut m_cache: ::std::option::Option<super::CacheLevelAndType> = ::std::option::Option::None;
-                let mut m_topology: ::std::option::Option<super::CpuTopologyLevel> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "cache" => ::qmp_types::de::next(&mut map, &mut m_cache),
-                        "topology" => ::qmp_types::de::next(&mut map, &mut m_topology),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_cache, m_topology) = match (m_cache, m_topology) {
-                    (
-                        ::std::option::Option::Some(m_cache),
-                        ::std::option::Option::Some(m_topology),
-                    ) => (m_cache, m_topology),
-                    (m_cache, m_topology) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_cache.is_some(), "cache"),
-                                    (m_topology.is_some(), "topology"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SmpCacheProperties {
-                    cache: m_cache,
-                    topology: m_topology,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// List wrapper of SmpCacheProperties.
@@ -527,57 +442,44 @@ impl ::serde::Serialize for SmpCachePropertiesWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SmpCachePropertiesWrapper {
+    const EXPECTING: &'static str = "an object SmpCachePropertiesWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_caches: ::std::option::Option<
+            ::std::vec::Vec<super::SmpCacheProperties>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "caches" => ::qmp_types::de::next(&mut map, &mut m_caches),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_caches,) = match (m_caches,) {
+            (::std::option::Option::Some(m_caches),) => (m_caches,),
+            (m_caches,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_caches.is_some(), "caches")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SmpCachePropertiesWrapper {
+            caches: m_caches,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SmpCachePropertiesWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SmpCachePropertiesWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SmpCachePropertiesWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SmpCachePropertiesWrapper, A::Error> {
-                let mut m_caches: ::std::option::Option<
-                    ::std::vec::Vec<super::SmpCacheProperties>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "caches" => ::qmp_types::de::next(&mut map, &mut m_caches),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_caches,) = match (m_caches,) {
-                    (::std::option::Option::Some(m_caches),) => (m_caches,),
-                    (m_caches,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_caches.is_some(), "caches")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SmpCachePropertiesWrapper {
-                    caches: m_caches,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }

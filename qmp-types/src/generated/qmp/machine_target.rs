@@ -49,59 +49,46 @@ impl ::serde::Serialize for CpuModelInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CpuModelInfo {
+    const EXPECTING: &'static str = "an object CpuModelInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_props: ::std::option::Option<::serde_json::Value> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "props" => ::qmp_types::de::next(&mut map, &mut m_props),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name,) = match (m_name,) {
+            (::std::option::Option::Some(m_name),) => (m_name,),
+            (m_name,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(CpuModelInfo {
+            name: m_name,
+            props: m_props,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CpuModelInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CpuModelInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CpuModelInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CpuModelInfo, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_props: ::std::option::Option<::serde_json::Value> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "props" => ::qmp_types::de::next(&mut map, &mut m_props),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name,) = match (m_name,) {
-                    (::std::option::Option::Some(m_name),) => (m_name,),
-                    (m_name,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(CpuModelInfo {
-                    name: m_name,
-                    props: m_props,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An enumeration of CPU model expansion types.
@@ -154,16 +141,16 @@ impl CpuModelExpansionType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => CpuModelExpansionType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CpuModelExpansionType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for CpuModelExpansionType {
+    const EXPECTING: &'static str = "a CpuModelExpansionType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        CpuModelExpansionType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -198,31 +185,7 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelExpansionType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = CpuModelExpansionType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(CpuModelExpansionType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<CpuModelExpansionType, E> {
-                ::std::result::Result::Ok(CpuModelExpansionType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<CpuModelExpansionType, E> {
-                ::std::result::Result::Ok(CpuModelExpansionType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// An enumeration of CPU model comparison results.  The result is
@@ -271,16 +234,16 @@ impl CpuModelCompareResult {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => CpuModelCompareResult::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CpuModelCompareResult::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for CpuModelCompareResult {
+    const EXPECTING: &'static str = "a CpuModelCompareResult value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        CpuModelCompareResult::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -317,31 +280,7 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelCompareResult {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = CpuModelCompareResult;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(CpuModelCompareResult), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<CpuModelCompareResult, E> {
-                ::std::result::Result::Ok(CpuModelCompareResult::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<CpuModelCompareResult, E> {
-                ::std::result::Result::Ok(CpuModelCompareResult::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The result of a CPU model baseline.
@@ -385,56 +324,43 @@ impl ::serde::Serialize for CpuModelBaselineInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CpuModelBaselineInfo {
+    const EXPECTING: &'static str = "an object CpuModelBaselineInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_model: ::std::option::Option<super::CpuModelInfo> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "model" => ::qmp_types::de::next(&mut map, &mut m_model),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_model,) = match (m_model,) {
+            (::std::option::Option::Some(m_model),) => (m_model,),
+            (m_model,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_model.is_some(), "model")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(CpuModelBaselineInfo {
+            model: m_model,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CpuModelBaselineInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CpuModelBaselineInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CpuModelBaselineInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CpuModelBaselineInfo, A::Error> {
-                let mut m_model: ::std::option::Option<super::CpuModelInfo> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "model" => ::qmp_types::de::next(&mut map, &mut m_model),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_model,) = match (m_model,) {
-                    (::std::option::Option::Some(m_model),) => (m_model,),
-                    (m_model,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_model.is_some(), "model")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(CpuModelBaselineInfo {
-                    model: m_model,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The result of a CPU model comparison.
@@ -493,80 +419,64 @@ impl ::serde::Serialize for CpuModelCompareInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CpuModelCompareInfo {
+    const EXPECTING: &'static str = "an object CpuModelCompareInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_result: ::std::option::Option<super::CpuModelCompareResult> = ::std::option::Option::None;
+        let mut m_responsible_properties: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "result" => ::qmp_types::de::next(&mut map, &mut m_result),
+                "responsible-properties" => {
+                    ::qmp_types::de::next(&mut map, &mut m_responsible_properties)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_result, m_responsible_properties) = match (
+            m_result,
+            m_responsible_properties,
+        ) {
+            (
+                ::std::option::Option::Some(m_result),
+                ::std::option::Option::Some(m_responsible_properties),
+            ) => (m_result, m_responsible_properties),
+            (m_result, m_responsible_properties) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_result.is_some(), "result"),
+                            (
+                                m_responsible_properties.is_some(),
+                                "responsible-properties",
+                            ),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(CpuModelCompareInfo {
+            result: m_result,
+            responsible_properties: m_responsible_properties,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CpuModelCompareInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CpuModelCompareInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CpuModelCompareInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CpuModelCompareInfo, A::Error> {
-                let mut m_result: ::std::option::Option<super::CpuModelCompareResult> = ::std::option::Option::None;
-                let mut m_responsible_properties: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "result" => ::qmp_types::de::next(&mut map, &mut m_result),
-                        "responsible-properties" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_responsible_properties,
-                            )
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_result, m_responsible_properties) = match (
-                    m_result,
-                    m_responsible_properties,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_result),
-                        ::std::option::Option::Some(m_responsible_properties),
-                    ) => (m_result, m_responsible_properties),
-                    (m_result, m_responsible_properties) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_result.is_some(), "result"),
-                                    (
-                                        m_responsible_properties.is_some(),
-                                        "responsible-properties",
-                                    ),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(CpuModelCompareInfo {
-                    result: m_result,
-                    responsible_properties: m_responsible_properties,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The result of a cpu model expansion.
@@ -624,71 +534,58 @@ impl ::serde::Serialize for CpuModelExpansionInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CpuModelExpansionInfo {
+    const EXPECTING: &'static str = "an object CpuModelExpansionInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_model: ::std::option::Option<super::CpuModelInfo> = ::std::option::Option::None;
+        let mut m_deprecated_props: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "model" => ::qmp_types::de::next(&mut map, &mut m_model),
+                "deprecated-props" => {
+                    ::qmp_types::de::next(&mut map, &mut m_deprecated_props)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_model, m_deprecated_props) = match (m_model, m_deprecated_props) {
+            (
+                ::std::option::Option::Some(m_model),
+                ::std::option::Option::Some(m_deprecated_props),
+            ) => (m_model, m_deprecated_props),
+            (m_model, m_deprecated_props) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_model.is_some(), "model"),
+                            (m_deprecated_props.is_some(), "deprecated-props"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(CpuModelExpansionInfo {
+            model: m_model,
+            deprecated_props: m_deprecated_props,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CpuModelExpansionInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CpuModelExpansionInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CpuModelExpansionInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CpuModelExpansionInfo, A::Error> {
-                let mut m_model: ::std::option::Option<super::CpuModelInfo> = ::std::option::Option::None;
-                let mut m_deprecated_props: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "model" => ::qmp_types::de::next(&mut map, &mut m_model),
-                        "deprecated-props" => {
-                            ::qmp_types::de::next(&mut map, &mut m_deprecated_props)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_model, m_deprecated_props) = match (m_model, m_deprecated_props) {
-                    (
-                        ::std::option::Option::Some(m_model),
-                        ::std::option::Option::Some(m_deprecated_props),
-                    ) => (m_model, m_deprecated_props),
-                    (m_model, m_deprecated_props) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_model.is_some(), "model"),
-                                    (m_deprecated_props.is_some(), "deprecated-props"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(CpuModelExpansionInfo {
-                    model: m_model,
-                    deprecated_props: m_deprecated_props,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Virtual CPU definition.
@@ -795,99 +692,84 @@ impl ::serde::Serialize for CpuDefinitionInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CpuDefinitionInfo {
+    const EXPECTING: &'static str = "an object CpuDefinitionInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_migration_safe: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_static: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_unavailable_features: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        > = ::std::option::Option::None;
+        let mut m_typename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_alias_of: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_deprecated: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "migration-safe" => {
+                    ::qmp_types::de::next(&mut map, &mut m_migration_safe)
+                }
+                "static" => ::qmp_types::de::next(&mut map, &mut m_static),
+                "unavailable-features" => {
+                    ::qmp_types::de::next(&mut map, &mut m_unavailable_features)
+                }
+                "typename" => ::qmp_types::de::next(&mut map, &mut m_typename),
+                "alias-of" => ::qmp_types::de::next(&mut map, &mut m_alias_of),
+                "deprecated" => ::qmp_types::de::next(&mut map, &mut m_deprecated),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name, m_static, m_typename, m_deprecated) = match (
+            m_name,
+            m_static,
+            m_typename,
+            m_deprecated,
+        ) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_static),
+                ::std::option::Option::Some(m_typename),
+                ::std::option::Option::Some(m_deprecated),
+            ) => (m_name, m_static, m_typename, m_deprecated),
+            (m_name, m_static, m_typename, m_deprecated) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_name.is_some(), "name"),
+                            (m_static.is_some(), "static"),
+                            (m_typename.is_some(), "typename"),
+                            (m_deprecated.is_some(), "deprecated"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(CpuDefinitionInfo {
+            name: m_name,
+            migration_safe: m_migration_safe,
+            r#static: m_static,
+            unavailable_features: m_unavailable_features,
+            typename: m_typename,
+            alias_of: m_alias_of,
+            deprecated: m_deprecated,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CpuDefinitionInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CpuDefinitionInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CpuDefinitionInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CpuDefinitionInfo, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_migration_safe: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_static: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_unavailable_features: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut m_typename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_alias_of: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_deprecated: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "migration-safe" => {
-                            ::qmp_types::de::next(&mut map, &mut m_migration_safe)
-                        }
-                        "static" => ::qmp_types::de::next(&mut map, &mut m_static),
-                        "unavailable-features" => {
-                            ::qmp_types::de::next(&mut map, &mut m_unavailable_features)
-                        }
-                        "typename" => ::qmp_types::de::next(&mut map, &mut m_typename),
-                        "alias-of" => ::qmp_types::de::next(&mut map, &mut m_alias_of),
-                        "deprecated" => {
-                            ::qmp_types::de::next(&mut map, &mut m_deprecated)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name, m_static, m_typename, m_deprecated) = match (
-                    m_name,
-                    m_static,
-                    m_typename,
-                    m_deprecated,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_static),
-                        ::std::option::Option::Some(m_typename),
-                        ::std::option::Option::Some(m_deprecated),
-                    ) => (m_name, m_static, m_typename, m_deprecated),
-                    (m_name, m_static, m_typename, m_deprecated) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_name.is_some(), "name"),
-                                    (m_static.is_some(), "static"),
-                                    (m_typename.is_some(), "typename"),
-                                    (m_deprecated.is_some(), "deprecated"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(CpuDefinitionInfo {
-                    name: m_name,
-                    migration_safe: m_migration_safe,
-                    r#static: m_static,
-                    unavailable_features: m_unavailable_features,
-                    typename: m_typename,
-                    alias_of: m_alias_of,
-                    deprecated: m_deprecated,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An enumeration of CPU polarization that can be assumed by a virtual
@@ -924,16 +806,16 @@ impl S390CpuPolarization {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => S390CpuPolarization::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => S390CpuPolarization::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for S390CpuPolarization {
+    const EXPECTING: &'static str = "a S390CpuPolarization value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        S390CpuPolarization::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -968,31 +850,7 @@ impl<'de> ::serde::Deserialize<'de> for S390CpuPolarization {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = S390CpuPolarization;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(S390CpuPolarization), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<S390CpuPolarization, E> {
-                ::std::result::Result::Ok(S390CpuPolarization::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<S390CpuPolarization, E> {
-                ::std::result::Result::Ok(S390CpuPolarization::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The result of a CPU polarization query.
@@ -1036,62 +894,45 @@ impl ::serde::Serialize for CpuPolarizationInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CpuPolarizationInfo {
+    const EXPECTING: &'static str = "an object CpuPolarizationInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_polarization: ::std::option::Option<super::S390CpuPolarization> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "polarization" => ::qmp_types::de::next(&mut map, &mut m_polarization),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_polarization,) = match (m_polarization,) {
+            (::std::option::Option::Some(m_polarization),) => (m_polarization,),
+            (m_polarization,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_polarization.is_some(), "polarization")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(CpuPolarizationInfo {
+            polarization: m_polarization,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CpuPolarizationInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CpuPolarizationInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CpuPolarizationInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CpuPolarizationInfo, A::Error> {
-                let mut m_polarization: ::std::option::Option<
-                    super::S390CpuPolarization,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "polarization" => {
-                            ::qmp_types::de::next(&mut map, &mut m_polarization)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_polarization,) = match (m_polarization,) {
-                    (::std::option::Option::Some(m_polarization),) => (m_polarization,),
-                    (m_polarization,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_polarization.is_some(), "polarization")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(CpuPolarizationInfo {
-                    polarization: m_polarization,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -1191,75 +1032,54 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for QueryCpuModelComparison {
+        const EXPECTING: &'static str = "an object QueryCpuModelComparison";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_modela: ::std::option::Option<super::super::CpuModelInfo> = ::std::option::Option::None;
+            let mut m_modelb: ::std::option::Option<super::super::CpuModelInfo> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "modela" => ::qmp_types::de::next(&mut map, &mut m_modela),
+                    "modelb" => ::qmp_types::de::next(&mut map, &mut m_modelb),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_modela, m_modelb) = match (m_modela, m_modelb) {
+                (
+                    ::std::option::Option::Some(m_modela),
+                    ::std::option::Option::Some(m_modelb),
+                ) => (m_modela, m_modelb),
+                (m_modela, m_modelb) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_modela.is_some(), "modela"),
+                                (m_modelb.is_some(), "modelb"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(QueryCpuModelComparison {
+                modela: m_modela,
+                modelb: m_modelb,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for QueryCpuModelComparison {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = QueryCpuModelComparison;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object QueryCpuModelComparison")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<QueryCpuModelComparison, A::Error> {
-                    let mut m_modela: ::std::option::Option<
-                        super::super::CpuModelInfo,
-                    > = ::std::option::Option::None;
-                    let mut m_modelb: ::std::option::Option<
-                        super::super::CpuModelInfo,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "modela" => ::qmp_types::de::next(&mut map, &mut m_modela),
-                            "modelb" => ::qmp_types::de::next(&mut map, &mut m_modelb),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_modela, m_modelb) = match (m_modela, m_modelb) {
-                        (
-                            ::std::option::Option::Some(m_modela),
-                            ::std::option::Option::Some(m_modelb),
-                        ) => (m_modela, m_modelb),
-                        (m_modela, m_modelb) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_modela.is_some(), "modela"),
-                                        (m_modelb.is_some(), "modelb"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(QueryCpuModelComparison {
-                        modela: m_modela,
-                        modelb: m_modelb,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for QueryCpuModelComparison {
@@ -1360,75 +1180,54 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for QueryCpuModelBaseline {
+        const EXPECTING: &'static str = "an object QueryCpuModelBaseline";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_modela: ::std::option::Option<super::super::CpuModelInfo> = ::std::option::Option::None;
+            let mut m_modelb: ::std::option::Option<super::super::CpuModelInfo> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "modela" => ::qmp_types::de::next(&mut map, &mut m_modela),
+                    "modelb" => ::qmp_types::de::next(&mut map, &mut m_modelb),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_modela, m_modelb) = match (m_modela, m_modelb) {
+                (
+                    ::std::option::Option::Some(m_modela),
+                    ::std::option::Option::Some(m_modelb),
+                ) => (m_modela, m_modelb),
+                (m_modela, m_modelb) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_modela.is_some(), "modela"),
+                                (m_modelb.is_some(), "modelb"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(QueryCpuModelBaseline {
+                modela: m_modela,
+                modelb: m_modelb,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for QueryCpuModelBaseline {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = QueryCpuModelBaseline;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object QueryCpuModelBaseline")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<QueryCpuModelBaseline, A::Error> {
-                    let mut m_modela: ::std::option::Option<
-                        super::super::CpuModelInfo,
-                    > = ::std::option::Option::None;
-                    let mut m_modelb: ::std::option::Option<
-                        super::super::CpuModelInfo,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "modela" => ::qmp_types::de::next(&mut map, &mut m_modela),
-                            "modelb" => ::qmp_types::de::next(&mut map, &mut m_modelb),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_modela, m_modelb) = match (m_modela, m_modelb) {
-                        (
-                            ::std::option::Option::Some(m_modela),
-                            ::std::option::Option::Some(m_modelb),
-                        ) => (m_modela, m_modelb),
-                        (m_modela, m_modelb) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_modela.is_some(), "modela"),
-                                        (m_modelb.is_some(), "modelb"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(QueryCpuModelBaseline {
-                        modela: m_modela,
-                        modelb: m_modelb,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for QueryCpuModelBaseline {
@@ -1523,70 +1322,51 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for QueryCpuModelExpansion {
+        const EXPECTING: &'static str = "an object QueryCpuModelExpansion";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_type: ::std::option::Option<super::super::CpuModelExpansionType> = ::std::option::Option::None;
+            let mut m_model: ::std::option::Option<super::super::CpuModelInfo> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                    "model" => ::qmp_types::de::next(&mut map, &mut m_model),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_type, m_model) = match (m_type, m_model) {
+                (
+                    ::std::option::Option::Some(m_type),
+                    ::std::option::Option::Some(m_model),
+                ) => (m_type, m_model),
+                (m_type, m_model) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_type.is_some(), "type"), (m_model.is_some(), "model")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(QueryCpuModelExpansion {
+                r#type: m_type,
+                model: m_model,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for QueryCpuModelExpansion {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = QueryCpuModelExpansion;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object QueryCpuModelExpansion")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<QueryCpuModelExpansion, A::Error> {
-                    let mut m_type: ::std::option::Option<
-                        super::super::CpuModelExpansionType,
-                    > = ::std::option::Option::None;
-                    let mut m_model: ::std::option::Option<super::super::CpuModelInfo> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                            "model" => ::qmp_types::de::next(&mut map, &mut m_model),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_type, m_model) = match (m_type, m_model) {
-                        (
-                            ::std::option::Option::Some(m_type),
-                            ::std::option::Option::Some(m_model),
-                        ) => (m_type, m_model),
-                        (m_type, m_model) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_type.is_some(), "type"), (m_model.is_some(), "model")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(QueryCpuModelExpansion {
-                        r#type: m_type,
-                        model: m_model,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for QueryCpuModelExpansion {
@@ -1699,87 +1479,60 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for SetCpuTopology {
+        const EXPECTING: &'static str = "an object SetCpuTopology";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_core_id: ::std::option::Option<u16> = ::std::option::Option::None;
+            let mut m_socket_id: ::std::option::Option<u16> = ::std::option::Option::None;
+            let mut m_book_id: ::std::option::Option<u16> = ::std::option::Option::None;
+            let mut m_drawer_id: ::std::option::Option<u16> = ::std::option::Option::None;
+            let mut m_entitlement: ::std::option::Option<
+                super::super::S390CpuEntitlement,
+            > = ::std::option::Option::None;
+            let mut m_dedicated: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "core-id" => ::qmp_types::de::next(&mut map, &mut m_core_id),
+                    "socket-id" => ::qmp_types::de::next(&mut map, &mut m_socket_id),
+                    "book-id" => ::qmp_types::de::next(&mut map, &mut m_book_id),
+                    "drawer-id" => ::qmp_types::de::next(&mut map, &mut m_drawer_id),
+                    "entitlement" => ::qmp_types::de::next(&mut map, &mut m_entitlement),
+                    "dedicated" => ::qmp_types::de::next(&mut map, &mut m_dedicated),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_core_id,) = match (m_core_id,) {
+                (::std::option::Option::Some(m_core_id),) => (m_core_id,),
+                (m_core_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_core_id.is_some(), "core-id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(SetCpuTopology {
+                core_id: m_core_id,
+                socket_id: m_socket_id,
+                book_id: m_book_id,
+                drawer_id: m_drawer_id,
+                entitlement: m_entitlement,
+                dedicated: m_dedicated,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for SetCpuTopology {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = SetCpuTopology;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object SetCpuTopology")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<SetCpuTopology, A::Error> {
-                    let mut m_core_id: ::std::option::Option<u16> = ::std::option::Option::None;
-                    let mut m_socket_id: ::std::option::Option<u16> = ::std::option::Option::None;
-                    let mut m_book_id: ::std::option::Option<u16> = ::std::option::Option::None;
-                    let mut m_drawer_id: ::std::option::Option<u16> = ::std::option::Option::None;
-                    let mut m_entitlement: ::std::option::Option<
-                        super::super::S390CpuEntitlement,
-                    > = ::std::option::Option::None;
-                    let mut m_dedicated: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "core-id" => ::qmp_types::de::next(&mut map, &mut m_core_id),
-                            "socket-id" => {
-                                ::qmp_types::de::next(&mut map, &mut m_socket_id)
-                            }
-                            "book-id" => ::qmp_types::de::next(&mut map, &mut m_book_id),
-                            "drawer-id" => {
-                                ::qmp_types::de::next(&mut map, &mut m_drawer_id)
-                            }
-                            "entitlement" => {
-                                ::qmp_types::de::next(&mut map, &mut m_entitlement)
-                            }
-                            "dedicated" => {
-                                ::qmp_types::de::next(&mut map, &mut m_dedicated)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_core_id,) = match (m_core_id,) {
-                        (::std::option::Option::Some(m_core_id),) => (m_core_id,),
-                        (m_core_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_core_id.is_some(), "core-id")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(SetCpuTopology {
-                        core_id: m_core_id,
-                        socket_id: m_socket_id,
-                        book_id: m_book_id,
-                        drawer_id: m_drawer_id,
-                        entitlement: m_entitlement,
-                        dedicated: m_dedicated,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for SetCpuTopology {
@@ -1891,68 +1644,49 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for CpuPolarizationChange {
+        const EXPECTING: &'static str = "an object CpuPolarizationChange";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_polarization: ::std::option::Option<
+                super::super::S390CpuPolarization,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "polarization" => {
+                        ::qmp_types::de::next(&mut map, &mut m_polarization)
+                    }
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_polarization,) = match (m_polarization,) {
+                (::std::option::Option::Some(m_polarization),) => (m_polarization,),
+                (m_polarization,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_polarization.is_some(), "polarization")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(CpuPolarizationChange {
+                polarization: m_polarization,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for CpuPolarizationChange {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = CpuPolarizationChange;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object CpuPolarizationChange")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<CpuPolarizationChange, A::Error> {
-                    let mut m_polarization: ::std::option::Option<
-                        super::super::S390CpuPolarization,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "polarization" => {
-                                ::qmp_types::de::next(&mut map, &mut m_polarization)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_polarization,) = match (m_polarization,) {
-                        (::std::option::Option::Some(m_polarization),) => {
-                            (m_polarization,)
-                        }
-                        (m_polarization,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_polarization.is_some(), "polarization")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(CpuPolarizationChange {
-                        polarization: m_polarization,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for CpuPolarizationChange {

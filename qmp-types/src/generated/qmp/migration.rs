@@ -134,244 +134,220 @@ impl ::serde::Serialize for MigrationStats {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MigrationStats {
+    const EXPECTING: &'static str = "an object MigrationStats";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_transferred: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_remaining: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_total: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_duplicate: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_normal: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_normal_bytes: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_dirty_pages_rate: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_mbps: ::std::option::Option<f64> = ::std::option::Option::None;
+        let mut m_dirty_sync_count: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_postcopy_requests: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_page_size: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_multifd_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_pages_per_second: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_precopy_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_downtime_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_postcopy_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_dirty_sync_missed_zero_copy: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "transferred" => ::qmp_types::de::next(&mut map, &mut m_transferred),
+                "remaining" => ::qmp_types::de::next(&mut map, &mut m_remaining),
+                "total" => ::qmp_types::de::next(&mut map, &mut m_total),
+                "duplicate" => ::qmp_types::de::next(&mut map, &mut m_duplicate),
+                "normal" => ::qmp_types::de::next(&mut map, &mut m_normal),
+                "normal-bytes" => ::qmp_types::de::next(&mut map, &mut m_normal_bytes),
+                "dirty-pages-rate" => {
+                    ::qmp_types::de::next(&mut map, &mut m_dirty_pages_rate)
+                }
+                "mbps" => ::qmp_types::de::next(&mut map, &mut m_mbps),
+                "dirty-sync-count" => {
+                    ::qmp_types::de::next(&mut map, &mut m_dirty_sync_count)
+                }
+                "postcopy-requests" => {
+                    ::qmp_types::de::next(&mut map, &mut m_postcopy_requests)
+                }
+                "page-size" => ::qmp_types::de::next(&mut map, &mut m_page_size),
+                "multifd-bytes" => ::qmp_types::de::next(&mut map, &mut m_multifd_bytes),
+                "pages-per-second" => {
+                    ::qmp_types::de::next(&mut map, &mut m_pages_per_second)
+                }
+                "precopy-bytes" => ::qmp_types::de::next(&mut map, &mut m_precopy_bytes),
+                "downtime-bytes" => {
+                    ::qmp_types::de::next(&mut map, &mut m_downtime_bytes)
+                }
+                "postcopy-bytes" => {
+                    ::qmp_types::de::next(&mut map, &mut m_postcopy_bytes)
+                }
+                "dirty-sync-missed-zero-copy" => {
+                    ::qmp_types::de::next(&mut map, &mut m_dirty_sync_missed_zero_copy)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (
+            m_transferred,
+            m_remaining,
+            m_total,
+            m_duplicate,
+            m_normal,
+            m_normal_bytes,
+            m_dirty_pages_rate,
+            m_mbps,
+            m_dirty_sync_count,
+            m_postcopy_requests,
+            m_page_size,
+            m_multifd_bytes,
+            m_pages_per_second,
+            m_precopy_bytes,
+            m_downtime_bytes,
+            m_postcopy_bytes,
+            m_dirty_sync_missed_zero_copy,
+        ) = match (
+            m_transferred,
+            m_remaining,
+            m_total,
+            m_duplicate,
+            m_normal,
+            m_normal_bytes,
+            m_dirty_pages_rate,
+            m_mbps,
+            m_dirty_sync_count,
+            m_postcopy_requests,
+            m_page_size,
+            m_multifd_bytes,
+            m_pages_per_second,
+            m_precopy_bytes,
+            m_downtime_bytes,
+            m_postcopy_bytes,
+            m_dirty_sync_missed_zero_copy,
+        ) {
+            (
+                ::std::option::Option::Some(m_transferred),
+                ::std::option::Option::Some(m_remaining),
+                ::std::option::Option::Some(m_total),
+                ::std::option::Option::Some(m_duplicate),
+                ::std::option::Option::Some(m_normal),
+                ::std::option::Option::Some(m_normal_bytes),
+                ::std::option::Option::Some(m_dirty_pages_rate),
+                ::std::option::Option::Some(m_mbps),
+                ::std::option::Option::Some(m_dirty_sync_count),
+                ::std::option::Option::Some(m_postcopy_requests),
+                ::std::option::Option::Some(m_page_size),
+                ::std::option::Option::Some(m_multifd_bytes),
+                ::std::option::Option::Some(m_pages_per_second),
+                ::std::option::Option::Some(m_precopy_bytes),
+                ::std::option::Option::Some(m_downtime_bytes),
+                ::std::option::Option::Some(m_postcopy_bytes),
+                ::std::option::Option::Some(m_dirty_sync_missed_zero_copy),
+            ) => {
+                (
+                    m_transferred,
+                    m_remaining,
+                    m_total,
+                    m_duplicate,
+                    m_normal,
+                    m_normal_bytes,
+                    m_dirty_pages_rate,
+                    m_mbps,
+                    m_dirty_sync_count,
+                    m_postcopy_requests,
+                    m_page_size,
+                    m_multifd_bytes,
+                    m_pages_per_second,
+                    m_precopy_bytes,
+                    m_downtime_bytes,
+                    m_postcopy_bytes,
+                    m_dirty_sync_missed_zero_copy,
+                )
+            }
+            (
+                m_transferred,
+                m_remaining,
+                m_total,
+                m_duplicate,
+                m_normal,
+                m_normal_bytes,
+                m_dirty_pages_rate,
+                m_mbps,
+                m_dirty_sync_count,
+                m_postcopy_requests,
+                m_page_size,
+                m_multifd_bytes,
+                m_pages_per_second,
+                m_precopy_bytes,
+                m_downtime_bytes,
+                m_postcopy_bytes,
+                m_dirty_sync_missed_zero_copy,
+            ) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_transferred.is_some(), "transferred"),
+                            (m_remaining.is_some(), "remaining"),
+                            (m_total.is_some(), "total"),
+                            (m_duplicate.is_some(), "duplicate"),
+                            (m_normal.is_some(), "normal"),
+                            (m_normal_bytes.is_some(), "normal-bytes"),
+                            (m_dirty_pages_rate.is_some(), "dirty-pages-rate"),
+                            (m_mbps.is_some(), "mbps"),
+                            (m_dirty_sync_count.is_some(), "dirty-sync-count"),
+                            (m_postcopy_requests.is_some(), "postcopy-requests"),
+                            (m_page_size.is_some(), "page-size"),
+                            (m_multifd_bytes.is_some(), "multifd-bytes"),
+                            (m_pages_per_second.is_some(), "pages-per-second"),
+                            (m_precopy_bytes.is_some(), "precopy-bytes"),
+                            (m_downtime_bytes.is_some(), "downtime-bytes"),
+                            (m_postcopy_bytes.is_some(), "postcopy-bytes"),
+                            (
+                                m_dirty_sync_missed_zero_copy.is_some(),
+                                "dirty-sync-missed-zero-copy",
+                            ),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(MigrationStats {
+            transferred: m_transferred,
+            remaining: m_remaining,
+            total: m_total,
+            duplicate: m_duplicate,
+            normal: m_normal,
+            normal_bytes: m_normal_bytes,
+            dirty_pages_rate: m_dirty_pages_rate,
+            mbps: m_mbps,
+            dirty_sync_count: m_dirty_sync_count,
+            postcopy_requests: m_postcopy_requests,
+            page_size: m_page_size,
+            multifd_bytes: m_multifd_bytes,
+            pages_per_second: m_pages_per_second,
+            precopy_bytes: m_precopy_bytes,
+            downtime_bytes: m_downtime_bytes,
+            postcopy_bytes: m_postcopy_bytes,
+            dirty_sync_missed_zero_copy: m_dirty_sync_missed_zero_copy,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MigrationStats {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MigrationStats;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MigrationStats")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MigrationStats, A::Error> {
-                let mut m_transferred: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_remaining: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_total: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_duplicate: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_normal: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_normal_bytes: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_dirty_pages_rate: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_mbps: ::std::option::Option<f64> = ::std::option::Option::None;
-                let mut m_dirty_sync_count: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_postcopy_requests: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_page_size: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_multifd_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_pages_per_second: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_precopy_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_downtime_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_postcopy_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_dirty_sync_missed_zero_copy: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "transferred" => {
-                            ::qmp_types::de::next(&mut map, &mut m_transferred)
-                        }
-                        "remaining" => ::qmp_types::de::next(&mut map, &mut m_remaining),
-                        "total" => ::qmp_types::de::next(&mut map, &mut m_total),
-                        "duplicate" => ::qmp_types::de::next(&mut map, &mut m_duplicate),
-                        "normal" => ::qmp_types::de::next(&mut map, &mut m_normal),
-                        "normal-bytes" => {
-                            ::qmp_types::de::next(&mut map, &mut m_normal_bytes)
-                        }
-                        "dirty-pages-rate" => {
-                            ::qmp_types::de::next(&mut map, &mut m_dirty_pages_rate)
-                        }
-                        "mbps" => ::qmp_types::de::next(&mut map, &mut m_mbps),
-                        "dirty-sync-count" => {
-                            ::qmp_types::de::next(&mut map, &mut m_dirty_sync_count)
-                        }
-                        "postcopy-requests" => {
-                            ::qmp_types::de::next(&mut map, &mut m_postcopy_requests)
-                        }
-                        "page-size" => ::qmp_types::de::next(&mut map, &mut m_page_size),
-                        "multifd-bytes" => {
-                            ::qmp_types::de::next(&mut map, &mut m_multifd_bytes)
-                        }
-                        "pages-per-second" => {
-                            ::qmp_types::de::next(&mut map, &mut m_pages_per_second)
-                        }
-                        "precopy-bytes" => {
-                            ::qmp_types::de::next(&mut map, &mut m_precopy_bytes)
-                        }
-                        "downtime-bytes" => {
-                            ::qmp_types::de::next(&mut map, &mut m_downtime_bytes)
-                        }
-                        "postcopy-bytes" => {
-                            ::qmp_types::de::next(&mut map, &mut m_postcopy_bytes)
-                        }
-                        "dirty-sync-missed-zero-copy" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_dirty_sync_missed_zero_copy,
-                            )
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_transferred,
-                    m_remaining,
-                    m_total,
-                    m_duplicate,
-                    m_normal,
-                    m_normal_bytes,
-                    m_dirty_pages_rate,
-                    m_mbps,
-                    m_dirty_sync_count,
-                    m_postcopy_requests,
-                    m_page_size,
-                    m_multifd_bytes,
-                    m_pages_per_second,
-                    m_precopy_bytes,
-                    m_downtime_bytes,
-                    m_postcopy_bytes,
-                    m_dirty_sync_missed_zero_copy,
-                ) = match (
-                    m_transferred,
-                    m_remaining,
-                    m_total,
-                    m_duplicate,
-                    m_normal,
-                    m_normal_bytes,
-                    m_dirty_pages_rate,
-                    m_mbps,
-                    m_dirty_sync_count,
-                    m_postcopy_requests,
-                    m_page_size,
-                    m_multifd_bytes,
-                    m_pages_per_second,
-                    m_precopy_bytes,
-                    m_downtime_bytes,
-                    m_postcopy_bytes,
-                    m_dirty_sync_missed_zero_copy,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_transferred),
-                        ::std::option::Option::Some(m_remaining),
-                        ::std::option::Option::Some(m_total),
-                        ::std::option::Option::Some(m_duplicate),
-                        ::std::option::Option::Some(m_normal),
-                        ::std::option::Option::Some(m_normal_bytes),
-                        ::std::option::Option::Some(m_dirty_pages_rate),
-                        ::std::option::Option::Some(m_mbps),
-                        ::std::option::Option::Some(m_dirty_sync_count),
-                        ::std::option::Option::Some(m_postcopy_requests),
-                        ::std::option::Option::Some(m_page_size),
-                        ::std::option::Option::Some(m_multifd_bytes),
-                        ::std::option::Option::Some(m_pages_per_second),
-                        ::std::option::Option::Some(m_precopy_bytes),
-                        ::std::option::Option::Some(m_downtime_bytes),
-                        ::std::option::Option::Some(m_postcopy_bytes),
-                        ::std::option::Option::Some(m_dirty_sync_missed_zero_copy),
-                    ) => {
-                        (
-                            m_transferred,
-                            m_remaining,
-                            m_total,
-                            m_duplicate,
-                            m_normal,
-                            m_normal_bytes,
-                            m_dirty_pages_rate,
-                            m_mbps,
-                            m_dirty_sync_count,
-                            m_postcopy_requests,
-                            m_page_size,
-                            m_multifd_bytes,
-                            m_pages_per_second,
-                            m_precopy_bytes,
-                            m_downtime_bytes,
-                            m_postcopy_bytes,
-                            m_dirty_sync_missed_zero_copy,
-                        )
-                    }
-                    (
-                        m_transferred,
-                        m_remaining,
-                        m_total,
-                        m_duplicate,
-                        m_normal,
-                        m_normal_bytes,
-                        m_dirty_pages_rate,
-                        m_mbps,
-                        m_dirty_sync_count,
-                        m_postcopy_requests,
-                        m_page_size,
-                        m_multifd_bytes,
-                        m_pages_per_second,
-                        m_precopy_bytes,
-                        m_downtime_bytes,
-                        m_postcopy_bytes,
-                        m_dirty_sync_missed_zero_copy,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_transferred.is_some(), "transferred"),
-                                    (m_remaining.is_some(), "remaining"),
-                                    (m_total.is_some(), "total"),
-                                    (m_duplicate.is_some(), "duplicate"),
-                                    (m_normal.is_some(), "normal"),
-                                    (m_normal_bytes.is_some(), "normal-bytes"),
-                                    (m_dirty_pages_rate.is_some(), "dirty-pages-rate"),
-                                    (m_mbps.is_some(), "mbps"),
-                                    (m_dirty_sync_count.is_some(), "dirty-sync-count"),
-                                    (m_postcopy_requests.is_some(), "postcopy-requests"),
-                                    (m_page_size.is_some(), "page-size"),
-                                    (m_multifd_bytes.is_some(), "multifd-bytes"),
-                                    (m_pages_per_second.is_some(), "pages-per-second"),
-                                    (m_precopy_bytes.is_some(), "precopy-bytes"),
-                                    (m_downtime_bytes.is_some(), "downtime-bytes"),
-                                    (m_postcopy_bytes.is_some(), "postcopy-bytes"),
-                                    (
-                                        m_dirty_sync_missed_zero_copy.is_some(),
-                                        "dirty-sync-missed-zero-copy",
-                                    ),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(MigrationStats {
-                    transferred: m_transferred,
-                    remaining: m_remaining,
-                    total: m_total,
-                    duplicate: m_duplicate,
-                    normal: m_normal,
-                    normal_bytes: m_normal_bytes,
-                    dirty_pages_rate: m_dirty_pages_rate,
-                    mbps: m_mbps,
-                    dirty_sync_count: m_dirty_sync_count,
-                    postcopy_requests: m_postcopy_requests,
-                    page_size: m_page_size,
-                    multifd_bytes: m_multifd_bytes,
-                    pages_per_second: m_pages_per_second,
-                    precopy_bytes: m_precopy_bytes,
-                    downtime_bytes: m_downtime_bytes,
-                    postcopy_bytes: m_postcopy_bytes,
-                    dirty_sync_missed_zero_copy: m_dirty_sync_missed_zero_copy,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Detailed XBZRLE migration cache statistics
@@ -445,134 +421,115 @@ impl ::serde::Serialize for XBZRLECacheStats {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for XBZRLECacheStats {
+    const EXPECTING: &'static str = "an object XBZRLECacheStats";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_cache_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_bytes: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_pages: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_cache_miss: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_cache_miss_rate: ::std::option::Option<f64> = ::std::option::Option::None;
+        let mut m_encoding_rate: ::std::option::Option<f64> = ::std::option::Option::None;
+        let mut m_overflow: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "cache-size" => ::qmp_types::de::next(&mut map, &mut m_cache_size),
+                "bytes" => ::qmp_types::de::next(&mut map, &mut m_bytes),
+                "pages" => ::qmp_types::de::next(&mut map, &mut m_pages),
+                "cache-miss" => ::qmp_types::de::next(&mut map, &mut m_cache_miss),
+                "cache-miss-rate" => {
+                    ::qmp_types::de::next(&mut map, &mut m_cache_miss_rate)
+                }
+                "encoding-rate" => ::qmp_types::de::next(&mut map, &mut m_encoding_rate),
+                "overflow" => ::qmp_types::de::next(&mut map, &mut m_overflow),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (
+            m_cache_size,
+            m_bytes,
+            m_pages,
+            m_cache_miss,
+            m_cache_miss_rate,
+            m_encoding_rate,
+            m_overflow,
+        ) = match (
+            m_cache_size,
+            m_bytes,
+            m_pages,
+            m_cache_miss,
+            m_cache_miss_rate,
+            m_encoding_rate,
+            m_overflow,
+        ) {
+            (
+                ::std::option::Option::Some(m_cache_size),
+                ::std::option::Option::Some(m_bytes),
+                ::std::option::Option::Some(m_pages),
+                ::std::option::Option::Some(m_cache_miss),
+                ::std::option::Option::Some(m_cache_miss_rate),
+                ::std::option::Option::Some(m_encoding_rate),
+                ::std::option::Option::Some(m_overflow),
+            ) => {
+                (
+                    m_cache_size,
+                    m_bytes,
+                    m_pages,
+                    m_cache_miss,
+                    m_cache_miss_rate,
+                    m_encoding_rate,
+                    m_overflow,
+                )
+            }
+            (
+                m_cache_size,
+                m_bytes,
+                m_pages,
+                m_cache_miss,
+                m_cache_miss_rate,
+                m_encoding_rate,
+                m_overflow,
+            ) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_cache_size.is_some(), "cache-size"),
+                            (m_bytes.is_some(), "bytes"),
+                            (m_pages.is_some(), "pages"),
+                            (m_cache_miss.is_some(), "cache-miss"),
+                            (m_cache_miss_rate.is_some(), "cache-miss-rate"),
+                            (m_encoding_rate.is_some(), "encoding-rate"),
+                            (m_overflow.is_some(), "overflow"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(XBZRLECacheStats {
+            cache_size: m_cache_size,
+            bytes: m_bytes,
+            pages: m_pages,
+            cache_miss: m_cache_miss,
+            cache_miss_rate: m_cache_miss_rate,
+            encoding_rate: m_encoding_rate,
+            overflow: m_overflow,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for XBZRLECacheStats {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = XBZRLECacheStats;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object XBZRLECacheStats")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<XBZRLECacheStats, A::Error> {
-                let mut m_cache_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_bytes: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_pages: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_cache_miss: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_cache_miss_rate: ::std::option::Option<f64> = ::std::option::Option::None;
-                let mut m_encoding_rate: ::std::option::Option<f64> = ::std::option::Option::None;
-                let mut m_overflow: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "cache-size" => {
-                            ::qmp_types::de::next(&mut map, &mut m_cache_size)
-                        }
-                        "bytes" => ::qmp_types::de::next(&mut map, &mut m_bytes),
-                        "pages" => ::qmp_types::de::next(&mut map, &mut m_pages),
-                        "cache-miss" => {
-                            ::qmp_types::de::next(&mut map, &mut m_cache_miss)
-                        }
-                        "cache-miss-rate" => {
-                            ::qmp_types::de::next(&mut map, &mut m_cache_miss_rate)
-                        }
-                        "encoding-rate" => {
-                            ::qmp_types::de::next(&mut map, &mut m_encoding_rate)
-                        }
-                        "overflow" => ::qmp_types::de::next(&mut map, &mut m_overflow),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_cache_size,
-                    m_bytes,
-                    m_pages,
-                    m_cache_miss,
-                    m_cache_miss_rate,
-                    m_encoding_rate,
-                    m_overflow,
-                ) = match (
-                    m_cache_size,
-                    m_bytes,
-                    m_pages,
-                    m_cache_miss,
-                    m_cache_miss_rate,
-                    m_encoding_rate,
-                    m_overflow,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_cache_size),
-                        ::std::option::Option::Some(m_bytes),
-                        ::std::option::Option::Some(m_pages),
-                        ::std::option::Option::Some(m_cache_miss),
-                        ::std::option::Option::Some(m_cache_miss_rate),
-                        ::std::option::Option::Some(m_encoding_rate),
-                        ::std::option::Option::Some(m_overflow),
-                    ) => {
-                        (
-                            m_cache_size,
-                            m_bytes,
-                            m_pages,
-                            m_cache_miss,
-                            m_cache_miss_rate,
-                            m_encoding_rate,
-                            m_overflow,
-                        )
-                    }
-                    (
-                        m_cache_size,
-                        m_bytes,
-                        m_pages,
-                        m_cache_miss,
-                        m_cache_miss_rate,
-                        m_encoding_rate,
-                        m_overflow,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_cache_size.is_some(), "cache-size"),
-                                    (m_bytes.is_some(), "bytes"),
-                                    (m_pages.is_some(), "pages"),
-                                    (m_cache_miss.is_some(), "cache-miss"),
-                                    (m_cache_miss_rate.is_some(), "cache-miss-rate"),
-                                    (m_encoding_rate.is_some(), "encoding-rate"),
-                                    (m_overflow.is_some(), "overflow"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(XBZRLECacheStats {
-                    cache_size: m_cache_size,
-                    bytes: m_bytes,
-                    pages: m_pages,
-                    cache_miss: m_cache_miss,
-                    cache_miss_rate: m_cache_miss_rate,
-                    encoding_rate: m_encoding_rate,
-                    overflow: m_overflow,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Detailed migration compression statistics
@@ -637,112 +594,79 @@ impl ::serde::Serialize for CompressionStats {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CompressionStats {
+    const EXPECTING: &'static str = "an object CompressionStats";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_pages: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_busy: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_busy_rate: ::std::option::Option<f64> = ::std::option::Option::None;
+        let mut m_compressed_size: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_compression_rate: ::std::option::Option<f64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "pages" => ::qmp_types::de::next(&mut map, &mut m_pages),
+                "busy" => ::qmp_types::de::next(&mut map, &mut m_busy),
+                "busy-rate" => ::qmp_types::de::next(&mut map, &mut m_busy_rate),
+                "compressed-size" => {
+                    ::qmp_types::de::next(&mut map, &mut m_compressed_size)
+                }
+                "compression-rate" => {
+                    ::qmp_types::de::next(&mut map, &mut m_compression_rate)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_pages, m_busy, m_busy_rate, m_compressed_size, m_compression_rate) = match (
+            m_pages,
+            m_busy,
+            m_busy_rate,
+            m_compressed_size,
+            m_compression_rate,
+        ) {
+            (
+                ::std::option::Option::Some(m_pages),
+                ::std::option::Option::Some(m_busy),
+                ::std::option::Option::Some(m_busy_rate),
+                ::std::option::Option::Some(m_compressed_size),
+                ::std::option::Option::Some(m_compression_rate),
+            ) => (m_pages, m_busy, m_busy_rate, m_compressed_size, m_compression_rate),
+            (m_pages, m_busy, m_busy_rate, m_compressed_size, m_compression_rate) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_pages.is_some(), "pages"),
+                            (m_busy.is_some(), "busy"),
+                            (m_busy_rate.is_some(), "busy-rate"),
+                            (m_compressed_size.is_some(), "compressed-size"),
+                            (m_compression_rate.is_some(), "compression-rate"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(CompressionStats {
+            pages: m_pages,
+            busy: m_busy,
+            busy_rate: m_busy_rate,
+            compressed_size: m_compressed_size,
+            compression_rate: m_compression_rate,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CompressionStats {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CompressionStats;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CompressionStats")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CompressionStats, A::Error> {
-                let mut m_pages: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_busy: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_busy_rate: ::std::option::Option<f64> = ::std::option::Option::None;
-                let mut m_compressed_size: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_compression_rate: ::std::option::Option<f64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "pages" => ::qmp_types::de::next(&mut map, &mut m_pages),
-                        "busy" => ::qmp_types::de::next(&mut map, &mut m_busy),
-                        "busy-rate" => ::qmp_types::de::next(&mut map, &mut m_busy_rate),
-                        "compressed-size" => {
-                            ::qmp_types::de::next(&mut map, &mut m_compressed_size)
-                        }
-                        "compression-rate" => {
-                            ::qmp_types::de::next(&mut map, &mut m_compression_rate)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_pages,
-                    m_busy,
-                    m_busy_rate,
-                    m_compressed_size,
-                    m_compression_rate,
-                ) = match (
-                    m_pages,
-                    m_busy,
-                    m_busy_rate,
-                    m_compressed_size,
-                    m_compression_rate,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_pages),
-                        ::std::option::Option::Some(m_busy),
-                        ::std::option::Option::Some(m_busy_rate),
-                        ::std::option::Option::Some(m_compressed_size),
-                        ::std::option::Option::Some(m_compression_rate),
-                    ) => {
-                        (
-                            m_pages,
-                            m_busy,
-                            m_busy_rate,
-                            m_compressed_size,
-                            m_compression_rate,
-                        )
-                    }
-                    (
-                        m_pages,
-                        m_busy,
-                        m_busy_rate,
-                        m_compressed_size,
-                        m_compression_rate,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_pages.is_some(), "pages"),
-                                    (m_busy.is_some(), "busy"),
-                                    (m_busy_rate.is_some(), "busy-rate"),
-                                    (m_compressed_size.is_some(), "compressed-size"),
-                                    (m_compression_rate.is_some(), "compression-rate"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(CompressionStats {
-                    pages: m_pages,
-                    busy: m_busy,
-                    busy_rate: m_busy_rate,
-                    compressed_size: m_compressed_size,
-                    compression_rate: m_compression_rate,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An enumeration of migration status.
@@ -838,16 +762,16 @@ impl MigrationStatus {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => MigrationStatus::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MigrationStatus::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for MigrationStatus {
+    const EXPECTING: &'static str = "a MigrationStatus value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        MigrationStatus::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -895,31 +819,7 @@ impl<'de> ::serde::Deserialize<'de> for MigrationStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = MigrationStatus;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(MigrationStatus), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<MigrationStatus, E> {
-                ::std::result::Result::Ok(MigrationStatus::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<MigrationStatus, E> {
-                ::std::result::Result::Ok(MigrationStatus::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Detailed VFIO devices migration statistics
@@ -962,60 +862,43 @@ impl ::serde::Serialize for VfioStats {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VfioStats {
+    const EXPECTING: &'static str = "an object VfioStats";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_transferred: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "transferred" => ::qmp_types::de::next(&mut map, &mut m_transferred),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_transferred,) = match (m_transferred,) {
+            (::std::option::Option::Some(m_transferred),) => (m_transferred,),
+            (m_transferred,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_transferred.is_some(), "transferred")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VfioStats {
+            transferred: m_transferred,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VfioStats {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VfioStats;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VfioStats")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VfioStats, A::Error> {
-                let mut m_transferred: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "transferred" => {
-                            ::qmp_types::de::next(&mut map, &mut m_transferred)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_transferred,) = match (m_transferred,) {
-                    (::std::option::Option::Some(m_transferred),) => (m_transferred,),
-                    (m_transferred,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_transferred.is_some(), "transferred")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VfioStats {
-                    transferred: m_transferred,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about current migration process.
@@ -1157,137 +1040,103 @@ impl ::serde::Serialize for MigrationInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MigrationInfo {
+    const EXPECTING: &'static str = "an object MigrationInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_status: ::std::option::Option<super::MigrationStatus> = ::std::option::Option::None;
+        let mut m_ram: ::std::option::Option<super::MigrationStats> = ::std::option::Option::None;
+        let mut m_vfio: ::std::option::Option<super::VfioStats> = ::std::option::Option::None;
+        let mut m_xbzrle_cache: ::std::option::Option<super::XBZRLECacheStats> = ::std::option::Option::None;
+        let mut m_total_time: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_expected_downtime: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_downtime: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_setup_time: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_cpu_throttle_percentage: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_error_desc: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_blocked_reasons: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        > = ::std::option::Option::None;
+        let mut m_postcopy_blocktime: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_postcopy_vcpu_blocktime: ::std::option::Option<::std::vec::Vec<u32>> = ::std::option::Option::None;
+        let mut m_socket_address: ::std::option::Option<
+            ::std::vec::Vec<super::SocketAddress>,
+        > = ::std::option::Option::None;
+        let mut m_dirty_limit_throttle_time_per_round: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_dirty_limit_ring_full_time: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                "ram" => ::qmp_types::de::next(&mut map, &mut m_ram),
+                "vfio" => ::qmp_types::de::next(&mut map, &mut m_vfio),
+                "xbzrle-cache" => ::qmp_types::de::next(&mut map, &mut m_xbzrle_cache),
+                "total-time" => ::qmp_types::de::next(&mut map, &mut m_total_time),
+                "expected-downtime" => {
+                    ::qmp_types::de::next(&mut map, &mut m_expected_downtime)
+                }
+                "downtime" => ::qmp_types::de::next(&mut map, &mut m_downtime),
+                "setup-time" => ::qmp_types::de::next(&mut map, &mut m_setup_time),
+                "cpu-throttle-percentage" => {
+                    ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_percentage)
+                }
+                "error-desc" => ::qmp_types::de::next(&mut map, &mut m_error_desc),
+                "blocked-reasons" => {
+                    ::qmp_types::de::next(&mut map, &mut m_blocked_reasons)
+                }
+                "postcopy-blocktime" => {
+                    ::qmp_types::de::next(&mut map, &mut m_postcopy_blocktime)
+                }
+                "postcopy-vcpu-blocktime" => {
+                    ::qmp_types::de::next(&mut map, &mut m_postcopy_vcpu_blocktime)
+                }
+                "socket-address" => {
+                    ::qmp_types::de::next(&mut map, &mut m_socket_address)
+                }
+                "dirty-limit-throttle-time-per-round" => {
+                    ::qmp_types::de::next(
+                        &mut map,
+                        &mut m_dirty_limit_throttle_time_per_round,
+                    )
+                }
+                "dirty-limit-ring-full-time" => {
+                    ::qmp_types::de::next(&mut map, &mut m_dirty_limit_ring_full_time)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(MigrationInfo {
+            status: m_status,
+            ram: m_ram,
+            vfio: m_vfio,
+            xbzrle_cache: m_xbzrle_cache,
+            total_time: m_total_time,
+            expected_downtime: m_expected_downtime,
+            downtime: m_downtime,
+            setup_time: m_setup_time,
+            cpu_throttle_percentage: m_cpu_throttle_percentage,
+            error_desc: m_error_desc,
+            blocked_reasons: m_blocked_reasons,
+            postcopy_blocktime: m_postcopy_blocktime,
+            postcopy_vcpu_blocktime: m_postcopy_vcpu_blocktime,
+            socket_address: m_socket_address,
+            dirty_limit_throttle_time_per_round: m_dirty_limit_throttle_time_per_round,
+            dirty_limit_ring_full_time: m_dirty_limit_ring_full_time,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MigrationInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MigrationInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MigrationInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MigrationInfo, A::Error> {
-                let mut m_status: ::std::option::Option<super::MigrationStatus> = ::std::option::Option::None;
-                let mut m_ram: ::std::option::Option<super::MigrationStats> = ::std::option::Option::None;
-                let mut m_vfio: ::std::option::Option<super::VfioStats> = ::std::option::Option::None;
-                let mut m_xbzrle_cache: ::std::option::Option<super::XBZRLECacheStats> = ::std::option::Option::None;
-                let mut m_total_time: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_expected_downtime: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_downtime: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_setup_time: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_cpu_throttle_percentage: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_error_desc: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_blocked_reasons: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut m_postcopy_blocktime: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_postcopy_vcpu_blocktime: ::std::option::Option<
-                    ::std::vec::Vec<u32>,
-                > = ::std::option::Option::None;
-                let mut m_socket_address: ::std::option::Option<
-                    ::std::vec::Vec<super::SocketAddress>,
-                > = ::std::option::Option::None;
-                let mut m_dirty_limit_throttle_time_per_round: ::std::option::Option<
-                    u64,
-                > = ::std::option::Option::None;
-                let mut m_dirty_limit_ring_full_time: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                        "ram" => ::qmp_types::de::next(&mut map, &mut m_ram),
-                        "vfio" => ::qmp_types::de::next(&mut map, &mut m_vfio),
-                        "xbzrle-cache" => {
-                            ::qmp_types::de::next(&mut map, &mut m_xbzrle_cache)
-                        }
-                        "total-time" => {
-                            ::qmp_types::de::next(&mut map, &mut m_total_time)
-                        }
-                        "expected-downtime" => {
-                            ::qmp_types::de::next(&mut map, &mut m_expected_downtime)
-                        }
-                        "downtime" => ::qmp_types::de::next(&mut map, &mut m_downtime),
-                        "setup-time" => {
-                            ::qmp_types::de::next(&mut map, &mut m_setup_time)
-                        }
-                        "cpu-throttle-percentage" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_cpu_throttle_percentage,
-                            )
-                        }
-                        "error-desc" => {
-                            ::qmp_types::de::next(&mut map, &mut m_error_desc)
-                        }
-                        "blocked-reasons" => {
-                            ::qmp_types::de::next(&mut map, &mut m_blocked_reasons)
-                        }
-                        "postcopy-blocktime" => {
-                            ::qmp_types::de::next(&mut map, &mut m_postcopy_blocktime)
-                        }
-                        "postcopy-vcpu-blocktime" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_postcopy_vcpu_blocktime,
-                            )
-                        }
-                        "socket-address" => {
-                            ::qmp_types::de::next(&mut map, &mut m_socket_address)
-                        }
-                        "dirty-limit-throttle-time-per-round" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_dirty_limit_throttle_time_per_round,
-                            )
-                        }
-                        "dirty-limit-ring-full-time" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_dirty_limit_ring_full_time,
-                            )
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(MigrationInfo {
-                    status: m_status,
-                    ram: m_ram,
-                    vfio: m_vfio,
-                    xbzrle_cache: m_xbzrle_cache,
-                    total_time: m_total_time,
-                    expected_downtime: m_expected_downtime,
-                    downtime: m_downtime,
-                    setup_time: m_setup_time,
-                    cpu_throttle_percentage: m_cpu_throttle_percentage,
-                    error_desc: m_error_desc,
-                    blocked_reasons: m_blocked_reasons,
-                    postcopy_blocktime: m_postcopy_blocktime,
-                    postcopy_vcpu_blocktime: m_postcopy_vcpu_blocktime,
-                    socket_address: m_socket_address,
-                    dirty_limit_throttle_time_per_round: m_dirty_limit_throttle_time_per_round,
-                    dirty_limit_ring_full_time: m_dirty_limit_ring_full_time,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Migration capabilities enumeration
@@ -1464,16 +1313,16 @@ impl MigrationCapability {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => MigrationCapability::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MigrationCapability::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for MigrationCapability {
+    const EXPECTING: &'static str = "a MigrationCapability value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        MigrationCapability::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -1528,31 +1377,7 @@ impl<'de> ::serde::Deserialize<'de> for MigrationCapability {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = MigrationCapability;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(MigrationCapability), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<MigrationCapability, E> {
-                ::std::result::Result::Ok(MigrationCapability::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<MigrationCapability, E> {
-                ::std::result::Result::Ok(MigrationCapability::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Migration capability information
@@ -1598,71 +1423,54 @@ impl ::serde::Serialize for MigrationCapabilityStatus {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MigrationCapabilityStatus {
+    const EXPECTING: &'static str = "an object MigrationCapabilityStatus";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_capability: ::std::option::Option<super::MigrationCapability> = ::std::option::Option::None;
+        let mut m_state: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "capability" => ::qmp_types::de::next(&mut map, &mut m_capability),
+                "state" => ::qmp_types::de::next(&mut map, &mut m_state),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_capability, m_state) = match (m_capability, m_state) {
+            (
+                ::std::option::Option::Some(m_capability),
+                ::std::option::Option::Some(m_state),
+            ) => (m_capability, m_state),
+            (m_capability, m_state) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_capability.is_some(), "capability"),
+                            (m_state.is_some(), "state"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(MigrationCapabilityStatus {
+            capability: m_capability,
+            state: m_state,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MigrationCapabilityStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MigrationCapabilityStatus;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MigrationCapabilityStatus")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MigrationCapabilityStatus, A::Error> {
-                let mut m_capability: ::std::option::Option<
-                    super::MigrationCapability,
-                > = ::std::option::Option::None;
-                let mut m_state: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "capability" => {
-                            ::qmp_types::de::next(&mut map, &mut m_capability)
-                        }
-                        "state" => ::qmp_types::de::next(&mut map, &mut m_state),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_capability, m_state) = match (m_capability, m_state) {
-                    (
-                        ::std::option::Option::Some(m_capability),
-                        ::std::option::Option::Some(m_state),
-                    ) => (m_capability, m_state),
-                    (m_capability, m_state) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_capability.is_some(), "capability"),
-                                    (m_state.is_some(), "state"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(MigrationCapabilityStatus {
-                    capability: m_capability,
-                    state: m_state,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An enumeration of multifd compression methods.
@@ -1723,16 +1531,16 @@ impl MultiFDCompression {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => MultiFDCompression::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MultiFDCompression::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for MultiFDCompression {
+    const EXPECTING: &'static str = "a MultiFDCompression value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        MultiFDCompression::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -1771,31 +1579,7 @@ impl<'de> ::serde::Deserialize<'de> for MultiFDCompression {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = MultiFDCompression;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(MultiFDCompression), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<MultiFDCompression, E> {
-                ::std::result::Result::Ok(MultiFDCompression::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<MultiFDCompression, E> {
-                ::std::result::Result::Ok(MultiFDCompression::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The values of `MigMode`.
@@ -1893,16 +1677,16 @@ impl MigMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => MigMode::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MigMode::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for MigMode {
+    const EXPECTING: &'static str = "a MigMode value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        MigMode::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -1938,29 +1722,7 @@ impl<'de> ::serde::Deserialize<'de> for MigMode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = MigMode;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(MigMode), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<MigMode, E> {
-                ::std::result::Result::Ok(MigMode::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<MigMode, E> {
-                ::std::result::Result::Ok(MigMode::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The values of `ZeroPageDetection`.
@@ -2000,16 +1762,16 @@ impl ZeroPageDetection {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => ZeroPageDetection::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => ZeroPageDetection::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for ZeroPageDetection {
+    const EXPECTING: &'static str = "a ZeroPageDetection value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        ZeroPageDetection::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -2045,31 +1807,7 @@ impl<'de> ::serde::Deserialize<'de> for ZeroPageDetection {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = ZeroPageDetection;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(ZeroPageDetection), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<ZeroPageDetection, E> {
-                ::std::result::Result::Ok(ZeroPageDetection::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<ZeroPageDetection, E> {
-                ::std::result::Result::Ok(ZeroPageDetection::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The `BitmapMigrationBitmapAliasTransform` object.
@@ -2113,50 +1851,35 @@ impl ::serde::Serialize for BitmapMigrationBitmapAliasTransform {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for BitmapMigrationBitmapAliasTransform {
+    const EXPECTING: &'static str = "an object BitmapMigrationBitmapAliasTransform";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_persistent: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "persistent" => ::qmp_types::de::next(&mut map, &mut m_persistent),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(BitmapMigrationBitmapAliasTransform {
+            persistent: m_persistent,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BitmapMigrationBitmapAliasTransform {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = BitmapMigrationBitmapAliasTransform;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object BitmapMigrationBitmapAliasTransform")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<BitmapMigrationBitmapAliasTransform, A::Error> {
-                let mut m_persistent: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "persistent" => {
-                            ::qmp_types::de::next(&mut map, &mut m_persistent)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(BitmapMigrationBitmapAliasTransform {
-                    persistent: m_persistent,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `BitmapMigrationBitmapAlias` object.
@@ -2208,69 +1931,56 @@ impl ::serde::Serialize for BitmapMigrationBitmapAlias {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for BitmapMigrationBitmapAlias {
+    const EXPECTING: &'static str = "an object BitmapMigrationBitmapAlias";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_alias: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_transform: ::std::option::Option<
+            super::BitmapMigrationBitmapAliasTransform,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "alias" => ::qmp_types::de::next(&mut map, &mut m_alias),
+                "transform" => ::qmp_types::de::next(&mut map, &mut m_transform),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name, m_alias) = match (m_name, m_alias) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_alias),
+            ) => (m_name, m_alias),
+            (m_name, m_alias) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_name.is_some(), "name"), (m_alias.is_some(), "alias")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(BitmapMigrationBitmapAlias {
+            name: m_name,
+            alias: m_alias,
+            transform: m_transform,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BitmapMigrationBitmapAlias {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = BitmapMigrationBitmapAlias;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object BitmapMigrationBitmapAlias")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<BitmapMigrationBitmapAlias, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_alias: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_transform: ::std::option::Option<
-                    super::BitmapMigrationBitmapAliasTransform,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "alias" => ::qmp_types::de::next(&mut map, &mut m_alias),
-                        "transform" => ::qmp_types::de::next(&mut map, &mut m_transform),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name, m_alias) = match (m_name, m_alias) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_alias),
-                    ) => (m_name, m_alias),
-                    (m_name, m_alias) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_name.is_some(), "name"), (m_alias.is_some(), "alias")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(BitmapMigrationBitmapAlias {
-                    name: m_name,
-                    alias: m_alias,
-                    transform: m_transform,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Maps a block node name and the bitmaps it has to aliases for dirty
@@ -2326,78 +2036,61 @@ impl ::serde::Serialize for BitmapMigrationNodeAlias {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for BitmapMigrationNodeAlias {
+    const EXPECTING: &'static str = "an object BitmapMigrationNodeAlias";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_alias: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_bitmaps: ::std::option::Option<
+            ::std::vec::Vec<super::BitmapMigrationBitmapAlias>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
+                "alias" => ::qmp_types::de::next(&mut map, &mut m_alias),
+                "bitmaps" => ::qmp_types::de::next(&mut map, &mut m_bitmaps),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_node_name, m_alias, m_bitmaps) = match (m_node_name, m_alias, m_bitmaps) {
+            (
+                ::std::option::Option::Some(m_node_name),
+                ::std::option::Option::Some(m_alias),
+                ::std::option::Option::Some(m_bitmaps),
+            ) => (m_node_name, m_alias, m_bitmaps),
+            (m_node_name, m_alias, m_bitmaps) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_node_name.is_some(), "node-name"),
+                            (m_alias.is_some(), "alias"),
+                            (m_bitmaps.is_some(), "bitmaps"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(BitmapMigrationNodeAlias {
+            node_name: m_node_name,
+            alias: m_alias,
+            bitmaps: m_bitmaps,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BitmapMigrationNodeAlias {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = BitmapMigrationNodeAlias;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object BitmapMigrationNodeAlias")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<BitmapMigrationNodeAlias, A::Error> {
-                let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_alias: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_bitmaps: ::std::option::Option<
-                    ::std::vec::Vec<super::BitmapMigrationBitmapAlias>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
-                        "alias" => ::qmp_types::de::next(&mut map, &mut m_alias),
-                        "bitmaps" => ::qmp_types::de::next(&mut map, &mut m_bitmaps),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_node_name, m_alias, m_bitmaps) = match (
-                    m_node_name,
-                    m_alias,
-                    m_bitmaps,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_node_name),
-                        ::std::option::Option::Some(m_alias),
-                        ::std::option::Option::Some(m_bitmaps),
-                    ) => (m_node_name, m_alias, m_bitmaps),
-                    (m_node_name, m_alias, m_bitmaps) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_node_name.is_some(), "node-name"),
-                                    (m_alias.is_some(), "alias"),
-                                    (m_bitmaps.is_some(), "bitmaps"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(BitmapMigrationNodeAlias {
-                    node_name: m_node_name,
-                    alias: m_alias,
-                    bitmaps: m_bitmaps,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Migration parameters enumeration
@@ -2635,16 +2328,16 @@ impl MigrationParameter {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => MigrationParameter::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MigrationParameter::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for MigrationParameter {
+    const EXPECTING: &'static str = "a MigrationParameter value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        MigrationParameter::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -2710,31 +2403,7 @@ impl<'de> ::serde::Deserialize<'de> for MigrationParameter {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = MigrationParameter;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(MigrationParameter), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<MigrationParameter, E> {
-                ::std::result::Result::Ok(MigrationParameter::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<MigrationParameter, E> {
-                ::std::result::Result::Ok(MigrationParameter::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The `MigrateSetParameters` object.
@@ -2987,203 +2656,165 @@ impl ::serde::Serialize for MigrateSetParameters {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MigrateSetParameters {
+    const EXPECTING: &'static str = "an object MigrateSetParameters";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_announce_initial: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_announce_max: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_announce_rounds: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_announce_step: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_throttle_trigger_threshold: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_cpu_throttle_initial: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_cpu_throttle_increment: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_cpu_throttle_tailslow: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_tls_creds: ::std::option::Option<super::StrOrNull> = ::std::option::Option::None;
+        let mut m_tls_hostname: ::std::option::Option<super::StrOrNull> = ::std::option::Option::None;
+        let mut m_tls_authz: ::std::option::Option<super::StrOrNull> = ::std::option::Option::None;
+        let mut m_max_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_avail_switchover_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_downtime_limit: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_x_checkpoint_delay: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_multifd_channels: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_xbzrle_cache_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_max_postcopy_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_max_cpu_throttle: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_multifd_compression: ::std::option::Option<
+            super::MultiFDCompression,
+        > = ::std::option::Option::None;
+        let mut m_multifd_zlib_level: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_multifd_qatzip_level: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_multifd_zstd_level: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_block_bitmap_mapping: ::std::option::Option<
+            ::std::vec::Vec<super::BitmapMigrationNodeAlias>,
+        > = ::std::option::Option::None;
+        let mut m_x_vcpu_dirty_limit_period: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_vcpu_dirty_limit: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_mode: ::std::option::Option<super::MigMode> = ::std::option::Option::None;
+        let mut m_zero_page_detection: ::std::option::Option<super::ZeroPageDetection> = ::std::option::Option::None;
+        let mut m_direct_io: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "announce-initial" => {
+                    ::qmp_types::de::next(&mut map, &mut m_announce_initial)
+                }
+                "announce-max" => ::qmp_types::de::next(&mut map, &mut m_announce_max),
+                "announce-rounds" => {
+                    ::qmp_types::de::next(&mut map, &mut m_announce_rounds)
+                }
+                "announce-step" => ::qmp_types::de::next(&mut map, &mut m_announce_step),
+                "throttle-trigger-threshold" => {
+                    ::qmp_types::de::next(&mut map, &mut m_throttle_trigger_threshold)
+                }
+                "cpu-throttle-initial" => {
+                    ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_initial)
+                }
+                "cpu-throttle-increment" => {
+                    ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_increment)
+                }
+                "cpu-throttle-tailslow" => {
+                    ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_tailslow)
+                }
+                "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
+                "tls-hostname" => ::qmp_types::de::next(&mut map, &mut m_tls_hostname),
+                "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
+                "max-bandwidth" => ::qmp_types::de::next(&mut map, &mut m_max_bandwidth),
+                "avail-switchover-bandwidth" => {
+                    ::qmp_types::de::next(&mut map, &mut m_avail_switchover_bandwidth)
+                }
+                "downtime-limit" => {
+                    ::qmp_types::de::next(&mut map, &mut m_downtime_limit)
+                }
+                "x-checkpoint-delay" => {
+                    ::qmp_types::de::next(&mut map, &mut m_x_checkpoint_delay)
+                }
+                "multifd-channels" => {
+                    ::qmp_types::de::next(&mut map, &mut m_multifd_channels)
+                }
+                "xbzrle-cache-size" => {
+                    ::qmp_types::de::next(&mut map, &mut m_xbzrle_cache_size)
+                }
+                "max-postcopy-bandwidth" => {
+                    ::qmp_types::de::next(&mut map, &mut m_max_postcopy_bandwidth)
+                }
+                "max-cpu-throttle" => {
+                    ::qmp_types::de::next(&mut map, &mut m_max_cpu_throttle)
+                }
+                "multifd-compression" => {
+                    ::qmp_types::de::next(&mut map, &mut m_multifd_compression)
+                }
+                "multifd-zlib-level" => {
+                    ::qmp_types::de::next(&mut map, &mut m_multifd_zlib_level)
+                }
+                "multifd-qatzip-level" => {
+                    ::qmp_types::de::next(&mut map, &mut m_multifd_qatzip_level)
+                }
+                "multifd-zstd-level" => {
+                    ::qmp_types::de::next(&mut map, &mut m_multifd_zstd_level)
+                }
+                "block-bitmap-mapping" => {
+                    ::qmp_types::de::next(&mut map, &mut m_block_bitmap_mapping)
+                }
+                "x-vcpu-dirty-limit-period" => {
+                    ::qmp_types::de::next(&mut map, &mut m_x_vcpu_dirty_limit_period)
+                }
+                "vcpu-dirty-limit" => {
+                    ::qmp_types::de::next(&mut map, &mut m_vcpu_dirty_limit)
+                }
+                "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
+                "zero-page-detection" => {
+                    ::qmp_types::de::next(&mut map, &mut m_zero_page_detection)
+                }
+                "direct-io" => ::qmp_types::de::next(&mut map, &mut m_direct_io),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(MigrateSetParameters {
+            announce_initial: m_announce_initial,
+            announce_max: m_announce_max,
+            announce_rounds: m_announce_rounds,
+            announce_step: m_announce_step,
+            throttle_trigger_threshold: m_throttle_trigger_threshold,
+            cpu_throttle_initial: m_cpu_throttle_initial,
+            cpu_throttle_increment: m_cpu_throttle_increment,
+            cpu_throttle_tailslow: m_cpu_throttle_tailslow,
+            tls_creds: m_tls_creds,
+            tls_hostname: m_tls_hostname,
+            tls_authz: m_tls_authz,
+            max_bandwidth: m_max_bandwidth,
+            avail_switchover_bandwidth: m_avail_switchover_bandwidth,
+            downtime_limit: m_downtime_limit,
+            x_checkpoint_delay: m_x_checkpoint_delay,
+            multifd_channels: m_multifd_channels,
+            xbzrle_cache_size: m_xbzrle_cache_size,
+            max_postcopy_bandwidth: m_max_postcopy_bandwidth,
+            max_cpu_throttle: m_max_cpu_throttle,
+            multifd_compression: m_multifd_compression,
+            multifd_zlib_level: m_multifd_zlib_level,
+            multifd_qatzip_level: m_multifd_qatzip_level,
+            multifd_zstd_level: m_multifd_zstd_level,
+            block_bitmap_mapping: m_block_bitmap_mapping,
+            x_vcpu_dirty_limit_period: m_x_vcpu_dirty_limit_period,
+            vcpu_dirty_limit: m_vcpu_dirty_limit,
+            mode: m_mode,
+            zero_page_detection: m_zero_page_detection,
+            direct_io: m_direct_io,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MigrateSetParameters {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MigrateSetParameters;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MigrateSetParameters")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MigrateSetParameters, A::Error> {
-                let mut m_announce_initial: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_announce_max: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_announce_rounds: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_announce_step: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_throttle_trigger_threshold: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_cpu_throttle_initial: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_cpu_throttle_increment: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_cpu_throttle_tailslow: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_tls_creds: ::std::option::Option<super::StrOrNull> = ::std::option::Option::None;
-                let mut m_tls_hostname: ::std::option::Option<super::StrOrNull> = ::std::option::Option::None;
-                let mut m_tls_authz: ::std::option::Option<super::StrOrNull> = ::std::option::Option::None;
-                let mut m_max_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_avail_switchover_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_downtime_limit: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_x_checkpoint_delay: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_multifd_channels: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_xbzrle_cache_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_max_postcopy_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_max_cpu_throttle: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_multifd_compression: ::std::option::Option<
-                    super::MultiFDCompression,
-                > = ::std::option::Option::None;
-                let mut m_multifd_zlib_level: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_multifd_qatzip_level: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_multifd_zstd_level: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_block_bitmap_mapping: ::std::option::Option<
-                    ::std::vec::Vec<super::BitmapMigrationNodeAlias>,
-                > = ::std::option::Option::None;
-                let mut m_x_vcpu_dirty_limit_period: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_vcpu_dirty_limit: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_mode: ::std::option::Option<super::MigMode> = ::std::option::Option::None;
-                let mut m_zero_page_detection: ::std::option::Option<
-                    super::ZeroPageDetection,
-                > = ::std::option::Option::None;
-                let mut m_direct_io: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "announce-initial" => {
-                            ::qmp_types::de::next(&mut map, &mut m_announce_initial)
-                        }
-                        "announce-max" => {
-                            ::qmp_types::de::next(&mut map, &mut m_announce_max)
-                        }
-                        "announce-rounds" => {
-                            ::qmp_types::de::next(&mut map, &mut m_announce_rounds)
-                        }
-                        "announce-step" => {
-                            ::qmp_types::de::next(&mut map, &mut m_announce_step)
-                        }
-                        "throttle-trigger-threshold" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_throttle_trigger_threshold,
-                            )
-                        }
-                        "cpu-throttle-initial" => {
-                            ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_initial)
-                        }
-                        "cpu-throttle-increment" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_cpu_throttle_increment,
-                            )
-                        }
-                        "cpu-throttle-tailslow" => {
-                            ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_tailslow)
-                        }
-                        "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
-                        "tls-hostname" => {
-                            ::qmp_types::de::next(&mut map, &mut m_tls_hostname)
-                        }
-                        "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
-                        "max-bandwidth" => {
-                            ::qmp_types::de::next(&mut map, &mut m_max_bandwidth)
-                        }
-                        "avail-switchover-bandwidth" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_avail_switchover_bandwidth,
-                            )
-                        }
-                        "downtime-limit" => {
-                            ::qmp_types::de::next(&mut map, &mut m_downtime_limit)
-                        }
-                        "x-checkpoint-delay" => {
-                            ::qmp_types::de::next(&mut map, &mut m_x_checkpoint_delay)
-                        }
-                        "multifd-channels" => {
-                            ::qmp_types::de::next(&mut map, &mut m_multifd_channels)
-                        }
-                        "xbzrle-cache-size" => {
-                            ::qmp_types::de::next(&mut map, &mut m_xbzrle_cache_size)
-                        }
-                        "max-postcopy-bandwidth" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_max_postcopy_bandwidth,
-                            )
-                        }
-                        "max-cpu-throttle" => {
-                            ::qmp_types::de::next(&mut map, &mut m_max_cpu_throttle)
-                        }
-                        "multifd-compression" => {
-                            ::qmp_types::de::next(&mut map, &mut m_multifd_compression)
-                        }
-                        "multifd-zlib-level" => {
-                            ::qmp_types::de::next(&mut map, &mut m_multifd_zlib_level)
-                        }
-                        "multifd-qatzip-level" => {
-                            ::qmp_types::de::next(&mut map, &mut m_multifd_qatzip_level)
-                        }
-                        "multifd-zstd-level" => {
-                            ::qmp_types::de::next(&mut map, &mut m_multifd_zstd_level)
-                        }
-                        "block-bitmap-mapping" => {
-                            ::qmp_types::de::next(&mut map, &mut m_block_bitmap_mapping)
-                        }
-                        "x-vcpu-dirty-limit-period" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_x_vcpu_dirty_limit_period,
-                            )
-                        }
-                        "vcpu-dirty-limit" => {
-                            ::qmp_types::de::next(&mut map, &mut m_vcpu_dirty_limit)
-                        }
-                        "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                        "zero-page-detection" => {
-                            ::qmp_types::de::next(&mut map, &mut m_zero_page_detection)
-                        }
-                        "direct-io" => ::qmp_types::de::next(&mut map, &mut m_direct_io),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(MigrateSetParameters {
-                    announce_initial: m_announce_initial,
-                    announce_max: m_announce_max,
-                    announce_rounds: m_announce_rounds,
-                    announce_step: m_announce_step,
-                    throttle_trigger_threshold: m_throttle_trigger_threshold,
-                    cpu_throttle_initial: m_cpu_throttle_initial,
-                    cpu_throttle_increment: m_cpu_throttle_increment,
-                    cpu_throttle_tailslow: m_cpu_throttle_tailslow,
-                    tls_creds: m_tls_creds,
-                    tls_hostname: m_tls_hostname,
-                    tls_authz: m_tls_authz,
-                    max_bandwidth: m_max_bandwidth,
-                    avail_switchover_bandwidth: m_avail_switchover_bandwidth,
-                    downtime_limit: m_downtime_limit,
-                    x_checkpoint_delay: m_x_checkpoint_delay,
-                    multifd_channels: m_multifd_channels,
-                    xbzrle_cache_size: m_xbzrle_cache_size,
-                    max_postcopy_bandwidth: m_max_postcopy_bandwidth,
-                    max_cpu_throttle: m_max_cpu_throttle,
-                    multifd_compression: m_multifd_compression,
-                    multifd_zlib_level: m_multifd_zlib_level,
-                    multifd_qatzip_level: m_multifd_qatzip_level,
-                    multifd_zstd_level: m_multifd_zstd_level,
-                    block_bitmap_mapping: m_block_bitmap_mapping,
-                    x_vcpu_dirty_limit_period: m_x_vcpu_dirty_limit_period,
-                    vcpu_dirty_limit: m_vcpu_dirty_limit,
-                    mode: m_mode,
-                    zero_page_detection: m_zero_page_detection,
-                    direct_io: m_direct_io,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The optional members aren't actually optional.
@@ -3432,203 +3063,165 @@ impl ::serde::Serialize for MigrationParameters {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MigrationParameters {
+    const EXPECTING: &'static str = "an object MigrationParameters";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_announce_initial: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_announce_max: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_announce_rounds: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_announce_step: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_throttle_trigger_threshold: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_cpu_throttle_initial: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_cpu_throttle_increment: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_cpu_throttle_tailslow: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_tls_creds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_tls_hostname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_tls_authz: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_max_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_avail_switchover_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_downtime_limit: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_x_checkpoint_delay: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_multifd_channels: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_xbzrle_cache_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_max_postcopy_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_max_cpu_throttle: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_multifd_compression: ::std::option::Option<
+            super::MultiFDCompression,
+        > = ::std::option::Option::None;
+        let mut m_multifd_zlib_level: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_multifd_qatzip_level: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_multifd_zstd_level: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_block_bitmap_mapping: ::std::option::Option<
+            ::std::vec::Vec<super::BitmapMigrationNodeAlias>,
+        > = ::std::option::Option::None;
+        let mut m_x_vcpu_dirty_limit_period: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_vcpu_dirty_limit: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_mode: ::std::option::Option<super::MigMode> = ::std::option::Option::None;
+        let mut m_zero_page_detection: ::std::option::Option<super::ZeroPageDetection> = ::std::option::Option::None;
+        let mut m_direct_io: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "announce-initial" => {
+                    ::qmp_types::de::next(&mut map, &mut m_announce_initial)
+                }
+                "announce-max" => ::qmp_types::de::next(&mut map, &mut m_announce_max),
+                "announce-rounds" => {
+                    ::qmp_types::de::next(&mut map, &mut m_announce_rounds)
+                }
+                "announce-step" => ::qmp_types::de::next(&mut map, &mut m_announce_step),
+                "throttle-trigger-threshold" => {
+                    ::qmp_types::de::next(&mut map, &mut m_throttle_trigger_threshold)
+                }
+                "cpu-throttle-initial" => {
+                    ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_initial)
+                }
+                "cpu-throttle-increment" => {
+                    ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_increment)
+                }
+                "cpu-throttle-tailslow" => {
+                    ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_tailslow)
+                }
+                "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
+                "tls-hostname" => ::qmp_types::de::next(&mut map, &mut m_tls_hostname),
+                "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
+                "max-bandwidth" => ::qmp_types::de::next(&mut map, &mut m_max_bandwidth),
+                "avail-switchover-bandwidth" => {
+                    ::qmp_types::de::next(&mut map, &mut m_avail_switchover_bandwidth)
+                }
+                "downtime-limit" => {
+                    ::qmp_types::de::next(&mut map, &mut m_downtime_limit)
+                }
+                "x-checkpoint-delay" => {
+                    ::qmp_types::de::next(&mut map, &mut m_x_checkpoint_delay)
+                }
+                "multifd-channels" => {
+                    ::qmp_types::de::next(&mut map, &mut m_multifd_channels)
+                }
+                "xbzrle-cache-size" => {
+                    ::qmp_types::de::next(&mut map, &mut m_xbzrle_cache_size)
+                }
+                "max-postcopy-bandwidth" => {
+                    ::qmp_types::de::next(&mut map, &mut m_max_postcopy_bandwidth)
+                }
+                "max-cpu-throttle" => {
+                    ::qmp_types::de::next(&mut map, &mut m_max_cpu_throttle)
+                }
+                "multifd-compression" => {
+                    ::qmp_types::de::next(&mut map, &mut m_multifd_compression)
+                }
+                "multifd-zlib-level" => {
+                    ::qmp_types::de::next(&mut map, &mut m_multifd_zlib_level)
+                }
+                "multifd-qatzip-level" => {
+                    ::qmp_types::de::next(&mut map, &mut m_multifd_qatzip_level)
+                }
+                "multifd-zstd-level" => {
+                    ::qmp_types::de::next(&mut map, &mut m_multifd_zstd_level)
+                }
+                "block-bitmap-mapping" => {
+                    ::qmp_types::de::next(&mut map, &mut m_block_bitmap_mapping)
+                }
+                "x-vcpu-dirty-limit-period" => {
+                    ::qmp_types::de::next(&mut map, &mut m_x_vcpu_dirty_limit_period)
+                }
+                "vcpu-dirty-limit" => {
+                    ::qmp_types::de::next(&mut map, &mut m_vcpu_dirty_limit)
+                }
+                "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
+                "zero-page-detection" => {
+                    ::qmp_types::de::next(&mut map, &mut m_zero_page_detection)
+                }
+                "direct-io" => ::qmp_types::de::next(&mut map, &mut m_direct_io),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(MigrationParameters {
+            announce_initial: m_announce_initial,
+            announce_max: m_announce_max,
+            announce_rounds: m_announce_rounds,
+            announce_step: m_announce_step,
+            throttle_trigger_threshold: m_throttle_trigger_threshold,
+            cpu_throttle_initial: m_cpu_throttle_initial,
+            cpu_throttle_increment: m_cpu_throttle_increment,
+            cpu_throttle_tailslow: m_cpu_throttle_tailslow,
+            tls_creds: m_tls_creds,
+            tls_hostname: m_tls_hostname,
+            tls_authz: m_tls_authz,
+            max_bandwidth: m_max_bandwidth,
+            avail_switchover_bandwidth: m_avail_switchover_bandwidth,
+            downtime_limit: m_downtime_limit,
+            x_checkpoint_delay: m_x_checkpoint_delay,
+            multifd_channels: m_multifd_channels,
+            xbzrle_cache_size: m_xbzrle_cache_size,
+            max_postcopy_bandwidth: m_max_postcopy_bandwidth,
+            max_cpu_throttle: m_max_cpu_throttle,
+            multifd_compression: m_multifd_compression,
+            multifd_zlib_level: m_multifd_zlib_level,
+            multifd_qatzip_level: m_multifd_qatzip_level,
+            multifd_zstd_level: m_multifd_zstd_level,
+            block_bitmap_mapping: m_block_bitmap_mapping,
+            x_vcpu_dirty_limit_period: m_x_vcpu_dirty_limit_period,
+            vcpu_dirty_limit: m_vcpu_dirty_limit,
+            mode: m_mode,
+            zero_page_detection: m_zero_page_detection,
+            direct_io: m_direct_io,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MigrationParameters {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MigrationParameters;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MigrationParameters")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MigrationParameters, A::Error> {
-                let mut m_announce_initial: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_announce_max: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_announce_rounds: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_announce_step: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_throttle_trigger_threshold: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_cpu_throttle_initial: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_cpu_throttle_increment: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_cpu_throttle_tailslow: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_tls_creds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_tls_hostname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_tls_authz: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_max_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_avail_switchover_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_downtime_limit: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_x_checkpoint_delay: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_multifd_channels: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_xbzrle_cache_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_max_postcopy_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_max_cpu_throttle: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_multifd_compression: ::std::option::Option<
-                    super::MultiFDCompression,
-                > = ::std::option::Option::None;
-                let mut m_multifd_zlib_level: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_multifd_qatzip_level: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_multifd_zstd_level: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_block_bitmap_mapping: ::std::option::Option<
-                    ::std::vec::Vec<super::BitmapMigrationNodeAlias>,
-                > = ::std::option::Option::None;
-                let mut m_x_vcpu_dirty_limit_period: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_vcpu_dirty_limit: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_mode: ::std::option::Option<super::MigMode> = ::std::option::Option::None;
-                let mut m_zero_page_detection: ::std::option::Option<
-                    super::ZeroPageDetection,
-                > = ::std::option::Option::None;
-                let mut m_direct_io: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "announce-initial" => {
-                            ::qmp_types::de::next(&mut map, &mut m_announce_initial)
-                        }
-                        "announce-max" => {
-                            ::qmp_types::de::next(&mut map, &mut m_announce_max)
-                        }
-                        "announce-rounds" => {
-                            ::qmp_types::de::next(&mut map, &mut m_announce_rounds)
-                        }
-                        "announce-step" => {
-                            ::qmp_types::de::next(&mut map, &mut m_announce_step)
-                        }
-                        "throttle-trigger-threshold" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_throttle_trigger_threshold,
-                            )
-                        }
-                        "cpu-throttle-initial" => {
-                            ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_initial)
-                        }
-                        "cpu-throttle-increment" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_cpu_throttle_increment,
-                            )
-                        }
-                        "cpu-throttle-tailslow" => {
-                            ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_tailslow)
-                        }
-                        "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
-                        "tls-hostname" => {
-                            ::qmp_types::de::next(&mut map, &mut m_tls_hostname)
-                        }
-                        "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
-                        "max-bandwidth" => {
-                            ::qmp_types::de::next(&mut map, &mut m_max_bandwidth)
-                        }
-                        "avail-switchover-bandwidth" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_avail_switchover_bandwidth,
-                            )
-                        }
-                        "downtime-limit" => {
-                            ::qmp_types::de::next(&mut map, &mut m_downtime_limit)
-                        }
-                        "x-checkpoint-delay" => {
-                            ::qmp_types::de::next(&mut map, &mut m_x_checkpoint_delay)
-                        }
-                        "multifd-channels" => {
-                            ::qmp_types::de::next(&mut map, &mut m_multifd_channels)
-                        }
-                        "xbzrle-cache-size" => {
-                            ::qmp_types::de::next(&mut map, &mut m_xbzrle_cache_size)
-                        }
-                        "max-postcopy-bandwidth" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_max_postcopy_bandwidth,
-                            )
-                        }
-                        "max-cpu-throttle" => {
-                            ::qmp_types::de::next(&mut map, &mut m_max_cpu_throttle)
-                        }
-                        "multifd-compression" => {
-                            ::qmp_types::de::next(&mut map, &mut m_multifd_compression)
-                        }
-                        "multifd-zlib-level" => {
-                            ::qmp_types::de::next(&mut map, &mut m_multifd_zlib_level)
-                        }
-                        "multifd-qatzip-level" => {
-                            ::qmp_types::de::next(&mut map, &mut m_multifd_qatzip_level)
-                        }
-                        "multifd-zstd-level" => {
-                            ::qmp_types::de::next(&mut map, &mut m_multifd_zstd_level)
-                        }
-                        "block-bitmap-mapping" => {
-                            ::qmp_types::de::next(&mut map, &mut m_block_bitmap_mapping)
-                        }
-                        "x-vcpu-dirty-limit-period" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_x_vcpu_dirty_limit_period,
-                            )
-                        }
-                        "vcpu-dirty-limit" => {
-                            ::qmp_types::de::next(&mut map, &mut m_vcpu_dirty_limit)
-                        }
-                        "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                        "zero-page-detection" => {
-                            ::qmp_types::de::next(&mut map, &mut m_zero_page_detection)
-                        }
-                        "direct-io" => ::qmp_types::de::next(&mut map, &mut m_direct_io),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(MigrationParameters {
-                    announce_initial: m_announce_initial,
-                    announce_max: m_announce_max,
-                    announce_rounds: m_announce_rounds,
-                    announce_step: m_announce_step,
-                    throttle_trigger_threshold: m_throttle_trigger_threshold,
-                    cpu_throttle_initial: m_cpu_throttle_initial,
-                    cpu_throttle_increment: m_cpu_throttle_increment,
-                    cpu_throttle_tailslow: m_cpu_throttle_tailslow,
-                    tls_creds: m_tls_creds,
-                    tls_hostname: m_tls_hostname,
-                    tls_authz: m_tls_authz,
-                    max_bandwidth: m_max_bandwidth,
-                    avail_switchover_bandwidth: m_avail_switchover_bandwidth,
-                    downtime_limit: m_downtime_limit,
-                    x_checkpoint_delay: m_x_checkpoint_delay,
-                    multifd_channels: m_multifd_channels,
-                    xbzrle_cache_size: m_xbzrle_cache_size,
-                    max_postcopy_bandwidth: m_max_postcopy_bandwidth,
-                    max_cpu_throttle: m_max_cpu_throttle,
-                    multifd_compression: m_multifd_compression,
-                    multifd_zlib_level: m_multifd_zlib_level,
-                    multifd_qatzip_level: m_multifd_qatzip_level,
-                    multifd_zstd_level: m_multifd_zstd_level,
-                    block_bitmap_mapping: m_block_bitmap_mapping,
-                    x_vcpu_dirty_limit_period: m_x_vcpu_dirty_limit_period,
-                    vcpu_dirty_limit: m_vcpu_dirty_limit,
-                    mode: m_mode,
-                    zero_page_detection: m_zero_page_detection,
-                    direct_io: m_direct_io,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The message transmission between Primary side and Secondary side.
@@ -3683,16 +3276,16 @@ impl COLOMessage {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => COLOMessage::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => COLOMessage::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for COLOMessage {
+    const EXPECTING: &'static str = "a COLOMessage value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        COLOMessage::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -3732,29 +3325,7 @@ impl<'de> ::serde::Deserialize<'de> for COLOMessage {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = COLOMessage;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(COLOMessage), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<COLOMessage, E> {
-                ::std::result::Result::Ok(COLOMessage::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<COLOMessage, E> {
-                ::std::result::Result::Ok(COLOMessage::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The COLO current mode.
@@ -3792,16 +3363,16 @@ impl COLOMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => COLOMode::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => COLOMode::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for COLOMode {
+    const EXPECTING: &'static str = "a COLOMode value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        COLOMode::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -3837,29 +3408,7 @@ impl<'de> ::serde::Deserialize<'de> for COLOMode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = COLOMode;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(COLOMode), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<COLOMode, E> {
-                ::std::result::Result::Ok(COLOMode::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<COLOMode, E> {
-                ::std::result::Result::Ok(COLOMode::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// An enumeration of COLO failover status
@@ -3906,16 +3455,16 @@ impl FailoverStatus {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => FailoverStatus::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => FailoverStatus::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for FailoverStatus {
+    const EXPECTING: &'static str = "a FailoverStatus value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        FailoverStatus::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -3953,31 +3502,7 @@ impl<'de> ::serde::Deserialize<'de> for FailoverStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = FailoverStatus;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(FailoverStatus), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<FailoverStatus, E> {
-                ::std::result::Result::Ok(FailoverStatus::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<FailoverStatus, E> {
-                ::std::result::Result::Ok(FailoverStatus::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The reason for a COLO exit.
@@ -4021,16 +3546,16 @@ impl COLOExitReason {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => COLOExitReason::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => COLOExitReason::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for COLOExitReason {
+    const EXPECTING: &'static str = "a COLOExitReason value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        COLOExitReason::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -4067,31 +3592,7 @@ impl<'de> ::serde::Deserialize<'de> for COLOExitReason {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = COLOExitReason;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(COLOExitReason), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<COLOExitReason, E> {
-                ::std::result::Result::Ok(COLOExitReason::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<COLOExitReason, E> {
-                ::std::result::Result::Ok(COLOExitReason::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The migration stream transport mechanisms.
@@ -4133,16 +3634,16 @@ impl MigrationAddressType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => MigrationAddressType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MigrationAddressType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for MigrationAddressType {
+    const EXPECTING: &'static str = "a MigrationAddressType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        MigrationAddressType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -4179,31 +3680,7 @@ impl<'de> ::serde::Deserialize<'de> for MigrationAddressType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = MigrationAddressType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(MigrationAddressType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<MigrationAddressType, E> {
-                ::std::result::Result::Ok(MigrationAddressType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<MigrationAddressType, E> {
-                ::std::result::Result::Ok(MigrationAddressType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The `FileMigrationArgs` object.
@@ -4249,67 +3726,54 @@ impl ::serde::Serialize for FileMigrationArgs {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for FileMigrationArgs {
+    const EXPECTING: &'static str = "an object FileMigrationArgs";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_offset: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_filename, m_offset) = match (m_filename, m_offset) {
+            (
+                ::std::option::Option::Some(m_filename),
+                ::std::option::Option::Some(m_offset),
+            ) => (m_filename, m_offset),
+            (m_filename, m_offset) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_filename.is_some(), "filename"),
+                            (m_offset.is_some(), "offset"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(FileMigrationArgs {
+            filename: m_filename,
+            offset: m_offset,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for FileMigrationArgs {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = FileMigrationArgs;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object FileMigrationArgs")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<FileMigrationArgs, A::Error> {
-                let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_offset: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
-                        "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_filename, m_offset) = match (m_filename, m_offset) {
-                    (
-                        ::std::option::Option::Some(m_filename),
-                        ::std::option::Option::Some(m_offset),
-                    ) => (m_filename, m_offset),
-                    (m_filename, m_offset) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_filename.is_some(), "filename"),
-                                    (m_offset.is_some(), "offset"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(FileMigrationArgs {
-                    filename: m_filename,
-                    offset: m_offset,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `MigrationExecCommand` object.
@@ -4351,58 +3815,43 @@ impl ::serde::Serialize for MigrationExecCommand {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MigrationExecCommand {
+    const EXPECTING: &'static str = "an object MigrationExecCommand";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_args: ::std::option::Option<::std::vec::Vec<::std::string::String>> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "args" => ::qmp_types::de::next(&mut map, &mut m_args),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_args,) = match (m_args,) {
+            (::std::option::Option::Some(m_args),) => (m_args,),
+            (m_args,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_args.is_some(), "args")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(MigrationExecCommand {
+            args: m_args,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MigrationExecCommand {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MigrationExecCommand;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MigrationExecCommand")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MigrationExecCommand, A::Error> {
-                let mut m_args: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "args" => ::qmp_types::de::next(&mut map, &mut m_args),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_args,) = match (m_args,) {
-                    (::std::option::Option::Some(m_args),) => (m_args,),
-                    (m_args,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_args.is_some(), "args")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(MigrationExecCommand {
-                    args: m_args,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Migration endpoint configuration.
@@ -4480,75 +3929,64 @@ impl ::serde::Serialize for MigrationAddress {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MigrationAddress {
+    const EXPECTING: &'static str = "an object MigrationAddress";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::MigrationAddressType> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "transport" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "transport")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::MigrationAddressType::Socket => {
+                MigrationAddressBranch::Socket(
+                    ::qmp_types::de::from_members(rest, "socket")?,
+                )
+            }
+            super::MigrationAddressType::Exec => {
+                MigrationAddressBranch::Exec(
+                    ::qmp_types::de::from_members(rest, "exec")?,
+                )
+            }
+            super::MigrationAddressType::Rdma => {
+                MigrationAddressBranch::Rdma(
+                    ::qmp_types::de::from_members(rest, "rdma")?,
+                )
+            }
+            super::MigrationAddressType::File => {
+                MigrationAddressBranch::File(
+                    ::qmp_types::de::from_members(rest, "file")?,
+                )
+            }
+            super::MigrationAddressType::Other(value) => {
+                unknown_members = rest;
+                MigrationAddressBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(MigrationAddress {
+            transport: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MigrationAddress {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MigrationAddress;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MigrationAddress")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MigrationAddress, A::Error> {
-                let mut tag: ::std::option::Option<super::MigrationAddressType> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "transport" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "transport")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::MigrationAddressType::Socket => {
-                        MigrationAddressBranch::Socket(
-                            ::qmp_types::de::from_members(rest, "socket")?,
-                        )
-                    }
-                    super::MigrationAddressType::Exec => {
-                        MigrationAddressBranch::Exec(
-                            ::qmp_types::de::from_members(rest, "exec")?,
-                        )
-                    }
-                    super::MigrationAddressType::Rdma => {
-                        MigrationAddressBranch::Rdma(
-                            ::qmp_types::de::from_members(rest, "rdma")?,
-                        )
-                    }
-                    super::MigrationAddressType::File => {
-                        MigrationAddressBranch::File(
-                            ::qmp_types::de::from_members(rest, "file")?,
-                        )
-                    }
-                    super::MigrationAddressType::Other(value) => {
-                        unknown_members = rest;
-                        MigrationAddressBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(MigrationAddress {
-                    transport: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The migration channel-type request options.
@@ -4582,16 +4020,16 @@ impl MigrationChannelType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => MigrationChannelType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MigrationChannelType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for MigrationChannelType {
+    const EXPECTING: &'static str = "a MigrationChannelType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        MigrationChannelType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -4626,31 +4064,7 @@ impl<'de> ::serde::Deserialize<'de> for MigrationChannelType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = MigrationChannelType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(MigrationChannelType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<MigrationChannelType, E> {
-                ::std::result::Result::Ok(MigrationChannelType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<MigrationChannelType, E> {
-                ::std::result::Result::Ok(MigrationChannelType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Migration stream channel parameters.
@@ -4699,71 +4113,54 @@ impl ::serde::Serialize for MigrationChannel {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MigrationChannel {
+    const EXPECTING: &'static str = "an object MigrationChannel";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_channel_type: ::std::option::Option<super::MigrationChannelType> = ::std::option::Option::None;
+        let mut m_addr: ::std::option::Option<super::MigrationAddress> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "channel-type" => ::qmp_types::de::next(&mut map, &mut m_channel_type),
+                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_channel_type, m_addr) = match (m_channel_type, m_addr) {
+            (
+                ::std::option::Option::Some(m_channel_type),
+                ::std::option::Option::Some(m_addr),
+            ) => (m_channel_type, m_addr),
+            (m_channel_type, m_addr) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_channel_type.is_some(), "channel-type"),
+                            (m_addr.is_some(), "addr"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(MigrationChannel {
+            channel_type: m_channel_type,
+            addr: m_addr,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MigrationChannel {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MigrationChannel;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MigrationChannel")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MigrationChannel, A::Error> {
-                let mut m_channel_type: ::std::option::Option<
-                    super::MigrationChannelType,
-                > = ::std::option::Option::None;
-                let mut m_addr: ::std::option::Option<super::MigrationAddress> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "channel-type" => {
-                            ::qmp_types::de::next(&mut map, &mut m_channel_type)
-                        }
-                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_channel_type, m_addr) = match (m_channel_type, m_addr) {
-                    (
-                        ::std::option::Option::Some(m_channel_type),
-                        ::std::option::Option::Some(m_addr),
-                    ) => (m_channel_type, m_addr),
-                    (m_channel_type, m_addr) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_channel_type.is_some(), "channel-type"),
-                                    (m_addr.is_some(), "addr"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(MigrationChannel {
-                    channel_type: m_channel_type,
-                    addr: m_addr,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The result format for 'query-xen-replication-status'.
@@ -4812,59 +4209,46 @@ impl ::serde::Serialize for ReplicationStatus {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ReplicationStatus {
+    const EXPECTING: &'static str = "an object ReplicationStatus";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_error: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_desc: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "error" => ::qmp_types::de::next(&mut map, &mut m_error),
+                "desc" => ::qmp_types::de::next(&mut map, &mut m_desc),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_error,) = match (m_error,) {
+            (::std::option::Option::Some(m_error),) => (m_error,),
+            (m_error,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_error.is_some(), "error")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ReplicationStatus {
+            error: m_error,
+            desc: m_desc,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ReplicationStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ReplicationStatus;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ReplicationStatus")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ReplicationStatus, A::Error> {
-                let mut m_error: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_desc: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "error" => ::qmp_types::de::next(&mut map, &mut m_error),
-                        "desc" => ::qmp_types::de::next(&mut map, &mut m_desc),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_error,) = match (m_error,) {
-                    (::std::option::Option::Some(m_error),) => (m_error,),
-                    (m_error,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_error.is_some(), "error")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ReplicationStatus {
-                    error: m_error,
-                    desc: m_desc,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The result format for 'query-colo-status'.
@@ -4923,76 +4307,59 @@ impl ::serde::Serialize for COLOStatus {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for COLOStatus {
+    const EXPECTING: &'static str = "an object COLOStatus";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_mode: ::std::option::Option<super::COLOMode> = ::std::option::Option::None;
+        let mut m_last_mode: ::std::option::Option<super::COLOMode> = ::std::option::Option::None;
+        let mut m_reason: ::std::option::Option<super::COLOExitReason> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
+                "last-mode" => ::qmp_types::de::next(&mut map, &mut m_last_mode),
+                "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_mode, m_last_mode, m_reason) = match (m_mode, m_last_mode, m_reason) {
+            (
+                ::std::option::Option::Some(m_mode),
+                ::std::option::Option::Some(m_last_mode),
+                ::std::option::Option::Some(m_reason),
+            ) => (m_mode, m_last_mode, m_reason),
+            (m_mode, m_last_mode, m_reason) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_mode.is_some(), "mode"),
+                            (m_last_mode.is_some(), "last-mode"),
+                            (m_reason.is_some(), "reason"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(COLOStatus {
+            mode: m_mode,
+            last_mode: m_last_mode,
+            reason: m_reason,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for COLOStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = COLOStatus;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object COLOStatus")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<COLOStatus, A::Error> {
-                let mut m_mode: ::std::option::Option<super::COLOMode> = ::std::option::Option::None;
-                let mut m_last_mode: ::std::option::Option<super::COLOMode> = ::std::option::Option::None;
-                let mut m_reason: ::std::option::Option<super::COLOExitReason> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                        "last-mode" => ::qmp_types::de::next(&mut map, &mut m_last_mode),
-                        "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_mode, m_last_mode, m_reason) = match (
-                    m_mode,
-                    m_last_mode,
-                    m_reason,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_mode),
-                        ::std::option::Option::Some(m_last_mode),
-                        ::std::option::Option::Some(m_reason),
-                    ) => (m_mode, m_last_mode, m_reason),
-                    (m_mode, m_last_mode, m_reason) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_mode.is_some(), "mode"),
-                                    (m_last_mode.is_some(), "last-mode"),
-                                    (m_reason.is_some(), "reason"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(COLOStatus {
-                    mode: m_mode,
-                    last_mode: m_last_mode,
-                    reason: m_reason,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Dirty rate of vcpu.
@@ -5038,69 +4405,51 @@ impl ::serde::Serialize for DirtyRateVcpu {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DirtyRateVcpu {
+    const EXPECTING: &'static str = "an object DirtyRateVcpu";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_dirty_rate: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "dirty-rate" => ::qmp_types::de::next(&mut map, &mut m_dirty_rate),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_id, m_dirty_rate) = match (m_id, m_dirty_rate) {
+            (
+                ::std::option::Option::Some(m_id),
+                ::std::option::Option::Some(m_dirty_rate),
+            ) => (m_id, m_dirty_rate),
+            (m_id, m_dirty_rate) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_id.is_some(), "id"), (m_dirty_rate.is_some(), "dirty-rate")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(DirtyRateVcpu {
+            id: m_id,
+            dirty_rate: m_dirty_rate,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DirtyRateVcpu {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DirtyRateVcpu;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DirtyRateVcpu")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DirtyRateVcpu, A::Error> {
-                let mut m_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_dirty_rate: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "dirty-rate" => {
-                            ::qmp_types::de::next(&mut map, &mut m_dirty_rate)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_id, m_dirty_rate) = match (m_id, m_dirty_rate) {
-                    (
-                        ::std::option::Option::Some(m_id),
-                        ::std::option::Option::Some(m_dirty_rate),
-                    ) => (m_id, m_dirty_rate),
-                    (m_id, m_dirty_rate) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_id.is_some(), "id"),
-                                    (m_dirty_rate.is_some(), "dirty-rate"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(DirtyRateVcpu {
-                    id: m_id,
-                    dirty_rate: m_dirty_rate,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Dirty page rate measurement status.
@@ -5138,16 +4487,16 @@ impl DirtyRateStatus {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => DirtyRateStatus::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DirtyRateStatus::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for DirtyRateStatus {
+    const EXPECTING: &'static str = "a DirtyRateStatus value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        DirtyRateStatus::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -5183,31 +4532,7 @@ impl<'de> ::serde::Deserialize<'de> for DirtyRateStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = DirtyRateStatus;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(DirtyRateStatus), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<DirtyRateStatus, E> {
-                ::std::result::Result::Ok(DirtyRateStatus::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<DirtyRateStatus, E> {
-                ::std::result::Result::Ok(DirtyRateStatus::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Method used to measure dirty page rate.  Differences between
@@ -5246,16 +4571,16 @@ impl DirtyRateMeasureMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => DirtyRateMeasureMode::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DirtyRateMeasureMode::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for DirtyRateMeasureMode {
+    const EXPECTING: &'static str = "a DirtyRateMeasureMode value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        DirtyRateMeasureMode::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -5291,31 +4616,7 @@ impl<'de> ::serde::Deserialize<'de> for DirtyRateMeasureMode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = DirtyRateMeasureMode;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(DirtyRateMeasureMode), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<DirtyRateMeasureMode, E> {
-                ::std::result::Result::Ok(DirtyRateMeasureMode::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<DirtyRateMeasureMode, E> {
-                ::std::result::Result::Ok(DirtyRateMeasureMode::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Specifies unit in which time-related value is specified.
@@ -5346,16 +4647,16 @@ impl TimeUnit {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => TimeUnit::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => TimeUnit::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for TimeUnit {
+    const EXPECTING: &'static str = "a TimeUnit value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        TimeUnit::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -5390,29 +4691,7 @@ impl<'de> ::serde::Deserialize<'de> for TimeUnit {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = TimeUnit;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(TimeUnit), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<TimeUnit, E> {
-                ::std::result::Result::Ok(TimeUnit::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<TimeUnit, E> {
-                ::std::result::Result::Ok(TimeUnit::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Information about measured dirty page rate.
@@ -5493,135 +4772,116 @@ impl ::serde::Serialize for DirtyRateInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DirtyRateInfo {
+    const EXPECTING: &'static str = "an object DirtyRateInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_dirty_rate: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_status: ::std::option::Option<super::DirtyRateStatus> = ::std::option::Option::None;
+        let mut m_start_time: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_calc_time: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_calc_time_unit: ::std::option::Option<super::TimeUnit> = ::std::option::Option::None;
+        let mut m_sample_pages: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_mode: ::std::option::Option<super::DirtyRateMeasureMode> = ::std::option::Option::None;
+        let mut m_vcpu_dirty_rate: ::std::option::Option<
+            ::std::vec::Vec<super::DirtyRateVcpu>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "dirty-rate" => ::qmp_types::de::next(&mut map, &mut m_dirty_rate),
+                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                "start-time" => ::qmp_types::de::next(&mut map, &mut m_start_time),
+                "calc-time" => ::qmp_types::de::next(&mut map, &mut m_calc_time),
+                "calc-time-unit" => {
+                    ::qmp_types::de::next(&mut map, &mut m_calc_time_unit)
+                }
+                "sample-pages" => ::qmp_types::de::next(&mut map, &mut m_sample_pages),
+                "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
+                "vcpu-dirty-rate" => {
+                    ::qmp_types::de::next(&mut map, &mut m_vcpu_dirty_rate)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (
+            m_status,
+            m_start_time,
+            m_calc_time,
+            m_calc_time_unit,
+            m_sample_pages,
+            m_mode,
+        ) = match (
+            m_status,
+            m_start_time,
+            m_calc_time,
+            m_calc_time_unit,
+            m_sample_pages,
+            m_mode,
+        ) {
+            (
+                ::std::option::Option::Some(m_status),
+                ::std::option::Option::Some(m_start_time),
+                ::std::option::Option::Some(m_calc_time),
+                ::std::option::Option::Some(m_calc_time_unit),
+                ::std::option::Option::Some(m_sample_pages),
+                ::std::option::Option::Some(m_mode),
+            ) => {
+                (
+                    m_status,
+                    m_start_time,
+                    m_calc_time,
+                    m_calc_time_unit,
+                    m_sample_pages,
+                    m_mode,
+                )
+            }
+            (
+                m_status,
+                m_start_time,
+                m_calc_time,
+                m_calc_time_unit,
+                m_sample_pages,
+                m_mode,
+            ) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_status.is_some(), "status"),
+                            (m_start_time.is_some(), "start-time"),
+                            (m_calc_time.is_some(), "calc-time"),
+                            (m_calc_time_unit.is_some(), "calc-time-unit"),
+                            (m_sample_pages.is_some(), "sample-pages"),
+                            (m_mode.is_some(), "mode"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(DirtyRateInfo {
+            dirty_rate: m_dirty_rate,
+            status: m_status,
+            start_time: m_start_time,
+            calc_time: m_calc_time,
+            calc_time_unit: m_calc_time_unit,
+            sample_pages: m_sample_pages,
+            mode: m_mode,
+            vcpu_dirty_rate: m_vcpu_dirty_rate,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DirtyRateInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DirtyRateInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DirtyRateInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DirtyRateInfo, A::Error> {
-                let mut m_dirty_rate: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_status: ::std::option::Option<super::DirtyRateStatus> = ::std::option::Option::None;
-                let mut m_start_time: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_calc_time: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_calc_time_unit: ::std::option::Option<super::TimeUnit> = ::std::option::Option::None;
-                let mut m_sample_pages: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_mode: ::std::option::Option<super::DirtyRateMeasureMode> = ::std::option::Option::None;
-                let mut m_vcpu_dirty_rate: ::std::option::Option<
-                    ::std::vec::Vec<super::DirtyRateVcpu>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "dirty-rate" => {
-                            ::qmp_types::de::next(&mut map, &mut m_dirty_rate)
-                        }
-                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                        "start-time" => {
-                            ::qmp_types::de::next(&mut map, &mut m_start_time)
-                        }
-                        "calc-time" => ::qmp_types::de::next(&mut map, &mut m_calc_time),
-                        "calc-time-unit" => {
-                            ::qmp_types::de::next(&mut map, &mut m_calc_time_unit)
-                        }
-                        "sample-pages" => {
-                            ::qmp_types::de::next(&mut map, &mut m_sample_pages)
-                        }
-                        "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                        "vcpu-dirty-rate" => {
-                            ::qmp_types::de::next(&mut map, &mut m_vcpu_dirty_rate)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_status,
-                    m_start_time,
-                    m_calc_time,
-                    m_calc_time_unit,
-                    m_sample_pages,
-                    m_mode,
-                ) = match (
-                    m_status,
-                    m_start_time,
-                    m_calc_time,
-                    m_calc_time_unit,
-                    m_sample_pages,
-                    m_mode,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_status),
-                        ::std::option::Option::Some(m_start_time),
-                        ::std::option::Option::Some(m_calc_time),
-                        ::std::option::Option::Some(m_calc_time_unit),
-                        ::std::option::Option::Some(m_sample_pages),
-                        ::std::option::Option::Some(m_mode),
-                    ) => {
-                        (
-                            m_status,
-                            m_start_time,
-                            m_calc_time,
-                            m_calc_time_unit,
-                            m_sample_pages,
-                            m_mode,
-                        )
-                    }
-                    (
-                        m_status,
-                        m_start_time,
-                        m_calc_time,
-                        m_calc_time_unit,
-                        m_sample_pages,
-                        m_mode,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_status.is_some(), "status"),
-                                    (m_start_time.is_some(), "start-time"),
-                                    (m_calc_time.is_some(), "calc-time"),
-                                    (m_calc_time_unit.is_some(), "calc-time-unit"),
-                                    (m_sample_pages.is_some(), "sample-pages"),
-                                    (m_mode.is_some(), "mode"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(DirtyRateInfo {
-                    dirty_rate: m_dirty_rate,
-                    status: m_status,
-                    start_time: m_start_time,
-                    calc_time: m_calc_time,
-                    calc_time_unit: m_calc_time_unit,
-                    sample_pages: m_sample_pages,
-                    mode: m_mode,
-                    vcpu_dirty_rate: m_vcpu_dirty_rate,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Dirty page rate limit information of a virtual CPU.
@@ -5672,80 +4932,63 @@ impl ::serde::Serialize for DirtyLimitInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DirtyLimitInfo {
+    const EXPECTING: &'static str = "an object DirtyLimitInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_limit_rate: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_current_rate: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "cpu-index" => ::qmp_types::de::next(&mut map, &mut m_cpu_index),
+                "limit-rate" => ::qmp_types::de::next(&mut map, &mut m_limit_rate),
+                "current-rate" => ::qmp_types::de::next(&mut map, &mut m_current_rate),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_cpu_index, m_limit_rate, m_current_rate) = match (
+            m_cpu_index,
+            m_limit_rate,
+            m_current_rate,
+        ) {
+            (
+                ::std::option::Option::Some(m_cpu_index),
+                ::std::option::Option::Some(m_limit_rate),
+                ::std::option::Option::Some(m_current_rate),
+            ) => (m_cpu_index, m_limit_rate, m_current_rate),
+            (m_cpu_index, m_limit_rate, m_current_rate) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_cpu_index.is_some(), "cpu-index"),
+                            (m_limit_rate.is_some(), "limit-rate"),
+                            (m_current_rate.is_some(), "current-rate"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(DirtyLimitInfo {
+            cpu_index: m_cpu_index,
+            limit_rate: m_limit_rate,
+            current_rate: m_current_rate,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DirtyLimitInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DirtyLimitInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DirtyLimitInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DirtyLimitInfo, A::Error> {
-                let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_limit_rate: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_current_rate: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "cpu-index" => ::qmp_types::de::next(&mut map, &mut m_cpu_index),
-                        "limit-rate" => {
-                            ::qmp_types::de::next(&mut map, &mut m_limit_rate)
-                        }
-                        "current-rate" => {
-                            ::qmp_types::de::next(&mut map, &mut m_current_rate)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_cpu_index, m_limit_rate, m_current_rate) = match (
-                    m_cpu_index,
-                    m_limit_rate,
-                    m_current_rate,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_cpu_index),
-                        ::std::option::Option::Some(m_limit_rate),
-                        ::std::option::Option::Some(m_current_rate),
-                    ) => (m_cpu_index, m_limit_rate, m_current_rate),
-                    (m_cpu_index, m_limit_rate, m_current_rate) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_cpu_index.is_some(), "cpu-index"),
-                                    (m_limit_rate.is_some(), "limit-rate"),
-                                    (m_current_rate.is_some(), "current-rate"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(DirtyLimitInfo {
-                    cpu_index: m_cpu_index,
-                    limit_rate: m_limit_rate,
-                    current_rate: m_current_rate,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about migrationthreads
@@ -5791,67 +5034,54 @@ impl ::serde::Serialize for MigrationThreadInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MigrationThreadInfo {
+    const EXPECTING: &'static str = "an object MigrationThreadInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_thread_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name, m_thread_id) = match (m_name, m_thread_id) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_thread_id),
+            ) => (m_name, m_thread_id),
+            (m_name, m_thread_id) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_name.is_some(), "name"),
+                            (m_thread_id.is_some(), "thread-id"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(MigrationThreadInfo {
+            name: m_name,
+            thread_id: m_thread_id,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MigrationThreadInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MigrationThreadInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MigrationThreadInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MigrationThreadInfo, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_thread_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name, m_thread_id) = match (m_name, m_thread_id) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_thread_id),
-                    ) => (m_name, m_thread_id),
-                    (m_name, m_thread_id) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_name.is_some(), "name"),
-                                    (m_thread_id.is_some(), "thread-id"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(MigrationThreadInfo {
-                    name: m_name,
-                    thread_id: m_thread_id,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -6033,68 +5263,49 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for MigrateSetCapabilities {
+        const EXPECTING: &'static str = "an object MigrateSetCapabilities";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_capabilities: ::std::option::Option<
+                ::std::vec::Vec<super::super::MigrationCapabilityStatus>,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "capabilities" => {
+                        ::qmp_types::de::next(&mut map, &mut m_capabilities)
+                    }
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_capabilities,) = match (m_capabilities,) {
+                (::std::option::Option::Some(m_capabilities),) => (m_capabilities,),
+                (m_capabilities,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_capabilities.is_some(), "capabilities")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(MigrateSetCapabilities {
+                capabilities: m_capabilities,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for MigrateSetCapabilities {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = MigrateSetCapabilities;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object MigrateSetCapabilities")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<MigrateSetCapabilities, A::Error> {
-                    let mut m_capabilities: ::std::option::Option<
-                        ::std::vec::Vec<super::super::MigrationCapabilityStatus>,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "capabilities" => {
-                                ::qmp_types::de::next(&mut map, &mut m_capabilities)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_capabilities,) = match (m_capabilities,) {
-                        (::std::option::Option::Some(m_capabilities),) => {
-                            (m_capabilities,)
-                        }
-                        (m_capabilities,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_capabilities.is_some(), "capabilities")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(MigrateSetCapabilities {
-                        capabilities: m_capabilities,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for MigrateSetCapabilities {
@@ -6419,62 +5630,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for MigrateContinue {
+        const EXPECTING: &'static str = "an object MigrateContinue";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_state: ::std::option::Option<super::super::MigrationStatus> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "state" => ::qmp_types::de::next(&mut map, &mut m_state),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_state,) = match (m_state,) {
+                (::std::option::Option::Some(m_state),) => (m_state,),
+                (m_state,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_state.is_some(), "state")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(MigrateContinue {
+                state: m_state,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for MigrateContinue {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = MigrateContinue;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object MigrateContinue")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<MigrateContinue, A::Error> {
-                    let mut m_state: ::std::option::Option<
-                        super::super::MigrationStatus,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "state" => ::qmp_types::de::next(&mut map, &mut m_state),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_state,) = match (m_state,) {
-                        (::std::option::Option::Some(m_state),) => (m_state,),
-                        (m_state,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_state.is_some(), "state")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(MigrateContinue {
-                        state: m_state,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for MigrateContinue {
@@ -6604,65 +5796,46 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for Migrate {
+        const EXPECTING: &'static str = "an object Migrate";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_uri: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_channels: ::std::option::Option<
+                ::std::vec::Vec<super::super::MigrationChannel>,
+            > = ::std::option::Option::None;
+            let mut m_detach: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut m_resume: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "uri" => ::qmp_types::de::next(&mut map, &mut m_uri),
+                    "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
+                    "detach" => ::qmp_types::de::next(&mut map, &mut m_detach),
+                    "resume" => ::qmp_types::de::next(&mut map, &mut m_resume),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            ::std::result::Result::Ok(Migrate {
+                uri: m_uri,
+                channels: m_channels,
+                detach: m_detach,
+                resume: m_resume,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for Migrate {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = Migrate;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object Migrate")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<Migrate, A::Error> {
-                    let mut m_uri: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_channels: ::std::option::Option<
-                        ::std::vec::Vec<super::super::MigrationChannel>,
-                    > = ::std::option::Option::None;
-                    let mut m_detach: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut m_resume: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "uri" => ::qmp_types::de::next(&mut map, &mut m_uri),
-                            "channels" => {
-                                ::qmp_types::de::next(&mut map, &mut m_channels)
-                            }
-                            "detach" => ::qmp_types::de::next(&mut map, &mut m_detach),
-                            "resume" => ::qmp_types::de::next(&mut map, &mut m_resume),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    ::std::result::Result::Ok(Migrate {
-                        uri: m_uri,
-                        channels: m_channels,
-                        detach: m_detach,
-                        resume: m_resume,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for Migrate {
@@ -6781,64 +5954,45 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for MigrateIncoming {
+        const EXPECTING: &'static str = "an object MigrateIncoming";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_uri: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_channels: ::std::option::Option<
+                ::std::vec::Vec<super::super::MigrationChannel>,
+            > = ::std::option::Option::None;
+            let mut m_exit_on_error: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "uri" => ::qmp_types::de::next(&mut map, &mut m_uri),
+                    "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
+                    "exit-on-error" => {
+                        ::qmp_types::de::next(&mut map, &mut m_exit_on_error)
+                    }
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            ::std::result::Result::Ok(MigrateIncoming {
+                uri: m_uri,
+                channels: m_channels,
+                exit_on_error: m_exit_on_error,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for MigrateIncoming {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = MigrateIncoming;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object MigrateIncoming")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<MigrateIncoming, A::Error> {
-                    let mut m_uri: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_channels: ::std::option::Option<
-                        ::std::vec::Vec<super::super::MigrationChannel>,
-                    > = ::std::option::Option::None;
-                    let mut m_exit_on_error: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "uri" => ::qmp_types::de::next(&mut map, &mut m_uri),
-                            "channels" => {
-                                ::qmp_types::de::next(&mut map, &mut m_channels)
-                            }
-                            "exit-on-error" => {
-                                ::qmp_types::de::next(&mut map, &mut m_exit_on_error)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    ::std::result::Result::Ok(MigrateIncoming {
-                        uri: m_uri,
-                        channels: m_channels,
-                        exit_on_error: m_exit_on_error,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for MigrateIncoming {
@@ -6906,67 +6060,46 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for XenSaveDevicesState {
+        const EXPECTING: &'static str = "an object XenSaveDevicesState";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_live: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                    "live" => ::qmp_types::de::next(&mut map, &mut m_live),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_filename,) = match (m_filename,) {
+                (::std::option::Option::Some(m_filename),) => (m_filename,),
+                (m_filename,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_filename.is_some(), "filename")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(XenSaveDevicesState {
+                filename: m_filename,
+                live: m_live,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for XenSaveDevicesState {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = XenSaveDevicesState;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object XenSaveDevicesState")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<XenSaveDevicesState, A::Error> {
-                    let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_live: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "filename" => {
-                                ::qmp_types::de::next(&mut map, &mut m_filename)
-                            }
-                            "live" => ::qmp_types::de::next(&mut map, &mut m_live),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_filename,) = match (m_filename,) {
-                        (::std::option::Option::Some(m_filename),) => (m_filename,),
-                        (m_filename,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_filename.is_some(), "filename")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(XenSaveDevicesState {
-                        filename: m_filename,
-                        live: m_live,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for XenSaveDevicesState {
@@ -7026,60 +6159,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for XenSetGlobalDirtyLog {
+        const EXPECTING: &'static str = "an object XenSetGlobalDirtyLog";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_enable: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "enable" => ::qmp_types::de::next(&mut map, &mut m_enable),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_enable,) = match (m_enable,) {
+                (::std::option::Option::Some(m_enable),) => (m_enable,),
+                (m_enable,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_enable.is_some(), "enable")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(XenSetGlobalDirtyLog {
+                enable: m_enable,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for XenSetGlobalDirtyLog {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = XenSetGlobalDirtyLog;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object XenSetGlobalDirtyLog")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<XenSetGlobalDirtyLog, A::Error> {
-                    let mut m_enable: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "enable" => ::qmp_types::de::next(&mut map, &mut m_enable),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_enable,) = match (m_enable,) {
-                        (::std::option::Option::Some(m_enable),) => (m_enable,),
-                        (m_enable,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_enable.is_some(), "enable")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(XenSetGlobalDirtyLog {
-                        enable: m_enable,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for XenSetGlobalDirtyLog {
@@ -7142,64 +6258,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for XenLoadDevicesState {
+        const EXPECTING: &'static str = "an object XenLoadDevicesState";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_filename,) = match (m_filename,) {
+                (::std::option::Option::Some(m_filename),) => (m_filename,),
+                (m_filename,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_filename.is_some(), "filename")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(XenLoadDevicesState {
+                filename: m_filename,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for XenLoadDevicesState {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = XenLoadDevicesState;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object XenLoadDevicesState")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<XenLoadDevicesState, A::Error> {
-                    let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "filename" => {
-                                ::qmp_types::de::next(&mut map, &mut m_filename)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_filename,) = match (m_filename,) {
-                        (::std::option::Option::Some(m_filename),) => (m_filename,),
-                        (m_filename,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_filename.is_some(), "filename")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(XenLoadDevicesState {
-                        filename: m_filename,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for XenLoadDevicesState {
@@ -7270,76 +6365,57 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for XenSetReplication {
+        const EXPECTING: &'static str = "an object XenSetReplication";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_enable: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut m_primary: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut m_failover: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "enable" => ::qmp_types::de::next(&mut map, &mut m_enable),
+                    "primary" => ::qmp_types::de::next(&mut map, &mut m_primary),
+                    "failover" => ::qmp_types::de::next(&mut map, &mut m_failover),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_enable, m_primary) = match (m_enable, m_primary) {
+                (
+                    ::std::option::Option::Some(m_enable),
+                    ::std::option::Option::Some(m_primary),
+                ) => (m_enable, m_primary),
+                (m_enable, m_primary) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_enable.is_some(), "enable"),
+                                (m_primary.is_some(), "primary"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(XenSetReplication {
+                enable: m_enable,
+                primary: m_primary,
+                failover: m_failover,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for XenSetReplication {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = XenSetReplication;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object XenSetReplication")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<XenSetReplication, A::Error> {
-                    let mut m_enable: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut m_primary: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut m_failover: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "enable" => ::qmp_types::de::next(&mut map, &mut m_enable),
-                            "primary" => ::qmp_types::de::next(&mut map, &mut m_primary),
-                            "failover" => {
-                                ::qmp_types::de::next(&mut map, &mut m_failover)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_enable, m_primary) = match (m_enable, m_primary) {
-                        (
-                            ::std::option::Option::Some(m_enable),
-                            ::std::option::Option::Some(m_primary),
-                        ) => (m_enable, m_primary),
-                        (m_enable, m_primary) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_enable.is_some(), "enable"),
-                                        (m_primary.is_some(), "primary"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(XenSetReplication {
-                        enable: m_enable,
-                        primary: m_primary,
-                        failover: m_failover,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for XenSetReplication {
@@ -7520,60 +6596,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for MigrateRecover {
+        const EXPECTING: &'static str = "an object MigrateRecover";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_uri: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "uri" => ::qmp_types::de::next(&mut map, &mut m_uri),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_uri,) = match (m_uri,) {
+                (::std::option::Option::Some(m_uri),) => (m_uri,),
+                (m_uri,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_uri.is_some(), "uri")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(MigrateRecover {
+                uri: m_uri,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for MigrateRecover {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = MigrateRecover;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object MigrateRecover")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<MigrateRecover, A::Error> {
-                    let mut m_uri: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "uri" => ::qmp_types::de::next(&mut map, &mut m_uri),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_uri,) = match (m_uri,) {
-                        (::std::option::Option::Some(m_uri),) => (m_uri,),
-                        (m_uri,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_uri.is_some(), "uri")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(MigrateRecover {
-                        uri: m_uri,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for MigrateRecover {
@@ -7731,81 +6790,56 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for CalcDirtyRate {
+        const EXPECTING: &'static str = "an object CalcDirtyRate";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_calc_time: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut m_calc_time_unit: ::std::option::Option<super::super::TimeUnit> = ::std::option::Option::None;
+            let mut m_sample_pages: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut m_mode: ::std::option::Option<super::super::DirtyRateMeasureMode> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "calc-time" => ::qmp_types::de::next(&mut map, &mut m_calc_time),
+                    "calc-time-unit" => {
+                        ::qmp_types::de::next(&mut map, &mut m_calc_time_unit)
+                    }
+                    "sample-pages" => {
+                        ::qmp_types::de::next(&mut map, &mut m_sample_pages)
+                    }
+                    "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_calc_time,) = match (m_calc_time,) {
+                (::std::option::Option::Some(m_calc_time),) => (m_calc_time,),
+                (m_calc_time,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_calc_time.is_some(), "calc-time")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(CalcDirtyRate {
+                calc_time: m_calc_time,
+                calc_time_unit: m_calc_time_unit,
+                sample_pages: m_sample_pages,
+                mode: m_mode,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for CalcDirtyRate {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = CalcDirtyRate;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object CalcDirtyRate")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<CalcDirtyRate, A::Error> {
-                    let mut m_calc_time: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut m_calc_time_unit: ::std::option::Option<
-                        super::super::TimeUnit,
-                    > = ::std::option::Option::None;
-                    let mut m_sample_pages: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut m_mode: ::std::option::Option<
-                        super::super::DirtyRateMeasureMode,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "calc-time" => {
-                                ::qmp_types::de::next(&mut map, &mut m_calc_time)
-                            }
-                            "calc-time-unit" => {
-                                ::qmp_types::de::next(&mut map, &mut m_calc_time_unit)
-                            }
-                            "sample-pages" => {
-                                ::qmp_types::de::next(&mut map, &mut m_sample_pages)
-                            }
-                            "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_calc_time,) = match (m_calc_time,) {
-                        (::std::option::Option::Some(m_calc_time),) => (m_calc_time,),
-                        (m_calc_time,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_calc_time.is_some(), "calc-time")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(CalcDirtyRate {
-                        calc_time: m_calc_time,
-                        calc_time_unit: m_calc_time_unit,
-                        sample_pages: m_sample_pages,
-                        mode: m_mode,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for CalcDirtyRate {
@@ -7875,56 +6909,37 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for QueryDirtyRate {
+        const EXPECTING: &'static str = "an object QueryDirtyRate";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_calc_time_unit: ::std::option::Option<super::super::TimeUnit> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "calc-time-unit" => {
+                        ::qmp_types::de::next(&mut map, &mut m_calc_time_unit)
+                    }
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            ::std::result::Result::Ok(QueryDirtyRate {
+                calc_time_unit: m_calc_time_unit,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for QueryDirtyRate {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = QueryDirtyRate;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object QueryDirtyRate")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<QueryDirtyRate, A::Error> {
-                    let mut m_calc_time_unit: ::std::option::Option<
-                        super::super::TimeUnit,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "calc-time-unit" => {
-                                ::qmp_types::de::next(&mut map, &mut m_calc_time_unit)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    ::std::result::Result::Ok(QueryDirtyRate {
-                        calc_time_unit: m_calc_time_unit,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for QueryDirtyRate {
@@ -7993,69 +7008,48 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for SetVcpuDirtyLimit {
+        const EXPECTING: &'static str = "an object SetVcpuDirtyLimit";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut m_dirty_rate: ::std::option::Option<u64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "cpu-index" => ::qmp_types::de::next(&mut map, &mut m_cpu_index),
+                    "dirty-rate" => ::qmp_types::de::next(&mut map, &mut m_dirty_rate),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_dirty_rate,) = match (m_dirty_rate,) {
+                (::std::option::Option::Some(m_dirty_rate),) => (m_dirty_rate,),
+                (m_dirty_rate,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_dirty_rate.is_some(), "dirty-rate")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(SetVcpuDirtyLimit {
+                cpu_index: m_cpu_index,
+                dirty_rate: m_dirty_rate,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for SetVcpuDirtyLimit {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = SetVcpuDirtyLimit;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object SetVcpuDirtyLimit")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<SetVcpuDirtyLimit, A::Error> {
-                    let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut m_dirty_rate: ::std::option::Option<u64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "cpu-index" => {
-                                ::qmp_types::de::next(&mut map, &mut m_cpu_index)
-                            }
-                            "dirty-rate" => {
-                                ::qmp_types::de::next(&mut map, &mut m_dirty_rate)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_dirty_rate,) = match (m_dirty_rate,) {
-                        (::std::option::Option::Some(m_dirty_rate),) => (m_dirty_rate,),
-                        (m_dirty_rate,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_dirty_rate.is_some(), "dirty-rate")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(SetVcpuDirtyLimit {
-                        cpu_index: m_cpu_index,
-                        dirty_rate: m_dirty_rate,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for SetVcpuDirtyLimit {
@@ -8120,54 +7114,35 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for CancelVcpuDirtyLimit {
+        const EXPECTING: &'static str = "an object CancelVcpuDirtyLimit";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "cpu-index" => ::qmp_types::de::next(&mut map, &mut m_cpu_index),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            ::std::result::Result::Ok(CancelVcpuDirtyLimit {
+                cpu_index: m_cpu_index,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for CancelVcpuDirtyLimit {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = CancelVcpuDirtyLimit;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object CancelVcpuDirtyLimit")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<CancelVcpuDirtyLimit, A::Error> {
-                    let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "cpu-index" => {
-                                ::qmp_types::de::next(&mut map, &mut m_cpu_index)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    ::std::result::Result::Ok(CancelVcpuDirtyLimit {
-                        cpu_index: m_cpu_index,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for CancelVcpuDirtyLimit {
@@ -8366,88 +7341,71 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for SnapshotSave {
+        const EXPECTING: &'static str = "an object SnapshotSave";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_vmstate: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_devices: ::std::option::Option<
+                ::std::vec::Vec<::std::string::String>,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
+                    "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
+                    "vmstate" => ::qmp_types::de::next(&mut map, &mut m_vmstate),
+                    "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_job_id, m_tag, m_vmstate, m_devices) = match (
+                m_job_id,
+                m_tag,
+                m_vmstate,
+                m_devices,
+            ) {
+                (
+                    ::std::option::Option::Some(m_job_id),
+                    ::std::option::Option::Some(m_tag),
+                    ::std::option::Option::Some(m_vmstate),
+                    ::std::option::Option::Some(m_devices),
+                ) => (m_job_id, m_tag, m_vmstate, m_devices),
+                (m_job_id, m_tag, m_vmstate, m_devices) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_job_id.is_some(), "job-id"),
+                                (m_tag.is_some(), "tag"),
+                                (m_vmstate.is_some(), "vmstate"),
+                                (m_devices.is_some(), "devices"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(SnapshotSave {
+                job_id: m_job_id,
+                tag: m_tag,
+                vmstate: m_vmstate,
+                devices: m_devices,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for SnapshotSave {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = SnapshotSave;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object SnapshotSave")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<SnapshotSave, A::Error> {
-                    let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_vmstate: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_devices: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
-                            "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
-                            "vmstate" => ::qmp_types::de::next(&mut map, &mut m_vmstate),
-                            "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_job_id, m_tag, m_vmstate, m_devices) = match (
-                        m_job_id,
-                        m_tag,
-                        m_vmstate,
-                        m_devices,
-                    ) {
-                        (
-                            ::std::option::Option::Some(m_job_id),
-                            ::std::option::Option::Some(m_tag),
-                            ::std::option::Option::Some(m_vmstate),
-                            ::std::option::Option::Some(m_devices),
-                        ) => (m_job_id, m_tag, m_vmstate, m_devices),
-                        (m_job_id, m_tag, m_vmstate, m_devices) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_job_id.is_some(), "job-id"),
-                                        (m_tag.is_some(), "tag"),
-                                        (m_vmstate.is_some(), "vmstate"),
-                                        (m_devices.is_some(), "devices"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(SnapshotSave {
-                        job_id: m_job_id,
-                        tag: m_tag,
-                        vmstate: m_vmstate,
-                        devices: m_devices,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for SnapshotSave {
@@ -8567,88 +7525,71 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for SnapshotLoad {
+        const EXPECTING: &'static str = "an object SnapshotLoad";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_vmstate: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_devices: ::std::option::Option<
+                ::std::vec::Vec<::std::string::String>,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
+                    "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
+                    "vmstate" => ::qmp_types::de::next(&mut map, &mut m_vmstate),
+                    "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_job_id, m_tag, m_vmstate, m_devices) = match (
+                m_job_id,
+                m_tag,
+                m_vmstate,
+                m_devices,
+            ) {
+                (
+                    ::std::option::Option::Some(m_job_id),
+                    ::std::option::Option::Some(m_tag),
+                    ::std::option::Option::Some(m_vmstate),
+                    ::std::option::Option::Some(m_devices),
+                ) => (m_job_id, m_tag, m_vmstate, m_devices),
+                (m_job_id, m_tag, m_vmstate, m_devices) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_job_id.is_some(), "job-id"),
+                                (m_tag.is_some(), "tag"),
+                                (m_vmstate.is_some(), "vmstate"),
+                                (m_devices.is_some(), "devices"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(SnapshotLoad {
+                job_id: m_job_id,
+                tag: m_tag,
+                vmstate: m_vmstate,
+                devices: m_devices,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for SnapshotLoad {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = SnapshotLoad;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object SnapshotLoad")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<SnapshotLoad, A::Error> {
-                    let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_vmstate: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_devices: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
-                            "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
-                            "vmstate" => ::qmp_types::de::next(&mut map, &mut m_vmstate),
-                            "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_job_id, m_tag, m_vmstate, m_devices) = match (
-                        m_job_id,
-                        m_tag,
-                        m_vmstate,
-                        m_devices,
-                    ) {
-                        (
-                            ::std::option::Option::Some(m_job_id),
-                            ::std::option::Option::Some(m_tag),
-                            ::std::option::Option::Some(m_vmstate),
-                            ::std::option::Option::Some(m_devices),
-                        ) => (m_job_id, m_tag, m_vmstate, m_devices),
-                        (m_job_id, m_tag, m_vmstate, m_devices) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_job_id.is_some(), "job-id"),
-                                        (m_tag.is_some(), "tag"),
-                                        (m_vmstate.is_some(), "vmstate"),
-                                        (m_devices.is_some(), "devices"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(SnapshotLoad {
-                        job_id: m_job_id,
-                        tag: m_tag,
-                        vmstate: m_vmstate,
-                        devices: m_devices,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for SnapshotLoad {
@@ -8751,82 +7692,61 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for SnapshotDelete {
+        const EXPECTING: &'static str = "an object SnapshotDelete";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_devices: ::std::option::Option<
+                ::std::vec::Vec<::std::string::String>,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
+                    "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
+                    "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_job_id, m_tag, m_devices) = match (m_job_id, m_tag, m_devices) {
+                (
+                    ::std::option::Option::Some(m_job_id),
+                    ::std::option::Option::Some(m_tag),
+                    ::std::option::Option::Some(m_devices),
+                ) => (m_job_id, m_tag, m_devices),
+                (m_job_id, m_tag, m_devices) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_job_id.is_some(), "job-id"),
+                                (m_tag.is_some(), "tag"),
+                                (m_devices.is_some(), "devices"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(SnapshotDelete {
+                job_id: m_job_id,
+                tag: m_tag,
+                devices: m_devices,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for SnapshotDelete {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = SnapshotDelete;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object SnapshotDelete")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<SnapshotDelete, A::Error> {
-                    let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_devices: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
-                            "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
-                            "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_job_id, m_tag, m_devices) = match (
-                        m_job_id,
-                        m_tag,
-                        m_devices,
-                    ) {
-                        (
-                            ::std::option::Option::Some(m_job_id),
-                            ::std::option::Option::Some(m_tag),
-                            ::std::option::Option::Some(m_devices),
-                        ) => (m_job_id, m_tag, m_devices),
-                        (m_job_id, m_tag, m_devices) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_job_id.is_some(), "job-id"),
-                                        (m_tag.is_some(), "tag"),
-                                        (m_devices.is_some(), "devices"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(SnapshotDelete {
-                        job_id: m_job_id,
-                        tag: m_tag,
-                        devices: m_devices,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for SnapshotDelete {
@@ -8889,62 +7809,43 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for Migration {
+        const EXPECTING: &'static str = "an object Migration";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_status: ::std::option::Option<super::super::MigrationStatus> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_status,) = match (m_status,) {
+                (::std::option::Option::Some(m_status),) => (m_status,),
+                (m_status,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_status.is_some(), "status")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(Migration {
+                status: m_status,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for Migration {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = Migration;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object Migration")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<Migration, A::Error> {
-                    let mut m_status: ::std::option::Option<
-                        super::super::MigrationStatus,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_status,) = match (m_status,) {
-                        (::std::option::Option::Some(m_status),) => (m_status,),
-                        (m_status,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_status.is_some(), "status")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(Migration {
-                        status: m_status,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for Migration {
@@ -9000,60 +7901,43 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for MigrationPass {
+        const EXPECTING: &'static str = "an object MigrationPass";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_pass: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "pass" => ::qmp_types::de::next(&mut map, &mut m_pass),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_pass,) = match (m_pass,) {
+                (::std::option::Option::Some(m_pass),) => (m_pass,),
+                (m_pass,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_pass.is_some(), "pass")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(MigrationPass {
+                pass: m_pass,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for MigrationPass {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = MigrationPass;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object MigrationPass")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<MigrationPass, A::Error> {
-                    let mut m_pass: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "pass" => ::qmp_types::de::next(&mut map, &mut m_pass),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_pass,) = match (m_pass,) {
-                        (::std::option::Option::Some(m_pass),) => (m_pass,),
-                        (m_pass,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_pass.is_some(), "pass")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(MigrationPass {
-                        pass: m_pass,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for MigrationPass {
@@ -9116,73 +8000,51 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for ColoExit {
+        const EXPECTING: &'static str = "an object ColoExit";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_mode: ::std::option::Option<super::super::COLOMode> = ::std::option::Option::None;
+            let mut m_reason: ::std::option::Option<super::super::COLOExitReason> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
+                    "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_mode, m_reason) = match (m_mode, m_reason) {
+                (
+                    ::std::option::Option::Some(m_mode),
+                    ::std::option::Option::Some(m_reason),
+                ) => (m_mode, m_reason),
+                (m_mode, m_reason) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_mode.is_some(), "mode"), (m_reason.is_some(), "reason")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(ColoExit {
+                mode: m_mode,
+                reason: m_reason,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ColoExit {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = ColoExit;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object ColoExit")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<ColoExit, A::Error> {
-                    let mut m_mode: ::std::option::Option<super::super::COLOMode> = ::std::option::Option::None;
-                    let mut m_reason: ::std::option::Option<
-                        super::super::COLOExitReason,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                            "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_mode, m_reason) = match (m_mode, m_reason) {
-                        (
-                            ::std::option::Option::Some(m_mode),
-                            ::std::option::Option::Some(m_reason),
-                        ) => (m_mode, m_reason),
-                        (m_mode, m_reason) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_mode.is_some(), "mode"),
-                                        (m_reason.is_some(), "reason"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(ColoExit {
-                        mode: m_mode,
-                        reason: m_reason,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for ColoExit {
@@ -9241,64 +8103,43 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for UnplugPrimary {
+        const EXPECTING: &'static str = "an object UnplugPrimary";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_device_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "device-id" => ::qmp_types::de::next(&mut map, &mut m_device_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_device_id,) = match (m_device_id,) {
+                (::std::option::Option::Some(m_device_id),) => (m_device_id,),
+                (m_device_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_device_id.is_some(), "device-id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(UnplugPrimary {
+                device_id: m_device_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for UnplugPrimary {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = UnplugPrimary;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object UnplugPrimary")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<UnplugPrimary, A::Error> {
-                    let mut m_device_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "device-id" => {
-                                ::qmp_types::de::next(&mut map, &mut m_device_id)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_device_id,) = match (m_device_id,) {
-                        (::std::option::Option::Some(m_device_id),) => (m_device_id,),
-                        (m_device_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_device_id.is_some(), "device-id")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(UnplugPrimary {
-                        device_id: m_device_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for UnplugPrimary {

@@ -40,48 +40,35 @@ impl ::serde::Serialize for NameInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NameInfo {
+    const EXPECTING: &'static str = "an object NameInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(NameInfo {
+            name: m_name,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NameInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NameInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NameInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NameInfo, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(NameInfo {
-                    name: m_name,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about an iothread
@@ -154,123 +141,104 @@ impl ::serde::Serialize for IOThreadInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for IOThreadInfo {
+    const EXPECTING: &'static str = "an object IOThreadInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_thread_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_poll_max_ns: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_poll_grow: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_poll_shrink: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_aio_max_batch: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
+                "poll-max-ns" => ::qmp_types::de::next(&mut map, &mut m_poll_max_ns),
+                "poll-grow" => ::qmp_types::de::next(&mut map, &mut m_poll_grow),
+                "poll-shrink" => ::qmp_types::de::next(&mut map, &mut m_poll_shrink),
+                "aio-max-batch" => ::qmp_types::de::next(&mut map, &mut m_aio_max_batch),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (
+            m_id,
+            m_thread_id,
+            m_poll_max_ns,
+            m_poll_grow,
+            m_poll_shrink,
+            m_aio_max_batch,
+        ) = match (
+            m_id,
+            m_thread_id,
+            m_poll_max_ns,
+            m_poll_grow,
+            m_poll_shrink,
+            m_aio_max_batch,
+        ) {
+            (
+                ::std::option::Option::Some(m_id),
+                ::std::option::Option::Some(m_thread_id),
+                ::std::option::Option::Some(m_poll_max_ns),
+                ::std::option::Option::Some(m_poll_grow),
+                ::std::option::Option::Some(m_poll_shrink),
+                ::std::option::Option::Some(m_aio_max_batch),
+            ) => {
+                (
+                    m_id,
+                    m_thread_id,
+                    m_poll_max_ns,
+                    m_poll_grow,
+                    m_poll_shrink,
+                    m_aio_max_batch,
+                )
+            }
+            (
+                m_id,
+                m_thread_id,
+                m_poll_max_ns,
+                m_poll_grow,
+                m_poll_shrink,
+                m_aio_max_batch,
+            ) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_id.is_some(), "id"),
+                            (m_thread_id.is_some(), "thread-id"),
+                            (m_poll_max_ns.is_some(), "poll-max-ns"),
+                            (m_poll_grow.is_some(), "poll-grow"),
+                            (m_poll_shrink.is_some(), "poll-shrink"),
+                            (m_aio_max_batch.is_some(), "aio-max-batch"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(IOThreadInfo {
+            id: m_id,
+            thread_id: m_thread_id,
+            poll_max_ns: m_poll_max_ns,
+            poll_grow: m_poll_grow,
+            poll_shrink: m_poll_shrink,
+            aio_max_batch: m_aio_max_batch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for IOThreadInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = IOThreadInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object IOThreadInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<IOThreadInfo, A::Error> {
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_thread_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_poll_max_ns: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_poll_grow: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_poll_shrink: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_aio_max_batch: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
-                        "poll-max-ns" => {
-                            ::qmp_types::de::next(&mut map, &mut m_poll_max_ns)
-                        }
-                        "poll-grow" => ::qmp_types::de::next(&mut map, &mut m_poll_grow),
-                        "poll-shrink" => {
-                            ::qmp_types::de::next(&mut map, &mut m_poll_shrink)
-                        }
-                        "aio-max-batch" => {
-                            ::qmp_types::de::next(&mut map, &mut m_aio_max_batch)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_id,
-                    m_thread_id,
-                    m_poll_max_ns,
-                    m_poll_grow,
-                    m_poll_shrink,
-                    m_aio_max_batch,
-                ) = match (
-                    m_id,
-                    m_thread_id,
-                    m_poll_max_ns,
-                    m_poll_grow,
-                    m_poll_shrink,
-                    m_aio_max_batch,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_id),
-                        ::std::option::Option::Some(m_thread_id),
-                        ::std::option::Option::Some(m_poll_max_ns),
-                        ::std::option::Option::Some(m_poll_grow),
-                        ::std::option::Option::Some(m_poll_shrink),
-                        ::std::option::Option::Some(m_aio_max_batch),
-                    ) => {
-                        (
-                            m_id,
-                            m_thread_id,
-                            m_poll_max_ns,
-                            m_poll_grow,
-                            m_poll_shrink,
-                            m_aio_max_batch,
-                        )
-                    }
-                    (
-                        m_id,
-                        m_thread_id,
-                        m_poll_max_ns,
-                        m_poll_grow,
-                        m_poll_shrink,
-                        m_aio_max_batch,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_id.is_some(), "id"),
-                                    (m_thread_id.is_some(), "thread-id"),
-                                    (m_poll_max_ns.is_some(), "poll-max-ns"),
-                                    (m_poll_grow.is_some(), "poll-grow"),
-                                    (m_poll_shrink.is_some(), "poll-shrink"),
-                                    (m_aio_max_batch.is_some(), "aio-max-batch"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(IOThreadInfo {
-                    id: m_id,
-                    thread_id: m_thread_id,
-                    poll_max_ns: m_poll_max_ns,
-                    poll_grow: m_poll_grow,
-                    poll_shrink: m_poll_shrink,
-                    aio_max_batch: m_aio_max_batch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about a file descriptor that was added to an fd set.
@@ -317,67 +285,51 @@ impl ::serde::Serialize for AddfdInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AddfdInfo {
+    const EXPECTING: &'static str = "an object AddfdInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_fdset_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_fd: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "fdset-id" => ::qmp_types::de::next(&mut map, &mut m_fdset_id),
+                "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_fdset_id, m_fd) = match (m_fdset_id, m_fd) {
+            (
+                ::std::option::Option::Some(m_fdset_id),
+                ::std::option::Option::Some(m_fd),
+            ) => (m_fdset_id, m_fd),
+            (m_fdset_id, m_fd) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_fdset_id.is_some(), "fdset-id"), (m_fd.is_some(), "fd")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(AddfdInfo {
+            fdset_id: m_fdset_id,
+            fd: m_fd,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AddfdInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AddfdInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AddfdInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AddfdInfo, A::Error> {
-                let mut m_fdset_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_fd: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "fdset-id" => ::qmp_types::de::next(&mut map, &mut m_fdset_id),
-                        "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_fdset_id, m_fd) = match (m_fdset_id, m_fd) {
-                    (
-                        ::std::option::Option::Some(m_fdset_id),
-                        ::std::option::Option::Some(m_fd),
-                    ) => (m_fdset_id, m_fd),
-                    (m_fdset_id, m_fd) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_fdset_id.is_some(), "fdset-id"),
-                                    (m_fd.is_some(), "fd"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(AddfdInfo {
-                    fdset_id: m_fdset_id,
-                    fd: m_fd,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about a file descriptor that belongs to an fd set.
@@ -423,59 +375,46 @@ impl ::serde::Serialize for FdsetFdInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for FdsetFdInfo {
+    const EXPECTING: &'static str = "an object FdsetFdInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_fd: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_opaque: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
+                "opaque" => ::qmp_types::de::next(&mut map, &mut m_opaque),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_fd,) = match (m_fd,) {
+            (::std::option::Option::Some(m_fd),) => (m_fd,),
+            (m_fd,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_fd.is_some(), "fd")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(FdsetFdInfo {
+            fd: m_fd,
+            opaque: m_opaque,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for FdsetFdInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = FdsetFdInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object FdsetFdInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<FdsetFdInfo, A::Error> {
-                let mut m_fd: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_opaque: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
-                        "opaque" => ::qmp_types::de::next(&mut map, &mut m_opaque),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_fd,) = match (m_fd,) {
-                    (::std::option::Option::Some(m_fd),) => (m_fd,),
-                    (m_fd,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_fd.is_some(), "fd")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(FdsetFdInfo {
-                    fd: m_fd,
-                    opaque: m_opaque,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about an fd set.
@@ -521,69 +460,51 @@ impl ::serde::Serialize for FdsetInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for FdsetInfo {
+    const EXPECTING: &'static str = "an object FdsetInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_fdset_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_fds: ::std::option::Option<::std::vec::Vec<super::FdsetFdInfo>> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "fdset-id" => ::qmp_types::de::next(&mut map, &mut m_fdset_id),
+                "fds" => ::qmp_types::de::next(&mut map, &mut m_fds),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_fdset_id, m_fds) = match (m_fdset_id, m_fds) {
+            (
+                ::std::option::Option::Some(m_fdset_id),
+                ::std::option::Option::Some(m_fds),
+            ) => (m_fdset_id, m_fds),
+            (m_fdset_id, m_fds) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_fdset_id.is_some(), "fdset-id"), (m_fds.is_some(), "fds")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(FdsetInfo {
+            fdset_id: m_fdset_id,
+            fds: m_fds,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for FdsetInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = FdsetInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object FdsetInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<FdsetInfo, A::Error> {
-                let mut m_fdset_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_fds: ::std::option::Option<
-                    ::std::vec::Vec<super::FdsetFdInfo>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "fdset-id" => ::qmp_types::de::next(&mut map, &mut m_fdset_id),
-                        "fds" => ::qmp_types::de::next(&mut map, &mut m_fds),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_fdset_id, m_fds) = match (m_fdset_id, m_fds) {
-                    (
-                        ::std::option::Option::Some(m_fdset_id),
-                        ::std::option::Option::Some(m_fds),
-                    ) => (m_fdset_id, m_fds),
-                    (m_fdset_id, m_fds) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_fdset_id.is_some(), "fdset-id"),
-                                    (m_fds.is_some(), "fds"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(FdsetInfo {
-                    fdset_id: m_fdset_id,
-                    fds: m_fds,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Possible types for an option parameter.
@@ -626,18 +547,18 @@ impl CommandLineParameterType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => {
                 CommandLineParameterType::Other(value.to_owned())
             }
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CommandLineParameterType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for CommandLineParameterType {
+    const EXPECTING: &'static str = "a CommandLineParameterType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        CommandLineParameterType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -674,35 +595,7 @@ impl<'de> ::serde::Deserialize<'de> for CommandLineParameterType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = CommandLineParameterType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!(
-                        "a ", stringify!(CommandLineParameterType), " value (a string)"
-                    ),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<CommandLineParameterType, E> {
-                ::std::result::Result::Ok(CommandLineParameterType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<CommandLineParameterType, E> {
-                ::std::result::Result::Ok(
-                    CommandLineParameterType::from_wire_owned(value),
-                )
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Details about a single parameter of a command line option.
@@ -759,70 +652,57 @@ impl ::serde::Serialize for CommandLineParameterInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CommandLineParameterInfo {
+    const EXPECTING: &'static str = "an object CommandLineParameterInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_type: ::std::option::Option<super::CommandLineParameterType> = ::std::option::Option::None;
+        let mut m_help: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_default: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                "help" => ::qmp_types::de::next(&mut map, &mut m_help),
+                "default" => ::qmp_types::de::next(&mut map, &mut m_default),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name, m_type) = match (m_name, m_type) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_type),
+            ) => (m_name, m_type),
+            (m_name, m_type) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_name.is_some(), "name"), (m_type.is_some(), "type")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(CommandLineParameterInfo {
+            name: m_name,
+            r#type: m_type,
+            help: m_help,
+            default: m_default,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CommandLineParameterInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CommandLineParameterInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CommandLineParameterInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CommandLineParameterInfo, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_type: ::std::option::Option<super::CommandLineParameterType> = ::std::option::Option::None;
-                let mut m_help: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_default: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                        "help" => ::qmp_types::de::next(&mut map, &mut m_help),
-                        "default" => ::qmp_types::de::next(&mut map, &mut m_default),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name, m_type) = match (m_name, m_type) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_type),
-                    ) => (m_name, m_type),
-                    (m_name, m_type) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_name.is_some(), "name"), (m_type.is_some(), "type")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(CommandLineParameterInfo {
-                    name: m_name,
-                    r#type: m_type,
-                    help: m_help,
-                    default: m_default,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Details about a command line option, including its list of parameter
@@ -872,71 +752,56 @@ impl ::serde::Serialize for CommandLineOptionInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CommandLineOptionInfo {
+    const EXPECTING: &'static str = "an object CommandLineOptionInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_option: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_parameters: ::std::option::Option<
+            ::std::vec::Vec<super::CommandLineParameterInfo>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "option" => ::qmp_types::de::next(&mut map, &mut m_option),
+                "parameters" => ::qmp_types::de::next(&mut map, &mut m_parameters),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_option, m_parameters) = match (m_option, m_parameters) {
+            (
+                ::std::option::Option::Some(m_option),
+                ::std::option::Option::Some(m_parameters),
+            ) => (m_option, m_parameters),
+            (m_option, m_parameters) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_option.is_some(), "option"),
+                            (m_parameters.is_some(), "parameters"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(CommandLineOptionInfo {
+            option: m_option,
+            parameters: m_parameters,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CommandLineOptionInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CommandLineOptionInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CommandLineOptionInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CommandLineOptionInfo, A::Error> {
-                let mut m_option: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_parameters: ::std::option::Option<
-                    ::std::vec::Vec<super::CommandLineParameterInfo>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "option" => ::qmp_types::de::next(&mut map, &mut m_option),
-                        "parameters" => {
-                            ::qmp_types::de::next(&mut map, &mut m_parameters)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_option, m_parameters) = match (m_option, m_parameters) {
-                    (
-                        ::std::option::Option::Some(m_option),
-                        ::std::option::Option::Some(m_parameters),
-                    ) => (m_option, m_parameters),
-                    (m_option, m_parameters) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_option.is_some(), "option"),
-                                    (m_parameters.is_some(), "parameters"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(CommandLineOptionInfo {
-                    option: m_option,
-                    parameters: m_parameters,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -1013,81 +878,60 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for AddClient {
+        const EXPECTING: &'static str = "an object AddClient";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_protocol: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_fdname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_skipauth: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut m_tls: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "protocol" => ::qmp_types::de::next(&mut map, &mut m_protocol),
+                    "fdname" => ::qmp_types::de::next(&mut map, &mut m_fdname),
+                    "skipauth" => ::qmp_types::de::next(&mut map, &mut m_skipauth),
+                    "tls" => ::qmp_types::de::next(&mut map, &mut m_tls),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_protocol, m_fdname) = match (m_protocol, m_fdname) {
+                (
+                    ::std::option::Option::Some(m_protocol),
+                    ::std::option::Option::Some(m_fdname),
+                ) => (m_protocol, m_fdname),
+                (m_protocol, m_fdname) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_protocol.is_some(), "protocol"),
+                                (m_fdname.is_some(), "fdname"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(AddClient {
+                protocol: m_protocol,
+                fdname: m_fdname,
+                skipauth: m_skipauth,
+                tls: m_tls,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for AddClient {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = AddClient;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object AddClient")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<AddClient, A::Error> {
-                    let mut m_protocol: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_fdname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_skipauth: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut m_tls: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "protocol" => {
-                                ::qmp_types::de::next(&mut map, &mut m_protocol)
-                            }
-                            "fdname" => ::qmp_types::de::next(&mut map, &mut m_fdname),
-                            "skipauth" => {
-                                ::qmp_types::de::next(&mut map, &mut m_skipauth)
-                            }
-                            "tls" => ::qmp_types::de::next(&mut map, &mut m_tls),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_protocol, m_fdname) = match (m_protocol, m_fdname) {
-                        (
-                            ::std::option::Option::Some(m_protocol),
-                            ::std::option::Option::Some(m_fdname),
-                        ) => (m_protocol, m_fdname),
-                        (m_protocol, m_fdname) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_protocol.is_some(), "protocol"),
-                                        (m_fdname.is_some(), "fdname"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(AddClient {
-                        protocol: m_protocol,
-                        fdname: m_fdname,
-                        skipauth: m_skipauth,
-                        tls: m_tls,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for AddClient {
@@ -1399,73 +1243,50 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for HumanMonitorCommand {
+        const EXPECTING: &'static str = "an object HumanMonitorCommand";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_command_line: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "command-line" => {
+                        ::qmp_types::de::next(&mut map, &mut m_command_line)
+                    }
+                    "cpu-index" => ::qmp_types::de::next(&mut map, &mut m_cpu_index),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_command_line,) = match (m_command_line,) {
+                (::std::option::Option::Some(m_command_line),) => (m_command_line,),
+                (m_command_line,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_command_line.is_some(), "command-line")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(HumanMonitorCommand {
+                command_line: m_command_line,
+                cpu_index: m_cpu_index,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for HumanMonitorCommand {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = HumanMonitorCommand;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object HumanMonitorCommand")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<HumanMonitorCommand, A::Error> {
-                    let mut m_command_line: ::std::option::Option<
-                        ::std::string::String,
-                    > = ::std::option::Option::None;
-                    let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "command-line" => {
-                                ::qmp_types::de::next(&mut map, &mut m_command_line)
-                            }
-                            "cpu-index" => {
-                                ::qmp_types::de::next(&mut map, &mut m_cpu_index)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_command_line,) = match (m_command_line,) {
-                        (::std::option::Option::Some(m_command_line),) => {
-                            (m_command_line,)
-                        }
-                        (m_command_line,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_command_line.is_some(), "command-line")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(HumanMonitorCommand {
-                        command_line: m_command_line,
-                        cpu_index: m_cpu_index,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for HumanMonitorCommand {
@@ -1532,60 +1353,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for Getfd {
+        const EXPECTING: &'static str = "an object Getfd";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_fdname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "fdname" => ::qmp_types::de::next(&mut map, &mut m_fdname),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_fdname,) = match (m_fdname,) {
+                (::std::option::Option::Some(m_fdname),) => (m_fdname,),
+                (m_fdname,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_fdname.is_some(), "fdname")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(Getfd {
+                fdname: m_fdname,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for Getfd {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = Getfd;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object Getfd")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<Getfd, A::Error> {
-                    let mut m_fdname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "fdname" => ::qmp_types::de::next(&mut map, &mut m_fdname),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_fdname,) = match (m_fdname,) {
-                        (::std::option::Option::Some(m_fdname),) => (m_fdname,),
-                        (m_fdname,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_fdname.is_some(), "fdname")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(Getfd {
-                        fdname: m_fdname,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for Getfd {
@@ -1660,71 +1464,51 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GetWin32Socket {
+        const EXPECTING: &'static str = "an object GetWin32Socket";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_info: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_fdname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "info" => ::qmp_types::de::next(&mut map, &mut m_info),
+                    "fdname" => ::qmp_types::de::next(&mut map, &mut m_fdname),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_info, m_fdname) = match (m_info, m_fdname) {
+                (
+                    ::std::option::Option::Some(m_info),
+                    ::std::option::Option::Some(m_fdname),
+                ) => (m_info, m_fdname),
+                (m_info, m_fdname) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_info.is_some(), "info"), (m_fdname.is_some(), "fdname")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(GetWin32Socket {
+                info: m_info,
+                fdname: m_fdname,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GetWin32Socket {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GetWin32Socket;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GetWin32Socket")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GetWin32Socket, A::Error> {
-                    let mut m_info: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_fdname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "info" => ::qmp_types::de::next(&mut map, &mut m_info),
-                            "fdname" => ::qmp_types::de::next(&mut map, &mut m_fdname),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_info, m_fdname) = match (m_info, m_fdname) {
-                        (
-                            ::std::option::Option::Some(m_info),
-                            ::std::option::Option::Some(m_fdname),
-                        ) => (m_info, m_fdname),
-                        (m_info, m_fdname) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_info.is_some(), "info"),
-                                        (m_fdname.is_some(), "fdname"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(GetWin32Socket {
-                        info: m_info,
-                        fdname: m_fdname,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for GetWin32Socket {
@@ -1783,60 +1567,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for Closefd {
+        const EXPECTING: &'static str = "an object Closefd";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_fdname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "fdname" => ::qmp_types::de::next(&mut map, &mut m_fdname),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_fdname,) = match (m_fdname,) {
+                (::std::option::Option::Some(m_fdname),) => (m_fdname,),
+                (m_fdname,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_fdname.is_some(), "fdname")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(Closefd {
+                fdname: m_fdname,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for Closefd {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = Closefd;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object Closefd")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<Closefd, A::Error> {
-                    let mut m_fdname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "fdname" => ::qmp_types::de::next(&mut map, &mut m_fdname),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_fdname,) = match (m_fdname,) {
-                        (::std::option::Option::Some(m_fdname),) => (m_fdname,),
-                        (m_fdname,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_fdname.is_some(), "fdname")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(Closefd {
-                        fdname: m_fdname,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for Closefd {
@@ -1912,57 +1679,38 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for AddFd {
+        const EXPECTING: &'static str = "an object AddFd";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_fdset_id: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut m_opaque: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "fdset-id" => ::qmp_types::de::next(&mut map, &mut m_fdset_id),
+                    "opaque" => ::qmp_types::de::next(&mut map, &mut m_opaque),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            ::std::result::Result::Ok(AddFd {
+                fdset_id: m_fdset_id,
+                opaque: m_opaque,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for AddFd {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = AddFd;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object AddFd")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<AddFd, A::Error> {
-                    let mut m_fdset_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut m_opaque: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "fdset-id" => {
-                                ::qmp_types::de::next(&mut map, &mut m_fdset_id)
-                            }
-                            "opaque" => ::qmp_types::de::next(&mut map, &mut m_opaque),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    ::std::result::Result::Ok(AddFd {
-                        fdset_id: m_fdset_id,
-                        opaque: m_opaque,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for AddFd {
@@ -2034,67 +1782,46 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for RemoveFd {
+        const EXPECTING: &'static str = "an object RemoveFd";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_fdset_id: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut m_fd: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "fdset-id" => ::qmp_types::de::next(&mut map, &mut m_fdset_id),
+                    "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_fdset_id,) = match (m_fdset_id,) {
+                (::std::option::Option::Some(m_fdset_id),) => (m_fdset_id,),
+                (m_fdset_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_fdset_id.is_some(), "fdset-id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(RemoveFd {
+                fdset_id: m_fdset_id,
+                fd: m_fd,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for RemoveFd {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = RemoveFd;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object RemoveFd")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<RemoveFd, A::Error> {
-                    let mut m_fdset_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut m_fd: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "fdset-id" => {
-                                ::qmp_types::de::next(&mut map, &mut m_fdset_id)
-                            }
-                            "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_fdset_id,) = match (m_fdset_id,) {
-                        (::std::option::Option::Some(m_fdset_id),) => (m_fdset_id,),
-                        (m_fdset_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_fdset_id.is_some(), "fdset-id")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(RemoveFd {
-                        fdset_id: m_fdset_id,
-                        fd: m_fd,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for RemoveFd {
@@ -2244,52 +1971,35 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for QueryCommandLineOptions {
+        const EXPECTING: &'static str = "an object QueryCommandLineOptions";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_option: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "option" => ::qmp_types::de::next(&mut map, &mut m_option),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            ::std::result::Result::Ok(QueryCommandLineOptions {
+                option: m_option,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for QueryCommandLineOptions {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = QueryCommandLineOptions;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object QueryCommandLineOptions")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<QueryCommandLineOptions, A::Error> {
-                    let mut m_option: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "option" => ::qmp_types::de::next(&mut map, &mut m_option),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    ::std::result::Result::Ok(QueryCommandLineOptions {
-                        option: m_option,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for QueryCommandLineOptions {
@@ -2361,73 +2071,54 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for RtcChange {
+        const EXPECTING: &'static str = "an object RtcChange";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_offset: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
+                    "qom-path" => ::qmp_types::de::next(&mut map, &mut m_qom_path),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_offset, m_qom_path) = match (m_offset, m_qom_path) {
+                (
+                    ::std::option::Option::Some(m_offset),
+                    ::std::option::Option::Some(m_qom_path),
+                ) => (m_offset, m_qom_path),
+                (m_offset, m_qom_path) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_offset.is_some(), "offset"),
+                                (m_qom_path.is_some(), "qom-path"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(RtcChange {
+                offset: m_offset,
+                qom_path: m_qom_path,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for RtcChange {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = RtcChange;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object RtcChange")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<RtcChange, A::Error> {
-                    let mut m_offset: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
-                            "qom-path" => {
-                                ::qmp_types::de::next(&mut map, &mut m_qom_path)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_offset, m_qom_path) = match (m_offset, m_qom_path) {
-                        (
-                            ::std::option::Option::Some(m_offset),
-                            ::std::option::Option::Some(m_qom_path),
-                        ) => (m_offset, m_qom_path),
-                        (m_offset, m_qom_path) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_offset.is_some(), "offset"),
-                                        (m_qom_path.is_some(), "qom-path"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(RtcChange {
-                        offset: m_offset,
-                        qom_path: m_qom_path,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for RtcChange {
@@ -2506,94 +2197,73 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for VfuClientHangup {
+        const EXPECTING: &'static str = "an object VfuClientHangup";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_vfu_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_vfu_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_dev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_dev_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "vfu-id" => ::qmp_types::de::next(&mut map, &mut m_vfu_id),
+                    "vfu-qom-path" => {
+                        ::qmp_types::de::next(&mut map, &mut m_vfu_qom_path)
+                    }
+                    "dev-id" => ::qmp_types::de::next(&mut map, &mut m_dev_id),
+                    "dev-qom-path" => {
+                        ::qmp_types::de::next(&mut map, &mut m_dev_qom_path)
+                    }
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_vfu_id, m_vfu_qom_path, m_dev_id, m_dev_qom_path) = match (
+                m_vfu_id,
+                m_vfu_qom_path,
+                m_dev_id,
+                m_dev_qom_path,
+            ) {
+                (
+                    ::std::option::Option::Some(m_vfu_id),
+                    ::std::option::Option::Some(m_vfu_qom_path),
+                    ::std::option::Option::Some(m_dev_id),
+                    ::std::option::Option::Some(m_dev_qom_path),
+                ) => (m_vfu_id, m_vfu_qom_path, m_dev_id, m_dev_qom_path),
+                (m_vfu_id, m_vfu_qom_path, m_dev_id, m_dev_qom_path) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_vfu_id.is_some(), "vfu-id"),
+                                (m_vfu_qom_path.is_some(), "vfu-qom-path"),
+                                (m_dev_id.is_some(), "dev-id"),
+                                (m_dev_qom_path.is_some(), "dev-qom-path"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(VfuClientHangup {
+                vfu_id: m_vfu_id,
+                vfu_qom_path: m_vfu_qom_path,
+                dev_id: m_dev_id,
+                dev_qom_path: m_dev_qom_path,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for VfuClientHangup {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = VfuClientHangup;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object VfuClientHangup")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<VfuClientHangup, A::Error> {
-                    let mut m_vfu_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_vfu_qom_path: ::std::option::Option<
-                        ::std::string::String,
-                    > = ::std::option::Option::None;
-                    let mut m_dev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_dev_qom_path: ::std::option::Option<
-                        ::std::string::String,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "vfu-id" => ::qmp_types::de::next(&mut map, &mut m_vfu_id),
-                            "vfu-qom-path" => {
-                                ::qmp_types::de::next(&mut map, &mut m_vfu_qom_path)
-                            }
-                            "dev-id" => ::qmp_types::de::next(&mut map, &mut m_dev_id),
-                            "dev-qom-path" => {
-                                ::qmp_types::de::next(&mut map, &mut m_dev_qom_path)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_vfu_id, m_vfu_qom_path, m_dev_id, m_dev_qom_path) = match (
-                        m_vfu_id,
-                        m_vfu_qom_path,
-                        m_dev_id,
-                        m_dev_qom_path,
-                    ) {
-                        (
-                            ::std::option::Option::Some(m_vfu_id),
-                            ::std::option::Option::Some(m_vfu_qom_path),
-                            ::std::option::Option::Some(m_dev_id),
-                            ::std::option::Option::Some(m_dev_qom_path),
-                        ) => (m_vfu_id, m_vfu_qom_path, m_dev_id, m_dev_qom_path),
-                        (m_vfu_id, m_vfu_qom_path, m_dev_id, m_dev_qom_path) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_vfu_id.is_some(), "vfu-id"),
-                                        (m_vfu_qom_path.is_some(), "vfu-qom-path"),
-                                        (m_dev_id.is_some(), "dev-id"),
-                                        (m_dev_qom_path.is_some(), "dev-qom-path"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(VfuClientHangup {
-                        vfu_id: m_vfu_id,
-                        vfu_qom_path: m_vfu_qom_path,
-                        dev_id: m_dev_id,
-                        dev_qom_path: m_dev_qom_path,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for VfuClientHangup {

@@ -53,16 +53,16 @@ impl SevState {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => SevState::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => SevState::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for SevState {
+    const EXPECTING: &'static str = "a SevState value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        SevState::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -101,29 +101,7 @@ impl<'de> ::serde::Deserialize<'de> for SevState {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = SevState;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(SevState), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<SevState, E> {
-                ::std::result::Result::Ok(SevState::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<SevState, E> {
-                ::std::result::Result::Ok(SevState::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// An enumeration indicating the type of SEV guest being run.
@@ -159,16 +137,16 @@ impl SevGuestType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => SevGuestType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => SevGuestType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for SevGuestType {
+    const EXPECTING: &'static str = "a SevGuestType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        SevGuestType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -203,29 +181,7 @@ impl<'de> ::serde::Deserialize<'de> for SevGuestType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = SevGuestType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(SevGuestType), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<SevGuestType, E> {
-                ::std::result::Result::Ok(SevGuestType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<SevGuestType, E> {
-                ::std::result::Result::Ok(SevGuestType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Information specific to legacy SEV/SEV-ES guests.
@@ -273,67 +229,51 @@ impl ::serde::Serialize for SevGuestInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SevGuestInfo {
+    const EXPECTING: &'static str = "an object SevGuestInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_policy: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_handle: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_policy, m_handle) = match (m_policy, m_handle) {
+            (
+                ::std::option::Option::Some(m_policy),
+                ::std::option::Option::Some(m_handle),
+            ) => (m_policy, m_handle),
+            (m_policy, m_handle) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_policy.is_some(), "policy"), (m_handle.is_some(), "handle")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SevGuestInfo {
+            policy: m_policy,
+            handle: m_handle,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SevGuestInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SevGuestInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SevGuestInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SevGuestInfo, A::Error> {
-                let mut m_policy: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_handle: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                        "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_policy, m_handle) = match (m_policy, m_handle) {
-                    (
-                        ::std::option::Option::Some(m_policy),
-                        ::std::option::Option::Some(m_handle),
-                    ) => (m_policy, m_handle),
-                    (m_policy, m_handle) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_policy.is_some(), "policy"),
-                                    (m_handle.is_some(), "handle"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SevGuestInfo {
-                    policy: m_policy,
-                    handle: m_handle,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information specific to SEV-SNP guests.
@@ -377,60 +317,43 @@ impl ::serde::Serialize for SevSnpGuestInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SevSnpGuestInfo {
+    const EXPECTING: &'static str = "an object SevSnpGuestInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_snp_policy: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "snp-policy" => ::qmp_types::de::next(&mut map, &mut m_snp_policy),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_snp_policy,) = match (m_snp_policy,) {
+            (::std::option::Option::Some(m_snp_policy),) => (m_snp_policy,),
+            (m_snp_policy,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_snp_policy.is_some(), "snp-policy")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SevSnpGuestInfo {
+            snp_policy: m_snp_policy,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SevSnpGuestInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SevSnpGuestInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SevSnpGuestInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SevSnpGuestInfo, A::Error> {
-                let mut m_snp_policy: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "snp-policy" => {
-                            ::qmp_types::de::next(&mut map, &mut m_snp_policy)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_snp_policy,) = match (m_snp_policy,) {
-                    (::std::option::Option::Some(m_snp_policy),) => (m_snp_policy,),
-                    (m_snp_policy,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_snp_policy.is_some(), "snp-policy")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SevSnpGuestInfo {
-                    snp_policy: m_snp_policy,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about Secure Encrypted Virtualization (SEV) support
@@ -513,106 +436,93 @@ impl ::serde::Serialize for SevInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SevInfo {
+    const EXPECTING: &'static str = "an object SevInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_api_major: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_api_minor: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_build_id: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_state: ::std::option::Option<super::SevState> = ::std::option::Option::None;
+        let mut tag: ::std::option::Option<super::SevGuestType> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
+                "api-major" => ::qmp_types::de::next(&mut map, &mut m_api_major),
+                "api-minor" => ::qmp_types::de::next(&mut map, &mut m_api_minor),
+                "build-id" => ::qmp_types::de::next(&mut map, &mut m_build_id),
+                "state" => ::qmp_types::de::next(&mut map, &mut m_state),
+                "sev-type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let (m_enabled, m_api_major, m_api_minor, m_build_id, m_state) = match (
+            m_enabled,
+            m_api_major,
+            m_api_minor,
+            m_build_id,
+            m_state,
+        ) {
+            (
+                ::std::option::Option::Some(m_enabled),
+                ::std::option::Option::Some(m_api_major),
+                ::std::option::Option::Some(m_api_minor),
+                ::std::option::Option::Some(m_build_id),
+                ::std::option::Option::Some(m_state),
+            ) => (m_enabled, m_api_major, m_api_minor, m_build_id, m_state),
+            (m_enabled, m_api_major, m_api_minor, m_build_id, m_state) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_enabled.is_some(), "enabled"),
+                            (m_api_major.is_some(), "api-major"),
+                            (m_api_minor.is_some(), "api-minor"),
+                            (m_build_id.is_some(), "build-id"),
+                            (m_state.is_some(), "state"),
+                        ],
+                    ),
+                );
+            }
+        };
+        let tag = ::qmp_types::de::required(tag, "sev-type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::SevGuestType::Sev => {
+                SevInfoBranch::Sev(::qmp_types::de::from_members(rest, "sev")?)
+            }
+            super::SevGuestType::SevSnp => {
+                SevInfoBranch::SevSnp(::qmp_types::de::from_members(rest, "sev-snp")?)
+            }
+            super::SevGuestType::Other(value) => {
+                unknown_members = rest;
+                SevInfoBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(SevInfo {
+            enabled: m_enabled,
+            api_major: m_api_major,
+            api_minor: m_api_minor,
+            build_id: m_build_id,
+            state: m_state,
+            sev_type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SevInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SevInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SevInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SevInfo, A::Error> {
-                let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_api_major: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_api_minor: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_build_id: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_state: ::std::option::Option<super::SevState> = ::std::option::Option::None;
-                let mut tag: ::std::option::Option<super::SevGuestType> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
-                        "api-major" => ::qmp_types::de::next(&mut map, &mut m_api_major),
-                        "api-minor" => ::qmp_types::de::next(&mut map, &mut m_api_minor),
-                        "build-id" => ::qmp_types::de::next(&mut map, &mut m_build_id),
-                        "state" => ::qmp_types::de::next(&mut map, &mut m_state),
-                        "sev-type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let (m_enabled, m_api_major, m_api_minor, m_build_id, m_state) = match (
-                    m_enabled,
-                    m_api_major,
-                    m_api_minor,
-                    m_build_id,
-                    m_state,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_enabled),
-                        ::std::option::Option::Some(m_api_major),
-                        ::std::option::Option::Some(m_api_minor),
-                        ::std::option::Option::Some(m_build_id),
-                        ::std::option::Option::Some(m_state),
-                    ) => (m_enabled, m_api_major, m_api_minor, m_build_id, m_state),
-                    (m_enabled, m_api_major, m_api_minor, m_build_id, m_state) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_enabled.is_some(), "enabled"),
-                                    (m_api_major.is_some(), "api-major"),
-                                    (m_api_minor.is_some(), "api-minor"),
-                                    (m_build_id.is_some(), "build-id"),
-                                    (m_state.is_some(), "state"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                let tag = ::qmp_types::de::required(tag, "sev-type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::SevGuestType::Sev => {
-                        SevInfoBranch::Sev(::qmp_types::de::from_members(rest, "sev")?)
-                    }
-                    super::SevGuestType::SevSnp => {
-                        SevInfoBranch::SevSnp(
-                            ::qmp_types::de::from_members(rest, "sev-snp")?,
-                        )
-                    }
-                    super::SevGuestType::Other(value) => {
-                        unknown_members = rest;
-                        SevInfoBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(SevInfo {
-                    enabled: m_enabled,
-                    api_major: m_api_major,
-                    api_minor: m_api_minor,
-                    build_id: m_build_id,
-                    state: m_state,
-                    sev_type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// SEV Guest Launch measurement information
@@ -656,56 +566,43 @@ impl ::serde::Serialize for SevLaunchMeasureInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SevLaunchMeasureInfo {
+    const EXPECTING: &'static str = "an object SevLaunchMeasureInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SevLaunchMeasureInfo {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SevLaunchMeasureInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SevLaunchMeasureInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SevLaunchMeasureInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SevLaunchMeasureInfo, A::Error> {
-                let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SevLaunchMeasureInfo {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The struct describes capability for a Secure Encrypted
@@ -773,92 +670,77 @@ impl ::serde::Serialize for SevCapability {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SevCapability {
+    const EXPECTING: &'static str = "an object SevCapability";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_pdh: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_cert_chain: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_cpu0_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_cbitpos: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_reduced_phys_bits: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "pdh" => ::qmp_types::de::next(&mut map, &mut m_pdh),
+                "cert-chain" => ::qmp_types::de::next(&mut map, &mut m_cert_chain),
+                "cpu0-id" => ::qmp_types::de::next(&mut map, &mut m_cpu0_id),
+                "cbitpos" => ::qmp_types::de::next(&mut map, &mut m_cbitpos),
+                "reduced-phys-bits" => {
+                    ::qmp_types::de::next(&mut map, &mut m_reduced_phys_bits)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_pdh, m_cert_chain, m_cpu0_id, m_cbitpos, m_reduced_phys_bits) = match (
+            m_pdh,
+            m_cert_chain,
+            m_cpu0_id,
+            m_cbitpos,
+            m_reduced_phys_bits,
+        ) {
+            (
+                ::std::option::Option::Some(m_pdh),
+                ::std::option::Option::Some(m_cert_chain),
+                ::std::option::Option::Some(m_cpu0_id),
+                ::std::option::Option::Some(m_cbitpos),
+                ::std::option::Option::Some(m_reduced_phys_bits),
+            ) => (m_pdh, m_cert_chain, m_cpu0_id, m_cbitpos, m_reduced_phys_bits),
+            (m_pdh, m_cert_chain, m_cpu0_id, m_cbitpos, m_reduced_phys_bits) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_pdh.is_some(), "pdh"),
+                            (m_cert_chain.is_some(), "cert-chain"),
+                            (m_cpu0_id.is_some(), "cpu0-id"),
+                            (m_cbitpos.is_some(), "cbitpos"),
+                            (m_reduced_phys_bits.is_some(), "reduced-phys-bits"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SevCapability {
+            pdh: m_pdh,
+            cert_chain: m_cert_chain,
+            cpu0_id: m_cpu0_id,
+            cbitpos: m_cbitpos,
+            reduced_phys_bits: m_reduced_phys_bits,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SevCapability {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SevCapability;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SevCapability")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SevCapability, A::Error> {
-                let mut m_pdh: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_cert_chain: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_cpu0_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_cbitpos: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_reduced_phys_bits: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "pdh" => ::qmp_types::de::next(&mut map, &mut m_pdh),
-                        "cert-chain" => {
-                            ::qmp_types::de::next(&mut map, &mut m_cert_chain)
-                        }
-                        "cpu0-id" => ::qmp_types::de::next(&mut map, &mut m_cpu0_id),
-                        "cbitpos" => ::qmp_types::de::next(&mut map, &mut m_cbitpos),
-                        "reduced-phys-bits" => {
-                            ::qmp_types::de::next(&mut map, &mut m_reduced_phys_bits)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_pdh, m_cert_chain, m_cpu0_id, m_cbitpos, m_reduced_phys_bits) = match (
-                    m_pdh,
-                    m_cert_chain,
-                    m_cpu0_id,
-                    m_cbitpos,
-                    m_reduced_phys_bits,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_pdh),
-                        ::std::option::Option::Some(m_cert_chain),
-                        ::std::option::Option::Some(m_cpu0_id),
-                        ::std::option::Option::Some(m_cbitpos),
-                        ::std::option::Option::Some(m_reduced_phys_bits),
-                    ) => (m_pdh, m_cert_chain, m_cpu0_id, m_cbitpos, m_reduced_phys_bits),
-                    (m_pdh, m_cert_chain, m_cpu0_id, m_cbitpos, m_reduced_phys_bits) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_pdh.is_some(), "pdh"),
-                                    (m_cert_chain.is_some(), "cert-chain"),
-                                    (m_cpu0_id.is_some(), "cpu0-id"),
-                                    (m_cbitpos.is_some(), "cbitpos"),
-                                    (m_reduced_phys_bits.is_some(), "reduced-phys-bits"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SevCapability {
-                    pdh: m_pdh,
-                    cert_chain: m_cert_chain,
-                    cpu0_id: m_cpu0_id,
-                    cbitpos: m_cbitpos,
-                    reduced_phys_bits: m_reduced_phys_bits,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The struct describes attestation report for a Secure Encrypted
@@ -903,56 +785,43 @@ impl ::serde::Serialize for SevAttestationReport {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SevAttestationReport {
+    const EXPECTING: &'static str = "an object SevAttestationReport";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SevAttestationReport {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SevAttestationReport {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SevAttestationReport;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SevAttestationReport")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SevAttestationReport, A::Error> {
-                let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SevAttestationReport {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The struct describes capability for a specific GIC (Generic
@@ -1010,76 +879,59 @@ impl ::serde::Serialize for GICCapability {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GICCapability {
+    const EXPECTING: &'static str = "an object GICCapability";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_version: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_emulated: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_kernel: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "version" => ::qmp_types::de::next(&mut map, &mut m_version),
+                "emulated" => ::qmp_types::de::next(&mut map, &mut m_emulated),
+                "kernel" => ::qmp_types::de::next(&mut map, &mut m_kernel),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_version, m_emulated, m_kernel) = match (m_version, m_emulated, m_kernel) {
+            (
+                ::std::option::Option::Some(m_version),
+                ::std::option::Option::Some(m_emulated),
+                ::std::option::Option::Some(m_kernel),
+            ) => (m_version, m_emulated, m_kernel),
+            (m_version, m_emulated, m_kernel) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_version.is_some(), "version"),
+                            (m_emulated.is_some(), "emulated"),
+                            (m_kernel.is_some(), "kernel"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GICCapability {
+            version: m_version,
+            emulated: m_emulated,
+            kernel: m_kernel,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GICCapability {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GICCapability;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GICCapability")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GICCapability, A::Error> {
-                let mut m_version: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_emulated: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_kernel: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "version" => ::qmp_types::de::next(&mut map, &mut m_version),
-                        "emulated" => ::qmp_types::de::next(&mut map, &mut m_emulated),
-                        "kernel" => ::qmp_types::de::next(&mut map, &mut m_kernel),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_version, m_emulated, m_kernel) = match (
-                    m_version,
-                    m_emulated,
-                    m_kernel,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_version),
-                        ::std::option::Option::Some(m_emulated),
-                        ::std::option::Option::Some(m_kernel),
-                    ) => (m_version, m_emulated, m_kernel),
-                    (m_version, m_emulated, m_kernel) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_version.is_some(), "version"),
-                                    (m_emulated.is_some(), "emulated"),
-                                    (m_kernel.is_some(), "kernel"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GICCapability {
-                    version: m_version,
-                    emulated: m_emulated,
-                    kernel: m_kernel,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about intel SGX EPC section info
@@ -1125,64 +977,51 @@ impl ::serde::Serialize for SGXEPCSection {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SGXEPCSection {
+    const EXPECTING: &'static str = "an object SGXEPCSection";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_node: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "node" => ::qmp_types::de::next(&mut map, &mut m_node),
+                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_node, m_size) = match (m_node, m_size) {
+            (
+                ::std::option::Option::Some(m_node),
+                ::std::option::Option::Some(m_size),
+            ) => (m_node, m_size),
+            (m_node, m_size) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_node.is_some(), "node"), (m_size.is_some(), "size")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SGXEPCSection {
+            node: m_node,
+            size: m_size,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SGXEPCSection {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SGXEPCSection;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SGXEPCSection")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SGXEPCSection, A::Error> {
-                let mut m_node: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "node" => ::qmp_types::de::next(&mut map, &mut m_node),
-                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_node, m_size) = match (m_node, m_size) {
-                    (
-                        ::std::option::Option::Some(m_node),
-                        ::std::option::Option::Some(m_size),
-                    ) => (m_node, m_size),
-                    (m_node, m_size) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_node.is_some(), "node"), (m_size.is_some(), "size")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SGXEPCSection {
-                    node: m_node,
-                    size: m_size,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about intel Safe Guard eXtension (SGX) support
@@ -1248,90 +1087,77 @@ impl ::serde::Serialize for SGXInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SGXInfo {
+    const EXPECTING: &'static str = "an object SGXInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_sgx: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_sgx1: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_sgx2: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_flc: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_sections: ::std::option::Option<
+            ::std::vec::Vec<super::SGXEPCSection>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "sgx" => ::qmp_types::de::next(&mut map, &mut m_sgx),
+                "sgx1" => ::qmp_types::de::next(&mut map, &mut m_sgx1),
+                "sgx2" => ::qmp_types::de::next(&mut map, &mut m_sgx2),
+                "flc" => ::qmp_types::de::next(&mut map, &mut m_flc),
+                "sections" => ::qmp_types::de::next(&mut map, &mut m_sections),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_sgx, m_sgx1, m_sgx2, m_flc, m_sections) = match (
+            m_sgx,
+            m_sgx1,
+            m_sgx2,
+            m_flc,
+            m_sections,
+        ) {
+            (
+                ::std::option::Option::Some(m_sgx),
+                ::std::option::Option::Some(m_sgx1),
+                ::std::option::Option::Some(m_sgx2),
+                ::std::option::Option::Some(m_flc),
+                ::std::option::Option::Some(m_sections),
+            ) => (m_sgx, m_sgx1, m_sgx2, m_flc, m_sections),
+            (m_sgx, m_sgx1, m_sgx2, m_flc, m_sections) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_sgx.is_some(), "sgx"),
+                            (m_sgx1.is_some(), "sgx1"),
+                            (m_sgx2.is_some(), "sgx2"),
+                            (m_flc.is_some(), "flc"),
+                            (m_sections.is_some(), "sections"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SGXInfo {
+            sgx: m_sgx,
+            sgx1: m_sgx1,
+            sgx2: m_sgx2,
+            flc: m_flc,
+            sections: m_sections,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SGXInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SGXInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SGXInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SGXInfo, A::Error> {
-                let mut m_sgx: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_sgx1: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_sgx2: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_flc: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_sections: ::std::option::Option<
-                    ::std::vec::Vec<super::SGXEPCSection>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "sgx" => ::qmp_types::de::next(&mut map, &mut m_sgx),
-                        "sgx1" => ::qmp_types::de::next(&mut map, &mut m_sgx1),
-                        "sgx2" => ::qmp_types::de::next(&mut map, &mut m_sgx2),
-                        "flc" => ::qmp_types::de::next(&mut map, &mut m_flc),
-                        "sections" => ::qmp_types::de::next(&mut map, &mut m_sections),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_sgx, m_sgx1, m_sgx2, m_flc, m_sections) = match (
-                    m_sgx,
-                    m_sgx1,
-                    m_sgx2,
-                    m_flc,
-                    m_sections,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_sgx),
-                        ::std::option::Option::Some(m_sgx1),
-                        ::std::option::Option::Some(m_sgx2),
-                        ::std::option::Option::Some(m_flc),
-                        ::std::option::Option::Some(m_sections),
-                    ) => (m_sgx, m_sgx1, m_sgx2, m_flc, m_sections),
-                    (m_sgx, m_sgx1, m_sgx2, m_flc, m_sections) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_sgx.is_some(), "sgx"),
-                                    (m_sgx1.is_some(), "sgx1"),
-                                    (m_sgx2.is_some(), "sgx2"),
-                                    (m_flc.is_some(), "flc"),
-                                    (m_sections.is_some(), "sections"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SGXInfo {
-                    sgx: m_sgx,
-                    sgx1: m_sgx1,
-                    sgx2: m_sgx2,
-                    flc: m_flc,
-                    sections: m_sections,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An enumeration of Xen event channel port types.
@@ -1383,16 +1209,16 @@ impl EvtchnPortType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => EvtchnPortType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => EvtchnPortType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for EvtchnPortType {
+    const EXPECTING: &'static str = "a EvtchnPortType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        EvtchnPortType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -1431,31 +1257,7 @@ impl<'de> ::serde::Deserialize<'de> for EvtchnPortType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = EvtchnPortType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(EvtchnPortType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<EvtchnPortType, E> {
-                ::std::result::Result::Ok(EvtchnPortType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<EvtchnPortType, E> {
-                ::std::result::Result::Ok(EvtchnPortType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Information about a Xen event channel port
@@ -1531,128 +1333,87 @@ impl ::serde::Serialize for EvtchnInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for EvtchnInfo {
+    const EXPECTING: &'static str = "an object EvtchnInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_port: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_vcpu: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_type: ::std::option::Option<super::EvtchnPortType> = ::std::option::Option::None;
+        let mut m_remote_domain: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_target: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_pending: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_masked: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                "vcpu" => ::qmp_types::de::next(&mut map, &mut m_vcpu),
+                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                "remote-domain" => ::qmp_types::de::next(&mut map, &mut m_remote_domain),
+                "target" => ::qmp_types::de::next(&mut map, &mut m_target),
+                "pending" => ::qmp_types::de::next(&mut map, &mut m_pending),
+                "masked" => ::qmp_types::de::next(&mut map, &mut m_masked),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_port, m_vcpu, m_type, m_remote_domain, m_target, m_pending, m_masked) = match (
+            m_port,
+            m_vcpu,
+            m_type,
+            m_remote_domain,
+            m_target,
+            m_pending,
+            m_masked,
+        ) {
+            (
+                ::std::option::Option::Some(m_port),
+                ::std::option::Option::Some(m_vcpu),
+                ::std::option::Option::Some(m_type),
+                ::std::option::Option::Some(m_remote_domain),
+                ::std::option::Option::Some(m_target),
+                ::std::option::Option::Some(m_pending),
+                ::std::option::Option::Some(m_masked),
+            ) => (m_port, m_vcpu, m_type, m_remote_domain, m_target, m_pending, m_masked),
+            (m_port, m_vcpu, m_type, m_remote_domain, m_target, m_pending, m_masked) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_port.is_some(), "port"),
+                            (m_vcpu.is_some(), "vcpu"),
+                            (m_type.is_some(), "type"),
+                            (m_remote_domain.is_some(), "remote-domain"),
+                            (m_target.is_some(), "target"),
+                            (m_pending.is_some(), "pending"),
+                            (m_masked.is_some(), "masked"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(EvtchnInfo {
+            port: m_port,
+            vcpu: m_vcpu,
+            r#type: m_type,
+            remote_domain: m_remote_domain,
+            target: m_target,
+            pending: m_pending,
+            masked: m_masked,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for EvtchnInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = EvtchnInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object EvtchnInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<EvtchnInfo, A::Error> {
-                let mut m_port: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_vcpu: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_type: ::std::option::Option<super::EvtchnPortType> = ::std::option::Option::None;
-                let mut m_remote_domain: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_target: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_pending: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_masked: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                        "vcpu" => ::qmp_types::de::next(&mut map, &mut m_vcpu),
-                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                        "remote-domain" => {
-                            ::qmp_types::de::next(&mut map, &mut m_remote_domain)
-                        }
-                        "target" => ::qmp_types::de::next(&mut map, &mut m_target),
-                        "pending" => ::qmp_types::de::next(&mut map, &mut m_pending),
-                        "masked" => ::qmp_types::de::next(&mut map, &mut m_masked),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_port,
-                    m_vcpu,
-                    m_type,
-                    m_remote_domain,
-                    m_target,
-                    m_pending,
-                    m_masked,
-                ) = match (
-                    m_port,
-                    m_vcpu,
-                    m_type,
-                    m_remote_domain,
-                    m_target,
-                    m_pending,
-                    m_masked,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_port),
-                        ::std::option::Option::Some(m_vcpu),
-                        ::std::option::Option::Some(m_type),
-                        ::std::option::Option::Some(m_remote_domain),
-                        ::std::option::Option::Some(m_target),
-                        ::std::option::Option::Some(m_pending),
-                        ::std::option::Option::Some(m_masked),
-                    ) => {
-                        (
-                            m_port,
-                            m_vcpu,
-                            m_type,
-                            m_remote_domain,
-                            m_target,
-                            m_pending,
-                            m_masked,
-                        )
-                    }
-                    (
-                        m_port,
-                        m_vcpu,
-                        m_type,
-                        m_remote_domain,
-                        m_target,
-                        m_pending,
-                        m_masked,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_port.is_some(), "port"),
-                                    (m_vcpu.is_some(), "vcpu"),
-                                    (m_type.is_some(), "type"),
-                                    (m_remote_domain.is_some(), "remote-domain"),
-                                    (m_target.is_some(), "target"),
-                                    (m_pending.is_some(), "pending"),
-                                    (m_masked.is_some(), "masked"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(EvtchnInfo {
-                    port: m_port,
-                    vcpu: m_vcpu,
-                    r#type: m_type,
-                    remote_domain: m_remote_domain,
-                    target: m_target,
-                    pending: m_pending,
-                    masked: m_masked,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -1881,78 +1642,59 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for SevInjectLaunchSecret {
+        const EXPECTING: &'static str = "an object SevInjectLaunchSecret";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_packet_header: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_gpa: ::std::option::Option<u64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "packet-header" => {
+                        ::qmp_types::de::next(&mut map, &mut m_packet_header)
+                    }
+                    "secret" => ::qmp_types::de::next(&mut map, &mut m_secret),
+                    "gpa" => ::qmp_types::de::next(&mut map, &mut m_gpa),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_packet_header, m_secret) = match (m_packet_header, m_secret) {
+                (
+                    ::std::option::Option::Some(m_packet_header),
+                    ::std::option::Option::Some(m_secret),
+                ) => (m_packet_header, m_secret),
+                (m_packet_header, m_secret) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_packet_header.is_some(), "packet-header"),
+                                (m_secret.is_some(), "secret"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(SevInjectLaunchSecret {
+                packet_header: m_packet_header,
+                secret: m_secret,
+                gpa: m_gpa,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for SevInjectLaunchSecret {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = SevInjectLaunchSecret;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object SevInjectLaunchSecret")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<SevInjectLaunchSecret, A::Error> {
-                    let mut m_packet_header: ::std::option::Option<
-                        ::std::string::String,
-                    > = ::std::option::Option::None;
-                    let mut m_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_gpa: ::std::option::Option<u64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "packet-header" => {
-                                ::qmp_types::de::next(&mut map, &mut m_packet_header)
-                            }
-                            "secret" => ::qmp_types::de::next(&mut map, &mut m_secret),
-                            "gpa" => ::qmp_types::de::next(&mut map, &mut m_gpa),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_packet_header, m_secret) = match (m_packet_header, m_secret) {
-                        (
-                            ::std::option::Option::Some(m_packet_header),
-                            ::std::option::Option::Some(m_secret),
-                        ) => (m_packet_header, m_secret),
-                        (m_packet_header, m_secret) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_packet_header.is_some(), "packet-header"),
-                                        (m_secret.is_some(), "secret"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(SevInjectLaunchSecret {
-                        packet_header: m_packet_header,
-                        secret: m_secret,
-                        gpa: m_gpa,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for SevInjectLaunchSecret {
@@ -2018,60 +1760,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for QuerySevAttestationReport {
+        const EXPECTING: &'static str = "an object QuerySevAttestationReport";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_mnonce: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "mnonce" => ::qmp_types::de::next(&mut map, &mut m_mnonce),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_mnonce,) = match (m_mnonce,) {
+                (::std::option::Option::Some(m_mnonce),) => (m_mnonce,),
+                (m_mnonce,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_mnonce.is_some(), "mnonce")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(QuerySevAttestationReport {
+                mnonce: m_mnonce,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for QuerySevAttestationReport {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = QuerySevAttestationReport;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object QuerySevAttestationReport")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<QuerySevAttestationReport, A::Error> {
-                    let mut m_mnonce: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "mnonce" => ::qmp_types::de::next(&mut map, &mut m_mnonce),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_mnonce,) = match (m_mnonce,) {
-                        (::std::option::Option::Some(m_mnonce),) => (m_mnonce,),
-                        (m_mnonce,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_mnonce.is_some(), "mnonce")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(QuerySevAttestationReport {
-                        mnonce: m_mnonce,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for QuerySevAttestationReport {
@@ -2133,64 +1858,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for DumpSkeys {
+        const EXPECTING: &'static str = "an object DumpSkeys";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_filename,) = match (m_filename,) {
+                (::std::option::Option::Some(m_filename),) => (m_filename,),
+                (m_filename,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_filename.is_some(), "filename")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(DumpSkeys {
+                filename: m_filename,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for DumpSkeys {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = DumpSkeys;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object DumpSkeys")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<DumpSkeys, A::Error> {
-                    let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "filename" => {
-                                ::qmp_types::de::next(&mut map, &mut m_filename)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_filename,) = match (m_filename,) {
-                        (::std::option::Option::Some(m_filename),) => (m_filename,),
-                        (m_filename,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_filename.is_some(), "filename")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(DumpSkeys {
-                        filename: m_filename,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for DumpSkeys {
@@ -2443,60 +2147,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for XenEventInject {
+        const EXPECTING: &'static str = "an object XenEventInject";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_port: ::std::option::Option<u32> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_port,) = match (m_port,) {
+                (::std::option::Option::Some(m_port),) => (m_port,),
+                (m_port,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_port.is_some(), "port")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(XenEventInject {
+                port: m_port,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for XenEventInject {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = XenEventInject;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object XenEventInject")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<XenEventInject, A::Error> {
-                    let mut m_port: ::std::option::Option<u32> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_port,) = match (m_port,) {
-                        (::std::option::Option::Some(m_port),) => (m_port,),
-                        (m_port,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_port.is_some(), "port")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(XenEventInject {
-                        port: m_port,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for XenEventInject {

@@ -56,60 +56,47 @@ impl ::serde::Serialize for NetLegacyNicOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NetLegacyNicOptions {
+    const EXPECTING: &'static str = "an object NetLegacyNicOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_macaddr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_model: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_addr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_vectors: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
+                "macaddr" => ::qmp_types::de::next(&mut map, &mut m_macaddr),
+                "model" => ::qmp_types::de::next(&mut map, &mut m_model),
+                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
+                "vectors" => ::qmp_types::de::next(&mut map, &mut m_vectors),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(NetLegacyNicOptions {
+            netdev: m_netdev,
+            macaddr: m_macaddr,
+            model: m_model,
+            addr: m_addr,
+            vectors: m_vectors,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NetLegacyNicOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NetLegacyNicOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NetLegacyNicOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NetLegacyNicOptions, A::Error> {
-                let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_macaddr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_model: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_addr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_vectors: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
-                        "macaddr" => ::qmp_types::de::next(&mut map, &mut m_macaddr),
-                        "model" => ::qmp_types::de::next(&mut map, &mut m_model),
-                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                        "vectors" => ::qmp_types::de::next(&mut map, &mut m_vectors),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(NetLegacyNicOptions {
-                    netdev: m_netdev,
-                    macaddr: m_macaddr,
-                    model: m_model,
-                    addr: m_addr,
-                    vectors: m_vectors,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// A fat type wrapping 'str', to be embedded in lists.
@@ -151,56 +138,43 @@ impl ::serde::Serialize for String {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for String {
+    const EXPECTING: &'static str = "an object String";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_str: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "str" => ::qmp_types::de::next(&mut map, &mut m_str),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_str,) = match (m_str,) {
+            (::std::option::Option::Some(m_str),) => (m_str,),
+            (m_str,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_str.is_some(), "str")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(String {
+            str: m_str,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for String {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = String;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object String")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<String, A::Error> {
-                let mut m_str: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "str" => ::qmp_types::de::next(&mut map, &mut m_str),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_str,) = match (m_str,) {
-                    (::std::option::Option::Some(m_str),) => (m_str,),
-                    (m_str,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_str.is_some(), "str")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(String {
-                    str: m_str,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Use the user mode network stack which requires no administrator
@@ -339,127 +313,102 @@ impl ::serde::Serialize for NetdevUserOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NetdevUserOptions {
+    const EXPECTING: &'static str = "an object NetdevUserOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_hostname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_restrict: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_ipv4: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_ipv6: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_ip: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_net: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_tftp: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_bootfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_dhcpstart: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_dns: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_dnssearch: ::std::option::Option<::std::vec::Vec<super::String>> = ::std::option::Option::None;
+        let mut m_domainname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_ipv6_prefix: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_ipv6_prefixlen: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_ipv6_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_ipv6_dns: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_smb: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_smbserver: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_hostfwd: ::std::option::Option<::std::vec::Vec<super::String>> = ::std::option::Option::None;
+        let mut m_guestfwd: ::std::option::Option<::std::vec::Vec<super::String>> = ::std::option::Option::None;
+        let mut m_tftp_server_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "hostname" => ::qmp_types::de::next(&mut map, &mut m_hostname),
+                "restrict" => ::qmp_types::de::next(&mut map, &mut m_restrict),
+                "ipv4" => ::qmp_types::de::next(&mut map, &mut m_ipv4),
+                "ipv6" => ::qmp_types::de::next(&mut map, &mut m_ipv6),
+                "ip" => ::qmp_types::de::next(&mut map, &mut m_ip),
+                "net" => ::qmp_types::de::next(&mut map, &mut m_net),
+                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                "tftp" => ::qmp_types::de::next(&mut map, &mut m_tftp),
+                "bootfile" => ::qmp_types::de::next(&mut map, &mut m_bootfile),
+                "dhcpstart" => ::qmp_types::de::next(&mut map, &mut m_dhcpstart),
+                "dns" => ::qmp_types::de::next(&mut map, &mut m_dns),
+                "dnssearch" => ::qmp_types::de::next(&mut map, &mut m_dnssearch),
+                "domainname" => ::qmp_types::de::next(&mut map, &mut m_domainname),
+                "ipv6-prefix" => ::qmp_types::de::next(&mut map, &mut m_ipv6_prefix),
+                "ipv6-prefixlen" => {
+                    ::qmp_types::de::next(&mut map, &mut m_ipv6_prefixlen)
+                }
+                "ipv6-host" => ::qmp_types::de::next(&mut map, &mut m_ipv6_host),
+                "ipv6-dns" => ::qmp_types::de::next(&mut map, &mut m_ipv6_dns),
+                "smb" => ::qmp_types::de::next(&mut map, &mut m_smb),
+                "smbserver" => ::qmp_types::de::next(&mut map, &mut m_smbserver),
+                "hostfwd" => ::qmp_types::de::next(&mut map, &mut m_hostfwd),
+                "guestfwd" => ::qmp_types::de::next(&mut map, &mut m_guestfwd),
+                "tftp-server-name" => {
+                    ::qmp_types::de::next(&mut map, &mut m_tftp_server_name)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(NetdevUserOptions {
+            hostname: m_hostname,
+            restrict: m_restrict,
+            ipv4: m_ipv4,
+            ipv6: m_ipv6,
+            ip: m_ip,
+            net: m_net,
+            host: m_host,
+            tftp: m_tftp,
+            bootfile: m_bootfile,
+            dhcpstart: m_dhcpstart,
+            dns: m_dns,
+            dnssearch: m_dnssearch,
+            domainname: m_domainname,
+            ipv6_prefix: m_ipv6_prefix,
+            ipv6_prefixlen: m_ipv6_prefixlen,
+            ipv6_host: m_ipv6_host,
+            ipv6_dns: m_ipv6_dns,
+            smb: m_smb,
+            smbserver: m_smbserver,
+            hostfwd: m_hostfwd,
+            guestfwd: m_guestfwd,
+            tftp_server_name: m_tftp_server_name,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NetdevUserOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NetdevUserOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NetdevUserOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NetdevUserOptions, A::Error> {
-                let mut m_hostname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_restrict: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_ipv4: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_ipv6: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_ip: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_net: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_tftp: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_bootfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_dhcpstart: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_dns: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_dnssearch: ::std::option::Option<
-                    ::std::vec::Vec<super::String>,
-                > = ::std::option::Option::None;
-                let mut m_domainname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_ipv6_prefix: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_ipv6_prefixlen: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_ipv6_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_ipv6_dns: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_smb: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_smbserver: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_hostfwd: ::std::option::Option<
-                    ::std::vec::Vec<super::String>,
-                > = ::std::option::Option::None;
-                let mut m_guestfwd: ::std::option::Option<
-                    ::std::vec::Vec<super::String>,
-                > = ::std::option::Option::None;
-                let mut m_tftp_server_name: ::std::option::Option<
-                    ::std::string::String,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "hostname" => ::qmp_types::de::next(&mut map, &mut m_hostname),
-                        "restrict" => ::qmp_types::de::next(&mut map, &mut m_restrict),
-                        "ipv4" => ::qmp_types::de::next(&mut map, &mut m_ipv4),
-                        "ipv6" => ::qmp_types::de::next(&mut map, &mut m_ipv6),
-                        "ip" => ::qmp_types::de::next(&mut map, &mut m_ip),
-                        "net" => ::qmp_types::de::next(&mut map, &mut m_net),
-                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                        "tftp" => ::qmp_types::de::next(&mut map, &mut m_tftp),
-                        "bootfile" => ::qmp_types::de::next(&mut map, &mut m_bootfile),
-                        "dhcpstart" => ::qmp_types::de::next(&mut map, &mut m_dhcpstart),
-                        "dns" => ::qmp_types::de::next(&mut map, &mut m_dns),
-                        "dnssearch" => ::qmp_types::de::next(&mut map, &mut m_dnssearch),
-                        "domainname" => {
-                            ::qmp_types::de::next(&mut map, &mut m_domainname)
-                        }
-                        "ipv6-prefix" => {
-                            ::qmp_types::de::next(&mut map, &mut m_ipv6_prefix)
-                        }
-                        "ipv6-prefixlen" => {
-                            ::qmp_types::de::next(&mut map, &mut m_ipv6_prefixlen)
-                        }
-                        "ipv6-host" => ::qmp_types::de::next(&mut map, &mut m_ipv6_host),
-                        "ipv6-dns" => ::qmp_types::de::next(&mut map, &mut m_ipv6_dns),
-                        "smb" => ::qmp_types::de::next(&mut map, &mut m_smb),
-                        "smbserver" => ::qmp_types::de::next(&mut map, &mut m_smbserver),
-                        "hostfwd" => ::qmp_types::de::next(&mut map, &mut m_hostfwd),
-                        "guestfwd" => ::qmp_types::de::next(&mut map, &mut m_guestfwd),
-                        "tftp-server-name" => {
-                            ::qmp_types::de::next(&mut map, &mut m_tftp_server_name)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(NetdevUserOptions {
-                    hostname: m_hostname,
-                    restrict: m_restrict,
-                    ipv4: m_ipv4,
-                    ipv6: m_ipv6,
-                    ip: m_ip,
-                    net: m_net,
-                    host: m_host,
-                    tftp: m_tftp,
-                    bootfile: m_bootfile,
-                    dhcpstart: m_dhcpstart,
-                    dns: m_dns,
-                    dnssearch: m_dnssearch,
-                    domainname: m_domainname,
-                    ipv6_prefix: m_ipv6_prefix,
-                    ipv6_prefixlen: m_ipv6_prefixlen,
-                    ipv6_host: m_ipv6_host,
-                    ipv6_dns: m_ipv6_dns,
-                    smb: m_smb,
-                    smbserver: m_smbserver,
-                    hostfwd: m_hostfwd,
-                    guestfwd: m_guestfwd,
-                    tftp_server_name: m_tftp_server_name,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Used to configure a host TAP network interface backend.
@@ -561,94 +510,77 @@ impl ::serde::Serialize for NetdevTapOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NetdevTapOptions {
+    const EXPECTING: &'static str = "an object NetdevTapOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_ifname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_fd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_fds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_script: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_downscript: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_br: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_helper: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_sndbuf: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_vnet_hdr: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_vhost: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_vhostfd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_vhostfds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_vhostforce: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_queues: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_poll_us: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "ifname" => ::qmp_types::de::next(&mut map, &mut m_ifname),
+                "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
+                "fds" => ::qmp_types::de::next(&mut map, &mut m_fds),
+                "script" => ::qmp_types::de::next(&mut map, &mut m_script),
+                "downscript" => ::qmp_types::de::next(&mut map, &mut m_downscript),
+                "br" => ::qmp_types::de::next(&mut map, &mut m_br),
+                "helper" => ::qmp_types::de::next(&mut map, &mut m_helper),
+                "sndbuf" => ::qmp_types::de::next(&mut map, &mut m_sndbuf),
+                "vnet_hdr" => ::qmp_types::de::next(&mut map, &mut m_vnet_hdr),
+                "vhost" => ::qmp_types::de::next(&mut map, &mut m_vhost),
+                "vhostfd" => ::qmp_types::de::next(&mut map, &mut m_vhostfd),
+                "vhostfds" => ::qmp_types::de::next(&mut map, &mut m_vhostfds),
+                "vhostforce" => ::qmp_types::de::next(&mut map, &mut m_vhostforce),
+                "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
+                "poll-us" => ::qmp_types::de::next(&mut map, &mut m_poll_us),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(NetdevTapOptions {
+            ifname: m_ifname,
+            fd: m_fd,
+            fds: m_fds,
+            script: m_script,
+            downscript: m_downscript,
+            br: m_br,
+            helper: m_helper,
+            sndbuf: m_sndbuf,
+            vnet_hdr: m_vnet_hdr,
+            vhost: m_vhost,
+            vhostfd: m_vhostfd,
+            vhostfds: m_vhostfds,
+            vhostforce: m_vhostforce,
+            queues: m_queues,
+            poll_us: m_poll_us,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NetdevTapOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NetdevTapOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NetdevTapOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NetdevTapOptions, A::Error> {
-                let mut m_ifname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_fd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_fds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_script: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_downscript: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_br: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_helper: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_sndbuf: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_vnet_hdr: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_vhost: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_vhostfd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_vhostfds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_vhostforce: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_queues: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_poll_us: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "ifname" => ::qmp_types::de::next(&mut map, &mut m_ifname),
-                        "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
-                        "fds" => ::qmp_types::de::next(&mut map, &mut m_fds),
-                        "script" => ::qmp_types::de::next(&mut map, &mut m_script),
-                        "downscript" => {
-                            ::qmp_types::de::next(&mut map, &mut m_downscript)
-                        }
-                        "br" => ::qmp_types::de::next(&mut map, &mut m_br),
-                        "helper" => ::qmp_types::de::next(&mut map, &mut m_helper),
-                        "sndbuf" => ::qmp_types::de::next(&mut map, &mut m_sndbuf),
-                        "vnet_hdr" => ::qmp_types::de::next(&mut map, &mut m_vnet_hdr),
-                        "vhost" => ::qmp_types::de::next(&mut map, &mut m_vhost),
-                        "vhostfd" => ::qmp_types::de::next(&mut map, &mut m_vhostfd),
-                        "vhostfds" => ::qmp_types::de::next(&mut map, &mut m_vhostfds),
-                        "vhostforce" => {
-                            ::qmp_types::de::next(&mut map, &mut m_vhostforce)
-                        }
-                        "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
-                        "poll-us" => ::qmp_types::de::next(&mut map, &mut m_poll_us),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(NetdevTapOptions {
-                    ifname: m_ifname,
-                    fd: m_fd,
-                    fds: m_fds,
-                    script: m_script,
-                    downscript: m_downscript,
-                    br: m_br,
-                    helper: m_helper,
-                    sndbuf: m_sndbuf,
-                    vnet_hdr: m_vnet_hdr,
-                    vhost: m_vhost,
-                    vhostfd: m_vhostfd,
-                    vhostfds: m_vhostfds,
-                    vhostforce: m_vhostforce,
-                    queues: m_queues,
-                    poll_us: m_poll_us,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Socket netdevs are used to establish a network connection to another
@@ -712,63 +644,50 @@ impl ::serde::Serialize for NetdevSocketOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NetdevSocketOptions {
+    const EXPECTING: &'static str = "an object NetdevSocketOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_fd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_listen: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_connect: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_mcast: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_localaddr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_udp: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
+                "listen" => ::qmp_types::de::next(&mut map, &mut m_listen),
+                "connect" => ::qmp_types::de::next(&mut map, &mut m_connect),
+                "mcast" => ::qmp_types::de::next(&mut map, &mut m_mcast),
+                "localaddr" => ::qmp_types::de::next(&mut map, &mut m_localaddr),
+                "udp" => ::qmp_types::de::next(&mut map, &mut m_udp),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(NetdevSocketOptions {
+            fd: m_fd,
+            listen: m_listen,
+            connect: m_connect,
+            mcast: m_mcast,
+            localaddr: m_localaddr,
+            udp: m_udp,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NetdevSocketOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NetdevSocketOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NetdevSocketOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NetdevSocketOptions, A::Error> {
-                let mut m_fd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_listen: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_connect: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_mcast: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_localaddr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_udp: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
-                        "listen" => ::qmp_types::de::next(&mut map, &mut m_listen),
-                        "connect" => ::qmp_types::de::next(&mut map, &mut m_connect),
-                        "mcast" => ::qmp_types::de::next(&mut map, &mut m_mcast),
-                        "localaddr" => ::qmp_types::de::next(&mut map, &mut m_localaddr),
-                        "udp" => ::qmp_types::de::next(&mut map, &mut m_udp),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(NetdevSocketOptions {
-                    fd: m_fd,
-                    listen: m_listen,
-                    connect: m_connect,
-                    mcast: m_mcast,
-                    localaddr: m_localaddr,
-                    udp: m_udp,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Configure an Ethernet over L2TPv3 tunnel.
@@ -869,107 +788,92 @@ impl ::serde::Serialize for NetdevL2TPv3Options {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NetdevL2TPv3Options {
+    const EXPECTING: &'static str = "an object NetdevL2TPv3Options";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_src: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_dst: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_srcport: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_dstport: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_ipv6: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_udp: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_cookie64: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_counter: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_pincounter: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_txcookie: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_rxcookie: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_txsession: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_rxsession: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_offset: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "src" => ::qmp_types::de::next(&mut map, &mut m_src),
+                "dst" => ::qmp_types::de::next(&mut map, &mut m_dst),
+                "srcport" => ::qmp_types::de::next(&mut map, &mut m_srcport),
+                "dstport" => ::qmp_types::de::next(&mut map, &mut m_dstport),
+                "ipv6" => ::qmp_types::de::next(&mut map, &mut m_ipv6),
+                "udp" => ::qmp_types::de::next(&mut map, &mut m_udp),
+                "cookie64" => ::qmp_types::de::next(&mut map, &mut m_cookie64),
+                "counter" => ::qmp_types::de::next(&mut map, &mut m_counter),
+                "pincounter" => ::qmp_types::de::next(&mut map, &mut m_pincounter),
+                "txcookie" => ::qmp_types::de::next(&mut map, &mut m_txcookie),
+                "rxcookie" => ::qmp_types::de::next(&mut map, &mut m_rxcookie),
+                "txsession" => ::qmp_types::de::next(&mut map, &mut m_txsession),
+                "rxsession" => ::qmp_types::de::next(&mut map, &mut m_rxsession),
+                "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_src, m_dst, m_txsession) = match (m_src, m_dst, m_txsession) {
+            (
+                ::std::option::Option::Some(m_src),
+                ::std::option::Option::Some(m_dst),
+                ::std::option::Option::Some(m_txsession),
+            ) => (m_src, m_dst, m_txsession),
+            (m_src, m_dst, m_txsession) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_src.is_some(), "src"),
+                            (m_dst.is_some(), "dst"),
+                            (m_txsession.is_some(), "txsession"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(NetdevL2TPv3Options {
+            src: m_src,
+            dst: m_dst,
+            srcport: m_srcport,
+            dstport: m_dstport,
+            ipv6: m_ipv6,
+            udp: m_udp,
+            cookie64: m_cookie64,
+            counter: m_counter,
+            pincounter: m_pincounter,
+            txcookie: m_txcookie,
+            rxcookie: m_rxcookie,
+            txsession: m_txsession,
+            rxsession: m_rxsession,
+            offset: m_offset,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NetdevL2TPv3Options {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NetdevL2TPv3Options;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NetdevL2TPv3Options")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NetdevL2TPv3Options, A::Error> {
-                let mut m_src: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_dst: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_srcport: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_dstport: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_ipv6: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_udp: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_cookie64: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_counter: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_pincounter: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_txcookie: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_rxcookie: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_txsession: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_rxsession: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_offset: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "src" => ::qmp_types::de::next(&mut map, &mut m_src),
-                        "dst" => ::qmp_types::de::next(&mut map, &mut m_dst),
-                        "srcport" => ::qmp_types::de::next(&mut map, &mut m_srcport),
-                        "dstport" => ::qmp_types::de::next(&mut map, &mut m_dstport),
-                        "ipv6" => ::qmp_types::de::next(&mut map, &mut m_ipv6),
-                        "udp" => ::qmp_types::de::next(&mut map, &mut m_udp),
-                        "cookie64" => ::qmp_types::de::next(&mut map, &mut m_cookie64),
-                        "counter" => ::qmp_types::de::next(&mut map, &mut m_counter),
-                        "pincounter" => {
-                            ::qmp_types::de::next(&mut map, &mut m_pincounter)
-                        }
-                        "txcookie" => ::qmp_types::de::next(&mut map, &mut m_txcookie),
-                        "rxcookie" => ::qmp_types::de::next(&mut map, &mut m_rxcookie),
-                        "txsession" => ::qmp_types::de::next(&mut map, &mut m_txsession),
-                        "rxsession" => ::qmp_types::de::next(&mut map, &mut m_rxsession),
-                        "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_src, m_dst, m_txsession) = match (m_src, m_dst, m_txsession) {
-                    (
-                        ::std::option::Option::Some(m_src),
-                        ::std::option::Option::Some(m_dst),
-                        ::std::option::Option::Some(m_txsession),
-                    ) => (m_src, m_dst, m_txsession),
-                    (m_src, m_dst, m_txsession) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_src.is_some(), "src"),
-                                    (m_dst.is_some(), "dst"),
-                                    (m_txsession.is_some(), "txsession"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(NetdevL2TPv3Options {
-                    src: m_src,
-                    dst: m_dst,
-                    srcport: m_srcport,
-                    dstport: m_dstport,
-                    ipv6: m_ipv6,
-                    udp: m_udp,
-                    cookie64: m_cookie64,
-                    counter: m_counter,
-                    pincounter: m_pincounter,
-                    txcookie: m_txcookie,
-                    rxcookie: m_rxcookie,
-                    txsession: m_txsession,
-                    rxsession: m_rxsession,
-                    offset: m_offset,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Connect to a vde switch running on the host.
@@ -1024,57 +928,44 @@ impl ::serde::Serialize for NetdevVdeOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NetdevVdeOptions {
+    const EXPECTING: &'static str = "an object NetdevVdeOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_sock: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_port: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_group: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_mode: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "sock" => ::qmp_types::de::next(&mut map, &mut m_sock),
+                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                "group" => ::qmp_types::de::next(&mut map, &mut m_group),
+                "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(NetdevVdeOptions {
+            sock: m_sock,
+            port: m_port,
+            group: m_group,
+            mode: m_mode,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NetdevVdeOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NetdevVdeOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NetdevVdeOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NetdevVdeOptions, A::Error> {
-                let mut m_sock: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_port: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_group: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_mode: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "sock" => ::qmp_types::de::next(&mut map, &mut m_sock),
-                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                        "group" => ::qmp_types::de::next(&mut map, &mut m_group),
-                        "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(NetdevVdeOptions {
-                    sock: m_sock,
-                    port: m_port,
-                    group: m_group,
-                    mode: m_mode,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Connect a host TAP network interface to a host bridge device.
@@ -1121,51 +1012,38 @@ impl ::serde::Serialize for NetdevBridgeOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NetdevBridgeOptions {
+    const EXPECTING: &'static str = "an object NetdevBridgeOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_br: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_helper: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "br" => ::qmp_types::de::next(&mut map, &mut m_br),
+                "helper" => ::qmp_types::de::next(&mut map, &mut m_helper),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(NetdevBridgeOptions {
+            br: m_br,
+            helper: m_helper,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NetdevBridgeOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NetdevBridgeOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NetdevBridgeOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NetdevBridgeOptions, A::Error> {
-                let mut m_br: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_helper: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "br" => ::qmp_types::de::next(&mut map, &mut m_br),
-                        "helper" => ::qmp_types::de::next(&mut map, &mut m_helper),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(NetdevBridgeOptions {
-                    br: m_br,
-                    helper: m_helper,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Connect two or more net clients through a software hub.
@@ -1212,59 +1090,46 @@ impl ::serde::Serialize for NetdevHubPortOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NetdevHubPortOptions {
+    const EXPECTING: &'static str = "an object NetdevHubPortOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_hubid: ::std::option::Option<i32> = ::std::option::Option::None;
+        let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "hubid" => ::qmp_types::de::next(&mut map, &mut m_hubid),
+                "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_hubid,) = match (m_hubid,) {
+            (::std::option::Option::Some(m_hubid),) => (m_hubid,),
+            (m_hubid,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_hubid.is_some(), "hubid")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(NetdevHubPortOptions {
+            hubid: m_hubid,
+            netdev: m_netdev,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NetdevHubPortOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NetdevHubPortOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NetdevHubPortOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NetdevHubPortOptions, A::Error> {
-                let mut m_hubid: ::std::option::Option<i32> = ::std::option::Option::None;
-                let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "hubid" => ::qmp_types::de::next(&mut map, &mut m_hubid),
-                        "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_hubid,) = match (m_hubid,) {
-                    (::std::option::Option::Some(m_hubid),) => (m_hubid,),
-                    (m_hubid,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_hubid.is_some(), "hubid")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(NetdevHubPortOptions {
-                    hubid: m_hubid,
-                    netdev: m_netdev,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Connect a client to a netmap-enabled NIC or to a VALE switch port
@@ -1315,59 +1180,46 @@ impl ::serde::Serialize for NetdevNetmapOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NetdevNetmapOptions {
+    const EXPECTING: &'static str = "an object NetdevNetmapOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_ifname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_devname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "ifname" => ::qmp_types::de::next(&mut map, &mut m_ifname),
+                "devname" => ::qmp_types::de::next(&mut map, &mut m_devname),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_ifname,) = match (m_ifname,) {
+            (::std::option::Option::Some(m_ifname),) => (m_ifname,),
+            (m_ifname,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_ifname.is_some(), "ifname")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(NetdevNetmapOptions {
+            ifname: m_ifname,
+            devname: m_devname,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NetdevNetmapOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NetdevNetmapOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NetdevNetmapOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NetdevNetmapOptions, A::Error> {
-                let mut m_ifname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_devname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "ifname" => ::qmp_types::de::next(&mut map, &mut m_ifname),
-                        "devname" => ::qmp_types::de::next(&mut map, &mut m_devname),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_ifname,) = match (m_ifname,) {
-                    (::std::option::Option::Some(m_ifname),) => (m_ifname,),
-                    (m_ifname,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_ifname.is_some(), "ifname")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(NetdevNetmapOptions {
-                    ifname: m_ifname,
-                    devname: m_devname,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Attach mode for a default XDP program
@@ -1401,16 +1253,16 @@ impl AFXDPMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => AFXDPMode::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => AFXDPMode::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for AFXDPMode {
+    const EXPECTING: &'static str = "a AFXDPMode value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        AFXDPMode::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -1445,29 +1297,7 @@ impl<'de> ::serde::Deserialize<'de> for AFXDPMode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = AFXDPMode;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(AFXDPMode), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<AFXDPMode, E> {
-                ::std::result::Result::Ok(AFXDPMode::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<AFXDPMode, E> {
-                ::std::result::Result::Ok(AFXDPMode::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// AF_XDP network backend
@@ -1544,78 +1374,61 @@ impl ::serde::Serialize for NetdevAFXDPOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NetdevAFXDPOptions {
+    const EXPECTING: &'static str = "an object NetdevAFXDPOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_ifname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_mode: ::std::option::Option<super::AFXDPMode> = ::std::option::Option::None;
+        let mut m_force_copy: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_queues: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_start_queue: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_inhibit: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_sock_fds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "ifname" => ::qmp_types::de::next(&mut map, &mut m_ifname),
+                "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
+                "force-copy" => ::qmp_types::de::next(&mut map, &mut m_force_copy),
+                "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
+                "start-queue" => ::qmp_types::de::next(&mut map, &mut m_start_queue),
+                "inhibit" => ::qmp_types::de::next(&mut map, &mut m_inhibit),
+                "sock-fds" => ::qmp_types::de::next(&mut map, &mut m_sock_fds),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_ifname,) = match (m_ifname,) {
+            (::std::option::Option::Some(m_ifname),) => (m_ifname,),
+            (m_ifname,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_ifname.is_some(), "ifname")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(NetdevAFXDPOptions {
+            ifname: m_ifname,
+            mode: m_mode,
+            force_copy: m_force_copy,
+            queues: m_queues,
+            start_queue: m_start_queue,
+            inhibit: m_inhibit,
+            sock_fds: m_sock_fds,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NetdevAFXDPOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NetdevAFXDPOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NetdevAFXDPOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NetdevAFXDPOptions, A::Error> {
-                let mut m_ifname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_mode: ::std::option::Option<super::AFXDPMode> = ::std::option::Option::None;
-                let mut m_force_copy: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_queues: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_start_queue: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_inhibit: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_sock_fds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "ifname" => ::qmp_types::de::next(&mut map, &mut m_ifname),
-                        "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                        "force-copy" => {
-                            ::qmp_types::de::next(&mut map, &mut m_force_copy)
-                        }
-                        "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
-                        "start-queue" => {
-                            ::qmp_types::de::next(&mut map, &mut m_start_queue)
-                        }
-                        "inhibit" => ::qmp_types::de::next(&mut map, &mut m_inhibit),
-                        "sock-fds" => ::qmp_types::de::next(&mut map, &mut m_sock_fds),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_ifname,) = match (m_ifname,) {
-                    (::std::option::Option::Some(m_ifname),) => (m_ifname,),
-                    (m_ifname,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_ifname.is_some(), "ifname")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(NetdevAFXDPOptions {
-                    ifname: m_ifname,
-                    mode: m_mode,
-                    force_copy: m_force_copy,
-                    queues: m_queues,
-                    start_queue: m_start_queue,
-                    inhibit: m_inhibit,
-                    sock_fds: m_sock_fds,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Vhost-user network backend
@@ -1666,64 +1479,49 @@ impl ::serde::Serialize for NetdevVhostUserOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NetdevVhostUserOptions {
+    const EXPECTING: &'static str = "an object NetdevVhostUserOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_vhostforce: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_queues: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
+                "vhostforce" => ::qmp_types::de::next(&mut map, &mut m_vhostforce),
+                "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_chardev,) = match (m_chardev,) {
+            (::std::option::Option::Some(m_chardev),) => (m_chardev,),
+            (m_chardev,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(NetdevVhostUserOptions {
+            chardev: m_chardev,
+            vhostforce: m_vhostforce,
+            queues: m_queues,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NetdevVhostUserOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NetdevVhostUserOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NetdevVhostUserOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NetdevVhostUserOptions, A::Error> {
-                let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_vhostforce: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_queues: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
-                        "vhostforce" => {
-                            ::qmp_types::de::next(&mut map, &mut m_vhostforce)
-                        }
-                        "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_chardev,) = match (m_chardev,) {
-                    (::std::option::Option::Some(m_chardev),) => (m_chardev,),
-                    (m_chardev,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(NetdevVhostUserOptions {
-                    chardev: m_chardev,
-                    vhostforce: m_vhostforce,
-                    queues: m_queues,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Vhost-vdpa network backend
@@ -1785,57 +1583,44 @@ impl ::serde::Serialize for NetdevVhostVDPAOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NetdevVhostVDPAOptions {
+    const EXPECTING: &'static str = "an object NetdevVhostVDPAOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_vhostdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_vhostfd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_queues: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_x_svq: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "vhostdev" => ::qmp_types::de::next(&mut map, &mut m_vhostdev),
+                "vhostfd" => ::qmp_types::de::next(&mut map, &mut m_vhostfd),
+                "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
+                "x-svq" => ::qmp_types::de::next(&mut map, &mut m_x_svq),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(NetdevVhostVDPAOptions {
+            vhostdev: m_vhostdev,
+            vhostfd: m_vhostfd,
+            queues: m_queues,
+            x_svq: m_x_svq,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NetdevVhostVDPAOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NetdevVhostVDPAOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NetdevVhostVDPAOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NetdevVhostVDPAOptions, A::Error> {
-                let mut m_vhostdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_vhostfd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_queues: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_x_svq: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "vhostdev" => ::qmp_types::de::next(&mut map, &mut m_vhostdev),
-                        "vhostfd" => ::qmp_types::de::next(&mut map, &mut m_vhostfd),
-                        "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
-                        "x-svq" => ::qmp_types::de::next(&mut map, &mut m_x_svq),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(NetdevVhostVDPAOptions {
-                    vhostdev: m_vhostdev,
-                    vhostfd: m_vhostfd,
-                    queues: m_queues,
-                    x_svq: m_x_svq,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// vmnet (host mode) network backend.
@@ -1913,66 +1698,47 @@ impl ::serde::Serialize for NetdevVmnetHostOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NetdevVmnetHostOptions {
+    const EXPECTING: &'static str = "an object NetdevVmnetHostOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_start_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_end_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_subnet_mask: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_isolated: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_net_uuid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "start-address" => ::qmp_types::de::next(&mut map, &mut m_start_address),
+                "end-address" => ::qmp_types::de::next(&mut map, &mut m_end_address),
+                "subnet-mask" => ::qmp_types::de::next(&mut map, &mut m_subnet_mask),
+                "isolated" => ::qmp_types::de::next(&mut map, &mut m_isolated),
+                "net-uuid" => ::qmp_types::de::next(&mut map, &mut m_net_uuid),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(NetdevVmnetHostOptions {
+            start_address: m_start_address,
+            end_address: m_end_address,
+            subnet_mask: m_subnet_mask,
+            isolated: m_isolated,
+            net_uuid: m_net_uuid,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NetdevVmnetHostOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NetdevVmnetHostOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NetdevVmnetHostOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NetdevVmnetHostOptions, A::Error> {
-                let mut m_start_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_end_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_subnet_mask: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_isolated: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_net_uuid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "start-address" => {
-                            ::qmp_types::de::next(&mut map, &mut m_start_address)
-                        }
-                        "end-address" => {
-                            ::qmp_types::de::next(&mut map, &mut m_end_address)
-                        }
-                        "subnet-mask" => {
-                            ::qmp_types::de::next(&mut map, &mut m_subnet_mask)
-                        }
-                        "isolated" => ::qmp_types::de::next(&mut map, &mut m_isolated),
-                        "net-uuid" => ::qmp_types::de::next(&mut map, &mut m_net_uuid),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(NetdevVmnetHostOptions {
-                    start_address: m_start_address,
-                    end_address: m_end_address,
-                    subnet_mask: m_subnet_mask,
-                    isolated: m_isolated,
-                    net_uuid: m_net_uuid,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// vmnet (shared mode) network backend.
@@ -2052,68 +1818,47 @@ impl ::serde::Serialize for NetdevVmnetSharedOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NetdevVmnetSharedOptions {
+    const EXPECTING: &'static str = "an object NetdevVmnetSharedOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_start_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_end_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_subnet_mask: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_isolated: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_nat66_prefix: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "start-address" => ::qmp_types::de::next(&mut map, &mut m_start_address),
+                "end-address" => ::qmp_types::de::next(&mut map, &mut m_end_address),
+                "subnet-mask" => ::qmp_types::de::next(&mut map, &mut m_subnet_mask),
+                "isolated" => ::qmp_types::de::next(&mut map, &mut m_isolated),
+                "nat66-prefix" => ::qmp_types::de::next(&mut map, &mut m_nat66_prefix),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(NetdevVmnetSharedOptions {
+            start_address: m_start_address,
+            end_address: m_end_address,
+            subnet_mask: m_subnet_mask,
+            isolated: m_isolated,
+            nat66_prefix: m_nat66_prefix,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NetdevVmnetSharedOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NetdevVmnetSharedOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NetdevVmnetSharedOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NetdevVmnetSharedOptions, A::Error> {
-                let mut m_start_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_end_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_subnet_mask: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_isolated: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_nat66_prefix: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "start-address" => {
-                            ::qmp_types::de::next(&mut map, &mut m_start_address)
-                        }
-                        "end-address" => {
-                            ::qmp_types::de::next(&mut map, &mut m_end_address)
-                        }
-                        "subnet-mask" => {
-                            ::qmp_types::de::next(&mut map, &mut m_subnet_mask)
-                        }
-                        "isolated" => ::qmp_types::de::next(&mut map, &mut m_isolated),
-                        "nat66-prefix" => {
-                            ::qmp_types::de::next(&mut map, &mut m_nat66_prefix)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(NetdevVmnetSharedOptions {
-                    start_address: m_start_address,
-                    end_address: m_end_address,
-                    subnet_mask: m_subnet_mask,
-                    isolated: m_isolated,
-                    nat66_prefix: m_nat66_prefix,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// vmnet (bridged mode) network backend.
@@ -2166,59 +1911,46 @@ impl ::serde::Serialize for NetdevVmnetBridgedOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NetdevVmnetBridgedOptions {
+    const EXPECTING: &'static str = "an object NetdevVmnetBridgedOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_ifname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_isolated: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "ifname" => ::qmp_types::de::next(&mut map, &mut m_ifname),
+                "isolated" => ::qmp_types::de::next(&mut map, &mut m_isolated),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_ifname,) = match (m_ifname,) {
+            (::std::option::Option::Some(m_ifname),) => (m_ifname,),
+            (m_ifname,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_ifname.is_some(), "ifname")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(NetdevVmnetBridgedOptions {
+            ifname: m_ifname,
+            isolated: m_isolated,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NetdevVmnetBridgedOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NetdevVmnetBridgedOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NetdevVmnetBridgedOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NetdevVmnetBridgedOptions, A::Error> {
-                let mut m_ifname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_isolated: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "ifname" => ::qmp_types::de::next(&mut map, &mut m_ifname),
-                        "isolated" => ::qmp_types::de::next(&mut map, &mut m_isolated),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_ifname,) = match (m_ifname,) {
-                    (::std::option::Option::Some(m_ifname),) => (m_ifname,),
-                    (m_ifname,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_ifname.is_some(), "ifname")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(NetdevVmnetBridgedOptions {
-                    ifname: m_ifname,
-                    isolated: m_isolated,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Configuration info for stream socket netdev
@@ -2285,67 +2017,52 @@ impl ::serde::Serialize for NetdevStreamOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NetdevStreamOptions {
+    const EXPECTING: &'static str = "an object NetdevStreamOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_addr: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
+        let mut m_server: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_reconnect: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_reconnect_ms: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
+                "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                "reconnect" => ::qmp_types::de::next(&mut map, &mut m_reconnect),
+                "reconnect-ms" => ::qmp_types::de::next(&mut map, &mut m_reconnect_ms),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_addr,) = match (m_addr,) {
+            (::std::option::Option::Some(m_addr),) => (m_addr,),
+            (m_addr,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(NetdevStreamOptions {
+            addr: m_addr,
+            server: m_server,
+            reconnect: m_reconnect,
+            reconnect_ms: m_reconnect_ms,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NetdevStreamOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NetdevStreamOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NetdevStreamOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NetdevStreamOptions, A::Error> {
-                let mut m_addr: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
-                let mut m_server: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_reconnect: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_reconnect_ms: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                        "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                        "reconnect" => ::qmp_types::de::next(&mut map, &mut m_reconnect),
-                        "reconnect-ms" => {
-                            ::qmp_types::de::next(&mut map, &mut m_reconnect_ms)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_addr,) = match (m_addr,) {
-                    (::std::option::Option::Some(m_addr),) => (m_addr,),
-                    (m_addr,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(NetdevStreamOptions {
-                    addr: m_addr,
-                    server: m_server,
-                    reconnect: m_reconnect,
-                    reconnect_ms: m_reconnect_ms,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Configuration info for datagram socket netdev.
@@ -2410,51 +2127,38 @@ impl ::serde::Serialize for NetdevDgramOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NetdevDgramOptions {
+    const EXPECTING: &'static str = "an object NetdevDgramOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_local: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
+        let mut m_remote: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "local" => ::qmp_types::de::next(&mut map, &mut m_local),
+                "remote" => ::qmp_types::de::next(&mut map, &mut m_remote),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(NetdevDgramOptions {
+            local: m_local,
+            remote: m_remote,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NetdevDgramOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NetdevDgramOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NetdevDgramOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NetdevDgramOptions, A::Error> {
-                let mut m_local: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
-                let mut m_remote: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "local" => ::qmp_types::de::next(&mut map, &mut m_local),
-                        "remote" => ::qmp_types::de::next(&mut map, &mut m_remote),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(NetdevDgramOptions {
-                    local: m_local,
-                    remote: m_remote,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Available netdev drivers.
@@ -2560,16 +2264,16 @@ impl NetClientDriver {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => NetClientDriver::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => NetClientDriver::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for NetClientDriver {
+    const EXPECTING: &'static str = "a NetClientDriver value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        NetClientDriver::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -2620,31 +2324,7 @@ impl<'de> ::serde::Deserialize<'de> for NetClientDriver {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = NetClientDriver;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(NetClientDriver), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<NetClientDriver, E> {
-                ::std::result::Result::Ok(NetClientDriver::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<NetClientDriver, E> {
-                ::std::result::Result::Ok(NetClientDriver::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Captures the configuration of a network device.
@@ -2801,147 +2481,120 @@ impl ::serde::Serialize for Netdev {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for Netdev {
+    const EXPECTING: &'static str = "an object Netdev";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut tag: ::std::option::Option<super::NetClientDriver> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let (m_id,) = match (m_id,) {
+            (::std::option::Option::Some(m_id),) => (m_id,),
+            (m_id,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                );
+            }
+        };
+        let tag = ::qmp_types::de::required(tag, "type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::NetClientDriver::None => {
+                unknown_members = rest;
+                NetdevBranch::None
+            }
+            super::NetClientDriver::Nic => {
+                NetdevBranch::Nic(::qmp_types::de::from_members(rest, "nic")?)
+            }
+            super::NetClientDriver::User => {
+                NetdevBranch::User(::qmp_types::de::from_members(rest, "user")?)
+            }
+            super::NetClientDriver::Tap => {
+                NetdevBranch::Tap(::qmp_types::de::from_members(rest, "tap")?)
+            }
+            super::NetClientDriver::L2tpv3 => {
+                NetdevBranch::L2tpv3(::qmp_types::de::from_members(rest, "l2tpv3")?)
+            }
+            super::NetClientDriver::Socket => {
+                NetdevBranch::Socket(::qmp_types::de::from_members(rest, "socket")?)
+            }
+            super::NetClientDriver::Stream => {
+                NetdevBranch::Stream(::qmp_types::de::from_members(rest, "stream")?)
+            }
+            super::NetClientDriver::Dgram => {
+                NetdevBranch::Dgram(::qmp_types::de::from_members(rest, "dgram")?)
+            }
+            super::NetClientDriver::Vde => {
+                NetdevBranch::Vde(::qmp_types::de::from_members(rest, "vde")?)
+            }
+            super::NetClientDriver::Bridge => {
+                NetdevBranch::Bridge(::qmp_types::de::from_members(rest, "bridge")?)
+            }
+            super::NetClientDriver::Hubport => {
+                NetdevBranch::Hubport(::qmp_types::de::from_members(rest, "hubport")?)
+            }
+            super::NetClientDriver::Netmap => {
+                NetdevBranch::Netmap(::qmp_types::de::from_members(rest, "netmap")?)
+            }
+            super::NetClientDriver::VhostUser => {
+                NetdevBranch::VhostUser(
+                    ::qmp_types::de::from_members(rest, "vhost-user")?,
+                )
+            }
+            super::NetClientDriver::VhostVdpa => {
+                NetdevBranch::VhostVdpa(
+                    ::qmp_types::de::from_members(rest, "vhost-vdpa")?,
+                )
+            }
+            super::NetClientDriver::AfXdp => {
+                NetdevBranch::AfXdp(::qmp_types::de::from_members(rest, "af-xdp")?)
+            }
+            super::NetClientDriver::VmnetHost => {
+                NetdevBranch::VmnetHost(
+                    ::qmp_types::de::from_members(rest, "vmnet-host")?,
+                )
+            }
+            super::NetClientDriver::VmnetShared => {
+                NetdevBranch::VmnetShared(
+                    ::qmp_types::de::from_members(rest, "vmnet-shared")?,
+                )
+            }
+            super::NetClientDriver::VmnetBridged => {
+                NetdevBranch::VmnetBridged(
+                    ::qmp_types::de::from_members(rest, "vmnet-bridged")?,
+                )
+            }
+            super::NetClientDriver::Other(value) => {
+                unknown_members = rest;
+                NetdevBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(Netdev {
+            id: m_id,
+            r#type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for Netdev {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = Netdev;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object Netdev")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<Netdev, A::Error> {
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut tag: ::std::option::Option<super::NetClientDriver> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let (m_id,) = match (m_id,) {
-                    (::std::option::Option::Some(m_id),) => (m_id,),
-                    (m_id,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                        );
-                    }
-                };
-                let tag = ::qmp_types::de::required(tag, "type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::NetClientDriver::None => {
-                        unknown_members = rest;
-                        NetdevBranch::None
-                    }
-                    super::NetClientDriver::Nic => {
-                        NetdevBranch::Nic(::qmp_types::de::from_members(rest, "nic")?)
-                    }
-                    super::NetClientDriver::User => {
-                        NetdevBranch::User(::qmp_types::de::from_members(rest, "user")?)
-                    }
-                    super::NetClientDriver::Tap => {
-                        NetdevBranch::Tap(::qmp_types::de::from_members(rest, "tap")?)
-                    }
-                    super::NetClientDriver::L2tpv3 => {
-                        NetdevBranch::L2tpv3(
-                            ::qmp_types::de::from_members(rest, "l2tpv3")?,
-                        )
-                    }
-                    super::NetClientDriver::Socket => {
-                        NetdevBranch::Socket(
-                            ::qmp_types::de::from_members(rest, "socket")?,
-                        )
-                    }
-                    super::NetClientDriver::Stream => {
-                        NetdevBranch::Stream(
-                            ::qmp_types::de::from_members(rest, "stream")?,
-                        )
-                    }
-                    super::NetClientDriver::Dgram => {
-                        NetdevBranch::Dgram(
-                            ::qmp_types::de::from_members(rest, "dgram")?,
-                        )
-                    }
-                    super::NetClientDriver::Vde => {
-                        NetdevBranch::Vde(::qmp_types::de::from_members(rest, "vde")?)
-                    }
-                    super::NetClientDriver::Bridge => {
-                        NetdevBranch::Bridge(
-                            ::qmp_types::de::from_members(rest, "bridge")?,
-                        )
-                    }
-                    super::NetClientDriver::Hubport => {
-                        NetdevBranch::Hubport(
-                            ::qmp_types::de::from_members(rest, "hubport")?,
-                        )
-                    }
-                    super::NetClientDriver::Netmap => {
-                        NetdevBranch::Netmap(
-                            ::qmp_types::de::from_members(rest, "netmap")?,
-                        )
-                    }
-                    super::NetClientDriver::VhostUser => {
-                        NetdevBranch::VhostUser(
-                            ::qmp_types::de::from_members(rest, "vhost-user")?,
-                        )
-                    }
-                    super::NetClientDriver::VhostVdpa => {
-                        NetdevBranch::VhostVdpa(
-                            ::qmp_types::de::from_members(rest, "vhost-vdpa")?,
-                        )
-                    }
-                    super::NetClientDriver::AfXdp => {
-                        NetdevBranch::AfXdp(
-                            ::qmp_types::de::from_members(rest, "af-xdp")?,
-                        )
-                    }
-                    super::NetClientDriver::VmnetHost => {
-                        NetdevBranch::VmnetHost(
-                            ::qmp_types::de::from_members(rest, "vmnet-host")?,
-                        )
-                    }
-                    super::NetClientDriver::VmnetShared => {
-                        NetdevBranch::VmnetShared(
-                            ::qmp_types::de::from_members(rest, "vmnet-shared")?,
-                        )
-                    }
-                    super::NetClientDriver::VmnetBridged => {
-                        NetdevBranch::VmnetBridged(
-                            ::qmp_types::de::from_members(rest, "vmnet-bridged")?,
-                        )
-                    }
-                    super::NetClientDriver::Other(value) => {
-                        unknown_members = rest;
-                        NetdevBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(Netdev {
-                    id: m_id,
-                    r#type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Packets receiving state
@@ -2979,16 +2632,16 @@ impl RxState {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => RxState::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => RxState::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for RxState {
+    const EXPECTING: &'static str = "a RxState value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        RxState::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -3024,29 +2677,7 @@ impl<'de> ::serde::Deserialize<'de> for RxState {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = RxState;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(RxState), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<RxState, E> {
-                ::std::result::Result::Ok(RxState::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<RxState, E> {
-                ::std::result::Result::Ok(RxState::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Rx-filter information for a NIC.
@@ -3146,189 +2777,170 @@ impl ::serde::Serialize for RxFilterInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for RxFilterInfo {
+    const EXPECTING: &'static str = "an object RxFilterInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_promiscuous: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_multicast: ::std::option::Option<super::RxState> = ::std::option::Option::None;
+        let mut m_unicast: ::std::option::Option<super::RxState> = ::std::option::Option::None;
+        let mut m_vlan: ::std::option::Option<super::RxState> = ::std::option::Option::None;
+        let mut m_broadcast_allowed: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_multicast_overflow: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_unicast_overflow: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_main_mac: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_vlan_table: ::std::option::Option<::std::vec::Vec<i64>> = ::std::option::Option::None;
+        let mut m_unicast_table: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        > = ::std::option::Option::None;
+        let mut m_multicast_table: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "promiscuous" => ::qmp_types::de::next(&mut map, &mut m_promiscuous),
+                "multicast" => ::qmp_types::de::next(&mut map, &mut m_multicast),
+                "unicast" => ::qmp_types::de::next(&mut map, &mut m_unicast),
+                "vlan" => ::qmp_types::de::next(&mut map, &mut m_vlan),
+                "broadcast-allowed" => {
+                    ::qmp_types::de::next(&mut map, &mut m_broadcast_allowed)
+                }
+                "multicast-overflow" => {
+                    ::qmp_types::de::next(&mut map, &mut m_multicast_overflow)
+                }
+                "unicast-overflow" => {
+                    ::qmp_types::de::next(&mut map, &mut m_unicast_overflow)
+                }
+                "main-mac" => ::qmp_types::de::next(&mut map, &mut m_main_mac),
+                "vlan-table" => ::qmp_types::de::next(&mut map, &mut m_vlan_table),
+                "unicast-table" => ::qmp_types::de::next(&mut map, &mut m_unicast_table),
+                "multicast-table" => {
+                    ::qmp_types::de::next(&mut map, &mut m_multicast_table)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (
+            m_name,
+            m_promiscuous,
+            m_multicast,
+            m_unicast,
+            m_vlan,
+            m_broadcast_allowed,
+            m_multicast_overflow,
+            m_unicast_overflow,
+            m_main_mac,
+            m_vlan_table,
+            m_unicast_table,
+            m_multicast_table,
+        ) = match (
+            m_name,
+            m_promiscuous,
+            m_multicast,
+            m_unicast,
+            m_vlan,
+            m_broadcast_allowed,
+            m_multicast_overflow,
+            m_unicast_overflow,
+            m_main_mac,
+            m_vlan_table,
+            m_unicast_table,
+            m_multicast_table,
+        ) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_promiscuous),
+                ::std::option::Option::Some(m_multicast),
+                ::std::option::Option::Some(m_unicast),
+                ::std::option::Option::Some(m_vlan),
+                ::std::option::Option::Some(m_broadcast_allowed),
+                ::std::option::Option::Some(m_multicast_overflow),
+                ::std::option::Option::Some(m_unicast_overflow),
+                ::std::option::Option::Some(m_main_mac),
+                ::std::option::Option::Some(m_vlan_table),
+                ::std::option::Option::Some(m_unicast_table),
+                ::std::option::Option::Some(m_multicast_table),
+            ) => {
+                (
+                    m_name,
+                    m_promiscuous,
+                    m_multicast,
+                    m_unicast,
+                    m_vlan,
+                    m_broadcast_allowed,
+                    m_multicast_overflow,
+                    m_unicast_overflow,
+                    m_main_mac,
+                    m_vlan_table,
+                    m_unicast_table,
+                    m_multicast_table,
+                )
+            }
+            (
+                m_name,
+                m_promiscuous,
+                m_multicast,
+                m_unicast,
+                m_vlan,
+                m_broadcast_allowed,
+                m_multicast_overflow,
+                m_unicast_overflow,
+                m_main_mac,
+                m_vlan_table,
+                m_unicast_table,
+                m_multicast_table,
+            ) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_name.is_some(), "name"),
+                            (m_promiscuous.is_some(), "promiscuous"),
+                            (m_multicast.is_some(), "multicast"),
+                            (m_unicast.is_some(), "unicast"),
+                            (m_vlan.is_some(), "vlan"),
+                            (m_broadcast_allowed.is_some(), "broadcast-allowed"),
+                            (m_multicast_overflow.is_some(), "multicast-overflow"),
+                            (m_unicast_overflow.is_some(), "unicast-overflow"),
+                            (m_main_mac.is_some(), "main-mac"),
+                            (m_vlan_table.is_some(), "vlan-table"),
+                            (m_unicast_table.is_some(), "unicast-table"),
+                            (m_multicast_table.is_some(), "multicast-table"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(RxFilterInfo {
+            name: m_name,
+            promiscuous: m_promiscuous,
+            multicast: m_multicast,
+            unicast: m_unicast,
+            vlan: m_vlan,
+            broadcast_allowed: m_broadcast_allowed,
+            multicast_overflow: m_multicast_overflow,
+            unicast_overflow: m_unicast_overflow,
+            main_mac: m_main_mac,
+            vlan_table: m_vlan_table,
+            unicast_table: m_unicast_table,
+            multicast_table: m_multicast_table,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for RxFilterInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = RxFilterInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object RxFilterInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<RxFilterInfo, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_promiscuous: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_multicast: ::std::option::Option<super::RxState> = ::std::option::Option::None;
-                let mut m_unicast: ::std::option::Option<super::RxState> = ::std::option::Option::None;
-                let mut m_vlan: ::std::option::Option<super::RxState> = ::std::option::Option::None;
-                let mut m_broadcast_allowed: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_multicast_overflow: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_unicast_overflow: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_main_mac: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_vlan_table: ::std::option::Option<::std::vec::Vec<i64>> = ::std::option::Option::None;
-                let mut m_unicast_table: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut m_multicast_table: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "promiscuous" => {
-                            ::qmp_types::de::next(&mut map, &mut m_promiscuous)
-                        }
-                        "multicast" => ::qmp_types::de::next(&mut map, &mut m_multicast),
-                        "unicast" => ::qmp_types::de::next(&mut map, &mut m_unicast),
-                        "vlan" => ::qmp_types::de::next(&mut map, &mut m_vlan),
-                        "broadcast-allowed" => {
-                            ::qmp_types::de::next(&mut map, &mut m_broadcast_allowed)
-                        }
-                        "multicast-overflow" => {
-                            ::qmp_types::de::next(&mut map, &mut m_multicast_overflow)
-                        }
-                        "unicast-overflow" => {
-                            ::qmp_types::de::next(&mut map, &mut m_unicast_overflow)
-                        }
-                        "main-mac" => ::qmp_types::de::next(&mut map, &mut m_main_mac),
-                        "vlan-table" => {
-                            ::qmp_types::de::next(&mut map, &mut m_vlan_table)
-                        }
-                        "unicast-table" => {
-                            ::qmp_types::de::next(&mut map, &mut m_unicast_table)
-                        }
-                        "multicast-table" => {
-                            ::qmp_types::de::next(&mut map, &mut m_multicast_table)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_name,
-                    m_promiscuous,
-                    m_multicast,
-                    m_unicast,
-                    m_vlan,
-                    m_broadcast_allowed,
-                    m_multicast_overflow,
-                    m_unicast_overflow,
-                    m_main_mac,
-                    m_vlan_table,
-                    m_unicast_table,
-                    m_multicast_table,
-                ) = match (
-                    m_name,
-                    m_promiscuous,
-                    m_multicast,
-                    m_unicast,
-                    m_vlan,
-                    m_broadcast_allowed,
-                    m_multicast_overflow,
-                    m_unicast_overflow,
-                    m_main_mac,
-                    m_vlan_table,
-                    m_unicast_table,
-                    m_multicast_table,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_promiscuous),
-                        ::std::option::Option::Some(m_multicast),
-                        ::std::option::Option::Some(m_unicast),
-                        ::std::option::Option::Some(m_vlan),
-                        ::std::option::Option::Some(m_broadcast_allowed),
-                        ::std::option::Option::Some(m_multicast_overflow),
-                        ::std::option::Option::Some(m_unicast_overflow),
-                        ::std::option::Option::Some(m_main_mac),
-                        ::std::option::Option::Some(m_vlan_table),
-                        ::std::option::Option::Some(m_unicast_table),
-                        ::std::option::Option::Some(m_multicast_table),
-                    ) => {
-                        (
-                            m_name,
-                            m_promiscuous,
-                            m_multicast,
-                            m_unicast,
-                            m_vlan,
-                            m_broadcast_allowed,
-                            m_multicast_overflow,
-                            m_unicast_overflow,
-                            m_main_mac,
-                            m_vlan_table,
-                            m_unicast_table,
-                            m_multicast_table,
-                        )
-                    }
-                    (
-                        m_name,
-                        m_promiscuous,
-                        m_multicast,
-                        m_unicast,
-                        m_vlan,
-                        m_broadcast_allowed,
-                        m_multicast_overflow,
-                        m_unicast_overflow,
-                        m_main_mac,
-                        m_vlan_table,
-                        m_unicast_table,
-                        m_multicast_table,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_name.is_some(), "name"),
-                                    (m_promiscuous.is_some(), "promiscuous"),
-                                    (m_multicast.is_some(), "multicast"),
-                                    (m_unicast.is_some(), "unicast"),
-                                    (m_vlan.is_some(), "vlan"),
-                                    (m_broadcast_allowed.is_some(), "broadcast-allowed"),
-                                    (m_multicast_overflow.is_some(), "multicast-overflow"),
-                                    (m_unicast_overflow.is_some(), "unicast-overflow"),
-                                    (m_main_mac.is_some(), "main-mac"),
-                                    (m_vlan_table.is_some(), "vlan-table"),
-                                    (m_unicast_table.is_some(), "unicast-table"),
-                                    (m_multicast_table.is_some(), "multicast-table"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(RxFilterInfo {
-                    name: m_name,
-                    promiscuous: m_promiscuous,
-                    multicast: m_multicast,
-                    unicast: m_unicast,
-                    vlan: m_vlan,
-                    broadcast_allowed: m_broadcast_allowed,
-                    multicast_overflow: m_multicast_overflow,
-                    unicast_overflow: m_unicast_overflow,
-                    main_mac: m_main_mac,
-                    vlan_table: m_vlan_table,
-                    unicast_table: m_unicast_table,
-                    multicast_table: m_multicast_table,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Parameters for self-announce timers
@@ -3394,92 +3006,77 @@ impl ::serde::Serialize for AnnounceParameters {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AnnounceParameters {
+    const EXPECTING: &'static str = "an object AnnounceParameters";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_initial: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_max: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_rounds: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_step: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_interfaces: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        > = ::std::option::Option::None;
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "initial" => ::qmp_types::de::next(&mut map, &mut m_initial),
+                "max" => ::qmp_types::de::next(&mut map, &mut m_max),
+                "rounds" => ::qmp_types::de::next(&mut map, &mut m_rounds),
+                "step" => ::qmp_types::de::next(&mut map, &mut m_step),
+                "interfaces" => ::qmp_types::de::next(&mut map, &mut m_interfaces),
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_initial, m_max, m_rounds, m_step) = match (
+            m_initial,
+            m_max,
+            m_rounds,
+            m_step,
+        ) {
+            (
+                ::std::option::Option::Some(m_initial),
+                ::std::option::Option::Some(m_max),
+                ::std::option::Option::Some(m_rounds),
+                ::std::option::Option::Some(m_step),
+            ) => (m_initial, m_max, m_rounds, m_step),
+            (m_initial, m_max, m_rounds, m_step) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_initial.is_some(), "initial"),
+                            (m_max.is_some(), "max"),
+                            (m_rounds.is_some(), "rounds"),
+                            (m_step.is_some(), "step"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(AnnounceParameters {
+            initial: m_initial,
+            max: m_max,
+            rounds: m_rounds,
+            step: m_step,
+            interfaces: m_interfaces,
+            id: m_id,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AnnounceParameters {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AnnounceParameters;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AnnounceParameters")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AnnounceParameters, A::Error> {
-                let mut m_initial: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_max: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_rounds: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_step: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_interfaces: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "initial" => ::qmp_types::de::next(&mut map, &mut m_initial),
-                        "max" => ::qmp_types::de::next(&mut map, &mut m_max),
-                        "rounds" => ::qmp_types::de::next(&mut map, &mut m_rounds),
-                        "step" => ::qmp_types::de::next(&mut map, &mut m_step),
-                        "interfaces" => {
-                            ::qmp_types::de::next(&mut map, &mut m_interfaces)
-                        }
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_initial, m_max, m_rounds, m_step) = match (
-                    m_initial,
-                    m_max,
-                    m_rounds,
-                    m_step,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_initial),
-                        ::std::option::Option::Some(m_max),
-                        ::std::option::Option::Some(m_rounds),
-                        ::std::option::Option::Some(m_step),
-                    ) => (m_initial, m_max, m_rounds, m_step),
-                    (m_initial, m_max, m_rounds, m_step) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_initial.is_some(), "initial"),
-                                    (m_max.is_some(), "max"),
-                                    (m_rounds.is_some(), "rounds"),
-                                    (m_step.is_some(), "step"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(AnnounceParameters {
-                    initial: m_initial,
-                    max: m_max,
-                    rounds: m_rounds,
-                    step: m_step,
-                    interfaces: m_interfaces,
-                    id: m_id,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -3546,68 +3143,51 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for SetLink {
+        const EXPECTING: &'static str = "an object SetLink";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_up: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                    "up" => ::qmp_types::de::next(&mut map, &mut m_up),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_name, m_up) = match (m_name, m_up) {
+                (
+                    ::std::option::Option::Some(m_name),
+                    ::std::option::Option::Some(m_up),
+                ) => (m_name, m_up),
+                (m_name, m_up) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_name.is_some(), "name"), (m_up.is_some(), "up")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(SetLink {
+                name: m_name,
+                up: m_up,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for SetLink {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = SetLink;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object SetLink")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<SetLink, A::Error> {
-                    let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_up: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                            "up" => ::qmp_types::de::next(&mut map, &mut m_up),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_name, m_up) = match (m_name, m_up) {
-                        (
-                            ::std::option::Option::Some(m_name),
-                            ::std::option::Option::Some(m_up),
-                        ) => (m_name, m_up),
-                        (m_name, m_up) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_name.is_some(), "name"), (m_up.is_some(), "up")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(SetLink {
-                        name: m_name,
-                        up: m_up,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for SetLink {
@@ -3720,60 +3300,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for NetdevDel {
+        const EXPECTING: &'static str = "an object NetdevDel";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id,) = match (m_id,) {
+                (::std::option::Option::Some(m_id),) => (m_id,),
+                (m_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(NetdevDel {
+                id: m_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for NetdevDel {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = NetdevDel;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object NetdevDel")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<NetdevDel, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id,) = match (m_id,) {
-                        (::std::option::Option::Some(m_id),) => (m_id,),
-                        (m_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(NetdevDel {
-                        id: m_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for NetdevDel {
@@ -3865,52 +3428,35 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for QueryRxFilter {
+        const EXPECTING: &'static str = "an object QueryRxFilter";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            ::std::result::Result::Ok(QueryRxFilter {
+                name: m_name,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for QueryRxFilter {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = QueryRxFilter;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object QueryRxFilter")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<QueryRxFilter, A::Error> {
-                    let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    ::std::result::Result::Ok(QueryRxFilter {
-                        name: m_name,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for QueryRxFilter {
@@ -4028,63 +3574,46 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for NicRxFilterChanged {
+        const EXPECTING: &'static str = "an object NicRxFilterChanged";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_path,) = match (m_path,) {
+                (::std::option::Option::Some(m_path),) => (m_path,),
+                (m_path,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(NicRxFilterChanged {
+                name: m_name,
+                path: m_path,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for NicRxFilterChanged {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = NicRxFilterChanged;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object NicRxFilterChanged")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<NicRxFilterChanged, A::Error> {
-                    let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_path,) = match (m_path,) {
-                        (::std::option::Option::Some(m_path),) => (m_path,),
-                        (m_path,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(NicRxFilterChanged {
-                        name: m_name,
-                        path: m_path,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for NicRxFilterChanged {
@@ -4143,64 +3672,43 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for FailoverNegotiated {
+        const EXPECTING: &'static str = "an object FailoverNegotiated";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_device_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "device-id" => ::qmp_types::de::next(&mut map, &mut m_device_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_device_id,) = match (m_device_id,) {
+                (::std::option::Option::Some(m_device_id),) => (m_device_id,),
+                (m_device_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_device_id.is_some(), "device-id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(FailoverNegotiated {
+                device_id: m_device_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for FailoverNegotiated {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = FailoverNegotiated;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object FailoverNegotiated")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<FailoverNegotiated, A::Error> {
-                    let mut m_device_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "device-id" => {
-                                ::qmp_types::de::next(&mut map, &mut m_device_id)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_device_id,) = match (m_device_id,) {
-                        (::std::option::Option::Some(m_device_id),) => (m_device_id,),
-                        (m_device_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_device_id.is_some(), "device-id")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(FailoverNegotiated {
-                        device_id: m_device_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for FailoverNegotiated {
@@ -4274,73 +3782,54 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for NetdevStreamConnected {
+        const EXPECTING: &'static str = "an object NetdevStreamConnected";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_netdev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_addr: ::std::option::Option<super::super::SocketAddress> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "netdev-id" => ::qmp_types::de::next(&mut map, &mut m_netdev_id),
+                    "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_netdev_id, m_addr) = match (m_netdev_id, m_addr) {
+                (
+                    ::std::option::Option::Some(m_netdev_id),
+                    ::std::option::Option::Some(m_addr),
+                ) => (m_netdev_id, m_addr),
+                (m_netdev_id, m_addr) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_netdev_id.is_some(), "netdev-id"),
+                                (m_addr.is_some(), "addr"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(NetdevStreamConnected {
+                netdev_id: m_netdev_id,
+                addr: m_addr,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for NetdevStreamConnected {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = NetdevStreamConnected;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object NetdevStreamConnected")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<NetdevStreamConnected, A::Error> {
-                    let mut m_netdev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_addr: ::std::option::Option<super::super::SocketAddress> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "netdev-id" => {
-                                ::qmp_types::de::next(&mut map, &mut m_netdev_id)
-                            }
-                            "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_netdev_id, m_addr) = match (m_netdev_id, m_addr) {
-                        (
-                            ::std::option::Option::Some(m_netdev_id),
-                            ::std::option::Option::Some(m_addr),
-                        ) => (m_netdev_id, m_addr),
-                        (m_netdev_id, m_addr) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_netdev_id.is_some(), "netdev-id"),
-                                        (m_addr.is_some(), "addr"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(NetdevStreamConnected {
-                        netdev_id: m_netdev_id,
-                        addr: m_addr,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for NetdevStreamConnected {
@@ -4396,64 +3885,43 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for NetdevStreamDisconnected {
+        const EXPECTING: &'static str = "an object NetdevStreamDisconnected";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_netdev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "netdev-id" => ::qmp_types::de::next(&mut map, &mut m_netdev_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_netdev_id,) = match (m_netdev_id,) {
+                (::std::option::Option::Some(m_netdev_id),) => (m_netdev_id,),
+                (m_netdev_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_netdev_id.is_some(), "netdev-id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(NetdevStreamDisconnected {
+                netdev_id: m_netdev_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for NetdevStreamDisconnected {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = NetdevStreamDisconnected;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object NetdevStreamDisconnected")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<NetdevStreamDisconnected, A::Error> {
-                    let mut m_netdev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "netdev-id" => {
-                                ::qmp_types::de::next(&mut map, &mut m_netdev_id)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_netdev_id,) = match (m_netdev_id,) {
-                        (::std::option::Option::Some(m_netdev_id),) => (m_netdev_id,),
-                        (m_netdev_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_netdev_id.is_some(), "netdev-id")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(NetdevStreamDisconnected {
-                        netdev_id: m_netdev_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for NetdevStreamDisconnected {
@@ -4516,75 +3984,54 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for NetdevVhostUserConnected {
+        const EXPECTING: &'static str = "an object NetdevVhostUserConnected";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_netdev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_chardev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "netdev-id" => ::qmp_types::de::next(&mut map, &mut m_netdev_id),
+                    "chardev-id" => ::qmp_types::de::next(&mut map, &mut m_chardev_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_netdev_id, m_chardev_id) = match (m_netdev_id, m_chardev_id) {
+                (
+                    ::std::option::Option::Some(m_netdev_id),
+                    ::std::option::Option::Some(m_chardev_id),
+                ) => (m_netdev_id, m_chardev_id),
+                (m_netdev_id, m_chardev_id) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_netdev_id.is_some(), "netdev-id"),
+                                (m_chardev_id.is_some(), "chardev-id"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(NetdevVhostUserConnected {
+                netdev_id: m_netdev_id,
+                chardev_id: m_chardev_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for NetdevVhostUserConnected {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = NetdevVhostUserConnected;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object NetdevVhostUserConnected")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<NetdevVhostUserConnected, A::Error> {
-                    let mut m_netdev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_chardev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "netdev-id" => {
-                                ::qmp_types::de::next(&mut map, &mut m_netdev_id)
-                            }
-                            "chardev-id" => {
-                                ::qmp_types::de::next(&mut map, &mut m_chardev_id)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_netdev_id, m_chardev_id) = match (m_netdev_id, m_chardev_id) {
-                        (
-                            ::std::option::Option::Some(m_netdev_id),
-                            ::std::option::Option::Some(m_chardev_id),
-                        ) => (m_netdev_id, m_chardev_id),
-                        (m_netdev_id, m_chardev_id) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_netdev_id.is_some(), "netdev-id"),
-                                        (m_chardev_id.is_some(), "chardev-id"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(NetdevVhostUserConnected {
-                        netdev_id: m_netdev_id,
-                        chardev_id: m_chardev_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for NetdevVhostUserConnected {
@@ -4640,64 +4087,43 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for NetdevVhostUserDisconnected {
+        const EXPECTING: &'static str = "an object NetdevVhostUserDisconnected";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_netdev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "netdev-id" => ::qmp_types::de::next(&mut map, &mut m_netdev_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_netdev_id,) = match (m_netdev_id,) {
+                (::std::option::Option::Some(m_netdev_id),) => (m_netdev_id,),
+                (m_netdev_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_netdev_id.is_some(), "netdev-id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(NetdevVhostUserDisconnected {
+                netdev_id: m_netdev_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for NetdevVhostUserDisconnected {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = NetdevVhostUserDisconnected;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object NetdevVhostUserDisconnected")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<NetdevVhostUserDisconnected, A::Error> {
-                    let mut m_netdev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "netdev-id" => {
-                                ::qmp_types::de::next(&mut map, &mut m_netdev_id)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_netdev_id,) = match (m_netdev_id,) {
-                        (::std::option::Option::Some(m_netdev_id),) => (m_netdev_id,),
-                        (m_netdev_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_netdev_id.is_some(), "netdev-id")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(NetdevVhostUserDisconnected {
-                        netdev_id: m_netdev_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for NetdevVhostUserDisconnected {

@@ -43,64 +43,51 @@ impl ::serde::Serialize for PciMemoryRange {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for PciMemoryRange {
+    const EXPECTING: &'static str = "an object PciMemoryRange";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_base: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_limit: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "base" => ::qmp_types::de::next(&mut map, &mut m_base),
+                "limit" => ::qmp_types::de::next(&mut map, &mut m_limit),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_base, m_limit) = match (m_base, m_limit) {
+            (
+                ::std::option::Option::Some(m_base),
+                ::std::option::Option::Some(m_limit),
+            ) => (m_base, m_limit),
+            (m_base, m_limit) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_base.is_some(), "base"), (m_limit.is_some(), "limit")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(PciMemoryRange {
+            base: m_base,
+            limit: m_limit,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for PciMemoryRange {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = PciMemoryRange;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object PciMemoryRange")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<PciMemoryRange, A::Error> {
-                let mut m_base: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_limit: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "base" => ::qmp_types::de::next(&mut map, &mut m_base),
-                        "limit" => ::qmp_types::de::next(&mut map, &mut m_limit),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_base, m_limit) = match (m_base, m_limit) {
-                    (
-                        ::std::option::Option::Some(m_base),
-                        ::std::option::Option::Some(m_limit),
-                    ) => (m_base, m_limit),
-                    (m_base, m_limit) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_base.is_some(), "base"), (m_limit.is_some(), "limit")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(PciMemoryRange {
-                    base: m_base,
-                    limit: m_limit,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about a PCI device I/O region.
@@ -168,90 +155,75 @@ impl ::serde::Serialize for PciMemoryRegion {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for PciMemoryRegion {
+    const EXPECTING: &'static str = "an object PciMemoryRegion";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_bar: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_address: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_size: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_prefetch: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_mem_type_64: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "bar" => ::qmp_types::de::next(&mut map, &mut m_bar),
+                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                "address" => ::qmp_types::de::next(&mut map, &mut m_address),
+                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                "prefetch" => ::qmp_types::de::next(&mut map, &mut m_prefetch),
+                "mem_type_64" => ::qmp_types::de::next(&mut map, &mut m_mem_type_64),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_bar, m_type, m_address, m_size) = match (
+            m_bar,
+            m_type,
+            m_address,
+            m_size,
+        ) {
+            (
+                ::std::option::Option::Some(m_bar),
+                ::std::option::Option::Some(m_type),
+                ::std::option::Option::Some(m_address),
+                ::std::option::Option::Some(m_size),
+            ) => (m_bar, m_type, m_address, m_size),
+            (m_bar, m_type, m_address, m_size) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_bar.is_some(), "bar"),
+                            (m_type.is_some(), "type"),
+                            (m_address.is_some(), "address"),
+                            (m_size.is_some(), "size"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(PciMemoryRegion {
+            bar: m_bar,
+            r#type: m_type,
+            address: m_address,
+            size: m_size,
+            prefetch: m_prefetch,
+            mem_type_64: m_mem_type_64,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for PciMemoryRegion {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = PciMemoryRegion;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object PciMemoryRegion")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<PciMemoryRegion, A::Error> {
-                let mut m_bar: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_address: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_size: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_prefetch: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_mem_type_64: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "bar" => ::qmp_types::de::next(&mut map, &mut m_bar),
-                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                        "address" => ::qmp_types::de::next(&mut map, &mut m_address),
-                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                        "prefetch" => ::qmp_types::de::next(&mut map, &mut m_prefetch),
-                        "mem_type_64" => {
-                            ::qmp_types::de::next(&mut map, &mut m_mem_type_64)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_bar, m_type, m_address, m_size) = match (
-                    m_bar,
-                    m_type,
-                    m_address,
-                    m_size,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_bar),
-                        ::std::option::Option::Some(m_type),
-                        ::std::option::Option::Some(m_address),
-                        ::std::option::Option::Some(m_size),
-                    ) => (m_bar, m_type, m_address, m_size),
-                    (m_bar, m_type, m_address, m_size) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_bar.is_some(), "bar"),
-                                    (m_type.is_some(), "type"),
-                                    (m_address.is_some(), "address"),
-                                    (m_size.is_some(), "size"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(PciMemoryRegion {
-                    bar: m_bar,
-                    r#type: m_type,
-                    address: m_address,
-                    size: m_size,
-                    prefetch: m_prefetch,
-                    mem_type_64: m_mem_type_64,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about a bus of a PCI Bridge device
@@ -324,125 +296,106 @@ impl ::serde::Serialize for PciBusInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for PciBusInfo {
+    const EXPECTING: &'static str = "an object PciBusInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_number: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_secondary: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_subordinate: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_io_range: ::std::option::Option<super::PciMemoryRange> = ::std::option::Option::None;
+        let mut m_memory_range: ::std::option::Option<super::PciMemoryRange> = ::std::option::Option::None;
+        let mut m_prefetchable_range: ::std::option::Option<super::PciMemoryRange> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "number" => ::qmp_types::de::next(&mut map, &mut m_number),
+                "secondary" => ::qmp_types::de::next(&mut map, &mut m_secondary),
+                "subordinate" => ::qmp_types::de::next(&mut map, &mut m_subordinate),
+                "io_range" => ::qmp_types::de::next(&mut map, &mut m_io_range),
+                "memory_range" => ::qmp_types::de::next(&mut map, &mut m_memory_range),
+                "prefetchable_range" => {
+                    ::qmp_types::de::next(&mut map, &mut m_prefetchable_range)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (
+            m_number,
+            m_secondary,
+            m_subordinate,
+            m_io_range,
+            m_memory_range,
+            m_prefetchable_range,
+        ) = match (
+            m_number,
+            m_secondary,
+            m_subordinate,
+            m_io_range,
+            m_memory_range,
+            m_prefetchable_range,
+        ) {
+            (
+                ::std::option::Option::Some(m_number),
+                ::std::option::Option::Some(m_secondary),
+                ::std::option::Option::Some(m_subordinate),
+                ::std::option::Option::Some(m_io_range),
+                ::std::option::Option::Some(m_memory_range),
+                ::std::option::Option::Some(m_prefetchable_range),
+            ) => {
+                (
+                    m_number,
+                    m_secondary,
+                    m_subordinate,
+                    m_io_range,
+                    m_memory_range,
+                    m_prefetchable_range,
+                )
+            }
+            (
+                m_number,
+                m_secondary,
+                m_subordinate,
+                m_io_range,
+                m_memory_range,
+                m_prefetchable_range,
+            ) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_number.is_some(), "number"),
+                            (m_secondary.is_some(), "secondary"),
+                            (m_subordinate.is_some(), "subordinate"),
+                            (m_io_range.is_some(), "io_range"),
+                            (m_memory_range.is_some(), "memory_range"),
+                            (m_prefetchable_range.is_some(), "prefetchable_range"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(PciBusInfo {
+            number: m_number,
+            secondary: m_secondary,
+            subordinate: m_subordinate,
+            io_range: m_io_range,
+            memory_range: m_memory_range,
+            prefetchable_range: m_prefetchable_range,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for PciBusInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = PciBusInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object PciBusInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<PciBusInfo, A::Error> {
-                let mut m_number: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_secondary: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_subordinate: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_io_range: ::std::option::Option<super::PciMemoryRange> = ::std::option::Option::None;
-                let mut m_memory_range: ::std::option::Option<super::PciMemoryRange> = ::std::option::Option::None;
-                let mut m_prefetchable_range: ::std::option::Option<
-                    super::PciMemoryRange,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "number" => ::qmp_types::de::next(&mut map, &mut m_number),
-                        "secondary" => ::qmp_types::de::next(&mut map, &mut m_secondary),
-                        "subordinate" => {
-                            ::qmp_types::de::next(&mut map, &mut m_subordinate)
-                        }
-                        "io_range" => ::qmp_types::de::next(&mut map, &mut m_io_range),
-                        "memory_range" => {
-                            ::qmp_types::de::next(&mut map, &mut m_memory_range)
-                        }
-                        "prefetchable_range" => {
-                            ::qmp_types::de::next(&mut map, &mut m_prefetchable_range)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_number,
-                    m_secondary,
-                    m_subordinate,
-                    m_io_range,
-                    m_memory_range,
-                    m_prefetchable_range,
-                ) = match (
-                    m_number,
-                    m_secondary,
-                    m_subordinate,
-                    m_io_range,
-                    m_memory_range,
-                    m_prefetchable_range,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_number),
-                        ::std::option::Option::Some(m_secondary),
-                        ::std::option::Option::Some(m_subordinate),
-                        ::std::option::Option::Some(m_io_range),
-                        ::std::option::Option::Some(m_memory_range),
-                        ::std::option::Option::Some(m_prefetchable_range),
-                    ) => {
-                        (
-                            m_number,
-                            m_secondary,
-                            m_subordinate,
-                            m_io_range,
-                            m_memory_range,
-                            m_prefetchable_range,
-                        )
-                    }
-                    (
-                        m_number,
-                        m_secondary,
-                        m_subordinate,
-                        m_io_range,
-                        m_memory_range,
-                        m_prefetchable_range,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_number.is_some(), "number"),
-                                    (m_secondary.is_some(), "secondary"),
-                                    (m_subordinate.is_some(), "subordinate"),
-                                    (m_io_range.is_some(), "io_range"),
-                                    (m_memory_range.is_some(), "memory_range"),
-                                    (m_prefetchable_range.is_some(), "prefetchable_range"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(PciBusInfo {
-                    number: m_number,
-                    secondary: m_secondary,
-                    subordinate: m_subordinate,
-                    io_range: m_io_range,
-                    memory_range: m_memory_range,
-                    prefetchable_range: m_prefetchable_range,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about a PCI Bridge device
@@ -488,61 +441,48 @@ impl ::serde::Serialize for PciBridgeInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for PciBridgeInfo {
+    const EXPECTING: &'static str = "an object PciBridgeInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_bus: ::std::option::Option<super::PciBusInfo> = ::std::option::Option::None;
+        let mut m_devices: ::std::option::Option<
+            ::std::vec::Vec<super::PciDeviceInfo>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
+                "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_bus,) = match (m_bus,) {
+            (::std::option::Option::Some(m_bus),) => (m_bus,),
+            (m_bus,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_bus.is_some(), "bus")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(PciBridgeInfo {
+            bus: m_bus,
+            devices: m_devices,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for PciBridgeInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = PciBridgeInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object PciBridgeInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<PciBridgeInfo, A::Error> {
-                let mut m_bus: ::std::option::Option<super::PciBusInfo> = ::std::option::Option::None;
-                let mut m_devices: ::std::option::Option<
-                    ::std::vec::Vec<super::PciDeviceInfo>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
-                        "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_bus,) = match (m_bus,) {
-                    (::std::option::Option::Some(m_bus),) => (m_bus,),
-                    (m_bus,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_bus.is_some(), "bus")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(PciBridgeInfo {
-                    bus: m_bus,
-                    devices: m_devices,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about the Class of a PCI device
@@ -589,59 +529,46 @@ impl ::serde::Serialize for PciDeviceClass {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for PciDeviceClass {
+    const EXPECTING: &'static str = "an object PciDeviceClass";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_desc: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_class: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "desc" => ::qmp_types::de::next(&mut map, &mut m_desc),
+                "class" => ::qmp_types::de::next(&mut map, &mut m_class),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_class,) = match (m_class,) {
+            (::std::option::Option::Some(m_class),) => (m_class,),
+            (m_class,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_class.is_some(), "class")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(PciDeviceClass {
+            desc: m_desc,
+            class: m_class,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for PciDeviceClass {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = PciDeviceClass;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object PciDeviceClass")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<PciDeviceClass, A::Error> {
-                let mut m_desc: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_class: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "desc" => ::qmp_types::de::next(&mut map, &mut m_desc),
-                        "class" => ::qmp_types::de::next(&mut map, &mut m_class),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_class,) = match (m_class,) {
-                    (::std::option::Option::Some(m_class),) => (m_class,),
-                    (m_class,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_class.is_some(), "class")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(PciDeviceClass {
-                    desc: m_desc,
-                    class: m_class,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about the Id of a PCI device
@@ -695,75 +622,59 @@ impl ::serde::Serialize for PciDeviceId {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for PciDeviceId {
+    const EXPECTING: &'static str = "an object PciDeviceId";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_device: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_vendor: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_subsystem: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_subsystem_vendor: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                "vendor" => ::qmp_types::de::next(&mut map, &mut m_vendor),
+                "subsystem" => ::qmp_types::de::next(&mut map, &mut m_subsystem),
+                "subsystem-vendor" => {
+                    ::qmp_types::de::next(&mut map, &mut m_subsystem_vendor)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_device, m_vendor) = match (m_device, m_vendor) {
+            (
+                ::std::option::Option::Some(m_device),
+                ::std::option::Option::Some(m_vendor),
+            ) => (m_device, m_vendor),
+            (m_device, m_vendor) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_device.is_some(), "device"), (m_vendor.is_some(), "vendor")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(PciDeviceId {
+            device: m_device,
+            vendor: m_vendor,
+            subsystem: m_subsystem,
+            subsystem_vendor: m_subsystem_vendor,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for PciDeviceId {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = PciDeviceId;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object PciDeviceId")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<PciDeviceId, A::Error> {
-                let mut m_device: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_vendor: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_subsystem: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_subsystem_vendor: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                        "vendor" => ::qmp_types::de::next(&mut map, &mut m_vendor),
-                        "subsystem" => ::qmp_types::de::next(&mut map, &mut m_subsystem),
-                        "subsystem-vendor" => {
-                            ::qmp_types::de::next(&mut map, &mut m_subsystem_vendor)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_device, m_vendor) = match (m_device, m_vendor) {
-                    (
-                        ::std::option::Option::Some(m_device),
-                        ::std::option::Option::Some(m_vendor),
-                    ) => (m_device, m_vendor),
-                    (m_device, m_vendor) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_device.is_some(), "device"),
-                                    (m_vendor.is_some(), "vendor"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(PciDeviceId {
-                    device: m_device,
-                    vendor: m_vendor,
-                    subsystem: m_subsystem,
-                    subsystem_vendor: m_subsystem_vendor,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about a PCI device
@@ -851,147 +762,130 @@ impl ::serde::Serialize for PciDeviceInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for PciDeviceInfo {
+    const EXPECTING: &'static str = "an object PciDeviceInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_bus: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_slot: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_function: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_class_info: ::std::option::Option<super::PciDeviceClass> = ::std::option::Option::None;
+        let mut m_id: ::std::option::Option<super::PciDeviceId> = ::std::option::Option::None;
+        let mut m_irq: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_irq_pin: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_qdev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_pci_bridge: ::std::option::Option<super::PciBridgeInfo> = ::std::option::Option::None;
+        let mut m_regions: ::std::option::Option<
+            ::std::vec::Vec<super::PciMemoryRegion>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
+                "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
+                "function" => ::qmp_types::de::next(&mut map, &mut m_function),
+                "class_info" => ::qmp_types::de::next(&mut map, &mut m_class_info),
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "irq" => ::qmp_types::de::next(&mut map, &mut m_irq),
+                "irq_pin" => ::qmp_types::de::next(&mut map, &mut m_irq_pin),
+                "qdev_id" => ::qmp_types::de::next(&mut map, &mut m_qdev_id),
+                "pci_bridge" => ::qmp_types::de::next(&mut map, &mut m_pci_bridge),
+                "regions" => ::qmp_types::de::next(&mut map, &mut m_regions),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (
+            m_bus,
+            m_slot,
+            m_function,
+            m_class_info,
+            m_id,
+            m_irq_pin,
+            m_qdev_id,
+            m_regions,
+        ) = match (
+            m_bus,
+            m_slot,
+            m_function,
+            m_class_info,
+            m_id,
+            m_irq_pin,
+            m_qdev_id,
+            m_regions,
+        ) {
+            (
+                ::std::option::Option::Some(m_bus),
+                ::std::option::Option::Some(m_slot),
+                ::std::option::Option::Some(m_function),
+                ::std::option::Option::Some(m_class_info),
+                ::std::option::Option::Some(m_id),
+                ::std::option::Option::Some(m_irq_pin),
+                ::std::option::Option::Some(m_qdev_id),
+                ::std::option::Option::Some(m_regions),
+            ) => {
+                (
+                    m_bus,
+                    m_slot,
+                    m_function,
+                    m_class_info,
+                    m_id,
+                    m_irq_pin,
+                    m_qdev_id,
+                    m_regions,
+                )
+            }
+            (
+                m_bus,
+                m_slot,
+                m_function,
+                m_class_info,
+                m_id,
+                m_irq_pin,
+                m_qdev_id,
+                m_regions,
+            ) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_bus.is_some(), "bus"),
+                            (m_slot.is_some(), "slot"),
+                            (m_function.is_some(), "function"),
+                            (m_class_info.is_some(), "class_info"),
+                            (m_id.is_some(), "id"),
+                            (m_irq_pin.is_some(), "irq_pin"),
+                            (m_qdev_id.is_some(), "qdev_id"),
+                            (m_regions.is_some(), "regions"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(PciDeviceInfo {
+            bus: m_bus,
+            slot: m_slot,
+            function: m_function,
+            class_info: m_class_info,
+            id: m_id,
+            irq: m_irq,
+            irq_pin: m_irq_pin,
+            qdev_id: m_qdev_id,
+            pci_bridge: m_pci_bridge,
+            regions: m_regions,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for PciDeviceInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = PciDeviceInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object PciDeviceInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<PciDeviceInfo, A::Error> {
-                let mut m_bus: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_slot: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_function: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_class_info: ::std::option::Option<super::PciDeviceClass> = ::std::option::Option::None;
-                let mut m_id: ::std::option::Option<super::PciDeviceId> = ::std::option::Option::None;
-                let mut m_irq: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_irq_pin: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_qdev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_pci_bridge: ::std::option::Option<super::PciBridgeInfo> = ::std::option::Option::None;
-                let mut m_regions: ::std::option::Option<
-                    ::std::vec::Vec<super::PciMemoryRegion>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
-                        "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
-                        "function" => ::qmp_types::de::next(&mut map, &mut m_function),
-                        "class_info" => {
-                            ::qmp_types::de::next(&mut map, &mut m_class_info)
-                        }
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "irq" => ::qmp_types::de::next(&mut map, &mut m_irq),
-                        "irq_pin" => ::qmp_types::de::next(&mut map, &mut m_irq_pin),
-                        "qdev_id" => ::qmp_types::de::next(&mut map, &mut m_qdev_id),
-                        "pci_bridge" => {
-                            ::qmp_types::de::next(&mut map, &mut m_pci_bridge)
-                        }
-                        "regions" => ::qmp_types::de::next(&mut map, &mut m_regions),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_bus,
-                    m_slot,
-                    m_function,
-                    m_class_info,
-                    m_id,
-                    m_irq_pin,
-                    m_qdev_id,
-                    m_regions,
-                ) = match (
-                    m_bus,
-                    m_slot,
-                    m_function,
-                    m_class_info,
-                    m_id,
-                    m_irq_pin,
-                    m_qdev_id,
-                    m_regions,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_bus),
-                        ::std::option::Option::Some(m_slot),
-                        ::std::option::Option::Some(m_function),
-                        ::std::option::Option::Some(m_class_info),
-                        ::std::option::Option::Some(m_id),
-                        ::std::option::Option::Some(m_irq_pin),
-                        ::std::option::Option::Some(m_qdev_id),
-                        ::std::option::Option::Some(m_regions),
-                    ) => {
-                        (
-                            m_bus,
-                            m_slot,
-                            m_function,
-                            m_class_info,
-                            m_id,
-                            m_irq_pin,
-                            m_qdev_id,
-                            m_regions,
-                        )
-                    }
-                    (
-                        m_bus,
-                        m_slot,
-                        m_function,
-                        m_class_info,
-                        m_id,
-                        m_irq_pin,
-                        m_qdev_id,
-                        m_regions,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_bus.is_some(), "bus"),
-                                    (m_slot.is_some(), "slot"),
-                                    (m_function.is_some(), "function"),
-                                    (m_class_info.is_some(), "class_info"),
-                                    (m_id.is_some(), "id"),
-                                    (m_irq_pin.is_some(), "irq_pin"),
-                                    (m_qdev_id.is_some(), "qdev_id"),
-                                    (m_regions.is_some(), "regions"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(PciDeviceInfo {
-                    bus: m_bus,
-                    slot: m_slot,
-                    function: m_function,
-                    class_info: m_class_info,
-                    id: m_id,
-                    irq: m_irq,
-                    irq_pin: m_irq_pin,
-                    qdev_id: m_qdev_id,
-                    pci_bridge: m_pci_bridge,
-                    regions: m_regions,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about a PCI bus
@@ -1037,69 +931,53 @@ impl ::serde::Serialize for PciInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for PciInfo {
+    const EXPECTING: &'static str = "an object PciInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_bus: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_devices: ::std::option::Option<
+            ::std::vec::Vec<super::PciDeviceInfo>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
+                "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_bus, m_devices) = match (m_bus, m_devices) {
+            (
+                ::std::option::Option::Some(m_bus),
+                ::std::option::Option::Some(m_devices),
+            ) => (m_bus, m_devices),
+            (m_bus, m_devices) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_bus.is_some(), "bus"), (m_devices.is_some(), "devices")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(PciInfo {
+            bus: m_bus,
+            devices: m_devices,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for PciInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = PciInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object PciInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<PciInfo, A::Error> {
-                let mut m_bus: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_devices: ::std::option::Option<
-                    ::std::vec::Vec<super::PciDeviceInfo>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
-                        "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_bus, m_devices) = match (m_bus, m_devices) {
-                    (
-                        ::std::option::Option::Some(m_bus),
-                        ::std::option::Option::Some(m_devices),
-                    ) => (m_bus, m_devices),
-                    (m_bus, m_devices) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_bus.is_some(), "bus"),
-                                    (m_devices.is_some(), "devices"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(PciInfo {
-                    bus: m_bus,
-                    devices: m_devices,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.

@@ -51,64 +51,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for DeviceListProperties {
+        const EXPECTING: &'static str = "an object DeviceListProperties";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_typename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "typename" => ::qmp_types::de::next(&mut map, &mut m_typename),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_typename,) = match (m_typename,) {
+                (::std::option::Option::Some(m_typename),) => (m_typename,),
+                (m_typename,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_typename.is_some(), "typename")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(DeviceListProperties {
+                typename: m_typename,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for DeviceListProperties {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = DeviceListProperties;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object DeviceListProperties")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<DeviceListProperties, A::Error> {
-                    let mut m_typename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "typename" => {
-                                ::qmp_types::de::next(&mut map, &mut m_typename)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_typename,) = match (m_typename,) {
-                        (::std::option::Option::Some(m_typename),) => (m_typename,),
-                        (m_typename,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_typename.is_some(), "typename")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(DeviceListProperties {
-                        typename: m_typename,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for DeviceListProperties {
@@ -194,66 +173,49 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for DeviceAdd {
+        const EXPECTING: &'static str = "an object DeviceAdd";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_driver: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_bus: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "driver" => ::qmp_types::de::next(&mut map, &mut m_driver),
+                    "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_driver,) = match (m_driver,) {
+                (::std::option::Option::Some(m_driver),) => (m_driver,),
+                (m_driver,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_driver.is_some(), "driver")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(DeviceAdd {
+                driver: m_driver,
+                bus: m_bus,
+                id: m_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for DeviceAdd {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = DeviceAdd;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object DeviceAdd")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<DeviceAdd, A::Error> {
-                    let mut m_driver: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_bus: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "driver" => ::qmp_types::de::next(&mut map, &mut m_driver),
-                            "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_driver,) = match (m_driver,) {
-                        (::std::option::Option::Some(m_driver),) => (m_driver,),
-                        (m_driver,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_driver.is_some(), "driver")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(DeviceAdd {
-                        driver: m_driver,
-                        bus: m_bus,
-                        id: m_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for DeviceAdd {
@@ -335,60 +297,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for DeviceDel {
+        const EXPECTING: &'static str = "an object DeviceDel";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id,) = match (m_id,) {
+                (::std::option::Option::Some(m_id),) => (m_id,),
+                (m_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(DeviceDel {
+                id: m_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for DeviceDel {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = DeviceDel;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object DeviceDel")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<DeviceDel, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id,) = match (m_id,) {
-                        (::std::option::Option::Some(m_id),) => (m_id,),
-                        (m_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(DeviceDel {
-                        id: m_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for DeviceDel {
@@ -449,60 +394,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for DeviceSyncConfig {
+        const EXPECTING: &'static str = "an object DeviceSyncConfig";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id,) = match (m_id,) {
+                (::std::option::Option::Some(m_id),) => (m_id,),
+                (m_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(DeviceSyncConfig {
+                id: m_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for DeviceSyncConfig {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = DeviceSyncConfig;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object DeviceSyncConfig")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<DeviceSyncConfig, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id,) = match (m_id,) {
-                        (::std::option::Option::Some(m_id),) => (m_id,),
-                        (m_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(DeviceSyncConfig {
-                        id: m_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for DeviceSyncConfig {
@@ -573,63 +501,46 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for DeviceDeleted {
+        const EXPECTING: &'static str = "an object DeviceDeleted";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_path,) = match (m_path,) {
+                (::std::option::Option::Some(m_path),) => (m_path,),
+                (m_path,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(DeviceDeleted {
+                device: m_device,
+                path: m_path,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for DeviceDeleted {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = DeviceDeleted;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object DeviceDeleted")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<DeviceDeleted, A::Error> {
-                    let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_path,) = match (m_path,) {
-                        (::std::option::Option::Some(m_path),) => (m_path,),
-                        (m_path,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(DeviceDeleted {
-                        device: m_device,
-                        path: m_path,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for DeviceDeleted {
@@ -691,63 +602,46 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for DeviceUnplugGuestError {
+        const EXPECTING: &'static str = "an object DeviceUnplugGuestError";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_path,) = match (m_path,) {
+                (::std::option::Option::Some(m_path),) => (m_path,),
+                (m_path,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(DeviceUnplugGuestError {
+                device: m_device,
+                path: m_path,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for DeviceUnplugGuestError {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = DeviceUnplugGuestError;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object DeviceUnplugGuestError")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<DeviceUnplugGuestError, A::Error> {
-                    let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_path,) = match (m_path,) {
-                        (::std::option::Option::Some(m_path),) => (m_path,),
-                        (m_path,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(DeviceUnplugGuestError {
-                        device: m_device,
-                        path: m_path,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for DeviceUnplugGuestError {

@@ -64,74 +64,57 @@ impl ::serde::Serialize for ObjectPropertyInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ObjectPropertyInfo {
+    const EXPECTING: &'static str = "an object ObjectPropertyInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_description: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_default_value: ::std::option::Option<::serde_json::Value> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                "description" => ::qmp_types::de::next(&mut map, &mut m_description),
+                "default-value" => ::qmp_types::de::next(&mut map, &mut m_default_value),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name, m_type) = match (m_name, m_type) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_type),
+            ) => (m_name, m_type),
+            (m_name, m_type) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_name.is_some(), "name"), (m_type.is_some(), "type")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ObjectPropertyInfo {
+            name: m_name,
+            r#type: m_type,
+            description: m_description,
+            default_value: m_default_value,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ObjectPropertyInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ObjectPropertyInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ObjectPropertyInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ObjectPropertyInfo, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_description: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_default_value: ::std::option::Option<::serde_json::Value> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                        "description" => {
-                            ::qmp_types::de::next(&mut map, &mut m_description)
-                        }
-                        "default-value" => {
-                            ::qmp_types::de::next(&mut map, &mut m_default_value)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name, m_type) = match (m_name, m_type) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_type),
-                    ) => (m_name, m_type),
-                    (m_name, m_type) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_name.is_some(), "name"), (m_type.is_some(), "type")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ObjectPropertyInfo {
-                    name: m_name,
-                    r#type: m_type,
-                    description: m_description,
-                    default_value: m_default_value,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// This structure describes a search result from `qom-list-types`
@@ -182,62 +165,49 @@ impl ::serde::Serialize for ObjectTypeInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ObjectTypeInfo {
+    const EXPECTING: &'static str = "an object ObjectTypeInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_abstract: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_parent: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "abstract" => ::qmp_types::de::next(&mut map, &mut m_abstract),
+                "parent" => ::qmp_types::de::next(&mut map, &mut m_parent),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name,) = match (m_name,) {
+            (::std::option::Option::Some(m_name),) => (m_name,),
+            (m_name,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ObjectTypeInfo {
+            name: m_name,
+            r#abstract: m_abstract,
+            parent: m_parent,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ObjectTypeInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ObjectTypeInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ObjectTypeInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ObjectTypeInfo, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_abstract: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_parent: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "abstract" => ::qmp_types::de::next(&mut map, &mut m_abstract),
-                        "parent" => ::qmp_types::de::next(&mut map, &mut m_parent),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name,) = match (m_name,) {
-                    (::std::option::Option::Some(m_name),) => (m_name,),
-                    (m_name,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ObjectTypeInfo {
-                    name: m_name,
-                    r#abstract: m_abstract,
-                    parent: m_parent,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for can-host-socketcan objects.
@@ -286,64 +256,51 @@ impl ::serde::Serialize for CanHostSocketcanProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CanHostSocketcanProperties {
+    const EXPECTING: &'static str = "an object CanHostSocketcanProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_if: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_canbus: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "if" => ::qmp_types::de::next(&mut map, &mut m_if),
+                "canbus" => ::qmp_types::de::next(&mut map, &mut m_canbus),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_if, m_canbus) = match (m_if, m_canbus) {
+            (
+                ::std::option::Option::Some(m_if),
+                ::std::option::Option::Some(m_canbus),
+            ) => (m_if, m_canbus),
+            (m_if, m_canbus) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_if.is_some(), "if"), (m_canbus.is_some(), "canbus")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(CanHostSocketcanProperties {
+            r#if: m_if,
+            canbus: m_canbus,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CanHostSocketcanProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CanHostSocketcanProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CanHostSocketcanProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CanHostSocketcanProperties, A::Error> {
-                let mut m_if: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_canbus: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "if" => ::qmp_types::de::next(&mut map, &mut m_if),
-                        "canbus" => ::qmp_types::de::next(&mut map, &mut m_canbus),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_if, m_canbus) = match (m_if, m_canbus) {
-                    (
-                        ::std::option::Option::Some(m_if),
-                        ::std::option::Option::Some(m_canbus),
-                    ) => (m_if, m_canbus),
-                    (m_if, m_canbus) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_if.is_some(), "if"), (m_canbus.is_some(), "canbus")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(CanHostSocketcanProperties {
-                    r#if: m_if,
-                    canbus: m_canbus,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for colo-compare objects.
@@ -434,111 +391,92 @@ impl ::serde::Serialize for ColoCompareProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ColoCompareProperties {
+    const EXPECTING: &'static str = "an object ColoCompareProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_primary_in: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_secondary_in: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_outdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_iothread: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_notify_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_compare_timeout: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_expired_scan_cycle: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_max_queue_size: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_vnet_hdr_support: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "primary_in" => ::qmp_types::de::next(&mut map, &mut m_primary_in),
+                "secondary_in" => ::qmp_types::de::next(&mut map, &mut m_secondary_in),
+                "outdev" => ::qmp_types::de::next(&mut map, &mut m_outdev),
+                "iothread" => ::qmp_types::de::next(&mut map, &mut m_iothread),
+                "notify_dev" => ::qmp_types::de::next(&mut map, &mut m_notify_dev),
+                "compare_timeout" => {
+                    ::qmp_types::de::next(&mut map, &mut m_compare_timeout)
+                }
+                "expired_scan_cycle" => {
+                    ::qmp_types::de::next(&mut map, &mut m_expired_scan_cycle)
+                }
+                "max_queue_size" => {
+                    ::qmp_types::de::next(&mut map, &mut m_max_queue_size)
+                }
+                "vnet_hdr_support" => {
+                    ::qmp_types::de::next(&mut map, &mut m_vnet_hdr_support)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_primary_in, m_secondary_in, m_outdev, m_iothread) = match (
+            m_primary_in,
+            m_secondary_in,
+            m_outdev,
+            m_iothread,
+        ) {
+            (
+                ::std::option::Option::Some(m_primary_in),
+                ::std::option::Option::Some(m_secondary_in),
+                ::std::option::Option::Some(m_outdev),
+                ::std::option::Option::Some(m_iothread),
+            ) => (m_primary_in, m_secondary_in, m_outdev, m_iothread),
+            (m_primary_in, m_secondary_in, m_outdev, m_iothread) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_primary_in.is_some(), "primary_in"),
+                            (m_secondary_in.is_some(), "secondary_in"),
+                            (m_outdev.is_some(), "outdev"),
+                            (m_iothread.is_some(), "iothread"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ColoCompareProperties {
+            primary_in: m_primary_in,
+            secondary_in: m_secondary_in,
+            outdev: m_outdev,
+            iothread: m_iothread,
+            notify_dev: m_notify_dev,
+            compare_timeout: m_compare_timeout,
+            expired_scan_cycle: m_expired_scan_cycle,
+            max_queue_size: m_max_queue_size,
+            vnet_hdr_support: m_vnet_hdr_support,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ColoCompareProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ColoCompareProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ColoCompareProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ColoCompareProperties, A::Error> {
-                let mut m_primary_in: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_secondary_in: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_outdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_iothread: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_notify_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_compare_timeout: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_expired_scan_cycle: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_max_queue_size: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_vnet_hdr_support: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "primary_in" => {
-                            ::qmp_types::de::next(&mut map, &mut m_primary_in)
-                        }
-                        "secondary_in" => {
-                            ::qmp_types::de::next(&mut map, &mut m_secondary_in)
-                        }
-                        "outdev" => ::qmp_types::de::next(&mut map, &mut m_outdev),
-                        "iothread" => ::qmp_types::de::next(&mut map, &mut m_iothread),
-                        "notify_dev" => {
-                            ::qmp_types::de::next(&mut map, &mut m_notify_dev)
-                        }
-                        "compare_timeout" => {
-                            ::qmp_types::de::next(&mut map, &mut m_compare_timeout)
-                        }
-                        "expired_scan_cycle" => {
-                            ::qmp_types::de::next(&mut map, &mut m_expired_scan_cycle)
-                        }
-                        "max_queue_size" => {
-                            ::qmp_types::de::next(&mut map, &mut m_max_queue_size)
-                        }
-                        "vnet_hdr_support" => {
-                            ::qmp_types::de::next(&mut map, &mut m_vnet_hdr_support)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_primary_in, m_secondary_in, m_outdev, m_iothread) = match (
-                    m_primary_in,
-                    m_secondary_in,
-                    m_outdev,
-                    m_iothread,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_primary_in),
-                        ::std::option::Option::Some(m_secondary_in),
-                        ::std::option::Option::Some(m_outdev),
-                        ::std::option::Option::Some(m_iothread),
-                    ) => (m_primary_in, m_secondary_in, m_outdev, m_iothread),
-                    (m_primary_in, m_secondary_in, m_outdev, m_iothread) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_primary_in.is_some(), "primary_in"),
-                                    (m_secondary_in.is_some(), "secondary_in"),
-                                    (m_outdev.is_some(), "outdev"),
-                                    (m_iothread.is_some(), "iothread"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ColoCompareProperties {
-                    primary_in: m_primary_in,
-                    secondary_in: m_secondary_in,
-                    outdev: m_outdev,
-                    iothread: m_iothread,
-                    notify_dev: m_notify_dev,
-                    compare_timeout: m_compare_timeout,
-                    expired_scan_cycle: m_expired_scan_cycle,
-                    max_queue_size: m_max_queue_size,
-                    vnet_hdr_support: m_vnet_hdr_support,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for cryptodev-backend and cryptodev-backend-builtin
@@ -592,58 +530,41 @@ impl ::serde::Serialize for CryptodevBackendProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CryptodevBackendProperties {
+    const EXPECTING: &'static str = "an object CryptodevBackendProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_queues: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_throttle_bps: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_throttle_ops: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
+                "throttle-bps" => ::qmp_types::de::next(&mut map, &mut m_throttle_bps),
+                "throttle-ops" => ::qmp_types::de::next(&mut map, &mut m_throttle_ops),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(CryptodevBackendProperties {
+            queues: m_queues,
+            throttle_bps: m_throttle_bps,
+            throttle_ops: m_throttle_ops,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CryptodevBackendProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CryptodevBackendProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CryptodevBackendProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CryptodevBackendProperties, A::Error> {
-                let mut m_queues: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_throttle_bps: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_throttle_ops: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
-                        "throttle-bps" => {
-                            ::qmp_types::de::next(&mut map, &mut m_throttle_bps)
-                        }
-                        "throttle-ops" => {
-                            ::qmp_types::de::next(&mut map, &mut m_throttle_ops)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(CryptodevBackendProperties {
-                    queues: m_queues,
-                    throttle_bps: m_throttle_bps,
-                    throttle_ops: m_throttle_ops,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for cryptodev-vhost-user objects.
@@ -702,69 +623,52 @@ impl ::serde::Serialize for CryptodevVhostUserProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for CryptodevVhostUserProperties {
+    const EXPECTING: &'static str = "an object CryptodevVhostUserProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_queues: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_throttle_bps: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_throttle_ops: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
+                "throttle-bps" => ::qmp_types::de::next(&mut map, &mut m_throttle_bps),
+                "throttle-ops" => ::qmp_types::de::next(&mut map, &mut m_throttle_ops),
+                "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_chardev,) = match (m_chardev,) {
+            (::std::option::Option::Some(m_chardev),) => (m_chardev,),
+            (m_chardev,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(CryptodevVhostUserProperties {
+            queues: m_queues,
+            throttle_bps: m_throttle_bps,
+            throttle_ops: m_throttle_ops,
+            chardev: m_chardev,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for CryptodevVhostUserProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = CryptodevVhostUserProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object CryptodevVhostUserProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<CryptodevVhostUserProperties, A::Error> {
-                let mut m_queues: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_throttle_bps: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_throttle_ops: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
-                        "throttle-bps" => {
-                            ::qmp_types::de::next(&mut map, &mut m_throttle_bps)
-                        }
-                        "throttle-ops" => {
-                            ::qmp_types::de::next(&mut map, &mut m_throttle_ops)
-                        }
-                        "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_chardev,) = match (m_chardev,) {
-                    (::std::option::Option::Some(m_chardev),) => (m_chardev,),
-                    (m_chardev,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(CryptodevVhostUserProperties {
-                    queues: m_queues,
-                    throttle_bps: m_throttle_bps,
-                    throttle_ops: m_throttle_ops,
-                    chardev: m_chardev,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for dbus-vmstate objects.
@@ -811,59 +715,46 @@ impl ::serde::Serialize for DBusVMStateProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DBusVMStateProperties {
+    const EXPECTING: &'static str = "an object DBusVMStateProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_addr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_id_list: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
+                "id-list" => ::qmp_types::de::next(&mut map, &mut m_id_list),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_addr,) = match (m_addr,) {
+            (::std::option::Option::Some(m_addr),) => (m_addr,),
+            (m_addr,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(DBusVMStateProperties {
+            addr: m_addr,
+            id_list: m_id_list,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DBusVMStateProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DBusVMStateProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DBusVMStateProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DBusVMStateProperties, A::Error> {
-                let mut m_addr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_id_list: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                        "id-list" => ::qmp_types::de::next(&mut map, &mut m_id_list),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_addr,) = match (m_addr,) {
-                    (::std::option::Option::Some(m_addr),) => (m_addr,),
-                    (m_addr,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(DBusVMStateProperties {
-                    addr: m_addr,
-                    id_list: m_id_list,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Indicates where to insert a netfilter relative to a given other
@@ -898,16 +789,16 @@ impl NetfilterInsert {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => NetfilterInsert::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => NetfilterInsert::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for NetfilterInsert {
+    const EXPECTING: &'static str = "a NetfilterInsert value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        NetfilterInsert::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -942,31 +833,7 @@ impl<'de> ::serde::Deserialize<'de> for NetfilterInsert {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = NetfilterInsert;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(NetfilterInsert), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<NetfilterInsert, E> {
-                ::std::result::Result::Ok(NetfilterInsert::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<NetfilterInsert, E> {
-                ::std::result::Result::Ok(NetfilterInsert::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Properties for objects of classes derived from netfilter.
@@ -1033,68 +900,55 @@ impl ::serde::Serialize for NetfilterProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for NetfilterProperties {
+    const EXPECTING: &'static str = "an object NetfilterProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
+        let mut m_status: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_position: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
+                "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
+                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                "position" => ::qmp_types::de::next(&mut map, &mut m_position),
+                "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_netdev,) = match (m_netdev,) {
+            (::std::option::Option::Some(m_netdev),) => (m_netdev,),
+            (m_netdev,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_netdev.is_some(), "netdev")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(NetfilterProperties {
+            netdev: m_netdev,
+            queue: m_queue,
+            status: m_status,
+            position: m_position,
+            insert: m_insert,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for NetfilterProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = NetfilterProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object NetfilterProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<NetfilterProperties, A::Error> {
-                let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
-                let mut m_status: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_position: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
-                        "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                        "position" => ::qmp_types::de::next(&mut map, &mut m_position),
-                        "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_netdev,) = match (m_netdev,) {
-                    (::std::option::Option::Some(m_netdev),) => (m_netdev,),
-                    (m_netdev,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_netdev.is_some(), "netdev")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(NetfilterProperties {
-                    netdev: m_netdev,
-                    queue: m_queue,
-                    status: m_status,
-                    position: m_position,
-                    insert: m_insert,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for filter-buffer objects.
@@ -1167,79 +1021,66 @@ impl ::serde::Serialize for FilterBufferProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for FilterBufferProperties {
+    const EXPECTING: &'static str = "an object FilterBufferProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
+        let mut m_status: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_position: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
+        let mut m_interval: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
+                "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
+                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                "position" => ::qmp_types::de::next(&mut map, &mut m_position),
+                "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
+                "interval" => ::qmp_types::de::next(&mut map, &mut m_interval),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_netdev, m_interval) = match (m_netdev, m_interval) {
+            (
+                ::std::option::Option::Some(m_netdev),
+                ::std::option::Option::Some(m_interval),
+            ) => (m_netdev, m_interval),
+            (m_netdev, m_interval) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_netdev.is_some(), "netdev"),
+                            (m_interval.is_some(), "interval"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(FilterBufferProperties {
+            netdev: m_netdev,
+            queue: m_queue,
+            status: m_status,
+            position: m_position,
+            insert: m_insert,
+            interval: m_interval,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for FilterBufferProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = FilterBufferProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object FilterBufferProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<FilterBufferProperties, A::Error> {
-                let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
-                let mut m_status: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_position: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
-                let mut m_interval: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
-                        "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                        "position" => ::qmp_types::de::next(&mut map, &mut m_position),
-                        "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
-                        "interval" => ::qmp_types::de::next(&mut map, &mut m_interval),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_netdev, m_interval) = match (m_netdev, m_interval) {
-                    (
-                        ::std::option::Option::Some(m_netdev),
-                        ::std::option::Option::Some(m_interval),
-                    ) => (m_netdev, m_interval),
-                    (m_netdev, m_interval) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_netdev.is_some(), "netdev"),
-                                    (m_interval.is_some(), "interval"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(FilterBufferProperties {
-                    netdev: m_netdev,
-                    queue: m_queue,
-                    status: m_status,
-                    position: m_position,
-                    insert: m_insert,
-                    interval: m_interval,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for filter-dump objects.
@@ -1315,82 +1156,66 @@ impl ::serde::Serialize for FilterDumpProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for FilterDumpProperties {
+    const EXPECTING: &'static str = "an object FilterDumpProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
+        let mut m_status: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_position: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
+        let mut m_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_maxlen: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
+                "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
+                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                "position" => ::qmp_types::de::next(&mut map, &mut m_position),
+                "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
+                "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                "maxlen" => ::qmp_types::de::next(&mut map, &mut m_maxlen),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_netdev, m_file) = match (m_netdev, m_file) {
+            (
+                ::std::option::Option::Some(m_netdev),
+                ::std::option::Option::Some(m_file),
+            ) => (m_netdev, m_file),
+            (m_netdev, m_file) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_netdev.is_some(), "netdev"), (m_file.is_some(), "file")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(FilterDumpProperties {
+            netdev: m_netdev,
+            queue: m_queue,
+            status: m_status,
+            position: m_position,
+            insert: m_insert,
+            file: m_file,
+            maxlen: m_maxlen,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for FilterDumpProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = FilterDumpProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object FilterDumpProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<FilterDumpProperties, A::Error> {
-                let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
-                let mut m_status: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_position: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
-                let mut m_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_maxlen: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
-                        "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                        "position" => ::qmp_types::de::next(&mut map, &mut m_position),
-                        "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
-                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
-                        "maxlen" => ::qmp_types::de::next(&mut map, &mut m_maxlen),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_netdev, m_file) = match (m_netdev, m_file) {
-                    (
-                        ::std::option::Option::Some(m_netdev),
-                        ::std::option::Option::Some(m_file),
-                    ) => (m_netdev, m_file),
-                    (m_netdev, m_file) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_netdev.is_some(), "netdev"),
-                                    (m_file.is_some(), "file"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(FilterDumpProperties {
-                    netdev: m_netdev,
-                    queue: m_queue,
-                    status: m_status,
-                    position: m_position,
-                    insert: m_insert,
-                    file: m_file,
-                    maxlen: m_maxlen,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for filter-mirror objects.
@@ -1467,84 +1292,68 @@ impl ::serde::Serialize for FilterMirrorProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for FilterMirrorProperties {
+    const EXPECTING: &'static str = "an object FilterMirrorProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
+        let mut m_status: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_position: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
+        let mut m_outdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_vnet_hdr_support: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
+                "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
+                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                "position" => ::qmp_types::de::next(&mut map, &mut m_position),
+                "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
+                "outdev" => ::qmp_types::de::next(&mut map, &mut m_outdev),
+                "vnet_hdr_support" => {
+                    ::qmp_types::de::next(&mut map, &mut m_vnet_hdr_support)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_netdev, m_outdev) = match (m_netdev, m_outdev) {
+            (
+                ::std::option::Option::Some(m_netdev),
+                ::std::option::Option::Some(m_outdev),
+            ) => (m_netdev, m_outdev),
+            (m_netdev, m_outdev) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_netdev.is_some(), "netdev"), (m_outdev.is_some(), "outdev")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(FilterMirrorProperties {
+            netdev: m_netdev,
+            queue: m_queue,
+            status: m_status,
+            position: m_position,
+            insert: m_insert,
+            outdev: m_outdev,
+            vnet_hdr_support: m_vnet_hdr_support,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for FilterMirrorProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = FilterMirrorProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object FilterMirrorProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<FilterMirrorProperties, A::Error> {
-                let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
-                let mut m_status: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_position: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
-                let mut m_outdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_vnet_hdr_support: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
-                        "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                        "position" => ::qmp_types::de::next(&mut map, &mut m_position),
-                        "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
-                        "outdev" => ::qmp_types::de::next(&mut map, &mut m_outdev),
-                        "vnet_hdr_support" => {
-                            ::qmp_types::de::next(&mut map, &mut m_vnet_hdr_support)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_netdev, m_outdev) = match (m_netdev, m_outdev) {
-                    (
-                        ::std::option::Option::Some(m_netdev),
-                        ::std::option::Option::Some(m_outdev),
-                    ) => (m_netdev, m_outdev),
-                    (m_netdev, m_outdev) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_netdev.is_some(), "netdev"),
-                                    (m_outdev.is_some(), "outdev"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(FilterMirrorProperties {
-                    netdev: m_netdev,
-                    queue: m_queue,
-                    status: m_status,
-                    position: m_position,
-                    insert: m_insert,
-                    outdev: m_outdev,
-                    vnet_hdr_support: m_vnet_hdr_support,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for filter-redirector objects.
@@ -1629,79 +1438,66 @@ impl ::serde::Serialize for FilterRedirectorProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for FilterRedirectorProperties {
+    const EXPECTING: &'static str = "an object FilterRedirectorProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
+        let mut m_status: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_position: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
+        let mut m_indev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_outdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_vnet_hdr_support: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
+                "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
+                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                "position" => ::qmp_types::de::next(&mut map, &mut m_position),
+                "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
+                "indev" => ::qmp_types::de::next(&mut map, &mut m_indev),
+                "outdev" => ::qmp_types::de::next(&mut map, &mut m_outdev),
+                "vnet_hdr_support" => {
+                    ::qmp_types::de::next(&mut map, &mut m_vnet_hdr_support)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_netdev,) = match (m_netdev,) {
+            (::std::option::Option::Some(m_netdev),) => (m_netdev,),
+            (m_netdev,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_netdev.is_some(), "netdev")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(FilterRedirectorProperties {
+            netdev: m_netdev,
+            queue: m_queue,
+            status: m_status,
+            position: m_position,
+            insert: m_insert,
+            indev: m_indev,
+            outdev: m_outdev,
+            vnet_hdr_support: m_vnet_hdr_support,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for FilterRedirectorProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = FilterRedirectorProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object FilterRedirectorProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<FilterRedirectorProperties, A::Error> {
-                let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
-                let mut m_status: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_position: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
-                let mut m_indev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_outdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_vnet_hdr_support: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
-                        "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                        "position" => ::qmp_types::de::next(&mut map, &mut m_position),
-                        "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
-                        "indev" => ::qmp_types::de::next(&mut map, &mut m_indev),
-                        "outdev" => ::qmp_types::de::next(&mut map, &mut m_outdev),
-                        "vnet_hdr_support" => {
-                            ::qmp_types::de::next(&mut map, &mut m_vnet_hdr_support)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_netdev,) = match (m_netdev,) {
-                    (::std::option::Option::Some(m_netdev),) => (m_netdev,),
-                    (m_netdev,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_netdev.is_some(), "netdev")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(FilterRedirectorProperties {
-                    netdev: m_netdev,
-                    queue: m_queue,
-                    status: m_status,
-                    position: m_position,
-                    insert: m_insert,
-                    indev: m_indev,
-                    outdev: m_outdev,
-                    vnet_hdr_support: m_vnet_hdr_support,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for filter-rewriter objects.
@@ -1773,73 +1569,60 @@ impl ::serde::Serialize for FilterRewriterProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for FilterRewriterProperties {
+    const EXPECTING: &'static str = "an object FilterRewriterProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
+        let mut m_status: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_position: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
+        let mut m_vnet_hdr_support: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
+                "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
+                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                "position" => ::qmp_types::de::next(&mut map, &mut m_position),
+                "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
+                "vnet_hdr_support" => {
+                    ::qmp_types::de::next(&mut map, &mut m_vnet_hdr_support)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_netdev,) = match (m_netdev,) {
+            (::std::option::Option::Some(m_netdev),) => (m_netdev,),
+            (m_netdev,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_netdev.is_some(), "netdev")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(FilterRewriterProperties {
+            netdev: m_netdev,
+            queue: m_queue,
+            status: m_status,
+            position: m_position,
+            insert: m_insert,
+            vnet_hdr_support: m_vnet_hdr_support,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for FilterRewriterProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = FilterRewriterProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object FilterRewriterProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<FilterRewriterProperties, A::Error> {
-                let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
-                let mut m_status: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_position: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
-                let mut m_vnet_hdr_support: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
-                        "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                        "position" => ::qmp_types::de::next(&mut map, &mut m_position),
-                        "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
-                        "vnet_hdr_support" => {
-                            ::qmp_types::de::next(&mut map, &mut m_vnet_hdr_support)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_netdev,) = match (m_netdev,) {
-                    (::std::option::Option::Some(m_netdev),) => (m_netdev,),
-                    (m_netdev,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_netdev.is_some(), "netdev")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(FilterRewriterProperties {
-                    netdev: m_netdev,
-                    queue: m_queue,
-                    status: m_status,
-                    position: m_position,
-                    insert: m_insert,
-                    vnet_hdr_support: m_vnet_hdr_support,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for input-barrier objects.
@@ -1908,74 +1691,61 @@ impl ::serde::Serialize for InputBarrierProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for InputBarrierProperties {
+    const EXPECTING: &'static str = "an object InputBarrierProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_server: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_x_origin: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_y_origin: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_width: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_height: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                "x-origin" => ::qmp_types::de::next(&mut map, &mut m_x_origin),
+                "y-origin" => ::qmp_types::de::next(&mut map, &mut m_y_origin),
+                "width" => ::qmp_types::de::next(&mut map, &mut m_width),
+                "height" => ::qmp_types::de::next(&mut map, &mut m_height),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name,) = match (m_name,) {
+            (::std::option::Option::Some(m_name),) => (m_name,),
+            (m_name,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(InputBarrierProperties {
+            name: m_name,
+            server: m_server,
+            port: m_port,
+            x_origin: m_x_origin,
+            y_origin: m_y_origin,
+            width: m_width,
+            height: m_height,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for InputBarrierProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = InputBarrierProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object InputBarrierProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<InputBarrierProperties, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_server: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_x_origin: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_y_origin: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_width: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_height: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                        "x-origin" => ::qmp_types::de::next(&mut map, &mut m_x_origin),
-                        "y-origin" => ::qmp_types::de::next(&mut map, &mut m_y_origin),
-                        "width" => ::qmp_types::de::next(&mut map, &mut m_width),
-                        "height" => ::qmp_types::de::next(&mut map, &mut m_height),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name,) = match (m_name,) {
-                    (::std::option::Option::Some(m_name),) => (m_name,),
-                    (m_name,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(InputBarrierProperties {
-                    name: m_name,
-                    server: m_server,
-                    port: m_port,
-                    x_origin: m_x_origin,
-                    y_origin: m_y_origin,
-                    width: m_width,
-                    height: m_height,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for input-linux objects.
@@ -2033,67 +1803,52 @@ impl ::serde::Serialize for InputLinuxProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for InputLinuxProperties {
+    const EXPECTING: &'static str = "an object InputLinuxProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_evdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_grab_all: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_repeat: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_grab_toggle: ::std::option::Option<super::GrabToggleKeys> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "evdev" => ::qmp_types::de::next(&mut map, &mut m_evdev),
+                "grab_all" => ::qmp_types::de::next(&mut map, &mut m_grab_all),
+                "repeat" => ::qmp_types::de::next(&mut map, &mut m_repeat),
+                "grab-toggle" => ::qmp_types::de::next(&mut map, &mut m_grab_toggle),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_evdev,) = match (m_evdev,) {
+            (::std::option::Option::Some(m_evdev),) => (m_evdev,),
+            (m_evdev,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_evdev.is_some(), "evdev")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(InputLinuxProperties {
+            evdev: m_evdev,
+            grab_all: m_grab_all,
+            repeat: m_repeat,
+            grab_toggle: m_grab_toggle,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for InputLinuxProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = InputLinuxProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object InputLinuxProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<InputLinuxProperties, A::Error> {
-                let mut m_evdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_grab_all: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_repeat: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_grab_toggle: ::std::option::Option<super::GrabToggleKeys> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "evdev" => ::qmp_types::de::next(&mut map, &mut m_evdev),
-                        "grab_all" => ::qmp_types::de::next(&mut map, &mut m_grab_all),
-                        "repeat" => ::qmp_types::de::next(&mut map, &mut m_repeat),
-                        "grab-toggle" => {
-                            ::qmp_types::de::next(&mut map, &mut m_grab_toggle)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_evdev,) = match (m_evdev,) {
-                    (::std::option::Option::Some(m_evdev),) => (m_evdev,),
-                    (m_evdev,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_evdev.is_some(), "evdev")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(InputLinuxProperties {
-                    evdev: m_evdev,
-                    grab_all: m_grab_all,
-                    repeat: m_repeat,
-                    grab_toggle: m_grab_toggle,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Common properties for event loops
@@ -2148,60 +1903,45 @@ impl ::serde::Serialize for EventLoopBaseProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for EventLoopBaseProperties {
+    const EXPECTING: &'static str = "an object EventLoopBaseProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_aio_max_batch: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_thread_pool_min: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_thread_pool_max: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "aio-max-batch" => ::qmp_types::de::next(&mut map, &mut m_aio_max_batch),
+                "thread-pool-min" => {
+                    ::qmp_types::de::next(&mut map, &mut m_thread_pool_min)
+                }
+                "thread-pool-max" => {
+                    ::qmp_types::de::next(&mut map, &mut m_thread_pool_max)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(EventLoopBaseProperties {
+            aio_max_batch: m_aio_max_batch,
+            thread_pool_min: m_thread_pool_min,
+            thread_pool_max: m_thread_pool_max,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for EventLoopBaseProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = EventLoopBaseProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object EventLoopBaseProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<EventLoopBaseProperties, A::Error> {
-                let mut m_aio_max_batch: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_thread_pool_min: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_thread_pool_max: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "aio-max-batch" => {
-                            ::qmp_types::de::next(&mut map, &mut m_aio_max_batch)
-                        }
-                        "thread-pool-min" => {
-                            ::qmp_types::de::next(&mut map, &mut m_thread_pool_min)
-                        }
-                        "thread-pool-max" => {
-                            ::qmp_types::de::next(&mut map, &mut m_thread_pool_max)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(EventLoopBaseProperties {
-                    aio_max_batch: m_aio_max_batch,
-                    thread_pool_min: m_thread_pool_min,
-                    thread_pool_max: m_thread_pool_max,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for iothread objects.
@@ -2276,73 +2016,54 @@ impl ::serde::Serialize for IothreadProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for IothreadProperties {
+    const EXPECTING: &'static str = "an object IothreadProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_aio_max_batch: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_thread_pool_min: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_thread_pool_max: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_poll_max_ns: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_poll_grow: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_poll_shrink: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "aio-max-batch" => ::qmp_types::de::next(&mut map, &mut m_aio_max_batch),
+                "thread-pool-min" => {
+                    ::qmp_types::de::next(&mut map, &mut m_thread_pool_min)
+                }
+                "thread-pool-max" => {
+                    ::qmp_types::de::next(&mut map, &mut m_thread_pool_max)
+                }
+                "poll-max-ns" => ::qmp_types::de::next(&mut map, &mut m_poll_max_ns),
+                "poll-grow" => ::qmp_types::de::next(&mut map, &mut m_poll_grow),
+                "poll-shrink" => ::qmp_types::de::next(&mut map, &mut m_poll_shrink),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(IothreadProperties {
+            aio_max_batch: m_aio_max_batch,
+            thread_pool_min: m_thread_pool_min,
+            thread_pool_max: m_thread_pool_max,
+            poll_max_ns: m_poll_max_ns,
+            poll_grow: m_poll_grow,
+            poll_shrink: m_poll_shrink,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for IothreadProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = IothreadProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object IothreadProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<IothreadProperties, A::Error> {
-                let mut m_aio_max_batch: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_thread_pool_min: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_thread_pool_max: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_poll_max_ns: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_poll_grow: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_poll_shrink: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "aio-max-batch" => {
-                            ::qmp_types::de::next(&mut map, &mut m_aio_max_batch)
-                        }
-                        "thread-pool-min" => {
-                            ::qmp_types::de::next(&mut map, &mut m_thread_pool_min)
-                        }
-                        "thread-pool-max" => {
-                            ::qmp_types::de::next(&mut map, &mut m_thread_pool_max)
-                        }
-                        "poll-max-ns" => {
-                            ::qmp_types::de::next(&mut map, &mut m_poll_max_ns)
-                        }
-                        "poll-grow" => ::qmp_types::de::next(&mut map, &mut m_poll_grow),
-                        "poll-shrink" => {
-                            ::qmp_types::de::next(&mut map, &mut m_poll_shrink)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(IothreadProperties {
-                    aio_max_batch: m_aio_max_batch,
-                    thread_pool_min: m_thread_pool_min,
-                    thread_pool_max: m_thread_pool_max,
-                    poll_max_ns: m_poll_max_ns,
-                    poll_grow: m_poll_grow,
-                    poll_shrink: m_poll_shrink,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for the main-loop object.
@@ -2397,60 +2118,45 @@ impl ::serde::Serialize for MainLoopProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MainLoopProperties {
+    const EXPECTING: &'static str = "an object MainLoopProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_aio_max_batch: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_thread_pool_min: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_thread_pool_max: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "aio-max-batch" => ::qmp_types::de::next(&mut map, &mut m_aio_max_batch),
+                "thread-pool-min" => {
+                    ::qmp_types::de::next(&mut map, &mut m_thread_pool_min)
+                }
+                "thread-pool-max" => {
+                    ::qmp_types::de::next(&mut map, &mut m_thread_pool_max)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(MainLoopProperties {
+            aio_max_batch: m_aio_max_batch,
+            thread_pool_min: m_thread_pool_min,
+            thread_pool_max: m_thread_pool_max,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MainLoopProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MainLoopProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MainLoopProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MainLoopProperties, A::Error> {
-                let mut m_aio_max_batch: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_thread_pool_min: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_thread_pool_max: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "aio-max-batch" => {
-                            ::qmp_types::de::next(&mut map, &mut m_aio_max_batch)
-                        }
-                        "thread-pool-min" => {
-                            ::qmp_types::de::next(&mut map, &mut m_thread_pool_min)
-                        }
-                        "thread-pool-max" => {
-                            ::qmp_types::de::next(&mut map, &mut m_thread_pool_max)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(MainLoopProperties {
-                    aio_max_batch: m_aio_max_batch,
-                    thread_pool_min: m_thread_pool_min,
-                    thread_pool_max: m_thread_pool_max,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for objects of classes derived from memory-backend.
@@ -2553,101 +2259,82 @@ impl ::serde::Serialize for MemoryBackendProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MemoryBackendProperties {
+    const EXPECTING: &'static str = "an object MemoryBackendProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
+        let mut m_merge: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_policy: ::std::option::Option<super::HostMemPolicy> = ::std::option::Option::None;
+        let mut m_prealloc: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_prealloc_threads: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_prealloc_context: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_share: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_reserve: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_x_use_canonical_path_for_ramblock_id: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
+                "host-nodes" => ::qmp_types::de::next(&mut map, &mut m_host_nodes),
+                "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
+                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
+                "prealloc-threads" => {
+                    ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
+                }
+                "prealloc-context" => {
+                    ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
+                }
+                "share" => ::qmp_types::de::next(&mut map, &mut m_share),
+                "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
+                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                "x-use-canonical-path-for-ramblock-id" => {
+                    ::qmp_types::de::next(
+                        &mut map,
+                        &mut m_x_use_canonical_path_for_ramblock_id,
+                    )
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_size,) = match (m_size,) {
+            (::std::option::Option::Some(m_size),) => (m_size,),
+            (m_size,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(MemoryBackendProperties {
+            dump: m_dump,
+            host_nodes: m_host_nodes,
+            merge: m_merge,
+            policy: m_policy,
+            prealloc: m_prealloc,
+            prealloc_threads: m_prealloc_threads,
+            prealloc_context: m_prealloc_context,
+            share: m_share,
+            reserve: m_reserve,
+            size: m_size,
+            x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MemoryBackendProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MemoryBackendProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MemoryBackendProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MemoryBackendProperties, A::Error> {
-                let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-                let mut m_merge: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_policy: ::std::option::Option<super::HostMemPolicy> = ::std::option::Option::None;
-                let mut m_prealloc: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_prealloc_threads: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_prealloc_context: ::std::option::Option<
-                    ::std::string::String,
-                > = ::std::option::Option::None;
-                let mut m_share: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_reserve: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_x_use_canonical_path_for_ramblock_id: ::std::option::Option<
-                    bool,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
-                        "host-nodes" => {
-                            ::qmp_types::de::next(&mut map, &mut m_host_nodes)
-                        }
-                        "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
-                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                        "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
-                        "prealloc-threads" => {
-                            ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
-                        }
-                        "prealloc-context" => {
-                            ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
-                        }
-                        "share" => ::qmp_types::de::next(&mut map, &mut m_share),
-                        "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
-                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                        "x-use-canonical-path-for-ramblock-id" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_x_use_canonical_path_for_ramblock_id,
-                            )
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_size,) = match (m_size,) {
-                    (::std::option::Option::Some(m_size),) => (m_size,),
-                    (m_size,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(MemoryBackendProperties {
-                    dump: m_dump,
-                    host_nodes: m_host_nodes,
-                    merge: m_merge,
-                    policy: m_policy,
-                    prealloc: m_prealloc,
-                    prealloc_threads: m_prealloc_threads,
-                    prealloc_context: m_prealloc_context,
-                    share: m_share,
-                    reserve: m_reserve,
-                    size: m_size,
-                    x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for memory-backend-file objects.
@@ -2804,132 +2491,108 @@ impl ::serde::Serialize for MemoryBackendFileProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MemoryBackendFileProperties {
+    const EXPECTING: &'static str = "an object MemoryBackendFileProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
+        let mut m_merge: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_policy: ::std::option::Option<super::HostMemPolicy> = ::std::option::Option::None;
+        let mut m_prealloc: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_prealloc_threads: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_prealloc_context: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_share: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_reserve: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_x_use_canonical_path_for_ramblock_id: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_align: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_offset: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_discard_data: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_mem_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_pmem: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_readonly: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_rom: ::std::option::Option<super::OnOffAuto> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
+                "host-nodes" => ::qmp_types::de::next(&mut map, &mut m_host_nodes),
+                "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
+                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
+                "prealloc-threads" => {
+                    ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
+                }
+                "prealloc-context" => {
+                    ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
+                }
+                "share" => ::qmp_types::de::next(&mut map, &mut m_share),
+                "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
+                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                "x-use-canonical-path-for-ramblock-id" => {
+                    ::qmp_types::de::next(
+                        &mut map,
+                        &mut m_x_use_canonical_path_for_ramblock_id,
+                    )
+                }
+                "align" => ::qmp_types::de::next(&mut map, &mut m_align),
+                "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
+                "discard-data" => ::qmp_types::de::next(&mut map, &mut m_discard_data),
+                "mem-path" => ::qmp_types::de::next(&mut map, &mut m_mem_path),
+                "pmem" => ::qmp_types::de::next(&mut map, &mut m_pmem),
+                "readonly" => ::qmp_types::de::next(&mut map, &mut m_readonly),
+                "rom" => ::qmp_types::de::next(&mut map, &mut m_rom),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_size, m_mem_path) = match (m_size, m_mem_path) {
+            (
+                ::std::option::Option::Some(m_size),
+                ::std::option::Option::Some(m_mem_path),
+            ) => (m_size, m_mem_path),
+            (m_size, m_mem_path) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_size.is_some(), "size"), (m_mem_path.is_some(), "mem-path")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(MemoryBackendFileProperties {
+            dump: m_dump,
+            host_nodes: m_host_nodes,
+            merge: m_merge,
+            policy: m_policy,
+            prealloc: m_prealloc,
+            prealloc_threads: m_prealloc_threads,
+            prealloc_context: m_prealloc_context,
+            share: m_share,
+            reserve: m_reserve,
+            size: m_size,
+            x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
+            align: m_align,
+            offset: m_offset,
+            discard_data: m_discard_data,
+            mem_path: m_mem_path,
+            pmem: m_pmem,
+            readonly: m_readonly,
+            rom: m_rom,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MemoryBackendFileProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MemoryBackendFileProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MemoryBackendFileProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MemoryBackendFileProperties, A::Error> {
-                let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-                let mut m_merge: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_policy: ::std::option::Option<super::HostMemPolicy> = ::std::option::Option::None;
-                let mut m_prealloc: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_prealloc_threads: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_prealloc_context: ::std::option::Option<
-                    ::std::string::String,
-                > = ::std::option::Option::None;
-                let mut m_share: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_reserve: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_x_use_canonical_path_for_ramblock_id: ::std::option::Option<
-                    bool,
-                > = ::std::option::Option::None;
-                let mut m_align: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_offset: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_discard_data: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_mem_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_pmem: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_readonly: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_rom: ::std::option::Option<super::OnOffAuto> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
-                        "host-nodes" => {
-                            ::qmp_types::de::next(&mut map, &mut m_host_nodes)
-                        }
-                        "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
-                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                        "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
-                        "prealloc-threads" => {
-                            ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
-                        }
-                        "prealloc-context" => {
-                            ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
-                        }
-                        "share" => ::qmp_types::de::next(&mut map, &mut m_share),
-                        "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
-                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                        "x-use-canonical-path-for-ramblock-id" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_x_use_canonical_path_for_ramblock_id,
-                            )
-                        }
-                        "align" => ::qmp_types::de::next(&mut map, &mut m_align),
-                        "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
-                        "discard-data" => {
-                            ::qmp_types::de::next(&mut map, &mut m_discard_data)
-                        }
-                        "mem-path" => ::qmp_types::de::next(&mut map, &mut m_mem_path),
-                        "pmem" => ::qmp_types::de::next(&mut map, &mut m_pmem),
-                        "readonly" => ::qmp_types::de::next(&mut map, &mut m_readonly),
-                        "rom" => ::qmp_types::de::next(&mut map, &mut m_rom),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_size, m_mem_path) = match (m_size, m_mem_path) {
-                    (
-                        ::std::option::Option::Some(m_size),
-                        ::std::option::Option::Some(m_mem_path),
-                    ) => (m_size, m_mem_path),
-                    (m_size, m_mem_path) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_size.is_some(), "size"),
-                                    (m_mem_path.is_some(), "mem-path"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(MemoryBackendFileProperties {
-                    dump: m_dump,
-                    host_nodes: m_host_nodes,
-                    merge: m_merge,
-                    policy: m_policy,
-                    prealloc: m_prealloc,
-                    prealloc_threads: m_prealloc_threads,
-                    prealloc_context: m_prealloc_context,
-                    share: m_share,
-                    reserve: m_reserve,
-                    size: m_size,
-                    x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
-                    align: m_align,
-                    offset: m_offset,
-                    discard_data: m_discard_data,
-                    mem_path: m_mem_path,
-                    pmem: m_pmem,
-                    readonly: m_readonly,
-                    rom: m_rom,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for memory-backend-memfd objects.
@@ -3045,112 +2708,91 @@ impl ::serde::Serialize for MemoryBackendMemfdProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MemoryBackendMemfdProperties {
+    const EXPECTING: &'static str = "an object MemoryBackendMemfdProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
+        let mut m_merge: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_policy: ::std::option::Option<super::HostMemPolicy> = ::std::option::Option::None;
+        let mut m_prealloc: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_prealloc_threads: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_prealloc_context: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_share: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_reserve: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_x_use_canonical_path_for_ramblock_id: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_hugetlb: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_hugetlbsize: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_seal: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
+                "host-nodes" => ::qmp_types::de::next(&mut map, &mut m_host_nodes),
+                "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
+                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
+                "prealloc-threads" => {
+                    ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
+                }
+                "prealloc-context" => {
+                    ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
+                }
+                "share" => ::qmp_types::de::next(&mut map, &mut m_share),
+                "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
+                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                "x-use-canonical-path-for-ramblock-id" => {
+                    ::qmp_types::de::next(
+                        &mut map,
+                        &mut m_x_use_canonical_path_for_ramblock_id,
+                    )
+                }
+                "hugetlb" => ::qmp_types::de::next(&mut map, &mut m_hugetlb),
+                "hugetlbsize" => ::qmp_types::de::next(&mut map, &mut m_hugetlbsize),
+                "seal" => ::qmp_types::de::next(&mut map, &mut m_seal),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_size,) = match (m_size,) {
+            (::std::option::Option::Some(m_size),) => (m_size,),
+            (m_size,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(MemoryBackendMemfdProperties {
+            dump: m_dump,
+            host_nodes: m_host_nodes,
+            merge: m_merge,
+            policy: m_policy,
+            prealloc: m_prealloc,
+            prealloc_threads: m_prealloc_threads,
+            prealloc_context: m_prealloc_context,
+            share: m_share,
+            reserve: m_reserve,
+            size: m_size,
+            x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
+            hugetlb: m_hugetlb,
+            hugetlbsize: m_hugetlbsize,
+            seal: m_seal,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MemoryBackendMemfdProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MemoryBackendMemfdProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MemoryBackendMemfdProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MemoryBackendMemfdProperties, A::Error> {
-                let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-                let mut m_merge: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_policy: ::std::option::Option<super::HostMemPolicy> = ::std::option::Option::None;
-                let mut m_prealloc: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_prealloc_threads: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_prealloc_context: ::std::option::Option<
-                    ::std::string::String,
-                > = ::std::option::Option::None;
-                let mut m_share: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_reserve: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_x_use_canonical_path_for_ramblock_id: ::std::option::Option<
-                    bool,
-                > = ::std::option::Option::None;
-                let mut m_hugetlb: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_hugetlbsize: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_seal: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
-                        "host-nodes" => {
-                            ::qmp_types::de::next(&mut map, &mut m_host_nodes)
-                        }
-                        "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
-                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                        "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
-                        "prealloc-threads" => {
-                            ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
-                        }
-                        "prealloc-context" => {
-                            ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
-                        }
-                        "share" => ::qmp_types::de::next(&mut map, &mut m_share),
-                        "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
-                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                        "x-use-canonical-path-for-ramblock-id" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_x_use_canonical_path_for_ramblock_id,
-                            )
-                        }
-                        "hugetlb" => ::qmp_types::de::next(&mut map, &mut m_hugetlb),
-                        "hugetlbsize" => {
-                            ::qmp_types::de::next(&mut map, &mut m_hugetlbsize)
-                        }
-                        "seal" => ::qmp_types::de::next(&mut map, &mut m_seal),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_size,) = match (m_size,) {
-                    (::std::option::Option::Some(m_size),) => (m_size,),
-                    (m_size,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(MemoryBackendMemfdProperties {
-                    dump: m_dump,
-                    host_nodes: m_host_nodes,
-                    merge: m_merge,
-                    policy: m_policy,
-                    prealloc: m_prealloc,
-                    prealloc_threads: m_prealloc_threads,
-                    prealloc_context: m_prealloc_context,
-                    share: m_share,
-                    reserve: m_reserve,
-                    size: m_size,
-                    x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
-                    hugetlb: m_hugetlb,
-                    hugetlbsize: m_hugetlbsize,
-                    seal: m_seal,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for memory-backend-shm objects.
@@ -3252,101 +2894,82 @@ impl ::serde::Serialize for MemoryBackendShmProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MemoryBackendShmProperties {
+    const EXPECTING: &'static str = "an object MemoryBackendShmProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
+        let mut m_merge: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_policy: ::std::option::Option<super::HostMemPolicy> = ::std::option::Option::None;
+        let mut m_prealloc: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_prealloc_threads: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_prealloc_context: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_share: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_reserve: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_x_use_canonical_path_for_ramblock_id: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
+                "host-nodes" => ::qmp_types::de::next(&mut map, &mut m_host_nodes),
+                "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
+                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
+                "prealloc-threads" => {
+                    ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
+                }
+                "prealloc-context" => {
+                    ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
+                }
+                "share" => ::qmp_types::de::next(&mut map, &mut m_share),
+                "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
+                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                "x-use-canonical-path-for-ramblock-id" => {
+                    ::qmp_types::de::next(
+                        &mut map,
+                        &mut m_x_use_canonical_path_for_ramblock_id,
+                    )
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_size,) = match (m_size,) {
+            (::std::option::Option::Some(m_size),) => (m_size,),
+            (m_size,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(MemoryBackendShmProperties {
+            dump: m_dump,
+            host_nodes: m_host_nodes,
+            merge: m_merge,
+            policy: m_policy,
+            prealloc: m_prealloc,
+            prealloc_threads: m_prealloc_threads,
+            prealloc_context: m_prealloc_context,
+            share: m_share,
+            reserve: m_reserve,
+            size: m_size,
+            x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MemoryBackendShmProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MemoryBackendShmProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MemoryBackendShmProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MemoryBackendShmProperties, A::Error> {
-                let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-                let mut m_merge: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_policy: ::std::option::Option<super::HostMemPolicy> = ::std::option::Option::None;
-                let mut m_prealloc: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_prealloc_threads: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_prealloc_context: ::std::option::Option<
-                    ::std::string::String,
-                > = ::std::option::Option::None;
-                let mut m_share: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_reserve: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_x_use_canonical_path_for_ramblock_id: ::std::option::Option<
-                    bool,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
-                        "host-nodes" => {
-                            ::qmp_types::de::next(&mut map, &mut m_host_nodes)
-                        }
-                        "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
-                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                        "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
-                        "prealloc-threads" => {
-                            ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
-                        }
-                        "prealloc-context" => {
-                            ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
-                        }
-                        "share" => ::qmp_types::de::next(&mut map, &mut m_share),
-                        "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
-                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                        "x-use-canonical-path-for-ramblock-id" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_x_use_canonical_path_for_ramblock_id,
-                            )
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_size,) = match (m_size,) {
-                    (::std::option::Option::Some(m_size),) => (m_size,),
-                    (m_size,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(MemoryBackendShmProperties {
-                    dump: m_dump,
-                    host_nodes: m_host_nodes,
-                    merge: m_merge,
-                    policy: m_policy,
-                    prealloc: m_prealloc,
-                    prealloc_threads: m_prealloc_threads,
-                    prealloc_context: m_prealloc_context,
-                    share: m_share,
-                    reserve: m_reserve,
-                    size: m_size,
-                    x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for memory-backend-epc objects.
@@ -3449,101 +3072,82 @@ impl ::serde::Serialize for MemoryBackendEpcProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MemoryBackendEpcProperties {
+    const EXPECTING: &'static str = "an object MemoryBackendEpcProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
+        let mut m_merge: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_policy: ::std::option::Option<super::HostMemPolicy> = ::std::option::Option::None;
+        let mut m_prealloc: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_prealloc_threads: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_prealloc_context: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_share: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_reserve: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_x_use_canonical_path_for_ramblock_id: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
+                "host-nodes" => ::qmp_types::de::next(&mut map, &mut m_host_nodes),
+                "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
+                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
+                "prealloc-threads" => {
+                    ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
+                }
+                "prealloc-context" => {
+                    ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
+                }
+                "share" => ::qmp_types::de::next(&mut map, &mut m_share),
+                "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
+                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                "x-use-canonical-path-for-ramblock-id" => {
+                    ::qmp_types::de::next(
+                        &mut map,
+                        &mut m_x_use_canonical_path_for_ramblock_id,
+                    )
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_size,) = match (m_size,) {
+            (::std::option::Option::Some(m_size),) => (m_size,),
+            (m_size,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(MemoryBackendEpcProperties {
+            dump: m_dump,
+            host_nodes: m_host_nodes,
+            merge: m_merge,
+            policy: m_policy,
+            prealloc: m_prealloc,
+            prealloc_threads: m_prealloc_threads,
+            prealloc_context: m_prealloc_context,
+            share: m_share,
+            reserve: m_reserve,
+            size: m_size,
+            x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MemoryBackendEpcProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MemoryBackendEpcProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MemoryBackendEpcProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MemoryBackendEpcProperties, A::Error> {
-                let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-                let mut m_merge: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_policy: ::std::option::Option<super::HostMemPolicy> = ::std::option::Option::None;
-                let mut m_prealloc: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_prealloc_threads: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_prealloc_context: ::std::option::Option<
-                    ::std::string::String,
-                > = ::std::option::Option::None;
-                let mut m_share: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_reserve: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_x_use_canonical_path_for_ramblock_id: ::std::option::Option<
-                    bool,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
-                        "host-nodes" => {
-                            ::qmp_types::de::next(&mut map, &mut m_host_nodes)
-                        }
-                        "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
-                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                        "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
-                        "prealloc-threads" => {
-                            ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
-                        }
-                        "prealloc-context" => {
-                            ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
-                        }
-                        "share" => ::qmp_types::de::next(&mut map, &mut m_share),
-                        "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
-                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                        "x-use-canonical-path-for-ramblock-id" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_x_use_canonical_path_for_ramblock_id,
-                            )
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_size,) = match (m_size,) {
-                    (::std::option::Option::Some(m_size),) => (m_size,),
-                    (m_size,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(MemoryBackendEpcProperties {
-                    dump: m_dump,
-                    host_nodes: m_host_nodes,
-                    merge: m_merge,
-                    policy: m_policy,
-                    prealloc: m_prealloc,
-                    prealloc_threads: m_prealloc_threads,
-                    prealloc_context: m_prealloc_context,
-                    share: m_share,
-                    reserve: m_reserve,
-                    size: m_size,
-                    x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for pr-manager-helper objects.
@@ -3588,56 +3192,43 @@ impl ::serde::Serialize for PrManagerHelperProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for PrManagerHelperProperties {
+    const EXPECTING: &'static str = "an object PrManagerHelperProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_path,) = match (m_path,) {
+            (::std::option::Option::Some(m_path),) => (m_path,),
+            (m_path,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(PrManagerHelperProperties {
+            path: m_path,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for PrManagerHelperProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = PrManagerHelperProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object PrManagerHelperProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<PrManagerHelperProperties, A::Error> {
-                let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_path,) = match (m_path,) {
-                    (::std::option::Option::Some(m_path),) => (m_path,),
-                    (m_path,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(PrManagerHelperProperties {
-                    path: m_path,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for qtest objects.
@@ -3683,59 +3274,46 @@ impl ::serde::Serialize for QtestProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for QtestProperties {
+    const EXPECTING: &'static str = "an object QtestProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_log: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
+                "log" => ::qmp_types::de::next(&mut map, &mut m_log),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_chardev,) = match (m_chardev,) {
+            (::std::option::Option::Some(m_chardev),) => (m_chardev,),
+            (m_chardev,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(QtestProperties {
+            chardev: m_chardev,
+            log: m_log,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for QtestProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = QtestProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object QtestProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<QtestProperties, A::Error> {
-                let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_log: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
-                        "log" => ::qmp_types::de::next(&mut map, &mut m_log),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_chardev,) = match (m_chardev,) {
-                    (::std::option::Option::Some(m_chardev),) => (m_chardev,),
-                    (m_chardev,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(QtestProperties {
-                    chardev: m_chardev,
-                    log: m_log,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for x-remote-object objects.
@@ -3782,64 +3360,50 @@ impl ::serde::Serialize for RemoteObjectProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for RemoteObjectProperties {
+    const EXPECTING: &'static str = "an object RemoteObjectProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_fd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_devid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
+                "devid" => ::qmp_types::de::next(&mut map, &mut m_devid),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_fd, m_devid) = match (m_fd, m_devid) {
+            (::std::option::Option::Some(m_fd), ::std::option::Option::Some(m_devid)) => {
+                (m_fd, m_devid)
+            }
+            (m_fd, m_devid) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_fd.is_some(), "fd"), (m_devid.is_some(), "devid")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(RemoteObjectProperties {
+            fd: m_fd,
+            devid: m_devid,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for RemoteObjectProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = RemoteObjectProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object RemoteObjectProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<RemoteObjectProperties, A::Error> {
-                let mut m_fd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_devid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
-                        "devid" => ::qmp_types::de::next(&mut map, &mut m_devid),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_fd, m_devid) = match (m_fd, m_devid) {
-                    (
-                        ::std::option::Option::Some(m_fd),
-                        ::std::option::Option::Some(m_devid),
-                    ) => (m_fd, m_devid),
-                    (m_fd, m_devid) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_fd.is_some(), "fd"), (m_devid.is_some(), "devid")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(RemoteObjectProperties {
-                    fd: m_fd,
-                    devid: m_devid,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for x-vfio-user-server objects.
@@ -3885,67 +3449,51 @@ impl ::serde::Serialize for VfioUserServerProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VfioUserServerProperties {
+    const EXPECTING: &'static str = "an object VfioUserServerProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_socket: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
+        let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "socket" => ::qmp_types::de::next(&mut map, &mut m_socket),
+                "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_socket, m_device) = match (m_socket, m_device) {
+            (
+                ::std::option::Option::Some(m_socket),
+                ::std::option::Option::Some(m_device),
+            ) => (m_socket, m_device),
+            (m_socket, m_device) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_socket.is_some(), "socket"), (m_device.is_some(), "device")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VfioUserServerProperties {
+            socket: m_socket,
+            device: m_device,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VfioUserServerProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VfioUserServerProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VfioUserServerProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VfioUserServerProperties, A::Error> {
-                let mut m_socket: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
-                let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "socket" => ::qmp_types::de::next(&mut map, &mut m_socket),
-                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_socket, m_device) = match (m_socket, m_device) {
-                    (
-                        ::std::option::Option::Some(m_socket),
-                        ::std::option::Option::Some(m_device),
-                    ) => (m_socket, m_device),
-                    (m_socket, m_device) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_socket.is_some(), "socket"),
-                                    (m_device.is_some(), "device"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VfioUserServerProperties {
-                    socket: m_socket,
-                    device: m_device,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for iommufd objects.
@@ -3992,48 +3540,35 @@ impl ::serde::Serialize for IOMMUFDProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for IOMMUFDProperties {
+    const EXPECTING: &'static str = "an object IOMMUFDProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_fd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(IOMMUFDProperties {
+            fd: m_fd,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for IOMMUFDProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = IOMMUFDProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object IOMMUFDProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<IOMMUFDProperties, A::Error> {
-                let mut m_fd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(IOMMUFDProperties {
-                    fd: m_fd,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for acpi-generic-initiator objects.
@@ -4079,67 +3614,51 @@ impl ::serde::Serialize for AcpiGenericInitiatorProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AcpiGenericInitiatorProperties {
+    const EXPECTING: &'static str = "an object AcpiGenericInitiatorProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_pci_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_node: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "pci-dev" => ::qmp_types::de::next(&mut map, &mut m_pci_dev),
+                "node" => ::qmp_types::de::next(&mut map, &mut m_node),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_pci_dev, m_node) = match (m_pci_dev, m_node) {
+            (
+                ::std::option::Option::Some(m_pci_dev),
+                ::std::option::Option::Some(m_node),
+            ) => (m_pci_dev, m_node),
+            (m_pci_dev, m_node) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_pci_dev.is_some(), "pci-dev"), (m_node.is_some(), "node")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(AcpiGenericInitiatorProperties {
+            pci_dev: m_pci_dev,
+            node: m_node,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AcpiGenericInitiatorProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AcpiGenericInitiatorProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AcpiGenericInitiatorProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AcpiGenericInitiatorProperties, A::Error> {
-                let mut m_pci_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_node: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "pci-dev" => ::qmp_types::de::next(&mut map, &mut m_pci_dev),
-                        "node" => ::qmp_types::de::next(&mut map, &mut m_node),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_pci_dev, m_node) = match (m_pci_dev, m_node) {
-                    (
-                        ::std::option::Option::Some(m_pci_dev),
-                        ::std::option::Option::Some(m_node),
-                    ) => (m_pci_dev, m_node),
-                    (m_pci_dev, m_node) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_pci_dev.is_some(), "pci-dev"),
-                                    (m_node.is_some(), "node"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(AcpiGenericInitiatorProperties {
-                    pci_dev: m_pci_dev,
-                    node: m_node,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for acpi-generic-port objects.
@@ -4209,67 +3728,51 @@ impl ::serde::Serialize for AcpiGenericPortProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AcpiGenericPortProperties {
+    const EXPECTING: &'static str = "an object AcpiGenericPortProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_pci_bus: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_node: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "pci-bus" => ::qmp_types::de::next(&mut map, &mut m_pci_bus),
+                "node" => ::qmp_types::de::next(&mut map, &mut m_node),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_pci_bus, m_node) = match (m_pci_bus, m_node) {
+            (
+                ::std::option::Option::Some(m_pci_bus),
+                ::std::option::Option::Some(m_node),
+            ) => (m_pci_bus, m_node),
+            (m_pci_bus, m_node) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_pci_bus.is_some(), "pci-bus"), (m_node.is_some(), "node")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(AcpiGenericPortProperties {
+            pci_bus: m_pci_bus,
+            node: m_node,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AcpiGenericPortProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AcpiGenericPortProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AcpiGenericPortProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AcpiGenericPortProperties, A::Error> {
-                let mut m_pci_bus: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_node: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "pci-bus" => ::qmp_types::de::next(&mut map, &mut m_pci_bus),
-                        "node" => ::qmp_types::de::next(&mut map, &mut m_node),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_pci_bus, m_node) = match (m_pci_bus, m_node) {
-                    (
-                        ::std::option::Option::Some(m_pci_bus),
-                        ::std::option::Option::Some(m_node),
-                    ) => (m_pci_bus, m_node),
-                    (m_pci_bus, m_node) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_pci_bus.is_some(), "pci-bus"),
-                                    (m_node.is_some(), "node"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(AcpiGenericPortProperties {
-                    pci_bus: m_pci_bus,
-                    node: m_node,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for objects of classes derived from rng.
@@ -4322,48 +3825,35 @@ impl ::serde::Serialize for RngProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for RngProperties {
+    const EXPECTING: &'static str = "an object RngProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_opened: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "opened" => ::qmp_types::de::next(&mut map, &mut m_opened),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(RngProperties {
+            opened: m_opened,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for RngProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = RngProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object RngProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<RngProperties, A::Error> {
-                let mut m_opened: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "opened" => ::qmp_types::de::next(&mut map, &mut m_opened),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(RngProperties {
-                    opened: m_opened,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for rng-egd objects.
@@ -4420,59 +3910,46 @@ impl ::serde::Serialize for RngEgdProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for RngEgdProperties {
+    const EXPECTING: &'static str = "an object RngEgdProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_opened: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "opened" => ::qmp_types::de::next(&mut map, &mut m_opened),
+                "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_chardev,) = match (m_chardev,) {
+            (::std::option::Option::Some(m_chardev),) => (m_chardev,),
+            (m_chardev,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(RngEgdProperties {
+            opened: m_opened,
+            chardev: m_chardev,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for RngEgdProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = RngEgdProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object RngEgdProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<RngEgdProperties, A::Error> {
-                let mut m_opened: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "opened" => ::qmp_types::de::next(&mut map, &mut m_opened),
-                        "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_chardev,) = match (m_chardev,) {
-                    (::std::option::Option::Some(m_chardev),) => (m_chardev,),
-                    (m_chardev,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(RngEgdProperties {
-                    opened: m_opened,
-                    chardev: m_chardev,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for rng-random objects.
@@ -4532,51 +4009,38 @@ impl ::serde::Serialize for RngRandomProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for RngRandomProperties {
+    const EXPECTING: &'static str = "an object RngRandomProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_opened: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "opened" => ::qmp_types::de::next(&mut map, &mut m_opened),
+                "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(RngRandomProperties {
+            opened: m_opened,
+            filename: m_filename,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for RngRandomProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = RngRandomProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object RngRandomProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<RngRandomProperties, A::Error> {
-                let mut m_opened: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "opened" => ::qmp_types::de::next(&mut map, &mut m_opened),
-                        "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(RngRandomProperties {
-                    opened: m_opened,
-                    filename: m_filename,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties common to objects that are derivatives of sev-common.
@@ -4633,75 +4097,56 @@ impl ::serde::Serialize for SevCommonProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SevCommonProperties {
+    const EXPECTING: &'static str = "an object SevCommonProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_sev_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_cbitpos: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_reduced_phys_bits: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_kernel_hashes: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "sev-device" => ::qmp_types::de::next(&mut map, &mut m_sev_device),
+                "cbitpos" => ::qmp_types::de::next(&mut map, &mut m_cbitpos),
+                "reduced-phys-bits" => {
+                    ::qmp_types::de::next(&mut map, &mut m_reduced_phys_bits)
+                }
+                "kernel-hashes" => ::qmp_types::de::next(&mut map, &mut m_kernel_hashes),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_reduced_phys_bits,) = match (m_reduced_phys_bits,) {
+            (::std::option::Option::Some(m_reduced_phys_bits),) => (m_reduced_phys_bits,),
+            (m_reduced_phys_bits,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_reduced_phys_bits.is_some(), "reduced-phys-bits")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SevCommonProperties {
+            sev_device: m_sev_device,
+            cbitpos: m_cbitpos,
+            reduced_phys_bits: m_reduced_phys_bits,
+            kernel_hashes: m_kernel_hashes,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SevCommonProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SevCommonProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SevCommonProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SevCommonProperties, A::Error> {
-                let mut m_sev_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_cbitpos: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_reduced_phys_bits: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_kernel_hashes: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "sev-device" => {
-                            ::qmp_types::de::next(&mut map, &mut m_sev_device)
-                        }
-                        "cbitpos" => ::qmp_types::de::next(&mut map, &mut m_cbitpos),
-                        "reduced-phys-bits" => {
-                            ::qmp_types::de::next(&mut map, &mut m_reduced_phys_bits)
-                        }
-                        "kernel-hashes" => {
-                            ::qmp_types::de::next(&mut map, &mut m_kernel_hashes)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_reduced_phys_bits,) = match (m_reduced_phys_bits,) {
-                    (::std::option::Option::Some(m_reduced_phys_bits),) => {
-                        (m_reduced_phys_bits,)
-                    }
-                    (m_reduced_phys_bits,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_reduced_phys_bits.is_some(), "reduced-phys-bits")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SevCommonProperties {
-                    sev_device: m_sev_device,
-                    cbitpos: m_cbitpos,
-                    reduced_phys_bits: m_reduced_phys_bits,
-                    kernel_hashes: m_kernel_hashes,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for sev-guest objects.
@@ -4788,96 +4233,73 @@ impl ::serde::Serialize for SevGuestProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SevGuestProperties {
+    const EXPECTING: &'static str = "an object SevGuestProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_sev_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_cbitpos: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_reduced_phys_bits: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_kernel_hashes: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_dh_cert_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_session_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_policy: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_handle: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_legacy_vm_type: ::std::option::Option<super::OnOffAuto> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "sev-device" => ::qmp_types::de::next(&mut map, &mut m_sev_device),
+                "cbitpos" => ::qmp_types::de::next(&mut map, &mut m_cbitpos),
+                "reduced-phys-bits" => {
+                    ::qmp_types::de::next(&mut map, &mut m_reduced_phys_bits)
+                }
+                "kernel-hashes" => ::qmp_types::de::next(&mut map, &mut m_kernel_hashes),
+                "dh-cert-file" => ::qmp_types::de::next(&mut map, &mut m_dh_cert_file),
+                "session-file" => ::qmp_types::de::next(&mut map, &mut m_session_file),
+                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
+                "legacy-vm-type" => {
+                    ::qmp_types::de::next(&mut map, &mut m_legacy_vm_type)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_reduced_phys_bits,) = match (m_reduced_phys_bits,) {
+            (::std::option::Option::Some(m_reduced_phys_bits),) => (m_reduced_phys_bits,),
+            (m_reduced_phys_bits,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_reduced_phys_bits.is_some(), "reduced-phys-bits")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SevGuestProperties {
+            sev_device: m_sev_device,
+            cbitpos: m_cbitpos,
+            reduced_phys_bits: m_reduced_phys_bits,
+            kernel_hashes: m_kernel_hashes,
+            dh_cert_file: m_dh_cert_file,
+            session_file: m_session_file,
+            policy: m_policy,
+            handle: m_handle,
+            legacy_vm_type: m_legacy_vm_type,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SevGuestProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SevGuestProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SevGuestProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SevGuestProperties, A::Error> {
-                let mut m_sev_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_cbitpos: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_reduced_phys_bits: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_kernel_hashes: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_dh_cert_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_session_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_policy: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_handle: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_legacy_vm_type: ::std::option::Option<super::OnOffAuto> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "sev-device" => {
-                            ::qmp_types::de::next(&mut map, &mut m_sev_device)
-                        }
-                        "cbitpos" => ::qmp_types::de::next(&mut map, &mut m_cbitpos),
-                        "reduced-phys-bits" => {
-                            ::qmp_types::de::next(&mut map, &mut m_reduced_phys_bits)
-                        }
-                        "kernel-hashes" => {
-                            ::qmp_types::de::next(&mut map, &mut m_kernel_hashes)
-                        }
-                        "dh-cert-file" => {
-                            ::qmp_types::de::next(&mut map, &mut m_dh_cert_file)
-                        }
-                        "session-file" => {
-                            ::qmp_types::de::next(&mut map, &mut m_session_file)
-                        }
-                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                        "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
-                        "legacy-vm-type" => {
-                            ::qmp_types::de::next(&mut map, &mut m_legacy_vm_type)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_reduced_phys_bits,) = match (m_reduced_phys_bits,) {
-                    (::std::option::Option::Some(m_reduced_phys_bits),) => {
-                        (m_reduced_phys_bits,)
-                    }
-                    (m_reduced_phys_bits,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_reduced_phys_bits.is_some(), "reduced-phys-bits")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SevGuestProperties {
-                    sev_device: m_sev_device,
-                    cbitpos: m_cbitpos,
-                    reduced_phys_bits: m_reduced_phys_bits,
-                    kernel_hashes: m_kernel_hashes,
-                    dh_cert_file: m_dh_cert_file,
-                    session_file: m_session_file,
-                    policy: m_policy,
-                    handle: m_handle,
-                    legacy_vm_type: m_legacy_vm_type,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for sev-snp-guest objects.  Most of these are direct
@@ -4986,107 +4408,83 @@ impl ::serde::Serialize for SevSnpGuestProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SevSnpGuestProperties {
+    const EXPECTING: &'static str = "an object SevSnpGuestProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_sev_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_cbitpos: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_reduced_phys_bits: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_kernel_hashes: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_policy: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_guest_visible_workarounds: ::std::option::Option<
+            ::std::string::String,
+        > = ::std::option::Option::None;
+        let mut m_id_block: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_id_auth: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_author_key_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_host_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_vcek_disabled: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "sev-device" => ::qmp_types::de::next(&mut map, &mut m_sev_device),
+                "cbitpos" => ::qmp_types::de::next(&mut map, &mut m_cbitpos),
+                "reduced-phys-bits" => {
+                    ::qmp_types::de::next(&mut map, &mut m_reduced_phys_bits)
+                }
+                "kernel-hashes" => ::qmp_types::de::next(&mut map, &mut m_kernel_hashes),
+                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                "guest-visible-workarounds" => {
+                    ::qmp_types::de::next(&mut map, &mut m_guest_visible_workarounds)
+                }
+                "id-block" => ::qmp_types::de::next(&mut map, &mut m_id_block),
+                "id-auth" => ::qmp_types::de::next(&mut map, &mut m_id_auth),
+                "author-key-enabled" => {
+                    ::qmp_types::de::next(&mut map, &mut m_author_key_enabled)
+                }
+                "host-data" => ::qmp_types::de::next(&mut map, &mut m_host_data),
+                "vcek-disabled" => ::qmp_types::de::next(&mut map, &mut m_vcek_disabled),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_reduced_phys_bits,) = match (m_reduced_phys_bits,) {
+            (::std::option::Option::Some(m_reduced_phys_bits),) => (m_reduced_phys_bits,),
+            (m_reduced_phys_bits,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_reduced_phys_bits.is_some(), "reduced-phys-bits")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SevSnpGuestProperties {
+            sev_device: m_sev_device,
+            cbitpos: m_cbitpos,
+            reduced_phys_bits: m_reduced_phys_bits,
+            kernel_hashes: m_kernel_hashes,
+            policy: m_policy,
+            guest_visible_workarounds: m_guest_visible_workarounds,
+            id_block: m_id_block,
+            id_auth: m_id_auth,
+            author_key_enabled: m_author_key_enabled,
+            host_data: m_host_data,
+            vcek_disabled: m_vcek_disabled,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SevSnpGuestProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SevSnpGuestProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SevSnpGuestProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SevSnpGuestProperties, A::Error> {
-                let mut m_sev_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_cbitpos: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_reduced_phys_bits: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_kernel_hashes: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_policy: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_guest_visible_workarounds: ::std::option::Option<
-                    ::std::string::String,
-                > = ::std::option::Option::None;
-                let mut m_id_block: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_id_auth: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_author_key_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_host_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_vcek_disabled: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "sev-device" => {
-                            ::qmp_types::de::next(&mut map, &mut m_sev_device)
-                        }
-                        "cbitpos" => ::qmp_types::de::next(&mut map, &mut m_cbitpos),
-                        "reduced-phys-bits" => {
-                            ::qmp_types::de::next(&mut map, &mut m_reduced_phys_bits)
-                        }
-                        "kernel-hashes" => {
-                            ::qmp_types::de::next(&mut map, &mut m_kernel_hashes)
-                        }
-                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                        "guest-visible-workarounds" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_guest_visible_workarounds,
-                            )
-                        }
-                        "id-block" => ::qmp_types::de::next(&mut map, &mut m_id_block),
-                        "id-auth" => ::qmp_types::de::next(&mut map, &mut m_id_auth),
-                        "author-key-enabled" => {
-                            ::qmp_types::de::next(&mut map, &mut m_author_key_enabled)
-                        }
-                        "host-data" => ::qmp_types::de::next(&mut map, &mut m_host_data),
-                        "vcek-disabled" => {
-                            ::qmp_types::de::next(&mut map, &mut m_vcek_disabled)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_reduced_phys_bits,) = match (m_reduced_phys_bits,) {
-                    (::std::option::Option::Some(m_reduced_phys_bits),) => {
-                        (m_reduced_phys_bits,)
-                    }
-                    (m_reduced_phys_bits,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_reduced_phys_bits.is_some(), "reduced-phys-bits")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SevSnpGuestProperties {
-                    sev_device: m_sev_device,
-                    cbitpos: m_cbitpos,
-                    reduced_phys_bits: m_reduced_phys_bits,
-                    kernel_hashes: m_kernel_hashes,
-                    policy: m_policy,
-                    guest_visible_workarounds: m_guest_visible_workarounds,
-                    id_block: m_id_block,
-                    id_auth: m_id_auth,
-                    author_key_enabled: m_author_key_enabled,
-                    host_data: m_host_data,
-                    vcek_disabled: m_vcek_disabled,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Properties for thread context objects.
@@ -5139,55 +4537,38 @@ impl ::serde::Serialize for ThreadContextProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ThreadContextProperties {
+    const EXPECTING: &'static str = "an object ThreadContextProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_cpu_affinity: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
+        let mut m_node_affinity: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "cpu-affinity" => ::qmp_types::de::next(&mut map, &mut m_cpu_affinity),
+                "node-affinity" => ::qmp_types::de::next(&mut map, &mut m_node_affinity),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(ThreadContextProperties {
+            cpu_affinity: m_cpu_affinity,
+            node_affinity: m_node_affinity,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ThreadContextProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ThreadContextProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ThreadContextProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ThreadContextProperties, A::Error> {
-                let mut m_cpu_affinity: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-                let mut m_node_affinity: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "cpu-affinity" => {
-                            ::qmp_types::de::next(&mut map, &mut m_cpu_affinity)
-                        }
-                        "node-affinity" => {
-                            ::qmp_types::de::next(&mut map, &mut m_node_affinity)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(ThreadContextProperties {
-                    cpu_affinity: m_cpu_affinity,
-                    node_affinity: m_node_affinity,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The values of `ObjectType`.
@@ -5431,16 +4812,16 @@ impl ObjectType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => ObjectType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => ObjectType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for ObjectType {
+    const EXPECTING: &'static str = "a ObjectType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        ObjectType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -5522,29 +4903,7 @@ impl<'de> ::serde::Deserialize<'de> for ObjectType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = ObjectType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(ObjectType), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<ObjectType, E> {
-                ::std::result::Result::Ok(ObjectType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<ObjectType, E> {
-                ::std::result::Result::Ok(ObjectType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Describes the options of a user creatable QOM object.
@@ -5894,317 +5253,295 @@ impl ::serde::Serialize for ObjectOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ObjectOptions {
+    const EXPECTING: &'static str = "an object ObjectOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut tag: ::std::option::Option<super::ObjectType> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "qom-type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let (m_id,) = match (m_id,) {
+            (::std::option::Option::Some(m_id),) => (m_id,),
+            (m_id,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                );
+            }
+        };
+        let tag = ::qmp_types::de::required(tag, "qom-type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::ObjectType::AcpiGenericInitiator => {
+                ObjectOptionsBranch::AcpiGenericInitiator(
+                    ::qmp_types::de::from_members(rest, "acpi-generic-initiator")?,
+                )
+            }
+            super::ObjectType::AcpiGenericPort => {
+                ObjectOptionsBranch::AcpiGenericPort(
+                    ::qmp_types::de::from_members(rest, "acpi-generic-port")?,
+                )
+            }
+            super::ObjectType::AuthzList => {
+                ObjectOptionsBranch::AuthzList(
+                    ::qmp_types::de::from_members(rest, "authz-list")?,
+                )
+            }
+            super::ObjectType::AuthzListfile => {
+                ObjectOptionsBranch::AuthzListfile(
+                    ::qmp_types::de::from_members(rest, "authz-listfile")?,
+                )
+            }
+            super::ObjectType::AuthzPam => {
+                ObjectOptionsBranch::AuthzPam(
+                    ::qmp_types::de::from_members(rest, "authz-pam")?,
+                )
+            }
+            super::ObjectType::AuthzSimple => {
+                ObjectOptionsBranch::AuthzSimple(
+                    ::qmp_types::de::from_members(rest, "authz-simple")?,
+                )
+            }
+            super::ObjectType::CanBus => {
+                unknown_members = rest;
+                ObjectOptionsBranch::CanBus
+            }
+            super::ObjectType::CanHostSocketcan => {
+                ObjectOptionsBranch::CanHostSocketcan(
+                    ::qmp_types::de::from_members(rest, "can-host-socketcan")?,
+                )
+            }
+            super::ObjectType::ColoCompare => {
+                ObjectOptionsBranch::ColoCompare(
+                    ::qmp_types::de::from_members(rest, "colo-compare")?,
+                )
+            }
+            super::ObjectType::CryptodevBackend => {
+                ObjectOptionsBranch::CryptodevBackend(
+                    ::qmp_types::de::from_members(rest, "cryptodev-backend")?,
+                )
+            }
+            super::ObjectType::CryptodevBackendBuiltin => {
+                ObjectOptionsBranch::CryptodevBackendBuiltin(
+                    ::qmp_types::de::from_members(rest, "cryptodev-backend-builtin")?,
+                )
+            }
+            super::ObjectType::CryptodevBackendLkcf => {
+                ObjectOptionsBranch::CryptodevBackendLkcf(
+                    ::qmp_types::de::from_members(rest, "cryptodev-backend-lkcf")?,
+                )
+            }
+            super::ObjectType::CryptodevVhostUser => {
+                ObjectOptionsBranch::CryptodevVhostUser(
+                    ::qmp_types::de::from_members(rest, "cryptodev-vhost-user")?,
+                )
+            }
+            super::ObjectType::DbusVmstate => {
+                ObjectOptionsBranch::DbusVmstate(
+                    ::qmp_types::de::from_members(rest, "dbus-vmstate")?,
+                )
+            }
+            super::ObjectType::FilterBuffer => {
+                ObjectOptionsBranch::FilterBuffer(
+                    ::qmp_types::de::from_members(rest, "filter-buffer")?,
+                )
+            }
+            super::ObjectType::FilterDump => {
+                ObjectOptionsBranch::FilterDump(
+                    ::qmp_types::de::from_members(rest, "filter-dump")?,
+                )
+            }
+            super::ObjectType::FilterMirror => {
+                ObjectOptionsBranch::FilterMirror(
+                    ::qmp_types::de::from_members(rest, "filter-mirror")?,
+                )
+            }
+            super::ObjectType::FilterRedirector => {
+                ObjectOptionsBranch::FilterRedirector(
+                    ::qmp_types::de::from_members(rest, "filter-redirector")?,
+                )
+            }
+            super::ObjectType::FilterReplay => {
+                ObjectOptionsBranch::FilterReplay(
+                    ::qmp_types::de::from_members(rest, "filter-replay")?,
+                )
+            }
+            super::ObjectType::FilterRewriter => {
+                ObjectOptionsBranch::FilterRewriter(
+                    ::qmp_types::de::from_members(rest, "filter-rewriter")?,
+                )
+            }
+            super::ObjectType::InputBarrier => {
+                ObjectOptionsBranch::InputBarrier(
+                    ::qmp_types::de::from_members(rest, "input-barrier")?,
+                )
+            }
+            super::ObjectType::InputLinux => {
+                ObjectOptionsBranch::InputLinux(
+                    ::qmp_types::de::from_members(rest, "input-linux")?,
+                )
+            }
+            super::ObjectType::Iommufd => {
+                ObjectOptionsBranch::Iommufd(
+                    ::qmp_types::de::from_members(rest, "iommufd")?,
+                )
+            }
+            super::ObjectType::Iothread => {
+                ObjectOptionsBranch::Iothread(
+                    ::qmp_types::de::from_members(rest, "iothread")?,
+                )
+            }
+            super::ObjectType::MainLoop => {
+                ObjectOptionsBranch::MainLoop(
+                    ::qmp_types::de::from_members(rest, "main-loop")?,
+                )
+            }
+            super::ObjectType::MemoryBackendEpc => {
+                ObjectOptionsBranch::MemoryBackendEpc(
+                    ::qmp_types::de::from_members(rest, "memory-backend-epc")?,
+                )
+            }
+            super::ObjectType::MemoryBackendFile => {
+                ObjectOptionsBranch::MemoryBackendFile(
+                    ::qmp_types::de::from_members(rest, "memory-backend-file")?,
+                )
+            }
+            super::ObjectType::MemoryBackendMemfd => {
+                ObjectOptionsBranch::MemoryBackendMemfd(
+                    ::qmp_types::de::from_members(rest, "memory-backend-memfd")?,
+                )
+            }
+            super::ObjectType::MemoryBackendRam => {
+                ObjectOptionsBranch::MemoryBackendRam(
+                    ::qmp_types::de::from_members(rest, "memory-backend-ram")?,
+                )
+            }
+            super::ObjectType::MemoryBackendShm => {
+                ObjectOptionsBranch::MemoryBackendShm(
+                    ::qmp_types::de::from_members(rest, "memory-backend-shm")?,
+                )
+            }
+            super::ObjectType::PefGuest => {
+                unknown_members = rest;
+                ObjectOptionsBranch::PefGuest
+            }
+            super::ObjectType::PrManagerHelper => {
+                ObjectOptionsBranch::PrManagerHelper(
+                    ::qmp_types::de::from_members(rest, "pr-manager-helper")?,
+                )
+            }
+            super::ObjectType::Qtest => {
+                ObjectOptionsBranch::Qtest(::qmp_types::de::from_members(rest, "qtest")?)
+            }
+            super::ObjectType::RngBuiltin => {
+                ObjectOptionsBranch::RngBuiltin(
+                    ::qmp_types::de::from_members(rest, "rng-builtin")?,
+                )
+            }
+            super::ObjectType::RngEgd => {
+                ObjectOptionsBranch::RngEgd(
+                    ::qmp_types::de::from_members(rest, "rng-egd")?,
+                )
+            }
+            super::ObjectType::RngRandom => {
+                ObjectOptionsBranch::RngRandom(
+                    ::qmp_types::de::from_members(rest, "rng-random")?,
+                )
+            }
+            super::ObjectType::Secret => {
+                ObjectOptionsBranch::Secret(
+                    ::qmp_types::de::from_members(rest, "secret")?,
+                )
+            }
+            super::ObjectType::SecretKeyring => {
+                ObjectOptionsBranch::SecretKeyring(
+                    ::qmp_types::de::from_members(rest, "secret_keyring")?,
+                )
+            }
+            super::ObjectType::SevGuest => {
+                ObjectOptionsBranch::SevGuest(
+                    ::qmp_types::de::from_members(rest, "sev-guest")?,
+                )
+            }
+            super::ObjectType::SevSnpGuest => {
+                ObjectOptionsBranch::SevSnpGuest(
+                    ::qmp_types::de::from_members(rest, "sev-snp-guest")?,
+                )
+            }
+            super::ObjectType::ThreadContext => {
+                ObjectOptionsBranch::ThreadContext(
+                    ::qmp_types::de::from_members(rest, "thread-context")?,
+                )
+            }
+            super::ObjectType::S390PvGuest => {
+                unknown_members = rest;
+                ObjectOptionsBranch::S390PvGuest
+            }
+            super::ObjectType::ThrottleGroup => {
+                ObjectOptionsBranch::ThrottleGroup(
+                    ::qmp_types::de::from_members(rest, "throttle-group")?,
+                )
+            }
+            super::ObjectType::TlsCredsAnon => {
+                ObjectOptionsBranch::TlsCredsAnon(
+                    ::qmp_types::de::from_members(rest, "tls-creds-anon")?,
+                )
+            }
+            super::ObjectType::TlsCredsPsk => {
+                ObjectOptionsBranch::TlsCredsPsk(
+                    ::qmp_types::de::from_members(rest, "tls-creds-psk")?,
+                )
+            }
+            super::ObjectType::TlsCredsX509 => {
+                ObjectOptionsBranch::TlsCredsX509(
+                    ::qmp_types::de::from_members(rest, "tls-creds-x509")?,
+                )
+            }
+            super::ObjectType::TlsCipherSuites => {
+                ObjectOptionsBranch::TlsCipherSuites(
+                    ::qmp_types::de::from_members(rest, "tls-cipher-suites")?,
+                )
+            }
+            super::ObjectType::XRemoteObject => {
+                ObjectOptionsBranch::XRemoteObject(
+                    ::qmp_types::de::from_members(rest, "x-remote-object")?,
+                )
+            }
+            super::ObjectType::XVfioUserServer => {
+                ObjectOptionsBranch::XVfioUserServer(
+                    ::qmp_types::de::from_members(rest, "x-vfio-user-server")?,
+                )
+            }
+            super::ObjectType::Other(value) => {
+                unknown_members = rest;
+                ObjectOptionsBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(ObjectOptions {
+            id: m_id,
+            qom_type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ObjectOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ObjectOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ObjectOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ObjectOptions, A::Error> {
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut tag: ::std::option::Option<super::ObjectType> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "qom-type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let (m_id,) = match (m_id,) {
-                    (::std::option::Option::Some(m_id),) => (m_id,),
-                    (m_id,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                        );
-                    }
-                };
-                let tag = ::qmp_types::de::required(tag, "qom-type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::ObjectType::AcpiGenericInitiator => {
-                        ObjectOptionsBranch::AcpiGenericInitiator(
-                            ::qmp_types::de::from_members(
-                                rest,
-                                "acpi-generic-initiator",
-                            )?,
-                        )
-                    }
-                    super::ObjectType::AcpiGenericPort => {
-                        ObjectOptionsBranch::AcpiGenericPort(
-                            ::qmp_types::de::from_members(rest, "acpi-generic-port")?,
-                        )
-                    }
-                    super::ObjectType::AuthzList => {
-                        ObjectOptionsBranch::AuthzList(
-                            ::qmp_types::de::from_members(rest, "authz-list")?,
-                        )
-                    }
-                    super::ObjectType::AuthzListfile => {
-                        ObjectOptionsBranch::AuthzListfile(
-                            ::qmp_types::de::from_members(rest, "authz-listfile")?,
-                        )
-                    }
-                    super::ObjectType::AuthzPam => {
-                        ObjectOptionsBranch::AuthzPam(
-                            ::qmp_types::de::from_members(rest, "authz-pam")?,
-                        )
-                    }
-                    super::ObjectType::AuthzSimple => {
-                        ObjectOptionsBranch::AuthzSimple(
-                            ::qmp_types::de::from_members(rest, "authz-simple")?,
-                        )
-                    }
-                    super::ObjectType::CanBus => {
-                        unknown_members = rest;
-                        ObjectOptionsBranch::CanBus
-                    }
-                    super::ObjectType::CanHostSocketcan => {
-                        ObjectOptionsBranch::CanHostSocketcan(
-                            ::qmp_types::de::from_members(rest, "can-host-socketcan")?,
-                        )
-                    }
-                    super::ObjectType::ColoCompare => {
-                        ObjectOptionsBranch::ColoCompare(
-                            ::qmp_types::de::from_members(rest, "colo-compare")?,
-                        )
-                    }
-                    super::ObjectType::CryptodevBackend => {
-                        ObjectOptionsBranch::CryptodevBackend(
-                            ::qmp_types::de::from_members(rest, "cryptodev-backend")?,
-                        )
-                    }
-                    super::ObjectType::CryptodevBackendBuiltin => {
-                        ObjectOptionsBranch::CryptodevBackendBuiltin(
-                            ::qmp_types::de::from_members(
-                                rest,
-                                "cryptodev-backend-builtin",
-                            )?,
-                        )
-                    }
-                    super::ObjectType::CryptodevBackendLkcf => {
-                        ObjectOptionsBranch::CryptodevBackendLkcf(
-                            ::qmp_types::de::from_members(
-                                rest,
-                                "cryptodev-backend-lkcf",
-                            )?,
-                        )
-                    }
-                    super::ObjectType::CryptodevVhostUser => {
-                        ObjectOptionsBranch::CryptodevVhostUser(
-                            ::qmp_types::de::from_members(rest, "cryptodev-vhost-user")?,
-                        )
-                    }
-                    super::ObjectType::DbusVmstate => {
-                        ObjectOptionsBranch::DbusVmstate(
-                            ::qmp_types::de::from_members(rest, "dbus-vmstate")?,
-                        )
-                    }
-                    super::ObjectType::FilterBuffer => {
-                        ObjectOptionsBranch::FilterBuffer(
-                            ::qmp_types::de::from_members(rest, "filter-buffer")?,
-                        )
-                    }
-                    super::ObjectType::FilterDump => {
-                        ObjectOptionsBranch::FilterDump(
-                            ::qmp_types::de::from_members(rest, "filter-dump")?,
-                        )
-                    }
-                    super::ObjectType::FilterMirror => {
-                        ObjectOptionsBranch::FilterMirror(
-                            ::qmp_types::de::from_members(rest, "filter-mirror")?,
-                        )
-                    }
-                    super::ObjectType::FilterRedirector => {
-                        ObjectOptionsBranch::FilterRedirector(
-                            ::qmp_types::de::from_members(rest, "filter-redirector")?,
-                        )
-                    }
-                    super::ObjectType::FilterReplay => {
-                        ObjectOptionsBranch::FilterReplay(
-                            ::qmp_types::de::from_members(rest, "filter-replay")?,
-                        )
-                    }
-                    super::ObjectType::FilterRewriter => {
-                        ObjectOptionsBranch::FilterRewriter(
-                            ::qmp_types::de::from_members(rest, "filter-rewriter")?,
-                        )
-                    }
-                    super::ObjectType::InputBarrier => {
-                        ObjectOptionsBranch::InputBarrier(
-                            ::qmp_types::de::from_members(rest, "input-barrier")?,
-                        )
-                    }
-                    super::ObjectType::InputLinux => {
-                        ObjectOptionsBranch::InputLinux(
-                            ::qmp_types::de::from_members(rest, "input-linux")?,
-                        )
-                    }
-                    super::ObjectType::Iommufd => {
-                        ObjectOptionsBranch::Iommufd(
-                            ::qmp_types::de::from_members(rest, "iommufd")?,
-                        )
-                    }
-                    super::ObjectType::Iothread => {
-                        ObjectOptionsBranch::Iothread(
-                            ::qmp_types::de::from_members(rest, "iothread")?,
-                        )
-                    }
-                    super::ObjectType::MainLoop => {
-                        ObjectOptionsBranch::MainLoop(
-                            ::qmp_types::de::from_members(rest, "main-loop")?,
-                        )
-                    }
-                    super::ObjectType::MemoryBackendEpc => {
-                        ObjectOptionsBranch::MemoryBackendEpc(
-                            ::qmp_types::de::from_members(rest, "memory-backend-epc")?,
-                        )
-                    }
-                    super::ObjectType::MemoryBackendFile => {
-                        ObjectOptionsBranch::MemoryBackendFile(
-                            ::qmp_types::de::from_members(rest, "memory-backend-file")?,
-                        )
-                    }
-                    super::ObjectType::MemoryBackendMemfd => {
-                        ObjectOptionsBranch::MemoryBackendMemfd(
-                            ::qmp_types::de::from_members(rest, "memory-backend-memfd")?,
-                        )
-                    }
-                    super::ObjectType::MemoryBackendRam => {
-                        ObjectOptionsBranch::MemoryBackendRam(
-                            ::qmp_types::de::from_members(rest, "memory-backend-ram")?,
-                        )
-                    }
-                    super::ObjectType::MemoryBackendShm => {
-                        ObjectOptionsBranch::MemoryBackendShm(
-                            ::qmp_types::de::from_members(rest, "memory-backend-shm")?,
-                        )
-                    }
-                    super::ObjectType::PefGuest => {
-                        unknown_members = rest;
-                        ObjectOptionsBranch::PefGuest
-                    }
-                    super::ObjectType::PrManagerHelper => {
-                        ObjectOptionsBranch::PrManagerHelper(
-                            ::qmp_types::de::from_members(rest, "pr-manager-helper")?,
-                        )
-                    }
-                    super::ObjectType::Qtest => {
-                        ObjectOptionsBranch::Qtest(
-                            ::qmp_types::de::from_members(rest, "qtest")?,
-                        )
-                    }
-                    super::ObjectType::RngBuiltin => {
-                        ObjectOptionsBranch::RngBuiltin(
-                            ::qmp_types::de::from_members(rest, "rng-builtin")?,
-                        )
-                    }
-                    super::ObjectType::RngEgd => {
-                        ObjectOptionsBranch::RngEgd(
-                            ::qmp_types::de::from_members(rest, "rng-egd")?,
-                        )
-                    }
-                    super::ObjectType::RngRandom => {
-                        ObjectOptionsBranch::RngRandom(
-                            ::qmp_types::de::from_members(rest, "rng-random")?,
-                        )
-                    }
-                    super::ObjectType::Secret => {
-                        ObjectOptionsBranch::Secret(
-                            ::qmp_types::de::from_members(rest, "secret")?,
-                        )
-                    }
-                    super::ObjectType::SecretKeyring => {
-                        ObjectOptionsBranch::SecretKeyring(
-                            ::qmp_types::de::from_members(rest, "secret_keyring")?,
-                        )
-                    }
-                    super::ObjectType::SevGuest => {
-                        ObjectOptionsBranch::SevGuest(
-                            ::qmp_types::de::from_members(rest, "sev-guest")?,
-                        )
-                    }
-                    super::ObjectType::SevSnpGuest => {
-                        ObjectOptionsBranch::SevSnpGuest(
-                            ::qmp_types::de::from_members(rest, "sev-snp-guest")?,
-                        )
-                    }
-                    super::ObjectType::ThreadContext => {
-                        ObjectOptionsBranch::ThreadContext(
-                            ::qmp_types::de::from_members(rest, "thread-context")?,
-                        )
-                    }
-                    super::ObjectType::S390PvGuest => {
-                        unknown_members = rest;
-                        ObjectOptionsBranch::S390PvGuest
-                    }
-                    super::ObjectType::ThrottleGroup => {
-                        ObjectOptionsBranch::ThrottleGroup(
-                            ::qmp_types::de::from_members(rest, "throttle-group")?,
-                        )
-                    }
-                    super::ObjectType::TlsCredsAnon => {
-                        ObjectOptionsBranch::TlsCredsAnon(
-                            ::qmp_types::de::from_members(rest, "tls-creds-anon")?,
-                        )
-                    }
-                    super::ObjectType::TlsCredsPsk => {
-                        ObjectOptionsBranch::TlsCredsPsk(
-                            ::qmp_types::de::from_members(rest, "tls-creds-psk")?,
-                        )
-                    }
-                    super::ObjectType::TlsCredsX509 => {
-                        ObjectOptionsBranch::TlsCredsX509(
-                            ::qmp_types::de::from_members(rest, "tls-creds-x509")?,
-                        )
-                    }
-                    super::ObjectType::TlsCipherSuites => {
-                        ObjectOptionsBranch::TlsCipherSuites(
-                            ::qmp_types::de::from_members(rest, "tls-cipher-suites")?,
-                        )
-                    }
-                    super::ObjectType::XRemoteObject => {
-                        ObjectOptionsBranch::XRemoteObject(
-                            ::qmp_types::de::from_members(rest, "x-remote-object")?,
-                        )
-                    }
-                    super::ObjectType::XVfioUserServer => {
-                        ObjectOptionsBranch::XVfioUserServer(
-                            ::qmp_types::de::from_members(rest, "x-vfio-user-server")?,
-                        )
-                    }
-                    super::ObjectType::Other(value) => {
-                        unknown_members = rest;
-                        ObjectOptionsBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(ObjectOptions {
-                    id: m_id,
-                    qom_type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -6267,60 +5604,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for QomList {
+        const EXPECTING: &'static str = "an object QomList";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_path,) = match (m_path,) {
+                (::std::option::Option::Some(m_path),) => (m_path,),
+                (m_path,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(QomList {
+                path: m_path,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for QomList {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = QomList;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object QomList")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<QomList, A::Error> {
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_path,) = match (m_path,) {
-                        (::std::option::Option::Some(m_path),) => (m_path,),
-                        (m_path,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(QomList {
-                        path: m_path,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for QomList {
@@ -6417,73 +5737,54 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for QomGet {
+        const EXPECTING: &'static str = "an object QomGet";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_property: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    "property" => ::qmp_types::de::next(&mut map, &mut m_property),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_path, m_property) = match (m_path, m_property) {
+                (
+                    ::std::option::Option::Some(m_path),
+                    ::std::option::Option::Some(m_property),
+                ) => (m_path, m_property),
+                (m_path, m_property) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_path.is_some(), "path"),
+                                (m_property.is_some(), "property"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(QomGet {
+                path: m_path,
+                property: m_property,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for QomGet {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = QomGet;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object QomGet")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<QomGet, A::Error> {
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_property: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            "property" => {
-                                ::qmp_types::de::next(&mut map, &mut m_property)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_path, m_property) = match (m_path, m_property) {
-                        (
-                            ::std::option::Option::Some(m_path),
-                            ::std::option::Option::Some(m_property),
-                        ) => (m_path, m_property),
-                        (m_path, m_property) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_path.is_some(), "path"),
-                                        (m_property.is_some(), "property"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(QomGet {
-                        path: m_path,
-                        property: m_property,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for QomGet {
@@ -6558,82 +5859,59 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for QomSet {
+        const EXPECTING: &'static str = "an object QomSet";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_property: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_value: ::std::option::Option<::serde_json::Value> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    "property" => ::qmp_types::de::next(&mut map, &mut m_property),
+                    "value" => ::qmp_types::de::next(&mut map, &mut m_value),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_path, m_property, m_value) = match (m_path, m_property, m_value) {
+                (
+                    ::std::option::Option::Some(m_path),
+                    ::std::option::Option::Some(m_property),
+                    ::std::option::Option::Some(m_value),
+                ) => (m_path, m_property, m_value),
+                (m_path, m_property, m_value) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_path.is_some(), "path"),
+                                (m_property.is_some(), "property"),
+                                (m_value.is_some(), "value"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(QomSet {
+                path: m_path,
+                property: m_property,
+                value: m_value,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for QomSet {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = QomSet;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object QomSet")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<QomSet, A::Error> {
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_property: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_value: ::std::option::Option<::serde_json::Value> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            "property" => {
-                                ::qmp_types::de::next(&mut map, &mut m_property)
-                            }
-                            "value" => ::qmp_types::de::next(&mut map, &mut m_value),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_path, m_property, m_value) = match (
-                        m_path,
-                        m_property,
-                        m_value,
-                    ) {
-                        (
-                            ::std::option::Option::Some(m_path),
-                            ::std::option::Option::Some(m_property),
-                            ::std::option::Option::Some(m_value),
-                        ) => (m_path, m_property, m_value),
-                        (m_path, m_property, m_value) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_path.is_some(), "path"),
-                                        (m_property.is_some(), "property"),
-                                        (m_value.is_some(), "value"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(QomSet {
-                        path: m_path,
-                        property: m_property,
-                        value: m_value,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for QomSet {
@@ -6694,59 +5972,38 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for QomListTypes {
+        const EXPECTING: &'static str = "an object QomListTypes";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_implements: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_abstract: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "implements" => ::qmp_types::de::next(&mut map, &mut m_implements),
+                    "abstract" => ::qmp_types::de::next(&mut map, &mut m_abstract),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            ::std::result::Result::Ok(QomListTypes {
+                implements: m_implements,
+                r#abstract: m_abstract,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for QomListTypes {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = QomListTypes;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object QomListTypes")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<QomListTypes, A::Error> {
-                    let mut m_implements: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_abstract: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "implements" => {
-                                ::qmp_types::de::next(&mut map, &mut m_implements)
-                            }
-                            "abstract" => {
-                                ::qmp_types::de::next(&mut map, &mut m_abstract)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    ::std::result::Result::Ok(QomListTypes {
-                        implements: m_implements,
-                        r#abstract: m_abstract,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for QomListTypes {
@@ -6804,64 +6061,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for QomListProperties {
+        const EXPECTING: &'static str = "an object QomListProperties";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_typename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "typename" => ::qmp_types::de::next(&mut map, &mut m_typename),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_typename,) = match (m_typename,) {
+                (::std::option::Option::Some(m_typename),) => (m_typename,),
+                (m_typename,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_typename.is_some(), "typename")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(QomListProperties {
+                typename: m_typename,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for QomListProperties {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = QomListProperties;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object QomListProperties")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<QomListProperties, A::Error> {
-                    let mut m_typename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "typename" => {
-                                ::qmp_types::de::next(&mut map, &mut m_typename)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_typename,) = match (m_typename,) {
-                        (::std::option::Option::Some(m_typename),) => (m_typename,),
-                        (m_typename,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_typename.is_some(), "typename")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(QomListProperties {
-                        typename: m_typename,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for QomListProperties {
@@ -6974,60 +6210,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for ObjectDel {
+        const EXPECTING: &'static str = "an object ObjectDel";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_id,) = match (m_id,) {
+                (::std::option::Option::Some(m_id),) => (m_id,),
+                (m_id,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(ObjectDel {
+                id: m_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ObjectDel {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = ObjectDel;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object ObjectDel")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<ObjectDel, A::Error> {
-                    let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_id,) = match (m_id,) {
-                        (::std::option::Option::Some(m_id),) => (m_id,),
-                        (m_id,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(ObjectDel {
-                        id: m_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for ObjectDel {

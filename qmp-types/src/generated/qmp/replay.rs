@@ -37,16 +37,16 @@ impl ReplayMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => ReplayMode::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => ReplayMode::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for ReplayMode {
+    const EXPECTING: &'static str = "a ReplayMode value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        ReplayMode::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -82,29 +82,7 @@ impl<'de> ::serde::Deserialize<'de> for ReplayMode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = ReplayMode;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(ReplayMode), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<ReplayMode, E> {
-                ::std::result::Result::Ok(ReplayMode::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<ReplayMode, E> {
-                ::std::result::Result::Ok(ReplayMode::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Record/replay information.
@@ -155,70 +133,54 @@ impl ::serde::Serialize for ReplayInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ReplayInfo {
+    const EXPECTING: &'static str = "an object ReplayInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_mode: ::std::option::Option<super::ReplayMode> = ::std::option::Option::None;
+        let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_icount: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
+                "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                "icount" => ::qmp_types::de::next(&mut map, &mut m_icount),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_mode, m_icount) = match (m_mode, m_icount) {
+            (
+                ::std::option::Option::Some(m_mode),
+                ::std::option::Option::Some(m_icount),
+            ) => (m_mode, m_icount),
+            (m_mode, m_icount) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_mode.is_some(), "mode"), (m_icount.is_some(), "icount")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(ReplayInfo {
+            mode: m_mode,
+            filename: m_filename,
+            icount: m_icount,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ReplayInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ReplayInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ReplayInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ReplayInfo, A::Error> {
-                let mut m_mode: ::std::option::Option<super::ReplayMode> = ::std::option::Option::None;
-                let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_icount: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                        "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
-                        "icount" => ::qmp_types::de::next(&mut map, &mut m_icount),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_mode, m_icount) = match (m_mode, m_icount) {
-                    (
-                        ::std::option::Option::Some(m_mode),
-                        ::std::option::Option::Some(m_icount),
-                    ) => (m_mode, m_icount),
-                    (m_mode, m_icount) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_mode.is_some(), "mode"),
-                                    (m_icount.is_some(), "icount"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(ReplayInfo {
-                    mode: m_mode,
-                    filename: m_filename,
-                    icount: m_icount,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -318,60 +280,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for ReplayBreak {
+        const EXPECTING: &'static str = "an object ReplayBreak";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_icount: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "icount" => ::qmp_types::de::next(&mut map, &mut m_icount),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_icount,) = match (m_icount,) {
+                (::std::option::Option::Some(m_icount),) => (m_icount,),
+                (m_icount,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_icount.is_some(), "icount")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(ReplayBreak {
+                icount: m_icount,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ReplayBreak {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = ReplayBreak;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object ReplayBreak")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<ReplayBreak, A::Error> {
-                    let mut m_icount: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "icount" => ::qmp_types::de::next(&mut map, &mut m_icount),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_icount,) = match (m_icount,) {
-                        (::std::option::Option::Some(m_icount),) => (m_icount,),
-                        (m_icount,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_icount.is_some(), "icount")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(ReplayBreak {
-                        icount: m_icount,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for ReplayBreak {
@@ -473,60 +418,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for ReplaySeek {
+        const EXPECTING: &'static str = "an object ReplaySeek";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_icount: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "icount" => ::qmp_types::de::next(&mut map, &mut m_icount),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_icount,) = match (m_icount,) {
+                (::std::option::Option::Some(m_icount),) => (m_icount,),
+                (m_icount,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_icount.is_some(), "icount")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(ReplaySeek {
+                icount: m_icount,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ReplaySeek {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = ReplaySeek;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object ReplaySeek")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<ReplaySeek, A::Error> {
-                    let mut m_icount: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "icount" => ::qmp_types::de::next(&mut map, &mut m_icount),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_icount,) = match (m_icount,) {
-                        (::std::option::Option::Some(m_icount),) => (m_icount,),
-                        (m_icount,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_icount.is_some(), "icount")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(ReplaySeek {
-                        icount: m_icount,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for ReplaySeek {

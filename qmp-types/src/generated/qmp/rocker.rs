@@ -47,72 +47,59 @@ impl ::serde::Serialize for RockerSwitch {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for RockerSwitch {
+    const EXPECTING: &'static str = "an object RockerSwitch";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_id: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_ports: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "ports" => ::qmp_types::de::next(&mut map, &mut m_ports),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name, m_id, m_ports) = match (m_name, m_id, m_ports) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_id),
+                ::std::option::Option::Some(m_ports),
+            ) => (m_name, m_id, m_ports),
+            (m_name, m_id, m_ports) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_name.is_some(), "name"),
+                            (m_id.is_some(), "id"),
+                            (m_ports.is_some(), "ports"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(RockerSwitch {
+            name: m_name,
+            id: m_id,
+            ports: m_ports,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for RockerSwitch {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = RockerSwitch;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object RockerSwitch")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<RockerSwitch, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_id: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_ports: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "ports" => ::qmp_types::de::next(&mut map, &mut m_ports),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name, m_id, m_ports) = match (m_name, m_id, m_ports) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_id),
-                        ::std::option::Option::Some(m_ports),
-                    ) => (m_name, m_id, m_ports),
-                    (m_name, m_id, m_ports) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_name.is_some(), "name"),
-                                    (m_id.is_some(), "id"),
-                                    (m_ports.is_some(), "ports"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(RockerSwitch {
-                    name: m_name,
-                    id: m_id,
-                    ports: m_ports,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An enumeration of port duplex states.
@@ -146,16 +133,16 @@ impl RockerPortDuplex {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => RockerPortDuplex::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => RockerPortDuplex::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for RockerPortDuplex {
+    const EXPECTING: &'static str = "a RockerPortDuplex value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        RockerPortDuplex::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -190,31 +177,7 @@ impl<'de> ::serde::Deserialize<'de> for RockerPortDuplex {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = RockerPortDuplex;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(RockerPortDuplex), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<RockerPortDuplex, E> {
-                ::std::result::Result::Ok(RockerPortDuplex::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<RockerPortDuplex, E> {
-                ::std::result::Result::Ok(RockerPortDuplex::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// An enumeration of port autoneg states.
@@ -248,16 +211,16 @@ impl RockerPortAutoneg {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => RockerPortAutoneg::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => RockerPortAutoneg::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for RockerPortAutoneg {
+    const EXPECTING: &'static str = "a RockerPortAutoneg value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        RockerPortAutoneg::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -292,31 +255,7 @@ impl<'de> ::serde::Deserialize<'de> for RockerPortAutoneg {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = RockerPortAutoneg;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(RockerPortAutoneg), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<RockerPortAutoneg, E> {
-                ::std::result::Result::Ok(RockerPortAutoneg::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<RockerPortAutoneg, E> {
-                ::std::result::Result::Ok(RockerPortAutoneg::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Rocker switch port information.
@@ -385,94 +324,81 @@ impl ::serde::Serialize for RockerPort {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for RockerPort {
+    const EXPECTING: &'static str = "an object RockerPort";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_link_up: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_speed: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_duplex: ::std::option::Option<super::RockerPortDuplex> = ::std::option::Option::None;
+        let mut m_autoneg: ::std::option::Option<super::RockerPortAutoneg> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
+                "link-up" => ::qmp_types::de::next(&mut map, &mut m_link_up),
+                "speed" => ::qmp_types::de::next(&mut map, &mut m_speed),
+                "duplex" => ::qmp_types::de::next(&mut map, &mut m_duplex),
+                "autoneg" => ::qmp_types::de::next(&mut map, &mut m_autoneg),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name, m_enabled, m_link_up, m_speed, m_duplex, m_autoneg) = match (
+            m_name,
+            m_enabled,
+            m_link_up,
+            m_speed,
+            m_duplex,
+            m_autoneg,
+        ) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_enabled),
+                ::std::option::Option::Some(m_link_up),
+                ::std::option::Option::Some(m_speed),
+                ::std::option::Option::Some(m_duplex),
+                ::std::option::Option::Some(m_autoneg),
+            ) => (m_name, m_enabled, m_link_up, m_speed, m_duplex, m_autoneg),
+            (m_name, m_enabled, m_link_up, m_speed, m_duplex, m_autoneg) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_name.is_some(), "name"),
+                            (m_enabled.is_some(), "enabled"),
+                            (m_link_up.is_some(), "link-up"),
+                            (m_speed.is_some(), "speed"),
+                            (m_duplex.is_some(), "duplex"),
+                            (m_autoneg.is_some(), "autoneg"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(RockerPort {
+            name: m_name,
+            enabled: m_enabled,
+            link_up: m_link_up,
+            speed: m_speed,
+            duplex: m_duplex,
+            autoneg: m_autoneg,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for RockerPort {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = RockerPort;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object RockerPort")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<RockerPort, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_link_up: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_speed: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_duplex: ::std::option::Option<super::RockerPortDuplex> = ::std::option::Option::None;
-                let mut m_autoneg: ::std::option::Option<super::RockerPortAutoneg> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
-                        "link-up" => ::qmp_types::de::next(&mut map, &mut m_link_up),
-                        "speed" => ::qmp_types::de::next(&mut map, &mut m_speed),
-                        "duplex" => ::qmp_types::de::next(&mut map, &mut m_duplex),
-                        "autoneg" => ::qmp_types::de::next(&mut map, &mut m_autoneg),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name, m_enabled, m_link_up, m_speed, m_duplex, m_autoneg) = match (
-                    m_name,
-                    m_enabled,
-                    m_link_up,
-                    m_speed,
-                    m_duplex,
-                    m_autoneg,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_enabled),
-                        ::std::option::Option::Some(m_link_up),
-                        ::std::option::Option::Some(m_speed),
-                        ::std::option::Option::Some(m_duplex),
-                        ::std::option::Option::Some(m_autoneg),
-                    ) => (m_name, m_enabled, m_link_up, m_speed, m_duplex, m_autoneg),
-                    (m_name, m_enabled, m_link_up, m_speed, m_duplex, m_autoneg) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_name.is_some(), "name"),
-                                    (m_enabled.is_some(), "enabled"),
-                                    (m_link_up.is_some(), "link-up"),
-                                    (m_speed.is_some(), "speed"),
-                                    (m_duplex.is_some(), "duplex"),
-                                    (m_autoneg.is_some(), "autoneg"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(RockerPort {
-                    name: m_name,
-                    enabled: m_enabled,
-                    link_up: m_link_up,
-                    speed: m_speed,
-                    duplex: m_duplex,
-                    autoneg: m_autoneg,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Rocker switch OF-DPA flow key
@@ -557,94 +483,81 @@ impl ::serde::Serialize for RockerOfDpaFlowKey {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for RockerOfDpaFlowKey {
+    const EXPECTING: &'static str = "an object RockerOfDpaFlowKey";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_priority: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_tbl_id: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_in_pport: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_tunnel_id: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_vlan_id: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_eth_type: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_eth_src: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_eth_dst: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_ip_proto: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_ip_tos: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_ip_dst: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
+                "tbl-id" => ::qmp_types::de::next(&mut map, &mut m_tbl_id),
+                "in-pport" => ::qmp_types::de::next(&mut map, &mut m_in_pport),
+                "tunnel-id" => ::qmp_types::de::next(&mut map, &mut m_tunnel_id),
+                "vlan-id" => ::qmp_types::de::next(&mut map, &mut m_vlan_id),
+                "eth-type" => ::qmp_types::de::next(&mut map, &mut m_eth_type),
+                "eth-src" => ::qmp_types::de::next(&mut map, &mut m_eth_src),
+                "eth-dst" => ::qmp_types::de::next(&mut map, &mut m_eth_dst),
+                "ip-proto" => ::qmp_types::de::next(&mut map, &mut m_ip_proto),
+                "ip-tos" => ::qmp_types::de::next(&mut map, &mut m_ip_tos),
+                "ip-dst" => ::qmp_types::de::next(&mut map, &mut m_ip_dst),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_priority, m_tbl_id) = match (m_priority, m_tbl_id) {
+            (
+                ::std::option::Option::Some(m_priority),
+                ::std::option::Option::Some(m_tbl_id),
+            ) => (m_priority, m_tbl_id),
+            (m_priority, m_tbl_id) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_priority.is_some(), "priority"),
+                            (m_tbl_id.is_some(), "tbl-id"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(RockerOfDpaFlowKey {
+            priority: m_priority,
+            tbl_id: m_tbl_id,
+            in_pport: m_in_pport,
+            tunnel_id: m_tunnel_id,
+            vlan_id: m_vlan_id,
+            eth_type: m_eth_type,
+            eth_src: m_eth_src,
+            eth_dst: m_eth_dst,
+            ip_proto: m_ip_proto,
+            ip_tos: m_ip_tos,
+            ip_dst: m_ip_dst,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlowKey {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = RockerOfDpaFlowKey;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object RockerOfDpaFlowKey")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<RockerOfDpaFlowKey, A::Error> {
-                let mut m_priority: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_tbl_id: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_in_pport: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_tunnel_id: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_vlan_id: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_eth_type: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_eth_src: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_eth_dst: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_ip_proto: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_ip_tos: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_ip_dst: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
-                        "tbl-id" => ::qmp_types::de::next(&mut map, &mut m_tbl_id),
-                        "in-pport" => ::qmp_types::de::next(&mut map, &mut m_in_pport),
-                        "tunnel-id" => ::qmp_types::de::next(&mut map, &mut m_tunnel_id),
-                        "vlan-id" => ::qmp_types::de::next(&mut map, &mut m_vlan_id),
-                        "eth-type" => ::qmp_types::de::next(&mut map, &mut m_eth_type),
-                        "eth-src" => ::qmp_types::de::next(&mut map, &mut m_eth_src),
-                        "eth-dst" => ::qmp_types::de::next(&mut map, &mut m_eth_dst),
-                        "ip-proto" => ::qmp_types::de::next(&mut map, &mut m_ip_proto),
-                        "ip-tos" => ::qmp_types::de::next(&mut map, &mut m_ip_tos),
-                        "ip-dst" => ::qmp_types::de::next(&mut map, &mut m_ip_dst),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_priority, m_tbl_id) = match (m_priority, m_tbl_id) {
-                    (
-                        ::std::option::Option::Some(m_priority),
-                        ::std::option::Option::Some(m_tbl_id),
-                    ) => (m_priority, m_tbl_id),
-                    (m_priority, m_tbl_id) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_priority.is_some(), "priority"),
-                                    (m_tbl_id.is_some(), "tbl-id"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(RockerOfDpaFlowKey {
-                    priority: m_priority,
-                    tbl_id: m_tbl_id,
-                    in_pport: m_in_pport,
-                    tunnel_id: m_tunnel_id,
-                    vlan_id: m_vlan_id,
-                    eth_type: m_eth_type,
-                    eth_src: m_eth_src,
-                    eth_dst: m_eth_dst,
-                    ip_proto: m_ip_proto,
-                    ip_tos: m_ip_tos,
-                    ip_dst: m_ip_dst,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Rocker switch OF-DPA flow mask
@@ -714,66 +627,53 @@ impl ::serde::Serialize for RockerOfDpaFlowMask {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for RockerOfDpaFlowMask {
+    const EXPECTING: &'static str = "an object RockerOfDpaFlowMask";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_in_pport: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_tunnel_id: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_vlan_id: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_eth_src: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_eth_dst: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_ip_proto: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_ip_tos: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "in-pport" => ::qmp_types::de::next(&mut map, &mut m_in_pport),
+                "tunnel-id" => ::qmp_types::de::next(&mut map, &mut m_tunnel_id),
+                "vlan-id" => ::qmp_types::de::next(&mut map, &mut m_vlan_id),
+                "eth-src" => ::qmp_types::de::next(&mut map, &mut m_eth_src),
+                "eth-dst" => ::qmp_types::de::next(&mut map, &mut m_eth_dst),
+                "ip-proto" => ::qmp_types::de::next(&mut map, &mut m_ip_proto),
+                "ip-tos" => ::qmp_types::de::next(&mut map, &mut m_ip_tos),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(RockerOfDpaFlowMask {
+            in_pport: m_in_pport,
+            tunnel_id: m_tunnel_id,
+            vlan_id: m_vlan_id,
+            eth_src: m_eth_src,
+            eth_dst: m_eth_dst,
+            ip_proto: m_ip_proto,
+            ip_tos: m_ip_tos,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlowMask {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = RockerOfDpaFlowMask;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object RockerOfDpaFlowMask")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<RockerOfDpaFlowMask, A::Error> {
-                let mut m_in_pport: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_tunnel_id: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_vlan_id: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_eth_src: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_eth_dst: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_ip_proto: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_ip_tos: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "in-pport" => ::qmp_types::de::next(&mut map, &mut m_in_pport),
-                        "tunnel-id" => ::qmp_types::de::next(&mut map, &mut m_tunnel_id),
-                        "vlan-id" => ::qmp_types::de::next(&mut map, &mut m_vlan_id),
-                        "eth-src" => ::qmp_types::de::next(&mut map, &mut m_eth_src),
-                        "eth-dst" => ::qmp_types::de::next(&mut map, &mut m_eth_dst),
-                        "ip-proto" => ::qmp_types::de::next(&mut map, &mut m_ip_proto),
-                        "ip-tos" => ::qmp_types::de::next(&mut map, &mut m_ip_tos),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(RockerOfDpaFlowMask {
-                    in_pport: m_in_pport,
-                    tunnel_id: m_tunnel_id,
-                    vlan_id: m_vlan_id,
-                    eth_src: m_eth_src,
-                    eth_dst: m_eth_dst,
-                    ip_proto: m_ip_proto,
-                    ip_tos: m_ip_tos,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Rocker switch OF-DPA flow action
@@ -839,67 +739,50 @@ impl ::serde::Serialize for RockerOfDpaFlowAction {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for RockerOfDpaFlowAction {
+    const EXPECTING: &'static str = "an object RockerOfDpaFlowAction";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_goto_tbl: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_group_id: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_tunnel_lport: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_vlan_id: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_new_vlan_id: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_out_pport: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "goto-tbl" => ::qmp_types::de::next(&mut map, &mut m_goto_tbl),
+                "group-id" => ::qmp_types::de::next(&mut map, &mut m_group_id),
+                "tunnel-lport" => ::qmp_types::de::next(&mut map, &mut m_tunnel_lport),
+                "vlan-id" => ::qmp_types::de::next(&mut map, &mut m_vlan_id),
+                "new-vlan-id" => ::qmp_types::de::next(&mut map, &mut m_new_vlan_id),
+                "out-pport" => ::qmp_types::de::next(&mut map, &mut m_out_pport),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(RockerOfDpaFlowAction {
+            goto_tbl: m_goto_tbl,
+            group_id: m_group_id,
+            tunnel_lport: m_tunnel_lport,
+            vlan_id: m_vlan_id,
+            new_vlan_id: m_new_vlan_id,
+            out_pport: m_out_pport,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlowAction {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = RockerOfDpaFlowAction;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object RockerOfDpaFlowAction")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<RockerOfDpaFlowAction, A::Error> {
-                let mut m_goto_tbl: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_group_id: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_tunnel_lport: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_vlan_id: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_new_vlan_id: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_out_pport: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "goto-tbl" => ::qmp_types::de::next(&mut map, &mut m_goto_tbl),
-                        "group-id" => ::qmp_types::de::next(&mut map, &mut m_group_id),
-                        "tunnel-lport" => {
-                            ::qmp_types::de::next(&mut map, &mut m_tunnel_lport)
-                        }
-                        "vlan-id" => ::qmp_types::de::next(&mut map, &mut m_vlan_id),
-                        "new-vlan-id" => {
-                            ::qmp_types::de::next(&mut map, &mut m_new_vlan_id)
-                        }
-                        "out-pport" => ::qmp_types::de::next(&mut map, &mut m_out_pport),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(RockerOfDpaFlowAction {
-                    goto_tbl: m_goto_tbl,
-                    group_id: m_group_id,
-                    tunnel_lport: m_tunnel_lport,
-                    vlan_id: m_vlan_id,
-                    new_vlan_id: m_new_vlan_id,
-                    out_pport: m_out_pport,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Rocker switch OF-DPA flow
@@ -963,88 +846,75 @@ impl ::serde::Serialize for RockerOfDpaFlow {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for RockerOfDpaFlow {
+    const EXPECTING: &'static str = "an object RockerOfDpaFlow";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_cookie: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_hits: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_key: ::std::option::Option<super::RockerOfDpaFlowKey> = ::std::option::Option::None;
+        let mut m_mask: ::std::option::Option<super::RockerOfDpaFlowMask> = ::std::option::Option::None;
+        let mut m_action: ::std::option::Option<super::RockerOfDpaFlowAction> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "cookie" => ::qmp_types::de::next(&mut map, &mut m_cookie),
+                "hits" => ::qmp_types::de::next(&mut map, &mut m_hits),
+                "key" => ::qmp_types::de::next(&mut map, &mut m_key),
+                "mask" => ::qmp_types::de::next(&mut map, &mut m_mask),
+                "action" => ::qmp_types::de::next(&mut map, &mut m_action),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_cookie, m_hits, m_key, m_mask, m_action) = match (
+            m_cookie,
+            m_hits,
+            m_key,
+            m_mask,
+            m_action,
+        ) {
+            (
+                ::std::option::Option::Some(m_cookie),
+                ::std::option::Option::Some(m_hits),
+                ::std::option::Option::Some(m_key),
+                ::std::option::Option::Some(m_mask),
+                ::std::option::Option::Some(m_action),
+            ) => (m_cookie, m_hits, m_key, m_mask, m_action),
+            (m_cookie, m_hits, m_key, m_mask, m_action) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_cookie.is_some(), "cookie"),
+                            (m_hits.is_some(), "hits"),
+                            (m_key.is_some(), "key"),
+                            (m_mask.is_some(), "mask"),
+                            (m_action.is_some(), "action"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(RockerOfDpaFlow {
+            cookie: m_cookie,
+            hits: m_hits,
+            key: m_key,
+            mask: m_mask,
+            action: m_action,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlow {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = RockerOfDpaFlow;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object RockerOfDpaFlow")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<RockerOfDpaFlow, A::Error> {
-                let mut m_cookie: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_hits: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_key: ::std::option::Option<super::RockerOfDpaFlowKey> = ::std::option::Option::None;
-                let mut m_mask: ::std::option::Option<super::RockerOfDpaFlowMask> = ::std::option::Option::None;
-                let mut m_action: ::std::option::Option<super::RockerOfDpaFlowAction> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "cookie" => ::qmp_types::de::next(&mut map, &mut m_cookie),
-                        "hits" => ::qmp_types::de::next(&mut map, &mut m_hits),
-                        "key" => ::qmp_types::de::next(&mut map, &mut m_key),
-                        "mask" => ::qmp_types::de::next(&mut map, &mut m_mask),
-                        "action" => ::qmp_types::de::next(&mut map, &mut m_action),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_cookie, m_hits, m_key, m_mask, m_action) = match (
-                    m_cookie,
-                    m_hits,
-                    m_key,
-                    m_mask,
-                    m_action,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_cookie),
-                        ::std::option::Option::Some(m_hits),
-                        ::std::option::Option::Some(m_key),
-                        ::std::option::Option::Some(m_mask),
-                        ::std::option::Option::Some(m_action),
-                    ) => (m_cookie, m_hits, m_key, m_mask, m_action),
-                    (m_cookie, m_hits, m_key, m_mask, m_action) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_cookie.is_some(), "cookie"),
-                                    (m_hits.is_some(), "hits"),
-                                    (m_key.is_some(), "key"),
-                                    (m_mask.is_some(), "mask"),
-                                    (m_action.is_some(), "action"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(RockerOfDpaFlow {
-                    cookie: m_cookie,
-                    hits: m_hits,
-                    key: m_key,
-                    mask: m_mask,
-                    action: m_action,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Rocker switch OF-DPA group
@@ -1137,103 +1007,83 @@ impl ::serde::Serialize for RockerOfDpaGroup {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for RockerOfDpaGroup {
+    const EXPECTING: &'static str = "an object RockerOfDpaGroup";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_type: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_vlan_id: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_pport: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_index: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_out_pport: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_group_id: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_set_vlan_id: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_pop_vlan: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_group_ids: ::std::option::Option<::std::vec::Vec<u32>> = ::std::option::Option::None;
+        let mut m_set_eth_src: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_set_eth_dst: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_ttl_check: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                "vlan-id" => ::qmp_types::de::next(&mut map, &mut m_vlan_id),
+                "pport" => ::qmp_types::de::next(&mut map, &mut m_pport),
+                "index" => ::qmp_types::de::next(&mut map, &mut m_index),
+                "out-pport" => ::qmp_types::de::next(&mut map, &mut m_out_pport),
+                "group-id" => ::qmp_types::de::next(&mut map, &mut m_group_id),
+                "set-vlan-id" => ::qmp_types::de::next(&mut map, &mut m_set_vlan_id),
+                "pop-vlan" => ::qmp_types::de::next(&mut map, &mut m_pop_vlan),
+                "group-ids" => ::qmp_types::de::next(&mut map, &mut m_group_ids),
+                "set-eth-src" => ::qmp_types::de::next(&mut map, &mut m_set_eth_src),
+                "set-eth-dst" => ::qmp_types::de::next(&mut map, &mut m_set_eth_dst),
+                "ttl-check" => ::qmp_types::de::next(&mut map, &mut m_ttl_check),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_id, m_type) = match (m_id, m_type) {
+            (::std::option::Option::Some(m_id), ::std::option::Option::Some(m_type)) => {
+                (m_id, m_type)
+            }
+            (m_id, m_type) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_id.is_some(), "id"), (m_type.is_some(), "type")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(RockerOfDpaGroup {
+            id: m_id,
+            r#type: m_type,
+            vlan_id: m_vlan_id,
+            pport: m_pport,
+            index: m_index,
+            out_pport: m_out_pport,
+            group_id: m_group_id,
+            set_vlan_id: m_set_vlan_id,
+            pop_vlan: m_pop_vlan,
+            group_ids: m_group_ids,
+            set_eth_src: m_set_eth_src,
+            set_eth_dst: m_set_eth_dst,
+            ttl_check: m_ttl_check,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for RockerOfDpaGroup {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = RockerOfDpaGroup;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object RockerOfDpaGroup")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<RockerOfDpaGroup, A::Error> {
-                let mut m_id: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_type: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_vlan_id: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_pport: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_index: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_out_pport: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_group_id: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_set_vlan_id: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_pop_vlan: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_group_ids: ::std::option::Option<::std::vec::Vec<u32>> = ::std::option::Option::None;
-                let mut m_set_eth_src: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_set_eth_dst: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_ttl_check: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                        "vlan-id" => ::qmp_types::de::next(&mut map, &mut m_vlan_id),
-                        "pport" => ::qmp_types::de::next(&mut map, &mut m_pport),
-                        "index" => ::qmp_types::de::next(&mut map, &mut m_index),
-                        "out-pport" => ::qmp_types::de::next(&mut map, &mut m_out_pport),
-                        "group-id" => ::qmp_types::de::next(&mut map, &mut m_group_id),
-                        "set-vlan-id" => {
-                            ::qmp_types::de::next(&mut map, &mut m_set_vlan_id)
-                        }
-                        "pop-vlan" => ::qmp_types::de::next(&mut map, &mut m_pop_vlan),
-                        "group-ids" => ::qmp_types::de::next(&mut map, &mut m_group_ids),
-                        "set-eth-src" => {
-                            ::qmp_types::de::next(&mut map, &mut m_set_eth_src)
-                        }
-                        "set-eth-dst" => {
-                            ::qmp_types::de::next(&mut map, &mut m_set_eth_dst)
-                        }
-                        "ttl-check" => ::qmp_types::de::next(&mut map, &mut m_ttl_check),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_id, m_type) = match (m_id, m_type) {
-                    (
-                        ::std::option::Option::Some(m_id),
-                        ::std::option::Option::Some(m_type),
-                    ) => (m_id, m_type),
-                    (m_id, m_type) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_id.is_some(), "id"), (m_type.is_some(), "type")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(RockerOfDpaGroup {
-                    id: m_id,
-                    r#type: m_type,
-                    vlan_id: m_vlan_id,
-                    pport: m_pport,
-                    index: m_index,
-                    out_pport: m_out_pport,
-                    group_id: m_group_id,
-                    set_vlan_id: m_set_vlan_id,
-                    pop_vlan: m_pop_vlan,
-                    group_ids: m_group_ids,
-                    set_eth_src: m_set_eth_src,
-                    set_eth_dst: m_set_eth_dst,
-                    ttl_check: m_ttl_check,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -1289,60 +1139,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for QueryRocker {
+        const EXPECTING: &'static str = "an object QueryRocker";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_name,) = match (m_name,) {
+                (::std::option::Option::Some(m_name),) => (m_name,),
+                (m_name,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(QueryRocker {
+                name: m_name,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for QueryRocker {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = QueryRocker;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object QueryRocker")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<QueryRocker, A::Error> {
-                    let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_name,) = match (m_name,) {
-                        (::std::option::Option::Some(m_name),) => (m_name,),
-                        (m_name,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(QueryRocker {
-                        name: m_name,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for QueryRocker {
@@ -1407,60 +1240,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for QueryRockerPorts {
+        const EXPECTING: &'static str = "an object QueryRockerPorts";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_name,) = match (m_name,) {
+                (::std::option::Option::Some(m_name),) => (m_name,),
+                (m_name,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(QueryRockerPorts {
+                name: m_name,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for QueryRockerPorts {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = QueryRockerPorts;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object QueryRockerPorts")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<QueryRockerPorts, A::Error> {
-                    let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_name,) = match (m_name,) {
-                        (::std::option::Option::Some(m_name),) => (m_name,),
-                        (m_name,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(QueryRockerPorts {
-                        name: m_name,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for QueryRockerPorts {
@@ -1534,63 +1350,46 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for QueryRockerOfDpaFlows {
+        const EXPECTING: &'static str = "an object QueryRockerOfDpaFlows";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_tbl_id: ::std::option::Option<u32> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                    "tbl-id" => ::qmp_types::de::next(&mut map, &mut m_tbl_id),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_name,) = match (m_name,) {
+                (::std::option::Option::Some(m_name),) => (m_name,),
+                (m_name,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(QueryRockerOfDpaFlows {
+                name: m_name,
+                tbl_id: m_tbl_id,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for QueryRockerOfDpaFlows {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = QueryRockerOfDpaFlows;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object QueryRockerOfDpaFlows")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<QueryRockerOfDpaFlows, A::Error> {
-                    let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_tbl_id: ::std::option::Option<u32> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                            "tbl-id" => ::qmp_types::de::next(&mut map, &mut m_tbl_id),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_name,) = match (m_name,) {
-                        (::std::option::Option::Some(m_name),) => (m_name,),
-                        (m_name,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(QueryRockerOfDpaFlows {
-                        name: m_name,
-                        tbl_id: m_tbl_id,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for QueryRockerOfDpaFlows {
@@ -1669,63 +1468,46 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for QueryRockerOfDpaGroups {
+        const EXPECTING: &'static str = "an object QueryRockerOfDpaGroups";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_type: ::std::option::Option<u8> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                    "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_name,) = match (m_name,) {
+                (::std::option::Option::Some(m_name),) => (m_name,),
+                (m_name,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(QueryRockerOfDpaGroups {
+                name: m_name,
+                r#type: m_type,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for QueryRockerOfDpaGroups {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = QueryRockerOfDpaGroups;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object QueryRockerOfDpaGroups")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<QueryRockerOfDpaGroups, A::Error> {
-                    let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_type: ::std::option::Option<u8> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                            "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_name,) = match (m_name,) {
-                        (::std::option::Option::Some(m_name),) => (m_name,),
-                        (m_name,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(QueryRockerOfDpaGroups {
-                        name: m_name,
-                        r#type: m_type,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for QueryRockerOfDpaGroups {

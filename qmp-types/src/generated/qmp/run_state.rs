@@ -95,16 +95,16 @@ impl RunState {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => RunState::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => RunState::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for RunState {
+    const EXPECTING: &'static str = "a RunState value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        RunState::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -153,29 +153,7 @@ impl<'de> ::serde::Deserialize<'de> for RunState {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = RunState;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(RunState), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<RunState, E> {
-                ::std::result::Result::Ok(RunState::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<RunState, E> {
-                ::std::result::Result::Ok(RunState::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// An enumeration of reasons for a Shutdown.
@@ -250,16 +228,16 @@ impl ShutdownCause {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => ShutdownCause::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => ShutdownCause::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for ShutdownCause {
+    const EXPECTING: &'static str = "a ShutdownCause value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        ShutdownCause::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -303,31 +281,7 @@ impl<'de> ::serde::Deserialize<'de> for ShutdownCause {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = ShutdownCause;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(ShutdownCause), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<ShutdownCause, E> {
-                ::std::result::Result::Ok(ShutdownCause::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<ShutdownCause, E> {
-                ::std::result::Result::Ok(ShutdownCause::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Information about VM run state
@@ -373,67 +327,54 @@ impl ::serde::Serialize for StatusInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for StatusInfo {
+    const EXPECTING: &'static str = "an object StatusInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_running: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_status: ::std::option::Option<super::RunState> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "running" => ::qmp_types::de::next(&mut map, &mut m_running),
+                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_running, m_status) = match (m_running, m_status) {
+            (
+                ::std::option::Option::Some(m_running),
+                ::std::option::Option::Some(m_status),
+            ) => (m_running, m_status),
+            (m_running, m_status) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_running.is_some(), "running"),
+                            (m_status.is_some(), "status"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(StatusInfo {
+            running: m_running,
+            status: m_status,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for StatusInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = StatusInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object StatusInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<StatusInfo, A::Error> {
-                let mut m_running: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_status: ::std::option::Option<super::RunState> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "running" => ::qmp_types::de::next(&mut map, &mut m_running),
-                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_running, m_status) = match (m_running, m_status) {
-                    (
-                        ::std::option::Option::Some(m_running),
-                        ::std::option::Option::Some(m_status),
-                    ) => (m_running, m_status),
-                    (m_running, m_status) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_running.is_some(), "running"),
-                                    (m_status.is_some(), "status"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(StatusInfo {
-                    running: m_running,
-                    status: m_status,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An enumeration of the actions taken when the watchdog device's timer
@@ -490,16 +431,16 @@ impl WatchdogAction {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => WatchdogAction::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => WatchdogAction::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for WatchdogAction {
+    const EXPECTING: &'static str = "a WatchdogAction value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        WatchdogAction::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -539,31 +480,7 @@ impl<'de> ::serde::Deserialize<'de> for WatchdogAction {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = WatchdogAction;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(WatchdogAction), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<WatchdogAction, E> {
-                ::std::result::Result::Ok(WatchdogAction::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<WatchdogAction, E> {
-                ::std::result::Result::Ok(WatchdogAction::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Possible QEMU actions upon guest reboot
@@ -598,16 +515,16 @@ impl RebootAction {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => RebootAction::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => RebootAction::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for RebootAction {
+    const EXPECTING: &'static str = "a RebootAction value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        RebootAction::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -642,29 +559,7 @@ impl<'de> ::serde::Deserialize<'de> for RebootAction {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = RebootAction;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(RebootAction), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<RebootAction, E> {
-                ::std::result::Result::Ok(RebootAction::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<RebootAction, E> {
-                ::std::result::Result::Ok(RebootAction::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Possible QEMU actions upon guest shutdown
@@ -698,16 +593,16 @@ impl ShutdownAction {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => ShutdownAction::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => ShutdownAction::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for ShutdownAction {
+    const EXPECTING: &'static str = "a ShutdownAction value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        ShutdownAction::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -742,31 +637,7 @@ impl<'de> ::serde::Deserialize<'de> for ShutdownAction {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = ShutdownAction;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(ShutdownAction), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<ShutdownAction, E> {
-                ::std::result::Result::Ok(ShutdownAction::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<ShutdownAction, E> {
-                ::std::result::Result::Ok(ShutdownAction::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The values of `PanicAction`.
@@ -810,16 +681,16 @@ impl PanicAction {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => PanicAction::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => PanicAction::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for PanicAction {
+    const EXPECTING: &'static str = "a PanicAction value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        PanicAction::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -856,29 +727,7 @@ impl<'de> ::serde::Deserialize<'de> for PanicAction {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = PanicAction;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(PanicAction), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<PanicAction, E> {
-                ::std::result::Result::Ok(PanicAction::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<PanicAction, E> {
-                ::std::result::Result::Ok(PanicAction::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// An enumeration of the actions taken when guest OS panic is detected
@@ -916,16 +765,16 @@ impl GuestPanicAction {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => GuestPanicAction::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => GuestPanicAction::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for GuestPanicAction {
+    const EXPECTING: &'static str = "a GuestPanicAction value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        GuestPanicAction::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -961,31 +810,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestPanicAction {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = GuestPanicAction;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(GuestPanicAction), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<GuestPanicAction, E> {
-                ::std::result::Result::Ok(GuestPanicAction::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<GuestPanicAction, E> {
-                ::std::result::Result::Ok(GuestPanicAction::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// An enumeration of the guest panic information types
@@ -1019,18 +844,18 @@ impl GuestPanicInformationType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => {
                 GuestPanicInformationType::Other(value.to_owned())
             }
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => GuestPanicInformationType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for GuestPanicInformationType {
+    const EXPECTING: &'static str = "a GuestPanicInformationType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        GuestPanicInformationType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -1065,35 +890,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestPanicInformationType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = GuestPanicInformationType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!(
-                        "a ", stringify!(GuestPanicInformationType), " value (a string)"
-                    ),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<GuestPanicInformationType, E> {
-                ::std::result::Result::Ok(GuestPanicInformationType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<GuestPanicInformationType, E> {
-                ::std::result::Result::Ok(
-                    GuestPanicInformationType::from_wire_owned(value),
-                )
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Information about a guest panic
@@ -1165,65 +962,54 @@ impl ::serde::Serialize for GuestPanicInformation {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestPanicInformation {
+    const EXPECTING: &'static str = "an object GuestPanicInformation";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::GuestPanicInformationType> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::GuestPanicInformationType::HyperV => {
+                GuestPanicInformationBranch::HyperV(
+                    ::qmp_types::de::from_members(rest, "hyper-v")?,
+                )
+            }
+            super::GuestPanicInformationType::S390 => {
+                GuestPanicInformationBranch::S390(
+                    ::qmp_types::de::from_members(rest, "s390")?,
+                )
+            }
+            super::GuestPanicInformationType::Other(value) => {
+                unknown_members = rest;
+                GuestPanicInformationBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(GuestPanicInformation {
+            r#type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestPanicInformation {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestPanicInformation;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestPanicInformation")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestPanicInformation, A::Error> {
-                let mut tag: ::std::option::Option<super::GuestPanicInformationType> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::GuestPanicInformationType::HyperV => {
-                        GuestPanicInformationBranch::HyperV(
-                            ::qmp_types::de::from_members(rest, "hyper-v")?,
-                        )
-                    }
-                    super::GuestPanicInformationType::S390 => {
-                        GuestPanicInformationBranch::S390(
-                            ::qmp_types::de::from_members(rest, "s390")?,
-                        )
-                    }
-                    super::GuestPanicInformationType::Other(value) => {
-                        unknown_members = rest;
-                        GuestPanicInformationBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(GuestPanicInformation {
-                    r#type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Hyper-V specific guest panic information (HV crash MSRs)
@@ -1287,88 +1073,75 @@ impl ::serde::Serialize for GuestPanicInformationHyperV {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestPanicInformationHyperV {
+    const EXPECTING: &'static str = "an object GuestPanicInformationHyperV";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_arg1: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_arg2: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_arg3: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_arg4: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_arg5: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "arg1" => ::qmp_types::de::next(&mut map, &mut m_arg1),
+                "arg2" => ::qmp_types::de::next(&mut map, &mut m_arg2),
+                "arg3" => ::qmp_types::de::next(&mut map, &mut m_arg3),
+                "arg4" => ::qmp_types::de::next(&mut map, &mut m_arg4),
+                "arg5" => ::qmp_types::de::next(&mut map, &mut m_arg5),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_arg1, m_arg2, m_arg3, m_arg4, m_arg5) = match (
+            m_arg1,
+            m_arg2,
+            m_arg3,
+            m_arg4,
+            m_arg5,
+        ) {
+            (
+                ::std::option::Option::Some(m_arg1),
+                ::std::option::Option::Some(m_arg2),
+                ::std::option::Option::Some(m_arg3),
+                ::std::option::Option::Some(m_arg4),
+                ::std::option::Option::Some(m_arg5),
+            ) => (m_arg1, m_arg2, m_arg3, m_arg4, m_arg5),
+            (m_arg1, m_arg2, m_arg3, m_arg4, m_arg5) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_arg1.is_some(), "arg1"),
+                            (m_arg2.is_some(), "arg2"),
+                            (m_arg3.is_some(), "arg3"),
+                            (m_arg4.is_some(), "arg4"),
+                            (m_arg5.is_some(), "arg5"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestPanicInformationHyperV {
+            arg1: m_arg1,
+            arg2: m_arg2,
+            arg3: m_arg3,
+            arg4: m_arg4,
+            arg5: m_arg5,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestPanicInformationHyperV {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestPanicInformationHyperV;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestPanicInformationHyperV")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestPanicInformationHyperV, A::Error> {
-                let mut m_arg1: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_arg2: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_arg3: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_arg4: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_arg5: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "arg1" => ::qmp_types::de::next(&mut map, &mut m_arg1),
-                        "arg2" => ::qmp_types::de::next(&mut map, &mut m_arg2),
-                        "arg3" => ::qmp_types::de::next(&mut map, &mut m_arg3),
-                        "arg4" => ::qmp_types::de::next(&mut map, &mut m_arg4),
-                        "arg5" => ::qmp_types::de::next(&mut map, &mut m_arg5),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_arg1, m_arg2, m_arg3, m_arg4, m_arg5) = match (
-                    m_arg1,
-                    m_arg2,
-                    m_arg3,
-                    m_arg4,
-                    m_arg5,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_arg1),
-                        ::std::option::Option::Some(m_arg2),
-                        ::std::option::Option::Some(m_arg3),
-                        ::std::option::Option::Some(m_arg4),
-                        ::std::option::Option::Some(m_arg5),
-                    ) => (m_arg1, m_arg2, m_arg3, m_arg4, m_arg5),
-                    (m_arg1, m_arg2, m_arg3, m_arg4, m_arg5) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_arg1.is_some(), "arg1"),
-                                    (m_arg2.is_some(), "arg2"),
-                                    (m_arg3.is_some(), "arg3"),
-                                    (m_arg4.is_some(), "arg4"),
-                                    (m_arg5.is_some(), "arg5"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestPanicInformationHyperV {
-                    arg1: m_arg1,
-                    arg2: m_arg2,
-                    arg3: m_arg3,
-                    arg4: m_arg4,
-                    arg5: m_arg5,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Reason why the CPU is in a crashed state.
@@ -1416,16 +1189,16 @@ impl S390CrashReason {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => S390CrashReason::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => S390CrashReason::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for S390CrashReason {
+    const EXPECTING: &'static str = "a S390CrashReason value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        S390CrashReason::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -1463,31 +1236,7 @@ impl<'de> ::serde::Deserialize<'de> for S390CrashReason {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = S390CrashReason;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(S390CrashReason), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<S390CrashReason, E> {
-                ::std::result::Result::Ok(S390CrashReason::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<S390CrashReason, E> {
-                ::std::result::Result::Ok(S390CrashReason::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// S390 specific guest panic information (PSW)
@@ -1546,82 +1295,69 @@ impl ::serde::Serialize for GuestPanicInformationS390 {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for GuestPanicInformationS390 {
+    const EXPECTING: &'static str = "an object GuestPanicInformationS390";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_core: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_psw_mask: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_psw_addr: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_reason: ::std::option::Option<super::S390CrashReason> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "core" => ::qmp_types::de::next(&mut map, &mut m_core),
+                "psw-mask" => ::qmp_types::de::next(&mut map, &mut m_psw_mask),
+                "psw-addr" => ::qmp_types::de::next(&mut map, &mut m_psw_addr),
+                "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_core, m_psw_mask, m_psw_addr, m_reason) = match (
+            m_core,
+            m_psw_mask,
+            m_psw_addr,
+            m_reason,
+        ) {
+            (
+                ::std::option::Option::Some(m_core),
+                ::std::option::Option::Some(m_psw_mask),
+                ::std::option::Option::Some(m_psw_addr),
+                ::std::option::Option::Some(m_reason),
+            ) => (m_core, m_psw_mask, m_psw_addr, m_reason),
+            (m_core, m_psw_mask, m_psw_addr, m_reason) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_core.is_some(), "core"),
+                            (m_psw_mask.is_some(), "psw-mask"),
+                            (m_psw_addr.is_some(), "psw-addr"),
+                            (m_reason.is_some(), "reason"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(GuestPanicInformationS390 {
+            core: m_core,
+            psw_mask: m_psw_mask,
+            psw_addr: m_psw_addr,
+            reason: m_reason,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GuestPanicInformationS390 {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = GuestPanicInformationS390;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object GuestPanicInformationS390")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<GuestPanicInformationS390, A::Error> {
-                let mut m_core: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_psw_mask: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_psw_addr: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_reason: ::std::option::Option<super::S390CrashReason> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "core" => ::qmp_types::de::next(&mut map, &mut m_core),
-                        "psw-mask" => ::qmp_types::de::next(&mut map, &mut m_psw_mask),
-                        "psw-addr" => ::qmp_types::de::next(&mut map, &mut m_psw_addr),
-                        "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_core, m_psw_mask, m_psw_addr, m_reason) = match (
-                    m_core,
-                    m_psw_mask,
-                    m_psw_addr,
-                    m_reason,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_core),
-                        ::std::option::Option::Some(m_psw_mask),
-                        ::std::option::Option::Some(m_psw_addr),
-                        ::std::option::Option::Some(m_reason),
-                    ) => (m_core, m_psw_mask, m_psw_addr, m_reason),
-                    (m_core, m_psw_mask, m_psw_addr, m_reason) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_core.is_some(), "core"),
-                                    (m_psw_mask.is_some(), "psw-mask"),
-                                    (m_psw_addr.is_some(), "psw-addr"),
-                                    (m_reason.is_some(), "reason"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(GuestPanicInformationS390 {
-                    core: m_core,
-                    psw_mask: m_psw_mask,
-                    psw_addr: m_psw_addr,
-                    reason: m_reason,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Hardware memory failure occurs, handled by recipient.
@@ -1656,18 +1392,18 @@ impl MemoryFailureRecipient {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => {
                 MemoryFailureRecipient::Other(value.to_owned())
             }
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MemoryFailureRecipient::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for MemoryFailureRecipient {
+    const EXPECTING: &'static str = "a MemoryFailureRecipient value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        MemoryFailureRecipient::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -1702,33 +1438,7 @@ impl<'de> ::serde::Deserialize<'de> for MemoryFailureRecipient {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = MemoryFailureRecipient;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!(
-                        "a ", stringify!(MemoryFailureRecipient), " value (a string)"
-                    ),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<MemoryFailureRecipient, E> {
-                ::std::result::Result::Ok(MemoryFailureRecipient::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<MemoryFailureRecipient, E> {
-                ::std::result::Result::Ok(MemoryFailureRecipient::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Actions taken by QEMU in response to a hardware memory failure.
@@ -1777,16 +1487,16 @@ impl MemoryFailureAction {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => MemoryFailureAction::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MemoryFailureAction::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for MemoryFailureAction {
+    const EXPECTING: &'static str = "a MemoryFailureAction value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        MemoryFailureAction::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -1823,31 +1533,7 @@ impl<'de> ::serde::Deserialize<'de> for MemoryFailureAction {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = MemoryFailureAction;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(MemoryFailureAction), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<MemoryFailureAction, E> {
-                ::std::result::Result::Ok(MemoryFailureAction::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<MemoryFailureAction, E> {
-                ::std::result::Result::Ok(MemoryFailureAction::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Additional information on memory failures.
@@ -1895,72 +1581,56 @@ impl ::serde::Serialize for MemoryFailureFlags {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MemoryFailureFlags {
+    const EXPECTING: &'static str = "an object MemoryFailureFlags";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_action_required: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_recursive: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "action-required" => {
+                    ::qmp_types::de::next(&mut map, &mut m_action_required)
+                }
+                "recursive" => ::qmp_types::de::next(&mut map, &mut m_recursive),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_action_required, m_recursive) = match (m_action_required, m_recursive) {
+            (
+                ::std::option::Option::Some(m_action_required),
+                ::std::option::Option::Some(m_recursive),
+            ) => (m_action_required, m_recursive),
+            (m_action_required, m_recursive) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_action_required.is_some(), "action-required"),
+                            (m_recursive.is_some(), "recursive"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(MemoryFailureFlags {
+            action_required: m_action_required,
+            recursive: m_recursive,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MemoryFailureFlags {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MemoryFailureFlags;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MemoryFailureFlags")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MemoryFailureFlags, A::Error> {
-                let mut m_action_required: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_recursive: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "action-required" => {
-                            ::qmp_types::de::next(&mut map, &mut m_action_required)
-                        }
-                        "recursive" => ::qmp_types::de::next(&mut map, &mut m_recursive),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_action_required, m_recursive) = match (
-                    m_action_required,
-                    m_recursive,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_action_required),
-                        ::std::option::Option::Some(m_recursive),
-                    ) => (m_action_required, m_recursive),
-                    (m_action_required, m_recursive) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_action_required.is_some(), "action-required"),
-                                    (m_recursive.is_some(), "recursive"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(MemoryFailureFlags {
-                    action_required: m_action_required,
-                    recursive: m_recursive,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An enumeration of the options specified when enabling notify VM exit
@@ -2000,16 +1670,16 @@ impl NotifyVmexitOption {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => NotifyVmexitOption::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => NotifyVmexitOption::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for NotifyVmexitOption {
+    const EXPECTING: &'static str = "a NotifyVmexitOption value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        NotifyVmexitOption::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -2045,31 +1715,7 @@ impl<'de> ::serde::Deserialize<'de> for NotifyVmexitOption {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = NotifyVmexitOption;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(NotifyVmexitOption), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<NotifyVmexitOption, E> {
-                ::std::result::Result::Ok(NotifyVmexitOption::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<NotifyVmexitOption, E> {
-                ::std::result::Result::Ok(NotifyVmexitOption::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The commands of this module.
@@ -2164,62 +1810,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for WatchdogSetAction {
+        const EXPECTING: &'static str = "an object WatchdogSetAction";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_action: ::std::option::Option<super::super::WatchdogAction> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "action" => ::qmp_types::de::next(&mut map, &mut m_action),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_action,) = match (m_action,) {
+                (::std::option::Option::Some(m_action),) => (m_action,),
+                (m_action,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_action.is_some(), "action")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(WatchdogSetAction {
+                action: m_action,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for WatchdogSetAction {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = WatchdogSetAction;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object WatchdogSetAction")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<WatchdogSetAction, A::Error> {
-                    let mut m_action: ::std::option::Option<
-                        super::super::WatchdogAction,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "action" => ::qmp_types::de::next(&mut map, &mut m_action),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_action,) = match (m_action,) {
-                        (::std::option::Option::Some(m_action),) => (m_action,),
-                        (m_action,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_action.is_some(), "action")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(WatchdogSetAction {
-                        action: m_action,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for WatchdogSetAction {
@@ -2296,71 +1923,44 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for SetAction {
+        const EXPECTING: &'static str = "an object SetAction";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_reboot: ::std::option::Option<super::super::RebootAction> = ::std::option::Option::None;
+            let mut m_shutdown: ::std::option::Option<super::super::ShutdownAction> = ::std::option::Option::None;
+            let mut m_panic: ::std::option::Option<super::super::PanicAction> = ::std::option::Option::None;
+            let mut m_watchdog: ::std::option::Option<super::super::WatchdogAction> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "reboot" => ::qmp_types::de::next(&mut map, &mut m_reboot),
+                    "shutdown" => ::qmp_types::de::next(&mut map, &mut m_shutdown),
+                    "panic" => ::qmp_types::de::next(&mut map, &mut m_panic),
+                    "watchdog" => ::qmp_types::de::next(&mut map, &mut m_watchdog),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            ::std::result::Result::Ok(SetAction {
+                reboot: m_reboot,
+                shutdown: m_shutdown,
+                panic: m_panic,
+                watchdog: m_watchdog,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for SetAction {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = SetAction;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object SetAction")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<SetAction, A::Error> {
-                    let mut m_reboot: ::std::option::Option<
-                        super::super::RebootAction,
-                    > = ::std::option::Option::None;
-                    let mut m_shutdown: ::std::option::Option<
-                        super::super::ShutdownAction,
-                    > = ::std::option::Option::None;
-                    let mut m_panic: ::std::option::Option<super::super::PanicAction> = ::std::option::Option::None;
-                    let mut m_watchdog: ::std::option::Option<
-                        super::super::WatchdogAction,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "reboot" => ::qmp_types::de::next(&mut map, &mut m_reboot),
-                            "shutdown" => {
-                                ::qmp_types::de::next(&mut map, &mut m_shutdown)
-                            }
-                            "panic" => ::qmp_types::de::next(&mut map, &mut m_panic),
-                            "watchdog" => {
-                                ::qmp_types::de::next(&mut map, &mut m_watchdog)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    ::std::result::Result::Ok(SetAction {
-                        reboot: m_reboot,
-                        shutdown: m_shutdown,
-                        panic: m_panic,
-                        watchdog: m_watchdog,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for SetAction {
@@ -2436,73 +2036,54 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for Shutdown {
+        const EXPECTING: &'static str = "an object Shutdown";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_guest: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut m_reason: ::std::option::Option<super::super::ShutdownCause> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "guest" => ::qmp_types::de::next(&mut map, &mut m_guest),
+                    "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_guest, m_reason) = match (m_guest, m_reason) {
+                (
+                    ::std::option::Option::Some(m_guest),
+                    ::std::option::Option::Some(m_reason),
+                ) => (m_guest, m_reason),
+                (m_guest, m_reason) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_guest.is_some(), "guest"),
+                                (m_reason.is_some(), "reason"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(Shutdown {
+                guest: m_guest,
+                reason: m_reason,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for Shutdown {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = Shutdown;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object Shutdown")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<Shutdown, A::Error> {
-                    let mut m_guest: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut m_reason: ::std::option::Option<
-                        super::super::ShutdownCause,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "guest" => ::qmp_types::de::next(&mut map, &mut m_guest),
-                            "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_guest, m_reason) = match (m_guest, m_reason) {
-                        (
-                            ::std::option::Option::Some(m_guest),
-                            ::std::option::Option::Some(m_reason),
-                        ) => (m_guest, m_reason),
-                        (m_guest, m_reason) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_guest.is_some(), "guest"),
-                                        (m_reason.is_some(), "reason"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(Shutdown {
-                        guest: m_guest,
-                        reason: m_reason,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for Shutdown {
@@ -2599,73 +2180,54 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for Reset {
+        const EXPECTING: &'static str = "an object Reset";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_guest: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut m_reason: ::std::option::Option<super::super::ShutdownCause> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "guest" => ::qmp_types::de::next(&mut map, &mut m_guest),
+                    "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_guest, m_reason) = match (m_guest, m_reason) {
+                (
+                    ::std::option::Option::Some(m_guest),
+                    ::std::option::Option::Some(m_reason),
+                ) => (m_guest, m_reason),
+                (m_guest, m_reason) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_guest.is_some(), "guest"),
+                                (m_reason.is_some(), "reason"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(Reset {
+                guest: m_guest,
+                reason: m_reason,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for Reset {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = Reset;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object Reset")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<Reset, A::Error> {
-                    let mut m_guest: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut m_reason: ::std::option::Option<
-                        super::super::ShutdownCause,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "guest" => ::qmp_types::de::next(&mut map, &mut m_guest),
-                            "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_guest, m_reason) = match (m_guest, m_reason) {
-                        (
-                            ::std::option::Option::Some(m_guest),
-                            ::std::option::Option::Some(m_reason),
-                        ) => (m_guest, m_reason),
-                        (m_guest, m_reason) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_guest.is_some(), "guest"),
-                                        (m_reason.is_some(), "reason"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(Reset {
-                        guest: m_guest,
-                        reason: m_reason,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for Reset {
@@ -2899,62 +2461,43 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for Watchdog {
+        const EXPECTING: &'static str = "an object Watchdog";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_action: ::std::option::Option<super::super::WatchdogAction> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "action" => ::qmp_types::de::next(&mut map, &mut m_action),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_action,) = match (m_action,) {
+                (::std::option::Option::Some(m_action),) => (m_action,),
+                (m_action,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_action.is_some(), "action")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(Watchdog {
+                action: m_action,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for Watchdog {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = Watchdog;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object Watchdog")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<Watchdog, A::Error> {
-                    let mut m_action: ::std::option::Option<
-                        super::super::WatchdogAction,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "action" => ::qmp_types::de::next(&mut map, &mut m_action),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_action,) = match (m_action,) {
-                        (::std::option::Option::Some(m_action),) => (m_action,),
-                        (m_action,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_action.is_some(), "action")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(Watchdog {
-                        action: m_action,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for Watchdog {
@@ -3014,67 +2557,46 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestPanicked {
+        const EXPECTING: &'static str = "an object GuestPanicked";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_action: ::std::option::Option<super::super::GuestPanicAction> = ::std::option::Option::None;
+            let mut m_info: ::std::option::Option<super::super::GuestPanicInformation> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "action" => ::qmp_types::de::next(&mut map, &mut m_action),
+                    "info" => ::qmp_types::de::next(&mut map, &mut m_info),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_action,) = match (m_action,) {
+                (::std::option::Option::Some(m_action),) => (m_action,),
+                (m_action,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_action.is_some(), "action")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(GuestPanicked {
+                action: m_action,
+                info: m_info,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestPanicked {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestPanicked;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestPanicked")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestPanicked, A::Error> {
-                    let mut m_action: ::std::option::Option<
-                        super::super::GuestPanicAction,
-                    > = ::std::option::Option::None;
-                    let mut m_info: ::std::option::Option<
-                        super::super::GuestPanicInformation,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "action" => ::qmp_types::de::next(&mut map, &mut m_action),
-                            "info" => ::qmp_types::de::next(&mut map, &mut m_info),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_action,) = match (m_action,) {
-                        (::std::option::Option::Some(m_action),) => (m_action,),
-                        (m_action,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_action.is_some(), "action")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(GuestPanicked {
-                        action: m_action,
-                        info: m_info,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for GuestPanicked {
@@ -3134,67 +2656,46 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for GuestCrashloaded {
+        const EXPECTING: &'static str = "an object GuestCrashloaded";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_action: ::std::option::Option<super::super::GuestPanicAction> = ::std::option::Option::None;
+            let mut m_info: ::std::option::Option<super::super::GuestPanicInformation> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "action" => ::qmp_types::de::next(&mut map, &mut m_action),
+                    "info" => ::qmp_types::de::next(&mut map, &mut m_info),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_action,) = match (m_action,) {
+                (::std::option::Option::Some(m_action),) => (m_action,),
+                (m_action,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_action.is_some(), "action")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(GuestCrashloaded {
+                action: m_action,
+                info: m_info,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GuestCrashloaded {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = GuestCrashloaded;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object GuestCrashloaded")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<GuestCrashloaded, A::Error> {
-                    let mut m_action: ::std::option::Option<
-                        super::super::GuestPanicAction,
-                    > = ::std::option::Option::None;
-                    let mut m_info: ::std::option::Option<
-                        super::super::GuestPanicInformation,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "action" => ::qmp_types::de::next(&mut map, &mut m_action),
-                            "info" => ::qmp_types::de::next(&mut map, &mut m_info),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_action,) = match (m_action,) {
-                        (::std::option::Option::Some(m_action),) => (m_action,),
-                        (m_action,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_action.is_some(), "action")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(GuestCrashloaded {
-                        action: m_action,
-                        info: m_info,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for GuestCrashloaded {
@@ -3298,88 +2799,65 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for MemoryFailure {
+        const EXPECTING: &'static str = "an object MemoryFailure";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_recipient: ::std::option::Option<
+                super::super::MemoryFailureRecipient,
+            > = ::std::option::Option::None;
+            let mut m_action: ::std::option::Option<super::super::MemoryFailureAction> = ::std::option::Option::None;
+            let mut m_flags: ::std::option::Option<super::super::MemoryFailureFlags> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "recipient" => ::qmp_types::de::next(&mut map, &mut m_recipient),
+                    "action" => ::qmp_types::de::next(&mut map, &mut m_action),
+                    "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_recipient, m_action, m_flags) = match (
+                m_recipient,
+                m_action,
+                m_flags,
+            ) {
+                (
+                    ::std::option::Option::Some(m_recipient),
+                    ::std::option::Option::Some(m_action),
+                    ::std::option::Option::Some(m_flags),
+                ) => (m_recipient, m_action, m_flags),
+                (m_recipient, m_action, m_flags) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_recipient.is_some(), "recipient"),
+                                (m_action.is_some(), "action"),
+                                (m_flags.is_some(), "flags"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(MemoryFailure {
+                recipient: m_recipient,
+                action: m_action,
+                flags: m_flags,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for MemoryFailure {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = MemoryFailure;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object MemoryFailure")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<MemoryFailure, A::Error> {
-                    let mut m_recipient: ::std::option::Option<
-                        super::super::MemoryFailureRecipient,
-                    > = ::std::option::Option::None;
-                    let mut m_action: ::std::option::Option<
-                        super::super::MemoryFailureAction,
-                    > = ::std::option::Option::None;
-                    let mut m_flags: ::std::option::Option<
-                        super::super::MemoryFailureFlags,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "recipient" => {
-                                ::qmp_types::de::next(&mut map, &mut m_recipient)
-                            }
-                            "action" => ::qmp_types::de::next(&mut map, &mut m_action),
-                            "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_recipient, m_action, m_flags) = match (
-                        m_recipient,
-                        m_action,
-                        m_flags,
-                    ) {
-                        (
-                            ::std::option::Option::Some(m_recipient),
-                            ::std::option::Option::Some(m_action),
-                            ::std::option::Option::Some(m_flags),
-                        ) => (m_recipient, m_action, m_flags),
-                        (m_recipient, m_action, m_flags) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_recipient.is_some(), "recipient"),
-                                        (m_action.is_some(), "action"),
-                                        (m_flags.is_some(), "flags"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(MemoryFailure {
-                        recipient: m_recipient,
-                        action: m_action,
-                        flags: m_flags,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for MemoryFailure {

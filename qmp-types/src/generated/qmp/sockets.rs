@@ -43,16 +43,16 @@ impl NetworkAddressFamily {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => NetworkAddressFamily::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => NetworkAddressFamily::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for NetworkAddressFamily {
+    const EXPECTING: &'static str = "a NetworkAddressFamily value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        NetworkAddressFamily::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -90,31 +90,7 @@ impl<'de> ::serde::Deserialize<'de> for NetworkAddressFamily {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = NetworkAddressFamily;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(NetworkAddressFamily), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<NetworkAddressFamily, E> {
-                ::std::result::Result::Ok(NetworkAddressFamily::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<NetworkAddressFamily, E> {
-                ::std::result::Result::Ok(NetworkAddressFamily::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The `InetSocketAddressBase` object.
@@ -158,64 +134,51 @@ impl ::serde::Serialize for InetSocketAddressBase {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for InetSocketAddressBase {
+    const EXPECTING: &'static str = "an object InetSocketAddressBase";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_host, m_port) = match (m_host, m_port) {
+            (
+                ::std::option::Option::Some(m_host),
+                ::std::option::Option::Some(m_port),
+            ) => (m_host, m_port),
+            (m_host, m_port) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_host.is_some(), "host"), (m_port.is_some(), "port")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(InetSocketAddressBase {
+            host: m_host,
+            port: m_port,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for InetSocketAddressBase {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = InetSocketAddressBase;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object InetSocketAddressBase")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<InetSocketAddressBase, A::Error> {
-                let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_host, m_port) = match (m_host, m_port) {
-                    (
-                        ::std::option::Option::Some(m_host),
-                        ::std::option::Option::Some(m_port),
-                    ) => (m_host, m_port),
-                    (m_host, m_port) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_host.is_some(), "host"), (m_port.is_some(), "port")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(InetSocketAddressBase {
-                    host: m_host,
-                    port: m_port,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Captures a socket address or address range in the Internet
@@ -294,84 +257,69 @@ impl ::serde::Serialize for InetSocketAddress {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for InetSocketAddress {
+    const EXPECTING: &'static str = "an object InetSocketAddress";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_numeric: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_to: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_ipv4: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_ipv6: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_keep_alive: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_mptcp: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                "numeric" => ::qmp_types::de::next(&mut map, &mut m_numeric),
+                "to" => ::qmp_types::de::next(&mut map, &mut m_to),
+                "ipv4" => ::qmp_types::de::next(&mut map, &mut m_ipv4),
+                "ipv6" => ::qmp_types::de::next(&mut map, &mut m_ipv6),
+                "keep-alive" => ::qmp_types::de::next(&mut map, &mut m_keep_alive),
+                "mptcp" => ::qmp_types::de::next(&mut map, &mut m_mptcp),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_host, m_port) = match (m_host, m_port) {
+            (
+                ::std::option::Option::Some(m_host),
+                ::std::option::Option::Some(m_port),
+            ) => (m_host, m_port),
+            (m_host, m_port) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_host.is_some(), "host"), (m_port.is_some(), "port")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(InetSocketAddress {
+            host: m_host,
+            port: m_port,
+            numeric: m_numeric,
+            to: m_to,
+            ipv4: m_ipv4,
+            ipv6: m_ipv6,
+            keep_alive: m_keep_alive,
+            mptcp: m_mptcp,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for InetSocketAddress {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = InetSocketAddress;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object InetSocketAddress")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<InetSocketAddress, A::Error> {
-                let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_numeric: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_to: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_ipv4: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_ipv6: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_keep_alive: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_mptcp: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                        "numeric" => ::qmp_types::de::next(&mut map, &mut m_numeric),
-                        "to" => ::qmp_types::de::next(&mut map, &mut m_to),
-                        "ipv4" => ::qmp_types::de::next(&mut map, &mut m_ipv4),
-                        "ipv6" => ::qmp_types::de::next(&mut map, &mut m_ipv6),
-                        "keep-alive" => {
-                            ::qmp_types::de::next(&mut map, &mut m_keep_alive)
-                        }
-                        "mptcp" => ::qmp_types::de::next(&mut map, &mut m_mptcp),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_host, m_port) = match (m_host, m_port) {
-                    (
-                        ::std::option::Option::Some(m_host),
-                        ::std::option::Option::Some(m_port),
-                    ) => (m_host, m_port),
-                    (m_host, m_port) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_host.is_some(), "host"), (m_port.is_some(), "port")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(InetSocketAddress {
-                    host: m_host,
-                    port: m_port,
-                    numeric: m_numeric,
-                    to: m_to,
-                    ipv4: m_ipv4,
-                    ipv6: m_ipv6,
-                    keep_alive: m_keep_alive,
-                    mptcp: m_mptcp,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Captures a socket address in the local ("Unix socket") namespace.
@@ -429,62 +377,49 @@ impl ::serde::Serialize for UnixSocketAddress {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for UnixSocketAddress {
+    const EXPECTING: &'static str = "an object UnixSocketAddress";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_abstract: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_tight: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                "abstract" => ::qmp_types::de::next(&mut map, &mut m_abstract),
+                "tight" => ::qmp_types::de::next(&mut map, &mut m_tight),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_path,) = match (m_path,) {
+            (::std::option::Option::Some(m_path),) => (m_path,),
+            (m_path,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(UnixSocketAddress {
+            path: m_path,
+            r#abstract: m_abstract,
+            tight: m_tight,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for UnixSocketAddress {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = UnixSocketAddress;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object UnixSocketAddress")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<UnixSocketAddress, A::Error> {
-                let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_abstract: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_tight: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                        "abstract" => ::qmp_types::de::next(&mut map, &mut m_abstract),
-                        "tight" => ::qmp_types::de::next(&mut map, &mut m_tight),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_path,) = match (m_path,) {
-                    (::std::option::Option::Some(m_path),) => (m_path,),
-                    (m_path,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(UnixSocketAddress {
-                    path: m_path,
-                    r#abstract: m_abstract,
-                    tight: m_tight,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Captures a socket address in the vsock namespace.
@@ -533,64 +468,50 @@ impl ::serde::Serialize for VsockSocketAddress {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VsockSocketAddress {
+    const EXPECTING: &'static str = "an object VsockSocketAddress";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_cid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "cid" => ::qmp_types::de::next(&mut map, &mut m_cid),
+                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_cid, m_port) = match (m_cid, m_port) {
+            (::std::option::Option::Some(m_cid), ::std::option::Option::Some(m_port)) => {
+                (m_cid, m_port)
+            }
+            (m_cid, m_port) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_cid.is_some(), "cid"), (m_port.is_some(), "port")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VsockSocketAddress {
+            cid: m_cid,
+            port: m_port,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VsockSocketAddress {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VsockSocketAddress;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VsockSocketAddress")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VsockSocketAddress, A::Error> {
-                let mut m_cid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "cid" => ::qmp_types::de::next(&mut map, &mut m_cid),
-                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_cid, m_port) = match (m_cid, m_port) {
-                    (
-                        ::std::option::Option::Some(m_cid),
-                        ::std::option::Option::Some(m_port),
-                    ) => (m_cid, m_port),
-                    (m_cid, m_port) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_cid.is_some(), "cid"), (m_port.is_some(), "port")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VsockSocketAddress {
-                    cid: m_cid,
-                    port: m_port,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// A file descriptor name or number.
@@ -636,56 +557,43 @@ impl ::serde::Serialize for FdSocketAddress {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for FdSocketAddress {
+    const EXPECTING: &'static str = "an object FdSocketAddress";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_str: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "str" => ::qmp_types::de::next(&mut map, &mut m_str),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_str,) = match (m_str,) {
+            (::std::option::Option::Some(m_str),) => (m_str,),
+            (m_str,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_str.is_some(), "str")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(FdSocketAddress {
+            str: m_str,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for FdSocketAddress {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = FdSocketAddress;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object FdSocketAddress")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<FdSocketAddress, A::Error> {
-                let mut m_str: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "str" => ::qmp_types::de::next(&mut map, &mut m_str),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_str,) = match (m_str,) {
-                    (::std::option::Option::Some(m_str),) => (m_str,),
-                    (m_str,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_str.is_some(), "str")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(FdSocketAddress {
-                    str: m_str,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `InetSocketAddressWrapper` object.
@@ -727,56 +635,43 @@ impl ::serde::Serialize for InetSocketAddressWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for InetSocketAddressWrapper {
+    const EXPECTING: &'static str = "an object InetSocketAddressWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::InetSocketAddress> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(InetSocketAddressWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for InetSocketAddressWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = InetSocketAddressWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object InetSocketAddressWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<InetSocketAddressWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::InetSocketAddress> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(InetSocketAddressWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `UnixSocketAddressWrapper` object.
@@ -818,56 +713,43 @@ impl ::serde::Serialize for UnixSocketAddressWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for UnixSocketAddressWrapper {
+    const EXPECTING: &'static str = "an object UnixSocketAddressWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::UnixSocketAddress> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(UnixSocketAddressWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for UnixSocketAddressWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = UnixSocketAddressWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object UnixSocketAddressWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<UnixSocketAddressWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::UnixSocketAddress> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(UnixSocketAddressWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `VsockSocketAddressWrapper` object.
@@ -909,56 +791,43 @@ impl ::serde::Serialize for VsockSocketAddressWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VsockSocketAddressWrapper {
+    const EXPECTING: &'static str = "an object VsockSocketAddressWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::VsockSocketAddress> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VsockSocketAddressWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VsockSocketAddressWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VsockSocketAddressWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VsockSocketAddressWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VsockSocketAddressWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::VsockSocketAddress> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VsockSocketAddressWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `FdSocketAddressWrapper` object.
@@ -1000,56 +869,43 @@ impl ::serde::Serialize for FdSocketAddressWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for FdSocketAddressWrapper {
+    const EXPECTING: &'static str = "an object FdSocketAddressWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::FdSocketAddress> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(FdSocketAddressWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for FdSocketAddressWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = FdSocketAddressWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object FdSocketAddressWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<FdSocketAddressWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::FdSocketAddress> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(FdSocketAddressWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Captures the address of a socket, which could also be a named file
@@ -1128,75 +984,62 @@ impl ::serde::Serialize for SocketAddressLegacy {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SocketAddressLegacy {
+    const EXPECTING: &'static str = "an object SocketAddressLegacy";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::SocketAddressType> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::SocketAddressType::Inet => {
+                SocketAddressLegacyBranch::Inet(
+                    ::qmp_types::de::from_members(rest, "inet")?,
+                )
+            }
+            super::SocketAddressType::Unix => {
+                SocketAddressLegacyBranch::Unix(
+                    ::qmp_types::de::from_members(rest, "unix")?,
+                )
+            }
+            super::SocketAddressType::Vsock => {
+                SocketAddressLegacyBranch::Vsock(
+                    ::qmp_types::de::from_members(rest, "vsock")?,
+                )
+            }
+            super::SocketAddressType::Fd => {
+                SocketAddressLegacyBranch::Fd(::qmp_types::de::from_members(rest, "fd")?)
+            }
+            super::SocketAddressType::Other(value) => {
+                unknown_members = rest;
+                SocketAddressLegacyBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(SocketAddressLegacy {
+            r#type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SocketAddressLegacy {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SocketAddressLegacy;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SocketAddressLegacy")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SocketAddressLegacy, A::Error> {
-                let mut tag: ::std::option::Option<super::SocketAddressType> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::SocketAddressType::Inet => {
-                        SocketAddressLegacyBranch::Inet(
-                            ::qmp_types::de::from_members(rest, "inet")?,
-                        )
-                    }
-                    super::SocketAddressType::Unix => {
-                        SocketAddressLegacyBranch::Unix(
-                            ::qmp_types::de::from_members(rest, "unix")?,
-                        )
-                    }
-                    super::SocketAddressType::Vsock => {
-                        SocketAddressLegacyBranch::Vsock(
-                            ::qmp_types::de::from_members(rest, "vsock")?,
-                        )
-                    }
-                    super::SocketAddressType::Fd => {
-                        SocketAddressLegacyBranch::Fd(
-                            ::qmp_types::de::from_members(rest, "fd")?,
-                        )
-                    }
-                    super::SocketAddressType::Other(value) => {
-                        unknown_members = rest;
-                        SocketAddressLegacyBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(SocketAddressLegacy {
-                    r#type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Available SocketAddress types
@@ -1238,16 +1081,16 @@ impl SocketAddressType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => SocketAddressType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => SocketAddressType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for SocketAddressType {
+    const EXPECTING: &'static str = "a SocketAddressType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        SocketAddressType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -1284,31 +1127,7 @@ impl<'de> ::serde::Deserialize<'de> for SocketAddressType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = SocketAddressType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(SocketAddressType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<SocketAddressType, E> {
-                ::std::result::Result::Ok(SocketAddressType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<SocketAddressType, E> {
-                ::std::result::Result::Ok(SocketAddressType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Captures the address of a socket, which could also be a socket file
@@ -1387,74 +1206,55 @@ impl ::serde::Serialize for SocketAddress {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SocketAddress {
+    const EXPECTING: &'static str = "an object SocketAddress";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::SocketAddressType> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::SocketAddressType::Inet => {
+                SocketAddressBranch::Inet(::qmp_types::de::from_members(rest, "inet")?)
+            }
+            super::SocketAddressType::Unix => {
+                SocketAddressBranch::Unix(::qmp_types::de::from_members(rest, "unix")?)
+            }
+            super::SocketAddressType::Vsock => {
+                SocketAddressBranch::Vsock(::qmp_types::de::from_members(rest, "vsock")?)
+            }
+            super::SocketAddressType::Fd => {
+                SocketAddressBranch::Fd(::qmp_types::de::from_members(rest, "fd")?)
+            }
+            super::SocketAddressType::Other(value) => {
+                unknown_members = rest;
+                SocketAddressBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(SocketAddress {
+            r#type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SocketAddress {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SocketAddress;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SocketAddress")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SocketAddress, A::Error> {
-                let mut tag: ::std::option::Option<super::SocketAddressType> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::SocketAddressType::Inet => {
-                        SocketAddressBranch::Inet(
-                            ::qmp_types::de::from_members(rest, "inet")?,
-                        )
-                    }
-                    super::SocketAddressType::Unix => {
-                        SocketAddressBranch::Unix(
-                            ::qmp_types::de::from_members(rest, "unix")?,
-                        )
-                    }
-                    super::SocketAddressType::Vsock => {
-                        SocketAddressBranch::Vsock(
-                            ::qmp_types::de::from_members(rest, "vsock")?,
-                        )
-                    }
-                    super::SocketAddressType::Fd => {
-                        SocketAddressBranch::Fd(
-                            ::qmp_types::de::from_members(rest, "fd")?,
-                        )
-                    }
-                    super::SocketAddressType::Other(value) => {
-                        unknown_members = rest;
-                        SocketAddressBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(SocketAddress {
-                    r#type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }

@@ -44,16 +44,16 @@ impl StatsType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => StatsType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => StatsType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for StatsType {
+    const EXPECTING: &'static str = "a StatsType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        StatsType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -91,29 +91,7 @@ impl<'de> ::serde::Deserialize<'de> for StatsType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = StatsType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(StatsType), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<StatsType, E> {
-                ::std::result::Result::Ok(StatsType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<StatsType, E> {
-                ::std::result::Result::Ok(StatsType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Enumeration of unit of measurement for statistics
@@ -155,16 +133,16 @@ impl StatsUnit {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => StatsUnit::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => StatsUnit::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for StatsUnit {
+    const EXPECTING: &'static str = "a StatsUnit value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        StatsUnit::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -201,29 +179,7 @@ impl<'de> ::serde::Deserialize<'de> for StatsUnit {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = StatsUnit;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(StatsUnit), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<StatsUnit, E> {
-                ::std::result::Result::Ok(StatsUnit::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<StatsUnit, E> {
-                ::std::result::Result::Ok(StatsUnit::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Enumeration of statistics providers.
@@ -257,16 +213,16 @@ impl StatsProvider {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => StatsProvider::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => StatsProvider::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for StatsProvider {
+    const EXPECTING: &'static str = "a StatsProvider value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        StatsProvider::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -301,31 +257,7 @@ impl<'de> ::serde::Deserialize<'de> for StatsProvider {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = StatsProvider;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(StatsProvider), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<StatsProvider, E> {
-                ::std::result::Result::Ok(StatsProvider::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<StatsProvider, E> {
-                ::std::result::Result::Ok(StatsProvider::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The kinds of objects on which one can request statistics.
@@ -364,16 +296,16 @@ impl StatsTarget {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => StatsTarget::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => StatsTarget::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for StatsTarget {
+    const EXPECTING: &'static str = "a StatsTarget value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        StatsTarget::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -409,29 +341,7 @@ impl<'de> ::serde::Deserialize<'de> for StatsTarget {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = StatsTarget;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(StatsTarget), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<StatsTarget, E> {
-                ::std::result::Result::Ok(StatsTarget::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<StatsTarget, E> {
-                ::std::result::Result::Ok(StatsTarget::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Indicates a set of statistics that should be returned by
@@ -478,63 +388,46 @@ impl ::serde::Serialize for StatsRequest {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for StatsRequest {
+    const EXPECTING: &'static str = "an object StatsRequest";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_provider: ::std::option::Option<super::StatsProvider> = ::std::option::Option::None;
+        let mut m_names: ::std::option::Option<::std::vec::Vec<::std::string::String>> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "provider" => ::qmp_types::de::next(&mut map, &mut m_provider),
+                "names" => ::qmp_types::de::next(&mut map, &mut m_names),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_provider,) = match (m_provider,) {
+            (::std::option::Option::Some(m_provider),) => (m_provider,),
+            (m_provider,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_provider.is_some(), "provider")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(StatsRequest {
+            provider: m_provider,
+            names: m_names,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for StatsRequest {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = StatsRequest;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object StatsRequest")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<StatsRequest, A::Error> {
-                let mut m_provider: ::std::option::Option<super::StatsProvider> = ::std::option::Option::None;
-                let mut m_names: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "provider" => ::qmp_types::de::next(&mut map, &mut m_provider),
-                        "names" => ::qmp_types::de::next(&mut map, &mut m_names),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_provider,) = match (m_provider,) {
-                    (::std::option::Option::Some(m_provider),) => (m_provider,),
-                    (m_provider,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_provider.is_some(), "provider")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(StatsRequest {
-                    provider: m_provider,
-                    names: m_names,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `StatsVCPUFilter` object.
@@ -577,50 +470,35 @@ impl ::serde::Serialize for StatsVCPUFilter {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for StatsVCPUFilter {
+    const EXPECTING: &'static str = "an object StatsVCPUFilter";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_vcpus: ::std::option::Option<::std::vec::Vec<::std::string::String>> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "vcpus" => ::qmp_types::de::next(&mut map, &mut m_vcpus),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(StatsVCPUFilter {
+            vcpus: m_vcpus,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for StatsVCPUFilter {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = StatsVCPUFilter;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object StatsVCPUFilter")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<StatsVCPUFilter, A::Error> {
-                let mut m_vcpus: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "vcpus" => ::qmp_types::de::next(&mut map, &mut m_vcpus),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(StatsVCPUFilter {
-                    vcpus: m_vcpus,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The arguments to the query-stats command; specifies a target for
@@ -697,73 +575,60 @@ impl ::serde::Serialize for StatsFilter {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for StatsFilter {
+    const EXPECTING: &'static str = "an object StatsFilter";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_providers: ::std::option::Option<
+            ::std::vec::Vec<super::StatsRequest>,
+        > = ::std::option::Option::None;
+        let mut tag: ::std::option::Option<super::StatsTarget> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "providers" => ::qmp_types::de::next(&mut map, &mut m_providers),
+                "target" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "target")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::StatsTarget::Vm => {
+                unknown_members = rest;
+                StatsFilterBranch::Vm
+            }
+            super::StatsTarget::Vcpu => {
+                StatsFilterBranch::Vcpu(::qmp_types::de::from_members(rest, "vcpu")?)
+            }
+            super::StatsTarget::Cryptodev => {
+                unknown_members = rest;
+                StatsFilterBranch::Cryptodev
+            }
+            super::StatsTarget::Other(value) => {
+                unknown_members = rest;
+                StatsFilterBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(StatsFilter {
+            providers: m_providers,
+            target: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for StatsFilter {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = StatsFilter;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object StatsFilter")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<StatsFilter, A::Error> {
-                let mut m_providers: ::std::option::Option<
-                    ::std::vec::Vec<super::StatsRequest>,
-                > = ::std::option::Option::None;
-                let mut tag: ::std::option::Option<super::StatsTarget> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "providers" => ::qmp_types::de::next(&mut map, &mut m_providers),
-                        "target" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "target")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::StatsTarget::Vm => {
-                        unknown_members = rest;
-                        StatsFilterBranch::Vm
-                    }
-                    super::StatsTarget::Vcpu => {
-                        StatsFilterBranch::Vcpu(
-                            ::qmp_types::de::from_members(rest, "vcpu")?,
-                        )
-                    }
-                    super::StatsTarget::Cryptodev => {
-                        unknown_members = rest;
-                        StatsFilterBranch::Cryptodev
-                    }
-                    super::StatsTarget::Other(value) => {
-                        unknown_members = rest;
-                        StatsFilterBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(StatsFilter {
-                    providers: m_providers,
-                    target: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `StatsValue` alternate.
@@ -899,64 +764,51 @@ impl ::serde::Serialize for Stats {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for Stats {
+    const EXPECTING: &'static str = "an object Stats";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_value: ::std::option::Option<super::StatsValue> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "value" => ::qmp_types::de::next(&mut map, &mut m_value),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name, m_value) = match (m_name, m_value) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_value),
+            ) => (m_name, m_value),
+            (m_name, m_value) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_name.is_some(), "name"), (m_value.is_some(), "value")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(Stats {
+            name: m_name,
+            value: m_value,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for Stats {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = Stats;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object Stats")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<Stats, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_value: ::std::option::Option<super::StatsValue> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "value" => ::qmp_types::de::next(&mut map, &mut m_value),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name, m_value) = match (m_name, m_value) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_value),
-                    ) => (m_name, m_value),
-                    (m_name, m_value) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_name.is_some(), "name"), (m_value.is_some(), "value")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(Stats {
-                    name: m_name,
-                    value: m_value,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `StatsResult` object.
@@ -1010,70 +862,57 @@ impl ::serde::Serialize for StatsResult {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for StatsResult {
+    const EXPECTING: &'static str = "an object StatsResult";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_provider: ::std::option::Option<super::StatsProvider> = ::std::option::Option::None;
+        let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_stats: ::std::option::Option<::std::vec::Vec<super::Stats>> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "provider" => ::qmp_types::de::next(&mut map, &mut m_provider),
+                "qom-path" => ::qmp_types::de::next(&mut map, &mut m_qom_path),
+                "stats" => ::qmp_types::de::next(&mut map, &mut m_stats),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_provider, m_stats) = match (m_provider, m_stats) {
+            (
+                ::std::option::Option::Some(m_provider),
+                ::std::option::Option::Some(m_stats),
+            ) => (m_provider, m_stats),
+            (m_provider, m_stats) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_provider.is_some(), "provider"),
+                            (m_stats.is_some(), "stats"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(StatsResult {
+            provider: m_provider,
+            qom_path: m_qom_path,
+            stats: m_stats,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for StatsResult {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = StatsResult;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object StatsResult")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<StatsResult, A::Error> {
-                let mut m_provider: ::std::option::Option<super::StatsProvider> = ::std::option::Option::None;
-                let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_stats: ::std::option::Option<::std::vec::Vec<super::Stats>> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "provider" => ::qmp_types::de::next(&mut map, &mut m_provider),
-                        "qom-path" => ::qmp_types::de::next(&mut map, &mut m_qom_path),
-                        "stats" => ::qmp_types::de::next(&mut map, &mut m_stats),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_provider, m_stats) = match (m_provider, m_stats) {
-                    (
-                        ::std::option::Option::Some(m_provider),
-                        ::std::option::Option::Some(m_stats),
-                    ) => (m_provider, m_stats),
-                    (m_provider, m_stats) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_provider.is_some(), "provider"),
-                                    (m_stats.is_some(), "stats"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(StatsResult {
-                    provider: m_provider,
-                    qom_path: m_qom_path,
-                    stats: m_stats,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Schema for a single statistic.
@@ -1148,83 +987,68 @@ impl ::serde::Serialize for StatsSchemaValue {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for StatsSchemaValue {
+    const EXPECTING: &'static str = "an object StatsSchemaValue";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_type: ::std::option::Option<super::StatsType> = ::std::option::Option::None;
+        let mut m_unit: ::std::option::Option<super::StatsUnit> = ::std::option::Option::None;
+        let mut m_base: ::std::option::Option<i8> = ::std::option::Option::None;
+        let mut m_exponent: ::std::option::Option<i16> = ::std::option::Option::None;
+        let mut m_bucket_size: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                "unit" => ::qmp_types::de::next(&mut map, &mut m_unit),
+                "base" => ::qmp_types::de::next(&mut map, &mut m_base),
+                "exponent" => ::qmp_types::de::next(&mut map, &mut m_exponent),
+                "bucket-size" => ::qmp_types::de::next(&mut map, &mut m_bucket_size),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name, m_type, m_exponent) = match (m_name, m_type, m_exponent) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_type),
+                ::std::option::Option::Some(m_exponent),
+            ) => (m_name, m_type, m_exponent),
+            (m_name, m_type, m_exponent) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_name.is_some(), "name"),
+                            (m_type.is_some(), "type"),
+                            (m_exponent.is_some(), "exponent"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(StatsSchemaValue {
+            name: m_name,
+            r#type: m_type,
+            unit: m_unit,
+            base: m_base,
+            exponent: m_exponent,
+            bucket_size: m_bucket_size,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for StatsSchemaValue {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = StatsSchemaValue;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object StatsSchemaValue")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<StatsSchemaValue, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_type: ::std::option::Option<super::StatsType> = ::std::option::Option::None;
-                let mut m_unit: ::std::option::Option<super::StatsUnit> = ::std::option::Option::None;
-                let mut m_base: ::std::option::Option<i8> = ::std::option::Option::None;
-                let mut m_exponent: ::std::option::Option<i16> = ::std::option::Option::None;
-                let mut m_bucket_size: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                        "unit" => ::qmp_types::de::next(&mut map, &mut m_unit),
-                        "base" => ::qmp_types::de::next(&mut map, &mut m_base),
-                        "exponent" => ::qmp_types::de::next(&mut map, &mut m_exponent),
-                        "bucket-size" => {
-                            ::qmp_types::de::next(&mut map, &mut m_bucket_size)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name, m_type, m_exponent) = match (m_name, m_type, m_exponent) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_type),
-                        ::std::option::Option::Some(m_exponent),
-                    ) => (m_name, m_type, m_exponent),
-                    (m_name, m_type, m_exponent) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_name.is_some(), "name"),
-                                    (m_type.is_some(), "type"),
-                                    (m_exponent.is_some(), "exponent"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(StatsSchemaValue {
-                    name: m_name,
-                    r#type: m_type,
-                    unit: m_unit,
-                    base: m_base,
-                    exponent: m_exponent,
-                    bucket_size: m_bucket_size,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Schema for all available statistics for a provider and target.
@@ -1279,78 +1103,61 @@ impl ::serde::Serialize for StatsSchema {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for StatsSchema {
+    const EXPECTING: &'static str = "an object StatsSchema";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_provider: ::std::option::Option<super::StatsProvider> = ::std::option::Option::None;
+        let mut m_target: ::std::option::Option<super::StatsTarget> = ::std::option::Option::None;
+        let mut m_stats: ::std::option::Option<
+            ::std::vec::Vec<super::StatsSchemaValue>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "provider" => ::qmp_types::de::next(&mut map, &mut m_provider),
+                "target" => ::qmp_types::de::next(&mut map, &mut m_target),
+                "stats" => ::qmp_types::de::next(&mut map, &mut m_stats),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_provider, m_target, m_stats) = match (m_provider, m_target, m_stats) {
+            (
+                ::std::option::Option::Some(m_provider),
+                ::std::option::Option::Some(m_target),
+                ::std::option::Option::Some(m_stats),
+            ) => (m_provider, m_target, m_stats),
+            (m_provider, m_target, m_stats) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_provider.is_some(), "provider"),
+                            (m_target.is_some(), "target"),
+                            (m_stats.is_some(), "stats"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(StatsSchema {
+            provider: m_provider,
+            target: m_target,
+            stats: m_stats,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for StatsSchema {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = StatsSchema;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object StatsSchema")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<StatsSchema, A::Error> {
-                let mut m_provider: ::std::option::Option<super::StatsProvider> = ::std::option::Option::None;
-                let mut m_target: ::std::option::Option<super::StatsTarget> = ::std::option::Option::None;
-                let mut m_stats: ::std::option::Option<
-                    ::std::vec::Vec<super::StatsSchemaValue>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "provider" => ::qmp_types::de::next(&mut map, &mut m_provider),
-                        "target" => ::qmp_types::de::next(&mut map, &mut m_target),
-                        "stats" => ::qmp_types::de::next(&mut map, &mut m_stats),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_provider, m_target, m_stats) = match (
-                    m_provider,
-                    m_target,
-                    m_stats,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_provider),
-                        ::std::option::Option::Some(m_target),
-                        ::std::option::Option::Some(m_stats),
-                    ) => (m_provider, m_target, m_stats),
-                    (m_provider, m_target, m_stats) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_provider.is_some(), "provider"),
-                                    (m_target.is_some(), "target"),
-                                    (m_stats.is_some(), "stats"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(StatsSchema {
-                    provider: m_provider,
-                    target: m_target,
-                    stats: m_stats,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -1454,56 +1261,35 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for QueryStatsSchemas {
+        const EXPECTING: &'static str = "an object QueryStatsSchemas";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_provider: ::std::option::Option<super::super::StatsProvider> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "provider" => ::qmp_types::de::next(&mut map, &mut m_provider),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            ::std::result::Result::Ok(QueryStatsSchemas {
+                provider: m_provider,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for QueryStatsSchemas {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = QueryStatsSchemas;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object QueryStatsSchemas")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<QueryStatsSchemas, A::Error> {
-                    let mut m_provider: ::std::option::Option<
-                        super::super::StatsProvider,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "provider" => {
-                                ::qmp_types::de::next(&mut map, &mut m_provider)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    ::std::result::Result::Ok(QueryStatsSchemas {
-                        provider: m_provider,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for QueryStatsSchemas {

@@ -35,16 +35,16 @@ impl TraceEventState {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => TraceEventState::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => TraceEventState::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for TraceEventState {
+    const EXPECTING: &'static str = "a TraceEventState value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        TraceEventState::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -80,31 +80,7 @@ impl<'de> ::serde::Deserialize<'de> for TraceEventState {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = TraceEventState;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(TraceEventState), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<TraceEventState, E> {
-                ::std::result::Result::Ok(TraceEventState::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<TraceEventState, E> {
-                ::std::result::Result::Ok(TraceEventState::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Information of a tracing event.
@@ -150,64 +126,51 @@ impl ::serde::Serialize for TraceEventInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for TraceEventInfo {
+    const EXPECTING: &'static str = "an object TraceEventInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_state: ::std::option::Option<super::TraceEventState> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "state" => ::qmp_types::de::next(&mut map, &mut m_state),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name, m_state) = match (m_name, m_state) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_state),
+            ) => (m_name, m_state),
+            (m_name, m_state) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_name.is_some(), "name"), (m_state.is_some(), "state")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(TraceEventInfo {
+            name: m_name,
+            state: m_state,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for TraceEventInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = TraceEventInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object TraceEventInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<TraceEventInfo, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_state: ::std::option::Option<super::TraceEventState> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "state" => ::qmp_types::de::next(&mut map, &mut m_state),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name, m_state) = match (m_name, m_state) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_state),
-                    ) => (m_name, m_state),
-                    (m_name, m_state) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_name.is_some(), "name"), (m_state.is_some(), "state")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(TraceEventInfo {
-                    name: m_name,
-                    state: m_state,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -264,60 +227,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for TraceEventGetState {
+        const EXPECTING: &'static str = "an object TraceEventGetState";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_name,) = match (m_name,) {
+                (::std::option::Option::Some(m_name),) => (m_name,),
+                (m_name,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(TraceEventGetState {
+                name: m_name,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for TraceEventGetState {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = TraceEventGetState;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object TraceEventGetState")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<TraceEventGetState, A::Error> {
-                    let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_name,) = match (m_name,) {
-                        (::std::option::Option::Some(m_name),) => (m_name,),
-                        (m_name,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(TraceEventGetState {
-                        name: m_name,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for TraceEventGetState {
@@ -385,76 +331,56 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for TraceEventSetState {
+        const EXPECTING: &'static str = "an object TraceEventSetState";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_enable: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut m_ignore_unavailable: ::std::option::Option<bool> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                    "enable" => ::qmp_types::de::next(&mut map, &mut m_enable),
+                    "ignore-unavailable" => {
+                        ::qmp_types::de::next(&mut map, &mut m_ignore_unavailable)
+                    }
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_name, m_enable) = match (m_name, m_enable) {
+                (
+                    ::std::option::Option::Some(m_name),
+                    ::std::option::Option::Some(m_enable),
+                ) => (m_name, m_enable),
+                (m_name, m_enable) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_name.is_some(), "name"), (m_enable.is_some(), "enable")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(TraceEventSetState {
+                name: m_name,
+                enable: m_enable,
+                ignore_unavailable: m_ignore_unavailable,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for TraceEventSetState {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = TraceEventSetState;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object TraceEventSetState")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<TraceEventSetState, A::Error> {
-                    let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_enable: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut m_ignore_unavailable: ::std::option::Option<bool> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                            "enable" => ::qmp_types::de::next(&mut map, &mut m_enable),
-                            "ignore-unavailable" => {
-                                ::qmp_types::de::next(&mut map, &mut m_ignore_unavailable)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_name, m_enable) = match (m_name, m_enable) {
-                        (
-                            ::std::option::Option::Some(m_name),
-                            ::std::option::Option::Some(m_enable),
-                        ) => (m_name, m_enable),
-                        (m_name, m_enable) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_name.is_some(), "name"),
-                                        (m_enable.is_some(), "enable"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(TraceEventSetState {
-                        name: m_name,
-                        enable: m_enable,
-                        ignore_unavailable: m_ignore_unavailable,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for TraceEventSetState {

@@ -36,39 +36,28 @@ impl ::serde::Serialize for Abort {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for Abort {
+    const EXPECTING: &'static str = "an object Abort";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)?;
+        }
+        ::std::result::Result::Ok(Abort { unknown_members })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for Abort {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = Abort;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object Abort")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<Abort, A::Error> {
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)?;
-                }
-                ::std::result::Result::Ok(Abort { unknown_members })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An enumeration of Transactional completion modes.
@@ -108,16 +97,16 @@ impl ActionCompletionMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => ActionCompletionMode::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => ActionCompletionMode::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for ActionCompletionMode {
+    const EXPECTING: &'static str = "a ActionCompletionMode value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        ActionCompletionMode::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -152,31 +141,7 @@ impl<'de> ::serde::Deserialize<'de> for ActionCompletionMode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = ActionCompletionMode;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(ActionCompletionMode), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<ActionCompletionMode, E> {
-                ::std::result::Result::Ok(ActionCompletionMode::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<ActionCompletionMode, E> {
-                ::std::result::Result::Ok(ActionCompletionMode::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The values of `TransactionActionKind`.
@@ -261,16 +226,16 @@ impl TransactionActionKind {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => TransactionActionKind::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => TransactionActionKind::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for TransactionActionKind {
+    const EXPECTING: &'static str = "a TransactionActionKind value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        TransactionActionKind::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -327,31 +292,7 @@ impl<'de> ::serde::Deserialize<'de> for TransactionActionKind {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = TransactionActionKind;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(TransactionActionKind), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<TransactionActionKind, E> {
-                ::std::result::Result::Ok(TransactionActionKind::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<TransactionActionKind, E> {
-                ::std::result::Result::Ok(TransactionActionKind::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The `AbortWrapper` object.
@@ -393,56 +334,43 @@ impl ::serde::Serialize for AbortWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for AbortWrapper {
+    const EXPECTING: &'static str = "an object AbortWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::Abort> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(AbortWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AbortWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = AbortWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object AbortWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<AbortWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::Abort> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(AbortWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `BlockDirtyBitmapAddWrapper` object.
@@ -484,56 +412,43 @@ impl ::serde::Serialize for BlockDirtyBitmapAddWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for BlockDirtyBitmapAddWrapper {
+    const EXPECTING: &'static str = "an object BlockDirtyBitmapAddWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::BlockDirtyBitmapAdd> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(BlockDirtyBitmapAddWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapAddWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = BlockDirtyBitmapAddWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object BlockDirtyBitmapAddWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<BlockDirtyBitmapAddWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::BlockDirtyBitmapAdd> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(BlockDirtyBitmapAddWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `BlockDirtyBitmapWrapper` object.
@@ -575,56 +490,43 @@ impl ::serde::Serialize for BlockDirtyBitmapWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for BlockDirtyBitmapWrapper {
+    const EXPECTING: &'static str = "an object BlockDirtyBitmapWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::BlockDirtyBitmap> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(BlockDirtyBitmapWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = BlockDirtyBitmapWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object BlockDirtyBitmapWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<BlockDirtyBitmapWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::BlockDirtyBitmap> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(BlockDirtyBitmapWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `BlockDirtyBitmapMergeWrapper` object.
@@ -666,56 +568,43 @@ impl ::serde::Serialize for BlockDirtyBitmapMergeWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for BlockDirtyBitmapMergeWrapper {
+    const EXPECTING: &'static str = "an object BlockDirtyBitmapMergeWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::BlockDirtyBitmapMerge> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(BlockDirtyBitmapMergeWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapMergeWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = BlockDirtyBitmapMergeWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object BlockDirtyBitmapMergeWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<BlockDirtyBitmapMergeWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::BlockDirtyBitmapMerge> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(BlockDirtyBitmapMergeWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `BlockdevBackupWrapper` object.
@@ -757,56 +646,43 @@ impl ::serde::Serialize for BlockdevBackupWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for BlockdevBackupWrapper {
+    const EXPECTING: &'static str = "an object BlockdevBackupWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::BlockdevBackup> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(BlockdevBackupWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BlockdevBackupWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = BlockdevBackupWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object BlockdevBackupWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<BlockdevBackupWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::BlockdevBackup> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(BlockdevBackupWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `BlockdevSnapshotWrapper` object.
@@ -848,56 +724,43 @@ impl ::serde::Serialize for BlockdevSnapshotWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for BlockdevSnapshotWrapper {
+    const EXPECTING: &'static str = "an object BlockdevSnapshotWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::BlockdevSnapshot> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(BlockdevSnapshotWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BlockdevSnapshotWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = BlockdevSnapshotWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object BlockdevSnapshotWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<BlockdevSnapshotWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::BlockdevSnapshot> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(BlockdevSnapshotWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `BlockdevSnapshotInternalWrapper` object.
@@ -939,56 +802,43 @@ impl ::serde::Serialize for BlockdevSnapshotInternalWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for BlockdevSnapshotInternalWrapper {
+    const EXPECTING: &'static str = "an object BlockdevSnapshotInternalWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::BlockdevSnapshotInternal> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(BlockdevSnapshotInternalWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BlockdevSnapshotInternalWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = BlockdevSnapshotInternalWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object BlockdevSnapshotInternalWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<BlockdevSnapshotInternalWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::BlockdevSnapshotInternal> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(BlockdevSnapshotInternalWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `BlockdevSnapshotSyncWrapper` object.
@@ -1030,56 +880,43 @@ impl ::serde::Serialize for BlockdevSnapshotSyncWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for BlockdevSnapshotSyncWrapper {
+    const EXPECTING: &'static str = "an object BlockdevSnapshotSyncWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::BlockdevSnapshotSync> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(BlockdevSnapshotSyncWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BlockdevSnapshotSyncWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = BlockdevSnapshotSyncWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object BlockdevSnapshotSyncWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<BlockdevSnapshotSyncWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::BlockdevSnapshotSync> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(BlockdevSnapshotSyncWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `DriveBackupWrapper` object.
@@ -1121,56 +958,43 @@ impl ::serde::Serialize for DriveBackupWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DriveBackupWrapper {
+    const EXPECTING: &'static str = "an object DriveBackupWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::DriveBackup> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(DriveBackupWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DriveBackupWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DriveBackupWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DriveBackupWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DriveBackupWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::DriveBackup> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(DriveBackupWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// A discriminated record of operations that can be performed with
@@ -1339,139 +1163,107 @@ impl ::serde::Serialize for TransactionAction {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for TransactionAction {
+    const EXPECTING: &'static str = "an object TransactionAction";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::TransactionActionKind> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::TransactionActionKind::Abort => {
+                TransactionActionBranch::Abort(
+                    ::qmp_types::de::from_members(rest, "abort")?,
+                )
+            }
+            super::TransactionActionKind::BlockDirtyBitmapAdd => {
+                TransactionActionBranch::BlockDirtyBitmapAdd(
+                    ::qmp_types::de::from_members(rest, "block-dirty-bitmap-add")?,
+                )
+            }
+            super::TransactionActionKind::BlockDirtyBitmapRemove => {
+                TransactionActionBranch::BlockDirtyBitmapRemove(
+                    ::qmp_types::de::from_members(rest, "block-dirty-bitmap-remove")?,
+                )
+            }
+            super::TransactionActionKind::BlockDirtyBitmapClear => {
+                TransactionActionBranch::BlockDirtyBitmapClear(
+                    ::qmp_types::de::from_members(rest, "block-dirty-bitmap-clear")?,
+                )
+            }
+            super::TransactionActionKind::BlockDirtyBitmapEnable => {
+                TransactionActionBranch::BlockDirtyBitmapEnable(
+                    ::qmp_types::de::from_members(rest, "block-dirty-bitmap-enable")?,
+                )
+            }
+            super::TransactionActionKind::BlockDirtyBitmapDisable => {
+                TransactionActionBranch::BlockDirtyBitmapDisable(
+                    ::qmp_types::de::from_members(rest, "block-dirty-bitmap-disable")?,
+                )
+            }
+            super::TransactionActionKind::BlockDirtyBitmapMerge => {
+                TransactionActionBranch::BlockDirtyBitmapMerge(
+                    ::qmp_types::de::from_members(rest, "block-dirty-bitmap-merge")?,
+                )
+            }
+            super::TransactionActionKind::BlockdevBackup => {
+                TransactionActionBranch::BlockdevBackup(
+                    ::qmp_types::de::from_members(rest, "blockdev-backup")?,
+                )
+            }
+            super::TransactionActionKind::BlockdevSnapshot => {
+                TransactionActionBranch::BlockdevSnapshot(
+                    ::qmp_types::de::from_members(rest, "blockdev-snapshot")?,
+                )
+            }
+            super::TransactionActionKind::BlockdevSnapshotInternalSync => {
+                TransactionActionBranch::BlockdevSnapshotInternalSync(
+                    ::qmp_types::de::from_members(
+                        rest,
+                        "blockdev-snapshot-internal-sync",
+                    )?,
+                )
+            }
+            super::TransactionActionKind::BlockdevSnapshotSync => {
+                TransactionActionBranch::BlockdevSnapshotSync(
+                    ::qmp_types::de::from_members(rest, "blockdev-snapshot-sync")?,
+                )
+            }
+            super::TransactionActionKind::DriveBackup => {
+                TransactionActionBranch::DriveBackup(
+                    ::qmp_types::de::from_members(rest, "drive-backup")?,
+                )
+            }
+            super::TransactionActionKind::Other(value) => {
+                unknown_members = rest;
+                TransactionActionBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(TransactionAction {
+            r#type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for TransactionAction {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = TransactionAction;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object TransactionAction")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<TransactionAction, A::Error> {
-                let mut tag: ::std::option::Option<super::TransactionActionKind> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::TransactionActionKind::Abort => {
-                        TransactionActionBranch::Abort(
-                            ::qmp_types::de::from_members(rest, "abort")?,
-                        )
-                    }
-                    super::TransactionActionKind::BlockDirtyBitmapAdd => {
-                        TransactionActionBranch::BlockDirtyBitmapAdd(
-                            ::qmp_types::de::from_members(
-                                rest,
-                                "block-dirty-bitmap-add",
-                            )?,
-                        )
-                    }
-                    super::TransactionActionKind::BlockDirtyBitmapRemove => {
-                        TransactionActionBranch::BlockDirtyBitmapRemove(
-                            ::qmp_types::de::from_members(
-                                rest,
-                                "block-dirty-bitmap-remove",
-                            )?,
-                        )
-                    }
-                    super::TransactionActionKind::BlockDirtyBitmapClear => {
-                        TransactionActionBranch::BlockDirtyBitmapClear(
-                            ::qmp_types::de::from_members(
-                                rest,
-                                "block-dirty-bitmap-clear",
-                            )?,
-                        )
-                    }
-                    super::TransactionActionKind::BlockDirtyBitmapEnable => {
-                        TransactionActionBranch::BlockDirtyBitmapEnable(
-                            ::qmp_types::de::from_members(
-                                rest,
-                                "block-dirty-bitmap-enable",
-                            )?,
-                        )
-                    }
-                    super::TransactionActionKind::BlockDirtyBitmapDisable => {
-                        TransactionActionBranch::BlockDirtyBitmapDisable(
-                            ::qmp_types::de::from_members(
-                                rest,
-                                "block-dirty-bitmap-disable",
-                            )?,
-                        )
-                    }
-                    super::TransactionActionKind::BlockDirtyBitmapMerge => {
-                        TransactionActionBranch::BlockDirtyBitmapMerge(
-                            ::qmp_types::de::from_members(
-                                rest,
-                                "block-dirty-bitmap-merge",
-                            )?,
-                        )
-                    }
-                    super::TransactionActionKind::BlockdevBackup => {
-                        TransactionActionBranch::BlockdevBackup(
-                            ::qmp_types::de::from_members(rest, "blockdev-backup")?,
-                        )
-                    }
-                    super::TransactionActionKind::BlockdevSnapshot => {
-                        TransactionActionBranch::BlockdevSnapshot(
-                            ::qmp_types::de::from_members(rest, "blockdev-snapshot")?,
-                        )
-                    }
-                    super::TransactionActionKind::BlockdevSnapshotInternalSync => {
-                        TransactionActionBranch::BlockdevSnapshotInternalSync(
-                            ::qmp_types::de::from_members(
-                                rest,
-                                "blockdev-snapshot-internal-sync",
-                            )?,
-                        )
-                    }
-                    super::TransactionActionKind::BlockdevSnapshotSync => {
-                        TransactionActionBranch::BlockdevSnapshotSync(
-                            ::qmp_types::de::from_members(
-                                rest,
-                                "blockdev-snapshot-sync",
-                            )?,
-                        )
-                    }
-                    super::TransactionActionKind::DriveBackup => {
-                        TransactionActionBranch::DriveBackup(
-                            ::qmp_types::de::from_members(rest, "drive-backup")?,
-                        )
-                    }
-                    super::TransactionActionKind::Other(value) => {
-                        unknown_members = rest;
-                        TransactionActionBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(TransactionAction {
-                    r#type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Optional arguments to modify the behavior of a Transaction.
@@ -1516,52 +1308,37 @@ impl ::serde::Serialize for TransactionProperties {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for TransactionProperties {
+    const EXPECTING: &'static str = "an object TransactionProperties";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_completion_mode: ::std::option::Option<super::ActionCompletionMode> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "completion-mode" => {
+                    ::qmp_types::de::next(&mut map, &mut m_completion_mode)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(TransactionProperties {
+            completion_mode: m_completion_mode,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for TransactionProperties {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = TransactionProperties;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object TransactionProperties")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<TransactionProperties, A::Error> {
-                let mut m_completion_mode: ::std::option::Option<
-                    super::ActionCompletionMode,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "completion-mode" => {
-                            ::qmp_types::de::next(&mut map, &mut m_completion_mode)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(TransactionProperties {
-                    completion_mode: m_completion_mode,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -1672,71 +1449,50 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for Transaction {
+        const EXPECTING: &'static str = "an object Transaction";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_actions: ::std::option::Option<
+                ::std::vec::Vec<super::super::TransactionAction>,
+            > = ::std::option::Option::None;
+            let mut m_properties: ::std::option::Option<
+                super::super::TransactionProperties,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "actions" => ::qmp_types::de::next(&mut map, &mut m_actions),
+                    "properties" => ::qmp_types::de::next(&mut map, &mut m_properties),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_actions,) = match (m_actions,) {
+                (::std::option::Option::Some(m_actions),) => (m_actions,),
+                (m_actions,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_actions.is_some(), "actions")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(Transaction {
+                actions: m_actions,
+                properties: m_properties,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for Transaction {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = Transaction;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object Transaction")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<Transaction, A::Error> {
-                    let mut m_actions: ::std::option::Option<
-                        ::std::vec::Vec<super::super::TransactionAction>,
-                    > = ::std::option::Option::None;
-                    let mut m_properties: ::std::option::Option<
-                        super::super::TransactionProperties,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "actions" => ::qmp_types::de::next(&mut map, &mut m_actions),
-                            "properties" => {
-                                ::qmp_types::de::next(&mut map, &mut m_properties)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_actions,) = match (m_actions,) {
-                        (::std::option::Option::Some(m_actions),) => (m_actions,),
-                        (m_actions,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_actions.is_some(), "actions")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(Transaction {
-                        actions: m_actions,
-                        properties: m_properties,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for Transaction {

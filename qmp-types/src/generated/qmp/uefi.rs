@@ -74,88 +74,70 @@ impl ::serde::Serialize for UefiVariable {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for UefiVariable {
+    const EXPECTING: &'static str = "an object UefiVariable";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_guid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_attr: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_time: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_digest: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "guid" => ::qmp_types::de::next(&mut map, &mut m_guid),
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "attr" => ::qmp_types::de::next(&mut map, &mut m_attr),
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                "time" => ::qmp_types::de::next(&mut map, &mut m_time),
+                "digest" => ::qmp_types::de::next(&mut map, &mut m_digest),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_guid, m_name, m_attr, m_data) = match (m_guid, m_name, m_attr, m_data) {
+            (
+                ::std::option::Option::Some(m_guid),
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_attr),
+                ::std::option::Option::Some(m_data),
+            ) => (m_guid, m_name, m_attr, m_data),
+            (m_guid, m_name, m_attr, m_data) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_guid.is_some(), "guid"),
+                            (m_name.is_some(), "name"),
+                            (m_attr.is_some(), "attr"),
+                            (m_data.is_some(), "data"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(UefiVariable {
+            guid: m_guid,
+            name: m_name,
+            attr: m_attr,
+            data: m_data,
+            time: m_time,
+            digest: m_digest,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for UefiVariable {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = UefiVariable;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object UefiVariable")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<UefiVariable, A::Error> {
-                let mut m_guid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_attr: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_time: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_digest: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "guid" => ::qmp_types::de::next(&mut map, &mut m_guid),
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "attr" => ::qmp_types::de::next(&mut map, &mut m_attr),
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        "time" => ::qmp_types::de::next(&mut map, &mut m_time),
-                        "digest" => ::qmp_types::de::next(&mut map, &mut m_digest),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_guid, m_name, m_attr, m_data) = match (
-                    m_guid,
-                    m_name,
-                    m_attr,
-                    m_data,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_guid),
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_attr),
-                        ::std::option::Option::Some(m_data),
-                    ) => (m_guid, m_name, m_attr, m_data),
-                    (m_guid, m_name, m_attr, m_data) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_guid.is_some(), "guid"),
-                                    (m_name.is_some(), "name"),
-                                    (m_attr.is_some(), "attr"),
-                                    (m_data.is_some(), "data"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(UefiVariable {
-                    guid: m_guid,
-                    name: m_name,
-                    attr: m_attr,
-                    data: m_data,
-                    time: m_time,
-                    digest: m_digest,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `UefiVarStore` object.
@@ -201,68 +183,55 @@ impl ::serde::Serialize for UefiVarStore {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for UefiVarStore {
+    const EXPECTING: &'static str = "an object UefiVarStore";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_version: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_variables: ::std::option::Option<
+            ::std::vec::Vec<super::UefiVariable>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "version" => ::qmp_types::de::next(&mut map, &mut m_version),
+                "variables" => ::qmp_types::de::next(&mut map, &mut m_variables),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_version, m_variables) = match (m_version, m_variables) {
+            (
+                ::std::option::Option::Some(m_version),
+                ::std::option::Option::Some(m_variables),
+            ) => (m_version, m_variables),
+            (m_version, m_variables) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_version.is_some(), "version"),
+                            (m_variables.is_some(), "variables"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(UefiVarStore {
+            version: m_version,
+            variables: m_variables,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for UefiVarStore {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = UefiVarStore;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object UefiVarStore")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<UefiVarStore, A::Error> {
-                let mut m_version: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_variables: ::std::option::Option<
-                    ::std::vec::Vec<super::UefiVariable>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "version" => ::qmp_types::de::next(&mut map, &mut m_version),
-                        "variables" => ::qmp_types::de::next(&mut map, &mut m_variables),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_version, m_variables) = match (m_version, m_variables) {
-                    (
-                        ::std::option::Option::Some(m_version),
-                        ::std::option::Option::Some(m_variables),
-                    ) => (m_version, m_variables),
-                    (m_version, m_variables) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_version.is_some(), "version"),
-                                    (m_variables.is_some(), "variables"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(UefiVarStore {
-                    version: m_version,
-                    variables: m_variables,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }

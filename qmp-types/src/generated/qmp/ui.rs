@@ -31,16 +31,16 @@ impl DisplayProtocol {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => DisplayProtocol::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DisplayProtocol::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for DisplayProtocol {
+    const EXPECTING: &'static str = "a DisplayProtocol value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        DisplayProtocol::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -75,31 +75,7 @@ impl<'de> ::serde::Deserialize<'de> for DisplayProtocol {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = DisplayProtocol;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(DisplayProtocol), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<DisplayProtocol, E> {
-                ::std::result::Result::Ok(DisplayProtocol::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<DisplayProtocol, E> {
-                ::std::result::Result::Ok(DisplayProtocol::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// An action to take on changing a password on a connection with active
@@ -138,16 +114,16 @@ impl SetPasswordAction {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => SetPasswordAction::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => SetPasswordAction::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for SetPasswordAction {
+    const EXPECTING: &'static str = "a SetPasswordAction value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        SetPasswordAction::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -183,31 +159,7 @@ impl<'de> ::serde::Deserialize<'de> for SetPasswordAction {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = SetPasswordAction;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(SetPasswordAction), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<SetPasswordAction, E> {
-                ::std::result::Result::Ok(SetPasswordAction::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<SetPasswordAction, E> {
-                ::std::result::Result::Ok(SetPasswordAction::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Options for set_password.
@@ -283,80 +235,67 @@ impl ::serde::Serialize for SetPasswordOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SetPasswordOptions {
+    const EXPECTING: &'static str = "an object SetPasswordOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_password: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_connected: ::std::option::Option<super::SetPasswordAction> = ::std::option::Option::None;
+        let mut tag: ::std::option::Option<super::DisplayProtocol> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "password" => ::qmp_types::de::next(&mut map, &mut m_password),
+                "connected" => ::qmp_types::de::next(&mut map, &mut m_connected),
+                "protocol" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let (m_password,) = match (m_password,) {
+            (::std::option::Option::Some(m_password),) => (m_password,),
+            (m_password,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_password.is_some(), "password")]),
+                );
+            }
+        };
+        let tag = ::qmp_types::de::required(tag, "protocol")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::DisplayProtocol::Vnc => {
+                SetPasswordOptionsBranch::Vnc(
+                    ::qmp_types::de::from_members(rest, "vnc")?,
+                )
+            }
+            super::DisplayProtocol::Spice => {
+                unknown_members = rest;
+                SetPasswordOptionsBranch::Spice
+            }
+            super::DisplayProtocol::Other(value) => {
+                unknown_members = rest;
+                SetPasswordOptionsBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(SetPasswordOptions {
+            password: m_password,
+            connected: m_connected,
+            protocol: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SetPasswordOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SetPasswordOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SetPasswordOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SetPasswordOptions, A::Error> {
-                let mut m_password: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_connected: ::std::option::Option<super::SetPasswordAction> = ::std::option::Option::None;
-                let mut tag: ::std::option::Option<super::DisplayProtocol> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "password" => ::qmp_types::de::next(&mut map, &mut m_password),
-                        "connected" => ::qmp_types::de::next(&mut map, &mut m_connected),
-                        "protocol" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let (m_password,) = match (m_password,) {
-                    (::std::option::Option::Some(m_password),) => (m_password,),
-                    (m_password,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_password.is_some(), "password")],
-                            ),
-                        );
-                    }
-                };
-                let tag = ::qmp_types::de::required(tag, "protocol")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::DisplayProtocol::Vnc => {
-                        SetPasswordOptionsBranch::Vnc(
-                            ::qmp_types::de::from_members(rest, "vnc")?,
-                        )
-                    }
-                    super::DisplayProtocol::Spice => {
-                        unknown_members = rest;
-                        SetPasswordOptionsBranch::Spice
-                    }
-                    super::DisplayProtocol::Other(value) => {
-                        unknown_members = rest;
-                        SetPasswordOptionsBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(SetPasswordOptions {
-                    password: m_password,
-                    connected: m_connected,
-                    protocol: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options for set_password specific to the VNC protocol.
@@ -400,48 +339,35 @@ impl ::serde::Serialize for SetPasswordOptionsVnc {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SetPasswordOptionsVnc {
+    const EXPECTING: &'static str = "an object SetPasswordOptionsVnc";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_display: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "display" => ::qmp_types::de::next(&mut map, &mut m_display),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(SetPasswordOptionsVnc {
+            display: m_display,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SetPasswordOptionsVnc {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SetPasswordOptionsVnc;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SetPasswordOptionsVnc")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SetPasswordOptionsVnc, A::Error> {
-                let mut m_display: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "display" => ::qmp_types::de::next(&mut map, &mut m_display),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(SetPasswordOptionsVnc {
-                    display: m_display,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// General options for expire_password.
@@ -523,75 +449,64 @@ impl ::serde::Serialize for ExpirePasswordOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ExpirePasswordOptions {
+    const EXPECTING: &'static str = "an object ExpirePasswordOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_time: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut tag: ::std::option::Option<super::DisplayProtocol> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "time" => ::qmp_types::de::next(&mut map, &mut m_time),
+                "protocol" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let (m_time,) = match (m_time,) {
+            (::std::option::Option::Some(m_time),) => (m_time,),
+            (m_time,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_time.is_some(), "time")]),
+                );
+            }
+        };
+        let tag = ::qmp_types::de::required(tag, "protocol")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::DisplayProtocol::Vnc => {
+                ExpirePasswordOptionsBranch::Vnc(
+                    ::qmp_types::de::from_members(rest, "vnc")?,
+                )
+            }
+            super::DisplayProtocol::Spice => {
+                unknown_members = rest;
+                ExpirePasswordOptionsBranch::Spice
+            }
+            super::DisplayProtocol::Other(value) => {
+                unknown_members = rest;
+                ExpirePasswordOptionsBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(ExpirePasswordOptions {
+            time: m_time,
+            protocol: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ExpirePasswordOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ExpirePasswordOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ExpirePasswordOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ExpirePasswordOptions, A::Error> {
-                let mut m_time: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut tag: ::std::option::Option<super::DisplayProtocol> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "time" => ::qmp_types::de::next(&mut map, &mut m_time),
-                        "protocol" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let (m_time,) = match (m_time,) {
-                    (::std::option::Option::Some(m_time),) => (m_time,),
-                    (m_time,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_time.is_some(), "time")]),
-                        );
-                    }
-                };
-                let tag = ::qmp_types::de::required(tag, "protocol")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::DisplayProtocol::Vnc => {
-                        ExpirePasswordOptionsBranch::Vnc(
-                            ::qmp_types::de::from_members(rest, "vnc")?,
-                        )
-                    }
-                    super::DisplayProtocol::Spice => {
-                        unknown_members = rest;
-                        ExpirePasswordOptionsBranch::Spice
-                    }
-                    super::DisplayProtocol::Other(value) => {
-                        unknown_members = rest;
-                        ExpirePasswordOptionsBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(ExpirePasswordOptions {
-                    time: m_time,
-                    protocol: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options for expire_password specific to the VNC protocol.
@@ -635,48 +550,35 @@ impl ::serde::Serialize for ExpirePasswordOptionsVnc {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for ExpirePasswordOptionsVnc {
+    const EXPECTING: &'static str = "an object ExpirePasswordOptionsVnc";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_display: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "display" => ::qmp_types::de::next(&mut map, &mut m_display),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(ExpirePasswordOptionsVnc {
+            display: m_display,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for ExpirePasswordOptionsVnc {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = ExpirePasswordOptionsVnc;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object ExpirePasswordOptionsVnc")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<ExpirePasswordOptionsVnc, A::Error> {
-                let mut m_display: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "display" => ::qmp_types::de::next(&mut map, &mut m_display),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(ExpirePasswordOptionsVnc {
-                    display: m_display,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Supported image format types.
@@ -707,16 +609,16 @@ impl ImageFormat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => ImageFormat::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => ImageFormat::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for ImageFormat {
+    const EXPECTING: &'static str = "a ImageFormat value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        ImageFormat::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -751,29 +653,7 @@ impl<'de> ::serde::Deserialize<'de> for ImageFormat {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = ImageFormat;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(ImageFormat), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<ImageFormat, E> {
-                ::std::result::Result::Ok(ImageFormat::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<ImageFormat, E> {
-                ::std::result::Result::Ok(ImageFormat::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The basic information for SPICE network connection
@@ -829,72 +709,59 @@ impl ::serde::Serialize for SpiceBasicInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SpiceBasicInfo {
+    const EXPECTING: &'static str = "an object SpiceBasicInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                "family" => ::qmp_types::de::next(&mut map, &mut m_family),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_host, m_port, m_family) = match (m_host, m_port, m_family) {
+            (
+                ::std::option::Option::Some(m_host),
+                ::std::option::Option::Some(m_port),
+                ::std::option::Option::Some(m_family),
+            ) => (m_host, m_port, m_family),
+            (m_host, m_port, m_family) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_host.is_some(), "host"),
+                            (m_port.is_some(), "port"),
+                            (m_family.is_some(), "family"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SpiceBasicInfo {
+            host: m_host,
+            port: m_port,
+            family: m_family,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SpiceBasicInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SpiceBasicInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SpiceBasicInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SpiceBasicInfo, A::Error> {
-                let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                        "family" => ::qmp_types::de::next(&mut map, &mut m_family),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_host, m_port, m_family) = match (m_host, m_port, m_family) {
-                    (
-                        ::std::option::Option::Some(m_host),
-                        ::std::option::Option::Some(m_port),
-                        ::std::option::Option::Some(m_family),
-                    ) => (m_host, m_port, m_family),
-                    (m_host, m_port, m_family) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_host.is_some(), "host"),
-                                    (m_port.is_some(), "port"),
-                                    (m_family.is_some(), "family"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SpiceBasicInfo {
-                    host: m_host,
-                    port: m_port,
-                    family: m_family,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about a SPICE server
@@ -954,75 +821,62 @@ impl ::serde::Serialize for SpiceServerInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SpiceServerInfo {
+    const EXPECTING: &'static str = "an object SpiceServerInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
+        let mut m_auth: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                "family" => ::qmp_types::de::next(&mut map, &mut m_family),
+                "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_host, m_port, m_family) = match (m_host, m_port, m_family) {
+            (
+                ::std::option::Option::Some(m_host),
+                ::std::option::Option::Some(m_port),
+                ::std::option::Option::Some(m_family),
+            ) => (m_host, m_port, m_family),
+            (m_host, m_port, m_family) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_host.is_some(), "host"),
+                            (m_port.is_some(), "port"),
+                            (m_family.is_some(), "family"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SpiceServerInfo {
+            host: m_host,
+            port: m_port,
+            family: m_family,
+            auth: m_auth,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SpiceServerInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SpiceServerInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SpiceServerInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SpiceServerInfo, A::Error> {
-                let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
-                let mut m_auth: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                        "family" => ::qmp_types::de::next(&mut map, &mut m_family),
-                        "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_host, m_port, m_family) = match (m_host, m_port, m_family) {
-                    (
-                        ::std::option::Option::Some(m_host),
-                        ::std::option::Option::Some(m_port),
-                        ::std::option::Option::Some(m_family),
-                    ) => (m_host, m_port, m_family),
-                    (m_host, m_port, m_family) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_host.is_some(), "host"),
-                                    (m_port.is_some(), "port"),
-                                    (m_family.is_some(), "family"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SpiceServerInfo {
-                    host: m_host,
-                    port: m_port,
-                    family: m_family,
-                    auth: m_auth,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about a SPICE client channel.
@@ -1103,132 +957,113 @@ impl ::serde::Serialize for SpiceChannel {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SpiceChannel {
+    const EXPECTING: &'static str = "an object SpiceChannel";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
+        let mut m_connection_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_channel_type: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_channel_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_tls: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                "family" => ::qmp_types::de::next(&mut map, &mut m_family),
+                "connection-id" => ::qmp_types::de::next(&mut map, &mut m_connection_id),
+                "channel-type" => ::qmp_types::de::next(&mut map, &mut m_channel_type),
+                "channel-id" => ::qmp_types::de::next(&mut map, &mut m_channel_id),
+                "tls" => ::qmp_types::de::next(&mut map, &mut m_tls),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (
+            m_host,
+            m_port,
+            m_family,
+            m_connection_id,
+            m_channel_type,
+            m_channel_id,
+            m_tls,
+        ) = match (
+            m_host,
+            m_port,
+            m_family,
+            m_connection_id,
+            m_channel_type,
+            m_channel_id,
+            m_tls,
+        ) {
+            (
+                ::std::option::Option::Some(m_host),
+                ::std::option::Option::Some(m_port),
+                ::std::option::Option::Some(m_family),
+                ::std::option::Option::Some(m_connection_id),
+                ::std::option::Option::Some(m_channel_type),
+                ::std::option::Option::Some(m_channel_id),
+                ::std::option::Option::Some(m_tls),
+            ) => {
+                (
+                    m_host,
+                    m_port,
+                    m_family,
+                    m_connection_id,
+                    m_channel_type,
+                    m_channel_id,
+                    m_tls,
+                )
+            }
+            (
+                m_host,
+                m_port,
+                m_family,
+                m_connection_id,
+                m_channel_type,
+                m_channel_id,
+                m_tls,
+            ) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_host.is_some(), "host"),
+                            (m_port.is_some(), "port"),
+                            (m_family.is_some(), "family"),
+                            (m_connection_id.is_some(), "connection-id"),
+                            (m_channel_type.is_some(), "channel-type"),
+                            (m_channel_id.is_some(), "channel-id"),
+                            (m_tls.is_some(), "tls"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SpiceChannel {
+            host: m_host,
+            port: m_port,
+            family: m_family,
+            connection_id: m_connection_id,
+            channel_type: m_channel_type,
+            channel_id: m_channel_id,
+            tls: m_tls,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SpiceChannel {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SpiceChannel;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SpiceChannel")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SpiceChannel, A::Error> {
-                let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
-                let mut m_connection_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_channel_type: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_channel_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_tls: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                        "family" => ::qmp_types::de::next(&mut map, &mut m_family),
-                        "connection-id" => {
-                            ::qmp_types::de::next(&mut map, &mut m_connection_id)
-                        }
-                        "channel-type" => {
-                            ::qmp_types::de::next(&mut map, &mut m_channel_type)
-                        }
-                        "channel-id" => {
-                            ::qmp_types::de::next(&mut map, &mut m_channel_id)
-                        }
-                        "tls" => ::qmp_types::de::next(&mut map, &mut m_tls),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_host,
-                    m_port,
-                    m_family,
-                    m_connection_id,
-                    m_channel_type,
-                    m_channel_id,
-                    m_tls,
-                ) = match (
-                    m_host,
-                    m_port,
-                    m_family,
-                    m_connection_id,
-                    m_channel_type,
-                    m_channel_id,
-                    m_tls,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_host),
-                        ::std::option::Option::Some(m_port),
-                        ::std::option::Option::Some(m_family),
-                        ::std::option::Option::Some(m_connection_id),
-                        ::std::option::Option::Some(m_channel_type),
-                        ::std::option::Option::Some(m_channel_id),
-                        ::std::option::Option::Some(m_tls),
-                    ) => {
-                        (
-                            m_host,
-                            m_port,
-                            m_family,
-                            m_connection_id,
-                            m_channel_type,
-                            m_channel_id,
-                            m_tls,
-                        )
-                    }
-                    (
-                        m_host,
-                        m_port,
-                        m_family,
-                        m_connection_id,
-                        m_channel_type,
-                        m_channel_id,
-                        m_tls,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_host.is_some(), "host"),
-                                    (m_port.is_some(), "port"),
-                                    (m_family.is_some(), "family"),
-                                    (m_connection_id.is_some(), "connection-id"),
-                                    (m_channel_type.is_some(), "channel-type"),
-                                    (m_channel_id.is_some(), "channel-id"),
-                                    (m_tls.is_some(), "tls"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SpiceChannel {
-                    host: m_host,
-                    port: m_port,
-                    family: m_family,
-                    connection_id: m_connection_id,
-                    channel_type: m_channel_type,
-                    channel_id: m_channel_id,
-                    tls: m_tls,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An enumeration of Spice mouse states.
@@ -1269,16 +1104,16 @@ impl SpiceQueryMouseMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => SpiceQueryMouseMode::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => SpiceQueryMouseMode::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for SpiceQueryMouseMode {
+    const EXPECTING: &'static str = "a SpiceQueryMouseMode value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        SpiceQueryMouseMode::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -1314,31 +1149,7 @@ impl<'de> ::serde::Deserialize<'de> for SpiceQueryMouseMode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = SpiceQueryMouseMode;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(SpiceQueryMouseMode), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<SpiceQueryMouseMode, E> {
-                ::std::result::Result::Ok(SpiceQueryMouseMode::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<SpiceQueryMouseMode, E> {
-                ::std::result::Result::Ok(SpiceQueryMouseMode::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Information about the SPICE session.
@@ -1427,104 +1238,85 @@ impl ::serde::Serialize for SpiceInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for SpiceInfo {
+    const EXPECTING: &'static str = "an object SpiceInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_migrated: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_port: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_tls_port: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_auth: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_compiled_version: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_mouse_mode: ::std::option::Option<super::SpiceQueryMouseMode> = ::std::option::Option::None;
+        let mut m_channels: ::std::option::Option<
+            ::std::vec::Vec<super::SpiceChannel>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
+                "migrated" => ::qmp_types::de::next(&mut map, &mut m_migrated),
+                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                "tls-port" => ::qmp_types::de::next(&mut map, &mut m_tls_port),
+                "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
+                "compiled-version" => {
+                    ::qmp_types::de::next(&mut map, &mut m_compiled_version)
+                }
+                "mouse-mode" => ::qmp_types::de::next(&mut map, &mut m_mouse_mode),
+                "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_enabled, m_migrated, m_mouse_mode) = match (
+            m_enabled,
+            m_migrated,
+            m_mouse_mode,
+        ) {
+            (
+                ::std::option::Option::Some(m_enabled),
+                ::std::option::Option::Some(m_migrated),
+                ::std::option::Option::Some(m_mouse_mode),
+            ) => (m_enabled, m_migrated, m_mouse_mode),
+            (m_enabled, m_migrated, m_mouse_mode) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_enabled.is_some(), "enabled"),
+                            (m_migrated.is_some(), "migrated"),
+                            (m_mouse_mode.is_some(), "mouse-mode"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(SpiceInfo {
+            enabled: m_enabled,
+            migrated: m_migrated,
+            host: m_host,
+            port: m_port,
+            tls_port: m_tls_port,
+            auth: m_auth,
+            compiled_version: m_compiled_version,
+            mouse_mode: m_mouse_mode,
+            channels: m_channels,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for SpiceInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = SpiceInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object SpiceInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<SpiceInfo, A::Error> {
-                let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_migrated: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_port: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_tls_port: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_auth: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_compiled_version: ::std::option::Option<
-                    ::std::string::String,
-                > = ::std::option::Option::None;
-                let mut m_mouse_mode: ::std::option::Option<
-                    super::SpiceQueryMouseMode,
-                > = ::std::option::Option::None;
-                let mut m_channels: ::std::option::Option<
-                    ::std::vec::Vec<super::SpiceChannel>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
-                        "migrated" => ::qmp_types::de::next(&mut map, &mut m_migrated),
-                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                        "tls-port" => ::qmp_types::de::next(&mut map, &mut m_tls_port),
-                        "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
-                        "compiled-version" => {
-                            ::qmp_types::de::next(&mut map, &mut m_compiled_version)
-                        }
-                        "mouse-mode" => {
-                            ::qmp_types::de::next(&mut map, &mut m_mouse_mode)
-                        }
-                        "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_enabled, m_migrated, m_mouse_mode) = match (
-                    m_enabled,
-                    m_migrated,
-                    m_mouse_mode,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_enabled),
-                        ::std::option::Option::Some(m_migrated),
-                        ::std::option::Option::Some(m_mouse_mode),
-                    ) => (m_enabled, m_migrated, m_mouse_mode),
-                    (m_enabled, m_migrated, m_mouse_mode) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_enabled.is_some(), "enabled"),
-                                    (m_migrated.is_some(), "migrated"),
-                                    (m_mouse_mode.is_some(), "mouse-mode"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(SpiceInfo {
-                    enabled: m_enabled,
-                    migrated: m_migrated,
-                    host: m_host,
-                    port: m_port,
-                    tls_port: m_tls_port,
-                    auth: m_auth,
-                    compiled_version: m_compiled_version,
-                    mouse_mode: m_mouse_mode,
-                    channels: m_channels,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The basic information for vnc network connection
@@ -1587,82 +1379,69 @@ impl ::serde::Serialize for VncBasicInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VncBasicInfo {
+    const EXPECTING: &'static str = "an object VncBasicInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
+        let mut m_websocket: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                "service" => ::qmp_types::de::next(&mut map, &mut m_service),
+                "family" => ::qmp_types::de::next(&mut map, &mut m_family),
+                "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_host, m_service, m_family, m_websocket) = match (
+            m_host,
+            m_service,
+            m_family,
+            m_websocket,
+        ) {
+            (
+                ::std::option::Option::Some(m_host),
+                ::std::option::Option::Some(m_service),
+                ::std::option::Option::Some(m_family),
+                ::std::option::Option::Some(m_websocket),
+            ) => (m_host, m_service, m_family, m_websocket),
+            (m_host, m_service, m_family, m_websocket) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_host.is_some(), "host"),
+                            (m_service.is_some(), "service"),
+                            (m_family.is_some(), "family"),
+                            (m_websocket.is_some(), "websocket"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VncBasicInfo {
+            host: m_host,
+            service: m_service,
+            family: m_family,
+            websocket: m_websocket,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VncBasicInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VncBasicInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VncBasicInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VncBasicInfo, A::Error> {
-                let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
-                let mut m_websocket: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                        "service" => ::qmp_types::de::next(&mut map, &mut m_service),
-                        "family" => ::qmp_types::de::next(&mut map, &mut m_family),
-                        "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_host, m_service, m_family, m_websocket) = match (
-                    m_host,
-                    m_service,
-                    m_family,
-                    m_websocket,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_host),
-                        ::std::option::Option::Some(m_service),
-                        ::std::option::Option::Some(m_family),
-                        ::std::option::Option::Some(m_websocket),
-                    ) => (m_host, m_service, m_family, m_websocket),
-                    (m_host, m_service, m_family, m_websocket) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_host.is_some(), "host"),
-                                    (m_service.is_some(), "service"),
-                                    (m_family.is_some(), "family"),
-                                    (m_websocket.is_some(), "websocket"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VncBasicInfo {
-                    host: m_host,
-                    service: m_service,
-                    family: m_family,
-                    websocket: m_websocket,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The network connection information for server
@@ -1730,85 +1509,72 @@ impl ::serde::Serialize for VncServerInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VncServerInfo {
+    const EXPECTING: &'static str = "an object VncServerInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
+        let mut m_websocket: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_auth: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                "service" => ::qmp_types::de::next(&mut map, &mut m_service),
+                "family" => ::qmp_types::de::next(&mut map, &mut m_family),
+                "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
+                "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_host, m_service, m_family, m_websocket) = match (
+            m_host,
+            m_service,
+            m_family,
+            m_websocket,
+        ) {
+            (
+                ::std::option::Option::Some(m_host),
+                ::std::option::Option::Some(m_service),
+                ::std::option::Option::Some(m_family),
+                ::std::option::Option::Some(m_websocket),
+            ) => (m_host, m_service, m_family, m_websocket),
+            (m_host, m_service, m_family, m_websocket) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_host.is_some(), "host"),
+                            (m_service.is_some(), "service"),
+                            (m_family.is_some(), "family"),
+                            (m_websocket.is_some(), "websocket"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VncServerInfo {
+            host: m_host,
+            service: m_service,
+            family: m_family,
+            websocket: m_websocket,
+            auth: m_auth,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VncServerInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VncServerInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VncServerInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VncServerInfo, A::Error> {
-                let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
-                let mut m_websocket: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_auth: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                        "service" => ::qmp_types::de::next(&mut map, &mut m_service),
-                        "family" => ::qmp_types::de::next(&mut map, &mut m_family),
-                        "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
-                        "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_host, m_service, m_family, m_websocket) = match (
-                    m_host,
-                    m_service,
-                    m_family,
-                    m_websocket,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_host),
-                        ::std::option::Option::Some(m_service),
-                        ::std::option::Option::Some(m_family),
-                        ::std::option::Option::Some(m_websocket),
-                    ) => (m_host, m_service, m_family, m_websocket),
-                    (m_host, m_service, m_family, m_websocket) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_host.is_some(), "host"),
-                                    (m_service.is_some(), "service"),
-                                    (m_family.is_some(), "family"),
-                                    (m_websocket.is_some(), "websocket"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VncServerInfo {
-                    host: m_host,
-                    service: m_service,
-                    family: m_family,
-                    websocket: m_websocket,
-                    auth: m_auth,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about a connected VNC client.
@@ -1881,92 +1647,75 @@ impl ::serde::Serialize for VncClientInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VncClientInfo {
+    const EXPECTING: &'static str = "an object VncClientInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
+        let mut m_websocket: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_x509_dname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_sasl_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                "service" => ::qmp_types::de::next(&mut map, &mut m_service),
+                "family" => ::qmp_types::de::next(&mut map, &mut m_family),
+                "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
+                "x509_dname" => ::qmp_types::de::next(&mut map, &mut m_x509_dname),
+                "sasl_username" => ::qmp_types::de::next(&mut map, &mut m_sasl_username),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_host, m_service, m_family, m_websocket) = match (
+            m_host,
+            m_service,
+            m_family,
+            m_websocket,
+        ) {
+            (
+                ::std::option::Option::Some(m_host),
+                ::std::option::Option::Some(m_service),
+                ::std::option::Option::Some(m_family),
+                ::std::option::Option::Some(m_websocket),
+            ) => (m_host, m_service, m_family, m_websocket),
+            (m_host, m_service, m_family, m_websocket) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_host.is_some(), "host"),
+                            (m_service.is_some(), "service"),
+                            (m_family.is_some(), "family"),
+                            (m_websocket.is_some(), "websocket"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VncClientInfo {
+            host: m_host,
+            service: m_service,
+            family: m_family,
+            websocket: m_websocket,
+            x509_dname: m_x509_dname,
+            sasl_username: m_sasl_username,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VncClientInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VncClientInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VncClientInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VncClientInfo, A::Error> {
-                let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
-                let mut m_websocket: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_x509_dname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_sasl_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                        "service" => ::qmp_types::de::next(&mut map, &mut m_service),
-                        "family" => ::qmp_types::de::next(&mut map, &mut m_family),
-                        "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
-                        "x509_dname" => {
-                            ::qmp_types::de::next(&mut map, &mut m_x509_dname)
-                        }
-                        "sasl_username" => {
-                            ::qmp_types::de::next(&mut map, &mut m_sasl_username)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_host, m_service, m_family, m_websocket) = match (
-                    m_host,
-                    m_service,
-                    m_family,
-                    m_websocket,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_host),
-                        ::std::option::Option::Some(m_service),
-                        ::std::option::Option::Some(m_family),
-                        ::std::option::Option::Some(m_websocket),
-                    ) => (m_host, m_service, m_family, m_websocket),
-                    (m_host, m_service, m_family, m_websocket) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_host.is_some(), "host"),
-                                    (m_service.is_some(), "service"),
-                                    (m_family.is_some(), "family"),
-                                    (m_websocket.is_some(), "websocket"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VncClientInfo {
-                    host: m_host,
-                    service: m_service,
-                    family: m_family,
-                    websocket: m_websocket,
-                    x509_dname: m_x509_dname,
-                    sasl_username: m_sasl_username,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about the VNC session.
@@ -2055,73 +1804,60 @@ impl ::serde::Serialize for VncInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VncInfo {
+    const EXPECTING: &'static str = "an object VncInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
+        let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_auth: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_clients: ::std::option::Option<
+            ::std::vec::Vec<super::VncClientInfo>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
+                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                "family" => ::qmp_types::de::next(&mut map, &mut m_family),
+                "service" => ::qmp_types::de::next(&mut map, &mut m_service),
+                "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
+                "clients" => ::qmp_types::de::next(&mut map, &mut m_clients),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_enabled,) = match (m_enabled,) {
+            (::std::option::Option::Some(m_enabled),) => (m_enabled,),
+            (m_enabled,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_enabled.is_some(), "enabled")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VncInfo {
+            enabled: m_enabled,
+            host: m_host,
+            family: m_family,
+            service: m_service,
+            auth: m_auth,
+            clients: m_clients,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VncInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VncInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VncInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VncInfo, A::Error> {
-                let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
-                let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_auth: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_clients: ::std::option::Option<
-                    ::std::vec::Vec<super::VncClientInfo>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
-                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                        "family" => ::qmp_types::de::next(&mut map, &mut m_family),
-                        "service" => ::qmp_types::de::next(&mut map, &mut m_service),
-                        "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
-                        "clients" => ::qmp_types::de::next(&mut map, &mut m_clients),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_enabled,) = match (m_enabled,) {
-                    (::std::option::Option::Some(m_enabled),) => (m_enabled,),
-                    (m_enabled,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_enabled.is_some(), "enabled")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VncInfo {
-                    enabled: m_enabled,
-                    host: m_host,
-                    family: m_family,
-                    service: m_service,
-                    auth: m_auth,
-                    clients: m_clients,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// vnc primary authentication method.
@@ -2185,16 +1921,16 @@ impl VncPrimaryAuth {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => VncPrimaryAuth::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => VncPrimaryAuth::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for VncPrimaryAuth {
+    const EXPECTING: &'static str = "a VncPrimaryAuth value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        VncPrimaryAuth::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -2236,31 +1972,7 @@ impl<'de> ::serde::Deserialize<'de> for VncPrimaryAuth {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = VncPrimaryAuth;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(VncPrimaryAuth), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<VncPrimaryAuth, E> {
-                ::std::result::Result::Ok(VncPrimaryAuth::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<VncPrimaryAuth, E> {
-                ::std::result::Result::Ok(VncPrimaryAuth::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// vnc sub authentication method with vencrypt.
@@ -2324,16 +2036,16 @@ impl VncVencryptSubAuth {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => VncVencryptSubAuth::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => VncVencryptSubAuth::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for VncVencryptSubAuth {
+    const EXPECTING: &'static str = "a VncVencryptSubAuth value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        VncVencryptSubAuth::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -2375,31 +2087,7 @@ impl<'de> ::serde::Deserialize<'de> for VncVencryptSubAuth {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = VncVencryptSubAuth;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(VncVencryptSubAuth), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<VncVencryptSubAuth, E> {
-                ::std::result::Result::Ok(VncVencryptSubAuth::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<VncVencryptSubAuth, E> {
-                ::std::result::Result::Ok(VncVencryptSubAuth::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The network connection information for server
@@ -2472,91 +2160,78 @@ impl ::serde::Serialize for VncServerInfo2 {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VncServerInfo2 {
+    const EXPECTING: &'static str = "an object VncServerInfo2";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
+        let mut m_websocket: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_auth: ::std::option::Option<super::VncPrimaryAuth> = ::std::option::Option::None;
+        let mut m_vencrypt: ::std::option::Option<super::VncVencryptSubAuth> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                "service" => ::qmp_types::de::next(&mut map, &mut m_service),
+                "family" => ::qmp_types::de::next(&mut map, &mut m_family),
+                "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
+                "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
+                "vencrypt" => ::qmp_types::de::next(&mut map, &mut m_vencrypt),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_host, m_service, m_family, m_websocket, m_auth) = match (
+            m_host,
+            m_service,
+            m_family,
+            m_websocket,
+            m_auth,
+        ) {
+            (
+                ::std::option::Option::Some(m_host),
+                ::std::option::Option::Some(m_service),
+                ::std::option::Option::Some(m_family),
+                ::std::option::Option::Some(m_websocket),
+                ::std::option::Option::Some(m_auth),
+            ) => (m_host, m_service, m_family, m_websocket, m_auth),
+            (m_host, m_service, m_family, m_websocket, m_auth) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_host.is_some(), "host"),
+                            (m_service.is_some(), "service"),
+                            (m_family.is_some(), "family"),
+                            (m_websocket.is_some(), "websocket"),
+                            (m_auth.is_some(), "auth"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VncServerInfo2 {
+            host: m_host,
+            service: m_service,
+            family: m_family,
+            websocket: m_websocket,
+            auth: m_auth,
+            vencrypt: m_vencrypt,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VncServerInfo2 {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VncServerInfo2;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VncServerInfo2")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VncServerInfo2, A::Error> {
-                let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
-                let mut m_websocket: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_auth: ::std::option::Option<super::VncPrimaryAuth> = ::std::option::Option::None;
-                let mut m_vencrypt: ::std::option::Option<super::VncVencryptSubAuth> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                        "service" => ::qmp_types::de::next(&mut map, &mut m_service),
-                        "family" => ::qmp_types::de::next(&mut map, &mut m_family),
-                        "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
-                        "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
-                        "vencrypt" => ::qmp_types::de::next(&mut map, &mut m_vencrypt),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_host, m_service, m_family, m_websocket, m_auth) = match (
-                    m_host,
-                    m_service,
-                    m_family,
-                    m_websocket,
-                    m_auth,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_host),
-                        ::std::option::Option::Some(m_service),
-                        ::std::option::Option::Some(m_family),
-                        ::std::option::Option::Some(m_websocket),
-                        ::std::option::Option::Some(m_auth),
-                    ) => (m_host, m_service, m_family, m_websocket, m_auth),
-                    (m_host, m_service, m_family, m_websocket, m_auth) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_host.is_some(), "host"),
-                                    (m_service.is_some(), "service"),
-                                    (m_family.is_some(), "family"),
-                                    (m_websocket.is_some(), "websocket"),
-                                    (m_auth.is_some(), "auth"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VncServerInfo2 {
-                    host: m_host,
-                    service: m_service,
-                    family: m_family,
-                    websocket: m_websocket,
-                    auth: m_auth,
-                    vencrypt: m_vencrypt,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about a vnc server
@@ -2631,92 +2306,79 @@ impl ::serde::Serialize for VncInfo2 {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VncInfo2 {
+    const EXPECTING: &'static str = "an object VncInfo2";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_server: ::std::option::Option<
+            ::std::vec::Vec<super::VncServerInfo2>,
+        > = ::std::option::Option::None;
+        let mut m_clients: ::std::option::Option<
+            ::std::vec::Vec<super::VncClientInfo>,
+        > = ::std::option::Option::None;
+        let mut m_auth: ::std::option::Option<super::VncPrimaryAuth> = ::std::option::Option::None;
+        let mut m_vencrypt: ::std::option::Option<super::VncVencryptSubAuth> = ::std::option::Option::None;
+        let mut m_display: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                "clients" => ::qmp_types::de::next(&mut map, &mut m_clients),
+                "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
+                "vencrypt" => ::qmp_types::de::next(&mut map, &mut m_vencrypt),
+                "display" => ::qmp_types::de::next(&mut map, &mut m_display),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_id, m_server, m_clients, m_auth) = match (
+            m_id,
+            m_server,
+            m_clients,
+            m_auth,
+        ) {
+            (
+                ::std::option::Option::Some(m_id),
+                ::std::option::Option::Some(m_server),
+                ::std::option::Option::Some(m_clients),
+                ::std::option::Option::Some(m_auth),
+            ) => (m_id, m_server, m_clients, m_auth),
+            (m_id, m_server, m_clients, m_auth) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_id.is_some(), "id"),
+                            (m_server.is_some(), "server"),
+                            (m_clients.is_some(), "clients"),
+                            (m_auth.is_some(), "auth"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VncInfo2 {
+            id: m_id,
+            server: m_server,
+            clients: m_clients,
+            auth: m_auth,
+            vencrypt: m_vencrypt,
+            display: m_display,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VncInfo2 {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VncInfo2;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VncInfo2")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VncInfo2, A::Error> {
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_server: ::std::option::Option<
-                    ::std::vec::Vec<super::VncServerInfo2>,
-                > = ::std::option::Option::None;
-                let mut m_clients: ::std::option::Option<
-                    ::std::vec::Vec<super::VncClientInfo>,
-                > = ::std::option::Option::None;
-                let mut m_auth: ::std::option::Option<super::VncPrimaryAuth> = ::std::option::Option::None;
-                let mut m_vencrypt: ::std::option::Option<super::VncVencryptSubAuth> = ::std::option::Option::None;
-                let mut m_display: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                        "clients" => ::qmp_types::de::next(&mut map, &mut m_clients),
-                        "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
-                        "vencrypt" => ::qmp_types::de::next(&mut map, &mut m_vencrypt),
-                        "display" => ::qmp_types::de::next(&mut map, &mut m_display),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_id, m_server, m_clients, m_auth) = match (
-                    m_id,
-                    m_server,
-                    m_clients,
-                    m_auth,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_id),
-                        ::std::option::Option::Some(m_server),
-                        ::std::option::Option::Some(m_clients),
-                        ::std::option::Option::Some(m_auth),
-                    ) => (m_id, m_server, m_clients, m_auth),
-                    (m_id, m_server, m_clients, m_auth) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_id.is_some(), "id"),
-                                    (m_server.is_some(), "server"),
-                                    (m_clients.is_some(), "clients"),
-                                    (m_auth.is_some(), "auth"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VncInfo2 {
-                    id: m_id,
-                    server: m_server,
-                    clients: m_clients,
-                    auth: m_auth,
-                    vencrypt: m_vencrypt,
-                    display: m_display,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about a mouse device.
@@ -2776,82 +2438,69 @@ impl ::serde::Serialize for MouseInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for MouseInfo {
+    const EXPECTING: &'static str = "an object MouseInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_index: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_current: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_absolute: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "index" => ::qmp_types::de::next(&mut map, &mut m_index),
+                "current" => ::qmp_types::de::next(&mut map, &mut m_current),
+                "absolute" => ::qmp_types::de::next(&mut map, &mut m_absolute),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name, m_index, m_current, m_absolute) = match (
+            m_name,
+            m_index,
+            m_current,
+            m_absolute,
+        ) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_index),
+                ::std::option::Option::Some(m_current),
+                ::std::option::Option::Some(m_absolute),
+            ) => (m_name, m_index, m_current, m_absolute),
+            (m_name, m_index, m_current, m_absolute) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_name.is_some(), "name"),
+                            (m_index.is_some(), "index"),
+                            (m_current.is_some(), "current"),
+                            (m_absolute.is_some(), "absolute"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(MouseInfo {
+            name: m_name,
+            index: m_index,
+            current: m_current,
+            absolute: m_absolute,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for MouseInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = MouseInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object MouseInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<MouseInfo, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_index: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_current: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_absolute: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "index" => ::qmp_types::de::next(&mut map, &mut m_index),
-                        "current" => ::qmp_types::de::next(&mut map, &mut m_current),
-                        "absolute" => ::qmp_types::de::next(&mut map, &mut m_absolute),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name, m_index, m_current, m_absolute) = match (
-                    m_name,
-                    m_index,
-                    m_current,
-                    m_absolute,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_index),
-                        ::std::option::Option::Some(m_current),
-                        ::std::option::Option::Some(m_absolute),
-                    ) => (m_name, m_index, m_current, m_absolute),
-                    (m_name, m_index, m_current, m_absolute) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_name.is_some(), "name"),
-                                    (m_index.is_some(), "index"),
-                                    (m_current.is_some(), "current"),
-                                    (m_absolute.is_some(), "absolute"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(MouseInfo {
-                    name: m_name,
-                    index: m_index,
-                    current: m_current,
-                    absolute: m_absolute,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// An enumeration of key name.
@@ -3533,16 +3182,16 @@ impl QKeyCode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => QKeyCode::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QKeyCode::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QKeyCode {
+    const EXPECTING: &'static str = "a QKeyCode value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QKeyCode::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -3737,29 +3386,7 @@ impl<'de> ::serde::Deserialize<'de> for QKeyCode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QKeyCode;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(QKeyCode), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QKeyCode, E> {
-                ::std::result::Result::Ok(QKeyCode::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QKeyCode, E> {
-                ::std::result::Result::Ok(QKeyCode::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The values of `KeyValueKind`.
@@ -3793,16 +3420,16 @@ impl KeyValueKind {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => KeyValueKind::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => KeyValueKind::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for KeyValueKind {
+    const EXPECTING: &'static str = "a KeyValueKind value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        KeyValueKind::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -3837,29 +3464,7 @@ impl<'de> ::serde::Deserialize<'de> for KeyValueKind {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = KeyValueKind;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(KeyValueKind), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<KeyValueKind, E> {
-                ::std::result::Result::Ok(KeyValueKind::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<KeyValueKind, E> {
-                ::std::result::Result::Ok(KeyValueKind::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The `IntWrapper` object.
@@ -3901,56 +3506,43 @@ impl ::serde::Serialize for IntWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for IntWrapper {
+    const EXPECTING: &'static str = "an object IntWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(IntWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for IntWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = IntWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object IntWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<IntWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(IntWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `QKeyCodeWrapper` object.
@@ -3992,56 +3584,43 @@ impl ::serde::Serialize for QKeyCodeWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for QKeyCodeWrapper {
+    const EXPECTING: &'static str = "an object QKeyCodeWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::QKeyCode> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(QKeyCodeWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for QKeyCodeWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = QKeyCodeWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object QKeyCodeWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<QKeyCodeWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::QKeyCode> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(QKeyCodeWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Represents a keyboard key.
@@ -4107,65 +3686,50 @@ impl ::serde::Serialize for KeyValue {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for KeyValue {
+    const EXPECTING: &'static str = "an object KeyValue";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::KeyValueKind> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::KeyValueKind::Number => {
+                KeyValueBranch::Number(::qmp_types::de::from_members(rest, "number")?)
+            }
+            super::KeyValueKind::Qcode => {
+                KeyValueBranch::Qcode(::qmp_types::de::from_members(rest, "qcode")?)
+            }
+            super::KeyValueKind::Other(value) => {
+                unknown_members = rest;
+                KeyValueBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(KeyValue {
+            r#type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for KeyValue {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = KeyValue;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object KeyValue")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<KeyValue, A::Error> {
-                let mut tag: ::std::option::Option<super::KeyValueKind> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::KeyValueKind::Number => {
-                        KeyValueBranch::Number(
-                            ::qmp_types::de::from_members(rest, "number")?,
-                        )
-                    }
-                    super::KeyValueKind::Qcode => {
-                        KeyValueBranch::Qcode(
-                            ::qmp_types::de::from_members(rest, "qcode")?,
-                        )
-                    }
-                    super::KeyValueKind::Other(value) => {
-                        unknown_members = rest;
-                        KeyValueBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(KeyValue {
-                    r#type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Button of a pointer input device (mouse, tablet).
@@ -4231,16 +3795,16 @@ impl InputButton {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => InputButton::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => InputButton::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for InputButton {
+    const EXPECTING: &'static str = "a InputButton value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        InputButton::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -4283,29 +3847,7 @@ impl<'de> ::serde::Deserialize<'de> for InputButton {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = InputButton;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(InputButton), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<InputButton, E> {
-                ::std::result::Result::Ok(InputButton::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<InputButton, E> {
-                ::std::result::Result::Ok(InputButton::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Position axis of a pointer input device (mouse, tablet).
@@ -4336,16 +3878,16 @@ impl InputAxis {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => InputAxis::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => InputAxis::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for InputAxis {
+    const EXPECTING: &'static str = "a InputAxis value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        InputAxis::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -4380,29 +3922,7 @@ impl<'de> ::serde::Deserialize<'de> for InputAxis {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = InputAxis;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(InputAxis), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<InputAxis, E> {
-                ::std::result::Result::Ok(InputAxis::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<InputAxis, E> {
-                ::std::result::Result::Ok(InputAxis::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Type of a multi-touch event.
@@ -4448,16 +3968,16 @@ impl InputMultiTouchType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => InputMultiTouchType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => InputMultiTouchType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for InputMultiTouchType {
+    const EXPECTING: &'static str = "a InputMultiTouchType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        InputMultiTouchType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -4495,31 +4015,7 @@ impl<'de> ::serde::Deserialize<'de> for InputMultiTouchType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = InputMultiTouchType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(InputMultiTouchType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<InputMultiTouchType, E> {
-                ::std::result::Result::Ok(InputMultiTouchType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<InputMultiTouchType, E> {
-                ::std::result::Result::Ok(InputMultiTouchType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Keyboard input event.
@@ -4565,64 +4061,50 @@ impl ::serde::Serialize for InputKeyEvent {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for InputKeyEvent {
+    const EXPECTING: &'static str = "an object InputKeyEvent";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_key: ::std::option::Option<super::KeyValue> = ::std::option::Option::None;
+        let mut m_down: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "key" => ::qmp_types::de::next(&mut map, &mut m_key),
+                "down" => ::qmp_types::de::next(&mut map, &mut m_down),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_key, m_down) = match (m_key, m_down) {
+            (::std::option::Option::Some(m_key), ::std::option::Option::Some(m_down)) => {
+                (m_key, m_down)
+            }
+            (m_key, m_down) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_key.is_some(), "key"), (m_down.is_some(), "down")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(InputKeyEvent {
+            key: m_key,
+            down: m_down,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for InputKeyEvent {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = InputKeyEvent;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object InputKeyEvent")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<InputKeyEvent, A::Error> {
-                let mut m_key: ::std::option::Option<super::KeyValue> = ::std::option::Option::None;
-                let mut m_down: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "key" => ::qmp_types::de::next(&mut map, &mut m_key),
-                        "down" => ::qmp_types::de::next(&mut map, &mut m_down),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_key, m_down) = match (m_key, m_down) {
-                    (
-                        ::std::option::Option::Some(m_key),
-                        ::std::option::Option::Some(m_down),
-                    ) => (m_key, m_down),
-                    (m_key, m_down) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_key.is_some(), "key"), (m_down.is_some(), "down")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(InputKeyEvent {
-                    key: m_key,
-                    down: m_down,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Pointer button input event.
@@ -4668,67 +4150,51 @@ impl ::serde::Serialize for InputBtnEvent {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for InputBtnEvent {
+    const EXPECTING: &'static str = "an object InputBtnEvent";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_button: ::std::option::Option<super::InputButton> = ::std::option::Option::None;
+        let mut m_down: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "button" => ::qmp_types::de::next(&mut map, &mut m_button),
+                "down" => ::qmp_types::de::next(&mut map, &mut m_down),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_button, m_down) = match (m_button, m_down) {
+            (
+                ::std::option::Option::Some(m_button),
+                ::std::option::Option::Some(m_down),
+            ) => (m_button, m_down),
+            (m_button, m_down) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_button.is_some(), "button"), (m_down.is_some(), "down")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(InputBtnEvent {
+            button: m_button,
+            down: m_down,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for InputBtnEvent {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = InputBtnEvent;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object InputBtnEvent")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<InputBtnEvent, A::Error> {
-                let mut m_button: ::std::option::Option<super::InputButton> = ::std::option::Option::None;
-                let mut m_down: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "button" => ::qmp_types::de::next(&mut map, &mut m_button),
-                        "down" => ::qmp_types::de::next(&mut map, &mut m_down),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_button, m_down) = match (m_button, m_down) {
-                    (
-                        ::std::option::Option::Some(m_button),
-                        ::std::option::Option::Some(m_down),
-                    ) => (m_button, m_down),
-                    (m_button, m_down) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_button.is_some(), "button"),
-                                    (m_down.is_some(), "down"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(InputBtnEvent {
-                    button: m_button,
-                    down: m_down,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Pointer motion input event.
@@ -4775,64 +4241,51 @@ impl ::serde::Serialize for InputMoveEvent {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for InputMoveEvent {
+    const EXPECTING: &'static str = "an object InputMoveEvent";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_axis: ::std::option::Option<super::InputAxis> = ::std::option::Option::None;
+        let mut m_value: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "axis" => ::qmp_types::de::next(&mut map, &mut m_axis),
+                "value" => ::qmp_types::de::next(&mut map, &mut m_value),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_axis, m_value) = match (m_axis, m_value) {
+            (
+                ::std::option::Option::Some(m_axis),
+                ::std::option::Option::Some(m_value),
+            ) => (m_axis, m_value),
+            (m_axis, m_value) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_axis.is_some(), "axis"), (m_value.is_some(), "value")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(InputMoveEvent {
+            axis: m_axis,
+            value: m_value,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for InputMoveEvent {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = InputMoveEvent;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object InputMoveEvent")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<InputMoveEvent, A::Error> {
-                let mut m_axis: ::std::option::Option<super::InputAxis> = ::std::option::Option::None;
-                let mut m_value: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "axis" => ::qmp_types::de::next(&mut map, &mut m_axis),
-                        "value" => ::qmp_types::de::next(&mut map, &mut m_value),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_axis, m_value) = match (m_axis, m_value) {
-                    (
-                        ::std::option::Option::Some(m_axis),
-                        ::std::option::Option::Some(m_value),
-                    ) => (m_axis, m_value),
-                    (m_axis, m_value) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_axis.is_some(), "axis"), (m_value.is_some(), "value")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(InputMoveEvent {
-                    axis: m_axis,
-                    value: m_value,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// MultiTouch input event.
@@ -4897,90 +4350,75 @@ impl ::serde::Serialize for InputMultiTouchEvent {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for InputMultiTouchEvent {
+    const EXPECTING: &'static str = "an object InputMultiTouchEvent";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_type: ::std::option::Option<super::InputMultiTouchType> = ::std::option::Option::None;
+        let mut m_slot: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_tracking_id: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_axis: ::std::option::Option<super::InputAxis> = ::std::option::Option::None;
+        let mut m_value: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
+                "tracking-id" => ::qmp_types::de::next(&mut map, &mut m_tracking_id),
+                "axis" => ::qmp_types::de::next(&mut map, &mut m_axis),
+                "value" => ::qmp_types::de::next(&mut map, &mut m_value),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_type, m_slot, m_tracking_id, m_axis, m_value) = match (
+            m_type,
+            m_slot,
+            m_tracking_id,
+            m_axis,
+            m_value,
+        ) {
+            (
+                ::std::option::Option::Some(m_type),
+                ::std::option::Option::Some(m_slot),
+                ::std::option::Option::Some(m_tracking_id),
+                ::std::option::Option::Some(m_axis),
+                ::std::option::Option::Some(m_value),
+            ) => (m_type, m_slot, m_tracking_id, m_axis, m_value),
+            (m_type, m_slot, m_tracking_id, m_axis, m_value) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_type.is_some(), "type"),
+                            (m_slot.is_some(), "slot"),
+                            (m_tracking_id.is_some(), "tracking-id"),
+                            (m_axis.is_some(), "axis"),
+                            (m_value.is_some(), "value"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(InputMultiTouchEvent {
+            r#type: m_type,
+            slot: m_slot,
+            tracking_id: m_tracking_id,
+            axis: m_axis,
+            value: m_value,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for InputMultiTouchEvent {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = InputMultiTouchEvent;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object InputMultiTouchEvent")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<InputMultiTouchEvent, A::Error> {
-                let mut m_type: ::std::option::Option<super::InputMultiTouchType> = ::std::option::Option::None;
-                let mut m_slot: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_tracking_id: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_axis: ::std::option::Option<super::InputAxis> = ::std::option::Option::None;
-                let mut m_value: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                        "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
-                        "tracking-id" => {
-                            ::qmp_types::de::next(&mut map, &mut m_tracking_id)
-                        }
-                        "axis" => ::qmp_types::de::next(&mut map, &mut m_axis),
-                        "value" => ::qmp_types::de::next(&mut map, &mut m_value),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_type, m_slot, m_tracking_id, m_axis, m_value) = match (
-                    m_type,
-                    m_slot,
-                    m_tracking_id,
-                    m_axis,
-                    m_value,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_type),
-                        ::std::option::Option::Some(m_slot),
-                        ::std::option::Option::Some(m_tracking_id),
-                        ::std::option::Option::Some(m_axis),
-                        ::std::option::Option::Some(m_value),
-                    ) => (m_type, m_slot, m_tracking_id, m_axis, m_value),
-                    (m_type, m_slot, m_tracking_id, m_axis, m_value) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_type.is_some(), "type"),
-                                    (m_slot.is_some(), "slot"),
-                                    (m_tracking_id.is_some(), "tracking-id"),
-                                    (m_axis.is_some(), "axis"),
-                                    (m_value.is_some(), "value"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(InputMultiTouchEvent {
-                    r#type: m_type,
-                    slot: m_slot,
-                    tracking_id: m_tracking_id,
-                    axis: m_axis,
-                    value: m_value,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The values of `InputEventKind`.
@@ -5026,16 +4464,16 @@ impl InputEventKind {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => InputEventKind::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => InputEventKind::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for InputEventKind {
+    const EXPECTING: &'static str = "a InputEventKind value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        InputEventKind::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -5073,31 +4511,7 @@ impl<'de> ::serde::Deserialize<'de> for InputEventKind {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = InputEventKind;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(InputEventKind), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<InputEventKind, E> {
-                ::std::result::Result::Ok(InputEventKind::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<InputEventKind, E> {
-                ::std::result::Result::Ok(InputEventKind::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The `InputKeyEventWrapper` object.
@@ -5139,56 +4553,43 @@ impl ::serde::Serialize for InputKeyEventWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for InputKeyEventWrapper {
+    const EXPECTING: &'static str = "an object InputKeyEventWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::InputKeyEvent> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(InputKeyEventWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for InputKeyEventWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = InputKeyEventWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object InputKeyEventWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<InputKeyEventWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::InputKeyEvent> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(InputKeyEventWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `InputBtnEventWrapper` object.
@@ -5230,56 +4631,43 @@ impl ::serde::Serialize for InputBtnEventWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for InputBtnEventWrapper {
+    const EXPECTING: &'static str = "an object InputBtnEventWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::InputBtnEvent> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(InputBtnEventWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for InputBtnEventWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = InputBtnEventWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object InputBtnEventWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<InputBtnEventWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::InputBtnEvent> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(InputBtnEventWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `InputMoveEventWrapper` object.
@@ -5321,56 +4709,43 @@ impl ::serde::Serialize for InputMoveEventWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for InputMoveEventWrapper {
+    const EXPECTING: &'static str = "an object InputMoveEventWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::InputMoveEvent> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(InputMoveEventWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for InputMoveEventWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = InputMoveEventWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object InputMoveEventWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<InputMoveEventWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::InputMoveEvent> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(InputMoveEventWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The `InputMultiTouchEventWrapper` object.
@@ -5412,56 +4787,43 @@ impl ::serde::Serialize for InputMultiTouchEventWrapper {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for InputMultiTouchEventWrapper {
+    const EXPECTING: &'static str = "an object InputMultiTouchEventWrapper";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_data: ::std::option::Option<super::InputMultiTouchEvent> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_data,) = match (m_data,) {
+            (::std::option::Option::Some(m_data),) => (m_data,),
+            (m_data,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(InputMultiTouchEventWrapper {
+            data: m_data,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for InputMultiTouchEventWrapper {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = InputMultiTouchEventWrapper;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object InputMultiTouchEventWrapper")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<InputMultiTouchEventWrapper, A::Error> {
-                let mut m_data: ::std::option::Option<super::InputMultiTouchEvent> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_data,) = match (m_data,) {
-                    (::std::option::Option::Some(m_data),) => (m_data,),
-                    (m_data,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(InputMultiTouchEventWrapper {
-                    data: m_data,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Input event union.
@@ -5542,80 +4904,59 @@ impl ::serde::Serialize for InputEvent {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for InputEvent {
+    const EXPECTING: &'static str = "an object InputEvent";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::InputEventKind> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::InputEventKind::Key => {
+                InputEventBranch::Key(::qmp_types::de::from_members(rest, "key")?)
+            }
+            super::InputEventKind::Btn => {
+                InputEventBranch::Btn(::qmp_types::de::from_members(rest, "btn")?)
+            }
+            super::InputEventKind::Rel => {
+                InputEventBranch::Rel(::qmp_types::de::from_members(rest, "rel")?)
+            }
+            super::InputEventKind::Abs => {
+                InputEventBranch::Abs(::qmp_types::de::from_members(rest, "abs")?)
+            }
+            super::InputEventKind::Mtt => {
+                InputEventBranch::Mtt(::qmp_types::de::from_members(rest, "mtt")?)
+            }
+            super::InputEventKind::Other(value) => {
+                unknown_members = rest;
+                InputEventBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(InputEvent {
+            r#type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for InputEvent {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = InputEvent;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object InputEvent")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<InputEvent, A::Error> {
-                let mut tag: ::std::option::Option<super::InputEventKind> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::InputEventKind::Key => {
-                        InputEventBranch::Key(
-                            ::qmp_types::de::from_members(rest, "key")?,
-                        )
-                    }
-                    super::InputEventKind::Btn => {
-                        InputEventBranch::Btn(
-                            ::qmp_types::de::from_members(rest, "btn")?,
-                        )
-                    }
-                    super::InputEventKind::Rel => {
-                        InputEventBranch::Rel(
-                            ::qmp_types::de::from_members(rest, "rel")?,
-                        )
-                    }
-                    super::InputEventKind::Abs => {
-                        InputEventBranch::Abs(
-                            ::qmp_types::de::from_members(rest, "abs")?,
-                        )
-                    }
-                    super::InputEventKind::Mtt => {
-                        InputEventBranch::Mtt(
-                            ::qmp_types::de::from_members(rest, "mtt")?,
-                        )
-                    }
-                    super::InputEventKind::Other(value) => {
-                        unknown_members = rest;
-                        InputEventBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(InputEvent {
-                    r#type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// GTK display options.
@@ -5678,63 +5019,44 @@ impl ::serde::Serialize for DisplayGTK {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DisplayGTK {
+    const EXPECTING: &'static str = "an object DisplayGTK";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_grab_on_hover: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_zoom_to_fit: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_show_tabs: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_show_menubar: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "grab-on-hover" => ::qmp_types::de::next(&mut map, &mut m_grab_on_hover),
+                "zoom-to-fit" => ::qmp_types::de::next(&mut map, &mut m_zoom_to_fit),
+                "show-tabs" => ::qmp_types::de::next(&mut map, &mut m_show_tabs),
+                "show-menubar" => ::qmp_types::de::next(&mut map, &mut m_show_menubar),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(DisplayGTK {
+            grab_on_hover: m_grab_on_hover,
+            zoom_to_fit: m_zoom_to_fit,
+            show_tabs: m_show_tabs,
+            show_menubar: m_show_menubar,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DisplayGTK {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DisplayGTK;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DisplayGTK")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DisplayGTK, A::Error> {
-                let mut m_grab_on_hover: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_zoom_to_fit: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_show_tabs: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_show_menubar: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "grab-on-hover" => {
-                            ::qmp_types::de::next(&mut map, &mut m_grab_on_hover)
-                        }
-                        "zoom-to-fit" => {
-                            ::qmp_types::de::next(&mut map, &mut m_zoom_to_fit)
-                        }
-                        "show-tabs" => ::qmp_types::de::next(&mut map, &mut m_show_tabs),
-                        "show-menubar" => {
-                            ::qmp_types::de::next(&mut map, &mut m_show_menubar)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(DisplayGTK {
-                    grab_on_hover: m_grab_on_hover,
-                    zoom_to_fit: m_zoom_to_fit,
-                    show_tabs: m_show_tabs,
-                    show_menubar: m_show_menubar,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// EGL headless display options.
@@ -5778,50 +5100,35 @@ impl ::serde::Serialize for DisplayEGLHeadless {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DisplayEGLHeadless {
+    const EXPECTING: &'static str = "an object DisplayEGLHeadless";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_rendernode: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "rendernode" => ::qmp_types::de::next(&mut map, &mut m_rendernode),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(DisplayEGLHeadless {
+            rendernode: m_rendernode,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DisplayEGLHeadless {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DisplayEGLHeadless;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DisplayEGLHeadless")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DisplayEGLHeadless, A::Error> {
-                let mut m_rendernode: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "rendernode" => {
-                            ::qmp_types::de::next(&mut map, &mut m_rendernode)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(DisplayEGLHeadless {
-                    rendernode: m_rendernode,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// DBus display options.
@@ -5878,59 +5185,44 @@ impl ::serde::Serialize for DisplayDBus {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DisplayDBus {
+    const EXPECTING: &'static str = "an object DisplayDBus";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_rendernode: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_addr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_p2p: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_audiodev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "rendernode" => ::qmp_types::de::next(&mut map, &mut m_rendernode),
+                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
+                "p2p" => ::qmp_types::de::next(&mut map, &mut m_p2p),
+                "audiodev" => ::qmp_types::de::next(&mut map, &mut m_audiodev),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(DisplayDBus {
+            rendernode: m_rendernode,
+            addr: m_addr,
+            p2p: m_p2p,
+            audiodev: m_audiodev,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DisplayDBus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DisplayDBus;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DisplayDBus")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DisplayDBus, A::Error> {
-                let mut m_rendernode: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_addr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_p2p: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_audiodev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "rendernode" => {
-                            ::qmp_types::de::next(&mut map, &mut m_rendernode)
-                        }
-                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                        "p2p" => ::qmp_types::de::next(&mut map, &mut m_p2p),
-                        "audiodev" => ::qmp_types::de::next(&mut map, &mut m_audiodev),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(DisplayDBus {
-                    rendernode: m_rendernode,
-                    addr: m_addr,
-                    p2p: m_p2p,
-                    audiodev: m_audiodev,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Display OpenGL mode.
@@ -5974,16 +5266,16 @@ impl DisplayGLMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => DisplayGLMode::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DisplayGLMode::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for DisplayGLMode {
+    const EXPECTING: &'static str = "a DisplayGLMode value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        DisplayGLMode::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -6020,31 +5312,7 @@ impl<'de> ::serde::Deserialize<'de> for DisplayGLMode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = DisplayGLMode;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(DisplayGLMode), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<DisplayGLMode, E> {
-                ::std::result::Result::Ok(DisplayGLMode::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<DisplayGLMode, E> {
-                ::std::result::Result::Ok(DisplayGLMode::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Curses display options.
@@ -6087,48 +5355,35 @@ impl ::serde::Serialize for DisplayCurses {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DisplayCurses {
+    const EXPECTING: &'static str = "an object DisplayCurses";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_charset: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "charset" => ::qmp_types::de::next(&mut map, &mut m_charset),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(DisplayCurses {
+            charset: m_charset,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DisplayCurses {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DisplayCurses;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DisplayCurses")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DisplayCurses, A::Error> {
-                let mut m_charset: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "charset" => ::qmp_types::de::next(&mut map, &mut m_charset),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(DisplayCurses {
-                    charset: m_charset,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Cocoa display options.
@@ -6197,68 +5452,51 @@ impl ::serde::Serialize for DisplayCocoa {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DisplayCocoa {
+    const EXPECTING: &'static str = "an object DisplayCocoa";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_left_command_key: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_full_grab: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_swap_opt_cmd: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_zoom_to_fit: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_zoom_interpolation: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "left-command-key" => {
+                    ::qmp_types::de::next(&mut map, &mut m_left_command_key)
+                }
+                "full-grab" => ::qmp_types::de::next(&mut map, &mut m_full_grab),
+                "swap-opt-cmd" => ::qmp_types::de::next(&mut map, &mut m_swap_opt_cmd),
+                "zoom-to-fit" => ::qmp_types::de::next(&mut map, &mut m_zoom_to_fit),
+                "zoom-interpolation" => {
+                    ::qmp_types::de::next(&mut map, &mut m_zoom_interpolation)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(DisplayCocoa {
+            left_command_key: m_left_command_key,
+            full_grab: m_full_grab,
+            swap_opt_cmd: m_swap_opt_cmd,
+            zoom_to_fit: m_zoom_to_fit,
+            zoom_interpolation: m_zoom_interpolation,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DisplayCocoa {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DisplayCocoa;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DisplayCocoa")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DisplayCocoa, A::Error> {
-                let mut m_left_command_key: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_full_grab: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_swap_opt_cmd: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_zoom_to_fit: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_zoom_interpolation: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "left-command-key" => {
-                            ::qmp_types::de::next(&mut map, &mut m_left_command_key)
-                        }
-                        "full-grab" => ::qmp_types::de::next(&mut map, &mut m_full_grab),
-                        "swap-opt-cmd" => {
-                            ::qmp_types::de::next(&mut map, &mut m_swap_opt_cmd)
-                        }
-                        "zoom-to-fit" => {
-                            ::qmp_types::de::next(&mut map, &mut m_zoom_to_fit)
-                        }
-                        "zoom-interpolation" => {
-                            ::qmp_types::de::next(&mut map, &mut m_zoom_interpolation)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(DisplayCocoa {
-                    left_command_key: m_left_command_key,
-                    full_grab: m_full_grab,
-                    swap_opt_cmd: m_swap_opt_cmd,
-                    zoom_to_fit: m_zoom_to_fit,
-                    zoom_interpolation: m_zoom_interpolation,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Set of modifier keys that need to be held for shortcut key actions.
@@ -6296,16 +5534,16 @@ impl HotKeyMod {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => HotKeyMod::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => HotKeyMod::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for HotKeyMod {
+    const EXPECTING: &'static str = "a HotKeyMod value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        HotKeyMod::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -6341,29 +5579,7 @@ impl<'de> ::serde::Deserialize<'de> for HotKeyMod {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = HotKeyMod;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(HotKeyMod), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<HotKeyMod, E> {
-                ::std::result::Result::Ok(HotKeyMod::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<HotKeyMod, E> {
-                ::std::result::Result::Ok(HotKeyMod::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// SDL2 display options.
@@ -6407,48 +5623,35 @@ impl ::serde::Serialize for DisplaySDL {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DisplaySDL {
+    const EXPECTING: &'static str = "an object DisplaySDL";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_grab_mod: ::std::option::Option<super::HotKeyMod> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "grab-mod" => ::qmp_types::de::next(&mut map, &mut m_grab_mod),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(DisplaySDL {
+            grab_mod: m_grab_mod,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DisplaySDL {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DisplaySDL;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DisplaySDL")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DisplaySDL, A::Error> {
-                let mut m_grab_mod: ::std::option::Option<super::HotKeyMod> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "grab-mod" => ::qmp_types::de::next(&mut map, &mut m_grab_mod),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(DisplaySDL {
-                    grab_mod: m_grab_mod,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Display (user interface) type.
@@ -6536,16 +5739,16 @@ impl DisplayType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => DisplayType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DisplayType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for DisplayType {
+    const EXPECTING: &'static str = "a DisplayType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        DisplayType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -6587,29 +5790,7 @@ impl<'de> ::serde::Deserialize<'de> for DisplayType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = DisplayType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(DisplayType), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<DisplayType, E> {
-                ::std::result::Result::Ok(DisplayType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<DisplayType, E> {
-                ::std::result::Result::Ok(DisplayType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Display (user interface) options.
@@ -6741,115 +5922,92 @@ impl ::serde::Serialize for DisplayOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DisplayOptions {
+    const EXPECTING: &'static str = "an object DisplayOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_full_screen: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_window_close: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_show_cursor: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_gl: ::std::option::Option<super::DisplayGLMode> = ::std::option::Option::None;
+        let mut tag: ::std::option::Option<super::DisplayType> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "full-screen" => ::qmp_types::de::next(&mut map, &mut m_full_screen),
+                "window-close" => ::qmp_types::de::next(&mut map, &mut m_window_close),
+                "show-cursor" => ::qmp_types::de::next(&mut map, &mut m_show_cursor),
+                "gl" => ::qmp_types::de::next(&mut map, &mut m_gl),
+                "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::DisplayType::Default => {
+                unknown_members = rest;
+                DisplayOptionsBranch::Default
+            }
+            super::DisplayType::None => {
+                unknown_members = rest;
+                DisplayOptionsBranch::None
+            }
+            super::DisplayType::Gtk => {
+                DisplayOptionsBranch::Gtk(::qmp_types::de::from_members(rest, "gtk")?)
+            }
+            super::DisplayType::Sdl => {
+                DisplayOptionsBranch::Sdl(::qmp_types::de::from_members(rest, "sdl")?)
+            }
+            super::DisplayType::EglHeadless => {
+                DisplayOptionsBranch::EglHeadless(
+                    ::qmp_types::de::from_members(rest, "egl-headless")?,
+                )
+            }
+            super::DisplayType::Curses => {
+                DisplayOptionsBranch::Curses(
+                    ::qmp_types::de::from_members(rest, "curses")?,
+                )
+            }
+            super::DisplayType::Cocoa => {
+                DisplayOptionsBranch::Cocoa(
+                    ::qmp_types::de::from_members(rest, "cocoa")?,
+                )
+            }
+            super::DisplayType::SpiceApp => {
+                unknown_members = rest;
+                DisplayOptionsBranch::SpiceApp
+            }
+            super::DisplayType::Dbus => {
+                DisplayOptionsBranch::Dbus(::qmp_types::de::from_members(rest, "dbus")?)
+            }
+            super::DisplayType::Other(value) => {
+                unknown_members = rest;
+                DisplayOptionsBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(DisplayOptions {
+            full_screen: m_full_screen,
+            window_close: m_window_close,
+            show_cursor: m_show_cursor,
+            gl: m_gl,
+            r#type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DisplayOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DisplayOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DisplayOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DisplayOptions, A::Error> {
-                let mut m_full_screen: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_window_close: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_show_cursor: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_gl: ::std::option::Option<super::DisplayGLMode> = ::std::option::Option::None;
-                let mut tag: ::std::option::Option<super::DisplayType> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "full-screen" => {
-                            ::qmp_types::de::next(&mut map, &mut m_full_screen)
-                        }
-                        "window-close" => {
-                            ::qmp_types::de::next(&mut map, &mut m_window_close)
-                        }
-                        "show-cursor" => {
-                            ::qmp_types::de::next(&mut map, &mut m_show_cursor)
-                        }
-                        "gl" => ::qmp_types::de::next(&mut map, &mut m_gl),
-                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::DisplayType::Default => {
-                        unknown_members = rest;
-                        DisplayOptionsBranch::Default
-                    }
-                    super::DisplayType::None => {
-                        unknown_members = rest;
-                        DisplayOptionsBranch::None
-                    }
-                    super::DisplayType::Gtk => {
-                        DisplayOptionsBranch::Gtk(
-                            ::qmp_types::de::from_members(rest, "gtk")?,
-                        )
-                    }
-                    super::DisplayType::Sdl => {
-                        DisplayOptionsBranch::Sdl(
-                            ::qmp_types::de::from_members(rest, "sdl")?,
-                        )
-                    }
-                    super::DisplayType::EglHeadless => {
-                        DisplayOptionsBranch::EglHeadless(
-                            ::qmp_types::de::from_members(rest, "egl-headless")?,
-                        )
-                    }
-                    super::DisplayType::Curses => {
-                        DisplayOptionsBranch::Curses(
-                            ::qmp_types::de::from_members(rest, "curses")?,
-                        )
-                    }
-                    super::DisplayType::Cocoa => {
-                        DisplayOptionsBranch::Cocoa(
-                            ::qmp_types::de::from_members(rest, "cocoa")?,
-                        )
-                    }
-                    super::DisplayType::SpiceApp => {
-                        unknown_members = rest;
-                        DisplayOptionsBranch::SpiceApp
-                    }
-                    super::DisplayType::Dbus => {
-                        DisplayOptionsBranch::Dbus(
-                            ::qmp_types::de::from_members(rest, "dbus")?,
-                        )
-                    }
-                    super::DisplayType::Other(value) => {
-                        unknown_members = rest;
-                        DisplayOptionsBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(DisplayOptions {
-                    full_screen: m_full_screen,
-                    window_close: m_window_close,
-                    show_cursor: m_show_cursor,
-                    gl: m_gl,
-                    r#type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Available DisplayReload types.
@@ -6877,16 +6035,16 @@ impl DisplayReloadType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => DisplayReloadType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DisplayReloadType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for DisplayReloadType {
+    const EXPECTING: &'static str = "a DisplayReloadType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        DisplayReloadType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -6920,31 +6078,7 @@ impl<'de> ::serde::Deserialize<'de> for DisplayReloadType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = DisplayReloadType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(DisplayReloadType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<DisplayReloadType, E> {
-                ::std::result::Result::Ok(DisplayReloadType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<DisplayReloadType, E> {
-                ::std::result::Result::Ok(DisplayReloadType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Specify the VNC reload options.
@@ -6987,48 +6121,35 @@ impl ::serde::Serialize for DisplayReloadOptionsVNC {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DisplayReloadOptionsVNC {
+    const EXPECTING: &'static str = "an object DisplayReloadOptionsVNC";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_tls_certs: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "tls-certs" => ::qmp_types::de::next(&mut map, &mut m_tls_certs),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(DisplayReloadOptionsVNC {
+            tls_certs: m_tls_certs,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DisplayReloadOptionsVNC {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DisplayReloadOptionsVNC;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DisplayReloadOptionsVNC")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DisplayReloadOptionsVNC, A::Error> {
-                let mut m_tls_certs: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "tls-certs" => ::qmp_types::de::next(&mut map, &mut m_tls_certs),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(DisplayReloadOptionsVNC {
-                    tls_certs: m_tls_certs,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the display configuration reload.
@@ -7091,60 +6212,49 @@ impl ::serde::Serialize for DisplayReloadOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DisplayReloadOptions {
+    const EXPECTING: &'static str = "an object DisplayReloadOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::DisplayReloadType> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::DisplayReloadType::Vnc => {
+                DisplayReloadOptionsBranch::Vnc(
+                    ::qmp_types::de::from_members(rest, "vnc")?,
+                )
+            }
+            super::DisplayReloadType::Other(value) => {
+                unknown_members = rest;
+                DisplayReloadOptionsBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(DisplayReloadOptions {
+            r#type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DisplayReloadOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DisplayReloadOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DisplayReloadOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DisplayReloadOptions, A::Error> {
-                let mut tag: ::std::option::Option<super::DisplayReloadType> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::DisplayReloadType::Vnc => {
-                        DisplayReloadOptionsBranch::Vnc(
-                            ::qmp_types::de::from_members(rest, "vnc")?,
-                        )
-                    }
-                    super::DisplayReloadType::Other(value) => {
-                        unknown_members = rest;
-                        DisplayReloadOptionsBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(DisplayReloadOptions {
-                    r#type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Available DisplayUpdate types.
@@ -7172,16 +6282,16 @@ impl DisplayUpdateType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => DisplayUpdateType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DisplayUpdateType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for DisplayUpdateType {
+    const EXPECTING: &'static str = "a DisplayUpdateType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        DisplayUpdateType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -7215,31 +6325,7 @@ impl<'de> ::serde::Deserialize<'de> for DisplayUpdateType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = DisplayUpdateType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(DisplayUpdateType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<DisplayUpdateType, E> {
-                ::std::result::Result::Ok(DisplayUpdateType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<DisplayUpdateType, E> {
-                ::std::result::Result::Ok(DisplayUpdateType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Specify the VNC reload options.
@@ -7284,50 +6370,37 @@ impl ::serde::Serialize for DisplayUpdateOptionsVNC {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DisplayUpdateOptionsVNC {
+    const EXPECTING: &'static str = "an object DisplayUpdateOptionsVNC";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_addresses: ::std::option::Option<
+            ::std::vec::Vec<super::SocketAddress>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "addresses" => ::qmp_types::de::next(&mut map, &mut m_addresses),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        ::std::result::Result::Ok(DisplayUpdateOptionsVNC {
+            addresses: m_addresses,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DisplayUpdateOptionsVNC {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DisplayUpdateOptionsVNC;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DisplayUpdateOptionsVNC")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DisplayUpdateOptionsVNC, A::Error> {
-                let mut m_addresses: ::std::option::Option<
-                    ::std::vec::Vec<super::SocketAddress>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "addresses" => ::qmp_types::de::next(&mut map, &mut m_addresses),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                ::std::result::Result::Ok(DisplayUpdateOptionsVNC {
-                    addresses: m_addresses,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Options of the display configuration reload.
@@ -7390,60 +6463,49 @@ impl ::serde::Serialize for DisplayUpdateOptions {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DisplayUpdateOptions {
+    const EXPECTING: &'static str = "an object DisplayUpdateOptions";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::DisplayUpdateType> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::DisplayUpdateType::Vnc => {
+                DisplayUpdateOptionsBranch::Vnc(
+                    ::qmp_types::de::from_members(rest, "vnc")?,
+                )
+            }
+            super::DisplayUpdateType::Other(value) => {
+                unknown_members = rest;
+                DisplayUpdateOptionsBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(DisplayUpdateOptions {
+            r#type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DisplayUpdateOptions {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DisplayUpdateOptions;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DisplayUpdateOptions")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DisplayUpdateOptions, A::Error> {
-                let mut tag: ::std::option::Option<super::DisplayUpdateType> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::DisplayUpdateType::Vnc => {
-                        DisplayUpdateOptionsBranch::Vnc(
-                            ::qmp_types::de::from_members(rest, "vnc")?,
-                        )
-                    }
-                    super::DisplayUpdateType::Other(value) => {
-                        unknown_members = rest;
-                        DisplayUpdateOptionsBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(DisplayUpdateOptions {
-                    r#type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -7616,73 +6678,52 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for Screendump {
+        const EXPECTING: &'static str = "an object Screendump";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_head: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut m_format: ::std::option::Option<super::super::ImageFormat> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                    "head" => ::qmp_types::de::next(&mut map, &mut m_head),
+                    "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_filename,) = match (m_filename,) {
+                (::std::option::Option::Some(m_filename),) => (m_filename,),
+                (m_filename,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_filename.is_some(), "filename")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(Screendump {
+                filename: m_filename,
+                device: m_device,
+                head: m_head,
+                format: m_format,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for Screendump {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = Screendump;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object Screendump")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<Screendump, A::Error> {
-                    let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_head: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut m_format: ::std::option::Option<super::super::ImageFormat> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "filename" => {
-                                ::qmp_types::de::next(&mut map, &mut m_filename)
-                            }
-                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                            "head" => ::qmp_types::de::next(&mut map, &mut m_head),
-                            "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_filename,) = match (m_filename,) {
-                        (::std::option::Option::Some(m_filename),) => (m_filename,),
-                        (m_filename,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_filename.is_some(), "filename")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(Screendump {
-                        filename: m_filename,
-                        device: m_device,
-                        head: m_head,
-                        format: m_format,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for Screendump {
@@ -7901,64 +6942,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for ChangeVncPassword {
+        const EXPECTING: &'static str = "an object ChangeVncPassword";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_password: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "password" => ::qmp_types::de::next(&mut map, &mut m_password),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_password,) = match (m_password,) {
+                (::std::option::Option::Some(m_password),) => (m_password,),
+                (m_password,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_password.is_some(), "password")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(ChangeVncPassword {
+                password: m_password,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ChangeVncPassword {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = ChangeVncPassword;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object ChangeVncPassword")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<ChangeVncPassword, A::Error> {
-                    let mut m_password: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "password" => {
-                                ::qmp_types::de::next(&mut map, &mut m_password)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_password,) = match (m_password,) {
-                        (::std::option::Option::Some(m_password),) => (m_password,),
-                        (m_password,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_password.is_some(), "password")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(ChangeVncPassword {
-                        password: m_password,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for ChangeVncPassword {
@@ -8085,67 +7105,48 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for SendKey {
+        const EXPECTING: &'static str = "an object SendKey";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_keys: ::std::option::Option<
+                ::std::vec::Vec<super::super::KeyValue>,
+            > = ::std::option::Option::None;
+            let mut m_hold_time: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "keys" => ::qmp_types::de::next(&mut map, &mut m_keys),
+                    "hold-time" => ::qmp_types::de::next(&mut map, &mut m_hold_time),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_keys,) = match (m_keys,) {
+                (::std::option::Option::Some(m_keys),) => (m_keys,),
+                (m_keys,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_keys.is_some(), "keys")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(SendKey {
+                keys: m_keys,
+                hold_time: m_hold_time,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for SendKey {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = SendKey;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object SendKey")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<SendKey, A::Error> {
-                    let mut m_keys: ::std::option::Option<
-                        ::std::vec::Vec<super::super::KeyValue>,
-                    > = ::std::option::Option::None;
-                    let mut m_hold_time: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "keys" => ::qmp_types::de::next(&mut map, &mut m_keys),
-                            "hold-time" => {
-                                ::qmp_types::de::next(&mut map, &mut m_hold_time)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_keys,) = match (m_keys,) {
-                        (::std::option::Option::Some(m_keys),) => (m_keys,),
-                        (m_keys,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_keys.is_some(), "keys")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(SendKey {
-                        keys: m_keys,
-                        hold_time: m_hold_time,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for SendKey {
@@ -8262,68 +7263,51 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for InputSendEvent {
+        const EXPECTING: &'static str = "an object InputSendEvent";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_head: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut m_events: ::std::option::Option<
+                ::std::vec::Vec<super::super::InputEvent>,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                    "head" => ::qmp_types::de::next(&mut map, &mut m_head),
+                    "events" => ::qmp_types::de::next(&mut map, &mut m_events),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_events,) = match (m_events,) {
+                (::std::option::Option::Some(m_events),) => (m_events,),
+                (m_events,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_events.is_some(), "events")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(InputSendEvent {
+                device: m_device,
+                head: m_head,
+                events: m_events,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for InputSendEvent {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = InputSendEvent;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object InputSendEvent")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<InputSendEvent, A::Error> {
-                    let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_head: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut m_events: ::std::option::Option<
-                        ::std::vec::Vec<super::super::InputEvent>,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                            "head" => ::qmp_types::de::next(&mut map, &mut m_head),
-                            "events" => ::qmp_types::de::next(&mut map, &mut m_events),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_events,) = match (m_events,) {
-                        (::std::option::Option::Some(m_events),) => (m_events,),
-                        (m_events,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_events.is_some(), "events")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(InputSendEvent {
-                        device: m_device,
-                        head: m_head,
-                        events: m_events,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for InputSendEvent {
@@ -8530,90 +7514,65 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for ClientMigrateInfo {
+        const EXPECTING: &'static str = "an object ClientMigrateInfo";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_protocol: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_hostname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_port: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut m_tls_port: ::std::option::Option<i64> = ::std::option::Option::None;
+            let mut m_cert_subject: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "protocol" => ::qmp_types::de::next(&mut map, &mut m_protocol),
+                    "hostname" => ::qmp_types::de::next(&mut map, &mut m_hostname),
+                    "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                    "tls-port" => ::qmp_types::de::next(&mut map, &mut m_tls_port),
+                    "cert-subject" => {
+                        ::qmp_types::de::next(&mut map, &mut m_cert_subject)
+                    }
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_protocol, m_hostname) = match (m_protocol, m_hostname) {
+                (
+                    ::std::option::Option::Some(m_protocol),
+                    ::std::option::Option::Some(m_hostname),
+                ) => (m_protocol, m_hostname),
+                (m_protocol, m_hostname) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_protocol.is_some(), "protocol"),
+                                (m_hostname.is_some(), "hostname"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(ClientMigrateInfo {
+                protocol: m_protocol,
+                hostname: m_hostname,
+                port: m_port,
+                tls_port: m_tls_port,
+                cert_subject: m_cert_subject,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ClientMigrateInfo {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = ClientMigrateInfo;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object ClientMigrateInfo")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<ClientMigrateInfo, A::Error> {
-                    let mut m_protocol: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_hostname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_port: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut m_tls_port: ::std::option::Option<i64> = ::std::option::Option::None;
-                    let mut m_cert_subject: ::std::option::Option<
-                        ::std::string::String,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "protocol" => {
-                                ::qmp_types::de::next(&mut map, &mut m_protocol)
-                            }
-                            "hostname" => {
-                                ::qmp_types::de::next(&mut map, &mut m_hostname)
-                            }
-                            "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                            "tls-port" => {
-                                ::qmp_types::de::next(&mut map, &mut m_tls_port)
-                            }
-                            "cert-subject" => {
-                                ::qmp_types::de::next(&mut map, &mut m_cert_subject)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_protocol, m_hostname) = match (m_protocol, m_hostname) {
-                        (
-                            ::std::option::Option::Some(m_protocol),
-                            ::std::option::Option::Some(m_hostname),
-                        ) => (m_protocol, m_hostname),
-                        (m_protocol, m_hostname) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_protocol.is_some(), "protocol"),
-                                        (m_hostname.is_some(), "hostname"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(ClientMigrateInfo {
-                        protocol: m_protocol,
-                        hostname: m_hostname,
-                        port: m_port,
-                        tls_port: m_tls_port,
-                        cert_subject: m_cert_subject,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for ClientMigrateInfo {
@@ -8688,75 +7647,54 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for SpiceConnected {
+        const EXPECTING: &'static str = "an object SpiceConnected";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_server: ::std::option::Option<super::super::SpiceBasicInfo> = ::std::option::Option::None;
+            let mut m_client: ::std::option::Option<super::super::SpiceBasicInfo> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                    "client" => ::qmp_types::de::next(&mut map, &mut m_client),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_server, m_client) = match (m_server, m_client) {
+                (
+                    ::std::option::Option::Some(m_server),
+                    ::std::option::Option::Some(m_client),
+                ) => (m_server, m_client),
+                (m_server, m_client) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_server.is_some(), "server"),
+                                (m_client.is_some(), "client"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(SpiceConnected {
+                server: m_server,
+                client: m_client,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for SpiceConnected {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = SpiceConnected;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object SpiceConnected")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<SpiceConnected, A::Error> {
-                    let mut m_server: ::std::option::Option<
-                        super::super::SpiceBasicInfo,
-                    > = ::std::option::Option::None;
-                    let mut m_client: ::std::option::Option<
-                        super::super::SpiceBasicInfo,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                            "client" => ::qmp_types::de::next(&mut map, &mut m_client),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_server, m_client) = match (m_server, m_client) {
-                        (
-                            ::std::option::Option::Some(m_server),
-                            ::std::option::Option::Some(m_client),
-                        ) => (m_server, m_client),
-                        (m_server, m_client) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_server.is_some(), "server"),
-                                        (m_client.is_some(), "client"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(SpiceConnected {
-                        server: m_server,
-                        client: m_client,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for SpiceConnected {
@@ -8827,75 +7765,54 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for SpiceInitialized {
+        const EXPECTING: &'static str = "an object SpiceInitialized";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_server: ::std::option::Option<super::super::SpiceServerInfo> = ::std::option::Option::None;
+            let mut m_client: ::std::option::Option<super::super::SpiceChannel> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                    "client" => ::qmp_types::de::next(&mut map, &mut m_client),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_server, m_client) = match (m_server, m_client) {
+                (
+                    ::std::option::Option::Some(m_server),
+                    ::std::option::Option::Some(m_client),
+                ) => (m_server, m_client),
+                (m_server, m_client) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_server.is_some(), "server"),
+                                (m_client.is_some(), "client"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(SpiceInitialized {
+                server: m_server,
+                client: m_client,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for SpiceInitialized {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = SpiceInitialized;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object SpiceInitialized")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<SpiceInitialized, A::Error> {
-                    let mut m_server: ::std::option::Option<
-                        super::super::SpiceServerInfo,
-                    > = ::std::option::Option::None;
-                    let mut m_client: ::std::option::Option<
-                        super::super::SpiceChannel,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                            "client" => ::qmp_types::de::next(&mut map, &mut m_client),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_server, m_client) = match (m_server, m_client) {
-                        (
-                            ::std::option::Option::Some(m_server),
-                            ::std::option::Option::Some(m_client),
-                        ) => (m_server, m_client),
-                        (m_server, m_client) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_server.is_some(), "server"),
-                                        (m_client.is_some(), "client"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(SpiceInitialized {
-                        server: m_server,
-                        client: m_client,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for SpiceInitialized {
@@ -8963,75 +7880,54 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for SpiceDisconnected {
+        const EXPECTING: &'static str = "an object SpiceDisconnected";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_server: ::std::option::Option<super::super::SpiceBasicInfo> = ::std::option::Option::None;
+            let mut m_client: ::std::option::Option<super::super::SpiceBasicInfo> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                    "client" => ::qmp_types::de::next(&mut map, &mut m_client),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_server, m_client) = match (m_server, m_client) {
+                (
+                    ::std::option::Option::Some(m_server),
+                    ::std::option::Option::Some(m_client),
+                ) => (m_server, m_client),
+                (m_server, m_client) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_server.is_some(), "server"),
+                                (m_client.is_some(), "client"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(SpiceDisconnected {
+                server: m_server,
+                client: m_client,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for SpiceDisconnected {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = SpiceDisconnected;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object SpiceDisconnected")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<SpiceDisconnected, A::Error> {
-                    let mut m_server: ::std::option::Option<
-                        super::super::SpiceBasicInfo,
-                    > = ::std::option::Option::None;
-                    let mut m_client: ::std::option::Option<
-                        super::super::SpiceBasicInfo,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                            "client" => ::qmp_types::de::next(&mut map, &mut m_client),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_server, m_client) = match (m_server, m_client) {
-                        (
-                            ::std::option::Option::Some(m_server),
-                            ::std::option::Option::Some(m_client),
-                        ) => (m_server, m_client),
-                        (m_server, m_client) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_server.is_some(), "server"),
-                                        (m_client.is_some(), "client"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(SpiceDisconnected {
-                        server: m_server,
-                        client: m_client,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for SpiceDisconnected {
@@ -9138,75 +8034,54 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for VncConnected {
+        const EXPECTING: &'static str = "an object VncConnected";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_server: ::std::option::Option<super::super::VncServerInfo> = ::std::option::Option::None;
+            let mut m_client: ::std::option::Option<super::super::VncBasicInfo> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                    "client" => ::qmp_types::de::next(&mut map, &mut m_client),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_server, m_client) = match (m_server, m_client) {
+                (
+                    ::std::option::Option::Some(m_server),
+                    ::std::option::Option::Some(m_client),
+                ) => (m_server, m_client),
+                (m_server, m_client) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_server.is_some(), "server"),
+                                (m_client.is_some(), "client"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(VncConnected {
+                server: m_server,
+                client: m_client,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for VncConnected {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = VncConnected;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object VncConnected")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<VncConnected, A::Error> {
-                    let mut m_server: ::std::option::Option<
-                        super::super::VncServerInfo,
-                    > = ::std::option::Option::None;
-                    let mut m_client: ::std::option::Option<
-                        super::super::VncBasicInfo,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                            "client" => ::qmp_types::de::next(&mut map, &mut m_client),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_server, m_client) = match (m_server, m_client) {
-                        (
-                            ::std::option::Option::Some(m_server),
-                            ::std::option::Option::Some(m_client),
-                        ) => (m_server, m_client),
-                        (m_server, m_client) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_server.is_some(), "server"),
-                                        (m_client.is_some(), "client"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(VncConnected {
-                        server: m_server,
-                        client: m_client,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for VncConnected {
@@ -9276,75 +8151,54 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for VncInitialized {
+        const EXPECTING: &'static str = "an object VncInitialized";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_server: ::std::option::Option<super::super::VncServerInfo> = ::std::option::Option::None;
+            let mut m_client: ::std::option::Option<super::super::VncClientInfo> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                    "client" => ::qmp_types::de::next(&mut map, &mut m_client),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_server, m_client) = match (m_server, m_client) {
+                (
+                    ::std::option::Option::Some(m_server),
+                    ::std::option::Option::Some(m_client),
+                ) => (m_server, m_client),
+                (m_server, m_client) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_server.is_some(), "server"),
+                                (m_client.is_some(), "client"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(VncInitialized {
+                server: m_server,
+                client: m_client,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for VncInitialized {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = VncInitialized;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object VncInitialized")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<VncInitialized, A::Error> {
-                    let mut m_server: ::std::option::Option<
-                        super::super::VncServerInfo,
-                    > = ::std::option::Option::None;
-                    let mut m_client: ::std::option::Option<
-                        super::super::VncClientInfo,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                            "client" => ::qmp_types::de::next(&mut map, &mut m_client),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_server, m_client) = match (m_server, m_client) {
-                        (
-                            ::std::option::Option::Some(m_server),
-                            ::std::option::Option::Some(m_client),
-                        ) => (m_server, m_client),
-                        (m_server, m_client) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_server.is_some(), "server"),
-                                        (m_client.is_some(), "client"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(VncInitialized {
-                        server: m_server,
-                        client: m_client,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for VncInitialized {
@@ -9413,75 +8267,54 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for VncDisconnected {
+        const EXPECTING: &'static str = "an object VncDisconnected";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_server: ::std::option::Option<super::super::VncServerInfo> = ::std::option::Option::None;
+            let mut m_client: ::std::option::Option<super::super::VncClientInfo> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                    "client" => ::qmp_types::de::next(&mut map, &mut m_client),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_server, m_client) = match (m_server, m_client) {
+                (
+                    ::std::option::Option::Some(m_server),
+                    ::std::option::Option::Some(m_client),
+                ) => (m_server, m_client),
+                (m_server, m_client) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_server.is_some(), "server"),
+                                (m_client.is_some(), "client"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(VncDisconnected {
+                server: m_server,
+                client: m_client,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for VncDisconnected {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = VncDisconnected;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object VncDisconnected")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<VncDisconnected, A::Error> {
-                    let mut m_server: ::std::option::Option<
-                        super::super::VncServerInfo,
-                    > = ::std::option::Option::None;
-                    let mut m_client: ::std::option::Option<
-                        super::super::VncClientInfo,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                            "client" => ::qmp_types::de::next(&mut map, &mut m_client),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_server, m_client) = match (m_server, m_client) {
-                        (
-                            ::std::option::Option::Some(m_server),
-                            ::std::option::Option::Some(m_client),
-                        ) => (m_server, m_client),
-                        (m_server, m_client) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_server.is_some(), "server"),
-                                        (m_client.is_some(), "client"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(VncDisconnected {
-                        server: m_server,
-                        client: m_client,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for VncDisconnected {

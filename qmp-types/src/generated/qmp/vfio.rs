@@ -56,18 +56,18 @@ impl QapiVfioMigrationState {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => {
                 QapiVfioMigrationState::Other(value.to_owned())
             }
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QapiVfioMigrationState::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for QapiVfioMigrationState {
+    const EXPECTING: &'static str = "a QapiVfioMigrationState value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        QapiVfioMigrationState::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -107,33 +107,7 @@ impl<'de> ::serde::Deserialize<'de> for QapiVfioMigrationState {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = QapiVfioMigrationState;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!(
-                        "a ", stringify!(QapiVfioMigrationState), " value (a string)"
-                    ),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<QapiVfioMigrationState, E> {
-                ::std::result::Result::Ok(QapiVfioMigrationState::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<QapiVfioMigrationState, E> {
-                ::std::result::Result::Ok(QapiVfioMigrationState::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The events of this module.
@@ -203,88 +177,67 @@ pub mod event {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for VfioMigration {
+        const EXPECTING: &'static str = "an object VfioMigration";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_device_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_device_state: ::std::option::Option<
+                super::super::QapiVfioMigrationState,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "device-id" => ::qmp_types::de::next(&mut map, &mut m_device_id),
+                    "qom-path" => ::qmp_types::de::next(&mut map, &mut m_qom_path),
+                    "device-state" => {
+                        ::qmp_types::de::next(&mut map, &mut m_device_state)
+                    }
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_device_id, m_qom_path, m_device_state) = match (
+                m_device_id,
+                m_qom_path,
+                m_device_state,
+            ) {
+                (
+                    ::std::option::Option::Some(m_device_id),
+                    ::std::option::Option::Some(m_qom_path),
+                    ::std::option::Option::Some(m_device_state),
+                ) => (m_device_id, m_qom_path, m_device_state),
+                (m_device_id, m_qom_path, m_device_state) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[
+                                (m_device_id.is_some(), "device-id"),
+                                (m_qom_path.is_some(), "qom-path"),
+                                (m_device_state.is_some(), "device-state"),
+                            ],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(VfioMigration {
+                device_id: m_device_id,
+                qom_path: m_qom_path,
+                device_state: m_device_state,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for VfioMigration {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = VfioMigration;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object VfioMigration")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<VfioMigration, A::Error> {
-                    let mut m_device_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_device_state: ::std::option::Option<
-                        super::super::QapiVfioMigrationState,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "device-id" => {
-                                ::qmp_types::de::next(&mut map, &mut m_device_id)
-                            }
-                            "qom-path" => {
-                                ::qmp_types::de::next(&mut map, &mut m_qom_path)
-                            }
-                            "device-state" => {
-                                ::qmp_types::de::next(&mut map, &mut m_device_state)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_device_id, m_qom_path, m_device_state) = match (
-                        m_device_id,
-                        m_qom_path,
-                        m_device_state,
-                    ) {
-                        (
-                            ::std::option::Option::Some(m_device_id),
-                            ::std::option::Option::Some(m_qom_path),
-                            ::std::option::Option::Some(m_device_state),
-                        ) => (m_device_id, m_qom_path, m_device_state),
-                        (m_device_id, m_qom_path, m_device_state) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[
-                                        (m_device_id.is_some(), "device-id"),
-                                        (m_qom_path.is_some(), "qom-path"),
-                                        (m_device_state.is_some(), "device-state"),
-                                    ],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(VfioMigration {
-                        device_id: m_device_id,
-                        qom_path: m_qom_path,
-                        device_state: m_device_state,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Event for VfioMigration {

@@ -43,64 +43,51 @@ impl ::serde::Serialize for VirtioInfo {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VirtioInfo {
+    const EXPECTING: &'static str = "an object VirtioInfo";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_path, m_name) = match (m_path, m_name) {
+            (
+                ::std::option::Option::Some(m_path),
+                ::std::option::Option::Some(m_name),
+            ) => (m_path, m_name),
+            (m_path, m_name) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_path.is_some(), "path"), (m_name.is_some(), "name")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VirtioInfo {
+            path: m_path,
+            name: m_name,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VirtioInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VirtioInfo;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VirtioInfo")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VirtioInfo, A::Error> {
-                let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_path, m_name) = match (m_path, m_name) {
-                    (
-                        ::std::option::Option::Some(m_path),
-                        ::std::option::Option::Some(m_name),
-                    ) => (m_path, m_name),
-                    (m_path, m_name) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_path.is_some(), "path"), (m_name.is_some(), "name")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VirtioInfo {
-                    path: m_path,
-                    name: m_name,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information about a vhost device.  This information will only be
@@ -201,193 +188,170 @@ impl ::serde::Serialize for VhostStatus {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VhostStatus {
+    const EXPECTING: &'static str = "an object VhostStatus";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_n_mem_sections: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_n_tmp_sections: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_nvqs: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_vq_index: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_features: ::std::option::Option<super::VirtioDeviceFeatures> = ::std::option::Option::None;
+        let mut m_acked_features: ::std::option::Option<super::VirtioDeviceFeatures> = ::std::option::Option::None;
+        let mut m_backend_features: ::std::option::Option<super::VirtioDeviceFeatures> = ::std::option::Option::None;
+        let mut m_protocol_features: ::std::option::Option<
+            super::VhostDeviceProtocols,
+        > = ::std::option::Option::None;
+        let mut m_max_queues: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_backend_cap: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_log_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_log_size: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "n-mem-sections" => {
+                    ::qmp_types::de::next(&mut map, &mut m_n_mem_sections)
+                }
+                "n-tmp-sections" => {
+                    ::qmp_types::de::next(&mut map, &mut m_n_tmp_sections)
+                }
+                "nvqs" => ::qmp_types::de::next(&mut map, &mut m_nvqs),
+                "vq-index" => ::qmp_types::de::next(&mut map, &mut m_vq_index),
+                "features" => ::qmp_types::de::next(&mut map, &mut m_features),
+                "acked-features" => {
+                    ::qmp_types::de::next(&mut map, &mut m_acked_features)
+                }
+                "backend-features" => {
+                    ::qmp_types::de::next(&mut map, &mut m_backend_features)
+                }
+                "protocol-features" => {
+                    ::qmp_types::de::next(&mut map, &mut m_protocol_features)
+                }
+                "max-queues" => ::qmp_types::de::next(&mut map, &mut m_max_queues),
+                "backend-cap" => ::qmp_types::de::next(&mut map, &mut m_backend_cap),
+                "log-enabled" => ::qmp_types::de::next(&mut map, &mut m_log_enabled),
+                "log-size" => ::qmp_types::de::next(&mut map, &mut m_log_size),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (
+            m_n_mem_sections,
+            m_n_tmp_sections,
+            m_nvqs,
+            m_vq_index,
+            m_features,
+            m_acked_features,
+            m_backend_features,
+            m_protocol_features,
+            m_max_queues,
+            m_backend_cap,
+            m_log_enabled,
+            m_log_size,
+        ) = match (
+            m_n_mem_sections,
+            m_n_tmp_sections,
+            m_nvqs,
+            m_vq_index,
+            m_features,
+            m_acked_features,
+            m_backend_features,
+            m_protocol_features,
+            m_max_queues,
+            m_backend_cap,
+            m_log_enabled,
+            m_log_size,
+        ) {
+            (
+                ::std::option::Option::Some(m_n_mem_sections),
+                ::std::option::Option::Some(m_n_tmp_sections),
+                ::std::option::Option::Some(m_nvqs),
+                ::std::option::Option::Some(m_vq_index),
+                ::std::option::Option::Some(m_features),
+                ::std::option::Option::Some(m_acked_features),
+                ::std::option::Option::Some(m_backend_features),
+                ::std::option::Option::Some(m_protocol_features),
+                ::std::option::Option::Some(m_max_queues),
+                ::std::option::Option::Some(m_backend_cap),
+                ::std::option::Option::Some(m_log_enabled),
+                ::std::option::Option::Some(m_log_size),
+            ) => {
+                (
+                    m_n_mem_sections,
+                    m_n_tmp_sections,
+                    m_nvqs,
+                    m_vq_index,
+                    m_features,
+                    m_acked_features,
+                    m_backend_features,
+                    m_protocol_features,
+                    m_max_queues,
+                    m_backend_cap,
+                    m_log_enabled,
+                    m_log_size,
+                )
+            }
+            (
+                m_n_mem_sections,
+                m_n_tmp_sections,
+                m_nvqs,
+                m_vq_index,
+                m_features,
+                m_acked_features,
+                m_backend_features,
+                m_protocol_features,
+                m_max_queues,
+                m_backend_cap,
+                m_log_enabled,
+                m_log_size,
+            ) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_n_mem_sections.is_some(), "n-mem-sections"),
+                            (m_n_tmp_sections.is_some(), "n-tmp-sections"),
+                            (m_nvqs.is_some(), "nvqs"),
+                            (m_vq_index.is_some(), "vq-index"),
+                            (m_features.is_some(), "features"),
+                            (m_acked_features.is_some(), "acked-features"),
+                            (m_backend_features.is_some(), "backend-features"),
+                            (m_protocol_features.is_some(), "protocol-features"),
+                            (m_max_queues.is_some(), "max-queues"),
+                            (m_backend_cap.is_some(), "backend-cap"),
+                            (m_log_enabled.is_some(), "log-enabled"),
+                            (m_log_size.is_some(), "log-size"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VhostStatus {
+            n_mem_sections: m_n_mem_sections,
+            n_tmp_sections: m_n_tmp_sections,
+            nvqs: m_nvqs,
+            vq_index: m_vq_index,
+            features: m_features,
+            acked_features: m_acked_features,
+            backend_features: m_backend_features,
+            protocol_features: m_protocol_features,
+            max_queues: m_max_queues,
+            backend_cap: m_backend_cap,
+            log_enabled: m_log_enabled,
+            log_size: m_log_size,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VhostStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VhostStatus;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VhostStatus")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VhostStatus, A::Error> {
-                let mut m_n_mem_sections: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_n_tmp_sections: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_nvqs: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_vq_index: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_features: ::std::option::Option<super::VirtioDeviceFeatures> = ::std::option::Option::None;
-                let mut m_acked_features: ::std::option::Option<
-                    super::VirtioDeviceFeatures,
-                > = ::std::option::Option::None;
-                let mut m_backend_features: ::std::option::Option<
-                    super::VirtioDeviceFeatures,
-                > = ::std::option::Option::None;
-                let mut m_protocol_features: ::std::option::Option<
-                    super::VhostDeviceProtocols,
-                > = ::std::option::Option::None;
-                let mut m_max_queues: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_backend_cap: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_log_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_log_size: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "n-mem-sections" => {
-                            ::qmp_types::de::next(&mut map, &mut m_n_mem_sections)
-                        }
-                        "n-tmp-sections" => {
-                            ::qmp_types::de::next(&mut map, &mut m_n_tmp_sections)
-                        }
-                        "nvqs" => ::qmp_types::de::next(&mut map, &mut m_nvqs),
-                        "vq-index" => ::qmp_types::de::next(&mut map, &mut m_vq_index),
-                        "features" => ::qmp_types::de::next(&mut map, &mut m_features),
-                        "acked-features" => {
-                            ::qmp_types::de::next(&mut map, &mut m_acked_features)
-                        }
-                        "backend-features" => {
-                            ::qmp_types::de::next(&mut map, &mut m_backend_features)
-                        }
-                        "protocol-features" => {
-                            ::qmp_types::de::next(&mut map, &mut m_protocol_features)
-                        }
-                        "max-queues" => {
-                            ::qmp_types::de::next(&mut map, &mut m_max_queues)
-                        }
-                        "backend-cap" => {
-                            ::qmp_types::de::next(&mut map, &mut m_backend_cap)
-                        }
-                        "log-enabled" => {
-                            ::qmp_types::de::next(&mut map, &mut m_log_enabled)
-                        }
-                        "log-size" => ::qmp_types::de::next(&mut map, &mut m_log_size),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_n_mem_sections,
-                    m_n_tmp_sections,
-                    m_nvqs,
-                    m_vq_index,
-                    m_features,
-                    m_acked_features,
-                    m_backend_features,
-                    m_protocol_features,
-                    m_max_queues,
-                    m_backend_cap,
-                    m_log_enabled,
-                    m_log_size,
-                ) = match (
-                    m_n_mem_sections,
-                    m_n_tmp_sections,
-                    m_nvqs,
-                    m_vq_index,
-                    m_features,
-                    m_acked_features,
-                    m_backend_features,
-                    m_protocol_features,
-                    m_max_queues,
-                    m_backend_cap,
-                    m_log_enabled,
-                    m_log_size,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_n_mem_sections),
-                        ::std::option::Option::Some(m_n_tmp_sections),
-                        ::std::option::Option::Some(m_nvqs),
-                        ::std::option::Option::Some(m_vq_index),
-                        ::std::option::Option::Some(m_features),
-                        ::std::option::Option::Some(m_acked_features),
-                        ::std::option::Option::Some(m_backend_features),
-                        ::std::option::Option::Some(m_protocol_features),
-                        ::std::option::Option::Some(m_max_queues),
-                        ::std::option::Option::Some(m_backend_cap),
-                        ::std::option::Option::Some(m_log_enabled),
-                        ::std::option::Option::Some(m_log_size),
-                    ) => {
-                        (
-                            m_n_mem_sections,
-                            m_n_tmp_sections,
-                            m_nvqs,
-                            m_vq_index,
-                            m_features,
-                            m_acked_features,
-                            m_backend_features,
-                            m_protocol_features,
-                            m_max_queues,
-                            m_backend_cap,
-                            m_log_enabled,
-                            m_log_size,
-                        )
-                    }
-                    (
-                        m_n_mem_sections,
-                        m_n_tmp_sections,
-                        m_nvqs,
-                        m_vq_index,
-                        m_features,
-                        m_acked_features,
-                        m_backend_features,
-                        m_protocol_features,
-                        m_max_queues,
-                        m_backend_cap,
-                        m_log_enabled,
-                        m_log_size,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_n_mem_sections.is_some(), "n-mem-sections"),
-                                    (m_n_tmp_sections.is_some(), "n-tmp-sections"),
-                                    (m_nvqs.is_some(), "nvqs"),
-                                    (m_vq_index.is_some(), "vq-index"),
-                                    (m_features.is_some(), "features"),
-                                    (m_acked_features.is_some(), "acked-features"),
-                                    (m_backend_features.is_some(), "backend-features"),
-                                    (m_protocol_features.is_some(), "protocol-features"),
-                                    (m_max_queues.is_some(), "max-queues"),
-                                    (m_backend_cap.is_some(), "backend-cap"),
-                                    (m_log_enabled.is_some(), "log-enabled"),
-                                    (m_log_size.is_some(), "log-size"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VhostStatus {
-                    n_mem_sections: m_n_mem_sections,
-                    n_tmp_sections: m_n_tmp_sections,
-                    nvqs: m_nvqs,
-                    vq_index: m_vq_index,
-                    features: m_features,
-                    acked_features: m_acked_features,
-                    backend_features: m_backend_features,
-                    protocol_features: m_protocol_features,
-                    max_queues: m_max_queues,
-                    backend_cap: m_backend_cap,
-                    log_enabled: m_log_enabled,
-                    log_size: m_log_size,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Full status of the virtio device with most VirtIODevice members.
@@ -536,278 +500,244 @@ impl ::serde::Serialize for VirtioStatus {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VirtioStatus {
+    const EXPECTING: &'static str = "an object VirtioStatus";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_device_id: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_vhost_started: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_device_endian: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_guest_features: ::std::option::Option<super::VirtioDeviceFeatures> = ::std::option::Option::None;
+        let mut m_host_features: ::std::option::Option<super::VirtioDeviceFeatures> = ::std::option::Option::None;
+        let mut m_backend_features: ::std::option::Option<super::VirtioDeviceFeatures> = ::std::option::Option::None;
+        let mut m_num_vqs: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_status: ::std::option::Option<super::VirtioDeviceStatus> = ::std::option::Option::None;
+        let mut m_isr: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut m_queue_sel: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_vm_running: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_broken: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_disabled: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_use_started: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_started: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_start_on_kick: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_disable_legacy_check: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_bus_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_use_guest_notifier_mask: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut m_vhost_dev: ::std::option::Option<super::VhostStatus> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "device-id" => ::qmp_types::de::next(&mut map, &mut m_device_id),
+                "vhost-started" => ::qmp_types::de::next(&mut map, &mut m_vhost_started),
+                "device-endian" => ::qmp_types::de::next(&mut map, &mut m_device_endian),
+                "guest-features" => {
+                    ::qmp_types::de::next(&mut map, &mut m_guest_features)
+                }
+                "host-features" => ::qmp_types::de::next(&mut map, &mut m_host_features),
+                "backend-features" => {
+                    ::qmp_types::de::next(&mut map, &mut m_backend_features)
+                }
+                "num-vqs" => ::qmp_types::de::next(&mut map, &mut m_num_vqs),
+                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                "isr" => ::qmp_types::de::next(&mut map, &mut m_isr),
+                "queue-sel" => ::qmp_types::de::next(&mut map, &mut m_queue_sel),
+                "vm-running" => ::qmp_types::de::next(&mut map, &mut m_vm_running),
+                "broken" => ::qmp_types::de::next(&mut map, &mut m_broken),
+                "disabled" => ::qmp_types::de::next(&mut map, &mut m_disabled),
+                "use-started" => ::qmp_types::de::next(&mut map, &mut m_use_started),
+                "started" => ::qmp_types::de::next(&mut map, &mut m_started),
+                "start-on-kick" => ::qmp_types::de::next(&mut map, &mut m_start_on_kick),
+                "disable-legacy-check" => {
+                    ::qmp_types::de::next(&mut map, &mut m_disable_legacy_check)
+                }
+                "bus-name" => ::qmp_types::de::next(&mut map, &mut m_bus_name),
+                "use-guest-notifier-mask" => {
+                    ::qmp_types::de::next(&mut map, &mut m_use_guest_notifier_mask)
+                }
+                "vhost-dev" => ::qmp_types::de::next(&mut map, &mut m_vhost_dev),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (
+            m_name,
+            m_device_id,
+            m_vhost_started,
+            m_device_endian,
+            m_guest_features,
+            m_host_features,
+            m_backend_features,
+            m_num_vqs,
+            m_status,
+            m_isr,
+            m_queue_sel,
+            m_vm_running,
+            m_broken,
+            m_disabled,
+            m_use_started,
+            m_started,
+            m_start_on_kick,
+            m_disable_legacy_check,
+            m_bus_name,
+            m_use_guest_notifier_mask,
+        ) = match (
+            m_name,
+            m_device_id,
+            m_vhost_started,
+            m_device_endian,
+            m_guest_features,
+            m_host_features,
+            m_backend_features,
+            m_num_vqs,
+            m_status,
+            m_isr,
+            m_queue_sel,
+            m_vm_running,
+            m_broken,
+            m_disabled,
+            m_use_started,
+            m_started,
+            m_start_on_kick,
+            m_disable_legacy_check,
+            m_bus_name,
+            m_use_guest_notifier_mask,
+        ) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_device_id),
+                ::std::option::Option::Some(m_vhost_started),
+                ::std::option::Option::Some(m_device_endian),
+                ::std::option::Option::Some(m_guest_features),
+                ::std::option::Option::Some(m_host_features),
+                ::std::option::Option::Some(m_backend_features),
+                ::std::option::Option::Some(m_num_vqs),
+                ::std::option::Option::Some(m_status),
+                ::std::option::Option::Some(m_isr),
+                ::std::option::Option::Some(m_queue_sel),
+                ::std::option::Option::Some(m_vm_running),
+                ::std::option::Option::Some(m_broken),
+                ::std::option::Option::Some(m_disabled),
+                ::std::option::Option::Some(m_use_started),
+                ::std::option::Option::Some(m_started),
+                ::std::option::Option::Some(m_start_on_kick),
+                ::std::option::Option::Some(m_disable_legacy_check),
+                ::std::option::Option::Some(m_bus_name),
+                ::std::option::Option::Some(m_use_guest_notifier_mask),
+            ) => {
+                (
+                    m_name,
+                    m_device_id,
+                    m_vhost_started,
+                    m_device_endian,
+                    m_guest_features,
+                    m_host_features,
+                    m_backend_features,
+                    m_num_vqs,
+                    m_status,
+                    m_isr,
+                    m_queue_sel,
+                    m_vm_running,
+                    m_broken,
+                    m_disabled,
+                    m_use_started,
+                    m_started,
+                    m_start_on_kick,
+                    m_disable_legacy_check,
+                    m_bus_name,
+                    m_use_guest_notifier_mask,
+                )
+            }
+            (
+                m_name,
+                m_device_id,
+                m_vhost_started,
+                m_device_endian,
+                m_guest_features,
+                m_host_features,
+                m_backend_features,
+                m_num_vqs,
+                m_status,
+                m_isr,
+                m_queue_sel,
+                m_vm_running,
+                m_broken,
+                m_disabled,
+                m_use_started,
+                m_started,
+                m_start_on_kick,
+                m_disable_legacy_check,
+                m_bus_name,
+                m_use_guest_notifier_mask,
+            ) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_name.is_some(), "name"),
+                            (m_device_id.is_some(), "device-id"),
+                            (m_vhost_started.is_some(), "vhost-started"),
+                            (m_device_endian.is_some(), "device-endian"),
+                            (m_guest_features.is_some(), "guest-features"),
+                            (m_host_features.is_some(), "host-features"),
+                            (m_backend_features.is_some(), "backend-features"),
+                            (m_num_vqs.is_some(), "num-vqs"),
+                            (m_status.is_some(), "status"),
+                            (m_isr.is_some(), "isr"),
+                            (m_queue_sel.is_some(), "queue-sel"),
+                            (m_vm_running.is_some(), "vm-running"),
+                            (m_broken.is_some(), "broken"),
+                            (m_disabled.is_some(), "disabled"),
+                            (m_use_started.is_some(), "use-started"),
+                            (m_started.is_some(), "started"),
+                            (m_start_on_kick.is_some(), "start-on-kick"),
+                            (m_disable_legacy_check.is_some(), "disable-legacy-check"),
+                            (m_bus_name.is_some(), "bus-name"),
+                            (
+                                m_use_guest_notifier_mask.is_some(),
+                                "use-guest-notifier-mask",
+                            ),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VirtioStatus {
+            name: m_name,
+            device_id: m_device_id,
+            vhost_started: m_vhost_started,
+            device_endian: m_device_endian,
+            guest_features: m_guest_features,
+            host_features: m_host_features,
+            backend_features: m_backend_features,
+            num_vqs: m_num_vqs,
+            status: m_status,
+            isr: m_isr,
+            queue_sel: m_queue_sel,
+            vm_running: m_vm_running,
+            broken: m_broken,
+            disabled: m_disabled,
+            use_started: m_use_started,
+            started: m_started,
+            start_on_kick: m_start_on_kick,
+            disable_legacy_check: m_disable_legacy_check,
+            bus_name: m_bus_name,
+            use_guest_notifier_mask: m_use_guest_notifier_mask,
+            vhost_dev: m_vhost_dev,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VirtioStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VirtioStatus;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VirtioStatus")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VirtioStatus, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_device_id: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_vhost_started: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_device_endian: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_guest_features: ::std::option::Option<
-                    super::VirtioDeviceFeatures,
-                > = ::std::option::Option::None;
-                let mut m_host_features: ::std::option::Option<
-                    super::VirtioDeviceFeatures,
-                > = ::std::option::Option::None;
-                let mut m_backend_features: ::std::option::Option<
-                    super::VirtioDeviceFeatures,
-                > = ::std::option::Option::None;
-                let mut m_num_vqs: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_status: ::std::option::Option<super::VirtioDeviceStatus> = ::std::option::Option::None;
-                let mut m_isr: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut m_queue_sel: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_vm_running: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_broken: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_disabled: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_use_started: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_started: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_start_on_kick: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_disable_legacy_check: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_bus_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_use_guest_notifier_mask: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut m_vhost_dev: ::std::option::Option<super::VhostStatus> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "device-id" => ::qmp_types::de::next(&mut map, &mut m_device_id),
-                        "vhost-started" => {
-                            ::qmp_types::de::next(&mut map, &mut m_vhost_started)
-                        }
-                        "device-endian" => {
-                            ::qmp_types::de::next(&mut map, &mut m_device_endian)
-                        }
-                        "guest-features" => {
-                            ::qmp_types::de::next(&mut map, &mut m_guest_features)
-                        }
-                        "host-features" => {
-                            ::qmp_types::de::next(&mut map, &mut m_host_features)
-                        }
-                        "backend-features" => {
-                            ::qmp_types::de::next(&mut map, &mut m_backend_features)
-                        }
-                        "num-vqs" => ::qmp_types::de::next(&mut map, &mut m_num_vqs),
-                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                        "isr" => ::qmp_types::de::next(&mut map, &mut m_isr),
-                        "queue-sel" => ::qmp_types::de::next(&mut map, &mut m_queue_sel),
-                        "vm-running" => {
-                            ::qmp_types::de::next(&mut map, &mut m_vm_running)
-                        }
-                        "broken" => ::qmp_types::de::next(&mut map, &mut m_broken),
-                        "disabled" => ::qmp_types::de::next(&mut map, &mut m_disabled),
-                        "use-started" => {
-                            ::qmp_types::de::next(&mut map, &mut m_use_started)
-                        }
-                        "started" => ::qmp_types::de::next(&mut map, &mut m_started),
-                        "start-on-kick" => {
-                            ::qmp_types::de::next(&mut map, &mut m_start_on_kick)
-                        }
-                        "disable-legacy-check" => {
-                            ::qmp_types::de::next(&mut map, &mut m_disable_legacy_check)
-                        }
-                        "bus-name" => ::qmp_types::de::next(&mut map, &mut m_bus_name),
-                        "use-guest-notifier-mask" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_use_guest_notifier_mask,
-                            )
-                        }
-                        "vhost-dev" => ::qmp_types::de::next(&mut map, &mut m_vhost_dev),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_name,
-                    m_device_id,
-                    m_vhost_started,
-                    m_device_endian,
-                    m_guest_features,
-                    m_host_features,
-                    m_backend_features,
-                    m_num_vqs,
-                    m_status,
-                    m_isr,
-                    m_queue_sel,
-                    m_vm_running,
-                    m_broken,
-                    m_disabled,
-                    m_use_started,
-                    m_started,
-                    m_start_on_kick,
-                    m_disable_legacy_check,
-                    m_bus_name,
-                    m_use_guest_notifier_mask,
-                ) = match (
-                    m_name,
-                    m_device_id,
-                    m_vhost_started,
-                    m_device_endian,
-                    m_guest_features,
-                    m_host_features,
-                    m_backend_features,
-                    m_num_vqs,
-                    m_status,
-                    m_isr,
-                    m_queue_sel,
-                    m_vm_running,
-                    m_broken,
-                    m_disabled,
-                    m_use_started,
-                    m_started,
-                    m_start_on_kick,
-                    m_disable_legacy_check,
-                    m_bus_name,
-                    m_use_guest_notifier_mask,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_device_id),
-                        ::std::option::Option::Some(m_vhost_started),
-                        ::std::option::Option::Some(m_device_endian),
-                        ::std::option::Option::Some(m_guest_features),
-                        ::std::option::Option::Some(m_host_features),
-                        ::std::option::Option::Some(m_backend_features),
-                        ::std::option::Option::Some(m_num_vqs),
-                        ::std::option::Option::Some(m_status),
-                        ::std::option::Option::Some(m_isr),
-                        ::std::option::Option::Some(m_queue_sel),
-                        ::std::option::Option::Some(m_vm_running),
-                        ::std::option::Option::Some(m_broken),
-                        ::std::option::Option::Some(m_disabled),
-                        ::std::option::Option::Some(m_use_started),
-                        ::std::option::Option::Some(m_started),
-                        ::std::option::Option::Some(m_start_on_kick),
-                        ::std::option::Option::Some(m_disable_legacy_check),
-                        ::std::option::Option::Some(m_bus_name),
-                        ::std::option::Option::Some(m_use_guest_notifier_mask),
-                    ) => {
-                        (
-                            m_name,
-                            m_device_id,
-                            m_vhost_started,
-                            m_device_endian,
-                            m_guest_features,
-                            m_host_features,
-                            m_backend_features,
-                            m_num_vqs,
-                            m_status,
-                            m_isr,
-                            m_queue_sel,
-                            m_vm_running,
-                            m_broken,
-                            m_disabled,
-                            m_use_started,
-                            m_started,
-                            m_start_on_kick,
-                            m_disable_legacy_check,
-                            m_bus_name,
-                            m_use_guest_notifier_mask,
-                        )
-                    }
-                    (
-                        m_name,
-                        m_device_id,
-                        m_vhost_started,
-                        m_device_endian,
-                        m_guest_features,
-                        m_host_features,
-                        m_backend_features,
-                        m_num_vqs,
-                        m_status,
-                        m_isr,
-                        m_queue_sel,
-                        m_vm_running,
-                        m_broken,
-                        m_disabled,
-                        m_use_started,
-                        m_started,
-                        m_start_on_kick,
-                        m_disable_legacy_check,
-                        m_bus_name,
-                        m_use_guest_notifier_mask,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_name.is_some(), "name"),
-                                    (m_device_id.is_some(), "device-id"),
-                                    (m_vhost_started.is_some(), "vhost-started"),
-                                    (m_device_endian.is_some(), "device-endian"),
-                                    (m_guest_features.is_some(), "guest-features"),
-                                    (m_host_features.is_some(), "host-features"),
-                                    (m_backend_features.is_some(), "backend-features"),
-                                    (m_num_vqs.is_some(), "num-vqs"),
-                                    (m_status.is_some(), "status"),
-                                    (m_isr.is_some(), "isr"),
-                                    (m_queue_sel.is_some(), "queue-sel"),
-                                    (m_vm_running.is_some(), "vm-running"),
-                                    (m_broken.is_some(), "broken"),
-                                    (m_disabled.is_some(), "disabled"),
-                                    (m_use_started.is_some(), "use-started"),
-                                    (m_started.is_some(), "started"),
-                                    (m_start_on_kick.is_some(), "start-on-kick"),
-                                    (m_disable_legacy_check.is_some(), "disable-legacy-check"),
-                                    (m_bus_name.is_some(), "bus-name"),
-                                    (
-                                        m_use_guest_notifier_mask.is_some(),
-                                        "use-guest-notifier-mask",
-                                    ),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VirtioStatus {
-                    name: m_name,
-                    device_id: m_device_id,
-                    vhost_started: m_vhost_started,
-                    device_endian: m_device_endian,
-                    guest_features: m_guest_features,
-                    host_features: m_host_features,
-                    backend_features: m_backend_features,
-                    num_vqs: m_num_vqs,
-                    status: m_status,
-                    isr: m_isr,
-                    queue_sel: m_queue_sel,
-                    vm_running: m_vm_running,
-                    broken: m_broken,
-                    disabled: m_disabled,
-                    use_started: m_use_started,
-                    started: m_started,
-                    start_on_kick: m_start_on_kick,
-                    disable_legacy_check: m_disable_legacy_check,
-                    bus_name: m_bus_name,
-                    use_guest_notifier_mask: m_use_guest_notifier_mask,
-                    vhost_dev: m_vhost_dev,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// A structure defined to list the configuration statuses of a virtio
@@ -856,65 +786,50 @@ impl ::serde::Serialize for VirtioDeviceStatus {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VirtioDeviceStatus {
+    const EXPECTING: &'static str = "an object VirtioDeviceStatus";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_statuses: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        > = ::std::option::Option::None;
+        let mut m_unknown_statuses: ::std::option::Option<u8> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "statuses" => ::qmp_types::de::next(&mut map, &mut m_statuses),
+                "unknown-statuses" => {
+                    ::qmp_types::de::next(&mut map, &mut m_unknown_statuses)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_statuses,) = match (m_statuses,) {
+            (::std::option::Option::Some(m_statuses),) => (m_statuses,),
+            (m_statuses,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_statuses.is_some(), "statuses")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VirtioDeviceStatus {
+            statuses: m_statuses,
+            unknown_statuses: m_unknown_statuses,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VirtioDeviceStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VirtioDeviceStatus;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VirtioDeviceStatus")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VirtioDeviceStatus, A::Error> {
-                let mut m_statuses: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut m_unknown_statuses: ::std::option::Option<u8> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "statuses" => ::qmp_types::de::next(&mut map, &mut m_statuses),
-                        "unknown-statuses" => {
-                            ::qmp_types::de::next(&mut map, &mut m_unknown_statuses)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_statuses,) = match (m_statuses,) {
-                    (::std::option::Option::Some(m_statuses),) => (m_statuses,),
-                    (m_statuses,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_statuses.is_some(), "statuses")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VirtioDeviceStatus {
-                    statuses: m_statuses,
-                    unknown_statuses: m_unknown_statuses,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// A structure defined to list the vhost user protocol features of a
@@ -963,65 +878,50 @@ impl ::serde::Serialize for VhostDeviceProtocols {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VhostDeviceProtocols {
+    const EXPECTING: &'static str = "an object VhostDeviceProtocols";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_protocols: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        > = ::std::option::Option::None;
+        let mut m_unknown_protocols: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "protocols" => ::qmp_types::de::next(&mut map, &mut m_protocols),
+                "unknown-protocols" => {
+                    ::qmp_types::de::next(&mut map, &mut m_unknown_protocols)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_protocols,) = match (m_protocols,) {
+            (::std::option::Option::Some(m_protocols),) => (m_protocols,),
+            (m_protocols,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_protocols.is_some(), "protocols")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VhostDeviceProtocols {
+            protocols: m_protocols,
+            unknown_protocols: m_unknown_protocols,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VhostDeviceProtocols {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VhostDeviceProtocols;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VhostDeviceProtocols")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VhostDeviceProtocols, A::Error> {
-                let mut m_protocols: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut m_unknown_protocols: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "protocols" => ::qmp_types::de::next(&mut map, &mut m_protocols),
-                        "unknown-protocols" => {
-                            ::qmp_types::de::next(&mut map, &mut m_unknown_protocols)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_protocols,) = match (m_protocols,) {
-                    (::std::option::Option::Some(m_protocols),) => (m_protocols,),
-                    (m_protocols,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_protocols.is_some(), "protocols")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VhostDeviceProtocols {
-                    protocols: m_protocols,
-                    unknown_protocols: m_unknown_protocols,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The common fields that apply to most Virtio devices.  Some devices
@@ -1074,74 +974,55 @@ impl ::serde::Serialize for VirtioDeviceFeatures {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VirtioDeviceFeatures {
+    const EXPECTING: &'static str = "an object VirtioDeviceFeatures";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_transports: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        > = ::std::option::Option::None;
+        let mut m_dev_features: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        > = ::std::option::Option::None;
+        let mut m_unknown_dev_features: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "transports" => ::qmp_types::de::next(&mut map, &mut m_transports),
+                "dev-features" => ::qmp_types::de::next(&mut map, &mut m_dev_features),
+                "unknown-dev-features" => {
+                    ::qmp_types::de::next(&mut map, &mut m_unknown_dev_features)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_transports,) = match (m_transports,) {
+            (::std::option::Option::Some(m_transports),) => (m_transports,),
+            (m_transports,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_transports.is_some(), "transports")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VirtioDeviceFeatures {
+            transports: m_transports,
+            dev_features: m_dev_features,
+            unknown_dev_features: m_unknown_dev_features,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VirtioDeviceFeatures {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VirtioDeviceFeatures;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VirtioDeviceFeatures")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VirtioDeviceFeatures, A::Error> {
-                let mut m_transports: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut m_dev_features: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut m_unknown_dev_features: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "transports" => {
-                            ::qmp_types::de::next(&mut map, &mut m_transports)
-                        }
-                        "dev-features" => {
-                            ::qmp_types::de::next(&mut map, &mut m_dev_features)
-                        }
-                        "unknown-dev-features" => {
-                            ::qmp_types::de::next(&mut map, &mut m_unknown_dev_features)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_transports,) = match (m_transports,) {
-                    (::std::option::Option::Some(m_transports),) => (m_transports,),
-                    (m_transports,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_transports.is_some(), "transports")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VirtioDeviceFeatures {
-                    transports: m_transports,
-                    dev_features: m_dev_features,
-                    unknown_dev_features: m_unknown_dev_features,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information of a VirtIODevice VirtQueue, including most members of
@@ -1251,197 +1132,174 @@ impl ::serde::Serialize for VirtQueueStatus {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VirtQueueStatus {
+    const EXPECTING: &'static str = "an object VirtQueueStatus";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_queue_index: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_inuse: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_vring_num: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_vring_num_default: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_vring_align: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_vring_desc: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_vring_avail: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_vring_used: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_last_avail_idx: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_shadow_avail_idx: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_used_idx: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_signalled_used: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_signalled_used_valid: ::std::option::Option<bool> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "queue-index" => ::qmp_types::de::next(&mut map, &mut m_queue_index),
+                "inuse" => ::qmp_types::de::next(&mut map, &mut m_inuse),
+                "vring-num" => ::qmp_types::de::next(&mut map, &mut m_vring_num),
+                "vring-num-default" => {
+                    ::qmp_types::de::next(&mut map, &mut m_vring_num_default)
+                }
+                "vring-align" => ::qmp_types::de::next(&mut map, &mut m_vring_align),
+                "vring-desc" => ::qmp_types::de::next(&mut map, &mut m_vring_desc),
+                "vring-avail" => ::qmp_types::de::next(&mut map, &mut m_vring_avail),
+                "vring-used" => ::qmp_types::de::next(&mut map, &mut m_vring_used),
+                "last-avail-idx" => {
+                    ::qmp_types::de::next(&mut map, &mut m_last_avail_idx)
+                }
+                "shadow-avail-idx" => {
+                    ::qmp_types::de::next(&mut map, &mut m_shadow_avail_idx)
+                }
+                "used-idx" => ::qmp_types::de::next(&mut map, &mut m_used_idx),
+                "signalled-used" => {
+                    ::qmp_types::de::next(&mut map, &mut m_signalled_used)
+                }
+                "signalled-used-valid" => {
+                    ::qmp_types::de::next(&mut map, &mut m_signalled_used_valid)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (
+            m_name,
+            m_queue_index,
+            m_inuse,
+            m_vring_num,
+            m_vring_num_default,
+            m_vring_align,
+            m_vring_desc,
+            m_vring_avail,
+            m_vring_used,
+            m_used_idx,
+            m_signalled_used,
+            m_signalled_used_valid,
+        ) = match (
+            m_name,
+            m_queue_index,
+            m_inuse,
+            m_vring_num,
+            m_vring_num_default,
+            m_vring_align,
+            m_vring_desc,
+            m_vring_avail,
+            m_vring_used,
+            m_used_idx,
+            m_signalled_used,
+            m_signalled_used_valid,
+        ) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_queue_index),
+                ::std::option::Option::Some(m_inuse),
+                ::std::option::Option::Some(m_vring_num),
+                ::std::option::Option::Some(m_vring_num_default),
+                ::std::option::Option::Some(m_vring_align),
+                ::std::option::Option::Some(m_vring_desc),
+                ::std::option::Option::Some(m_vring_avail),
+                ::std::option::Option::Some(m_vring_used),
+                ::std::option::Option::Some(m_used_idx),
+                ::std::option::Option::Some(m_signalled_used),
+                ::std::option::Option::Some(m_signalled_used_valid),
+            ) => {
+                (
+                    m_name,
+                    m_queue_index,
+                    m_inuse,
+                    m_vring_num,
+                    m_vring_num_default,
+                    m_vring_align,
+                    m_vring_desc,
+                    m_vring_avail,
+                    m_vring_used,
+                    m_used_idx,
+                    m_signalled_used,
+                    m_signalled_used_valid,
+                )
+            }
+            (
+                m_name,
+                m_queue_index,
+                m_inuse,
+                m_vring_num,
+                m_vring_num_default,
+                m_vring_align,
+                m_vring_desc,
+                m_vring_avail,
+                m_vring_used,
+                m_used_idx,
+                m_signalled_used,
+                m_signalled_used_valid,
+            ) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_name.is_some(), "name"),
+                            (m_queue_index.is_some(), "queue-index"),
+                            (m_inuse.is_some(), "inuse"),
+                            (m_vring_num.is_some(), "vring-num"),
+                            (m_vring_num_default.is_some(), "vring-num-default"),
+                            (m_vring_align.is_some(), "vring-align"),
+                            (m_vring_desc.is_some(), "vring-desc"),
+                            (m_vring_avail.is_some(), "vring-avail"),
+                            (m_vring_used.is_some(), "vring-used"),
+                            (m_used_idx.is_some(), "used-idx"),
+                            (m_signalled_used.is_some(), "signalled-used"),
+                            (m_signalled_used_valid.is_some(), "signalled-used-valid"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VirtQueueStatus {
+            name: m_name,
+            queue_index: m_queue_index,
+            inuse: m_inuse,
+            vring_num: m_vring_num,
+            vring_num_default: m_vring_num_default,
+            vring_align: m_vring_align,
+            vring_desc: m_vring_desc,
+            vring_avail: m_vring_avail,
+            vring_used: m_vring_used,
+            last_avail_idx: m_last_avail_idx,
+            shadow_avail_idx: m_shadow_avail_idx,
+            used_idx: m_used_idx,
+            signalled_used: m_signalled_used,
+            signalled_used_valid: m_signalled_used_valid,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VirtQueueStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VirtQueueStatus;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VirtQueueStatus")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VirtQueueStatus, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_queue_index: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_inuse: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_vring_num: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_vring_num_default: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_vring_align: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_vring_desc: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_vring_avail: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_vring_used: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_last_avail_idx: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_shadow_avail_idx: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_used_idx: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_signalled_used: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_signalled_used_valid: ::std::option::Option<bool> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "queue-index" => {
-                            ::qmp_types::de::next(&mut map, &mut m_queue_index)
-                        }
-                        "inuse" => ::qmp_types::de::next(&mut map, &mut m_inuse),
-                        "vring-num" => ::qmp_types::de::next(&mut map, &mut m_vring_num),
-                        "vring-num-default" => {
-                            ::qmp_types::de::next(&mut map, &mut m_vring_num_default)
-                        }
-                        "vring-align" => {
-                            ::qmp_types::de::next(&mut map, &mut m_vring_align)
-                        }
-                        "vring-desc" => {
-                            ::qmp_types::de::next(&mut map, &mut m_vring_desc)
-                        }
-                        "vring-avail" => {
-                            ::qmp_types::de::next(&mut map, &mut m_vring_avail)
-                        }
-                        "vring-used" => {
-                            ::qmp_types::de::next(&mut map, &mut m_vring_used)
-                        }
-                        "last-avail-idx" => {
-                            ::qmp_types::de::next(&mut map, &mut m_last_avail_idx)
-                        }
-                        "shadow-avail-idx" => {
-                            ::qmp_types::de::next(&mut map, &mut m_shadow_avail_idx)
-                        }
-                        "used-idx" => ::qmp_types::de::next(&mut map, &mut m_used_idx),
-                        "signalled-used" => {
-                            ::qmp_types::de::next(&mut map, &mut m_signalled_used)
-                        }
-                        "signalled-used-valid" => {
-                            ::qmp_types::de::next(&mut map, &mut m_signalled_used_valid)
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_name,
-                    m_queue_index,
-                    m_inuse,
-                    m_vring_num,
-                    m_vring_num_default,
-                    m_vring_align,
-                    m_vring_desc,
-                    m_vring_avail,
-                    m_vring_used,
-                    m_used_idx,
-                    m_signalled_used,
-                    m_signalled_used_valid,
-                ) = match (
-                    m_name,
-                    m_queue_index,
-                    m_inuse,
-                    m_vring_num,
-                    m_vring_num_default,
-                    m_vring_align,
-                    m_vring_desc,
-                    m_vring_avail,
-                    m_vring_used,
-                    m_used_idx,
-                    m_signalled_used,
-                    m_signalled_used_valid,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_queue_index),
-                        ::std::option::Option::Some(m_inuse),
-                        ::std::option::Option::Some(m_vring_num),
-                        ::std::option::Option::Some(m_vring_num_default),
-                        ::std::option::Option::Some(m_vring_align),
-                        ::std::option::Option::Some(m_vring_desc),
-                        ::std::option::Option::Some(m_vring_avail),
-                        ::std::option::Option::Some(m_vring_used),
-                        ::std::option::Option::Some(m_used_idx),
-                        ::std::option::Option::Some(m_signalled_used),
-                        ::std::option::Option::Some(m_signalled_used_valid),
-                    ) => {
-                        (
-                            m_name,
-                            m_queue_index,
-                            m_inuse,
-                            m_vring_num,
-                            m_vring_num_default,
-                            m_vring_align,
-                            m_vring_desc,
-                            m_vring_avail,
-                            m_vring_used,
-                            m_used_idx,
-                            m_signalled_used,
-                            m_signalled_used_valid,
-                        )
-                    }
-                    (
-                        m_name,
-                        m_queue_index,
-                        m_inuse,
-                        m_vring_num,
-                        m_vring_num_default,
-                        m_vring_align,
-                        m_vring_desc,
-                        m_vring_avail,
-                        m_vring_used,
-                        m_used_idx,
-                        m_signalled_used,
-                        m_signalled_used_valid,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_name.is_some(), "name"),
-                                    (m_queue_index.is_some(), "queue-index"),
-                                    (m_inuse.is_some(), "inuse"),
-                                    (m_vring_num.is_some(), "vring-num"),
-                                    (m_vring_num_default.is_some(), "vring-num-default"),
-                                    (m_vring_align.is_some(), "vring-align"),
-                                    (m_vring_desc.is_some(), "vring-desc"),
-                                    (m_vring_avail.is_some(), "vring-avail"),
-                                    (m_vring_used.is_some(), "vring-used"),
-                                    (m_used_idx.is_some(), "used-idx"),
-                                    (m_signalled_used.is_some(), "signalled-used"),
-                                    (m_signalled_used_valid.is_some(), "signalled-used-valid"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VirtQueueStatus {
-                    name: m_name,
-                    queue_index: m_queue_index,
-                    inuse: m_inuse,
-                    vring_num: m_vring_num,
-                    vring_num_default: m_vring_num_default,
-                    vring_align: m_vring_align,
-                    vring_desc: m_vring_desc,
-                    vring_avail: m_vring_avail,
-                    vring_used: m_vring_used,
-                    last_avail_idx: m_last_avail_idx,
-                    shadow_avail_idx: m_shadow_avail_idx,
-                    used_idx: m_used_idx,
-                    signalled_used: m_signalled_used,
-                    signalled_used_valid: m_signalled_used_valid,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information of a vhost device's vhost_virtqueue, including most
@@ -1549,184 +1407,167 @@ impl ::serde::Serialize for VirtVhostQueueStatus {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VirtVhostQueueStatus {
+    const EXPECTING: &'static str = "an object VirtVhostQueueStatus";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_kick: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_call: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_desc: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_avail: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_used: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_num: ::std::option::Option<i64> = ::std::option::Option::None;
+        let mut m_desc_phys: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_desc_size: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_avail_phys: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_avail_size: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_used_phys: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_used_size: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "kick" => ::qmp_types::de::next(&mut map, &mut m_kick),
+                "call" => ::qmp_types::de::next(&mut map, &mut m_call),
+                "desc" => ::qmp_types::de::next(&mut map, &mut m_desc),
+                "avail" => ::qmp_types::de::next(&mut map, &mut m_avail),
+                "used" => ::qmp_types::de::next(&mut map, &mut m_used),
+                "num" => ::qmp_types::de::next(&mut map, &mut m_num),
+                "desc-phys" => ::qmp_types::de::next(&mut map, &mut m_desc_phys),
+                "desc-size" => ::qmp_types::de::next(&mut map, &mut m_desc_size),
+                "avail-phys" => ::qmp_types::de::next(&mut map, &mut m_avail_phys),
+                "avail-size" => ::qmp_types::de::next(&mut map, &mut m_avail_size),
+                "used-phys" => ::qmp_types::de::next(&mut map, &mut m_used_phys),
+                "used-size" => ::qmp_types::de::next(&mut map, &mut m_used_size),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (
+            m_name,
+            m_kick,
+            m_call,
+            m_desc,
+            m_avail,
+            m_used,
+            m_num,
+            m_desc_phys,
+            m_desc_size,
+            m_avail_phys,
+            m_avail_size,
+            m_used_phys,
+            m_used_size,
+        ) = match (
+            m_name,
+            m_kick,
+            m_call,
+            m_desc,
+            m_avail,
+            m_used,
+            m_num,
+            m_desc_phys,
+            m_desc_size,
+            m_avail_phys,
+            m_avail_size,
+            m_used_phys,
+            m_used_size,
+        ) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_kick),
+                ::std::option::Option::Some(m_call),
+                ::std::option::Option::Some(m_desc),
+                ::std::option::Option::Some(m_avail),
+                ::std::option::Option::Some(m_used),
+                ::std::option::Option::Some(m_num),
+                ::std::option::Option::Some(m_desc_phys),
+                ::std::option::Option::Some(m_desc_size),
+                ::std::option::Option::Some(m_avail_phys),
+                ::std::option::Option::Some(m_avail_size),
+                ::std::option::Option::Some(m_used_phys),
+                ::std::option::Option::Some(m_used_size),
+            ) => {
+                (
+                    m_name,
+                    m_kick,
+                    m_call,
+                    m_desc,
+                    m_avail,
+                    m_used,
+                    m_num,
+                    m_desc_phys,
+                    m_desc_size,
+                    m_avail_phys,
+                    m_avail_size,
+                    m_used_phys,
+                    m_used_size,
+                )
+            }
+            (
+                m_name,
+                m_kick,
+                m_call,
+                m_desc,
+                m_avail,
+                m_used,
+                m_num,
+                m_desc_phys,
+                m_desc_size,
+                m_avail_phys,
+                m_avail_size,
+                m_used_phys,
+                m_used_size,
+            ) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_name.is_some(), "name"),
+                            (m_kick.is_some(), "kick"),
+                            (m_call.is_some(), "call"),
+                            (m_desc.is_some(), "desc"),
+                            (m_avail.is_some(), "avail"),
+                            (m_used.is_some(), "used"),
+                            (m_num.is_some(), "num"),
+                            (m_desc_phys.is_some(), "desc-phys"),
+                            (m_desc_size.is_some(), "desc-size"),
+                            (m_avail_phys.is_some(), "avail-phys"),
+                            (m_avail_size.is_some(), "avail-size"),
+                            (m_used_phys.is_some(), "used-phys"),
+                            (m_used_size.is_some(), "used-size"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VirtVhostQueueStatus {
+            name: m_name,
+            kick: m_kick,
+            call: m_call,
+            desc: m_desc,
+            avail: m_avail,
+            used: m_used,
+            num: m_num,
+            desc_phys: m_desc_phys,
+            desc_size: m_desc_size,
+            avail_phys: m_avail_phys,
+            avail_size: m_avail_size,
+            used_phys: m_used_phys,
+            used_size: m_used_size,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VirtVhostQueueStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VirtVhostQueueStatus;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VirtVhostQueueStatus")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VirtVhostQueueStatus, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_kick: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_call: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_desc: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_avail: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_used: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_num: ::std::option::Option<i64> = ::std::option::Option::None;
-                let mut m_desc_phys: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_desc_size: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_avail_phys: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_avail_size: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_used_phys: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_used_size: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "kick" => ::qmp_types::de::next(&mut map, &mut m_kick),
-                        "call" => ::qmp_types::de::next(&mut map, &mut m_call),
-                        "desc" => ::qmp_types::de::next(&mut map, &mut m_desc),
-                        "avail" => ::qmp_types::de::next(&mut map, &mut m_avail),
-                        "used" => ::qmp_types::de::next(&mut map, &mut m_used),
-                        "num" => ::qmp_types::de::next(&mut map, &mut m_num),
-                        "desc-phys" => ::qmp_types::de::next(&mut map, &mut m_desc_phys),
-                        "desc-size" => ::qmp_types::de::next(&mut map, &mut m_desc_size),
-                        "avail-phys" => {
-                            ::qmp_types::de::next(&mut map, &mut m_avail_phys)
-                        }
-                        "avail-size" => {
-                            ::qmp_types::de::next(&mut map, &mut m_avail_size)
-                        }
-                        "used-phys" => ::qmp_types::de::next(&mut map, &mut m_used_phys),
-                        "used-size" => ::qmp_types::de::next(&mut map, &mut m_used_size),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (
-                    m_name,
-                    m_kick,
-                    m_call,
-                    m_desc,
-                    m_avail,
-                    m_used,
-                    m_num,
-                    m_desc_phys,
-                    m_desc_size,
-                    m_avail_phys,
-                    m_avail_size,
-                    m_used_phys,
-                    m_used_size,
-                ) = match (
-                    m_name,
-                    m_kick,
-                    m_call,
-                    m_desc,
-                    m_avail,
-                    m_used,
-                    m_num,
-                    m_desc_phys,
-                    m_desc_size,
-                    m_avail_phys,
-                    m_avail_size,
-                    m_used_phys,
-                    m_used_size,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_kick),
-                        ::std::option::Option::Some(m_call),
-                        ::std::option::Option::Some(m_desc),
-                        ::std::option::Option::Some(m_avail),
-                        ::std::option::Option::Some(m_used),
-                        ::std::option::Option::Some(m_num),
-                        ::std::option::Option::Some(m_desc_phys),
-                        ::std::option::Option::Some(m_desc_size),
-                        ::std::option::Option::Some(m_avail_phys),
-                        ::std::option::Option::Some(m_avail_size),
-                        ::std::option::Option::Some(m_used_phys),
-                        ::std::option::Option::Some(m_used_size),
-                    ) => {
-                        (
-                            m_name,
-                            m_kick,
-                            m_call,
-                            m_desc,
-                            m_avail,
-                            m_used,
-                            m_num,
-                            m_desc_phys,
-                            m_desc_size,
-                            m_avail_phys,
-                            m_avail_size,
-                            m_used_phys,
-                            m_used_size,
-                        )
-                    }
-                    (
-                        m_name,
-                        m_kick,
-                        m_call,
-                        m_desc,
-                        m_avail,
-                        m_used,
-                        m_num,
-                        m_desc_phys,
-                        m_desc_size,
-                        m_avail_phys,
-                        m_avail_size,
-                        m_used_phys,
-                        m_used_size,
-                    ) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_name.is_some(), "name"),
-                                    (m_kick.is_some(), "kick"),
-                                    (m_call.is_some(), "call"),
-                                    (m_desc.is_some(), "desc"),
-                                    (m_avail.is_some(), "avail"),
-                                    (m_used.is_some(), "used"),
-                                    (m_num.is_some(), "num"),
-                                    (m_desc_phys.is_some(), "desc-phys"),
-                                    (m_desc_size.is_some(), "desc-size"),
-                                    (m_avail_phys.is_some(), "avail-phys"),
-                                    (m_avail_size.is_some(), "avail-size"),
-                                    (m_used_phys.is_some(), "used-phys"),
-                                    (m_used_size.is_some(), "used-size"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VirtVhostQueueStatus {
-                    name: m_name,
-                    kick: m_kick,
-                    call: m_call,
-                    desc: m_desc,
-                    avail: m_avail,
-                    used: m_used,
-                    num: m_num,
-                    desc_phys: m_desc_phys,
-                    desc_size: m_desc_size,
-                    avail_phys: m_avail_phys,
-                    avail_size: m_avail_size,
-                    used_phys: m_used_phys,
-                    used_size: m_used_size,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information regarding the vring descriptor area
@@ -1780,74 +1621,59 @@ impl ::serde::Serialize for VirtioRingDesc {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VirtioRingDesc {
+    const EXPECTING: &'static str = "an object VirtioRingDesc";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_addr: ::std::option::Option<u64> = ::std::option::Option::None;
+        let mut m_len: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_flags: ::std::option::Option<::std::vec::Vec<::std::string::String>> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
+                "len" => ::qmp_types::de::next(&mut map, &mut m_len),
+                "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_addr, m_len, m_flags) = match (m_addr, m_len, m_flags) {
+            (
+                ::std::option::Option::Some(m_addr),
+                ::std::option::Option::Some(m_len),
+                ::std::option::Option::Some(m_flags),
+            ) => (m_addr, m_len, m_flags),
+            (m_addr, m_len, m_flags) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_addr.is_some(), "addr"),
+                            (m_len.is_some(), "len"),
+                            (m_flags.is_some(), "flags"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VirtioRingDesc {
+            addr: m_addr,
+            len: m_len,
+            flags: m_flags,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VirtioRingDesc {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VirtioRingDesc;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VirtioRingDesc")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VirtioRingDesc, A::Error> {
-                let mut m_addr: ::std::option::Option<u64> = ::std::option::Option::None;
-                let mut m_len: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_flags: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                        "len" => ::qmp_types::de::next(&mut map, &mut m_len),
-                        "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_addr, m_len, m_flags) = match (m_addr, m_len, m_flags) {
-                    (
-                        ::std::option::Option::Some(m_addr),
-                        ::std::option::Option::Some(m_len),
-                        ::std::option::Option::Some(m_flags),
-                    ) => (m_addr, m_len, m_flags),
-                    (m_addr, m_len, m_flags) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_addr.is_some(), "addr"),
-                                    (m_len.is_some(), "len"),
-                                    (m_flags.is_some(), "flags"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VirtioRingDesc {
-                    addr: m_addr,
-                    len: m_len,
-                    flags: m_flags,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information regarding the avail vring (a.k.a. driver area)
@@ -1897,72 +1723,59 @@ impl ::serde::Serialize for VirtioRingAvail {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VirtioRingAvail {
+    const EXPECTING: &'static str = "an object VirtioRingAvail";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_flags: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_idx: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_ring: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
+                "idx" => ::qmp_types::de::next(&mut map, &mut m_idx),
+                "ring" => ::qmp_types::de::next(&mut map, &mut m_ring),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_flags, m_idx, m_ring) = match (m_flags, m_idx, m_ring) {
+            (
+                ::std::option::Option::Some(m_flags),
+                ::std::option::Option::Some(m_idx),
+                ::std::option::Option::Some(m_ring),
+            ) => (m_flags, m_idx, m_ring),
+            (m_flags, m_idx, m_ring) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_flags.is_some(), "flags"),
+                            (m_idx.is_some(), "idx"),
+                            (m_ring.is_some(), "ring"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VirtioRingAvail {
+            flags: m_flags,
+            idx: m_idx,
+            ring: m_ring,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VirtioRingAvail {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VirtioRingAvail;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VirtioRingAvail")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VirtioRingAvail, A::Error> {
-                let mut m_flags: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_idx: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_ring: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
-                        "idx" => ::qmp_types::de::next(&mut map, &mut m_idx),
-                        "ring" => ::qmp_types::de::next(&mut map, &mut m_ring),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_flags, m_idx, m_ring) = match (m_flags, m_idx, m_ring) {
-                    (
-                        ::std::option::Option::Some(m_flags),
-                        ::std::option::Option::Some(m_idx),
-                        ::std::option::Option::Some(m_ring),
-                    ) => (m_flags, m_idx, m_ring),
-                    (m_flags, m_idx, m_ring) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_flags.is_some(), "flags"),
-                                    (m_idx.is_some(), "idx"),
-                                    (m_ring.is_some(), "ring"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VirtioRingAvail {
-                    flags: m_flags,
-                    idx: m_idx,
-                    ring: m_ring,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information regarding the used vring (a.k.a. device area)
@@ -2008,64 +1821,51 @@ impl ::serde::Serialize for VirtioRingUsed {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VirtioRingUsed {
+    const EXPECTING: &'static str = "an object VirtioRingUsed";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_flags: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut m_idx: ::std::option::Option<u16> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
+                "idx" => ::qmp_types::de::next(&mut map, &mut m_idx),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_flags, m_idx) = match (m_flags, m_idx) {
+            (
+                ::std::option::Option::Some(m_flags),
+                ::std::option::Option::Some(m_idx),
+            ) => (m_flags, m_idx),
+            (m_flags, m_idx) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[(m_flags.is_some(), "flags"), (m_idx.is_some(), "idx")],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VirtioRingUsed {
+            flags: m_flags,
+            idx: m_idx,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VirtioRingUsed {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VirtioRingUsed;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VirtioRingUsed")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VirtioRingUsed, A::Error> {
-                let mut m_flags: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut m_idx: ::std::option::Option<u16> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
-                        "idx" => ::qmp_types::de::next(&mut map, &mut m_idx),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_flags, m_idx) = match (m_flags, m_idx) {
-                    (
-                        ::std::option::Option::Some(m_flags),
-                        ::std::option::Option::Some(m_idx),
-                    ) => (m_flags, m_idx),
-                    (m_flags, m_idx) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_flags.is_some(), "flags"), (m_idx.is_some(), "idx")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VirtioRingUsed {
-                    flags: m_flags,
-                    idx: m_idx,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Information regarding a VirtQueue's VirtQueueElement including
@@ -2130,90 +1930,75 @@ impl ::serde::Serialize for VirtioQueueElement {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for VirtioQueueElement {
+    const EXPECTING: &'static str = "an object VirtioQueueElement";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_index: ::std::option::Option<u32> = ::std::option::Option::None;
+        let mut m_descs: ::std::option::Option<::std::vec::Vec<super::VirtioRingDesc>> = ::std::option::Option::None;
+        let mut m_avail: ::std::option::Option<super::VirtioRingAvail> = ::std::option::Option::None;
+        let mut m_used: ::std::option::Option<super::VirtioRingUsed> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                "index" => ::qmp_types::de::next(&mut map, &mut m_index),
+                "descs" => ::qmp_types::de::next(&mut map, &mut m_descs),
+                "avail" => ::qmp_types::de::next(&mut map, &mut m_avail),
+                "used" => ::qmp_types::de::next(&mut map, &mut m_used),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_name, m_index, m_descs, m_avail, m_used) = match (
+            m_name,
+            m_index,
+            m_descs,
+            m_avail,
+            m_used,
+        ) {
+            (
+                ::std::option::Option::Some(m_name),
+                ::std::option::Option::Some(m_index),
+                ::std::option::Option::Some(m_descs),
+                ::std::option::Option::Some(m_avail),
+                ::std::option::Option::Some(m_used),
+            ) => (m_name, m_index, m_descs, m_avail, m_used),
+            (m_name, m_index, m_descs, m_avail, m_used) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (m_name.is_some(), "name"),
+                            (m_index.is_some(), "index"),
+                            (m_descs.is_some(), "descs"),
+                            (m_avail.is_some(), "avail"),
+                            (m_used.is_some(), "used"),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(VirtioQueueElement {
+            name: m_name,
+            index: m_index,
+            descs: m_descs,
+            avail: m_avail,
+            used: m_used,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for VirtioQueueElement {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = VirtioQueueElement;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object VirtioQueueElement")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<VirtioQueueElement, A::Error> {
-                let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_index: ::std::option::Option<u32> = ::std::option::Option::None;
-                let mut m_descs: ::std::option::Option<
-                    ::std::vec::Vec<super::VirtioRingDesc>,
-                > = ::std::option::Option::None;
-                let mut m_avail: ::std::option::Option<super::VirtioRingAvail> = ::std::option::Option::None;
-                let mut m_used: ::std::option::Option<super::VirtioRingUsed> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                        "index" => ::qmp_types::de::next(&mut map, &mut m_index),
-                        "descs" => ::qmp_types::de::next(&mut map, &mut m_descs),
-                        "avail" => ::qmp_types::de::next(&mut map, &mut m_avail),
-                        "used" => ::qmp_types::de::next(&mut map, &mut m_used),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_name, m_index, m_descs, m_avail, m_used) = match (
-                    m_name,
-                    m_index,
-                    m_descs,
-                    m_avail,
-                    m_used,
-                ) {
-                    (
-                        ::std::option::Option::Some(m_name),
-                        ::std::option::Option::Some(m_index),
-                        ::std::option::Option::Some(m_descs),
-                        ::std::option::Option::Some(m_avail),
-                        ::std::option::Option::Some(m_used),
-                    ) => (m_name, m_index, m_descs, m_avail, m_used),
-                    (m_name, m_index, m_descs, m_avail, m_used) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (m_name.is_some(), "name"),
-                                    (m_index.is_some(), "index"),
-                                    (m_descs.is_some(), "descs"),
-                                    (m_avail.is_some(), "avail"),
-                                    (m_used.is_some(), "used"),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(VirtioQueueElement {
-                    name: m_name,
-                    index: m_index,
-                    descs: m_descs,
-                    avail: m_avail,
-                    used: m_used,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Describes the subset of virtqueues assigned to an IOThread.
@@ -2263,61 +2048,46 @@ impl ::serde::Serialize for IOThreadVirtQueueMapping {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for IOThreadVirtQueueMapping {
+    const EXPECTING: &'static str = "an object IOThreadVirtQueueMapping";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_iothread: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut m_vqs: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "iothread" => ::qmp_types::de::next(&mut map, &mut m_iothread),
+                "vqs" => ::qmp_types::de::next(&mut map, &mut m_vqs),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_iothread,) = match (m_iothread,) {
+            (::std::option::Option::Some(m_iothread),) => (m_iothread,),
+            (m_iothread,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_iothread.is_some(), "iothread")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(IOThreadVirtQueueMapping {
+            iothread: m_iothread,
+            vqs: m_vqs,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for IOThreadVirtQueueMapping {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = IOThreadVirtQueueMapping;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object IOThreadVirtQueueMapping")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<IOThreadVirtQueueMapping, A::Error> {
-                let mut m_iothread: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut m_vqs: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "iothread" => ::qmp_types::de::next(&mut map, &mut m_iothread),
-                        "vqs" => ::qmp_types::de::next(&mut map, &mut m_vqs),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_iothread,) = match (m_iothread,) {
-                    (::std::option::Option::Some(m_iothread),) => (m_iothread,),
-                    (m_iothread,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_iothread.is_some(), "iothread")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(IOThreadVirtQueueMapping {
-                    iothread: m_iothread,
-                    vqs: m_vqs,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Not used by QMP; hack to let us use IOThreadVirtQueueMappingList
@@ -2362,74 +2132,56 @@ impl ::serde::Serialize for DummyVirtioForceArrays {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for DummyVirtioForceArrays {
+    const EXPECTING: &'static str = "an object DummyVirtioForceArrays";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_unused_iothread_vq_mapping: ::std::option::Option<
+            ::std::vec::Vec<super::IOThreadVirtQueueMapping>,
+        > = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "unused-iothread-vq-mapping" => {
+                    ::qmp_types::de::next(&mut map, &mut m_unused_iothread_vq_mapping)
+                }
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_unused_iothread_vq_mapping,) = match (m_unused_iothread_vq_mapping,) {
+            (::std::option::Option::Some(m_unused_iothread_vq_mapping),) => {
+                (m_unused_iothread_vq_mapping,)
+            }
+            (m_unused_iothread_vq_mapping,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(
+                        &[
+                            (
+                                m_unused_iothread_vq_mapping.is_some(),
+                                "unused-iothread-vq-mapping",
+                            ),
+                        ],
+                    ),
+                );
+            }
+        };
+        ::std::result::Result::Ok(DummyVirtioForceArrays {
+            unused_iothread_vq_mapping: m_unused_iothread_vq_mapping,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for DummyVirtioForceArrays {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = DummyVirtioForceArrays;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object DummyVirtioForceArrays")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<DummyVirtioForceArrays, A::Error> {
-                let mut m_unused_iothread_vq_mapping: ::std::option::Option<
-                    ::std::vec::Vec<super::IOThreadVirtQueueMapping>,
-                > = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "unused-iothread-vq-mapping" => {
-                            ::qmp_types::de::next(
-                                &mut map,
-                                &mut m_unused_iothread_vq_mapping,
-                            )
-                        }
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_unused_iothread_vq_mapping,) = match (
-                    m_unused_iothread_vq_mapping,
-                ) {
-                    (::std::option::Option::Some(m_unused_iothread_vq_mapping),) => {
-                        (m_unused_iothread_vq_mapping,)
-                    }
-                    (m_unused_iothread_vq_mapping,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[
-                                    (
-                                        m_unused_iothread_vq_mapping.is_some(),
-                                        "unused-iothread-vq-mapping",
-                                    ),
-                                ],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(DummyVirtioForceArrays {
-                    unused_iothread_vq_mapping: m_unused_iothread_vq_mapping,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The values of `GranuleMode`.
@@ -2475,16 +2227,16 @@ impl GranuleMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => GranuleMode::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => GranuleMode::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for GranuleMode {
+    const EXPECTING: &'static str = "a GranuleMode value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        GranuleMode::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -2522,29 +2274,7 @@ impl<'de> ::serde::Deserialize<'de> for GranuleMode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = GranuleMode;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(concat!("a ", stringify!(GranuleMode), " value (a string)"))
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<GranuleMode, E> {
-                ::std::result::Result::Ok(GranuleMode::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<GranuleMode, E> {
-                ::std::result::Result::Ok(GranuleMode::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The values of `VMAppleVirtioBlkVariant`.
@@ -2582,18 +2312,18 @@ impl VMAppleVirtioBlkVariant {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => {
                 VMAppleVirtioBlkVariant::Other(value.to_owned())
             }
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => VMAppleVirtioBlkVariant::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for VMAppleVirtioBlkVariant {
+    const EXPECTING: &'static str = "a VMAppleVirtioBlkVariant value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        VMAppleVirtioBlkVariant::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -2629,35 +2359,7 @@ impl<'de> ::serde::Deserialize<'de> for VMAppleVirtioBlkVariant {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = VMAppleVirtioBlkVariant;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!(
-                        "a ", stringify!(VMAppleVirtioBlkVariant), " value (a string)"
-                    ),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<VMAppleVirtioBlkVariant, E> {
-                ::std::result::Result::Ok(VMAppleVirtioBlkVariant::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<VMAppleVirtioBlkVariant, E> {
-                ::std::result::Result::Ok(
-                    VMAppleVirtioBlkVariant::from_wire_owned(value),
-                )
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// The commands of this module.
@@ -3005,60 +2707,43 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for XQueryVirtioStatus {
+        const EXPECTING: &'static str = "an object XQueryVirtioStatus";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_path,) = match (m_path,) {
+                (::std::option::Option::Some(m_path),) => (m_path,),
+                (m_path,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(XQueryVirtioStatus {
+                path: m_path,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for XQueryVirtioStatus {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = XQueryVirtioStatus;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object XQueryVirtioStatus")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<XQueryVirtioStatus, A::Error> {
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_path,) = match (m_path,) {
-                        (::std::option::Option::Some(m_path),) => (m_path,),
-                        (m_path,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(XQueryVirtioStatus {
-                        path: m_path,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for XQueryVirtioStatus {
@@ -3182,68 +2867,51 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for XQueryVirtioQueueStatus {
+        const EXPECTING: &'static str = "an object XQueryVirtioQueueStatus";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_queue: ::std::option::Option<u16> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_path, m_queue) = match (m_path, m_queue) {
+                (
+                    ::std::option::Option::Some(m_path),
+                    ::std::option::Option::Some(m_queue),
+                ) => (m_path, m_queue),
+                (m_path, m_queue) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_path.is_some(), "path"), (m_queue.is_some(), "queue")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(XQueryVirtioQueueStatus {
+                path: m_path,
+                queue: m_queue,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for XQueryVirtioQueueStatus {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = XQueryVirtioQueueStatus;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object XQueryVirtioQueueStatus")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<XQueryVirtioQueueStatus, A::Error> {
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_queue: ::std::option::Option<u16> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_path, m_queue) = match (m_path, m_queue) {
-                        (
-                            ::std::option::Option::Some(m_path),
-                            ::std::option::Option::Some(m_queue),
-                        ) => (m_path, m_queue),
-                        (m_path, m_queue) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_path.is_some(), "path"), (m_queue.is_some(), "queue")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(XQueryVirtioQueueStatus {
-                        path: m_path,
-                        queue: m_queue,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for XQueryVirtioQueueStatus {
@@ -3353,68 +3021,51 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for XQueryVirtioVhostQueueStatus {
+        const EXPECTING: &'static str = "an object XQueryVirtioVhostQueueStatus";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_queue: ::std::option::Option<u16> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_path, m_queue) = match (m_path, m_queue) {
+                (
+                    ::std::option::Option::Some(m_path),
+                    ::std::option::Option::Some(m_queue),
+                ) => (m_path, m_queue),
+                (m_path, m_queue) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_path.is_some(), "path"), (m_queue.is_some(), "queue")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(XQueryVirtioVhostQueueStatus {
+                path: m_path,
+                queue: m_queue,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for XQueryVirtioVhostQueueStatus {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = XQueryVirtioVhostQueueStatus;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object XQueryVirtioVhostQueueStatus")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<XQueryVirtioVhostQueueStatus, A::Error> {
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_queue: ::std::option::Option<u16> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_path, m_queue) = match (m_path, m_queue) {
-                        (
-                            ::std::option::Option::Some(m_path),
-                            ::std::option::Option::Some(m_queue),
-                        ) => (m_path, m_queue),
-                        (m_path, m_queue) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_path.is_some(), "path"), (m_queue.is_some(), "queue")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(XQueryVirtioVhostQueueStatus {
-                        path: m_path,
-                        queue: m_queue,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for XQueryVirtioVhostQueueStatus {
@@ -3570,71 +3221,54 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for XQueryVirtioQueueElement {
+        const EXPECTING: &'static str = "an object XQueryVirtioQueueElement";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+            let mut m_queue: ::std::option::Option<u16> = ::std::option::Option::None;
+            let mut m_index: ::std::option::Option<u16> = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                    "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
+                    "index" => ::qmp_types::de::next(&mut map, &mut m_index),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_path, m_queue) = match (m_path, m_queue) {
+                (
+                    ::std::option::Option::Some(m_path),
+                    ::std::option::Option::Some(m_queue),
+                ) => (m_path, m_queue),
+                (m_path, m_queue) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(
+                            &[(m_path.is_some(), "path"), (m_queue.is_some(), "queue")],
+                        ),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(XQueryVirtioQueueElement {
+                path: m_path,
+                queue: m_queue,
+                index: m_index,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for XQueryVirtioQueueElement {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = XQueryVirtioQueueElement;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object XQueryVirtioQueueElement")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<XQueryVirtioQueueElement, A::Error> {
-                    let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut m_queue: ::std::option::Option<u16> = ::std::option::Option::None;
-                    let mut m_index: ::std::option::Option<u16> = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                            "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                            "index" => ::qmp_types::de::next(&mut map, &mut m_index),
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_path, m_queue) = match (m_path, m_queue) {
-                        (
-                            ::std::option::Option::Some(m_path),
-                            ::std::option::Option::Some(m_queue),
-                        ) => (m_path, m_queue),
-                        (m_path, m_queue) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_path.is_some(), "path"), (m_queue.is_some(), "queue")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(XQueryVirtioQueueElement {
-                        path: m_path,
-                        queue: m_queue,
-                        index: m_index,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for XQueryVirtioQueueElement {

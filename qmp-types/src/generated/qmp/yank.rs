@@ -36,16 +36,16 @@ impl YankInstanceType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match Self::known(value) {
+        match <Self as ::qmp_types::de::WireEnum>::known(value) {
             ::std::option::Option::Some(known) => known,
             ::std::option::Option::None => YankInstanceType::Other(value.to_owned()),
         }
     }
-    fn from_wire_owned(value: ::std::string::String) -> Self {
-        match Self::known(&value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => YankInstanceType::Other(value),
-        }
+}
+impl ::qmp_types::de::WireEnum for YankInstanceType {
+    const EXPECTING: &'static str = "a YankInstanceType value (a string)";
+    fn other(value: ::std::string::String) -> Self {
+        YankInstanceType::Other(value)
     }
     fn known(value: &str) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(
@@ -81,31 +81,7 @@ impl<'de> ::serde::Deserialize<'de> for YankInstanceType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl ::serde::de::Visitor<'_> for V {
-            type Value = YankInstanceType;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str(
-                    concat!("a ", stringify!(YankInstanceType), " value (a string)"),
-                )
-            }
-            fn visit_str<E: ::serde::de::Error>(
-                self,
-                value: &str,
-            ) -> ::std::result::Result<YankInstanceType, E> {
-                ::std::result::Result::Ok(YankInstanceType::from_wire(value))
-            }
-            fn visit_string<E: ::serde::de::Error>(
-                self,
-                value: ::std::string::String,
-            ) -> ::std::result::Result<YankInstanceType, E> {
-                ::std::result::Result::Ok(YankInstanceType::from_wire_owned(value))
-            }
-        }
-        deserializer.deserialize_str(V)
+        ::qmp_types::de::deserialize_enum(deserializer)
     }
 }
 /// Specifies which block graph node to yank.  See `YankInstance` for
@@ -148,58 +124,43 @@ impl ::serde::Serialize for YankInstanceBlockNode {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for YankInstanceBlockNode {
+    const EXPECTING: &'static str = "an object YankInstanceBlockNode";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_node_name,) = match (m_node_name,) {
+            (::std::option::Option::Some(m_node_name),) => (m_node_name,),
+            (m_node_name,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_node_name.is_some(), "node-name")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(YankInstanceBlockNode {
+            node_name: m_node_name,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for YankInstanceBlockNode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = YankInstanceBlockNode;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object YankInstanceBlockNode")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<YankInstanceBlockNode, A::Error> {
-                let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_node_name,) = match (m_node_name,) {
-                    (::std::option::Option::Some(m_node_name),) => (m_node_name,),
-                    (m_node_name,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(
-                                &[(m_node_name.is_some(), "node-name")],
-                            ),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(YankInstanceBlockNode {
-                    node_name: m_node_name,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// Specifies which character device to yank.  See `YankInstance` for
@@ -242,56 +203,43 @@ impl ::serde::Serialize for YankInstanceChardev {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for YankInstanceChardev {
+    const EXPECTING: &'static str = "an object YankInstanceChardev";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+        let mut unknown_members = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+            }?;
+        }
+        let (m_id,) = match (m_id,) {
+            (::std::option::Option::Some(m_id),) => (m_id,),
+            (m_id,) => {
+                return ::std::result::Result::Err(
+                    ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                );
+            }
+        };
+        ::std::result::Result::Ok(YankInstanceChardev {
+            id: m_id,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for YankInstanceChardev {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = YankInstanceChardev;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object YankInstanceChardev")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<YankInstanceChardev, A::Error> {
-                let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                let mut unknown_members = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                        _ => {
-                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
-                        }
-                    }?;
-                }
-                let (m_id,) = match (m_id,) {
-                    (::std::option::Option::Some(m_id),) => (m_id,),
-                    (m_id,) => {
-                        return ::std::result::Result::Err(
-                            ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                        );
-                    }
-                };
-                ::std::result::Result::Ok(YankInstanceChardev {
-                    id: m_id,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// A yank instance can be yanked with the `yank` qmp command to recover
@@ -375,69 +323,58 @@ impl ::serde::Serialize for YankInstance {
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(::std::option::Option::None)?;
-        ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-        map.end()
+        ::qmp_types::de::serialize_object(self, serializer)
+    }
+}
+impl ::qmp_types::de::Object for YankInstance {
+    const EXPECTING: &'static str = "an object YankInstance";
+    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut tag: ::std::option::Option<super::YankInstanceType> = ::std::option::Option::None;
+        let mut rest = ::serde_json::Map::new();
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+            ::qmp_types::de::Key<'de>,
+        >(&mut map)? {
+            match key.as_str() {
+                "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+            }?;
+        }
+        let tag = ::qmp_types::de::required(tag, "type")?;
+        #[allow(unused_mut)]
+        let mut unknown_members = ::serde_json::Map::new();
+        let branch = match tag {
+            super::YankInstanceType::BlockNode => {
+                YankInstanceBranch::BlockNode(
+                    ::qmp_types::de::from_members(rest, "block-node")?,
+                )
+            }
+            super::YankInstanceType::Chardev => {
+                YankInstanceBranch::Chardev(
+                    ::qmp_types::de::from_members(rest, "chardev")?,
+                )
+            }
+            super::YankInstanceType::Migration => {
+                unknown_members = rest;
+                YankInstanceBranch::Migration
+            }
+            super::YankInstanceType::Other(value) => {
+                unknown_members = rest;
+                YankInstanceBranch::Other(value)
+            }
+        };
+        ::std::result::Result::Ok(YankInstance {
+            r#type: branch,
+            unknown_members,
+        })
     }
 }
 impl<'de> ::serde::Deserialize<'de> for YankInstance {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
-            type Value = YankInstance;
-            fn expecting(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> ::std::fmt::Result {
-                f.write_str("an object YankInstance")
-            }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> ::std::result::Result<YankInstance, A::Error> {
-                let mut tag: ::std::option::Option<super::YankInstanceType> = ::std::option::Option::None;
-                let mut rest = ::serde_json::Map::new();
-                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                    ::qmp_types::de::Key<'de>,
-                >(&mut map)? {
-                    match key.as_str() {
-                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-                    }?;
-                }
-                let tag = ::qmp_types::de::required(tag, "type")?;
-                #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
-                let branch = match tag {
-                    super::YankInstanceType::BlockNode => {
-                        YankInstanceBranch::BlockNode(
-                            ::qmp_types::de::from_members(rest, "block-node")?,
-                        )
-                    }
-                    super::YankInstanceType::Chardev => {
-                        YankInstanceBranch::Chardev(
-                            ::qmp_types::de::from_members(rest, "chardev")?,
-                        )
-                    }
-                    super::YankInstanceType::Migration => {
-                        unknown_members = rest;
-                        YankInstanceBranch::Migration
-                    }
-                    super::YankInstanceType::Other(value) => {
-                        unknown_members = rest;
-                        YankInstanceBranch::Other(value)
-                    }
-                };
-                ::std::result::Result::Ok(YankInstance {
-                    r#type: branch,
-                    unknown_members,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ::qmp_types::de::deserialize_object(deserializer)
     }
 }
 /// The commands of this module.
@@ -501,66 +438,45 @@ pub mod cmd {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            use ::serde::ser::SerializeMap as _;
-            let mut map = serializer.serialize_map(::std::option::Option::None)?;
-            ::qmp_types::de::SerializeMembers::serialize_members(self, &mut map)?;
-            map.end()
+            ::qmp_types::de::serialize_object(self, serializer)
+        }
+    }
+    impl ::qmp_types::de::Object for Yank {
+        const EXPECTING: &'static str = "an object Yank";
+        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            mut map: A,
+        ) -> ::std::result::Result<Self, A::Error> {
+            let mut m_instances: ::std::option::Option<
+                ::std::vec::Vec<super::super::YankInstance>,
+            > = ::std::option::Option::None;
+            let mut unknown_members = ::serde_json::Map::new();
+            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                ::qmp_types::de::Key<'de>,
+            >(&mut map)? {
+                match key.as_str() {
+                    "instances" => ::qmp_types::de::next(&mut map, &mut m_instances),
+                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
+                }?;
+            }
+            let (m_instances,) = match (m_instances,) {
+                (::std::option::Option::Some(m_instances),) => (m_instances,),
+                (m_instances,) => {
+                    return ::std::result::Result::Err(
+                        ::qmp_types::de::missing(&[(m_instances.is_some(), "instances")]),
+                    );
+                }
+            };
+            ::std::result::Result::Ok(Yank {
+                instances: m_instances,
+                unknown_members,
+            })
         }
     }
     impl<'de> ::serde::Deserialize<'de> for Yank {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            struct V;
-            impl<'de> ::serde::de::Visitor<'de> for V {
-                type Value = Yank;
-                fn expecting(
-                    &self,
-                    f: &mut ::std::fmt::Formatter<'_>,
-                ) -> ::std::fmt::Result {
-                    f.write_str("an object Yank")
-                }
-                fn visit_map<A: ::serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> ::std::result::Result<Yank, A::Error> {
-                    let mut m_instances: ::std::option::Option<
-                        ::std::vec::Vec<super::super::YankInstance>,
-                    > = ::std::option::Option::None;
-                    let mut unknown_members = ::serde_json::Map::new();
-                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                        ::qmp_types::de::Key<'de>,
-                    >(&mut map)? {
-                        match key.as_str() {
-                            "instances" => {
-                                ::qmp_types::de::next(&mut map, &mut m_instances)
-                            }
-                            _ => {
-                                ::qmp_types::de::unknown(
-                                    &mut map,
-                                    &mut unknown_members,
-                                    key,
-                                )
-                            }
-                        }?;
-                    }
-                    let (m_instances,) = match (m_instances,) {
-                        (::std::option::Option::Some(m_instances),) => (m_instances,),
-                        (m_instances,) => {
-                            return ::std::result::Result::Err(
-                                ::qmp_types::de::missing(
-                                    &[(m_instances.is_some(), "instances")],
-                                ),
-                            );
-                        }
-                    };
-                    ::std::result::Result::Ok(Yank {
-                        instances: m_instances,
-                        unknown_members,
-                    })
-                }
-            }
-            deserializer.deserialize_map(V)
+            ::qmp_types::de::deserialize_object(deserializer)
         }
     }
     impl ::qmp_types::Command for Yank {
