@@ -3,7 +3,12 @@
 //! the async client and the blocking client, sequential and with 16 calls
 //! in flight. Reports calls per second and client CPU per call.
 //!
-//! `cargo run --release -p qmp-client --example bench [CALLS]`
+//! The machine this runs on is noisy (a small VM), so the modes are
+//! measured in several rounds, interleaved, in an order that rotates from
+//! round to round; each figure is the median over the rounds.
+//!
+//! `cargo run --release -p qmp-client --example bench [CALLS [ROUNDS]]`
+//! (CALLS per mode and round, default 5000; ROUNDS default 7)
 
 use qmp_types::cmd;
 use std::io::{BufRead, BufReader, Write};
@@ -11,33 +16,23 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// CPU time of this process (all threads), from /proc/self/stat.
+/// CPU time of this process (all threads, user and system), to the
+/// nanosecond.
 fn cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // The fields after the command name (which is in parentheses).
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<u64> = rest
-        .split_whitespace()
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    // utime and stime are fields 14 and 15 of the whole line: 11 and 12
-    // after the state field (which does not parse as a number).
-    let ticks = f.get(10).copied().unwrap_or(0) + f.get(11).copied().unwrap_or(0);
-    Duration::from_millis(ticks * 10)
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 struct Row {
-    name: &'static str,
     calls: usize,
     wall: Duration,
     cpu: Duration,
 }
 
-fn measure(name: &'static str, calls: usize, f: impl FnOnce()) -> Row {
+fn measure(calls: usize, f: impl FnOnce()) -> Row {
     let (c0, t0) = (cpu(), Instant::now());
     f();
     Row {
-        name,
         calls,
         wall: t0.elapsed(),
         cpu: cpu().saturating_sub(c0),
@@ -63,7 +58,7 @@ fn main() {
     let calls: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
-        .unwrap_or(20_000);
+        .unwrap_or(5_000);
     let dir = std::env::temp_dir().join(format!("qmp-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let sock = dir.join("qmp.sock");
@@ -83,95 +78,173 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let mut rows = Vec::new();
-    for round in 0..2 {
-        // The first round warms up; the second is reported.
-        let mut r = Vec::new();
-        r.push(measure("raw loop, sequential", calls, || {
-            let (mut rd, mut w) = raw_connect(&sock);
-            let mut line = String::new();
-            for _ in 0..calls {
-                w.write_all(REQUEST.as_bytes()).expect("write");
-                line.clear();
-                rd.read_line(&mut line).expect("read");
-            }
-        }));
-        r.push(measure("raw loop, 16 in flight", calls, || {
-            let (mut rd, mut w) = raw_connect(&sock);
-            let mut line = String::new();
-            for _ in 0..16 {
-                w.write_all(REQUEST.as_bytes()).expect("write");
-            }
-            for i in 0..calls {
-                line.clear();
-                rd.read_line(&mut line).expect("read");
-                if i + 16 < calls {
+    let rounds: usize = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(7);
+    type Mode<'a> = (&'static str, Box<dyn Fn() + 'a>);
+    let modes: Vec<Mode<'_>> = vec![
+        (
+            "raw loop, sequential",
+            Box::new(|| {
+                let (mut rd, mut w) = raw_connect(&sock);
+                let mut line = String::new();
+                for _ in 0..calls {
+                    w.write_all(REQUEST.as_bytes()).expect("write");
+                    line.clear();
+                    rd.read_line(&mut line).expect("read");
+                }
+            }),
+        ),
+        (
+            "raw loop + 5us think",
+            Box::new(|| {
+                let (mut rd, mut w) = raw_connect(&sock);
+                let mut line = String::new();
+                for _ in 0..calls {
+                    w.write_all(REQUEST.as_bytes()).expect("write");
+                    line.clear();
+                    rd.read_line(&mut line).expect("read");
+                    let t = Instant::now();
+                    while t.elapsed() < Duration::from_micros(5) {}
+                }
+            }),
+        ),
+        (
+            "raw loop + 20us think",
+            Box::new(|| {
+                let (mut rd, mut w) = raw_connect(&sock);
+                let mut line = String::new();
+                for _ in 0..calls {
+                    w.write_all(REQUEST.as_bytes()).expect("write");
+                    line.clear();
+                    rd.read_line(&mut line).expect("read");
+                    let t = Instant::now();
+                    while t.elapsed() < Duration::from_micros(20) {}
+                }
+            }),
+        ),
+        (
+            "raw loop, 16 in flight",
+            Box::new(|| {
+                let (mut rd, mut w) = raw_connect(&sock);
+                let mut line = String::new();
+                for _ in 0..16 {
                     w.write_all(REQUEST.as_bytes()).expect("write");
                 }
-            }
-        }));
-        r.push(measure("async client, sequential", calls, || {
-            rt.block_on(async {
-                let c = qmp_client::Client::connect_unix(&sock)
-                    .await
-                    .expect("connect");
-                for _ in 0..calls {
-                    c.execute(&cmd::QueryVersion).await.expect("call");
+                for i in 0..calls {
+                    line.clear();
+                    rd.read_line(&mut line).expect("read");
+                    if i + 16 < calls {
+                        w.write_all(REQUEST.as_bytes()).expect("write");
+                    }
                 }
-            })
-        }));
-        r.push(measure("async client, 16 in flight", calls, || {
-            rt.block_on(async {
-                let c = qmp_client::Client::connect_unix(&sock)
-                    .await
-                    .expect("connect");
-                let tasks: Vec<_> = (0..16)
-                    .map(|_| {
-                        let c = c.clone();
-                        tokio::spawn(async move {
-                            for _ in 0..calls / 16 {
-                                c.execute(&cmd::QueryVersion).await.expect("call");
-                            }
+            }),
+        ),
+        (
+            "async client, sequential",
+            Box::new(|| {
+                rt.block_on(async {
+                    let c = qmp_client::Client::connect_unix(&sock)
+                        .await
+                        .expect("connect");
+                    for _ in 0..calls {
+                        c.execute(&cmd::QueryVersion).await.expect("call");
+                    }
+                })
+            }),
+        ),
+        (
+            "async client, 16 in flight",
+            Box::new(|| {
+                rt.block_on(async {
+                    let c = qmp_client::Client::connect_unix(&sock)
+                        .await
+                        .expect("connect");
+                    let tasks: Vec<_> = (0..16)
+                        .map(|_| {
+                            let c = c.clone();
+                            tokio::spawn(async move {
+                                for _ in 0..calls / 16 {
+                                    c.execute(&cmd::QueryVersion).await.expect("call");
+                                }
+                            })
                         })
-                    })
-                    .collect();
-                for t in tasks {
-                    t.await.expect("task");
+                        .collect();
+                    for t in tasks {
+                        t.await.expect("task");
+                    }
+                })
+            }),
+        ),
+        (
+            "blocking client, sequential",
+            Box::new(|| {
+                let mut c = qmp_client::blocking::Client::connect_unix(&sock).expect("connect");
+                for _ in 0..calls {
+                    c.execute(&cmd::QueryVersion).expect("call");
                 }
-            })
-        }));
-        r.push(measure("blocking client, sequential", calls, || {
-            let mut c = qmp_client::blocking::Client::connect_unix(&sock).expect("connect");
-            for _ in 0..calls {
-                c.execute(&cmd::QueryVersion).expect("call");
+            }),
+        ),
+    ];
+    let only = std::env::var("BENCH_ONLY").ok();
+    let modes: Vec<Mode<'_>> = modes
+        .into_iter()
+        .filter(|m| only.as_deref().is_none_or(|o| m.0.contains(o)))
+        .collect();
+    // Per mode: (calls/s, CPU seconds per call) of each round.
+    let mut samples: Vec<Vec<(f64, f64)>> = vec![Vec::new(); modes.len()];
+    // Round 0 warms up and is not counted.
+    for round in 0..=rounds {
+        for k in 0..modes.len() {
+            let m = (k + round) % modes.len();
+            let row = measure(calls, &modes[m].1);
+            if round > 0 {
+                samples[m].push((
+                    row.calls as f64 / row.wall.as_secs_f64(),
+                    row.cpu.as_secs_f64() / row.calls as f64,
+                ));
             }
-        }));
-        if round == 1 {
-            rows = r;
         }
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let rows: Vec<(&str, f64, f64)> = modes
+        .iter()
+        .zip(&samples)
+        .map(|((name, _), s)| {
+            (
+                *name,
+                median(s.iter().map(|x| x.0).collect()),
+                median(s.iter().map(|x| x.1).collect()),
+            )
+        })
+        .collect();
+    if std::env::var_os("BENCH_TIMES").is_some() {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        eprintln!("utime {} stime {} (ticks)", f[11], f[12]);
     }
     let _ = daemon.kill();
     let _ = daemon.wait();
     let _ = std::fs::remove_dir_all(&dir);
     let floor = |pipelined: bool| {
         rows.iter()
-            .find(|r| r.name.starts_with("raw") && r.name.contains("16") == pipelined)
-            .map(|r| {
-                (
-                    r.calls as f64 / r.wall.as_secs_f64(),
-                    r.cpu.as_secs_f64() / r.calls as f64,
-                )
-            })
+            .find(|r| r.0.starts_with("raw") && r.0.contains("16") == pipelined)
+            .map(|r| (r.1, r.2))
     };
+    println!("{rounds} rounds of {calls} calls per mode; medians");
+    println!();
     println!("| mode | calls/s | vs raw | client CPU per call | vs raw |");
     println!("| --- | --- | --- | --- | --- |");
-    for r in &rows {
-        let rate = r.calls as f64 / r.wall.as_secs_f64();
-        let cpu = r.cpu.as_secs_f64() / r.calls as f64;
-        let (fr, fc) = floor(r.name.contains("16")).unwrap_or((rate, cpu));
+    for &(name, rate, cpu) in &rows {
+        let (fr, fc) = floor(name.contains("16")).unwrap_or((rate, cpu));
         println!(
             "| {} | {:.0} | {:.2}x | {:.1} µs | {:.2}x |",
-            r.name,
+            name,
             rate,
             rate / fr,
             cpu * 1e6,

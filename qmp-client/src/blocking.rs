@@ -17,10 +17,9 @@
 //! that are not the current call's are dropped, so the connection stays
 //! usable. Each command is written with a single write.
 
-use crate::common::{GreetingMessage, decode_return};
+use crate::common::{GreetingMessage, Head, Reply, decode_return, request_line};
 use crate::{Config, Error, Greeting};
 use qmp_types::{Command, EventMessage, EventSet, Events};
-use serde::Deserialize;
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
@@ -90,8 +89,11 @@ impl<E: EventSet> Client<E> {
                 .contains(&qmp_types::QMPCapability::Oob);
         let enable: Vec<&str> = if oob { vec!["oob"] } else { Vec::new() };
         let id = client.next();
-        let msg = serde_json::json!({"execute": "qmp_capabilities", "arguments": {"enable": enable}, "id": id});
-        client.write(&msg.to_string(), &[])?;
+        let msg = serde_json::json!({ "enable": enable });
+        client.write(
+            &request_line("qmp_capabilities", Some(&msg), false, Some(id))?,
+            &[],
+        )?;
         client.wait_reply(id, Some(deadline))?;
         client.oob = oob;
         Ok(client)
@@ -125,13 +127,9 @@ impl<E: EventSet> Client<E> {
         command: &C,
         fds: &[BorrowedFd<'_>],
     ) -> Result<C::Returns, Error> {
-        let args = if C::HAS_ARGUMENTS {
-            Some(serde_json::to_value(command).map_err(Error::Encode)?)
-        } else {
-            None
-        };
+        let args = C::HAS_ARGUMENTS.then_some(command);
         match self.call(C::NAME, args, false, C::SUCCESS_RESPONSE, fds)? {
-            Some(line) => decode_return::<C::Returns>(C::NAME, &line),
+            Some(reply) => reply.decode::<C::Returns>(C::NAME),
             None => {
                 serde_json::from_value(Value::Object(Default::default())).map_err(Error::Encode)
             }
@@ -146,45 +144,33 @@ impl<E: EventSet> Client<E> {
                 C::NAME
             )));
         }
-        let args = if C::HAS_ARGUMENTS {
-            Some(serde_json::to_value(command).map_err(Error::Encode)?)
-        } else {
-            None
-        };
-        let line = self
-            .call(C::NAME, args, true, true, &[])?
-            .unwrap_or_default();
-        decode_return::<C::Returns>(C::NAME, &line)
+        let args = C::HAS_ARGUMENTS.then_some(command);
+        match self.call(C::NAME, args, true, true, &[])? {
+            Some(reply) => reply.decode::<C::Returns>(C::NAME),
+            None => decode_return::<C::Returns>(C::NAME, ""),
+        }
     }
 
     /// Runs a command by name with JSON arguments; the result is the JSON
     /// `return` value.
     pub fn execute_raw(&mut self, name: &str, arguments: Option<Value>) -> Result<Value, Error> {
-        let line = self
-            .call(name, arguments, false, true, &[])?
-            .unwrap_or_default();
-        decode_return::<Value>(name, &line)
+        match self.call(name, arguments.as_ref(), false, true, &[])? {
+            Some(reply) => reply.decode::<Value>(name),
+            None => decode_return::<Value>(name, ""),
+        }
     }
 
-    fn call(
+    fn call<A: serde::Serialize + ?Sized>(
         &mut self,
         name: &str,
-        arguments: Option<Value>,
+        arguments: Option<&A>,
         oob: bool,
         wants_reply: bool,
         fds: &[BorrowedFd<'_>],
-    ) -> Result<Option<String>, Error> {
+    ) -> Result<Option<Reply>, Error> {
         let id = self.next();
-        let mut msg = serde_json::Map::new();
-        msg.insert(
-            if oob { "exec-oob" } else { "execute" }.into(),
-            Value::String(name.into()),
-        );
-        if let Some(a) = arguments {
-            msg.insert("arguments".into(), a);
-        }
-        msg.insert("id".into(), Value::from(id));
-        self.write(&Value::Object(msg).to_string(), fds)?;
+        let line = request_line(name, arguments, oob, Some(id))?;
+        self.write(&line, fds)?;
         if !wants_reply {
             return Ok(None);
         }
@@ -193,10 +179,7 @@ impl<E: EventSet> Client<E> {
     }
 
     /// One write per command; descriptors go with the first bytes.
-    fn write(&mut self, text: &str, fds: &[BorrowedFd<'_>]) -> Result<(), Error> {
-        let mut line = Vec::with_capacity(text.len() + 1);
-        line.extend_from_slice(text.as_bytes());
-        line.push(b'\n');
+    fn write(&mut self, line: &[u8], fds: &[BorrowedFd<'_>]) -> Result<(), Error> {
         let mut sent = 0;
         if !fds.is_empty() {
             use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
@@ -210,7 +193,7 @@ impl<E: EventSet> Client<E> {
             }
             sent = sendmsg(
                 &self.writer,
-                &[std::io::IoSlice::new(&line)],
+                &[std::io::IoSlice::new(line)],
                 &mut control,
                 SendFlags::NOSIGNAL,
             )
@@ -222,23 +205,19 @@ impl<E: EventSet> Client<E> {
 
     /// Reads until the reply with `id`; events are queued, other replies
     /// (to calls that timed out) dropped.
-    fn wait_reply(&mut self, id: u64, deadline: Option<Instant>) -> Result<String, Error> {
+    fn wait_reply(&mut self, id: u64, deadline: Option<Instant>) -> Result<Reply, Error> {
         loop {
             let line = self.read_line(deadline)?;
-            #[derive(Deserialize)]
-            struct Head {
-                event: Option<Value>,
-                id: Option<Value>,
-            }
-            let Ok(head) = serde_json::from_str::<Head>(&line) else {
+            let Ok(head) = Head::of(&line) else {
                 continue;
             };
             if head.event.is_some() {
                 self.queue_event(&line);
                 continue;
             }
-            if head.id.as_ref().and_then(Value::as_u64) == Some(id) {
-                return Ok(line);
+            if head.id() == Some(id) {
+                let ret = Reply::return_range(&head, &line);
+                return Ok(Reply { line, ret });
             }
         }
     }

@@ -1,10 +1,9 @@
 //! The async client (see the crate documentation).
 
-use crate::common::{GreetingMessage, decode_return};
+use crate::common::{GreetingMessage, Head, request_line};
 use crate::{Config, Error, Greeting, line};
 
 use qmp_types::{Command, EventMessage, EventSet, Events};
-use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,8 +13,9 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Mutex, broadcast, oneshot};
 
-/// A reply as routed to its caller: the raw line, decoded by the caller.
-type Reply = Result<String, Error>;
+/// A reply as routed to its caller: the line (with where its `return`
+/// value is), decoded by the caller.
+type Reply = Result<crate::common::Reply, Error>;
 
 /// The write half. On a Unix socket, file descriptors can travel with a
 /// command (SCM_RIGHTS).
@@ -25,17 +25,18 @@ enum Writer {
 }
 
 impl Writer {
-    async fn write_line(&mut self, text: &str) -> Result<(), Error> {
+    /// Writes a line (which ends with its newline) in one write.
+    async fn write_line(&mut self, line: &[u8]) -> Result<(), Error> {
         match self {
-            Writer::Unix(w) => write_line(w, text).await,
-            Writer::Other(w) => write_line(w, text).await,
+            Writer::Unix(w) => write_line(w, line).await,
+            Writer::Other(w) => write_line(w, line).await,
         }
     }
 
     /// Writes a line with file descriptors attached to its first byte.
     async fn write_line_with_fds(
         &mut self,
-        text: &str,
+        line: &[u8],
         fds: &[std::os::fd::BorrowedFd<'_>],
     ) -> Result<(), Error> {
         use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
@@ -44,9 +45,6 @@ impl Writer {
                 "file descriptors can only be passed over a Unix socket".into(),
             ));
         };
-        let mut line = Vec::with_capacity(text.len() + 1);
-        line.extend_from_slice(text.as_bytes());
-        line.push(b'\n');
         let stream: &tokio::net::UnixStream = w.as_ref();
         let sent = loop {
             stream.writable().await?;
@@ -63,7 +61,7 @@ impl Writer {
                 }
                 sendmsg(
                     stream,
-                    &[std::io::IoSlice::new(&line)],
+                    &[std::io::IoSlice::new(line)],
                     &mut control,
                     SendFlags::NOSIGNAL,
                 )
@@ -184,9 +182,10 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
                     .capabilities
                     .contains(&qmp_types::QMPCapability::Oob);
             let enable: Vec<&str> = if oob { vec!["oob"] } else { Vec::new() };
-            let msg =
-                serde_json::json!({"execute": "qmp_capabilities", "arguments": {"enable": enable}});
-            writer.write_line(&msg.to_string()).await?;
+            let msg = serde_json::json!({ "enable": enable });
+            writer
+                .write_line(&request_line("qmp_capabilities", Some(&msg), false, None)?)
+                .await?;
             loop {
                 let line = lines.next().await?.ok_or(Error::Disconnected)?;
                 let v: Value = serde_json::from_str(&line)
@@ -274,16 +273,13 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         timeout: Option<Duration>,
         fds: &[std::os::fd::BorrowedFd<'_>],
     ) -> Result<C::Returns, Error> {
-        let arguments = if C::HAS_ARGUMENTS {
-            Some(serde_json::to_value(command).map_err(Error::Encode)?)
-        } else {
-            None
-        };
+        let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let line = request_line(C::NAME, C::HAS_ARGUMENTS.then_some(command), oob, Some(id))?;
         match self
-            .send(C::NAME, arguments, oob, C::SUCCESS_RESPONSE, timeout, fds)
+            .send(id, line, C::NAME, C::SUCCESS_RESPONSE, timeout, fds)
             .await?
         {
-            Some(line) => decode_return::<C::Returns>(C::NAME, &line),
+            Some(reply) => reply.decode::<C::Returns>(C::NAME),
             // No reply on success: nothing to decode.
             None => {
                 serde_json::from_value(Value::Object(Default::default())).map_err(Error::Encode)
@@ -306,49 +302,33 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
     /// Runs a command by name with JSON arguments; the result is the
     /// JSON `return` value.
     pub async fn execute_raw(&self, name: &str, arguments: Option<Value>) -> Result<Value, Error> {
-        let line = self
-            .send(
-                name,
-                arguments,
-                false,
-                true,
-                self.shared.config.call_timeout,
-                &[],
-            )
+        let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let line = request_line(name, arguments.as_ref(), false, Some(id))?;
+        let reply = self
+            .send(id, line, name, true, self.shared.config.call_timeout, &[])
             .await?;
-        match line {
-            Some(line) => decode_return::<Value>(name, &line),
+        match reply {
+            Some(reply) => reply.decode::<Value>(name),
             None => Ok(Value::Null),
         }
     }
 
-    /// Sends a request, with any file descriptors attached, and waits
-    /// for its reply line (`None` for commands that send no reply on
-    /// success).
+    /// Sends the request `line` (with id `id`), with any file
+    /// descriptors attached, and waits for its reply (`None` for commands
+    /// that send no reply on success).
     async fn send(
         &self,
+        id: u64,
+        line: Vec<u8>,
         name: &str,
-        arguments: Option<Value>,
-        oob: bool,
         wants_reply: bool,
         timeout: Option<Duration>,
         fds: &[std::os::fd::BorrowedFd<'_>],
-    ) -> Result<Option<String>, Error> {
+    ) -> Result<Option<crate::common::Reply>, Error> {
         let shared = &*self.shared;
         if shared.closed.load(Ordering::Acquire) {
             return Err(Error::Disconnected);
         }
-        let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut msg = serde_json::Map::new();
-        msg.insert(
-            if oob { "exec-oob" } else { "execute" }.into(),
-            Value::String(name.into()),
-        );
-        if let Some(args) = arguments {
-            msg.insert("arguments".into(), args);
-        }
-        msg.insert("id".into(), Value::from(id));
-        let text = Value::Object(msg).to_string();
         let (tx, rx) = oneshot::channel();
         let _guard = if wants_reply {
             shared
@@ -370,9 +350,9 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
             {
                 let mut w = shared.writer.lock().await;
                 if fds.is_empty() {
-                    w.write_line(&text).await?;
+                    w.write_line(&line).await?;
                 } else {
-                    w.write_line_with_fds(&text, fds).await?;
+                    w.write_line_with_fds(&line, fds).await?;
                 }
             }
             if !wants_reply {
@@ -466,15 +446,12 @@ impl<E> EventStream<E> {
     }
 }
 
+/// Writes a line (ending with its newline): one write per command.
 pub(crate) async fn write_line<W: AsyncWrite + Unpin + ?Sized>(
     w: &mut W,
-    text: &str,
+    line: &[u8],
 ) -> Result<(), Error> {
-    // One write per command: the line and its newline together.
-    let mut buf = Vec::with_capacity(text.len() + 1);
-    buf.extend_from_slice(text.as_bytes());
-    buf.push(b'\n');
-    w.write_all(&buf).await?;
+    w.write_all(line).await?;
     w.flush().await?;
     Ok(())
 }
@@ -513,13 +490,7 @@ async fn read_loop<R: AsyncRead + Unpin, E: EventSet + Send + Sync + 'static>(
 }
 
 fn route<E: EventSet>(shared: &Shared<E>, line: String) {
-    #[derive(Deserialize)]
-    struct Head<'a> {
-        #[serde(borrow)]
-        event: Option<std::borrow::Cow<'a, str>>,
-        id: Option<Value>,
-    }
-    let head: Head<'_> = match serde_json::from_str(&line) {
+    let head = match Head::of(&line) {
         Ok(h) => h,
         Err(e) => {
             tracing::warn!(error = %e, line = %line, "the server sent something that is not a QMP message");
@@ -537,7 +508,7 @@ fn route<E: EventSet>(shared: &Shared<E>, line: String) {
         }
         return;
     }
-    let Some(id) = head.id.as_ref().and_then(Value::as_u64) else {
+    let Some(id) = head.id() else {
         tracing::warn!(line = %line, "a reply without an id of ours");
         return;
     };
@@ -547,10 +518,11 @@ fn route<E: EventSet>(shared: &Shared<E>, line: String) {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .remove(&id);
+    let ret = crate::common::Reply::return_range(&head, &line);
     match tx {
         Some(tx) => {
             // The caller may have given up: then the reply is dropped.
-            let _ = tx.send(Ok(line));
+            let _ = tx.send(Ok(crate::common::Reply { line, ret }));
         }
         None => tracing::debug!(id, "a reply nobody waits for any more"),
     }

@@ -1,8 +1,10 @@
 //! What the async and the blocking clients share.
 
 use crate::Error;
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::time::Duration;
 
 /// The greeting a QMP server sends when a client connects.
@@ -49,28 +51,112 @@ impl Default for Config {
     }
 }
 
-/// Decodes a reply line: the `return` value into `T` (with the path of
-/// the failing field), or the error it carries.
-pub(crate) fn decode_return<T: serde::de::DeserializeOwned>(
+/// A request line, `{"execute": NAME, "arguments": ..., "id": ID}` and
+/// its newline, written straight into bytes: no intermediate JSON value.
+pub(crate) fn request_line<A: Serialize + ?Sized>(
+    name: &str,
+    arguments: Option<&A>,
+    oob: bool,
+    id: Option<u64>,
+) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(if oob {
+        b"{\"exec-oob\":"
+    } else {
+        b"{\"execute\":"
+    });
+    serde_json::to_writer(&mut out, name).map_err(Error::Encode)?;
+    if let Some(arguments) = arguments {
+        out.extend_from_slice(b",\"arguments\":");
+        serde_json::to_writer(&mut out, arguments).map_err(Error::Encode)?;
+    }
+    if let Some(id) = id {
+        out.extend_from_slice(b",\"id\":");
+        out.extend_from_slice(id.to_string().as_bytes());
+    }
+    out.extend_from_slice(b"}\n");
+    Ok(out)
+}
+
+/// What routing needs of a line, found in one pass over it.
+#[derive(Deserialize)]
+pub(crate) struct Head<'a> {
+    #[serde(borrow, default)]
+    pub(crate) event: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub(crate) id: Option<&'a RawValue>,
+    #[serde(rename = "return", borrow, default)]
+    pub(crate) ret: Option<&'a RawValue>,
+}
+
+impl<'a> Head<'a> {
+    /// Reads the head of a line.
+    pub(crate) fn of(line: &'a str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(line)
+    }
+
+    /// The id, when it is one of ours (a number).
+    pub(crate) fn id(&self) -> Option<u64> {
+        self.id.and_then(|id| id.get().parse().ok())
+    }
+}
+
+/// A reply line, and where its `return` value is in it (so that the
+/// caller decodes just that part, without scanning the line again).
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) line: String,
+    pub(crate) ret: Option<std::ops::Range<usize>>,
+}
+
+impl Reply {
+    /// Where the `return` value of `line` (whose head is `head`) is.
+    pub(crate) fn return_range(head: &Head<'_>, line: &str) -> Option<std::ops::Range<usize>> {
+        head.ret.map(|raw| {
+            // The raw value borrows from the line.
+            let start = raw.get().as_ptr() as usize - line.as_ptr() as usize;
+            start..start + raw.get().len()
+        })
+    }
+
+    /// Decodes it (see [`decode_reply`]).
+    pub(crate) fn decode<T: DeserializeOwned>(&self, command: &str) -> Result<T, Error> {
+        decode_reply(command, &self.line, self.ret.clone())
+    }
+}
+
+/// Decodes a reply line whose `return` value is at `ret`: the value into
+/// `T` (with the path of the failing field), or the error the line
+/// carries.
+pub(crate) fn decode_reply<T: DeserializeOwned>(
     command: &str,
     line: &str,
+    ret: Option<std::ops::Range<usize>>,
 ) -> Result<T, Error> {
-    #[derive(Deserialize)]
-    struct Return<'a> {
-        #[serde(rename = "return", borrow)]
-        ret: Option<&'a serde_json::value::RawValue>,
-    }
-    let reply: Return<'_> =
-        serde_json::from_str(line).map_err(|e| Error::protocol(format!("not JSON: {e}"), line))?;
-    let Some(raw) = reply.ret else {
+    let Some(range) = ret else {
         let v: Value = serde_json::from_str(line).unwrap_or(Value::Null);
         return Err(Error::from_error_reply(&v, command, line));
     };
-    let mut de = serde_json::Deserializer::from_str(raw.get());
-    serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
-        command: command.to_string(),
-        path: e.path().to_string(),
-        raw: raw.get().to_string(),
-        source: e.into_inner(),
-    })
+    let raw = &line[range];
+    // The fast path; the path of a failing field is worked out only when
+    // there is a failure to explain.
+    if let Ok(value) = serde_json::from_str(raw) {
+        return Ok(value);
+    }
+    let mut de = serde_json::Deserializer::from_str(raw);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(value) => Ok(value),
+        Err(e) => Err(Error::Decode {
+            command: command.to_string(),
+            path: e.path().to_string(),
+            raw: raw.to_string(),
+            source: e.into_inner(),
+        }),
+    }
+}
+
+/// Decodes a reply line (see [`decode_reply`]).
+pub(crate) fn decode_return<T: DeserializeOwned>(command: &str, line: &str) -> Result<T, Error> {
+    let head = Head::of(line).map_err(|e| Error::protocol(format!("not JSON: {e}"), line))?;
+    decode_reply(command, line, Reply::return_range(&head, line))
 }

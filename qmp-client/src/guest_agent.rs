@@ -4,7 +4,7 @@
 //! gave up, half a line) is stale and discarded.
 
 use crate::client::write_line;
-use crate::common::decode_return;
+use crate::common::{decode_return, request_line};
 use crate::{Error, line::Lines};
 use qmp_types::Command;
 use serde_json::json;
@@ -61,9 +61,14 @@ impl GuestAgent {
     pub async fn sync(&mut self) -> Result<(), Error> {
         self.next_sync += 1;
         let id = self.next_sync;
-        let msg = json!({"execute": "guest-sync-delimited", "arguments": {"id": id}});
+        let msg = request_line(
+            "guest-sync-delimited",
+            Some(&json!({ "id": id })),
+            false,
+            None,
+        )?;
         tokio::time::timeout(self.timeout, async {
-            write_line(&mut self.writer, &msg.to_string()).await?;
+            write_line(&mut self.writer, &msg).await?;
             loop {
                 self.lines.skip_past(0xFF).await?;
                 let Some(line) = self.lines.next().await? else {
@@ -85,15 +90,7 @@ impl GuestAgent {
     /// result. Commands that send no reply on success (`guest-shutdown`)
     /// return as soon as they are sent.
     pub async fn execute<C: Command>(&mut self, command: &C) -> Result<C::Returns, Error> {
-        let mut msg = serde_json::Map::new();
-        msg.insert("execute".into(), C::NAME.into());
-        if C::HAS_ARGUMENTS {
-            msg.insert(
-                "arguments".into(),
-                serde_json::to_value(command).map_err(Error::Encode)?,
-            );
-        }
-        let text = serde_json::Value::Object(msg).to_string();
+        let text = request_line(C::NAME, C::HAS_ARGUMENTS.then_some(command), false, None)?;
         let timeout = self.timeout;
         tokio::time::timeout(timeout, async {
             write_line(&mut self.writer, &text).await?;
