@@ -89,10 +89,16 @@ pub fn render(
         })?
         .trim()
         .to_string();
-    let mut files = BTreeMap::new();
-    let mut out = Vec::new();
-    for t in &TARGETS {
+    // The targets render side by side (the guest agent's schema is one
+    // module, which would otherwise keep a core to itself at the end).
+    type Rendered = (
+        BTreeMap<String, String>,
+        PathBuf,
+        Vec<qapi_codegen::GeneratedFile>,
+    );
+    let render_target = |t: &Target| -> Result<Rendered, Error> {
         let schema = qapi_parser::parse_file(qemu_src.join(t.schema)).map_err(|e| e.to_string())?;
+        let mut files = BTreeMap::new();
         for f in schema.sources.files() {
             let rel = f.path.strip_prefix(qemu_src).unwrap_or(&f.path);
             let rel = qapi_parser_normalize(rel);
@@ -109,7 +115,27 @@ pub fn render(
             cfg.reserve_name(n);
         }
         let rendered = cfg.render_schema(&schema).map_err(|e| e.to_string())?;
-        out.push((workspace().join(t.out), rendered));
+        Ok((files, workspace().join(t.out), rendered))
+    };
+    let results: Vec<Result<Rendered, Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = TARGETS
+            .iter()
+            .map(|t| scope.spawn(|| render_target(t)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a render thread panicked".into()))
+            })
+            .collect()
+    });
+    let mut files = BTreeMap::new();
+    let mut out = Vec::new();
+    for r in results {
+        let (hashes, dir, rendered) = r?;
+        files.extend(hashes);
+        out.push((dir, rendered));
     }
     let pin = Pin { version, files };
     let pin_path = workspace().join("schema/qemu.json");

@@ -19,39 +19,140 @@ pub struct GeneratedFile {
     pub text: String,
 }
 
-struct ModuleItems {
+/// A module's items, planned: which entities, and the Rust names the root
+/// re-exports. Plain data, so that modules can be rendered on several
+/// threads (tokens cannot cross threads).
+struct ModulePlan {
     /// Position in include order.
     order: u32,
     ident: String,
-    doc: String,
-    types: Vec<TokenStream>,
+    module: ModuleId,
+    /// The entities it emits, in schema order, with what each is.
+    items: Vec<(EntityId, Item)>,
     type_names: Vec<String>,
-    commands: Vec<TokenStream>,
     command_names: Vec<String>,
-    events: Vec<TokenStream>,
     event_names: Vec<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Item {
+    Type,
+    Command,
+    Event,
+}
+
+/// What an entity emits, if anything.
+fn item_of(g: &Gen<'_>, id: EntityId) -> Option<Item> {
+    match (&g.schema.entity(id).kind, g.is_generated_type(id)) {
+        (
+            EntityKind::Enum(_)
+            | EntityKind::Struct(_)
+            | EntityKind::Union(_)
+            | EntityKind::Alternate(_),
+            true,
+        ) => Some(Item::Type),
+        (EntityKind::Command(_), _) => Some(Item::Command),
+        (EntityKind::Event(_), _) => Some(Item::Event),
+        _ => None,
+    }
+}
+
+/// The tokens of one entity.
+fn emit_item(g: &Gen<'_>, id: EntityId) -> Result<TokenStream, Error> {
+    match &g.schema.entity(id).kind {
+        EntityKind::Enum(en) => super::enums::emit(g, id, en),
+        EntityKind::Struct(_) => super::structs::emit(g, id),
+        EntityKind::Union(u) => super::unions::emit(g, id, u),
+        EntityKind::Alternate(a) => super::alternates::emit(g, id, a),
+        EntityKind::Command(c) => super::commands::emit(g, id, c),
+        EntityKind::Event(ev) => super::events::emit(g, id, ev),
+        EntityKind::Builtin { .. } | EntityKind::Array(_) => Ok(TokenStream::new()),
+    }
+}
+
+/// The tokens of a module's body.
+fn module_tokens(g: &Gen<'_>, m: &ModulePlan) -> Result<TokenStream, Error> {
+    let (mut types, mut commands, mut events) = (Vec::new(), Vec::new(), Vec::new());
+    for &(id, item) in &m.items {
+        let tokens = emit_item(g, id)?;
+        match item {
+            Item::Type => types.push(tokens),
+            Item::Command => commands.push(tokens),
+            Item::Event => events.push(tokens),
+        }
+    }
+    Ok(module_body(&types, &commands, &events))
+}
+
+/// Renders the files of `plans` (file-per-module layout), on as many
+/// threads as there are cores: each thread has its own [`Gen`], and
+/// modules go to the least loaded thread, largest first.
+fn render_modules(g: &Gen<'_>, plans: &[ModulePlan]) -> Result<Vec<String>, Error> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(plans.len())
+        .max(1);
+    let weight = |p: &ModulePlan| -> usize {
+        p.items
+            .iter()
+            .map(|&(id, _)| 1 + g.schema.all_members(id).len())
+            .sum()
+    };
+    let mut order: Vec<usize> = (0..plans.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(weight(&plans[i])));
+    let mut shares: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new()); threads];
+    for i in order {
+        if let Some(least) = shares.iter_mut().min_by_key(|(load, _)| *load) {
+            least.0 += weight(&plans[i]);
+            least.1.push(i);
+        }
+    }
+    let render = |g: &Gen<'_>, share: &[usize]| -> Result<Vec<(usize, String)>, Error> {
+        share
+            .iter()
+            .map(|&i| Ok((i, format(g, module_tokens(g, &plans[i])?)?)))
+            .collect()
+    };
+    let (schema, cfg) = (g.schema, g.cfg);
+    let mut texts: Vec<Option<String>> = vec![None; plans.len()];
+    let results: Vec<Result<Vec<(usize, String)>, Error>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = shares[1..]
+            .iter()
+            .map(|(_, share)| {
+                scope.spawn(move || {
+                    let g = Gen::new(schema, cfg)?;
+                    render(&g, share)
+                })
+            })
+            .collect();
+        let mut results = vec![render(g, &shares[0].1)];
+        for w in workers {
+            results.push(
+                w.join()
+                    .unwrap_or_else(|_| Err(Error::Internal("a render thread panicked".into()))),
+            );
+        }
+        results
+    });
+    for r in results {
+        for (i, text) in r? {
+            texts[i] = Some(text);
+        }
+    }
+    Ok(texts.into_iter().map(Option::unwrap_or_default).collect())
 }
 
 pub(crate) fn generate(g: &Gen<'_>) -> Result<Vec<GeneratedFile>, Error> {
     let schema = g.schema;
-    let mut modules: Vec<ModuleItems> = Vec::new();
+    let mut modules: Vec<ModulePlan> = Vec::new();
     let mut index: Vec<Option<usize>> = vec![None; schema.modules.len()];
     let mut root_types: Vec<TokenStream> = Vec::new();
     let mut taken_idents: Vec<String> = Vec::new();
     for (id, e) in schema.iter() {
-        let item = match (&e.kind, g.is_generated_type(id)) {
-            (EntityKind::Enum(en), true) => Some(("type", super::enums::emit(g, id, en)?)),
-            (EntityKind::Struct(_), true) => Some(("type", super::structs::emit(g, id)?)),
-            (EntityKind::Union(u), true) => Some(("type", super::unions::emit(g, id, u)?)),
-            (EntityKind::Alternate(a), true) => Some(("type", super::alternates::emit(g, id, a)?)),
-            (EntityKind::Command(c), _) => Some(("command", super::commands::emit(g, id, c)?)),
-            (EntityKind::Event(ev), _) => Some(("event", super::events::emit(g, id, ev)?)),
-            _ => None,
-        };
-        let Some((what, tokens)) = item else { continue };
+        let Some(item) = item_of(g, id) else { continue };
         let Some(ModuleId(m)) = e.module else {
             // Predefined types (QType) live in the root.
-            root_types.push(tokens);
+            root_types.push(emit_item(g, id)?);
             continue;
         };
         let slot = match index[m as usize] {
@@ -64,15 +165,13 @@ pub(crate) fn generate(g: &Gen<'_>) -> Result<Vec<GeneratedFile>, Error> {
                     ident_name.push('_');
                 }
                 taken_idents.push(ident_name.clone());
-                modules.push(ModuleItems {
+                modules.push(ModulePlan {
                     order: m,
                     ident: ident_name,
-                    doc: module_doc(g, ModuleId(m)),
-                    types: Vec::new(),
+                    module: ModuleId(m),
+                    items: Vec::new(),
                     type_names: Vec::new(),
-                    commands: Vec::new(),
                     command_names: Vec::new(),
-                    events: Vec::new(),
                     event_names: Vec::new(),
                 });
                 index[m as usize] = Some(modules.len() - 1);
@@ -80,22 +179,16 @@ pub(crate) fn generate(g: &Gen<'_>) -> Result<Vec<GeneratedFile>, Error> {
             }
         };
         let module = &mut modules[slot];
-        match what {
-            "type" => {
-                module.types.push(tokens);
+        module.items.push((id, item));
+        match item {
+            Item::Type => {
                 module.type_names.push(g.type_name(id).to_string());
                 if let EntityKind::Union(_) = e.kind {
                     module.type_names.push(format!("{}Branch", g.type_name(id)));
                 }
             }
-            "command" => {
-                module.commands.push(tokens);
-                module.command_names.push(names::camel(&e.name));
-            }
-            _ => {
-                module.events.push(tokens);
-                module.event_names.push(names::camel(&e.name));
-            }
+            Item::Command => module.command_names.push(names::camel(&e.name)),
+            Item::Event => module.event_names.push(names::camel(&e.name)),
         }
     }
 
@@ -106,10 +199,13 @@ pub(crate) fn generate(g: &Gen<'_>) -> Result<Vec<GeneratedFile>, Error> {
     let mut reexports = Vec::new();
     let mut cmd_reexports = Vec::new();
     let mut event_reexports = Vec::new();
-    for m in &modules {
-        let body = module_body(m);
+    let rendered = match g.cfg.layout {
+        Layout::FilePerModule => render_modules(g, &modules)?,
+        Layout::SingleFile => Vec::new(),
+    };
+    for (i, m) in modules.iter().enumerate() {
         let mident = ident(&m.ident);
-        let doc = doc_attrs(&m.doc);
+        let doc = doc_attrs(&module_doc(g, m.module));
         // Generated code refers to deprecated items (to encode them, to
         // list them); users of those items still get the warning.
         match g.cfg.layout {
@@ -117,10 +213,11 @@ pub(crate) fn generate(g: &Gen<'_>) -> Result<Vec<GeneratedFile>, Error> {
                 decls.push(quote!(#doc #[allow(deprecated)] pub mod #mident;));
                 files.push(GeneratedFile {
                     path: format!("{}.rs", m.ident.trim_start_matches("r#")),
-                    text: format(g, body)?,
+                    text: rendered[i].clone(),
                 });
             }
             Layout::SingleFile => {
+                let body = module_tokens(g, m)?;
                 decls.push(quote!(#doc #[allow(deprecated)] pub mod #mident { #body }))
             }
         }
@@ -174,10 +271,7 @@ pub(crate) fn generate(g: &Gen<'_>) -> Result<Vec<GeneratedFile>, Error> {
     Ok(files)
 }
 
-fn module_body(m: &ModuleItems) -> TokenStream {
-    let types = &m.types;
-    let cmds = &m.commands;
-    let events = &m.events;
+fn module_body(types: &[TokenStream], cmds: &[TokenStream], events: &[TokenStream]) -> TokenStream {
     let cmd = if cmds.is_empty() {
         quote!()
     } else {
