@@ -8,7 +8,9 @@
 //! round to round; each figure is the median over the rounds.
 //!
 //! `cargo run --release -p qmp-client --example bench [CALLS [ROUNDS]]`
-//! (CALLS per mode and round, default 5000; ROUNDS default 7)
+//! (CALLS per mode and round, default 5000; ROUNDS default 7).
+//! `BENCH_ONLY=blocking` runs only the modes whose name contains the
+//! text (for `strace` or `perf` on one mode).
 
 use qmp_types::cmd;
 use std::io::{BufRead, BufReader, Write};
@@ -93,34 +95,6 @@ fn main() {
                     w.write_all(REQUEST.as_bytes()).expect("write");
                     line.clear();
                     rd.read_line(&mut line).expect("read");
-                }
-            }),
-        ),
-        (
-            "raw loop + 5us think",
-            Box::new(|| {
-                let (mut rd, mut w) = raw_connect(&sock);
-                let mut line = String::new();
-                for _ in 0..calls {
-                    w.write_all(REQUEST.as_bytes()).expect("write");
-                    line.clear();
-                    rd.read_line(&mut line).expect("read");
-                    let t = Instant::now();
-                    while t.elapsed() < Duration::from_micros(5) {}
-                }
-            }),
-        ),
-        (
-            "raw loop + 20us think",
-            Box::new(|| {
-                let (mut rd, mut w) = raw_connect(&sock);
-                let mut line = String::new();
-                for _ in 0..calls {
-                    w.write_all(REQUEST.as_bytes()).expect("write");
-                    line.clear();
-                    rd.read_line(&mut line).expect("read");
-                    let t = Instant::now();
-                    while t.elapsed() < Duration::from_micros(20) {}
                 }
             }),
         ),
@@ -222,12 +196,6 @@ fn main() {
             )
         })
         .collect();
-    if std::env::var_os("BENCH_TIMES").is_some() {
-        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        eprintln!("utime {} stime {} (ticks)", f[11], f[12]);
-    }
     let _ = daemon.kill();
     let _ = daemon.wait();
     let _ = std::fs::remove_dir_all(&dir);

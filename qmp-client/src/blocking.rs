@@ -129,7 +129,11 @@ impl<E: EventSet> Client<E> {
     ) -> Result<C::Returns, Error> {
         let args = C::HAS_ARGUMENTS.then_some(command);
         match self.call(C::NAME, args, false, C::SUCCESS_RESPONSE, fds)? {
-            Some(reply) => reply.decode::<C::Returns>(C::NAME),
+            Some(reply) => {
+                let result = reply.decode::<C::Returns>(C::NAME);
+                self.recycle(reply);
+                result
+            }
             None => {
                 serde_json::from_value(Value::Object(Default::default())).map_err(Error::Encode)
             }
@@ -176,6 +180,16 @@ impl<E: EventSet> Client<E> {
         }
         let deadline = self.config.call_timeout.map(|t| Instant::now() + t);
         self.wait_reply(id, deadline).map(Some)
+    }
+
+    /// Keeps the buffer of a reply that was decoded for the next line (a
+    /// line is read into it without allocating again).
+    fn recycle(&mut self, reply: Reply) {
+        if self.buf.capacity() == 0 {
+            let mut buf = reply.line.into_bytes();
+            buf.clear();
+            self.buf = buf;
+        }
     }
 
     /// One write per command; descriptors go with the first bytes.

@@ -71,8 +71,9 @@ pub(crate) fn request_line<A: Serialize + ?Sized>(
         serde_json::to_writer(&mut out, arguments).map_err(Error::Encode)?;
     }
     if let Some(id) = id {
-        out.extend_from_slice(b",\"id\":");
-        out.extend_from_slice(id.to_string().as_bytes());
+        use std::io::Write;
+        // Writing into a Vec cannot fail.
+        let _ = write!(out, ",\"id\":{id}");
     }
     out.extend_from_slice(b"}\n");
     Ok(out)
