@@ -20,7 +20,7 @@ type Reply = Result<crate::common::Reply, Error>;
 /// The write half. On a Unix socket, file descriptors can travel with a
 /// command (SCM_RIGHTS).
 enum Writer {
-    Unix(tokio::net::unix::OwnedWriteHalf),
+    Unix(crate::unix::Writer),
     Other(Box<dyn AsyncWrite + Send + Unpin>),
 }
 
@@ -28,7 +28,7 @@ impl Writer {
     /// Writes a line (which ends with its newline) in one write.
     async fn write_line(&mut self, line: &[u8]) -> Result<(), Error> {
         match self {
-            Writer::Unix(w) => write_line(w, line).await,
+            Writer::Unix(w) => Ok(crate::unix::send(&w.0, line, &[]).await?),
             Writer::Other(w) => write_line(w, line).await,
         }
     }
@@ -39,45 +39,12 @@ impl Writer {
         line: &[u8],
         fds: &[std::os::fd::BorrowedFd<'_>],
     ) -> Result<(), Error> {
-        use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
         let Writer::Unix(w) = self else {
             return Err(Error::NotAllowed(
                 "file descriptors can only be passed over a Unix socket".into(),
             ));
         };
-        let stream: &tokio::net::UnixStream = w.as_ref();
-        let sent = loop {
-            stream.writable().await?;
-            let attempt = stream.try_io(tokio::io::Interest::WRITABLE, || {
-                let mut space = vec![
-                    std::mem::MaybeUninit::uninit();
-                    rustix::cmsg_space!(ScmRights(fds.len()))
-                ];
-                let mut control = SendAncillaryBuffer::new(&mut space);
-                if !control.push(SendAncillaryMessage::ScmRights(fds)) {
-                    return Err(std::io::Error::other(
-                        "too many file descriptors for one message",
-                    ));
-                }
-                sendmsg(
-                    stream,
-                    &[std::io::IoSlice::new(line)],
-                    &mut control,
-                    SendFlags::NOSIGNAL,
-                )
-                .map_err(std::io::Error::from)
-            });
-            match attempt {
-                Ok(n) => break n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Err(e.into()),
-            }
-        };
-        // The descriptors went with the first bytes; the rest, if the
-        // socket took only part of the line, follows normally.
-        w.write_all(&line[sent..]).await?;
-        w.flush().await?;
-        Ok(())
+        Ok(crate::unix::send(&w.0, line, fds).await?)
     }
 }
 
@@ -136,8 +103,13 @@ impl Client<Events> {
         )
         .await
         .map_err(|_| Error::Timeout)??;
-        let (r, w) = stream.into_split();
-        Client::start(r, Writer::Unix(w), config).await
+        let socket = crate::unix::register(stream)?;
+        Client::start(
+            crate::unix::Reader(socket.clone()),
+            Writer::Unix(crate::unix::Writer(socket)),
+            config,
+        )
+        .await
     }
 
     /// Connects to a QMP server over TCP, with default settings.

@@ -31,6 +31,8 @@ mod error;
 mod guest_agent;
 #[cfg(feature = "async")]
 mod line;
+#[cfg(feature = "async")]
+mod unix;
 
 #[cfg(feature = "async")]
 pub use client::{Client, EventStream};

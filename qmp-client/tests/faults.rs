@@ -369,3 +369,49 @@ async fn commands_without_a_success_response_do_not_wait() {
         .expect("returns at once")
         .expect("sent");
 }
+
+/// A server that stops reading: a request larger than the socket's
+/// buffer cannot be written whole, and the call waits (for room, without
+/// a readiness event: see src/unix.rs) without blocking anything else;
+/// when the server reads again, the rest goes out and the reply comes
+/// back.
+#[tokio::test]
+async fn a_server_that_stops_reading_does_not_hang_a_call() {
+    let (resume_tx, resume_rx) = tokio::sync::oneshot::channel::<()>();
+    let (client, server) = fake(
+        "stops-reading",
+        Config::default(),
+        |mut r, mut w| async move {
+            // Not reading until told to.
+            let _ = resume_rx.await;
+            let v = read_request(&mut r).await.expect("the big request");
+            assert_eq!(v["arguments"]["blob"].as_str().map(str::len), Some(4 << 20));
+            let reply = json!({"return": {"size": 4 << 20}, "id": v["id"]});
+            w.write_all(format!("{reply}\r\n").as_bytes())
+                .await
+                .expect("reply");
+        },
+    )
+    .await;
+    let blob = "x".repeat(4 << 20);
+    let call = {
+        let client = client.clone();
+        let blob = blob.clone();
+        tokio::spawn(async move {
+            client
+                .execute_raw("x-big", Some(json!({ "blob": blob })))
+                .await
+        })
+    };
+    // The request cannot all be written while the server does not read.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!call.is_finished(), "the call cannot have completed");
+    resume_tx.send(()).expect("resume");
+    let reply = tokio::time::timeout(Duration::from_secs(10), call)
+        .await
+        .expect("the call completes once the server reads")
+        .expect("task")
+        .expect("reply");
+    assert_eq!(reply["size"], 4 << 20);
+    server.await.expect("server");
+}
