@@ -53,6 +53,9 @@ pub struct SpecEvent {
     pub span: Span,
     /// The description: the text paragraphs, joined by blank lines.
     pub description: String,
+    /// Where each paragraph of the description is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub description_spans: Vec<Span>,
     /// Where `Data: None.` is, when the entry says so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_none: Option<Span>,
@@ -62,10 +65,19 @@ pub struct SpecEvent {
     pub members: Vec<SpecMember>,
     /// The `Note:` paragraphs.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
+    pub notes: Vec<SpecNote>,
     /// The example messages.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<SpecExample>,
+}
+
+/// A `Note:` paragraph.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpecNote {
+    /// Its text, without `Note:`.
+    pub text: String,
+    /// Where the paragraph is.
+    pub span: Span,
 }
 
 /// A member in a `Data:` list.
@@ -234,6 +246,7 @@ impl Cx<'_> {
             name,
             span,
             description: String::new(),
+            description_spans: Vec::new(),
             data_none: None,
             members: Vec::new(),
             notes: Vec::new(),
@@ -254,24 +267,38 @@ impl Cx<'_> {
             match rule {
                 Rule::text => {
                     let line = item.as_str().trim_end();
+                    let start = item.as_span().start();
+                    let end = start + line.len();
                     if open_paragraph {
                         if let Some(p) = paragraphs.last_mut() {
                             p.push('\n');
                             p.push_str(line);
                         }
+                        if let Some(span) = event.description_spans.last_mut() {
+                            let first = span.start as usize;
+                            *span = self.src.span(self.file, first..end);
+                        }
                     } else {
                         paragraphs.push(line.to_string());
+                        event
+                            .description_spans
+                            .push(self.src.span(self.file, start..end));
                         open_paragraph = true;
                     }
                 }
                 Rule::data_none => event.data_none = Some(self.span(&item).trimmed(&item)),
                 Rule::note => {
+                    let whole = item.as_str();
+                    let start = item.as_span().start();
+                    let span = self
+                        .src
+                        .span(self.file, start..start + whole.trim_end().len());
                     let text = item
                         .into_inner()
                         .next()
                         .map(|t| unindent(t.as_str()))
                         .unwrap_or_default();
-                    event.notes.push(text);
+                    event.notes.push(SpecNote { text, span });
                 }
                 Rule::member => flat.push(self.member(item)),
                 Rule::example => {

@@ -363,7 +363,7 @@ impl<'s> Gen<'s> {
                 );
             }
             for note in &spec.notes {
-                push_para(&mut text, &format!("**Note:** {}", docs::plain(note)));
+                push_para(&mut text, &format!("**Note:** {}", docs::plain(&note.text)));
             }
             for ex in &spec.examples {
                 push_para(

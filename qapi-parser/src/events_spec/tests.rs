@@ -117,9 +117,16 @@ fn reads_every_part_of_an_entry() {
         (21, 6)
     );
     assert_eq!(
-        e.notes,
-        ["If action is \"stop\", a STOP event will eventually follow the\nBLOCK_IO_ERROR event."]
+        e.notes[0].text,
+        "If action is \"stop\", a STOP event will eventually follow the\nBLOCK_IO_ERROR event."
     );
+    assert_eq!((e.notes[0].span.line, e.notes[0].span.col), (33, 1));
+    let paragraphs: Vec<_> = e
+        .description_spans
+        .iter()
+        .map(|s| (s.line, s.end - s.start))
+        .collect();
+    assert_eq!(paragraphs, [(7, 63), (10, 18)]);
     assert_eq!(e.examples.len(), 1);
     let ex = &e.examples[0];
     assert!(!ex.repaired);
@@ -202,7 +209,7 @@ fn an_example_that_is_not_json_is_kept_as_text() {
     let ex = &p.events[0].examples[0];
     assert_eq!(ex.json, None);
     assert_eq!(ex.text, "{ \"event\": EV,\n  \"data\": {} }");
-    assert_eq!(p.events[0].notes, ["after."]);
+    assert_eq!(p.events[0].notes[0].text, "after.");
 }
 
 #[test]
