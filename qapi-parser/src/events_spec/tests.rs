@@ -369,4 +369,20 @@ Data: None.
         assert!(schema.lookup("QUIET").unwrap().events_spec.is_some());
         assert!(schema.lookup("SCHEMA_ONLY").unwrap().events_spec.is_none());
     }
+
+    #[test]
+    fn an_unreadable_spec_is_an_error_that_says_so() {
+        let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/tests/geometry.json");
+        let missing = concat!(env!("CARGO_MANIFEST_DIR"), "/no-such-dir/qmp-events.txt");
+        let err = crate::parse_with_events_spec(schema, missing, Options::default()).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("cannot read events spec") && text.contains("no-such-dir"),
+            "{text}"
+        );
+        // A directory is not a spec either.
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let err = crate::parse_with_events_spec(schema, dir, Options::default()).unwrap_err();
+        assert!(err.to_string().contains("is a directory"), "{err}");
+    }
 }
