@@ -76,7 +76,12 @@ fn build(
     )
     .expect("lib.rs");
     let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .arg(if tests.is_empty() { "build" } else { "test" })
+        // `--tests`: the generated docs hold no doctests worth a rustdoc run.
+        .args(if tests.is_empty() {
+            &["build"][..]
+        } else {
+            &["test", "--tests"][..]
+        })
         .args(["--quiet", "--offline", "--manifest-path"])
         .arg(crate_dir.join("Cargo.toml"))
         // One target directory for both, so that dependencies build once.
