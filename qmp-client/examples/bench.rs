@@ -3,6 +3,13 @@
 //! the async client and the blocking client, sequential and with 16 calls
 //! in flight. Reports calls per second and client CPU per call.
 //!
+//! Every mode runs twice: without and with out-of-band execution
+//! negotiated. With it, QEMU moves the monitor's I/O to a thread of its
+//! own, which changes what each call costs the client (its wake-ups come
+//! from another thread); each client mode is compared with the raw loop
+//! of the same kind. The clients negotiate out-of-band execution by
+//! default when the server offers it.
+//!
 //! The machine this runs on is noisy (a small VM), so the modes are
 //! measured in several rounds, interleaved, in an order that rotates from
 //! round to round; each figure is the median over the rounds.
@@ -43,17 +50,94 @@ fn measure(calls: usize, f: impl FnOnce()) -> Row {
 
 const REQUEST: &str = "{\"execute\": \"query-version\"}\n";
 
-fn raw_connect(sock: &Path) -> (BufReader<UnixStream>, UnixStream) {
+/// Connects and negotiates, with out-of-band execution or without.
+fn raw_connect(sock: &Path, oob: bool) -> (BufReader<UnixStream>, UnixStream) {
     let s = UnixStream::connect(sock).expect("connect");
     let mut r = BufReader::new(s.try_clone().expect("clone"));
     let mut w = s;
     let mut line = String::new();
     r.read_line(&mut line).expect("greeting");
-    w.write_all(b"{\"execute\": \"qmp_capabilities\"}\n")
-        .expect("write");
+    let caps: &[u8] = if oob {
+        b"{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\"]}}\n"
+    } else {
+        b"{\"execute\": \"qmp_capabilities\"}\n"
+    };
+    w.write_all(caps).expect("write");
     line.clear();
     r.read_line(&mut line).expect("capabilities");
     (r, w)
+}
+
+fn raw_sequential(sock: &Path, oob: bool, calls: usize) {
+    let (mut rd, mut w) = raw_connect(sock, oob);
+    let mut line = String::new();
+    for _ in 0..calls {
+        w.write_all(REQUEST.as_bytes()).expect("write");
+        line.clear();
+        rd.read_line(&mut line).expect("read");
+    }
+}
+
+fn raw_pipelined(sock: &Path, oob: bool, calls: usize) {
+    let (mut rd, mut w) = raw_connect(sock, oob);
+    let mut line = String::new();
+    for _ in 0..16 {
+        w.write_all(REQUEST.as_bytes()).expect("write");
+    }
+    for i in 0..calls {
+        line.clear();
+        rd.read_line(&mut line).expect("read");
+        if i + 16 < calls {
+            w.write_all(REQUEST.as_bytes()).expect("write");
+        }
+    }
+}
+
+fn config(oob: bool) -> qmp_client::Config {
+    qmp_client::Config {
+        oob,
+        ..Default::default()
+    }
+}
+
+fn async_sequential(rt: &tokio::runtime::Runtime, sock: &Path, oob: bool, calls: usize) {
+    rt.block_on(async {
+        let c = qmp_client::Client::connect_unix_with(sock, config(oob))
+            .await
+            .expect("connect");
+        for _ in 0..calls {
+            c.execute(&cmd::QueryVersion).await.expect("call");
+        }
+    })
+}
+
+fn async_pipelined(rt: &tokio::runtime::Runtime, sock: &Path, oob: bool, calls: usize) {
+    rt.block_on(async {
+        let c = qmp_client::Client::connect_unix_with(sock, config(oob))
+            .await
+            .expect("connect");
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let c = c.clone();
+                tokio::spawn(async move {
+                    for _ in 0..calls / 16 {
+                        c.execute(&cmd::QueryVersion).await.expect("call");
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("task");
+        }
+    })
+}
+
+fn blocking_sequential(sock: &Path, oob: bool, calls: usize) {
+    let mut c: qmp_client::blocking::Client =
+        qmp_client::blocking::Client::connect_unix_with(sock, config(oob)).expect("connect");
+    for _ in 0..calls {
+        c.execute(&cmd::QueryVersion).expect("call");
+    }
 }
 
 fn main() {
@@ -85,82 +169,43 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(7);
     type Mode<'a> = (&'static str, Box<dyn Fn() + 'a>);
-    let modes: Vec<Mode<'_>> = vec![
-        (
-            "raw loop, sequential",
-            Box::new(|| {
-                let (mut rd, mut w) = raw_connect(&sock);
-                let mut line = String::new();
-                for _ in 0..calls {
-                    w.write_all(REQUEST.as_bytes()).expect("write");
-                    line.clear();
-                    rd.read_line(&mut line).expect("read");
-                }
-            }),
-        ),
-        (
-            "raw loop, 16 in flight",
-            Box::new(|| {
-                let (mut rd, mut w) = raw_connect(&sock);
-                let mut line = String::new();
-                for _ in 0..16 {
-                    w.write_all(REQUEST.as_bytes()).expect("write");
-                }
-                for i in 0..calls {
-                    line.clear();
-                    rd.read_line(&mut line).expect("read");
-                    if i + 16 < calls {
-                        w.write_all(REQUEST.as_bytes()).expect("write");
-                    }
-                }
-            }),
-        ),
-        (
-            "async client, sequential",
-            Box::new(|| {
-                rt.block_on(async {
-                    let c = qmp_client::Client::connect_unix(&sock)
-                        .await
-                        .expect("connect");
-                    for _ in 0..calls {
-                        c.execute(&cmd::QueryVersion).await.expect("call");
-                    }
-                })
-            }),
-        ),
-        (
-            "async client, 16 in flight",
-            Box::new(|| {
-                rt.block_on(async {
-                    let c = qmp_client::Client::connect_unix(&sock)
-                        .await
-                        .expect("connect");
-                    let tasks: Vec<_> = (0..16)
-                        .map(|_| {
-                            let c = c.clone();
-                            tokio::spawn(async move {
-                                for _ in 0..calls / 16 {
-                                    c.execute(&cmd::QueryVersion).await.expect("call");
-                                }
-                            })
-                        })
-                        .collect();
-                    for t in tasks {
-                        t.await.expect("task");
-                    }
-                })
-            }),
-        ),
-        (
-            "blocking client, sequential",
-            Box::new(|| {
-                let mut c = qmp_client::blocking::Client::connect_unix(&sock).expect("connect");
-                for _ in 0..calls {
-                    c.execute(&cmd::QueryVersion).expect("call");
-                }
-            }),
-        ),
-    ];
+    // Each client mode is compared with the raw loop that talks to the
+    // server the same way: with out-of-band execution negotiated (as the
+    // clients do by default when the server offers it, which moves
+    // QEMU's monitor I/O to a thread of its own) or without.
+    let sock = sock.as_path();
+    let rt = &rt;
+    let mut modes: Vec<Mode<'_>> = Vec::new();
+    for oob in [false, true] {
+        let tag = |name: &'static str| -> &'static str {
+            match (name, oob) {
+                ("raw seq", false) => "raw loop, sequential",
+                ("raw seq", true) => "raw loop, sequential (OOB)",
+                ("raw 16", false) => "raw loop, 16 in flight",
+                ("raw 16", true) => "raw loop, 16 in flight (OOB)",
+                ("async seq", false) => "async client, sequential",
+                ("async seq", true) => "async client, sequential (OOB)",
+                ("async 16", false) => "async client, 16 in flight",
+                ("async 16", true) => "async client, 16 in flight (OOB)",
+                ("blocking seq", false) => "blocking client, sequential",
+                _ => "blocking client, sequential (OOB)",
+            }
+        };
+        modes.push((tag("raw seq"), Box::new(move || raw_sequential(sock, oob, calls))));
+        modes.push((tag("raw 16"), Box::new(move || raw_pipelined(sock, oob, calls))));
+        modes.push((
+            tag("async seq"),
+            Box::new(move || async_sequential(rt, sock, oob, calls)),
+        ));
+        modes.push((
+            tag("async 16"),
+            Box::new(move || async_pipelined(rt, sock, oob, calls)),
+        ));
+        modes.push((
+            tag("blocking seq"),
+            Box::new(move || blocking_sequential(sock, oob, calls)),
+        ));
+    }
     let only = std::env::var("BENCH_ONLY").ok();
     let modes: Vec<Mode<'_>> = modes
         .into_iter()
@@ -199,9 +244,14 @@ fn main() {
     let _ = daemon.kill();
     let _ = daemon.wait();
     let _ = std::fs::remove_dir_all(&dir);
-    let floor = |pipelined: bool| {
+    // The raw loop in the same way of talking to the server.
+    let floor = |name: &str| {
         rows.iter()
-            .find(|r| r.0.starts_with("raw") && r.0.contains("16") == pipelined)
+            .find(|r| {
+                r.0.starts_with("raw")
+                    && r.0.contains("16") == name.contains("16")
+                    && r.0.contains("OOB") == name.contains("OOB")
+            })
             .map(|r| (r.1, r.2))
     };
     println!("{rounds} rounds of {calls} calls per mode; medians");
@@ -209,7 +259,7 @@ fn main() {
     println!("| mode | calls/s | vs raw | client CPU per call | vs raw |");
     println!("| --- | --- | --- | --- | --- |");
     for &(name, rate, cpu) in &rows {
-        let (fr, fc) = floor(name.contains("16")).unwrap_or((rate, cpu));
+        let (fr, fc) = floor(name).unwrap_or((rate, cpu));
         println!(
             "| {} | {:.0} | {:.2}x | {:.1} µs | {:.2}x |",
             name,
