@@ -191,8 +191,14 @@ fn main() {
                 _ => "blocking client, sequential (OOB)",
             }
         };
-        modes.push((tag("raw seq"), Box::new(move || raw_sequential(sock, oob, calls))));
-        modes.push((tag("raw 16"), Box::new(move || raw_pipelined(sock, oob, calls))));
+        modes.push((
+            tag("raw seq"),
+            Box::new(move || raw_sequential(sock, oob, calls)),
+        ));
+        modes.push((
+            tag("raw 16"),
+            Box::new(move || raw_pipelined(sock, oob, calls)),
+        ));
         modes.push((
             tag("async seq"),
             Box::new(move || async_sequential(rt, sock, oob, calls)),
