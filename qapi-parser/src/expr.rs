@@ -95,6 +95,8 @@ pub(crate) struct Def {
     pub cond: Option<Cond>,
     pub features: Vec<Feature>,
     pub doc: Option<Doc>,
+    /// The legacy simple union that implies this definition, if any.
+    pub implied_by: Option<String>,
 }
 
 const METAS: [&str; 6] = ["enum", "struct", "union", "alternate", "command", "event"];
@@ -312,6 +314,7 @@ impl Checker<'_> {
             cond,
             features,
             doc,
+            implied_by: None,
         })
     }
 
@@ -821,6 +824,7 @@ impl Checker<'_> {
                     cond: None,
                     features: Vec::new(),
                     doc: None,
+                    implied_by: Some(name.to_string()),
                 });
             }
             branches.push(BranchDef {
@@ -846,6 +850,7 @@ impl Checker<'_> {
             cond: None,
             features: Vec::new(),
             doc: None,
+            implied_by: Some(name.to_string()),
         });
         let tag = MemberDef {
             name: "type".into(),

@@ -461,6 +461,9 @@ pub enum Origin {
     EventData(EntityId),
     /// The inline `base` of this union.
     UnionBase(EntityId),
+    /// Implied by this legacy simple union (with `--legacy`): its tag
+    /// enum, or a branch's wrapper struct `{data: T}`, as QEMU made them.
+    Implied(EntityId),
 }
 
 /// A definition: a type, a command or an event.
@@ -634,6 +637,7 @@ impl Schema {
                 Origin::CommandArguments(_) | Origin::EventData(_) | Origin::UnionBase(_) => {
                     s.implicit_objects += 1
                 }
+                Origin::Implied(_) => s.implied_by_simple_unions += 1,
                 Origin::Builtin => {}
             }
         }
@@ -664,6 +668,9 @@ pub struct Stats {
     pub conditional: usize,
     /// Explicit definitions with features.
     pub with_features: usize,
+    /// Types a legacy simple union implies (its tag enum, branch
+    /// wrappers), with `--legacy`.
+    pub implied_by_simple_unions: usize,
 }
 
 impl Stats {
@@ -690,7 +697,15 @@ impl fmt::Display for Stats {
             self.implicit_arrays
         )?;
         writeln!(f, "conditional: {}", self.conditional)?;
-        writeln!(f, "with features: {}", self.with_features)
+        writeln!(f, "with features: {}", self.with_features)?;
+        if self.implied_by_simple_unions > 0 {
+            writeln!(
+                f,
+                "implied by simple unions: {}",
+                self.implied_by_simple_unions
+            )?;
+        }
+        Ok(())
     }
 }
 

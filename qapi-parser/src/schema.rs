@@ -491,8 +491,14 @@ impl Builder<'_> {
                 }
                 Plan::Def(d) => {
                     let def = &self.defs[*d];
+                    let origin = match &def.implied_by {
+                        Some(owner) => {
+                            Origin::Implied(self.by_name.get(owner).copied().unwrap_or(EntityId(0)))
+                        }
+                        None => Origin::Explicit,
+                    };
                     let kind = self.resolve_def(def);
-                    self.entity_for(*d, kind, Origin::Explicit)
+                    self.entity_for(*d, kind, origin)
                 }
             };
             e.name = self.names[i].clone();
@@ -1239,9 +1245,14 @@ impl Builder<'_> {
                 .collect();
             let implicit_members = |es: &[Entity], t: &Option<TypeRef>| -> Option<usize> {
                 let t = t.as_ref()?;
-                (es[t.id.0 as usize].origin != Origin::Explicit
-                    && es[t.id.0 as usize].origin != Origin::Builtin)
-                    .then_some(t.id.0 as usize)
+                matches!(
+                    es[t.id.0 as usize].origin,
+                    Origin::CommandArguments(_)
+                        | Origin::EventData(_)
+                        | Origin::UnionBase(_)
+                        | Origin::Array
+                )
+                .then_some(t.id.0 as usize)
             };
             let member_holder = match &es[i].kind {
                 EntityKind::Enum(e) => {

@@ -143,7 +143,7 @@ impl<'s> Gen<'s> {
                     | EntityKind::Struct(_)
                     | EntityKind::Union(_)
                     | EntityKind::Alternate(_),
-                    Origin::Explicit,
+                    Origin::Explicit | Origin::Implied(_),
                 ) => true,
                 // QEMU's predefined enum, when the schema uses it.
                 (EntityKind::Enum(_), Origin::Builtin) => e.name == "QType" && self.is_used(id),
