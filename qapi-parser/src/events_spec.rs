@@ -182,6 +182,23 @@ pub fn parse(file: FileId, src: &SourceFile) -> Parsed {
         src,
         out: Parsed::default(),
     };
+    // The grammar recurses into nested JSON: bound the depth first, as
+    // the schema's lexer does, so that hostile input cannot exhaust the
+    // stack.
+    if let Some(at) = too_deep(&src.text) {
+        cx.out.diagnostics.push(
+            Diagnostic::error(
+                src.span(file, at..at + 1),
+                format!(
+                    "brackets nested more than {} levels deep",
+                    crate::syntax::MAX_DEPTH
+                ),
+            )
+            .with_label("too deep")
+            .with_note("the events spec is not read"),
+        );
+        return cx.out;
+    }
     match EventsGrammar::parse(Rule::spec, &src.text) {
         Ok(mut pairs) => {
             let spec = pairs.next().into_iter().flat_map(|p| p.into_inner());
@@ -490,6 +507,38 @@ impl Cx<'_> {
         };
         Json { span, value }
     }
+}
+
+/// Where brackets (`{`, `[`, `(`) first nest deeper than the schema
+/// lexer's limit, if they do; brackets inside double-quoted strings on
+/// one line do not count.
+fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, b) in text.bytes().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' | b'\n' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                if depth > crate::syntax::MAX_DEPTH {
+                    return Some(i);
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Builds the member tree from (indent, member) in file order: a member

@@ -65,7 +65,8 @@ pub fn parse_str(path: impl AsRef<Path>, text: &str, options: Options) -> Result
 /// merges its descriptions and examples into the schema's events
 /// ([`Entity::events_spec`]) and cross-checks the two. The spec's
 /// problems and every disagreement are warnings in
-/// [`Schema::diagnostics`]; only an unreadable spec is an error.
+/// [`Schema::diagnostics`]; only a spec that cannot be read (missing,
+/// not UTF-8, or nested too deeply) is an error.
 pub fn parse_with_events_spec(
     path: impl AsRef<Path>,
     events_spec: impl AsRef<Path>,
@@ -97,6 +98,16 @@ pub fn parse_with_events_spec(
     );
     let id = schema.sources.add(file);
     let parsed = events_spec::parse(id, schema.sources.file(id));
+    if parsed
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == Severity::Error)
+    {
+        return Err(Errors {
+            diagnostics: parsed.diagnostics,
+            sources: schema.sources,
+        });
+    }
     schema.diagnostics.extend(parsed.diagnostics);
     let found = events_spec::merge(&mut schema, parsed.events);
     schema.diagnostics.extend(found);

@@ -293,6 +293,27 @@ fn mangled_text_never_panics() {
 }
 
 #[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let text = format!("EV\n--\n\n{}\n", "{\"a\": ".repeat(100_000));
+    let (p, sources) = spec(&text);
+    assert_eq!(
+        headlines(&p.diagnostics, &sources),
+        ["events.txt:4:385: error: brackets nested more than 64 levels deep"]
+    );
+    assert!(p.events.is_empty());
+    // Brackets inside strings do not count; 64 levels are fine.
+    let text = format!(
+        "EV\n--\n\n{{ \"event\": \"EV\", \"x\": \"{}\", \"data\": {}1{} }}\n",
+        "{".repeat(200),
+        "[".repeat(62),
+        "]".repeat(62)
+    );
+    let (p, _) = spec(&text);
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    assert_eq!(p.events[0].examples.len(), 1);
+}
+
+#[test]
 fn strings_are_unescaped() {
     assert_eq!(unquote(r#""a\"b\\c\n\u00e9""#), "a\"b\\c\né");
     assert_eq!(unquote(r#""bad \uZZZZ""#), "bad \u{fffd}");
@@ -379,6 +400,15 @@ Data: None.
         assert!(
             text.contains("cannot read events spec") && text.contains("no-such-dir"),
             "{text}"
+        );
+        // Nor is one nested too deeply to parse safely.
+        let deep = std::env::temp_dir().join(format!("deep-events-{}.txt", std::process::id()));
+        std::fs::write(&deep, format!("EV\n--\n\n{}\n", "[".repeat(1000))).unwrap();
+        let err = crate::parse_with_events_spec(schema, &deep, Options::default()).unwrap_err();
+        let _ = std::fs::remove_file(&deep);
+        assert!(
+            err.to_string().contains("nested more than 64 levels"),
+            "{err}"
         );
         // A directory is not a spec either.
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
