@@ -92,18 +92,23 @@ fn render_modules(g: &Gen<'_>, plans: &[ModulePlan]) -> Result<Vec<String>, Erro
         .map_or(1, |n| n.get())
         .min(plans.len())
         .max(1);
-    let weight = |p: &ModulePlan| -> usize {
-        p.items
-            .iter()
-            .map(|&(id, _)| 1 + g.schema.all_members(id).len())
-            .sum()
-    };
+    // A module's weight: its items and their members, roughly what it
+    // costs to render.
+    let weights: Vec<usize> = plans
+        .iter()
+        .map(|p| {
+            p.items
+                .iter()
+                .map(|&(id, _)| 1 + g.schema.all_members(id).len())
+                .sum()
+        })
+        .collect();
     let mut order: Vec<usize> = (0..plans.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(weight(&plans[i])));
+    order.sort_by_key(|&i| std::cmp::Reverse(weights[i]));
     let mut shares: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new()); threads];
     for i in order {
         if let Some(least) = shares.iter_mut().min_by_key(|(load, _)| *load) {
-            least.0 += weight(&plans[i]);
+            least.0 += weights[i];
             least.1.push(i);
         }
     }

@@ -23,7 +23,7 @@ pub fn merge(schema: &mut Schema, events: Vec<SpecEvent>) -> Vec<Diagnostic> {
     }
     let spec_file = events.first().map(|e| e.span.file);
     // Schema events, in schema order, checked against their entries.
-    for (id, entity) in schema.definitions() {
+    for (_, entity) in schema.definitions() {
         let EntityKind::Event(ev) = &entity.kind else {
             continue;
         };
@@ -48,7 +48,7 @@ pub fn merge(schema: &mut Schema, events: Vec<SpecEvent>) -> Vec<Diagnostic> {
             event: &entity.name,
             out: &mut out,
         };
-        cx.event(id, def, ev.data.as_ref().map(|t| t.id), spec);
+        cx.event(def, ev.data.as_ref().map(|t| t.id), spec);
     }
     // Entries the schema does not have, in file order.
     for e in &events {
@@ -83,7 +83,7 @@ struct Cx<'a> {
 }
 
 impl Cx<'_> {
-    fn event(mut self, _id: EntityId, def: Span, data: Option<EntityId>, spec: &SpecEvent) {
+    fn event(mut self, def: Span, data: Option<EntityId>, spec: &SpecEvent) {
         let members = data.map(|t| members(self.schema, t)).unwrap_or_default();
         if let Some(none) = spec.data_none {
             if !members.is_empty() {
