@@ -134,9 +134,7 @@ impl<E: EventSet> Client<E> {
                 self.recycle(reply);
                 result
             }
-            None => {
-                serde_json::from_value(Value::Object(Default::default())).map_err(Error::Encode)
-            }
+            None => crate::common::no_reply(),
         }
     }
 

@@ -253,9 +253,7 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         {
             Some(reply) => reply.decode::<C::Returns>(C::NAME),
             // No reply on success: nothing to decode.
-            None => {
-                serde_json::from_value(Value::Object(Default::default())).map_err(Error::Encode)
-            }
+            None => crate::common::no_reply(),
         }
     }
 

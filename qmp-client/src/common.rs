@@ -156,6 +156,12 @@ pub(crate) fn decode_reply<T: DeserializeOwned>(
     }
 }
 
+/// The result of a command that sends no reply on success
+/// (`success-response: false`): its empty return value.
+pub(crate) fn no_reply<T: DeserializeOwned>() -> Result<T, Error> {
+    serde_json::from_value(Value::Object(Default::default())).map_err(Error::Encode)
+}
+
 /// Decodes a reply line (see [`decode_reply`]).
 pub(crate) fn decode_return<T: DeserializeOwned>(command: &str, line: &str) -> Result<T, Error> {
     let head = Head::of(line).map_err(|e| Error::protocol(format!("not JSON: {e}"), line))?;

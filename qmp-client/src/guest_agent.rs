@@ -95,7 +95,7 @@ impl GuestAgent {
         tokio::time::timeout(timeout, async {
             write_line(&mut self.writer, &text).await?;
             if !C::SUCCESS_RESPONSE {
-                return serde_json::from_value(json!({})).map_err(Error::Encode);
+                return crate::common::no_reply();
             }
             let Some(line) = self.lines.next().await? else {
                 return Err(Error::Disconnected);
