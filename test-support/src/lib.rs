@@ -67,14 +67,36 @@ pub fn start(binary: &str, args: impl FnOnce(&str) -> Vec<String>) -> Option<Ser
         .expect("start the server");
     let server = Server { child, dir, sock };
     let deadline = Instant::now() + Duration::from_secs(20);
-    while has_socket && !server.sock.exists() {
+    // The socket file appears when the server binds, a moment before it
+    // listens: a client connecting in between is refused. Wait until it
+    // listens (without connecting, which a server would see).
+    while has_socket && !listening(&server.sock) {
         assert!(
             Instant::now() < deadline,
-            "{binary} did not create its socket"
+            "{binary} did not listen on its socket"
         );
         std::thread::sleep(Duration::from_millis(10));
     }
     Some(server)
+}
+
+/// Whether a Unix socket is bound at `path` and listening, from
+/// /proc/net/unix (a listening socket has the accept-connections flag,
+/// 0x10000).
+fn listening(path: &std::path::Path) -> bool {
+    let Ok(table) = std::fs::read_to_string("/proc/net/unix") else {
+        // No procfs: the socket file is the best sign there is.
+        return path.exists();
+    };
+    let Some(path) = path.to_str() else {
+        return path.exists();
+    };
+    table.lines().skip(1).any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        fields.len() >= 8
+            && fields[7] == path
+            && u32::from_str_radix(fields[3], 16).is_ok_and(|flags| flags & 0x10000 != 0)
+    })
 }
 
 /// qemu-storage-daemon with a QMP monitor on the socket.
