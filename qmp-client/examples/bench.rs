@@ -11,8 +11,17 @@
 //! default when the server offers it.
 //!
 //! The machine this runs on is noisy (a small VM), so the modes are
-//! measured in several rounds, interleaved, in an order that rotates from
-//! round to round; each figure is the median over the rounds.
+//! measured in several rounds, interleaved, in a random order each round;
+//! each figure is the median over the rounds, and each ratio to the raw
+//! loop the median of the ratios within a round.
+//!
+//! The raw loop sends the very bytes the clients send: QEMU reads a
+//! request one byte per `recvmsg`, so a call's cost grows with the
+//! request's length, and a raw loop with a shorter line would measure the
+//! server, not the client. By default every request carries an id (the
+//! clients' default); with `BENCH_BY_ORDER=1` the clients match replies
+//! by order (`Config::match_by_order`) and neither they nor the raw loop
+//! send ids.
 //!
 //! `cargo run --release -p qmp-client --example bench [CALLS [ROUNDS]]`
 //! (CALLS per mode and round, default 5000; ROUNDS default 7).
@@ -48,7 +57,41 @@ fn measure(calls: usize, f: impl FnOnce()) -> Row {
     }
 }
 
-const REQUEST: &str = "{\"execute\": \"query-version\"}\n";
+/// Whether the clients match replies by order (and nobody sends ids).
+static BY_ORDER: std::sync::LazyLock<bool> =
+    std::sync::LazyLock::new(|| std::env::var_os("BENCH_BY_ORDER").is_some());
+
+/// The raw loop's request lines: the same bytes the clients send for
+/// `query-version`, a new id each time unless replies go by order.
+struct Requests {
+    line: Vec<u8>,
+    next_id: u64,
+}
+
+impl Requests {
+    fn new() -> Self {
+        Requests {
+            line: Vec::with_capacity(64),
+            next_id: 1,
+        }
+    }
+
+    fn next(&mut self) -> &[u8] {
+        self.line.clear();
+        if *BY_ORDER {
+            self.line
+                .extend_from_slice(b"{\"execute\":\"query-version\"}\n");
+        } else {
+            let _ = writeln!(
+                self.line,
+                "{{\"execute\":\"query-version\",\"id\":{}}}",
+                self.next_id
+            );
+            self.next_id += 1;
+        }
+        &self.line
+    }
+}
 
 /// Connects and negotiates, with out-of-band execution or without.
 fn raw_connect(sock: &Path, oob: bool) -> (BufReader<UnixStream>, UnixStream) {
@@ -70,9 +113,9 @@ fn raw_connect(sock: &Path, oob: bool) -> (BufReader<UnixStream>, UnixStream) {
 
 fn raw_sequential(sock: &Path, oob: bool, calls: usize) {
     let (mut rd, mut w) = raw_connect(sock, oob);
-    let mut line = String::new();
+    let (mut line, mut requests) = (String::new(), Requests::new());
     for _ in 0..calls {
-        w.write_all(REQUEST.as_bytes()).expect("write");
+        w.write_all(requests.next()).expect("write");
         line.clear();
         rd.read_line(&mut line).expect("read");
     }
@@ -80,15 +123,15 @@ fn raw_sequential(sock: &Path, oob: bool, calls: usize) {
 
 fn raw_pipelined(sock: &Path, oob: bool, calls: usize) {
     let (mut rd, mut w) = raw_connect(sock, oob);
-    let mut line = String::new();
+    let (mut line, mut requests) = (String::new(), Requests::new());
     for _ in 0..16 {
-        w.write_all(REQUEST.as_bytes()).expect("write");
+        w.write_all(requests.next()).expect("write");
     }
     for i in 0..calls {
         line.clear();
         rd.read_line(&mut line).expect("read");
         if i + 16 < calls {
-            w.write_all(REQUEST.as_bytes()).expect("write");
+            w.write_all(requests.next()).expect("write");
         }
     }
 }
@@ -96,19 +139,26 @@ fn raw_pipelined(sock: &Path, oob: bool, calls: usize) {
 fn config(oob: bool) -> qmp_client::Config {
     qmp_client::Config {
         oob,
+        match_by_order: *BY_ORDER,
         ..Default::default()
     }
 }
 
+/// One task making one call after the other. (A task, as an async
+/// program's work is: the future `block_on` drives directly is woken
+/// differently, through the reactor, which costs an extra poll of it per
+/// call.)
 fn async_sequential(rt: &tokio::runtime::Runtime, sock: &Path, oob: bool, calls: usize) {
-    rt.block_on(async {
+    let sock = sock.to_path_buf();
+    rt.block_on(rt.spawn(async move {
         let c = qmp_client::Client::connect_unix_with(sock, config(oob))
             .await
             .expect("connect");
         for _ in 0..calls {
             c.execute(&cmd::QueryVersion).await.expect("call");
         }
-    })
+    }))
+    .expect("task")
 }
 
 fn async_pipelined(rt: &tokio::runtime::Runtime, sock: &Path, oob: bool, calls: usize) {
@@ -219,10 +269,22 @@ fn main() {
         .collect();
     // Per mode: (calls/s, CPU seconds per call) of each round.
     let mut samples: Vec<Vec<(f64, f64)>> = vec![Vec::new(); modes.len()];
-    // Round 0 warms up and is not counted.
+    // Round 0 warms up and is not counted. Each round runs the modes in
+    // a new random order (a fixed seed: runs are comparable), so that no
+    // mode always follows the same other one: what a mode leaves behind
+    // in the server or the VM (a pipelined burst, say) would otherwise
+    // weigh on the same neighbour every round.
+    let mut order: Vec<usize> = (0..modes.len()).collect();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
     for round in 0..=rounds {
-        for k in 0..modes.len() {
-            let m = (k + round) % modes.len();
+        for i in (1..order.len()).rev() {
+            // xorshift64
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            order.swap(i, (seed % (i as u64 + 1)) as usize);
+        }
+        for &m in &order {
             let row = measure(calls, &modes[m].1);
             if round > 0 {
                 samples[m].push((
@@ -236,43 +298,48 @@ fn main() {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let rows: Vec<(&str, f64, f64)> = modes
-        .iter()
-        .zip(&samples)
-        .map(|((name, _), s)| {
-            (
-                *name,
-                median(s.iter().map(|x| x.0).collect()),
-                median(s.iter().map(|x| x.1).collect()),
-            )
-        })
-        .collect();
     let _ = daemon.kill();
     let _ = daemon.wait();
     let _ = std::fs::remove_dir_all(&dir);
     // The raw loop in the same way of talking to the server.
     let floor = |name: &str| {
-        rows.iter()
-            .find(|r| {
-                r.0.starts_with("raw")
-                    && r.0.contains("16") == name.contains("16")
-                    && r.0.contains("OOB") == name.contains("OOB")
-            })
-            .map(|r| (r.1, r.2))
+        modes.iter().position(|r| {
+            r.0.starts_with("raw")
+                && r.0.contains("16") == name.contains("16")
+                && r.0.contains("OOB") == name.contains("OOB")
+        })
     };
-    println!("{rounds} rounds of {calls} calls per mode; medians");
+    // Each mode's figures, and its ratios to the raw loop taken round by
+    // round (the two ran minutes apart at most, so the VM's drift over a
+    // run cancels out), each the median over the rounds.
+    let rows: Vec<(&str, f64, f64, f64, f64)> = modes
+        .iter()
+        .zip(&samples)
+        .map(|((name, _), s)| {
+            // (A mode left alone by `BENCH_ONLY` is its own floor.)
+            let raw = floor(name).map_or(s, |i| &samples[i]);
+            (
+                *name,
+                median(s.iter().map(|x| x.0).collect()),
+                median(s.iter().zip(raw).map(|(x, r)| x.0 / r.0).collect()),
+                median(s.iter().map(|x| x.1).collect()),
+                median(s.iter().zip(raw).map(|(x, r)| x.1 / r.1).collect()),
+            )
+        })
+        .collect();
+    let ids = if *BY_ORDER {
+        "replies matched by order, no ids"
+    } else {
+        "every request with an id"
+    };
+    println!("{rounds} rounds of {calls} calls per mode; medians; {ids}");
     println!();
     println!("| mode | calls/s | vs raw | client CPU per call | vs raw |");
     println!("| --- | --- | --- | --- | --- |");
-    for &(name, rate, cpu) in &rows {
-        let (fr, fc) = floor(name).unwrap_or((rate, cpu));
+    for &(name, rate, rate_ratio, cpu, cpu_ratio) in &rows {
         println!(
-            "| {} | {:.0} | {:.2}x | {:.1} µs | {:.2}x |",
-            name,
-            rate,
-            rate / fr,
+            "| {name} | {rate:.0} | {rate_ratio:.2}x | {:.1} µs | {cpu_ratio:.2}x |",
             cpu * 1e6,
-            cpu / fc
         );
     }
 }

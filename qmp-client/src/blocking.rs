@@ -15,7 +15,8 @@
 //! oldest are dropped beyond, and [`Client::next_event`] reports the lag
 //! once). A call that times out leaves its reply to come later; replies
 //! that are not the current call's are dropped, so the connection stays
-//! usable. Each command is written with a single write.
+//! usable. Each command is written with a single write. Replies are
+//! matched by id, or in-band ones by order with [`Config::match_by_order`].
 
 use crate::common::{GreetingMessage, Head, Reply, decode_return, request_line};
 use crate::{Config, Error, Greeting};
@@ -38,6 +39,9 @@ pub struct Client<E = Events> {
     next_id: u64,
     events: VecDeque<EventMessage<E>>,
     lagged: u64,
+    /// In-band calls matched by order that gave up before their reply
+    /// came: the next replies without an id are theirs, and dropped.
+    late: u64,
     buf: Vec<u8>,
     /// Whether a read timeout is set on the socket (so that it is only
     /// changed when needed: a syscall per line would double the cost of
@@ -78,6 +82,7 @@ impl<E: EventSet> Client<E> {
             next_id: 1,
             events: VecDeque::new(),
             lagged: 0,
+            late: 0,
             buf,
             timeout_set,
             config,
@@ -94,7 +99,7 @@ impl<E: EventSet> Client<E> {
             &request_line("qmp_capabilities", Some(&msg), false, Some(id))?,
             &[],
         )?;
-        client.wait_reply(id, Some(deadline))?;
+        client.wait_reply(Some(id), Some(deadline))?;
         client.oob = oob;
         Ok(client)
     }
@@ -147,7 +152,7 @@ impl<E: EventSet> Client<E> {
             )));
         }
         let args = C::HAS_ARGUMENTS.then_some(command);
-        match self.call(C::NAME, args, true, true, &[])? {
+        match self.call(C::NAME, args, true, C::SUCCESS_RESPONSE, &[])? {
             Some(reply) => reply.decode::<C::Returns>(C::NAME),
             None => decode_return::<C::Returns>(C::NAME, ""),
         }
@@ -170,8 +175,11 @@ impl<E: EventSet> Client<E> {
         wants_reply: bool,
         fds: &[BorrowedFd<'_>],
     ) -> Result<Option<Reply>, Error> {
-        let id = self.next();
-        let line = request_line(name, arguments, oob, Some(id))?;
+        // Out-of-band replies may overtake, and a command without a
+        // success response may still send an error: those requests always
+        // carry an id; other in-band replies come in order.
+        let id = (oob || !wants_reply || !self.config.match_by_order).then(|| self.next());
+        let line = request_line(name, arguments, oob, id)?;
         self.write(&line, fds)?;
         if !wants_reply {
             return Ok(None);
@@ -215,11 +223,22 @@ impl<E: EventSet> Client<E> {
         Ok(())
     }
 
-    /// Reads until the reply with `id`; events are queued, other replies
-    /// (to calls that timed out) dropped.
-    fn wait_reply(&mut self, id: u64, deadline: Option<Instant>) -> Result<Reply, Error> {
+    /// Reads until the reply with `id`, or the next in-band reply that is
+    /// not late when `id` is `None`; events are queued, other replies (to
+    /// calls that gave up) dropped.
+    fn wait_reply(&mut self, id: Option<u64>, deadline: Option<Instant>) -> Result<Reply, Error> {
         loop {
-            let line = self.read_line(deadline)?;
+            let line = match self.read_line(deadline) {
+                Ok(line) => line,
+                Err(e) => {
+                    if id.is_none() {
+                        // Its reply may still come: it is not the next
+                        // call's.
+                        self.late += 1;
+                    }
+                    return Err(e);
+                }
+            };
             let Ok(head) = Head::of(&line) else {
                 continue;
             };
@@ -227,10 +246,32 @@ impl<E: EventSet> Client<E> {
                 self.queue_event(&line);
                 continue;
             }
-            if head.id() == Some(id) {
+            let ours = match (id, head.id) {
+                (Some(id), Some(_)) => head.id() == Some(id),
+                (None, None) => !self.late_reply(),
+                (Some(_), None) => {
+                    self.late_reply();
+                    false
+                }
+                // Not a call of ours that is waiting (an error reply to a
+                // command without a success response).
+                (None, Some(_)) => false,
+            };
+            if ours {
                 let ret = Reply::return_range(&head, &line);
                 return Ok(Reply { line, ret });
             }
+        }
+    }
+
+    /// Whether a reply without an id belongs to a call that gave up (and
+    /// so is dropped): counts it off.
+    fn late_reply(&mut self) -> bool {
+        if self.late > 0 {
+            self.late -= 1;
+            true
+        } else {
+            false
         }
     }
 
@@ -258,7 +299,15 @@ impl<E: EventSet> Client<E> {
                 return Ok(e);
             }
             let line = self.read_line(deadline)?;
-            self.queue_event(&line);
+            match Head::of(&line) {
+                // A reply nobody waits for: a late one, when unnumbered.
+                Ok(head) if head.event.is_none() => {
+                    if head.id.is_none() {
+                        self.late_reply();
+                    }
+                }
+                _ => self.queue_event(&line),
+            }
         }
     }
 

@@ -5,7 +5,7 @@ use crate::{Config, Error, Greeting, line};
 
 use qmp_types::{Command, EventMessage, EventSet, Events};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, PoisonError};
@@ -17,40 +17,115 @@ use tokio::sync::{Mutex, broadcast, oneshot};
 /// value is), decoded by the caller.
 type Reply = Result<crate::common::Reply, Error>;
 
-/// The write half. On a Unix socket, file descriptors can travel with a
-/// command (SCM_RIGHTS).
-enum Writer {
+/// Where requests go. On a Unix socket, file descriptors can travel with
+/// a command (SCM_RIGHTS).
+enum Sink {
     Unix(crate::unix::Writer),
     Other(Box<dyn AsyncWrite + Send + Unpin>),
 }
 
+/// The write half: the sink, and the bytes promised to the server but not
+/// written yet.
+///
+/// A line, once taken, is always written whole: a call dropped in the
+/// middle of writing its request leaves the rest here, and the next write
+/// sends it first. A line cut short would run into the next request, and
+/// the server would answer the two with one error, which would shift
+/// every reply matched by order after it.
+struct Writer {
+    sink: Sink,
+    out: Vec<u8>,
+    /// How much of `out` is written.
+    done: usize,
+}
+
 impl Writer {
-    /// Writes a line (which ends with its newline) in one write.
-    async fn write_line(&mut self, line: &[u8]) -> Result<(), Error> {
-        match self {
-            Writer::Unix(w) => Ok(crate::unix::send(&w.0, line, &[]).await?),
-            Writer::Other(w) => write_line(w, line).await,
+    fn new(sink: Sink) -> Self {
+        Writer {
+            sink,
+            out: Vec::new(),
+            done: 0,
         }
     }
 
-    /// Writes a line with file descriptors attached to its first byte.
-    async fn write_line_with_fds(
-        &mut self,
-        line: &[u8],
-        fds: &[std::os::fd::BorrowedFd<'_>],
-    ) -> Result<(), Error> {
-        let Writer::Unix(w) = self else {
-            return Err(Error::NotAllowed(
+    /// Whether `fds` can travel on this connection.
+    fn check_fds(&self, fds: &[std::os::fd::BorrowedFd<'_>]) -> Result<(), Error> {
+        match self.sink {
+            Sink::Other(_) if !fds.is_empty() => Err(Error::NotAllowed(
                 "file descriptors can only be passed over a Unix socket".into(),
-            ));
-        };
-        Ok(crate::unix::send(&w.0, line, fds).await?)
+            )),
+            _ => Ok(()),
+        }
     }
+
+    /// Writes what earlier, dropped, calls left unwritten.
+    async fn finish(&mut self) -> Result<(), Error> {
+        self.flush(&[]).await
+    }
+
+    /// Takes `line` (which ends with its newline): from now on it will be
+    /// written whole. Call [`Writer::finish`] first, so that the line
+    /// starts the buffer (and `fds` go with its first byte).
+    fn take(&mut self, line: Vec<u8>) {
+        if self.out.is_empty() {
+            self.out = line;
+        } else {
+            self.out.extend_from_slice(&line);
+        }
+    }
+
+    /// Writes the buffer, `fds` attached to its first byte, in one write
+    /// when the socket has room.
+    async fn flush(&mut self, fds: &[std::os::fd::BorrowedFd<'_>]) -> Result<(), Error> {
+        if self.done < self.out.len() {
+            match &mut self.sink {
+                Sink::Unix(w) => crate::unix::send(&w.0, &self.out, &mut self.done, fds).await?,
+                Sink::Other(w) => {
+                    while self.done < self.out.len() {
+                        let n = w.write(&self.out[self.done..]).await?;
+                        if n == 0 {
+                            return Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into());
+                        }
+                        self.done += n;
+                    }
+                    w.flush().await?;
+                }
+            }
+        }
+        self.out.clear();
+        self.done = 0;
+        Ok(())
+    }
+}
+
+/// The calls waiting for a reply.
+#[derive(Default)]
+struct Pending {
+    /// Calls whose request carries an id, by id.
+    by_id: HashMap<u64, oneshot::Sender<Reply>>,
+    /// In-band calls without an id, in the order their requests were
+    /// taken by the writer: the server answers them in that order. A
+    /// caller that gave up has dropped its receiver; its reply is dropped
+    /// when it comes.
+    in_order: VecDeque<oneshot::Sender<Reply>>,
+}
+
+/// How a call's reply finds it.
+#[derive(Clone, Copy)]
+enum Route {
+    /// By the id of its request.
+    Id(u64),
+    /// By order (an in-band request without an id).
+    Order,
+    /// No reply is awaited (`success-response: false`). The request has
+    /// an id, so that an error reply, which such a command still sends,
+    /// is not taken for another call's.
+    None(u64),
 }
 
 struct Shared<E> {
     writer: Mutex<Writer>,
-    pending: StdMutex<HashMap<u64, oneshot::Sender<Reply>>>,
+    pending: StdMutex<Pending>,
     next_id: AtomicU64,
     closed: AtomicBool,
     events: broadcast::Sender<Arc<EventMessage<E>>>,
@@ -72,6 +147,35 @@ impl<E> Clone for Client<E> {
     }
 }
 
+impl Route {
+    /// The id its request carries.
+    fn id(self) -> Option<u64> {
+        match self {
+            Route::Id(id) | Route::None(id) => Some(id),
+            Route::Order => None,
+        }
+    }
+}
+
+impl<E> Shared<E> {
+    fn pending(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a call waiting for its reply, unless the connection is
+    /// closed: the reader sets `closed` under the same lock as it fails
+    /// every pending call, so no call can slip in after that and wait
+    /// forever.
+    fn wait(&self, register: impl FnOnce(&mut Pending)) -> Result<(), Error> {
+        let mut p = self.pending();
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::Disconnected);
+        }
+        register(&mut p);
+        Ok(())
+    }
+}
+
 /// Removes a call's pending entry when the call ends, however it ends
 /// (reply, timeout, or the future dropped).
 struct PendingGuard<'a, E> {
@@ -81,11 +185,7 @@ struct PendingGuard<'a, E> {
 
 impl<E> Drop for PendingGuard<'_, E> {
     fn drop(&mut self) {
-        self.shared
-            .pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&self.id);
+        self.shared.pending().by_id.remove(&self.id);
     }
 }
 
@@ -106,7 +206,7 @@ impl Client<Events> {
         let socket = crate::unix::register(stream)?;
         Client::start(
             crate::unix::Reader(socket.clone()),
-            Writer::Unix(crate::unix::Writer(socket)),
+            Sink::Unix(crate::unix::Writer(socket)),
             config,
         )
         .await
@@ -134,14 +234,15 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         R: AsyncRead + Send + Unpin + 'static,
         W: AsyncWrite + Send + Unpin + 'static,
     {
-        Self::start(reader, Writer::Other(Box::new(writer)), config).await
+        Self::start(reader, Sink::Other(Box::new(writer)), config).await
     }
 
     async fn start<R: AsyncRead + Send + Unpin + 'static>(
         reader: R,
-        mut writer: Writer,
+        sink: Sink,
         config: Config,
     ) -> Result<Self, Error> {
+        let mut writer = Writer::new(sink);
         let mut lines = line::Lines::new(reader, config.max_line);
         let timeout = config.connect_timeout;
         let (greeting, oob, lines, writer) = tokio::time::timeout(timeout, async move {
@@ -155,9 +256,8 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
                     .contains(&qmp_types::QMPCapability::Oob);
             let enable: Vec<&str> = if oob { vec!["oob"] } else { Vec::new() };
             let msg = serde_json::json!({ "enable": enable });
-            writer
-                .write_line(&request_line("qmp_capabilities", Some(&msg), false, None)?)
-                .await?;
+            writer.take(request_line("qmp_capabilities", Some(&msg), false, None)?);
+            writer.finish().await?;
             loop {
                 let line = lines.next().await?.ok_or(Error::Disconnected)?;
                 let v: Value = serde_json::from_str(&line)
@@ -177,7 +277,7 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         let (events, _) = broadcast::channel(config.event_buffer.max(1));
         let shared = Arc::new(Shared {
             writer: Mutex::new(writer),
-            pending: StdMutex::new(HashMap::new()),
+            pending: StdMutex::new(Pending::default()),
             next_id: AtomicU64::new(1),
             closed: AtomicBool::new(false),
             events,
@@ -245,12 +345,14 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         timeout: Option<Duration>,
         fds: &[std::os::fd::BorrowedFd<'_>],
     ) -> Result<C::Returns, Error> {
-        let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
-        let line = request_line(C::NAME, C::HAS_ARGUMENTS.then_some(command), oob, Some(id))?;
-        match self
-            .send(id, line, C::NAME, C::SUCCESS_RESPONSE, timeout, fds)
-            .await?
-        {
+        let route = self.route(oob, C::SUCCESS_RESPONSE);
+        let line = request_line(
+            C::NAME,
+            C::HAS_ARGUMENTS.then_some(command),
+            oob,
+            route.id(),
+        )?;
+        match self.send(route, line, C::NAME, timeout, fds).await? {
             Some(reply) => reply.decode::<C::Returns>(C::NAME),
             // No reply on success: nothing to decode.
             None => crate::common::no_reply(),
@@ -272,10 +374,10 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
     /// Runs a command by name with JSON arguments; the result is the
     /// JSON `return` value.
     pub async fn execute_raw(&self, name: &str, arguments: Option<Value>) -> Result<Value, Error> {
-        let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
-        let line = request_line(name, arguments.as_ref(), false, Some(id))?;
+        let route = self.route(false, true);
+        let line = request_line(name, arguments.as_ref(), false, route.id())?;
         let reply = self
-            .send(id, line, name, true, self.shared.config.call_timeout, &[])
+            .send(route, line, name, self.shared.config.call_timeout, &[])
             .await?;
         match reply {
             Some(reply) => reply.decode::<Value>(name),
@@ -283,15 +385,27 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         }
     }
 
-    /// Sends the request `line` (with id `id`), with any file
-    /// descriptors attached, and waits for its reply (`None` for commands
-    /// that send no reply on success).
+    /// How the reply to a call will find it (see
+    /// [`Config::match_by_order`]).
+    fn route(&self, oob: bool, success_response: bool) -> Route {
+        let shared = &*self.shared;
+        if !success_response {
+            Route::None(shared.next_id.fetch_add(1, Ordering::Relaxed))
+        } else if oob || !shared.config.match_by_order {
+            Route::Id(shared.next_id.fetch_add(1, Ordering::Relaxed))
+        } else {
+            Route::Order
+        }
+    }
+
+    /// Sends the request `line`, with any file descriptors attached, and
+    /// waits for its reply (`None` for commands that send no reply on
+    /// success).
     async fn send(
         &self,
-        id: u64,
+        route: Route,
         line: Vec<u8>,
         name: &str,
-        wants_reply: bool,
         timeout: Option<Duration>,
         fds: &[std::os::fd::BorrowedFd<'_>],
     ) -> Result<Option<crate::common::Reply>, Error> {
@@ -300,32 +414,35 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
             return Err(Error::Disconnected);
         }
         let (tx, rx) = oneshot::channel();
-        let _guard = if wants_reply {
-            shared
-                .pending
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(id, tx);
-            Some(PendingGuard { shared, id })
-        } else {
-            None
+        let mut tx = Some(tx);
+        let _guard = match route {
+            Route::Id(id) => {
+                if let Some(tx) = tx.take() {
+                    shared.wait(|p| {
+                        p.by_id.insert(id, tx);
+                    })?;
+                }
+                Some(PendingGuard { shared, id })
+            }
+            Route::Order | Route::None(_) => None,
         };
-        // The connection may have died between the check and the insert:
-        // the reader drains pending calls after setting `closed`.
-        if shared.closed.load(Ordering::Acquire) {
-            return Err(Error::Disconnected);
-        }
-        tracing::trace!(id, command = name, "send");
+        tracing::trace!(id = route.id(), command = name, "send");
         let work = async {
             {
                 let mut w = shared.writer.lock().await;
-                if fds.is_empty() {
-                    w.write_line(&line).await?;
-                } else {
-                    w.write_line_with_fds(&line, fds).await?;
+                w.check_fds(fds)?;
+                w.finish().await?;
+                // A call matched by order takes its place in the queue
+                // with its line, under the writer's lock, so that the
+                // queue's order is the order of the lines (nothing can
+                // interrupt between the two).
+                if let (Route::Order, Some(tx)) = (route, tx.take()) {
+                    shared.wait(|p| p.in_order.push_back(tx))?;
                 }
+                w.take(line);
+                w.flush(fds).await?;
             }
-            if !wants_reply {
+            if matches!(route, Route::None(_)) {
                 return Ok(None);
             }
             match rx.await {
@@ -446,14 +563,12 @@ async fn read_loop<R: AsyncRead + Unpin, E: EventSet + Send + Sync + 'static>(
     };
     if let Some(shared) = shared.upgrade() {
         tracing::debug!(error = %end, "connection ended");
-        shared.closed.store(true, Ordering::Release);
-        let pending: Vec<_> = shared
-            .pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .drain()
-            .collect();
-        for (_, tx) in pending {
+        let pending = {
+            let mut p = shared.pending();
+            shared.closed.store(true, Ordering::Release);
+            std::mem::take(&mut *p)
+        };
+        for tx in pending.by_id.into_values().chain(pending.in_order) {
             let _ = tx.send(Err(Error::Disconnected));
         }
     }
@@ -478,22 +593,31 @@ fn route<E: EventSet>(shared: &Shared<E>, line: String) {
         }
         return;
     }
-    let Some(id) = head.id() else {
-        tracing::warn!(line = %line, "a reply without an id of ours");
-        return;
-    };
-    tracing::trace!(id, "reply");
-    let tx = shared
-        .pending
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .remove(&id);
-    let ret = crate::common::Reply::return_range(&head, &line);
-    match tx {
-        Some(tx) => {
-            // The caller may have given up: then the reply is dropped.
-            let _ = tx.send(Ok(crate::common::Reply { line, ret }));
+    let tx = match (head.id, head.id()) {
+        (None, _) => {
+            tracing::trace!("reply, matched by order");
+            let tx = shared.pending().in_order.pop_front();
+            if tx.is_none() {
+                tracing::warn!(line = %line, "a reply without an id, and no call waits for one");
+            }
+            tx
         }
-        None => tracing::debug!(id, "a reply nobody waits for any more"),
+        (Some(_), Some(id)) => {
+            tracing::trace!(id, "reply");
+            let tx = shared.pending().by_id.remove(&id);
+            if tx.is_none() {
+                tracing::debug!(id, "a reply nobody waits for any more");
+            }
+            tx
+        }
+        (Some(_), None) => {
+            tracing::warn!(line = %line, "a reply with an id that is not ours");
+            None
+        }
+    };
+    if let Some(tx) = tx {
+        let ret = crate::common::Reply::return_range(&head, &line);
+        // The caller may have given up: then the reply is dropped.
+        let _ = tx.send(Ok(crate::common::Reply { line, ret }));
     }
 }

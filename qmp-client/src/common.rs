@@ -37,6 +37,21 @@ pub struct Config {
     /// How many events a subscriber may fall behind before it gets
     /// [`Error::Lagged`].
     pub event_buffer: usize,
+    /// Send in-band commands without an `id` and match their replies by
+    /// order.
+    ///
+    /// Off by default: every command carries a unique id and its reply is
+    /// routed by it, as the QMP specification recommends for clients that
+    /// accept out-of-band execution. On, only the commands whose replies
+    /// can come out of order carry one (out-of-band commands, and commands
+    /// without a success response, whose error reply must not be taken for
+    /// another command's), and the other replies are matched by order,
+    /// which QMP guarantees ("the client receives command responses in
+    /// issue order"). That makes small calls cheaper for QEMU, which reads
+    /// a request one byte per `recvmsg`: `query-version` goes from 37 bytes
+    /// (with a four-digit id) to 28 (see the README's benchmark). Only for
+    /// a peer that keeps that order.
+    pub match_by_order: bool,
 }
 
 impl Default for Config {
@@ -47,6 +62,7 @@ impl Default for Config {
             oob: true,
             max_line: 64 << 20,
             event_buffer: 1024,
+            match_by_order: false,
         }
     }
 }

@@ -11,12 +11,14 @@
 //! ```
 //!
 //! One reader task owns the connection's read half: it routes each reply
-//! by its id to the call waiting for it and decodes each event once for
-//! every subscriber. A [`Client`] is a cheap handle: clone it into as many
-//! tasks as you like and call concurrently; commands are written whole,
-//! one write each. Dropping a call's future at any point is safe: its
-//! reply, when it comes, is dropped. When the connection dies, every
-//! pending call fails with [`Error::Disconnected`].
+//! by its id to the call waiting for it (or, with
+//! [`Config::match_by_order`], in-band replies by order) and decodes each
+//! event once for every subscriber. A [`Client`] is a cheap handle: clone
+//! it into as many tasks as you like and call concurrently; commands are
+//! written whole, one write each. Dropping a call's future at any point
+//! is safe: its reply, when it comes, is dropped, and a request it left
+//! half written is finished before the next one. When the connection
+//! dies, every pending call fails with [`Error::Disconnected`].
 //!
 //! Events go to any number of [`EventStream`]s through bounded buffers: a
 //! subscriber that does not keep up gets [`Error::Lagged`] and never

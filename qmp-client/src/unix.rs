@@ -70,15 +70,20 @@ impl AsyncRead for Reader {
     }
 }
 
-/// Sends all of `line`, with `fds` (SCM_RIGHTS) attached to its first
-/// bytes when there are any.
-pub(crate) async fn send(socket: &Socket, line: &[u8], fds: &[BorrowedFd<'_>]) -> io::Result<()> {
+/// Sends the rest of `buf` after `*sent` bytes, with `fds` (SCM_RIGHTS)
+/// attached to its first byte when there are any. `*sent` follows the
+/// progress, so that a caller dropped midway knows what is left.
+pub(crate) async fn send(
+    socket: &Socket,
+    buf: &[u8],
+    sent: &mut usize,
+    fds: &[BorrowedFd<'_>],
+) -> io::Result<()> {
     use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, send, sendmsg};
     let fd = socket.get_ref().as_fd();
-    let mut sent = 0;
     let mut pause = Duration::from_micros(100);
-    while sent < line.len() {
-        let attempt = if sent == 0 && !fds.is_empty() {
+    while *sent < buf.len() {
+        let attempt = if *sent == 0 && !fds.is_empty() {
             let mut space =
                 vec![std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(fds.len()))];
             let mut control = SendAncillaryBuffer::new(&mut space);
@@ -89,16 +94,16 @@ pub(crate) async fn send(socket: &Socket, line: &[u8], fds: &[BorrowedFd<'_>]) -
             }
             sendmsg(
                 fd,
-                &[io::IoSlice::new(line)],
+                &[io::IoSlice::new(buf)],
                 &mut control,
                 SendFlags::NOSIGNAL,
             )
         } else {
-            send(fd, &line[sent..], SendFlags::NOSIGNAL)
+            send(fd, &buf[*sent..], SendFlags::NOSIGNAL)
         };
         match attempt {
             Ok(n) => {
-                sent += n;
+                *sent += n;
                 pause = Duration::from_micros(100);
             }
             Err(rustix::io::Errno::INTR) => {}

@@ -57,3 +57,112 @@ fn blocking_client_commands_events_fds_and_disconnect() {
         Err(Error::Disconnected | Error::Io(_))
     ));
 }
+
+/// A fake server on a real socket, for what QEMU cannot be made to do:
+/// greets, accepts `qmp_capabilities`, then runs `script` on the
+/// connection.
+fn fake(
+    name: &str,
+    script: impl FnOnce(
+        &mut std::io::BufReader<std::os::unix::net::UnixStream>,
+        &mut std::os::unix::net::UnixStream,
+    ) + Send
+    + 'static,
+) -> (std::path::PathBuf, std::thread::JoinHandle<()>) {
+    use std::io::{BufRead, Write};
+    let dir = std::env::temp_dir().join(format!("qmp-blocking-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("qmp.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&path).expect("bind");
+    let server = std::thread::spawn(move || {
+        let (mut w, _) = listener.accept().expect("accept");
+        let mut r = std::io::BufReader::new(w.try_clone().expect("clone"));
+        w.write_all(b"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 2, \"minor\": 0, \"major\": 10}, \"package\": \"\"}, \"capabilities\": []}}\n")
+            .expect("greet");
+        let mut line = String::new();
+        r.read_line(&mut line).expect("capabilities");
+        let v: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+        w.write_all(format!("{{\"return\": {{}}, \"id\": {}}}\n", v["id"]).as_bytes())
+            .expect("reply");
+        script(&mut r, &mut w);
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+    (path, server)
+}
+
+fn request(r: &mut impl std::io::BufRead) -> serde_json::Value {
+    let mut line = String::new();
+    r.read_line(&mut line).expect("a request");
+    serde_json::from_str(&line).expect("JSON")
+}
+
+/// The reply line to `req`, with its id when it has one.
+fn reply_to(req: &serde_json::Value, mut body: serde_json::Value) -> String {
+    if let Some(id) = req.get("id") {
+        body["id"] = id.clone();
+    }
+    body.to_string()
+}
+
+/// A call that timed out leaves its reply to come, and that reply is
+/// dropped, whether it arrives while the next call waits or while the
+/// program waits for events; replies matched by id, or by order.
+fn late_replies_are_dropped(name: &str, by_order: bool) {
+    use std::io::Write;
+    let (path, server) = fake(name, move |r, w| {
+        for name in ["first", "second"] {
+            let req = request(r);
+            assert_eq!(req.get("id").is_none(), by_order);
+            std::thread::sleep(Duration::from_millis(300));
+            let reply = reply_to(&req, serde_json::json!({"return": {"name": name}}));
+            writeln!(w, "{reply}").expect("late reply");
+        }
+        // The late reply to the second call comes while the client waits
+        // for events, then an event.
+        writeln!(
+            w,
+            "{{\"event\": \"STOP\", \"timestamp\": {{\"seconds\": 1, \"microseconds\": 2}}}}"
+        )
+        .expect("event");
+        let req = request(r);
+        let reply = reply_to(&req, serde_json::json!({"return": {"name": "third"}}));
+        writeln!(w, "{reply}").expect("reply");
+        assert_eq!(req["execute"], "query-name");
+        // Until the client hangs up.
+        let _ = std::io::BufRead::read_line(r, &mut String::new());
+    });
+    let config = qmp_client::Config {
+        call_timeout: Some(Duration::from_millis(100)),
+        match_by_order: by_order,
+        ..Default::default()
+    };
+    let mut client = Client::<Events>::connect_unix_with(&path, config).expect("connect");
+    assert!(matches!(
+        client.execute(&cmd::QueryName),
+        Err(Error::Timeout)
+    ));
+    // The first reply comes while this call waits: not its own.
+    assert!(matches!(
+        client.execute(&cmd::QueryName),
+        Err(Error::Timeout)
+    ));
+    let stop = client
+        .wait_for_event(Duration::from_secs(5), |_| true)
+        .expect("the event after the late reply");
+    assert!(matches!(stop.event, Events::Stop(_)));
+    let third = client.execute(&cmd::QueryName).expect("its own reply");
+    assert_eq!(third.name.as_deref(), Some("third"));
+    drop(client);
+    server.join().expect("server");
+}
+
+#[test]
+fn blocking_client_drops_the_late_replies_of_calls_that_gave_up_by_id() {
+    late_replies_are_dropped("late", false);
+}
+
+#[test]
+fn blocking_client_drops_the_late_replies_of_calls_that_gave_up_by_order() {
+    late_replies_are_dropped("late-order", true);
+}

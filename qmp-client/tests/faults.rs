@@ -55,6 +55,16 @@ where
     (client, server)
 }
 
+/// `body` as the reply to `req`: with the request's id when it has one
+/// (the client numbers only the requests whose replies can come out of
+/// order, unless told to number every one).
+fn reply_to(req: &Value, mut body: Value) -> Value {
+    if let Some(id) = req.get("id") {
+        body["id"] = id.clone();
+    }
+    body
+}
+
 async fn read_request(r: &mut BufReader<tokio::net::unix::OwnedReadHalf>) -> Option<Value> {
     let mut line = String::new();
     match r.read_line(&mut line).await {
@@ -105,7 +115,10 @@ async fn garbage_and_unknown_ids_do_not_disturb_replies() {
             .await
             .ok();
         w.write_all(b"[1, 2, 3]\r\n").await.ok();
-        let reply = json!({"return": {"running": true, "status": "running"}, "id": req["id"]});
+        let reply = reply_to(
+            &req,
+            json!({"return": {"running": true, "status": "running"}}),
+        );
         w.write_all(format!("{reply}\r\n").as_bytes()).await.ok();
         read_request(&mut r).await;
     })
@@ -140,7 +153,7 @@ async fn over_limit_line_is_an_error_not_memory() {
     let (client, _server) = fake("overlimit", config, |mut r, mut w| async move {
         let req = read_request(&mut r).await.expect("a request");
         let huge = "x".repeat(1 << 20);
-        let reply = json!({"return": {"name": huge}, "id": req["id"]});
+        let reply = reply_to(&req, json!({"return": {"name": huge}}));
         w.write_all(format!("{reply}\r\n").as_bytes()).await.ok();
         read_request(&mut r).await;
     })
@@ -163,7 +176,10 @@ async fn a_flooded_subscriber_lags_and_never_stalls_replies() {
             let ev = json!({"event": "STOP", "timestamp": {"seconds": i, "microseconds": 0}});
             w.write_all(format!("{ev}\r\n").as_bytes()).await.ok();
         }
-        let reply = json!({"return": {"running": false, "status": "paused"}, "id": req["id"]});
+        let reply = reply_to(
+            &req,
+            json!({"return": {"running": false, "status": "paused"}}),
+        );
         w.write_all(format!("{reply}\r\n").as_bytes()).await.ok();
         read_request(&mut r).await;
     })
@@ -179,17 +195,19 @@ async fn a_flooded_subscriber_lags_and_never_stalls_replies() {
     assert!(never_reads.next().await.is_ok());
 }
 
-#[tokio::test]
-async fn cancelled_calls_leave_the_connection_usable() {
-    let (client, _server) = fake("cancel", Config::default(), |mut r, mut w| async move {
-        // Answer every request, slowly for the first 1000, with its own id
-        // echoed in the reply so that misrouting would show.
+/// Calls dropped at any point (waiting for the writer, mid-write, or
+/// waiting for their reply), then calls that must each get their own
+/// reply: the server echoes each request's tag.
+async fn cancelled_calls_leave_the_connection_usable(name: &str, config: Config) {
+    let (client, _server) = fake(name, config, |mut r, mut w| async move {
+        // Answer every request, slowly for the first 1000.
+        let mut n = 0;
         while let Some(req) = read_request(&mut r).await {
-            let id = req["id"].as_u64().unwrap_or(0);
-            if id <= 1000 {
+            n += 1;
+            if n <= 1000 {
                 tokio::time::sleep(Duration::from_micros(50)).await;
             }
-            let reply = json!({"return": {"name": id.to_string()}, "id": id});
+            let reply = reply_to(&req, json!({"return": {"tag": req["arguments"]["tag"]}}));
             if w.write_all(format!("{reply}\r\n").as_bytes())
                 .await
                 .is_err()
@@ -199,44 +217,60 @@ async fn cancelled_calls_leave_the_connection_usable() {
         }
     })
     .await;
-    for _ in 0..1000 {
+    for i in 0..1000 {
         let c = client.clone();
         // Each call is dropped almost at once, mid-flight.
         let _ = tokio::time::timeout(Duration::from_micros(10), async move {
-            c.execute(&cmd::QueryName).await
+            c.execute_raw("x-tag", Some(json!({ "tag": format!("cancelled {i}") })))
+                .await
         })
         .await;
     }
     let mut calls = Vec::new();
-    for _ in 0..50 {
+    for i in 0..50 {
         let c = client.clone();
         calls.push(tokio::spawn(async move {
-            c.execute_raw("query-name", None).await
+            (i, c.execute_raw("x-tag", Some(json!({ "tag": i }))).await)
         }));
     }
     for call in calls {
-        let v = tokio::time::timeout(Duration::from_secs(5), call)
+        let (i, v) = tokio::time::timeout(Duration::from_secs(5), call)
             .await
             .expect("no hang")
-            .expect("no panic")
-            .expect("a reply");
-        assert!(
-            v["name"]
-                .as_str()
-                .is_some_and(|n| n.parse::<u64>().is_ok_and(|id| id > 1000)),
-            "misrouted: {v}"
-        );
+            .expect("no panic");
+        let v = v.expect("a reply");
+        assert_eq!(v["tag"], i, "misrouted: call {i} got {v}");
     }
+}
+
+#[tokio::test]
+async fn cancelled_calls_leave_the_connection_usable_replies_by_id() {
+    cancelled_calls_leave_the_connection_usable("cancel", Config::default()).await;
+}
+
+#[tokio::test]
+async fn cancelled_calls_leave_the_connection_usable_replies_by_order() {
+    let config = Config {
+        match_by_order: true,
+        ..Config::default()
+    };
+    cancelled_calls_leave_the_connection_usable("cancel-order", config).await;
 }
 
 #[tokio::test]
 async fn server_errors_keep_class_and_text() {
     let (client, _server) = fake("errors", Config::default(), |mut r, mut w| async move {
         let req = read_request(&mut r).await.expect("a request");
-        let reply = json!({"error": {"class": "DeviceNotFound", "desc": "Device 'x' not found"}, "id": req["id"]});
+        let reply = reply_to(
+            &req,
+            json!({"error": {"class": "DeviceNotFound", "desc": "Device 'x' not found"}}),
+        );
         w.write_all(format!("{reply}\r\n").as_bytes()).await.ok();
         let req = read_request(&mut r).await.expect("a request");
-        let reply = json!({"return": {"running": "yes", "status": "running"}, "id": req["id"]});
+        let reply = reply_to(
+            &req,
+            json!({"return": {"running": "yes", "status": "running"}}),
+        );
         w.write_all(format!("{reply}\r\n").as_bytes()).await.ok();
         read_request(&mut r).await;
     })
@@ -311,19 +345,33 @@ async fn guest_agent_discards_stale_bytes_when_it_synchronises() {
         .expect("the reply after the sync is ours");
 }
 
-#[tokio::test]
-async fn a_call_that_times_out_leaves_the_connection_usable() {
-    let (client, _server) = fake("timeout", Config::default(), |mut r, mut w| async move {
-        // The first request gets its reply late; the second at once.
+/// The first call gives up before its reply comes; the reply is dropped
+/// when it does, and the next calls get their own. With `in_order`, the
+/// server keeps issue order, as QMP says, and the client matches replies
+/// by order; without, it answers the second call first, which the client
+/// survives by matching replies by id (its default).
+async fn a_call_that_times_out_leaves_the_connection_usable(name: &str, in_order: bool) {
+    let config = Config {
+        match_by_order: in_order,
+        ..Config::default()
+    };
+    let (client, _server) = fake(name, config, move |mut r, mut w| async move {
         let first = read_request(&mut r).await.expect("first");
         let second = read_request(&mut r).await.expect("second");
-        let reply = json!({"return": {"name": "second"}, "id": second["id"]});
-        w.write_all(format!("{reply}\r\n").as_bytes()).await.ok();
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let late = json!({"return": {"name": "first"}, "id": first["id"]});
-        w.write_all(format!("{late}\r\n").as_bytes()).await.ok();
+        let late = reply_to(&first, json!({"return": {"name": "first"}}));
+        let reply = reply_to(&second, json!({"return": {"name": "second"}}));
+        if in_order {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            w.write_all(format!("{late}\r\n{reply}\r\n").as_bytes())
+                .await
+                .ok();
+        } else {
+            w.write_all(format!("{reply}\r\n").as_bytes()).await.ok();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            w.write_all(format!("{late}\r\n").as_bytes()).await.ok();
+        }
         let third = read_request(&mut r).await.expect("third");
-        let reply = json!({"return": {"name": "third"}, "id": third["id"]});
+        let reply = reply_to(&third, json!({"return": {"name": "third"}}));
         w.write_all(format!("{reply}\r\n").as_bytes()).await.ok();
         read_request(&mut r).await;
     })
@@ -341,6 +389,16 @@ async fn a_call_that_times_out_leaves_the_connection_usable() {
     tokio::time::sleep(Duration::from_millis(400)).await;
     let third = client.execute(&cmd::QueryName).await.expect("third");
     assert_eq!(third.name.as_deref(), Some("third"));
+}
+
+#[tokio::test]
+async fn a_call_that_times_out_leaves_the_connection_usable_replies_by_order() {
+    a_call_that_times_out_leaves_the_connection_usable("timeout", true).await;
+}
+
+#[tokio::test]
+async fn a_call_that_times_out_leaves_the_connection_usable_replies_by_id() {
+    a_call_that_times_out_leaves_the_connection_usable("timeout-ids", false).await;
 }
 
 #[tokio::test]
@@ -386,7 +444,7 @@ async fn a_server_that_stops_reading_does_not_hang_a_call() {
             let _ = resume_rx.await;
             let v = read_request(&mut r).await.expect("the big request");
             assert_eq!(v["arguments"]["blob"].as_str().map(str::len), Some(4 << 20));
-            let reply = json!({"return": {"size": 4 << 20}, "id": v["id"]});
+            let reply = reply_to(&v, json!({"return": {"size": 4 << 20}}));
             w.write_all(format!("{reply}\r\n").as_bytes())
                 .await
                 .expect("reply");
@@ -414,4 +472,52 @@ async fn a_server_that_stops_reading_does_not_hang_a_call() {
         .expect("reply");
     assert_eq!(reply["size"], 4 << 20);
     server.await.expect("server");
+}
+
+/// A call dropped in the middle of writing its request (larger than the
+/// socket's buffer, to a server that is not reading): the rest of the
+/// line still goes out, before the next request, so the server never
+/// sees a line cut short and the next call gets its own reply.
+#[tokio::test]
+async fn a_call_dropped_mid_write_leaves_whole_lines() {
+    let (resume_tx, resume_rx) = tokio::sync::oneshot::channel::<()>();
+    let (client, server) = fake(
+        "dropped-mid-write",
+        Config::default(),
+        |mut r, mut w| async move {
+            let _ = resume_rx.await;
+            for _ in 0..2 {
+                let v = read_request(&mut r).await.expect("a whole request");
+                let reply = reply_to(&v, json!({"return": {"tag": v["arguments"]["tag"]}}));
+                w.write_all(format!("{reply}\r\n").as_bytes())
+                    .await
+                    .expect("reply");
+            }
+        },
+    )
+    .await;
+    let blob = "x".repeat(4 << 20);
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(200),
+        client.execute_raw("x-big", Some(json!({ "blob": blob, "tag": "big" }))),
+    )
+    .await;
+    assert!(dropped.is_err(), "the big request cannot be written yet");
+    let next = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            client
+                .execute_raw("x-small", Some(json!({ "tag": "small" })))
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    resume_tx.send(()).expect("resume");
+    let reply = tokio::time::timeout(Duration::from_secs(10), next)
+        .await
+        .expect("no hang")
+        .expect("task")
+        .expect("reply");
+    assert_eq!(reply["tag"], "small");
+    server.await.expect("server read two whole requests");
 }

@@ -2,7 +2,7 @@
 //! own in a temporary directory. Without the binaries the tests say so
 //! and pass, except under CI, where they fail.
 
-use qmp_client::{Client, Error};
+use qmp_client::{Client, Config, Error};
 use qmp_types::{Events, cmd, event};
 use serde_json::json;
 use std::time::Duration;
@@ -56,8 +56,25 @@ async fn negotiation_typed_commands_and_oob() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_two_tasks_two_hundred_calls_each_get_their_own_answers() {
+    thirty_two_tasks(Config::default()).await;
+}
+
+/// The same with replies matched by order instead of by id: QEMU keeps
+/// issue order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_two_tasks_two_hundred_calls_replies_matched_by_order() {
+    thirty_two_tasks(Config {
+        match_by_order: true,
+        ..Config::default()
+    })
+    .await;
+}
+
+async fn thirty_two_tasks(config: Config) {
     let Some(s) = storage_daemon() else { return };
-    let client = Client::connect_unix(&s.sock).await.expect("connect");
+    let client = Client::connect_unix_with(&s.sock, config)
+        .await
+        .expect("connect");
     let mut tasks = Vec::new();
     for i in 0..32u64 {
         let c = client.clone();
