@@ -231,9 +231,10 @@ impl<E: EventSet> Client<E> {
             let line = match self.read_line(deadline) {
                 Ok(line) => line,
                 Err(e) => {
-                    if id.is_none() {
+                    if id.is_none() && matches!(e, Error::Timeout) {
                         // Its reply may still come: it is not the next
-                        // call's.
+                        // call's. (Other errors consumed the reply, or
+                        // ended the connection.)
                         self.late += 1;
                     }
                     return Err(e);
@@ -342,7 +343,10 @@ impl<E: EventSet> Client<E> {
     }
 }
 
-/// One line, within the size limit and before the deadline.
+/// One line, within the size limit and before the deadline. A line cut
+/// by the deadline stays in `buf`, and the next read goes on with it: a
+/// reply that was arriving when its call gave up is still read whole
+/// (and dropped as late), not taken for two.
 fn read_line(
     reader: &mut BufReader<UnixStream>,
     buf: &mut Vec<u8>,
@@ -350,7 +354,6 @@ fn read_line(
     deadline: Option<Instant>,
     timeout_set: &mut bool,
 ) -> Result<String, Error> {
-    buf.clear();
     loop {
         // Only a read that will block needs the socket's timeout.
         if reader.buffer().is_empty() {
@@ -386,6 +389,8 @@ fn read_line(
             None => (available.len(), false),
         };
         if buf.len() + take > max + 2 {
+            // The rest of the line will read as garbage, and be skipped.
+            buf.clear();
             return Err(Error::LineTooLong { limit: max });
         }
         buf.extend_from_slice(&available[..take]);
