@@ -414,17 +414,17 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
             return Err(Error::Disconnected);
         }
         let (tx, rx) = oneshot::channel();
-        let mut tx = Some(tx);
-        let _guard = match route {
+        // A call matched by id waits from now on; one matched by order
+        // joins the queue when its line is taken.
+        let (in_order, _guard) = match route {
             Route::Id(id) => {
-                if let Some(tx) = tx.take() {
-                    shared.wait(|p| {
-                        p.by_id.insert(id, tx);
-                    })?;
-                }
-                Some(PendingGuard { shared, id })
+                shared.wait(|p| {
+                    p.by_id.insert(id, tx);
+                })?;
+                (None, Some(PendingGuard { shared, id }))
             }
-            Route::Order | Route::None(_) => None,
+            Route::Order => (Some(tx), None),
+            Route::None(_) => (None, None),
         };
         tracing::trace!(id = route.id(), command = name, "send");
         let work = async {
@@ -436,7 +436,7 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
                 // with its line, under the writer's lock, so that the
                 // queue's order is the order of the lines (nothing can
                 // interrupt between the two).
-                if let (Route::Order, Some(tx)) = (route, tx.take()) {
+                if let Some(tx) = in_order {
                     shared.wait(|p| p.in_order.push_back(tx))?;
                 }
                 w.take(line);
