@@ -48,7 +48,7 @@ pub struct Config {
     /// another command's), and the other replies are matched by order,
     /// which QMP guarantees ("the client receives command responses in
     /// issue order"). That makes small calls cheaper for QEMU, which reads
-    /// a request one byte per `recvmsg`: `query-version` goes from 37 bytes
+    /// a request one byte per `recvmsg`: `query-version` goes from 38 bytes
     /// (with a four-digit id) to 28 (see the README's benchmark). Only for
     /// a peer that keeps that order.
     pub match_by_order: bool,
