@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 /// A blocking connection to a QMP server.
 pub struct Client<E = Events> {
-    reader: BufReader<UnixStream>,
+    lines: Lines,
     writer: UnixStream,
     greeting: Greeting,
     oob: bool,
@@ -42,11 +42,6 @@ pub struct Client<E = Events> {
     /// In-band calls matched by order that gave up before their reply
     /// came: the next replies without an id are theirs, and dropped.
     late: u64,
-    buf: Vec<u8>,
-    /// Whether a read timeout is set on the socket (so that it is only
-    /// changed when needed: a syscall per line would double the cost of
-    /// a call).
-    timeout_set: bool,
 }
 
 impl Client<Events> {
@@ -62,20 +57,18 @@ impl<E: EventSet> Client<E> {
     pub fn connect_unix_with(path: impl AsRef<Path>, config: Config) -> Result<Self, Error> {
         let stream = UnixStream::connect(path)?;
         let deadline = Instant::now() + config.connect_timeout;
-        let mut reader = BufReader::with_capacity(64 * 1024, stream.try_clone()?);
-        let mut buf = Vec::new();
-        let mut timeout_set = false;
-        let line = read_line(
-            &mut reader,
-            &mut buf,
-            config.max_line,
-            Some(deadline),
-            &mut timeout_set,
-        )?;
+        let mut lines = Lines {
+            reader: BufReader::with_capacity(64 * 1024, stream.try_clone()?),
+            buf: Vec::new(),
+            max: config.max_line,
+            timeout_set: false,
+            skipping: false,
+        };
+        let line = lines.read(Some(deadline))?;
         let greeting: GreetingMessage = serde_json::from_str(&line)
             .map_err(|e| Error::protocol(format!("not a QMP greeting: {e}"), &line))?;
         let mut client = Client {
-            reader,
+            lines,
             writer: stream,
             greeting: greeting.qmp,
             oob: false,
@@ -83,8 +76,6 @@ impl<E: EventSet> Client<E> {
             events: VecDeque::new(),
             lagged: 0,
             late: 0,
-            buf,
-            timeout_set,
             config,
         };
         let oob = client.config.oob
@@ -191,10 +182,10 @@ impl<E: EventSet> Client<E> {
     /// Keeps the buffer of a reply that was decoded for the next line (a
     /// line is read into it without allocating again).
     fn recycle(&mut self, reply: Reply) {
-        if self.buf.capacity() == 0 {
+        if self.lines.buf.capacity() == 0 {
             let mut buf = reply.line.into_bytes();
             buf.clear();
-            self.buf = buf;
+            self.lines.buf = buf;
         }
     }
 
@@ -333,79 +324,92 @@ impl<E: EventSet> Client<E> {
     }
 
     fn read_line(&mut self, deadline: Option<Instant>) -> Result<String, Error> {
-        read_line(
-            &mut self.reader,
-            &mut self.buf,
-            self.config.max_line,
-            deadline,
-            &mut self.timeout_set,
-        )
+        self.lines.read(deadline)
     }
 }
 
-/// One line, within the size limit and before the deadline. A line cut
-/// by the deadline stays in `buf`, and the next read goes on with it: a
-/// reply that was arriving when its call gave up is still read whole
-/// (and dropped as late), not taken for two.
-fn read_line(
-    reader: &mut BufReader<UnixStream>,
-    buf: &mut Vec<u8>,
+/// The read side: lines from the socket.
+struct Lines {
+    reader: BufReader<UnixStream>,
+    /// The line being read. A line cut by a deadline stays here, and the
+    /// next read goes on with it: a reply that was arriving when its call
+    /// gave up is still read whole (and dropped as late), not taken for
+    /// two.
+    buf: Vec<u8>,
+    /// The longest line accepted.
     max: usize,
-    deadline: Option<Instant>,
-    timeout_set: &mut bool,
-) -> Result<String, Error> {
-    loop {
-        // Only a read that will block needs the socket's timeout.
-        if reader.buffer().is_empty() {
-            match deadline {
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Err(Error::Timeout);
+    /// Whether a read timeout is set on the socket (so that it is only
+    /// changed when needed: a syscall per line would double the cost of
+    /// a call).
+    timeout_set: bool,
+    /// Whether the rest of an over-limit line is still to be skipped.
+    skipping: bool,
+}
+
+impl Lines {
+    /// One line, within the size limit and before the deadline. An
+    /// over-limit line is an error once; the rest of it is skipped.
+    fn read(&mut self, deadline: Option<Instant>) -> Result<String, Error> {
+        let (reader, buf) = (&mut self.reader, &mut self.buf);
+        loop {
+            // Only a read that will block needs the socket's timeout.
+            if reader.buffer().is_empty() {
+                match deadline {
+                    Some(d) => {
+                        let left = d.saturating_duration_since(Instant::now());
+                        if left.is_zero() {
+                            return Err(Error::Timeout);
+                        }
+                        reader.get_ref().set_read_timeout(Some(left))?;
+                        self.timeout_set = true;
                     }
-                    reader.get_ref().set_read_timeout(Some(left))?;
-                    *timeout_set = true;
+                    None if self.timeout_set => {
+                        reader.get_ref().set_read_timeout(None)?;
+                        self.timeout_set = false;
+                    }
+                    None => {}
                 }
-                None if *timeout_set => {
-                    reader.get_ref().set_read_timeout(None)?;
-                    *timeout_set = false;
+            }
+            let available = match reader.fill_buf() {
+                Ok(a) => a,
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return Err(Error::Timeout);
                 }
-                None => {}
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if available.is_empty() {
+                return Err(Error::Disconnected);
+            }
+            let (take, done) = match available.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (available.len(), false),
+            };
+            if self.skipping {
+                reader.consume(take);
+                self.skipping = !done;
+                continue;
+            }
+            if buf.len() + take > self.max + 2 {
+                reader.consume(take);
+                buf.clear();
+                self.skipping = !done;
+                return Err(Error::LineTooLong { limit: self.max });
+            }
+            buf.extend_from_slice(&available[..take]);
+            reader.consume(take);
+            if done {
+                break;
             }
         }
-        let available = match reader.fill_buf() {
-            Ok(a) => a,
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return Err(Error::Timeout);
-            }
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e.into()),
-        };
-        if available.is_empty() {
-            return Err(Error::Disconnected);
+        while matches!(buf.last(), Some(b'\n' | b'\r')) {
+            buf.pop();
         }
-        let (take, done) = match available.iter().position(|&b| b == b'\n') {
-            Some(i) => (i + 1, true),
-            None => (available.len(), false),
-        };
-        if buf.len() + take > max + 2 {
-            // The rest of the line will read as garbage, and be skipped.
-            buf.clear();
-            return Err(Error::LineTooLong { limit: max });
-        }
-        buf.extend_from_slice(&available[..take]);
-        reader.consume(take);
-        if done {
-            break;
-        }
+        String::from_utf8(std::mem::take(buf)).map_err(|e| {
+            Error::protocol(
+                "the line is not UTF-8",
+                &String::from_utf8_lossy(e.as_bytes()),
+            )
+        })
     }
-    while matches!(buf.last(), Some(b'\n' | b'\r')) {
-        buf.pop();
-    }
-    String::from_utf8(std::mem::take(buf)).map_err(|e| {
-        Error::protocol(
-            "the line is not UTF-8",
-            &String::from_utf8_lossy(e.as_bytes()),
-        )
-    })
 }

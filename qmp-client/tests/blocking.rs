@@ -172,3 +172,44 @@ fn blocking_client_drops_the_late_replies_of_calls_that_gave_up_by_id() {
 fn blocking_client_drops_the_late_replies_of_calls_that_gave_up_by_order() {
     late_replies_are_dropped("late-order", true);
 }
+
+/// A line over the limit is an error once, for the call it answers; the
+/// rest of it is skipped, and the next call gets its own reply.
+fn over_limit_line(name: &str, by_order: bool) {
+    use std::io::Write;
+    let (path, server) = fake(name, move |r, w| {
+        let req = request(r);
+        let huge = "x".repeat(1 << 20);
+        let reply = reply_to(&req, serde_json::json!({"return": {"name": huge}}));
+        writeln!(w, "{reply}").expect("huge reply");
+        let req = request(r);
+        let reply = reply_to(&req, serde_json::json!({"return": {"name": "small"}}));
+        writeln!(w, "{reply}").expect("reply");
+        let _ = std::io::BufRead::read_line(r, &mut String::new());
+    });
+    let config = qmp_client::Config {
+        max_line: 4096,
+        call_timeout: Some(Duration::from_secs(5)),
+        match_by_order: by_order,
+        ..Default::default()
+    };
+    let mut client = Client::<Events>::connect_unix_with(&path, config).expect("connect");
+    assert!(matches!(
+        client.execute(&cmd::QueryName),
+        Err(Error::LineTooLong { limit: 4096 })
+    ));
+    let next = client.execute(&cmd::QueryName).expect("its own reply");
+    assert_eq!(next.name.as_deref(), Some("small"));
+    drop(client);
+    server.join().expect("server");
+}
+
+#[test]
+fn blocking_client_skips_an_over_limit_line_by_id() {
+    over_limit_line("over-limit", false);
+}
+
+#[test]
+fn blocking_client_skips_an_over_limit_line_by_order() {
+    over_limit_line("over-limit-order", true);
+}
