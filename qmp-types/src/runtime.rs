@@ -203,6 +203,29 @@ pub struct CommandDescriptor {
     pub success_response: bool,
 }
 
+impl CommandDescriptor {
+    /// The descriptor of the command `C`: how the generated `COMMANDS`
+    /// table is written.
+    ///
+    /// ```
+    /// use qmp_types::{CommandDescriptor, cmd};
+    /// const STATUS: CommandDescriptor = CommandDescriptor::of::<cmd::QueryStatus>();
+    /// assert_eq!(STATUS.name, "query-status");
+    /// let reply = serde_json::json!({"running": true, "status": "running"});
+    /// assert_eq!((STATUS.returns)(&reply)?, reply);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub const fn of<C: Command + DeserializeOwned>() -> Self {
+        CommandDescriptor {
+            name: C::NAME,
+            arguments: roundtrip::<C>,
+            returns: roundtrip::<C::Returns>,
+            allow_oob: C::ALLOW_OOB,
+            success_response: C::SUCCESS_RESPONSE,
+        }
+    }
+}
+
 /// One event of a schema, for tools that work by wire name (see the
 /// generated `EVENTS` table).
 #[derive(Debug, Clone, Copy)]
@@ -211,6 +234,17 @@ pub struct EventDescriptor {
     pub name: &'static str,
     /// Decodes JSON event data into the typed form and encodes it back.
     pub data: fn(&serde_json::Value) -> Result<serde_json::Value, serde_json::Error>,
+}
+
+impl EventDescriptor {
+    /// The descriptor of the event `E`: how the generated `EVENTS` table
+    /// is written.
+    pub const fn of<E: Event>() -> Self {
+        EventDescriptor {
+            name: E::NAME,
+            data: roundtrip::<E>,
+        }
+    }
 }
 
 /// Decodes `value` as a `T` and encodes it again: the typed round trip
@@ -464,24 +498,12 @@ pub mod de {
         Ok(())
     }
 
-    /// The error for the first required member that is absent, given
-    /// (present, name) for each: the generated decoders check all their
-    /// required members in one match with one error path.
+    /// The error for a required member that is absent: one generic call
+    /// per member in the generated decoders, not an inline error path
+    /// (cheaper to compile).
     #[cold]
-    pub fn missing<E: Error>(members: &[(bool, &'static str)]) -> E {
-        match members.iter().find(|(present, _)| !present) {
-            Some((_, name)) => E::missing_field(name),
-            None => E::custom("a required member is missing"),
-        }
-    }
-
-    /// A required member's value, or the error for its absence (a call,
-    /// not a closure per member: cheaper to compile).
-    pub fn required<T, E: Error>(value: Option<T>, name: &'static str) -> Result<T, E> {
-        match value {
-            Some(v) => Ok(v),
-            None => Err(E::missing_field(name)),
-        }
+    pub fn absent<T, E: Error>(name: &'static str) -> Result<T, E> {
+        Err(E::missing_field(name))
     }
 
     /// What an alternate expects, for its error message.

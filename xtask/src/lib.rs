@@ -6,7 +6,6 @@
 
 pub mod compile_bench;
 pub mod corpus;
-pub mod format_floor;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

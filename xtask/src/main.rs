@@ -40,14 +40,6 @@ enum Task {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
-    /// Time syn and prettyplease alone on the committed bindings (parse
-    /// and print every generated file, one thread): the floor under the
-    /// generator's time.
-    FormatFloor {
-        /// Runs; the fastest counts.
-        #[arg(long, default_value_t = 5)]
-        runs: usize,
-    },
     /// Check QEMU's three schemas (QMP, guest agent, storage daemon) and
     /// print what each defines.
     Schemas {
@@ -130,29 +122,6 @@ fn main() -> ExitCode {
             let files: usize = rendered.iter().map(|(_, f)| f.len()).sum();
             eprintln!("wrote {files} files ({generated:.1?} to parse and generate)");
             ExitCode::SUCCESS
-        }
-        Task::FormatFloor { runs } => {
-            match xtask::format_floor::measure(
-                &xtask::workspace().join("qmp-types/src/generated"),
-                runs,
-            ) {
-                Ok(f) => {
-                    println!(
-                        "{} files, {} lines, {} tokens: syn::parse2 {:.1?}, prettyplease::unparse {:.1?}, together {:.1?} on one thread",
-                        f.files,
-                        f.lines,
-                        f.tokens,
-                        f.parse,
-                        f.unparse,
-                        f.parse + f.unparse
-                    );
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
-            }
         }
         Task::CaptureCorpus => match xtask::corpus::capture() {
             Ok(n) => {

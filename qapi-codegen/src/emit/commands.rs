@@ -5,6 +5,7 @@
 //! the wire name, the return type and the flags a client needs.
 
 use super::structs::{Object, emit_object, fields};
+use super::verbatim::type_text;
 use super::{Gen, Scope, ident};
 use crate::{Error, names};
 use proc_macro2::TokenStream;
@@ -55,17 +56,7 @@ pub(crate) fn arguments(
                 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
                 pub struct #name;
 
-                impl ::serde::Serialize for #name {
-                    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                        ::serde::Serialize::serialize(&#rt::Empty::default(), serializer)
-                    }
-                }
-
-                impl<'de> ::serde::Deserialize<'de> for #name {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                        <#rt::Empty as ::serde::Deserialize>::deserialize(deserializer).map(|_| #name)
-                    }
-                }
+                #rt::impl_unit!(#name);
             },
             false,
         ));
@@ -88,6 +79,9 @@ pub(crate) fn arguments(
         },
         Scope::Inner,
     );
+    let body = g
+        .verbatim
+        .macro_body(vec![format!("{name}({})", type_text(&inner))]);
     Ok((
         quote! {
             #doc
@@ -95,23 +89,7 @@ pub(crate) fn arguments(
             #[derive(Debug, Clone, PartialEq)]
             pub struct #name(pub #inner);
 
-            impl ::std::convert::From<#inner> for #name {
-                fn from(value: #inner) -> Self {
-                    #name(value)
-                }
-            }
-
-            impl ::serde::Serialize for #name {
-                fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                    ::serde::Serialize::serialize(&self.0, serializer)
-                }
-            }
-
-            impl<'de> ::serde::Deserialize<'de> for #name {
-                fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                    <#inner as ::serde::Deserialize>::deserialize(deserializer).map(#name)
-                }
-            }
+            #rt::impl_wrapper! { #body }
         },
         true,
     ))

@@ -2,6 +2,7 @@
 //! value a newer QEMU sends, so decoding never fails on a new value and
 //! encoding gives back the same string.
 
+use super::verbatim::literal;
 use super::{Gen, ident, role_doc};
 use crate::names;
 use proc_macro2::TokenStream;
@@ -58,7 +59,14 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, e: &EnumType) -> Result<TokenStrea
     let derives = g.extra_derives();
     let rt_doc = " A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.";
     let rt = &g.rt;
-    let expecting = format!("a {name} value (a string)");
+    let mut body = vec![format!("{name}, {other} {{")];
+    for (id, wire) in idents.iter().zip(&wires) {
+        body.push(format!("    {id} = {},", literal(wire)));
+    }
+    body.push("}".into());
+    let body = g.verbatim.macro_body(body);
+    // The methods and impls are the same for every enum: the runtime's
+    // macro writes them from the wire values.
     Ok(quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -69,66 +77,6 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, e: &EnumType) -> Result<TokenStrea
             #other(::std::string::String),
         }
 
-        impl #name {
-            /// Every value this version of the bindings knows, in schema order.
-            pub const VALUES: &'static [#name] = &[ #( #name::#idents ),* ];
-
-            /// The value as sent on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    #( #name::#idents => #wires, )*
-                    #name::#other(value) => value.as_str(),
-                }
-            }
-
-            /// The value for a wire string (the catch-all for one this
-            /// version does not know).
-            pub fn from_wire(value: &str) -> Self {
-                match <Self as #rt::de::WireEnum>::known(value) {
-                    ::std::option::Option::Some(known) => known,
-                    ::std::option::Option::None => #name::#other(value.to_owned()),
-                }
-            }
-        }
-
-        impl #rt::de::WireEnum for #name {
-            const EXPECTING: &'static str = #expecting;
-
-            fn other(value: ::std::string::String) -> Self {
-                #name::#other(value)
-            }
-
-            fn known(value: &str) -> ::std::option::Option<Self> {
-                ::std::option::Option::Some(match value {
-                    #( #wires => #name::#idents, )*
-                    _ => return ::std::option::Option::None,
-                })
-            }
-        }
-
-        impl ::std::str::FromStr for #name {
-            type Err = ::std::convert::Infallible;
-            fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-                ::std::result::Result::Ok(#name::from_wire(value))
-            }
-        }
-
-        impl ::std::fmt::Display for #name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl ::serde::Serialize for #name {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                #rt::de::deserialize_enum(deserializer)
-            }
-        }
+        #rt::impl_enum! { #body }
     })
 }

@@ -12,6 +12,7 @@ pub(crate) mod events;
 pub(crate) mod modules;
 pub(crate) mod structs;
 pub(crate) mod unions;
+pub(crate) mod verbatim;
 
 use crate::Config;
 use crate::Error;
@@ -56,6 +57,8 @@ pub(crate) struct Gen<'s> {
     pub(crate) rt: TokenStream,
     /// Extra derives for every generated type.
     pub(crate) derives: Vec<TokenStream>,
+    /// Doc comments and macro bodies, laid out after formatting.
+    pub(crate) verbatim: verbatim::Verbatim,
 }
 
 impl<'s> Gen<'s> {
@@ -90,6 +93,7 @@ impl<'s> Gen<'s> {
             boxed: HashSet::new(),
             rt,
             derives,
+            verbatim: verbatim::Verbatim::default(),
         };
         g.name_types()?;
         g.find_recursion();
@@ -380,7 +384,7 @@ impl<'s> Gen<'s> {
         if let Some(since) = e.doc.as_ref().and_then(|d| d.since()) {
             push_para(&mut text, &format!("Since: {}", docs::inline(since)));
         }
-        doc_attrs(&text)
+        self.verbatim.doc(&text)
     }
 
     /// Availability and features, as paragraphs.
@@ -476,18 +480,6 @@ pub(crate) fn push_para(text: &mut String, para: &str) {
     text.push_str(para);
 }
 
-/// One `#[doc = " line"]` per line, as `///` comments would give.
-pub(crate) fn doc_attrs(text: &str) -> TokenStream {
-    let lines = text.lines().map(|l| {
-        if l.is_empty() {
-            String::new()
-        } else {
-            format!(" {l}")
-        }
-    });
-    quote!(#(#[doc = #lines])*)
-}
-
 /// The documentation of a member: its description, availability and
 /// features.
 pub(crate) fn member_doc(
@@ -516,5 +508,5 @@ pub(crate) fn role_doc(
         _ => push_para(&mut text, &format!("The `{name}` {role}.")),
     }
     g.notes(&mut text, cond, features);
-    doc_attrs(&text)
+    g.verbatim.doc(&text)
 }

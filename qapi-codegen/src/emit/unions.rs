@@ -9,7 +9,8 @@
 //! the branch. Errors say which branch failed.
 
 use super::enums::{catch_all, variant_names};
-use super::structs::{FieldTokens, UNKNOWN, field_tokens, fields};
+use super::structs::{UNKNOWN, field_def, fields, object_entries};
+use super::verbatim::{literal, type_text};
 use super::{Gen, Scope, ident};
 use crate::{Error, names};
 use proc_macro2::TokenStream;
@@ -51,18 +52,14 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
 
     let unknown = ident(UNKNOWN);
     let mut defs = Vec::new();
-    let mut wire_arms = Vec::new();
-    let mut tag_arms = Vec::new();
-    let mut ser_arms = Vec::new();
-    let mut de_arms = Vec::new();
+    let mut branch_entries = Vec::new();
     for (b, v) in u.branches.iter().zip(&variants) {
-        let v = ident(v);
         let tv = tag_variants
             .iter()
             .zip(&tag_enum.values)
             .find(|(_, val)| val.name == b.name)
-            .map(|(t, _)| ident(t))
-            .unwrap_or_else(|| v.clone());
+            .map_or_else(|| v.clone(), |(t, _)| t.clone());
+        let v = ident(v);
         let wire = &b.name;
         let mut text = if b.explicit {
             let t = g.type_name(b.ty.id);
@@ -76,45 +73,52 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
                 &format!("**Availability:** only when QEMU is built with `{c}`."),
             );
         }
-        let d = super::doc_attrs(&text);
-        if b.explicit {
+        let d = g.verbatim.doc(&text);
+        let kind = if b.explicit {
             let ty = g.member_type(id, &b.ty, Scope::Module);
             defs.push(quote!(#d #v(#ty),));
-            ser_arms.push(quote!(#branch_ty::#v(branch) => members.members(branch),));
-            let decode = if g.needs_box(id, b.ty.id) {
-                quote!(::std::boxed::Box::new(#rt::de::from_members(rest, #wire)?))
+            if g.needs_box(id, b.ty.id) {
+                "boxed"
             } else {
-                quote!(#rt::de::from_members(rest, #wire)?)
-            };
-            de_arms.push(quote!(#tag_ty::#tv => #branch_ty::#v(#decode),));
-            wire_arms.push(quote!(#branch_ty::#v(_) => #wire,));
-            tag_arms.push(quote!(#branch_ty::#v(_) => #tag_ty::#tv,));
+                "members"
+            }
         } else {
             defs.push(quote!(#d #v,));
-            ser_arms.push(quote!(#branch_ty::#v => {}));
-            de_arms.push(quote!(#tag_ty::#tv => { #unknown = rest; #branch_ty::#v }));
-            wire_arms.push(quote!(#branch_ty::#v => #wire,));
-            tag_arms.push(quote!(#branch_ty::#v => #tag_ty::#tv,));
-        }
+            "empty"
+        };
+        branch_entries.push(format!("    {kind} {v} = {} => {tv},", literal(wire)));
     }
 
-    let FieldTokens {
-        defs: field_defs,
-        ser,
-        decl_vars,
-        arms,
-        builds,
-        take_required,
-    } = field_tokens(g, &fields);
-    let disc_doc = super::doc_attrs(&format!(
+    let field_defs = fields.iter().map(|f| field_def(g, f));
+    let disc_doc = g.verbatim.doc(&format!(
         "The branch, selected by the discriminator `{}`: its value and the branch's members.",
         u.discriminator
     ));
     let disc_wire = &u.discriminator;
-    let expecting = format!("an object {name}");
     let branch_doc = format!(" The branches of [`{name}`], selected by `{disc_wire}`.");
     let other_doc = " A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.";
     let derives = g.extra_derives();
+    // The methods and impls are the same for every union: the runtime's
+    // macro writes them from the wire names.
+    let mut body = vec![
+        format!("{name}, {branch_ty}, {other},"),
+        format!(
+            "{disc_field} = {}: {}, {tag_other},",
+            literal(disc_wire),
+            type_text(&tag_ty)
+        ),
+    ];
+    if fields.is_empty() {
+        body.push("{}".into());
+    } else {
+        body.push("{".into());
+        body.extend(object_entries(&fields));
+        body.push("}".into());
+    }
+    body.push("{".into());
+    body.extend(branch_entries);
+    body.push("}".into());
+    let body = g.verbatim.macro_body(body);
     Ok(quote! {
         #doc
         #[derive(Debug, Clone, PartialEq)]
@@ -139,77 +143,6 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
             #other(::std::string::String),
         }
 
-        impl #branch_ty {
-            /// The discriminator value on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    #( #wire_arms )*
-                    #branch_ty::#other(value) => value.as_str(),
-                }
-            }
-
-            /// The discriminator value.
-            pub fn discriminator(&self) -> #tag_ty {
-                match self {
-                    #( #tag_arms )*
-                    #branch_ty::#other(value) => #tag_ty::#tag_other(value.clone()),
-                }
-            }
-        }
-
-        impl #rt::de::SerializeMembers for #name {
-            fn serialize_members<M: ::serde::ser::SerializeMap>(&self, map: &mut M) -> ::std::result::Result<(), M::Error> {
-                let mut members = #rt::de::Entries::new(map);
-                #( #ser )*
-                members.req(#disc_wire, self.#disc_field.as_str());
-                match &self.#disc_field {
-                    #( #ser_arms )*
-                    #branch_ty::#other(_) => {}
-                }
-                members.unknown(&self.#unknown);
-                members.finish()
-            }
-        }
-
-        impl ::serde::Serialize for #name {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                #rt::de::serialize_object(self, serializer)
-            }
-        }
-
-        impl #rt::de::Object for #name {
-            const EXPECTING: &'static str = #expecting;
-
-            fn visit<'de, A: ::serde::de::MapAccess<'de>>(mut map: A) -> ::std::result::Result<Self, A::Error> {
-                        #( #decl_vars )*
-                        let mut tag: ::std::option::Option<#tag_ty> = ::std::option::Option::None;
-                        let mut rest = ::serde_json::Map::new();
-                        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<#rt::de::Key<'de>>(&mut map)? {
-                            match key.as_str() {
-                                #( #arms )*
-                                #disc_wire => #rt::de::next(&mut map, &mut tag),
-                                _ => #rt::de::unknown(&mut map, &mut rest, key),
-                            }?;
-                        }
-                        #take_required
-                        let tag = #rt::de::required(tag, #disc_wire)?;
-                        #[allow(unused_mut)]
-                        let mut #unknown = ::serde_json::Map::new();
-                        let branch = match tag {
-                            #( #de_arms )*
-                            #tag_ty::#tag_other(value) => {
-                                #unknown = rest;
-                                #branch_ty::#other(value)
-                            }
-                        };
-                        ::std::result::Result::Ok(#name { #( #builds )* #disc_field: branch, #unknown })
-                    }
-        }
-
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                #rt::de::deserialize_object(deserializer)
-            }
-        }
+        #rt::impl_union! { #body }
     })
 }

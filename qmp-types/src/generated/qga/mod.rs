@@ -112,402 +112,50 @@ impl ::qmp_types::EventSet for Events {
 #[cfg(feature = "registry")]
 #[allow(deprecated)]
 pub static COMMANDS: &[::qmp_types::CommandDescriptor] = &[
-    ::qmp_types::CommandDescriptor {
-        name: "guest-sync-delimited",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestSyncDelimited>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestSyncDelimited as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-sync",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestSync>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestSync as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-ping",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestPing>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestPing as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-get-time",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestGetTime>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestGetTime as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-set-time",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestSetTime>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestSetTime as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-info",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestInfo>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestInfo as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-shutdown",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestShutdown>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestShutdown as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: false,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-file-open",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestFileOpen>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestFileOpen as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-file-close",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestFileClose>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestFileClose as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-file-read",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestFileRead>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestFileRead as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-file-write",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestFileWrite>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestFileWrite as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-file-seek",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestFileSeek>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestFileSeek as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-file-flush",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestFileFlush>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestFileFlush as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-fsfreeze-status",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestFsfreezeStatus>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestFsfreezeStatus as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-fsfreeze-freeze",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestFsfreezeFreeze>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestFsfreezeFreeze as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-fsfreeze-freeze-list",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestFsfreezeFreezeList>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestFsfreezeFreezeList as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-fsfreeze-thaw",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestFsfreezeThaw>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestFsfreezeThaw as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-fstrim",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestFstrim>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestFstrim as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-suspend-disk",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestSuspendDisk>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestSuspendDisk as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: false,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-suspend-ram",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestSuspendRam>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestSuspendRam as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: false,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-suspend-hybrid",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestSuspendHybrid>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestSuspendHybrid as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: false,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-network-get-interfaces",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestNetworkGetInterfaces>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestNetworkGetInterfaces as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-get-vcpus",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestGetVcpus>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestGetVcpus as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-set-vcpus",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestSetVcpus>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestSetVcpus as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-get-disks",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestGetDisks>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestGetDisks as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-get-fsinfo",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestGetFsinfo>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestGetFsinfo as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-set-user-password",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestSetUserPassword>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestSetUserPassword as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-get-memory-blocks",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestGetMemoryBlocks>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestGetMemoryBlocks as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-set-memory-blocks",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestSetMemoryBlocks>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestSetMemoryBlocks as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-get-memory-block-info",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestGetMemoryBlockInfo>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestGetMemoryBlockInfo as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-exec-status",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestExecStatus>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestExecStatus as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-exec",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestExec>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestExec as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-get-host-name",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestGetHostName>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestGetHostName as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-get-users",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestGetUsers>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestGetUsers as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-get-timezone",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestGetTimezone>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestGetTimezone as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-get-osinfo",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestGetOsinfo>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestGetOsinfo as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-get-devices",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestGetDevices>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestGetDevices as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-ssh-get-authorized-keys",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestSshGetAuthorizedKeys>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestSshGetAuthorizedKeys as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-ssh-add-authorized-keys",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestSshAddAuthorizedKeys>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestSshAddAuthorizedKeys as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-ssh-remove-authorized-keys",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestSshRemoveAuthorizedKeys>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestSshRemoveAuthorizedKeys as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-get-diskstats",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestGetDiskstats>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestGetDiskstats as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-get-cpustats",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestGetCpustats>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestGetCpustats as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-get-load",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestGetLoad>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestGetLoad as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "guest-network-get-route",
-        arguments: ::qmp_types::roundtrip::<cmd::GuestNetworkGetRoute>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GuestNetworkGetRoute as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestSyncDelimited>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestSync>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestPing>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestGetTime>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestSetTime>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestInfo>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestShutdown>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestFileOpen>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestFileClose>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestFileRead>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestFileWrite>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestFileSeek>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestFileFlush>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestFsfreezeStatus>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestFsfreezeFreeze>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestFsfreezeFreezeList>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestFsfreezeThaw>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestFstrim>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestSuspendDisk>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestSuspendRam>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestSuspendHybrid>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestNetworkGetInterfaces>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestGetVcpus>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestSetVcpus>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestGetDisks>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestGetFsinfo>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestSetUserPassword>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestGetMemoryBlocks>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestSetMemoryBlocks>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestGetMemoryBlockInfo>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestExecStatus>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestExec>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestGetHostName>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestGetUsers>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestGetTimezone>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestGetOsinfo>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestGetDevices>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestSshGetAuthorizedKeys>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestSshAddAuthorizedKeys>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestSshRemoveAuthorizedKeys>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestGetDiskstats>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestGetCpustats>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestGetLoad>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GuestNetworkGetRoute>(),
 ];
 /// Every event, by wire name: decode event data into the typed form
 /// and back.

@@ -18,99 +18,11 @@ pub struct GuestAgentCommandInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestAgentCommandInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        name: ::std::string::String,
-        enabled: bool,
-        success_response: bool,
-    ) -> Self {
-        GuestAgentCommandInfo {
-            name,
-            enabled,
-            success_response,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestAgentCommandInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("enabled", &self.enabled);
-        members.req("success-response", &self.success_response);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestAgentCommandInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestAgentCommandInfo {
-    const EXPECTING: &'static str = "an object GuestAgentCommandInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_success_response: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
-                "success-response" => {
-                    ::qmp_types::de::next(&mut map, &mut m_success_response)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name, m_enabled, m_success_response) = match (
-            m_name,
-            m_enabled,
-            m_success_response,
-        ) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_enabled),
-                ::std::option::Option::Some(m_success_response),
-            ) => (m_name, m_enabled, m_success_response),
-            (m_name, m_enabled, m_success_response) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_name.is_some(), "name"),
-                            (m_enabled.is_some(), "enabled"),
-                            (m_success_response.is_some(), "success-response"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestAgentCommandInfo {
-            name: m_name,
-            enabled: m_enabled,
-            success_response: m_success_response,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestAgentCommandInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestAgentCommandInfo {
+        req name = "name": ::std::string::String,
+        req enabled = "enabled": bool,
+        req success_response = "success-response": bool,
     }
 }
 /// Information about guest agent.
@@ -128,89 +40,10 @@ pub struct GuestAgentInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestAgentInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        version: ::std::string::String,
-        supported_commands: ::std::vec::Vec<super::GuestAgentCommandInfo>,
-    ) -> Self {
-        GuestAgentInfo {
-            version,
-            supported_commands,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestAgentInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("version", &self.version);
-        members.req("supported_commands", &self.supported_commands);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestAgentInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestAgentInfo {
-    const EXPECTING: &'static str = "an object GuestAgentInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_version: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_supported_commands: ::std::option::Option<
-            ::std::vec::Vec<super::GuestAgentCommandInfo>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "version" => ::qmp_types::de::next(&mut map, &mut m_version),
-                "supported_commands" => {
-                    ::qmp_types::de::next(&mut map, &mut m_supported_commands)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_version, m_supported_commands) = match (m_version, m_supported_commands) {
-            (
-                ::std::option::Option::Some(m_version),
-                ::std::option::Option::Some(m_supported_commands),
-            ) => (m_version, m_supported_commands),
-            (m_version, m_supported_commands) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_version.is_some(), "version"),
-                            (m_supported_commands.is_some(), "supported_commands"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestAgentInfo {
-            version: m_version,
-            supported_commands: m_supported_commands,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestAgentInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestAgentInfo {
+        req version = "version": ::std::string::String,
+        req supported_commands = "supported_commands": ::std::vec::Vec<super::GuestAgentCommandInfo>,
     }
 }
 /// Result of guest agent file-read operation
@@ -231,89 +64,11 @@ pub struct GuestFileRead {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestFileRead {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(count: i64, buf_b64: ::std::string::String, eof: bool) -> Self {
-        GuestFileRead {
-            count,
-            buf_b64,
-            eof,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestFileRead {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("count", &self.count);
-        members.req("buf-b64", &self.buf_b64);
-        members.req("eof", &self.eof);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestFileRead {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestFileRead {
-    const EXPECTING: &'static str = "an object GuestFileRead";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_count: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_buf_b64: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_eof: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "count" => ::qmp_types::de::next(&mut map, &mut m_count),
-                "buf-b64" => ::qmp_types::de::next(&mut map, &mut m_buf_b64),
-                "eof" => ::qmp_types::de::next(&mut map, &mut m_eof),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_count, m_buf_b64, m_eof) = match (m_count, m_buf_b64, m_eof) {
-            (
-                ::std::option::Option::Some(m_count),
-                ::std::option::Option::Some(m_buf_b64),
-                ::std::option::Option::Some(m_eof),
-            ) => (m_count, m_buf_b64, m_eof),
-            (m_count, m_buf_b64, m_eof) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_count.is_some(), "count"),
-                            (m_buf_b64.is_some(), "buf-b64"),
-                            (m_eof.is_some(), "eof"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestFileRead {
-            count: m_count,
-            buf_b64: m_buf_b64,
-            eof: m_eof,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestFileRead {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestFileRead {
+        req count = "count": i64,
+        req buf_b64 = "buf-b64": ::std::string::String,
+        req eof = "eof": bool,
     }
 }
 /// Result of guest agent file-write operation
@@ -332,79 +87,10 @@ pub struct GuestFileWrite {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestFileWrite {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(count: i64, eof: bool) -> Self {
-        GuestFileWrite {
-            count,
-            eof,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestFileWrite {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("count", &self.count);
-        members.req("eof", &self.eof);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestFileWrite {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestFileWrite {
-    const EXPECTING: &'static str = "an object GuestFileWrite";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_count: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_eof: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "count" => ::qmp_types::de::next(&mut map, &mut m_count),
-                "eof" => ::qmp_types::de::next(&mut map, &mut m_eof),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_count, m_eof) = match (m_count, m_eof) {
-            (
-                ::std::option::Option::Some(m_count),
-                ::std::option::Option::Some(m_eof),
-            ) => (m_count, m_eof),
-            (m_count, m_eof) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_count.is_some(), "count"), (m_eof.is_some(), "eof")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestFileWrite {
-            count: m_count,
-            eof: m_eof,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestFileWrite {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestFileWrite {
+        req count = "count": i64,
+        req eof = "eof": bool,
     }
 }
 /// Result of guest agent file-seek operation
@@ -422,79 +108,10 @@ pub struct GuestFileSeek {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestFileSeek {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(position: i64, eof: bool) -> Self {
-        GuestFileSeek {
-            position,
-            eof,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestFileSeek {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("position", &self.position);
-        members.req("eof", &self.eof);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestFileSeek {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestFileSeek {
-    const EXPECTING: &'static str = "an object GuestFileSeek";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_position: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_eof: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "position" => ::qmp_types::de::next(&mut map, &mut m_position),
-                "eof" => ::qmp_types::de::next(&mut map, &mut m_eof),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_position, m_eof) = match (m_position, m_eof) {
-            (
-                ::std::option::Option::Some(m_position),
-                ::std::option::Option::Some(m_eof),
-            ) => (m_position, m_eof),
-            (m_position, m_eof) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_position.is_some(), "position"), (m_eof.is_some(), "eof")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestFileSeek {
-            position: m_position,
-            eof: m_eof,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestFileSeek {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestFileSeek {
+        req position = "position": i64,
+        req eof = "eof": bool,
     }
 }
 /// Symbolic names for use in `guest-file-seek`
@@ -513,67 +130,11 @@ pub enum QGASeek {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QGASeek {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QGASeek] = &[QGASeek::Set, QGASeek::Cur, QGASeek::End];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QGASeek::Set => "set",
-            QGASeek::Cur => "cur",
-            QGASeek::End => "end",
-            QGASeek::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QGASeek::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QGASeek {
-    const EXPECTING: &'static str = "a QGASeek value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QGASeek::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "set" => QGASeek::Set,
-                "cur" => QGASeek::Cur,
-                "end" => QGASeek::End,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QGASeek {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QGASeek::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QGASeek {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QGASeek {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QGASeek {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QGASeek, Other {
+        Set = "set",
+        Cur = "cur",
+        End = "end",
     }
 }
 /// Controls the meaning of offset to `guest-file-seek`.
@@ -681,68 +242,10 @@ pub enum GuestFsfreezeStatus {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl GuestFsfreezeStatus {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [GuestFsfreezeStatus] = &[
-        GuestFsfreezeStatus::Thawed,
-        GuestFsfreezeStatus::Frozen,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            GuestFsfreezeStatus::Thawed => "thawed",
-            GuestFsfreezeStatus::Frozen => "frozen",
-            GuestFsfreezeStatus::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => GuestFsfreezeStatus::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for GuestFsfreezeStatus {
-    const EXPECTING: &'static str = "a GuestFsfreezeStatus value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        GuestFsfreezeStatus::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "thawed" => GuestFsfreezeStatus::Thawed,
-                "frozen" => GuestFsfreezeStatus::Frozen,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for GuestFsfreezeStatus {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(GuestFsfreezeStatus::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for GuestFsfreezeStatus {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GuestFsfreezeStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestFsfreezeStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    GuestFsfreezeStatus, Other {
+        Thawed = "thawed",
+        Frozen = "frozen",
     }
 }
 /// The `GuestFilesystemTrimResult` object.
@@ -766,84 +269,12 @@ pub struct GuestFilesystemTrimResult {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestFilesystemTrimResult {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(path: ::std::string::String) -> Self {
-        GuestFilesystemTrimResult {
-            path,
-            trimmed: ::std::option::Option::None,
-            minimum: ::std::option::Option::None,
-            error: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestFilesystemTrimResult {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("path", &self.path);
-        members.opt("trimmed", &self.trimmed);
-        members.opt("minimum", &self.minimum);
-        members.opt("error", &self.error);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestFilesystemTrimResult {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestFilesystemTrimResult {
-    const EXPECTING: &'static str = "an object GuestFilesystemTrimResult";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_trimmed: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_minimum: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_error: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                "trimmed" => ::qmp_types::de::next(&mut map, &mut m_trimmed),
-                "minimum" => ::qmp_types::de::next(&mut map, &mut m_minimum),
-                "error" => ::qmp_types::de::next(&mut map, &mut m_error),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_path,) = match (m_path,) {
-            (::std::option::Option::Some(m_path),) => (m_path,),
-            (m_path,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestFilesystemTrimResult {
-            path: m_path,
-            trimmed: m_trimmed,
-            minimum: m_minimum,
-            error: m_error,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestFilesystemTrimResult {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestFilesystemTrimResult {
+        req path = "path": ::std::string::String,
+        opt trimmed = "trimmed",
+        opt minimum = "minimum",
+        opt error = "error",
     }
 }
 /// The `GuestFilesystemTrimResponse` object.
@@ -861,71 +292,9 @@ pub struct GuestFilesystemTrimResponse {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestFilesystemTrimResponse {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(paths: ::std::vec::Vec<super::GuestFilesystemTrimResult>) -> Self {
-        GuestFilesystemTrimResponse {
-            paths,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestFilesystemTrimResponse {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("paths", &self.paths);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestFilesystemTrimResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestFilesystemTrimResponse {
-    const EXPECTING: &'static str = "an object GuestFilesystemTrimResponse";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_paths: ::std::option::Option<
-            ::std::vec::Vec<super::GuestFilesystemTrimResult>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "paths" => ::qmp_types::de::next(&mut map, &mut m_paths),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_paths,) = match (m_paths,) {
-            (::std::option::Option::Some(m_paths),) => (m_paths,),
-            (m_paths,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_paths.is_some(), "paths")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestFilesystemTrimResponse {
-            paths: m_paths,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestFilesystemTrimResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestFilesystemTrimResponse {
+        req paths = "paths": ::std::vec::Vec<super::GuestFilesystemTrimResult>,
     }
 }
 /// An enumeration of supported IP address types
@@ -944,68 +313,10 @@ pub enum GuestIpAddressType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl GuestIpAddressType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [GuestIpAddressType] = &[
-        GuestIpAddressType::Ipv4,
-        GuestIpAddressType::Ipv6,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            GuestIpAddressType::Ipv4 => "ipv4",
-            GuestIpAddressType::Ipv6 => "ipv6",
-            GuestIpAddressType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => GuestIpAddressType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for GuestIpAddressType {
-    const EXPECTING: &'static str = "a GuestIpAddressType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        GuestIpAddressType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "ipv4" => GuestIpAddressType::Ipv4,
-                "ipv6" => GuestIpAddressType::Ipv6,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for GuestIpAddressType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(GuestIpAddressType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for GuestIpAddressType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GuestIpAddressType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestIpAddressType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    GuestIpAddressType, Other {
+        Ipv4 = "ipv4",
+        Ipv6 = "ipv6",
     }
 }
 /// The `GuestIpAddress` object.
@@ -1027,99 +338,11 @@ pub struct GuestIpAddress {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestIpAddress {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        ip_address: ::std::string::String,
-        ip_address_type: super::GuestIpAddressType,
-        prefix: i64,
-    ) -> Self {
-        GuestIpAddress {
-            ip_address,
-            ip_address_type,
-            prefix,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestIpAddress {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("ip-address", &self.ip_address);
-        members.req("ip-address-type", &self.ip_address_type);
-        members.req("prefix", &self.prefix);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestIpAddress {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestIpAddress {
-    const EXPECTING: &'static str = "an object GuestIpAddress";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_ip_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_ip_address_type: ::std::option::Option<super::GuestIpAddressType> = ::std::option::Option::None;
-        let mut m_prefix: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "ip-address" => ::qmp_types::de::next(&mut map, &mut m_ip_address),
-                "ip-address-type" => {
-                    ::qmp_types::de::next(&mut map, &mut m_ip_address_type)
-                }
-                "prefix" => ::qmp_types::de::next(&mut map, &mut m_prefix),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_ip_address, m_ip_address_type, m_prefix) = match (
-            m_ip_address,
-            m_ip_address_type,
-            m_prefix,
-        ) {
-            (
-                ::std::option::Option::Some(m_ip_address),
-                ::std::option::Option::Some(m_ip_address_type),
-                ::std::option::Option::Some(m_prefix),
-            ) => (m_ip_address, m_ip_address_type, m_prefix),
-            (m_ip_address, m_ip_address_type, m_prefix) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_ip_address.is_some(), "ip-address"),
-                            (m_ip_address_type.is_some(), "ip-address-type"),
-                            (m_prefix.is_some(), "prefix"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestIpAddress {
-            ip_address: m_ip_address,
-            ip_address_type: m_ip_address_type,
-            prefix: m_prefix,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestIpAddress {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestIpAddress {
+        req ip_address = "ip-address": ::std::string::String,
+        req ip_address_type = "ip-address-type": super::GuestIpAddressType,
+        req prefix = "prefix": i64,
     }
 }
 /// The `GuestNetworkInterfaceStat` object.
@@ -1151,172 +374,16 @@ pub struct GuestNetworkInterfaceStat {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestNetworkInterfaceStat {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        rx_bytes: u64,
-        rx_packets: u64,
-        rx_errs: u64,
-        rx_dropped: u64,
-        tx_bytes: u64,
-        tx_packets: u64,
-        tx_errs: u64,
-        tx_dropped: u64,
-    ) -> Self {
-        GuestNetworkInterfaceStat {
-            rx_bytes,
-            rx_packets,
-            rx_errs,
-            rx_dropped,
-            tx_bytes,
-            tx_packets,
-            tx_errs,
-            tx_dropped,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestNetworkInterfaceStat {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("rx-bytes", &self.rx_bytes);
-        members.req("rx-packets", &self.rx_packets);
-        members.req("rx-errs", &self.rx_errs);
-        members.req("rx-dropped", &self.rx_dropped);
-        members.req("tx-bytes", &self.tx_bytes);
-        members.req("tx-packets", &self.tx_packets);
-        members.req("tx-errs", &self.tx_errs);
-        members.req("tx-dropped", &self.tx_dropped);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestNetworkInterfaceStat {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestNetworkInterfaceStat {
-    const EXPECTING: &'static str = "an object GuestNetworkInterfaceStat";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_rx_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_rx_packets: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_rx_errs: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_rx_dropped: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_tx_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_tx_packets: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_tx_errs: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_tx_dropped: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "rx-bytes" => ::qmp_types::de::next(&mut map, &mut m_rx_bytes),
-                "rx-packets" => ::qmp_types::de::next(&mut map, &mut m_rx_packets),
-                "rx-errs" => ::qmp_types::de::next(&mut map, &mut m_rx_errs),
-                "rx-dropped" => ::qmp_types::de::next(&mut map, &mut m_rx_dropped),
-                "tx-bytes" => ::qmp_types::de::next(&mut map, &mut m_tx_bytes),
-                "tx-packets" => ::qmp_types::de::next(&mut map, &mut m_tx_packets),
-                "tx-errs" => ::qmp_types::de::next(&mut map, &mut m_tx_errs),
-                "tx-dropped" => ::qmp_types::de::next(&mut map, &mut m_tx_dropped),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (
-            m_rx_bytes,
-            m_rx_packets,
-            m_rx_errs,
-            m_rx_dropped,
-            m_tx_bytes,
-            m_tx_packets,
-            m_tx_errs,
-            m_tx_dropped,
-        ) = match (
-            m_rx_bytes,
-            m_rx_packets,
-            m_rx_errs,
-            m_rx_dropped,
-            m_tx_bytes,
-            m_tx_packets,
-            m_tx_errs,
-            m_tx_dropped,
-        ) {
-            (
-                ::std::option::Option::Some(m_rx_bytes),
-                ::std::option::Option::Some(m_rx_packets),
-                ::std::option::Option::Some(m_rx_errs),
-                ::std::option::Option::Some(m_rx_dropped),
-                ::std::option::Option::Some(m_tx_bytes),
-                ::std::option::Option::Some(m_tx_packets),
-                ::std::option::Option::Some(m_tx_errs),
-                ::std::option::Option::Some(m_tx_dropped),
-            ) => {
-                (
-                    m_rx_bytes,
-                    m_rx_packets,
-                    m_rx_errs,
-                    m_rx_dropped,
-                    m_tx_bytes,
-                    m_tx_packets,
-                    m_tx_errs,
-                    m_tx_dropped,
-                )
-            }
-            (
-                m_rx_bytes,
-                m_rx_packets,
-                m_rx_errs,
-                m_rx_dropped,
-                m_tx_bytes,
-                m_tx_packets,
-                m_tx_errs,
-                m_tx_dropped,
-            ) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_rx_bytes.is_some(), "rx-bytes"),
-                            (m_rx_packets.is_some(), "rx-packets"),
-                            (m_rx_errs.is_some(), "rx-errs"),
-                            (m_rx_dropped.is_some(), "rx-dropped"),
-                            (m_tx_bytes.is_some(), "tx-bytes"),
-                            (m_tx_packets.is_some(), "tx-packets"),
-                            (m_tx_errs.is_some(), "tx-errs"),
-                            (m_tx_dropped.is_some(), "tx-dropped"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestNetworkInterfaceStat {
-            rx_bytes: m_rx_bytes,
-            rx_packets: m_rx_packets,
-            rx_errs: m_rx_errs,
-            rx_dropped: m_rx_dropped,
-            tx_bytes: m_tx_bytes,
-            tx_packets: m_tx_packets,
-            tx_errs: m_tx_errs,
-            tx_dropped: m_tx_dropped,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestNetworkInterfaceStat {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestNetworkInterfaceStat {
+        req rx_bytes = "rx-bytes": u64,
+        req rx_packets = "rx-packets": u64,
+        req rx_errs = "rx-errs": u64,
+        req rx_dropped = "rx-dropped": u64,
+        req tx_bytes = "tx-bytes": u64,
+        req tx_packets = "tx-packets": u64,
+        req tx_errs = "tx-errs": u64,
+        req tx_dropped = "tx-dropped": u64,
     }
 }
 /// The `GuestNetworkInterface` object.
@@ -1341,88 +408,12 @@ pub struct GuestNetworkInterface {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestNetworkInterface {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(name: ::std::string::String) -> Self {
-        GuestNetworkInterface {
-            name,
-            hardware_address: ::std::option::Option::None,
-            ip_addresses: ::std::option::Option::None,
-            statistics: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestNetworkInterface {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.opt("hardware-address", &self.hardware_address);
-        members.opt("ip-addresses", &self.ip_addresses);
-        members.opt("statistics", &self.statistics);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestNetworkInterface {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestNetworkInterface {
-    const EXPECTING: &'static str = "an object GuestNetworkInterface";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_hardware_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_ip_addresses: ::std::option::Option<
-            ::std::vec::Vec<super::GuestIpAddress>,
-        > = ::std::option::Option::None;
-        let mut m_statistics: ::std::option::Option<super::GuestNetworkInterfaceStat> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "hardware-address" => {
-                    ::qmp_types::de::next(&mut map, &mut m_hardware_address)
-                }
-                "ip-addresses" => ::qmp_types::de::next(&mut map, &mut m_ip_addresses),
-                "statistics" => ::qmp_types::de::next(&mut map, &mut m_statistics),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name,) = match (m_name,) {
-            (::std::option::Option::Some(m_name),) => (m_name,),
-            (m_name,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestNetworkInterface {
-            name: m_name,
-            hardware_address: m_hardware_address,
-            ip_addresses: m_ip_addresses,
-            statistics: m_statistics,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestNetworkInterface {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestNetworkInterface {
+        req name = "name": ::std::string::String,
+        opt hardware_address = "hardware-address",
+        opt ip_addresses = "ip-addresses",
+        opt statistics = "statistics",
     }
 }
 /// The `GuestLogicalProcessor` object.
@@ -1447,87 +438,11 @@ pub struct GuestLogicalProcessor {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestLogicalProcessor {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(logical_id: i64, online: bool) -> Self {
-        GuestLogicalProcessor {
-            logical_id,
-            online,
-            can_offline: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestLogicalProcessor {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("logical-id", &self.logical_id);
-        members.req("online", &self.online);
-        members.opt("can-offline", &self.can_offline);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestLogicalProcessor {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestLogicalProcessor {
-    const EXPECTING: &'static str = "an object GuestLogicalProcessor";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_logical_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_online: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_can_offline: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "logical-id" => ::qmp_types::de::next(&mut map, &mut m_logical_id),
-                "online" => ::qmp_types::de::next(&mut map, &mut m_online),
-                "can-offline" => ::qmp_types::de::next(&mut map, &mut m_can_offline),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_logical_id, m_online) = match (m_logical_id, m_online) {
-            (
-                ::std::option::Option::Some(m_logical_id),
-                ::std::option::Option::Some(m_online),
-            ) => (m_logical_id, m_online),
-            (m_logical_id, m_online) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_logical_id.is_some(), "logical-id"),
-                            (m_online.is_some(), "online"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestLogicalProcessor {
-            logical_id: m_logical_id,
-            online: m_online,
-            can_offline: m_can_offline,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestLogicalProcessor {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestLogicalProcessor {
+        req logical_id = "logical-id": i64,
+        req online = "online": bool,
+        opt can_offline = "can-offline",
     }
 }
 /// An enumeration of bus type of disks
@@ -1582,122 +497,28 @@ pub enum GuestDiskBusType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl GuestDiskBusType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [GuestDiskBusType] = &[
-        GuestDiskBusType::Ide,
-        GuestDiskBusType::Fdc,
-        GuestDiskBusType::Scsi,
-        GuestDiskBusType::Virtio,
-        GuestDiskBusType::Xen,
-        GuestDiskBusType::Usb,
-        GuestDiskBusType::Uml,
-        GuestDiskBusType::Sata,
-        GuestDiskBusType::Sd,
-        GuestDiskBusType::Unknown,
-        GuestDiskBusType::Ieee1394,
-        GuestDiskBusType::Ssa,
-        GuestDiskBusType::Fibre,
-        GuestDiskBusType::Raid,
-        GuestDiskBusType::Iscsi,
-        GuestDiskBusType::Sas,
-        GuestDiskBusType::Mmc,
-        GuestDiskBusType::Virtual,
-        GuestDiskBusType::FileBackedVirtual,
-        GuestDiskBusType::Nvme,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            GuestDiskBusType::Ide => "ide",
-            GuestDiskBusType::Fdc => "fdc",
-            GuestDiskBusType::Scsi => "scsi",
-            GuestDiskBusType::Virtio => "virtio",
-            GuestDiskBusType::Xen => "xen",
-            GuestDiskBusType::Usb => "usb",
-            GuestDiskBusType::Uml => "uml",
-            GuestDiskBusType::Sata => "sata",
-            GuestDiskBusType::Sd => "sd",
-            GuestDiskBusType::Unknown => "unknown",
-            GuestDiskBusType::Ieee1394 => "ieee1394",
-            GuestDiskBusType::Ssa => "ssa",
-            GuestDiskBusType::Fibre => "fibre",
-            GuestDiskBusType::Raid => "raid",
-            GuestDiskBusType::Iscsi => "iscsi",
-            GuestDiskBusType::Sas => "sas",
-            GuestDiskBusType::Mmc => "mmc",
-            GuestDiskBusType::Virtual => "virtual",
-            GuestDiskBusType::FileBackedVirtual => "file-backed-virtual",
-            GuestDiskBusType::Nvme => "nvme",
-            GuestDiskBusType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => GuestDiskBusType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for GuestDiskBusType {
-    const EXPECTING: &'static str = "a GuestDiskBusType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        GuestDiskBusType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "ide" => GuestDiskBusType::Ide,
-                "fdc" => GuestDiskBusType::Fdc,
-                "scsi" => GuestDiskBusType::Scsi,
-                "virtio" => GuestDiskBusType::Virtio,
-                "xen" => GuestDiskBusType::Xen,
-                "usb" => GuestDiskBusType::Usb,
-                "uml" => GuestDiskBusType::Uml,
-                "sata" => GuestDiskBusType::Sata,
-                "sd" => GuestDiskBusType::Sd,
-                "unknown" => GuestDiskBusType::Unknown,
-                "ieee1394" => GuestDiskBusType::Ieee1394,
-                "ssa" => GuestDiskBusType::Ssa,
-                "fibre" => GuestDiskBusType::Fibre,
-                "raid" => GuestDiskBusType::Raid,
-                "iscsi" => GuestDiskBusType::Iscsi,
-                "sas" => GuestDiskBusType::Sas,
-                "mmc" => GuestDiskBusType::Mmc,
-                "virtual" => GuestDiskBusType::Virtual,
-                "file-backed-virtual" => GuestDiskBusType::FileBackedVirtual,
-                "nvme" => GuestDiskBusType::Nvme,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for GuestDiskBusType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(GuestDiskBusType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for GuestDiskBusType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GuestDiskBusType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestDiskBusType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    GuestDiskBusType, Other {
+        Ide = "ide",
+        Fdc = "fdc",
+        Scsi = "scsi",
+        Virtio = "virtio",
+        Xen = "xen",
+        Usb = "usb",
+        Uml = "uml",
+        Sata = "sata",
+        Sd = "sd",
+        Unknown = "unknown",
+        Ieee1394 = "ieee1394",
+        Ssa = "ssa",
+        Fibre = "fibre",
+        Raid = "raid",
+        Iscsi = "iscsi",
+        Sas = "sas",
+        Mmc = "mmc",
+        Virtual = "virtual",
+        FileBackedVirtual = "file-backed-virtual",
+        Nvme = "nvme",
     }
 }
 /// The `GuestPCIAddress` object.
@@ -1721,101 +542,12 @@ pub struct GuestPCIAddress {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestPCIAddress {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(domain: i64, bus: i64, slot: i64, function: i64) -> Self {
-        GuestPCIAddress {
-            domain,
-            bus,
-            slot,
-            function,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestPCIAddress {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("domain", &self.domain);
-        members.req("bus", &self.bus);
-        members.req("slot", &self.slot);
-        members.req("function", &self.function);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestPCIAddress {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestPCIAddress {
-    const EXPECTING: &'static str = "an object GuestPCIAddress";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_domain: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_bus: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_slot: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_function: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "domain" => ::qmp_types::de::next(&mut map, &mut m_domain),
-                "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
-                "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
-                "function" => ::qmp_types::de::next(&mut map, &mut m_function),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_domain, m_bus, m_slot, m_function) = match (
-            m_domain,
-            m_bus,
-            m_slot,
-            m_function,
-        ) {
-            (
-                ::std::option::Option::Some(m_domain),
-                ::std::option::Option::Some(m_bus),
-                ::std::option::Option::Some(m_slot),
-                ::std::option::Option::Some(m_function),
-            ) => (m_domain, m_bus, m_slot, m_function),
-            (m_domain, m_bus, m_slot, m_function) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_domain.is_some(), "domain"),
-                            (m_bus.is_some(), "bus"),
-                            (m_slot.is_some(), "slot"),
-                            (m_function.is_some(), "function"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestPCIAddress {
-            domain: m_domain,
-            bus: m_bus,
-            slot: m_slot,
-            function: m_function,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestPCIAddress {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestPCIAddress {
+        req domain = "domain": i64,
+        req bus = "bus": i64,
+        req slot = "slot": i64,
+        req function = "function": i64,
     }
 }
 /// The `GuestCCWAddress` object.
@@ -1839,101 +571,12 @@ pub struct GuestCCWAddress {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestCCWAddress {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(cssid: i64, ssid: i64, subchno: i64, devno: i64) -> Self {
-        GuestCCWAddress {
-            cssid,
-            ssid,
-            subchno,
-            devno,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestCCWAddress {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("cssid", &self.cssid);
-        members.req("ssid", &self.ssid);
-        members.req("subchno", &self.subchno);
-        members.req("devno", &self.devno);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestCCWAddress {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestCCWAddress {
-    const EXPECTING: &'static str = "an object GuestCCWAddress";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_cssid: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_ssid: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_subchno: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_devno: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "cssid" => ::qmp_types::de::next(&mut map, &mut m_cssid),
-                "ssid" => ::qmp_types::de::next(&mut map, &mut m_ssid),
-                "subchno" => ::qmp_types::de::next(&mut map, &mut m_subchno),
-                "devno" => ::qmp_types::de::next(&mut map, &mut m_devno),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_cssid, m_ssid, m_subchno, m_devno) = match (
-            m_cssid,
-            m_ssid,
-            m_subchno,
-            m_devno,
-        ) {
-            (
-                ::std::option::Option::Some(m_cssid),
-                ::std::option::Option::Some(m_ssid),
-                ::std::option::Option::Some(m_subchno),
-                ::std::option::Option::Some(m_devno),
-            ) => (m_cssid, m_ssid, m_subchno, m_devno),
-            (m_cssid, m_ssid, m_subchno, m_devno) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_cssid.is_some(), "cssid"),
-                            (m_ssid.is_some(), "ssid"),
-                            (m_subchno.is_some(), "subchno"),
-                            (m_devno.is_some(), "devno"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestCCWAddress {
-            cssid: m_cssid,
-            ssid: m_ssid,
-            subchno: m_subchno,
-            devno: m_devno,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestCCWAddress {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestCCWAddress {
+        req cssid = "cssid": i64,
+        req ssid = "ssid": i64,
+        req subchno = "subchno": i64,
+        req devno = "devno": i64,
     }
 }
 /// The `GuestDiskAddress` object.
@@ -1966,132 +609,16 @@ pub struct GuestDiskAddress {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestDiskAddress {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        pci_controller: super::GuestPCIAddress,
-        bus_type: super::GuestDiskBusType,
-        bus: i64,
-        target: i64,
-        unit: i64,
-    ) -> Self {
-        GuestDiskAddress {
-            pci_controller,
-            bus_type,
-            bus,
-            target,
-            unit,
-            serial: ::std::option::Option::None,
-            dev: ::std::option::Option::None,
-            ccw_address: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestDiskAddress {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("pci-controller", &self.pci_controller);
-        members.req("bus-type", &self.bus_type);
-        members.req("bus", &self.bus);
-        members.req("target", &self.target);
-        members.req("unit", &self.unit);
-        members.opt("serial", &self.serial);
-        members.opt("dev", &self.dev);
-        members.opt("ccw-address", &self.ccw_address);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestDiskAddress {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestDiskAddress {
-    const EXPECTING: &'static str = "an object GuestDiskAddress";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_pci_controller: ::std::option::Option<super::GuestPCIAddress> = ::std::option::Option::None;
-        let mut m_bus_type: ::std::option::Option<super::GuestDiskBusType> = ::std::option::Option::None;
-        let mut m_bus: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_target: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_unit: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_serial: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_ccw_address: ::std::option::Option<super::GuestCCWAddress> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "pci-controller" => {
-                    ::qmp_types::de::next(&mut map, &mut m_pci_controller)
-                }
-                "bus-type" => ::qmp_types::de::next(&mut map, &mut m_bus_type),
-                "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
-                "target" => ::qmp_types::de::next(&mut map, &mut m_target),
-                "unit" => ::qmp_types::de::next(&mut map, &mut m_unit),
-                "serial" => ::qmp_types::de::next(&mut map, &mut m_serial),
-                "dev" => ::qmp_types::de::next(&mut map, &mut m_dev),
-                "ccw-address" => ::qmp_types::de::next(&mut map, &mut m_ccw_address),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_pci_controller, m_bus_type, m_bus, m_target, m_unit) = match (
-            m_pci_controller,
-            m_bus_type,
-            m_bus,
-            m_target,
-            m_unit,
-        ) {
-            (
-                ::std::option::Option::Some(m_pci_controller),
-                ::std::option::Option::Some(m_bus_type),
-                ::std::option::Option::Some(m_bus),
-                ::std::option::Option::Some(m_target),
-                ::std::option::Option::Some(m_unit),
-            ) => (m_pci_controller, m_bus_type, m_bus, m_target, m_unit),
-            (m_pci_controller, m_bus_type, m_bus, m_target, m_unit) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_pci_controller.is_some(), "pci-controller"),
-                            (m_bus_type.is_some(), "bus-type"),
-                            (m_bus.is_some(), "bus"),
-                            (m_target.is_some(), "target"),
-                            (m_unit.is_some(), "unit"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestDiskAddress {
-            pci_controller: m_pci_controller,
-            bus_type: m_bus_type,
-            bus: m_bus,
-            target: m_target,
-            unit: m_unit,
-            serial: m_serial,
-            dev: m_dev,
-            ccw_address: m_ccw_address,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestDiskAddress {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestDiskAddress {
+        req pci_controller = "pci-controller": super::GuestPCIAddress,
+        req bus_type = "bus-type": super::GuestDiskBusType,
+        req bus = "bus": i64,
+        req target = "target": i64,
+        req unit = "unit": i64,
+        opt serial = "serial",
+        opt dev = "dev",
+        opt ccw_address = "ccw-address",
     }
 }
 /// NVMe smart information, based on NVMe specification, section
@@ -2158,453 +685,33 @@ pub struct GuestNVMeSmart {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestNVMeSmart {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        critical_warning: i64,
-        temperature: i64,
-        available_spare: i64,
-        available_spare_threshold: i64,
-        percentage_used: i64,
-        data_units_read_lo: u64,
-        data_units_read_hi: u64,
-        data_units_written_lo: u64,
-        data_units_written_hi: u64,
-        host_read_commands_lo: u64,
-        host_read_commands_hi: u64,
-        host_write_commands_lo: u64,
-        host_write_commands_hi: u64,
-        controller_busy_time_lo: u64,
-        controller_busy_time_hi: u64,
-        power_cycles_lo: u64,
-        power_cycles_hi: u64,
-        power_on_hours_lo: u64,
-        power_on_hours_hi: u64,
-        unsafe_shutdowns_lo: u64,
-        unsafe_shutdowns_hi: u64,
-        media_errors_lo: u64,
-        media_errors_hi: u64,
-        number_of_error_log_entries_lo: u64,
-        number_of_error_log_entries_hi: u64,
-    ) -> Self {
-        GuestNVMeSmart {
-            critical_warning,
-            temperature,
-            available_spare,
-            available_spare_threshold,
-            percentage_used,
-            data_units_read_lo,
-            data_units_read_hi,
-            data_units_written_lo,
-            data_units_written_hi,
-            host_read_commands_lo,
-            host_read_commands_hi,
-            host_write_commands_lo,
-            host_write_commands_hi,
-            controller_busy_time_lo,
-            controller_busy_time_hi,
-            power_cycles_lo,
-            power_cycles_hi,
-            power_on_hours_lo,
-            power_on_hours_hi,
-            unsafe_shutdowns_lo,
-            unsafe_shutdowns_hi,
-            media_errors_lo,
-            media_errors_hi,
-            number_of_error_log_entries_lo,
-            number_of_error_log_entries_hi,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestNVMeSmart {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("critical-warning", &self.critical_warning);
-        members.req("temperature", &self.temperature);
-        members.req("available-spare", &self.available_spare);
-        members.req("available-spare-threshold", &self.available_spare_threshold);
-        members.req("percentage-used", &self.percentage_used);
-        members.req("data-units-read-lo", &self.data_units_read_lo);
-        members.req("data-units-read-hi", &self.data_units_read_hi);
-        members.req("data-units-written-lo", &self.data_units_written_lo);
-        members.req("data-units-written-hi", &self.data_units_written_hi);
-        members.req("host-read-commands-lo", &self.host_read_commands_lo);
-        members.req("host-read-commands-hi", &self.host_read_commands_hi);
-        members.req("host-write-commands-lo", &self.host_write_commands_lo);
-        members.req("host-write-commands-hi", &self.host_write_commands_hi);
-        members.req("controller-busy-time-lo", &self.controller_busy_time_lo);
-        members.req("controller-busy-time-hi", &self.controller_busy_time_hi);
-        members.req("power-cycles-lo", &self.power_cycles_lo);
-        members.req("power-cycles-hi", &self.power_cycles_hi);
-        members.req("power-on-hours-lo", &self.power_on_hours_lo);
-        members.req("power-on-hours-hi", &self.power_on_hours_hi);
-        members.req("unsafe-shutdowns-lo", &self.unsafe_shutdowns_lo);
-        members.req("unsafe-shutdowns-hi", &self.unsafe_shutdowns_hi);
-        members.req("media-errors-lo", &self.media_errors_lo);
-        members.req("media-errors-hi", &self.media_errors_hi);
-        members
-            .req("number-of-error-log-entries-lo", &self.number_of_error_log_entries_lo);
-        members
-            .req("number-of-error-log-entries-hi", &self.number_of_error_log_entries_hi);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestNVMeSmart {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestNVMeSmart {
-    const EXPECTING: &'static str = "an object GuestNVMeSmart";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_critical_warning: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_temperature: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_available_spare: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_available_spare_threshold: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_percentage_used: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_data_units_read_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_data_units_read_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_data_units_written_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_data_units_written_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_host_read_commands_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_host_read_commands_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_host_write_commands_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_host_write_commands_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_controller_busy_time_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_controller_busy_time_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_power_cycles_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_power_cycles_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_power_on_hours_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_power_on_hours_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_unsafe_shutdowns_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_unsafe_shutdowns_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_media_errors_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_media_errors_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_number_of_error_log_entries_lo: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_number_of_error_log_entries_hi: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "critical-warning" => {
-                    ::qmp_types::de::next(&mut map, &mut m_critical_warning)
-                }
-                "temperature" => ::qmp_types::de::next(&mut map, &mut m_temperature),
-                "available-spare" => {
-                    ::qmp_types::de::next(&mut map, &mut m_available_spare)
-                }
-                "available-spare-threshold" => {
-                    ::qmp_types::de::next(&mut map, &mut m_available_spare_threshold)
-                }
-                "percentage-used" => {
-                    ::qmp_types::de::next(&mut map, &mut m_percentage_used)
-                }
-                "data-units-read-lo" => {
-                    ::qmp_types::de::next(&mut map, &mut m_data_units_read_lo)
-                }
-                "data-units-read-hi" => {
-                    ::qmp_types::de::next(&mut map, &mut m_data_units_read_hi)
-                }
-                "data-units-written-lo" => {
-                    ::qmp_types::de::next(&mut map, &mut m_data_units_written_lo)
-                }
-                "data-units-written-hi" => {
-                    ::qmp_types::de::next(&mut map, &mut m_data_units_written_hi)
-                }
-                "host-read-commands-lo" => {
-                    ::qmp_types::de::next(&mut map, &mut m_host_read_commands_lo)
-                }
-                "host-read-commands-hi" => {
-                    ::qmp_types::de::next(&mut map, &mut m_host_read_commands_hi)
-                }
-                "host-write-commands-lo" => {
-                    ::qmp_types::de::next(&mut map, &mut m_host_write_commands_lo)
-                }
-                "host-write-commands-hi" => {
-                    ::qmp_types::de::next(&mut map, &mut m_host_write_commands_hi)
-                }
-                "controller-busy-time-lo" => {
-                    ::qmp_types::de::next(&mut map, &mut m_controller_busy_time_lo)
-                }
-                "controller-busy-time-hi" => {
-                    ::qmp_types::de::next(&mut map, &mut m_controller_busy_time_hi)
-                }
-                "power-cycles-lo" => {
-                    ::qmp_types::de::next(&mut map, &mut m_power_cycles_lo)
-                }
-                "power-cycles-hi" => {
-                    ::qmp_types::de::next(&mut map, &mut m_power_cycles_hi)
-                }
-                "power-on-hours-lo" => {
-                    ::qmp_types::de::next(&mut map, &mut m_power_on_hours_lo)
-                }
-                "power-on-hours-hi" => {
-                    ::qmp_types::de::next(&mut map, &mut m_power_on_hours_hi)
-                }
-                "unsafe-shutdowns-lo" => {
-                    ::qmp_types::de::next(&mut map, &mut m_unsafe_shutdowns_lo)
-                }
-                "unsafe-shutdowns-hi" => {
-                    ::qmp_types::de::next(&mut map, &mut m_unsafe_shutdowns_hi)
-                }
-                "media-errors-lo" => {
-                    ::qmp_types::de::next(&mut map, &mut m_media_errors_lo)
-                }
-                "media-errors-hi" => {
-                    ::qmp_types::de::next(&mut map, &mut m_media_errors_hi)
-                }
-                "number-of-error-log-entries-lo" => {
-                    ::qmp_types::de::next(
-                        &mut map,
-                        &mut m_number_of_error_log_entries_lo,
-                    )
-                }
-                "number-of-error-log-entries-hi" => {
-                    ::qmp_types::de::next(
-                        &mut map,
-                        &mut m_number_of_error_log_entries_hi,
-                    )
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (
-            m_critical_warning,
-            m_temperature,
-            m_available_spare,
-            m_available_spare_threshold,
-            m_percentage_used,
-            m_data_units_read_lo,
-            m_data_units_read_hi,
-            m_data_units_written_lo,
-            m_data_units_written_hi,
-            m_host_read_commands_lo,
-            m_host_read_commands_hi,
-            m_host_write_commands_lo,
-            m_host_write_commands_hi,
-            m_controller_busy_time_lo,
-            m_controller_busy_time_hi,
-            m_power_cycles_lo,
-            m_power_cycles_hi,
-            m_power_on_hours_lo,
-            m_power_on_hours_hi,
-            m_unsafe_shutdowns_lo,
-            m_unsafe_shutdowns_hi,
-            m_media_errors_lo,
-            m_media_errors_hi,
-            m_number_of_error_log_entries_lo,
-            m_number_of_error_log_entries_hi,
-        ) = match (
-            m_critical_warning,
-            m_temperature,
-            m_available_spare,
-            m_available_spare_threshold,
-            m_percentage_used,
-            m_data_units_read_lo,
-            m_data_units_read_hi,
-            m_data_units_written_lo,
-            m_data_units_written_hi,
-            m_host_read_commands_lo,
-            m_host_read_commands_hi,
-            m_host_write_commands_lo,
-            m_host_write_commands_hi,
-            m_controller_busy_time_lo,
-            m_controller_busy_time_hi,
-            m_power_cycles_lo,
-            m_power_cycles_hi,
-            m_power_on_hours_lo,
-            m_power_on_hours_hi,
-            m_unsafe_shutdowns_lo,
-            m_unsafe_shutdowns_hi,
-            m_media_errors_lo,
-            m_media_errors_hi,
-            m_number_of_error_log_entries_lo,
-            m_number_of_error_log_entries_hi,
-        ) {
-            (
-                ::std::option::Option::Some(m_critical_warning),
-                ::std::option::Option::Some(m_temperature),
-                ::std::option::Option::Some(m_available_spare),
-                ::std::option::Option::Some(m_available_spare_threshold),
-                ::std::option::Option::Some(m_percentage_used),
-                ::std::option::Option::Some(m_data_units_read_lo),
-                ::std::option::Option::Some(m_data_units_read_hi),
-                ::std::option::Option::Some(m_data_units_written_lo),
-                ::std::option::Option::Some(m_data_units_written_hi),
-                ::std::option::Option::Some(m_host_read_commands_lo),
-                ::std::option::Option::Some(m_host_read_commands_hi),
-                ::std::option::Option::Some(m_host_write_commands_lo),
-                ::std::option::Option::Some(m_host_write_commands_hi),
-                ::std::option::Option::Some(m_controller_busy_time_lo),
-                ::std::option::Option::Some(m_controller_busy_time_hi),
-                ::std::option::Option::Some(m_power_cycles_lo),
-                ::std::option::Option::Some(m_power_cycles_hi),
-                ::std::option::Option::Some(m_power_on_hours_lo),
-                ::std::option::Option::Some(m_power_on_hours_hi),
-                ::std::option::Option::Some(m_unsafe_shutdowns_lo),
-                ::std::option::Option::Some(m_unsafe_shutdowns_hi),
-                ::std::option::Option::Some(m_media_errors_lo),
-                ::std::option::Option::Some(m_media_errors_hi),
-                ::std::option::Option::Some(m_number_of_error_log_entries_lo),
-                ::std::option::Option::Some(m_number_of_error_log_entries_hi),
-            ) => {
-                (
-                    m_critical_warning,
-                    m_temperature,
-                    m_available_spare,
-                    m_available_spare_threshold,
-                    m_percentage_used,
-                    m_data_units_read_lo,
-                    m_data_units_read_hi,
-                    m_data_units_written_lo,
-                    m_data_units_written_hi,
-                    m_host_read_commands_lo,
-                    m_host_read_commands_hi,
-                    m_host_write_commands_lo,
-                    m_host_write_commands_hi,
-                    m_controller_busy_time_lo,
-                    m_controller_busy_time_hi,
-                    m_power_cycles_lo,
-                    m_power_cycles_hi,
-                    m_power_on_hours_lo,
-                    m_power_on_hours_hi,
-                    m_unsafe_shutdowns_lo,
-                    m_unsafe_shutdowns_hi,
-                    m_media_errors_lo,
-                    m_media_errors_hi,
-                    m_number_of_error_log_entries_lo,
-                    m_number_of_error_log_entries_hi,
-                )
-            }
-            (
-                m_critical_warning,
-                m_temperature,
-                m_available_spare,
-                m_available_spare_threshold,
-                m_percentage_used,
-                m_data_units_read_lo,
-                m_data_units_read_hi,
-                m_data_units_written_lo,
-                m_data_units_written_hi,
-                m_host_read_commands_lo,
-                m_host_read_commands_hi,
-                m_host_write_commands_lo,
-                m_host_write_commands_hi,
-                m_controller_busy_time_lo,
-                m_controller_busy_time_hi,
-                m_power_cycles_lo,
-                m_power_cycles_hi,
-                m_power_on_hours_lo,
-                m_power_on_hours_hi,
-                m_unsafe_shutdowns_lo,
-                m_unsafe_shutdowns_hi,
-                m_media_errors_lo,
-                m_media_errors_hi,
-                m_number_of_error_log_entries_lo,
-                m_number_of_error_log_entries_hi,
-            ) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_critical_warning.is_some(), "critical-warning"),
-                            (m_temperature.is_some(), "temperature"),
-                            (m_available_spare.is_some(), "available-spare"),
-                            (
-                                m_available_spare_threshold.is_some(),
-                                "available-spare-threshold",
-                            ),
-                            (m_percentage_used.is_some(), "percentage-used"),
-                            (m_data_units_read_lo.is_some(), "data-units-read-lo"),
-                            (m_data_units_read_hi.is_some(), "data-units-read-hi"),
-                            (m_data_units_written_lo.is_some(), "data-units-written-lo"),
-                            (m_data_units_written_hi.is_some(), "data-units-written-hi"),
-                            (m_host_read_commands_lo.is_some(), "host-read-commands-lo"),
-                            (m_host_read_commands_hi.is_some(), "host-read-commands-hi"),
-                            (
-                                m_host_write_commands_lo.is_some(),
-                                "host-write-commands-lo",
-                            ),
-                            (
-                                m_host_write_commands_hi.is_some(),
-                                "host-write-commands-hi",
-                            ),
-                            (
-                                m_controller_busy_time_lo.is_some(),
-                                "controller-busy-time-lo",
-                            ),
-                            (
-                                m_controller_busy_time_hi.is_some(),
-                                "controller-busy-time-hi",
-                            ),
-                            (m_power_cycles_lo.is_some(), "power-cycles-lo"),
-                            (m_power_cycles_hi.is_some(), "power-cycles-hi"),
-                            (m_power_on_hours_lo.is_some(), "power-on-hours-lo"),
-                            (m_power_on_hours_hi.is_some(), "power-on-hours-hi"),
-                            (m_unsafe_shutdowns_lo.is_some(), "unsafe-shutdowns-lo"),
-                            (m_unsafe_shutdowns_hi.is_some(), "unsafe-shutdowns-hi"),
-                            (m_media_errors_lo.is_some(), "media-errors-lo"),
-                            (m_media_errors_hi.is_some(), "media-errors-hi"),
-                            (
-                                m_number_of_error_log_entries_lo.is_some(),
-                                "number-of-error-log-entries-lo",
-                            ),
-                            (
-                                m_number_of_error_log_entries_hi.is_some(),
-                                "number-of-error-log-entries-hi",
-                            ),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestNVMeSmart {
-            critical_warning: m_critical_warning,
-            temperature: m_temperature,
-            available_spare: m_available_spare,
-            available_spare_threshold: m_available_spare_threshold,
-            percentage_used: m_percentage_used,
-            data_units_read_lo: m_data_units_read_lo,
-            data_units_read_hi: m_data_units_read_hi,
-            data_units_written_lo: m_data_units_written_lo,
-            data_units_written_hi: m_data_units_written_hi,
-            host_read_commands_lo: m_host_read_commands_lo,
-            host_read_commands_hi: m_host_read_commands_hi,
-            host_write_commands_lo: m_host_write_commands_lo,
-            host_write_commands_hi: m_host_write_commands_hi,
-            controller_busy_time_lo: m_controller_busy_time_lo,
-            controller_busy_time_hi: m_controller_busy_time_hi,
-            power_cycles_lo: m_power_cycles_lo,
-            power_cycles_hi: m_power_cycles_hi,
-            power_on_hours_lo: m_power_on_hours_lo,
-            power_on_hours_hi: m_power_on_hours_hi,
-            unsafe_shutdowns_lo: m_unsafe_shutdowns_lo,
-            unsafe_shutdowns_hi: m_unsafe_shutdowns_hi,
-            media_errors_lo: m_media_errors_lo,
-            media_errors_hi: m_media_errors_hi,
-            number_of_error_log_entries_lo: m_number_of_error_log_entries_lo,
-            number_of_error_log_entries_hi: m_number_of_error_log_entries_hi,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestNVMeSmart {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestNVMeSmart {
+        req critical_warning = "critical-warning": i64,
+        req temperature = "temperature": i64,
+        req available_spare = "available-spare": i64,
+        req available_spare_threshold = "available-spare-threshold": i64,
+        req percentage_used = "percentage-used": i64,
+        req data_units_read_lo = "data-units-read-lo": u64,
+        req data_units_read_hi = "data-units-read-hi": u64,
+        req data_units_written_lo = "data-units-written-lo": u64,
+        req data_units_written_hi = "data-units-written-hi": u64,
+        req host_read_commands_lo = "host-read-commands-lo": u64,
+        req host_read_commands_hi = "host-read-commands-hi": u64,
+        req host_write_commands_lo = "host-write-commands-lo": u64,
+        req host_write_commands_hi = "host-write-commands-hi": u64,
+        req controller_busy_time_lo = "controller-busy-time-lo": u64,
+        req controller_busy_time_hi = "controller-busy-time-hi": u64,
+        req power_cycles_lo = "power-cycles-lo": u64,
+        req power_cycles_hi = "power-cycles-hi": u64,
+        req power_on_hours_lo = "power-on-hours-lo": u64,
+        req power_on_hours_hi = "power-on-hours-hi": u64,
+        req unsafe_shutdowns_lo = "unsafe-shutdowns-lo": u64,
+        req unsafe_shutdowns_hi = "unsafe-shutdowns-hi": u64,
+        req media_errors_lo = "media-errors-lo": u64,
+        req media_errors_hi = "media-errors-hi": u64,
+        req number_of_error_log_entries_lo = "number-of-error-log-entries-lo": u64,
+        req number_of_error_log_entries_hi = "number-of-error-log-entries-hi": u64,
     }
 }
 /// Disk type related smart information.
@@ -2669,220 +776,31 @@ pub enum GuestDiskSmartBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl GuestDiskSmartBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            GuestDiskSmartBranch::Ide => "ide",
-            GuestDiskSmartBranch::Fdc => "fdc",
-            GuestDiskSmartBranch::Scsi => "scsi",
-            GuestDiskSmartBranch::Virtio => "virtio",
-            GuestDiskSmartBranch::Xen => "xen",
-            GuestDiskSmartBranch::Usb => "usb",
-            GuestDiskSmartBranch::Uml => "uml",
-            GuestDiskSmartBranch::Sata => "sata",
-            GuestDiskSmartBranch::Sd => "sd",
-            GuestDiskSmartBranch::Unknown => "unknown",
-            GuestDiskSmartBranch::Ieee1394 => "ieee1394",
-            GuestDiskSmartBranch::Ssa => "ssa",
-            GuestDiskSmartBranch::Fibre => "fibre",
-            GuestDiskSmartBranch::Raid => "raid",
-            GuestDiskSmartBranch::Iscsi => "iscsi",
-            GuestDiskSmartBranch::Sas => "sas",
-            GuestDiskSmartBranch::Mmc => "mmc",
-            GuestDiskSmartBranch::Virtual => "virtual",
-            GuestDiskSmartBranch::FileBackedVirtual => "file-backed-virtual",
-            GuestDiskSmartBranch::Nvme(_) => "nvme",
-            GuestDiskSmartBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::GuestDiskBusType {
-        match self {
-            GuestDiskSmartBranch::Ide => super::GuestDiskBusType::Ide,
-            GuestDiskSmartBranch::Fdc => super::GuestDiskBusType::Fdc,
-            GuestDiskSmartBranch::Scsi => super::GuestDiskBusType::Scsi,
-            GuestDiskSmartBranch::Virtio => super::GuestDiskBusType::Virtio,
-            GuestDiskSmartBranch::Xen => super::GuestDiskBusType::Xen,
-            GuestDiskSmartBranch::Usb => super::GuestDiskBusType::Usb,
-            GuestDiskSmartBranch::Uml => super::GuestDiskBusType::Uml,
-            GuestDiskSmartBranch::Sata => super::GuestDiskBusType::Sata,
-            GuestDiskSmartBranch::Sd => super::GuestDiskBusType::Sd,
-            GuestDiskSmartBranch::Unknown => super::GuestDiskBusType::Unknown,
-            GuestDiskSmartBranch::Ieee1394 => super::GuestDiskBusType::Ieee1394,
-            GuestDiskSmartBranch::Ssa => super::GuestDiskBusType::Ssa,
-            GuestDiskSmartBranch::Fibre => super::GuestDiskBusType::Fibre,
-            GuestDiskSmartBranch::Raid => super::GuestDiskBusType::Raid,
-            GuestDiskSmartBranch::Iscsi => super::GuestDiskBusType::Iscsi,
-            GuestDiskSmartBranch::Sas => super::GuestDiskBusType::Sas,
-            GuestDiskSmartBranch::Mmc => super::GuestDiskBusType::Mmc,
-            GuestDiskSmartBranch::Virtual => super::GuestDiskBusType::Virtual,
-            GuestDiskSmartBranch::FileBackedVirtual => {
-                super::GuestDiskBusType::FileBackedVirtual
-            }
-            GuestDiskSmartBranch::Nvme(_) => super::GuestDiskBusType::Nvme,
-            GuestDiskSmartBranch::Other(value) => {
-                super::GuestDiskBusType::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestDiskSmart {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", self.r#type.as_str());
-        match &self.r#type {
-            GuestDiskSmartBranch::Ide => {}
-            GuestDiskSmartBranch::Fdc => {}
-            GuestDiskSmartBranch::Scsi => {}
-            GuestDiskSmartBranch::Virtio => {}
-            GuestDiskSmartBranch::Xen => {}
-            GuestDiskSmartBranch::Usb => {}
-            GuestDiskSmartBranch::Uml => {}
-            GuestDiskSmartBranch::Sata => {}
-            GuestDiskSmartBranch::Sd => {}
-            GuestDiskSmartBranch::Unknown => {}
-            GuestDiskSmartBranch::Ieee1394 => {}
-            GuestDiskSmartBranch::Ssa => {}
-            GuestDiskSmartBranch::Fibre => {}
-            GuestDiskSmartBranch::Raid => {}
-            GuestDiskSmartBranch::Iscsi => {}
-            GuestDiskSmartBranch::Sas => {}
-            GuestDiskSmartBranch::Mmc => {}
-            GuestDiskSmartBranch::Virtual => {}
-            GuestDiskSmartBranch::FileBackedVirtual => {}
-            GuestDiskSmartBranch::Nvme(branch) => members.members(branch),
-            GuestDiskSmartBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestDiskSmart {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestDiskSmart {
-    const EXPECTING: &'static str = "an object GuestDiskSmart";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::GuestDiskBusType> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::GuestDiskBusType::Ide => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::Ide
-            }
-            super::GuestDiskBusType::Fdc => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::Fdc
-            }
-            super::GuestDiskBusType::Scsi => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::Scsi
-            }
-            super::GuestDiskBusType::Virtio => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::Virtio
-            }
-            super::GuestDiskBusType::Xen => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::Xen
-            }
-            super::GuestDiskBusType::Usb => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::Usb
-            }
-            super::GuestDiskBusType::Uml => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::Uml
-            }
-            super::GuestDiskBusType::Sata => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::Sata
-            }
-            super::GuestDiskBusType::Sd => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::Sd
-            }
-            super::GuestDiskBusType::Unknown => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::Unknown
-            }
-            super::GuestDiskBusType::Ieee1394 => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::Ieee1394
-            }
-            super::GuestDiskBusType::Ssa => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::Ssa
-            }
-            super::GuestDiskBusType::Fibre => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::Fibre
-            }
-            super::GuestDiskBusType::Raid => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::Raid
-            }
-            super::GuestDiskBusType::Iscsi => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::Iscsi
-            }
-            super::GuestDiskBusType::Sas => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::Sas
-            }
-            super::GuestDiskBusType::Mmc => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::Mmc
-            }
-            super::GuestDiskBusType::Virtual => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::Virtual
-            }
-            super::GuestDiskBusType::FileBackedVirtual => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::FileBackedVirtual
-            }
-            super::GuestDiskBusType::Nvme => {
-                GuestDiskSmartBranch::Nvme(::qmp_types::de::from_members(rest, "nvme")?)
-            }
-            super::GuestDiskBusType::Other(value) => {
-                unknown_members = rest;
-                GuestDiskSmartBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(GuestDiskSmart {
-            r#type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestDiskSmart {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    GuestDiskSmart, GuestDiskSmartBranch, Other,
+    r#type = "type": super::GuestDiskBusType, Other,
+    {}
+    {
+        empty Ide = "ide" => Ide,
+        empty Fdc = "fdc" => Fdc,
+        empty Scsi = "scsi" => Scsi,
+        empty Virtio = "virtio" => Virtio,
+        empty Xen = "xen" => Xen,
+        empty Usb = "usb" => Usb,
+        empty Uml = "uml" => Uml,
+        empty Sata = "sata" => Sata,
+        empty Sd = "sd" => Sd,
+        empty Unknown = "unknown" => Unknown,
+        empty Ieee1394 = "ieee1394" => Ieee1394,
+        empty Ssa = "ssa" => Ssa,
+        empty Fibre = "fibre" => Fibre,
+        empty Raid = "raid" => Raid,
+        empty Iscsi = "iscsi" => Iscsi,
+        empty Sas = "sas" => Sas,
+        empty Mmc = "mmc" => Mmc,
+        empty Virtual = "virtual" => Virtual,
+        empty FileBackedVirtual = "file-backed-virtual" => FileBackedVirtual,
+        members Nvme = "nvme" => Nvme,
     }
 }
 /// The `GuestDiskInfo` object.
@@ -2913,104 +831,14 @@ pub struct GuestDiskInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestDiskInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(name: ::std::string::String, partition: bool) -> Self {
-        GuestDiskInfo {
-            name,
-            partition,
-            dependencies: ::std::option::Option::None,
-            address: ::std::option::Option::None,
-            alias: ::std::option::Option::None,
-            smart: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestDiskInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("partition", &self.partition);
-        members.opt("dependencies", &self.dependencies);
-        members.opt("address", &self.address);
-        members.opt("alias", &self.alias);
-        members.opt("smart", &self.smart);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestDiskInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestDiskInfo {
-    const EXPECTING: &'static str = "an object GuestDiskInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_partition: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_dependencies: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        > = ::std::option::Option::None;
-        let mut m_address: ::std::option::Option<super::GuestDiskAddress> = ::std::option::Option::None;
-        let mut m_alias: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_smart: ::std::option::Option<super::GuestDiskSmart> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "partition" => ::qmp_types::de::next(&mut map, &mut m_partition),
-                "dependencies" => ::qmp_types::de::next(&mut map, &mut m_dependencies),
-                "address" => ::qmp_types::de::next(&mut map, &mut m_address),
-                "alias" => ::qmp_types::de::next(&mut map, &mut m_alias),
-                "smart" => ::qmp_types::de::next(&mut map, &mut m_smart),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name, m_partition) = match (m_name, m_partition) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_partition),
-            ) => (m_name, m_partition),
-            (m_name, m_partition) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_name.is_some(), "name"),
-                            (m_partition.is_some(), "partition"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestDiskInfo {
-            name: m_name,
-            partition: m_partition,
-            dependencies: m_dependencies,
-            address: m_address,
-            alias: m_alias,
-            smart: m_smart,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestDiskInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestDiskInfo {
+        req name = "name": ::std::string::String,
+        req partition = "partition": bool,
+        opt dependencies = "dependencies",
+        opt address = "address",
+        opt alias = "alias",
+        opt smart = "smart",
     }
 }
 /// The `GuestFilesystemInfo` object.
@@ -3042,125 +870,15 @@ pub struct GuestFilesystemInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestFilesystemInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        name: ::std::string::String,
-        mountpoint: ::std::string::String,
-        r#type: ::std::string::String,
-        disk: ::std::vec::Vec<super::GuestDiskAddress>,
-    ) -> Self {
-        GuestFilesystemInfo {
-            name,
-            mountpoint,
-            r#type,
-            used_bytes: ::std::option::Option::None,
-            total_bytes: ::std::option::Option::None,
-            total_bytes_privileged: ::std::option::Option::None,
-            disk,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestFilesystemInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("mountpoint", &self.mountpoint);
-        members.req("type", &self.r#type);
-        members.opt("used-bytes", &self.used_bytes);
-        members.opt("total-bytes", &self.total_bytes);
-        members.opt("total-bytes-privileged", &self.total_bytes_privileged);
-        members.req("disk", &self.disk);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestFilesystemInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestFilesystemInfo {
-    const EXPECTING: &'static str = "an object GuestFilesystemInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_mountpoint: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_used_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_total_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_total_bytes_privileged: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_disk: ::std::option::Option<
-            ::std::vec::Vec<super::GuestDiskAddress>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "mountpoint" => ::qmp_types::de::next(&mut map, &mut m_mountpoint),
-                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                "used-bytes" => ::qmp_types::de::next(&mut map, &mut m_used_bytes),
-                "total-bytes" => ::qmp_types::de::next(&mut map, &mut m_total_bytes),
-                "total-bytes-privileged" => {
-                    ::qmp_types::de::next(&mut map, &mut m_total_bytes_privileged)
-                }
-                "disk" => ::qmp_types::de::next(&mut map, &mut m_disk),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name, m_mountpoint, m_type, m_disk) = match (
-            m_name,
-            m_mountpoint,
-            m_type,
-            m_disk,
-        ) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_mountpoint),
-                ::std::option::Option::Some(m_type),
-                ::std::option::Option::Some(m_disk),
-            ) => (m_name, m_mountpoint, m_type, m_disk),
-            (m_name, m_mountpoint, m_type, m_disk) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_name.is_some(), "name"),
-                            (m_mountpoint.is_some(), "mountpoint"),
-                            (m_type.is_some(), "type"),
-                            (m_disk.is_some(), "disk"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestFilesystemInfo {
-            name: m_name,
-            mountpoint: m_mountpoint,
-            r#type: m_type,
-            used_bytes: m_used_bytes,
-            total_bytes: m_total_bytes,
-            total_bytes_privileged: m_total_bytes_privileged,
-            disk: m_disk,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestFilesystemInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestFilesystemInfo {
+        req name = "name": ::std::string::String,
+        req mountpoint = "mountpoint": ::std::string::String,
+        req r#type = "type": ::std::string::String,
+        opt used_bytes = "used-bytes",
+        opt total_bytes = "total-bytes",
+        opt total_bytes_privileged = "total-bytes-privileged",
+        req disk = "disk": ::std::vec::Vec<super::GuestDiskAddress>,
     }
 }
 /// The `GuestMemoryBlock` object.
@@ -3186,87 +904,11 @@ pub struct GuestMemoryBlock {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestMemoryBlock {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(phys_index: u64, online: bool) -> Self {
-        GuestMemoryBlock {
-            phys_index,
-            online,
-            can_offline: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestMemoryBlock {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("phys-index", &self.phys_index);
-        members.req("online", &self.online);
-        members.opt("can-offline", &self.can_offline);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestMemoryBlock {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestMemoryBlock {
-    const EXPECTING: &'static str = "an object GuestMemoryBlock";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_phys_index: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_online: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_can_offline: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "phys-index" => ::qmp_types::de::next(&mut map, &mut m_phys_index),
-                "online" => ::qmp_types::de::next(&mut map, &mut m_online),
-                "can-offline" => ::qmp_types::de::next(&mut map, &mut m_can_offline),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_phys_index, m_online) = match (m_phys_index, m_online) {
-            (
-                ::std::option::Option::Some(m_phys_index),
-                ::std::option::Option::Some(m_online),
-            ) => (m_phys_index, m_online),
-            (m_phys_index, m_online) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_phys_index.is_some(), "phys-index"),
-                            (m_online.is_some(), "online"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestMemoryBlock {
-            phys_index: m_phys_index,
-            online: m_online,
-            can_offline: m_can_offline,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestMemoryBlock {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestMemoryBlock {
+        req phys_index = "phys-index": u64,
+        req online = "online": bool,
+        opt can_offline = "can-offline",
     }
 }
 /// An enumeration of memory block operation result.
@@ -3293,80 +935,12 @@ pub enum GuestMemoryBlockResponseType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl GuestMemoryBlockResponseType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [GuestMemoryBlockResponseType] = &[
-        GuestMemoryBlockResponseType::Success,
-        GuestMemoryBlockResponseType::NotFound,
-        GuestMemoryBlockResponseType::OperationNotSupported,
-        GuestMemoryBlockResponseType::OperationFailed,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            GuestMemoryBlockResponseType::Success => "success",
-            GuestMemoryBlockResponseType::NotFound => "not-found",
-            GuestMemoryBlockResponseType::OperationNotSupported => {
-                "operation-not-supported"
-            }
-            GuestMemoryBlockResponseType::OperationFailed => "operation-failed",
-            GuestMemoryBlockResponseType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => {
-                GuestMemoryBlockResponseType::Other(value.to_owned())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for GuestMemoryBlockResponseType {
-    const EXPECTING: &'static str = "a GuestMemoryBlockResponseType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        GuestMemoryBlockResponseType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "success" => GuestMemoryBlockResponseType::Success,
-                "not-found" => GuestMemoryBlockResponseType::NotFound,
-                "operation-not-supported" => {
-                    GuestMemoryBlockResponseType::OperationNotSupported
-                }
-                "operation-failed" => GuestMemoryBlockResponseType::OperationFailed,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for GuestMemoryBlockResponseType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(GuestMemoryBlockResponseType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for GuestMemoryBlockResponseType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GuestMemoryBlockResponseType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestMemoryBlockResponseType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    GuestMemoryBlockResponseType, Other {
+        Success = "success",
+        NotFound = "not-found",
+        OperationNotSupported = "operation-not-supported",
+        OperationFailed = "operation-failed",
     }
 }
 /// The `GuestMemoryBlockResponse` object.
@@ -3390,87 +964,11 @@ pub struct GuestMemoryBlockResponse {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestMemoryBlockResponse {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(phys_index: u64, response: super::GuestMemoryBlockResponseType) -> Self {
-        GuestMemoryBlockResponse {
-            phys_index,
-            response,
-            error_code: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestMemoryBlockResponse {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("phys-index", &self.phys_index);
-        members.req("response", &self.response);
-        members.opt("error-code", &self.error_code);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestMemoryBlockResponse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestMemoryBlockResponse {
-    const EXPECTING: &'static str = "an object GuestMemoryBlockResponse";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_phys_index: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_response: ::std::option::Option<super::GuestMemoryBlockResponseType> = ::std::option::Option::None;
-        let mut m_error_code: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "phys-index" => ::qmp_types::de::next(&mut map, &mut m_phys_index),
-                "response" => ::qmp_types::de::next(&mut map, &mut m_response),
-                "error-code" => ::qmp_types::de::next(&mut map, &mut m_error_code),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_phys_index, m_response) = match (m_phys_index, m_response) {
-            (
-                ::std::option::Option::Some(m_phys_index),
-                ::std::option::Option::Some(m_response),
-            ) => (m_phys_index, m_response),
-            (m_phys_index, m_response) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_phys_index.is_some(), "phys-index"),
-                            (m_response.is_some(), "response"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestMemoryBlockResponse {
-            phys_index: m_phys_index,
-            response: m_response,
-            error_code: m_error_code,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestMemoryBlockResponse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestMemoryBlockResponse {
+        req phys_index = "phys-index": u64,
+        req response = "response": super::GuestMemoryBlockResponseType,
+        opt error_code = "error-code",
     }
 }
 /// The `GuestMemoryBlockInfo` object.
@@ -3490,69 +988,9 @@ pub struct GuestMemoryBlockInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestMemoryBlockInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(size: u64) -> Self {
-        GuestMemoryBlockInfo {
-            size,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestMemoryBlockInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("size", &self.size);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestMemoryBlockInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestMemoryBlockInfo {
-    const EXPECTING: &'static str = "an object GuestMemoryBlockInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_size,) = match (m_size,) {
-            (::std::option::Option::Some(m_size),) => (m_size,),
-            (m_size,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestMemoryBlockInfo {
-            size: m_size,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestMemoryBlockInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestMemoryBlockInfo {
+        req size = "size": u64,
     }
 }
 /// The `GuestExecStatus` object.
@@ -3587,99 +1025,15 @@ pub struct GuestExecStatus {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestExecStatus {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(exited: bool) -> Self {
-        GuestExecStatus {
-            exited,
-            exitcode: ::std::option::Option::None,
-            signal: ::std::option::Option::None,
-            out_data: ::std::option::Option::None,
-            err_data: ::std::option::Option::None,
-            out_truncated: ::std::option::Option::None,
-            err_truncated: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestExecStatus {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("exited", &self.exited);
-        members.opt("exitcode", &self.exitcode);
-        members.opt("signal", &self.signal);
-        members.opt("out-data", &self.out_data);
-        members.opt("err-data", &self.err_data);
-        members.opt("out-truncated", &self.out_truncated);
-        members.opt("err-truncated", &self.err_truncated);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestExecStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestExecStatus {
-    const EXPECTING: &'static str = "an object GuestExecStatus";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_exited: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_exitcode: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_signal: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_out_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_err_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_out_truncated: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_err_truncated: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "exited" => ::qmp_types::de::next(&mut map, &mut m_exited),
-                "exitcode" => ::qmp_types::de::next(&mut map, &mut m_exitcode),
-                "signal" => ::qmp_types::de::next(&mut map, &mut m_signal),
-                "out-data" => ::qmp_types::de::next(&mut map, &mut m_out_data),
-                "err-data" => ::qmp_types::de::next(&mut map, &mut m_err_data),
-                "out-truncated" => ::qmp_types::de::next(&mut map, &mut m_out_truncated),
-                "err-truncated" => ::qmp_types::de::next(&mut map, &mut m_err_truncated),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_exited,) = match (m_exited,) {
-            (::std::option::Option::Some(m_exited),) => (m_exited,),
-            (m_exited,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_exited.is_some(), "exited")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestExecStatus {
-            exited: m_exited,
-            exitcode: m_exitcode,
-            signal: m_signal,
-            out_data: m_out_data,
-            err_data: m_err_data,
-            out_truncated: m_out_truncated,
-            err_truncated: m_err_truncated,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestExecStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestExecStatus {
+        req exited = "exited": bool,
+        opt exitcode = "exitcode",
+        opt signal = "signal",
+        opt out_data = "out-data",
+        opt err_data = "err-data",
+        opt out_truncated = "out-truncated",
+        opt err_truncated = "err-truncated",
     }
 }
 /// The `GuestExec` object.
@@ -3695,69 +1049,9 @@ pub struct GuestExec {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestExec {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(pid: i64) -> Self {
-        GuestExec {
-            pid,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestExec {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("pid", &self.pid);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestExec {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestExec {
-    const EXPECTING: &'static str = "an object GuestExec";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_pid: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "pid" => ::qmp_types::de::next(&mut map, &mut m_pid),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_pid,) = match (m_pid,) {
-            (::std::option::Option::Some(m_pid),) => (m_pid,),
-            (m_pid,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_pid.is_some(), "pid")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestExec {
-            pid: m_pid,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestExec {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestExec {
+        req pid = "pid": i64,
     }
 }
 /// An enumeration of guest-exec capture modes.
@@ -3784,79 +1078,13 @@ pub enum GuestExecCaptureOutputMode {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl GuestExecCaptureOutputMode {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [GuestExecCaptureOutputMode] = &[
-        GuestExecCaptureOutputMode::None,
-        GuestExecCaptureOutputMode::Stdout,
-        GuestExecCaptureOutputMode::Stderr,
-        GuestExecCaptureOutputMode::Separated,
-        GuestExecCaptureOutputMode::Merged,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            GuestExecCaptureOutputMode::None => "none",
-            GuestExecCaptureOutputMode::Stdout => "stdout",
-            GuestExecCaptureOutputMode::Stderr => "stderr",
-            GuestExecCaptureOutputMode::Separated => "separated",
-            GuestExecCaptureOutputMode::Merged => "merged",
-            GuestExecCaptureOutputMode::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => {
-                GuestExecCaptureOutputMode::Other(value.to_owned())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for GuestExecCaptureOutputMode {
-    const EXPECTING: &'static str = "a GuestExecCaptureOutputMode value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        GuestExecCaptureOutputMode::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "none" => GuestExecCaptureOutputMode::None,
-                "stdout" => GuestExecCaptureOutputMode::Stdout,
-                "stderr" => GuestExecCaptureOutputMode::Stderr,
-                "separated" => GuestExecCaptureOutputMode::Separated,
-                "merged" => GuestExecCaptureOutputMode::Merged,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for GuestExecCaptureOutputMode {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(GuestExecCaptureOutputMode::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for GuestExecCaptureOutputMode {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GuestExecCaptureOutputMode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestExecCaptureOutputMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    GuestExecCaptureOutputMode, Other {
+        None = "none",
+        Stdout = "stdout",
+        Stderr = "stderr",
+        Separated = "separated",
+        Merged = "merged",
     }
 }
 /// Controls what guest-exec output gets captures.
@@ -3944,69 +1172,9 @@ pub struct GuestHostName {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestHostName {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(host_name: ::std::string::String) -> Self {
-        GuestHostName {
-            host_name,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestHostName {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("host-name", &self.host_name);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestHostName {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestHostName {
-    const EXPECTING: &'static str = "an object GuestHostName";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_host_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "host-name" => ::qmp_types::de::next(&mut map, &mut m_host_name),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_host_name,) = match (m_host_name,) {
-            (::std::option::Option::Some(m_host_name),) => (m_host_name,),
-            (m_host_name,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_host_name.is_some(), "host-name")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestHostName {
-            host_name: m_host_name,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestHostName {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestHostName {
+        req host_name = "host-name": ::std::string::String,
     }
 }
 /// The `GuestUser` object.
@@ -4031,87 +1199,11 @@ pub struct GuestUser {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestUser {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(user: ::std::string::String, login_time: f64) -> Self {
-        GuestUser {
-            user,
-            login_time,
-            domain: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestUser {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("user", &self.user);
-        members.req("login-time", &self.login_time);
-        members.opt("domain", &self.domain);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestUser {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestUser {
-    const EXPECTING: &'static str = "an object GuestUser";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_user: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_login_time: ::std::option::Option<f64> = ::std::option::Option::None;
-        let mut m_domain: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "user" => ::qmp_types::de::next(&mut map, &mut m_user),
-                "login-time" => ::qmp_types::de::next(&mut map, &mut m_login_time),
-                "domain" => ::qmp_types::de::next(&mut map, &mut m_domain),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_user, m_login_time) = match (m_user, m_login_time) {
-            (
-                ::std::option::Option::Some(m_user),
-                ::std::option::Option::Some(m_login_time),
-            ) => (m_user, m_login_time),
-            (m_user, m_login_time) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_user.is_some(), "user"),
-                            (m_login_time.is_some(), "login-time"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestUser {
-            user: m_user,
-            login_time: m_login_time,
-            domain: m_domain,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestUser {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestUser {
+        req user = "user": ::std::string::String,
+        req login_time = "login-time": f64,
+        opt domain = "domain",
     }
 }
 /// The `GuestTimezone` object.
@@ -4131,74 +1223,10 @@ pub struct GuestTimezone {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestTimezone {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(offset: i64) -> Self {
-        GuestTimezone {
-            zone: ::std::option::Option::None,
-            offset,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestTimezone {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("zone", &self.zone);
-        members.req("offset", &self.offset);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestTimezone {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestTimezone {
-    const EXPECTING: &'static str = "an object GuestTimezone";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_zone: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_offset: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "zone" => ::qmp_types::de::next(&mut map, &mut m_zone),
-                "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_offset,) = match (m_offset,) {
-            (::std::option::Option::Some(m_offset),) => (m_offset,),
-            (m_offset,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_offset.is_some(), "offset")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestTimezone {
-            zone: m_zone,
-            offset: m_offset,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestTimezone {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestTimezone {
+        opt zone = "zone",
+        req offset = "offset": i64,
     }
 }
 /// **Note:** On POSIX systems the fields `id`, `name`, `pretty-name`,
@@ -4252,110 +1280,18 @@ pub struct GuestOSInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestOSInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        GuestOSInfo {
-            kernel_release: ::std::option::Option::None,
-            kernel_version: ::std::option::Option::None,
-            machine: ::std::option::Option::None,
-            id: ::std::option::Option::None,
-            name: ::std::option::Option::None,
-            pretty_name: ::std::option::Option::None,
-            version: ::std::option::Option::None,
-            version_id: ::std::option::Option::None,
-            variant: ::std::option::Option::None,
-            variant_id: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestOSInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("kernel-release", &self.kernel_release);
-        members.opt("kernel-version", &self.kernel_version);
-        members.opt("machine", &self.machine);
-        members.opt("id", &self.id);
-        members.opt("name", &self.name);
-        members.opt("pretty-name", &self.pretty_name);
-        members.opt("version", &self.version);
-        members.opt("version-id", &self.version_id);
-        members.opt("variant", &self.variant);
-        members.opt("variant-id", &self.variant_id);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestOSInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestOSInfo {
-    const EXPECTING: &'static str = "an object GuestOSInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_kernel_release: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_kernel_version: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_machine: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_pretty_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_version: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_version_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_variant: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_variant_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "kernel-release" => {
-                    ::qmp_types::de::next(&mut map, &mut m_kernel_release)
-                }
-                "kernel-version" => {
-                    ::qmp_types::de::next(&mut map, &mut m_kernel_version)
-                }
-                "machine" => ::qmp_types::de::next(&mut map, &mut m_machine),
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "pretty-name" => ::qmp_types::de::next(&mut map, &mut m_pretty_name),
-                "version" => ::qmp_types::de::next(&mut map, &mut m_version),
-                "version-id" => ::qmp_types::de::next(&mut map, &mut m_version_id),
-                "variant" => ::qmp_types::de::next(&mut map, &mut m_variant),
-                "variant-id" => ::qmp_types::de::next(&mut map, &mut m_variant_id),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(GuestOSInfo {
-            kernel_release: m_kernel_release,
-            kernel_version: m_kernel_version,
-            machine: m_machine,
-            id: m_id,
-            name: m_name,
-            pretty_name: m_pretty_name,
-            version: m_version,
-            version_id: m_version_id,
-            variant: m_variant,
-            variant_id: m_variant_id,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestOSInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestOSInfo {
+        opt kernel_release = "kernel-release",
+        opt kernel_version = "kernel-version",
+        opt machine = "machine",
+        opt id = "id",
+        opt name = "name",
+        opt pretty_name = "pretty-name",
+        opt version = "version",
+        opt version_id = "version-id",
+        opt variant = "variant",
+        opt variant_id = "variant-id",
     }
 }
 /// The values of `GuestDeviceType`.
@@ -4370,63 +1306,9 @@ pub enum GuestDeviceType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl GuestDeviceType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [GuestDeviceType] = &[GuestDeviceType::Pci];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            GuestDeviceType::Pci => "pci",
-            GuestDeviceType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => GuestDeviceType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for GuestDeviceType {
-    const EXPECTING: &'static str = "a GuestDeviceType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        GuestDeviceType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "pci" => GuestDeviceType::Pci,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for GuestDeviceType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(GuestDeviceType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for GuestDeviceType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GuestDeviceType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestDeviceType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    GuestDeviceType, Other {
+        Pci = "pci",
     }
 }
 /// The `GuestDeviceIdPCI` object.
@@ -4446,82 +1328,10 @@ pub struct GuestDeviceIdPCI {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestDeviceIdPCI {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(vendor_id: u16, device_id: u16) -> Self {
-        GuestDeviceIdPCI {
-            vendor_id,
-            device_id,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestDeviceIdPCI {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("vendor-id", &self.vendor_id);
-        members.req("device-id", &self.device_id);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestDeviceIdPCI {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestDeviceIdPCI {
-    const EXPECTING: &'static str = "an object GuestDeviceIdPCI";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_vendor_id: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_device_id: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "vendor-id" => ::qmp_types::de::next(&mut map, &mut m_vendor_id),
-                "device-id" => ::qmp_types::de::next(&mut map, &mut m_device_id),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_vendor_id, m_device_id) = match (m_vendor_id, m_device_id) {
-            (
-                ::std::option::Option::Some(m_vendor_id),
-                ::std::option::Option::Some(m_device_id),
-            ) => (m_vendor_id, m_device_id),
-            (m_vendor_id, m_device_id) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_vendor_id.is_some(), "vendor-id"),
-                            (m_device_id.is_some(), "device-id"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestDeviceIdPCI {
-            vendor_id: m_vendor_id,
-            device_id: m_device_id,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestDeviceIdPCI {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestDeviceIdPCI {
+        req vendor_id = "vendor-id": u16,
+        req device_id = "device-id": u16,
     }
 }
 /// Id of the device
@@ -4548,85 +1358,12 @@ pub enum GuestDeviceIdBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl GuestDeviceIdBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            GuestDeviceIdBranch::Pci(_) => "pci",
-            GuestDeviceIdBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::GuestDeviceType {
-        match self {
-            GuestDeviceIdBranch::Pci(_) => super::GuestDeviceType::Pci,
-            GuestDeviceIdBranch::Other(value) => {
-                super::GuestDeviceType::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestDeviceId {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", self.r#type.as_str());
-        match &self.r#type {
-            GuestDeviceIdBranch::Pci(branch) => members.members(branch),
-            GuestDeviceIdBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestDeviceId {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestDeviceId {
-    const EXPECTING: &'static str = "an object GuestDeviceId";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::GuestDeviceType> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::GuestDeviceType::Pci => {
-                GuestDeviceIdBranch::Pci(::qmp_types::de::from_members(rest, "pci")?)
-            }
-            super::GuestDeviceType::Other(value) => {
-                unknown_members = rest;
-                GuestDeviceIdBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(GuestDeviceId {
-            r#type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestDeviceId {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    GuestDeviceId, GuestDeviceIdBranch, Other,
+    r#type = "type": super::GuestDeviceType, Other,
+    {}
+    {
+        members Pci = "pci" => Pci,
     }
 }
 /// The `GuestDeviceInfo` object.
@@ -4650,86 +1387,12 @@ pub struct GuestDeviceInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestDeviceInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(driver_name: ::std::string::String) -> Self {
-        GuestDeviceInfo {
-            driver_name,
-            driver_date: ::std::option::Option::None,
-            driver_version: ::std::option::Option::None,
-            id: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestDeviceInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("driver-name", &self.driver_name);
-        members.opt("driver-date", &self.driver_date);
-        members.opt("driver-version", &self.driver_version);
-        members.opt("id", &self.id);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestDeviceInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestDeviceInfo {
-    const EXPECTING: &'static str = "an object GuestDeviceInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_driver_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_driver_date: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_driver_version: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_id: ::std::option::Option<super::GuestDeviceId> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "driver-name" => ::qmp_types::de::next(&mut map, &mut m_driver_name),
-                "driver-date" => ::qmp_types::de::next(&mut map, &mut m_driver_date),
-                "driver-version" => {
-                    ::qmp_types::de::next(&mut map, &mut m_driver_version)
-                }
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_driver_name,) = match (m_driver_name,) {
-            (::std::option::Option::Some(m_driver_name),) => (m_driver_name,),
-            (m_driver_name,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_driver_name.is_some(), "driver-name")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestDeviceInfo {
-            driver_name: m_driver_name,
-            driver_date: m_driver_date,
-            driver_version: m_driver_version,
-            id: m_id,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestDeviceInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestDeviceInfo {
+        req driver_name = "driver-name": ::std::string::String,
+        opt driver_date = "driver-date",
+        opt driver_version = "driver-version",
+        opt id = "id",
     }
 }
 /// The `GuestAuthorizedKeys` object.
@@ -4745,69 +1408,9 @@ pub struct GuestAuthorizedKeys {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestAuthorizedKeys {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(keys: ::std::vec::Vec<::std::string::String>) -> Self {
-        GuestAuthorizedKeys {
-            keys,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestAuthorizedKeys {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("keys", &self.keys);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestAuthorizedKeys {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestAuthorizedKeys {
-    const EXPECTING: &'static str = "an object GuestAuthorizedKeys";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_keys: ::std::option::Option<::std::vec::Vec<::std::string::String>> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "keys" => ::qmp_types::de::next(&mut map, &mut m_keys),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_keys,) = match (m_keys,) {
-            (::std::option::Option::Some(m_keys),) => (m_keys,),
-            (m_keys,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_keys.is_some(), "keys")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestAuthorizedKeys {
-            keys: m_keys,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestAuthorizedKeys {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestAuthorizedKeys {
+        req keys = "keys": ::std::vec::Vec<::std::string::String>,
     }
 }
 /// The `GuestDiskStats` object.
@@ -4859,145 +1462,25 @@ pub struct GuestDiskStats {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestDiskStats {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        GuestDiskStats {
-            read_sectors: ::std::option::Option::None,
-            read_ios: ::std::option::Option::None,
-            read_merges: ::std::option::Option::None,
-            write_sectors: ::std::option::Option::None,
-            write_ios: ::std::option::Option::None,
-            write_merges: ::std::option::Option::None,
-            discard_sectors: ::std::option::Option::None,
-            discard_ios: ::std::option::Option::None,
-            discard_merges: ::std::option::Option::None,
-            flush_ios: ::std::option::Option::None,
-            read_ticks: ::std::option::Option::None,
-            write_ticks: ::std::option::Option::None,
-            discard_ticks: ::std::option::Option::None,
-            flush_ticks: ::std::option::Option::None,
-            ios_pgr: ::std::option::Option::None,
-            total_ticks: ::std::option::Option::None,
-            weight_ticks: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestDiskStats {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("read-sectors", &self.read_sectors);
-        members.opt("read-ios", &self.read_ios);
-        members.opt("read-merges", &self.read_merges);
-        members.opt("write-sectors", &self.write_sectors);
-        members.opt("write-ios", &self.write_ios);
-        members.opt("write-merges", &self.write_merges);
-        members.opt("discard-sectors", &self.discard_sectors);
-        members.opt("discard-ios", &self.discard_ios);
-        members.opt("discard-merges", &self.discard_merges);
-        members.opt("flush-ios", &self.flush_ios);
-        members.opt("read-ticks", &self.read_ticks);
-        members.opt("write-ticks", &self.write_ticks);
-        members.opt("discard-ticks", &self.discard_ticks);
-        members.opt("flush-ticks", &self.flush_ticks);
-        members.opt("ios-pgr", &self.ios_pgr);
-        members.opt("total-ticks", &self.total_ticks);
-        members.opt("weight-ticks", &self.weight_ticks);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestDiskStats {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestDiskStats {
-    const EXPECTING: &'static str = "an object GuestDiskStats";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_read_sectors: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_read_ios: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_read_merges: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_write_sectors: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_write_ios: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_write_merges: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_discard_sectors: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_discard_ios: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_discard_merges: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_flush_ios: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_read_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_write_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_discard_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_flush_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_ios_pgr: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_total_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_weight_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "read-sectors" => ::qmp_types::de::next(&mut map, &mut m_read_sectors),
-                "read-ios" => ::qmp_types::de::next(&mut map, &mut m_read_ios),
-                "read-merges" => ::qmp_types::de::next(&mut map, &mut m_read_merges),
-                "write-sectors" => ::qmp_types::de::next(&mut map, &mut m_write_sectors),
-                "write-ios" => ::qmp_types::de::next(&mut map, &mut m_write_ios),
-                "write-merges" => ::qmp_types::de::next(&mut map, &mut m_write_merges),
-                "discard-sectors" => {
-                    ::qmp_types::de::next(&mut map, &mut m_discard_sectors)
-                }
-                "discard-ios" => ::qmp_types::de::next(&mut map, &mut m_discard_ios),
-                "discard-merges" => {
-                    ::qmp_types::de::next(&mut map, &mut m_discard_merges)
-                }
-                "flush-ios" => ::qmp_types::de::next(&mut map, &mut m_flush_ios),
-                "read-ticks" => ::qmp_types::de::next(&mut map, &mut m_read_ticks),
-                "write-ticks" => ::qmp_types::de::next(&mut map, &mut m_write_ticks),
-                "discard-ticks" => ::qmp_types::de::next(&mut map, &mut m_discard_ticks),
-                "flush-ticks" => ::qmp_types::de::next(&mut map, &mut m_flush_ticks),
-                "ios-pgr" => ::qmp_types::de::next(&mut map, &mut m_ios_pgr),
-                "total-ticks" => ::qmp_types::de::next(&mut map, &mut m_total_ticks),
-                "weight-ticks" => ::qmp_types::de::next(&mut map, &mut m_weight_ticks),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(GuestDiskStats {
-            read_sectors: m_read_sectors,
-            read_ios: m_read_ios,
-            read_merges: m_read_merges,
-            write_sectors: m_write_sectors,
-            write_ios: m_write_ios,
-            write_merges: m_write_merges,
-            discard_sectors: m_discard_sectors,
-            discard_ios: m_discard_ios,
-            discard_merges: m_discard_merges,
-            flush_ios: m_flush_ios,
-            read_ticks: m_read_ticks,
-            write_ticks: m_write_ticks,
-            discard_ticks: m_discard_ticks,
-            flush_ticks: m_flush_ticks,
-            ios_pgr: m_ios_pgr,
-            total_ticks: m_total_ticks,
-            weight_ticks: m_weight_ticks,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestDiskStats {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestDiskStats {
+        opt read_sectors = "read-sectors",
+        opt read_ios = "read-ios",
+        opt read_merges = "read-merges",
+        opt write_sectors = "write-sectors",
+        opt write_ios = "write-ios",
+        opt write_merges = "write-merges",
+        opt discard_sectors = "discard-sectors",
+        opt discard_ios = "discard-ios",
+        opt discard_merges = "discard-merges",
+        opt flush_ios = "flush-ios",
+        opt read_ticks = "read-ticks",
+        opt write_ticks = "write-ticks",
+        opt discard_ticks = "discard-ticks",
+        opt flush_ticks = "flush-ticks",
+        opt ios_pgr = "ios-pgr",
+        opt total_ticks = "total-ticks",
+        opt weight_ticks = "weight-ticks",
     }
 }
 /// The `GuestDiskStatsInfo` object.
@@ -5019,106 +1502,12 @@ pub struct GuestDiskStatsInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestDiskStatsInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        name: ::std::string::String,
-        major: u64,
-        minor: u64,
-        stats: super::GuestDiskStats,
-    ) -> Self {
-        GuestDiskStatsInfo {
-            name,
-            major,
-            minor,
-            stats,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestDiskStatsInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("major", &self.major);
-        members.req("minor", &self.minor);
-        members.req("stats", &self.stats);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestDiskStatsInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestDiskStatsInfo {
-    const EXPECTING: &'static str = "an object GuestDiskStatsInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_major: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_minor: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_stats: ::std::option::Option<super::GuestDiskStats> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "major" => ::qmp_types::de::next(&mut map, &mut m_major),
-                "minor" => ::qmp_types::de::next(&mut map, &mut m_minor),
-                "stats" => ::qmp_types::de::next(&mut map, &mut m_stats),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name, m_major, m_minor, m_stats) = match (
-            m_name,
-            m_major,
-            m_minor,
-            m_stats,
-        ) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_major),
-                ::std::option::Option::Some(m_minor),
-                ::std::option::Option::Some(m_stats),
-            ) => (m_name, m_major, m_minor, m_stats),
-            (m_name, m_major, m_minor, m_stats) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_name.is_some(), "name"),
-                            (m_major.is_some(), "major"),
-                            (m_minor.is_some(), "minor"),
-                            (m_stats.is_some(), "stats"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestDiskStatsInfo {
-            name: m_name,
-            major: m_major,
-            minor: m_minor,
-            stats: m_stats,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestDiskStatsInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestDiskStatsInfo {
+        req name = "name": ::std::string::String,
+        req major = "major": u64,
+        req minor = "minor": u64,
+        req stats = "stats": super::GuestDiskStats,
     }
 }
 /// Guest operating systems supporting CPU statistics
@@ -5135,63 +1524,9 @@ pub enum GuestCpuStatsType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl GuestCpuStatsType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [GuestCpuStatsType] = &[GuestCpuStatsType::Linux];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            GuestCpuStatsType::Linux => "linux",
-            GuestCpuStatsType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => GuestCpuStatsType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for GuestCpuStatsType {
-    const EXPECTING: &'static str = "a GuestCpuStatsType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        GuestCpuStatsType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "linux" => GuestCpuStatsType::Linux,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for GuestCpuStatsType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(GuestCpuStatsType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for GuestCpuStatsType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GuestCpuStatsType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestCpuStatsType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    GuestCpuStatsType, Other {
+        Linux = "linux",
     }
 }
 /// CPU statistics of Linux
@@ -5230,139 +1565,19 @@ pub struct GuestLinuxCpuStats {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestLinuxCpuStats {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(cpu: i64, user: u64, nice: u64, system: u64, idle: u64) -> Self {
-        GuestLinuxCpuStats {
-            cpu,
-            user,
-            nice,
-            system,
-            idle,
-            iowait: ::std::option::Option::None,
-            irq: ::std::option::Option::None,
-            softirq: ::std::option::Option::None,
-            steal: ::std::option::Option::None,
-            guest: ::std::option::Option::None,
-            guestnice: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestLinuxCpuStats {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("cpu", &self.cpu);
-        members.req("user", &self.user);
-        members.req("nice", &self.nice);
-        members.req("system", &self.system);
-        members.req("idle", &self.idle);
-        members.opt("iowait", &self.iowait);
-        members.opt("irq", &self.irq);
-        members.opt("softirq", &self.softirq);
-        members.opt("steal", &self.steal);
-        members.opt("guest", &self.guest);
-        members.opt("guestnice", &self.guestnice);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestLinuxCpuStats {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestLinuxCpuStats {
-    const EXPECTING: &'static str = "an object GuestLinuxCpuStats";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_cpu: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_user: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_nice: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_system: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_idle: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_iowait: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_irq: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_softirq: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_steal: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_guest: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_guestnice: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "cpu" => ::qmp_types::de::next(&mut map, &mut m_cpu),
-                "user" => ::qmp_types::de::next(&mut map, &mut m_user),
-                "nice" => ::qmp_types::de::next(&mut map, &mut m_nice),
-                "system" => ::qmp_types::de::next(&mut map, &mut m_system),
-                "idle" => ::qmp_types::de::next(&mut map, &mut m_idle),
-                "iowait" => ::qmp_types::de::next(&mut map, &mut m_iowait),
-                "irq" => ::qmp_types::de::next(&mut map, &mut m_irq),
-                "softirq" => ::qmp_types::de::next(&mut map, &mut m_softirq),
-                "steal" => ::qmp_types::de::next(&mut map, &mut m_steal),
-                "guest" => ::qmp_types::de::next(&mut map, &mut m_guest),
-                "guestnice" => ::qmp_types::de::next(&mut map, &mut m_guestnice),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_cpu, m_user, m_nice, m_system, m_idle) = match (
-            m_cpu,
-            m_user,
-            m_nice,
-            m_system,
-            m_idle,
-        ) {
-            (
-                ::std::option::Option::Some(m_cpu),
-                ::std::option::Option::Some(m_user),
-                ::std::option::Option::Some(m_nice),
-                ::std::option::Option::Some(m_system),
-                ::std::option::Option::Some(m_idle),
-            ) => (m_cpu, m_user, m_nice, m_system, m_idle),
-            (m_cpu, m_user, m_nice, m_system, m_idle) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_cpu.is_some(), "cpu"),
-                            (m_user.is_some(), "user"),
-                            (m_nice.is_some(), "nice"),
-                            (m_system.is_some(), "system"),
-                            (m_idle.is_some(), "idle"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestLinuxCpuStats {
-            cpu: m_cpu,
-            user: m_user,
-            nice: m_nice,
-            system: m_system,
-            idle: m_idle,
-            iowait: m_iowait,
-            irq: m_irq,
-            softirq: m_softirq,
-            steal: m_steal,
-            guest: m_guest,
-            guestnice: m_guestnice,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestLinuxCpuStats {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestLinuxCpuStats {
+        req cpu = "cpu": i64,
+        req user = "user": u64,
+        req nice = "nice": u64,
+        req system = "system": u64,
+        req idle = "idle": u64,
+        opt iowait = "iowait",
+        opt irq = "irq",
+        opt softirq = "softirq",
+        opt steal = "steal",
+        opt guest = "guest",
+        opt guestnice = "guestnice",
     }
 }
 /// Get statistics of each CPU in millisecond.
@@ -5389,85 +1604,12 @@ pub enum GuestCpuStatsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl GuestCpuStatsBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            GuestCpuStatsBranch::Linux(_) => "linux",
-            GuestCpuStatsBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::GuestCpuStatsType {
-        match self {
-            GuestCpuStatsBranch::Linux(_) => super::GuestCpuStatsType::Linux,
-            GuestCpuStatsBranch::Other(value) => {
-                super::GuestCpuStatsType::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestCpuStats {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", self.r#type.as_str());
-        match &self.r#type {
-            GuestCpuStatsBranch::Linux(branch) => members.members(branch),
-            GuestCpuStatsBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestCpuStats {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestCpuStats {
-    const EXPECTING: &'static str = "an object GuestCpuStats";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::GuestCpuStatsType> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::GuestCpuStatsType::Linux => {
-                GuestCpuStatsBranch::Linux(::qmp_types::de::from_members(rest, "linux")?)
-            }
-            super::GuestCpuStatsType::Other(value) => {
-                unknown_members = rest;
-                GuestCpuStatsBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(GuestCpuStats {
-            r#type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestCpuStats {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    GuestCpuStats, GuestCpuStatsBranch, Other,
+    r#type = "type": super::GuestCpuStatsType, Other,
+    {}
+    {
+        members Linux = "linux" => Linux,
     }
 }
 /// Statistics about process load information
@@ -5489,89 +1631,11 @@ pub struct GuestLoadAverage {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestLoadAverage {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(load1m: f64, load5m: f64, load15m: f64) -> Self {
-        GuestLoadAverage {
-            load1m,
-            load5m,
-            load15m,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestLoadAverage {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("load1m", &self.load1m);
-        members.req("load5m", &self.load5m);
-        members.req("load15m", &self.load15m);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestLoadAverage {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestLoadAverage {
-    const EXPECTING: &'static str = "an object GuestLoadAverage";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_load1m: ::std::option::Option<f64> = ::std::option::Option::None;
-        let mut m_load5m: ::std::option::Option<f64> = ::std::option::Option::None;
-        let mut m_load15m: ::std::option::Option<f64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "load1m" => ::qmp_types::de::next(&mut map, &mut m_load1m),
-                "load5m" => ::qmp_types::de::next(&mut map, &mut m_load5m),
-                "load15m" => ::qmp_types::de::next(&mut map, &mut m_load15m),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_load1m, m_load5m, m_load15m) = match (m_load1m, m_load5m, m_load15m) {
-            (
-                ::std::option::Option::Some(m_load1m),
-                ::std::option::Option::Some(m_load5m),
-                ::std::option::Option::Some(m_load15m),
-            ) => (m_load1m, m_load5m, m_load15m),
-            (m_load1m, m_load5m, m_load15m) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_load1m.is_some(), "load1m"),
-                            (m_load5m.is_some(), "load5m"),
-                            (m_load15m.is_some(), "load15m"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestLoadAverage {
-            load1m: m_load1m,
-            load5m: m_load5m,
-            load15m: m_load15m,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestLoadAverage {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestLoadAverage {
+        req load1m = "load1m": f64,
+        req load5m = "load5m": f64,
+        req load15m = "load15m": f64,
     }
 }
 /// Route information, currently, only linux supported.
@@ -5619,166 +1683,24 @@ pub struct GuestNetworkRoute {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestNetworkRoute {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        iface: ::std::string::String,
-        destination: ::std::string::String,
-        metric: i64,
-        version: i64,
-    ) -> Self {
-        GuestNetworkRoute {
-            iface,
-            destination,
-            metric,
-            gateway: ::std::option::Option::None,
-            mask: ::std::option::Option::None,
-            irtt: ::std::option::Option::None,
-            flags: ::std::option::Option::None,
-            refcnt: ::std::option::Option::None,
-            r#use: ::std::option::Option::None,
-            window: ::std::option::Option::None,
-            mtu: ::std::option::Option::None,
-            desprefixlen: ::std::option::Option::None,
-            source: ::std::option::Option::None,
-            srcprefixlen: ::std::option::Option::None,
-            nexthop: ::std::option::Option::None,
-            version,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestNetworkRoute {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("iface", &self.iface);
-        members.req("destination", &self.destination);
-        members.req("metric", &self.metric);
-        members.opt("gateway", &self.gateway);
-        members.opt("mask", &self.mask);
-        members.opt("irtt", &self.irtt);
-        members.opt("flags", &self.flags);
-        members.opt("refcnt", &self.refcnt);
-        members.opt("use", &self.r#use);
-        members.opt("window", &self.window);
-        members.opt("mtu", &self.mtu);
-        members.opt("desprefixlen", &self.desprefixlen);
-        members.opt("source", &self.source);
-        members.opt("srcprefixlen", &self.srcprefixlen);
-        members.opt("nexthop", &self.nexthop);
-        members.req("version", &self.version);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestNetworkRoute {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestNetworkRoute {
-    const EXPECTING: &'static str = "an object GuestNetworkRoute";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_iface: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_destination: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_metric: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_gateway: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_mask: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_irtt: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_flags: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_refcnt: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_use: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_window: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_mtu: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_desprefixlen: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_source: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_srcprefixlen: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_nexthop: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_version: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "iface" => ::qmp_types::de::next(&mut map, &mut m_iface),
-                "destination" => ::qmp_types::de::next(&mut map, &mut m_destination),
-                "metric" => ::qmp_types::de::next(&mut map, &mut m_metric),
-                "gateway" => ::qmp_types::de::next(&mut map, &mut m_gateway),
-                "mask" => ::qmp_types::de::next(&mut map, &mut m_mask),
-                "irtt" => ::qmp_types::de::next(&mut map, &mut m_irtt),
-                "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
-                "refcnt" => ::qmp_types::de::next(&mut map, &mut m_refcnt),
-                "use" => ::qmp_types::de::next(&mut map, &mut m_use),
-                "window" => ::qmp_types::de::next(&mut map, &mut m_window),
-                "mtu" => ::qmp_types::de::next(&mut map, &mut m_mtu),
-                "desprefixlen" => ::qmp_types::de::next(&mut map, &mut m_desprefixlen),
-                "source" => ::qmp_types::de::next(&mut map, &mut m_source),
-                "srcprefixlen" => ::qmp_types::de::next(&mut map, &mut m_srcprefixlen),
-                "nexthop" => ::qmp_types::de::next(&mut map, &mut m_nexthop),
-                "version" => ::qmp_types::de::next(&mut map, &mut m_version),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_iface, m_destination, m_metric, m_version) = match (
-            m_iface,
-            m_destination,
-            m_metric,
-            m_version,
-        ) {
-            (
-                ::std::option::Option::Some(m_iface),
-                ::std::option::Option::Some(m_destination),
-                ::std::option::Option::Some(m_metric),
-                ::std::option::Option::Some(m_version),
-            ) => (m_iface, m_destination, m_metric, m_version),
-            (m_iface, m_destination, m_metric, m_version) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_iface.is_some(), "iface"),
-                            (m_destination.is_some(), "destination"),
-                            (m_metric.is_some(), "metric"),
-                            (m_version.is_some(), "version"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestNetworkRoute {
-            iface: m_iface,
-            destination: m_destination,
-            metric: m_metric,
-            gateway: m_gateway,
-            mask: m_mask,
-            irtt: m_irtt,
-            flags: m_flags,
-            refcnt: m_refcnt,
-            r#use: m_use,
-            window: m_window,
-            mtu: m_mtu,
-            desprefixlen: m_desprefixlen,
-            source: m_source,
-            srcprefixlen: m_srcprefixlen,
-            nexthop: m_nexthop,
-            version: m_version,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestNetworkRoute {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestNetworkRoute {
+        req iface = "iface": ::std::string::String,
+        req destination = "destination": ::std::string::String,
+        req metric = "metric": i64,
+        opt gateway = "gateway",
+        opt mask = "mask",
+        opt irtt = "irtt",
+        opt flags = "flags",
+        opt refcnt = "refcnt",
+        opt r#use = "use",
+        opt window = "window",
+        opt mtu = "mtu",
+        opt desprefixlen = "desprefixlen",
+        opt source = "source",
+        opt srcprefixlen = "srcprefixlen",
+        opt nexthop = "nexthop",
+        req version = "version": i64,
     }
 }
 /// The commands of this module.
@@ -5821,69 +1743,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestSyncDelimited {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: i64) -> Self {
-            GuestSyncDelimited {
-                id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestSyncDelimited {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestSyncDelimited {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestSyncDelimited {
-        const EXPECTING: &'static str = "an object GuestSyncDelimited";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id,) = match (m_id,) {
-                (::std::option::Option::Some(m_id),) => (m_id,),
-                (m_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(GuestSyncDelimited {
-                id: m_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestSyncDelimited {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestSyncDelimited {
+            req id = "id": i64,
         }
     }
     impl ::qmp_types::Command for GuestSyncDelimited {
@@ -5933,69 +1795,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestSync {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: i64) -> Self {
-            GuestSync {
-                id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestSync {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestSync {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestSync {
-        const EXPECTING: &'static str = "an object GuestSync";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id,) = match (m_id,) {
-                (::std::option::Option::Some(m_id),) => (m_id,),
-                (m_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(GuestSync {
-                id: m_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestSync {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestSync {
+            req id = "id": i64,
         }
     }
     impl ::qmp_types::Command for GuestSync {
@@ -6012,22 +1814,7 @@ pub mod cmd {
     /// Since: 0.15.0
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestPing;
-    impl ::serde::Serialize for GuestPing {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestPing {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestPing)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestPing);
     impl ::qmp_types::Command for GuestPing {
         const NAME: &'static str = "guest-ping";
         type Returns = ::qmp_types::Empty;
@@ -6045,22 +1832,7 @@ pub mod cmd {
     /// Since: 1.5
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetTime;
-    impl ::serde::Serialize for GuestGetTime {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestGetTime {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestGetTime)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestGetTime);
     impl ::qmp_types::Command for GuestGetTime {
         const NAME: &'static str = "guest-get-time";
         type Returns = i64;
@@ -6099,61 +1871,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestSetTime {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new() -> Self {
-            GuestSetTime {
-                time: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestSetTime {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("time", &self.time);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestSetTime {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestSetTime {
-        const EXPECTING: &'static str = "an object GuestSetTime";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_time: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "time" => ::qmp_types::de::next(&mut map, &mut m_time),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            ::std::result::Result::Ok(GuestSetTime {
-                time: m_time,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestSetTime {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestSetTime {
+            opt time = "time",
         }
     }
     impl ::qmp_types::Command for GuestSetTime {
@@ -6172,22 +1892,7 @@ pub mod cmd {
     /// Since: 0.15.0
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestInfo;
-    impl ::serde::Serialize for GuestInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestInfo)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestInfo);
     impl ::qmp_types::Command for GuestInfo {
         const NAME: &'static str = "guest-info";
         type Returns = super::super::GuestAgentInfo;
@@ -6218,61 +1923,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestShutdown {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new() -> Self {
-            GuestShutdown {
-                mode: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestShutdown {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("mode", &self.mode);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestShutdown {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestShutdown {
-        const EXPECTING: &'static str = "an object GuestShutdown";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_mode: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            ::std::result::Result::Ok(GuestShutdown {
-                mode: m_mode,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestShutdown {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestShutdown {
+            opt mode = "mode",
         }
     }
     impl ::qmp_types::Command for GuestShutdown {
@@ -6302,74 +1955,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestFileOpen {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(path: ::std::string::String) -> Self {
-            GuestFileOpen {
-                path,
-                mode: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestFileOpen {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("path", &self.path);
-            members.opt("mode", &self.mode);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestFileOpen {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestFileOpen {
-        const EXPECTING: &'static str = "an object GuestFileOpen";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_mode: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_path,) = match (m_path,) {
-                (::std::option::Option::Some(m_path),) => (m_path,),
-                (m_path,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(GuestFileOpen {
-                path: m_path,
-                mode: m_mode,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestFileOpen {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestFileOpen {
+            req path = "path": ::std::string::String,
+            opt mode = "mode",
         }
     }
     impl ::qmp_types::Command for GuestFileOpen {
@@ -6395,69 +1984,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestFileClose {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(handle: i64) -> Self {
-            GuestFileClose {
-                handle,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestFileClose {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("handle", &self.handle);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestFileClose {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestFileClose {
-        const EXPECTING: &'static str = "an object GuestFileClose";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_handle,) = match (m_handle,) {
-                (::std::option::Option::Some(m_handle),) => (m_handle,),
-                (m_handle,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_handle.is_some(), "handle")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(GuestFileClose {
-                handle: m_handle,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestFileClose {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestFileClose {
+            req handle = "handle": i64,
         }
     }
     impl ::qmp_types::Command for GuestFileClose {
@@ -6490,74 +2019,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestFileRead {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(handle: i64) -> Self {
-            GuestFileRead {
-                handle,
-                count: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestFileRead {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("handle", &self.handle);
-            members.opt("count", &self.count);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestFileRead {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestFileRead {
-        const EXPECTING: &'static str = "an object GuestFileRead";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut m_count: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
-                    "count" => ::qmp_types::de::next(&mut map, &mut m_count),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_handle,) = match (m_handle,) {
-                (::std::option::Option::Some(m_handle),) => (m_handle,),
-                (m_handle,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_handle.is_some(), "handle")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(GuestFileRead {
-                handle: m_handle,
-                count: m_count,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestFileRead {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestFileRead {
+            req handle = "handle": i64,
+            opt count = "count",
         }
     }
     impl ::qmp_types::Command for GuestFileRead {
@@ -6590,87 +2055,11 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestFileWrite {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(handle: i64, buf_b64: ::std::string::String) -> Self {
-            GuestFileWrite {
-                handle,
-                buf_b64,
-                count: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestFileWrite {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("handle", &self.handle);
-            members.req("buf-b64", &self.buf_b64);
-            members.opt("count", &self.count);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestFileWrite {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestFileWrite {
-        const EXPECTING: &'static str = "an object GuestFileWrite";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut m_buf_b64: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_count: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
-                    "buf-b64" => ::qmp_types::de::next(&mut map, &mut m_buf_b64),
-                    "count" => ::qmp_types::de::next(&mut map, &mut m_count),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_handle, m_buf_b64) = match (m_handle, m_buf_b64) {
-                (
-                    ::std::option::Option::Some(m_handle),
-                    ::std::option::Option::Some(m_buf_b64),
-                ) => (m_handle, m_buf_b64),
-                (m_handle, m_buf_b64) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_handle.is_some(), "handle"),
-                                (m_buf_b64.is_some(), "buf-b64"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(GuestFileWrite {
-                handle: m_handle,
-                buf_b64: m_buf_b64,
-                count: m_count,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestFileWrite {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestFileWrite {
+            req handle = "handle": i64,
+            req buf_b64 = "buf-b64": ::std::string::String,
+            opt count = "count",
         }
     }
     impl ::qmp_types::Command for GuestFileWrite {
@@ -6704,93 +2093,11 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestFileSeek {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            handle: i64,
-            offset: i64,
-            whence: super::super::GuestFileWhence,
-        ) -> Self {
-            GuestFileSeek {
-                handle,
-                offset,
-                whence,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestFileSeek {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("handle", &self.handle);
-            members.req("offset", &self.offset);
-            members.req("whence", &self.whence);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestFileSeek {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestFileSeek {
-        const EXPECTING: &'static str = "an object GuestFileSeek";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut m_offset: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut m_whence: ::std::option::Option<super::super::GuestFileWhence> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
-                    "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
-                    "whence" => ::qmp_types::de::next(&mut map, &mut m_whence),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_handle, m_offset, m_whence) = match (m_handle, m_offset, m_whence) {
-                (
-                    ::std::option::Option::Some(m_handle),
-                    ::std::option::Option::Some(m_offset),
-                    ::std::option::Option::Some(m_whence),
-                ) => (m_handle, m_offset, m_whence),
-                (m_handle, m_offset, m_whence) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_handle.is_some(), "handle"),
-                                (m_offset.is_some(), "offset"),
-                                (m_whence.is_some(), "whence"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(GuestFileSeek {
-                handle: m_handle,
-                offset: m_offset,
-                whence: m_whence,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestFileSeek {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestFileSeek {
+            req handle = "handle": i64,
+            req offset = "offset": i64,
+            req whence = "whence": super::super::GuestFileWhence,
         }
     }
     impl ::qmp_types::Command for GuestFileSeek {
@@ -6816,69 +2123,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestFileFlush {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(handle: i64) -> Self {
-            GuestFileFlush {
-                handle,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestFileFlush {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("handle", &self.handle);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestFileFlush {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestFileFlush {
-        const EXPECTING: &'static str = "an object GuestFileFlush";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_handle,) = match (m_handle,) {
-                (::std::option::Option::Some(m_handle),) => (m_handle,),
-                (m_handle,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_handle.is_some(), "handle")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(GuestFileFlush {
-                handle: m_handle,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestFileFlush {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestFileFlush {
+            req handle = "handle": i64,
         }
     }
     impl ::qmp_types::Command for GuestFileFlush {
@@ -6904,22 +2151,7 @@ pub mod cmd {
     /// Since: 0.15.0
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestFsfreezeStatus;
-    impl ::serde::Serialize for GuestFsfreezeStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestFsfreezeStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestFsfreezeStatus)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestFsfreezeStatus);
     impl ::qmp_types::Command for GuestFsfreezeStatus {
         const NAME: &'static str = "guest-fsfreeze-status";
         type Returns = super::super::GuestFsfreezeStatus;
@@ -6948,22 +2180,7 @@ pub mod cmd {
     /// Since: 0.15.0
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestFsfreezeFreeze;
-    impl ::serde::Serialize for GuestFsfreezeFreeze {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestFsfreezeFreeze {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestFsfreezeFreeze)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestFsfreezeFreeze);
     impl ::qmp_types::Command for GuestFsfreezeFreeze {
         const NAME: &'static str = "guest-fsfreeze-freeze";
         type Returns = i64;
@@ -6997,63 +2214,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestFsfreezeFreezeList {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new() -> Self {
-            GuestFsfreezeFreezeList {
-                mountpoints: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestFsfreezeFreezeList {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("mountpoints", &self.mountpoints);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestFsfreezeFreezeList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestFsfreezeFreezeList {
-        const EXPECTING: &'static str = "an object GuestFsfreezeFreezeList";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_mountpoints: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "mountpoints" => ::qmp_types::de::next(&mut map, &mut m_mountpoints),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            ::std::result::Result::Ok(GuestFsfreezeFreezeList {
-                mountpoints: m_mountpoints,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestFsfreezeFreezeList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestFsfreezeFreezeList {
+            opt mountpoints = "mountpoints",
         }
     }
     impl ::qmp_types::Command for GuestFsfreezeFreezeList {
@@ -7079,22 +2242,7 @@ pub mod cmd {
     /// Since: 0.15.0
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestFsfreezeThaw;
-    impl ::serde::Serialize for GuestFsfreezeThaw {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestFsfreezeThaw {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestFsfreezeThaw)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestFsfreezeThaw);
     impl ::qmp_types::Command for GuestFsfreezeThaw {
         const NAME: &'static str = "guest-fsfreeze-thaw";
         type Returns = i64;
@@ -7130,61 +2278,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestFstrim {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new() -> Self {
-            GuestFstrim {
-                minimum: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestFstrim {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("minimum", &self.minimum);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestFstrim {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestFstrim {
-        const EXPECTING: &'static str = "an object GuestFstrim";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_minimum: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "minimum" => ::qmp_types::de::next(&mut map, &mut m_minimum),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            ::std::result::Result::Ok(GuestFstrim {
-                minimum: m_minimum,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestFstrim {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestFstrim {
+            opt minimum = "minimum",
         }
     }
     impl ::qmp_types::Command for GuestFstrim {
@@ -7224,22 +2320,7 @@ pub mod cmd {
     /// Since: 1.1
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestSuspendDisk;
-    impl ::serde::Serialize for GuestSuspendDisk {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestSuspendDisk {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestSuspendDisk)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestSuspendDisk);
     impl ::qmp_types::Command for GuestSuspendDisk {
         const NAME: &'static str = "guest-suspend-disk";
         type Returns = ::qmp_types::Empty;
@@ -7284,22 +2365,7 @@ pub mod cmd {
     /// Since: 1.1
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestSuspendRam;
-    impl ::serde::Serialize for GuestSuspendRam {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestSuspendRam {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestSuspendRam)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestSuspendRam);
     impl ::qmp_types::Command for GuestSuspendRam {
         const NAME: &'static str = "guest-suspend-ram";
         type Returns = ::qmp_types::Empty;
@@ -7343,22 +2409,7 @@ pub mod cmd {
     /// Since: 1.1
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestSuspendHybrid;
-    impl ::serde::Serialize for GuestSuspendHybrid {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestSuspendHybrid {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestSuspendHybrid)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestSuspendHybrid);
     impl ::qmp_types::Command for GuestSuspendHybrid {
         const NAME: &'static str = "guest-suspend-hybrid";
         type Returns = ::qmp_types::Empty;
@@ -7377,22 +2428,7 @@ pub mod cmd {
     /// Since: 1.1
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestNetworkGetInterfaces;
-    impl ::serde::Serialize for GuestNetworkGetInterfaces {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestNetworkGetInterfaces {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestNetworkGetInterfaces)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestNetworkGetInterfaces);
     impl ::qmp_types::Command for GuestNetworkGetInterfaces {
         const NAME: &'static str = "guest-network-get-interfaces";
         type Returns = ::std::vec::Vec<super::super::GuestNetworkInterface>;
@@ -7414,22 +2450,7 @@ pub mod cmd {
     /// Since: 1.5
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetVcpus;
-    impl ::serde::Serialize for GuestGetVcpus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestGetVcpus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestGetVcpus)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestGetVcpus);
     impl ::qmp_types::Command for GuestGetVcpus {
         const NAME: &'static str = "guest-get-vcpus";
         type Returns = ::std::vec::Vec<super::super::GuestLogicalProcessor>;
@@ -7485,71 +2506,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestSetVcpus {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(vcpus: ::std::vec::Vec<super::super::GuestLogicalProcessor>) -> Self {
-            GuestSetVcpus {
-                vcpus,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestSetVcpus {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("vcpus", &self.vcpus);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestSetVcpus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestSetVcpus {
-        const EXPECTING: &'static str = "an object GuestSetVcpus";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_vcpus: ::std::option::Option<
-                ::std::vec::Vec<super::super::GuestLogicalProcessor>,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "vcpus" => ::qmp_types::de::next(&mut map, &mut m_vcpus),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_vcpus,) = match (m_vcpus,) {
-                (::std::option::Option::Some(m_vcpus),) => (m_vcpus,),
-                (m_vcpus,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_vcpus.is_some(), "vcpus")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(GuestSetVcpus {
-                vcpus: m_vcpus,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestSetVcpus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestSetVcpus {
+            req vcpus = "vcpus": ::std::vec::Vec<super::super::GuestLogicalProcessor>,
         }
     }
     impl ::qmp_types::Command for GuestSetVcpus {
@@ -7571,22 +2530,7 @@ pub mod cmd {
     /// Since: 5.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetDisks;
-    impl ::serde::Serialize for GuestGetDisks {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestGetDisks {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestGetDisks)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestGetDisks);
     impl ::qmp_types::Command for GuestGetDisks {
         const NAME: &'static str = "guest-get-disks";
         type Returns = ::std::vec::Vec<super::super::GuestDiskInfo>;
@@ -7606,22 +2550,7 @@ pub mod cmd {
     /// Since: 2.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetFsinfo;
-    impl ::serde::Serialize for GuestGetFsinfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestGetFsinfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestGetFsinfo)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestGetFsinfo);
     impl ::qmp_types::Command for GuestGetFsinfo {
         const NAME: &'static str = "guest-get-fsinfo";
         type Returns = ::std::vec::Vec<super::super::GuestFilesystemInfo>;
@@ -7662,97 +2591,11 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestSetUserPassword {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            username: ::std::string::String,
-            password: ::std::string::String,
-            crypted: bool,
-        ) -> Self {
-            GuestSetUserPassword {
-                username,
-                password,
-                crypted,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestSetUserPassword {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("username", &self.username);
-            members.req("password", &self.password);
-            members.req("crypted", &self.crypted);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestSetUserPassword {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestSetUserPassword {
-        const EXPECTING: &'static str = "an object GuestSetUserPassword";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_password: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_crypted: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "username" => ::qmp_types::de::next(&mut map, &mut m_username),
-                    "password" => ::qmp_types::de::next(&mut map, &mut m_password),
-                    "crypted" => ::qmp_types::de::next(&mut map, &mut m_crypted),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_username, m_password, m_crypted) = match (
-                m_username,
-                m_password,
-                m_crypted,
-            ) {
-                (
-                    ::std::option::Option::Some(m_username),
-                    ::std::option::Option::Some(m_password),
-                    ::std::option::Option::Some(m_crypted),
-                ) => (m_username, m_password, m_crypted),
-                (m_username, m_password, m_crypted) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_username.is_some(), "username"),
-                                (m_password.is_some(), "password"),
-                                (m_crypted.is_some(), "crypted"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(GuestSetUserPassword {
-                username: m_username,
-                password: m_password,
-                crypted: m_crypted,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestSetUserPassword {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestSetUserPassword {
+            req username = "username": ::std::string::String,
+            req password = "password": ::std::string::String,
+            req crypted = "crypted": bool,
         }
     }
     impl ::qmp_types::Command for GuestSetUserPassword {
@@ -7777,22 +2620,7 @@ pub mod cmd {
     /// Since: 2.3
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetMemoryBlocks;
-    impl ::serde::Serialize for GuestGetMemoryBlocks {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestGetMemoryBlocks {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestGetMemoryBlocks)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestGetMemoryBlocks);
     impl ::qmp_types::Command for GuestGetMemoryBlocks {
         const NAME: &'static str = "guest-get-memory-blocks";
         type Returns = ::std::vec::Vec<super::super::GuestMemoryBlock>;
@@ -7836,71 +2664,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestSetMemoryBlocks {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(mem_blks: ::std::vec::Vec<super::super::GuestMemoryBlock>) -> Self {
-            GuestSetMemoryBlocks {
-                mem_blks,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestSetMemoryBlocks {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("mem-blks", &self.mem_blks);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestSetMemoryBlocks {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestSetMemoryBlocks {
-        const EXPECTING: &'static str = "an object GuestSetMemoryBlocks";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_mem_blks: ::std::option::Option<
-                ::std::vec::Vec<super::super::GuestMemoryBlock>,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "mem-blks" => ::qmp_types::de::next(&mut map, &mut m_mem_blks),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_mem_blks,) = match (m_mem_blks,) {
-                (::std::option::Option::Some(m_mem_blks),) => (m_mem_blks,),
-                (m_mem_blks,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_mem_blks.is_some(), "mem-blks")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(GuestSetMemoryBlocks {
-                mem_blks: m_mem_blks,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestSetMemoryBlocks {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestSetMemoryBlocks {
+            req mem_blks = "mem-blks": ::std::vec::Vec<super::super::GuestMemoryBlock>,
         }
     }
     impl ::qmp_types::Command for GuestSetMemoryBlocks {
@@ -7921,22 +2687,7 @@ pub mod cmd {
     /// Since: 2.3
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetMemoryBlockInfo;
-    impl ::serde::Serialize for GuestGetMemoryBlockInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestGetMemoryBlockInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestGetMemoryBlockInfo)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestGetMemoryBlockInfo);
     impl ::qmp_types::Command for GuestGetMemoryBlockInfo {
         const NAME: &'static str = "guest-get-memory-block-info";
         type Returns = super::super::GuestMemoryBlockInfo;
@@ -7964,69 +2715,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestExecStatus {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(pid: i64) -> Self {
-            GuestExecStatus {
-                pid,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestExecStatus {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("pid", &self.pid);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestExecStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestExecStatus {
-        const EXPECTING: &'static str = "an object GuestExecStatus";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_pid: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "pid" => ::qmp_types::de::next(&mut map, &mut m_pid),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_pid,) = match (m_pid,) {
-                (::std::option::Option::Some(m_pid),) => (m_pid,),
-                (m_pid,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_pid.is_some(), "pid")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(GuestExecStatus {
-                pid: m_pid,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestExecStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestExecStatus {
+            req pid = "pid": i64,
         }
     }
     impl ::qmp_types::Command for GuestExecStatus {
@@ -8063,97 +2754,13 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestExec {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(path: ::std::string::String) -> Self {
-            GuestExec {
-                path,
-                arg: ::std::option::Option::None,
-                env: ::std::option::Option::None,
-                input_data: ::std::option::Option::None,
-                capture_output: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestExec {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("path", &self.path);
-            members.opt("arg", &self.arg);
-            members.opt("env", &self.env);
-            members.opt("input-data", &self.input_data);
-            members.opt("capture-output", &self.capture_output);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestExec {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestExec {
-        const EXPECTING: &'static str = "an object GuestExec";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_arg: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            > = ::std::option::Option::None;
-            let mut m_env: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            > = ::std::option::Option::None;
-            let mut m_input_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_capture_output: ::std::option::Option<
-                super::super::GuestExecCaptureOutput,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    "arg" => ::qmp_types::de::next(&mut map, &mut m_arg),
-                    "env" => ::qmp_types::de::next(&mut map, &mut m_env),
-                    "input-data" => ::qmp_types::de::next(&mut map, &mut m_input_data),
-                    "capture-output" => {
-                        ::qmp_types::de::next(&mut map, &mut m_capture_output)
-                    }
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_path,) = match (m_path,) {
-                (::std::option::Option::Some(m_path),) => (m_path,),
-                (m_path,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(GuestExec {
-                path: m_path,
-                arg: m_arg,
-                env: m_env,
-                input_data: m_input_data,
-                capture_output: m_capture_output,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestExec {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestExec {
+            req path = "path": ::std::string::String,
+            opt arg = "arg",
+            opt env = "env",
+            opt input_data = "input-data",
+            opt capture_output = "capture-output",
         }
     }
     impl ::qmp_types::Command for GuestExec {
@@ -8176,22 +2783,7 @@ pub mod cmd {
     /// Since: 2.10
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetHostName;
-    impl ::serde::Serialize for GuestGetHostName {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestGetHostName {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestGetHostName)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestGetHostName);
     impl ::qmp_types::Command for GuestGetHostName {
         const NAME: &'static str = "guest-get-host-name";
         type Returns = super::super::GuestHostName;
@@ -8210,22 +2802,7 @@ pub mod cmd {
     /// Since: 2.10
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetUsers;
-    impl ::serde::Serialize for GuestGetUsers {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestGetUsers {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestGetUsers)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestGetUsers);
     impl ::qmp_types::Command for GuestGetUsers {
         const NAME: &'static str = "guest-get-users";
         type Returns = ::std::vec::Vec<super::super::GuestUser>;
@@ -8242,22 +2819,7 @@ pub mod cmd {
     /// Since: 2.10
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetTimezone;
-    impl ::serde::Serialize for GuestGetTimezone {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestGetTimezone {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestGetTimezone)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestGetTimezone);
     impl ::qmp_types::Command for GuestGetTimezone {
         const NAME: &'static str = "guest-get-timezone";
         type Returns = super::super::GuestTimezone;
@@ -8274,22 +2836,7 @@ pub mod cmd {
     /// Since: 2.10
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetOsinfo;
-    impl ::serde::Serialize for GuestGetOsinfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestGetOsinfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestGetOsinfo)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestGetOsinfo);
     impl ::qmp_types::Command for GuestGetOsinfo {
         const NAME: &'static str = "guest-get-osinfo";
         type Returns = super::super::GuestOSInfo;
@@ -8308,22 +2855,7 @@ pub mod cmd {
     /// Since: 5.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetDevices;
-    impl ::serde::Serialize for GuestGetDevices {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestGetDevices {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestGetDevices)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestGetDevices);
     impl ::qmp_types::Command for GuestGetDevices {
         const NAME: &'static str = "guest-get-devices";
         type Returns = ::std::vec::Vec<super::super::GuestDeviceInfo>;
@@ -8350,69 +2882,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestSshGetAuthorizedKeys {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(username: ::std::string::String) -> Self {
-            GuestSshGetAuthorizedKeys {
-                username,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestSshGetAuthorizedKeys {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("username", &self.username);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestSshGetAuthorizedKeys {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestSshGetAuthorizedKeys {
-        const EXPECTING: &'static str = "an object GuestSshGetAuthorizedKeys";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "username" => ::qmp_types::de::next(&mut map, &mut m_username),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_username,) = match (m_username,) {
-                (::std::option::Option::Some(m_username),) => (m_username,),
-                (m_username,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_username.is_some(), "username")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(GuestSshGetAuthorizedKeys {
-                username: m_username,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestSshGetAuthorizedKeys {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestSshGetAuthorizedKeys {
+            req username = "username": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for GuestSshGetAuthorizedKeys {
@@ -8444,92 +2916,11 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestSshAddAuthorizedKeys {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            username: ::std::string::String,
-            keys: ::std::vec::Vec<::std::string::String>,
-        ) -> Self {
-            GuestSshAddAuthorizedKeys {
-                username,
-                keys,
-                reset: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestSshAddAuthorizedKeys {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("username", &self.username);
-            members.req("keys", &self.keys);
-            members.opt("reset", &self.reset);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestSshAddAuthorizedKeys {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestSshAddAuthorizedKeys {
-        const EXPECTING: &'static str = "an object GuestSshAddAuthorizedKeys";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_keys: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            > = ::std::option::Option::None;
-            let mut m_reset: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "username" => ::qmp_types::de::next(&mut map, &mut m_username),
-                    "keys" => ::qmp_types::de::next(&mut map, &mut m_keys),
-                    "reset" => ::qmp_types::de::next(&mut map, &mut m_reset),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_username, m_keys) = match (m_username, m_keys) {
-                (
-                    ::std::option::Option::Some(m_username),
-                    ::std::option::Option::Some(m_keys),
-                ) => (m_username, m_keys),
-                (m_username, m_keys) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_username.is_some(), "username"),
-                                (m_keys.is_some(), "keys"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(GuestSshAddAuthorizedKeys {
-                username: m_username,
-                keys: m_keys,
-                reset: m_reset,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestSshAddAuthorizedKeys {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestSshAddAuthorizedKeys {
+            req username = "username": ::std::string::String,
+            req keys = "keys": ::std::vec::Vec<::std::string::String>,
+            opt reset = "reset",
         }
     }
     impl ::qmp_types::Command for GuestSshAddAuthorizedKeys {
@@ -8560,87 +2951,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GuestSshRemoveAuthorizedKeys {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            username: ::std::string::String,
-            keys: ::std::vec::Vec<::std::string::String>,
-        ) -> Self {
-            GuestSshRemoveAuthorizedKeys {
-                username,
-                keys,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestSshRemoveAuthorizedKeys {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("username", &self.username);
-            members.req("keys", &self.keys);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestSshRemoveAuthorizedKeys {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestSshRemoveAuthorizedKeys {
-        const EXPECTING: &'static str = "an object GuestSshRemoveAuthorizedKeys";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_keys: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "username" => ::qmp_types::de::next(&mut map, &mut m_username),
-                    "keys" => ::qmp_types::de::next(&mut map, &mut m_keys),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_username, m_keys) = match (m_username, m_keys) {
-                (
-                    ::std::option::Option::Some(m_username),
-                    ::std::option::Option::Some(m_keys),
-                ) => (m_username, m_keys),
-                (m_username, m_keys) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_username.is_some(), "username"),
-                                (m_keys.is_some(), "keys"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(GuestSshRemoveAuthorizedKeys {
-                username: m_username,
-                keys: m_keys,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestSshRemoveAuthorizedKeys {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestSshRemoveAuthorizedKeys {
+            req username = "username": ::std::string::String,
+            req keys = "keys": ::std::vec::Vec<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for GuestSshRemoveAuthorizedKeys {
@@ -8661,22 +2975,7 @@ pub mod cmd {
     /// Since: 7.1
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetDiskstats;
-    impl ::serde::Serialize for GuestGetDiskstats {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestGetDiskstats {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestGetDiskstats)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestGetDiskstats);
     impl ::qmp_types::Command for GuestGetDiskstats {
         const NAME: &'static str = "guest-get-diskstats";
         type Returns = ::std::vec::Vec<super::super::GuestDiskStatsInfo>;
@@ -8695,22 +2994,7 @@ pub mod cmd {
     /// Since: 7.1
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetCpustats;
-    impl ::serde::Serialize for GuestGetCpustats {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestGetCpustats {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestGetCpustats)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestGetCpustats);
     impl ::qmp_types::Command for GuestGetCpustats {
         const NAME: &'static str = "guest-get-cpustats";
         type Returns = ::std::vec::Vec<super::super::GuestCpuStats>;
@@ -8729,22 +3013,7 @@ pub mod cmd {
     /// Since: 10.0
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetLoad;
-    impl ::serde::Serialize for GuestGetLoad {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestGetLoad {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestGetLoad)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestGetLoad);
     impl ::qmp_types::Command for GuestGetLoad {
         const NAME: &'static str = "guest-get-load";
         type Returns = super::super::GuestLoadAverage;
@@ -8762,22 +3031,7 @@ pub mod cmd {
     /// Since: 9.1
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestNetworkGetRoute;
-    impl ::serde::Serialize for GuestNetworkGetRoute {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestNetworkGetRoute {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestNetworkGetRoute)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestNetworkGetRoute);
     impl ::qmp_types::Command for GuestNetworkGetRoute {
         const NAME: &'static str = "guest-network-get-route";
         type Returns = ::std::vec::Vec<super::super::GuestNetworkRoute>;

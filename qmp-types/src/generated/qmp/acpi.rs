@@ -52,105 +52,17 @@ pub struct AcpiTableOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AcpiTableOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AcpiTableOptions {
-            sig: ::std::option::Option::None,
-            rev: ::std::option::Option::None,
-            oem_id: ::std::option::Option::None,
-            oem_table_id: ::std::option::Option::None,
-            oem_rev: ::std::option::Option::None,
-            asl_compiler_id: ::std::option::Option::None,
-            asl_compiler_rev: ::std::option::Option::None,
-            file: ::std::option::Option::None,
-            data: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AcpiTableOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("sig", &self.sig);
-        members.opt("rev", &self.rev);
-        members.opt("oem_id", &self.oem_id);
-        members.opt("oem_table_id", &self.oem_table_id);
-        members.opt("oem_rev", &self.oem_rev);
-        members.opt("asl_compiler_id", &self.asl_compiler_id);
-        members.opt("asl_compiler_rev", &self.asl_compiler_rev);
-        members.opt("file", &self.file);
-        members.opt("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AcpiTableOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AcpiTableOptions {
-    const EXPECTING: &'static str = "an object AcpiTableOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_sig: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_rev: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_oem_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_oem_table_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_oem_rev: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_asl_compiler_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_asl_compiler_rev: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "sig" => ::qmp_types::de::next(&mut map, &mut m_sig),
-                "rev" => ::qmp_types::de::next(&mut map, &mut m_rev),
-                "oem_id" => ::qmp_types::de::next(&mut map, &mut m_oem_id),
-                "oem_table_id" => ::qmp_types::de::next(&mut map, &mut m_oem_table_id),
-                "oem_rev" => ::qmp_types::de::next(&mut map, &mut m_oem_rev),
-                "asl_compiler_id" => {
-                    ::qmp_types::de::next(&mut map, &mut m_asl_compiler_id)
-                }
-                "asl_compiler_rev" => {
-                    ::qmp_types::de::next(&mut map, &mut m_asl_compiler_rev)
-                }
-                "file" => ::qmp_types::de::next(&mut map, &mut m_file),
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AcpiTableOptions {
-            sig: m_sig,
-            rev: m_rev,
-            oem_id: m_oem_id,
-            oem_table_id: m_oem_table_id,
-            oem_rev: m_oem_rev,
-            asl_compiler_id: m_asl_compiler_id,
-            asl_compiler_rev: m_asl_compiler_rev,
-            file: m_file,
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AcpiTableOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AcpiTableOptions {
+        opt sig = "sig",
+        opt rev = "rev",
+        opt oem_id = "oem_id",
+        opt oem_table_id = "oem_table_id",
+        opt oem_rev = "oem_rev",
+        opt asl_compiler_id = "asl_compiler_id",
+        opt asl_compiler_rev = "asl_compiler_rev",
+        opt file = "file",
+        opt data = "data",
     }
 }
 /// The values of `ACPISlotType`.
@@ -165,65 +77,10 @@ pub enum ACPISlotType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl ACPISlotType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [ACPISlotType] = &[ACPISlotType::Dimm, ACPISlotType::Cpu];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            ACPISlotType::Dimm => "DIMM",
-            ACPISlotType::Cpu => "CPU",
-            ACPISlotType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => ACPISlotType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for ACPISlotType {
-    const EXPECTING: &'static str = "a ACPISlotType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        ACPISlotType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "DIMM" => ACPISlotType::Dimm,
-                "CPU" => ACPISlotType::Cpu,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for ACPISlotType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(ACPISlotType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for ACPISlotType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for ACPISlotType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ACPISlotType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    ACPISlotType, Other {
+        Dimm = "DIMM",
+        Cpu = "CPU",
     }
 }
 /// OSPM Status Indication for a device For description of possible
@@ -249,111 +106,13 @@ pub struct ACPIOSTInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ACPIOSTInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        slot: ::std::string::String,
-        slot_type: super::ACPISlotType,
-        source: i64,
-        status: i64,
-    ) -> Self {
-        ACPIOSTInfo {
-            device: ::std::option::Option::None,
-            slot,
-            slot_type,
-            source,
-            status,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ACPIOSTInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("device", &self.device);
-        members.req("slot", &self.slot);
-        members.req("slot-type", &self.slot_type);
-        members.req("source", &self.source);
-        members.req("status", &self.status);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ACPIOSTInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ACPIOSTInfo {
-    const EXPECTING: &'static str = "an object ACPIOSTInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_slot: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_slot_type: ::std::option::Option<super::ACPISlotType> = ::std::option::Option::None;
-        let mut m_source: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_status: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
-                "slot-type" => ::qmp_types::de::next(&mut map, &mut m_slot_type),
-                "source" => ::qmp_types::de::next(&mut map, &mut m_source),
-                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_slot, m_slot_type, m_source, m_status) = match (
-            m_slot,
-            m_slot_type,
-            m_source,
-            m_status,
-        ) {
-            (
-                ::std::option::Option::Some(m_slot),
-                ::std::option::Option::Some(m_slot_type),
-                ::std::option::Option::Some(m_source),
-                ::std::option::Option::Some(m_status),
-            ) => (m_slot, m_slot_type, m_source, m_status),
-            (m_slot, m_slot_type, m_source, m_status) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_slot.is_some(), "slot"),
-                            (m_slot_type.is_some(), "slot-type"),
-                            (m_source.is_some(), "source"),
-                            (m_status.is_some(), "status"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ACPIOSTInfo {
-            device: m_device,
-            slot: m_slot,
-            slot_type: m_slot_type,
-            source: m_source,
-            status: m_status,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ACPIOSTInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ACPIOSTInfo {
+        opt device = "device",
+        req slot = "slot": ::std::string::String,
+        req slot_type = "slot-type": super::ACPISlotType,
+        req source = "source": i64,
+        req status = "status": i64,
     }
 }
 /// The commands of this module.
@@ -377,22 +136,7 @@ pub mod cmd {
     /// Since: 2.1
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryAcpiOspmStatus;
-    impl ::serde::Serialize for QueryAcpiOspmStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryAcpiOspmStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryAcpiOspmStatus)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryAcpiOspmStatus);
     impl ::qmp_types::Command for QueryAcpiOspmStatus {
         const NAME: &'static str = "query-acpi-ospm-status";
         type Returns = ::std::vec::Vec<super::super::ACPIOSTInfo>;
@@ -428,69 +172,9 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl AcpiDeviceOst {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(info: super::super::ACPIOSTInfo) -> Self {
-            AcpiDeviceOst {
-                info,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for AcpiDeviceOst {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("info", &self.info);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for AcpiDeviceOst {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for AcpiDeviceOst {
-        const EXPECTING: &'static str = "an object AcpiDeviceOst";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_info: ::std::option::Option<super::super::ACPIOSTInfo> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "info" => ::qmp_types::de::next(&mut map, &mut m_info),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_info,) = match (m_info,) {
-                (::std::option::Option::Some(m_info),) => (m_info,),
-                (m_info,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_info.is_some(), "info")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(AcpiDeviceOst {
-                info: m_info,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AcpiDeviceOst {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        AcpiDeviceOst {
+            req info = "info": super::super::ACPIOSTInfo,
         }
     }
     impl ::qmp_types::Event for AcpiDeviceOst {

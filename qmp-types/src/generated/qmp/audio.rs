@@ -34,93 +34,15 @@ pub struct AudiodevPerDirectionOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevPerDirectionOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevPerDirectionOptions {
-            mixing_engine: ::std::option::Option::None,
-            fixed_settings: ::std::option::Option::None,
-            frequency: ::std::option::Option::None,
-            channels: ::std::option::Option::None,
-            voices: ::std::option::Option::None,
-            format: ::std::option::Option::None,
-            buffer_length: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevPerDirectionOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("mixing-engine", &self.mixing_engine);
-        members.opt("fixed-settings", &self.fixed_settings);
-        members.opt("frequency", &self.frequency);
-        members.opt("channels", &self.channels);
-        members.opt("voices", &self.voices);
-        members.opt("format", &self.format);
-        members.opt("buffer-length", &self.buffer_length);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevPerDirectionOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevPerDirectionOptions {
-    const EXPECTING: &'static str = "an object AudiodevPerDirectionOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
-        let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "mixing-engine" => ::qmp_types::de::next(&mut map, &mut m_mixing_engine),
-                "fixed-settings" => {
-                    ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
-                }
-                "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
-                "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
-                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                "buffer-length" => ::qmp_types::de::next(&mut map, &mut m_buffer_length),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevPerDirectionOptions {
-            mixing_engine: m_mixing_engine,
-            fixed_settings: m_fixed_settings,
-            frequency: m_frequency,
-            channels: m_channels,
-            voices: m_voices,
-            format: m_format,
-            buffer_length: m_buffer_length,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevPerDirectionOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevPerDirectionOptions {
+        opt mixing_engine = "mixing-engine",
+        opt fixed_settings = "fixed-settings",
+        opt frequency = "frequency",
+        opt channels = "channels",
+        opt voices = "voices",
+        opt format = "format",
+        opt buffer_length = "buffer-length",
     }
 }
 /// Generic driver-specific options.
@@ -139,66 +61,10 @@ pub struct AudiodevGenericOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevGenericOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevGenericOptions {
-            r#in: ::std::option::Option::None,
-            out: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevGenericOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("in", &self.r#in);
-        members.opt("out", &self.out);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevGenericOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevGenericOptions {
-    const EXPECTING: &'static str = "an object AudiodevGenericOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_in: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
-        let mut m_out: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevGenericOptions {
-            r#in: m_in,
-            out: m_out,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevGenericOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevGenericOptions {
+        opt r#in = "in",
+        opt out = "out",
     }
 }
 /// Options of the D-Bus audio backend.
@@ -221,71 +87,11 @@ pub struct AudiodevDBusOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevDBusOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevDBusOptions {
-            r#in: ::std::option::Option::None,
-            out: ::std::option::Option::None,
-            nsamples: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevDBusOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("in", &self.r#in);
-        members.opt("out", &self.out);
-        members.opt("nsamples", &self.nsamples);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevDBusOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevDBusOptions {
-    const EXPECTING: &'static str = "an object AudiodevDBusOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_in: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
-        let mut m_out: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
-        let mut m_nsamples: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                "nsamples" => ::qmp_types::de::next(&mut map, &mut m_nsamples),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevDBusOptions {
-            r#in: m_in,
-            out: m_out,
-            nsamples: m_nsamples,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevDBusOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevDBusOptions {
+        opt r#in = "in",
+        opt out = "out",
+        opt nsamples = "nsamples",
     }
 }
 /// Options of the ALSA backend that are used for both playback and
@@ -329,108 +135,18 @@ pub struct AudiodevAlsaPerDirectionOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevAlsaPerDirectionOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevAlsaPerDirectionOptions {
-            mixing_engine: ::std::option::Option::None,
-            fixed_settings: ::std::option::Option::None,
-            frequency: ::std::option::Option::None,
-            channels: ::std::option::Option::None,
-            voices: ::std::option::Option::None,
-            format: ::std::option::Option::None,
-            buffer_length: ::std::option::Option::None,
-            dev: ::std::option::Option::None,
-            period_length: ::std::option::Option::None,
-            try_poll: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevAlsaPerDirectionOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("mixing-engine", &self.mixing_engine);
-        members.opt("fixed-settings", &self.fixed_settings);
-        members.opt("frequency", &self.frequency);
-        members.opt("channels", &self.channels);
-        members.opt("voices", &self.voices);
-        members.opt("format", &self.format);
-        members.opt("buffer-length", &self.buffer_length);
-        members.opt("dev", &self.dev);
-        members.opt("period-length", &self.period_length);
-        members.opt("try-poll", &self.try_poll);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevAlsaPerDirectionOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevAlsaPerDirectionOptions {
-    const EXPECTING: &'static str = "an object AudiodevAlsaPerDirectionOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
-        let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_period_length: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_try_poll: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "mixing-engine" => ::qmp_types::de::next(&mut map, &mut m_mixing_engine),
-                "fixed-settings" => {
-                    ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
-                }
-                "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
-                "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
-                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                "buffer-length" => ::qmp_types::de::next(&mut map, &mut m_buffer_length),
-                "dev" => ::qmp_types::de::next(&mut map, &mut m_dev),
-                "period-length" => ::qmp_types::de::next(&mut map, &mut m_period_length),
-                "try-poll" => ::qmp_types::de::next(&mut map, &mut m_try_poll),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevAlsaPerDirectionOptions {
-            mixing_engine: m_mixing_engine,
-            fixed_settings: m_fixed_settings,
-            frequency: m_frequency,
-            channels: m_channels,
-            voices: m_voices,
-            format: m_format,
-            buffer_length: m_buffer_length,
-            dev: m_dev,
-            period_length: m_period_length,
-            try_poll: m_try_poll,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevAlsaPerDirectionOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevAlsaPerDirectionOptions {
+        opt mixing_engine = "mixing-engine",
+        opt fixed_settings = "fixed-settings",
+        opt frequency = "frequency",
+        opt channels = "channels",
+        opt voices = "voices",
+        opt format = "format",
+        opt buffer_length = "buffer-length",
+        opt dev = "dev",
+        opt period_length = "period-length",
+        opt try_poll = "try-poll",
     }
 }
 /// Options of the ALSA audio backend.
@@ -451,71 +167,11 @@ pub struct AudiodevAlsaOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevAlsaOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevAlsaOptions {
-            r#in: ::std::option::Option::None,
-            out: ::std::option::Option::None,
-            threshold: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevAlsaOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("in", &self.r#in);
-        members.opt("out", &self.out);
-        members.opt("threshold", &self.threshold);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevAlsaOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevAlsaOptions {
-    const EXPECTING: &'static str = "an object AudiodevAlsaOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_in: ::std::option::Option<super::AudiodevAlsaPerDirectionOptions> = ::std::option::Option::None;
-        let mut m_out: ::std::option::Option<super::AudiodevAlsaPerDirectionOptions> = ::std::option::Option::None;
-        let mut m_threshold: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                "threshold" => ::qmp_types::de::next(&mut map, &mut m_threshold),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevAlsaOptions {
-            r#in: m_in,
-            out: m_out,
-            threshold: m_threshold,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevAlsaOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevAlsaOptions {
+        opt r#in = "in",
+        opt out = "out",
+        opt threshold = "threshold",
     }
 }
 /// Options of the sndio audio backend.
@@ -538,76 +194,12 @@ pub struct AudiodevSndioOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevSndioOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevSndioOptions {
-            r#in: ::std::option::Option::None,
-            out: ::std::option::Option::None,
-            dev: ::std::option::Option::None,
-            latency: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevSndioOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("in", &self.r#in);
-        members.opt("out", &self.out);
-        members.opt("dev", &self.dev);
-        members.opt("latency", &self.latency);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevSndioOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevSndioOptions {
-    const EXPECTING: &'static str = "an object AudiodevSndioOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_in: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
-        let mut m_out: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
-        let mut m_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_latency: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                "dev" => ::qmp_types::de::next(&mut map, &mut m_dev),
-                "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevSndioOptions {
-            r#in: m_in,
-            out: m_out,
-            dev: m_dev,
-            latency: m_latency,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevSndioOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevSndioOptions {
+        opt r#in = "in",
+        opt out = "out",
+        opt dev = "dev",
+        opt latency = "latency",
     }
 }
 /// Options of the Core Audio backend that are used for both playback
@@ -646,98 +238,16 @@ pub struct AudiodevCoreaudioPerDirectionOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevCoreaudioPerDirectionOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevCoreaudioPerDirectionOptions {
-            mixing_engine: ::std::option::Option::None,
-            fixed_settings: ::std::option::Option::None,
-            frequency: ::std::option::Option::None,
-            channels: ::std::option::Option::None,
-            voices: ::std::option::Option::None,
-            format: ::std::option::Option::None,
-            buffer_length: ::std::option::Option::None,
-            buffer_count: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevCoreaudioPerDirectionOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("mixing-engine", &self.mixing_engine);
-        members.opt("fixed-settings", &self.fixed_settings);
-        members.opt("frequency", &self.frequency);
-        members.opt("channels", &self.channels);
-        members.opt("voices", &self.voices);
-        members.opt("format", &self.format);
-        members.opt("buffer-length", &self.buffer_length);
-        members.opt("buffer-count", &self.buffer_count);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevCoreaudioPerDirectionOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevCoreaudioPerDirectionOptions {
-    const EXPECTING: &'static str = "an object AudiodevCoreaudioPerDirectionOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
-        let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_buffer_count: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "mixing-engine" => ::qmp_types::de::next(&mut map, &mut m_mixing_engine),
-                "fixed-settings" => {
-                    ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
-                }
-                "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
-                "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
-                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                "buffer-length" => ::qmp_types::de::next(&mut map, &mut m_buffer_length),
-                "buffer-count" => ::qmp_types::de::next(&mut map, &mut m_buffer_count),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevCoreaudioPerDirectionOptions {
-            mixing_engine: m_mixing_engine,
-            fixed_settings: m_fixed_settings,
-            frequency: m_frequency,
-            channels: m_channels,
-            voices: m_voices,
-            format: m_format,
-            buffer_length: m_buffer_length,
-            buffer_count: m_buffer_count,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevCoreaudioPerDirectionOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevCoreaudioPerDirectionOptions {
+        opt mixing_engine = "mixing-engine",
+        opt fixed_settings = "fixed-settings",
+        opt frequency = "frequency",
+        opt channels = "channels",
+        opt voices = "voices",
+        opt format = "format",
+        opt buffer_length = "buffer-length",
+        opt buffer_count = "buffer-count",
     }
 }
 /// Options of the coreaudio audio backend.
@@ -756,70 +266,10 @@ pub struct AudiodevCoreaudioOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevCoreaudioOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevCoreaudioOptions {
-            r#in: ::std::option::Option::None,
-            out: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevCoreaudioOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("in", &self.r#in);
-        members.opt("out", &self.out);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevCoreaudioOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevCoreaudioOptions {
-    const EXPECTING: &'static str = "an object AudiodevCoreaudioOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_in: ::std::option::Option<
-            super::AudiodevCoreaudioPerDirectionOptions,
-        > = ::std::option::Option::None;
-        let mut m_out: ::std::option::Option<
-            super::AudiodevCoreaudioPerDirectionOptions,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevCoreaudioOptions {
-            r#in: m_in,
-            out: m_out,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevCoreaudioOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevCoreaudioOptions {
+        opt r#in = "in",
+        opt out = "out",
     }
 }
 /// Options of the DirectSound audio backend.
@@ -841,71 +291,11 @@ pub struct AudiodevDsoundOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevDsoundOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevDsoundOptions {
-            r#in: ::std::option::Option::None,
-            out: ::std::option::Option::None,
-            latency: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevDsoundOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("in", &self.r#in);
-        members.opt("out", &self.out);
-        members.opt("latency", &self.latency);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevDsoundOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevDsoundOptions {
-    const EXPECTING: &'static str = "an object AudiodevDsoundOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_in: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
-        let mut m_out: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
-        let mut m_latency: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevDsoundOptions {
-            r#in: m_in,
-            out: m_out,
-            latency: m_latency,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevDsoundOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevDsoundOptions {
+        opt r#in = "in",
+        opt out = "out",
+        opt latency = "latency",
     }
 }
 /// Options of the JACK backend that are used for both playback and
@@ -959,118 +349,20 @@ pub struct AudiodevJackPerDirectionOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevJackPerDirectionOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevJackPerDirectionOptions {
-            mixing_engine: ::std::option::Option::None,
-            fixed_settings: ::std::option::Option::None,
-            frequency: ::std::option::Option::None,
-            channels: ::std::option::Option::None,
-            voices: ::std::option::Option::None,
-            format: ::std::option::Option::None,
-            buffer_length: ::std::option::Option::None,
-            server_name: ::std::option::Option::None,
-            client_name: ::std::option::Option::None,
-            connect_ports: ::std::option::Option::None,
-            start_server: ::std::option::Option::None,
-            exact_name: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevJackPerDirectionOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("mixing-engine", &self.mixing_engine);
-        members.opt("fixed-settings", &self.fixed_settings);
-        members.opt("frequency", &self.frequency);
-        members.opt("channels", &self.channels);
-        members.opt("voices", &self.voices);
-        members.opt("format", &self.format);
-        members.opt("buffer-length", &self.buffer_length);
-        members.opt("server-name", &self.server_name);
-        members.opt("client-name", &self.client_name);
-        members.opt("connect-ports", &self.connect_ports);
-        members.opt("start-server", &self.start_server);
-        members.opt("exact-name", &self.exact_name);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevJackPerDirectionOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevJackPerDirectionOptions {
-    const EXPECTING: &'static str = "an object AudiodevJackPerDirectionOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
-        let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_server_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_client_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_connect_ports: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_start_server: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_exact_name: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "mixing-engine" => ::qmp_types::de::next(&mut map, &mut m_mixing_engine),
-                "fixed-settings" => {
-                    ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
-                }
-                "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
-                "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
-                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                "buffer-length" => ::qmp_types::de::next(&mut map, &mut m_buffer_length),
-                "server-name" => ::qmp_types::de::next(&mut map, &mut m_server_name),
-                "client-name" => ::qmp_types::de::next(&mut map, &mut m_client_name),
-                "connect-ports" => ::qmp_types::de::next(&mut map, &mut m_connect_ports),
-                "start-server" => ::qmp_types::de::next(&mut map, &mut m_start_server),
-                "exact-name" => ::qmp_types::de::next(&mut map, &mut m_exact_name),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevJackPerDirectionOptions {
-            mixing_engine: m_mixing_engine,
-            fixed_settings: m_fixed_settings,
-            frequency: m_frequency,
-            channels: m_channels,
-            voices: m_voices,
-            format: m_format,
-            buffer_length: m_buffer_length,
-            server_name: m_server_name,
-            client_name: m_client_name,
-            connect_ports: m_connect_ports,
-            start_server: m_start_server,
-            exact_name: m_exact_name,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevJackPerDirectionOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevJackPerDirectionOptions {
+        opt mixing_engine = "mixing-engine",
+        opt fixed_settings = "fixed-settings",
+        opt frequency = "frequency",
+        opt channels = "channels",
+        opt voices = "voices",
+        opt format = "format",
+        opt buffer_length = "buffer-length",
+        opt server_name = "server-name",
+        opt client_name = "client-name",
+        opt connect_ports = "connect-ports",
+        opt start_server = "start-server",
+        opt exact_name = "exact-name",
     }
 }
 /// Options of the JACK audio backend.
@@ -1089,66 +381,10 @@ pub struct AudiodevJackOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevJackOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevJackOptions {
-            r#in: ::std::option::Option::None,
-            out: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevJackOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("in", &self.r#in);
-        members.opt("out", &self.out);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevJackOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevJackOptions {
-    const EXPECTING: &'static str = "an object AudiodevJackOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_in: ::std::option::Option<super::AudiodevJackPerDirectionOptions> = ::std::option::Option::None;
-        let mut m_out: ::std::option::Option<super::AudiodevJackPerDirectionOptions> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevJackOptions {
-            r#in: m_in,
-            out: m_out,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevJackOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevJackOptions {
+        opt r#in = "in",
+        opt out = "out",
     }
 }
 /// Options of the OSS backend that are used for both playback and
@@ -1192,108 +428,18 @@ pub struct AudiodevOssPerDirectionOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevOssPerDirectionOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevOssPerDirectionOptions {
-            mixing_engine: ::std::option::Option::None,
-            fixed_settings: ::std::option::Option::None,
-            frequency: ::std::option::Option::None,
-            channels: ::std::option::Option::None,
-            voices: ::std::option::Option::None,
-            format: ::std::option::Option::None,
-            buffer_length: ::std::option::Option::None,
-            dev: ::std::option::Option::None,
-            buffer_count: ::std::option::Option::None,
-            try_poll: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevOssPerDirectionOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("mixing-engine", &self.mixing_engine);
-        members.opt("fixed-settings", &self.fixed_settings);
-        members.opt("frequency", &self.frequency);
-        members.opt("channels", &self.channels);
-        members.opt("voices", &self.voices);
-        members.opt("format", &self.format);
-        members.opt("buffer-length", &self.buffer_length);
-        members.opt("dev", &self.dev);
-        members.opt("buffer-count", &self.buffer_count);
-        members.opt("try-poll", &self.try_poll);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevOssPerDirectionOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevOssPerDirectionOptions {
-    const EXPECTING: &'static str = "an object AudiodevOssPerDirectionOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
-        let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_buffer_count: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_try_poll: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "mixing-engine" => ::qmp_types::de::next(&mut map, &mut m_mixing_engine),
-                "fixed-settings" => {
-                    ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
-                }
-                "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
-                "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
-                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                "buffer-length" => ::qmp_types::de::next(&mut map, &mut m_buffer_length),
-                "dev" => ::qmp_types::de::next(&mut map, &mut m_dev),
-                "buffer-count" => ::qmp_types::de::next(&mut map, &mut m_buffer_count),
-                "try-poll" => ::qmp_types::de::next(&mut map, &mut m_try_poll),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevOssPerDirectionOptions {
-            mixing_engine: m_mixing_engine,
-            fixed_settings: m_fixed_settings,
-            frequency: m_frequency,
-            channels: m_channels,
-            voices: m_voices,
-            format: m_format,
-            buffer_length: m_buffer_length,
-            dev: m_dev,
-            buffer_count: m_buffer_count,
-            try_poll: m_try_poll,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevOssPerDirectionOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevOssPerDirectionOptions {
+        opt mixing_engine = "mixing-engine",
+        opt fixed_settings = "fixed-settings",
+        opt frequency = "frequency",
+        opt channels = "channels",
+        opt voices = "voices",
+        opt format = "format",
+        opt buffer_length = "buffer-length",
+        opt dev = "dev",
+        opt buffer_count = "buffer-count",
+        opt try_poll = "try-poll",
     }
 }
 /// Options of the OSS audio backend.
@@ -1323,81 +469,13 @@ pub struct AudiodevOssOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevOssOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevOssOptions {
-            r#in: ::std::option::Option::None,
-            out: ::std::option::Option::None,
-            try_mmap: ::std::option::Option::None,
-            exclusive: ::std::option::Option::None,
-            dsp_policy: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevOssOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("in", &self.r#in);
-        members.opt("out", &self.out);
-        members.opt("try-mmap", &self.try_mmap);
-        members.opt("exclusive", &self.exclusive);
-        members.opt("dsp-policy", &self.dsp_policy);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevOssOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevOssOptions {
-    const EXPECTING: &'static str = "an object AudiodevOssOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_in: ::std::option::Option<super::AudiodevOssPerDirectionOptions> = ::std::option::Option::None;
-        let mut m_out: ::std::option::Option<super::AudiodevOssPerDirectionOptions> = ::std::option::Option::None;
-        let mut m_try_mmap: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_exclusive: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_dsp_policy: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                "try-mmap" => ::qmp_types::de::next(&mut map, &mut m_try_mmap),
-                "exclusive" => ::qmp_types::de::next(&mut map, &mut m_exclusive),
-                "dsp-policy" => ::qmp_types::de::next(&mut map, &mut m_dsp_policy),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevOssOptions {
-            r#in: m_in,
-            out: m_out,
-            try_mmap: m_try_mmap,
-            exclusive: m_exclusive,
-            dsp_policy: m_dsp_policy,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevOssOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevOssOptions {
+        opt r#in = "in",
+        opt out = "out",
+        opt try_mmap = "try-mmap",
+        opt exclusive = "exclusive",
+        opt dsp_policy = "dsp-policy",
     }
 }
 /// Options of the Pulseaudio backend that are used for both playback
@@ -1444,108 +522,18 @@ pub struct AudiodevPaPerDirectionOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevPaPerDirectionOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevPaPerDirectionOptions {
-            mixing_engine: ::std::option::Option::None,
-            fixed_settings: ::std::option::Option::None,
-            frequency: ::std::option::Option::None,
-            channels: ::std::option::Option::None,
-            voices: ::std::option::Option::None,
-            format: ::std::option::Option::None,
-            buffer_length: ::std::option::Option::None,
-            name: ::std::option::Option::None,
-            stream_name: ::std::option::Option::None,
-            latency: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevPaPerDirectionOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("mixing-engine", &self.mixing_engine);
-        members.opt("fixed-settings", &self.fixed_settings);
-        members.opt("frequency", &self.frequency);
-        members.opt("channels", &self.channels);
-        members.opt("voices", &self.voices);
-        members.opt("format", &self.format);
-        members.opt("buffer-length", &self.buffer_length);
-        members.opt("name", &self.name);
-        members.opt("stream-name", &self.stream_name);
-        members.opt("latency", &self.latency);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevPaPerDirectionOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevPaPerDirectionOptions {
-    const EXPECTING: &'static str = "an object AudiodevPaPerDirectionOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
-        let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_stream_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_latency: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "mixing-engine" => ::qmp_types::de::next(&mut map, &mut m_mixing_engine),
-                "fixed-settings" => {
-                    ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
-                }
-                "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
-                "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
-                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                "buffer-length" => ::qmp_types::de::next(&mut map, &mut m_buffer_length),
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "stream-name" => ::qmp_types::de::next(&mut map, &mut m_stream_name),
-                "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevPaPerDirectionOptions {
-            mixing_engine: m_mixing_engine,
-            fixed_settings: m_fixed_settings,
-            frequency: m_frequency,
-            channels: m_channels,
-            voices: m_voices,
-            format: m_format,
-            buffer_length: m_buffer_length,
-            name: m_name,
-            stream_name: m_stream_name,
-            latency: m_latency,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevPaPerDirectionOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevPaPerDirectionOptions {
+        opt mixing_engine = "mixing-engine",
+        opt fixed_settings = "fixed-settings",
+        opt frequency = "frequency",
+        opt channels = "channels",
+        opt voices = "voices",
+        opt format = "format",
+        opt buffer_length = "buffer-length",
+        opt name = "name",
+        opt stream_name = "stream-name",
+        opt latency = "latency",
     }
 }
 /// Options of the PulseAudio audio backend.
@@ -1566,71 +554,11 @@ pub struct AudiodevPaOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevPaOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevPaOptions {
-            r#in: ::std::option::Option::None,
-            out: ::std::option::Option::None,
-            server: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevPaOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("in", &self.r#in);
-        members.opt("out", &self.out);
-        members.opt("server", &self.server);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevPaOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevPaOptions {
-    const EXPECTING: &'static str = "an object AudiodevPaOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_in: ::std::option::Option<super::AudiodevPaPerDirectionOptions> = ::std::option::Option::None;
-        let mut m_out: ::std::option::Option<super::AudiodevPaPerDirectionOptions> = ::std::option::Option::None;
-        let mut m_server: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevPaOptions {
-            r#in: m_in,
-            out: m_out,
-            server: m_server,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevPaOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevPaOptions {
+        opt r#in = "in",
+        opt out = "out",
+        opt server = "server",
     }
 }
 /// Options of the PipeWire backend that are used for both playback and
@@ -1677,108 +605,18 @@ pub struct AudiodevPipewirePerDirectionOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevPipewirePerDirectionOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevPipewirePerDirectionOptions {
-            mixing_engine: ::std::option::Option::None,
-            fixed_settings: ::std::option::Option::None,
-            frequency: ::std::option::Option::None,
-            channels: ::std::option::Option::None,
-            voices: ::std::option::Option::None,
-            format: ::std::option::Option::None,
-            buffer_length: ::std::option::Option::None,
-            name: ::std::option::Option::None,
-            stream_name: ::std::option::Option::None,
-            latency: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevPipewirePerDirectionOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("mixing-engine", &self.mixing_engine);
-        members.opt("fixed-settings", &self.fixed_settings);
-        members.opt("frequency", &self.frequency);
-        members.opt("channels", &self.channels);
-        members.opt("voices", &self.voices);
-        members.opt("format", &self.format);
-        members.opt("buffer-length", &self.buffer_length);
-        members.opt("name", &self.name);
-        members.opt("stream-name", &self.stream_name);
-        members.opt("latency", &self.latency);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevPipewirePerDirectionOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevPipewirePerDirectionOptions {
-    const EXPECTING: &'static str = "an object AudiodevPipewirePerDirectionOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
-        let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_stream_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_latency: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "mixing-engine" => ::qmp_types::de::next(&mut map, &mut m_mixing_engine),
-                "fixed-settings" => {
-                    ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
-                }
-                "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
-                "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
-                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                "buffer-length" => ::qmp_types::de::next(&mut map, &mut m_buffer_length),
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "stream-name" => ::qmp_types::de::next(&mut map, &mut m_stream_name),
-                "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevPipewirePerDirectionOptions {
-            mixing_engine: m_mixing_engine,
-            fixed_settings: m_fixed_settings,
-            frequency: m_frequency,
-            channels: m_channels,
-            voices: m_voices,
-            format: m_format,
-            buffer_length: m_buffer_length,
-            name: m_name,
-            stream_name: m_stream_name,
-            latency: m_latency,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevPipewirePerDirectionOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevPipewirePerDirectionOptions {
+        opt mixing_engine = "mixing-engine",
+        opt fixed_settings = "fixed-settings",
+        opt frequency = "frequency",
+        opt channels = "channels",
+        opt voices = "voices",
+        opt format = "format",
+        opt buffer_length = "buffer-length",
+        opt name = "name",
+        opt stream_name = "stream-name",
+        opt latency = "latency",
     }
 }
 /// Options of the PipeWire audio backend.
@@ -1797,70 +635,10 @@ pub struct AudiodevPipewireOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevPipewireOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevPipewireOptions {
-            r#in: ::std::option::Option::None,
-            out: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevPipewireOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("in", &self.r#in);
-        members.opt("out", &self.out);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevPipewireOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevPipewireOptions {
-    const EXPECTING: &'static str = "an object AudiodevPipewireOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_in: ::std::option::Option<
-            super::AudiodevPipewirePerDirectionOptions,
-        > = ::std::option::Option::None;
-        let mut m_out: ::std::option::Option<
-            super::AudiodevPipewirePerDirectionOptions,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevPipewireOptions {
-            r#in: m_in,
-            out: m_out,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevPipewireOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevPipewireOptions {
+        opt r#in = "in",
+        opt out = "out",
     }
 }
 /// Options of the SDL audio backend that are used for both playback and
@@ -1899,98 +677,16 @@ pub struct AudiodevSdlPerDirectionOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevSdlPerDirectionOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevSdlPerDirectionOptions {
-            mixing_engine: ::std::option::Option::None,
-            fixed_settings: ::std::option::Option::None,
-            frequency: ::std::option::Option::None,
-            channels: ::std::option::Option::None,
-            voices: ::std::option::Option::None,
-            format: ::std::option::Option::None,
-            buffer_length: ::std::option::Option::None,
-            buffer_count: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevSdlPerDirectionOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("mixing-engine", &self.mixing_engine);
-        members.opt("fixed-settings", &self.fixed_settings);
-        members.opt("frequency", &self.frequency);
-        members.opt("channels", &self.channels);
-        members.opt("voices", &self.voices);
-        members.opt("format", &self.format);
-        members.opt("buffer-length", &self.buffer_length);
-        members.opt("buffer-count", &self.buffer_count);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevSdlPerDirectionOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevSdlPerDirectionOptions {
-    const EXPECTING: &'static str = "an object AudiodevSdlPerDirectionOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_frequency: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_channels: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_voices: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
-        let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_buffer_count: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "mixing-engine" => ::qmp_types::de::next(&mut map, &mut m_mixing_engine),
-                "fixed-settings" => {
-                    ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
-                }
-                "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
-                "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
-                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                "buffer-length" => ::qmp_types::de::next(&mut map, &mut m_buffer_length),
-                "buffer-count" => ::qmp_types::de::next(&mut map, &mut m_buffer_count),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevSdlPerDirectionOptions {
-            mixing_engine: m_mixing_engine,
-            fixed_settings: m_fixed_settings,
-            frequency: m_frequency,
-            channels: m_channels,
-            voices: m_voices,
-            format: m_format,
-            buffer_length: m_buffer_length,
-            buffer_count: m_buffer_count,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevSdlPerDirectionOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevSdlPerDirectionOptions {
+        opt mixing_engine = "mixing-engine",
+        opt fixed_settings = "fixed-settings",
+        opt frequency = "frequency",
+        opt channels = "channels",
+        opt voices = "voices",
+        opt format = "format",
+        opt buffer_length = "buffer-length",
+        opt buffer_count = "buffer-count",
     }
 }
 /// Options of the SDL audio backend.
@@ -2009,66 +705,10 @@ pub struct AudiodevSdlOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevSdlOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevSdlOptions {
-            r#in: ::std::option::Option::None,
-            out: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevSdlOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("in", &self.r#in);
-        members.opt("out", &self.out);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevSdlOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevSdlOptions {
-    const EXPECTING: &'static str = "an object AudiodevSdlOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_in: ::std::option::Option<super::AudiodevSdlPerDirectionOptions> = ::std::option::Option::None;
-        let mut m_out: ::std::option::Option<super::AudiodevSdlPerDirectionOptions> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevSdlOptions {
-            r#in: m_in,
-            out: m_out,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevSdlOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevSdlOptions {
+        opt r#in = "in",
+        opt out = "out",
     }
 }
 /// Options of the wav audio backend.
@@ -2089,71 +729,11 @@ pub struct AudiodevWavOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AudiodevWavOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AudiodevWavOptions {
-            r#in: ::std::option::Option::None,
-            out: ::std::option::Option::None,
-            path: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AudiodevWavOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("in", &self.r#in);
-        members.opt("out", &self.out);
-        members.opt("path", &self.path);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AudiodevWavOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AudiodevWavOptions {
-    const EXPECTING: &'static str = "an object AudiodevWavOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_in: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
-        let mut m_out: ::std::option::Option<super::AudiodevPerDirectionOptions> = ::std::option::Option::None;
-        let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AudiodevWavOptions {
-            r#in: m_in,
-            out: m_out,
-            path: m_path,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevWavOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AudiodevWavOptions {
+        opt r#in = "in",
+        opt out = "out",
+        opt path = "path",
     }
 }
 /// An enumeration of possible audio formats.
@@ -2180,83 +760,15 @@ pub enum AudioFormat {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl AudioFormat {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [AudioFormat] = &[
-        AudioFormat::U8,
-        AudioFormat::S8,
-        AudioFormat::U16,
-        AudioFormat::S16,
-        AudioFormat::U32,
-        AudioFormat::S32,
-        AudioFormat::F32,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            AudioFormat::U8 => "u8",
-            AudioFormat::S8 => "s8",
-            AudioFormat::U16 => "u16",
-            AudioFormat::S16 => "s16",
-            AudioFormat::U32 => "u32",
-            AudioFormat::S32 => "s32",
-            AudioFormat::F32 => "f32",
-            AudioFormat::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => AudioFormat::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for AudioFormat {
-    const EXPECTING: &'static str = "a AudioFormat value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        AudioFormat::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "u8" => AudioFormat::U8,
-                "s8" => AudioFormat::S8,
-                "u16" => AudioFormat::U16,
-                "s16" => AudioFormat::S16,
-                "u32" => AudioFormat::U32,
-                "s32" => AudioFormat::S32,
-                "f32" => AudioFormat::F32,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for AudioFormat {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(AudioFormat::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for AudioFormat {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for AudioFormat {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudioFormat {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    AudioFormat, Other {
+        U8 = "u8",
+        S8 = "s8",
+        U16 = "u16",
+        S16 = "s16",
+        U32 = "u32",
+        S32 = "s32",
+        F32 = "f32",
     }
 }
 /// An enumeration of possible audio backend drivers.
@@ -2317,101 +829,21 @@ pub enum AudiodevDriver {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl AudiodevDriver {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [AudiodevDriver] = &[
-        AudiodevDriver::None,
-        AudiodevDriver::Alsa,
-        AudiodevDriver::Coreaudio,
-        AudiodevDriver::Dbus,
-        AudiodevDriver::Dsound,
-        AudiodevDriver::Jack,
-        AudiodevDriver::Oss,
-        AudiodevDriver::Pa,
-        AudiodevDriver::Pipewire,
-        AudiodevDriver::Sdl,
-        AudiodevDriver::Sndio,
-        AudiodevDriver::Spice,
-        AudiodevDriver::Wav,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            AudiodevDriver::None => "none",
-            AudiodevDriver::Alsa => "alsa",
-            AudiodevDriver::Coreaudio => "coreaudio",
-            AudiodevDriver::Dbus => "dbus",
-            AudiodevDriver::Dsound => "dsound",
-            AudiodevDriver::Jack => "jack",
-            AudiodevDriver::Oss => "oss",
-            AudiodevDriver::Pa => "pa",
-            AudiodevDriver::Pipewire => "pipewire",
-            AudiodevDriver::Sdl => "sdl",
-            AudiodevDriver::Sndio => "sndio",
-            AudiodevDriver::Spice => "spice",
-            AudiodevDriver::Wav => "wav",
-            AudiodevDriver::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => AudiodevDriver::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for AudiodevDriver {
-    const EXPECTING: &'static str = "a AudiodevDriver value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        AudiodevDriver::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "none" => AudiodevDriver::None,
-                "alsa" => AudiodevDriver::Alsa,
-                "coreaudio" => AudiodevDriver::Coreaudio,
-                "dbus" => AudiodevDriver::Dbus,
-                "dsound" => AudiodevDriver::Dsound,
-                "jack" => AudiodevDriver::Jack,
-                "oss" => AudiodevDriver::Oss,
-                "pa" => AudiodevDriver::Pa,
-                "pipewire" => AudiodevDriver::Pipewire,
-                "sdl" => AudiodevDriver::Sdl,
-                "sndio" => AudiodevDriver::Sndio,
-                "spice" => AudiodevDriver::Spice,
-                "wav" => AudiodevDriver::Wav,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for AudiodevDriver {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(AudiodevDriver::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for AudiodevDriver {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for AudiodevDriver {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AudiodevDriver {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    AudiodevDriver, Other {
+        None = "none",
+        Alsa = "alsa",
+        Coreaudio = "coreaudio",
+        Dbus = "dbus",
+        Dsound = "dsound",
+        Jack = "jack",
+        Oss = "oss",
+        Pa = "pa",
+        Pipewire = "pipewire",
+        Sdl = "sdl",
+        Sndio = "sndio",
+        Spice = "spice",
+        Wav = "wav",
     }
 }
 /// Options of an audio backend.
@@ -2487,175 +919,27 @@ pub enum AudiodevBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl AudiodevBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            AudiodevBranch::None(_) => "none",
-            AudiodevBranch::Alsa(_) => "alsa",
-            AudiodevBranch::Coreaudio(_) => "coreaudio",
-            AudiodevBranch::Dbus(_) => "dbus",
-            AudiodevBranch::Dsound(_) => "dsound",
-            AudiodevBranch::Jack(_) => "jack",
-            AudiodevBranch::Oss(_) => "oss",
-            AudiodevBranch::Pa(_) => "pa",
-            AudiodevBranch::Pipewire(_) => "pipewire",
-            AudiodevBranch::Sdl(_) => "sdl",
-            AudiodevBranch::Sndio(_) => "sndio",
-            AudiodevBranch::Spice(_) => "spice",
-            AudiodevBranch::Wav(_) => "wav",
-            AudiodevBranch::Other(value) => value.as_str(),
-        }
+::qmp_types::impl_union! {
+    Audiodev, AudiodevBranch, Other,
+    driver = "driver": super::AudiodevDriver, Other,
+    {
+        req id = "id": ::std::string::String,
+        opt timer_period = "timer-period",
     }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::AudiodevDriver {
-        match self {
-            AudiodevBranch::None(_) => super::AudiodevDriver::None,
-            AudiodevBranch::Alsa(_) => super::AudiodevDriver::Alsa,
-            AudiodevBranch::Coreaudio(_) => super::AudiodevDriver::Coreaudio,
-            AudiodevBranch::Dbus(_) => super::AudiodevDriver::Dbus,
-            AudiodevBranch::Dsound(_) => super::AudiodevDriver::Dsound,
-            AudiodevBranch::Jack(_) => super::AudiodevDriver::Jack,
-            AudiodevBranch::Oss(_) => super::AudiodevDriver::Oss,
-            AudiodevBranch::Pa(_) => super::AudiodevDriver::Pa,
-            AudiodevBranch::Pipewire(_) => super::AudiodevDriver::Pipewire,
-            AudiodevBranch::Sdl(_) => super::AudiodevDriver::Sdl,
-            AudiodevBranch::Sndio(_) => super::AudiodevDriver::Sndio,
-            AudiodevBranch::Spice(_) => super::AudiodevDriver::Spice,
-            AudiodevBranch::Wav(_) => super::AudiodevDriver::Wav,
-            AudiodevBranch::Other(value) => super::AudiodevDriver::Other(value.clone()),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for Audiodev {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("id", &self.id);
-        members.opt("timer-period", &self.timer_period);
-        members.req("driver", self.driver.as_str());
-        match &self.driver {
-            AudiodevBranch::None(branch) => members.members(branch),
-            AudiodevBranch::Alsa(branch) => members.members(branch),
-            AudiodevBranch::Coreaudio(branch) => members.members(branch),
-            AudiodevBranch::Dbus(branch) => members.members(branch),
-            AudiodevBranch::Dsound(branch) => members.members(branch),
-            AudiodevBranch::Jack(branch) => members.members(branch),
-            AudiodevBranch::Oss(branch) => members.members(branch),
-            AudiodevBranch::Pa(branch) => members.members(branch),
-            AudiodevBranch::Pipewire(branch) => members.members(branch),
-            AudiodevBranch::Sdl(branch) => members.members(branch),
-            AudiodevBranch::Sndio(branch) => members.members(branch),
-            AudiodevBranch::Spice(branch) => members.members(branch),
-            AudiodevBranch::Wav(branch) => members.members(branch),
-            AudiodevBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for Audiodev {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for Audiodev {
-    const EXPECTING: &'static str = "an object Audiodev";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_timer_period: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut tag: ::std::option::Option<super::AudiodevDriver> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "timer-period" => ::qmp_types::de::next(&mut map, &mut m_timer_period),
-                "driver" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let (m_id,) = match (m_id,) {
-            (::std::option::Option::Some(m_id),) => (m_id,),
-            (m_id,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                );
-            }
-        };
-        let tag = ::qmp_types::de::required(tag, "driver")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::AudiodevDriver::None => {
-                AudiodevBranch::None(::qmp_types::de::from_members(rest, "none")?)
-            }
-            super::AudiodevDriver::Alsa => {
-                AudiodevBranch::Alsa(::qmp_types::de::from_members(rest, "alsa")?)
-            }
-            super::AudiodevDriver::Coreaudio => {
-                AudiodevBranch::Coreaudio(
-                    ::qmp_types::de::from_members(rest, "coreaudio")?,
-                )
-            }
-            super::AudiodevDriver::Dbus => {
-                AudiodevBranch::Dbus(::qmp_types::de::from_members(rest, "dbus")?)
-            }
-            super::AudiodevDriver::Dsound => {
-                AudiodevBranch::Dsound(::qmp_types::de::from_members(rest, "dsound")?)
-            }
-            super::AudiodevDriver::Jack => {
-                AudiodevBranch::Jack(::qmp_types::de::from_members(rest, "jack")?)
-            }
-            super::AudiodevDriver::Oss => {
-                AudiodevBranch::Oss(::qmp_types::de::from_members(rest, "oss")?)
-            }
-            super::AudiodevDriver::Pa => {
-                AudiodevBranch::Pa(::qmp_types::de::from_members(rest, "pa")?)
-            }
-            super::AudiodevDriver::Pipewire => {
-                AudiodevBranch::Pipewire(
-                    ::qmp_types::de::from_members(rest, "pipewire")?,
-                )
-            }
-            super::AudiodevDriver::Sdl => {
-                AudiodevBranch::Sdl(::qmp_types::de::from_members(rest, "sdl")?)
-            }
-            super::AudiodevDriver::Sndio => {
-                AudiodevBranch::Sndio(::qmp_types::de::from_members(rest, "sndio")?)
-            }
-            super::AudiodevDriver::Spice => {
-                AudiodevBranch::Spice(::qmp_types::de::from_members(rest, "spice")?)
-            }
-            super::AudiodevDriver::Wav => {
-                AudiodevBranch::Wav(::qmp_types::de::from_members(rest, "wav")?)
-            }
-            super::AudiodevDriver::Other(value) => {
-                unknown_members = rest;
-                AudiodevBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(Audiodev {
-            id: m_id,
-            timer_period: m_timer_period,
-            driver: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for Audiodev {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+    {
+        members None = "none" => None,
+        members Alsa = "alsa" => Alsa,
+        members Coreaudio = "coreaudio" => Coreaudio,
+        members Dbus = "dbus" => Dbus,
+        members Dsound = "dsound" => Dsound,
+        members Jack = "jack" => Jack,
+        members Oss = "oss" => Oss,
+        members Pa = "pa" => Pa,
+        members Pipewire = "pipewire" => Pipewire,
+        members Sdl = "sdl" => Sdl,
+        members Sndio = "sndio" => Sndio,
+        members Spice = "spice" => Spice,
+        members Wav = "wav" => Wav,
     }
 }
 /// The commands of this module.
@@ -2669,22 +953,7 @@ pub mod cmd {
     /// Since: 8.0
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryAudiodevs;
-    impl ::serde::Serialize for QueryAudiodevs {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryAudiodevs {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryAudiodevs)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryAudiodevs);
     impl ::qmp_types::Command for QueryAudiodevs {
         const NAME: &'static str = "query-audiodevs";
         type Returns = ::std::vec::Vec<super::super::Audiodev>;

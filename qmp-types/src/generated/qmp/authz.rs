@@ -14,68 +14,10 @@ pub enum QAuthZListPolicy {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QAuthZListPolicy {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QAuthZListPolicy] = &[
-        QAuthZListPolicy::Deny,
-        QAuthZListPolicy::Allow,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QAuthZListPolicy::Deny => "deny",
-            QAuthZListPolicy::Allow => "allow",
-            QAuthZListPolicy::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QAuthZListPolicy::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QAuthZListPolicy {
-    const EXPECTING: &'static str = "a QAuthZListPolicy value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QAuthZListPolicy::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "deny" => QAuthZListPolicy::Deny,
-                "allow" => QAuthZListPolicy::Allow,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QAuthZListPolicy {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QAuthZListPolicy::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QAuthZListPolicy {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QAuthZListPolicy {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QAuthZListPolicy {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QAuthZListPolicy, Other {
+        Deny = "deny",
+        Allow = "allow",
     }
 }
 /// The authorization policy match format
@@ -92,68 +34,10 @@ pub enum QAuthZListFormat {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QAuthZListFormat {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QAuthZListFormat] = &[
-        QAuthZListFormat::Exact,
-        QAuthZListFormat::Glob,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QAuthZListFormat::Exact => "exact",
-            QAuthZListFormat::Glob => "glob",
-            QAuthZListFormat::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QAuthZListFormat::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QAuthZListFormat {
-    const EXPECTING: &'static str = "a QAuthZListFormat value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QAuthZListFormat::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "exact" => QAuthZListFormat::Exact,
-                "glob" => QAuthZListFormat::Glob,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QAuthZListFormat {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QAuthZListFormat::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QAuthZListFormat {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QAuthZListFormat {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QAuthZListFormat {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QAuthZListFormat, Other {
+        Exact = "exact",
+        Glob = "glob",
     }
 }
 /// A single authorization rule.
@@ -173,84 +57,11 @@ pub struct QAuthZListRule {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl QAuthZListRule {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(r#match: ::std::string::String, policy: super::QAuthZListPolicy) -> Self {
-        QAuthZListRule {
-            r#match,
-            policy,
-            format: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for QAuthZListRule {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("match", &self.r#match);
-        members.req("policy", &self.policy);
-        members.opt("format", &self.format);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for QAuthZListRule {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for QAuthZListRule {
-    const EXPECTING: &'static str = "an object QAuthZListRule";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_match: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_policy: ::std::option::Option<super::QAuthZListPolicy> = ::std::option::Option::None;
-        let mut m_format: ::std::option::Option<super::QAuthZListFormat> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "match" => ::qmp_types::de::next(&mut map, &mut m_match),
-                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_match, m_policy) = match (m_match, m_policy) {
-            (
-                ::std::option::Option::Some(m_match),
-                ::std::option::Option::Some(m_policy),
-            ) => (m_match, m_policy),
-            (m_match, m_policy) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_match.is_some(), "match"), (m_policy.is_some(), "policy")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(QAuthZListRule {
-            r#match: m_match,
-            policy: m_policy,
-            format: m_format,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QAuthZListRule {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    QAuthZListRule {
+        req r#match = "match": ::std::string::String,
+        req policy = "policy": super::QAuthZListPolicy,
+        opt format = "format",
     }
 }
 /// Properties for authz-list objects.
@@ -270,66 +81,10 @@ pub struct AuthZListProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AuthZListProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        AuthZListProperties {
-            policy: ::std::option::Option::None,
-            rules: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AuthZListProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("policy", &self.policy);
-        members.opt("rules", &self.rules);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AuthZListProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AuthZListProperties {
-    const EXPECTING: &'static str = "an object AuthZListProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_policy: ::std::option::Option<super::QAuthZListPolicy> = ::std::option::Option::None;
-        let mut m_rules: ::std::option::Option<::std::vec::Vec<super::QAuthZListRule>> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                "rules" => ::qmp_types::de::next(&mut map, &mut m_rules),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(AuthZListProperties {
-            policy: m_policy,
-            rules: m_rules,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AuthZListProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AuthZListProperties {
+        opt policy = "policy",
+        opt rules = "rules",
     }
 }
 /// Properties for authz-listfile objects.
@@ -352,74 +107,10 @@ pub struct AuthZListFileProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AuthZListFileProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(filename: ::std::string::String) -> Self {
-        AuthZListFileProperties {
-            filename,
-            refresh: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AuthZListFileProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("filename", &self.filename);
-        members.opt("refresh", &self.refresh);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AuthZListFileProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AuthZListFileProperties {
-    const EXPECTING: &'static str = "an object AuthZListFileProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_refresh: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
-                "refresh" => ::qmp_types::de::next(&mut map, &mut m_refresh),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_filename,) = match (m_filename,) {
-            (::std::option::Option::Some(m_filename),) => (m_filename,),
-            (m_filename,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_filename.is_some(), "filename")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(AuthZListFileProperties {
-            filename: m_filename,
-            refresh: m_refresh,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AuthZListFileProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AuthZListFileProperties {
+        req filename = "filename": ::std::string::String,
+        opt refresh = "refresh",
     }
 }
 /// Properties for authz-pam objects.
@@ -435,69 +126,9 @@ pub struct AuthZPAMProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AuthZPAMProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(service: ::std::string::String) -> Self {
-        AuthZPAMProperties {
-            service,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AuthZPAMProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("service", &self.service);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AuthZPAMProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AuthZPAMProperties {
-    const EXPECTING: &'static str = "an object AuthZPAMProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "service" => ::qmp_types::de::next(&mut map, &mut m_service),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_service,) = match (m_service,) {
-            (::std::option::Option::Some(m_service),) => (m_service,),
-            (m_service,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_service.is_some(), "service")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(AuthZPAMProperties {
-            service: m_service,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AuthZPAMProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AuthZPAMProperties {
+        req service = "service": ::std::string::String,
     }
 }
 /// Properties for authz-simple objects.
@@ -516,68 +147,8 @@ pub struct AuthZSimpleProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AuthZSimpleProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(identity: ::std::string::String) -> Self {
-        AuthZSimpleProperties {
-            identity,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AuthZSimpleProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("identity", &self.identity);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AuthZSimpleProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AuthZSimpleProperties {
-    const EXPECTING: &'static str = "an object AuthZSimpleProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_identity: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "identity" => ::qmp_types::de::next(&mut map, &mut m_identity),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_identity,) = match (m_identity,) {
-            (::std::option::Option::Some(m_identity),) => (m_identity,),
-            (m_identity,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_identity.is_some(), "identity")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(AuthZSimpleProperties {
-            identity: m_identity,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AuthZSimpleProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AuthZSimpleProperties {
+        req identity = "identity": ::std::string::String,
     }
 }

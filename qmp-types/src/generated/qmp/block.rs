@@ -34,77 +34,13 @@ pub enum BiosAtaTranslation {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl BiosAtaTranslation {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [BiosAtaTranslation] = &[
-        BiosAtaTranslation::Auto,
-        BiosAtaTranslation::None,
-        BiosAtaTranslation::Lba,
-        BiosAtaTranslation::Large,
-        BiosAtaTranslation::Rechs,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            BiosAtaTranslation::Auto => "auto",
-            BiosAtaTranslation::None => "none",
-            BiosAtaTranslation::Lba => "lba",
-            BiosAtaTranslation::Large => "large",
-            BiosAtaTranslation::Rechs => "rechs",
-            BiosAtaTranslation::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => BiosAtaTranslation::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for BiosAtaTranslation {
-    const EXPECTING: &'static str = "a BiosAtaTranslation value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        BiosAtaTranslation::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "auto" => BiosAtaTranslation::Auto,
-                "none" => BiosAtaTranslation::None,
-                "lba" => BiosAtaTranslation::Lba,
-                "large" => BiosAtaTranslation::Large,
-                "rechs" => BiosAtaTranslation::Rechs,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for BiosAtaTranslation {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(BiosAtaTranslation::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for BiosAtaTranslation {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for BiosAtaTranslation {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BiosAtaTranslation {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    BiosAtaTranslation, Other {
+        Auto = "auto",
+        None = "none",
+        Lba = "lba",
+        Large = "large",
+        Rechs = "rechs",
     }
 }
 /// Type of Floppy drive to be emulated by the Floppy Disk Controller.
@@ -127,77 +63,13 @@ pub enum FloppyDriveType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl FloppyDriveType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [FloppyDriveType] = &[
-        FloppyDriveType::V144,
-        FloppyDriveType::V288,
-        FloppyDriveType::V120,
-        FloppyDriveType::None,
-        FloppyDriveType::Auto,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            FloppyDriveType::V144 => "144",
-            FloppyDriveType::V288 => "288",
-            FloppyDriveType::V120 => "120",
-            FloppyDriveType::None => "none",
-            FloppyDriveType::Auto => "auto",
-            FloppyDriveType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => FloppyDriveType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for FloppyDriveType {
-    const EXPECTING: &'static str = "a FloppyDriveType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        FloppyDriveType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "144" => FloppyDriveType::V144,
-                "288" => FloppyDriveType::V288,
-                "120" => FloppyDriveType::V120,
-                "none" => FloppyDriveType::None,
-                "auto" => FloppyDriveType::Auto,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for FloppyDriveType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(FloppyDriveType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for FloppyDriveType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for FloppyDriveType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for FloppyDriveType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    FloppyDriveType, Other {
+        V144 = "144",
+        V288 = "288",
+        V120 = "120",
+        None = "none",
+        Auto = "auto",
     }
 }
 /// Information about a persistent reservation manager
@@ -216,79 +88,10 @@ pub struct PRManagerInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl PRManagerInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(id: ::std::string::String, connected: bool) -> Self {
-        PRManagerInfo {
-            id,
-            connected,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for PRManagerInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("id", &self.id);
-        members.req("connected", &self.connected);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for PRManagerInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for PRManagerInfo {
-    const EXPECTING: &'static str = "an object PRManagerInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_connected: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "connected" => ::qmp_types::de::next(&mut map, &mut m_connected),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_id, m_connected) = match (m_id, m_connected) {
-            (
-                ::std::option::Option::Some(m_id),
-                ::std::option::Option::Some(m_connected),
-            ) => (m_id, m_connected),
-            (m_id, m_connected) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_id.is_some(), "id"), (m_connected.is_some(), "connected")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(PRManagerInfo {
-            id: m_id,
-            connected: m_connected,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PRManagerInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    PRManagerInfo {
+        req id = "id": ::std::string::String,
+        req connected = "connected": bool,
     }
 }
 /// Specifies the new read-only mode of a block device subject to the
@@ -308,73 +111,11 @@ pub enum BlockdevChangeReadOnlyMode {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl BlockdevChangeReadOnlyMode {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [BlockdevChangeReadOnlyMode] = &[
-        BlockdevChangeReadOnlyMode::Retain,
-        BlockdevChangeReadOnlyMode::ReadOnly,
-        BlockdevChangeReadOnlyMode::ReadWrite,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            BlockdevChangeReadOnlyMode::Retain => "retain",
-            BlockdevChangeReadOnlyMode::ReadOnly => "read-only",
-            BlockdevChangeReadOnlyMode::ReadWrite => "read-write",
-            BlockdevChangeReadOnlyMode::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => {
-                BlockdevChangeReadOnlyMode::Other(value.to_owned())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for BlockdevChangeReadOnlyMode {
-    const EXPECTING: &'static str = "a BlockdevChangeReadOnlyMode value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        BlockdevChangeReadOnlyMode::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "retain" => BlockdevChangeReadOnlyMode::Retain,
-                "read-only" => BlockdevChangeReadOnlyMode::ReadOnly,
-                "read-write" => BlockdevChangeReadOnlyMode::ReadWrite,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for BlockdevChangeReadOnlyMode {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(BlockdevChangeReadOnlyMode::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for BlockdevChangeReadOnlyMode {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for BlockdevChangeReadOnlyMode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BlockdevChangeReadOnlyMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    BlockdevChangeReadOnlyMode, Other {
+        Retain = "retain",
+        ReadOnly = "read-only",
+        ReadWrite = "read-write",
     }
 }
 /// The commands of this module.
@@ -390,22 +131,7 @@ pub mod cmd {
     /// Since: 3.0
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryPrManagers;
-    impl ::serde::Serialize for QueryPrManagers {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryPrManagers {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryPrManagers)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryPrManagers);
     impl ::qmp_types::Command for QueryPrManagers {
         const NAME: &'static str = "query-pr-managers";
         type Returns = ::std::vec::Vec<super::super::PRManagerInfo>;
@@ -453,71 +179,11 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl Eject {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new() -> Self {
-            Eject {
-                device: ::std::option::Option::None,
-                id: ::std::option::Option::None,
-                force: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for Eject {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("device", &self.device);
-            members.opt("id", &self.id);
-            members.opt("force", &self.force);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for Eject {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for Eject {
-        const EXPECTING: &'static str = "an object Eject";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_force: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    "force" => ::qmp_types::de::next(&mut map, &mut m_force),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            ::std::result::Result::Ok(Eject {
-                device: m_device,
-                id: m_id,
-                force: m_force,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Eject {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        Eject {
+            opt device = "device",
+            opt id = "id",
+            opt force = "force",
         }
     }
     impl ::qmp_types::Command for Eject {
@@ -586,71 +252,11 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl BlockdevOpenTray {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new() -> Self {
-            BlockdevOpenTray {
-                device: ::std::option::Option::None,
-                id: ::std::option::Option::None,
-                force: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for BlockdevOpenTray {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("device", &self.device);
-            members.opt("id", &self.id);
-            members.opt("force", &self.force);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for BlockdevOpenTray {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for BlockdevOpenTray {
-        const EXPECTING: &'static str = "an object BlockdevOpenTray";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_force: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    "force" => ::qmp_types::de::next(&mut map, &mut m_force),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            ::std::result::Result::Ok(BlockdevOpenTray {
-                device: m_device,
-                id: m_id,
-                force: m_force,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BlockdevOpenTray {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        BlockdevOpenTray {
+            opt device = "device",
+            opt id = "id",
+            opt force = "force",
         }
     }
     impl ::qmp_types::Command for BlockdevOpenTray {
@@ -704,66 +310,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl BlockdevCloseTray {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new() -> Self {
-            BlockdevCloseTray {
-                device: ::std::option::Option::None,
-                id: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for BlockdevCloseTray {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("device", &self.device);
-            members.opt("id", &self.id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for BlockdevCloseTray {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for BlockdevCloseTray {
-        const EXPECTING: &'static str = "an object BlockdevCloseTray";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            ::std::result::Result::Ok(BlockdevCloseTray {
-                device: m_device,
-                id: m_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BlockdevCloseTray {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        BlockdevCloseTray {
+            opt device = "device",
+            opt id = "id",
         }
     }
     impl ::qmp_types::Command for BlockdevCloseTray {
@@ -821,69 +371,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl BlockdevRemoveMedium {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String) -> Self {
-            BlockdevRemoveMedium {
-                id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for BlockdevRemoveMedium {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for BlockdevRemoveMedium {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for BlockdevRemoveMedium {
-        const EXPECTING: &'static str = "an object BlockdevRemoveMedium";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id,) = match (m_id,) {
-                (::std::option::Option::Some(m_id),) => (m_id,),
-                (m_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(BlockdevRemoveMedium {
-                id: m_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BlockdevRemoveMedium {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        BlockdevRemoveMedium {
+            req id = "id": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for BlockdevRemoveMedium {
@@ -931,82 +421,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl BlockdevInsertMedium {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String, node_name: ::std::string::String) -> Self {
-            BlockdevInsertMedium {
-                id,
-                node_name,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for BlockdevInsertMedium {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.req("node-name", &self.node_name);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for BlockdevInsertMedium {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for BlockdevInsertMedium {
-        const EXPECTING: &'static str = "an object BlockdevInsertMedium";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id, m_node_name) = match (m_id, m_node_name) {
-                (
-                    ::std::option::Option::Some(m_id),
-                    ::std::option::Option::Some(m_node_name),
-                ) => (m_id, m_node_name),
-                (m_id, m_node_name) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_id.is_some(), "id"),
-                                (m_node_name.is_some(), "node-name"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(BlockdevInsertMedium {
-                id: m_id,
-                node_name: m_node_name,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BlockdevInsertMedium {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        BlockdevInsertMedium {
+            req id = "id": ::std::string::String,
+            req node_name = "node-name": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for BlockdevInsertMedium {
@@ -1091,98 +509,14 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl BlockdevChangeMedium {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(filename: ::std::string::String) -> Self {
-            BlockdevChangeMedium {
-                device: ::std::option::Option::None,
-                id: ::std::option::Option::None,
-                filename,
-                format: ::std::option::Option::None,
-                force: ::std::option::Option::None,
-                read_only_mode: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for BlockdevChangeMedium {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("device", &self.device);
-            members.opt("id", &self.id);
-            members.req("filename", &self.filename);
-            members.opt("format", &self.format);
-            members.opt("force", &self.force);
-            members.opt("read-only-mode", &self.read_only_mode);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for BlockdevChangeMedium {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for BlockdevChangeMedium {
-        const EXPECTING: &'static str = "an object BlockdevChangeMedium";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_format: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_force: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut m_read_only_mode: ::std::option::Option<
-                super::super::BlockdevChangeReadOnlyMode,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
-                    "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                    "force" => ::qmp_types::de::next(&mut map, &mut m_force),
-                    "read-only-mode" => {
-                        ::qmp_types::de::next(&mut map, &mut m_read_only_mode)
-                    }
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_filename,) = match (m_filename,) {
-                (::std::option::Option::Some(m_filename),) => (m_filename,),
-                (m_filename,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_filename.is_some(), "filename")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(BlockdevChangeMedium {
-                device: m_device,
-                id: m_id,
-                filename: m_filename,
-                format: m_format,
-                force: m_force,
-                read_only_mode: m_read_only_mode,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BlockdevChangeMedium {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        BlockdevChangeMedium {
+            opt device = "device",
+            opt id = "id",
+            req filename = "filename": ::std::string::String,
+            opt format = "format",
+            opt force = "force",
+            opt read_only_mode = "read-only-mode",
         }
     }
     impl ::qmp_types::Command for BlockdevChangeMedium {
@@ -1268,28 +602,8 @@ pub mod cmd {
     /// Since: 1.1
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockSetIoThrottle(pub super::super::BlockIOThrottle);
-    impl ::std::convert::From<super::super::BlockIOThrottle> for BlockSetIoThrottle {
-        fn from(value: super::super::BlockIOThrottle) -> Self {
-            BlockSetIoThrottle(value)
-        }
-    }
-    impl ::serde::Serialize for BlockSetIoThrottle {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&self.0, serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BlockSetIoThrottle {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <super::super::BlockIOThrottle as ::serde::Deserialize>::deserialize(
-                    deserializer,
-                )
-                .map(BlockSetIoThrottle)
-        }
+    ::qmp_types::impl_wrapper! {
+        BlockSetIoThrottle(super::super::BlockIOThrottle)
     }
     impl ::qmp_types::Command for BlockSetIoThrottle {
         const NAME: &'static str = "block_set_io_throttle";
@@ -1395,102 +709,14 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl BlockLatencyHistogramSet {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String) -> Self {
-            BlockLatencyHistogramSet {
-                id,
-                boundaries: ::std::option::Option::None,
-                boundaries_read: ::std::option::Option::None,
-                boundaries_write: ::std::option::Option::None,
-                boundaries_zap: ::std::option::Option::None,
-                boundaries_flush: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for BlockLatencyHistogramSet {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.opt("boundaries", &self.boundaries);
-            members.opt("boundaries-read", &self.boundaries_read);
-            members.opt("boundaries-write", &self.boundaries_write);
-            members.opt("boundaries-zap", &self.boundaries_zap);
-            members.opt("boundaries-flush", &self.boundaries_flush);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for BlockLatencyHistogramSet {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for BlockLatencyHistogramSet {
-        const EXPECTING: &'static str = "an object BlockLatencyHistogramSet";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_boundaries: ::std::option::Option<::std::vec::Vec<u64>> = ::std::option::Option::None;
-            let mut m_boundaries_read: ::std::option::Option<::std::vec::Vec<u64>> = ::std::option::Option::None;
-            let mut m_boundaries_write: ::std::option::Option<::std::vec::Vec<u64>> = ::std::option::Option::None;
-            let mut m_boundaries_zap: ::std::option::Option<::std::vec::Vec<u64>> = ::std::option::Option::None;
-            let mut m_boundaries_flush: ::std::option::Option<::std::vec::Vec<u64>> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    "boundaries" => ::qmp_types::de::next(&mut map, &mut m_boundaries),
-                    "boundaries-read" => {
-                        ::qmp_types::de::next(&mut map, &mut m_boundaries_read)
-                    }
-                    "boundaries-write" => {
-                        ::qmp_types::de::next(&mut map, &mut m_boundaries_write)
-                    }
-                    "boundaries-zap" => {
-                        ::qmp_types::de::next(&mut map, &mut m_boundaries_zap)
-                    }
-                    "boundaries-flush" => {
-                        ::qmp_types::de::next(&mut map, &mut m_boundaries_flush)
-                    }
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id,) = match (m_id,) {
-                (::std::option::Option::Some(m_id),) => (m_id,),
-                (m_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(BlockLatencyHistogramSet {
-                id: m_id,
-                boundaries: m_boundaries,
-                boundaries_read: m_boundaries_read,
-                boundaries_write: m_boundaries_write,
-                boundaries_zap: m_boundaries_zap,
-                boundaries_flush: m_boundaries_flush,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BlockLatencyHistogramSet {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        BlockLatencyHistogramSet {
+            req id = "id": ::std::string::String,
+            opt boundaries = "boundaries",
+            opt boundaries_read = "boundaries-read",
+            opt boundaries_write = "boundaries-write",
+            opt boundaries_zap = "boundaries-zap",
+            opt boundaries_flush = "boundaries-flush",
         }
     }
     impl ::qmp_types::Command for BlockLatencyHistogramSet {
@@ -1538,93 +764,11 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl DeviceTrayMoved {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            device: ::std::string::String,
-            id: ::std::string::String,
-            tray_open: bool,
-        ) -> Self {
-            DeviceTrayMoved {
-                device,
-                id,
-                tray_open,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for DeviceTrayMoved {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("device", &self.device);
-            members.req("id", &self.id);
-            members.req("tray-open", &self.tray_open);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for DeviceTrayMoved {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for DeviceTrayMoved {
-        const EXPECTING: &'static str = "an object DeviceTrayMoved";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_tray_open: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    "tray-open" => ::qmp_types::de::next(&mut map, &mut m_tray_open),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_device, m_id, m_tray_open) = match (m_device, m_id, m_tray_open) {
-                (
-                    ::std::option::Option::Some(m_device),
-                    ::std::option::Option::Some(m_id),
-                    ::std::option::Option::Some(m_tray_open),
-                ) => (m_device, m_id, m_tray_open),
-                (m_device, m_id, m_tray_open) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_device.is_some(), "device"),
-                                (m_id.is_some(), "id"),
-                                (m_tray_open.is_some(), "tray-open"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(DeviceTrayMoved {
-                device: m_device,
-                id: m_id,
-                tray_open: m_tray_open,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeviceTrayMoved {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        DeviceTrayMoved {
+            req device = "device": ::std::string::String,
+            req id = "id": ::std::string::String,
+            req tray_open = "tray-open": bool,
         }
     }
     impl ::qmp_types::Event for DeviceTrayMoved {
@@ -1659,82 +803,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl PrManagerStatusChanged {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String, connected: bool) -> Self {
-            PrManagerStatusChanged {
-                id,
-                connected,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for PrManagerStatusChanged {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.req("connected", &self.connected);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for PrManagerStatusChanged {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for PrManagerStatusChanged {
-        const EXPECTING: &'static str = "an object PrManagerStatusChanged";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_connected: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    "connected" => ::qmp_types::de::next(&mut map, &mut m_connected),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id, m_connected) = match (m_id, m_connected) {
-                (
-                    ::std::option::Option::Some(m_id),
-                    ::std::option::Option::Some(m_connected),
-                ) => (m_id, m_connected),
-                (m_id, m_connected) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_id.is_some(), "id"),
-                                (m_connected.is_some(), "connected"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(PrManagerStatusChanged {
-                id: m_id,
-                connected: m_connected,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for PrManagerStatusChanged {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        PrManagerStatusChanged {
+            req id = "id": ::std::string::String,
+            req connected = "connected": bool,
         }
     }
     impl ::qmp_types::Event for PrManagerStatusChanged {

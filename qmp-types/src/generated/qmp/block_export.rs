@@ -27,80 +27,12 @@ pub struct NbdServerOptionsBase {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NbdServerOptionsBase {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        NbdServerOptionsBase {
-            handshake_max_seconds: ::std::option::Option::None,
-            tls_creds: ::std::option::Option::None,
-            tls_authz: ::std::option::Option::None,
-            max_connections: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NbdServerOptionsBase {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("handshake-max-seconds", &self.handshake_max_seconds);
-        members.opt("tls-creds", &self.tls_creds);
-        members.opt("tls-authz", &self.tls_authz);
-        members.opt("max-connections", &self.max_connections);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NbdServerOptionsBase {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NbdServerOptionsBase {
-    const EXPECTING: &'static str = "an object NbdServerOptionsBase";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_handshake_max_seconds: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_tls_creds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_tls_authz: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_max_connections: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "handshake-max-seconds" => {
-                    ::qmp_types::de::next(&mut map, &mut m_handshake_max_seconds)
-                }
-                "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
-                "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
-                "max-connections" => {
-                    ::qmp_types::de::next(&mut map, &mut m_max_connections)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(NbdServerOptionsBase {
-            handshake_max_seconds: m_handshake_max_seconds,
-            tls_creds: m_tls_creds,
-            tls_authz: m_tls_authz,
-            max_connections: m_max_connections,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NbdServerOptionsBase {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NbdServerOptionsBase {
+        opt handshake_max_seconds = "handshake-max-seconds",
+        opt tls_creds = "tls-creds",
+        opt tls_authz = "tls-authz",
+        opt max_connections = "max-connections",
     }
 }
 /// Keep this type consistent with the NbdServerOptionsLegacy type.  The
@@ -133,93 +65,13 @@ pub struct NbdServerOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NbdServerOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(addr: super::SocketAddress) -> Self {
-        NbdServerOptions {
-            handshake_max_seconds: ::std::option::Option::None,
-            tls_creds: ::std::option::Option::None,
-            tls_authz: ::std::option::Option::None,
-            max_connections: ::std::option::Option::None,
-            addr,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NbdServerOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("handshake-max-seconds", &self.handshake_max_seconds);
-        members.opt("tls-creds", &self.tls_creds);
-        members.opt("tls-authz", &self.tls_authz);
-        members.opt("max-connections", &self.max_connections);
-        members.req("addr", &self.addr);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NbdServerOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NbdServerOptions {
-    const EXPECTING: &'static str = "an object NbdServerOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_handshake_max_seconds: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_tls_creds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_tls_authz: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_max_connections: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_addr: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "handshake-max-seconds" => {
-                    ::qmp_types::de::next(&mut map, &mut m_handshake_max_seconds)
-                }
-                "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
-                "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
-                "max-connections" => {
-                    ::qmp_types::de::next(&mut map, &mut m_max_connections)
-                }
-                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_addr,) = match (m_addr,) {
-            (::std::option::Option::Some(m_addr),) => (m_addr,),
-            (m_addr,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(NbdServerOptions {
-            handshake_max_seconds: m_handshake_max_seconds,
-            tls_creds: m_tls_creds,
-            tls_authz: m_tls_authz,
-            max_connections: m_max_connections,
-            addr: m_addr,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NbdServerOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NbdServerOptions {
+        opt handshake_max_seconds = "handshake-max-seconds",
+        opt tls_creds = "tls-creds",
+        opt tls_authz = "tls-authz",
+        opt max_connections = "max-connections",
+        req addr = "addr": super::SocketAddress,
     }
 }
 /// Keep this type consistent with the NbdServerOptions type.  The only
@@ -252,93 +104,13 @@ pub struct NbdServerOptionsLegacy {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NbdServerOptionsLegacy {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(addr: super::SocketAddressLegacy) -> Self {
-        NbdServerOptionsLegacy {
-            handshake_max_seconds: ::std::option::Option::None,
-            tls_creds: ::std::option::Option::None,
-            tls_authz: ::std::option::Option::None,
-            max_connections: ::std::option::Option::None,
-            addr,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NbdServerOptionsLegacy {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("handshake-max-seconds", &self.handshake_max_seconds);
-        members.opt("tls-creds", &self.tls_creds);
-        members.opt("tls-authz", &self.tls_authz);
-        members.opt("max-connections", &self.max_connections);
-        members.req("addr", &self.addr);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NbdServerOptionsLegacy {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NbdServerOptionsLegacy {
-    const EXPECTING: &'static str = "an object NbdServerOptionsLegacy";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_handshake_max_seconds: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_tls_creds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_tls_authz: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_max_connections: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_addr: ::std::option::Option<super::SocketAddressLegacy> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "handshake-max-seconds" => {
-                    ::qmp_types::de::next(&mut map, &mut m_handshake_max_seconds)
-                }
-                "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
-                "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
-                "max-connections" => {
-                    ::qmp_types::de::next(&mut map, &mut m_max_connections)
-                }
-                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_addr,) = match (m_addr,) {
-            (::std::option::Option::Some(m_addr),) => (m_addr,),
-            (m_addr,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(NbdServerOptionsLegacy {
-            handshake_max_seconds: m_handshake_max_seconds,
-            tls_creds: m_tls_creds,
-            tls_authz: m_tls_authz,
-            max_connections: m_max_connections,
-            addr: m_addr,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NbdServerOptionsLegacy {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NbdServerOptionsLegacy {
+        opt handshake_max_seconds = "handshake-max-seconds",
+        opt tls_creds = "tls-creds",
+        opt tls_authz = "tls-authz",
+        opt max_connections = "max-connections",
+        req addr = "addr": super::SocketAddressLegacy,
     }
 }
 /// An NBD block export (common options shared between nbd-server-add
@@ -360,66 +132,10 @@ pub struct BlockExportOptionsNbdBase {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl BlockExportOptionsNbdBase {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        BlockExportOptionsNbdBase {
-            name: ::std::option::Option::None,
-            description: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for BlockExportOptionsNbdBase {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("name", &self.name);
-        members.opt("description", &self.description);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for BlockExportOptionsNbdBase {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for BlockExportOptionsNbdBase {
-    const EXPECTING: &'static str = "an object BlockExportOptionsNbdBase";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_description: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "description" => ::qmp_types::de::next(&mut map, &mut m_description),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(BlockExportOptionsNbdBase {
-            name: m_name,
-            description: m_description,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsNbdBase {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    BlockExportOptionsNbdBase {
+        opt name = "name",
+        opt description = "description",
     }
 }
 /// An NBD block export (distinct options used in the NBD branch of
@@ -452,80 +168,12 @@ pub struct BlockExportOptionsNbd {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl BlockExportOptionsNbd {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        BlockExportOptionsNbd {
-            name: ::std::option::Option::None,
-            description: ::std::option::Option::None,
-            bitmaps: ::std::option::Option::None,
-            allocation_depth: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for BlockExportOptionsNbd {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("name", &self.name);
-        members.opt("description", &self.description);
-        members.opt("bitmaps", &self.bitmaps);
-        members.opt("allocation-depth", &self.allocation_depth);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for BlockExportOptionsNbd {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for BlockExportOptionsNbd {
-    const EXPECTING: &'static str = "an object BlockExportOptionsNbd";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_description: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_bitmaps: ::std::option::Option<
-            ::std::vec::Vec<super::BlockDirtyBitmapOrStr>,
-        > = ::std::option::Option::None;
-        let mut m_allocation_depth: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "description" => ::qmp_types::de::next(&mut map, &mut m_description),
-                "bitmaps" => ::qmp_types::de::next(&mut map, &mut m_bitmaps),
-                "allocation-depth" => {
-                    ::qmp_types::de::next(&mut map, &mut m_allocation_depth)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(BlockExportOptionsNbd {
-            name: m_name,
-            description: m_description,
-            bitmaps: m_bitmaps,
-            allocation_depth: m_allocation_depth,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsNbd {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    BlockExportOptionsNbd {
+        opt name = "name",
+        opt description = "description",
+        opt bitmaps = "bitmaps",
+        opt allocation_depth = "allocation-depth",
     }
 }
 /// A vhost-user-blk block export.
@@ -549,81 +197,11 @@ pub struct BlockExportOptionsVhostUserBlk {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl BlockExportOptionsVhostUserBlk {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(addr: super::SocketAddress) -> Self {
-        BlockExportOptionsVhostUserBlk {
-            addr,
-            logical_block_size: ::std::option::Option::None,
-            num_queues: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for BlockExportOptionsVhostUserBlk {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("addr", &self.addr);
-        members.opt("logical-block-size", &self.logical_block_size);
-        members.opt("num-queues", &self.num_queues);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for BlockExportOptionsVhostUserBlk {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for BlockExportOptionsVhostUserBlk {
-    const EXPECTING: &'static str = "an object BlockExportOptionsVhostUserBlk";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_addr: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
-        let mut m_logical_block_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_num_queues: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                "logical-block-size" => {
-                    ::qmp_types::de::next(&mut map, &mut m_logical_block_size)
-                }
-                "num-queues" => ::qmp_types::de::next(&mut map, &mut m_num_queues),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_addr,) = match (m_addr,) {
-            (::std::option::Option::Some(m_addr),) => (m_addr,),
-            (m_addr,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(BlockExportOptionsVhostUserBlk {
-            addr: m_addr,
-            logical_block_size: m_logical_block_size,
-            num_queues: m_num_queues,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsVhostUserBlk {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    BlockExportOptionsVhostUserBlk {
+        req addr = "addr": super::SocketAddress,
+        opt logical_block_size = "logical-block-size",
+        opt num_queues = "num-queues",
     }
 }
 /// Possible allow_other modes for FUSE exports.
@@ -643,71 +221,11 @@ pub enum FuseExportAllowOther {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl FuseExportAllowOther {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [FuseExportAllowOther] = &[
-        FuseExportAllowOther::Off,
-        FuseExportAllowOther::On,
-        FuseExportAllowOther::Auto,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            FuseExportAllowOther::Off => "off",
-            FuseExportAllowOther::On => "on",
-            FuseExportAllowOther::Auto => "auto",
-            FuseExportAllowOther::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => FuseExportAllowOther::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for FuseExportAllowOther {
-    const EXPECTING: &'static str = "a FuseExportAllowOther value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        FuseExportAllowOther::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "off" => FuseExportAllowOther::Off,
-                "on" => FuseExportAllowOther::On,
-                "auto" => FuseExportAllowOther::Auto,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for FuseExportAllowOther {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(FuseExportAllowOther::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for FuseExportAllowOther {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for FuseExportAllowOther {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for FuseExportAllowOther {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    FuseExportAllowOther, Other {
+        Off = "off",
+        On = "on",
+        Auto = "auto",
     }
 }
 /// Options for exporting a block graph node on some (file) mountpoint
@@ -740,79 +258,11 @@ pub struct BlockExportOptionsFuse {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl BlockExportOptionsFuse {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(mountpoint: ::std::string::String) -> Self {
-        BlockExportOptionsFuse {
-            mountpoint,
-            growable: ::std::option::Option::None,
-            allow_other: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for BlockExportOptionsFuse {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("mountpoint", &self.mountpoint);
-        members.opt("growable", &self.growable);
-        members.opt("allow-other", &self.allow_other);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for BlockExportOptionsFuse {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for BlockExportOptionsFuse {
-    const EXPECTING: &'static str = "an object BlockExportOptionsFuse";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_mountpoint: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_growable: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_allow_other: ::std::option::Option<super::FuseExportAllowOther> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "mountpoint" => ::qmp_types::de::next(&mut map, &mut m_mountpoint),
-                "growable" => ::qmp_types::de::next(&mut map, &mut m_growable),
-                "allow-other" => ::qmp_types::de::next(&mut map, &mut m_allow_other),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_mountpoint,) = match (m_mountpoint,) {
-            (::std::option::Option::Some(m_mountpoint),) => (m_mountpoint,),
-            (m_mountpoint,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_mountpoint.is_some(), "mountpoint")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(BlockExportOptionsFuse {
-            mountpoint: m_mountpoint,
-            growable: m_growable,
-            allow_other: m_allow_other,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsFuse {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    BlockExportOptionsFuse {
+        req mountpoint = "mountpoint": ::std::string::String,
+        opt growable = "growable",
+        opt allow_other = "allow-other",
     }
 }
 /// A vduse-blk block export.
@@ -838,91 +288,13 @@ pub struct BlockExportOptionsVduseBlk {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl BlockExportOptionsVduseBlk {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(name: ::std::string::String) -> Self {
-        BlockExportOptionsVduseBlk {
-            name,
-            num_queues: ::std::option::Option::None,
-            queue_size: ::std::option::Option::None,
-            logical_block_size: ::std::option::Option::None,
-            serial: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for BlockExportOptionsVduseBlk {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.opt("num-queues", &self.num_queues);
-        members.opt("queue-size", &self.queue_size);
-        members.opt("logical-block-size", &self.logical_block_size);
-        members.opt("serial", &self.serial);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for BlockExportOptionsVduseBlk {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for BlockExportOptionsVduseBlk {
-    const EXPECTING: &'static str = "an object BlockExportOptionsVduseBlk";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_num_queues: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_queue_size: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_logical_block_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_serial: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "num-queues" => ::qmp_types::de::next(&mut map, &mut m_num_queues),
-                "queue-size" => ::qmp_types::de::next(&mut map, &mut m_queue_size),
-                "logical-block-size" => {
-                    ::qmp_types::de::next(&mut map, &mut m_logical_block_size)
-                }
-                "serial" => ::qmp_types::de::next(&mut map, &mut m_serial),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name,) = match (m_name,) {
-            (::std::option::Option::Some(m_name),) => (m_name,),
-            (m_name,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(BlockExportOptionsVduseBlk {
-            name: m_name,
-            num_queues: m_num_queues,
-            queue_size: m_queue_size,
-            logical_block_size: m_logical_block_size,
-            serial: m_serial,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsVduseBlk {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    BlockExportOptionsVduseBlk {
+        req name = "name": ::std::string::String,
+        opt num_queues = "num-queues",
+        opt queue_size = "queue-size",
+        opt logical_block_size = "logical-block-size",
+        opt serial = "serial",
     }
 }
 /// An NBD block export, per legacy nbd-server-add command.
@@ -952,89 +324,13 @@ pub struct NbdServerAddOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NbdServerAddOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(device: ::std::string::String) -> Self {
-        NbdServerAddOptions {
-            name: ::std::option::Option::None,
-            description: ::std::option::Option::None,
-            device,
-            writable: ::std::option::Option::None,
-            bitmap: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NbdServerAddOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("name", &self.name);
-        members.opt("description", &self.description);
-        members.req("device", &self.device);
-        members.opt("writable", &self.writable);
-        members.opt("bitmap", &self.bitmap);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NbdServerAddOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NbdServerAddOptions {
-    const EXPECTING: &'static str = "an object NbdServerAddOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_description: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_writable: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_bitmap: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "description" => ::qmp_types::de::next(&mut map, &mut m_description),
-                "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                "writable" => ::qmp_types::de::next(&mut map, &mut m_writable),
-                "bitmap" => ::qmp_types::de::next(&mut map, &mut m_bitmap),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_device,) = match (m_device,) {
-            (::std::option::Option::Some(m_device),) => (m_device,),
-            (m_device,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_device.is_some(), "device")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(NbdServerAddOptions {
-            name: m_name,
-            description: m_description,
-            device: m_device,
-            writable: m_writable,
-            bitmap: m_bitmap,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NbdServerAddOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NbdServerAddOptions {
+        opt name = "name",
+        opt description = "description",
+        req device = "device": ::std::string::String,
+        opt writable = "writable",
+        opt bitmap = "bitmap",
     }
 }
 /// Mode for removing a block export.
@@ -1052,68 +348,10 @@ pub enum BlockExportRemoveMode {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl BlockExportRemoveMode {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [BlockExportRemoveMode] = &[
-        BlockExportRemoveMode::Safe,
-        BlockExportRemoveMode::Hard,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            BlockExportRemoveMode::Safe => "safe",
-            BlockExportRemoveMode::Hard => "hard",
-            BlockExportRemoveMode::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => BlockExportRemoveMode::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for BlockExportRemoveMode {
-    const EXPECTING: &'static str = "a BlockExportRemoveMode value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        BlockExportRemoveMode::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "safe" => BlockExportRemoveMode::Safe,
-                "hard" => BlockExportRemoveMode::Hard,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for BlockExportRemoveMode {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(BlockExportRemoveMode::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for BlockExportRemoveMode {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for BlockExportRemoveMode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BlockExportRemoveMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    BlockExportRemoveMode, Other {
+        Safe = "safe",
+        Hard = "hard",
     }
 }
 /// An enumeration of block export types
@@ -1140,74 +378,12 @@ pub enum BlockExportType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl BlockExportType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [BlockExportType] = &[
-        BlockExportType::Nbd,
-        BlockExportType::VhostUserBlk,
-        BlockExportType::Fuse,
-        BlockExportType::VduseBlk,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            BlockExportType::Nbd => "nbd",
-            BlockExportType::VhostUserBlk => "vhost-user-blk",
-            BlockExportType::Fuse => "fuse",
-            BlockExportType::VduseBlk => "vduse-blk",
-            BlockExportType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => BlockExportType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for BlockExportType {
-    const EXPECTING: &'static str = "a BlockExportType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        BlockExportType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "nbd" => BlockExportType::Nbd,
-                "vhost-user-blk" => BlockExportType::VhostUserBlk,
-                "fuse" => BlockExportType::Fuse,
-                "vduse-blk" => BlockExportType::VduseBlk,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for BlockExportType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(BlockExportType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for BlockExportType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for BlockExportType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BlockExportType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    BlockExportType, Other {
+        Nbd = "nbd",
+        VhostUserBlk = "vhost-user-blk",
+        Fuse = "fuse",
+        VduseBlk = "vduse-blk",
     }
 }
 /// Describes a block export, i.e. how single node should be exported on
@@ -1275,158 +451,23 @@ pub enum BlockExportOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl BlockExportOptionsBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            BlockExportOptionsBranch::Nbd(_) => "nbd",
-            BlockExportOptionsBranch::VhostUserBlk(_) => "vhost-user-blk",
-            BlockExportOptionsBranch::Fuse(_) => "fuse",
-            BlockExportOptionsBranch::VduseBlk(_) => "vduse-blk",
-            BlockExportOptionsBranch::Other(value) => value.as_str(),
-        }
+::qmp_types::impl_union! {
+    BlockExportOptions, BlockExportOptionsBranch, Other,
+    r#type = "type": super::BlockExportType, Other,
+    {
+        req id = "id": ::std::string::String,
+        opt fixed_iothread = "fixed-iothread",
+        opt iothread = "iothread",
+        req node_name = "node-name": ::std::string::String,
+        opt writable = "writable",
+        opt writethrough = "writethrough",
+        opt allow_inactive = "allow-inactive",
     }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::BlockExportType {
-        match self {
-            BlockExportOptionsBranch::Nbd(_) => super::BlockExportType::Nbd,
-            BlockExportOptionsBranch::VhostUserBlk(_) => {
-                super::BlockExportType::VhostUserBlk
-            }
-            BlockExportOptionsBranch::Fuse(_) => super::BlockExportType::Fuse,
-            BlockExportOptionsBranch::VduseBlk(_) => super::BlockExportType::VduseBlk,
-            BlockExportOptionsBranch::Other(value) => {
-                super::BlockExportType::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for BlockExportOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("id", &self.id);
-        members.opt("fixed-iothread", &self.fixed_iothread);
-        members.opt("iothread", &self.iothread);
-        members.req("node-name", &self.node_name);
-        members.opt("writable", &self.writable);
-        members.opt("writethrough", &self.writethrough);
-        members.opt("allow-inactive", &self.allow_inactive);
-        members.req("type", self.r#type.as_str());
-        match &self.r#type {
-            BlockExportOptionsBranch::Nbd(branch) => members.members(branch),
-            BlockExportOptionsBranch::VhostUserBlk(branch) => members.members(branch),
-            BlockExportOptionsBranch::Fuse(branch) => members.members(branch),
-            BlockExportOptionsBranch::VduseBlk(branch) => members.members(branch),
-            BlockExportOptionsBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for BlockExportOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for BlockExportOptions {
-    const EXPECTING: &'static str = "an object BlockExportOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_fixed_iothread: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_iothread: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_writable: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_writethrough: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_allow_inactive: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut tag: ::std::option::Option<super::BlockExportType> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "fixed-iothread" => {
-                    ::qmp_types::de::next(&mut map, &mut m_fixed_iothread)
-                }
-                "iothread" => ::qmp_types::de::next(&mut map, &mut m_iothread),
-                "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
-                "writable" => ::qmp_types::de::next(&mut map, &mut m_writable),
-                "writethrough" => ::qmp_types::de::next(&mut map, &mut m_writethrough),
-                "allow-inactive" => {
-                    ::qmp_types::de::next(&mut map, &mut m_allow_inactive)
-                }
-                "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let (m_id, m_node_name) = match (m_id, m_node_name) {
-            (
-                ::std::option::Option::Some(m_id),
-                ::std::option::Option::Some(m_node_name),
-            ) => (m_id, m_node_name),
-            (m_id, m_node_name) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_id.is_some(), "id"), (m_node_name.is_some(), "node-name")],
-                    ),
-                );
-            }
-        };
-        let tag = ::qmp_types::de::required(tag, "type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::BlockExportType::Nbd => {
-                BlockExportOptionsBranch::Nbd(
-                    ::qmp_types::de::from_members(rest, "nbd")?,
-                )
-            }
-            super::BlockExportType::VhostUserBlk => {
-                BlockExportOptionsBranch::VhostUserBlk(
-                    ::qmp_types::de::from_members(rest, "vhost-user-blk")?,
-                )
-            }
-            super::BlockExportType::Fuse => {
-                BlockExportOptionsBranch::Fuse(
-                    ::qmp_types::de::from_members(rest, "fuse")?,
-                )
-            }
-            super::BlockExportType::VduseBlk => {
-                BlockExportOptionsBranch::VduseBlk(
-                    ::qmp_types::de::from_members(rest, "vduse-blk")?,
-                )
-            }
-            super::BlockExportType::Other(value) => {
-                unknown_members = rest;
-                BlockExportOptionsBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(BlockExportOptions {
-            id: m_id,
-            fixed_iothread: m_fixed_iothread,
-            iothread: m_iothread,
-            node_name: m_node_name,
-            writable: m_writable,
-            writethrough: m_writethrough,
-            allow_inactive: m_allow_inactive,
-            r#type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BlockExportOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+    {
+        members Nbd = "nbd" => Nbd,
+        members VhostUserBlk = "vhost-user-blk" => VhostUserBlk,
+        members Fuse = "fuse" => Fuse,
+        members VduseBlk = "vduse-blk" => VduseBlk,
     }
 }
 /// Information about a single block export.
@@ -1449,106 +490,12 @@ pub struct BlockExportInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl BlockExportInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        id: ::std::string::String,
-        r#type: super::BlockExportType,
-        node_name: ::std::string::String,
-        shutting_down: bool,
-    ) -> Self {
-        BlockExportInfo {
-            id,
-            r#type,
-            node_name,
-            shutting_down,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for BlockExportInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("id", &self.id);
-        members.req("type", &self.r#type);
-        members.req("node-name", &self.node_name);
-        members.req("shutting-down", &self.shutting_down);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for BlockExportInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for BlockExportInfo {
-    const EXPECTING: &'static str = "an object BlockExportInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_type: ::std::option::Option<super::BlockExportType> = ::std::option::Option::None;
-        let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_shutting_down: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
-                "shutting-down" => ::qmp_types::de::next(&mut map, &mut m_shutting_down),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_id, m_type, m_node_name, m_shutting_down) = match (
-            m_id,
-            m_type,
-            m_node_name,
-            m_shutting_down,
-        ) {
-            (
-                ::std::option::Option::Some(m_id),
-                ::std::option::Option::Some(m_type),
-                ::std::option::Option::Some(m_node_name),
-                ::std::option::Option::Some(m_shutting_down),
-            ) => (m_id, m_type, m_node_name, m_shutting_down),
-            (m_id, m_type, m_node_name, m_shutting_down) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_id.is_some(), "id"),
-                            (m_type.is_some(), "type"),
-                            (m_node_name.is_some(), "node-name"),
-                            (m_shutting_down.is_some(), "shutting-down"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(BlockExportInfo {
-            id: m_id,
-            r#type: m_type,
-            node_name: m_node_name,
-            shutting_down: m_shutting_down,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BlockExportInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    BlockExportInfo {
+        req id = "id": ::std::string::String,
+        req r#type = "type": super::BlockExportType,
+        req node_name = "node-name": ::std::string::String,
+        req shutting_down = "shutting-down": bool,
     }
 }
 /// The commands of this module.
@@ -1567,28 +514,8 @@ pub mod cmd {
     /// Since: 1.3
     #[derive(Debug, Clone, PartialEq)]
     pub struct NbdServerStart(pub super::super::NbdServerOptionsLegacy);
-    impl ::std::convert::From<super::super::NbdServerOptionsLegacy> for NbdServerStart {
-        fn from(value: super::super::NbdServerOptionsLegacy) -> Self {
-            NbdServerStart(value)
-        }
-    }
-    impl ::serde::Serialize for NbdServerStart {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&self.0, serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NbdServerStart {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <super::super::NbdServerOptionsLegacy as ::serde::Deserialize>::deserialize(
-                    deserializer,
-                )
-                .map(NbdServerStart)
-        }
+    ::qmp_types::impl_wrapper! {
+        NbdServerStart(super::super::NbdServerOptionsLegacy)
     }
     impl ::qmp_types::Command for NbdServerStart {
         const NAME: &'static str = "nbd-server-start";
@@ -1617,28 +544,8 @@ pub mod cmd {
     #[deprecated(note = "This command is deprecated. Use @block-export-add instead.")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct NbdServerAdd(pub super::super::NbdServerAddOptions);
-    impl ::std::convert::From<super::super::NbdServerAddOptions> for NbdServerAdd {
-        fn from(value: super::super::NbdServerAddOptions) -> Self {
-            NbdServerAdd(value)
-        }
-    }
-    impl ::serde::Serialize for NbdServerAdd {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&self.0, serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NbdServerAdd {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <super::super::NbdServerAddOptions as ::serde::Deserialize>::deserialize(
-                    deserializer,
-                )
-                .map(NbdServerAdd)
-        }
+    ::qmp_types::impl_wrapper! {
+        NbdServerAdd(super::super::NbdServerAddOptions)
     }
     impl ::qmp_types::Command for NbdServerAdd {
         const NAME: &'static str = "nbd-server-add";
@@ -1677,74 +584,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl NbdServerRemove {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(name: ::std::string::String) -> Self {
-            NbdServerRemove {
-                name,
-                mode: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for NbdServerRemove {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("name", &self.name);
-            members.opt("mode", &self.mode);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for NbdServerRemove {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for NbdServerRemove {
-        const EXPECTING: &'static str = "an object NbdServerRemove";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_mode: ::std::option::Option<super::super::BlockExportRemoveMode> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                    "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_name,) = match (m_name,) {
-                (::std::option::Option::Some(m_name),) => (m_name,),
-                (m_name,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(NbdServerRemove {
-                name: m_name,
-                mode: m_mode,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NbdServerRemove {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        NbdServerRemove {
+            req name = "name": ::std::string::String,
+            opt mode = "mode",
         }
     }
     impl ::qmp_types::Command for NbdServerRemove {
@@ -1762,22 +605,7 @@ pub mod cmd {
     /// Since: 1.3
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct NbdServerStop;
-    impl ::serde::Serialize for NbdServerStop {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NbdServerStop {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| NbdServerStop)
-        }
-    }
+    ::qmp_types::impl_unit!(NbdServerStop);
     impl ::qmp_types::Command for NbdServerStop {
         const NAME: &'static str = "nbd-server-stop";
         type Returns = ::qmp_types::Empty;
@@ -1792,28 +620,8 @@ pub mod cmd {
     /// Since: 5.2
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockExportAdd(pub super::super::BlockExportOptions);
-    impl ::std::convert::From<super::super::BlockExportOptions> for BlockExportAdd {
-        fn from(value: super::super::BlockExportOptions) -> Self {
-            BlockExportAdd(value)
-        }
-    }
-    impl ::serde::Serialize for BlockExportAdd {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&self.0, serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BlockExportAdd {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <super::super::BlockExportOptions as ::serde::Deserialize>::deserialize(
-                    deserializer,
-                )
-                .map(BlockExportAdd)
-        }
+    ::qmp_types::impl_wrapper! {
+        BlockExportAdd(super::super::BlockExportOptions)
     }
     impl ::qmp_types::Command for BlockExportAdd {
         const NAME: &'static str = "block-export-add";
@@ -1849,74 +657,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl BlockExportDel {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String) -> Self {
-            BlockExportDel {
-                id,
-                mode: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for BlockExportDel {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.opt("mode", &self.mode);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for BlockExportDel {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for BlockExportDel {
-        const EXPECTING: &'static str = "an object BlockExportDel";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_mode: ::std::option::Option<super::super::BlockExportRemoveMode> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id,) = match (m_id,) {
-                (::std::option::Option::Some(m_id),) => (m_id,),
-                (m_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(BlockExportDel {
-                id: m_id,
-                mode: m_mode,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BlockExportDel {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        BlockExportDel {
+            req id = "id": ::std::string::String,
+            opt mode = "mode",
         }
     }
     impl ::qmp_types::Command for BlockExportDel {
@@ -1933,22 +677,7 @@ pub mod cmd {
     /// Since: 5.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryBlockExports;
-    impl ::serde::Serialize for QueryBlockExports {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryBlockExports {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryBlockExports)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryBlockExports);
     impl ::qmp_types::Command for QueryBlockExports {
         const NAME: &'static str = "query-block-exports";
         type Returns = ::std::vec::Vec<super::super::BlockExportInfo>;
@@ -1975,69 +704,9 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl BlockExportDeleted {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String) -> Self {
-            BlockExportDeleted {
-                id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for BlockExportDeleted {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for BlockExportDeleted {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for BlockExportDeleted {
-        const EXPECTING: &'static str = "an object BlockExportDeleted";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id,) = match (m_id,) {
-                (::std::option::Option::Some(m_id),) => (m_id,),
-                (m_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(BlockExportDeleted {
-                id: m_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BlockExportDeleted {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        BlockExportDeleted {
+            req id = "id": ::std::string::String,
         }
     }
     impl ::qmp_types::Event for BlockExportDeleted {

@@ -22,97 +22,11 @@ pub struct ChardevInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        label: ::std::string::String,
-        filename: ::std::string::String,
-        frontend_open: bool,
-    ) -> Self {
-        ChardevInfo {
-            label,
-            filename,
-            frontend_open,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("label", &self.label);
-        members.req("filename", &self.filename);
-        members.req("frontend-open", &self.frontend_open);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevInfo {
-    const EXPECTING: &'static str = "an object ChardevInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_label: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_frontend_open: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "label" => ::qmp_types::de::next(&mut map, &mut m_label),
-                "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
-                "frontend-open" => ::qmp_types::de::next(&mut map, &mut m_frontend_open),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_label, m_filename, m_frontend_open) = match (
-            m_label,
-            m_filename,
-            m_frontend_open,
-        ) {
-            (
-                ::std::option::Option::Some(m_label),
-                ::std::option::Option::Some(m_filename),
-                ::std::option::Option::Some(m_frontend_open),
-            ) => (m_label, m_filename, m_frontend_open),
-            (m_label, m_filename, m_frontend_open) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_label.is_some(), "label"),
-                            (m_filename.is_some(), "filename"),
-                            (m_frontend_open.is_some(), "frontend-open"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevInfo {
-            label: m_label,
-            filename: m_filename,
-            frontend_open: m_frontend_open,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevInfo {
+        req label = "label": ::std::string::String,
+        req filename = "filename": ::std::string::String,
+        req frontend_open = "frontend-open": bool,
     }
 }
 /// Information about a character device backend
@@ -128,69 +42,9 @@ pub struct ChardevBackendInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevBackendInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(name: ::std::string::String) -> Self {
-        ChardevBackendInfo {
-            name,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevBackendInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevBackendInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevBackendInfo {
-    const EXPECTING: &'static str = "an object ChardevBackendInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name,) = match (m_name,) {
-            (::std::option::Option::Some(m_name),) => (m_name,),
-            (m_name,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevBackendInfo {
-            name: m_name,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevBackendInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevBackendInfo {
+        req name = "name": ::std::string::String,
     }
 }
 /// An enumeration of data format.
@@ -207,65 +61,10 @@ pub enum DataFormat {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl DataFormat {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [DataFormat] = &[DataFormat::Utf8, DataFormat::Base64];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            DataFormat::Utf8 => "utf8",
-            DataFormat::Base64 => "base64",
-            DataFormat::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DataFormat::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for DataFormat {
-    const EXPECTING: &'static str = "a DataFormat value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        DataFormat::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "utf8" => DataFormat::Utf8,
-                "base64" => DataFormat::Base64,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for DataFormat {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(DataFormat::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for DataFormat {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for DataFormat {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DataFormat {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    DataFormat, Other {
+        Utf8 = "utf8",
+        Base64 = "base64",
     }
 }
 /// Configuration shared across all chardev backends
@@ -285,66 +84,10 @@ pub struct ChardevCommon {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevCommon {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        ChardevCommon {
-            logfile: ::std::option::Option::None,
-            logappend: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevCommon {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("logfile", &self.logfile);
-        members.opt("logappend", &self.logappend);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevCommon {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevCommon {
-    const EXPECTING: &'static str = "an object ChardevCommon";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(ChardevCommon {
-            logfile: m_logfile,
-            logappend: m_logappend,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevCommon {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevCommon {
+        opt logfile = "logfile",
+        opt logappend = "logappend",
     }
 }
 /// Configuration info for file chardevs.
@@ -370,89 +113,13 @@ pub struct ChardevFile {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevFile {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(out: ::std::string::String) -> Self {
-        ChardevFile {
-            logfile: ::std::option::Option::None,
-            logappend: ::std::option::Option::None,
-            r#in: ::std::option::Option::None,
-            out,
-            append: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevFile {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("logfile", &self.logfile);
-        members.opt("logappend", &self.logappend);
-        members.opt("in", &self.r#in);
-        members.req("out", &self.out);
-        members.opt("append", &self.append);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevFile {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevFile {
-    const EXPECTING: &'static str = "an object ChardevFile";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_in: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_out: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_append: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                "in" => ::qmp_types::de::next(&mut map, &mut m_in),
-                "out" => ::qmp_types::de::next(&mut map, &mut m_out),
-                "append" => ::qmp_types::de::next(&mut map, &mut m_append),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_out,) = match (m_out,) {
-            (::std::option::Option::Some(m_out),) => (m_out,),
-            (m_out,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_out.is_some(), "out")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevFile {
-            logfile: m_logfile,
-            logappend: m_logappend,
-            r#in: m_in,
-            out: m_out,
-            append: m_append,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevFile {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevFile {
+        opt logfile = "logfile",
+        opt logappend = "logappend",
+        opt r#in = "in",
+        req out = "out": ::std::string::String,
+        opt append = "append",
     }
 }
 /// Configuration info for device and pipe chardevs.
@@ -474,79 +141,11 @@ pub struct ChardevHostdev {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevHostdev {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(device: ::std::string::String) -> Self {
-        ChardevHostdev {
-            logfile: ::std::option::Option::None,
-            logappend: ::std::option::Option::None,
-            device,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevHostdev {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("logfile", &self.logfile);
-        members.opt("logappend", &self.logappend);
-        members.req("device", &self.device);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevHostdev {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevHostdev {
-    const EXPECTING: &'static str = "an object ChardevHostdev";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_device,) = match (m_device,) {
-            (::std::option::Option::Some(m_device),) => (m_device,),
-            (m_device,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_device.is_some(), "device")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevHostdev {
-            logfile: m_logfile,
-            logappend: m_logappend,
-            device: m_device,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevHostdev {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevHostdev {
+        opt logfile = "logfile",
+        opt logappend = "logappend",
+        req device = "device": ::std::string::String,
     }
 }
 /// Configuration info for (stream) socket chardevs.
@@ -608,129 +207,21 @@ pub struct ChardevSocket {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevSocket {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(addr: super::SocketAddressLegacy) -> Self {
-        ChardevSocket {
-            logfile: ::std::option::Option::None,
-            logappend: ::std::option::Option::None,
-            addr,
-            tls_creds: ::std::option::Option::None,
-            tls_authz: ::std::option::Option::None,
-            server: ::std::option::Option::None,
-            wait: ::std::option::Option::None,
-            nodelay: ::std::option::Option::None,
-            telnet: ::std::option::Option::None,
-            tn3270: ::std::option::Option::None,
-            websocket: ::std::option::Option::None,
-            reconnect: ::std::option::Option::None,
-            reconnect_ms: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevSocket {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("logfile", &self.logfile);
-        members.opt("logappend", &self.logappend);
-        members.req("addr", &self.addr);
-        members.opt("tls-creds", &self.tls_creds);
-        members.opt("tls-authz", &self.tls_authz);
-        members.opt("server", &self.server);
-        members.opt("wait", &self.wait);
-        members.opt("nodelay", &self.nodelay);
-        members.opt("telnet", &self.telnet);
-        members.opt("tn3270", &self.tn3270);
-        members.opt("websocket", &self.websocket);
-        members.opt("reconnect", &self.reconnect);
-        members.opt("reconnect-ms", &self.reconnect_ms);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevSocket {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevSocket {
-    const EXPECTING: &'static str = "an object ChardevSocket";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_addr: ::std::option::Option<super::SocketAddressLegacy> = ::std::option::Option::None;
-        let mut m_tls_creds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_tls_authz: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_server: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_wait: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_nodelay: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_telnet: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_tn3270: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_websocket: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_reconnect: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_reconnect_ms: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
-                "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
-                "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                "wait" => ::qmp_types::de::next(&mut map, &mut m_wait),
-                "nodelay" => ::qmp_types::de::next(&mut map, &mut m_nodelay),
-                "telnet" => ::qmp_types::de::next(&mut map, &mut m_telnet),
-                "tn3270" => ::qmp_types::de::next(&mut map, &mut m_tn3270),
-                "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
-                "reconnect" => ::qmp_types::de::next(&mut map, &mut m_reconnect),
-                "reconnect-ms" => ::qmp_types::de::next(&mut map, &mut m_reconnect_ms),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_addr,) = match (m_addr,) {
-            (::std::option::Option::Some(m_addr),) => (m_addr,),
-            (m_addr,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevSocket {
-            logfile: m_logfile,
-            logappend: m_logappend,
-            addr: m_addr,
-            tls_creds: m_tls_creds,
-            tls_authz: m_tls_authz,
-            server: m_server,
-            wait: m_wait,
-            nodelay: m_nodelay,
-            telnet: m_telnet,
-            tn3270: m_tn3270,
-            websocket: m_websocket,
-            reconnect: m_reconnect,
-            reconnect_ms: m_reconnect_ms,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevSocket {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevSocket {
+        opt logfile = "logfile",
+        opt logappend = "logappend",
+        req addr = "addr": super::SocketAddressLegacy,
+        opt tls_creds = "tls-creds",
+        opt tls_authz = "tls-authz",
+        opt server = "server",
+        opt wait = "wait",
+        opt nodelay = "nodelay",
+        opt telnet = "telnet",
+        opt tn3270 = "tn3270",
+        opt websocket = "websocket",
+        opt reconnect = "reconnect",
+        opt reconnect_ms = "reconnect-ms",
     }
 }
 /// Configuration info for datagram socket chardevs.
@@ -753,84 +244,12 @@ pub struct ChardevUdp {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevUdp {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(remote: super::SocketAddressLegacy) -> Self {
-        ChardevUdp {
-            logfile: ::std::option::Option::None,
-            logappend: ::std::option::Option::None,
-            remote,
-            local: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevUdp {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("logfile", &self.logfile);
-        members.opt("logappend", &self.logappend);
-        members.req("remote", &self.remote);
-        members.opt("local", &self.local);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevUdp {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevUdp {
-    const EXPECTING: &'static str = "an object ChardevUdp";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_remote: ::std::option::Option<super::SocketAddressLegacy> = ::std::option::Option::None;
-        let mut m_local: ::std::option::Option<super::SocketAddressLegacy> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                "remote" => ::qmp_types::de::next(&mut map, &mut m_remote),
-                "local" => ::qmp_types::de::next(&mut map, &mut m_local),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_remote,) = match (m_remote,) {
-            (::std::option::Option::Some(m_remote),) => (m_remote,),
-            (m_remote,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_remote.is_some(), "remote")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevUdp {
-            logfile: m_logfile,
-            logappend: m_logappend,
-            remote: m_remote,
-            local: m_local,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevUdp {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevUdp {
+        opt logfile = "logfile",
+        opt logappend = "logappend",
+        req remote = "remote": super::SocketAddressLegacy,
+        opt local = "local",
     }
 }
 /// Configuration info for mux chardevs.
@@ -851,79 +270,11 @@ pub struct ChardevMux {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevMux {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(chardev: ::std::string::String) -> Self {
-        ChardevMux {
-            logfile: ::std::option::Option::None,
-            logappend: ::std::option::Option::None,
-            chardev,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevMux {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("logfile", &self.logfile);
-        members.opt("logappend", &self.logappend);
-        members.req("chardev", &self.chardev);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevMux {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevMux {
-    const EXPECTING: &'static str = "an object ChardevMux";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_chardev,) = match (m_chardev,) {
-            (::std::option::Option::Some(m_chardev),) => (m_chardev,),
-            (m_chardev,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevMux {
-            logfile: m_logfile,
-            logappend: m_logappend,
-            chardev: m_chardev,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevMux {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevMux {
+        opt logfile = "logfile",
+        opt logappend = "logappend",
+        req chardev = "chardev": ::std::string::String,
     }
 }
 /// Configuration info for hub chardevs.
@@ -944,81 +295,11 @@ pub struct ChardevHub {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevHub {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(chardevs: ::std::vec::Vec<::std::string::String>) -> Self {
-        ChardevHub {
-            logfile: ::std::option::Option::None,
-            logappend: ::std::option::Option::None,
-            chardevs,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevHub {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("logfile", &self.logfile);
-        members.opt("logappend", &self.logappend);
-        members.req("chardevs", &self.chardevs);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevHub {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevHub {
-    const EXPECTING: &'static str = "an object ChardevHub";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_chardevs: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                "chardevs" => ::qmp_types::de::next(&mut map, &mut m_chardevs),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_chardevs,) = match (m_chardevs,) {
-            (::std::option::Option::Some(m_chardevs),) => (m_chardevs,),
-            (m_chardevs,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_chardevs.is_some(), "chardevs")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevHub {
-            logfile: m_logfile,
-            logappend: m_logappend,
-            chardevs: m_chardevs,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevHub {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevHub {
+        opt logfile = "logfile",
+        opt logappend = "logappend",
+        req chardevs = "chardevs": ::std::vec::Vec<::std::string::String>,
     }
 }
 /// Configuration info for stdio chardevs.
@@ -1041,71 +322,11 @@ pub struct ChardevStdio {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevStdio {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        ChardevStdio {
-            logfile: ::std::option::Option::None,
-            logappend: ::std::option::Option::None,
-            signal: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevStdio {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("logfile", &self.logfile);
-        members.opt("logappend", &self.logappend);
-        members.opt("signal", &self.signal);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevStdio {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevStdio {
-    const EXPECTING: &'static str = "an object ChardevStdio";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_signal: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                "signal" => ::qmp_types::de::next(&mut map, &mut m_signal),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(ChardevStdio {
-            logfile: m_logfile,
-            logappend: m_logappend,
-            signal: m_signal,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevStdio {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevStdio {
+        opt logfile = "logfile",
+        opt logappend = "logappend",
+        opt signal = "signal",
     }
 }
 /// Configuration info for spice vm channel chardevs.
@@ -1128,79 +349,11 @@ pub struct ChardevSpiceChannel {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevSpiceChannel {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(r#type: ::std::string::String) -> Self {
-        ChardevSpiceChannel {
-            logfile: ::std::option::Option::None,
-            logappend: ::std::option::Option::None,
-            r#type,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevSpiceChannel {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("logfile", &self.logfile);
-        members.opt("logappend", &self.logappend);
-        members.req("type", &self.r#type);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevSpiceChannel {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevSpiceChannel {
-    const EXPECTING: &'static str = "an object ChardevSpiceChannel";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_type,) = match (m_type,) {
-            (::std::option::Option::Some(m_type),) => (m_type,),
-            (m_type,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_type.is_some(), "type")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevSpiceChannel {
-            logfile: m_logfile,
-            logappend: m_logappend,
-            r#type: m_type,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevSpiceChannel {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevSpiceChannel {
+        opt logfile = "logfile",
+        opt logappend = "logappend",
+        req r#type = "type": ::std::string::String,
     }
 }
 /// Configuration info for spice port chardevs.
@@ -1223,79 +376,11 @@ pub struct ChardevSpicePort {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevSpicePort {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(fqdn: ::std::string::String) -> Self {
-        ChardevSpicePort {
-            logfile: ::std::option::Option::None,
-            logappend: ::std::option::Option::None,
-            fqdn,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevSpicePort {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("logfile", &self.logfile);
-        members.opt("logappend", &self.logappend);
-        members.req("fqdn", &self.fqdn);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevSpicePort {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevSpicePort {
-    const EXPECTING: &'static str = "an object ChardevSpicePort";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_fqdn: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                "fqdn" => ::qmp_types::de::next(&mut map, &mut m_fqdn),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_fqdn,) = match (m_fqdn,) {
-            (::std::option::Option::Some(m_fqdn),) => (m_fqdn,),
-            (m_fqdn,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_fqdn.is_some(), "fqdn")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevSpicePort {
-            logfile: m_logfile,
-            logappend: m_logappend,
-            fqdn: m_fqdn,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevSpicePort {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevSpicePort {
+        opt logfile = "logfile",
+        opt logappend = "logappend",
+        req fqdn = "fqdn": ::std::string::String,
     }
 }
 /// Configuration info for DBus chardevs.
@@ -1318,79 +403,11 @@ pub struct ChardevDBus {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevDBus {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(name: ::std::string::String) -> Self {
-        ChardevDBus {
-            logfile: ::std::option::Option::None,
-            logappend: ::std::option::Option::None,
-            name,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevDBus {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("logfile", &self.logfile);
-        members.opt("logappend", &self.logappend);
-        members.req("name", &self.name);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevDBus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevDBus {
-    const EXPECTING: &'static str = "an object ChardevDBus";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name,) = match (m_name,) {
-            (::std::option::Option::Some(m_name),) => (m_name,),
-            (m_name,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevDBus {
-            logfile: m_logfile,
-            logappend: m_logappend,
-            name: m_name,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevDBus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevDBus {
+        opt logfile = "logfile",
+        opt logappend = "logappend",
+        req name = "name": ::std::string::String,
     }
 }
 /// Configuration info for virtual console chardevs.
@@ -1422,86 +439,14 @@ pub struct ChardevVC {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevVC {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        ChardevVC {
-            logfile: ::std::option::Option::None,
-            logappend: ::std::option::Option::None,
-            width: ::std::option::Option::None,
-            height: ::std::option::Option::None,
-            cols: ::std::option::Option::None,
-            rows: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevVC {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("logfile", &self.logfile);
-        members.opt("logappend", &self.logappend);
-        members.opt("width", &self.width);
-        members.opt("height", &self.height);
-        members.opt("cols", &self.cols);
-        members.opt("rows", &self.rows);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevVC {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevVC {
-    const EXPECTING: &'static str = "an object ChardevVC";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_width: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_height: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_cols: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_rows: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                "width" => ::qmp_types::de::next(&mut map, &mut m_width),
-                "height" => ::qmp_types::de::next(&mut map, &mut m_height),
-                "cols" => ::qmp_types::de::next(&mut map, &mut m_cols),
-                "rows" => ::qmp_types::de::next(&mut map, &mut m_rows),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(ChardevVC {
-            logfile: m_logfile,
-            logappend: m_logappend,
-            width: m_width,
-            height: m_height,
-            cols: m_cols,
-            rows: m_rows,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevVC {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevVC {
+        opt logfile = "logfile",
+        opt logappend = "logappend",
+        opt width = "width",
+        opt height = "height",
+        opt cols = "cols",
+        opt rows = "rows",
     }
 }
 /// Configuration info for ring buffer chardevs.
@@ -1523,71 +468,11 @@ pub struct ChardevRingbuf {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevRingbuf {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        ChardevRingbuf {
-            logfile: ::std::option::Option::None,
-            logappend: ::std::option::Option::None,
-            size: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevRingbuf {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("logfile", &self.logfile);
-        members.opt("logappend", &self.logappend);
-        members.opt("size", &self.size);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevRingbuf {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevRingbuf {
-    const EXPECTING: &'static str = "an object ChardevRingbuf";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_size: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(ChardevRingbuf {
-            logfile: m_logfile,
-            logappend: m_logappend,
-            size: m_size,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevRingbuf {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevRingbuf {
+        opt logfile = "logfile",
+        opt logappend = "logappend",
+        opt size = "size",
     }
 }
 /// Configuration info for qemu vdagent implementation.
@@ -1613,76 +498,12 @@ pub struct ChardevQemuVDAgent {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevQemuVDAgent {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        ChardevQemuVDAgent {
-            logfile: ::std::option::Option::None,
-            logappend: ::std::option::Option::None,
-            mouse: ::std::option::Option::None,
-            clipboard: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevQemuVDAgent {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("logfile", &self.logfile);
-        members.opt("logappend", &self.logappend);
-        members.opt("mouse", &self.mouse);
-        members.opt("clipboard", &self.clipboard);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevQemuVDAgent {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevQemuVDAgent {
-    const EXPECTING: &'static str = "an object ChardevQemuVDAgent";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_mouse: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_clipboard: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                "mouse" => ::qmp_types::de::next(&mut map, &mut m_mouse),
-                "clipboard" => ::qmp_types::de::next(&mut map, &mut m_clipboard),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(ChardevQemuVDAgent {
-            logfile: m_logfile,
-            logappend: m_logappend,
-            mouse: m_mouse,
-            clipboard: m_clipboard,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevQemuVDAgent {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevQemuVDAgent {
+        opt logfile = "logfile",
+        opt logappend = "logappend",
+        opt mouse = "mouse",
+        opt clipboard = "clipboard",
     }
 }
 /// Configuration info for pty implementation.
@@ -1705,71 +526,11 @@ pub struct ChardevPty {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevPty {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        ChardevPty {
-            logfile: ::std::option::Option::None,
-            logappend: ::std::option::Option::None,
-            path: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevPty {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("logfile", &self.logfile);
-        members.opt("logappend", &self.logappend);
-        members.opt("path", &self.path);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevPty {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevPty {
-    const EXPECTING: &'static str = "an object ChardevPty";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
-                "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
-                "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(ChardevPty {
-            logfile: m_logfile,
-            logappend: m_logappend,
-            path: m_path,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevPty {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevPty {
+        opt logfile = "logfile",
+        opt logappend = "logappend",
+        opt path = "path",
     }
 }
 /// The values of `ChardevBackendKind`.
@@ -1849,131 +610,31 @@ pub enum ChardevBackendKind {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl ChardevBackendKind {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [ChardevBackendKind] = &[
-        ChardevBackendKind::File,
-        ChardevBackendKind::Serial,
-        ChardevBackendKind::Parallel,
-        ChardevBackendKind::Pipe,
-        ChardevBackendKind::Socket,
-        ChardevBackendKind::Udp,
-        ChardevBackendKind::Pty,
-        ChardevBackendKind::Null,
-        ChardevBackendKind::Mux,
-        ChardevBackendKind::Hub,
-        ChardevBackendKind::Msmouse,
-        ChardevBackendKind::Wctablet,
-        ChardevBackendKind::Braille,
-        ChardevBackendKind::Testdev,
-        ChardevBackendKind::Stdio,
-        ChardevBackendKind::Console,
-        ChardevBackendKind::Spicevmc,
-        ChardevBackendKind::Spiceport,
-        ChardevBackendKind::QemuVdagent,
-        ChardevBackendKind::Dbus,
-        ChardevBackendKind::Vc,
-        ChardevBackendKind::Ringbuf,
-        ChardevBackendKind::Memory,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            ChardevBackendKind::File => "file",
-            ChardevBackendKind::Serial => "serial",
-            ChardevBackendKind::Parallel => "parallel",
-            ChardevBackendKind::Pipe => "pipe",
-            ChardevBackendKind::Socket => "socket",
-            ChardevBackendKind::Udp => "udp",
-            ChardevBackendKind::Pty => "pty",
-            ChardevBackendKind::Null => "null",
-            ChardevBackendKind::Mux => "mux",
-            ChardevBackendKind::Hub => "hub",
-            ChardevBackendKind::Msmouse => "msmouse",
-            ChardevBackendKind::Wctablet => "wctablet",
-            ChardevBackendKind::Braille => "braille",
-            ChardevBackendKind::Testdev => "testdev",
-            ChardevBackendKind::Stdio => "stdio",
-            ChardevBackendKind::Console => "console",
-            ChardevBackendKind::Spicevmc => "spicevmc",
-            ChardevBackendKind::Spiceport => "spiceport",
-            ChardevBackendKind::QemuVdagent => "qemu-vdagent",
-            ChardevBackendKind::Dbus => "dbus",
-            ChardevBackendKind::Vc => "vc",
-            ChardevBackendKind::Ringbuf => "ringbuf",
-            ChardevBackendKind::Memory => "memory",
-            ChardevBackendKind::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => ChardevBackendKind::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for ChardevBackendKind {
-    const EXPECTING: &'static str = "a ChardevBackendKind value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        ChardevBackendKind::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "file" => ChardevBackendKind::File,
-                "serial" => ChardevBackendKind::Serial,
-                "parallel" => ChardevBackendKind::Parallel,
-                "pipe" => ChardevBackendKind::Pipe,
-                "socket" => ChardevBackendKind::Socket,
-                "udp" => ChardevBackendKind::Udp,
-                "pty" => ChardevBackendKind::Pty,
-                "null" => ChardevBackendKind::Null,
-                "mux" => ChardevBackendKind::Mux,
-                "hub" => ChardevBackendKind::Hub,
-                "msmouse" => ChardevBackendKind::Msmouse,
-                "wctablet" => ChardevBackendKind::Wctablet,
-                "braille" => ChardevBackendKind::Braille,
-                "testdev" => ChardevBackendKind::Testdev,
-                "stdio" => ChardevBackendKind::Stdio,
-                "console" => ChardevBackendKind::Console,
-                "spicevmc" => ChardevBackendKind::Spicevmc,
-                "spiceport" => ChardevBackendKind::Spiceport,
-                "qemu-vdagent" => ChardevBackendKind::QemuVdagent,
-                "dbus" => ChardevBackendKind::Dbus,
-                "vc" => ChardevBackendKind::Vc,
-                "ringbuf" => ChardevBackendKind::Ringbuf,
-                "memory" => ChardevBackendKind::Memory,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for ChardevBackendKind {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(ChardevBackendKind::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for ChardevBackendKind {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for ChardevBackendKind {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevBackendKind {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    ChardevBackendKind, Other {
+        File = "file",
+        Serial = "serial",
+        Parallel = "parallel",
+        Pipe = "pipe",
+        Socket = "socket",
+        Udp = "udp",
+        Pty = "pty",
+        Null = "null",
+        Mux = "mux",
+        Hub = "hub",
+        Msmouse = "msmouse",
+        Wctablet = "wctablet",
+        Braille = "braille",
+        Testdev = "testdev",
+        Stdio = "stdio",
+        Console = "console",
+        Spicevmc = "spicevmc",
+        Spiceport = "spiceport",
+        QemuVdagent = "qemu-vdagent",
+        Dbus = "dbus",
+        Vc = "vc",
+        Ringbuf = "ringbuf",
+        Memory = "memory",
     }
 }
 /// The `ChardevFileWrapper` object.
@@ -1989,69 +650,9 @@ pub struct ChardevFileWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevFileWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::ChardevFile) -> Self {
-        ChardevFileWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevFileWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevFileWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevFileWrapper {
-    const EXPECTING: &'static str = "an object ChardevFileWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::ChardevFile> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevFileWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevFileWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevFileWrapper {
+        req data = "data": super::ChardevFile,
     }
 }
 /// The `ChardevHostdevWrapper` object.
@@ -2067,69 +668,9 @@ pub struct ChardevHostdevWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevHostdevWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::ChardevHostdev) -> Self {
-        ChardevHostdevWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevHostdevWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevHostdevWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevHostdevWrapper {
-    const EXPECTING: &'static str = "an object ChardevHostdevWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::ChardevHostdev> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevHostdevWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevHostdevWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevHostdevWrapper {
+        req data = "data": super::ChardevHostdev,
     }
 }
 /// The `ChardevSocketWrapper` object.
@@ -2145,69 +686,9 @@ pub struct ChardevSocketWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevSocketWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::ChardevSocket) -> Self {
-        ChardevSocketWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevSocketWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevSocketWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevSocketWrapper {
-    const EXPECTING: &'static str = "an object ChardevSocketWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::ChardevSocket> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevSocketWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevSocketWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevSocketWrapper {
+        req data = "data": super::ChardevSocket,
     }
 }
 /// The `ChardevUdpWrapper` object.
@@ -2223,69 +704,9 @@ pub struct ChardevUdpWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevUdpWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::ChardevUdp) -> Self {
-        ChardevUdpWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevUdpWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevUdpWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevUdpWrapper {
-    const EXPECTING: &'static str = "an object ChardevUdpWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::ChardevUdp> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevUdpWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevUdpWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevUdpWrapper {
+        req data = "data": super::ChardevUdp,
     }
 }
 /// The `ChardevCommonWrapper` object.
@@ -2301,69 +722,9 @@ pub struct ChardevCommonWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevCommonWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::ChardevCommon) -> Self {
-        ChardevCommonWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevCommonWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevCommonWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevCommonWrapper {
-    const EXPECTING: &'static str = "an object ChardevCommonWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::ChardevCommon> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevCommonWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevCommonWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevCommonWrapper {
+        req data = "data": super::ChardevCommon,
     }
 }
 /// The `ChardevMuxWrapper` object.
@@ -2379,69 +740,9 @@ pub struct ChardevMuxWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevMuxWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::ChardevMux) -> Self {
-        ChardevMuxWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevMuxWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevMuxWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevMuxWrapper {
-    const EXPECTING: &'static str = "an object ChardevMuxWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::ChardevMux> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevMuxWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevMuxWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevMuxWrapper {
+        req data = "data": super::ChardevMux,
     }
 }
 /// The `ChardevHubWrapper` object.
@@ -2457,69 +758,9 @@ pub struct ChardevHubWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevHubWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::ChardevHub) -> Self {
-        ChardevHubWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevHubWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevHubWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevHubWrapper {
-    const EXPECTING: &'static str = "an object ChardevHubWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::ChardevHub> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevHubWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevHubWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevHubWrapper {
+        req data = "data": super::ChardevHub,
     }
 }
 /// The `ChardevStdioWrapper` object.
@@ -2535,69 +776,9 @@ pub struct ChardevStdioWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevStdioWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::ChardevStdio) -> Self {
-        ChardevStdioWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevStdioWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevStdioWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevStdioWrapper {
-    const EXPECTING: &'static str = "an object ChardevStdioWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::ChardevStdio> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevStdioWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevStdioWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevStdioWrapper {
+        req data = "data": super::ChardevStdio,
     }
 }
 /// The `ChardevSpiceChannelWrapper` object.
@@ -2615,69 +796,9 @@ pub struct ChardevSpiceChannelWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevSpiceChannelWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::ChardevSpiceChannel) -> Self {
-        ChardevSpiceChannelWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevSpiceChannelWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevSpiceChannelWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevSpiceChannelWrapper {
-    const EXPECTING: &'static str = "an object ChardevSpiceChannelWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::ChardevSpiceChannel> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevSpiceChannelWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevSpiceChannelWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevSpiceChannelWrapper {
+        req data = "data": super::ChardevSpiceChannel,
     }
 }
 /// The `ChardevSpicePortWrapper` object.
@@ -2695,69 +816,9 @@ pub struct ChardevSpicePortWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevSpicePortWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::ChardevSpicePort) -> Self {
-        ChardevSpicePortWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevSpicePortWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevSpicePortWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevSpicePortWrapper {
-    const EXPECTING: &'static str = "an object ChardevSpicePortWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::ChardevSpicePort> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevSpicePortWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevSpicePortWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevSpicePortWrapper {
+        req data = "data": super::ChardevSpicePort,
     }
 }
 /// The `ChardevQemuVDAgentWrapper` object.
@@ -2775,69 +836,9 @@ pub struct ChardevQemuVDAgentWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevQemuVDAgentWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::ChardevQemuVDAgent) -> Self {
-        ChardevQemuVDAgentWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevQemuVDAgentWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevQemuVDAgentWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevQemuVDAgentWrapper {
-    const EXPECTING: &'static str = "an object ChardevQemuVDAgentWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::ChardevQemuVDAgent> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevQemuVDAgentWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevQemuVDAgentWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevQemuVDAgentWrapper {
+        req data = "data": super::ChardevQemuVDAgent,
     }
 }
 /// The `ChardevDBusWrapper` object.
@@ -2855,69 +856,9 @@ pub struct ChardevDBusWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevDBusWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::ChardevDBus) -> Self {
-        ChardevDBusWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevDBusWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevDBusWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevDBusWrapper {
-    const EXPECTING: &'static str = "an object ChardevDBusWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::ChardevDBus> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevDBusWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevDBusWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevDBusWrapper {
+        req data = "data": super::ChardevDBus,
     }
 }
 /// The `ChardevVCWrapper` object.
@@ -2933,69 +874,9 @@ pub struct ChardevVCWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevVCWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::ChardevVC) -> Self {
-        ChardevVCWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevVCWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevVCWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevVCWrapper {
-    const EXPECTING: &'static str = "an object ChardevVCWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::ChardevVC> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevVCWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevVCWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevVCWrapper {
+        req data = "data": super::ChardevVC,
     }
 }
 /// The `ChardevRingbufWrapper` object.
@@ -3011,69 +892,9 @@ pub struct ChardevRingbufWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevRingbufWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::ChardevRingbuf) -> Self {
-        ChardevRingbufWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevRingbufWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevRingbufWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevRingbufWrapper {
-    const EXPECTING: &'static str = "an object ChardevRingbufWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::ChardevRingbuf> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevRingbufWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevRingbufWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevRingbufWrapper {
+        req data = "data": super::ChardevRingbuf,
     }
 }
 /// The `ChardevPtyWrapper` object.
@@ -3089,69 +910,9 @@ pub struct ChardevPtyWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevPtyWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::ChardevPty) -> Self {
-        ChardevPtyWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevPtyWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevPtyWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevPtyWrapper {
-    const EXPECTING: &'static str = "an object ChardevPtyWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::ChardevPty> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ChardevPtyWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevPtyWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevPtyWrapper {
+        req data = "data": super::ChardevPty,
     }
 }
 /// Configuration info for the new chardev backend.
@@ -3236,247 +997,34 @@ pub enum ChardevBackendBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl ChardevBackendBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            ChardevBackendBranch::File(_) => "file",
-            ChardevBackendBranch::Serial(_) => "serial",
-            ChardevBackendBranch::Parallel(_) => "parallel",
-            ChardevBackendBranch::Pipe(_) => "pipe",
-            ChardevBackendBranch::Socket(_) => "socket",
-            ChardevBackendBranch::Udp(_) => "udp",
-            ChardevBackendBranch::Pty(_) => "pty",
-            ChardevBackendBranch::Null(_) => "null",
-            ChardevBackendBranch::Mux(_) => "mux",
-            ChardevBackendBranch::Hub(_) => "hub",
-            ChardevBackendBranch::Msmouse(_) => "msmouse",
-            ChardevBackendBranch::Wctablet(_) => "wctablet",
-            ChardevBackendBranch::Braille(_) => "braille",
-            ChardevBackendBranch::Testdev(_) => "testdev",
-            ChardevBackendBranch::Stdio(_) => "stdio",
-            ChardevBackendBranch::Console(_) => "console",
-            ChardevBackendBranch::Spicevmc(_) => "spicevmc",
-            ChardevBackendBranch::Spiceport(_) => "spiceport",
-            ChardevBackendBranch::QemuVdagent(_) => "qemu-vdagent",
-            ChardevBackendBranch::Dbus(_) => "dbus",
-            ChardevBackendBranch::Vc(_) => "vc",
-            ChardevBackendBranch::Ringbuf(_) => "ringbuf",
-            ChardevBackendBranch::Memory(_) => "memory",
-            ChardevBackendBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::ChardevBackendKind {
-        match self {
-            ChardevBackendBranch::File(_) => super::ChardevBackendKind::File,
-            ChardevBackendBranch::Serial(_) => super::ChardevBackendKind::Serial,
-            ChardevBackendBranch::Parallel(_) => super::ChardevBackendKind::Parallel,
-            ChardevBackendBranch::Pipe(_) => super::ChardevBackendKind::Pipe,
-            ChardevBackendBranch::Socket(_) => super::ChardevBackendKind::Socket,
-            ChardevBackendBranch::Udp(_) => super::ChardevBackendKind::Udp,
-            ChardevBackendBranch::Pty(_) => super::ChardevBackendKind::Pty,
-            ChardevBackendBranch::Null(_) => super::ChardevBackendKind::Null,
-            ChardevBackendBranch::Mux(_) => super::ChardevBackendKind::Mux,
-            ChardevBackendBranch::Hub(_) => super::ChardevBackendKind::Hub,
-            ChardevBackendBranch::Msmouse(_) => super::ChardevBackendKind::Msmouse,
-            ChardevBackendBranch::Wctablet(_) => super::ChardevBackendKind::Wctablet,
-            ChardevBackendBranch::Braille(_) => super::ChardevBackendKind::Braille,
-            ChardevBackendBranch::Testdev(_) => super::ChardevBackendKind::Testdev,
-            ChardevBackendBranch::Stdio(_) => super::ChardevBackendKind::Stdio,
-            ChardevBackendBranch::Console(_) => super::ChardevBackendKind::Console,
-            ChardevBackendBranch::Spicevmc(_) => super::ChardevBackendKind::Spicevmc,
-            ChardevBackendBranch::Spiceport(_) => super::ChardevBackendKind::Spiceport,
-            ChardevBackendBranch::QemuVdagent(_) => {
-                super::ChardevBackendKind::QemuVdagent
-            }
-            ChardevBackendBranch::Dbus(_) => super::ChardevBackendKind::Dbus,
-            ChardevBackendBranch::Vc(_) => super::ChardevBackendKind::Vc,
-            ChardevBackendBranch::Ringbuf(_) => super::ChardevBackendKind::Ringbuf,
-            ChardevBackendBranch::Memory(_) => super::ChardevBackendKind::Memory,
-            ChardevBackendBranch::Other(value) => {
-                super::ChardevBackendKind::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevBackend {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", self.r#type.as_str());
-        match &self.r#type {
-            ChardevBackendBranch::File(branch) => members.members(branch),
-            ChardevBackendBranch::Serial(branch) => members.members(branch),
-            ChardevBackendBranch::Parallel(branch) => members.members(branch),
-            ChardevBackendBranch::Pipe(branch) => members.members(branch),
-            ChardevBackendBranch::Socket(branch) => members.members(branch),
-            ChardevBackendBranch::Udp(branch) => members.members(branch),
-            ChardevBackendBranch::Pty(branch) => members.members(branch),
-            ChardevBackendBranch::Null(branch) => members.members(branch),
-            ChardevBackendBranch::Mux(branch) => members.members(branch),
-            ChardevBackendBranch::Hub(branch) => members.members(branch),
-            ChardevBackendBranch::Msmouse(branch) => members.members(branch),
-            ChardevBackendBranch::Wctablet(branch) => members.members(branch),
-            ChardevBackendBranch::Braille(branch) => members.members(branch),
-            ChardevBackendBranch::Testdev(branch) => members.members(branch),
-            ChardevBackendBranch::Stdio(branch) => members.members(branch),
-            ChardevBackendBranch::Console(branch) => members.members(branch),
-            ChardevBackendBranch::Spicevmc(branch) => members.members(branch),
-            ChardevBackendBranch::Spiceport(branch) => members.members(branch),
-            ChardevBackendBranch::QemuVdagent(branch) => members.members(branch),
-            ChardevBackendBranch::Dbus(branch) => members.members(branch),
-            ChardevBackendBranch::Vc(branch) => members.members(branch),
-            ChardevBackendBranch::Ringbuf(branch) => members.members(branch),
-            ChardevBackendBranch::Memory(branch) => members.members(branch),
-            ChardevBackendBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevBackend {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevBackend {
-    const EXPECTING: &'static str = "an object ChardevBackend";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::ChardevBackendKind> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::ChardevBackendKind::File => {
-                ChardevBackendBranch::File(::qmp_types::de::from_members(rest, "file")?)
-            }
-            super::ChardevBackendKind::Serial => {
-                ChardevBackendBranch::Serial(
-                    ::qmp_types::de::from_members(rest, "serial")?,
-                )
-            }
-            super::ChardevBackendKind::Parallel => {
-                ChardevBackendBranch::Parallel(
-                    ::qmp_types::de::from_members(rest, "parallel")?,
-                )
-            }
-            super::ChardevBackendKind::Pipe => {
-                ChardevBackendBranch::Pipe(::qmp_types::de::from_members(rest, "pipe")?)
-            }
-            super::ChardevBackendKind::Socket => {
-                ChardevBackendBranch::Socket(
-                    ::qmp_types::de::from_members(rest, "socket")?,
-                )
-            }
-            super::ChardevBackendKind::Udp => {
-                ChardevBackendBranch::Udp(::qmp_types::de::from_members(rest, "udp")?)
-            }
-            super::ChardevBackendKind::Pty => {
-                ChardevBackendBranch::Pty(::qmp_types::de::from_members(rest, "pty")?)
-            }
-            super::ChardevBackendKind::Null => {
-                ChardevBackendBranch::Null(::qmp_types::de::from_members(rest, "null")?)
-            }
-            super::ChardevBackendKind::Mux => {
-                ChardevBackendBranch::Mux(::qmp_types::de::from_members(rest, "mux")?)
-            }
-            super::ChardevBackendKind::Hub => {
-                ChardevBackendBranch::Hub(::qmp_types::de::from_members(rest, "hub")?)
-            }
-            super::ChardevBackendKind::Msmouse => {
-                ChardevBackendBranch::Msmouse(
-                    ::qmp_types::de::from_members(rest, "msmouse")?,
-                )
-            }
-            super::ChardevBackendKind::Wctablet => {
-                ChardevBackendBranch::Wctablet(
-                    ::qmp_types::de::from_members(rest, "wctablet")?,
-                )
-            }
-            super::ChardevBackendKind::Braille => {
-                ChardevBackendBranch::Braille(
-                    ::qmp_types::de::from_members(rest, "braille")?,
-                )
-            }
-            super::ChardevBackendKind::Testdev => {
-                ChardevBackendBranch::Testdev(
-                    ::qmp_types::de::from_members(rest, "testdev")?,
-                )
-            }
-            super::ChardevBackendKind::Stdio => {
-                ChardevBackendBranch::Stdio(
-                    ::qmp_types::de::from_members(rest, "stdio")?,
-                )
-            }
-            super::ChardevBackendKind::Console => {
-                ChardevBackendBranch::Console(
-                    ::qmp_types::de::from_members(rest, "console")?,
-                )
-            }
-            super::ChardevBackendKind::Spicevmc => {
-                ChardevBackendBranch::Spicevmc(
-                    ::qmp_types::de::from_members(rest, "spicevmc")?,
-                )
-            }
-            super::ChardevBackendKind::Spiceport => {
-                ChardevBackendBranch::Spiceport(
-                    ::qmp_types::de::from_members(rest, "spiceport")?,
-                )
-            }
-            super::ChardevBackendKind::QemuVdagent => {
-                ChardevBackendBranch::QemuVdagent(
-                    ::qmp_types::de::from_members(rest, "qemu-vdagent")?,
-                )
-            }
-            super::ChardevBackendKind::Dbus => {
-                ChardevBackendBranch::Dbus(::qmp_types::de::from_members(rest, "dbus")?)
-            }
-            super::ChardevBackendKind::Vc => {
-                ChardevBackendBranch::Vc(::qmp_types::de::from_members(rest, "vc")?)
-            }
-            super::ChardevBackendKind::Ringbuf => {
-                ChardevBackendBranch::Ringbuf(
-                    ::qmp_types::de::from_members(rest, "ringbuf")?,
-                )
-            }
-            super::ChardevBackendKind::Memory => {
-                ChardevBackendBranch::Memory(
-                    ::qmp_types::de::from_members(rest, "memory")?,
-                )
-            }
-            super::ChardevBackendKind::Other(value) => {
-                unknown_members = rest;
-                ChardevBackendBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(ChardevBackend {
-            r#type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevBackend {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    ChardevBackend, ChardevBackendBranch, Other,
+    r#type = "type": super::ChardevBackendKind, Other,
+    {}
+    {
+        members File = "file" => File,
+        members Serial = "serial" => Serial,
+        members Parallel = "parallel" => Parallel,
+        members Pipe = "pipe" => Pipe,
+        members Socket = "socket" => Socket,
+        members Udp = "udp" => Udp,
+        members Pty = "pty" => Pty,
+        members Null = "null" => Null,
+        members Mux = "mux" => Mux,
+        members Hub = "hub" => Hub,
+        members Msmouse = "msmouse" => Msmouse,
+        members Wctablet = "wctablet" => Wctablet,
+        members Braille = "braille" => Braille,
+        members Testdev = "testdev" => Testdev,
+        members Stdio = "stdio" => Stdio,
+        members Console = "console" => Console,
+        members Spicevmc = "spicevmc" => Spicevmc,
+        members Spiceport = "spiceport" => Spiceport,
+        members QemuVdagent = "qemu-vdagent" => QemuVdagent,
+        members Dbus = "dbus" => Dbus,
+        members Vc = "vc" => Vc,
+        members Ringbuf = "ringbuf" => Ringbuf,
+        members Memory = "memory" => Memory,
     }
 }
 /// Return info about the chardev backend just created.
@@ -3494,61 +1042,9 @@ pub struct ChardevReturn {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ChardevReturn {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        ChardevReturn {
-            pty: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ChardevReturn {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("pty", &self.pty);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ChardevReturn {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ChardevReturn {
-    const EXPECTING: &'static str = "an object ChardevReturn";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_pty: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "pty" => ::qmp_types::de::next(&mut map, &mut m_pty),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(ChardevReturn {
-            pty: m_pty,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ChardevReturn {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ChardevReturn {
+        opt pty = "pty",
     }
 }
 /// The commands of this module.
@@ -3587,22 +1083,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryChardev;
-    impl ::serde::Serialize for QueryChardev {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryChardev {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryChardev)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryChardev);
     impl ::qmp_types::Command for QueryChardev {
         const NAME: &'static str = "query-chardev";
         type Returns = ::std::vec::Vec<super::super::ChardevInfo>;
@@ -3641,22 +1122,7 @@ pub mod cmd {
     /// Since: 2.0
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryChardevBackends;
-    impl ::serde::Serialize for QueryChardevBackends {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryChardevBackends {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryChardevBackends)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryChardevBackends);
     impl ::qmp_types::Command for QueryChardevBackends {
         const NAME: &'static str = "query-chardev-backends";
         type Returns = ::std::vec::Vec<super::super::ChardevBackendInfo>;
@@ -3700,84 +1166,11 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl RingbufWrite {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(device: ::std::string::String, data: ::std::string::String) -> Self {
-            RingbufWrite {
-                device,
-                data,
-                format: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for RingbufWrite {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("device", &self.device);
-            members.req("data", &self.data);
-            members.opt("format", &self.format);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for RingbufWrite {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for RingbufWrite {
-        const EXPECTING: &'static str = "an object RingbufWrite";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_format: ::std::option::Option<super::super::DataFormat> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                    "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                    "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_device, m_data) = match (m_device, m_data) {
-                (
-                    ::std::option::Option::Some(m_device),
-                    ::std::option::Option::Some(m_data),
-                ) => (m_device, m_data),
-                (m_device, m_data) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_device.is_some(), "device"), (m_data.is_some(), "data")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(RingbufWrite {
-                device: m_device,
-                data: m_data,
-                format: m_format,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RingbufWrite {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        RingbufWrite {
+            req device = "device": ::std::string::String,
+            req data = "data": ::std::string::String,
+            opt format = "format",
         }
     }
     impl ::qmp_types::Command for RingbufWrite {
@@ -3827,84 +1220,11 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl RingbufRead {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(device: ::std::string::String, size: i64) -> Self {
-            RingbufRead {
-                device,
-                size,
-                format: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for RingbufRead {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("device", &self.device);
-            members.req("size", &self.size);
-            members.opt("format", &self.format);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for RingbufRead {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for RingbufRead {
-        const EXPECTING: &'static str = "an object RingbufRead";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_size: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut m_format: ::std::option::Option<super::super::DataFormat> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                    "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                    "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_device, m_size) = match (m_device, m_size) {
-                (
-                    ::std::option::Option::Some(m_device),
-                    ::std::option::Option::Some(m_size),
-                ) => (m_device, m_size),
-                (m_device, m_size) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_device.is_some(), "device"), (m_size.is_some(), "size")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(RingbufRead {
-                device: m_device,
-                size: m_size,
-                format: m_format,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RingbufRead {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        RingbufRead {
+            req device = "device": ::std::string::String,
+            req size = "size": i64,
+            opt format = "format",
         }
     }
     impl ::qmp_types::Command for RingbufRead {
@@ -3962,82 +1282,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl ChardevAdd {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            id: ::std::string::String,
-            backend: super::super::ChardevBackend,
-        ) -> Self {
-            ChardevAdd {
-                id,
-                backend,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for ChardevAdd {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.req("backend", &self.backend);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for ChardevAdd {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for ChardevAdd {
-        const EXPECTING: &'static str = "an object ChardevAdd";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_backend: ::std::option::Option<super::super::ChardevBackend> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    "backend" => ::qmp_types::de::next(&mut map, &mut m_backend),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id, m_backend) = match (m_id, m_backend) {
-                (
-                    ::std::option::Option::Some(m_id),
-                    ::std::option::Option::Some(m_backend),
-                ) => (m_id, m_backend),
-                (m_id, m_backend) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_id.is_some(), "id"), (m_backend.is_some(), "backend")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(ChardevAdd {
-                id: m_id,
-                backend: m_backend,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ChardevAdd {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        ChardevAdd {
+            req id = "id": ::std::string::String,
+            req backend = "backend": super::super::ChardevBackend,
         }
     }
     impl ::qmp_types::Command for ChardevAdd {
@@ -4096,82 +1344,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl ChardevChange {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            id: ::std::string::String,
-            backend: super::super::ChardevBackend,
-        ) -> Self {
-            ChardevChange {
-                id,
-                backend,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for ChardevChange {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.req("backend", &self.backend);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for ChardevChange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for ChardevChange {
-        const EXPECTING: &'static str = "an object ChardevChange";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_backend: ::std::option::Option<super::super::ChardevBackend> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    "backend" => ::qmp_types::de::next(&mut map, &mut m_backend),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id, m_backend) = match (m_id, m_backend) {
-                (
-                    ::std::option::Option::Some(m_id),
-                    ::std::option::Option::Some(m_backend),
-                ) => (m_id, m_backend),
-                (m_id, m_backend) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_id.is_some(), "id"), (m_backend.is_some(), "backend")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(ChardevChange {
-                id: m_id,
-                backend: m_backend,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ChardevChange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        ChardevChange {
+            req id = "id": ::std::string::String,
+            req backend = "backend": super::super::ChardevBackend,
         }
     }
     impl ::qmp_types::Command for ChardevChange {
@@ -4204,69 +1380,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl ChardevRemove {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String) -> Self {
-            ChardevRemove {
-                id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for ChardevRemove {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for ChardevRemove {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for ChardevRemove {
-        const EXPECTING: &'static str = "an object ChardevRemove";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id,) = match (m_id,) {
-                (::std::option::Option::Some(m_id),) => (m_id,),
-                (m_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(ChardevRemove {
-                id: m_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ChardevRemove {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        ChardevRemove {
+            req id = "id": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for ChardevRemove {
@@ -4299,69 +1415,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl ChardevSendBreak {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String) -> Self {
-            ChardevSendBreak {
-                id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for ChardevSendBreak {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for ChardevSendBreak {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for ChardevSendBreak {
-        const EXPECTING: &'static str = "an object ChardevSendBreak";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id,) = match (m_id,) {
-                (::std::option::Option::Some(m_id),) => (m_id,),
-                (m_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(ChardevSendBreak {
-                id: m_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ChardevSendBreak {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        ChardevSendBreak {
+            req id = "id": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for ChardevSendBreak {
@@ -4402,79 +1458,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl VserportChange {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String, open: bool) -> Self {
-            VserportChange {
-                id,
-                open,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for VserportChange {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.req("open", &self.open);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for VserportChange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for VserportChange {
-        const EXPECTING: &'static str = "an object VserportChange";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_open: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    "open" => ::qmp_types::de::next(&mut map, &mut m_open),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id, m_open) = match (m_id, m_open) {
-                (
-                    ::std::option::Option::Some(m_id),
-                    ::std::option::Option::Some(m_open),
-                ) => (m_id, m_open),
-                (m_id, m_open) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_id.is_some(), "id"), (m_open.is_some(), "open")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(VserportChange {
-                id: m_id,
-                open: m_open,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VserportChange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        VserportChange {
+            req id = "id": ::std::string::String,
+            req open = "open": bool,
         }
     }
     impl ::qmp_types::Event for VserportChange {

@@ -14,68 +14,10 @@ pub enum IoOperationType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl IoOperationType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [IoOperationType] = &[
-        IoOperationType::Read,
-        IoOperationType::Write,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            IoOperationType::Read => "read",
-            IoOperationType::Write => "write",
-            IoOperationType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => IoOperationType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for IoOperationType {
-    const EXPECTING: &'static str = "a IoOperationType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        IoOperationType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "read" => IoOperationType::Read,
-                "write" => IoOperationType::Write,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for IoOperationType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(IoOperationType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for IoOperationType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for IoOperationType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for IoOperationType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    IoOperationType, Other {
+        Read = "read",
+        Write = "write",
     }
 }
 /// An enumeration of three options: on, off, and auto
@@ -94,71 +36,11 @@ pub enum OnOffAuto {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl OnOffAuto {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [OnOffAuto] = &[
-        OnOffAuto::Auto,
-        OnOffAuto::On,
-        OnOffAuto::Off,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            OnOffAuto::Auto => "auto",
-            OnOffAuto::On => "on",
-            OnOffAuto::Off => "off",
-            OnOffAuto::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => OnOffAuto::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for OnOffAuto {
-    const EXPECTING: &'static str = "a OnOffAuto value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        OnOffAuto::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "auto" => OnOffAuto::Auto,
-                "on" => OnOffAuto::On,
-                "off" => OnOffAuto::Off,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for OnOffAuto {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(OnOffAuto::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for OnOffAuto {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for OnOffAuto {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for OnOffAuto {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    OnOffAuto, Other {
+        Auto = "auto",
+        On = "on",
+        Off = "off",
     }
 }
 /// An enumeration of three values: on, off, and split
@@ -177,71 +59,11 @@ pub enum OnOffSplit {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl OnOffSplit {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [OnOffSplit] = &[
-        OnOffSplit::On,
-        OnOffSplit::Off,
-        OnOffSplit::Split,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            OnOffSplit::On => "on",
-            OnOffSplit::Off => "off",
-            OnOffSplit::Split => "split",
-            OnOffSplit::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => OnOffSplit::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for OnOffSplit {
-    const EXPECTING: &'static str = "a OnOffSplit value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        OnOffSplit::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "on" => OnOffSplit::On,
-                "off" => OnOffSplit::Off,
-                "split" => OnOffSplit::Split,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for OnOffSplit {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(OnOffSplit::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for OnOffSplit {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for OnOffSplit {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for OnOffSplit {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    OnOffSplit, Other {
+        On = "on",
+        Off = "off",
+        Split = "split",
     }
 }
 /// This is a string value or the explicit lack of a string (null
@@ -335,86 +157,16 @@ pub enum OffAutoPCIBAR {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl OffAutoPCIBAR {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [OffAutoPCIBAR] = &[
-        OffAutoPCIBAR::Off,
-        OffAutoPCIBAR::Auto,
-        OffAutoPCIBAR::Bar0,
-        OffAutoPCIBAR::Bar1,
-        OffAutoPCIBAR::Bar2,
-        OffAutoPCIBAR::Bar3,
-        OffAutoPCIBAR::Bar4,
-        OffAutoPCIBAR::Bar5,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            OffAutoPCIBAR::Off => "off",
-            OffAutoPCIBAR::Auto => "auto",
-            OffAutoPCIBAR::Bar0 => "bar0",
-            OffAutoPCIBAR::Bar1 => "bar1",
-            OffAutoPCIBAR::Bar2 => "bar2",
-            OffAutoPCIBAR::Bar3 => "bar3",
-            OffAutoPCIBAR::Bar4 => "bar4",
-            OffAutoPCIBAR::Bar5 => "bar5",
-            OffAutoPCIBAR::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => OffAutoPCIBAR::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for OffAutoPCIBAR {
-    const EXPECTING: &'static str = "a OffAutoPCIBAR value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        OffAutoPCIBAR::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "off" => OffAutoPCIBAR::Off,
-                "auto" => OffAutoPCIBAR::Auto,
-                "bar0" => OffAutoPCIBAR::Bar0,
-                "bar1" => OffAutoPCIBAR::Bar1,
-                "bar2" => OffAutoPCIBAR::Bar2,
-                "bar3" => OffAutoPCIBAR::Bar3,
-                "bar4" => OffAutoPCIBAR::Bar4,
-                "bar5" => OffAutoPCIBAR::Bar5,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for OffAutoPCIBAR {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(OffAutoPCIBAR::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for OffAutoPCIBAR {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for OffAutoPCIBAR {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for OffAutoPCIBAR {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    OffAutoPCIBAR, Other {
+        Off = "off",
+        Auto = "auto",
+        Bar0 = "bar0",
+        Bar1 = "bar1",
+        Bar2 = "bar2",
+        Bar3 = "bar3",
+        Bar4 = "bar4",
+        Bar5 = "bar5",
     }
 }
 /// An enumeration of PCIe link speeds in units of GT/s
@@ -439,80 +191,14 @@ pub enum PCIELinkSpeed {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl PCIELinkSpeed {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [PCIELinkSpeed] = &[
-        PCIELinkSpeed::V25,
-        PCIELinkSpeed::V5,
-        PCIELinkSpeed::V8,
-        PCIELinkSpeed::V16,
-        PCIELinkSpeed::V32,
-        PCIELinkSpeed::V64,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            PCIELinkSpeed::V25 => "2_5",
-            PCIELinkSpeed::V5 => "5",
-            PCIELinkSpeed::V8 => "8",
-            PCIELinkSpeed::V16 => "16",
-            PCIELinkSpeed::V32 => "32",
-            PCIELinkSpeed::V64 => "64",
-            PCIELinkSpeed::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => PCIELinkSpeed::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for PCIELinkSpeed {
-    const EXPECTING: &'static str = "a PCIELinkSpeed value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        PCIELinkSpeed::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "2_5" => PCIELinkSpeed::V25,
-                "5" => PCIELinkSpeed::V5,
-                "8" => PCIELinkSpeed::V8,
-                "16" => PCIELinkSpeed::V16,
-                "32" => PCIELinkSpeed::V32,
-                "64" => PCIELinkSpeed::V64,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for PCIELinkSpeed {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(PCIELinkSpeed::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for PCIELinkSpeed {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PCIELinkSpeed {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PCIELinkSpeed {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    PCIELinkSpeed, Other {
+        V25 = "2_5",
+        V5 = "5",
+        V8 = "8",
+        V16 = "16",
+        V32 = "32",
+        V64 = "64",
     }
 }
 /// An enumeration of PCIe link width
@@ -539,83 +225,15 @@ pub enum PCIELinkWidth {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl PCIELinkWidth {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [PCIELinkWidth] = &[
-        PCIELinkWidth::V1,
-        PCIELinkWidth::V2,
-        PCIELinkWidth::V4,
-        PCIELinkWidth::V8,
-        PCIELinkWidth::V12,
-        PCIELinkWidth::V16,
-        PCIELinkWidth::V32,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            PCIELinkWidth::V1 => "1",
-            PCIELinkWidth::V2 => "2",
-            PCIELinkWidth::V4 => "4",
-            PCIELinkWidth::V8 => "8",
-            PCIELinkWidth::V12 => "12",
-            PCIELinkWidth::V16 => "16",
-            PCIELinkWidth::V32 => "32",
-            PCIELinkWidth::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => PCIELinkWidth::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for PCIELinkWidth {
-    const EXPECTING: &'static str = "a PCIELinkWidth value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        PCIELinkWidth::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "1" => PCIELinkWidth::V1,
-                "2" => PCIELinkWidth::V2,
-                "4" => PCIELinkWidth::V4,
-                "8" => PCIELinkWidth::V8,
-                "12" => PCIELinkWidth::V12,
-                "16" => PCIELinkWidth::V16,
-                "32" => PCIELinkWidth::V32,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for PCIELinkWidth {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(PCIELinkWidth::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for PCIELinkWidth {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PCIELinkWidth {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PCIELinkWidth {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    PCIELinkWidth, Other {
+        V1 = "1",
+        V2 = "2",
+        V4 = "4",
+        V8 = "8",
+        V12 = "12",
+        V16 = "16",
+        V32 = "32",
     }
 }
 /// Host memory policy types
@@ -638,74 +256,12 @@ pub enum HostMemPolicy {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl HostMemPolicy {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [HostMemPolicy] = &[
-        HostMemPolicy::Default,
-        HostMemPolicy::Preferred,
-        HostMemPolicy::Bind,
-        HostMemPolicy::Interleave,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            HostMemPolicy::Default => "default",
-            HostMemPolicy::Preferred => "preferred",
-            HostMemPolicy::Bind => "bind",
-            HostMemPolicy::Interleave => "interleave",
-            HostMemPolicy::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => HostMemPolicy::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for HostMemPolicy {
-    const EXPECTING: &'static str = "a HostMemPolicy value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        HostMemPolicy::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "default" => HostMemPolicy::Default,
-                "preferred" => HostMemPolicy::Preferred,
-                "bind" => HostMemPolicy::Bind,
-                "interleave" => HostMemPolicy::Interleave,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for HostMemPolicy {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(HostMemPolicy::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for HostMemPolicy {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for HostMemPolicy {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for HostMemPolicy {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    HostMemPolicy, Other {
+        Default = "default",
+        Preferred = "preferred",
+        Bind = "bind",
+        Interleave = "interleave",
     }
 }
 /// Indicates whether a netfilter is attached to a netdev's transmit
@@ -728,71 +284,11 @@ pub enum NetFilterDirection {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl NetFilterDirection {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [NetFilterDirection] = &[
-        NetFilterDirection::All,
-        NetFilterDirection::Rx,
-        NetFilterDirection::Tx,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            NetFilterDirection::All => "all",
-            NetFilterDirection::Rx => "rx",
-            NetFilterDirection::Tx => "tx",
-            NetFilterDirection::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => NetFilterDirection::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for NetFilterDirection {
-    const EXPECTING: &'static str = "a NetFilterDirection value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        NetFilterDirection::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "all" => NetFilterDirection::All,
-                "rx" => NetFilterDirection::Rx,
-                "tx" => NetFilterDirection::Tx,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for NetFilterDirection {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(NetFilterDirection::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for NetFilterDirection {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for NetFilterDirection {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetFilterDirection {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    NetFilterDirection, Other {
+        All = "all",
+        Rx = "rx",
+        Tx = "tx",
     }
 }
 /// Key combinations to toggle input-linux between host and guest.
@@ -817,80 +313,14 @@ pub enum GrabToggleKeys {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl GrabToggleKeys {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [GrabToggleKeys] = &[
-        GrabToggleKeys::CtrlCtrl,
-        GrabToggleKeys::AltAlt,
-        GrabToggleKeys::ShiftShift,
-        GrabToggleKeys::MetaMeta,
-        GrabToggleKeys::Scrolllock,
-        GrabToggleKeys::CtrlScrolllock,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            GrabToggleKeys::CtrlCtrl => "ctrl-ctrl",
-            GrabToggleKeys::AltAlt => "alt-alt",
-            GrabToggleKeys::ShiftShift => "shift-shift",
-            GrabToggleKeys::MetaMeta => "meta-meta",
-            GrabToggleKeys::Scrolllock => "scrolllock",
-            GrabToggleKeys::CtrlScrolllock => "ctrl-scrolllock",
-            GrabToggleKeys::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => GrabToggleKeys::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for GrabToggleKeys {
-    const EXPECTING: &'static str = "a GrabToggleKeys value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        GrabToggleKeys::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "ctrl-ctrl" => GrabToggleKeys::CtrlCtrl,
-                "alt-alt" => GrabToggleKeys::AltAlt,
-                "shift-shift" => GrabToggleKeys::ShiftShift,
-                "meta-meta" => GrabToggleKeys::MetaMeta,
-                "scrolllock" => GrabToggleKeys::Scrolllock,
-                "ctrl-scrolllock" => GrabToggleKeys::CtrlScrolllock,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for GrabToggleKeys {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(GrabToggleKeys::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for GrabToggleKeys {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GrabToggleKeys {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GrabToggleKeys {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    GrabToggleKeys, Other {
+        CtrlCtrl = "ctrl-ctrl",
+        AltAlt = "alt-alt",
+        ShiftShift = "shift-shift",
+        MetaMeta = "meta-meta",
+        Scrolllock = "scrolllock",
+        CtrlScrolllock = "ctrl-scrolllock",
     }
 }
 /// The `HumanReadableText` object.
@@ -906,75 +336,9 @@ pub struct HumanReadableText {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl HumanReadableText {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(human_readable_text: ::std::string::String) -> Self {
-        HumanReadableText {
-            human_readable_text,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for HumanReadableText {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("human-readable-text", &self.human_readable_text);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for HumanReadableText {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for HumanReadableText {
-    const EXPECTING: &'static str = "an object HumanReadableText";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_human_readable_text: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "human-readable-text" => {
-                    ::qmp_types::de::next(&mut map, &mut m_human_readable_text)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_human_readable_text,) = match (m_human_readable_text,) {
-            (::std::option::Option::Some(m_human_readable_text),) => {
-                (m_human_readable_text,)
-            }
-            (m_human_readable_text,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_human_readable_text.is_some(), "human-readable-text")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(HumanReadableText {
-            human_readable_text: m_human_readable_text,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for HumanReadableText {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    HumanReadableText {
+        req human_readable_text = "human-readable-text": ::std::string::String,
     }
 }
 /// The values of `EndianMode`.
@@ -993,70 +357,10 @@ pub enum EndianMode {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl EndianMode {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [EndianMode] = &[
-        EndianMode::Unspecified,
-        EndianMode::Little,
-        EndianMode::Big,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            EndianMode::Unspecified => "unspecified",
-            EndianMode::Little => "little",
-            EndianMode::Big => "big",
-            EndianMode::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => EndianMode::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for EndianMode {
-    const EXPECTING: &'static str = "a EndianMode value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        EndianMode::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "unspecified" => EndianMode::Unspecified,
-                "little" => EndianMode::Little,
-                "big" => EndianMode::Big,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for EndianMode {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(EndianMode::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for EndianMode {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for EndianMode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for EndianMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    EndianMode, Other {
+        Unspecified = "unspecified",
+        Little = "little",
+        Big = "big",
     }
 }

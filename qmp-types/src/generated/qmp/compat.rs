@@ -16,71 +16,11 @@ pub enum CompatPolicyInput {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl CompatPolicyInput {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [CompatPolicyInput] = &[
-        CompatPolicyInput::Accept,
-        CompatPolicyInput::Reject,
-        CompatPolicyInput::Crash,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            CompatPolicyInput::Accept => "accept",
-            CompatPolicyInput::Reject => "reject",
-            CompatPolicyInput::Crash => "crash",
-            CompatPolicyInput::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CompatPolicyInput::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for CompatPolicyInput {
-    const EXPECTING: &'static str = "a CompatPolicyInput value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        CompatPolicyInput::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "accept" => CompatPolicyInput::Accept,
-                "reject" => CompatPolicyInput::Reject,
-                "crash" => CompatPolicyInput::Crash,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for CompatPolicyInput {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(CompatPolicyInput::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for CompatPolicyInput {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for CompatPolicyInput {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CompatPolicyInput {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    CompatPolicyInput, Other {
+        Accept = "accept",
+        Reject = "reject",
+        Crash = "crash",
     }
 }
 /// Policy for handling "funny" output.
@@ -97,68 +37,10 @@ pub enum CompatPolicyOutput {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl CompatPolicyOutput {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [CompatPolicyOutput] = &[
-        CompatPolicyOutput::Accept,
-        CompatPolicyOutput::Hide,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            CompatPolicyOutput::Accept => "accept",
-            CompatPolicyOutput::Hide => "hide",
-            CompatPolicyOutput::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CompatPolicyOutput::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for CompatPolicyOutput {
-    const EXPECTING: &'static str = "a CompatPolicyOutput value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        CompatPolicyOutput::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "accept" => CompatPolicyOutput::Accept,
-                "hide" => CompatPolicyOutput::Hide,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for CompatPolicyOutput {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(CompatPolicyOutput::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for CompatPolicyOutput {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for CompatPolicyOutput {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CompatPolicyOutput {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    CompatPolicyOutput, Other {
+        Accept = "accept",
+        Hide = "hide",
     }
 }
 /// Policy for handling deprecated management interfaces.
@@ -193,83 +75,11 @@ pub struct CompatPolicy {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CompatPolicy {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        CompatPolicy {
-            deprecated_input: ::std::option::Option::None,
-            deprecated_output: ::std::option::Option::None,
-            unstable_input: ::std::option::Option::None,
-            unstable_output: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CompatPolicy {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("deprecated-input", &self.deprecated_input);
-        members.opt("deprecated-output", &self.deprecated_output);
-        members.opt("unstable-input", &self.unstable_input);
-        members.opt("unstable-output", &self.unstable_output);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CompatPolicy {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CompatPolicy {
-    const EXPECTING: &'static str = "an object CompatPolicy";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_deprecated_input: ::std::option::Option<super::CompatPolicyInput> = ::std::option::Option::None;
-        let mut m_deprecated_output: ::std::option::Option<super::CompatPolicyOutput> = ::std::option::Option::None;
-        let mut m_unstable_input: ::std::option::Option<super::CompatPolicyInput> = ::std::option::Option::None;
-        let mut m_unstable_output: ::std::option::Option<super::CompatPolicyOutput> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "deprecated-input" => {
-                    ::qmp_types::de::next(&mut map, &mut m_deprecated_input)
-                }
-                "deprecated-output" => {
-                    ::qmp_types::de::next(&mut map, &mut m_deprecated_output)
-                }
-                "unstable-input" => {
-                    ::qmp_types::de::next(&mut map, &mut m_unstable_input)
-                }
-                "unstable-output" => {
-                    ::qmp_types::de::next(&mut map, &mut m_unstable_output)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(CompatPolicy {
-            deprecated_input: m_deprecated_input,
-            deprecated_output: m_deprecated_output,
-            unstable_input: m_unstable_input,
-            unstable_output: m_unstable_output,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CompatPolicy {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CompatPolicy {
+        opt deprecated_input = "deprecated-input",
+        opt deprecated_output = "deprecated-output",
+        opt unstable_input = "unstable-input",
+        opt unstable_output = "unstable-output",
     }
 }

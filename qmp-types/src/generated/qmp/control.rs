@@ -14,63 +14,9 @@ pub enum QMPCapability {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QMPCapability {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QMPCapability] = &[QMPCapability::Oob];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QMPCapability::Oob => "oob",
-            QMPCapability::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QMPCapability::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QMPCapability {
-    const EXPECTING: &'static str = "a QMPCapability value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QMPCapability::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "oob" => QMPCapability::Oob,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QMPCapability {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QMPCapability::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QMPCapability {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QMPCapability {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QMPCapability {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QMPCapability, Other {
+        Oob = "oob",
     }
 }
 /// A three-part version number.
@@ -90,89 +36,11 @@ pub struct VersionTriple {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VersionTriple {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(major: i64, minor: i64, micro: i64) -> Self {
-        VersionTriple {
-            major,
-            minor,
-            micro,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VersionTriple {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("major", &self.major);
-        members.req("minor", &self.minor);
-        members.req("micro", &self.micro);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VersionTriple {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VersionTriple {
-    const EXPECTING: &'static str = "an object VersionTriple";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_major: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_minor: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_micro: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "major" => ::qmp_types::de::next(&mut map, &mut m_major),
-                "minor" => ::qmp_types::de::next(&mut map, &mut m_minor),
-                "micro" => ::qmp_types::de::next(&mut map, &mut m_micro),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_major, m_minor, m_micro) = match (m_major, m_minor, m_micro) {
-            (
-                ::std::option::Option::Some(m_major),
-                ::std::option::Option::Some(m_minor),
-                ::std::option::Option::Some(m_micro),
-            ) => (m_major, m_minor, m_micro),
-            (m_major, m_minor, m_micro) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_major.is_some(), "major"),
-                            (m_minor.is_some(), "minor"),
-                            (m_micro.is_some(), "micro"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VersionTriple {
-            major: m_major,
-            minor: m_minor,
-            micro: m_micro,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VersionTriple {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VersionTriple {
+        req major = "major": i64,
+        req minor = "minor": i64,
+        req micro = "micro": i64,
     }
 }
 /// A description of QEMU's version.
@@ -197,79 +65,10 @@ pub struct VersionInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VersionInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(qemu: super::VersionTriple, package: ::std::string::String) -> Self {
-        VersionInfo {
-            qemu,
-            package,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VersionInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("qemu", &self.qemu);
-        members.req("package", &self.package);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VersionInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VersionInfo {
-    const EXPECTING: &'static str = "an object VersionInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_qemu: ::std::option::Option<super::VersionTriple> = ::std::option::Option::None;
-        let mut m_package: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "qemu" => ::qmp_types::de::next(&mut map, &mut m_qemu),
-                "package" => ::qmp_types::de::next(&mut map, &mut m_package),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_qemu, m_package) = match (m_qemu, m_package) {
-            (
-                ::std::option::Option::Some(m_qemu),
-                ::std::option::Option::Some(m_package),
-            ) => (m_qemu, m_package),
-            (m_qemu, m_package) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_qemu.is_some(), "qemu"), (m_package.is_some(), "package")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VersionInfo {
-            qemu: m_qemu,
-            package: m_package,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VersionInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VersionInfo {
+        req qemu = "qemu": super::VersionTriple,
+        req package = "package": ::std::string::String,
     }
 }
 /// Information about a QMP command
@@ -285,69 +84,9 @@ pub struct CommandInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CommandInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(name: ::std::string::String) -> Self {
-        CommandInfo {
-            name,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CommandInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CommandInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CommandInfo {
-    const EXPECTING: &'static str = "an object CommandInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name,) = match (m_name,) {
-            (::std::option::Option::Some(m_name),) => (m_name,),
-            (m_name,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(CommandInfo {
-            name: m_name,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CommandInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CommandInfo {
+        req name = "name": ::std::string::String,
     }
 }
 /// An enumeration of monitor modes.
@@ -364,68 +103,10 @@ pub enum MonitorMode {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl MonitorMode {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [MonitorMode] = &[
-        MonitorMode::Readline,
-        MonitorMode::Control,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            MonitorMode::Readline => "readline",
-            MonitorMode::Control => "control",
-            MonitorMode::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MonitorMode::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for MonitorMode {
-    const EXPECTING: &'static str = "a MonitorMode value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        MonitorMode::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "readline" => MonitorMode::Readline,
-                "control" => MonitorMode::Control,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for MonitorMode {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(MonitorMode::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for MonitorMode {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for MonitorMode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MonitorMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    MonitorMode, Other {
+        Readline = "readline",
+        Control = "control",
     }
 }
 /// Options to be used for adding a new monitor.
@@ -448,84 +129,12 @@ pub struct MonitorOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MonitorOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(chardev: ::std::string::String) -> Self {
-        MonitorOptions {
-            id: ::std::option::Option::None,
-            mode: ::std::option::Option::None,
-            pretty: ::std::option::Option::None,
-            chardev,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MonitorOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("id", &self.id);
-        members.opt("mode", &self.mode);
-        members.opt("pretty", &self.pretty);
-        members.req("chardev", &self.chardev);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MonitorOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MonitorOptions {
-    const EXPECTING: &'static str = "an object MonitorOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_mode: ::std::option::Option<super::MonitorMode> = ::std::option::Option::None;
-        let mut m_pretty: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                "pretty" => ::qmp_types::de::next(&mut map, &mut m_pretty),
-                "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_chardev,) = match (m_chardev,) {
-            (::std::option::Option::Some(m_chardev),) => (m_chardev,),
-            (m_chardev,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(MonitorOptions {
-            id: m_id,
-            mode: m_mode,
-            pretty: m_pretty,
-            chardev: m_chardev,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MonitorOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MonitorOptions {
+        opt id = "id",
+        opt mode = "mode",
+        opt pretty = "pretty",
+        req chardev = "chardev": ::std::string::String,
     }
 }
 /// The commands of this module.
@@ -567,63 +176,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl QmpCapabilities {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new() -> Self {
-            QmpCapabilities {
-                enable: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for QmpCapabilities {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("enable", &self.enable);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for QmpCapabilities {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for QmpCapabilities {
-        const EXPECTING: &'static str = "an object QmpCapabilities";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_enable: ::std::option::Option<
-                ::std::vec::Vec<super::super::QMPCapability>,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "enable" => ::qmp_types::de::next(&mut map, &mut m_enable),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            ::std::result::Result::Ok(QmpCapabilities {
-                enable: m_enable,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QmpCapabilities {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        QmpCapabilities {
+            opt enable = "enable",
         }
     }
     impl ::qmp_types::Command for QmpCapabilities {
@@ -659,22 +214,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryVersion;
-    impl ::serde::Serialize for QueryVersion {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryVersion {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryVersion)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryVersion);
     impl ::qmp_types::Command for QueryVersion {
         const NAME: &'static str = "query-version";
         type Returns = super::super::VersionInfo;
@@ -710,22 +250,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryCommands;
-    impl ::serde::Serialize for QueryCommands {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryCommands {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryCommands)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryCommands);
     impl ::qmp_types::Command for QueryCommands {
         const NAME: &'static str = "query-commands";
         type Returns = ::std::vec::Vec<super::super::CommandInfo>;
@@ -750,22 +275,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Quit;
-    impl ::serde::Serialize for Quit {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Quit {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| Quit)
-        }
-    }
+    ::qmp_types::impl_unit!(Quit);
     impl ::qmp_types::Command for Quit {
         const NAME: &'static str = "quit";
         type Returns = ::qmp_types::Empty;

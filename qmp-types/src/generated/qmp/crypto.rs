@@ -16,70 +16,10 @@ pub enum QCryptoTLSCredsEndpoint {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QCryptoTLSCredsEndpoint {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QCryptoTLSCredsEndpoint] = &[
-        QCryptoTLSCredsEndpoint::Client,
-        QCryptoTLSCredsEndpoint::Server,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QCryptoTLSCredsEndpoint::Client => "client",
-            QCryptoTLSCredsEndpoint::Server => "server",
-            QCryptoTLSCredsEndpoint::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => {
-                QCryptoTLSCredsEndpoint::Other(value.to_owned())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QCryptoTLSCredsEndpoint {
-    const EXPECTING: &'static str = "a QCryptoTLSCredsEndpoint value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QCryptoTLSCredsEndpoint::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "client" => QCryptoTLSCredsEndpoint::Client,
-                "server" => QCryptoTLSCredsEndpoint::Server,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QCryptoTLSCredsEndpoint {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QCryptoTLSCredsEndpoint::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QCryptoTLSCredsEndpoint {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QCryptoTLSCredsEndpoint {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoTLSCredsEndpoint {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QCryptoTLSCredsEndpoint, Other {
+        Client = "client",
+        Server = "server",
     }
 }
 /// The data format that the secret is provided in
@@ -97,68 +37,10 @@ pub enum QCryptoSecretFormat {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QCryptoSecretFormat {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QCryptoSecretFormat] = &[
-        QCryptoSecretFormat::Raw,
-        QCryptoSecretFormat::Base64,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QCryptoSecretFormat::Raw => "raw",
-            QCryptoSecretFormat::Base64 => "base64",
-            QCryptoSecretFormat::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptoSecretFormat::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QCryptoSecretFormat {
-    const EXPECTING: &'static str = "a QCryptoSecretFormat value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QCryptoSecretFormat::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "raw" => QCryptoSecretFormat::Raw,
-                "base64" => QCryptoSecretFormat::Base64,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QCryptoSecretFormat {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QCryptoSecretFormat::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QCryptoSecretFormat {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QCryptoSecretFormat {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoSecretFormat {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QCryptoSecretFormat, Other {
+        Raw = "raw",
+        Base64 = "base64",
     }
 }
 /// The supported algorithms for computing content digests
@@ -187,86 +69,16 @@ pub enum QCryptoHashAlgo {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QCryptoHashAlgo {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QCryptoHashAlgo] = &[
-        QCryptoHashAlgo::Md5,
-        QCryptoHashAlgo::Sha1,
-        QCryptoHashAlgo::Sha224,
-        QCryptoHashAlgo::Sha256,
-        QCryptoHashAlgo::Sha384,
-        QCryptoHashAlgo::Sha512,
-        QCryptoHashAlgo::Ripemd160,
-        QCryptoHashAlgo::Sm3,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QCryptoHashAlgo::Md5 => "md5",
-            QCryptoHashAlgo::Sha1 => "sha1",
-            QCryptoHashAlgo::Sha224 => "sha224",
-            QCryptoHashAlgo::Sha256 => "sha256",
-            QCryptoHashAlgo::Sha384 => "sha384",
-            QCryptoHashAlgo::Sha512 => "sha512",
-            QCryptoHashAlgo::Ripemd160 => "ripemd160",
-            QCryptoHashAlgo::Sm3 => "sm3",
-            QCryptoHashAlgo::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptoHashAlgo::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QCryptoHashAlgo {
-    const EXPECTING: &'static str = "a QCryptoHashAlgo value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QCryptoHashAlgo::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "md5" => QCryptoHashAlgo::Md5,
-                "sha1" => QCryptoHashAlgo::Sha1,
-                "sha224" => QCryptoHashAlgo::Sha224,
-                "sha256" => QCryptoHashAlgo::Sha256,
-                "sha384" => QCryptoHashAlgo::Sha384,
-                "sha512" => QCryptoHashAlgo::Sha512,
-                "ripemd160" => QCryptoHashAlgo::Ripemd160,
-                "sm3" => QCryptoHashAlgo::Sm3,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QCryptoHashAlgo {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QCryptoHashAlgo::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QCryptoHashAlgo {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QCryptoHashAlgo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoHashAlgo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QCryptoHashAlgo, Other {
+        Md5 = "md5",
+        Sha1 = "sha1",
+        Sha224 = "sha224",
+        Sha256 = "sha256",
+        Sha384 = "sha384",
+        Sha512 = "sha512",
+        Ripemd160 = "ripemd160",
+        Sm3 = "sm3",
     }
 }
 /// The supported algorithms for content encryption ciphers
@@ -306,101 +118,21 @@ pub enum QCryptoCipherAlgo {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QCryptoCipherAlgo {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QCryptoCipherAlgo] = &[
-        QCryptoCipherAlgo::Aes128,
-        QCryptoCipherAlgo::Aes192,
-        QCryptoCipherAlgo::Aes256,
-        QCryptoCipherAlgo::Des,
-        QCryptoCipherAlgo::V3des,
-        QCryptoCipherAlgo::Cast5128,
-        QCryptoCipherAlgo::Serpent128,
-        QCryptoCipherAlgo::Serpent192,
-        QCryptoCipherAlgo::Serpent256,
-        QCryptoCipherAlgo::Twofish128,
-        QCryptoCipherAlgo::Twofish192,
-        QCryptoCipherAlgo::Twofish256,
-        QCryptoCipherAlgo::Sm4,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QCryptoCipherAlgo::Aes128 => "aes-128",
-            QCryptoCipherAlgo::Aes192 => "aes-192",
-            QCryptoCipherAlgo::Aes256 => "aes-256",
-            QCryptoCipherAlgo::Des => "des",
-            QCryptoCipherAlgo::V3des => "3des",
-            QCryptoCipherAlgo::Cast5128 => "cast5-128",
-            QCryptoCipherAlgo::Serpent128 => "serpent-128",
-            QCryptoCipherAlgo::Serpent192 => "serpent-192",
-            QCryptoCipherAlgo::Serpent256 => "serpent-256",
-            QCryptoCipherAlgo::Twofish128 => "twofish-128",
-            QCryptoCipherAlgo::Twofish192 => "twofish-192",
-            QCryptoCipherAlgo::Twofish256 => "twofish-256",
-            QCryptoCipherAlgo::Sm4 => "sm4",
-            QCryptoCipherAlgo::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptoCipherAlgo::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QCryptoCipherAlgo {
-    const EXPECTING: &'static str = "a QCryptoCipherAlgo value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QCryptoCipherAlgo::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "aes-128" => QCryptoCipherAlgo::Aes128,
-                "aes-192" => QCryptoCipherAlgo::Aes192,
-                "aes-256" => QCryptoCipherAlgo::Aes256,
-                "des" => QCryptoCipherAlgo::Des,
-                "3des" => QCryptoCipherAlgo::V3des,
-                "cast5-128" => QCryptoCipherAlgo::Cast5128,
-                "serpent-128" => QCryptoCipherAlgo::Serpent128,
-                "serpent-192" => QCryptoCipherAlgo::Serpent192,
-                "serpent-256" => QCryptoCipherAlgo::Serpent256,
-                "twofish-128" => QCryptoCipherAlgo::Twofish128,
-                "twofish-192" => QCryptoCipherAlgo::Twofish192,
-                "twofish-256" => QCryptoCipherAlgo::Twofish256,
-                "sm4" => QCryptoCipherAlgo::Sm4,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QCryptoCipherAlgo {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QCryptoCipherAlgo::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QCryptoCipherAlgo {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QCryptoCipherAlgo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoCipherAlgo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QCryptoCipherAlgo, Other {
+        Aes128 = "aes-128",
+        Aes192 = "aes-192",
+        Aes256 = "aes-256",
+        Des = "des",
+        V3des = "3des",
+        Cast5128 = "cast5-128",
+        Serpent128 = "serpent-128",
+        Serpent192 = "serpent-192",
+        Serpent256 = "serpent-256",
+        Twofish128 = "twofish-128",
+        Twofish192 = "twofish-192",
+        Twofish256 = "twofish-256",
+        Sm4 = "sm4",
     }
 }
 /// The supported modes for content encryption ciphers
@@ -421,74 +153,12 @@ pub enum QCryptoCipherMode {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QCryptoCipherMode {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QCryptoCipherMode] = &[
-        QCryptoCipherMode::Ecb,
-        QCryptoCipherMode::Cbc,
-        QCryptoCipherMode::Xts,
-        QCryptoCipherMode::Ctr,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QCryptoCipherMode::Ecb => "ecb",
-            QCryptoCipherMode::Cbc => "cbc",
-            QCryptoCipherMode::Xts => "xts",
-            QCryptoCipherMode::Ctr => "ctr",
-            QCryptoCipherMode::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptoCipherMode::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QCryptoCipherMode {
-    const EXPECTING: &'static str = "a QCryptoCipherMode value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QCryptoCipherMode::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "ecb" => QCryptoCipherMode::Ecb,
-                "cbc" => QCryptoCipherMode::Cbc,
-                "xts" => QCryptoCipherMode::Xts,
-                "ctr" => QCryptoCipherMode::Ctr,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QCryptoCipherMode {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QCryptoCipherMode::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QCryptoCipherMode {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QCryptoCipherMode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoCipherMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QCryptoCipherMode, Other {
+        Ecb = "ecb",
+        Cbc = "cbc",
+        Xts = "xts",
+        Ctr = "ctr",
     }
 }
 /// The supported algorithms for generating initialization vectors for
@@ -511,71 +181,11 @@ pub enum QCryptoIVGenAlgo {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QCryptoIVGenAlgo {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QCryptoIVGenAlgo] = &[
-        QCryptoIVGenAlgo::Plain,
-        QCryptoIVGenAlgo::Plain64,
-        QCryptoIVGenAlgo::Essiv,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QCryptoIVGenAlgo::Plain => "plain",
-            QCryptoIVGenAlgo::Plain64 => "plain64",
-            QCryptoIVGenAlgo::Essiv => "essiv",
-            QCryptoIVGenAlgo::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptoIVGenAlgo::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QCryptoIVGenAlgo {
-    const EXPECTING: &'static str = "a QCryptoIVGenAlgo value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QCryptoIVGenAlgo::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "plain" => QCryptoIVGenAlgo::Plain,
-                "plain64" => QCryptoIVGenAlgo::Plain64,
-                "essiv" => QCryptoIVGenAlgo::Essiv,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QCryptoIVGenAlgo {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QCryptoIVGenAlgo::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QCryptoIVGenAlgo {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QCryptoIVGenAlgo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoIVGenAlgo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QCryptoIVGenAlgo, Other {
+        Plain = "plain",
+        Plain64 = "plain64",
+        Essiv = "essiv",
     }
 }
 /// The supported full disk encryption formats
@@ -593,68 +203,10 @@ pub enum QCryptoBlockFormat {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QCryptoBlockFormat {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QCryptoBlockFormat] = &[
-        QCryptoBlockFormat::Qcow,
-        QCryptoBlockFormat::Luks,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QCryptoBlockFormat::Qcow => "qcow",
-            QCryptoBlockFormat::Luks => "luks",
-            QCryptoBlockFormat::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptoBlockFormat::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QCryptoBlockFormat {
-    const EXPECTING: &'static str = "a QCryptoBlockFormat value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QCryptoBlockFormat::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "qcow" => QCryptoBlockFormat::Qcow,
-                "luks" => QCryptoBlockFormat::Luks,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QCryptoBlockFormat {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QCryptoBlockFormat::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QCryptoBlockFormat {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QCryptoBlockFormat {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoBlockFormat {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QCryptoBlockFormat, Other {
+        Qcow = "qcow",
+        Luks = "luks",
     }
 }
 /// The common options that apply to all full disk encryption formats
@@ -670,69 +222,9 @@ pub struct QCryptoBlockOptionsBase {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl QCryptoBlockOptionsBase {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(format: super::QCryptoBlockFormat) -> Self {
-        QCryptoBlockOptionsBase {
-            format,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for QCryptoBlockOptionsBase {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("format", &self.format);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for QCryptoBlockOptionsBase {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for QCryptoBlockOptionsBase {
-    const EXPECTING: &'static str = "an object QCryptoBlockOptionsBase";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_format: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_format,) = match (m_format,) {
-            (::std::option::Option::Some(m_format),) => (m_format,),
-            (m_format,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_format.is_some(), "format")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(QCryptoBlockOptionsBase {
-            format: m_format,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoBlockOptionsBase {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    QCryptoBlockOptionsBase {
+        req format = "format": super::QCryptoBlockFormat,
     }
 }
 /// The options that apply to QCow/QCow2 AES-CBC encryption format
@@ -751,61 +243,9 @@ pub struct QCryptoBlockOptionsQCow {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl QCryptoBlockOptionsQCow {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        QCryptoBlockOptionsQCow {
-            key_secret: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for QCryptoBlockOptionsQCow {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("key-secret", &self.key_secret);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for QCryptoBlockOptionsQCow {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for QCryptoBlockOptionsQCow {
-    const EXPECTING: &'static str = "an object QCryptoBlockOptionsQCow";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "key-secret" => ::qmp_types::de::next(&mut map, &mut m_key_secret),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(QCryptoBlockOptionsQCow {
-            key_secret: m_key_secret,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoBlockOptionsQCow {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    QCryptoBlockOptionsQCow {
+        opt key_secret = "key-secret",
     }
 }
 /// The options that apply to LUKS encryption format
@@ -824,61 +264,9 @@ pub struct QCryptoBlockOptionsLUKS {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl QCryptoBlockOptionsLUKS {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        QCryptoBlockOptionsLUKS {
-            key_secret: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for QCryptoBlockOptionsLUKS {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("key-secret", &self.key_secret);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for QCryptoBlockOptionsLUKS {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for QCryptoBlockOptionsLUKS {
-    const EXPECTING: &'static str = "an object QCryptoBlockOptionsLUKS";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "key-secret" => ::qmp_types::de::next(&mut map, &mut m_key_secret),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(QCryptoBlockOptionsLUKS {
-            key_secret: m_key_secret,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoBlockOptionsLUKS {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    QCryptoBlockOptionsLUKS {
+        opt key_secret = "key-secret",
     }
 }
 /// The options that apply to LUKS encryption format initialization
@@ -915,93 +303,15 @@ pub struct QCryptoBlockCreateOptionsLUKS {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl QCryptoBlockCreateOptionsLUKS {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        QCryptoBlockCreateOptionsLUKS {
-            key_secret: ::std::option::Option::None,
-            cipher_alg: ::std::option::Option::None,
-            cipher_mode: ::std::option::Option::None,
-            ivgen_alg: ::std::option::Option::None,
-            ivgen_hash_alg: ::std::option::Option::None,
-            hash_alg: ::std::option::Option::None,
-            iter_time: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for QCryptoBlockCreateOptionsLUKS {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("key-secret", &self.key_secret);
-        members.opt("cipher-alg", &self.cipher_alg);
-        members.opt("cipher-mode", &self.cipher_mode);
-        members.opt("ivgen-alg", &self.ivgen_alg);
-        members.opt("ivgen-hash-alg", &self.ivgen_hash_alg);
-        members.opt("hash-alg", &self.hash_alg);
-        members.opt("iter-time", &self.iter_time);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for QCryptoBlockCreateOptionsLUKS {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for QCryptoBlockCreateOptionsLUKS {
-    const EXPECTING: &'static str = "an object QCryptoBlockCreateOptionsLUKS";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo> = ::std::option::Option::None;
-        let mut m_cipher_mode: ::std::option::Option<super::QCryptoCipherMode> = ::std::option::Option::None;
-        let mut m_ivgen_alg: ::std::option::Option<super::QCryptoIVGenAlgo> = ::std::option::Option::None;
-        let mut m_ivgen_hash_alg: ::std::option::Option<super::QCryptoHashAlgo> = ::std::option::Option::None;
-        let mut m_hash_alg: ::std::option::Option<super::QCryptoHashAlgo> = ::std::option::Option::None;
-        let mut m_iter_time: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "key-secret" => ::qmp_types::de::next(&mut map, &mut m_key_secret),
-                "cipher-alg" => ::qmp_types::de::next(&mut map, &mut m_cipher_alg),
-                "cipher-mode" => ::qmp_types::de::next(&mut map, &mut m_cipher_mode),
-                "ivgen-alg" => ::qmp_types::de::next(&mut map, &mut m_ivgen_alg),
-                "ivgen-hash-alg" => {
-                    ::qmp_types::de::next(&mut map, &mut m_ivgen_hash_alg)
-                }
-                "hash-alg" => ::qmp_types::de::next(&mut map, &mut m_hash_alg),
-                "iter-time" => ::qmp_types::de::next(&mut map, &mut m_iter_time),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(QCryptoBlockCreateOptionsLUKS {
-            key_secret: m_key_secret,
-            cipher_alg: m_cipher_alg,
-            cipher_mode: m_cipher_mode,
-            ivgen_alg: m_ivgen_alg,
-            ivgen_hash_alg: m_ivgen_hash_alg,
-            hash_alg: m_hash_alg,
-            iter_time: m_iter_time,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoBlockCreateOptionsLUKS {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    QCryptoBlockCreateOptionsLUKS {
+        opt key_secret = "key-secret",
+        opt cipher_alg = "cipher-alg",
+        opt cipher_mode = "cipher-mode",
+        opt ivgen_alg = "ivgen-alg",
+        opt ivgen_hash_alg = "ivgen-hash-alg",
+        opt hash_alg = "hash-alg",
+        opt iter_time = "iter-time",
     }
 }
 /// The options that are available for all encryption formats when
@@ -1029,95 +339,13 @@ pub enum QCryptoBlockOpenOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl QCryptoBlockOpenOptionsBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QCryptoBlockOpenOptionsBranch::Qcow(_) => "qcow",
-            QCryptoBlockOpenOptionsBranch::Luks(_) => "luks",
-            QCryptoBlockOpenOptionsBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::QCryptoBlockFormat {
-        match self {
-            QCryptoBlockOpenOptionsBranch::Qcow(_) => super::QCryptoBlockFormat::Qcow,
-            QCryptoBlockOpenOptionsBranch::Luks(_) => super::QCryptoBlockFormat::Luks,
-            QCryptoBlockOpenOptionsBranch::Other(value) => {
-                super::QCryptoBlockFormat::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for QCryptoBlockOpenOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("format", self.format.as_str());
-        match &self.format {
-            QCryptoBlockOpenOptionsBranch::Qcow(branch) => members.members(branch),
-            QCryptoBlockOpenOptionsBranch::Luks(branch) => members.members(branch),
-            QCryptoBlockOpenOptionsBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for QCryptoBlockOpenOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for QCryptoBlockOpenOptions {
-    const EXPECTING: &'static str = "an object QCryptoBlockOpenOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "format" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "format")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::QCryptoBlockFormat::Qcow => {
-                QCryptoBlockOpenOptionsBranch::Qcow(
-                    ::qmp_types::de::from_members(rest, "qcow")?,
-                )
-            }
-            super::QCryptoBlockFormat::Luks => {
-                QCryptoBlockOpenOptionsBranch::Luks(
-                    ::qmp_types::de::from_members(rest, "luks")?,
-                )
-            }
-            super::QCryptoBlockFormat::Other(value) => {
-                unknown_members = rest;
-                QCryptoBlockOpenOptionsBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(QCryptoBlockOpenOptions {
-            format: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoBlockOpenOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    QCryptoBlockOpenOptions, QCryptoBlockOpenOptionsBranch, Other,
+    format = "format": super::QCryptoBlockFormat, Other,
+    {}
+    {
+        members Qcow = "qcow" => Qcow,
+        members Luks = "luks" => Luks,
     }
 }
 /// The options that are available for all encryption formats when
@@ -1145,95 +373,13 @@ pub enum QCryptoBlockCreateOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl QCryptoBlockCreateOptionsBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QCryptoBlockCreateOptionsBranch::Qcow(_) => "qcow",
-            QCryptoBlockCreateOptionsBranch::Luks(_) => "luks",
-            QCryptoBlockCreateOptionsBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::QCryptoBlockFormat {
-        match self {
-            QCryptoBlockCreateOptionsBranch::Qcow(_) => super::QCryptoBlockFormat::Qcow,
-            QCryptoBlockCreateOptionsBranch::Luks(_) => super::QCryptoBlockFormat::Luks,
-            QCryptoBlockCreateOptionsBranch::Other(value) => {
-                super::QCryptoBlockFormat::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for QCryptoBlockCreateOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("format", self.format.as_str());
-        match &self.format {
-            QCryptoBlockCreateOptionsBranch::Qcow(branch) => members.members(branch),
-            QCryptoBlockCreateOptionsBranch::Luks(branch) => members.members(branch),
-            QCryptoBlockCreateOptionsBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for QCryptoBlockCreateOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for QCryptoBlockCreateOptions {
-    const EXPECTING: &'static str = "an object QCryptoBlockCreateOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "format" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "format")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::QCryptoBlockFormat::Qcow => {
-                QCryptoBlockCreateOptionsBranch::Qcow(
-                    ::qmp_types::de::from_members(rest, "qcow")?,
-                )
-            }
-            super::QCryptoBlockFormat::Luks => {
-                QCryptoBlockCreateOptionsBranch::Luks(
-                    ::qmp_types::de::from_members(rest, "luks")?,
-                )
-            }
-            super::QCryptoBlockFormat::Other(value) => {
-                unknown_members = rest;
-                QCryptoBlockCreateOptionsBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(QCryptoBlockCreateOptions {
-            format: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoBlockCreateOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    QCryptoBlockCreateOptions, QCryptoBlockCreateOptionsBranch, Other,
+    format = "format": super::QCryptoBlockFormat, Other,
+    {}
+    {
+        members Qcow = "qcow" => Qcow,
+        members Luks = "luks" => Luks,
     }
 }
 /// The common information that applies to all full disk encryption
@@ -1250,69 +396,9 @@ pub struct QCryptoBlockInfoBase {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl QCryptoBlockInfoBase {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(format: super::QCryptoBlockFormat) -> Self {
-        QCryptoBlockInfoBase {
-            format,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for QCryptoBlockInfoBase {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("format", &self.format);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for QCryptoBlockInfoBase {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for QCryptoBlockInfoBase {
-    const EXPECTING: &'static str = "an object QCryptoBlockInfoBase";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_format: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_format,) = match (m_format,) {
-            (::std::option::Option::Some(m_format),) => (m_format,),
-            (m_format,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_format.is_some(), "format")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(QCryptoBlockInfoBase {
-            format: m_format,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfoBase {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    QCryptoBlockInfoBase {
+        req format = "format": super::QCryptoBlockFormat,
     }
 }
 /// Information about the LUKS block encryption key slot options
@@ -1334,92 +420,12 @@ pub struct QCryptoBlockInfoLUKSSlot {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl QCryptoBlockInfoLUKSSlot {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(active: bool, key_offset: i64) -> Self {
-        QCryptoBlockInfoLUKSSlot {
-            active,
-            iters: ::std::option::Option::None,
-            stripes: ::std::option::Option::None,
-            key_offset,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for QCryptoBlockInfoLUKSSlot {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("active", &self.active);
-        members.opt("iters", &self.iters);
-        members.opt("stripes", &self.stripes);
-        members.req("key-offset", &self.key_offset);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for QCryptoBlockInfoLUKSSlot {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for QCryptoBlockInfoLUKSSlot {
-    const EXPECTING: &'static str = "an object QCryptoBlockInfoLUKSSlot";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_active: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_iters: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_stripes: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_key_offset: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "active" => ::qmp_types::de::next(&mut map, &mut m_active),
-                "iters" => ::qmp_types::de::next(&mut map, &mut m_iters),
-                "stripes" => ::qmp_types::de::next(&mut map, &mut m_stripes),
-                "key-offset" => ::qmp_types::de::next(&mut map, &mut m_key_offset),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_active, m_key_offset) = match (m_active, m_key_offset) {
-            (
-                ::std::option::Option::Some(m_active),
-                ::std::option::Option::Some(m_key_offset),
-            ) => (m_active, m_key_offset),
-            (m_active, m_key_offset) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_active.is_some(), "active"),
-                            (m_key_offset.is_some(), "key-offset"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(QCryptoBlockInfoLUKSSlot {
-            active: m_active,
-            iters: m_iters,
-            stripes: m_stripes,
-            key_offset: m_key_offset,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfoLUKSSlot {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    QCryptoBlockInfoLUKSSlot {
+        req active = "active": bool,
+        opt iters = "iters",
+        opt stripes = "stripes",
+        req key_offset = "key-offset": i64,
     }
 }
 /// Information about the LUKS block encryption options
@@ -1453,199 +459,18 @@ pub struct QCryptoBlockInfoLUKS {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl QCryptoBlockInfoLUKS {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        cipher_alg: super::QCryptoCipherAlgo,
-        cipher_mode: super::QCryptoCipherMode,
-        ivgen_alg: super::QCryptoIVGenAlgo,
-        hash_alg: super::QCryptoHashAlgo,
-        detached_header: bool,
-        payload_offset: i64,
-        master_key_iters: i64,
-        uuid: ::std::string::String,
-        slots: ::std::vec::Vec<super::QCryptoBlockInfoLUKSSlot>,
-    ) -> Self {
-        QCryptoBlockInfoLUKS {
-            cipher_alg,
-            cipher_mode,
-            ivgen_alg,
-            ivgen_hash_alg: ::std::option::Option::None,
-            hash_alg,
-            detached_header,
-            payload_offset,
-            master_key_iters,
-            uuid,
-            slots,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for QCryptoBlockInfoLUKS {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("cipher-alg", &self.cipher_alg);
-        members.req("cipher-mode", &self.cipher_mode);
-        members.req("ivgen-alg", &self.ivgen_alg);
-        members.opt("ivgen-hash-alg", &self.ivgen_hash_alg);
-        members.req("hash-alg", &self.hash_alg);
-        members.req("detached-header", &self.detached_header);
-        members.req("payload-offset", &self.payload_offset);
-        members.req("master-key-iters", &self.master_key_iters);
-        members.req("uuid", &self.uuid);
-        members.req("slots", &self.slots);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for QCryptoBlockInfoLUKS {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for QCryptoBlockInfoLUKS {
-    const EXPECTING: &'static str = "an object QCryptoBlockInfoLUKS";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo> = ::std::option::Option::None;
-        let mut m_cipher_mode: ::std::option::Option<super::QCryptoCipherMode> = ::std::option::Option::None;
-        let mut m_ivgen_alg: ::std::option::Option<super::QCryptoIVGenAlgo> = ::std::option::Option::None;
-        let mut m_ivgen_hash_alg: ::std::option::Option<super::QCryptoHashAlgo> = ::std::option::Option::None;
-        let mut m_hash_alg: ::std::option::Option<super::QCryptoHashAlgo> = ::std::option::Option::None;
-        let mut m_detached_header: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_payload_offset: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_master_key_iters: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_uuid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_slots: ::std::option::Option<
-            ::std::vec::Vec<super::QCryptoBlockInfoLUKSSlot>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "cipher-alg" => ::qmp_types::de::next(&mut map, &mut m_cipher_alg),
-                "cipher-mode" => ::qmp_types::de::next(&mut map, &mut m_cipher_mode),
-                "ivgen-alg" => ::qmp_types::de::next(&mut map, &mut m_ivgen_alg),
-                "ivgen-hash-alg" => {
-                    ::qmp_types::de::next(&mut map, &mut m_ivgen_hash_alg)
-                }
-                "hash-alg" => ::qmp_types::de::next(&mut map, &mut m_hash_alg),
-                "detached-header" => {
-                    ::qmp_types::de::next(&mut map, &mut m_detached_header)
-                }
-                "payload-offset" => {
-                    ::qmp_types::de::next(&mut map, &mut m_payload_offset)
-                }
-                "master-key-iters" => {
-                    ::qmp_types::de::next(&mut map, &mut m_master_key_iters)
-                }
-                "uuid" => ::qmp_types::de::next(&mut map, &mut m_uuid),
-                "slots" => ::qmp_types::de::next(&mut map, &mut m_slots),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (
-            m_cipher_alg,
-            m_cipher_mode,
-            m_ivgen_alg,
-            m_hash_alg,
-            m_detached_header,
-            m_payload_offset,
-            m_master_key_iters,
-            m_uuid,
-            m_slots,
-        ) = match (
-            m_cipher_alg,
-            m_cipher_mode,
-            m_ivgen_alg,
-            m_hash_alg,
-            m_detached_header,
-            m_payload_offset,
-            m_master_key_iters,
-            m_uuid,
-            m_slots,
-        ) {
-            (
-                ::std::option::Option::Some(m_cipher_alg),
-                ::std::option::Option::Some(m_cipher_mode),
-                ::std::option::Option::Some(m_ivgen_alg),
-                ::std::option::Option::Some(m_hash_alg),
-                ::std::option::Option::Some(m_detached_header),
-                ::std::option::Option::Some(m_payload_offset),
-                ::std::option::Option::Some(m_master_key_iters),
-                ::std::option::Option::Some(m_uuid),
-                ::std::option::Option::Some(m_slots),
-            ) => {
-                (
-                    m_cipher_alg,
-                    m_cipher_mode,
-                    m_ivgen_alg,
-                    m_hash_alg,
-                    m_detached_header,
-                    m_payload_offset,
-                    m_master_key_iters,
-                    m_uuid,
-                    m_slots,
-                )
-            }
-            (
-                m_cipher_alg,
-                m_cipher_mode,
-                m_ivgen_alg,
-                m_hash_alg,
-                m_detached_header,
-                m_payload_offset,
-                m_master_key_iters,
-                m_uuid,
-                m_slots,
-            ) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_cipher_alg.is_some(), "cipher-alg"),
-                            (m_cipher_mode.is_some(), "cipher-mode"),
-                            (m_ivgen_alg.is_some(), "ivgen-alg"),
-                            (m_hash_alg.is_some(), "hash-alg"),
-                            (m_detached_header.is_some(), "detached-header"),
-                            (m_payload_offset.is_some(), "payload-offset"),
-                            (m_master_key_iters.is_some(), "master-key-iters"),
-                            (m_uuid.is_some(), "uuid"),
-                            (m_slots.is_some(), "slots"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(QCryptoBlockInfoLUKS {
-            cipher_alg: m_cipher_alg,
-            cipher_mode: m_cipher_mode,
-            ivgen_alg: m_ivgen_alg,
-            ivgen_hash_alg: m_ivgen_hash_alg,
-            hash_alg: m_hash_alg,
-            detached_header: m_detached_header,
-            payload_offset: m_payload_offset,
-            master_key_iters: m_master_key_iters,
-            uuid: m_uuid,
-            slots: m_slots,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfoLUKS {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    QCryptoBlockInfoLUKS {
+        req cipher_alg = "cipher-alg": super::QCryptoCipherAlgo,
+        req cipher_mode = "cipher-mode": super::QCryptoCipherMode,
+        req ivgen_alg = "ivgen-alg": super::QCryptoIVGenAlgo,
+        opt ivgen_hash_alg = "ivgen-hash-alg",
+        req hash_alg = "hash-alg": super::QCryptoHashAlgo,
+        req detached_header = "detached-header": bool,
+        req payload_offset = "payload-offset": i64,
+        req master_key_iters = "master-key-iters": i64,
+        req uuid = "uuid": ::std::string::String,
+        req slots = "slots": ::std::vec::Vec<super::QCryptoBlockInfoLUKSSlot>,
     }
 }
 /// Information about the block encryption options
@@ -1672,94 +497,13 @@ pub enum QCryptoBlockInfoBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl QCryptoBlockInfoBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QCryptoBlockInfoBranch::Qcow => "qcow",
-            QCryptoBlockInfoBranch::Luks(_) => "luks",
-            QCryptoBlockInfoBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::QCryptoBlockFormat {
-        match self {
-            QCryptoBlockInfoBranch::Qcow => super::QCryptoBlockFormat::Qcow,
-            QCryptoBlockInfoBranch::Luks(_) => super::QCryptoBlockFormat::Luks,
-            QCryptoBlockInfoBranch::Other(value) => {
-                super::QCryptoBlockFormat::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for QCryptoBlockInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("format", self.format.as_str());
-        match &self.format {
-            QCryptoBlockInfoBranch::Qcow => {}
-            QCryptoBlockInfoBranch::Luks(branch) => members.members(branch),
-            QCryptoBlockInfoBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for QCryptoBlockInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for QCryptoBlockInfo {
-    const EXPECTING: &'static str = "an object QCryptoBlockInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "format" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "format")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::QCryptoBlockFormat::Qcow => {
-                unknown_members = rest;
-                QCryptoBlockInfoBranch::Qcow
-            }
-            super::QCryptoBlockFormat::Luks => {
-                QCryptoBlockInfoBranch::Luks(
-                    ::qmp_types::de::from_members(rest, "luks")?,
-                )
-            }
-            super::QCryptoBlockFormat::Other(value) => {
-                unknown_members = rest;
-                QCryptoBlockInfoBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(QCryptoBlockInfo {
-            format: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    QCryptoBlockInfo, QCryptoBlockInfoBranch, Other,
+    format = "format": super::QCryptoBlockFormat, Other,
+    {}
+    {
+        empty Qcow = "qcow" => Qcow,
+        members Luks = "luks" => Luks,
     }
 }
 /// Defines state of keyslots that are affected by the update
@@ -1777,70 +521,10 @@ pub enum QCryptoBlockLUKSKeyslotState {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QCryptoBlockLUKSKeyslotState {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QCryptoBlockLUKSKeyslotState] = &[
-        QCryptoBlockLUKSKeyslotState::Active,
-        QCryptoBlockLUKSKeyslotState::Inactive,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QCryptoBlockLUKSKeyslotState::Active => "active",
-            QCryptoBlockLUKSKeyslotState::Inactive => "inactive",
-            QCryptoBlockLUKSKeyslotState::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => {
-                QCryptoBlockLUKSKeyslotState::Other(value.to_owned())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QCryptoBlockLUKSKeyslotState {
-    const EXPECTING: &'static str = "a QCryptoBlockLUKSKeyslotState value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QCryptoBlockLUKSKeyslotState::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "active" => QCryptoBlockLUKSKeyslotState::Active,
-                "inactive" => QCryptoBlockLUKSKeyslotState::Inactive,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QCryptoBlockLUKSKeyslotState {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QCryptoBlockLUKSKeyslotState::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QCryptoBlockLUKSKeyslotState {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QCryptoBlockLUKSKeyslotState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoBlockLUKSKeyslotState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QCryptoBlockLUKSKeyslotState, Other {
+        Active = "active",
+        Inactive = "inactive",
     }
 }
 /// This struct defines the update parameters that activate/de-activate
@@ -1881,94 +565,14 @@ pub struct QCryptoBlockAmendOptionsLUKS {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl QCryptoBlockAmendOptionsLUKS {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(state: super::QCryptoBlockLUKSKeyslotState) -> Self {
-        QCryptoBlockAmendOptionsLUKS {
-            state,
-            new_secret: ::std::option::Option::None,
-            old_secret: ::std::option::Option::None,
-            keyslot: ::std::option::Option::None,
-            iter_time: ::std::option::Option::None,
-            secret: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for QCryptoBlockAmendOptionsLUKS {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("state", &self.state);
-        members.opt("new-secret", &self.new_secret);
-        members.opt("old-secret", &self.old_secret);
-        members.opt("keyslot", &self.keyslot);
-        members.opt("iter-time", &self.iter_time);
-        members.opt("secret", &self.secret);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for QCryptoBlockAmendOptionsLUKS {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for QCryptoBlockAmendOptionsLUKS {
-    const EXPECTING: &'static str = "an object QCryptoBlockAmendOptionsLUKS";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_state: ::std::option::Option<super::QCryptoBlockLUKSKeyslotState> = ::std::option::Option::None;
-        let mut m_new_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_old_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_keyslot: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_iter_time: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "state" => ::qmp_types::de::next(&mut map, &mut m_state),
-                "new-secret" => ::qmp_types::de::next(&mut map, &mut m_new_secret),
-                "old-secret" => ::qmp_types::de::next(&mut map, &mut m_old_secret),
-                "keyslot" => ::qmp_types::de::next(&mut map, &mut m_keyslot),
-                "iter-time" => ::qmp_types::de::next(&mut map, &mut m_iter_time),
-                "secret" => ::qmp_types::de::next(&mut map, &mut m_secret),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_state,) = match (m_state,) {
-            (::std::option::Option::Some(m_state),) => (m_state,),
-            (m_state,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_state.is_some(), "state")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(QCryptoBlockAmendOptionsLUKS {
-            state: m_state,
-            new_secret: m_new_secret,
-            old_secret: m_old_secret,
-            keyslot: m_keyslot,
-            iter_time: m_iter_time,
-            secret: m_secret,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoBlockAmendOptionsLUKS {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    QCryptoBlockAmendOptionsLUKS {
+        req state = "state": super::QCryptoBlockLUKSKeyslotState,
+        opt new_secret = "new-secret",
+        opt old_secret = "old-secret",
+        opt keyslot = "keyslot",
+        opt iter_time = "iter-time",
+        opt secret = "secret",
     }
 }
 /// The options that are available for all encryption formats when
@@ -1996,94 +600,13 @@ pub enum QCryptoBlockAmendOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl QCryptoBlockAmendOptionsBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QCryptoBlockAmendOptionsBranch::Qcow => "qcow",
-            QCryptoBlockAmendOptionsBranch::Luks(_) => "luks",
-            QCryptoBlockAmendOptionsBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::QCryptoBlockFormat {
-        match self {
-            QCryptoBlockAmendOptionsBranch::Qcow => super::QCryptoBlockFormat::Qcow,
-            QCryptoBlockAmendOptionsBranch::Luks(_) => super::QCryptoBlockFormat::Luks,
-            QCryptoBlockAmendOptionsBranch::Other(value) => {
-                super::QCryptoBlockFormat::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for QCryptoBlockAmendOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("format", self.format.as_str());
-        match &self.format {
-            QCryptoBlockAmendOptionsBranch::Qcow => {}
-            QCryptoBlockAmendOptionsBranch::Luks(branch) => members.members(branch),
-            QCryptoBlockAmendOptionsBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for QCryptoBlockAmendOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for QCryptoBlockAmendOptions {
-    const EXPECTING: &'static str = "an object QCryptoBlockAmendOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "format" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "format")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::QCryptoBlockFormat::Qcow => {
-                unknown_members = rest;
-                QCryptoBlockAmendOptionsBranch::Qcow
-            }
-            super::QCryptoBlockFormat::Luks => {
-                QCryptoBlockAmendOptionsBranch::Luks(
-                    ::qmp_types::de::from_members(rest, "luks")?,
-                )
-            }
-            super::QCryptoBlockFormat::Other(value) => {
-                unknown_members = rest;
-                QCryptoBlockAmendOptionsBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(QCryptoBlockAmendOptions {
-            format: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoBlockAmendOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    QCryptoBlockAmendOptions, QCryptoBlockAmendOptionsBranch, Other,
+    format = "format": super::QCryptoBlockFormat, Other,
+    {}
+    {
+        empty Qcow = "qcow" => Qcow,
+        members Luks = "luks" => Luks,
     }
 }
 /// Properties for objects of classes derived from secret-common.
@@ -2110,71 +633,11 @@ pub struct SecretCommonProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SecretCommonProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        SecretCommonProperties {
-            format: ::std::option::Option::None,
-            keyid: ::std::option::Option::None,
-            iv: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SecretCommonProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("format", &self.format);
-        members.opt("keyid", &self.keyid);
-        members.opt("iv", &self.iv);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SecretCommonProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SecretCommonProperties {
-    const EXPECTING: &'static str = "an object SecretCommonProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_format: ::std::option::Option<super::QCryptoSecretFormat> = ::std::option::Option::None;
-        let mut m_keyid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_iv: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                "keyid" => ::qmp_types::de::next(&mut map, &mut m_keyid),
-                "iv" => ::qmp_types::de::next(&mut map, &mut m_iv),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(SecretCommonProperties {
-            format: m_format,
-            keyid: m_keyid,
-            iv: m_iv,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SecretCommonProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SecretCommonProperties {
+        opt format = "format",
+        opt keyid = "keyid",
+        opt iv = "iv",
     }
 }
 /// Properties for secret objects.
@@ -2207,81 +670,13 @@ pub struct SecretProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SecretProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        SecretProperties {
-            format: ::std::option::Option::None,
-            keyid: ::std::option::Option::None,
-            iv: ::std::option::Option::None,
-            data: ::std::option::Option::None,
-            file: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SecretProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("format", &self.format);
-        members.opt("keyid", &self.keyid);
-        members.opt("iv", &self.iv);
-        members.opt("data", &self.data);
-        members.opt("file", &self.file);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SecretProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SecretProperties {
-    const EXPECTING: &'static str = "an object SecretProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_format: ::std::option::Option<super::QCryptoSecretFormat> = ::std::option::Option::None;
-        let mut m_keyid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_iv: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                "keyid" => ::qmp_types::de::next(&mut map, &mut m_keyid),
-                "iv" => ::qmp_types::de::next(&mut map, &mut m_iv),
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                "file" => ::qmp_types::de::next(&mut map, &mut m_file),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(SecretProperties {
-            format: m_format,
-            keyid: m_keyid,
-            iv: m_iv,
-            data: m_data,
-            file: m_file,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SecretProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SecretProperties {
+        opt format = "format",
+        opt keyid = "keyid",
+        opt iv = "iv",
+        opt data = "data",
+        opt file = "file",
     }
 }
 /// Properties for secret_keyring objects.
@@ -2311,84 +706,12 @@ pub struct SecretKeyringProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SecretKeyringProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(serial: i32) -> Self {
-        SecretKeyringProperties {
-            format: ::std::option::Option::None,
-            keyid: ::std::option::Option::None,
-            iv: ::std::option::Option::None,
-            serial,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SecretKeyringProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("format", &self.format);
-        members.opt("keyid", &self.keyid);
-        members.opt("iv", &self.iv);
-        members.req("serial", &self.serial);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SecretKeyringProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SecretKeyringProperties {
-    const EXPECTING: &'static str = "an object SecretKeyringProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_format: ::std::option::Option<super::QCryptoSecretFormat> = ::std::option::Option::None;
-        let mut m_keyid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_iv: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_serial: ::std::option::Option<i32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                "keyid" => ::qmp_types::de::next(&mut map, &mut m_keyid),
-                "iv" => ::qmp_types::de::next(&mut map, &mut m_iv),
-                "serial" => ::qmp_types::de::next(&mut map, &mut m_serial),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_serial,) = match (m_serial,) {
-            (::std::option::Option::Some(m_serial),) => (m_serial,),
-            (m_serial,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_serial.is_some(), "serial")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SecretKeyringProperties {
-            format: m_format,
-            keyid: m_keyid,
-            iv: m_iv,
-            serial: m_serial,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SecretKeyringProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SecretKeyringProperties {
+        opt format = "format",
+        opt keyid = "keyid",
+        opt iv = "iv",
+        req serial = "serial": i32,
     }
 }
 /// Properties for objects of classes derived from tls-creds.
@@ -2416,76 +739,12 @@ pub struct TlsCredsProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl TlsCredsProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        TlsCredsProperties {
-            verify_peer: ::std::option::Option::None,
-            dir: ::std::option::Option::None,
-            endpoint: ::std::option::Option::None,
-            priority: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for TlsCredsProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("verify-peer", &self.verify_peer);
-        members.opt("dir", &self.dir);
-        members.opt("endpoint", &self.endpoint);
-        members.opt("priority", &self.priority);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for TlsCredsProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for TlsCredsProperties {
-    const EXPECTING: &'static str = "an object TlsCredsProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_verify_peer: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_dir: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_endpoint: ::std::option::Option<super::QCryptoTLSCredsEndpoint> = ::std::option::Option::None;
-        let mut m_priority: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "verify-peer" => ::qmp_types::de::next(&mut map, &mut m_verify_peer),
-                "dir" => ::qmp_types::de::next(&mut map, &mut m_dir),
-                "endpoint" => ::qmp_types::de::next(&mut map, &mut m_endpoint),
-                "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(TlsCredsProperties {
-            verify_peer: m_verify_peer,
-            dir: m_dir,
-            endpoint: m_endpoint,
-            priority: m_priority,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TlsCredsProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    TlsCredsProperties {
+        opt verify_peer = "verify-peer",
+        opt dir = "dir",
+        opt endpoint = "endpoint",
+        opt priority = "priority",
     }
 }
 /// Properties for tls-creds-anon objects.
@@ -2513,76 +772,12 @@ pub struct TlsCredsAnonProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl TlsCredsAnonProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        TlsCredsAnonProperties {
-            verify_peer: ::std::option::Option::None,
-            dir: ::std::option::Option::None,
-            endpoint: ::std::option::Option::None,
-            priority: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for TlsCredsAnonProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("verify-peer", &self.verify_peer);
-        members.opt("dir", &self.dir);
-        members.opt("endpoint", &self.endpoint);
-        members.opt("priority", &self.priority);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for TlsCredsAnonProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for TlsCredsAnonProperties {
-    const EXPECTING: &'static str = "an object TlsCredsAnonProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_verify_peer: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_dir: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_endpoint: ::std::option::Option<super::QCryptoTLSCredsEndpoint> = ::std::option::Option::None;
-        let mut m_priority: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "verify-peer" => ::qmp_types::de::next(&mut map, &mut m_verify_peer),
-                "dir" => ::qmp_types::de::next(&mut map, &mut m_dir),
-                "endpoint" => ::qmp_types::de::next(&mut map, &mut m_endpoint),
-                "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(TlsCredsAnonProperties {
-            verify_peer: m_verify_peer,
-            dir: m_dir,
-            endpoint: m_endpoint,
-            priority: m_priority,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TlsCredsAnonProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    TlsCredsAnonProperties {
+        opt verify_peer = "verify-peer",
+        opt dir = "dir",
+        opt endpoint = "endpoint",
+        opt priority = "priority",
     }
 }
 /// Properties for tls-creds-psk objects.
@@ -2614,81 +809,13 @@ pub struct TlsCredsPskProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl TlsCredsPskProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        TlsCredsPskProperties {
-            verify_peer: ::std::option::Option::None,
-            dir: ::std::option::Option::None,
-            endpoint: ::std::option::Option::None,
-            priority: ::std::option::Option::None,
-            username: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for TlsCredsPskProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("verify-peer", &self.verify_peer);
-        members.opt("dir", &self.dir);
-        members.opt("endpoint", &self.endpoint);
-        members.opt("priority", &self.priority);
-        members.opt("username", &self.username);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for TlsCredsPskProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for TlsCredsPskProperties {
-    const EXPECTING: &'static str = "an object TlsCredsPskProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_verify_peer: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_dir: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_endpoint: ::std::option::Option<super::QCryptoTLSCredsEndpoint> = ::std::option::Option::None;
-        let mut m_priority: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "verify-peer" => ::qmp_types::de::next(&mut map, &mut m_verify_peer),
-                "dir" => ::qmp_types::de::next(&mut map, &mut m_dir),
-                "endpoint" => ::qmp_types::de::next(&mut map, &mut m_endpoint),
-                "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
-                "username" => ::qmp_types::de::next(&mut map, &mut m_username),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(TlsCredsPskProperties {
-            verify_peer: m_verify_peer,
-            dir: m_dir,
-            endpoint: m_endpoint,
-            priority: m_priority,
-            username: m_username,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TlsCredsPskProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    TlsCredsPskProperties {
+        opt verify_peer = "verify-peer",
+        opt dir = "dir",
+        opt endpoint = "endpoint",
+        opt priority = "priority",
+        opt username = "username",
     }
 }
 /// Properties for tls-creds-x509 objects.
@@ -2725,86 +852,14 @@ pub struct TlsCredsX509Properties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl TlsCredsX509Properties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        TlsCredsX509Properties {
-            verify_peer: ::std::option::Option::None,
-            dir: ::std::option::Option::None,
-            endpoint: ::std::option::Option::None,
-            priority: ::std::option::Option::None,
-            sanity_check: ::std::option::Option::None,
-            passwordid: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for TlsCredsX509Properties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("verify-peer", &self.verify_peer);
-        members.opt("dir", &self.dir);
-        members.opt("endpoint", &self.endpoint);
-        members.opt("priority", &self.priority);
-        members.opt("sanity-check", &self.sanity_check);
-        members.opt("passwordid", &self.passwordid);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for TlsCredsX509Properties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for TlsCredsX509Properties {
-    const EXPECTING: &'static str = "an object TlsCredsX509Properties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_verify_peer: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_dir: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_endpoint: ::std::option::Option<super::QCryptoTLSCredsEndpoint> = ::std::option::Option::None;
-        let mut m_priority: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_sanity_check: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_passwordid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "verify-peer" => ::qmp_types::de::next(&mut map, &mut m_verify_peer),
-                "dir" => ::qmp_types::de::next(&mut map, &mut m_dir),
-                "endpoint" => ::qmp_types::de::next(&mut map, &mut m_endpoint),
-                "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
-                "sanity-check" => ::qmp_types::de::next(&mut map, &mut m_sanity_check),
-                "passwordid" => ::qmp_types::de::next(&mut map, &mut m_passwordid),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(TlsCredsX509Properties {
-            verify_peer: m_verify_peer,
-            dir: m_dir,
-            endpoint: m_endpoint,
-            priority: m_priority,
-            sanity_check: m_sanity_check,
-            passwordid: m_passwordid,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TlsCredsX509Properties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    TlsCredsX509Properties {
+        opt verify_peer = "verify-peer",
+        opt dir = "dir",
+        opt endpoint = "endpoint",
+        opt priority = "priority",
+        opt sanity_check = "sanity-check",
+        opt passwordid = "passwordid",
     }
 }
 /// The supported algorithms for asymmetric encryption ciphers
@@ -2819,63 +874,9 @@ pub enum QCryptoAkCipherAlgo {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QCryptoAkCipherAlgo {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QCryptoAkCipherAlgo] = &[QCryptoAkCipherAlgo::Rsa];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QCryptoAkCipherAlgo::Rsa => "rsa",
-            QCryptoAkCipherAlgo::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptoAkCipherAlgo::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QCryptoAkCipherAlgo {
-    const EXPECTING: &'static str = "a QCryptoAkCipherAlgo value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QCryptoAkCipherAlgo::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "rsa" => QCryptoAkCipherAlgo::Rsa,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QCryptoAkCipherAlgo {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QCryptoAkCipherAlgo::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QCryptoAkCipherAlgo {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QCryptoAkCipherAlgo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoAkCipherAlgo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QCryptoAkCipherAlgo, Other {
+        Rsa = "rsa",
     }
 }
 /// The type of asymmetric keys.
@@ -2892,70 +893,10 @@ pub enum QCryptoAkCipherKeyType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QCryptoAkCipherKeyType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QCryptoAkCipherKeyType] = &[
-        QCryptoAkCipherKeyType::Public,
-        QCryptoAkCipherKeyType::Private,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QCryptoAkCipherKeyType::Public => "public",
-            QCryptoAkCipherKeyType::Private => "private",
-            QCryptoAkCipherKeyType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => {
-                QCryptoAkCipherKeyType::Other(value.to_owned())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QCryptoAkCipherKeyType {
-    const EXPECTING: &'static str = "a QCryptoAkCipherKeyType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QCryptoAkCipherKeyType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "public" => QCryptoAkCipherKeyType::Public,
-                "private" => QCryptoAkCipherKeyType::Private,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QCryptoAkCipherKeyType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QCryptoAkCipherKeyType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QCryptoAkCipherKeyType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QCryptoAkCipherKeyType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoAkCipherKeyType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QCryptoAkCipherKeyType, Other {
+        Public = "public",
+        Private = "private",
     }
 }
 /// The padding algorithm for RSA.
@@ -2972,68 +913,10 @@ pub enum QCryptoRSAPaddingAlgo {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QCryptoRSAPaddingAlgo {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QCryptoRSAPaddingAlgo] = &[
-        QCryptoRSAPaddingAlgo::Raw,
-        QCryptoRSAPaddingAlgo::Pkcs1,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QCryptoRSAPaddingAlgo::Raw => "raw",
-            QCryptoRSAPaddingAlgo::Pkcs1 => "pkcs1",
-            QCryptoRSAPaddingAlgo::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptoRSAPaddingAlgo::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QCryptoRSAPaddingAlgo {
-    const EXPECTING: &'static str = "a QCryptoRSAPaddingAlgo value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QCryptoRSAPaddingAlgo::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "raw" => QCryptoRSAPaddingAlgo::Raw,
-                "pkcs1" => QCryptoRSAPaddingAlgo::Pkcs1,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QCryptoRSAPaddingAlgo {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QCryptoRSAPaddingAlgo::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QCryptoRSAPaddingAlgo {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QCryptoRSAPaddingAlgo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoRSAPaddingAlgo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QCryptoRSAPaddingAlgo, Other {
+        Raw = "raw",
+        Pkcs1 = "pkcs1",
     }
 }
 /// Specific parameters for RSA algorithm.
@@ -3051,85 +934,10 @@ pub struct QCryptoAkCipherOptionsRSA {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl QCryptoAkCipherOptionsRSA {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        hash_alg: super::QCryptoHashAlgo,
-        padding_alg: super::QCryptoRSAPaddingAlgo,
-    ) -> Self {
-        QCryptoAkCipherOptionsRSA {
-            hash_alg,
-            padding_alg,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for QCryptoAkCipherOptionsRSA {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("hash-alg", &self.hash_alg);
-        members.req("padding-alg", &self.padding_alg);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for QCryptoAkCipherOptionsRSA {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for QCryptoAkCipherOptionsRSA {
-    const EXPECTING: &'static str = "an object QCryptoAkCipherOptionsRSA";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_hash_alg: ::std::option::Option<super::QCryptoHashAlgo> = ::std::option::Option::None;
-        let mut m_padding_alg: ::std::option::Option<super::QCryptoRSAPaddingAlgo> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "hash-alg" => ::qmp_types::de::next(&mut map, &mut m_hash_alg),
-                "padding-alg" => ::qmp_types::de::next(&mut map, &mut m_padding_alg),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_hash_alg, m_padding_alg) = match (m_hash_alg, m_padding_alg) {
-            (
-                ::std::option::Option::Some(m_hash_alg),
-                ::std::option::Option::Some(m_padding_alg),
-            ) => (m_hash_alg, m_padding_alg),
-            (m_hash_alg, m_padding_alg) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_hash_alg.is_some(), "hash-alg"),
-                            (m_padding_alg.is_some(), "padding-alg"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(QCryptoAkCipherOptionsRSA {
-            hash_alg: m_hash_alg,
-            padding_alg: m_padding_alg,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoAkCipherOptionsRSA {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    QCryptoAkCipherOptionsRSA {
+        req hash_alg = "hash-alg": super::QCryptoHashAlgo,
+        req padding_alg = "padding-alg": super::QCryptoRSAPaddingAlgo,
     }
 }
 /// The options that are available for all asymmetric key algorithms
@@ -3155,86 +963,11 @@ pub enum QCryptoAkCipherOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl QCryptoAkCipherOptionsBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QCryptoAkCipherOptionsBranch::Rsa(_) => "rsa",
-            QCryptoAkCipherOptionsBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::QCryptoAkCipherAlgo {
-        match self {
-            QCryptoAkCipherOptionsBranch::Rsa(_) => super::QCryptoAkCipherAlgo::Rsa,
-            QCryptoAkCipherOptionsBranch::Other(value) => {
-                super::QCryptoAkCipherAlgo::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for QCryptoAkCipherOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("alg", self.alg.as_str());
-        match &self.alg {
-            QCryptoAkCipherOptionsBranch::Rsa(branch) => members.members(branch),
-            QCryptoAkCipherOptionsBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for QCryptoAkCipherOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for QCryptoAkCipherOptions {
-    const EXPECTING: &'static str = "an object QCryptoAkCipherOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::QCryptoAkCipherAlgo> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "alg" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "alg")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::QCryptoAkCipherAlgo::Rsa => {
-                QCryptoAkCipherOptionsBranch::Rsa(
-                    ::qmp_types::de::from_members(rest, "rsa")?,
-                )
-            }
-            super::QCryptoAkCipherAlgo::Other(value) => {
-                unknown_members = rest;
-                QCryptoAkCipherOptionsBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(QCryptoAkCipherOptions {
-            alg: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptoAkCipherOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    QCryptoAkCipherOptions, QCryptoAkCipherOptionsBranch, Other,
+    alg = "alg": super::QCryptoAkCipherAlgo, Other,
+    {}
+    {
+        members Rsa = "rsa" => Rsa,
     }
 }

@@ -14,70 +14,10 @@ pub enum QCryptodevBackendAlgoType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QCryptodevBackendAlgoType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QCryptodevBackendAlgoType] = &[
-        QCryptodevBackendAlgoType::Sym,
-        QCryptodevBackendAlgoType::Asym,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QCryptodevBackendAlgoType::Sym => "sym",
-            QCryptodevBackendAlgoType::Asym => "asym",
-            QCryptodevBackendAlgoType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => {
-                QCryptodevBackendAlgoType::Other(value.to_owned())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QCryptodevBackendAlgoType {
-    const EXPECTING: &'static str = "a QCryptodevBackendAlgoType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QCryptodevBackendAlgoType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "sym" => QCryptodevBackendAlgoType::Sym,
-                "asym" => QCryptodevBackendAlgoType::Asym,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QCryptodevBackendAlgoType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QCryptodevBackendAlgoType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QCryptodevBackendAlgoType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QCryptodevBackendAlgoType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptodevBackendAlgoType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QCryptodevBackendAlgoType, Other {
+        Sym = "sym",
+        Asym = "asym",
     }
 }
 /// The supported service types of a crypto device.
@@ -100,79 +40,13 @@ pub enum QCryptodevBackendServiceType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QCryptodevBackendServiceType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QCryptodevBackendServiceType] = &[
-        QCryptodevBackendServiceType::Cipher,
-        QCryptodevBackendServiceType::Hash,
-        QCryptodevBackendServiceType::Mac,
-        QCryptodevBackendServiceType::Aead,
-        QCryptodevBackendServiceType::Akcipher,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QCryptodevBackendServiceType::Cipher => "cipher",
-            QCryptodevBackendServiceType::Hash => "hash",
-            QCryptodevBackendServiceType::Mac => "mac",
-            QCryptodevBackendServiceType::Aead => "aead",
-            QCryptodevBackendServiceType::Akcipher => "akcipher",
-            QCryptodevBackendServiceType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => {
-                QCryptodevBackendServiceType::Other(value.to_owned())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QCryptodevBackendServiceType {
-    const EXPECTING: &'static str = "a QCryptodevBackendServiceType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QCryptodevBackendServiceType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "cipher" => QCryptodevBackendServiceType::Cipher,
-                "hash" => QCryptodevBackendServiceType::Hash,
-                "mac" => QCryptodevBackendServiceType::Mac,
-                "aead" => QCryptodevBackendServiceType::Aead,
-                "akcipher" => QCryptodevBackendServiceType::Akcipher,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QCryptodevBackendServiceType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QCryptodevBackendServiceType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QCryptodevBackendServiceType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QCryptodevBackendServiceType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptodevBackendServiceType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QCryptodevBackendServiceType, Other {
+        Cipher = "cipher",
+        Hash = "hash",
+        Mac = "mac",
+        Aead = "aead",
+        Akcipher = "akcipher",
     }
 }
 /// The crypto device backend type
@@ -191,71 +65,11 @@ pub enum QCryptodevBackendType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QCryptodevBackendType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QCryptodevBackendType] = &[
-        QCryptodevBackendType::Builtin,
-        QCryptodevBackendType::VhostUser,
-        QCryptodevBackendType::Lkcf,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QCryptodevBackendType::Builtin => "builtin",
-            QCryptodevBackendType::VhostUser => "vhost-user",
-            QCryptodevBackendType::Lkcf => "lkcf",
-            QCryptodevBackendType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QCryptodevBackendType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QCryptodevBackendType {
-    const EXPECTING: &'static str = "a QCryptodevBackendType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QCryptodevBackendType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "builtin" => QCryptodevBackendType::Builtin,
-                "vhost-user" => QCryptodevBackendType::VhostUser,
-                "lkcf" => QCryptodevBackendType::Lkcf,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QCryptodevBackendType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QCryptodevBackendType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QCryptodevBackendType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QCryptodevBackendType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptodevBackendType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QCryptodevBackendType, Other {
+        Builtin = "builtin",
+        VhostUser = "vhost-user",
+        Lkcf = "lkcf",
     }
 }
 /// Information about a queue of crypto device.
@@ -273,79 +87,10 @@ pub struct QCryptodevBackendClient {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl QCryptodevBackendClient {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(queue: u32, r#type: super::QCryptodevBackendType) -> Self {
-        QCryptodevBackendClient {
-            queue,
-            r#type,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for QCryptodevBackendClient {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("queue", &self.queue);
-        members.req("type", &self.r#type);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for QCryptodevBackendClient {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for QCryptodevBackendClient {
-    const EXPECTING: &'static str = "an object QCryptodevBackendClient";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_queue: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_type: ::std::option::Option<super::QCryptodevBackendType> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_queue, m_type) = match (m_queue, m_type) {
-            (
-                ::std::option::Option::Some(m_queue),
-                ::std::option::Option::Some(m_type),
-            ) => (m_queue, m_type),
-            (m_queue, m_type) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_queue.is_some(), "queue"), (m_type.is_some(), "type")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(QCryptodevBackendClient {
-            queue: m_queue,
-            r#type: m_type,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptodevBackendClient {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    QCryptodevBackendClient {
+        req queue = "queue": u32,
+        req r#type = "type": super::QCryptodevBackendType,
     }
 }
 /// Information about a crypto device.
@@ -365,97 +110,11 @@ pub struct QCryptodevInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl QCryptodevInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        id: ::std::string::String,
-        service: ::std::vec::Vec<super::QCryptodevBackendServiceType>,
-        client: ::std::vec::Vec<super::QCryptodevBackendClient>,
-    ) -> Self {
-        QCryptodevInfo {
-            id,
-            service,
-            client,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for QCryptodevInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("id", &self.id);
-        members.req("service", &self.service);
-        members.req("client", &self.client);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for QCryptodevInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for QCryptodevInfo {
-    const EXPECTING: &'static str = "an object QCryptodevInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_service: ::std::option::Option<
-            ::std::vec::Vec<super::QCryptodevBackendServiceType>,
-        > = ::std::option::Option::None;
-        let mut m_client: ::std::option::Option<
-            ::std::vec::Vec<super::QCryptodevBackendClient>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "service" => ::qmp_types::de::next(&mut map, &mut m_service),
-                "client" => ::qmp_types::de::next(&mut map, &mut m_client),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_id, m_service, m_client) = match (m_id, m_service, m_client) {
-            (
-                ::std::option::Option::Some(m_id),
-                ::std::option::Option::Some(m_service),
-                ::std::option::Option::Some(m_client),
-            ) => (m_id, m_service, m_client),
-            (m_id, m_service, m_client) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_id.is_some(), "id"),
-                            (m_service.is_some(), "service"),
-                            (m_client.is_some(), "client"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(QCryptodevInfo {
-            id: m_id,
-            service: m_service,
-            client: m_client,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QCryptodevInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    QCryptodevInfo {
+        req id = "id": ::std::string::String,
+        req service = "service": ::std::vec::Vec<super::QCryptodevBackendServiceType>,
+        req client = "client": ::std::vec::Vec<super::QCryptodevBackendClient>,
     }
 }
 /// The commands of this module.
@@ -469,22 +128,7 @@ pub mod cmd {
     /// Since: 8.0
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryCryptodev;
-    impl ::serde::Serialize for QueryCryptodev {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryCryptodev {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryCryptodev)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryCryptodev);
     impl ::qmp_types::Command for QueryCryptodev {
         const NAME: &'static str = "query-cryptodev";
         type Returns = ::std::vec::Vec<super::super::QCryptodevInfo>;

@@ -19,74 +19,12 @@ pub enum CxlEventLog {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl CxlEventLog {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [CxlEventLog] = &[
-        CxlEventLog::Informational,
-        CxlEventLog::Warning,
-        CxlEventLog::Failure,
-        CxlEventLog::Fatal,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            CxlEventLog::Informational => "informational",
-            CxlEventLog::Warning => "warning",
-            CxlEventLog::Failure => "failure",
-            CxlEventLog::Fatal => "fatal",
-            CxlEventLog::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CxlEventLog::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for CxlEventLog {
-    const EXPECTING: &'static str = "a CxlEventLog value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        CxlEventLog::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "informational" => CxlEventLog::Informational,
-                "warning" => CxlEventLog::Warning,
-                "failure" => CxlEventLog::Failure,
-                "fatal" => CxlEventLog::Fatal,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for CxlEventLog {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(CxlEventLog::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for CxlEventLog {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for CxlEventLog {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CxlEventLog {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    CxlEventLog, Other {
+        Informational = "informational",
+        Warning = "warning",
+        Failure = "failure",
+        Fatal = "fatal",
     }
 }
 /// Type of uncorrectable CXL error to inject.  These errors are
@@ -138,107 +76,23 @@ pub enum CxlUncorErrorType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl CxlUncorErrorType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [CxlUncorErrorType] = &[
-        CxlUncorErrorType::CacheDataParity,
-        CxlUncorErrorType::CacheAddressParity,
-        CxlUncorErrorType::CacheBeParity,
-        CxlUncorErrorType::CacheDataEcc,
-        CxlUncorErrorType::MemDataParity,
-        CxlUncorErrorType::MemAddressParity,
-        CxlUncorErrorType::MemBeParity,
-        CxlUncorErrorType::MemDataEcc,
-        CxlUncorErrorType::ReinitThreshold,
-        CxlUncorErrorType::RsvdEncoding,
-        CxlUncorErrorType::PoisonReceived,
-        CxlUncorErrorType::ReceiverOverflow,
-        CxlUncorErrorType::Internal,
-        CxlUncorErrorType::CxlIdeTx,
-        CxlUncorErrorType::CxlIdeRx,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            CxlUncorErrorType::CacheDataParity => "cache-data-parity",
-            CxlUncorErrorType::CacheAddressParity => "cache-address-parity",
-            CxlUncorErrorType::CacheBeParity => "cache-be-parity",
-            CxlUncorErrorType::CacheDataEcc => "cache-data-ecc",
-            CxlUncorErrorType::MemDataParity => "mem-data-parity",
-            CxlUncorErrorType::MemAddressParity => "mem-address-parity",
-            CxlUncorErrorType::MemBeParity => "mem-be-parity",
-            CxlUncorErrorType::MemDataEcc => "mem-data-ecc",
-            CxlUncorErrorType::ReinitThreshold => "reinit-threshold",
-            CxlUncorErrorType::RsvdEncoding => "rsvd-encoding",
-            CxlUncorErrorType::PoisonReceived => "poison-received",
-            CxlUncorErrorType::ReceiverOverflow => "receiver-overflow",
-            CxlUncorErrorType::Internal => "internal",
-            CxlUncorErrorType::CxlIdeTx => "cxl-ide-tx",
-            CxlUncorErrorType::CxlIdeRx => "cxl-ide-rx",
-            CxlUncorErrorType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CxlUncorErrorType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for CxlUncorErrorType {
-    const EXPECTING: &'static str = "a CxlUncorErrorType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        CxlUncorErrorType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "cache-data-parity" => CxlUncorErrorType::CacheDataParity,
-                "cache-address-parity" => CxlUncorErrorType::CacheAddressParity,
-                "cache-be-parity" => CxlUncorErrorType::CacheBeParity,
-                "cache-data-ecc" => CxlUncorErrorType::CacheDataEcc,
-                "mem-data-parity" => CxlUncorErrorType::MemDataParity,
-                "mem-address-parity" => CxlUncorErrorType::MemAddressParity,
-                "mem-be-parity" => CxlUncorErrorType::MemBeParity,
-                "mem-data-ecc" => CxlUncorErrorType::MemDataEcc,
-                "reinit-threshold" => CxlUncorErrorType::ReinitThreshold,
-                "rsvd-encoding" => CxlUncorErrorType::RsvdEncoding,
-                "poison-received" => CxlUncorErrorType::PoisonReceived,
-                "receiver-overflow" => CxlUncorErrorType::ReceiverOverflow,
-                "internal" => CxlUncorErrorType::Internal,
-                "cxl-ide-tx" => CxlUncorErrorType::CxlIdeTx,
-                "cxl-ide-rx" => CxlUncorErrorType::CxlIdeRx,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for CxlUncorErrorType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(CxlUncorErrorType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for CxlUncorErrorType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for CxlUncorErrorType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CxlUncorErrorType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    CxlUncorErrorType, Other {
+        CacheDataParity = "cache-data-parity",
+        CacheAddressParity = "cache-address-parity",
+        CacheBeParity = "cache-be-parity",
+        CacheDataEcc = "cache-data-ecc",
+        MemDataParity = "mem-data-parity",
+        MemAddressParity = "mem-address-parity",
+        MemBeParity = "mem-be-parity",
+        MemDataEcc = "mem-data-ecc",
+        ReinitThreshold = "reinit-threshold",
+        RsvdEncoding = "rsvd-encoding",
+        PoisonReceived = "poison-received",
+        ReceiverOverflow = "receiver-overflow",
+        Internal = "internal",
+        CxlIdeTx = "cxl-ide-tx",
+        CxlIdeRx = "cxl-ide-rx",
     }
 }
 /// Record of a single error including header log.
@@ -256,79 +110,10 @@ pub struct CXLUncorErrorRecord {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CXLUncorErrorRecord {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(r#type: super::CxlUncorErrorType, header: ::std::vec::Vec<u32>) -> Self {
-        CXLUncorErrorRecord {
-            r#type,
-            header,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CXLUncorErrorRecord {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", &self.r#type);
-        members.req("header", &self.header);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CXLUncorErrorRecord {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CXLUncorErrorRecord {
-    const EXPECTING: &'static str = "an object CXLUncorErrorRecord";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_type: ::std::option::Option<super::CxlUncorErrorType> = ::std::option::Option::None;
-        let mut m_header: ::std::option::Option<::std::vec::Vec<u32>> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                "header" => ::qmp_types::de::next(&mut map, &mut m_header),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_type, m_header) = match (m_type, m_header) {
-            (
-                ::std::option::Option::Some(m_type),
-                ::std::option::Option::Some(m_header),
-            ) => (m_type, m_header),
-            (m_type, m_header) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_type.is_some(), "type"), (m_header.is_some(), "header")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(CXLUncorErrorRecord {
-            r#type: m_type,
-            header: m_header,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CXLUncorErrorRecord {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CXLUncorErrorRecord {
+        req r#type = "type": super::CxlUncorErrorType,
+        req header = "header": ::std::vec::Vec<u32>,
     }
 }
 /// Type of CXL correctable error to inject
@@ -357,83 +142,15 @@ pub enum CxlCorErrorType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl CxlCorErrorType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [CxlCorErrorType] = &[
-        CxlCorErrorType::CacheDataEcc,
-        CxlCorErrorType::MemDataEcc,
-        CxlCorErrorType::CrcThreshold,
-        CxlCorErrorType::RetryThreshold,
-        CxlCorErrorType::CachePoisonReceived,
-        CxlCorErrorType::MemPoisonReceived,
-        CxlCorErrorType::Physical,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            CxlCorErrorType::CacheDataEcc => "cache-data-ecc",
-            CxlCorErrorType::MemDataEcc => "mem-data-ecc",
-            CxlCorErrorType::CrcThreshold => "crc-threshold",
-            CxlCorErrorType::RetryThreshold => "retry-threshold",
-            CxlCorErrorType::CachePoisonReceived => "cache-poison-received",
-            CxlCorErrorType::MemPoisonReceived => "mem-poison-received",
-            CxlCorErrorType::Physical => "physical",
-            CxlCorErrorType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CxlCorErrorType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for CxlCorErrorType {
-    const EXPECTING: &'static str = "a CxlCorErrorType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        CxlCorErrorType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "cache-data-ecc" => CxlCorErrorType::CacheDataEcc,
-                "mem-data-ecc" => CxlCorErrorType::MemDataEcc,
-                "crc-threshold" => CxlCorErrorType::CrcThreshold,
-                "retry-threshold" => CxlCorErrorType::RetryThreshold,
-                "cache-poison-received" => CxlCorErrorType::CachePoisonReceived,
-                "mem-poison-received" => CxlCorErrorType::MemPoisonReceived,
-                "physical" => CxlCorErrorType::Physical,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for CxlCorErrorType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(CxlCorErrorType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for CxlCorErrorType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for CxlCorErrorType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CxlCorErrorType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    CxlCorErrorType, Other {
+        CacheDataEcc = "cache-data-ecc",
+        MemDataEcc = "mem-data-ecc",
+        CrcThreshold = "crc-threshold",
+        RetryThreshold = "retry-threshold",
+        CachePoisonReceived = "cache-poison-received",
+        MemPoisonReceived = "mem-poison-received",
+        Physical = "physical",
     }
 }
 /// A single dynamic capacity extent.  This is a contiguous allocation
@@ -454,79 +171,10 @@ pub struct CxlDynamicCapacityExtent {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CxlDynamicCapacityExtent {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(offset: u64, len: u64) -> Self {
-        CxlDynamicCapacityExtent {
-            offset,
-            len,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CxlDynamicCapacityExtent {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("offset", &self.offset);
-        members.req("len", &self.len);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CxlDynamicCapacityExtent {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CxlDynamicCapacityExtent {
-    const EXPECTING: &'static str = "an object CxlDynamicCapacityExtent";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_offset: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_len: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
-                "len" => ::qmp_types::de::next(&mut map, &mut m_len),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_offset, m_len) = match (m_offset, m_len) {
-            (
-                ::std::option::Option::Some(m_offset),
-                ::std::option::Option::Some(m_len),
-            ) => (m_offset, m_len),
-            (m_offset, m_len) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_offset.is_some(), "offset"), (m_len.is_some(), "len")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(CxlDynamicCapacityExtent {
-            offset: m_offset,
-            len: m_len,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CxlDynamicCapacityExtent {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CxlDynamicCapacityExtent {
+        req offset = "offset": u64,
+        req len = "len": u64,
     }
 }
 /// The policy to use for selecting which extents comprise the added
@@ -566,76 +214,12 @@ pub enum CxlExtentSelectionPolicy {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl CxlExtentSelectionPolicy {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [CxlExtentSelectionPolicy] = &[
-        CxlExtentSelectionPolicy::Free,
-        CxlExtentSelectionPolicy::Contiguous,
-        CxlExtentSelectionPolicy::Prescriptive,
-        CxlExtentSelectionPolicy::EnableSharedAccess,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            CxlExtentSelectionPolicy::Free => "free",
-            CxlExtentSelectionPolicy::Contiguous => "contiguous",
-            CxlExtentSelectionPolicy::Prescriptive => "prescriptive",
-            CxlExtentSelectionPolicy::EnableSharedAccess => "enable-shared-access",
-            CxlExtentSelectionPolicy::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => {
-                CxlExtentSelectionPolicy::Other(value.to_owned())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for CxlExtentSelectionPolicy {
-    const EXPECTING: &'static str = "a CxlExtentSelectionPolicy value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        CxlExtentSelectionPolicy::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "free" => CxlExtentSelectionPolicy::Free,
-                "contiguous" => CxlExtentSelectionPolicy::Contiguous,
-                "prescriptive" => CxlExtentSelectionPolicy::Prescriptive,
-                "enable-shared-access" => CxlExtentSelectionPolicy::EnableSharedAccess,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for CxlExtentSelectionPolicy {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(CxlExtentSelectionPolicy::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for CxlExtentSelectionPolicy {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for CxlExtentSelectionPolicy {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CxlExtentSelectionPolicy {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    CxlExtentSelectionPolicy, Other {
+        Free = "free",
+        Contiguous = "contiguous",
+        Prescriptive = "prescriptive",
+        EnableSharedAccess = "enable-shared-access",
     }
 }
 /// The policy to use for selecting which extents comprise the released
@@ -656,70 +240,10 @@ pub enum CxlExtentRemovalPolicy {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl CxlExtentRemovalPolicy {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [CxlExtentRemovalPolicy] = &[
-        CxlExtentRemovalPolicy::TagBased,
-        CxlExtentRemovalPolicy::Prescriptive,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            CxlExtentRemovalPolicy::TagBased => "tag-based",
-            CxlExtentRemovalPolicy::Prescriptive => "prescriptive",
-            CxlExtentRemovalPolicy::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => {
-                CxlExtentRemovalPolicy::Other(value.to_owned())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for CxlExtentRemovalPolicy {
-    const EXPECTING: &'static str = "a CxlExtentRemovalPolicy value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        CxlExtentRemovalPolicy::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "tag-based" => CxlExtentRemovalPolicy::TagBased,
-                "prescriptive" => CxlExtentRemovalPolicy::Prescriptive,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for CxlExtentRemovalPolicy {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(CxlExtentRemovalPolicy::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for CxlExtentRemovalPolicy {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for CxlExtentRemovalPolicy {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CxlExtentRemovalPolicy {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    CxlExtentRemovalPolicy, Other {
+        TagBased = "tag-based",
+        Prescriptive = "prescriptive",
     }
 }
 /// The commands of this module.
@@ -775,183 +299,19 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl CxlInjectGeneralMediaEvent {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            path: ::std::string::String,
-            log: super::super::CxlEventLog,
-            flags: u8,
-            dpa: u64,
-            descriptor: u8,
-            r#type: u8,
-            transaction_type: u8,
-        ) -> Self {
-            CxlInjectGeneralMediaEvent {
-                path,
-                log,
-                flags,
-                dpa,
-                descriptor,
-                r#type,
-                transaction_type,
-                channel: ::std::option::Option::None,
-                rank: ::std::option::Option::None,
-                device: ::std::option::Option::None,
-                component_id: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for CxlInjectGeneralMediaEvent {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("path", &self.path);
-            members.req("log", &self.log);
-            members.req("flags", &self.flags);
-            members.req("dpa", &self.dpa);
-            members.req("descriptor", &self.descriptor);
-            members.req("type", &self.r#type);
-            members.req("transaction-type", &self.transaction_type);
-            members.opt("channel", &self.channel);
-            members.opt("rank", &self.rank);
-            members.opt("device", &self.device);
-            members.opt("component-id", &self.component_id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for CxlInjectGeneralMediaEvent {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for CxlInjectGeneralMediaEvent {
-        const EXPECTING: &'static str = "an object CxlInjectGeneralMediaEvent";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_log: ::std::option::Option<super::super::CxlEventLog> = ::std::option::Option::None;
-            let mut m_flags: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_dpa: ::std::option::Option<u64> = ::std::option::Option::None;
-            let mut m_descriptor: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_type: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_transaction_type: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_channel: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_rank: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_device: ::std::option::Option<u32> = ::std::option::Option::None;
-            let mut m_component_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    "log" => ::qmp_types::de::next(&mut map, &mut m_log),
-                    "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
-                    "dpa" => ::qmp_types::de::next(&mut map, &mut m_dpa),
-                    "descriptor" => ::qmp_types::de::next(&mut map, &mut m_descriptor),
-                    "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                    "transaction-type" => {
-                        ::qmp_types::de::next(&mut map, &mut m_transaction_type)
-                    }
-                    "channel" => ::qmp_types::de::next(&mut map, &mut m_channel),
-                    "rank" => ::qmp_types::de::next(&mut map, &mut m_rank),
-                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                    "component-id" => {
-                        ::qmp_types::de::next(&mut map, &mut m_component_id)
-                    }
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (
-                m_path,
-                m_log,
-                m_flags,
-                m_dpa,
-                m_descriptor,
-                m_type,
-                m_transaction_type,
-            ) = match (
-                m_path,
-                m_log,
-                m_flags,
-                m_dpa,
-                m_descriptor,
-                m_type,
-                m_transaction_type,
-            ) {
-                (
-                    ::std::option::Option::Some(m_path),
-                    ::std::option::Option::Some(m_log),
-                    ::std::option::Option::Some(m_flags),
-                    ::std::option::Option::Some(m_dpa),
-                    ::std::option::Option::Some(m_descriptor),
-                    ::std::option::Option::Some(m_type),
-                    ::std::option::Option::Some(m_transaction_type),
-                ) => {
-                    (
-                        m_path,
-                        m_log,
-                        m_flags,
-                        m_dpa,
-                        m_descriptor,
-                        m_type,
-                        m_transaction_type,
-                    )
-                }
-                (
-                    m_path,
-                    m_log,
-                    m_flags,
-                    m_dpa,
-                    m_descriptor,
-                    m_type,
-                    m_transaction_type,
-                ) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_path.is_some(), "path"),
-                                (m_log.is_some(), "log"),
-                                (m_flags.is_some(), "flags"),
-                                (m_dpa.is_some(), "dpa"),
-                                (m_descriptor.is_some(), "descriptor"),
-                                (m_type.is_some(), "type"),
-                                (m_transaction_type.is_some(), "transaction-type"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(CxlInjectGeneralMediaEvent {
-                path: m_path,
-                log: m_log,
-                flags: m_flags,
-                dpa: m_dpa,
-                descriptor: m_descriptor,
-                r#type: m_type,
-                transaction_type: m_transaction_type,
-                channel: m_channel,
-                rank: m_rank,
-                device: m_device,
-                component_id: m_component_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CxlInjectGeneralMediaEvent {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        CxlInjectGeneralMediaEvent {
+            req path = "path": ::std::string::String,
+            req log = "log": super::super::CxlEventLog,
+            req flags = "flags": u8,
+            req dpa = "dpa": u64,
+            req descriptor = "descriptor": u8,
+            req r#type = "type": u8,
+            req transaction_type = "transaction-type": u8,
+            opt channel = "channel",
+            opt rank = "rank",
+            opt device = "device",
+            opt component_id = "component-id",
         }
     }
     impl ::qmp_types::Command for CxlInjectGeneralMediaEvent {
@@ -1020,203 +380,23 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl CxlInjectDramEvent {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            path: ::std::string::String,
-            log: super::super::CxlEventLog,
-            flags: u8,
-            dpa: u64,
-            descriptor: u8,
-            r#type: u8,
-            transaction_type: u8,
-        ) -> Self {
-            CxlInjectDramEvent {
-                path,
-                log,
-                flags,
-                dpa,
-                descriptor,
-                r#type,
-                transaction_type,
-                channel: ::std::option::Option::None,
-                rank: ::std::option::Option::None,
-                nibble_mask: ::std::option::Option::None,
-                bank_group: ::std::option::Option::None,
-                bank: ::std::option::Option::None,
-                row: ::std::option::Option::None,
-                column: ::std::option::Option::None,
-                correction_mask: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for CxlInjectDramEvent {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("path", &self.path);
-            members.req("log", &self.log);
-            members.req("flags", &self.flags);
-            members.req("dpa", &self.dpa);
-            members.req("descriptor", &self.descriptor);
-            members.req("type", &self.r#type);
-            members.req("transaction-type", &self.transaction_type);
-            members.opt("channel", &self.channel);
-            members.opt("rank", &self.rank);
-            members.opt("nibble-mask", &self.nibble_mask);
-            members.opt("bank-group", &self.bank_group);
-            members.opt("bank", &self.bank);
-            members.opt("row", &self.row);
-            members.opt("column", &self.column);
-            members.opt("correction-mask", &self.correction_mask);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for CxlInjectDramEvent {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for CxlInjectDramEvent {
-        const EXPECTING: &'static str = "an object CxlInjectDramEvent";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_log: ::std::option::Option<super::super::CxlEventLog> = ::std::option::Option::None;
-            let mut m_flags: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_dpa: ::std::option::Option<u64> = ::std::option::Option::None;
-            let mut m_descriptor: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_type: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_transaction_type: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_channel: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_rank: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_nibble_mask: ::std::option::Option<u32> = ::std::option::Option::None;
-            let mut m_bank_group: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_bank: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_row: ::std::option::Option<u32> = ::std::option::Option::None;
-            let mut m_column: ::std::option::Option<u16> = ::std::option::Option::None;
-            let mut m_correction_mask: ::std::option::Option<::std::vec::Vec<u64>> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    "log" => ::qmp_types::de::next(&mut map, &mut m_log),
-                    "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
-                    "dpa" => ::qmp_types::de::next(&mut map, &mut m_dpa),
-                    "descriptor" => ::qmp_types::de::next(&mut map, &mut m_descriptor),
-                    "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                    "transaction-type" => {
-                        ::qmp_types::de::next(&mut map, &mut m_transaction_type)
-                    }
-                    "channel" => ::qmp_types::de::next(&mut map, &mut m_channel),
-                    "rank" => ::qmp_types::de::next(&mut map, &mut m_rank),
-                    "nibble-mask" => ::qmp_types::de::next(&mut map, &mut m_nibble_mask),
-                    "bank-group" => ::qmp_types::de::next(&mut map, &mut m_bank_group),
-                    "bank" => ::qmp_types::de::next(&mut map, &mut m_bank),
-                    "row" => ::qmp_types::de::next(&mut map, &mut m_row),
-                    "column" => ::qmp_types::de::next(&mut map, &mut m_column),
-                    "correction-mask" => {
-                        ::qmp_types::de::next(&mut map, &mut m_correction_mask)
-                    }
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (
-                m_path,
-                m_log,
-                m_flags,
-                m_dpa,
-                m_descriptor,
-                m_type,
-                m_transaction_type,
-            ) = match (
-                m_path,
-                m_log,
-                m_flags,
-                m_dpa,
-                m_descriptor,
-                m_type,
-                m_transaction_type,
-            ) {
-                (
-                    ::std::option::Option::Some(m_path),
-                    ::std::option::Option::Some(m_log),
-                    ::std::option::Option::Some(m_flags),
-                    ::std::option::Option::Some(m_dpa),
-                    ::std::option::Option::Some(m_descriptor),
-                    ::std::option::Option::Some(m_type),
-                    ::std::option::Option::Some(m_transaction_type),
-                ) => {
-                    (
-                        m_path,
-                        m_log,
-                        m_flags,
-                        m_dpa,
-                        m_descriptor,
-                        m_type,
-                        m_transaction_type,
-                    )
-                }
-                (
-                    m_path,
-                    m_log,
-                    m_flags,
-                    m_dpa,
-                    m_descriptor,
-                    m_type,
-                    m_transaction_type,
-                ) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_path.is_some(), "path"),
-                                (m_log.is_some(), "log"),
-                                (m_flags.is_some(), "flags"),
-                                (m_dpa.is_some(), "dpa"),
-                                (m_descriptor.is_some(), "descriptor"),
-                                (m_type.is_some(), "type"),
-                                (m_transaction_type.is_some(), "transaction-type"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(CxlInjectDramEvent {
-                path: m_path,
-                log: m_log,
-                flags: m_flags,
-                dpa: m_dpa,
-                descriptor: m_descriptor,
-                r#type: m_type,
-                transaction_type: m_transaction_type,
-                channel: m_channel,
-                rank: m_rank,
-                nibble_mask: m_nibble_mask,
-                bank_group: m_bank_group,
-                bank: m_bank,
-                row: m_row,
-                column: m_column,
-                correction_mask: m_correction_mask,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CxlInjectDramEvent {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        CxlInjectDramEvent {
+            req path = "path": ::std::string::String,
+            req log = "log": super::super::CxlEventLog,
+            req flags = "flags": u8,
+            req dpa = "dpa": u64,
+            req descriptor = "descriptor": u8,
+            req r#type = "type": u8,
+            req transaction_type = "transaction-type": u8,
+            opt channel = "channel",
+            opt rank = "rank",
+            opt nibble_mask = "nibble-mask",
+            opt bank_group = "bank-group",
+            opt bank = "bank",
+            opt row = "row",
+            opt column = "column",
+            opt correction_mask = "correction-mask",
         }
     }
     impl ::qmp_types::Command for CxlInjectDramEvent {
@@ -1276,252 +456,20 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl CxlInjectMemoryModuleEvent {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            path: ::std::string::String,
-            log: super::super::CxlEventLog,
-            flags: u8,
-            r#type: u8,
-            health_status: u8,
-            media_status: u8,
-            additional_status: u8,
-            life_used: u8,
-            temperature: i16,
-            dirty_shutdown_count: u32,
-            corrected_volatile_error_count: u32,
-            corrected_persistent_error_count: u32,
-        ) -> Self {
-            CxlInjectMemoryModuleEvent {
-                path,
-                log,
-                flags,
-                r#type,
-                health_status,
-                media_status,
-                additional_status,
-                life_used,
-                temperature,
-                dirty_shutdown_count,
-                corrected_volatile_error_count,
-                corrected_persistent_error_count,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for CxlInjectMemoryModuleEvent {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("path", &self.path);
-            members.req("log", &self.log);
-            members.req("flags", &self.flags);
-            members.req("type", &self.r#type);
-            members.req("health-status", &self.health_status);
-            members.req("media-status", &self.media_status);
-            members.req("additional-status", &self.additional_status);
-            members.req("life-used", &self.life_used);
-            members.req("temperature", &self.temperature);
-            members.req("dirty-shutdown-count", &self.dirty_shutdown_count);
-            members
-                .req(
-                    "corrected-volatile-error-count",
-                    &self.corrected_volatile_error_count,
-                );
-            members
-                .req(
-                    "corrected-persistent-error-count",
-                    &self.corrected_persistent_error_count,
-                );
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for CxlInjectMemoryModuleEvent {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for CxlInjectMemoryModuleEvent {
-        const EXPECTING: &'static str = "an object CxlInjectMemoryModuleEvent";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_log: ::std::option::Option<super::super::CxlEventLog> = ::std::option::Option::None;
-            let mut m_flags: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_type: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_health_status: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_media_status: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_additional_status: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_life_used: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_temperature: ::std::option::Option<i16> = ::std::option::Option::None;
-            let mut m_dirty_shutdown_count: ::std::option::Option<u32> = ::std::option::Option::None;
-            let mut m_corrected_volatile_error_count: ::std::option::Option<u32> = ::std::option::Option::None;
-            let mut m_corrected_persistent_error_count: ::std::option::Option<u32> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    "log" => ::qmp_types::de::next(&mut map, &mut m_log),
-                    "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
-                    "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                    "health-status" => {
-                        ::qmp_types::de::next(&mut map, &mut m_health_status)
-                    }
-                    "media-status" => {
-                        ::qmp_types::de::next(&mut map, &mut m_media_status)
-                    }
-                    "additional-status" => {
-                        ::qmp_types::de::next(&mut map, &mut m_additional_status)
-                    }
-                    "life-used" => ::qmp_types::de::next(&mut map, &mut m_life_used),
-                    "temperature" => ::qmp_types::de::next(&mut map, &mut m_temperature),
-                    "dirty-shutdown-count" => {
-                        ::qmp_types::de::next(&mut map, &mut m_dirty_shutdown_count)
-                    }
-                    "corrected-volatile-error-count" => {
-                        ::qmp_types::de::next(
-                            &mut map,
-                            &mut m_corrected_volatile_error_count,
-                        )
-                    }
-                    "corrected-persistent-error-count" => {
-                        ::qmp_types::de::next(
-                            &mut map,
-                            &mut m_corrected_persistent_error_count,
-                        )
-                    }
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (
-                m_path,
-                m_log,
-                m_flags,
-                m_type,
-                m_health_status,
-                m_media_status,
-                m_additional_status,
-                m_life_used,
-                m_temperature,
-                m_dirty_shutdown_count,
-                m_corrected_volatile_error_count,
-                m_corrected_persistent_error_count,
-            ) = match (
-                m_path,
-                m_log,
-                m_flags,
-                m_type,
-                m_health_status,
-                m_media_status,
-                m_additional_status,
-                m_life_used,
-                m_temperature,
-                m_dirty_shutdown_count,
-                m_corrected_volatile_error_count,
-                m_corrected_persistent_error_count,
-            ) {
-                (
-                    ::std::option::Option::Some(m_path),
-                    ::std::option::Option::Some(m_log),
-                    ::std::option::Option::Some(m_flags),
-                    ::std::option::Option::Some(m_type),
-                    ::std::option::Option::Some(m_health_status),
-                    ::std::option::Option::Some(m_media_status),
-                    ::std::option::Option::Some(m_additional_status),
-                    ::std::option::Option::Some(m_life_used),
-                    ::std::option::Option::Some(m_temperature),
-                    ::std::option::Option::Some(m_dirty_shutdown_count),
-                    ::std::option::Option::Some(m_corrected_volatile_error_count),
-                    ::std::option::Option::Some(m_corrected_persistent_error_count),
-                ) => {
-                    (
-                        m_path,
-                        m_log,
-                        m_flags,
-                        m_type,
-                        m_health_status,
-                        m_media_status,
-                        m_additional_status,
-                        m_life_used,
-                        m_temperature,
-                        m_dirty_shutdown_count,
-                        m_corrected_volatile_error_count,
-                        m_corrected_persistent_error_count,
-                    )
-                }
-                (
-                    m_path,
-                    m_log,
-                    m_flags,
-                    m_type,
-                    m_health_status,
-                    m_media_status,
-                    m_additional_status,
-                    m_life_used,
-                    m_temperature,
-                    m_dirty_shutdown_count,
-                    m_corrected_volatile_error_count,
-                    m_corrected_persistent_error_count,
-                ) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_path.is_some(), "path"),
-                                (m_log.is_some(), "log"),
-                                (m_flags.is_some(), "flags"),
-                                (m_type.is_some(), "type"),
-                                (m_health_status.is_some(), "health-status"),
-                                (m_media_status.is_some(), "media-status"),
-                                (m_additional_status.is_some(), "additional-status"),
-                                (m_life_used.is_some(), "life-used"),
-                                (m_temperature.is_some(), "temperature"),
-                                (m_dirty_shutdown_count.is_some(), "dirty-shutdown-count"),
-                                (
-                                    m_corrected_volatile_error_count.is_some(),
-                                    "corrected-volatile-error-count",
-                                ),
-                                (
-                                    m_corrected_persistent_error_count.is_some(),
-                                    "corrected-persistent-error-count",
-                                ),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(CxlInjectMemoryModuleEvent {
-                path: m_path,
-                log: m_log,
-                flags: m_flags,
-                r#type: m_type,
-                health_status: m_health_status,
-                media_status: m_media_status,
-                additional_status: m_additional_status,
-                life_used: m_life_used,
-                temperature: m_temperature,
-                dirty_shutdown_count: m_dirty_shutdown_count,
-                corrected_volatile_error_count: m_corrected_volatile_error_count,
-                corrected_persistent_error_count: m_corrected_persistent_error_count,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CxlInjectMemoryModuleEvent {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        CxlInjectMemoryModuleEvent {
+            req path = "path": ::std::string::String,
+            req log = "log": super::super::CxlEventLog,
+            req flags = "flags": u8,
+            req r#type = "type": u8,
+            req health_status = "health-status": u8,
+            req media_status = "media-status": u8,
+            req additional_status = "additional-status": u8,
+            req life_used = "life-used": u8,
+            req temperature = "temperature": i16,
+            req dirty_shutdown_count = "dirty-shutdown-count": u32,
+            req corrected_volatile_error_count = "corrected-volatile-error-count": u32,
+            req corrected_persistent_error_count = "corrected-persistent-error-count": u32,
         }
     }
     impl ::qmp_types::Command for CxlInjectMemoryModuleEvent {
@@ -1556,89 +504,11 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl CxlInjectPoison {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(path: ::std::string::String, start: u64, length: u64) -> Self {
-            CxlInjectPoison {
-                path,
-                start,
-                length,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for CxlInjectPoison {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("path", &self.path);
-            members.req("start", &self.start);
-            members.req("length", &self.length);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for CxlInjectPoison {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for CxlInjectPoison {
-        const EXPECTING: &'static str = "an object CxlInjectPoison";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_start: ::std::option::Option<u64> = ::std::option::Option::None;
-            let mut m_length: ::std::option::Option<u64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    "start" => ::qmp_types::de::next(&mut map, &mut m_start),
-                    "length" => ::qmp_types::de::next(&mut map, &mut m_length),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_path, m_start, m_length) = match (m_path, m_start, m_length) {
-                (
-                    ::std::option::Option::Some(m_path),
-                    ::std::option::Option::Some(m_start),
-                    ::std::option::Option::Some(m_length),
-                ) => (m_path, m_start, m_length),
-                (m_path, m_start, m_length) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_path.is_some(), "path"),
-                                (m_start.is_some(), "start"),
-                                (m_length.is_some(), "length"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(CxlInjectPoison {
-                path: m_path,
-                start: m_start,
-                length: m_length,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CxlInjectPoison {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        CxlInjectPoison {
+            req path = "path": ::std::string::String,
+            req start = "start": u64,
+            req length = "length": u64,
         }
     }
     impl ::qmp_types::Command for CxlInjectPoison {
@@ -1667,84 +537,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl CxlInjectUncorrectableErrors {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            path: ::std::string::String,
-            errors: ::std::vec::Vec<super::super::CXLUncorErrorRecord>,
-        ) -> Self {
-            CxlInjectUncorrectableErrors {
-                path,
-                errors,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for CxlInjectUncorrectableErrors {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("path", &self.path);
-            members.req("errors", &self.errors);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for CxlInjectUncorrectableErrors {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for CxlInjectUncorrectableErrors {
-        const EXPECTING: &'static str = "an object CxlInjectUncorrectableErrors";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_errors: ::std::option::Option<
-                ::std::vec::Vec<super::super::CXLUncorErrorRecord>,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    "errors" => ::qmp_types::de::next(&mut map, &mut m_errors),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_path, m_errors) = match (m_path, m_errors) {
-                (
-                    ::std::option::Option::Some(m_path),
-                    ::std::option::Option::Some(m_errors),
-                ) => (m_path, m_errors),
-                (m_path, m_errors) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_path.is_some(), "path"), (m_errors.is_some(), "errors")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(CxlInjectUncorrectableErrors {
-                path: m_path,
-                errors: m_errors,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CxlInjectUncorrectableErrors {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        CxlInjectUncorrectableErrors {
+            req path = "path": ::std::string::String,
+            req errors = "errors": ::std::vec::Vec<super::super::CXLUncorErrorRecord>,
         }
     }
     impl ::qmp_types::Command for CxlInjectUncorrectableErrors {
@@ -1776,82 +572,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl CxlInjectCorrectableError {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            path: ::std::string::String,
-            r#type: super::super::CxlCorErrorType,
-        ) -> Self {
-            CxlInjectCorrectableError {
-                path,
-                r#type,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for CxlInjectCorrectableError {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("path", &self.path);
-            members.req("type", &self.r#type);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for CxlInjectCorrectableError {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for CxlInjectCorrectableError {
-        const EXPECTING: &'static str = "an object CxlInjectCorrectableError";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_type: ::std::option::Option<super::super::CxlCorErrorType> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_path, m_type) = match (m_path, m_type) {
-                (
-                    ::std::option::Option::Some(m_path),
-                    ::std::option::Option::Some(m_type),
-                ) => (m_path, m_type),
-                (m_path, m_type) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_path.is_some(), "path"), (m_type.is_some(), "type")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(CxlInjectCorrectableError {
-                path: m_path,
-                r#type: m_type,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CxlInjectCorrectableError {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        CxlInjectCorrectableError {
+            req path = "path": ::std::string::String,
+            req r#type = "type": super::super::CxlCorErrorType,
         }
     }
     impl ::qmp_types::Command for CxlInjectCorrectableError {
@@ -1901,126 +625,14 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl CxlAddDynamicCapacity {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            path: ::std::string::String,
-            host_id: u16,
-            selection_policy: super::super::CxlExtentSelectionPolicy,
-            region: u8,
-            extents: ::std::vec::Vec<super::super::CxlDynamicCapacityExtent>,
-        ) -> Self {
-            CxlAddDynamicCapacity {
-                path,
-                host_id,
-                selection_policy,
-                region,
-                tag: ::std::option::Option::None,
-                extents,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for CxlAddDynamicCapacity {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("path", &self.path);
-            members.req("host-id", &self.host_id);
-            members.req("selection-policy", &self.selection_policy);
-            members.req("region", &self.region);
-            members.opt("tag", &self.tag);
-            members.req("extents", &self.extents);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for CxlAddDynamicCapacity {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for CxlAddDynamicCapacity {
-        const EXPECTING: &'static str = "an object CxlAddDynamicCapacity";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_host_id: ::std::option::Option<u16> = ::std::option::Option::None;
-            let mut m_selection_policy: ::std::option::Option<
-                super::super::CxlExtentSelectionPolicy,
-            > = ::std::option::Option::None;
-            let mut m_region: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_extents: ::std::option::Option<
-                ::std::vec::Vec<super::super::CxlDynamicCapacityExtent>,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    "host-id" => ::qmp_types::de::next(&mut map, &mut m_host_id),
-                    "selection-policy" => {
-                        ::qmp_types::de::next(&mut map, &mut m_selection_policy)
-                    }
-                    "region" => ::qmp_types::de::next(&mut map, &mut m_region),
-                    "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
-                    "extents" => ::qmp_types::de::next(&mut map, &mut m_extents),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_path, m_host_id, m_selection_policy, m_region, m_extents) = match (
-                m_path,
-                m_host_id,
-                m_selection_policy,
-                m_region,
-                m_extents,
-            ) {
-                (
-                    ::std::option::Option::Some(m_path),
-                    ::std::option::Option::Some(m_host_id),
-                    ::std::option::Option::Some(m_selection_policy),
-                    ::std::option::Option::Some(m_region),
-                    ::std::option::Option::Some(m_extents),
-                ) => (m_path, m_host_id, m_selection_policy, m_region, m_extents),
-                (m_path, m_host_id, m_selection_policy, m_region, m_extents) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_path.is_some(), "path"),
-                                (m_host_id.is_some(), "host-id"),
-                                (m_selection_policy.is_some(), "selection-policy"),
-                                (m_region.is_some(), "region"),
-                                (m_extents.is_some(), "extents"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(CxlAddDynamicCapacity {
-                path: m_path,
-                host_id: m_host_id,
-                selection_policy: m_selection_policy,
-                region: m_region,
-                tag: m_tag,
-                extents: m_extents,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CxlAddDynamicCapacity {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        CxlAddDynamicCapacity {
+            req path = "path": ::std::string::String,
+            req host_id = "host-id": u16,
+            req selection_policy = "selection-policy": super::super::CxlExtentSelectionPolicy,
+            req region = "region": u8,
+            opt tag = "tag",
+            req extents = "extents": ::std::vec::Vec<super::super::CxlDynamicCapacityExtent>,
         }
     }
     impl ::qmp_types::Command for CxlAddDynamicCapacity {
@@ -2083,140 +695,16 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl CxlReleaseDynamicCapacity {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            path: ::std::string::String,
-            host_id: u16,
-            removal_policy: super::super::CxlExtentRemovalPolicy,
-            region: u8,
-            extents: ::std::vec::Vec<super::super::CxlDynamicCapacityExtent>,
-        ) -> Self {
-            CxlReleaseDynamicCapacity {
-                path,
-                host_id,
-                removal_policy,
-                forced_removal: ::std::option::Option::None,
-                sanitize_on_release: ::std::option::Option::None,
-                region,
-                tag: ::std::option::Option::None,
-                extents,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for CxlReleaseDynamicCapacity {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("path", &self.path);
-            members.req("host-id", &self.host_id);
-            members.req("removal-policy", &self.removal_policy);
-            members.opt("forced-removal", &self.forced_removal);
-            members.opt("sanitize-on-release", &self.sanitize_on_release);
-            members.req("region", &self.region);
-            members.opt("tag", &self.tag);
-            members.req("extents", &self.extents);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for CxlReleaseDynamicCapacity {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for CxlReleaseDynamicCapacity {
-        const EXPECTING: &'static str = "an object CxlReleaseDynamicCapacity";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_host_id: ::std::option::Option<u16> = ::std::option::Option::None;
-            let mut m_removal_policy: ::std::option::Option<
-                super::super::CxlExtentRemovalPolicy,
-            > = ::std::option::Option::None;
-            let mut m_forced_removal: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut m_sanitize_on_release: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut m_region: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_extents: ::std::option::Option<
-                ::std::vec::Vec<super::super::CxlDynamicCapacityExtent>,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    "host-id" => ::qmp_types::de::next(&mut map, &mut m_host_id),
-                    "removal-policy" => {
-                        ::qmp_types::de::next(&mut map, &mut m_removal_policy)
-                    }
-                    "forced-removal" => {
-                        ::qmp_types::de::next(&mut map, &mut m_forced_removal)
-                    }
-                    "sanitize-on-release" => {
-                        ::qmp_types::de::next(&mut map, &mut m_sanitize_on_release)
-                    }
-                    "region" => ::qmp_types::de::next(&mut map, &mut m_region),
-                    "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
-                    "extents" => ::qmp_types::de::next(&mut map, &mut m_extents),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_path, m_host_id, m_removal_policy, m_region, m_extents) = match (
-                m_path,
-                m_host_id,
-                m_removal_policy,
-                m_region,
-                m_extents,
-            ) {
-                (
-                    ::std::option::Option::Some(m_path),
-                    ::std::option::Option::Some(m_host_id),
-                    ::std::option::Option::Some(m_removal_policy),
-                    ::std::option::Option::Some(m_region),
-                    ::std::option::Option::Some(m_extents),
-                ) => (m_path, m_host_id, m_removal_policy, m_region, m_extents),
-                (m_path, m_host_id, m_removal_policy, m_region, m_extents) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_path.is_some(), "path"),
-                                (m_host_id.is_some(), "host-id"),
-                                (m_removal_policy.is_some(), "removal-policy"),
-                                (m_region.is_some(), "region"),
-                                (m_extents.is_some(), "extents"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(CxlReleaseDynamicCapacity {
-                path: m_path,
-                host_id: m_host_id,
-                removal_policy: m_removal_policy,
-                forced_removal: m_forced_removal,
-                sanitize_on_release: m_sanitize_on_release,
-                region: m_region,
-                tag: m_tag,
-                extents: m_extents,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CxlReleaseDynamicCapacity {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        CxlReleaseDynamicCapacity {
+            req path = "path": ::std::string::String,
+            req host_id = "host-id": u16,
+            req removal_policy = "removal-policy": super::super::CxlExtentRemovalPolicy,
+            opt forced_removal = "forced-removal",
+            opt sanitize_on_release = "sanitize-on-release",
+            req region = "region": u8,
+            opt tag = "tag",
+            req extents = "extents": ::std::vec::Vec<super::super::CxlDynamicCapacityExtent>,
         }
     }
     impl ::qmp_types::Command for CxlReleaseDynamicCapacity {

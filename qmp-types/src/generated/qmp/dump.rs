@@ -33,86 +33,16 @@ pub enum DumpGuestMemoryFormat {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl DumpGuestMemoryFormat {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [DumpGuestMemoryFormat] = &[
-        DumpGuestMemoryFormat::Elf,
-        DumpGuestMemoryFormat::KdumpZlib,
-        DumpGuestMemoryFormat::KdumpLzo,
-        DumpGuestMemoryFormat::KdumpSnappy,
-        DumpGuestMemoryFormat::KdumpRawZlib,
-        DumpGuestMemoryFormat::KdumpRawLzo,
-        DumpGuestMemoryFormat::KdumpRawSnappy,
-        DumpGuestMemoryFormat::WinDmp,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            DumpGuestMemoryFormat::Elf => "elf",
-            DumpGuestMemoryFormat::KdumpZlib => "kdump-zlib",
-            DumpGuestMemoryFormat::KdumpLzo => "kdump-lzo",
-            DumpGuestMemoryFormat::KdumpSnappy => "kdump-snappy",
-            DumpGuestMemoryFormat::KdumpRawZlib => "kdump-raw-zlib",
-            DumpGuestMemoryFormat::KdumpRawLzo => "kdump-raw-lzo",
-            DumpGuestMemoryFormat::KdumpRawSnappy => "kdump-raw-snappy",
-            DumpGuestMemoryFormat::WinDmp => "win-dmp",
-            DumpGuestMemoryFormat::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DumpGuestMemoryFormat::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for DumpGuestMemoryFormat {
-    const EXPECTING: &'static str = "a DumpGuestMemoryFormat value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        DumpGuestMemoryFormat::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "elf" => DumpGuestMemoryFormat::Elf,
-                "kdump-zlib" => DumpGuestMemoryFormat::KdumpZlib,
-                "kdump-lzo" => DumpGuestMemoryFormat::KdumpLzo,
-                "kdump-snappy" => DumpGuestMemoryFormat::KdumpSnappy,
-                "kdump-raw-zlib" => DumpGuestMemoryFormat::KdumpRawZlib,
-                "kdump-raw-lzo" => DumpGuestMemoryFormat::KdumpRawLzo,
-                "kdump-raw-snappy" => DumpGuestMemoryFormat::KdumpRawSnappy,
-                "win-dmp" => DumpGuestMemoryFormat::WinDmp,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for DumpGuestMemoryFormat {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(DumpGuestMemoryFormat::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for DumpGuestMemoryFormat {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for DumpGuestMemoryFormat {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DumpGuestMemoryFormat {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    DumpGuestMemoryFormat, Other {
+        Elf = "elf",
+        KdumpZlib = "kdump-zlib",
+        KdumpLzo = "kdump-lzo",
+        KdumpSnappy = "kdump-snappy",
+        KdumpRawZlib = "kdump-raw-zlib",
+        KdumpRawLzo = "kdump-raw-lzo",
+        KdumpRawSnappy = "kdump-raw-snappy",
+        WinDmp = "win-dmp",
     }
 }
 /// Describe the status of a long-running background guest memory dump.
@@ -133,74 +63,12 @@ pub enum DumpStatus {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl DumpStatus {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [DumpStatus] = &[
-        DumpStatus::None,
-        DumpStatus::Active,
-        DumpStatus::Completed,
-        DumpStatus::Failed,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            DumpStatus::None => "none",
-            DumpStatus::Active => "active",
-            DumpStatus::Completed => "completed",
-            DumpStatus::Failed => "failed",
-            DumpStatus::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DumpStatus::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for DumpStatus {
-    const EXPECTING: &'static str = "a DumpStatus value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        DumpStatus::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "none" => DumpStatus::None,
-                "active" => DumpStatus::Active,
-                "completed" => DumpStatus::Completed,
-                "failed" => DumpStatus::Failed,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for DumpStatus {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(DumpStatus::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for DumpStatus {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for DumpStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DumpStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    DumpStatus, Other {
+        None = "none",
+        Active = "active",
+        Completed = "completed",
+        Failed = "failed",
     }
 }
 /// The result format for 'query-dump'.
@@ -220,89 +88,11 @@ pub struct DumpQueryResult {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl DumpQueryResult {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(status: super::DumpStatus, completed: i64, total: i64) -> Self {
-        DumpQueryResult {
-            status,
-            completed,
-            total,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DumpQueryResult {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("status", &self.status);
-        members.req("completed", &self.completed);
-        members.req("total", &self.total);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DumpQueryResult {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DumpQueryResult {
-    const EXPECTING: &'static str = "an object DumpQueryResult";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_status: ::std::option::Option<super::DumpStatus> = ::std::option::Option::None;
-        let mut m_completed: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_total: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                "completed" => ::qmp_types::de::next(&mut map, &mut m_completed),
-                "total" => ::qmp_types::de::next(&mut map, &mut m_total),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_status, m_completed, m_total) = match (m_status, m_completed, m_total) {
-            (
-                ::std::option::Option::Some(m_status),
-                ::std::option::Option::Some(m_completed),
-                ::std::option::Option::Some(m_total),
-            ) => (m_status, m_completed, m_total),
-            (m_status, m_completed, m_total) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_status.is_some(), "status"),
-                            (m_completed.is_some(), "completed"),
-                            (m_total.is_some(), "total"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(DumpQueryResult {
-            status: m_status,
-            completed: m_completed,
-            total: m_total,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DumpQueryResult {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    DumpQueryResult {
+        req status = "status": super::DumpStatus,
+        req completed = "completed": i64,
+        req total = "total": i64,
     }
 }
 /// The `DumpGuestMemoryCapability` object.
@@ -318,71 +108,9 @@ pub struct DumpGuestMemoryCapability {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl DumpGuestMemoryCapability {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(formats: ::std::vec::Vec<super::DumpGuestMemoryFormat>) -> Self {
-        DumpGuestMemoryCapability {
-            formats,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DumpGuestMemoryCapability {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("formats", &self.formats);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DumpGuestMemoryCapability {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DumpGuestMemoryCapability {
-    const EXPECTING: &'static str = "an object DumpGuestMemoryCapability";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_formats: ::std::option::Option<
-            ::std::vec::Vec<super::DumpGuestMemoryFormat>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "formats" => ::qmp_types::de::next(&mut map, &mut m_formats),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_formats,) = match (m_formats,) {
-            (::std::option::Option::Some(m_formats),) => (m_formats,),
-            (m_formats,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_formats.is_some(), "formats")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(DumpGuestMemoryCapability {
-            formats: m_formats,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DumpGuestMemoryCapability {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    DumpGuestMemoryCapability {
+        req formats = "formats": ::std::vec::Vec<super::DumpGuestMemoryFormat>,
     }
 }
 /// The commands of this module.
@@ -451,104 +179,14 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl DumpGuestMemory {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(paging: bool, protocol: ::std::string::String) -> Self {
-            DumpGuestMemory {
-                paging,
-                protocol,
-                detach: ::std::option::Option::None,
-                begin: ::std::option::Option::None,
-                length: ::std::option::Option::None,
-                format: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for DumpGuestMemory {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("paging", &self.paging);
-            members.req("protocol", &self.protocol);
-            members.opt("detach", &self.detach);
-            members.opt("begin", &self.begin);
-            members.opt("length", &self.length);
-            members.opt("format", &self.format);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for DumpGuestMemory {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for DumpGuestMemory {
-        const EXPECTING: &'static str = "an object DumpGuestMemory";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_paging: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut m_protocol: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_detach: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut m_begin: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut m_length: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut m_format: ::std::option::Option<
-                super::super::DumpGuestMemoryFormat,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "paging" => ::qmp_types::de::next(&mut map, &mut m_paging),
-                    "protocol" => ::qmp_types::de::next(&mut map, &mut m_protocol),
-                    "detach" => ::qmp_types::de::next(&mut map, &mut m_detach),
-                    "begin" => ::qmp_types::de::next(&mut map, &mut m_begin),
-                    "length" => ::qmp_types::de::next(&mut map, &mut m_length),
-                    "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_paging, m_protocol) = match (m_paging, m_protocol) {
-                (
-                    ::std::option::Option::Some(m_paging),
-                    ::std::option::Option::Some(m_protocol),
-                ) => (m_paging, m_protocol),
-                (m_paging, m_protocol) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_paging.is_some(), "paging"),
-                                (m_protocol.is_some(), "protocol"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(DumpGuestMemory {
-                paging: m_paging,
-                protocol: m_protocol,
-                detach: m_detach,
-                begin: m_begin,
-                length: m_length,
-                format: m_format,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DumpGuestMemory {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        DumpGuestMemory {
+            req paging = "paging": bool,
+            req protocol = "protocol": ::std::string::String,
+            opt detach = "detach",
+            opt begin = "begin",
+            opt length = "length",
+            opt format = "format",
         }
     }
     impl ::qmp_types::Command for DumpGuestMemory {
@@ -575,22 +213,7 @@ pub mod cmd {
     /// Since: 2.6
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryDump;
-    impl ::serde::Serialize for QueryDump {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryDump {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryDump)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryDump);
     impl ::qmp_types::Command for QueryDump {
         const NAME: &'static str = "query-dump";
         type Returns = super::super::DumpQueryResult;
@@ -616,22 +239,7 @@ pub mod cmd {
     /// Since: 2.0
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryDumpGuestMemoryCapability;
-    impl ::serde::Serialize for QueryDumpGuestMemoryCapability {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryDumpGuestMemoryCapability {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryDumpGuestMemoryCapability)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryDumpGuestMemoryCapability);
     impl ::qmp_types::Command for QueryDumpGuestMemoryCapability {
         const NAME: &'static str = "query-dump-guest-memory-capability";
         type Returns = super::super::DumpGuestMemoryCapability;
@@ -671,74 +279,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl DumpCompleted {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(result: super::super::DumpQueryResult) -> Self {
-            DumpCompleted {
-                result,
-                error: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for DumpCompleted {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("result", &self.result);
-            members.opt("error", &self.error);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for DumpCompleted {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for DumpCompleted {
-        const EXPECTING: &'static str = "an object DumpCompleted";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_result: ::std::option::Option<super::super::DumpQueryResult> = ::std::option::Option::None;
-            let mut m_error: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "result" => ::qmp_types::de::next(&mut map, &mut m_result),
-                    "error" => ::qmp_types::de::next(&mut map, &mut m_error),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_result,) = match (m_result,) {
-                (::std::option::Option::Some(m_result),) => (m_result,),
-                (m_result,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_result.is_some(), "result")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(DumpCompleted {
-                result: m_result,
-                error: m_error,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DumpCompleted {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        DumpCompleted {
+            req result = "result": super::super::DumpQueryResult,
+            opt error = "error",
         }
     }
     impl ::qmp_types::Event for DumpCompleted {

@@ -15,69 +15,9 @@ pub struct EbpfObject {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl EbpfObject {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(object: ::std::string::String) -> Self {
-        EbpfObject {
-            object,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for EbpfObject {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("object", &self.object);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for EbpfObject {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for EbpfObject {
-    const EXPECTING: &'static str = "an object EbpfObject";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_object: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "object" => ::qmp_types::de::next(&mut map, &mut m_object),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_object,) = match (m_object,) {
-            (::std::option::Option::Some(m_object),) => (m_object,),
-            (m_object,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_object.is_some(), "object")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(EbpfObject {
-            object: m_object,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for EbpfObject {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    EbpfObject {
+        req object = "object": ::std::string::String,
     }
 }
 /// The eBPF programs that can be gotten with request-ebpf.
@@ -97,63 +37,9 @@ pub enum EbpfProgramID {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl EbpfProgramID {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [EbpfProgramID] = &[EbpfProgramID::Rss];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            EbpfProgramID::Rss => "rss",
-            EbpfProgramID::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => EbpfProgramID::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for EbpfProgramID {
-    const EXPECTING: &'static str = "a EbpfProgramID value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        EbpfProgramID::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "rss" => EbpfProgramID::Rss,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for EbpfProgramID {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(EbpfProgramID::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for EbpfProgramID {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for EbpfProgramID {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for EbpfProgramID {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    EbpfProgramID, Other {
+        Rss = "rss",
     }
 }
 /// The commands of this module.
@@ -180,69 +66,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl RequestEbpf {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: super::super::EbpfProgramID) -> Self {
-            RequestEbpf {
-                id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for RequestEbpf {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for RequestEbpf {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for RequestEbpf {
-        const EXPECTING: &'static str = "an object RequestEbpf";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<super::super::EbpfProgramID> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id,) = match (m_id,) {
-                (::std::option::Option::Some(m_id),) => (m_id,),
-                (m_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(RequestEbpf {
-                id: m_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RequestEbpf {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        RequestEbpf {
+            req id = "id": super::super::EbpfProgramID,
         }
     }
     impl ::qmp_types::Command for RequestEbpf {

@@ -22,76 +22,12 @@ pub enum QapiErrorClass {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QapiErrorClass {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QapiErrorClass] = &[
-        QapiErrorClass::GenericError,
-        QapiErrorClass::CommandNotFound,
-        QapiErrorClass::DeviceNotActive,
-        QapiErrorClass::DeviceNotFound,
-        QapiErrorClass::KvmMissingCap,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QapiErrorClass::GenericError => "GenericError",
-            QapiErrorClass::CommandNotFound => "CommandNotFound",
-            QapiErrorClass::DeviceNotActive => "DeviceNotActive",
-            QapiErrorClass::DeviceNotFound => "DeviceNotFound",
-            QapiErrorClass::KvmMissingCap => "KVMMissingCap",
-            QapiErrorClass::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QapiErrorClass::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QapiErrorClass {
-    const EXPECTING: &'static str = "a QapiErrorClass value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QapiErrorClass::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "GenericError" => QapiErrorClass::GenericError,
-                "CommandNotFound" => QapiErrorClass::CommandNotFound,
-                "DeviceNotActive" => QapiErrorClass::DeviceNotActive,
-                "DeviceNotFound" => QapiErrorClass::DeviceNotFound,
-                "KVMMissingCap" => QapiErrorClass::KvmMissingCap,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QapiErrorClass {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QapiErrorClass::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QapiErrorClass {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QapiErrorClass {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QapiErrorClass {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QapiErrorClass, Other {
+        GenericError = "GenericError",
+        CommandNotFound = "CommandNotFound",
+        DeviceNotActive = "DeviceNotActive",
+        DeviceNotFound = "DeviceNotFound",
+        KvmMissingCap = "KVMMissingCap",
     }
 }

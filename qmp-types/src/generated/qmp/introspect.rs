@@ -25,83 +25,15 @@ pub enum SchemaMetaType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl SchemaMetaType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [SchemaMetaType] = &[
-        SchemaMetaType::Builtin,
-        SchemaMetaType::Enum,
-        SchemaMetaType::Array,
-        SchemaMetaType::Object,
-        SchemaMetaType::Alternate,
-        SchemaMetaType::Command,
-        SchemaMetaType::Event,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            SchemaMetaType::Builtin => "builtin",
-            SchemaMetaType::Enum => "enum",
-            SchemaMetaType::Array => "array",
-            SchemaMetaType::Object => "object",
-            SchemaMetaType::Alternate => "alternate",
-            SchemaMetaType::Command => "command",
-            SchemaMetaType::Event => "event",
-            SchemaMetaType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => SchemaMetaType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for SchemaMetaType {
-    const EXPECTING: &'static str = "a SchemaMetaType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        SchemaMetaType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "builtin" => SchemaMetaType::Builtin,
-                "enum" => SchemaMetaType::Enum,
-                "array" => SchemaMetaType::Array,
-                "object" => SchemaMetaType::Object,
-                "alternate" => SchemaMetaType::Alternate,
-                "command" => SchemaMetaType::Command,
-                "event" => SchemaMetaType::Event,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for SchemaMetaType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(SchemaMetaType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for SchemaMetaType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for SchemaMetaType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SchemaMetaType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    SchemaMetaType, Other {
+        Builtin = "builtin",
+        Enum = "enum",
+        Array = "array",
+        Object = "object",
+        Alternate = "alternate",
+        Command = "command",
+        Event = "event",
     }
 }
 /// The `SchemaInfo` union.
@@ -149,143 +81,21 @@ pub enum SchemaInfoBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl SchemaInfoBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            SchemaInfoBranch::Builtin(_) => "builtin",
-            SchemaInfoBranch::Enum(_) => "enum",
-            SchemaInfoBranch::Array(_) => "array",
-            SchemaInfoBranch::Object(_) => "object",
-            SchemaInfoBranch::Alternate(_) => "alternate",
-            SchemaInfoBranch::Command(_) => "command",
-            SchemaInfoBranch::Event(_) => "event",
-            SchemaInfoBranch::Other(value) => value.as_str(),
-        }
+::qmp_types::impl_union! {
+    SchemaInfo, SchemaInfoBranch, Other,
+    meta_type = "meta-type": super::SchemaMetaType, Other,
+    {
+        req name = "name": ::std::string::String,
+        opt features = "features",
     }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::SchemaMetaType {
-        match self {
-            SchemaInfoBranch::Builtin(_) => super::SchemaMetaType::Builtin,
-            SchemaInfoBranch::Enum(_) => super::SchemaMetaType::Enum,
-            SchemaInfoBranch::Array(_) => super::SchemaMetaType::Array,
-            SchemaInfoBranch::Object(_) => super::SchemaMetaType::Object,
-            SchemaInfoBranch::Alternate(_) => super::SchemaMetaType::Alternate,
-            SchemaInfoBranch::Command(_) => super::SchemaMetaType::Command,
-            SchemaInfoBranch::Event(_) => super::SchemaMetaType::Event,
-            SchemaInfoBranch::Other(value) => super::SchemaMetaType::Other(value.clone()),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SchemaInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.opt("features", &self.features);
-        members.req("meta-type", self.meta_type.as_str());
-        match &self.meta_type {
-            SchemaInfoBranch::Builtin(branch) => members.members(branch),
-            SchemaInfoBranch::Enum(branch) => members.members(branch),
-            SchemaInfoBranch::Array(branch) => members.members(branch),
-            SchemaInfoBranch::Object(branch) => members.members(branch),
-            SchemaInfoBranch::Alternate(branch) => members.members(branch),
-            SchemaInfoBranch::Command(branch) => members.members(branch),
-            SchemaInfoBranch::Event(branch) => members.members(branch),
-            SchemaInfoBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SchemaInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SchemaInfo {
-    const EXPECTING: &'static str = "an object SchemaInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_features: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        > = ::std::option::Option::None;
-        let mut tag: ::std::option::Option<super::SchemaMetaType> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "features" => ::qmp_types::de::next(&mut map, &mut m_features),
-                "meta-type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let (m_name,) = match (m_name,) {
-            (::std::option::Option::Some(m_name),) => (m_name,),
-            (m_name,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                );
-            }
-        };
-        let tag = ::qmp_types::de::required(tag, "meta-type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::SchemaMetaType::Builtin => {
-                SchemaInfoBranch::Builtin(
-                    ::qmp_types::de::from_members(rest, "builtin")?,
-                )
-            }
-            super::SchemaMetaType::Enum => {
-                SchemaInfoBranch::Enum(::qmp_types::de::from_members(rest, "enum")?)
-            }
-            super::SchemaMetaType::Array => {
-                SchemaInfoBranch::Array(::qmp_types::de::from_members(rest, "array")?)
-            }
-            super::SchemaMetaType::Object => {
-                SchemaInfoBranch::Object(::qmp_types::de::from_members(rest, "object")?)
-            }
-            super::SchemaMetaType::Alternate => {
-                SchemaInfoBranch::Alternate(
-                    ::qmp_types::de::from_members(rest, "alternate")?,
-                )
-            }
-            super::SchemaMetaType::Command => {
-                SchemaInfoBranch::Command(
-                    ::qmp_types::de::from_members(rest, "command")?,
-                )
-            }
-            super::SchemaMetaType::Event => {
-                SchemaInfoBranch::Event(::qmp_types::de::from_members(rest, "event")?)
-            }
-            super::SchemaMetaType::Other(value) => {
-                unknown_members = rest;
-                SchemaInfoBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(SchemaInfo {
-            name: m_name,
-            features: m_features,
-            meta_type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SchemaInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+    {
+        members Builtin = "builtin" => Builtin,
+        members Enum = "enum" => Enum,
+        members Array = "array" => Array,
+        members Object = "object" => Object,
+        members Alternate = "alternate" => Alternate,
+        members Command = "command" => Command,
+        members Event = "event" => Event,
     }
 }
 /// Additional SchemaInfo members for meta-type 'builtin'.
@@ -301,69 +111,9 @@ pub struct SchemaInfoBuiltin {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SchemaInfoBuiltin {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(json_type: super::JSONType) -> Self {
-        SchemaInfoBuiltin {
-            json_type,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SchemaInfoBuiltin {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("json-type", &self.json_type);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SchemaInfoBuiltin {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SchemaInfoBuiltin {
-    const EXPECTING: &'static str = "an object SchemaInfoBuiltin";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_json_type: ::std::option::Option<super::JSONType> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "json-type" => ::qmp_types::de::next(&mut map, &mut m_json_type),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_json_type,) = match (m_json_type,) {
-            (::std::option::Option::Some(m_json_type),) => (m_json_type,),
-            (m_json_type,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_json_type.is_some(), "json-type")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SchemaInfoBuiltin {
-            json_type: m_json_type,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoBuiltin {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SchemaInfoBuiltin {
+        req json_type = "json-type": super::JSONType,
     }
 }
 /// The four primitive and two structured types according to RFC 8259
@@ -394,86 +144,16 @@ pub enum JSONType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl JSONType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [JSONType] = &[
-        JSONType::String,
-        JSONType::Number,
-        JSONType::Int,
-        JSONType::Boolean,
-        JSONType::Null,
-        JSONType::Object,
-        JSONType::Array,
-        JSONType::Value,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            JSONType::String => "string",
-            JSONType::Number => "number",
-            JSONType::Int => "int",
-            JSONType::Boolean => "boolean",
-            JSONType::Null => "null",
-            JSONType::Object => "object",
-            JSONType::Array => "array",
-            JSONType::Value => "value",
-            JSONType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => JSONType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for JSONType {
-    const EXPECTING: &'static str = "a JSONType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        JSONType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "string" => JSONType::String,
-                "number" => JSONType::Number,
-                "int" => JSONType::Int,
-                "boolean" => JSONType::Boolean,
-                "null" => JSONType::Null,
-                "object" => JSONType::Object,
-                "array" => JSONType::Array,
-                "value" => JSONType::Value,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for JSONType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(JSONType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for JSONType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for JSONType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for JSONType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    JSONType, Other {
+        String = "string",
+        Number = "number",
+        Int = "int",
+        Boolean = "boolean",
+        Null = "null",
+        Object = "object",
+        Array = "array",
+        Value = "value",
     }
 }
 /// Additional SchemaInfo members for meta-type 'enum'.
@@ -501,89 +181,10 @@ pub struct SchemaInfoEnum {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SchemaInfoEnum {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        members: ::std::vec::Vec<super::SchemaInfoEnumMember>,
-        values: ::std::vec::Vec<::std::string::String>,
-    ) -> Self {
-        SchemaInfoEnum {
-            members,
-            values,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SchemaInfoEnum {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("members", &self.members);
-        members.req("values", &self.values);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SchemaInfoEnum {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SchemaInfoEnum {
-    const EXPECTING: &'static str = "an object SchemaInfoEnum";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_members: ::std::option::Option<
-            ::std::vec::Vec<super::SchemaInfoEnumMember>,
-        > = ::std::option::Option::None;
-        let mut m_values: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "members" => ::qmp_types::de::next(&mut map, &mut m_members),
-                "values" => ::qmp_types::de::next(&mut map, &mut m_values),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_members, m_values) = match (m_members, m_values) {
-            (
-                ::std::option::Option::Some(m_members),
-                ::std::option::Option::Some(m_values),
-            ) => (m_members, m_values),
-            (m_members, m_values) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_members.is_some(), "members"),
-                            (m_values.is_some(), "values"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SchemaInfoEnum {
-            members: m_members,
-            values: m_values,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnum {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SchemaInfoEnum {
+        req members = "members": ::std::vec::Vec<super::SchemaInfoEnumMember>,
+        req values = "values": ::std::vec::Vec<::std::string::String>,
     }
 }
 /// An object member.
@@ -602,76 +203,10 @@ pub struct SchemaInfoEnumMember {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SchemaInfoEnumMember {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(name: ::std::string::String) -> Self {
-        SchemaInfoEnumMember {
-            name,
-            features: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SchemaInfoEnumMember {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.opt("features", &self.features);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SchemaInfoEnumMember {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SchemaInfoEnumMember {
-    const EXPECTING: &'static str = "an object SchemaInfoEnumMember";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_features: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "features" => ::qmp_types::de::next(&mut map, &mut m_features),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name,) = match (m_name,) {
-            (::std::option::Option::Some(m_name),) => (m_name,),
-            (m_name,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SchemaInfoEnumMember {
-            name: m_name,
-            features: m_features,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnumMember {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SchemaInfoEnumMember {
+        req name = "name": ::std::string::String,
+        opt features = "features",
     }
 }
 /// Additional SchemaInfo members for meta-type 'array'.
@@ -689,71 +224,9 @@ pub struct SchemaInfoArray {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SchemaInfoArray {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(element_type: ::std::string::String) -> Self {
-        SchemaInfoArray {
-            element_type,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SchemaInfoArray {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("element-type", &self.element_type);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SchemaInfoArray {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SchemaInfoArray {
-    const EXPECTING: &'static str = "an object SchemaInfoArray";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_element_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "element-type" => ::qmp_types::de::next(&mut map, &mut m_element_type),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_element_type,) = match (m_element_type,) {
-            (::std::option::Option::Some(m_element_type),) => (m_element_type,),
-            (m_element_type,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_element_type.is_some(), "element-type")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SchemaInfoArray {
-            element_type: m_element_type,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoArray {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SchemaInfoArray {
+        req element_type = "element-type": ::std::string::String,
     }
 }
 /// Additional SchemaInfo members for meta-type 'object'.
@@ -780,83 +253,11 @@ pub struct SchemaInfoObject {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SchemaInfoObject {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(members: ::std::vec::Vec<super::SchemaInfoObjectMember>) -> Self {
-        SchemaInfoObject {
-            members,
-            tag: ::std::option::Option::None,
-            variants: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SchemaInfoObject {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("members", &self.members);
-        members.opt("tag", &self.tag);
-        members.opt("variants", &self.variants);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SchemaInfoObject {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SchemaInfoObject {
-    const EXPECTING: &'static str = "an object SchemaInfoObject";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_members: ::std::option::Option<
-            ::std::vec::Vec<super::SchemaInfoObjectMember>,
-        > = ::std::option::Option::None;
-        let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_variants: ::std::option::Option<
-            ::std::vec::Vec<super::SchemaInfoObjectVariant>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "members" => ::qmp_types::de::next(&mut map, &mut m_members),
-                "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
-                "variants" => ::qmp_types::de::next(&mut map, &mut m_variants),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_members,) = match (m_members,) {
-            (::std::option::Option::Some(m_members),) => (m_members,),
-            (m_members,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_members.is_some(), "members")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SchemaInfoObject {
-            members: m_members,
-            tag: m_tag,
-            variants: m_variants,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoObject {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SchemaInfoObject {
+        req members = "members": ::std::vec::Vec<super::SchemaInfoObjectMember>,
+        opt tag = "tag",
+        opt variants = "variants",
     }
 }
 /// An object member.
@@ -883,91 +284,12 @@ pub struct SchemaInfoObjectMember {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SchemaInfoObjectMember {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(name: ::std::string::String, r#type: ::std::string::String) -> Self {
-        SchemaInfoObjectMember {
-            name,
-            r#type,
-            default: ::std::option::Option::None,
-            features: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SchemaInfoObjectMember {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("type", &self.r#type);
-        members.opt("default", &self.default);
-        members.opt("features", &self.features);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SchemaInfoObjectMember {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SchemaInfoObjectMember {
-    const EXPECTING: &'static str = "an object SchemaInfoObjectMember";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_default: ::std::option::Option<::serde_json::Value> = ::std::option::Option::None;
-        let mut m_features: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                "default" => ::qmp_types::de::next(&mut map, &mut m_default),
-                "features" => ::qmp_types::de::next(&mut map, &mut m_features),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name, m_type) = match (m_name, m_type) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_type),
-            ) => (m_name, m_type),
-            (m_name, m_type) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_name.is_some(), "name"), (m_type.is_some(), "type")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SchemaInfoObjectMember {
-            name: m_name,
-            r#type: m_type,
-            default: m_default,
-            features: m_features,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectMember {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SchemaInfoObjectMember {
+        req name = "name": ::std::string::String,
+        req r#type = "type": ::std::string::String,
+        opt default = "default",
+        opt features = "features",
     }
 }
 /// The variant members for a value of the type tag.
@@ -986,79 +308,10 @@ pub struct SchemaInfoObjectVariant {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SchemaInfoObjectVariant {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(case: ::std::string::String, r#type: ::std::string::String) -> Self {
-        SchemaInfoObjectVariant {
-            case,
-            r#type,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SchemaInfoObjectVariant {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("case", &self.case);
-        members.req("type", &self.r#type);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SchemaInfoObjectVariant {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SchemaInfoObjectVariant {
-    const EXPECTING: &'static str = "an object SchemaInfoObjectVariant";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_case: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "case" => ::qmp_types::de::next(&mut map, &mut m_case),
-                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_case, m_type) = match (m_case, m_type) {
-            (
-                ::std::option::Option::Some(m_case),
-                ::std::option::Option::Some(m_type),
-            ) => (m_case, m_type),
-            (m_case, m_type) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_case.is_some(), "case"), (m_type.is_some(), "type")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SchemaInfoObjectVariant {
-            case: m_case,
-            r#type: m_type,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectVariant {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SchemaInfoObjectVariant {
+        req case = "case": ::std::string::String,
+        req r#type = "type": ::std::string::String,
     }
 }
 /// Additional SchemaInfo members for meta-type 'alternate'.
@@ -1078,71 +331,9 @@ pub struct SchemaInfoAlternate {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SchemaInfoAlternate {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(members: ::std::vec::Vec<super::SchemaInfoAlternateMember>) -> Self {
-        SchemaInfoAlternate {
-            members,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SchemaInfoAlternate {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("members", &self.members);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SchemaInfoAlternate {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SchemaInfoAlternate {
-    const EXPECTING: &'static str = "an object SchemaInfoAlternate";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_members: ::std::option::Option<
-            ::std::vec::Vec<super::SchemaInfoAlternateMember>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "members" => ::qmp_types::de::next(&mut map, &mut m_members),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_members,) = match (m_members,) {
-            (::std::option::Option::Some(m_members),) => (m_members,),
-            (m_members,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_members.is_some(), "members")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SchemaInfoAlternate {
-            members: m_members,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternate {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SchemaInfoAlternate {
+        req members = "members": ::std::vec::Vec<super::SchemaInfoAlternateMember>,
     }
 }
 /// An alternate member.
@@ -1158,69 +349,9 @@ pub struct SchemaInfoAlternateMember {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SchemaInfoAlternateMember {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(r#type: ::std::string::String) -> Self {
-        SchemaInfoAlternateMember {
-            r#type,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SchemaInfoAlternateMember {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", &self.r#type);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SchemaInfoAlternateMember {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SchemaInfoAlternateMember {
-    const EXPECTING: &'static str = "an object SchemaInfoAlternateMember";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_type,) = match (m_type,) {
-            (::std::option::Option::Some(m_type),) => (m_type,),
-            (m_type,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_type.is_some(), "type")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SchemaInfoAlternateMember {
-            r#type: m_type,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternateMember {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SchemaInfoAlternateMember {
+        req r#type = "type": ::std::string::String,
     }
 }
 /// Additional SchemaInfo members for meta-type 'command'.
@@ -1242,90 +373,11 @@ pub struct SchemaInfoCommand {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SchemaInfoCommand {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        arg_type: ::std::string::String,
-        ret_type: ::std::string::String,
-    ) -> Self {
-        SchemaInfoCommand {
-            arg_type,
-            ret_type,
-            allow_oob: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SchemaInfoCommand {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("arg-type", &self.arg_type);
-        members.req("ret-type", &self.ret_type);
-        members.opt("allow-oob", &self.allow_oob);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SchemaInfoCommand {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SchemaInfoCommand {
-    const EXPECTING: &'static str = "an object SchemaInfoCommand";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_arg_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_ret_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_allow_oob: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "arg-type" => ::qmp_types::de::next(&mut map, &mut m_arg_type),
-                "ret-type" => ::qmp_types::de::next(&mut map, &mut m_ret_type),
-                "allow-oob" => ::qmp_types::de::next(&mut map, &mut m_allow_oob),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_arg_type, m_ret_type) = match (m_arg_type, m_ret_type) {
-            (
-                ::std::option::Option::Some(m_arg_type),
-                ::std::option::Option::Some(m_ret_type),
-            ) => (m_arg_type, m_ret_type),
-            (m_arg_type, m_ret_type) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_arg_type.is_some(), "arg-type"),
-                            (m_ret_type.is_some(), "ret-type"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SchemaInfoCommand {
-            arg_type: m_arg_type,
-            ret_type: m_ret_type,
-            allow_oob: m_allow_oob,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoCommand {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SchemaInfoCommand {
+        req arg_type = "arg-type": ::std::string::String,
+        req ret_type = "ret-type": ::std::string::String,
+        opt allow_oob = "allow-oob",
     }
 }
 /// Additional SchemaInfo members for meta-type 'event'.
@@ -1342,69 +394,9 @@ pub struct SchemaInfoEvent {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SchemaInfoEvent {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(arg_type: ::std::string::String) -> Self {
-        SchemaInfoEvent {
-            arg_type,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SchemaInfoEvent {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("arg-type", &self.arg_type);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SchemaInfoEvent {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SchemaInfoEvent {
-    const EXPECTING: &'static str = "an object SchemaInfoEvent";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_arg_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "arg-type" => ::qmp_types::de::next(&mut map, &mut m_arg_type),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_arg_type,) = match (m_arg_type,) {
-            (::std::option::Option::Some(m_arg_type),) => (m_arg_type,),
-            (m_arg_type,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_arg_type.is_some(), "arg-type")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SchemaInfoEvent {
-            arg_type: m_arg_type,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoEvent {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SchemaInfoEvent {
+        req arg_type = "arg-type": ::std::string::String,
     }
 }
 /// The commands of this module.
@@ -1443,22 +435,7 @@ pub mod cmd {
     /// Since: 2.5
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryQmpSchema;
-    impl ::serde::Serialize for QueryQmpSchema {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryQmpSchema {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryQmpSchema)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryQmpSchema);
     impl ::qmp_types::Command for QueryQmpSchema {
         const NAME: &'static str = "query-qmp-schema";
         type Returns = ::std::vec::Vec<super::super::SchemaInfo>;

@@ -32,89 +32,17 @@ pub enum JobType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl JobType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [JobType] = &[
-        JobType::Commit,
-        JobType::Stream,
-        JobType::Mirror,
-        JobType::Backup,
-        JobType::Create,
-        JobType::Amend,
-        JobType::SnapshotLoad,
-        JobType::SnapshotSave,
-        JobType::SnapshotDelete,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            JobType::Commit => "commit",
-            JobType::Stream => "stream",
-            JobType::Mirror => "mirror",
-            JobType::Backup => "backup",
-            JobType::Create => "create",
-            JobType::Amend => "amend",
-            JobType::SnapshotLoad => "snapshot-load",
-            JobType::SnapshotSave => "snapshot-save",
-            JobType::SnapshotDelete => "snapshot-delete",
-            JobType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => JobType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for JobType {
-    const EXPECTING: &'static str = "a JobType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        JobType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "commit" => JobType::Commit,
-                "stream" => JobType::Stream,
-                "mirror" => JobType::Mirror,
-                "backup" => JobType::Backup,
-                "create" => JobType::Create,
-                "amend" => JobType::Amend,
-                "snapshot-load" => JobType::SnapshotLoad,
-                "snapshot-save" => JobType::SnapshotSave,
-                "snapshot-delete" => JobType::SnapshotDelete,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for JobType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(JobType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for JobType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for JobType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for JobType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    JobType, Other {
+        Commit = "commit",
+        Stream = "stream",
+        Mirror = "mirror",
+        Backup = "backup",
+        Create = "create",
+        Amend = "amend",
+        SnapshotLoad = "snapshot-load",
+        SnapshotSave = "snapshot-save",
+        SnapshotDelete = "snapshot-delete",
     }
 }
 /// Indicates the present state of a given job in its lifetime.
@@ -164,95 +92,19 @@ pub enum JobStatus {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl JobStatus {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [JobStatus] = &[
-        JobStatus::Undefined,
-        JobStatus::Created,
-        JobStatus::Running,
-        JobStatus::Paused,
-        JobStatus::Ready,
-        JobStatus::Standby,
-        JobStatus::Waiting,
-        JobStatus::Pending,
-        JobStatus::Aborting,
-        JobStatus::Concluded,
-        JobStatus::Null,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            JobStatus::Undefined => "undefined",
-            JobStatus::Created => "created",
-            JobStatus::Running => "running",
-            JobStatus::Paused => "paused",
-            JobStatus::Ready => "ready",
-            JobStatus::Standby => "standby",
-            JobStatus::Waiting => "waiting",
-            JobStatus::Pending => "pending",
-            JobStatus::Aborting => "aborting",
-            JobStatus::Concluded => "concluded",
-            JobStatus::Null => "null",
-            JobStatus::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => JobStatus::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for JobStatus {
-    const EXPECTING: &'static str = "a JobStatus value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        JobStatus::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "undefined" => JobStatus::Undefined,
-                "created" => JobStatus::Created,
-                "running" => JobStatus::Running,
-                "paused" => JobStatus::Paused,
-                "ready" => JobStatus::Ready,
-                "standby" => JobStatus::Standby,
-                "waiting" => JobStatus::Waiting,
-                "pending" => JobStatus::Pending,
-                "aborting" => JobStatus::Aborting,
-                "concluded" => JobStatus::Concluded,
-                "null" => JobStatus::Null,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for JobStatus {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(JobStatus::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for JobStatus {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for JobStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for JobStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    JobStatus, Other {
+        Undefined = "undefined",
+        Created = "created",
+        Running = "running",
+        Paused = "paused",
+        Ready = "ready",
+        Standby = "standby",
+        Waiting = "waiting",
+        Pending = "pending",
+        Aborting = "aborting",
+        Concluded = "concluded",
+        Null = "null",
     }
 }
 /// Represents command verbs that can be applied to a job.
@@ -281,86 +133,16 @@ pub enum JobVerb {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl JobVerb {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [JobVerb] = &[
-        JobVerb::Cancel,
-        JobVerb::Pause,
-        JobVerb::Resume,
-        JobVerb::SetSpeed,
-        JobVerb::Complete,
-        JobVerb::Dismiss,
-        JobVerb::Finalize,
-        JobVerb::Change,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            JobVerb::Cancel => "cancel",
-            JobVerb::Pause => "pause",
-            JobVerb::Resume => "resume",
-            JobVerb::SetSpeed => "set-speed",
-            JobVerb::Complete => "complete",
-            JobVerb::Dismiss => "dismiss",
-            JobVerb::Finalize => "finalize",
-            JobVerb::Change => "change",
-            JobVerb::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => JobVerb::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for JobVerb {
-    const EXPECTING: &'static str = "a JobVerb value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        JobVerb::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "cancel" => JobVerb::Cancel,
-                "pause" => JobVerb::Pause,
-                "resume" => JobVerb::Resume,
-                "set-speed" => JobVerb::SetSpeed,
-                "complete" => JobVerb::Complete,
-                "dismiss" => JobVerb::Dismiss,
-                "finalize" => JobVerb::Finalize,
-                "change" => JobVerb::Change,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for JobVerb {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(JobVerb::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for JobVerb {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for JobVerb {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for JobVerb {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    JobVerb, Other {
+        Cancel = "cancel",
+        Pause = "pause",
+        Resume = "resume",
+        SetSpeed = "set-speed",
+        Complete = "complete",
+        Dismiss = "dismiss",
+        Finalize = "finalize",
+        Change = "change",
     }
 }
 /// Information about a job.
@@ -397,124 +179,14 @@ pub struct JobInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl JobInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        id: ::std::string::String,
-        r#type: super::JobType,
-        status: super::JobStatus,
-        current_progress: i64,
-        total_progress: i64,
-    ) -> Self {
-        JobInfo {
-            id,
-            r#type,
-            status,
-            current_progress,
-            total_progress,
-            error: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for JobInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("id", &self.id);
-        members.req("type", &self.r#type);
-        members.req("status", &self.status);
-        members.req("current-progress", &self.current_progress);
-        members.req("total-progress", &self.total_progress);
-        members.opt("error", &self.error);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for JobInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for JobInfo {
-    const EXPECTING: &'static str = "an object JobInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_type: ::std::option::Option<super::JobType> = ::std::option::Option::None;
-        let mut m_status: ::std::option::Option<super::JobStatus> = ::std::option::Option::None;
-        let mut m_current_progress: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_total_progress: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_error: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                "current-progress" => {
-                    ::qmp_types::de::next(&mut map, &mut m_current_progress)
-                }
-                "total-progress" => {
-                    ::qmp_types::de::next(&mut map, &mut m_total_progress)
-                }
-                "error" => ::qmp_types::de::next(&mut map, &mut m_error),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_id, m_type, m_status, m_current_progress, m_total_progress) = match (
-            m_id,
-            m_type,
-            m_status,
-            m_current_progress,
-            m_total_progress,
-        ) {
-            (
-                ::std::option::Option::Some(m_id),
-                ::std::option::Option::Some(m_type),
-                ::std::option::Option::Some(m_status),
-                ::std::option::Option::Some(m_current_progress),
-                ::std::option::Option::Some(m_total_progress),
-            ) => (m_id, m_type, m_status, m_current_progress, m_total_progress),
-            (m_id, m_type, m_status, m_current_progress, m_total_progress) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_id.is_some(), "id"),
-                            (m_type.is_some(), "type"),
-                            (m_status.is_some(), "status"),
-                            (m_current_progress.is_some(), "current-progress"),
-                            (m_total_progress.is_some(), "total-progress"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(JobInfo {
-            id: m_id,
-            r#type: m_type,
-            status: m_status,
-            current_progress: m_current_progress,
-            total_progress: m_total_progress,
-            error: m_error,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for JobInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    JobInfo {
+        req id = "id": ::std::string::String,
+        req r#type = "type": super::JobType,
+        req status = "status": super::JobStatus,
+        req current_progress = "current-progress": i64,
+        req total_progress = "total-progress": i64,
+        opt error = "error",
     }
 }
 /// The commands of this module.
@@ -544,69 +216,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl JobPause {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String) -> Self {
-            JobPause {
-                id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for JobPause {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for JobPause {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for JobPause {
-        const EXPECTING: &'static str = "an object JobPause";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id,) = match (m_id,) {
-                (::std::option::Option::Some(m_id),) => (m_id,),
-                (m_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(JobPause {
-                id: m_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for JobPause {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        JobPause {
+            req id = "id": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for JobPause {
@@ -635,69 +247,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl JobResume {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String) -> Self {
-            JobResume {
-                id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for JobResume {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for JobResume {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for JobResume {
-        const EXPECTING: &'static str = "an object JobResume";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id,) = match (m_id,) {
-                (::std::option::Option::Some(m_id),) => (m_id,),
-                (m_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(JobResume {
-                id: m_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for JobResume {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        JobResume {
+            req id = "id": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for JobResume {
@@ -731,69 +283,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl JobCancel {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String) -> Self {
-            JobCancel {
-                id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for JobCancel {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for JobCancel {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for JobCancel {
-        const EXPECTING: &'static str = "an object JobCancel";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id,) = match (m_id,) {
-                (::std::option::Option::Some(m_id),) => (m_id,),
-                (m_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(JobCancel {
-                id: m_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for JobCancel {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        JobCancel {
+            req id = "id": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for JobCancel {
@@ -819,69 +311,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl JobComplete {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String) -> Self {
-            JobComplete {
-                id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for JobComplete {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for JobComplete {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for JobComplete {
-        const EXPECTING: &'static str = "an object JobComplete";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id,) = match (m_id,) {
-                (::std::option::Option::Some(m_id),) => (m_id,),
-                (m_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(JobComplete {
-                id: m_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for JobComplete {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        JobComplete {
+            req id = "id": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for JobComplete {
@@ -914,69 +346,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl JobDismiss {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String) -> Self {
-            JobDismiss {
-                id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for JobDismiss {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for JobDismiss {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for JobDismiss {
-        const EXPECTING: &'static str = "an object JobDismiss";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id,) = match (m_id,) {
-                (::std::option::Option::Some(m_id),) => (m_id,),
-                (m_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(JobDismiss {
-                id: m_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for JobDismiss {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        JobDismiss {
+            req id = "id": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for JobDismiss {
@@ -1010,69 +382,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl JobFinalize {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String) -> Self {
-            JobFinalize {
-                id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for JobFinalize {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for JobFinalize {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for JobFinalize {
-        const EXPECTING: &'static str = "an object JobFinalize";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id,) = match (m_id,) {
-                (::std::option::Option::Some(m_id),) => (m_id,),
-                (m_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(JobFinalize {
-                id: m_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for JobFinalize {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        JobFinalize {
+            req id = "id": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for JobFinalize {
@@ -1091,22 +403,7 @@ pub mod cmd {
     /// Since: 3.0
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryJobs;
-    impl ::serde::Serialize for QueryJobs {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryJobs {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryJobs)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryJobs);
     impl ::qmp_types::Command for QueryJobs {
         const NAME: &'static str = "query-jobs";
         type Returns = ::std::vec::Vec<super::super::JobInfo>;
@@ -1135,79 +432,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl JobStatusChange {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String, status: super::super::JobStatus) -> Self {
-            JobStatusChange {
-                id,
-                status,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for JobStatusChange {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.req("status", &self.status);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for JobStatusChange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for JobStatusChange {
-        const EXPECTING: &'static str = "an object JobStatusChange";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_status: ::std::option::Option<super::super::JobStatus> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id, m_status) = match (m_id, m_status) {
-                (
-                    ::std::option::Option::Some(m_id),
-                    ::std::option::Option::Some(m_status),
-                ) => (m_id, m_status),
-                (m_id, m_status) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_id.is_some(), "id"), (m_status.is_some(), "status")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(JobStatusChange {
-                id: m_id,
-                status: m_status,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for JobStatusChange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        JobStatusChange {
+            req id = "id": ::std::string::String,
+            req status = "status": super::super::JobStatus,
         }
     }
     impl ::qmp_types::Event for JobStatusChange {

@@ -76,149 +76,37 @@ pub enum SysEmuTarget {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl SysEmuTarget {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [SysEmuTarget] = &[
-        SysEmuTarget::Aarch64,
-        SysEmuTarget::Alpha,
-        SysEmuTarget::Arm,
-        SysEmuTarget::Avr,
-        SysEmuTarget::Hppa,
-        SysEmuTarget::I386,
-        SysEmuTarget::Loongarch64,
-        SysEmuTarget::M68k,
-        SysEmuTarget::Microblaze,
-        SysEmuTarget::Microblazeel,
-        SysEmuTarget::Mips,
-        SysEmuTarget::Mips64,
-        SysEmuTarget::Mips64el,
-        SysEmuTarget::Mipsel,
-        SysEmuTarget::Or1k,
-        SysEmuTarget::Ppc,
-        SysEmuTarget::Ppc64,
-        SysEmuTarget::Riscv32,
-        SysEmuTarget::Riscv64,
-        SysEmuTarget::Rx,
-        SysEmuTarget::S390x,
-        SysEmuTarget::Sh4,
-        SysEmuTarget::Sh4eb,
-        SysEmuTarget::Sparc,
-        SysEmuTarget::Sparc64,
-        SysEmuTarget::Tricore,
-        SysEmuTarget::X8664,
-        SysEmuTarget::Xtensa,
-        SysEmuTarget::Xtensaeb,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            SysEmuTarget::Aarch64 => "aarch64",
-            SysEmuTarget::Alpha => "alpha",
-            SysEmuTarget::Arm => "arm",
-            SysEmuTarget::Avr => "avr",
-            SysEmuTarget::Hppa => "hppa",
-            SysEmuTarget::I386 => "i386",
-            SysEmuTarget::Loongarch64 => "loongarch64",
-            SysEmuTarget::M68k => "m68k",
-            SysEmuTarget::Microblaze => "microblaze",
-            SysEmuTarget::Microblazeel => "microblazeel",
-            SysEmuTarget::Mips => "mips",
-            SysEmuTarget::Mips64 => "mips64",
-            SysEmuTarget::Mips64el => "mips64el",
-            SysEmuTarget::Mipsel => "mipsel",
-            SysEmuTarget::Or1k => "or1k",
-            SysEmuTarget::Ppc => "ppc",
-            SysEmuTarget::Ppc64 => "ppc64",
-            SysEmuTarget::Riscv32 => "riscv32",
-            SysEmuTarget::Riscv64 => "riscv64",
-            SysEmuTarget::Rx => "rx",
-            SysEmuTarget::S390x => "s390x",
-            SysEmuTarget::Sh4 => "sh4",
-            SysEmuTarget::Sh4eb => "sh4eb",
-            SysEmuTarget::Sparc => "sparc",
-            SysEmuTarget::Sparc64 => "sparc64",
-            SysEmuTarget::Tricore => "tricore",
-            SysEmuTarget::X8664 => "x86_64",
-            SysEmuTarget::Xtensa => "xtensa",
-            SysEmuTarget::Xtensaeb => "xtensaeb",
-            SysEmuTarget::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => SysEmuTarget::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for SysEmuTarget {
-    const EXPECTING: &'static str = "a SysEmuTarget value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        SysEmuTarget::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "aarch64" => SysEmuTarget::Aarch64,
-                "alpha" => SysEmuTarget::Alpha,
-                "arm" => SysEmuTarget::Arm,
-                "avr" => SysEmuTarget::Avr,
-                "hppa" => SysEmuTarget::Hppa,
-                "i386" => SysEmuTarget::I386,
-                "loongarch64" => SysEmuTarget::Loongarch64,
-                "m68k" => SysEmuTarget::M68k,
-                "microblaze" => SysEmuTarget::Microblaze,
-                "microblazeel" => SysEmuTarget::Microblazeel,
-                "mips" => SysEmuTarget::Mips,
-                "mips64" => SysEmuTarget::Mips64,
-                "mips64el" => SysEmuTarget::Mips64el,
-                "mipsel" => SysEmuTarget::Mipsel,
-                "or1k" => SysEmuTarget::Or1k,
-                "ppc" => SysEmuTarget::Ppc,
-                "ppc64" => SysEmuTarget::Ppc64,
-                "riscv32" => SysEmuTarget::Riscv32,
-                "riscv64" => SysEmuTarget::Riscv64,
-                "rx" => SysEmuTarget::Rx,
-                "s390x" => SysEmuTarget::S390x,
-                "sh4" => SysEmuTarget::Sh4,
-                "sh4eb" => SysEmuTarget::Sh4eb,
-                "sparc" => SysEmuTarget::Sparc,
-                "sparc64" => SysEmuTarget::Sparc64,
-                "tricore" => SysEmuTarget::Tricore,
-                "x86_64" => SysEmuTarget::X8664,
-                "xtensa" => SysEmuTarget::Xtensa,
-                "xtensaeb" => SysEmuTarget::Xtensaeb,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for SysEmuTarget {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(SysEmuTarget::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for SysEmuTarget {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for SysEmuTarget {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SysEmuTarget {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    SysEmuTarget, Other {
+        Aarch64 = "aarch64",
+        Alpha = "alpha",
+        Arm = "arm",
+        Avr = "avr",
+        Hppa = "hppa",
+        I386 = "i386",
+        Loongarch64 = "loongarch64",
+        M68k = "m68k",
+        Microblaze = "microblaze",
+        Microblazeel = "microblazeel",
+        Mips = "mips",
+        Mips64 = "mips64",
+        Mips64el = "mips64el",
+        Mipsel = "mipsel",
+        Or1k = "or1k",
+        Ppc = "ppc",
+        Ppc64 = "ppc64",
+        Riscv32 = "riscv32",
+        Riscv64 = "riscv64",
+        Rx = "rx",
+        S390x = "s390x",
+        Sh4 = "sh4",
+        Sh4eb = "sh4eb",
+        Sparc = "sparc",
+        Sparc64 = "sparc64",
+        Tricore = "tricore",
+        X8664 = "x86_64",
+        Xtensa = "xtensa",
+        Xtensaeb = "xtensaeb",
     }
 }
 /// An enumeration of cpu states that can be assumed by a virtual S390
@@ -242,77 +130,13 @@ pub enum S390CpuState {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl S390CpuState {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [S390CpuState] = &[
-        S390CpuState::Uninitialized,
-        S390CpuState::Stopped,
-        S390CpuState::CheckStop,
-        S390CpuState::Operating,
-        S390CpuState::Load,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            S390CpuState::Uninitialized => "uninitialized",
-            S390CpuState::Stopped => "stopped",
-            S390CpuState::CheckStop => "check-stop",
-            S390CpuState::Operating => "operating",
-            S390CpuState::Load => "load",
-            S390CpuState::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => S390CpuState::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for S390CpuState {
-    const EXPECTING: &'static str = "a S390CpuState value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        S390CpuState::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "uninitialized" => S390CpuState::Uninitialized,
-                "stopped" => S390CpuState::Stopped,
-                "check-stop" => S390CpuState::CheckStop,
-                "operating" => S390CpuState::Operating,
-                "load" => S390CpuState::Load,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for S390CpuState {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(S390CpuState::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for S390CpuState {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for S390CpuState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for S390CpuState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    S390CpuState, Other {
+        Uninitialized = "uninitialized",
+        Stopped = "stopped",
+        CheckStop = "check-stop",
+        Operating = "operating",
+        Load = "load",
     }
 }
 /// Additional information about a virtual S390 CPU
@@ -332,79 +156,11 @@ pub struct CpuInfoS390 {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CpuInfoS390 {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(cpu_state: super::S390CpuState) -> Self {
-        CpuInfoS390 {
-            cpu_state,
-            dedicated: ::std::option::Option::None,
-            entitlement: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CpuInfoS390 {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("cpu-state", &self.cpu_state);
-        members.opt("dedicated", &self.dedicated);
-        members.opt("entitlement", &self.entitlement);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CpuInfoS390 {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CpuInfoS390 {
-    const EXPECTING: &'static str = "an object CpuInfoS390";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_cpu_state: ::std::option::Option<super::S390CpuState> = ::std::option::Option::None;
-        let mut m_dedicated: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_entitlement: ::std::option::Option<super::S390CpuEntitlement> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "cpu-state" => ::qmp_types::de::next(&mut map, &mut m_cpu_state),
-                "dedicated" => ::qmp_types::de::next(&mut map, &mut m_dedicated),
-                "entitlement" => ::qmp_types::de::next(&mut map, &mut m_entitlement),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_cpu_state,) = match (m_cpu_state,) {
-            (::std::option::Option::Some(m_cpu_state),) => (m_cpu_state,),
-            (m_cpu_state,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_cpu_state.is_some(), "cpu-state")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(CpuInfoS390 {
-            cpu_state: m_cpu_state,
-            dedicated: m_dedicated,
-            entitlement: m_entitlement,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CpuInfoS390 {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CpuInfoS390 {
+        req cpu_state = "cpu-state": super::S390CpuState,
+        opt dedicated = "dedicated",
+        opt entitlement = "entitlement",
     }
 }
 /// Information about a virtual CPU
@@ -493,317 +249,45 @@ pub enum CpuInfoFastBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl CpuInfoFastBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            CpuInfoFastBranch::Aarch64 => "aarch64",
-            CpuInfoFastBranch::Alpha => "alpha",
-            CpuInfoFastBranch::Arm => "arm",
-            CpuInfoFastBranch::Avr => "avr",
-            CpuInfoFastBranch::Hppa => "hppa",
-            CpuInfoFastBranch::I386 => "i386",
-            CpuInfoFastBranch::Loongarch64 => "loongarch64",
-            CpuInfoFastBranch::M68k => "m68k",
-            CpuInfoFastBranch::Microblaze => "microblaze",
-            CpuInfoFastBranch::Microblazeel => "microblazeel",
-            CpuInfoFastBranch::Mips => "mips",
-            CpuInfoFastBranch::Mips64 => "mips64",
-            CpuInfoFastBranch::Mips64el => "mips64el",
-            CpuInfoFastBranch::Mipsel => "mipsel",
-            CpuInfoFastBranch::Or1k => "or1k",
-            CpuInfoFastBranch::Ppc => "ppc",
-            CpuInfoFastBranch::Ppc64 => "ppc64",
-            CpuInfoFastBranch::Riscv32 => "riscv32",
-            CpuInfoFastBranch::Riscv64 => "riscv64",
-            CpuInfoFastBranch::Rx => "rx",
-            CpuInfoFastBranch::S390x(_) => "s390x",
-            CpuInfoFastBranch::Sh4 => "sh4",
-            CpuInfoFastBranch::Sh4eb => "sh4eb",
-            CpuInfoFastBranch::Sparc => "sparc",
-            CpuInfoFastBranch::Sparc64 => "sparc64",
-            CpuInfoFastBranch::Tricore => "tricore",
-            CpuInfoFastBranch::X8664 => "x86_64",
-            CpuInfoFastBranch::Xtensa => "xtensa",
-            CpuInfoFastBranch::Xtensaeb => "xtensaeb",
-            CpuInfoFastBranch::Other(value) => value.as_str(),
-        }
+::qmp_types::impl_union! {
+    CpuInfoFast, CpuInfoFastBranch, Other,
+    target = "target": super::SysEmuTarget, Other,
+    {
+        req cpu_index = "cpu-index": i64,
+        req qom_path = "qom-path": ::std::string::String,
+        req thread_id = "thread-id": i64,
+        opt props = "props",
     }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::SysEmuTarget {
-        match self {
-            CpuInfoFastBranch::Aarch64 => super::SysEmuTarget::Aarch64,
-            CpuInfoFastBranch::Alpha => super::SysEmuTarget::Alpha,
-            CpuInfoFastBranch::Arm => super::SysEmuTarget::Arm,
-            CpuInfoFastBranch::Avr => super::SysEmuTarget::Avr,
-            CpuInfoFastBranch::Hppa => super::SysEmuTarget::Hppa,
-            CpuInfoFastBranch::I386 => super::SysEmuTarget::I386,
-            CpuInfoFastBranch::Loongarch64 => super::SysEmuTarget::Loongarch64,
-            CpuInfoFastBranch::M68k => super::SysEmuTarget::M68k,
-            CpuInfoFastBranch::Microblaze => super::SysEmuTarget::Microblaze,
-            CpuInfoFastBranch::Microblazeel => super::SysEmuTarget::Microblazeel,
-            CpuInfoFastBranch::Mips => super::SysEmuTarget::Mips,
-            CpuInfoFastBranch::Mips64 => super::SysEmuTarget::Mips64,
-            CpuInfoFastBranch::Mips64el => super::SysEmuTarget::Mips64el,
-            CpuInfoFastBranch::Mipsel => super::SysEmuTarget::Mipsel,
-            CpuInfoFastBranch::Or1k => super::SysEmuTarget::Or1k,
-            CpuInfoFastBranch::Ppc => super::SysEmuTarget::Ppc,
-            CpuInfoFastBranch::Ppc64 => super::SysEmuTarget::Ppc64,
-            CpuInfoFastBranch::Riscv32 => super::SysEmuTarget::Riscv32,
-            CpuInfoFastBranch::Riscv64 => super::SysEmuTarget::Riscv64,
-            CpuInfoFastBranch::Rx => super::SysEmuTarget::Rx,
-            CpuInfoFastBranch::S390x(_) => super::SysEmuTarget::S390x,
-            CpuInfoFastBranch::Sh4 => super::SysEmuTarget::Sh4,
-            CpuInfoFastBranch::Sh4eb => super::SysEmuTarget::Sh4eb,
-            CpuInfoFastBranch::Sparc => super::SysEmuTarget::Sparc,
-            CpuInfoFastBranch::Sparc64 => super::SysEmuTarget::Sparc64,
-            CpuInfoFastBranch::Tricore => super::SysEmuTarget::Tricore,
-            CpuInfoFastBranch::X8664 => super::SysEmuTarget::X8664,
-            CpuInfoFastBranch::Xtensa => super::SysEmuTarget::Xtensa,
-            CpuInfoFastBranch::Xtensaeb => super::SysEmuTarget::Xtensaeb,
-            CpuInfoFastBranch::Other(value) => super::SysEmuTarget::Other(value.clone()),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CpuInfoFast {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("cpu-index", &self.cpu_index);
-        members.req("qom-path", &self.qom_path);
-        members.req("thread-id", &self.thread_id);
-        members.opt("props", &self.props);
-        members.req("target", self.target.as_str());
-        match &self.target {
-            CpuInfoFastBranch::Aarch64 => {}
-            CpuInfoFastBranch::Alpha => {}
-            CpuInfoFastBranch::Arm => {}
-            CpuInfoFastBranch::Avr => {}
-            CpuInfoFastBranch::Hppa => {}
-            CpuInfoFastBranch::I386 => {}
-            CpuInfoFastBranch::Loongarch64 => {}
-            CpuInfoFastBranch::M68k => {}
-            CpuInfoFastBranch::Microblaze => {}
-            CpuInfoFastBranch::Microblazeel => {}
-            CpuInfoFastBranch::Mips => {}
-            CpuInfoFastBranch::Mips64 => {}
-            CpuInfoFastBranch::Mips64el => {}
-            CpuInfoFastBranch::Mipsel => {}
-            CpuInfoFastBranch::Or1k => {}
-            CpuInfoFastBranch::Ppc => {}
-            CpuInfoFastBranch::Ppc64 => {}
-            CpuInfoFastBranch::Riscv32 => {}
-            CpuInfoFastBranch::Riscv64 => {}
-            CpuInfoFastBranch::Rx => {}
-            CpuInfoFastBranch::S390x(branch) => members.members(branch),
-            CpuInfoFastBranch::Sh4 => {}
-            CpuInfoFastBranch::Sh4eb => {}
-            CpuInfoFastBranch::Sparc => {}
-            CpuInfoFastBranch::Sparc64 => {}
-            CpuInfoFastBranch::Tricore => {}
-            CpuInfoFastBranch::X8664 => {}
-            CpuInfoFastBranch::Xtensa => {}
-            CpuInfoFastBranch::Xtensaeb => {}
-            CpuInfoFastBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CpuInfoFast {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CpuInfoFast {
-    const EXPECTING: &'static str = "an object CpuInfoFast";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_thread_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_props: ::std::option::Option<super::CpuInstanceProperties> = ::std::option::Option::None;
-        let mut tag: ::std::option::Option<super::SysEmuTarget> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "cpu-index" => ::qmp_types::de::next(&mut map, &mut m_cpu_index),
-                "qom-path" => ::qmp_types::de::next(&mut map, &mut m_qom_path),
-                "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
-                "props" => ::qmp_types::de::next(&mut map, &mut m_props),
-                "target" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let (m_cpu_index, m_qom_path, m_thread_id) = match (
-            m_cpu_index,
-            m_qom_path,
-            m_thread_id,
-        ) {
-            (
-                ::std::option::Option::Some(m_cpu_index),
-                ::std::option::Option::Some(m_qom_path),
-                ::std::option::Option::Some(m_thread_id),
-            ) => (m_cpu_index, m_qom_path, m_thread_id),
-            (m_cpu_index, m_qom_path, m_thread_id) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_cpu_index.is_some(), "cpu-index"),
-                            (m_qom_path.is_some(), "qom-path"),
-                            (m_thread_id.is_some(), "thread-id"),
-                        ],
-                    ),
-                );
-            }
-        };
-        let tag = ::qmp_types::de::required(tag, "target")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::SysEmuTarget::Aarch64 => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Aarch64
-            }
-            super::SysEmuTarget::Alpha => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Alpha
-            }
-            super::SysEmuTarget::Arm => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Arm
-            }
-            super::SysEmuTarget::Avr => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Avr
-            }
-            super::SysEmuTarget::Hppa => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Hppa
-            }
-            super::SysEmuTarget::I386 => {
-                unknown_members = rest;
-                CpuInfoFastBranch::I386
-            }
-            super::SysEmuTarget::Loongarch64 => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Loongarch64
-            }
-            super::SysEmuTarget::M68k => {
-                unknown_members = rest;
-                CpuInfoFastBranch::M68k
-            }
-            super::SysEmuTarget::Microblaze => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Microblaze
-            }
-            super::SysEmuTarget::Microblazeel => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Microblazeel
-            }
-            super::SysEmuTarget::Mips => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Mips
-            }
-            super::SysEmuTarget::Mips64 => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Mips64
-            }
-            super::SysEmuTarget::Mips64el => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Mips64el
-            }
-            super::SysEmuTarget::Mipsel => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Mipsel
-            }
-            super::SysEmuTarget::Or1k => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Or1k
-            }
-            super::SysEmuTarget::Ppc => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Ppc
-            }
-            super::SysEmuTarget::Ppc64 => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Ppc64
-            }
-            super::SysEmuTarget::Riscv32 => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Riscv32
-            }
-            super::SysEmuTarget::Riscv64 => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Riscv64
-            }
-            super::SysEmuTarget::Rx => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Rx
-            }
-            super::SysEmuTarget::S390x => {
-                CpuInfoFastBranch::S390x(::qmp_types::de::from_members(rest, "s390x")?)
-            }
-            super::SysEmuTarget::Sh4 => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Sh4
-            }
-            super::SysEmuTarget::Sh4eb => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Sh4eb
-            }
-            super::SysEmuTarget::Sparc => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Sparc
-            }
-            super::SysEmuTarget::Sparc64 => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Sparc64
-            }
-            super::SysEmuTarget::Tricore => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Tricore
-            }
-            super::SysEmuTarget::X8664 => {
-                unknown_members = rest;
-                CpuInfoFastBranch::X8664
-            }
-            super::SysEmuTarget::Xtensa => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Xtensa
-            }
-            super::SysEmuTarget::Xtensaeb => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Xtensaeb
-            }
-            super::SysEmuTarget::Other(value) => {
-                unknown_members = rest;
-                CpuInfoFastBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(CpuInfoFast {
-            cpu_index: m_cpu_index,
-            qom_path: m_qom_path,
-            thread_id: m_thread_id,
-            props: m_props,
-            target: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CpuInfoFast {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+    {
+        empty Aarch64 = "aarch64" => Aarch64,
+        empty Alpha = "alpha" => Alpha,
+        empty Arm = "arm" => Arm,
+        empty Avr = "avr" => Avr,
+        empty Hppa = "hppa" => Hppa,
+        empty I386 = "i386" => I386,
+        empty Loongarch64 = "loongarch64" => Loongarch64,
+        empty M68k = "m68k" => M68k,
+        empty Microblaze = "microblaze" => Microblaze,
+        empty Microblazeel = "microblazeel" => Microblazeel,
+        empty Mips = "mips" => Mips,
+        empty Mips64 = "mips64" => Mips64,
+        empty Mips64el = "mips64el" => Mips64el,
+        empty Mipsel = "mipsel" => Mipsel,
+        empty Or1k = "or1k" => Or1k,
+        empty Ppc = "ppc" => Ppc,
+        empty Ppc64 = "ppc64" => Ppc64,
+        empty Riscv32 = "riscv32" => Riscv32,
+        empty Riscv64 = "riscv64" => Riscv64,
+        empty Rx = "rx" => Rx,
+        members S390x = "s390x" => S390x,
+        empty Sh4 = "sh4" => Sh4,
+        empty Sh4eb = "sh4eb" => Sh4eb,
+        empty Sparc = "sparc" => Sparc,
+        empty Sparc64 = "sparc64" => Sparc64,
+        empty Tricore = "tricore" => Tricore,
+        empty X8664 = "x86_64" => X8664,
+        empty Xtensa = "xtensa" => Xtensa,
+        empty Xtensaeb = "xtensaeb" => Xtensaeb,
     }
 }
 /// Property default values specific to a machine type, for use by
@@ -825,93 +309,11 @@ pub struct CompatProperty {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CompatProperty {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        qom_type: ::std::string::String,
-        property: ::std::string::String,
-        value: ::std::string::String,
-    ) -> Self {
-        CompatProperty {
-            qom_type,
-            property,
-            value,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CompatProperty {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("qom-type", &self.qom_type);
-        members.req("property", &self.property);
-        members.req("value", &self.value);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CompatProperty {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CompatProperty {
-    const EXPECTING: &'static str = "an object CompatProperty";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_qom_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_property: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_value: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "qom-type" => ::qmp_types::de::next(&mut map, &mut m_qom_type),
-                "property" => ::qmp_types::de::next(&mut map, &mut m_property),
-                "value" => ::qmp_types::de::next(&mut map, &mut m_value),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_qom_type, m_property, m_value) = match (m_qom_type, m_property, m_value) {
-            (
-                ::std::option::Option::Some(m_qom_type),
-                ::std::option::Option::Some(m_property),
-                ::std::option::Option::Some(m_value),
-            ) => (m_qom_type, m_property, m_value),
-            (m_qom_type, m_property, m_value) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_qom_type.is_some(), "qom-type"),
-                            (m_property.is_some(), "property"),
-                            (m_value.is_some(), "value"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(CompatProperty {
-            qom_type: m_qom_type,
-            property: m_property,
-            value: m_value,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CompatProperty {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CompatProperty {
+        req qom_type = "qom-type": ::std::string::String,
+        req property = "property": ::std::string::String,
+        req value = "value": ::std::string::String,
     }
 }
 /// Information describing a machine.
@@ -957,182 +359,19 @@ pub struct MachineInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MachineInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        name: ::std::string::String,
-        cpu_max: i64,
-        hotpluggable_cpus: bool,
-        numa_mem_supported: bool,
-        deprecated: bool,
-        acpi: bool,
-    ) -> Self {
-        MachineInfo {
-            name,
-            alias: ::std::option::Option::None,
-            is_default: ::std::option::Option::None,
-            cpu_max,
-            hotpluggable_cpus,
-            numa_mem_supported,
-            deprecated,
-            default_cpu_type: ::std::option::Option::None,
-            default_ram_id: ::std::option::Option::None,
-            acpi,
-            compat_props: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MachineInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.opt("alias", &self.alias);
-        members.opt("is-default", &self.is_default);
-        members.req("cpu-max", &self.cpu_max);
-        members.req("hotpluggable-cpus", &self.hotpluggable_cpus);
-        members.req("numa-mem-supported", &self.numa_mem_supported);
-        members.req("deprecated", &self.deprecated);
-        members.opt("default-cpu-type", &self.default_cpu_type);
-        members.opt("default-ram-id", &self.default_ram_id);
-        members.req("acpi", &self.acpi);
-        members.opt("compat-props", &self.compat_props);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MachineInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MachineInfo {
-    const EXPECTING: &'static str = "an object MachineInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_alias: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_is_default: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_cpu_max: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_hotpluggable_cpus: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_numa_mem_supported: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_deprecated: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_default_cpu_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_default_ram_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_acpi: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_compat_props: ::std::option::Option<
-            ::std::vec::Vec<super::CompatProperty>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "alias" => ::qmp_types::de::next(&mut map, &mut m_alias),
-                "is-default" => ::qmp_types::de::next(&mut map, &mut m_is_default),
-                "cpu-max" => ::qmp_types::de::next(&mut map, &mut m_cpu_max),
-                "hotpluggable-cpus" => {
-                    ::qmp_types::de::next(&mut map, &mut m_hotpluggable_cpus)
-                }
-                "numa-mem-supported" => {
-                    ::qmp_types::de::next(&mut map, &mut m_numa_mem_supported)
-                }
-                "deprecated" => ::qmp_types::de::next(&mut map, &mut m_deprecated),
-                "default-cpu-type" => {
-                    ::qmp_types::de::next(&mut map, &mut m_default_cpu_type)
-                }
-                "default-ram-id" => {
-                    ::qmp_types::de::next(&mut map, &mut m_default_ram_id)
-                }
-                "acpi" => ::qmp_types::de::next(&mut map, &mut m_acpi),
-                "compat-props" => ::qmp_types::de::next(&mut map, &mut m_compat_props),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (
-            m_name,
-            m_cpu_max,
-            m_hotpluggable_cpus,
-            m_numa_mem_supported,
-            m_deprecated,
-            m_acpi,
-        ) = match (
-            m_name,
-            m_cpu_max,
-            m_hotpluggable_cpus,
-            m_numa_mem_supported,
-            m_deprecated,
-            m_acpi,
-        ) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_cpu_max),
-                ::std::option::Option::Some(m_hotpluggable_cpus),
-                ::std::option::Option::Some(m_numa_mem_supported),
-                ::std::option::Option::Some(m_deprecated),
-                ::std::option::Option::Some(m_acpi),
-            ) => {
-                (
-                    m_name,
-                    m_cpu_max,
-                    m_hotpluggable_cpus,
-                    m_numa_mem_supported,
-                    m_deprecated,
-                    m_acpi,
-                )
-            }
-            (
-                m_name,
-                m_cpu_max,
-                m_hotpluggable_cpus,
-                m_numa_mem_supported,
-                m_deprecated,
-                m_acpi,
-            ) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_name.is_some(), "name"),
-                            (m_cpu_max.is_some(), "cpu-max"),
-                            (m_hotpluggable_cpus.is_some(), "hotpluggable-cpus"),
-                            (m_numa_mem_supported.is_some(), "numa-mem-supported"),
-                            (m_deprecated.is_some(), "deprecated"),
-                            (m_acpi.is_some(), "acpi"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(MachineInfo {
-            name: m_name,
-            alias: m_alias,
-            is_default: m_is_default,
-            cpu_max: m_cpu_max,
-            hotpluggable_cpus: m_hotpluggable_cpus,
-            numa_mem_supported: m_numa_mem_supported,
-            deprecated: m_deprecated,
-            default_cpu_type: m_default_cpu_type,
-            default_ram_id: m_default_ram_id,
-            acpi: m_acpi,
-            compat_props: m_compat_props,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MachineInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MachineInfo {
+        req name = "name": ::std::string::String,
+        opt alias = "alias",
+        opt is_default = "is-default",
+        req cpu_max = "cpu-max": i64,
+        req hotpluggable_cpus = "hotpluggable-cpus": bool,
+        req numa_mem_supported = "numa-mem-supported": bool,
+        req deprecated = "deprecated": bool,
+        opt default_cpu_type = "default-cpu-type",
+        opt default_ram_id = "default-ram-id",
+        req acpi = "acpi": bool,
+        opt compat_props = "compat-props",
     }
 }
 /// Information describing the running machine parameters.
@@ -1149,75 +388,9 @@ pub struct CurrentMachineParams {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CurrentMachineParams {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(wakeup_suspend_support: bool) -> Self {
-        CurrentMachineParams {
-            wakeup_suspend_support,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CurrentMachineParams {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("wakeup-suspend-support", &self.wakeup_suspend_support);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CurrentMachineParams {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CurrentMachineParams {
-    const EXPECTING: &'static str = "an object CurrentMachineParams";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_wakeup_suspend_support: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "wakeup-suspend-support" => {
-                    ::qmp_types::de::next(&mut map, &mut m_wakeup_suspend_support)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_wakeup_suspend_support,) = match (m_wakeup_suspend_support,) {
-            (::std::option::Option::Some(m_wakeup_suspend_support),) => {
-                (m_wakeup_suspend_support,)
-            }
-            (m_wakeup_suspend_support,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_wakeup_suspend_support.is_some(), "wakeup-suspend-support")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(CurrentMachineParams {
-            wakeup_suspend_support: m_wakeup_suspend_support,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CurrentMachineParams {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CurrentMachineParams {
+        req wakeup_suspend_support = "wakeup-suspend-support": bool,
     }
 }
 /// Information describing the QEMU target.
@@ -1233,69 +406,9 @@ pub struct TargetInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl TargetInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(arch: super::SysEmuTarget) -> Self {
-        TargetInfo {
-            arch,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for TargetInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("arch", &self.arch);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for TargetInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for TargetInfo {
-    const EXPECTING: &'static str = "an object TargetInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_arch: ::std::option::Option<super::SysEmuTarget> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "arch" => ::qmp_types::de::next(&mut map, &mut m_arch),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_arch,) = match (m_arch,) {
-            (::std::option::Option::Some(m_arch),) => (m_arch,),
-            (m_arch,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_arch.is_some(), "arch")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(TargetInfo {
-            arch: m_arch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TargetInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    TargetInfo {
+        req arch = "arch": super::SysEmuTarget,
     }
 }
 /// Guest UUID information (Universally Unique Identifier).
@@ -1314,69 +427,9 @@ pub struct UuidInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl UuidInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(uuid: ::std::string::String) -> Self {
-        UuidInfo {
-            uuid,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for UuidInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("UUID", &self.uuid);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for UuidInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for UuidInfo {
-    const EXPECTING: &'static str = "an object UuidInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_uuid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "UUID" => ::qmp_types::de::next(&mut map, &mut m_uuid),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_uuid,) = match (m_uuid,) {
-            (::std::option::Option::Some(m_uuid),) => (m_uuid,),
-            (m_uuid,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_uuid.is_some(), "UUID")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(UuidInfo {
-            uuid: m_uuid,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for UuidInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    UuidInfo {
+        req uuid = "UUID": ::std::string::String,
     }
 }
 /// GUID information.
@@ -1392,69 +445,9 @@ pub struct GuidInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuidInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(guid: ::std::string::String) -> Self {
-        GuidInfo {
-            guid,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuidInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("guid", &self.guid);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuidInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuidInfo {
-    const EXPECTING: &'static str = "an object GuidInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_guid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "guid" => ::qmp_types::de::next(&mut map, &mut m_guid),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_guid,) = match (m_guid,) {
-            (::std::option::Option::Some(m_guid),) => (m_guid,),
-            (m_guid,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_guid.is_some(), "guid")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuidInfo {
-            guid: m_guid,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuidInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuidInfo {
+        req guid = "guid": ::std::string::String,
     }
 }
 /// Policy for handling lost ticks in timer devices.  Ticks end up
@@ -1489,71 +482,11 @@ pub enum LostTickPolicy {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl LostTickPolicy {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [LostTickPolicy] = &[
-        LostTickPolicy::Discard,
-        LostTickPolicy::Delay,
-        LostTickPolicy::Slew,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            LostTickPolicy::Discard => "discard",
-            LostTickPolicy::Delay => "delay",
-            LostTickPolicy::Slew => "slew",
-            LostTickPolicy::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => LostTickPolicy::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for LostTickPolicy {
-    const EXPECTING: &'static str = "a LostTickPolicy value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        LostTickPolicy::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "discard" => LostTickPolicy::Discard,
-                "delay" => LostTickPolicy::Delay,
-                "slew" => LostTickPolicy::Slew,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for LostTickPolicy {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(LostTickPolicy::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for LostTickPolicy {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for LostTickPolicy {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for LostTickPolicy {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    LostTickPolicy, Other {
+        Discard = "discard",
+        Delay = "delay",
+        Slew = "slew",
     }
 }
 /// Information about support for KVM acceleration
@@ -1571,82 +504,10 @@ pub struct KvmInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl KvmInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(enabled: bool, present: bool) -> Self {
-        KvmInfo {
-            enabled,
-            present,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for KvmInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("enabled", &self.enabled);
-        members.req("present", &self.present);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for KvmInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for KvmInfo {
-    const EXPECTING: &'static str = "an object KvmInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_present: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
-                "present" => ::qmp_types::de::next(&mut map, &mut m_present),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_enabled, m_present) = match (m_enabled, m_present) {
-            (
-                ::std::option::Option::Some(m_enabled),
-                ::std::option::Option::Some(m_present),
-            ) => (m_enabled, m_present),
-            (m_enabled, m_present) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_enabled.is_some(), "enabled"),
-                            (m_present.is_some(), "present"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(KvmInfo {
-            enabled: m_enabled,
-            present: m_present,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for KvmInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    KvmInfo {
+        req enabled = "enabled": bool,
+        req present = "present": bool,
     }
 }
 /// The values of `NumaOptionsType`.
@@ -1669,77 +530,13 @@ pub enum NumaOptionsType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl NumaOptionsType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [NumaOptionsType] = &[
-        NumaOptionsType::Node,
-        NumaOptionsType::Dist,
-        NumaOptionsType::Cpu,
-        NumaOptionsType::HmatLb,
-        NumaOptionsType::HmatCache,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            NumaOptionsType::Node => "node",
-            NumaOptionsType::Dist => "dist",
-            NumaOptionsType::Cpu => "cpu",
-            NumaOptionsType::HmatLb => "hmat-lb",
-            NumaOptionsType::HmatCache => "hmat-cache",
-            NumaOptionsType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => NumaOptionsType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for NumaOptionsType {
-    const EXPECTING: &'static str = "a NumaOptionsType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        NumaOptionsType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "node" => NumaOptionsType::Node,
-                "dist" => NumaOptionsType::Dist,
-                "cpu" => NumaOptionsType::Cpu,
-                "hmat-lb" => NumaOptionsType::HmatLb,
-                "hmat-cache" => NumaOptionsType::HmatCache,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for NumaOptionsType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(NumaOptionsType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for NumaOptionsType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for NumaOptionsType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NumaOptionsType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    NumaOptionsType, Other {
+        Node = "node",
+        Dist = "dist",
+        Cpu = "cpu",
+        HmatLb = "hmat-lb",
+        HmatCache = "hmat-cache",
     }
 }
 /// A discriminated record of NUMA options.  (for OptsVisitor)
@@ -1772,113 +569,16 @@ pub enum NumaOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl NumaOptionsBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            NumaOptionsBranch::Node(_) => "node",
-            NumaOptionsBranch::Dist(_) => "dist",
-            NumaOptionsBranch::Cpu(_) => "cpu",
-            NumaOptionsBranch::HmatLb(_) => "hmat-lb",
-            NumaOptionsBranch::HmatCache(_) => "hmat-cache",
-            NumaOptionsBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::NumaOptionsType {
-        match self {
-            NumaOptionsBranch::Node(_) => super::NumaOptionsType::Node,
-            NumaOptionsBranch::Dist(_) => super::NumaOptionsType::Dist,
-            NumaOptionsBranch::Cpu(_) => super::NumaOptionsType::Cpu,
-            NumaOptionsBranch::HmatLb(_) => super::NumaOptionsType::HmatLb,
-            NumaOptionsBranch::HmatCache(_) => super::NumaOptionsType::HmatCache,
-            NumaOptionsBranch::Other(value) => {
-                super::NumaOptionsType::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NumaOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", self.r#type.as_str());
-        match &self.r#type {
-            NumaOptionsBranch::Node(branch) => members.members(branch),
-            NumaOptionsBranch::Dist(branch) => members.members(branch),
-            NumaOptionsBranch::Cpu(branch) => members.members(branch),
-            NumaOptionsBranch::HmatLb(branch) => members.members(branch),
-            NumaOptionsBranch::HmatCache(branch) => members.members(branch),
-            NumaOptionsBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NumaOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NumaOptions {
-    const EXPECTING: &'static str = "an object NumaOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::NumaOptionsType> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::NumaOptionsType::Node => {
-                NumaOptionsBranch::Node(::qmp_types::de::from_members(rest, "node")?)
-            }
-            super::NumaOptionsType::Dist => {
-                NumaOptionsBranch::Dist(::qmp_types::de::from_members(rest, "dist")?)
-            }
-            super::NumaOptionsType::Cpu => {
-                NumaOptionsBranch::Cpu(::qmp_types::de::from_members(rest, "cpu")?)
-            }
-            super::NumaOptionsType::HmatLb => {
-                NumaOptionsBranch::HmatLb(
-                    ::qmp_types::de::from_members(rest, "hmat-lb")?,
-                )
-            }
-            super::NumaOptionsType::HmatCache => {
-                NumaOptionsBranch::HmatCache(
-                    ::qmp_types::de::from_members(rest, "hmat-cache")?,
-                )
-            }
-            super::NumaOptionsType::Other(value) => {
-                unknown_members = rest;
-                NumaOptionsBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(NumaOptions {
-            r#type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NumaOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    NumaOptions, NumaOptionsBranch, Other,
+    r#type = "type": super::NumaOptionsType, Other,
+    {}
+    {
+        members Node = "node" => Node,
+        members Dist = "dist" => Dist,
+        members Cpu = "cpu" => Cpu,
+        members HmatLb = "hmat-lb" => HmatLb,
+        members HmatCache = "hmat-cache" => HmatCache,
     }
 }
 /// Create a guest NUMA node.  (for OptsVisitor)
@@ -1911,81 +611,13 @@ pub struct NumaNodeOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NumaNodeOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        NumaNodeOptions {
-            nodeid: ::std::option::Option::None,
-            cpus: ::std::option::Option::None,
-            mem: ::std::option::Option::None,
-            memdev: ::std::option::Option::None,
-            initiator: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NumaNodeOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("nodeid", &self.nodeid);
-        members.opt("cpus", &self.cpus);
-        members.opt("mem", &self.mem);
-        members.opt("memdev", &self.memdev);
-        members.opt("initiator", &self.initiator);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NumaNodeOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NumaNodeOptions {
-    const EXPECTING: &'static str = "an object NumaNodeOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_nodeid: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_cpus: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-        let mut m_mem: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_initiator: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "nodeid" => ::qmp_types::de::next(&mut map, &mut m_nodeid),
-                "cpus" => ::qmp_types::de::next(&mut map, &mut m_cpus),
-                "mem" => ::qmp_types::de::next(&mut map, &mut m_mem),
-                "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
-                "initiator" => ::qmp_types::de::next(&mut map, &mut m_initiator),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(NumaNodeOptions {
-            nodeid: m_nodeid,
-            cpus: m_cpus,
-            mem: m_mem,
-            memdev: m_memdev,
-            initiator: m_initiator,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NumaNodeOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NumaNodeOptions {
+        opt nodeid = "nodeid",
+        opt cpus = "cpus",
+        opt mem = "mem",
+        opt memdev = "memdev",
+        opt initiator = "initiator",
     }
 }
 /// Set the distance between 2 NUMA nodes.
@@ -2007,89 +639,11 @@ pub struct NumaDistOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NumaDistOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(src: u16, dst: u16, val: u8) -> Self {
-        NumaDistOptions {
-            src,
-            dst,
-            val,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NumaDistOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("src", &self.src);
-        members.req("dst", &self.dst);
-        members.req("val", &self.val);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NumaDistOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NumaDistOptions {
-    const EXPECTING: &'static str = "an object NumaDistOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_src: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_dst: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_val: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "src" => ::qmp_types::de::next(&mut map, &mut m_src),
-                "dst" => ::qmp_types::de::next(&mut map, &mut m_dst),
-                "val" => ::qmp_types::de::next(&mut map, &mut m_val),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_src, m_dst, m_val) = match (m_src, m_dst, m_val) {
-            (
-                ::std::option::Option::Some(m_src),
-                ::std::option::Option::Some(m_dst),
-                ::std::option::Option::Some(m_val),
-            ) => (m_src, m_dst, m_val),
-            (m_src, m_dst, m_val) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_src.is_some(), "src"),
-                            (m_dst.is_some(), "dst"),
-                            (m_val.is_some(), "val"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(NumaDistOptions {
-            src: m_src,
-            dst: m_dst,
-            val: m_val,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NumaDistOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NumaDistOptions {
+        req src = "src": u16,
+        req dst = "dst": u16,
+        req val = "val": u8,
     }
 }
 /// Create a CXL Fixed Memory Window
@@ -2113,88 +667,11 @@ pub struct CXLFixedMemoryWindowOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CXLFixedMemoryWindowOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(size: u64, targets: ::std::vec::Vec<::std::string::String>) -> Self {
-        CXLFixedMemoryWindowOptions {
-            size,
-            interleave_granularity: ::std::option::Option::None,
-            targets,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CXLFixedMemoryWindowOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("size", &self.size);
-        members.opt("interleave-granularity", &self.interleave_granularity);
-        members.req("targets", &self.targets);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CXLFixedMemoryWindowOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CXLFixedMemoryWindowOptions {
-    const EXPECTING: &'static str = "an object CXLFixedMemoryWindowOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_interleave_granularity: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_targets: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                "interleave-granularity" => {
-                    ::qmp_types::de::next(&mut map, &mut m_interleave_granularity)
-                }
-                "targets" => ::qmp_types::de::next(&mut map, &mut m_targets),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_size, m_targets) = match (m_size, m_targets) {
-            (
-                ::std::option::Option::Some(m_size),
-                ::std::option::Option::Some(m_targets),
-            ) => (m_size, m_targets),
-            (m_size, m_targets) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_size.is_some(), "size"), (m_targets.is_some(), "targets")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(CXLFixedMemoryWindowOptions {
-            size: m_size,
-            interleave_granularity: m_interleave_granularity,
-            targets: m_targets,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CXLFixedMemoryWindowOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CXLFixedMemoryWindowOptions {
+        req size = "size": u64,
+        opt interleave_granularity = "interleave-granularity",
+        req targets = "targets": ::std::vec::Vec<::std::string::String>,
     }
 }
 /// List of CXL Fixed Memory Windows.
@@ -2210,71 +687,9 @@ pub struct CXLFMWProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CXLFMWProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(cxl_fmw: ::std::vec::Vec<super::CXLFixedMemoryWindowOptions>) -> Self {
-        CXLFMWProperties {
-            cxl_fmw,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CXLFMWProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("cxl-fmw", &self.cxl_fmw);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CXLFMWProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CXLFMWProperties {
-    const EXPECTING: &'static str = "an object CXLFMWProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_cxl_fmw: ::std::option::Option<
-            ::std::vec::Vec<super::CXLFixedMemoryWindowOptions>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "cxl-fmw" => ::qmp_types::de::next(&mut map, &mut m_cxl_fmw),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_cxl_fmw,) = match (m_cxl_fmw,) {
-            (::std::option::Option::Some(m_cxl_fmw),) => (m_cxl_fmw,),
-            (m_cxl_fmw,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_cxl_fmw.is_some(), "cxl-fmw")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(CXLFMWProperties {
-            cxl_fmw: m_cxl_fmw,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CXLFMWProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CXLFMWProperties {
+        req cxl_fmw = "cxl-fmw": ::std::vec::Vec<super::CXLFixedMemoryWindowOptions>,
     }
 }
 /// A X86 32-bit register
@@ -2303,86 +718,16 @@ pub enum X86CPURegister32 {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl X86CPURegister32 {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [X86CPURegister32] = &[
-        X86CPURegister32::Eax,
-        X86CPURegister32::Ebx,
-        X86CPURegister32::Ecx,
-        X86CPURegister32::Edx,
-        X86CPURegister32::Esp,
-        X86CPURegister32::Ebp,
-        X86CPURegister32::Esi,
-        X86CPURegister32::Edi,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            X86CPURegister32::Eax => "EAX",
-            X86CPURegister32::Ebx => "EBX",
-            X86CPURegister32::Ecx => "ECX",
-            X86CPURegister32::Edx => "EDX",
-            X86CPURegister32::Esp => "ESP",
-            X86CPURegister32::Ebp => "EBP",
-            X86CPURegister32::Esi => "ESI",
-            X86CPURegister32::Edi => "EDI",
-            X86CPURegister32::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => X86CPURegister32::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for X86CPURegister32 {
-    const EXPECTING: &'static str = "a X86CPURegister32 value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        X86CPURegister32::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "EAX" => X86CPURegister32::Eax,
-                "EBX" => X86CPURegister32::Ebx,
-                "ECX" => X86CPURegister32::Ecx,
-                "EDX" => X86CPURegister32::Edx,
-                "ESP" => X86CPURegister32::Esp,
-                "EBP" => X86CPURegister32::Ebp,
-                "ESI" => X86CPURegister32::Esi,
-                "EDI" => X86CPURegister32::Edi,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for X86CPURegister32 {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(X86CPURegister32::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for X86CPURegister32 {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for X86CPURegister32 {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for X86CPURegister32 {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    X86CPURegister32, Other {
+        Eax = "EAX",
+        Ebx = "EBX",
+        Ecx = "ECX",
+        Edx = "EDX",
+        Esp = "ESP",
+        Ebp = "EBP",
+        Esi = "ESI",
+        Edi = "EDI",
     }
 }
 /// Information about a X86 CPU feature word
@@ -2406,108 +751,12 @@ pub struct X86CPUFeatureWordInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl X86CPUFeatureWordInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        cpuid_input_eax: i64,
-        cpuid_register: super::X86CPURegister32,
-        features: i64,
-    ) -> Self {
-        X86CPUFeatureWordInfo {
-            cpuid_input_eax,
-            cpuid_input_ecx: ::std::option::Option::None,
-            cpuid_register,
-            features,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for X86CPUFeatureWordInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("cpuid-input-eax", &self.cpuid_input_eax);
-        members.opt("cpuid-input-ecx", &self.cpuid_input_ecx);
-        members.req("cpuid-register", &self.cpuid_register);
-        members.req("features", &self.features);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for X86CPUFeatureWordInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for X86CPUFeatureWordInfo {
-    const EXPECTING: &'static str = "an object X86CPUFeatureWordInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_cpuid_input_eax: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_cpuid_input_ecx: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_cpuid_register: ::std::option::Option<super::X86CPURegister32> = ::std::option::Option::None;
-        let mut m_features: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "cpuid-input-eax" => {
-                    ::qmp_types::de::next(&mut map, &mut m_cpuid_input_eax)
-                }
-                "cpuid-input-ecx" => {
-                    ::qmp_types::de::next(&mut map, &mut m_cpuid_input_ecx)
-                }
-                "cpuid-register" => {
-                    ::qmp_types::de::next(&mut map, &mut m_cpuid_register)
-                }
-                "features" => ::qmp_types::de::next(&mut map, &mut m_features),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_cpuid_input_eax, m_cpuid_register, m_features) = match (
-            m_cpuid_input_eax,
-            m_cpuid_register,
-            m_features,
-        ) {
-            (
-                ::std::option::Option::Some(m_cpuid_input_eax),
-                ::std::option::Option::Some(m_cpuid_register),
-                ::std::option::Option::Some(m_features),
-            ) => (m_cpuid_input_eax, m_cpuid_register, m_features),
-            (m_cpuid_input_eax, m_cpuid_register, m_features) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_cpuid_input_eax.is_some(), "cpuid-input-eax"),
-                            (m_cpuid_register.is_some(), "cpuid-register"),
-                            (m_features.is_some(), "features"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(X86CPUFeatureWordInfo {
-            cpuid_input_eax: m_cpuid_input_eax,
-            cpuid_input_ecx: m_cpuid_input_ecx,
-            cpuid_register: m_cpuid_register,
-            features: m_features,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for X86CPUFeatureWordInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    X86CPUFeatureWordInfo {
+        req cpuid_input_eax = "cpuid-input-eax": i64,
+        opt cpuid_input_ecx = "cpuid-input-ecx",
+        req cpuid_register = "cpuid-register": super::X86CPURegister32,
+        req features = "features": i64,
     }
 }
 /// Not used by QMP; hack to let us use X86CPUFeatureWordInfoList
@@ -2524,71 +773,9 @@ pub struct DummyForceArrays {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl DummyForceArrays {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(unused: ::std::vec::Vec<super::X86CPUFeatureWordInfo>) -> Self {
-        DummyForceArrays {
-            unused,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DummyForceArrays {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("unused", &self.unused);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DummyForceArrays {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DummyForceArrays {
-    const EXPECTING: &'static str = "an object DummyForceArrays";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_unused: ::std::option::Option<
-            ::std::vec::Vec<super::X86CPUFeatureWordInfo>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "unused" => ::qmp_types::de::next(&mut map, &mut m_unused),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_unused,) = match (m_unused,) {
-            (::std::option::Option::Some(m_unused),) => (m_unused,),
-            (m_unused,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_unused.is_some(), "unused")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(DummyForceArrays {
-            unused: m_unused,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DummyForceArrays {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    DummyForceArrays {
+        req unused = "unused": ::std::vec::Vec<super::X86CPUFeatureWordInfo>,
     }
 }
 /// Option "-numa cpu" overrides default cpu to node mapping.  It
@@ -2629,101 +816,17 @@ pub struct NumaCpuOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NumaCpuOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        NumaCpuOptions {
-            node_id: ::std::option::Option::None,
-            drawer_id: ::std::option::Option::None,
-            book_id: ::std::option::Option::None,
-            socket_id: ::std::option::Option::None,
-            die_id: ::std::option::Option::None,
-            cluster_id: ::std::option::Option::None,
-            module_id: ::std::option::Option::None,
-            core_id: ::std::option::Option::None,
-            thread_id: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NumaCpuOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("node-id", &self.node_id);
-        members.opt("drawer-id", &self.drawer_id);
-        members.opt("book-id", &self.book_id);
-        members.opt("socket-id", &self.socket_id);
-        members.opt("die-id", &self.die_id);
-        members.opt("cluster-id", &self.cluster_id);
-        members.opt("module-id", &self.module_id);
-        members.opt("core-id", &self.core_id);
-        members.opt("thread-id", &self.thread_id);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NumaCpuOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NumaCpuOptions {
-    const EXPECTING: &'static str = "an object NumaCpuOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_node_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_drawer_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_book_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_socket_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_die_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_cluster_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_module_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_core_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_thread_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "node-id" => ::qmp_types::de::next(&mut map, &mut m_node_id),
-                "drawer-id" => ::qmp_types::de::next(&mut map, &mut m_drawer_id),
-                "book-id" => ::qmp_types::de::next(&mut map, &mut m_book_id),
-                "socket-id" => ::qmp_types::de::next(&mut map, &mut m_socket_id),
-                "die-id" => ::qmp_types::de::next(&mut map, &mut m_die_id),
-                "cluster-id" => ::qmp_types::de::next(&mut map, &mut m_cluster_id),
-                "module-id" => ::qmp_types::de::next(&mut map, &mut m_module_id),
-                "core-id" => ::qmp_types::de::next(&mut map, &mut m_core_id),
-                "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(NumaCpuOptions {
-            node_id: m_node_id,
-            drawer_id: m_drawer_id,
-            book_id: m_book_id,
-            socket_id: m_socket_id,
-            die_id: m_die_id,
-            cluster_id: m_cluster_id,
-            module_id: m_module_id,
-            core_id: m_core_id,
-            thread_id: m_thread_id,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NumaCpuOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NumaCpuOptions {
+        opt node_id = "node-id",
+        opt drawer_id = "drawer-id",
+        opt book_id = "book-id",
+        opt socket_id = "socket-id",
+        opt die_id = "die-id",
+        opt cluster_id = "cluster-id",
+        opt module_id = "module-id",
+        opt core_id = "core-id",
+        opt thread_id = "thread-id",
     }
 }
 /// The memory hierarchy in the System Locality Latency and Bandwidth
@@ -2748,74 +851,12 @@ pub enum HmatLBMemoryHierarchy {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl HmatLBMemoryHierarchy {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [HmatLBMemoryHierarchy] = &[
-        HmatLBMemoryHierarchy::Memory,
-        HmatLBMemoryHierarchy::FirstLevel,
-        HmatLBMemoryHierarchy::SecondLevel,
-        HmatLBMemoryHierarchy::ThirdLevel,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            HmatLBMemoryHierarchy::Memory => "memory",
-            HmatLBMemoryHierarchy::FirstLevel => "first-level",
-            HmatLBMemoryHierarchy::SecondLevel => "second-level",
-            HmatLBMemoryHierarchy::ThirdLevel => "third-level",
-            HmatLBMemoryHierarchy::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => HmatLBMemoryHierarchy::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for HmatLBMemoryHierarchy {
-    const EXPECTING: &'static str = "a HmatLBMemoryHierarchy value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        HmatLBMemoryHierarchy::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "memory" => HmatLBMemoryHierarchy::Memory,
-                "first-level" => HmatLBMemoryHierarchy::FirstLevel,
-                "second-level" => HmatLBMemoryHierarchy::SecondLevel,
-                "third-level" => HmatLBMemoryHierarchy::ThirdLevel,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for HmatLBMemoryHierarchy {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(HmatLBMemoryHierarchy::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for HmatLBMemoryHierarchy {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for HmatLBMemoryHierarchy {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for HmatLBMemoryHierarchy {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    HmatLBMemoryHierarchy, Other {
+        Memory = "memory",
+        FirstLevel = "first-level",
+        SecondLevel = "second-level",
+        ThirdLevel = "third-level",
     }
 }
 /// Data type in the System Locality Latency and Bandwidth Information
@@ -2844,80 +885,14 @@ pub enum HmatLBDataType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl HmatLBDataType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [HmatLBDataType] = &[
-        HmatLBDataType::AccessLatency,
-        HmatLBDataType::ReadLatency,
-        HmatLBDataType::WriteLatency,
-        HmatLBDataType::AccessBandwidth,
-        HmatLBDataType::ReadBandwidth,
-        HmatLBDataType::WriteBandwidth,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            HmatLBDataType::AccessLatency => "access-latency",
-            HmatLBDataType::ReadLatency => "read-latency",
-            HmatLBDataType::WriteLatency => "write-latency",
-            HmatLBDataType::AccessBandwidth => "access-bandwidth",
-            HmatLBDataType::ReadBandwidth => "read-bandwidth",
-            HmatLBDataType::WriteBandwidth => "write-bandwidth",
-            HmatLBDataType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => HmatLBDataType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for HmatLBDataType {
-    const EXPECTING: &'static str = "a HmatLBDataType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        HmatLBDataType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "access-latency" => HmatLBDataType::AccessLatency,
-                "read-latency" => HmatLBDataType::ReadLatency,
-                "write-latency" => HmatLBDataType::WriteLatency,
-                "access-bandwidth" => HmatLBDataType::AccessBandwidth,
-                "read-bandwidth" => HmatLBDataType::ReadBandwidth,
-                "write-bandwidth" => HmatLBDataType::WriteBandwidth,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for HmatLBDataType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(HmatLBDataType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for HmatLBDataType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for HmatLBDataType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for HmatLBDataType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    HmatLBDataType, Other {
+        AccessLatency = "access-latency",
+        ReadLatency = "read-latency",
+        WriteLatency = "write-latency",
+        AccessBandwidth = "access-bandwidth",
+        ReadBandwidth = "read-bandwidth",
+        WriteBandwidth = "write-bandwidth",
     }
 }
 /// Set the system locality latency and bandwidth information between
@@ -2951,116 +926,14 @@ pub struct NumaHmatLBOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NumaHmatLBOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        initiator: u16,
-        target: u16,
-        hierarchy: super::HmatLBMemoryHierarchy,
-        data_type: super::HmatLBDataType,
-    ) -> Self {
-        NumaHmatLBOptions {
-            initiator,
-            target,
-            hierarchy,
-            data_type,
-            latency: ::std::option::Option::None,
-            bandwidth: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NumaHmatLBOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("initiator", &self.initiator);
-        members.req("target", &self.target);
-        members.req("hierarchy", &self.hierarchy);
-        members.req("data-type", &self.data_type);
-        members.opt("latency", &self.latency);
-        members.opt("bandwidth", &self.bandwidth);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NumaHmatLBOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NumaHmatLBOptions {
-    const EXPECTING: &'static str = "an object NumaHmatLBOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_initiator: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_target: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_hierarchy: ::std::option::Option<super::HmatLBMemoryHierarchy> = ::std::option::Option::None;
-        let mut m_data_type: ::std::option::Option<super::HmatLBDataType> = ::std::option::Option::None;
-        let mut m_latency: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "initiator" => ::qmp_types::de::next(&mut map, &mut m_initiator),
-                "target" => ::qmp_types::de::next(&mut map, &mut m_target),
-                "hierarchy" => ::qmp_types::de::next(&mut map, &mut m_hierarchy),
-                "data-type" => ::qmp_types::de::next(&mut map, &mut m_data_type),
-                "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
-                "bandwidth" => ::qmp_types::de::next(&mut map, &mut m_bandwidth),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_initiator, m_target, m_hierarchy, m_data_type) = match (
-            m_initiator,
-            m_target,
-            m_hierarchy,
-            m_data_type,
-        ) {
-            (
-                ::std::option::Option::Some(m_initiator),
-                ::std::option::Option::Some(m_target),
-                ::std::option::Option::Some(m_hierarchy),
-                ::std::option::Option::Some(m_data_type),
-            ) => (m_initiator, m_target, m_hierarchy, m_data_type),
-            (m_initiator, m_target, m_hierarchy, m_data_type) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_initiator.is_some(), "initiator"),
-                            (m_target.is_some(), "target"),
-                            (m_hierarchy.is_some(), "hierarchy"),
-                            (m_data_type.is_some(), "data-type"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(NumaHmatLBOptions {
-            initiator: m_initiator,
-            target: m_target,
-            hierarchy: m_hierarchy,
-            data_type: m_data_type,
-            latency: m_latency,
-            bandwidth: m_bandwidth,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NumaHmatLBOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NumaHmatLBOptions {
+        req initiator = "initiator": u16,
+        req target = "target": u16,
+        req hierarchy = "hierarchy": super::HmatLBMemoryHierarchy,
+        req data_type = "data-type": super::HmatLBDataType,
+        opt latency = "latency",
+        opt bandwidth = "bandwidth",
     }
 }
 /// Cache associativity in the Memory Side Cache Information Structure
@@ -3084,73 +957,11 @@ pub enum HmatCacheAssociativity {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl HmatCacheAssociativity {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [HmatCacheAssociativity] = &[
-        HmatCacheAssociativity::None,
-        HmatCacheAssociativity::Direct,
-        HmatCacheAssociativity::Complex,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            HmatCacheAssociativity::None => "none",
-            HmatCacheAssociativity::Direct => "direct",
-            HmatCacheAssociativity::Complex => "complex",
-            HmatCacheAssociativity::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => {
-                HmatCacheAssociativity::Other(value.to_owned())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for HmatCacheAssociativity {
-    const EXPECTING: &'static str = "a HmatCacheAssociativity value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        HmatCacheAssociativity::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "none" => HmatCacheAssociativity::None,
-                "direct" => HmatCacheAssociativity::Direct,
-                "complex" => HmatCacheAssociativity::Complex,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for HmatCacheAssociativity {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(HmatCacheAssociativity::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for HmatCacheAssociativity {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for HmatCacheAssociativity {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for HmatCacheAssociativity {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    HmatCacheAssociativity, Other {
+        None = "none",
+        Direct = "direct",
+        Complex = "complex",
     }
 }
 /// Cache write policy in the Memory Side Cache Information Structure of
@@ -3174,71 +985,11 @@ pub enum HmatCacheWritePolicy {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl HmatCacheWritePolicy {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [HmatCacheWritePolicy] = &[
-        HmatCacheWritePolicy::None,
-        HmatCacheWritePolicy::WriteBack,
-        HmatCacheWritePolicy::WriteThrough,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            HmatCacheWritePolicy::None => "none",
-            HmatCacheWritePolicy::WriteBack => "write-back",
-            HmatCacheWritePolicy::WriteThrough => "write-through",
-            HmatCacheWritePolicy::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => HmatCacheWritePolicy::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for HmatCacheWritePolicy {
-    const EXPECTING: &'static str = "a HmatCacheWritePolicy value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        HmatCacheWritePolicy::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "none" => HmatCacheWritePolicy::None,
-                "write-back" => HmatCacheWritePolicy::WriteBack,
-                "write-through" => HmatCacheWritePolicy::WriteThrough,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for HmatCacheWritePolicy {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(HmatCacheWritePolicy::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for HmatCacheWritePolicy {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for HmatCacheWritePolicy {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for HmatCacheWritePolicy {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    HmatCacheWritePolicy, Other {
+        None = "none",
+        WriteBack = "write-back",
+        WriteThrough = "write-through",
     }
 }
 /// Set the memory side cache information for a given memory domain.
@@ -3268,124 +1019,14 @@ pub struct NumaHmatCacheOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NumaHmatCacheOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        node_id: u32,
-        size: u64,
-        level: u8,
-        associativity: super::HmatCacheAssociativity,
-        policy: super::HmatCacheWritePolicy,
-        line: u16,
-    ) -> Self {
-        NumaHmatCacheOptions {
-            node_id,
-            size,
-            level,
-            associativity,
-            policy,
-            line,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NumaHmatCacheOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("node-id", &self.node_id);
-        members.req("size", &self.size);
-        members.req("level", &self.level);
-        members.req("associativity", &self.associativity);
-        members.req("policy", &self.policy);
-        members.req("line", &self.line);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NumaHmatCacheOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NumaHmatCacheOptions {
-    const EXPECTING: &'static str = "an object NumaHmatCacheOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_node_id: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_level: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_associativity: ::std::option::Option<super::HmatCacheAssociativity> = ::std::option::Option::None;
-        let mut m_policy: ::std::option::Option<super::HmatCacheWritePolicy> = ::std::option::Option::None;
-        let mut m_line: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "node-id" => ::qmp_types::de::next(&mut map, &mut m_node_id),
-                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                "level" => ::qmp_types::de::next(&mut map, &mut m_level),
-                "associativity" => ::qmp_types::de::next(&mut map, &mut m_associativity),
-                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                "line" => ::qmp_types::de::next(&mut map, &mut m_line),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_node_id, m_size, m_level, m_associativity, m_policy, m_line) = match (
-            m_node_id,
-            m_size,
-            m_level,
-            m_associativity,
-            m_policy,
-            m_line,
-        ) {
-            (
-                ::std::option::Option::Some(m_node_id),
-                ::std::option::Option::Some(m_size),
-                ::std::option::Option::Some(m_level),
-                ::std::option::Option::Some(m_associativity),
-                ::std::option::Option::Some(m_policy),
-                ::std::option::Option::Some(m_line),
-            ) => (m_node_id, m_size, m_level, m_associativity, m_policy, m_line),
-            (m_node_id, m_size, m_level, m_associativity, m_policy, m_line) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_node_id.is_some(), "node-id"),
-                            (m_size.is_some(), "size"),
-                            (m_level.is_some(), "level"),
-                            (m_associativity.is_some(), "associativity"),
-                            (m_policy.is_some(), "policy"),
-                            (m_line.is_some(), "line"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(NumaHmatCacheOptions {
-            node_id: m_node_id,
-            size: m_size,
-            level: m_level,
-            associativity: m_associativity,
-            policy: m_policy,
-            line: m_line,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NumaHmatCacheOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NumaHmatCacheOptions {
+        req node_id = "node-id": u32,
+        req size = "size": u64,
+        req level = "level": u8,
+        req associativity = "associativity": super::HmatCacheAssociativity,
+        req policy = "policy": super::HmatCacheWritePolicy,
+        req line = "line": u16,
     }
 }
 /// Information about memory backend
@@ -3421,143 +1062,17 @@ pub struct Memdev {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl Memdev {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        size: u64,
-        merge: bool,
-        dump: bool,
-        prealloc: bool,
-        share: bool,
-        host_nodes: ::std::vec::Vec<u16>,
-        policy: super::HostMemPolicy,
-    ) -> Self {
-        Memdev {
-            id: ::std::option::Option::None,
-            size,
-            merge,
-            dump,
-            prealloc,
-            share,
-            reserve: ::std::option::Option::None,
-            host_nodes,
-            policy,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for Memdev {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("id", &self.id);
-        members.req("size", &self.size);
-        members.req("merge", &self.merge);
-        members.req("dump", &self.dump);
-        members.req("prealloc", &self.prealloc);
-        members.req("share", &self.share);
-        members.opt("reserve", &self.reserve);
-        members.req("host-nodes", &self.host_nodes);
-        members.req("policy", &self.policy);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for Memdev {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for Memdev {
-    const EXPECTING: &'static str = "an object Memdev";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_merge: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_prealloc: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_share: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_reserve: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-        let mut m_policy: ::std::option::Option<super::HostMemPolicy> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
-                "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
-                "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
-                "share" => ::qmp_types::de::next(&mut map, &mut m_share),
-                "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
-                "host-nodes" => ::qmp_types::de::next(&mut map, &mut m_host_nodes),
-                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_size, m_merge, m_dump, m_prealloc, m_share, m_host_nodes, m_policy) = match (
-            m_size,
-            m_merge,
-            m_dump,
-            m_prealloc,
-            m_share,
-            m_host_nodes,
-            m_policy,
-        ) {
-            (
-                ::std::option::Option::Some(m_size),
-                ::std::option::Option::Some(m_merge),
-                ::std::option::Option::Some(m_dump),
-                ::std::option::Option::Some(m_prealloc),
-                ::std::option::Option::Some(m_share),
-                ::std::option::Option::Some(m_host_nodes),
-                ::std::option::Option::Some(m_policy),
-            ) => (m_size, m_merge, m_dump, m_prealloc, m_share, m_host_nodes, m_policy),
-            (m_size, m_merge, m_dump, m_prealloc, m_share, m_host_nodes, m_policy) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_size.is_some(), "size"),
-                            (m_merge.is_some(), "merge"),
-                            (m_dump.is_some(), "dump"),
-                            (m_prealloc.is_some(), "prealloc"),
-                            (m_share.is_some(), "share"),
-                            (m_host_nodes.is_some(), "host-nodes"),
-                            (m_policy.is_some(), "policy"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(Memdev {
-            id: m_id,
-            size: m_size,
-            merge: m_merge,
-            dump: m_dump,
-            prealloc: m_prealloc,
-            share: m_share,
-            reserve: m_reserve,
-            host_nodes: m_host_nodes,
-            policy: m_policy,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for Memdev {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    Memdev {
+        opt id = "id",
+        req size = "size": u64,
+        req merge = "merge": bool,
+        req dump = "dump": bool,
+        req prealloc = "prealloc": bool,
+        req share = "share": bool,
+        opt reserve = "reserve",
+        req host_nodes = "host-nodes": ::std::vec::Vec<u16>,
+        req policy = "policy": super::HostMemPolicy,
     }
 }
 /// Properties identifying a CPU.
@@ -3604,101 +1119,17 @@ pub struct CpuInstanceProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CpuInstanceProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        CpuInstanceProperties {
-            node_id: ::std::option::Option::None,
-            drawer_id: ::std::option::Option::None,
-            book_id: ::std::option::Option::None,
-            socket_id: ::std::option::Option::None,
-            die_id: ::std::option::Option::None,
-            cluster_id: ::std::option::Option::None,
-            module_id: ::std::option::Option::None,
-            core_id: ::std::option::Option::None,
-            thread_id: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CpuInstanceProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("node-id", &self.node_id);
-        members.opt("drawer-id", &self.drawer_id);
-        members.opt("book-id", &self.book_id);
-        members.opt("socket-id", &self.socket_id);
-        members.opt("die-id", &self.die_id);
-        members.opt("cluster-id", &self.cluster_id);
-        members.opt("module-id", &self.module_id);
-        members.opt("core-id", &self.core_id);
-        members.opt("thread-id", &self.thread_id);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CpuInstanceProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CpuInstanceProperties {
-    const EXPECTING: &'static str = "an object CpuInstanceProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_node_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_drawer_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_book_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_socket_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_die_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_cluster_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_module_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_core_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_thread_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "node-id" => ::qmp_types::de::next(&mut map, &mut m_node_id),
-                "drawer-id" => ::qmp_types::de::next(&mut map, &mut m_drawer_id),
-                "book-id" => ::qmp_types::de::next(&mut map, &mut m_book_id),
-                "socket-id" => ::qmp_types::de::next(&mut map, &mut m_socket_id),
-                "die-id" => ::qmp_types::de::next(&mut map, &mut m_die_id),
-                "cluster-id" => ::qmp_types::de::next(&mut map, &mut m_cluster_id),
-                "module-id" => ::qmp_types::de::next(&mut map, &mut m_module_id),
-                "core-id" => ::qmp_types::de::next(&mut map, &mut m_core_id),
-                "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(CpuInstanceProperties {
-            node_id: m_node_id,
-            drawer_id: m_drawer_id,
-            book_id: m_book_id,
-            socket_id: m_socket_id,
-            die_id: m_die_id,
-            cluster_id: m_cluster_id,
-            module_id: m_module_id,
-            core_id: m_core_id,
-            thread_id: m_thread_id,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CpuInstanceProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CpuInstanceProperties {
+        opt node_id = "node-id",
+        opt drawer_id = "drawer-id",
+        opt book_id = "book-id",
+        opt socket_id = "socket-id",
+        opt die_id = "die-id",
+        opt cluster_id = "cluster-id",
+        opt module_id = "module-id",
+        opt core_id = "core-id",
+        opt thread_id = "thread-id",
     }
 }
 /// **Note:** Management should be prepared to pass through additional
@@ -3724,98 +1155,12 @@ pub struct HotpluggableCPU {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl HotpluggableCPU {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        r#type: ::std::string::String,
-        vcpus_count: i64,
-        props: super::CpuInstanceProperties,
-    ) -> Self {
-        HotpluggableCPU {
-            r#type,
-            vcpus_count,
-            props,
-            qom_path: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for HotpluggableCPU {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", &self.r#type);
-        members.req("vcpus-count", &self.vcpus_count);
-        members.req("props", &self.props);
-        members.opt("qom-path", &self.qom_path);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for HotpluggableCPU {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for HotpluggableCPU {
-    const EXPECTING: &'static str = "an object HotpluggableCPU";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_vcpus_count: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_props: ::std::option::Option<super::CpuInstanceProperties> = ::std::option::Option::None;
-        let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                "vcpus-count" => ::qmp_types::de::next(&mut map, &mut m_vcpus_count),
-                "props" => ::qmp_types::de::next(&mut map, &mut m_props),
-                "qom-path" => ::qmp_types::de::next(&mut map, &mut m_qom_path),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_type, m_vcpus_count, m_props) = match (m_type, m_vcpus_count, m_props) {
-            (
-                ::std::option::Option::Some(m_type),
-                ::std::option::Option::Some(m_vcpus_count),
-                ::std::option::Option::Some(m_props),
-            ) => (m_type, m_vcpus_count, m_props),
-            (m_type, m_vcpus_count, m_props) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_type.is_some(), "type"),
-                            (m_vcpus_count.is_some(), "vcpus-count"),
-                            (m_props.is_some(), "props"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(HotpluggableCPU {
-            r#type: m_type,
-            vcpus_count: m_vcpus_count,
-            props: m_props,
-            qom_path: m_qom_path,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for HotpluggableCPU {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    HotpluggableCPU {
+        req r#type = "type": ::std::string::String,
+        req vcpus_count = "vcpus-count": i64,
+        req props = "props": super::CpuInstanceProperties,
+        opt qom_path = "qom-path",
     }
 }
 /// Information about the guest balloon device.
@@ -3832,69 +1177,9 @@ pub struct BalloonInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl BalloonInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(actual: i64) -> Self {
-        BalloonInfo {
-            actual,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for BalloonInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("actual", &self.actual);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for BalloonInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for BalloonInfo {
-    const EXPECTING: &'static str = "an object BalloonInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_actual: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "actual" => ::qmp_types::de::next(&mut map, &mut m_actual),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_actual,) = match (m_actual,) {
-            (::std::option::Option::Some(m_actual),) => (m_actual,),
-            (m_actual,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_actual.is_some(), "actual")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(BalloonInfo {
-            actual: m_actual,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BalloonInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    BalloonInfo {
+        req actual = "actual": i64,
     }
 }
 /// hv-balloon guest-provided memory status information.
@@ -3915,82 +1200,10 @@ pub struct HvBalloonInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl HvBalloonInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(committed: u64, available: u64) -> Self {
-        HvBalloonInfo {
-            committed,
-            available,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for HvBalloonInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("committed", &self.committed);
-        members.req("available", &self.available);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for HvBalloonInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for HvBalloonInfo {
-    const EXPECTING: &'static str = "an object HvBalloonInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_committed: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_available: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "committed" => ::qmp_types::de::next(&mut map, &mut m_committed),
-                "available" => ::qmp_types::de::next(&mut map, &mut m_available),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_committed, m_available) = match (m_committed, m_available) {
-            (
-                ::std::option::Option::Some(m_committed),
-                ::std::option::Option::Some(m_available),
-            ) => (m_committed, m_available),
-            (m_committed, m_available) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_committed.is_some(), "committed"),
-                            (m_available.is_some(), "available"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(HvBalloonInfo {
-            committed: m_committed,
-            available: m_available,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for HvBalloonInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    HvBalloonInfo {
+        req committed = "committed": u64,
+        req available = "available": u64,
     }
 }
 /// Actual memory information in bytes.
@@ -4011,76 +1224,10 @@ pub struct MemoryInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MemoryInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(base_memory: u64) -> Self {
-        MemoryInfo {
-            base_memory,
-            plugged_memory: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MemoryInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("base-memory", &self.base_memory);
-        members.opt("plugged-memory", &self.plugged_memory);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MemoryInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MemoryInfo {
-    const EXPECTING: &'static str = "an object MemoryInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_base_memory: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_plugged_memory: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "base-memory" => ::qmp_types::de::next(&mut map, &mut m_base_memory),
-                "plugged-memory" => {
-                    ::qmp_types::de::next(&mut map, &mut m_plugged_memory)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_base_memory,) = match (m_base_memory,) {
-            (::std::option::Option::Some(m_base_memory),) => (m_base_memory,),
-            (m_base_memory,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_base_memory.is_some(), "base-memory")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(MemoryInfo {
-            base_memory: m_base_memory,
-            plugged_memory: m_plugged_memory,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MemoryInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MemoryInfo {
+        req base_memory = "base-memory": u64,
+        opt plugged_memory = "plugged-memory",
     }
 }
 /// PCDIMMDevice state information
@@ -4111,138 +1258,16 @@ pub struct PCDIMMDeviceInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl PCDIMMDeviceInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        addr: i64,
-        size: i64,
-        slot: i64,
-        node: i64,
-        memdev: ::std::string::String,
-        hotplugged: bool,
-        hotpluggable: bool,
-    ) -> Self {
-        PCDIMMDeviceInfo {
-            id: ::std::option::Option::None,
-            addr,
-            size,
-            slot,
-            node,
-            memdev,
-            hotplugged,
-            hotpluggable,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for PCDIMMDeviceInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("id", &self.id);
-        members.req("addr", &self.addr);
-        members.req("size", &self.size);
-        members.req("slot", &self.slot);
-        members.req("node", &self.node);
-        members.req("memdev", &self.memdev);
-        members.req("hotplugged", &self.hotplugged);
-        members.req("hotpluggable", &self.hotpluggable);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for PCDIMMDeviceInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for PCDIMMDeviceInfo {
-    const EXPECTING: &'static str = "an object PCDIMMDeviceInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_addr: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_size: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_slot: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_node: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_hotplugged: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_hotpluggable: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
-                "node" => ::qmp_types::de::next(&mut map, &mut m_node),
-                "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
-                "hotplugged" => ::qmp_types::de::next(&mut map, &mut m_hotplugged),
-                "hotpluggable" => ::qmp_types::de::next(&mut map, &mut m_hotpluggable),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_addr, m_size, m_slot, m_node, m_memdev, m_hotplugged, m_hotpluggable) = match (
-            m_addr,
-            m_size,
-            m_slot,
-            m_node,
-            m_memdev,
-            m_hotplugged,
-            m_hotpluggable,
-        ) {
-            (
-                ::std::option::Option::Some(m_addr),
-                ::std::option::Option::Some(m_size),
-                ::std::option::Option::Some(m_slot),
-                ::std::option::Option::Some(m_node),
-                ::std::option::Option::Some(m_memdev),
-                ::std::option::Option::Some(m_hotplugged),
-                ::std::option::Option::Some(m_hotpluggable),
-            ) => (m_addr, m_size, m_slot, m_node, m_memdev, m_hotplugged, m_hotpluggable),
-            (m_addr, m_size, m_slot, m_node, m_memdev, m_hotplugged, m_hotpluggable) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_addr.is_some(), "addr"),
-                            (m_size.is_some(), "size"),
-                            (m_slot.is_some(), "slot"),
-                            (m_node.is_some(), "node"),
-                            (m_memdev.is_some(), "memdev"),
-                            (m_hotplugged.is_some(), "hotplugged"),
-                            (m_hotpluggable.is_some(), "hotpluggable"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(PCDIMMDeviceInfo {
-            id: m_id,
-            addr: m_addr,
-            size: m_size,
-            slot: m_slot,
-            node: m_node,
-            memdev: m_memdev,
-            hotplugged: m_hotplugged,
-            hotpluggable: m_hotpluggable,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PCDIMMDeviceInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    PCDIMMDeviceInfo {
+        opt id = "id",
+        req addr = "addr": i64,
+        req size = "size": i64,
+        req slot = "slot": i64,
+        req node = "node": i64,
+        req memdev = "memdev": ::std::string::String,
+        req hotplugged = "hotplugged": bool,
+        req hotpluggable = "hotpluggable": bool,
     }
 }
 /// VirtioPMEM state information
@@ -4264,94 +1289,12 @@ pub struct VirtioPMEMDeviceInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VirtioPMEMDeviceInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(memaddr: u64, size: u64, memdev: ::std::string::String) -> Self {
-        VirtioPMEMDeviceInfo {
-            id: ::std::option::Option::None,
-            memaddr,
-            size,
-            memdev,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VirtioPMEMDeviceInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("id", &self.id);
-        members.req("memaddr", &self.memaddr);
-        members.req("size", &self.size);
-        members.req("memdev", &self.memdev);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VirtioPMEMDeviceInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VirtioPMEMDeviceInfo {
-    const EXPECTING: &'static str = "an object VirtioPMEMDeviceInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_memaddr: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "memaddr" => ::qmp_types::de::next(&mut map, &mut m_memaddr),
-                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_memaddr, m_size, m_memdev) = match (m_memaddr, m_size, m_memdev) {
-            (
-                ::std::option::Option::Some(m_memaddr),
-                ::std::option::Option::Some(m_size),
-                ::std::option::Option::Some(m_memdev),
-            ) => (m_memaddr, m_size, m_memdev),
-            (m_memaddr, m_size, m_memdev) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_memaddr.is_some(), "memaddr"),
-                            (m_size.is_some(), "size"),
-                            (m_memdev.is_some(), "memdev"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VirtioPMEMDeviceInfo {
-            id: m_id,
-            memaddr: m_memaddr,
-            size: m_size,
-            memdev: m_memdev,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VirtioPMEMDeviceInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VirtioPMEMDeviceInfo {
+        opt id = "id",
+        req memaddr = "memaddr": u64,
+        req size = "size": u64,
+        req memdev = "memdev": ::std::string::String,
     }
 }
 /// VirtioMEMDevice state information
@@ -4381,166 +1324,16 @@ pub struct VirtioMEMDeviceInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VirtioMEMDeviceInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        memaddr: u64,
-        requested_size: u64,
-        size: u64,
-        max_size: u64,
-        block_size: u64,
-        node: i64,
-        memdev: ::std::string::String,
-    ) -> Self {
-        VirtioMEMDeviceInfo {
-            id: ::std::option::Option::None,
-            memaddr,
-            requested_size,
-            size,
-            max_size,
-            block_size,
-            node,
-            memdev,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VirtioMEMDeviceInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("id", &self.id);
-        members.req("memaddr", &self.memaddr);
-        members.req("requested-size", &self.requested_size);
-        members.req("size", &self.size);
-        members.req("max-size", &self.max_size);
-        members.req("block-size", &self.block_size);
-        members.req("node", &self.node);
-        members.req("memdev", &self.memdev);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VirtioMEMDeviceInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VirtioMEMDeviceInfo {
-    const EXPECTING: &'static str = "an object VirtioMEMDeviceInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_memaddr: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_requested_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_max_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_block_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_node: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "memaddr" => ::qmp_types::de::next(&mut map, &mut m_memaddr),
-                "requested-size" => {
-                    ::qmp_types::de::next(&mut map, &mut m_requested_size)
-                }
-                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                "max-size" => ::qmp_types::de::next(&mut map, &mut m_max_size),
-                "block-size" => ::qmp_types::de::next(&mut map, &mut m_block_size),
-                "node" => ::qmp_types::de::next(&mut map, &mut m_node),
-                "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (
-            m_memaddr,
-            m_requested_size,
-            m_size,
-            m_max_size,
-            m_block_size,
-            m_node,
-            m_memdev,
-        ) = match (
-            m_memaddr,
-            m_requested_size,
-            m_size,
-            m_max_size,
-            m_block_size,
-            m_node,
-            m_memdev,
-        ) {
-            (
-                ::std::option::Option::Some(m_memaddr),
-                ::std::option::Option::Some(m_requested_size),
-                ::std::option::Option::Some(m_size),
-                ::std::option::Option::Some(m_max_size),
-                ::std::option::Option::Some(m_block_size),
-                ::std::option::Option::Some(m_node),
-                ::std::option::Option::Some(m_memdev),
-            ) => {
-                (
-                    m_memaddr,
-                    m_requested_size,
-                    m_size,
-                    m_max_size,
-                    m_block_size,
-                    m_node,
-                    m_memdev,
-                )
-            }
-            (
-                m_memaddr,
-                m_requested_size,
-                m_size,
-                m_max_size,
-                m_block_size,
-                m_node,
-                m_memdev,
-            ) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_memaddr.is_some(), "memaddr"),
-                            (m_requested_size.is_some(), "requested-size"),
-                            (m_size.is_some(), "size"),
-                            (m_max_size.is_some(), "max-size"),
-                            (m_block_size.is_some(), "block-size"),
-                            (m_node.is_some(), "node"),
-                            (m_memdev.is_some(), "memdev"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VirtioMEMDeviceInfo {
-            id: m_id,
-            memaddr: m_memaddr,
-            requested_size: m_requested_size,
-            size: m_size,
-            max_size: m_max_size,
-            block_size: m_block_size,
-            node: m_node,
-            memdev: m_memdev,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VirtioMEMDeviceInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VirtioMEMDeviceInfo {
+        opt id = "id",
+        req memaddr = "memaddr": u64,
+        req requested_size = "requested-size": u64,
+        req size = "size": u64,
+        req max_size = "max-size": u64,
+        req block_size = "block-size": u64,
+        req node = "node": i64,
+        req memdev = "memdev": ::std::string::String,
     }
 }
 /// Sgx EPC state information
@@ -4564,111 +1357,13 @@ pub struct SgxEPCDeviceInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SgxEPCDeviceInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        memaddr: u64,
-        size: u64,
-        node: i64,
-        memdev: ::std::string::String,
-    ) -> Self {
-        SgxEPCDeviceInfo {
-            id: ::std::option::Option::None,
-            memaddr,
-            size,
-            node,
-            memdev,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SgxEPCDeviceInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("id", &self.id);
-        members.req("memaddr", &self.memaddr);
-        members.req("size", &self.size);
-        members.req("node", &self.node);
-        members.req("memdev", &self.memdev);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SgxEPCDeviceInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SgxEPCDeviceInfo {
-    const EXPECTING: &'static str = "an object SgxEPCDeviceInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_memaddr: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_node: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "memaddr" => ::qmp_types::de::next(&mut map, &mut m_memaddr),
-                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                "node" => ::qmp_types::de::next(&mut map, &mut m_node),
-                "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_memaddr, m_size, m_node, m_memdev) = match (
-            m_memaddr,
-            m_size,
-            m_node,
-            m_memdev,
-        ) {
-            (
-                ::std::option::Option::Some(m_memaddr),
-                ::std::option::Option::Some(m_size),
-                ::std::option::Option::Some(m_node),
-                ::std::option::Option::Some(m_memdev),
-            ) => (m_memaddr, m_size, m_node, m_memdev),
-            (m_memaddr, m_size, m_node, m_memdev) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_memaddr.is_some(), "memaddr"),
-                            (m_size.is_some(), "size"),
-                            (m_node.is_some(), "node"),
-                            (m_memdev.is_some(), "memdev"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SgxEPCDeviceInfo {
-            id: m_id,
-            memaddr: m_memaddr,
-            size: m_size,
-            node: m_node,
-            memdev: m_memdev,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SgxEPCDeviceInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SgxEPCDeviceInfo {
+        opt id = "id",
+        req memaddr = "memaddr": u64,
+        req size = "size": u64,
+        req node = "node": i64,
+        req memdev = "memdev": ::std::string::String,
     }
 }
 /// hv-balloon provided memory state information
@@ -4690,84 +1385,12 @@ pub struct HvBalloonDeviceInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl HvBalloonDeviceInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(max_size: u64) -> Self {
-        HvBalloonDeviceInfo {
-            id: ::std::option::Option::None,
-            memaddr: ::std::option::Option::None,
-            max_size,
-            memdev: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for HvBalloonDeviceInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("id", &self.id);
-        members.opt("memaddr", &self.memaddr);
-        members.req("max-size", &self.max_size);
-        members.opt("memdev", &self.memdev);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for HvBalloonDeviceInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for HvBalloonDeviceInfo {
-    const EXPECTING: &'static str = "an object HvBalloonDeviceInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_memaddr: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_max_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "memaddr" => ::qmp_types::de::next(&mut map, &mut m_memaddr),
-                "max-size" => ::qmp_types::de::next(&mut map, &mut m_max_size),
-                "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_max_size,) = match (m_max_size,) {
-            (::std::option::Option::Some(m_max_size),) => (m_max_size,),
-            (m_max_size,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_max_size.is_some(), "max-size")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(HvBalloonDeviceInfo {
-            id: m_id,
-            memaddr: m_memaddr,
-            max_size: m_max_size,
-            memdev: m_memdev,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for HvBalloonDeviceInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    HvBalloonDeviceInfo {
+        opt id = "id",
+        opt memaddr = "memaddr",
+        req max_size = "max-size": u64,
+        opt memdev = "memdev",
     }
 }
 /// The values of `MemoryDeviceInfoKind`.
@@ -4792,80 +1415,14 @@ pub enum MemoryDeviceInfoKind {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl MemoryDeviceInfoKind {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [MemoryDeviceInfoKind] = &[
-        MemoryDeviceInfoKind::Dimm,
-        MemoryDeviceInfoKind::Nvdimm,
-        MemoryDeviceInfoKind::VirtioPmem,
-        MemoryDeviceInfoKind::VirtioMem,
-        MemoryDeviceInfoKind::SgxEpc,
-        MemoryDeviceInfoKind::HvBalloon,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            MemoryDeviceInfoKind::Dimm => "dimm",
-            MemoryDeviceInfoKind::Nvdimm => "nvdimm",
-            MemoryDeviceInfoKind::VirtioPmem => "virtio-pmem",
-            MemoryDeviceInfoKind::VirtioMem => "virtio-mem",
-            MemoryDeviceInfoKind::SgxEpc => "sgx-epc",
-            MemoryDeviceInfoKind::HvBalloon => "hv-balloon",
-            MemoryDeviceInfoKind::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MemoryDeviceInfoKind::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for MemoryDeviceInfoKind {
-    const EXPECTING: &'static str = "a MemoryDeviceInfoKind value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        MemoryDeviceInfoKind::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "dimm" => MemoryDeviceInfoKind::Dimm,
-                "nvdimm" => MemoryDeviceInfoKind::Nvdimm,
-                "virtio-pmem" => MemoryDeviceInfoKind::VirtioPmem,
-                "virtio-mem" => MemoryDeviceInfoKind::VirtioMem,
-                "sgx-epc" => MemoryDeviceInfoKind::SgxEpc,
-                "hv-balloon" => MemoryDeviceInfoKind::HvBalloon,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for MemoryDeviceInfoKind {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(MemoryDeviceInfoKind::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for MemoryDeviceInfoKind {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for MemoryDeviceInfoKind {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MemoryDeviceInfoKind {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    MemoryDeviceInfoKind, Other {
+        Dimm = "dimm",
+        Nvdimm = "nvdimm",
+        VirtioPmem = "virtio-pmem",
+        VirtioMem = "virtio-mem",
+        SgxEpc = "sgx-epc",
+        HvBalloon = "hv-balloon",
     }
 }
 /// The `PCDIMMDeviceInfoWrapper` object.
@@ -4881,69 +1438,9 @@ pub struct PCDIMMDeviceInfoWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl PCDIMMDeviceInfoWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::PCDIMMDeviceInfo) -> Self {
-        PCDIMMDeviceInfoWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for PCDIMMDeviceInfoWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for PCDIMMDeviceInfoWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for PCDIMMDeviceInfoWrapper {
-    const EXPECTING: &'static str = "an object PCDIMMDeviceInfoWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::PCDIMMDeviceInfo> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(PCDIMMDeviceInfoWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PCDIMMDeviceInfoWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    PCDIMMDeviceInfoWrapper {
+        req data = "data": super::PCDIMMDeviceInfo,
     }
 }
 /// The `VirtioPMEMDeviceInfoWrapper` object.
@@ -4959,69 +1456,9 @@ pub struct VirtioPMEMDeviceInfoWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VirtioPMEMDeviceInfoWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::VirtioPMEMDeviceInfo) -> Self {
-        VirtioPMEMDeviceInfoWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VirtioPMEMDeviceInfoWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VirtioPMEMDeviceInfoWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VirtioPMEMDeviceInfoWrapper {
-    const EXPECTING: &'static str = "an object VirtioPMEMDeviceInfoWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::VirtioPMEMDeviceInfo> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VirtioPMEMDeviceInfoWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VirtioPMEMDeviceInfoWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VirtioPMEMDeviceInfoWrapper {
+        req data = "data": super::VirtioPMEMDeviceInfo,
     }
 }
 /// The `VirtioMEMDeviceInfoWrapper` object.
@@ -5037,69 +1474,9 @@ pub struct VirtioMEMDeviceInfoWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VirtioMEMDeviceInfoWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::VirtioMEMDeviceInfo) -> Self {
-        VirtioMEMDeviceInfoWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VirtioMEMDeviceInfoWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VirtioMEMDeviceInfoWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VirtioMEMDeviceInfoWrapper {
-    const EXPECTING: &'static str = "an object VirtioMEMDeviceInfoWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::VirtioMEMDeviceInfo> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VirtioMEMDeviceInfoWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VirtioMEMDeviceInfoWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VirtioMEMDeviceInfoWrapper {
+        req data = "data": super::VirtioMEMDeviceInfo,
     }
 }
 /// The `SgxEPCDeviceInfoWrapper` object.
@@ -5115,69 +1492,9 @@ pub struct SgxEPCDeviceInfoWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SgxEPCDeviceInfoWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::SgxEPCDeviceInfo) -> Self {
-        SgxEPCDeviceInfoWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SgxEPCDeviceInfoWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SgxEPCDeviceInfoWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SgxEPCDeviceInfoWrapper {
-    const EXPECTING: &'static str = "an object SgxEPCDeviceInfoWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::SgxEPCDeviceInfo> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SgxEPCDeviceInfoWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SgxEPCDeviceInfoWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SgxEPCDeviceInfoWrapper {
+        req data = "data": super::SgxEPCDeviceInfo,
     }
 }
 /// The `HvBalloonDeviceInfoWrapper` object.
@@ -5193,69 +1510,9 @@ pub struct HvBalloonDeviceInfoWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl HvBalloonDeviceInfoWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::HvBalloonDeviceInfo) -> Self {
-        HvBalloonDeviceInfoWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for HvBalloonDeviceInfoWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for HvBalloonDeviceInfoWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for HvBalloonDeviceInfoWrapper {
-    const EXPECTING: &'static str = "an object HvBalloonDeviceInfoWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::HvBalloonDeviceInfo> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(HvBalloonDeviceInfoWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for HvBalloonDeviceInfoWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    HvBalloonDeviceInfoWrapper {
+        req data = "data": super::HvBalloonDeviceInfo,
     }
 }
 /// Union containing information about a memory device
@@ -5290,133 +1547,17 @@ pub enum MemoryDeviceInfoBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl MemoryDeviceInfoBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            MemoryDeviceInfoBranch::Dimm(_) => "dimm",
-            MemoryDeviceInfoBranch::Nvdimm(_) => "nvdimm",
-            MemoryDeviceInfoBranch::VirtioPmem(_) => "virtio-pmem",
-            MemoryDeviceInfoBranch::VirtioMem(_) => "virtio-mem",
-            MemoryDeviceInfoBranch::SgxEpc(_) => "sgx-epc",
-            MemoryDeviceInfoBranch::HvBalloon(_) => "hv-balloon",
-            MemoryDeviceInfoBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::MemoryDeviceInfoKind {
-        match self {
-            MemoryDeviceInfoBranch::Dimm(_) => super::MemoryDeviceInfoKind::Dimm,
-            MemoryDeviceInfoBranch::Nvdimm(_) => super::MemoryDeviceInfoKind::Nvdimm,
-            MemoryDeviceInfoBranch::VirtioPmem(_) => {
-                super::MemoryDeviceInfoKind::VirtioPmem
-            }
-            MemoryDeviceInfoBranch::VirtioMem(_) => {
-                super::MemoryDeviceInfoKind::VirtioMem
-            }
-            MemoryDeviceInfoBranch::SgxEpc(_) => super::MemoryDeviceInfoKind::SgxEpc,
-            MemoryDeviceInfoBranch::HvBalloon(_) => {
-                super::MemoryDeviceInfoKind::HvBalloon
-            }
-            MemoryDeviceInfoBranch::Other(value) => {
-                super::MemoryDeviceInfoKind::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MemoryDeviceInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", self.r#type.as_str());
-        match &self.r#type {
-            MemoryDeviceInfoBranch::Dimm(branch) => members.members(branch),
-            MemoryDeviceInfoBranch::Nvdimm(branch) => members.members(branch),
-            MemoryDeviceInfoBranch::VirtioPmem(branch) => members.members(branch),
-            MemoryDeviceInfoBranch::VirtioMem(branch) => members.members(branch),
-            MemoryDeviceInfoBranch::SgxEpc(branch) => members.members(branch),
-            MemoryDeviceInfoBranch::HvBalloon(branch) => members.members(branch),
-            MemoryDeviceInfoBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MemoryDeviceInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MemoryDeviceInfo {
-    const EXPECTING: &'static str = "an object MemoryDeviceInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::MemoryDeviceInfoKind> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::MemoryDeviceInfoKind::Dimm => {
-                MemoryDeviceInfoBranch::Dimm(
-                    ::qmp_types::de::from_members(rest, "dimm")?,
-                )
-            }
-            super::MemoryDeviceInfoKind::Nvdimm => {
-                MemoryDeviceInfoBranch::Nvdimm(
-                    ::qmp_types::de::from_members(rest, "nvdimm")?,
-                )
-            }
-            super::MemoryDeviceInfoKind::VirtioPmem => {
-                MemoryDeviceInfoBranch::VirtioPmem(
-                    ::qmp_types::de::from_members(rest, "virtio-pmem")?,
-                )
-            }
-            super::MemoryDeviceInfoKind::VirtioMem => {
-                MemoryDeviceInfoBranch::VirtioMem(
-                    ::qmp_types::de::from_members(rest, "virtio-mem")?,
-                )
-            }
-            super::MemoryDeviceInfoKind::SgxEpc => {
-                MemoryDeviceInfoBranch::SgxEpc(
-                    ::qmp_types::de::from_members(rest, "sgx-epc")?,
-                )
-            }
-            super::MemoryDeviceInfoKind::HvBalloon => {
-                MemoryDeviceInfoBranch::HvBalloon(
-                    ::qmp_types::de::from_members(rest, "hv-balloon")?,
-                )
-            }
-            super::MemoryDeviceInfoKind::Other(value) => {
-                unknown_members = rest;
-                MemoryDeviceInfoBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(MemoryDeviceInfo {
-            r#type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MemoryDeviceInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    MemoryDeviceInfo, MemoryDeviceInfoBranch, Other,
+    r#type = "type": super::MemoryDeviceInfoKind, Other,
+    {}
+    {
+        members Dimm = "dimm" => Dimm,
+        members Nvdimm = "nvdimm" => Nvdimm,
+        members VirtioPmem = "virtio-pmem" => VirtioPmem,
+        members VirtioMem = "virtio-mem" => VirtioMem,
+        members SgxEpc = "sgx-epc" => SgxEpc,
+        members HvBalloon = "hv-balloon" => HvBalloon,
     }
 }
 /// Sgx EPC cmdline information
@@ -5434,79 +1575,10 @@ pub struct SgxEPC {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SgxEPC {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(memdev: ::std::string::String, node: i64) -> Self {
-        SgxEPC {
-            memdev,
-            node,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SgxEPC {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("memdev", &self.memdev);
-        members.req("node", &self.node);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SgxEPC {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SgxEPC {
-    const EXPECTING: &'static str = "an object SgxEPC";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_node: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
-                "node" => ::qmp_types::de::next(&mut map, &mut m_node),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_memdev, m_node) = match (m_memdev, m_node) {
-            (
-                ::std::option::Option::Some(m_memdev),
-                ::std::option::Option::Some(m_node),
-            ) => (m_memdev, m_node),
-            (m_memdev, m_node) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_memdev.is_some(), "memdev"), (m_node.is_some(), "node")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SgxEPC {
-            memdev: m_memdev,
-            node: m_node,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SgxEPC {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SgxEPC {
+        req memdev = "memdev": ::std::string::String,
+        req node = "node": i64,
     }
 }
 /// SGX properties of machine types.
@@ -5522,69 +1594,9 @@ pub struct SgxEPCProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SgxEPCProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(sgx_epc: ::std::vec::Vec<super::SgxEPC>) -> Self {
-        SgxEPCProperties {
-            sgx_epc,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SgxEPCProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("sgx-epc", &self.sgx_epc);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SgxEPCProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SgxEPCProperties {
-    const EXPECTING: &'static str = "an object SgxEPCProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_sgx_epc: ::std::option::Option<::std::vec::Vec<super::SgxEPC>> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "sgx-epc" => ::qmp_types::de::next(&mut map, &mut m_sgx_epc),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_sgx_epc,) = match (m_sgx_epc,) {
-            (::std::option::Option::Some(m_sgx_epc),) => (m_sgx_epc,),
-            (m_sgx_epc,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_sgx_epc.is_some(), "sgx-epc")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SgxEPCProperties {
-            sgx_epc: m_sgx_epc,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SgxEPCProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SgxEPCProperties {
+        req sgx_epc = "sgx-epc": ::std::vec::Vec<super::SgxEPC>,
     }
 }
 /// Schema for virtual machine boot configuration.
@@ -5615,93 +1627,15 @@ pub struct BootConfiguration {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl BootConfiguration {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        BootConfiguration {
-            order: ::std::option::Option::None,
-            once: ::std::option::Option::None,
-            menu: ::std::option::Option::None,
-            splash: ::std::option::Option::None,
-            splash_time: ::std::option::Option::None,
-            reboot_timeout: ::std::option::Option::None,
-            strict: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for BootConfiguration {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("order", &self.order);
-        members.opt("once", &self.once);
-        members.opt("menu", &self.menu);
-        members.opt("splash", &self.splash);
-        members.opt("splash-time", &self.splash_time);
-        members.opt("reboot-timeout", &self.reboot_timeout);
-        members.opt("strict", &self.strict);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for BootConfiguration {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for BootConfiguration {
-    const EXPECTING: &'static str = "an object BootConfiguration";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_order: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_once: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_menu: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_splash: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_splash_time: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_reboot_timeout: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_strict: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "order" => ::qmp_types::de::next(&mut map, &mut m_order),
-                "once" => ::qmp_types::de::next(&mut map, &mut m_once),
-                "menu" => ::qmp_types::de::next(&mut map, &mut m_menu),
-                "splash" => ::qmp_types::de::next(&mut map, &mut m_splash),
-                "splash-time" => ::qmp_types::de::next(&mut map, &mut m_splash_time),
-                "reboot-timeout" => {
-                    ::qmp_types::de::next(&mut map, &mut m_reboot_timeout)
-                }
-                "strict" => ::qmp_types::de::next(&mut map, &mut m_strict),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(BootConfiguration {
-            order: m_order,
-            once: m_once,
-            menu: m_menu,
-            splash: m_splash,
-            splash_time: m_splash_time,
-            reboot_timeout: m_reboot_timeout,
-            strict: m_strict,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BootConfiguration {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    BootConfiguration {
+        opt order = "order",
+        opt once = "once",
+        opt menu = "menu",
+        opt splash = "splash",
+        opt splash_time = "splash-time",
+        opt reboot_timeout = "reboot-timeout",
+        opt strict = "strict",
     }
 }
 /// Schema for CPU topology configuration.  A missing value lets QEMU
@@ -5750,106 +1684,18 @@ pub struct SMPConfiguration {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SMPConfiguration {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        SMPConfiguration {
-            cpus: ::std::option::Option::None,
-            drawers: ::std::option::Option::None,
-            books: ::std::option::Option::None,
-            sockets: ::std::option::Option::None,
-            dies: ::std::option::Option::None,
-            clusters: ::std::option::Option::None,
-            modules: ::std::option::Option::None,
-            cores: ::std::option::Option::None,
-            threads: ::std::option::Option::None,
-            maxcpus: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SMPConfiguration {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("cpus", &self.cpus);
-        members.opt("drawers", &self.drawers);
-        members.opt("books", &self.books);
-        members.opt("sockets", &self.sockets);
-        members.opt("dies", &self.dies);
-        members.opt("clusters", &self.clusters);
-        members.opt("modules", &self.modules);
-        members.opt("cores", &self.cores);
-        members.opt("threads", &self.threads);
-        members.opt("maxcpus", &self.maxcpus);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SMPConfiguration {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SMPConfiguration {
-    const EXPECTING: &'static str = "an object SMPConfiguration";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_cpus: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_drawers: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_books: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_sockets: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_dies: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_clusters: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_modules: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_cores: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_threads: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_maxcpus: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "cpus" => ::qmp_types::de::next(&mut map, &mut m_cpus),
-                "drawers" => ::qmp_types::de::next(&mut map, &mut m_drawers),
-                "books" => ::qmp_types::de::next(&mut map, &mut m_books),
-                "sockets" => ::qmp_types::de::next(&mut map, &mut m_sockets),
-                "dies" => ::qmp_types::de::next(&mut map, &mut m_dies),
-                "clusters" => ::qmp_types::de::next(&mut map, &mut m_clusters),
-                "modules" => ::qmp_types::de::next(&mut map, &mut m_modules),
-                "cores" => ::qmp_types::de::next(&mut map, &mut m_cores),
-                "threads" => ::qmp_types::de::next(&mut map, &mut m_threads),
-                "maxcpus" => ::qmp_types::de::next(&mut map, &mut m_maxcpus),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(SMPConfiguration {
-            cpus: m_cpus,
-            drawers: m_drawers,
-            books: m_books,
-            sockets: m_sockets,
-            dies: m_dies,
-            clusters: m_clusters,
-            modules: m_modules,
-            cores: m_cores,
-            threads: m_threads,
-            maxcpus: m_maxcpus,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SMPConfiguration {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SMPConfiguration {
+        opt cpus = "cpus",
+        opt drawers = "drawers",
+        opt books = "books",
+        opt sockets = "sockets",
+        opt dies = "dies",
+        opt clusters = "clusters",
+        opt modules = "modules",
+        opt cores = "cores",
+        opt threads = "threads",
+        opt maxcpus = "maxcpus",
     }
 }
 /// The values of `SmbiosEntryPointType`.
@@ -5869,71 +1715,11 @@ pub enum SmbiosEntryPointType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl SmbiosEntryPointType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [SmbiosEntryPointType] = &[
-        SmbiosEntryPointType::V32,
-        SmbiosEntryPointType::V64,
-        SmbiosEntryPointType::Auto,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            SmbiosEntryPointType::V32 => "32",
-            SmbiosEntryPointType::V64 => "64",
-            SmbiosEntryPointType::Auto => "auto",
-            SmbiosEntryPointType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => SmbiosEntryPointType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for SmbiosEntryPointType {
-    const EXPECTING: &'static str = "a SmbiosEntryPointType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        SmbiosEntryPointType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "32" => SmbiosEntryPointType::V32,
-                "64" => SmbiosEntryPointType::V64,
-                "auto" => SmbiosEntryPointType::Auto,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for SmbiosEntryPointType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(SmbiosEntryPointType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for SmbiosEntryPointType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for SmbiosEntryPointType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SmbiosEntryPointType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    SmbiosEntryPointType, Other {
+        V32 = "32",
+        V64 = "64",
+        Auto = "auto",
     }
 }
 /// Schema for memory size configuration.
@@ -5954,71 +1740,11 @@ pub struct MemorySizeConfiguration {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MemorySizeConfiguration {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        MemorySizeConfiguration {
-            size: ::std::option::Option::None,
-            max_size: ::std::option::Option::None,
-            slots: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MemorySizeConfiguration {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("size", &self.size);
-        members.opt("max-size", &self.max_size);
-        members.opt("slots", &self.slots);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MemorySizeConfiguration {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MemorySizeConfiguration {
-    const EXPECTING: &'static str = "an object MemorySizeConfiguration";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_max_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_slots: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                "max-size" => ::qmp_types::de::next(&mut map, &mut m_max_size),
-                "slots" => ::qmp_types::de::next(&mut map, &mut m_slots),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(MemorySizeConfiguration {
-            size: m_size,
-            max_size: m_max_size,
-            slots: m_slots,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MemorySizeConfiguration {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MemorySizeConfiguration {
+        opt size = "size",
+        opt max_size = "max-size",
+        opt slots = "slots",
     }
 }
 /// The commands of this module.
@@ -6063,22 +1789,7 @@ pub mod cmd {
     /// Since: 2.12
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryCpusFast;
-    impl ::serde::Serialize for QueryCpusFast {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryCpusFast {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryCpusFast)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryCpusFast);
     impl ::qmp_types::Command for QueryCpusFast {
         const NAME: &'static str = "query-cpus-fast";
         type Returns = ::std::vec::Vec<super::super::CpuInfoFast>;
@@ -6133,63 +1844,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl QueryMachines {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new() -> Self {
-            QueryMachines {
-                compat_props: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for QueryMachines {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("compat-props", &self.compat_props);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for QueryMachines {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for QueryMachines {
-        const EXPECTING: &'static str = "an object QueryMachines";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_compat_props: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "compat-props" => {
-                        ::qmp_types::de::next(&mut map, &mut m_compat_props)
-                    }
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            ::std::result::Result::Ok(QueryMachines {
-                compat_props: m_compat_props,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryMachines {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        QueryMachines {
+            opt compat_props = "compat-props",
         }
     }
     impl ::qmp_types::Command for QueryMachines {
@@ -6208,22 +1865,7 @@ pub mod cmd {
     /// Since: 4.0
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryCurrentMachine;
-    impl ::serde::Serialize for QueryCurrentMachine {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryCurrentMachine {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryCurrentMachine)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryCurrentMachine);
     impl ::qmp_types::Command for QueryCurrentMachine {
         const NAME: &'static str = "query-current-machine";
         type Returns = super::super::CurrentMachineParams;
@@ -6240,22 +1882,7 @@ pub mod cmd {
     /// Since: 1.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryTarget;
-    impl ::serde::Serialize for QueryTarget {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryTarget {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryTarget)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryTarget);
     impl ::qmp_types::Command for QueryTarget {
         const NAME: &'static str = "query-target";
         type Returns = super::super::TargetInfo;
@@ -6279,22 +1906,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryUuid;
-    impl ::serde::Serialize for QueryUuid {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryUuid {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryUuid)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryUuid);
     impl ::qmp_types::Command for QueryUuid {
         const NAME: &'static str = "query-uuid";
         type Returns = super::super::UuidInfo;
@@ -6309,22 +1921,7 @@ pub mod cmd {
     /// Since: 2.9
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryVmGenerationId;
-    impl ::serde::Serialize for QueryVmGenerationId {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryVmGenerationId {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryVmGenerationId)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryVmGenerationId);
     impl ::qmp_types::Command for QueryVmGenerationId {
         const NAME: &'static str = "query-vm-generation-id";
         type Returns = super::super::GuidInfo;
@@ -6346,22 +1943,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SystemReset;
-    impl ::serde::Serialize for SystemReset {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SystemReset {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| SystemReset)
-        }
-    }
+    ::qmp_types::impl_unit!(SystemReset);
     impl ::qmp_types::Command for SystemReset {
         const NAME: &'static str = "system_reset";
         type Returns = ::qmp_types::Empty;
@@ -6388,22 +1970,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SystemPowerdown;
-    impl ::serde::Serialize for SystemPowerdown {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SystemPowerdown {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| SystemPowerdown)
-        }
-    }
+    ::qmp_types::impl_unit!(SystemPowerdown);
     impl ::qmp_types::Command for SystemPowerdown {
         const NAME: &'static str = "system_powerdown";
         type Returns = ::qmp_types::Empty;
@@ -6431,22 +1998,7 @@ pub mod cmd {
     /// Since: 1.1
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SystemWakeup;
-    impl ::serde::Serialize for SystemWakeup {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SystemWakeup {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| SystemWakeup)
-        }
-    }
+    ::qmp_types::impl_unit!(SystemWakeup);
     impl ::qmp_types::Command for SystemWakeup {
         const NAME: &'static str = "system_wakeup";
         type Returns = ::qmp_types::Empty;
@@ -6473,22 +2025,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct InjectNmi;
-    impl ::serde::Serialize for InjectNmi {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for InjectNmi {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| InjectNmi)
-        }
-    }
+    ::qmp_types::impl_unit!(InjectNmi);
     impl ::qmp_types::Command for InjectNmi {
         const NAME: &'static str = "inject-nmi";
         type Returns = ::qmp_types::Empty;
@@ -6512,22 +2049,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryKvm;
-    impl ::serde::Serialize for QueryKvm {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryKvm {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryKvm)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryKvm);
     impl ::qmp_types::Command for QueryKvm {
         const NAME: &'static str = "query-kvm";
         type Returns = super::super::KvmInfo;
@@ -6570,94 +2092,12 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl Memsave {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(val: u64, size: u64, filename: ::std::string::String) -> Self {
-            Memsave {
-                val,
-                size,
-                filename,
-                cpu_index: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for Memsave {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("val", &self.val);
-            members.req("size", &self.size);
-            members.req("filename", &self.filename);
-            members.opt("cpu-index", &self.cpu_index);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for Memsave {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for Memsave {
-        const EXPECTING: &'static str = "an object Memsave";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_val: ::std::option::Option<u64> = ::std::option::Option::None;
-            let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-            let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "val" => ::qmp_types::de::next(&mut map, &mut m_val),
-                    "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                    "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
-                    "cpu-index" => ::qmp_types::de::next(&mut map, &mut m_cpu_index),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_val, m_size, m_filename) = match (m_val, m_size, m_filename) {
-                (
-                    ::std::option::Option::Some(m_val),
-                    ::std::option::Option::Some(m_size),
-                    ::std::option::Option::Some(m_filename),
-                ) => (m_val, m_size, m_filename),
-                (m_val, m_size, m_filename) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_val.is_some(), "val"),
-                                (m_size.is_some(), "size"),
-                                (m_filename.is_some(), "filename"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(Memsave {
-                val: m_val,
-                size: m_size,
-                filename: m_filename,
-                cpu_index: m_cpu_index,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Memsave {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        Memsave {
+            req val = "val": u64,
+            req size = "size": u64,
+            req filename = "filename": ::std::string::String,
+            opt cpu_index = "cpu-index",
         }
     }
     impl ::qmp_types::Command for Memsave {
@@ -6699,89 +2139,11 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl Pmemsave {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(val: u64, size: u64, filename: ::std::string::String) -> Self {
-            Pmemsave {
-                val,
-                size,
-                filename,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for Pmemsave {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("val", &self.val);
-            members.req("size", &self.size);
-            members.req("filename", &self.filename);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for Pmemsave {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for Pmemsave {
-        const EXPECTING: &'static str = "an object Pmemsave";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_val: ::std::option::Option<u64> = ::std::option::Option::None;
-            let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-            let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "val" => ::qmp_types::de::next(&mut map, &mut m_val),
-                    "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                    "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_val, m_size, m_filename) = match (m_val, m_size, m_filename) {
-                (
-                    ::std::option::Option::Some(m_val),
-                    ::std::option::Option::Some(m_size),
-                    ::std::option::Option::Some(m_filename),
-                ) => (m_val, m_size, m_filename),
-                (m_val, m_size, m_filename) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_val.is_some(), "val"),
-                                (m_size.is_some(), "size"),
-                                (m_filename.is_some(), "filename"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(Pmemsave {
-                val: m_val,
-                size: m_size,
-                filename: m_filename,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Pmemsave {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        Pmemsave {
+            req val = "val": u64,
+            req size = "size": u64,
+            req filename = "filename": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for Pmemsave {
@@ -6828,22 +2190,7 @@ pub mod cmd {
     /// Since: 2.1
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryMemdev;
-    impl ::serde::Serialize for QueryMemdev {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryMemdev {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryMemdev)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryMemdev);
     impl ::qmp_types::Command for QueryMemdev {
         const NAME: &'static str = "query-memdev";
         type Returns = ::std::vec::Vec<super::super::Memdev>;
@@ -6912,22 +2259,7 @@ pub mod cmd {
     /// Since: 2.7
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryHotpluggableCpus;
-    impl ::serde::Serialize for QueryHotpluggableCpus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryHotpluggableCpus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryHotpluggableCpus)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryHotpluggableCpus);
     impl ::qmp_types::Command for QueryHotpluggableCpus {
         const NAME: &'static str = "query-hotpluggable-cpus";
         type Returns = ::std::vec::Vec<super::super::HotpluggableCPU>;
@@ -6943,28 +2275,8 @@ pub mod cmd {
     /// Since: 3.0
     #[derive(Debug, Clone, PartialEq)]
     pub struct SetNumaNode(pub super::super::NumaOptions);
-    impl ::std::convert::From<super::super::NumaOptions> for SetNumaNode {
-        fn from(value: super::super::NumaOptions) -> Self {
-            SetNumaNode(value)
-        }
-    }
-    impl ::serde::Serialize for SetNumaNode {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&self.0, serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SetNumaNode {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <super::super::NumaOptions as ::serde::Deserialize>::deserialize(
-                    deserializer,
-                )
-                .map(SetNumaNode)
-        }
+    ::qmp_types::impl_wrapper! {
+        SetNumaNode(super::super::NumaOptions)
     }
     impl ::qmp_types::Command for SetNumaNode {
         const NAME: &'static str = "set-numa-node";
@@ -7013,69 +2325,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl Balloon {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(value: i64) -> Self {
-            Balloon {
-                value,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for Balloon {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("value", &self.value);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for Balloon {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for Balloon {
-        const EXPECTING: &'static str = "an object Balloon";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_value: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "value" => ::qmp_types::de::next(&mut map, &mut m_value),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_value,) = match (m_value,) {
-                (::std::option::Option::Some(m_value),) => (m_value,),
-                (m_value,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_value.is_some(), "value")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(Balloon {
-                value: m_value,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Balloon {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        Balloon {
+            req value = "value": i64,
         }
     }
     impl ::qmp_types::Command for Balloon {
@@ -7110,22 +2362,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryBalloon;
-    impl ::serde::Serialize for QueryBalloon {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryBalloon {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryBalloon)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryBalloon);
     impl ::qmp_types::Command for QueryBalloon {
         const NAME: &'static str = "query-balloon";
         type Returns = super::super::BalloonInfo;
@@ -7160,22 +2397,7 @@ pub mod cmd {
     /// Since: 8.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryHvBalloonStatusReport;
-    impl ::serde::Serialize for QueryHvBalloonStatusReport {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryHvBalloonStatusReport {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryHvBalloonStatusReport)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryHvBalloonStatusReport);
     impl ::qmp_types::Command for QueryHvBalloonStatusReport {
         const NAME: &'static str = "query-hv-balloon-status-report";
         type Returns = super::super::HvBalloonInfo;
@@ -7198,22 +2420,7 @@ pub mod cmd {
     /// Since: 2.11
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryMemorySizeSummary;
-    impl ::serde::Serialize for QueryMemorySizeSummary {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryMemorySizeSummary {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryMemorySizeSummary)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryMemorySizeSummary);
     impl ::qmp_types::Command for QueryMemorySizeSummary {
         const NAME: &'static str = "query-memory-size-summary";
         type Returns = super::super::MemoryInfo;
@@ -7245,22 +2452,7 @@ pub mod cmd {
     /// Since: 2.1
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryMemoryDevices;
-    impl ::serde::Serialize for QueryMemoryDevices {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryMemoryDevices {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryMemoryDevices)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryMemoryDevices);
     impl ::qmp_types::Command for QueryMemoryDevices {
         const NAME: &'static str = "query-memory-devices";
         type Returns = ::std::vec::Vec<super::super::MemoryDeviceInfo>;
@@ -7279,22 +2471,7 @@ pub mod cmd {
     /// Since: 6.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XQueryIrq;
-    impl ::serde::Serialize for XQueryIrq {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XQueryIrq {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| XQueryIrq)
-        }
-    }
+    ::qmp_types::impl_unit!(XQueryIrq);
     impl ::qmp_types::Command for XQueryIrq {
         const NAME: &'static str = "x-query-irq";
         type Returns = super::super::HumanReadableText;
@@ -7315,22 +2492,7 @@ pub mod cmd {
     /// Since: 6.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XQueryJit;
-    impl ::serde::Serialize for XQueryJit {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XQueryJit {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| XQueryJit)
-        }
-    }
+    ::qmp_types::impl_unit!(XQueryJit);
     impl ::qmp_types::Command for XQueryJit {
         const NAME: &'static str = "x-query-jit";
         type Returns = super::super::HumanReadableText;
@@ -7349,22 +2511,7 @@ pub mod cmd {
     /// Since: 6.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XQueryNuma;
-    impl ::serde::Serialize for XQueryNuma {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XQueryNuma {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| XQueryNuma)
-        }
-    }
+    ::qmp_types::impl_unit!(XQueryNuma);
     impl ::qmp_types::Command for XQueryNuma {
         const NAME: &'static str = "x-query-numa";
         type Returns = super::super::HumanReadableText;
@@ -7385,22 +2532,7 @@ pub mod cmd {
     /// Since: 6.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XQueryOpcount;
-    impl ::serde::Serialize for XQueryOpcount {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XQueryOpcount {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| XQueryOpcount)
-        }
-    }
+    ::qmp_types::impl_unit!(XQueryOpcount);
     impl ::qmp_types::Command for XQueryOpcount {
         const NAME: &'static str = "x-query-opcount";
         type Returns = super::super::HumanReadableText;
@@ -7419,22 +2551,7 @@ pub mod cmd {
     /// Since: 6.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XQueryRamblock;
-    impl ::serde::Serialize for XQueryRamblock {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XQueryRamblock {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| XQueryRamblock)
-        }
-    }
+    ::qmp_types::impl_unit!(XQueryRamblock);
     impl ::qmp_types::Command for XQueryRamblock {
         const NAME: &'static str = "x-query-ramblock";
         type Returns = super::super::HumanReadableText;
@@ -7453,22 +2570,7 @@ pub mod cmd {
     /// Since: 6.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XQueryRoms;
-    impl ::serde::Serialize for XQueryRoms {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XQueryRoms {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| XQueryRoms)
-        }
-    }
+    ::qmp_types::impl_unit!(XQueryRoms);
     impl ::qmp_types::Command for XQueryRoms {
         const NAME: &'static str = "x-query-roms";
         type Returns = super::super::HumanReadableText;
@@ -7487,22 +2589,7 @@ pub mod cmd {
     /// Since: 6.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XQueryUsb;
-    impl ::serde::Serialize for XQueryUsb {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XQueryUsb {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| XQueryUsb)
-        }
-    }
+    ::qmp_types::impl_unit!(XQueryUsb);
     impl ::qmp_types::Command for XQueryUsb {
         const NAME: &'static str = "x-query-usb";
         type Returns = super::super::HumanReadableText;
@@ -7536,69 +2623,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl Dumpdtb {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(filename: ::std::string::String) -> Self {
-            Dumpdtb {
-                filename,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for Dumpdtb {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("filename", &self.filename);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for Dumpdtb {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for Dumpdtb {
-        const EXPECTING: &'static str = "an object Dumpdtb";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_filename,) = match (m_filename,) {
-                (::std::option::Option::Some(m_filename),) => (m_filename,),
-                (m_filename,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_filename.is_some(), "filename")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(Dumpdtb {
-                filename: m_filename,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Dumpdtb {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        Dumpdtb {
+            req filename = "filename": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for Dumpdtb {
@@ -7619,22 +2646,7 @@ pub mod cmd {
     /// Since: 9.1
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XQueryInterruptControllers;
-    impl ::serde::Serialize for XQueryInterruptControllers {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XQueryInterruptControllers {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| XQueryInterruptControllers)
-        }
-    }
+    ::qmp_types::impl_unit!(XQueryInterruptControllers);
     impl ::qmp_types::Command for XQueryInterruptControllers {
         const NAME: &'static str = "x-query-interrupt-controllers";
         type Returns = super::super::HumanReadableText;
@@ -7674,69 +2686,9 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl BalloonChange {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(actual: i64) -> Self {
-            BalloonChange {
-                actual,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for BalloonChange {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("actual", &self.actual);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for BalloonChange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for BalloonChange {
-        const EXPECTING: &'static str = "an object BalloonChange";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_actual: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "actual" => ::qmp_types::de::next(&mut map, &mut m_actual),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_actual,) = match (m_actual,) {
-                (::std::option::Option::Some(m_actual),) => (m_actual,),
-                (m_actual,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_actual.is_some(), "actual")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(BalloonChange {
-                actual: m_actual,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for BalloonChange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        BalloonChange {
+            req actual = "actual": i64,
         }
     }
     impl ::qmp_types::Event for BalloonChange {
@@ -7760,28 +2712,8 @@ pub mod event {
     /// Since: 8.2
     #[derive(Debug, Clone, PartialEq)]
     pub struct HvBalloonStatusReport(pub super::super::HvBalloonInfo);
-    impl ::std::convert::From<super::super::HvBalloonInfo> for HvBalloonStatusReport {
-        fn from(value: super::super::HvBalloonInfo) -> Self {
-            HvBalloonStatusReport(value)
-        }
-    }
-    impl ::serde::Serialize for HvBalloonStatusReport {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&self.0, serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for HvBalloonStatusReport {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <super::super::HvBalloonInfo as ::serde::Deserialize>::deserialize(
-                    deserializer,
-                )
-                .map(HvBalloonStatusReport)
-        }
+    ::qmp_types::impl_wrapper! {
+        HvBalloonStatusReport(super::super::HvBalloonInfo)
     }
     impl ::qmp_types::Event for HvBalloonStatusReport {
         const NAME: &'static str = "HV_BALLOON_STATUS_REPORT";
@@ -7819,87 +2751,11 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl MemoryDeviceSizeChange {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(size: u64, qom_path: ::std::string::String) -> Self {
-            MemoryDeviceSizeChange {
-                id: ::std::option::Option::None,
-                size,
-                qom_path,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for MemoryDeviceSizeChange {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("id", &self.id);
-            members.req("size", &self.size);
-            members.req("qom-path", &self.qom_path);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for MemoryDeviceSizeChange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for MemoryDeviceSizeChange {
-        const EXPECTING: &'static str = "an object MemoryDeviceSizeChange";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-            let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                    "qom-path" => ::qmp_types::de::next(&mut map, &mut m_qom_path),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_size, m_qom_path) = match (m_size, m_qom_path) {
-                (
-                    ::std::option::Option::Some(m_size),
-                    ::std::option::Option::Some(m_qom_path),
-                ) => (m_size, m_qom_path),
-                (m_size, m_qom_path) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_size.is_some(), "size"),
-                                (m_qom_path.is_some(), "qom-path"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(MemoryDeviceSizeChange {
-                id: m_id,
-                size: m_size,
-                qom_path: m_qom_path,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MemoryDeviceSizeChange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        MemoryDeviceSizeChange {
+            opt id = "id",
+            req size = "size": u64,
+            req qom_path = "qom-path": ::std::string::String,
         }
     }
     impl ::qmp_types::Event for MemoryDeviceSizeChange {

@@ -19,74 +19,12 @@ pub enum S390CpuEntitlement {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl S390CpuEntitlement {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [S390CpuEntitlement] = &[
-        S390CpuEntitlement::Auto,
-        S390CpuEntitlement::Low,
-        S390CpuEntitlement::Medium,
-        S390CpuEntitlement::High,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            S390CpuEntitlement::Auto => "auto",
-            S390CpuEntitlement::Low => "low",
-            S390CpuEntitlement::Medium => "medium",
-            S390CpuEntitlement::High => "high",
-            S390CpuEntitlement::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => S390CpuEntitlement::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for S390CpuEntitlement {
-    const EXPECTING: &'static str = "a S390CpuEntitlement value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        S390CpuEntitlement::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "auto" => S390CpuEntitlement::Auto,
-                "low" => S390CpuEntitlement::Low,
-                "medium" => S390CpuEntitlement::Medium,
-                "high" => S390CpuEntitlement::High,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for S390CpuEntitlement {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(S390CpuEntitlement::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for S390CpuEntitlement {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for S390CpuEntitlement {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for S390CpuEntitlement {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    S390CpuEntitlement, Other {
+        Auto = "auto",
+        Low = "low",
+        Medium = "medium",
+        High = "high",
     }
 }
 /// An enumeration of CPU topology levels.
@@ -130,89 +68,17 @@ pub enum CpuTopologyLevel {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl CpuTopologyLevel {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [CpuTopologyLevel] = &[
-        CpuTopologyLevel::Thread,
-        CpuTopologyLevel::Core,
-        CpuTopologyLevel::Module,
-        CpuTopologyLevel::Cluster,
-        CpuTopologyLevel::Die,
-        CpuTopologyLevel::Socket,
-        CpuTopologyLevel::Book,
-        CpuTopologyLevel::Drawer,
-        CpuTopologyLevel::Default,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            CpuTopologyLevel::Thread => "thread",
-            CpuTopologyLevel::Core => "core",
-            CpuTopologyLevel::Module => "module",
-            CpuTopologyLevel::Cluster => "cluster",
-            CpuTopologyLevel::Die => "die",
-            CpuTopologyLevel::Socket => "socket",
-            CpuTopologyLevel::Book => "book",
-            CpuTopologyLevel::Drawer => "drawer",
-            CpuTopologyLevel::Default => "default",
-            CpuTopologyLevel::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CpuTopologyLevel::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for CpuTopologyLevel {
-    const EXPECTING: &'static str = "a CpuTopologyLevel value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        CpuTopologyLevel::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "thread" => CpuTopologyLevel::Thread,
-                "core" => CpuTopologyLevel::Core,
-                "module" => CpuTopologyLevel::Module,
-                "cluster" => CpuTopologyLevel::Cluster,
-                "die" => CpuTopologyLevel::Die,
-                "socket" => CpuTopologyLevel::Socket,
-                "book" => CpuTopologyLevel::Book,
-                "drawer" => CpuTopologyLevel::Drawer,
-                "default" => CpuTopologyLevel::Default,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for CpuTopologyLevel {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(CpuTopologyLevel::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for CpuTopologyLevel {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for CpuTopologyLevel {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CpuTopologyLevel {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    CpuTopologyLevel, Other {
+        Thread = "thread",
+        Core = "core",
+        Module = "module",
+        Cluster = "cluster",
+        Die = "die",
+        Socket = "socket",
+        Book = "book",
+        Drawer = "drawer",
+        Default = "default",
     }
 }
 /// Caches a system may have.  The enumeration value here is the
@@ -234,74 +100,12 @@ pub enum CacheLevelAndType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl CacheLevelAndType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [CacheLevelAndType] = &[
-        CacheLevelAndType::L1d,
-        CacheLevelAndType::L1i,
-        CacheLevelAndType::L2,
-        CacheLevelAndType::L3,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            CacheLevelAndType::L1d => "l1d",
-            CacheLevelAndType::L1i => "l1i",
-            CacheLevelAndType::L2 => "l2",
-            CacheLevelAndType::L3 => "l3",
-            CacheLevelAndType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CacheLevelAndType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for CacheLevelAndType {
-    const EXPECTING: &'static str = "a CacheLevelAndType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        CacheLevelAndType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "l1d" => CacheLevelAndType::L1d,
-                "l1i" => CacheLevelAndType::L1i,
-                "l2" => CacheLevelAndType::L2,
-                "l3" => CacheLevelAndType::L3,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for CacheLevelAndType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(CacheLevelAndType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for CacheLevelAndType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for CacheLevelAndType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CacheLevelAndType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    CacheLevelAndType, Other {
+        L1d = "l1d",
+        L1i = "l1i",
+        L2 = "l2",
+        L3 = "l3",
     }
 }
 /// Cache information for SMP system.
@@ -322,85 +126,10 @@ pub struct SmpCacheProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SmpCacheProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        cache: super::CacheLevelAndType,
-        topology: super::CpuTopologyLevel,
-    ) -> Self {
-        SmpCacheProperties {
-            cache,
-            topology,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SmpCacheProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("cache", &self.cache);
-        members.req("topology", &self.topology);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SmpCacheProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SmpCacheProperties {
-    const EXPECTING: &'static str = "an object SmpCacheProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_cache: ::std::option::Option<super::CacheLevelAndType> = ::std::option::Option::None;
-        let mut m_topology: ::std::option::Option<super::CpuTopologyLevel> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "cache" => ::qmp_types::de::next(&mut map, &mut m_cache),
-                "topology" => ::qmp_types::de::next(&mut map, &mut m_topology),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_cache, m_topology) = match (m_cache, m_topology) {
-            (
-                ::std::option::Option::Some(m_cache),
-                ::std::option::Option::Some(m_topology),
-            ) => (m_cache, m_topology),
-            (m_cache, m_topology) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_cache.is_some(), "cache"),
-                            (m_topology.is_some(), "topology"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SmpCacheProperties {
-            cache: m_cache,
-            topology: m_topology,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SmpCacheProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SmpCacheProperties {
+        req cache = "cache": super::CacheLevelAndType,
+        req topology = "topology": super::CpuTopologyLevel,
     }
 }
 /// List wrapper of SmpCacheProperties.
@@ -416,70 +145,8 @@ pub struct SmpCachePropertiesWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SmpCachePropertiesWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(caches: ::std::vec::Vec<super::SmpCacheProperties>) -> Self {
-        SmpCachePropertiesWrapper {
-            caches,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SmpCachePropertiesWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("caches", &self.caches);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SmpCachePropertiesWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SmpCachePropertiesWrapper {
-    const EXPECTING: &'static str = "an object SmpCachePropertiesWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_caches: ::std::option::Option<
-            ::std::vec::Vec<super::SmpCacheProperties>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "caches" => ::qmp_types::de::next(&mut map, &mut m_caches),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_caches,) = match (m_caches,) {
-            (::std::option::Option::Some(m_caches),) => (m_caches,),
-            (m_caches,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_caches.is_some(), "caches")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SmpCachePropertiesWrapper {
-            caches: m_caches,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SmpCachePropertiesWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SmpCachePropertiesWrapper {
+        req caches = "caches": ::std::vec::Vec<super::SmpCacheProperties>,
     }
 }

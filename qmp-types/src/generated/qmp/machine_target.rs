@@ -21,74 +21,10 @@ pub struct CpuModelInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CpuModelInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(name: ::std::string::String) -> Self {
-        CpuModelInfo {
-            name,
-            props: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CpuModelInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.opt("props", &self.props);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CpuModelInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CpuModelInfo {
-    const EXPECTING: &'static str = "an object CpuModelInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_props: ::std::option::Option<::serde_json::Value> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "props" => ::qmp_types::de::next(&mut map, &mut m_props),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name,) = match (m_name,) {
-            (::std::option::Option::Some(m_name),) => (m_name,),
-            (m_name,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(CpuModelInfo {
-            name: m_name,
-            props: m_props,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CpuModelInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CpuModelInfo {
+        req name = "name": ::std::string::String,
+        opt props = "props",
     }
 }
 /// An enumeration of CPU model expansion types.
@@ -124,68 +60,10 @@ pub enum CpuModelExpansionType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl CpuModelExpansionType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [CpuModelExpansionType] = &[
-        CpuModelExpansionType::Static,
-        CpuModelExpansionType::Full,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            CpuModelExpansionType::Static => "static",
-            CpuModelExpansionType::Full => "full",
-            CpuModelExpansionType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CpuModelExpansionType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for CpuModelExpansionType {
-    const EXPECTING: &'static str = "a CpuModelExpansionType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        CpuModelExpansionType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "static" => CpuModelExpansionType::Static,
-                "full" => CpuModelExpansionType::Full,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for CpuModelExpansionType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(CpuModelExpansionType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for CpuModelExpansionType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for CpuModelExpansionType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CpuModelExpansionType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    CpuModelExpansionType, Other {
+        Static = "static",
+        Full = "full",
     }
 }
 /// An enumeration of CPU model comparison results.  The result is
@@ -213,74 +91,12 @@ pub enum CpuModelCompareResult {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl CpuModelCompareResult {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [CpuModelCompareResult] = &[
-        CpuModelCompareResult::Incompatible,
-        CpuModelCompareResult::Identical,
-        CpuModelCompareResult::Superset,
-        CpuModelCompareResult::Subset,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            CpuModelCompareResult::Incompatible => "incompatible",
-            CpuModelCompareResult::Identical => "identical",
-            CpuModelCompareResult::Superset => "superset",
-            CpuModelCompareResult::Subset => "subset",
-            CpuModelCompareResult::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => CpuModelCompareResult::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for CpuModelCompareResult {
-    const EXPECTING: &'static str = "a CpuModelCompareResult value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        CpuModelCompareResult::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "incompatible" => CpuModelCompareResult::Incompatible,
-                "identical" => CpuModelCompareResult::Identical,
-                "superset" => CpuModelCompareResult::Superset,
-                "subset" => CpuModelCompareResult::Subset,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for CpuModelCompareResult {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(CpuModelCompareResult::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for CpuModelCompareResult {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for CpuModelCompareResult {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CpuModelCompareResult {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    CpuModelCompareResult, Other {
+        Incompatible = "incompatible",
+        Identical = "identical",
+        Superset = "superset",
+        Subset = "subset",
     }
 }
 /// The result of a CPU model baseline.
@@ -298,69 +114,9 @@ pub struct CpuModelBaselineInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CpuModelBaselineInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(model: super::CpuModelInfo) -> Self {
-        CpuModelBaselineInfo {
-            model,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CpuModelBaselineInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("model", &self.model);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CpuModelBaselineInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CpuModelBaselineInfo {
-    const EXPECTING: &'static str = "an object CpuModelBaselineInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_model: ::std::option::Option<super::CpuModelInfo> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "model" => ::qmp_types::de::next(&mut map, &mut m_model),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_model,) = match (m_model,) {
-            (::std::option::Option::Some(m_model),) => (m_model,),
-            (m_model,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_model.is_some(), "model")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(CpuModelBaselineInfo {
-            model: m_model,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CpuModelBaselineInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CpuModelBaselineInfo {
+        req model = "model": super::CpuModelInfo,
     }
 }
 /// The result of a CPU model comparison.
@@ -388,95 +144,10 @@ pub struct CpuModelCompareInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CpuModelCompareInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        result: super::CpuModelCompareResult,
-        responsible_properties: ::std::vec::Vec<::std::string::String>,
-    ) -> Self {
-        CpuModelCompareInfo {
-            result,
-            responsible_properties,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CpuModelCompareInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("result", &self.result);
-        members.req("responsible-properties", &self.responsible_properties);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CpuModelCompareInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CpuModelCompareInfo {
-    const EXPECTING: &'static str = "an object CpuModelCompareInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_result: ::std::option::Option<super::CpuModelCompareResult> = ::std::option::Option::None;
-        let mut m_responsible_properties: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "result" => ::qmp_types::de::next(&mut map, &mut m_result),
-                "responsible-properties" => {
-                    ::qmp_types::de::next(&mut map, &mut m_responsible_properties)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_result, m_responsible_properties) = match (
-            m_result,
-            m_responsible_properties,
-        ) {
-            (
-                ::std::option::Option::Some(m_result),
-                ::std::option::Option::Some(m_responsible_properties),
-            ) => (m_result, m_responsible_properties),
-            (m_result, m_responsible_properties) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_result.is_some(), "result"),
-                            (
-                                m_responsible_properties.is_some(),
-                                "responsible-properties",
-                            ),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(CpuModelCompareInfo {
-            result: m_result,
-            responsible_properties: m_responsible_properties,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CpuModelCompareInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CpuModelCompareInfo {
+        req result = "result": super::CpuModelCompareResult,
+        req responsible_properties = "responsible-properties": ::std::vec::Vec<::std::string::String>,
     }
 }
 /// The result of a cpu model expansion.
@@ -503,89 +174,10 @@ pub struct CpuModelExpansionInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CpuModelExpansionInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        model: super::CpuModelInfo,
-        deprecated_props: ::std::vec::Vec<::std::string::String>,
-    ) -> Self {
-        CpuModelExpansionInfo {
-            model,
-            deprecated_props,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CpuModelExpansionInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("model", &self.model);
-        members.req("deprecated-props", &self.deprecated_props);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CpuModelExpansionInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CpuModelExpansionInfo {
-    const EXPECTING: &'static str = "an object CpuModelExpansionInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_model: ::std::option::Option<super::CpuModelInfo> = ::std::option::Option::None;
-        let mut m_deprecated_props: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "model" => ::qmp_types::de::next(&mut map, &mut m_model),
-                "deprecated-props" => {
-                    ::qmp_types::de::next(&mut map, &mut m_deprecated_props)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_model, m_deprecated_props) = match (m_model, m_deprecated_props) {
-            (
-                ::std::option::Option::Some(m_model),
-                ::std::option::Option::Some(m_deprecated_props),
-            ) => (m_model, m_deprecated_props),
-            (m_model, m_deprecated_props) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_model.is_some(), "model"),
-                            (m_deprecated_props.is_some(), "deprecated-props"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(CpuModelExpansionInfo {
-            model: m_model,
-            deprecated_props: m_deprecated_props,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CpuModelExpansionInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CpuModelExpansionInfo {
+        req model = "model": super::CpuModelInfo,
+        req deprecated_props = "deprecated-props": ::std::vec::Vec<::std::string::String>,
     }
 }
 /// Virtual CPU definition.
@@ -649,127 +241,15 @@ pub struct CpuDefinitionInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CpuDefinitionInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        name: ::std::string::String,
-        r#static: bool,
-        typename: ::std::string::String,
-        deprecated: bool,
-    ) -> Self {
-        CpuDefinitionInfo {
-            name,
-            migration_safe: ::std::option::Option::None,
-            r#static,
-            unavailable_features: ::std::option::Option::None,
-            typename,
-            alias_of: ::std::option::Option::None,
-            deprecated,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CpuDefinitionInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.opt("migration-safe", &self.migration_safe);
-        members.req("static", &self.r#static);
-        members.opt("unavailable-features", &self.unavailable_features);
-        members.req("typename", &self.typename);
-        members.opt("alias-of", &self.alias_of);
-        members.req("deprecated", &self.deprecated);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CpuDefinitionInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CpuDefinitionInfo {
-    const EXPECTING: &'static str = "an object CpuDefinitionInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_migration_safe: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_static: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_unavailable_features: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        > = ::std::option::Option::None;
-        let mut m_typename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_alias_of: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_deprecated: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "migration-safe" => {
-                    ::qmp_types::de::next(&mut map, &mut m_migration_safe)
-                }
-                "static" => ::qmp_types::de::next(&mut map, &mut m_static),
-                "unavailable-features" => {
-                    ::qmp_types::de::next(&mut map, &mut m_unavailable_features)
-                }
-                "typename" => ::qmp_types::de::next(&mut map, &mut m_typename),
-                "alias-of" => ::qmp_types::de::next(&mut map, &mut m_alias_of),
-                "deprecated" => ::qmp_types::de::next(&mut map, &mut m_deprecated),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name, m_static, m_typename, m_deprecated) = match (
-            m_name,
-            m_static,
-            m_typename,
-            m_deprecated,
-        ) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_static),
-                ::std::option::Option::Some(m_typename),
-                ::std::option::Option::Some(m_deprecated),
-            ) => (m_name, m_static, m_typename, m_deprecated),
-            (m_name, m_static, m_typename, m_deprecated) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_name.is_some(), "name"),
-                            (m_static.is_some(), "static"),
-                            (m_typename.is_some(), "typename"),
-                            (m_deprecated.is_some(), "deprecated"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(CpuDefinitionInfo {
-            name: m_name,
-            migration_safe: m_migration_safe,
-            r#static: m_static,
-            unavailable_features: m_unavailable_features,
-            typename: m_typename,
-            alias_of: m_alias_of,
-            deprecated: m_deprecated,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CpuDefinitionInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CpuDefinitionInfo {
+        req name = "name": ::std::string::String,
+        opt migration_safe = "migration-safe",
+        req r#static = "static": bool,
+        opt unavailable_features = "unavailable-features",
+        req typename = "typename": ::std::string::String,
+        opt alias_of = "alias-of",
+        req deprecated = "deprecated": bool,
     }
 }
 /// An enumeration of CPU polarization that can be assumed by a virtual
@@ -789,68 +269,10 @@ pub enum S390CpuPolarization {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl S390CpuPolarization {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [S390CpuPolarization] = &[
-        S390CpuPolarization::Horizontal,
-        S390CpuPolarization::Vertical,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            S390CpuPolarization::Horizontal => "horizontal",
-            S390CpuPolarization::Vertical => "vertical",
-            S390CpuPolarization::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => S390CpuPolarization::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for S390CpuPolarization {
-    const EXPECTING: &'static str = "a S390CpuPolarization value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        S390CpuPolarization::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "horizontal" => S390CpuPolarization::Horizontal,
-                "vertical" => S390CpuPolarization::Vertical,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for S390CpuPolarization {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(S390CpuPolarization::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for S390CpuPolarization {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for S390CpuPolarization {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for S390CpuPolarization {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    S390CpuPolarization, Other {
+        Horizontal = "horizontal",
+        Vertical = "vertical",
     }
 }
 /// The result of a CPU polarization query.
@@ -868,71 +290,9 @@ pub struct CpuPolarizationInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CpuPolarizationInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(polarization: super::S390CpuPolarization) -> Self {
-        CpuPolarizationInfo {
-            polarization,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CpuPolarizationInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("polarization", &self.polarization);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CpuPolarizationInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CpuPolarizationInfo {
-    const EXPECTING: &'static str = "an object CpuPolarizationInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_polarization: ::std::option::Option<super::S390CpuPolarization> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "polarization" => ::qmp_types::de::next(&mut map, &mut m_polarization),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_polarization,) = match (m_polarization,) {
-            (::std::option::Option::Some(m_polarization),) => (m_polarization,),
-            (m_polarization,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_polarization.is_some(), "polarization")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(CpuPolarizationInfo {
-            polarization: m_polarization,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CpuPolarizationInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CpuPolarizationInfo {
+        req polarization = "polarization": super::S390CpuPolarization,
     }
 }
 /// The commands of this module.
@@ -1001,85 +361,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl QueryCpuModelComparison {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            modela: super::super::CpuModelInfo,
-            modelb: super::super::CpuModelInfo,
-        ) -> Self {
-            QueryCpuModelComparison {
-                modela,
-                modelb,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for QueryCpuModelComparison {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("modela", &self.modela);
-            members.req("modelb", &self.modelb);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for QueryCpuModelComparison {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for QueryCpuModelComparison {
-        const EXPECTING: &'static str = "an object QueryCpuModelComparison";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_modela: ::std::option::Option<super::super::CpuModelInfo> = ::std::option::Option::None;
-            let mut m_modelb: ::std::option::Option<super::super::CpuModelInfo> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "modela" => ::qmp_types::de::next(&mut map, &mut m_modela),
-                    "modelb" => ::qmp_types::de::next(&mut map, &mut m_modelb),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_modela, m_modelb) = match (m_modela, m_modelb) {
-                (
-                    ::std::option::Option::Some(m_modela),
-                    ::std::option::Option::Some(m_modelb),
-                ) => (m_modela, m_modelb),
-                (m_modela, m_modelb) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_modela.is_some(), "modela"),
-                                (m_modelb.is_some(), "modelb"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(QueryCpuModelComparison {
-                modela: m_modela,
-                modelb: m_modelb,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryCpuModelComparison {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        QueryCpuModelComparison {
+            req modela = "modela": super::super::CpuModelInfo,
+            req modelb = "modelb": super::super::CpuModelInfo,
         }
     }
     impl ::qmp_types::Command for QueryCpuModelComparison {
@@ -1149,85 +434,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl QueryCpuModelBaseline {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            modela: super::super::CpuModelInfo,
-            modelb: super::super::CpuModelInfo,
-        ) -> Self {
-            QueryCpuModelBaseline {
-                modela,
-                modelb,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for QueryCpuModelBaseline {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("modela", &self.modela);
-            members.req("modelb", &self.modelb);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for QueryCpuModelBaseline {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for QueryCpuModelBaseline {
-        const EXPECTING: &'static str = "an object QueryCpuModelBaseline";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_modela: ::std::option::Option<super::super::CpuModelInfo> = ::std::option::Option::None;
-            let mut m_modelb: ::std::option::Option<super::super::CpuModelInfo> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "modela" => ::qmp_types::de::next(&mut map, &mut m_modela),
-                    "modelb" => ::qmp_types::de::next(&mut map, &mut m_modelb),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_modela, m_modelb) = match (m_modela, m_modelb) {
-                (
-                    ::std::option::Option::Some(m_modela),
-                    ::std::option::Option::Some(m_modelb),
-                ) => (m_modela, m_modelb),
-                (m_modela, m_modelb) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_modela.is_some(), "modela"),
-                                (m_modelb.is_some(), "modelb"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(QueryCpuModelBaseline {
-                modela: m_modela,
-                modelb: m_modelb,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryCpuModelBaseline {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        QueryCpuModelBaseline {
+            req modela = "modela": super::super::CpuModelInfo,
+            req modelb = "modelb": super::super::CpuModelInfo,
         }
     }
     impl ::qmp_types::Command for QueryCpuModelBaseline {
@@ -1291,82 +501,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl QueryCpuModelExpansion {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            r#type: super::super::CpuModelExpansionType,
-            model: super::super::CpuModelInfo,
-        ) -> Self {
-            QueryCpuModelExpansion {
-                r#type,
-                model,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for QueryCpuModelExpansion {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("type", &self.r#type);
-            members.req("model", &self.model);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for QueryCpuModelExpansion {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for QueryCpuModelExpansion {
-        const EXPECTING: &'static str = "an object QueryCpuModelExpansion";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_type: ::std::option::Option<super::super::CpuModelExpansionType> = ::std::option::Option::None;
-            let mut m_model: ::std::option::Option<super::super::CpuModelInfo> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                    "model" => ::qmp_types::de::next(&mut map, &mut m_model),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_type, m_model) = match (m_type, m_model) {
-                (
-                    ::std::option::Option::Some(m_type),
-                    ::std::option::Option::Some(m_model),
-                ) => (m_type, m_model),
-                (m_type, m_model) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_type.is_some(), "type"), (m_model.is_some(), "model")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(QueryCpuModelExpansion {
-                r#type: m_type,
-                model: m_model,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryCpuModelExpansion {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        QueryCpuModelExpansion {
+            req r#type = "type": super::super::CpuModelExpansionType,
+            req model = "model": super::super::CpuModelInfo,
         }
     }
     impl ::qmp_types::Command for QueryCpuModelExpansion {
@@ -1387,22 +525,7 @@ pub mod cmd {
     /// Since: 1.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryCpuDefinitions;
-    impl ::serde::Serialize for QueryCpuDefinitions {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryCpuDefinitions {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryCpuDefinitions)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryCpuDefinitions);
     impl ::qmp_types::Command for QueryCpuDefinitions {
         const NAME: &'static str = "query-cpu-definitions";
         type Returns = ::std::vec::Vec<super::super::CpuDefinitionInfo>;
@@ -1443,96 +566,14 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl SetCpuTopology {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(core_id: u16) -> Self {
-            SetCpuTopology {
-                core_id,
-                socket_id: ::std::option::Option::None,
-                book_id: ::std::option::Option::None,
-                drawer_id: ::std::option::Option::None,
-                entitlement: ::std::option::Option::None,
-                dedicated: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for SetCpuTopology {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("core-id", &self.core_id);
-            members.opt("socket-id", &self.socket_id);
-            members.opt("book-id", &self.book_id);
-            members.opt("drawer-id", &self.drawer_id);
-            members.opt("entitlement", &self.entitlement);
-            members.opt("dedicated", &self.dedicated);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for SetCpuTopology {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for SetCpuTopology {
-        const EXPECTING: &'static str = "an object SetCpuTopology";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_core_id: ::std::option::Option<u16> = ::std::option::Option::None;
-            let mut m_socket_id: ::std::option::Option<u16> = ::std::option::Option::None;
-            let mut m_book_id: ::std::option::Option<u16> = ::std::option::Option::None;
-            let mut m_drawer_id: ::std::option::Option<u16> = ::std::option::Option::None;
-            let mut m_entitlement: ::std::option::Option<
-                super::super::S390CpuEntitlement,
-            > = ::std::option::Option::None;
-            let mut m_dedicated: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "core-id" => ::qmp_types::de::next(&mut map, &mut m_core_id),
-                    "socket-id" => ::qmp_types::de::next(&mut map, &mut m_socket_id),
-                    "book-id" => ::qmp_types::de::next(&mut map, &mut m_book_id),
-                    "drawer-id" => ::qmp_types::de::next(&mut map, &mut m_drawer_id),
-                    "entitlement" => ::qmp_types::de::next(&mut map, &mut m_entitlement),
-                    "dedicated" => ::qmp_types::de::next(&mut map, &mut m_dedicated),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_core_id,) = match (m_core_id,) {
-                (::std::option::Option::Some(m_core_id),) => (m_core_id,),
-                (m_core_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_core_id.is_some(), "core-id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(SetCpuTopology {
-                core_id: m_core_id,
-                socket_id: m_socket_id,
-                book_id: m_book_id,
-                drawer_id: m_drawer_id,
-                entitlement: m_entitlement,
-                dedicated: m_dedicated,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SetCpuTopology {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        SetCpuTopology {
+            req core_id = "core-id": u16,
+            opt socket_id = "socket-id",
+            opt book_id = "book-id",
+            opt drawer_id = "drawer-id",
+            opt entitlement = "entitlement",
+            opt dedicated = "dedicated",
         }
     }
     impl ::qmp_types::Command for SetCpuTopology {
@@ -1553,22 +594,7 @@ pub mod cmd {
     /// Since: 8.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryS390xCpuPolarization;
-    impl ::serde::Serialize for QueryS390xCpuPolarization {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryS390xCpuPolarization {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryS390xCpuPolarization)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryS390xCpuPolarization);
     impl ::qmp_types::Command for QueryS390xCpuPolarization {
         const NAME: &'static str = "query-s390x-cpu-polarization";
         type Returns = super::super::CpuPolarizationInfo;
@@ -1618,75 +644,9 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl CpuPolarizationChange {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(polarization: super::super::S390CpuPolarization) -> Self {
-            CpuPolarizationChange {
-                polarization,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for CpuPolarizationChange {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("polarization", &self.polarization);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for CpuPolarizationChange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for CpuPolarizationChange {
-        const EXPECTING: &'static str = "an object CpuPolarizationChange";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_polarization: ::std::option::Option<
-                super::super::S390CpuPolarization,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "polarization" => {
-                        ::qmp_types::de::next(&mut map, &mut m_polarization)
-                    }
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_polarization,) = match (m_polarization,) {
-                (::std::option::Option::Some(m_polarization),) => (m_polarization,),
-                (m_polarization,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_polarization.is_some(), "polarization")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(CpuPolarizationChange {
-                polarization: m_polarization,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CpuPolarizationChange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        CpuPolarizationChange {
+            req polarization = "polarization": super::super::S390CpuPolarization,
         }
     }
     impl ::qmp_types::Event for CpuPolarizationChange {

@@ -57,297 +57,25 @@ pub struct MigrationStats {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MigrationStats {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        transferred: i64,
-        remaining: i64,
-        total: i64,
-        duplicate: i64,
-        normal: i64,
-        normal_bytes: i64,
-        dirty_pages_rate: i64,
-        mbps: f64,
-        dirty_sync_count: i64,
-        postcopy_requests: i64,
-        page_size: i64,
-        multifd_bytes: u64,
-        pages_per_second: u64,
-        precopy_bytes: u64,
-        downtime_bytes: u64,
-        postcopy_bytes: u64,
-        dirty_sync_missed_zero_copy: u64,
-    ) -> Self {
-        MigrationStats {
-            transferred,
-            remaining,
-            total,
-            duplicate,
-            normal,
-            normal_bytes,
-            dirty_pages_rate,
-            mbps,
-            dirty_sync_count,
-            postcopy_requests,
-            page_size,
-            multifd_bytes,
-            pages_per_second,
-            precopy_bytes,
-            downtime_bytes,
-            postcopy_bytes,
-            dirty_sync_missed_zero_copy,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MigrationStats {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("transferred", &self.transferred);
-        members.req("remaining", &self.remaining);
-        members.req("total", &self.total);
-        members.req("duplicate", &self.duplicate);
-        members.req("normal", &self.normal);
-        members.req("normal-bytes", &self.normal_bytes);
-        members.req("dirty-pages-rate", &self.dirty_pages_rate);
-        members.req("mbps", &self.mbps);
-        members.req("dirty-sync-count", &self.dirty_sync_count);
-        members.req("postcopy-requests", &self.postcopy_requests);
-        members.req("page-size", &self.page_size);
-        members.req("multifd-bytes", &self.multifd_bytes);
-        members.req("pages-per-second", &self.pages_per_second);
-        members.req("precopy-bytes", &self.precopy_bytes);
-        members.req("downtime-bytes", &self.downtime_bytes);
-        members.req("postcopy-bytes", &self.postcopy_bytes);
-        members.req("dirty-sync-missed-zero-copy", &self.dirty_sync_missed_zero_copy);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MigrationStats {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MigrationStats {
-    const EXPECTING: &'static str = "an object MigrationStats";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_transferred: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_remaining: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_total: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_duplicate: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_normal: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_normal_bytes: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_dirty_pages_rate: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_mbps: ::std::option::Option<f64> = ::std::option::Option::None;
-        let mut m_dirty_sync_count: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_postcopy_requests: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_page_size: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_multifd_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_pages_per_second: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_precopy_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_downtime_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_postcopy_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_dirty_sync_missed_zero_copy: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "transferred" => ::qmp_types::de::next(&mut map, &mut m_transferred),
-                "remaining" => ::qmp_types::de::next(&mut map, &mut m_remaining),
-                "total" => ::qmp_types::de::next(&mut map, &mut m_total),
-                "duplicate" => ::qmp_types::de::next(&mut map, &mut m_duplicate),
-                "normal" => ::qmp_types::de::next(&mut map, &mut m_normal),
-                "normal-bytes" => ::qmp_types::de::next(&mut map, &mut m_normal_bytes),
-                "dirty-pages-rate" => {
-                    ::qmp_types::de::next(&mut map, &mut m_dirty_pages_rate)
-                }
-                "mbps" => ::qmp_types::de::next(&mut map, &mut m_mbps),
-                "dirty-sync-count" => {
-                    ::qmp_types::de::next(&mut map, &mut m_dirty_sync_count)
-                }
-                "postcopy-requests" => {
-                    ::qmp_types::de::next(&mut map, &mut m_postcopy_requests)
-                }
-                "page-size" => ::qmp_types::de::next(&mut map, &mut m_page_size),
-                "multifd-bytes" => ::qmp_types::de::next(&mut map, &mut m_multifd_bytes),
-                "pages-per-second" => {
-                    ::qmp_types::de::next(&mut map, &mut m_pages_per_second)
-                }
-                "precopy-bytes" => ::qmp_types::de::next(&mut map, &mut m_precopy_bytes),
-                "downtime-bytes" => {
-                    ::qmp_types::de::next(&mut map, &mut m_downtime_bytes)
-                }
-                "postcopy-bytes" => {
-                    ::qmp_types::de::next(&mut map, &mut m_postcopy_bytes)
-                }
-                "dirty-sync-missed-zero-copy" => {
-                    ::qmp_types::de::next(&mut map, &mut m_dirty_sync_missed_zero_copy)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (
-            m_transferred,
-            m_remaining,
-            m_total,
-            m_duplicate,
-            m_normal,
-            m_normal_bytes,
-            m_dirty_pages_rate,
-            m_mbps,
-            m_dirty_sync_count,
-            m_postcopy_requests,
-            m_page_size,
-            m_multifd_bytes,
-            m_pages_per_second,
-            m_precopy_bytes,
-            m_downtime_bytes,
-            m_postcopy_bytes,
-            m_dirty_sync_missed_zero_copy,
-        ) = match (
-            m_transferred,
-            m_remaining,
-            m_total,
-            m_duplicate,
-            m_normal,
-            m_normal_bytes,
-            m_dirty_pages_rate,
-            m_mbps,
-            m_dirty_sync_count,
-            m_postcopy_requests,
-            m_page_size,
-            m_multifd_bytes,
-            m_pages_per_second,
-            m_precopy_bytes,
-            m_downtime_bytes,
-            m_postcopy_bytes,
-            m_dirty_sync_missed_zero_copy,
-        ) {
-            (
-                ::std::option::Option::Some(m_transferred),
-                ::std::option::Option::Some(m_remaining),
-                ::std::option::Option::Some(m_total),
-                ::std::option::Option::Some(m_duplicate),
-                ::std::option::Option::Some(m_normal),
-                ::std::option::Option::Some(m_normal_bytes),
-                ::std::option::Option::Some(m_dirty_pages_rate),
-                ::std::option::Option::Some(m_mbps),
-                ::std::option::Option::Some(m_dirty_sync_count),
-                ::std::option::Option::Some(m_postcopy_requests),
-                ::std::option::Option::Some(m_page_size),
-                ::std::option::Option::Some(m_multifd_bytes),
-                ::std::option::Option::Some(m_pages_per_second),
-                ::std::option::Option::Some(m_precopy_bytes),
-                ::std::option::Option::Some(m_downtime_bytes),
-                ::std::option::Option::Some(m_postcopy_bytes),
-                ::std::option::Option::Some(m_dirty_sync_missed_zero_copy),
-            ) => {
-                (
-                    m_transferred,
-                    m_remaining,
-                    m_total,
-                    m_duplicate,
-                    m_normal,
-                    m_normal_bytes,
-                    m_dirty_pages_rate,
-                    m_mbps,
-                    m_dirty_sync_count,
-                    m_postcopy_requests,
-                    m_page_size,
-                    m_multifd_bytes,
-                    m_pages_per_second,
-                    m_precopy_bytes,
-                    m_downtime_bytes,
-                    m_postcopy_bytes,
-                    m_dirty_sync_missed_zero_copy,
-                )
-            }
-            (
-                m_transferred,
-                m_remaining,
-                m_total,
-                m_duplicate,
-                m_normal,
-                m_normal_bytes,
-                m_dirty_pages_rate,
-                m_mbps,
-                m_dirty_sync_count,
-                m_postcopy_requests,
-                m_page_size,
-                m_multifd_bytes,
-                m_pages_per_second,
-                m_precopy_bytes,
-                m_downtime_bytes,
-                m_postcopy_bytes,
-                m_dirty_sync_missed_zero_copy,
-            ) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_transferred.is_some(), "transferred"),
-                            (m_remaining.is_some(), "remaining"),
-                            (m_total.is_some(), "total"),
-                            (m_duplicate.is_some(), "duplicate"),
-                            (m_normal.is_some(), "normal"),
-                            (m_normal_bytes.is_some(), "normal-bytes"),
-                            (m_dirty_pages_rate.is_some(), "dirty-pages-rate"),
-                            (m_mbps.is_some(), "mbps"),
-                            (m_dirty_sync_count.is_some(), "dirty-sync-count"),
-                            (m_postcopy_requests.is_some(), "postcopy-requests"),
-                            (m_page_size.is_some(), "page-size"),
-                            (m_multifd_bytes.is_some(), "multifd-bytes"),
-                            (m_pages_per_second.is_some(), "pages-per-second"),
-                            (m_precopy_bytes.is_some(), "precopy-bytes"),
-                            (m_downtime_bytes.is_some(), "downtime-bytes"),
-                            (m_postcopy_bytes.is_some(), "postcopy-bytes"),
-                            (
-                                m_dirty_sync_missed_zero_copy.is_some(),
-                                "dirty-sync-missed-zero-copy",
-                            ),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(MigrationStats {
-            transferred: m_transferred,
-            remaining: m_remaining,
-            total: m_total,
-            duplicate: m_duplicate,
-            normal: m_normal,
-            normal_bytes: m_normal_bytes,
-            dirty_pages_rate: m_dirty_pages_rate,
-            mbps: m_mbps,
-            dirty_sync_count: m_dirty_sync_count,
-            postcopy_requests: m_postcopy_requests,
-            page_size: m_page_size,
-            multifd_bytes: m_multifd_bytes,
-            pages_per_second: m_pages_per_second,
-            precopy_bytes: m_precopy_bytes,
-            downtime_bytes: m_downtime_bytes,
-            postcopy_bytes: m_postcopy_bytes,
-            dirty_sync_missed_zero_copy: m_dirty_sync_missed_zero_copy,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MigrationStats {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MigrationStats {
+        req transferred = "transferred": i64,
+        req remaining = "remaining": i64,
+        req total = "total": i64,
+        req duplicate = "duplicate": i64,
+        req normal = "normal": i64,
+        req normal_bytes = "normal-bytes": i64,
+        req dirty_pages_rate = "dirty-pages-rate": i64,
+        req mbps = "mbps": f64,
+        req dirty_sync_count = "dirty-sync-count": i64,
+        req postcopy_requests = "postcopy-requests": i64,
+        req page_size = "page-size": i64,
+        req multifd_bytes = "multifd-bytes": u64,
+        req pages_per_second = "pages-per-second": u64,
+        req precopy_bytes = "precopy-bytes": u64,
+        req downtime_bytes = "downtime-bytes": u64,
+        req postcopy_bytes = "postcopy-bytes": u64,
+        req dirty_sync_missed_zero_copy = "dirty-sync-missed-zero-copy": u64,
     }
 }
 /// Detailed XBZRLE migration cache statistics
@@ -375,161 +103,15 @@ pub struct XBZRLECacheStats {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl XBZRLECacheStats {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        cache_size: u64,
-        bytes: i64,
-        pages: i64,
-        cache_miss: i64,
-        cache_miss_rate: f64,
-        encoding_rate: f64,
-        overflow: i64,
-    ) -> Self {
-        XBZRLECacheStats {
-            cache_size,
-            bytes,
-            pages,
-            cache_miss,
-            cache_miss_rate,
-            encoding_rate,
-            overflow,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for XBZRLECacheStats {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("cache-size", &self.cache_size);
-        members.req("bytes", &self.bytes);
-        members.req("pages", &self.pages);
-        members.req("cache-miss", &self.cache_miss);
-        members.req("cache-miss-rate", &self.cache_miss_rate);
-        members.req("encoding-rate", &self.encoding_rate);
-        members.req("overflow", &self.overflow);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for XBZRLECacheStats {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for XBZRLECacheStats {
-    const EXPECTING: &'static str = "an object XBZRLECacheStats";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_cache_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_bytes: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_pages: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_cache_miss: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_cache_miss_rate: ::std::option::Option<f64> = ::std::option::Option::None;
-        let mut m_encoding_rate: ::std::option::Option<f64> = ::std::option::Option::None;
-        let mut m_overflow: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "cache-size" => ::qmp_types::de::next(&mut map, &mut m_cache_size),
-                "bytes" => ::qmp_types::de::next(&mut map, &mut m_bytes),
-                "pages" => ::qmp_types::de::next(&mut map, &mut m_pages),
-                "cache-miss" => ::qmp_types::de::next(&mut map, &mut m_cache_miss),
-                "cache-miss-rate" => {
-                    ::qmp_types::de::next(&mut map, &mut m_cache_miss_rate)
-                }
-                "encoding-rate" => ::qmp_types::de::next(&mut map, &mut m_encoding_rate),
-                "overflow" => ::qmp_types::de::next(&mut map, &mut m_overflow),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (
-            m_cache_size,
-            m_bytes,
-            m_pages,
-            m_cache_miss,
-            m_cache_miss_rate,
-            m_encoding_rate,
-            m_overflow,
-        ) = match (
-            m_cache_size,
-            m_bytes,
-            m_pages,
-            m_cache_miss,
-            m_cache_miss_rate,
-            m_encoding_rate,
-            m_overflow,
-        ) {
-            (
-                ::std::option::Option::Some(m_cache_size),
-                ::std::option::Option::Some(m_bytes),
-                ::std::option::Option::Some(m_pages),
-                ::std::option::Option::Some(m_cache_miss),
-                ::std::option::Option::Some(m_cache_miss_rate),
-                ::std::option::Option::Some(m_encoding_rate),
-                ::std::option::Option::Some(m_overflow),
-            ) => {
-                (
-                    m_cache_size,
-                    m_bytes,
-                    m_pages,
-                    m_cache_miss,
-                    m_cache_miss_rate,
-                    m_encoding_rate,
-                    m_overflow,
-                )
-            }
-            (
-                m_cache_size,
-                m_bytes,
-                m_pages,
-                m_cache_miss,
-                m_cache_miss_rate,
-                m_encoding_rate,
-                m_overflow,
-            ) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_cache_size.is_some(), "cache-size"),
-                            (m_bytes.is_some(), "bytes"),
-                            (m_pages.is_some(), "pages"),
-                            (m_cache_miss.is_some(), "cache-miss"),
-                            (m_cache_miss_rate.is_some(), "cache-miss-rate"),
-                            (m_encoding_rate.is_some(), "encoding-rate"),
-                            (m_overflow.is_some(), "overflow"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(XBZRLECacheStats {
-            cache_size: m_cache_size,
-            bytes: m_bytes,
-            pages: m_pages,
-            cache_miss: m_cache_miss,
-            cache_miss_rate: m_cache_miss_rate,
-            encoding_rate: m_encoding_rate,
-            overflow: m_overflow,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for XBZRLECacheStats {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    XBZRLECacheStats {
+        req cache_size = "cache-size": u64,
+        req bytes = "bytes": i64,
+        req pages = "pages": i64,
+        req cache_miss = "cache-miss": i64,
+        req cache_miss_rate = "cache-miss-rate": f64,
+        req encoding_rate = "encoding-rate": f64,
+        req overflow = "overflow": i64,
     }
 }
 /// Detailed migration compression statistics
@@ -554,119 +136,13 @@ pub struct CompressionStats {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CompressionStats {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        pages: i64,
-        busy: i64,
-        busy_rate: f64,
-        compressed_size: i64,
-        compression_rate: f64,
-    ) -> Self {
-        CompressionStats {
-            pages,
-            busy,
-            busy_rate,
-            compressed_size,
-            compression_rate,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CompressionStats {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("pages", &self.pages);
-        members.req("busy", &self.busy);
-        members.req("busy-rate", &self.busy_rate);
-        members.req("compressed-size", &self.compressed_size);
-        members.req("compression-rate", &self.compression_rate);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CompressionStats {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CompressionStats {
-    const EXPECTING: &'static str = "an object CompressionStats";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_pages: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_busy: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_busy_rate: ::std::option::Option<f64> = ::std::option::Option::None;
-        let mut m_compressed_size: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_compression_rate: ::std::option::Option<f64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "pages" => ::qmp_types::de::next(&mut map, &mut m_pages),
-                "busy" => ::qmp_types::de::next(&mut map, &mut m_busy),
-                "busy-rate" => ::qmp_types::de::next(&mut map, &mut m_busy_rate),
-                "compressed-size" => {
-                    ::qmp_types::de::next(&mut map, &mut m_compressed_size)
-                }
-                "compression-rate" => {
-                    ::qmp_types::de::next(&mut map, &mut m_compression_rate)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_pages, m_busy, m_busy_rate, m_compressed_size, m_compression_rate) = match (
-            m_pages,
-            m_busy,
-            m_busy_rate,
-            m_compressed_size,
-            m_compression_rate,
-        ) {
-            (
-                ::std::option::Option::Some(m_pages),
-                ::std::option::Option::Some(m_busy),
-                ::std::option::Option::Some(m_busy_rate),
-                ::std::option::Option::Some(m_compressed_size),
-                ::std::option::Option::Some(m_compression_rate),
-            ) => (m_pages, m_busy, m_busy_rate, m_compressed_size, m_compression_rate),
-            (m_pages, m_busy, m_busy_rate, m_compressed_size, m_compression_rate) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_pages.is_some(), "pages"),
-                            (m_busy.is_some(), "busy"),
-                            (m_busy_rate.is_some(), "busy-rate"),
-                            (m_compressed_size.is_some(), "compressed-size"),
-                            (m_compression_rate.is_some(), "compression-rate"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(CompressionStats {
-            pages: m_pages,
-            busy: m_busy,
-            busy_rate: m_busy_rate,
-            compressed_size: m_compressed_size,
-            compression_rate: m_compression_rate,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CompressionStats {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CompressionStats {
+        req pages = "pages": i64,
+        req busy = "busy": i64,
+        req busy_rate = "busy-rate": f64,
+        req compressed_size = "compressed-size": i64,
+        req compression_rate = "compression-rate": f64,
     }
 }
 /// An enumeration of migration status.
@@ -719,107 +195,23 @@ pub enum MigrationStatus {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl MigrationStatus {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [MigrationStatus] = &[
-        MigrationStatus::None,
-        MigrationStatus::Setup,
-        MigrationStatus::Cancelling,
-        MigrationStatus::Cancelled,
-        MigrationStatus::Active,
-        MigrationStatus::PostcopyActive,
-        MigrationStatus::PostcopyPaused,
-        MigrationStatus::PostcopyRecoverSetup,
-        MigrationStatus::PostcopyRecover,
-        MigrationStatus::Completed,
-        MigrationStatus::Failed,
-        MigrationStatus::Colo,
-        MigrationStatus::PreSwitchover,
-        MigrationStatus::Device,
-        MigrationStatus::WaitUnplug,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            MigrationStatus::None => "none",
-            MigrationStatus::Setup => "setup",
-            MigrationStatus::Cancelling => "cancelling",
-            MigrationStatus::Cancelled => "cancelled",
-            MigrationStatus::Active => "active",
-            MigrationStatus::PostcopyActive => "postcopy-active",
-            MigrationStatus::PostcopyPaused => "postcopy-paused",
-            MigrationStatus::PostcopyRecoverSetup => "postcopy-recover-setup",
-            MigrationStatus::PostcopyRecover => "postcopy-recover",
-            MigrationStatus::Completed => "completed",
-            MigrationStatus::Failed => "failed",
-            MigrationStatus::Colo => "colo",
-            MigrationStatus::PreSwitchover => "pre-switchover",
-            MigrationStatus::Device => "device",
-            MigrationStatus::WaitUnplug => "wait-unplug",
-            MigrationStatus::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MigrationStatus::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for MigrationStatus {
-    const EXPECTING: &'static str = "a MigrationStatus value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        MigrationStatus::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "none" => MigrationStatus::None,
-                "setup" => MigrationStatus::Setup,
-                "cancelling" => MigrationStatus::Cancelling,
-                "cancelled" => MigrationStatus::Cancelled,
-                "active" => MigrationStatus::Active,
-                "postcopy-active" => MigrationStatus::PostcopyActive,
-                "postcopy-paused" => MigrationStatus::PostcopyPaused,
-                "postcopy-recover-setup" => MigrationStatus::PostcopyRecoverSetup,
-                "postcopy-recover" => MigrationStatus::PostcopyRecover,
-                "completed" => MigrationStatus::Completed,
-                "failed" => MigrationStatus::Failed,
-                "colo" => MigrationStatus::Colo,
-                "pre-switchover" => MigrationStatus::PreSwitchover,
-                "device" => MigrationStatus::Device,
-                "wait-unplug" => MigrationStatus::WaitUnplug,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for MigrationStatus {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(MigrationStatus::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for MigrationStatus {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for MigrationStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MigrationStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    MigrationStatus, Other {
+        None = "none",
+        Setup = "setup",
+        Cancelling = "cancelling",
+        Cancelled = "cancelled",
+        Active = "active",
+        PostcopyActive = "postcopy-active",
+        PostcopyPaused = "postcopy-paused",
+        PostcopyRecoverSetup = "postcopy-recover-setup",
+        PostcopyRecover = "postcopy-recover",
+        Completed = "completed",
+        Failed = "failed",
+        Colo = "colo",
+        PreSwitchover = "pre-switchover",
+        Device = "device",
+        WaitUnplug = "wait-unplug",
     }
 }
 /// Detailed VFIO devices migration statistics
@@ -836,69 +228,9 @@ pub struct VfioStats {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VfioStats {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(transferred: i64) -> Self {
-        VfioStats {
-            transferred,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VfioStats {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("transferred", &self.transferred);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VfioStats {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VfioStats {
-    const EXPECTING: &'static str = "an object VfioStats";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_transferred: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "transferred" => ::qmp_types::de::next(&mut map, &mut m_transferred),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_transferred,) = match (m_transferred,) {
-            (::std::option::Option::Some(m_transferred),) => (m_transferred,),
-            (m_transferred,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_transferred.is_some(), "transferred")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VfioStats {
-            transferred: m_transferred,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VfioStats {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VfioStats {
+        req transferred = "transferred": i64,
     }
 }
 /// Information about current migration process.
@@ -980,163 +312,24 @@ pub struct MigrationInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MigrationInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        MigrationInfo {
-            status: ::std::option::Option::None,
-            ram: ::std::option::Option::None,
-            vfio: ::std::option::Option::None,
-            xbzrle_cache: ::std::option::Option::None,
-            total_time: ::std::option::Option::None,
-            expected_downtime: ::std::option::Option::None,
-            downtime: ::std::option::Option::None,
-            setup_time: ::std::option::Option::None,
-            cpu_throttle_percentage: ::std::option::Option::None,
-            error_desc: ::std::option::Option::None,
-            blocked_reasons: ::std::option::Option::None,
-            postcopy_blocktime: ::std::option::Option::None,
-            postcopy_vcpu_blocktime: ::std::option::Option::None,
-            socket_address: ::std::option::Option::None,
-            dirty_limit_throttle_time_per_round: ::std::option::Option::None,
-            dirty_limit_ring_full_time: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MigrationInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("status", &self.status);
-        members.opt("ram", &self.ram);
-        members.opt("vfio", &self.vfio);
-        members.opt("xbzrle-cache", &self.xbzrle_cache);
-        members.opt("total-time", &self.total_time);
-        members.opt("expected-downtime", &self.expected_downtime);
-        members.opt("downtime", &self.downtime);
-        members.opt("setup-time", &self.setup_time);
-        members.opt("cpu-throttle-percentage", &self.cpu_throttle_percentage);
-        members.opt("error-desc", &self.error_desc);
-        members.opt("blocked-reasons", &self.blocked_reasons);
-        members.opt("postcopy-blocktime", &self.postcopy_blocktime);
-        members.opt("postcopy-vcpu-blocktime", &self.postcopy_vcpu_blocktime);
-        members.opt("socket-address", &self.socket_address);
-        members
-            .opt(
-                "dirty-limit-throttle-time-per-round",
-                &self.dirty_limit_throttle_time_per_round,
-            );
-        members.opt("dirty-limit-ring-full-time", &self.dirty_limit_ring_full_time);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MigrationInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MigrationInfo {
-    const EXPECTING: &'static str = "an object MigrationInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_status: ::std::option::Option<super::MigrationStatus> = ::std::option::Option::None;
-        let mut m_ram: ::std::option::Option<super::MigrationStats> = ::std::option::Option::None;
-        let mut m_vfio: ::std::option::Option<super::VfioStats> = ::std::option::Option::None;
-        let mut m_xbzrle_cache: ::std::option::Option<super::XBZRLECacheStats> = ::std::option::Option::None;
-        let mut m_total_time: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_expected_downtime: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_downtime: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_setup_time: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_cpu_throttle_percentage: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_error_desc: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_blocked_reasons: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        > = ::std::option::Option::None;
-        let mut m_postcopy_blocktime: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_postcopy_vcpu_blocktime: ::std::option::Option<::std::vec::Vec<u32>> = ::std::option::Option::None;
-        let mut m_socket_address: ::std::option::Option<
-            ::std::vec::Vec<super::SocketAddress>,
-        > = ::std::option::Option::None;
-        let mut m_dirty_limit_throttle_time_per_round: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_dirty_limit_ring_full_time: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                "ram" => ::qmp_types::de::next(&mut map, &mut m_ram),
-                "vfio" => ::qmp_types::de::next(&mut map, &mut m_vfio),
-                "xbzrle-cache" => ::qmp_types::de::next(&mut map, &mut m_xbzrle_cache),
-                "total-time" => ::qmp_types::de::next(&mut map, &mut m_total_time),
-                "expected-downtime" => {
-                    ::qmp_types::de::next(&mut map, &mut m_expected_downtime)
-                }
-                "downtime" => ::qmp_types::de::next(&mut map, &mut m_downtime),
-                "setup-time" => ::qmp_types::de::next(&mut map, &mut m_setup_time),
-                "cpu-throttle-percentage" => {
-                    ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_percentage)
-                }
-                "error-desc" => ::qmp_types::de::next(&mut map, &mut m_error_desc),
-                "blocked-reasons" => {
-                    ::qmp_types::de::next(&mut map, &mut m_blocked_reasons)
-                }
-                "postcopy-blocktime" => {
-                    ::qmp_types::de::next(&mut map, &mut m_postcopy_blocktime)
-                }
-                "postcopy-vcpu-blocktime" => {
-                    ::qmp_types::de::next(&mut map, &mut m_postcopy_vcpu_blocktime)
-                }
-                "socket-address" => {
-                    ::qmp_types::de::next(&mut map, &mut m_socket_address)
-                }
-                "dirty-limit-throttle-time-per-round" => {
-                    ::qmp_types::de::next(
-                        &mut map,
-                        &mut m_dirty_limit_throttle_time_per_round,
-                    )
-                }
-                "dirty-limit-ring-full-time" => {
-                    ::qmp_types::de::next(&mut map, &mut m_dirty_limit_ring_full_time)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(MigrationInfo {
-            status: m_status,
-            ram: m_ram,
-            vfio: m_vfio,
-            xbzrle_cache: m_xbzrle_cache,
-            total_time: m_total_time,
-            expected_downtime: m_expected_downtime,
-            downtime: m_downtime,
-            setup_time: m_setup_time,
-            cpu_throttle_percentage: m_cpu_throttle_percentage,
-            error_desc: m_error_desc,
-            blocked_reasons: m_blocked_reasons,
-            postcopy_blocktime: m_postcopy_blocktime,
-            postcopy_vcpu_blocktime: m_postcopy_vcpu_blocktime,
-            socket_address: m_socket_address,
-            dirty_limit_throttle_time_per_round: m_dirty_limit_throttle_time_per_round,
-            dirty_limit_ring_full_time: m_dirty_limit_ring_full_time,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MigrationInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MigrationInfo {
+        opt status = "status",
+        opt ram = "ram",
+        opt vfio = "vfio",
+        opt xbzrle_cache = "xbzrle-cache",
+        opt total_time = "total-time",
+        opt expected_downtime = "expected-downtime",
+        opt downtime = "downtime",
+        opt setup_time = "setup-time",
+        opt cpu_throttle_percentage = "cpu-throttle-percentage",
+        opt error_desc = "error-desc",
+        opt blocked_reasons = "blocked-reasons",
+        opt postcopy_blocktime = "postcopy-blocktime",
+        opt postcopy_vcpu_blocktime = "postcopy-vcpu-blocktime",
+        opt socket_address = "socket-address",
+        opt dirty_limit_throttle_time_per_round = "dirty-limit-throttle-time-per-round",
+        opt dirty_limit_ring_full_time = "dirty-limit-ring-full-time",
     }
 }
 /// Migration capabilities enumeration
@@ -1256,128 +449,30 @@ pub enum MigrationCapability {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl MigrationCapability {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [MigrationCapability] = &[
-        MigrationCapability::Xbzrle,
-        MigrationCapability::RdmaPinAll,
-        MigrationCapability::AutoConverge,
-        MigrationCapability::ZeroBlocks,
-        MigrationCapability::Events,
-        MigrationCapability::PostcopyRam,
-        MigrationCapability::XColo,
-        MigrationCapability::ReleaseRam,
-        MigrationCapability::ReturnPath,
-        MigrationCapability::PauseBeforeSwitchover,
-        MigrationCapability::Multifd,
-        MigrationCapability::DirtyBitmaps,
-        MigrationCapability::PostcopyBlocktime,
-        MigrationCapability::LateBlockActivate,
-        MigrationCapability::XIgnoreShared,
-        MigrationCapability::ValidateUuid,
-        MigrationCapability::BackgroundSnapshot,
-        MigrationCapability::ZeroCopySend,
-        MigrationCapability::PostcopyPreempt,
-        MigrationCapability::SwitchoverAck,
-        MigrationCapability::DirtyLimit,
-        MigrationCapability::MappedRam,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            MigrationCapability::Xbzrle => "xbzrle",
-            MigrationCapability::RdmaPinAll => "rdma-pin-all",
-            MigrationCapability::AutoConverge => "auto-converge",
-            MigrationCapability::ZeroBlocks => "zero-blocks",
-            MigrationCapability::Events => "events",
-            MigrationCapability::PostcopyRam => "postcopy-ram",
-            MigrationCapability::XColo => "x-colo",
-            MigrationCapability::ReleaseRam => "release-ram",
-            MigrationCapability::ReturnPath => "return-path",
-            MigrationCapability::PauseBeforeSwitchover => "pause-before-switchover",
-            MigrationCapability::Multifd => "multifd",
-            MigrationCapability::DirtyBitmaps => "dirty-bitmaps",
-            MigrationCapability::PostcopyBlocktime => "postcopy-blocktime",
-            MigrationCapability::LateBlockActivate => "late-block-activate",
-            MigrationCapability::XIgnoreShared => "x-ignore-shared",
-            MigrationCapability::ValidateUuid => "validate-uuid",
-            MigrationCapability::BackgroundSnapshot => "background-snapshot",
-            MigrationCapability::ZeroCopySend => "zero-copy-send",
-            MigrationCapability::PostcopyPreempt => "postcopy-preempt",
-            MigrationCapability::SwitchoverAck => "switchover-ack",
-            MigrationCapability::DirtyLimit => "dirty-limit",
-            MigrationCapability::MappedRam => "mapped-ram",
-            MigrationCapability::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MigrationCapability::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for MigrationCapability {
-    const EXPECTING: &'static str = "a MigrationCapability value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        MigrationCapability::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "xbzrle" => MigrationCapability::Xbzrle,
-                "rdma-pin-all" => MigrationCapability::RdmaPinAll,
-                "auto-converge" => MigrationCapability::AutoConverge,
-                "zero-blocks" => MigrationCapability::ZeroBlocks,
-                "events" => MigrationCapability::Events,
-                "postcopy-ram" => MigrationCapability::PostcopyRam,
-                "x-colo" => MigrationCapability::XColo,
-                "release-ram" => MigrationCapability::ReleaseRam,
-                "return-path" => MigrationCapability::ReturnPath,
-                "pause-before-switchover" => MigrationCapability::PauseBeforeSwitchover,
-                "multifd" => MigrationCapability::Multifd,
-                "dirty-bitmaps" => MigrationCapability::DirtyBitmaps,
-                "postcopy-blocktime" => MigrationCapability::PostcopyBlocktime,
-                "late-block-activate" => MigrationCapability::LateBlockActivate,
-                "x-ignore-shared" => MigrationCapability::XIgnoreShared,
-                "validate-uuid" => MigrationCapability::ValidateUuid,
-                "background-snapshot" => MigrationCapability::BackgroundSnapshot,
-                "zero-copy-send" => MigrationCapability::ZeroCopySend,
-                "postcopy-preempt" => MigrationCapability::PostcopyPreempt,
-                "switchover-ack" => MigrationCapability::SwitchoverAck,
-                "dirty-limit" => MigrationCapability::DirtyLimit,
-                "mapped-ram" => MigrationCapability::MappedRam,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for MigrationCapability {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(MigrationCapability::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for MigrationCapability {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for MigrationCapability {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MigrationCapability {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    MigrationCapability, Other {
+        Xbzrle = "xbzrle",
+        RdmaPinAll = "rdma-pin-all",
+        AutoConverge = "auto-converge",
+        ZeroBlocks = "zero-blocks",
+        Events = "events",
+        PostcopyRam = "postcopy-ram",
+        XColo = "x-colo",
+        ReleaseRam = "release-ram",
+        ReturnPath = "return-path",
+        PauseBeforeSwitchover = "pause-before-switchover",
+        Multifd = "multifd",
+        DirtyBitmaps = "dirty-bitmaps",
+        PostcopyBlocktime = "postcopy-blocktime",
+        LateBlockActivate = "late-block-activate",
+        XIgnoreShared = "x-ignore-shared",
+        ValidateUuid = "validate-uuid",
+        BackgroundSnapshot = "background-snapshot",
+        ZeroCopySend = "zero-copy-send",
+        PostcopyPreempt = "postcopy-preempt",
+        SwitchoverAck = "switchover-ack",
+        DirtyLimit = "dirty-limit",
+        MappedRam = "mapped-ram",
     }
 }
 /// Migration capability information
@@ -1395,82 +490,10 @@ pub struct MigrationCapabilityStatus {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MigrationCapabilityStatus {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(capability: super::MigrationCapability, state: bool) -> Self {
-        MigrationCapabilityStatus {
-            capability,
-            state,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MigrationCapabilityStatus {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("capability", &self.capability);
-        members.req("state", &self.state);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MigrationCapabilityStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MigrationCapabilityStatus {
-    const EXPECTING: &'static str = "an object MigrationCapabilityStatus";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_capability: ::std::option::Option<super::MigrationCapability> = ::std::option::Option::None;
-        let mut m_state: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "capability" => ::qmp_types::de::next(&mut map, &mut m_capability),
-                "state" => ::qmp_types::de::next(&mut map, &mut m_state),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_capability, m_state) = match (m_capability, m_state) {
-            (
-                ::std::option::Option::Some(m_capability),
-                ::std::option::Option::Some(m_state),
-            ) => (m_capability, m_state),
-            (m_capability, m_state) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_capability.is_some(), "capability"),
-                            (m_state.is_some(), "state"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(MigrationCapabilityStatus {
-            capability: m_capability,
-            state: m_state,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MigrationCapabilityStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MigrationCapabilityStatus {
+        req capability = "capability": super::MigrationCapability,
+        req state = "state": bool,
     }
 }
 /// An enumeration of multifd compression methods.
@@ -1506,80 +529,14 @@ pub enum MultiFDCompression {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl MultiFDCompression {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [MultiFDCompression] = &[
-        MultiFDCompression::None,
-        MultiFDCompression::Zlib,
-        MultiFDCompression::Zstd,
-        MultiFDCompression::Qatzip,
-        MultiFDCompression::Qpl,
-        MultiFDCompression::Uadk,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            MultiFDCompression::None => "none",
-            MultiFDCompression::Zlib => "zlib",
-            MultiFDCompression::Zstd => "zstd",
-            MultiFDCompression::Qatzip => "qatzip",
-            MultiFDCompression::Qpl => "qpl",
-            MultiFDCompression::Uadk => "uadk",
-            MultiFDCompression::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MultiFDCompression::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for MultiFDCompression {
-    const EXPECTING: &'static str = "a MultiFDCompression value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        MultiFDCompression::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "none" => MultiFDCompression::None,
-                "zlib" => MultiFDCompression::Zlib,
-                "zstd" => MultiFDCompression::Zstd,
-                "qatzip" => MultiFDCompression::Qatzip,
-                "qpl" => MultiFDCompression::Qpl,
-                "uadk" => MultiFDCompression::Uadk,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for MultiFDCompression {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(MultiFDCompression::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for MultiFDCompression {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for MultiFDCompression {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MultiFDCompression {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    MultiFDCompression, Other {
+        None = "none",
+        Zlib = "zlib",
+        Zstd = "zstd",
+        Qatzip = "qatzip",
+        Qpl = "qpl",
+        Uadk = "uadk",
     }
 }
 /// The values of `MigMode`.
@@ -1658,71 +615,11 @@ pub enum MigMode {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl MigMode {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [MigMode] = &[
-        MigMode::Normal,
-        MigMode::CprReboot,
-        MigMode::CprTransfer,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            MigMode::Normal => "normal",
-            MigMode::CprReboot => "cpr-reboot",
-            MigMode::CprTransfer => "cpr-transfer",
-            MigMode::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MigMode::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for MigMode {
-    const EXPECTING: &'static str = "a MigMode value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        MigMode::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "normal" => MigMode::Normal,
-                "cpr-reboot" => MigMode::CprReboot,
-                "cpr-transfer" => MigMode::CprTransfer,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for MigMode {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(MigMode::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for MigMode {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for MigMode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MigMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    MigMode, Other {
+        Normal = "normal",
+        CprReboot = "cpr-reboot",
+        CprTransfer = "cpr-transfer",
     }
 }
 /// The values of `ZeroPageDetection`.
@@ -1743,71 +640,11 @@ pub enum ZeroPageDetection {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl ZeroPageDetection {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [ZeroPageDetection] = &[
-        ZeroPageDetection::None,
-        ZeroPageDetection::Legacy,
-        ZeroPageDetection::Multifd,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            ZeroPageDetection::None => "none",
-            ZeroPageDetection::Legacy => "legacy",
-            ZeroPageDetection::Multifd => "multifd",
-            ZeroPageDetection::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => ZeroPageDetection::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for ZeroPageDetection {
-    const EXPECTING: &'static str = "a ZeroPageDetection value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        ZeroPageDetection::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "none" => ZeroPageDetection::None,
-                "legacy" => ZeroPageDetection::Legacy,
-                "multifd" => ZeroPageDetection::Multifd,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for ZeroPageDetection {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(ZeroPageDetection::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for ZeroPageDetection {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for ZeroPageDetection {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ZeroPageDetection {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    ZeroPageDetection, Other {
+        None = "none",
+        Legacy = "legacy",
+        Multifd = "multifd",
     }
 }
 /// The `BitmapMigrationBitmapAliasTransform` object.
@@ -1825,61 +662,9 @@ pub struct BitmapMigrationBitmapAliasTransform {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl BitmapMigrationBitmapAliasTransform {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        BitmapMigrationBitmapAliasTransform {
-            persistent: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for BitmapMigrationBitmapAliasTransform {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("persistent", &self.persistent);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for BitmapMigrationBitmapAliasTransform {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for BitmapMigrationBitmapAliasTransform {
-    const EXPECTING: &'static str = "an object BitmapMigrationBitmapAliasTransform";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_persistent: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "persistent" => ::qmp_types::de::next(&mut map, &mut m_persistent),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(BitmapMigrationBitmapAliasTransform {
-            persistent: m_persistent,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BitmapMigrationBitmapAliasTransform {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    BitmapMigrationBitmapAliasTransform {
+        opt persistent = "persistent",
     }
 }
 /// The `BitmapMigrationBitmapAlias` object.
@@ -1901,86 +686,11 @@ pub struct BitmapMigrationBitmapAlias {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl BitmapMigrationBitmapAlias {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(name: ::std::string::String, alias: ::std::string::String) -> Self {
-        BitmapMigrationBitmapAlias {
-            name,
-            alias,
-            transform: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for BitmapMigrationBitmapAlias {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("alias", &self.alias);
-        members.opt("transform", &self.transform);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for BitmapMigrationBitmapAlias {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for BitmapMigrationBitmapAlias {
-    const EXPECTING: &'static str = "an object BitmapMigrationBitmapAlias";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_alias: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_transform: ::std::option::Option<
-            super::BitmapMigrationBitmapAliasTransform,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "alias" => ::qmp_types::de::next(&mut map, &mut m_alias),
-                "transform" => ::qmp_types::de::next(&mut map, &mut m_transform),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name, m_alias) = match (m_name, m_alias) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_alias),
-            ) => (m_name, m_alias),
-            (m_name, m_alias) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_name.is_some(), "name"), (m_alias.is_some(), "alias")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(BitmapMigrationBitmapAlias {
-            name: m_name,
-            alias: m_alias,
-            transform: m_transform,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BitmapMigrationBitmapAlias {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    BitmapMigrationBitmapAlias {
+        req name = "name": ::std::string::String,
+        req alias = "alias": ::std::string::String,
+        opt transform = "transform",
     }
 }
 /// Maps a block node name and the bitmaps it has to aliases for dirty
@@ -2002,95 +712,11 @@ pub struct BitmapMigrationNodeAlias {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl BitmapMigrationNodeAlias {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        node_name: ::std::string::String,
-        alias: ::std::string::String,
-        bitmaps: ::std::vec::Vec<super::BitmapMigrationBitmapAlias>,
-    ) -> Self {
-        BitmapMigrationNodeAlias {
-            node_name,
-            alias,
-            bitmaps,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for BitmapMigrationNodeAlias {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("node-name", &self.node_name);
-        members.req("alias", &self.alias);
-        members.req("bitmaps", &self.bitmaps);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for BitmapMigrationNodeAlias {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for BitmapMigrationNodeAlias {
-    const EXPECTING: &'static str = "an object BitmapMigrationNodeAlias";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_alias: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_bitmaps: ::std::option::Option<
-            ::std::vec::Vec<super::BitmapMigrationBitmapAlias>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
-                "alias" => ::qmp_types::de::next(&mut map, &mut m_alias),
-                "bitmaps" => ::qmp_types::de::next(&mut map, &mut m_bitmaps),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_node_name, m_alias, m_bitmaps) = match (m_node_name, m_alias, m_bitmaps) {
-            (
-                ::std::option::Option::Some(m_node_name),
-                ::std::option::Option::Some(m_alias),
-                ::std::option::Option::Some(m_bitmaps),
-            ) => (m_node_name, m_alias, m_bitmaps),
-            (m_node_name, m_alias, m_bitmaps) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_node_name.is_some(), "node-name"),
-                            (m_alias.is_some(), "alias"),
-                            (m_bitmaps.is_some(), "bitmaps"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(BitmapMigrationNodeAlias {
-            node_name: m_node_name,
-            alias: m_alias,
-            bitmaps: m_bitmaps,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BitmapMigrationNodeAlias {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    BitmapMigrationNodeAlias {
+        req node_name = "node-name": ::std::string::String,
+        req alias = "alias": ::std::string::String,
+        req bitmaps = "bitmaps": ::std::vec::Vec<super::BitmapMigrationBitmapAlias>,
     }
 }
 /// Migration parameters enumeration
@@ -2257,153 +883,37 @@ pub enum MigrationParameter {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl MigrationParameter {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [MigrationParameter] = &[
-        MigrationParameter::AnnounceInitial,
-        MigrationParameter::AnnounceMax,
-        MigrationParameter::AnnounceRounds,
-        MigrationParameter::AnnounceStep,
-        MigrationParameter::ThrottleTriggerThreshold,
-        MigrationParameter::CpuThrottleInitial,
-        MigrationParameter::CpuThrottleIncrement,
-        MigrationParameter::CpuThrottleTailslow,
-        MigrationParameter::TlsCreds,
-        MigrationParameter::TlsHostname,
-        MigrationParameter::TlsAuthz,
-        MigrationParameter::MaxBandwidth,
-        MigrationParameter::AvailSwitchoverBandwidth,
-        MigrationParameter::DowntimeLimit,
-        MigrationParameter::XCheckpointDelay,
-        MigrationParameter::MultifdChannels,
-        MigrationParameter::XbzrleCacheSize,
-        MigrationParameter::MaxPostcopyBandwidth,
-        MigrationParameter::MaxCpuThrottle,
-        MigrationParameter::MultifdCompression,
-        MigrationParameter::MultifdZlibLevel,
-        MigrationParameter::MultifdZstdLevel,
-        MigrationParameter::MultifdQatzipLevel,
-        MigrationParameter::BlockBitmapMapping,
-        MigrationParameter::XVcpuDirtyLimitPeriod,
-        MigrationParameter::VcpuDirtyLimit,
-        MigrationParameter::Mode,
-        MigrationParameter::ZeroPageDetection,
-        MigrationParameter::DirectIo,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            MigrationParameter::AnnounceInitial => "announce-initial",
-            MigrationParameter::AnnounceMax => "announce-max",
-            MigrationParameter::AnnounceRounds => "announce-rounds",
-            MigrationParameter::AnnounceStep => "announce-step",
-            MigrationParameter::ThrottleTriggerThreshold => "throttle-trigger-threshold",
-            MigrationParameter::CpuThrottleInitial => "cpu-throttle-initial",
-            MigrationParameter::CpuThrottleIncrement => "cpu-throttle-increment",
-            MigrationParameter::CpuThrottleTailslow => "cpu-throttle-tailslow",
-            MigrationParameter::TlsCreds => "tls-creds",
-            MigrationParameter::TlsHostname => "tls-hostname",
-            MigrationParameter::TlsAuthz => "tls-authz",
-            MigrationParameter::MaxBandwidth => "max-bandwidth",
-            MigrationParameter::AvailSwitchoverBandwidth => "avail-switchover-bandwidth",
-            MigrationParameter::DowntimeLimit => "downtime-limit",
-            MigrationParameter::XCheckpointDelay => "x-checkpoint-delay",
-            MigrationParameter::MultifdChannels => "multifd-channels",
-            MigrationParameter::XbzrleCacheSize => "xbzrle-cache-size",
-            MigrationParameter::MaxPostcopyBandwidth => "max-postcopy-bandwidth",
-            MigrationParameter::MaxCpuThrottle => "max-cpu-throttle",
-            MigrationParameter::MultifdCompression => "multifd-compression",
-            MigrationParameter::MultifdZlibLevel => "multifd-zlib-level",
-            MigrationParameter::MultifdZstdLevel => "multifd-zstd-level",
-            MigrationParameter::MultifdQatzipLevel => "multifd-qatzip-level",
-            MigrationParameter::BlockBitmapMapping => "block-bitmap-mapping",
-            MigrationParameter::XVcpuDirtyLimitPeriod => "x-vcpu-dirty-limit-period",
-            MigrationParameter::VcpuDirtyLimit => "vcpu-dirty-limit",
-            MigrationParameter::Mode => "mode",
-            MigrationParameter::ZeroPageDetection => "zero-page-detection",
-            MigrationParameter::DirectIo => "direct-io",
-            MigrationParameter::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MigrationParameter::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for MigrationParameter {
-    const EXPECTING: &'static str = "a MigrationParameter value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        MigrationParameter::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "announce-initial" => MigrationParameter::AnnounceInitial,
-                "announce-max" => MigrationParameter::AnnounceMax,
-                "announce-rounds" => MigrationParameter::AnnounceRounds,
-                "announce-step" => MigrationParameter::AnnounceStep,
-                "throttle-trigger-threshold" => {
-                    MigrationParameter::ThrottleTriggerThreshold
-                }
-                "cpu-throttle-initial" => MigrationParameter::CpuThrottleInitial,
-                "cpu-throttle-increment" => MigrationParameter::CpuThrottleIncrement,
-                "cpu-throttle-tailslow" => MigrationParameter::CpuThrottleTailslow,
-                "tls-creds" => MigrationParameter::TlsCreds,
-                "tls-hostname" => MigrationParameter::TlsHostname,
-                "tls-authz" => MigrationParameter::TlsAuthz,
-                "max-bandwidth" => MigrationParameter::MaxBandwidth,
-                "avail-switchover-bandwidth" => {
-                    MigrationParameter::AvailSwitchoverBandwidth
-                }
-                "downtime-limit" => MigrationParameter::DowntimeLimit,
-                "x-checkpoint-delay" => MigrationParameter::XCheckpointDelay,
-                "multifd-channels" => MigrationParameter::MultifdChannels,
-                "xbzrle-cache-size" => MigrationParameter::XbzrleCacheSize,
-                "max-postcopy-bandwidth" => MigrationParameter::MaxPostcopyBandwidth,
-                "max-cpu-throttle" => MigrationParameter::MaxCpuThrottle,
-                "multifd-compression" => MigrationParameter::MultifdCompression,
-                "multifd-zlib-level" => MigrationParameter::MultifdZlibLevel,
-                "multifd-zstd-level" => MigrationParameter::MultifdZstdLevel,
-                "multifd-qatzip-level" => MigrationParameter::MultifdQatzipLevel,
-                "block-bitmap-mapping" => MigrationParameter::BlockBitmapMapping,
-                "x-vcpu-dirty-limit-period" => MigrationParameter::XVcpuDirtyLimitPeriod,
-                "vcpu-dirty-limit" => MigrationParameter::VcpuDirtyLimit,
-                "mode" => MigrationParameter::Mode,
-                "zero-page-detection" => MigrationParameter::ZeroPageDetection,
-                "direct-io" => MigrationParameter::DirectIo,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for MigrationParameter {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(MigrationParameter::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for MigrationParameter {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for MigrationParameter {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MigrationParameter {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    MigrationParameter, Other {
+        AnnounceInitial = "announce-initial",
+        AnnounceMax = "announce-max",
+        AnnounceRounds = "announce-rounds",
+        AnnounceStep = "announce-step",
+        ThrottleTriggerThreshold = "throttle-trigger-threshold",
+        CpuThrottleInitial = "cpu-throttle-initial",
+        CpuThrottleIncrement = "cpu-throttle-increment",
+        CpuThrottleTailslow = "cpu-throttle-tailslow",
+        TlsCreds = "tls-creds",
+        TlsHostname = "tls-hostname",
+        TlsAuthz = "tls-authz",
+        MaxBandwidth = "max-bandwidth",
+        AvailSwitchoverBandwidth = "avail-switchover-bandwidth",
+        DowntimeLimit = "downtime-limit",
+        XCheckpointDelay = "x-checkpoint-delay",
+        MultifdChannels = "multifd-channels",
+        XbzrleCacheSize = "xbzrle-cache-size",
+        MaxPostcopyBandwidth = "max-postcopy-bandwidth",
+        MaxCpuThrottle = "max-cpu-throttle",
+        MultifdCompression = "multifd-compression",
+        MultifdZlibLevel = "multifd-zlib-level",
+        MultifdZstdLevel = "multifd-zstd-level",
+        MultifdQatzipLevel = "multifd-qatzip-level",
+        BlockBitmapMapping = "block-bitmap-mapping",
+        XVcpuDirtyLimitPeriod = "x-vcpu-dirty-limit-period",
+        VcpuDirtyLimit = "vcpu-dirty-limit",
+        Mode = "mode",
+        ZeroPageDetection = "zero-page-detection",
+        DirectIo = "direct-io",
     }
 }
 /// The `MigrateSetParameters` object.
@@ -2574,247 +1084,37 @@ pub struct MigrateSetParameters {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MigrateSetParameters {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        MigrateSetParameters {
-            announce_initial: ::std::option::Option::None,
-            announce_max: ::std::option::Option::None,
-            announce_rounds: ::std::option::Option::None,
-            announce_step: ::std::option::Option::None,
-            throttle_trigger_threshold: ::std::option::Option::None,
-            cpu_throttle_initial: ::std::option::Option::None,
-            cpu_throttle_increment: ::std::option::Option::None,
-            cpu_throttle_tailslow: ::std::option::Option::None,
-            tls_creds: ::std::option::Option::None,
-            tls_hostname: ::std::option::Option::None,
-            tls_authz: ::std::option::Option::None,
-            max_bandwidth: ::std::option::Option::None,
-            avail_switchover_bandwidth: ::std::option::Option::None,
-            downtime_limit: ::std::option::Option::None,
-            x_checkpoint_delay: ::std::option::Option::None,
-            multifd_channels: ::std::option::Option::None,
-            xbzrle_cache_size: ::std::option::Option::None,
-            max_postcopy_bandwidth: ::std::option::Option::None,
-            max_cpu_throttle: ::std::option::Option::None,
-            multifd_compression: ::std::option::Option::None,
-            multifd_zlib_level: ::std::option::Option::None,
-            multifd_qatzip_level: ::std::option::Option::None,
-            multifd_zstd_level: ::std::option::Option::None,
-            block_bitmap_mapping: ::std::option::Option::None,
-            x_vcpu_dirty_limit_period: ::std::option::Option::None,
-            vcpu_dirty_limit: ::std::option::Option::None,
-            mode: ::std::option::Option::None,
-            zero_page_detection: ::std::option::Option::None,
-            direct_io: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MigrateSetParameters {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("announce-initial", &self.announce_initial);
-        members.opt("announce-max", &self.announce_max);
-        members.opt("announce-rounds", &self.announce_rounds);
-        members.opt("announce-step", &self.announce_step);
-        members.opt("throttle-trigger-threshold", &self.throttle_trigger_threshold);
-        members.opt("cpu-throttle-initial", &self.cpu_throttle_initial);
-        members.opt("cpu-throttle-increment", &self.cpu_throttle_increment);
-        members.opt("cpu-throttle-tailslow", &self.cpu_throttle_tailslow);
-        members.opt("tls-creds", &self.tls_creds);
-        members.opt("tls-hostname", &self.tls_hostname);
-        members.opt("tls-authz", &self.tls_authz);
-        members.opt("max-bandwidth", &self.max_bandwidth);
-        members.opt("avail-switchover-bandwidth", &self.avail_switchover_bandwidth);
-        members.opt("downtime-limit", &self.downtime_limit);
-        members.opt("x-checkpoint-delay", &self.x_checkpoint_delay);
-        members.opt("multifd-channels", &self.multifd_channels);
-        members.opt("xbzrle-cache-size", &self.xbzrle_cache_size);
-        members.opt("max-postcopy-bandwidth", &self.max_postcopy_bandwidth);
-        members.opt("max-cpu-throttle", &self.max_cpu_throttle);
-        members.opt("multifd-compression", &self.multifd_compression);
-        members.opt("multifd-zlib-level", &self.multifd_zlib_level);
-        members.opt("multifd-qatzip-level", &self.multifd_qatzip_level);
-        members.opt("multifd-zstd-level", &self.multifd_zstd_level);
-        members.opt("block-bitmap-mapping", &self.block_bitmap_mapping);
-        members.opt("x-vcpu-dirty-limit-period", &self.x_vcpu_dirty_limit_period);
-        members.opt("vcpu-dirty-limit", &self.vcpu_dirty_limit);
-        members.opt("mode", &self.mode);
-        members.opt("zero-page-detection", &self.zero_page_detection);
-        members.opt("direct-io", &self.direct_io);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MigrateSetParameters {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MigrateSetParameters {
-    const EXPECTING: &'static str = "an object MigrateSetParameters";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_announce_initial: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_announce_max: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_announce_rounds: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_announce_step: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_throttle_trigger_threshold: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_cpu_throttle_initial: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_cpu_throttle_increment: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_cpu_throttle_tailslow: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_tls_creds: ::std::option::Option<super::StrOrNull> = ::std::option::Option::None;
-        let mut m_tls_hostname: ::std::option::Option<super::StrOrNull> = ::std::option::Option::None;
-        let mut m_tls_authz: ::std::option::Option<super::StrOrNull> = ::std::option::Option::None;
-        let mut m_max_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_avail_switchover_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_downtime_limit: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_x_checkpoint_delay: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_multifd_channels: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_xbzrle_cache_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_max_postcopy_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_max_cpu_throttle: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_multifd_compression: ::std::option::Option<
-            super::MultiFDCompression,
-        > = ::std::option::Option::None;
-        let mut m_multifd_zlib_level: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_multifd_qatzip_level: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_multifd_zstd_level: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_block_bitmap_mapping: ::std::option::Option<
-            ::std::vec::Vec<super::BitmapMigrationNodeAlias>,
-        > = ::std::option::Option::None;
-        let mut m_x_vcpu_dirty_limit_period: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_vcpu_dirty_limit: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_mode: ::std::option::Option<super::MigMode> = ::std::option::Option::None;
-        let mut m_zero_page_detection: ::std::option::Option<super::ZeroPageDetection> = ::std::option::Option::None;
-        let mut m_direct_io: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "announce-initial" => {
-                    ::qmp_types::de::next(&mut map, &mut m_announce_initial)
-                }
-                "announce-max" => ::qmp_types::de::next(&mut map, &mut m_announce_max),
-                "announce-rounds" => {
-                    ::qmp_types::de::next(&mut map, &mut m_announce_rounds)
-                }
-                "announce-step" => ::qmp_types::de::next(&mut map, &mut m_announce_step),
-                "throttle-trigger-threshold" => {
-                    ::qmp_types::de::next(&mut map, &mut m_throttle_trigger_threshold)
-                }
-                "cpu-throttle-initial" => {
-                    ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_initial)
-                }
-                "cpu-throttle-increment" => {
-                    ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_increment)
-                }
-                "cpu-throttle-tailslow" => {
-                    ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_tailslow)
-                }
-                "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
-                "tls-hostname" => ::qmp_types::de::next(&mut map, &mut m_tls_hostname),
-                "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
-                "max-bandwidth" => ::qmp_types::de::next(&mut map, &mut m_max_bandwidth),
-                "avail-switchover-bandwidth" => {
-                    ::qmp_types::de::next(&mut map, &mut m_avail_switchover_bandwidth)
-                }
-                "downtime-limit" => {
-                    ::qmp_types::de::next(&mut map, &mut m_downtime_limit)
-                }
-                "x-checkpoint-delay" => {
-                    ::qmp_types::de::next(&mut map, &mut m_x_checkpoint_delay)
-                }
-                "multifd-channels" => {
-                    ::qmp_types::de::next(&mut map, &mut m_multifd_channels)
-                }
-                "xbzrle-cache-size" => {
-                    ::qmp_types::de::next(&mut map, &mut m_xbzrle_cache_size)
-                }
-                "max-postcopy-bandwidth" => {
-                    ::qmp_types::de::next(&mut map, &mut m_max_postcopy_bandwidth)
-                }
-                "max-cpu-throttle" => {
-                    ::qmp_types::de::next(&mut map, &mut m_max_cpu_throttle)
-                }
-                "multifd-compression" => {
-                    ::qmp_types::de::next(&mut map, &mut m_multifd_compression)
-                }
-                "multifd-zlib-level" => {
-                    ::qmp_types::de::next(&mut map, &mut m_multifd_zlib_level)
-                }
-                "multifd-qatzip-level" => {
-                    ::qmp_types::de::next(&mut map, &mut m_multifd_qatzip_level)
-                }
-                "multifd-zstd-level" => {
-                    ::qmp_types::de::next(&mut map, &mut m_multifd_zstd_level)
-                }
-                "block-bitmap-mapping" => {
-                    ::qmp_types::de::next(&mut map, &mut m_block_bitmap_mapping)
-                }
-                "x-vcpu-dirty-limit-period" => {
-                    ::qmp_types::de::next(&mut map, &mut m_x_vcpu_dirty_limit_period)
-                }
-                "vcpu-dirty-limit" => {
-                    ::qmp_types::de::next(&mut map, &mut m_vcpu_dirty_limit)
-                }
-                "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                "zero-page-detection" => {
-                    ::qmp_types::de::next(&mut map, &mut m_zero_page_detection)
-                }
-                "direct-io" => ::qmp_types::de::next(&mut map, &mut m_direct_io),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(MigrateSetParameters {
-            announce_initial: m_announce_initial,
-            announce_max: m_announce_max,
-            announce_rounds: m_announce_rounds,
-            announce_step: m_announce_step,
-            throttle_trigger_threshold: m_throttle_trigger_threshold,
-            cpu_throttle_initial: m_cpu_throttle_initial,
-            cpu_throttle_increment: m_cpu_throttle_increment,
-            cpu_throttle_tailslow: m_cpu_throttle_tailslow,
-            tls_creds: m_tls_creds,
-            tls_hostname: m_tls_hostname,
-            tls_authz: m_tls_authz,
-            max_bandwidth: m_max_bandwidth,
-            avail_switchover_bandwidth: m_avail_switchover_bandwidth,
-            downtime_limit: m_downtime_limit,
-            x_checkpoint_delay: m_x_checkpoint_delay,
-            multifd_channels: m_multifd_channels,
-            xbzrle_cache_size: m_xbzrle_cache_size,
-            max_postcopy_bandwidth: m_max_postcopy_bandwidth,
-            max_cpu_throttle: m_max_cpu_throttle,
-            multifd_compression: m_multifd_compression,
-            multifd_zlib_level: m_multifd_zlib_level,
-            multifd_qatzip_level: m_multifd_qatzip_level,
-            multifd_zstd_level: m_multifd_zstd_level,
-            block_bitmap_mapping: m_block_bitmap_mapping,
-            x_vcpu_dirty_limit_period: m_x_vcpu_dirty_limit_period,
-            vcpu_dirty_limit: m_vcpu_dirty_limit,
-            mode: m_mode,
-            zero_page_detection: m_zero_page_detection,
-            direct_io: m_direct_io,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MigrateSetParameters {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MigrateSetParameters {
+        opt announce_initial = "announce-initial",
+        opt announce_max = "announce-max",
+        opt announce_rounds = "announce-rounds",
+        opt announce_step = "announce-step",
+        opt throttle_trigger_threshold = "throttle-trigger-threshold",
+        opt cpu_throttle_initial = "cpu-throttle-initial",
+        opt cpu_throttle_increment = "cpu-throttle-increment",
+        opt cpu_throttle_tailslow = "cpu-throttle-tailslow",
+        opt tls_creds = "tls-creds",
+        opt tls_hostname = "tls-hostname",
+        opt tls_authz = "tls-authz",
+        opt max_bandwidth = "max-bandwidth",
+        opt avail_switchover_bandwidth = "avail-switchover-bandwidth",
+        opt downtime_limit = "downtime-limit",
+        opt x_checkpoint_delay = "x-checkpoint-delay",
+        opt multifd_channels = "multifd-channels",
+        opt xbzrle_cache_size = "xbzrle-cache-size",
+        opt max_postcopy_bandwidth = "max-postcopy-bandwidth",
+        opt max_cpu_throttle = "max-cpu-throttle",
+        opt multifd_compression = "multifd-compression",
+        opt multifd_zlib_level = "multifd-zlib-level",
+        opt multifd_qatzip_level = "multifd-qatzip-level",
+        opt multifd_zstd_level = "multifd-zstd-level",
+        opt block_bitmap_mapping = "block-bitmap-mapping",
+        opt x_vcpu_dirty_limit_period = "x-vcpu-dirty-limit-period",
+        opt vcpu_dirty_limit = "vcpu-dirty-limit",
+        opt mode = "mode",
+        opt zero_page_detection = "zero-page-detection",
+        opt direct_io = "direct-io",
     }
 }
 /// The optional members aren't actually optional.
@@ -2981,247 +1281,37 @@ pub struct MigrationParameters {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MigrationParameters {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        MigrationParameters {
-            announce_initial: ::std::option::Option::None,
-            announce_max: ::std::option::Option::None,
-            announce_rounds: ::std::option::Option::None,
-            announce_step: ::std::option::Option::None,
-            throttle_trigger_threshold: ::std::option::Option::None,
-            cpu_throttle_initial: ::std::option::Option::None,
-            cpu_throttle_increment: ::std::option::Option::None,
-            cpu_throttle_tailslow: ::std::option::Option::None,
-            tls_creds: ::std::option::Option::None,
-            tls_hostname: ::std::option::Option::None,
-            tls_authz: ::std::option::Option::None,
-            max_bandwidth: ::std::option::Option::None,
-            avail_switchover_bandwidth: ::std::option::Option::None,
-            downtime_limit: ::std::option::Option::None,
-            x_checkpoint_delay: ::std::option::Option::None,
-            multifd_channels: ::std::option::Option::None,
-            xbzrle_cache_size: ::std::option::Option::None,
-            max_postcopy_bandwidth: ::std::option::Option::None,
-            max_cpu_throttle: ::std::option::Option::None,
-            multifd_compression: ::std::option::Option::None,
-            multifd_zlib_level: ::std::option::Option::None,
-            multifd_qatzip_level: ::std::option::Option::None,
-            multifd_zstd_level: ::std::option::Option::None,
-            block_bitmap_mapping: ::std::option::Option::None,
-            x_vcpu_dirty_limit_period: ::std::option::Option::None,
-            vcpu_dirty_limit: ::std::option::Option::None,
-            mode: ::std::option::Option::None,
-            zero_page_detection: ::std::option::Option::None,
-            direct_io: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MigrationParameters {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("announce-initial", &self.announce_initial);
-        members.opt("announce-max", &self.announce_max);
-        members.opt("announce-rounds", &self.announce_rounds);
-        members.opt("announce-step", &self.announce_step);
-        members.opt("throttle-trigger-threshold", &self.throttle_trigger_threshold);
-        members.opt("cpu-throttle-initial", &self.cpu_throttle_initial);
-        members.opt("cpu-throttle-increment", &self.cpu_throttle_increment);
-        members.opt("cpu-throttle-tailslow", &self.cpu_throttle_tailslow);
-        members.opt("tls-creds", &self.tls_creds);
-        members.opt("tls-hostname", &self.tls_hostname);
-        members.opt("tls-authz", &self.tls_authz);
-        members.opt("max-bandwidth", &self.max_bandwidth);
-        members.opt("avail-switchover-bandwidth", &self.avail_switchover_bandwidth);
-        members.opt("downtime-limit", &self.downtime_limit);
-        members.opt("x-checkpoint-delay", &self.x_checkpoint_delay);
-        members.opt("multifd-channels", &self.multifd_channels);
-        members.opt("xbzrle-cache-size", &self.xbzrle_cache_size);
-        members.opt("max-postcopy-bandwidth", &self.max_postcopy_bandwidth);
-        members.opt("max-cpu-throttle", &self.max_cpu_throttle);
-        members.opt("multifd-compression", &self.multifd_compression);
-        members.opt("multifd-zlib-level", &self.multifd_zlib_level);
-        members.opt("multifd-qatzip-level", &self.multifd_qatzip_level);
-        members.opt("multifd-zstd-level", &self.multifd_zstd_level);
-        members.opt("block-bitmap-mapping", &self.block_bitmap_mapping);
-        members.opt("x-vcpu-dirty-limit-period", &self.x_vcpu_dirty_limit_period);
-        members.opt("vcpu-dirty-limit", &self.vcpu_dirty_limit);
-        members.opt("mode", &self.mode);
-        members.opt("zero-page-detection", &self.zero_page_detection);
-        members.opt("direct-io", &self.direct_io);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MigrationParameters {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MigrationParameters {
-    const EXPECTING: &'static str = "an object MigrationParameters";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_announce_initial: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_announce_max: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_announce_rounds: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_announce_step: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_throttle_trigger_threshold: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_cpu_throttle_initial: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_cpu_throttle_increment: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_cpu_throttle_tailslow: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_tls_creds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_tls_hostname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_tls_authz: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_max_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_avail_switchover_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_downtime_limit: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_x_checkpoint_delay: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_multifd_channels: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_xbzrle_cache_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_max_postcopy_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_max_cpu_throttle: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_multifd_compression: ::std::option::Option<
-            super::MultiFDCompression,
-        > = ::std::option::Option::None;
-        let mut m_multifd_zlib_level: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_multifd_qatzip_level: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_multifd_zstd_level: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_block_bitmap_mapping: ::std::option::Option<
-            ::std::vec::Vec<super::BitmapMigrationNodeAlias>,
-        > = ::std::option::Option::None;
-        let mut m_x_vcpu_dirty_limit_period: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_vcpu_dirty_limit: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_mode: ::std::option::Option<super::MigMode> = ::std::option::Option::None;
-        let mut m_zero_page_detection: ::std::option::Option<super::ZeroPageDetection> = ::std::option::Option::None;
-        let mut m_direct_io: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "announce-initial" => {
-                    ::qmp_types::de::next(&mut map, &mut m_announce_initial)
-                }
-                "announce-max" => ::qmp_types::de::next(&mut map, &mut m_announce_max),
-                "announce-rounds" => {
-                    ::qmp_types::de::next(&mut map, &mut m_announce_rounds)
-                }
-                "announce-step" => ::qmp_types::de::next(&mut map, &mut m_announce_step),
-                "throttle-trigger-threshold" => {
-                    ::qmp_types::de::next(&mut map, &mut m_throttle_trigger_threshold)
-                }
-                "cpu-throttle-initial" => {
-                    ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_initial)
-                }
-                "cpu-throttle-increment" => {
-                    ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_increment)
-                }
-                "cpu-throttle-tailslow" => {
-                    ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_tailslow)
-                }
-                "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
-                "tls-hostname" => ::qmp_types::de::next(&mut map, &mut m_tls_hostname),
-                "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
-                "max-bandwidth" => ::qmp_types::de::next(&mut map, &mut m_max_bandwidth),
-                "avail-switchover-bandwidth" => {
-                    ::qmp_types::de::next(&mut map, &mut m_avail_switchover_bandwidth)
-                }
-                "downtime-limit" => {
-                    ::qmp_types::de::next(&mut map, &mut m_downtime_limit)
-                }
-                "x-checkpoint-delay" => {
-                    ::qmp_types::de::next(&mut map, &mut m_x_checkpoint_delay)
-                }
-                "multifd-channels" => {
-                    ::qmp_types::de::next(&mut map, &mut m_multifd_channels)
-                }
-                "xbzrle-cache-size" => {
-                    ::qmp_types::de::next(&mut map, &mut m_xbzrle_cache_size)
-                }
-                "max-postcopy-bandwidth" => {
-                    ::qmp_types::de::next(&mut map, &mut m_max_postcopy_bandwidth)
-                }
-                "max-cpu-throttle" => {
-                    ::qmp_types::de::next(&mut map, &mut m_max_cpu_throttle)
-                }
-                "multifd-compression" => {
-                    ::qmp_types::de::next(&mut map, &mut m_multifd_compression)
-                }
-                "multifd-zlib-level" => {
-                    ::qmp_types::de::next(&mut map, &mut m_multifd_zlib_level)
-                }
-                "multifd-qatzip-level" => {
-                    ::qmp_types::de::next(&mut map, &mut m_multifd_qatzip_level)
-                }
-                "multifd-zstd-level" => {
-                    ::qmp_types::de::next(&mut map, &mut m_multifd_zstd_level)
-                }
-                "block-bitmap-mapping" => {
-                    ::qmp_types::de::next(&mut map, &mut m_block_bitmap_mapping)
-                }
-                "x-vcpu-dirty-limit-period" => {
-                    ::qmp_types::de::next(&mut map, &mut m_x_vcpu_dirty_limit_period)
-                }
-                "vcpu-dirty-limit" => {
-                    ::qmp_types::de::next(&mut map, &mut m_vcpu_dirty_limit)
-                }
-                "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                "zero-page-detection" => {
-                    ::qmp_types::de::next(&mut map, &mut m_zero_page_detection)
-                }
-                "direct-io" => ::qmp_types::de::next(&mut map, &mut m_direct_io),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(MigrationParameters {
-            announce_initial: m_announce_initial,
-            announce_max: m_announce_max,
-            announce_rounds: m_announce_rounds,
-            announce_step: m_announce_step,
-            throttle_trigger_threshold: m_throttle_trigger_threshold,
-            cpu_throttle_initial: m_cpu_throttle_initial,
-            cpu_throttle_increment: m_cpu_throttle_increment,
-            cpu_throttle_tailslow: m_cpu_throttle_tailslow,
-            tls_creds: m_tls_creds,
-            tls_hostname: m_tls_hostname,
-            tls_authz: m_tls_authz,
-            max_bandwidth: m_max_bandwidth,
-            avail_switchover_bandwidth: m_avail_switchover_bandwidth,
-            downtime_limit: m_downtime_limit,
-            x_checkpoint_delay: m_x_checkpoint_delay,
-            multifd_channels: m_multifd_channels,
-            xbzrle_cache_size: m_xbzrle_cache_size,
-            max_postcopy_bandwidth: m_max_postcopy_bandwidth,
-            max_cpu_throttle: m_max_cpu_throttle,
-            multifd_compression: m_multifd_compression,
-            multifd_zlib_level: m_multifd_zlib_level,
-            multifd_qatzip_level: m_multifd_qatzip_level,
-            multifd_zstd_level: m_multifd_zstd_level,
-            block_bitmap_mapping: m_block_bitmap_mapping,
-            x_vcpu_dirty_limit_period: m_x_vcpu_dirty_limit_period,
-            vcpu_dirty_limit: m_vcpu_dirty_limit,
-            mode: m_mode,
-            zero_page_detection: m_zero_page_detection,
-            direct_io: m_direct_io,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MigrationParameters {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MigrationParameters {
+        opt announce_initial = "announce-initial",
+        opt announce_max = "announce-max",
+        opt announce_rounds = "announce-rounds",
+        opt announce_step = "announce-step",
+        opt throttle_trigger_threshold = "throttle-trigger-threshold",
+        opt cpu_throttle_initial = "cpu-throttle-initial",
+        opt cpu_throttle_increment = "cpu-throttle-increment",
+        opt cpu_throttle_tailslow = "cpu-throttle-tailslow",
+        opt tls_creds = "tls-creds",
+        opt tls_hostname = "tls-hostname",
+        opt tls_authz = "tls-authz",
+        opt max_bandwidth = "max-bandwidth",
+        opt avail_switchover_bandwidth = "avail-switchover-bandwidth",
+        opt downtime_limit = "downtime-limit",
+        opt x_checkpoint_delay = "x-checkpoint-delay",
+        opt multifd_channels = "multifd-channels",
+        opt xbzrle_cache_size = "xbzrle-cache-size",
+        opt max_postcopy_bandwidth = "max-postcopy-bandwidth",
+        opt max_cpu_throttle = "max-cpu-throttle",
+        opt multifd_compression = "multifd-compression",
+        opt multifd_zlib_level = "multifd-zlib-level",
+        opt multifd_qatzip_level = "multifd-qatzip-level",
+        opt multifd_zstd_level = "multifd-zstd-level",
+        opt block_bitmap_mapping = "block-bitmap-mapping",
+        opt x_vcpu_dirty_limit_period = "x-vcpu-dirty-limit-period",
+        opt vcpu_dirty_limit = "vcpu-dirty-limit",
+        opt mode = "mode",
+        opt zero_page_detection = "zero-page-detection",
+        opt direct_io = "direct-io",
     }
 }
 /// The message transmission between Primary side and Secondary side.
@@ -3249,83 +1339,15 @@ pub enum COLOMessage {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl COLOMessage {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [COLOMessage] = &[
-        COLOMessage::CheckpointReady,
-        COLOMessage::CheckpointRequest,
-        COLOMessage::CheckpointReply,
-        COLOMessage::VmstateSend,
-        COLOMessage::VmstateSize,
-        COLOMessage::VmstateReceived,
-        COLOMessage::VmstateLoaded,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            COLOMessage::CheckpointReady => "checkpoint-ready",
-            COLOMessage::CheckpointRequest => "checkpoint-request",
-            COLOMessage::CheckpointReply => "checkpoint-reply",
-            COLOMessage::VmstateSend => "vmstate-send",
-            COLOMessage::VmstateSize => "vmstate-size",
-            COLOMessage::VmstateReceived => "vmstate-received",
-            COLOMessage::VmstateLoaded => "vmstate-loaded",
-            COLOMessage::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => COLOMessage::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for COLOMessage {
-    const EXPECTING: &'static str = "a COLOMessage value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        COLOMessage::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "checkpoint-ready" => COLOMessage::CheckpointReady,
-                "checkpoint-request" => COLOMessage::CheckpointRequest,
-                "checkpoint-reply" => COLOMessage::CheckpointReply,
-                "vmstate-send" => COLOMessage::VmstateSend,
-                "vmstate-size" => COLOMessage::VmstateSize,
-                "vmstate-received" => COLOMessage::VmstateReceived,
-                "vmstate-loaded" => COLOMessage::VmstateLoaded,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for COLOMessage {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(COLOMessage::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for COLOMessage {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for COLOMessage {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for COLOMessage {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    COLOMessage, Other {
+        CheckpointReady = "checkpoint-ready",
+        CheckpointRequest = "checkpoint-request",
+        CheckpointReply = "checkpoint-reply",
+        VmstateSend = "vmstate-send",
+        VmstateSize = "vmstate-size",
+        VmstateReceived = "vmstate-received",
+        VmstateLoaded = "vmstate-loaded",
     }
 }
 /// The COLO current mode.
@@ -3344,71 +1366,11 @@ pub enum COLOMode {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl COLOMode {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [COLOMode] = &[
-        COLOMode::None,
-        COLOMode::Primary,
-        COLOMode::Secondary,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            COLOMode::None => "none",
-            COLOMode::Primary => "primary",
-            COLOMode::Secondary => "secondary",
-            COLOMode::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => COLOMode::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for COLOMode {
-    const EXPECTING: &'static str = "a COLOMode value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        COLOMode::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "none" => COLOMode::None,
-                "primary" => COLOMode::Primary,
-                "secondary" => COLOMode::Secondary,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for COLOMode {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(COLOMode::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for COLOMode {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for COLOMode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for COLOMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    COLOMode, Other {
+        None = "none",
+        Primary = "primary",
+        Secondary = "secondary",
     }
 }
 /// An enumeration of COLO failover status
@@ -3432,77 +1394,13 @@ pub enum FailoverStatus {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl FailoverStatus {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [FailoverStatus] = &[
-        FailoverStatus::None,
-        FailoverStatus::Require,
-        FailoverStatus::Active,
-        FailoverStatus::Completed,
-        FailoverStatus::Relaunch,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            FailoverStatus::None => "none",
-            FailoverStatus::Require => "require",
-            FailoverStatus::Active => "active",
-            FailoverStatus::Completed => "completed",
-            FailoverStatus::Relaunch => "relaunch",
-            FailoverStatus::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => FailoverStatus::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for FailoverStatus {
-    const EXPECTING: &'static str = "a FailoverStatus value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        FailoverStatus::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "none" => FailoverStatus::None,
-                "require" => FailoverStatus::Require,
-                "active" => FailoverStatus::Active,
-                "completed" => FailoverStatus::Completed,
-                "relaunch" => FailoverStatus::Relaunch,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for FailoverStatus {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(FailoverStatus::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for FailoverStatus {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for FailoverStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for FailoverStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    FailoverStatus, Other {
+        None = "none",
+        Require = "require",
+        Active = "active",
+        Completed = "completed",
+        Relaunch = "relaunch",
     }
 }
 /// The reason for a COLO exit.
@@ -3525,74 +1423,12 @@ pub enum COLOExitReason {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl COLOExitReason {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [COLOExitReason] = &[
-        COLOExitReason::None,
-        COLOExitReason::Request,
-        COLOExitReason::Error,
-        COLOExitReason::Processing,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            COLOExitReason::None => "none",
-            COLOExitReason::Request => "request",
-            COLOExitReason::Error => "error",
-            COLOExitReason::Processing => "processing",
-            COLOExitReason::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => COLOExitReason::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for COLOExitReason {
-    const EXPECTING: &'static str = "a COLOExitReason value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        COLOExitReason::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "none" => COLOExitReason::None,
-                "request" => COLOExitReason::Request,
-                "error" => COLOExitReason::Error,
-                "processing" => COLOExitReason::Processing,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for COLOExitReason {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(COLOExitReason::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for COLOExitReason {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for COLOExitReason {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for COLOExitReason {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    COLOExitReason, Other {
+        None = "none",
+        Request = "request",
+        Error = "error",
+        Processing = "processing",
     }
 }
 /// The migration stream transport mechanisms.
@@ -3613,74 +1449,12 @@ pub enum MigrationAddressType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl MigrationAddressType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [MigrationAddressType] = &[
-        MigrationAddressType::Socket,
-        MigrationAddressType::Exec,
-        MigrationAddressType::Rdma,
-        MigrationAddressType::File,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            MigrationAddressType::Socket => "socket",
-            MigrationAddressType::Exec => "exec",
-            MigrationAddressType::Rdma => "rdma",
-            MigrationAddressType::File => "file",
-            MigrationAddressType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MigrationAddressType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for MigrationAddressType {
-    const EXPECTING: &'static str = "a MigrationAddressType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        MigrationAddressType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "socket" => MigrationAddressType::Socket,
-                "exec" => MigrationAddressType::Exec,
-                "rdma" => MigrationAddressType::Rdma,
-                "file" => MigrationAddressType::File,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for MigrationAddressType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(MigrationAddressType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for MigrationAddressType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for MigrationAddressType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MigrationAddressType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    MigrationAddressType, Other {
+        Socket = "socket",
+        Exec = "exec",
+        Rdma = "rdma",
+        File = "file",
     }
 }
 /// The `FileMigrationArgs` object.
@@ -3698,82 +1472,10 @@ pub struct FileMigrationArgs {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl FileMigrationArgs {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(filename: ::std::string::String, offset: u64) -> Self {
-        FileMigrationArgs {
-            filename,
-            offset,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for FileMigrationArgs {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("filename", &self.filename);
-        members.req("offset", &self.offset);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for FileMigrationArgs {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for FileMigrationArgs {
-    const EXPECTING: &'static str = "an object FileMigrationArgs";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_offset: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
-                "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_filename, m_offset) = match (m_filename, m_offset) {
-            (
-                ::std::option::Option::Some(m_filename),
-                ::std::option::Option::Some(m_offset),
-            ) => (m_filename, m_offset),
-            (m_filename, m_offset) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_filename.is_some(), "filename"),
-                            (m_offset.is_some(), "offset"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(FileMigrationArgs {
-            filename: m_filename,
-            offset: m_offset,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for FileMigrationArgs {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    FileMigrationArgs {
+        req filename = "filename": ::std::string::String,
+        req offset = "offset": u64,
     }
 }
 /// The `MigrationExecCommand` object.
@@ -3789,69 +1491,9 @@ pub struct MigrationExecCommand {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MigrationExecCommand {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(args: ::std::vec::Vec<::std::string::String>) -> Self {
-        MigrationExecCommand {
-            args,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MigrationExecCommand {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("args", &self.args);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MigrationExecCommand {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MigrationExecCommand {
-    const EXPECTING: &'static str = "an object MigrationExecCommand";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_args: ::std::option::Option<::std::vec::Vec<::std::string::String>> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "args" => ::qmp_types::de::next(&mut map, &mut m_args),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_args,) = match (m_args,) {
-            (::std::option::Option::Some(m_args),) => (m_args,),
-            (m_args,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_args.is_some(), "args")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(MigrationExecCommand {
-            args: m_args,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MigrationExecCommand {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MigrationExecCommand {
+        req args = "args": ::std::vec::Vec<::std::string::String>,
     }
 }
 /// Migration endpoint configuration.
@@ -3882,111 +1524,15 @@ pub enum MigrationAddressBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl MigrationAddressBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            MigrationAddressBranch::Socket(_) => "socket",
-            MigrationAddressBranch::Exec(_) => "exec",
-            MigrationAddressBranch::Rdma(_) => "rdma",
-            MigrationAddressBranch::File(_) => "file",
-            MigrationAddressBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::MigrationAddressType {
-        match self {
-            MigrationAddressBranch::Socket(_) => super::MigrationAddressType::Socket,
-            MigrationAddressBranch::Exec(_) => super::MigrationAddressType::Exec,
-            MigrationAddressBranch::Rdma(_) => super::MigrationAddressType::Rdma,
-            MigrationAddressBranch::File(_) => super::MigrationAddressType::File,
-            MigrationAddressBranch::Other(value) => {
-                super::MigrationAddressType::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MigrationAddress {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("transport", self.transport.as_str());
-        match &self.transport {
-            MigrationAddressBranch::Socket(branch) => members.members(branch),
-            MigrationAddressBranch::Exec(branch) => members.members(branch),
-            MigrationAddressBranch::Rdma(branch) => members.members(branch),
-            MigrationAddressBranch::File(branch) => members.members(branch),
-            MigrationAddressBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MigrationAddress {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MigrationAddress {
-    const EXPECTING: &'static str = "an object MigrationAddress";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::MigrationAddressType> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "transport" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "transport")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::MigrationAddressType::Socket => {
-                MigrationAddressBranch::Socket(
-                    ::qmp_types::de::from_members(rest, "socket")?,
-                )
-            }
-            super::MigrationAddressType::Exec => {
-                MigrationAddressBranch::Exec(
-                    ::qmp_types::de::from_members(rest, "exec")?,
-                )
-            }
-            super::MigrationAddressType::Rdma => {
-                MigrationAddressBranch::Rdma(
-                    ::qmp_types::de::from_members(rest, "rdma")?,
-                )
-            }
-            super::MigrationAddressType::File => {
-                MigrationAddressBranch::File(
-                    ::qmp_types::de::from_members(rest, "file")?,
-                )
-            }
-            super::MigrationAddressType::Other(value) => {
-                unknown_members = rest;
-                MigrationAddressBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(MigrationAddress {
-            transport: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MigrationAddress {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    MigrationAddress, MigrationAddressBranch, Other,
+    transport = "transport": super::MigrationAddressType, Other,
+    {}
+    {
+        members Socket = "socket" => Socket,
+        members Exec = "exec" => Exec,
+        members Rdma = "rdma" => Rdma,
+        members File = "file" => File,
     }
 }
 /// The migration channel-type request options.
@@ -4003,68 +1549,10 @@ pub enum MigrationChannelType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl MigrationChannelType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [MigrationChannelType] = &[
-        MigrationChannelType::Main,
-        MigrationChannelType::Cpr,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            MigrationChannelType::Main => "main",
-            MigrationChannelType::Cpr => "cpr",
-            MigrationChannelType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MigrationChannelType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for MigrationChannelType {
-    const EXPECTING: &'static str = "a MigrationChannelType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        MigrationChannelType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "main" => MigrationChannelType::Main,
-                "cpr" => MigrationChannelType::Cpr,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for MigrationChannelType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(MigrationChannelType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for MigrationChannelType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for MigrationChannelType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MigrationChannelType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    MigrationChannelType, Other {
+        Main = "main",
+        Cpr = "cpr",
     }
 }
 /// Migration stream channel parameters.
@@ -4082,85 +1570,10 @@ pub struct MigrationChannel {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MigrationChannel {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        channel_type: super::MigrationChannelType,
-        addr: super::MigrationAddress,
-    ) -> Self {
-        MigrationChannel {
-            channel_type,
-            addr,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MigrationChannel {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("channel-type", &self.channel_type);
-        members.req("addr", &self.addr);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MigrationChannel {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MigrationChannel {
-    const EXPECTING: &'static str = "an object MigrationChannel";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_channel_type: ::std::option::Option<super::MigrationChannelType> = ::std::option::Option::None;
-        let mut m_addr: ::std::option::Option<super::MigrationAddress> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "channel-type" => ::qmp_types::de::next(&mut map, &mut m_channel_type),
-                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_channel_type, m_addr) = match (m_channel_type, m_addr) {
-            (
-                ::std::option::Option::Some(m_channel_type),
-                ::std::option::Option::Some(m_addr),
-            ) => (m_channel_type, m_addr),
-            (m_channel_type, m_addr) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_channel_type.is_some(), "channel-type"),
-                            (m_addr.is_some(), "addr"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(MigrationChannel {
-            channel_type: m_channel_type,
-            addr: m_addr,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MigrationChannel {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MigrationChannel {
+        req channel_type = "channel-type": super::MigrationChannelType,
+        req addr = "addr": super::MigrationAddress,
     }
 }
 /// The result format for 'query-xen-replication-status'.
@@ -4181,74 +1594,10 @@ pub struct ReplicationStatus {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ReplicationStatus {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(error: bool) -> Self {
-        ReplicationStatus {
-            error,
-            desc: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ReplicationStatus {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("error", &self.error);
-        members.opt("desc", &self.desc);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ReplicationStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ReplicationStatus {
-    const EXPECTING: &'static str = "an object ReplicationStatus";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_error: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_desc: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "error" => ::qmp_types::de::next(&mut map, &mut m_error),
-                "desc" => ::qmp_types::de::next(&mut map, &mut m_desc),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_error,) = match (m_error,) {
-            (::std::option::Option::Some(m_error),) => (m_error,),
-            (m_error,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_error.is_some(), "error")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ReplicationStatus {
-            error: m_error,
-            desc: m_desc,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ReplicationStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ReplicationStatus {
+        req error = "error": bool,
+        opt desc = "desc",
     }
 }
 /// The result format for 'query-colo-status'.
@@ -4273,93 +1622,11 @@ pub struct COLOStatus {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl COLOStatus {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        mode: super::COLOMode,
-        last_mode: super::COLOMode,
-        reason: super::COLOExitReason,
-    ) -> Self {
-        COLOStatus {
-            mode,
-            last_mode,
-            reason,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for COLOStatus {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("mode", &self.mode);
-        members.req("last-mode", &self.last_mode);
-        members.req("reason", &self.reason);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for COLOStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for COLOStatus {
-    const EXPECTING: &'static str = "an object COLOStatus";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_mode: ::std::option::Option<super::COLOMode> = ::std::option::Option::None;
-        let mut m_last_mode: ::std::option::Option<super::COLOMode> = ::std::option::Option::None;
-        let mut m_reason: ::std::option::Option<super::COLOExitReason> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                "last-mode" => ::qmp_types::de::next(&mut map, &mut m_last_mode),
-                "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_mode, m_last_mode, m_reason) = match (m_mode, m_last_mode, m_reason) {
-            (
-                ::std::option::Option::Some(m_mode),
-                ::std::option::Option::Some(m_last_mode),
-                ::std::option::Option::Some(m_reason),
-            ) => (m_mode, m_last_mode, m_reason),
-            (m_mode, m_last_mode, m_reason) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_mode.is_some(), "mode"),
-                            (m_last_mode.is_some(), "last-mode"),
-                            (m_reason.is_some(), "reason"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(COLOStatus {
-            mode: m_mode,
-            last_mode: m_last_mode,
-            reason: m_reason,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for COLOStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    COLOStatus {
+        req mode = "mode": super::COLOMode,
+        req last_mode = "last-mode": super::COLOMode,
+        req reason = "reason": super::COLOExitReason,
     }
 }
 /// Dirty rate of vcpu.
@@ -4377,79 +1644,10 @@ pub struct DirtyRateVcpu {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl DirtyRateVcpu {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(id: i64, dirty_rate: i64) -> Self {
-        DirtyRateVcpu {
-            id,
-            dirty_rate,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DirtyRateVcpu {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("id", &self.id);
-        members.req("dirty-rate", &self.dirty_rate);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DirtyRateVcpu {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DirtyRateVcpu {
-    const EXPECTING: &'static str = "an object DirtyRateVcpu";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_dirty_rate: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "dirty-rate" => ::qmp_types::de::next(&mut map, &mut m_dirty_rate),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_id, m_dirty_rate) = match (m_id, m_dirty_rate) {
-            (
-                ::std::option::Option::Some(m_id),
-                ::std::option::Option::Some(m_dirty_rate),
-            ) => (m_id, m_dirty_rate),
-            (m_id, m_dirty_rate) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_id.is_some(), "id"), (m_dirty_rate.is_some(), "dirty-rate")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(DirtyRateVcpu {
-            id: m_id,
-            dirty_rate: m_dirty_rate,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DirtyRateVcpu {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    DirtyRateVcpu {
+        req id = "id": i64,
+        req dirty_rate = "dirty-rate": i64,
     }
 }
 /// Dirty page rate measurement status.
@@ -4468,71 +1666,11 @@ pub enum DirtyRateStatus {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl DirtyRateStatus {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [DirtyRateStatus] = &[
-        DirtyRateStatus::Unstarted,
-        DirtyRateStatus::Measuring,
-        DirtyRateStatus::Measured,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            DirtyRateStatus::Unstarted => "unstarted",
-            DirtyRateStatus::Measuring => "measuring",
-            DirtyRateStatus::Measured => "measured",
-            DirtyRateStatus::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DirtyRateStatus::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for DirtyRateStatus {
-    const EXPECTING: &'static str = "a DirtyRateStatus value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        DirtyRateStatus::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "unstarted" => DirtyRateStatus::Unstarted,
-                "measuring" => DirtyRateStatus::Measuring,
-                "measured" => DirtyRateStatus::Measured,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for DirtyRateStatus {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(DirtyRateStatus::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for DirtyRateStatus {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for DirtyRateStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DirtyRateStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    DirtyRateStatus, Other {
+        Unstarted = "unstarted",
+        Measuring = "measuring",
+        Measured = "measured",
     }
 }
 /// Method used to measure dirty page rate.  Differences between
@@ -4552,71 +1690,11 @@ pub enum DirtyRateMeasureMode {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl DirtyRateMeasureMode {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [DirtyRateMeasureMode] = &[
-        DirtyRateMeasureMode::PageSampling,
-        DirtyRateMeasureMode::DirtyRing,
-        DirtyRateMeasureMode::DirtyBitmap,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            DirtyRateMeasureMode::PageSampling => "page-sampling",
-            DirtyRateMeasureMode::DirtyRing => "dirty-ring",
-            DirtyRateMeasureMode::DirtyBitmap => "dirty-bitmap",
-            DirtyRateMeasureMode::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DirtyRateMeasureMode::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for DirtyRateMeasureMode {
-    const EXPECTING: &'static str = "a DirtyRateMeasureMode value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        DirtyRateMeasureMode::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "page-sampling" => DirtyRateMeasureMode::PageSampling,
-                "dirty-ring" => DirtyRateMeasureMode::DirtyRing,
-                "dirty-bitmap" => DirtyRateMeasureMode::DirtyBitmap,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for DirtyRateMeasureMode {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(DirtyRateMeasureMode::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for DirtyRateMeasureMode {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for DirtyRateMeasureMode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DirtyRateMeasureMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    DirtyRateMeasureMode, Other {
+        PageSampling = "page-sampling",
+        DirtyRing = "dirty-ring",
+        DirtyBitmap = "dirty-bitmap",
     }
 }
 /// Specifies unit in which time-related value is specified.
@@ -4633,65 +1711,10 @@ pub enum TimeUnit {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl TimeUnit {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [TimeUnit] = &[TimeUnit::Second, TimeUnit::Millisecond];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            TimeUnit::Second => "second",
-            TimeUnit::Millisecond => "millisecond",
-            TimeUnit::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => TimeUnit::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for TimeUnit {
-    const EXPECTING: &'static str = "a TimeUnit value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        TimeUnit::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "second" => TimeUnit::Second,
-                "millisecond" => TimeUnit::Millisecond,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for TimeUnit {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(TimeUnit::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for TimeUnit {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for TimeUnit {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TimeUnit {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    TimeUnit, Other {
+        Second = "second",
+        Millisecond = "millisecond",
     }
 }
 /// Information about measured dirty page rate.
@@ -4725,163 +1748,16 @@ pub struct DirtyRateInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl DirtyRateInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        status: super::DirtyRateStatus,
-        start_time: i64,
-        calc_time: i64,
-        calc_time_unit: super::TimeUnit,
-        sample_pages: u64,
-        mode: super::DirtyRateMeasureMode,
-    ) -> Self {
-        DirtyRateInfo {
-            dirty_rate: ::std::option::Option::None,
-            status,
-            start_time,
-            calc_time,
-            calc_time_unit,
-            sample_pages,
-            mode,
-            vcpu_dirty_rate: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DirtyRateInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("dirty-rate", &self.dirty_rate);
-        members.req("status", &self.status);
-        members.req("start-time", &self.start_time);
-        members.req("calc-time", &self.calc_time);
-        members.req("calc-time-unit", &self.calc_time_unit);
-        members.req("sample-pages", &self.sample_pages);
-        members.req("mode", &self.mode);
-        members.opt("vcpu-dirty-rate", &self.vcpu_dirty_rate);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DirtyRateInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DirtyRateInfo {
-    const EXPECTING: &'static str = "an object DirtyRateInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_dirty_rate: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_status: ::std::option::Option<super::DirtyRateStatus> = ::std::option::Option::None;
-        let mut m_start_time: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_calc_time: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_calc_time_unit: ::std::option::Option<super::TimeUnit> = ::std::option::Option::None;
-        let mut m_sample_pages: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_mode: ::std::option::Option<super::DirtyRateMeasureMode> = ::std::option::Option::None;
-        let mut m_vcpu_dirty_rate: ::std::option::Option<
-            ::std::vec::Vec<super::DirtyRateVcpu>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "dirty-rate" => ::qmp_types::de::next(&mut map, &mut m_dirty_rate),
-                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                "start-time" => ::qmp_types::de::next(&mut map, &mut m_start_time),
-                "calc-time" => ::qmp_types::de::next(&mut map, &mut m_calc_time),
-                "calc-time-unit" => {
-                    ::qmp_types::de::next(&mut map, &mut m_calc_time_unit)
-                }
-                "sample-pages" => ::qmp_types::de::next(&mut map, &mut m_sample_pages),
-                "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                "vcpu-dirty-rate" => {
-                    ::qmp_types::de::next(&mut map, &mut m_vcpu_dirty_rate)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (
-            m_status,
-            m_start_time,
-            m_calc_time,
-            m_calc_time_unit,
-            m_sample_pages,
-            m_mode,
-        ) = match (
-            m_status,
-            m_start_time,
-            m_calc_time,
-            m_calc_time_unit,
-            m_sample_pages,
-            m_mode,
-        ) {
-            (
-                ::std::option::Option::Some(m_status),
-                ::std::option::Option::Some(m_start_time),
-                ::std::option::Option::Some(m_calc_time),
-                ::std::option::Option::Some(m_calc_time_unit),
-                ::std::option::Option::Some(m_sample_pages),
-                ::std::option::Option::Some(m_mode),
-            ) => {
-                (
-                    m_status,
-                    m_start_time,
-                    m_calc_time,
-                    m_calc_time_unit,
-                    m_sample_pages,
-                    m_mode,
-                )
-            }
-            (
-                m_status,
-                m_start_time,
-                m_calc_time,
-                m_calc_time_unit,
-                m_sample_pages,
-                m_mode,
-            ) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_status.is_some(), "status"),
-                            (m_start_time.is_some(), "start-time"),
-                            (m_calc_time.is_some(), "calc-time"),
-                            (m_calc_time_unit.is_some(), "calc-time-unit"),
-                            (m_sample_pages.is_some(), "sample-pages"),
-                            (m_mode.is_some(), "mode"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(DirtyRateInfo {
-            dirty_rate: m_dirty_rate,
-            status: m_status,
-            start_time: m_start_time,
-            calc_time: m_calc_time,
-            calc_time_unit: m_calc_time_unit,
-            sample_pages: m_sample_pages,
-            mode: m_mode,
-            vcpu_dirty_rate: m_vcpu_dirty_rate,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DirtyRateInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    DirtyRateInfo {
+        opt dirty_rate = "dirty-rate",
+        req status = "status": super::DirtyRateStatus,
+        req start_time = "start-time": i64,
+        req calc_time = "calc-time": i64,
+        req calc_time_unit = "calc-time-unit": super::TimeUnit,
+        req sample_pages = "sample-pages": u64,
+        req mode = "mode": super::DirtyRateMeasureMode,
+        opt vcpu_dirty_rate = "vcpu-dirty-rate",
     }
 }
 /// Dirty page rate limit information of a virtual CPU.
@@ -4902,93 +1778,11 @@ pub struct DirtyLimitInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl DirtyLimitInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(cpu_index: i64, limit_rate: u64, current_rate: u64) -> Self {
-        DirtyLimitInfo {
-            cpu_index,
-            limit_rate,
-            current_rate,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DirtyLimitInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("cpu-index", &self.cpu_index);
-        members.req("limit-rate", &self.limit_rate);
-        members.req("current-rate", &self.current_rate);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DirtyLimitInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DirtyLimitInfo {
-    const EXPECTING: &'static str = "an object DirtyLimitInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_limit_rate: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_current_rate: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "cpu-index" => ::qmp_types::de::next(&mut map, &mut m_cpu_index),
-                "limit-rate" => ::qmp_types::de::next(&mut map, &mut m_limit_rate),
-                "current-rate" => ::qmp_types::de::next(&mut map, &mut m_current_rate),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_cpu_index, m_limit_rate, m_current_rate) = match (
-            m_cpu_index,
-            m_limit_rate,
-            m_current_rate,
-        ) {
-            (
-                ::std::option::Option::Some(m_cpu_index),
-                ::std::option::Option::Some(m_limit_rate),
-                ::std::option::Option::Some(m_current_rate),
-            ) => (m_cpu_index, m_limit_rate, m_current_rate),
-            (m_cpu_index, m_limit_rate, m_current_rate) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_cpu_index.is_some(), "cpu-index"),
-                            (m_limit_rate.is_some(), "limit-rate"),
-                            (m_current_rate.is_some(), "current-rate"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(DirtyLimitInfo {
-            cpu_index: m_cpu_index,
-            limit_rate: m_limit_rate,
-            current_rate: m_current_rate,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DirtyLimitInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    DirtyLimitInfo {
+        req cpu_index = "cpu-index": i64,
+        req limit_rate = "limit-rate": u64,
+        req current_rate = "current-rate": u64,
     }
 }
 /// Information about migrationthreads
@@ -5006,82 +1800,10 @@ pub struct MigrationThreadInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MigrationThreadInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(name: ::std::string::String, thread_id: i64) -> Self {
-        MigrationThreadInfo {
-            name,
-            thread_id,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MigrationThreadInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("thread-id", &self.thread_id);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MigrationThreadInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MigrationThreadInfo {
-    const EXPECTING: &'static str = "an object MigrationThreadInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_thread_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name, m_thread_id) = match (m_name, m_thread_id) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_thread_id),
-            ) => (m_name, m_thread_id),
-            (m_name, m_thread_id) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_name.is_some(), "name"),
-                            (m_thread_id.is_some(), "thread-id"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(MigrationThreadInfo {
-            name: m_name,
-            thread_id: m_thread_id,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MigrationThreadInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MigrationThreadInfo {
+        req name = "name": ::std::string::String,
+        req thread_id = "thread-id": i64,
     }
 }
 /// The commands of this module.
@@ -5188,22 +1910,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryMigrate;
-    impl ::serde::Serialize for QueryMigrate {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryMigrate {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryMigrate)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryMigrate);
     impl ::qmp_types::Command for QueryMigrate {
         const NAME: &'static str = "query-migrate";
         type Returns = super::super::MigrationInfo;
@@ -5235,77 +1942,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl MigrateSetCapabilities {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            capabilities: ::std::vec::Vec<super::super::MigrationCapabilityStatus>,
-        ) -> Self {
-            MigrateSetCapabilities {
-                capabilities,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for MigrateSetCapabilities {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("capabilities", &self.capabilities);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for MigrateSetCapabilities {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for MigrateSetCapabilities {
-        const EXPECTING: &'static str = "an object MigrateSetCapabilities";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_capabilities: ::std::option::Option<
-                ::std::vec::Vec<super::super::MigrationCapabilityStatus>,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "capabilities" => {
-                        ::qmp_types::de::next(&mut map, &mut m_capabilities)
-                    }
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_capabilities,) = match (m_capabilities,) {
-                (::std::option::Option::Some(m_capabilities),) => (m_capabilities,),
-                (m_capabilities,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_capabilities.is_some(), "capabilities")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(MigrateSetCapabilities {
-                capabilities: m_capabilities,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MigrateSetCapabilities {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        MigrateSetCapabilities {
+            req capabilities = "capabilities": ::std::vec::Vec<super::super::MigrationCapabilityStatus>,
         }
     }
     impl ::qmp_types::Command for MigrateSetCapabilities {
@@ -5339,22 +1978,7 @@ pub mod cmd {
     /// Since: 1.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryMigrateCapabilities;
-    impl ::serde::Serialize for QueryMigrateCapabilities {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryMigrateCapabilities {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryMigrateCapabilities)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryMigrateCapabilities);
     impl ::qmp_types::Command for QueryMigrateCapabilities {
         const NAME: &'static str = "query-migrate-capabilities";
         type Returns = ::std::vec::Vec<super::super::MigrationCapabilityStatus>;
@@ -5377,29 +2001,8 @@ pub mod cmd {
     /// Since: 2.4
     #[derive(Debug, Clone, PartialEq)]
     pub struct MigrateSetParameters(pub super::super::MigrateSetParameters);
-    impl ::std::convert::From<super::super::MigrateSetParameters>
-    for MigrateSetParameters {
-        fn from(value: super::super::MigrateSetParameters) -> Self {
-            MigrateSetParameters(value)
-        }
-    }
-    impl ::serde::Serialize for MigrateSetParameters {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&self.0, serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MigrateSetParameters {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <super::super::MigrateSetParameters as ::serde::Deserialize>::deserialize(
-                    deserializer,
-                )
-                .map(MigrateSetParameters)
-        }
+    ::qmp_types::impl_wrapper! {
+        MigrateSetParameters(super::super::MigrateSetParameters)
     }
     impl ::qmp_types::Command for MigrateSetParameters {
         const NAME: &'static str = "migrate-set-parameters";
@@ -5431,22 +2034,7 @@ pub mod cmd {
     /// Since: 2.4
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryMigrateParameters;
-    impl ::serde::Serialize for QueryMigrateParameters {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryMigrateParameters {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryMigrateParameters)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryMigrateParameters);
     impl ::qmp_types::Command for QueryMigrateParameters {
         const NAME: &'static str = "query-migrate-parameters";
         type Returns = super::super::MigrationParameters;
@@ -5470,22 +2058,7 @@ pub mod cmd {
     /// Since: 2.5
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct MigrateStartPostcopy;
-    impl ::serde::Serialize for MigrateStartPostcopy {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MigrateStartPostcopy {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| MigrateStartPostcopy)
-        }
-    }
+    ::qmp_types::impl_unit!(MigrateStartPostcopy);
     impl ::qmp_types::Command for MigrateStartPostcopy {
         const NAME: &'static str = "migrate-start-postcopy";
         type Returns = ::qmp_types::Empty;
@@ -5515,22 +2088,7 @@ pub mod cmd {
     /// Since: 2.8
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XColoLostHeartbeat;
-    impl ::serde::Serialize for XColoLostHeartbeat {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XColoLostHeartbeat {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| XColoLostHeartbeat)
-        }
-    }
+    ::qmp_types::impl_unit!(XColoLostHeartbeat);
     impl ::qmp_types::Command for XColoLostHeartbeat {
         const NAME: &'static str = "x-colo-lost-heartbeat";
         type Returns = ::qmp_types::Empty;
@@ -5557,22 +2115,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct MigrateCancel;
-    impl ::serde::Serialize for MigrateCancel {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MigrateCancel {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| MigrateCancel)
-        }
-    }
+    ::qmp_types::impl_unit!(MigrateCancel);
     impl ::qmp_types::Command for MigrateCancel {
         const NAME: &'static str = "migrate_cancel";
         type Returns = ::qmp_types::Empty;
@@ -5604,69 +2147,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl MigrateContinue {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(state: super::super::MigrationStatus) -> Self {
-            MigrateContinue {
-                state,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for MigrateContinue {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("state", &self.state);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for MigrateContinue {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for MigrateContinue {
-        const EXPECTING: &'static str = "an object MigrateContinue";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_state: ::std::option::Option<super::super::MigrationStatus> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "state" => ::qmp_types::de::next(&mut map, &mut m_state),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_state,) = match (m_state,) {
-                (::std::option::Option::Some(m_state),) => (m_state,),
-                (m_state,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_state.is_some(), "state")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(MigrateContinue {
-                state: m_state,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MigrateContinue {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        MigrateContinue {
+            req state = "state": super::super::MigrationStatus,
         }
     }
     impl ::qmp_types::Command for MigrateContinue {
@@ -5764,78 +2247,12 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl Migrate {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new() -> Self {
-            Migrate {
-                uri: ::std::option::Option::None,
-                channels: ::std::option::Option::None,
-                detach: ::std::option::Option::None,
-                resume: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for Migrate {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("uri", &self.uri);
-            members.opt("channels", &self.channels);
-            members.opt("detach", &self.detach);
-            members.opt("resume", &self.resume);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for Migrate {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for Migrate {
-        const EXPECTING: &'static str = "an object Migrate";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_uri: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_channels: ::std::option::Option<
-                ::std::vec::Vec<super::super::MigrationChannel>,
-            > = ::std::option::Option::None;
-            let mut m_detach: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut m_resume: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "uri" => ::qmp_types::de::next(&mut map, &mut m_uri),
-                    "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                    "detach" => ::qmp_types::de::next(&mut map, &mut m_detach),
-                    "resume" => ::qmp_types::de::next(&mut map, &mut m_resume),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            ::std::result::Result::Ok(Migrate {
-                uri: m_uri,
-                channels: m_channels,
-                detach: m_detach,
-                resume: m_resume,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Migrate {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        Migrate {
+            opt uri = "uri",
+            opt channels = "channels",
+            opt detach = "detach",
+            opt resume = "resume",
         }
     }
     impl ::qmp_types::Command for Migrate {
@@ -5924,75 +2341,11 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl MigrateIncoming {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new() -> Self {
-            MigrateIncoming {
-                uri: ::std::option::Option::None,
-                channels: ::std::option::Option::None,
-                exit_on_error: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for MigrateIncoming {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("uri", &self.uri);
-            members.opt("channels", &self.channels);
-            members.opt("exit-on-error", &self.exit_on_error);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for MigrateIncoming {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for MigrateIncoming {
-        const EXPECTING: &'static str = "an object MigrateIncoming";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_uri: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_channels: ::std::option::Option<
-                ::std::vec::Vec<super::super::MigrationChannel>,
-            > = ::std::option::Option::None;
-            let mut m_exit_on_error: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "uri" => ::qmp_types::de::next(&mut map, &mut m_uri),
-                    "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                    "exit-on-error" => {
-                        ::qmp_types::de::next(&mut map, &mut m_exit_on_error)
-                    }
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            ::std::result::Result::Ok(MigrateIncoming {
-                uri: m_uri,
-                channels: m_channels,
-                exit_on_error: m_exit_on_error,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MigrateIncoming {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        MigrateIncoming {
+            opt uri = "uri",
+            opt channels = "channels",
+            opt exit_on_error = "exit-on-error",
         }
     }
     impl ::qmp_types::Command for MigrateIncoming {
@@ -6032,74 +2385,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl XenSaveDevicesState {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(filename: ::std::string::String) -> Self {
-            XenSaveDevicesState {
-                filename,
-                live: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for XenSaveDevicesState {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("filename", &self.filename);
-            members.opt("live", &self.live);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for XenSaveDevicesState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for XenSaveDevicesState {
-        const EXPECTING: &'static str = "an object XenSaveDevicesState";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_live: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
-                    "live" => ::qmp_types::de::next(&mut map, &mut m_live),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_filename,) = match (m_filename,) {
-                (::std::option::Option::Some(m_filename),) => (m_filename,),
-                (m_filename,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_filename.is_some(), "filename")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(XenSaveDevicesState {
-                filename: m_filename,
-                live: m_live,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XenSaveDevicesState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        XenSaveDevicesState {
+            req filename = "filename": ::std::string::String,
+            opt live = "live",
         }
     }
     impl ::qmp_types::Command for XenSaveDevicesState {
@@ -6133,69 +2422,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl XenSetGlobalDirtyLog {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(enable: bool) -> Self {
-            XenSetGlobalDirtyLog {
-                enable,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for XenSetGlobalDirtyLog {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("enable", &self.enable);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for XenSetGlobalDirtyLog {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for XenSetGlobalDirtyLog {
-        const EXPECTING: &'static str = "an object XenSetGlobalDirtyLog";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_enable: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "enable" => ::qmp_types::de::next(&mut map, &mut m_enable),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_enable,) = match (m_enable,) {
-                (::std::option::Option::Some(m_enable),) => (m_enable,),
-                (m_enable,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_enable.is_some(), "enable")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(XenSetGlobalDirtyLog {
-                enable: m_enable,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XenSetGlobalDirtyLog {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        XenSetGlobalDirtyLog {
+            req enable = "enable": bool,
         }
     }
     impl ::qmp_types::Command for XenSetGlobalDirtyLog {
@@ -6232,69 +2461,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl XenLoadDevicesState {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(filename: ::std::string::String) -> Self {
-            XenLoadDevicesState {
-                filename,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for XenLoadDevicesState {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("filename", &self.filename);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for XenLoadDevicesState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for XenLoadDevicesState {
-        const EXPECTING: &'static str = "an object XenLoadDevicesState";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_filename,) = match (m_filename,) {
-                (::std::option::Option::Some(m_filename),) => (m_filename,),
-                (m_filename,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_filename.is_some(), "filename")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(XenLoadDevicesState {
-                filename: m_filename,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XenLoadDevicesState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        XenLoadDevicesState {
+            req filename = "filename": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for XenLoadDevicesState {
@@ -6335,87 +2504,11 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl XenSetReplication {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(enable: bool, primary: bool) -> Self {
-            XenSetReplication {
-                enable,
-                primary,
-                failover: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for XenSetReplication {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("enable", &self.enable);
-            members.req("primary", &self.primary);
-            members.opt("failover", &self.failover);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for XenSetReplication {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for XenSetReplication {
-        const EXPECTING: &'static str = "an object XenSetReplication";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_enable: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut m_primary: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut m_failover: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "enable" => ::qmp_types::de::next(&mut map, &mut m_enable),
-                    "primary" => ::qmp_types::de::next(&mut map, &mut m_primary),
-                    "failover" => ::qmp_types::de::next(&mut map, &mut m_failover),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_enable, m_primary) = match (m_enable, m_primary) {
-                (
-                    ::std::option::Option::Some(m_enable),
-                    ::std::option::Option::Some(m_primary),
-                ) => (m_enable, m_primary),
-                (m_enable, m_primary) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_enable.is_some(), "enable"),
-                                (m_primary.is_some(), "primary"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(XenSetReplication {
-                enable: m_enable,
-                primary: m_primary,
-                failover: m_failover,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XenSetReplication {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        XenSetReplication {
+            req enable = "enable": bool,
+            req primary = "primary": bool,
+            opt failover = "failover",
         }
     }
     impl ::qmp_types::Command for XenSetReplication {
@@ -6443,22 +2536,7 @@ pub mod cmd {
     /// Since: 2.9
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryXenReplicationStatus;
-    impl ::serde::Serialize for QueryXenReplicationStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryXenReplicationStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryXenReplicationStatus)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryXenReplicationStatus);
     impl ::qmp_types::Command for QueryXenReplicationStatus {
         const NAME: &'static str = "query-xen-replication-status";
         type Returns = super::super::ReplicationStatus;
@@ -6482,22 +2560,7 @@ pub mod cmd {
     /// Since: 2.9
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XenColoDoCheckpoint;
-    impl ::serde::Serialize for XenColoDoCheckpoint {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XenColoDoCheckpoint {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| XenColoDoCheckpoint)
-        }
-    }
+    ::qmp_types::impl_unit!(XenColoDoCheckpoint);
     impl ::qmp_types::Command for XenColoDoCheckpoint {
         const NAME: &'static str = "xen-colo-do-checkpoint";
         type Returns = ::qmp_types::Empty;
@@ -6523,22 +2586,7 @@ pub mod cmd {
     /// Since: 3.1
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryColoStatus;
-    impl ::serde::Serialize for QueryColoStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryColoStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryColoStatus)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryColoStatus);
     impl ::qmp_types::Command for QueryColoStatus {
         const NAME: &'static str = "query-colo-status";
         type Returns = super::super::COLOStatus;
@@ -6570,69 +2618,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl MigrateRecover {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(uri: ::std::string::String) -> Self {
-            MigrateRecover {
-                uri,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for MigrateRecover {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("uri", &self.uri);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for MigrateRecover {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for MigrateRecover {
-        const EXPECTING: &'static str = "an object MigrateRecover";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_uri: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "uri" => ::qmp_types::de::next(&mut map, &mut m_uri),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_uri,) = match (m_uri,) {
-                (::std::option::Option::Some(m_uri),) => (m_uri,),
-                (m_uri,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_uri.is_some(), "uri")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(MigrateRecover {
-                uri: m_uri,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MigrateRecover {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        MigrateRecover {
+            req uri = "uri": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for MigrateRecover {
@@ -6656,22 +2644,7 @@ pub mod cmd {
     /// Since: 3.0
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct MigratePause;
-    impl ::serde::Serialize for MigratePause {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MigratePause {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| MigratePause)
-        }
-    }
+    ::qmp_types::impl_unit!(MigratePause);
     impl ::qmp_types::Command for MigratePause {
         const NAME: &'static str = "migrate-pause";
         type Returns = ::qmp_types::Empty;
@@ -6758,88 +2731,12 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl CalcDirtyRate {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(calc_time: i64) -> Self {
-            CalcDirtyRate {
-                calc_time,
-                calc_time_unit: ::std::option::Option::None,
-                sample_pages: ::std::option::Option::None,
-                mode: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for CalcDirtyRate {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("calc-time", &self.calc_time);
-            members.opt("calc-time-unit", &self.calc_time_unit);
-            members.opt("sample-pages", &self.sample_pages);
-            members.opt("mode", &self.mode);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for CalcDirtyRate {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for CalcDirtyRate {
-        const EXPECTING: &'static str = "an object CalcDirtyRate";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_calc_time: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut m_calc_time_unit: ::std::option::Option<super::super::TimeUnit> = ::std::option::Option::None;
-            let mut m_sample_pages: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut m_mode: ::std::option::Option<super::super::DirtyRateMeasureMode> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "calc-time" => ::qmp_types::de::next(&mut map, &mut m_calc_time),
-                    "calc-time-unit" => {
-                        ::qmp_types::de::next(&mut map, &mut m_calc_time_unit)
-                    }
-                    "sample-pages" => {
-                        ::qmp_types::de::next(&mut map, &mut m_sample_pages)
-                    }
-                    "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_calc_time,) = match (m_calc_time,) {
-                (::std::option::Option::Some(m_calc_time),) => (m_calc_time,),
-                (m_calc_time,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_calc_time.is_some(), "calc-time")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(CalcDirtyRate {
-                calc_time: m_calc_time,
-                calc_time_unit: m_calc_time_unit,
-                sample_pages: m_sample_pages,
-                mode: m_mode,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CalcDirtyRate {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        CalcDirtyRate {
+            req calc_time = "calc-time": i64,
+            opt calc_time_unit = "calc-time-unit",
+            opt sample_pages = "sample-pages",
+            opt mode = "mode",
         }
     }
     impl ::qmp_types::Command for CalcDirtyRate {
@@ -6883,63 +2780,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl QueryDirtyRate {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new() -> Self {
-            QueryDirtyRate {
-                calc_time_unit: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for QueryDirtyRate {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("calc-time-unit", &self.calc_time_unit);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for QueryDirtyRate {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for QueryDirtyRate {
-        const EXPECTING: &'static str = "an object QueryDirtyRate";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_calc_time_unit: ::std::option::Option<super::super::TimeUnit> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "calc-time-unit" => {
-                        ::qmp_types::de::next(&mut map, &mut m_calc_time_unit)
-                    }
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            ::std::result::Result::Ok(QueryDirtyRate {
-                calc_time_unit: m_calc_time_unit,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryDirtyRate {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        QueryDirtyRate {
+            opt calc_time_unit = "calc-time-unit",
         }
     }
     impl ::qmp_types::Command for QueryDirtyRate {
@@ -6980,76 +2823,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl SetVcpuDirtyLimit {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(dirty_rate: u64) -> Self {
-            SetVcpuDirtyLimit {
-                cpu_index: ::std::option::Option::None,
-                dirty_rate,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for SetVcpuDirtyLimit {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("cpu-index", &self.cpu_index);
-            members.req("dirty-rate", &self.dirty_rate);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for SetVcpuDirtyLimit {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for SetVcpuDirtyLimit {
-        const EXPECTING: &'static str = "an object SetVcpuDirtyLimit";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut m_dirty_rate: ::std::option::Option<u64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "cpu-index" => ::qmp_types::de::next(&mut map, &mut m_cpu_index),
-                    "dirty-rate" => ::qmp_types::de::next(&mut map, &mut m_dirty_rate),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_dirty_rate,) = match (m_dirty_rate,) {
-                (::std::option::Option::Some(m_dirty_rate),) => (m_dirty_rate,),
-                (m_dirty_rate,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_dirty_rate.is_some(), "dirty-rate")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(SetVcpuDirtyLimit {
-                cpu_index: m_cpu_index,
-                dirty_rate: m_dirty_rate,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SetVcpuDirtyLimit {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        SetVcpuDirtyLimit {
+            opt cpu_index = "cpu-index",
+            req dirty_rate = "dirty-rate": u64,
         }
     }
     impl ::qmp_types::Command for SetVcpuDirtyLimit {
@@ -7088,61 +2865,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl CancelVcpuDirtyLimit {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new() -> Self {
-            CancelVcpuDirtyLimit {
-                cpu_index: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for CancelVcpuDirtyLimit {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("cpu-index", &self.cpu_index);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for CancelVcpuDirtyLimit {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for CancelVcpuDirtyLimit {
-        const EXPECTING: &'static str = "an object CancelVcpuDirtyLimit";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "cpu-index" => ::qmp_types::de::next(&mut map, &mut m_cpu_index),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            ::std::result::Result::Ok(CancelVcpuDirtyLimit {
-                cpu_index: m_cpu_index,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for CancelVcpuDirtyLimit {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        CancelVcpuDirtyLimit {
+            opt cpu_index = "cpu-index",
         }
     }
     impl ::qmp_types::Command for CancelVcpuDirtyLimit {
@@ -7169,22 +2894,7 @@ pub mod cmd {
     /// Since: 7.1
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryVcpuDirtyLimit;
-    impl ::serde::Serialize for QueryVcpuDirtyLimit {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryVcpuDirtyLimit {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryVcpuDirtyLimit)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryVcpuDirtyLimit);
     impl ::qmp_types::Command for QueryVcpuDirtyLimit {
         const NAME: &'static str = "query-vcpu-dirty-limit";
         type Returns = ::std::vec::Vec<super::super::DirtyLimitInfo>;
@@ -7206,22 +2916,7 @@ pub mod cmd {
     #[deprecated(note = "This command is deprecated with no replacement yet.")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryMigrationthreads;
-    impl ::serde::Serialize for QueryMigrationthreads {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryMigrationthreads {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryMigrationthreads)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryMigrationthreads);
     impl ::qmp_types::Command for QueryMigrationthreads {
         const NAME: &'static str = "query-migrationthreads";
         type Returns = ::std::vec::Vec<super::super::MigrationThreadInfo>;
@@ -7304,108 +2999,12 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl SnapshotSave {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            job_id: ::std::string::String,
-            tag: ::std::string::String,
-            vmstate: ::std::string::String,
-            devices: ::std::vec::Vec<::std::string::String>,
-        ) -> Self {
-            SnapshotSave {
-                job_id,
-                tag,
-                vmstate,
-                devices,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for SnapshotSave {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("job-id", &self.job_id);
-            members.req("tag", &self.tag);
-            members.req("vmstate", &self.vmstate);
-            members.req("devices", &self.devices);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for SnapshotSave {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for SnapshotSave {
-        const EXPECTING: &'static str = "an object SnapshotSave";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_vmstate: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_devices: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
-                    "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
-                    "vmstate" => ::qmp_types::de::next(&mut map, &mut m_vmstate),
-                    "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_job_id, m_tag, m_vmstate, m_devices) = match (
-                m_job_id,
-                m_tag,
-                m_vmstate,
-                m_devices,
-            ) {
-                (
-                    ::std::option::Option::Some(m_job_id),
-                    ::std::option::Option::Some(m_tag),
-                    ::std::option::Option::Some(m_vmstate),
-                    ::std::option::Option::Some(m_devices),
-                ) => (m_job_id, m_tag, m_vmstate, m_devices),
-                (m_job_id, m_tag, m_vmstate, m_devices) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_job_id.is_some(), "job-id"),
-                                (m_tag.is_some(), "tag"),
-                                (m_vmstate.is_some(), "vmstate"),
-                                (m_devices.is_some(), "devices"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(SnapshotSave {
-                job_id: m_job_id,
-                tag: m_tag,
-                vmstate: m_vmstate,
-                devices: m_devices,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SnapshotSave {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        SnapshotSave {
+            req job_id = "job-id": ::std::string::String,
+            req tag = "tag": ::std::string::String,
+            req vmstate = "vmstate": ::std::string::String,
+            req devices = "devices": ::std::vec::Vec<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for SnapshotSave {
@@ -7488,108 +3087,12 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl SnapshotLoad {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            job_id: ::std::string::String,
-            tag: ::std::string::String,
-            vmstate: ::std::string::String,
-            devices: ::std::vec::Vec<::std::string::String>,
-        ) -> Self {
-            SnapshotLoad {
-                job_id,
-                tag,
-                vmstate,
-                devices,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for SnapshotLoad {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("job-id", &self.job_id);
-            members.req("tag", &self.tag);
-            members.req("vmstate", &self.vmstate);
-            members.req("devices", &self.devices);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for SnapshotLoad {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for SnapshotLoad {
-        const EXPECTING: &'static str = "an object SnapshotLoad";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_vmstate: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_devices: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
-                    "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
-                    "vmstate" => ::qmp_types::de::next(&mut map, &mut m_vmstate),
-                    "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_job_id, m_tag, m_vmstate, m_devices) = match (
-                m_job_id,
-                m_tag,
-                m_vmstate,
-                m_devices,
-            ) {
-                (
-                    ::std::option::Option::Some(m_job_id),
-                    ::std::option::Option::Some(m_tag),
-                    ::std::option::Option::Some(m_vmstate),
-                    ::std::option::Option::Some(m_devices),
-                ) => (m_job_id, m_tag, m_vmstate, m_devices),
-                (m_job_id, m_tag, m_vmstate, m_devices) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_job_id.is_some(), "job-id"),
-                                (m_tag.is_some(), "tag"),
-                                (m_vmstate.is_some(), "vmstate"),
-                                (m_devices.is_some(), "devices"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(SnapshotLoad {
-                job_id: m_job_id,
-                tag: m_tag,
-                vmstate: m_vmstate,
-                devices: m_devices,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SnapshotLoad {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        SnapshotLoad {
+            req job_id = "job-id": ::std::string::String,
+            req tag = "tag": ::std::string::String,
+            req vmstate = "vmstate": ::std::string::String,
+            req devices = "devices": ::std::vec::Vec<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for SnapshotLoad {
@@ -7658,95 +3161,11 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl SnapshotDelete {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            job_id: ::std::string::String,
-            tag: ::std::string::String,
-            devices: ::std::vec::Vec<::std::string::String>,
-        ) -> Self {
-            SnapshotDelete {
-                job_id,
-                tag,
-                devices,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for SnapshotDelete {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("job-id", &self.job_id);
-            members.req("tag", &self.tag);
-            members.req("devices", &self.devices);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for SnapshotDelete {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for SnapshotDelete {
-        const EXPECTING: &'static str = "an object SnapshotDelete";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_devices: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
-                    "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
-                    "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_job_id, m_tag, m_devices) = match (m_job_id, m_tag, m_devices) {
-                (
-                    ::std::option::Option::Some(m_job_id),
-                    ::std::option::Option::Some(m_tag),
-                    ::std::option::Option::Some(m_devices),
-                ) => (m_job_id, m_tag, m_devices),
-                (m_job_id, m_tag, m_devices) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_job_id.is_some(), "job-id"),
-                                (m_tag.is_some(), "tag"),
-                                (m_devices.is_some(), "devices"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(SnapshotDelete {
-                job_id: m_job_id,
-                tag: m_tag,
-                devices: m_devices,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SnapshotDelete {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        SnapshotDelete {
+            req job_id = "job-id": ::std::string::String,
+            req tag = "tag": ::std::string::String,
+            req devices = "devices": ::std::vec::Vec<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for SnapshotDelete {
@@ -7783,69 +3202,9 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl Migration {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(status: super::super::MigrationStatus) -> Self {
-            Migration {
-                status,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for Migration {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("status", &self.status);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for Migration {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for Migration {
-        const EXPECTING: &'static str = "an object Migration";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_status: ::std::option::Option<super::super::MigrationStatus> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_status,) = match (m_status,) {
-                (::std::option::Option::Some(m_status),) => (m_status,),
-                (m_status,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_status.is_some(), "status")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(Migration {
-                status: m_status,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Migration {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        Migration {
+            req status = "status": super::super::MigrationStatus,
         }
     }
     impl ::qmp_types::Event for Migration {
@@ -7875,69 +3234,9 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl MigrationPass {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(pass: i64) -> Self {
-            MigrationPass {
-                pass,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for MigrationPass {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("pass", &self.pass);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for MigrationPass {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for MigrationPass {
-        const EXPECTING: &'static str = "an object MigrationPass";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_pass: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "pass" => ::qmp_types::de::next(&mut map, &mut m_pass),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_pass,) = match (m_pass,) {
-                (::std::option::Option::Some(m_pass),) => (m_pass,),
-                (m_pass,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_pass.is_some(), "pass")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(MigrationPass {
-                pass: m_pass,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MigrationPass {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        MigrationPass {
+            req pass = "pass": i64,
         }
     }
     impl ::qmp_types::Event for MigrationPass {
@@ -7969,82 +3268,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl ColoExit {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            mode: super::super::COLOMode,
-            reason: super::super::COLOExitReason,
-        ) -> Self {
-            ColoExit {
-                mode,
-                reason,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for ColoExit {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("mode", &self.mode);
-            members.req("reason", &self.reason);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for ColoExit {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for ColoExit {
-        const EXPECTING: &'static str = "an object ColoExit";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_mode: ::std::option::Option<super::super::COLOMode> = ::std::option::Option::None;
-            let mut m_reason: ::std::option::Option<super::super::COLOExitReason> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                    "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_mode, m_reason) = match (m_mode, m_reason) {
-                (
-                    ::std::option::Option::Some(m_mode),
-                    ::std::option::Option::Some(m_reason),
-                ) => (m_mode, m_reason),
-                (m_mode, m_reason) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_mode.is_some(), "mode"), (m_reason.is_some(), "reason")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(ColoExit {
-                mode: m_mode,
-                reason: m_reason,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ColoExit {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        ColoExit {
+            req mode = "mode": super::super::COLOMode,
+            req reason = "reason": super::super::COLOExitReason,
         }
     }
     impl ::qmp_types::Event for ColoExit {
@@ -8077,69 +3304,9 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl UnplugPrimary {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(device_id: ::std::string::String) -> Self {
-            UnplugPrimary {
-                device_id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for UnplugPrimary {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("device-id", &self.device_id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for UnplugPrimary {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for UnplugPrimary {
-        const EXPECTING: &'static str = "an object UnplugPrimary";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_device_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "device-id" => ::qmp_types::de::next(&mut map, &mut m_device_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_device_id,) = match (m_device_id,) {
-                (::std::option::Option::Some(m_device_id),) => (m_device_id,),
-                (m_device_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_device_id.is_some(), "device-id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(UnplugPrimary {
-                device_id: m_device_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UnplugPrimary {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        UnplugPrimary {
+            req device_id = "device-id": ::std::string::String,
         }
     }
     impl ::qmp_types::Event for UnplugPrimary {

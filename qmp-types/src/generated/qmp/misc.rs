@@ -14,61 +14,9 @@ pub struct NameInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NameInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        NameInfo {
-            name: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NameInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("name", &self.name);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NameInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NameInfo {
-    const EXPECTING: &'static str = "an object NameInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(NameInfo {
-            name: m_name,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NameInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NameInfo {
+        opt name = "name",
     }
 }
 /// Information about an iothread
@@ -98,147 +46,14 @@ pub struct IOThreadInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl IOThreadInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        id: ::std::string::String,
-        thread_id: i64,
-        poll_max_ns: i64,
-        poll_grow: i64,
-        poll_shrink: i64,
-        aio_max_batch: i64,
-    ) -> Self {
-        IOThreadInfo {
-            id,
-            thread_id,
-            poll_max_ns,
-            poll_grow,
-            poll_shrink,
-            aio_max_batch,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for IOThreadInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("id", &self.id);
-        members.req("thread-id", &self.thread_id);
-        members.req("poll-max-ns", &self.poll_max_ns);
-        members.req("poll-grow", &self.poll_grow);
-        members.req("poll-shrink", &self.poll_shrink);
-        members.req("aio-max-batch", &self.aio_max_batch);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for IOThreadInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for IOThreadInfo {
-    const EXPECTING: &'static str = "an object IOThreadInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_thread_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_poll_max_ns: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_poll_grow: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_poll_shrink: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_aio_max_batch: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
-                "poll-max-ns" => ::qmp_types::de::next(&mut map, &mut m_poll_max_ns),
-                "poll-grow" => ::qmp_types::de::next(&mut map, &mut m_poll_grow),
-                "poll-shrink" => ::qmp_types::de::next(&mut map, &mut m_poll_shrink),
-                "aio-max-batch" => ::qmp_types::de::next(&mut map, &mut m_aio_max_batch),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (
-            m_id,
-            m_thread_id,
-            m_poll_max_ns,
-            m_poll_grow,
-            m_poll_shrink,
-            m_aio_max_batch,
-        ) = match (
-            m_id,
-            m_thread_id,
-            m_poll_max_ns,
-            m_poll_grow,
-            m_poll_shrink,
-            m_aio_max_batch,
-        ) {
-            (
-                ::std::option::Option::Some(m_id),
-                ::std::option::Option::Some(m_thread_id),
-                ::std::option::Option::Some(m_poll_max_ns),
-                ::std::option::Option::Some(m_poll_grow),
-                ::std::option::Option::Some(m_poll_shrink),
-                ::std::option::Option::Some(m_aio_max_batch),
-            ) => {
-                (
-                    m_id,
-                    m_thread_id,
-                    m_poll_max_ns,
-                    m_poll_grow,
-                    m_poll_shrink,
-                    m_aio_max_batch,
-                )
-            }
-            (
-                m_id,
-                m_thread_id,
-                m_poll_max_ns,
-                m_poll_grow,
-                m_poll_shrink,
-                m_aio_max_batch,
-            ) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_id.is_some(), "id"),
-                            (m_thread_id.is_some(), "thread-id"),
-                            (m_poll_max_ns.is_some(), "poll-max-ns"),
-                            (m_poll_grow.is_some(), "poll-grow"),
-                            (m_poll_shrink.is_some(), "poll-shrink"),
-                            (m_aio_max_batch.is_some(), "aio-max-batch"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(IOThreadInfo {
-            id: m_id,
-            thread_id: m_thread_id,
-            poll_max_ns: m_poll_max_ns,
-            poll_grow: m_poll_grow,
-            poll_shrink: m_poll_shrink,
-            aio_max_batch: m_aio_max_batch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for IOThreadInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    IOThreadInfo {
+        req id = "id": ::std::string::String,
+        req thread_id = "thread-id": i64,
+        req poll_max_ns = "poll-max-ns": i64,
+        req poll_grow = "poll-grow": i64,
+        req poll_shrink = "poll-shrink": i64,
+        req aio_max_batch = "aio-max-batch": i64,
     }
 }
 /// Information about a file descriptor that was added to an fd set.
@@ -257,79 +72,10 @@ pub struct AddfdInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AddfdInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(fdset_id: i64, fd: i64) -> Self {
-        AddfdInfo {
-            fdset_id,
-            fd,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AddfdInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("fdset-id", &self.fdset_id);
-        members.req("fd", &self.fd);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AddfdInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AddfdInfo {
-    const EXPECTING: &'static str = "an object AddfdInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_fdset_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_fd: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "fdset-id" => ::qmp_types::de::next(&mut map, &mut m_fdset_id),
-                "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_fdset_id, m_fd) = match (m_fdset_id, m_fd) {
-            (
-                ::std::option::Option::Some(m_fdset_id),
-                ::std::option::Option::Some(m_fd),
-            ) => (m_fdset_id, m_fd),
-            (m_fdset_id, m_fd) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_fdset_id.is_some(), "fdset-id"), (m_fd.is_some(), "fd")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(AddfdInfo {
-            fdset_id: m_fdset_id,
-            fd: m_fd,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AddfdInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AddfdInfo {
+        req fdset_id = "fdset-id": i64,
+        req fd = "fd": i64,
     }
 }
 /// Information about a file descriptor that belongs to an fd set.
@@ -347,74 +93,10 @@ pub struct FdsetFdInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl FdsetFdInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(fd: i64) -> Self {
-        FdsetFdInfo {
-            fd,
-            opaque: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for FdsetFdInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("fd", &self.fd);
-        members.opt("opaque", &self.opaque);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for FdsetFdInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for FdsetFdInfo {
-    const EXPECTING: &'static str = "an object FdsetFdInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_fd: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_opaque: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
-                "opaque" => ::qmp_types::de::next(&mut map, &mut m_opaque),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_fd,) = match (m_fd,) {
-            (::std::option::Option::Some(m_fd),) => (m_fd,),
-            (m_fd,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_fd.is_some(), "fd")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(FdsetFdInfo {
-            fd: m_fd,
-            opaque: m_opaque,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for FdsetFdInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    FdsetFdInfo {
+        req fd = "fd": i64,
+        opt opaque = "opaque",
     }
 }
 /// Information about an fd set.
@@ -432,79 +114,10 @@ pub struct FdsetInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl FdsetInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(fdset_id: i64, fds: ::std::vec::Vec<super::FdsetFdInfo>) -> Self {
-        FdsetInfo {
-            fdset_id,
-            fds,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for FdsetInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("fdset-id", &self.fdset_id);
-        members.req("fds", &self.fds);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for FdsetInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for FdsetInfo {
-    const EXPECTING: &'static str = "an object FdsetInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_fdset_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_fds: ::std::option::Option<::std::vec::Vec<super::FdsetFdInfo>> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "fdset-id" => ::qmp_types::de::next(&mut map, &mut m_fdset_id),
-                "fds" => ::qmp_types::de::next(&mut map, &mut m_fds),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_fdset_id, m_fds) = match (m_fdset_id, m_fds) {
-            (
-                ::std::option::Option::Some(m_fdset_id),
-                ::std::option::Option::Some(m_fds),
-            ) => (m_fdset_id, m_fds),
-            (m_fdset_id, m_fds) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_fdset_id.is_some(), "fdset-id"), (m_fds.is_some(), "fds")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(FdsetInfo {
-            fdset_id: m_fdset_id,
-            fds: m_fds,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for FdsetInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    FdsetInfo {
+        req fdset_id = "fdset-id": i64,
+        req fds = "fds": ::std::vec::Vec<super::FdsetFdInfo>,
     }
 }
 /// Possible types for an option parameter.
@@ -526,76 +139,12 @@ pub enum CommandLineParameterType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl CommandLineParameterType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [CommandLineParameterType] = &[
-        CommandLineParameterType::String,
-        CommandLineParameterType::Boolean,
-        CommandLineParameterType::Number,
-        CommandLineParameterType::Size,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            CommandLineParameterType::String => "string",
-            CommandLineParameterType::Boolean => "boolean",
-            CommandLineParameterType::Number => "number",
-            CommandLineParameterType::Size => "size",
-            CommandLineParameterType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => {
-                CommandLineParameterType::Other(value.to_owned())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for CommandLineParameterType {
-    const EXPECTING: &'static str = "a CommandLineParameterType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        CommandLineParameterType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "string" => CommandLineParameterType::String,
-                "boolean" => CommandLineParameterType::Boolean,
-                "number" => CommandLineParameterType::Number,
-                "size" => CommandLineParameterType::Size,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for CommandLineParameterType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(CommandLineParameterType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for CommandLineParameterType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for CommandLineParameterType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CommandLineParameterType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    CommandLineParameterType, Other {
+        String = "string",
+        Boolean = "boolean",
+        Number = "number",
+        Size = "size",
     }
 }
 /// Details about a single parameter of a command line option.
@@ -617,92 +166,12 @@ pub struct CommandLineParameterInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CommandLineParameterInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        name: ::std::string::String,
-        r#type: super::CommandLineParameterType,
-    ) -> Self {
-        CommandLineParameterInfo {
-            name,
-            r#type,
-            help: ::std::option::Option::None,
-            default: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CommandLineParameterInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("type", &self.r#type);
-        members.opt("help", &self.help);
-        members.opt("default", &self.default);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CommandLineParameterInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CommandLineParameterInfo {
-    const EXPECTING: &'static str = "an object CommandLineParameterInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_type: ::std::option::Option<super::CommandLineParameterType> = ::std::option::Option::None;
-        let mut m_help: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_default: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                "help" => ::qmp_types::de::next(&mut map, &mut m_help),
-                "default" => ::qmp_types::de::next(&mut map, &mut m_default),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name, m_type) = match (m_name, m_type) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_type),
-            ) => (m_name, m_type),
-            (m_name, m_type) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_name.is_some(), "name"), (m_type.is_some(), "type")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(CommandLineParameterInfo {
-            name: m_name,
-            r#type: m_type,
-            help: m_help,
-            default: m_default,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CommandLineParameterInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CommandLineParameterInfo {
+        req name = "name": ::std::string::String,
+        req r#type = "type": super::CommandLineParameterType,
+        opt help = "help",
+        opt default = "default",
     }
 }
 /// Details about a command line option, including its list of parameter
@@ -721,87 +190,10 @@ pub struct CommandLineOptionInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CommandLineOptionInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        option: ::std::string::String,
-        parameters: ::std::vec::Vec<super::CommandLineParameterInfo>,
-    ) -> Self {
-        CommandLineOptionInfo {
-            option,
-            parameters,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CommandLineOptionInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("option", &self.option);
-        members.req("parameters", &self.parameters);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CommandLineOptionInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CommandLineOptionInfo {
-    const EXPECTING: &'static str = "an object CommandLineOptionInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_option: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_parameters: ::std::option::Option<
-            ::std::vec::Vec<super::CommandLineParameterInfo>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "option" => ::qmp_types::de::next(&mut map, &mut m_option),
-                "parameters" => ::qmp_types::de::next(&mut map, &mut m_parameters),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_option, m_parameters) = match (m_option, m_parameters) {
-            (
-                ::std::option::Option::Some(m_option),
-                ::std::option::Option::Some(m_parameters),
-            ) => (m_option, m_parameters),
-            (m_option, m_parameters) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_option.is_some(), "option"),
-                            (m_parameters.is_some(), "parameters"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(CommandLineOptionInfo {
-            option: m_option,
-            parameters: m_parameters,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CommandLineOptionInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CommandLineOptionInfo {
+        req option = "option": ::std::string::String,
+        req parameters = "parameters": ::std::vec::Vec<super::CommandLineParameterInfo>,
     }
 }
 /// The commands of this module.
@@ -843,95 +235,12 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl AddClient {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            protocol: ::std::string::String,
-            fdname: ::std::string::String,
-        ) -> Self {
-            AddClient {
-                protocol,
-                fdname,
-                skipauth: ::std::option::Option::None,
-                tls: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for AddClient {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("protocol", &self.protocol);
-            members.req("fdname", &self.fdname);
-            members.opt("skipauth", &self.skipauth);
-            members.opt("tls", &self.tls);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for AddClient {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for AddClient {
-        const EXPECTING: &'static str = "an object AddClient";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_protocol: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_fdname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_skipauth: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut m_tls: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "protocol" => ::qmp_types::de::next(&mut map, &mut m_protocol),
-                    "fdname" => ::qmp_types::de::next(&mut map, &mut m_fdname),
-                    "skipauth" => ::qmp_types::de::next(&mut map, &mut m_skipauth),
-                    "tls" => ::qmp_types::de::next(&mut map, &mut m_tls),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_protocol, m_fdname) = match (m_protocol, m_fdname) {
-                (
-                    ::std::option::Option::Some(m_protocol),
-                    ::std::option::Option::Some(m_fdname),
-                ) => (m_protocol, m_fdname),
-                (m_protocol, m_fdname) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_protocol.is_some(), "protocol"),
-                                (m_fdname.is_some(), "fdname"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(AddClient {
-                protocol: m_protocol,
-                fdname: m_fdname,
-                skipauth: m_skipauth,
-                tls: m_tls,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AddClient {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        AddClient {
+            req protocol = "protocol": ::std::string::String,
+            req fdname = "fdname": ::std::string::String,
+            opt skipauth = "skipauth",
+            opt tls = "tls",
         }
     }
     impl ::qmp_types::Command for AddClient {
@@ -957,22 +266,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryName;
-    impl ::serde::Serialize for QueryName {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryName {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryName)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryName);
     impl ::qmp_types::Command for QueryName {
         const NAME: &'static str = "query-name";
         type Returns = super::super::NameInfo;
@@ -1010,22 +304,7 @@ pub mod cmd {
     /// Since: 2.0
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryIothreads;
-    impl ::serde::Serialize for QueryIothreads {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryIothreads {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryIothreads)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryIothreads);
     impl ::qmp_types::Command for QueryIothreads {
         const NAME: &'static str = "query-iothreads";
         type Returns = ::std::vec::Vec<super::super::IOThreadInfo>;
@@ -1055,22 +334,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Stop;
-    impl ::serde::Serialize for Stop {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Stop {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| Stop)
-        }
-    }
+    ::qmp_types::impl_unit!(Stop);
     impl ::qmp_types::Command for Stop {
         const NAME: &'static str = "stop";
         type Returns = ::qmp_types::Empty;
@@ -1102,22 +366,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Cont;
-    impl ::serde::Serialize for Cont {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Cont {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| Cont)
-        }
-    }
+    ::qmp_types::impl_unit!(Cont);
     impl ::qmp_types::Command for Cont {
         const NAME: &'static str = "cont";
         type Returns = ::qmp_types::Empty;
@@ -1147,22 +396,7 @@ pub mod cmd {
     /// Since: 3.0
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XExitPreconfig;
-    impl ::serde::Serialize for XExitPreconfig {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XExitPreconfig {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| XExitPreconfig)
-        }
-    }
+    ::qmp_types::impl_unit!(XExitPreconfig);
     impl ::qmp_types::Command for XExitPreconfig {
         const NAME: &'static str = "x-exit-preconfig";
         type Returns = ::qmp_types::Empty;
@@ -1215,78 +449,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl HumanMonitorCommand {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(command_line: ::std::string::String) -> Self {
-            HumanMonitorCommand {
-                command_line,
-                cpu_index: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for HumanMonitorCommand {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("command-line", &self.command_line);
-            members.opt("cpu-index", &self.cpu_index);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for HumanMonitorCommand {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for HumanMonitorCommand {
-        const EXPECTING: &'static str = "an object HumanMonitorCommand";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_command_line: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "command-line" => {
-                        ::qmp_types::de::next(&mut map, &mut m_command_line)
-                    }
-                    "cpu-index" => ::qmp_types::de::next(&mut map, &mut m_cpu_index),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_command_line,) = match (m_command_line,) {
-                (::std::option::Option::Some(m_command_line),) => (m_command_line,),
-                (m_command_line,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_command_line.is_some(), "command-line")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(HumanMonitorCommand {
-                command_line: m_command_line,
-                cpu_index: m_cpu_index,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for HumanMonitorCommand {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        HumanMonitorCommand {
+            req command_line = "command-line": ::std::string::String,
+            opt cpu_index = "cpu-index",
         }
     }
     impl ::qmp_types::Command for HumanMonitorCommand {
@@ -1327,69 +493,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl Getfd {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(fdname: ::std::string::String) -> Self {
-            Getfd {
-                fdname,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for Getfd {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("fdname", &self.fdname);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for Getfd {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for Getfd {
-        const EXPECTING: &'static str = "an object Getfd";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_fdname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "fdname" => ::qmp_types::de::next(&mut map, &mut m_fdname),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_fdname,) = match (m_fdname,) {
-                (::std::option::Option::Some(m_fdname),) => (m_fdname,),
-                (m_fdname,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_fdname.is_some(), "fdname")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(Getfd {
-                fdname: m_fdname,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Getfd {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        Getfd {
+            req fdname = "fdname": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for Getfd {
@@ -1436,79 +542,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl GetWin32Socket {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(info: ::std::string::String, fdname: ::std::string::String) -> Self {
-            GetWin32Socket {
-                info,
-                fdname,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GetWin32Socket {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("info", &self.info);
-            members.req("fdname", &self.fdname);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GetWin32Socket {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GetWin32Socket {
-        const EXPECTING: &'static str = "an object GetWin32Socket";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_info: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_fdname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "info" => ::qmp_types::de::next(&mut map, &mut m_info),
-                    "fdname" => ::qmp_types::de::next(&mut map, &mut m_fdname),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_info, m_fdname) = match (m_info, m_fdname) {
-                (
-                    ::std::option::Option::Some(m_info),
-                    ::std::option::Option::Some(m_fdname),
-                ) => (m_info, m_fdname),
-                (m_info, m_fdname) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_info.is_some(), "info"), (m_fdname.is_some(), "fdname")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(GetWin32Socket {
-                info: m_info,
-                fdname: m_fdname,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GetWin32Socket {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GetWin32Socket {
+            req info = "info": ::std::string::String,
+            req fdname = "fdname": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for GetWin32Socket {
@@ -1541,69 +578,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl Closefd {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(fdname: ::std::string::String) -> Self {
-            Closefd {
-                fdname,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for Closefd {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("fdname", &self.fdname);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for Closefd {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for Closefd {
-        const EXPECTING: &'static str = "an object Closefd";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_fdname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "fdname" => ::qmp_types::de::next(&mut map, &mut m_fdname),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_fdname,) = match (m_fdname,) {
-                (::std::option::Option::Some(m_fdname),) => (m_fdname,),
-                (m_fdname,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_fdname.is_some(), "fdname")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(Closefd {
-                fdname: m_fdname,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Closefd {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        Closefd {
+            req fdname = "fdname": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for Closefd {
@@ -1651,66 +628,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl AddFd {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new() -> Self {
-            AddFd {
-                fdset_id: ::std::option::Option::None,
-                opaque: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for AddFd {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("fdset-id", &self.fdset_id);
-            members.opt("opaque", &self.opaque);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for AddFd {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for AddFd {
-        const EXPECTING: &'static str = "an object AddFd";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_fdset_id: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut m_opaque: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "fdset-id" => ::qmp_types::de::next(&mut map, &mut m_fdset_id),
-                    "opaque" => ::qmp_types::de::next(&mut map, &mut m_opaque),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            ::std::result::Result::Ok(AddFd {
-                fdset_id: m_fdset_id,
-                opaque: m_opaque,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AddFd {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        AddFd {
+            opt fdset_id = "fdset-id",
+            opt opaque = "opaque",
         }
     }
     impl ::qmp_types::Command for AddFd {
@@ -1754,74 +675,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl RemoveFd {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(fdset_id: i64) -> Self {
-            RemoveFd {
-                fdset_id,
-                fd: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for RemoveFd {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("fdset-id", &self.fdset_id);
-            members.opt("fd", &self.fd);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for RemoveFd {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for RemoveFd {
-        const EXPECTING: &'static str = "an object RemoveFd";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_fdset_id: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut m_fd: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "fdset-id" => ::qmp_types::de::next(&mut map, &mut m_fdset_id),
-                    "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_fdset_id,) = match (m_fdset_id,) {
-                (::std::option::Option::Some(m_fdset_id),) => (m_fdset_id,),
-                (m_fdset_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_fdset_id.is_some(), "fdset-id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(RemoveFd {
-                fdset_id: m_fdset_id,
-                fd: m_fd,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RemoveFd {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        RemoveFd {
+            req fdset_id = "fdset-id": i64,
+            opt fd = "fd",
         }
     }
     impl ::qmp_types::Command for RemoveFd {
@@ -1875,22 +732,7 @@ pub mod cmd {
     /// Since: 1.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryFdsets;
-    impl ::serde::Serialize for QueryFdsets {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryFdsets {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryFdsets)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryFdsets);
     impl ::qmp_types::Command for QueryFdsets {
         const NAME: &'static str = "query-fdsets";
         type Returns = ::std::vec::Vec<super::super::FdsetInfo>;
@@ -1945,61 +787,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl QueryCommandLineOptions {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new() -> Self {
-            QueryCommandLineOptions {
-                option: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for QueryCommandLineOptions {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("option", &self.option);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for QueryCommandLineOptions {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for QueryCommandLineOptions {
-        const EXPECTING: &'static str = "an object QueryCommandLineOptions";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_option: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "option" => ::qmp_types::de::next(&mut map, &mut m_option),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            ::std::result::Result::Ok(QueryCommandLineOptions {
-                option: m_option,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryCommandLineOptions {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        QueryCommandLineOptions {
+            opt option = "option",
         }
     }
     impl ::qmp_types::Command for QueryCommandLineOptions {
@@ -2043,82 +833,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl RtcChange {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(offset: i64, qom_path: ::std::string::String) -> Self {
-            RtcChange {
-                offset,
-                qom_path,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for RtcChange {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("offset", &self.offset);
-            members.req("qom-path", &self.qom_path);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for RtcChange {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for RtcChange {
-        const EXPECTING: &'static str = "an object RtcChange";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_offset: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
-                    "qom-path" => ::qmp_types::de::next(&mut map, &mut m_qom_path),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_offset, m_qom_path) = match (m_offset, m_qom_path) {
-                (
-                    ::std::option::Option::Some(m_offset),
-                    ::std::option::Option::Some(m_qom_path),
-                ) => (m_offset, m_qom_path),
-                (m_offset, m_qom_path) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_offset.is_some(), "offset"),
-                                (m_qom_path.is_some(), "qom-path"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(RtcChange {
-                offset: m_offset,
-                qom_path: m_qom_path,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RtcChange {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        RtcChange {
+            req offset = "offset": i64,
+            req qom_path = "qom-path": ::std::string::String,
         }
     }
     impl ::qmp_types::Event for RtcChange {
@@ -2160,110 +878,12 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl VfuClientHangup {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            vfu_id: ::std::string::String,
-            vfu_qom_path: ::std::string::String,
-            dev_id: ::std::string::String,
-            dev_qom_path: ::std::string::String,
-        ) -> Self {
-            VfuClientHangup {
-                vfu_id,
-                vfu_qom_path,
-                dev_id,
-                dev_qom_path,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for VfuClientHangup {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("vfu-id", &self.vfu_id);
-            members.req("vfu-qom-path", &self.vfu_qom_path);
-            members.req("dev-id", &self.dev_id);
-            members.req("dev-qom-path", &self.dev_qom_path);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for VfuClientHangup {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for VfuClientHangup {
-        const EXPECTING: &'static str = "an object VfuClientHangup";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_vfu_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_vfu_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_dev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_dev_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "vfu-id" => ::qmp_types::de::next(&mut map, &mut m_vfu_id),
-                    "vfu-qom-path" => {
-                        ::qmp_types::de::next(&mut map, &mut m_vfu_qom_path)
-                    }
-                    "dev-id" => ::qmp_types::de::next(&mut map, &mut m_dev_id),
-                    "dev-qom-path" => {
-                        ::qmp_types::de::next(&mut map, &mut m_dev_qom_path)
-                    }
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_vfu_id, m_vfu_qom_path, m_dev_id, m_dev_qom_path) = match (
-                m_vfu_id,
-                m_vfu_qom_path,
-                m_dev_id,
-                m_dev_qom_path,
-            ) {
-                (
-                    ::std::option::Option::Some(m_vfu_id),
-                    ::std::option::Option::Some(m_vfu_qom_path),
-                    ::std::option::Option::Some(m_dev_id),
-                    ::std::option::Option::Some(m_dev_qom_path),
-                ) => (m_vfu_id, m_vfu_qom_path, m_dev_id, m_dev_qom_path),
-                (m_vfu_id, m_vfu_qom_path, m_dev_id, m_dev_qom_path) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_vfu_id.is_some(), "vfu-id"),
-                                (m_vfu_qom_path.is_some(), "vfu-qom-path"),
-                                (m_dev_id.is_some(), "dev-id"),
-                                (m_dev_qom_path.is_some(), "dev-qom-path"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(VfuClientHangup {
-                vfu_id: m_vfu_id,
-                vfu_qom_path: m_vfu_qom_path,
-                dev_id: m_dev_id,
-                dev_qom_path: m_dev_qom_path,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VfuClientHangup {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        VfuClientHangup {
+            req vfu_id = "vfu-id": ::std::string::String,
+            req vfu_qom_path = "vfu-qom-path": ::std::string::String,
+            req dev_id = "dev-id": ::std::string::String,
+            req dev_qom_path = "dev-qom-path": ::std::string::String,
         }
     }
     impl ::qmp_types::Event for VfuClientHangup {

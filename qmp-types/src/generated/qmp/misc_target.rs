@@ -28,80 +28,14 @@ pub enum SevState {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl SevState {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [SevState] = &[
-        SevState::Uninit,
-        SevState::LaunchUpdate,
-        SevState::LaunchSecret,
-        SevState::Running,
-        SevState::SendUpdate,
-        SevState::ReceiveUpdate,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            SevState::Uninit => "uninit",
-            SevState::LaunchUpdate => "launch-update",
-            SevState::LaunchSecret => "launch-secret",
-            SevState::Running => "running",
-            SevState::SendUpdate => "send-update",
-            SevState::ReceiveUpdate => "receive-update",
-            SevState::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => SevState::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for SevState {
-    const EXPECTING: &'static str = "a SevState value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        SevState::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "uninit" => SevState::Uninit,
-                "launch-update" => SevState::LaunchUpdate,
-                "launch-secret" => SevState::LaunchSecret,
-                "running" => SevState::Running,
-                "send-update" => SevState::SendUpdate,
-                "receive-update" => SevState::ReceiveUpdate,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for SevState {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(SevState::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for SevState {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for SevState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SevState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    SevState, Other {
+        Uninit = "uninit",
+        LaunchUpdate = "launch-update",
+        LaunchSecret = "launch-secret",
+        Running = "running",
+        SendUpdate = "send-update",
+        ReceiveUpdate = "receive-update",
     }
 }
 /// An enumeration indicating the type of SEV guest being run.
@@ -120,68 +54,10 @@ pub enum SevGuestType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl SevGuestType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [SevGuestType] = &[
-        SevGuestType::Sev,
-        SevGuestType::SevSnp,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            SevGuestType::Sev => "sev",
-            SevGuestType::SevSnp => "sev-snp",
-            SevGuestType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => SevGuestType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for SevGuestType {
-    const EXPECTING: &'static str = "a SevGuestType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        SevGuestType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "sev" => SevGuestType::Sev,
-                "sev-snp" => SevGuestType::SevSnp,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for SevGuestType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(SevGuestType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for SevGuestType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for SevGuestType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SevGuestType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    SevGuestType, Other {
+        Sev = "sev",
+        SevSnp = "sev-snp",
     }
 }
 /// Information specific to legacy SEV/SEV-ES guests.
@@ -201,79 +77,10 @@ pub struct SevGuestInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SevGuestInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(policy: u32, handle: u32) -> Self {
-        SevGuestInfo {
-            policy,
-            handle,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SevGuestInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("policy", &self.policy);
-        members.req("handle", &self.handle);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SevGuestInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SevGuestInfo {
-    const EXPECTING: &'static str = "an object SevGuestInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_policy: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_handle: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_policy, m_handle) = match (m_policy, m_handle) {
-            (
-                ::std::option::Option::Some(m_policy),
-                ::std::option::Option::Some(m_handle),
-            ) => (m_policy, m_handle),
-            (m_policy, m_handle) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_policy.is_some(), "policy"), (m_handle.is_some(), "handle")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SevGuestInfo {
-            policy: m_policy,
-            handle: m_handle,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SevGuestInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SevGuestInfo {
+        req policy = "policy": u32,
+        req handle = "handle": u32,
     }
 }
 /// Information specific to SEV-SNP guests.
@@ -291,69 +98,9 @@ pub struct SevSnpGuestInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SevSnpGuestInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(snp_policy: u64) -> Self {
-        SevSnpGuestInfo {
-            snp_policy,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SevSnpGuestInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("snp-policy", &self.snp_policy);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SevSnpGuestInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SevSnpGuestInfo {
-    const EXPECTING: &'static str = "an object SevSnpGuestInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_snp_policy: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "snp-policy" => ::qmp_types::de::next(&mut map, &mut m_snp_policy),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_snp_policy,) = match (m_snp_policy,) {
-            (::std::option::Option::Some(m_snp_policy),) => (m_snp_policy,),
-            (m_snp_policy,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_snp_policy.is_some(), "snp-policy")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SevSnpGuestInfo {
-            snp_policy: m_snp_policy,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SevSnpGuestInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SevSnpGuestInfo {
+        req snp_policy = "snp-policy": u64,
     }
 }
 /// Information about Secure Encrypted Virtualization (SEV) support
@@ -392,137 +139,19 @@ pub enum SevInfoBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl SevInfoBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            SevInfoBranch::Sev(_) => "sev",
-            SevInfoBranch::SevSnp(_) => "sev-snp",
-            SevInfoBranch::Other(value) => value.as_str(),
-        }
+::qmp_types::impl_union! {
+    SevInfo, SevInfoBranch, Other,
+    sev_type = "sev-type": super::SevGuestType, Other,
+    {
+        req enabled = "enabled": bool,
+        req api_major = "api-major": u8,
+        req api_minor = "api-minor": u8,
+        req build_id = "build-id": u8,
+        req state = "state": super::SevState,
     }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::SevGuestType {
-        match self {
-            SevInfoBranch::Sev(_) => super::SevGuestType::Sev,
-            SevInfoBranch::SevSnp(_) => super::SevGuestType::SevSnp,
-            SevInfoBranch::Other(value) => super::SevGuestType::Other(value.clone()),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SevInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("enabled", &self.enabled);
-        members.req("api-major", &self.api_major);
-        members.req("api-minor", &self.api_minor);
-        members.req("build-id", &self.build_id);
-        members.req("state", &self.state);
-        members.req("sev-type", self.sev_type.as_str());
-        match &self.sev_type {
-            SevInfoBranch::Sev(branch) => members.members(branch),
-            SevInfoBranch::SevSnp(branch) => members.members(branch),
-            SevInfoBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SevInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SevInfo {
-    const EXPECTING: &'static str = "an object SevInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_api_major: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_api_minor: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_build_id: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_state: ::std::option::Option<super::SevState> = ::std::option::Option::None;
-        let mut tag: ::std::option::Option<super::SevGuestType> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
-                "api-major" => ::qmp_types::de::next(&mut map, &mut m_api_major),
-                "api-minor" => ::qmp_types::de::next(&mut map, &mut m_api_minor),
-                "build-id" => ::qmp_types::de::next(&mut map, &mut m_build_id),
-                "state" => ::qmp_types::de::next(&mut map, &mut m_state),
-                "sev-type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let (m_enabled, m_api_major, m_api_minor, m_build_id, m_state) = match (
-            m_enabled,
-            m_api_major,
-            m_api_minor,
-            m_build_id,
-            m_state,
-        ) {
-            (
-                ::std::option::Option::Some(m_enabled),
-                ::std::option::Option::Some(m_api_major),
-                ::std::option::Option::Some(m_api_minor),
-                ::std::option::Option::Some(m_build_id),
-                ::std::option::Option::Some(m_state),
-            ) => (m_enabled, m_api_major, m_api_minor, m_build_id, m_state),
-            (m_enabled, m_api_major, m_api_minor, m_build_id, m_state) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_enabled.is_some(), "enabled"),
-                            (m_api_major.is_some(), "api-major"),
-                            (m_api_minor.is_some(), "api-minor"),
-                            (m_build_id.is_some(), "build-id"),
-                            (m_state.is_some(), "state"),
-                        ],
-                    ),
-                );
-            }
-        };
-        let tag = ::qmp_types::de::required(tag, "sev-type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::SevGuestType::Sev => {
-                SevInfoBranch::Sev(::qmp_types::de::from_members(rest, "sev")?)
-            }
-            super::SevGuestType::SevSnp => {
-                SevInfoBranch::SevSnp(::qmp_types::de::from_members(rest, "sev-snp")?)
-            }
-            super::SevGuestType::Other(value) => {
-                unknown_members = rest;
-                SevInfoBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(SevInfo {
-            enabled: m_enabled,
-            api_major: m_api_major,
-            api_minor: m_api_minor,
-            build_id: m_build_id,
-            state: m_state,
-            sev_type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SevInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+    {
+        members Sev = "sev" => Sev,
+        members SevSnp = "sev-snp" => SevSnp,
     }
 }
 /// SEV Guest Launch measurement information
@@ -540,69 +169,9 @@ pub struct SevLaunchMeasureInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SevLaunchMeasureInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: ::std::string::String) -> Self {
-        SevLaunchMeasureInfo {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SevLaunchMeasureInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SevLaunchMeasureInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SevLaunchMeasureInfo {
-    const EXPECTING: &'static str = "an object SevLaunchMeasureInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SevLaunchMeasureInfo {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SevLaunchMeasureInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SevLaunchMeasureInfo {
+        req data = "data": ::std::string::String,
     }
 }
 /// The struct describes capability for a Secure Encrypted
@@ -630,117 +199,13 @@ pub struct SevCapability {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SevCapability {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        pdh: ::std::string::String,
-        cert_chain: ::std::string::String,
-        cpu0_id: ::std::string::String,
-        cbitpos: i64,
-        reduced_phys_bits: i64,
-    ) -> Self {
-        SevCapability {
-            pdh,
-            cert_chain,
-            cpu0_id,
-            cbitpos,
-            reduced_phys_bits,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SevCapability {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("pdh", &self.pdh);
-        members.req("cert-chain", &self.cert_chain);
-        members.req("cpu0-id", &self.cpu0_id);
-        members.req("cbitpos", &self.cbitpos);
-        members.req("reduced-phys-bits", &self.reduced_phys_bits);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SevCapability {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SevCapability {
-    const EXPECTING: &'static str = "an object SevCapability";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_pdh: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_cert_chain: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_cpu0_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_cbitpos: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_reduced_phys_bits: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "pdh" => ::qmp_types::de::next(&mut map, &mut m_pdh),
-                "cert-chain" => ::qmp_types::de::next(&mut map, &mut m_cert_chain),
-                "cpu0-id" => ::qmp_types::de::next(&mut map, &mut m_cpu0_id),
-                "cbitpos" => ::qmp_types::de::next(&mut map, &mut m_cbitpos),
-                "reduced-phys-bits" => {
-                    ::qmp_types::de::next(&mut map, &mut m_reduced_phys_bits)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_pdh, m_cert_chain, m_cpu0_id, m_cbitpos, m_reduced_phys_bits) = match (
-            m_pdh,
-            m_cert_chain,
-            m_cpu0_id,
-            m_cbitpos,
-            m_reduced_phys_bits,
-        ) {
-            (
-                ::std::option::Option::Some(m_pdh),
-                ::std::option::Option::Some(m_cert_chain),
-                ::std::option::Option::Some(m_cpu0_id),
-                ::std::option::Option::Some(m_cbitpos),
-                ::std::option::Option::Some(m_reduced_phys_bits),
-            ) => (m_pdh, m_cert_chain, m_cpu0_id, m_cbitpos, m_reduced_phys_bits),
-            (m_pdh, m_cert_chain, m_cpu0_id, m_cbitpos, m_reduced_phys_bits) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_pdh.is_some(), "pdh"),
-                            (m_cert_chain.is_some(), "cert-chain"),
-                            (m_cpu0_id.is_some(), "cpu0-id"),
-                            (m_cbitpos.is_some(), "cbitpos"),
-                            (m_reduced_phys_bits.is_some(), "reduced-phys-bits"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SevCapability {
-            pdh: m_pdh,
-            cert_chain: m_cert_chain,
-            cpu0_id: m_cpu0_id,
-            cbitpos: m_cbitpos,
-            reduced_phys_bits: m_reduced_phys_bits,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SevCapability {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SevCapability {
+        req pdh = "pdh": ::std::string::String,
+        req cert_chain = "cert-chain": ::std::string::String,
+        req cpu0_id = "cpu0-id": ::std::string::String,
+        req cbitpos = "cbitpos": i64,
+        req reduced_phys_bits = "reduced-phys-bits": i64,
     }
 }
 /// The struct describes attestation report for a Secure Encrypted
@@ -759,69 +224,9 @@ pub struct SevAttestationReport {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SevAttestationReport {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: ::std::string::String) -> Self {
-        SevAttestationReport {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SevAttestationReport {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SevAttestationReport {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SevAttestationReport {
-    const EXPECTING: &'static str = "an object SevAttestationReport";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SevAttestationReport {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SevAttestationReport {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SevAttestationReport {
+        req data = "data": ::std::string::String,
     }
 }
 /// The struct describes capability for a specific GIC (Generic
@@ -849,89 +254,11 @@ pub struct GICCapability {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GICCapability {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(version: i64, emulated: bool, kernel: bool) -> Self {
-        GICCapability {
-            version,
-            emulated,
-            kernel,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GICCapability {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("version", &self.version);
-        members.req("emulated", &self.emulated);
-        members.req("kernel", &self.kernel);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GICCapability {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GICCapability {
-    const EXPECTING: &'static str = "an object GICCapability";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_version: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_emulated: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_kernel: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "version" => ::qmp_types::de::next(&mut map, &mut m_version),
-                "emulated" => ::qmp_types::de::next(&mut map, &mut m_emulated),
-                "kernel" => ::qmp_types::de::next(&mut map, &mut m_kernel),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_version, m_emulated, m_kernel) = match (m_version, m_emulated, m_kernel) {
-            (
-                ::std::option::Option::Some(m_version),
-                ::std::option::Option::Some(m_emulated),
-                ::std::option::Option::Some(m_kernel),
-            ) => (m_version, m_emulated, m_kernel),
-            (m_version, m_emulated, m_kernel) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_version.is_some(), "version"),
-                            (m_emulated.is_some(), "emulated"),
-                            (m_kernel.is_some(), "kernel"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GICCapability {
-            version: m_version,
-            emulated: m_emulated,
-            kernel: m_kernel,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GICCapability {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GICCapability {
+        req version = "version": i64,
+        req emulated = "emulated": bool,
+        req kernel = "kernel": bool,
     }
 }
 /// Information about intel SGX EPC section info
@@ -949,79 +276,10 @@ pub struct SGXEPCSection {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SGXEPCSection {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(node: i64, size: u64) -> Self {
-        SGXEPCSection {
-            node,
-            size,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SGXEPCSection {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("node", &self.node);
-        members.req("size", &self.size);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SGXEPCSection {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SGXEPCSection {
-    const EXPECTING: &'static str = "an object SGXEPCSection";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_node: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "node" => ::qmp_types::de::next(&mut map, &mut m_node),
-                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_node, m_size) = match (m_node, m_size) {
-            (
-                ::std::option::Option::Some(m_node),
-                ::std::option::Option::Some(m_size),
-            ) => (m_node, m_size),
-            (m_node, m_size) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_node.is_some(), "node"), (m_size.is_some(), "size")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SGXEPCSection {
-            node: m_node,
-            size: m_size,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SGXEPCSection {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SGXEPCSection {
+        req node = "node": i64,
+        req size = "size": u64,
     }
 }
 /// Information about intel Safe Guard eXtension (SGX) support
@@ -1047,117 +305,13 @@ pub struct SGXInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SGXInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        sgx: bool,
-        sgx1: bool,
-        sgx2: bool,
-        flc: bool,
-        sections: ::std::vec::Vec<super::SGXEPCSection>,
-    ) -> Self {
-        SGXInfo {
-            sgx,
-            sgx1,
-            sgx2,
-            flc,
-            sections,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SGXInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("sgx", &self.sgx);
-        members.req("sgx1", &self.sgx1);
-        members.req("sgx2", &self.sgx2);
-        members.req("flc", &self.flc);
-        members.req("sections", &self.sections);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SGXInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SGXInfo {
-    const EXPECTING: &'static str = "an object SGXInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_sgx: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_sgx1: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_sgx2: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_flc: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_sections: ::std::option::Option<
-            ::std::vec::Vec<super::SGXEPCSection>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "sgx" => ::qmp_types::de::next(&mut map, &mut m_sgx),
-                "sgx1" => ::qmp_types::de::next(&mut map, &mut m_sgx1),
-                "sgx2" => ::qmp_types::de::next(&mut map, &mut m_sgx2),
-                "flc" => ::qmp_types::de::next(&mut map, &mut m_flc),
-                "sections" => ::qmp_types::de::next(&mut map, &mut m_sections),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_sgx, m_sgx1, m_sgx2, m_flc, m_sections) = match (
-            m_sgx,
-            m_sgx1,
-            m_sgx2,
-            m_flc,
-            m_sections,
-        ) {
-            (
-                ::std::option::Option::Some(m_sgx),
-                ::std::option::Option::Some(m_sgx1),
-                ::std::option::Option::Some(m_sgx2),
-                ::std::option::Option::Some(m_flc),
-                ::std::option::Option::Some(m_sections),
-            ) => (m_sgx, m_sgx1, m_sgx2, m_flc, m_sections),
-            (m_sgx, m_sgx1, m_sgx2, m_flc, m_sections) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_sgx.is_some(), "sgx"),
-                            (m_sgx1.is_some(), "sgx1"),
-                            (m_sgx2.is_some(), "sgx2"),
-                            (m_flc.is_some(), "flc"),
-                            (m_sections.is_some(), "sections"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SGXInfo {
-            sgx: m_sgx,
-            sgx1: m_sgx1,
-            sgx2: m_sgx2,
-            flc: m_flc,
-            sections: m_sections,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SGXInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SGXInfo {
+        req sgx = "sgx": bool,
+        req sgx1 = "sgx1": bool,
+        req sgx2 = "sgx2": bool,
+        req flc = "flc": bool,
+        req sections = "sections": ::std::vec::Vec<super::SGXEPCSection>,
     }
 }
 /// An enumeration of Xen event channel port types.
@@ -1184,80 +338,14 @@ pub enum EvtchnPortType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl EvtchnPortType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [EvtchnPortType] = &[
-        EvtchnPortType::Closed,
-        EvtchnPortType::Unbound,
-        EvtchnPortType::Interdomain,
-        EvtchnPortType::Pirq,
-        EvtchnPortType::Virq,
-        EvtchnPortType::Ipi,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            EvtchnPortType::Closed => "closed",
-            EvtchnPortType::Unbound => "unbound",
-            EvtchnPortType::Interdomain => "interdomain",
-            EvtchnPortType::Pirq => "pirq",
-            EvtchnPortType::Virq => "virq",
-            EvtchnPortType::Ipi => "ipi",
-            EvtchnPortType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => EvtchnPortType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for EvtchnPortType {
-    const EXPECTING: &'static str = "a EvtchnPortType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        EvtchnPortType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "closed" => EvtchnPortType::Closed,
-                "unbound" => EvtchnPortType::Unbound,
-                "interdomain" => EvtchnPortType::Interdomain,
-                "pirq" => EvtchnPortType::Pirq,
-                "virq" => EvtchnPortType::Virq,
-                "ipi" => EvtchnPortType::Ipi,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for EvtchnPortType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(EvtchnPortType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for EvtchnPortType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for EvtchnPortType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for EvtchnPortType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    EvtchnPortType, Other {
+        Closed = "closed",
+        Unbound = "unbound",
+        Interdomain = "interdomain",
+        Pirq = "pirq",
+        Virq = "virq",
+        Ipi = "ipi",
     }
 }
 /// Information about a Xen event channel port
@@ -1287,133 +375,15 @@ pub struct EvtchnInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl EvtchnInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        port: u16,
-        vcpu: u32,
-        r#type: super::EvtchnPortType,
-        remote_domain: ::std::string::String,
-        target: u16,
-        pending: bool,
-        masked: bool,
-    ) -> Self {
-        EvtchnInfo {
-            port,
-            vcpu,
-            r#type,
-            remote_domain,
-            target,
-            pending,
-            masked,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for EvtchnInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("port", &self.port);
-        members.req("vcpu", &self.vcpu);
-        members.req("type", &self.r#type);
-        members.req("remote-domain", &self.remote_domain);
-        members.req("target", &self.target);
-        members.req("pending", &self.pending);
-        members.req("masked", &self.masked);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for EvtchnInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for EvtchnInfo {
-    const EXPECTING: &'static str = "an object EvtchnInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_port: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_vcpu: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_type: ::std::option::Option<super::EvtchnPortType> = ::std::option::Option::None;
-        let mut m_remote_domain: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_target: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_pending: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_masked: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                "vcpu" => ::qmp_types::de::next(&mut map, &mut m_vcpu),
-                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                "remote-domain" => ::qmp_types::de::next(&mut map, &mut m_remote_domain),
-                "target" => ::qmp_types::de::next(&mut map, &mut m_target),
-                "pending" => ::qmp_types::de::next(&mut map, &mut m_pending),
-                "masked" => ::qmp_types::de::next(&mut map, &mut m_masked),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_port, m_vcpu, m_type, m_remote_domain, m_target, m_pending, m_masked) = match (
-            m_port,
-            m_vcpu,
-            m_type,
-            m_remote_domain,
-            m_target,
-            m_pending,
-            m_masked,
-        ) {
-            (
-                ::std::option::Option::Some(m_port),
-                ::std::option::Option::Some(m_vcpu),
-                ::std::option::Option::Some(m_type),
-                ::std::option::Option::Some(m_remote_domain),
-                ::std::option::Option::Some(m_target),
-                ::std::option::Option::Some(m_pending),
-                ::std::option::Option::Some(m_masked),
-            ) => (m_port, m_vcpu, m_type, m_remote_domain, m_target, m_pending, m_masked),
-            (m_port, m_vcpu, m_type, m_remote_domain, m_target, m_pending, m_masked) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_port.is_some(), "port"),
-                            (m_vcpu.is_some(), "vcpu"),
-                            (m_type.is_some(), "type"),
-                            (m_remote_domain.is_some(), "remote-domain"),
-                            (m_target.is_some(), "target"),
-                            (m_pending.is_some(), "pending"),
-                            (m_masked.is_some(), "masked"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(EvtchnInfo {
-            port: m_port,
-            vcpu: m_vcpu,
-            r#type: m_type,
-            remote_domain: m_remote_domain,
-            target: m_target,
-            pending: m_pending,
-            masked: m_masked,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for EvtchnInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    EvtchnInfo {
+        req port = "port": u16,
+        req vcpu = "vcpu": u32,
+        req r#type = "type": super::EvtchnPortType,
+        req remote_domain = "remote-domain": ::std::string::String,
+        req target = "target": u16,
+        req pending = "pending": bool,
+        req masked = "masked": bool,
     }
 }
 /// The commands of this module.
@@ -1436,22 +406,7 @@ pub mod cmd {
     /// Since: 2.1
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct RtcResetReinjection;
-    impl ::serde::Serialize for RtcResetReinjection {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RtcResetReinjection {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| RtcResetReinjection)
-        }
-    }
+    ::qmp_types::impl_unit!(RtcResetReinjection);
     impl ::qmp_types::Command for RtcResetReinjection {
         const NAME: &'static str = "rtc-reset-reinjection";
         type Returns = ::qmp_types::Empty;
@@ -1479,22 +434,7 @@ pub mod cmd {
     /// Since: 2.12
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QuerySev;
-    impl ::serde::Serialize for QuerySev {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QuerySev {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QuerySev)
-        }
-    }
+    ::qmp_types::impl_unit!(QuerySev);
     impl ::qmp_types::Command for QuerySev {
         const NAME: &'static str = "query-sev";
         type Returns = super::super::SevInfo;
@@ -1520,22 +460,7 @@ pub mod cmd {
     /// Since: 2.12
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QuerySevLaunchMeasure;
-    impl ::serde::Serialize for QuerySevLaunchMeasure {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QuerySevLaunchMeasure {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QuerySevLaunchMeasure)
-        }
-    }
+    ::qmp_types::impl_unit!(QuerySevLaunchMeasure);
     impl ::qmp_types::Command for QuerySevLaunchMeasure {
         const NAME: &'static str = "query-sev-launch-measure";
         type Returns = super::super::SevLaunchMeasureInfo;
@@ -1564,22 +489,7 @@ pub mod cmd {
     /// Since: 2.12
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QuerySevCapabilities;
-    impl ::serde::Serialize for QuerySevCapabilities {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QuerySevCapabilities {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QuerySevCapabilities)
-        }
-    }
+    ::qmp_types::impl_unit!(QuerySevCapabilities);
     impl ::qmp_types::Command for QuerySevCapabilities {
         const NAME: &'static str = "query-sev-capabilities";
         type Returns = super::super::SevCapability;
@@ -1609,92 +519,11 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl SevInjectLaunchSecret {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            packet_header: ::std::string::String,
-            secret: ::std::string::String,
-        ) -> Self {
-            SevInjectLaunchSecret {
-                packet_header,
-                secret,
-                gpa: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for SevInjectLaunchSecret {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("packet-header", &self.packet_header);
-            members.req("secret", &self.secret);
-            members.opt("gpa", &self.gpa);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for SevInjectLaunchSecret {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for SevInjectLaunchSecret {
-        const EXPECTING: &'static str = "an object SevInjectLaunchSecret";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_packet_header: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_gpa: ::std::option::Option<u64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "packet-header" => {
-                        ::qmp_types::de::next(&mut map, &mut m_packet_header)
-                    }
-                    "secret" => ::qmp_types::de::next(&mut map, &mut m_secret),
-                    "gpa" => ::qmp_types::de::next(&mut map, &mut m_gpa),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_packet_header, m_secret) = match (m_packet_header, m_secret) {
-                (
-                    ::std::option::Option::Some(m_packet_header),
-                    ::std::option::Option::Some(m_secret),
-                ) => (m_packet_header, m_secret),
-                (m_packet_header, m_secret) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_packet_header.is_some(), "packet-header"),
-                                (m_secret.is_some(), "secret"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(SevInjectLaunchSecret {
-                packet_header: m_packet_header,
-                secret: m_secret,
-                gpa: m_gpa,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SevInjectLaunchSecret {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        SevInjectLaunchSecret {
+            req packet_header = "packet-header": ::std::string::String,
+            req secret = "secret": ::std::string::String,
+            opt gpa = "gpa",
         }
     }
     impl ::qmp_types::Command for SevInjectLaunchSecret {
@@ -1734,69 +563,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl QuerySevAttestationReport {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(mnonce: ::std::string::String) -> Self {
-            QuerySevAttestationReport {
-                mnonce,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for QuerySevAttestationReport {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("mnonce", &self.mnonce);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for QuerySevAttestationReport {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for QuerySevAttestationReport {
-        const EXPECTING: &'static str = "an object QuerySevAttestationReport";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_mnonce: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "mnonce" => ::qmp_types::de::next(&mut map, &mut m_mnonce),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_mnonce,) = match (m_mnonce,) {
-                (::std::option::Option::Some(m_mnonce),) => (m_mnonce,),
-                (m_mnonce,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_mnonce.is_some(), "mnonce")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(QuerySevAttestationReport {
-                mnonce: m_mnonce,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QuerySevAttestationReport {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        QuerySevAttestationReport {
+            req mnonce = "mnonce": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for QuerySevAttestationReport {
@@ -1832,69 +601,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl DumpSkeys {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(filename: ::std::string::String) -> Self {
-            DumpSkeys {
-                filename,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for DumpSkeys {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("filename", &self.filename);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for DumpSkeys {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for DumpSkeys {
-        const EXPECTING: &'static str = "an object DumpSkeys";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_filename,) = match (m_filename,) {
-                (::std::option::Option::Some(m_filename),) => (m_filename,),
-                (m_filename,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_filename.is_some(), "filename")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(DumpSkeys {
-                filename: m_filename,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DumpSkeys {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        DumpSkeys {
+            req filename = "filename": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for DumpSkeys {
@@ -1924,22 +633,7 @@ pub mod cmd {
     /// Since: 2.6
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryGicCapabilities;
-    impl ::serde::Serialize for QueryGicCapabilities {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryGicCapabilities {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryGicCapabilities)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryGicCapabilities);
     impl ::qmp_types::Command for QueryGicCapabilities {
         const NAME: &'static str = "query-gic-capabilities";
         type Returns = ::std::vec::Vec<super::super::GICCapability>;
@@ -1968,22 +662,7 @@ pub mod cmd {
     /// Since: 6.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QuerySgx;
-    impl ::serde::Serialize for QuerySgx {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QuerySgx {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QuerySgx)
-        }
-    }
+    ::qmp_types::impl_unit!(QuerySgx);
     impl ::qmp_types::Command for QuerySgx {
         const NAME: &'static str = "query-sgx";
         type Returns = super::super::SGXInfo;
@@ -2012,22 +691,7 @@ pub mod cmd {
     /// Since: 6.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QuerySgxCapabilities;
-    impl ::serde::Serialize for QuerySgxCapabilities {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QuerySgxCapabilities {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QuerySgxCapabilities)
-        }
-    }
+    ::qmp_types::impl_unit!(QuerySgxCapabilities);
     impl ::qmp_types::Command for QuerySgxCapabilities {
         const NAME: &'static str = "query-sgx-capabilities";
         type Returns = super::super::SGXInfo;
@@ -2073,22 +737,7 @@ pub mod cmd {
     /// Since: 8.0
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XenEventList;
-    impl ::serde::Serialize for XenEventList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XenEventList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| XenEventList)
-        }
-    }
+    ::qmp_types::impl_unit!(XenEventList);
     impl ::qmp_types::Command for XenEventList {
         const NAME: &'static str = "xen-event-list";
         type Returns = ::std::vec::Vec<super::super::EvtchnInfo>;
@@ -2121,69 +770,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl XenEventInject {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(port: u32) -> Self {
-            XenEventInject {
-                port,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for XenEventInject {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("port", &self.port);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for XenEventInject {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for XenEventInject {
-        const EXPECTING: &'static str = "an object XenEventInject";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_port: ::std::option::Option<u32> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_port,) = match (m_port,) {
-                (::std::option::Option::Some(m_port),) => (m_port,),
-                (m_port,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_port.is_some(), "port")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(XenEventInject {
-                port: m_port,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XenEventInject {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        XenEventInject {
+            req port = "port": u32,
         }
     }
     impl ::qmp_types::Command for XenEventInject {

@@ -1114,2382 +1114,308 @@ impl ::qmp_types::EventSet for Events {
 #[cfg(feature = "registry")]
 #[allow(deprecated)]
 pub static COMMANDS: &[::qmp_types::CommandDescriptor] = &[
-    ::qmp_types::CommandDescriptor {
-        name: "query-status",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryStatus>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryStatus as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "watchdog-set-action",
-        arguments: ::qmp_types::roundtrip::<cmd::WatchdogSetAction>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::WatchdogSetAction as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "set-action",
-        arguments: ::qmp_types::roundtrip::<cmd::SetAction>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::SetAction as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "job-pause",
-        arguments: ::qmp_types::roundtrip::<cmd::JobPause>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::JobPause as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "job-resume",
-        arguments: ::qmp_types::roundtrip::<cmd::JobResume>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::JobResume as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "job-cancel",
-        arguments: ::qmp_types::roundtrip::<cmd::JobCancel>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::JobCancel as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "job-complete",
-        arguments: ::qmp_types::roundtrip::<cmd::JobComplete>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::JobComplete as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "job-dismiss",
-        arguments: ::qmp_types::roundtrip::<cmd::JobDismiss>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::JobDismiss as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "job-finalize",
-        arguments: ::qmp_types::roundtrip::<cmd::JobFinalize>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::JobFinalize as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-jobs",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryJobs>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryJobs as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-block",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryBlock>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryBlock as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-blockstats",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryBlockstats>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryBlockstats as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-block-jobs",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryBlockJobs>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryBlockJobs as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block_resize",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockResize>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockResize as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "blockdev-snapshot-sync",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockdevSnapshotSync>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockdevSnapshotSync as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "blockdev-snapshot",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockdevSnapshot>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockdevSnapshot as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "change-backing-file",
-        arguments: ::qmp_types::roundtrip::<cmd::ChangeBackingFile>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::ChangeBackingFile as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-commit",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockCommit>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockCommit as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "drive-backup",
-        arguments: ::qmp_types::roundtrip::<cmd::DriveBackup>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::DriveBackup as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "blockdev-backup",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockdevBackup>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockdevBackup as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-named-block-nodes",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryNamedBlockNodes>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryNamedBlockNodes as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-debug-query-block-graph",
-        arguments: ::qmp_types::roundtrip::<cmd::XDebugQueryBlockGraph>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XDebugQueryBlockGraph as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "drive-mirror",
-        arguments: ::qmp_types::roundtrip::<cmd::DriveMirror>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::DriveMirror as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-dirty-bitmap-add",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockDirtyBitmapAdd>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockDirtyBitmapAdd as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-dirty-bitmap-remove",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockDirtyBitmapRemove>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockDirtyBitmapRemove as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-dirty-bitmap-clear",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockDirtyBitmapClear>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockDirtyBitmapClear as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-dirty-bitmap-enable",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockDirtyBitmapEnable>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockDirtyBitmapEnable as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-dirty-bitmap-disable",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockDirtyBitmapDisable>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockDirtyBitmapDisable as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-dirty-bitmap-merge",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockDirtyBitmapMerge>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockDirtyBitmapMerge as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-debug-block-dirty-bitmap-sha256",
-        arguments: ::qmp_types::roundtrip::<cmd::XDebugBlockDirtyBitmapSha256>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XDebugBlockDirtyBitmapSha256 as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "blockdev-mirror",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockdevMirror>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockdevMirror as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-stream",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockStream>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockStream as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-job-set-speed",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockJobSetSpeed>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockJobSetSpeed as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-job-cancel",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockJobCancel>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockJobCancel as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-job-pause",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockJobPause>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockJobPause as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-job-resume",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockJobResume>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockJobResume as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-job-complete",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockJobComplete>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockJobComplete as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-job-dismiss",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockJobDismiss>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockJobDismiss as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-job-finalize",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockJobFinalize>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockJobFinalize as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-job-change",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockJobChange>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockJobChange as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "blockdev-add",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockdevAdd>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockdevAdd as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "blockdev-reopen",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockdevReopen>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockdevReopen as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "blockdev-del",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockdevDel>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockdevDel as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "blockdev-set-active",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockdevSetActive>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockdevSetActive as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "blockdev-create",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockdevCreate>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockdevCreate as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-blockdev-amend",
-        arguments: ::qmp_types::roundtrip::<cmd::XBlockdevAmend>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XBlockdevAmend as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-set-write-threshold",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockSetWriteThreshold>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockSetWriteThreshold as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-blockdev-change",
-        arguments: ::qmp_types::roundtrip::<cmd::XBlockdevChange>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XBlockdevChange as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-blockdev-set-iothread",
-        arguments: ::qmp_types::roundtrip::<cmd::XBlockdevSetIothread>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XBlockdevSetIothread as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "blockdev-snapshot-internal-sync",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockdevSnapshotInternalSync>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockdevSnapshotInternalSync as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "blockdev-snapshot-delete-internal-sync",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockdevSnapshotDeleteInternalSync>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockdevSnapshotDeleteInternalSync as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-pr-managers",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryPrManagers>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryPrManagers as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "eject",
-        arguments: ::qmp_types::roundtrip::<cmd::Eject>,
-        returns: ::qmp_types::roundtrip::<<cmd::Eject as ::qmp_types::Command>::Returns>,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "blockdev-open-tray",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockdevOpenTray>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockdevOpenTray as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "blockdev-close-tray",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockdevCloseTray>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockdevCloseTray as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "blockdev-remove-medium",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockdevRemoveMedium>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockdevRemoveMedium as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "blockdev-insert-medium",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockdevInsertMedium>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockdevInsertMedium as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "blockdev-change-medium",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockdevChangeMedium>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockdevChangeMedium as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block_set_io_throttle",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockSetIoThrottle>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockSetIoThrottle as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-latency-histogram-set",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockLatencyHistogramSet>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockLatencyHistogramSet as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "nbd-server-start",
-        arguments: ::qmp_types::roundtrip::<cmd::NbdServerStart>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::NbdServerStart as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "nbd-server-add",
-        arguments: ::qmp_types::roundtrip::<cmd::NbdServerAdd>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::NbdServerAdd as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "nbd-server-remove",
-        arguments: ::qmp_types::roundtrip::<cmd::NbdServerRemove>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::NbdServerRemove as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "nbd-server-stop",
-        arguments: ::qmp_types::roundtrip::<cmd::NbdServerStop>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::NbdServerStop as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-export-add",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockExportAdd>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockExportAdd as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "block-export-del",
-        arguments: ::qmp_types::roundtrip::<cmd::BlockExportDel>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::BlockExportDel as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-block-exports",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryBlockExports>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryBlockExports as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-chardev",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryChardev>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryChardev as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-chardev-backends",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryChardevBackends>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryChardevBackends as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "ringbuf-write",
-        arguments: ::qmp_types::roundtrip::<cmd::RingbufWrite>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::RingbufWrite as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "ringbuf-read",
-        arguments: ::qmp_types::roundtrip::<cmd::RingbufRead>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::RingbufRead as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "chardev-add",
-        arguments: ::qmp_types::roundtrip::<cmd::ChardevAdd>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::ChardevAdd as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "chardev-change",
-        arguments: ::qmp_types::roundtrip::<cmd::ChardevChange>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::ChardevChange as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "chardev-remove",
-        arguments: ::qmp_types::roundtrip::<cmd::ChardevRemove>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::ChardevRemove as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "chardev-send-break",
-        arguments: ::qmp_types::roundtrip::<cmd::ChardevSendBreak>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::ChardevSendBreak as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "dump-guest-memory",
-        arguments: ::qmp_types::roundtrip::<cmd::DumpGuestMemory>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::DumpGuestMemory as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-dump",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryDump>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryDump as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-dump-guest-memory-capability",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryDumpGuestMemoryCapability>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryDumpGuestMemoryCapability as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "set_link",
-        arguments: ::qmp_types::roundtrip::<cmd::SetLink>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::SetLink as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "netdev_add",
-        arguments: ::qmp_types::roundtrip::<cmd::NetdevAdd>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::NetdevAdd as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "netdev_del",
-        arguments: ::qmp_types::roundtrip::<cmd::NetdevDel>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::NetdevDel as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-rx-filter",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryRxFilter>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryRxFilter as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "announce-self",
-        arguments: ::qmp_types::roundtrip::<cmd::AnnounceSelf>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::AnnounceSelf as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "request-ebpf",
-        arguments: ::qmp_types::roundtrip::<cmd::RequestEbpf>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::RequestEbpf as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-rocker",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryRocker>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryRocker as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-rocker-ports",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryRockerPorts>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryRockerPorts as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-rocker-of-dpa-flows",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryRockerOfDpaFlows>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryRockerOfDpaFlows as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-rocker-of-dpa-groups",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryRockerOfDpaGroups>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryRockerOfDpaGroups as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-tpm-models",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryTpmModels>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryTpmModels as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-tpm-types",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryTpmTypes>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryTpmTypes as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-tpm",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryTpm>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryTpm as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "set_password",
-        arguments: ::qmp_types::roundtrip::<cmd::SetPassword>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::SetPassword as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "expire_password",
-        arguments: ::qmp_types::roundtrip::<cmd::ExpirePassword>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::ExpirePassword as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "screendump",
-        arguments: ::qmp_types::roundtrip::<cmd::Screendump>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::Screendump as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-spice",
-        arguments: ::qmp_types::roundtrip::<cmd::QuerySpice>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QuerySpice as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-vnc",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryVnc>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryVnc as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-vnc-servers",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryVncServers>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryVncServers as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "change-vnc-password",
-        arguments: ::qmp_types::roundtrip::<cmd::ChangeVncPassword>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::ChangeVncPassword as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-mice",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryMice>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryMice as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "send-key",
-        arguments: ::qmp_types::roundtrip::<cmd::SendKey>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::SendKey as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "input-send-event",
-        arguments: ::qmp_types::roundtrip::<cmd::InputSendEvent>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::InputSendEvent as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-display-options",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryDisplayOptions>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryDisplayOptions as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "display-reload",
-        arguments: ::qmp_types::roundtrip::<cmd::DisplayReload>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::DisplayReload as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "display-update",
-        arguments: ::qmp_types::roundtrip::<cmd::DisplayUpdate>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::DisplayUpdate as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "client_migrate_info",
-        arguments: ::qmp_types::roundtrip::<cmd::ClientMigrateInfo>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::ClientMigrateInfo as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-migrate",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryMigrate>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryMigrate as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "migrate-set-capabilities",
-        arguments: ::qmp_types::roundtrip::<cmd::MigrateSetCapabilities>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::MigrateSetCapabilities as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-migrate-capabilities",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryMigrateCapabilities>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryMigrateCapabilities as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "migrate-set-parameters",
-        arguments: ::qmp_types::roundtrip::<cmd::MigrateSetParameters>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::MigrateSetParameters as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-migrate-parameters",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryMigrateParameters>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryMigrateParameters as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "migrate-start-postcopy",
-        arguments: ::qmp_types::roundtrip::<cmd::MigrateStartPostcopy>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::MigrateStartPostcopy as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-colo-lost-heartbeat",
-        arguments: ::qmp_types::roundtrip::<cmd::XColoLostHeartbeat>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XColoLostHeartbeat as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "migrate_cancel",
-        arguments: ::qmp_types::roundtrip::<cmd::MigrateCancel>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::MigrateCancel as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "migrate-continue",
-        arguments: ::qmp_types::roundtrip::<cmd::MigrateContinue>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::MigrateContinue as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "migrate",
-        arguments: ::qmp_types::roundtrip::<cmd::Migrate>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::Migrate as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "migrate-incoming",
-        arguments: ::qmp_types::roundtrip::<cmd::MigrateIncoming>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::MigrateIncoming as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "xen-save-devices-state",
-        arguments: ::qmp_types::roundtrip::<cmd::XenSaveDevicesState>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XenSaveDevicesState as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "xen-set-global-dirty-log",
-        arguments: ::qmp_types::roundtrip::<cmd::XenSetGlobalDirtyLog>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XenSetGlobalDirtyLog as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "xen-load-devices-state",
-        arguments: ::qmp_types::roundtrip::<cmd::XenLoadDevicesState>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XenLoadDevicesState as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "xen-set-replication",
-        arguments: ::qmp_types::roundtrip::<cmd::XenSetReplication>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XenSetReplication as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-xen-replication-status",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryXenReplicationStatus>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryXenReplicationStatus as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "xen-colo-do-checkpoint",
-        arguments: ::qmp_types::roundtrip::<cmd::XenColoDoCheckpoint>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XenColoDoCheckpoint as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-colo-status",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryColoStatus>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryColoStatus as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "migrate-recover",
-        arguments: ::qmp_types::roundtrip::<cmd::MigrateRecover>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::MigrateRecover as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: true,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "migrate-pause",
-        arguments: ::qmp_types::roundtrip::<cmd::MigratePause>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::MigratePause as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: true,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "calc-dirty-rate",
-        arguments: ::qmp_types::roundtrip::<cmd::CalcDirtyRate>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::CalcDirtyRate as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-dirty-rate",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryDirtyRate>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryDirtyRate as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "set-vcpu-dirty-limit",
-        arguments: ::qmp_types::roundtrip::<cmd::SetVcpuDirtyLimit>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::SetVcpuDirtyLimit as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "cancel-vcpu-dirty-limit",
-        arguments: ::qmp_types::roundtrip::<cmd::CancelVcpuDirtyLimit>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::CancelVcpuDirtyLimit as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-vcpu-dirty-limit",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryVcpuDirtyLimit>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryVcpuDirtyLimit as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-migrationthreads",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryMigrationthreads>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryMigrationthreads as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "snapshot-save",
-        arguments: ::qmp_types::roundtrip::<cmd::SnapshotSave>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::SnapshotSave as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "snapshot-load",
-        arguments: ::qmp_types::roundtrip::<cmd::SnapshotLoad>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::SnapshotLoad as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "snapshot-delete",
-        arguments: ::qmp_types::roundtrip::<cmd::SnapshotDelete>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::SnapshotDelete as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "transaction",
-        arguments: ::qmp_types::roundtrip::<cmd::Transaction>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::Transaction as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "trace-event-get-state",
-        arguments: ::qmp_types::roundtrip::<cmd::TraceEventGetState>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::TraceEventGetState as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "trace-event-set-state",
-        arguments: ::qmp_types::roundtrip::<cmd::TraceEventSetState>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::TraceEventSetState as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "qmp_capabilities",
-        arguments: ::qmp_types::roundtrip::<cmd::QmpCapabilities>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QmpCapabilities as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-version",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryVersion>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryVersion as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-commands",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryCommands>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryCommands as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "quit",
-        arguments: ::qmp_types::roundtrip::<cmd::Quit>,
-        returns: ::qmp_types::roundtrip::<<cmd::Quit as ::qmp_types::Command>::Returns>,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-qmp-schema",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryQmpSchema>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryQmpSchema as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "qom-list",
-        arguments: ::qmp_types::roundtrip::<cmd::QomList>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QomList as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "qom-get",
-        arguments: ::qmp_types::roundtrip::<cmd::QomGet>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QomGet as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "qom-set",
-        arguments: ::qmp_types::roundtrip::<cmd::QomSet>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QomSet as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "qom-list-types",
-        arguments: ::qmp_types::roundtrip::<cmd::QomListTypes>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QomListTypes as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "qom-list-properties",
-        arguments: ::qmp_types::roundtrip::<cmd::QomListProperties>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QomListProperties as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "object-add",
-        arguments: ::qmp_types::roundtrip::<cmd::ObjectAdd>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::ObjectAdd as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "object-del",
-        arguments: ::qmp_types::roundtrip::<cmd::ObjectDel>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::ObjectDel as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "device-list-properties",
-        arguments: ::qmp_types::roundtrip::<cmd::DeviceListProperties>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::DeviceListProperties as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "device_add",
-        arguments: ::qmp_types::roundtrip::<cmd::DeviceAdd>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::DeviceAdd as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "device_del",
-        arguments: ::qmp_types::roundtrip::<cmd::DeviceDel>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::DeviceDel as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "device-sync-config",
-        arguments: ::qmp_types::roundtrip::<cmd::DeviceSyncConfig>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::DeviceSyncConfig as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-cpus-fast",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryCpusFast>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryCpusFast as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-machines",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryMachines>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryMachines as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-current-machine",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryCurrentMachine>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryCurrentMachine as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-target",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryTarget>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryTarget as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-uuid",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryUuid>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryUuid as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-vm-generation-id",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryVmGenerationId>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryVmGenerationId as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "system_reset",
-        arguments: ::qmp_types::roundtrip::<cmd::SystemReset>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::SystemReset as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "system_powerdown",
-        arguments: ::qmp_types::roundtrip::<cmd::SystemPowerdown>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::SystemPowerdown as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "system_wakeup",
-        arguments: ::qmp_types::roundtrip::<cmd::SystemWakeup>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::SystemWakeup as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "inject-nmi",
-        arguments: ::qmp_types::roundtrip::<cmd::InjectNmi>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::InjectNmi as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-kvm",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryKvm>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryKvm as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "memsave",
-        arguments: ::qmp_types::roundtrip::<cmd::Memsave>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::Memsave as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "pmemsave",
-        arguments: ::qmp_types::roundtrip::<cmd::Pmemsave>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::Pmemsave as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-memdev",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryMemdev>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryMemdev as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-hotpluggable-cpus",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryHotpluggableCpus>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryHotpluggableCpus as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "set-numa-node",
-        arguments: ::qmp_types::roundtrip::<cmd::SetNumaNode>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::SetNumaNode as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "balloon",
-        arguments: ::qmp_types::roundtrip::<cmd::Balloon>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::Balloon as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-balloon",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryBalloon>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryBalloon as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-hv-balloon-status-report",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryHvBalloonStatusReport>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryHvBalloonStatusReport as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-memory-size-summary",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryMemorySizeSummary>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryMemorySizeSummary as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-memory-devices",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryMemoryDevices>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryMemoryDevices as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-query-irq",
-        arguments: ::qmp_types::roundtrip::<cmd::XQueryIrq>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XQueryIrq as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-query-jit",
-        arguments: ::qmp_types::roundtrip::<cmd::XQueryJit>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XQueryJit as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-query-numa",
-        arguments: ::qmp_types::roundtrip::<cmd::XQueryNuma>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XQueryNuma as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-query-opcount",
-        arguments: ::qmp_types::roundtrip::<cmd::XQueryOpcount>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XQueryOpcount as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-query-ramblock",
-        arguments: ::qmp_types::roundtrip::<cmd::XQueryRamblock>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XQueryRamblock as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-query-roms",
-        arguments: ::qmp_types::roundtrip::<cmd::XQueryRoms>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XQueryRoms as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-query-usb",
-        arguments: ::qmp_types::roundtrip::<cmd::XQueryUsb>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XQueryUsb as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "dumpdtb",
-        arguments: ::qmp_types::roundtrip::<cmd::Dumpdtb>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::Dumpdtb as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-query-interrupt-controllers",
-        arguments: ::qmp_types::roundtrip::<cmd::XQueryInterruptControllers>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XQueryInterruptControllers as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-cpu-model-comparison",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryCpuModelComparison>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryCpuModelComparison as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-cpu-model-baseline",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryCpuModelBaseline>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryCpuModelBaseline as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-cpu-model-expansion",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryCpuModelExpansion>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryCpuModelExpansion as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-cpu-definitions",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryCpuDefinitions>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryCpuDefinitions as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "set-cpu-topology",
-        arguments: ::qmp_types::roundtrip::<cmd::SetCpuTopology>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::SetCpuTopology as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-s390x-cpu-polarization",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryS390xCpuPolarization>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryS390xCpuPolarization as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-replay",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryReplay>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryReplay as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "replay-break",
-        arguments: ::qmp_types::roundtrip::<cmd::ReplayBreak>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::ReplayBreak as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "replay-delete-break",
-        arguments: ::qmp_types::roundtrip::<cmd::ReplayDeleteBreak>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::ReplayDeleteBreak as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "replay-seek",
-        arguments: ::qmp_types::roundtrip::<cmd::ReplaySeek>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::ReplaySeek as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "yank",
-        arguments: ::qmp_types::roundtrip::<cmd::Yank>,
-        returns: ::qmp_types::roundtrip::<<cmd::Yank as ::qmp_types::Command>::Returns>,
-        allow_oob: true,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-yank",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryYank>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryYank as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: true,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "add_client",
-        arguments: ::qmp_types::roundtrip::<cmd::AddClient>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::AddClient as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-name",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryName>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryName as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-iothreads",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryIothreads>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryIothreads as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "stop",
-        arguments: ::qmp_types::roundtrip::<cmd::Stop>,
-        returns: ::qmp_types::roundtrip::<<cmd::Stop as ::qmp_types::Command>::Returns>,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "cont",
-        arguments: ::qmp_types::roundtrip::<cmd::Cont>,
-        returns: ::qmp_types::roundtrip::<<cmd::Cont as ::qmp_types::Command>::Returns>,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-exit-preconfig",
-        arguments: ::qmp_types::roundtrip::<cmd::XExitPreconfig>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XExitPreconfig as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "human-monitor-command",
-        arguments: ::qmp_types::roundtrip::<cmd::HumanMonitorCommand>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::HumanMonitorCommand as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "getfd",
-        arguments: ::qmp_types::roundtrip::<cmd::Getfd>,
-        returns: ::qmp_types::roundtrip::<<cmd::Getfd as ::qmp_types::Command>::Returns>,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "get-win32-socket",
-        arguments: ::qmp_types::roundtrip::<cmd::GetWin32Socket>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::GetWin32Socket as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "closefd",
-        arguments: ::qmp_types::roundtrip::<cmd::Closefd>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::Closefd as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "add-fd",
-        arguments: ::qmp_types::roundtrip::<cmd::AddFd>,
-        returns: ::qmp_types::roundtrip::<<cmd::AddFd as ::qmp_types::Command>::Returns>,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "remove-fd",
-        arguments: ::qmp_types::roundtrip::<cmd::RemoveFd>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::RemoveFd as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-fdsets",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryFdsets>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryFdsets as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-command-line-options",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryCommandLineOptions>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryCommandLineOptions as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "rtc-reset-reinjection",
-        arguments: ::qmp_types::roundtrip::<cmd::RtcResetReinjection>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::RtcResetReinjection as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-sev",
-        arguments: ::qmp_types::roundtrip::<cmd::QuerySev>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QuerySev as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-sev-launch-measure",
-        arguments: ::qmp_types::roundtrip::<cmd::QuerySevLaunchMeasure>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QuerySevLaunchMeasure as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-sev-capabilities",
-        arguments: ::qmp_types::roundtrip::<cmd::QuerySevCapabilities>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QuerySevCapabilities as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "sev-inject-launch-secret",
-        arguments: ::qmp_types::roundtrip::<cmd::SevInjectLaunchSecret>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::SevInjectLaunchSecret as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-sev-attestation-report",
-        arguments: ::qmp_types::roundtrip::<cmd::QuerySevAttestationReport>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QuerySevAttestationReport as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "dump-skeys",
-        arguments: ::qmp_types::roundtrip::<cmd::DumpSkeys>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::DumpSkeys as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-gic-capabilities",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryGicCapabilities>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryGicCapabilities as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-sgx",
-        arguments: ::qmp_types::roundtrip::<cmd::QuerySgx>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QuerySgx as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-sgx-capabilities",
-        arguments: ::qmp_types::roundtrip::<cmd::QuerySgxCapabilities>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QuerySgxCapabilities as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "xen-event-list",
-        arguments: ::qmp_types::roundtrip::<cmd::XenEventList>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XenEventList as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "xen-event-inject",
-        arguments: ::qmp_types::roundtrip::<cmd::XenEventInject>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XenEventInject as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-audiodevs",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryAudiodevs>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryAudiodevs as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-acpi-ospm-status",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryAcpiOspmStatus>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryAcpiOspmStatus as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-pci",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryPci>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryPci as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-stats",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryStats>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryStats as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-stats-schemas",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryStatsSchemas>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryStatsSchemas as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-query-virtio",
-        arguments: ::qmp_types::roundtrip::<cmd::XQueryVirtio>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XQueryVirtio as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-query-virtio-status",
-        arguments: ::qmp_types::roundtrip::<cmd::XQueryVirtioStatus>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XQueryVirtioStatus as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-query-virtio-queue-status",
-        arguments: ::qmp_types::roundtrip::<cmd::XQueryVirtioQueueStatus>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XQueryVirtioQueueStatus as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-query-virtio-vhost-queue-status",
-        arguments: ::qmp_types::roundtrip::<cmd::XQueryVirtioVhostQueueStatus>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XQueryVirtioVhostQueueStatus as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "x-query-virtio-queue-element",
-        arguments: ::qmp_types::roundtrip::<cmd::XQueryVirtioQueueElement>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::XQueryVirtioQueueElement as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "query-cryptodev",
-        arguments: ::qmp_types::roundtrip::<cmd::QueryCryptodev>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::QueryCryptodev as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "cxl-inject-general-media-event",
-        arguments: ::qmp_types::roundtrip::<cmd::CxlInjectGeneralMediaEvent>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::CxlInjectGeneralMediaEvent as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "cxl-inject-dram-event",
-        arguments: ::qmp_types::roundtrip::<cmd::CxlInjectDramEvent>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::CxlInjectDramEvent as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "cxl-inject-memory-module-event",
-        arguments: ::qmp_types::roundtrip::<cmd::CxlInjectMemoryModuleEvent>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::CxlInjectMemoryModuleEvent as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "cxl-inject-poison",
-        arguments: ::qmp_types::roundtrip::<cmd::CxlInjectPoison>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::CxlInjectPoison as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "cxl-inject-uncorrectable-errors",
-        arguments: ::qmp_types::roundtrip::<cmd::CxlInjectUncorrectableErrors>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::CxlInjectUncorrectableErrors as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "cxl-inject-correctable-error",
-        arguments: ::qmp_types::roundtrip::<cmd::CxlInjectCorrectableError>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::CxlInjectCorrectableError as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "cxl-add-dynamic-capacity",
-        arguments: ::qmp_types::roundtrip::<cmd::CxlAddDynamicCapacity>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::CxlAddDynamicCapacity as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
-    ::qmp_types::CommandDescriptor {
-        name: "cxl-release-dynamic-capacity",
-        arguments: ::qmp_types::roundtrip::<cmd::CxlReleaseDynamicCapacity>,
-        returns: ::qmp_types::roundtrip::<
-            <cmd::CxlReleaseDynamicCapacity as ::qmp_types::Command>::Returns,
-        >,
-        allow_oob: false,
-        success_response: true,
-    },
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryStatus>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::WatchdogSetAction>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::SetAction>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::JobPause>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::JobResume>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::JobCancel>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::JobComplete>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::JobDismiss>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::JobFinalize>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryJobs>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryBlock>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryBlockstats>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryBlockJobs>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockResize>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockdevSnapshotSync>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockdevSnapshot>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::ChangeBackingFile>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockCommit>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::DriveBackup>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockdevBackup>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryNamedBlockNodes>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XDebugQueryBlockGraph>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::DriveMirror>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockDirtyBitmapAdd>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockDirtyBitmapRemove>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockDirtyBitmapClear>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockDirtyBitmapEnable>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockDirtyBitmapDisable>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockDirtyBitmapMerge>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XDebugBlockDirtyBitmapSha256>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockdevMirror>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockStream>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockJobSetSpeed>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockJobCancel>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockJobPause>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockJobResume>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockJobComplete>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockJobDismiss>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockJobFinalize>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockJobChange>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockdevAdd>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockdevReopen>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockdevDel>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockdevSetActive>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockdevCreate>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XBlockdevAmend>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockSetWriteThreshold>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XBlockdevChange>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XBlockdevSetIothread>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockdevSnapshotInternalSync>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockdevSnapshotDeleteInternalSync>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryPrManagers>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::Eject>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockdevOpenTray>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockdevCloseTray>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockdevRemoveMedium>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockdevInsertMedium>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockdevChangeMedium>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockSetIoThrottle>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockLatencyHistogramSet>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::NbdServerStart>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::NbdServerAdd>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::NbdServerRemove>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::NbdServerStop>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockExportAdd>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::BlockExportDel>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryBlockExports>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryChardev>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryChardevBackends>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::RingbufWrite>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::RingbufRead>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::ChardevAdd>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::ChardevChange>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::ChardevRemove>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::ChardevSendBreak>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::DumpGuestMemory>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryDump>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryDumpGuestMemoryCapability>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::SetLink>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::NetdevAdd>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::NetdevDel>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryRxFilter>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::AnnounceSelf>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::RequestEbpf>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryRocker>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryRockerPorts>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryRockerOfDpaFlows>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryRockerOfDpaGroups>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryTpmModels>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryTpmTypes>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryTpm>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::SetPassword>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::ExpirePassword>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::Screendump>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QuerySpice>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryVnc>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryVncServers>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::ChangeVncPassword>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryMice>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::SendKey>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::InputSendEvent>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryDisplayOptions>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::DisplayReload>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::DisplayUpdate>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::ClientMigrateInfo>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryMigrate>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::MigrateSetCapabilities>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryMigrateCapabilities>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::MigrateSetParameters>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryMigrateParameters>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::MigrateStartPostcopy>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XColoLostHeartbeat>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::MigrateCancel>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::MigrateContinue>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::Migrate>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::MigrateIncoming>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XenSaveDevicesState>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XenSetGlobalDirtyLog>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XenLoadDevicesState>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XenSetReplication>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryXenReplicationStatus>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XenColoDoCheckpoint>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryColoStatus>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::MigrateRecover>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::MigratePause>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::CalcDirtyRate>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryDirtyRate>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::SetVcpuDirtyLimit>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::CancelVcpuDirtyLimit>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryVcpuDirtyLimit>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryMigrationthreads>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::SnapshotSave>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::SnapshotLoad>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::SnapshotDelete>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::Transaction>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::TraceEventGetState>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::TraceEventSetState>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QmpCapabilities>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryVersion>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryCommands>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::Quit>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryQmpSchema>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QomList>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QomGet>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QomSet>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QomListTypes>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QomListProperties>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::ObjectAdd>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::ObjectDel>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::DeviceListProperties>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::DeviceAdd>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::DeviceDel>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::DeviceSyncConfig>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryCpusFast>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryMachines>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryCurrentMachine>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryTarget>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryUuid>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryVmGenerationId>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::SystemReset>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::SystemPowerdown>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::SystemWakeup>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::InjectNmi>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryKvm>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::Memsave>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::Pmemsave>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryMemdev>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryHotpluggableCpus>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::SetNumaNode>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::Balloon>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryBalloon>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryHvBalloonStatusReport>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryMemorySizeSummary>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryMemoryDevices>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XQueryIrq>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XQueryJit>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XQueryNuma>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XQueryOpcount>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XQueryRamblock>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XQueryRoms>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XQueryUsb>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::Dumpdtb>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XQueryInterruptControllers>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryCpuModelComparison>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryCpuModelBaseline>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryCpuModelExpansion>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryCpuDefinitions>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::SetCpuTopology>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryS390xCpuPolarization>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryReplay>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::ReplayBreak>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::ReplayDeleteBreak>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::ReplaySeek>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::Yank>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryYank>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::AddClient>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryName>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryIothreads>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::Stop>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::Cont>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XExitPreconfig>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::HumanMonitorCommand>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::Getfd>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::GetWin32Socket>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::Closefd>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::AddFd>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::RemoveFd>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryFdsets>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryCommandLineOptions>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::RtcResetReinjection>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QuerySev>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QuerySevLaunchMeasure>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QuerySevCapabilities>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::SevInjectLaunchSecret>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QuerySevAttestationReport>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::DumpSkeys>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryGicCapabilities>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QuerySgx>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QuerySgxCapabilities>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XenEventList>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XenEventInject>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryAudiodevs>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryAcpiOspmStatus>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryPci>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryStats>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryStatsSchemas>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XQueryVirtio>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XQueryVirtioStatus>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XQueryVirtioQueueStatus>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XQueryVirtioVhostQueueStatus>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XQueryVirtioQueueElement>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::QueryCryptodev>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::CxlInjectGeneralMediaEvent>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::CxlInjectDramEvent>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::CxlInjectMemoryModuleEvent>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::CxlInjectPoison>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::CxlInjectUncorrectableErrors>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::CxlInjectCorrectableError>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::CxlAddDynamicCapacity>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::CxlReleaseDynamicCapacity>(),
 ];
 /// Every event, by wire name: decode event data into the typed form
 /// and back.
 #[cfg(feature = "registry")]
 #[allow(deprecated)]
 pub static EVENTS: &[::qmp_types::EventDescriptor] = &[
-    ::qmp_types::EventDescriptor {
-        name: "SHUTDOWN",
-        data: ::qmp_types::roundtrip::<event::Shutdown>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "POWERDOWN",
-        data: ::qmp_types::roundtrip::<event::Powerdown>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "RESET",
-        data: ::qmp_types::roundtrip::<event::Reset>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "STOP",
-        data: ::qmp_types::roundtrip::<event::Stop>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "RESUME",
-        data: ::qmp_types::roundtrip::<event::Resume>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "SUSPEND",
-        data: ::qmp_types::roundtrip::<event::Suspend>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "SUSPEND_DISK",
-        data: ::qmp_types::roundtrip::<event::SuspendDisk>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "WAKEUP",
-        data: ::qmp_types::roundtrip::<event::Wakeup>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "WATCHDOG",
-        data: ::qmp_types::roundtrip::<event::Watchdog>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "GUEST_PANICKED",
-        data: ::qmp_types::roundtrip::<event::GuestPanicked>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "GUEST_CRASHLOADED",
-        data: ::qmp_types::roundtrip::<event::GuestCrashloaded>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "GUEST_PVSHUTDOWN",
-        data: ::qmp_types::roundtrip::<event::GuestPvshutdown>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "MEMORY_FAILURE",
-        data: ::qmp_types::roundtrip::<event::MemoryFailure>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "JOB_STATUS_CHANGE",
-        data: ::qmp_types::roundtrip::<event::JobStatusChange>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "BLOCK_IMAGE_CORRUPTED",
-        data: ::qmp_types::roundtrip::<event::BlockImageCorrupted>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "BLOCK_IO_ERROR",
-        data: ::qmp_types::roundtrip::<event::BlockIoError>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "BLOCK_JOB_COMPLETED",
-        data: ::qmp_types::roundtrip::<event::BlockJobCompleted>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "BLOCK_JOB_CANCELLED",
-        data: ::qmp_types::roundtrip::<event::BlockJobCancelled>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "BLOCK_JOB_ERROR",
-        data: ::qmp_types::roundtrip::<event::BlockJobError>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "BLOCK_JOB_READY",
-        data: ::qmp_types::roundtrip::<event::BlockJobReady>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "BLOCK_JOB_PENDING",
-        data: ::qmp_types::roundtrip::<event::BlockJobPending>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "BLOCK_WRITE_THRESHOLD",
-        data: ::qmp_types::roundtrip::<event::BlockWriteThreshold>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "QUORUM_FAILURE",
-        data: ::qmp_types::roundtrip::<event::QuorumFailure>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "QUORUM_REPORT_BAD",
-        data: ::qmp_types::roundtrip::<event::QuorumReportBad>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "DEVICE_TRAY_MOVED",
-        data: ::qmp_types::roundtrip::<event::DeviceTrayMoved>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "PR_MANAGER_STATUS_CHANGED",
-        data: ::qmp_types::roundtrip::<event::PrManagerStatusChanged>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "BLOCK_EXPORT_DELETED",
-        data: ::qmp_types::roundtrip::<event::BlockExportDeleted>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "VSERPORT_CHANGE",
-        data: ::qmp_types::roundtrip::<event::VserportChange>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "DUMP_COMPLETED",
-        data: ::qmp_types::roundtrip::<event::DumpCompleted>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "NIC_RX_FILTER_CHANGED",
-        data: ::qmp_types::roundtrip::<event::NicRxFilterChanged>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "FAILOVER_NEGOTIATED",
-        data: ::qmp_types::roundtrip::<event::FailoverNegotiated>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "NETDEV_STREAM_CONNECTED",
-        data: ::qmp_types::roundtrip::<event::NetdevStreamConnected>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "NETDEV_STREAM_DISCONNECTED",
-        data: ::qmp_types::roundtrip::<event::NetdevStreamDisconnected>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "NETDEV_VHOST_USER_CONNECTED",
-        data: ::qmp_types::roundtrip::<event::NetdevVhostUserConnected>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "NETDEV_VHOST_USER_DISCONNECTED",
-        data: ::qmp_types::roundtrip::<event::NetdevVhostUserDisconnected>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "SPICE_CONNECTED",
-        data: ::qmp_types::roundtrip::<event::SpiceConnected>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "SPICE_INITIALIZED",
-        data: ::qmp_types::roundtrip::<event::SpiceInitialized>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "SPICE_DISCONNECTED",
-        data: ::qmp_types::roundtrip::<event::SpiceDisconnected>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "SPICE_MIGRATE_COMPLETED",
-        data: ::qmp_types::roundtrip::<event::SpiceMigrateCompleted>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "VNC_CONNECTED",
-        data: ::qmp_types::roundtrip::<event::VncConnected>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "VNC_INITIALIZED",
-        data: ::qmp_types::roundtrip::<event::VncInitialized>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "VNC_DISCONNECTED",
-        data: ::qmp_types::roundtrip::<event::VncDisconnected>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "MIGRATION",
-        data: ::qmp_types::roundtrip::<event::Migration>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "MIGRATION_PASS",
-        data: ::qmp_types::roundtrip::<event::MigrationPass>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "COLO_EXIT",
-        data: ::qmp_types::roundtrip::<event::ColoExit>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "UNPLUG_PRIMARY",
-        data: ::qmp_types::roundtrip::<event::UnplugPrimary>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "DEVICE_DELETED",
-        data: ::qmp_types::roundtrip::<event::DeviceDeleted>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "DEVICE_UNPLUG_GUEST_ERROR",
-        data: ::qmp_types::roundtrip::<event::DeviceUnplugGuestError>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "BALLOON_CHANGE",
-        data: ::qmp_types::roundtrip::<event::BalloonChange>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "HV_BALLOON_STATUS_REPORT",
-        data: ::qmp_types::roundtrip::<event::HvBalloonStatusReport>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "MEMORY_DEVICE_SIZE_CHANGE",
-        data: ::qmp_types::roundtrip::<event::MemoryDeviceSizeChange>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "CPU_POLARIZATION_CHANGE",
-        data: ::qmp_types::roundtrip::<event::CpuPolarizationChange>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "RTC_CHANGE",
-        data: ::qmp_types::roundtrip::<event::RtcChange>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "VFU_CLIENT_HANGUP",
-        data: ::qmp_types::roundtrip::<event::VfuClientHangup>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "ACPI_DEVICE_OST",
-        data: ::qmp_types::roundtrip::<event::AcpiDeviceOst>,
-    },
-    ::qmp_types::EventDescriptor {
-        name: "VFIO_MIGRATION",
-        data: ::qmp_types::roundtrip::<event::VfioMigration>,
-    },
+    ::qmp_types::EventDescriptor::of::<event::Shutdown>(),
+    ::qmp_types::EventDescriptor::of::<event::Powerdown>(),
+    ::qmp_types::EventDescriptor::of::<event::Reset>(),
+    ::qmp_types::EventDescriptor::of::<event::Stop>(),
+    ::qmp_types::EventDescriptor::of::<event::Resume>(),
+    ::qmp_types::EventDescriptor::of::<event::Suspend>(),
+    ::qmp_types::EventDescriptor::of::<event::SuspendDisk>(),
+    ::qmp_types::EventDescriptor::of::<event::Wakeup>(),
+    ::qmp_types::EventDescriptor::of::<event::Watchdog>(),
+    ::qmp_types::EventDescriptor::of::<event::GuestPanicked>(),
+    ::qmp_types::EventDescriptor::of::<event::GuestCrashloaded>(),
+    ::qmp_types::EventDescriptor::of::<event::GuestPvshutdown>(),
+    ::qmp_types::EventDescriptor::of::<event::MemoryFailure>(),
+    ::qmp_types::EventDescriptor::of::<event::JobStatusChange>(),
+    ::qmp_types::EventDescriptor::of::<event::BlockImageCorrupted>(),
+    ::qmp_types::EventDescriptor::of::<event::BlockIoError>(),
+    ::qmp_types::EventDescriptor::of::<event::BlockJobCompleted>(),
+    ::qmp_types::EventDescriptor::of::<event::BlockJobCancelled>(),
+    ::qmp_types::EventDescriptor::of::<event::BlockJobError>(),
+    ::qmp_types::EventDescriptor::of::<event::BlockJobReady>(),
+    ::qmp_types::EventDescriptor::of::<event::BlockJobPending>(),
+    ::qmp_types::EventDescriptor::of::<event::BlockWriteThreshold>(),
+    ::qmp_types::EventDescriptor::of::<event::QuorumFailure>(),
+    ::qmp_types::EventDescriptor::of::<event::QuorumReportBad>(),
+    ::qmp_types::EventDescriptor::of::<event::DeviceTrayMoved>(),
+    ::qmp_types::EventDescriptor::of::<event::PrManagerStatusChanged>(),
+    ::qmp_types::EventDescriptor::of::<event::BlockExportDeleted>(),
+    ::qmp_types::EventDescriptor::of::<event::VserportChange>(),
+    ::qmp_types::EventDescriptor::of::<event::DumpCompleted>(),
+    ::qmp_types::EventDescriptor::of::<event::NicRxFilterChanged>(),
+    ::qmp_types::EventDescriptor::of::<event::FailoverNegotiated>(),
+    ::qmp_types::EventDescriptor::of::<event::NetdevStreamConnected>(),
+    ::qmp_types::EventDescriptor::of::<event::NetdevStreamDisconnected>(),
+    ::qmp_types::EventDescriptor::of::<event::NetdevVhostUserConnected>(),
+    ::qmp_types::EventDescriptor::of::<event::NetdevVhostUserDisconnected>(),
+    ::qmp_types::EventDescriptor::of::<event::SpiceConnected>(),
+    ::qmp_types::EventDescriptor::of::<event::SpiceInitialized>(),
+    ::qmp_types::EventDescriptor::of::<event::SpiceDisconnected>(),
+    ::qmp_types::EventDescriptor::of::<event::SpiceMigrateCompleted>(),
+    ::qmp_types::EventDescriptor::of::<event::VncConnected>(),
+    ::qmp_types::EventDescriptor::of::<event::VncInitialized>(),
+    ::qmp_types::EventDescriptor::of::<event::VncDisconnected>(),
+    ::qmp_types::EventDescriptor::of::<event::Migration>(),
+    ::qmp_types::EventDescriptor::of::<event::MigrationPass>(),
+    ::qmp_types::EventDescriptor::of::<event::ColoExit>(),
+    ::qmp_types::EventDescriptor::of::<event::UnplugPrimary>(),
+    ::qmp_types::EventDescriptor::of::<event::DeviceDeleted>(),
+    ::qmp_types::EventDescriptor::of::<event::DeviceUnplugGuestError>(),
+    ::qmp_types::EventDescriptor::of::<event::BalloonChange>(),
+    ::qmp_types::EventDescriptor::of::<event::HvBalloonStatusReport>(),
+    ::qmp_types::EventDescriptor::of::<event::MemoryDeviceSizeChange>(),
+    ::qmp_types::EventDescriptor::of::<event::CpuPolarizationChange>(),
+    ::qmp_types::EventDescriptor::of::<event::RtcChange>(),
+    ::qmp_types::EventDescriptor::of::<event::VfuClientHangup>(),
+    ::qmp_types::EventDescriptor::of::<event::AcpiDeviceOst>(),
+    ::qmp_types::EventDescriptor::of::<event::VfioMigration>(),
 ];
 /// The command named `name`.
 #[cfg(feature = "registry")]

@@ -22,81 +22,13 @@ pub struct NetLegacyNicOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NetLegacyNicOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        NetLegacyNicOptions {
-            netdev: ::std::option::Option::None,
-            macaddr: ::std::option::Option::None,
-            model: ::std::option::Option::None,
-            addr: ::std::option::Option::None,
-            vectors: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NetLegacyNicOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("netdev", &self.netdev);
-        members.opt("macaddr", &self.macaddr);
-        members.opt("model", &self.model);
-        members.opt("addr", &self.addr);
-        members.opt("vectors", &self.vectors);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NetLegacyNicOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NetLegacyNicOptions {
-    const EXPECTING: &'static str = "an object NetLegacyNicOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_macaddr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_model: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_addr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_vectors: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
-                "macaddr" => ::qmp_types::de::next(&mut map, &mut m_macaddr),
-                "model" => ::qmp_types::de::next(&mut map, &mut m_model),
-                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                "vectors" => ::qmp_types::de::next(&mut map, &mut m_vectors),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(NetLegacyNicOptions {
-            netdev: m_netdev,
-            macaddr: m_macaddr,
-            model: m_model,
-            addr: m_addr,
-            vectors: m_vectors,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetLegacyNicOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NetLegacyNicOptions {
+        opt netdev = "netdev",
+        opt macaddr = "macaddr",
+        opt model = "model",
+        opt addr = "addr",
+        opt vectors = "vectors",
     }
 }
 /// A fat type wrapping 'str', to be embedded in lists.
@@ -112,69 +44,9 @@ pub struct String {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl String {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(str: ::std::string::String) -> Self {
-        String {
-            str,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for String {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("str", &self.str);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for String {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for String {
-    const EXPECTING: &'static str = "an object String";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_str: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "str" => ::qmp_types::de::next(&mut map, &mut m_str),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_str,) = match (m_str,) {
-            (::std::option::Option::Some(m_str),) => (m_str,),
-            (m_str,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_str.is_some(), "str")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(String {
-            str: m_str,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for String {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    String {
+        req str = "str": ::std::string::String,
     }
 }
 /// Use the user mode network stack which requires no administrator
@@ -245,170 +117,30 @@ pub struct NetdevUserOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NetdevUserOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        NetdevUserOptions {
-            hostname: ::std::option::Option::None,
-            restrict: ::std::option::Option::None,
-            ipv4: ::std::option::Option::None,
-            ipv6: ::std::option::Option::None,
-            ip: ::std::option::Option::None,
-            net: ::std::option::Option::None,
-            host: ::std::option::Option::None,
-            tftp: ::std::option::Option::None,
-            bootfile: ::std::option::Option::None,
-            dhcpstart: ::std::option::Option::None,
-            dns: ::std::option::Option::None,
-            dnssearch: ::std::option::Option::None,
-            domainname: ::std::option::Option::None,
-            ipv6_prefix: ::std::option::Option::None,
-            ipv6_prefixlen: ::std::option::Option::None,
-            ipv6_host: ::std::option::Option::None,
-            ipv6_dns: ::std::option::Option::None,
-            smb: ::std::option::Option::None,
-            smbserver: ::std::option::Option::None,
-            hostfwd: ::std::option::Option::None,
-            guestfwd: ::std::option::Option::None,
-            tftp_server_name: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NetdevUserOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("hostname", &self.hostname);
-        members.opt("restrict", &self.restrict);
-        members.opt("ipv4", &self.ipv4);
-        members.opt("ipv6", &self.ipv6);
-        members.opt("ip", &self.ip);
-        members.opt("net", &self.net);
-        members.opt("host", &self.host);
-        members.opt("tftp", &self.tftp);
-        members.opt("bootfile", &self.bootfile);
-        members.opt("dhcpstart", &self.dhcpstart);
-        members.opt("dns", &self.dns);
-        members.opt("dnssearch", &self.dnssearch);
-        members.opt("domainname", &self.domainname);
-        members.opt("ipv6-prefix", &self.ipv6_prefix);
-        members.opt("ipv6-prefixlen", &self.ipv6_prefixlen);
-        members.opt("ipv6-host", &self.ipv6_host);
-        members.opt("ipv6-dns", &self.ipv6_dns);
-        members.opt("smb", &self.smb);
-        members.opt("smbserver", &self.smbserver);
-        members.opt("hostfwd", &self.hostfwd);
-        members.opt("guestfwd", &self.guestfwd);
-        members.opt("tftp-server-name", &self.tftp_server_name);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NetdevUserOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NetdevUserOptions {
-    const EXPECTING: &'static str = "an object NetdevUserOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_hostname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_restrict: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_ipv4: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_ipv6: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_ip: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_net: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_tftp: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_bootfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_dhcpstart: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_dns: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_dnssearch: ::std::option::Option<::std::vec::Vec<super::String>> = ::std::option::Option::None;
-        let mut m_domainname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_ipv6_prefix: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_ipv6_prefixlen: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_ipv6_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_ipv6_dns: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_smb: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_smbserver: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_hostfwd: ::std::option::Option<::std::vec::Vec<super::String>> = ::std::option::Option::None;
-        let mut m_guestfwd: ::std::option::Option<::std::vec::Vec<super::String>> = ::std::option::Option::None;
-        let mut m_tftp_server_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "hostname" => ::qmp_types::de::next(&mut map, &mut m_hostname),
-                "restrict" => ::qmp_types::de::next(&mut map, &mut m_restrict),
-                "ipv4" => ::qmp_types::de::next(&mut map, &mut m_ipv4),
-                "ipv6" => ::qmp_types::de::next(&mut map, &mut m_ipv6),
-                "ip" => ::qmp_types::de::next(&mut map, &mut m_ip),
-                "net" => ::qmp_types::de::next(&mut map, &mut m_net),
-                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                "tftp" => ::qmp_types::de::next(&mut map, &mut m_tftp),
-                "bootfile" => ::qmp_types::de::next(&mut map, &mut m_bootfile),
-                "dhcpstart" => ::qmp_types::de::next(&mut map, &mut m_dhcpstart),
-                "dns" => ::qmp_types::de::next(&mut map, &mut m_dns),
-                "dnssearch" => ::qmp_types::de::next(&mut map, &mut m_dnssearch),
-                "domainname" => ::qmp_types::de::next(&mut map, &mut m_domainname),
-                "ipv6-prefix" => ::qmp_types::de::next(&mut map, &mut m_ipv6_prefix),
-                "ipv6-prefixlen" => {
-                    ::qmp_types::de::next(&mut map, &mut m_ipv6_prefixlen)
-                }
-                "ipv6-host" => ::qmp_types::de::next(&mut map, &mut m_ipv6_host),
-                "ipv6-dns" => ::qmp_types::de::next(&mut map, &mut m_ipv6_dns),
-                "smb" => ::qmp_types::de::next(&mut map, &mut m_smb),
-                "smbserver" => ::qmp_types::de::next(&mut map, &mut m_smbserver),
-                "hostfwd" => ::qmp_types::de::next(&mut map, &mut m_hostfwd),
-                "guestfwd" => ::qmp_types::de::next(&mut map, &mut m_guestfwd),
-                "tftp-server-name" => {
-                    ::qmp_types::de::next(&mut map, &mut m_tftp_server_name)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(NetdevUserOptions {
-            hostname: m_hostname,
-            restrict: m_restrict,
-            ipv4: m_ipv4,
-            ipv6: m_ipv6,
-            ip: m_ip,
-            net: m_net,
-            host: m_host,
-            tftp: m_tftp,
-            bootfile: m_bootfile,
-            dhcpstart: m_dhcpstart,
-            dns: m_dns,
-            dnssearch: m_dnssearch,
-            domainname: m_domainname,
-            ipv6_prefix: m_ipv6_prefix,
-            ipv6_prefixlen: m_ipv6_prefixlen,
-            ipv6_host: m_ipv6_host,
-            ipv6_dns: m_ipv6_dns,
-            smb: m_smb,
-            smbserver: m_smbserver,
-            hostfwd: m_hostfwd,
-            guestfwd: m_guestfwd,
-            tftp_server_name: m_tftp_server_name,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetdevUserOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NetdevUserOptions {
+        opt hostname = "hostname",
+        opt restrict = "restrict",
+        opt ipv4 = "ipv4",
+        opt ipv6 = "ipv6",
+        opt ip = "ip",
+        opt net = "net",
+        opt host = "host",
+        opt tftp = "tftp",
+        opt bootfile = "bootfile",
+        opt dhcpstart = "dhcpstart",
+        opt dns = "dns",
+        opt dnssearch = "dnssearch",
+        opt domainname = "domainname",
+        opt ipv6_prefix = "ipv6-prefix",
+        opt ipv6_prefixlen = "ipv6-prefixlen",
+        opt ipv6_host = "ipv6-host",
+        opt ipv6_dns = "ipv6-dns",
+        opt smb = "smb",
+        opt smbserver = "smbserver",
+        opt hostfwd = "hostfwd",
+        opt guestfwd = "guestfwd",
+        opt tftp_server_name = "tftp-server-name",
     }
 }
 /// Used to configure a host TAP network interface backend.
@@ -456,131 +188,23 @@ pub struct NetdevTapOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NetdevTapOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        NetdevTapOptions {
-            ifname: ::std::option::Option::None,
-            fd: ::std::option::Option::None,
-            fds: ::std::option::Option::None,
-            script: ::std::option::Option::None,
-            downscript: ::std::option::Option::None,
-            br: ::std::option::Option::None,
-            helper: ::std::option::Option::None,
-            sndbuf: ::std::option::Option::None,
-            vnet_hdr: ::std::option::Option::None,
-            vhost: ::std::option::Option::None,
-            vhostfd: ::std::option::Option::None,
-            vhostfds: ::std::option::Option::None,
-            vhostforce: ::std::option::Option::None,
-            queues: ::std::option::Option::None,
-            poll_us: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NetdevTapOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("ifname", &self.ifname);
-        members.opt("fd", &self.fd);
-        members.opt("fds", &self.fds);
-        members.opt("script", &self.script);
-        members.opt("downscript", &self.downscript);
-        members.opt("br", &self.br);
-        members.opt("helper", &self.helper);
-        members.opt("sndbuf", &self.sndbuf);
-        members.opt("vnet_hdr", &self.vnet_hdr);
-        members.opt("vhost", &self.vhost);
-        members.opt("vhostfd", &self.vhostfd);
-        members.opt("vhostfds", &self.vhostfds);
-        members.opt("vhostforce", &self.vhostforce);
-        members.opt("queues", &self.queues);
-        members.opt("poll-us", &self.poll_us);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NetdevTapOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NetdevTapOptions {
-    const EXPECTING: &'static str = "an object NetdevTapOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_ifname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_fd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_fds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_script: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_downscript: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_br: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_helper: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_sndbuf: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_vnet_hdr: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_vhost: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_vhostfd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_vhostfds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_vhostforce: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_queues: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_poll_us: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "ifname" => ::qmp_types::de::next(&mut map, &mut m_ifname),
-                "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
-                "fds" => ::qmp_types::de::next(&mut map, &mut m_fds),
-                "script" => ::qmp_types::de::next(&mut map, &mut m_script),
-                "downscript" => ::qmp_types::de::next(&mut map, &mut m_downscript),
-                "br" => ::qmp_types::de::next(&mut map, &mut m_br),
-                "helper" => ::qmp_types::de::next(&mut map, &mut m_helper),
-                "sndbuf" => ::qmp_types::de::next(&mut map, &mut m_sndbuf),
-                "vnet_hdr" => ::qmp_types::de::next(&mut map, &mut m_vnet_hdr),
-                "vhost" => ::qmp_types::de::next(&mut map, &mut m_vhost),
-                "vhostfd" => ::qmp_types::de::next(&mut map, &mut m_vhostfd),
-                "vhostfds" => ::qmp_types::de::next(&mut map, &mut m_vhostfds),
-                "vhostforce" => ::qmp_types::de::next(&mut map, &mut m_vhostforce),
-                "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
-                "poll-us" => ::qmp_types::de::next(&mut map, &mut m_poll_us),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(NetdevTapOptions {
-            ifname: m_ifname,
-            fd: m_fd,
-            fds: m_fds,
-            script: m_script,
-            downscript: m_downscript,
-            br: m_br,
-            helper: m_helper,
-            sndbuf: m_sndbuf,
-            vnet_hdr: m_vnet_hdr,
-            vhost: m_vhost,
-            vhostfd: m_vhostfd,
-            vhostfds: m_vhostfds,
-            vhostforce: m_vhostforce,
-            queues: m_queues,
-            poll_us: m_poll_us,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetdevTapOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NetdevTapOptions {
+        opt ifname = "ifname",
+        opt fd = "fd",
+        opt fds = "fds",
+        opt script = "script",
+        opt downscript = "downscript",
+        opt br = "br",
+        opt helper = "helper",
+        opt sndbuf = "sndbuf",
+        opt vnet_hdr = "vnet_hdr",
+        opt vhost = "vhost",
+        opt vhostfd = "vhostfd",
+        opt vhostfds = "vhostfds",
+        opt vhostforce = "vhostforce",
+        opt queues = "queues",
+        opt poll_us = "poll-us",
     }
 }
 /// Socket netdevs are used to establish a network connection to another
@@ -608,86 +232,14 @@ pub struct NetdevSocketOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NetdevSocketOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        NetdevSocketOptions {
-            fd: ::std::option::Option::None,
-            listen: ::std::option::Option::None,
-            connect: ::std::option::Option::None,
-            mcast: ::std::option::Option::None,
-            localaddr: ::std::option::Option::None,
-            udp: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NetdevSocketOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("fd", &self.fd);
-        members.opt("listen", &self.listen);
-        members.opt("connect", &self.connect);
-        members.opt("mcast", &self.mcast);
-        members.opt("localaddr", &self.localaddr);
-        members.opt("udp", &self.udp);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NetdevSocketOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NetdevSocketOptions {
-    const EXPECTING: &'static str = "an object NetdevSocketOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_fd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_listen: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_connect: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_mcast: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_localaddr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_udp: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
-                "listen" => ::qmp_types::de::next(&mut map, &mut m_listen),
-                "connect" => ::qmp_types::de::next(&mut map, &mut m_connect),
-                "mcast" => ::qmp_types::de::next(&mut map, &mut m_mcast),
-                "localaddr" => ::qmp_types::de::next(&mut map, &mut m_localaddr),
-                "udp" => ::qmp_types::de::next(&mut map, &mut m_udp),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(NetdevSocketOptions {
-            fd: m_fd,
-            listen: m_listen,
-            connect: m_connect,
-            mcast: m_mcast,
-            localaddr: m_localaddr,
-            udp: m_udp,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetdevSocketOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NetdevSocketOptions {
+        opt fd = "fd",
+        opt listen = "listen",
+        opt connect = "connect",
+        opt mcast = "mcast",
+        opt localaddr = "localaddr",
+        opt udp = "udp",
     }
 }
 /// Configure an Ethernet over L2TPv3 tunnel.
@@ -732,148 +284,22 @@ pub struct NetdevL2TPv3Options {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NetdevL2TPv3Options {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        src: ::std::string::String,
-        dst: ::std::string::String,
-        txsession: u32,
-    ) -> Self {
-        NetdevL2TPv3Options {
-            src,
-            dst,
-            srcport: ::std::option::Option::None,
-            dstport: ::std::option::Option::None,
-            ipv6: ::std::option::Option::None,
-            udp: ::std::option::Option::None,
-            cookie64: ::std::option::Option::None,
-            counter: ::std::option::Option::None,
-            pincounter: ::std::option::Option::None,
-            txcookie: ::std::option::Option::None,
-            rxcookie: ::std::option::Option::None,
-            txsession,
-            rxsession: ::std::option::Option::None,
-            offset: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NetdevL2TPv3Options {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("src", &self.src);
-        members.req("dst", &self.dst);
-        members.opt("srcport", &self.srcport);
-        members.opt("dstport", &self.dstport);
-        members.opt("ipv6", &self.ipv6);
-        members.opt("udp", &self.udp);
-        members.opt("cookie64", &self.cookie64);
-        members.opt("counter", &self.counter);
-        members.opt("pincounter", &self.pincounter);
-        members.opt("txcookie", &self.txcookie);
-        members.opt("rxcookie", &self.rxcookie);
-        members.req("txsession", &self.txsession);
-        members.opt("rxsession", &self.rxsession);
-        members.opt("offset", &self.offset);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NetdevL2TPv3Options {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NetdevL2TPv3Options {
-    const EXPECTING: &'static str = "an object NetdevL2TPv3Options";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_src: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_dst: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_srcport: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_dstport: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_ipv6: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_udp: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_cookie64: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_counter: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_pincounter: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_txcookie: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_rxcookie: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_txsession: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_rxsession: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_offset: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "src" => ::qmp_types::de::next(&mut map, &mut m_src),
-                "dst" => ::qmp_types::de::next(&mut map, &mut m_dst),
-                "srcport" => ::qmp_types::de::next(&mut map, &mut m_srcport),
-                "dstport" => ::qmp_types::de::next(&mut map, &mut m_dstport),
-                "ipv6" => ::qmp_types::de::next(&mut map, &mut m_ipv6),
-                "udp" => ::qmp_types::de::next(&mut map, &mut m_udp),
-                "cookie64" => ::qmp_types::de::next(&mut map, &mut m_cookie64),
-                "counter" => ::qmp_types::de::next(&mut map, &mut m_counter),
-                "pincounter" => ::qmp_types::de::next(&mut map, &mut m_pincounter),
-                "txcookie" => ::qmp_types::de::next(&mut map, &mut m_txcookie),
-                "rxcookie" => ::qmp_types::de::next(&mut map, &mut m_rxcookie),
-                "txsession" => ::qmp_types::de::next(&mut map, &mut m_txsession),
-                "rxsession" => ::qmp_types::de::next(&mut map, &mut m_rxsession),
-                "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_src, m_dst, m_txsession) = match (m_src, m_dst, m_txsession) {
-            (
-                ::std::option::Option::Some(m_src),
-                ::std::option::Option::Some(m_dst),
-                ::std::option::Option::Some(m_txsession),
-            ) => (m_src, m_dst, m_txsession),
-            (m_src, m_dst, m_txsession) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_src.is_some(), "src"),
-                            (m_dst.is_some(), "dst"),
-                            (m_txsession.is_some(), "txsession"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(NetdevL2TPv3Options {
-            src: m_src,
-            dst: m_dst,
-            srcport: m_srcport,
-            dstport: m_dstport,
-            ipv6: m_ipv6,
-            udp: m_udp,
-            cookie64: m_cookie64,
-            counter: m_counter,
-            pincounter: m_pincounter,
-            txcookie: m_txcookie,
-            rxcookie: m_rxcookie,
-            txsession: m_txsession,
-            rxsession: m_rxsession,
-            offset: m_offset,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetdevL2TPv3Options {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NetdevL2TPv3Options {
+        req src = "src": ::std::string::String,
+        req dst = "dst": ::std::string::String,
+        opt srcport = "srcport",
+        opt dstport = "dstport",
+        opt ipv6 = "ipv6",
+        opt udp = "udp",
+        opt cookie64 = "cookie64",
+        opt counter = "counter",
+        opt pincounter = "pincounter",
+        opt txcookie = "txcookie",
+        opt rxcookie = "rxcookie",
+        req txsession = "txsession": u32,
+        opt rxsession = "rxsession",
+        opt offset = "offset",
     }
 }
 /// Connect to a vde switch running on the host.
@@ -896,76 +322,12 @@ pub struct NetdevVdeOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NetdevVdeOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        NetdevVdeOptions {
-            sock: ::std::option::Option::None,
-            port: ::std::option::Option::None,
-            group: ::std::option::Option::None,
-            mode: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NetdevVdeOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("sock", &self.sock);
-        members.opt("port", &self.port);
-        members.opt("group", &self.group);
-        members.opt("mode", &self.mode);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NetdevVdeOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NetdevVdeOptions {
-    const EXPECTING: &'static str = "an object NetdevVdeOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_sock: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_port: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_group: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_mode: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "sock" => ::qmp_types::de::next(&mut map, &mut m_sock),
-                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                "group" => ::qmp_types::de::next(&mut map, &mut m_group),
-                "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(NetdevVdeOptions {
-            sock: m_sock,
-            port: m_port,
-            group: m_group,
-            mode: m_mode,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetdevVdeOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NetdevVdeOptions {
+        opt sock = "sock",
+        opt port = "port",
+        opt group = "group",
+        opt mode = "mode",
     }
 }
 /// Connect a host TAP network interface to a host bridge device.
@@ -984,66 +346,10 @@ pub struct NetdevBridgeOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NetdevBridgeOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        NetdevBridgeOptions {
-            br: ::std::option::Option::None,
-            helper: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NetdevBridgeOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("br", &self.br);
-        members.opt("helper", &self.helper);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NetdevBridgeOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NetdevBridgeOptions {
-    const EXPECTING: &'static str = "an object NetdevBridgeOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_br: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_helper: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "br" => ::qmp_types::de::next(&mut map, &mut m_br),
-                "helper" => ::qmp_types::de::next(&mut map, &mut m_helper),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(NetdevBridgeOptions {
-            br: m_br,
-            helper: m_helper,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetdevBridgeOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NetdevBridgeOptions {
+        opt br = "br",
+        opt helper = "helper",
     }
 }
 /// Connect two or more net clients through a software hub.
@@ -1062,74 +368,10 @@ pub struct NetdevHubPortOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NetdevHubPortOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(hubid: i32) -> Self {
-        NetdevHubPortOptions {
-            hubid,
-            netdev: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NetdevHubPortOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("hubid", &self.hubid);
-        members.opt("netdev", &self.netdev);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NetdevHubPortOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NetdevHubPortOptions {
-    const EXPECTING: &'static str = "an object NetdevHubPortOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_hubid: ::std::option::Option<i32> = ::std::option::Option::None;
-        let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "hubid" => ::qmp_types::de::next(&mut map, &mut m_hubid),
-                "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_hubid,) = match (m_hubid,) {
-            (::std::option::Option::Some(m_hubid),) => (m_hubid,),
-            (m_hubid,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_hubid.is_some(), "hubid")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(NetdevHubPortOptions {
-            hubid: m_hubid,
-            netdev: m_netdev,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetdevHubPortOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NetdevHubPortOptions {
+        req hubid = "hubid": i32,
+        opt netdev = "netdev",
     }
 }
 /// Connect a client to a netmap-enabled NIC or to a VALE switch port
@@ -1152,74 +394,10 @@ pub struct NetdevNetmapOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NetdevNetmapOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(ifname: ::std::string::String) -> Self {
-        NetdevNetmapOptions {
-            ifname,
-            devname: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NetdevNetmapOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("ifname", &self.ifname);
-        members.opt("devname", &self.devname);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NetdevNetmapOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NetdevNetmapOptions {
-    const EXPECTING: &'static str = "an object NetdevNetmapOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_ifname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_devname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "ifname" => ::qmp_types::de::next(&mut map, &mut m_ifname),
-                "devname" => ::qmp_types::de::next(&mut map, &mut m_devname),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_ifname,) = match (m_ifname,) {
-            (::std::option::Option::Some(m_ifname),) => (m_ifname,),
-            (m_ifname,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_ifname.is_some(), "ifname")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(NetdevNetmapOptions {
-            ifname: m_ifname,
-            devname: m_devname,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetdevNetmapOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NetdevNetmapOptions {
+        req ifname = "ifname": ::std::string::String,
+        opt devname = "devname",
     }
 }
 /// Attach mode for a default XDP program
@@ -1239,65 +417,10 @@ pub enum AFXDPMode {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl AFXDPMode {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [AFXDPMode] = &[AFXDPMode::Native, AFXDPMode::Skb];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            AFXDPMode::Native => "native",
-            AFXDPMode::Skb => "skb",
-            AFXDPMode::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => AFXDPMode::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for AFXDPMode {
-    const EXPECTING: &'static str = "a AFXDPMode value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        AFXDPMode::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "native" => AFXDPMode::Native,
-                "skb" => AFXDPMode::Skb,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for AFXDPMode {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(AFXDPMode::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for AFXDPMode {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for AFXDPMode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AFXDPMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    AFXDPMode, Other {
+        Native = "native",
+        Skb = "skb",
     }
 }
 /// AF_XDP network backend
@@ -1336,99 +459,15 @@ pub struct NetdevAFXDPOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NetdevAFXDPOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(ifname: ::std::string::String) -> Self {
-        NetdevAFXDPOptions {
-            ifname,
-            mode: ::std::option::Option::None,
-            force_copy: ::std::option::Option::None,
-            queues: ::std::option::Option::None,
-            start_queue: ::std::option::Option::None,
-            inhibit: ::std::option::Option::None,
-            sock_fds: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NetdevAFXDPOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("ifname", &self.ifname);
-        members.opt("mode", &self.mode);
-        members.opt("force-copy", &self.force_copy);
-        members.opt("queues", &self.queues);
-        members.opt("start-queue", &self.start_queue);
-        members.opt("inhibit", &self.inhibit);
-        members.opt("sock-fds", &self.sock_fds);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NetdevAFXDPOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NetdevAFXDPOptions {
-    const EXPECTING: &'static str = "an object NetdevAFXDPOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_ifname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_mode: ::std::option::Option<super::AFXDPMode> = ::std::option::Option::None;
-        let mut m_force_copy: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_queues: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_start_queue: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_inhibit: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_sock_fds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "ifname" => ::qmp_types::de::next(&mut map, &mut m_ifname),
-                "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                "force-copy" => ::qmp_types::de::next(&mut map, &mut m_force_copy),
-                "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
-                "start-queue" => ::qmp_types::de::next(&mut map, &mut m_start_queue),
-                "inhibit" => ::qmp_types::de::next(&mut map, &mut m_inhibit),
-                "sock-fds" => ::qmp_types::de::next(&mut map, &mut m_sock_fds),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_ifname,) = match (m_ifname,) {
-            (::std::option::Option::Some(m_ifname),) => (m_ifname,),
-            (m_ifname,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_ifname.is_some(), "ifname")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(NetdevAFXDPOptions {
-            ifname: m_ifname,
-            mode: m_mode,
-            force_copy: m_force_copy,
-            queues: m_queues,
-            start_queue: m_start_queue,
-            inhibit: m_inhibit,
-            sock_fds: m_sock_fds,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetdevAFXDPOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NetdevAFXDPOptions {
+        req ifname = "ifname": ::std::string::String,
+        opt mode = "mode",
+        opt force_copy = "force-copy",
+        opt queues = "queues",
+        opt start_queue = "start-queue",
+        opt inhibit = "inhibit",
+        opt sock_fds = "sock-fds",
     }
 }
 /// Vhost-user network backend
@@ -1449,79 +488,11 @@ pub struct NetdevVhostUserOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NetdevVhostUserOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(chardev: ::std::string::String) -> Self {
-        NetdevVhostUserOptions {
-            chardev,
-            vhostforce: ::std::option::Option::None,
-            queues: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NetdevVhostUserOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("chardev", &self.chardev);
-        members.opt("vhostforce", &self.vhostforce);
-        members.opt("queues", &self.queues);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NetdevVhostUserOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NetdevVhostUserOptions {
-    const EXPECTING: &'static str = "an object NetdevVhostUserOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_vhostforce: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_queues: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
-                "vhostforce" => ::qmp_types::de::next(&mut map, &mut m_vhostforce),
-                "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_chardev,) = match (m_chardev,) {
-            (::std::option::Option::Some(m_chardev),) => (m_chardev,),
-            (m_chardev,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(NetdevVhostUserOptions {
-            chardev: m_chardev,
-            vhostforce: m_vhostforce,
-            queues: m_queues,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetdevVhostUserOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NetdevVhostUserOptions {
+        req chardev = "chardev": ::std::string::String,
+        opt vhostforce = "vhostforce",
+        opt queues = "queues",
     }
 }
 /// Vhost-vdpa network backend
@@ -1551,76 +522,12 @@ pub struct NetdevVhostVDPAOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NetdevVhostVDPAOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        NetdevVhostVDPAOptions {
-            vhostdev: ::std::option::Option::None,
-            vhostfd: ::std::option::Option::None,
-            queues: ::std::option::Option::None,
-            x_svq: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NetdevVhostVDPAOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("vhostdev", &self.vhostdev);
-        members.opt("vhostfd", &self.vhostfd);
-        members.opt("queues", &self.queues);
-        members.opt("x-svq", &self.x_svq);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NetdevVhostVDPAOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NetdevVhostVDPAOptions {
-    const EXPECTING: &'static str = "an object NetdevVhostVDPAOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_vhostdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_vhostfd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_queues: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_x_svq: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "vhostdev" => ::qmp_types::de::next(&mut map, &mut m_vhostdev),
-                "vhostfd" => ::qmp_types::de::next(&mut map, &mut m_vhostfd),
-                "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
-                "x-svq" => ::qmp_types::de::next(&mut map, &mut m_x_svq),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(NetdevVhostVDPAOptions {
-            vhostdev: m_vhostdev,
-            vhostfd: m_vhostfd,
-            queues: m_queues,
-            x_svq: m_x_svq,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetdevVhostVDPAOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NetdevVhostVDPAOptions {
+        opt vhostdev = "vhostdev",
+        opt vhostfd = "vhostfd",
+        opt queues = "queues",
+        opt x_svq = "x-svq",
     }
 }
 /// vmnet (host mode) network backend.
@@ -1664,81 +571,13 @@ pub struct NetdevVmnetHostOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NetdevVmnetHostOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        NetdevVmnetHostOptions {
-            start_address: ::std::option::Option::None,
-            end_address: ::std::option::Option::None,
-            subnet_mask: ::std::option::Option::None,
-            isolated: ::std::option::Option::None,
-            net_uuid: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NetdevVmnetHostOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("start-address", &self.start_address);
-        members.opt("end-address", &self.end_address);
-        members.opt("subnet-mask", &self.subnet_mask);
-        members.opt("isolated", &self.isolated);
-        members.opt("net-uuid", &self.net_uuid);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NetdevVmnetHostOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NetdevVmnetHostOptions {
-    const EXPECTING: &'static str = "an object NetdevVmnetHostOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_start_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_end_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_subnet_mask: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_isolated: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_net_uuid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "start-address" => ::qmp_types::de::next(&mut map, &mut m_start_address),
-                "end-address" => ::qmp_types::de::next(&mut map, &mut m_end_address),
-                "subnet-mask" => ::qmp_types::de::next(&mut map, &mut m_subnet_mask),
-                "isolated" => ::qmp_types::de::next(&mut map, &mut m_isolated),
-                "net-uuid" => ::qmp_types::de::next(&mut map, &mut m_net_uuid),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(NetdevVmnetHostOptions {
-            start_address: m_start_address,
-            end_address: m_end_address,
-            subnet_mask: m_subnet_mask,
-            isolated: m_isolated,
-            net_uuid: m_net_uuid,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetdevVmnetHostOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NetdevVmnetHostOptions {
+        opt start_address = "start-address",
+        opt end_address = "end-address",
+        opt subnet_mask = "subnet-mask",
+        opt isolated = "isolated",
+        opt net_uuid = "net-uuid",
     }
 }
 /// vmnet (shared mode) network backend.
@@ -1784,81 +623,13 @@ pub struct NetdevVmnetSharedOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NetdevVmnetSharedOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        NetdevVmnetSharedOptions {
-            start_address: ::std::option::Option::None,
-            end_address: ::std::option::Option::None,
-            subnet_mask: ::std::option::Option::None,
-            isolated: ::std::option::Option::None,
-            nat66_prefix: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NetdevVmnetSharedOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("start-address", &self.start_address);
-        members.opt("end-address", &self.end_address);
-        members.opt("subnet-mask", &self.subnet_mask);
-        members.opt("isolated", &self.isolated);
-        members.opt("nat66-prefix", &self.nat66_prefix);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NetdevVmnetSharedOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NetdevVmnetSharedOptions {
-    const EXPECTING: &'static str = "an object NetdevVmnetSharedOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_start_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_end_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_subnet_mask: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_isolated: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_nat66_prefix: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "start-address" => ::qmp_types::de::next(&mut map, &mut m_start_address),
-                "end-address" => ::qmp_types::de::next(&mut map, &mut m_end_address),
-                "subnet-mask" => ::qmp_types::de::next(&mut map, &mut m_subnet_mask),
-                "isolated" => ::qmp_types::de::next(&mut map, &mut m_isolated),
-                "nat66-prefix" => ::qmp_types::de::next(&mut map, &mut m_nat66_prefix),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(NetdevVmnetSharedOptions {
-            start_address: m_start_address,
-            end_address: m_end_address,
-            subnet_mask: m_subnet_mask,
-            isolated: m_isolated,
-            nat66_prefix: m_nat66_prefix,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetdevVmnetSharedOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NetdevVmnetSharedOptions {
+        opt start_address = "start-address",
+        opt end_address = "end-address",
+        opt subnet_mask = "subnet-mask",
+        opt isolated = "isolated",
+        opt nat66_prefix = "nat66-prefix",
     }
 }
 /// vmnet (bridged mode) network backend.
@@ -1883,74 +654,10 @@ pub struct NetdevVmnetBridgedOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NetdevVmnetBridgedOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(ifname: ::std::string::String) -> Self {
-        NetdevVmnetBridgedOptions {
-            ifname,
-            isolated: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NetdevVmnetBridgedOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("ifname", &self.ifname);
-        members.opt("isolated", &self.isolated);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NetdevVmnetBridgedOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NetdevVmnetBridgedOptions {
-    const EXPECTING: &'static str = "an object NetdevVmnetBridgedOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_ifname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_isolated: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "ifname" => ::qmp_types::de::next(&mut map, &mut m_ifname),
-                "isolated" => ::qmp_types::de::next(&mut map, &mut m_isolated),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_ifname,) = match (m_ifname,) {
-            (::std::option::Option::Some(m_ifname),) => (m_ifname,),
-            (m_ifname,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_ifname.is_some(), "ifname")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(NetdevVmnetBridgedOptions {
-            ifname: m_ifname,
-            isolated: m_isolated,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetdevVmnetBridgedOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NetdevVmnetBridgedOptions {
+        req ifname = "ifname": ::std::string::String,
+        opt isolated = "isolated",
     }
 }
 /// Configuration info for stream socket netdev
@@ -1985,84 +692,12 @@ pub struct NetdevStreamOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NetdevStreamOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(addr: super::SocketAddress) -> Self {
-        NetdevStreamOptions {
-            addr,
-            server: ::std::option::Option::None,
-            reconnect: ::std::option::Option::None,
-            reconnect_ms: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NetdevStreamOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("addr", &self.addr);
-        members.opt("server", &self.server);
-        members.opt("reconnect", &self.reconnect);
-        members.opt("reconnect-ms", &self.reconnect_ms);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NetdevStreamOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NetdevStreamOptions {
-    const EXPECTING: &'static str = "an object NetdevStreamOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_addr: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
-        let mut m_server: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_reconnect: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_reconnect_ms: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                "reconnect" => ::qmp_types::de::next(&mut map, &mut m_reconnect),
-                "reconnect-ms" => ::qmp_types::de::next(&mut map, &mut m_reconnect_ms),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_addr,) = match (m_addr,) {
-            (::std::option::Option::Some(m_addr),) => (m_addr,),
-            (m_addr,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(NetdevStreamOptions {
-            addr: m_addr,
-            server: m_server,
-            reconnect: m_reconnect,
-            reconnect_ms: m_reconnect_ms,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetdevStreamOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NetdevStreamOptions {
+        req addr = "addr": super::SocketAddress,
+        opt server = "server",
+        opt reconnect = "reconnect",
+        opt reconnect_ms = "reconnect-ms",
     }
 }
 /// Configuration info for datagram socket netdev.
@@ -2099,66 +734,10 @@ pub struct NetdevDgramOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NetdevDgramOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        NetdevDgramOptions {
-            local: ::std::option::Option::None,
-            remote: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NetdevDgramOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("local", &self.local);
-        members.opt("remote", &self.remote);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NetdevDgramOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NetdevDgramOptions {
-    const EXPECTING: &'static str = "an object NetdevDgramOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_local: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
-        let mut m_remote: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "local" => ::qmp_types::de::next(&mut map, &mut m_local),
-                "remote" => ::qmp_types::de::next(&mut map, &mut m_remote),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(NetdevDgramOptions {
-            local: m_local,
-            remote: m_remote,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetdevDgramOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NetdevDgramOptions {
+        opt local = "local",
+        opt remote = "remote",
     }
 }
 /// Available netdev drivers.
@@ -2215,116 +794,26 @@ pub enum NetClientDriver {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl NetClientDriver {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [NetClientDriver] = &[
-        NetClientDriver::None,
-        NetClientDriver::Nic,
-        NetClientDriver::User,
-        NetClientDriver::Tap,
-        NetClientDriver::L2tpv3,
-        NetClientDriver::Socket,
-        NetClientDriver::Stream,
-        NetClientDriver::Dgram,
-        NetClientDriver::Vde,
-        NetClientDriver::Bridge,
-        NetClientDriver::Hubport,
-        NetClientDriver::Netmap,
-        NetClientDriver::VhostUser,
-        NetClientDriver::VhostVdpa,
-        NetClientDriver::AfXdp,
-        NetClientDriver::VmnetHost,
-        NetClientDriver::VmnetShared,
-        NetClientDriver::VmnetBridged,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            NetClientDriver::None => "none",
-            NetClientDriver::Nic => "nic",
-            NetClientDriver::User => "user",
-            NetClientDriver::Tap => "tap",
-            NetClientDriver::L2tpv3 => "l2tpv3",
-            NetClientDriver::Socket => "socket",
-            NetClientDriver::Stream => "stream",
-            NetClientDriver::Dgram => "dgram",
-            NetClientDriver::Vde => "vde",
-            NetClientDriver::Bridge => "bridge",
-            NetClientDriver::Hubport => "hubport",
-            NetClientDriver::Netmap => "netmap",
-            NetClientDriver::VhostUser => "vhost-user",
-            NetClientDriver::VhostVdpa => "vhost-vdpa",
-            NetClientDriver::AfXdp => "af-xdp",
-            NetClientDriver::VmnetHost => "vmnet-host",
-            NetClientDriver::VmnetShared => "vmnet-shared",
-            NetClientDriver::VmnetBridged => "vmnet-bridged",
-            NetClientDriver::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => NetClientDriver::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for NetClientDriver {
-    const EXPECTING: &'static str = "a NetClientDriver value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        NetClientDriver::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "none" => NetClientDriver::None,
-                "nic" => NetClientDriver::Nic,
-                "user" => NetClientDriver::User,
-                "tap" => NetClientDriver::Tap,
-                "l2tpv3" => NetClientDriver::L2tpv3,
-                "socket" => NetClientDriver::Socket,
-                "stream" => NetClientDriver::Stream,
-                "dgram" => NetClientDriver::Dgram,
-                "vde" => NetClientDriver::Vde,
-                "bridge" => NetClientDriver::Bridge,
-                "hubport" => NetClientDriver::Hubport,
-                "netmap" => NetClientDriver::Netmap,
-                "vhost-user" => NetClientDriver::VhostUser,
-                "vhost-vdpa" => NetClientDriver::VhostVdpa,
-                "af-xdp" => NetClientDriver::AfXdp,
-                "vmnet-host" => NetClientDriver::VmnetHost,
-                "vmnet-shared" => NetClientDriver::VmnetShared,
-                "vmnet-bridged" => NetClientDriver::VmnetBridged,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for NetClientDriver {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(NetClientDriver::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for NetClientDriver {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for NetClientDriver {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetClientDriver {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    NetClientDriver, Other {
+        None = "none",
+        Nic = "nic",
+        User = "user",
+        Tap = "tap",
+        L2tpv3 = "l2tpv3",
+        Socket = "socket",
+        Stream = "stream",
+        Dgram = "dgram",
+        Vde = "vde",
+        Bridge = "bridge",
+        Hubport = "hubport",
+        Netmap = "netmap",
+        VhostUser = "vhost-user",
+        VhostVdpa = "vhost-vdpa",
+        AfXdp = "af-xdp",
+        VmnetHost = "vmnet-host",
+        VmnetShared = "vmnet-shared",
+        VmnetBridged = "vmnet-bridged",
     }
 }
 /// Captures the configuration of a network device.
@@ -2393,208 +882,31 @@ pub enum NetdevBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl NetdevBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            NetdevBranch::None => "none",
-            NetdevBranch::Nic(_) => "nic",
-            NetdevBranch::User(_) => "user",
-            NetdevBranch::Tap(_) => "tap",
-            NetdevBranch::L2tpv3(_) => "l2tpv3",
-            NetdevBranch::Socket(_) => "socket",
-            NetdevBranch::Stream(_) => "stream",
-            NetdevBranch::Dgram(_) => "dgram",
-            NetdevBranch::Vde(_) => "vde",
-            NetdevBranch::Bridge(_) => "bridge",
-            NetdevBranch::Hubport(_) => "hubport",
-            NetdevBranch::Netmap(_) => "netmap",
-            NetdevBranch::VhostUser(_) => "vhost-user",
-            NetdevBranch::VhostVdpa(_) => "vhost-vdpa",
-            NetdevBranch::AfXdp(_) => "af-xdp",
-            NetdevBranch::VmnetHost(_) => "vmnet-host",
-            NetdevBranch::VmnetShared(_) => "vmnet-shared",
-            NetdevBranch::VmnetBridged(_) => "vmnet-bridged",
-            NetdevBranch::Other(value) => value.as_str(),
-        }
+::qmp_types::impl_union! {
+    Netdev, NetdevBranch, Other,
+    r#type = "type": super::NetClientDriver, Other,
+    {
+        req id = "id": ::std::string::String,
     }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::NetClientDriver {
-        match self {
-            NetdevBranch::None => super::NetClientDriver::None,
-            NetdevBranch::Nic(_) => super::NetClientDriver::Nic,
-            NetdevBranch::User(_) => super::NetClientDriver::User,
-            NetdevBranch::Tap(_) => super::NetClientDriver::Tap,
-            NetdevBranch::L2tpv3(_) => super::NetClientDriver::L2tpv3,
-            NetdevBranch::Socket(_) => super::NetClientDriver::Socket,
-            NetdevBranch::Stream(_) => super::NetClientDriver::Stream,
-            NetdevBranch::Dgram(_) => super::NetClientDriver::Dgram,
-            NetdevBranch::Vde(_) => super::NetClientDriver::Vde,
-            NetdevBranch::Bridge(_) => super::NetClientDriver::Bridge,
-            NetdevBranch::Hubport(_) => super::NetClientDriver::Hubport,
-            NetdevBranch::Netmap(_) => super::NetClientDriver::Netmap,
-            NetdevBranch::VhostUser(_) => super::NetClientDriver::VhostUser,
-            NetdevBranch::VhostVdpa(_) => super::NetClientDriver::VhostVdpa,
-            NetdevBranch::AfXdp(_) => super::NetClientDriver::AfXdp,
-            NetdevBranch::VmnetHost(_) => super::NetClientDriver::VmnetHost,
-            NetdevBranch::VmnetShared(_) => super::NetClientDriver::VmnetShared,
-            NetdevBranch::VmnetBridged(_) => super::NetClientDriver::VmnetBridged,
-            NetdevBranch::Other(value) => super::NetClientDriver::Other(value.clone()),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for Netdev {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("id", &self.id);
-        members.req("type", self.r#type.as_str());
-        match &self.r#type {
-            NetdevBranch::None => {}
-            NetdevBranch::Nic(branch) => members.members(branch),
-            NetdevBranch::User(branch) => members.members(branch),
-            NetdevBranch::Tap(branch) => members.members(branch),
-            NetdevBranch::L2tpv3(branch) => members.members(branch),
-            NetdevBranch::Socket(branch) => members.members(branch),
-            NetdevBranch::Stream(branch) => members.members(branch),
-            NetdevBranch::Dgram(branch) => members.members(branch),
-            NetdevBranch::Vde(branch) => members.members(branch),
-            NetdevBranch::Bridge(branch) => members.members(branch),
-            NetdevBranch::Hubport(branch) => members.members(branch),
-            NetdevBranch::Netmap(branch) => members.members(branch),
-            NetdevBranch::VhostUser(branch) => members.members(branch),
-            NetdevBranch::VhostVdpa(branch) => members.members(branch),
-            NetdevBranch::AfXdp(branch) => members.members(branch),
-            NetdevBranch::VmnetHost(branch) => members.members(branch),
-            NetdevBranch::VmnetShared(branch) => members.members(branch),
-            NetdevBranch::VmnetBridged(branch) => members.members(branch),
-            NetdevBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for Netdev {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for Netdev {
-    const EXPECTING: &'static str = "an object Netdev";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut tag: ::std::option::Option<super::NetClientDriver> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let (m_id,) = match (m_id,) {
-            (::std::option::Option::Some(m_id),) => (m_id,),
-            (m_id,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                );
-            }
-        };
-        let tag = ::qmp_types::de::required(tag, "type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::NetClientDriver::None => {
-                unknown_members = rest;
-                NetdevBranch::None
-            }
-            super::NetClientDriver::Nic => {
-                NetdevBranch::Nic(::qmp_types::de::from_members(rest, "nic")?)
-            }
-            super::NetClientDriver::User => {
-                NetdevBranch::User(::qmp_types::de::from_members(rest, "user")?)
-            }
-            super::NetClientDriver::Tap => {
-                NetdevBranch::Tap(::qmp_types::de::from_members(rest, "tap")?)
-            }
-            super::NetClientDriver::L2tpv3 => {
-                NetdevBranch::L2tpv3(::qmp_types::de::from_members(rest, "l2tpv3")?)
-            }
-            super::NetClientDriver::Socket => {
-                NetdevBranch::Socket(::qmp_types::de::from_members(rest, "socket")?)
-            }
-            super::NetClientDriver::Stream => {
-                NetdevBranch::Stream(::qmp_types::de::from_members(rest, "stream")?)
-            }
-            super::NetClientDriver::Dgram => {
-                NetdevBranch::Dgram(::qmp_types::de::from_members(rest, "dgram")?)
-            }
-            super::NetClientDriver::Vde => {
-                NetdevBranch::Vde(::qmp_types::de::from_members(rest, "vde")?)
-            }
-            super::NetClientDriver::Bridge => {
-                NetdevBranch::Bridge(::qmp_types::de::from_members(rest, "bridge")?)
-            }
-            super::NetClientDriver::Hubport => {
-                NetdevBranch::Hubport(::qmp_types::de::from_members(rest, "hubport")?)
-            }
-            super::NetClientDriver::Netmap => {
-                NetdevBranch::Netmap(::qmp_types::de::from_members(rest, "netmap")?)
-            }
-            super::NetClientDriver::VhostUser => {
-                NetdevBranch::VhostUser(
-                    ::qmp_types::de::from_members(rest, "vhost-user")?,
-                )
-            }
-            super::NetClientDriver::VhostVdpa => {
-                NetdevBranch::VhostVdpa(
-                    ::qmp_types::de::from_members(rest, "vhost-vdpa")?,
-                )
-            }
-            super::NetClientDriver::AfXdp => {
-                NetdevBranch::AfXdp(::qmp_types::de::from_members(rest, "af-xdp")?)
-            }
-            super::NetClientDriver::VmnetHost => {
-                NetdevBranch::VmnetHost(
-                    ::qmp_types::de::from_members(rest, "vmnet-host")?,
-                )
-            }
-            super::NetClientDriver::VmnetShared => {
-                NetdevBranch::VmnetShared(
-                    ::qmp_types::de::from_members(rest, "vmnet-shared")?,
-                )
-            }
-            super::NetClientDriver::VmnetBridged => {
-                NetdevBranch::VmnetBridged(
-                    ::qmp_types::de::from_members(rest, "vmnet-bridged")?,
-                )
-            }
-            super::NetClientDriver::Other(value) => {
-                unknown_members = rest;
-                NetdevBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(Netdev {
-            id: m_id,
-            r#type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for Netdev {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+    {
+        empty None = "none" => None,
+        members Nic = "nic" => Nic,
+        members User = "user" => User,
+        members Tap = "tap" => Tap,
+        members L2tpv3 = "l2tpv3" => L2tpv3,
+        members Socket = "socket" => Socket,
+        members Stream = "stream" => Stream,
+        members Dgram = "dgram" => Dgram,
+        members Vde = "vde" => Vde,
+        members Bridge = "bridge" => Bridge,
+        members Hubport = "hubport" => Hubport,
+        members Netmap = "netmap" => Netmap,
+        members VhostUser = "vhost-user" => VhostUser,
+        members VhostVdpa = "vhost-vdpa" => VhostVdpa,
+        members AfXdp = "af-xdp" => AfXdp,
+        members VmnetHost = "vmnet-host" => VmnetHost,
+        members VmnetShared = "vmnet-shared" => VmnetShared,
+        members VmnetBridged = "vmnet-bridged" => VmnetBridged,
     }
 }
 /// Packets receiving state
@@ -2613,71 +925,11 @@ pub enum RxState {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl RxState {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [RxState] = &[
-        RxState::Normal,
-        RxState::None,
-        RxState::All,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            RxState::Normal => "normal",
-            RxState::None => "none",
-            RxState::All => "all",
-            RxState::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => RxState::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for RxState {
-    const EXPECTING: &'static str = "a RxState value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        RxState::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "normal" => RxState::Normal,
-                "none" => RxState::None,
-                "all" => RxState::All,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for RxState {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(RxState::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for RxState {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for RxState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for RxState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    RxState, Other {
+        Normal = "normal",
+        None = "none",
+        All = "all",
     }
 }
 /// Rx-filter information for a NIC.
@@ -2715,232 +967,20 @@ pub struct RxFilterInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl RxFilterInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        name: ::std::string::String,
-        promiscuous: bool,
-        multicast: super::RxState,
-        unicast: super::RxState,
-        vlan: super::RxState,
-        broadcast_allowed: bool,
-        multicast_overflow: bool,
-        unicast_overflow: bool,
-        main_mac: ::std::string::String,
-        vlan_table: ::std::vec::Vec<i64>,
-        unicast_table: ::std::vec::Vec<::std::string::String>,
-        multicast_table: ::std::vec::Vec<::std::string::String>,
-    ) -> Self {
-        RxFilterInfo {
-            name,
-            promiscuous,
-            multicast,
-            unicast,
-            vlan,
-            broadcast_allowed,
-            multicast_overflow,
-            unicast_overflow,
-            main_mac,
-            vlan_table,
-            unicast_table,
-            multicast_table,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for RxFilterInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("promiscuous", &self.promiscuous);
-        members.req("multicast", &self.multicast);
-        members.req("unicast", &self.unicast);
-        members.req("vlan", &self.vlan);
-        members.req("broadcast-allowed", &self.broadcast_allowed);
-        members.req("multicast-overflow", &self.multicast_overflow);
-        members.req("unicast-overflow", &self.unicast_overflow);
-        members.req("main-mac", &self.main_mac);
-        members.req("vlan-table", &self.vlan_table);
-        members.req("unicast-table", &self.unicast_table);
-        members.req("multicast-table", &self.multicast_table);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for RxFilterInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for RxFilterInfo {
-    const EXPECTING: &'static str = "an object RxFilterInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_promiscuous: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_multicast: ::std::option::Option<super::RxState> = ::std::option::Option::None;
-        let mut m_unicast: ::std::option::Option<super::RxState> = ::std::option::Option::None;
-        let mut m_vlan: ::std::option::Option<super::RxState> = ::std::option::Option::None;
-        let mut m_broadcast_allowed: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_multicast_overflow: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_unicast_overflow: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_main_mac: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_vlan_table: ::std::option::Option<::std::vec::Vec<i64>> = ::std::option::Option::None;
-        let mut m_unicast_table: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        > = ::std::option::Option::None;
-        let mut m_multicast_table: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "promiscuous" => ::qmp_types::de::next(&mut map, &mut m_promiscuous),
-                "multicast" => ::qmp_types::de::next(&mut map, &mut m_multicast),
-                "unicast" => ::qmp_types::de::next(&mut map, &mut m_unicast),
-                "vlan" => ::qmp_types::de::next(&mut map, &mut m_vlan),
-                "broadcast-allowed" => {
-                    ::qmp_types::de::next(&mut map, &mut m_broadcast_allowed)
-                }
-                "multicast-overflow" => {
-                    ::qmp_types::de::next(&mut map, &mut m_multicast_overflow)
-                }
-                "unicast-overflow" => {
-                    ::qmp_types::de::next(&mut map, &mut m_unicast_overflow)
-                }
-                "main-mac" => ::qmp_types::de::next(&mut map, &mut m_main_mac),
-                "vlan-table" => ::qmp_types::de::next(&mut map, &mut m_vlan_table),
-                "unicast-table" => ::qmp_types::de::next(&mut map, &mut m_unicast_table),
-                "multicast-table" => {
-                    ::qmp_types::de::next(&mut map, &mut m_multicast_table)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (
-            m_name,
-            m_promiscuous,
-            m_multicast,
-            m_unicast,
-            m_vlan,
-            m_broadcast_allowed,
-            m_multicast_overflow,
-            m_unicast_overflow,
-            m_main_mac,
-            m_vlan_table,
-            m_unicast_table,
-            m_multicast_table,
-        ) = match (
-            m_name,
-            m_promiscuous,
-            m_multicast,
-            m_unicast,
-            m_vlan,
-            m_broadcast_allowed,
-            m_multicast_overflow,
-            m_unicast_overflow,
-            m_main_mac,
-            m_vlan_table,
-            m_unicast_table,
-            m_multicast_table,
-        ) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_promiscuous),
-                ::std::option::Option::Some(m_multicast),
-                ::std::option::Option::Some(m_unicast),
-                ::std::option::Option::Some(m_vlan),
-                ::std::option::Option::Some(m_broadcast_allowed),
-                ::std::option::Option::Some(m_multicast_overflow),
-                ::std::option::Option::Some(m_unicast_overflow),
-                ::std::option::Option::Some(m_main_mac),
-                ::std::option::Option::Some(m_vlan_table),
-                ::std::option::Option::Some(m_unicast_table),
-                ::std::option::Option::Some(m_multicast_table),
-            ) => {
-                (
-                    m_name,
-                    m_promiscuous,
-                    m_multicast,
-                    m_unicast,
-                    m_vlan,
-                    m_broadcast_allowed,
-                    m_multicast_overflow,
-                    m_unicast_overflow,
-                    m_main_mac,
-                    m_vlan_table,
-                    m_unicast_table,
-                    m_multicast_table,
-                )
-            }
-            (
-                m_name,
-                m_promiscuous,
-                m_multicast,
-                m_unicast,
-                m_vlan,
-                m_broadcast_allowed,
-                m_multicast_overflow,
-                m_unicast_overflow,
-                m_main_mac,
-                m_vlan_table,
-                m_unicast_table,
-                m_multicast_table,
-            ) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_name.is_some(), "name"),
-                            (m_promiscuous.is_some(), "promiscuous"),
-                            (m_multicast.is_some(), "multicast"),
-                            (m_unicast.is_some(), "unicast"),
-                            (m_vlan.is_some(), "vlan"),
-                            (m_broadcast_allowed.is_some(), "broadcast-allowed"),
-                            (m_multicast_overflow.is_some(), "multicast-overflow"),
-                            (m_unicast_overflow.is_some(), "unicast-overflow"),
-                            (m_main_mac.is_some(), "main-mac"),
-                            (m_vlan_table.is_some(), "vlan-table"),
-                            (m_unicast_table.is_some(), "unicast-table"),
-                            (m_multicast_table.is_some(), "multicast-table"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(RxFilterInfo {
-            name: m_name,
-            promiscuous: m_promiscuous,
-            multicast: m_multicast,
-            unicast: m_unicast,
-            vlan: m_vlan,
-            broadcast_allowed: m_broadcast_allowed,
-            multicast_overflow: m_multicast_overflow,
-            unicast_overflow: m_unicast_overflow,
-            main_mac: m_main_mac,
-            vlan_table: m_vlan_table,
-            unicast_table: m_unicast_table,
-            multicast_table: m_multicast_table,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for RxFilterInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    RxFilterInfo {
+        req name = "name": ::std::string::String,
+        req promiscuous = "promiscuous": bool,
+        req multicast = "multicast": super::RxState,
+        req unicast = "unicast": super::RxState,
+        req vlan = "vlan": super::RxState,
+        req broadcast_allowed = "broadcast-allowed": bool,
+        req multicast_overflow = "multicast-overflow": bool,
+        req unicast_overflow = "unicast-overflow": bool,
+        req main_mac = "main-mac": ::std::string::String,
+        req vlan_table = "vlan-table": ::std::vec::Vec<i64>,
+        req unicast_table = "unicast-table": ::std::vec::Vec<::std::string::String>,
+        req multicast_table = "multicast-table": ::std::vec::Vec<::std::string::String>,
     }
 }
 /// Parameters for self-announce timers
@@ -2970,113 +1010,14 @@ pub struct AnnounceParameters {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AnnounceParameters {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(initial: i64, max: i64, rounds: i64, step: i64) -> Self {
-        AnnounceParameters {
-            initial,
-            max,
-            rounds,
-            step,
-            interfaces: ::std::option::Option::None,
-            id: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AnnounceParameters {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("initial", &self.initial);
-        members.req("max", &self.max);
-        members.req("rounds", &self.rounds);
-        members.req("step", &self.step);
-        members.opt("interfaces", &self.interfaces);
-        members.opt("id", &self.id);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AnnounceParameters {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AnnounceParameters {
-    const EXPECTING: &'static str = "an object AnnounceParameters";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_initial: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_max: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_rounds: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_step: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_interfaces: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        > = ::std::option::Option::None;
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "initial" => ::qmp_types::de::next(&mut map, &mut m_initial),
-                "max" => ::qmp_types::de::next(&mut map, &mut m_max),
-                "rounds" => ::qmp_types::de::next(&mut map, &mut m_rounds),
-                "step" => ::qmp_types::de::next(&mut map, &mut m_step),
-                "interfaces" => ::qmp_types::de::next(&mut map, &mut m_interfaces),
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_initial, m_max, m_rounds, m_step) = match (
-            m_initial,
-            m_max,
-            m_rounds,
-            m_step,
-        ) {
-            (
-                ::std::option::Option::Some(m_initial),
-                ::std::option::Option::Some(m_max),
-                ::std::option::Option::Some(m_rounds),
-                ::std::option::Option::Some(m_step),
-            ) => (m_initial, m_max, m_rounds, m_step),
-            (m_initial, m_max, m_rounds, m_step) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_initial.is_some(), "initial"),
-                            (m_max.is_some(), "max"),
-                            (m_rounds.is_some(), "rounds"),
-                            (m_step.is_some(), "step"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(AnnounceParameters {
-            initial: m_initial,
-            max: m_max,
-            rounds: m_rounds,
-            step: m_step,
-            interfaces: m_interfaces,
-            id: m_id,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AnnounceParameters {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AnnounceParameters {
+        req initial = "initial": i64,
+        req max = "max": i64,
+        req rounds = "rounds": i64,
+        req step = "step": i64,
+        opt interfaces = "interfaces",
+        opt id = "id",
     }
 }
 /// The commands of this module.
@@ -3115,79 +1056,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl SetLink {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(name: ::std::string::String, up: bool) -> Self {
-            SetLink {
-                name,
-                up,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for SetLink {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("name", &self.name);
-            members.req("up", &self.up);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for SetLink {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for SetLink {
-        const EXPECTING: &'static str = "an object SetLink";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_up: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                    "up" => ::qmp_types::de::next(&mut map, &mut m_up),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_name, m_up) = match (m_name, m_up) {
-                (
-                    ::std::option::Option::Some(m_name),
-                    ::std::option::Option::Some(m_up),
-                ) => (m_name, m_up),
-                (m_name, m_up) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_name.is_some(), "name"), (m_up.is_some(), "up")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(SetLink {
-                name: m_name,
-                up: m_up,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SetLink {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        SetLink {
+            req name = "name": ::std::string::String,
+            req up = "up": bool,
         }
     }
     impl ::qmp_types::Command for SetLink {
@@ -3219,26 +1091,8 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, PartialEq)]
     pub struct NetdevAdd(pub super::super::Netdev);
-    impl ::std::convert::From<super::super::Netdev> for NetdevAdd {
-        fn from(value: super::super::Netdev) -> Self {
-            NetdevAdd(value)
-        }
-    }
-    impl ::serde::Serialize for NetdevAdd {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&self.0, serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NetdevAdd {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <super::super::Netdev as ::serde::Deserialize>::deserialize(deserializer)
-                .map(NetdevAdd)
-        }
+    ::qmp_types::impl_wrapper! {
+        NetdevAdd(super::super::Netdev)
     }
     impl ::qmp_types::Command for NetdevAdd {
         const NAME: &'static str = "netdev_add";
@@ -3274,69 +1128,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl NetdevDel {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String) -> Self {
-            NetdevDel {
-                id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for NetdevDel {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for NetdevDel {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for NetdevDel {
-        const EXPECTING: &'static str = "an object NetdevDel";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id,) = match (m_id,) {
-                (::std::option::Option::Some(m_id),) => (m_id,),
-                (m_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(NetdevDel {
-                id: m_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NetdevDel {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        NetdevDel {
+            req id = "id": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for NetdevDel {
@@ -3402,61 +1196,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl QueryRxFilter {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new() -> Self {
-            QueryRxFilter {
-                name: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for QueryRxFilter {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("name", &self.name);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for QueryRxFilter {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for QueryRxFilter {
-        const EXPECTING: &'static str = "an object QueryRxFilter";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            ::std::result::Result::Ok(QueryRxFilter {
-                name: m_name,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryRxFilter {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        QueryRxFilter {
+            opt name = "name",
         }
     }
     impl ::qmp_types::Command for QueryRxFilter {
@@ -3485,28 +1227,8 @@ pub mod cmd {
     /// Since: 4.0
     #[derive(Debug, Clone, PartialEq)]
     pub struct AnnounceSelf(pub super::super::AnnounceParameters);
-    impl ::std::convert::From<super::super::AnnounceParameters> for AnnounceSelf {
-        fn from(value: super::super::AnnounceParameters) -> Self {
-            AnnounceSelf(value)
-        }
-    }
-    impl ::serde::Serialize for AnnounceSelf {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&self.0, serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AnnounceSelf {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <super::super::AnnounceParameters as ::serde::Deserialize>::deserialize(
-                    deserializer,
-                )
-                .map(AnnounceSelf)
-        }
+    ::qmp_types::impl_wrapper! {
+        AnnounceSelf(super::super::AnnounceParameters)
     }
     impl ::qmp_types::Command for AnnounceSelf {
         const NAME: &'static str = "announce-self";
@@ -3546,74 +1268,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl NicRxFilterChanged {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(path: ::std::string::String) -> Self {
-            NicRxFilterChanged {
-                name: ::std::option::Option::None,
-                path,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for NicRxFilterChanged {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("name", &self.name);
-            members.req("path", &self.path);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for NicRxFilterChanged {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for NicRxFilterChanged {
-        const EXPECTING: &'static str = "an object NicRxFilterChanged";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_path,) = match (m_path,) {
-                (::std::option::Option::Some(m_path),) => (m_path,),
-                (m_path,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(NicRxFilterChanged {
-                name: m_name,
-                path: m_path,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NicRxFilterChanged {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        NicRxFilterChanged {
+            opt name = "name",
+            req path = "path": ::std::string::String,
         }
     }
     impl ::qmp_types::Event for NicRxFilterChanged {
@@ -3646,69 +1304,9 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl FailoverNegotiated {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(device_id: ::std::string::String) -> Self {
-            FailoverNegotiated {
-                device_id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for FailoverNegotiated {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("device-id", &self.device_id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for FailoverNegotiated {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for FailoverNegotiated {
-        const EXPECTING: &'static str = "an object FailoverNegotiated";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_device_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "device-id" => ::qmp_types::de::next(&mut map, &mut m_device_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_device_id,) = match (m_device_id,) {
-                (::std::option::Option::Some(m_device_id),) => (m_device_id,),
-                (m_device_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_device_id.is_some(), "device-id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(FailoverNegotiated {
-                device_id: m_device_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for FailoverNegotiated {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        FailoverNegotiated {
+            req device_id = "device-id": ::std::string::String,
         }
     }
     impl ::qmp_types::Event for FailoverNegotiated {
@@ -3751,85 +1349,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl NetdevStreamConnected {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            netdev_id: ::std::string::String,
-            addr: super::super::SocketAddress,
-        ) -> Self {
-            NetdevStreamConnected {
-                netdev_id,
-                addr,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for NetdevStreamConnected {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("netdev-id", &self.netdev_id);
-            members.req("addr", &self.addr);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for NetdevStreamConnected {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for NetdevStreamConnected {
-        const EXPECTING: &'static str = "an object NetdevStreamConnected";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_netdev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_addr: ::std::option::Option<super::super::SocketAddress> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "netdev-id" => ::qmp_types::de::next(&mut map, &mut m_netdev_id),
-                    "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_netdev_id, m_addr) = match (m_netdev_id, m_addr) {
-                (
-                    ::std::option::Option::Some(m_netdev_id),
-                    ::std::option::Option::Some(m_addr),
-                ) => (m_netdev_id, m_addr),
-                (m_netdev_id, m_addr) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_netdev_id.is_some(), "netdev-id"),
-                                (m_addr.is_some(), "addr"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(NetdevStreamConnected {
-                netdev_id: m_netdev_id,
-                addr: m_addr,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NetdevStreamConnected {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        NetdevStreamConnected {
+            req netdev_id = "netdev-id": ::std::string::String,
+            req addr = "addr": super::super::SocketAddress,
         }
     }
     impl ::qmp_types::Event for NetdevStreamConnected {
@@ -3859,69 +1382,9 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl NetdevStreamDisconnected {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(netdev_id: ::std::string::String) -> Self {
-            NetdevStreamDisconnected {
-                netdev_id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for NetdevStreamDisconnected {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("netdev-id", &self.netdev_id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for NetdevStreamDisconnected {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for NetdevStreamDisconnected {
-        const EXPECTING: &'static str = "an object NetdevStreamDisconnected";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_netdev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "netdev-id" => ::qmp_types::de::next(&mut map, &mut m_netdev_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_netdev_id,) = match (m_netdev_id,) {
-                (::std::option::Option::Some(m_netdev_id),) => (m_netdev_id,),
-                (m_netdev_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_netdev_id.is_some(), "netdev-id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(NetdevStreamDisconnected {
-                netdev_id: m_netdev_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NetdevStreamDisconnected {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        NetdevStreamDisconnected {
+            req netdev_id = "netdev-id": ::std::string::String,
         }
     }
     impl ::qmp_types::Event for NetdevStreamDisconnected {
@@ -3953,85 +1416,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl NetdevVhostUserConnected {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            netdev_id: ::std::string::String,
-            chardev_id: ::std::string::String,
-        ) -> Self {
-            NetdevVhostUserConnected {
-                netdev_id,
-                chardev_id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for NetdevVhostUserConnected {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("netdev-id", &self.netdev_id);
-            members.req("chardev-id", &self.chardev_id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for NetdevVhostUserConnected {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for NetdevVhostUserConnected {
-        const EXPECTING: &'static str = "an object NetdevVhostUserConnected";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_netdev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_chardev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "netdev-id" => ::qmp_types::de::next(&mut map, &mut m_netdev_id),
-                    "chardev-id" => ::qmp_types::de::next(&mut map, &mut m_chardev_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_netdev_id, m_chardev_id) = match (m_netdev_id, m_chardev_id) {
-                (
-                    ::std::option::Option::Some(m_netdev_id),
-                    ::std::option::Option::Some(m_chardev_id),
-                ) => (m_netdev_id, m_chardev_id),
-                (m_netdev_id, m_chardev_id) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_netdev_id.is_some(), "netdev-id"),
-                                (m_chardev_id.is_some(), "chardev-id"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(NetdevVhostUserConnected {
-                netdev_id: m_netdev_id,
-                chardev_id: m_chardev_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NetdevVhostUserConnected {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        NetdevVhostUserConnected {
+            req netdev_id = "netdev-id": ::std::string::String,
+            req chardev_id = "chardev-id": ::std::string::String,
         }
     }
     impl ::qmp_types::Event for NetdevVhostUserConnected {
@@ -4061,69 +1449,9 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl NetdevVhostUserDisconnected {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(netdev_id: ::std::string::String) -> Self {
-            NetdevVhostUserDisconnected {
-                netdev_id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for NetdevVhostUserDisconnected {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("netdev-id", &self.netdev_id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for NetdevVhostUserDisconnected {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for NetdevVhostUserDisconnected {
-        const EXPECTING: &'static str = "an object NetdevVhostUserDisconnected";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_netdev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "netdev-id" => ::qmp_types::de::next(&mut map, &mut m_netdev_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_netdev_id,) = match (m_netdev_id,) {
-                (::std::option::Option::Some(m_netdev_id),) => (m_netdev_id,),
-                (m_netdev_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_netdev_id.is_some(), "netdev-id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(NetdevVhostUserDisconnected {
-                netdev_id: m_netdev_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for NetdevVhostUserDisconnected {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        NetdevVhostUserDisconnected {
+            req netdev_id = "netdev-id": ::std::string::String,
         }
     }
     impl ::qmp_types::Event for NetdevVhostUserDisconnected {

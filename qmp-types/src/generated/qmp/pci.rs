@@ -15,79 +15,10 @@ pub struct PciMemoryRange {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl PciMemoryRange {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(base: i64, limit: i64) -> Self {
-        PciMemoryRange {
-            base,
-            limit,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for PciMemoryRange {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("base", &self.base);
-        members.req("limit", &self.limit);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for PciMemoryRange {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for PciMemoryRange {
-    const EXPECTING: &'static str = "an object PciMemoryRange";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_base: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_limit: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "base" => ::qmp_types::de::next(&mut map, &mut m_base),
-                "limit" => ::qmp_types::de::next(&mut map, &mut m_limit),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_base, m_limit) = match (m_base, m_limit) {
-            (
-                ::std::option::Option::Some(m_base),
-                ::std::option::Option::Some(m_limit),
-            ) => (m_base, m_limit),
-            (m_base, m_limit) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_base.is_some(), "base"), (m_limit.is_some(), "limit")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(PciMemoryRange {
-            base: m_base,
-            limit: m_limit,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PciMemoryRange {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    PciMemoryRange {
+        req base = "base": i64,
+        req limit = "limit": i64,
     }
 }
 /// Information about a PCI device I/O region.
@@ -114,116 +45,14 @@ pub struct PciMemoryRegion {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl PciMemoryRegion {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        bar: i64,
-        r#type: ::std::string::String,
-        address: i64,
-        size: i64,
-    ) -> Self {
-        PciMemoryRegion {
-            bar,
-            r#type,
-            address,
-            size,
-            prefetch: ::std::option::Option::None,
-            mem_type_64: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for PciMemoryRegion {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("bar", &self.bar);
-        members.req("type", &self.r#type);
-        members.req("address", &self.address);
-        members.req("size", &self.size);
-        members.opt("prefetch", &self.prefetch);
-        members.opt("mem_type_64", &self.mem_type_64);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for PciMemoryRegion {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for PciMemoryRegion {
-    const EXPECTING: &'static str = "an object PciMemoryRegion";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_bar: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_address: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_size: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_prefetch: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_mem_type_64: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "bar" => ::qmp_types::de::next(&mut map, &mut m_bar),
-                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                "address" => ::qmp_types::de::next(&mut map, &mut m_address),
-                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                "prefetch" => ::qmp_types::de::next(&mut map, &mut m_prefetch),
-                "mem_type_64" => ::qmp_types::de::next(&mut map, &mut m_mem_type_64),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_bar, m_type, m_address, m_size) = match (
-            m_bar,
-            m_type,
-            m_address,
-            m_size,
-        ) {
-            (
-                ::std::option::Option::Some(m_bar),
-                ::std::option::Option::Some(m_type),
-                ::std::option::Option::Some(m_address),
-                ::std::option::Option::Some(m_size),
-            ) => (m_bar, m_type, m_address, m_size),
-            (m_bar, m_type, m_address, m_size) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_bar.is_some(), "bar"),
-                            (m_type.is_some(), "type"),
-                            (m_address.is_some(), "address"),
-                            (m_size.is_some(), "size"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(PciMemoryRegion {
-            bar: m_bar,
-            r#type: m_type,
-            address: m_address,
-            size: m_size,
-            prefetch: m_prefetch,
-            mem_type_64: m_mem_type_64,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PciMemoryRegion {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    PciMemoryRegion {
+        req bar = "bar": i64,
+        req r#type = "type": ::std::string::String,
+        req address = "address": i64,
+        req size = "size": i64,
+        opt prefetch = "prefetch",
+        opt mem_type_64 = "mem_type_64",
     }
 }
 /// Information about a bus of a PCI Bridge device
@@ -253,149 +82,14 @@ pub struct PciBusInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl PciBusInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        number: i64,
-        secondary: i64,
-        subordinate: i64,
-        io_range: super::PciMemoryRange,
-        memory_range: super::PciMemoryRange,
-        prefetchable_range: super::PciMemoryRange,
-    ) -> Self {
-        PciBusInfo {
-            number,
-            secondary,
-            subordinate,
-            io_range,
-            memory_range,
-            prefetchable_range,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for PciBusInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("number", &self.number);
-        members.req("secondary", &self.secondary);
-        members.req("subordinate", &self.subordinate);
-        members.req("io_range", &self.io_range);
-        members.req("memory_range", &self.memory_range);
-        members.req("prefetchable_range", &self.prefetchable_range);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for PciBusInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for PciBusInfo {
-    const EXPECTING: &'static str = "an object PciBusInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_number: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_secondary: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_subordinate: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_io_range: ::std::option::Option<super::PciMemoryRange> = ::std::option::Option::None;
-        let mut m_memory_range: ::std::option::Option<super::PciMemoryRange> = ::std::option::Option::None;
-        let mut m_prefetchable_range: ::std::option::Option<super::PciMemoryRange> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "number" => ::qmp_types::de::next(&mut map, &mut m_number),
-                "secondary" => ::qmp_types::de::next(&mut map, &mut m_secondary),
-                "subordinate" => ::qmp_types::de::next(&mut map, &mut m_subordinate),
-                "io_range" => ::qmp_types::de::next(&mut map, &mut m_io_range),
-                "memory_range" => ::qmp_types::de::next(&mut map, &mut m_memory_range),
-                "prefetchable_range" => {
-                    ::qmp_types::de::next(&mut map, &mut m_prefetchable_range)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (
-            m_number,
-            m_secondary,
-            m_subordinate,
-            m_io_range,
-            m_memory_range,
-            m_prefetchable_range,
-        ) = match (
-            m_number,
-            m_secondary,
-            m_subordinate,
-            m_io_range,
-            m_memory_range,
-            m_prefetchable_range,
-        ) {
-            (
-                ::std::option::Option::Some(m_number),
-                ::std::option::Option::Some(m_secondary),
-                ::std::option::Option::Some(m_subordinate),
-                ::std::option::Option::Some(m_io_range),
-                ::std::option::Option::Some(m_memory_range),
-                ::std::option::Option::Some(m_prefetchable_range),
-            ) => {
-                (
-                    m_number,
-                    m_secondary,
-                    m_subordinate,
-                    m_io_range,
-                    m_memory_range,
-                    m_prefetchable_range,
-                )
-            }
-            (
-                m_number,
-                m_secondary,
-                m_subordinate,
-                m_io_range,
-                m_memory_range,
-                m_prefetchable_range,
-            ) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_number.is_some(), "number"),
-                            (m_secondary.is_some(), "secondary"),
-                            (m_subordinate.is_some(), "subordinate"),
-                            (m_io_range.is_some(), "io_range"),
-                            (m_memory_range.is_some(), "memory_range"),
-                            (m_prefetchable_range.is_some(), "prefetchable_range"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(PciBusInfo {
-            number: m_number,
-            secondary: m_secondary,
-            subordinate: m_subordinate,
-            io_range: m_io_range,
-            memory_range: m_memory_range,
-            prefetchable_range: m_prefetchable_range,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PciBusInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    PciBusInfo {
+        req number = "number": i64,
+        req secondary = "secondary": i64,
+        req subordinate = "subordinate": i64,
+        req io_range = "io_range": super::PciMemoryRange,
+        req memory_range = "memory_range": super::PciMemoryRange,
+        req prefetchable_range = "prefetchable_range": super::PciMemoryRange,
     }
 }
 /// Information about a PCI Bridge device
@@ -413,76 +107,10 @@ pub struct PciBridgeInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl PciBridgeInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(bus: super::PciBusInfo) -> Self {
-        PciBridgeInfo {
-            bus,
-            devices: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for PciBridgeInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("bus", &self.bus);
-        members.opt("devices", &self.devices);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for PciBridgeInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for PciBridgeInfo {
-    const EXPECTING: &'static str = "an object PciBridgeInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_bus: ::std::option::Option<super::PciBusInfo> = ::std::option::Option::None;
-        let mut m_devices: ::std::option::Option<
-            ::std::vec::Vec<super::PciDeviceInfo>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
-                "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_bus,) = match (m_bus,) {
-            (::std::option::Option::Some(m_bus),) => (m_bus,),
-            (m_bus,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_bus.is_some(), "bus")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(PciBridgeInfo {
-            bus: m_bus,
-            devices: m_devices,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PciBridgeInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    PciBridgeInfo {
+        req bus = "bus": super::PciBusInfo,
+        opt devices = "devices",
     }
 }
 /// Information about the Class of a PCI device
@@ -501,74 +129,10 @@ pub struct PciDeviceClass {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl PciDeviceClass {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(class: i64) -> Self {
-        PciDeviceClass {
-            desc: ::std::option::Option::None,
-            class,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for PciDeviceClass {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("desc", &self.desc);
-        members.req("class", &self.class);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for PciDeviceClass {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for PciDeviceClass {
-    const EXPECTING: &'static str = "an object PciDeviceClass";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_desc: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_class: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "desc" => ::qmp_types::de::next(&mut map, &mut m_desc),
-                "class" => ::qmp_types::de::next(&mut map, &mut m_class),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_class,) = match (m_class,) {
-            (::std::option::Option::Some(m_class),) => (m_class,),
-            (m_class,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_class.is_some(), "class")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(PciDeviceClass {
-            desc: m_desc,
-            class: m_class,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PciDeviceClass {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    PciDeviceClass {
+        opt desc = "desc",
+        req class = "class": i64,
     }
 }
 /// Information about the Id of a PCI device
@@ -590,91 +154,12 @@ pub struct PciDeviceId {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl PciDeviceId {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(device: i64, vendor: i64) -> Self {
-        PciDeviceId {
-            device,
-            vendor,
-            subsystem: ::std::option::Option::None,
-            subsystem_vendor: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for PciDeviceId {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("device", &self.device);
-        members.req("vendor", &self.vendor);
-        members.opt("subsystem", &self.subsystem);
-        members.opt("subsystem-vendor", &self.subsystem_vendor);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for PciDeviceId {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for PciDeviceId {
-    const EXPECTING: &'static str = "an object PciDeviceId";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_device: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_vendor: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_subsystem: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_subsystem_vendor: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                "vendor" => ::qmp_types::de::next(&mut map, &mut m_vendor),
-                "subsystem" => ::qmp_types::de::next(&mut map, &mut m_subsystem),
-                "subsystem-vendor" => {
-                    ::qmp_types::de::next(&mut map, &mut m_subsystem_vendor)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_device, m_vendor) = match (m_device, m_vendor) {
-            (
-                ::std::option::Option::Some(m_device),
-                ::std::option::Option::Some(m_vendor),
-            ) => (m_device, m_vendor),
-            (m_device, m_vendor) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_device.is_some(), "device"), (m_vendor.is_some(), "vendor")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(PciDeviceId {
-            device: m_device,
-            vendor: m_vendor,
-            subsystem: m_subsystem,
-            subsystem_vendor: m_subsystem_vendor,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PciDeviceId {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    PciDeviceId {
+        req device = "device": i64,
+        req vendor = "vendor": i64,
+        opt subsystem = "subsystem",
+        opt subsystem_vendor = "subsystem-vendor",
     }
 }
 /// Information about a PCI device
@@ -708,184 +193,18 @@ pub struct PciDeviceInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl PciDeviceInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        bus: i64,
-        slot: i64,
-        function: i64,
-        class_info: super::PciDeviceClass,
-        id: super::PciDeviceId,
-        irq_pin: i64,
-        qdev_id: ::std::string::String,
-        regions: ::std::vec::Vec<super::PciMemoryRegion>,
-    ) -> Self {
-        PciDeviceInfo {
-            bus,
-            slot,
-            function,
-            class_info,
-            id,
-            irq: ::std::option::Option::None,
-            irq_pin,
-            qdev_id,
-            pci_bridge: ::std::option::Option::None,
-            regions,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for PciDeviceInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("bus", &self.bus);
-        members.req("slot", &self.slot);
-        members.req("function", &self.function);
-        members.req("class_info", &self.class_info);
-        members.req("id", &self.id);
-        members.opt("irq", &self.irq);
-        members.req("irq_pin", &self.irq_pin);
-        members.req("qdev_id", &self.qdev_id);
-        members.opt("pci_bridge", &self.pci_bridge);
-        members.req("regions", &self.regions);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for PciDeviceInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for PciDeviceInfo {
-    const EXPECTING: &'static str = "an object PciDeviceInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_bus: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_slot: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_function: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_class_info: ::std::option::Option<super::PciDeviceClass> = ::std::option::Option::None;
-        let mut m_id: ::std::option::Option<super::PciDeviceId> = ::std::option::Option::None;
-        let mut m_irq: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_irq_pin: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_qdev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_pci_bridge: ::std::option::Option<super::PciBridgeInfo> = ::std::option::Option::None;
-        let mut m_regions: ::std::option::Option<
-            ::std::vec::Vec<super::PciMemoryRegion>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
-                "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
-                "function" => ::qmp_types::de::next(&mut map, &mut m_function),
-                "class_info" => ::qmp_types::de::next(&mut map, &mut m_class_info),
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "irq" => ::qmp_types::de::next(&mut map, &mut m_irq),
-                "irq_pin" => ::qmp_types::de::next(&mut map, &mut m_irq_pin),
-                "qdev_id" => ::qmp_types::de::next(&mut map, &mut m_qdev_id),
-                "pci_bridge" => ::qmp_types::de::next(&mut map, &mut m_pci_bridge),
-                "regions" => ::qmp_types::de::next(&mut map, &mut m_regions),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (
-            m_bus,
-            m_slot,
-            m_function,
-            m_class_info,
-            m_id,
-            m_irq_pin,
-            m_qdev_id,
-            m_regions,
-        ) = match (
-            m_bus,
-            m_slot,
-            m_function,
-            m_class_info,
-            m_id,
-            m_irq_pin,
-            m_qdev_id,
-            m_regions,
-        ) {
-            (
-                ::std::option::Option::Some(m_bus),
-                ::std::option::Option::Some(m_slot),
-                ::std::option::Option::Some(m_function),
-                ::std::option::Option::Some(m_class_info),
-                ::std::option::Option::Some(m_id),
-                ::std::option::Option::Some(m_irq_pin),
-                ::std::option::Option::Some(m_qdev_id),
-                ::std::option::Option::Some(m_regions),
-            ) => {
-                (
-                    m_bus,
-                    m_slot,
-                    m_function,
-                    m_class_info,
-                    m_id,
-                    m_irq_pin,
-                    m_qdev_id,
-                    m_regions,
-                )
-            }
-            (
-                m_bus,
-                m_slot,
-                m_function,
-                m_class_info,
-                m_id,
-                m_irq_pin,
-                m_qdev_id,
-                m_regions,
-            ) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_bus.is_some(), "bus"),
-                            (m_slot.is_some(), "slot"),
-                            (m_function.is_some(), "function"),
-                            (m_class_info.is_some(), "class_info"),
-                            (m_id.is_some(), "id"),
-                            (m_irq_pin.is_some(), "irq_pin"),
-                            (m_qdev_id.is_some(), "qdev_id"),
-                            (m_regions.is_some(), "regions"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(PciDeviceInfo {
-            bus: m_bus,
-            slot: m_slot,
-            function: m_function,
-            class_info: m_class_info,
-            id: m_id,
-            irq: m_irq,
-            irq_pin: m_irq_pin,
-            qdev_id: m_qdev_id,
-            pci_bridge: m_pci_bridge,
-            regions: m_regions,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PciDeviceInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    PciDeviceInfo {
+        req bus = "bus": i64,
+        req slot = "slot": i64,
+        req function = "function": i64,
+        req class_info = "class_info": super::PciDeviceClass,
+        req id = "id": super::PciDeviceId,
+        opt irq = "irq",
+        req irq_pin = "irq_pin": i64,
+        req qdev_id = "qdev_id": ::std::string::String,
+        opt pci_bridge = "pci_bridge",
+        req regions = "regions": ::std::vec::Vec<super::PciMemoryRegion>,
     }
 }
 /// Information about a PCI bus
@@ -903,81 +222,10 @@ pub struct PciInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl PciInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(bus: i64, devices: ::std::vec::Vec<super::PciDeviceInfo>) -> Self {
-        PciInfo {
-            bus,
-            devices,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for PciInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("bus", &self.bus);
-        members.req("devices", &self.devices);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for PciInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for PciInfo {
-    const EXPECTING: &'static str = "an object PciInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_bus: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_devices: ::std::option::Option<
-            ::std::vec::Vec<super::PciDeviceInfo>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
-                "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_bus, m_devices) = match (m_bus, m_devices) {
-            (
-                ::std::option::Option::Some(m_bus),
-                ::std::option::Option::Some(m_devices),
-            ) => (m_bus, m_devices),
-            (m_bus, m_devices) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_bus.is_some(), "bus"), (m_devices.is_some(), "devices")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(PciInfo {
-            bus: m_bus,
-            devices: m_devices,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PciInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    PciInfo {
+        req bus = "bus": i64,
+        req devices = "devices": ::std::vec::Vec<super::PciDeviceInfo>,
     }
 }
 /// The commands of this module.
@@ -1127,22 +375,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryPci;
-    impl ::serde::Serialize for QueryPci {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryPci {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryPci)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryPci);
     impl ::qmp_types::Command for QueryPci {
         const NAME: &'static str = "query-pci";
         type Returns = ::std::vec::Vec<super::super::PciInfo>;

@@ -25,69 +25,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl DeviceListProperties {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(typename: ::std::string::String) -> Self {
-            DeviceListProperties {
-                typename,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for DeviceListProperties {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("typename", &self.typename);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for DeviceListProperties {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for DeviceListProperties {
-        const EXPECTING: &'static str = "an object DeviceListProperties";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_typename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "typename" => ::qmp_types::de::next(&mut map, &mut m_typename),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_typename,) = match (m_typename,) {
-                (::std::option::Option::Some(m_typename),) => (m_typename,),
-                (m_typename,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_typename.is_some(), "typename")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(DeviceListProperties {
-                typename: m_typename,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeviceListProperties {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        DeviceListProperties {
+            req typename = "typename": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for DeviceListProperties {
@@ -143,79 +83,11 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl DeviceAdd {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(driver: ::std::string::String) -> Self {
-            DeviceAdd {
-                driver,
-                bus: ::std::option::Option::None,
-                id: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for DeviceAdd {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("driver", &self.driver);
-            members.opt("bus", &self.bus);
-            members.opt("id", &self.id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for DeviceAdd {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for DeviceAdd {
-        const EXPECTING: &'static str = "an object DeviceAdd";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_driver: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_bus: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "driver" => ::qmp_types::de::next(&mut map, &mut m_driver),
-                    "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_driver,) = match (m_driver,) {
-                (::std::option::Option::Some(m_driver),) => (m_driver,),
-                (m_driver,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_driver.is_some(), "driver")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(DeviceAdd {
-                driver: m_driver,
-                bus: m_bus,
-                id: m_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeviceAdd {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        DeviceAdd {
+            req driver = "driver": ::std::string::String,
+            opt bus = "bus",
+            opt id = "id",
         }
     }
     impl ::qmp_types::Command for DeviceAdd {
@@ -271,69 +143,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl DeviceDel {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String) -> Self {
-            DeviceDel {
-                id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for DeviceDel {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for DeviceDel {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for DeviceDel {
-        const EXPECTING: &'static str = "an object DeviceDel";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id,) = match (m_id,) {
-                (::std::option::Option::Some(m_id),) => (m_id,),
-                (m_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(DeviceDel {
-                id: m_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeviceDel {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        DeviceDel {
+            req id = "id": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for DeviceDel {
@@ -368,69 +180,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl DeviceSyncConfig {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String) -> Self {
-            DeviceSyncConfig {
-                id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for DeviceSyncConfig {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for DeviceSyncConfig {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for DeviceSyncConfig {
-        const EXPECTING: &'static str = "an object DeviceSyncConfig";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id,) = match (m_id,) {
-                (::std::option::Option::Some(m_id),) => (m_id,),
-                (m_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(DeviceSyncConfig {
-                id: m_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeviceSyncConfig {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        DeviceSyncConfig {
+            req id = "id": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for DeviceSyncConfig {
@@ -473,74 +225,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl DeviceDeleted {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(path: ::std::string::String) -> Self {
-            DeviceDeleted {
-                device: ::std::option::Option::None,
-                path,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for DeviceDeleted {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("device", &self.device);
-            members.req("path", &self.path);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for DeviceDeleted {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for DeviceDeleted {
-        const EXPECTING: &'static str = "an object DeviceDeleted";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_path,) = match (m_path,) {
-                (::std::option::Option::Some(m_path),) => (m_path,),
-                (m_path,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(DeviceDeleted {
-                device: m_device,
-                path: m_path,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeviceDeleted {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        DeviceDeleted {
+            opt device = "device",
+            req path = "path": ::std::string::String,
         }
     }
     impl ::qmp_types::Event for DeviceDeleted {
@@ -574,74 +262,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl DeviceUnplugGuestError {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(path: ::std::string::String) -> Self {
-            DeviceUnplugGuestError {
-                device: ::std::option::Option::None,
-                path,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for DeviceUnplugGuestError {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("device", &self.device);
-            members.req("path", &self.path);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for DeviceUnplugGuestError {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for DeviceUnplugGuestError {
-        const EXPECTING: &'static str = "an object DeviceUnplugGuestError";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_path,) = match (m_path,) {
-                (::std::option::Option::Some(m_path),) => (m_path,),
-                (m_path,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(DeviceUnplugGuestError {
-                device: m_device,
-                path: m_path,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeviceUnplugGuestError {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        DeviceUnplugGuestError {
+            opt device = "device",
+            req path = "path": ::std::string::String,
         }
     }
     impl ::qmp_types::Event for DeviceUnplugGuestError {

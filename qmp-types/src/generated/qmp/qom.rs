@@ -32,89 +32,12 @@ pub struct ObjectPropertyInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ObjectPropertyInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(name: ::std::string::String, r#type: ::std::string::String) -> Self {
-        ObjectPropertyInfo {
-            name,
-            r#type,
-            description: ::std::option::Option::None,
-            default_value: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ObjectPropertyInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("type", &self.r#type);
-        members.opt("description", &self.description);
-        members.opt("default-value", &self.default_value);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ObjectPropertyInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ObjectPropertyInfo {
-    const EXPECTING: &'static str = "an object ObjectPropertyInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_description: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_default_value: ::std::option::Option<::serde_json::Value> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                "description" => ::qmp_types::de::next(&mut map, &mut m_description),
-                "default-value" => ::qmp_types::de::next(&mut map, &mut m_default_value),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name, m_type) = match (m_name, m_type) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_type),
-            ) => (m_name, m_type),
-            (m_name, m_type) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_name.is_some(), "name"), (m_type.is_some(), "type")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ObjectPropertyInfo {
-            name: m_name,
-            r#type: m_type,
-            description: m_description,
-            default_value: m_default_value,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ObjectPropertyInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ObjectPropertyInfo {
+        req name = "name": ::std::string::String,
+        req r#type = "type": ::std::string::String,
+        opt description = "description",
+        opt default_value = "default-value",
     }
 }
 /// This structure describes a search result from `qom-list-types`
@@ -135,79 +58,11 @@ pub struct ObjectTypeInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ObjectTypeInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(name: ::std::string::String) -> Self {
-        ObjectTypeInfo {
-            name,
-            r#abstract: ::std::option::Option::None,
-            parent: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ObjectTypeInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.opt("abstract", &self.r#abstract);
-        members.opt("parent", &self.parent);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ObjectTypeInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ObjectTypeInfo {
-    const EXPECTING: &'static str = "an object ObjectTypeInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_abstract: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_parent: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "abstract" => ::qmp_types::de::next(&mut map, &mut m_abstract),
-                "parent" => ::qmp_types::de::next(&mut map, &mut m_parent),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name,) = match (m_name,) {
-            (::std::option::Option::Some(m_name),) => (m_name,),
-            (m_name,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ObjectTypeInfo {
-            name: m_name,
-            r#abstract: m_abstract,
-            parent: m_parent,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ObjectTypeInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ObjectTypeInfo {
+        req name = "name": ::std::string::String,
+        opt r#abstract = "abstract",
+        opt parent = "parent",
     }
 }
 /// Properties for can-host-socketcan objects.
@@ -228,79 +83,10 @@ pub struct CanHostSocketcanProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CanHostSocketcanProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(r#if: ::std::string::String, canbus: ::std::string::String) -> Self {
-        CanHostSocketcanProperties {
-            r#if,
-            canbus,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CanHostSocketcanProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("if", &self.r#if);
-        members.req("canbus", &self.canbus);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CanHostSocketcanProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CanHostSocketcanProperties {
-    const EXPECTING: &'static str = "an object CanHostSocketcanProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_if: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_canbus: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "if" => ::qmp_types::de::next(&mut map, &mut m_if),
-                "canbus" => ::qmp_types::de::next(&mut map, &mut m_canbus),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_if, m_canbus) = match (m_if, m_canbus) {
-            (
-                ::std::option::Option::Some(m_if),
-                ::std::option::Option::Some(m_canbus),
-            ) => (m_if, m_canbus),
-            (m_if, m_canbus) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_if.is_some(), "if"), (m_canbus.is_some(), "canbus")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(CanHostSocketcanProperties {
-            r#if: m_if,
-            canbus: m_canbus,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CanHostSocketcanProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CanHostSocketcanProperties {
+        req r#if = "if": ::std::string::String,
+        req canbus = "canbus": ::std::string::String,
     }
 }
 /// Properties for colo-compare objects.
@@ -344,139 +130,17 @@ pub struct ColoCompareProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ColoCompareProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        primary_in: ::std::string::String,
-        secondary_in: ::std::string::String,
-        outdev: ::std::string::String,
-        iothread: ::std::string::String,
-    ) -> Self {
-        ColoCompareProperties {
-            primary_in,
-            secondary_in,
-            outdev,
-            iothread,
-            notify_dev: ::std::option::Option::None,
-            compare_timeout: ::std::option::Option::None,
-            expired_scan_cycle: ::std::option::Option::None,
-            max_queue_size: ::std::option::Option::None,
-            vnet_hdr_support: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ColoCompareProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("primary_in", &self.primary_in);
-        members.req("secondary_in", &self.secondary_in);
-        members.req("outdev", &self.outdev);
-        members.req("iothread", &self.iothread);
-        members.opt("notify_dev", &self.notify_dev);
-        members.opt("compare_timeout", &self.compare_timeout);
-        members.opt("expired_scan_cycle", &self.expired_scan_cycle);
-        members.opt("max_queue_size", &self.max_queue_size);
-        members.opt("vnet_hdr_support", &self.vnet_hdr_support);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ColoCompareProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ColoCompareProperties {
-    const EXPECTING: &'static str = "an object ColoCompareProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_primary_in: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_secondary_in: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_outdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_iothread: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_notify_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_compare_timeout: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_expired_scan_cycle: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_max_queue_size: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_vnet_hdr_support: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "primary_in" => ::qmp_types::de::next(&mut map, &mut m_primary_in),
-                "secondary_in" => ::qmp_types::de::next(&mut map, &mut m_secondary_in),
-                "outdev" => ::qmp_types::de::next(&mut map, &mut m_outdev),
-                "iothread" => ::qmp_types::de::next(&mut map, &mut m_iothread),
-                "notify_dev" => ::qmp_types::de::next(&mut map, &mut m_notify_dev),
-                "compare_timeout" => {
-                    ::qmp_types::de::next(&mut map, &mut m_compare_timeout)
-                }
-                "expired_scan_cycle" => {
-                    ::qmp_types::de::next(&mut map, &mut m_expired_scan_cycle)
-                }
-                "max_queue_size" => {
-                    ::qmp_types::de::next(&mut map, &mut m_max_queue_size)
-                }
-                "vnet_hdr_support" => {
-                    ::qmp_types::de::next(&mut map, &mut m_vnet_hdr_support)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_primary_in, m_secondary_in, m_outdev, m_iothread) = match (
-            m_primary_in,
-            m_secondary_in,
-            m_outdev,
-            m_iothread,
-        ) {
-            (
-                ::std::option::Option::Some(m_primary_in),
-                ::std::option::Option::Some(m_secondary_in),
-                ::std::option::Option::Some(m_outdev),
-                ::std::option::Option::Some(m_iothread),
-            ) => (m_primary_in, m_secondary_in, m_outdev, m_iothread),
-            (m_primary_in, m_secondary_in, m_outdev, m_iothread) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_primary_in.is_some(), "primary_in"),
-                            (m_secondary_in.is_some(), "secondary_in"),
-                            (m_outdev.is_some(), "outdev"),
-                            (m_iothread.is_some(), "iothread"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ColoCompareProperties {
-            primary_in: m_primary_in,
-            secondary_in: m_secondary_in,
-            outdev: m_outdev,
-            iothread: m_iothread,
-            notify_dev: m_notify_dev,
-            compare_timeout: m_compare_timeout,
-            expired_scan_cycle: m_expired_scan_cycle,
-            max_queue_size: m_max_queue_size,
-            vnet_hdr_support: m_vnet_hdr_support,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ColoCompareProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ColoCompareProperties {
+        req primary_in = "primary_in": ::std::string::String,
+        req secondary_in = "secondary_in": ::std::string::String,
+        req outdev = "outdev": ::std::string::String,
+        req iothread = "iothread": ::std::string::String,
+        opt notify_dev = "notify_dev",
+        opt compare_timeout = "compare_timeout",
+        opt expired_scan_cycle = "expired_scan_cycle",
+        opt max_queue_size = "max_queue_size",
+        opt vnet_hdr_support = "vnet_hdr_support",
     }
 }
 /// Properties for cryptodev-backend and cryptodev-backend-builtin
@@ -500,71 +164,11 @@ pub struct CryptodevBackendProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CryptodevBackendProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        CryptodevBackendProperties {
-            queues: ::std::option::Option::None,
-            throttle_bps: ::std::option::Option::None,
-            throttle_ops: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CryptodevBackendProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("queues", &self.queues);
-        members.opt("throttle-bps", &self.throttle_bps);
-        members.opt("throttle-ops", &self.throttle_ops);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CryptodevBackendProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CryptodevBackendProperties {
-    const EXPECTING: &'static str = "an object CryptodevBackendProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_queues: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_throttle_bps: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_throttle_ops: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
-                "throttle-bps" => ::qmp_types::de::next(&mut map, &mut m_throttle_bps),
-                "throttle-ops" => ::qmp_types::de::next(&mut map, &mut m_throttle_ops),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(CryptodevBackendProperties {
-            queues: m_queues,
-            throttle_bps: m_throttle_bps,
-            throttle_ops: m_throttle_ops,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CryptodevBackendProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CryptodevBackendProperties {
+        opt queues = "queues",
+        opt throttle_bps = "throttle-bps",
+        opt throttle_ops = "throttle-ops",
     }
 }
 /// Properties for cryptodev-vhost-user objects.
@@ -591,84 +195,12 @@ pub struct CryptodevVhostUserProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl CryptodevVhostUserProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(chardev: ::std::string::String) -> Self {
-        CryptodevVhostUserProperties {
-            queues: ::std::option::Option::None,
-            throttle_bps: ::std::option::Option::None,
-            throttle_ops: ::std::option::Option::None,
-            chardev,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for CryptodevVhostUserProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("queues", &self.queues);
-        members.opt("throttle-bps", &self.throttle_bps);
-        members.opt("throttle-ops", &self.throttle_ops);
-        members.req("chardev", &self.chardev);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for CryptodevVhostUserProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for CryptodevVhostUserProperties {
-    const EXPECTING: &'static str = "an object CryptodevVhostUserProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_queues: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_throttle_bps: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_throttle_ops: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
-                "throttle-bps" => ::qmp_types::de::next(&mut map, &mut m_throttle_bps),
-                "throttle-ops" => ::qmp_types::de::next(&mut map, &mut m_throttle_ops),
-                "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_chardev,) = match (m_chardev,) {
-            (::std::option::Option::Some(m_chardev),) => (m_chardev,),
-            (m_chardev,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(CryptodevVhostUserProperties {
-            queues: m_queues,
-            throttle_bps: m_throttle_bps,
-            throttle_ops: m_throttle_ops,
-            chardev: m_chardev,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for CryptodevVhostUserProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    CryptodevVhostUserProperties {
+        opt queues = "queues",
+        opt throttle_bps = "throttle-bps",
+        opt throttle_ops = "throttle-ops",
+        req chardev = "chardev": ::std::string::String,
     }
 }
 /// Properties for dbus-vmstate objects.
@@ -687,74 +219,10 @@ pub struct DBusVMStateProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl DBusVMStateProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(addr: ::std::string::String) -> Self {
-        DBusVMStateProperties {
-            addr,
-            id_list: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DBusVMStateProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("addr", &self.addr);
-        members.opt("id-list", &self.id_list);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DBusVMStateProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DBusVMStateProperties {
-    const EXPECTING: &'static str = "an object DBusVMStateProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_addr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_id_list: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                "id-list" => ::qmp_types::de::next(&mut map, &mut m_id_list),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_addr,) = match (m_addr,) {
-            (::std::option::Option::Some(m_addr),) => (m_addr,),
-            (m_addr,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(DBusVMStateProperties {
-            addr: m_addr,
-            id_list: m_id_list,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DBusVMStateProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    DBusVMStateProperties {
+        req addr = "addr": ::std::string::String,
+        opt id_list = "id-list",
     }
 }
 /// Indicates where to insert a netfilter relative to a given other
@@ -772,68 +240,10 @@ pub enum NetfilterInsert {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl NetfilterInsert {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [NetfilterInsert] = &[
-        NetfilterInsert::Before,
-        NetfilterInsert::Behind,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            NetfilterInsert::Before => "before",
-            NetfilterInsert::Behind => "behind",
-            NetfilterInsert::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => NetfilterInsert::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for NetfilterInsert {
-    const EXPECTING: &'static str = "a NetfilterInsert value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        NetfilterInsert::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "before" => NetfilterInsert::Before,
-                "behind" => NetfilterInsert::Behind,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for NetfilterInsert {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(NetfilterInsert::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for NetfilterInsert {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for NetfilterInsert {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetfilterInsert {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    NetfilterInsert, Other {
+        Before = "before",
+        Behind = "behind",
     }
 }
 /// Properties for objects of classes derived from netfilter.
@@ -866,89 +276,13 @@ pub struct NetfilterProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl NetfilterProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(netdev: ::std::string::String) -> Self {
-        NetfilterProperties {
-            netdev,
-            queue: ::std::option::Option::None,
-            status: ::std::option::Option::None,
-            position: ::std::option::Option::None,
-            insert: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for NetfilterProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("netdev", &self.netdev);
-        members.opt("queue", &self.queue);
-        members.opt("status", &self.status);
-        members.opt("position", &self.position);
-        members.opt("insert", &self.insert);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for NetfilterProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for NetfilterProperties {
-    const EXPECTING: &'static str = "an object NetfilterProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
-        let mut m_status: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_position: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
-                "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                "position" => ::qmp_types::de::next(&mut map, &mut m_position),
-                "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_netdev,) = match (m_netdev,) {
-            (::std::option::Option::Some(m_netdev),) => (m_netdev,),
-            (m_netdev,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_netdev.is_some(), "netdev")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(NetfilterProperties {
-            netdev: m_netdev,
-            queue: m_queue,
-            status: m_status,
-            position: m_position,
-            insert: m_insert,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetfilterProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    NetfilterProperties {
+        req netdev = "netdev": ::std::string::String,
+        opt queue = "queue",
+        opt status = "status",
+        opt position = "position",
+        opt insert = "insert",
     }
 }
 /// Properties for filter-buffer objects.
@@ -985,102 +319,14 @@ pub struct FilterBufferProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl FilterBufferProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(netdev: ::std::string::String, interval: u32) -> Self {
-        FilterBufferProperties {
-            netdev,
-            queue: ::std::option::Option::None,
-            status: ::std::option::Option::None,
-            position: ::std::option::Option::None,
-            insert: ::std::option::Option::None,
-            interval,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for FilterBufferProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("netdev", &self.netdev);
-        members.opt("queue", &self.queue);
-        members.opt("status", &self.status);
-        members.opt("position", &self.position);
-        members.opt("insert", &self.insert);
-        members.req("interval", &self.interval);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for FilterBufferProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for FilterBufferProperties {
-    const EXPECTING: &'static str = "an object FilterBufferProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
-        let mut m_status: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_position: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
-        let mut m_interval: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
-                "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                "position" => ::qmp_types::de::next(&mut map, &mut m_position),
-                "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
-                "interval" => ::qmp_types::de::next(&mut map, &mut m_interval),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_netdev, m_interval) = match (m_netdev, m_interval) {
-            (
-                ::std::option::Option::Some(m_netdev),
-                ::std::option::Option::Some(m_interval),
-            ) => (m_netdev, m_interval),
-            (m_netdev, m_interval) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_netdev.is_some(), "netdev"),
-                            (m_interval.is_some(), "interval"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(FilterBufferProperties {
-            netdev: m_netdev,
-            queue: m_queue,
-            status: m_status,
-            position: m_position,
-            insert: m_insert,
-            interval: m_interval,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for FilterBufferProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    FilterBufferProperties {
+        req netdev = "netdev": ::std::string::String,
+        opt queue = "queue",
+        opt status = "status",
+        opt position = "position",
+        opt insert = "insert",
+        req interval = "interval": u32,
     }
 }
 /// Properties for filter-dump objects.
@@ -1118,104 +364,15 @@ pub struct FilterDumpProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl FilterDumpProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(netdev: ::std::string::String, file: ::std::string::String) -> Self {
-        FilterDumpProperties {
-            netdev,
-            queue: ::std::option::Option::None,
-            status: ::std::option::Option::None,
-            position: ::std::option::Option::None,
-            insert: ::std::option::Option::None,
-            file,
-            maxlen: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for FilterDumpProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("netdev", &self.netdev);
-        members.opt("queue", &self.queue);
-        members.opt("status", &self.status);
-        members.opt("position", &self.position);
-        members.opt("insert", &self.insert);
-        members.req("file", &self.file);
-        members.opt("maxlen", &self.maxlen);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for FilterDumpProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for FilterDumpProperties {
-    const EXPECTING: &'static str = "an object FilterDumpProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
-        let mut m_status: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_position: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
-        let mut m_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_maxlen: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
-                "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                "position" => ::qmp_types::de::next(&mut map, &mut m_position),
-                "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
-                "file" => ::qmp_types::de::next(&mut map, &mut m_file),
-                "maxlen" => ::qmp_types::de::next(&mut map, &mut m_maxlen),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_netdev, m_file) = match (m_netdev, m_file) {
-            (
-                ::std::option::Option::Some(m_netdev),
-                ::std::option::Option::Some(m_file),
-            ) => (m_netdev, m_file),
-            (m_netdev, m_file) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_netdev.is_some(), "netdev"), (m_file.is_some(), "file")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(FilterDumpProperties {
-            netdev: m_netdev,
-            queue: m_queue,
-            status: m_status,
-            position: m_position,
-            insert: m_insert,
-            file: m_file,
-            maxlen: m_maxlen,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for FilterDumpProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    FilterDumpProperties {
+        req netdev = "netdev": ::std::string::String,
+        opt queue = "queue",
+        opt status = "status",
+        opt position = "position",
+        opt insert = "insert",
+        req file = "file": ::std::string::String,
+        opt maxlen = "maxlen",
     }
 }
 /// Properties for filter-mirror objects.
@@ -1254,106 +411,15 @@ pub struct FilterMirrorProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl FilterMirrorProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(netdev: ::std::string::String, outdev: ::std::string::String) -> Self {
-        FilterMirrorProperties {
-            netdev,
-            queue: ::std::option::Option::None,
-            status: ::std::option::Option::None,
-            position: ::std::option::Option::None,
-            insert: ::std::option::Option::None,
-            outdev,
-            vnet_hdr_support: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for FilterMirrorProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("netdev", &self.netdev);
-        members.opt("queue", &self.queue);
-        members.opt("status", &self.status);
-        members.opt("position", &self.position);
-        members.opt("insert", &self.insert);
-        members.req("outdev", &self.outdev);
-        members.opt("vnet_hdr_support", &self.vnet_hdr_support);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for FilterMirrorProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for FilterMirrorProperties {
-    const EXPECTING: &'static str = "an object FilterMirrorProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
-        let mut m_status: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_position: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
-        let mut m_outdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_vnet_hdr_support: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
-                "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                "position" => ::qmp_types::de::next(&mut map, &mut m_position),
-                "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
-                "outdev" => ::qmp_types::de::next(&mut map, &mut m_outdev),
-                "vnet_hdr_support" => {
-                    ::qmp_types::de::next(&mut map, &mut m_vnet_hdr_support)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_netdev, m_outdev) = match (m_netdev, m_outdev) {
-            (
-                ::std::option::Option::Some(m_netdev),
-                ::std::option::Option::Some(m_outdev),
-            ) => (m_netdev, m_outdev),
-            (m_netdev, m_outdev) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_netdev.is_some(), "netdev"), (m_outdev.is_some(), "outdev")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(FilterMirrorProperties {
-            netdev: m_netdev,
-            queue: m_queue,
-            status: m_status,
-            position: m_position,
-            insert: m_insert,
-            outdev: m_outdev,
-            vnet_hdr_support: m_vnet_hdr_support,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for FilterMirrorProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    FilterMirrorProperties {
+        req netdev = "netdev": ::std::string::String,
+        opt queue = "queue",
+        opt status = "status",
+        opt position = "position",
+        opt insert = "insert",
+        req outdev = "outdev": ::std::string::String,
+        opt vnet_hdr_support = "vnet_hdr_support",
     }
 }
 /// Properties for filter-redirector objects.
@@ -1398,106 +464,16 @@ pub struct FilterRedirectorProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl FilterRedirectorProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(netdev: ::std::string::String) -> Self {
-        FilterRedirectorProperties {
-            netdev,
-            queue: ::std::option::Option::None,
-            status: ::std::option::Option::None,
-            position: ::std::option::Option::None,
-            insert: ::std::option::Option::None,
-            indev: ::std::option::Option::None,
-            outdev: ::std::option::Option::None,
-            vnet_hdr_support: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for FilterRedirectorProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("netdev", &self.netdev);
-        members.opt("queue", &self.queue);
-        members.opt("status", &self.status);
-        members.opt("position", &self.position);
-        members.opt("insert", &self.insert);
-        members.opt("indev", &self.indev);
-        members.opt("outdev", &self.outdev);
-        members.opt("vnet_hdr_support", &self.vnet_hdr_support);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for FilterRedirectorProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for FilterRedirectorProperties {
-    const EXPECTING: &'static str = "an object FilterRedirectorProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
-        let mut m_status: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_position: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
-        let mut m_indev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_outdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_vnet_hdr_support: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
-                "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                "position" => ::qmp_types::de::next(&mut map, &mut m_position),
-                "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
-                "indev" => ::qmp_types::de::next(&mut map, &mut m_indev),
-                "outdev" => ::qmp_types::de::next(&mut map, &mut m_outdev),
-                "vnet_hdr_support" => {
-                    ::qmp_types::de::next(&mut map, &mut m_vnet_hdr_support)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_netdev,) = match (m_netdev,) {
-            (::std::option::Option::Some(m_netdev),) => (m_netdev,),
-            (m_netdev,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_netdev.is_some(), "netdev")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(FilterRedirectorProperties {
-            netdev: m_netdev,
-            queue: m_queue,
-            status: m_status,
-            position: m_position,
-            insert: m_insert,
-            indev: m_indev,
-            outdev: m_outdev,
-            vnet_hdr_support: m_vnet_hdr_support,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for FilterRedirectorProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    FilterRedirectorProperties {
+        req netdev = "netdev": ::std::string::String,
+        opt queue = "queue",
+        opt status = "status",
+        opt position = "position",
+        opt insert = "insert",
+        opt indev = "indev",
+        opt outdev = "outdev",
+        opt vnet_hdr_support = "vnet_hdr_support",
     }
 }
 /// Properties for filter-rewriter objects.
@@ -1533,96 +509,14 @@ pub struct FilterRewriterProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl FilterRewriterProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(netdev: ::std::string::String) -> Self {
-        FilterRewriterProperties {
-            netdev,
-            queue: ::std::option::Option::None,
-            status: ::std::option::Option::None,
-            position: ::std::option::Option::None,
-            insert: ::std::option::Option::None,
-            vnet_hdr_support: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for FilterRewriterProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("netdev", &self.netdev);
-        members.opt("queue", &self.queue);
-        members.opt("status", &self.status);
-        members.opt("position", &self.position);
-        members.opt("insert", &self.insert);
-        members.opt("vnet_hdr_support", &self.vnet_hdr_support);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for FilterRewriterProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for FilterRewriterProperties {
-    const EXPECTING: &'static str = "an object FilterRewriterProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
-        let mut m_status: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_position: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
-        let mut m_vnet_hdr_support: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
-                "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                "position" => ::qmp_types::de::next(&mut map, &mut m_position),
-                "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
-                "vnet_hdr_support" => {
-                    ::qmp_types::de::next(&mut map, &mut m_vnet_hdr_support)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_netdev,) = match (m_netdev,) {
-            (::std::option::Option::Some(m_netdev),) => (m_netdev,),
-            (m_netdev,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_netdev.is_some(), "netdev")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(FilterRewriterProperties {
-            netdev: m_netdev,
-            queue: m_queue,
-            status: m_status,
-            position: m_position,
-            insert: m_insert,
-            vnet_hdr_support: m_vnet_hdr_support,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for FilterRewriterProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    FilterRewriterProperties {
+        req netdev = "netdev": ::std::string::String,
+        opt queue = "queue",
+        opt status = "status",
+        opt position = "position",
+        opt insert = "insert",
+        opt vnet_hdr_support = "vnet_hdr_support",
     }
 }
 /// Properties for input-barrier objects.
@@ -1653,99 +547,15 @@ pub struct InputBarrierProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl InputBarrierProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(name: ::std::string::String) -> Self {
-        InputBarrierProperties {
-            name,
-            server: ::std::option::Option::None,
-            port: ::std::option::Option::None,
-            x_origin: ::std::option::Option::None,
-            y_origin: ::std::option::Option::None,
-            width: ::std::option::Option::None,
-            height: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for InputBarrierProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.opt("server", &self.server);
-        members.opt("port", &self.port);
-        members.opt("x-origin", &self.x_origin);
-        members.opt("y-origin", &self.y_origin);
-        members.opt("width", &self.width);
-        members.opt("height", &self.height);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for InputBarrierProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for InputBarrierProperties {
-    const EXPECTING: &'static str = "an object InputBarrierProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_server: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_x_origin: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_y_origin: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_width: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_height: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                "x-origin" => ::qmp_types::de::next(&mut map, &mut m_x_origin),
-                "y-origin" => ::qmp_types::de::next(&mut map, &mut m_y_origin),
-                "width" => ::qmp_types::de::next(&mut map, &mut m_width),
-                "height" => ::qmp_types::de::next(&mut map, &mut m_height),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name,) = match (m_name,) {
-            (::std::option::Option::Some(m_name),) => (m_name,),
-            (m_name,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(InputBarrierProperties {
-            name: m_name,
-            server: m_server,
-            port: m_port,
-            x_origin: m_x_origin,
-            y_origin: m_y_origin,
-            width: m_width,
-            height: m_height,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for InputBarrierProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    InputBarrierProperties {
+        req name = "name": ::std::string::String,
+        opt server = "server",
+        opt port = "port",
+        opt x_origin = "x-origin",
+        opt y_origin = "y-origin",
+        opt width = "width",
+        opt height = "height",
     }
 }
 /// Properties for input-linux objects.
@@ -1771,84 +581,12 @@ pub struct InputLinuxProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl InputLinuxProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(evdev: ::std::string::String) -> Self {
-        InputLinuxProperties {
-            evdev,
-            grab_all: ::std::option::Option::None,
-            repeat: ::std::option::Option::None,
-            grab_toggle: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for InputLinuxProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("evdev", &self.evdev);
-        members.opt("grab_all", &self.grab_all);
-        members.opt("repeat", &self.repeat);
-        members.opt("grab-toggle", &self.grab_toggle);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for InputLinuxProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for InputLinuxProperties {
-    const EXPECTING: &'static str = "an object InputLinuxProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_evdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_grab_all: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_repeat: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_grab_toggle: ::std::option::Option<super::GrabToggleKeys> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "evdev" => ::qmp_types::de::next(&mut map, &mut m_evdev),
-                "grab_all" => ::qmp_types::de::next(&mut map, &mut m_grab_all),
-                "repeat" => ::qmp_types::de::next(&mut map, &mut m_repeat),
-                "grab-toggle" => ::qmp_types::de::next(&mut map, &mut m_grab_toggle),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_evdev,) = match (m_evdev,) {
-            (::std::option::Option::Some(m_evdev),) => (m_evdev,),
-            (m_evdev,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_evdev.is_some(), "evdev")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(InputLinuxProperties {
-            evdev: m_evdev,
-            grab_all: m_grab_all,
-            repeat: m_repeat,
-            grab_toggle: m_grab_toggle,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for InputLinuxProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    InputLinuxProperties {
+        req evdev = "evdev": ::std::string::String,
+        opt grab_all = "grab_all",
+        opt repeat = "repeat",
+        opt grab_toggle = "grab-toggle",
     }
 }
 /// Common properties for event loops
@@ -1873,75 +611,11 @@ pub struct EventLoopBaseProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl EventLoopBaseProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        EventLoopBaseProperties {
-            aio_max_batch: ::std::option::Option::None,
-            thread_pool_min: ::std::option::Option::None,
-            thread_pool_max: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for EventLoopBaseProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("aio-max-batch", &self.aio_max_batch);
-        members.opt("thread-pool-min", &self.thread_pool_min);
-        members.opt("thread-pool-max", &self.thread_pool_max);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for EventLoopBaseProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for EventLoopBaseProperties {
-    const EXPECTING: &'static str = "an object EventLoopBaseProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_aio_max_batch: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_thread_pool_min: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_thread_pool_max: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "aio-max-batch" => ::qmp_types::de::next(&mut map, &mut m_aio_max_batch),
-                "thread-pool-min" => {
-                    ::qmp_types::de::next(&mut map, &mut m_thread_pool_min)
-                }
-                "thread-pool-max" => {
-                    ::qmp_types::de::next(&mut map, &mut m_thread_pool_max)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(EventLoopBaseProperties {
-            aio_max_batch: m_aio_max_batch,
-            thread_pool_min: m_thread_pool_min,
-            thread_pool_max: m_thread_pool_max,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for EventLoopBaseProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    EventLoopBaseProperties {
+        opt aio_max_batch = "aio-max-batch",
+        opt thread_pool_min = "thread-pool-min",
+        opt thread_pool_max = "thread-pool-max",
     }
 }
 /// Properties for iothread objects.
@@ -1980,90 +654,14 @@ pub struct IothreadProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl IothreadProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        IothreadProperties {
-            aio_max_batch: ::std::option::Option::None,
-            thread_pool_min: ::std::option::Option::None,
-            thread_pool_max: ::std::option::Option::None,
-            poll_max_ns: ::std::option::Option::None,
-            poll_grow: ::std::option::Option::None,
-            poll_shrink: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for IothreadProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("aio-max-batch", &self.aio_max_batch);
-        members.opt("thread-pool-min", &self.thread_pool_min);
-        members.opt("thread-pool-max", &self.thread_pool_max);
-        members.opt("poll-max-ns", &self.poll_max_ns);
-        members.opt("poll-grow", &self.poll_grow);
-        members.opt("poll-shrink", &self.poll_shrink);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for IothreadProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for IothreadProperties {
-    const EXPECTING: &'static str = "an object IothreadProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_aio_max_batch: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_thread_pool_min: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_thread_pool_max: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_poll_max_ns: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_poll_grow: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_poll_shrink: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "aio-max-batch" => ::qmp_types::de::next(&mut map, &mut m_aio_max_batch),
-                "thread-pool-min" => {
-                    ::qmp_types::de::next(&mut map, &mut m_thread_pool_min)
-                }
-                "thread-pool-max" => {
-                    ::qmp_types::de::next(&mut map, &mut m_thread_pool_max)
-                }
-                "poll-max-ns" => ::qmp_types::de::next(&mut map, &mut m_poll_max_ns),
-                "poll-grow" => ::qmp_types::de::next(&mut map, &mut m_poll_grow),
-                "poll-shrink" => ::qmp_types::de::next(&mut map, &mut m_poll_shrink),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(IothreadProperties {
-            aio_max_batch: m_aio_max_batch,
-            thread_pool_min: m_thread_pool_min,
-            thread_pool_max: m_thread_pool_max,
-            poll_max_ns: m_poll_max_ns,
-            poll_grow: m_poll_grow,
-            poll_shrink: m_poll_shrink,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for IothreadProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    IothreadProperties {
+        opt aio_max_batch = "aio-max-batch",
+        opt thread_pool_min = "thread-pool-min",
+        opt thread_pool_max = "thread-pool-max",
+        opt poll_max_ns = "poll-max-ns",
+        opt poll_grow = "poll-grow",
+        opt poll_shrink = "poll-shrink",
     }
 }
 /// Properties for the main-loop object.
@@ -2088,75 +686,11 @@ pub struct MainLoopProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MainLoopProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        MainLoopProperties {
-            aio_max_batch: ::std::option::Option::None,
-            thread_pool_min: ::std::option::Option::None,
-            thread_pool_max: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MainLoopProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("aio-max-batch", &self.aio_max_batch);
-        members.opt("thread-pool-min", &self.thread_pool_min);
-        members.opt("thread-pool-max", &self.thread_pool_max);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MainLoopProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MainLoopProperties {
-    const EXPECTING: &'static str = "an object MainLoopProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_aio_max_batch: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_thread_pool_min: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_thread_pool_max: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "aio-max-batch" => ::qmp_types::de::next(&mut map, &mut m_aio_max_batch),
-                "thread-pool-min" => {
-                    ::qmp_types::de::next(&mut map, &mut m_thread_pool_min)
-                }
-                "thread-pool-max" => {
-                    ::qmp_types::de::next(&mut map, &mut m_thread_pool_max)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(MainLoopProperties {
-            aio_max_batch: m_aio_max_batch,
-            thread_pool_min: m_thread_pool_min,
-            thread_pool_max: m_thread_pool_max,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MainLoopProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MainLoopProperties {
+        opt aio_max_batch = "aio-max-batch",
+        opt thread_pool_min = "thread-pool-min",
+        opt thread_pool_max = "thread-pool-max",
     }
 }
 /// Properties for objects of classes derived from memory-backend.
@@ -2209,132 +743,19 @@ pub struct MemoryBackendProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MemoryBackendProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(size: u64) -> Self {
-        MemoryBackendProperties {
-            dump: ::std::option::Option::None,
-            host_nodes: ::std::option::Option::None,
-            merge: ::std::option::Option::None,
-            policy: ::std::option::Option::None,
-            prealloc: ::std::option::Option::None,
-            prealloc_threads: ::std::option::Option::None,
-            prealloc_context: ::std::option::Option::None,
-            share: ::std::option::Option::None,
-            reserve: ::std::option::Option::None,
-            size,
-            x_use_canonical_path_for_ramblock_id: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MemoryBackendProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("dump", &self.dump);
-        members.opt("host-nodes", &self.host_nodes);
-        members.opt("merge", &self.merge);
-        members.opt("policy", &self.policy);
-        members.opt("prealloc", &self.prealloc);
-        members.opt("prealloc-threads", &self.prealloc_threads);
-        members.opt("prealloc-context", &self.prealloc_context);
-        members.opt("share", &self.share);
-        members.opt("reserve", &self.reserve);
-        members.req("size", &self.size);
-        members
-            .opt(
-                "x-use-canonical-path-for-ramblock-id",
-                &self.x_use_canonical_path_for_ramblock_id,
-            );
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MemoryBackendProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MemoryBackendProperties {
-    const EXPECTING: &'static str = "an object MemoryBackendProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-        let mut m_merge: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_policy: ::std::option::Option<super::HostMemPolicy> = ::std::option::Option::None;
-        let mut m_prealloc: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_prealloc_threads: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_prealloc_context: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_share: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_reserve: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_x_use_canonical_path_for_ramblock_id: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
-                "host-nodes" => ::qmp_types::de::next(&mut map, &mut m_host_nodes),
-                "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
-                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
-                "prealloc-threads" => {
-                    ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
-                }
-                "prealloc-context" => {
-                    ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
-                }
-                "share" => ::qmp_types::de::next(&mut map, &mut m_share),
-                "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
-                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                "x-use-canonical-path-for-ramblock-id" => {
-                    ::qmp_types::de::next(
-                        &mut map,
-                        &mut m_x_use_canonical_path_for_ramblock_id,
-                    )
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_size,) = match (m_size,) {
-            (::std::option::Option::Some(m_size),) => (m_size,),
-            (m_size,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(MemoryBackendProperties {
-            dump: m_dump,
-            host_nodes: m_host_nodes,
-            merge: m_merge,
-            policy: m_policy,
-            prealloc: m_prealloc,
-            prealloc_threads: m_prealloc_threads,
-            prealloc_context: m_prealloc_context,
-            share: m_share,
-            reserve: m_reserve,
-            size: m_size,
-            x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MemoryBackendProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MemoryBackendProperties {
+        opt dump = "dump",
+        opt host_nodes = "host-nodes",
+        opt merge = "merge",
+        opt policy = "policy",
+        opt prealloc = "prealloc",
+        opt prealloc_threads = "prealloc-threads",
+        opt prealloc_context = "prealloc-context",
+        opt share = "share",
+        opt reserve = "reserve",
+        req size = "size": u64,
+        opt x_use_canonical_path_for_ramblock_id = "x-use-canonical-path-for-ramblock-id",
     }
 }
 /// Properties for memory-backend-file objects.
@@ -2427,172 +848,26 @@ pub struct MemoryBackendFileProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MemoryBackendFileProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(size: u64, mem_path: ::std::string::String) -> Self {
-        MemoryBackendFileProperties {
-            dump: ::std::option::Option::None,
-            host_nodes: ::std::option::Option::None,
-            merge: ::std::option::Option::None,
-            policy: ::std::option::Option::None,
-            prealloc: ::std::option::Option::None,
-            prealloc_threads: ::std::option::Option::None,
-            prealloc_context: ::std::option::Option::None,
-            share: ::std::option::Option::None,
-            reserve: ::std::option::Option::None,
-            size,
-            x_use_canonical_path_for_ramblock_id: ::std::option::Option::None,
-            align: ::std::option::Option::None,
-            offset: ::std::option::Option::None,
-            discard_data: ::std::option::Option::None,
-            mem_path,
-            pmem: ::std::option::Option::None,
-            readonly: ::std::option::Option::None,
-            rom: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MemoryBackendFileProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("dump", &self.dump);
-        members.opt("host-nodes", &self.host_nodes);
-        members.opt("merge", &self.merge);
-        members.opt("policy", &self.policy);
-        members.opt("prealloc", &self.prealloc);
-        members.opt("prealloc-threads", &self.prealloc_threads);
-        members.opt("prealloc-context", &self.prealloc_context);
-        members.opt("share", &self.share);
-        members.opt("reserve", &self.reserve);
-        members.req("size", &self.size);
-        members
-            .opt(
-                "x-use-canonical-path-for-ramblock-id",
-                &self.x_use_canonical_path_for_ramblock_id,
-            );
-        members.opt("align", &self.align);
-        members.opt("offset", &self.offset);
-        members.opt("discard-data", &self.discard_data);
-        members.req("mem-path", &self.mem_path);
-        members.opt("pmem", &self.pmem);
-        members.opt("readonly", &self.readonly);
-        members.opt("rom", &self.rom);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MemoryBackendFileProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MemoryBackendFileProperties {
-    const EXPECTING: &'static str = "an object MemoryBackendFileProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-        let mut m_merge: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_policy: ::std::option::Option<super::HostMemPolicy> = ::std::option::Option::None;
-        let mut m_prealloc: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_prealloc_threads: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_prealloc_context: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_share: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_reserve: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_x_use_canonical_path_for_ramblock_id: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_align: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_offset: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_discard_data: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_mem_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_pmem: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_readonly: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_rom: ::std::option::Option<super::OnOffAuto> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
-                "host-nodes" => ::qmp_types::de::next(&mut map, &mut m_host_nodes),
-                "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
-                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
-                "prealloc-threads" => {
-                    ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
-                }
-                "prealloc-context" => {
-                    ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
-                }
-                "share" => ::qmp_types::de::next(&mut map, &mut m_share),
-                "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
-                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                "x-use-canonical-path-for-ramblock-id" => {
-                    ::qmp_types::de::next(
-                        &mut map,
-                        &mut m_x_use_canonical_path_for_ramblock_id,
-                    )
-                }
-                "align" => ::qmp_types::de::next(&mut map, &mut m_align),
-                "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
-                "discard-data" => ::qmp_types::de::next(&mut map, &mut m_discard_data),
-                "mem-path" => ::qmp_types::de::next(&mut map, &mut m_mem_path),
-                "pmem" => ::qmp_types::de::next(&mut map, &mut m_pmem),
-                "readonly" => ::qmp_types::de::next(&mut map, &mut m_readonly),
-                "rom" => ::qmp_types::de::next(&mut map, &mut m_rom),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_size, m_mem_path) = match (m_size, m_mem_path) {
-            (
-                ::std::option::Option::Some(m_size),
-                ::std::option::Option::Some(m_mem_path),
-            ) => (m_size, m_mem_path),
-            (m_size, m_mem_path) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_size.is_some(), "size"), (m_mem_path.is_some(), "mem-path")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(MemoryBackendFileProperties {
-            dump: m_dump,
-            host_nodes: m_host_nodes,
-            merge: m_merge,
-            policy: m_policy,
-            prealloc: m_prealloc,
-            prealloc_threads: m_prealloc_threads,
-            prealloc_context: m_prealloc_context,
-            share: m_share,
-            reserve: m_reserve,
-            size: m_size,
-            x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
-            align: m_align,
-            offset: m_offset,
-            discard_data: m_discard_data,
-            mem_path: m_mem_path,
-            pmem: m_pmem,
-            readonly: m_readonly,
-            rom: m_rom,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MemoryBackendFileProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MemoryBackendFileProperties {
+        opt dump = "dump",
+        opt host_nodes = "host-nodes",
+        opt merge = "merge",
+        opt policy = "policy",
+        opt prealloc = "prealloc",
+        opt prealloc_threads = "prealloc-threads",
+        opt prealloc_context = "prealloc-context",
+        opt share = "share",
+        opt reserve = "reserve",
+        req size = "size": u64,
+        opt x_use_canonical_path_for_ramblock_id = "x-use-canonical-path-for-ramblock-id",
+        opt align = "align",
+        opt offset = "offset",
+        opt discard_data = "discard-data",
+        req mem_path = "mem-path": ::std::string::String,
+        opt pmem = "pmem",
+        opt readonly = "readonly",
+        opt rom = "rom",
     }
 }
 /// Properties for memory-backend-memfd objects.
@@ -2652,147 +927,22 @@ pub struct MemoryBackendMemfdProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MemoryBackendMemfdProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(size: u64) -> Self {
-        MemoryBackendMemfdProperties {
-            dump: ::std::option::Option::None,
-            host_nodes: ::std::option::Option::None,
-            merge: ::std::option::Option::None,
-            policy: ::std::option::Option::None,
-            prealloc: ::std::option::Option::None,
-            prealloc_threads: ::std::option::Option::None,
-            prealloc_context: ::std::option::Option::None,
-            share: ::std::option::Option::None,
-            reserve: ::std::option::Option::None,
-            size,
-            x_use_canonical_path_for_ramblock_id: ::std::option::Option::None,
-            hugetlb: ::std::option::Option::None,
-            hugetlbsize: ::std::option::Option::None,
-            seal: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MemoryBackendMemfdProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("dump", &self.dump);
-        members.opt("host-nodes", &self.host_nodes);
-        members.opt("merge", &self.merge);
-        members.opt("policy", &self.policy);
-        members.opt("prealloc", &self.prealloc);
-        members.opt("prealloc-threads", &self.prealloc_threads);
-        members.opt("prealloc-context", &self.prealloc_context);
-        members.opt("share", &self.share);
-        members.opt("reserve", &self.reserve);
-        members.req("size", &self.size);
-        members
-            .opt(
-                "x-use-canonical-path-for-ramblock-id",
-                &self.x_use_canonical_path_for_ramblock_id,
-            );
-        members.opt("hugetlb", &self.hugetlb);
-        members.opt("hugetlbsize", &self.hugetlbsize);
-        members.opt("seal", &self.seal);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MemoryBackendMemfdProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MemoryBackendMemfdProperties {
-    const EXPECTING: &'static str = "an object MemoryBackendMemfdProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-        let mut m_merge: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_policy: ::std::option::Option<super::HostMemPolicy> = ::std::option::Option::None;
-        let mut m_prealloc: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_prealloc_threads: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_prealloc_context: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_share: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_reserve: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_x_use_canonical_path_for_ramblock_id: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_hugetlb: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_hugetlbsize: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_seal: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
-                "host-nodes" => ::qmp_types::de::next(&mut map, &mut m_host_nodes),
-                "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
-                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
-                "prealloc-threads" => {
-                    ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
-                }
-                "prealloc-context" => {
-                    ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
-                }
-                "share" => ::qmp_types::de::next(&mut map, &mut m_share),
-                "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
-                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                "x-use-canonical-path-for-ramblock-id" => {
-                    ::qmp_types::de::next(
-                        &mut map,
-                        &mut m_x_use_canonical_path_for_ramblock_id,
-                    )
-                }
-                "hugetlb" => ::qmp_types::de::next(&mut map, &mut m_hugetlb),
-                "hugetlbsize" => ::qmp_types::de::next(&mut map, &mut m_hugetlbsize),
-                "seal" => ::qmp_types::de::next(&mut map, &mut m_seal),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_size,) = match (m_size,) {
-            (::std::option::Option::Some(m_size),) => (m_size,),
-            (m_size,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(MemoryBackendMemfdProperties {
-            dump: m_dump,
-            host_nodes: m_host_nodes,
-            merge: m_merge,
-            policy: m_policy,
-            prealloc: m_prealloc,
-            prealloc_threads: m_prealloc_threads,
-            prealloc_context: m_prealloc_context,
-            share: m_share,
-            reserve: m_reserve,
-            size: m_size,
-            x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
-            hugetlb: m_hugetlb,
-            hugetlbsize: m_hugetlbsize,
-            seal: m_seal,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MemoryBackendMemfdProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MemoryBackendMemfdProperties {
+        opt dump = "dump",
+        opt host_nodes = "host-nodes",
+        opt merge = "merge",
+        opt policy = "policy",
+        opt prealloc = "prealloc",
+        opt prealloc_threads = "prealloc-threads",
+        opt prealloc_context = "prealloc-context",
+        opt share = "share",
+        opt reserve = "reserve",
+        req size = "size": u64,
+        opt x_use_canonical_path_for_ramblock_id = "x-use-canonical-path-for-ramblock-id",
+        opt hugetlb = "hugetlb",
+        opt hugetlbsize = "hugetlbsize",
+        opt seal = "seal",
     }
 }
 /// Properties for memory-backend-shm objects.
@@ -2844,132 +994,19 @@ pub struct MemoryBackendShmProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MemoryBackendShmProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(size: u64) -> Self {
-        MemoryBackendShmProperties {
-            dump: ::std::option::Option::None,
-            host_nodes: ::std::option::Option::None,
-            merge: ::std::option::Option::None,
-            policy: ::std::option::Option::None,
-            prealloc: ::std::option::Option::None,
-            prealloc_threads: ::std::option::Option::None,
-            prealloc_context: ::std::option::Option::None,
-            share: ::std::option::Option::None,
-            reserve: ::std::option::Option::None,
-            size,
-            x_use_canonical_path_for_ramblock_id: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MemoryBackendShmProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("dump", &self.dump);
-        members.opt("host-nodes", &self.host_nodes);
-        members.opt("merge", &self.merge);
-        members.opt("policy", &self.policy);
-        members.opt("prealloc", &self.prealloc);
-        members.opt("prealloc-threads", &self.prealloc_threads);
-        members.opt("prealloc-context", &self.prealloc_context);
-        members.opt("share", &self.share);
-        members.opt("reserve", &self.reserve);
-        members.req("size", &self.size);
-        members
-            .opt(
-                "x-use-canonical-path-for-ramblock-id",
-                &self.x_use_canonical_path_for_ramblock_id,
-            );
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MemoryBackendShmProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MemoryBackendShmProperties {
-    const EXPECTING: &'static str = "an object MemoryBackendShmProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-        let mut m_merge: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_policy: ::std::option::Option<super::HostMemPolicy> = ::std::option::Option::None;
-        let mut m_prealloc: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_prealloc_threads: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_prealloc_context: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_share: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_reserve: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_x_use_canonical_path_for_ramblock_id: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
-                "host-nodes" => ::qmp_types::de::next(&mut map, &mut m_host_nodes),
-                "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
-                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
-                "prealloc-threads" => {
-                    ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
-                }
-                "prealloc-context" => {
-                    ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
-                }
-                "share" => ::qmp_types::de::next(&mut map, &mut m_share),
-                "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
-                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                "x-use-canonical-path-for-ramblock-id" => {
-                    ::qmp_types::de::next(
-                        &mut map,
-                        &mut m_x_use_canonical_path_for_ramblock_id,
-                    )
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_size,) = match (m_size,) {
-            (::std::option::Option::Some(m_size),) => (m_size,),
-            (m_size,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(MemoryBackendShmProperties {
-            dump: m_dump,
-            host_nodes: m_host_nodes,
-            merge: m_merge,
-            policy: m_policy,
-            prealloc: m_prealloc,
-            prealloc_threads: m_prealloc_threads,
-            prealloc_context: m_prealloc_context,
-            share: m_share,
-            reserve: m_reserve,
-            size: m_size,
-            x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MemoryBackendShmProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MemoryBackendShmProperties {
+        opt dump = "dump",
+        opt host_nodes = "host-nodes",
+        opt merge = "merge",
+        opt policy = "policy",
+        opt prealloc = "prealloc",
+        opt prealloc_threads = "prealloc-threads",
+        opt prealloc_context = "prealloc-context",
+        opt share = "share",
+        opt reserve = "reserve",
+        req size = "size": u64,
+        opt x_use_canonical_path_for_ramblock_id = "x-use-canonical-path-for-ramblock-id",
     }
 }
 /// Properties for memory-backend-epc objects.
@@ -3022,132 +1059,19 @@ pub struct MemoryBackendEpcProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MemoryBackendEpcProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(size: u64) -> Self {
-        MemoryBackendEpcProperties {
-            dump: ::std::option::Option::None,
-            host_nodes: ::std::option::Option::None,
-            merge: ::std::option::Option::None,
-            policy: ::std::option::Option::None,
-            prealloc: ::std::option::Option::None,
-            prealloc_threads: ::std::option::Option::None,
-            prealloc_context: ::std::option::Option::None,
-            share: ::std::option::Option::None,
-            reserve: ::std::option::Option::None,
-            size,
-            x_use_canonical_path_for_ramblock_id: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MemoryBackendEpcProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("dump", &self.dump);
-        members.opt("host-nodes", &self.host_nodes);
-        members.opt("merge", &self.merge);
-        members.opt("policy", &self.policy);
-        members.opt("prealloc", &self.prealloc);
-        members.opt("prealloc-threads", &self.prealloc_threads);
-        members.opt("prealloc-context", &self.prealloc_context);
-        members.opt("share", &self.share);
-        members.opt("reserve", &self.reserve);
-        members.req("size", &self.size);
-        members
-            .opt(
-                "x-use-canonical-path-for-ramblock-id",
-                &self.x_use_canonical_path_for_ramblock_id,
-            );
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MemoryBackendEpcProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MemoryBackendEpcProperties {
-    const EXPECTING: &'static str = "an object MemoryBackendEpcProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-        let mut m_merge: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_policy: ::std::option::Option<super::HostMemPolicy> = ::std::option::Option::None;
-        let mut m_prealloc: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_prealloc_threads: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_prealloc_context: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_share: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_reserve: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_x_use_canonical_path_for_ramblock_id: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
-                "host-nodes" => ::qmp_types::de::next(&mut map, &mut m_host_nodes),
-                "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
-                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
-                "prealloc-threads" => {
-                    ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
-                }
-                "prealloc-context" => {
-                    ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
-                }
-                "share" => ::qmp_types::de::next(&mut map, &mut m_share),
-                "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
-                "size" => ::qmp_types::de::next(&mut map, &mut m_size),
-                "x-use-canonical-path-for-ramblock-id" => {
-                    ::qmp_types::de::next(
-                        &mut map,
-                        &mut m_x_use_canonical_path_for_ramblock_id,
-                    )
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_size,) = match (m_size,) {
-            (::std::option::Option::Some(m_size),) => (m_size,),
-            (m_size,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(MemoryBackendEpcProperties {
-            dump: m_dump,
-            host_nodes: m_host_nodes,
-            merge: m_merge,
-            policy: m_policy,
-            prealloc: m_prealloc,
-            prealloc_threads: m_prealloc_threads,
-            prealloc_context: m_prealloc_context,
-            share: m_share,
-            reserve: m_reserve,
-            size: m_size,
-            x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MemoryBackendEpcProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MemoryBackendEpcProperties {
+        opt dump = "dump",
+        opt host_nodes = "host-nodes",
+        opt merge = "merge",
+        opt policy = "policy",
+        opt prealloc = "prealloc",
+        opt prealloc_threads = "prealloc-threads",
+        opt prealloc_context = "prealloc-context",
+        opt share = "share",
+        opt reserve = "reserve",
+        req size = "size": u64,
+        opt x_use_canonical_path_for_ramblock_id = "x-use-canonical-path-for-ramblock-id",
     }
 }
 /// Properties for pr-manager-helper objects.
@@ -3166,69 +1090,9 @@ pub struct PrManagerHelperProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl PrManagerHelperProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(path: ::std::string::String) -> Self {
-        PrManagerHelperProperties {
-            path,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for PrManagerHelperProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("path", &self.path);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for PrManagerHelperProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for PrManagerHelperProperties {
-    const EXPECTING: &'static str = "an object PrManagerHelperProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_path,) = match (m_path,) {
-            (::std::option::Option::Some(m_path),) => (m_path,),
-            (m_path,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(PrManagerHelperProperties {
-            path: m_path,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PrManagerHelperProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    PrManagerHelperProperties {
+        req path = "path": ::std::string::String,
     }
 }
 /// Properties for qtest objects.
@@ -3246,74 +1110,10 @@ pub struct QtestProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl QtestProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(chardev: ::std::string::String) -> Self {
-        QtestProperties {
-            chardev,
-            log: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for QtestProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("chardev", &self.chardev);
-        members.opt("log", &self.log);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for QtestProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for QtestProperties {
-    const EXPECTING: &'static str = "an object QtestProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_log: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
-                "log" => ::qmp_types::de::next(&mut map, &mut m_log),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_chardev,) = match (m_chardev,) {
-            (::std::option::Option::Some(m_chardev),) => (m_chardev,),
-            (m_chardev,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(QtestProperties {
-            chardev: m_chardev,
-            log: m_log,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QtestProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    QtestProperties {
+        req chardev = "chardev": ::std::string::String,
+        opt log = "log",
     }
 }
 /// Properties for x-remote-object objects.
@@ -3332,78 +1132,10 @@ pub struct RemoteObjectProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl RemoteObjectProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(fd: ::std::string::String, devid: ::std::string::String) -> Self {
-        RemoteObjectProperties {
-            fd,
-            devid,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for RemoteObjectProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("fd", &self.fd);
-        members.req("devid", &self.devid);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for RemoteObjectProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for RemoteObjectProperties {
-    const EXPECTING: &'static str = "an object RemoteObjectProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_fd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_devid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
-                "devid" => ::qmp_types::de::next(&mut map, &mut m_devid),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_fd, m_devid) = match (m_fd, m_devid) {
-            (::std::option::Option::Some(m_fd), ::std::option::Option::Some(m_devid)) => {
-                (m_fd, m_devid)
-            }
-            (m_fd, m_devid) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_fd.is_some(), "fd"), (m_devid.is_some(), "devid")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(RemoteObjectProperties {
-            fd: m_fd,
-            devid: m_devid,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for RemoteObjectProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    RemoteObjectProperties {
+        req fd = "fd": ::std::string::String,
+        req devid = "devid": ::std::string::String,
     }
 }
 /// Properties for x-vfio-user-server objects.
@@ -3421,79 +1153,10 @@ pub struct VfioUserServerProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VfioUserServerProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(socket: super::SocketAddress, device: ::std::string::String) -> Self {
-        VfioUserServerProperties {
-            socket,
-            device,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VfioUserServerProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("socket", &self.socket);
-        members.req("device", &self.device);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VfioUserServerProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VfioUserServerProperties {
-    const EXPECTING: &'static str = "an object VfioUserServerProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_socket: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
-        let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "socket" => ::qmp_types::de::next(&mut map, &mut m_socket),
-                "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_socket, m_device) = match (m_socket, m_device) {
-            (
-                ::std::option::Option::Some(m_socket),
-                ::std::option::Option::Some(m_device),
-            ) => (m_socket, m_device),
-            (m_socket, m_device) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_socket.is_some(), "socket"), (m_device.is_some(), "device")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VfioUserServerProperties {
-            socket: m_socket,
-            device: m_device,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VfioUserServerProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VfioUserServerProperties {
+        req socket = "socket": super::SocketAddress,
+        req device = "device": ::std::string::String,
     }
 }
 /// Properties for iommufd objects.
@@ -3514,61 +1177,9 @@ pub struct IOMMUFDProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl IOMMUFDProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        IOMMUFDProperties {
-            fd: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for IOMMUFDProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("fd", &self.fd);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for IOMMUFDProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for IOMMUFDProperties {
-    const EXPECTING: &'static str = "an object IOMMUFDProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_fd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(IOMMUFDProperties {
-            fd: m_fd,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for IOMMUFDProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    IOMMUFDProperties {
+        opt fd = "fd",
     }
 }
 /// Properties for acpi-generic-initiator objects.
@@ -3586,79 +1197,10 @@ pub struct AcpiGenericInitiatorProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AcpiGenericInitiatorProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(pci_dev: ::std::string::String, node: u32) -> Self {
-        AcpiGenericInitiatorProperties {
-            pci_dev,
-            node,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AcpiGenericInitiatorProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("pci-dev", &self.pci_dev);
-        members.req("node", &self.node);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AcpiGenericInitiatorProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AcpiGenericInitiatorProperties {
-    const EXPECTING: &'static str = "an object AcpiGenericInitiatorProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_pci_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_node: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "pci-dev" => ::qmp_types::de::next(&mut map, &mut m_pci_dev),
-                "node" => ::qmp_types::de::next(&mut map, &mut m_node),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_pci_dev, m_node) = match (m_pci_dev, m_node) {
-            (
-                ::std::option::Option::Some(m_pci_dev),
-                ::std::option::Option::Some(m_node),
-            ) => (m_pci_dev, m_node),
-            (m_pci_dev, m_node) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_pci_dev.is_some(), "pci-dev"), (m_node.is_some(), "node")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(AcpiGenericInitiatorProperties {
-            pci_dev: m_pci_dev,
-            node: m_node,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AcpiGenericInitiatorProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AcpiGenericInitiatorProperties {
+        req pci_dev = "pci-dev": ::std::string::String,
+        req node = "node": u32,
     }
 }
 /// Properties for acpi-generic-port objects.
@@ -3700,79 +1242,10 @@ pub struct AcpiGenericPortProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AcpiGenericPortProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(pci_bus: ::std::string::String, node: u32) -> Self {
-        AcpiGenericPortProperties {
-            pci_bus,
-            node,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AcpiGenericPortProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("pci-bus", &self.pci_bus);
-        members.req("node", &self.node);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AcpiGenericPortProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AcpiGenericPortProperties {
-    const EXPECTING: &'static str = "an object AcpiGenericPortProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_pci_bus: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_node: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "pci-bus" => ::qmp_types::de::next(&mut map, &mut m_pci_bus),
-                "node" => ::qmp_types::de::next(&mut map, &mut m_node),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_pci_bus, m_node) = match (m_pci_bus, m_node) {
-            (
-                ::std::option::Option::Some(m_pci_bus),
-                ::std::option::Option::Some(m_node),
-            ) => (m_pci_bus, m_node),
-            (m_pci_bus, m_node) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_pci_bus.is_some(), "pci-bus"), (m_node.is_some(), "node")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(AcpiGenericPortProperties {
-            pci_bus: m_pci_bus,
-            node: m_node,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AcpiGenericPortProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AcpiGenericPortProperties {
+        req pci_bus = "pci-bus": ::std::string::String,
+        req node = "node": u32,
     }
 }
 /// Properties for objects of classes derived from rng.
@@ -3799,61 +1272,9 @@ pub struct RngProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl RngProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        RngProperties {
-            opened: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for RngProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("opened", &self.opened);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for RngProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for RngProperties {
-    const EXPECTING: &'static str = "an object RngProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_opened: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "opened" => ::qmp_types::de::next(&mut map, &mut m_opened),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(RngProperties {
-            opened: m_opened,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for RngProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    RngProperties {
+        opt opened = "opened",
     }
 }
 /// Properties for rng-egd objects.
@@ -3882,74 +1303,10 @@ pub struct RngEgdProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl RngEgdProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(chardev: ::std::string::String) -> Self {
-        RngEgdProperties {
-            opened: ::std::option::Option::None,
-            chardev,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for RngEgdProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("opened", &self.opened);
-        members.req("chardev", &self.chardev);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for RngEgdProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for RngEgdProperties {
-    const EXPECTING: &'static str = "an object RngEgdProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_opened: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "opened" => ::qmp_types::de::next(&mut map, &mut m_opened),
-                "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_chardev,) = match (m_chardev,) {
-            (::std::option::Option::Some(m_chardev),) => (m_chardev,),
-            (m_chardev,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(RngEgdProperties {
-            opened: m_opened,
-            chardev: m_chardev,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for RngEgdProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    RngEgdProperties {
+        opt opened = "opened",
+        req chardev = "chardev": ::std::string::String,
     }
 }
 /// Properties for rng-random objects.
@@ -3981,66 +1338,10 @@ pub struct RngRandomProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl RngRandomProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        RngRandomProperties {
-            opened: ::std::option::Option::None,
-            filename: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for RngRandomProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("opened", &self.opened);
-        members.opt("filename", &self.filename);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for RngRandomProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for RngRandomProperties {
-    const EXPECTING: &'static str = "an object RngRandomProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_opened: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "opened" => ::qmp_types::de::next(&mut map, &mut m_opened),
-                "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(RngRandomProperties {
-            opened: m_opened,
-            filename: m_filename,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for RngRandomProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    RngRandomProperties {
+        opt opened = "opened",
+        opt filename = "filename",
     }
 }
 /// Properties common to objects that are derivatives of sev-common.
@@ -4065,88 +1366,12 @@ pub struct SevCommonProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SevCommonProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(reduced_phys_bits: u32) -> Self {
-        SevCommonProperties {
-            sev_device: ::std::option::Option::None,
-            cbitpos: ::std::option::Option::None,
-            reduced_phys_bits,
-            kernel_hashes: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SevCommonProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("sev-device", &self.sev_device);
-        members.opt("cbitpos", &self.cbitpos);
-        members.req("reduced-phys-bits", &self.reduced_phys_bits);
-        members.opt("kernel-hashes", &self.kernel_hashes);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SevCommonProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SevCommonProperties {
-    const EXPECTING: &'static str = "an object SevCommonProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_sev_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_cbitpos: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_reduced_phys_bits: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_kernel_hashes: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "sev-device" => ::qmp_types::de::next(&mut map, &mut m_sev_device),
-                "cbitpos" => ::qmp_types::de::next(&mut map, &mut m_cbitpos),
-                "reduced-phys-bits" => {
-                    ::qmp_types::de::next(&mut map, &mut m_reduced_phys_bits)
-                }
-                "kernel-hashes" => ::qmp_types::de::next(&mut map, &mut m_kernel_hashes),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_reduced_phys_bits,) = match (m_reduced_phys_bits,) {
-            (::std::option::Option::Some(m_reduced_phys_bits),) => (m_reduced_phys_bits,),
-            (m_reduced_phys_bits,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_reduced_phys_bits.is_some(), "reduced-phys-bits")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SevCommonProperties {
-            sev_device: m_sev_device,
-            cbitpos: m_cbitpos,
-            reduced_phys_bits: m_reduced_phys_bits,
-            kernel_hashes: m_kernel_hashes,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SevCommonProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SevCommonProperties {
+        opt sev_device = "sev-device",
+        opt cbitpos = "cbitpos",
+        req reduced_phys_bits = "reduced-phys-bits": u32,
+        opt kernel_hashes = "kernel-hashes",
     }
 }
 /// Properties for sev-guest objects.
@@ -4191,115 +1416,17 @@ pub struct SevGuestProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SevGuestProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(reduced_phys_bits: u32) -> Self {
-        SevGuestProperties {
-            sev_device: ::std::option::Option::None,
-            cbitpos: ::std::option::Option::None,
-            reduced_phys_bits,
-            kernel_hashes: ::std::option::Option::None,
-            dh_cert_file: ::std::option::Option::None,
-            session_file: ::std::option::Option::None,
-            policy: ::std::option::Option::None,
-            handle: ::std::option::Option::None,
-            legacy_vm_type: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SevGuestProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("sev-device", &self.sev_device);
-        members.opt("cbitpos", &self.cbitpos);
-        members.req("reduced-phys-bits", &self.reduced_phys_bits);
-        members.opt("kernel-hashes", &self.kernel_hashes);
-        members.opt("dh-cert-file", &self.dh_cert_file);
-        members.opt("session-file", &self.session_file);
-        members.opt("policy", &self.policy);
-        members.opt("handle", &self.handle);
-        members.opt("legacy-vm-type", &self.legacy_vm_type);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SevGuestProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SevGuestProperties {
-    const EXPECTING: &'static str = "an object SevGuestProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_sev_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_cbitpos: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_reduced_phys_bits: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_kernel_hashes: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_dh_cert_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_session_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_policy: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_handle: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_legacy_vm_type: ::std::option::Option<super::OnOffAuto> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "sev-device" => ::qmp_types::de::next(&mut map, &mut m_sev_device),
-                "cbitpos" => ::qmp_types::de::next(&mut map, &mut m_cbitpos),
-                "reduced-phys-bits" => {
-                    ::qmp_types::de::next(&mut map, &mut m_reduced_phys_bits)
-                }
-                "kernel-hashes" => ::qmp_types::de::next(&mut map, &mut m_kernel_hashes),
-                "dh-cert-file" => ::qmp_types::de::next(&mut map, &mut m_dh_cert_file),
-                "session-file" => ::qmp_types::de::next(&mut map, &mut m_session_file),
-                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
-                "legacy-vm-type" => {
-                    ::qmp_types::de::next(&mut map, &mut m_legacy_vm_type)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_reduced_phys_bits,) = match (m_reduced_phys_bits,) {
-            (::std::option::Option::Some(m_reduced_phys_bits),) => (m_reduced_phys_bits,),
-            (m_reduced_phys_bits,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_reduced_phys_bits.is_some(), "reduced-phys-bits")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SevGuestProperties {
-            sev_device: m_sev_device,
-            cbitpos: m_cbitpos,
-            reduced_phys_bits: m_reduced_phys_bits,
-            kernel_hashes: m_kernel_hashes,
-            dh_cert_file: m_dh_cert_file,
-            session_file: m_session_file,
-            policy: m_policy,
-            handle: m_handle,
-            legacy_vm_type: m_legacy_vm_type,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SevGuestProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SevGuestProperties {
+        opt sev_device = "sev-device",
+        opt cbitpos = "cbitpos",
+        req reduced_phys_bits = "reduced-phys-bits": u32,
+        opt kernel_hashes = "kernel-hashes",
+        opt dh_cert_file = "dh-cert-file",
+        opt session_file = "session-file",
+        opt policy = "policy",
+        opt handle = "handle",
+        opt legacy_vm_type = "legacy-vm-type",
     }
 }
 /// Properties for sev-snp-guest objects.  Most of these are direct
@@ -4362,129 +1489,19 @@ pub struct SevSnpGuestProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SevSnpGuestProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(reduced_phys_bits: u32) -> Self {
-        SevSnpGuestProperties {
-            sev_device: ::std::option::Option::None,
-            cbitpos: ::std::option::Option::None,
-            reduced_phys_bits,
-            kernel_hashes: ::std::option::Option::None,
-            policy: ::std::option::Option::None,
-            guest_visible_workarounds: ::std::option::Option::None,
-            id_block: ::std::option::Option::None,
-            id_auth: ::std::option::Option::None,
-            author_key_enabled: ::std::option::Option::None,
-            host_data: ::std::option::Option::None,
-            vcek_disabled: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SevSnpGuestProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("sev-device", &self.sev_device);
-        members.opt("cbitpos", &self.cbitpos);
-        members.req("reduced-phys-bits", &self.reduced_phys_bits);
-        members.opt("kernel-hashes", &self.kernel_hashes);
-        members.opt("policy", &self.policy);
-        members.opt("guest-visible-workarounds", &self.guest_visible_workarounds);
-        members.opt("id-block", &self.id_block);
-        members.opt("id-auth", &self.id_auth);
-        members.opt("author-key-enabled", &self.author_key_enabled);
-        members.opt("host-data", &self.host_data);
-        members.opt("vcek-disabled", &self.vcek_disabled);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SevSnpGuestProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SevSnpGuestProperties {
-    const EXPECTING: &'static str = "an object SevSnpGuestProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_sev_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_cbitpos: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_reduced_phys_bits: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_kernel_hashes: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_policy: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_guest_visible_workarounds: ::std::option::Option<
-            ::std::string::String,
-        > = ::std::option::Option::None;
-        let mut m_id_block: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_id_auth: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_author_key_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_host_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_vcek_disabled: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "sev-device" => ::qmp_types::de::next(&mut map, &mut m_sev_device),
-                "cbitpos" => ::qmp_types::de::next(&mut map, &mut m_cbitpos),
-                "reduced-phys-bits" => {
-                    ::qmp_types::de::next(&mut map, &mut m_reduced_phys_bits)
-                }
-                "kernel-hashes" => ::qmp_types::de::next(&mut map, &mut m_kernel_hashes),
-                "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
-                "guest-visible-workarounds" => {
-                    ::qmp_types::de::next(&mut map, &mut m_guest_visible_workarounds)
-                }
-                "id-block" => ::qmp_types::de::next(&mut map, &mut m_id_block),
-                "id-auth" => ::qmp_types::de::next(&mut map, &mut m_id_auth),
-                "author-key-enabled" => {
-                    ::qmp_types::de::next(&mut map, &mut m_author_key_enabled)
-                }
-                "host-data" => ::qmp_types::de::next(&mut map, &mut m_host_data),
-                "vcek-disabled" => ::qmp_types::de::next(&mut map, &mut m_vcek_disabled),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_reduced_phys_bits,) = match (m_reduced_phys_bits,) {
-            (::std::option::Option::Some(m_reduced_phys_bits),) => (m_reduced_phys_bits,),
-            (m_reduced_phys_bits,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_reduced_phys_bits.is_some(), "reduced-phys-bits")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SevSnpGuestProperties {
-            sev_device: m_sev_device,
-            cbitpos: m_cbitpos,
-            reduced_phys_bits: m_reduced_phys_bits,
-            kernel_hashes: m_kernel_hashes,
-            policy: m_policy,
-            guest_visible_workarounds: m_guest_visible_workarounds,
-            id_block: m_id_block,
-            id_auth: m_id_auth,
-            author_key_enabled: m_author_key_enabled,
-            host_data: m_host_data,
-            vcek_disabled: m_vcek_disabled,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SevSnpGuestProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SevSnpGuestProperties {
+        opt sev_device = "sev-device",
+        opt cbitpos = "cbitpos",
+        req reduced_phys_bits = "reduced-phys-bits": u32,
+        opt kernel_hashes = "kernel-hashes",
+        opt policy = "policy",
+        opt guest_visible_workarounds = "guest-visible-workarounds",
+        opt id_block = "id-block",
+        opt id_auth = "id-auth",
+        opt author_key_enabled = "author-key-enabled",
+        opt host_data = "host-data",
+        opt vcek_disabled = "vcek-disabled",
     }
 }
 /// Properties for thread context objects.
@@ -4509,66 +1526,10 @@ pub struct ThreadContextProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ThreadContextProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        ThreadContextProperties {
-            cpu_affinity: ::std::option::Option::None,
-            node_affinity: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ThreadContextProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("cpu-affinity", &self.cpu_affinity);
-        members.opt("node-affinity", &self.node_affinity);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ThreadContextProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ThreadContextProperties {
-    const EXPECTING: &'static str = "an object ThreadContextProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_cpu_affinity: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-        let mut m_node_affinity: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "cpu-affinity" => ::qmp_types::de::next(&mut map, &mut m_cpu_affinity),
-                "node-affinity" => ::qmp_types::de::next(&mut map, &mut m_node_affinity),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(ThreadContextProperties {
-            cpu_affinity: m_cpu_affinity,
-            node_affinity: m_node_affinity,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ThreadContextProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ThreadContextProperties {
+        opt cpu_affinity = "cpu-affinity",
+        opt node_affinity = "node-affinity",
     }
 }
 /// The values of `ObjectType`.
@@ -4701,209 +1662,57 @@ pub enum ObjectType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl ObjectType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [ObjectType] = &[
-        ObjectType::AcpiGenericInitiator,
-        ObjectType::AcpiGenericPort,
-        ObjectType::AuthzList,
-        ObjectType::AuthzListfile,
-        ObjectType::AuthzPam,
-        ObjectType::AuthzSimple,
-        ObjectType::CanBus,
-        ObjectType::CanHostSocketcan,
-        ObjectType::ColoCompare,
-        ObjectType::CryptodevBackend,
-        ObjectType::CryptodevBackendBuiltin,
-        ObjectType::CryptodevBackendLkcf,
-        ObjectType::CryptodevVhostUser,
-        ObjectType::DbusVmstate,
-        ObjectType::FilterBuffer,
-        ObjectType::FilterDump,
-        ObjectType::FilterMirror,
-        ObjectType::FilterRedirector,
-        ObjectType::FilterReplay,
-        ObjectType::FilterRewriter,
-        ObjectType::InputBarrier,
-        ObjectType::InputLinux,
-        ObjectType::Iommufd,
-        ObjectType::Iothread,
-        ObjectType::MainLoop,
-        ObjectType::MemoryBackendEpc,
-        ObjectType::MemoryBackendFile,
-        ObjectType::MemoryBackendMemfd,
-        ObjectType::MemoryBackendRam,
-        ObjectType::MemoryBackendShm,
-        ObjectType::PefGuest,
-        ObjectType::PrManagerHelper,
-        ObjectType::Qtest,
-        ObjectType::RngBuiltin,
-        ObjectType::RngEgd,
-        ObjectType::RngRandom,
-        ObjectType::Secret,
-        ObjectType::SecretKeyring,
-        ObjectType::SevGuest,
-        ObjectType::SevSnpGuest,
-        ObjectType::ThreadContext,
-        ObjectType::S390PvGuest,
-        ObjectType::ThrottleGroup,
-        ObjectType::TlsCredsAnon,
-        ObjectType::TlsCredsPsk,
-        ObjectType::TlsCredsX509,
-        ObjectType::TlsCipherSuites,
-        ObjectType::XRemoteObject,
-        ObjectType::XVfioUserServer,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            ObjectType::AcpiGenericInitiator => "acpi-generic-initiator",
-            ObjectType::AcpiGenericPort => "acpi-generic-port",
-            ObjectType::AuthzList => "authz-list",
-            ObjectType::AuthzListfile => "authz-listfile",
-            ObjectType::AuthzPam => "authz-pam",
-            ObjectType::AuthzSimple => "authz-simple",
-            ObjectType::CanBus => "can-bus",
-            ObjectType::CanHostSocketcan => "can-host-socketcan",
-            ObjectType::ColoCompare => "colo-compare",
-            ObjectType::CryptodevBackend => "cryptodev-backend",
-            ObjectType::CryptodevBackendBuiltin => "cryptodev-backend-builtin",
-            ObjectType::CryptodevBackendLkcf => "cryptodev-backend-lkcf",
-            ObjectType::CryptodevVhostUser => "cryptodev-vhost-user",
-            ObjectType::DbusVmstate => "dbus-vmstate",
-            ObjectType::FilterBuffer => "filter-buffer",
-            ObjectType::FilterDump => "filter-dump",
-            ObjectType::FilterMirror => "filter-mirror",
-            ObjectType::FilterRedirector => "filter-redirector",
-            ObjectType::FilterReplay => "filter-replay",
-            ObjectType::FilterRewriter => "filter-rewriter",
-            ObjectType::InputBarrier => "input-barrier",
-            ObjectType::InputLinux => "input-linux",
-            ObjectType::Iommufd => "iommufd",
-            ObjectType::Iothread => "iothread",
-            ObjectType::MainLoop => "main-loop",
-            ObjectType::MemoryBackendEpc => "memory-backend-epc",
-            ObjectType::MemoryBackendFile => "memory-backend-file",
-            ObjectType::MemoryBackendMemfd => "memory-backend-memfd",
-            ObjectType::MemoryBackendRam => "memory-backend-ram",
-            ObjectType::MemoryBackendShm => "memory-backend-shm",
-            ObjectType::PefGuest => "pef-guest",
-            ObjectType::PrManagerHelper => "pr-manager-helper",
-            ObjectType::Qtest => "qtest",
-            ObjectType::RngBuiltin => "rng-builtin",
-            ObjectType::RngEgd => "rng-egd",
-            ObjectType::RngRandom => "rng-random",
-            ObjectType::Secret => "secret",
-            ObjectType::SecretKeyring => "secret_keyring",
-            ObjectType::SevGuest => "sev-guest",
-            ObjectType::SevSnpGuest => "sev-snp-guest",
-            ObjectType::ThreadContext => "thread-context",
-            ObjectType::S390PvGuest => "s390-pv-guest",
-            ObjectType::ThrottleGroup => "throttle-group",
-            ObjectType::TlsCredsAnon => "tls-creds-anon",
-            ObjectType::TlsCredsPsk => "tls-creds-psk",
-            ObjectType::TlsCredsX509 => "tls-creds-x509",
-            ObjectType::TlsCipherSuites => "tls-cipher-suites",
-            ObjectType::XRemoteObject => "x-remote-object",
-            ObjectType::XVfioUserServer => "x-vfio-user-server",
-            ObjectType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => ObjectType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for ObjectType {
-    const EXPECTING: &'static str = "a ObjectType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        ObjectType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "acpi-generic-initiator" => ObjectType::AcpiGenericInitiator,
-                "acpi-generic-port" => ObjectType::AcpiGenericPort,
-                "authz-list" => ObjectType::AuthzList,
-                "authz-listfile" => ObjectType::AuthzListfile,
-                "authz-pam" => ObjectType::AuthzPam,
-                "authz-simple" => ObjectType::AuthzSimple,
-                "can-bus" => ObjectType::CanBus,
-                "can-host-socketcan" => ObjectType::CanHostSocketcan,
-                "colo-compare" => ObjectType::ColoCompare,
-                "cryptodev-backend" => ObjectType::CryptodevBackend,
-                "cryptodev-backend-builtin" => ObjectType::CryptodevBackendBuiltin,
-                "cryptodev-backend-lkcf" => ObjectType::CryptodevBackendLkcf,
-                "cryptodev-vhost-user" => ObjectType::CryptodevVhostUser,
-                "dbus-vmstate" => ObjectType::DbusVmstate,
-                "filter-buffer" => ObjectType::FilterBuffer,
-                "filter-dump" => ObjectType::FilterDump,
-                "filter-mirror" => ObjectType::FilterMirror,
-                "filter-redirector" => ObjectType::FilterRedirector,
-                "filter-replay" => ObjectType::FilterReplay,
-                "filter-rewriter" => ObjectType::FilterRewriter,
-                "input-barrier" => ObjectType::InputBarrier,
-                "input-linux" => ObjectType::InputLinux,
-                "iommufd" => ObjectType::Iommufd,
-                "iothread" => ObjectType::Iothread,
-                "main-loop" => ObjectType::MainLoop,
-                "memory-backend-epc" => ObjectType::MemoryBackendEpc,
-                "memory-backend-file" => ObjectType::MemoryBackendFile,
-                "memory-backend-memfd" => ObjectType::MemoryBackendMemfd,
-                "memory-backend-ram" => ObjectType::MemoryBackendRam,
-                "memory-backend-shm" => ObjectType::MemoryBackendShm,
-                "pef-guest" => ObjectType::PefGuest,
-                "pr-manager-helper" => ObjectType::PrManagerHelper,
-                "qtest" => ObjectType::Qtest,
-                "rng-builtin" => ObjectType::RngBuiltin,
-                "rng-egd" => ObjectType::RngEgd,
-                "rng-random" => ObjectType::RngRandom,
-                "secret" => ObjectType::Secret,
-                "secret_keyring" => ObjectType::SecretKeyring,
-                "sev-guest" => ObjectType::SevGuest,
-                "sev-snp-guest" => ObjectType::SevSnpGuest,
-                "thread-context" => ObjectType::ThreadContext,
-                "s390-pv-guest" => ObjectType::S390PvGuest,
-                "throttle-group" => ObjectType::ThrottleGroup,
-                "tls-creds-anon" => ObjectType::TlsCredsAnon,
-                "tls-creds-psk" => ObjectType::TlsCredsPsk,
-                "tls-creds-x509" => ObjectType::TlsCredsX509,
-                "tls-cipher-suites" => ObjectType::TlsCipherSuites,
-                "x-remote-object" => ObjectType::XRemoteObject,
-                "x-vfio-user-server" => ObjectType::XVfioUserServer,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for ObjectType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(ObjectType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for ObjectType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for ObjectType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ObjectType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    ObjectType, Other {
+        AcpiGenericInitiator = "acpi-generic-initiator",
+        AcpiGenericPort = "acpi-generic-port",
+        AuthzList = "authz-list",
+        AuthzListfile = "authz-listfile",
+        AuthzPam = "authz-pam",
+        AuthzSimple = "authz-simple",
+        CanBus = "can-bus",
+        CanHostSocketcan = "can-host-socketcan",
+        ColoCompare = "colo-compare",
+        CryptodevBackend = "cryptodev-backend",
+        CryptodevBackendBuiltin = "cryptodev-backend-builtin",
+        CryptodevBackendLkcf = "cryptodev-backend-lkcf",
+        CryptodevVhostUser = "cryptodev-vhost-user",
+        DbusVmstate = "dbus-vmstate",
+        FilterBuffer = "filter-buffer",
+        FilterDump = "filter-dump",
+        FilterMirror = "filter-mirror",
+        FilterRedirector = "filter-redirector",
+        FilterReplay = "filter-replay",
+        FilterRewriter = "filter-rewriter",
+        InputBarrier = "input-barrier",
+        InputLinux = "input-linux",
+        Iommufd = "iommufd",
+        Iothread = "iothread",
+        MainLoop = "main-loop",
+        MemoryBackendEpc = "memory-backend-epc",
+        MemoryBackendFile = "memory-backend-file",
+        MemoryBackendMemfd = "memory-backend-memfd",
+        MemoryBackendRam = "memory-backend-ram",
+        MemoryBackendShm = "memory-backend-shm",
+        PefGuest = "pef-guest",
+        PrManagerHelper = "pr-manager-helper",
+        Qtest = "qtest",
+        RngBuiltin = "rng-builtin",
+        RngEgd = "rng-egd",
+        RngRandom = "rng-random",
+        Secret = "secret",
+        SecretKeyring = "secret_keyring",
+        SevGuest = "sev-guest",
+        SevSnpGuest = "sev-snp-guest",
+        ThreadContext = "thread-context",
+        S390PvGuest = "s390-pv-guest",
+        ThrottleGroup = "throttle-group",
+        TlsCredsAnon = "tls-creds-anon",
+        TlsCredsPsk = "tls-creds-psk",
+        TlsCredsX509 = "tls-creds-x509",
+        TlsCipherSuites = "tls-cipher-suites",
+        XRemoteObject = "x-remote-object",
+        XVfioUserServer = "x-vfio-user-server",
     }
 }
 /// Describes the options of a user creatable QOM object.
@@ -5044,504 +1853,62 @@ pub enum ObjectOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl ObjectOptionsBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            ObjectOptionsBranch::AcpiGenericInitiator(_) => "acpi-generic-initiator",
-            ObjectOptionsBranch::AcpiGenericPort(_) => "acpi-generic-port",
-            ObjectOptionsBranch::AuthzList(_) => "authz-list",
-            ObjectOptionsBranch::AuthzListfile(_) => "authz-listfile",
-            ObjectOptionsBranch::AuthzPam(_) => "authz-pam",
-            ObjectOptionsBranch::AuthzSimple(_) => "authz-simple",
-            ObjectOptionsBranch::CanBus => "can-bus",
-            ObjectOptionsBranch::CanHostSocketcan(_) => "can-host-socketcan",
-            ObjectOptionsBranch::ColoCompare(_) => "colo-compare",
-            ObjectOptionsBranch::CryptodevBackend(_) => "cryptodev-backend",
-            ObjectOptionsBranch::CryptodevBackendBuiltin(_) => {
-                "cryptodev-backend-builtin"
-            }
-            ObjectOptionsBranch::CryptodevBackendLkcf(_) => "cryptodev-backend-lkcf",
-            ObjectOptionsBranch::CryptodevVhostUser(_) => "cryptodev-vhost-user",
-            ObjectOptionsBranch::DbusVmstate(_) => "dbus-vmstate",
-            ObjectOptionsBranch::FilterBuffer(_) => "filter-buffer",
-            ObjectOptionsBranch::FilterDump(_) => "filter-dump",
-            ObjectOptionsBranch::FilterMirror(_) => "filter-mirror",
-            ObjectOptionsBranch::FilterRedirector(_) => "filter-redirector",
-            ObjectOptionsBranch::FilterReplay(_) => "filter-replay",
-            ObjectOptionsBranch::FilterRewriter(_) => "filter-rewriter",
-            ObjectOptionsBranch::InputBarrier(_) => "input-barrier",
-            ObjectOptionsBranch::InputLinux(_) => "input-linux",
-            ObjectOptionsBranch::Iommufd(_) => "iommufd",
-            ObjectOptionsBranch::Iothread(_) => "iothread",
-            ObjectOptionsBranch::MainLoop(_) => "main-loop",
-            ObjectOptionsBranch::MemoryBackendEpc(_) => "memory-backend-epc",
-            ObjectOptionsBranch::MemoryBackendFile(_) => "memory-backend-file",
-            ObjectOptionsBranch::MemoryBackendMemfd(_) => "memory-backend-memfd",
-            ObjectOptionsBranch::MemoryBackendRam(_) => "memory-backend-ram",
-            ObjectOptionsBranch::MemoryBackendShm(_) => "memory-backend-shm",
-            ObjectOptionsBranch::PefGuest => "pef-guest",
-            ObjectOptionsBranch::PrManagerHelper(_) => "pr-manager-helper",
-            ObjectOptionsBranch::Qtest(_) => "qtest",
-            ObjectOptionsBranch::RngBuiltin(_) => "rng-builtin",
-            ObjectOptionsBranch::RngEgd(_) => "rng-egd",
-            ObjectOptionsBranch::RngRandom(_) => "rng-random",
-            ObjectOptionsBranch::Secret(_) => "secret",
-            ObjectOptionsBranch::SecretKeyring(_) => "secret_keyring",
-            ObjectOptionsBranch::SevGuest(_) => "sev-guest",
-            ObjectOptionsBranch::SevSnpGuest(_) => "sev-snp-guest",
-            ObjectOptionsBranch::ThreadContext(_) => "thread-context",
-            ObjectOptionsBranch::S390PvGuest => "s390-pv-guest",
-            ObjectOptionsBranch::ThrottleGroup(_) => "throttle-group",
-            ObjectOptionsBranch::TlsCredsAnon(_) => "tls-creds-anon",
-            ObjectOptionsBranch::TlsCredsPsk(_) => "tls-creds-psk",
-            ObjectOptionsBranch::TlsCredsX509(_) => "tls-creds-x509",
-            ObjectOptionsBranch::TlsCipherSuites(_) => "tls-cipher-suites",
-            ObjectOptionsBranch::XRemoteObject(_) => "x-remote-object",
-            ObjectOptionsBranch::XVfioUserServer(_) => "x-vfio-user-server",
-            ObjectOptionsBranch::Other(value) => value.as_str(),
-        }
+::qmp_types::impl_union! {
+    ObjectOptions, ObjectOptionsBranch, Other,
+    qom_type = "qom-type": super::ObjectType, Other,
+    {
+        req id = "id": ::std::string::String,
     }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::ObjectType {
-        match self {
-            ObjectOptionsBranch::AcpiGenericInitiator(_) => {
-                super::ObjectType::AcpiGenericInitiator
-            }
-            ObjectOptionsBranch::AcpiGenericPort(_) => super::ObjectType::AcpiGenericPort,
-            ObjectOptionsBranch::AuthzList(_) => super::ObjectType::AuthzList,
-            ObjectOptionsBranch::AuthzListfile(_) => super::ObjectType::AuthzListfile,
-            ObjectOptionsBranch::AuthzPam(_) => super::ObjectType::AuthzPam,
-            ObjectOptionsBranch::AuthzSimple(_) => super::ObjectType::AuthzSimple,
-            ObjectOptionsBranch::CanBus => super::ObjectType::CanBus,
-            ObjectOptionsBranch::CanHostSocketcan(_) => {
-                super::ObjectType::CanHostSocketcan
-            }
-            ObjectOptionsBranch::ColoCompare(_) => super::ObjectType::ColoCompare,
-            ObjectOptionsBranch::CryptodevBackend(_) => {
-                super::ObjectType::CryptodevBackend
-            }
-            ObjectOptionsBranch::CryptodevBackendBuiltin(_) => {
-                super::ObjectType::CryptodevBackendBuiltin
-            }
-            ObjectOptionsBranch::CryptodevBackendLkcf(_) => {
-                super::ObjectType::CryptodevBackendLkcf
-            }
-            ObjectOptionsBranch::CryptodevVhostUser(_) => {
-                super::ObjectType::CryptodevVhostUser
-            }
-            ObjectOptionsBranch::DbusVmstate(_) => super::ObjectType::DbusVmstate,
-            ObjectOptionsBranch::FilterBuffer(_) => super::ObjectType::FilterBuffer,
-            ObjectOptionsBranch::FilterDump(_) => super::ObjectType::FilterDump,
-            ObjectOptionsBranch::FilterMirror(_) => super::ObjectType::FilterMirror,
-            ObjectOptionsBranch::FilterRedirector(_) => {
-                super::ObjectType::FilterRedirector
-            }
-            ObjectOptionsBranch::FilterReplay(_) => super::ObjectType::FilterReplay,
-            ObjectOptionsBranch::FilterRewriter(_) => super::ObjectType::FilterRewriter,
-            ObjectOptionsBranch::InputBarrier(_) => super::ObjectType::InputBarrier,
-            ObjectOptionsBranch::InputLinux(_) => super::ObjectType::InputLinux,
-            ObjectOptionsBranch::Iommufd(_) => super::ObjectType::Iommufd,
-            ObjectOptionsBranch::Iothread(_) => super::ObjectType::Iothread,
-            ObjectOptionsBranch::MainLoop(_) => super::ObjectType::MainLoop,
-            ObjectOptionsBranch::MemoryBackendEpc(_) => {
-                super::ObjectType::MemoryBackendEpc
-            }
-            ObjectOptionsBranch::MemoryBackendFile(_) => {
-                super::ObjectType::MemoryBackendFile
-            }
-            ObjectOptionsBranch::MemoryBackendMemfd(_) => {
-                super::ObjectType::MemoryBackendMemfd
-            }
-            ObjectOptionsBranch::MemoryBackendRam(_) => {
-                super::ObjectType::MemoryBackendRam
-            }
-            ObjectOptionsBranch::MemoryBackendShm(_) => {
-                super::ObjectType::MemoryBackendShm
-            }
-            ObjectOptionsBranch::PefGuest => super::ObjectType::PefGuest,
-            ObjectOptionsBranch::PrManagerHelper(_) => super::ObjectType::PrManagerHelper,
-            ObjectOptionsBranch::Qtest(_) => super::ObjectType::Qtest,
-            ObjectOptionsBranch::RngBuiltin(_) => super::ObjectType::RngBuiltin,
-            ObjectOptionsBranch::RngEgd(_) => super::ObjectType::RngEgd,
-            ObjectOptionsBranch::RngRandom(_) => super::ObjectType::RngRandom,
-            ObjectOptionsBranch::Secret(_) => super::ObjectType::Secret,
-            ObjectOptionsBranch::SecretKeyring(_) => super::ObjectType::SecretKeyring,
-            ObjectOptionsBranch::SevGuest(_) => super::ObjectType::SevGuest,
-            ObjectOptionsBranch::SevSnpGuest(_) => super::ObjectType::SevSnpGuest,
-            ObjectOptionsBranch::ThreadContext(_) => super::ObjectType::ThreadContext,
-            ObjectOptionsBranch::S390PvGuest => super::ObjectType::S390PvGuest,
-            ObjectOptionsBranch::ThrottleGroup(_) => super::ObjectType::ThrottleGroup,
-            ObjectOptionsBranch::TlsCredsAnon(_) => super::ObjectType::TlsCredsAnon,
-            ObjectOptionsBranch::TlsCredsPsk(_) => super::ObjectType::TlsCredsPsk,
-            ObjectOptionsBranch::TlsCredsX509(_) => super::ObjectType::TlsCredsX509,
-            ObjectOptionsBranch::TlsCipherSuites(_) => super::ObjectType::TlsCipherSuites,
-            ObjectOptionsBranch::XRemoteObject(_) => super::ObjectType::XRemoteObject,
-            ObjectOptionsBranch::XVfioUserServer(_) => super::ObjectType::XVfioUserServer,
-            ObjectOptionsBranch::Other(value) => super::ObjectType::Other(value.clone()),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ObjectOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("id", &self.id);
-        members.req("qom-type", self.qom_type.as_str());
-        match &self.qom_type {
-            ObjectOptionsBranch::AcpiGenericInitiator(branch) => members.members(branch),
-            ObjectOptionsBranch::AcpiGenericPort(branch) => members.members(branch),
-            ObjectOptionsBranch::AuthzList(branch) => members.members(branch),
-            ObjectOptionsBranch::AuthzListfile(branch) => members.members(branch),
-            ObjectOptionsBranch::AuthzPam(branch) => members.members(branch),
-            ObjectOptionsBranch::AuthzSimple(branch) => members.members(branch),
-            ObjectOptionsBranch::CanBus => {}
-            ObjectOptionsBranch::CanHostSocketcan(branch) => members.members(branch),
-            ObjectOptionsBranch::ColoCompare(branch) => members.members(branch),
-            ObjectOptionsBranch::CryptodevBackend(branch) => members.members(branch),
-            ObjectOptionsBranch::CryptodevBackendBuiltin(branch) => {
-                members.members(branch)
-            }
-            ObjectOptionsBranch::CryptodevBackendLkcf(branch) => members.members(branch),
-            ObjectOptionsBranch::CryptodevVhostUser(branch) => members.members(branch),
-            ObjectOptionsBranch::DbusVmstate(branch) => members.members(branch),
-            ObjectOptionsBranch::FilterBuffer(branch) => members.members(branch),
-            ObjectOptionsBranch::FilterDump(branch) => members.members(branch),
-            ObjectOptionsBranch::FilterMirror(branch) => members.members(branch),
-            ObjectOptionsBranch::FilterRedirector(branch) => members.members(branch),
-            ObjectOptionsBranch::FilterReplay(branch) => members.members(branch),
-            ObjectOptionsBranch::FilterRewriter(branch) => members.members(branch),
-            ObjectOptionsBranch::InputBarrier(branch) => members.members(branch),
-            ObjectOptionsBranch::InputLinux(branch) => members.members(branch),
-            ObjectOptionsBranch::Iommufd(branch) => members.members(branch),
-            ObjectOptionsBranch::Iothread(branch) => members.members(branch),
-            ObjectOptionsBranch::MainLoop(branch) => members.members(branch),
-            ObjectOptionsBranch::MemoryBackendEpc(branch) => members.members(branch),
-            ObjectOptionsBranch::MemoryBackendFile(branch) => members.members(branch),
-            ObjectOptionsBranch::MemoryBackendMemfd(branch) => members.members(branch),
-            ObjectOptionsBranch::MemoryBackendRam(branch) => members.members(branch),
-            ObjectOptionsBranch::MemoryBackendShm(branch) => members.members(branch),
-            ObjectOptionsBranch::PefGuest => {}
-            ObjectOptionsBranch::PrManagerHelper(branch) => members.members(branch),
-            ObjectOptionsBranch::Qtest(branch) => members.members(branch),
-            ObjectOptionsBranch::RngBuiltin(branch) => members.members(branch),
-            ObjectOptionsBranch::RngEgd(branch) => members.members(branch),
-            ObjectOptionsBranch::RngRandom(branch) => members.members(branch),
-            ObjectOptionsBranch::Secret(branch) => members.members(branch),
-            ObjectOptionsBranch::SecretKeyring(branch) => members.members(branch),
-            ObjectOptionsBranch::SevGuest(branch) => members.members(branch),
-            ObjectOptionsBranch::SevSnpGuest(branch) => members.members(branch),
-            ObjectOptionsBranch::ThreadContext(branch) => members.members(branch),
-            ObjectOptionsBranch::S390PvGuest => {}
-            ObjectOptionsBranch::ThrottleGroup(branch) => members.members(branch),
-            ObjectOptionsBranch::TlsCredsAnon(branch) => members.members(branch),
-            ObjectOptionsBranch::TlsCredsPsk(branch) => members.members(branch),
-            ObjectOptionsBranch::TlsCredsX509(branch) => members.members(branch),
-            ObjectOptionsBranch::TlsCipherSuites(branch) => members.members(branch),
-            ObjectOptionsBranch::XRemoteObject(branch) => members.members(branch),
-            ObjectOptionsBranch::XVfioUserServer(branch) => members.members(branch),
-            ObjectOptionsBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ObjectOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ObjectOptions {
-    const EXPECTING: &'static str = "an object ObjectOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut tag: ::std::option::Option<super::ObjectType> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "qom-type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let (m_id,) = match (m_id,) {
-            (::std::option::Option::Some(m_id),) => (m_id,),
-            (m_id,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                );
-            }
-        };
-        let tag = ::qmp_types::de::required(tag, "qom-type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::ObjectType::AcpiGenericInitiator => {
-                ObjectOptionsBranch::AcpiGenericInitiator(
-                    ::qmp_types::de::from_members(rest, "acpi-generic-initiator")?,
-                )
-            }
-            super::ObjectType::AcpiGenericPort => {
-                ObjectOptionsBranch::AcpiGenericPort(
-                    ::qmp_types::de::from_members(rest, "acpi-generic-port")?,
-                )
-            }
-            super::ObjectType::AuthzList => {
-                ObjectOptionsBranch::AuthzList(
-                    ::qmp_types::de::from_members(rest, "authz-list")?,
-                )
-            }
-            super::ObjectType::AuthzListfile => {
-                ObjectOptionsBranch::AuthzListfile(
-                    ::qmp_types::de::from_members(rest, "authz-listfile")?,
-                )
-            }
-            super::ObjectType::AuthzPam => {
-                ObjectOptionsBranch::AuthzPam(
-                    ::qmp_types::de::from_members(rest, "authz-pam")?,
-                )
-            }
-            super::ObjectType::AuthzSimple => {
-                ObjectOptionsBranch::AuthzSimple(
-                    ::qmp_types::de::from_members(rest, "authz-simple")?,
-                )
-            }
-            super::ObjectType::CanBus => {
-                unknown_members = rest;
-                ObjectOptionsBranch::CanBus
-            }
-            super::ObjectType::CanHostSocketcan => {
-                ObjectOptionsBranch::CanHostSocketcan(
-                    ::qmp_types::de::from_members(rest, "can-host-socketcan")?,
-                )
-            }
-            super::ObjectType::ColoCompare => {
-                ObjectOptionsBranch::ColoCompare(
-                    ::qmp_types::de::from_members(rest, "colo-compare")?,
-                )
-            }
-            super::ObjectType::CryptodevBackend => {
-                ObjectOptionsBranch::CryptodevBackend(
-                    ::qmp_types::de::from_members(rest, "cryptodev-backend")?,
-                )
-            }
-            super::ObjectType::CryptodevBackendBuiltin => {
-                ObjectOptionsBranch::CryptodevBackendBuiltin(
-                    ::qmp_types::de::from_members(rest, "cryptodev-backend-builtin")?,
-                )
-            }
-            super::ObjectType::CryptodevBackendLkcf => {
-                ObjectOptionsBranch::CryptodevBackendLkcf(
-                    ::qmp_types::de::from_members(rest, "cryptodev-backend-lkcf")?,
-                )
-            }
-            super::ObjectType::CryptodevVhostUser => {
-                ObjectOptionsBranch::CryptodevVhostUser(
-                    ::qmp_types::de::from_members(rest, "cryptodev-vhost-user")?,
-                )
-            }
-            super::ObjectType::DbusVmstate => {
-                ObjectOptionsBranch::DbusVmstate(
-                    ::qmp_types::de::from_members(rest, "dbus-vmstate")?,
-                )
-            }
-            super::ObjectType::FilterBuffer => {
-                ObjectOptionsBranch::FilterBuffer(
-                    ::qmp_types::de::from_members(rest, "filter-buffer")?,
-                )
-            }
-            super::ObjectType::FilterDump => {
-                ObjectOptionsBranch::FilterDump(
-                    ::qmp_types::de::from_members(rest, "filter-dump")?,
-                )
-            }
-            super::ObjectType::FilterMirror => {
-                ObjectOptionsBranch::FilterMirror(
-                    ::qmp_types::de::from_members(rest, "filter-mirror")?,
-                )
-            }
-            super::ObjectType::FilterRedirector => {
-                ObjectOptionsBranch::FilterRedirector(
-                    ::qmp_types::de::from_members(rest, "filter-redirector")?,
-                )
-            }
-            super::ObjectType::FilterReplay => {
-                ObjectOptionsBranch::FilterReplay(
-                    ::qmp_types::de::from_members(rest, "filter-replay")?,
-                )
-            }
-            super::ObjectType::FilterRewriter => {
-                ObjectOptionsBranch::FilterRewriter(
-                    ::qmp_types::de::from_members(rest, "filter-rewriter")?,
-                )
-            }
-            super::ObjectType::InputBarrier => {
-                ObjectOptionsBranch::InputBarrier(
-                    ::qmp_types::de::from_members(rest, "input-barrier")?,
-                )
-            }
-            super::ObjectType::InputLinux => {
-                ObjectOptionsBranch::InputLinux(
-                    ::qmp_types::de::from_members(rest, "input-linux")?,
-                )
-            }
-            super::ObjectType::Iommufd => {
-                ObjectOptionsBranch::Iommufd(
-                    ::qmp_types::de::from_members(rest, "iommufd")?,
-                )
-            }
-            super::ObjectType::Iothread => {
-                ObjectOptionsBranch::Iothread(
-                    ::qmp_types::de::from_members(rest, "iothread")?,
-                )
-            }
-            super::ObjectType::MainLoop => {
-                ObjectOptionsBranch::MainLoop(
-                    ::qmp_types::de::from_members(rest, "main-loop")?,
-                )
-            }
-            super::ObjectType::MemoryBackendEpc => {
-                ObjectOptionsBranch::MemoryBackendEpc(
-                    ::qmp_types::de::from_members(rest, "memory-backend-epc")?,
-                )
-            }
-            super::ObjectType::MemoryBackendFile => {
-                ObjectOptionsBranch::MemoryBackendFile(
-                    ::qmp_types::de::from_members(rest, "memory-backend-file")?,
-                )
-            }
-            super::ObjectType::MemoryBackendMemfd => {
-                ObjectOptionsBranch::MemoryBackendMemfd(
-                    ::qmp_types::de::from_members(rest, "memory-backend-memfd")?,
-                )
-            }
-            super::ObjectType::MemoryBackendRam => {
-                ObjectOptionsBranch::MemoryBackendRam(
-                    ::qmp_types::de::from_members(rest, "memory-backend-ram")?,
-                )
-            }
-            super::ObjectType::MemoryBackendShm => {
-                ObjectOptionsBranch::MemoryBackendShm(
-                    ::qmp_types::de::from_members(rest, "memory-backend-shm")?,
-                )
-            }
-            super::ObjectType::PefGuest => {
-                unknown_members = rest;
-                ObjectOptionsBranch::PefGuest
-            }
-            super::ObjectType::PrManagerHelper => {
-                ObjectOptionsBranch::PrManagerHelper(
-                    ::qmp_types::de::from_members(rest, "pr-manager-helper")?,
-                )
-            }
-            super::ObjectType::Qtest => {
-                ObjectOptionsBranch::Qtest(::qmp_types::de::from_members(rest, "qtest")?)
-            }
-            super::ObjectType::RngBuiltin => {
-                ObjectOptionsBranch::RngBuiltin(
-                    ::qmp_types::de::from_members(rest, "rng-builtin")?,
-                )
-            }
-            super::ObjectType::RngEgd => {
-                ObjectOptionsBranch::RngEgd(
-                    ::qmp_types::de::from_members(rest, "rng-egd")?,
-                )
-            }
-            super::ObjectType::RngRandom => {
-                ObjectOptionsBranch::RngRandom(
-                    ::qmp_types::de::from_members(rest, "rng-random")?,
-                )
-            }
-            super::ObjectType::Secret => {
-                ObjectOptionsBranch::Secret(
-                    ::qmp_types::de::from_members(rest, "secret")?,
-                )
-            }
-            super::ObjectType::SecretKeyring => {
-                ObjectOptionsBranch::SecretKeyring(
-                    ::qmp_types::de::from_members(rest, "secret_keyring")?,
-                )
-            }
-            super::ObjectType::SevGuest => {
-                ObjectOptionsBranch::SevGuest(
-                    ::qmp_types::de::from_members(rest, "sev-guest")?,
-                )
-            }
-            super::ObjectType::SevSnpGuest => {
-                ObjectOptionsBranch::SevSnpGuest(
-                    ::qmp_types::de::from_members(rest, "sev-snp-guest")?,
-                )
-            }
-            super::ObjectType::ThreadContext => {
-                ObjectOptionsBranch::ThreadContext(
-                    ::qmp_types::de::from_members(rest, "thread-context")?,
-                )
-            }
-            super::ObjectType::S390PvGuest => {
-                unknown_members = rest;
-                ObjectOptionsBranch::S390PvGuest
-            }
-            super::ObjectType::ThrottleGroup => {
-                ObjectOptionsBranch::ThrottleGroup(
-                    ::qmp_types::de::from_members(rest, "throttle-group")?,
-                )
-            }
-            super::ObjectType::TlsCredsAnon => {
-                ObjectOptionsBranch::TlsCredsAnon(
-                    ::qmp_types::de::from_members(rest, "tls-creds-anon")?,
-                )
-            }
-            super::ObjectType::TlsCredsPsk => {
-                ObjectOptionsBranch::TlsCredsPsk(
-                    ::qmp_types::de::from_members(rest, "tls-creds-psk")?,
-                )
-            }
-            super::ObjectType::TlsCredsX509 => {
-                ObjectOptionsBranch::TlsCredsX509(
-                    ::qmp_types::de::from_members(rest, "tls-creds-x509")?,
-                )
-            }
-            super::ObjectType::TlsCipherSuites => {
-                ObjectOptionsBranch::TlsCipherSuites(
-                    ::qmp_types::de::from_members(rest, "tls-cipher-suites")?,
-                )
-            }
-            super::ObjectType::XRemoteObject => {
-                ObjectOptionsBranch::XRemoteObject(
-                    ::qmp_types::de::from_members(rest, "x-remote-object")?,
-                )
-            }
-            super::ObjectType::XVfioUserServer => {
-                ObjectOptionsBranch::XVfioUserServer(
-                    ::qmp_types::de::from_members(rest, "x-vfio-user-server")?,
-                )
-            }
-            super::ObjectType::Other(value) => {
-                unknown_members = rest;
-                ObjectOptionsBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(ObjectOptions {
-            id: m_id,
-            qom_type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ObjectOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+    {
+        members AcpiGenericInitiator = "acpi-generic-initiator" => AcpiGenericInitiator,
+        members AcpiGenericPort = "acpi-generic-port" => AcpiGenericPort,
+        members AuthzList = "authz-list" => AuthzList,
+        members AuthzListfile = "authz-listfile" => AuthzListfile,
+        members AuthzPam = "authz-pam" => AuthzPam,
+        members AuthzSimple = "authz-simple" => AuthzSimple,
+        empty CanBus = "can-bus" => CanBus,
+        members CanHostSocketcan = "can-host-socketcan" => CanHostSocketcan,
+        members ColoCompare = "colo-compare" => ColoCompare,
+        members CryptodevBackend = "cryptodev-backend" => CryptodevBackend,
+        members CryptodevBackendBuiltin = "cryptodev-backend-builtin" => CryptodevBackendBuiltin,
+        members CryptodevBackendLkcf = "cryptodev-backend-lkcf" => CryptodevBackendLkcf,
+        members CryptodevVhostUser = "cryptodev-vhost-user" => CryptodevVhostUser,
+        members DbusVmstate = "dbus-vmstate" => DbusVmstate,
+        members FilterBuffer = "filter-buffer" => FilterBuffer,
+        members FilterDump = "filter-dump" => FilterDump,
+        members FilterMirror = "filter-mirror" => FilterMirror,
+        members FilterRedirector = "filter-redirector" => FilterRedirector,
+        members FilterReplay = "filter-replay" => FilterReplay,
+        members FilterRewriter = "filter-rewriter" => FilterRewriter,
+        members InputBarrier = "input-barrier" => InputBarrier,
+        members InputLinux = "input-linux" => InputLinux,
+        members Iommufd = "iommufd" => Iommufd,
+        members Iothread = "iothread" => Iothread,
+        members MainLoop = "main-loop" => MainLoop,
+        members MemoryBackendEpc = "memory-backend-epc" => MemoryBackendEpc,
+        members MemoryBackendFile = "memory-backend-file" => MemoryBackendFile,
+        members MemoryBackendMemfd = "memory-backend-memfd" => MemoryBackendMemfd,
+        members MemoryBackendRam = "memory-backend-ram" => MemoryBackendRam,
+        members MemoryBackendShm = "memory-backend-shm" => MemoryBackendShm,
+        empty PefGuest = "pef-guest" => PefGuest,
+        members PrManagerHelper = "pr-manager-helper" => PrManagerHelper,
+        members Qtest = "qtest" => Qtest,
+        members RngBuiltin = "rng-builtin" => RngBuiltin,
+        members RngEgd = "rng-egd" => RngEgd,
+        members RngRandom = "rng-random" => RngRandom,
+        members Secret = "secret" => Secret,
+        members SecretKeyring = "secret_keyring" => SecretKeyring,
+        members SevGuest = "sev-guest" => SevGuest,
+        members SevSnpGuest = "sev-snp-guest" => SevSnpGuest,
+        members ThreadContext = "thread-context" => ThreadContext,
+        empty S390PvGuest = "s390-pv-guest" => S390PvGuest,
+        members ThrottleGroup = "throttle-group" => ThrottleGroup,
+        members TlsCredsAnon = "tls-creds-anon" => TlsCredsAnon,
+        members TlsCredsPsk = "tls-creds-psk" => TlsCredsPsk,
+        members TlsCredsX509 = "tls-creds-x509" => TlsCredsX509,
+        members TlsCipherSuites = "tls-cipher-suites" => TlsCipherSuites,
+        members XRemoteObject = "x-remote-object" => XRemoteObject,
+        members XVfioUserServer = "x-vfio-user-server" => XVfioUserServer,
     }
 }
 /// The commands of this module.
@@ -5578,69 +1945,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl QomList {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(path: ::std::string::String) -> Self {
-            QomList {
-                path,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for QomList {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("path", &self.path);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for QomList {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for QomList {
-        const EXPECTING: &'static str = "an object QomList";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_path,) = match (m_path,) {
-                (::std::option::Option::Some(m_path),) => (m_path,),
-                (m_path,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(QomList {
-                path: m_path,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QomList {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        QomList {
+            req path = "path": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for QomList {
@@ -5706,85 +2013,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl QomGet {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            path: ::std::string::String,
-            property: ::std::string::String,
-        ) -> Self {
-            QomGet {
-                path,
-                property,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for QomGet {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("path", &self.path);
-            members.req("property", &self.property);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for QomGet {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for QomGet {
-        const EXPECTING: &'static str = "an object QomGet";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_property: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    "property" => ::qmp_types::de::next(&mut map, &mut m_property),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_path, m_property) = match (m_path, m_property) {
-                (
-                    ::std::option::Option::Some(m_path),
-                    ::std::option::Option::Some(m_property),
-                ) => (m_path, m_property),
-                (m_path, m_property) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_path.is_some(), "path"),
-                                (m_property.is_some(), "property"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(QomGet {
-                path: m_path,
-                property: m_property,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QomGet {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        QomGet {
+            req path = "path": ::std::string::String,
+            req property = "property": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for QomGet {
@@ -5825,93 +2057,11 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl QomSet {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            path: ::std::string::String,
-            property: ::std::string::String,
-            value: ::serde_json::Value,
-        ) -> Self {
-            QomSet {
-                path,
-                property,
-                value,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for QomSet {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("path", &self.path);
-            members.req("property", &self.property);
-            members.req("value", &self.value);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for QomSet {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for QomSet {
-        const EXPECTING: &'static str = "an object QomSet";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_property: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_value: ::std::option::Option<::serde_json::Value> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    "property" => ::qmp_types::de::next(&mut map, &mut m_property),
-                    "value" => ::qmp_types::de::next(&mut map, &mut m_value),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_path, m_property, m_value) = match (m_path, m_property, m_value) {
-                (
-                    ::std::option::Option::Some(m_path),
-                    ::std::option::Option::Some(m_property),
-                    ::std::option::Option::Some(m_value),
-                ) => (m_path, m_property, m_value),
-                (m_path, m_property, m_value) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_path.is_some(), "path"),
-                                (m_property.is_some(), "property"),
-                                (m_value.is_some(), "value"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(QomSet {
-                path: m_path,
-                property: m_property,
-                value: m_value,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QomSet {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        QomSet {
+            req path = "path": ::std::string::String,
+            req property = "property": ::std::string::String,
+            req value = "value": ::serde_json::Value,
         }
     }
     impl ::qmp_types::Command for QomSet {
@@ -5944,66 +2094,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl QomListTypes {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new() -> Self {
-            QomListTypes {
-                implements: ::std::option::Option::None,
-                r#abstract: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for QomListTypes {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("implements", &self.implements);
-            members.opt("abstract", &self.r#abstract);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for QomListTypes {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for QomListTypes {
-        const EXPECTING: &'static str = "an object QomListTypes";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_implements: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_abstract: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "implements" => ::qmp_types::de::next(&mut map, &mut m_implements),
-                    "abstract" => ::qmp_types::de::next(&mut map, &mut m_abstract),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            ::std::result::Result::Ok(QomListTypes {
-                implements: m_implements,
-                r#abstract: m_abstract,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QomListTypes {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        QomListTypes {
+            opt implements = "implements",
+            opt r#abstract = "abstract",
         }
     }
     impl ::qmp_types::Command for QomListTypes {
@@ -6035,69 +2129,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl QomListProperties {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(typename: ::std::string::String) -> Self {
-            QomListProperties {
-                typename,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for QomListProperties {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("typename", &self.typename);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for QomListProperties {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for QomListProperties {
-        const EXPECTING: &'static str = "an object QomListProperties";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_typename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "typename" => ::qmp_types::de::next(&mut map, &mut m_typename),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_typename,) = match (m_typename,) {
-                (::std::option::Option::Some(m_typename),) => (m_typename,),
-                (m_typename,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_typename.is_some(), "typename")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(QomListProperties {
-                typename: m_typename,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QomListProperties {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        QomListProperties {
+            req typename = "typename": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for QomListProperties {
@@ -6127,28 +2161,8 @@ pub mod cmd {
     /// Since: 2.0
     #[derive(Debug, Clone, PartialEq)]
     pub struct ObjectAdd(pub super::super::ObjectOptions);
-    impl ::std::convert::From<super::super::ObjectOptions> for ObjectAdd {
-        fn from(value: super::super::ObjectOptions) -> Self {
-            ObjectAdd(value)
-        }
-    }
-    impl ::serde::Serialize for ObjectAdd {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&self.0, serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ObjectAdd {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <super::super::ObjectOptions as ::serde::Deserialize>::deserialize(
-                    deserializer,
-                )
-                .map(ObjectAdd)
-        }
+    ::qmp_types::impl_wrapper! {
+        ObjectAdd(super::super::ObjectOptions)
     }
     impl ::qmp_types::Command for ObjectAdd {
         const NAME: &'static str = "object-add";
@@ -6184,69 +2198,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl ObjectDel {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(id: ::std::string::String) -> Self {
-            ObjectDel {
-                id,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for ObjectDel {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("id", &self.id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for ObjectDel {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for ObjectDel {
-        const EXPECTING: &'static str = "an object ObjectDel";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_id,) = match (m_id,) {
-                (::std::option::Option::Some(m_id),) => (m_id,),
-                (m_id,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(ObjectDel {
-                id: m_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ObjectDel {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        ObjectDel {
+            req id = "id": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for ObjectDel {

@@ -18,71 +18,11 @@ pub enum ReplayMode {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl ReplayMode {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [ReplayMode] = &[
-        ReplayMode::None,
-        ReplayMode::Record,
-        ReplayMode::Play,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            ReplayMode::None => "none",
-            ReplayMode::Record => "record",
-            ReplayMode::Play => "play",
-            ReplayMode::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => ReplayMode::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for ReplayMode {
-    const EXPECTING: &'static str = "a ReplayMode value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        ReplayMode::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "none" => ReplayMode::None,
-                "record" => ReplayMode::Record,
-                "play" => ReplayMode::Play,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for ReplayMode {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(ReplayMode::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for ReplayMode {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for ReplayMode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ReplayMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    ReplayMode, Other {
+        None = "none",
+        Record = "record",
+        Play = "play",
     }
 }
 /// Record/replay information.
@@ -103,84 +43,11 @@ pub struct ReplayInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ReplayInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(mode: super::ReplayMode, icount: i64) -> Self {
-        ReplayInfo {
-            mode,
-            filename: ::std::option::Option::None,
-            icount,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ReplayInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("mode", &self.mode);
-        members.opt("filename", &self.filename);
-        members.req("icount", &self.icount);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ReplayInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ReplayInfo {
-    const EXPECTING: &'static str = "an object ReplayInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_mode: ::std::option::Option<super::ReplayMode> = ::std::option::Option::None;
-        let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_icount: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
-                "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
-                "icount" => ::qmp_types::de::next(&mut map, &mut m_icount),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_mode, m_icount) = match (m_mode, m_icount) {
-            (
-                ::std::option::Option::Some(m_mode),
-                ::std::option::Option::Some(m_icount),
-            ) => (m_mode, m_icount),
-            (m_mode, m_icount) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_mode.is_some(), "mode"), (m_icount.is_some(), "icount")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(ReplayInfo {
-            mode: m_mode,
-            filename: m_filename,
-            icount: m_icount,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ReplayInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ReplayInfo {
+        req mode = "mode": super::ReplayMode,
+        opt filename = "filename",
+        req icount = "icount": i64,
     }
 }
 /// The commands of this module.
@@ -203,22 +70,7 @@ pub mod cmd {
     /// Since: 5.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryReplay;
-    impl ::serde::Serialize for QueryReplay {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryReplay {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryReplay)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryReplay);
     impl ::qmp_types::Command for QueryReplay {
         const NAME: &'static str = "query-replay";
         type Returns = super::super::ReplayInfo;
@@ -254,69 +106,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl ReplayBreak {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(icount: i64) -> Self {
-            ReplayBreak {
-                icount,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for ReplayBreak {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("icount", &self.icount);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for ReplayBreak {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for ReplayBreak {
-        const EXPECTING: &'static str = "an object ReplayBreak";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_icount: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "icount" => ::qmp_types::de::next(&mut map, &mut m_icount),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_icount,) = match (m_icount,) {
-                (::std::option::Option::Some(m_icount),) => (m_icount,),
-                (m_icount,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_icount.is_some(), "icount")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(ReplayBreak {
-                icount: m_icount,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ReplayBreak {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        ReplayBreak {
+            req icount = "icount": i64,
         }
     }
     impl ::qmp_types::Command for ReplayBreak {
@@ -341,22 +133,7 @@ pub mod cmd {
     /// Since: 5.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct ReplayDeleteBreak;
-    impl ::serde::Serialize for ReplayDeleteBreak {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ReplayDeleteBreak {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| ReplayDeleteBreak)
-        }
-    }
+    ::qmp_types::impl_unit!(ReplayDeleteBreak);
     impl ::qmp_types::Command for ReplayDeleteBreak {
         const NAME: &'static str = "replay-delete-break";
         type Returns = ::qmp_types::Empty;
@@ -392,69 +169,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl ReplaySeek {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(icount: i64) -> Self {
-            ReplaySeek {
-                icount,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for ReplaySeek {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("icount", &self.icount);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for ReplaySeek {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for ReplaySeek {
-        const EXPECTING: &'static str = "an object ReplaySeek";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_icount: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "icount" => ::qmp_types::de::next(&mut map, &mut m_icount),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_icount,) = match (m_icount,) {
-                (::std::option::Option::Some(m_icount),) => (m_icount,),
-                (m_icount,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_icount.is_some(), "icount")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(ReplaySeek {
-                icount: m_icount,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ReplaySeek {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        ReplaySeek {
+            req icount = "icount": i64,
         }
     }
     impl ::qmp_types::Command for ReplaySeek {

@@ -17,89 +17,11 @@ pub struct RockerSwitch {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl RockerSwitch {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(name: ::std::string::String, id: u64, ports: u32) -> Self {
-        RockerSwitch {
-            name,
-            id,
-            ports,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for RockerSwitch {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("id", &self.id);
-        members.req("ports", &self.ports);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for RockerSwitch {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for RockerSwitch {
-    const EXPECTING: &'static str = "an object RockerSwitch";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_id: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_ports: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "ports" => ::qmp_types::de::next(&mut map, &mut m_ports),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name, m_id, m_ports) = match (m_name, m_id, m_ports) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_id),
-                ::std::option::Option::Some(m_ports),
-            ) => (m_name, m_id, m_ports),
-            (m_name, m_id, m_ports) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_name.is_some(), "name"),
-                            (m_id.is_some(), "id"),
-                            (m_ports.is_some(), "ports"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(RockerSwitch {
-            name: m_name,
-            id: m_id,
-            ports: m_ports,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for RockerSwitch {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    RockerSwitch {
+        req name = "name": ::std::string::String,
+        req id = "id": u64,
+        req ports = "ports": u32,
     }
 }
 /// An enumeration of port duplex states.
@@ -116,68 +38,10 @@ pub enum RockerPortDuplex {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl RockerPortDuplex {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [RockerPortDuplex] = &[
-        RockerPortDuplex::Half,
-        RockerPortDuplex::Full,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            RockerPortDuplex::Half => "half",
-            RockerPortDuplex::Full => "full",
-            RockerPortDuplex::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => RockerPortDuplex::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for RockerPortDuplex {
-    const EXPECTING: &'static str = "a RockerPortDuplex value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        RockerPortDuplex::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "half" => RockerPortDuplex::Half,
-                "full" => RockerPortDuplex::Full,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for RockerPortDuplex {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(RockerPortDuplex::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for RockerPortDuplex {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for RockerPortDuplex {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for RockerPortDuplex {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    RockerPortDuplex, Other {
+        Half = "half",
+        Full = "full",
     }
 }
 /// An enumeration of port autoneg states.
@@ -194,68 +58,10 @@ pub enum RockerPortAutoneg {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl RockerPortAutoneg {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [RockerPortAutoneg] = &[
-        RockerPortAutoneg::Off,
-        RockerPortAutoneg::On,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            RockerPortAutoneg::Off => "off",
-            RockerPortAutoneg::On => "on",
-            RockerPortAutoneg::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => RockerPortAutoneg::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for RockerPortAutoneg {
-    const EXPECTING: &'static str = "a RockerPortAutoneg value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        RockerPortAutoneg::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "off" => RockerPortAutoneg::Off,
-                "on" => RockerPortAutoneg::On,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for RockerPortAutoneg {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(RockerPortAutoneg::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for RockerPortAutoneg {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for RockerPortAutoneg {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for RockerPortAutoneg {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    RockerPortAutoneg, Other {
+        Off = "off",
+        On = "on",
     }
 }
 /// Rocker switch port information.
@@ -281,124 +87,14 @@ pub struct RockerPort {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl RockerPort {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        name: ::std::string::String,
-        enabled: bool,
-        link_up: bool,
-        speed: u32,
-        duplex: super::RockerPortDuplex,
-        autoneg: super::RockerPortAutoneg,
-    ) -> Self {
-        RockerPort {
-            name,
-            enabled,
-            link_up,
-            speed,
-            duplex,
-            autoneg,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for RockerPort {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("enabled", &self.enabled);
-        members.req("link-up", &self.link_up);
-        members.req("speed", &self.speed);
-        members.req("duplex", &self.duplex);
-        members.req("autoneg", &self.autoneg);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for RockerPort {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for RockerPort {
-    const EXPECTING: &'static str = "an object RockerPort";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_link_up: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_speed: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_duplex: ::std::option::Option<super::RockerPortDuplex> = ::std::option::Option::None;
-        let mut m_autoneg: ::std::option::Option<super::RockerPortAutoneg> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
-                "link-up" => ::qmp_types::de::next(&mut map, &mut m_link_up),
-                "speed" => ::qmp_types::de::next(&mut map, &mut m_speed),
-                "duplex" => ::qmp_types::de::next(&mut map, &mut m_duplex),
-                "autoneg" => ::qmp_types::de::next(&mut map, &mut m_autoneg),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name, m_enabled, m_link_up, m_speed, m_duplex, m_autoneg) = match (
-            m_name,
-            m_enabled,
-            m_link_up,
-            m_speed,
-            m_duplex,
-            m_autoneg,
-        ) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_enabled),
-                ::std::option::Option::Some(m_link_up),
-                ::std::option::Option::Some(m_speed),
-                ::std::option::Option::Some(m_duplex),
-                ::std::option::Option::Some(m_autoneg),
-            ) => (m_name, m_enabled, m_link_up, m_speed, m_duplex, m_autoneg),
-            (m_name, m_enabled, m_link_up, m_speed, m_duplex, m_autoneg) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_name.is_some(), "name"),
-                            (m_enabled.is_some(), "enabled"),
-                            (m_link_up.is_some(), "link-up"),
-                            (m_speed.is_some(), "speed"),
-                            (m_duplex.is_some(), "duplex"),
-                            (m_autoneg.is_some(), "autoneg"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(RockerPort {
-            name: m_name,
-            enabled: m_enabled,
-            link_up: m_link_up,
-            speed: m_speed,
-            duplex: m_duplex,
-            autoneg: m_autoneg,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for RockerPort {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    RockerPort {
+        req name = "name": ::std::string::String,
+        req enabled = "enabled": bool,
+        req link_up = "link-up": bool,
+        req speed = "speed": u32,
+        req duplex = "duplex": super::RockerPortDuplex,
+        req autoneg = "autoneg": super::RockerPortAutoneg,
     }
 }
 /// Rocker switch OF-DPA flow key
@@ -437,127 +133,19 @@ pub struct RockerOfDpaFlowKey {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl RockerOfDpaFlowKey {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(priority: u32, tbl_id: u32) -> Self {
-        RockerOfDpaFlowKey {
-            priority,
-            tbl_id,
-            in_pport: ::std::option::Option::None,
-            tunnel_id: ::std::option::Option::None,
-            vlan_id: ::std::option::Option::None,
-            eth_type: ::std::option::Option::None,
-            eth_src: ::std::option::Option::None,
-            eth_dst: ::std::option::Option::None,
-            ip_proto: ::std::option::Option::None,
-            ip_tos: ::std::option::Option::None,
-            ip_dst: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for RockerOfDpaFlowKey {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("priority", &self.priority);
-        members.req("tbl-id", &self.tbl_id);
-        members.opt("in-pport", &self.in_pport);
-        members.opt("tunnel-id", &self.tunnel_id);
-        members.opt("vlan-id", &self.vlan_id);
-        members.opt("eth-type", &self.eth_type);
-        members.opt("eth-src", &self.eth_src);
-        members.opt("eth-dst", &self.eth_dst);
-        members.opt("ip-proto", &self.ip_proto);
-        members.opt("ip-tos", &self.ip_tos);
-        members.opt("ip-dst", &self.ip_dst);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for RockerOfDpaFlowKey {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for RockerOfDpaFlowKey {
-    const EXPECTING: &'static str = "an object RockerOfDpaFlowKey";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_priority: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_tbl_id: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_in_pport: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_tunnel_id: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_vlan_id: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_eth_type: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_eth_src: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_eth_dst: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_ip_proto: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_ip_tos: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_ip_dst: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
-                "tbl-id" => ::qmp_types::de::next(&mut map, &mut m_tbl_id),
-                "in-pport" => ::qmp_types::de::next(&mut map, &mut m_in_pport),
-                "tunnel-id" => ::qmp_types::de::next(&mut map, &mut m_tunnel_id),
-                "vlan-id" => ::qmp_types::de::next(&mut map, &mut m_vlan_id),
-                "eth-type" => ::qmp_types::de::next(&mut map, &mut m_eth_type),
-                "eth-src" => ::qmp_types::de::next(&mut map, &mut m_eth_src),
-                "eth-dst" => ::qmp_types::de::next(&mut map, &mut m_eth_dst),
-                "ip-proto" => ::qmp_types::de::next(&mut map, &mut m_ip_proto),
-                "ip-tos" => ::qmp_types::de::next(&mut map, &mut m_ip_tos),
-                "ip-dst" => ::qmp_types::de::next(&mut map, &mut m_ip_dst),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_priority, m_tbl_id) = match (m_priority, m_tbl_id) {
-            (
-                ::std::option::Option::Some(m_priority),
-                ::std::option::Option::Some(m_tbl_id),
-            ) => (m_priority, m_tbl_id),
-            (m_priority, m_tbl_id) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_priority.is_some(), "priority"),
-                            (m_tbl_id.is_some(), "tbl-id"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(RockerOfDpaFlowKey {
-            priority: m_priority,
-            tbl_id: m_tbl_id,
-            in_pport: m_in_pport,
-            tunnel_id: m_tunnel_id,
-            vlan_id: m_vlan_id,
-            eth_type: m_eth_type,
-            eth_src: m_eth_src,
-            eth_dst: m_eth_dst,
-            ip_proto: m_ip_proto,
-            ip_tos: m_ip_tos,
-            ip_dst: m_ip_dst,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlowKey {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    RockerOfDpaFlowKey {
+        req priority = "priority": u32,
+        req tbl_id = "tbl-id": u32,
+        opt in_pport = "in-pport",
+        opt tunnel_id = "tunnel-id",
+        opt vlan_id = "vlan-id",
+        opt eth_type = "eth-type",
+        opt eth_src = "eth-src",
+        opt eth_dst = "eth-dst",
+        opt ip_proto = "ip-proto",
+        opt ip_tos = "ip-tos",
+        opt ip_dst = "ip-dst",
     }
 }
 /// Rocker switch OF-DPA flow mask
@@ -589,91 +177,15 @@ pub struct RockerOfDpaFlowMask {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl RockerOfDpaFlowMask {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        RockerOfDpaFlowMask {
-            in_pport: ::std::option::Option::None,
-            tunnel_id: ::std::option::Option::None,
-            vlan_id: ::std::option::Option::None,
-            eth_src: ::std::option::Option::None,
-            eth_dst: ::std::option::Option::None,
-            ip_proto: ::std::option::Option::None,
-            ip_tos: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for RockerOfDpaFlowMask {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("in-pport", &self.in_pport);
-        members.opt("tunnel-id", &self.tunnel_id);
-        members.opt("vlan-id", &self.vlan_id);
-        members.opt("eth-src", &self.eth_src);
-        members.opt("eth-dst", &self.eth_dst);
-        members.opt("ip-proto", &self.ip_proto);
-        members.opt("ip-tos", &self.ip_tos);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for RockerOfDpaFlowMask {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for RockerOfDpaFlowMask {
-    const EXPECTING: &'static str = "an object RockerOfDpaFlowMask";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_in_pport: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_tunnel_id: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_vlan_id: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_eth_src: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_eth_dst: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_ip_proto: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_ip_tos: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "in-pport" => ::qmp_types::de::next(&mut map, &mut m_in_pport),
-                "tunnel-id" => ::qmp_types::de::next(&mut map, &mut m_tunnel_id),
-                "vlan-id" => ::qmp_types::de::next(&mut map, &mut m_vlan_id),
-                "eth-src" => ::qmp_types::de::next(&mut map, &mut m_eth_src),
-                "eth-dst" => ::qmp_types::de::next(&mut map, &mut m_eth_dst),
-                "ip-proto" => ::qmp_types::de::next(&mut map, &mut m_ip_proto),
-                "ip-tos" => ::qmp_types::de::next(&mut map, &mut m_ip_tos),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(RockerOfDpaFlowMask {
-            in_pport: m_in_pport,
-            tunnel_id: m_tunnel_id,
-            vlan_id: m_vlan_id,
-            eth_src: m_eth_src,
-            eth_dst: m_eth_dst,
-            ip_proto: m_ip_proto,
-            ip_tos: m_ip_tos,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlowMask {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    RockerOfDpaFlowMask {
+        opt in_pport = "in-pport",
+        opt tunnel_id = "tunnel-id",
+        opt vlan_id = "vlan-id",
+        opt eth_src = "eth-src",
+        opt eth_dst = "eth-dst",
+        opt ip_proto = "ip-proto",
+        opt ip_tos = "ip-tos",
     }
 }
 /// Rocker switch OF-DPA flow action
@@ -703,86 +215,14 @@ pub struct RockerOfDpaFlowAction {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl RockerOfDpaFlowAction {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        RockerOfDpaFlowAction {
-            goto_tbl: ::std::option::Option::None,
-            group_id: ::std::option::Option::None,
-            tunnel_lport: ::std::option::Option::None,
-            vlan_id: ::std::option::Option::None,
-            new_vlan_id: ::std::option::Option::None,
-            out_pport: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for RockerOfDpaFlowAction {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("goto-tbl", &self.goto_tbl);
-        members.opt("group-id", &self.group_id);
-        members.opt("tunnel-lport", &self.tunnel_lport);
-        members.opt("vlan-id", &self.vlan_id);
-        members.opt("new-vlan-id", &self.new_vlan_id);
-        members.opt("out-pport", &self.out_pport);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for RockerOfDpaFlowAction {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for RockerOfDpaFlowAction {
-    const EXPECTING: &'static str = "an object RockerOfDpaFlowAction";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_goto_tbl: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_group_id: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_tunnel_lport: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_vlan_id: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_new_vlan_id: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_out_pport: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "goto-tbl" => ::qmp_types::de::next(&mut map, &mut m_goto_tbl),
-                "group-id" => ::qmp_types::de::next(&mut map, &mut m_group_id),
-                "tunnel-lport" => ::qmp_types::de::next(&mut map, &mut m_tunnel_lport),
-                "vlan-id" => ::qmp_types::de::next(&mut map, &mut m_vlan_id),
-                "new-vlan-id" => ::qmp_types::de::next(&mut map, &mut m_new_vlan_id),
-                "out-pport" => ::qmp_types::de::next(&mut map, &mut m_out_pport),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(RockerOfDpaFlowAction {
-            goto_tbl: m_goto_tbl,
-            group_id: m_group_id,
-            tunnel_lport: m_tunnel_lport,
-            vlan_id: m_vlan_id,
-            new_vlan_id: m_new_vlan_id,
-            out_pport: m_out_pport,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlowAction {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    RockerOfDpaFlowAction {
+        opt goto_tbl = "goto-tbl",
+        opt group_id = "group-id",
+        opt tunnel_lport = "tunnel-lport",
+        opt vlan_id = "vlan-id",
+        opt new_vlan_id = "new-vlan-id",
+        opt out_pport = "out-pport",
     }
 }
 /// Rocker switch OF-DPA flow
@@ -806,115 +246,13 @@ pub struct RockerOfDpaFlow {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl RockerOfDpaFlow {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        cookie: u64,
-        hits: u64,
-        key: super::RockerOfDpaFlowKey,
-        mask: super::RockerOfDpaFlowMask,
-        action: super::RockerOfDpaFlowAction,
-    ) -> Self {
-        RockerOfDpaFlow {
-            cookie,
-            hits,
-            key,
-            mask,
-            action,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for RockerOfDpaFlow {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("cookie", &self.cookie);
-        members.req("hits", &self.hits);
-        members.req("key", &self.key);
-        members.req("mask", &self.mask);
-        members.req("action", &self.action);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for RockerOfDpaFlow {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for RockerOfDpaFlow {
-    const EXPECTING: &'static str = "an object RockerOfDpaFlow";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_cookie: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_hits: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_key: ::std::option::Option<super::RockerOfDpaFlowKey> = ::std::option::Option::None;
-        let mut m_mask: ::std::option::Option<super::RockerOfDpaFlowMask> = ::std::option::Option::None;
-        let mut m_action: ::std::option::Option<super::RockerOfDpaFlowAction> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "cookie" => ::qmp_types::de::next(&mut map, &mut m_cookie),
-                "hits" => ::qmp_types::de::next(&mut map, &mut m_hits),
-                "key" => ::qmp_types::de::next(&mut map, &mut m_key),
-                "mask" => ::qmp_types::de::next(&mut map, &mut m_mask),
-                "action" => ::qmp_types::de::next(&mut map, &mut m_action),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_cookie, m_hits, m_key, m_mask, m_action) = match (
-            m_cookie,
-            m_hits,
-            m_key,
-            m_mask,
-            m_action,
-        ) {
-            (
-                ::std::option::Option::Some(m_cookie),
-                ::std::option::Option::Some(m_hits),
-                ::std::option::Option::Some(m_key),
-                ::std::option::Option::Some(m_mask),
-                ::std::option::Option::Some(m_action),
-            ) => (m_cookie, m_hits, m_key, m_mask, m_action),
-            (m_cookie, m_hits, m_key, m_mask, m_action) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_cookie.is_some(), "cookie"),
-                            (m_hits.is_some(), "hits"),
-                            (m_key.is_some(), "key"),
-                            (m_mask.is_some(), "mask"),
-                            (m_action.is_some(), "action"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(RockerOfDpaFlow {
-            cookie: m_cookie,
-            hits: m_hits,
-            key: m_key,
-            mask: m_mask,
-            action: m_action,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlow {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    RockerOfDpaFlow {
+        req cookie = "cookie": u64,
+        req hits = "hits": u64,
+        req key = "key": super::RockerOfDpaFlowKey,
+        req mask = "mask": super::RockerOfDpaFlowMask,
+        req action = "action": super::RockerOfDpaFlowAction,
     }
 }
 /// Rocker switch OF-DPA group
@@ -957,133 +295,21 @@ pub struct RockerOfDpaGroup {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl RockerOfDpaGroup {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(id: u32, r#type: u8) -> Self {
-        RockerOfDpaGroup {
-            id,
-            r#type,
-            vlan_id: ::std::option::Option::None,
-            pport: ::std::option::Option::None,
-            index: ::std::option::Option::None,
-            out_pport: ::std::option::Option::None,
-            group_id: ::std::option::Option::None,
-            set_vlan_id: ::std::option::Option::None,
-            pop_vlan: ::std::option::Option::None,
-            group_ids: ::std::option::Option::None,
-            set_eth_src: ::std::option::Option::None,
-            set_eth_dst: ::std::option::Option::None,
-            ttl_check: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for RockerOfDpaGroup {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("id", &self.id);
-        members.req("type", &self.r#type);
-        members.opt("vlan-id", &self.vlan_id);
-        members.opt("pport", &self.pport);
-        members.opt("index", &self.index);
-        members.opt("out-pport", &self.out_pport);
-        members.opt("group-id", &self.group_id);
-        members.opt("set-vlan-id", &self.set_vlan_id);
-        members.opt("pop-vlan", &self.pop_vlan);
-        members.opt("group-ids", &self.group_ids);
-        members.opt("set-eth-src", &self.set_eth_src);
-        members.opt("set-eth-dst", &self.set_eth_dst);
-        members.opt("ttl-check", &self.ttl_check);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for RockerOfDpaGroup {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for RockerOfDpaGroup {
-    const EXPECTING: &'static str = "an object RockerOfDpaGroup";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_type: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_vlan_id: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_pport: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_index: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_out_pport: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_group_id: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_set_vlan_id: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_pop_vlan: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_group_ids: ::std::option::Option<::std::vec::Vec<u32>> = ::std::option::Option::None;
-        let mut m_set_eth_src: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_set_eth_dst: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_ttl_check: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                "vlan-id" => ::qmp_types::de::next(&mut map, &mut m_vlan_id),
-                "pport" => ::qmp_types::de::next(&mut map, &mut m_pport),
-                "index" => ::qmp_types::de::next(&mut map, &mut m_index),
-                "out-pport" => ::qmp_types::de::next(&mut map, &mut m_out_pport),
-                "group-id" => ::qmp_types::de::next(&mut map, &mut m_group_id),
-                "set-vlan-id" => ::qmp_types::de::next(&mut map, &mut m_set_vlan_id),
-                "pop-vlan" => ::qmp_types::de::next(&mut map, &mut m_pop_vlan),
-                "group-ids" => ::qmp_types::de::next(&mut map, &mut m_group_ids),
-                "set-eth-src" => ::qmp_types::de::next(&mut map, &mut m_set_eth_src),
-                "set-eth-dst" => ::qmp_types::de::next(&mut map, &mut m_set_eth_dst),
-                "ttl-check" => ::qmp_types::de::next(&mut map, &mut m_ttl_check),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_id, m_type) = match (m_id, m_type) {
-            (::std::option::Option::Some(m_id), ::std::option::Option::Some(m_type)) => {
-                (m_id, m_type)
-            }
-            (m_id, m_type) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_id.is_some(), "id"), (m_type.is_some(), "type")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(RockerOfDpaGroup {
-            id: m_id,
-            r#type: m_type,
-            vlan_id: m_vlan_id,
-            pport: m_pport,
-            index: m_index,
-            out_pport: m_out_pport,
-            group_id: m_group_id,
-            set_vlan_id: m_set_vlan_id,
-            pop_vlan: m_pop_vlan,
-            group_ids: m_group_ids,
-            set_eth_src: m_set_eth_src,
-            set_eth_dst: m_set_eth_dst,
-            ttl_check: m_ttl_check,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for RockerOfDpaGroup {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    RockerOfDpaGroup {
+        req id = "id": u32,
+        req r#type = "type": u8,
+        opt vlan_id = "vlan-id",
+        opt pport = "pport",
+        opt index = "index",
+        opt out_pport = "out-pport",
+        opt group_id = "group-id",
+        opt set_vlan_id = "set-vlan-id",
+        opt pop_vlan = "pop-vlan",
+        opt group_ids = "group-ids",
+        opt set_eth_src = "set-eth-src",
+        opt set_eth_dst = "set-eth-dst",
+        opt ttl_check = "ttl-check",
     }
 }
 /// The commands of this module.
@@ -1113,69 +339,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl QueryRocker {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(name: ::std::string::String) -> Self {
-            QueryRocker {
-                name,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for QueryRocker {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("name", &self.name);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for QueryRocker {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for QueryRocker {
-        const EXPECTING: &'static str = "an object QueryRocker";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_name,) = match (m_name,) {
-                (::std::option::Option::Some(m_name),) => (m_name,),
-                (m_name,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(QueryRocker {
-                name: m_name,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryRocker {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        QueryRocker {
+            req name = "name": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for QueryRocker {
@@ -1214,69 +380,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl QueryRockerPorts {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(name: ::std::string::String) -> Self {
-            QueryRockerPorts {
-                name,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for QueryRockerPorts {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("name", &self.name);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for QueryRockerPorts {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for QueryRockerPorts {
-        const EXPECTING: &'static str = "an object QueryRockerPorts";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_name,) = match (m_name,) {
-                (::std::option::Option::Some(m_name),) => (m_name,),
-                (m_name,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(QueryRockerPorts {
-                name: m_name,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryRockerPorts {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        QueryRockerPorts {
+            req name = "name": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for QueryRockerPorts {
@@ -1322,74 +428,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl QueryRockerOfDpaFlows {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(name: ::std::string::String) -> Self {
-            QueryRockerOfDpaFlows {
-                name,
-                tbl_id: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for QueryRockerOfDpaFlows {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("name", &self.name);
-            members.opt("tbl-id", &self.tbl_id);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for QueryRockerOfDpaFlows {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for QueryRockerOfDpaFlows {
-        const EXPECTING: &'static str = "an object QueryRockerOfDpaFlows";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_tbl_id: ::std::option::Option<u32> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                    "tbl-id" => ::qmp_types::de::next(&mut map, &mut m_tbl_id),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_name,) = match (m_name,) {
-                (::std::option::Option::Some(m_name),) => (m_name,),
-                (m_name,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(QueryRockerOfDpaFlows {
-                name: m_name,
-                tbl_id: m_tbl_id,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryRockerOfDpaFlows {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        QueryRockerOfDpaFlows {
+            req name = "name": ::std::string::String,
+            opt tbl_id = "tbl-id",
         }
     }
     impl ::qmp_types::Command for QueryRockerOfDpaFlows {
@@ -1440,74 +482,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl QueryRockerOfDpaGroups {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(name: ::std::string::String) -> Self {
-            QueryRockerOfDpaGroups {
-                name,
-                r#type: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for QueryRockerOfDpaGroups {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("name", &self.name);
-            members.opt("type", &self.r#type);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for QueryRockerOfDpaGroups {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for QueryRockerOfDpaGroups {
-        const EXPECTING: &'static str = "an object QueryRockerOfDpaGroups";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_type: ::std::option::Option<u8> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                    "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_name,) = match (m_name,) {
-                (::std::option::Option::Some(m_name),) => (m_name,),
-                (m_name,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(QueryRockerOfDpaGroups {
-                name: m_name,
-                r#type: m_type,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryRockerOfDpaGroups {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        QueryRockerOfDpaGroups {
+            req name = "name": ::std::string::String,
+            opt r#type = "type",
         }
     }
     impl ::qmp_types::Command for QueryRockerOfDpaGroups {

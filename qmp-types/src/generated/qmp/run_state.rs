@@ -50,110 +50,24 @@ pub enum RunState {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl RunState {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [RunState] = &[
-        RunState::Debug,
-        RunState::Inmigrate,
-        RunState::InternalError,
-        RunState::IoError,
-        RunState::Paused,
-        RunState::Postmigrate,
-        RunState::Prelaunch,
-        RunState::FinishMigrate,
-        RunState::RestoreVm,
-        RunState::Running,
-        RunState::SaveVm,
-        RunState::Shutdown,
-        RunState::Suspended,
-        RunState::Watchdog,
-        RunState::GuestPanicked,
-        RunState::Colo,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            RunState::Debug => "debug",
-            RunState::Inmigrate => "inmigrate",
-            RunState::InternalError => "internal-error",
-            RunState::IoError => "io-error",
-            RunState::Paused => "paused",
-            RunState::Postmigrate => "postmigrate",
-            RunState::Prelaunch => "prelaunch",
-            RunState::FinishMigrate => "finish-migrate",
-            RunState::RestoreVm => "restore-vm",
-            RunState::Running => "running",
-            RunState::SaveVm => "save-vm",
-            RunState::Shutdown => "shutdown",
-            RunState::Suspended => "suspended",
-            RunState::Watchdog => "watchdog",
-            RunState::GuestPanicked => "guest-panicked",
-            RunState::Colo => "colo",
-            RunState::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => RunState::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for RunState {
-    const EXPECTING: &'static str = "a RunState value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        RunState::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "debug" => RunState::Debug,
-                "inmigrate" => RunState::Inmigrate,
-                "internal-error" => RunState::InternalError,
-                "io-error" => RunState::IoError,
-                "paused" => RunState::Paused,
-                "postmigrate" => RunState::Postmigrate,
-                "prelaunch" => RunState::Prelaunch,
-                "finish-migrate" => RunState::FinishMigrate,
-                "restore-vm" => RunState::RestoreVm,
-                "running" => RunState::Running,
-                "save-vm" => RunState::SaveVm,
-                "shutdown" => RunState::Shutdown,
-                "suspended" => RunState::Suspended,
-                "watchdog" => RunState::Watchdog,
-                "guest-panicked" => RunState::GuestPanicked,
-                "colo" => RunState::Colo,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for RunState {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(RunState::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for RunState {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for RunState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for RunState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    RunState, Other {
+        Debug = "debug",
+        Inmigrate = "inmigrate",
+        InternalError = "internal-error",
+        IoError = "io-error",
+        Paused = "paused",
+        Postmigrate = "postmigrate",
+        Prelaunch = "prelaunch",
+        FinishMigrate = "finish-migrate",
+        RestoreVm = "restore-vm",
+        Running = "running",
+        SaveVm = "save-vm",
+        Shutdown = "shutdown",
+        Suspended = "suspended",
+        Watchdog = "watchdog",
+        GuestPanicked = "guest-panicked",
+        Colo = "colo",
     }
 }
 /// An enumeration of reasons for a Shutdown.
@@ -193,95 +107,19 @@ pub enum ShutdownCause {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl ShutdownCause {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [ShutdownCause] = &[
-        ShutdownCause::None,
-        ShutdownCause::HostError,
-        ShutdownCause::HostQmpQuit,
-        ShutdownCause::HostQmpSystemReset,
-        ShutdownCause::HostSignal,
-        ShutdownCause::HostUi,
-        ShutdownCause::GuestShutdown,
-        ShutdownCause::GuestReset,
-        ShutdownCause::GuestPanic,
-        ShutdownCause::SubsystemReset,
-        ShutdownCause::SnapshotLoad,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            ShutdownCause::None => "none",
-            ShutdownCause::HostError => "host-error",
-            ShutdownCause::HostQmpQuit => "host-qmp-quit",
-            ShutdownCause::HostQmpSystemReset => "host-qmp-system-reset",
-            ShutdownCause::HostSignal => "host-signal",
-            ShutdownCause::HostUi => "host-ui",
-            ShutdownCause::GuestShutdown => "guest-shutdown",
-            ShutdownCause::GuestReset => "guest-reset",
-            ShutdownCause::GuestPanic => "guest-panic",
-            ShutdownCause::SubsystemReset => "subsystem-reset",
-            ShutdownCause::SnapshotLoad => "snapshot-load",
-            ShutdownCause::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => ShutdownCause::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for ShutdownCause {
-    const EXPECTING: &'static str = "a ShutdownCause value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        ShutdownCause::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "none" => ShutdownCause::None,
-                "host-error" => ShutdownCause::HostError,
-                "host-qmp-quit" => ShutdownCause::HostQmpQuit,
-                "host-qmp-system-reset" => ShutdownCause::HostQmpSystemReset,
-                "host-signal" => ShutdownCause::HostSignal,
-                "host-ui" => ShutdownCause::HostUi,
-                "guest-shutdown" => ShutdownCause::GuestShutdown,
-                "guest-reset" => ShutdownCause::GuestReset,
-                "guest-panic" => ShutdownCause::GuestPanic,
-                "subsystem-reset" => ShutdownCause::SubsystemReset,
-                "snapshot-load" => ShutdownCause::SnapshotLoad,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for ShutdownCause {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(ShutdownCause::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for ShutdownCause {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for ShutdownCause {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ShutdownCause {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    ShutdownCause, Other {
+        None = "none",
+        HostError = "host-error",
+        HostQmpQuit = "host-qmp-quit",
+        HostQmpSystemReset = "host-qmp-system-reset",
+        HostSignal = "host-signal",
+        HostUi = "host-ui",
+        GuestShutdown = "guest-shutdown",
+        GuestReset = "guest-reset",
+        GuestPanic = "guest-panic",
+        SubsystemReset = "subsystem-reset",
+        SnapshotLoad = "snapshot-load",
     }
 }
 /// Information about VM run state
@@ -299,82 +137,10 @@ pub struct StatusInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl StatusInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(running: bool, status: super::RunState) -> Self {
-        StatusInfo {
-            running,
-            status,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for StatusInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("running", &self.running);
-        members.req("status", &self.status);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for StatusInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for StatusInfo {
-    const EXPECTING: &'static str = "an object StatusInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_running: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_status: ::std::option::Option<super::RunState> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "running" => ::qmp_types::de::next(&mut map, &mut m_running),
-                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_running, m_status) = match (m_running, m_status) {
-            (
-                ::std::option::Option::Some(m_running),
-                ::std::option::Option::Some(m_status),
-            ) => (m_running, m_status),
-            (m_running, m_status) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_running.is_some(), "running"),
-                            (m_status.is_some(), "status"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(StatusInfo {
-            running: m_running,
-            status: m_status,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for StatusInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    StatusInfo {
+        req running = "running": bool,
+        req status = "status": super::RunState,
     }
 }
 /// An enumeration of the actions taken when the watchdog device's timer
@@ -404,83 +170,15 @@ pub enum WatchdogAction {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl WatchdogAction {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [WatchdogAction] = &[
-        WatchdogAction::Reset,
-        WatchdogAction::Shutdown,
-        WatchdogAction::Poweroff,
-        WatchdogAction::Pause,
-        WatchdogAction::Debug,
-        WatchdogAction::None,
-        WatchdogAction::InjectNmi,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            WatchdogAction::Reset => "reset",
-            WatchdogAction::Shutdown => "shutdown",
-            WatchdogAction::Poweroff => "poweroff",
-            WatchdogAction::Pause => "pause",
-            WatchdogAction::Debug => "debug",
-            WatchdogAction::None => "none",
-            WatchdogAction::InjectNmi => "inject-nmi",
-            WatchdogAction::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => WatchdogAction::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for WatchdogAction {
-    const EXPECTING: &'static str = "a WatchdogAction value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        WatchdogAction::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "reset" => WatchdogAction::Reset,
-                "shutdown" => WatchdogAction::Shutdown,
-                "poweroff" => WatchdogAction::Poweroff,
-                "pause" => WatchdogAction::Pause,
-                "debug" => WatchdogAction::Debug,
-                "none" => WatchdogAction::None,
-                "inject-nmi" => WatchdogAction::InjectNmi,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for WatchdogAction {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(WatchdogAction::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for WatchdogAction {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for WatchdogAction {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for WatchdogAction {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    WatchdogAction, Other {
+        Reset = "reset",
+        Shutdown = "shutdown",
+        Poweroff = "poweroff",
+        Pause = "pause",
+        Debug = "debug",
+        None = "none",
+        InjectNmi = "inject-nmi",
     }
 }
 /// Possible QEMU actions upon guest reboot
@@ -498,68 +196,10 @@ pub enum RebootAction {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl RebootAction {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [RebootAction] = &[
-        RebootAction::Reset,
-        RebootAction::Shutdown,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            RebootAction::Reset => "reset",
-            RebootAction::Shutdown => "shutdown",
-            RebootAction::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => RebootAction::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for RebootAction {
-    const EXPECTING: &'static str = "a RebootAction value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        RebootAction::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "reset" => RebootAction::Reset,
-                "shutdown" => RebootAction::Shutdown,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for RebootAction {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(RebootAction::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for RebootAction {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for RebootAction {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for RebootAction {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    RebootAction, Other {
+        Reset = "reset",
+        Shutdown = "shutdown",
     }
 }
 /// Possible QEMU actions upon guest shutdown
@@ -576,68 +216,10 @@ pub enum ShutdownAction {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl ShutdownAction {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [ShutdownAction] = &[
-        ShutdownAction::Poweroff,
-        ShutdownAction::Pause,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            ShutdownAction::Poweroff => "poweroff",
-            ShutdownAction::Pause => "pause",
-            ShutdownAction::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => ShutdownAction::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for ShutdownAction {
-    const EXPECTING: &'static str = "a ShutdownAction value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        ShutdownAction::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "poweroff" => ShutdownAction::Poweroff,
-                "pause" => ShutdownAction::Pause,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for ShutdownAction {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(ShutdownAction::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for ShutdownAction {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for ShutdownAction {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ShutdownAction {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    ShutdownAction, Other {
+        Poweroff = "poweroff",
+        Pause = "pause",
     }
 }
 /// The values of `PanicAction`.
@@ -660,74 +242,12 @@ pub enum PanicAction {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl PanicAction {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [PanicAction] = &[
-        PanicAction::Pause,
-        PanicAction::Shutdown,
-        PanicAction::ExitFailure,
-        PanicAction::None,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            PanicAction::Pause => "pause",
-            PanicAction::Shutdown => "shutdown",
-            PanicAction::ExitFailure => "exit-failure",
-            PanicAction::None => "none",
-            PanicAction::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => PanicAction::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for PanicAction {
-    const EXPECTING: &'static str = "a PanicAction value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        PanicAction::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "pause" => PanicAction::Pause,
-                "shutdown" => PanicAction::Shutdown,
-                "exit-failure" => PanicAction::ExitFailure,
-                "none" => PanicAction::None,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for PanicAction {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(PanicAction::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for PanicAction {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for PanicAction {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for PanicAction {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    PanicAction, Other {
+        Pause = "pause",
+        Shutdown = "shutdown",
+        ExitFailure = "exit-failure",
+        None = "none",
     }
 }
 /// An enumeration of the actions taken when guest OS panic is detected
@@ -746,71 +266,11 @@ pub enum GuestPanicAction {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl GuestPanicAction {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [GuestPanicAction] = &[
-        GuestPanicAction::Pause,
-        GuestPanicAction::Poweroff,
-        GuestPanicAction::Run,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            GuestPanicAction::Pause => "pause",
-            GuestPanicAction::Poweroff => "poweroff",
-            GuestPanicAction::Run => "run",
-            GuestPanicAction::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => GuestPanicAction::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for GuestPanicAction {
-    const EXPECTING: &'static str = "a GuestPanicAction value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        GuestPanicAction::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "pause" => GuestPanicAction::Pause,
-                "poweroff" => GuestPanicAction::Poweroff,
-                "run" => GuestPanicAction::Run,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for GuestPanicAction {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(GuestPanicAction::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for GuestPanicAction {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GuestPanicAction {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestPanicAction {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    GuestPanicAction, Other {
+        Pause = "pause",
+        Poweroff = "poweroff",
+        Run = "run",
     }
 }
 /// An enumeration of the guest panic information types
@@ -827,70 +287,10 @@ pub enum GuestPanicInformationType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl GuestPanicInformationType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [GuestPanicInformationType] = &[
-        GuestPanicInformationType::HyperV,
-        GuestPanicInformationType::S390,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            GuestPanicInformationType::HyperV => "hyper-v",
-            GuestPanicInformationType::S390 => "s390",
-            GuestPanicInformationType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => {
-                GuestPanicInformationType::Other(value.to_owned())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for GuestPanicInformationType {
-    const EXPECTING: &'static str = "a GuestPanicInformationType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        GuestPanicInformationType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "hyper-v" => GuestPanicInformationType::HyperV,
-                "s390" => GuestPanicInformationType::S390,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for GuestPanicInformationType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(GuestPanicInformationType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for GuestPanicInformationType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GuestPanicInformationType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestPanicInformationType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    GuestPanicInformationType, Other {
+        HyperV = "hyper-v",
+        S390 = "s390",
     }
 }
 /// Information about a guest panic
@@ -917,99 +317,13 @@ pub enum GuestPanicInformationBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl GuestPanicInformationBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            GuestPanicInformationBranch::HyperV(_) => "hyper-v",
-            GuestPanicInformationBranch::S390(_) => "s390",
-            GuestPanicInformationBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::GuestPanicInformationType {
-        match self {
-            GuestPanicInformationBranch::HyperV(_) => {
-                super::GuestPanicInformationType::HyperV
-            }
-            GuestPanicInformationBranch::S390(_) => {
-                super::GuestPanicInformationType::S390
-            }
-            GuestPanicInformationBranch::Other(value) => {
-                super::GuestPanicInformationType::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestPanicInformation {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", self.r#type.as_str());
-        match &self.r#type {
-            GuestPanicInformationBranch::HyperV(branch) => members.members(branch),
-            GuestPanicInformationBranch::S390(branch) => members.members(branch),
-            GuestPanicInformationBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestPanicInformation {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestPanicInformation {
-    const EXPECTING: &'static str = "an object GuestPanicInformation";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::GuestPanicInformationType> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::GuestPanicInformationType::HyperV => {
-                GuestPanicInformationBranch::HyperV(
-                    ::qmp_types::de::from_members(rest, "hyper-v")?,
-                )
-            }
-            super::GuestPanicInformationType::S390 => {
-                GuestPanicInformationBranch::S390(
-                    ::qmp_types::de::from_members(rest, "s390")?,
-                )
-            }
-            super::GuestPanicInformationType::Other(value) => {
-                unknown_members = rest;
-                GuestPanicInformationBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(GuestPanicInformation {
-            r#type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestPanicInformation {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    GuestPanicInformation, GuestPanicInformationBranch, Other,
+    r#type = "type": super::GuestPanicInformationType, Other,
+    {}
+    {
+        members HyperV = "hyper-v" => HyperV,
+        members S390 = "s390" => S390,
     }
 }
 /// Hyper-V specific guest panic information (HV crash MSRs)
@@ -1039,109 +353,13 @@ pub struct GuestPanicInformationHyperV {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestPanicInformationHyperV {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(arg1: u64, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> Self {
-        GuestPanicInformationHyperV {
-            arg1,
-            arg2,
-            arg3,
-            arg4,
-            arg5,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestPanicInformationHyperV {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("arg1", &self.arg1);
-        members.req("arg2", &self.arg2);
-        members.req("arg3", &self.arg3);
-        members.req("arg4", &self.arg4);
-        members.req("arg5", &self.arg5);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestPanicInformationHyperV {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestPanicInformationHyperV {
-    const EXPECTING: &'static str = "an object GuestPanicInformationHyperV";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_arg1: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_arg2: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_arg3: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_arg4: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_arg5: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "arg1" => ::qmp_types::de::next(&mut map, &mut m_arg1),
-                "arg2" => ::qmp_types::de::next(&mut map, &mut m_arg2),
-                "arg3" => ::qmp_types::de::next(&mut map, &mut m_arg3),
-                "arg4" => ::qmp_types::de::next(&mut map, &mut m_arg4),
-                "arg5" => ::qmp_types::de::next(&mut map, &mut m_arg5),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_arg1, m_arg2, m_arg3, m_arg4, m_arg5) = match (
-            m_arg1,
-            m_arg2,
-            m_arg3,
-            m_arg4,
-            m_arg5,
-        ) {
-            (
-                ::std::option::Option::Some(m_arg1),
-                ::std::option::Option::Some(m_arg2),
-                ::std::option::Option::Some(m_arg3),
-                ::std::option::Option::Some(m_arg4),
-                ::std::option::Option::Some(m_arg5),
-            ) => (m_arg1, m_arg2, m_arg3, m_arg4, m_arg5),
-            (m_arg1, m_arg2, m_arg3, m_arg4, m_arg5) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_arg1.is_some(), "arg1"),
-                            (m_arg2.is_some(), "arg2"),
-                            (m_arg3.is_some(), "arg3"),
-                            (m_arg4.is_some(), "arg4"),
-                            (m_arg5.is_some(), "arg5"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestPanicInformationHyperV {
-            arg1: m_arg1,
-            arg2: m_arg2,
-            arg3: m_arg3,
-            arg4: m_arg4,
-            arg5: m_arg5,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestPanicInformationHyperV {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestPanicInformationHyperV {
+        req arg1 = "arg1": u64,
+        req arg2 = "arg2": u64,
+        req arg3 = "arg3": u64,
+        req arg4 = "arg4": u64,
+        req arg5 = "arg5": u64,
     }
 }
 /// Reason why the CPU is in a crashed state.
@@ -1166,77 +384,13 @@ pub enum S390CrashReason {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl S390CrashReason {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [S390CrashReason] = &[
-        S390CrashReason::Unknown,
-        S390CrashReason::DisabledWait,
-        S390CrashReason::ExtintLoop,
-        S390CrashReason::PgmintLoop,
-        S390CrashReason::OpintLoop,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            S390CrashReason::Unknown => "unknown",
-            S390CrashReason::DisabledWait => "disabled-wait",
-            S390CrashReason::ExtintLoop => "extint-loop",
-            S390CrashReason::PgmintLoop => "pgmint-loop",
-            S390CrashReason::OpintLoop => "opint-loop",
-            S390CrashReason::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => S390CrashReason::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for S390CrashReason {
-    const EXPECTING: &'static str = "a S390CrashReason value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        S390CrashReason::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "unknown" => S390CrashReason::Unknown,
-                "disabled-wait" => S390CrashReason::DisabledWait,
-                "extint-loop" => S390CrashReason::ExtintLoop,
-                "pgmint-loop" => S390CrashReason::PgmintLoop,
-                "opint-loop" => S390CrashReason::OpintLoop,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for S390CrashReason {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(S390CrashReason::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for S390CrashReason {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for S390CrashReason {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for S390CrashReason {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    S390CrashReason, Other {
+        Unknown = "unknown",
+        DisabledWait = "disabled-wait",
+        ExtintLoop = "extint-loop",
+        PgmintLoop = "pgmint-loop",
+        OpintLoop = "opint-loop",
     }
 }
 /// S390 specific guest panic information (PSW)
@@ -1258,106 +412,12 @@ pub struct GuestPanicInformationS390 {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl GuestPanicInformationS390 {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        core: u32,
-        psw_mask: u64,
-        psw_addr: u64,
-        reason: super::S390CrashReason,
-    ) -> Self {
-        GuestPanicInformationS390 {
-            core,
-            psw_mask,
-            psw_addr,
-            reason,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for GuestPanicInformationS390 {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("core", &self.core);
-        members.req("psw-mask", &self.psw_mask);
-        members.req("psw-addr", &self.psw_addr);
-        members.req("reason", &self.reason);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for GuestPanicInformationS390 {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for GuestPanicInformationS390 {
-    const EXPECTING: &'static str = "an object GuestPanicInformationS390";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_core: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_psw_mask: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_psw_addr: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_reason: ::std::option::Option<super::S390CrashReason> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "core" => ::qmp_types::de::next(&mut map, &mut m_core),
-                "psw-mask" => ::qmp_types::de::next(&mut map, &mut m_psw_mask),
-                "psw-addr" => ::qmp_types::de::next(&mut map, &mut m_psw_addr),
-                "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_core, m_psw_mask, m_psw_addr, m_reason) = match (
-            m_core,
-            m_psw_mask,
-            m_psw_addr,
-            m_reason,
-        ) {
-            (
-                ::std::option::Option::Some(m_core),
-                ::std::option::Option::Some(m_psw_mask),
-                ::std::option::Option::Some(m_psw_addr),
-                ::std::option::Option::Some(m_reason),
-            ) => (m_core, m_psw_mask, m_psw_addr, m_reason),
-            (m_core, m_psw_mask, m_psw_addr, m_reason) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_core.is_some(), "core"),
-                            (m_psw_mask.is_some(), "psw-mask"),
-                            (m_psw_addr.is_some(), "psw-addr"),
-                            (m_reason.is_some(), "reason"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(GuestPanicInformationS390 {
-            core: m_core,
-            psw_mask: m_psw_mask,
-            psw_addr: m_psw_addr,
-            reason: m_reason,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GuestPanicInformationS390 {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    GuestPanicInformationS390 {
+        req core = "core": u32,
+        req psw_mask = "psw-mask": u64,
+        req psw_addr = "psw-addr": u64,
+        req reason = "reason": super::S390CrashReason,
     }
 }
 /// Hardware memory failure occurs, handled by recipient.
@@ -1375,70 +435,10 @@ pub enum MemoryFailureRecipient {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl MemoryFailureRecipient {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [MemoryFailureRecipient] = &[
-        MemoryFailureRecipient::Hypervisor,
-        MemoryFailureRecipient::Guest,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            MemoryFailureRecipient::Hypervisor => "hypervisor",
-            MemoryFailureRecipient::Guest => "guest",
-            MemoryFailureRecipient::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => {
-                MemoryFailureRecipient::Other(value.to_owned())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for MemoryFailureRecipient {
-    const EXPECTING: &'static str = "a MemoryFailureRecipient value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        MemoryFailureRecipient::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "hypervisor" => MemoryFailureRecipient::Hypervisor,
-                "guest" => MemoryFailureRecipient::Guest,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for MemoryFailureRecipient {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(MemoryFailureRecipient::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for MemoryFailureRecipient {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for MemoryFailureRecipient {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MemoryFailureRecipient {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    MemoryFailureRecipient, Other {
+        Hypervisor = "hypervisor",
+        Guest = "guest",
     }
 }
 /// Actions taken by QEMU in response to a hardware memory failure.
@@ -1466,74 +466,12 @@ pub enum MemoryFailureAction {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl MemoryFailureAction {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [MemoryFailureAction] = &[
-        MemoryFailureAction::Ignore,
-        MemoryFailureAction::Inject,
-        MemoryFailureAction::Fatal,
-        MemoryFailureAction::Reset,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            MemoryFailureAction::Ignore => "ignore",
-            MemoryFailureAction::Inject => "inject",
-            MemoryFailureAction::Fatal => "fatal",
-            MemoryFailureAction::Reset => "reset",
-            MemoryFailureAction::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => MemoryFailureAction::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for MemoryFailureAction {
-    const EXPECTING: &'static str = "a MemoryFailureAction value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        MemoryFailureAction::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "ignore" => MemoryFailureAction::Ignore,
-                "inject" => MemoryFailureAction::Inject,
-                "fatal" => MemoryFailureAction::Fatal,
-                "reset" => MemoryFailureAction::Reset,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for MemoryFailureAction {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(MemoryFailureAction::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for MemoryFailureAction {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for MemoryFailureAction {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MemoryFailureAction {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    MemoryFailureAction, Other {
+        Ignore = "ignore",
+        Inject = "inject",
+        Fatal = "fatal",
+        Reset = "reset",
     }
 }
 /// Additional information on memory failures.
@@ -1553,84 +491,10 @@ pub struct MemoryFailureFlags {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MemoryFailureFlags {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(action_required: bool, recursive: bool) -> Self {
-        MemoryFailureFlags {
-            action_required,
-            recursive,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MemoryFailureFlags {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("action-required", &self.action_required);
-        members.req("recursive", &self.recursive);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MemoryFailureFlags {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MemoryFailureFlags {
-    const EXPECTING: &'static str = "an object MemoryFailureFlags";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_action_required: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_recursive: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "action-required" => {
-                    ::qmp_types::de::next(&mut map, &mut m_action_required)
-                }
-                "recursive" => ::qmp_types::de::next(&mut map, &mut m_recursive),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_action_required, m_recursive) = match (m_action_required, m_recursive) {
-            (
-                ::std::option::Option::Some(m_action_required),
-                ::std::option::Option::Some(m_recursive),
-            ) => (m_action_required, m_recursive),
-            (m_action_required, m_recursive) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_action_required.is_some(), "action-required"),
-                            (m_recursive.is_some(), "recursive"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(MemoryFailureFlags {
-            action_required: m_action_required,
-            recursive: m_recursive,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MemoryFailureFlags {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MemoryFailureFlags {
+        req action_required = "action-required": bool,
+        req recursive = "recursive": bool,
     }
 }
 /// An enumeration of the options specified when enabling notify VM exit
@@ -1651,71 +515,11 @@ pub enum NotifyVmexitOption {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl NotifyVmexitOption {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [NotifyVmexitOption] = &[
-        NotifyVmexitOption::Run,
-        NotifyVmexitOption::InternalError,
-        NotifyVmexitOption::Disable,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            NotifyVmexitOption::Run => "run",
-            NotifyVmexitOption::InternalError => "internal-error",
-            NotifyVmexitOption::Disable => "disable",
-            NotifyVmexitOption::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => NotifyVmexitOption::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for NotifyVmexitOption {
-    const EXPECTING: &'static str = "a NotifyVmexitOption value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        NotifyVmexitOption::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "run" => NotifyVmexitOption::Run,
-                "internal-error" => NotifyVmexitOption::InternalError,
-                "disable" => NotifyVmexitOption::Disable,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for NotifyVmexitOption {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(NotifyVmexitOption::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for NotifyVmexitOption {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for NotifyVmexitOption {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NotifyVmexitOption {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    NotifyVmexitOption, Other {
+        Run = "run",
+        InternalError = "internal-error",
+        Disable = "disable",
     }
 }
 /// The commands of this module.
@@ -1737,22 +541,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryStatus;
-    impl ::serde::Serialize for QueryStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryStatus)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryStatus);
     impl ::qmp_types::Command for QueryStatus {
         const NAME: &'static str = "query-status";
         type Returns = super::super::StatusInfo;
@@ -1784,69 +573,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl WatchdogSetAction {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(action: super::super::WatchdogAction) -> Self {
-            WatchdogSetAction {
-                action,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for WatchdogSetAction {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("action", &self.action);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for WatchdogSetAction {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for WatchdogSetAction {
-        const EXPECTING: &'static str = "an object WatchdogSetAction";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_action: ::std::option::Option<super::super::WatchdogAction> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "action" => ::qmp_types::de::next(&mut map, &mut m_action),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_action,) = match (m_action,) {
-                (::std::option::Option::Some(m_action),) => (m_action,),
-                (m_action,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_action.is_some(), "action")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(WatchdogSetAction {
-                action: m_action,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WatchdogSetAction {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        WatchdogSetAction {
+            req action = "action": super::super::WatchdogAction,
         }
     }
     impl ::qmp_types::Command for WatchdogSetAction {
@@ -1891,76 +620,12 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl SetAction {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new() -> Self {
-            SetAction {
-                reboot: ::std::option::Option::None,
-                shutdown: ::std::option::Option::None,
-                panic: ::std::option::Option::None,
-                watchdog: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for SetAction {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("reboot", &self.reboot);
-            members.opt("shutdown", &self.shutdown);
-            members.opt("panic", &self.panic);
-            members.opt("watchdog", &self.watchdog);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for SetAction {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for SetAction {
-        const EXPECTING: &'static str = "an object SetAction";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_reboot: ::std::option::Option<super::super::RebootAction> = ::std::option::Option::None;
-            let mut m_shutdown: ::std::option::Option<super::super::ShutdownAction> = ::std::option::Option::None;
-            let mut m_panic: ::std::option::Option<super::super::PanicAction> = ::std::option::Option::None;
-            let mut m_watchdog: ::std::option::Option<super::super::WatchdogAction> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "reboot" => ::qmp_types::de::next(&mut map, &mut m_reboot),
-                    "shutdown" => ::qmp_types::de::next(&mut map, &mut m_shutdown),
-                    "panic" => ::qmp_types::de::next(&mut map, &mut m_panic),
-                    "watchdog" => ::qmp_types::de::next(&mut map, &mut m_watchdog),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            ::std::result::Result::Ok(SetAction {
-                reboot: m_reboot,
-                shutdown: m_shutdown,
-                panic: m_panic,
-                watchdog: m_watchdog,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SetAction {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        SetAction {
+            opt reboot = "reboot",
+            opt shutdown = "shutdown",
+            opt panic = "panic",
+            opt watchdog = "watchdog",
         }
     }
     impl ::qmp_types::Command for SetAction {
@@ -2008,82 +673,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl Shutdown {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(guest: bool, reason: super::super::ShutdownCause) -> Self {
-            Shutdown {
-                guest,
-                reason,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for Shutdown {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("guest", &self.guest);
-            members.req("reason", &self.reason);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for Shutdown {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for Shutdown {
-        const EXPECTING: &'static str = "an object Shutdown";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_guest: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut m_reason: ::std::option::Option<super::super::ShutdownCause> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "guest" => ::qmp_types::de::next(&mut map, &mut m_guest),
-                    "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_guest, m_reason) = match (m_guest, m_reason) {
-                (
-                    ::std::option::Option::Some(m_guest),
-                    ::std::option::Option::Some(m_reason),
-                ) => (m_guest, m_reason),
-                (m_guest, m_reason) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_guest.is_some(), "guest"),
-                                (m_reason.is_some(), "reason"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(Shutdown {
-                guest: m_guest,
-                reason: m_reason,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Shutdown {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        Shutdown {
+            req guest = "guest": bool,
+            req reason = "reason": super::super::ShutdownCause,
         }
     }
     impl ::qmp_types::Event for Shutdown {
@@ -2104,22 +697,7 @@ pub mod event {
     /// Since: 0.12
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Powerdown;
-    impl ::serde::Serialize for Powerdown {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Powerdown {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| Powerdown)
-        }
-    }
+    ::qmp_types::impl_unit!(Powerdown);
     impl ::qmp_types::Event for Powerdown {
         const NAME: &'static str = "POWERDOWN";
     }
@@ -2152,82 +730,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl Reset {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(guest: bool, reason: super::super::ShutdownCause) -> Self {
-            Reset {
-                guest,
-                reason,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for Reset {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("guest", &self.guest);
-            members.req("reason", &self.reason);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for Reset {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for Reset {
-        const EXPECTING: &'static str = "an object Reset";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_guest: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut m_reason: ::std::option::Option<super::super::ShutdownCause> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "guest" => ::qmp_types::de::next(&mut map, &mut m_guest),
-                    "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_guest, m_reason) = match (m_guest, m_reason) {
-                (
-                    ::std::option::Option::Some(m_guest),
-                    ::std::option::Option::Some(m_reason),
-                ) => (m_guest, m_reason),
-                (m_guest, m_reason) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_guest.is_some(), "guest"),
-                                (m_reason.is_some(), "reason"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(Reset {
-                guest: m_guest,
-                reason: m_reason,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Reset {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        Reset {
+            req guest = "guest": bool,
+            req reason = "reason": super::super::ShutdownCause,
         }
     }
     impl ::qmp_types::Event for Reset {
@@ -2247,22 +753,7 @@ pub mod event {
     /// Since: 0.12
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Stop;
-    impl ::serde::Serialize for Stop {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Stop {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| Stop)
-        }
-    }
+    ::qmp_types::impl_unit!(Stop);
     impl ::qmp_types::Event for Stop {
         const NAME: &'static str = "STOP";
     }
@@ -2280,22 +771,7 @@ pub mod event {
     /// Since: 0.12
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Resume;
-    impl ::serde::Serialize for Resume {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Resume {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| Resume)
-        }
-    }
+    ::qmp_types::impl_unit!(Resume);
     impl ::qmp_types::Event for Resume {
         const NAME: &'static str = "RESUME";
     }
@@ -2314,22 +790,7 @@ pub mod event {
     /// Since: 1.1
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Suspend;
-    impl ::serde::Serialize for Suspend {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Suspend {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| Suspend)
-        }
-    }
+    ::qmp_types::impl_unit!(Suspend);
     impl ::qmp_types::Event for Suspend {
         const NAME: &'static str = "SUSPEND";
     }
@@ -2352,22 +813,7 @@ pub mod event {
     /// Since: 1.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SuspendDisk;
-    impl ::serde::Serialize for SuspendDisk {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SuspendDisk {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| SuspendDisk)
-        }
-    }
+    ::qmp_types::impl_unit!(SuspendDisk);
     impl ::qmp_types::Event for SuspendDisk {
         const NAME: &'static str = "SUSPEND_DISK";
     }
@@ -2386,22 +832,7 @@ pub mod event {
     /// Since: 1.1
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Wakeup;
-    impl ::serde::Serialize for Wakeup {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Wakeup {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| Wakeup)
-        }
-    }
+    ::qmp_types::impl_unit!(Wakeup);
     impl ::qmp_types::Event for Wakeup {
         const NAME: &'static str = "WAKEUP";
     }
@@ -2435,69 +866,9 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl Watchdog {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(action: super::super::WatchdogAction) -> Self {
-            Watchdog {
-                action,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for Watchdog {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("action", &self.action);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for Watchdog {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for Watchdog {
-        const EXPECTING: &'static str = "an object Watchdog";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_action: ::std::option::Option<super::super::WatchdogAction> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "action" => ::qmp_types::de::next(&mut map, &mut m_action),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_action,) = match (m_action,) {
-                (::std::option::Option::Some(m_action),) => (m_action,),
-                (m_action,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_action.is_some(), "action")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(Watchdog {
-                action: m_action,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Watchdog {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        Watchdog {
+            req action = "action": super::super::WatchdogAction,
         }
     }
     impl ::qmp_types::Event for Watchdog {
@@ -2529,74 +900,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl GuestPanicked {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(action: super::super::GuestPanicAction) -> Self {
-            GuestPanicked {
-                action,
-                info: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestPanicked {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("action", &self.action);
-            members.opt("info", &self.info);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestPanicked {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestPanicked {
-        const EXPECTING: &'static str = "an object GuestPanicked";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_action: ::std::option::Option<super::super::GuestPanicAction> = ::std::option::Option::None;
-            let mut m_info: ::std::option::Option<super::super::GuestPanicInformation> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "action" => ::qmp_types::de::next(&mut map, &mut m_action),
-                    "info" => ::qmp_types::de::next(&mut map, &mut m_info),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_action,) = match (m_action,) {
-                (::std::option::Option::Some(m_action),) => (m_action,),
-                (m_action,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_action.is_some(), "action")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(GuestPanicked {
-                action: m_action,
-                info: m_info,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestPanicked {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestPanicked {
+            req action = "action": super::super::GuestPanicAction,
+            opt info = "info",
         }
     }
     impl ::qmp_types::Event for GuestPanicked {
@@ -2628,74 +935,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl GuestCrashloaded {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(action: super::super::GuestPanicAction) -> Self {
-            GuestCrashloaded {
-                action,
-                info: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for GuestCrashloaded {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("action", &self.action);
-            members.opt("info", &self.info);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for GuestCrashloaded {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for GuestCrashloaded {
-        const EXPECTING: &'static str = "an object GuestCrashloaded";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_action: ::std::option::Option<super::super::GuestPanicAction> = ::std::option::Option::None;
-            let mut m_info: ::std::option::Option<super::super::GuestPanicInformation> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "action" => ::qmp_types::de::next(&mut map, &mut m_action),
-                    "info" => ::qmp_types::de::next(&mut map, &mut m_info),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_action,) = match (m_action,) {
-                (::std::option::Option::Some(m_action),) => (m_action,),
-                (m_action,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_action.is_some(), "action")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(GuestCrashloaded {
-                action: m_action,
-                info: m_info,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestCrashloaded {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        GuestCrashloaded {
+            req action = "action": super::super::GuestPanicAction,
+            opt info = "info",
         }
     }
     impl ::qmp_types::Event for GuestCrashloaded {
@@ -2715,22 +958,7 @@ pub mod event {
     /// Since: 9.1
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestPvshutdown;
-    impl ::serde::Serialize for GuestPvshutdown {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for GuestPvshutdown {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| GuestPvshutdown)
-        }
-    }
+    ::qmp_types::impl_unit!(GuestPvshutdown);
     impl ::qmp_types::Event for GuestPvshutdown {
         const NAME: &'static str = "GUEST_PVSHUTDOWN";
     }
@@ -2765,99 +993,11 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl MemoryFailure {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            recipient: super::super::MemoryFailureRecipient,
-            action: super::super::MemoryFailureAction,
-            flags: super::super::MemoryFailureFlags,
-        ) -> Self {
-            MemoryFailure {
-                recipient,
-                action,
-                flags,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for MemoryFailure {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("recipient", &self.recipient);
-            members.req("action", &self.action);
-            members.req("flags", &self.flags);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for MemoryFailure {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for MemoryFailure {
-        const EXPECTING: &'static str = "an object MemoryFailure";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_recipient: ::std::option::Option<
-                super::super::MemoryFailureRecipient,
-            > = ::std::option::Option::None;
-            let mut m_action: ::std::option::Option<super::super::MemoryFailureAction> = ::std::option::Option::None;
-            let mut m_flags: ::std::option::Option<super::super::MemoryFailureFlags> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "recipient" => ::qmp_types::de::next(&mut map, &mut m_recipient),
-                    "action" => ::qmp_types::de::next(&mut map, &mut m_action),
-                    "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_recipient, m_action, m_flags) = match (
-                m_recipient,
-                m_action,
-                m_flags,
-            ) {
-                (
-                    ::std::option::Option::Some(m_recipient),
-                    ::std::option::Option::Some(m_action),
-                    ::std::option::Option::Some(m_flags),
-                ) => (m_recipient, m_action, m_flags),
-                (m_recipient, m_action, m_flags) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_recipient.is_some(), "recipient"),
-                                (m_action.is_some(), "action"),
-                                (m_flags.is_some(), "flags"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(MemoryFailure {
-                recipient: m_recipient,
-                action: m_action,
-                flags: m_flags,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MemoryFailure {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        MemoryFailure {
+            req recipient = "recipient": super::super::MemoryFailureRecipient,
+            req action = "action": super::super::MemoryFailureAction,
+            req flags = "flags": super::super::MemoryFailureFlags,
         }
     }
     impl ::qmp_types::Event for MemoryFailure {

@@ -20,77 +20,13 @@ pub enum NetworkAddressFamily {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl NetworkAddressFamily {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [NetworkAddressFamily] = &[
-        NetworkAddressFamily::Ipv4,
-        NetworkAddressFamily::Ipv6,
-        NetworkAddressFamily::Unix,
-        NetworkAddressFamily::Vsock,
-        NetworkAddressFamily::Unknown,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            NetworkAddressFamily::Ipv4 => "ipv4",
-            NetworkAddressFamily::Ipv6 => "ipv6",
-            NetworkAddressFamily::Unix => "unix",
-            NetworkAddressFamily::Vsock => "vsock",
-            NetworkAddressFamily::Unknown => "unknown",
-            NetworkAddressFamily::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => NetworkAddressFamily::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for NetworkAddressFamily {
-    const EXPECTING: &'static str = "a NetworkAddressFamily value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        NetworkAddressFamily::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "ipv4" => NetworkAddressFamily::Ipv4,
-                "ipv6" => NetworkAddressFamily::Ipv6,
-                "unix" => NetworkAddressFamily::Unix,
-                "vsock" => NetworkAddressFamily::Vsock,
-                "unknown" => NetworkAddressFamily::Unknown,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for NetworkAddressFamily {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(NetworkAddressFamily::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for NetworkAddressFamily {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for NetworkAddressFamily {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for NetworkAddressFamily {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    NetworkAddressFamily, Other {
+        Ipv4 = "ipv4",
+        Ipv6 = "ipv6",
+        Unix = "unix",
+        Vsock = "vsock",
+        Unknown = "unknown",
     }
 }
 /// The `InetSocketAddressBase` object.
@@ -106,79 +42,10 @@ pub struct InetSocketAddressBase {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl InetSocketAddressBase {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(host: ::std::string::String, port: ::std::string::String) -> Self {
-        InetSocketAddressBase {
-            host,
-            port,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for InetSocketAddressBase {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("host", &self.host);
-        members.req("port", &self.port);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for InetSocketAddressBase {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for InetSocketAddressBase {
-    const EXPECTING: &'static str = "an object InetSocketAddressBase";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_host, m_port) = match (m_host, m_port) {
-            (
-                ::std::option::Option::Some(m_host),
-                ::std::option::Option::Some(m_port),
-            ) => (m_host, m_port),
-            (m_host, m_port) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_host.is_some(), "host"), (m_port.is_some(), "port")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(InetSocketAddressBase {
-            host: m_host,
-            port: m_port,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for InetSocketAddressBase {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    InetSocketAddressBase {
+        req host = "host": ::std::string::String,
+        req port = "port": ::std::string::String,
     }
 }
 /// Captures a socket address or address range in the Internet
@@ -217,109 +84,16 @@ pub struct InetSocketAddress {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl InetSocketAddress {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(host: ::std::string::String, port: ::std::string::String) -> Self {
-        InetSocketAddress {
-            host,
-            port,
-            numeric: ::std::option::Option::None,
-            to: ::std::option::Option::None,
-            ipv4: ::std::option::Option::None,
-            ipv6: ::std::option::Option::None,
-            keep_alive: ::std::option::Option::None,
-            mptcp: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for InetSocketAddress {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("host", &self.host);
-        members.req("port", &self.port);
-        members.opt("numeric", &self.numeric);
-        members.opt("to", &self.to);
-        members.opt("ipv4", &self.ipv4);
-        members.opt("ipv6", &self.ipv6);
-        members.opt("keep-alive", &self.keep_alive);
-        members.opt("mptcp", &self.mptcp);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for InetSocketAddress {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for InetSocketAddress {
-    const EXPECTING: &'static str = "an object InetSocketAddress";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_numeric: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_to: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_ipv4: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_ipv6: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_keep_alive: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_mptcp: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                "numeric" => ::qmp_types::de::next(&mut map, &mut m_numeric),
-                "to" => ::qmp_types::de::next(&mut map, &mut m_to),
-                "ipv4" => ::qmp_types::de::next(&mut map, &mut m_ipv4),
-                "ipv6" => ::qmp_types::de::next(&mut map, &mut m_ipv6),
-                "keep-alive" => ::qmp_types::de::next(&mut map, &mut m_keep_alive),
-                "mptcp" => ::qmp_types::de::next(&mut map, &mut m_mptcp),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_host, m_port) = match (m_host, m_port) {
-            (
-                ::std::option::Option::Some(m_host),
-                ::std::option::Option::Some(m_port),
-            ) => (m_host, m_port),
-            (m_host, m_port) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_host.is_some(), "host"), (m_port.is_some(), "port")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(InetSocketAddress {
-            host: m_host,
-            port: m_port,
-            numeric: m_numeric,
-            to: m_to,
-            ipv4: m_ipv4,
-            ipv6: m_ipv6,
-            keep_alive: m_keep_alive,
-            mptcp: m_mptcp,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for InetSocketAddress {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    InetSocketAddress {
+        req host = "host": ::std::string::String,
+        req port = "port": ::std::string::String,
+        opt numeric = "numeric",
+        opt to = "to",
+        opt ipv4 = "ipv4",
+        opt ipv6 = "ipv6",
+        opt keep_alive = "keep-alive",
+        opt mptcp = "mptcp",
     }
 }
 /// Captures a socket address in the local ("Unix socket") namespace.
@@ -347,79 +121,11 @@ pub struct UnixSocketAddress {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl UnixSocketAddress {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(path: ::std::string::String) -> Self {
-        UnixSocketAddress {
-            path,
-            r#abstract: ::std::option::Option::None,
-            tight: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for UnixSocketAddress {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("path", &self.path);
-        members.opt("abstract", &self.r#abstract);
-        members.opt("tight", &self.tight);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for UnixSocketAddress {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for UnixSocketAddress {
-    const EXPECTING: &'static str = "an object UnixSocketAddress";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_abstract: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_tight: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                "abstract" => ::qmp_types::de::next(&mut map, &mut m_abstract),
-                "tight" => ::qmp_types::de::next(&mut map, &mut m_tight),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_path,) = match (m_path,) {
-            (::std::option::Option::Some(m_path),) => (m_path,),
-            (m_path,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(UnixSocketAddress {
-            path: m_path,
-            r#abstract: m_abstract,
-            tight: m_tight,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for UnixSocketAddress {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    UnixSocketAddress {
+        req path = "path": ::std::string::String,
+        opt r#abstract = "abstract",
+        opt tight = "tight",
     }
 }
 /// Captures a socket address in the vsock namespace.
@@ -440,78 +146,10 @@ pub struct VsockSocketAddress {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VsockSocketAddress {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(cid: ::std::string::String, port: ::std::string::String) -> Self {
-        VsockSocketAddress {
-            cid,
-            port,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VsockSocketAddress {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("cid", &self.cid);
-        members.req("port", &self.port);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VsockSocketAddress {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VsockSocketAddress {
-    const EXPECTING: &'static str = "an object VsockSocketAddress";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_cid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "cid" => ::qmp_types::de::next(&mut map, &mut m_cid),
-                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_cid, m_port) = match (m_cid, m_port) {
-            (::std::option::Option::Some(m_cid), ::std::option::Option::Some(m_port)) => {
-                (m_cid, m_port)
-            }
-            (m_cid, m_port) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_cid.is_some(), "cid"), (m_port.is_some(), "port")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VsockSocketAddress {
-            cid: m_cid,
-            port: m_port,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VsockSocketAddress {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VsockSocketAddress {
+        req cid = "cid": ::std::string::String,
+        req port = "port": ::std::string::String,
     }
 }
 /// A file descriptor name or number.
@@ -531,69 +169,9 @@ pub struct FdSocketAddress {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl FdSocketAddress {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(str: ::std::string::String) -> Self {
-        FdSocketAddress {
-            str,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for FdSocketAddress {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("str", &self.str);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for FdSocketAddress {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for FdSocketAddress {
-    const EXPECTING: &'static str = "an object FdSocketAddress";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_str: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "str" => ::qmp_types::de::next(&mut map, &mut m_str),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_str,) = match (m_str,) {
-            (::std::option::Option::Some(m_str),) => (m_str,),
-            (m_str,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_str.is_some(), "str")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(FdSocketAddress {
-            str: m_str,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for FdSocketAddress {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    FdSocketAddress {
+        req str = "str": ::std::string::String,
     }
 }
 /// The `InetSocketAddressWrapper` object.
@@ -609,69 +187,9 @@ pub struct InetSocketAddressWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl InetSocketAddressWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::InetSocketAddress) -> Self {
-        InetSocketAddressWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for InetSocketAddressWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for InetSocketAddressWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for InetSocketAddressWrapper {
-    const EXPECTING: &'static str = "an object InetSocketAddressWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::InetSocketAddress> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(InetSocketAddressWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for InetSocketAddressWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    InetSocketAddressWrapper {
+        req data = "data": super::InetSocketAddress,
     }
 }
 /// The `UnixSocketAddressWrapper` object.
@@ -687,69 +205,9 @@ pub struct UnixSocketAddressWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl UnixSocketAddressWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::UnixSocketAddress) -> Self {
-        UnixSocketAddressWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for UnixSocketAddressWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for UnixSocketAddressWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for UnixSocketAddressWrapper {
-    const EXPECTING: &'static str = "an object UnixSocketAddressWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::UnixSocketAddress> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(UnixSocketAddressWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for UnixSocketAddressWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    UnixSocketAddressWrapper {
+        req data = "data": super::UnixSocketAddress,
     }
 }
 /// The `VsockSocketAddressWrapper` object.
@@ -765,69 +223,9 @@ pub struct VsockSocketAddressWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VsockSocketAddressWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::VsockSocketAddress) -> Self {
-        VsockSocketAddressWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VsockSocketAddressWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VsockSocketAddressWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VsockSocketAddressWrapper {
-    const EXPECTING: &'static str = "an object VsockSocketAddressWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::VsockSocketAddress> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VsockSocketAddressWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VsockSocketAddressWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VsockSocketAddressWrapper {
+        req data = "data": super::VsockSocketAddress,
     }
 }
 /// The `FdSocketAddressWrapper` object.
@@ -843,69 +241,9 @@ pub struct FdSocketAddressWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl FdSocketAddressWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::FdSocketAddress) -> Self {
-        FdSocketAddressWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for FdSocketAddressWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for FdSocketAddressWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for FdSocketAddressWrapper {
-    const EXPECTING: &'static str = "an object FdSocketAddressWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::FdSocketAddress> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(FdSocketAddressWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for FdSocketAddressWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    FdSocketAddressWrapper {
+        req data = "data": super::FdSocketAddress,
     }
 }
 /// Captures the address of a socket, which could also be a named file
@@ -937,109 +275,15 @@ pub enum SocketAddressLegacyBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl SocketAddressLegacyBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            SocketAddressLegacyBranch::Inet(_) => "inet",
-            SocketAddressLegacyBranch::Unix(_) => "unix",
-            SocketAddressLegacyBranch::Vsock(_) => "vsock",
-            SocketAddressLegacyBranch::Fd(_) => "fd",
-            SocketAddressLegacyBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::SocketAddressType {
-        match self {
-            SocketAddressLegacyBranch::Inet(_) => super::SocketAddressType::Inet,
-            SocketAddressLegacyBranch::Unix(_) => super::SocketAddressType::Unix,
-            SocketAddressLegacyBranch::Vsock(_) => super::SocketAddressType::Vsock,
-            SocketAddressLegacyBranch::Fd(_) => super::SocketAddressType::Fd,
-            SocketAddressLegacyBranch::Other(value) => {
-                super::SocketAddressType::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SocketAddressLegacy {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", self.r#type.as_str());
-        match &self.r#type {
-            SocketAddressLegacyBranch::Inet(branch) => members.members(branch),
-            SocketAddressLegacyBranch::Unix(branch) => members.members(branch),
-            SocketAddressLegacyBranch::Vsock(branch) => members.members(branch),
-            SocketAddressLegacyBranch::Fd(branch) => members.members(branch),
-            SocketAddressLegacyBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SocketAddressLegacy {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SocketAddressLegacy {
-    const EXPECTING: &'static str = "an object SocketAddressLegacy";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::SocketAddressType> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::SocketAddressType::Inet => {
-                SocketAddressLegacyBranch::Inet(
-                    ::qmp_types::de::from_members(rest, "inet")?,
-                )
-            }
-            super::SocketAddressType::Unix => {
-                SocketAddressLegacyBranch::Unix(
-                    ::qmp_types::de::from_members(rest, "unix")?,
-                )
-            }
-            super::SocketAddressType::Vsock => {
-                SocketAddressLegacyBranch::Vsock(
-                    ::qmp_types::de::from_members(rest, "vsock")?,
-                )
-            }
-            super::SocketAddressType::Fd => {
-                SocketAddressLegacyBranch::Fd(::qmp_types::de::from_members(rest, "fd")?)
-            }
-            super::SocketAddressType::Other(value) => {
-                unknown_members = rest;
-                SocketAddressLegacyBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(SocketAddressLegacy {
-            r#type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SocketAddressLegacy {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    SocketAddressLegacy, SocketAddressLegacyBranch, Other,
+    r#type = "type": super::SocketAddressType, Other,
+    {}
+    {
+        members Inet = "inet" => Inet,
+        members Unix = "unix" => Unix,
+        members Vsock = "vsock" => Vsock,
+        members Fd = "fd" => Fd,
     }
 }
 /// Available SocketAddress types
@@ -1060,74 +304,12 @@ pub enum SocketAddressType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl SocketAddressType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [SocketAddressType] = &[
-        SocketAddressType::Inet,
-        SocketAddressType::Unix,
-        SocketAddressType::Vsock,
-        SocketAddressType::Fd,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            SocketAddressType::Inet => "inet",
-            SocketAddressType::Unix => "unix",
-            SocketAddressType::Vsock => "vsock",
-            SocketAddressType::Fd => "fd",
-            SocketAddressType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => SocketAddressType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for SocketAddressType {
-    const EXPECTING: &'static str = "a SocketAddressType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        SocketAddressType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "inet" => SocketAddressType::Inet,
-                "unix" => SocketAddressType::Unix,
-                "vsock" => SocketAddressType::Vsock,
-                "fd" => SocketAddressType::Fd,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for SocketAddressType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(SocketAddressType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for SocketAddressType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for SocketAddressType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SocketAddressType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    SocketAddressType, Other {
+        Inet = "inet",
+        Unix = "unix",
+        Vsock = "vsock",
+        Fd = "fd",
     }
 }
 /// Captures the address of a socket, which could also be a socket file
@@ -1159,102 +341,14 @@ pub enum SocketAddressBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl SocketAddressBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            SocketAddressBranch::Inet(_) => "inet",
-            SocketAddressBranch::Unix(_) => "unix",
-            SocketAddressBranch::Vsock(_) => "vsock",
-            SocketAddressBranch::Fd(_) => "fd",
-            SocketAddressBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::SocketAddressType {
-        match self {
-            SocketAddressBranch::Inet(_) => super::SocketAddressType::Inet,
-            SocketAddressBranch::Unix(_) => super::SocketAddressType::Unix,
-            SocketAddressBranch::Vsock(_) => super::SocketAddressType::Vsock,
-            SocketAddressBranch::Fd(_) => super::SocketAddressType::Fd,
-            SocketAddressBranch::Other(value) => {
-                super::SocketAddressType::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SocketAddress {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", self.r#type.as_str());
-        match &self.r#type {
-            SocketAddressBranch::Inet(branch) => members.members(branch),
-            SocketAddressBranch::Unix(branch) => members.members(branch),
-            SocketAddressBranch::Vsock(branch) => members.members(branch),
-            SocketAddressBranch::Fd(branch) => members.members(branch),
-            SocketAddressBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SocketAddress {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SocketAddress {
-    const EXPECTING: &'static str = "an object SocketAddress";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::SocketAddressType> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::SocketAddressType::Inet => {
-                SocketAddressBranch::Inet(::qmp_types::de::from_members(rest, "inet")?)
-            }
-            super::SocketAddressType::Unix => {
-                SocketAddressBranch::Unix(::qmp_types::de::from_members(rest, "unix")?)
-            }
-            super::SocketAddressType::Vsock => {
-                SocketAddressBranch::Vsock(::qmp_types::de::from_members(rest, "vsock")?)
-            }
-            super::SocketAddressType::Fd => {
-                SocketAddressBranch::Fd(::qmp_types::de::from_members(rest, "fd")?)
-            }
-            super::SocketAddressType::Other(value) => {
-                unknown_members = rest;
-                SocketAddressBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(SocketAddress {
-            r#type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SocketAddress {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    SocketAddress, SocketAddressBranch, Other,
+    r#type = "type": super::SocketAddressType, Other,
+    {}
+    {
+        members Inet = "inet" => Inet,
+        members Unix = "unix" => Unix,
+        members Vsock = "vsock" => Vsock,
+        members Fd = "fd" => Fd,
     }
 }

@@ -21,77 +21,13 @@ pub enum StatsType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl StatsType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [StatsType] = &[
-        StatsType::Cumulative,
-        StatsType::Instant,
-        StatsType::Peak,
-        StatsType::LinearHistogram,
-        StatsType::Log2Histogram,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            StatsType::Cumulative => "cumulative",
-            StatsType::Instant => "instant",
-            StatsType::Peak => "peak",
-            StatsType::LinearHistogram => "linear-histogram",
-            StatsType::Log2Histogram => "log2-histogram",
-            StatsType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => StatsType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for StatsType {
-    const EXPECTING: &'static str = "a StatsType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        StatsType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "cumulative" => StatsType::Cumulative,
-                "instant" => StatsType::Instant,
-                "peak" => StatsType::Peak,
-                "linear-histogram" => StatsType::LinearHistogram,
-                "log2-histogram" => StatsType::Log2Histogram,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for StatsType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(StatsType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for StatsType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for StatsType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for StatsType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    StatsType, Other {
+        Cumulative = "cumulative",
+        Instant = "instant",
+        Peak = "peak",
+        LinearHistogram = "linear-histogram",
+        Log2Histogram = "log2-histogram",
     }
 }
 /// Enumeration of unit of measurement for statistics
@@ -112,74 +48,12 @@ pub enum StatsUnit {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl StatsUnit {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [StatsUnit] = &[
-        StatsUnit::Bytes,
-        StatsUnit::Seconds,
-        StatsUnit::Cycles,
-        StatsUnit::Boolean,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            StatsUnit::Bytes => "bytes",
-            StatsUnit::Seconds => "seconds",
-            StatsUnit::Cycles => "cycles",
-            StatsUnit::Boolean => "boolean",
-            StatsUnit::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => StatsUnit::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for StatsUnit {
-    const EXPECTING: &'static str = "a StatsUnit value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        StatsUnit::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "bytes" => StatsUnit::Bytes,
-                "seconds" => StatsUnit::Seconds,
-                "cycles" => StatsUnit::Cycles,
-                "boolean" => StatsUnit::Boolean,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for StatsUnit {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(StatsUnit::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for StatsUnit {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for StatsUnit {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for StatsUnit {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    StatsUnit, Other {
+        Bytes = "bytes",
+        Seconds = "seconds",
+        Cycles = "cycles",
+        Boolean = "boolean",
     }
 }
 /// Enumeration of statistics providers.
@@ -196,68 +70,10 @@ pub enum StatsProvider {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl StatsProvider {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [StatsProvider] = &[
-        StatsProvider::Kvm,
-        StatsProvider::Cryptodev,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            StatsProvider::Kvm => "kvm",
-            StatsProvider::Cryptodev => "cryptodev",
-            StatsProvider::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => StatsProvider::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for StatsProvider {
-    const EXPECTING: &'static str = "a StatsProvider value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        StatsProvider::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "kvm" => StatsProvider::Kvm,
-                "cryptodev" => StatsProvider::Cryptodev,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for StatsProvider {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(StatsProvider::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for StatsProvider {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for StatsProvider {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for StatsProvider {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    StatsProvider, Other {
+        Kvm = "kvm",
+        Cryptodev = "cryptodev",
     }
 }
 /// The kinds of objects on which one can request statistics.
@@ -277,71 +93,11 @@ pub enum StatsTarget {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl StatsTarget {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [StatsTarget] = &[
-        StatsTarget::Vm,
-        StatsTarget::Vcpu,
-        StatsTarget::Cryptodev,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            StatsTarget::Vm => "vm",
-            StatsTarget::Vcpu => "vcpu",
-            StatsTarget::Cryptodev => "cryptodev",
-            StatsTarget::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => StatsTarget::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for StatsTarget {
-    const EXPECTING: &'static str = "a StatsTarget value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        StatsTarget::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "vm" => StatsTarget::Vm,
-                "vcpu" => StatsTarget::Vcpu,
-                "cryptodev" => StatsTarget::Cryptodev,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for StatsTarget {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(StatsTarget::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for StatsTarget {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for StatsTarget {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for StatsTarget {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    StatsTarget, Other {
+        Vm = "vm",
+        Vcpu = "vcpu",
+        Cryptodev = "cryptodev",
     }
 }
 /// Indicates a set of statistics that should be returned by
@@ -360,74 +116,10 @@ pub struct StatsRequest {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl StatsRequest {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(provider: super::StatsProvider) -> Self {
-        StatsRequest {
-            provider,
-            names: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for StatsRequest {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("provider", &self.provider);
-        members.opt("names", &self.names);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for StatsRequest {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for StatsRequest {
-    const EXPECTING: &'static str = "an object StatsRequest";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_provider: ::std::option::Option<super::StatsProvider> = ::std::option::Option::None;
-        let mut m_names: ::std::option::Option<::std::vec::Vec<::std::string::String>> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "provider" => ::qmp_types::de::next(&mut map, &mut m_provider),
-                "names" => ::qmp_types::de::next(&mut map, &mut m_names),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_provider,) = match (m_provider,) {
-            (::std::option::Option::Some(m_provider),) => (m_provider,),
-            (m_provider,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_provider.is_some(), "provider")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(StatsRequest {
-            provider: m_provider,
-            names: m_names,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for StatsRequest {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    StatsRequest {
+        req provider = "provider": super::StatsProvider,
+        opt names = "names",
     }
 }
 /// The `StatsVCPUFilter` object.
@@ -444,61 +136,9 @@ pub struct StatsVCPUFilter {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl StatsVCPUFilter {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        StatsVCPUFilter {
-            vcpus: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for StatsVCPUFilter {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("vcpus", &self.vcpus);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for StatsVCPUFilter {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for StatsVCPUFilter {
-    const EXPECTING: &'static str = "an object StatsVCPUFilter";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_vcpus: ::std::option::Option<::std::vec::Vec<::std::string::String>> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "vcpus" => ::qmp_types::de::next(&mut map, &mut m_vcpus),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(StatsVCPUFilter {
-            vcpus: m_vcpus,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for StatsVCPUFilter {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    StatsVCPUFilter {
+        opt vcpus = "vcpus",
     }
 }
 /// The arguments to the query-stats command; specifies a target for
@@ -532,103 +172,16 @@ pub enum StatsFilterBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl StatsFilterBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            StatsFilterBranch::Vm => "vm",
-            StatsFilterBranch::Vcpu(_) => "vcpu",
-            StatsFilterBranch::Cryptodev => "cryptodev",
-            StatsFilterBranch::Other(value) => value.as_str(),
-        }
+::qmp_types::impl_union! {
+    StatsFilter, StatsFilterBranch, Other,
+    target = "target": super::StatsTarget, Other,
+    {
+        opt providers = "providers",
     }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::StatsTarget {
-        match self {
-            StatsFilterBranch::Vm => super::StatsTarget::Vm,
-            StatsFilterBranch::Vcpu(_) => super::StatsTarget::Vcpu,
-            StatsFilterBranch::Cryptodev => super::StatsTarget::Cryptodev,
-            StatsFilterBranch::Other(value) => super::StatsTarget::Other(value.clone()),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for StatsFilter {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("providers", &self.providers);
-        members.req("target", self.target.as_str());
-        match &self.target {
-            StatsFilterBranch::Vm => {}
-            StatsFilterBranch::Vcpu(branch) => members.members(branch),
-            StatsFilterBranch::Cryptodev => {}
-            StatsFilterBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for StatsFilter {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for StatsFilter {
-    const EXPECTING: &'static str = "an object StatsFilter";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_providers: ::std::option::Option<
-            ::std::vec::Vec<super::StatsRequest>,
-        > = ::std::option::Option::None;
-        let mut tag: ::std::option::Option<super::StatsTarget> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "providers" => ::qmp_types::de::next(&mut map, &mut m_providers),
-                "target" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "target")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::StatsTarget::Vm => {
-                unknown_members = rest;
-                StatsFilterBranch::Vm
-            }
-            super::StatsTarget::Vcpu => {
-                StatsFilterBranch::Vcpu(::qmp_types::de::from_members(rest, "vcpu")?)
-            }
-            super::StatsTarget::Cryptodev => {
-                unknown_members = rest;
-                StatsFilterBranch::Cryptodev
-            }
-            super::StatsTarget::Other(value) => {
-                unknown_members = rest;
-                StatsFilterBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(StatsFilter {
-            providers: m_providers,
-            target: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for StatsFilter {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+    {
+        empty Vm = "vm" => Vm,
+        members Vcpu = "vcpu" => Vcpu,
+        empty Cryptodev = "cryptodev" => Cryptodev,
     }
 }
 /// The `StatsValue` alternate.
@@ -736,79 +289,10 @@ pub struct Stats {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl Stats {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(name: ::std::string::String, value: super::StatsValue) -> Self {
-        Stats {
-            name,
-            value,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for Stats {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("value", &self.value);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for Stats {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for Stats {
-    const EXPECTING: &'static str = "an object Stats";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_value: ::std::option::Option<super::StatsValue> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "value" => ::qmp_types::de::next(&mut map, &mut m_value),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name, m_value) = match (m_name, m_value) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_value),
-            ) => (m_name, m_value),
-            (m_name, m_value) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_name.is_some(), "name"), (m_value.is_some(), "value")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(Stats {
-            name: m_name,
-            value: m_value,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for Stats {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    Stats {
+        req name = "name": ::std::string::String,
+        req value = "value": super::StatsValue,
     }
 }
 /// The `StatsResult` object.
@@ -829,90 +313,11 @@ pub struct StatsResult {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl StatsResult {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        provider: super::StatsProvider,
-        stats: ::std::vec::Vec<super::Stats>,
-    ) -> Self {
-        StatsResult {
-            provider,
-            qom_path: ::std::option::Option::None,
-            stats,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for StatsResult {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("provider", &self.provider);
-        members.opt("qom-path", &self.qom_path);
-        members.req("stats", &self.stats);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for StatsResult {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for StatsResult {
-    const EXPECTING: &'static str = "an object StatsResult";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_provider: ::std::option::Option<super::StatsProvider> = ::std::option::Option::None;
-        let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_stats: ::std::option::Option<::std::vec::Vec<super::Stats>> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "provider" => ::qmp_types::de::next(&mut map, &mut m_provider),
-                "qom-path" => ::qmp_types::de::next(&mut map, &mut m_qom_path),
-                "stats" => ::qmp_types::de::next(&mut map, &mut m_stats),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_provider, m_stats) = match (m_provider, m_stats) {
-            (
-                ::std::option::Option::Some(m_provider),
-                ::std::option::Option::Some(m_stats),
-            ) => (m_provider, m_stats),
-            (m_provider, m_stats) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_provider.is_some(), "provider"),
-                            (m_stats.is_some(), "stats"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(StatsResult {
-            provider: m_provider,
-            qom_path: m_qom_path,
-            stats: m_stats,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for StatsResult {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    StatsResult {
+        req provider = "provider": super::StatsProvider,
+        opt qom_path = "qom-path",
+        req stats = "stats": ::std::vec::Vec<super::Stats>,
     }
 }
 /// Schema for a single statistic.
@@ -947,108 +352,14 @@ pub struct StatsSchemaValue {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl StatsSchemaValue {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        name: ::std::string::String,
-        r#type: super::StatsType,
-        exponent: i16,
-    ) -> Self {
-        StatsSchemaValue {
-            name,
-            r#type,
-            unit: ::std::option::Option::None,
-            base: ::std::option::Option::None,
-            exponent,
-            bucket_size: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for StatsSchemaValue {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("type", &self.r#type);
-        members.opt("unit", &self.unit);
-        members.opt("base", &self.base);
-        members.req("exponent", &self.exponent);
-        members.opt("bucket-size", &self.bucket_size);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for StatsSchemaValue {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for StatsSchemaValue {
-    const EXPECTING: &'static str = "an object StatsSchemaValue";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_type: ::std::option::Option<super::StatsType> = ::std::option::Option::None;
-        let mut m_unit: ::std::option::Option<super::StatsUnit> = ::std::option::Option::None;
-        let mut m_base: ::std::option::Option<i8> = ::std::option::Option::None;
-        let mut m_exponent: ::std::option::Option<i16> = ::std::option::Option::None;
-        let mut m_bucket_size: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                "unit" => ::qmp_types::de::next(&mut map, &mut m_unit),
-                "base" => ::qmp_types::de::next(&mut map, &mut m_base),
-                "exponent" => ::qmp_types::de::next(&mut map, &mut m_exponent),
-                "bucket-size" => ::qmp_types::de::next(&mut map, &mut m_bucket_size),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name, m_type, m_exponent) = match (m_name, m_type, m_exponent) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_type),
-                ::std::option::Option::Some(m_exponent),
-            ) => (m_name, m_type, m_exponent),
-            (m_name, m_type, m_exponent) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_name.is_some(), "name"),
-                            (m_type.is_some(), "type"),
-                            (m_exponent.is_some(), "exponent"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(StatsSchemaValue {
-            name: m_name,
-            r#type: m_type,
-            unit: m_unit,
-            base: m_base,
-            exponent: m_exponent,
-            bucket_size: m_bucket_size,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for StatsSchemaValue {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    StatsSchemaValue {
+        req name = "name": ::std::string::String,
+        req r#type = "type": super::StatsType,
+        opt unit = "unit",
+        opt base = "base",
+        req exponent = "exponent": i16,
+        opt bucket_size = "bucket-size",
     }
 }
 /// Schema for all available statistics for a provider and target.
@@ -1069,95 +380,11 @@ pub struct StatsSchema {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl StatsSchema {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        provider: super::StatsProvider,
-        target: super::StatsTarget,
-        stats: ::std::vec::Vec<super::StatsSchemaValue>,
-    ) -> Self {
-        StatsSchema {
-            provider,
-            target,
-            stats,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for StatsSchema {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("provider", &self.provider);
-        members.req("target", &self.target);
-        members.req("stats", &self.stats);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for StatsSchema {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for StatsSchema {
-    const EXPECTING: &'static str = "an object StatsSchema";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_provider: ::std::option::Option<super::StatsProvider> = ::std::option::Option::None;
-        let mut m_target: ::std::option::Option<super::StatsTarget> = ::std::option::Option::None;
-        let mut m_stats: ::std::option::Option<
-            ::std::vec::Vec<super::StatsSchemaValue>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "provider" => ::qmp_types::de::next(&mut map, &mut m_provider),
-                "target" => ::qmp_types::de::next(&mut map, &mut m_target),
-                "stats" => ::qmp_types::de::next(&mut map, &mut m_stats),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_provider, m_target, m_stats) = match (m_provider, m_target, m_stats) {
-            (
-                ::std::option::Option::Some(m_provider),
-                ::std::option::Option::Some(m_target),
-                ::std::option::Option::Some(m_stats),
-            ) => (m_provider, m_target, m_stats),
-            (m_provider, m_target, m_stats) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_provider.is_some(), "provider"),
-                            (m_target.is_some(), "target"),
-                            (m_stats.is_some(), "stats"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(StatsSchema {
-            provider: m_provider,
-            target: m_target,
-            stats: m_stats,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for StatsSchema {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    StatsSchema {
+        req provider = "provider": super::StatsProvider,
+        req target = "target": super::StatsTarget,
+        req stats = "stats": ::std::vec::Vec<super::StatsSchemaValue>,
     }
 }
 /// The commands of this module.
@@ -1176,28 +403,8 @@ pub mod cmd {
     /// Since: 7.1
     #[derive(Debug, Clone, PartialEq)]
     pub struct QueryStats(pub super::super::StatsFilter);
-    impl ::std::convert::From<super::super::StatsFilter> for QueryStats {
-        fn from(value: super::super::StatsFilter) -> Self {
-            QueryStats(value)
-        }
-    }
-    impl ::serde::Serialize for QueryStats {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&self.0, serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryStats {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <super::super::StatsFilter as ::serde::Deserialize>::deserialize(
-                    deserializer,
-                )
-                .map(QueryStats)
-        }
+    ::qmp_types::impl_wrapper! {
+        QueryStats(super::super::StatsFilter)
     }
     impl ::qmp_types::Command for QueryStats {
         const NAME: &'static str = "query-stats";
@@ -1235,61 +442,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl QueryStatsSchemas {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new() -> Self {
-            QueryStatsSchemas {
-                provider: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for QueryStatsSchemas {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("provider", &self.provider);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for QueryStatsSchemas {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for QueryStatsSchemas {
-        const EXPECTING: &'static str = "an object QueryStatsSchemas";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_provider: ::std::option::Option<super::super::StatsProvider> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "provider" => ::qmp_types::de::next(&mut map, &mut m_provider),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            ::std::result::Result::Ok(QueryStatsSchemas {
-                provider: m_provider,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryStatsSchemas {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        QueryStatsSchemas {
+            opt provider = "provider",
         }
     }
     impl ::qmp_types::Command for QueryStatsSchemas {

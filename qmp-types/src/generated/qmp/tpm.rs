@@ -18,71 +18,11 @@ pub enum TpmModel {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl TpmModel {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [TpmModel] = &[
-        TpmModel::TpmTis,
-        TpmModel::TpmCrb,
-        TpmModel::TpmSpapr,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            TpmModel::TpmTis => "tpm-tis",
-            TpmModel::TpmCrb => "tpm-crb",
-            TpmModel::TpmSpapr => "tpm-spapr",
-            TpmModel::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => TpmModel::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for TpmModel {
-    const EXPECTING: &'static str = "a TpmModel value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        TpmModel::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "tpm-tis" => TpmModel::TpmTis,
-                "tpm-crb" => TpmModel::TpmCrb,
-                "tpm-spapr" => TpmModel::TpmSpapr,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for TpmModel {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(TpmModel::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for TpmModel {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for TpmModel {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TpmModel {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    TpmModel, Other {
+        TpmTis = "tpm-tis",
+        TpmCrb = "tpm-crb",
+        TpmSpapr = "tpm-spapr",
     }
 }
 /// An enumeration of TPM types
@@ -101,65 +41,10 @@ pub enum TpmType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl TpmType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [TpmType] = &[TpmType::Passthrough, TpmType::Emulator];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            TpmType::Passthrough => "passthrough",
-            TpmType::Emulator => "emulator",
-            TpmType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => TpmType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for TpmType {
-    const EXPECTING: &'static str = "a TpmType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        TpmType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "passthrough" => TpmType::Passthrough,
-                "emulator" => TpmType::Emulator,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for TpmType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(TpmType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for TpmType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for TpmType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TpmType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    TpmType, Other {
+        Passthrough = "passthrough",
+        Emulator = "emulator",
     }
 }
 /// Information about the TPM passthrough type
@@ -181,66 +66,10 @@ pub struct TPMPassthroughOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl TPMPassthroughOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        TPMPassthroughOptions {
-            path: ::std::option::Option::None,
-            cancel_path: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for TPMPassthroughOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("path", &self.path);
-        members.opt("cancel-path", &self.cancel_path);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for TPMPassthroughOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for TPMPassthroughOptions {
-    const EXPECTING: &'static str = "an object TPMPassthroughOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_cancel_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                "cancel-path" => ::qmp_types::de::next(&mut map, &mut m_cancel_path),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(TPMPassthroughOptions {
-            path: m_path,
-            cancel_path: m_cancel_path,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TPMPassthroughOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    TPMPassthroughOptions {
+        opt path = "path",
+        opt cancel_path = "cancel-path",
     }
 }
 /// Information about the TPM emulator type
@@ -258,69 +87,9 @@ pub struct TPMEmulatorOptions {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl TPMEmulatorOptions {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(chardev: ::std::string::String) -> Self {
-        TPMEmulatorOptions {
-            chardev,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for TPMEmulatorOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("chardev", &self.chardev);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for TPMEmulatorOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for TPMEmulatorOptions {
-    const EXPECTING: &'static str = "an object TPMEmulatorOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_chardev,) = match (m_chardev,) {
-            (::std::option::Option::Some(m_chardev),) => (m_chardev,),
-            (m_chardev,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(TPMEmulatorOptions {
-            chardev: m_chardev,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TPMEmulatorOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    TPMEmulatorOptions {
+        req chardev = "chardev": ::std::string::String,
     }
 }
 /// The `TPMPassthroughOptionsWrapper` object.
@@ -338,69 +107,9 @@ pub struct TPMPassthroughOptionsWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl TPMPassthroughOptionsWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::TPMPassthroughOptions) -> Self {
-        TPMPassthroughOptionsWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for TPMPassthroughOptionsWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for TPMPassthroughOptionsWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for TPMPassthroughOptionsWrapper {
-    const EXPECTING: &'static str = "an object TPMPassthroughOptionsWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::TPMPassthroughOptions> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(TPMPassthroughOptionsWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TPMPassthroughOptionsWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    TPMPassthroughOptionsWrapper {
+        req data = "data": super::TPMPassthroughOptions,
     }
 }
 /// The `TPMEmulatorOptionsWrapper` object.
@@ -418,69 +127,9 @@ pub struct TPMEmulatorOptionsWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl TPMEmulatorOptionsWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::TPMEmulatorOptions) -> Self {
-        TPMEmulatorOptionsWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for TPMEmulatorOptionsWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for TPMEmulatorOptionsWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for TPMEmulatorOptionsWrapper {
-    const EXPECTING: &'static str = "an object TPMEmulatorOptionsWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::TPMEmulatorOptions> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(TPMEmulatorOptionsWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TPMEmulatorOptionsWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    TPMEmulatorOptionsWrapper {
+        req data = "data": super::TPMEmulatorOptions,
     }
 }
 /// A union referencing different TPM backend types' configuration
@@ -510,93 +159,13 @@ pub enum TpmTypeOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl TpmTypeOptionsBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            TpmTypeOptionsBranch::Passthrough(_) => "passthrough",
-            TpmTypeOptionsBranch::Emulator(_) => "emulator",
-            TpmTypeOptionsBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::TpmType {
-        match self {
-            TpmTypeOptionsBranch::Passthrough(_) => super::TpmType::Passthrough,
-            TpmTypeOptionsBranch::Emulator(_) => super::TpmType::Emulator,
-            TpmTypeOptionsBranch::Other(value) => super::TpmType::Other(value.clone()),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for TpmTypeOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", self.r#type.as_str());
-        match &self.r#type {
-            TpmTypeOptionsBranch::Passthrough(branch) => members.members(branch),
-            TpmTypeOptionsBranch::Emulator(branch) => members.members(branch),
-            TpmTypeOptionsBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for TpmTypeOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for TpmTypeOptions {
-    const EXPECTING: &'static str = "an object TpmTypeOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::TpmType> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::TpmType::Passthrough => {
-                TpmTypeOptionsBranch::Passthrough(
-                    ::qmp_types::de::from_members(rest, "passthrough")?,
-                )
-            }
-            super::TpmType::Emulator => {
-                TpmTypeOptionsBranch::Emulator(
-                    ::qmp_types::de::from_members(rest, "emulator")?,
-                )
-            }
-            super::TpmType::Other(value) => {
-                unknown_members = rest;
-                TpmTypeOptionsBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(TpmTypeOptions {
-            r#type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TpmTypeOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    TpmTypeOptions, TpmTypeOptionsBranch, Other,
+    r#type = "type": super::TpmType, Other,
+    {}
+    {
+        members Passthrough = "passthrough" => Passthrough,
+        members Emulator = "emulator" => Emulator,
     }
 }
 /// Information about the TPM
@@ -618,93 +187,11 @@ pub struct TPMInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl TPMInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        id: ::std::string::String,
-        model: super::TpmModel,
-        options: super::TpmTypeOptions,
-    ) -> Self {
-        TPMInfo {
-            id,
-            model,
-            options,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for TPMInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("id", &self.id);
-        members.req("model", &self.model);
-        members.req("options", &self.options);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for TPMInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for TPMInfo {
-    const EXPECTING: &'static str = "an object TPMInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_model: ::std::option::Option<super::TpmModel> = ::std::option::Option::None;
-        let mut m_options: ::std::option::Option<super::TpmTypeOptions> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "model" => ::qmp_types::de::next(&mut map, &mut m_model),
-                "options" => ::qmp_types::de::next(&mut map, &mut m_options),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_id, m_model, m_options) = match (m_id, m_model, m_options) {
-            (
-                ::std::option::Option::Some(m_id),
-                ::std::option::Option::Some(m_model),
-                ::std::option::Option::Some(m_options),
-            ) => (m_id, m_model, m_options),
-            (m_id, m_model, m_options) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_id.is_some(), "id"),
-                            (m_model.is_some(), "model"),
-                            (m_options.is_some(), "options"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(TPMInfo {
-            id: m_id,
-            model: m_model,
-            options: m_options,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TPMInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    TPMInfo {
+        req id = "id": ::std::string::String,
+        req model = "model": super::TpmModel,
+        req options = "options": super::TpmTypeOptions,
     }
 }
 /// The commands of this module.
@@ -727,22 +214,7 @@ pub mod cmd {
     /// Since: 1.5
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryTpmModels;
-    impl ::serde::Serialize for QueryTpmModels {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryTpmModels {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryTpmModels)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryTpmModels);
     impl ::qmp_types::Command for QueryTpmModels {
         const NAME: &'static str = "query-tpm-models";
         type Returns = ::std::vec::Vec<super::super::TpmModel>;
@@ -768,22 +240,7 @@ pub mod cmd {
     /// Since: 1.5
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryTpmTypes;
-    impl ::serde::Serialize for QueryTpmTypes {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryTpmTypes {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryTpmTypes)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryTpmTypes);
     impl ::qmp_types::Command for QueryTpmTypes {
         const NAME: &'static str = "query-tpm-types";
         type Returns = ::std::vec::Vec<super::super::TpmType>;
@@ -820,22 +277,7 @@ pub mod cmd {
     /// Since: 1.5
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryTpm;
-    impl ::serde::Serialize for QueryTpm {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryTpm {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryTpm)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryTpm);
     impl ::qmp_types::Command for QueryTpm {
         const NAME: &'static str = "query-tpm";
         type Returns = ::std::vec::Vec<super::super::TPMInfo>;

@@ -16,71 +16,11 @@ pub enum TraceEventState {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl TraceEventState {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [TraceEventState] = &[
-        TraceEventState::Unavailable,
-        TraceEventState::Disabled,
-        TraceEventState::Enabled,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            TraceEventState::Unavailable => "unavailable",
-            TraceEventState::Disabled => "disabled",
-            TraceEventState::Enabled => "enabled",
-            TraceEventState::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => TraceEventState::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for TraceEventState {
-    const EXPECTING: &'static str = "a TraceEventState value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        TraceEventState::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "unavailable" => TraceEventState::Unavailable,
-                "disabled" => TraceEventState::Disabled,
-                "enabled" => TraceEventState::Enabled,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for TraceEventState {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(TraceEventState::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for TraceEventState {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for TraceEventState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TraceEventState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    TraceEventState, Other {
+        Unavailable = "unavailable",
+        Disabled = "disabled",
+        Enabled = "enabled",
     }
 }
 /// Information of a tracing event.
@@ -98,79 +38,10 @@ pub struct TraceEventInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl TraceEventInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(name: ::std::string::String, state: super::TraceEventState) -> Self {
-        TraceEventInfo {
-            name,
-            state,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for TraceEventInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("state", &self.state);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for TraceEventInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for TraceEventInfo {
-    const EXPECTING: &'static str = "an object TraceEventInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_state: ::std::option::Option<super::TraceEventState> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "state" => ::qmp_types::de::next(&mut map, &mut m_state),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name, m_state) = match (m_name, m_state) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_state),
-            ) => (m_name, m_state),
-            (m_name, m_state) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_name.is_some(), "name"), (m_state.is_some(), "state")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(TraceEventInfo {
-            name: m_name,
-            state: m_state,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TraceEventInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    TraceEventInfo {
+        req name = "name": ::std::string::String,
+        req state = "state": super::TraceEventState,
     }
 }
 /// The commands of this module.
@@ -201,69 +72,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl TraceEventGetState {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(name: ::std::string::String) -> Self {
-            TraceEventGetState {
-                name,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for TraceEventGetState {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("name", &self.name);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for TraceEventGetState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for TraceEventGetState {
-        const EXPECTING: &'static str = "an object TraceEventGetState";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_name,) = match (m_name,) {
-                (::std::option::Option::Some(m_name),) => (m_name,),
-                (m_name,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(TraceEventGetState {
-                name: m_name,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TraceEventGetState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        TraceEventGetState {
+            req name = "name": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for TraceEventGetState {
@@ -301,86 +112,11 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl TraceEventSetState {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(name: ::std::string::String, enable: bool) -> Self {
-            TraceEventSetState {
-                name,
-                enable,
-                ignore_unavailable: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for TraceEventSetState {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("name", &self.name);
-            members.req("enable", &self.enable);
-            members.opt("ignore-unavailable", &self.ignore_unavailable);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for TraceEventSetState {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for TraceEventSetState {
-        const EXPECTING: &'static str = "an object TraceEventSetState";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_enable: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut m_ignore_unavailable: ::std::option::Option<bool> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                    "enable" => ::qmp_types::de::next(&mut map, &mut m_enable),
-                    "ignore-unavailable" => {
-                        ::qmp_types::de::next(&mut map, &mut m_ignore_unavailable)
-                    }
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_name, m_enable) = match (m_name, m_enable) {
-                (
-                    ::std::option::Option::Some(m_name),
-                    ::std::option::Option::Some(m_enable),
-                ) => (m_name, m_enable),
-                (m_name, m_enable) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_name.is_some(), "name"), (m_enable.is_some(), "enable")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(TraceEventSetState {
-                name: m_name,
-                enable: m_enable,
-                ignore_unavailable: m_ignore_unavailable,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for TraceEventSetState {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        TraceEventSetState {
+            req name = "name": ::std::string::String,
+            req enable = "enable": bool,
+            opt ignore_unavailable = "ignore-unavailable",
         }
     }
     impl ::qmp_types::Command for TraceEventSetState {

@@ -12,53 +12,8 @@ pub struct Abort {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl Abort {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        Abort {
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for Abort {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for Abort {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for Abort {
-    const EXPECTING: &'static str = "an object Abort";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)?;
-        }
-        ::std::result::Result::Ok(Abort { unknown_members })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for Abort {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
-    }
+::qmp_types::impl_object! {
+    Abort {}
 }
 /// An enumeration of Transactional completion modes.
 ///
@@ -80,68 +35,10 @@ pub enum ActionCompletionMode {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl ActionCompletionMode {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [ActionCompletionMode] = &[
-        ActionCompletionMode::Individual,
-        ActionCompletionMode::Grouped,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            ActionCompletionMode::Individual => "individual",
-            ActionCompletionMode::Grouped => "grouped",
-            ActionCompletionMode::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => ActionCompletionMode::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for ActionCompletionMode {
-    const EXPECTING: &'static str = "a ActionCompletionMode value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        ActionCompletionMode::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "individual" => ActionCompletionMode::Individual,
-                "grouped" => ActionCompletionMode::Grouped,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for ActionCompletionMode {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(ActionCompletionMode::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for ActionCompletionMode {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for ActionCompletionMode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ActionCompletionMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    ActionCompletionMode, Other {
+        Individual = "individual",
+        Grouped = "grouped",
     }
 }
 /// The values of `TransactionActionKind`.
@@ -185,114 +82,20 @@ pub enum TransactionActionKind {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl TransactionActionKind {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [TransactionActionKind] = &[
-        TransactionActionKind::Abort,
-        TransactionActionKind::BlockDirtyBitmapAdd,
-        TransactionActionKind::BlockDirtyBitmapRemove,
-        TransactionActionKind::BlockDirtyBitmapClear,
-        TransactionActionKind::BlockDirtyBitmapEnable,
-        TransactionActionKind::BlockDirtyBitmapDisable,
-        TransactionActionKind::BlockDirtyBitmapMerge,
-        TransactionActionKind::BlockdevBackup,
-        TransactionActionKind::BlockdevSnapshot,
-        TransactionActionKind::BlockdevSnapshotInternalSync,
-        TransactionActionKind::BlockdevSnapshotSync,
-        TransactionActionKind::DriveBackup,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            TransactionActionKind::Abort => "abort",
-            TransactionActionKind::BlockDirtyBitmapAdd => "block-dirty-bitmap-add",
-            TransactionActionKind::BlockDirtyBitmapRemove => "block-dirty-bitmap-remove",
-            TransactionActionKind::BlockDirtyBitmapClear => "block-dirty-bitmap-clear",
-            TransactionActionKind::BlockDirtyBitmapEnable => "block-dirty-bitmap-enable",
-            TransactionActionKind::BlockDirtyBitmapDisable => {
-                "block-dirty-bitmap-disable"
-            }
-            TransactionActionKind::BlockDirtyBitmapMerge => "block-dirty-bitmap-merge",
-            TransactionActionKind::BlockdevBackup => "blockdev-backup",
-            TransactionActionKind::BlockdevSnapshot => "blockdev-snapshot",
-            TransactionActionKind::BlockdevSnapshotInternalSync => {
-                "blockdev-snapshot-internal-sync"
-            }
-            TransactionActionKind::BlockdevSnapshotSync => "blockdev-snapshot-sync",
-            TransactionActionKind::DriveBackup => "drive-backup",
-            TransactionActionKind::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => TransactionActionKind::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for TransactionActionKind {
-    const EXPECTING: &'static str = "a TransactionActionKind value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        TransactionActionKind::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "abort" => TransactionActionKind::Abort,
-                "block-dirty-bitmap-add" => TransactionActionKind::BlockDirtyBitmapAdd,
-                "block-dirty-bitmap-remove" => {
-                    TransactionActionKind::BlockDirtyBitmapRemove
-                }
-                "block-dirty-bitmap-clear" => {
-                    TransactionActionKind::BlockDirtyBitmapClear
-                }
-                "block-dirty-bitmap-enable" => {
-                    TransactionActionKind::BlockDirtyBitmapEnable
-                }
-                "block-dirty-bitmap-disable" => {
-                    TransactionActionKind::BlockDirtyBitmapDisable
-                }
-                "block-dirty-bitmap-merge" => {
-                    TransactionActionKind::BlockDirtyBitmapMerge
-                }
-                "blockdev-backup" => TransactionActionKind::BlockdevBackup,
-                "blockdev-snapshot" => TransactionActionKind::BlockdevSnapshot,
-                "blockdev-snapshot-internal-sync" => {
-                    TransactionActionKind::BlockdevSnapshotInternalSync
-                }
-                "blockdev-snapshot-sync" => TransactionActionKind::BlockdevSnapshotSync,
-                "drive-backup" => TransactionActionKind::DriveBackup,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for TransactionActionKind {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(TransactionActionKind::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for TransactionActionKind {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for TransactionActionKind {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TransactionActionKind {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    TransactionActionKind, Other {
+        Abort = "abort",
+        BlockDirtyBitmapAdd = "block-dirty-bitmap-add",
+        BlockDirtyBitmapRemove = "block-dirty-bitmap-remove",
+        BlockDirtyBitmapClear = "block-dirty-bitmap-clear",
+        BlockDirtyBitmapEnable = "block-dirty-bitmap-enable",
+        BlockDirtyBitmapDisable = "block-dirty-bitmap-disable",
+        BlockDirtyBitmapMerge = "block-dirty-bitmap-merge",
+        BlockdevBackup = "blockdev-backup",
+        BlockdevSnapshot = "blockdev-snapshot",
+        BlockdevSnapshotInternalSync = "blockdev-snapshot-internal-sync",
+        BlockdevSnapshotSync = "blockdev-snapshot-sync",
+        DriveBackup = "drive-backup",
     }
 }
 /// The `AbortWrapper` object.
@@ -308,69 +111,9 @@ pub struct AbortWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl AbortWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::Abort) -> Self {
-        AbortWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for AbortWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for AbortWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for AbortWrapper {
-    const EXPECTING: &'static str = "an object AbortWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::Abort> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(AbortWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for AbortWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    AbortWrapper {
+        req data = "data": super::Abort,
     }
 }
 /// The `BlockDirtyBitmapAddWrapper` object.
@@ -386,69 +129,9 @@ pub struct BlockDirtyBitmapAddWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl BlockDirtyBitmapAddWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::BlockDirtyBitmapAdd) -> Self {
-        BlockDirtyBitmapAddWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for BlockDirtyBitmapAddWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for BlockDirtyBitmapAddWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for BlockDirtyBitmapAddWrapper {
-    const EXPECTING: &'static str = "an object BlockDirtyBitmapAddWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::BlockDirtyBitmapAdd> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(BlockDirtyBitmapAddWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapAddWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    BlockDirtyBitmapAddWrapper {
+        req data = "data": super::BlockDirtyBitmapAdd,
     }
 }
 /// The `BlockDirtyBitmapWrapper` object.
@@ -464,69 +147,9 @@ pub struct BlockDirtyBitmapWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl BlockDirtyBitmapWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::BlockDirtyBitmap) -> Self {
-        BlockDirtyBitmapWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for BlockDirtyBitmapWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for BlockDirtyBitmapWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for BlockDirtyBitmapWrapper {
-    const EXPECTING: &'static str = "an object BlockDirtyBitmapWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::BlockDirtyBitmap> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(BlockDirtyBitmapWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    BlockDirtyBitmapWrapper {
+        req data = "data": super::BlockDirtyBitmap,
     }
 }
 /// The `BlockDirtyBitmapMergeWrapper` object.
@@ -542,69 +165,9 @@ pub struct BlockDirtyBitmapMergeWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl BlockDirtyBitmapMergeWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::BlockDirtyBitmapMerge) -> Self {
-        BlockDirtyBitmapMergeWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for BlockDirtyBitmapMergeWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for BlockDirtyBitmapMergeWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for BlockDirtyBitmapMergeWrapper {
-    const EXPECTING: &'static str = "an object BlockDirtyBitmapMergeWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::BlockDirtyBitmapMerge> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(BlockDirtyBitmapMergeWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapMergeWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    BlockDirtyBitmapMergeWrapper {
+        req data = "data": super::BlockDirtyBitmapMerge,
     }
 }
 /// The `BlockdevBackupWrapper` object.
@@ -620,69 +183,9 @@ pub struct BlockdevBackupWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl BlockdevBackupWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::BlockdevBackup) -> Self {
-        BlockdevBackupWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for BlockdevBackupWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for BlockdevBackupWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for BlockdevBackupWrapper {
-    const EXPECTING: &'static str = "an object BlockdevBackupWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::BlockdevBackup> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(BlockdevBackupWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BlockdevBackupWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    BlockdevBackupWrapper {
+        req data = "data": super::BlockdevBackup,
     }
 }
 /// The `BlockdevSnapshotWrapper` object.
@@ -698,69 +201,9 @@ pub struct BlockdevSnapshotWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl BlockdevSnapshotWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::BlockdevSnapshot) -> Self {
-        BlockdevSnapshotWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for BlockdevSnapshotWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for BlockdevSnapshotWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for BlockdevSnapshotWrapper {
-    const EXPECTING: &'static str = "an object BlockdevSnapshotWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::BlockdevSnapshot> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(BlockdevSnapshotWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BlockdevSnapshotWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    BlockdevSnapshotWrapper {
+        req data = "data": super::BlockdevSnapshot,
     }
 }
 /// The `BlockdevSnapshotInternalWrapper` object.
@@ -776,69 +219,9 @@ pub struct BlockdevSnapshotInternalWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl BlockdevSnapshotInternalWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::BlockdevSnapshotInternal) -> Self {
-        BlockdevSnapshotInternalWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for BlockdevSnapshotInternalWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for BlockdevSnapshotInternalWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for BlockdevSnapshotInternalWrapper {
-    const EXPECTING: &'static str = "an object BlockdevSnapshotInternalWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::BlockdevSnapshotInternal> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(BlockdevSnapshotInternalWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BlockdevSnapshotInternalWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    BlockdevSnapshotInternalWrapper {
+        req data = "data": super::BlockdevSnapshotInternal,
     }
 }
 /// The `BlockdevSnapshotSyncWrapper` object.
@@ -854,69 +237,9 @@ pub struct BlockdevSnapshotSyncWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl BlockdevSnapshotSyncWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::BlockdevSnapshotSync) -> Self {
-        BlockdevSnapshotSyncWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for BlockdevSnapshotSyncWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for BlockdevSnapshotSyncWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for BlockdevSnapshotSyncWrapper {
-    const EXPECTING: &'static str = "an object BlockdevSnapshotSyncWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::BlockdevSnapshotSync> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(BlockdevSnapshotSyncWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BlockdevSnapshotSyncWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    BlockdevSnapshotSyncWrapper {
+        req data = "data": super::BlockdevSnapshotSync,
     }
 }
 /// The `DriveBackupWrapper` object.
@@ -932,69 +255,9 @@ pub struct DriveBackupWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl DriveBackupWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::DriveBackup) -> Self {
-        DriveBackupWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DriveBackupWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DriveBackupWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DriveBackupWrapper {
-    const EXPECTING: &'static str = "an object DriveBackupWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::DriveBackup> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(DriveBackupWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DriveBackupWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    DriveBackupWrapper {
+        req data = "data": super::DriveBackup,
     }
 }
 /// A discriminated record of operations that can be performed with
@@ -1042,228 +305,23 @@ pub enum TransactionActionBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl TransactionActionBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            TransactionActionBranch::Abort(_) => "abort",
-            TransactionActionBranch::BlockDirtyBitmapAdd(_) => "block-dirty-bitmap-add",
-            TransactionActionBranch::BlockDirtyBitmapRemove(_) => {
-                "block-dirty-bitmap-remove"
-            }
-            TransactionActionBranch::BlockDirtyBitmapClear(_) => {
-                "block-dirty-bitmap-clear"
-            }
-            TransactionActionBranch::BlockDirtyBitmapEnable(_) => {
-                "block-dirty-bitmap-enable"
-            }
-            TransactionActionBranch::BlockDirtyBitmapDisable(_) => {
-                "block-dirty-bitmap-disable"
-            }
-            TransactionActionBranch::BlockDirtyBitmapMerge(_) => {
-                "block-dirty-bitmap-merge"
-            }
-            TransactionActionBranch::BlockdevBackup(_) => "blockdev-backup",
-            TransactionActionBranch::BlockdevSnapshot(_) => "blockdev-snapshot",
-            TransactionActionBranch::BlockdevSnapshotInternalSync(_) => {
-                "blockdev-snapshot-internal-sync"
-            }
-            TransactionActionBranch::BlockdevSnapshotSync(_) => "blockdev-snapshot-sync",
-            TransactionActionBranch::DriveBackup(_) => "drive-backup",
-            TransactionActionBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::TransactionActionKind {
-        match self {
-            TransactionActionBranch::Abort(_) => super::TransactionActionKind::Abort,
-            TransactionActionBranch::BlockDirtyBitmapAdd(_) => {
-                super::TransactionActionKind::BlockDirtyBitmapAdd
-            }
-            TransactionActionBranch::BlockDirtyBitmapRemove(_) => {
-                super::TransactionActionKind::BlockDirtyBitmapRemove
-            }
-            TransactionActionBranch::BlockDirtyBitmapClear(_) => {
-                super::TransactionActionKind::BlockDirtyBitmapClear
-            }
-            TransactionActionBranch::BlockDirtyBitmapEnable(_) => {
-                super::TransactionActionKind::BlockDirtyBitmapEnable
-            }
-            TransactionActionBranch::BlockDirtyBitmapDisable(_) => {
-                super::TransactionActionKind::BlockDirtyBitmapDisable
-            }
-            TransactionActionBranch::BlockDirtyBitmapMerge(_) => {
-                super::TransactionActionKind::BlockDirtyBitmapMerge
-            }
-            TransactionActionBranch::BlockdevBackup(_) => {
-                super::TransactionActionKind::BlockdevBackup
-            }
-            TransactionActionBranch::BlockdevSnapshot(_) => {
-                super::TransactionActionKind::BlockdevSnapshot
-            }
-            TransactionActionBranch::BlockdevSnapshotInternalSync(_) => {
-                super::TransactionActionKind::BlockdevSnapshotInternalSync
-            }
-            TransactionActionBranch::BlockdevSnapshotSync(_) => {
-                super::TransactionActionKind::BlockdevSnapshotSync
-            }
-            TransactionActionBranch::DriveBackup(_) => {
-                super::TransactionActionKind::DriveBackup
-            }
-            TransactionActionBranch::Other(value) => {
-                super::TransactionActionKind::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for TransactionAction {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", self.r#type.as_str());
-        match &self.r#type {
-            TransactionActionBranch::Abort(branch) => members.members(branch),
-            TransactionActionBranch::BlockDirtyBitmapAdd(branch) => {
-                members.members(branch)
-            }
-            TransactionActionBranch::BlockDirtyBitmapRemove(branch) => {
-                members.members(branch)
-            }
-            TransactionActionBranch::BlockDirtyBitmapClear(branch) => {
-                members.members(branch)
-            }
-            TransactionActionBranch::BlockDirtyBitmapEnable(branch) => {
-                members.members(branch)
-            }
-            TransactionActionBranch::BlockDirtyBitmapDisable(branch) => {
-                members.members(branch)
-            }
-            TransactionActionBranch::BlockDirtyBitmapMerge(branch) => {
-                members.members(branch)
-            }
-            TransactionActionBranch::BlockdevBackup(branch) => members.members(branch),
-            TransactionActionBranch::BlockdevSnapshot(branch) => members.members(branch),
-            TransactionActionBranch::BlockdevSnapshotInternalSync(branch) => {
-                members.members(branch)
-            }
-            TransactionActionBranch::BlockdevSnapshotSync(branch) => {
-                members.members(branch)
-            }
-            TransactionActionBranch::DriveBackup(branch) => members.members(branch),
-            TransactionActionBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for TransactionAction {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for TransactionAction {
-    const EXPECTING: &'static str = "an object TransactionAction";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::TransactionActionKind> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::TransactionActionKind::Abort => {
-                TransactionActionBranch::Abort(
-                    ::qmp_types::de::from_members(rest, "abort")?,
-                )
-            }
-            super::TransactionActionKind::BlockDirtyBitmapAdd => {
-                TransactionActionBranch::BlockDirtyBitmapAdd(
-                    ::qmp_types::de::from_members(rest, "block-dirty-bitmap-add")?,
-                )
-            }
-            super::TransactionActionKind::BlockDirtyBitmapRemove => {
-                TransactionActionBranch::BlockDirtyBitmapRemove(
-                    ::qmp_types::de::from_members(rest, "block-dirty-bitmap-remove")?,
-                )
-            }
-            super::TransactionActionKind::BlockDirtyBitmapClear => {
-                TransactionActionBranch::BlockDirtyBitmapClear(
-                    ::qmp_types::de::from_members(rest, "block-dirty-bitmap-clear")?,
-                )
-            }
-            super::TransactionActionKind::BlockDirtyBitmapEnable => {
-                TransactionActionBranch::BlockDirtyBitmapEnable(
-                    ::qmp_types::de::from_members(rest, "block-dirty-bitmap-enable")?,
-                )
-            }
-            super::TransactionActionKind::BlockDirtyBitmapDisable => {
-                TransactionActionBranch::BlockDirtyBitmapDisable(
-                    ::qmp_types::de::from_members(rest, "block-dirty-bitmap-disable")?,
-                )
-            }
-            super::TransactionActionKind::BlockDirtyBitmapMerge => {
-                TransactionActionBranch::BlockDirtyBitmapMerge(
-                    ::qmp_types::de::from_members(rest, "block-dirty-bitmap-merge")?,
-                )
-            }
-            super::TransactionActionKind::BlockdevBackup => {
-                TransactionActionBranch::BlockdevBackup(
-                    ::qmp_types::de::from_members(rest, "blockdev-backup")?,
-                )
-            }
-            super::TransactionActionKind::BlockdevSnapshot => {
-                TransactionActionBranch::BlockdevSnapshot(
-                    ::qmp_types::de::from_members(rest, "blockdev-snapshot")?,
-                )
-            }
-            super::TransactionActionKind::BlockdevSnapshotInternalSync => {
-                TransactionActionBranch::BlockdevSnapshotInternalSync(
-                    ::qmp_types::de::from_members(
-                        rest,
-                        "blockdev-snapshot-internal-sync",
-                    )?,
-                )
-            }
-            super::TransactionActionKind::BlockdevSnapshotSync => {
-                TransactionActionBranch::BlockdevSnapshotSync(
-                    ::qmp_types::de::from_members(rest, "blockdev-snapshot-sync")?,
-                )
-            }
-            super::TransactionActionKind::DriveBackup => {
-                TransactionActionBranch::DriveBackup(
-                    ::qmp_types::de::from_members(rest, "drive-backup")?,
-                )
-            }
-            super::TransactionActionKind::Other(value) => {
-                unknown_members = rest;
-                TransactionActionBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(TransactionAction {
-            r#type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TransactionAction {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    TransactionAction, TransactionActionBranch, Other,
+    r#type = "type": super::TransactionActionKind, Other,
+    {}
+    {
+        members Abort = "abort" => Abort,
+        members BlockDirtyBitmapAdd = "block-dirty-bitmap-add" => BlockDirtyBitmapAdd,
+        members BlockDirtyBitmapRemove = "block-dirty-bitmap-remove" => BlockDirtyBitmapRemove,
+        members BlockDirtyBitmapClear = "block-dirty-bitmap-clear" => BlockDirtyBitmapClear,
+        members BlockDirtyBitmapEnable = "block-dirty-bitmap-enable" => BlockDirtyBitmapEnable,
+        members BlockDirtyBitmapDisable = "block-dirty-bitmap-disable" => BlockDirtyBitmapDisable,
+        members BlockDirtyBitmapMerge = "block-dirty-bitmap-merge" => BlockDirtyBitmapMerge,
+        members BlockdevBackup = "blockdev-backup" => BlockdevBackup,
+        members BlockdevSnapshot = "blockdev-snapshot" => BlockdevSnapshot,
+        members BlockdevSnapshotInternalSync = "blockdev-snapshot-internal-sync" => BlockdevSnapshotInternalSync,
+        members BlockdevSnapshotSync = "blockdev-snapshot-sync" => BlockdevSnapshotSync,
+        members DriveBackup = "drive-backup" => DriveBackup,
     }
 }
 /// Optional arguments to modify the behavior of a Transaction.
@@ -1282,63 +340,9 @@ pub struct TransactionProperties {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl TransactionProperties {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        TransactionProperties {
-            completion_mode: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for TransactionProperties {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("completion-mode", &self.completion_mode);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for TransactionProperties {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for TransactionProperties {
-    const EXPECTING: &'static str = "an object TransactionProperties";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_completion_mode: ::std::option::Option<super::ActionCompletionMode> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "completion-mode" => {
-                    ::qmp_types::de::next(&mut map, &mut m_completion_mode)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(TransactionProperties {
-            completion_mode: m_completion_mode,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for TransactionProperties {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    TransactionProperties {
+        opt completion_mode = "completion-mode",
     }
 }
 /// The commands of this module.
@@ -1421,78 +425,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl Transaction {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(actions: ::std::vec::Vec<super::super::TransactionAction>) -> Self {
-            Transaction {
-                actions,
-                properties: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for Transaction {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("actions", &self.actions);
-            members.opt("properties", &self.properties);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for Transaction {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for Transaction {
-        const EXPECTING: &'static str = "an object Transaction";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_actions: ::std::option::Option<
-                ::std::vec::Vec<super::super::TransactionAction>,
-            > = ::std::option::Option::None;
-            let mut m_properties: ::std::option::Option<
-                super::super::TransactionProperties,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "actions" => ::qmp_types::de::next(&mut map, &mut m_actions),
-                    "properties" => ::qmp_types::de::next(&mut map, &mut m_properties),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_actions,) = match (m_actions,) {
-                (::std::option::Option::Some(m_actions),) => (m_actions,),
-                (m_actions,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_actions.is_some(), "actions")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(Transaction {
-                actions: m_actions,
-                properties: m_properties,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Transaction {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        Transaction {
+            req actions = "actions": ::std::vec::Vec<super::super::TransactionAction>,
+            opt properties = "properties",
         }
     }
     impl ::qmp_types::Command for Transaction {

@@ -33,111 +33,14 @@ pub struct UefiVariable {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl UefiVariable {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        guid: ::std::string::String,
-        name: ::std::string::String,
-        attr: i64,
-        data: ::std::string::String,
-    ) -> Self {
-        UefiVariable {
-            guid,
-            name,
-            attr,
-            data,
-            time: ::std::option::Option::None,
-            digest: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for UefiVariable {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("guid", &self.guid);
-        members.req("name", &self.name);
-        members.req("attr", &self.attr);
-        members.req("data", &self.data);
-        members.opt("time", &self.time);
-        members.opt("digest", &self.digest);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for UefiVariable {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for UefiVariable {
-    const EXPECTING: &'static str = "an object UefiVariable";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_guid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_attr: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_time: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_digest: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "guid" => ::qmp_types::de::next(&mut map, &mut m_guid),
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "attr" => ::qmp_types::de::next(&mut map, &mut m_attr),
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                "time" => ::qmp_types::de::next(&mut map, &mut m_time),
-                "digest" => ::qmp_types::de::next(&mut map, &mut m_digest),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_guid, m_name, m_attr, m_data) = match (m_guid, m_name, m_attr, m_data) {
-            (
-                ::std::option::Option::Some(m_guid),
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_attr),
-                ::std::option::Option::Some(m_data),
-            ) => (m_guid, m_name, m_attr, m_data),
-            (m_guid, m_name, m_attr, m_data) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_guid.is_some(), "guid"),
-                            (m_name.is_some(), "name"),
-                            (m_attr.is_some(), "attr"),
-                            (m_data.is_some(), "data"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(UefiVariable {
-            guid: m_guid,
-            name: m_name,
-            attr: m_attr,
-            data: m_data,
-            time: m_time,
-            digest: m_digest,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for UefiVariable {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    UefiVariable {
+        req guid = "guid": ::std::string::String,
+        req name = "name": ::std::string::String,
+        req attr = "attr": i64,
+        req data = "data": ::std::string::String,
+        opt time = "time",
+        opt digest = "digest",
     }
 }
 /// The `UefiVarStore` object.
@@ -155,83 +58,9 @@ pub struct UefiVarStore {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl UefiVarStore {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(version: i64, variables: ::std::vec::Vec<super::UefiVariable>) -> Self {
-        UefiVarStore {
-            version,
-            variables,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for UefiVarStore {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("version", &self.version);
-        members.req("variables", &self.variables);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for UefiVarStore {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for UefiVarStore {
-    const EXPECTING: &'static str = "an object UefiVarStore";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_version: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_variables: ::std::option::Option<
-            ::std::vec::Vec<super::UefiVariable>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "version" => ::qmp_types::de::next(&mut map, &mut m_version),
-                "variables" => ::qmp_types::de::next(&mut map, &mut m_variables),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_version, m_variables) = match (m_version, m_variables) {
-            (
-                ::std::option::Option::Some(m_version),
-                ::std::option::Option::Some(m_variables),
-            ) => (m_version, m_variables),
-            (m_version, m_variables) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_version.is_some(), "version"),
-                            (m_variables.is_some(), "variables"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(UefiVarStore {
-            version: m_version,
-            variables: m_variables,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for UefiVarStore {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    UefiVarStore {
+        req version = "version": i64,
+        req variables = "variables": ::std::vec::Vec<super::UefiVariable>,
     }
 }

@@ -14,68 +14,10 @@ pub enum DisplayProtocol {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl DisplayProtocol {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [DisplayProtocol] = &[
-        DisplayProtocol::Vnc,
-        DisplayProtocol::Spice,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            DisplayProtocol::Vnc => "vnc",
-            DisplayProtocol::Spice => "spice",
-            DisplayProtocol::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DisplayProtocol::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for DisplayProtocol {
-    const EXPECTING: &'static str = "a DisplayProtocol value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        DisplayProtocol::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "vnc" => DisplayProtocol::Vnc,
-                "spice" => DisplayProtocol::Spice,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for DisplayProtocol {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(DisplayProtocol::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for DisplayProtocol {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for DisplayProtocol {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DisplayProtocol {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    DisplayProtocol, Other {
+        Vnc = "vnc",
+        Spice = "spice",
     }
 }
 /// An action to take on changing a password on a connection with active
@@ -95,71 +37,11 @@ pub enum SetPasswordAction {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl SetPasswordAction {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [SetPasswordAction] = &[
-        SetPasswordAction::Keep,
-        SetPasswordAction::Fail,
-        SetPasswordAction::Disconnect,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            SetPasswordAction::Keep => "keep",
-            SetPasswordAction::Fail => "fail",
-            SetPasswordAction::Disconnect => "disconnect",
-            SetPasswordAction::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => SetPasswordAction::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for SetPasswordAction {
-    const EXPECTING: &'static str = "a SetPasswordAction value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        SetPasswordAction::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "keep" => SetPasswordAction::Keep,
-                "fail" => SetPasswordAction::Fail,
-                "disconnect" => SetPasswordAction::Disconnect,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for SetPasswordAction {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(SetPasswordAction::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for SetPasswordAction {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for SetPasswordAction {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SetPasswordAction {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    SetPasswordAction, Other {
+        Keep = "keep",
+        Fail = "fail",
+        Disconnect = "disconnect",
     }
 }
 /// Options for set_password.
@@ -192,110 +74,16 @@ pub enum SetPasswordOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl SetPasswordOptionsBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            SetPasswordOptionsBranch::Vnc(_) => "vnc",
-            SetPasswordOptionsBranch::Spice => "spice",
-            SetPasswordOptionsBranch::Other(value) => value.as_str(),
-        }
+::qmp_types::impl_union! {
+    SetPasswordOptions, SetPasswordOptionsBranch, Other,
+    protocol = "protocol": super::DisplayProtocol, Other,
+    {
+        req password = "password": ::std::string::String,
+        opt connected = "connected",
     }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::DisplayProtocol {
-        match self {
-            SetPasswordOptionsBranch::Vnc(_) => super::DisplayProtocol::Vnc,
-            SetPasswordOptionsBranch::Spice => super::DisplayProtocol::Spice,
-            SetPasswordOptionsBranch::Other(value) => {
-                super::DisplayProtocol::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SetPasswordOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("password", &self.password);
-        members.opt("connected", &self.connected);
-        members.req("protocol", self.protocol.as_str());
-        match &self.protocol {
-            SetPasswordOptionsBranch::Vnc(branch) => members.members(branch),
-            SetPasswordOptionsBranch::Spice => {}
-            SetPasswordOptionsBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SetPasswordOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SetPasswordOptions {
-    const EXPECTING: &'static str = "an object SetPasswordOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_password: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_connected: ::std::option::Option<super::SetPasswordAction> = ::std::option::Option::None;
-        let mut tag: ::std::option::Option<super::DisplayProtocol> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "password" => ::qmp_types::de::next(&mut map, &mut m_password),
-                "connected" => ::qmp_types::de::next(&mut map, &mut m_connected),
-                "protocol" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let (m_password,) = match (m_password,) {
-            (::std::option::Option::Some(m_password),) => (m_password,),
-            (m_password,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_password.is_some(), "password")]),
-                );
-            }
-        };
-        let tag = ::qmp_types::de::required(tag, "protocol")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::DisplayProtocol::Vnc => {
-                SetPasswordOptionsBranch::Vnc(
-                    ::qmp_types::de::from_members(rest, "vnc")?,
-                )
-            }
-            super::DisplayProtocol::Spice => {
-                unknown_members = rest;
-                SetPasswordOptionsBranch::Spice
-            }
-            super::DisplayProtocol::Other(value) => {
-                unknown_members = rest;
-                SetPasswordOptionsBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(SetPasswordOptions {
-            password: m_password,
-            connected: m_connected,
-            protocol: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SetPasswordOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+    {
+        members Vnc = "vnc" => Vnc,
+        empty Spice = "spice" => Spice,
     }
 }
 /// Options for set_password specific to the VNC protocol.
@@ -313,61 +101,9 @@ pub struct SetPasswordOptionsVnc {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SetPasswordOptionsVnc {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        SetPasswordOptionsVnc {
-            display: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SetPasswordOptionsVnc {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("display", &self.display);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SetPasswordOptionsVnc {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SetPasswordOptionsVnc {
-    const EXPECTING: &'static str = "an object SetPasswordOptionsVnc";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_display: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "display" => ::qmp_types::de::next(&mut map, &mut m_display),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(SetPasswordOptionsVnc {
-            display: m_display,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SetPasswordOptionsVnc {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SetPasswordOptionsVnc {
+        opt display = "display",
     }
 }
 /// General options for expire_password.
@@ -407,106 +143,15 @@ pub enum ExpirePasswordOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl ExpirePasswordOptionsBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            ExpirePasswordOptionsBranch::Vnc(_) => "vnc",
-            ExpirePasswordOptionsBranch::Spice => "spice",
-            ExpirePasswordOptionsBranch::Other(value) => value.as_str(),
-        }
+::qmp_types::impl_union! {
+    ExpirePasswordOptions, ExpirePasswordOptionsBranch, Other,
+    protocol = "protocol": super::DisplayProtocol, Other,
+    {
+        req time = "time": ::std::string::String,
     }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::DisplayProtocol {
-        match self {
-            ExpirePasswordOptionsBranch::Vnc(_) => super::DisplayProtocol::Vnc,
-            ExpirePasswordOptionsBranch::Spice => super::DisplayProtocol::Spice,
-            ExpirePasswordOptionsBranch::Other(value) => {
-                super::DisplayProtocol::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ExpirePasswordOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("time", &self.time);
-        members.req("protocol", self.protocol.as_str());
-        match &self.protocol {
-            ExpirePasswordOptionsBranch::Vnc(branch) => members.members(branch),
-            ExpirePasswordOptionsBranch::Spice => {}
-            ExpirePasswordOptionsBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ExpirePasswordOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ExpirePasswordOptions {
-    const EXPECTING: &'static str = "an object ExpirePasswordOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_time: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut tag: ::std::option::Option<super::DisplayProtocol> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "time" => ::qmp_types::de::next(&mut map, &mut m_time),
-                "protocol" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let (m_time,) = match (m_time,) {
-            (::std::option::Option::Some(m_time),) => (m_time,),
-            (m_time,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_time.is_some(), "time")]),
-                );
-            }
-        };
-        let tag = ::qmp_types::de::required(tag, "protocol")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::DisplayProtocol::Vnc => {
-                ExpirePasswordOptionsBranch::Vnc(
-                    ::qmp_types::de::from_members(rest, "vnc")?,
-                )
-            }
-            super::DisplayProtocol::Spice => {
-                unknown_members = rest;
-                ExpirePasswordOptionsBranch::Spice
-            }
-            super::DisplayProtocol::Other(value) => {
-                unknown_members = rest;
-                ExpirePasswordOptionsBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(ExpirePasswordOptions {
-            time: m_time,
-            protocol: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ExpirePasswordOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+    {
+        members Vnc = "vnc" => Vnc,
+        empty Spice = "spice" => Spice,
     }
 }
 /// Options for expire_password specific to the VNC protocol.
@@ -524,61 +169,9 @@ pub struct ExpirePasswordOptionsVnc {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ExpirePasswordOptionsVnc {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        ExpirePasswordOptionsVnc {
-            display: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for ExpirePasswordOptionsVnc {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("display", &self.display);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for ExpirePasswordOptionsVnc {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for ExpirePasswordOptionsVnc {
-    const EXPECTING: &'static str = "an object ExpirePasswordOptionsVnc";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_display: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "display" => ::qmp_types::de::next(&mut map, &mut m_display),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(ExpirePasswordOptionsVnc {
-            display: m_display,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ExpirePasswordOptionsVnc {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    ExpirePasswordOptionsVnc {
+        opt display = "display",
     }
 }
 /// Supported image format types.
@@ -595,65 +188,10 @@ pub enum ImageFormat {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl ImageFormat {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [ImageFormat] = &[ImageFormat::Ppm, ImageFormat::Png];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            ImageFormat::Ppm => "ppm",
-            ImageFormat::Png => "png",
-            ImageFormat::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => ImageFormat::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for ImageFormat {
-    const EXPECTING: &'static str = "a ImageFormat value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        ImageFormat::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "ppm" => ImageFormat::Ppm,
-                "png" => ImageFormat::Png,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for ImageFormat {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(ImageFormat::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for ImageFormat {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for ImageFormat {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for ImageFormat {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    ImageFormat, Other {
+        Ppm = "ppm",
+        Png = "png",
     }
 }
 /// The basic information for SPICE network connection
@@ -675,93 +213,11 @@ pub struct SpiceBasicInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SpiceBasicInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        host: ::std::string::String,
-        port: ::std::string::String,
-        family: super::NetworkAddressFamily,
-    ) -> Self {
-        SpiceBasicInfo {
-            host,
-            port,
-            family,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SpiceBasicInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("host", &self.host);
-        members.req("port", &self.port);
-        members.req("family", &self.family);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SpiceBasicInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SpiceBasicInfo {
-    const EXPECTING: &'static str = "an object SpiceBasicInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                "family" => ::qmp_types::de::next(&mut map, &mut m_family),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_host, m_port, m_family) = match (m_host, m_port, m_family) {
-            (
-                ::std::option::Option::Some(m_host),
-                ::std::option::Option::Some(m_port),
-                ::std::option::Option::Some(m_family),
-            ) => (m_host, m_port, m_family),
-            (m_host, m_port, m_family) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_host.is_some(), "host"),
-                            (m_port.is_some(), "port"),
-                            (m_family.is_some(), "family"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SpiceBasicInfo {
-            host: m_host,
-            port: m_port,
-            family: m_family,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SpiceBasicInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SpiceBasicInfo {
+        req host = "host": ::std::string::String,
+        req port = "port": ::std::string::String,
+        req family = "family": super::NetworkAddressFamily,
     }
 }
 /// Information about a SPICE server
@@ -785,98 +241,12 @@ pub struct SpiceServerInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SpiceServerInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        host: ::std::string::String,
-        port: ::std::string::String,
-        family: super::NetworkAddressFamily,
-    ) -> Self {
-        SpiceServerInfo {
-            host,
-            port,
-            family,
-            auth: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SpiceServerInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("host", &self.host);
-        members.req("port", &self.port);
-        members.req("family", &self.family);
-        members.opt("auth", &self.auth);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SpiceServerInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SpiceServerInfo {
-    const EXPECTING: &'static str = "an object SpiceServerInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
-        let mut m_auth: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                "family" => ::qmp_types::de::next(&mut map, &mut m_family),
-                "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_host, m_port, m_family) = match (m_host, m_port, m_family) {
-            (
-                ::std::option::Option::Some(m_host),
-                ::std::option::Option::Some(m_port),
-                ::std::option::Option::Some(m_family),
-            ) => (m_host, m_port, m_family),
-            (m_host, m_port, m_family) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_host.is_some(), "host"),
-                            (m_port.is_some(), "port"),
-                            (m_family.is_some(), "family"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SpiceServerInfo {
-            host: m_host,
-            port: m_port,
-            family: m_family,
-            auth: m_auth,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SpiceServerInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SpiceServerInfo {
+        req host = "host": ::std::string::String,
+        req port = "port": ::std::string::String,
+        req family = "family": super::NetworkAddressFamily,
+        opt auth = "auth",
     }
 }
 /// Information about a SPICE client channel.
@@ -911,159 +281,15 @@ pub struct SpiceChannel {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SpiceChannel {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        host: ::std::string::String,
-        port: ::std::string::String,
-        family: super::NetworkAddressFamily,
-        connection_id: i64,
-        channel_type: i64,
-        channel_id: i64,
-        tls: bool,
-    ) -> Self {
-        SpiceChannel {
-            host,
-            port,
-            family,
-            connection_id,
-            channel_type,
-            channel_id,
-            tls,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SpiceChannel {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("host", &self.host);
-        members.req("port", &self.port);
-        members.req("family", &self.family);
-        members.req("connection-id", &self.connection_id);
-        members.req("channel-type", &self.channel_type);
-        members.req("channel-id", &self.channel_id);
-        members.req("tls", &self.tls);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SpiceChannel {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SpiceChannel {
-    const EXPECTING: &'static str = "an object SpiceChannel";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
-        let mut m_connection_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_channel_type: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_channel_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_tls: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                "family" => ::qmp_types::de::next(&mut map, &mut m_family),
-                "connection-id" => ::qmp_types::de::next(&mut map, &mut m_connection_id),
-                "channel-type" => ::qmp_types::de::next(&mut map, &mut m_channel_type),
-                "channel-id" => ::qmp_types::de::next(&mut map, &mut m_channel_id),
-                "tls" => ::qmp_types::de::next(&mut map, &mut m_tls),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (
-            m_host,
-            m_port,
-            m_family,
-            m_connection_id,
-            m_channel_type,
-            m_channel_id,
-            m_tls,
-        ) = match (
-            m_host,
-            m_port,
-            m_family,
-            m_connection_id,
-            m_channel_type,
-            m_channel_id,
-            m_tls,
-        ) {
-            (
-                ::std::option::Option::Some(m_host),
-                ::std::option::Option::Some(m_port),
-                ::std::option::Option::Some(m_family),
-                ::std::option::Option::Some(m_connection_id),
-                ::std::option::Option::Some(m_channel_type),
-                ::std::option::Option::Some(m_channel_id),
-                ::std::option::Option::Some(m_tls),
-            ) => {
-                (
-                    m_host,
-                    m_port,
-                    m_family,
-                    m_connection_id,
-                    m_channel_type,
-                    m_channel_id,
-                    m_tls,
-                )
-            }
-            (
-                m_host,
-                m_port,
-                m_family,
-                m_connection_id,
-                m_channel_type,
-                m_channel_id,
-                m_tls,
-            ) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_host.is_some(), "host"),
-                            (m_port.is_some(), "port"),
-                            (m_family.is_some(), "family"),
-                            (m_connection_id.is_some(), "connection-id"),
-                            (m_channel_type.is_some(), "channel-type"),
-                            (m_channel_id.is_some(), "channel-id"),
-                            (m_tls.is_some(), "tls"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SpiceChannel {
-            host: m_host,
-            port: m_port,
-            family: m_family,
-            connection_id: m_connection_id,
-            channel_type: m_channel_type,
-            channel_id: m_channel_id,
-            tls: m_tls,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SpiceChannel {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SpiceChannel {
+        req host = "host": ::std::string::String,
+        req port = "port": ::std::string::String,
+        req family = "family": super::NetworkAddressFamily,
+        req connection_id = "connection-id": i64,
+        req channel_type = "channel-type": i64,
+        req channel_id = "channel-id": i64,
+        req tls = "tls": bool,
     }
 }
 /// An enumeration of Spice mouse states.
@@ -1085,71 +311,11 @@ pub enum SpiceQueryMouseMode {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl SpiceQueryMouseMode {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [SpiceQueryMouseMode] = &[
-        SpiceQueryMouseMode::Client,
-        SpiceQueryMouseMode::Server,
-        SpiceQueryMouseMode::Unknown,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            SpiceQueryMouseMode::Client => "client",
-            SpiceQueryMouseMode::Server => "server",
-            SpiceQueryMouseMode::Unknown => "unknown",
-            SpiceQueryMouseMode::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => SpiceQueryMouseMode::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for SpiceQueryMouseMode {
-    const EXPECTING: &'static str = "a SpiceQueryMouseMode value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        SpiceQueryMouseMode::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "client" => SpiceQueryMouseMode::Client,
-                "server" => SpiceQueryMouseMode::Server,
-                "unknown" => SpiceQueryMouseMode::Unknown,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for SpiceQueryMouseMode {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(SpiceQueryMouseMode::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for SpiceQueryMouseMode {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for SpiceQueryMouseMode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SpiceQueryMouseMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    SpiceQueryMouseMode, Other {
+        Client = "client",
+        Server = "server",
+        Unknown = "unknown",
     }
 }
 /// Information about the SPICE session.
@@ -1192,131 +358,17 @@ pub struct SpiceInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl SpiceInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        enabled: bool,
-        migrated: bool,
-        mouse_mode: super::SpiceQueryMouseMode,
-    ) -> Self {
-        SpiceInfo {
-            enabled,
-            migrated,
-            host: ::std::option::Option::None,
-            port: ::std::option::Option::None,
-            tls_port: ::std::option::Option::None,
-            auth: ::std::option::Option::None,
-            compiled_version: ::std::option::Option::None,
-            mouse_mode,
-            channels: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for SpiceInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("enabled", &self.enabled);
-        members.req("migrated", &self.migrated);
-        members.opt("host", &self.host);
-        members.opt("port", &self.port);
-        members.opt("tls-port", &self.tls_port);
-        members.opt("auth", &self.auth);
-        members.opt("compiled-version", &self.compiled_version);
-        members.req("mouse-mode", &self.mouse_mode);
-        members.opt("channels", &self.channels);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for SpiceInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for SpiceInfo {
-    const EXPECTING: &'static str = "an object SpiceInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_migrated: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_port: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_tls_port: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_auth: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_compiled_version: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_mouse_mode: ::std::option::Option<super::SpiceQueryMouseMode> = ::std::option::Option::None;
-        let mut m_channels: ::std::option::Option<
-            ::std::vec::Vec<super::SpiceChannel>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
-                "migrated" => ::qmp_types::de::next(&mut map, &mut m_migrated),
-                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                "tls-port" => ::qmp_types::de::next(&mut map, &mut m_tls_port),
-                "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
-                "compiled-version" => {
-                    ::qmp_types::de::next(&mut map, &mut m_compiled_version)
-                }
-                "mouse-mode" => ::qmp_types::de::next(&mut map, &mut m_mouse_mode),
-                "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_enabled, m_migrated, m_mouse_mode) = match (
-            m_enabled,
-            m_migrated,
-            m_mouse_mode,
-        ) {
-            (
-                ::std::option::Option::Some(m_enabled),
-                ::std::option::Option::Some(m_migrated),
-                ::std::option::Option::Some(m_mouse_mode),
-            ) => (m_enabled, m_migrated, m_mouse_mode),
-            (m_enabled, m_migrated, m_mouse_mode) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_enabled.is_some(), "enabled"),
-                            (m_migrated.is_some(), "migrated"),
-                            (m_mouse_mode.is_some(), "mouse-mode"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(SpiceInfo {
-            enabled: m_enabled,
-            migrated: m_migrated,
-            host: m_host,
-            port: m_port,
-            tls_port: m_tls_port,
-            auth: m_auth,
-            compiled_version: m_compiled_version,
-            mouse_mode: m_mouse_mode,
-            channels: m_channels,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SpiceInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    SpiceInfo {
+        req enabled = "enabled": bool,
+        req migrated = "migrated": bool,
+        opt host = "host",
+        opt port = "port",
+        opt tls_port = "tls-port",
+        opt auth = "auth",
+        opt compiled_version = "compiled-version",
+        req mouse_mode = "mouse-mode": super::SpiceQueryMouseMode,
+        opt channels = "channels",
     }
 }
 /// The basic information for vnc network connection
@@ -1342,106 +394,12 @@ pub struct VncBasicInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VncBasicInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        host: ::std::string::String,
-        service: ::std::string::String,
-        family: super::NetworkAddressFamily,
-        websocket: bool,
-    ) -> Self {
-        VncBasicInfo {
-            host,
-            service,
-            family,
-            websocket,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VncBasicInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("host", &self.host);
-        members.req("service", &self.service);
-        members.req("family", &self.family);
-        members.req("websocket", &self.websocket);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VncBasicInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VncBasicInfo {
-    const EXPECTING: &'static str = "an object VncBasicInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
-        let mut m_websocket: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                "service" => ::qmp_types::de::next(&mut map, &mut m_service),
-                "family" => ::qmp_types::de::next(&mut map, &mut m_family),
-                "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_host, m_service, m_family, m_websocket) = match (
-            m_host,
-            m_service,
-            m_family,
-            m_websocket,
-        ) {
-            (
-                ::std::option::Option::Some(m_host),
-                ::std::option::Option::Some(m_service),
-                ::std::option::Option::Some(m_family),
-                ::std::option::Option::Some(m_websocket),
-            ) => (m_host, m_service, m_family, m_websocket),
-            (m_host, m_service, m_family, m_websocket) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_host.is_some(), "host"),
-                            (m_service.is_some(), "service"),
-                            (m_family.is_some(), "family"),
-                            (m_websocket.is_some(), "websocket"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VncBasicInfo {
-            host: m_host,
-            service: m_service,
-            family: m_family,
-            websocket: m_websocket,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VncBasicInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VncBasicInfo {
+        req host = "host": ::std::string::String,
+        req service = "service": ::std::string::String,
+        req family = "family": super::NetworkAddressFamily,
+        req websocket = "websocket": bool,
     }
 }
 /// The network connection information for server
@@ -1470,111 +428,13 @@ pub struct VncServerInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VncServerInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        host: ::std::string::String,
-        service: ::std::string::String,
-        family: super::NetworkAddressFamily,
-        websocket: bool,
-    ) -> Self {
-        VncServerInfo {
-            host,
-            service,
-            family,
-            websocket,
-            auth: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VncServerInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("host", &self.host);
-        members.req("service", &self.service);
-        members.req("family", &self.family);
-        members.req("websocket", &self.websocket);
-        members.opt("auth", &self.auth);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VncServerInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VncServerInfo {
-    const EXPECTING: &'static str = "an object VncServerInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
-        let mut m_websocket: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_auth: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                "service" => ::qmp_types::de::next(&mut map, &mut m_service),
-                "family" => ::qmp_types::de::next(&mut map, &mut m_family),
-                "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
-                "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_host, m_service, m_family, m_websocket) = match (
-            m_host,
-            m_service,
-            m_family,
-            m_websocket,
-        ) {
-            (
-                ::std::option::Option::Some(m_host),
-                ::std::option::Option::Some(m_service),
-                ::std::option::Option::Some(m_family),
-                ::std::option::Option::Some(m_websocket),
-            ) => (m_host, m_service, m_family, m_websocket),
-            (m_host, m_service, m_family, m_websocket) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_host.is_some(), "host"),
-                            (m_service.is_some(), "service"),
-                            (m_family.is_some(), "family"),
-                            (m_websocket.is_some(), "websocket"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VncServerInfo {
-            host: m_host,
-            service: m_service,
-            family: m_family,
-            websocket: m_websocket,
-            auth: m_auth,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VncServerInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VncServerInfo {
+        req host = "host": ::std::string::String,
+        req service = "service": ::std::string::String,
+        req family = "family": super::NetworkAddressFamily,
+        req websocket = "websocket": bool,
+        opt auth = "auth",
     }
 }
 /// Information about a connected VNC client.
@@ -1606,116 +466,14 @@ pub struct VncClientInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VncClientInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        host: ::std::string::String,
-        service: ::std::string::String,
-        family: super::NetworkAddressFamily,
-        websocket: bool,
-    ) -> Self {
-        VncClientInfo {
-            host,
-            service,
-            family,
-            websocket,
-            x509_dname: ::std::option::Option::None,
-            sasl_username: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VncClientInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("host", &self.host);
-        members.req("service", &self.service);
-        members.req("family", &self.family);
-        members.req("websocket", &self.websocket);
-        members.opt("x509_dname", &self.x509_dname);
-        members.opt("sasl_username", &self.sasl_username);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VncClientInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VncClientInfo {
-    const EXPECTING: &'static str = "an object VncClientInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
-        let mut m_websocket: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_x509_dname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_sasl_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                "service" => ::qmp_types::de::next(&mut map, &mut m_service),
-                "family" => ::qmp_types::de::next(&mut map, &mut m_family),
-                "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
-                "x509_dname" => ::qmp_types::de::next(&mut map, &mut m_x509_dname),
-                "sasl_username" => ::qmp_types::de::next(&mut map, &mut m_sasl_username),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_host, m_service, m_family, m_websocket) = match (
-            m_host,
-            m_service,
-            m_family,
-            m_websocket,
-        ) {
-            (
-                ::std::option::Option::Some(m_host),
-                ::std::option::Option::Some(m_service),
-                ::std::option::Option::Some(m_family),
-                ::std::option::Option::Some(m_websocket),
-            ) => (m_host, m_service, m_family, m_websocket),
-            (m_host, m_service, m_family, m_websocket) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_host.is_some(), "host"),
-                            (m_service.is_some(), "service"),
-                            (m_family.is_some(), "family"),
-                            (m_websocket.is_some(), "websocket"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VncClientInfo {
-            host: m_host,
-            service: m_service,
-            family: m_family,
-            websocket: m_websocket,
-            x509_dname: m_x509_dname,
-            sasl_username: m_sasl_username,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VncClientInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VncClientInfo {
+        req host = "host": ::std::string::String,
+        req service = "service": ::std::string::String,
+        req family = "family": super::NetworkAddressFamily,
+        req websocket = "websocket": bool,
+        opt x509_dname = "x509_dname",
+        opt sasl_username = "sasl_username",
     }
 }
 /// Information about the VNC session.
@@ -1768,96 +526,14 @@ pub struct VncInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VncInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(enabled: bool) -> Self {
-        VncInfo {
-            enabled,
-            host: ::std::option::Option::None,
-            family: ::std::option::Option::None,
-            service: ::std::option::Option::None,
-            auth: ::std::option::Option::None,
-            clients: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VncInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("enabled", &self.enabled);
-        members.opt("host", &self.host);
-        members.opt("family", &self.family);
-        members.opt("service", &self.service);
-        members.opt("auth", &self.auth);
-        members.opt("clients", &self.clients);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VncInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VncInfo {
-    const EXPECTING: &'static str = "an object VncInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
-        let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_auth: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_clients: ::std::option::Option<
-            ::std::vec::Vec<super::VncClientInfo>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
-                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                "family" => ::qmp_types::de::next(&mut map, &mut m_family),
-                "service" => ::qmp_types::de::next(&mut map, &mut m_service),
-                "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
-                "clients" => ::qmp_types::de::next(&mut map, &mut m_clients),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_enabled,) = match (m_enabled,) {
-            (::std::option::Option::Some(m_enabled),) => (m_enabled,),
-            (m_enabled,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_enabled.is_some(), "enabled")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VncInfo {
-            enabled: m_enabled,
-            host: m_host,
-            family: m_family,
-            service: m_service,
-            auth: m_auth,
-            clients: m_clients,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VncInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VncInfo {
+        req enabled = "enabled": bool,
+        opt host = "host",
+        opt family = "family",
+        opt service = "service",
+        opt auth = "auth",
+        opt clients = "clients",
     }
 }
 /// vnc primary authentication method.
@@ -1890,89 +566,17 @@ pub enum VncPrimaryAuth {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl VncPrimaryAuth {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [VncPrimaryAuth] = &[
-        VncPrimaryAuth::None,
-        VncPrimaryAuth::Vnc,
-        VncPrimaryAuth::Ra2,
-        VncPrimaryAuth::Ra2ne,
-        VncPrimaryAuth::Tight,
-        VncPrimaryAuth::Ultra,
-        VncPrimaryAuth::Tls,
-        VncPrimaryAuth::Vencrypt,
-        VncPrimaryAuth::Sasl,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            VncPrimaryAuth::None => "none",
-            VncPrimaryAuth::Vnc => "vnc",
-            VncPrimaryAuth::Ra2 => "ra2",
-            VncPrimaryAuth::Ra2ne => "ra2ne",
-            VncPrimaryAuth::Tight => "tight",
-            VncPrimaryAuth::Ultra => "ultra",
-            VncPrimaryAuth::Tls => "tls",
-            VncPrimaryAuth::Vencrypt => "vencrypt",
-            VncPrimaryAuth::Sasl => "sasl",
-            VncPrimaryAuth::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => VncPrimaryAuth::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for VncPrimaryAuth {
-    const EXPECTING: &'static str = "a VncPrimaryAuth value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        VncPrimaryAuth::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "none" => VncPrimaryAuth::None,
-                "vnc" => VncPrimaryAuth::Vnc,
-                "ra2" => VncPrimaryAuth::Ra2,
-                "ra2ne" => VncPrimaryAuth::Ra2ne,
-                "tight" => VncPrimaryAuth::Tight,
-                "ultra" => VncPrimaryAuth::Ultra,
-                "tls" => VncPrimaryAuth::Tls,
-                "vencrypt" => VncPrimaryAuth::Vencrypt,
-                "sasl" => VncPrimaryAuth::Sasl,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for VncPrimaryAuth {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(VncPrimaryAuth::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for VncPrimaryAuth {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for VncPrimaryAuth {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VncPrimaryAuth {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    VncPrimaryAuth, Other {
+        None = "none",
+        Vnc = "vnc",
+        Ra2 = "ra2",
+        Ra2ne = "ra2ne",
+        Tight = "tight",
+        Ultra = "ultra",
+        Tls = "tls",
+        Vencrypt = "vencrypt",
+        Sasl = "sasl",
     }
 }
 /// vnc sub authentication method with vencrypt.
@@ -2005,89 +609,17 @@ pub enum VncVencryptSubAuth {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl VncVencryptSubAuth {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [VncVencryptSubAuth] = &[
-        VncVencryptSubAuth::Plain,
-        VncVencryptSubAuth::TlsNone,
-        VncVencryptSubAuth::X509None,
-        VncVencryptSubAuth::TlsVnc,
-        VncVencryptSubAuth::X509Vnc,
-        VncVencryptSubAuth::TlsPlain,
-        VncVencryptSubAuth::X509Plain,
-        VncVencryptSubAuth::TlsSasl,
-        VncVencryptSubAuth::X509Sasl,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            VncVencryptSubAuth::Plain => "plain",
-            VncVencryptSubAuth::TlsNone => "tls-none",
-            VncVencryptSubAuth::X509None => "x509-none",
-            VncVencryptSubAuth::TlsVnc => "tls-vnc",
-            VncVencryptSubAuth::X509Vnc => "x509-vnc",
-            VncVencryptSubAuth::TlsPlain => "tls-plain",
-            VncVencryptSubAuth::X509Plain => "x509-plain",
-            VncVencryptSubAuth::TlsSasl => "tls-sasl",
-            VncVencryptSubAuth::X509Sasl => "x509-sasl",
-            VncVencryptSubAuth::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => VncVencryptSubAuth::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for VncVencryptSubAuth {
-    const EXPECTING: &'static str = "a VncVencryptSubAuth value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        VncVencryptSubAuth::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "plain" => VncVencryptSubAuth::Plain,
-                "tls-none" => VncVencryptSubAuth::TlsNone,
-                "x509-none" => VncVencryptSubAuth::X509None,
-                "tls-vnc" => VncVencryptSubAuth::TlsVnc,
-                "x509-vnc" => VncVencryptSubAuth::X509Vnc,
-                "tls-plain" => VncVencryptSubAuth::TlsPlain,
-                "x509-plain" => VncVencryptSubAuth::X509Plain,
-                "tls-sasl" => VncVencryptSubAuth::TlsSasl,
-                "x509-sasl" => VncVencryptSubAuth::X509Sasl,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for VncVencryptSubAuth {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(VncVencryptSubAuth::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for VncVencryptSubAuth {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for VncVencryptSubAuth {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VncVencryptSubAuth {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    VncVencryptSubAuth, Other {
+        Plain = "plain",
+        TlsNone = "tls-none",
+        X509None = "x509-none",
+        TlsVnc = "tls-vnc",
+        X509Vnc = "x509-vnc",
+        TlsPlain = "tls-plain",
+        X509Plain = "x509-plain",
+        TlsSasl = "tls-sasl",
+        X509Sasl = "x509-sasl",
     }
 }
 /// The network connection information for server
@@ -2118,120 +650,14 @@ pub struct VncServerInfo2 {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VncServerInfo2 {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        host: ::std::string::String,
-        service: ::std::string::String,
-        family: super::NetworkAddressFamily,
-        websocket: bool,
-        auth: super::VncPrimaryAuth,
-    ) -> Self {
-        VncServerInfo2 {
-            host,
-            service,
-            family,
-            websocket,
-            auth,
-            vencrypt: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VncServerInfo2 {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("host", &self.host);
-        members.req("service", &self.service);
-        members.req("family", &self.family);
-        members.req("websocket", &self.websocket);
-        members.req("auth", &self.auth);
-        members.opt("vencrypt", &self.vencrypt);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VncServerInfo2 {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VncServerInfo2 {
-    const EXPECTING: &'static str = "an object VncServerInfo2";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
-        let mut m_websocket: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_auth: ::std::option::Option<super::VncPrimaryAuth> = ::std::option::Option::None;
-        let mut m_vencrypt: ::std::option::Option<super::VncVencryptSubAuth> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "host" => ::qmp_types::de::next(&mut map, &mut m_host),
-                "service" => ::qmp_types::de::next(&mut map, &mut m_service),
-                "family" => ::qmp_types::de::next(&mut map, &mut m_family),
-                "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
-                "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
-                "vencrypt" => ::qmp_types::de::next(&mut map, &mut m_vencrypt),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_host, m_service, m_family, m_websocket, m_auth) = match (
-            m_host,
-            m_service,
-            m_family,
-            m_websocket,
-            m_auth,
-        ) {
-            (
-                ::std::option::Option::Some(m_host),
-                ::std::option::Option::Some(m_service),
-                ::std::option::Option::Some(m_family),
-                ::std::option::Option::Some(m_websocket),
-                ::std::option::Option::Some(m_auth),
-            ) => (m_host, m_service, m_family, m_websocket, m_auth),
-            (m_host, m_service, m_family, m_websocket, m_auth) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_host.is_some(), "host"),
-                            (m_service.is_some(), "service"),
-                            (m_family.is_some(), "family"),
-                            (m_websocket.is_some(), "websocket"),
-                            (m_auth.is_some(), "auth"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VncServerInfo2 {
-            host: m_host,
-            service: m_service,
-            family: m_family,
-            websocket: m_websocket,
-            auth: m_auth,
-            vencrypt: m_vencrypt,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VncServerInfo2 {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VncServerInfo2 {
+        req host = "host": ::std::string::String,
+        req service = "service": ::std::string::String,
+        req family = "family": super::NetworkAddressFamily,
+        req websocket = "websocket": bool,
+        req auth = "auth": super::VncPrimaryAuth,
+        opt vencrypt = "vencrypt",
     }
 }
 /// Information about a vnc server
@@ -2265,120 +691,14 @@ pub struct VncInfo2 {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VncInfo2 {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        id: ::std::string::String,
-        server: ::std::vec::Vec<super::VncServerInfo2>,
-        clients: ::std::vec::Vec<super::VncClientInfo>,
-        auth: super::VncPrimaryAuth,
-    ) -> Self {
-        VncInfo2 {
-            id,
-            server,
-            clients,
-            auth,
-            vencrypt: ::std::option::Option::None,
-            display: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VncInfo2 {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("id", &self.id);
-        members.req("server", &self.server);
-        members.req("clients", &self.clients);
-        members.req("auth", &self.auth);
-        members.opt("vencrypt", &self.vencrypt);
-        members.opt("display", &self.display);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VncInfo2 {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VncInfo2 {
-    const EXPECTING: &'static str = "an object VncInfo2";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_server: ::std::option::Option<
-            ::std::vec::Vec<super::VncServerInfo2>,
-        > = ::std::option::Option::None;
-        let mut m_clients: ::std::option::Option<
-            ::std::vec::Vec<super::VncClientInfo>,
-        > = ::std::option::Option::None;
-        let mut m_auth: ::std::option::Option<super::VncPrimaryAuth> = ::std::option::Option::None;
-        let mut m_vencrypt: ::std::option::Option<super::VncVencryptSubAuth> = ::std::option::Option::None;
-        let mut m_display: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                "clients" => ::qmp_types::de::next(&mut map, &mut m_clients),
-                "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
-                "vencrypt" => ::qmp_types::de::next(&mut map, &mut m_vencrypt),
-                "display" => ::qmp_types::de::next(&mut map, &mut m_display),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_id, m_server, m_clients, m_auth) = match (
-            m_id,
-            m_server,
-            m_clients,
-            m_auth,
-        ) {
-            (
-                ::std::option::Option::Some(m_id),
-                ::std::option::Option::Some(m_server),
-                ::std::option::Option::Some(m_clients),
-                ::std::option::Option::Some(m_auth),
-            ) => (m_id, m_server, m_clients, m_auth),
-            (m_id, m_server, m_clients, m_auth) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_id.is_some(), "id"),
-                            (m_server.is_some(), "server"),
-                            (m_clients.is_some(), "clients"),
-                            (m_auth.is_some(), "auth"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VncInfo2 {
-            id: m_id,
-            server: m_server,
-            clients: m_clients,
-            auth: m_auth,
-            vencrypt: m_vencrypt,
-            display: m_display,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VncInfo2 {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VncInfo2 {
+        req id = "id": ::std::string::String,
+        req server = "server": ::std::vec::Vec<super::VncServerInfo2>,
+        req clients = "clients": ::std::vec::Vec<super::VncClientInfo>,
+        req auth = "auth": super::VncPrimaryAuth,
+        opt vencrypt = "vencrypt",
+        opt display = "display",
     }
 }
 /// Information about a mouse device.
@@ -2401,106 +721,12 @@ pub struct MouseInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl MouseInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        name: ::std::string::String,
-        index: i64,
-        current: bool,
-        absolute: bool,
-    ) -> Self {
-        MouseInfo {
-            name,
-            index,
-            current,
-            absolute,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for MouseInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("index", &self.index);
-        members.req("current", &self.current);
-        members.req("absolute", &self.absolute);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for MouseInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for MouseInfo {
-    const EXPECTING: &'static str = "an object MouseInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_index: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_current: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_absolute: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "index" => ::qmp_types::de::next(&mut map, &mut m_index),
-                "current" => ::qmp_types::de::next(&mut map, &mut m_current),
-                "absolute" => ::qmp_types::de::next(&mut map, &mut m_absolute),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name, m_index, m_current, m_absolute) = match (
-            m_name,
-            m_index,
-            m_current,
-            m_absolute,
-        ) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_index),
-                ::std::option::Option::Some(m_current),
-                ::std::option::Option::Some(m_absolute),
-            ) => (m_name, m_index, m_current, m_absolute),
-            (m_name, m_index, m_current, m_absolute) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_name.is_some(), "name"),
-                            (m_index.is_some(), "index"),
-                            (m_current.is_some(), "current"),
-                            (m_absolute.is_some(), "absolute"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(MouseInfo {
-            name: m_name,
-            index: m_index,
-            current: m_current,
-            absolute: m_absolute,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for MouseInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    MouseInfo {
+        req name = "name": ::std::string::String,
+        req index = "index": i64,
+        req current = "current": bool,
+        req absolute = "absolute": bool,
     }
 }
 /// An enumeration of key name.
@@ -2845,548 +1071,170 @@ pub enum QKeyCode {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QKeyCode {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QKeyCode] = &[
-        QKeyCode::Unmapped,
-        QKeyCode::Shift,
-        QKeyCode::ShiftR,
-        QKeyCode::Alt,
-        QKeyCode::AltR,
-        QKeyCode::Ctrl,
-        QKeyCode::CtrlR,
-        QKeyCode::Menu,
-        QKeyCode::Esc,
-        QKeyCode::V1,
-        QKeyCode::V2,
-        QKeyCode::V3,
-        QKeyCode::V4,
-        QKeyCode::V5,
-        QKeyCode::V6,
-        QKeyCode::V7,
-        QKeyCode::V8,
-        QKeyCode::V9,
-        QKeyCode::V0,
-        QKeyCode::Minus,
-        QKeyCode::Equal,
-        QKeyCode::Backspace,
-        QKeyCode::Tab,
-        QKeyCode::Q,
-        QKeyCode::W,
-        QKeyCode::E,
-        QKeyCode::R,
-        QKeyCode::T,
-        QKeyCode::Y,
-        QKeyCode::U,
-        QKeyCode::I,
-        QKeyCode::O,
-        QKeyCode::P,
-        QKeyCode::BracketLeft,
-        QKeyCode::BracketRight,
-        QKeyCode::Ret,
-        QKeyCode::A,
-        QKeyCode::S,
-        QKeyCode::D,
-        QKeyCode::F,
-        QKeyCode::G,
-        QKeyCode::H,
-        QKeyCode::J,
-        QKeyCode::K,
-        QKeyCode::L,
-        QKeyCode::Semicolon,
-        QKeyCode::Apostrophe,
-        QKeyCode::GraveAccent,
-        QKeyCode::Backslash,
-        QKeyCode::Z,
-        QKeyCode::X,
-        QKeyCode::C,
-        QKeyCode::V,
-        QKeyCode::B,
-        QKeyCode::N,
-        QKeyCode::M,
-        QKeyCode::Comma,
-        QKeyCode::Dot,
-        QKeyCode::Slash,
-        QKeyCode::Asterisk,
-        QKeyCode::Spc,
-        QKeyCode::CapsLock,
-        QKeyCode::F1,
-        QKeyCode::F2,
-        QKeyCode::F3,
-        QKeyCode::F4,
-        QKeyCode::F5,
-        QKeyCode::F6,
-        QKeyCode::F7,
-        QKeyCode::F8,
-        QKeyCode::F9,
-        QKeyCode::F10,
-        QKeyCode::NumLock,
-        QKeyCode::ScrollLock,
-        QKeyCode::KpDivide,
-        QKeyCode::KpMultiply,
-        QKeyCode::KpSubtract,
-        QKeyCode::KpAdd,
-        QKeyCode::KpEnter,
-        QKeyCode::KpDecimal,
-        QKeyCode::Sysrq,
-        QKeyCode::Kp0,
-        QKeyCode::Kp1,
-        QKeyCode::Kp2,
-        QKeyCode::Kp3,
-        QKeyCode::Kp4,
-        QKeyCode::Kp5,
-        QKeyCode::Kp6,
-        QKeyCode::Kp7,
-        QKeyCode::Kp8,
-        QKeyCode::Kp9,
-        QKeyCode::Less,
-        QKeyCode::F11,
-        QKeyCode::F12,
-        QKeyCode::Print,
-        QKeyCode::Home,
-        QKeyCode::Pgup,
-        QKeyCode::Pgdn,
-        QKeyCode::End,
-        QKeyCode::Left,
-        QKeyCode::Up,
-        QKeyCode::Down,
-        QKeyCode::Right,
-        QKeyCode::Insert,
-        QKeyCode::Delete,
-        QKeyCode::Stop,
-        QKeyCode::Again,
-        QKeyCode::Props,
-        QKeyCode::Undo,
-        QKeyCode::Front,
-        QKeyCode::Copy,
-        QKeyCode::Open,
-        QKeyCode::Paste,
-        QKeyCode::Find,
-        QKeyCode::Cut,
-        QKeyCode::Lf,
-        QKeyCode::Help,
-        QKeyCode::MetaL,
-        QKeyCode::MetaR,
-        QKeyCode::Compose,
-        QKeyCode::Pause,
-        QKeyCode::Ro,
-        QKeyCode::Hiragana,
-        QKeyCode::Henkan,
-        QKeyCode::Yen,
-        QKeyCode::Muhenkan,
-        QKeyCode::Katakanahiragana,
-        QKeyCode::KpComma,
-        QKeyCode::KpEquals,
-        QKeyCode::Power,
-        QKeyCode::Sleep,
-        QKeyCode::Wake,
-        QKeyCode::Audionext,
-        QKeyCode::Audioprev,
-        QKeyCode::Audiostop,
-        QKeyCode::Audioplay,
-        QKeyCode::Audiomute,
-        QKeyCode::Volumeup,
-        QKeyCode::Volumedown,
-        QKeyCode::Mediaselect,
-        QKeyCode::Mail,
-        QKeyCode::Calculator,
-        QKeyCode::Computer,
-        QKeyCode::AcHome,
-        QKeyCode::AcBack,
-        QKeyCode::AcForward,
-        QKeyCode::AcRefresh,
-        QKeyCode::AcBookmarks,
-        QKeyCode::Lang1,
-        QKeyCode::Lang2,
-        QKeyCode::F13,
-        QKeyCode::F14,
-        QKeyCode::F15,
-        QKeyCode::F16,
-        QKeyCode::F17,
-        QKeyCode::F18,
-        QKeyCode::F19,
-        QKeyCode::F20,
-        QKeyCode::F21,
-        QKeyCode::F22,
-        QKeyCode::F23,
-        QKeyCode::F24,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QKeyCode::Unmapped => "unmapped",
-            QKeyCode::Shift => "shift",
-            QKeyCode::ShiftR => "shift_r",
-            QKeyCode::Alt => "alt",
-            QKeyCode::AltR => "alt_r",
-            QKeyCode::Ctrl => "ctrl",
-            QKeyCode::CtrlR => "ctrl_r",
-            QKeyCode::Menu => "menu",
-            QKeyCode::Esc => "esc",
-            QKeyCode::V1 => "1",
-            QKeyCode::V2 => "2",
-            QKeyCode::V3 => "3",
-            QKeyCode::V4 => "4",
-            QKeyCode::V5 => "5",
-            QKeyCode::V6 => "6",
-            QKeyCode::V7 => "7",
-            QKeyCode::V8 => "8",
-            QKeyCode::V9 => "9",
-            QKeyCode::V0 => "0",
-            QKeyCode::Minus => "minus",
-            QKeyCode::Equal => "equal",
-            QKeyCode::Backspace => "backspace",
-            QKeyCode::Tab => "tab",
-            QKeyCode::Q => "q",
-            QKeyCode::W => "w",
-            QKeyCode::E => "e",
-            QKeyCode::R => "r",
-            QKeyCode::T => "t",
-            QKeyCode::Y => "y",
-            QKeyCode::U => "u",
-            QKeyCode::I => "i",
-            QKeyCode::O => "o",
-            QKeyCode::P => "p",
-            QKeyCode::BracketLeft => "bracket_left",
-            QKeyCode::BracketRight => "bracket_right",
-            QKeyCode::Ret => "ret",
-            QKeyCode::A => "a",
-            QKeyCode::S => "s",
-            QKeyCode::D => "d",
-            QKeyCode::F => "f",
-            QKeyCode::G => "g",
-            QKeyCode::H => "h",
-            QKeyCode::J => "j",
-            QKeyCode::K => "k",
-            QKeyCode::L => "l",
-            QKeyCode::Semicolon => "semicolon",
-            QKeyCode::Apostrophe => "apostrophe",
-            QKeyCode::GraveAccent => "grave_accent",
-            QKeyCode::Backslash => "backslash",
-            QKeyCode::Z => "z",
-            QKeyCode::X => "x",
-            QKeyCode::C => "c",
-            QKeyCode::V => "v",
-            QKeyCode::B => "b",
-            QKeyCode::N => "n",
-            QKeyCode::M => "m",
-            QKeyCode::Comma => "comma",
-            QKeyCode::Dot => "dot",
-            QKeyCode::Slash => "slash",
-            QKeyCode::Asterisk => "asterisk",
-            QKeyCode::Spc => "spc",
-            QKeyCode::CapsLock => "caps_lock",
-            QKeyCode::F1 => "f1",
-            QKeyCode::F2 => "f2",
-            QKeyCode::F3 => "f3",
-            QKeyCode::F4 => "f4",
-            QKeyCode::F5 => "f5",
-            QKeyCode::F6 => "f6",
-            QKeyCode::F7 => "f7",
-            QKeyCode::F8 => "f8",
-            QKeyCode::F9 => "f9",
-            QKeyCode::F10 => "f10",
-            QKeyCode::NumLock => "num_lock",
-            QKeyCode::ScrollLock => "scroll_lock",
-            QKeyCode::KpDivide => "kp_divide",
-            QKeyCode::KpMultiply => "kp_multiply",
-            QKeyCode::KpSubtract => "kp_subtract",
-            QKeyCode::KpAdd => "kp_add",
-            QKeyCode::KpEnter => "kp_enter",
-            QKeyCode::KpDecimal => "kp_decimal",
-            QKeyCode::Sysrq => "sysrq",
-            QKeyCode::Kp0 => "kp_0",
-            QKeyCode::Kp1 => "kp_1",
-            QKeyCode::Kp2 => "kp_2",
-            QKeyCode::Kp3 => "kp_3",
-            QKeyCode::Kp4 => "kp_4",
-            QKeyCode::Kp5 => "kp_5",
-            QKeyCode::Kp6 => "kp_6",
-            QKeyCode::Kp7 => "kp_7",
-            QKeyCode::Kp8 => "kp_8",
-            QKeyCode::Kp9 => "kp_9",
-            QKeyCode::Less => "less",
-            QKeyCode::F11 => "f11",
-            QKeyCode::F12 => "f12",
-            QKeyCode::Print => "print",
-            QKeyCode::Home => "home",
-            QKeyCode::Pgup => "pgup",
-            QKeyCode::Pgdn => "pgdn",
-            QKeyCode::End => "end",
-            QKeyCode::Left => "left",
-            QKeyCode::Up => "up",
-            QKeyCode::Down => "down",
-            QKeyCode::Right => "right",
-            QKeyCode::Insert => "insert",
-            QKeyCode::Delete => "delete",
-            QKeyCode::Stop => "stop",
-            QKeyCode::Again => "again",
-            QKeyCode::Props => "props",
-            QKeyCode::Undo => "undo",
-            QKeyCode::Front => "front",
-            QKeyCode::Copy => "copy",
-            QKeyCode::Open => "open",
-            QKeyCode::Paste => "paste",
-            QKeyCode::Find => "find",
-            QKeyCode::Cut => "cut",
-            QKeyCode::Lf => "lf",
-            QKeyCode::Help => "help",
-            QKeyCode::MetaL => "meta_l",
-            QKeyCode::MetaR => "meta_r",
-            QKeyCode::Compose => "compose",
-            QKeyCode::Pause => "pause",
-            QKeyCode::Ro => "ro",
-            QKeyCode::Hiragana => "hiragana",
-            QKeyCode::Henkan => "henkan",
-            QKeyCode::Yen => "yen",
-            QKeyCode::Muhenkan => "muhenkan",
-            QKeyCode::Katakanahiragana => "katakanahiragana",
-            QKeyCode::KpComma => "kp_comma",
-            QKeyCode::KpEquals => "kp_equals",
-            QKeyCode::Power => "power",
-            QKeyCode::Sleep => "sleep",
-            QKeyCode::Wake => "wake",
-            QKeyCode::Audionext => "audionext",
-            QKeyCode::Audioprev => "audioprev",
-            QKeyCode::Audiostop => "audiostop",
-            QKeyCode::Audioplay => "audioplay",
-            QKeyCode::Audiomute => "audiomute",
-            QKeyCode::Volumeup => "volumeup",
-            QKeyCode::Volumedown => "volumedown",
-            QKeyCode::Mediaselect => "mediaselect",
-            QKeyCode::Mail => "mail",
-            QKeyCode::Calculator => "calculator",
-            QKeyCode::Computer => "computer",
-            QKeyCode::AcHome => "ac_home",
-            QKeyCode::AcBack => "ac_back",
-            QKeyCode::AcForward => "ac_forward",
-            QKeyCode::AcRefresh => "ac_refresh",
-            QKeyCode::AcBookmarks => "ac_bookmarks",
-            QKeyCode::Lang1 => "lang1",
-            QKeyCode::Lang2 => "lang2",
-            QKeyCode::F13 => "f13",
-            QKeyCode::F14 => "f14",
-            QKeyCode::F15 => "f15",
-            QKeyCode::F16 => "f16",
-            QKeyCode::F17 => "f17",
-            QKeyCode::F18 => "f18",
-            QKeyCode::F19 => "f19",
-            QKeyCode::F20 => "f20",
-            QKeyCode::F21 => "f21",
-            QKeyCode::F22 => "f22",
-            QKeyCode::F23 => "f23",
-            QKeyCode::F24 => "f24",
-            QKeyCode::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => QKeyCode::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QKeyCode {
-    const EXPECTING: &'static str = "a QKeyCode value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QKeyCode::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "unmapped" => QKeyCode::Unmapped,
-                "shift" => QKeyCode::Shift,
-                "shift_r" => QKeyCode::ShiftR,
-                "alt" => QKeyCode::Alt,
-                "alt_r" => QKeyCode::AltR,
-                "ctrl" => QKeyCode::Ctrl,
-                "ctrl_r" => QKeyCode::CtrlR,
-                "menu" => QKeyCode::Menu,
-                "esc" => QKeyCode::Esc,
-                "1" => QKeyCode::V1,
-                "2" => QKeyCode::V2,
-                "3" => QKeyCode::V3,
-                "4" => QKeyCode::V4,
-                "5" => QKeyCode::V5,
-                "6" => QKeyCode::V6,
-                "7" => QKeyCode::V7,
-                "8" => QKeyCode::V8,
-                "9" => QKeyCode::V9,
-                "0" => QKeyCode::V0,
-                "minus" => QKeyCode::Minus,
-                "equal" => QKeyCode::Equal,
-                "backspace" => QKeyCode::Backspace,
-                "tab" => QKeyCode::Tab,
-                "q" => QKeyCode::Q,
-                "w" => QKeyCode::W,
-                "e" => QKeyCode::E,
-                "r" => QKeyCode::R,
-                "t" => QKeyCode::T,
-                "y" => QKeyCode::Y,
-                "u" => QKeyCode::U,
-                "i" => QKeyCode::I,
-                "o" => QKeyCode::O,
-                "p" => QKeyCode::P,
-                "bracket_left" => QKeyCode::BracketLeft,
-                "bracket_right" => QKeyCode::BracketRight,
-                "ret" => QKeyCode::Ret,
-                "a" => QKeyCode::A,
-                "s" => QKeyCode::S,
-                "d" => QKeyCode::D,
-                "f" => QKeyCode::F,
-                "g" => QKeyCode::G,
-                "h" => QKeyCode::H,
-                "j" => QKeyCode::J,
-                "k" => QKeyCode::K,
-                "l" => QKeyCode::L,
-                "semicolon" => QKeyCode::Semicolon,
-                "apostrophe" => QKeyCode::Apostrophe,
-                "grave_accent" => QKeyCode::GraveAccent,
-                "backslash" => QKeyCode::Backslash,
-                "z" => QKeyCode::Z,
-                "x" => QKeyCode::X,
-                "c" => QKeyCode::C,
-                "v" => QKeyCode::V,
-                "b" => QKeyCode::B,
-                "n" => QKeyCode::N,
-                "m" => QKeyCode::M,
-                "comma" => QKeyCode::Comma,
-                "dot" => QKeyCode::Dot,
-                "slash" => QKeyCode::Slash,
-                "asterisk" => QKeyCode::Asterisk,
-                "spc" => QKeyCode::Spc,
-                "caps_lock" => QKeyCode::CapsLock,
-                "f1" => QKeyCode::F1,
-                "f2" => QKeyCode::F2,
-                "f3" => QKeyCode::F3,
-                "f4" => QKeyCode::F4,
-                "f5" => QKeyCode::F5,
-                "f6" => QKeyCode::F6,
-                "f7" => QKeyCode::F7,
-                "f8" => QKeyCode::F8,
-                "f9" => QKeyCode::F9,
-                "f10" => QKeyCode::F10,
-                "num_lock" => QKeyCode::NumLock,
-                "scroll_lock" => QKeyCode::ScrollLock,
-                "kp_divide" => QKeyCode::KpDivide,
-                "kp_multiply" => QKeyCode::KpMultiply,
-                "kp_subtract" => QKeyCode::KpSubtract,
-                "kp_add" => QKeyCode::KpAdd,
-                "kp_enter" => QKeyCode::KpEnter,
-                "kp_decimal" => QKeyCode::KpDecimal,
-                "sysrq" => QKeyCode::Sysrq,
-                "kp_0" => QKeyCode::Kp0,
-                "kp_1" => QKeyCode::Kp1,
-                "kp_2" => QKeyCode::Kp2,
-                "kp_3" => QKeyCode::Kp3,
-                "kp_4" => QKeyCode::Kp4,
-                "kp_5" => QKeyCode::Kp5,
-                "kp_6" => QKeyCode::Kp6,
-                "kp_7" => QKeyCode::Kp7,
-                "kp_8" => QKeyCode::Kp8,
-                "kp_9" => QKeyCode::Kp9,
-                "less" => QKeyCode::Less,
-                "f11" => QKeyCode::F11,
-                "f12" => QKeyCode::F12,
-                "print" => QKeyCode::Print,
-                "home" => QKeyCode::Home,
-                "pgup" => QKeyCode::Pgup,
-                "pgdn" => QKeyCode::Pgdn,
-                "end" => QKeyCode::End,
-                "left" => QKeyCode::Left,
-                "up" => QKeyCode::Up,
-                "down" => QKeyCode::Down,
-                "right" => QKeyCode::Right,
-                "insert" => QKeyCode::Insert,
-                "delete" => QKeyCode::Delete,
-                "stop" => QKeyCode::Stop,
-                "again" => QKeyCode::Again,
-                "props" => QKeyCode::Props,
-                "undo" => QKeyCode::Undo,
-                "front" => QKeyCode::Front,
-                "copy" => QKeyCode::Copy,
-                "open" => QKeyCode::Open,
-                "paste" => QKeyCode::Paste,
-                "find" => QKeyCode::Find,
-                "cut" => QKeyCode::Cut,
-                "lf" => QKeyCode::Lf,
-                "help" => QKeyCode::Help,
-                "meta_l" => QKeyCode::MetaL,
-                "meta_r" => QKeyCode::MetaR,
-                "compose" => QKeyCode::Compose,
-                "pause" => QKeyCode::Pause,
-                "ro" => QKeyCode::Ro,
-                "hiragana" => QKeyCode::Hiragana,
-                "henkan" => QKeyCode::Henkan,
-                "yen" => QKeyCode::Yen,
-                "muhenkan" => QKeyCode::Muhenkan,
-                "katakanahiragana" => QKeyCode::Katakanahiragana,
-                "kp_comma" => QKeyCode::KpComma,
-                "kp_equals" => QKeyCode::KpEquals,
-                "power" => QKeyCode::Power,
-                "sleep" => QKeyCode::Sleep,
-                "wake" => QKeyCode::Wake,
-                "audionext" => QKeyCode::Audionext,
-                "audioprev" => QKeyCode::Audioprev,
-                "audiostop" => QKeyCode::Audiostop,
-                "audioplay" => QKeyCode::Audioplay,
-                "audiomute" => QKeyCode::Audiomute,
-                "volumeup" => QKeyCode::Volumeup,
-                "volumedown" => QKeyCode::Volumedown,
-                "mediaselect" => QKeyCode::Mediaselect,
-                "mail" => QKeyCode::Mail,
-                "calculator" => QKeyCode::Calculator,
-                "computer" => QKeyCode::Computer,
-                "ac_home" => QKeyCode::AcHome,
-                "ac_back" => QKeyCode::AcBack,
-                "ac_forward" => QKeyCode::AcForward,
-                "ac_refresh" => QKeyCode::AcRefresh,
-                "ac_bookmarks" => QKeyCode::AcBookmarks,
-                "lang1" => QKeyCode::Lang1,
-                "lang2" => QKeyCode::Lang2,
-                "f13" => QKeyCode::F13,
-                "f14" => QKeyCode::F14,
-                "f15" => QKeyCode::F15,
-                "f16" => QKeyCode::F16,
-                "f17" => QKeyCode::F17,
-                "f18" => QKeyCode::F18,
-                "f19" => QKeyCode::F19,
-                "f20" => QKeyCode::F20,
-                "f21" => QKeyCode::F21,
-                "f22" => QKeyCode::F22,
-                "f23" => QKeyCode::F23,
-                "f24" => QKeyCode::F24,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QKeyCode {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QKeyCode::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QKeyCode {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QKeyCode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QKeyCode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QKeyCode, Other {
+        Unmapped = "unmapped",
+        Shift = "shift",
+        ShiftR = "shift_r",
+        Alt = "alt",
+        AltR = "alt_r",
+        Ctrl = "ctrl",
+        CtrlR = "ctrl_r",
+        Menu = "menu",
+        Esc = "esc",
+        V1 = "1",
+        V2 = "2",
+        V3 = "3",
+        V4 = "4",
+        V5 = "5",
+        V6 = "6",
+        V7 = "7",
+        V8 = "8",
+        V9 = "9",
+        V0 = "0",
+        Minus = "minus",
+        Equal = "equal",
+        Backspace = "backspace",
+        Tab = "tab",
+        Q = "q",
+        W = "w",
+        E = "e",
+        R = "r",
+        T = "t",
+        Y = "y",
+        U = "u",
+        I = "i",
+        O = "o",
+        P = "p",
+        BracketLeft = "bracket_left",
+        BracketRight = "bracket_right",
+        Ret = "ret",
+        A = "a",
+        S = "s",
+        D = "d",
+        F = "f",
+        G = "g",
+        H = "h",
+        J = "j",
+        K = "k",
+        L = "l",
+        Semicolon = "semicolon",
+        Apostrophe = "apostrophe",
+        GraveAccent = "grave_accent",
+        Backslash = "backslash",
+        Z = "z",
+        X = "x",
+        C = "c",
+        V = "v",
+        B = "b",
+        N = "n",
+        M = "m",
+        Comma = "comma",
+        Dot = "dot",
+        Slash = "slash",
+        Asterisk = "asterisk",
+        Spc = "spc",
+        CapsLock = "caps_lock",
+        F1 = "f1",
+        F2 = "f2",
+        F3 = "f3",
+        F4 = "f4",
+        F5 = "f5",
+        F6 = "f6",
+        F7 = "f7",
+        F8 = "f8",
+        F9 = "f9",
+        F10 = "f10",
+        NumLock = "num_lock",
+        ScrollLock = "scroll_lock",
+        KpDivide = "kp_divide",
+        KpMultiply = "kp_multiply",
+        KpSubtract = "kp_subtract",
+        KpAdd = "kp_add",
+        KpEnter = "kp_enter",
+        KpDecimal = "kp_decimal",
+        Sysrq = "sysrq",
+        Kp0 = "kp_0",
+        Kp1 = "kp_1",
+        Kp2 = "kp_2",
+        Kp3 = "kp_3",
+        Kp4 = "kp_4",
+        Kp5 = "kp_5",
+        Kp6 = "kp_6",
+        Kp7 = "kp_7",
+        Kp8 = "kp_8",
+        Kp9 = "kp_9",
+        Less = "less",
+        F11 = "f11",
+        F12 = "f12",
+        Print = "print",
+        Home = "home",
+        Pgup = "pgup",
+        Pgdn = "pgdn",
+        End = "end",
+        Left = "left",
+        Up = "up",
+        Down = "down",
+        Right = "right",
+        Insert = "insert",
+        Delete = "delete",
+        Stop = "stop",
+        Again = "again",
+        Props = "props",
+        Undo = "undo",
+        Front = "front",
+        Copy = "copy",
+        Open = "open",
+        Paste = "paste",
+        Find = "find",
+        Cut = "cut",
+        Lf = "lf",
+        Help = "help",
+        MetaL = "meta_l",
+        MetaR = "meta_r",
+        Compose = "compose",
+        Pause = "pause",
+        Ro = "ro",
+        Hiragana = "hiragana",
+        Henkan = "henkan",
+        Yen = "yen",
+        Muhenkan = "muhenkan",
+        Katakanahiragana = "katakanahiragana",
+        KpComma = "kp_comma",
+        KpEquals = "kp_equals",
+        Power = "power",
+        Sleep = "sleep",
+        Wake = "wake",
+        Audionext = "audionext",
+        Audioprev = "audioprev",
+        Audiostop = "audiostop",
+        Audioplay = "audioplay",
+        Audiomute = "audiomute",
+        Volumeup = "volumeup",
+        Volumedown = "volumedown",
+        Mediaselect = "mediaselect",
+        Mail = "mail",
+        Calculator = "calculator",
+        Computer = "computer",
+        AcHome = "ac_home",
+        AcBack = "ac_back",
+        AcForward = "ac_forward",
+        AcRefresh = "ac_refresh",
+        AcBookmarks = "ac_bookmarks",
+        Lang1 = "lang1",
+        Lang2 = "lang2",
+        F13 = "f13",
+        F14 = "f14",
+        F15 = "f15",
+        F16 = "f16",
+        F17 = "f17",
+        F18 = "f18",
+        F19 = "f19",
+        F20 = "f20",
+        F21 = "f21",
+        F22 = "f22",
+        F23 = "f23",
+        F24 = "f24",
     }
 }
 /// The values of `KeyValueKind`.
@@ -3403,68 +1251,10 @@ pub enum KeyValueKind {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl KeyValueKind {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [KeyValueKind] = &[
-        KeyValueKind::Number,
-        KeyValueKind::Qcode,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            KeyValueKind::Number => "number",
-            KeyValueKind::Qcode => "qcode",
-            KeyValueKind::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => KeyValueKind::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for KeyValueKind {
-    const EXPECTING: &'static str = "a KeyValueKind value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        KeyValueKind::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "number" => KeyValueKind::Number,
-                "qcode" => KeyValueKind::Qcode,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for KeyValueKind {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(KeyValueKind::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for KeyValueKind {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for KeyValueKind {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for KeyValueKind {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    KeyValueKind, Other {
+        Number = "number",
+        Qcode = "qcode",
     }
 }
 /// The `IntWrapper` object.
@@ -3480,69 +1270,9 @@ pub struct IntWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl IntWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: i64) -> Self {
-        IntWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for IntWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for IntWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for IntWrapper {
-    const EXPECTING: &'static str = "an object IntWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(IntWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for IntWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    IntWrapper {
+        req data = "data": i64,
     }
 }
 /// The `QKeyCodeWrapper` object.
@@ -3558,69 +1288,9 @@ pub struct QKeyCodeWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl QKeyCodeWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::QKeyCode) -> Self {
-        QKeyCodeWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for QKeyCodeWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for QKeyCodeWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for QKeyCodeWrapper {
-    const EXPECTING: &'static str = "an object QKeyCodeWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::QKeyCode> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(QKeyCodeWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QKeyCodeWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    QKeyCodeWrapper {
+        req data = "data": super::QKeyCode,
     }
 }
 /// Represents a keyboard key.
@@ -3647,89 +1317,13 @@ pub enum KeyValueBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl KeyValueBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            KeyValueBranch::Number(_) => "number",
-            KeyValueBranch::Qcode(_) => "qcode",
-            KeyValueBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::KeyValueKind {
-        match self {
-            KeyValueBranch::Number(_) => super::KeyValueKind::Number,
-            KeyValueBranch::Qcode(_) => super::KeyValueKind::Qcode,
-            KeyValueBranch::Other(value) => super::KeyValueKind::Other(value.clone()),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for KeyValue {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", self.r#type.as_str());
-        match &self.r#type {
-            KeyValueBranch::Number(branch) => members.members(branch),
-            KeyValueBranch::Qcode(branch) => members.members(branch),
-            KeyValueBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for KeyValue {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for KeyValue {
-    const EXPECTING: &'static str = "an object KeyValue";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::KeyValueKind> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::KeyValueKind::Number => {
-                KeyValueBranch::Number(::qmp_types::de::from_members(rest, "number")?)
-            }
-            super::KeyValueKind::Qcode => {
-                KeyValueBranch::Qcode(::qmp_types::de::from_members(rest, "qcode")?)
-            }
-            super::KeyValueKind::Other(value) => {
-                unknown_members = rest;
-                KeyValueBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(KeyValue {
-            r#type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for KeyValue {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    KeyValue, KeyValueBranch, Other,
+    r#type = "type": super::KeyValueKind, Other,
+    {}
+    {
+        members Number = "number" => Number,
+        members Qcode = "qcode" => Qcode,
     }
 }
 /// Button of a pointer input device (mouse, tablet).
@@ -3762,92 +1356,18 @@ pub enum InputButton {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl InputButton {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [InputButton] = &[
-        InputButton::Left,
-        InputButton::Middle,
-        InputButton::Right,
-        InputButton::WheelUp,
-        InputButton::WheelDown,
-        InputButton::Side,
-        InputButton::Extra,
-        InputButton::WheelLeft,
-        InputButton::WheelRight,
-        InputButton::Touch,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            InputButton::Left => "left",
-            InputButton::Middle => "middle",
-            InputButton::Right => "right",
-            InputButton::WheelUp => "wheel-up",
-            InputButton::WheelDown => "wheel-down",
-            InputButton::Side => "side",
-            InputButton::Extra => "extra",
-            InputButton::WheelLeft => "wheel-left",
-            InputButton::WheelRight => "wheel-right",
-            InputButton::Touch => "touch",
-            InputButton::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => InputButton::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for InputButton {
-    const EXPECTING: &'static str = "a InputButton value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        InputButton::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "left" => InputButton::Left,
-                "middle" => InputButton::Middle,
-                "right" => InputButton::Right,
-                "wheel-up" => InputButton::WheelUp,
-                "wheel-down" => InputButton::WheelDown,
-                "side" => InputButton::Side,
-                "extra" => InputButton::Extra,
-                "wheel-left" => InputButton::WheelLeft,
-                "wheel-right" => InputButton::WheelRight,
-                "touch" => InputButton::Touch,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for InputButton {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(InputButton::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for InputButton {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for InputButton {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for InputButton {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    InputButton, Other {
+        Left = "left",
+        Middle = "middle",
+        Right = "right",
+        WheelUp = "wheel-up",
+        WheelDown = "wheel-down",
+        Side = "side",
+        Extra = "extra",
+        WheelLeft = "wheel-left",
+        WheelRight = "wheel-right",
+        Touch = "touch",
     }
 }
 /// Position axis of a pointer input device (mouse, tablet).
@@ -3864,65 +1384,10 @@ pub enum InputAxis {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl InputAxis {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [InputAxis] = &[InputAxis::X, InputAxis::Y];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            InputAxis::X => "x",
-            InputAxis::Y => "y",
-            InputAxis::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => InputAxis::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for InputAxis {
-    const EXPECTING: &'static str = "a InputAxis value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        InputAxis::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "x" => InputAxis::X,
-                "y" => InputAxis::Y,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for InputAxis {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(InputAxis::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for InputAxis {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for InputAxis {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for InputAxis {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    InputAxis, Other {
+        X = "x",
+        Y = "y",
     }
 }
 /// Type of a multi-touch event.
@@ -3945,77 +1410,13 @@ pub enum InputMultiTouchType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl InputMultiTouchType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [InputMultiTouchType] = &[
-        InputMultiTouchType::Begin,
-        InputMultiTouchType::Update,
-        InputMultiTouchType::End,
-        InputMultiTouchType::Cancel,
-        InputMultiTouchType::Data,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            InputMultiTouchType::Begin => "begin",
-            InputMultiTouchType::Update => "update",
-            InputMultiTouchType::End => "end",
-            InputMultiTouchType::Cancel => "cancel",
-            InputMultiTouchType::Data => "data",
-            InputMultiTouchType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => InputMultiTouchType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for InputMultiTouchType {
-    const EXPECTING: &'static str = "a InputMultiTouchType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        InputMultiTouchType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "begin" => InputMultiTouchType::Begin,
-                "update" => InputMultiTouchType::Update,
-                "end" => InputMultiTouchType::End,
-                "cancel" => InputMultiTouchType::Cancel,
-                "data" => InputMultiTouchType::Data,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for InputMultiTouchType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(InputMultiTouchType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for InputMultiTouchType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for InputMultiTouchType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for InputMultiTouchType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    InputMultiTouchType, Other {
+        Begin = "begin",
+        Update = "update",
+        End = "end",
+        Cancel = "cancel",
+        Data = "data",
     }
 }
 /// Keyboard input event.
@@ -4033,78 +1434,10 @@ pub struct InputKeyEvent {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl InputKeyEvent {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(key: super::KeyValue, down: bool) -> Self {
-        InputKeyEvent {
-            key,
-            down,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for InputKeyEvent {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("key", &self.key);
-        members.req("down", &self.down);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for InputKeyEvent {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for InputKeyEvent {
-    const EXPECTING: &'static str = "an object InputKeyEvent";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_key: ::std::option::Option<super::KeyValue> = ::std::option::Option::None;
-        let mut m_down: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "key" => ::qmp_types::de::next(&mut map, &mut m_key),
-                "down" => ::qmp_types::de::next(&mut map, &mut m_down),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_key, m_down) = match (m_key, m_down) {
-            (::std::option::Option::Some(m_key), ::std::option::Option::Some(m_down)) => {
-                (m_key, m_down)
-            }
-            (m_key, m_down) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_key.is_some(), "key"), (m_down.is_some(), "down")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(InputKeyEvent {
-            key: m_key,
-            down: m_down,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for InputKeyEvent {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    InputKeyEvent {
+        req key = "key": super::KeyValue,
+        req down = "down": bool,
     }
 }
 /// Pointer button input event.
@@ -4122,79 +1455,10 @@ pub struct InputBtnEvent {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl InputBtnEvent {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(button: super::InputButton, down: bool) -> Self {
-        InputBtnEvent {
-            button,
-            down,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for InputBtnEvent {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("button", &self.button);
-        members.req("down", &self.down);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for InputBtnEvent {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for InputBtnEvent {
-    const EXPECTING: &'static str = "an object InputBtnEvent";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_button: ::std::option::Option<super::InputButton> = ::std::option::Option::None;
-        let mut m_down: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "button" => ::qmp_types::de::next(&mut map, &mut m_button),
-                "down" => ::qmp_types::de::next(&mut map, &mut m_down),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_button, m_down) = match (m_button, m_down) {
-            (
-                ::std::option::Option::Some(m_button),
-                ::std::option::Option::Some(m_down),
-            ) => (m_button, m_down),
-            (m_button, m_down) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_button.is_some(), "button"), (m_down.is_some(), "down")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(InputBtnEvent {
-            button: m_button,
-            down: m_down,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for InputBtnEvent {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    InputBtnEvent {
+        req button = "button": super::InputButton,
+        req down = "down": bool,
     }
 }
 /// Pointer motion input event.
@@ -4213,79 +1477,10 @@ pub struct InputMoveEvent {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl InputMoveEvent {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(axis: super::InputAxis, value: i64) -> Self {
-        InputMoveEvent {
-            axis,
-            value,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for InputMoveEvent {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("axis", &self.axis);
-        members.req("value", &self.value);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for InputMoveEvent {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for InputMoveEvent {
-    const EXPECTING: &'static str = "an object InputMoveEvent";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_axis: ::std::option::Option<super::InputAxis> = ::std::option::Option::None;
-        let mut m_value: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "axis" => ::qmp_types::de::next(&mut map, &mut m_axis),
-                "value" => ::qmp_types::de::next(&mut map, &mut m_value),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_axis, m_value) = match (m_axis, m_value) {
-            (
-                ::std::option::Option::Some(m_axis),
-                ::std::option::Option::Some(m_value),
-            ) => (m_axis, m_value),
-            (m_axis, m_value) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_axis.is_some(), "axis"), (m_value.is_some(), "value")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(InputMoveEvent {
-            axis: m_axis,
-            value: m_value,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for InputMoveEvent {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    InputMoveEvent {
+        req axis = "axis": super::InputAxis,
+        req value = "value": i64,
     }
 }
 /// MultiTouch input event.
@@ -4310,115 +1505,13 @@ pub struct InputMultiTouchEvent {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl InputMultiTouchEvent {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        r#type: super::InputMultiTouchType,
-        slot: i64,
-        tracking_id: i64,
-        axis: super::InputAxis,
-        value: i64,
-    ) -> Self {
-        InputMultiTouchEvent {
-            r#type,
-            slot,
-            tracking_id,
-            axis,
-            value,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for InputMultiTouchEvent {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", &self.r#type);
-        members.req("slot", &self.slot);
-        members.req("tracking-id", &self.tracking_id);
-        members.req("axis", &self.axis);
-        members.req("value", &self.value);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for InputMultiTouchEvent {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for InputMultiTouchEvent {
-    const EXPECTING: &'static str = "an object InputMultiTouchEvent";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_type: ::std::option::Option<super::InputMultiTouchType> = ::std::option::Option::None;
-        let mut m_slot: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_tracking_id: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_axis: ::std::option::Option<super::InputAxis> = ::std::option::Option::None;
-        let mut m_value: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut m_type),
-                "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
-                "tracking-id" => ::qmp_types::de::next(&mut map, &mut m_tracking_id),
-                "axis" => ::qmp_types::de::next(&mut map, &mut m_axis),
-                "value" => ::qmp_types::de::next(&mut map, &mut m_value),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_type, m_slot, m_tracking_id, m_axis, m_value) = match (
-            m_type,
-            m_slot,
-            m_tracking_id,
-            m_axis,
-            m_value,
-        ) {
-            (
-                ::std::option::Option::Some(m_type),
-                ::std::option::Option::Some(m_slot),
-                ::std::option::Option::Some(m_tracking_id),
-                ::std::option::Option::Some(m_axis),
-                ::std::option::Option::Some(m_value),
-            ) => (m_type, m_slot, m_tracking_id, m_axis, m_value),
-            (m_type, m_slot, m_tracking_id, m_axis, m_value) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_type.is_some(), "type"),
-                            (m_slot.is_some(), "slot"),
-                            (m_tracking_id.is_some(), "tracking-id"),
-                            (m_axis.is_some(), "axis"),
-                            (m_value.is_some(), "value"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(InputMultiTouchEvent {
-            r#type: m_type,
-            slot: m_slot,
-            tracking_id: m_tracking_id,
-            axis: m_axis,
-            value: m_value,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for InputMultiTouchEvent {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    InputMultiTouchEvent {
+        req r#type = "type": super::InputMultiTouchType,
+        req slot = "slot": i64,
+        req tracking_id = "tracking-id": i64,
+        req axis = "axis": super::InputAxis,
+        req value = "value": i64,
     }
 }
 /// The values of `InputEventKind`.
@@ -4441,77 +1534,13 @@ pub enum InputEventKind {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl InputEventKind {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [InputEventKind] = &[
-        InputEventKind::Key,
-        InputEventKind::Btn,
-        InputEventKind::Rel,
-        InputEventKind::Abs,
-        InputEventKind::Mtt,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            InputEventKind::Key => "key",
-            InputEventKind::Btn => "btn",
-            InputEventKind::Rel => "rel",
-            InputEventKind::Abs => "abs",
-            InputEventKind::Mtt => "mtt",
-            InputEventKind::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => InputEventKind::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for InputEventKind {
-    const EXPECTING: &'static str = "a InputEventKind value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        InputEventKind::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "key" => InputEventKind::Key,
-                "btn" => InputEventKind::Btn,
-                "rel" => InputEventKind::Rel,
-                "abs" => InputEventKind::Abs,
-                "mtt" => InputEventKind::Mtt,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for InputEventKind {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(InputEventKind::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for InputEventKind {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for InputEventKind {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for InputEventKind {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    InputEventKind, Other {
+        Key = "key",
+        Btn = "btn",
+        Rel = "rel",
+        Abs = "abs",
+        Mtt = "mtt",
     }
 }
 /// The `InputKeyEventWrapper` object.
@@ -4527,69 +1556,9 @@ pub struct InputKeyEventWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl InputKeyEventWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::InputKeyEvent) -> Self {
-        InputKeyEventWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for InputKeyEventWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for InputKeyEventWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for InputKeyEventWrapper {
-    const EXPECTING: &'static str = "an object InputKeyEventWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::InputKeyEvent> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(InputKeyEventWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for InputKeyEventWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    InputKeyEventWrapper {
+        req data = "data": super::InputKeyEvent,
     }
 }
 /// The `InputBtnEventWrapper` object.
@@ -4605,69 +1574,9 @@ pub struct InputBtnEventWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl InputBtnEventWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::InputBtnEvent) -> Self {
-        InputBtnEventWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for InputBtnEventWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for InputBtnEventWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for InputBtnEventWrapper {
-    const EXPECTING: &'static str = "an object InputBtnEventWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::InputBtnEvent> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(InputBtnEventWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for InputBtnEventWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    InputBtnEventWrapper {
+        req data = "data": super::InputBtnEvent,
     }
 }
 /// The `InputMoveEventWrapper` object.
@@ -4683,69 +1592,9 @@ pub struct InputMoveEventWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl InputMoveEventWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::InputMoveEvent) -> Self {
-        InputMoveEventWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for InputMoveEventWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for InputMoveEventWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for InputMoveEventWrapper {
-    const EXPECTING: &'static str = "an object InputMoveEventWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::InputMoveEvent> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(InputMoveEventWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for InputMoveEventWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    InputMoveEventWrapper {
+        req data = "data": super::InputMoveEvent,
     }
 }
 /// The `InputMultiTouchEventWrapper` object.
@@ -4761,69 +1610,9 @@ pub struct InputMultiTouchEventWrapper {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl InputMultiTouchEventWrapper {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(data: super::InputMultiTouchEvent) -> Self {
-        InputMultiTouchEventWrapper {
-            data,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for InputMultiTouchEventWrapper {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("data", &self.data);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for InputMultiTouchEventWrapper {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for InputMultiTouchEventWrapper {
-    const EXPECTING: &'static str = "an object InputMultiTouchEventWrapper";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_data: ::std::option::Option<super::InputMultiTouchEvent> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "data" => ::qmp_types::de::next(&mut map, &mut m_data),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_data,) = match (m_data,) {
-            (::std::option::Option::Some(m_data),) => (m_data,),
-            (m_data,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(InputMultiTouchEventWrapper {
-            data: m_data,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for InputMultiTouchEventWrapper {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    InputMultiTouchEventWrapper {
+        req data = "data": super::InputMultiTouchEvent,
     }
 }
 /// Input event union.
@@ -4856,107 +1645,16 @@ pub enum InputEventBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl InputEventBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            InputEventBranch::Key(_) => "key",
-            InputEventBranch::Btn(_) => "btn",
-            InputEventBranch::Rel(_) => "rel",
-            InputEventBranch::Abs(_) => "abs",
-            InputEventBranch::Mtt(_) => "mtt",
-            InputEventBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::InputEventKind {
-        match self {
-            InputEventBranch::Key(_) => super::InputEventKind::Key,
-            InputEventBranch::Btn(_) => super::InputEventKind::Btn,
-            InputEventBranch::Rel(_) => super::InputEventKind::Rel,
-            InputEventBranch::Abs(_) => super::InputEventKind::Abs,
-            InputEventBranch::Mtt(_) => super::InputEventKind::Mtt,
-            InputEventBranch::Other(value) => super::InputEventKind::Other(value.clone()),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for InputEvent {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", self.r#type.as_str());
-        match &self.r#type {
-            InputEventBranch::Key(branch) => members.members(branch),
-            InputEventBranch::Btn(branch) => members.members(branch),
-            InputEventBranch::Rel(branch) => members.members(branch),
-            InputEventBranch::Abs(branch) => members.members(branch),
-            InputEventBranch::Mtt(branch) => members.members(branch),
-            InputEventBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for InputEvent {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for InputEvent {
-    const EXPECTING: &'static str = "an object InputEvent";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::InputEventKind> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::InputEventKind::Key => {
-                InputEventBranch::Key(::qmp_types::de::from_members(rest, "key")?)
-            }
-            super::InputEventKind::Btn => {
-                InputEventBranch::Btn(::qmp_types::de::from_members(rest, "btn")?)
-            }
-            super::InputEventKind::Rel => {
-                InputEventBranch::Rel(::qmp_types::de::from_members(rest, "rel")?)
-            }
-            super::InputEventKind::Abs => {
-                InputEventBranch::Abs(::qmp_types::de::from_members(rest, "abs")?)
-            }
-            super::InputEventKind::Mtt => {
-                InputEventBranch::Mtt(::qmp_types::de::from_members(rest, "mtt")?)
-            }
-            super::InputEventKind::Other(value) => {
-                unknown_members = rest;
-                InputEventBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(InputEvent {
-            r#type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for InputEvent {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    InputEvent, InputEventBranch, Other,
+    r#type = "type": super::InputEventKind, Other,
+    {}
+    {
+        members Key = "key" => Key,
+        members Btn = "btn" => Btn,
+        members Rel = "rel" => Rel,
+        members Abs = "abs" => Abs,
+        members Mtt = "mtt" => Mtt,
     }
 }
 /// GTK display options.
@@ -4987,76 +1685,12 @@ pub struct DisplayGTK {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl DisplayGTK {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        DisplayGTK {
-            grab_on_hover: ::std::option::Option::None,
-            zoom_to_fit: ::std::option::Option::None,
-            show_tabs: ::std::option::Option::None,
-            show_menubar: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DisplayGTK {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("grab-on-hover", &self.grab_on_hover);
-        members.opt("zoom-to-fit", &self.zoom_to_fit);
-        members.opt("show-tabs", &self.show_tabs);
-        members.opt("show-menubar", &self.show_menubar);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DisplayGTK {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DisplayGTK {
-    const EXPECTING: &'static str = "an object DisplayGTK";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_grab_on_hover: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_zoom_to_fit: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_show_tabs: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_show_menubar: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "grab-on-hover" => ::qmp_types::de::next(&mut map, &mut m_grab_on_hover),
-                "zoom-to-fit" => ::qmp_types::de::next(&mut map, &mut m_zoom_to_fit),
-                "show-tabs" => ::qmp_types::de::next(&mut map, &mut m_show_tabs),
-                "show-menubar" => ::qmp_types::de::next(&mut map, &mut m_show_menubar),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(DisplayGTK {
-            grab_on_hover: m_grab_on_hover,
-            zoom_to_fit: m_zoom_to_fit,
-            show_tabs: m_show_tabs,
-            show_menubar: m_show_menubar,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DisplayGTK {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    DisplayGTK {
+        opt grab_on_hover = "grab-on-hover",
+        opt zoom_to_fit = "zoom-to-fit",
+        opt show_tabs = "show-tabs",
+        opt show_menubar = "show-menubar",
     }
 }
 /// EGL headless display options.
@@ -5074,61 +1708,9 @@ pub struct DisplayEGLHeadless {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl DisplayEGLHeadless {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        DisplayEGLHeadless {
-            rendernode: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DisplayEGLHeadless {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("rendernode", &self.rendernode);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DisplayEGLHeadless {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DisplayEGLHeadless {
-    const EXPECTING: &'static str = "an object DisplayEGLHeadless";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_rendernode: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "rendernode" => ::qmp_types::de::next(&mut map, &mut m_rendernode),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(DisplayEGLHeadless {
-            rendernode: m_rendernode,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DisplayEGLHeadless {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    DisplayEGLHeadless {
+        opt rendernode = "rendernode",
     }
 }
 /// DBus display options.
@@ -5153,76 +1735,12 @@ pub struct DisplayDBus {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl DisplayDBus {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        DisplayDBus {
-            rendernode: ::std::option::Option::None,
-            addr: ::std::option::Option::None,
-            p2p: ::std::option::Option::None,
-            audiodev: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DisplayDBus {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("rendernode", &self.rendernode);
-        members.opt("addr", &self.addr);
-        members.opt("p2p", &self.p2p);
-        members.opt("audiodev", &self.audiodev);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DisplayDBus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DisplayDBus {
-    const EXPECTING: &'static str = "an object DisplayDBus";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_rendernode: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_addr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_p2p: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_audiodev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "rendernode" => ::qmp_types::de::next(&mut map, &mut m_rendernode),
-                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                "p2p" => ::qmp_types::de::next(&mut map, &mut m_p2p),
-                "audiodev" => ::qmp_types::de::next(&mut map, &mut m_audiodev),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(DisplayDBus {
-            rendernode: m_rendernode,
-            addr: m_addr,
-            p2p: m_p2p,
-            audiodev: m_audiodev,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DisplayDBus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    DisplayDBus {
+        opt rendernode = "rendernode",
+        opt addr = "addr",
+        opt p2p = "p2p",
+        opt audiodev = "audiodev",
     }
 }
 /// Display OpenGL mode.
@@ -5245,74 +1763,12 @@ pub enum DisplayGLMode {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl DisplayGLMode {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [DisplayGLMode] = &[
-        DisplayGLMode::Off,
-        DisplayGLMode::On,
-        DisplayGLMode::Core,
-        DisplayGLMode::Es,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            DisplayGLMode::Off => "off",
-            DisplayGLMode::On => "on",
-            DisplayGLMode::Core => "core",
-            DisplayGLMode::Es => "es",
-            DisplayGLMode::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DisplayGLMode::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for DisplayGLMode {
-    const EXPECTING: &'static str = "a DisplayGLMode value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        DisplayGLMode::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "off" => DisplayGLMode::Off,
-                "on" => DisplayGLMode::On,
-                "core" => DisplayGLMode::Core,
-                "es" => DisplayGLMode::Es,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for DisplayGLMode {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(DisplayGLMode::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for DisplayGLMode {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for DisplayGLMode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DisplayGLMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    DisplayGLMode, Other {
+        Off = "off",
+        On = "on",
+        Core = "core",
+        Es = "es",
     }
 }
 /// Curses display options.
@@ -5329,61 +1785,9 @@ pub struct DisplayCurses {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl DisplayCurses {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        DisplayCurses {
-            charset: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DisplayCurses {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("charset", &self.charset);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DisplayCurses {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DisplayCurses {
-    const EXPECTING: &'static str = "an object DisplayCurses";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_charset: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "charset" => ::qmp_types::de::next(&mut map, &mut m_charset),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(DisplayCurses {
-            charset: m_charset,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DisplayCurses {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    DisplayCurses {
+        opt charset = "charset",
     }
 }
 /// Cocoa display options.
@@ -5418,85 +1822,13 @@ pub struct DisplayCocoa {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl DisplayCocoa {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        DisplayCocoa {
-            left_command_key: ::std::option::Option::None,
-            full_grab: ::std::option::Option::None,
-            swap_opt_cmd: ::std::option::Option::None,
-            zoom_to_fit: ::std::option::Option::None,
-            zoom_interpolation: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DisplayCocoa {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("left-command-key", &self.left_command_key);
-        members.opt("full-grab", &self.full_grab);
-        members.opt("swap-opt-cmd", &self.swap_opt_cmd);
-        members.opt("zoom-to-fit", &self.zoom_to_fit);
-        members.opt("zoom-interpolation", &self.zoom_interpolation);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DisplayCocoa {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DisplayCocoa {
-    const EXPECTING: &'static str = "an object DisplayCocoa";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_left_command_key: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_full_grab: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_swap_opt_cmd: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_zoom_to_fit: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_zoom_interpolation: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "left-command-key" => {
-                    ::qmp_types::de::next(&mut map, &mut m_left_command_key)
-                }
-                "full-grab" => ::qmp_types::de::next(&mut map, &mut m_full_grab),
-                "swap-opt-cmd" => ::qmp_types::de::next(&mut map, &mut m_swap_opt_cmd),
-                "zoom-to-fit" => ::qmp_types::de::next(&mut map, &mut m_zoom_to_fit),
-                "zoom-interpolation" => {
-                    ::qmp_types::de::next(&mut map, &mut m_zoom_interpolation)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(DisplayCocoa {
-            left_command_key: m_left_command_key,
-            full_grab: m_full_grab,
-            swap_opt_cmd: m_swap_opt_cmd,
-            zoom_to_fit: m_zoom_to_fit,
-            zoom_interpolation: m_zoom_interpolation,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DisplayCocoa {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    DisplayCocoa {
+        opt left_command_key = "left-command-key",
+        opt full_grab = "full-grab",
+        opt swap_opt_cmd = "swap-opt-cmd",
+        opt zoom_to_fit = "zoom-to-fit",
+        opt zoom_interpolation = "zoom-interpolation",
     }
 }
 /// Set of modifier keys that need to be held for shortcut key actions.
@@ -5515,71 +1847,11 @@ pub enum HotKeyMod {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl HotKeyMod {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [HotKeyMod] = &[
-        HotKeyMod::LctrlLalt,
-        HotKeyMod::LshiftLctrlLalt,
-        HotKeyMod::Rctrl,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            HotKeyMod::LctrlLalt => "lctrl-lalt",
-            HotKeyMod::LshiftLctrlLalt => "lshift-lctrl-lalt",
-            HotKeyMod::Rctrl => "rctrl",
-            HotKeyMod::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => HotKeyMod::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for HotKeyMod {
-    const EXPECTING: &'static str = "a HotKeyMod value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        HotKeyMod::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "lctrl-lalt" => HotKeyMod::LctrlLalt,
-                "lshift-lctrl-lalt" => HotKeyMod::LshiftLctrlLalt,
-                "rctrl" => HotKeyMod::Rctrl,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for HotKeyMod {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(HotKeyMod::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for HotKeyMod {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for HotKeyMod {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for HotKeyMod {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    HotKeyMod, Other {
+        LctrlLalt = "lctrl-lalt",
+        LshiftLctrlLalt = "lshift-lctrl-lalt",
+        Rctrl = "rctrl",
     }
 }
 /// SDL2 display options.
@@ -5597,61 +1869,9 @@ pub struct DisplaySDL {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl DisplaySDL {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        DisplaySDL {
-            grab_mod: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DisplaySDL {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("grab-mod", &self.grab_mod);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DisplaySDL {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DisplaySDL {
-    const EXPECTING: &'static str = "an object DisplaySDL";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_grab_mod: ::std::option::Option<super::HotKeyMod> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "grab-mod" => ::qmp_types::de::next(&mut map, &mut m_grab_mod),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(DisplaySDL {
-            grab_mod: m_grab_mod,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DisplaySDL {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    DisplaySDL {
+        opt grab_mod = "grab-mod",
     }
 }
 /// Display (user interface) type.
@@ -5708,89 +1928,17 @@ pub enum DisplayType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl DisplayType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [DisplayType] = &[
-        DisplayType::Default,
-        DisplayType::None,
-        DisplayType::Gtk,
-        DisplayType::Sdl,
-        DisplayType::EglHeadless,
-        DisplayType::Curses,
-        DisplayType::Cocoa,
-        DisplayType::SpiceApp,
-        DisplayType::Dbus,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            DisplayType::Default => "default",
-            DisplayType::None => "none",
-            DisplayType::Gtk => "gtk",
-            DisplayType::Sdl => "sdl",
-            DisplayType::EglHeadless => "egl-headless",
-            DisplayType::Curses => "curses",
-            DisplayType::Cocoa => "cocoa",
-            DisplayType::SpiceApp => "spice-app",
-            DisplayType::Dbus => "dbus",
-            DisplayType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DisplayType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for DisplayType {
-    const EXPECTING: &'static str = "a DisplayType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        DisplayType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "default" => DisplayType::Default,
-                "none" => DisplayType::None,
-                "gtk" => DisplayType::Gtk,
-                "sdl" => DisplayType::Sdl,
-                "egl-headless" => DisplayType::EglHeadless,
-                "curses" => DisplayType::Curses,
-                "cocoa" => DisplayType::Cocoa,
-                "spice-app" => DisplayType::SpiceApp,
-                "dbus" => DisplayType::Dbus,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for DisplayType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(DisplayType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for DisplayType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for DisplayType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DisplayType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    DisplayType, Other {
+        Default = "default",
+        None = "none",
+        Gtk = "gtk",
+        Sdl = "sdl",
+        EglHeadless = "egl-headless",
+        Curses = "curses",
+        Cocoa = "cocoa",
+        SpiceApp = "spice-app",
+        Dbus = "dbus",
     }
 }
 /// Display (user interface) options.
@@ -5856,158 +2004,25 @@ pub enum DisplayOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl DisplayOptionsBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            DisplayOptionsBranch::Default => "default",
-            DisplayOptionsBranch::None => "none",
-            DisplayOptionsBranch::Gtk(_) => "gtk",
-            DisplayOptionsBranch::Sdl(_) => "sdl",
-            DisplayOptionsBranch::EglHeadless(_) => "egl-headless",
-            DisplayOptionsBranch::Curses(_) => "curses",
-            DisplayOptionsBranch::Cocoa(_) => "cocoa",
-            DisplayOptionsBranch::SpiceApp => "spice-app",
-            DisplayOptionsBranch::Dbus(_) => "dbus",
-            DisplayOptionsBranch::Other(value) => value.as_str(),
-        }
+::qmp_types::impl_union! {
+    DisplayOptions, DisplayOptionsBranch, Other,
+    r#type = "type": super::DisplayType, Other,
+    {
+        opt full_screen = "full-screen",
+        opt window_close = "window-close",
+        opt show_cursor = "show-cursor",
+        opt gl = "gl",
     }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::DisplayType {
-        match self {
-            DisplayOptionsBranch::Default => super::DisplayType::Default,
-            DisplayOptionsBranch::None => super::DisplayType::None,
-            DisplayOptionsBranch::Gtk(_) => super::DisplayType::Gtk,
-            DisplayOptionsBranch::Sdl(_) => super::DisplayType::Sdl,
-            DisplayOptionsBranch::EglHeadless(_) => super::DisplayType::EglHeadless,
-            DisplayOptionsBranch::Curses(_) => super::DisplayType::Curses,
-            DisplayOptionsBranch::Cocoa(_) => super::DisplayType::Cocoa,
-            DisplayOptionsBranch::SpiceApp => super::DisplayType::SpiceApp,
-            DisplayOptionsBranch::Dbus(_) => super::DisplayType::Dbus,
-            DisplayOptionsBranch::Other(value) => {
-                super::DisplayType::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DisplayOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("full-screen", &self.full_screen);
-        members.opt("window-close", &self.window_close);
-        members.opt("show-cursor", &self.show_cursor);
-        members.opt("gl", &self.gl);
-        members.req("type", self.r#type.as_str());
-        match &self.r#type {
-            DisplayOptionsBranch::Default => {}
-            DisplayOptionsBranch::None => {}
-            DisplayOptionsBranch::Gtk(branch) => members.members(branch),
-            DisplayOptionsBranch::Sdl(branch) => members.members(branch),
-            DisplayOptionsBranch::EglHeadless(branch) => members.members(branch),
-            DisplayOptionsBranch::Curses(branch) => members.members(branch),
-            DisplayOptionsBranch::Cocoa(branch) => members.members(branch),
-            DisplayOptionsBranch::SpiceApp => {}
-            DisplayOptionsBranch::Dbus(branch) => members.members(branch),
-            DisplayOptionsBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DisplayOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DisplayOptions {
-    const EXPECTING: &'static str = "an object DisplayOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_full_screen: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_window_close: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_show_cursor: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_gl: ::std::option::Option<super::DisplayGLMode> = ::std::option::Option::None;
-        let mut tag: ::std::option::Option<super::DisplayType> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "full-screen" => ::qmp_types::de::next(&mut map, &mut m_full_screen),
-                "window-close" => ::qmp_types::de::next(&mut map, &mut m_window_close),
-                "show-cursor" => ::qmp_types::de::next(&mut map, &mut m_show_cursor),
-                "gl" => ::qmp_types::de::next(&mut map, &mut m_gl),
-                "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::DisplayType::Default => {
-                unknown_members = rest;
-                DisplayOptionsBranch::Default
-            }
-            super::DisplayType::None => {
-                unknown_members = rest;
-                DisplayOptionsBranch::None
-            }
-            super::DisplayType::Gtk => {
-                DisplayOptionsBranch::Gtk(::qmp_types::de::from_members(rest, "gtk")?)
-            }
-            super::DisplayType::Sdl => {
-                DisplayOptionsBranch::Sdl(::qmp_types::de::from_members(rest, "sdl")?)
-            }
-            super::DisplayType::EglHeadless => {
-                DisplayOptionsBranch::EglHeadless(
-                    ::qmp_types::de::from_members(rest, "egl-headless")?,
-                )
-            }
-            super::DisplayType::Curses => {
-                DisplayOptionsBranch::Curses(
-                    ::qmp_types::de::from_members(rest, "curses")?,
-                )
-            }
-            super::DisplayType::Cocoa => {
-                DisplayOptionsBranch::Cocoa(
-                    ::qmp_types::de::from_members(rest, "cocoa")?,
-                )
-            }
-            super::DisplayType::SpiceApp => {
-                unknown_members = rest;
-                DisplayOptionsBranch::SpiceApp
-            }
-            super::DisplayType::Dbus => {
-                DisplayOptionsBranch::Dbus(::qmp_types::de::from_members(rest, "dbus")?)
-            }
-            super::DisplayType::Other(value) => {
-                unknown_members = rest;
-                DisplayOptionsBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(DisplayOptions {
-            full_screen: m_full_screen,
-            window_close: m_window_close,
-            show_cursor: m_show_cursor,
-            gl: m_gl,
-            r#type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DisplayOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+    {
+        empty Default = "default" => Default,
+        empty None = "none" => None,
+        members Gtk = "gtk" => Gtk,
+        members Sdl = "sdl" => Sdl,
+        members EglHeadless = "egl-headless" => EglHeadless,
+        members Curses = "curses" => Curses,
+        members Cocoa = "cocoa" => Cocoa,
+        empty SpiceApp = "spice-app" => SpiceApp,
+        members Dbus = "dbus" => Dbus,
     }
 }
 /// Available DisplayReload types.
@@ -6022,63 +2037,9 @@ pub enum DisplayReloadType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl DisplayReloadType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [DisplayReloadType] = &[DisplayReloadType::Vnc];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            DisplayReloadType::Vnc => "vnc",
-            DisplayReloadType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DisplayReloadType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for DisplayReloadType {
-    const EXPECTING: &'static str = "a DisplayReloadType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        DisplayReloadType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "vnc" => DisplayReloadType::Vnc,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for DisplayReloadType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(DisplayReloadType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for DisplayReloadType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for DisplayReloadType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DisplayReloadType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    DisplayReloadType, Other {
+        Vnc = "vnc",
     }
 }
 /// Specify the VNC reload options.
@@ -6095,61 +2056,9 @@ pub struct DisplayReloadOptionsVNC {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl DisplayReloadOptionsVNC {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        DisplayReloadOptionsVNC {
-            tls_certs: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DisplayReloadOptionsVNC {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("tls-certs", &self.tls_certs);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DisplayReloadOptionsVNC {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DisplayReloadOptionsVNC {
-    const EXPECTING: &'static str = "an object DisplayReloadOptionsVNC";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_tls_certs: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "tls-certs" => ::qmp_types::de::next(&mut map, &mut m_tls_certs),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(DisplayReloadOptionsVNC {
-            tls_certs: m_tls_certs,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DisplayReloadOptionsVNC {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    DisplayReloadOptionsVNC {
+        opt tls_certs = "tls-certs",
     }
 }
 /// Options of the display configuration reload.
@@ -6174,87 +2083,12 @@ pub enum DisplayReloadOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl DisplayReloadOptionsBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            DisplayReloadOptionsBranch::Vnc(_) => "vnc",
-            DisplayReloadOptionsBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::DisplayReloadType {
-        match self {
-            DisplayReloadOptionsBranch::Vnc(_) => super::DisplayReloadType::Vnc,
-            DisplayReloadOptionsBranch::Other(value) => {
-                super::DisplayReloadType::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DisplayReloadOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", self.r#type.as_str());
-        match &self.r#type {
-            DisplayReloadOptionsBranch::Vnc(branch) => members.members(branch),
-            DisplayReloadOptionsBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DisplayReloadOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DisplayReloadOptions {
-    const EXPECTING: &'static str = "an object DisplayReloadOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::DisplayReloadType> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::DisplayReloadType::Vnc => {
-                DisplayReloadOptionsBranch::Vnc(
-                    ::qmp_types::de::from_members(rest, "vnc")?,
-                )
-            }
-            super::DisplayReloadType::Other(value) => {
-                unknown_members = rest;
-                DisplayReloadOptionsBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(DisplayReloadOptions {
-            r#type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DisplayReloadOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    DisplayReloadOptions, DisplayReloadOptionsBranch, Other,
+    r#type = "type": super::DisplayReloadType, Other,
+    {}
+    {
+        members Vnc = "vnc" => Vnc,
     }
 }
 /// Available DisplayUpdate types.
@@ -6269,63 +2103,9 @@ pub enum DisplayUpdateType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl DisplayUpdateType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [DisplayUpdateType] = &[DisplayUpdateType::Vnc];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            DisplayUpdateType::Vnc => "vnc",
-            DisplayUpdateType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => DisplayUpdateType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for DisplayUpdateType {
-    const EXPECTING: &'static str = "a DisplayUpdateType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        DisplayUpdateType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "vnc" => DisplayUpdateType::Vnc,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for DisplayUpdateType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(DisplayUpdateType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for DisplayUpdateType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for DisplayUpdateType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DisplayUpdateType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    DisplayUpdateType, Other {
+        Vnc = "vnc",
     }
 }
 /// Specify the VNC reload options.
@@ -6344,63 +2124,9 @@ pub struct DisplayUpdateOptionsVNC {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl DisplayUpdateOptionsVNC {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new() -> Self {
-        DisplayUpdateOptionsVNC {
-            addresses: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DisplayUpdateOptionsVNC {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.opt("addresses", &self.addresses);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DisplayUpdateOptionsVNC {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DisplayUpdateOptionsVNC {
-    const EXPECTING: &'static str = "an object DisplayUpdateOptionsVNC";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_addresses: ::std::option::Option<
-            ::std::vec::Vec<super::SocketAddress>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "addresses" => ::qmp_types::de::next(&mut map, &mut m_addresses),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        ::std::result::Result::Ok(DisplayUpdateOptionsVNC {
-            addresses: m_addresses,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DisplayUpdateOptionsVNC {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    DisplayUpdateOptionsVNC {
+        opt addresses = "addresses",
     }
 }
 /// Options of the display configuration reload.
@@ -6425,87 +2151,12 @@ pub enum DisplayUpdateOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl DisplayUpdateOptionsBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            DisplayUpdateOptionsBranch::Vnc(_) => "vnc",
-            DisplayUpdateOptionsBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::DisplayUpdateType {
-        match self {
-            DisplayUpdateOptionsBranch::Vnc(_) => super::DisplayUpdateType::Vnc,
-            DisplayUpdateOptionsBranch::Other(value) => {
-                super::DisplayUpdateType::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DisplayUpdateOptions {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", self.r#type.as_str());
-        match &self.r#type {
-            DisplayUpdateOptionsBranch::Vnc(branch) => members.members(branch),
-            DisplayUpdateOptionsBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DisplayUpdateOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DisplayUpdateOptions {
-    const EXPECTING: &'static str = "an object DisplayUpdateOptions";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::DisplayUpdateType> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::DisplayUpdateType::Vnc => {
-                DisplayUpdateOptionsBranch::Vnc(
-                    ::qmp_types::de::from_members(rest, "vnc")?,
-                )
-            }
-            super::DisplayUpdateType::Other(value) => {
-                unknown_members = rest;
-                DisplayUpdateOptionsBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(DisplayUpdateOptions {
-            r#type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DisplayUpdateOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    DisplayUpdateOptions, DisplayUpdateOptionsBranch, Other,
+    r#type = "type": super::DisplayUpdateType, Other,
+    {}
+    {
+        members Vnc = "vnc" => Vnc,
     }
 }
 /// The commands of this module.
@@ -6529,28 +2180,8 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, PartialEq)]
     pub struct SetPassword(pub super::super::SetPasswordOptions);
-    impl ::std::convert::From<super::super::SetPasswordOptions> for SetPassword {
-        fn from(value: super::super::SetPasswordOptions) -> Self {
-            SetPassword(value)
-        }
-    }
-    impl ::serde::Serialize for SetPassword {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&self.0, serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SetPassword {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <super::super::SetPasswordOptions as ::serde::Deserialize>::deserialize(
-                    deserializer,
-                )
-                .map(SetPassword)
-        }
+    ::qmp_types::impl_wrapper! {
+        SetPassword(super::super::SetPasswordOptions)
     }
     impl ::qmp_types::Command for SetPassword {
         const NAME: &'static str = "set_password";
@@ -6579,28 +2210,8 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, PartialEq)]
     pub struct ExpirePassword(pub super::super::ExpirePasswordOptions);
-    impl ::std::convert::From<super::super::ExpirePasswordOptions> for ExpirePassword {
-        fn from(value: super::super::ExpirePasswordOptions) -> Self {
-            ExpirePassword(value)
-        }
-    }
-    impl ::serde::Serialize for ExpirePassword {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&self.0, serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ExpirePassword {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <super::super::ExpirePasswordOptions as ::serde::Deserialize>::deserialize(
-                    deserializer,
-                )
-                .map(ExpirePassword)
-        }
+    ::qmp_types::impl_wrapper! {
+        ExpirePassword(super::super::ExpirePasswordOptions)
     }
     impl ::qmp_types::Command for ExpirePassword {
         const NAME: &'static str = "expire_password";
@@ -6646,84 +2257,12 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl Screendump {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(filename: ::std::string::String) -> Self {
-            Screendump {
-                filename,
-                device: ::std::option::Option::None,
-                head: ::std::option::Option::None,
-                format: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for Screendump {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("filename", &self.filename);
-            members.opt("device", &self.device);
-            members.opt("head", &self.head);
-            members.opt("format", &self.format);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for Screendump {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for Screendump {
-        const EXPECTING: &'static str = "an object Screendump";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_head: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut m_format: ::std::option::Option<super::super::ImageFormat> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
-                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                    "head" => ::qmp_types::de::next(&mut map, &mut m_head),
-                    "format" => ::qmp_types::de::next(&mut map, &mut m_format),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_filename,) = match (m_filename,) {
-                (::std::option::Option::Some(m_filename),) => (m_filename,),
-                (m_filename,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_filename.is_some(), "filename")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(Screendump {
-                filename: m_filename,
-                device: m_device,
-                head: m_head,
-                format: m_format,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Screendump {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        Screendump {
+            req filename = "filename": ::std::string::String,
+            opt device = "device",
+            opt head = "head",
+            opt format = "format",
         }
     }
     impl ::qmp_types::Command for Screendump {
@@ -6781,22 +2320,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QuerySpice;
-    impl ::serde::Serialize for QuerySpice {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QuerySpice {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QuerySpice)
-        }
-    }
+    ::qmp_types::impl_unit!(QuerySpice);
     impl ::qmp_types::Command for QuerySpice {
         const NAME: &'static str = "query-spice";
         type Returns = super::super::SpiceInfo;
@@ -6837,22 +2361,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryVnc;
-    impl ::serde::Serialize for QueryVnc {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryVnc {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryVnc)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryVnc);
     impl ::qmp_types::Command for QueryVnc {
         const NAME: &'static str = "query-vnc";
         type Returns = super::super::VncInfo;
@@ -6871,22 +2380,7 @@ pub mod cmd {
     /// Since: 2.3
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryVncServers;
-    impl ::serde::Serialize for QueryVncServers {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryVncServers {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryVncServers)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryVncServers);
     impl ::qmp_types::Command for QueryVncServers {
         const NAME: &'static str = "query-vnc-servers";
         type Returns = ::std::vec::Vec<super::super::VncInfo2>;
@@ -6916,69 +2410,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl ChangeVncPassword {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(password: ::std::string::String) -> Self {
-            ChangeVncPassword {
-                password,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for ChangeVncPassword {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("password", &self.password);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for ChangeVncPassword {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for ChangeVncPassword {
-        const EXPECTING: &'static str = "an object ChangeVncPassword";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_password: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "password" => ::qmp_types::de::next(&mut map, &mut m_password),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_password,) = match (m_password,) {
-                (::std::option::Option::Some(m_password),) => (m_password,),
-                (m_password,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_password.is_some(), "password")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(ChangeVncPassword {
-                password: m_password,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ChangeVncPassword {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        ChangeVncPassword {
+            req password = "password": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for ChangeVncPassword {
@@ -7018,22 +2452,7 @@ pub mod cmd {
     /// Since: 0.14
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryMice;
-    impl ::serde::Serialize for QueryMice {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryMice {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryMice)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryMice);
     impl ::qmp_types::Command for QueryMice {
         const NAME: &'static str = "query-mice";
         type Returns = ::std::vec::Vec<super::super::MouseInfo>;
@@ -7077,76 +2496,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl SendKey {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(keys: ::std::vec::Vec<super::super::KeyValue>) -> Self {
-            SendKey {
-                keys,
-                hold_time: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for SendKey {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("keys", &self.keys);
-            members.opt("hold-time", &self.hold_time);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for SendKey {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for SendKey {
-        const EXPECTING: &'static str = "an object SendKey";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_keys: ::std::option::Option<
-                ::std::vec::Vec<super::super::KeyValue>,
-            > = ::std::option::Option::None;
-            let mut m_hold_time: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "keys" => ::qmp_types::de::next(&mut map, &mut m_keys),
-                    "hold-time" => ::qmp_types::de::next(&mut map, &mut m_hold_time),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_keys,) = match (m_keys,) {
-                (::std::option::Option::Some(m_keys),) => (m_keys,),
-                (m_keys,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_keys.is_some(), "keys")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(SendKey {
-                keys: m_keys,
-                hold_time: m_hold_time,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SendKey {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        SendKey {
+            req keys = "keys": ::std::vec::Vec<super::super::KeyValue>,
+            opt hold_time = "hold-time",
         }
     }
     impl ::qmp_types::Command for SendKey {
@@ -7233,81 +2586,11 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl InputSendEvent {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(events: ::std::vec::Vec<super::super::InputEvent>) -> Self {
-            InputSendEvent {
-                device: ::std::option::Option::None,
-                head: ::std::option::Option::None,
-                events,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for InputSendEvent {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.opt("device", &self.device);
-            members.opt("head", &self.head);
-            members.req("events", &self.events);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for InputSendEvent {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for InputSendEvent {
-        const EXPECTING: &'static str = "an object InputSendEvent";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_head: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut m_events: ::std::option::Option<
-                ::std::vec::Vec<super::super::InputEvent>,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "device" => ::qmp_types::de::next(&mut map, &mut m_device),
-                    "head" => ::qmp_types::de::next(&mut map, &mut m_head),
-                    "events" => ::qmp_types::de::next(&mut map, &mut m_events),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_events,) = match (m_events,) {
-                (::std::option::Option::Some(m_events),) => (m_events,),
-                (m_events,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_events.is_some(), "events")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(InputSendEvent {
-                device: m_device,
-                head: m_head,
-                events: m_events,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for InputSendEvent {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        InputSendEvent {
+            opt device = "device",
+            opt head = "head",
+            req events = "events": ::std::vec::Vec<super::super::InputEvent>,
         }
     }
     impl ::qmp_types::Command for InputSendEvent {
@@ -7326,22 +2609,7 @@ pub mod cmd {
     /// Since: 3.1
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryDisplayOptions;
-    impl ::serde::Serialize for QueryDisplayOptions {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryDisplayOptions {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryDisplayOptions)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryDisplayOptions);
     impl ::qmp_types::Command for QueryDisplayOptions {
         const NAME: &'static str = "query-display-options";
         type Returns = super::super::DisplayOptions;
@@ -7364,28 +2632,8 @@ pub mod cmd {
     /// Since: 6.0
     #[derive(Debug, Clone, PartialEq)]
     pub struct DisplayReload(pub super::super::DisplayReloadOptions);
-    impl ::std::convert::From<super::super::DisplayReloadOptions> for DisplayReload {
-        fn from(value: super::super::DisplayReloadOptions) -> Self {
-            DisplayReload(value)
-        }
-    }
-    impl ::serde::Serialize for DisplayReload {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&self.0, serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DisplayReload {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <super::super::DisplayReloadOptions as ::serde::Deserialize>::deserialize(
-                    deserializer,
-                )
-                .map(DisplayReload)
-        }
+    ::qmp_types::impl_wrapper! {
+        DisplayReload(super::super::DisplayReloadOptions)
     }
     impl ::qmp_types::Command for DisplayReload {
         const NAME: &'static str = "display-reload";
@@ -7411,28 +2659,8 @@ pub mod cmd {
     /// Since: 7.1
     #[derive(Debug, Clone, PartialEq)]
     pub struct DisplayUpdate(pub super::super::DisplayUpdateOptions);
-    impl ::std::convert::From<super::super::DisplayUpdateOptions> for DisplayUpdate {
-        fn from(value: super::super::DisplayUpdateOptions) -> Self {
-            DisplayUpdate(value)
-        }
-    }
-    impl ::serde::Serialize for DisplayUpdate {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&self.0, serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DisplayUpdate {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <super::super::DisplayUpdateOptions as ::serde::Deserialize>::deserialize(
-                    deserializer,
-                )
-                .map(DisplayUpdate)
-        }
+    ::qmp_types::impl_wrapper! {
+        DisplayUpdate(super::super::DisplayUpdateOptions)
     }
     impl ::qmp_types::Command for DisplayUpdate {
         const NAME: &'static str = "display-update";
@@ -7477,102 +2705,13 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl ClientMigrateInfo {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            protocol: ::std::string::String,
-            hostname: ::std::string::String,
-        ) -> Self {
-            ClientMigrateInfo {
-                protocol,
-                hostname,
-                port: ::std::option::Option::None,
-                tls_port: ::std::option::Option::None,
-                cert_subject: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for ClientMigrateInfo {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("protocol", &self.protocol);
-            members.req("hostname", &self.hostname);
-            members.opt("port", &self.port);
-            members.opt("tls-port", &self.tls_port);
-            members.opt("cert-subject", &self.cert_subject);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for ClientMigrateInfo {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for ClientMigrateInfo {
-        const EXPECTING: &'static str = "an object ClientMigrateInfo";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_protocol: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_hostname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_port: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut m_tls_port: ::std::option::Option<i64> = ::std::option::Option::None;
-            let mut m_cert_subject: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "protocol" => ::qmp_types::de::next(&mut map, &mut m_protocol),
-                    "hostname" => ::qmp_types::de::next(&mut map, &mut m_hostname),
-                    "port" => ::qmp_types::de::next(&mut map, &mut m_port),
-                    "tls-port" => ::qmp_types::de::next(&mut map, &mut m_tls_port),
-                    "cert-subject" => {
-                        ::qmp_types::de::next(&mut map, &mut m_cert_subject)
-                    }
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_protocol, m_hostname) = match (m_protocol, m_hostname) {
-                (
-                    ::std::option::Option::Some(m_protocol),
-                    ::std::option::Option::Some(m_hostname),
-                ) => (m_protocol, m_hostname),
-                (m_protocol, m_hostname) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_protocol.is_some(), "protocol"),
-                                (m_hostname.is_some(), "hostname"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(ClientMigrateInfo {
-                protocol: m_protocol,
-                hostname: m_hostname,
-                port: m_port,
-                tls_port: m_tls_port,
-                cert_subject: m_cert_subject,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ClientMigrateInfo {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        ClientMigrateInfo {
+            req protocol = "protocol": ::std::string::String,
+            req hostname = "hostname": ::std::string::String,
+            opt port = "port",
+            opt tls_port = "tls-port",
+            opt cert_subject = "cert-subject",
         }
     }
     impl ::qmp_types::Command for ClientMigrateInfo {
@@ -7616,85 +2755,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl SpiceConnected {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            server: super::super::SpiceBasicInfo,
-            client: super::super::SpiceBasicInfo,
-        ) -> Self {
-            SpiceConnected {
-                server,
-                client,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for SpiceConnected {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("server", &self.server);
-            members.req("client", &self.client);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for SpiceConnected {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for SpiceConnected {
-        const EXPECTING: &'static str = "an object SpiceConnected";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_server: ::std::option::Option<super::super::SpiceBasicInfo> = ::std::option::Option::None;
-            let mut m_client: ::std::option::Option<super::super::SpiceBasicInfo> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                    "client" => ::qmp_types::de::next(&mut map, &mut m_client),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_server, m_client) = match (m_server, m_client) {
-                (
-                    ::std::option::Option::Some(m_server),
-                    ::std::option::Option::Some(m_client),
-                ) => (m_server, m_client),
-                (m_server, m_client) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_server.is_some(), "server"),
-                                (m_client.is_some(), "client"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(SpiceConnected {
-                server: m_server,
-                client: m_client,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SpiceConnected {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        SpiceConnected {
+            req server = "server": super::super::SpiceBasicInfo,
+            req client = "client": super::super::SpiceBasicInfo,
         }
     }
     impl ::qmp_types::Event for SpiceConnected {
@@ -7734,85 +2798,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl SpiceInitialized {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            server: super::super::SpiceServerInfo,
-            client: super::super::SpiceChannel,
-        ) -> Self {
-            SpiceInitialized {
-                server,
-                client,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for SpiceInitialized {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("server", &self.server);
-            members.req("client", &self.client);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for SpiceInitialized {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for SpiceInitialized {
-        const EXPECTING: &'static str = "an object SpiceInitialized";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_server: ::std::option::Option<super::super::SpiceServerInfo> = ::std::option::Option::None;
-            let mut m_client: ::std::option::Option<super::super::SpiceChannel> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                    "client" => ::qmp_types::de::next(&mut map, &mut m_client),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_server, m_client) = match (m_server, m_client) {
-                (
-                    ::std::option::Option::Some(m_server),
-                    ::std::option::Option::Some(m_client),
-                ) => (m_server, m_client),
-                (m_server, m_client) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_server.is_some(), "server"),
-                                (m_client.is_some(), "client"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(SpiceInitialized {
-                server: m_server,
-                client: m_client,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SpiceInitialized {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        SpiceInitialized {
+            req server = "server": super::super::SpiceServerInfo,
+            req client = "client": super::super::SpiceChannel,
         }
     }
     impl ::qmp_types::Event for SpiceInitialized {
@@ -7849,85 +2838,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl SpiceDisconnected {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            server: super::super::SpiceBasicInfo,
-            client: super::super::SpiceBasicInfo,
-        ) -> Self {
-            SpiceDisconnected {
-                server,
-                client,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for SpiceDisconnected {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("server", &self.server);
-            members.req("client", &self.client);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for SpiceDisconnected {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for SpiceDisconnected {
-        const EXPECTING: &'static str = "an object SpiceDisconnected";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_server: ::std::option::Option<super::super::SpiceBasicInfo> = ::std::option::Option::None;
-            let mut m_client: ::std::option::Option<super::super::SpiceBasicInfo> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                    "client" => ::qmp_types::de::next(&mut map, &mut m_client),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_server, m_client) = match (m_server, m_client) {
-                (
-                    ::std::option::Option::Some(m_server),
-                    ::std::option::Option::Some(m_client),
-                ) => (m_server, m_client),
-                (m_server, m_client) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_server.is_some(), "server"),
-                                (m_client.is_some(), "client"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(SpiceDisconnected {
-                server: m_server,
-                client: m_client,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SpiceDisconnected {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        SpiceDisconnected {
+            req server = "server": super::super::SpiceBasicInfo,
+            req client = "client": super::super::SpiceBasicInfo,
         }
     }
     impl ::qmp_types::Event for SpiceDisconnected {
@@ -7949,22 +2863,7 @@ pub mod event {
     /// Since: 1.3
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SpiceMigrateCompleted;
-    impl ::serde::Serialize for SpiceMigrateCompleted {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for SpiceMigrateCompleted {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| SpiceMigrateCompleted)
-        }
-    }
+    ::qmp_types::impl_unit!(SpiceMigrateCompleted);
     impl ::qmp_types::Event for SpiceMigrateCompleted {
         const NAME: &'static str = "SPICE_MIGRATE_COMPLETED";
     }
@@ -8003,85 +2902,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl VncConnected {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            server: super::super::VncServerInfo,
-            client: super::super::VncBasicInfo,
-        ) -> Self {
-            VncConnected {
-                server,
-                client,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for VncConnected {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("server", &self.server);
-            members.req("client", &self.client);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for VncConnected {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for VncConnected {
-        const EXPECTING: &'static str = "an object VncConnected";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_server: ::std::option::Option<super::super::VncServerInfo> = ::std::option::Option::None;
-            let mut m_client: ::std::option::Option<super::super::VncBasicInfo> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                    "client" => ::qmp_types::de::next(&mut map, &mut m_client),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_server, m_client) = match (m_server, m_client) {
-                (
-                    ::std::option::Option::Some(m_server),
-                    ::std::option::Option::Some(m_client),
-                ) => (m_server, m_client),
-                (m_server, m_client) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_server.is_some(), "server"),
-                                (m_client.is_some(), "client"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(VncConnected {
-                server: m_server,
-                client: m_client,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VncConnected {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        VncConnected {
+            req server = "server": super::super::VncServerInfo,
+            req client = "client": super::super::VncBasicInfo,
         }
     }
     impl ::qmp_types::Event for VncConnected {
@@ -8120,85 +2944,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl VncInitialized {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            server: super::super::VncServerInfo,
-            client: super::super::VncClientInfo,
-        ) -> Self {
-            VncInitialized {
-                server,
-                client,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for VncInitialized {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("server", &self.server);
-            members.req("client", &self.client);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for VncInitialized {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for VncInitialized {
-        const EXPECTING: &'static str = "an object VncInitialized";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_server: ::std::option::Option<super::super::VncServerInfo> = ::std::option::Option::None;
-            let mut m_client: ::std::option::Option<super::super::VncClientInfo> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                    "client" => ::qmp_types::de::next(&mut map, &mut m_client),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_server, m_client) = match (m_server, m_client) {
-                (
-                    ::std::option::Option::Some(m_server),
-                    ::std::option::Option::Some(m_client),
-                ) => (m_server, m_client),
-                (m_server, m_client) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_server.is_some(), "server"),
-                                (m_client.is_some(), "client"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(VncInitialized {
-                server: m_server,
-                client: m_client,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VncInitialized {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        VncInitialized {
+            req server = "server": super::super::VncServerInfo,
+            req client = "client": super::super::VncClientInfo,
         }
     }
     impl ::qmp_types::Event for VncInitialized {
@@ -8236,85 +2985,10 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl VncDisconnected {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            server: super::super::VncServerInfo,
-            client: super::super::VncClientInfo,
-        ) -> Self {
-            VncDisconnected {
-                server,
-                client,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for VncDisconnected {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("server", &self.server);
-            members.req("client", &self.client);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for VncDisconnected {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for VncDisconnected {
-        const EXPECTING: &'static str = "an object VncDisconnected";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_server: ::std::option::Option<super::super::VncServerInfo> = ::std::option::Option::None;
-            let mut m_client: ::std::option::Option<super::super::VncClientInfo> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "server" => ::qmp_types::de::next(&mut map, &mut m_server),
-                    "client" => ::qmp_types::de::next(&mut map, &mut m_client),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_server, m_client) = match (m_server, m_client) {
-                (
-                    ::std::option::Option::Some(m_server),
-                    ::std::option::Option::Some(m_client),
-                ) => (m_server, m_client),
-                (m_server, m_client) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_server.is_some(), "server"),
-                                (m_client.is_some(), "client"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(VncDisconnected {
-                server: m_server,
-                client: m_client,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VncDisconnected {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        VncDisconnected {
+            req server = "server": super::super::VncServerInfo,
+            req client = "client": super::super::VncClientInfo,
         }
     }
     impl ::qmp_types::Event for VncDisconnected {

@@ -29,85 +29,15 @@ pub enum QapiVfioMigrationState {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl QapiVfioMigrationState {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [QapiVfioMigrationState] = &[
-        QapiVfioMigrationState::Stop,
-        QapiVfioMigrationState::Running,
-        QapiVfioMigrationState::StopCopy,
-        QapiVfioMigrationState::Resuming,
-        QapiVfioMigrationState::RunningP2p,
-        QapiVfioMigrationState::PreCopy,
-        QapiVfioMigrationState::PreCopyP2p,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            QapiVfioMigrationState::Stop => "stop",
-            QapiVfioMigrationState::Running => "running",
-            QapiVfioMigrationState::StopCopy => "stop-copy",
-            QapiVfioMigrationState::Resuming => "resuming",
-            QapiVfioMigrationState::RunningP2p => "running-p2p",
-            QapiVfioMigrationState::PreCopy => "pre-copy",
-            QapiVfioMigrationState::PreCopyP2p => "pre-copy-p2p",
-            QapiVfioMigrationState::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => {
-                QapiVfioMigrationState::Other(value.to_owned())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for QapiVfioMigrationState {
-    const EXPECTING: &'static str = "a QapiVfioMigrationState value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        QapiVfioMigrationState::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "stop" => QapiVfioMigrationState::Stop,
-                "running" => QapiVfioMigrationState::Running,
-                "stop-copy" => QapiVfioMigrationState::StopCopy,
-                "resuming" => QapiVfioMigrationState::Resuming,
-                "running-p2p" => QapiVfioMigrationState::RunningP2p,
-                "pre-copy" => QapiVfioMigrationState::PreCopy,
-                "pre-copy-p2p" => QapiVfioMigrationState::PreCopyP2p,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for QapiVfioMigrationState {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(QapiVfioMigrationState::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for QapiVfioMigrationState {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for QapiVfioMigrationState {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for QapiVfioMigrationState {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    QapiVfioMigrationState, Other {
+        Stop = "stop",
+        Running = "running",
+        StopCopy = "stop-copy",
+        Resuming = "resuming",
+        RunningP2p = "running-p2p",
+        PreCopy = "pre-copy",
+        PreCopyP2p = "pre-copy-p2p",
     }
 }
 /// The events of this module.
@@ -143,101 +73,11 @@ pub mod event {
             ::serde_json::Value,
         >,
     }
-    impl VfioMigration {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(
-            device_id: ::std::string::String,
-            qom_path: ::std::string::String,
-            device_state: super::super::QapiVfioMigrationState,
-        ) -> Self {
-            VfioMigration {
-                device_id,
-                qom_path,
-                device_state,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for VfioMigration {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("device-id", &self.device_id);
-            members.req("qom-path", &self.qom_path);
-            members.req("device-state", &self.device_state);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for VfioMigration {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for VfioMigration {
-        const EXPECTING: &'static str = "an object VfioMigration";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_device_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_device_state: ::std::option::Option<
-                super::super::QapiVfioMigrationState,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "device-id" => ::qmp_types::de::next(&mut map, &mut m_device_id),
-                    "qom-path" => ::qmp_types::de::next(&mut map, &mut m_qom_path),
-                    "device-state" => {
-                        ::qmp_types::de::next(&mut map, &mut m_device_state)
-                    }
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_device_id, m_qom_path, m_device_state) = match (
-                m_device_id,
-                m_qom_path,
-                m_device_state,
-            ) {
-                (
-                    ::std::option::Option::Some(m_device_id),
-                    ::std::option::Option::Some(m_qom_path),
-                    ::std::option::Option::Some(m_device_state),
-                ) => (m_device_id, m_qom_path, m_device_state),
-                (m_device_id, m_qom_path, m_device_state) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[
-                                (m_device_id.is_some(), "device-id"),
-                                (m_qom_path.is_some(), "qom-path"),
-                                (m_device_state.is_some(), "device-state"),
-                            ],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(VfioMigration {
-                device_id: m_device_id,
-                qom_path: m_qom_path,
-                device_state: m_device_state,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for VfioMigration {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        VfioMigration {
+            req device_id = "device-id": ::std::string::String,
+            req qom_path = "qom-path": ::std::string::String,
+            req device_state = "device-state": super::super::QapiVfioMigrationState,
         }
     }
     impl ::qmp_types::Event for VfioMigration {

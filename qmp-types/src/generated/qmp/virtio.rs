@@ -15,79 +15,10 @@ pub struct VirtioInfo {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VirtioInfo {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(path: ::std::string::String, name: ::std::string::String) -> Self {
-        VirtioInfo {
-            path,
-            name,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VirtioInfo {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("path", &self.path);
-        members.req("name", &self.name);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VirtioInfo {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VirtioInfo {
-    const EXPECTING: &'static str = "an object VirtioInfo";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_path, m_name) = match (m_path, m_name) {
-            (
-                ::std::option::Option::Some(m_path),
-                ::std::option::Option::Some(m_name),
-            ) => (m_path, m_name),
-            (m_path, m_name) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_path.is_some(), "path"), (m_name.is_some(), "name")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VirtioInfo {
-            path: m_path,
-            name: m_name,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VirtioInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VirtioInfo {
+        req path = "path": ::std::string::String,
+        req name = "name": ::std::string::String,
     }
 }
 /// Information about a vhost device.  This information will only be
@@ -126,232 +57,20 @@ pub struct VhostStatus {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VhostStatus {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        n_mem_sections: i64,
-        n_tmp_sections: i64,
-        nvqs: u32,
-        vq_index: i64,
-        features: super::VirtioDeviceFeatures,
-        acked_features: super::VirtioDeviceFeatures,
-        backend_features: super::VirtioDeviceFeatures,
-        protocol_features: super::VhostDeviceProtocols,
-        max_queues: u64,
-        backend_cap: u64,
-        log_enabled: bool,
-        log_size: u64,
-    ) -> Self {
-        VhostStatus {
-            n_mem_sections,
-            n_tmp_sections,
-            nvqs,
-            vq_index,
-            features,
-            acked_features,
-            backend_features,
-            protocol_features,
-            max_queues,
-            backend_cap,
-            log_enabled,
-            log_size,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VhostStatus {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("n-mem-sections", &self.n_mem_sections);
-        members.req("n-tmp-sections", &self.n_tmp_sections);
-        members.req("nvqs", &self.nvqs);
-        members.req("vq-index", &self.vq_index);
-        members.req("features", &self.features);
-        members.req("acked-features", &self.acked_features);
-        members.req("backend-features", &self.backend_features);
-        members.req("protocol-features", &self.protocol_features);
-        members.req("max-queues", &self.max_queues);
-        members.req("backend-cap", &self.backend_cap);
-        members.req("log-enabled", &self.log_enabled);
-        members.req("log-size", &self.log_size);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VhostStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VhostStatus {
-    const EXPECTING: &'static str = "an object VhostStatus";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_n_mem_sections: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_n_tmp_sections: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_nvqs: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_vq_index: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_features: ::std::option::Option<super::VirtioDeviceFeatures> = ::std::option::Option::None;
-        let mut m_acked_features: ::std::option::Option<super::VirtioDeviceFeatures> = ::std::option::Option::None;
-        let mut m_backend_features: ::std::option::Option<super::VirtioDeviceFeatures> = ::std::option::Option::None;
-        let mut m_protocol_features: ::std::option::Option<
-            super::VhostDeviceProtocols,
-        > = ::std::option::Option::None;
-        let mut m_max_queues: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_backend_cap: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_log_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_log_size: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "n-mem-sections" => {
-                    ::qmp_types::de::next(&mut map, &mut m_n_mem_sections)
-                }
-                "n-tmp-sections" => {
-                    ::qmp_types::de::next(&mut map, &mut m_n_tmp_sections)
-                }
-                "nvqs" => ::qmp_types::de::next(&mut map, &mut m_nvqs),
-                "vq-index" => ::qmp_types::de::next(&mut map, &mut m_vq_index),
-                "features" => ::qmp_types::de::next(&mut map, &mut m_features),
-                "acked-features" => {
-                    ::qmp_types::de::next(&mut map, &mut m_acked_features)
-                }
-                "backend-features" => {
-                    ::qmp_types::de::next(&mut map, &mut m_backend_features)
-                }
-                "protocol-features" => {
-                    ::qmp_types::de::next(&mut map, &mut m_protocol_features)
-                }
-                "max-queues" => ::qmp_types::de::next(&mut map, &mut m_max_queues),
-                "backend-cap" => ::qmp_types::de::next(&mut map, &mut m_backend_cap),
-                "log-enabled" => ::qmp_types::de::next(&mut map, &mut m_log_enabled),
-                "log-size" => ::qmp_types::de::next(&mut map, &mut m_log_size),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (
-            m_n_mem_sections,
-            m_n_tmp_sections,
-            m_nvqs,
-            m_vq_index,
-            m_features,
-            m_acked_features,
-            m_backend_features,
-            m_protocol_features,
-            m_max_queues,
-            m_backend_cap,
-            m_log_enabled,
-            m_log_size,
-        ) = match (
-            m_n_mem_sections,
-            m_n_tmp_sections,
-            m_nvqs,
-            m_vq_index,
-            m_features,
-            m_acked_features,
-            m_backend_features,
-            m_protocol_features,
-            m_max_queues,
-            m_backend_cap,
-            m_log_enabled,
-            m_log_size,
-        ) {
-            (
-                ::std::option::Option::Some(m_n_mem_sections),
-                ::std::option::Option::Some(m_n_tmp_sections),
-                ::std::option::Option::Some(m_nvqs),
-                ::std::option::Option::Some(m_vq_index),
-                ::std::option::Option::Some(m_features),
-                ::std::option::Option::Some(m_acked_features),
-                ::std::option::Option::Some(m_backend_features),
-                ::std::option::Option::Some(m_protocol_features),
-                ::std::option::Option::Some(m_max_queues),
-                ::std::option::Option::Some(m_backend_cap),
-                ::std::option::Option::Some(m_log_enabled),
-                ::std::option::Option::Some(m_log_size),
-            ) => {
-                (
-                    m_n_mem_sections,
-                    m_n_tmp_sections,
-                    m_nvqs,
-                    m_vq_index,
-                    m_features,
-                    m_acked_features,
-                    m_backend_features,
-                    m_protocol_features,
-                    m_max_queues,
-                    m_backend_cap,
-                    m_log_enabled,
-                    m_log_size,
-                )
-            }
-            (
-                m_n_mem_sections,
-                m_n_tmp_sections,
-                m_nvqs,
-                m_vq_index,
-                m_features,
-                m_acked_features,
-                m_backend_features,
-                m_protocol_features,
-                m_max_queues,
-                m_backend_cap,
-                m_log_enabled,
-                m_log_size,
-            ) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_n_mem_sections.is_some(), "n-mem-sections"),
-                            (m_n_tmp_sections.is_some(), "n-tmp-sections"),
-                            (m_nvqs.is_some(), "nvqs"),
-                            (m_vq_index.is_some(), "vq-index"),
-                            (m_features.is_some(), "features"),
-                            (m_acked_features.is_some(), "acked-features"),
-                            (m_backend_features.is_some(), "backend-features"),
-                            (m_protocol_features.is_some(), "protocol-features"),
-                            (m_max_queues.is_some(), "max-queues"),
-                            (m_backend_cap.is_some(), "backend-cap"),
-                            (m_log_enabled.is_some(), "log-enabled"),
-                            (m_log_size.is_some(), "log-size"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VhostStatus {
-            n_mem_sections: m_n_mem_sections,
-            n_tmp_sections: m_n_tmp_sections,
-            nvqs: m_nvqs,
-            vq_index: m_vq_index,
-            features: m_features,
-            acked_features: m_acked_features,
-            backend_features: m_backend_features,
-            protocol_features: m_protocol_features,
-            max_queues: m_max_queues,
-            backend_cap: m_backend_cap,
-            log_enabled: m_log_enabled,
-            log_size: m_log_size,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VhostStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VhostStatus {
+        req n_mem_sections = "n-mem-sections": i64,
+        req n_tmp_sections = "n-tmp-sections": i64,
+        req nvqs = "nvqs": u32,
+        req vq_index = "vq-index": i64,
+        req features = "features": super::VirtioDeviceFeatures,
+        req acked_features = "acked-features": super::VirtioDeviceFeatures,
+        req backend_features = "backend-features": super::VirtioDeviceFeatures,
+        req protocol_features = "protocol-features": super::VhostDeviceProtocols,
+        req max_queues = "max-queues": u64,
+        req backend_cap = "backend-cap": u64,
+        req log_enabled = "log-enabled": bool,
+        req log_size = "log-size": u64,
     }
 }
 /// Full status of the virtio device with most VirtIODevice members.
@@ -412,332 +131,29 @@ pub struct VirtioStatus {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VirtioStatus {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        name: ::std::string::String,
-        device_id: u16,
-        vhost_started: bool,
-        device_endian: ::std::string::String,
-        guest_features: super::VirtioDeviceFeatures,
-        host_features: super::VirtioDeviceFeatures,
-        backend_features: super::VirtioDeviceFeatures,
-        num_vqs: i64,
-        status: super::VirtioDeviceStatus,
-        isr: u8,
-        queue_sel: u16,
-        vm_running: bool,
-        broken: bool,
-        disabled: bool,
-        use_started: bool,
-        started: bool,
-        start_on_kick: bool,
-        disable_legacy_check: bool,
-        bus_name: ::std::string::String,
-        use_guest_notifier_mask: bool,
-    ) -> Self {
-        VirtioStatus {
-            name,
-            device_id,
-            vhost_started,
-            device_endian,
-            guest_features,
-            host_features,
-            backend_features,
-            num_vqs,
-            status,
-            isr,
-            queue_sel,
-            vm_running,
-            broken,
-            disabled,
-            use_started,
-            started,
-            start_on_kick,
-            disable_legacy_check,
-            bus_name,
-            use_guest_notifier_mask,
-            vhost_dev: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VirtioStatus {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("device-id", &self.device_id);
-        members.req("vhost-started", &self.vhost_started);
-        members.req("device-endian", &self.device_endian);
-        members.req("guest-features", &self.guest_features);
-        members.req("host-features", &self.host_features);
-        members.req("backend-features", &self.backend_features);
-        members.req("num-vqs", &self.num_vqs);
-        members.req("status", &self.status);
-        members.req("isr", &self.isr);
-        members.req("queue-sel", &self.queue_sel);
-        members.req("vm-running", &self.vm_running);
-        members.req("broken", &self.broken);
-        members.req("disabled", &self.disabled);
-        members.req("use-started", &self.use_started);
-        members.req("started", &self.started);
-        members.req("start-on-kick", &self.start_on_kick);
-        members.req("disable-legacy-check", &self.disable_legacy_check);
-        members.req("bus-name", &self.bus_name);
-        members.req("use-guest-notifier-mask", &self.use_guest_notifier_mask);
-        members.opt("vhost-dev", &self.vhost_dev);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VirtioStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VirtioStatus {
-    const EXPECTING: &'static str = "an object VirtioStatus";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_device_id: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_vhost_started: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_device_endian: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_guest_features: ::std::option::Option<super::VirtioDeviceFeatures> = ::std::option::Option::None;
-        let mut m_host_features: ::std::option::Option<super::VirtioDeviceFeatures> = ::std::option::Option::None;
-        let mut m_backend_features: ::std::option::Option<super::VirtioDeviceFeatures> = ::std::option::Option::None;
-        let mut m_num_vqs: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_status: ::std::option::Option<super::VirtioDeviceStatus> = ::std::option::Option::None;
-        let mut m_isr: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut m_queue_sel: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_vm_running: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_broken: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_disabled: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_use_started: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_started: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_start_on_kick: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_disable_legacy_check: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_bus_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_use_guest_notifier_mask: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut m_vhost_dev: ::std::option::Option<super::VhostStatus> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "device-id" => ::qmp_types::de::next(&mut map, &mut m_device_id),
-                "vhost-started" => ::qmp_types::de::next(&mut map, &mut m_vhost_started),
-                "device-endian" => ::qmp_types::de::next(&mut map, &mut m_device_endian),
-                "guest-features" => {
-                    ::qmp_types::de::next(&mut map, &mut m_guest_features)
-                }
-                "host-features" => ::qmp_types::de::next(&mut map, &mut m_host_features),
-                "backend-features" => {
-                    ::qmp_types::de::next(&mut map, &mut m_backend_features)
-                }
-                "num-vqs" => ::qmp_types::de::next(&mut map, &mut m_num_vqs),
-                "status" => ::qmp_types::de::next(&mut map, &mut m_status),
-                "isr" => ::qmp_types::de::next(&mut map, &mut m_isr),
-                "queue-sel" => ::qmp_types::de::next(&mut map, &mut m_queue_sel),
-                "vm-running" => ::qmp_types::de::next(&mut map, &mut m_vm_running),
-                "broken" => ::qmp_types::de::next(&mut map, &mut m_broken),
-                "disabled" => ::qmp_types::de::next(&mut map, &mut m_disabled),
-                "use-started" => ::qmp_types::de::next(&mut map, &mut m_use_started),
-                "started" => ::qmp_types::de::next(&mut map, &mut m_started),
-                "start-on-kick" => ::qmp_types::de::next(&mut map, &mut m_start_on_kick),
-                "disable-legacy-check" => {
-                    ::qmp_types::de::next(&mut map, &mut m_disable_legacy_check)
-                }
-                "bus-name" => ::qmp_types::de::next(&mut map, &mut m_bus_name),
-                "use-guest-notifier-mask" => {
-                    ::qmp_types::de::next(&mut map, &mut m_use_guest_notifier_mask)
-                }
-                "vhost-dev" => ::qmp_types::de::next(&mut map, &mut m_vhost_dev),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (
-            m_name,
-            m_device_id,
-            m_vhost_started,
-            m_device_endian,
-            m_guest_features,
-            m_host_features,
-            m_backend_features,
-            m_num_vqs,
-            m_status,
-            m_isr,
-            m_queue_sel,
-            m_vm_running,
-            m_broken,
-            m_disabled,
-            m_use_started,
-            m_started,
-            m_start_on_kick,
-            m_disable_legacy_check,
-            m_bus_name,
-            m_use_guest_notifier_mask,
-        ) = match (
-            m_name,
-            m_device_id,
-            m_vhost_started,
-            m_device_endian,
-            m_guest_features,
-            m_host_features,
-            m_backend_features,
-            m_num_vqs,
-            m_status,
-            m_isr,
-            m_queue_sel,
-            m_vm_running,
-            m_broken,
-            m_disabled,
-            m_use_started,
-            m_started,
-            m_start_on_kick,
-            m_disable_legacy_check,
-            m_bus_name,
-            m_use_guest_notifier_mask,
-        ) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_device_id),
-                ::std::option::Option::Some(m_vhost_started),
-                ::std::option::Option::Some(m_device_endian),
-                ::std::option::Option::Some(m_guest_features),
-                ::std::option::Option::Some(m_host_features),
-                ::std::option::Option::Some(m_backend_features),
-                ::std::option::Option::Some(m_num_vqs),
-                ::std::option::Option::Some(m_status),
-                ::std::option::Option::Some(m_isr),
-                ::std::option::Option::Some(m_queue_sel),
-                ::std::option::Option::Some(m_vm_running),
-                ::std::option::Option::Some(m_broken),
-                ::std::option::Option::Some(m_disabled),
-                ::std::option::Option::Some(m_use_started),
-                ::std::option::Option::Some(m_started),
-                ::std::option::Option::Some(m_start_on_kick),
-                ::std::option::Option::Some(m_disable_legacy_check),
-                ::std::option::Option::Some(m_bus_name),
-                ::std::option::Option::Some(m_use_guest_notifier_mask),
-            ) => {
-                (
-                    m_name,
-                    m_device_id,
-                    m_vhost_started,
-                    m_device_endian,
-                    m_guest_features,
-                    m_host_features,
-                    m_backend_features,
-                    m_num_vqs,
-                    m_status,
-                    m_isr,
-                    m_queue_sel,
-                    m_vm_running,
-                    m_broken,
-                    m_disabled,
-                    m_use_started,
-                    m_started,
-                    m_start_on_kick,
-                    m_disable_legacy_check,
-                    m_bus_name,
-                    m_use_guest_notifier_mask,
-                )
-            }
-            (
-                m_name,
-                m_device_id,
-                m_vhost_started,
-                m_device_endian,
-                m_guest_features,
-                m_host_features,
-                m_backend_features,
-                m_num_vqs,
-                m_status,
-                m_isr,
-                m_queue_sel,
-                m_vm_running,
-                m_broken,
-                m_disabled,
-                m_use_started,
-                m_started,
-                m_start_on_kick,
-                m_disable_legacy_check,
-                m_bus_name,
-                m_use_guest_notifier_mask,
-            ) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_name.is_some(), "name"),
-                            (m_device_id.is_some(), "device-id"),
-                            (m_vhost_started.is_some(), "vhost-started"),
-                            (m_device_endian.is_some(), "device-endian"),
-                            (m_guest_features.is_some(), "guest-features"),
-                            (m_host_features.is_some(), "host-features"),
-                            (m_backend_features.is_some(), "backend-features"),
-                            (m_num_vqs.is_some(), "num-vqs"),
-                            (m_status.is_some(), "status"),
-                            (m_isr.is_some(), "isr"),
-                            (m_queue_sel.is_some(), "queue-sel"),
-                            (m_vm_running.is_some(), "vm-running"),
-                            (m_broken.is_some(), "broken"),
-                            (m_disabled.is_some(), "disabled"),
-                            (m_use_started.is_some(), "use-started"),
-                            (m_started.is_some(), "started"),
-                            (m_start_on_kick.is_some(), "start-on-kick"),
-                            (m_disable_legacy_check.is_some(), "disable-legacy-check"),
-                            (m_bus_name.is_some(), "bus-name"),
-                            (
-                                m_use_guest_notifier_mask.is_some(),
-                                "use-guest-notifier-mask",
-                            ),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VirtioStatus {
-            name: m_name,
-            device_id: m_device_id,
-            vhost_started: m_vhost_started,
-            device_endian: m_device_endian,
-            guest_features: m_guest_features,
-            host_features: m_host_features,
-            backend_features: m_backend_features,
-            num_vqs: m_num_vqs,
-            status: m_status,
-            isr: m_isr,
-            queue_sel: m_queue_sel,
-            vm_running: m_vm_running,
-            broken: m_broken,
-            disabled: m_disabled,
-            use_started: m_use_started,
-            started: m_started,
-            start_on_kick: m_start_on_kick,
-            disable_legacy_check: m_disable_legacy_check,
-            bus_name: m_bus_name,
-            use_guest_notifier_mask: m_use_guest_notifier_mask,
-            vhost_dev: m_vhost_dev,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VirtioStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VirtioStatus {
+        req name = "name": ::std::string::String,
+        req device_id = "device-id": u16,
+        req vhost_started = "vhost-started": bool,
+        req device_endian = "device-endian": ::std::string::String,
+        req guest_features = "guest-features": super::VirtioDeviceFeatures,
+        req host_features = "host-features": super::VirtioDeviceFeatures,
+        req backend_features = "backend-features": super::VirtioDeviceFeatures,
+        req num_vqs = "num-vqs": i64,
+        req status = "status": super::VirtioDeviceStatus,
+        req isr = "isr": u8,
+        req queue_sel = "queue-sel": u16,
+        req vm_running = "vm-running": bool,
+        req broken = "broken": bool,
+        req disabled = "disabled": bool,
+        req use_started = "use-started": bool,
+        req started = "started": bool,
+        req start_on_kick = "start-on-kick": bool,
+        req disable_legacy_check = "disable-legacy-check": bool,
+        req bus_name = "bus-name": ::std::string::String,
+        req use_guest_notifier_mask = "use-guest-notifier-mask": bool,
+        opt vhost_dev = "vhost-dev",
     }
 }
 /// A structure defined to list the configuration statuses of a virtio
@@ -758,78 +174,10 @@ pub struct VirtioDeviceStatus {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VirtioDeviceStatus {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(statuses: ::std::vec::Vec<::std::string::String>) -> Self {
-        VirtioDeviceStatus {
-            statuses,
-            unknown_statuses: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VirtioDeviceStatus {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("statuses", &self.statuses);
-        members.opt("unknown-statuses", &self.unknown_statuses);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VirtioDeviceStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VirtioDeviceStatus {
-    const EXPECTING: &'static str = "an object VirtioDeviceStatus";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_statuses: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        > = ::std::option::Option::None;
-        let mut m_unknown_statuses: ::std::option::Option<u8> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "statuses" => ::qmp_types::de::next(&mut map, &mut m_statuses),
-                "unknown-statuses" => {
-                    ::qmp_types::de::next(&mut map, &mut m_unknown_statuses)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_statuses,) = match (m_statuses,) {
-            (::std::option::Option::Some(m_statuses),) => (m_statuses,),
-            (m_statuses,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_statuses.is_some(), "statuses")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VirtioDeviceStatus {
-            statuses: m_statuses,
-            unknown_statuses: m_unknown_statuses,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VirtioDeviceStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VirtioDeviceStatus {
+        req statuses = "statuses": ::std::vec::Vec<::std::string::String>,
+        opt unknown_statuses = "unknown-statuses",
     }
 }
 /// A structure defined to list the vhost user protocol features of a
@@ -850,78 +198,10 @@ pub struct VhostDeviceProtocols {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VhostDeviceProtocols {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(protocols: ::std::vec::Vec<::std::string::String>) -> Self {
-        VhostDeviceProtocols {
-            protocols,
-            unknown_protocols: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VhostDeviceProtocols {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("protocols", &self.protocols);
-        members.opt("unknown-protocols", &self.unknown_protocols);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VhostDeviceProtocols {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VhostDeviceProtocols {
-    const EXPECTING: &'static str = "an object VhostDeviceProtocols";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_protocols: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        > = ::std::option::Option::None;
-        let mut m_unknown_protocols: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "protocols" => ::qmp_types::de::next(&mut map, &mut m_protocols),
-                "unknown-protocols" => {
-                    ::qmp_types::de::next(&mut map, &mut m_unknown_protocols)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_protocols,) = match (m_protocols,) {
-            (::std::option::Option::Some(m_protocols),) => (m_protocols,),
-            (m_protocols,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_protocols.is_some(), "protocols")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VhostDeviceProtocols {
-            protocols: m_protocols,
-            unknown_protocols: m_unknown_protocols,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VhostDeviceProtocols {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VhostDeviceProtocols {
+        req protocols = "protocols": ::std::vec::Vec<::std::string::String>,
+        opt unknown_protocols = "unknown-protocols",
     }
 }
 /// The common fields that apply to most Virtio devices.  Some devices
@@ -944,85 +224,11 @@ pub struct VirtioDeviceFeatures {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VirtioDeviceFeatures {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(transports: ::std::vec::Vec<::std::string::String>) -> Self {
-        VirtioDeviceFeatures {
-            transports,
-            dev_features: ::std::option::Option::None,
-            unknown_dev_features: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VirtioDeviceFeatures {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("transports", &self.transports);
-        members.opt("dev-features", &self.dev_features);
-        members.opt("unknown-dev-features", &self.unknown_dev_features);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VirtioDeviceFeatures {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VirtioDeviceFeatures {
-    const EXPECTING: &'static str = "an object VirtioDeviceFeatures";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_transports: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        > = ::std::option::Option::None;
-        let mut m_dev_features: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        > = ::std::option::Option::None;
-        let mut m_unknown_dev_features: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "transports" => ::qmp_types::de::next(&mut map, &mut m_transports),
-                "dev-features" => ::qmp_types::de::next(&mut map, &mut m_dev_features),
-                "unknown-dev-features" => {
-                    ::qmp_types::de::next(&mut map, &mut m_unknown_dev_features)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_transports,) = match (m_transports,) {
-            (::std::option::Option::Some(m_transports),) => (m_transports,),
-            (m_transports,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_transports.is_some(), "transports")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VirtioDeviceFeatures {
-            transports: m_transports,
-            dev_features: m_dev_features,
-            unknown_dev_features: m_unknown_dev_features,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VirtioDeviceFeatures {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VirtioDeviceFeatures {
+        req transports = "transports": ::std::vec::Vec<::std::string::String>,
+        opt dev_features = "dev-features",
+        opt unknown_dev_features = "unknown-dev-features",
     }
 }
 /// Information of a VirtIODevice VirtQueue, including most members of
@@ -1066,240 +272,22 @@ pub struct VirtQueueStatus {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VirtQueueStatus {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        name: ::std::string::String,
-        queue_index: u16,
-        inuse: u32,
-        vring_num: u32,
-        vring_num_default: u32,
-        vring_align: u32,
-        vring_desc: u64,
-        vring_avail: u64,
-        vring_used: u64,
-        used_idx: u16,
-        signalled_used: u16,
-        signalled_used_valid: bool,
-    ) -> Self {
-        VirtQueueStatus {
-            name,
-            queue_index,
-            inuse,
-            vring_num,
-            vring_num_default,
-            vring_align,
-            vring_desc,
-            vring_avail,
-            vring_used,
-            last_avail_idx: ::std::option::Option::None,
-            shadow_avail_idx: ::std::option::Option::None,
-            used_idx,
-            signalled_used,
-            signalled_used_valid,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VirtQueueStatus {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("queue-index", &self.queue_index);
-        members.req("inuse", &self.inuse);
-        members.req("vring-num", &self.vring_num);
-        members.req("vring-num-default", &self.vring_num_default);
-        members.req("vring-align", &self.vring_align);
-        members.req("vring-desc", &self.vring_desc);
-        members.req("vring-avail", &self.vring_avail);
-        members.req("vring-used", &self.vring_used);
-        members.opt("last-avail-idx", &self.last_avail_idx);
-        members.opt("shadow-avail-idx", &self.shadow_avail_idx);
-        members.req("used-idx", &self.used_idx);
-        members.req("signalled-used", &self.signalled_used);
-        members.req("signalled-used-valid", &self.signalled_used_valid);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VirtQueueStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VirtQueueStatus {
-    const EXPECTING: &'static str = "an object VirtQueueStatus";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_queue_index: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_inuse: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_vring_num: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_vring_num_default: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_vring_align: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_vring_desc: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_vring_avail: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_vring_used: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_last_avail_idx: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_shadow_avail_idx: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_used_idx: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_signalled_used: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_signalled_used_valid: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "queue-index" => ::qmp_types::de::next(&mut map, &mut m_queue_index),
-                "inuse" => ::qmp_types::de::next(&mut map, &mut m_inuse),
-                "vring-num" => ::qmp_types::de::next(&mut map, &mut m_vring_num),
-                "vring-num-default" => {
-                    ::qmp_types::de::next(&mut map, &mut m_vring_num_default)
-                }
-                "vring-align" => ::qmp_types::de::next(&mut map, &mut m_vring_align),
-                "vring-desc" => ::qmp_types::de::next(&mut map, &mut m_vring_desc),
-                "vring-avail" => ::qmp_types::de::next(&mut map, &mut m_vring_avail),
-                "vring-used" => ::qmp_types::de::next(&mut map, &mut m_vring_used),
-                "last-avail-idx" => {
-                    ::qmp_types::de::next(&mut map, &mut m_last_avail_idx)
-                }
-                "shadow-avail-idx" => {
-                    ::qmp_types::de::next(&mut map, &mut m_shadow_avail_idx)
-                }
-                "used-idx" => ::qmp_types::de::next(&mut map, &mut m_used_idx),
-                "signalled-used" => {
-                    ::qmp_types::de::next(&mut map, &mut m_signalled_used)
-                }
-                "signalled-used-valid" => {
-                    ::qmp_types::de::next(&mut map, &mut m_signalled_used_valid)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (
-            m_name,
-            m_queue_index,
-            m_inuse,
-            m_vring_num,
-            m_vring_num_default,
-            m_vring_align,
-            m_vring_desc,
-            m_vring_avail,
-            m_vring_used,
-            m_used_idx,
-            m_signalled_used,
-            m_signalled_used_valid,
-        ) = match (
-            m_name,
-            m_queue_index,
-            m_inuse,
-            m_vring_num,
-            m_vring_num_default,
-            m_vring_align,
-            m_vring_desc,
-            m_vring_avail,
-            m_vring_used,
-            m_used_idx,
-            m_signalled_used,
-            m_signalled_used_valid,
-        ) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_queue_index),
-                ::std::option::Option::Some(m_inuse),
-                ::std::option::Option::Some(m_vring_num),
-                ::std::option::Option::Some(m_vring_num_default),
-                ::std::option::Option::Some(m_vring_align),
-                ::std::option::Option::Some(m_vring_desc),
-                ::std::option::Option::Some(m_vring_avail),
-                ::std::option::Option::Some(m_vring_used),
-                ::std::option::Option::Some(m_used_idx),
-                ::std::option::Option::Some(m_signalled_used),
-                ::std::option::Option::Some(m_signalled_used_valid),
-            ) => {
-                (
-                    m_name,
-                    m_queue_index,
-                    m_inuse,
-                    m_vring_num,
-                    m_vring_num_default,
-                    m_vring_align,
-                    m_vring_desc,
-                    m_vring_avail,
-                    m_vring_used,
-                    m_used_idx,
-                    m_signalled_used,
-                    m_signalled_used_valid,
-                )
-            }
-            (
-                m_name,
-                m_queue_index,
-                m_inuse,
-                m_vring_num,
-                m_vring_num_default,
-                m_vring_align,
-                m_vring_desc,
-                m_vring_avail,
-                m_vring_used,
-                m_used_idx,
-                m_signalled_used,
-                m_signalled_used_valid,
-            ) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_name.is_some(), "name"),
-                            (m_queue_index.is_some(), "queue-index"),
-                            (m_inuse.is_some(), "inuse"),
-                            (m_vring_num.is_some(), "vring-num"),
-                            (m_vring_num_default.is_some(), "vring-num-default"),
-                            (m_vring_align.is_some(), "vring-align"),
-                            (m_vring_desc.is_some(), "vring-desc"),
-                            (m_vring_avail.is_some(), "vring-avail"),
-                            (m_vring_used.is_some(), "vring-used"),
-                            (m_used_idx.is_some(), "used-idx"),
-                            (m_signalled_used.is_some(), "signalled-used"),
-                            (m_signalled_used_valid.is_some(), "signalled-used-valid"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VirtQueueStatus {
-            name: m_name,
-            queue_index: m_queue_index,
-            inuse: m_inuse,
-            vring_num: m_vring_num,
-            vring_num_default: m_vring_num_default,
-            vring_align: m_vring_align,
-            vring_desc: m_vring_desc,
-            vring_avail: m_vring_avail,
-            vring_used: m_vring_used,
-            last_avail_idx: m_last_avail_idx,
-            shadow_avail_idx: m_shadow_avail_idx,
-            used_idx: m_used_idx,
-            signalled_used: m_signalled_used,
-            signalled_used_valid: m_signalled_used_valid,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VirtQueueStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VirtQueueStatus {
+        req name = "name": ::std::string::String,
+        req queue_index = "queue-index": u16,
+        req inuse = "inuse": u32,
+        req vring_num = "vring-num": u32,
+        req vring_num_default = "vring-num-default": u32,
+        req vring_align = "vring-align": u32,
+        req vring_desc = "vring-desc": u64,
+        req vring_avail = "vring-avail": u64,
+        req vring_used = "vring-used": u64,
+        opt last_avail_idx = "last-avail-idx",
+        opt shadow_avail_idx = "shadow-avail-idx",
+        req used_idx = "used-idx": u16,
+        req signalled_used = "signalled-used": u16,
+        req signalled_used_valid = "signalled-used-valid": bool,
     }
 }
 /// Information of a vhost device's vhost_virtqueue, including most
@@ -1342,232 +330,21 @@ pub struct VirtVhostQueueStatus {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VirtVhostQueueStatus {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        name: ::std::string::String,
-        kick: i64,
-        call: i64,
-        desc: u64,
-        avail: u64,
-        used: u64,
-        num: i64,
-        desc_phys: u64,
-        desc_size: u32,
-        avail_phys: u64,
-        avail_size: u32,
-        used_phys: u64,
-        used_size: u32,
-    ) -> Self {
-        VirtVhostQueueStatus {
-            name,
-            kick,
-            call,
-            desc,
-            avail,
-            used,
-            num,
-            desc_phys,
-            desc_size,
-            avail_phys,
-            avail_size,
-            used_phys,
-            used_size,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VirtVhostQueueStatus {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("kick", &self.kick);
-        members.req("call", &self.call);
-        members.req("desc", &self.desc);
-        members.req("avail", &self.avail);
-        members.req("used", &self.used);
-        members.req("num", &self.num);
-        members.req("desc-phys", &self.desc_phys);
-        members.req("desc-size", &self.desc_size);
-        members.req("avail-phys", &self.avail_phys);
-        members.req("avail-size", &self.avail_size);
-        members.req("used-phys", &self.used_phys);
-        members.req("used-size", &self.used_size);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VirtVhostQueueStatus {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VirtVhostQueueStatus {
-    const EXPECTING: &'static str = "an object VirtVhostQueueStatus";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_kick: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_call: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_desc: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_avail: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_used: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_num: ::std::option::Option<i64> = ::std::option::Option::None;
-        let mut m_desc_phys: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_desc_size: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_avail_phys: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_avail_size: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_used_phys: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_used_size: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "kick" => ::qmp_types::de::next(&mut map, &mut m_kick),
-                "call" => ::qmp_types::de::next(&mut map, &mut m_call),
-                "desc" => ::qmp_types::de::next(&mut map, &mut m_desc),
-                "avail" => ::qmp_types::de::next(&mut map, &mut m_avail),
-                "used" => ::qmp_types::de::next(&mut map, &mut m_used),
-                "num" => ::qmp_types::de::next(&mut map, &mut m_num),
-                "desc-phys" => ::qmp_types::de::next(&mut map, &mut m_desc_phys),
-                "desc-size" => ::qmp_types::de::next(&mut map, &mut m_desc_size),
-                "avail-phys" => ::qmp_types::de::next(&mut map, &mut m_avail_phys),
-                "avail-size" => ::qmp_types::de::next(&mut map, &mut m_avail_size),
-                "used-phys" => ::qmp_types::de::next(&mut map, &mut m_used_phys),
-                "used-size" => ::qmp_types::de::next(&mut map, &mut m_used_size),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (
-            m_name,
-            m_kick,
-            m_call,
-            m_desc,
-            m_avail,
-            m_used,
-            m_num,
-            m_desc_phys,
-            m_desc_size,
-            m_avail_phys,
-            m_avail_size,
-            m_used_phys,
-            m_used_size,
-        ) = match (
-            m_name,
-            m_kick,
-            m_call,
-            m_desc,
-            m_avail,
-            m_used,
-            m_num,
-            m_desc_phys,
-            m_desc_size,
-            m_avail_phys,
-            m_avail_size,
-            m_used_phys,
-            m_used_size,
-        ) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_kick),
-                ::std::option::Option::Some(m_call),
-                ::std::option::Option::Some(m_desc),
-                ::std::option::Option::Some(m_avail),
-                ::std::option::Option::Some(m_used),
-                ::std::option::Option::Some(m_num),
-                ::std::option::Option::Some(m_desc_phys),
-                ::std::option::Option::Some(m_desc_size),
-                ::std::option::Option::Some(m_avail_phys),
-                ::std::option::Option::Some(m_avail_size),
-                ::std::option::Option::Some(m_used_phys),
-                ::std::option::Option::Some(m_used_size),
-            ) => {
-                (
-                    m_name,
-                    m_kick,
-                    m_call,
-                    m_desc,
-                    m_avail,
-                    m_used,
-                    m_num,
-                    m_desc_phys,
-                    m_desc_size,
-                    m_avail_phys,
-                    m_avail_size,
-                    m_used_phys,
-                    m_used_size,
-                )
-            }
-            (
-                m_name,
-                m_kick,
-                m_call,
-                m_desc,
-                m_avail,
-                m_used,
-                m_num,
-                m_desc_phys,
-                m_desc_size,
-                m_avail_phys,
-                m_avail_size,
-                m_used_phys,
-                m_used_size,
-            ) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_name.is_some(), "name"),
-                            (m_kick.is_some(), "kick"),
-                            (m_call.is_some(), "call"),
-                            (m_desc.is_some(), "desc"),
-                            (m_avail.is_some(), "avail"),
-                            (m_used.is_some(), "used"),
-                            (m_num.is_some(), "num"),
-                            (m_desc_phys.is_some(), "desc-phys"),
-                            (m_desc_size.is_some(), "desc-size"),
-                            (m_avail_phys.is_some(), "avail-phys"),
-                            (m_avail_size.is_some(), "avail-size"),
-                            (m_used_phys.is_some(), "used-phys"),
-                            (m_used_size.is_some(), "used-size"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VirtVhostQueueStatus {
-            name: m_name,
-            kick: m_kick,
-            call: m_call,
-            desc: m_desc,
-            avail: m_avail,
-            used: m_used,
-            num: m_num,
-            desc_phys: m_desc_phys,
-            desc_size: m_desc_size,
-            avail_phys: m_avail_phys,
-            avail_size: m_avail_size,
-            used_phys: m_used_phys,
-            used_size: m_used_size,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VirtVhostQueueStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VirtVhostQueueStatus {
+        req name = "name": ::std::string::String,
+        req kick = "kick": i64,
+        req call = "call": i64,
+        req desc = "desc": u64,
+        req avail = "avail": u64,
+        req used = "used": u64,
+        req num = "num": i64,
+        req desc_phys = "desc-phys": u64,
+        req desc_size = "desc-size": u32,
+        req avail_phys = "avail-phys": u64,
+        req avail_size = "avail-size": u32,
+        req used_phys = "used-phys": u64,
+        req used_size = "used-size": u32,
     }
 }
 /// Information regarding the vring descriptor area
@@ -1587,93 +364,11 @@ pub struct VirtioRingDesc {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VirtioRingDesc {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        addr: u64,
-        len: u32,
-        flags: ::std::vec::Vec<::std::string::String>,
-    ) -> Self {
-        VirtioRingDesc {
-            addr,
-            len,
-            flags,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VirtioRingDesc {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("addr", &self.addr);
-        members.req("len", &self.len);
-        members.req("flags", &self.flags);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VirtioRingDesc {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VirtioRingDesc {
-    const EXPECTING: &'static str = "an object VirtioRingDesc";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_addr: ::std::option::Option<u64> = ::std::option::Option::None;
-        let mut m_len: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_flags: ::std::option::Option<::std::vec::Vec<::std::string::String>> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
-                "len" => ::qmp_types::de::next(&mut map, &mut m_len),
-                "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_addr, m_len, m_flags) = match (m_addr, m_len, m_flags) {
-            (
-                ::std::option::Option::Some(m_addr),
-                ::std::option::Option::Some(m_len),
-                ::std::option::Option::Some(m_flags),
-            ) => (m_addr, m_len, m_flags),
-            (m_addr, m_len, m_flags) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_addr.is_some(), "addr"),
-                            (m_len.is_some(), "len"),
-                            (m_flags.is_some(), "flags"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VirtioRingDesc {
-            addr: m_addr,
-            len: m_len,
-            flags: m_flags,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VirtioRingDesc {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VirtioRingDesc {
+        req addr = "addr": u64,
+        req len = "len": u32,
+        req flags = "flags": ::std::vec::Vec<::std::string::String>,
     }
 }
 /// Information regarding the avail vring (a.k.a. driver area)
@@ -1693,89 +388,11 @@ pub struct VirtioRingAvail {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VirtioRingAvail {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(flags: u16, idx: u16, ring: u16) -> Self {
-        VirtioRingAvail {
-            flags,
-            idx,
-            ring,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VirtioRingAvail {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("flags", &self.flags);
-        members.req("idx", &self.idx);
-        members.req("ring", &self.ring);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VirtioRingAvail {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VirtioRingAvail {
-    const EXPECTING: &'static str = "an object VirtioRingAvail";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_flags: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_idx: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_ring: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
-                "idx" => ::qmp_types::de::next(&mut map, &mut m_idx),
-                "ring" => ::qmp_types::de::next(&mut map, &mut m_ring),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_flags, m_idx, m_ring) = match (m_flags, m_idx, m_ring) {
-            (
-                ::std::option::Option::Some(m_flags),
-                ::std::option::Option::Some(m_idx),
-                ::std::option::Option::Some(m_ring),
-            ) => (m_flags, m_idx, m_ring),
-            (m_flags, m_idx, m_ring) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_flags.is_some(), "flags"),
-                            (m_idx.is_some(), "idx"),
-                            (m_ring.is_some(), "ring"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VirtioRingAvail {
-            flags: m_flags,
-            idx: m_idx,
-            ring: m_ring,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VirtioRingAvail {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VirtioRingAvail {
+        req flags = "flags": u16,
+        req idx = "idx": u16,
+        req ring = "ring": u16,
     }
 }
 /// Information regarding the used vring (a.k.a. device area)
@@ -1793,79 +410,10 @@ pub struct VirtioRingUsed {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VirtioRingUsed {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(flags: u16, idx: u16) -> Self {
-        VirtioRingUsed {
-            flags,
-            idx,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VirtioRingUsed {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("flags", &self.flags);
-        members.req("idx", &self.idx);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VirtioRingUsed {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VirtioRingUsed {
-    const EXPECTING: &'static str = "an object VirtioRingUsed";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_flags: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut m_idx: ::std::option::Option<u16> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
-                "idx" => ::qmp_types::de::next(&mut map, &mut m_idx),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_flags, m_idx) = match (m_flags, m_idx) {
-            (
-                ::std::option::Option::Some(m_flags),
-                ::std::option::Option::Some(m_idx),
-            ) => (m_flags, m_idx),
-            (m_flags, m_idx) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[(m_flags.is_some(), "flags"), (m_idx.is_some(), "idx")],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VirtioRingUsed {
-            flags: m_flags,
-            idx: m_idx,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VirtioRingUsed {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VirtioRingUsed {
+        req flags = "flags": u16,
+        req idx = "idx": u16,
     }
 }
 /// Information regarding a VirtQueue's VirtQueueElement including
@@ -1890,115 +438,13 @@ pub struct VirtioQueueElement {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl VirtioQueueElement {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        name: ::std::string::String,
-        index: u32,
-        descs: ::std::vec::Vec<super::VirtioRingDesc>,
-        avail: super::VirtioRingAvail,
-        used: super::VirtioRingUsed,
-    ) -> Self {
-        VirtioQueueElement {
-            name,
-            index,
-            descs,
-            avail,
-            used,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for VirtioQueueElement {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("name", &self.name);
-        members.req("index", &self.index);
-        members.req("descs", &self.descs);
-        members.req("avail", &self.avail);
-        members.req("used", &self.used);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for VirtioQueueElement {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for VirtioQueueElement {
-    const EXPECTING: &'static str = "an object VirtioQueueElement";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_index: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut m_descs: ::std::option::Option<::std::vec::Vec<super::VirtioRingDesc>> = ::std::option::Option::None;
-        let mut m_avail: ::std::option::Option<super::VirtioRingAvail> = ::std::option::Option::None;
-        let mut m_used: ::std::option::Option<super::VirtioRingUsed> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "name" => ::qmp_types::de::next(&mut map, &mut m_name),
-                "index" => ::qmp_types::de::next(&mut map, &mut m_index),
-                "descs" => ::qmp_types::de::next(&mut map, &mut m_descs),
-                "avail" => ::qmp_types::de::next(&mut map, &mut m_avail),
-                "used" => ::qmp_types::de::next(&mut map, &mut m_used),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_name, m_index, m_descs, m_avail, m_used) = match (
-            m_name,
-            m_index,
-            m_descs,
-            m_avail,
-            m_used,
-        ) {
-            (
-                ::std::option::Option::Some(m_name),
-                ::std::option::Option::Some(m_index),
-                ::std::option::Option::Some(m_descs),
-                ::std::option::Option::Some(m_avail),
-                ::std::option::Option::Some(m_used),
-            ) => (m_name, m_index, m_descs, m_avail, m_used),
-            (m_name, m_index, m_descs, m_avail, m_used) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (m_name.is_some(), "name"),
-                            (m_index.is_some(), "index"),
-                            (m_descs.is_some(), "descs"),
-                            (m_avail.is_some(), "avail"),
-                            (m_used.is_some(), "used"),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(VirtioQueueElement {
-            name: m_name,
-            index: m_index,
-            descs: m_descs,
-            avail: m_avail,
-            used: m_used,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VirtioQueueElement {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    VirtioQueueElement {
+        req name = "name": ::std::string::String,
+        req index = "index": u32,
+        req descs = "descs": ::std::vec::Vec<super::VirtioRingDesc>,
+        req avail = "avail": super::VirtioRingAvail,
+        req used = "used": super::VirtioRingUsed,
     }
 }
 /// Describes the subset of virtqueues assigned to an IOThread.
@@ -2020,74 +466,10 @@ pub struct IOThreadVirtQueueMapping {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl IOThreadVirtQueueMapping {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(iothread: ::std::string::String) -> Self {
-        IOThreadVirtQueueMapping {
-            iothread,
-            vqs: ::std::option::Option::None,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for IOThreadVirtQueueMapping {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("iothread", &self.iothread);
-        members.opt("vqs", &self.vqs);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for IOThreadVirtQueueMapping {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for IOThreadVirtQueueMapping {
-    const EXPECTING: &'static str = "an object IOThreadVirtQueueMapping";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_iothread: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut m_vqs: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "iothread" => ::qmp_types::de::next(&mut map, &mut m_iothread),
-                "vqs" => ::qmp_types::de::next(&mut map, &mut m_vqs),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_iothread,) = match (m_iothread,) {
-            (::std::option::Option::Some(m_iothread),) => (m_iothread,),
-            (m_iothread,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_iothread.is_some(), "iothread")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(IOThreadVirtQueueMapping {
-            iothread: m_iothread,
-            vqs: m_vqs,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for IOThreadVirtQueueMapping {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    IOThreadVirtQueueMapping {
+        req iothread = "iothread": ::std::string::String,
+        opt vqs = "vqs",
     }
 }
 /// Not used by QMP; hack to let us use IOThreadVirtQueueMappingList
@@ -2104,84 +486,9 @@ pub struct DummyVirtioForceArrays {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl DummyVirtioForceArrays {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(
-        unused_iothread_vq_mapping: ::std::vec::Vec<super::IOThreadVirtQueueMapping>,
-    ) -> Self {
-        DummyVirtioForceArrays {
-            unused_iothread_vq_mapping,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for DummyVirtioForceArrays {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("unused-iothread-vq-mapping", &self.unused_iothread_vq_mapping);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for DummyVirtioForceArrays {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for DummyVirtioForceArrays {
-    const EXPECTING: &'static str = "an object DummyVirtioForceArrays";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_unused_iothread_vq_mapping: ::std::option::Option<
-            ::std::vec::Vec<super::IOThreadVirtQueueMapping>,
-        > = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "unused-iothread-vq-mapping" => {
-                    ::qmp_types::de::next(&mut map, &mut m_unused_iothread_vq_mapping)
-                }
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_unused_iothread_vq_mapping,) = match (m_unused_iothread_vq_mapping,) {
-            (::std::option::Option::Some(m_unused_iothread_vq_mapping),) => {
-                (m_unused_iothread_vq_mapping,)
-            }
-            (m_unused_iothread_vq_mapping,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(
-                        &[
-                            (
-                                m_unused_iothread_vq_mapping.is_some(),
-                                "unused-iothread-vq-mapping",
-                            ),
-                        ],
-                    ),
-                );
-            }
-        };
-        ::std::result::Result::Ok(DummyVirtioForceArrays {
-            unused_iothread_vq_mapping: m_unused_iothread_vq_mapping,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for DummyVirtioForceArrays {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    DummyVirtioForceArrays {
+        req unused_iothread_vq_mapping = "unused-iothread-vq-mapping": ::std::vec::Vec<super::IOThreadVirtQueueMapping>,
     }
 }
 /// The values of `GranuleMode`.
@@ -2204,77 +511,13 @@ pub enum GranuleMode {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl GranuleMode {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [GranuleMode] = &[
-        GranuleMode::V4k,
-        GranuleMode::V8k,
-        GranuleMode::V16k,
-        GranuleMode::V64k,
-        GranuleMode::Host,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            GranuleMode::V4k => "4k",
-            GranuleMode::V8k => "8k",
-            GranuleMode::V16k => "16k",
-            GranuleMode::V64k => "64k",
-            GranuleMode::Host => "host",
-            GranuleMode::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => GranuleMode::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for GranuleMode {
-    const EXPECTING: &'static str = "a GranuleMode value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        GranuleMode::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "4k" => GranuleMode::V4k,
-                "8k" => GranuleMode::V8k,
-                "16k" => GranuleMode::V16k,
-                "64k" => GranuleMode::V64k,
-                "host" => GranuleMode::Host,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for GranuleMode {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(GranuleMode::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for GranuleMode {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for GranuleMode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for GranuleMode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    GranuleMode, Other {
+        V4k = "4k",
+        V8k = "8k",
+        V16k = "16k",
+        V64k = "64k",
+        Host = "host",
     }
 }
 /// The values of `VMAppleVirtioBlkVariant`.
@@ -2293,73 +536,11 @@ pub enum VMAppleVirtioBlkVariant {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl VMAppleVirtioBlkVariant {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [VMAppleVirtioBlkVariant] = &[
-        VMAppleVirtioBlkVariant::Unspecified,
-        VMAppleVirtioBlkVariant::Root,
-        VMAppleVirtioBlkVariant::Aux,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            VMAppleVirtioBlkVariant::Unspecified => "unspecified",
-            VMAppleVirtioBlkVariant::Root => "root",
-            VMAppleVirtioBlkVariant::Aux => "aux",
-            VMAppleVirtioBlkVariant::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => {
-                VMAppleVirtioBlkVariant::Other(value.to_owned())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for VMAppleVirtioBlkVariant {
-    const EXPECTING: &'static str = "a VMAppleVirtioBlkVariant value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        VMAppleVirtioBlkVariant::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "unspecified" => VMAppleVirtioBlkVariant::Unspecified,
-                "root" => VMAppleVirtioBlkVariant::Root,
-                "aux" => VMAppleVirtioBlkVariant::Aux,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for VMAppleVirtioBlkVariant {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(VMAppleVirtioBlkVariant::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for VMAppleVirtioBlkVariant {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for VMAppleVirtioBlkVariant {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VMAppleVirtioBlkVariant {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    VMAppleVirtioBlkVariant, Other {
+        Unspecified = "unspecified",
+        Root = "root",
+        Aux = "aux",
     }
 }
 /// The commands of this module.
@@ -2404,22 +585,7 @@ pub mod cmd {
     /// Since: 7.2
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XQueryVirtio;
-    impl ::serde::Serialize for XQueryVirtio {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XQueryVirtio {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| XQueryVirtio)
-        }
-    }
+    ::qmp_types::impl_unit!(XQueryVirtio);
     impl ::qmp_types::Command for XQueryVirtio {
         const NAME: &'static str = "x-query-virtio";
         type Returns = ::std::vec::Vec<super::super::VirtioInfo>;
@@ -2681,69 +847,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl XQueryVirtioStatus {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(path: ::std::string::String) -> Self {
-            XQueryVirtioStatus {
-                path,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for XQueryVirtioStatus {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("path", &self.path);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for XQueryVirtioStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for XQueryVirtioStatus {
-        const EXPECTING: &'static str = "an object XQueryVirtioStatus";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_path,) = match (m_path,) {
-                (::std::option::Option::Some(m_path),) => (m_path,),
-                (m_path,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(XQueryVirtioStatus {
-                path: m_path,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XQueryVirtioStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        XQueryVirtioStatus {
+            req path = "path": ::std::string::String,
         }
     }
     impl ::qmp_types::Command for XQueryVirtioStatus {
@@ -2839,79 +945,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl XQueryVirtioQueueStatus {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(path: ::std::string::String, queue: u16) -> Self {
-            XQueryVirtioQueueStatus {
-                path,
-                queue,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for XQueryVirtioQueueStatus {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("path", &self.path);
-            members.req("queue", &self.queue);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for XQueryVirtioQueueStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for XQueryVirtioQueueStatus {
-        const EXPECTING: &'static str = "an object XQueryVirtioQueueStatus";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_queue: ::std::option::Option<u16> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_path, m_queue) = match (m_path, m_queue) {
-                (
-                    ::std::option::Option::Some(m_path),
-                    ::std::option::Option::Some(m_queue),
-                ) => (m_path, m_queue),
-                (m_path, m_queue) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_path.is_some(), "path"), (m_queue.is_some(), "queue")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(XQueryVirtioQueueStatus {
-                path: m_path,
-                queue: m_queue,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XQueryVirtioQueueStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        XQueryVirtioQueueStatus {
+            req path = "path": ::std::string::String,
+            req queue = "queue": u16,
         }
     }
     impl ::qmp_types::Command for XQueryVirtioQueueStatus {
@@ -2993,79 +1030,10 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl XQueryVirtioVhostQueueStatus {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(path: ::std::string::String, queue: u16) -> Self {
-            XQueryVirtioVhostQueueStatus {
-                path,
-                queue,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for XQueryVirtioVhostQueueStatus {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("path", &self.path);
-            members.req("queue", &self.queue);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for XQueryVirtioVhostQueueStatus {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for XQueryVirtioVhostQueueStatus {
-        const EXPECTING: &'static str = "an object XQueryVirtioVhostQueueStatus";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_queue: ::std::option::Option<u16> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_path, m_queue) = match (m_path, m_queue) {
-                (
-                    ::std::option::Option::Some(m_path),
-                    ::std::option::Option::Some(m_queue),
-                ) => (m_path, m_queue),
-                (m_path, m_queue) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_path.is_some(), "path"), (m_queue.is_some(), "queue")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(XQueryVirtioVhostQueueStatus {
-                path: m_path,
-                queue: m_queue,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XQueryVirtioVhostQueueStatus {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        XQueryVirtioVhostQueueStatus {
+            req path = "path": ::std::string::String,
+            req queue = "queue": u16,
         }
     }
     impl ::qmp_types::Command for XQueryVirtioVhostQueueStatus {
@@ -3191,84 +1159,11 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl XQueryVirtioQueueElement {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(path: ::std::string::String, queue: u16) -> Self {
-            XQueryVirtioQueueElement {
-                path,
-                queue,
-                index: ::std::option::Option::None,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for XQueryVirtioQueueElement {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("path", &self.path);
-            members.req("queue", &self.queue);
-            members.opt("index", &self.index);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for XQueryVirtioQueueElement {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for XQueryVirtioQueueElement {
-        const EXPECTING: &'static str = "an object XQueryVirtioQueueElement";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-            let mut m_queue: ::std::option::Option<u16> = ::std::option::Option::None;
-            let mut m_index: ::std::option::Option<u16> = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "path" => ::qmp_types::de::next(&mut map, &mut m_path),
-                    "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
-                    "index" => ::qmp_types::de::next(&mut map, &mut m_index),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_path, m_queue) = match (m_path, m_queue) {
-                (
-                    ::std::option::Option::Some(m_path),
-                    ::std::option::Option::Some(m_queue),
-                ) => (m_path, m_queue),
-                (m_path, m_queue) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(
-                            &[(m_path.is_some(), "path"), (m_queue.is_some(), "queue")],
-                        ),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(XQueryVirtioQueueElement {
-                path: m_path,
-                queue: m_queue,
-                index: m_index,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for XQueryVirtioQueueElement {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        XQueryVirtioQueueElement {
+            req path = "path": ::std::string::String,
+            req queue = "queue": u16,
+            opt index = "index",
         }
     }
     impl ::qmp_types::Command for XQueryVirtioQueueElement {

@@ -17,71 +17,11 @@ pub enum YankInstanceType {
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
 }
-impl YankInstanceType {
-    /// Every value this version of the bindings knows, in schema order.
-    pub const VALUES: &'static [YankInstanceType] = &[
-        YankInstanceType::BlockNode,
-        YankInstanceType::Chardev,
-        YankInstanceType::Migration,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            YankInstanceType::BlockNode => "block-node",
-            YankInstanceType::Chardev => "chardev",
-            YankInstanceType::Migration => "migration",
-            YankInstanceType::Other(value) => value.as_str(),
-        }
-    }
-    /// The value for a wire string (the catch-all for one this
-    /// version does not know).
-    pub fn from_wire(value: &str) -> Self {
-        match <Self as ::qmp_types::de::WireEnum>::known(value) {
-            ::std::option::Option::Some(known) => known,
-            ::std::option::Option::None => YankInstanceType::Other(value.to_owned()),
-        }
-    }
-}
-impl ::qmp_types::de::WireEnum for YankInstanceType {
-    const EXPECTING: &'static str = "a YankInstanceType value (a string)";
-    fn other(value: ::std::string::String) -> Self {
-        YankInstanceType::Other(value)
-    }
-    fn known(value: &str) -> ::std::option::Option<Self> {
-        ::std::option::Option::Some(
-            match value {
-                "block-node" => YankInstanceType::BlockNode,
-                "chardev" => YankInstanceType::Chardev,
-                "migration" => YankInstanceType::Migration,
-                _ => return ::std::option::Option::None,
-            },
-        )
-    }
-}
-impl ::std::str::FromStr for YankInstanceType {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
-        ::std::result::Result::Ok(YankInstanceType::from_wire(value))
-    }
-}
-impl ::std::fmt::Display for YankInstanceType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for YankInstanceType {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for YankInstanceType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_enum(deserializer)
+::qmp_types::impl_enum! {
+    YankInstanceType, Other {
+        BlockNode = "block-node",
+        Chardev = "chardev",
+        Migration = "migration",
     }
 }
 /// Specifies which block graph node to yank.  See `YankInstance` for
@@ -98,69 +38,9 @@ pub struct YankInstanceBlockNode {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl YankInstanceBlockNode {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(node_name: ::std::string::String) -> Self {
-        YankInstanceBlockNode {
-            node_name,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for YankInstanceBlockNode {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("node-name", &self.node_name);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for YankInstanceBlockNode {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for YankInstanceBlockNode {
-    const EXPECTING: &'static str = "an object YankInstanceBlockNode";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_node_name,) = match (m_node_name,) {
-            (::std::option::Option::Some(m_node_name),) => (m_node_name,),
-            (m_node_name,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_node_name.is_some(), "node-name")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(YankInstanceBlockNode {
-            node_name: m_node_name,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for YankInstanceBlockNode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    YankInstanceBlockNode {
+        req node_name = "node-name": ::std::string::String,
     }
 }
 /// Specifies which character device to yank.  See `YankInstance` for
@@ -177,69 +57,9 @@ pub struct YankInstanceChardev {
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl YankInstanceChardev {
-    /// Creates the value from its required members; optional members
-    /// are absent.
-    pub fn new(id: ::std::string::String) -> Self {
-        YankInstanceChardev {
-            id,
-            unknown_members: ::serde_json::Map::new(),
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for YankInstanceChardev {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("id", &self.id);
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for YankInstanceChardev {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for YankInstanceChardev {
-    const EXPECTING: &'static str = "an object YankInstanceChardev";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-        let mut unknown_members = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "id" => ::qmp_types::de::next(&mut map, &mut m_id),
-                _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-            }?;
-        }
-        let (m_id,) = match (m_id,) {
-            (::std::option::Option::Some(m_id),) => (m_id,),
-            (m_id,) => {
-                return ::std::result::Result::Err(
-                    ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
-                );
-            }
-        };
-        ::std::result::Result::Ok(YankInstanceChardev {
-            id: m_id,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for YankInstanceChardev {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_object! {
+    YankInstanceChardev {
+        req id = "id": ::std::string::String,
     }
 }
 /// A yank instance can be yanked with the `yank` qmp command to recover
@@ -279,102 +99,14 @@ pub enum YankInstanceBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
-impl YankInstanceBranch {
-    /// The discriminator value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            YankInstanceBranch::BlockNode(_) => "block-node",
-            YankInstanceBranch::Chardev(_) => "chardev",
-            YankInstanceBranch::Migration => "migration",
-            YankInstanceBranch::Other(value) => value.as_str(),
-        }
-    }
-    /// The discriminator value.
-    pub fn discriminator(&self) -> super::YankInstanceType {
-        match self {
-            YankInstanceBranch::BlockNode(_) => super::YankInstanceType::BlockNode,
-            YankInstanceBranch::Chardev(_) => super::YankInstanceType::Chardev,
-            YankInstanceBranch::Migration => super::YankInstanceType::Migration,
-            YankInstanceBranch::Other(value) => {
-                super::YankInstanceType::Other(value.clone())
-            }
-        }
-    }
-}
-impl ::qmp_types::de::SerializeMembers for YankInstance {
-    fn serialize_members<M: ::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::std::result::Result<(), M::Error> {
-        let mut members = ::qmp_types::de::Entries::new(map);
-        members.req("type", self.r#type.as_str());
-        match &self.r#type {
-            YankInstanceBranch::BlockNode(branch) => members.members(branch),
-            YankInstanceBranch::Chardev(branch) => members.members(branch),
-            YankInstanceBranch::Migration => {}
-            YankInstanceBranch::Other(_) => {}
-        }
-        members.unknown(&self.unknown_members);
-        members.finish()
-    }
-}
-impl ::serde::Serialize for YankInstance {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        ::qmp_types::de::serialize_object(self, serializer)
-    }
-}
-impl ::qmp_types::de::Object for YankInstance {
-    const EXPECTING: &'static str = "an object YankInstance";
-    fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut tag: ::std::option::Option<super::YankInstanceType> = ::std::option::Option::None;
-        let mut rest = ::serde_json::Map::new();
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-            ::qmp_types::de::Key<'de>,
-        >(&mut map)? {
-            match key.as_str() {
-                "type" => ::qmp_types::de::next(&mut map, &mut tag),
-                _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
-            }?;
-        }
-        let tag = ::qmp_types::de::required(tag, "type")?;
-        #[allow(unused_mut)]
-        let mut unknown_members = ::serde_json::Map::new();
-        let branch = match tag {
-            super::YankInstanceType::BlockNode => {
-                YankInstanceBranch::BlockNode(
-                    ::qmp_types::de::from_members(rest, "block-node")?,
-                )
-            }
-            super::YankInstanceType::Chardev => {
-                YankInstanceBranch::Chardev(
-                    ::qmp_types::de::from_members(rest, "chardev")?,
-                )
-            }
-            super::YankInstanceType::Migration => {
-                unknown_members = rest;
-                YankInstanceBranch::Migration
-            }
-            super::YankInstanceType::Other(value) => {
-                unknown_members = rest;
-                YankInstanceBranch::Other(value)
-            }
-        };
-        ::std::result::Result::Ok(YankInstance {
-            r#type: branch,
-            unknown_members,
-        })
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for YankInstance {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::qmp_types::de::deserialize_object(deserializer)
+::qmp_types::impl_union! {
+    YankInstance, YankInstanceBranch, Other,
+    r#type = "type": super::YankInstanceType, Other,
+    {}
+    {
+        members BlockNode = "block-node" => BlockNode,
+        members Chardev = "chardev" => Chardev,
+        empty Migration = "migration" => Migration,
     }
 }
 /// The commands of this module.
@@ -412,71 +144,9 @@ pub mod cmd {
             ::serde_json::Value,
         >,
     }
-    impl Yank {
-        /// Creates the value from its required members; optional members
-        /// are absent.
-        pub fn new(instances: ::std::vec::Vec<super::super::YankInstance>) -> Self {
-            Yank {
-                instances,
-                unknown_members: ::serde_json::Map::new(),
-            }
-        }
-    }
-    impl ::qmp_types::de::SerializeMembers for Yank {
-        fn serialize_members<M: ::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let mut members = ::qmp_types::de::Entries::new(map);
-            members.req("instances", &self.instances);
-            members.unknown(&self.unknown_members);
-            members.finish()
-        }
-    }
-    impl ::serde::Serialize for Yank {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::qmp_types::de::serialize_object(self, serializer)
-        }
-    }
-    impl ::qmp_types::de::Object for Yank {
-        const EXPECTING: &'static str = "an object Yank";
-        fn visit<'de, A: ::serde::de::MapAccess<'de>>(
-            mut map: A,
-        ) -> ::std::result::Result<Self, A::Error> {
-            let mut m_instances: ::std::option::Option<
-                ::std::vec::Vec<super::super::YankInstance>,
-            > = ::std::option::Option::None;
-            let mut unknown_members = ::serde_json::Map::new();
-            while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
-                ::qmp_types::de::Key<'de>,
-            >(&mut map)? {
-                match key.as_str() {
-                    "instances" => ::qmp_types::de::next(&mut map, &mut m_instances),
-                    _ => ::qmp_types::de::unknown(&mut map, &mut unknown_members, key),
-                }?;
-            }
-            let (m_instances,) = match (m_instances,) {
-                (::std::option::Option::Some(m_instances),) => (m_instances,),
-                (m_instances,) => {
-                    return ::std::result::Result::Err(
-                        ::qmp_types::de::missing(&[(m_instances.is_some(), "instances")]),
-                    );
-                }
-            };
-            ::std::result::Result::Ok(Yank {
-                instances: m_instances,
-                unknown_members,
-            })
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for Yank {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::qmp_types::de::deserialize_object(deserializer)
+    ::qmp_types::impl_object! {
+        Yank {
+            req instances = "instances": ::std::vec::Vec<super::super::YankInstance>,
         }
     }
     impl ::qmp_types::Command for Yank {
@@ -505,22 +175,7 @@ pub mod cmd {
     /// Since: 6.0
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryYank;
-    impl ::serde::Serialize for QueryYank {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            ::serde::Serialize::serialize(&::qmp_types::Empty::default(), serializer)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for QueryYank {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            <::qmp_types::Empty as ::serde::Deserialize>::deserialize(deserializer)
-                .map(|_| QueryYank)
-        }
-    }
+    ::qmp_types::impl_unit!(QueryYank);
     impl ::qmp_types::Command for QueryYank {
         const NAME: &'static str = "query-yank";
         type Returns = ::std::vec::Vec<super::super::YankInstance>;
