@@ -73,13 +73,31 @@ fn sha256(path: &Path) -> Result<String, Error> {
         .collect())
 }
 
+/// What one target's schema took: the front end (parse and check) and the
+/// generator (rendering every file).
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// The schema's path in the QEMU tree.
+    pub schema: &'static str,
+    /// `qapi_parser::parse_file`.
+    pub parse: std::time::Duration,
+    /// `qapi_codegen::Config::render_schema`.
+    pub generate: std::time::Duration,
+}
+
+/// The files of each target, as rendered.
+pub type Rendered = Vec<(PathBuf, Vec<qapi_codegen::GeneratedFile>)>;
+
 /// Parses the targets' schemas in `qemu_src`, checks them against the pin
 /// (or writes a new pin when `update_pin`), and renders the bindings.
 /// Returns the files per target.
-pub fn render(
-    qemu_src: &Path,
-    update_pin: bool,
-) -> Result<Vec<(PathBuf, Vec<qapi_codegen::GeneratedFile>)>, Error> {
+pub fn render(qemu_src: &Path, update_pin: bool) -> Result<Rendered, Error> {
+    render_timed(qemu_src, update_pin).map(|(rendered, _)| rendered)
+}
+
+/// [`render`], with what each target's front end and generator took (the
+/// targets run side by side).
+pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<Timing>), Error> {
     let version = std::fs::read_to_string(qemu_src.join("VERSION"))
         .map_err(|e| {
             format!(
@@ -91,13 +109,16 @@ pub fn render(
         .to_string();
     // The targets render side by side (the guest agent's schema is one
     // module, which would otherwise keep a core to itself at the end).
-    type Rendered = (
+    type Target1 = (
         BTreeMap<String, String>,
         PathBuf,
         Vec<qapi_codegen::GeneratedFile>,
+        Timing,
     );
-    let render_target = |t: &Target| -> Result<Rendered, Error> {
+    let render_target = |t: &Target| -> Result<Target1, Error> {
+        let start = std::time::Instant::now();
         let schema = qapi_parser::parse_file(qemu_src.join(t.schema)).map_err(|e| e.to_string())?;
+        let parse = start.elapsed();
         let mut files = BTreeMap::new();
         for f in schema.sources.files() {
             let rel = f.path.strip_prefix(qemu_src).unwrap_or(&f.path);
@@ -114,10 +135,16 @@ pub fn render(
         for n in RUNTIME_NAMES {
             cfg.reserve_name(n);
         }
+        let start = std::time::Instant::now();
         let rendered = cfg.render_schema(&schema).map_err(|e| e.to_string())?;
-        Ok((files, workspace().join(t.out), rendered))
+        let timing = Timing {
+            schema: t.schema,
+            parse,
+            generate: start.elapsed(),
+        };
+        Ok((files, workspace().join(t.out), rendered, timing))
     };
-    let results: Vec<Result<Rendered, Error>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Target1, Error>> = std::thread::scope(|scope| {
         let handles: Vec<_> = TARGETS
             .iter()
             .map(|t| scope.spawn(|| render_target(t)))
@@ -132,10 +159,12 @@ pub fn render(
     });
     let mut files = BTreeMap::new();
     let mut out = Vec::new();
+    let mut timings = Vec::new();
     for r in results {
-        let (hashes, dir, rendered) = r?;
+        let (hashes, dir, rendered, timing) = r?;
         files.extend(hashes);
         out.push((dir, rendered));
+        timings.push(timing);
     }
     let pin = Pin { version, files };
     let pin_path = workspace().join("schema/qemu.json");
@@ -175,7 +204,7 @@ pub fn render(
             ));
         }
     }
-    Ok(out)
+    Ok((out, timings))
 }
 
 fn qapi_parser_normalize(p: &Path) -> String {

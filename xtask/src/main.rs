@@ -95,7 +95,7 @@ fn main() -> ExitCode {
             update_pin,
         } => {
             let start = std::time::Instant::now();
-            let rendered = match xtask::render(&qemu_src, update_pin) {
+            let (rendered, timings) = match xtask::render_timed(&qemu_src, update_pin) {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -103,6 +103,16 @@ fn main() -> ExitCode {
                 }
             };
             let generated = start.elapsed();
+            let timings: Vec<String> = timings
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{}: front end {:.1?}, generator {:.1?}",
+                        t.schema, t.parse, t.generate
+                    )
+                })
+                .collect();
+            let timings = timings.join("; ");
             if check {
                 let stale = xtask::stale(&rendered);
                 if !stale.is_empty() {
@@ -112,7 +122,9 @@ fn main() -> ExitCode {
                     }
                     return ExitCode::FAILURE;
                 }
-                eprintln!("generated code is fresh ({generated:.1?} to parse and generate)");
+                eprintln!(
+                    "generated code is fresh ({generated:.1?} to parse and generate, side by side: {timings})"
+                );
                 return ExitCode::SUCCESS;
             }
             if let Err(e) = xtask::write(&rendered) {
@@ -120,7 +132,9 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
             let files: usize = rendered.iter().map(|(_, f)| f.len()).sum();
-            eprintln!("wrote {files} files ({generated:.1?} to parse and generate)");
+            eprintln!(
+                "wrote {files} files ({generated:.1?} to parse and generate, side by side: {timings})"
+            );
             ExitCode::SUCCESS
         }
         Task::CaptureCorpus => match xtask::corpus::capture() {

@@ -84,10 +84,16 @@ fn module_tokens(g: &Gen<'_>, m: &ModulePlan) -> Result<TokenStream, Error> {
     Ok(module_body(&types, &commands, &events))
 }
 
-/// Renders the files of `plans` (file-per-module layout), on as many
-/// threads as there are cores: each thread has its own [`Gen`], and
-/// modules go to the least loaded thread, largest first.
-fn render_modules(g: &Gen<'_>, plans: &[ModulePlan]) -> Result<Vec<String>, Error> {
+/// Renders the root file's `root` tokens and the files of `plans`
+/// (file-per-module layout), on as many threads as there are cores: each
+/// thread has its own [`Gen`], and modules go to the least loaded thread,
+/// largest first. The root goes to this thread (its tokens cannot cross
+/// threads), which counts it as load from the start.
+fn render_modules(
+    g: &Gen<'_>,
+    plans: &[ModulePlan],
+    root: TokenStream,
+) -> Result<(String, Vec<String>), Error> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(plans.len())
@@ -105,7 +111,22 @@ fn render_modules(g: &Gen<'_>, plans: &[ModulePlan]) -> Result<Vec<String>, Erro
         .collect();
     let mut order: Vec<usize> = (0..plans.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(weights[i]));
-    let mut shares: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new()); threads];
+    // This thread starts with the root (the event enum's four arms per
+    // event, a line per command and type); the others with making their
+    // own generation context, about a thirtieth of the work.
+    let root_weight: usize = plans
+        .iter()
+        .map(|p| 4 * p.event_names.len() + p.command_names.len() + p.type_names.len() / 4)
+        .sum();
+    let context_weight = weights.iter().sum::<usize>() / 30;
+    let mut shares: Vec<(usize, Vec<usize>)> = (0..threads)
+        .map(|t| {
+            (
+                if t == 0 { root_weight } else { context_weight },
+                Vec::new(),
+            )
+        })
+        .collect();
     for i in order {
         if let Some(least) = shares.iter_mut().min_by_key(|(load, _)| *load) {
             least.0 += weights[i];
@@ -120,7 +141,7 @@ fn render_modules(g: &Gen<'_>, plans: &[ModulePlan]) -> Result<Vec<String>, Erro
     };
     let (schema, cfg) = (g.schema, g.cfg);
     let mut texts: Vec<Option<String>> = vec![None; plans.len()];
-    let results: Vec<Result<Vec<(usize, String)>, Error>> = std::thread::scope(|scope| {
+    let results = std::thread::scope(|scope| {
         let workers: Vec<_> = shares[1..]
             .iter()
             .map(|(_, share)| {
@@ -130,6 +151,7 @@ fn render_modules(g: &Gen<'_>, plans: &[ModulePlan]) -> Result<Vec<String>, Erro
                 })
             })
             .collect();
+        let root = format(g, root);
         let mut results = vec![render(g, &shares[0].1)];
         for w in workers {
             results.push(
@@ -137,14 +159,18 @@ fn render_modules(g: &Gen<'_>, plans: &[ModulePlan]) -> Result<Vec<String>, Erro
                     .unwrap_or_else(|_| Err(Error::Internal("a render thread panicked".into()))),
             );
         }
-        results
+        (root, results)
     });
+    let (root, results) = results;
     for r in results {
         for (i, text) in r? {
             texts[i] = Some(text);
         }
     }
-    Ok(texts.into_iter().map(Option::unwrap_or_default).collect())
+    Ok((
+        root?,
+        texts.into_iter().map(Option::unwrap_or_default).collect(),
+    ))
 }
 
 pub(crate) fn generate(g: &Gen<'_>) -> Result<Vec<GeneratedFile>, Error> {
@@ -199,16 +225,12 @@ pub(crate) fn generate(g: &Gen<'_>) -> Result<Vec<GeneratedFile>, Error> {
 
     // Modules in include order (the root schema first).
     modules.sort_by_key(|m| m.order);
-    let mut files = Vec::new();
     let mut decls = Vec::new();
     let mut reexports = Vec::new();
     let mut cmd_reexports = Vec::new();
     let mut event_reexports = Vec::new();
-    let rendered = match g.cfg.layout {
-        Layout::FilePerModule => render_modules(g, &modules)?,
-        Layout::SingleFile => Vec::new(),
-    };
-    for (i, m) in modules.iter().enumerate() {
+    let mut module_files = Vec::new();
+    for m in &modules {
         let mident = ident(&m.ident);
         let doc = g.verbatim.doc(&module_doc(g, m.module));
         // Generated code refers to deprecated items (to encode them, to
@@ -216,10 +238,7 @@ pub(crate) fn generate(g: &Gen<'_>) -> Result<Vec<GeneratedFile>, Error> {
         match g.cfg.layout {
             Layout::FilePerModule => {
                 decls.push(quote!(#doc #[allow(deprecated)] pub mod #mident;));
-                files.push(GeneratedFile {
-                    path: format!("{}.rs", m.ident.trim_start_matches("r#")),
-                    text: rendered[i].clone(),
-                });
+                module_files.push(format!("{}.rs", m.ident.trim_start_matches("r#")));
             }
             Layout::SingleFile => {
                 let body = module_tokens(g, m)?;
@@ -262,16 +281,22 @@ pub(crate) fn generate(g: &Gen<'_>) -> Result<Vec<GeneratedFile>, Error> {
         #events
         #tables
     };
-    let root_file = match g.cfg.layout {
-        Layout::FilePerModule => "mod.rs",
-        Layout::SingleFile => "qapi.rs",
+    let (root_file, root_text, texts) = match g.cfg.layout {
+        Layout::FilePerModule => {
+            let (root_text, texts) = render_modules(g, &modules, root)?;
+            ("mod.rs", root_text, texts)
+        }
+        Layout::SingleFile => ("qapi.rs", format(g, root)?, Vec::new()),
     };
-    files.insert(
-        0,
-        GeneratedFile {
-            path: root_file.to_string(),
-            text: format(g, root)?,
-        },
+    let mut files = vec![GeneratedFile {
+        path: root_file.to_string(),
+        text: root_text,
+    }];
+    files.extend(
+        module_files
+            .into_iter()
+            .zip(texts)
+            .map(|(path, text)| GeneratedFile { path, text }),
     );
     Ok(files)
 }
