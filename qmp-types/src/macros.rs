@@ -41,6 +41,8 @@
 /// ```
 #[doc(hidden)]
 #[macro_export]
+// Inside the impls, `Self` and not `$name`: a type named like a generic
+// parameter of the serde methods (`A`, `D`) would otherwise be shadowed.
 macro_rules! impl_object {
     (@init req $field:ident) => {
         $field
@@ -84,7 +86,7 @@ macro_rules! impl_object {
             // The constructor takes what the schema requires.
             #[allow(clippy::too_many_arguments)]
             pub fn new($( $( $field: $ty, )? )*) -> Self {
-                $name {
+                Self {
                     $( $field: $crate::impl_object!(@init $kind $field), )*
                     unknown_members: ::serde_json::Map::new(),
                 }
@@ -123,7 +125,7 @@ macro_rules! impl_object {
                         _ => $crate::de::unknown(&mut map, &mut unknown_members, key),
                     }?;
                 }
-                ::std::result::Result::Ok($name {
+                ::std::result::Result::Ok(Self {
                     $( $field: $crate::impl_object!(@take $kind $field $wire), )*
                     unknown_members,
                 })
@@ -354,7 +356,7 @@ macro_rules! impl_union {
                 let mut unknown_members = ::serde_json::Map::new();
                 // Fields in order: a missing common member is reported
                 // before a missing discriminator.
-                ::std::result::Result::Ok($name {
+                ::std::result::Result::Ok(Self {
                     $( $field: $crate::impl_object!(@take $kind $field $wire), )*
                     $disc: match $crate::impl_object!(@take req tag $disc_wire) {
                         $(
@@ -398,7 +400,7 @@ macro_rules! impl_unit {
             fn deserialize<D: ::serde::Deserializer<'de>>(
                 deserializer: D,
             ) -> ::std::result::Result<Self, D::Error> {
-                <$crate::Empty as ::serde::Deserialize>::deserialize(deserializer).map(|_| $name)
+                <$crate::Empty as ::serde::Deserialize>::deserialize(deserializer).map(|_| Self)
             }
         }
     };
@@ -429,7 +431,7 @@ macro_rules! impl_wrapper {
             fn deserialize<D: ::serde::Deserializer<'de>>(
                 deserializer: D,
             ) -> ::std::result::Result<Self, D::Error> {
-                <$inner as ::serde::Deserialize>::deserialize(deserializer).map($name)
+                <$inner as ::serde::Deserialize>::deserialize(deserializer).map(Self)
             }
         }
     };

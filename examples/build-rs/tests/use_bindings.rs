@@ -116,3 +116,42 @@ fn geometry_commands_and_events() {
     let r: <geometry::cmd::Draw as Command>::Returns = round_trip(json!({"corners": []}));
     assert!(r.corners.is_empty());
 }
+
+#[test]
+fn types_named_like_generic_parameters_and_members_like_locals() {
+    // `A`, `D`, `M` and `S` are also the names of the generic parameters
+    // in the impls; `map`, `key`, `value`, `members`, `branch`, `tag` and
+    // `rest` those of the decoders' locals.
+    let l: names::Locals = round_trip(json!({
+        "map": 1, "key": "k", "value": 2, "members": 3, "branch": "b", "unknown": 4, "new": 5
+    }));
+    assert_eq!((l.map, l.key.as_str(), l.value), (1, "k", Some(2)));
+    assert_eq!(l.unknown_members.get("new"), Some(&json!(5)));
+    let t: names::Tagged =
+        round_trip(json!({"tag": "leaf", "rest": {"map": 1, "key": "k"}, "value": 7}));
+    assert_eq!(t.rest.map, 1);
+    assert!(matches!(t.tag, names::TaggedBranch::Leaf(ref l) if l.value == 7));
+    let t: names::Tagged =
+        round_trip(json!({"tag": "empty", "rest": {"map": 1, "key": "k"}, "x": 1}));
+    assert_eq!(t.tag, names::TaggedBranch::Empty);
+    assert_eq!(t.unknown_members.get("x"), Some(&json!(1)));
+    let e = serde_json::from_value::<names::Tagged>(json!({"tag": "leaf"})).expect_err("no rest");
+    assert!(e.to_string().contains("missing field `rest`"), "{e}");
+    let s = names::cmd::S::new(names::Locals::new(1, "k".into()));
+    assert_eq!(
+        serde_json::to_value(&s).ok(),
+        Some(json!({"a": {"map": 1, "key": "k"}}))
+    );
+    assert_eq!(<names::cmd::S as Command>::NAME, "s");
+    assert_eq!(round_trip::<names::cmd::M>(json!({})), names::cmd::M);
+    const { assert!(!<names::cmd::M as Command>::HAS_ARGUMENTS) };
+    let a: EventMessage<names::Events> = round_trip(json!({
+        "event": "A", "data": {"map": 1}, "timestamp": {"seconds": 1, "microseconds": 2}
+    }));
+    assert!(matches!(a.event, names::Events::A(ref e) if e.map == 1));
+    let d: EventMessage<names::Events> = round_trip(json!({
+        "event": "D", "data": {"tag": "node", "rest": {"map": 1, "key": "k"}},
+        "timestamp": {"seconds": 1, "microseconds": 2}
+    }));
+    assert!(matches!(d.event, names::Events::D(ref e) if e.0.tag == names::TaggedBranch::Node));
+}

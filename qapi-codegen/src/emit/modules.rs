@@ -419,6 +419,9 @@ fn events_enum(g: &Gen<'_>) -> TokenStream {
         #[doc = concat!(" [`", stringify!(#rt), "::EventMessage<Events>`], which adds the timestamp.")]
         #[derive(Debug, Clone, PartialEq)]
         #[allow(deprecated)]
+        // A variant per event, holding its data as it is: boxing the large
+        // ones would make matching on them clumsier for every caller.
+        #[allow(clippy::large_enum_variant)]
         pub enum Events {
             #( #vdocs #variants(event::#variants), )*
             /// An event this version of the bindings does not know.

@@ -68,6 +68,7 @@ pub mod event {}
 )]
 #[derive(Debug, Clone, PartialEq)]
 #[allow(deprecated)]
+#[allow(clippy::large_enum_variant)]
 pub enum Events {
     /// An event this version of the bindings does not know.
     Unknown {

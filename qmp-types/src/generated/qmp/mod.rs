@@ -692,6 +692,7 @@ pub mod event {
 )]
 #[derive(Debug, Clone, PartialEq)]
 #[allow(deprecated)]
+#[allow(clippy::large_enum_variant)]
 pub enum Events {
     /// `SHUTDOWN`: see [`event::Shutdown`].
     Shutdown(event::Shutdown),
