@@ -86,9 +86,9 @@ fn module_tokens(g: &Gen<'_>, m: &ModulePlan) -> Result<TokenStream, Error> {
 
 /// Renders the root file's `root` tokens and the files of `plans`
 /// (file-per-module layout), on as many threads as there are cores: each
-/// thread has its own [`Gen`], and modules go to the least loaded thread,
-/// largest first. The root goes to this thread (its tokens cannot cross
-/// threads), which counts it as load from the start.
+/// thread has its own [`Gen`] (tokens cannot cross threads) and takes the
+/// next module, largest first, whenever it is done with one; this thread
+/// formats the root first.
 fn render_modules(
     g: &Gen<'_>,
     plans: &[ModulePlan],
@@ -98,61 +98,34 @@ fn render_modules(
         .map_or(1, |n| n.get())
         .min(plans.len())
         .max(1);
-    // A module's weight: its items and their members, roughly what it
-    // costs to render.
-    let weights: Vec<usize> = plans
-        .iter()
-        .map(|p| {
-            p.items
+    // Largest first (items and their members, roughly what a module
+    // costs), so that the last ones taken are small and the threads end
+    // together.
+    let mut order: Vec<usize> = (0..plans.len()).collect();
+    order.sort_by_key(|&i| {
+        std::cmp::Reverse(
+            plans[i]
+                .items
                 .iter()
                 .map(|&(id, _)| 1 + g.schema.all_members(id).len())
-                .sum()
-        })
-        .collect();
-    let mut order: Vec<usize> = (0..plans.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(weights[i]));
-    // This thread starts with the root (the event enum's four arms per
-    // event, a line per command and type); the others with making their
-    // own generation context, about a thirtieth of the work.
-    let root_weight: usize = plans
-        .iter()
-        .map(|p| 4 * p.event_names.len() + p.command_names.len() + p.type_names.len() / 4)
-        .sum();
-    let context_weight = weights.iter().sum::<usize>() / 30;
-    let mut shares: Vec<(usize, Vec<usize>)> = (0..threads)
-        .map(|t| {
-            (
-                if t == 0 { root_weight } else { context_weight },
-                Vec::new(),
-            )
-        })
-        .collect();
-    for i in order {
-        if let Some(least) = shares.iter_mut().min_by_key(|(load, _)| *load) {
-            least.0 += weights[i];
-            least.1.push(i);
+                .sum::<usize>(),
+        )
+    });
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let render = |g: &Gen<'_>| -> Result<Vec<(usize, String)>, Error> {
+        let mut done = Vec::new();
+        while let Some(&i) = order.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+            done.push((i, format(g, module_tokens(g, &plans[i])?)?));
         }
-    }
-    let render = |g: &Gen<'_>, share: &[usize]| -> Result<Vec<(usize, String)>, Error> {
-        share
-            .iter()
-            .map(|&i| Ok((i, format(g, module_tokens(g, &plans[i])?)?)))
-            .collect()
+        Ok(done)
     };
     let (schema, cfg) = (g.schema, g.cfg);
-    let mut texts: Vec<Option<String>> = vec![None; plans.len()];
-    let results = std::thread::scope(|scope| {
-        let workers: Vec<_> = shares[1..]
-            .iter()
-            .map(|(_, share)| {
-                scope.spawn(move || {
-                    let g = Gen::new(schema, cfg)?;
-                    render(&g, share)
-                })
-            })
+    let (root, results) = std::thread::scope(|scope| {
+        let workers: Vec<_> = (1..threads)
+            .map(|_| scope.spawn(|| render(&Gen::new(schema, cfg)?)))
             .collect();
         let root = format(g, root);
-        let mut results = vec![render(g, &shares[0].1)];
+        let mut results = vec![render(g)];
         for w in workers {
             results.push(
                 w.join()
@@ -161,7 +134,7 @@ fn render_modules(
         }
         (root, results)
     });
-    let (root, results) = results;
+    let mut texts: Vec<Option<String>> = vec![None; plans.len()];
     for r in results {
         for (i, text) in r? {
             texts[i] = Some(text);
