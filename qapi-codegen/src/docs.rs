@@ -241,6 +241,15 @@ pub fn inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     let mut rest = text;
     while !rest.is_empty() {
+        // Text without markup or characters to escape is copied as a run.
+        let plain = rest
+            .find(['`', '@', 'h', '[', ']', '<', '>', '\\', '|', '#'])
+            .unwrap_or(rest.len());
+        if plain > 0 {
+            out.push_str(&rest[..plain]);
+            rest = &rest[plain..];
+            continue;
+        }
         if let Some(after) = rest.strip_prefix("``") {
             if let Some(end) = after.find("``") {
                 code_span(&mut out, &after[..end]);

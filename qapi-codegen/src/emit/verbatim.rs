@@ -21,26 +21,34 @@ use std::collections::HashMap;
 /// generator never writes a schema name alone on a line.
 const PLACEHOLDER: &str = "__qapi_codegen_verbatim_";
 
+/// Text kept for a placeholder.
+enum Text {
+    /// A macro body, line by line.
+    Lines(Vec<String>),
+    /// A doc comment's Markdown, made into `///` lines when put back.
+    Doc(String),
+}
+
 /// The text of one generation context, by placeholder number.
 #[derive(Default)]
 pub(crate) struct Verbatim {
-    texts: RefCell<HashMap<usize, Vec<String>>>,
+    texts: RefCell<HashMap<usize, Text>>,
     next: RefCell<usize>,
 }
 
 impl Verbatim {
-    fn add(&self, lines: Vec<String>) -> String {
+    fn add(&self, text: Text) -> String {
         let mut next = self.next.borrow_mut();
         let n = *next;
         *next += 1;
-        self.texts.borrow_mut().insert(n, lines);
+        self.texts.borrow_mut().insert(n, text);
         format!("{PLACEHOLDER}{n}")
     }
 
     /// Keeps a macro body's `lines` (unindented) and returns the
     /// placeholder to emit as the body.
     pub(crate) fn macro_body(&self, lines: Vec<String>) -> Ident {
-        Ident::new(&self.add(lines), Span::call_site())
+        Ident::new(&self.add(Text::Lines(lines)), Span::call_site())
     }
 
     /// The doc comment of `text` (Markdown), as one placeholder attribute
@@ -49,19 +57,7 @@ impl Verbatim {
         if text.is_empty() {
             return TokenStream::new();
         }
-        let lines = text
-            .lines()
-            .map(|l| {
-                // As prettyplease prints a `#[doc]` line.
-                let l = l.trim_end_matches(' ');
-                if l.is_empty() {
-                    "///".to_string()
-                } else {
-                    format!("/// {l}")
-                }
-            })
-            .collect();
-        let placeholder = self.add(lines);
+        let placeholder = self.add(Text::Doc(text.to_owned()));
         quote!(#[doc = #placeholder])
     }
 
@@ -78,13 +74,26 @@ impl Verbatim {
                 .strip_prefix(PLACEHOLDER)
                 .and_then(|n| n.parse::<usize>().ok())
                 .and_then(|n| texts.remove(&n));
+            let indent = &line[..line.len() - line.trim_start().len()];
             match found {
-                Some(lines) => {
-                    let indent = &line[..line.len() - line.trim_start().len()];
+                Some(Text::Lines(lines)) => {
                     for l in lines {
                         if !l.is_empty() {
                             out.push_str(indent);
                             out.push_str(&l);
+                        }
+                        out.push('\n');
+                    }
+                }
+                Some(Text::Doc(doc)) => {
+                    for l in doc.lines() {
+                        // As prettyplease prints a `#[doc]` line.
+                        let l = l.trim_end_matches(' ');
+                        out.push_str(indent);
+                        out.push_str("///");
+                        if !l.is_empty() {
+                            out.push(' ');
+                            out.push_str(l);
                         }
                         out.push('\n');
                     }
