@@ -70,7 +70,7 @@ pub(crate) fn arguments(
             attrs: dep,
             fields: fields(g, &a.name, args, &members, Scope::Inner)?,
         };
-        return Ok((emit_object(g, &o), true));
+        return Ok((emit_object(g, &o)?, true));
     }
     let inner = g.rust_type(
         &qapi_parser::TypeRef {

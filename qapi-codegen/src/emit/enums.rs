@@ -3,7 +3,7 @@
 //! encoding gives back the same string.
 
 use super::verbatim::literal;
-use super::{Gen, ident, role_doc};
+use super::{Gen, built, ident, role_doc_text};
 use crate::names;
 use proc_macro2::TokenStream;
 use qapi_parser::{EntityId, EnumType};
@@ -41,21 +41,6 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, e: &EnumType) -> Result<TokenStrea
     let other = ident(&catch_all(&variants));
     let idents: Vec<_> = variants.iter().map(|v| ident(v)).collect();
     let wires: Vec<&str> = e.values.iter().map(|v| v.name.as_str()).collect();
-    let docs: Vec<TokenStream> = e
-        .values
-        .iter()
-        .map(|v| {
-            role_doc(
-                g,
-                "value",
-                &v.name,
-                v.doc.as_deref(),
-                v.cond.as_ref(),
-                &v.features,
-            )
-        })
-        .collect();
-    let deprecated: Vec<TokenStream> = e.values.iter().map(|v| g.deprecated(&v.features)).collect();
     let derives = g.extra_derives();
     let rt_doc = " A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.";
     let rt = &g.rt;
@@ -65,18 +50,44 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, e: &EnumType) -> Result<TokenStrea
     }
     body.push("}".into());
     let body = g.verbatim.macro_body(body);
-    // The methods and impls are the same for every enum: the runtime's
-    // macro writes them from the wire values.
-    Ok(quote! {
+    // The definition is built as a syn tree (see `built`).
+    let mut variants_syn = Vec::with_capacity(idents.len() + 1);
+    for (v, id) in e.values.iter().zip(&idents) {
+        let text = role_doc_text(
+            g,
+            "value",
+            &v.name,
+            v.doc.as_deref(),
+            v.cond.as_ref(),
+            &v.features,
+        );
+        let mut attrs: Vec<syn::Attribute> = g.verbatim.doc_attr(&text).into_iter().collect();
+        let dep = g.deprecated(&v.features);
+        if !dep.is_empty() {
+            attrs.extend(built::attrs(dep)?);
+        }
+        variants_syn.push(built::variant(attrs, id.clone(), None));
+    }
+    variants_syn.push(built::variant(
+        built::attrs(quote!(#[doc = #rt_doc]))?,
+        other.clone(),
+        Some(
+            g.built
+                .ty("::std::string::String", &quote!(::std::string::String))?,
+        ),
+    ));
+    let attrs = built::attrs(quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #derives
-        pub enum #name {
-            #( #docs #deprecated #idents, )*
-            #[doc = #rt_doc]
-            #other(::std::string::String),
-        }
-
+    })?;
+    let def = g
+        .built
+        .placeholder(built::enum_item(attrs, name.clone(), variants_syn));
+    // The methods and impls are the same for every enum: the runtime's
+    // macro writes them from the wire values.
+    Ok(quote! {
+        #def
         #rt::impl_enum! { #body }
     })
 }

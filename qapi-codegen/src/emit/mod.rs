@@ -6,6 +6,7 @@
 //! [`events`]; [`modules`] lays the items out in files.
 
 pub(crate) mod alternates;
+pub(crate) mod built;
 pub(crate) mod commands;
 pub(crate) mod enums;
 pub(crate) mod events;
@@ -59,6 +60,8 @@ pub(crate) struct Gen<'s> {
     pub(crate) derives: Vec<TokenStream>,
     /// Doc comments and macro bodies, laid out after formatting.
     pub(crate) verbatim: verbatim::Verbatim,
+    /// Struct definitions built as syn trees, put in after parsing.
+    pub(crate) built: built::Built,
 }
 
 impl<'s> Gen<'s> {
@@ -94,6 +97,7 @@ impl<'s> Gen<'s> {
             rt,
             derives,
             verbatim: verbatim::Verbatim::default(),
+            built: built::Built::default(),
         };
         g.name_types()?;
         g.find_recursion();
@@ -502,11 +506,24 @@ pub(crate) fn role_doc(
     cond: Option<&qapi_parser::Cond>,
     features: &[Feature],
 ) -> TokenStream {
+    g.verbatim
+        .doc(&role_doc_text(g, role, name, doc, cond, features))
+}
+
+/// The Markdown of [`role_doc`].
+pub(crate) fn role_doc_text(
+    g: &Gen<'_>,
+    role: &str,
+    name: &str,
+    doc: Option<&str>,
+    cond: Option<&qapi_parser::Cond>,
+    features: &[Feature],
+) -> String {
     let mut text = String::new();
     match doc {
         Some(d) if !d.trim().is_empty() => push_para(&mut text, &docs::markdown(d)),
         _ => push_para(&mut text, &format!("The `{name}` {role}.")),
     }
     g.notes(&mut text, cond, features);
-    g.verbatim.doc(&text)
+    text
 }

@@ -4,7 +4,7 @@
 //! back what was received.
 
 use super::verbatim::{literal, type_text};
-use super::{Gen, Scope, ident, member_doc};
+use super::{Gen, Scope, built, ident, member_doc, role_doc_text};
 use crate::{Error, names};
 use proc_macro2::{Ident, TokenStream};
 use qapi_parser::{EntityId, Member};
@@ -80,7 +80,7 @@ pub(crate) struct Object<'a> {
     pub fields: Vec<Field<'a>>,
 }
 
-pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> TokenStream {
+pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> Result<TokenStream, Error> {
     let rt = &g.rt;
     let Object {
         name,
@@ -88,7 +88,6 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> TokenStream {
         attrs,
         fields,
     } = o;
-    let defs = fields.iter().map(|f| field_def(g, f));
     // The impls are the same for every struct: the runtime's macro
     // writes them from the wire names (and, for the constructor, the
     // types of the required members).
@@ -106,23 +105,57 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> TokenStream {
     } else {
         quote!()
     };
-    let unknown = ident(UNKNOWN);
     let derives = g.extra_derives();
-    quote! {
+    // The definition is built as a syn tree (see `built`).
+    let item_attrs = built::attrs(quote! {
         #doc
         #attrs
         #[derive(Debug, Clone, PartialEq)]
         #default
         #derives
-        pub struct #name {
-            #( #defs )*
+    })?;
+    let mut defs = Vec::with_capacity(fields.len() + 1);
+    for f in fields {
+        defs.push(built_field(g, f)?);
+    }
+    defs.push(built::field(
+        built::attrs(quote! {
             /// Members this version of the bindings does not know (sent by a
             /// newer QEMU), kept so that encoding gives back what was received.
-            pub #unknown: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        }
-
+        })?,
+        ident(UNKNOWN),
+        g.built.ty(
+            "::serde_json::Map<::std::string::String, ::serde_json::Value>",
+            &quote!(::serde_json::Map<::std::string::String, ::serde_json::Value>),
+        )?,
+    ));
+    let def = g
+        .built
+        .placeholder(built::named_struct(item_attrs, name.clone(), defs));
+    Ok(quote! {
+        #def
         #rt::impl_object! { #body }
+    })
+}
+
+/// A field's definition as a syn tree, with its docs.
+fn built_field(g: &Gen<'_>, f: &Field<'_>) -> Result<syn::Field, Error> {
+    let m = f.member;
+    let doc = role_doc_text(
+        g,
+        "member",
+        &m.name,
+        m.doc.as_deref(),
+        m.cond.as_ref(),
+        &m.features,
+    );
+    let mut attrs: Vec<syn::Attribute> = g.verbatim.doc_attr(&doc).into_iter().collect();
+    let dep = g.deprecated(&m.features);
+    if !dep.is_empty() {
+        attrs.extend(built::attrs(dep)?);
     }
+    let ty = g.built.ty(&type_text(&f.ty), &f.ty)?;
+    Ok(built::field(attrs, f.ident.clone(), ty))
 }
 
 /// The entries of `impl_object!` (and of a union's common members), one
@@ -160,5 +193,5 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId) -> Result<TokenStream, Error> {
         attrs: quote!(),
         fields: fields(g, &e.name, id, &members, Scope::Module)?,
     };
-    Ok(emit_object(g, &o))
+    emit_object(g, &o)
 }

@@ -61,6 +61,28 @@ impl Verbatim {
         quote!(#[doc = #placeholder])
     }
 
+    /// [`Verbatim::doc`] as a syn attribute, for items built as syn trees.
+    pub(crate) fn doc_attr(&self, text: &str) -> Option<syn::Attribute> {
+        if text.is_empty() {
+            return None;
+        }
+        let placeholder = self.add(Text::Doc(text.to_owned()));
+        let span = Span::call_site();
+        Some(syn::Attribute {
+            pound_token: Default::default(),
+            style: syn::AttrStyle::Outer,
+            bracket_token: Default::default(),
+            meta: syn::Meta::NameValue(syn::MetaNameValue {
+                path: syn::Path::from(Ident::new("doc", span)),
+                eq_token: Default::default(),
+                value: syn::Expr::Lit(syn::ExprLit {
+                    attrs: Vec::new(),
+                    lit: syn::Lit::Str(syn::LitStr::new(&placeholder, span)),
+                }),
+            }),
+        })
+    }
+
     /// Puts the text back into formatted `text`: a line that is only a
     /// placeholder becomes its text, indented like it.
     pub(crate) fn fill(&self, text: &str) -> String {
