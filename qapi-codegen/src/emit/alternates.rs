@@ -1,7 +1,7 @@
 //! Alternates: an enum chosen by the JSON type of the value. A value of
 //! another type is an error that says which kinds were expected.
 
-use super::{Gen, Scope, ident, role_doc};
+use super::{Gen, Role, Scope, ident};
 use crate::{Error, names};
 use proc_macro2::TokenStream;
 use qapi_parser::{AlternateType, Builtin, EntityId, EntityKind};
@@ -41,7 +41,14 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, a: &AlternateType) -> Result<Token
         }
         seen.push(v_name.clone());
         let v = ident(&v_name);
-        let d = role_doc(g, "branch", &b.name, b.doc.as_deref(), b.cond.as_ref(), &[]);
+        let d = Role {
+            role: "branch",
+            name: &b.name,
+            doc: b.doc.as_deref(),
+            cond: b.cond.as_ref(),
+            features: &[],
+        }
+        .doc(g);
         let t = g.schema.entity(b.ty.id);
         let kind = match &t.kind {
             EntityKind::Builtin { builtin } => match builtin {

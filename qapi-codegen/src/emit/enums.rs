@@ -3,7 +3,7 @@
 //! encoding gives back the same string.
 
 use super::verbatim::literal;
-use super::{Gen, built, ident, role_doc_text};
+use super::{Gen, Role, built, ident};
 use crate::names;
 use proc_macro2::TokenStream;
 use qapi_parser::{EntityId, EnumType};
@@ -53,19 +53,14 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, e: &EnumType) -> Result<TokenStrea
     // The definition is built as a syn tree (see `built`).
     let mut variants_syn = Vec::with_capacity(idents.len() + 1);
     for (v, id) in e.values.iter().zip(&idents) {
-        let text = role_doc_text(
-            g,
-            "value",
-            &v.name,
-            v.doc.as_deref(),
-            v.cond.as_ref(),
-            &v.features,
-        );
-        let mut attrs: Vec<syn::Attribute> = g.verbatim.doc_attr(&text).into_iter().collect();
-        let dep = g.deprecated(&v.features);
-        if !dep.is_empty() {
-            attrs.extend(built::attrs(dep)?);
+        let attrs = Role {
+            role: "value",
+            name: &v.name,
+            doc: v.doc.as_deref(),
+            cond: v.cond.as_ref(),
+            features: &v.features,
         }
+        .attrs(g)?;
         variants_syn.push(built::variant(attrs, id.clone(), None));
     }
     variants_syn.push(built::variant(

@@ -484,46 +484,55 @@ pub(crate) fn push_para(text: &mut String, para: &str) {
     text.push_str(para);
 }
 
-/// The documentation of a member: its description, availability and
-/// features.
-pub(crate) fn member_doc(
-    g: &Gen<'_>,
-    name: &str,
-    doc: Option<&str>,
-    cond: Option<&qapi_parser::Cond>,
-    features: &[Feature],
-) -> TokenStream {
-    role_doc(g, "member", name, doc, cond, features)
+/// What the documentation of a member, an enum value or an alternate's
+/// branch is made of: its description (or a sentence naming it), its
+/// availability and its features.
+pub(crate) struct Role<'a> {
+    /// `member`, `value` or `branch`.
+    pub role: &'a str,
+    pub name: &'a str,
+    pub doc: Option<&'a str>,
+    pub cond: Option<&'a qapi_parser::Cond>,
+    pub features: &'a [Feature],
 }
 
-/// [`member_doc`] for what is not a member (an enum `value`, an
-/// alternate `branch`).
-pub(crate) fn role_doc(
-    g: &Gen<'_>,
-    role: &str,
-    name: &str,
-    doc: Option<&str>,
-    cond: Option<&qapi_parser::Cond>,
-    features: &[Feature],
-) -> TokenStream {
-    g.verbatim
-        .doc(&role_doc_text(g, role, name, doc, cond, features))
-}
-
-/// The Markdown of [`role_doc`].
-pub(crate) fn role_doc_text(
-    g: &Gen<'_>,
-    role: &str,
-    name: &str,
-    doc: Option<&str>,
-    cond: Option<&qapi_parser::Cond>,
-    features: &[Feature],
-) -> String {
-    let mut text = String::new();
-    match doc {
-        Some(d) if !d.trim().is_empty() => push_para(&mut text, &docs::markdown(d)),
-        _ => push_para(&mut text, &format!("The `{name}` {role}.")),
+impl<'a> Role<'a> {
+    /// A member's.
+    pub(crate) fn member(m: &'a qapi_parser::Member) -> Self {
+        Role {
+            role: "member",
+            name: &m.name,
+            doc: m.doc.as_deref(),
+            cond: m.cond.as_ref(),
+            features: &m.features,
+        }
     }
-    g.notes(&mut text, cond, features);
-    text
+
+    /// The Markdown.
+    fn text(&self, g: &Gen<'_>) -> String {
+        let mut text = String::new();
+        match self.doc {
+            Some(d) if !d.trim().is_empty() => push_para(&mut text, &docs::markdown(d)),
+            _ => push_para(&mut text, &format!("The `{}` {}.", self.name, self.role)),
+        }
+        g.notes(&mut text, self.cond, self.features);
+        text
+    }
+
+    /// As a `#[doc]` attribute (a placeholder, see `verbatim`).
+    pub(crate) fn doc(&self, g: &Gen<'_>) -> TokenStream {
+        g.verbatim.doc(&self.text(g))
+    }
+
+    /// The doc attribute and `#[deprecated]` as syn attributes, for
+    /// definitions built as syn trees.
+    pub(crate) fn attrs(&self, g: &Gen<'_>) -> Result<Vec<syn::Attribute>, Error> {
+        let mut attrs: Vec<syn::Attribute> =
+            g.verbatim.doc_attr(&self.text(g)).into_iter().collect();
+        let dep = g.deprecated(self.features);
+        if !dep.is_empty() {
+            attrs.extend(built::attrs(dep)?);
+        }
+        Ok(attrs)
+    }
 }

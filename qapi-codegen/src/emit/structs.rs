@@ -4,7 +4,7 @@
 //! back what was received.
 
 use super::verbatim::{literal, type_text};
-use super::{Gen, Scope, built, ident, member_doc, role_doc_text};
+use super::{Gen, Role, Scope, built, ident};
 use crate::{Error, names};
 use proc_macro2::{Ident, TokenStream};
 use qapi_parser::{EntityId, Member};
@@ -141,19 +141,7 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> Result<TokenStream, Er
 /// A field's definition as a syn tree, with its docs.
 fn built_field(g: &Gen<'_>, f: &Field<'_>) -> Result<syn::Field, Error> {
     let m = f.member;
-    let doc = role_doc_text(
-        g,
-        "member",
-        &m.name,
-        m.doc.as_deref(),
-        m.cond.as_ref(),
-        &m.features,
-    );
-    let mut attrs: Vec<syn::Attribute> = g.verbatim.doc_attr(&doc).into_iter().collect();
-    let dep = g.deprecated(&m.features);
-    if !dep.is_empty() {
-        attrs.extend(built::attrs(dep)?);
-    }
+    let attrs = Role::member(m).attrs(g)?;
     let ty = g.built.ty(&type_text(&f.ty), &f.ty)?;
     Ok(built::field(attrs, f.ident.clone(), ty))
 }
@@ -178,7 +166,7 @@ pub(crate) fn object_entries(fields: &[Field<'_>]) -> Vec<String> {
 pub(crate) fn field_def(g: &Gen<'_>, f: &Field<'_>) -> TokenStream {
     let m = f.member;
     let (id, ty) = (&f.ident, &f.ty);
-    let d = member_doc(g, &m.name, m.doc.as_deref(), m.cond.as_ref(), &m.features);
+    let d = Role::member(m).doc(g);
     let dep = g.deprecated(&m.features);
     quote!(#d #dep pub #id: #ty,)
 }
