@@ -9,6 +9,8 @@
 //! parsing, [`Built::replace`] puts the built item in its place, and
 //! prettyplease prints it like any other.
 
+use super::Slots;
+use super::verbatim::type_text;
 use crate::Error;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -21,8 +23,7 @@ const PLACEHOLDER: &str = "__qapi_codegen_item_";
 /// The built items and the parsed types of one generation context.
 #[derive(Default)]
 pub(crate) struct Built {
-    items: RefCell<HashMap<usize, syn::Item>>,
-    next: RefCell<usize>,
+    items: Slots<syn::Item>,
     /// Types by their text, parsed once.
     types: RefCell<HashMap<String, syn::Type>>,
 }
@@ -30,52 +31,40 @@ pub(crate) struct Built {
 impl Built {
     /// Keeps `item` and returns the placeholder to emit in its place.
     pub(crate) fn placeholder(&self, item: syn::Item) -> TokenStream {
-        let mut next = self.next.borrow_mut();
-        let n = *next;
-        *next += 1;
-        self.items.borrow_mut().insert(n, item);
+        let n = self.items.add(item);
         let name = Ident::new(&format!("{PLACEHOLDER}{n}"), Span::call_site());
         quote!(struct #name;)
     }
 
-    /// The syn tree of a type given as tokens, whose text is `text`.
-    pub(crate) fn ty(&self, text: &str, tokens: &TokenStream) -> Result<syn::Type, Error> {
-        if let Some(t) = self.types.borrow().get(text) {
+    /// The syn tree of a type given as tokens.
+    pub(crate) fn ty(&self, tokens: &TokenStream) -> Result<syn::Type, Error> {
+        let text = type_text(tokens);
+        if let Some(t) = self.types.borrow().get(&text) {
             return Ok(t.clone());
         }
         let t: syn::Type = syn::parse2(tokens.clone())
             .map_err(|e| Error::Internal(format!("generated type `{text}` does not parse: {e}")))?;
-        self.types.borrow_mut().insert(text.to_string(), t.clone());
+        self.types.borrow_mut().insert(text, t.clone());
         Ok(t)
     }
 
     /// Replaces the placeholders in `items` (and in the modules among
     /// them) with the items they stand for.
     pub(crate) fn replace(&self, items: &mut [syn::Item]) {
-        let mut built = self.items.borrow_mut();
-        replace_in(&mut built, items);
-    }
-}
-
-fn replace_in(built: &mut HashMap<usize, syn::Item>, items: &mut [syn::Item]) {
-    for item in items {
-        match item {
-            syn::Item::Struct(s) => {
-                let n = s
-                    .ident
-                    .to_string()
-                    .strip_prefix(PLACEHOLDER)
-                    .and_then(|n| n.parse::<usize>().ok());
-                if let Some(b) = n.and_then(|n| built.remove(&n)) {
-                    *item = b;
+        for item in items {
+            match item {
+                syn::Item::Struct(s) => {
+                    if let Some(b) = self.items.take(PLACEHOLDER, &s.ident.to_string()) {
+                        *item = b;
+                    }
                 }
-            }
-            syn::Item::Mod(m) => {
-                if let Some((_, content)) = &mut m.content {
-                    replace_in(built, content);
+                syn::Item::Mod(m) => {
+                    if let Some((_, content)) = &mut m.content {
+                        self.replace(content);
+                    }
                 }
+                _ => {}
             }
-            _ => {}
         }
     }
 }
@@ -176,14 +165,12 @@ mod tests {
             field(
                 attrs(quote!(#[doc = " a"])).unwrap_or_default(),
                 Ident::new("a", Span::call_site()),
-                b.ty("Option<String>", &ty)
-                    .unwrap_or_else(|e| panic!("{e}")),
+                b.ty(&ty).unwrap_or_else(|e| panic!("{e}")),
             ),
             field(
                 Vec::new(),
                 super::super::ident("r#type"),
-                b.ty("Option<String>", &quote!(unused))
-                    .unwrap_or_else(|e| panic!("{e}")),
+                b.ty(&ty).unwrap_or_else(|e| panic!("{e}")),
             ),
         ];
         let item = named_struct(
@@ -201,7 +188,7 @@ mod tests {
                     attrs(quote!(#[doc = " other"])).unwrap_or_default(),
                     Ident::new("Other", Span::call_site()),
                     Some(
-                        b.ty("String", &quote!(::std::string::String))
+                        b.ty(&quote!(::std::string::String))
                             .unwrap_or_else(|e| panic!("{e}")),
                     ),
                 ),

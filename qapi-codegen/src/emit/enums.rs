@@ -66,10 +66,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, e: &EnumType) -> Result<TokenStrea
     variants_syn.push(built::variant(
         built::attrs(quote!(#[doc = #rt_doc]))?,
         other.clone(),
-        Some(
-            g.built
-                .ty("::std::string::String", &quote!(::std::string::String))?,
-        ),
+        Some(g.built.ty(&quote!(::std::string::String))?),
     ));
     let attrs = built::attrs(quote! {
         #doc

@@ -43,6 +43,39 @@ pub(crate) fn ident(s: &str) -> Ident {
     }
 }
 
+/// What the generator keeps aside under a numbered placeholder, to put
+/// back after parsing (`built`) or after formatting (`verbatim`).
+pub(crate) struct Slots<T> {
+    kept: std::cell::RefCell<HashMap<usize, T>>,
+    next: std::cell::Cell<usize>,
+}
+
+impl<T> Default for Slots<T> {
+    fn default() -> Self {
+        Slots {
+            kept: Default::default(),
+            next: Default::default(),
+        }
+    }
+}
+
+impl<T> Slots<T> {
+    /// Keeps `value`; returns its number.
+    pub(crate) fn add(&self, value: T) -> usize {
+        let n = self.next.get();
+        self.next.set(n + 1);
+        self.kept.borrow_mut().insert(n, value);
+        n
+    }
+
+    /// Takes back what placeholder `name` stands for, if it is one:
+    /// `prefix` followed by a number kept here.
+    pub(crate) fn take(&self, prefix: &str, name: &str) -> Option<T> {
+        let n = name.strip_prefix(prefix)?.parse::<usize>().ok()?;
+        self.kept.borrow_mut().remove(&n)
+    }
+}
+
 /// The generation context.
 pub(crate) struct Gen<'s> {
     pub(crate) schema: &'s Schema,

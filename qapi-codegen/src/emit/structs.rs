@@ -91,15 +91,9 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> Result<TokenStream, Er
     // The impls are the same for every struct: the runtime's macro
     // writes them from the wire names (and, for the constructor, the
     // types of the required members).
-    let mut body = Vec::with_capacity(fields.len() + 2);
-    if fields.is_empty() {
-        body.push(format!("{name} {{}}"));
-    } else {
-        body.push(format!("{name} {{"));
-        body.extend(object_entries(fields));
-        body.push("}".into());
-    }
-    let body = g.verbatim.macro_body(body);
+    let body = g
+        .verbatim
+        .macro_body(object_block(&format!("{name} "), fields));
     let default = if fields.iter().all(|f| f.member.optional) {
         quote!(#[derive(Default)])
     } else {
@@ -124,10 +118,8 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> Result<TokenStream, Er
             /// newer QEMU), kept so that encoding gives back what was received.
         })?,
         ident(UNKNOWN),
-        g.built.ty(
-            "::serde_json::Map<::std::string::String, ::serde_json::Value>",
-            &quote!(::serde_json::Map<::std::string::String, ::serde_json::Value>),
-        )?,
+        g.built
+            .ty(&quote!(::serde_json::Map<::std::string::String, ::serde_json::Value>))?,
     ));
     let def = g
         .built
@@ -142,24 +134,29 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> Result<TokenStream, Er
 fn built_field(g: &Gen<'_>, f: &Field<'_>) -> Result<syn::Field, Error> {
     let m = f.member;
     let attrs = Role::member(m).attrs(g)?;
-    let ty = g.built.ty(&type_text(&f.ty), &f.ty)?;
+    let ty = g.built.ty(&f.ty)?;
     Ok(built::field(attrs, f.ident.clone(), ty))
 }
 
-/// The entries of `impl_object!` (and of a union's common members), one
-/// line each: `req field = "wire": Type,` or `opt field = "wire",`.
-pub(crate) fn object_entries(fields: &[Field<'_>]) -> Vec<String> {
-    fields
-        .iter()
-        .map(|f| {
-            let (id, wire) = (&f.ident, literal(&f.member.name));
-            if f.member.optional {
-                format!("    opt {id} = {wire},")
-            } else {
-                format!("    req {id} = {wire}: {},", type_text(&f.ty))
-            }
-        })
-        .collect()
+/// The members in `impl_object!` (and a union's common members in
+/// `impl_union!`): `prefix` and a block of one line each, `req field =
+/// "wire": Type,` or `opt field = "wire",`.
+pub(crate) fn object_block(prefix: &str, fields: &[Field<'_>]) -> Vec<String> {
+    if fields.is_empty() {
+        return vec![format!("{prefix}{{}}")];
+    }
+    let mut lines = Vec::with_capacity(fields.len() + 2);
+    lines.push(format!("{prefix}{{"));
+    lines.extend(fields.iter().map(|f| {
+        let (id, wire) = (&f.ident, literal(&f.member.name));
+        if f.member.optional {
+            format!("    opt {id} = {wire},")
+        } else {
+            format!("    req {id} = {wire}: {},", type_text(&f.ty))
+        }
+    }));
+    lines.push("}".into());
+    lines
 }
 
 /// A field's definition, with its docs.

@@ -9,7 +9,7 @@
 //! the branch. Errors say which branch failed.
 
 use super::enums::{catch_all, variant_names};
-use super::structs::{UNKNOWN, field_def, fields, object_entries};
+use super::structs::{UNKNOWN, field_def, fields, object_block};
 use super::verbatim::{literal, type_text};
 use super::{Gen, Scope, ident};
 use crate::{Error, names};
@@ -108,13 +108,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
             type_text(&tag_ty)
         ),
     ];
-    if fields.is_empty() {
-        body.push("{}".into());
-    } else {
-        body.push("{".into());
-        body.extend(object_entries(&fields));
-        body.push("}".into());
-    }
+    body.extend(object_block("", &fields));
     body.push("{".into());
     body.extend(branch_entries);
     body.push("}".into());

@@ -1,5 +1,5 @@
 //! Text that the generator lays out itself: doc comments and the
-//! bodies of the runtime's macros (`impl_object!`, `impl_enum!`).
+//! bodies of the runtime's macros (`impl_object!`, `impl_enum!`...).
 //!
 //! prettyplease (like rustfmt) copies both without laying them out: a doc
 //! comment is a string it prints after `///`, one attribute per line, and
@@ -11,10 +11,9 @@
 //! prettyplease cost time in proportion to the tokens they handle, and
 //! these would be about half of them.
 
+use super::Slots;
 use proc_macro2::{Delimiter, Ident, Span, TokenStream, TokenTree};
 use quote::quote;
-use std::cell::RefCell;
-use std::collections::HashMap;
 
 /// The prefix of a placeholder. Only a line that is nothing but a
 /// placeholder (after `///` for a doc comment) is replaced, and the
@@ -32,17 +31,12 @@ enum Text {
 /// The text of one generation context, by placeholder number.
 #[derive(Default)]
 pub(crate) struct Verbatim {
-    texts: RefCell<HashMap<usize, Text>>,
-    next: RefCell<usize>,
+    texts: Slots<Text>,
 }
 
 impl Verbatim {
     fn add(&self, text: Text) -> String {
-        let mut next = self.next.borrow_mut();
-        let n = *next;
-        *next += 1;
-        self.texts.borrow_mut().insert(n, text);
-        format!("{PLACEHOLDER}{n}")
+        format!("{PLACEHOLDER}{}", self.texts.add(text))
     }
 
     /// Keeps a macro body's `lines` (unindented) and returns the
@@ -54,11 +48,7 @@ impl Verbatim {
     /// The doc comment of `text` (Markdown), as one placeholder attribute
     /// that becomes a `///` line per line of text.
     pub(crate) fn doc(&self, text: &str) -> TokenStream {
-        if text.is_empty() {
-            return TokenStream::new();
-        }
-        let placeholder = self.add(Text::Doc(text.to_owned()));
-        quote!(#[doc = #placeholder])
+        self.doc_attr(text).map(|a| quote!(#a)).unwrap_or_default()
     }
 
     /// [`Verbatim::doc`] as a syn attribute, for items built as syn trees.
@@ -86,16 +76,12 @@ impl Verbatim {
     /// Puts the text back into formatted `text`: a line that is only a
     /// placeholder becomes its text, indented like it.
     pub(crate) fn fill(&self, text: &str) -> String {
-        let mut texts = self.texts.borrow_mut();
         let mut out = String::with_capacity(text.len() * 2);
         for line in text.split_inclusive('\n') {
             let trimmed = line.trim();
-            let found = trimmed
-                .strip_prefix("///")
-                .unwrap_or(trimmed)
-                .strip_prefix(PLACEHOLDER)
-                .and_then(|n| n.parse::<usize>().ok())
-                .and_then(|n| texts.remove(&n));
+            let found = self
+                .texts
+                .take(PLACEHOLDER, trimmed.strip_prefix("///").unwrap_or(trimmed));
             let indent = &line[..line.len() - line.trim_start().len()];
             match found {
                 Some(Text::Lines(lines)) => {
