@@ -23,6 +23,7 @@
 // for other schemas does.
 extern crate self as qmp_types;
 
+pub mod deep;
 mod macros;
 mod runtime;
 // Named one by one: the generated types are glob re-exported, and a

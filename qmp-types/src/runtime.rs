@@ -51,14 +51,42 @@ pub trait EventSet: Sized {
 }
 
 /// When an event happened, as QEMU reports it (`"timestamp"`).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
-)]
+///
+/// It decodes from an object only: QMP never sends one as an array (which
+/// serde's derived decoders would also accept, by position).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
 pub struct Timestamp {
     /// Seconds since the epoch (-1 when QEMU could not read the clock).
     pub seconds: i64,
     /// Microseconds within the second.
     pub microseconds: i64,
+}
+
+impl de::Object for Timestamp {
+    const EXPECTING: &'static str = "a timestamp object";
+
+    fn visit<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let (mut seconds, mut microseconds) = (None, None);
+        while let Some(key) = map.next_key::<de::Key<'de>>()? {
+            match key.as_str() {
+                "seconds" => de::next(&mut map, &mut seconds)?,
+                "microseconds" => de::next(&mut map, &mut microseconds)?,
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Timestamp {
+            seconds: seconds.map_or_else(|| de::absent("seconds"), Ok)?,
+            microseconds: microseconds.map_or_else(|| de::absent("microseconds"), Ok)?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        de::deserialize_object(deserializer)
+    }
 }
 
 impl Timestamp {
@@ -142,7 +170,9 @@ impl<'de, E: EventSet> Visitor<'de> for MessageVisitor<E> {
         let name = name.ok_or_else(|| A::Error::missing_field("event"))?;
         let event = match (event, early_data) {
             (Some(e), _) => e,
-            (None, Some(data)) => E::decode(&name, Some(data)).map_err(A::Error::custom)?,
+            (None, Some(data)) => {
+                crate::deep::grow(|| E::decode(&name, Some(data))).map_err(A::Error::custom)?
+            }
             (None, None) => E::decode::<serde::de::value::UnitDeserializer<A::Error>>(&name, None)?,
         };
         let timestamp = timestamp.ok_or_else(|| A::Error::missing_field("timestamp"))?;
@@ -252,8 +282,9 @@ impl EventDescriptor {
 pub fn roundtrip<T: Serialize + DeserializeOwned>(
     value: &serde_json::Value,
 ) -> Result<serde_json::Value, serde_json::Error> {
-    let typed: T = T::deserialize(value)?;
-    serde_json::to_value(&typed)
+    // Any depth QEMU accepts, without overflowing the stack.
+    let typed: T = crate::deep::from_value(value)?;
+    crate::deep::to_value(&typed, crate::deep::value_depth(value))
 }
 
 /// Helpers for the generated `Serialize` and `Deserialize` impls. Not a
@@ -420,11 +451,13 @@ pub mod de {
             }
         }
 
-        /// The members of another object (a union's branch).
+        /// The members of another object (a union's branch). Unions
+        /// nest in their branches' members (a `raw` node over a `raw`
+        /// node...): the stack grows when little is left.
         #[inline]
         pub fn members<T: SerializeMembers + ?Sized>(&mut self, value: &T) {
             if self.error.is_none() {
-                if let Err(e) = value.serialize_members(self.map) {
+                if let Err(e) = crate::deep::grow(|| value.serialize_members(self.map)) {
                     self.error = Some(e);
                 }
             }
@@ -471,7 +504,10 @@ pub mod de {
         members: serde_json::Map<String, serde_json::Value>,
         branch: &str,
     ) -> Result<T, E> {
-        T::deserialize(serde_json::Value::Object(members))
+        // Buffered members decode recursively, outside serde_json's depth
+        // accounting: a union nested in a union's branch (a `raw` node
+        // over a `raw` node...) recurses once more per level.
+        crate::deep::grow(|| T::deserialize(serde_json::Value::Object(members)))
             .map_err(|e| E::custom(format_args!("in branch '{branch}': {e}")))
     }
 
