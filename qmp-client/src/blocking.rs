@@ -15,15 +15,26 @@
 //! oldest are dropped beyond, and [`Client::next_event`] reports the lag
 //! once). A call that times out leaves its reply to come later; replies
 //! that are not the current call's are dropped, so the connection stays
-//! usable. Each command is written with a single write. Replies are
-//! matched by id, or in-band ones by order with [`Config::match_by_order`].
+//! usable. Each command is written with a single write when the socket
+//! has room; a server that stops reading makes the call time out like a
+//! server that stops answering, and what of the request was not written
+//! yet is written before the next request (a request cut short would run
+//! into the next one). Replies are matched by id, or in-band ones by
+//! order with [`Config::match_by_order`].
+//!
+//! A line that cannot be used (not UTF-8, not JSON, longer than the
+//! limit) fails the call it was the reply of when that can be told, is
+//! reported by [`Client::next_event`] as [`Error::BadEvent`] when it was
+//! an event, and is dropped (and logged) otherwise: the connection goes
+//! on.
 
 use crate::common::{GreetingMessage, Head, Reply, decode_return, request_line};
+use crate::framing::{Assembler, BadLine, Line, Owner};
 use crate::{Config, Error, Greeting};
 use qmp_types::{Command, EventMessage, EventSet, Events};
 use serde_json::Value;
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::io::{BufRead, BufReader, ErrorKind};
 use std::os::fd::BorrowedFd;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
@@ -37,7 +48,13 @@ pub struct Client<E = Events> {
     oob: bool,
     config: Config,
     next_id: u64,
-    events: VecDeque<EventMessage<E>>,
+    /// Events read while calls waited (and events that do not decode,
+    /// as [`Error::BadEvent`]).
+    events: VecDeque<Result<EventMessage<E>, Error>>,
+    /// A request that a call which timed out while writing left half
+    /// written, and how much of it is written.
+    out: Vec<u8>,
+    out_done: usize,
     lagged: u64,
     /// In-band calls matched by order that gave up before their reply
     /// came: the next replies without an id are theirs, and dropped.
@@ -59,21 +76,22 @@ impl<E: EventSet> Client<E> {
         let deadline = Instant::now() + config.connect_timeout;
         let mut lines = Lines {
             reader: BufReader::with_capacity(64 * 1024, stream.try_clone()?),
-            buf: Vec::new(),
-            max: config.max_line,
+            assembler: Assembler::new(config.max_line),
             timeout_set: false,
-            skipping: false,
         };
-        let line = lines.read(Some(deadline))?;
-        let greeting: GreetingMessage = serde_json::from_str(&line)
-            .map_err(|e| Error::protocol(format!("not a QMP greeting: {e}"), &line))?;
+        let greeting = match lines.read(Some(deadline))? {
+            Line::Text(line) => GreetingMessage::of(&line)?,
+            Line::Bad(bad) => return Err(bad.error),
+        };
         let mut client = Client {
             lines,
             writer: stream,
-            greeting: greeting.qmp,
+            greeting,
             oob: false,
             next_id: 1,
             events: VecDeque::new(),
+            out: Vec::new(),
+            out_done: 0,
             lagged: 0,
             late: 0,
             config,
@@ -86,11 +104,11 @@ impl<E: EventSet> Client<E> {
         let enable: Vec<&str> = if oob { vec!["oob"] } else { Vec::new() };
         let id = client.next();
         let msg = serde_json::json!({ "enable": enable });
-        client.write(
-            &request_line("qmp_capabilities", Some(&msg), false, Some(id))?,
-            &[],
-        )?;
-        client.wait_reply(Some(id), Some(deadline))?;
+        let line = request_line("qmp_capabilities", Some(&msg), false, Some(id))?;
+        client.write(line, &[], Some(deadline), false)?;
+        client
+            .wait_reply(Some(id), Some(deadline))?
+            .decode::<Value>("qmp_capabilities")?;
         client.oob = oob;
         Ok(client)
     }
@@ -171,52 +189,120 @@ impl<E: EventSet> Client<E> {
         // carry an id; other in-band replies come in order.
         let id = (oob || !wants_reply || !self.config.match_by_order).then(|| self.next());
         let line = request_line(name, arguments, oob, id)?;
-        self.write(&line, fds)?;
+        let deadline = self.config.call_timeout.map(|t| Instant::now() + t);
+        self.write(line, fds, deadline, id.is_none())?;
         if !wants_reply {
             return Ok(None);
         }
-        let deadline = self.config.call_timeout.map(|t| Instant::now() + t);
         self.wait_reply(id, deadline).map(Some)
     }
 
     /// Keeps the buffer of a reply that was decoded for the next line (a
     /// line is read into it without allocating again).
     fn recycle(&mut self, reply: Reply) {
-        if self.lines.buf.capacity() == 0 {
-            let mut buf = reply.line.into_bytes();
+        let buf = &mut self.lines.assembler.buf;
+        if buf.capacity() == 0 {
+            *buf = reply.line.into_bytes();
             buf.clear();
-            self.lines.buf = buf;
         }
     }
 
-    /// One write per command; descriptors go with the first bytes.
-    fn write(&mut self, line: &[u8], fds: &[BorrowedFd<'_>]) -> Result<(), Error> {
-        let mut sent = 0;
-        if !fds.is_empty() {
-            use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
-            let mut space =
-                vec![std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(fds.len()))];
-            let mut control = SendAncillaryBuffer::new(&mut space);
-            if !control.push(SendAncillaryMessage::ScmRights(fds)) {
-                return Err(Error::NotAllowed(
-                    "too many file descriptors for one message".into(),
-                ));
+    /// Writes `line` (descriptors with its first byte) before the
+    /// deadline, after what an earlier call left unwritten. One write
+    /// when the socket has room. On a timeout, the unwritten rest of a
+    /// line begun is kept for the next write (and, for a request matched
+    /// by order, `by_order`, its reply counted as late: it will come, and
+    /// it is not the next call's); a line not begun is dropped.
+    fn write(
+        &mut self,
+        line: Vec<u8>,
+        fds: &[BorrowedFd<'_>],
+        deadline: Option<Instant>,
+        by_order: bool,
+    ) -> Result<(), Error> {
+        // On failure here, this request is not begun.
+        self.send_out(&[], deadline)?;
+        self.out = line;
+        self.out_done = 0;
+        let result = self.send_out(fds, deadline);
+        if result.is_err() {
+            if self.out_done == 0 {
+                self.out.clear();
+            } else if by_order {
+                self.late += 1;
             }
-            sent = sendmsg(
-                &self.writer,
-                &[std::io::IoSlice::new(line)],
-                &mut control,
-                SendFlags::NOSIGNAL,
-            )
-            .map_err(std::io::Error::from)?;
         }
-        self.writer.write_all(&line[sent..])?;
+        result
+    }
+
+    /// Sends the rest of `self.out`, without blocking past the deadline
+    /// (the socket stays blocking for reads; each send is non-blocking,
+    /// and `poll` waits for room).
+    fn send_out(&mut self, fds: &[BorrowedFd<'_>], deadline: Option<Instant>) -> Result<(), Error> {
+        use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, send, sendmsg};
+        let flags = SendFlags::NOSIGNAL | SendFlags::DONTWAIT;
+        while self.out_done < self.out.len() {
+            let rest = &self.out[self.out_done..];
+            let attempt = if self.out_done == 0 && !fds.is_empty() {
+                let mut space = vec![
+                    std::mem::MaybeUninit::uninit();
+                    rustix::cmsg_space!(ScmRights(fds.len()))
+                ];
+                let mut control = SendAncillaryBuffer::new(&mut space);
+                if !control.push(SendAncillaryMessage::ScmRights(fds)) {
+                    return Err(Error::NotAllowed(
+                        "too many file descriptors for one message".into(),
+                    ));
+                }
+                sendmsg(
+                    &self.writer,
+                    &[std::io::IoSlice::new(rest)],
+                    &mut control,
+                    flags,
+                )
+            } else {
+                send(&self.writer, rest, flags)
+            };
+            match attempt {
+                Ok(n) => self.out_done += n,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(rustix::io::Errno::AGAIN) => self.wait_writable(deadline)?,
+                Err(e) => return Err(std::io::Error::from(e).into()),
+            }
+        }
+        self.out.clear();
+        self.out_done = 0;
         Ok(())
+    }
+
+    /// Waits until the socket has room, or the deadline.
+    fn wait_writable(&self, deadline: Option<Instant>) -> Result<(), Error> {
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        let timeout = match deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(Error::Timeout);
+                }
+                Some(Timespec {
+                    tv_sec: left.as_secs().try_into().unwrap_or(i64::MAX),
+                    tv_nsec: left.subsec_nanos().into(),
+                })
+            }
+            None => None,
+        };
+        let mut fds = [PollFd::new(&self.writer, PollFlags::OUT)];
+        match poll(&mut fds, timeout.as_ref()) {
+            Ok(0) => Err(Error::Timeout),
+            Ok(_) | Err(rustix::io::Errno::INTR) => Ok(()),
+            Err(e) => Err(std::io::Error::from(e).into()),
+        }
     }
 
     /// Reads until the reply with `id`, or the next in-band reply that is
     /// not late when `id` is `None`; events are queued, other replies (to
-    /// calls that gave up) dropped.
+    /// calls that gave up) dropped. A line that cannot be used but is
+    /// known to be that reply fails the call.
     fn wait_reply(&mut self, id: Option<u64>, deadline: Option<Instant>) -> Result<Reply, Error> {
         loop {
             let line = match self.read_line(deadline) {
@@ -224,34 +310,82 @@ impl<E: EventSet> Client<E> {
                 Err(e) => {
                     if id.is_none() && matches!(e, Error::Timeout) {
                         // Its reply may still come: it is not the next
-                        // call's. (Other errors consumed the reply, or
-                        // ended the connection.)
+                        // call's. (Other errors ended the connection.)
                         self.late += 1;
                     }
                     return Err(e);
                 }
             };
-            let Ok(head) = Head::of(&line) else {
-                continue;
+            let line = match line {
+                Line::Text(line) => line,
+                Line::Bad(bad) => match self.route_bad(bad, id) {
+                    Some(error) => return Err(error),
+                    None => continue,
+                },
+            };
+            let head = match Head::of(&line) {
+                Ok(head) => head,
+                Err(e) => match self.route_bad(BadLine::not_a_message(&line, &e), id) {
+                    Some(error) => return Err(error),
+                    None => continue,
+                },
             };
             if head.event.is_some() {
-                self.queue_event(&line);
+                self.queue_event(&head, &line);
                 continue;
             }
-            let ours = match (id, head.id) {
-                (Some(id), Some(_)) => head.id() == Some(id),
-                (None, None) => !self.late_reply(),
-                (Some(_), None) => {
-                    self.late_reply();
-                    false
-                }
-                // Not a call of ours that is waiting (an error reply to a
-                // command without a success response).
-                (None, Some(_)) => false,
-            };
-            if ours {
-                let ret = Reply::return_range(&head, &line);
+            if self.is_ours(id, crate::framing::owner_of_head(&head)) {
+                let ret = Reply::locate(&head, &line)?;
                 return Ok(Reply { line, ret });
+            }
+        }
+    }
+
+    /// Whether a reply whose owner is `owner` is the one of the call
+    /// waiting (with `id`, or matched by order when `None`); replies
+    /// without an id that are late are counted off.
+    fn is_ours(&mut self, id: Option<u64>, owner: Owner) -> bool {
+        match (id, owner) {
+            (Some(id), Owner::Reply(Some(reply))) => reply == id,
+            (None, Owner::Reply(None)) => !self.late_reply(),
+            (Some(_), Owner::Reply(None)) => {
+                self.late_reply();
+                false
+            }
+            // Not a call of ours that is waiting (an error reply to a
+            // command without a success response), or an id that is not
+            // ours.
+            _ => false,
+        }
+    }
+
+    /// A line that cannot be used: the error for the waiting call when
+    /// it was its reply; otherwise queued as a bad event, or dropped.
+    fn route_bad(&mut self, bad: BadLine, id: Option<u64>) -> Option<Error> {
+        match bad.owner {
+            Owner::Event(name) => {
+                tracing::warn!(error = %bad.error, "an event that cannot be read");
+                let reason = match bad.error {
+                    Error::Protocol { reason, .. } => reason,
+                    other => other.to_string(),
+                };
+                self.push_event(Err(Error::BadEvent {
+                    name,
+                    reason,
+                    raw: bad.text,
+                }));
+                None
+            }
+            owner @ Owner::Reply(_) => {
+                if self.is_ours(id, owner) {
+                    return Some(bad.error);
+                }
+                tracing::warn!(error = %bad.error, "a bad reply nobody waits for");
+                None
+            }
+            Owner::Unknown => {
+                tracing::warn!(error = %bad.error, "the server sent something that is not a QMP message");
+                None
             }
         }
     }
@@ -267,19 +401,42 @@ impl<E: EventSet> Client<E> {
         }
     }
 
-    fn queue_event(&mut self, line: &str) {
-        if let Ok(msg) = serde_json::from_str::<EventMessage<E>>(line) {
-            if self.events.len() >= self.config.event_buffer.max(1) {
-                self.events.pop_front();
-                self.lagged += 1;
+    /// Queues the event on `line` (whose head is `head`), or the error
+    /// saying why it does not decode.
+    fn queue_event(&mut self, head: &Head<'_>, line: &str) {
+        let event = qmp_types::deep::from_str::<EventMessage<E>>(line).map_err(|e| {
+            tracing::warn!(error = %e, line = %line, "an event does not decode");
+            Error::BadEvent {
+                name: head
+                    .event
+                    .and_then(|n| serde_json::from_str::<String>(n.get()).ok()),
+                reason: e.to_string(),
+                raw: line.to_string(),
             }
-            self.events.push_back(msg);
+        });
+        self.push_event(event);
+    }
+
+    fn push_event(&mut self, event: Result<EventMessage<E>, Error>) {
+        if self.events.len() >= self.config.event_buffer.max(1) {
+            self.events.pop_front();
+            self.lagged += 1;
+        }
+        self.events.push_back(event);
+    }
+
+    /// A reply nobody waits for, whose owner is `owner`: dropped, and
+    /// counted off the late calls when unnumbered.
+    fn drop_reply(&mut self, owner: Owner) {
+        if owner == Owner::Reply(None) {
+            self.late_reply();
         }
     }
 
     /// The next event (waiting up to `timeout`, or forever with `None`).
     /// [`Error::Lagged`] reports, once, events dropped because nobody
-    /// read them while calls waited.
+    /// read them while calls waited; [`Error::BadEvent`] an event that
+    /// does not decode (with its raw line). Reading goes on after both.
     pub fn next_event(&mut self, timeout: Option<Duration>) -> Result<EventMessage<E>, Error> {
         if self.lagged > 0 {
             let n = std::mem::take(&mut self.lagged);
@@ -288,22 +445,40 @@ impl<E: EventSet> Client<E> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
             if let Some(e) = self.events.pop_front() {
-                return Ok(e);
+                return e;
             }
-            let line = self.read_line(deadline)?;
+            let line = match self.read_line(deadline)? {
+                Line::Text(line) => line,
+                Line::Bad(bad) => {
+                    match bad.owner {
+                        Owner::Event(_) => {
+                            self.route_bad(bad, None);
+                        }
+                        owner => self.drop_reply(owner),
+                    }
+                    continue;
+                }
+            };
             match Head::of(&line) {
+                Ok(head) if head.event.is_some() => self.queue_event(&head, &line),
                 // A reply nobody waits for: a late one, when unnumbered.
-                Ok(head) if head.event.is_none() => {
-                    if head.id.is_none() {
-                        self.late_reply();
+                Ok(head) => self.drop_reply(crate::framing::owner_of_head(&head)),
+                Err(e) => {
+                    let bad = BadLine::not_a_message(&line, &e);
+                    match bad.owner {
+                        Owner::Event(_) => {
+                            self.route_bad(bad, None);
+                        }
+                        owner => self.drop_reply(owner),
                     }
                 }
-                _ => self.queue_event(&line),
             }
         }
     }
 
-    /// Waits up to `timeout` for an event for which `matches` holds.
+    /// Waits up to `timeout` for an event for which `matches` holds
+    /// (skipping others, lag, and events that do not decode, which are
+    /// logged).
     pub fn wait_for_event(
         &mut self,
         timeout: Duration,
@@ -317,13 +492,13 @@ impl<E: EventSet> Client<E> {
             }
             match self.next_event(Some(left)) {
                 Ok(e) if matches(&e) => return Ok(e),
-                Ok(_) | Err(Error::Lagged(_)) => {}
+                Ok(_) | Err(Error::Lagged(_) | Error::BadEvent { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
     }
 
-    fn read_line(&mut self, deadline: Option<Instant>) -> Result<String, Error> {
+    fn read_line(&mut self, deadline: Option<Instant>) -> Result<Line, Error> {
         self.lines.read(deadline)
     }
 }
@@ -335,22 +510,17 @@ struct Lines {
     /// next read goes on with it: a reply that was arriving when its call
     /// gave up is still read whole (and dropped as late), not taken for
     /// two.
-    buf: Vec<u8>,
-    /// The longest line accepted.
-    max: usize,
+    assembler: Assembler,
     /// Whether a read timeout is set on the socket (so that it is only
     /// changed when needed: a syscall per line would double the cost of
     /// a call).
     timeout_set: bool,
-    /// Whether the rest of an over-limit line is still to be skipped.
-    skipping: bool,
 }
 
 impl Lines {
-    /// One line, within the size limit and before the deadline. An
-    /// over-limit line is an error once; the rest of it is skipped.
-    fn read(&mut self, deadline: Option<Instant>) -> Result<String, Error> {
-        let (reader, buf) = (&mut self.reader, &mut self.buf);
+    /// One line (usable or not), before the deadline.
+    fn read(&mut self, deadline: Option<Instant>) -> Result<Line, Error> {
+        let reader = &mut self.reader;
         loop {
             // Only a read that will block needs the socket's timeout.
             if reader.buffer().is_empty() {
@@ -381,35 +551,11 @@ impl Lines {
             if available.is_empty() {
                 return Err(Error::Disconnected);
             }
-            let (take, done) = match available.iter().position(|&b| b == b'\n') {
-                Some(i) => (i + 1, true),
-                None => (available.len(), false),
-            };
-            if self.skipping {
-                reader.consume(take);
-                self.skipping = !done;
-                continue;
-            }
-            if buf.len() + take > self.max + 2 {
-                reader.consume(take);
-                buf.clear();
-                self.skipping = !done;
-                return Err(Error::LineTooLong { limit: self.max });
-            }
-            buf.extend_from_slice(&available[..take]);
-            reader.consume(take);
-            if done {
-                break;
+            let (used, line) = self.assembler.feed(available);
+            reader.consume(used);
+            if let Some(line) = line {
+                return Ok(line);
             }
         }
-        while matches!(buf.last(), Some(b'\n' | b'\r')) {
-            buf.pop();
-        }
-        String::from_utf8(std::mem::take(buf)).map_err(|e| {
-            Error::protocol(
-                "the line is not UTF-8",
-                &String::from_utf8_lossy(e.as_bytes()),
-            )
-        })
     }
 }

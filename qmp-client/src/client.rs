@@ -1,6 +1,7 @@
 //! The async client (see the crate documentation).
 
 use crate::common::{GreetingMessage, Head, request_line};
+use crate::framing::{BadLine, Line, Owner};
 use crate::{Config, Error, Greeting, line};
 
 use qmp_types::{Command, EventMessage, EventSet, Events};
@@ -123,15 +124,41 @@ enum Route {
     None(u64),
 }
 
+/// What subscribers receive: an event, or what could be read of one that
+/// does not decode.
+type Delivery<E> = Result<Arc<EventMessage<E>>, Arc<BadEvent>>;
+
+/// An event that does not decode (see [`Error::BadEvent`]).
+#[derive(Debug)]
+struct BadEvent {
+    name: Option<String>,
+    reason: String,
+    raw: String,
+}
+
+impl BadEvent {
+    fn error(&self) -> Error {
+        Error::BadEvent {
+            name: self.name.clone(),
+            reason: self.reason.clone(),
+            raw: self.raw.clone(),
+        }
+    }
+}
+
 struct Shared<E> {
     writer: Mutex<Writer>,
     pending: StdMutex<Pending>,
     next_id: AtomicU64,
     closed: AtomicBool,
-    events: broadcast::Sender<Arc<EventMessage<E>>>,
+    events: broadcast::Sender<Delivery<E>>,
     greeting: Greeting,
     oob: bool,
     config: Config,
+    /// Dropped with the last handle: that stops the reader task, which
+    /// owns the read half of the connection, so that the connection
+    /// closes even while the server keeps its end open.
+    _stop: oneshot::Sender<std::convert::Infallible>,
 }
 
 /// A connection to a QMP server (cheap to clone; all clones share it).
@@ -246,10 +273,7 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         let mut lines = line::Lines::new(reader, config.max_line);
         let timeout = config.connect_timeout;
         let (greeting, oob, lines, writer) = tokio::time::timeout(timeout, async move {
-            let line = lines.next().await?.ok_or(Error::Disconnected)?;
-            let greeting: GreetingMessage = serde_json::from_str(&line)
-                .map_err(|e| Error::protocol(format!("not a QMP greeting: {e}"), &line))?;
-            let greeting = greeting.qmp;
+            let greeting = GreetingMessage::of(&lines.next_text().await?)?;
             let oob = config.oob
                 && greeting
                     .capabilities
@@ -259,22 +283,22 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
             writer.take(request_line("qmp_capabilities", Some(&msg), false, None)?);
             writer.finish().await?;
             loop {
-                let line = lines.next().await?.ok_or(Error::Disconnected)?;
-                let v: Value = serde_json::from_str(&line)
-                    .map_err(|e| Error::protocol(format!("not JSON: {e}"), &line))?;
-                if v.get("event").is_some() {
+                let line = lines.next_text().await?;
+                let head = Head::of(&line)
+                    .map_err(|e| Error::protocol(format!("not a QMP message: {e}"), &line))?;
+                if head.event.is_some() {
                     continue;
                 }
-                if v.get("return").is_some() {
-                    break;
-                }
-                return Err(Error::from_error_reply(&v, "qmp_capabilities", &line));
+                let ret = crate::common::Reply::locate(&head, &line)?;
+                crate::common::decode_reply::<Value>("qmp_capabilities", &line, ret)?;
+                break;
             }
             Ok::<_, Error>((greeting, oob, lines, writer))
         })
         .await
         .map_err(|_| Error::Timeout)??;
         let (events, _) = broadcast::channel(config.event_buffer.max(1));
+        let (stop, stopped) = oneshot::channel();
         let shared = Arc::new(Shared {
             writer: Mutex::new(writer),
             pending: StdMutex::new(Pending::default()),
@@ -284,8 +308,9 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
             greeting,
             oob,
             config,
+            _stop: stop,
         });
-        tokio::spawn(read_loop(lines, Arc::downgrade(&shared)));
+        tokio::spawn(read_loop(lines, Arc::downgrade(&shared), stopped));
         Ok(Client { shared })
     }
 
@@ -463,6 +488,7 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         EventStream {
             rx: self.shared.events.subscribe(),
             filter: None,
+            name: None,
         }
     }
 
@@ -474,6 +500,7 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         EventStream {
             rx: self.shared.events.subscribe(),
             filter: Some(Box::new(filter)),
+            name: None,
         }
     }
 }
@@ -481,7 +508,9 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
 impl Client<Events> {
     /// Subscribes to one kind of event, by its type.
     pub fn events_of<T: qmp_types::Event>(&self) -> EventStream<Events> {
-        self.events_where(|m| qmp_types::EventSet::name(&m.event) == T::NAME)
+        let mut stream = self.events_where(|m| qmp_types::EventSet::name(&m.event) == T::NAME);
+        stream.name = Some(T::NAME);
+        stream
     }
 }
 
@@ -490,20 +519,36 @@ type EventFilter<E> = Box<dyn Fn(&EventMessage<E>) -> bool + Send + Sync>;
 
 /// A subscription to events.
 pub struct EventStream<E> {
-    rx: broadcast::Receiver<Arc<EventMessage<E>>>,
+    rx: broadcast::Receiver<Delivery<E>>,
     filter: Option<EventFilter<E>>,
+    /// The one event wanted, for [`Client::events_of`].
+    name: Option<&'static str>,
 }
 
 impl<E> EventStream<E> {
-    /// The next event. [`Error::Lagged`] means events were dropped because
-    /// this subscriber fell behind (the stream goes on after it);
-    /// [`Error::Disconnected`] that the connection is closed.
+    /// The next event. The stream goes on after an error, except
+    /// [`Error::Disconnected`], which means the connection is closed:
+    /// [`Error::Lagged`] means events were dropped because this
+    /// subscriber fell behind; [`Error::BadEvent`] that the server sent
+    /// an event that does not decode (it has the raw line). A stream of
+    /// [`Client::events_of`] gets only the bad events of its kind (or
+    /// whose name cannot be read); other streams get every bad event,
+    /// since their filter needs a decoded event.
     pub async fn next(&mut self) -> Result<Arc<EventMessage<E>>, Error> {
         loop {
             match self.rx.recv().await {
-                Ok(e) => {
+                Ok(Ok(e)) => {
                     if self.filter.as_ref().is_none_or(|f| f(&e)) {
                         return Ok(e);
+                    }
+                }
+                Ok(Err(bad)) => {
+                    let wanted = match (self.name, &bad.name) {
+                        (Some(wanted), Some(name)) => wanted == name,
+                        _ => true,
+                    };
+                    if wanted {
+                        return Err(bad.error());
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => return Err(Error::Lagged(n)),
@@ -513,17 +558,22 @@ impl<E> EventStream<E> {
     }
 
     /// Waits up to `timeout` for an event for which `matches` holds
-    /// (skipping others, and events lost to lag).
+    /// (skipping others, and events lost to lag). An event that does not
+    /// decode ends the wait with [`Error::BadEvent`] on a stream of
+    /// [`Client::events_of`] (it may be the one awaited); other streams
+    /// skip it (the reader task has logged it).
     pub async fn wait_for(
         &mut self,
         timeout: Duration,
         matches: impl Fn(&EventMessage<E>) -> bool,
     ) -> Result<Arc<EventMessage<E>>, Error> {
+        let named = self.name.is_some();
         tokio::time::timeout(timeout, async {
             loop {
                 match self.next().await {
                     Ok(e) if matches(&e) => return Ok(e),
                     Ok(_) | Err(Error::Lagged(_)) => {}
+                    Err(Error::BadEvent { .. }) if !named => {}
                     Err(e) => return Err(e),
                 }
             }
@@ -544,22 +594,32 @@ pub(crate) async fn write_line<W: AsyncWrite + Unpin + ?Sized>(
 }
 
 /// The reader task: routes replies by id, broadcasts events, and fails
-/// every pending call when the connection ends.
+/// every pending call when the connection ends. It ends when the last
+/// client handle is dropped (`stopped`), closing the connection.
 async fn read_loop<R: AsyncRead + Unpin, E: EventSet + Send + Sync + 'static>(
     mut lines: line::Lines<R>,
     shared: std::sync::Weak<Shared<E>>,
+    mut stopped: oneshot::Receiver<std::convert::Infallible>,
 ) {
     let end = loop {
-        let line = match lines.next().await {
+        let line = tokio::select! {
+            biased;
+            line = lines.next() => line,
+            // Every client handle gone: stop reading.
+            _ = &mut stopped => return,
+        };
+        let line = match line {
             Ok(Some(line)) => line,
             Ok(None) => break Error::Disconnected,
             Err(e) => break e,
         };
-        // Every client handle gone: stop reading.
         let Some(shared) = shared.upgrade() else {
             return;
         };
-        route(&shared, line);
+        match line {
+            Line::Text(text) => route(&shared, text),
+            Line::Bad(bad) => route_bad(&shared, bad),
+        }
     };
     if let Some(shared) = shared.upgrade() {
         tracing::debug!(error = %end, "connection ended");
@@ -577,32 +637,65 @@ async fn read_loop<R: AsyncRead + Unpin, E: EventSet + Send + Sync + 'static>(
 fn route<E: EventSet>(shared: &Shared<E>, line: String) {
     let head = match Head::of(&line) {
         Ok(h) => h,
-        Err(e) => {
-            tracing::warn!(error = %e, line = %line, "the server sent something that is not a QMP message");
-            return;
-        }
+        Err(e) => return route_bad(shared, BadLine::not_a_message(&line, &e)),
     };
     if head.event.is_some() {
         tracing::trace!(line = %line, "event");
-        match serde_json::from_str::<EventMessage<E>>(&line) {
+        match qmp_types::deep::from_str::<EventMessage<E>>(&line) {
             Ok(msg) => {
                 // No subscriber is fine.
-                let _ = shared.events.send(Arc::new(msg));
+                let _ = shared.events.send(Ok(Arc::new(msg)));
             }
-            Err(e) => tracing::warn!(error = %e, line = %line, "an event does not decode"),
+            Err(e) => {
+                let name = head
+                    .event
+                    .and_then(|n| serde_json::from_str::<String>(n.get()).ok());
+                tracing::warn!(error = %e, line = %line, "an event does not decode");
+                let _ = shared.events.send(Err(Arc::new(BadEvent {
+                    name,
+                    reason: e.to_string(),
+                    raw: line,
+                })));
+            }
         }
         return;
     }
-    let tx = match (head.id, head.id()) {
-        (None, _) => {
+    let Some(tx) = waiting_call(shared, &head) else {
+        return;
+    };
+    // The caller may have given up: then the reply is dropped.
+    let ret = crate::common::Reply::locate(&head, &line);
+    let _ = tx.send(ret.map(|ret| crate::common::Reply { line, ret }));
+}
+
+/// The call a reply is for, taken off the pending calls.
+fn waiting_call<E>(shared: &Shared<E>, head: &Head<'_>) -> Option<oneshot::Sender<Reply>> {
+    match crate::framing::owner_of_head(head) {
+        Owner::Reply(id) => waiting_for(shared, id),
+        Owner::Event(_) => None,
+        Owner::Unknown => {
+            tracing::warn!(
+                id = head.id.map(|i| i.get()),
+                "a reply with an id that is not ours"
+            );
+            None
+        }
+    }
+}
+
+/// Takes the call waiting for the reply with `id` (`None`: the next call
+/// matched by order).
+fn waiting_for<E>(shared: &Shared<E>, id: Option<u64>) -> Option<oneshot::Sender<Reply>> {
+    match id {
+        None => {
             tracing::trace!("reply, matched by order");
             let tx = shared.pending().in_order.pop_front();
             if tx.is_none() {
-                tracing::warn!(line = %line, "a reply without an id, and no call waits for one");
+                tracing::warn!("a reply without an id, and no call waits for one");
             }
             tx
         }
-        (Some(_), Some(id)) => {
+        Some(id) => {
             tracing::trace!(id, "reply");
             let tx = shared.pending().by_id.remove(&id);
             if tx.is_none() {
@@ -610,14 +703,34 @@ fn route<E: EventSet>(shared: &Shared<E>, line: String) {
             }
             tx
         }
-        (Some(_), None) => {
-            tracing::warn!(line = %line, "a reply with an id that is not ours");
-            None
+    }
+}
+
+/// A line that cannot be used: its error goes to the call it was the
+/// reply of, or to event subscribers when it was an event; when nobody
+/// can be told, it is logged. The connection goes on either way.
+fn route_bad<E>(shared: &Shared<E>, bad: BadLine) {
+    match bad.owner {
+        Owner::Reply(id) => match waiting_for(shared, id) {
+            Some(tx) => {
+                let _ = tx.send(Err(bad.error));
+            }
+            None => tracing::warn!(error = %bad.error, "a bad reply nobody waits for"),
+        },
+        Owner::Event(name) => {
+            tracing::warn!(error = %bad.error, "an event that cannot be read");
+            let reason = match bad.error {
+                Error::Protocol { reason, .. } => reason,
+                other => other.to_string(),
+            };
+            let _ = shared.events.send(Err(Arc::new(BadEvent {
+                name,
+                reason,
+                raw: bad.text,
+            })));
         }
-    };
-    if let Some(tx) = tx {
-        let ret = crate::common::Reply::return_range(&head, &line);
-        // The caller may have given up: then the reply is dropped.
-        let _ = tx.send(Ok(crate::common::Reply { line, ret }));
+        Owner::Unknown => {
+            tracing::warn!(error = %bad.error, "the server sent something that is not a QMP message");
+        }
     }
 }

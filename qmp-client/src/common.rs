@@ -1,14 +1,16 @@
 //! What the async and the blocking clients share.
 
 use crate::Error;
-use serde::de::DeserializeOwned;
+use qmp_types::de::Key;
+use serde::de::{DeserializeOwned, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
+use std::fmt;
 use std::time::Duration;
 
 /// The greeting a QMP server sends when a client connects.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Greeting {
     /// The server's version.
     pub version: qmp_types::VersionInfo,
@@ -16,10 +18,79 @@ pub struct Greeting {
     pub capabilities: Vec<qmp_types::QMPCapability>,
 }
 
-#[derive(Deserialize)]
+// The greeting and the heads below decode from objects only: serde's
+// derived decoders also take an array (members by position), which QMP
+// never sends and which must not pass for a message.
+impl<'de> Deserialize<'de> for Greeting {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Greeting;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a QMP greeting object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Greeting, A::Error> {
+                let (mut version, mut capabilities) = (None, None);
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    match key.as_str() {
+                        "version" => version = Some(map.next_value()?),
+                        "capabilities" => capabilities = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Greeting {
+                    version: version.ok_or_else(|| A::Error::missing_field("version"))?,
+                    capabilities: capabilities
+                        .ok_or_else(|| A::Error::missing_field("capabilities"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(V)
+    }
+}
+
+/// The greeting line, `{"QMP": {...}}`.
 pub(crate) struct GreetingMessage {
-    #[serde(rename = "QMP")]
     pub(crate) qmp: Greeting,
+}
+
+impl<'de> Deserialize<'de> for GreetingMessage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = GreetingMessage;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a QMP greeting message")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<GreetingMessage, A::Error> {
+                let mut qmp = None;
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    match key.as_str() {
+                        "QMP" => qmp = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(GreetingMessage {
+                    qmp: qmp.ok_or_else(|| A::Error::missing_field("QMP"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(V)
+    }
+}
+
+impl GreetingMessage {
+    /// Reads a greeting line: a protocol error keeping the line when it
+    /// is not one.
+    pub(crate) fn of(line: &str) -> Result<Greeting, Error> {
+        qmp_types::deep::from_str::<GreetingMessage>(line)
+            .map(|g| g.qmp)
+            .map_err(|e| Error::protocol(format!("not a QMP greeting: {e}"), line))
+    }
 }
 
 /// Connection settings.
@@ -96,20 +167,48 @@ pub(crate) fn request_line<A: Serialize + ?Sized>(
 }
 
 /// What routing needs of a line, found in one pass over it.
-#[derive(Deserialize)]
+#[derive(Debug, Default)]
 pub(crate) struct Head<'a> {
-    #[serde(borrow, default)]
     pub(crate) event: Option<&'a RawValue>,
-    #[serde(borrow, default)]
     pub(crate) id: Option<&'a RawValue>,
-    #[serde(rename = "return", borrow, default)]
     pub(crate) ret: Option<&'a RawValue>,
+    pub(crate) error: Option<&'a RawValue>,
+}
+
+impl<'de> Deserialize<'de> for Head<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Head<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a QMP message (an object)")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Head<'de>, A::Error> {
+                let mut head = Head::default();
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    let slot = match key.as_str() {
+                        "event" => &mut head.event,
+                        "id" => &mut head.id,
+                        "return" => &mut head.ret,
+                        "error" => &mut head.error,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *slot = Some(map.next_value()?);
+                }
+                Ok(head)
+            }
+        }
+        deserializer.deserialize_map(V)
+    }
 }
 
 impl<'a> Head<'a> {
-    /// Reads the head of a line.
+    /// Reads the head of a line (nested to any depth QEMU sends).
     pub(crate) fn of(line: &'a str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(line)
+        qmp_types::deep::from_str_with(line, |de| Head::deserialize(de))
     }
 
     /// The id, when it is one of ours (a number).
@@ -127,6 +226,22 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
+    /// Where the `return` value of the reply `line` (whose head is
+    /// `head`) is; a reply that carries both a `return` and an `error`
+    /// is neither a success nor a failure but a protocol violation.
+    pub(crate) fn locate(
+        head: &Head<'_>,
+        line: &str,
+    ) -> Result<Option<std::ops::Range<usize>>, Error> {
+        if head.ret.is_some() && head.error.is_some() {
+            return Err(Error::protocol(
+                "a reply with both a return value and an error",
+                line,
+            ));
+        }
+        Ok(Self::return_range(head, line))
+    }
+
     /// Where the `return` value of `line` (whose head is `head`) is.
     pub(crate) fn return_range(head: &Head<'_>, line: &str) -> Option<std::ops::Range<usize>> {
         head.ret.map(|raw| {
@@ -151,25 +266,28 @@ pub(crate) fn decode_reply<T: DeserializeOwned>(
     ret: Option<std::ops::Range<usize>>,
 ) -> Result<T, Error> {
     let Some(range) = ret else {
-        let v: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+        let v: Value = qmp_types::deep::from_str(line).unwrap_or(Value::Null);
         return Err(Error::from_error_reply(&v, command, line));
     };
     let raw = &line[range];
     // The fast path; the path of a failing field is worked out only when
     // there is a failure to explain.
-    if let Ok(value) = serde_json::from_str(raw) {
+    if let Ok(value) = qmp_types::deep::from_str(raw) {
         return Ok(value);
     }
-    let mut de = serde_json::Deserializer::from_str(raw);
-    match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Ok(value) => Ok(value),
-        Err(e) => Err(Error::Decode {
-            command: command.to_string(),
-            path: e.path().to_string(),
-            raw: raw.to_string(),
-            source: e.into_inner(),
-        }),
-    }
+    let mut path = String::new();
+    qmp_types::deep::from_str_with(raw, |de| {
+        serde_path_to_error::deserialize::<_, T>(de).map_err(|e| {
+            path = e.path().to_string();
+            e.into_inner()
+        })
+    })
+    .map_err(|source| Error::Decode {
+        command: command.to_string(),
+        path,
+        raw: raw.to_string(),
+        source,
+    })
 }
 
 /// The result of a command that sends no reply on success
@@ -181,5 +299,5 @@ pub(crate) fn no_reply<T: DeserializeOwned>() -> Result<T, Error> {
 /// Decodes a reply line (see [`decode_reply`]).
 pub(crate) fn decode_return<T: DeserializeOwned>(command: &str, line: &str) -> Result<T, Error> {
     let head = Head::of(line).map_err(|e| Error::protocol(format!("not JSON: {e}"), line))?;
-    decode_reply(command, line, Reply::return_range(&head, line))
+    decode_reply(command, line, Reply::locate(&head, line)?)
 }

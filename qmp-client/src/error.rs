@@ -63,6 +63,18 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+    /// The server sent an event that does not decode (or cannot be read:
+    /// not UTF-8, longer than the limit). The connection goes on.
+    #[error("an event{} does not decode: {reason}", name.as_deref().map(|n| format!(" {n}")).unwrap_or_default())]
+    BadEvent {
+        /// Its name, when it could be read.
+        name: Option<String>,
+        /// Why it does not decode.
+        reason: String,
+        /// The line as received (for a line longer than the limit, its
+        /// first and last bytes).
+        raw: String,
+    },
     /// The call is not possible (out-of-band not allowed or negotiated).
     #[error("{0}")]
     NotAllowed(String),

@@ -2,9 +2,15 @@
 //! resynchronisation with `guest-sync-delimited`, whose reply follows a
 //! 0xFF byte: everything before it (a reply to a command whose caller
 //! gave up, half a line) is stale and discarded.
+//!
+//! After anything that may have left the stream out of step (a timeout, a
+//! line that cannot be read, an I/O error), the next command
+//! resynchronises first: it must never take the reply meant for the
+//! command before it.
 
 use crate::client::write_line;
 use crate::common::{decode_return, request_line};
+use crate::framing::Line;
 use crate::{Error, line::Lines};
 use qmp_types::Command;
 use serde_json::json;
@@ -28,6 +34,9 @@ pub struct GuestAgent {
     writer: OwnedWriteHalf,
     next_sync: i64,
     timeout: Duration,
+    /// Whether the stream may be out of step: then the next command
+    /// synchronises first.
+    dirty: bool,
 }
 
 impl GuestAgent {
@@ -46,6 +55,7 @@ impl GuestAgent {
             writer: w,
             next_sync: seed,
             timeout: Duration::from_secs(30),
+            dirty: true,
         };
         agent.sync().await?;
         Ok(agent)
@@ -57,8 +67,12 @@ impl GuestAgent {
     }
 
     /// Resynchronises: discards anything stale the agent still had to say.
-    /// Call it after a command timed out or was abandoned.
+    /// [`GuestAgent::execute`] does it by itself after a command that
+    /// failed in a way that may leave a reply behind (a timeout, a line
+    /// that cannot be read); call it after abandoning a command (dropping
+    /// its future).
     pub async fn sync(&mut self) -> Result<(), Error> {
+        self.dirty = true;
         self.next_sync += 1;
         let id = self.next_sync;
         let msg = request_line(
@@ -69,13 +83,20 @@ impl GuestAgent {
         )?;
         tokio::time::timeout(self.timeout, async {
             write_line(&mut self.writer, &msg).await?;
+            self.lines.skip_past(0xFF).await?;
             loop {
-                self.lines.skip_past(0xFF).await?;
                 let Some(line) = self.lines.next().await? else {
                     return Err(Error::Disconnected);
                 };
-                // A stale line after a stale sentinel: keep looking.
-                if let Ok(n) = decode_return::<i64>("guest-sync-delimited", &line) {
+                // The reply may share its line with stale bytes before it
+                // (another sentinel, binary garbage): what follows the
+                // last unreadable byte is tried too. Anything else is
+                // stale: keep looking.
+                let text = match &line {
+                    Line::Text(text) => text.as_str(),
+                    Line::Bad(bad) => bad.text.rsplit('\u{FFFD}').next().unwrap_or_default(),
+                };
+                if let Ok(n) = decode_return::<i64>("guest-sync-delimited", text) {
                     if n == id {
                         return Ok(());
                     }
@@ -83,26 +104,39 @@ impl GuestAgent {
             }
         })
         .await
-        .map_err(|_| Error::Timeout)?
+        .map_err(|_| Error::Timeout)??;
+        self.dirty = false;
+        Ok(())
     }
 
     /// Runs a command of the guest agent's schema and returns its typed
     /// result. Commands that send no reply on success (`guest-shutdown`)
     /// return as soon as they are sent.
     pub async fn execute<C: Command>(&mut self, command: &C) -> Result<C::Returns, Error> {
+        if self.dirty {
+            self.sync().await?;
+        }
         let text = request_line(C::NAME, C::HAS_ARGUMENTS.then_some(command), false, None)?;
         let timeout = self.timeout;
-        tokio::time::timeout(timeout, async {
+        // Out of step until the reply has been read whole.
+        self.dirty = true;
+        let result = tokio::time::timeout(timeout, async {
             write_line(&mut self.writer, &text).await?;
             if !C::SUCCESS_RESPONSE {
                 return crate::common::no_reply();
             }
-            let Some(line) = self.lines.next().await? else {
-                return Err(Error::Disconnected);
-            };
-            decode_return::<C::Returns>(C::NAME, &line)
+            let line = self.lines.next_text().await?;
+            // The line is read whole: whatever it says, the stream is in
+            // step (a reply that is not valid JSON is the exception).
+            let result = decode_return::<C::Returns>(C::NAME, &line);
+            self.dirty = matches!(result, Err(Error::Protocol { .. }));
+            result
         })
         .await
-        .map_err(|_| Error::Timeout)?
+        .map_err(|_| Error::Timeout)?;
+        if !C::SUCCESS_RESPONSE && result.is_ok() {
+            self.dirty = false;
+        }
+        result
     }
 }

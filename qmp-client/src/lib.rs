@@ -29,6 +29,7 @@
 pub mod blocking;
 mod common;
 mod error;
+mod framing;
 #[cfg(feature = "async")]
 mod guest_agent;
 #[cfg(feature = "async")]

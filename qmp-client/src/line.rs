@@ -1,27 +1,29 @@
-//! Lines from the server, with a size limit: a longer line is an error,
-//! never unbounded memory.
+//! Lines from the server for the async clients, with a size limit: a
+//! longer line is reported (see [`crate::framing`]), never unbounded
+//! memory, and the next line is read as usual.
 
 use crate::Error;
+use crate::framing::{Assembler, Line};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
 pub(crate) struct Lines<R> {
     inner: BufReader<R>,
-    max: usize,
-    buf: Vec<u8>,
+    assembler: Assembler,
 }
 
 impl<R: AsyncRead + Unpin> Lines<R> {
     pub(crate) fn new(reader: R, max: usize) -> Self {
         Lines {
             inner: BufReader::with_capacity(64 * 1024, reader),
-            max,
-            buf: Vec::new(),
+            assembler: Assembler::new(max),
         }
     }
 
     /// Discards input up to and including the first `byte` (the guest
-    /// agent's 0xFF sentinel): what came before it is stale.
+    /// agent's 0xFF sentinel): what came before it is stale, and so is
+    /// any partial line read before it.
     pub(crate) async fn skip_past(&mut self, byte: u8) -> Result<(), Error> {
+        self.assembler.reset();
         loop {
             let available = self.inner.fill_buf().await?;
             if available.is_empty() {
@@ -40,45 +42,33 @@ impl<R: AsyncRead + Unpin> Lines<R> {
         }
     }
 
-    /// The next line without its line ending; `None` at the end of the
-    /// stream. A partial line at the end of the stream is an error.
-    pub(crate) async fn next(&mut self) -> Result<Option<String>, Error> {
-        self.buf.clear();
+    /// The next line, usable or not; `None` at the end of the stream. A
+    /// partial line at the end of the stream is an error.
+    pub(crate) async fn next(&mut self) -> Result<Option<Line>, Error> {
         loop {
             let available = self.inner.fill_buf().await?;
             if available.is_empty() {
-                if self.buf.is_empty() {
-                    return Ok(None);
+                if self.assembler.is_partial() {
+                    return Err(self.assembler.cut_short());
                 }
-                let partial = String::from_utf8_lossy(&self.buf).into_owned();
-                return Err(Error::protocol(
-                    "the connection ended in the middle of a line",
-                    &partial,
-                ));
+                return Ok(None);
             }
-            let (take, done) = match available.iter().position(|&b| b == b'\n') {
-                Some(i) => (i + 1, true),
-                None => (available.len(), false),
-            };
-            if self.buf.len() + take > self.max + 2 {
-                return Err(Error::LineTooLong { limit: self.max });
-            }
-            self.buf.extend_from_slice(&available[..take]);
-            self.inner.consume(take);
-            if done {
-                break;
+            let (used, line) = self.assembler.feed(available);
+            self.inner.consume(used);
+            if let Some(line) = line {
+                return Ok(Some(line));
             }
         }
-        while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
-            self.buf.pop();
+    }
+
+    /// The next line of text: an unusable line is an error (for the
+    /// exchanges where any line but the expected one is: the greeting,
+    /// capability negotiation).
+    pub(crate) async fn next_text(&mut self) -> Result<String, Error> {
+        match self.next().await? {
+            Some(Line::Text(text)) => Ok(text),
+            Some(Line::Bad(bad)) => Err(bad.error),
+            None => Err(Error::Disconnected),
         }
-        String::from_utf8(std::mem::take(&mut self.buf))
-            .map(Some)
-            .map_err(|e| {
-                Error::protocol(
-                    "the line is not UTF-8",
-                    &String::from_utf8_lossy(e.as_bytes()),
-                )
-            })
     }
 }

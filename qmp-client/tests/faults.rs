@@ -155,13 +155,25 @@ async fn over_limit_line_is_an_error_not_memory() {
         let huge = "x".repeat(1 << 20);
         let reply = reply_to(&req, json!({"return": {"name": huge}}));
         w.write_all(format!("{reply}\r\n").as_bytes()).await.ok();
+        // The connection goes on.
+        let req = read_request(&mut r).await.expect("a second request");
+        let reply = reply_to(&req, json!({"return": {"name": "small"}}));
+        w.write_all(format!("{reply}\r\n").as_bytes()).await.ok();
         read_request(&mut r).await;
     })
     .await;
     let r = tokio::time::timeout(Duration::from_secs(2), client.execute(&cmd::QueryName))
         .await
         .expect("no hang");
-    assert!(matches!(r, Err(Error::Disconnected)), "{r:?}");
+    assert!(
+        matches!(r, Err(Error::LineTooLong { limit: 4096 })),
+        "{r:?}"
+    );
+    let name = tokio::time::timeout(Duration::from_secs(2), client.execute(&cmd::QueryName))
+        .await
+        .expect("no hang")
+        .expect("the next call is answered");
+    assert_eq!(name.name.as_deref(), Some("small"));
 }
 
 #[tokio::test]
