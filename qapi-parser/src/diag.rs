@@ -14,8 +14,11 @@
 //! form that editors and CI logs understand; the excerpt below it is drawn by
 //! `annotate-snippets`, the renderer rustc uses.
 
+mod excerpt;
+
 use crate::source::{SourceMap, Span};
 use annotate_snippets::{Level, Renderer, Snippet};
+use excerpt::Excerpt;
 use serde::Serialize;
 use std::fmt;
 
@@ -155,21 +158,30 @@ impl Diagnostic {
             Severity::Warning => Level::Warning,
             Severity::Note => Level::Note,
         };
-        let primary = excerpt(
-            sources,
-            span,
+        // The shown texts are owned (tabs expanded, long lines cut), and
+        // the renderer's snippets borrow them: make them all first.
+        let primary = Excerpt::of(sources, span);
+        let related: Vec<(Excerpt, &str)> = self
+            .related
+            .iter()
+            .map(|(rspan, rlabel)| (Excerpt::of(sources, *rspan), rlabel.as_str()))
+            .collect();
+        let mut message = level.title("").snippet(snippet(
+            &primary,
             level,
             self.label.as_deref().unwrap_or(""),
             false,
-        );
-        let mut message = level.title("").snippet(primary);
-        for (rspan, rlabel) in &self.related {
-            message = message.snippet(excerpt(sources, *rspan, Level::Info, rlabel, true));
+        ));
+        for (excerpt, rlabel) in &related {
+            message = message.snippet(snippet(excerpt, Level::Info, rlabel, true));
         }
         for note in &self.notes {
             message = message.footer(Level::Note.title(note));
         }
-        let rendered = Renderer::plain().render(message).to_string();
+        let rendered = Renderer::plain()
+            .term_width(excerpt::RENDER_WIDTH)
+            .render(message)
+            .to_string();
         // The renderer starts with a bare severity line (the title is
         // empty); our headline replaces it.
         for line in rendered.lines().skip(1) {
@@ -180,37 +192,24 @@ impl Diagnostic {
     }
 }
 
-/// A snippet holding only the lines a span touches (the whole file would
-/// be scanned by the renderer for every diagnostic otherwise).
-fn excerpt<'a>(
-    sources: &'a SourceMap,
-    span: Span,
+/// The renderer's snippet of an excerpt (which holds only the lines the
+/// span touches: the whole file would be scanned by the renderer for
+/// every diagnostic otherwise).
+fn snippet<'a>(
+    excerpt: &'a Excerpt,
     level: Level,
     label: &'a str,
     with_origin: bool,
 ) -> Snippet<'a> {
-    let file = sources.file(span.file);
-    let first = file.line_range(span.line);
-    let (end_line, _) = file.line_col(span.end as usize);
-    let last = file.line_range(end_line.max(span.line));
-    let text = &file.text[first.start..last.end];
-    let start = span.start as usize - first.start;
-    let end = (span.end as usize - first.start).min(text.len()).max(start);
-    // A zero-width span (end of file, missing token) still gets a caret.
-    let (start, end) = if start == end {
-        let next = text[start..].chars().next().map_or(0, char::len_utf8);
-        (start, start + next)
-    } else {
-        (start, end)
-    };
-    let mut snippet = Snippet::source(text)
-        .line_start(span.line as usize)
+    let snippet = Snippet::source(&excerpt.text)
+        .line_start(excerpt.line)
         .fold(false)
-        .annotation(level.span(start..end).label(label));
+        .annotation(level.span(excerpt.range.clone()).label(label));
     if with_origin {
-        snippet = snippet.origin(&file.display);
+        snippet.origin(&excerpt.origin)
+    } else {
+        snippet
     }
-    snippet
 }
 
 /// The diagnostics of a failed run, with the sources they point into, so
