@@ -213,3 +213,145 @@ fn blocking_client_skips_an_over_limit_line_by_id() {
 fn blocking_client_skips_an_over_limit_line_by_order() {
     over_limit_line("over-limit-order", true);
 }
+
+/// Answers every request with its own `tag` argument, until the client
+/// hangs up.
+fn echo_tags(r: &mut impl std::io::BufRead, w: &mut impl std::io::Write) {
+    loop {
+        let mut line = String::new();
+        if !matches!(r.read_line(&mut line), Ok(n) if n > 0) {
+            break;
+        }
+        let Ok(req) = serde_json::from_str::<serde_json::Value>(&line) else {
+            break;
+        };
+        let reply = reply_to(
+            &req,
+            serde_json::json!({"return": {"tag": req["arguments"]["tag"]}}),
+        );
+        if writeln!(w, "{reply}").is_err() {
+            break;
+        }
+    }
+}
+
+/// Defect 2: writing ignored `call_timeout`: a 32 MiB argument to a
+/// server that does not read hung past 50 s. Now the call times out on
+/// time, and once the server reads again the next call gets its own
+/// reply (the rest of the abandoned request goes first, whole).
+#[test]
+fn blocking_client_times_out_while_writing() {
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let (path, server) = fake("write-timeout", move |r, w| {
+        // Not a byte read until the test says so.
+        let _ = wait.recv();
+        echo_tags(r, w);
+    });
+    let config = qmp_client::Config {
+        call_timeout: Some(Duration::from_millis(500)),
+        ..Default::default()
+    };
+    let mut client = Client::<Events>::connect_unix_with(&path, config).expect("connect");
+    let blob = "x".repeat(32 << 20);
+    let started = std::time::Instant::now();
+    let r = client.execute_raw("x-tag", Some(serde_json::json!({"tag": blob})));
+    let took = started.elapsed();
+    assert!(matches!(r, Err(Error::Timeout)), "{:?}", r.err());
+    assert!(
+        took >= Duration::from_millis(500) && took < Duration::from_secs(5),
+        "timed out after {took:?}"
+    );
+    go.send(()).expect("the server waits");
+    let v = client
+        .execute_raw("x-tag", Some(serde_json::json!({"tag": 2})))
+        .expect("the next call gets its own reply");
+    assert_eq!(v["tag"], 2);
+    drop(client);
+    server.join().expect("server");
+}
+
+/// Defect 6: with replies matched by order, an event that is not UTF-8
+/// before reply 1 failed call 1 and shifted every later reply by one.
+/// Now each call gets its own reply, and the event is reported.
+#[test]
+fn blocking_client_by_order_survives_a_non_utf8_event() {
+    use std::io::Write;
+    let (path, server) = fake("non-utf8-event", |r, w| {
+        let req = request(r);
+        w.write_all(b"{\"event\": \"STOP\", \"data\": {\"x\": \"\xff\xfe\"}, \"timestamp\": {\"seconds\": 1, \"microseconds\": 0}}\n")
+            .expect("event");
+        let reply = reply_to(
+            &req,
+            serde_json::json!({"return": {"tag": req["arguments"]["tag"]}}),
+        );
+        writeln!(w, "{reply}").expect("reply");
+        echo_tags(r, w);
+    });
+    let mut client = by_order(&path);
+    for tag in 1..4 {
+        let v = client
+            .execute_raw("x-tag", Some(serde_json::json!({ "tag": tag })))
+            .expect("its own reply");
+        assert_eq!(v["tag"], tag);
+    }
+    match client.next_event(Some(Duration::from_secs(1))) {
+        Err(Error::BadEvent { name, raw, .. }) => {
+            assert_eq!(name.as_deref(), Some("STOP"));
+            assert!(raw.contains("STOP"), "{raw}");
+        }
+        other => panic!("{other:?}"),
+    }
+    drop(client);
+    server.join().expect("server");
+}
+
+/// Defect 9: an array line does not complete the waiting call, and a
+/// reply with both `return` and `error` is a protocol error keeping the
+/// line (it counted as a success).
+#[test]
+fn blocking_client_refuses_messages_qmp_never_sends() {
+    use std::io::Write;
+    let (path, server) = fake("never-sent", |r, w| {
+        let req = request(r);
+        writeln!(w, "[null, 1, {{\"tag\": \"array\"}}]").expect("array");
+        let reply = reply_to(&req, serde_json::json!({"return": {"tag": 1}}));
+        writeln!(w, "{reply}").expect("reply");
+        let req = request(r);
+        let reply = reply_to(
+            &req,
+            serde_json::json!({"return": {"tag": 2}, "error": {"class": "GenericError", "desc": "both"}}),
+        );
+        writeln!(w, "{reply}").expect("reply");
+        echo_tags(r, w);
+    });
+    let mut client = by_order(&path);
+    let v = client
+        .execute_raw("x-tag", Some(serde_json::json!({"tag": 1})))
+        .expect("the array is not a reply");
+    assert_eq!(v["tag"], 1);
+    match client.execute_raw("x-tag", Some(serde_json::json!({"tag": 2}))) {
+        Err(Error::Protocol { line, .. }) => {
+            assert!(
+                line.contains("\"return\"") && line.contains("\"error\""),
+                "{line}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let v = client
+        .execute_raw("x-tag", Some(serde_json::json!({"tag": 3})))
+        .expect("the connection goes on");
+    assert_eq!(v["tag"], 3);
+    drop(client);
+    server.join().expect("server");
+}
+
+/// A client matching replies by order, with a timeout against hangs.
+fn by_order(path: &std::path::Path) -> Client<Events> {
+    let config = qmp_client::Config {
+        call_timeout: Some(Duration::from_secs(5)),
+        match_by_order: true,
+        ..Default::default()
+    };
+    Client::connect_unix_with(path, config).expect("connect")
+}
