@@ -1,7 +1,7 @@
 //! Any bytes given to the parser produce a schema or diagnostics, never a
 //! panic, a hang or a stack overflow. Run with
-//! `cargo fuzz run parse` from the repository root (on a stable
-//! toolchain: `RUSTC_BOOTSTRAP=1 cargo fuzz run parse`).
+//! `cargo fuzz run parse fuzz/seeds/parse` from the repository root (on
+//! a stable toolchain: `RUSTC_BOOTSTRAP=1 cargo fuzz run parse ...`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

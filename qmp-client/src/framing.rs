@@ -84,17 +84,20 @@ impl Assembler {
     }
 
     /// Whether part of a line has been read.
+    #[cfg(feature = "async")]
     pub(crate) fn is_partial(&self) -> bool {
         !self.buf.is_empty() || self.over.is_some()
     }
 
     /// Forgets any partial line (what comes next starts afresh).
+    #[cfg(feature = "async")]
     pub(crate) fn reset(&mut self) {
         self.buf.clear();
         self.over = None;
     }
 
     /// The error for a connection that ends in the middle of a line.
+    #[cfg(feature = "async")]
     pub(crate) fn cut_short(&mut self) -> Error {
         let partial = String::from_utf8_lossy(&self.buf).into_owned();
         self.buf.clear();
@@ -190,24 +193,43 @@ fn keep_tail(tail: &mut Vec<u8>, chunk: &[u8]) {
     tail.extend_from_slice(chunk);
 }
 
-/// Whom a well-formed message is for.
+/// Whom a well-formed message is for (the same rule as
+/// [`owner_of_text`]): an event has `event`; a reply has `return` or
+/// `error`, and is one of ours when its id is a number or it has none
+/// (matched by order); an object with neither but a numeric id is a
+/// broken reply to that call. Anything else answers no call: taking it
+/// for a reply without an id would give a call matched by order a line
+/// that is not its reply, and shift every later one.
 pub(crate) fn owner_of_head(head: &Head<'_>) -> Owner {
     if let Some(name) = head.event {
         return Owner::Event(serde_json::from_str(name.get()).ok());
     }
-    match (head.id, head.id()) {
-        (None, _) => Owner::Reply(None),
-        (Some(_), Some(id)) => Owner::Reply(Some(id)),
-        (Some(_), None) => Owner::Unknown,
+    let reply = head.ret.is_some() || head.error.is_some();
+    owner(reply, head.id.map(|_| head.id()), || None)
+}
+
+/// Whom a message is for, from whether it has `return` or `error`, its
+/// id (`None`: none; `Some(None)`: not a number), and where the id may
+/// be found otherwise (at the end of a line whose middle was not kept).
+fn owner(reply: bool, id: Option<Option<u64>>, trailing: impl FnOnce() -> Option<u64>) -> Owner {
+    match (reply, id) {
+        (_, Some(Some(id))) => Owner::Reply(Some(id)),
+        (_, Some(None)) => Owner::Unknown,
+        (true, None) => Owner::Reply(trailing()),
+        (false, None) => match trailing() {
+            Some(id) => Owner::Reply(Some(id)),
+            None => Owner::Unknown,
+        },
     }
 }
 
 /// Whom a line is for, from its first bytes `head` and its last bytes
-/// `tail` (both the whole line when it was kept whole): an object whose
-/// top-level members include `event` is an event; one with a `return` or
-/// an `error` is a reply, numbered by its `"id"` when that is a number
-/// (found among the members read, or, as QEMU writes it, at the very
-/// end); an id that is not a number is not ours.
+/// `tail` (both the whole line when it was kept whole), by the rule of
+/// [`owner_of_head`]: an object whose top-level members include `event`
+/// is an event; one with a `return` or an `error` is a reply, numbered
+/// by its `"id"` when that is a number (found among the members read,
+/// or, as QEMU writes it, at the very end); an id that is not a number
+/// is not ours.
 pub(crate) fn owner_of_text(head: &[u8], tail: &[u8]) -> Owner {
     let mut reply = false;
     let mut id: Option<Option<u64>> = None;
@@ -219,11 +241,7 @@ pub(crate) fn owner_of_text(head: &[u8], tail: &[u8]) -> Owner {
             _ => {}
         }
     }
-    match (reply, id) {
-        (false, _) | (true, Some(None)) => Owner::Unknown,
-        (true, Some(Some(id))) => Owner::Reply(Some(id)),
-        (true, None) => Owner::Reply(trailing_id(tail)),
-    }
+    owner(reply, id, || trailing_id(tail))
 }
 
 /// What is known of a member's value.
@@ -479,6 +497,30 @@ mod tests {
             ),
             Owner::Unknown
         );
+    }
+
+    /// The head and the scan follow one rule, so that a line is routed
+    /// the same whether it parses or not; and only a message with a
+    /// `return` or an `error` answers a call matched by order.
+    #[test]
+    fn the_head_and_the_scan_agree_on_whom_a_message_is_for() {
+        for (text, owner) in [
+            (r#"{}"#, Owner::Unknown),
+            (r#"{"x": 1}"#, Owner::Unknown),
+            (r#"{"return": {}}"#, Owner::Reply(None)),
+            (r#"{"error": {"class": "GenericError", "desc": ""}}"#, Owner::Reply(None)),
+            (r#"{"id": 7}"#, Owner::Reply(Some(7))),
+            (r#"{"return": {}, "id": "x"}"#, Owner::Unknown),
+            (r#"{"event": "STOP"}"#, Owner::Event(Some("STOP".into()))),
+        ] {
+            let head = Head::of(text).expect("JSON");
+            assert_eq!(owner_of_head(&head), owner, "head of {text}");
+            assert_eq!(
+                owner_of_text(text.as_bytes(), text.as_bytes()),
+                owner,
+                "scan of {text}"
+            );
+        }
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub mod blocking;
 mod common;
 mod error;
 mod framing;
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(feature = "async")]
 mod guest_agent;
 #[cfg(feature = "async")]

@@ -6,6 +6,7 @@
 
 pub mod compile_bench;
 pub mod corpus;
+pub mod fuzz_seeds;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -32,6 +32,9 @@ enum Task {
     /// Record real QMP replies and events from a throwaway QEMU into
     /// qmp-types/benches/corpus.jsonl (the decode benchmark's input).
     CaptureCorpus,
+    /// Write the fuzz targets' seeds (fuzz/seeds/) from the recorded
+    /// corpus and from rich argument values.
+    FuzzSeeds,
     /// Time rustc on qmp-types, and on the generated crate of the
     /// best-known existing bindings (qapi-qmp, from crates.io) in the same
     /// run.
@@ -140,6 +143,16 @@ fn main() -> ExitCode {
         Task::CaptureCorpus => match xtask::corpus::capture() {
             Ok(n) => {
                 eprintln!("wrote {n} messages to qmp-types/benches/corpus.jsonl");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Task::FuzzSeeds => match xtask::fuzz_seeds::write(&xtask::workspace()) {
+            Ok(n) => {
+                eprintln!("wrote {n} seeds under fuzz/seeds");
                 ExitCode::SUCCESS
             }
             Err(e) => {
