@@ -202,6 +202,11 @@ async fn ten_thousand_dropped_clients_close_their_connections() {
     .await;
     eventually("the descriptors are back", || open_fds() <= fds + SLACK_FDS).await;
     let grown = rss_kib().saturating_sub(rss);
+    eprintln!(
+        "{CYCLES} connect-and-drop cycles: {fds} -> {} fds, RSS {rss} -> {} KiB",
+        open_fds(),
+        rss + grown
+    );
     // A leak costs at least the 64 KiB read buffer per connection
     // (625 MiB here); what is left is allocator noise.
     assert!(
@@ -264,6 +269,11 @@ async fn ten_thousand_dropped_subscriptions_leave_nothing_behind() {
     );
     assert!(open_fds() <= fds + SLACK_FDS, "descriptors grew");
     let grown = rss_kib().saturating_sub(rss);
+    eprintln!(
+        "{CYCLES} subscribe-and-drop cycles: {fds} -> {} fds, RSS {rss} -> {} KiB",
+        open_fds(),
+        rss + grown
+    );
     assert!(grown < 16 << 10, "RSS grew by {grown} KiB");
     // A stream that outlives its client sees the connection end.
     drop(client);
