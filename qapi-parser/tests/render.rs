@@ -6,16 +6,14 @@ use qapi_parser::source::{SourceFile, SourceMap};
 use qapi_parser::{Diagnostic, Options};
 
 /// The display width of a character in the rendering (tabs become four
-/// spaces; CJK ideographs take two columns).
+/// spaces, control characters U+FFFD; the rest as a terminal shows
+/// them).
 fn width(c: char) -> usize {
+    use unicode_width::UnicodeWidthChar;
     match c {
         '\t' => 4,
-        '\u{1100}'..='\u{115F}'
-        | '\u{2E80}'..='\u{A4CF}'
-        | '\u{AC00}'..='\u{D7A3}'
-        | '\u{F900}'..='\u{FAFF}'
-        | '\u{FF00}'..='\u{FF60}' => 2,
-        _ => 1,
+        c if c.is_control() => 1,
+        c => c.width().unwrap_or(0),
     }
 }
 
@@ -68,7 +66,14 @@ fn assert_caret_in_place(text: &str, at: usize) {
 /// shown line that was cut: the caret's column, checked by what the line
 /// shows from there on.
 fn continue_with_cut(shown: &str, rest: &str, caret: usize) -> usize {
-    let expanded: String = rest.replace('\t', "    ");
+    let expanded: String = rest
+        .chars()
+        .map(|c| match c {
+            '\t' => "    ".to_string(),
+            c if c.is_control() => '\u{FFFD}'.to_string(),
+            c => c.to_string(),
+        })
+        .collect();
     // The shown text from the caret's column on.
     let mut col = 0;
     let mut from = None;
@@ -92,7 +97,19 @@ fn continue_with_cut(shown: &str, rest: &str, caret: usize) -> usize {
 
 #[test]
 fn no_mix_of_tabs_wide_characters_and_text_panics() {
-    let pieces = ["\t", "漢", "x", " ", "é", "\t\t", "漢漢漢漢", "xxxxxxxx"];
+    let pieces = [
+        "\t",
+        "漢",
+        "x",
+        " ",
+        "é",
+        "\t\t",
+        "漢漢漢漢",
+        "xxxxxxxx",
+        "\u{2028}",
+        "\u{3000}",
+        "\u{85}",
+    ];
     // Lines of up to 120 pieces, by a small deterministic generator.
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let mut next = || {

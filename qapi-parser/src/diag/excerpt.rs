@@ -163,7 +163,7 @@ fn window(body: &str, focus: std::ops::Range<usize>) -> std::ops::Range<usize> {
             // The span is at the start of the run: show the start only.
             return 0..(to + BLANK_LEAD).min(total);
         }
-        (from.min(indent) - BLANK_LEAD).max(1)
+        from.min(indent).saturating_sub(BLANK_LEAD).max(1)
     } else {
         let left = from.saturating_sub(LEAD).min(total.saturating_sub(room));
         // A line cut on the left starts with `...`, which the renderer
