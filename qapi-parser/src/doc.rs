@@ -449,7 +449,13 @@ fn tagged(line: &str) -> Option<(SectionKind, &str, &str)> {
         ("Example", SectionKind::Example),
     ];
     for (tag, kind) in TAGS {
-        if let Some(rest) = line.strip_prefix(tag).and_then(|r| r.strip_prefix(':')) {
+        // `Examples::` (a paragraph ending in `::`, which opens an rST
+        // literal block) is not a section: QEMU matches `TAG(?!::):`.
+        if let Some(rest) = line
+            .strip_prefix(tag)
+            .and_then(|r| r.strip_prefix(':'))
+            .filter(|r| !r.starts_with(':'))
+        {
             return Some((kind, tag, rest.trim_start_matches(' ')));
         }
     }

@@ -508,7 +508,10 @@ mod tests {
             (r#"{}"#, Owner::Unknown),
             (r#"{"x": 1}"#, Owner::Unknown),
             (r#"{"return": {}}"#, Owner::Reply(None)),
-            (r#"{"error": {"class": "GenericError", "desc": ""}}"#, Owner::Reply(None)),
+            (
+                r#"{"error": {"class": "GenericError", "desc": ""}}"#,
+                Owner::Reply(None),
+            ),
             (r#"{"id": 7}"#, Owner::Reply(Some(7))),
             (r#"{"return": {}, "id": "x"}"#, Owner::Unknown),
             (r#"{"event": "STOP"}"#, Owner::Event(Some("STOP".into()))),
