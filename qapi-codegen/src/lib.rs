@@ -79,6 +79,7 @@ pub struct Config {
     pub(crate) type_map: BTreeMap<String, String>,
     pub(crate) runtime: String,
     pub(crate) legacy: bool,
+    pub(crate) qemu_version: Option<qapi_parser::profile::QemuVersion>,
     pub(crate) generated_by: String,
     pub(crate) registry_feature: Option<String>,
     pub(crate) reserved: Vec<String>,
@@ -95,6 +96,7 @@ impl Default for Config {
             type_map: BTreeMap::new(),
             runtime: "::qmp_types".into(),
             legacy: false,
+            qemu_version: None,
             generated_by: "qapi-codegen".into(),
             registry_feature: None,
             reserved: Vec::new(),
@@ -163,6 +165,14 @@ impl Config {
         self
     }
 
+    /// Applies the rules of this QEMU release (by default, the release
+    /// in the `VERSION` file of the schema's source tree; see
+    /// [`qapi_parser::Options`]).
+    pub fn qemu_version(&mut self, version: qapi_parser::profile::QemuVersion) -> &mut Self {
+        self.qemu_version = Some(version);
+        self
+    }
+
     /// What the `@generated` header says made the files.
     pub fn generated_by(&mut self, text: impl Into<String>) -> &mut Self {
         self.generated_by = text.into();
@@ -192,6 +202,7 @@ impl Config {
             .ok_or_else(|| Error::Config("no schema given".into()))?;
         let options = qapi_parser::Options {
             legacy: self.legacy,
+            qemu_version: self.qemu_version,
         };
         let schema = match &self.events_spec {
             Some(spec) => qapi_parser::parse_with_events_spec(path, spec, options)?,

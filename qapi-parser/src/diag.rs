@@ -79,6 +79,11 @@ impl Diagnostic {
         Self::new(Severity::Note, Some(span), message)
     }
 
+    /// A note without a location.
+    pub fn note_unlocated(message: impl Into<String>) -> Self {
+        Self::new(Severity::Note, None, message)
+    }
+
     /// An error without a location.
     pub fn error_unlocated(message: impl Into<String>) -> Self {
         Self::new(Severity::Error, None, message)

@@ -11,6 +11,7 @@
 //! are collected with their raw text and the `->`/`<-` messages in them.
 
 use crate::diag::Diagnostic;
+use crate::profile::{Profile, Rule};
 use crate::source::Span;
 use crate::syntax::DocBlock;
 use serde::Serialize;
@@ -300,8 +301,8 @@ pub(crate) fn dedent(text: &str) -> String {
 /// Options of the documentation parser.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DocOptions {
-    /// Accept the sections and layouts of older QEMU releases.
-    pub legacy: bool,
+    /// The rules of the schema's release.
+    pub profile: Profile,
 }
 
 /// One line of a block: text after `# ` and the line's span.
@@ -562,10 +563,13 @@ impl<'a> DocParser<'a> {
         match first {
             Some(line) if line.starts_with('@') => {
                 let Some(symbol) = line.strip_suffix(':') else {
-                    return Err(self.err(
-                        "the '@NAME' line of a definition's documentation must end with ':'",
-                    )
-                    .with_note("older QEMU releases wrote it without the ':': pass --legacy to accept older schemas"));
+                    return Err(self
+                        .err("the '@NAME' line of a definition's documentation must end with ':'")
+                        .with_note(
+                            self.options
+                                .profile
+                                .older("older QEMU releases wrote it without the ':'"),
+                        ));
                 };
                 let symbol = &symbol[1..];
                 if symbol.is_empty() {
@@ -597,10 +601,15 @@ impl<'a> DocParser<'a> {
                     ))
                     .with_note("a definition's documentation must start with its '@NAME:' line"));
             }
-            if text.starts_with('=') && !is_first && !self.options.legacy {
-                return Err(
-                    self.err("a '=' heading must be the first line of its documentation comment")
-                );
+            if text.starts_with('=')
+                && !is_first
+                && self.options.profile.holds(Rule::EqualsHeadingFirst)
+            {
+                return Err(self
+                    .err("a '=' heading must be the first line of its documentation comment")
+                    .with_note(self.options.profile.older(
+                        "QEMU 10.1 and later write rST headings, underlined with '=' anywhere",
+                    )));
             }
             self.append(text);
             self.pos += 1;
@@ -654,7 +663,8 @@ impl<'a> DocParser<'a> {
                 }
                 no_more_args = true;
             } else if let Some((kind, tag, rest)) = tagged(text) {
-                if matches!(kind, SectionKind::Note | SectionKind::Example) && !self.options.legacy
+                if matches!(kind, SectionKind::Note | SectionKind::Example)
+                    && !self.options.profile.holds(Rule::OldDocLayouts)
                 {
                     let hint = if kind == SectionKind::Note {
                         "use an rST admonition such as '.. note::' instead"
@@ -662,9 +672,15 @@ impl<'a> DocParser<'a> {
                         "use the '.. qmp-example::' directive instead"
                     };
                     return Err(self
-                        .err(format!("'{tag}:' sections are no longer part of the language"))
+                        .err(format!(
+                            "'{tag}:' sections are no longer part of the language"
+                        ))
                         .with_note(hint)
-                        .with_note("QEMU releases before 9.1 used them: pass --legacy to accept older schemas"));
+                        .with_note(
+                            self.options
+                                .profile
+                                .older("QEMU releases before 9.1 used them"),
+                        ));
                 }
                 if matches!(kind, SectionKind::Note | SectionKind::Example) {
                     self.legacy_notes.push(Diagnostic::note(
@@ -672,7 +688,8 @@ impl<'a> DocParser<'a> {
                         format!("legacy '{tag}:' documentation section"),
                     ));
                 }
-                if !matches!(kind, SectionKind::Note | SectionKind::Example) && !self.options.legacy
+                if !matches!(kind, SectionKind::Note | SectionKind::Example)
+                    && !self.options.profile.holds(Rule::OldDocLayouts)
                 {
                     if let Some(prev) = self.sections.iter().find(|s| s.kind == kind) {
                         return Err(self
@@ -771,7 +788,7 @@ impl<'a> DocParser<'a> {
                 if prev_blank {
                     return Ok(());
                 }
-                if self.options.legacy {
+                if self.options.profile.holds(Rule::OldDocLayouts) {
                     return Ok(());
                 }
                 return Err(self
@@ -807,12 +824,17 @@ mod tests {
     use crate::syntax::{TopItem, parse_file};
 
     fn doc(text: &str) -> Result<Doc, String> {
+        doc_as(text, Profile::default())
+    }
+
+    /// The doc of `text` under the rules of `profile`.
+    fn doc_as(text: &str, profile: Profile) -> Result<Doc, String> {
         let f = SourceFile::new("t".into(), "t".into(), text.into(), None);
         let items = parse_file(FileId(0), &f).unwrap();
         let TopItem::Doc(block) = &items[0] else {
             panic!()
         };
-        parse_doc(block, &f.text, DocOptions::default())
+        parse_doc(block, &f.text, DocOptions { profile })
             .map(|(d, _)| d)
             .map_err(|d| format!("{}: {}", d.span.map_or(0, |s| s.line), d.message))
     }
@@ -900,10 +922,14 @@ mod tests {
             doc("##\n# @a:\n# = H\n##\n").unwrap_err(),
             "3: '=' headings are not allowed in a definition's documentation"
         );
+        // Until 10.0 (from 10.1, rST headings: a '=' line is text).
+        let v10_0 = Profile::of(crate::profile::QemuVersion::new(10, 0));
         assert_eq!(
-            doc("##\n# = H\n# text\n# == H2\n##\n").unwrap_err(),
+            doc_as("##\n# = H\n# text\n# == H2\n##\n", v10_0).unwrap_err(),
             "4: a '=' heading must be the first line of its documentation comment"
         );
+        let v10_1 = Profile::of(crate::profile::QemuVersion::new(10, 1));
+        assert!(doc_as("##\n# Title\n# =====\n##\n", v10_1).is_ok());
         assert_eq!(
             doc("##\n# text\n# @x: y\n##\n").unwrap_err(),
             "3: '@x:' is not allowed in free-form documentation"

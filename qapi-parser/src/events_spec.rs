@@ -14,7 +14,7 @@
 //! reported as warnings and repaired where the intent is clear.
 //!
 //! ```no_run
-//! let options = qapi_parser::Options { legacy: true };
+//! let options = qapi_parser::Options { legacy: true, ..Default::default() };
 //! let schema = qapi_parser::parse_with_events_spec(
 //!     "qemu-2.4/qapi-schema.json",
 //!     "qemu-2.4/docs/qmp/qmp-events.txt",

@@ -7,12 +7,12 @@
 //! typed [`Def`]; references to other types are still names, which
 //! [`crate::schema`] resolves.
 
-use crate::Options;
 use crate::diag::Diagnostic;
 use crate::doc::{Doc, SectionKind};
 use crate::ir::{Cond, EnumValue, Feature, Pragma};
 use crate::loader::ExprItem;
 use crate::names::{self, NameKind};
+use crate::profile::{Profile, Rule};
 use crate::source::{FileId, Span};
 use crate::syntax::{Object, Spanned, Value};
 
@@ -103,7 +103,8 @@ const METAS: [&str; 6] = ["enum", "struct", "union", "alternate", "command", "ev
 
 pub(crate) struct Checker<'a> {
     pub pragma: &'a Pragma,
-    pub options: Options,
+    /// The rules of the schema's release.
+    pub profile: Profile,
     pub diags: Vec<Diagnostic>,
     /// Definitions the legacy dialect implies (a simple union's tag enum
     /// and branch wrappers), placed before the definition that implies
@@ -173,7 +174,9 @@ impl Checker<'_> {
             .entries
             .iter()
             .filter(|(k, _)| METAS.contains(&k.node.as_str()));
-        let legacy_type = self.options.legacy && !obj.contains("struct") && obj.contains("type");
+        let legacy_type = self.profile.holds(Rule::TypeKeyword)
+            && !obj.contains("struct")
+            && obj.contains("type");
         let (meta_key, meta_value) = match (metas.next(), metas.next()) {
             (Some((k, v)), None) => (k, v),
             (Some((k1, _)), Some((k2, _))) => {
@@ -201,7 +204,10 @@ impl Checker<'_> {
                 let mut d = err(span, "expression does not define anything")
                     .with_label("expected one of the keys 'enum', 'struct', 'union', 'alternate', 'command', 'event', 'include', 'pragma'");
                 if obj.contains("type") {
-                    d = d.with_note("'type' is the old name of 'struct' (QEMU before 2.4): pass --legacy to accept older schemas");
+                    d = d.with_note(
+                        self.profile
+                            .older("'type' is the old name of 'struct' (QEMU before 2.4)"),
+                    );
                 }
                 return Err(d);
             }
@@ -228,7 +234,7 @@ impl Checker<'_> {
         // another definition (typos, renames): keep the definition, drop
         // the comment, and say so.
         let mut doc = doc;
-        if self.options.legacy
+        if self.profile.holds(Rule::OldDocLayouts)
             && doc
                 .as_ref()
                 .is_some_and(|d| d.symbol.as_deref() != Some(name.as_str()))
@@ -263,7 +269,7 @@ impl Checker<'_> {
 
         let mk = meta_key.node.as_str();
         let simple_union = meta == "union"
-            && self.options.legacy
+            && self.profile.holds(Rule::SimpleUnions)
             && !obj.contains("base")
             && !obj.contains("discriminator");
         let (required, optional): (&[&str], &[&str]) = match meta {
@@ -330,7 +336,7 @@ impl Checker<'_> {
             .iter()
             .any(|n| n == name);
         if meta == "command"
-            && self.options.legacy
+            && self.profile.holds(Rule::FreeNames)
             && !excepted
             && names::check(name, kind, false, false).is_err()
         {
@@ -339,16 +345,19 @@ impl Checker<'_> {
                 format!("legacy command name '{name}'"),
             ));
         }
-        let permissive = meta == "command" && (excepted || self.options.legacy);
+        let permissive = meta == "command" && (excepted || self.profile.holds(Rule::FreeNames));
         names::check(name, kind, permissive, false).map_err(|why| {
             let mut d = err(span, format!("invalid {meta} name '{name}'"))
                 .with_label("bad name")
                 .with_note(why);
-            if meta == "command" && name.contains('_') && !self.options.legacy {
+            if meta == "command" && name.contains('_') && !self.profile.holds(Rule::FreeNames) {
                 d = d.with_note(
                     "list it in pragma 'command-name-exceptions' if it must keep the '_'",
                 );
-                d = d.with_note("QEMU releases before 6.0 had no such rule: pass --legacy to accept older schemas");
+                d = d.with_note(
+                    self.profile
+                        .older("QEMU releases before 6.0 had no such rule"),
+                );
             }
             d
         })?;
@@ -361,7 +370,9 @@ impl Checker<'_> {
                 SectionKind::Returns if meta != "command" => {
                     return Err(err(s.span, "'Returns:' is only for commands"));
                 }
-                SectionKind::Returns if !obj.contains("returns") && !self.options.legacy => {
+                SectionKind::Returns
+                    if !obj.contains("returns") && !self.profile.holds(Rule::OldDocLayouts) =>
+                {
                     return Err(err(
                         s.span,
                         "'Returns:' section, but the command returns nothing",
@@ -409,8 +420,13 @@ impl Checker<'_> {
                 ),
             )
             .with_label("in this object");
-            if what.0 == "union" && missing.contains(&"discriminator") && !self.options.legacy {
-                d = d.with_note("simple unions (without 'base' and 'discriminator') were removed in QEMU 6.2: pass --legacy to accept older schemas");
+            if what.0 == "union"
+                && missing.contains(&"discriminator")
+                && !self.profile.holds(Rule::SimpleUnions)
+            {
+                d = d.with_note(self.profile.older(
+                    "simple unions (without 'base' and 'discriminator') were removed in QEMU 6.2",
+                ));
             }
             return Err(d);
         }
@@ -419,7 +435,7 @@ impl Checker<'_> {
 
     fn type_name(&self, v: &Spanned<Value>, what: Desc<'_>, allow_array: bool) -> R<TypeName> {
         // '**' was the name of 'any' before QEMU 2.5.
-        if self.options.legacy && v.node.as_str() == Some("**") {
+        if self.profile.holds(Rule::StarStarType) && v.node.as_str() == Some("**") {
             self.notes
                 .borrow_mut()
                 .push(Diagnostic::note(v.span, "legacy type '**' (now 'any')"));
@@ -488,7 +504,7 @@ impl Checker<'_> {
         // Older releases had no naming rules for members at all.
         let excepted =
             owner.is_some_and(|o| self.pragma.member_name_exceptions.iter().any(|n| n == o));
-        let permissive = self.options.legacy || excepted;
+        let permissive = self.profile.holds(Rule::FreeNames) || excepted;
         let Value::Object(obj) = &v.node else {
             return Err(err(
                 v.span,
@@ -505,7 +521,7 @@ impl Checker<'_> {
                 Some(n) => (n, true),
                 None => (key.node.as_str(), false),
             };
-            if self.options.legacy
+            if self.profile.holds(Rule::FreeNames)
                 && !excepted
                 && names::check(name, NameKind::Member, false, false).is_err()
             {
@@ -522,7 +538,7 @@ impl Checker<'_> {
                     d = d.with_note("list the type in pragma 'member-name-exceptions' if its members must keep these names");
                 }
                 if name.bytes().any(|b| b.is_ascii_uppercase() || b == b'_') {
-                    d = d.with_note("QEMU releases before 6.0 had no such rule: pass --legacy to accept older schemas");
+                    d = d.with_note(self.profile.older("QEMU releases before 6.0 had no such rule"));
                 }
                 d
             })?;
@@ -561,7 +577,8 @@ impl Checker<'_> {
     }
 
     fn is_member_exception(&self, name: &str) -> bool {
-        self.options.legacy || self.pragma.member_name_exceptions.iter().any(|n| n == name)
+        self.profile.holds(Rule::FreeNames)
+            || self.pragma.member_name_exceptions.iter().any(|n| n == name)
     }
 
     fn enum_def(&self, name: &str, obj: &Object) -> R<DefKind> {
@@ -633,7 +650,7 @@ impl Checker<'_> {
             };
             let checked = names::check(&vname, NameKind::Member, permissive, true);
             // Older releases also had '.' in enum values.
-            let legacy_ok = self.options.legacy
+            let legacy_ok = self.profile.holds(Rule::FreeNames)
                 && !vname.is_empty()
                 && vname
                     .bytes()
@@ -1040,7 +1057,7 @@ impl Checker<'_> {
         };
         // QEMU 3.0 to 6.1: C preprocessor expressions, and lists of them
         // meaning all must hold.
-        if self.options.legacy {
+        if self.profile.holds(Rule::PreprocessorConditions) {
             match &v.node {
                 Value::Str(s) if !is_ident(s) && !s.is_empty() => {
                     self.notes.borrow_mut().push(Diagnostic::note(
@@ -1080,7 +1097,10 @@ impl Checker<'_> {
                         .with_label("expected a name like CONFIG_FOO")
                         .with_note("a condition is an upper-case identifier, or {'all': [...]}, {'any': [...]}, {'not': ...}");
                     if s.contains("defined(") {
-                        d = d.with_note("C preprocessor conditions were used by QEMU 3.0 to 6.1: pass --legacy to accept older schemas");
+                        d = d.with_note(
+                            self.profile
+                                .older("C preprocessor conditions were used by QEMU 3.0 to 6.1"),
+                        );
                     }
                     return Err(d);
                 }
@@ -1147,9 +1167,7 @@ impl Checker<'_> {
                 );
                 if matches!(other, Value::Array(_)) {
                     d = d.with_note("a list of conditions is written {'all': [...]}");
-                    d = d.with_note(
-                        "QEMU 3.0 to 6.1 wrote lists: pass --legacy to accept older schemas",
-                    );
+                    d = d.with_note(self.profile.older("QEMU 3.0 to 6.1 wrote lists"));
                 }
                 Err(d)
             }

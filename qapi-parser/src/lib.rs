@@ -28,6 +28,7 @@ mod expr;
 pub mod ir;
 mod loader;
 pub mod names;
+pub mod profile;
 mod schema;
 pub mod source;
 pub mod syntax;
@@ -38,10 +39,50 @@ pub use ir::*;
 use std::path::Path;
 
 /// How to read a schema.
+///
+/// The rules applied are those of the QEMU release the schema belongs
+/// to ([`profile`]): `qemu_version` when given, else the release in the
+/// `VERSION` file of the source tree the root schema sits in, else the
+/// newest release's (with a note saying so).
+///
+/// ```
+/// let options = qapi_parser::Options {
+///     qemu_version: Some("6.1".parse()?),
+///     ..Default::default()
+/// };
+/// # Ok::<(), qapi_parser::profile::BadVersion>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Options {
-    /// Accept the constructs of older QEMU releases (see the README).
+    /// Accept every construct any QEMU release had, for a schema of
+    /// unknown age (see the README); overrides `qemu_version`.
     pub legacy: bool,
+    /// The QEMU release whose rules apply.
+    pub qemu_version: Option<profile::QemuVersion>,
+}
+
+impl Options {
+    /// The rules that apply to the schema at `path` (see [`Options`]),
+    /// and a note when no release was given or found.
+    pub fn profile_for(&self, path: &Path) -> (profile::Profile, Option<Diagnostic>) {
+        if self.legacy {
+            return (profile::Profile::legacy(), None);
+        }
+        if let Some(v) = self.qemu_version {
+            return (profile::Profile::of(v), None);
+        }
+        match profile::QemuVersion::of_tree(path) {
+            Some((v, _)) => (profile::Profile::of(v), None),
+            None => {
+                let p = profile::Profile::newest();
+                let note = Diagnostic::note_unlocated(format!(
+                    "no QEMU release given and no VERSION file above the schema: checked by {}",
+                    p.name()
+                ));
+                (p, Some(note))
+            }
+        }
+    }
 }
 
 /// Reads and checks the schema at `path` (and everything it includes).
@@ -51,13 +92,19 @@ pub fn parse_file(path: impl AsRef<Path>) -> Result<Schema, Errors> {
 
 /// [`parse_file`] with options.
 pub fn parse_file_with(path: impl AsRef<Path>, options: Options) -> Result<Schema, Errors> {
-    finish(loader::load(path.as_ref(), options), options)
+    let (profile, note) = options.profile_for(path.as_ref());
+    finish(loader::load(path.as_ref(), profile), profile, note)
 }
 
 /// Reads and checks schema text held in memory. `path` names it in
 /// diagnostics, and `include`s are resolved relative to its directory.
 pub fn parse_str(path: impl AsRef<Path>, text: &str, options: Options) -> Result<Schema, Errors> {
-    finish(loader::load_str(path.as_ref(), text, options), options)
+    let (profile, note) = options.profile_for(path.as_ref());
+    finish(
+        loader::load_str(path.as_ref(), text, profile),
+        profile,
+        note,
+    )
 }
 
 /// Reads and checks the schema at `path`, then reads the legacy events
@@ -114,7 +161,11 @@ pub fn parse_with_events_spec(
     Ok(schema)
 }
 
-fn finish(mut loaded: loader::Loaded, options: Options) -> Result<Schema, Errors> {
+fn finish(
+    mut loaded: loader::Loaded,
+    profile: profile::Profile,
+    note: Option<Diagnostic>,
+) -> Result<Schema, Errors> {
     let fail = |mut diagnostics: Vec<Diagnostic>, sources| {
         diagnostics.sort_by_key(|d| {
             (
@@ -131,10 +182,13 @@ fn finish(mut loaded: loader::Loaded, options: Options) -> Result<Schema, Errors
         let diags = std::mem::take(&mut loaded.diags);
         return fail(diags, loaded.sources);
     }
+    // Which rules applied, when no release said (after reading: a file
+    // that cannot be read has nothing to do with rules).
+    loaded.diags.extend(note);
     let exprs = std::mem::take(&mut loaded.exprs);
     let mut checker = expr::Checker {
         pragma: &loaded.pragma,
-        options,
+        profile,
         diags: Vec::new(),
         implied: Vec::new(),
         wrappers: Vec::new(),
@@ -148,7 +202,7 @@ fn finish(mut loaded: loader::Loaded, options: Options) -> Result<Schema, Errors
         return fail(all, loaded.sources);
     }
     loaded.diags.extend(diags);
-    match schema::build(loaded, defs, options.legacy) {
+    match schema::build(loaded, defs, profile) {
         Ok(s) => Ok(s),
         Err((mut errors, loaded)) => {
             errors.extend(loaded.diags);

@@ -13,10 +13,10 @@
 //!    keep QEMU's order. Including a file a second time does nothing;
 //!    including a file that is still being read (a loop) is an error.
 
-use crate::Options;
 use crate::diag::Diagnostic;
 use crate::doc::{Doc, DocOptions, parse_doc};
 use crate::ir::{Module, ModuleId, Pragma};
+use crate::profile::{Profile, Rule};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 use crate::syntax::{self, Object, Spanned, TopItem, Value};
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -59,7 +59,8 @@ type Parsed = Result<Vec<TopItem>, Vec<Diagnostic>>;
 
 struct Loader {
     out: Loaded,
-    options: Options,
+    /// The rules of the schema's release.
+    profile: Profile,
     /// Absolute, normalised paths of the files being read (the include
     /// chain), to detect loops, with their display names.
     stack: Vec<(PathBuf, String)>,
@@ -236,21 +237,21 @@ fn include_names(items: &[TopItem]) -> impl Iterator<Item = &str> {
 }
 
 /// Reads `path` and everything it includes.
-pub(crate) fn load(path: &Path, options: Options) -> Loaded {
-    load_root(path, read_text(path), options)
+pub(crate) fn load(path: &Path, profile: Profile) -> Loaded {
+    load_root(path, read_text(path), profile)
 }
 
 /// Reads a schema held in memory (tests, fuzzing, `build.rs` users with
 /// generated text). Includes are resolved relative to `path`'s directory.
-pub(crate) fn load_str(path: &Path, text: &str, options: Options) -> Loaded {
-    load_root(path, check_text(text.as_bytes().to_vec()), options)
+pub(crate) fn load_str(path: &Path, text: &str, profile: Profile) -> Loaded {
+    load_root(path, check_text(text.as_bytes().to_vec()), profile)
 }
 
-fn load_root(path: &Path, text: Result<String, ReadError>, options: Options) -> Loaded {
+fn load_root(path: &Path, text: Result<String, ReadError>, profile: Profile) -> Loaded {
     let abs = absolute(path);
     let mut loader = Loader {
         out: Loaded::default(),
-        options,
+        profile,
         stack: Vec::new(),
         root_dir: abs.parent().map(Path::to_path_buf).unwrap_or_default(),
         found: HashMap::new(),
@@ -494,20 +495,20 @@ impl Loader {
         for item in items {
             match item {
                 TopItem::MissingComma(span) => {
-                    let d = if self.options.legacy {
+                    let d = if self.profile.holds(Rule::MissingCommas) {
                         Diagnostic::note(span, "legacy missing ',' (QEMU 1.x)")
                             .with_label("no comma before this")
                     } else {
                         Diagnostic::error(span, "missing ',' before this")
                             .with_label("',' expected before this")
-                            .with_note("QEMU 1.x did not need commas here: pass --legacy to read older schemas")
+                            .with_note(self.profile.older("QEMU 1.x did not need commas here"))
                     };
                     self.out.diags.push(d);
                 }
                 TopItem::Doc(block) => {
                     self.reject_pending(&mut pending);
                     let options = DocOptions {
-                        legacy: self.options.legacy,
+                        profile: self.profile,
                     };
                     match parse_doc(&block, &self.out.sources.file(id).text, options) {
                         Ok((doc, notes)) => {
@@ -531,7 +532,7 @@ impl Loader {
                         // Older releases wrote documentation in layouts
                         // the structured parser does not take: keep the
                         // text, say so, and go on.
-                        Err(d) if self.options.legacy => {
+                        Err(d) if self.profile.holds(Rule::OldDocLayouts) => {
                             let doc = crate::doc::raw_doc(&block, &self.out.sources.file(id).text);
                             let mut note = Diagnostic::note(
                                 d.span.unwrap_or(doc.span),
@@ -586,7 +587,10 @@ impl Loader {
                         self.pragma(&obj, pragma);
                     } else {
                         // Older releases wrote free comments before definitions.
-                        if after_free_doc && pending.is_none() && !self.options.legacy {
+                        if after_free_doc
+                            && pending.is_none()
+                            && !self.profile.holds(Rule::OldDocLayouts)
+                        {
                             if let Some(free) = self.out.free_docs.last() {
                                 self.out.diags.push(
                                     Diagnostic::error(free.doc.span, "a definition's documentation must start with '@NAME:'")
@@ -726,7 +730,7 @@ impl Loader {
         };
         for (key, v) in &pragmas.entries {
             let mut name = key.node.as_str();
-            if self.options.legacy {
+            if self.profile.holds(Rule::OldPragmaNames) {
                 let modern = match name {
                     "returns-whitelist" => Some("command-returns-exceptions"),
                     "name-case-whitelist" => Some("member-name-exceptions"),
@@ -763,7 +767,10 @@ impl Loader {
                         .with_label("not a pragma")
                         .with_note("pragmas are 'doc-required', 'command-name-exceptions', 'command-returns-exceptions', 'documentation-exceptions' and 'member-name-exceptions'");
                     if matches!(other, "returns-whitelist" | "name-case-whitelist") {
-                        d = d.with_note("QEMU releases before 6.0 used this name: pass --legacy to accept older schemas");
+                        d = d.with_note(
+                            self.profile
+                                .older("QEMU releases before 6.0 used this name"),
+                        );
                     }
                     self.out.diags.push(d);
                     continue;

@@ -17,6 +17,7 @@ use crate::ir::members_with_owner;
 use crate::ir::*;
 use crate::loader::Loaded;
 use crate::names::c_name_eq;
+use crate::profile::{Profile, Rule};
 use crate::source::Span;
 use std::collections::HashMap;
 
@@ -48,9 +49,8 @@ struct Builder<'a> {
     def_entity: Vec<Option<EntityId>>,
     diags: Vec<Diagnostic>,
     pragma: &'a Pragma,
-    /// The legacy dialect: documentation coverage is not checked (older
-    /// releases did not require it).
-    legacy: bool,
+    /// The rules of the schema's release.
+    profile: Profile,
     /// Notes about legacy constructs accepted.
     notes: Vec<Diagnostic>,
     /// The entity being resolved, and the entities with a reference that
@@ -65,7 +65,7 @@ struct Builder<'a> {
 pub(crate) fn build(
     loaded: Loaded,
     mut defs: Vec<Def>,
-    legacy: bool,
+    profile: Profile,
 ) -> Result<Schema, (Vec<Diagnostic>, Box<Loaded>)> {
     let docs = defs.iter_mut().map(|d| d.doc.take()).collect();
     let mut b = Builder {
@@ -77,7 +77,7 @@ pub(crate) fn build(
         def_entity: vec![None; defs.len()],
         diags: Vec::new(),
         pragma: &loaded.pragma,
-        legacy,
+        profile,
         notes: Vec::new(),
         resolving: 0,
         tainted: Default::default(),
@@ -351,7 +351,10 @@ impl Builder<'_> {
                 let mut d = Diagnostic::error(span, format!("{what} uses unknown type '{name}'"))
                     .with_label("not defined");
                 if name == "**" {
-                    d = d.with_note("'**' was the name of 'any' before QEMU 2.5: pass --legacy to accept older schemas");
+                    d = d.with_note(
+                        self.profile
+                            .older("'**' was the name of 'any' before QEMU 2.5"),
+                    );
                 }
                 let types = self
                     .names
@@ -1206,7 +1209,9 @@ impl Builder<'_> {
         if let EntityKind::Array(a) = &t.kind {
             t = &es[a.element.id.0 as usize];
         }
-        if !matches!(t.kind, EntityKind::Struct(_) | EntityKind::Union(_)) && self.legacy {
+        if !matches!(t.kind, EntityKind::Struct(_) | EntityKind::Union(_))
+            && self.profile.holds(Rule::UncheckedReturns)
+        {
             // Before 2.9 the exceptions were a list inside QEMU's generator.
             self.notes.push(Diagnostic::note(
                 r.span,
@@ -1218,7 +1223,7 @@ impl Builder<'_> {
                     .with_label("not a struct or union")
                     .with_note("commands return objects (or arrays of them) so that members can be added later")
                     .with_note("list the command in pragma 'command-returns-exceptions' if it must return something else")
-                    .with_note("QEMU releases before 2.9 listed such commands inside their generator: pass --legacy to accept older schemas"),
+                    .with_note(self.profile.older("QEMU releases before 2.9 listed such commands inside their generator")),
             );
         }
     }
@@ -1295,7 +1300,7 @@ impl Builder<'_> {
                 }
             }
             for (n, span) in &items {
-                if doc.member(n).is_none() && !exempt && !self.legacy {
+                if doc.member(n).is_none() && !exempt && !self.profile.holds(Rule::OldDocLayouts) {
                     self.diags.push(
                         Diagnostic::error(*span, format!("{role} '{n}' of '{name}' is not documented"))
                             .with_label("undocumented")
@@ -1310,7 +1315,7 @@ impl Builder<'_> {
                     continue;
                 }
                 feature_names.push(n);
-                if doc.feature(n).is_none() && !self.legacy {
+                if doc.feature(n).is_none() && !self.profile.holds(Rule::OldDocLayouts) {
                     self.diags.push(
                         Diagnostic::error(
                             *span,
@@ -1331,7 +1336,7 @@ impl Builder<'_> {
                     }
                     _ => continue,
                 };
-                if !exists && !self.legacy {
+                if !exists && !self.profile.holds(Rule::OldDocLayouts) {
                     let mut d = Diagnostic::error(s.span, format!("the documentation describes {what} '{n}', but '{name}' has no such {what}"))
                         .with_label("nothing to describe");
                     let names: Vec<&str> = if what == "feature" {

@@ -148,7 +148,10 @@ fn qemu_2_4_events_spec_cross_check() {
     let schema = qapi_parser::parse_with_events_spec(
         root.join("qapi-schema.json"),
         root.join("docs/qmp/qmp-events.txt"),
-        qapi_parser::Options { legacy: true },
+        qapi_parser::Options {
+            legacy: true,
+            ..Default::default()
+        },
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let prefix = format!("{}/", root.display());
@@ -197,4 +200,90 @@ fn qemu_2_4_events_spec_cross_check() {
         .as_ref()
         .unwrap();
     assert_eq!(vnc.members[0].members.len(), 4);
+}
+
+/// The tree of another release beside the one in `QAPI_QEMU_SRC` (they
+/// sit side by side in ../shared/qemu).
+fn release(version: &str) -> Option<PathBuf> {
+    let dir = qemu_src()?.join("..").join(version);
+    assert!(dir.is_dir(), "{} is missing", dir.display());
+    Some(dir)
+}
+
+/// The newer releases write rST headings (10.1 on), which 10.0's rules
+/// reject: read by their own rules (from their VERSION files), their
+/// schemas pass with QEMU's own counts.
+#[test]
+fn newer_releases_pass_by_their_own_rules_with_qemus_counts() {
+    let cases: [(&str, &str, [usize; 6]); 6] = [
+        (
+            "10.2.2",
+            "qapi/qapi-schema.json",
+            [244, 57, 479, 43, 6, 182],
+        ),
+        (
+            "10.2.2",
+            "storage-daemon/qapi/qapi-schema.json",
+            [77, 13, 260, 25, 5, 79],
+        ),
+        ("10.2.2", "qga/qapi-schema.json", [44, 0, 34, 3, 2, 8]),
+        (
+            "10.1.0",
+            "qapi/qapi-schema.json",
+            [241, 56, 476, 43, 6, 181],
+        ),
+        (
+            "10.1.0",
+            "storage-daemon/qapi/qapi-schema.json",
+            [77, 13, 259, 25, 5, 79],
+        ),
+        ("10.1.0", "qga/qapi-schema.json", [44, 0, 34, 3, 2, 8]),
+    ];
+    for (version, rel, want) in cases {
+        let Some(dir) = release(version) else { return };
+        let path = dir.join(rel);
+        let schema = qapi_parser::parse_file(&path)
+            .unwrap_or_else(|e| panic!("{} should be valid:\n{e}", path.display()));
+        let got = counts(&schema.stats());
+        assert_eq!(got[..6], want, "{version} {rel}");
+        // And 10.0's rules reject it (its headings).
+        if rel != "qga/qapi-schema.json" {
+            let as_10_0 = qapi_parser::Options {
+                qemu_version: Some("10.0.2".parse().expect("a version")),
+                ..Default::default()
+            };
+            let errors = qapi_parser::parse_file_with(&path, as_10_0).expect_err("10.0 rejects it");
+            assert!(errors.to_string().contains("heading"), "{errors}");
+        }
+    }
+}
+
+/// Every release from 2.4 on passes by its own rules (from its VERSION
+/// file), QMP and guest agent, without --legacy.
+#[test]
+fn every_release_from_2_4_passes_by_its_own_rules() {
+    let releases = [
+        "2.4.0", "6.2.0", "7.0.0", "7.1.0", "7.2.0", "8.0.0", "8.1.0", "8.2.0", "9.0.0", "9.1.0",
+        "9.2.4", "10.0.2", "10.1.0", "10.2.2",
+    ];
+    for version in releases {
+        let Some(dir) = release(version) else { return };
+        for rel in [
+            "qapi/qapi-schema.json",
+            "qapi-schema.json",
+            "qga/qapi-schema.json",
+        ] {
+            let path = dir.join(rel);
+            // The QMP schema moved into qapi/ in 2.5.
+            if !path.is_file() {
+                continue;
+            }
+            if let Err(e) = qapi_parser::parse_file(&path) {
+                panic!(
+                    "{} should pass by QEMU {version}'s rules:\n{e}",
+                    path.display()
+                );
+            }
+        }
+    }
 }

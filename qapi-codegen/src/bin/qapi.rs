@@ -17,9 +17,14 @@ enum Cmd {
     Check {
         /// The root schema file.
         file: PathBuf,
-        /// Accept the constructs of older QEMU releases.
+        /// Accept every construct any QEMU release had (a schema of
+        /// unknown age).
         #[arg(long)]
         legacy: bool,
+        /// Apply the rules of this QEMU release (default: the release in
+        /// the VERSION file of the schema's source tree).
+        #[arg(long, value_name = "VERSION")]
+        qemu_version: Option<qapi_parser::profile::QemuVersion>,
         /// Also read the legacy events spec (`docs/qmp/qmp-events.txt`,
         /// QEMU up to 2.5) and cross-check it with the schema.
         #[arg(long, value_name = "FILE")]
@@ -39,9 +44,14 @@ enum Cmd {
         /// The path of the runtime crate.
         #[arg(long, default_value = "::qmp_types")]
         runtime: String,
-        /// Accept the constructs of older QEMU releases.
+        /// Accept every construct any QEMU release had (a schema of
+        /// unknown age).
         #[arg(long)]
         legacy: bool,
+        /// Apply the rules of this QEMU release (default: the release in
+        /// the VERSION file of the schema's source tree).
+        #[arg(long, value_name = "VERSION")]
+        qemu_version: Option<qapi_parser::profile::QemuVersion>,
     },
     /// Print the checked schema (the IR) as JSON, or counts with --stats.
     Dump {
@@ -50,9 +60,14 @@ enum Cmd {
         /// Print `kind: count` lines instead of the IR.
         #[arg(long)]
         stats: bool,
-        /// Accept the constructs of older QEMU releases.
+        /// Accept every construct any QEMU release had (a schema of
+        /// unknown age).
         #[arg(long)]
         legacy: bool,
+        /// Apply the rules of this QEMU release (default: the release in
+        /// the VERSION file of the schema's source tree).
+        #[arg(long, value_name = "VERSION")]
+        qemu_version: Option<qapi_parser::profile::QemuVersion>,
         /// Merge the legacy events spec's descriptions and examples into
         /// the events (see `check --events-spec`).
         #[arg(long, value_name = "FILE")]
@@ -68,6 +83,7 @@ fn main() -> ExitCode {
         per_module,
         runtime,
         legacy,
+        qemu_version,
     } = &cli.command
     {
         let mut cfg = qapi_codegen::Config::new();
@@ -75,6 +91,9 @@ fn main() -> ExitCode {
             .out_dir(out)
             .runtime_crate(runtime.clone())
             .legacy(*legacy);
+        if let Some(v) = qemu_version {
+            cfg.qemu_version(*v);
+        }
         cfg.generated_by(format!("`qapi generate {}`", file.display()));
         if *per_module {
             cfg.layout(qapi_codegen::Layout::FilePerModule);
@@ -87,21 +106,32 @@ fn main() -> ExitCode {
             }
         };
     }
-    let (file, legacy, events_spec) = match &cli.command {
+    let (file, legacy, qemu_version, events_spec) = match &cli.command {
         Cmd::Check {
             file,
             legacy,
+            qemu_version,
             events_spec,
         }
         | Cmd::Dump {
             file,
             legacy,
+            qemu_version,
             events_spec,
             ..
-        } => (file, *legacy, events_spec),
+        } => (file, *legacy, *qemu_version, events_spec),
         Cmd::Generate { .. } => return ExitCode::SUCCESS,
     };
-    let options = qapi_parser::Options { legacy };
+    let options = qapi_parser::Options {
+        legacy,
+        qemu_version,
+    };
+    // Say whose rules apply (without a release, a note in the
+    // diagnostics says so).
+    let (profile, unknown) = options.profile_for(file);
+    if matches!(cli.command, Cmd::Check { .. }) && unknown.is_none() {
+        eprintln!("{}: checked by {}", file.display(), profile.name());
+    }
     let parsed = match events_spec {
         Some(spec) => qapi_parser::parse_with_events_spec(file, spec, options),
         None => qapi_parser::parse_file_with(file, options),
