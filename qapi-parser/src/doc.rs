@@ -10,6 +10,8 @@
 //! Examples are rST `.. qmp-example::` directives inside the text; they
 //! are collected with their raw text and the `->`/`<-` messages in them.
 
+mod style;
+
 use crate::diag::Diagnostic;
 use crate::profile::{Profile, Rule};
 use crate::source::Span;
@@ -358,6 +360,7 @@ pub fn parse_doc(
         };
         lines.push(Line { text, span: *span });
     }
+    style::check(&lines, options.profile)?;
     let end = match block.close {
         Some(close) if &source[close.range()] == "##" => close,
         Some(close) => {

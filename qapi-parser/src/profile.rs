@@ -144,6 +144,10 @@ pub enum Rule {
     /// without a pragma listing them (before 2.9, the list lived in
     /// QEMU's generator).
     UncheckedReturns,
+    /// Restriction: documentation lines at most 70 columns wide.
+    DocLineWidth,
+    /// Restriction: two spaces between sentences in documentation.
+    SentenceSpacing,
     /// Restriction: a `=` heading must be the first line of its
     /// free-form documentation comment (rST headings replaced it).
     EqualsHeadingFirst,
@@ -243,6 +247,18 @@ pub const RULES: &[RuleSpan] = &[
         "non-object returns without a pragma (before 2.9)",
     ),
     span(
+        Rule::DocLineWidth,
+        (10, 2),
+        None,
+        "documentation lines at most 70 columns wide (from 10.2)",
+    ),
+    span(
+        Rule::SentenceSpacing,
+        (10, 2),
+        None,
+        "two spaces between sentences in documentation (from 10.2)",
+    ),
+    span(
         Rule::EqualsHeadingFirst,
         (0, 14),
         Some((10, 0)),
@@ -330,7 +346,10 @@ impl Rule {
     /// Whether the rule is a construct some releases accept (rather than
     /// a restriction some releases enforce).
     pub fn is_construct(self) -> bool {
-        !matches!(self, Rule::EqualsHeadingFirst)
+        !matches!(
+            self,
+            Rule::EqualsHeadingFirst | Rule::DocLineWidth | Rule::SentenceSpacing
+        )
     }
 }
 
@@ -368,6 +387,8 @@ mod tests {
             Rule::MissingCommas,
             Rule::OldPragmaNames,
             Rule::UncheckedReturns,
+            Rule::DocLineWidth,
+            Rule::SentenceSpacing,
             Rule::EqualsHeadingFirst,
         ] {
             assert_eq!(

@@ -287,3 +287,22 @@ fn every_release_from_2_4_passes_by_its_own_rules() {
         }
     }
 }
+
+/// Strict mode accepts exactly what the release accepted: QEMU 10.0.2's
+/// QMP schema passes as 10.0 and fails as 10.2 (lines over 70 columns,
+/// one space between sentences), while 10.2.2's passes as 10.2.
+#[test]
+fn a_schema_passes_by_its_release_and_fails_by_a_stricter_one() {
+    let Some(src) = qemu_src() else { return };
+    let path = src.join("qapi/qapi-schema.json");
+    let as_version = |v: &str| qapi_parser::Options {
+        qemu_version: Some(v.parse().expect("a version")),
+        ..Default::default()
+    };
+    assert!(qapi_parser::parse_file_with(&path, as_version("10.0.2")).is_ok());
+    let errors =
+        qapi_parser::parse_file_with(&path, as_version("10.2")).expect_err("10.2 is stricter");
+    let text = errors.to_string();
+    assert!(text.contains("more than 70"), "{text}");
+    assert!(text.contains("QEMU 10.2.0's rules"), "{text}");
+}
