@@ -114,6 +114,12 @@ pub(crate) struct Checker<'a> {
     pub wrappers: Vec<String>,
     /// Notes from checks that only read the checker.
     pub notes: std::cell::RefCell<Vec<Diagnostic>>,
+    /// Structs implied by nested anonymous structs (QEMU 1.x) in the
+    /// definition being checked, placed before it.
+    pub nested: std::cell::RefCell<Vec<Def>>,
+    /// The definition being checked (its name and file), for naming the
+    /// structs it implies.
+    pub current: std::cell::RefCell<Option<(String, FileId)>>,
 }
 
 type R<T> = Result<T, Diagnostic>;
@@ -154,9 +160,13 @@ impl Checker<'_> {
             match self.check(item) {
                 Ok(def) => {
                     defs.append(&mut self.implied);
+                    defs.append(self.nested.get_mut());
                     defs.push(def);
                 }
-                Err(d) => self.diags.push(d),
+                Err(d) => {
+                    self.nested.get_mut().clear();
+                    self.diags.push(d);
+                }
             }
         }
         self.diags.append(self.notes.get_mut());
@@ -229,6 +239,7 @@ impl Checker<'_> {
         let name = name.clone();
         let name_span = meta_value.span;
         self.check_definition_name(&name, meta, name_span)?;
+        *self.current.borrow_mut() = Some((name.clone(), file));
 
         // Documentation comment. Older releases have comments naming
         // another definition (typos, renames): keep the definition, drop
@@ -272,8 +283,19 @@ impl Checker<'_> {
             && self.profile.holds(Rule::SimpleUnions)
             && !obj.contains("base")
             && !obj.contains("discriminator");
+        // QEMU 1.6 to 2.3: `'discriminator': {}` made a union anonymous,
+        // what 'alternate' has been since.
+        let anonymous_union = meta == "union"
+            && self.profile.holds(Rule::AnonymousUnions)
+            && !obj.contains("base")
+            && obj
+                .get("discriminator")
+                .is_some_and(|d| matches!(&d.node, Value::Object(o) if o.entries.is_empty()));
         let (required, optional): (&[&str], &[&str]) = match meta {
             "union" if simple_union => (&["union", "data"], &["if", "features"]),
+            "union" if anonymous_union => {
+                (&["union", "discriminator", "data"], &["if", "features"])
+            }
             "enum" => (&[mk, "data"], &["prefix", "if", "features"]),
             "struct" => (&[mk, "data"], &["base", "if", "features"]),
             "union" => (
@@ -304,6 +326,15 @@ impl Checker<'_> {
             "enum" => self.enum_def(&name, &obj)?,
             "struct" => self.struct_def(&name, &obj)?,
             "union" if simple_union => self.simple_union_def(&name, &obj, file)?,
+            "union" if anonymous_union => {
+                if let Some(d) = obj.get("discriminator") {
+                    self.diags.push(Diagnostic::note(
+                        d.span,
+                        format!("legacy anonymous union '{name}' (now an 'alternate')"),
+                    ));
+                }
+                self.alternate_def(&obj)?
+            }
             "union" => self.union_def(&name, &obj)?,
             "alternate" => self.alternate_def(&obj)?,
             "command" => self.command_def(&obj, span)?,
@@ -445,6 +476,19 @@ impl Checker<'_> {
                 span: v.span,
             });
         }
+        // QEMU 1.x: 'visitor', the unchecked type of the 'gen': 'no'
+        // commands qom-get and qom-set.
+        if self.profile.holds(Rule::VisitorType) && v.node.as_str() == Some("visitor") {
+            self.notes.borrow_mut().push(Diagnostic::note(
+                v.span,
+                "legacy type 'visitor' (now 'any')",
+            ));
+            return Ok(TypeName {
+                name: "any".into(),
+                array: false,
+                span: v.span,
+            });
+        }
         match &v.node {
             Value::Str(s) => Ok(TypeName {
                 name: s.clone(),
@@ -548,12 +592,18 @@ impl Checker<'_> {
                     .with_note("'u' and names starting with 'has-' or 'has_' are reserved for generated C code"));
             }
             let (ty, cond, features) = match &value.node {
+                Value::Object(long)
+                    if !long.contains("type") && self.profile.holds(Rule::NestedStructs) =>
+                {
+                    (self.nested_struct(name, value)?, None, Vec::new())
+                }
                 Value::Object(long) => {
                     if !long.contains("type") {
                         return Err(err(value.span, format!("{source} needs a 'type'"))
                             .with_label("no 'type' key in this object")
                             .with_note("a member is written 'name': 'Type' or 'name': { 'type': 'Type', 'if': ..., 'features': [...] }")
-                            .with_note("nested anonymous structs are not allowed: define a struct and name it"));
+                            .with_note("nested anonymous structs are not allowed: define a struct and name it")
+                            .with_note(self.profile.older("QEMU 1.x had nested anonymous structs")));
                     }
                     self.check_keys(long, value.span, source, &["type"], &["if", "features"])?;
                     let ty = long
@@ -574,6 +624,55 @@ impl Checker<'_> {
             });
         }
         Ok(out)
+    }
+
+    /// A nested anonymous struct as the type of member `member` (QEMU
+    /// 1.x: `'qemu': {'major': 'int', ...}`): a struct of its own, named
+    /// after the definition and the member (`VersionInfo` and `qemu` make
+    /// `VersionInfoQemu`), implied by the definition and placed before
+    /// it.
+    fn nested_struct(&self, member: &str, value: &Spanned<Value>) -> R<TypeName> {
+        let Some((owner, file)) = self.current.borrow().clone() else {
+            return Err(err(value.span, "a nested struct outside a definition"));
+        };
+        let camel = |s: &str| -> String {
+            s.split(['-', '_', '.'])
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next()
+                        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                        .unwrap_or_default()
+                })
+                .collect()
+        };
+        let name = format!("{}{}", camel(&owner), camel(member));
+        self.notes.borrow_mut().push(Diagnostic::note(
+            value.span,
+            format!("legacy nested anonymous struct, read as the struct '{name}'"),
+        ));
+        // Its own nested structs are named after it.
+        let outer = self.current.replace(Some((name.clone(), file)));
+        let members = self.members(value, Desc::fixed("a nested struct"), Some(&owner));
+        *self.current.borrow_mut() = outer;
+        self.nested.borrow_mut().push(Def {
+            meta: "struct",
+            name: name.clone(),
+            name_span: value.span,
+            file,
+            kind: DefKind::Struct {
+                base: None,
+                members: members?,
+            },
+            cond: None,
+            features: Vec::new(),
+            doc: None,
+            implied_by: Some(owner),
+        });
+        Ok(TypeName {
+            name,
+            array: false,
+            span: value.span,
+        })
     }
 
     fn is_member_exception(&self, name: &str) -> bool {
@@ -1028,10 +1127,27 @@ impl Checker<'_> {
     fn flag(&self, obj: &Object, key: &str, only: bool) -> R<bool> {
         match obj.get(key) {
             None => Ok(false),
+            // QEMU 1.x wrote 'gen': 'no' and 'success-response': 'no'.
+            Some(Spanned {
+                node: Value::Str(s),
+                span,
+            }) if !only && s == "no" && self.profile.holds(Rule::StringFlags) => {
+                self.notes.borrow_mut().push(Diagnostic::note(
+                    *span,
+                    format!("legacy '{key}': 'no' (now false)"),
+                ));
+                Ok(true)
+            }
             Some(Spanned {
                 node: Value::Bool(b),
                 ..
             }) if *b == only => Ok(true),
+            Some(v) if v.node.as_str() == Some("no") => {
+                Err(err(v.span, format!("'{key}' may only be {only}"))
+                    .with_label("a string here")
+                    .with_note(format!("write '{key}': {only}, or leave it out"))
+                    .with_note(self.profile.older("QEMU 1.x wrote 'no'")))
+            }
             Some(v) => Err(err(v.span, format!("'{key}' may only be {only}"))
                 .with_label(if matches!(v.node, Value::Bool(_)) {
                     "leave the key out instead".to_string()

@@ -193,6 +193,8 @@ fn finish(
         implied: Vec::new(),
         wrappers: Vec::new(),
         notes: Default::default(),
+        nested: Default::default(),
+        current: Default::default(),
     };
     let defs = checker.check_all(exprs);
     let diags = checker.diags;

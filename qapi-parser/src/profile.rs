@@ -117,6 +117,9 @@ pub enum Rule {
     TypeKeyword,
     /// Construct: the `'**'` pseudo-type for unchecked data.
     StarStarType,
+    /// Construct: the `'visitor'` pseudo-type of 1.x (for `qom-get` and
+    /// `qom-set`, which were not generated).
+    VisitorType,
     /// Construct: simple unions (no `base`, no `discriminator`).
     SimpleUnions,
     /// Construct: `'if'` conditions as C preprocessor expressions, and
@@ -132,6 +135,14 @@ pub enum Rule {
     /// text laid out freely, `Returns:` on commands that return nothing,
     /// free-form comments between a definition's comment and itself).
     OldDocLayouts,
+    /// Construct: a nested anonymous struct as a member's type
+    /// (`'qemu': {'major': 'int', ...}`), read as a struct of its own.
+    NestedStructs,
+    /// Construct: `'gen': 'no'` and `'success-response': 'no'` for false.
+    StringFlags,
+    /// Construct: an anonymous union, `'discriminator': {}` (now an
+    /// `alternate`).
+    AnonymousUnions,
     /// Construct: top-level expressions without commas between their
     /// members where a line break separates them (the lenient parser of
     /// QEMU 1.0 to 1.5).
@@ -205,6 +216,12 @@ pub const RULES: &[RuleSpan] = &[
         "the '**' pseudo-type (replaced by 'any' in 2.5)",
     ),
     span(
+        Rule::VisitorType,
+        (1, 1),
+        Some((2, 3)),
+        "the 'visitor' pseudo-type (1.x; '**' by 2.4, 'any' from 2.5)",
+    ),
+    span(
         Rule::SimpleUnions,
         (1, 0),
         Some((6, 1)),
@@ -227,6 +244,24 @@ pub const RULES: &[RuleSpan] = &[
         (0, 14),
         Some((9, 0)),
         "documentation layouts older than the 9.1 parser",
+    ),
+    span(
+        Rule::NestedStructs,
+        (0, 14),
+        Some((2, 3)),
+        "nested anonymous structs as member types (1.x; none by 2.4)",
+    ),
+    span(
+        Rule::StringFlags,
+        (1, 1),
+        Some((2, 3)),
+        "'gen' and 'success-response' written 'no' (1.x; 2.4 writes false)",
+    ),
+    span(
+        Rule::AnonymousUnions,
+        (1, 6),
+        Some((2, 3)),
+        "anonymous unions, 'discriminator': {} (replaced by 'alternate' in 2.4)",
     ),
     span(
         Rule::MissingCommas,
@@ -380,10 +415,14 @@ mod tests {
         for rule in [
             Rule::TypeKeyword,
             Rule::StarStarType,
+            Rule::VisitorType,
             Rule::SimpleUnions,
             Rule::PreprocessorConditions,
             Rule::FreeNames,
             Rule::OldDocLayouts,
+            Rule::NestedStructs,
+            Rule::StringFlags,
+            Rule::AnonymousUnions,
             Rule::MissingCommas,
             Rule::OldPragmaNames,
             Rule::UncheckedReturns,

@@ -44,6 +44,10 @@ const VERSION_DEPENDENT: &[(&str, &str, &str)] = &[
     ("command-returns-int", "2.9", "2.8"),
     ("command-returns-array-of-str", "2.9", "2.8"),
     ("expr-old-type-keyword", "2.4", "2.3"),
+    ("expr-nested-struct", "2.4", "1.7"),
+    ("command-gen-no", "2.4", "1.7"),
+    ("union-anonymous", "2.4", "1.7"),
+    ("type-visitor", "2.4", "1.7"),
     ("syntax-missing-comma", "1.6", "1.5"),
 ];
 

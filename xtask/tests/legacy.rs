@@ -26,8 +26,14 @@ fn qemu(version: &str) -> Option<PathBuf> {
 }
 
 fn parse(path: &Path) -> qapi_parser::Schema {
-    let schema = qapi_parser::parse_file_with(path, qapi_parser::Options { legacy: true })
-        .unwrap_or_else(|e| panic!("{e}"));
+    let schema = qapi_parser::parse_file_with(
+        path,
+        qapi_parser::Options {
+            legacy: true,
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     // Only notes about old constructs are said.
     for d in &schema.diagnostics {
         assert!(d.message.contains("legacy"), "{}", d.message);
@@ -185,7 +191,10 @@ fn qemu_2_4_passes_and_its_bindings_compile() {
     let merged = qapi_parser::parse_with_events_spec(
         src.join("qapi-schema.json"),
         &spec,
-        qapi_parser::Options { legacy: true },
+        qapi_parser::Options {
+            legacy: true,
+            ..Default::default()
+        },
     )
     .unwrap_or_else(|e| panic!("{e}"));
     // The examples, each with whether the cross-check found it to fit.
