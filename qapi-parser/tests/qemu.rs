@@ -303,7 +303,11 @@ fn qemu_1_7_by_its_own_rules() {
     let qmp = dir.join("qapi-schema.json");
     let errors = qapi_parser::parse_file(&qmp).expect_err("one construct is not read yet");
     assert_eq!(errors.error_count(), 1, "{errors}");
-    assert!(errors.to_string().contains("discriminator 'driver' must be of an enum type"));
+    assert!(
+        errors
+            .to_string()
+            .contains("discriminator 'driver' must be of an enum type")
+    );
 }
 
 /// Strict mode accepts exactly what the release accepted: QEMU 10.0.2's

@@ -200,6 +200,14 @@ fn system_emulator_queries_and_run_state_events() {
     assert!(matches!(round_trip_event(&resume).event, Events::Resume(_)));
     let status = s.execute(&cmd::QueryStatus).expect("query-status");
     assert_eq!(status.status, qmp_types::RunState::Running);
+    // `deprecated-props` is required under `TARGET_S390X`: an x86 server
+    // leaves it out, and the reply still decodes.
+    let expand: cmd::QueryCpuModelExpansion =
+        serde_json::from_value(json!({"type": "full", "model": {"name": "max"}}))
+            .expect("arguments");
+    let info = s.execute(&expand).expect("query-cpu-model-expansion");
+    assert_eq!(info.model.name, "max");
+    assert_eq!(info.deprecated_props, None);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Structs: public fields (base members inlined first), `Option` for
-//! optional members (left out when `None`), and the members a newer QEMU
+//! optional members (left out when `None`) and for members under an `if`
+//! condition, and the members a newer QEMU
 //! sends that this version does not know, kept so that re-encoding gives
 //! back what was received.
 
@@ -16,6 +17,22 @@ pub(crate) struct Field<'a> {
     pub ident: Ident,
     /// The field type (`Option<...>` for optional members).
     pub ty: TokenStream,
+}
+
+impl Field<'_> {
+    /// Whether the member may be absent on the wire: when it is optional,
+    /// and when it is under an `if` condition, whatever its optionality
+    /// says: a server built without the condition never sends it (every
+    /// x86 QEMU leaves out `deprecated-props`, required when
+    /// `TARGET_S390X`, from `query-cpu-model-expansion`).
+    pub(crate) fn optional(&self) -> bool {
+        may_be_absent(self.member)
+    }
+}
+
+/// See [`Field::optional`].
+pub(crate) fn may_be_absent(m: &Member) -> bool {
+    m.optional || m.cond.is_some()
 }
 
 /// The name of the field holding unknown members.
@@ -57,7 +74,7 @@ pub(crate) fn fields<'a>(
             rust = format!("{base}_{n}");
         }
         let inner = g.member_type(container, &m.ty, scope);
-        let ty = if m.optional {
+        let ty = if may_be_absent(m) {
             quote!(::std::option::Option<#inner>)
         } else {
             inner
@@ -94,7 +111,7 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> Result<TokenStream, Er
     let body = g
         .verbatim
         .macro_body(object_block(&format!("{name} "), fields));
-    let default = if fields.iter().all(|f| f.member.optional) {
+    let default = if fields.iter().all(Field::optional) {
         quote!(#[derive(Default)])
     } else {
         quote!()
@@ -149,7 +166,7 @@ pub(crate) fn object_block(prefix: &str, fields: &[Field<'_>]) -> Vec<String> {
     lines.push(format!("{prefix}{{"));
     lines.extend(fields.iter().map(|f| {
         let (id, wire) = (&f.ident, literal(&f.member.name));
-        if f.member.optional {
+        if f.optional() {
             format!("    opt {id} = {wire},")
         } else {
             format!("    req {id} = {wire}: {},", type_text(&f.ty))

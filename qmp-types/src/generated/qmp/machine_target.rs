@@ -169,7 +169,7 @@ pub struct CpuModelExpansionInfo {
     /// the architecture.  (since: 9.1).
     ///
     /// **Availability:** only when QEMU is built with `TARGET_S390X`.
-    pub deprecated_props: ::std::vec::Vec<::std::string::String>,
+    pub deprecated_props: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -177,7 +177,7 @@ pub struct CpuModelExpansionInfo {
 ::qmp_types::impl_object! {
     CpuModelExpansionInfo {
         req model = "model": super::CpuModelInfo,
-        req deprecated_props = "deprecated-props": ::std::vec::Vec<::std::string::String>,
+        opt deprecated_props = "deprecated-props",
     }
 }
 /// Virtual CPU definition.
