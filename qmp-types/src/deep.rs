@@ -131,7 +131,7 @@ fn too_deep<E: serde::de::Error>(depth: usize) -> E {
 }
 
 /// Runs `f` on a stack with room for a value `depth` levels deep.
-fn on_stack_for<R>(depth: usize, f: impl FnOnce() -> R) -> R {
+pub(crate) fn on_stack_for<R>(depth: usize, f: impl FnOnce() -> R) -> R {
     stacker::grow(SEGMENT + depth * STACK_PER_LEVEL, f)
 }
 

@@ -283,8 +283,30 @@ pub fn roundtrip<T: Serialize + DeserializeOwned>(
     value: &serde_json::Value,
 ) -> Result<serde_json::Value, serde_json::Error> {
     // Any depth QEMU accepts, without overflowing the stack.
-    let typed: T = crate::deep::from_value(value)?;
+    let typed: T = crate::deep::from_value(value).map_err(|e| with_path::<T>(value, e))?;
     crate::deep::to_value(&typed, crate::deep::value_depth(value))
+}
+
+/// `e`, the error of decoding `value` as a `T`, with the path of the
+/// member that failed (`at `file.filename`: ...`), as the typed path of
+/// the clients gives it. The fast decode does not track the path: it is
+/// worked out again only when there is a failure to explain.
+fn with_path<T: DeserializeOwned>(
+    value: &serde_json::Value,
+    e: serde_json::Error,
+) -> serde_json::Error {
+    if crate::deep::value_depth(value) > crate::deep::MAX_DEPTH {
+        return e;
+    }
+    let path = crate::deep::on_stack_for(crate::deep::value_depth(value), || {
+        serde_path_to_error::deserialize::<_, T>(value)
+            .err()
+            .map(|failed| failed.path().to_string())
+    });
+    match path {
+        Some(path) if path != "." => serde::de::Error::custom(format!("at `{path}`: {e}")),
+        _ => e,
+    }
 }
 
 /// Helpers for the generated `Serialize` and `Deserialize` impls. Not a

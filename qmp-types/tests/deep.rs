@@ -122,3 +122,22 @@ fn depth_counts_brackets_outside_strings() {
     assert_eq!(deep::depth(&nested_raw(7)), 8);
     assert_eq!(deep::value_depth(&json!({"a": [1, {"b": {}}]})), 4);
 }
+
+/// The registry's errors name the member that failed, as the typed path
+/// of the clients does (they were a bare serde_json error).
+#[test]
+fn registry_errors_name_the_failing_member() {
+    let add = qmp_types::command_by_name("blockdev-add").expect("blockdev-add");
+    let args = json!({"driver": "qcow2", "node-name": "disk",
+                      "file": {"driver": "file", "filename": 5}});
+    let e = (add.arguments)(&args).expect_err("a number is not a file name");
+    // Through unions (decoded from a buffer), the branches name the way.
+    assert!(
+        e.to_string()
+            .contains("in branch 'qcow2': in branch 'file'"),
+        "{e}"
+    );
+    let status = qmp_types::command_by_name("query-status").expect("query-status");
+    let e = (status.returns)(&json!({"running": "yes", "status": "running"})).expect_err("bad");
+    assert!(e.to_string().starts_with("at `running`: "), "{e}");
+}
