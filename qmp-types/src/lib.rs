@@ -44,8 +44,8 @@ mod qmp;
 pub use qmp::*;
 
 /// An error reply, `{"error": {"class": ..., "desc": ...}}`: the class
-/// (open, like every enum, so a new class from a newer QEMU is kept) and
-/// the human-readable description.
+/// (open, like every enum, so a new class from a newer QEMU is kept), the
+/// human-readable description, and any member a newer QEMU adds.
 ///
 /// ```
 /// let e: qmp_types::QmpError = serde_json::from_str(
@@ -63,6 +63,10 @@ pub struct QmpError {
     pub class: QapiErrorClass,
     /// What went wrong, for people.
     pub desc: std::string::String,
+    /// Members this version of the bindings does not know (sent by a
+    /// newer QEMU), kept so that encoding gives back what was received.
+    #[serde(flatten)]
+    pub unknown_members: serde_json::Map<std::string::String, serde_json::Value>,
 }
 
 /// The guest agent's schema (`qemu-ga`): its types, commands in

@@ -53,13 +53,40 @@ pub trait EventSet: Sized {
 /// When an event happened, as QEMU reports it (`"timestamp"`).
 ///
 /// It decodes from an object only: QMP never sends one as an array (which
-/// serde's derived decoders would also accept, by position).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
+/// serde's derived decoders would also accept, by position). Members a
+/// newer QEMU adds are kept.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Timestamp {
     /// Seconds since the epoch (-1 when QEMU could not read the clock).
     pub seconds: i64,
     /// Microseconds within the second.
     pub microseconds: i64,
+    /// Members this version of the bindings does not know (sent by a
+    /// newer QEMU), kept so that encoding gives back what was received.
+    pub unknown_members: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Timestamps order by time; two of the same time that differ in members
+/// a newer QEMU added are unordered (as they are unequal).
+impl PartialOrd for Timestamp {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        match (self.seconds, self.microseconds).cmp(&(other.seconds, other.microseconds)) {
+            std::cmp::Ordering::Equal if self.unknown_members != other.unknown_members => None,
+            order => Some(order),
+        }
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2 + self.unknown_members.len()))?;
+        map.serialize_entry("seconds", &self.seconds)?;
+        map.serialize_entry("microseconds", &self.microseconds)?;
+        for (k, v) in &self.unknown_members {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
 }
 
 impl de::Object for Timestamp {
@@ -67,18 +94,21 @@ impl de::Object for Timestamp {
 
     fn visit<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let (mut seconds, mut microseconds) = (None, None);
+        let mut unknown_members = serde_json::Map::new();
         while let Some(key) = map.next_key::<de::Key<'de>>()? {
             match key.as_str() {
                 "seconds" => de::next(&mut map, &mut seconds)?,
                 "microseconds" => de::next(&mut map, &mut microseconds)?,
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
+                other => {
+                    let other = other.to_string();
+                    unknown_members.insert(other, map.next_value()?);
                 }
             }
         }
         Ok(Timestamp {
             seconds: seconds.map_or_else(|| de::absent("seconds"), Ok)?,
             microseconds: microseconds.map_or_else(|| de::absent("microseconds"), Ok)?,
+            unknown_members,
         })
     }
 }
@@ -117,6 +147,10 @@ pub struct EventMessage<E> {
     pub event: E,
     /// When it happened.
     pub timestamp: Timestamp,
+    /// Members beside `event`, `data` and `timestamp` that this version
+    /// of the bindings does not know (sent by a newer QEMU), kept so that
+    /// encoding gives back what was received.
+    pub unknown_members: serde_json::Map<String, serde_json::Value>,
 }
 
 impl<'de, E: EventSet> Deserialize<'de> for EventMessage<E> {
@@ -152,6 +186,7 @@ impl<'de, E: EventSet> Visitor<'de> for MessageVisitor<E> {
         // in the other order it is kept until the name is known.
         let mut early_data: Option<serde_json::Value> = None;
         let mut timestamp: Option<Timestamp> = None;
+        let mut unknown_members = serde_json::Map::new();
         while let Some(key) = map.next_key::<de::Key<'de>>()? {
             match key.as_str() {
                 "event" => name = Some(map.next_value()?),
@@ -162,8 +197,9 @@ impl<'de, E: EventSet> Visitor<'de> for MessageVisitor<E> {
                     None => early_data = Some(map.next_value()?),
                 },
                 "timestamp" => timestamp = Some(map.next_value()?),
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
+                other => {
+                    let other = other.to_string();
+                    unknown_members.insert(other, map.next_value()?);
                 }
             }
         }
@@ -176,7 +212,11 @@ impl<'de, E: EventSet> Visitor<'de> for MessageVisitor<E> {
             (None, None) => E::decode::<serde::de::value::UnitDeserializer<A::Error>>(&name, None)?,
         };
         let timestamp = timestamp.ok_or_else(|| A::Error::missing_field("timestamp"))?;
-        Ok(EventMessage { event, timestamp })
+        Ok(EventMessage {
+            event,
+            timestamp,
+            unknown_members,
+        })
     }
 }
 
@@ -186,6 +226,9 @@ impl<E: EventSet> Serialize for EventMessage<E> {
         map.serialize_entry("event", self.event.name())?;
         self.event.serialize_data(&mut map)?;
         map.serialize_entry("timestamp", &self.timestamp)?;
+        for (k, v) in &self.unknown_members {
+            map.serialize_entry(k, v)?;
+        }
         map.end()
     }
 }

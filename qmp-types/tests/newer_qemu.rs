@@ -139,3 +139,30 @@ fn a_conditional_member_may_be_absent() {
     );
     assert_eq!(serde_json::to_value(&info).expect("encodes"), s390x);
 }
+
+/// What a newer QEMU adds to the hand-written types survives a round
+/// trip: members of an error object, of an event message beside `event`,
+/// `data` and `timestamp`, and of a timestamp.
+#[test]
+fn the_hand_written_types_keep_unknown_members() {
+    let error = json!({"class": "GenericError", "desc": "no", "hint": {"try": "again"}});
+    let e: qmp_types::QmpError = serde_json::from_value(error.clone()).expect("decodes");
+    assert_eq!(e.unknown_members["hint"], json!({"try": "again"}));
+    assert_eq!(serde_json::to_value(&e).expect("encodes"), error);
+
+    let event = json!({
+        "event": "STOP",
+        "timestamp": {"seconds": 1, "microseconds": 2, "nanoseconds": 3},
+        "origin": "vcpu0",
+    });
+    let m: EventMessage<Events> = serde_json::from_value(event.clone()).expect("decodes");
+    assert_eq!(m.unknown_members["origin"], "vcpu0");
+    assert_eq!(m.timestamp.unknown_members["nanoseconds"], 3);
+    assert_eq!(serde_json::to_value(&m).expect("encodes"), event);
+    // Timestamps still order by time.
+    let later: EventMessage<Events> = serde_json::from_value(json!({
+        "event": "RESUME", "timestamp": {"seconds": 2, "microseconds": 0}
+    }))
+    .expect("decodes");
+    assert!(later.timestamp > m.timestamp);
+}
