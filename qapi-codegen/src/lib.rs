@@ -80,6 +80,7 @@ pub struct Config {
     pub(crate) runtime: String,
     pub(crate) legacy: bool,
     pub(crate) qemu_version: Option<qapi_parser::profile::QemuVersion>,
+    pub(crate) optional_members: std::collections::BTreeSet<(String, String)>,
     pub(crate) generated_by: String,
     pub(crate) registry_feature: Option<String>,
     pub(crate) reserved: Vec<String>,
@@ -97,6 +98,7 @@ impl Default for Config {
             runtime: "::qmp_types".into(),
             legacy: false,
             qemu_version: None,
+            optional_members: Default::default(),
             generated_by: "qapi-codegen".into(),
             registry_feature: None,
             reserved: Vec::new(),
@@ -170,6 +172,20 @@ impl Config {
     /// [`qapi_parser::Options`]).
     pub fn qemu_version(&mut self, version: qapi_parser::profile::QemuVersion) -> &mut Self {
         self.qemu_version = Some(version);
+        self
+    }
+
+    /// Generates member `member` of the object type `owner` (QAPI names;
+    /// for a command's or event's arguments, the implicit type's name,
+    /// `q_obj_NAME-arg`) as optional although the schema requires it: for
+    /// bindings that must read older servers, which do not send a member
+    /// added later (see `cargo xtask history`).
+    pub fn optional_member(
+        &mut self,
+        owner: impl Into<String>,
+        member: impl Into<String>,
+    ) -> &mut Self {
+        self.optional_members.insert((owner.into(), member.into()));
         self
     }
 

@@ -166,3 +166,17 @@ fn the_hand_written_types_keep_unknown_members() {
     .expect("decodes");
     assert!(later.timestamp > m.timestamp);
 }
+
+/// Members added after the floor release (6.2) are optional, so that an
+/// older server's reply decodes: QEMU 7.2's query-machines has no
+/// `acpi` (added, required, in 8.0).
+#[test]
+fn a_reply_of_an_older_qemu_decodes() {
+    let qemu_7_2 = json!([{"hotpluggable-cpus": true, "name": "pc-i440fx-7.2",
+        "numa-mem-supported": false, "default-cpu-type": "qemu64-x86_64-cpu",
+        "cpu-max": 255, "deprecated": false, "default-ram-id": "pc.ram"}]);
+    let machines: <cmd::QueryMachines as qmp_types::Command>::Returns =
+        serde_json::from_value(qemu_7_2.clone()).expect("a 7.2 reply decodes");
+    assert_eq!(machines[0].acpi, None);
+    assert_eq!(serde_json::to_value(&machines).expect("encodes"), qemu_7_2);
+}

@@ -7,6 +7,7 @@
 pub mod compile_bench;
 pub mod corpus;
 pub mod fuzz_seeds;
+pub mod history;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -68,10 +69,55 @@ pub type Error = String;
 
 fn sha256(path: &Path) -> Result<String, Error> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok(Sha256::digest(&bytes)
+    Ok(sha256_bytes(&bytes))
+}
+
+fn sha256_bytes(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect())
+        .collect()
+}
+
+/// The digest of a release's schema files, as `schema/history.json`
+/// records it: over the sorted `path hash` lines.
+fn files_digest(files: &BTreeMap<String, String>) -> String {
+    let lines: String = files.iter().map(|(p, h)| format!("{p} {h}\n")).collect();
+    sha256_bytes(lines.as_bytes())
+}
+
+/// What `schema/history.json` says for the pinned release: the members
+/// each target must generate optional, and the digest of the release's
+/// files it was made from (checked once the files are read).
+type PinHistory = (BTreeMap<&'static str, Vec<(String, String)>>, String);
+
+fn history_for_pin(version: &str) -> Result<PinHistory, Error> {
+    let path = workspace().join("schema/history.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let h: history::History =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let pin = h
+        .releases
+        .iter()
+        .position(|r| r == version)
+        .ok_or_else(|| {
+            format!(
+                "{} has no QEMU {version} (run cargo xtask history)",
+                path.display()
+            )
+        })?;
+    let digest = h.digests.get(version).cloned().unwrap_or_default();
+    let mut out = BTreeMap::new();
+    for (name, _) in history::SCHEMAS {
+        let members = h
+            .schemas
+            .get(name)
+            .map(|s| history::optional_since_floor(s, pin))
+            .unwrap_or_default();
+        out.insert(name, members);
+    }
+    Ok((out, digest))
 }
 
 /// What one target's schema took: the front end (parse and check) and the
@@ -116,6 +162,7 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
         Vec<qapi_codegen::GeneratedFile>,
         Timing,
     );
+    let (optional, history_digest) = history_for_pin(&version)?;
     let render_target = |t: &Target| -> Result<Target1, Error> {
         let start = std::time::Instant::now();
         let schema = qapi_parser::parse_file(qemu_src.join(t.schema)).map_err(|e| e.to_string())?;
@@ -135,6 +182,14 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
             .registry_feature("registry");
         for n in RUNTIME_NAMES {
             cfg.reserve_name(n);
+        }
+        // Members that a server from the floor release on may leave out.
+        let name = history::SCHEMAS
+            .iter()
+            .find(|(_, rel)| *rel == t.schema)
+            .map(|(name, _)| *name);
+        for (ty, member) in name.and_then(|n| optional.get(n)).into_iter().flatten() {
+            cfg.optional_member(ty, member);
         }
         let start = std::time::Instant::now();
         let rendered = cfg.render_schema(&schema).map_err(|e| e.to_string())?;
@@ -166,6 +221,11 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
         files.extend(hashes);
         out.push((dir, rendered));
         timings.push(timing);
+    }
+    if files_digest(&files) != history_digest {
+        return Err(format!(
+            "schema/history.json was not made from this QEMU {version} tree (its files' digest differs): run cargo xtask history"
+        ));
     }
     let pin = Pin { version, files };
     let pin_path = workspace().join("schema/qemu.json");
@@ -208,7 +268,7 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
     Ok((out, timings))
 }
 
-fn qapi_parser_normalize(p: &Path) -> String {
+pub(crate) fn qapi_parser_normalize(p: &Path) -> String {
     p.components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()

@@ -32,6 +32,16 @@ enum Task {
     /// Record real QMP replies and events from a throwaway QEMU into
     /// qmp-types/benches/corpus.jsonl (the decode benchmark's input).
     CaptureCorpus,
+    /// Record, from every release tree, when each type, command, event,
+    /// member and enum value came and went (schema/history.json).
+    History {
+        /// The directory of QEMU trees named by version (../shared/qemu).
+        #[arg(long, default_value = "../shared/qemu")]
+        qemu_root: PathBuf,
+        /// Fail if the committed history is not what the trees give.
+        #[arg(long)]
+        check: bool,
+    },
     /// Write the fuzz targets' seeds (fuzz/seeds/) from the recorded
     /// corpus and from rich argument values.
     FuzzSeeds,
@@ -150,6 +160,35 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Task::History { qemu_root, check } => {
+            let path = xtask::workspace().join("schema/history.json");
+            let made = xtask::history::build(&qemu_root).and_then(|h| xtask::history::to_text(&h));
+            match made {
+                Ok(text) if check => {
+                    if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
+                        eprintln!("schema/history.json is fresh");
+                        ExitCode::SUCCESS
+                    } else {
+                        eprintln!("schema/history.json is stale: run cargo xtask history");
+                        ExitCode::FAILURE
+                    }
+                }
+                Ok(text) => match std::fs::write(&path, text) {
+                    Ok(()) => {
+                        eprintln!("wrote {}", path.display());
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("error: {}: {e}", path.display());
+                        ExitCode::FAILURE
+                    }
+                },
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Task::FuzzSeeds => match xtask::fuzz_seeds::write(&xtask::workspace()) {
             Ok(n) => {
                 eprintln!("wrote {n} seeds under fuzz/seeds");

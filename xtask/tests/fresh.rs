@@ -29,3 +29,48 @@ fn generated_code_is_fresh() {
         stale.join("\n")
     );
 }
+
+/// The committed release history is what the release trees beside the
+/// pinned one give (`cargo xtask history --check`), and it knows when
+/// the members that broke decoding on QEMU 7.2 came.
+#[test]
+fn release_history_is_fresh() {
+    let Some(src) = std::env::var_os("QAPI_QEMU_SRC").map(PathBuf::from) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "QAPI_QEMU_SRC must be set under CI"
+        );
+        return;
+    };
+    let src = if src.is_relative() {
+        xtask::workspace().join(src)
+    } else {
+        src
+    };
+    let root = src.join("..");
+    let made = xtask::history::build(&root).unwrap_or_else(|e| panic!("{e}"));
+    let text = xtask::history::to_text(&made).expect("text");
+    let committed = std::fs::read_to_string(xtask::workspace().join("schema/history.json"))
+        .expect("schema/history.json");
+    assert!(text == committed, "run `cargo xtask history`");
+    let qmp = &made.schemas["qmp"];
+    // MachineInfo's 'acpi' came in 8.0 (the fifth release here).
+    assert_eq!(qmp.members["MachineInfo"]["acpi"], "----RRRRRRRRR");
+    let pin = made
+        .releases
+        .iter()
+        .position(|r| r == "10.0.2")
+        .expect("10.0.2");
+    let optional = xtask::history::optional_since_floor(qmp, pin);
+    for (ty, m) in [
+        ("MachineInfo", "acpi"),
+        ("q_obj_BLOCK_IO_ERROR-arg", "qom-path"),
+        ("BlockDeviceStats", "zone_append_bytes"),
+        ("DirtyRateInfo", "calc-time-unit"),
+    ] {
+        assert!(
+            optional.contains(&(ty.to_string(), m.to_string())),
+            "{ty}.{m} must be optional for servers from 6.2 on"
+        );
+    }
+}

@@ -17,22 +17,30 @@ pub(crate) struct Field<'a> {
     pub ident: Ident,
     /// The field type (`Option<...>` for optional members).
     pub ty: TokenStream,
+    /// Whether the member may be absent on the wire (see
+    /// [`may_be_absent`]).
+    pub absent_ok: bool,
 }
 
 impl Field<'_> {
-    /// Whether the member may be absent on the wire: when it is optional,
-    /// and when it is under an `if` condition, whatever its optionality
-    /// says: a server built without the condition never sends it (every
-    /// x86 QEMU leaves out `deprecated-props`, required when
-    /// `TARGET_S390X`, from `query-cpu-model-expansion`).
+    /// Whether the member may be absent on the wire.
     pub(crate) fn optional(&self) -> bool {
-        may_be_absent(self.member)
+        self.absent_ok
     }
 }
 
-/// See [`Field::optional`].
-pub(crate) fn may_be_absent(m: &Member) -> bool {
-    m.optional || m.cond.is_some()
+/// Whether member `m` of `owner` may be absent on the wire: when it is
+/// optional; when it is under an `if` condition, whatever its optionality
+/// says, since a server built without the condition never sends it (every
+/// x86 QEMU leaves out `deprecated-props`, required when `TARGET_S390X`,
+/// from `query-cpu-model-expansion`); and when the configuration says an
+/// older server may leave it out ([`crate::Config::optional_member`]).
+pub(crate) fn may_be_absent(g: &Gen<'_>, owner: &str, m: &Member) -> bool {
+    m.optional
+        || m.cond.is_some()
+        || g.cfg
+            .optional_members
+            .contains(&(owner.to_string(), m.name.clone()))
 }
 
 /// The name of the field holding unknown members.
@@ -74,7 +82,8 @@ pub(crate) fn fields<'a>(
             rust = format!("{base}_{n}");
         }
         let inner = g.member_type(container, &m.ty, scope);
-        let ty = if may_be_absent(m) {
+        let absent_ok = may_be_absent(g, owner, m);
+        let ty = if absent_ok {
             quote!(::std::option::Option<#inner>)
         } else {
             inner
@@ -83,6 +92,7 @@ pub(crate) fn fields<'a>(
             member: m,
             ident: ident(&rust),
             ty,
+            absent_ok,
         });
     }
     Ok(out)

@@ -679,7 +679,7 @@ pub struct MapEntry {
     /// whether the virtual blocks read as zeroes
     pub zero: bool,
     /// true if the data is stored compressed (since 8.2)
-    pub compressed: bool,
+    pub compressed: ::std::option::Option<bool>,
     /// number of layers (0 = top image, 1 = top image's backing
     /// file, ..., n - 1 = bottom image (where n is the number of images
     /// in the chain)) before reaching one for which the range is
@@ -703,7 +703,7 @@ pub struct MapEntry {
         req length = "length": i64,
         req data = "data": bool,
         req zero = "zero": bool,
-        req compressed = "compressed": bool,
+        opt compressed = "compressed",
         req depth = "depth": i64,
         req present = "present": bool,
         opt offset = "offset",
@@ -764,7 +764,7 @@ pub struct BlockDeviceInfo {
     /// true if the backend is active; typical cases for inactive backends
     /// are on the migration source instance after migration completes and on the
     /// destination before it completes. (since: 10.0)
-    pub active: bool,
+    pub active: ::std::option::Option<bool>,
     /// true if the backing device is encrypted
     pub encrypted: bool,
     /// detect and optimize zero writes (Since 2.1)
@@ -842,7 +842,7 @@ pub struct BlockDeviceInfo {
         req drv = "drv": ::std::string::String,
         opt backing_file = "backing_file",
         req backing_file_depth = "backing_file_depth": i64,
-        req active = "active": bool,
+        opt active = "active",
         req encrypted = "encrypted": bool,
         req detect_zeroes = "detect_zeroes": super::BlockdevDetectZeroesOptions,
         req bps = "bps": i64,
@@ -1144,13 +1144,13 @@ pub struct BlockDeviceTimedStats {
     pub avg_wr_latency_ns: i64,
     /// Minimum latency of zone append
     /// operations in the defined interval, in nanoseconds (since 8.1)
-    pub min_zone_append_latency_ns: i64,
+    pub min_zone_append_latency_ns: ::std::option::Option<i64>,
     /// Maximum latency of zone append
     /// operations in the defined interval, in nanoseconds (since 8.1)
-    pub max_zone_append_latency_ns: i64,
+    pub max_zone_append_latency_ns: ::std::option::Option<i64>,
     /// Average latency of zone append
     /// operations in the defined interval, in nanoseconds (since 8.1)
-    pub avg_zone_append_latency_ns: i64,
+    pub avg_zone_append_latency_ns: ::std::option::Option<i64>,
     /// Minimum latency of flush operations in the
     /// defined interval, in nanoseconds.
     pub min_flush_latency_ns: i64,
@@ -1168,7 +1168,7 @@ pub struct BlockDeviceTimedStats {
     pub avg_wr_queue_depth: f64,
     /// Average number of pending zone append
     /// operations in the defined interval (since 8.1).
-    pub avg_zone_append_queue_depth: f64,
+    pub avg_zone_append_queue_depth: ::std::option::Option<f64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -1182,15 +1182,15 @@ pub struct BlockDeviceTimedStats {
         req min_wr_latency_ns = "min_wr_latency_ns": i64,
         req max_wr_latency_ns = "max_wr_latency_ns": i64,
         req avg_wr_latency_ns = "avg_wr_latency_ns": i64,
-        req min_zone_append_latency_ns = "min_zone_append_latency_ns": i64,
-        req max_zone_append_latency_ns = "max_zone_append_latency_ns": i64,
-        req avg_zone_append_latency_ns = "avg_zone_append_latency_ns": i64,
+        opt min_zone_append_latency_ns = "min_zone_append_latency_ns",
+        opt max_zone_append_latency_ns = "max_zone_append_latency_ns",
+        opt avg_zone_append_latency_ns = "avg_zone_append_latency_ns",
         req min_flush_latency_ns = "min_flush_latency_ns": i64,
         req max_flush_latency_ns = "max_flush_latency_ns": i64,
         req avg_flush_latency_ns = "avg_flush_latency_ns": i64,
         req avg_rd_queue_depth = "avg_rd_queue_depth": f64,
         req avg_wr_queue_depth = "avg_wr_queue_depth": f64,
-        req avg_zone_append_queue_depth = "avg_zone_append_queue_depth": f64,
+        opt avg_zone_append_queue_depth = "avg_zone_append_queue_depth",
     }
 }
 /// Statistics of a virtual block device or a block backing device.
@@ -1206,7 +1206,7 @@ pub struct BlockDeviceStats {
     pub wr_bytes: i64,
     /// The number of bytes appended by the zoned
     /// devices (since 8.1)
-    pub zone_append_bytes: i64,
+    pub zone_append_bytes: ::std::option::Option<i64>,
     /// The number of bytes unmapped by the device (Since 4.2)
     pub unmap_bytes: i64,
     /// The number of read operations performed by the
@@ -1217,7 +1217,7 @@ pub struct BlockDeviceStats {
     pub wr_operations: i64,
     /// The number of zone append operations
     /// performed by the zoned devices (since 8.1)
-    pub zone_append_operations: i64,
+    pub zone_append_operations: ::std::option::Option<i64>,
     /// The number of cache flush operations performed by
     /// the device (since 0.15)
     pub flush_operations: i64,
@@ -1232,7 +1232,7 @@ pub struct BlockDeviceStats {
     pub wr_total_time_ns: i64,
     /// Total time spent on zone append writes
     /// in nanoseconds (since 8.1)
-    pub zone_append_total_time_ns: i64,
+    pub zone_append_total_time_ns: ::std::option::Option<i64>,
     /// Total time spent on cache flushes in
     /// nanoseconds (since 0.15).
     pub flush_total_time_ns: i64,
@@ -1252,7 +1252,7 @@ pub struct BlockDeviceStats {
     pub wr_merged: i64,
     /// Number of zone append requests that have been
     /// merged into another request (since 8.1)
-    pub zone_append_merged: i64,
+    pub zone_append_merged: ::std::option::Option<i64>,
     /// Number of unmap requests that have been merged into
     /// another request (Since 4.2)
     pub unmap_merged: i64,
@@ -1268,7 +1268,7 @@ pub struct BlockDeviceStats {
     pub failed_wr_operations: i64,
     /// The number of failed zone append
     /// write operations performed by the zoned devices (since 8.1)
-    pub failed_zone_append_operations: i64,
+    pub failed_zone_append_operations: ::std::option::Option<i64>,
     /// The number of failed flush operations
     /// performed by the device (Since 2.5)
     pub failed_flush_operations: i64,
@@ -1283,7 +1283,7 @@ pub struct BlockDeviceStats {
     pub invalid_wr_operations: i64,
     /// The number of invalid zone append
     /// operations performed by the zoned device (since 8.1)
-    pub invalid_zone_append_operations: i64,
+    pub invalid_zone_append_operations: ::std::option::Option<i64>,
     /// The number of invalid flush operations
     /// performed by the device (Since 2.5)
     pub invalid_flush_operations: i64,
@@ -1318,32 +1318,32 @@ pub struct BlockDeviceStats {
     BlockDeviceStats {
         req rd_bytes = "rd_bytes": i64,
         req wr_bytes = "wr_bytes": i64,
-        req zone_append_bytes = "zone_append_bytes": i64,
+        opt zone_append_bytes = "zone_append_bytes",
         req unmap_bytes = "unmap_bytes": i64,
         req rd_operations = "rd_operations": i64,
         req wr_operations = "wr_operations": i64,
-        req zone_append_operations = "zone_append_operations": i64,
+        opt zone_append_operations = "zone_append_operations",
         req flush_operations = "flush_operations": i64,
         req unmap_operations = "unmap_operations": i64,
         req rd_total_time_ns = "rd_total_time_ns": i64,
         req wr_total_time_ns = "wr_total_time_ns": i64,
-        req zone_append_total_time_ns = "zone_append_total_time_ns": i64,
+        opt zone_append_total_time_ns = "zone_append_total_time_ns",
         req flush_total_time_ns = "flush_total_time_ns": i64,
         req unmap_total_time_ns = "unmap_total_time_ns": i64,
         req wr_highest_offset = "wr_highest_offset": i64,
         req rd_merged = "rd_merged": i64,
         req wr_merged = "wr_merged": i64,
-        req zone_append_merged = "zone_append_merged": i64,
+        opt zone_append_merged = "zone_append_merged",
         req unmap_merged = "unmap_merged": i64,
         opt idle_time_ns = "idle_time_ns",
         req failed_rd_operations = "failed_rd_operations": i64,
         req failed_wr_operations = "failed_wr_operations": i64,
-        req failed_zone_append_operations = "failed_zone_append_operations": i64,
+        opt failed_zone_append_operations = "failed_zone_append_operations",
         req failed_flush_operations = "failed_flush_operations": i64,
         req failed_unmap_operations = "failed_unmap_operations": i64,
         req invalid_rd_operations = "invalid_rd_operations": i64,
         req invalid_wr_operations = "invalid_wr_operations": i64,
-        req invalid_zone_append_operations = "invalid_zone_append_operations": i64,
+        opt invalid_zone_append_operations = "invalid_zone_append_operations",
         req invalid_flush_operations = "invalid_flush_operations": i64,
         req invalid_unmap_operations = "invalid_unmap_operations": i64,
         req account_invalid = "account_invalid": bool,
@@ -9478,7 +9478,7 @@ pub mod event {
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockIoError {
         /// path to the device object in the QOM tree (since 9.2)
-        pub qom_path: ::std::string::String,
+        pub qom_path: ::std::option::Option<::std::string::String>,
         /// device name.  This is always present for compatibility
         /// reasons, but it can be empty ("") if the image does not have a
         /// device name associated.
@@ -9510,7 +9510,7 @@ pub mod event {
     }
     ::qmp_types::impl_object! {
         BlockIoError {
-            req qom_path = "qom-path": ::std::string::String,
+            opt qom_path = "qom-path",
             req device = "device": ::std::string::String,
             opt node_name = "node-name",
             req operation = "operation": super::super::IoOperationType,

@@ -446,7 +446,7 @@ pub struct QCryptoBlockInfoLUKS {
     /// the master key hash algorithm
     pub hash_alg: super::QCryptoHashAlgo,
     /// whether the LUKS header is detached (Since 9.0)
-    pub detached_header: bool,
+    pub detached_header: ::std::option::Option<bool>,
     /// offset to the payload data in bytes
     pub payload_offset: i64,
     /// number of PBKDF2 iterations for key material
@@ -466,7 +466,7 @@ pub struct QCryptoBlockInfoLUKS {
         req ivgen_alg = "ivgen-alg": super::QCryptoIVGenAlgo,
         opt ivgen_hash_alg = "ivgen-hash-alg",
         req hash_alg = "hash-alg": super::QCryptoHashAlgo,
-        req detached_header = "detached-header": bool,
+        opt detached_header = "detached-header",
         req payload_offset = "payload-offset": i64,
         req master_key_iters = "master-key-iters": i64,
         req uuid = "uuid": ::std::string::String,

@@ -348,7 +348,7 @@ pub struct MachineInfo {
     /// 5.2)
     pub default_ram_id: ::std::option::Option<::std::string::String>,
     /// machine type supports ACPI (since 8.0)
-    pub acpi: bool,
+    pub acpi: ::std::option::Option<bool>,
     /// The machine type's compatibility properties.  Only
     /// present when query-machines argument `compat-props` is true.
     /// (since 9.1)
@@ -370,7 +370,7 @@ pub struct MachineInfo {
         req deprecated = "deprecated": bool,
         opt default_cpu_type = "default-cpu-type",
         opt default_ram_id = "default-ram-id",
-        req acpi = "acpi": bool,
+        opt acpi = "acpi",
         opt compat_props = "compat-props",
     }
 }
@@ -1350,7 +1350,7 @@ pub struct SgxEPCDeviceInfo {
     /// size of memory that the device provides
     pub size: u64,
     /// the numa node (Since: 7.0)
-    pub node: i64,
+    pub node: ::std::option::Option<i64>,
     /// memory backend linked with device
     pub memdev: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
@@ -1362,7 +1362,7 @@ pub struct SgxEPCDeviceInfo {
         opt id = "id",
         req memaddr = "memaddr": u64,
         req size = "size": u64,
-        req node = "node": i64,
+        opt node = "node",
         req memdev = "memdev": ::std::string::String,
     }
 }
@@ -1570,7 +1570,7 @@ pub struct SgxEPC {
     /// memory backend linked with device
     pub memdev: ::std::string::String,
     /// the numa node (Since: 7.0)
-    pub node: i64,
+    pub node: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -1578,7 +1578,7 @@ pub struct SgxEPC {
 ::qmp_types::impl_object! {
     SgxEPC {
         req memdev = "memdev": ::std::string::String,
-        req node = "node": i64,
+        opt node = "node",
     }
 }
 /// SGX properties of machine types.

@@ -41,18 +41,18 @@ pub struct MigrationStats {
     pub pages_per_second: u64,
     /// The number of bytes sent in the pre-copy phase
     /// (since 7.0).
-    pub precopy_bytes: u64,
+    pub precopy_bytes: ::std::option::Option<u64>,
     /// The number of bytes sent while the guest is paused
     /// (since 7.0).
-    pub downtime_bytes: u64,
+    pub downtime_bytes: ::std::option::Option<u64>,
     /// The number of bytes sent during the post-copy phase
     /// (since 7.0).
-    pub postcopy_bytes: u64,
+    pub postcopy_bytes: ::std::option::Option<u64>,
     /// Number of times dirty RAM
     /// synchronization could not avoid copying dirty pages.  This is
     /// between 0 and `dirty-sync-count` * `multifd-channels`.  (since
     /// 7.1)
-    pub dirty_sync_missed_zero_copy: u64,
+    pub dirty_sync_missed_zero_copy: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -72,10 +72,10 @@ pub struct MigrationStats {
         req page_size = "page-size": i64,
         req multifd_bytes = "multifd-bytes": u64,
         req pages_per_second = "pages-per-second": u64,
-        req precopy_bytes = "precopy-bytes": u64,
-        req downtime_bytes = "downtime-bytes": u64,
-        req postcopy_bytes = "postcopy-bytes": u64,
-        req dirty_sync_missed_zero_copy = "dirty-sync-missed-zero-copy": u64,
+        opt precopy_bytes = "precopy-bytes",
+        opt downtime_bytes = "downtime-bytes",
+        opt postcopy_bytes = "postcopy-bytes",
+        opt dirty_sync_missed_zero_copy = "dirty-sync-missed-zero-copy",
     }
 }
 /// Detailed XBZRLE migration cache statistics
@@ -1735,7 +1735,7 @@ pub struct DirtyRateInfo {
     /// expressed and rounded down to `calc-time-unit`.
     pub calc_time: i64,
     /// time unit of `calc-time`  (Since 8.2)
-    pub calc_time_unit: super::TimeUnit,
+    pub calc_time_unit: ::std::option::Option<super::TimeUnit>,
     /// number of sampled pages per GiB of guest memory.
     /// Valid only in page-sampling mode (Since 6.1)
     pub sample_pages: u64,
@@ -1754,7 +1754,7 @@ pub struct DirtyRateInfo {
         req status = "status": super::DirtyRateStatus,
         req start_time = "start-time": i64,
         req calc_time = "calc-time": i64,
-        req calc_time_unit = "calc-time-unit": super::TimeUnit,
+        opt calc_time_unit = "calc-time-unit",
         req sample_pages = "sample-pages": u64,
         req mode = "mode": super::DirtyRateMeasureMode,
         opt vcpu_dirty_rate = "vcpu-dirty-rate",

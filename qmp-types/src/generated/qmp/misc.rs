@@ -825,7 +825,7 @@ pub mod event {
         /// -rtc base), and new RTC clock value
         pub offset: i64,
         /// path to the RTC object in the QOM tree
-        pub qom_path: ::std::string::String,
+        pub qom_path: ::std::option::Option<::std::string::String>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
         pub unknown_members: ::serde_json::Map<
@@ -836,7 +836,7 @@ pub mod event {
     ::qmp_types::impl_object! {
         RtcChange {
             req offset = "offset": i64,
-            req qom_path = "qom-path": ::std::string::String,
+            opt qom_path = "qom-path",
         }
     }
     impl ::qmp_types::Event for RtcChange {

@@ -189,7 +189,7 @@ pub struct SevCapability {
     /// PDH certificate chain (base64 encoded)
     pub cert_chain: ::std::string::String,
     /// Unique ID of CPU0 (base64 encoded) (since 7.1)
-    pub cpu0_id: ::std::string::String,
+    pub cpu0_id: ::std::option::Option<::std::string::String>,
     /// C-bit location in page table entry
     pub cbitpos: i64,
     /// Number of physical Address bit reduction when
@@ -203,7 +203,7 @@ pub struct SevCapability {
     SevCapability {
         req pdh = "pdh": ::std::string::String,
         req cert_chain = "cert-chain": ::std::string::String,
-        req cpu0_id = "cpu0-id": ::std::string::String,
+        opt cpu0_id = "cpu0-id",
         req cbitpos = "cbitpos": i64,
         req reduced_phys_bits = "reduced-phys-bits": i64,
     }
@@ -300,7 +300,7 @@ pub struct SGXInfo {
     /// true if FLC is supported
     pub flc: bool,
     /// The EPC sections info for guest (Since: 7.0)
-    pub sections: ::std::vec::Vec<super::SGXEPCSection>,
+    pub sections: ::std::option::Option<::std::vec::Vec<super::SGXEPCSection>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -311,7 +311,7 @@ pub struct SGXInfo {
         req sgx1 = "sgx1": bool,
         req sgx2 = "sgx2": bool,
         req flc = "flc": bool,
-        req sections = "sections": ::std::vec::Vec<super::SGXEPCSection>,
+        opt sections = "sections",
     }
 }
 /// An enumeration of Xen event channel port types.

@@ -1,0 +1,152 @@
+//! `cargo xtask history`: what changed in QEMU's schemas across the
+//! releases users run, as facts derived from each release's schema (not
+//! QEMU's text), in `schema/history.json`.
+//!
+//! For every type, command and event, and every member of every object
+//! type (own and inherited, keyed by the type that has them), the file
+//! holds one character per release, oldest first: `-` absent, `o` present
+//! and optional, `R` present and required (for types, commands and
+//! events: `x` present). So "first release", "last release" and "required
+//! in" are read off one string. Regen reads it with the pin: a member the
+//! pinned release requires but some release from the floor on lacks (or
+//! makes optional) while its type exists there is generated optional,
+//! since a server of that release never sends it.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The releases a VM manager meets, oldest first: the floor is RHEL 8's
+/// and Ubuntu 22.04's 6.2.
+pub const RELEASES: [&str; 13] = [
+    "6.2.0", "7.0.0", "7.1.0", "7.2.0", "8.0.0", "8.1.0", "8.2.0", "9.0.0", "9.1.0", "9.2.4",
+    "10.0.2", "10.1.0", "10.2.2",
+];
+
+/// The history of one schema (QMP, or the guest agent's).
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchemaHistory {
+    /// Types, commands and events, by QAPI name: `x` per release that
+    /// has it.
+    pub entities: BTreeMap<String, String>,
+    /// Members of object types (own and inherited), by type and member.
+    pub members: BTreeMap<String, BTreeMap<String, String>>,
+    /// Values of enums, by enum and value.
+    pub values: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// The whole file.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// The releases, oldest first: position `i` of every string is
+    /// release `i`.
+    pub releases: Vec<String>,
+    /// The SHA-256 of each release's schema files (over the sorted
+    /// `path hash` lines of every file read), to check that the history
+    /// was made from the trees it names.
+    pub digests: BTreeMap<String, String>,
+    /// By schema: `qmp`, `qga`.
+    pub schemas: BTreeMap<String, SchemaHistory>,
+}
+
+/// The schemas recorded: name and path in a QEMU tree.
+pub const SCHEMAS: [(&str, &str); 2] = [
+    ("qmp", "qapi/qapi-schema.json"),
+    ("qga", "qga/qapi-schema.json"),
+];
+
+/// Reads every release in `root` (a directory of QEMU trees named by
+/// version) and builds the history.
+pub fn build(root: &Path) -> Result<History, crate::Error> {
+    let n = RELEASES.len();
+    let mut history = History {
+        releases: RELEASES.iter().map(|s| s.to_string()).collect(),
+        ..History::default()
+    };
+    for (i, release) in RELEASES.iter().enumerate() {
+        let tree = root.join(release);
+        let mut files = BTreeMap::new();
+        for (name, rel) in SCHEMAS {
+            let path = tree.join(rel);
+            let schema =
+                qapi_parser::parse_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            for f in schema.sources.files() {
+                let rel = f.path.strip_prefix(&tree).unwrap_or(&f.path);
+                files.insert(crate::qapi_parser_normalize(rel), crate::sha256(&f.path)?);
+            }
+            let h = history.schemas.entry(name.to_string()).or_default();
+            record(h, &schema, i, n);
+        }
+        history
+            .digests
+            .insert(release.to_string(), crate::files_digest(&files));
+    }
+    Ok(history)
+}
+
+/// Sets position `i` of the string at `slot` (made of `-` when new).
+fn mark(slot: &mut String, i: usize, n: usize, c: char) {
+    if slot.is_empty() {
+        *slot = "-".repeat(n);
+    }
+    slot.replace_range(i..=i, &c.to_string());
+}
+
+fn record(h: &mut SchemaHistory, schema: &qapi_parser::Schema, i: usize, n: usize) {
+    use qapi_parser::EntityKind;
+    for (id, e) in schema.iter() {
+        if matches!(e.kind, EntityKind::Builtin { .. } | EntityKind::Array(_)) {
+            continue;
+        }
+        mark(h.entities.entry(e.name.clone()).or_default(), i, n, 'x');
+        let members = match &e.kind {
+            EntityKind::Struct(_) => schema.all_members(id),
+            EntityKind::Union(u) => schema.all_members(u.base.id),
+            EntityKind::Enum(en) => {
+                let values = h.values.entry(e.name.clone()).or_default();
+                for v in &en.values {
+                    mark(values.entry(v.name.clone()).or_default(), i, n, 'x');
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        let slots = h.members.entry(e.name.clone()).or_default();
+        for m in members {
+            let c = if m.optional { 'o' } else { 'R' };
+            mark(slots.entry(m.name.clone()).or_default(), i, n, c);
+        }
+    }
+}
+
+/// The members the release at `pin` (an index into the releases)
+/// requires that a server of an older release may leave out: each
+/// `(type, member)` whose type exists in a release from the floor on
+/// where the member is absent or optional.
+pub fn optional_since_floor(h: &SchemaHistory, pin: usize) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (ty, members) in &h.members {
+        let Some(exists) = h.entities.get(ty) else {
+            continue;
+        };
+        for (member, presence) in members {
+            let at = |i: usize| presence.as_bytes().get(i).copied();
+            if at(pin) != Some(b'R') {
+                continue;
+            }
+            let lacking = (0..pin).any(|i| exists.as_bytes()[i] == b'x' && at(i) != Some(b'R'));
+            if lacking {
+                out.push((ty.clone(), member.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Writes the history as JSON: one entry per line, sorted, so that a new
+/// release shows as a reviewable diff.
+pub fn to_text(h: &History) -> Result<String, crate::Error> {
+    serde_json::to_string_pretty(h)
+        .map(|t| t + "\n")
+        .map_err(|e| e.to_string())
+}
