@@ -72,6 +72,12 @@ impl<E: EventSet> Client<E> {
     /// Connects to a QMP server on a Unix socket and negotiates
     /// capabilities (out-of-band execution when both sides want it).
     pub fn connect_unix_with(path: impl AsRef<Path>, config: Config) -> Result<Self, Error> {
+        let address = path.as_ref().display().to_string();
+        let waited = config.connect_timeout;
+        Self::connect_unix_inner(path.as_ref(), config).map_err(|e| e.connecting(&address, waited))
+    }
+
+    fn connect_unix_inner(path: &Path, config: Config) -> Result<Self, Error> {
         let stream = UnixStream::connect(path)?;
         let deadline = Instant::now() + config.connect_timeout;
         let mut lines = Lines {

@@ -224,19 +224,24 @@ impl Client<Events> {
 
     /// Connects to a QMP server on a Unix socket.
     pub async fn connect_unix_with(path: impl AsRef<Path>, config: Config) -> Result<Self, Error> {
-        let stream = tokio::time::timeout(
-            config.connect_timeout,
-            tokio::net::UnixStream::connect(path),
-        )
-        .await
-        .map_err(|_| Error::Timeout)??;
-        let socket = crate::unix::register(stream)?;
-        Client::start(
-            crate::unix::Reader(socket.clone()),
-            Sink::Unix(crate::unix::Writer(socket)),
-            config,
-        )
-        .await
+        let address = path.as_ref().display().to_string();
+        let waited = config.connect_timeout;
+        let connect = async {
+            let stream = tokio::time::timeout(
+                config.connect_timeout,
+                tokio::net::UnixStream::connect(path),
+            )
+            .await
+            .map_err(|_| Error::Timeout)??;
+            let socket = crate::unix::register(stream)?;
+            Client::start(
+                crate::unix::Reader(socket.clone()),
+                Sink::Unix(crate::unix::Writer(socket)),
+                config,
+            )
+            .await
+        };
+        connect.await.map_err(|e| e.connecting(&address, waited))
     }
 
     /// Connects to a QMP server over TCP, with default settings.

@@ -96,17 +96,20 @@ impl GreetingMessage {
 /// Connection settings.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// How long to wait for the connection and the greeting.
+    /// How long to wait for the connection and the greeting (default
+    /// 10 s).
     pub connect_timeout: Duration,
-    /// The timeout of calls that do not give their own (`None`: none).
+    /// The timeout of calls that do not give their own (default `None`:
+    /// none).
     pub call_timeout: Option<Duration>,
-    /// Enable out-of-band execution when the server offers it.
+    /// Enable out-of-band execution when the server offers it (default
+    /// on).
     pub oob: bool,
     /// The longest line accepted from the server; a longer one is an
-    /// error, not unbounded memory.
+    /// error, not unbounded memory (default 64 MiB).
     pub max_line: usize,
     /// How many events a subscriber may fall behind before it gets
-    /// [`Error::Lagged`].
+    /// [`Error::Lagged`] (default 1024).
     pub event_buffer: usize,
     /// Send in-band commands without an `id` and match their replies by
     /// order.
@@ -121,7 +124,7 @@ pub struct Config {
     /// issue order"). That makes small calls cheaper for QEMU, which reads
     /// a request one byte per `recvmsg`: `query-version` goes from 38 bytes
     /// (with a four-digit id) to 28 (see the README's benchmark). Only for
-    /// a peer that keeps that order.
+    /// a peer that keeps that order. Default off.
     pub match_by_order: bool,
 }
 

@@ -50,6 +50,27 @@ pub enum Error {
     /// The call or the connection took too long.
     #[error("timed out")]
     Timeout,
+    /// The connection could not be made: to where, and why.
+    #[error("cannot connect to {address}: {source}")]
+    Connect {
+        /// The socket path or address.
+        address: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The server did not greet within the connect timeout: it is not a
+    /// QMP server (a guest agent sends no greeting; use `GuestAgent`), or
+    /// it is busy (a QEMU monitor serves one client at a time).
+    #[error(
+        "no QMP greeting from {address} within {waited:?}: not a QMP socket (a guest agent sends no greeting), or a monitor already serving another client"
+    )]
+    NoGreeting {
+        /// The socket path or address.
+        address: String,
+        /// How long the client waited.
+        waited: std::time::Duration,
+    },
     /// The connection is closed (or closed while the call waited).
     #[error("disconnected")]
     Disconnected,
@@ -81,6 +102,23 @@ pub enum Error {
 }
 
 impl Error {
+    /// `self`, said of the connection to `address`: a failure to connect
+    /// or a missing greeting names the address (an I/O error alone does
+    /// not say which socket it was).
+    pub(crate) fn connecting(self, address: &str, waited: std::time::Duration) -> Self {
+        match self {
+            Error::Io(source) => Error::Connect {
+                address: address.to_string(),
+                source,
+            },
+            Error::Timeout => Error::NoGreeting {
+                address: address.to_string(),
+                waited,
+            },
+            other => other,
+        }
+    }
+
     pub(crate) fn protocol(reason: impl Into<String>, line: &str) -> Self {
         Error::Protocol {
             reason: reason.into(),

@@ -45,6 +45,9 @@ pub use common::{Config, Greeting};
 pub use error::Error;
 #[cfg(feature = "async")]
 pub use guest_agent::GuestAgent;
+/// The bindings this client speaks, re-exported so that one dependency
+/// keeps the two in step: `qmp_client::qmp_types::cmd::QueryStatus`.
+pub use qmp_types;
 
 #[cfg(feature = "async")]
 mod client;

@@ -319,7 +319,14 @@ async fn connect_times_out_without_a_greeting() {
         ..Config::default()
     };
     let r = Client::connect_unix_with(&path, config).await;
-    assert!(matches!(r, Err(Error::Timeout)), "{:?}", r.err());
+    match r {
+        Err(e @ Error::NoGreeting { .. }) => {
+            let text = e.to_string();
+            assert!(text.contains(&path.display().to_string()), "{text}");
+            assert!(text.contains("guest agent"), "{text}");
+        }
+        other => panic!("{:?}", other.err()),
+    }
     let _ = UnixStream::connect(&path).await;
 }
 
@@ -532,4 +539,26 @@ async fn a_call_dropped_mid_write_leaves_whole_lines() {
         .expect("reply");
     assert_eq!(reply["tag"], "small");
     server.await.expect("server read two whole requests");
+}
+
+/// A socket that is not there: the error names it (an I/O error alone
+/// said only "No such file or directory").
+#[tokio::test]
+async fn a_missing_socket_is_named_in_the_error() {
+    let path = socket_path("missing");
+    let r = Client::connect_unix(&path).await;
+    match r {
+        Err(e @ Error::Connect { .. }) => {
+            let text = e.to_string();
+            assert!(text.contains(&path.display().to_string()), "{text}");
+            assert!(text.contains("No such file"), "{text}");
+        }
+        other => panic!("{:?}", other.err()),
+    }
+    let r = qmp_client::blocking::Client::connect_unix(&path);
+    assert!(
+        matches!(&r, Err(Error::Connect { address, .. }) if *address == path.display().to_string()),
+        "{:?}",
+        r.err()
+    );
 }

@@ -69,6 +69,19 @@ pub struct QmpError {
     pub unknown_members: serde_json::Map<std::string::String, serde_json::Value>,
 }
 
+/// `10.0.2`.
+///
+/// ```
+/// let v = qmp_types::VersionTriple::new(10, 0, 2);
+/// assert_eq!(v.to_string(), "10.0.2");
+/// ```
+#[cfg(feature = "qmp")]
+impl std::fmt::Display for VersionTriple {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.micro)
+    }
+}
+
 /// The guest agent's schema (`qemu-ga`): its types, commands in
 /// [`qga::cmd`], and [`qga::Events`] (it has no events).
 #[cfg(feature = "qga")]
