@@ -75,19 +75,9 @@ const DOC_MISTAKES: &[(&str, &str, &str)] = &[
         "IOThreadInfo member 'poll-max-ns' (required) is missing",
     ),
     (
-        "RTC_CHANGE",
-        "RTC_CHANGE",
-        "member 'qom-path' (required since 9.1) is missing",
-    ),
-    (
         "query-sev",
         "\"return\"",
         "the union's discriminator 'sev-type' is missing",
-    ),
-    (
-        "query-sgx-capabilities",
-        "\"return\"",
-        "SgxInfo member 'sections' (required) is missing",
     ),
     (
         "query-pci",
