@@ -123,19 +123,41 @@ fn record(h: &mut SchemaHistory, schema: &qapi_parser::Schema, i: usize, n: usiz
 /// requires that a server of an older release may leave out: each
 /// `(type, member)` whose type exists in a release from the floor on
 /// where the member is absent or optional.
+///
+/// A type renamed in case only (QEMU 10.1 made `SGXInfo` `SgxInfo`) is
+/// one type: the wire does not carry type names, so an older server's
+/// `SGXInfo` without a member is the newer `SgxInfo` without it.
 pub fn optional_since_floor(h: &SchemaHistory, pin: usize) -> Vec<(String, String)> {
+    let canonical = |name: &str| -> String {
+        name.chars()
+            .filter(|c| !matches!(c, '-' | '_' | '.'))
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let mut variants: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for ty in h.entities.keys() {
+        variants.entry(canonical(ty)).or_default().push(ty);
+    }
     let mut out = Vec::new();
     for (ty, members) in &h.members {
-        let Some(exists) = h.entities.get(ty) else {
-            continue;
+        let same = &variants[&canonical(ty)];
+        let exists_at = |i: usize| {
+            same.iter()
+                .any(|v| h.entities.get(*v).is_some_and(|p| p.as_bytes()[i] == b'x'))
         };
         for (member, presence) in members {
-            let at = |i: usize| presence.as_bytes().get(i).copied();
-            if at(pin) != Some(b'R') {
+            if presence.as_bytes().get(pin) != Some(&b'R') {
                 continue;
             }
-            let lacking = (0..pin).any(|i| exists.as_bytes()[i] == b'x' && at(i) != Some(b'R'));
-            if lacking {
+            let required_at = |i: usize| {
+                same.iter().any(|v| {
+                    h.members
+                        .get(*v)
+                        .and_then(|m| m.get(member))
+                        .is_some_and(|p| p.as_bytes()[i] == b'R')
+                })
+            };
+            if (0..pin).any(|i| exists_at(i) && !required_at(i)) {
                 out.push((ty.clone(), member.clone()));
             }
         }

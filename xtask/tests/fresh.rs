@@ -1,4 +1,5 @@
-//! The committed bindings are what the pinned QEMU schema generates
+//! The committed bindings are what the pinned QEMU schema generates (its
+//! tree is found beside the one in `QAPI_QEMU_SRC`)
 //! (the `cargo xtask regen --check` of rust-analyzer's style): a change
 //! to the generator without `cargo xtask regen` fails here.
 
@@ -21,6 +22,14 @@ fn generated_code_is_fresh() {
             return;
         }
     };
+    // The pinned release's tree, beside the one given (they sit side by
+    // side in ../shared/qemu; QAPI_QEMU_SRC names one of them).
+    let pin: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(xtask::workspace().join("schema/qemu.json")).expect("the pin"),
+    )
+    .expect("the pin is JSON");
+    let version = pin["version"].as_str().expect("a pinned version");
+    let src = src.join("..").join(version);
     let rendered = xtask::render(&src, false).unwrap_or_else(|e| panic!("{e}"));
     let stale = xtask::stale(&rendered);
     assert!(
