@@ -45,6 +45,64 @@ pub fn start(binary: &str, args: impl FnOnce(&str) -> Vec<String>) -> Option<Ser
         eprintln!("{binary} is not installed: skipping");
         return None;
     };
+    Some(start_with(&bin, &[], args))
+}
+
+/// QEMU 7.2's `qemu-system-x86_64` (Debian 12's), unpacked beside the
+/// installed QEMU in the directory `QEMU_7_2_DIR` names (`.ci/run`
+/// unpacks it), with a QMP monitor on the socket, no guest (`machine`
+/// as in [`system`]). `None` (with a message) when `QEMU_7_2_DIR` is not
+/// set.
+///
+/// # Panics
+/// Under CI when `QEMU_7_2_DIR` is not set, and when the server cannot
+/// start.
+pub fn qemu_7_2(machine: &str) -> Option<Server> {
+    let Some(dir) = std::env::var_os("QEMU_7_2_DIR").map(PathBuf::from) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "QEMU_7_2_DIR is not set (CI must unpack QEMU 7.2 and set it)"
+        );
+        eprintln!("QEMU_7_2_DIR is not set: skipping the QEMU 7.2 test");
+        return None;
+    };
+    let bin = dir.join("usr/bin/qemu-system-x86_64");
+    let modules = dir.join("usr/lib/x86_64-linux-gnu/qemu");
+    let firmware = dir.join("usr/share/qemu");
+    let machine = machine.to_string();
+    Some(start_with(
+        &bin,
+        &[("QEMU_MODULE_DIR", modules.display().to_string())],
+        move |sock| {
+            let mut args: Vec<String> = [
+                "-L",
+                &firmware.display().to_string(),
+                "-L",
+                "/usr/share/seabios",
+                "-L",
+                "/usr/lib/ipxe/qemu",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect();
+            args.extend(system(&machine, &format!("unix:{sock}")));
+            args
+        },
+    ))
+}
+
+/// Starts the binary at `bin` with `env` set and the arguments `args`
+/// makes from the socket path, in a fresh directory, and waits for the
+/// socket when the arguments name it.
+///
+/// # Panics
+/// When the server cannot start.
+pub fn start_with(
+    bin: &std::path::Path,
+    env: &[(&str, String)],
+    args: impl FnOnce(&str) -> Vec<String>,
+) -> Server {
+    let binary = bin.display().to_string();
     static N: AtomicU64 = AtomicU64::new(0);
     let dir = std::env::temp_dir().join(format!(
         "qapi-rs-live-{}-{}",
@@ -59,6 +117,7 @@ pub fn start(binary: &str, args: impl FnOnce(&str) -> Vec<String>) -> Option<Ser
         .any(|a| a.contains(sock.to_str().unwrap_or_default()));
     let child = Command::new(bin)
         .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .current_dir(&dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -77,7 +136,7 @@ pub fn start(binary: &str, args: impl FnOnce(&str) -> Vec<String>) -> Option<Ser
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-    Some(server)
+    server
 }
 
 /// Whether a Unix socket is bound at `path` and listening, from
