@@ -11,7 +11,7 @@
 use crate::client::write_line;
 use crate::common::{decode_return, request_line};
 use crate::framing::Line;
-use crate::{Error, line::Lines};
+use crate::{Config, Error, line::Lines};
 use qmp_types::Command;
 use serde_json::json;
 use std::path::Path;
@@ -40,21 +40,48 @@ pub struct GuestAgent {
 }
 
 impl GuestAgent {
-    /// Connects and synchronises.
+    /// Connects and synchronises, with the default settings: 10 s to
+    /// connect, 30 s per command, lines up to 64 MiB.
     pub async fn connect_unix(path: impl AsRef<Path>) -> Result<Self, Error> {
-        let stream = tokio::time::timeout(Duration::from_secs(10), UnixStream::connect(path))
+        let config = Config {
+            call_timeout: Some(Duration::from_secs(30)),
+            ..Config::default()
+        };
+        Self::connect_unix_with(path, config).await
+    }
+
+    /// Connects and synchronises, with `config`'s `connect_timeout`,
+    /// `call_timeout` (the timeout of each command, and of the
+    /// synchronisation; `None`: 30 s) and `max_line` (the other settings
+    /// are QMP's and do not apply to the guest agent).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), qmp_client::Error> {
+    /// use std::time::Duration;
+    /// let config = qmp_client::Config {
+    ///     call_timeout: Some(Duration::from_secs(5)),
+    ///     max_line: 1 << 20,
+    ///     ..Default::default()
+    /// };
+    /// let agent = qmp_client::GuestAgent::connect_unix_with("/run/qga.sock", config).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_unix_with(path: impl AsRef<Path>, config: Config) -> Result<Self, Error> {
+        let address = path.as_ref().display().to_string();
+        let stream = tokio::time::timeout(config.connect_timeout, UnixStream::connect(path))
             .await
-            .map_err(|_| Error::Timeout)??;
+            .map_err(|_| Error::Timeout)?
+            .map_err(|source| Error::Connect { address, source })?;
         let (r, w) = stream.into_split();
         // A sync id that a previous connection is unlikely to have used.
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| (d.as_micros() % 1_000_000_000) as i64);
         let mut agent = GuestAgent {
-            lines: Lines::new(r, 64 << 20),
+            lines: Lines::new(r, config.max_line),
             writer: w,
             next_sync: seed,
-            timeout: Duration::from_secs(30),
+            timeout: config.call_timeout.unwrap_or(Duration::from_secs(30)),
             dirty: true,
         };
         agent.sync().await?;

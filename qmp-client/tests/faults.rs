@@ -561,4 +561,10 @@ async fn a_missing_socket_is_named_in_the_error() {
         "{:?}",
         r.err()
     );
+    let r = qmp_client::GuestAgent::connect_unix(&path).await;
+    assert!(
+        matches!(&r, Err(Error::Connect { address, .. }) if *address == path.display().to_string()),
+        "{:?}",
+        r.err()
+    );
 }
