@@ -188,9 +188,25 @@ impl Diagnostic {
             .render(message)
             .to_string();
         // The renderer starts with a bare severity line (the title is
-        // empty); our headline replaces it.
+        // empty); our headline replaces it. It also writes each related
+        // snippet's `::: file:line:col` from the text it was given, which
+        // the excerpt has changed (tabs expanded, long lines cut): the
+        // spans' own positions replace them.
+        let mut origins = self
+            .related
+            .iter()
+            .map(|(rspan, _)| sources.location(*rspan));
         for line in rendered.lines().skip(1) {
-            out.push_str(line);
+            match (line.find("::: "), line.trim_start().starts_with(":::")) {
+                (Some(at), true) => match origins.next() {
+                    Some(origin) => {
+                        out.push_str(&line[..at + 4]);
+                        out.push_str(&origin);
+                    }
+                    None => out.push_str(line),
+                },
+                _ => out.push_str(line),
+            }
             out.push('\n');
         }
         out

@@ -147,3 +147,30 @@ fn no_mix_of_tabs_wide_characters_and_text_panics() {
         }
     }
 }
+
+/// A short line led by more blanks than the renderer keeps (it trims a
+/// run of over 26 columns on its own, caret and all): the caret stays
+/// under each character.
+#[test]
+fn a_short_line_with_long_leading_blanks_keeps_the_caret_in_place() {
+    let text = format!("{}x = 1", "\t".repeat(8));
+    for (at, _) in text.char_indices() {
+        assert_caret_in_place(&text, at);
+    }
+}
+
+/// A related place on a line the excerpt changed (tabs expanded, long
+/// blanks cut) still gets its own position in its `::: file:line:col`
+/// header, not one counted in the changed text.
+#[test]
+fn related_places_keep_their_own_position() {
+    let text = format!("a\n{}b\n", "\t".repeat(9));
+    let mut sources = SourceMap::new();
+    let file = SourceFile::new("x.json".into(), "x.json".into(), text.clone(), None);
+    let id = sources.add(file);
+    let b = text.find('b').expect("b");
+    let out = Diagnostic::error(sources.file(id).span(id, 0..1), "something is wrong")
+        .with_related(sources.file(id).span(id, b..b + 1), "related")
+        .render(&sources);
+    assert!(out.contains("::: x.json:2:10\n"), "{out}");
+}

@@ -136,10 +136,6 @@ fn show(raw: &str, range: std::ops::Range<usize>) -> (String, std::ops::Range<us
 fn window(body: &str, focus: std::ops::Range<usize>) -> std::ops::Range<usize> {
     let columns = |to: usize| body[..to].chars().map(width).sum::<usize>();
     let total = columns(body.len());
-    if total <= MAX_WIDTH {
-        return 0..total;
-    }
-    let (from, to) = (columns(focus.start), columns(focus.end));
     // The renderer trims a long run of leading whitespace on its own, by
     // its own count (a tab is four, any other blank one), even when the
     // span is inside it: such a line is cut here instead, so that it
@@ -153,25 +149,28 @@ fn window(body: &str, focus: std::ops::Range<usize>) -> std::ops::Range<usize> {
     if total <= MAX_WIDTH && !long_blank {
         return 0..total;
     }
+    let (from, to) = (columns(focus.start), columns(focus.end));
     // Room for the two `...` marks.
     let room = MAX_WIDTH - 6;
-    let left = if to <= room && !long_blank {
-        0
-    } else if long_blank && to <= room {
-        let indent = columns(body.len() - body.trim_start().len());
-        if from < BLANK_LEAD {
-            // The span is at the start of the run: show the start only.
-            return 0..(to + BLANK_LEAD).min(total);
+    let left = match (long_blank, to <= room) {
+        (false, true) => 0,
+        (true, true) => {
+            if from < BLANK_LEAD {
+                // The span is at the start of the run: show the start only.
+                return 0..(to + BLANK_LEAD).min(total);
+            }
+            let indent = columns(body.len() - body.trim_start().len());
+            from.min(indent).saturating_sub(BLANK_LEAD).max(1)
         }
-        from.min(indent).saturating_sub(BLANK_LEAD).max(1)
-    } else {
-        let left = from.saturating_sub(LEAD).min(total.saturating_sub(room));
-        // A line cut on the left starts with `...`, which the renderer
-        // does not trim.
-        if long_blank && left == 0 {
-            from.min(1)
-        } else {
-            left
+        (_, false) => {
+            let left = from.saturating_sub(LEAD).min(total.saturating_sub(room));
+            // A line cut on the left starts with `...`, which the renderer
+            // does not trim.
+            if long_blank {
+                left.max(from.min(1))
+            } else {
+                left
+            }
         }
     };
     left..(left + room).min(total)
