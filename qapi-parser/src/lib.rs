@@ -72,7 +72,7 @@ impl Options {
             return (profile::Profile::of(v), None);
         }
         match profile::QemuVersion::of_tree(path) {
-            Some((v, _)) => (profile::Profile::of(v), None),
+            Some(v) => (profile::Profile::of(v), None),
             None => {
                 let p = profile::Profile::newest();
                 let note = Diagnostic::note_unlocated(format!(

@@ -22,7 +22,7 @@
 //! ```
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A QEMU release number, `MAJOR.MINOR[.MICRO]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -53,7 +53,7 @@ impl QemuVersion {
     /// `qapi-schema.json`), so that a `VERSION` file of something else
     /// above a project's own schemas is not taken for QEMU's. `None` when
     /// there is none or it does not hold a version.
-    pub fn of_tree(path: &Path) -> Option<(QemuVersion, PathBuf)> {
+    pub fn of_tree(path: &Path) -> Option<QemuVersion> {
         let path = std::path::absolute(path).ok()?;
         let start = if path.is_dir() {
             path.as_path()
@@ -65,7 +65,7 @@ impl QemuVersion {
             let qemu_tree = dir.join("qapi").is_dir() || dir.join("qapi-schema.json").is_file();
             if qemu_tree && file.is_file() {
                 let text = std::fs::read_to_string(&file).ok()?;
-                return text.trim().parse().ok().map(|v| (v, file));
+                return text.trim().parse().ok();
             }
         }
         None
@@ -169,6 +169,9 @@ pub enum Rule {
 pub struct RuleSpan {
     /// The rule.
     pub rule: Rule,
+    /// Whether it is a construct those releases accept (else a
+    /// restriction they enforce).
+    pub construct: bool,
     /// The first release it holds for.
     pub since: QemuVersion,
     /// The last release it holds for (`None`: still holds).
@@ -177,14 +180,36 @@ pub struct RuleSpan {
     pub what: &'static str,
 }
 
+/// A construct that the releases from `since` to `until` accept.
+const fn construct(
+    rule: Rule,
+    since: (u16, u16),
+    until: Option<(u16, u16)>,
+    what: &'static str,
+) -> RuleSpan {
+    span(rule, true, since, until, what)
+}
+
+/// A restriction that the releases from `since` to `until` enforce.
+const fn restriction(
+    rule: Rule,
+    since: (u16, u16),
+    until: Option<(u16, u16)>,
+    what: &'static str,
+) -> RuleSpan {
+    span(rule, false, since, until, what)
+}
+
 const fn span(
     rule: Rule,
+    construct: bool,
     since: (u16, u16),
     until: Option<(u16, u16)>,
     what: &'static str,
 ) -> RuleSpan {
     RuleSpan {
         rule,
+        construct,
         since: QemuVersion::new(since.0, since.1),
         until: match until {
             // The last release of a line: any micro release of it.
@@ -203,97 +228,97 @@ const fn span(
 /// the released schemas and each release's own language documentation
 /// (see `../shared/qemu/LANGUAGE-CHECKLIST.md`, "Historical syntax").
 pub const RULES: &[RuleSpan] = &[
-    span(
+    construct(
         Rule::TypeKeyword,
         (0, 14),
         Some((2, 3)),
         "'type' as the keyword of structs (renamed 'struct' in 2.4)",
     ),
-    span(
+    construct(
         Rule::StarStarType,
         (1, 2),
         Some((2, 4)),
         "the '**' pseudo-type (replaced by 'any' in 2.5)",
     ),
-    span(
+    construct(
         Rule::VisitorType,
         (1, 1),
         Some((2, 3)),
         "the 'visitor' pseudo-type (1.x; '**' by 2.4, 'any' from 2.5)",
     ),
-    span(
+    construct(
         Rule::SimpleUnions,
         (1, 0),
         Some((6, 1)),
         "simple unions (removed in 6.2)",
     ),
-    span(
+    construct(
         Rule::PreprocessorConditions,
         (3, 0),
         Some((6, 1)),
         "C preprocessor conditions (3.0 to 6.1)",
     ),
-    span(
+    construct(
         Rule::FreeNames,
         (0, 14),
         Some((5, 2)),
         "names without the naming rules of 6.0",
     ),
-    span(
+    construct(
         Rule::OldDocLayouts,
         (0, 14),
         Some((9, 0)),
         "documentation layouts older than the 9.1 parser",
     ),
-    span(
+    construct(
         Rule::NestedStructs,
         (0, 14),
         Some((2, 3)),
         "nested anonymous structs as member types (1.x; none by 2.4)",
     ),
-    span(
+    construct(
         Rule::StringFlags,
         (1, 1),
         Some((2, 3)),
         "'gen' and 'success-response' written 'no' (1.x; 2.4 writes false)",
     ),
-    span(
+    construct(
         Rule::AnonymousUnions,
         (1, 6),
         Some((2, 3)),
         "anonymous unions, 'discriminator': {} (replaced by 'alternate' in 2.4)",
     ),
-    span(
+    construct(
         Rule::MissingCommas,
         (0, 14),
         Some((1, 5)),
         "members without commas (the lenient parser of 1.0 to 1.5)",
     ),
-    span(
+    construct(
         Rule::OldPragmaNames,
         (2, 9),
         Some((5, 2)),
         "the pragmas 'returns-whitelist' and 'name-case-whitelist' (2.9 to 5.2)",
     ),
-    span(
+    construct(
         Rule::UncheckedReturns,
         (0, 14),
         Some((2, 8)),
         "non-object returns without a pragma (before 2.9)",
     ),
-    span(
+    restriction(
         Rule::DocLineWidth,
         (10, 2),
         None,
         "documentation lines at most 70 columns wide (from 10.2)",
     ),
-    span(
+    restriction(
         Rule::SentenceSpacing,
         (10, 2),
         None,
         "two spaces between sentences in documentation (from 10.2)",
     ),
-    span(
+    restriction(
         Rule::EqualsHeadingFirst,
         (0, 14),
         Some((10, 0)),
@@ -348,13 +373,10 @@ impl Profile {
     /// Whether `rule` holds. For [`Profile::legacy`]: every construct
     /// does, no restriction does.
     pub fn holds(&self, rule: Rule) -> bool {
-        let span = RULES
-            .iter()
-            .find(|s| s.rule == rule)
-            .expect("every rule is in RULES");
+        let span = rule.span();
         match self.version {
             Some(v) => v >= span.since && span.until.is_none_or(|u| v <= u),
-            None => rule.is_construct(),
+            None => span.construct,
         }
     }
 
@@ -378,13 +400,12 @@ impl Profile {
 }
 
 impl Rule {
-    /// Whether the rule is a construct some releases accept (rather than
-    /// a restriction some releases enforce).
-    pub fn is_construct(self) -> bool {
-        !matches!(
-            self,
-            Rule::EqualsHeadingFirst | Rule::DocLineWidth | Rule::SentenceSpacing
-        )
+    /// Its entry in [`RULES`].
+    pub fn span(self) -> &'static RuleSpan {
+        RULES
+            .iter()
+            .find(|s| s.rule == self)
+            .expect("every rule is in RULES (a test checks)")
     }
 }
 
