@@ -338,10 +338,11 @@ fn with_path<T: DeserializeOwned>(
     value: &serde_json::Value,
     e: serde_json::Error,
 ) -> serde_json::Error {
-    if crate::deep::value_depth(value) > crate::deep::MAX_DEPTH {
+    let depth = crate::deep::value_depth(value);
+    if depth > crate::deep::MAX_DEPTH {
         return e;
     }
-    let path = crate::deep::on_stack_for(crate::deep::value_depth(value), || {
+    let path = crate::deep::on_stack_for(depth, || {
         serde_path_to_error::deserialize::<_, T>(value)
             .err()
             .map(|failed| failed.path().to_string())

@@ -49,12 +49,6 @@ pub struct History {
     pub schemas: BTreeMap<String, SchemaHistory>,
 }
 
-/// The schemas recorded: name and path in a QEMU tree.
-pub const SCHEMAS: [(&str, &str); 2] = [
-    ("qmp", "qapi/qapi-schema.json"),
-    ("qga", "qga/qapi-schema.json"),
-];
-
 /// Reads every release in `root` (a directory of QEMU trees named by
 /// version) and builds the history.
 pub fn build(root: &Path) -> Result<History, crate::Error> {
@@ -66,15 +60,16 @@ pub fn build(root: &Path) -> Result<History, crate::Error> {
     for (i, release) in RELEASES.iter().enumerate() {
         let tree = root.join(release);
         let mut files = BTreeMap::new();
-        for (name, rel) in SCHEMAS {
-            let path = tree.join(rel);
+        // The schemas the bindings are generated from.
+        for t in &crate::TARGETS {
+            let path = tree.join(t.schema);
             let schema =
                 qapi_parser::parse_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             for f in schema.sources.files() {
                 let rel = f.path.strip_prefix(&tree).unwrap_or(&f.path);
                 files.insert(crate::qapi_parser_normalize(rel), crate::sha256(&f.path)?);
             }
-            let h = history.schemas.entry(name.to_string()).or_default();
+            let h = history.schemas.entry(t.name.to_string()).or_default();
             record(h, &schema, i, n);
         }
         history

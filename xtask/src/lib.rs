@@ -25,6 +25,8 @@ pub struct Pin {
 
 /// One schema the bindings are generated from.
 pub struct Target {
+    /// Its name in `schema/history.json`.
+    pub name: &'static str,
     /// Root schema file, relative to the QEMU tree.
     pub schema: &'static str,
     /// Output directory, relative to the workspace.
@@ -34,10 +36,12 @@ pub struct Target {
 /// QEMU's QMP schema and its guest-agent schema.
 pub const TARGETS: [Target; 2] = [
     Target {
+        name: "qmp",
         schema: "qapi/qapi-schema.json",
         out: "qmp-types/src/generated/qmp",
     },
     Target {
+        name: "qga",
         schema: "qga/qapi-schema.json",
         out: "qmp-types/src/generated/qga",
     },
@@ -109,13 +113,13 @@ fn history_for_pin(version: &str) -> Result<PinHistory, Error> {
         })?;
     let digest = h.digests.get(version).cloned().unwrap_or_default();
     let mut out = BTreeMap::new();
-    for (name, _) in history::SCHEMAS {
+    for t in &TARGETS {
         let members = h
             .schemas
-            .get(name)
+            .get(t.name)
             .map(|s| history::optional_since_floor(s, pin))
             .unwrap_or_default();
-        out.insert(name, members);
+        out.insert(t.name, members);
     }
     Ok((out, digest))
 }
@@ -184,11 +188,7 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
             cfg.reserve_name(n);
         }
         // Members that a server from the floor release on may leave out.
-        let name = history::SCHEMAS
-            .iter()
-            .find(|(_, rel)| *rel == t.schema)
-            .map(|(name, _)| *name);
-        for (ty, member) in name.and_then(|n| optional.get(n)).into_iter().flatten() {
+        for (ty, member) in optional.get(t.name).into_iter().flatten() {
             cfg.optional_member(ty, member);
         }
         let start = std::time::Instant::now();
