@@ -147,7 +147,7 @@ pub fn run(runs: usize) -> Result<Vec<Timings>, String> {
 
     let lib = ws.join("qmp-types/src/lib.rs");
     let mut ours = Timings {
-        name: "qmp-types (QMP and QGA, QEMU 10.0.2)".into(),
+        name: format!("qmp-types (QMP and QGA, QEMU {})", crate::pinned_version()),
         runs: Vec::new(),
     };
     let mut theirs = Timings {

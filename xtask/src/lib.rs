@@ -68,6 +68,15 @@ pub fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The QEMU release the bindings are pinned to (`schema/qemu.json`), or
+/// `?` when the pin cannot be read.
+pub fn pinned_version() -> String {
+    std::fs::read_to_string(workspace().join("schema/qemu.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Pin>(&t).ok())
+        .map_or_else(|| "?".to_string(), |p| p.version)
+}
+
 /// What regen found wrong, or could not do.
 pub type Error = String;
 

@@ -83,3 +83,43 @@ fn release_history_is_fresh() {
         );
     }
 }
+
+/// A tree that is not the one the history was made from (a schema file
+/// changed) is refused, naming the history, before anything is generated.
+#[test]
+fn a_history_from_another_tree_is_refused() {
+    let Some(src) = std::env::var_os("QAPI_QEMU_SRC").map(PathBuf::from) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "QAPI_QEMU_SRC must be set under CI"
+        );
+        return;
+    };
+    let src = if src.is_relative() {
+        xtask::workspace().join(src)
+    } else {
+        src
+    };
+    let pinned = src.join("../10.2.2");
+    let copy = std::env::temp_dir().join(format!("xtask-history-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&copy);
+    for dir in ["qapi", "qga"] {
+        std::fs::create_dir_all(copy.join(dir)).expect("dir");
+        for e in std::fs::read_dir(pinned.join(dir))
+            .expect("read_dir")
+            .flatten()
+        {
+            std::fs::copy(e.path(), copy.join(dir).join(e.file_name())).expect("copy");
+        }
+    }
+    std::fs::copy(pinned.join("VERSION"), copy.join("VERSION")).expect("VERSION");
+    let changed = copy.join("qapi/common.json");
+    let text = std::fs::read_to_string(&changed).expect("read") + "\n# changed\n";
+    std::fs::write(&changed, text).expect("write");
+    let e = xtask::render(&copy, false).err().expect("refused");
+    let _ = std::fs::remove_dir_all(&copy);
+    assert!(
+        e.contains("schema/history.json was not made from this QEMU 10.2.2 tree"),
+        "{e}"
+    );
+}
