@@ -1,26 +1,33 @@
-//! The committed bindings are what the pinned QEMU schema generates (its
-//! tree is found beside the one in `QAPI_QEMU_SRC`)
-//! (the `cargo xtask regen --check` of rust-analyzer's style): a change
-//! to the generator without `cargo xtask regen` fails here.
+//! The committed bindings are what the pinned QEMU schema generates (the
+//! `cargo xtask regen --check` of rust-analyzer's style; the pinned tree
+//! is found beside the one in `QAPI_QEMU_SRC`): a change to the generator
+//! without `cargo xtask regen` fails here. The same for the release
+//! history.
 
 use std::path::PathBuf;
 
+/// The QEMU tree in `QAPI_QEMU_SRC` (relative paths from the workspace
+/// root); `None` (the test skips) when it is not set, except under CI.
+fn qemu_src(what: &str) -> Option<PathBuf> {
+    let Some(d) = std::env::var_os("QAPI_QEMU_SRC").map(PathBuf::from) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "QAPI_QEMU_SRC must be set under CI"
+        );
+        eprintln!("QAPI_QEMU_SRC is not set: skipping {what}");
+        return None;
+    };
+    Some(if d.is_relative() {
+        xtask::workspace().join(d)
+    } else {
+        d
+    })
+}
+
 #[test]
 fn generated_code_is_fresh() {
-    let src = match std::env::var_os("QAPI_QEMU_SRC") {
-        Some(d) => {
-            let d = PathBuf::from(d);
-            if d.is_relative() {
-                xtask::workspace().join(d)
-            } else {
-                d
-            }
-        }
-        None if std::env::var_os("CI").is_some() => panic!("QAPI_QEMU_SRC must be set under CI"),
-        None => {
-            eprintln!("QAPI_QEMU_SRC is not set: skipping the freshness check");
-            return;
-        }
+    let Some(src) = qemu_src("the freshness check") else {
+        return;
     };
     // The pinned release's tree, beside the one given (they sit side by
     // side in ../shared/qemu; QAPI_QEMU_SRC names one of them).
@@ -44,17 +51,8 @@ fn generated_code_is_fresh() {
 /// the members that broke decoding on QEMU 7.2 came.
 #[test]
 fn release_history_is_fresh() {
-    let Some(src) = std::env::var_os("QAPI_QEMU_SRC").map(PathBuf::from) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "QAPI_QEMU_SRC must be set under CI"
-        );
+    let Some(src) = qemu_src("the history check") else {
         return;
-    };
-    let src = if src.is_relative() {
-        xtask::workspace().join(src)
-    } else {
-        src
     };
     let root = src.join("..");
     let made = xtask::history::build(&root).unwrap_or_else(|e| panic!("{e}"));
@@ -88,17 +86,8 @@ fn release_history_is_fresh() {
 /// changed) is refused, naming the history, before anything is generated.
 #[test]
 fn a_history_from_another_tree_is_refused() {
-    let Some(src) = std::env::var_os("QAPI_QEMU_SRC").map(PathBuf::from) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "QAPI_QEMU_SRC must be set under CI"
-        );
+    let Some(src) = qemu_src("the history check") else {
         return;
-    };
-    let src = if src.is_relative() {
-        xtask::workspace().join(src)
-    } else {
-        src
     };
     let pinned = src.join("../10.2.2");
     let copy = std::env::temp_dir().join(format!("xtask-history-{}", std::process::id()));
