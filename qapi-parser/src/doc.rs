@@ -686,7 +686,7 @@ impl<'a> DocParser<'a> {
                         ));
                 }
                 if matches!(kind, SectionKind::Note | SectionKind::Example) {
-                    self.legacy_notes.push(Diagnostic::note(
+                    self.legacy_notes.push(Rule::OldDocLayouts.note(
                         self.cur_span(),
                         format!("legacy '{tag}:' documentation section"),
                     ));

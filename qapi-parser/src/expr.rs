@@ -202,10 +202,9 @@ impl Checker<'_> {
             }
             (None, _) if legacy_type => match obj.entries.iter().find(|(k, _)| k.node == "type") {
                 Some((k, v)) => {
-                    self.diags.push(Diagnostic::note(
-                        k.span,
-                        "legacy 'type' definition (now 'struct')",
-                    ));
+                    self.diags.push(
+                        Rule::TypeKeyword.note(k.span, "legacy 'type' definition (now 'struct')"),
+                    );
                     (k, v)
                 }
                 None => return Err(unreachable_missing()),
@@ -251,7 +250,7 @@ impl Checker<'_> {
                 .is_some_and(|d| d.symbol.as_deref() != Some(name.as_str()))
         {
             if let Some(d) = doc.take() {
-                self.diags.push(Diagnostic::note(
+                self.diags.push(Rule::OldDocLayouts.note(
                     d.span,
                     format!(
                         "legacy documentation comment for '{}' before '{name}' is not attached",
@@ -328,7 +327,7 @@ impl Checker<'_> {
             "union" if simple_union => self.simple_union_def(&name, &obj, file)?,
             "union" if anonymous_union => {
                 if let Some(d) = obj.get("discriminator") {
-                    self.diags.push(Diagnostic::note(
+                    self.diags.push(Rule::AnonymousUnions.note(
                         d.span,
                         format!("legacy anonymous union '{name}' (now an 'alternate')"),
                     ));
@@ -371,10 +370,9 @@ impl Checker<'_> {
             && !excepted
             && names::check(name, kind, false, false).is_err()
         {
-            self.notes.borrow_mut().push(Diagnostic::note(
-                span,
-                format!("legacy command name '{name}'"),
-            ));
+            self.notes
+                .borrow_mut()
+                .push(Rule::FreeNames.note(span, format!("legacy command name '{name}'")));
         }
         let permissive = meta == "command" && (excepted || self.profile.holds(Rule::FreeNames));
         names::check(name, kind, permissive, false).map_err(|why| {
@@ -469,7 +467,7 @@ impl Checker<'_> {
         if self.profile.holds(Rule::StarStarType) && v.node.as_str() == Some("**") {
             self.notes
                 .borrow_mut()
-                .push(Diagnostic::note(v.span, "legacy type '**' (now 'any')"));
+                .push(Rule::StarStarType.note(v.span, "legacy type '**' (now 'any')"));
             return Ok(TypeName {
                 name: "any".into(),
                 array: false,
@@ -479,10 +477,9 @@ impl Checker<'_> {
         // QEMU 1.x: 'visitor', the unchecked type of the 'gen': 'no'
         // commands qom-get and qom-set.
         if self.profile.holds(Rule::VisitorType) && v.node.as_str() == Some("visitor") {
-            self.notes.borrow_mut().push(Diagnostic::note(
-                v.span,
-                "legacy type 'visitor' (now 'any')",
-            ));
+            self.notes
+                .borrow_mut()
+                .push(Rule::VisitorType.note(v.span, "legacy type 'visitor' (now 'any')"));
             return Ok(TypeName {
                 name: "any".into(),
                 array: false,
@@ -569,10 +566,9 @@ impl Checker<'_> {
                 && !excepted
                 && names::check(name, NameKind::Member, false, false).is_err()
             {
-                self.notes.borrow_mut().push(Diagnostic::note(
-                    key.span,
-                    format!("legacy member name '{name}'"),
-                ));
+                self.notes
+                    .borrow_mut()
+                    .push(Rule::FreeNames.note(key.span, format!("legacy member name '{name}'")));
             }
             let source = Desc::named("member '", name);
             let type_of = Desc("the type of member '", name, "'");
@@ -646,7 +642,7 @@ impl Checker<'_> {
                 .collect()
         };
         let name = format!("{}{}", camel(&owner), camel(member));
-        self.notes.borrow_mut().push(Diagnostic::note(
+        self.notes.borrow_mut().push(Rule::NestedStructs.note(
             value.span,
             format!("legacy nested anonymous struct, read as the struct '{name}'"),
         ));
@@ -755,10 +751,9 @@ impl Checker<'_> {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
             if checked.is_err() && legacy_ok {
-                self.notes.borrow_mut().push(Diagnostic::note(
-                    vspan,
-                    format!("legacy enum value '{vname}'"),
-                ));
+                self.notes
+                    .borrow_mut()
+                    .push(Rule::FreeNames.note(vspan, format!("legacy enum value '{vname}'")));
             }
             if let Err(why) = checked {
                 if !legacy_ok {
@@ -891,7 +886,7 @@ impl Checker<'_> {
                 ),
             ));
         };
-        self.diags.push(Diagnostic::note(
+        self.diags.push(Rule::SimpleUnions.note(
             data.span,
             format!("legacy simple union '{name}' (wire form {{\"type\": ..., \"data\": ...}})"),
         ));
@@ -1132,10 +1127,9 @@ impl Checker<'_> {
                 node: Value::Str(s),
                 span,
             }) if !only && s == "no" && self.profile.holds(Rule::StringFlags) => {
-                self.notes.borrow_mut().push(Diagnostic::note(
-                    *span,
-                    format!("legacy '{key}': 'no' (now false)"),
-                ));
+                self.notes.borrow_mut().push(
+                    Rule::StringFlags.note(*span, format!("legacy '{key}': 'no' (now false)")),
+                );
                 Ok(true)
             }
             Some(Spanned {
@@ -1176,10 +1170,10 @@ impl Checker<'_> {
         if self.profile.holds(Rule::PreprocessorConditions) {
             match &v.node {
                 Value::Str(s) if !is_ident(s) && !s.is_empty() => {
-                    self.notes.borrow_mut().push(Diagnostic::note(
-                        v.span,
-                        format!("legacy C preprocessor condition '{s}'"),
-                    ));
+                    self.notes.borrow_mut().push(
+                        Rule::PreprocessorConditions
+                            .note(v.span, format!("legacy C preprocessor condition '{s}'")),
+                    );
                     let inner = s
                         .trim()
                         .strip_prefix("defined(")
@@ -1191,10 +1185,10 @@ impl Checker<'_> {
                     }));
                 }
                 Value::Array(items) if !items.is_empty() => {
-                    self.notes.borrow_mut().push(Diagnostic::note(
-                        v.span,
-                        "legacy list of conditions (all must hold)",
-                    ));
+                    self.notes.borrow_mut().push(
+                        Rule::PreprocessorConditions
+                            .note(v.span, "legacy list of conditions (all must hold)"),
+                    );
                     return Ok(Cond::All(
                         items
                             .iter()

@@ -461,8 +461,10 @@ pub enum Origin {
     EventData(EntityId),
     /// The inline `base` of this union.
     UnionBase(EntityId),
-    /// Implied by this legacy simple union (with `--legacy`): its tag
-    /// enum, or a branch's wrapper struct `{data: T}`, as QEMU made them.
+    /// Implied by this union of an old release, as QEMU made them: a
+    /// legacy simple union's tag enum or a branch's wrapper struct
+    /// `{data: T}`, or the enum of the branch names of a union over a
+    /// `'str'` discriminator (1.6 to 2.0).
     Implied(EntityId),
 }
 
@@ -668,8 +670,8 @@ pub struct Stats {
     pub conditional: usize,
     /// Explicit definitions with features.
     pub with_features: usize,
-    /// Types a legacy simple union implies (its tag enum, branch
-    /// wrappers), with `--legacy`.
+    /// Types that unions of old releases imply (a simple union's tag
+    /// enum and branch wrappers, the enum of a `'str'` discriminator).
     pub implied_by_simple_unions: usize,
 }
 

@@ -31,6 +31,7 @@ pub mod names;
 pub mod profile;
 mod schema;
 pub mod source;
+mod string_tags;
 pub mod syntax;
 
 pub use diag::{Diagnostic, Errors, Severity};
@@ -204,6 +205,8 @@ fn finish(
         return fail(all, loaded.sources);
     }
     loaded.diags.extend(diags);
+    let (defs, notes) = string_tags::imply(defs, profile);
+    loaded.diags.extend(notes);
     match schema::build(loaded, defs, profile) {
         Ok(s) => Ok(s),
         Err((mut errors, loaded)) => {

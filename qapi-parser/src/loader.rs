@@ -496,7 +496,8 @@ impl Loader {
             match item {
                 TopItem::MissingComma(span) => {
                     let d = if self.profile.holds(Rule::MissingCommas) {
-                        Diagnostic::note(span, "legacy missing ',' (QEMU 1.x)")
+                        Rule::MissingCommas
+                            .note(span, "legacy missing ',' (QEMU 1.x)")
                             .with_label("no comma before this")
                     } else {
                         Diagnostic::error(span, "missing ',' before this")
@@ -534,7 +535,7 @@ impl Loader {
                         // text, say so, and go on.
                         Err(d) if self.profile.holds(Rule::OldDocLayouts) => {
                             let doc = crate::doc::raw_doc(&block, &self.out.sources.file(id).text);
-                            let mut note = Diagnostic::note(
+                            let mut note = Rule::OldDocLayouts.note(
                                 d.span.unwrap_or(doc.span),
                                 format!(
                                     "legacy documentation layout kept as free text ({})",
@@ -737,10 +738,10 @@ impl Loader {
                     _ => None,
                 };
                 if let Some(m) = modern {
-                    self.out.diags.push(Diagnostic::note(
-                        key.span,
-                        format!("legacy pragma '{name}' (now '{m}')"),
-                    ));
+                    self.out.diags.push(
+                        Rule::OldPragmaNames
+                            .note(key.span, format!("legacy pragma '{name}' (now '{m}')")),
+                    );
                     name = m;
                 }
             }

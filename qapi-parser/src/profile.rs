@@ -143,6 +143,10 @@ pub enum Rule {
     /// Construct: an anonymous union, `'discriminator': {}` (now an
     /// `alternate`).
     AnonymousUnions,
+    /// Construct: a flat union whose discriminator is a `'str'` member,
+    /// its values being the branch names (an enum `{Union}Kind` of them
+    /// is implied).
+    StringDiscriminators,
     /// Construct: top-level expressions without commas between their
     /// members where a line break separates them (the lenient parser of
     /// QEMU 1.0 to 1.5).
@@ -244,7 +248,7 @@ pub const RULES: &[RuleSpan] = &[
         Rule::VisitorType,
         (1, 1),
         Some((2, 3)),
-        "the 'visitor' pseudo-type (1.x; '**' by 2.4, 'any' from 2.5)",
+        "the 'visitor' pseudo-type ('**' by 2.4, 'any' from 2.5)",
     ),
     construct(
         Rule::SimpleUnions,
@@ -256,13 +260,13 @@ pub const RULES: &[RuleSpan] = &[
         Rule::PreprocessorConditions,
         (3, 0),
         Some((6, 1)),
-        "C preprocessor conditions (3.0 to 6.1)",
+        "C preprocessor conditions (structured conditions from 6.2)",
     ),
     construct(
         Rule::FreeNames,
         (0, 14),
         Some((5, 2)),
-        "names without the naming rules of 6.0",
+        "names that break the naming rules of 6.0",
     ),
     construct(
         Rule::OldDocLayouts,
@@ -274,13 +278,13 @@ pub const RULES: &[RuleSpan] = &[
         Rule::NestedStructs,
         (0, 14),
         Some((2, 3)),
-        "nested anonymous structs as member types (1.x; none by 2.4)",
+        "nested anonymous structs as member types (none by 2.4)",
     ),
     construct(
         Rule::StringFlags,
         (1, 1),
         Some((2, 3)),
-        "'gen' and 'success-response' written 'no' (1.x; 2.4 writes false)",
+        "'gen' and 'success-response' written 'no' (2.4 writes false)",
     ),
     construct(
         Rule::AnonymousUnions,
@@ -289,22 +293,28 @@ pub const RULES: &[RuleSpan] = &[
         "anonymous unions, 'discriminator': {} (replaced by 'alternate' in 2.4)",
     ),
     construct(
+        Rule::StringDiscriminators,
+        (1, 6),
+        Some((2, 0)),
+        "unions over a 'str' discriminator (an enum from 2.1)",
+    ),
+    construct(
         Rule::MissingCommas,
         (0, 14),
         Some((1, 5)),
-        "members without commas (the lenient parser of 1.0 to 1.5)",
+        "members without commas (a lenient parser, strict from 1.6)",
     ),
     construct(
         Rule::OldPragmaNames,
         (2, 9),
         Some((5, 2)),
-        "the pragmas 'returns-whitelist' and 'name-case-whitelist' (2.9 to 5.2)",
+        "the pragmas 'returns-whitelist' and 'name-case-whitelist' (renamed in 6.0)",
     ),
     construct(
         Rule::UncheckedReturns,
         (0, 14),
         Some((2, 8)),
-        "non-object returns without a pragma (before 2.9)",
+        "non-object returns without a pragma (listed in a pragma from 2.9)",
     ),
     restriction(
         Rule::DocLineWidth,
@@ -400,6 +410,24 @@ impl Profile {
 }
 
 impl Rule {
+    /// The note for a construct of this rule accepted at `span`:
+    /// `message`, and the releases that had the construct.
+    pub(crate) fn note(
+        self,
+        span: crate::source::Span,
+        message: impl Into<String>,
+    ) -> crate::diag::Diagnostic {
+        let s = self.span();
+        let until = match s.until {
+            Some(u) => format!("{}.{}", u.major, u.minor),
+            None => "today".into(),
+        };
+        crate::diag::Diagnostic::note(span, message).with_note(format!(
+            "QEMU {}.{} to {until} had it: {}",
+            s.since.major, s.since.minor, s.what
+        ))
+    }
+
     /// Its entry in [`RULES`].
     pub fn span(self) -> &'static RuleSpan {
         RULES
@@ -444,6 +472,7 @@ mod tests {
             Rule::NestedStructs,
             Rule::StringFlags,
             Rule::AnonymousUnions,
+            Rule::StringDiscriminators,
             Rule::MissingCommas,
             Rule::OldPragmaNames,
             Rule::UncheckedReturns,

@@ -930,19 +930,35 @@ impl Builder<'_> {
             return;
         };
         let tag = tag.clone();
-        let tag_type = &es[tag.ty.id.0 as usize];
+        let mut tag_ref = tag.ty.clone();
+        if tag.ty.name == "str" && self.profile.holds(Rule::StringDiscriminators) {
+            // The enum of the branch names, implied before the union.
+            if let Some(&kind) = self.by_name.get(&crate::string_tags::kind_name(&def.name)) {
+                if es[kind.0 as usize].origin == Origin::Implied(id) {
+                    tag_ref = TypeRef {
+                        id: kind,
+                        name: es[kind.0 as usize].name.clone(),
+                    };
+                }
+            }
+        }
+        let tag_type = &es[tag_ref.id.0 as usize];
         let EntityKind::Enum(tag_enum) = &tag_type.kind else {
-            self.diags.push(
-                Diagnostic::error(
-                    disc_span,
-                    format!(
-                        "discriminator '{disc}' must be of an enum type, but it is '{}'",
-                        tag_type.name
-                    ),
-                )
-                .with_label("not an enum")
-                .with_related(tag.span, "the member"),
-            );
+            let mut d = Diagnostic::error(
+                disc_span,
+                format!(
+                    "discriminator '{disc}' must be of an enum type, but it is '{}'",
+                    tag_type.name
+                ),
+            )
+            .with_label("not an enum")
+            .with_related(tag.span, "the member");
+            if tag.ty.name == "str" {
+                d = d.with_note(self.profile.older(
+                    "QEMU 1.6 to 2.0 accepted a 'str' discriminator (its values being the branch names)",
+                ));
+            }
+            self.diags.push(d);
             return;
         };
         if tag.optional {
@@ -968,7 +984,6 @@ impl Builder<'_> {
             return;
         }
         let tag_enum = tag_enum.clone();
-        let tag_ref = tag.ty.clone();
         let enum_name = tag_type.name.clone();
         let mut errors = Vec::new();
         for b in branch_defs {
@@ -1213,7 +1228,7 @@ impl Builder<'_> {
             && self.profile.holds(Rule::UncheckedReturns)
         {
             // Before 2.9 the exceptions were a list inside QEMU's generator.
-            self.notes.push(Diagnostic::note(
+            self.notes.push(Rule::UncheckedReturns.note(
                 r.span,
                 format!("legacy non-object return type '{}'", ret.name),
             ));

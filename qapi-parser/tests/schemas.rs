@@ -395,6 +395,60 @@ fn a_100_mb_file_is_refused_without_reading_it() {
     );
 }
 
+/// Each schema of `tests/schemas/legacy/`, with the last release that
+/// accepts it and the first that does not.
+const LEGACY_BY_RELEASE: &[(&str, &str, &str)] = &[
+    ("command-underscore", "5.2", "6.0"),
+    ("doc-note-example", "9.0", "9.1"),
+    ("doc-old-style", "9.0", "9.1"),
+    ("if-c-preprocessor", "6.1", "6.2"),
+    ("if-list", "6.1", "6.2"),
+    ("member-names", "5.2", "6.0"),
+    ("missing-commas", "1.5", "1.6"),
+    ("pragma-old-names", "5.2", "6.0"),
+    ("returns-non-object", "2.8", "2.9"),
+    ("simple-union", "6.1", "6.2"),
+    ("star-star", "2.4", "2.5"),
+    ("string-discriminator", "2.0", "2.1"),
+    ("type-keyword", "2.3", "2.4"),
+];
+
+/// Each old construct under the rules of the last release that has it
+/// (it passes, with its notes) and of the first that does not (its
+/// errors): both are snapshots.
+#[test]
+fn legacy_constructs_hold_for_their_releases_only() {
+    let files = schemas("tests/schemas/legacy");
+    assert_eq!(
+        files.len(),
+        LEGACY_BY_RELEASE.len(),
+        "a legacy schema without its releases"
+    );
+    for (name, accepts, rejects) in LEGACY_BY_RELEASE {
+        let path = PathBuf::from(format!("tests/schemas/legacy/{name}.json"));
+        let as_version = |v: &str| Options {
+            qemu_version: Some(v.parse().expect("a version")),
+            ..Default::default()
+        };
+        let schema = qapi_parser::parse_file_with(&path, as_version(accepts)).unwrap_or_else(|e| {
+            panic!("{name} should be accepted by QEMU {accepts}'s rules:\n{e}")
+        });
+        let notes: String = schema
+            .diagnostics
+            .iter()
+            .map(|d| d.render(&schema.sources))
+            .collect();
+        insta::assert_snapshot!(
+            format!("legacy-{name}-as-{accepts}"),
+            format!("{notes}\n{}", summary(&schema))
+        );
+        let errors = qapi_parser::parse_file_with(&path, as_version(rejects))
+            .err()
+            .unwrap_or_else(|| panic!("{name} should be rejected by QEMU {rejects}'s rules"));
+        insta::assert_snapshot!(format!("legacy-{name}-as-{rejects}"), errors.to_string());
+    }
+}
+
 /// `tests/schemas/legacy/`: one schema per construct of older QEMU
 /// releases. Each passes in legacy mode, with a note naming what is old,
 /// and is refused in strict mode with an error that suggests `--legacy`.

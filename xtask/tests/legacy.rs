@@ -1,7 +1,8 @@
-//! QEMU 7.2.0 (the QEMU of Debian 12) and 2.4.0 in the legacy dialect:
-//! their QMP and guest-agent schemas pass, every old construct is named in
-//! a note, and the bindings generated from them compile (in throwaway
-//! crates beside the workspace's target directory).
+//! Every QEMU release here, by its own rules, and 7.2.0 (the QEMU of
+//! Debian 12) and 2.4.0 in the legacy dialect: their QMP and guest-agent
+//! schemas pass, every old construct is named in a note, and the bindings
+//! generated from them compile (in throwaway crates beside the
+//! workspace's target directory).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -41,18 +42,42 @@ fn parse(path: &Path) -> qapi_parser::Schema {
     schema
 }
 
-/// Generates the bindings of `qmp` and `qga` into a throwaway crate and
-/// runs `cargo build` (or `cargo test`, when `tests` gives test files as
-/// (name, text)) on it.
+/// What `build` runs on the throwaway crate.
+#[derive(Clone, Copy, PartialEq)]
+enum Run {
+    /// `cargo test --tests` (the crate has test files).
+    Test,
+    /// `cargo check`: every item type-checked, no code generated (for the
+    /// crate of every release, whose code generation would take minutes
+    /// and find nothing a type check does not).
+    Check,
+}
+
+/// Generates the bindings of each `(module, schema)` (a module path such
+/// as `qmp` or `v1_7_0::qga`) into a throwaway crate, writes the test
+/// files given as (name, text), and runs `run` on it.
 fn build(
     crate_name: &str,
-    qmp: &qapi_parser::Schema,
-    qga: &qapi_parser::Schema,
+    modules: &[(String, &qapi_parser::Schema)],
     tests: &[(&str, String)],
+    run: Run,
 ) {
     let crate_dir = xtask::workspace()
         .join("target/legacy-bindings")
         .join(crate_name);
+    write_crate(&crate_dir, crate_name, modules, tests, true);
+    cargo(&crate_dir, crate_name, run);
+}
+
+/// Writes a crate of bindings at `crate_dir` (see [`build`]); `own_workspace`:
+/// whether it is a workspace of its own (else a member of one above it).
+fn write_crate(
+    crate_dir: &Path,
+    crate_name: &str,
+    modules: &[(String, &qapi_parser::Schema)],
+    tests: &[(&str, String)],
+    own_workspace: bool,
+) {
     let _ = std::fs::remove_dir_all(crate_dir.join("src"));
     let _ = std::fs::remove_dir_all(crate_dir.join("tests"));
     std::fs::create_dir_all(crate_dir.join("src")).expect("crate dir");
@@ -62,35 +87,58 @@ fn build(
     for (name, text) in tests {
         std::fs::write(crate_dir.join("tests").join(name), text).expect("test file");
     }
-    for (module, schema) in [("qmp", qmp), ("qga", qga)] {
+    // lib.rs: one `pub mod` per path component, each leaf including its
+    // generated file.
+    let mut lib = String::from("//! Bindings of QEMU releases.\n#![deny(warnings)]\n");
+    let mut open: Vec<&str> = Vec::new();
+    for (module, schema) in modules {
         let files = qapi_codegen::Config::new()
             .legacy(true)
             .render_schema(schema)
             .unwrap_or_else(|e| panic!("{module}: {e}"));
-        std::fs::write(crate_dir.join(format!("src/{module}.rs")), &files[0].text).expect("write");
+        let file = format!("{}.rs", module.replace("::", "_"));
+        std::fs::write(crate_dir.join("src").join(&file), &files[0].text).expect("write");
+        let path: Vec<&str> = module.split("::").collect();
+        let (leaf, parents) = path.split_last().expect("a module name");
+        let common = open.iter().zip(parents).take_while(|(a, b)| a == b).count();
+        for _ in common..open.len() {
+            lib.push_str("}\n");
+        }
+        open.truncate(common);
+        for p in &parents[common..] {
+            let release = p.trim_start_matches('v').replace('_', ".");
+            lib.push_str(&format!("/// QEMU {release}.\npub mod {p} {{\n"));
+            open.push(p);
+        }
+        lib.push_str(&format!(
+            "/// The `{leaf}` schema.\npub mod {leaf} {{ include!(\"{file}\"); }}\n"
+        ));
     }
+    for _ in &open {
+        lib.push_str("}\n");
+    }
+    std::fs::write(crate_dir.join("src/lib.rs"), lib).expect("lib.rs");
     let types = xtask::workspace().join("qmp-types");
+    let workspace = if own_workspace { "\n[workspace]\n" } else { "" };
     let manifest = format!(
         "[package]\nname = \"{crate_name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [dependencies]\nqmp-types = {{ path = \"{}\", default-features = false }}\nserde = \"1\"\nserde_json = \"1\"\n\n[workspace]\n",
+         [dependencies]\nqmp-types = {{ path = \"{}\", default-features = false }}\nserde = \"1\"\nserde_json = \"1\"\n{workspace}",
         types.display()
     );
     std::fs::write(crate_dir.join("Cargo.toml"), manifest).expect("Cargo.toml");
-    std::fs::write(
-        crate_dir.join("src/lib.rs"),
-        "//! Legacy QEMU bindings.\n#![deny(warnings)]\n/// QMP.\npub mod qmp { include!(\"qmp.rs\"); }\n/// The guest agent.\npub mod qga { include!(\"qga.rs\"); }\n",
-    )
-    .expect("lib.rs");
+}
+
+/// Runs `run` on the crate or workspace at `dir`.
+fn cargo(dir: &Path, what: &str, run: Run) {
     let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         // `--tests`: the generated docs hold no doctests worth a rustdoc run.
-        .args(if tests.is_empty() {
-            &["build"][..]
-        } else {
-            &["test", "--tests"][..]
+        .args(match run {
+            Run::Test => &["test", "--tests"][..],
+            Run::Check => &["check", "--workspace"][..],
         })
         .args(["--quiet", "--offline", "--manifest-path"])
-        .arg(crate_dir.join("Cargo.toml"))
-        // One target directory for both, so that dependencies build once.
+        .arg(dir.join("Cargo.toml"))
+        // One target directory for all, so that dependencies build once.
         .env(
             "CARGO_TARGET_DIR",
             xtask::workspace().join("target/legacy-bindings/target"),
@@ -100,18 +148,98 @@ fn build(
         .expect("run cargo");
     assert!(
         status.success(),
-        "{crate_name}: the bindings do not compile, or their tests fail"
+        "{what}: the bindings do not compile, or their tests fail"
     );
 }
 
+/// The QMP and guest-agent schemas of every release in `../shared/qemu`
+/// (1.7.0 to 10.2.2), each read by its own release's rules (from its
+/// `VERSION` file, no `--legacy`), as (version, QMP, QGA).
+fn every_release(root: &Path) -> Vec<(String, qapi_parser::Schema, qapi_parser::Schema)> {
+    let mut versions: Vec<(qapi_parser::profile::QemuVersion, PathBuf)> = std::fs::read_dir(root)
+        .expect("the QEMU releases")
+        .filter_map(|e| {
+            let dir = e.ok()?.path();
+            let v = std::fs::read_to_string(dir.join("VERSION")).ok()?;
+            Some((v.trim().parse().ok()?, dir))
+        })
+        .collect();
+    versions.sort();
+    versions
+        .into_iter()
+        .map(|(v, dir)| {
+            let qmp = ["qapi/qapi-schema.json", "qapi-schema.json"]
+                .iter()
+                .map(|f| dir.join(f))
+                .find(|f| f.is_file())
+                .expect("a QMP schema");
+            let read = |path: &Path| {
+                let schema = qapi_parser::parse_file(path).unwrap_or_else(|e| panic!("{v}: {e}"));
+                let errors: Vec<_> = schema
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.severity == qapi_parser::Severity::Error)
+                    .collect();
+                assert!(errors.is_empty(), "{v}: {errors:?}");
+                schema
+            };
+            (
+                v.to_string(),
+                read(&qmp),
+                read(&dir.join("qga/qapi-schema.json")),
+            )
+        })
+        .collect()
+}
+
 #[test]
-fn qemu_7_2_passes_and_its_bindings_compile() {
+fn every_release_passes_by_its_own_rules_and_its_bindings_compile() {
+    let Some(src) = qemu("7.2.0") else { return };
+    let releases = every_release(src.parent().expect("the releases"));
+    let names: Vec<&str> = releases.iter().map(|(v, ..)| v.as_str()).collect();
+    // Every release here, oldest first; a new one is picked up by itself.
+    assert!(names.len() >= 15, "{names:?}");
+    assert_eq!(names[0], "1.7.0");
+    // Two crates of a workspace, so that both cores check at once: the
+    // releases up to 8.2 in one, the newer (larger) ones in the other.
+    let dir = xtask::workspace().join("target/legacy-bindings/every-release");
+    let mut members = Vec::new();
+    for (half, newer) in [("older", false), ("newer", true)] {
+        let mut modules = Vec::new();
+        for (v, qmp, qga) in &releases {
+            let version: qapi_parser::profile::QemuVersion = v.parse().expect("a version");
+            if (version >= qapi_parser::profile::QemuVersion::new(9, 0)) != newer {
+                continue;
+            }
+            let m = format!("v{}", v.replace('.', "_"));
+            modules.push((format!("{m}::qmp"), qmp));
+            modules.push((format!("{m}::qga"), qga));
+        }
+        let name = format!("{half}-releases");
+        write_crate(&dir.join(&name), &name, &modules, &[], false);
+        members.push(format!("{name:?}"));
+    }
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[workspace]\nresolver = \"3\"\nmembers = [{}]\n",
+            members.join(", ")
+        ),
+    )
+    .expect("workspace manifest");
+    cargo(&dir, "every release", Run::Check);
+}
+
+#[test]
+fn qemu_7_2_passes_in_the_legacy_dialect() {
     let Some(src) = qemu("7.2.0") else { return };
     let qmp = parse(&src.join("qapi/qapi-schema.json"));
     let qga = parse(&src.join("qga/qapi-schema.json"));
     let s = qmp.stats();
     assert!(s.commands > 200 && s.events > 40, "{s}");
-    build("qemu-7-2-bindings", &qmp, &qga, &[]);
+    let s = qga.stats();
+    assert!(s.commands > 40, "{s}");
+    // Its bindings compile: in the crate of every release.
 }
 
 /// The examples of QEMU 2.4's events spec that do not fit its schema, as
@@ -255,8 +383,7 @@ fn qemu_2_4_passes_and_its_bindings_compile() {
     }
     build(
         "qemu-2-4-bindings",
-        &merged,
-        &qga,
+        &[("qmp".into(), &merged), ("qga".into(), &qga)],
         &[
             ("events_spec.rs", EVENTS_SPEC_TEST.to_string()),
             (
@@ -264,5 +391,6 @@ fn qemu_2_4_passes_and_its_bindings_compile() {
                 serde_json::to_string_pretty(&cases).expect("json"),
             ),
         ],
+        Run::Test,
     );
 }
