@@ -21,6 +21,7 @@
 // pest_derive, built without its "std" feature, refers to `::alloc`.
 extern crate alloc;
 
+mod check;
 pub mod diag;
 pub mod doc;
 pub mod events_spec;
@@ -31,7 +32,6 @@ pub mod names;
 pub mod profile;
 mod schema;
 pub mod source;
-mod string_tags;
 pub mod syntax;
 
 pub use diag::{Diagnostic, Errors, Severity};
@@ -205,7 +205,7 @@ fn finish(
         return fail(all, loaded.sources);
     }
     loaded.diags.extend(diags);
-    let (defs, notes) = string_tags::imply(defs, profile);
+    let (defs, notes) = check::unions::imply_string_tags(defs, profile);
     loaded.diags.extend(notes);
     match schema::build(loaded, defs, profile) {
         Ok(s) => Ok(s),
