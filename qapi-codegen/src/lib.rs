@@ -219,6 +219,9 @@ impl Config {
         let options = qapi_parser::Options {
             legacy: self.legacy,
             qemu_version: self.qemu_version,
+            // Generation runs in short-lived processes (`build.rs`, the
+            // `qapi` tool, `cargo xtask regen`): see Options::sequential.
+            sequential: true,
         };
         let schema = match &self.events_spec {
             Some(spec) => qapi_parser::parse_with_events_spec(path, spec, options)?,

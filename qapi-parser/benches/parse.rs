@@ -28,6 +28,16 @@ fn bench(c: &mut Criterion) {
     group.bench_function("parse+check", |b| {
         b.iter(|| qapi_parser::parse_file(&root).expect("the QEMU schema is valid"))
     });
+    // What `qapi check` and `build.rs` users get (Options::sequential).
+    let sequential = qapi_parser::Options {
+        sequential: true,
+        ..Default::default()
+    };
+    group.bench_function("parse+check sequential", |b| {
+        b.iter(|| {
+            qapi_parser::parse_file_with(&root, sequential).expect("the QEMU schema is valid")
+        })
+    });
     group.finish();
 }
 

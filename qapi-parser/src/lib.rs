@@ -60,6 +60,14 @@ pub struct Options {
     pub legacy: bool,
     /// The QEMU release whose rules apply.
     pub qemu_version: Option<profile::QemuVersion>,
+    /// Parse the included files one after the other on the calling
+    /// thread, instead of on worker threads. In a short-lived process
+    /// (a command-line run, a `build.rs`) that is both less CPU and less
+    /// time: starting threads and their allocator arenas costs more than
+    /// parallel parsing saves on a schema of QEMU's size (measured for
+    /// `qapi check`, see the README). In a long-lived process that reads
+    /// many schemas, the threads win.
+    pub sequential: bool,
 }
 
 impl Options {
@@ -94,7 +102,11 @@ pub fn parse_file(path: impl AsRef<Path>) -> Result<Schema, Errors> {
 /// [`parse_file`] with options.
 pub fn parse_file_with(path: impl AsRef<Path>, options: Options) -> Result<Schema, Errors> {
     let (profile, note) = options.profile_for(path.as_ref());
-    finish(loader::load(path.as_ref(), profile), profile, note)
+    finish(
+        loader::load(path.as_ref(), profile, options.sequential),
+        profile,
+        note,
+    )
 }
 
 /// Reads and checks schema text held in memory. `path` names it in
@@ -102,7 +114,7 @@ pub fn parse_file_with(path: impl AsRef<Path>, options: Options) -> Result<Schem
 pub fn parse_str(path: impl AsRef<Path>, text: &str, options: Options) -> Result<Schema, Errors> {
     let (profile, note) = options.profile_for(path.as_ref());
     finish(
-        loader::load_str(path.as_ref(), text, profile),
+        loader::load_str(path.as_ref(), text, profile, options.sequential),
         profile,
         note,
     )

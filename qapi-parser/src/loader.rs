@@ -151,7 +151,7 @@ fn process(job: Job) -> (Discovered, Vec<Job>) {
 }
 
 /// Reads and parses the root and everything it includes, on all cores.
-fn discover(root: Job) -> Vec<Discovered> {
+fn discover(root: Job, sequential: bool) -> Vec<Discovered> {
     struct Queue {
         jobs: VecDeque<Job>,
         busy: usize,
@@ -168,7 +168,7 @@ fn discover(root: Job) -> Vec<Discovered> {
     }
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(8);
+        .min(if sequential { 1 } else { 8 });
     let queue = Mutex::new(Queue {
         jobs,
         busy: 0,
@@ -237,17 +237,27 @@ fn include_names(items: &[TopItem]) -> impl Iterator<Item = &str> {
 }
 
 /// Reads `path` and everything it includes.
-pub(crate) fn load(path: &Path, profile: Profile) -> Loaded {
-    load_root(path, read_text(path), profile)
+pub(crate) fn load(path: &Path, profile: Profile, sequential: bool) -> Loaded {
+    load_root(path, read_text(path), profile, sequential)
 }
 
 /// Reads a schema held in memory (tests, fuzzing, `build.rs` users with
 /// generated text). Includes are resolved relative to `path`'s directory.
-pub(crate) fn load_str(path: &Path, text: &str, profile: Profile) -> Loaded {
-    load_root(path, check_text(text.as_bytes().to_vec()), profile)
+pub(crate) fn load_str(path: &Path, text: &str, profile: Profile, sequential: bool) -> Loaded {
+    load_root(
+        path,
+        check_text(text.as_bytes().to_vec()),
+        profile,
+        sequential,
+    )
 }
 
-fn load_root(path: &Path, text: Result<String, ReadError>, profile: Profile) -> Loaded {
+fn load_root(
+    path: &Path,
+    text: Result<String, ReadError>,
+    profile: Profile,
+    sequential: bool,
+) -> Loaded {
     let abs = absolute(path);
     let mut loader = Loader {
         out: Loaded::default(),
@@ -265,7 +275,7 @@ fn load_root(path: &Path, text: Result<String, ReadError>, profile: Profile) -> 
         abs,
         text: Some(text),
     };
-    let discovered = discover(root);
+    let discovered = discover(root, sequential);
     loader.number(discovered);
     // The root exists unless it could not be read at all (then `found`
     // holds why, and there is nothing to walk).

@@ -4,6 +4,7 @@
 //! after checking that the tree is the one `schema/qemu.json` pins
 //! (version and the SHA-256 of every schema file read).
 
+pub mod check_bench;
 pub mod compile_bench;
 pub mod corpus;
 pub mod fuzz_seeds;

@@ -75,6 +75,12 @@ enum Cmd {
     },
 }
 
+// A run allocates tens of thousands of small objects and ends: mimalloc
+// serves them with a fifth less CPU than glibc's allocator, most of it
+// page faults (measured with `perf stat`, README "Parsing").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Cmd::Generate {
@@ -125,6 +131,8 @@ fn main() -> ExitCode {
     let options = qapi_parser::Options {
         legacy,
         qemu_version,
+        // A process that reads one schema and ends: see Options::sequential.
+        sequential: true,
     };
     // Say whose rules apply (without a release, a note in the
     // diagnostics says so).
@@ -157,5 +165,9 @@ fn main() -> ExitCode {
             }
         },
     }
+    // The process ends here: freeing the schema's many small allocations
+    // one by one would cost a fifth of the run's CPU for memory the
+    // system takes back at once.
+    std::mem::forget(schema);
     ExitCode::SUCCESS
 }

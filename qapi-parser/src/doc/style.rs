@@ -46,6 +46,10 @@ pub(super) fn check(lines: &[Line<'_>], profile: Profile) -> Result<(), Diagnost
 }
 
 fn check_width(line: &Line<'_>, profile: Profile) -> Result<(), Diagnostic> {
+    // Most lines are short in bytes, hence in characters.
+    if 2 + line.text.len() <= MAX_COLUMNS {
+        return Ok(());
+    }
     // "# " and the text (a bare "#" for an empty line).
     let columns = if line.text.is_empty() {
         1
@@ -78,10 +82,13 @@ fn check_width(line: &Line<'_>, profile: Profile) -> Result<(), Diagnostic> {
 
 fn check_spacing(line: &Line<'_>, profile: Profile) -> Result<(), Diagnostic> {
     let bytes = line.text.as_bytes();
-    for i in 0..bytes.len().saturating_sub(2) {
-        let next = bytes[i + 2];
+    // Only the sentence ends are looked at (a memchr scan).
+    for i in memchr::memchr3_iter(b'.', b'!', b'?', bytes) {
+        let (Some(&space), Some(&next)) = (bytes.get(i + 1), bytes.get(i + 2)) else {
+            continue;
+        };
         let starts_sentence = next.is_ascii_uppercase() || next.is_ascii_digit() || next == b'(';
-        if !(b".!?".contains(&bytes[i]) && bytes[i + 1] == b' ' && starts_sentence) {
+        if !(space == b' ' && starts_sentence) {
             continue;
         }
         // QEMU's pattern, `(\be\.g\.|^ *\d\.|([.!?])) [A-Z0-9(]`, lets
