@@ -516,6 +516,21 @@ impl Loader {
                     };
                     self.out.diags.push(d);
                 }
+                TopItem::TrailingComma(span) => {
+                    let d = if self.profile.holds(Rule::MissingCommas) {
+                        Rule::MissingCommas
+                            .note(span, "legacy trailing ',' (QEMU 1.x)")
+                            .with_label("skipped")
+                    } else {
+                        Diagnostic::error(span, "trailing commas are not allowed")
+                            .with_label("remove this ','")
+                            .with_note(
+                                self.profile
+                                    .older("the parser of QEMU 1.0 to 1.5 skipped them"),
+                            )
+                    };
+                    self.out.diags.push(d);
+                }
                 TopItem::Doc(block) => {
                     self.reject_pending(&mut pending);
                     let options = DocOptions {

@@ -147,9 +147,9 @@ pub enum Rule {
     /// its values being the branch names (an enum `{Union}Kind` of them
     /// is implied).
     StringDiscriminators,
-    /// Construct: top-level expressions without commas between their
-    /// members where a line break separates them (the lenient parser of
-    /// QEMU 1.0 to 1.5).
+    /// Construct: members and elements without commas between them,
+    /// and a comma after the last one (the lenient parser of QEMU 1.0 to
+    /// 1.5, which skipped commas).
     MissingCommas,
     /// Construct: the pragma names of 2.9 to 5.2, `returns-whitelist`
     /// and `name-case-whitelist` (now `command-returns-exceptions` and
@@ -302,7 +302,7 @@ pub const RULES: &[RuleSpan] = &[
         Rule::MissingCommas,
         (0, 14),
         Some((1, 5)),
-        "members without commas (a lenient parser, strict from 1.6)",
+        "commas left out or trailing (a lenient parser, strict from 1.6)",
     ),
     construct(
         Rule::OldPragmaNames,

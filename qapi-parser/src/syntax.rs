@@ -126,6 +126,10 @@ pub enum TopItem {
     /// comma (QEMU 1.x accepted that): the span is the member's key or
     /// the element. It comes just before the expression it is in.
     MissingComma(Span),
+    /// A comma after the last member or element (the parser of QEMU up
+    /// to 1.5 skipped it): the comma. It comes just before the expression
+    /// it is in.
+    TrailingComma(Span),
 }
 
 /// Parses a whole file into top-level items. Syntax errors are returned
@@ -146,6 +150,7 @@ pub fn parse_file(file_id: FileId, file: &SourceFile) -> Result<Vec<TopItem>, Ve
         file,
         errors: Vec::new(),
         missing_commas: Vec::new(),
+        trailing_commas: Vec::new(),
     };
     let mut items = Vec::new();
     for pair in pairs
@@ -159,6 +164,7 @@ pub fn parse_file(file_id: FileId, file: &SourceFile) -> Result<Vec<TopItem>, Ve
                 if let Some(inner) = pair.into_inner().next() {
                     let v = cx.value(inner);
                     items.extend(cx.missing_commas.drain(..).map(TopItem::MissingComma));
+                    items.extend(cx.trailing_commas.drain(..).map(TopItem::TrailingComma));
                     if let Some(v) = v {
                         items.push(TopItem::Expr(v));
                     }
@@ -194,7 +200,7 @@ pub(crate) fn assign_file(items: &mut [TopItem], file: FileId) {
     for item in items {
         match item {
             TopItem::Expr(v) => value(v, file),
-            TopItem::MissingComma(span) => span.file = file,
+            TopItem::MissingComma(span) | TopItem::TrailingComma(span) => span.file = file,
             TopItem::Doc(d) => {
                 for span in std::iter::once(&mut d.open)
                     .chain(d.lines.iter_mut())
@@ -270,6 +276,8 @@ struct Converter<'a> {
     errors: Vec<Diagnostic>,
     /// Where commas are missing in the expression being converted.
     missing_commas: Vec<Span>,
+    /// Where commas follow the last member or element, likewise.
+    trailing_commas: Vec<Span>,
 }
 
 impl Converter<'_> {
@@ -294,6 +302,11 @@ impl Converter<'_> {
                         missing = true;
                         continue;
                     }
+                    if p.as_rule() == Rule::trailing_comma {
+                        let at = self.span(&p);
+                        self.trailing_commas.push(at);
+                        continue;
+                    }
                     if std::mem::take(&mut missing) {
                         let at = self.span(&p);
                         self.missing_commas.push(at);
@@ -312,6 +325,11 @@ impl Converter<'_> {
                         Rule::member => {}
                         Rule::missing_comma => {
                             missing = true;
+                            continue;
+                        }
+                        Rule::trailing_comma => {
+                            let at = self.span(&member);
+                            self.trailing_commas.push(at);
                             continue;
                         }
                         _ => continue,
@@ -686,9 +704,13 @@ mod tests {
             parse("{ 'a': 'b' 'c' }").unwrap_err(),
             vec!["1:16: expected ':', found '}'"]
         );
+        // A trailing comma parses; whether it is allowed is the release's
+        // (the loader says).
+        let items = parse("{ 'a': 'b', }").expect("parses");
+        assert!(matches!(items.first(), Some(TopItem::TrailingComma(s)) if s.col == 11));
         assert_eq!(
-            parse("{ 'a': 'b', }").unwrap_err(),
-            vec!["1:13: expected string, found '}'"]
+            parse("{ 'a': 'b', , }").unwrap_err(),
+            vec!["1:13: expected '}' or string, found ','"]
         );
         assert_eq!(
             parse("{ 'a' 'b' }").unwrap_err(),

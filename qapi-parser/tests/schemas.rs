@@ -49,6 +49,8 @@ const VERSION_DEPENDENT: &[(&str, &str, &str)] = &[
     ("union-anonymous", "2.4", "1.7"),
     ("type-visitor", "2.4", "1.7"),
     ("syntax-missing-comma", "1.6", "1.5"),
+    ("syntax-trailing-comma", "1.6", "1.5"),
+    ("syntax-array-trailing-comma", "1.6", "1.5"),
 ];
 
 /// Each version-dependent bad schema, checked by the rules of a release
