@@ -1,5 +1,5 @@
 //! Generates bindings for the project's test schemas: the way a crate
-//! with a QAPI schema of its own uses `qapi-codegen`.
+//! with a QAPI schema of its own uses `qapi-bindgen`.
 
 use std::path::PathBuf;
 
@@ -7,7 +7,7 @@ fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let schemas = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schema/tests");
     for name in ["geometry", "names"] {
-        qapi_codegen::Config::new()
+        qapi_bindgen::Config::new()
             .schema(schemas.join(format!("{name}.json")))
             .out_dir(out.join(name))
             .generate()

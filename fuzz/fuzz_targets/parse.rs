@@ -9,8 +9,8 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     for legacy in [false, true] {
-        let options = qapi_parser::Options { legacy, ..Default::default() };
-        if let Err(errors) = qapi_parser::parse_str("fuzz.json", &text, options) {
+        let options = qapi_schema_parser::Options { legacy, ..Default::default() };
+        if let Err(errors) = qapi_schema_parser::parse_str("fuzz.json", &text, options) {
             let _ = errors.to_string();
         }
     }

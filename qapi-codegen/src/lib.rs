@@ -1,6 +1,6 @@
 //! Rust code from QAPI schemas.
 //!
-//! Reads a schema with [`qapi_parser`] and writes typed Rust for every
+//! Reads a schema with [`qapi_schema_parser`] and writes typed Rust for every
 //! type, command and event, implementing the traits of the `qmp-types`
 //! crate so that the `qmp-client` crate can send them. QEMU's own schema
 //! is generated into `qmp-types`; this crate is for schemas of your own
@@ -9,7 +9,7 @@
 //! ```no_run
 //! // build.rs
 //! let out = std::env::var("OUT_DIR").unwrap();
-//! qapi_codegen::Config::new()
+//! qapi_bindgen::Config::new()
 //!     .schema("schema/my-schema.json")
 //!     .out_dir(&out)
 //!     .generate()
@@ -22,6 +22,8 @@
 //! What the generated code looks like (open enums, unions with a branch
 //! enum, alternates chosen by JSON type, commands implementing
 //! `qmp_types::Command`...) is described in the README.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod docs;
 mod emit;
@@ -37,7 +39,7 @@ use std::path::{Path, PathBuf};
 pub enum Error {
     /// The schema is invalid (the diagnostics render as `file:line:col`).
     #[error("{0}")]
-    Schema(#[from] qapi_parser::Errors),
+    Schema(#[from] qapi_schema_parser::Errors),
     /// Two schema names would be the same Rust name.
     #[error("name clash: {0}")]
     Clash(String),
@@ -79,7 +81,7 @@ pub struct Config {
     pub(crate) type_map: BTreeMap<String, String>,
     pub(crate) runtime: String,
     pub(crate) legacy: bool,
-    pub(crate) qemu_version: Option<qapi_parser::profile::QemuVersion>,
+    pub(crate) qemu_version: Option<qapi_schema_parser::profile::QemuVersion>,
     pub(crate) optional_members: std::collections::BTreeSet<(String, String)>,
     pub(crate) generated_by: String,
     pub(crate) registry_feature: Option<String>,
@@ -99,7 +101,7 @@ impl Default for Config {
             legacy: false,
             qemu_version: None,
             optional_members: Default::default(),
-            generated_by: "qapi-codegen".into(),
+            generated_by: "qapi-bindgen".into(),
             registry_feature: None,
             reserved: Vec::new(),
         }
@@ -169,8 +171,8 @@ impl Config {
 
     /// Applies the rules of this QEMU release (by default, the release
     /// in the `VERSION` file of the schema's source tree; see
-    /// [`qapi_parser::Options`]).
-    pub fn qemu_version(&mut self, version: qapi_parser::profile::QemuVersion) -> &mut Self {
+    /// [`qapi_schema_parser::Options`]).
+    pub fn qemu_version(&mut self, version: qapi_schema_parser::profile::QemuVersion) -> &mut Self {
         self.qemu_version = Some(version);
         self
     }
@@ -216,7 +218,7 @@ impl Config {
             .schema
             .as_ref()
             .ok_or_else(|| Error::Config("no schema given".into()))?;
-        let options = qapi_parser::Options {
+        let options = qapi_schema_parser::Options {
             legacy: self.legacy,
             qemu_version: self.qemu_version,
             // Generation runs in short-lived processes (`build.rs`, the
@@ -224,14 +226,17 @@ impl Config {
             sequential: true,
         };
         let schema = match &self.events_spec {
-            Some(spec) => qapi_parser::parse_with_events_spec(path, spec, options)?,
-            None => qapi_parser::parse_file_with(path, options)?,
+            Some(spec) => qapi_schema_parser::parse_with_events_spec(path, spec, options)?,
+            None => qapi_schema_parser::parse_file_with(path, options)?,
         };
         self.render_schema(&schema)
     }
 
     /// Generates code for a schema already parsed.
-    pub fn render_schema(&self, schema: &qapi_parser::Schema) -> Result<Vec<GeneratedFile>, Error> {
+    pub fn render_schema(
+        &self,
+        schema: &qapi_schema_parser::Schema,
+    ) -> Result<Vec<GeneratedFile>, Error> {
         let g = emit::Gen::new(schema, self)?;
         emit::modules::generate(&g)
     }

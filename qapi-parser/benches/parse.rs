@@ -1,6 +1,6 @@
 //! Parse + check of QEMU's full QMP schema.
 //!
-//! `QAPI_QEMU_SRC=../shared/qemu/10.0.2 cargo bench -p qapi-parser`
+//! `QAPI_QEMU_SRC=../shared/qemu/10.0.2 cargo bench -p qapi-schema-parser`
 
 use criterion::{Criterion, criterion_main};
 use std::path::PathBuf;
@@ -26,16 +26,17 @@ fn bench(c: &mut Criterion) {
     let root = src.join("qapi/qapi-schema.json");
     let mut group = c.benchmark_group("qmp-10.0.2");
     group.bench_function("parse+check", |b| {
-        b.iter(|| qapi_parser::parse_file(&root).expect("the QEMU schema is valid"))
+        b.iter(|| qapi_schema_parser::parse_file(&root).expect("the QEMU schema is valid"))
     });
     // What `qapi check` and `build.rs` users get (Options::sequential).
-    let sequential = qapi_parser::Options {
+    let sequential = qapi_schema_parser::Options {
         sequential: true,
         ..Default::default()
     };
     group.bench_function("parse+check sequential", |b| {
         b.iter(|| {
-            qapi_parser::parse_file_with(&root, sequential).expect("the QEMU schema is valid")
+            qapi_schema_parser::parse_file_with(&root, sequential)
+                .expect("the QEMU schema is valid")
         })
     });
     group.finish();

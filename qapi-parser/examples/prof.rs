@@ -1,6 +1,6 @@
 //! Parses a schema repeatedly, for profiling:
-//! `cargo run --release -p qapi-parser --example prof -- FILE [N] [syntax]`.
-use qapi_parser::source::{FileId, SourceFile};
+//! `cargo run --release -p qapi-schema-parser --example prof -- FILE [N] [syntax]`.
+use qapi_schema_parser::source::{FileId, SourceFile};
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().expect("schema path");
@@ -8,19 +8,19 @@ fn main() {
     let syntax_only = args.next().is_some_and(|a| a == "syntax");
     let t = std::time::Instant::now();
     if syntax_only {
-        let schema = qapi_parser::parse_file(&path).expect("valid");
+        let schema = qapi_schema_parser::parse_file(&path).expect("valid");
         let files: Vec<SourceFile> = schema.sources.files().to_vec();
         let t = std::time::Instant::now();
         for _ in 0..n {
             for f in &files {
-                let _ = qapi_parser::syntax::parse_file(FileId(0), f).expect("valid");
+                let _ = qapi_schema_parser::syntax::parse_file(FileId(0), f).expect("valid");
             }
         }
         println!("syntax only: {:?}/iter", t.elapsed() / n as u32);
         return;
     }
     for _ in 0..n {
-        let _ = qapi_parser::parse_file(&path).expect("valid");
+        let _ = qapi_schema_parser::parse_file(&path).expect("valid");
     }
     println!("full: {:?}/iter", t.elapsed() / n as u32);
 }

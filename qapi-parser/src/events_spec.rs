@@ -14,8 +14,8 @@
 //! reported as warnings and repaired where the intent is clear.
 //!
 //! ```no_run
-//! let options = qapi_parser::Options { legacy: true, ..Default::default() };
-//! let schema = qapi_parser::parse_with_events_spec(
+//! let options = qapi_schema_parser::Options { legacy: true, ..Default::default() };
+//! let schema = qapi_schema_parser::parse_with_events_spec(
 //!     "qemu-2.4/qapi-schema.json",
 //!     "qemu-2.4/docs/qmp/qmp-events.txt",
 //!     options,
@@ -23,7 +23,7 @@
 //! for d in &schema.diagnostics {
 //!     eprint!("{}", d.render(&schema.sources));
 //! }
-//! # Ok::<(), qapi_parser::Errors>(())
+//! # Ok::<(), qapi_schema_parser::Errors>(())
 //! ```
 
 mod check;

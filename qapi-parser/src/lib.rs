@@ -7,16 +7,18 @@
 //! excerpt.
 //!
 //! ```no_run
-//! let schema = qapi_parser::parse_file("qapi/qapi-schema.json")?;
+//! let schema = qapi_schema_parser::parse_file("qapi/qapi-schema.json")?;
 //! for (_, e) in schema.definitions() {
 //!     println!("{} {}", e.kind.meta(), e.name);
 //! }
-//! # Ok::<(), qapi_parser::Errors>(())
+//! # Ok::<(), qapi_schema_parser::Errors>(())
 //! ```
 //!
 //! Checking happens in phases, like a compiler: syntax and directives,
 //! then each definition on its own, then the schema as a whole. Every
 //! independent error of the first phase that has errors is reported.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // pest_derive, built without its "std" feature, refers to `::alloc`.
 extern crate alloc;
@@ -47,11 +49,11 @@ use std::path::Path;
 /// newest release's (with a note saying so).
 ///
 /// ```
-/// let options = qapi_parser::Options {
+/// let options = qapi_schema_parser::Options {
 ///     qemu_version: Some("6.1".parse()?),
 ///     ..Default::default()
 /// };
-/// # Ok::<(), qapi_parser::profile::BadVersion>(())
+/// # Ok::<(), qapi_schema_parser::profile::BadVersion>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Options {

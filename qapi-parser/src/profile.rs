@@ -12,13 +12,13 @@
 //! holds; the checks ask it and never compare versions themselves.
 //!
 //! ```
-//! use qapi_parser::profile::{Profile, QemuVersion, Rule};
+//! use qapi_schema_parser::profile::{Profile, QemuVersion, Rule};
 //! let v6_1: QemuVersion = "6.1.0".parse()?;
 //! assert!(Profile::of(v6_1).holds(Rule::SimpleUnions));
 //! assert!(!Profile::of("10.0".parse()?).holds(Rule::SimpleUnions));
 //! // Unknown age: every construct any release had is accepted.
 //! assert!(Profile::legacy().holds(Rule::SimpleUnions));
-//! # Ok::<(), qapi_parser::profile::BadVersion>(())
+//! # Ok::<(), qapi_schema_parser::profile::BadVersion>(())
 //! ```
 
 use std::fmt;

@@ -2,7 +2,7 @@
 //! (CI sets it to ../shared/qemu/10.0.2). Without it these tests say so
 //! and pass, except under CI, where a missing tree is a failure.
 
-use qapi_parser::{EntityKind, Stats};
+use qapi_schema_parser::{EntityKind, Stats};
 use std::path::PathBuf;
 
 fn qemu_src() -> Option<PathBuf> {
@@ -29,7 +29,7 @@ fn qemu_src() -> Option<PathBuf> {
 
 fn stats(rel: &str) -> Option<Stats> {
     let path = qemu_src()?.join(rel);
-    match qapi_parser::parse_file(&path) {
+    match qapi_schema_parser::parse_file(&path) {
         Ok(s) => Some(s.stats()),
         Err(e) => panic!("{} should be valid:\n{e}", path.display()),
     }
@@ -76,7 +76,7 @@ fn storage_daemon_schema_matches_qemu_counts() {
 #[test]
 fn qmp_ir_is_resolved_and_documented() {
     let Some(src) = qemu_src() else { return };
-    let schema = qapi_parser::parse_file(src.join("qapi/qapi-schema.json")).expect("valid");
+    let schema = qapi_schema_parser::parse_file(src.join("qapi/qapi-schema.json")).expect("valid");
     // Modules are the schema files, named relative to the root.
     assert!(schema.modules.iter().any(|m| m.name == "block-core"));
     let status = schema.lookup("query-status").expect("query-status");
@@ -126,7 +126,7 @@ fn qmp_ir_is_resolved_and_documented() {
         .count();
     assert!(deprecated > 0);
     // The dump is deterministic.
-    let again = qapi_parser::parse_file(src.join("qapi/qapi-schema.json")).expect("valid");
+    let again = qapi_schema_parser::parse_file(src.join("qapi/qapi-schema.json")).expect("valid");
     assert_eq!(
         serde_json::to_string(&schema).expect("serialise"),
         serde_json::to_string(&again).expect("serialise")
@@ -145,10 +145,10 @@ fn qemu_2_4_events_spec_cross_check() {
         .join("../2.4.0")
         .canonicalize()
         .expect("QEMU 2.4.0 tree");
-    let schema = qapi_parser::parse_with_events_spec(
+    let schema = qapi_schema_parser::parse_with_events_spec(
         root.join("qapi-schema.json"),
         root.join("docs/qmp/qmp-events.txt"),
-        qapi_parser::Options {
+        qapi_schema_parser::Options {
             legacy: true,
             ..Default::default()
         },
@@ -158,7 +158,7 @@ fn qemu_2_4_events_spec_cross_check() {
     let found: Vec<String> = schema
         .diagnostics
         .iter()
-        .filter(|d| d.severity == qapi_parser::Severity::Warning)
+        .filter(|d| d.severity == qapi_schema_parser::Severity::Warning)
         .map(|d| d.headline(&schema.sources).replace(&prefix, ""))
         .collect();
     // The four known mistakes of the file, each located.
@@ -242,17 +242,18 @@ fn newer_releases_pass_by_their_own_rules_with_qemus_counts() {
     for (version, rel, want) in cases {
         let Some(dir) = release(version) else { return };
         let path = dir.join(rel);
-        let schema = qapi_parser::parse_file(&path)
+        let schema = qapi_schema_parser::parse_file(&path)
             .unwrap_or_else(|e| panic!("{} should be valid:\n{e}", path.display()));
         let got = counts(&schema.stats());
         assert_eq!(got[..6], want, "{version} {rel}");
         // And 10.0's rules reject it (its headings).
         if rel != "qga/qapi-schema.json" {
-            let as_10_0 = qapi_parser::Options {
+            let as_10_0 = qapi_schema_parser::Options {
                 qemu_version: Some("10.0.2".parse().expect("a version")),
                 ..Default::default()
             };
-            let errors = qapi_parser::parse_file_with(&path, as_10_0).expect_err("10.0 rejects it");
+            let errors =
+                qapi_schema_parser::parse_file_with(&path, as_10_0).expect_err("10.0 rejects it");
             assert!(errors.to_string().contains("heading"), "{errors}");
         }
     }
@@ -278,7 +279,7 @@ fn every_release_from_2_4_passes_by_its_own_rules() {
             if !path.is_file() {
                 continue;
             }
-            if let Err(e) = qapi_parser::parse_file(&path) {
+            if let Err(e) = qapi_schema_parser::parse_file(&path) {
                 panic!(
                     "{} should pass by QEMU {version}'s rules:\n{e}",
                     path.display()
@@ -297,11 +298,11 @@ fn every_release_from_2_4_passes_by_its_own_rules() {
 fn qemu_1_7_by_its_own_rules() {
     let Some(dir) = release("1.7.0") else { return };
     let qga = dir.join("qga/qapi-schema.json");
-    if let Err(e) = qapi_parser::parse_file(&qga) {
+    if let Err(e) = qapi_schema_parser::parse_file(&qga) {
         panic!("{} should pass by QEMU 1.7's rules:\n{e}", qga.display());
     }
     let qmp = dir.join("qapi-schema.json");
-    let schema = qapi_parser::parse_file(&qmp).unwrap_or_else(|e| panic!("{e}"));
+    let schema = qapi_schema_parser::parse_file(&qmp).unwrap_or_else(|e| panic!("{e}"));
     for construct in [
         "legacy nested anonymous struct",
         "legacy 'gen': 'no'",
@@ -328,17 +329,17 @@ fn qemu_1_7_by_its_own_rules() {
         .iter()
         .find(|(_, e)| e.name == "BlockdevOptions")
         .expect("BlockdevOptions");
-    let qapi_parser::EntityKind::Union(u) = &union.kind else {
+    let qapi_schema_parser::EntityKind::Union(u) = &union.kind else {
         panic!("BlockdevOptions is a union")
     };
     assert_eq!(u.discriminator_type.name, "BlockdevOptionsKind");
     assert!(u.branches.iter().any(|b| b.name == "qcow2"));
-    let as_2_1 = qapi_parser::Options {
+    let as_2_1 = qapi_schema_parser::Options {
         qemu_version: Some("2.1".parse().expect("a version")),
         ..Default::default()
     };
-    let errors =
-        qapi_parser::parse_file_with(&qmp, as_2_1).expect_err("2.1 had no 'str' discriminator");
+    let errors = qapi_schema_parser::parse_file_with(&qmp, as_2_1)
+        .expect_err("2.1 had no 'str' discriminator");
     assert_eq!(errors.error_count(), 1, "{errors}");
     assert!(
         errors
@@ -354,13 +355,13 @@ fn qemu_1_7_by_its_own_rules() {
 fn a_schema_passes_by_its_release_and_fails_by_a_stricter_one() {
     let Some(src) = qemu_src() else { return };
     let path = src.join("qapi/qapi-schema.json");
-    let as_version = |v: &str| qapi_parser::Options {
+    let as_version = |v: &str| qapi_schema_parser::Options {
         qemu_version: Some(v.parse().expect("a version")),
         ..Default::default()
     };
-    assert!(qapi_parser::parse_file_with(&path, as_version("10.0.2")).is_ok());
-    let errors =
-        qapi_parser::parse_file_with(&path, as_version("10.2")).expect_err("10.2 is stricter");
+    assert!(qapi_schema_parser::parse_file_with(&path, as_version("10.0.2")).is_ok());
+    let errors = qapi_schema_parser::parse_file_with(&path, as_version("10.2"))
+        .expect_err("10.2 is stricter");
     let text = errors.to_string();
     assert!(text.contains("more than 70"), "{text}");
     assert!(text.contains("QEMU 10.2.0's rules"), "{text}");
@@ -373,9 +374,9 @@ fn sequential_and_parallel_loading_agree() {
     let Some(src) = qemu_src() else { return };
     let path = src.join("qapi/qapi-schema.json");
     let dump = |sequential| {
-        let schema = qapi_parser::parse_file_with(
+        let schema = qapi_schema_parser::parse_file_with(
             &path,
-            qapi_parser::Options {
+            qapi_schema_parser::Options {
                 sequential,
                 ..Default::default()
             },

@@ -2,8 +2,8 @@
 //! lines. No input may panic it, and the caret must sit under the
 //! character it points at.
 
-use qapi_parser::source::{SourceFile, SourceMap};
-use qapi_parser::{Diagnostic, Options};
+use qapi_schema_parser::source::{SourceFile, SourceMap};
+use qapi_schema_parser::{Diagnostic, Options};
 
 /// The display width of a character in the rendering (tabs become four
 /// spaces, control characters U+FFFD; the rest as a terminal shows
@@ -32,7 +32,7 @@ fn render(text: &str, range: std::ops::Range<usize>) -> String {
 fn the_reported_input_renders_with_the_caret_in_place() {
     let text = format!("{}漢\tx{}xx", "\t".repeat(8), "漢".repeat(44));
     // Through the whole front end, as `qapi check` does.
-    let errors = qapi_parser::parse_str("x.json", &text, Options::default()).unwrap_err();
+    let errors = qapi_schema_parser::parse_str("x.json", &text, Options::default()).unwrap_err();
     let rendered = errors.to_string();
     assert!(rendered.contains("x.json:1:"), "{rendered}");
     // And at every character of the line: the caret under it.

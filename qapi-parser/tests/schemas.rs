@@ -4,7 +4,7 @@
 //! accepted, and a summary of the IR is a snapshot (as are the project's
 //! own schemas in `schema/tests/`).
 
-use qapi_parser::{EntityKind, Options, Schema};
+use qapi_schema_parser::{EntityKind, Options, Schema};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -60,16 +60,16 @@ const VERSION_DEPENDENT: &[(&str, &str, &str)] = &[
 fn version_dependent_rules_hold_for_their_releases_only() {
     for (name, rejects, accepts) in VERSION_DEPENDENT {
         let path = PathBuf::from(format!("tests/schemas/bad/{name}.json"));
-        let as_version = |v: &str| qapi_parser::Options {
+        let as_version = |v: &str| qapi_schema_parser::Options {
             qemu_version: Some(v.parse().expect("a version")),
             ..Default::default()
         };
-        let errors = match qapi_parser::parse_file_with(&path, as_version(rejects)) {
+        let errors = match qapi_schema_parser::parse_file_with(&path, as_version(rejects)) {
             Ok(_) => panic!("{name} should be rejected by QEMU {rejects}'s rules"),
             Err(e) => e,
         };
         insta::assert_snapshot!(format!("profile-{name}-as-{rejects}"), errors.to_string());
-        let schema = match qapi_parser::parse_file_with(&path, as_version(accepts)) {
+        let schema = match qapi_schema_parser::parse_file_with(&path, as_version(accepts)) {
             Ok(s) => s,
             Err(e) => panic!("{name} should be accepted by QEMU {accepts}'s rules:\n{e}"),
         };
@@ -95,7 +95,7 @@ fn bad_schemas_are_rejected_with_exact_diagnostics() {
         {
             continue;
         }
-        let errors = match qapi_parser::parse_file(&path) {
+        let errors = match qapi_schema_parser::parse_file(&path) {
             Ok(_) => panic!("{} should be rejected", path.display()),
             Err(e) => e,
         };
@@ -108,7 +108,7 @@ fn bad_schemas_are_rejected_with_exact_diagnostics() {
             // Every diagnostic but a missing root file has a location
             // (and the note naming the rules applied).
             assert!(
-                d.span.is_some() || d.severity == qapi_parser::Severity::Note,
+                d.span.is_some() || d.severity == qapi_schema_parser::Severity::Note,
                 "{}: unlocated diagnostic {}",
                 path.display(),
                 d.message
@@ -125,7 +125,7 @@ fn good_schemas_are_accepted() {
         .into_iter()
         .chain(schemas("../schema/tests"));
     for path in good {
-        let schema = match qapi_parser::parse_file(&path) {
+        let schema = match qapi_schema_parser::parse_file(&path) {
             Ok(s) => s,
             Err(e) => panic!("{} should be accepted:\n{e}", path.display()),
         };
@@ -142,7 +142,7 @@ fn summary(s: &Schema) -> String {
     }
     for (_, e) in s
         .iter()
-        .filter(|(_, e)| e.origin != qapi_parser::Origin::Builtin)
+        .filter(|(_, e)| e.origin != qapi_schema_parser::Origin::Builtin)
     {
         let _ = write!(out, "{} {}", e.kind.meta(), e.name);
         if !e.is_explicit() {
@@ -170,7 +170,7 @@ fn summary(s: &Schema) -> String {
             }
         }
         out.push('\n');
-        let members = |out: &mut String, ms: &[qapi_parser::Member]| {
+        let members = |out: &mut String, ms: &[qapi_schema_parser::Member]| {
             for m in ms {
                 let _ = write!(
                     out,
@@ -284,7 +284,7 @@ fn summary(s: &Schema) -> String {
 
 #[test]
 fn examples_keep_their_messages() {
-    let schema = qapi_parser::parse_file("../schema/tests/geometry.json").expect("valid");
+    let schema = qapi_schema_parser::parse_file("../schema/tests/geometry.json").expect("valid");
     let draw = schema.lookup("draw").expect("draw");
     let ex = draw.doc.as_ref().expect("documented").examples();
     assert_eq!(ex.len(), 1);
@@ -299,13 +299,13 @@ fn examples_keep_their_messages() {
 
 #[test]
 fn missing_root_file_is_an_error_not_a_panic() {
-    let e = qapi_parser::parse_file("tests/schemas/no-such-file.json").expect_err("missing");
+    let e = qapi_schema_parser::parse_file("tests/schemas/no-such-file.json").expect_err("missing");
     assert_eq!(e.headlines().len(), 1);
     assert!(
         e.headlines()[0]
             .starts_with("error: cannot read schema file 'tests/schemas/no-such-file.json'")
     );
-    let e = qapi_parser::parse_file("tests/schemas").expect_err("a directory");
+    let e = qapi_schema_parser::parse_file("tests/schemas").expect_err("a directory");
     assert!(e.headlines()[0].contains("it is a directory"));
 }
 
@@ -323,14 +323,15 @@ fn hostile_inputs_are_errors() {
         "}}}}",
         "{ 'include': '.' }",
     ] {
-        let r = qapi_parser::parse_str("mem.json", text, Options::default());
+        let r = qapi_schema_parser::parse_str("mem.json", text, Options::default());
         if text != "#" {
             assert!(r.is_err(), "{text:?} should be rejected");
         }
     }
     // An in-memory 20 MiB text is refused with a message, not parsed.
     let big = " ".repeat(20 << 20);
-    let e = qapi_parser::parse_str("big.json", &big, Options::default()).expect_err("too big");
+    let e =
+        qapi_schema_parser::parse_str("big.json", &big, Options::default()).expect_err("too big");
     assert!(e.to_string().contains("the limit is 16 MiB"));
 }
 
@@ -370,7 +371,7 @@ fn mutated_schemas_never_panic() {
         }
         let text = String::from_utf8_lossy(&text);
         if let Err(e) =
-            qapi_parser::parse_str("../schema/tests/mutated.json", &text, Options::default())
+            qapi_schema_parser::parse_str("../schema/tests/mutated.json", &text, Options::default())
         {
             // Rendering must not panic either.
             let _ = e.to_string();
@@ -388,7 +389,7 @@ fn a_100_mb_file_is_refused_without_reading_it() {
         .expect("create")
         .set_len(100 << 20)
         .expect("set_len");
-    let result = qapi_parser::parse_file(&path);
+    let result = qapi_schema_parser::parse_file(&path);
     let _ = std::fs::remove_dir_all(&dir);
     let e = result.expect_err("too big");
     assert!(
@@ -432,9 +433,10 @@ fn legacy_constructs_hold_for_their_releases_only() {
             qemu_version: Some(v.parse().expect("a version")),
             ..Default::default()
         };
-        let schema = qapi_parser::parse_file_with(&path, as_version(accepts)).unwrap_or_else(|e| {
-            panic!("{name} should be accepted by QEMU {accepts}'s rules:\n{e}")
-        });
+        let schema = qapi_schema_parser::parse_file_with(&path, as_version(accepts))
+            .unwrap_or_else(|e| {
+                panic!("{name} should be accepted by QEMU {accepts}'s rules:\n{e}")
+            });
         let notes: String = schema
             .diagnostics
             .iter()
@@ -444,7 +446,7 @@ fn legacy_constructs_hold_for_their_releases_only() {
             format!("legacy-{name}-as-{accepts}"),
             format!("{notes}\n{}", summary(&schema))
         );
-        let errors = qapi_parser::parse_file_with(&path, as_version(rejects))
+        let errors = qapi_schema_parser::parse_file_with(&path, as_version(rejects))
             .err()
             .unwrap_or_else(|| panic!("{name} should be rejected by QEMU {rejects}'s rules"));
         insta::assert_snapshot!(format!("legacy-{name}-as-{rejects}"), errors.to_string());
@@ -459,14 +461,14 @@ fn legacy_constructs() {
     let files = schemas("tests/schemas/legacy");
     assert!(files.len() >= 10);
     for path in files {
-        let strict = qapi_parser::parse_file(&path).expect_err("strict mode refuses it");
+        let strict = qapi_schema_parser::parse_file(&path).expect_err("strict mode refuses it");
         let text = strict.to_string();
         assert!(
             text.contains("--legacy"),
             "{}: the strict error does not suggest --legacy:\n{text}",
             path.display()
         );
-        let legacy = qapi_parser::parse_file_with(
+        let legacy = qapi_schema_parser::parse_file_with(
             &path,
             Options {
                 legacy: true,

@@ -589,6 +589,7 @@ impl<E> EventStream<E> {
 }
 
 /// Writes a line (ending with its newline): one write per command.
+#[cfg(feature = "qga")]
 pub(crate) async fn write_line<W: AsyncWrite + Unpin + ?Sized>(
     w: &mut W,
     line: &[u8],

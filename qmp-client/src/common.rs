@@ -300,6 +300,7 @@ pub(crate) fn no_reply<T: DeserializeOwned>() -> Result<T, Error> {
 }
 
 /// Decodes a reply line (see [`decode_reply`]).
+#[cfg(any(feature = "blocking", feature = "qga"))]
 pub(crate) fn decode_return<T: DeserializeOwned>(command: &str, line: &str) -> Result<T, Error> {
     let head = Head::of(line).map_err(|e| Error::protocol(format!("not JSON: {e}"), line))?;
     decode_reply(command, line, Reply::locate(&head, line)?)

@@ -90,7 +90,7 @@ impl Assembler {
     }
 
     /// Forgets any partial line (what comes next starts afresh).
-    #[cfg(feature = "async")]
+    #[cfg(all(feature = "async", feature = "qga"))]
     pub(crate) fn reset(&mut self) {
         self.buf.clear();
         self.over = None;

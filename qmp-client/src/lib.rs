@@ -25,14 +25,17 @@
 //! stalls replies or other subscribers. Subscribe before sending the
 //! command whose event you wait for, and no event can be missed.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 mod common;
 mod error;
 mod framing;
 #[doc(hidden)]
 pub mod fuzzing;
-#[cfg(feature = "async")]
+#[cfg(all(feature = "async", feature = "qga"))]
 mod guest_agent;
 #[cfg(feature = "async")]
 mod line;
@@ -40,10 +43,12 @@ mod line;
 mod unix;
 
 #[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use client::{Client, EventStream};
 pub use common::{Config, Greeting};
 pub use error::Error;
-#[cfg(feature = "async")]
+#[cfg(all(feature = "async", feature = "qga"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "async", feature = "qga"))))]
 pub use guest_agent::GuestAgent;
 /// The bindings this client speaks, re-exported so that one dependency
 /// keeps the two in step: `qmp_client::qmp_types::cmd::QueryStatus`.

@@ -22,6 +22,7 @@ impl<R: AsyncRead + Unpin> Lines<R> {
     /// Discards input up to and including the first `byte` (the guest
     /// agent's 0xFF sentinel): what came before it is stale, and so is
     /// any partial line read before it.
+    #[cfg(feature = "qga")]
     pub(crate) async fn skip_past(&mut self, byte: u8) -> Result<(), Error> {
         self.assembler.reset();
         loop {

@@ -19,6 +19,8 @@
 //! `cargo xtask regen`); the traits it implements are in this file's
 //! `runtime` module, written by hand.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 // The generated code names this crate `::qmp_types`, like code generated
 // for other schemas does.
 extern crate self as qmp_types;
@@ -85,6 +87,7 @@ impl std::fmt::Display for VersionTriple {
 /// The guest agent's schema (`qemu-ga`): its types, commands in
 /// [`qga::cmd`], and [`qga::Events`] (it has no events).
 #[cfg(feature = "qga")]
+#[cfg_attr(docsrs, doc(cfg(feature = "qga")))]
 #[path = "generated/qga/mod.rs"]
 #[rustfmt::skip]
 pub mod qga;

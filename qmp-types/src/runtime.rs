@@ -2,7 +2,7 @@
 //!
 //! Hand-written; the generated modules refer to these through
 //! `::qmp_types::`, so code generated for another schema (by
-//! `qapi-codegen` from a `build.rs`) uses the same traits and can be
+//! `qapi-bindgen` from a `build.rs`) uses the same traits and can be
 //! sent by the same client.
 
 use serde::de::{DeserializeOwned, Deserializer, MapAccess, Visitor};

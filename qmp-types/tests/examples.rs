@@ -4,7 +4,7 @@
 //! Reads the schema from `QAPI_QEMU_SRC` (CI sets it); without it the
 //! test says so and passes, except under CI.
 
-use qapi_parser::doc::Direction;
+use qapi_schema_parser::doc::Direction;
 use qmp_types::{EventMessage, Events};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -103,7 +103,8 @@ struct Counts {
 #[test]
 fn every_example_in_the_schema_docs_round_trips() {
     let Some(src) = qemu_src() else { return };
-    let schema = qapi_parser::parse_file(src.join("qapi/qapi-schema.json")).expect("valid schema");
+    let schema =
+        qapi_schema_parser::parse_file(src.join("qapi/qapi-schema.json")).expect("valid schema");
     let mut counts = Counts::default();
     let mut failures = Vec::new();
     let mut used = vec![false; DOC_MISTAKES.len()];

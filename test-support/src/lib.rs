@@ -105,7 +105,7 @@ pub fn start_with(
     let binary = bin.display().to_string();
     static N: AtomicU64 = AtomicU64::new(0);
     let dir = std::env::temp_dir().join(format!(
-        "qapi-rs-live-{}-{}",
+        "qmpkit-live-{}-{}",
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     ));

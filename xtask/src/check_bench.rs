@@ -51,7 +51,7 @@ pub fn run(schemas: &[PathBuf], runs: usize) -> Result<Vec<Figures>, String> {
             "--release",
             "--quiet",
             "-p",
-            "qapi-codegen",
+            "qapi-bindgen",
             "--bin",
             "qapi",
         ])

@@ -63,11 +63,14 @@ pub fn build(root: &Path) -> Result<History, crate::Error> {
         // The schemas the bindings are generated from.
         for t in &crate::TARGETS {
             let path = tree.join(t.schema);
-            let schema =
-                qapi_parser::parse_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let schema = qapi_schema_parser::parse_file(&path)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
             for f in schema.sources.files() {
                 let rel = f.path.strip_prefix(&tree).unwrap_or(&f.path);
-                files.insert(crate::qapi_parser_normalize(rel), crate::sha256(&f.path)?);
+                files.insert(
+                    crate::qapi_schema_parser_normalize(rel),
+                    crate::sha256(&f.path)?,
+                );
             }
             let h = history.schemas.entry(t.name.to_string()).or_default();
             record(h, &schema, i, n);
@@ -87,8 +90,8 @@ fn mark(slot: &mut String, i: usize, n: usize, c: char) {
     slot.replace_range(i..=i, &c.to_string());
 }
 
-fn record(h: &mut SchemaHistory, schema: &qapi_parser::Schema, i: usize, n: usize) {
-    use qapi_parser::EntityKind;
+fn record(h: &mut SchemaHistory, schema: &qapi_schema_parser::Schema, i: usize, n: usize) {
+    use qapi_schema_parser::EntityKind;
     for (id, e) in schema.iter() {
         if matches!(e.kind, EntityKind::Builtin { .. } | EntityKind::Array(_)) {
             continue;

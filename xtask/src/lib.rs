@@ -140,14 +140,14 @@ fn history_for_pin(version: &str) -> Result<PinHistory, Error> {
 pub struct Timing {
     /// The schema's path in the QEMU tree.
     pub schema: &'static str,
-    /// `qapi_parser::parse_file`.
+    /// `qapi_schema_parser::parse_file`.
     pub parse: std::time::Duration,
-    /// `qapi_codegen::Config::render_schema`.
+    /// `qapi_bindgen::Config::render_schema`.
     pub generate: std::time::Duration,
 }
 
 /// The files of each target, as rendered.
-pub type Rendered = Vec<(PathBuf, Vec<qapi_codegen::GeneratedFile>)>;
+pub type Rendered = Vec<(PathBuf, Vec<qapi_bindgen::GeneratedFile>)>;
 
 /// Parses the targets' schemas in `qemu_src`, checks them against the pin
 /// (or writes a new pin when `update_pin`), and renders the bindings.
@@ -173,22 +173,23 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
     type Target1 = (
         BTreeMap<String, String>,
         PathBuf,
-        Vec<qapi_codegen::GeneratedFile>,
+        Vec<qapi_bindgen::GeneratedFile>,
         Timing,
     );
     let (optional, history_digest) = history_for_pin(&version)?;
     let render_target = |t: &Target| -> Result<Target1, Error> {
         let start = std::time::Instant::now();
-        let schema = qapi_parser::parse_file(qemu_src.join(t.schema)).map_err(|e| e.to_string())?;
+        let schema =
+            qapi_schema_parser::parse_file(qemu_src.join(t.schema)).map_err(|e| e.to_string())?;
         let parse = start.elapsed();
         let mut files = BTreeMap::new();
         for f in schema.sources.files() {
             let rel = f.path.strip_prefix(qemu_src).unwrap_or(&f.path);
-            let rel = qapi_parser_normalize(rel);
+            let rel = qapi_schema_parser_normalize(rel);
             files.insert(rel, sha256(&f.path)?);
         }
-        let mut cfg = qapi_codegen::Config::new();
-        cfg.layout(qapi_codegen::Layout::FilePerModule)
+        let mut cfg = qapi_bindgen::Config::new();
+        cfg.layout(qapi_bindgen::Layout::FilePerModule)
             .generated_by(format!(
                 "`cargo xtask regen` from QEMU {version}'s {}",
                 t.schema
@@ -278,7 +279,7 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
     Ok((out, timings))
 }
 
-pub(crate) fn qapi_parser_normalize(p: &Path) -> String {
+pub(crate) fn qapi_schema_parser_normalize(p: &Path) -> String {
     p.components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
@@ -287,7 +288,7 @@ pub(crate) fn qapi_parser_normalize(p: &Path) -> String {
 
 /// Compares rendered files with what is on disk: the stale files and
 /// files that should not be there.
-pub fn stale(rendered: &[(PathBuf, Vec<qapi_codegen::GeneratedFile>)]) -> Vec<String> {
+pub fn stale(rendered: &[(PathBuf, Vec<qapi_bindgen::GeneratedFile>)]) -> Vec<String> {
     let mut out = Vec::new();
     for (dir, files) in rendered {
         for f in files {
@@ -311,7 +312,7 @@ pub fn stale(rendered: &[(PathBuf, Vec<qapi_codegen::GeneratedFile>)]) -> Vec<St
 }
 
 /// Writes rendered files, removing files that are not generated any more.
-pub fn write(rendered: &[(PathBuf, Vec<qapi_codegen::GeneratedFile>)]) -> Result<(), Error> {
+pub fn write(rendered: &[(PathBuf, Vec<qapi_bindgen::GeneratedFile>)]) -> Result<(), Error> {
     for (dir, files) in rendered {
         if let Ok(entries) = std::fs::read_dir(dir) {
             for e in entries.flatten() {
@@ -322,7 +323,7 @@ pub fn write(rendered: &[(PathBuf, Vec<qapi_codegen::GeneratedFile>)]) -> Result
                 }
             }
         }
-        qapi_codegen::write_files(dir, files).map_err(|e| e.to_string())?;
+        qapi_bindgen::write_files(dir, files).map_err(|e| e.to_string())?;
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(
     name = "cargo xtask",
-    about = "Maintainer tasks of the qapi-rs workspace"
+    about = "Maintainer tasks of the qmpkit workspace"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -251,7 +251,7 @@ fn main() -> ExitCode {
             for rel in SCHEMAS {
                 let path = qemu_src.join(rel);
                 let start = std::time::Instant::now();
-                match qapi_parser::parse_file(&path) {
+                match qapi_schema_parser::parse_file(&path) {
                     Ok(schema) => {
                         println!("{} ({:.1?})", path.display(), start.elapsed());
                         for line in schema.stats().to_string().lines() {

@@ -26,10 +26,10 @@ fn qemu(version: &str) -> Option<PathBuf> {
     }
 }
 
-fn parse(path: &Path) -> qapi_parser::Schema {
-    let schema = qapi_parser::parse_file_with(
+fn parse(path: &Path) -> qapi_schema_parser::Schema {
+    let schema = qapi_schema_parser::parse_file_with(
         path,
-        qapi_parser::Options {
+        qapi_schema_parser::Options {
             legacy: true,
             ..Default::default()
         },
@@ -58,7 +58,7 @@ enum Run {
 /// files given as (name, text), and runs `run` on it.
 fn build(
     crate_name: &str,
-    modules: &[(String, &qapi_parser::Schema)],
+    modules: &[(String, &qapi_schema_parser::Schema)],
     tests: &[(&str, String)],
     run: Run,
 ) {
@@ -74,7 +74,7 @@ fn build(
 fn write_crate(
     crate_dir: &Path,
     crate_name: &str,
-    modules: &[(String, &qapi_parser::Schema)],
+    modules: &[(String, &qapi_schema_parser::Schema)],
     tests: &[(&str, String)],
     own_workspace: bool,
 ) {
@@ -92,7 +92,7 @@ fn write_crate(
     let mut lib = String::from("//! Bindings of QEMU releases.\n#![deny(warnings)]\n");
     let mut open: Vec<&str> = Vec::new();
     for (module, schema) in modules {
-        let files = qapi_codegen::Config::new()
+        let files = qapi_bindgen::Config::new()
             .legacy(true)
             .render_schema(schema)
             .unwrap_or_else(|e| panic!("{module}: {e}"));
@@ -155,15 +155,22 @@ fn cargo(dir: &Path, what: &str, run: Run) {
 /// The QMP and guest-agent schemas of every release in `../shared/qemu`
 /// (1.7.0 to 10.2.2), each read by its own release's rules (from its
 /// `VERSION` file, no `--legacy`), as (version, QMP, QGA).
-fn every_release(root: &Path) -> Vec<(String, qapi_parser::Schema, qapi_parser::Schema)> {
-    let mut versions: Vec<(qapi_parser::profile::QemuVersion, PathBuf)> = std::fs::read_dir(root)
-        .expect("the QEMU releases")
-        .filter_map(|e| {
-            let dir = e.ok()?.path();
-            let v = std::fs::read_to_string(dir.join("VERSION")).ok()?;
-            Some((v.trim().parse().ok()?, dir))
-        })
-        .collect();
+fn every_release(
+    root: &Path,
+) -> Vec<(
+    String,
+    qapi_schema_parser::Schema,
+    qapi_schema_parser::Schema,
+)> {
+    let mut versions: Vec<(qapi_schema_parser::profile::QemuVersion, PathBuf)> =
+        std::fs::read_dir(root)
+            .expect("the QEMU releases")
+            .filter_map(|e| {
+                let dir = e.ok()?.path();
+                let v = std::fs::read_to_string(dir.join("VERSION")).ok()?;
+                Some((v.trim().parse().ok()?, dir))
+            })
+            .collect();
     versions.sort();
     versions
         .into_iter()
@@ -174,11 +181,12 @@ fn every_release(root: &Path) -> Vec<(String, qapi_parser::Schema, qapi_parser::
                 .find(|f| f.is_file())
                 .expect("a QMP schema");
             let read = |path: &Path| {
-                let schema = qapi_parser::parse_file(path).unwrap_or_else(|e| panic!("{v}: {e}"));
+                let schema =
+                    qapi_schema_parser::parse_file(path).unwrap_or_else(|e| panic!("{v}: {e}"));
                 let errors: Vec<_> = schema
                     .diagnostics
                     .iter()
-                    .filter(|d| d.severity == qapi_parser::Severity::Error)
+                    .filter(|d| d.severity == qapi_schema_parser::Severity::Error)
                     .collect();
                 assert!(errors.is_empty(), "{v}: {errors:?}");
                 schema
@@ -207,8 +215,8 @@ fn every_release_passes_by_its_own_rules_and_its_bindings_compile() {
     for (half, newer) in [("older", false), ("newer", true)] {
         let mut modules = Vec::new();
         for (v, qmp, qga) in &releases {
-            let version: qapi_parser::profile::QemuVersion = v.parse().expect("a version");
-            if (version >= qapi_parser::profile::QemuVersion::new(9, 0)) != newer {
+            let version: qapi_schema_parser::profile::QemuVersion = v.parse().expect("a version");
+            if (version >= qapi_schema_parser::profile::QemuVersion::new(9, 0)) != newer {
                 continue;
             }
             let m = format!("v{}", v.replace('.', "_"));
@@ -316,10 +324,10 @@ fn events_spec_examples_decode_and_reencode_equal() {
 fn qemu_2_4_passes_and_its_bindings_compile() {
     let Some(src) = qemu("2.4.0") else { return };
     let spec = src.join("docs/qmp/qmp-events.txt");
-    let merged = qapi_parser::parse_with_events_spec(
+    let merged = qapi_schema_parser::parse_with_events_spec(
         src.join("qapi-schema.json"),
         &spec,
-        qapi_parser::Options {
+        qapi_schema_parser::Options {
             legacy: true,
             ..Default::default()
         },
@@ -337,7 +345,7 @@ fn qemu_2_4_passes_and_its_bindings_compile() {
                 .json
                 .clone()
                 .expect("every example of 2.4 is recoverable");
-            let inside = |d: &qapi_parser::Diagnostic| {
+            let inside = |d: &qapi_schema_parser::Diagnostic| {
                 d.span.is_some_and(|s| {
                     s.file == ex.span.file && s.start >= ex.span.start && s.end <= ex.span.end
                 })

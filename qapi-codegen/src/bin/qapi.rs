@@ -24,7 +24,7 @@ enum Cmd {
         /// Apply the rules of this QEMU release (default: the release in
         /// the VERSION file of the schema's source tree).
         #[arg(long, value_name = "VERSION")]
-        qemu_version: Option<qapi_parser::profile::QemuVersion>,
+        qemu_version: Option<qapi_schema_parser::profile::QemuVersion>,
         /// Also read the legacy events spec (`docs/qmp/qmp-events.txt`,
         /// QEMU up to 2.5) and cross-check it with the schema.
         #[arg(long, value_name = "FILE")]
@@ -51,7 +51,7 @@ enum Cmd {
         /// Apply the rules of this QEMU release (default: the release in
         /// the VERSION file of the schema's source tree).
         #[arg(long, value_name = "VERSION")]
-        qemu_version: Option<qapi_parser::profile::QemuVersion>,
+        qemu_version: Option<qapi_schema_parser::profile::QemuVersion>,
     },
     /// Print the checked schema (the IR) as JSON, or counts with --stats.
     Dump {
@@ -67,7 +67,7 @@ enum Cmd {
         /// Apply the rules of this QEMU release (default: the release in
         /// the VERSION file of the schema's source tree).
         #[arg(long, value_name = "VERSION")]
-        qemu_version: Option<qapi_parser::profile::QemuVersion>,
+        qemu_version: Option<qapi_schema_parser::profile::QemuVersion>,
         /// Merge the legacy events spec's descriptions and examples into
         /// the events (see `check --events-spec`).
         #[arg(long, value_name = "FILE")]
@@ -92,7 +92,7 @@ fn main() -> ExitCode {
         qemu_version,
     } = &cli.command
     {
-        let mut cfg = qapi_codegen::Config::new();
+        let mut cfg = qapi_bindgen::Config::new();
         cfg.schema(file)
             .out_dir(out)
             .runtime_crate(runtime.clone())
@@ -102,7 +102,7 @@ fn main() -> ExitCode {
         }
         cfg.generated_by(format!("`qapi generate {}`", file.display()));
         if *per_module {
-            cfg.layout(qapi_codegen::Layout::FilePerModule);
+            cfg.layout(qapi_bindgen::Layout::FilePerModule);
         }
         return match cfg.generate() {
             Ok(()) => ExitCode::SUCCESS,
@@ -128,7 +128,7 @@ fn main() -> ExitCode {
         } => (file, *legacy, *qemu_version, events_spec),
         Cmd::Generate { .. } => return ExitCode::SUCCESS,
     };
-    let options = qapi_parser::Options {
+    let options = qapi_schema_parser::Options {
         legacy,
         qemu_version,
         // A process that reads one schema and ends: see Options::sequential.
@@ -141,8 +141,8 @@ fn main() -> ExitCode {
         eprintln!("{}: checked by {}", file.display(), profile.name());
     }
     let parsed = match events_spec {
-        Some(spec) => qapi_parser::parse_with_events_spec(file, spec, options),
-        None => qapi_parser::parse_file_with(file, options),
+        Some(spec) => qapi_schema_parser::parse_with_events_spec(file, spec, options),
+        None => qapi_schema_parser::parse_file_with(file, options),
     };
     let schema = match parsed {
         Ok(s) => s,

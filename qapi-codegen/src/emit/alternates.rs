@@ -4,7 +4,7 @@
 use super::{Gen, Role, Scope, ident};
 use crate::{Error, names};
 use proc_macro2::TokenStream;
-use qapi_parser::{AlternateType, Builtin, EntityId, EntityKind};
+use qapi_schema_parser::{AlternateType, Builtin, EntityId, EntityKind};
 use quote::quote;
 
 /// What JSON a branch takes.

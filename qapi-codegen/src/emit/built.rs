@@ -5,7 +5,7 @@
 //! qualified type (`::std::option::Option<::std::string::String>`) costs
 //! syn far more than building the tree, which for a type that comes back
 //! (most do) is a clone. The emitter puts a placeholder item in the token
-//! stream (`struct __qapi_codegen_item_N;`, cheap to parse); after
+//! stream (`struct __qapi_bindgen_item_N;`, cheap to parse); after
 //! parsing, [`Built::replace`] puts the built item in its place, and
 //! prettyplease prints it like any other.
 
@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 /// The prefix of a placeholder item's name.
-const PLACEHOLDER: &str = "__qapi_codegen_item_";
+const PLACEHOLDER: &str = "__qapi_bindgen_item_";
 
 /// The built items and the parsed types of one generation context.
 #[derive(Default)]

@@ -9,7 +9,7 @@ use super::verbatim::type_text;
 use super::{Gen, Scope, ident};
 use crate::{Error, names};
 use proc_macro2::TokenStream;
-use qapi_parser::{Command, EntityId, Origin};
+use qapi_schema_parser::{Command, EntityId, Origin};
 use quote::quote;
 
 pub(crate) fn emit(g: &Gen<'_>, id: EntityId, c: &Command) -> Result<TokenStream, Error> {
@@ -73,7 +73,7 @@ pub(crate) fn arguments(
         return Ok((emit_object(g, &o)?, true));
     }
     let inner = g.rust_type(
-        &qapi_parser::TypeRef {
+        &qapi_schema_parser::TypeRef {
             id: args,
             name: a.name.clone(),
         },

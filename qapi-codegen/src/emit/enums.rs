@@ -6,7 +6,7 @@ use super::verbatim::literal;
 use super::{Gen, Role, built, ident};
 use crate::names;
 use proc_macro2::TokenStream;
-use qapi_parser::{EntityId, EnumType};
+use qapi_schema_parser::{EntityId, EnumType};
 use quote::quote;
 
 /// The name of the catch-all variant: `Other`, unless a value takes it.

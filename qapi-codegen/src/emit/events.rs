@@ -6,7 +6,7 @@ use super::commands::arguments;
 use super::{Gen, ident};
 use crate::{Error, names};
 use proc_macro2::TokenStream;
-use qapi_parser::{EntityId, Event};
+use qapi_schema_parser::{EntityId, Event};
 use quote::quote;
 
 pub(crate) fn emit(g: &Gen<'_>, id: EntityId, ev: &Event) -> Result<TokenStream, Error> {

@@ -20,7 +20,7 @@ use crate::Error;
 use crate::docs;
 use crate::names;
 use proc_macro2::{Ident, Span, TokenStream};
-use qapi_parser::{Builtin, Entity, EntityId, EntityKind, Feature, Origin, Schema, TypeRef};
+use qapi_schema_parser::{Builtin, Entity, EntityId, EntityKind, Feature, Origin, Schema, TypeRef};
 use quote::quote;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -374,7 +374,7 @@ impl<'s> Gen<'s> {
     pub(crate) fn item_doc(&self, e: &Entity, fallback: &str) -> TokenStream {
         let mut text = String::new();
         if let Some(doc) = &e.doc {
-            use qapi_parser::doc::SectionKind;
+            use qapi_schema_parser::doc::SectionKind;
             for s in &doc.sections {
                 let md = docs::markdown(&s.text);
                 match s.kind {
@@ -428,7 +428,7 @@ impl<'s> Gen<'s> {
     pub(crate) fn notes(
         &self,
         text: &mut String,
-        cond: Option<&qapi_parser::Cond>,
+        cond: Option<&qapi_schema_parser::Cond>,
         features: &[Feature],
     ) {
         if let Some(c) = cond {
@@ -525,13 +525,13 @@ pub(crate) struct Role<'a> {
     pub role: &'a str,
     pub name: &'a str,
     pub doc: Option<&'a str>,
-    pub cond: Option<&'a qapi_parser::Cond>,
+    pub cond: Option<&'a qapi_schema_parser::Cond>,
     pub features: &'a [Feature],
 }
 
 impl<'a> Role<'a> {
     /// A member's.
-    pub(crate) fn member(m: &'a qapi_parser::Member) -> Self {
+    pub(crate) fn member(m: &'a qapi_schema_parser::Member) -> Self {
         Role {
             role: "member",
             name: &m.name,

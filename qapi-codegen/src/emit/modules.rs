@@ -7,7 +7,7 @@
 use super::{Gen, ident};
 use crate::{Error, Layout, docs, names};
 use proc_macro2::TokenStream;
-use qapi_parser::{EntityId, EntityKind, ModuleId};
+use qapi_schema_parser::{EntityId, EntityKind, ModuleId};
 use quote::quote;
 
 /// A generated file: its path relative to the output directory, and its
@@ -337,7 +337,7 @@ fn module_doc(g: &Gen<'_>, m: ModuleId) -> String {
 /// The enum of every event, and its `EventSet` implementation.
 fn events_enum(g: &Gen<'_>) -> TokenStream {
     let rt = &g.rt;
-    let evs: Vec<(EntityId, &qapi_parser::Entity)> = g
+    let evs: Vec<(EntityId, &qapi_schema_parser::Entity)> = g
         .schema
         .definitions()
         .filter(|(_, e)| matches!(e.kind, EntityKind::Event(_)))

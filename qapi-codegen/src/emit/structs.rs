@@ -8,7 +8,7 @@ use super::verbatim::{literal, type_text};
 use super::{Gen, Role, Scope, built, ident};
 use crate::{Error, names};
 use proc_macro2::{Ident, TokenStream};
-use qapi_parser::{EntityId, Member};
+use qapi_schema_parser::{EntityId, Member};
 use quote::quote;
 
 /// A member as a Rust field.

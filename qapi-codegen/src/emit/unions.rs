@@ -14,7 +14,7 @@ use super::verbatim::{literal, type_text};
 use super::{Gen, Scope, ident};
 use crate::{Error, names};
 use proc_macro2::TokenStream;
-use qapi_parser::{EntityId, EntityKind, UnionType};
+use qapi_schema_parser::{EntityId, EntityKind, UnionType};
 use quote::{format_ident, quote};
 
 pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStream, Error> {

@@ -18,7 +18,7 @@ use quote::quote;
 /// The prefix of a placeholder. Only a line that is nothing but a
 /// placeholder (after `///` for a doc comment) is replaced, and the
 /// generator never writes a schema name alone on a line.
-const PLACEHOLDER: &str = "__qapi_codegen_verbatim_";
+const PLACEHOLDER: &str = "__qapi_bindgen_verbatim_";
 
 /// Text kept for a placeholder.
 enum Text {
