@@ -23,7 +23,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, a: &AlternateType) -> Result<Token
     let rt = &g.rt;
     let e = g.schema.entity(id);
     let name = ident(g.type_name(id));
-    let doc = g.item_doc(e, &format!("The `{}` alternate.", e.name));
+    let doc = g.type_doc(id, &format!("The `{}` alternate.", e.name));
     let mut variants = Vec::new();
     let mut ser = Vec::new();
     let mut visits = Vec::new();

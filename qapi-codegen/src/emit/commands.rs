@@ -15,8 +15,12 @@ use quote::quote;
 pub(crate) fn emit(g: &Gen<'_>, id: EntityId, c: &Command) -> Result<TokenStream, Error> {
     let rt = &g.rt;
     let e = g.schema.entity(id);
-    let name = ident(&names::camel(&e.name));
-    let doc = g.item_doc(e, &format!("The `{}` command.", e.name));
+    let rust_name = names::camel(&e.name);
+    let name = ident(&rust_name);
+    let lead = lead(g, &e.name, c);
+    let doc = g.item_doc_led(e, &format!("The `{}` command.", e.name), Some(&lead));
+    let alias = super::alias(&e.name, &rust_name);
+    let doc = quote!(#doc #alias);
     let dep = g.deprecated(&e.features);
     let (def, has_args) = arguments(g, &name, doc, dep, c.arguments.as_ref().map(|a| a.id))?;
     let wire = &e.name;
@@ -35,6 +39,23 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, c: &Command) -> Result<TokenStream
             const HAS_ARGUMENTS: bool = #has_args;
         }
     })
+}
+
+/// The first line of a command's page: its wire name, its arguments and
+/// what it returns, as links.
+fn lead(g: &Gen<'_>, wire: &str, c: &Command) -> String {
+    let args = match &c.arguments {
+        None => "no arguments".to_string(),
+        Some(a) if matches!(g.schema.entity(a.id).origin, Origin::CommandArguments(_)) => {
+            "the arguments below".to_string()
+        }
+        Some(a) => format!("the arguments of {}", g.type_link(a, Scope::Inner)),
+    };
+    let returns = match &c.returns {
+        Some(r) => g.type_link(r, Scope::Inner),
+        None => "nothing".to_string(),
+    };
+    format!("`{wire}`: {args}; returns {returns}.")
 }
 
 /// The type of a command's arguments or an event's data: a unit struct,

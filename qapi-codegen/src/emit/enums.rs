@@ -36,7 +36,7 @@ pub(crate) fn variant_names(name: &str, e: &EnumType) -> Result<Vec<String>, cra
 pub(crate) fn emit(g: &Gen<'_>, id: EntityId, e: &EnumType) -> Result<TokenStream, crate::Error> {
     let entity = g.schema.entity(id);
     let name = ident(g.type_name(id));
-    let doc = g.item_doc(entity, &format!("The values of `{}`.", entity.name));
+    let doc = g.type_doc(id, &format!("The values of `{}`.", entity.name));
     let variants = variant_names(&entity.name, e)?;
     let other = ident(&catch_all(&variants));
     let idents: Vec<_> = variants.iter().map(|v| ident(v)).collect();
@@ -53,7 +53,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, e: &EnumType) -> Result<TokenStrea
     // The definition is built as a syn tree (see `built`).
     let mut variants_syn = Vec::with_capacity(idents.len() + 1);
     for (v, id) in e.values.iter().zip(&idents) {
-        let attrs = Role {
+        let mut attrs = Role {
             role: "value",
             name: &v.name,
             doc: v.doc.as_deref(),
@@ -61,6 +61,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, e: &EnumType) -> Result<TokenStrea
             features: &v.features,
         }
         .attrs(g)?;
+        attrs.extend(built::attrs(super::alias(&v.name, &id.to_string()))?);
         variants_syn.push(built::variant(attrs, id.clone(), None));
     }
     variants_syn.push(built::variant(

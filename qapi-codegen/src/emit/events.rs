@@ -12,8 +12,11 @@ use quote::quote;
 pub(crate) fn emit(g: &Gen<'_>, id: EntityId, ev: &Event) -> Result<TokenStream, Error> {
     let rt = &g.rt;
     let e = g.schema.entity(id);
-    let name = ident(&names::camel(&e.name));
+    let rust_name = names::camel(&e.name);
+    let name = ident(&rust_name);
     let doc = g.item_doc(e, &format!("The `{}` event.", e.name));
+    let alias = super::alias(&e.name, &rust_name);
+    let doc = quote!(#doc #alias);
     let dep = g.deprecated(&e.features);
     let (def, _) = arguments(g, &name, doc, dep, ev.data.as_ref().map(|d| d.id))?;
     let wire = &e.name;

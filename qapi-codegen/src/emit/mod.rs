@@ -354,6 +354,32 @@ impl<'s> Gen<'s> {
         }
     }
 
+    /// `t` in Markdown, linked (from an item in `scope`): "[`BlockInfo`](...)",
+    /// "a [`Vec`] of ...", "`String`".
+    pub(crate) fn type_link(&self, t: &TypeRef, scope: Scope) -> String {
+        if let Some(path) = self.mapped.get(&t.id) {
+            return format!("`{path}`").replace(' ', "");
+        }
+        let e = self.schema.entity(t.id);
+        match &e.kind {
+            EntityKind::Builtin { builtin } => {
+                let text = builtin_type(*builtin).to_string().replace(' ', "");
+                let short = text.rsplit("::").next().unwrap_or(&text).to_string();
+                format!("`{short}`")
+            }
+            EntityKind::Array(a) => format!("a [`Vec`] of {}", self.type_link(&a.element, scope)),
+            EntityKind::Struct(_) if e.name == "q_empty" => "nothing".to_string(),
+            _ => {
+                let name = self.type_name(t.id);
+                let up = match scope {
+                    Scope::Module => "super",
+                    Scope::Inner => "super::super",
+                };
+                format!("[`{name}`]({up}::{name})")
+            }
+        }
+    }
+
     /// The type of a member or branch of `container`, boxed if needed.
     pub(crate) fn member_type(
         &self,
@@ -372,7 +398,30 @@ impl<'s> Gen<'s> {
     /// `#[doc = ...]` attributes for a definition: its documentation, then
     /// what the schema says about it beyond the text.
     pub(crate) fn item_doc(&self, e: &Entity, fallback: &str) -> TokenStream {
+        self.item_doc_led(e, fallback, None)
+    }
+
+    /// [`Gen::item_doc`] for the type `id`, with its wire name as a search
+    /// alias when the Rust name differs (`SGXInfo` is `SgxInfo`).
+    pub(crate) fn type_doc(&self, id: EntityId, fallback: &str) -> TokenStream {
+        let e = self.schema.entity(id);
+        let doc = self.item_doc(e, fallback);
+        let alias = alias(&e.name, self.type_name(id));
+        quote!(#doc #alias)
+    }
+
+    /// [`Gen::item_doc`], starting with the paragraph `lead` (a command's
+    /// arguments and return type).
+    pub(crate) fn item_doc_led(
+        &self,
+        e: &Entity,
+        fallback: &str,
+        lead: Option<&str>,
+    ) -> TokenStream {
         let mut text = String::new();
+        if let Some(lead) = lead {
+            push_para(&mut text, lead);
+        }
         if let Some(doc) = &e.doc {
             use qapi_schema_parser::doc::SectionKind;
             for s in &doc.sections {
@@ -503,6 +552,18 @@ pub(crate) fn builtin_type(b: Builtin) -> TokenStream {
         Builtin::Bool => quote!(bool),
         Builtin::Any => quote!(::serde_json::Value),
         Builtin::Null => quote!(()),
+    }
+}
+
+/// `#[doc(alias = "wire")]` when the wire name differs from the Rust
+/// name, so that rustdoc's search finds an item, field or variant by the
+/// name QEMU's documentation uses (`blockdev-add`, `BLOCK_JOB_READY`).
+pub(crate) fn alias(wire: &str, rust: &str) -> TokenStream {
+    let rust = rust.strip_prefix("r#").unwrap_or(rust);
+    if wire == rust {
+        quote!()
+    } else {
+        quote!(#[doc(alias = #wire)])
     }
 }
 

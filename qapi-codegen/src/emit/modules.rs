@@ -202,6 +202,8 @@ pub(crate) fn generate(g: &Gen<'_>) -> Result<Vec<GeneratedFile>, Error> {
     let mut reexports = Vec::new();
     let mut cmd_reexports = Vec::new();
     let mut event_reexports = Vec::new();
+    let mut cmd_index = Vec::new();
+    let mut event_index = Vec::new();
     let mut module_files = Vec::new();
     for m in &modules {
         let mident = ident(&m.ident);
@@ -230,25 +232,42 @@ pub(crate) fn generate(g: &Gen<'_>) -> Result<Vec<GeneratedFile>, Error> {
         if !m.event_names.is_empty() {
             event_reexports.push(quote!(pub use super::#mident::event::{#(#evs),*};));
         }
+        for (id, item) in &m.items {
+            match item {
+                Item::Command => cmd_index.push(index_line(g, *id, "cmd")),
+                Item::Event => event_index.push(index_line(g, *id, "event")),
+                Item::Type => {}
+            }
+        }
     }
     let events = events_enum(g);
     let tables = tables(g);
+    // The items are documented in their modules; the root and its `cmd`
+    // and `event` list them (no second page per item), and the two
+    // indexes give each command's and event's summary.
+    let cmd_doc = g.verbatim.doc(&format!(
+        "Every command of the schema: one type per command, whose value is its arguments.\n\n{}",
+        cmd_index.join("\n")
+    ));
+    let event_doc = g.verbatim.doc(&format!(
+        "Every event of the schema: one type per event, holding its data.\n\n{}",
+        event_index.join("\n")
+    ));
     let root = quote! {
         #( #decls )*
-        #( #[allow(deprecated)] #reexports )*
+        #( #[allow(deprecated)] #[doc(no_inline)] #reexports )*
         #( #root_types )*
 
-        /// Every command of the schema: one type per command, whose value
-        /// is its arguments.
+        #cmd_doc
         #[allow(deprecated)]
         pub mod cmd {
-            #( #cmd_reexports )*
+            #( #[doc(no_inline)] #cmd_reexports )*
         }
 
-        /// Every event of the schema: one type per event, holding its data.
+        #event_doc
         #[allow(deprecated)]
         pub mod event {
-            #( #event_reexports )*
+            #( #[doc(no_inline)] #event_reexports )*
         }
 
         #events
@@ -272,6 +291,66 @@ pub(crate) fn generate(g: &Gen<'_>) -> Result<Vec<GeneratedFile>, Error> {
             .map(|(path, text)| GeneratedFile { path, text }),
     );
     Ok(files)
+}
+
+/// An rST section title (QEMU 10.1 on), `***\nTitle\n***` or
+/// `Title\n===`, as a Markdown heading: `*` over and under is level 1,
+/// `=` level 2, `-` level 3. `None` for other text.
+fn rst_heading(text: &str) -> Option<String> {
+    let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+    let adornment = |l: &str| {
+        let c = l.chars().next()?;
+        ("*=-~^".contains(c) && l.len() >= 3 && l.chars().all(|x| x == c)).then_some(c)
+    };
+    let (title, c, rest) = match lines.as_slice() {
+        [over, title, under, rest @ ..]
+            if adornment(over).is_some() && adornment(over) == adornment(under) =>
+        {
+            (title, adornment(over)?, rest)
+        }
+        [title, under, rest @ ..] if adornment(under).is_some() && adornment(title).is_none() => {
+            (title, adornment(under)?, rest)
+        }
+        _ => return None,
+    };
+    let level = match c {
+        '*' => 1,
+        '=' => 2,
+        '-' => 3,
+        _ => 4,
+    };
+    let mut out = format!("{} {}", "#".repeat(level), docs::inline(title.trim()));
+    let rest = rest.join("\n");
+    if !rest.trim().is_empty() {
+        out.push_str("\n\n");
+        out.push_str(&docs::markdown(rest.trim()));
+    }
+    Some(out)
+}
+
+/// A line of the command or event index: the type, its wire name and
+/// its summary (the first sentence of its documentation).
+fn index_line(g: &Gen<'_>, id: qapi_schema_parser::EntityId, module: &str) -> String {
+    let e = g.schema.entity(id);
+    let rust = names::camel(&e.name);
+    let summary = e
+        .doc
+        .as_ref()
+        .and_then(|d| {
+            d.sections
+                .iter()
+                .find(|s| s.kind == qapi_schema_parser::doc::SectionKind::Plain)
+        })
+        .map(|s| {
+            let first = s.text.trim().split("\n\n").next().unwrap_or_default();
+            docs::markdown(first).replace('\n', " ")
+        })
+        .unwrap_or_default();
+    if summary.is_empty() {
+        format!("- [`{rust}`]({module}::{rust}) (`{}`)", e.name)
+    } else {
+        format!("- [`{rust}`]({module}::{rust}) (`{}`): {summary}", e.name)
+    }
 }
 
 fn module_body(types: &[TokenStream], cmds: &[TokenStream], events: &[TokenStream]) -> TokenStream {
@@ -310,7 +389,9 @@ fn module_doc(g: &Gen<'_>, m: ModuleId) -> String {
         for s in &f.doc.sections {
             let t = s.text.trim();
             // "= Heading" and "== Heading" become Markdown headings.
-            let t = if let Some(rest) = t.strip_prefix('=') {
+            let t = if let Some(heading) = rst_heading(t) {
+                heading
+            } else if let Some(rest) = t.strip_prefix('=') {
                 let level = 1 + rest.chars().take_while(|c| *c == '=').count();
                 let rest = rest.trim_start_matches('=').trim_start();
                 let (first, more) = rest.split_once('\n').unwrap_or((rest, ""));

@@ -160,7 +160,11 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> Result<TokenStream, Er
 /// A field's definition as a syn tree, with its docs.
 fn built_field(g: &Gen<'_>, f: &Field<'_>) -> Result<syn::Field, Error> {
     let m = f.member;
-    let attrs = Role::member(m).attrs(g)?;
+    let mut attrs = Role::member(m).attrs(g)?;
+    attrs.extend(super::built::attrs(super::alias(
+        &m.name,
+        &f.ident.to_string(),
+    ))?);
     let ty = g.built.ty(&f.ty)?;
     Ok(built::field(attrs, f.ident.clone(), ty))
 }
@@ -192,7 +196,8 @@ pub(crate) fn field_def(g: &Gen<'_>, f: &Field<'_>) -> TokenStream {
     let (id, ty) = (&f.ident, &f.ty);
     let d = Role::member(m).doc(g);
     let dep = g.deprecated(&m.features);
-    quote!(#d #dep pub #id: #ty,)
+    let alias = super::alias(&m.name, &id.to_string());
+    quote!(#d #alias #dep pub #id: #ty,)
 }
 
 /// An explicit struct of the schema.
@@ -201,7 +206,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId) -> Result<TokenStream, Error> {
     let members = g.schema.all_members(id);
     let o = Object {
         name: ident(g.type_name(id)),
-        doc: g.item_doc(e, &format!("The `{}` object.", e.name)),
+        doc: g.type_doc(id, &format!("The `{}` object.", e.name)),
         attrs: quote!(),
         fields: fields(g, &e.name, id, &members, Scope::Module)?,
     };

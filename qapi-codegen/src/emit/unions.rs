@@ -22,7 +22,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
     let e = g.schema.entity(id);
     let name = ident(g.type_name(id));
     let branch_ty = format_ident!("{}Branch", g.type_name(id));
-    let doc = g.item_doc(e, &format!("The `{}` union.", e.name));
+    let doc = g.type_doc(id, &format!("The `{}` union.", e.name));
     let all = g.schema.all_members(id);
     let common: Vec<_> = all
         .iter()

@@ -25,6 +25,7 @@
 #[allow(deprecated)]
 pub mod qapi_schema;
 #[allow(deprecated)]
+#[doc(no_inline)]
 pub use self::qapi_schema::{
     GuestAgentCommandInfo, GuestAgentInfo, GuestFileRead, GuestFileWrite, GuestFileSeek,
     QGASeek, GuestFileWhence, GuestFsfreezeStatus, GuestFilesystemTrimResult,
@@ -40,10 +41,55 @@ pub use self::qapi_schema::{
     GuestCpuStatsType, GuestLinuxCpuStats, GuestCpuStats, GuestCpuStatsBranch,
     GuestLoadAverage, GuestNetworkRoute,
 };
-/// Every command of the schema: one type per command, whose value
-/// is its arguments.
+/// Every command of the schema: one type per command, whose value is its arguments.
+///
+/// - [`GuestSyncDelimited`](cmd::GuestSyncDelimited) (`guest-sync-delimited`): Echo back a unique integer value, and prepend to response a leading sentinel byte (0xFF) the client can check scan for.
+/// - [`GuestSync`](cmd::GuestSync) (`guest-sync`): Echo back a unique integer value
+/// - [`GuestPing`](cmd::GuestPing) (`guest-ping`): Ping the guest agent, a non-error return implies success
+/// - [`GuestGetTime`](cmd::GuestGetTime) (`guest-get-time`): Get the information about guest's System Time relative to the Epoch of 1970-01-01 in UTC.
+/// - [`GuestSetTime`](cmd::GuestSetTime) (`guest-set-time`): Set guest time.
+/// - [`GuestInfo`](cmd::GuestInfo) (`guest-info`): Get some information about the guest agent.
+/// - [`GuestShutdown`](cmd::GuestShutdown) (`guest-shutdown`): Initiate guest-activated shutdown.  Note: this is an asynchronous shutdown request, with no guarantee of successful shutdown.
+/// - [`GuestFileOpen`](cmd::GuestFileOpen) (`guest-file-open`): Open a file in the guest and retrieve a file handle for it
+/// - [`GuestFileClose`](cmd::GuestFileClose) (`guest-file-close`): Close an open file in the guest
+/// - [`GuestFileRead`](cmd::GuestFileRead) (`guest-file-read`): Read from an open file in the guest.  Data will be base64-encoded. As this command is just for limited, ad-hoc debugging, such as log file access, the number of bytes to read is limited to 48 MB.
+/// - [`GuestFileWrite`](cmd::GuestFileWrite) (`guest-file-write`): Write to an open file in the guest.
+/// - [`GuestFileSeek`](cmd::GuestFileSeek) (`guest-file-seek`): Seek to a position in the file, as with fseek(), and return the current file position afterward.  Also encapsulates ftell()'s functionality, with offset=0 and whence=1.
+/// - [`GuestFileFlush`](cmd::GuestFileFlush) (`guest-file-flush`): Write file changes buffered in userspace to disk/kernel buffers
+/// - [`GuestFsfreezeStatus`](cmd::GuestFsfreezeStatus) (`guest-fsfreeze-status`): Get guest fsfreeze state.
+/// - [`GuestFsfreezeFreeze`](cmd::GuestFsfreezeFreeze) (`guest-fsfreeze-freeze`): Sync and freeze all freezable, local guest filesystems.  If this command succeeded, you may call `guest-fsfreeze-thaw` later to unfreeze.
+/// - [`GuestFsfreezeFreezeList`](cmd::GuestFsfreezeFreezeList) (`guest-fsfreeze-freeze-list`): Sync and freeze specified guest filesystems.  See also `guest-fsfreeze-freeze`.
+/// - [`GuestFsfreezeThaw`](cmd::GuestFsfreezeThaw) (`guest-fsfreeze-thaw`): Unfreeze all frozen guest filesystems
+/// - [`GuestFstrim`](cmd::GuestFstrim) (`guest-fstrim`): Discard (or "trim") blocks which are not in use by the filesystem.
+/// - [`GuestSuspendDisk`](cmd::GuestSuspendDisk) (`guest-suspend-disk`): Suspend guest to disk.
+/// - [`GuestSuspendRam`](cmd::GuestSuspendRam) (`guest-suspend-ram`): Suspend guest to ram.
+/// - [`GuestSuspendHybrid`](cmd::GuestSuspendHybrid) (`guest-suspend-hybrid`): Save guest state to disk and suspend to ram.
+/// - [`GuestNetworkGetInterfaces`](cmd::GuestNetworkGetInterfaces) (`guest-network-get-interfaces`): Get list of guest IP addresses, MAC addresses and netmasks.
+/// - [`GuestGetVcpus`](cmd::GuestGetVcpus) (`guest-get-vcpus`): Retrieve the list of the guest's logical processors.
+/// - [`GuestSetVcpus`](cmd::GuestSetVcpus) (`guest-set-vcpus`): Attempt to reconfigure (currently: enable/disable) logical processors inside the guest.
+/// - [`GuestGetDisks`](cmd::GuestGetDisks) (`guest-get-disks`)
+/// - [`GuestGetFsinfo`](cmd::GuestGetFsinfo) (`guest-get-fsinfo`)
+/// - [`GuestSetUserPassword`](cmd::GuestSetUserPassword) (`guest-set-user-password`): If the `crypted` flag is true, it is the caller's responsibility to ensure the correct crypt() encryption scheme is used.  This command does not attempt to interpret or report on the encryption scheme. Refer to the documentation of the guest operating system in question to determine what is supported.
+/// - [`GuestGetMemoryBlocks`](cmd::GuestGetMemoryBlocks) (`guest-get-memory-blocks`): Retrieve the list of the guest's memory blocks.
+/// - [`GuestSetMemoryBlocks`](cmd::GuestSetMemoryBlocks) (`guest-set-memory-blocks`): Attempt to reconfigure (currently: enable/disable) state of memory blocks inside the guest.
+/// - [`GuestGetMemoryBlockInfo`](cmd::GuestGetMemoryBlockInfo) (`guest-get-memory-block-info`): Get information relating to guest memory blocks.
+/// - [`GuestExecStatus`](cmd::GuestExecStatus) (`guest-exec-status`): Check status of process associated with PID retrieved via `guest-exec`.  Reap the process and associated metadata if it has exited.
+/// - [`GuestExec`](cmd::GuestExec) (`guest-exec`): Execute a command in the guest
+/// - [`GuestGetHostName`](cmd::GuestGetHostName) (`guest-get-host-name`): Return a name for the machine.
+/// - [`GuestGetUsers`](cmd::GuestGetUsers) (`guest-get-users`): Retrieves a list of currently active users on the VM.
+/// - [`GuestGetTimezone`](cmd::GuestGetTimezone) (`guest-get-timezone`): Retrieves the timezone information from the guest.
+/// - [`GuestGetOsinfo`](cmd::GuestGetOsinfo) (`guest-get-osinfo`): Retrieve guest operating system information
+/// - [`GuestGetDevices`](cmd::GuestGetDevices) (`guest-get-devices`): Retrieve information about device drivers in Windows guest
+/// - [`GuestSshGetAuthorizedKeys`](cmd::GuestSshGetAuthorizedKeys) (`guest-ssh-get-authorized-keys`): Return the public keys from user .ssh/authorized_keys on Unix systems (not implemented for other systems).
+/// - [`GuestSshAddAuthorizedKeys`](cmd::GuestSshAddAuthorizedKeys) (`guest-ssh-add-authorized-keys`): Append public keys to user .ssh/authorized_keys on Unix systems (not implemented for other systems).
+/// - [`GuestSshRemoveAuthorizedKeys`](cmd::GuestSshRemoveAuthorizedKeys) (`guest-ssh-remove-authorized-keys`): Remove public keys from the user .ssh/authorized_keys on Unix systems (not implemented for other systems).  It's not an error if the key is already missing.
+/// - [`GuestGetDiskstats`](cmd::GuestGetDiskstats) (`guest-get-diskstats`): Retrieve information about disk stats.
+/// - [`GuestGetCpustats`](cmd::GuestGetCpustats) (`guest-get-cpustats`): Retrieve information about CPU stats.
+/// - [`GuestGetLoad`](cmd::GuestGetLoad) (`guest-get-load`): Retrieve CPU process load information
+/// - [`GuestNetworkGetRoute`](cmd::GuestNetworkGetRoute) (`guest-network-get-route`): Retrieve information about route of network.
 #[allow(deprecated)]
 pub mod cmd {
+    #[doc(no_inline)]
     pub use super::qapi_schema::cmd::{
         GuestSyncDelimited, GuestSync, GuestPing, GuestGetTime, GuestSetTime, GuestInfo,
         GuestShutdown, GuestFileOpen, GuestFileClose, GuestFileRead, GuestFileWrite,
@@ -59,6 +105,7 @@ pub mod cmd {
     };
 }
 /// Every event of the schema: one type per event, holding its data.
+///
 #[allow(deprecated)]
 pub mod event {}
 /// Every event of the schema, with a variant that keeps events this

@@ -13,6 +13,7 @@ pub struct GuestAgentCommandInfo {
     pub enabled: bool,
     /// whether command returns a response on success
     /// (since 1.7)
+    #[doc(alias = "success-response")]
     pub success_response: bool,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -57,6 +58,7 @@ pub struct GuestFileRead {
     /// base64-encoding is applied)
     pub count: i64,
     /// base64-encoded bytes read
+    #[doc(alias = "buf-b64")]
     pub buf_b64: ::std::string::String,
     /// whether EOF was encountered during read operation.
     pub eof: bool,
@@ -122,10 +124,13 @@ pub struct GuestFileSeek {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QGASeek {
     /// Set to the specified offset (same effect as 'whence':0)
+    #[doc(alias = "set")]
     Set,
     /// Add offset to the current location (same effect as 'whence':1)
+    #[doc(alias = "cur")]
     Cur,
     /// Add offset to the end of the file (same effect as 'whence':2)
+    #[doc(alias = "end")]
     End,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -236,8 +241,10 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileWhence {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuestFsfreezeStatus {
     /// filesystems thawed/unfrozen
+    #[doc(alias = "thawed")]
     Thawed,
     /// all non-network guest filesystems frozen
+    #[doc(alias = "frozen")]
     Frozen,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -308,8 +315,10 @@ pub struct GuestFilesystemTrimResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuestIpAddressType {
     /// IP version 4
+    #[doc(alias = "ipv4")]
     Ipv4,
     /// IP version 6
+    #[doc(alias = "ipv6")]
     Ipv6,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -330,8 +339,10 @@ pub enum GuestIpAddressType {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuestIpAddress {
     /// IP address
+    #[doc(alias = "ip-address")]
     pub ip_address: ::std::string::String,
     /// Type of `ip-address` (e.g. ipv4, ipv6)
+    #[doc(alias = "ip-address-type")]
     pub ip_address_type: super::GuestIpAddressType,
     /// Network prefix length of `ip-address`
     pub prefix: i64,
@@ -356,20 +367,28 @@ pub struct GuestIpAddress {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuestNetworkInterfaceStat {
     /// total bytes received
+    #[doc(alias = "rx-bytes")]
     pub rx_bytes: u64,
     /// total packets received
+    #[doc(alias = "rx-packets")]
     pub rx_packets: u64,
     /// bad packets received
+    #[doc(alias = "rx-errs")]
     pub rx_errs: u64,
     /// receiver dropped packets
+    #[doc(alias = "rx-dropped")]
     pub rx_dropped: u64,
     /// total bytes transmitted
+    #[doc(alias = "tx-bytes")]
     pub tx_bytes: u64,
     /// total packets transmitted
+    #[doc(alias = "tx-packets")]
     pub tx_packets: u64,
     /// packet transmit problems
+    #[doc(alias = "tx-errs")]
     pub tx_errs: u64,
     /// dropped packets transmitted
+    #[doc(alias = "tx-dropped")]
     pub tx_dropped: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -399,8 +418,10 @@ pub struct GuestNetworkInterface {
     /// The name of interface for which info are being delivered
     pub name: ::std::string::String,
     /// Hardware address of `name`
+    #[doc(alias = "hardware-address")]
     pub hardware_address: ::std::option::Option<::std::string::String>,
     /// List of addresses assigned to `name`
+    #[doc(alias = "ip-addresses")]
     pub ip_addresses: ::std::option::Option<::std::vec::Vec<super::GuestIpAddress>>,
     /// various statistic counters related to `name` (since
     /// 2.11)
@@ -427,6 +448,7 @@ pub struct GuestNetworkInterface {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuestLogicalProcessor {
     /// Arbitrary guest-specific unique identifier of the VCPU.
+    #[doc(alias = "logical-id")]
     pub logical_id: i64,
     /// Whether the VCPU is enabled.
     pub online: bool,
@@ -434,6 +456,7 @@ pub struct GuestLogicalProcessor {
     /// is always filled in by the guest agent when the structure is
     /// returned, and always ignored on input (hence it can be omitted
     /// then).
+    #[doc(alias = "can-offline")]
     pub can_offline: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -456,44 +479,64 @@ pub struct GuestLogicalProcessor {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuestDiskBusType {
     /// IDE disks
+    #[doc(alias = "ide")]
     Ide,
     /// floppy disks
+    #[doc(alias = "fdc")]
     Fdc,
     /// SCSI disks
+    #[doc(alias = "scsi")]
     Scsi,
     /// virtio disks
+    #[doc(alias = "virtio")]
     Virtio,
     /// Xen disks
+    #[doc(alias = "xen")]
     Xen,
     /// USB disks
+    #[doc(alias = "usb")]
     Usb,
     /// UML disks
+    #[doc(alias = "uml")]
     Uml,
     /// SATA disks
+    #[doc(alias = "sata")]
     Sata,
     /// SD cards
+    #[doc(alias = "sd")]
     Sd,
     /// Unknown bus type
+    #[doc(alias = "unknown")]
     Unknown,
     /// Win IEEE 1394 bus type
+    #[doc(alias = "ieee1394")]
     Ieee1394,
     /// Win SSA bus type
+    #[doc(alias = "ssa")]
     Ssa,
     /// Win fiber channel bus type
+    #[doc(alias = "fibre")]
     Fibre,
     /// Win RAID bus type
+    #[doc(alias = "raid")]
     Raid,
     /// Win iScsi bus type
+    #[doc(alias = "iscsi")]
     Iscsi,
     /// Win serial-attaches SCSI bus type
+    #[doc(alias = "sas")]
     Sas,
     /// Win multimedia card (MMC) bus type
+    #[doc(alias = "mmc")]
     Mmc,
     /// Win virtual bus type
+    #[doc(alias = "virtual")]
     Virtual,
     /// Win file-backed bus type
+    #[doc(alias = "file-backed-virtual")]
     FileBackedVirtual,
     /// NVMe disks (since 7.1)
+    #[doc(alias = "nvme")]
     Nvme,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -591,8 +634,10 @@ pub struct GuestCCWAddress {
 pub struct GuestDiskAddress {
     /// controller's PCI address (fields are set to -1 if
     /// invalid)
+    #[doc(alias = "pci-controller")]
     pub pci_controller: super::GuestPCIAddress,
     /// bus type
+    #[doc(alias = "bus-type")]
     pub bus_type: super::GuestDiskBusType,
     /// bus id
     pub bus: i64,
@@ -605,6 +650,7 @@ pub struct GuestDiskAddress {
     /// device node (POSIX) or device UNC (Windows) (since: 3.1)
     pub dev: ::std::option::Option<::std::string::String>,
     /// CCW address on s390x (since: 6.0)
+    #[doc(alias = "ccw-address")]
     pub ccw_address: ::std::option::Option<super::GuestCCWAddress>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -633,54 +679,78 @@ pub struct GuestDiskAddress {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuestNVMeSmart {
     /// The `critical-warning` member.
+    #[doc(alias = "critical-warning")]
     pub critical_warning: i64,
     /// The `temperature` member.
     pub temperature: i64,
     /// The `available-spare` member.
+    #[doc(alias = "available-spare")]
     pub available_spare: i64,
     /// The `available-spare-threshold` member.
+    #[doc(alias = "available-spare-threshold")]
     pub available_spare_threshold: i64,
     /// The `percentage-used` member.
+    #[doc(alias = "percentage-used")]
     pub percentage_used: i64,
     /// The `data-units-read-lo` member.
+    #[doc(alias = "data-units-read-lo")]
     pub data_units_read_lo: u64,
     /// The `data-units-read-hi` member.
+    #[doc(alias = "data-units-read-hi")]
     pub data_units_read_hi: u64,
     /// The `data-units-written-lo` member.
+    #[doc(alias = "data-units-written-lo")]
     pub data_units_written_lo: u64,
     /// The `data-units-written-hi` member.
+    #[doc(alias = "data-units-written-hi")]
     pub data_units_written_hi: u64,
     /// The `host-read-commands-lo` member.
+    #[doc(alias = "host-read-commands-lo")]
     pub host_read_commands_lo: u64,
     /// The `host-read-commands-hi` member.
+    #[doc(alias = "host-read-commands-hi")]
     pub host_read_commands_hi: u64,
     /// The `host-write-commands-lo` member.
+    #[doc(alias = "host-write-commands-lo")]
     pub host_write_commands_lo: u64,
     /// The `host-write-commands-hi` member.
+    #[doc(alias = "host-write-commands-hi")]
     pub host_write_commands_hi: u64,
     /// The `controller-busy-time-lo` member.
+    #[doc(alias = "controller-busy-time-lo")]
     pub controller_busy_time_lo: u64,
     /// The `controller-busy-time-hi` member.
+    #[doc(alias = "controller-busy-time-hi")]
     pub controller_busy_time_hi: u64,
     /// The `power-cycles-lo` member.
+    #[doc(alias = "power-cycles-lo")]
     pub power_cycles_lo: u64,
     /// The `power-cycles-hi` member.
+    #[doc(alias = "power-cycles-hi")]
     pub power_cycles_hi: u64,
     /// The `power-on-hours-lo` member.
+    #[doc(alias = "power-on-hours-lo")]
     pub power_on_hours_lo: u64,
     /// The `power-on-hours-hi` member.
+    #[doc(alias = "power-on-hours-hi")]
     pub power_on_hours_hi: u64,
     /// The `unsafe-shutdowns-lo` member.
+    #[doc(alias = "unsafe-shutdowns-lo")]
     pub unsafe_shutdowns_lo: u64,
     /// The `unsafe-shutdowns-hi` member.
+    #[doc(alias = "unsafe-shutdowns-hi")]
     pub unsafe_shutdowns_hi: u64,
     /// The `media-errors-lo` member.
+    #[doc(alias = "media-errors-lo")]
     pub media_errors_lo: u64,
     /// The `media-errors-hi` member.
+    #[doc(alias = "media-errors-hi")]
     pub media_errors_hi: u64,
     /// The `number-of-error-log-entries-lo` member.
+    #[doc(alias = "number-of-error-log-entries-lo")]
     pub number_of_error_log_entries_lo: u64,
     /// The `number-of-error-log-entries-hi` member.
+    #[doc(alias = "number-of-error-log-entries-hi")]
     pub number_of_error_log_entries_hi: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -858,12 +928,15 @@ pub struct GuestFilesystemInfo {
     /// file system type string
     pub r#type: ::std::string::String,
     /// file system used bytes (since 3.0)
+    #[doc(alias = "used-bytes")]
     pub used_bytes: ::std::option::Option<u64>,
     /// filesystem capacity in bytes for unprivileged users
     /// (since 3.0)
+    #[doc(alias = "total-bytes")]
     pub total_bytes: ::std::option::Option<u64>,
     /// filesystem capacity in bytes for privileged
     /// users (since 9.1)
+    #[doc(alias = "total-bytes-privileged")]
     pub total_bytes_privileged: ::std::option::Option<u64>,
     /// an array of disk hardware information that the volume lies
     /// on, which may be empty if the disk type is not supported
@@ -894,6 +967,7 @@ pub struct GuestFilesystemInfo {
 pub struct GuestMemoryBlock {
     /// Arbitrary guest-specific unique identifier of the
     /// MEMORY BLOCK.
+    #[doc(alias = "phys-index")]
     pub phys_index: u64,
     /// Whether the MEMORY BLOCK is enabled in guest.
     pub online: bool,
@@ -901,6 +975,7 @@ pub struct GuestMemoryBlock {
     /// member is always filled in by the guest agent when the structure
     /// is returned, and always ignored on input (hence it can be
     /// omitted then).
+    #[doc(alias = "can-offline")]
     pub can_offline: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -924,15 +999,19 @@ pub struct GuestMemoryBlock {
 pub enum GuestMemoryBlockResponseType {
     /// the operation of online/offline memory block is
     /// successful.
+    #[doc(alias = "success")]
     Success,
     /// can't find the corresponding memoryXXX directory in
     /// sysfs.
+    #[doc(alias = "not-found")]
     NotFound,
     /// for some old kernels, it does not support
     /// online or offline memory block.
+    #[doc(alias = "operation-not-supported")]
     OperationNotSupported,
     /// the operation of online/offline memory block
     /// fails, because of some errors happen.
+    #[doc(alias = "operation-failed")]
     OperationFailed,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -956,12 +1035,14 @@ pub enum GuestMemoryBlockResponseType {
 pub struct GuestMemoryBlockResponse {
     /// same with the 'phys-index' member of
     /// `GuestMemoryBlock`.
+    #[doc(alias = "phys-index")]
     pub phys_index: u64,
     /// the result of memory block operation.
     pub response: super::GuestMemoryBlockResponseType,
     /// the error number.  When memory block operation fails,
     /// we assign the value of 'errno' to this member, it indicates what
     /// goes wrong.  When the operation succeeds, it will be omitted.
+    #[doc(alias = "error-code")]
     pub error_code: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1012,17 +1093,21 @@ pub struct GuestExecStatus {
     pub signal: ::std::option::Option<i64>,
     /// base64-encoded stdout of the process.  This field will
     /// only be populated after the process exits.
+    #[doc(alias = "out-data")]
     pub out_data: ::std::option::Option<::std::string::String>,
     /// base64-encoded stderr of the process.  Note: `out-data`
     /// and `err-data` are present only if 'capture-output' was specified
     /// for `guest-exec`.  This field will only be populated after the
     /// process exits.
+    #[doc(alias = "err-data")]
     pub err_data: ::std::option::Option<::std::string::String>,
     /// true if stdout was not fully captured due to size
     /// limitation.
+    #[doc(alias = "out-truncated")]
     pub out_truncated: ::std::option::Option<bool>,
     /// true if stderr was not fully captured due to size
     /// limitation.
+    #[doc(alias = "err-truncated")]
     pub err_truncated: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1065,18 +1150,23 @@ pub struct GuestExec {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuestExecCaptureOutputMode {
     /// do not capture any output
+    #[doc(alias = "none")]
     None,
     /// only capture stdout
+    #[doc(alias = "stdout")]
     Stdout,
     /// only capture stderr
+    #[doc(alias = "stderr")]
     Stderr,
     /// capture both stdout and stderr, but separated into
     /// `GuestExecStatus` out-data and err-data, respectively
+    #[doc(alias = "separated")]
     Separated,
     /// capture both stdout and stderr, but merge together into
     /// out-data.  Not effective on windows guests.
     ///
     /// **Availability:** only when QEMU is built with `not CONFIG_WIN32`.
+    #[doc(alias = "merged")]
     Merged,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1170,6 +1260,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestExecCaptureOutput {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuestHostName {
     /// Fully qualified domain name of the guest OS
+    #[doc(alias = "host-name")]
     pub host_name: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1195,6 +1286,7 @@ pub struct GuestUser {
     /// multiple instances of the user are logged in, the earliest login
     /// time is reported.  The value is in fractional seconds since
     /// epoch time.
+    #[doc(alias = "login-time")]
     pub login_time: f64,
     /// Logon domain (windows only)
     pub domain: ::std::option::Option<::std::string::String>,
@@ -1251,9 +1343,11 @@ pub struct GuestTimezone {
 pub struct GuestOSInfo {
     /// * POSIX: release field returned by uname(2)
     /// * Windows: build number of the OS
+    #[doc(alias = "kernel-release")]
     pub kernel_release: ::std::option::Option<::std::string::String>,
     /// * POSIX: version field returned by uname(2)
     /// * Windows: version number of the OS
+    #[doc(alias = "kernel-version")]
     pub kernel_version: ::std::option::Option<::std::string::String>,
     /// * POSIX: machine field returned by uname(2)
     /// * Windows: one of x86, x86_64, arm, ia64
@@ -1266,6 +1360,7 @@ pub struct GuestOSInfo {
     pub name: ::std::option::Option<::std::string::String>,
     /// * POSIX: as defined by os-release(5)
     /// * Windows: product name, e.g. "Microsoft Windows 10 Enterprise"
+    #[doc(alias = "pretty-name")]
     pub pretty_name: ::std::option::Option<::std::string::String>,
     /// * POSIX: as defined by os-release(5)
     /// * Windows: long version string, e.g. "Microsoft Windows Server
@@ -1273,12 +1368,14 @@ pub struct GuestOSInfo {
     pub version: ::std::option::Option<::std::string::String>,
     /// * POSIX: as defined by os-release(5)
     /// * Windows: short version identifier, e.g. "7" or "20012r2"
+    #[doc(alias = "version-id")]
     pub version_id: ::std::option::Option<::std::string::String>,
     /// * POSIX: as defined by os-release(5)
     /// * Windows: contains string "server" or "client"
     pub variant: ::std::option::Option<::std::string::String>,
     /// * POSIX: as defined by os-release(5)
     /// * Windows: contains string "server" or "client"
+    #[doc(alias = "variant-id")]
     pub variant_id: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1306,6 +1403,7 @@ pub struct GuestOSInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuestDeviceType {
     /// PCI device
+    #[doc(alias = "pci")]
     Pci,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1325,8 +1423,10 @@ pub enum GuestDeviceType {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuestDeviceIdPCI {
     /// vendor ID
+    #[doc(alias = "vendor-id")]
     pub vendor_id: u16,
     /// device ID
+    #[doc(alias = "device-id")]
     pub device_id: u16,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1380,10 +1480,13 @@ pub enum GuestDeviceIdBranch {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuestDeviceInfo {
     /// name of the associated driver
+    #[doc(alias = "driver-name")]
     pub driver_name: ::std::string::String,
     /// driver release date, in nanoseconds since the epoch
+    #[doc(alias = "driver-date")]
     pub driver_date: ::std::option::Option<i64>,
     /// driver version
+    #[doc(alias = "driver-version")]
     pub driver_version: ::std::option::Option<::std::string::String>,
     /// device ID
     pub id: ::std::option::Option<super::GuestDeviceId>,
@@ -1428,39 +1531,56 @@ pub struct GuestAuthorizedKeys {
 #[derive(Default)]
 pub struct GuestDiskStats {
     /// sectors read
+    #[doc(alias = "read-sectors")]
     pub read_sectors: ::std::option::Option<u64>,
     /// reads completed successfully
+    #[doc(alias = "read-ios")]
     pub read_ios: ::std::option::Option<u64>,
     /// read requests merged
+    #[doc(alias = "read-merges")]
     pub read_merges: ::std::option::Option<u64>,
     /// sectors written
+    #[doc(alias = "write-sectors")]
     pub write_sectors: ::std::option::Option<u64>,
     /// writes completed
+    #[doc(alias = "write-ios")]
     pub write_ios: ::std::option::Option<u64>,
     /// write requests merged
+    #[doc(alias = "write-merges")]
     pub write_merges: ::std::option::Option<u64>,
     /// sectors discarded
+    #[doc(alias = "discard-sectors")]
     pub discard_sectors: ::std::option::Option<u64>,
     /// discards completed successfully
+    #[doc(alias = "discard-ios")]
     pub discard_ios: ::std::option::Option<u64>,
     /// discard requests merged
+    #[doc(alias = "discard-merges")]
     pub discard_merges: ::std::option::Option<u64>,
     /// flush requests completed successfully
+    #[doc(alias = "flush-ios")]
     pub flush_ios: ::std::option::Option<u64>,
     /// time spent reading(ms)
+    #[doc(alias = "read-ticks")]
     pub read_ticks: ::std::option::Option<u64>,
     /// time spent writing(ms)
+    #[doc(alias = "write-ticks")]
     pub write_ticks: ::std::option::Option<u64>,
     /// time spent discarding(ms)
+    #[doc(alias = "discard-ticks")]
     pub discard_ticks: ::std::option::Option<u64>,
     /// time spent flushing(ms)
+    #[doc(alias = "flush-ticks")]
     pub flush_ticks: ::std::option::Option<u64>,
     /// number of I/Os currently in flight
+    #[doc(alias = "ios-pgr")]
     pub ios_pgr: ::std::option::Option<u64>,
     /// time spent doing I/Os (ms)
+    #[doc(alias = "total-ticks")]
     pub total_ticks: ::std::option::Option<u64>,
     /// weighted time spent doing I/Os since the last update
     /// of this field(ms)
+    #[doc(alias = "weight-ticks")]
     pub weight_ticks: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1524,6 +1644,7 @@ pub struct GuestDiskStatsInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuestCpuStatsType {
     /// Linux
+    #[doc(alias = "linux")]
     Linux,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1712,6 +1833,8 @@ pub struct GuestNetworkRoute {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `guest-sync-delimited`: the arguments below; returns `i64`.
+    ///
     /// Echo back a unique integer value, and prepend to response a leading
     /// sentinel byte (0xFF) the client can check scan for.
     ///
@@ -1739,6 +1862,7 @@ pub mod cmd {
     /// QAPI command `guest-sync-delimited`.
     ///
     /// Since: 1.1
+    #[doc(alias = "guest-sync-delimited")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GuestSyncDelimited {
         /// randomly generated 64-bit integer
@@ -1762,6 +1886,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-sync`: the arguments below; returns `i64`.
+    ///
     /// Echo back a unique integer value
     ///
     /// This is used by clients talking to the guest agent over the wire to
@@ -1791,6 +1917,7 @@ pub mod cmd {
     /// QAPI command `guest-sync`.
     ///
     /// Since: 0.15.0
+    #[doc(alias = "guest-sync")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GuestSync {
         /// randomly generated 64-bit integer
@@ -1814,11 +1941,14 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-ping`: no arguments; returns nothing.
+    ///
     /// Ping the guest agent, a non-error return implies success
     ///
     /// QAPI command `guest-ping`.
     ///
     /// Since: 0.15.0
+    #[doc(alias = "guest-ping")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestPing;
     ::qmp_types::impl_unit!(GuestPing);
@@ -1829,6 +1959,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-get-time`: no arguments; returns `i64`.
+    ///
     /// Get the information about guest's System Time relative to the Epoch
     /// of 1970-01-01 in UTC.
     ///
@@ -1837,6 +1969,7 @@ pub mod cmd {
     /// QAPI command `guest-get-time`.
     ///
     /// Since: 1.5
+    #[doc(alias = "guest-get-time")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetTime;
     ::qmp_types::impl_unit!(GuestGetTime);
@@ -1847,6 +1980,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-set-time`: the arguments below; returns nothing.
+    ///
     /// Set guest time.
     ///
     /// When a guest is paused or migrated to a file then loaded from that
@@ -1865,6 +2000,7 @@ pub mod cmd {
     /// QAPI command `guest-set-time`.
     ///
     /// Since: 1.5
+    #[doc(alias = "guest-set-time")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct GuestSetTime {
@@ -1890,11 +2026,14 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-info`: no arguments; returns [`GuestAgentInfo`](super::super::GuestAgentInfo).
+    ///
     /// Get some information about the guest agent.
     ///
     /// QAPI command `guest-info`.
     ///
     /// Since: 0.15.0
+    #[doc(alias = "guest-info")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestInfo;
     ::qmp_types::impl_unit!(GuestInfo);
@@ -1905,6 +2044,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-shutdown`: the arguments below; returns nothing.
+    ///
     /// Initiate guest-activated shutdown.  Note: this is an asynchronous
     /// shutdown request, with no guarantee of successful shutdown.
     ///
@@ -1916,6 +2057,7 @@ pub mod cmd {
     /// QAPI command `guest-shutdown`.
     ///
     /// Since: 0.15.0
+    #[doc(alias = "guest-shutdown")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct GuestShutdown {
@@ -1940,6 +2082,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = false;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-file-open`: the arguments below; returns `i64`.
+    ///
     /// Open a file in the guest and retrieve a file handle for it
     ///
     /// **Returns:** Guest file handle
@@ -1947,6 +2091,7 @@ pub mod cmd {
     /// QAPI command `guest-file-open`.
     ///
     /// Since: 0.15.0
+    #[doc(alias = "guest-file-open")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GuestFileOpen {
         /// Full path to the file in the guest to open.
@@ -1973,11 +2118,14 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-file-close`: the arguments below; returns nothing.
+    ///
     /// Close an open file in the guest
     ///
     /// QAPI command `guest-file-close`.
     ///
     /// Since: 0.15.0
+    #[doc(alias = "guest-file-close")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GuestFileClose {
         /// filehandle returned by `guest-file-open`
@@ -2001,6 +2149,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-file-read`: the arguments below; returns [`GuestFileRead`](super::super::GuestFileRead).
+    ///
     /// Read from an open file in the guest.  Data will be base64-encoded.
     /// As this command is just for limited, ad-hoc debugging, such as log
     /// file access, the number of bytes to read is limited to 48 MB.
@@ -2008,6 +2158,7 @@ pub mod cmd {
     /// QAPI command `guest-file-read`.
     ///
     /// Since: 0.15.0
+    #[doc(alias = "guest-file-read")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GuestFileRead {
         /// filehandle returned by `guest-file-open`
@@ -2035,16 +2186,20 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-file-write`: the arguments below; returns [`GuestFileWrite`](super::super::GuestFileWrite).
+    ///
     /// Write to an open file in the guest.
     ///
     /// QAPI command `guest-file-write`.
     ///
     /// Since: 0.15.0
+    #[doc(alias = "guest-file-write")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GuestFileWrite {
         /// filehandle returned by `guest-file-open`
         pub handle: i64,
         /// base64-encoded string representing data to be written
+        #[doc(alias = "buf-b64")]
         pub buf_b64: ::std::string::String,
         /// bytes to write (actual bytes, after base64-decode), default
         /// is all content in buf-b64 buffer after base64 decoding
@@ -2070,6 +2225,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-file-seek`: the arguments below; returns [`GuestFileSeek`](super::super::GuestFileSeek).
+    ///
     /// Seek to a position in the file, as with fseek(), and return the
     /// current file position afterward.  Also encapsulates ftell()'s
     /// functionality, with offset=0 and whence=1.
@@ -2077,6 +2234,7 @@ pub mod cmd {
     /// QAPI command `guest-file-seek`.
     ///
     /// Since: 0.15.0
+    #[doc(alias = "guest-file-seek")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GuestFileSeek {
         /// filehandle returned by `guest-file-open`
@@ -2106,11 +2264,14 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-file-flush`: the arguments below; returns nothing.
+    ///
     /// Write file changes buffered in userspace to disk/kernel buffers
     ///
     /// QAPI command `guest-file-flush`.
     ///
     /// Since: 0.15.0
+    #[doc(alias = "guest-file-flush")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GuestFileFlush {
         /// filehandle returned by `guest-file-open`
@@ -2134,6 +2295,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-fsfreeze-status`: no arguments; returns [`GuestFsfreezeStatus`](super::super::GuestFsfreezeStatus).
+    ///
     /// Get guest fsfreeze state.
     ///
     /// **Note:** This may fail to properly report the current state as a
@@ -2145,6 +2308,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_WIN32 or CONFIG_FSFREEZE`.
     ///
     /// Since: 0.15.0
+    #[doc(alias = "guest-fsfreeze-status")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestFsfreezeStatus;
     ::qmp_types::impl_unit!(GuestFsfreezeStatus);
@@ -2155,6 +2319,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-fsfreeze-freeze`: no arguments; returns `i64`.
+    ///
     /// Sync and freeze all freezable, local guest filesystems.  If this
     /// command succeeded, you may call `guest-fsfreeze-thaw` later to
     /// unfreeze.
@@ -2174,6 +2340,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_WIN32 or CONFIG_FSFREEZE`.
     ///
     /// Since: 0.15.0
+    #[doc(alias = "guest-fsfreeze-freeze")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestFsfreezeFreeze;
     ::qmp_types::impl_unit!(GuestFsfreezeFreeze);
@@ -2184,6 +2351,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-fsfreeze-freeze-list`: the arguments below; returns `i64`.
+    ///
     /// Sync and freeze specified guest filesystems.  See also
     /// `guest-fsfreeze-freeze`.
     ///
@@ -2196,6 +2365,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_WIN32 or CONFIG_FSFREEZE`.
     ///
     /// Since: 2.2
+    #[doc(alias = "guest-fsfreeze-freeze-list")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct GuestFsfreezeFreezeList {
@@ -2222,6 +2392,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-fsfreeze-thaw`: no arguments; returns `i64`.
+    ///
     /// Unfreeze all frozen guest filesystems
     ///
     /// **Returns:** Number of file systems thawed by this call
@@ -2236,6 +2408,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_WIN32 or CONFIG_FSFREEZE`.
     ///
     /// Since: 0.15.0
+    #[doc(alias = "guest-fsfreeze-thaw")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestFsfreezeThaw;
     ::qmp_types::impl_unit!(GuestFsfreezeThaw);
@@ -2246,6 +2419,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-fstrim`: the arguments below; returns [`GuestFilesystemTrimResponse`](super::super::GuestFilesystemTrimResponse).
+    ///
     /// Discard (or "trim") blocks which are not in use by the filesystem.
     ///
     /// **Returns:** status of all trimmed paths.  (since 2.4)
@@ -2255,6 +2430,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_WIN32 or CONFIG_FSTRIM`.
     ///
     /// Since: 1.2
+    #[doc(alias = "guest-fstrim")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct GuestFstrim {
@@ -2285,6 +2461,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-suspend-disk`: no arguments; returns nothing.
+    ///
     /// Suspend guest to disk.
     ///
     /// This command attempts to suspend the guest using three strategies,
@@ -2313,6 +2491,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX or CONFIG_WIN32`.
     ///
     /// Since: 1.1
+    #[doc(alias = "guest-suspend-disk")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestSuspendDisk;
     ::qmp_types::impl_unit!(GuestSuspendDisk);
@@ -2323,6 +2502,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = false;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-suspend-ram`: no arguments; returns nothing.
+    ///
     /// Suspend guest to ram.
     ///
     /// This command attempts to suspend the guest using three strategies,
@@ -2358,6 +2539,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX or CONFIG_WIN32`.
     ///
     /// Since: 1.1
+    #[doc(alias = "guest-suspend-ram")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestSuspendRam;
     ::qmp_types::impl_unit!(GuestSuspendRam);
@@ -2368,6 +2550,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = false;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-suspend-hybrid`: no arguments; returns nothing.
+    ///
     /// Save guest state to disk and suspend to ram.
     ///
     /// This command attempts to suspend the guest by executing, in this
@@ -2402,6 +2586,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
     ///
     /// Since: 1.1
+    #[doc(alias = "guest-suspend-hybrid")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestSuspendHybrid;
     ::qmp_types::impl_unit!(GuestSuspendHybrid);
@@ -2412,6 +2597,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = false;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-network-get-interfaces`: no arguments; returns a [`Vec`] of [`GuestNetworkInterface`](super::super::GuestNetworkInterface).
+    ///
     /// Get list of guest IP addresses, MAC addresses and netmasks.
     ///
     /// QAPI command `guest-network-get-interfaces`.
@@ -2419,6 +2606,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_WIN32 or HAVE_GETIFADDRS`.
     ///
     /// Since: 1.1
+    #[doc(alias = "guest-network-get-interfaces")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestNetworkGetInterfaces;
     ::qmp_types::impl_unit!(GuestNetworkGetInterfaces);
@@ -2429,6 +2617,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-get-vcpus`: no arguments; returns a [`Vec`] of [`GuestLogicalProcessor`](super::super::GuestLogicalProcessor).
+    ///
     /// Retrieve the list of the guest's logical processors.
     ///
     /// This is a read-only operation.
@@ -2441,6 +2631,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX or CONFIG_WIN32`.
     ///
     /// Since: 1.5
+    #[doc(alias = "guest-get-vcpus")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetVcpus;
     ::qmp_types::impl_unit!(GuestGetVcpus);
@@ -2451,6 +2642,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-set-vcpus`: the arguments below; returns `i64`.
+    ///
     /// Attempt to reconfigure (currently: enable/disable) logical
     /// processors inside the guest.
     ///
@@ -2480,6 +2673,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
     ///
     /// Since: 1.5
+    #[doc(alias = "guest-set-vcpus")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GuestSetVcpus {
         /// The logical processors to be reconfigured.  This list is
@@ -2511,6 +2705,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-get-disks`: no arguments; returns a [`Vec`] of [`GuestDiskInfo`](super::super::GuestDiskInfo).
+    ///
     /// **Returns:** The list of disks in the guest.  For Windows these are only
     /// the physical disks.  On Linux these are all root block devices
     /// of non-zero size including e.g. removable devices, loop devices,
@@ -2521,6 +2717,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_WIN32 or CONFIG_LIBUDEV`.
     ///
     /// Since: 5.2
+    #[doc(alias = "guest-get-disks")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetDisks;
     ::qmp_types::impl_unit!(GuestGetDisks);
@@ -2531,6 +2728,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-get-fsinfo`: no arguments; returns a [`Vec`] of [`GuestFilesystemInfo`](super::super::GuestFilesystemInfo).
+    ///
     /// **Returns:** The list of filesystems information mounted in the guest.
     /// The returned mountpoints may be specified to
     /// `guest-fsfreeze-freeze-list`.  Network filesystems (such as CIFS
@@ -2541,6 +2740,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_WIN32 or CONFIG_LINUX`.
     ///
     /// Since: 2.2
+    #[doc(alias = "guest-get-fsinfo")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetFsinfo;
     ::qmp_types::impl_unit!(GuestGetFsinfo);
@@ -2551,6 +2751,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-set-user-password`: the arguments below; returns nothing.
+    ///
     /// If the `crypted` flag is true, it is the caller's responsibility to
     /// ensure the correct crypt() encryption scheme is used.  This command
     /// does not attempt to interpret or report on the encryption scheme.
@@ -2569,6 +2771,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_WIN32 or CONFIG_LINUX or CONFIG_FREEBSD`.
     ///
     /// Since: 2.3
+    #[doc(alias = "guest-set-user-password")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GuestSetUserPassword {
         /// the user account whose password to change
@@ -2598,6 +2801,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-get-memory-blocks`: no arguments; returns a [`Vec`] of [`GuestMemoryBlock`](super::super::GuestMemoryBlock).
+    ///
     /// Retrieve the list of the guest's memory blocks.
     ///
     /// This is a read-only operation.
@@ -2611,6 +2816,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
     ///
     /// Since: 2.3
+    #[doc(alias = "guest-get-memory-blocks")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetMemoryBlocks;
     ::qmp_types::impl_unit!(GuestGetMemoryBlocks);
@@ -2621,6 +2827,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-set-memory-blocks`: the arguments below; returns a [`Vec`] of [`GuestMemoryBlockResponse`](super::super::GuestMemoryBlockResponse).
+    ///
     /// Attempt to reconfigure (currently: enable/disable) state of memory
     /// blocks inside the guest.
     ///
@@ -2637,6 +2845,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
     ///
     /// Since: 2.3
+    #[doc(alias = "guest-set-memory-blocks")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GuestSetMemoryBlocks {
         /// The memory blocks to be reconfigured.  This list is
@@ -2649,6 +2858,7 @@ pub mod cmd {
         /// different `online` field).  Preferably the input list should
         /// describe a modified subset of `guest-get-memory-blocks`' return
         /// value.
+        #[doc(alias = "mem-blks")]
         pub mem_blks: ::std::vec::Vec<super::super::GuestMemoryBlock>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -2669,6 +2879,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-get-memory-block-info`: no arguments; returns [`GuestMemoryBlockInfo`](super::super::GuestMemoryBlockInfo).
+    ///
     /// Get information relating to guest memory blocks.
     ///
     /// QAPI command `guest-get-memory-block-info`.
@@ -2676,6 +2888,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
     ///
     /// Since: 2.3
+    #[doc(alias = "guest-get-memory-block-info")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetMemoryBlockInfo;
     ::qmp_types::impl_unit!(GuestGetMemoryBlockInfo);
@@ -2686,6 +2899,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-exec-status`: the arguments below; returns [`GuestExecStatus`](super::super::GuestExecStatus).
+    ///
     /// Check status of process associated with PID retrieved via
     /// `guest-exec`.  Reap the process and associated metadata if it has
     /// exited.
@@ -2693,6 +2908,7 @@ pub mod cmd {
     /// QAPI command `guest-exec-status`.
     ///
     /// Since: 2.5
+    #[doc(alias = "guest-exec-status")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GuestExecStatus {
         /// pid returned from `guest-exec`
@@ -2716,6 +2932,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-exec`: the arguments below; returns [`GuestExec`](super::super::GuestExec).
+    ///
     /// Execute a command in the guest
     ///
     /// **Returns:** PID
@@ -2723,6 +2941,7 @@ pub mod cmd {
     /// QAPI command `guest-exec`.
     ///
     /// Since: 2.5
+    #[doc(alias = "guest-exec")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GuestExec {
         /// path or executable name to execute
@@ -2732,9 +2951,11 @@ pub mod cmd {
         /// environment variables to pass to executable
         pub env: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         /// data to be passed to process stdin (base64 encoded)
+        #[doc(alias = "input-data")]
         pub input_data: ::std::option::Option<::std::string::String>,
         /// bool flag to enable capture of stdout/stderr of
         /// running process.  Defaults to false.
+        #[doc(alias = "capture-output")]
         pub capture_output: ::std::option::Option<super::super::GuestExecCaptureOutput>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -2759,6 +2980,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-get-host-name`: no arguments; returns [`GuestHostName`](super::super::GuestHostName).
+    ///
     /// Return a name for the machine.
     ///
     /// The returned name is not necessarily a fully-qualified domain name,
@@ -2770,6 +2993,7 @@ pub mod cmd {
     /// QAPI command `guest-get-host-name`.
     ///
     /// Since: 2.10
+    #[doc(alias = "guest-get-host-name")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetHostName;
     ::qmp_types::impl_unit!(GuestGetHostName);
@@ -2780,6 +3004,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-get-users`: no arguments; returns a [`Vec`] of [`GuestUser`](super::super::GuestUser).
+    ///
     /// Retrieves a list of currently active users on the VM.
     ///
     /// **Returns:** A unique list of users.
@@ -2789,6 +3015,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_WIN32 or HAVE_UTMPX`.
     ///
     /// Since: 2.10
+    #[doc(alias = "guest-get-users")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetUsers;
     ::qmp_types::impl_unit!(GuestGetUsers);
@@ -2799,11 +3026,14 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-get-timezone`: no arguments; returns [`GuestTimezone`](super::super::GuestTimezone).
+    ///
     /// Retrieves the timezone information from the guest.
     ///
     /// QAPI command `guest-get-timezone`.
     ///
     /// Since: 2.10
+    #[doc(alias = "guest-get-timezone")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetTimezone;
     ::qmp_types::impl_unit!(GuestGetTimezone);
@@ -2814,11 +3044,14 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-get-osinfo`: no arguments; returns [`GuestOSInfo`](super::super::GuestOSInfo).
+    ///
     /// Retrieve guest operating system information
     ///
     /// QAPI command `guest-get-osinfo`.
     ///
     /// Since: 2.10
+    #[doc(alias = "guest-get-osinfo")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetOsinfo;
     ::qmp_types::impl_unit!(GuestGetOsinfo);
@@ -2829,6 +3062,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-get-devices`: no arguments; returns a [`Vec`] of [`GuestDeviceInfo`](super::super::GuestDeviceInfo).
+    ///
     /// Retrieve information about device drivers in Windows guest
     ///
     /// QAPI command `guest-get-devices`.
@@ -2836,6 +3071,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_WIN32`.
     ///
     /// Since: 5.2
+    #[doc(alias = "guest-get-devices")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetDevices;
     ::qmp_types::impl_unit!(GuestGetDevices);
@@ -2846,12 +3082,15 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-ssh-get-authorized-keys`: the arguments below; returns [`GuestAuthorizedKeys`](super::super::GuestAuthorizedKeys).
+    ///
     /// Return the public keys from user .ssh/authorized_keys on Unix
     /// systems (not implemented for other systems).
     ///
     /// QAPI command `guest-ssh-get-authorized-keys`.
     ///
     /// Since: 5.2
+    #[doc(alias = "guest-ssh-get-authorized-keys")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GuestSshGetAuthorizedKeys {
         /// the user account to add the authorized keys
@@ -2875,12 +3114,15 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-ssh-add-authorized-keys`: the arguments below; returns nothing.
+    ///
     /// Append public keys to user .ssh/authorized_keys on Unix systems (not
     /// implemented for other systems).
     ///
     /// QAPI command `guest-ssh-add-authorized-keys`.
     ///
     /// Since: 5.2
+    #[doc(alias = "guest-ssh-add-authorized-keys")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GuestSshAddAuthorizedKeys {
         /// the user account to add the authorized keys
@@ -2911,6 +3153,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-ssh-remove-authorized-keys`: the arguments below; returns nothing.
+    ///
     /// Remove public keys from the user .ssh/authorized_keys on Unix
     /// systems (not implemented for other systems).  It's not an error if
     /// the key is already missing.
@@ -2918,6 +3162,7 @@ pub mod cmd {
     /// QAPI command `guest-ssh-remove-authorized-keys`.
     ///
     /// Since: 5.2
+    #[doc(alias = "guest-ssh-remove-authorized-keys")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GuestSshRemoveAuthorizedKeys {
         /// the user account to remove the authorized keys
@@ -2945,6 +3190,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `guest-get-diskstats`: no arguments; returns a [`Vec`] of [`GuestDiskStatsInfo`](super::super::GuestDiskStatsInfo).
+    ///
     /// Retrieve information about disk stats.
     ///
     /// **Returns:** List of disk stats of guest.
@@ -2954,6 +3201,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
     ///
     /// Since: 7.1
+    #[doc(alias = "guest-get-diskstats")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetDiskstats;
     ::qmp_types::impl_unit!(GuestGetDiskstats);
@@ -2964,6 +3212,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-get-cpustats`: no arguments; returns a [`Vec`] of [`GuestCpuStats`](super::super::GuestCpuStats).
+    ///
     /// Retrieve information about CPU stats.
     ///
     /// **Returns:** List of CPU stats of guest.
@@ -2973,6 +3223,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
     ///
     /// Since: 7.1
+    #[doc(alias = "guest-get-cpustats")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetCpustats;
     ::qmp_types::impl_unit!(GuestGetCpustats);
@@ -2983,6 +3234,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-get-load`: no arguments; returns [`GuestLoadAverage`](super::super::GuestLoadAverage).
+    ///
     /// Retrieve CPU process load information
     ///
     /// **Note:** Windows does not have load average API, so QGA emulates it
@@ -2997,6 +3250,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_WIN32 or CONFIG_GETLOADAVG`.
     ///
     /// Since: 10.0
+    #[doc(alias = "guest-get-load")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetLoad;
     ::qmp_types::impl_unit!(GuestGetLoad);
@@ -3007,6 +3261,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `guest-network-get-route`: no arguments; returns a [`Vec`] of [`GuestNetworkRoute`](super::super::GuestNetworkRoute).
+    ///
     /// Retrieve information about route of network.
     ///
     /// **Returns:** List of route info of guest.
@@ -3016,6 +3272,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
     ///
     /// Since: 9.1
+    #[doc(alias = "guest-network-get-route")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestNetworkGetRoute;
     ::qmp_types::impl_unit!(GuestNetworkGetRoute);

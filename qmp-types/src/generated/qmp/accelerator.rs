@@ -29,20 +29,28 @@ pub struct KvmInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Accelerator {
     /// Apple Hypervisor.framework
+    #[doc(alias = "hvf")]
     Hvf,
     /// KVM
+    #[doc(alias = "kvm")]
     Kvm,
     /// Hyper-V
+    #[doc(alias = "mshv")]
     Mshv,
     /// NetBSD NVMM
+    #[doc(alias = "nvmm")]
     Nvmm,
     /// QTest (dummy accelerator)
+    #[doc(alias = "qtest")]
     Qtest,
     /// TCG (dynamic translation)
+    #[doc(alias = "tcg")]
     Tcg,
     /// Windows Hypervisor Platform
+    #[doc(alias = "whpx")]
     Whpx,
     /// Xen
+    #[doc(alias = "xen")]
     Xen,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -83,6 +91,8 @@ pub struct AcceleratorInfo {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `query-kvm`: no arguments; returns [`KvmInfo`](super::super::KvmInfo).
+    ///
     /// Return information about KVM acceleration
     ///
     /// **Example:**
@@ -95,6 +105,7 @@ pub mod cmd {
     /// QAPI command `query-kvm`.
     ///
     /// Since: 0.14
+    #[doc(alias = "query-kvm")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryKvm;
     ::qmp_types::impl_unit!(QueryKvm);
@@ -105,6 +116,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `x-accel-stats`: no arguments; returns [`HumanReadableText`](super::super::HumanReadableText).
+    ///
     /// Query accelerator statistics
     ///
     /// **Returns:** accelerator statistics
@@ -114,6 +127,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 10.1
+    #[doc(alias = "x-accel-stats")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XAccelStats;
     ::qmp_types::impl_unit!(XAccelStats);
@@ -124,6 +138,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-accelerators`: no arguments; returns [`AcceleratorInfo`](super::super::AcceleratorInfo).
+    ///
     /// Return information about accelerators
     ///
     /// **Returns:** `AcceleratorInfo`
@@ -138,6 +154,7 @@ pub mod cmd {
     /// QAPI command `query-accelerators`.
     ///
     /// Since: 10.2.0
+    #[doc(alias = "query-accelerators")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryAccelerators;
     ::qmp_types::impl_unit!(QueryAccelerators);

@@ -71,8 +71,10 @@ pub struct AcpiTableOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ACPISlotType {
     /// memory slot
+    #[doc(alias = "DIMM")]
     Dimm,
     /// logical CPU slot (since 2.7)
+    #[doc(alias = "CPU")]
     Cpu,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -97,6 +99,7 @@ pub struct ACPIOSTInfo {
     /// slot ID, unique per slot of a given `slot-type`
     pub slot: ::std::string::String,
     /// type of the slot
+    #[doc(alias = "slot-type")]
     pub slot_type: super::ACPISlotType,
     /// an integer containing the source event
     pub source: i64,
@@ -117,6 +120,8 @@ pub struct ACPIOSTInfo {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `query-acpi-ospm-status`: no arguments; returns a [`Vec`] of [`ACPIOSTInfo`](super::super::ACPIOSTInfo).
+    ///
     /// Return a list of `ACPIOSTInfo` for devices that support status
     /// reporting via ACPI _OST method.
     ///
@@ -134,6 +139,7 @@ pub mod cmd {
     /// QAPI command `query-acpi-ospm-status`.
     ///
     /// Since: 2.1
+    #[doc(alias = "query-acpi-ospm-status")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryAcpiOspmStatus;
     ::qmp_types::impl_unit!(QueryAcpiOspmStatus);
@@ -161,6 +167,7 @@ pub mod event {
     /// QAPI event `ACPI_DEVICE_OST`.
     ///
     /// Since: 2.1
+    #[doc(alias = "ACPI_DEVICE_OST")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct AcpiDeviceOst {
         /// OSPM Status Indication

@@ -2,6 +2,8 @@
 
 /// The commands of this module.
 pub mod cmd {
+    /// `inject-ghes-v2-error`: the arguments below; returns nothing.
+    ///
     /// Inject an error with additional ACPI 6.1 GHESv2 error information
     ///
     /// QAPI command `inject-ghes-v2-error`.
@@ -9,6 +11,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 10.2
+    #[doc(alias = "inject-ghes-v2-error")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct InjectGhesV2Error {
         /// contains a base64 encoded string with raw data for a single

@@ -13,10 +13,12 @@ pub struct AudiodevPerDirectionOptions {
     /// QEMU and convert audio formats when not supported by the
     /// backend.  When set to off, fixed-settings must be also off
     /// (default on, since 4.2)
+    #[doc(alias = "mixing-engine")]
     pub mixing_engine: ::std::option::Option<bool>,
     /// use fixed settings for host input/output.  When
     /// off, frequency, channels and format must not be specified
     /// (default true)
+    #[doc(alias = "fixed-settings")]
     pub fixed_settings: ::std::option::Option<bool>,
     /// frequency to use when using fixed settings (default
     /// 44100)
@@ -29,6 +31,7 @@ pub struct AudiodevPerDirectionOptions {
     /// s16)
     pub format: ::std::option::Option<super::AudioFormat>,
     /// the buffer length in microseconds
+    #[doc(alias = "buffer-length")]
     pub buffer_length: ::std::option::Option<u32>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -106,10 +109,12 @@ pub struct AudiodevAlsaPerDirectionOptions {
     /// QEMU and convert audio formats when not supported by the
     /// backend.  When set to off, fixed-settings must be also off
     /// (default on, since 4.2)
+    #[doc(alias = "mixing-engine")]
     pub mixing_engine: ::std::option::Option<bool>,
     /// use fixed settings for host input/output.  When
     /// off, frequency, channels and format must not be specified
     /// (default true)
+    #[doc(alias = "fixed-settings")]
     pub fixed_settings: ::std::option::Option<bool>,
     /// frequency to use when using fixed settings (default
     /// 44100)
@@ -122,13 +127,16 @@ pub struct AudiodevAlsaPerDirectionOptions {
     /// s16)
     pub format: ::std::option::Option<super::AudioFormat>,
     /// the buffer length in microseconds
+    #[doc(alias = "buffer-length")]
     pub buffer_length: ::std::option::Option<u32>,
     /// the name of the ALSA device to use (default 'default')
     pub dev: ::std::option::Option<::std::string::String>,
     /// the period length in microseconds
+    #[doc(alias = "period-length")]
     pub period_length: ::std::option::Option<u32>,
     /// attempt to use poll mode, falling back to non-polling
     /// access on failure (default false)
+    #[doc(alias = "try-poll")]
     pub try_poll: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -214,10 +222,12 @@ pub struct AudiodevCoreaudioPerDirectionOptions {
     /// QEMU and convert audio formats when not supported by the
     /// backend.  When set to off, fixed-settings must be also off
     /// (default on, since 4.2)
+    #[doc(alias = "mixing-engine")]
     pub mixing_engine: ::std::option::Option<bool>,
     /// use fixed settings for host input/output.  When
     /// off, frequency, channels and format must not be specified
     /// (default true)
+    #[doc(alias = "fixed-settings")]
     pub fixed_settings: ::std::option::Option<bool>,
     /// frequency to use when using fixed settings (default
     /// 44100)
@@ -230,8 +240,10 @@ pub struct AudiodevCoreaudioPerDirectionOptions {
     /// s16)
     pub format: ::std::option::Option<super::AudioFormat>,
     /// the buffer length in microseconds
+    #[doc(alias = "buffer-length")]
     pub buffer_length: ::std::option::Option<u32>,
     /// number of buffers
+    #[doc(alias = "buffer-count")]
     pub buffer_count: ::std::option::Option<u32>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -310,10 +322,12 @@ pub struct AudiodevJackPerDirectionOptions {
     /// QEMU and convert audio formats when not supported by the
     /// backend.  When set to off, fixed-settings must be also off
     /// (default on, since 4.2)
+    #[doc(alias = "mixing-engine")]
     pub mixing_engine: ::std::option::Option<bool>,
     /// use fixed settings for host input/output.  When
     /// off, frequency, channels and format must not be specified
     /// (default true)
+    #[doc(alias = "fixed-settings")]
     pub fixed_settings: ::std::option::Option<bool>,
     /// frequency to use when using fixed settings (default
     /// 44100)
@@ -326,23 +340,29 @@ pub struct AudiodevJackPerDirectionOptions {
     /// s16)
     pub format: ::std::option::Option<super::AudioFormat>,
     /// the buffer length in microseconds
+    #[doc(alias = "buffer-length")]
     pub buffer_length: ::std::option::Option<u32>,
     /// select from among several possible concurrent server
     /// instances (default: environment variable $JACK_DEFAULT_SERVER if
     /// set, else "default")
+    #[doc(alias = "server-name")]
     pub server_name: ::std::option::Option<::std::string::String>,
     /// the client name to use.  The server will modify this
     /// name to create a unique variant, if needed unless `exact-name` is
     /// true (default: the guest's name)
+    #[doc(alias = "client-name")]
     pub client_name: ::std::option::Option<::std::string::String>,
     /// if set, a regular expression of JACK client port
     /// name(s) to monitor for and automatically connect to
+    #[doc(alias = "connect-ports")]
     pub connect_ports: ::std::option::Option<::std::string::String>,
     /// start a jack server process if one is not already
     /// present (default: false)
+    #[doc(alias = "start-server")]
     pub start_server: ::std::option::Option<bool>,
     /// use the exact name requested otherwise JACK
     /// automatically generates a unique one, if needed (default: false)
+    #[doc(alias = "exact-name")]
     pub exact_name: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -399,10 +419,12 @@ pub struct AudiodevOssPerDirectionOptions {
     /// QEMU and convert audio formats when not supported by the
     /// backend.  When set to off, fixed-settings must be also off
     /// (default on, since 4.2)
+    #[doc(alias = "mixing-engine")]
     pub mixing_engine: ::std::option::Option<bool>,
     /// use fixed settings for host input/output.  When
     /// off, frequency, channels and format must not be specified
     /// (default true)
+    #[doc(alias = "fixed-settings")]
     pub fixed_settings: ::std::option::Option<bool>,
     /// frequency to use when using fixed settings (default
     /// 44100)
@@ -415,13 +437,16 @@ pub struct AudiodevOssPerDirectionOptions {
     /// s16)
     pub format: ::std::option::Option<super::AudioFormat>,
     /// the buffer length in microseconds
+    #[doc(alias = "buffer-length")]
     pub buffer_length: ::std::option::Option<u32>,
     /// file name of the OSS device (default '/dev/dsp')
     pub dev: ::std::option::Option<::std::string::String>,
     /// number of buffers
+    #[doc(alias = "buffer-count")]
     pub buffer_count: ::std::option::Option<u32>,
     /// attempt to use poll mode, falling back to non-polling
     /// access on failure (default true)
+    #[doc(alias = "try-poll")]
     pub try_poll: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -455,6 +480,7 @@ pub struct AudiodevOssOptions {
     pub out: ::std::option::Option<super::AudiodevOssPerDirectionOptions>,
     /// try using memory-mapped access, falling back to
     /// non-memory-mapped access on failure (default true)
+    #[doc(alias = "try-mmap")]
     pub try_mmap: ::std::option::Option<bool>,
     /// open device in exclusive mode (vmix won't work) (default
     /// false)
@@ -463,6 +489,7 @@ pub struct AudiodevOssOptions {
     /// where smaller number means smaller latency but higher CPU usage)
     /// or -1 to use fragment mode (option ignored on some platforms)
     /// (default 5)
+    #[doc(alias = "dsp-policy")]
     pub dsp_policy: ::std::option::Option<u32>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -490,10 +517,12 @@ pub struct AudiodevPaPerDirectionOptions {
     /// QEMU and convert audio formats when not supported by the
     /// backend.  When set to off, fixed-settings must be also off
     /// (default on, since 4.2)
+    #[doc(alias = "mixing-engine")]
     pub mixing_engine: ::std::option::Option<bool>,
     /// use fixed settings for host input/output.  When
     /// off, frequency, channels and format must not be specified
     /// (default true)
+    #[doc(alias = "fixed-settings")]
     pub fixed_settings: ::std::option::Option<bool>,
     /// frequency to use when using fixed settings (default
     /// 44100)
@@ -506,6 +535,7 @@ pub struct AudiodevPaPerDirectionOptions {
     /// s16)
     pub format: ::std::option::Option<super::AudioFormat>,
     /// the buffer length in microseconds
+    #[doc(alias = "buffer-length")]
     pub buffer_length: ::std::option::Option<u32>,
     /// name of the sink/source to use
     pub name: ::std::option::Option<::std::string::String>,
@@ -513,6 +543,7 @@ pub struct AudiodevPaPerDirectionOptions {
     /// used to identify the stream in PulseAudio when you create
     /// multiple PulseAudio devices or run multiple QEMU instances
     /// (default: audiodev's id, since 4.2)
+    #[doc(alias = "stream-name")]
     pub stream_name: ::std::option::Option<::std::string::String>,
     /// latency you want PulseAudio to achieve in microseconds
     /// (default 15000)
@@ -573,10 +604,12 @@ pub struct AudiodevPipewirePerDirectionOptions {
     /// QEMU and convert audio formats when not supported by the
     /// backend.  When set to off, fixed-settings must be also off
     /// (default on, since 4.2)
+    #[doc(alias = "mixing-engine")]
     pub mixing_engine: ::std::option::Option<bool>,
     /// use fixed settings for host input/output.  When
     /// off, frequency, channels and format must not be specified
     /// (default true)
+    #[doc(alias = "fixed-settings")]
     pub fixed_settings: ::std::option::Option<bool>,
     /// frequency to use when using fixed settings (default
     /// 44100)
@@ -589,6 +622,7 @@ pub struct AudiodevPipewirePerDirectionOptions {
     /// s16)
     pub format: ::std::option::Option<super::AudioFormat>,
     /// the buffer length in microseconds
+    #[doc(alias = "buffer-length")]
     pub buffer_length: ::std::option::Option<u32>,
     /// name of the sink/source to use
     pub name: ::std::option::Option<::std::string::String>,
@@ -596,6 +630,7 @@ pub struct AudiodevPipewirePerDirectionOptions {
     /// used to identify the stream in PipeWire when you create multiple
     /// PipeWire devices or run multiple QEMU instances (default:
     /// audiodev's id)
+    #[doc(alias = "stream-name")]
     pub stream_name: ::std::option::Option<::std::string::String>,
     /// latency you want PipeWire to achieve in microseconds
     /// (default 46000)
@@ -653,10 +688,12 @@ pub struct AudiodevSdlPerDirectionOptions {
     /// QEMU and convert audio formats when not supported by the
     /// backend.  When set to off, fixed-settings must be also off
     /// (default on, since 4.2)
+    #[doc(alias = "mixing-engine")]
     pub mixing_engine: ::std::option::Option<bool>,
     /// use fixed settings for host input/output.  When
     /// off, frequency, channels and format must not be specified
     /// (default true)
+    #[doc(alias = "fixed-settings")]
     pub fixed_settings: ::std::option::Option<bool>,
     /// frequency to use when using fixed settings (default
     /// 44100)
@@ -669,8 +706,10 @@ pub struct AudiodevSdlPerDirectionOptions {
     /// s16)
     pub format: ::std::option::Option<super::AudioFormat>,
     /// the buffer length in microseconds
+    #[doc(alias = "buffer-length")]
     pub buffer_length: ::std::option::Option<u32>,
     /// number of buffers (default 4)
+    #[doc(alias = "buffer-count")]
     pub buffer_count: ::std::option::Option<u32>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -743,18 +782,25 @@ pub struct AudiodevWavOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AudioFormat {
     /// unsigned 8 bit integer
+    #[doc(alias = "u8")]
     U8,
     /// signed 8 bit integer
+    #[doc(alias = "s8")]
     S8,
     /// unsigned 16 bit integer
+    #[doc(alias = "u16")]
     U16,
     /// signed 16 bit integer
+    #[doc(alias = "s16")]
     S16,
     /// unsigned 32 bit integer
+    #[doc(alias = "u32")]
     U32,
     /// signed 32 bit integer
+    #[doc(alias = "s32")]
     S32,
     /// single precision floating-point (since 5.0)
+    #[doc(alias = "f32")]
     F32,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -778,52 +824,65 @@ pub enum AudioFormat {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AudiodevDriver {
     /// The `none` value.
+    #[doc(alias = "none")]
     None,
     /// The `alsa` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_ALSA`.
+    #[doc(alias = "alsa")]
     Alsa,
     /// The `coreaudio` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_COREAUDIO`.
+    #[doc(alias = "coreaudio")]
     Coreaudio,
     /// The `dbus` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_DBUS_DISPLAY`.
+    #[doc(alias = "dbus")]
     Dbus,
     /// The `dsound` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_DSOUND`.
+    #[doc(alias = "dsound")]
     Dsound,
     /// JACK audio backend (since 5.1)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_JACK`.
+    #[doc(alias = "jack")]
     Jack,
     /// The `oss` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_OSS`.
+    #[doc(alias = "oss")]
     Oss,
     /// The `pa` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_PA`.
+    #[doc(alias = "pa")]
     Pa,
     /// The `pipewire` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_PIPEWIRE`.
+    #[doc(alias = "pipewire")]
     Pipewire,
     /// The `sdl` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_SDL`.
+    #[doc(alias = "sdl")]
     Sdl,
     /// The `sndio` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_SNDIO`.
+    #[doc(alias = "sndio")]
     Sndio,
     /// The `spice` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_SPICE`.
+    #[doc(alias = "spice")]
     Spice,
     /// The `wav` value.
+    #[doc(alias = "wav")]
     Wav,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -856,6 +915,7 @@ pub struct Audiodev {
     pub id: ::std::string::String,
     /// timer period (in microseconds, 0: use lowest
     /// possible)
+    #[doc(alias = "timer-period")]
     pub timer_period: ::std::option::Option<u32>,
     /// The branch, selected by the discriminator `driver`: its value and the branch's members.
     pub driver: AudiodevBranch,
@@ -943,11 +1003,14 @@ pub enum AudiodevBranch {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `query-audiodevs`: no arguments; returns a [`Vec`] of [`Audiodev`](super::super::Audiodev).
+    ///
     /// Return information about audiodev configuration
     ///
     /// QAPI command `query-audiodevs`.
     ///
     /// Since: 8.0
+    #[doc(alias = "query-audiodevs")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryAudiodevs;
     ::qmp_types::impl_unit!(QueryAudiodevs);

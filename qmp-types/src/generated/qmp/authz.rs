@@ -8,8 +8,10 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QAuthZListPolicy {
     /// deny access
+    #[doc(alias = "deny")]
     Deny,
     /// allow access
+    #[doc(alias = "allow")]
     Allow,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -28,8 +30,10 @@ pub enum QAuthZListPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QAuthZListFormat {
     /// an exact string match
+    #[doc(alias = "exact")]
     Exact,
     /// string with ? and * shell wildcard support
+    #[doc(alias = "glob")]
     Glob,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),

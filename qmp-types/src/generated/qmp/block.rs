@@ -16,20 +16,25 @@ pub enum BiosAtaTranslation {
     /// heads, large if QEMU can guess that the disk had 131072 or fewer
     /// tracks across all heads (i.e. cylinders*heads\<131072), otherwise
     /// LBA.
+    #[doc(alias = "auto")]
     Auto,
     /// The physical disk geometry is equal to the logical geometry.
+    #[doc(alias = "none")]
     None,
     /// Assume 63 sectors per track and one of 16, 32, 64, 128 or 255
     /// heads (if fewer than 255 are enough to cover the whole disk with
     /// 1024 cylinders/head).  The number of cylinders/head is then
     /// computed based on the number of sectors and heads.
+    #[doc(alias = "lba")]
     Lba,
     /// The number of cylinders per head is scaled down to 1024 by
     /// correspondingly scaling up the number of heads.
+    #[doc(alias = "large")]
     Large,
     /// Same as `large`, but first convert a 16-head geometry to
     /// 15-head, by proportionally scaling up the number of
     /// cylinders/head.
+    #[doc(alias = "rechs")]
     Rechs,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -51,14 +56,19 @@ pub enum BiosAtaTranslation {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FloppyDriveType {
     /// 1.44MB 3.5" drive
+    #[doc(alias = "144")]
     V144,
     /// 2.88MB 3.5" drive
+    #[doc(alias = "288")]
     V288,
     /// 1.2MB 5.25" drive
+    #[doc(alias = "120")]
     V120,
     /// No drive connected
+    #[doc(alias = "none")]
     None,
     /// Automatically determined by inserted media at boot
+    #[doc(alias = "auto")]
     Auto,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -103,10 +113,13 @@ pub struct PRManagerInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevChangeReadOnlyMode {
     /// Retains the current read-only mode
+    #[doc(alias = "retain")]
     Retain,
     /// Makes the device read-only
+    #[doc(alias = "read-only")]
     ReadOnly,
     /// Makes the device writable
+    #[doc(alias = "read-write")]
     ReadWrite,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -120,6 +133,8 @@ pub enum BlockdevChangeReadOnlyMode {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `query-pr-managers`: no arguments; returns a [`Vec`] of [`PRManagerInfo`](super::super::PRManagerInfo).
+    ///
     /// Return a list of information about each persistent reservation
     /// manager.
     ///
@@ -129,6 +144,7 @@ pub mod cmd {
     /// QAPI command `query-pr-managers`.
     ///
     /// Since: 3.0
+    #[doc(alias = "query-pr-managers")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryPrManagers;
     ::qmp_types::impl_unit!(QueryPrManagers);
@@ -139,6 +155,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `eject`: the arguments below; returns nothing.
+    ///
     /// Ejects the medium from a removable drive.
     ///
     /// **Errors:**
@@ -157,6 +175,7 @@ pub mod cmd {
     /// QAPI command `eject`.
     ///
     /// Since: 0.14
+    #[doc(alias = "eject")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct Eject {
@@ -193,6 +212,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `blockdev-open-tray`: the arguments below; returns nothing.
+    ///
     /// Opens a block device's tray.  If there is a block driver state tree
     /// inserted as a medium, it will become inaccessible to the guest (but
     /// it will remain associated to the block device, so closing the tray
@@ -228,6 +249,7 @@ pub mod cmd {
     /// QAPI command `blockdev-open-tray`.
     ///
     /// Since: 2.5
+    #[doc(alias = "blockdev-open-tray")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct BlockdevOpenTray {
@@ -266,6 +288,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `blockdev-close-tray`: the arguments below; returns nothing.
+    ///
     /// Closes a block device's tray.  If there is a block driver state tree
     /// associated with the block device (which is currently ejected), that
     /// tree will be loaded as the medium.
@@ -291,6 +315,7 @@ pub mod cmd {
     /// QAPI command `blockdev-close-tray`.
     ///
     /// Since: 2.5
+    #[doc(alias = "blockdev-close-tray")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct BlockdevCloseTray {
@@ -323,6 +348,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `blockdev-remove-medium`: the arguments below; returns nothing.
+    ///
     /// Removes a medium (a block driver state tree) from a block device.
     /// That block device's tray must currently be open (unless there is no
     /// attached guest device).
@@ -360,6 +387,7 @@ pub mod cmd {
     /// QAPI command `blockdev-remove-medium`.
     ///
     /// Since: 2.12
+    #[doc(alias = "blockdev-remove-medium")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockdevRemoveMedium {
         /// The name or QOM path of the guest device
@@ -383,6 +411,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `blockdev-insert-medium`: the arguments below; returns nothing.
+    ///
     /// Inserts a medium (a block driver state tree) into a block device.
     /// That block device's tray must currently be open (unless there is no
     /// attached guest device) and there must be no medium inserted already.
@@ -408,11 +438,13 @@ pub mod cmd {
     /// QAPI command `blockdev-insert-medium`.
     ///
     /// Since: 2.12
+    #[doc(alias = "blockdev-insert-medium")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockdevInsertMedium {
         /// The name or QOM path of the guest device
         pub id: ::std::string::String,
         /// name of a node in the block driver state graph
+        #[doc(alias = "node-name")]
         pub node_name: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -434,6 +466,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `blockdev-change-medium`: the arguments below; returns nothing.
+    ///
     /// Changes the medium inserted into a block device by ejecting the
     /// current medium and loading a new image file which is inserted as the
     /// new medium (this command combines `blockdev-open-tray`,
@@ -475,6 +509,7 @@ pub mod cmd {
     /// QAPI command `blockdev-change-medium`.
     ///
     /// Since: 2.5
+    #[doc(alias = "blockdev-change-medium")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockdevChangeMedium {
         /// Block device name
@@ -499,6 +534,7 @@ pub mod cmd {
         pub force: ::std::option::Option<bool>,
         /// change the read-only mode of the device; defaults
         /// to 'retain'
+        #[doc(alias = "read-only-mode")]
         pub read_only_mode: ::std::option::Option<
             super::super::BlockdevChangeReadOnlyMode,
         >,
@@ -526,6 +562,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block_set_io_throttle`: the arguments of [`BlockIOThrottle`](super::super::BlockIOThrottle); returns nothing.
+    ///
     /// Change I/O throttle limits for a block drive.
     ///
     /// Since QEMU 2.4, each device with I/O limits is member of a throttle
@@ -600,6 +638,7 @@ pub mod cmd {
     /// QAPI command `block_set_io_throttle`.
     ///
     /// Since: 1.1
+    #[doc(alias = "block_set_io_throttle")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockSetIoThrottle(pub super::super::BlockIOThrottle);
     ::qmp_types::impl_wrapper! {
@@ -612,6 +651,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block-latency-histogram-set`: the arguments below; returns nothing.
+    ///
     /// Manage read, write and flush latency histograms for the device.
     ///
     /// If only `id` parameter is specified, remove all present latency
@@ -676,6 +717,7 @@ pub mod cmd {
     /// QAPI command `block-latency-histogram-set`.
     ///
     /// Since: 4.0
+    #[doc(alias = "block-latency-histogram-set")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockLatencyHistogramSet {
         /// The name or QOM path of the guest device.
@@ -692,15 +734,19 @@ pub mod cmd {
         /// and empty one created with intervals corresponding to
         /// `boundaries-read`.  The parameter has higher priority then
         /// `boundaries`.
+        #[doc(alias = "boundaries-read")]
         pub boundaries_read: ::std::option::Option<::std::vec::Vec<u64>>,
         /// list of interval boundary values for write
         /// latency histogram.
+        #[doc(alias = "boundaries-write")]
         pub boundaries_write: ::std::option::Option<::std::vec::Vec<u64>>,
         /// list of interval boundary values for zone append
         /// write latency histogram.
+        #[doc(alias = "boundaries-zap")]
         pub boundaries_zap: ::std::option::Option<::std::vec::Vec<u64>>,
         /// list of interval boundary values for flush
         /// latency histogram.
+        #[doc(alias = "boundaries-flush")]
         pub boundaries_flush: ::std::option::Option<::std::vec::Vec<u64>>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -746,6 +792,7 @@ pub mod event {
     /// QAPI event `DEVICE_TRAY_MOVED`.
     ///
     /// Since: 1.1
+    #[doc(alias = "DEVICE_TRAY_MOVED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct DeviceTrayMoved {
         /// Block device name.  This is always present for
@@ -756,6 +803,7 @@ pub mod event {
         pub id: ::std::string::String,
         /// true if the tray has been opened or false if it has been
         /// closed
+        #[doc(alias = "tray-open")]
         pub tray_open: bool,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -790,6 +838,7 @@ pub mod event {
     /// QAPI event `PR_MANAGER_STATUS_CHANGED`.
     ///
     /// Since: 3.0
+    #[doc(alias = "PR_MANAGER_STATUS_CHANGED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct PrManagerStatusChanged {
         /// The id of the PR manager object

@@ -12,15 +12,20 @@ pub struct SnapshotInfo {
     /// user chosen name
     pub name: ::std::string::String,
     /// size of the VM state
+    #[doc(alias = "vm-state-size")]
     pub vm_state_size: i64,
     /// UTC date of the snapshot in seconds
+    #[doc(alias = "date-sec")]
     pub date_sec: i64,
     /// fractional part in nano seconds to be used with date-sec
+    #[doc(alias = "date-nsec")]
     pub date_nsec: i64,
     /// VM clock relative to boot in seconds
+    #[doc(alias = "vm-clock-sec")]
     pub vm_clock_sec: i64,
     /// fractional part in nano seconds to be used with
     /// vm-clock-sec
+    #[doc(alias = "vm-clock-nsec")]
     pub vm_clock_nsec: i64,
     /// Current instruction count.  Appears when execution
     /// record/replay is enabled.  Used for "time-traveling" to match
@@ -107,20 +112,25 @@ pub struct ImageInfoSpecificQCow2 {
     /// the filename of the external data file that is stored in
     /// the image and used as a default for opening the image
     /// (since: 4.0)
+    #[doc(alias = "data-file")]
     pub data_file: ::std::option::Option<::std::string::String>,
     /// True if the external data file must stay valid as a
     /// standalone (read-only) raw image without looking at qcow2
     /// metadata (since: 4.0)
+    #[doc(alias = "data-file-raw")]
     pub data_file_raw: ::std::option::Option<bool>,
     /// true if the image has extended L2 entries; only valid
     /// for compat \>= 1.1 (since 5.2)
+    #[doc(alias = "extended-l2")]
     pub extended_l2: ::std::option::Option<bool>,
     /// on or off; only valid for compat \>= 1.1
+    #[doc(alias = "lazy-refcounts")]
     pub lazy_refcounts: ::std::option::Option<bool>,
     /// true if the image has been marked corrupt; only valid for
     /// compat \>= 1.1 (since 2.2)
     pub corrupt: ::std::option::Option<bool>,
     /// width of a refcount entry in bits (since 2.3)
+    #[doc(alias = "refcount-bits")]
     pub refcount_bits: i64,
     /// details about encryption parameters; only set if image is
     /// encrypted (since 2.10)
@@ -128,6 +138,7 @@ pub struct ImageInfoSpecificQCow2 {
     /// A list of qcow2 bitmap details (since 4.0)
     pub bitmaps: ::std::option::Option<::std::vec::Vec<super::Qcow2BitmapInfo>>,
     /// the image cluster compression method (since 5.1)
+    #[doc(alias = "compression-type")]
     pub compression_type: super::Qcow2CompressionType,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -155,10 +166,12 @@ pub struct ImageInfoSpecificQCow2 {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageInfoSpecificVmdk {
     /// The create type of VMDK image
+    #[doc(alias = "create-type")]
     pub create_type: ::std::string::String,
     /// Content id of image
     pub cid: i64,
     /// Parent VMDK image's cid
+    #[doc(alias = "parent-cid")]
     pub parent_cid: i64,
     /// List of extent files
     pub extents: ::std::vec::Vec<super::VmdkExtentInfo>,
@@ -186,8 +199,10 @@ pub struct VmdkExtentInfo {
     /// Extent type (e.g. FLAT or SPARSE)
     pub format: ::std::string::String,
     /// Number of bytes covered by this extent
+    #[doc(alias = "virtual-size")]
     pub virtual_size: i64,
     /// Cluster size in bytes (for non-flat extents)
+    #[doc(alias = "cluster-size")]
     pub cluster_size: ::std::option::Option<i64>,
     /// Whether this extent contains compressed data
     pub compressed: ::std::option::Option<bool>,
@@ -221,6 +236,7 @@ pub struct ImageInfoSpecificRbd {
     /// by writing a (possibly partial) encryption format header to the
     /// image, so don't treat this information as trusted if the guest
     /// is not trusted.
+    #[doc(alias = "encryption-format")]
     pub encryption_format: ::std::option::Option<super::RbdImageEncryptionFormat>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -240,6 +256,7 @@ pub struct ImageInfoSpecificRbd {
 #[derive(Default)]
 pub struct ImageInfoSpecificFile {
     /// Extent size hint (if available)
+    #[doc(alias = "extent-size-hint")]
     pub extent_size_hint: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -258,14 +275,19 @@ pub struct ImageInfoSpecificFile {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ImageInfoSpecificKind {
     /// The `qcow2` value.
+    #[doc(alias = "qcow2")]
     Qcow2,
     /// The `vmdk` value.
+    #[doc(alias = "vmdk")]
     Vmdk,
     /// Since 2.7
+    #[doc(alias = "luks")]
     Luks,
     /// Since 6.1
+    #[doc(alias = "rbd")]
     Rbd,
     /// Since 8.0
+    #[doc(alias = "file")]
     File,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -419,49 +441,61 @@ pub enum ImageInfoSpecificBranch {
 pub struct BlockLimitsInfo {
     /// Alignment requirement, in bytes, for
     /// offset/length of I/O requests.
+    #[doc(alias = "request-alignment")]
     pub request_alignment: u32,
     /// Maximum number of bytes that can be discarded at once.
     /// If not present, there is no specific maximum.
+    #[doc(alias = "max-discard")]
     pub max_discard: ::std::option::Option<u64>,
     /// Optimal alignment for discard requests in bytes.
     /// Note that this doesn't have to be a power of two.  If not
     /// present, discards don't have a alignment requirement different
     /// from `request-alignment`.
+    #[doc(alias = "discard-alignment")]
     pub discard_alignment: ::std::option::Option<u32>,
     /// Maximum number of bytes that can be zeroed out at
     /// once.  If not present, there is no specific maximum.
+    #[doc(alias = "max-write-zeroes")]
     pub max_write_zeroes: ::std::option::Option<u64>,
     /// Optimal alignment for write zeroes requests
     /// in bytes.  Note that this doesn't have to be a power of two.  If
     /// not present, write_zeroes doesn't have a alignment requirement
     /// different from `request-alignment`.
+    #[doc(alias = "write-zeroes-alignment")]
     pub write_zeroes_alignment: ::std::option::Option<u32>,
     /// Optimal transfer length in bytes.  If not present,
     /// there is no preferred size.
+    #[doc(alias = "opt-transfer")]
     pub opt_transfer: ::std::option::Option<u32>,
     /// Maximal transfer length in bytes.  If not present,
     /// there is no specific maximum.
+    #[doc(alias = "max-transfer")]
     pub max_transfer: ::std::option::Option<u32>,
     /// Maximal hardware transfer length in bytes.
     /// Applies whenever transfers to the device bypass the kernel I/O
     /// scheduler, for example with SG_IO.  If not present, there is no
     /// specific maximum.
+    #[doc(alias = "max-hw-transfer")]
     pub max_hw_transfer: ::std::option::Option<u32>,
     /// Maximum number of scatter/gather elements
+    #[doc(alias = "max-iov")]
     pub max_iov: i64,
     /// Maximum number of scatter/gather elements allowed by
     /// the hardware.  Applies whenever transfers to the device bypass
     /// the kernel I/O scheduler, for example with SG_IO.  If not
     /// present, the hardware limits is unknown and `max-iov` is always
     /// used.
+    #[doc(alias = "max-hw-iov")]
     pub max_hw_iov: ::std::option::Option<i64>,
     /// Minimal required memory alignment in bytes for
     /// zero-copy I/O to succeed.  For unaligned requests, a bounce
     /// buffer will be used.
+    #[doc(alias = "min-mem-alignment")]
     pub min_mem_alignment: u64,
     /// Optimal memory alignment in bytes.  This is the
     /// alignment used for any buffer allocations QEMU performs
     /// internally.
+    #[doc(alias = "opt-mem-alignment")]
     pub opt_mem_alignment: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -495,22 +529,29 @@ pub struct BlockNodeInfo {
     /// format of the image file
     pub format: ::std::string::String,
     /// true if image is not cleanly closed
+    #[doc(alias = "dirty-flag")]
     pub dirty_flag: ::std::option::Option<bool>,
     /// actual size on disk in bytes of the image
+    #[doc(alias = "actual-size")]
     pub actual_size: ::std::option::Option<i64>,
     /// maximum capacity in bytes of the image
+    #[doc(alias = "virtual-size")]
     pub virtual_size: i64,
     /// size of a cluster in bytes
+    #[doc(alias = "cluster-size")]
     pub cluster_size: ::std::option::Option<i64>,
     /// true if the image is encrypted
     pub encrypted: ::std::option::Option<bool>,
     /// true if the image is compressed (Since 1.7)
     pub compressed: ::std::option::Option<bool>,
     /// name of the backing file
+    #[doc(alias = "backing-filename")]
     pub backing_filename: ::std::option::Option<::std::string::String>,
     /// full path of the backing file
+    #[doc(alias = "full-backing-filename")]
     pub full_backing_filename: ::std::option::Option<::std::string::String>,
     /// the format of the backing file
+    #[doc(alias = "backing-filename-format")]
     pub backing_filename_format: ::std::option::Option<::std::string::String>,
     /// list of VM snapshots
     pub snapshots: ::std::option::Option<::std::vec::Vec<super::SnapshotInfo>>,
@@ -518,6 +559,7 @@ pub struct BlockNodeInfo {
     pub limits: ::std::option::Option<super::BlockLimitsInfo>,
     /// structure supplying additional format-specific
     /// information (since 1.7)
+    #[doc(alias = "format-specific")]
     pub format_specific: ::std::option::Option<super::ImageInfoSpecific>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -554,22 +596,29 @@ pub struct ImageInfo {
     /// format of the image file
     pub format: ::std::string::String,
     /// true if image is not cleanly closed
+    #[doc(alias = "dirty-flag")]
     pub dirty_flag: ::std::option::Option<bool>,
     /// actual size on disk in bytes of the image
+    #[doc(alias = "actual-size")]
     pub actual_size: ::std::option::Option<i64>,
     /// maximum capacity in bytes of the image
+    #[doc(alias = "virtual-size")]
     pub virtual_size: i64,
     /// size of a cluster in bytes
+    #[doc(alias = "cluster-size")]
     pub cluster_size: ::std::option::Option<i64>,
     /// true if the image is encrypted
     pub encrypted: ::std::option::Option<bool>,
     /// true if the image is compressed (Since 1.7)
     pub compressed: ::std::option::Option<bool>,
     /// name of the backing file
+    #[doc(alias = "backing-filename")]
     pub backing_filename: ::std::option::Option<::std::string::String>,
     /// full path of the backing file
+    #[doc(alias = "full-backing-filename")]
     pub full_backing_filename: ::std::option::Option<::std::string::String>,
     /// the format of the backing file
+    #[doc(alias = "backing-filename-format")]
     pub backing_filename_format: ::std::option::Option<::std::string::String>,
     /// list of VM snapshots
     pub snapshots: ::std::option::Option<::std::vec::Vec<super::SnapshotInfo>>,
@@ -577,8 +626,10 @@ pub struct ImageInfo {
     pub limits: ::std::option::Option<super::BlockLimitsInfo>,
     /// structure supplying additional format-specific
     /// information (since 1.7)
+    #[doc(alias = "format-specific")]
     pub format_specific: ::std::option::Option<super::ImageInfoSpecific>,
     /// info of the backing image
+    #[doc(alias = "backing-image")]
     pub backing_image: ::std::option::Option<::std::boxed::Box<super::ImageInfo>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -641,22 +692,29 @@ pub struct BlockGraphInfo {
     /// format of the image file
     pub format: ::std::string::String,
     /// true if image is not cleanly closed
+    #[doc(alias = "dirty-flag")]
     pub dirty_flag: ::std::option::Option<bool>,
     /// actual size on disk in bytes of the image
+    #[doc(alias = "actual-size")]
     pub actual_size: ::std::option::Option<i64>,
     /// maximum capacity in bytes of the image
+    #[doc(alias = "virtual-size")]
     pub virtual_size: i64,
     /// size of a cluster in bytes
+    #[doc(alias = "cluster-size")]
     pub cluster_size: ::std::option::Option<i64>,
     /// true if the image is encrypted
     pub encrypted: ::std::option::Option<bool>,
     /// true if the image is compressed (Since 1.7)
     pub compressed: ::std::option::Option<bool>,
     /// name of the backing file
+    #[doc(alias = "backing-filename")]
     pub backing_filename: ::std::option::Option<::std::string::String>,
     /// full path of the backing file
+    #[doc(alias = "full-backing-filename")]
     pub full_backing_filename: ::std::option::Option<::std::string::String>,
     /// the format of the backing file
+    #[doc(alias = "backing-filename-format")]
     pub backing_filename_format: ::std::option::Option<::std::string::String>,
     /// list of VM snapshots
     pub snapshots: ::std::option::Option<::std::vec::Vec<super::SnapshotInfo>>,
@@ -664,6 +722,7 @@ pub struct BlockGraphInfo {
     pub limits: ::std::option::Option<super::BlockLimitsInfo>,
     /// structure supplying additional format-specific
     /// information (since 1.7)
+    #[doc(alias = "format-specific")]
     pub format_specific: ::std::option::Option<super::ImageInfoSpecific>,
     /// Array of links to this node's child nodes' information
     pub children: ::std::vec::Vec<super::BlockChildInfo>,
@@ -702,9 +761,11 @@ pub struct ImageCheck {
     /// format of the image file checked
     pub format: ::std::string::String,
     /// number of unexpected errors occurred during check
+    #[doc(alias = "check-errors")]
     pub check_errors: i64,
     /// offset (in bytes) where the image ends, this
     /// field is present if the driver for the image format supports it
+    #[doc(alias = "image-end-offset")]
     pub image_end_offset: ::std::option::Option<i64>,
     /// number of corruptions found during the check if any
     pub corruptions: ::std::option::Option<i64>,
@@ -712,20 +773,26 @@ pub struct ImageCheck {
     pub leaks: ::std::option::Option<i64>,
     /// number of corruptions fixed during the check if
     /// any
+    #[doc(alias = "corruptions-fixed")]
     pub corruptions_fixed: ::std::option::Option<i64>,
     /// number of leaks fixed during the check if any
+    #[doc(alias = "leaks-fixed")]
     pub leaks_fixed: ::std::option::Option<i64>,
     /// total number of clusters, this field is present if
     /// the driver for the image format supports it
+    #[doc(alias = "total-clusters")]
     pub total_clusters: ::std::option::Option<i64>,
     /// total number of allocated clusters, this field
     /// is present if the driver for the image format supports it
+    #[doc(alias = "allocated-clusters")]
     pub allocated_clusters: ::std::option::Option<i64>,
     /// total number of fragmented clusters, this
     /// field is present if the driver for the image format supports it
+    #[doc(alias = "fragmented-clusters")]
     pub fragmented_clusters: ::std::option::Option<i64>,
     /// total number of compressed clusters, this
     /// field is present if the driver for the image format supports it
+    #[doc(alias = "compressed-clusters")]
     pub compressed_clusters: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -810,6 +877,7 @@ pub struct BlockdevCacheInfo {
     /// true if the host page cache is bypassed (O_DIRECT)
     pub direct: bool,
     /// true if flush requests are ignored for the device
+    #[doc(alias = "no-flush")]
     pub no_flush: bool,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -832,6 +900,7 @@ pub struct BlockdevChild {
     /// The name of the child, for example 'file' or 'backing'.
     pub child: ::std::string::String,
     /// The name of the child's block driver node.
+    #[doc(alias = "node-name")]
     pub node_name: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -853,6 +922,7 @@ pub struct BlockDeviceInfo {
     /// the filename of the backing device
     pub file: ::std::string::String,
     /// the name of the block driver node (Since 2.0)
+    #[doc(alias = "node-name")]
     pub node_name: ::std::option::Option<::std::string::String>,
     /// true if the backing device was open read-only
     pub ro: bool,
@@ -941,6 +1011,7 @@ pub struct BlockDeviceInfo {
     pub write_threshold: i64,
     /// dirty bitmaps information (only present if node has
     /// one or more dirty bitmaps) (Since 4.2)
+    #[doc(alias = "dirty-bitmaps")]
     pub dirty_bitmaps: ::std::option::Option<::std::vec::Vec<super::BlockDirtyInfo>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -992,11 +1063,14 @@ pub struct BlockDeviceInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockDeviceIoStatus {
     /// The last I/O operation has succeeded
+    #[doc(alias = "ok")]
     Ok,
     /// The last I/O operation has failed
+    #[doc(alias = "failed")]
     Failed,
     /// The last I/O operation has failed due to a no-space
     /// condition
+    #[doc(alias = "nospace")]
     Nospace,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1063,9 +1137,11 @@ pub enum Qcow2BitmapInfoFlags {
     /// the qcow2 image.  The presence of this flag in an offline image
     /// means that the bitmap was not saved correctly after its last
     /// usage, and may contain inconsistent data.
+    #[doc(alias = "in-use")]
     InUse,
     /// The bitmap must reflect all changes of the virtual disk by
     /// any application that would write to this qcow2 file.
+    #[doc(alias = "auto")]
     Auto,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1168,6 +1244,7 @@ pub struct BlockInfo {
     /// supports it and the VM is configured to stop on errors
     /// (supported device models: virtio-blk, IDE, SCSI except
     /// scsi-generic)
+    #[doc(alias = "io-status")]
     pub io_status: ::std::option::Option<super::BlockDeviceIoStatus>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1210,6 +1287,7 @@ pub struct BlockMeasureInfo {
     /// Image file size, in bytes, once data has been
     /// written to all sectors, when copying just guest-visible
     /// contents.
+    #[doc(alias = "fully-allocated")]
     pub fully_allocated: i64,
     /// Additional size required if all the top-level bitmap
     /// metadata in the source image were to be copied to the
@@ -1477,11 +1555,14 @@ pub struct BlockDeviceStats {
 pub struct BlockStatsSpecificFile {
     /// The number of successful discard operations
     /// performed by the driver.
+    #[doc(alias = "discard-nb-ok")]
     pub discard_nb_ok: u64,
     /// The number of failed discard operations
     /// performed by the driver.
+    #[doc(alias = "discard-nb-failed")]
     pub discard_nb_failed: u64,
     /// The number of bytes discarded by the driver.
+    #[doc(alias = "discard-bytes-ok")]
     pub discard_bytes_ok: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1502,12 +1583,15 @@ pub struct BlockStatsSpecificFile {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockStatsSpecificNvme {
     /// The number of completion errors.
+    #[doc(alias = "completion-errors")]
     pub completion_errors: u64,
     /// The number of aligned accesses performed by the
     /// driver.
+    #[doc(alias = "aligned-accesses")]
     pub aligned_accesses: u64,
     /// The number of unaligned accesses performed by
     /// the driver.
+    #[doc(alias = "unaligned-accesses")]
     pub unaligned_accesses: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1718,10 +1802,12 @@ pub struct BlockStats {
     /// block device.  (since 3.0)
     pub qdev: ::std::option::Option<::std::string::String>,
     /// The node name of the device.  (Since 2.3)
+    #[doc(alias = "node-name")]
     pub node_name: ::std::option::Option<::std::string::String>,
     /// A `BlockDeviceStats` for the device.
     pub stats: super::BlockDeviceStats,
     /// Optional driver-specific stats.  (Since 4.2)
+    #[doc(alias = "driver-specific")]
     pub driver_specific: ::std::option::Option<super::BlockStatsSpecific>,
     /// This describes the file block device if it has one.
     /// Contains recursively the statistics of the underlying protocol
@@ -1757,19 +1843,24 @@ pub struct BlockStats {
 pub enum BlockdevOnError {
     /// for guest operations, report the error to the guest; for
     /// jobs, cancel the job
+    #[doc(alias = "report")]
     Report,
     /// ignore the error, only report a QMP event (`BLOCK_IO_ERROR`
     /// or `BLOCK_JOB_ERROR`).  The backup, mirror and commit block jobs
     /// retry the failing request later and may still complete
     /// successfully.  The stream block job continues to stream and will
     /// complete with an error.
+    #[doc(alias = "ignore")]
     Ignore,
     /// same as `stop` on ENOSPC, same as `report` otherwise.
+    #[doc(alias = "enospc")]
     Enospc,
     /// for guest operations, stop the virtual machine; for jobs,
     /// pause the job
+    #[doc(alias = "stop")]
     Stop,
     /// inherit the error handling policy of the backend (since: 2.7)
+    #[doc(alias = "auto")]
     Auto,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1792,16 +1883,21 @@ pub enum BlockdevOnError {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MirrorSyncMode {
     /// copies data in the topmost image to the destination
+    #[doc(alias = "top")]
     Top,
     /// copies data from all images to the destination
+    #[doc(alias = "full")]
     Full,
     /// only copy data written from now on
+    #[doc(alias = "none")]
     None,
     /// only copy data described by the dirty bitmap.
     /// (since: 2.4)
+    #[doc(alias = "incremental")]
     Incremental,
     /// only copy data described by the dirty bitmap.  Behavior on
     /// completion is determined by the `BitmapSyncMode`.  (since: 4.2)
+    #[doc(alias = "bitmap")]
     Bitmap,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1826,12 +1922,15 @@ pub enum BitmapSyncMode {
     /// The bitmap is only synced when the operation is
     /// successful.  This is the behavior always used for incremental
     /// backups.
+    #[doc(alias = "on-success")]
     OnSuccess,
     /// The bitmap is never synchronized with the operation, and is
     /// treated solely as a read-only manifest of blocks to copy.
+    #[doc(alias = "never")]
     Never,
     /// The bitmap is always synchronized with the operation,
     /// regardless of whether or not the operation was successful.
+    #[doc(alias = "always")]
     Always,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1852,10 +1951,12 @@ pub enum BitmapSyncMode {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MirrorCopyMode {
     /// copy data in background only.
+    #[doc(alias = "background")]
     Background,
     /// when data is written to the source, write it
     /// (synchronously) to the target as well.  In addition, data is
     /// copied in background just like in `background` mode.
+    #[doc(alias = "write-blocking")]
     WriteBlocking,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1876,6 +1977,7 @@ pub struct BlockJobInfoMirror {
     /// Whether the source is actively synced to the
     /// target, i.e. same data and new writes are done synchronously to
     /// both.
+    #[doc(alias = "actively-synced")]
     pub actively_synced: bool,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1913,6 +2015,7 @@ pub struct BlockJobInfo {
     /// the rate limit, bytes per second
     pub speed: i64,
     /// the status of the job (since 1.3)
+    #[doc(alias = "io-status")]
     pub io_status: super::BlockDeviceIoStatus,
     /// true if the job may be completed (since 2.2)
     pub ready: bool,
@@ -1920,9 +2023,11 @@ pub struct BlockJobInfo {
     pub status: super::JobStatus,
     /// Job will finalize itself when PENDING, moving to the
     /// CONCLUDED state.  (since 2.12)
+    #[doc(alias = "auto-finalize")]
     pub auto_finalize: bool,
     /// Job will dismiss itself when CONCLUDED, and
     /// disappear.  (since 2.12)
+    #[doc(alias = "auto-dismiss")]
     pub auto_dismiss: bool,
     /// Error information if the job did not complete successfully.
     /// Not set if the job completed successfully.  (since 2.12.1)
@@ -1996,10 +2101,12 @@ pub enum BlockJobInfoBranch {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NewImageMode {
     /// QEMU should look for an existing image file.
+    #[doc(alias = "existing")]
     Existing,
     /// QEMU should create a new image with absolute paths
     /// for the backing file.  If there is no backing file available,
     /// the new image will not be backed either.
+    #[doc(alias = "absolute-paths")]
     AbsolutePaths,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -2019,13 +2126,16 @@ pub struct BlockdevSnapshotSync {
     pub device: ::std::option::Option<::std::string::String>,
     /// graph node name to generate the snapshot from
     /// (Since 2.0)
+    #[doc(alias = "node-name")]
     pub node_name: ::std::option::Option<::std::string::String>,
     /// the target of the new overlay image.  If the file
     /// exists, or if it is a device, the overlay will be created in the
     /// existing file/device.  Otherwise, a new file will be created.
+    #[doc(alias = "snapshot-file")]
     pub snapshot_file: ::std::string::String,
     /// the graph node name of the new image
     /// (Since 2.0)
+    #[doc(alias = "snapshot-node-name")]
     pub snapshot_node_name: ::std::option::Option<::std::string::String>,
     /// the format of the overlay image, default is 'qcow2'.
     pub format: ::std::option::Option<::std::string::String>,
@@ -2080,21 +2190,25 @@ pub struct BlockdevSnapshot {
 #[derive(Default)]
 pub struct BackupPerf {
     /// Use copy offloading.  Default false.
+    #[doc(alias = "use-copy-range")]
     pub use_copy_range: ::std::option::Option<bool>,
     /// Maximum number of parallel requests for the sustained
     /// background copying process.  Doesn't influence copy-before-write
     /// operations.  Default 64.
+    #[doc(alias = "max-workers")]
     pub max_workers: ::std::option::Option<i64>,
     /// Maximum request length for the sustained background
     /// copying process.  Doesn't influence copy-before-write
     /// operations.  0 means unlimited.  If max-chunk is non-zero then
     /// it should not be less than job cluster size which is calculated
     /// as maximum of target image cluster size and 64k.  Default 0.
+    #[doc(alias = "max-chunk")]
     pub max_chunk: ::std::option::Option<i64>,
     /// Minimum size of blocks used by copy-before-write
     /// and background copy operations.  Has to be a power of 2.  No
     /// effect if smaller than the maximum of the target's cluster size
     /// and 64 KiB.  Default 0.  (Since 9.2)
+    #[doc(alias = "min-cluster-size")]
     pub min_cluster_size: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -2119,6 +2233,7 @@ pub struct BackupPerf {
 pub struct BackupCommon {
     /// identifier for the newly-created block job.  If omitted,
     /// the device name will be used.  (Since 2.7)
+    #[doc(alias = "job-id")]
     pub job_id: ::std::option::Option<::std::string::String>,
     /// the device name or node-name of a root node which should be
     /// copied.
@@ -2138,6 +2253,7 @@ pub struct BackupCommon {
     /// Specifies the type of data the bitmap should contain
     /// after the operation concludes.  Must be present if a bitmap was
     /// provided, must **not** be present otherwise.  (Since 4.2)
+    #[doc(alias = "bitmap-mode")]
     pub bitmap_mode: ::std::option::Option<super::BitmapSyncMode>,
     /// true to compress data, if the target format supports it.
     /// (default: false) (since 2.8)
@@ -2145,37 +2261,45 @@ pub struct BackupCommon {
     /// the action to take on an error on the source,
     /// default 'report'.  'stop' and 'enospc' can only be used if the
     /// block device supports io-status (see `BlockInfo`).
+    #[doc(alias = "on-source-error")]
     pub on_source_error: ::std::option::Option<super::BlockdevOnError>,
     /// the action to take on an error on the target,
     /// default 'report' (no limitations, since this applies to a
     /// different block device than `device`).
+    #[doc(alias = "on-target-error")]
     pub on_target_error: ::std::option::Option<super::BlockdevOnError>,
     /// policy defining behavior on I/O errors in
     /// copy-before-write jobs; defaults to break-guest-write.
     /// (Since 10.1)
+    #[doc(alias = "on-cbw-error")]
     pub on_cbw_error: ::std::option::Option<super::OnCbwError>,
     /// When false, this job will wait in a PENDING state
     /// after it has finished its work, waiting for `job-finalize`
     /// before making any block graph changes.  When true, this job will
     /// automatically perform its abort or commit actions.  Defaults to
     /// true.  (Since 2.12)
+    #[doc(alias = "auto-finalize")]
     pub auto_finalize: ::std::option::Option<bool>,
     /// When false, this job will wait in a CONCLUDED state
     /// after it has completely ceased all work, and awaits
     /// `job-dismiss`.  When true, this job will automatically disappear
     /// without user intervention.  Defaults to true.  (Since 2.12)
+    #[doc(alias = "auto-dismiss")]
     pub auto_dismiss: ::std::option::Option<bool>,
     /// the node name that should be assigned to the
     /// filter driver that the backup job inserts into the graph above
     /// node specified by `drive`.  If this option is not given, a node
     /// name is autogenerated.  (Since: 4.2)
+    #[doc(alias = "filter-node-name")]
     pub filter_node_name: ::std::option::Option<::std::string::String>,
     /// Discard blocks on source which have already been
     /// copied to the target.  (Since 9.1)
+    #[doc(alias = "discard-source")]
     pub discard_source: ::std::option::Option<bool>,
     /// Performance options.  (Since 6.0)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-perf")]
     pub x_perf: ::std::option::Option<super::BackupPerf>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -2209,6 +2333,7 @@ pub struct BackupCommon {
 pub struct DriveBackup {
     /// identifier for the newly-created block job.  If omitted,
     /// the device name will be used.  (Since 2.7)
+    #[doc(alias = "job-id")]
     pub job_id: ::std::option::Option<::std::string::String>,
     /// the device name or node-name of a root node which should be
     /// copied.
@@ -2228,6 +2353,7 @@ pub struct DriveBackup {
     /// Specifies the type of data the bitmap should contain
     /// after the operation concludes.  Must be present if a bitmap was
     /// provided, must **not** be present otherwise.  (Since 4.2)
+    #[doc(alias = "bitmap-mode")]
     pub bitmap_mode: ::std::option::Option<super::BitmapSyncMode>,
     /// true to compress data, if the target format supports it.
     /// (default: false) (since 2.8)
@@ -2235,37 +2361,45 @@ pub struct DriveBackup {
     /// the action to take on an error on the source,
     /// default 'report'.  'stop' and 'enospc' can only be used if the
     /// block device supports io-status (see `BlockInfo`).
+    #[doc(alias = "on-source-error")]
     pub on_source_error: ::std::option::Option<super::BlockdevOnError>,
     /// the action to take on an error on the target,
     /// default 'report' (no limitations, since this applies to a
     /// different block device than `device`).
+    #[doc(alias = "on-target-error")]
     pub on_target_error: ::std::option::Option<super::BlockdevOnError>,
     /// policy defining behavior on I/O errors in
     /// copy-before-write jobs; defaults to break-guest-write.
     /// (Since 10.1)
+    #[doc(alias = "on-cbw-error")]
     pub on_cbw_error: ::std::option::Option<super::OnCbwError>,
     /// When false, this job will wait in a PENDING state
     /// after it has finished its work, waiting for `job-finalize`
     /// before making any block graph changes.  When true, this job will
     /// automatically perform its abort or commit actions.  Defaults to
     /// true.  (Since 2.12)
+    #[doc(alias = "auto-finalize")]
     pub auto_finalize: ::std::option::Option<bool>,
     /// When false, this job will wait in a CONCLUDED state
     /// after it has completely ceased all work, and awaits
     /// `job-dismiss`.  When true, this job will automatically disappear
     /// without user intervention.  Defaults to true.  (Since 2.12)
+    #[doc(alias = "auto-dismiss")]
     pub auto_dismiss: ::std::option::Option<bool>,
     /// the node name that should be assigned to the
     /// filter driver that the backup job inserts into the graph above
     /// node specified by `drive`.  If this option is not given, a node
     /// name is autogenerated.  (Since: 4.2)
+    #[doc(alias = "filter-node-name")]
     pub filter_node_name: ::std::option::Option<::std::string::String>,
     /// Discard blocks on source which have already been
     /// copied to the target.  (Since 9.1)
+    #[doc(alias = "discard-source")]
     pub discard_source: ::std::option::Option<bool>,
     /// Performance options.  (Since 6.0)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-perf")]
     pub x_perf: ::std::option::Option<super::BackupPerf>,
     /// the target of the new image.  If the file exists, or if it
     /// is a device, the existing file/device will be used as the new
@@ -2312,6 +2446,7 @@ pub struct DriveBackup {
 pub struct BlockdevBackup {
     /// identifier for the newly-created block job.  If omitted,
     /// the device name will be used.  (Since 2.7)
+    #[doc(alias = "job-id")]
     pub job_id: ::std::option::Option<::std::string::String>,
     /// the device name or node-name of a root node which should be
     /// copied.
@@ -2331,6 +2466,7 @@ pub struct BlockdevBackup {
     /// Specifies the type of data the bitmap should contain
     /// after the operation concludes.  Must be present if a bitmap was
     /// provided, must **not** be present otherwise.  (Since 4.2)
+    #[doc(alias = "bitmap-mode")]
     pub bitmap_mode: ::std::option::Option<super::BitmapSyncMode>,
     /// true to compress data, if the target format supports it.
     /// (default: false) (since 2.8)
@@ -2338,37 +2474,45 @@ pub struct BlockdevBackup {
     /// the action to take on an error on the source,
     /// default 'report'.  'stop' and 'enospc' can only be used if the
     /// block device supports io-status (see `BlockInfo`).
+    #[doc(alias = "on-source-error")]
     pub on_source_error: ::std::option::Option<super::BlockdevOnError>,
     /// the action to take on an error on the target,
     /// default 'report' (no limitations, since this applies to a
     /// different block device than `device`).
+    #[doc(alias = "on-target-error")]
     pub on_target_error: ::std::option::Option<super::BlockdevOnError>,
     /// policy defining behavior on I/O errors in
     /// copy-before-write jobs; defaults to break-guest-write.
     /// (Since 10.1)
+    #[doc(alias = "on-cbw-error")]
     pub on_cbw_error: ::std::option::Option<super::OnCbwError>,
     /// When false, this job will wait in a PENDING state
     /// after it has finished its work, waiting for `job-finalize`
     /// before making any block graph changes.  When true, this job will
     /// automatically perform its abort or commit actions.  Defaults to
     /// true.  (Since 2.12)
+    #[doc(alias = "auto-finalize")]
     pub auto_finalize: ::std::option::Option<bool>,
     /// When false, this job will wait in a CONCLUDED state
     /// after it has completely ceased all work, and awaits
     /// `job-dismiss`.  When true, this job will automatically disappear
     /// without user intervention.  Defaults to true.  (Since 2.12)
+    #[doc(alias = "auto-dismiss")]
     pub auto_dismiss: ::std::option::Option<bool>,
     /// the node name that should be assigned to the
     /// filter driver that the backup job inserts into the graph above
     /// node specified by `drive`.  If this option is not given, a node
     /// name is autogenerated.  (Since: 4.2)
+    #[doc(alias = "filter-node-name")]
     pub filter_node_name: ::std::option::Option<::std::string::String>,
     /// Discard blocks on source which have already been
     /// copied to the target.  (Since 9.1)
+    #[doc(alias = "discard-source")]
     pub discard_source: ::std::option::Option<bool>,
     /// Performance options.  (Since 6.0)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-perf")]
     pub x_perf: ::std::option::Option<super::BackupPerf>,
     /// the device name or node-name of the backup target node.
     pub target: ::std::string::String,
@@ -2404,10 +2548,13 @@ pub struct BlockdevBackup {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum XDbgBlockGraphNodeType {
     /// corresponds to BlockBackend
+    #[doc(alias = "block-backend")]
     BlockBackend,
     /// corresponds to BlockJob
+    #[doc(alias = "block-job")]
     BlockJob,
     /// corresponds to BlockDriverState
+    #[doc(alias = "block-driver")]
     BlockDriver,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -2462,9 +2609,11 @@ pub enum BlockPermission {
     /// (including their backing files) this is true, but the property
     /// cannot be maintained in a few situations like for intermediate
     /// nodes of a commit block job.
+    #[doc(alias = "consistent-read")]
     ConsistentRead,
     /// This permission is required to change the visible disk
     /// contents.
+    #[doc(alias = "write")]
     Write,
     /// This permission (which is weaker than
     /// BLK_PERM_WRITE) is both enough and required for writes to the
@@ -2472,9 +2621,11 @@ pub enum BlockPermission {
     /// content doesn't change.  As the BLK_PERM_WRITE permission is
     /// strictly stronger, either is sufficient to perform an unchanging
     /// write.
+    #[doc(alias = "write-unchanged")]
     WriteUnchanged,
     /// This permission is required to change the size of a block
     /// node.
+    #[doc(alias = "resize")]
     Resize,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -2504,6 +2655,7 @@ pub struct XDbgBlockGraphEdge {
     pub perm: ::std::vec::Vec<super::BlockPermission>,
     /// permissions that can still be granted to other users
     /// of the child while it is still attached to this parent
+    #[doc(alias = "shared-perm")]
     pub shared_perm: ::std::vec::Vec<super::BlockPermission>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -2548,6 +2700,7 @@ pub struct XDbgBlockGraph {
 pub struct DriveMirror {
     /// identifier for the newly-created block job.  If omitted,
     /// the device name will be used.  (Since 2.7)
+    #[doc(alias = "job-id")]
     pub job_id: ::std::option::Option<::std::string::String>,
     /// the device name or node-name of a root node whose writes
     /// should be mirrored.
@@ -2561,6 +2714,7 @@ pub struct DriveMirror {
     pub format: ::std::option::Option<::std::string::String>,
     /// the new block driver state node name in the graph
     /// (Since 2.1)
+    #[doc(alias = "node-name")]
     pub node_name: ::std::option::Option<::std::string::String>,
     /// with sync=full graph node name to be replaced by the new
     /// image when a whole image copy is done.  This can be used to
@@ -2583,14 +2737,17 @@ pub struct DriveMirror {
     pub granularity: ::std::option::Option<u32>,
     /// maximum amount of data in flight from source to target
     /// (since 1.4).
+    #[doc(alias = "buf-size")]
     pub buf_size: ::std::option::Option<i64>,
     /// the action to take on an error on the source,
     /// default 'report'.  'stop' and 'enospc' can only be used if the
     /// block device supports io-status (see `BlockInfo`).
+    #[doc(alias = "on-source-error")]
     pub on_source_error: ::std::option::Option<super::BlockdevOnError>,
     /// the action to take on an error on the target,
     /// default 'report' (no limitations, since this applies to a
     /// different block device than `device`).
+    #[doc(alias = "on-target-error")]
     pub on_target_error: ::std::option::Option<super::BlockdevOnError>,
     /// Whether to try to unmap target sectors where source has only
     /// zero.  If true, and target unallocated sectors will read as
@@ -2600,17 +2757,20 @@ pub struct DriveMirror {
     pub unmap: ::std::option::Option<bool>,
     /// when to copy data to the destination; defaults to
     /// 'background' (Since: 3.0)
+    #[doc(alias = "copy-mode")]
     pub copy_mode: ::std::option::Option<super::MirrorCopyMode>,
     /// When false, this job will wait in a PENDING state
     /// after it has finished its work, waiting for `job-finalize`
     /// before making any block graph changes.  When true, this job will
     /// automatically perform its abort or commit actions.  Defaults to
     /// true.  (Since 3.1)
+    #[doc(alias = "auto-finalize")]
     pub auto_finalize: ::std::option::Option<bool>,
     /// When false, this job will wait in a CONCLUDED state
     /// after it has completely ceased all work, and awaits
     /// `job-dismiss`.  When true, this job will automatically disappear
     /// without user intervention.  Defaults to true.  (Since 3.1)
+    #[doc(alias = "auto-dismiss")]
     pub auto_dismiss: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -2924,50 +3084,69 @@ pub struct BlockIOThrottle {
 #[derive(Default)]
 pub struct ThrottleLimits {
     /// limit total I/O operations per second
+    #[doc(alias = "iops-total")]
     pub iops_total: ::std::option::Option<i64>,
     /// I/O operations burst
+    #[doc(alias = "iops-total-max")]
     pub iops_total_max: ::std::option::Option<i64>,
     /// length of the iops-total-max burst period,
     /// in seconds.  It must only be set if `iops-total-max` is set as
     /// well.
+    #[doc(alias = "iops-total-max-length")]
     pub iops_total_max_length: ::std::option::Option<i64>,
     /// limit read operations per second
+    #[doc(alias = "iops-read")]
     pub iops_read: ::std::option::Option<i64>,
     /// I/O operations read burst
+    #[doc(alias = "iops-read-max")]
     pub iops_read_max: ::std::option::Option<i64>,
     /// length of the iops-read-max burst period, in
     /// seconds.  It must only be set if `iops-read-max` is set as well.
+    #[doc(alias = "iops-read-max-length")]
     pub iops_read_max_length: ::std::option::Option<i64>,
     /// limit write operations per second
+    #[doc(alias = "iops-write")]
     pub iops_write: ::std::option::Option<i64>,
     /// I/O operations write burst
+    #[doc(alias = "iops-write-max")]
     pub iops_write_max: ::std::option::Option<i64>,
     /// length of the iops-write-max burst period,
     /// in seconds.  It must only be set if `iops-write-max` is set as
     /// well.
+    #[doc(alias = "iops-write-max-length")]
     pub iops_write_max_length: ::std::option::Option<i64>,
     /// limit total bytes per second
+    #[doc(alias = "bps-total")]
     pub bps_total: ::std::option::Option<i64>,
     /// total bytes burst
+    #[doc(alias = "bps-total-max")]
     pub bps_total_max: ::std::option::Option<i64>,
     /// length of the bps-total-max burst period, in
     /// seconds.  It must only be set if `bps-total-max` is set as well.
+    #[doc(alias = "bps-total-max-length")]
     pub bps_total_max_length: ::std::option::Option<i64>,
     /// limit read bytes per second
+    #[doc(alias = "bps-read")]
     pub bps_read: ::std::option::Option<i64>,
     /// total bytes read burst
+    #[doc(alias = "bps-read-max")]
     pub bps_read_max: ::std::option::Option<i64>,
     /// length of the bps-read-max burst period, in
     /// seconds.  It must only be set if `bps-read-max` is set as well.
+    #[doc(alias = "bps-read-max-length")]
     pub bps_read_max_length: ::std::option::Option<i64>,
     /// limit write bytes per second
+    #[doc(alias = "bps-write")]
     pub bps_write: ::std::option::Option<i64>,
     /// total bytes write burst
+    #[doc(alias = "bps-write-max")]
     pub bps_write_max: ::std::option::Option<i64>,
     /// length of the bps-write-max burst period, in
     /// seconds.  It must only be set if `bps-write-max` is set as well.
+    #[doc(alias = "bps-write-max-length")]
     pub bps_write_max_length: ::std::option::Option<i64>,
     /// when limiting by iops max size of an I/O in bytes
+    #[doc(alias = "iops-size")]
     pub iops_size: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -3009,78 +3188,97 @@ pub struct ThrottleGroupProperties {
     /// The `x-iops-total` member.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-iops-total")]
     pub x_iops_total: ::std::option::Option<i64>,
     /// The `x-iops-total-max` member.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-iops-total-max")]
     pub x_iops_total_max: ::std::option::Option<i64>,
     /// The `x-iops-total-max-length` member.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-iops-total-max-length")]
     pub x_iops_total_max_length: ::std::option::Option<i64>,
     /// The `x-iops-read` member.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-iops-read")]
     pub x_iops_read: ::std::option::Option<i64>,
     /// The `x-iops-read-max` member.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-iops-read-max")]
     pub x_iops_read_max: ::std::option::Option<i64>,
     /// The `x-iops-read-max-length` member.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-iops-read-max-length")]
     pub x_iops_read_max_length: ::std::option::Option<i64>,
     /// The `x-iops-write` member.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-iops-write")]
     pub x_iops_write: ::std::option::Option<i64>,
     /// The `x-iops-write-max` member.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-iops-write-max")]
     pub x_iops_write_max: ::std::option::Option<i64>,
     /// The `x-iops-write-max-length` member.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-iops-write-max-length")]
     pub x_iops_write_max_length: ::std::option::Option<i64>,
     /// The `x-bps-total` member.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-bps-total")]
     pub x_bps_total: ::std::option::Option<i64>,
     /// The `x-bps-total-max` member.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-bps-total-max")]
     pub x_bps_total_max: ::std::option::Option<i64>,
     /// The `x-bps-total-max-length` member.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-bps-total-max-length")]
     pub x_bps_total_max_length: ::std::option::Option<i64>,
     /// The `x-bps-read` member.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-bps-read")]
     pub x_bps_read: ::std::option::Option<i64>,
     /// The `x-bps-read-max` member.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-bps-read-max")]
     pub x_bps_read_max: ::std::option::Option<i64>,
     /// The `x-bps-read-max-length` member.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-bps-read-max-length")]
     pub x_bps_read_max_length: ::std::option::Option<i64>,
     /// The `x-bps-write` member.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-bps-write")]
     pub x_bps_write: ::std::option::Option<i64>,
     /// The `x-bps-write-max` member.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-bps-write-max")]
     pub x_bps_write_max: ::std::option::Option<i64>,
     /// The `x-bps-write-max-length` member.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-bps-write-max-length")]
     pub x_bps_write_max_length: ::std::option::Option<i64>,
     /// The `x-iops-size` member.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-iops-size")]
     pub x_iops_size: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -3119,6 +3317,7 @@ pub struct ThrottleGroupProperties {
 pub struct BlockJobChangeOptionsMirror {
     /// Switch to this copy mode.  Currently, only the switch
     /// from 'background' to 'write-blocking' is implemented.
+    #[doc(alias = "copy-mode")]
     pub copy_mode: super::MirrorCopyMode,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -3195,8 +3394,10 @@ pub enum BlockJobChangeOptionsBranch {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevDiscardOptions {
     /// Ignore the request
+    #[doc(alias = "ignore")]
     Ignore,
     /// Forward as an unmap request
+    #[doc(alias = "unmap")]
     Unmap,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -3217,12 +3418,15 @@ pub enum BlockdevDiscardOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevDetectZeroesOptions {
     /// Disabled (default)
+    #[doc(alias = "off")]
     Off,
     /// Enabled
+    #[doc(alias = "on")]
     On,
     /// Enabled and even try to unmap blocks if possible.  This
     /// requires also that `BlockdevDiscardOptions` is set to unmap for
     /// this device.
+    #[doc(alias = "unmap")]
     Unmap,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -3242,12 +3446,15 @@ pub enum BlockdevDetectZeroesOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevAioOptions {
     /// Use QEMU's thread pool
+    #[doc(alias = "threads")]
     Threads,
     /// Use native AIO backend (only Linux and Windows)
+    #[doc(alias = "native")]
     Native,
     /// Use linux io_uring (since 5.0)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX_IO_URING`.
+    #[doc(alias = "io_uring")]
     IoUring,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -3271,6 +3478,7 @@ pub struct BlockdevCacheOptions {
     /// default: false)
     pub direct: ::std::option::Option<bool>,
     /// ignore any flush requests for the device (default: false)
+    #[doc(alias = "no-flush")]
     pub no_flush: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -3290,32 +3498,46 @@ pub struct BlockdevCacheOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevDriver {
     /// The `blkdebug` value.
+    #[doc(alias = "blkdebug")]
     Blkdebug,
     /// Since 3.0
+    #[doc(alias = "blklogwrites")]
     Blklogwrites,
     /// Since 4.2
+    #[doc(alias = "blkreplay")]
     Blkreplay,
     /// The `blkverify` value.
+    #[doc(alias = "blkverify")]
     Blkverify,
     /// The `bochs` value.
+    #[doc(alias = "bochs")]
     Bochs,
     /// The `cloop` value.
+    #[doc(alias = "cloop")]
     Cloop,
     /// Since 5.0
+    #[doc(alias = "compress")]
     Compress,
     /// Since 6.2
+    #[doc(alias = "copy-before-write")]
     CopyBeforeWrite,
     /// Since 3.0
+    #[doc(alias = "copy-on-read")]
     CopyOnRead,
     /// The `dmg` value.
+    #[doc(alias = "dmg")]
     Dmg,
     /// The `file` value.
+    #[doc(alias = "file")]
     File,
     /// Since 7.0
+    #[doc(alias = "snapshot-access")]
     SnapshotAccess,
     /// The `ftp` value.
+    #[doc(alias = "ftp")]
     Ftp,
     /// The `ftps` value.
+    #[doc(alias = "ftps")]
     Ftps,
     /// The `gluster` value.
     ///
@@ -3325,86 +3547,119 @@ pub enum BlockdevDriver {
     #[deprecated(
         note = "Member @gluster is deprecated because GlusterFS development ceased."
     )]
+    #[doc(alias = "gluster")]
     Gluster,
     /// The `host_cdrom` value.
     ///
     /// **Availability:** only when QEMU is built with `HAVE_HOST_BLOCK_DEVICE`.
+    #[doc(alias = "host_cdrom")]
     HostCdrom,
     /// The `host_device` value.
     ///
     /// **Availability:** only when QEMU is built with `HAVE_HOST_BLOCK_DEVICE`.
+    #[doc(alias = "host_device")]
     HostDevice,
     /// The `http` value.
+    #[doc(alias = "http")]
     Http,
     /// The `https` value.
+    #[doc(alias = "https")]
     Https,
     /// The `io_uring` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_BLKIO`.
+    #[doc(alias = "io_uring")]
     IoUring,
     /// The `iscsi` value.
+    #[doc(alias = "iscsi")]
     Iscsi,
     /// The `luks` value.
+    #[doc(alias = "luks")]
     Luks,
     /// The `nbd` value.
+    #[doc(alias = "nbd")]
     Nbd,
     /// The `nfs` value.
+    #[doc(alias = "nfs")]
     Nfs,
     /// The `null-aio` value.
+    #[doc(alias = "null-aio")]
     NullAio,
     /// The `null-co` value.
+    #[doc(alias = "null-co")]
     NullCo,
     /// Since 2.12
+    #[doc(alias = "nvme")]
     Nvme,
     /// The `nvme-io_uring` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_BLKIO`.
+    #[doc(alias = "nvme-io_uring")]
     NvmeIoUring,
     /// The `parallels` value.
+    #[doc(alias = "parallels")]
     Parallels,
     /// The `preallocate` value.
+    #[doc(alias = "preallocate")]
     Preallocate,
     /// The `qcow` value.
+    #[doc(alias = "qcow")]
     Qcow,
     /// The `qcow2` value.
+    #[doc(alias = "qcow2")]
     Qcow2,
     /// The `qed` value.
+    #[doc(alias = "qed")]
     Qed,
     /// The `quorum` value.
+    #[doc(alias = "quorum")]
     Quorum,
     /// The `raw` value.
+    #[doc(alias = "raw")]
     Raw,
     /// The `rbd` value.
+    #[doc(alias = "rbd")]
     Rbd,
     /// The `replication` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_REPLICATION`.
+    #[doc(alias = "replication")]
     Replication,
     /// The `ssh` value.
+    #[doc(alias = "ssh")]
     Ssh,
     /// Since 2.11
+    #[doc(alias = "throttle")]
     Throttle,
     /// The `vdi` value.
+    #[doc(alias = "vdi")]
     Vdi,
     /// The `vhdx` value.
+    #[doc(alias = "vhdx")]
     Vhdx,
     /// The `virtio-blk-vfio-pci` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_BLKIO`.
+    #[doc(alias = "virtio-blk-vfio-pci")]
     VirtioBlkVfioPci,
     /// The `virtio-blk-vhost-user` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_BLKIO`.
+    #[doc(alias = "virtio-blk-vhost-user")]
     VirtioBlkVhostUser,
     /// The `virtio-blk-vhost-vdpa` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_BLKIO`.
+    #[doc(alias = "virtio-blk-vhost-vdpa")]
     VirtioBlkVhostVdpa,
     /// The `vmdk` value.
+    #[doc(alias = "vmdk")]
     Vmdk,
     /// The `vpc` value.
+    #[doc(alias = "vpc")]
     Vpc,
     /// The `vvfat` value.
+    #[doc(alias = "vvfat")]
     Vvfat,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -3476,6 +3731,7 @@ pub struct BlockdevOptionsFile {
     /// the id for the object that will handle persistent
     /// reservations for this device (default: none, forward the
     /// commands via SG_IO; since 2.11)
+    #[doc(alias = "pr-manager")]
     pub pr_manager: ::std::option::Option<::std::string::String>,
     /// whether to enable file locking.  If set to 'auto', only
     /// enable when Open File Descriptor (OFD) locking API is available
@@ -3488,6 +3744,7 @@ pub struct BlockdevOptionsFile {
     /// between this and the aio-max-batch value of the IOThread object
     /// is chosen.  0 means that the AIO backend will handle it
     /// automatically.  (default: 0, since 6.2)
+    #[doc(alias = "aio-max-batch")]
     pub aio_max_batch: ::std::option::Option<i64>,
     /// invalidate page cache during live migration.  This
     /// prevents stale data on the migration destination with
@@ -3495,6 +3752,7 @@ pub struct BlockdevOptionsFile {
     /// (default: on, since: 4.0)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
+    #[doc(alias = "drop-cache")]
     pub drop_cache: ::std::option::Option<bool>,
     /// whether to check that page cache was dropped
     /// on live migration.  May cause noticeable delays if the image
@@ -3502,6 +3760,7 @@ pub struct BlockdevOptionsFile {
     /// (since: 3.0)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-check-cache-dropped")]
     pub x_check_cache_dropped: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -3531,10 +3790,12 @@ pub struct BlockdevOptionsNull {
     /// emulated latency (in nanoseconds) in processing
     /// requests.  Default to zero which completes requests immediately.
     /// (Since 2.4)
+    #[doc(alias = "latency-ns")]
     pub latency_ns: ::std::option::Option<u64>,
     /// if true, reads from the device produce zeroes; if
     /// false, the buffer is left unchanged.
     /// (default: false; since: 4.1)
+    #[doc(alias = "read-zeroes")]
     pub read_zeroes: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -3582,6 +3843,7 @@ pub struct BlockdevOptionsVVFAT {
     /// directory to be exported as FAT image
     pub dir: ::std::string::String,
     /// FAT type: 12, 16 or 32
+    #[doc(alias = "fat-type")]
     pub fat_type: ::std::option::Option<i64>,
     /// whether to export a floppy image (true) or partitioned hard
     /// disk (false; default)
@@ -3637,6 +3899,7 @@ pub struct BlockdevOptionsLUKS {
     /// the ID of a QCryptoSecret object providing the
     /// decryption key.  Mandatory except when doing a metadata-only
     /// probe of the image.  (since 2.6)
+    #[doc(alias = "key-secret")]
     pub key_secret: ::std::option::Option<::std::string::String>,
     /// block device holding a detached LUKS header.  (since 9.0)
     pub header: ::std::option::Option<::std::boxed::Box<super::BlockdevRef>>,
@@ -3683,14 +3946,18 @@ pub struct BlockdevOptionsGenericCOWFormat {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Qcow2OverlapCheckMode {
     /// Do not perform any checks
+    #[doc(alias = "none")]
     None,
     /// Perform only checks which can be done in constant time
     /// and without reading anything from disk
+    #[doc(alias = "constant")]
     Constant,
     /// Perform only checks which can be done without reading
     /// anything from disk
+    #[doc(alias = "cached")]
     Cached,
     /// Perform all available overlap checks
+    #[doc(alias = "all")]
     All,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -3719,22 +3986,31 @@ pub struct Qcow2OverlapCheckFlags {
     /// other flags, defaults to 'cached'
     pub template: ::std::option::Option<super::Qcow2OverlapCheckMode>,
     /// Qcow2 format header
+    #[doc(alias = "main-header")]
     pub main_header: ::std::option::Option<bool>,
     /// Qcow2 active L1 table
+    #[doc(alias = "active-l1")]
     pub active_l1: ::std::option::Option<bool>,
     /// Qcow2 active L2 table
+    #[doc(alias = "active-l2")]
     pub active_l2: ::std::option::Option<bool>,
     /// Qcow2 refcount table
+    #[doc(alias = "refcount-table")]
     pub refcount_table: ::std::option::Option<bool>,
     /// Qcow2 refcount blocks
+    #[doc(alias = "refcount-block")]
     pub refcount_block: ::std::option::Option<bool>,
     /// Qcow2 snapshot table
+    #[doc(alias = "snapshot-table")]
     pub snapshot_table: ::std::option::Option<bool>,
     /// Qcow2 inactive L1 tables
+    #[doc(alias = "inactive-l1")]
     pub inactive_l1: ::std::option::Option<bool>,
     /// Qcow2 inactive L2 tables
+    #[doc(alias = "inactive-l2")]
     pub inactive_l2: ::std::option::Option<bool>,
     /// Qcow2 bitmap directory (since 3.0)
+    #[doc(alias = "bitmap-directory")]
     pub bitmap_directory: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -3841,6 +4117,7 @@ impl<'de> ::serde::Deserialize<'de> for Qcow2OverlapChecks {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevQcowEncryptionFormat {
     /// AES-CBC with plain64 initialization vectors
+    #[doc(alias = "aes")]
     Aes,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -3915,8 +4192,10 @@ pub struct BlockdevOptionsQcow {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevQcow2EncryptionFormat {
     /// AES-CBC with plain64 initialization vectors
+    #[doc(alias = "aes")]
     Aes,
     /// The `luks` value.
+    #[doc(alias = "luks")]
     Luks,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -3972,8 +4251,10 @@ pub struct BlockdevOptionsPreallocate {
     pub file: ::std::boxed::Box<super::BlockdevRef>,
     /// on preallocation, align file length to this number,
     /// default 1048576 (1M)
+    #[doc(alias = "prealloc-align")]
     pub prealloc_align: ::std::option::Option<i64>,
     /// how much to preallocate, default 134217728 (128M)
+    #[doc(alias = "prealloc-size")]
     pub prealloc_size: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -4001,16 +4282,20 @@ pub struct BlockdevOptionsQcow2 {
     pub backing: ::std::option::Option<::std::boxed::Box<super::BlockdevRefOrNull>>,
     /// whether to enable the lazy refcounts feature
     /// (default is taken from the image file)
+    #[doc(alias = "lazy-refcounts")]
     pub lazy_refcounts: ::std::option::Option<bool>,
     /// whether discard requests to the qcow2 device
     /// should be forwarded to the data source
+    #[doc(alias = "pass-discard-request")]
     pub pass_discard_request: ::std::option::Option<bool>,
     /// whether discard requests for the data source
     /// should be issued when a snapshot operation (e.g. deleting a
     /// snapshot) frees clusters in the qcow2 file
+    #[doc(alias = "pass-discard-snapshot")]
     pub pass_discard_snapshot: ::std::option::Option<bool>,
     /// whether discard requests for the data source
     /// should be issued on other occasions where a cluster gets freed
+    #[doc(alias = "pass-discard-other")]
     pub pass_discard_other: ::std::option::Option<bool>,
     /// when enabled, data clusters will remain
     /// preallocated when they are no longer used, e.g. because they are
@@ -4026,27 +4311,34 @@ pub struct BlockdevOptionsQcow2 {
     /// disk size would suggest.  If image file length is of concern
     /// (e.g. when storing qcow2 images directly on block devices), you
     /// should consider enabling this option.  (since 8.1)
+    #[doc(alias = "discard-no-unref")]
     pub discard_no_unref: ::std::option::Option<bool>,
     /// which overlap checks to perform for writes to the
     /// image, defaults to 'cached' (since 2.2)
+    #[doc(alias = "overlap-check")]
     pub overlap_check: ::std::option::Option<super::Qcow2OverlapChecks>,
     /// the maximum total size of the L2 table and refcount
     /// block caches in bytes (since 2.2)
+    #[doc(alias = "cache-size")]
     pub cache_size: ::std::option::Option<i64>,
     /// the maximum size of the L2 table cache in bytes
     /// (since 2.2)
+    #[doc(alias = "l2-cache-size")]
     pub l2_cache_size: ::std::option::Option<i64>,
     /// the size of each entry in the L2 cache in
     /// bytes.  It must be a power of two between 512 and the cluster
     /// size.  The default value is the cluster size (since 2.12)
+    #[doc(alias = "l2-cache-entry-size")]
     pub l2_cache_entry_size: ::std::option::Option<i64>,
     /// the maximum size of the refcount block cache
     /// in bytes (since 2.2)
+    #[doc(alias = "refcount-cache-size")]
     pub refcount_cache_size: ::std::option::Option<i64>,
     /// clean unused entries in the L2 and refcount
     /// caches.  The interval is in seconds.  The default value is 600
     /// on supporting platforms, and 0 on other platforms.  0 disables
     /// this feature.  (since 2.5)
+    #[doc(alias = "cache-clean-interval")]
     pub cache_clean_interval: ::std::option::Option<i64>,
     /// Image decryption options.  Mandatory for encrypted images,
     /// except when doing a metadata-only probe of the image.
@@ -4056,6 +4348,7 @@ pub struct BlockdevOptionsQcow2 {
     /// This may only be specified for images that require an external
     /// data file.  If it is not specified for such an image, the data
     /// file name is loaded from the image file.  (since 4.0)
+    #[doc(alias = "data-file")]
     pub data_file: ::std::option::Option<::std::boxed::Box<super::BlockdevRef>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -4088,10 +4381,13 @@ pub struct BlockdevOptionsQcow2 {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SshHostKeyCheckMode {
     /// Don't check the host key at all
+    #[doc(alias = "none")]
     None,
     /// Compare the host key with a given hash
+    #[doc(alias = "hash")]
     Hash,
     /// Check the host key against the known_hosts file
+    #[doc(alias = "known_hosts")]
     KnownHosts,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -4111,10 +4407,13 @@ pub enum SshHostKeyCheckMode {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SshHostKeyCheckHashType {
     /// The given hash is an md5 hash
+    #[doc(alias = "md5")]
     Md5,
     /// The given hash is an sha1 hash
+    #[doc(alias = "sha1")]
     Sha1,
     /// The given hash is an sha256 hash
+    #[doc(alias = "sha256")]
     Sha256,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -4198,6 +4497,7 @@ pub struct BlockdevOptionsSsh {
     pub user: ::std::option::Option<::std::string::String>,
     /// Defines how and what to check the host key against
     /// (default: known_hosts)
+    #[doc(alias = "host-key-check")]
     pub host_key_check: ::std::option::Option<super::SshHostKeyCheck>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -4219,102 +4519,150 @@ pub struct BlockdevOptionsSsh {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlkdebugEvent {
     /// The `l1_update` value.
+    #[doc(alias = "l1_update")]
     L1Update,
     /// The `l1_grow_alloc_table` value.
+    #[doc(alias = "l1_grow_alloc_table")]
     L1GrowAllocTable,
     /// The `l1_grow_write_table` value.
+    #[doc(alias = "l1_grow_write_table")]
     L1GrowWriteTable,
     /// The `l1_grow_activate_table` value.
+    #[doc(alias = "l1_grow_activate_table")]
     L1GrowActivateTable,
     /// The `l2_load` value.
+    #[doc(alias = "l2_load")]
     L2Load,
     /// The `l2_update` value.
+    #[doc(alias = "l2_update")]
     L2Update,
     /// The `l2_update_compressed` value.
+    #[doc(alias = "l2_update_compressed")]
     L2UpdateCompressed,
     /// The `l2_alloc_cow_read` value.
+    #[doc(alias = "l2_alloc_cow_read")]
     L2AllocCowRead,
     /// The `l2_alloc_write` value.
+    #[doc(alias = "l2_alloc_write")]
     L2AllocWrite,
     /// The `read_aio` value.
+    #[doc(alias = "read_aio")]
     ReadAio,
     /// The `read_backing_aio` value.
+    #[doc(alias = "read_backing_aio")]
     ReadBackingAio,
     /// The `read_compressed` value.
+    #[doc(alias = "read_compressed")]
     ReadCompressed,
     /// The `write_aio` value.
+    #[doc(alias = "write_aio")]
     WriteAio,
     /// The `write_compressed` value.
+    #[doc(alias = "write_compressed")]
     WriteCompressed,
     /// The `vmstate_load` value.
+    #[doc(alias = "vmstate_load")]
     VmstateLoad,
     /// The `vmstate_save` value.
+    #[doc(alias = "vmstate_save")]
     VmstateSave,
     /// The `cow_read` value.
+    #[doc(alias = "cow_read")]
     CowRead,
     /// The `cow_write` value.
+    #[doc(alias = "cow_write")]
     CowWrite,
     /// The `reftable_load` value.
+    #[doc(alias = "reftable_load")]
     ReftableLoad,
     /// The `reftable_grow` value.
+    #[doc(alias = "reftable_grow")]
     ReftableGrow,
     /// The `reftable_update` value.
+    #[doc(alias = "reftable_update")]
     ReftableUpdate,
     /// The `refblock_load` value.
+    #[doc(alias = "refblock_load")]
     RefblockLoad,
     /// The `refblock_update` value.
+    #[doc(alias = "refblock_update")]
     RefblockUpdate,
     /// The `refblock_update_part` value.
+    #[doc(alias = "refblock_update_part")]
     RefblockUpdatePart,
     /// The `refblock_alloc` value.
+    #[doc(alias = "refblock_alloc")]
     RefblockAlloc,
     /// The `refblock_alloc_hookup` value.
+    #[doc(alias = "refblock_alloc_hookup")]
     RefblockAllocHookup,
     /// The `refblock_alloc_write` value.
+    #[doc(alias = "refblock_alloc_write")]
     RefblockAllocWrite,
     /// The `refblock_alloc_write_blocks` value.
+    #[doc(alias = "refblock_alloc_write_blocks")]
     RefblockAllocWriteBlocks,
     /// The `refblock_alloc_write_table` value.
+    #[doc(alias = "refblock_alloc_write_table")]
     RefblockAllocWriteTable,
     /// The `refblock_alloc_switch_table` value.
+    #[doc(alias = "refblock_alloc_switch_table")]
     RefblockAllocSwitchTable,
     /// The `cluster_alloc` value.
+    #[doc(alias = "cluster_alloc")]
     ClusterAlloc,
     /// The `cluster_alloc_bytes` value.
+    #[doc(alias = "cluster_alloc_bytes")]
     ClusterAllocBytes,
     /// The `cluster_free` value.
+    #[doc(alias = "cluster_free")]
     ClusterFree,
     /// The `flush_to_os` value.
+    #[doc(alias = "flush_to_os")]
     FlushToOs,
     /// The `flush_to_disk` value.
+    #[doc(alias = "flush_to_disk")]
     FlushToDisk,
     /// The `pwritev_rmw_head` value.
+    #[doc(alias = "pwritev_rmw_head")]
     PwritevRmwHead,
     /// The `pwritev_rmw_after_head` value.
+    #[doc(alias = "pwritev_rmw_after_head")]
     PwritevRmwAfterHead,
     /// The `pwritev_rmw_tail` value.
+    #[doc(alias = "pwritev_rmw_tail")]
     PwritevRmwTail,
     /// The `pwritev_rmw_after_tail` value.
+    #[doc(alias = "pwritev_rmw_after_tail")]
     PwritevRmwAfterTail,
     /// The `pwritev` value.
+    #[doc(alias = "pwritev")]
     Pwritev,
     /// The `pwritev_zero` value.
+    #[doc(alias = "pwritev_zero")]
     PwritevZero,
     /// The `pwritev_done` value.
+    #[doc(alias = "pwritev_done")]
     PwritevDone,
     /// The `empty_image_prepare` value.
+    #[doc(alias = "empty_image_prepare")]
     EmptyImagePrepare,
     /// write zeros to the l1 table to shrink image.
     /// (since 2.11)
+    #[doc(alias = "l1_shrink_write_table")]
     L1ShrinkWriteTable,
     /// discard the l2 tables.  (since 2.11)
+    #[doc(alias = "l1_shrink_free_l2_clusters")]
     L1ShrinkFreeL2Clusters,
     /// a write due to copy-on-read (since 2.11)
+    #[doc(alias = "cor_write")]
     CorWrite,
     /// an allocation of file space for a cluster
     /// (since 4.1)
+    #[doc(alias = "cluster_alloc_space")]
     ClusterAllocSpace,
     /// triggers once at creation of the blkdebug node (since 4.1)
+    #[doc(alias = "none")]
     None,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -4379,16 +4727,22 @@ pub enum BlkdebugEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlkdebugIOType {
     /// .bdrv_co_preadv()
+    #[doc(alias = "read")]
     Read,
     /// .bdrv_co_pwritev()
+    #[doc(alias = "write")]
     Write,
     /// .bdrv_co_pwrite_zeroes()
+    #[doc(alias = "write-zeroes")]
     WriteZeroes,
     /// .bdrv_co_pdiscard()
+    #[doc(alias = "discard")]
     Discard,
     /// .bdrv_co_flush_to_disk()
+    #[doc(alias = "flush")]
     Flush,
     /// .bdrv_co_block_status()
+    #[doc(alias = "block-status")]
     BlockStatus,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -4488,42 +4842,51 @@ pub struct BlockdevOptionsBlkdebug {
     /// positive multiple of `align` and of the underlying file's request
     /// alignment (but need not be a power of 2), or 0 for default
     /// (since 2.10)
+    #[doc(alias = "max-transfer")]
     pub max_transfer: ::std::option::Option<i32>,
     /// preferred alignment for write zero requests in
     /// bytes, must be positive multiple of `align` and of the underlying
     /// file's request alignment (but need not be a power of 2), or 0
     /// for default (since 2.10)
+    #[doc(alias = "opt-write-zero")]
     pub opt_write_zero: ::std::option::Option<i32>,
     /// maximum size for write zero requests in bytes, must
     /// be positive multiple of `align`, of `opt-write-zero`, and of the
     /// underlying file's request alignment (but need not be a power of
     /// 2), or 0 for default (since 2.10)
+    #[doc(alias = "max-write-zero")]
     pub max_write_zero: ::std::option::Option<i32>,
     /// preferred alignment for discard requests in bytes,
     /// must be positive multiple of `align` and of the underlying file's
     /// request alignment (but need not be a power of 2), or 0 for
     /// default (since 2.10)
+    #[doc(alias = "opt-discard")]
     pub opt_discard: ::std::option::Option<i32>,
     /// maximum size for discard requests in bytes, must be
     /// positive multiple of `align`, of `opt-discard`, and of the
     /// underlying file's request alignment (but need not be a power of
     /// 2), or 0 for default (since 2.10)
+    #[doc(alias = "max-discard")]
     pub max_discard: ::std::option::Option<i32>,
     /// array of error injection descriptions
+    #[doc(alias = "inject-error")]
     pub inject_error: ::std::option::Option<
         ::std::vec::Vec<super::BlkdebugInjectErrorOptions>,
     >,
     /// array of state-change descriptions
+    #[doc(alias = "set-state")]
     pub set_state: ::std::option::Option<
         ::std::vec::Vec<super::BlkdebugSetStateOptions>,
     >,
     /// Permissions to take on `image` in addition to what
     /// is necessary anyway (which depends on how the blkdebug node is
     /// used).  Defaults to none.  (since 5.0)
+    #[doc(alias = "take-child-perms")]
     pub take_child_perms: ::std::option::Option<::std::vec::Vec<super::BlockPermission>>,
     /// Permissions not to share on `image` in addition
     /// to what cannot be shared anyway (which depends on how the
     /// blkdebug node is used).  Defaults to none.  (since 5.0)
+    #[doc(alias = "unshare-child-perms")]
     pub unshare_child_perms: ::std::option::Option<
         ::std::vec::Vec<super::BlockPermission>,
     >,
@@ -4561,11 +4924,14 @@ pub struct BlockdevOptionsBlklogwrites {
     /// sector size used in logging writes to `file`,
     /// determines granularity of offsets and sizes of writes
     /// (default: 512)
+    #[doc(alias = "log-sector-size")]
     pub log_sector_size: ::std::option::Option<u32>,
     /// append to an existing log (default: false)
+    #[doc(alias = "log-append")]
     pub log_append: ::std::option::Option<bool>,
     /// interval of write requests after which
     /// the log super block is updated to disk (default: 4096)
+    #[doc(alias = "log-super-update-interval")]
     pub log_super_update_interval: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -4627,8 +4993,10 @@ pub struct BlockdevOptionsBlkreplay {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QuorumReadPattern {
     /// read all the children and do a quorum vote on reads
+    #[doc(alias = "quorum")]
     Quorum,
     /// read only from the first child that has not failed
+    #[doc(alias = "fifo")]
     Fifo,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -4652,12 +5020,15 @@ pub struct BlockdevOptionsQuorum {
     /// the children block devices to use
     pub children: ::std::vec::Vec<super::BlockdevRef>,
     /// the vote limit under which a read will fail
+    #[doc(alias = "vote-threshold")]
     pub vote_threshold: i64,
     /// rewrite corrupted data when quorum is reached
     /// (Since 2.1)
+    #[doc(alias = "rewrite-corrupted")]
     pub rewrite_corrupted: ::std::option::Option<bool>,
     /// choose read pattern and set to quorum by default
     /// (Since 2.2)
+    #[doc(alias = "read-pattern")]
     pub read_pattern: ::std::option::Option<super::QuorumReadPattern>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -4819,8 +5190,10 @@ pub struct BlockdevOptionsVirtioBlkVhostVdpa {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum IscsiTransport {
     /// The `tcp` value.
+    #[doc(alias = "tcp")]
     Tcp,
     /// The `iser` value.
+    #[doc(alias = "iser")]
     Iser,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -4839,12 +5212,16 @@ pub enum IscsiTransport {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum IscsiHeaderDigest {
     /// The `crc32c` value.
+    #[doc(alias = "crc32c")]
     Crc32c,
     /// The `none` value.
+    #[doc(alias = "none")]
     None,
     /// The `crc32c-none` value.
+    #[doc(alias = "crc32c-none")]
     Crc32cNone,
     /// The `none-crc32c` value.
+    #[doc(alias = "none-crc32c")]
     NoneCrc32c,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -4878,12 +5255,15 @@ pub struct BlockdevOptionsIscsi {
     /// The ID of a QCryptoSecret object providing the
     /// password for the login.  This option is required if `user` is
     /// specified.
+    #[doc(alias = "password-secret")]
     pub password_secret: ::std::option::Option<::std::string::String>,
     /// The iqn name we want to identify to the target as.
     /// If this option is not specified, an initiator name is generated
     /// automatically.
+    #[doc(alias = "initiator-name")]
     pub initiator_name: ::std::option::Option<::std::string::String>,
     /// The desired header digest.  Defaults to none-crc32c.
+    #[doc(alias = "header-digest")]
     pub header_digest: ::std::option::Option<super::IscsiHeaderDigest>,
     /// Timeout in seconds after which a request will timeout.  0
     /// means no timeout and is the default.
@@ -4913,8 +5293,10 @@ pub struct BlockdevOptionsIscsi {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RbdAuthMode {
     /// The `cephx` value.
+    #[doc(alias = "cephx")]
     Cephx,
     /// The `none` value.
+    #[doc(alias = "none")]
     None,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -4933,10 +5315,13 @@ pub enum RbdAuthMode {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RbdImageEncryptionFormat {
     /// The `luks` value.
+    #[doc(alias = "luks")]
     Luks,
     /// The `luks2` value.
+    #[doc(alias = "luks2")]
     Luks2,
     /// Used for opening either luks or luks2 (Since 8.0)
+    #[doc(alias = "luks-any")]
     LuksAny,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -4957,6 +5342,7 @@ pub enum RbdImageEncryptionFormat {
 pub struct RbdEncryptionOptionsLUKSBase {
     /// ID of a QCryptoSecret object providing a passphrase for
     /// unlocking the encryption
+    #[doc(alias = "key-secret")]
     pub key_secret: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -4976,8 +5362,10 @@ pub struct RbdEncryptionOptionsLUKSBase {
 pub struct RbdEncryptionCreateOptionsLUKSBase {
     /// ID of a QCryptoSecret object providing a passphrase for
     /// unlocking the encryption
+    #[doc(alias = "key-secret")]
     pub key_secret: ::std::string::String,
     /// The encryption algorithm
+    #[doc(alias = "cipher-alg")]
     pub cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -4998,6 +5386,7 @@ pub struct RbdEncryptionCreateOptionsLUKSBase {
 pub struct RbdEncryptionOptionsLUKS {
     /// ID of a QCryptoSecret object providing a passphrase for
     /// unlocking the encryption
+    #[doc(alias = "key-secret")]
     pub key_secret: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -5017,6 +5406,7 @@ pub struct RbdEncryptionOptionsLUKS {
 pub struct RbdEncryptionOptionsLUKS2 {
     /// ID of a QCryptoSecret object providing a passphrase for
     /// unlocking the encryption
+    #[doc(alias = "key-secret")]
     pub key_secret: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -5036,6 +5426,7 @@ pub struct RbdEncryptionOptionsLUKS2 {
 pub struct RbdEncryptionOptionsLUKSAny {
     /// ID of a QCryptoSecret object providing a passphrase for
     /// unlocking the encryption
+    #[doc(alias = "key-secret")]
     pub key_secret: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -5055,8 +5446,10 @@ pub struct RbdEncryptionOptionsLUKSAny {
 pub struct RbdEncryptionCreateOptionsLUKS {
     /// ID of a QCryptoSecret object providing a passphrase for
     /// unlocking the encryption
+    #[doc(alias = "key-secret")]
     pub key_secret: ::std::string::String,
     /// The encryption algorithm
+    #[doc(alias = "cipher-alg")]
     pub cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -5077,8 +5470,10 @@ pub struct RbdEncryptionCreateOptionsLUKS {
 pub struct RbdEncryptionCreateOptionsLUKS2 {
     /// ID of a QCryptoSecret object providing a passphrase for
     /// unlocking the encryption
+    #[doc(alias = "key-secret")]
     pub key_secret: ::std::string::String,
     /// The encryption algorithm
+    #[doc(alias = "cipher-alg")]
     pub cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -5194,10 +5589,12 @@ pub struct BlockdevOptionsRbd {
     /// Acceptable authentication modes.  This maps
     /// to Ceph configuration option "auth_client_required".
     /// (Since 3.0)
+    #[doc(alias = "auth-client-required")]
     pub auth_client_required: ::std::option::Option<::std::vec::Vec<super::RbdAuthMode>>,
     /// ID of a QCryptoSecret object providing a key for cephx
     /// authentication.  This maps to Ceph configuration option "key".
     /// (Since 3.0)
+    #[doc(alias = "key-secret")]
     pub key_secret: ::std::option::Option<::std::string::String>,
     /// Monitor host address and port.  This maps to the "mon_host"
     /// Ceph option.
@@ -5231,9 +5628,11 @@ pub struct BlockdevOptionsRbd {
 pub enum ReplicationMode {
     /// Primary mode, the vm's state will be sent to secondary
     /// QEMU.
+    #[doc(alias = "primary")]
     Primary,
     /// Secondary mode, receive the vm's state from primary
     /// QEMU.
+    #[doc(alias = "secondary")]
     Secondary,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -5260,6 +5659,7 @@ pub struct BlockdevOptionsReplication {
     /// In secondary mode, node name or device ID of the root node
     /// who owns the replication node chain.  Must not be given in
     /// primary mode.
+    #[doc(alias = "top-id")]
     pub top_id: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -5280,6 +5680,7 @@ pub struct BlockdevOptionsReplication {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NFSTransport {
     /// TCP transport
+    #[doc(alias = "inet")]
     Inet,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -5329,12 +5730,15 @@ pub struct BlockdevOptionsNfs {
     pub group: ::std::option::Option<i64>,
     /// number of SYNs during the session establishment
     /// (defaults to libnfs default)
+    #[doc(alias = "tcp-syn-count")]
     pub tcp_syn_count: ::std::option::Option<i64>,
     /// set the readahead size in bytes (defaults to libnfs
     /// default)
+    #[doc(alias = "readahead-size")]
     pub readahead_size: ::std::option::Option<i64>,
     /// set the pagecache size in bytes (defaults to
     /// libnfs default)
+    #[doc(alias = "page-cache-size")]
     pub page_cache_size: ::std::option::Option<i64>,
     /// set the NFS debug level (max 2) (defaults to libnfs default)
     pub debug: ::std::option::Option<i64>,
@@ -5373,12 +5777,15 @@ pub struct BlockdevOptionsCurlBase {
     pub username: ::std::option::Option<::std::string::String>,
     /// ID of a QCryptoSecret object providing a password
     /// for authentication (defaults to no password)
+    #[doc(alias = "password-secret")]
     pub password_secret: ::std::option::Option<::std::string::String>,
     /// Username for proxy authentication (defaults to
     /// none)
+    #[doc(alias = "proxy-username")]
     pub proxy_username: ::std::option::Option<::std::string::String>,
     /// ID of a QCryptoSecret object providing a
     /// password for proxy authentication (defaults to no password)
+    #[doc(alias = "proxy-password-secret")]
     pub proxy_password_secret: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -5414,12 +5821,15 @@ pub struct BlockdevOptionsCurlHttp {
     pub username: ::std::option::Option<::std::string::String>,
     /// ID of a QCryptoSecret object providing a password
     /// for authentication (defaults to no password)
+    #[doc(alias = "password-secret")]
     pub password_secret: ::std::option::Option<::std::string::String>,
     /// Username for proxy authentication (defaults to
     /// none)
+    #[doc(alias = "proxy-username")]
     pub proxy_username: ::std::option::Option<::std::string::String>,
     /// ID of a QCryptoSecret object providing a
     /// password for proxy authentication (defaults to no password)
+    #[doc(alias = "proxy-password-secret")]
     pub proxy_password_secret: ::std::option::Option<::std::string::String>,
     /// List of cookies to set; format is "name1=content1;
     /// name2=content2;" as explained by CURLOPT_COOKIE(3).  Defaults to
@@ -5427,6 +5837,7 @@ pub struct BlockdevOptionsCurlHttp {
     pub cookie: ::std::option::Option<::std::string::String>,
     /// ID of a QCryptoSecret object providing the cookie
     /// data in a secure way.  See `cookie` for the format.  (since 2.10)
+    #[doc(alias = "cookie-secret")]
     pub cookie_secret: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -5464,12 +5875,15 @@ pub struct BlockdevOptionsCurlHttps {
     pub username: ::std::option::Option<::std::string::String>,
     /// ID of a QCryptoSecret object providing a password
     /// for authentication (defaults to no password)
+    #[doc(alias = "password-secret")]
     pub password_secret: ::std::option::Option<::std::string::String>,
     /// Username for proxy authentication (defaults to
     /// none)
+    #[doc(alias = "proxy-username")]
     pub proxy_username: ::std::option::Option<::std::string::String>,
     /// ID of a QCryptoSecret object providing a
     /// password for proxy authentication (defaults to no password)
+    #[doc(alias = "proxy-password-secret")]
     pub proxy_password_secret: ::std::option::Option<::std::string::String>,
     /// List of cookies to set; format is "name1=content1;
     /// name2=content2;" as explained by CURLOPT_COOKIE(3).  Defaults to
@@ -5480,6 +5894,7 @@ pub struct BlockdevOptionsCurlHttps {
     pub sslverify: ::std::option::Option<bool>,
     /// ID of a QCryptoSecret object providing the cookie
     /// data in a secure way.  See `cookie` for the format.  (since 2.10)
+    #[doc(alias = "cookie-secret")]
     pub cookie_secret: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -5518,12 +5933,15 @@ pub struct BlockdevOptionsCurlFtp {
     pub username: ::std::option::Option<::std::string::String>,
     /// ID of a QCryptoSecret object providing a password
     /// for authentication (defaults to no password)
+    #[doc(alias = "password-secret")]
     pub password_secret: ::std::option::Option<::std::string::String>,
     /// Username for proxy authentication (defaults to
     /// none)
+    #[doc(alias = "proxy-username")]
     pub proxy_username: ::std::option::Option<::std::string::String>,
     /// ID of a QCryptoSecret object providing a
     /// password for proxy authentication (defaults to no password)
+    #[doc(alias = "proxy-password-secret")]
     pub proxy_password_secret: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -5559,12 +5977,15 @@ pub struct BlockdevOptionsCurlFtps {
     pub username: ::std::option::Option<::std::string::String>,
     /// ID of a QCryptoSecret object providing a password
     /// for authentication (defaults to no password)
+    #[doc(alias = "password-secret")]
     pub password_secret: ::std::option::Option<::std::string::String>,
     /// Username for proxy authentication (defaults to
     /// none)
+    #[doc(alias = "proxy-username")]
     pub proxy_username: ::std::option::Option<::std::string::String>,
     /// ID of a QCryptoSecret object providing a
     /// password for proxy authentication (defaults to no password)
+    #[doc(alias = "proxy-password-secret")]
     pub proxy_password_secret: ::std::option::Option<::std::string::String>,
     /// Whether to verify the SSL certificate's validity
     /// (defaults to true)
@@ -5597,9 +6018,11 @@ pub struct BlockdevOptionsNbd {
     /// export name
     pub export: ::std::option::Option<::std::string::String>,
     /// TLS credentials ID
+    #[doc(alias = "tls-creds")]
     pub tls_creds: ::std::option::Option<::std::string::String>,
     /// TLS hostname override for certificate validation
     /// (Since 7.0)
+    #[doc(alias = "tls-hostname")]
     pub tls_hostname: ::std::option::Option<::std::string::String>,
     /// A metadata context name such as
     /// "qemu:dirty-bitmap:NAME" or "qemu:allocation-depth" to query in
@@ -5608,6 +6031,7 @@ pub struct BlockdevOptionsNbd {
     /// this option x-context would have made more sense) (since 3.0)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-dirty-bitmap")]
     pub x_dirty_bitmap: ::std::option::Option<::std::string::String>,
     /// On an unexpected disconnect, the nbd client tries
     /// to connect again until succeeding or encountering a serious
@@ -5616,12 +6040,14 @@ pub struct BlockdevOptionsNbd {
     /// that time, any delayed requests and all future requests before a
     /// successful reconnect will immediately fail.  Default 0
     /// (Since 4.2)
+    #[doc(alias = "reconnect-delay")]
     pub reconnect_delay: ::std::option::Option<u32>,
     /// In seconds.  If zero, the nbd driver tries the
     /// connection only once, and fails to open if the connection fails.
     /// If non-zero, the nbd driver will repeat connection attempts
     /// until successful or until `open-timeout` seconds have elapsed.
     /// Default 0 (Since 7.0)
+    #[doc(alias = "open-timeout")]
     pub open_timeout: ::std::option::Option<u32>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -5671,6 +6097,7 @@ pub struct BlockdevOptionsRaw {
 pub struct BlockdevOptionsThrottle {
     /// the name of the throttle-group object to use.  It
     /// must already exist.
+    #[doc(alias = "throttle-group")]
     pub throttle_group: ::std::string::String,
     /// reference to or definition of the data source block device
     pub file: ::std::boxed::Box<super::BlockdevRef>,
@@ -5720,10 +6147,12 @@ pub enum OnCbwError {
     /// report the error to the guest.  This way, the
     /// guest will not be able to overwrite areas that cannot be backed
     /// up, so the backup process remains valid.
+    #[doc(alias = "break-guest-write")]
     BreakGuestWrite,
     /// continue guest write.  Doing so will make the
     /// provided snapshot state invalid and any backup or export process
     /// based on it will finally fail.
+    #[doc(alias = "break-snapshot")]
     BreakSnapshot,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -5761,17 +6190,20 @@ pub struct BlockdevOptionsCbw {
     pub bitmap: ::std::option::Option<super::BlockDirtyBitmap>,
     /// Behavior on failure of copy-before-write operation.
     /// Default is `break-guest-write`.  (Since 7.1)
+    #[doc(alias = "on-cbw-error")]
     pub on_cbw_error: ::std::option::Option<super::OnCbwError>,
     /// Zero means no limit.  Non-zero sets the timeout in
     /// seconds for copy-before-write operation.  When a timeout occurs,
     /// the respective copy-before-write operation will fail, and the
     /// `on-cbw-error` parameter will decide how this failure is handled.
     /// Default 0.  (Since 7.1)
+    #[doc(alias = "cbw-timeout")]
     pub cbw_timeout: ::std::option::Option<u32>,
     /// Minimum size of blocks used by copy-before-write
     /// operations.  Has to be a power of 2.  No effect if smaller than
     /// the maximum of the target's cluster size and 64 KiB.  Default 0.
     /// (Since 9.2)
+    #[doc(alias = "min-cluster-size")]
     pub min_cluster_size: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -5800,6 +6232,7 @@ pub struct BlockdevOptions {
     /// an alphabetic character and may contain only alphanumeric
     /// characters, '-', '.' and '_'.  Their maximum length is 31
     /// characters.  (Since 2.0)
+    #[doc(alias = "node-name")]
     pub node_name: ::std::option::Option<::std::string::String>,
     /// discard-related options (default: ignore)
     pub discard: ::std::option::Option<super::BlockdevDiscardOptions>,
@@ -5815,6 +6248,7 @@ pub struct BlockdevOptions {
     /// access, either generally or in certain configurations.  In this
     /// case, the default value does not work and the option must be
     /// specified explicitly.
+    #[doc(alias = "read-only")]
     pub read_only: ::std::option::Option<bool>,
     /// if true and `read-only` is false, QEMU may
     /// automatically decide not to open the image read-write as
@@ -5822,12 +6256,15 @@ pub struct BlockdevOptions {
     /// between the modes later), e.g. depending on whether the image
     /// file is writable or whether a writing user is attached to the
     /// node (default: false, since 3.1)
+    #[doc(alias = "auto-read-only")]
     pub auto_read_only: ::std::option::Option<bool>,
     /// force share all permission on added nodes.  Requires
     /// read-only=true.  (Since 2.10)
+    #[doc(alias = "force-share")]
     pub force_share: ::std::option::Option<bool>,
     /// detect and optimize zero writes (Since 2.1)
     /// (default: off)
+    #[doc(alias = "detect-zeroes")]
     pub detect_zeroes: ::std::option::Option<super::BlockdevDetectZeroesOptions>,
     /// The branch, selected by the discriminator `driver`: its value and the branch's members.
     pub driver: BlockdevOptionsBranch,
@@ -6191,6 +6628,7 @@ pub struct BlockdevCreateOptionsFile {
     pub nocow: ::std::option::Option<bool>,
     /// Extent size hint to add to the image file; 0 for
     /// not adding an extent size hint (default: 1 MB, since 5.1)
+    #[doc(alias = "extent-size-hint")]
     pub extent_size_hint: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -6241,24 +6679,31 @@ pub struct BlockdevCreateOptionsLUKS {
     /// the ID of a QCryptoSecret object providing the
     /// decryption key.  Mandatory except when probing image for
     /// metadata only.
+    #[doc(alias = "key-secret")]
     pub key_secret: ::std::option::Option<::std::string::String>,
     /// the cipher algorithm for data encryption.  Currently
     /// defaults to 'aes-256'.
+    #[doc(alias = "cipher-alg")]
     pub cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo>,
     /// the cipher mode for data encryption.  Currently
     /// defaults to 'xts'
+    #[doc(alias = "cipher-mode")]
     pub cipher_mode: ::std::option::Option<super::QCryptoCipherMode>,
     /// the initialization vector generator.  Currently defaults
     /// to 'plain64'
+    #[doc(alias = "ivgen-alg")]
     pub ivgen_alg: ::std::option::Option<super::QCryptoIVGenAlgo>,
     /// the initialization vector generator hash.
     /// Currently defaults to 'sha256'
+    #[doc(alias = "ivgen-hash-alg")]
     pub ivgen_hash_alg: ::std::option::Option<super::QCryptoHashAlgo>,
     /// the master key hash algorithm.  Currently defaults to
     /// 'sha256'
+    #[doc(alias = "hash-alg")]
     pub hash_alg: ::std::option::Option<super::QCryptoHashAlgo>,
     /// number of milliseconds to spend in PBKDF passphrase
     /// processing.  Currently defaults to 2000.  (since 2.8)
+    #[doc(alias = "iter-time")]
     pub iter_time: ::std::option::Option<i64>,
     /// Node to create the image format on, mandatory except when
     /// 'preallocation' is not requested
@@ -6322,6 +6767,7 @@ pub struct BlockdevCreateOptionsParallels {
     /// Size of the virtual disk in bytes
     pub size: u64,
     /// Cluster size in bytes (default: 1 MB)
+    #[doc(alias = "cluster-size")]
     pub cluster_size: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -6347,6 +6793,7 @@ pub struct BlockdevCreateOptionsQcow {
     pub size: u64,
     /// File name of the backing file if a backing file
     /// should be used
+    #[doc(alias = "backing-file")]
     pub backing_file: ::std::option::Option<::std::string::String>,
     /// Encryption options if the image should be encrypted
     pub encrypt: ::std::option::Option<super::QCryptoBlockCreateOptions>,
@@ -6371,8 +6818,10 @@ pub struct BlockdevCreateOptionsQcow {
 pub enum BlockdevQcow2Version {
     /// The original QCOW2 format as introduced in QEMU 0.10 (version
     /// 2)
+    #[doc(alias = "v2")]
     V2,
     /// The extended QCOW2 format as introduced in QEMU 1.1 (version 3)
+    #[doc(alias = "v3")]
     V3,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -6391,10 +6840,12 @@ pub enum BlockdevQcow2Version {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Qcow2CompressionType {
     /// zlib compression, see \<<http://zlib.net/>\>
+    #[doc(alias = "zlib")]
     Zlib,
     /// zstd compression, see \<<http://github.com/facebook/zstd>\>
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_ZSTD`.
+    #[doc(alias = "zstd")]
     Zstd,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -6417,13 +6868,16 @@ pub struct BlockdevCreateOptionsQcow2 {
     /// Node to use as an external data file in which all guest
     /// data is stored so that only metadata remains in the qcow2 file
     /// (since: 4.0)
+    #[doc(alias = "data-file")]
     pub data_file: ::std::option::Option<super::BlockdevRef>,
     /// True if the external data file must stay valid as a
     /// standalone (read-only) raw image without looking at qcow2
     /// metadata (default: false; since: 4.0)
+    #[doc(alias = "data-file-raw")]
     pub data_file_raw: ::std::option::Option<bool>,
     /// True to make the image have extended L2 entries
     /// (default: false; since 5.2)
+    #[doc(alias = "extended-l2")]
     pub extended_l2: ::std::option::Option<bool>,
     /// Size of the virtual disk in bytes
     pub size: u64,
@@ -6431,23 +6885,29 @@ pub struct BlockdevCreateOptionsQcow2 {
     pub version: ::std::option::Option<super::BlockdevQcow2Version>,
     /// File name of the backing file if a backing file
     /// should be used
+    #[doc(alias = "backing-file")]
     pub backing_file: ::std::option::Option<::std::string::String>,
     /// Name of the block driver to use for the backing file
+    #[doc(alias = "backing-fmt")]
     pub backing_fmt: ::std::option::Option<super::BlockdevDriver>,
     /// Encryption options if the image should be encrypted
     pub encrypt: ::std::option::Option<super::QCryptoBlockCreateOptions>,
     /// qcow2 cluster size in bytes (default: 65536)
+    #[doc(alias = "cluster-size")]
     pub cluster_size: ::std::option::Option<u64>,
     /// Preallocation mode for the new image (default: off;
     /// allowed values: off, falloc, full, metadata)
     pub preallocation: ::std::option::Option<super::PreallocMode>,
     /// True if refcounts may be updated lazily
     /// (default: off)
+    #[doc(alias = "lazy-refcounts")]
     pub lazy_refcounts: ::std::option::Option<bool>,
     /// Width of reference counts in bits (default: 16)
+    #[doc(alias = "refcount-bits")]
     pub refcount_bits: ::std::option::Option<i64>,
     /// The image cluster compression method
     /// (default: zlib, since 5.1)
+    #[doc(alias = "compression-type")]
     pub compression_type: ::std::option::Option<super::Qcow2CompressionType>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -6484,12 +6944,16 @@ pub struct BlockdevCreateOptionsQed {
     pub size: u64,
     /// File name of the backing file if a backing file
     /// should be used
+    #[doc(alias = "backing-file")]
     pub backing_file: ::std::option::Option<::std::string::String>,
     /// Name of the block driver to use for the backing file
+    #[doc(alias = "backing-fmt")]
     pub backing_fmt: ::std::option::Option<super::BlockdevDriver>,
     /// Cluster size in bytes (default: 65536)
+    #[doc(alias = "cluster-size")]
     pub cluster_size: ::std::option::Option<u64>,
     /// L1/L2 table size (in clusters)
+    #[doc(alias = "table-size")]
     pub table_size: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -6518,6 +6982,7 @@ pub struct BlockdevCreateOptionsRbd {
     /// Size of the virtual disk in bytes
     pub size: u64,
     /// RBD object size
+    #[doc(alias = "cluster-size")]
     pub cluster_size: ::std::option::Option<u64>,
     /// Image encryption options.  (Since 6.1)
     pub encrypt: ::std::option::Option<super::RbdEncryptionCreateOptions>,
@@ -6541,17 +7006,22 @@ pub struct BlockdevCreateOptionsRbd {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevVmdkSubformat {
     /// Single file image with sparse cluster allocation
+    #[doc(alias = "monolithicSparse")]
     MonolithicSparse,
     /// Single flat data image and a descriptor file
+    #[doc(alias = "monolithicFlat")]
     MonolithicFlat,
     /// Data is split into 2GB (per virtual LBA)
     /// sparse extent files, in addition to a descriptor file
+    #[doc(alias = "twoGbMaxExtentSparse")]
     TwoGbMaxExtentSparse,
     /// Data is split into 2GB (per virtual LBA) flat
     /// extent files, in addition to a descriptor file
+    #[doc(alias = "twoGbMaxExtentFlat")]
     TwoGbMaxExtentFlat,
     /// Single file image sparse cluster allocation,
     /// optimized for streaming over network.
+    #[doc(alias = "streamOptimized")]
     StreamOptimized,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -6573,12 +7043,16 @@ pub enum BlockdevVmdkSubformat {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevVmdkAdapterType {
     /// The `ide` value.
+    #[doc(alias = "ide")]
     Ide,
     /// The `buslogic` value.
+    #[doc(alias = "buslogic")]
     Buslogic,
     /// The `lsilogic` value.
+    #[doc(alias = "lsilogic")]
     Lsilogic,
     /// The `legacyESX` value.
+    #[doc(alias = "legacyESX")]
     LegacyEsx,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -6616,9 +7090,11 @@ pub struct BlockdevCreateOptionsVmdk {
     pub subformat: ::std::option::Option<super::BlockdevVmdkSubformat>,
     /// The path of backing file.  Default: no backing file
     /// is used.
+    #[doc(alias = "backing-file")]
     pub backing_file: ::std::option::Option<::std::string::String>,
     /// The adapter type used to fill in the descriptor.
     /// Default: ide.
+    #[doc(alias = "adapter-type")]
     pub adapter_type: ::std::option::Option<super::BlockdevVmdkAdapterType>,
     /// Hardware version.  The meaningful options are "4" or
     /// "6".  Default: "4".
@@ -6628,6 +7104,7 @@ pub struct BlockdevCreateOptionsVmdk {
     pub toolsversion: ::std::option::Option<::std::string::String>,
     /// Whether to enable zeroed-grain feature for sparse
     /// subformats.  Default: false.
+    #[doc(alias = "zeroed-grain")]
     pub zeroed_grain: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -6700,8 +7177,10 @@ pub struct BlockdevCreateOptionsVdi {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevVhdxSubformat {
     /// Growing image file
+    #[doc(alias = "dynamic")]
     Dynamic,
     /// Preallocated fixed-size image file
+    #[doc(alias = "fixed")]
     Fixed,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -6725,16 +7204,19 @@ pub struct BlockdevCreateOptionsVhdx {
     pub size: u64,
     /// Log size in bytes, must be a multiple of 1 MB (default: 1
     /// MB)
+    #[doc(alias = "log-size")]
     pub log_size: ::std::option::Option<u64>,
     /// Block size in bytes, must be a multiple of 1 MB and not
     /// larger than 256 MB (default: automatically choose a block size
     /// depending on the image size)
+    #[doc(alias = "block-size")]
     pub block_size: ::std::option::Option<u64>,
     /// vhdx subformat (default: dynamic)
     pub subformat: ::std::option::Option<super::BlockdevVhdxSubformat>,
     /// Force use of payload blocks of type 'ZERO'.
     /// Non-standard, but default.  Do not set to 'off' when using
     /// 'qemu-img convert' with subformat=dynamic.
+    #[doc(alias = "block-state-zero")]
     pub block_state_zero: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -6758,8 +7240,10 @@ pub struct BlockdevCreateOptionsVhdx {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevVpcSubformat {
     /// Growing image file
+    #[doc(alias = "dynamic")]
     Dynamic,
     /// Preallocated fixed-size image file
+    #[doc(alias = "fixed")]
     Fixed,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -6786,6 +7270,7 @@ pub struct BlockdevCreateOptionsVpc {
     /// Force use of the exact byte size instead of rounding to
     /// the next size that can be represented in CHS geometry
     /// (default: false)
+    #[doc(alias = "force-size")]
     pub force_size: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -6994,10 +7479,12 @@ pub struct BlockdevAmendOptionsLUKS {
     pub state: super::QCryptoBlockLUKSKeyslotState,
     /// The ID of a QCryptoSecret object providing the password
     /// to be written into added active keyslots
+    #[doc(alias = "new-secret")]
     pub new_secret: ::std::option::Option<::std::string::String>,
     /// Optional (for deactivation only).  If given will
     /// deactivate all keyslots that match password located in
     /// QCryptoSecret with this ID
+    #[doc(alias = "old-secret")]
     pub old_secret: ::std::option::Option<::std::string::String>,
     /// Optional.  ID of the keyslot to activate/deactivate.  For
     /// keyslot activation, keyslot should not be active already (this
@@ -7011,6 +7498,7 @@ pub struct BlockdevAmendOptionsLUKS {
     /// Optional (for activation only).  Number of milliseconds
     /// to spend in PBKDF passphrase processing for the newly activated
     /// keyslot.  Currently defaults to 2000.
+    #[doc(alias = "iter-time")]
     pub iter_time: ::std::option::Option<i64>,
     /// Optional.  The ID of a QCryptoSecret object providing the
     /// password to use to retrieve current master key.  Defaults to the
@@ -7242,10 +7730,13 @@ pub enum BlockdevAmendOptionsBranch {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockErrorAction {
     /// error has been ignored
+    #[doc(alias = "ignore")]
     Ignore,
     /// error has been reported to the device
+    #[doc(alias = "report")]
     Report,
     /// error caused VM to be stopped
+    #[doc(alias = "stop")]
     Stop,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -7265,16 +7756,20 @@ pub enum BlockErrorAction {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PreallocMode {
     /// no preallocation
+    #[doc(alias = "off")]
     Off,
     /// preallocate only for metadata
+    #[doc(alias = "metadata")]
     Metadata,
     /// like `full` preallocation but allocate disk space by
     /// posix_fallocate() rather than writing data.
+    #[doc(alias = "falloc")]
     Falloc,
     /// preallocate all data by writing it to the device to ensure
     /// disk space is really available.  This data may or may not be
     /// zero, depending on the image format and storage.  `full`
     /// preallocation also sets up metadata correctly.
+    #[doc(alias = "full")]
     Full,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -7295,10 +7790,13 @@ pub enum PreallocMode {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QuorumOpType {
     /// read operation
+    #[doc(alias = "read")]
     Read,
     /// write operation
+    #[doc(alias = "write")]
     Write,
     /// flush operation
+    #[doc(alias = "flush")]
     Flush,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -7340,6 +7838,7 @@ pub struct BlockdevSnapshotInternal {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DummyBlockCoreForceArrays {
     /// The `unused-block-graph-info` member.
+    #[doc(alias = "unused-block-graph-info")]
     pub unused_block_graph_info: ::std::vec::Vec<super::BlockGraphInfo>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -7352,6 +7851,8 @@ pub struct DummyBlockCoreForceArrays {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `query-block`: no arguments; returns a [`Vec`] of [`BlockInfo`](super::super::BlockInfo).
+    ///
     /// Get a list of `BlockInfo` for all virtual block devices.
     ///
     /// **Returns:** a list describing each virtual block device.  Filter nodes
@@ -7446,6 +7947,7 @@ pub mod cmd {
     /// QAPI command `query-block`.
     ///
     /// Since: 0.14
+    #[doc(alias = "query-block")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryBlock;
     ::qmp_types::impl_unit!(QueryBlock);
@@ -7456,6 +7958,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-blockstats`: the arguments below; returns a [`Vec`] of [`BlockStats`](super::super::BlockStats).
+    ///
     /// Query the `BlockStats` for all virtual block devices.
     ///
     /// **Returns:** A list of statistics for each virtual block device.
@@ -7567,6 +8071,7 @@ pub mod cmd {
     /// QAPI command `query-blockstats`.
     ///
     /// Since: 0.14
+    #[doc(alias = "query-blockstats")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct QueryBlockstats {
@@ -7577,6 +8082,7 @@ pub mod cmd {
         /// recursively including their "parent" and "backing".  Filter
         /// nodes that were created implicitly are skipped over in this
         /// mode.  (Since 2.3)
+        #[doc(alias = "query-nodes")]
         pub query_nodes: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -7597,6 +8103,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-block-jobs`: no arguments; returns a [`Vec`] of [`BlockJobInfo`](super::super::BlockJobInfo).
+    ///
     /// Return information about long-running block device operations.
     ///
     /// **Returns:** a list of job info for each active block job
@@ -7604,6 +8112,7 @@ pub mod cmd {
     /// QAPI command `query-block-jobs`.
     ///
     /// Since: 1.1
+    #[doc(alias = "query-block-jobs")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryBlockJobs;
     ::qmp_types::impl_unit!(QueryBlockJobs);
@@ -7614,6 +8123,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `block_resize`: the arguments below; returns nothing.
+    ///
     /// Resize a block image while a guest is running.
     ///
     /// Either `device` or `node-name` must be set but not both.
@@ -7633,11 +8144,13 @@ pub mod cmd {
     /// QAPI command `block_resize`.
     ///
     /// Since: 0.14
+    #[doc(alias = "block_resize")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockResize {
         /// the name of the device to get the image resized
         pub device: ::std::option::Option<::std::string::String>,
         /// graph node name to get the image resized (Since 2.0)
+        #[doc(alias = "node-name")]
         pub node_name: ::std::option::Option<::std::string::String>,
         /// new image size in bytes
         pub size: i64,
@@ -7662,6 +8175,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `blockdev-snapshot-sync`: the arguments of [`BlockdevSnapshotSync`](super::super::BlockdevSnapshotSync); returns nothing.
+    ///
     /// Takes a synchronous snapshot of a block device.
     ///
     /// **Errors:**
@@ -7682,6 +8197,7 @@ pub mod cmd {
     /// QAPI command `blockdev-snapshot-sync`.
     ///
     /// Since: 0.14
+    #[doc(alias = "blockdev-snapshot-sync")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockdevSnapshotSync(pub super::super::BlockdevSnapshotSync);
     ::qmp_types::impl_wrapper! {
@@ -7694,6 +8210,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `blockdev-snapshot`: the arguments of [`BlockdevSnapshot`](super::super::BlockdevSnapshot); returns nothing.
+    ///
     /// Takes a snapshot of a block device.
     ///
     /// Take a snapshot, by installing 'node' as the backing image of
@@ -7726,6 +8244,7 @@ pub mod cmd {
     /// - `allow-write-only-overlay`: If present, the check whether this operation is safe was relaxed so that it can be used to change backing file of a destination of a `blockdev-mirror`. (since 5.0)
     ///
     /// Since: 2.5
+    #[doc(alias = "blockdev-snapshot")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockdevSnapshot(pub super::super::BlockdevSnapshot);
     ::qmp_types::impl_wrapper! {
@@ -7738,6 +8257,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `change-backing-file`: the arguments below; returns nothing.
+    ///
     /// Change the backing file in the image file metadata.  This does not
     /// cause QEMU to reopen the image file to reparse the backing filename
     /// (it may, however, perform a reopen to change permissions from r/o -\>
@@ -7752,6 +8273,7 @@ pub mod cmd {
     /// QAPI command `change-backing-file`.
     ///
     /// Since: 2.1
+    #[doc(alias = "change-backing-file")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct ChangeBackingFile {
         /// The device name or node-name of the root node that owns
@@ -7760,10 +8282,12 @@ pub mod cmd {
         /// The name of the block driver state node of the
         /// image to modify.  The "device" argument is used to verify
         /// "image-node-name" is in the chain described by "device".
+        #[doc(alias = "image-node-name")]
         pub image_node_name: ::std::string::String,
         /// The string to write as the backing file.  This string
         /// is not validated, so care should be taken when specifying the
         /// string or the image chain may not be able to be reopened again.
+        #[doc(alias = "backing-file")]
         pub backing_file: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -7786,6 +8310,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block-commit`: the arguments below; returns nothing.
+    ///
     /// Live commit of data from overlay image nodes into backing nodes -
     /// i.e., writes data between 'top' and 'base' into 'base'.
     ///
@@ -7816,16 +8342,19 @@ pub mod cmd {
     /// QAPI command `block-commit`.
     ///
     /// Since: 1.3
+    #[doc(alias = "block-commit")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockCommit {
         /// identifier for the newly-created block job.  If omitted,
         /// the device name will be used.  (Since 2.7)
+        #[doc(alias = "job-id")]
         pub job_id: ::std::option::Option<::std::string::String>,
         /// the device name or node-name of a root node
         pub device: ::std::string::String,
         /// The node name of the backing image to write data into.
         /// If not specified, this is the deepest backing image.
         /// (since: 3.1)
+        #[doc(alias = "base-node")]
         pub base_node: ::std::option::Option<::std::string::String>,
         /// Same as `base-node`, except that it is a file name rather than
         /// a node name.  This must be the exact filename string that was
@@ -7842,6 +8371,7 @@ pub mod cmd {
         /// The node name of the backing image within the image chain
         /// which contains the topmost data to be committed down.  If not
         /// specified, this is the active layer.  (since: 3.1)
+        #[doc(alias = "top-node")]
         pub top_node: ::std::option::Option<::std::string::String>,
         /// Same as `top-node`, except that it is a file name rather than a
         /// node name.  This must be the exact filename string that was used
@@ -7869,32 +8399,38 @@ pub mod cmd {
         /// file string to use, or error out if there is no obvious choice.
         /// Care should be taken when specifying the string, to specify a
         /// valid filename or protocol.  (Since 2.1)
+        #[doc(alias = "backing-file")]
         pub backing_file: ::std::option::Option<::std::string::String>,
         /// If true, replace any protocol mentioned in
         /// the 'backing file format' with 'raw', rather than storing the
         /// protocol name as the backing format.  Can be used even when no
         /// image header will be updated (default false; since 9.0).
+        #[doc(alias = "backing-mask-protocol")]
         pub backing_mask_protocol: ::std::option::Option<bool>,
         /// the maximum speed, in bytes per second
         pub speed: ::std::option::Option<i64>,
         /// the action to take on an error.  'ignore' means that the
         /// request should be retried.  (default: report; since: 5.0)
+        #[doc(alias = "on-error")]
         pub on_error: ::std::option::Option<super::super::BlockdevOnError>,
         /// the node name that should be assigned to the
         /// filter driver that the commit job inserts into the graph above
         /// `top`.  If this option is not given, a node name is
         /// autogenerated.  (Since: 2.9)
+        #[doc(alias = "filter-node-name")]
         pub filter_node_name: ::std::option::Option<::std::string::String>,
         /// When false, this job will wait in a PENDING state
         /// after it has finished its work, waiting for `job-finalize`
         /// before making any block graph changes.  When true, this job will
         /// automatically perform its abort or commit actions.  Defaults to
         /// true.  (Since 3.1)
+        #[doc(alias = "auto-finalize")]
         pub auto_finalize: ::std::option::Option<bool>,
         /// When false, this job will wait in a CONCLUDED state
         /// after it has completely ceased all work, and awaits
         /// `job-dismiss`.  When true, this job will automatically disappear
         /// without user intervention.  Defaults to true.  (Since 3.1)
+        #[doc(alias = "auto-dismiss")]
         pub auto_dismiss: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -7927,6 +8463,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `drive-backup`: the arguments of [`DriveBackup`](super::super::DriveBackup); returns nothing.
+    ///
     /// Start a point-in-time copy of a block device to a new destination.
     /// The status of ongoing `drive-backup` operations can be checked with
     /// `query-block-jobs` where the `BlockJobInfo`.type field has the value
@@ -7954,6 +8492,7 @@ pub mod cmd {
     /// - `deprecated`: This command is deprecated.  Use `blockdev-backup` instead.
     ///
     /// Since: 1.6
+    #[doc(alias = "drive-backup")]
     #[deprecated(note = "This command is deprecated. Use `blockdev-backup` instead.")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct DriveBackup(pub super::super::DriveBackup);
@@ -7967,6 +8506,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `blockdev-backup`: the arguments of [`BlockdevBackup`](super::super::BlockdevBackup); returns nothing.
+    ///
     /// Start a point-in-time copy of a block device to a new destination.
     /// The status of ongoing `blockdev-backup` operations can be checked
     /// with `query-block-jobs` where the `BlockJobInfo`.type field has the
@@ -7990,6 +8531,7 @@ pub mod cmd {
     /// QAPI command `blockdev-backup`.
     ///
     /// Since: 2.3
+    #[doc(alias = "blockdev-backup")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockdevBackup(pub super::super::BlockdevBackup);
     ::qmp_types::impl_wrapper! {
@@ -8002,6 +8544,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-named-block-nodes`: the arguments below; returns a [`Vec`] of [`BlockDeviceInfo`](super::super::BlockDeviceInfo).
+    ///
     /// Get the named block driver list
     ///
     /// **Example:**
@@ -8058,6 +8602,7 @@ pub mod cmd {
     /// QAPI command `query-named-block-nodes`.
     ///
     /// Since: 2.0
+    #[doc(alias = "query-named-block-nodes")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct QueryNamedBlockNodes {
@@ -8083,6 +8628,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `x-debug-query-block-graph`: no arguments; returns [`XDbgBlockGraph`](super::super::XDbgBlockGraph).
+    ///
     /// Get the block graph.
     ///
     /// QAPI command `x-debug-query-block-graph`.
@@ -8090,6 +8637,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 4.0
+    #[doc(alias = "x-debug-query-block-graph")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XDebugQueryBlockGraph;
     ::qmp_types::impl_unit!(XDebugQueryBlockGraph);
@@ -8100,6 +8648,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `drive-mirror`: the arguments of [`DriveMirror`](super::super::DriveMirror); returns nothing.
+    ///
     /// Start mirroring a block device's writes to a new destination.
     /// target specifies the target of the new image.  If the file exists,
     /// or if it is a device, it will be used as the new destination for
@@ -8125,6 +8675,7 @@ pub mod cmd {
     /// QAPI command `drive-mirror`.
     ///
     /// Since: 1.3
+    #[doc(alias = "drive-mirror")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct DriveMirror(pub super::super::DriveMirror);
     ::qmp_types::impl_wrapper! {
@@ -8137,6 +8688,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block-dirty-bitmap-add`: the arguments of [`BlockDirtyBitmapAdd`](super::super::BlockDirtyBitmapAdd); returns nothing.
+    ///
     /// Create a dirty bitmap with a name on the node, and start tracking
     /// the writes.
     ///
@@ -8156,6 +8709,7 @@ pub mod cmd {
     /// QAPI command `block-dirty-bitmap-add`.
     ///
     /// Since: 2.4
+    #[doc(alias = "block-dirty-bitmap-add")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockDirtyBitmapAdd(pub super::super::BlockDirtyBitmapAdd);
     ::qmp_types::impl_wrapper! {
@@ -8168,6 +8722,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block-dirty-bitmap-remove`: the arguments of [`BlockDirtyBitmap`](super::super::BlockDirtyBitmap); returns nothing.
+    ///
     /// Stop write tracking and remove the dirty bitmap that was created
     /// with `block-dirty-bitmap-add`.  If the bitmap is persistent, remove
     /// it from its storage too.
@@ -8189,6 +8745,7 @@ pub mod cmd {
     /// QAPI command `block-dirty-bitmap-remove`.
     ///
     /// Since: 2.4
+    #[doc(alias = "block-dirty-bitmap-remove")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockDirtyBitmapRemove(pub super::super::BlockDirtyBitmap);
     ::qmp_types::impl_wrapper! {
@@ -8201,6 +8758,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block-dirty-bitmap-clear`: the arguments of [`BlockDirtyBitmap`](super::super::BlockDirtyBitmap); returns nothing.
+    ///
     /// Clear (reset) a dirty bitmap on the device, so that an incremental
     /// backup from this point in time forward will only backup clusters
     /// modified after this clear operation.
@@ -8221,6 +8780,7 @@ pub mod cmd {
     /// QAPI command `block-dirty-bitmap-clear`.
     ///
     /// Since: 2.4
+    #[doc(alias = "block-dirty-bitmap-clear")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockDirtyBitmapClear(pub super::super::BlockDirtyBitmap);
     ::qmp_types::impl_wrapper! {
@@ -8233,6 +8793,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block-dirty-bitmap-enable`: the arguments of [`BlockDirtyBitmap`](super::super::BlockDirtyBitmap); returns nothing.
+    ///
     /// Enables a dirty bitmap so that it will begin tracking disk changes.
     ///
     /// **Errors:**
@@ -8251,6 +8813,7 @@ pub mod cmd {
     /// QAPI command `block-dirty-bitmap-enable`.
     ///
     /// Since: 4.0
+    #[doc(alias = "block-dirty-bitmap-enable")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockDirtyBitmapEnable(pub super::super::BlockDirtyBitmap);
     ::qmp_types::impl_wrapper! {
@@ -8263,6 +8826,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block-dirty-bitmap-disable`: the arguments of [`BlockDirtyBitmap`](super::super::BlockDirtyBitmap); returns nothing.
+    ///
     /// Disables a dirty bitmap so that it will stop tracking disk changes.
     ///
     /// **Errors:**
@@ -8281,6 +8846,7 @@ pub mod cmd {
     /// QAPI command `block-dirty-bitmap-disable`.
     ///
     /// Since: 4.0
+    #[doc(alias = "block-dirty-bitmap-disable")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockDirtyBitmapDisable(pub super::super::BlockDirtyBitmap);
     ::qmp_types::impl_wrapper! {
@@ -8293,6 +8859,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block-dirty-bitmap-merge`: the arguments of [`BlockDirtyBitmapMerge`](super::super::BlockDirtyBitmapMerge); returns nothing.
+    ///
     /// Merge dirty bitmaps listed in `bitmaps` to the `target` dirty bitmap.
     /// Dirty bitmaps in `bitmaps` will be unchanged, except if it also
     /// appears as the `target` bitmap.  Any bits already set in `target` will
@@ -8323,6 +8891,7 @@ pub mod cmd {
     /// QAPI command `block-dirty-bitmap-merge`.
     ///
     /// Since: 4.0
+    #[doc(alias = "block-dirty-bitmap-merge")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockDirtyBitmapMerge(pub super::super::BlockDirtyBitmapMerge);
     ::qmp_types::impl_wrapper! {
@@ -8335,6 +8904,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `x-debug-block-dirty-bitmap-sha256`: the arguments of [`BlockDirtyBitmap`](super::super::BlockDirtyBitmap); returns [`BlockDirtyBitmapSha256`](super::super::BlockDirtyBitmapSha256).
+    ///
     /// Get bitmap SHA256.
     ///
     /// **Errors:**
@@ -8347,6 +8918,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 2.10
+    #[doc(alias = "x-debug-block-dirty-bitmap-sha256")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct XDebugBlockDirtyBitmapSha256(pub super::super::BlockDirtyBitmap);
     ::qmp_types::impl_wrapper! {
@@ -8359,6 +8931,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `blockdev-mirror`: the arguments below; returns nothing.
+    ///
     /// Start mirroring a block device's writes to a new destination.
     ///
     /// **Example:**
@@ -8374,10 +8948,12 @@ pub mod cmd {
     /// QAPI command `blockdev-mirror`.
     ///
     /// Since: 2.6
+    #[doc(alias = "blockdev-mirror")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockdevMirror {
         /// identifier for the newly-created block job.  If omitted,
         /// the device name will be used.  (Since 2.7)
+        #[doc(alias = "job-id")]
         pub job_id: ::std::option::Option<::std::string::String>,
         /// The device name or node-name of a root node whose writes
         /// should be mirrored.
@@ -8402,38 +8978,46 @@ pub mod cmd {
         /// between 512 and 64M
         pub granularity: ::std::option::Option<u32>,
         /// maximum amount of data in flight from source to target
+        #[doc(alias = "buf-size")]
         pub buf_size: ::std::option::Option<i64>,
         /// the action to take on an error on the source,
         /// default 'report'.  'stop' and 'enospc' can only be used if the
         /// block device supports io-status (see `BlockInfo`).
+        #[doc(alias = "on-source-error")]
         pub on_source_error: ::std::option::Option<super::super::BlockdevOnError>,
         /// the action to take on an error on the target,
         /// default 'report' (no limitations, since this applies to a
         /// different block device than `device`).
+        #[doc(alias = "on-target-error")]
         pub on_target_error: ::std::option::Option<super::super::BlockdevOnError>,
         /// the node name that should be assigned to the
         /// filter driver that the mirror job inserts into the graph above
         /// `device`.  If this option is not given, a node name is
         /// autogenerated.  (Since: 2.9)
+        #[doc(alias = "filter-node-name")]
         pub filter_node_name: ::std::option::Option<::std::string::String>,
         /// when to copy data to the destination; defaults to
         /// 'background' (Since: 3.0)
+        #[doc(alias = "copy-mode")]
         pub copy_mode: ::std::option::Option<super::super::MirrorCopyMode>,
         /// When false, this job will wait in a PENDING state
         /// after it has finished its work, waiting for `job-finalize`
         /// before making any block graph changes.  When true, this job will
         /// automatically perform its abort or commit actions.  Defaults to
         /// true.  (Since 3.1)
+        #[doc(alias = "auto-finalize")]
         pub auto_finalize: ::std::option::Option<bool>,
         /// When false, this job will wait in a CONCLUDED state
         /// after it has completely ceased all work, and awaits
         /// `job-dismiss`.  When true, this job will automatically disappear
         /// without user intervention.  Defaults to true.  (Since 3.1)
+        #[doc(alias = "auto-dismiss")]
         pub auto_dismiss: ::std::option::Option<bool>,
         /// Assume the destination reads as all zeroes before
         /// the mirror started.  Setting this to true can speed up the
         /// mirror.  Setting this to true when the destination is not
         /// actually all zero can corrupt the destination.  (Since 10.1)
+        #[doc(alias = "target-is-zero")]
         pub target_is_zero: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -8468,6 +9052,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block-stream`: the arguments below; returns nothing.
+    ///
     /// Copy data from a backing file into a block device.
     ///
     /// The block streaming operation is performed in the background until
@@ -8516,10 +9102,12 @@ pub mod cmd {
     /// QAPI command `block-stream`.
     ///
     /// Since: 1.1
+    #[doc(alias = "block-stream")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockStream {
         /// identifier for the newly-created block job.  If omitted,
         /// the device name will be used.  (Since 2.7)
+        #[doc(alias = "job-id")]
         pub job_id: ::std::option::Option<::std::string::String>,
         /// the device or node name of the top image
         pub device: ::std::string::String,
@@ -8528,6 +9116,7 @@ pub mod cmd {
         pub base: ::std::option::Option<::std::string::String>,
         /// the node name of the backing file.  It cannot be set if
         /// `base` or `bottom` is also set.  (Since 2.8)
+        #[doc(alias = "base-node")]
         pub base_node: ::std::option::Option<::std::string::String>,
         /// The backing file string to write into the top image.
         /// This filename is not validated.
@@ -8541,11 +9130,13 @@ pub mod cmd {
         /// file string to use, or error out if there is no obvious choice.
         /// Care should be taken when specifying the string, to specify a
         /// valid filename or protocol.  (Since 2.1)
+        #[doc(alias = "backing-file")]
         pub backing_file: ::std::option::Option<::std::string::String>,
         /// If true, replace any protocol mentioned in
         /// the 'backing file format' with 'raw', rather than storing the
         /// protocol name as the backing format.  Can be used even when no
         /// image header will be updated (default false; since 9.0).
+        #[doc(alias = "backing-mask-protocol")]
         pub backing_mask_protocol: ::std::option::Option<bool>,
         /// the last node in the chain that should be streamed into
         /// top.  It cannot be set if `base` or `base-node` is also set.  It
@@ -8556,22 +9147,26 @@ pub mod cmd {
         /// the action to take on an error (default report).  'stop'
         /// and 'enospc' can only be used if the block device supports
         /// io-status (see `BlockInfo`).  (Since 1.3)
+        #[doc(alias = "on-error")]
         pub on_error: ::std::option::Option<super::super::BlockdevOnError>,
         /// the node name that should be assigned to the
         /// filter driver that the stream job inserts into the graph above
         /// `device`.  If this option is not given, a node name is
         /// autogenerated.  (Since: 6.0)
+        #[doc(alias = "filter-node-name")]
         pub filter_node_name: ::std::option::Option<::std::string::String>,
         /// When false, this job will wait in a PENDING state
         /// after it has finished its work, waiting for `job-finalize`
         /// before making any block graph changes.  When true, this job will
         /// automatically perform its abort or commit actions.  Defaults to
         /// true.  (Since 3.1)
+        #[doc(alias = "auto-finalize")]
         pub auto_finalize: ::std::option::Option<bool>,
         /// When false, this job will wait in a CONCLUDED state
         /// after it has completely ceased all work, and awaits
         /// `job-dismiss`.  When true, this job will automatically disappear
         /// without user intervention.  Defaults to true.  (Since 3.1)
+        #[doc(alias = "auto-dismiss")]
         pub auto_dismiss: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -8603,6 +9198,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block-job-set-speed`: the arguments below; returns nothing.
+    ///
     /// Set maximum speed for a background block operation.
     ///
     /// This command can only be issued when there is an active block job.
@@ -8617,6 +9214,7 @@ pub mod cmd {
     /// QAPI command `block-job-set-speed`.
     ///
     /// Since: 1.1
+    #[doc(alias = "block-job-set-speed")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockJobSetSpeed {
         /// The job identifier.  This used to be a device name (hence
@@ -8646,6 +9244,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block-job-cancel`: the arguments below; returns nothing.
+    ///
     /// Stop an active background block operation.
     ///
     /// This command returns immediately after marking the active background
@@ -8676,6 +9276,7 @@ pub mod cmd {
     /// QAPI command `block-job-cancel`.
     ///
     /// Since: 1.1
+    #[doc(alias = "block-job-cancel")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockJobCancel {
         /// The job identifier.  This used to be a device name (hence
@@ -8707,6 +9308,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block-job-pause`: the arguments below; returns nothing.
+    ///
     /// Pause an active background block operation.
     ///
     /// This command returns immediately after marking the active job for
@@ -8730,6 +9333,7 @@ pub mod cmd {
     /// - `deprecated`: This command is deprecated.  Use `job-pause` instead.
     ///
     /// Since: 1.3
+    #[doc(alias = "block-job-pause")]
     #[deprecated(note = "This command is deprecated. Use `job-pause` instead.")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockJobPause {
@@ -8756,6 +9360,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block-job-resume`: the arguments below; returns nothing.
+    ///
     /// Resume an active background block operation.
     ///
     /// This command returns immediately after resuming a paused job.
@@ -8775,6 +9381,7 @@ pub mod cmd {
     /// - `deprecated`: This command is deprecated.  Use `job-resume` instead.
     ///
     /// Since: 1.3
+    #[doc(alias = "block-job-resume")]
     #[deprecated(note = "This command is deprecated. Use `job-resume` instead.")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockJobResume {
@@ -8801,6 +9408,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block-job-complete`: the arguments below; returns nothing.
+    ///
     /// Manually trigger completion of an active job in the READY or STANDBY
     /// state.  Completing the job in any other state is an error.
     ///
@@ -8831,6 +9440,7 @@ pub mod cmd {
     /// - `deprecated`: This command is deprecated.  Use `job-complete` instead.
     ///
     /// Since: 1.3
+    #[doc(alias = "block-job-complete")]
     #[deprecated(note = "This command is deprecated. Use `job-complete` instead.")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockJobComplete {
@@ -8857,6 +9467,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block-job-dismiss`: the arguments below; returns nothing.
+    ///
     /// Deletes a job that is in the CONCLUDED state.  This command only
     /// needs to be run explicitly for jobs that don't have automatic
     /// dismiss enabled.  In turn, automatic dismiss may be enabled only for
@@ -8877,6 +9489,7 @@ pub mod cmd {
     /// - `deprecated`: This command is deprecated.  Use `job-dismiss` instead.
     ///
     /// Since: 2.12
+    #[doc(alias = "block-job-dismiss")]
     #[deprecated(note = "This command is deprecated. Use `job-dismiss` instead.")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockJobDismiss {
@@ -8901,6 +9514,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block-job-finalize`: the arguments below; returns nothing.
+    ///
     /// Instructs all jobs in a transaction (or a single job if it is not
     /// part of any transaction) to finalize any graph changes and do any
     /// necessary cleanup.  This command requires that all involved jobs are
@@ -8920,6 +9535,7 @@ pub mod cmd {
     /// - `deprecated`: This command is deprecated.  Use `job-finalize` instead.
     ///
     /// Since: 2.12
+    #[doc(alias = "block-job-finalize")]
     #[deprecated(note = "This command is deprecated. Use `job-finalize` instead.")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockJobFinalize {
@@ -8944,11 +9560,14 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block-job-change`: the arguments of [`BlockJobChangeOptions`](super::super::BlockJobChangeOptions); returns nothing.
+    ///
     /// Change the block job's options.
     ///
     /// QAPI command `block-job-change`.
     ///
     /// Since: 8.2
+    #[doc(alias = "block-job-change")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockJobChange(pub super::super::BlockJobChangeOptions);
     ::qmp_types::impl_wrapper! {
@@ -8961,6 +9580,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `blockdev-add`: the arguments of [`BlockdevOptions`](super::super::BlockdevOptions); returns nothing.
+    ///
     /// Creates a new block device.
     ///
     /// **Example:**
@@ -9010,6 +9631,7 @@ pub mod cmd {
     /// QAPI command `blockdev-add`.
     ///
     /// Since: 2.9
+    #[doc(alias = "blockdev-add")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockdevAdd(pub super::super::BlockdevOptions);
     ::qmp_types::impl_wrapper! {
@@ -9022,6 +9644,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `blockdev-reopen`: the arguments below; returns nothing.
+    ///
     /// Reopens one or more block devices using the given set of options.
     /// Any option not specified will be reset to its default value
     /// regardless of its previous status.  If an option cannot be changed
@@ -9063,6 +9687,7 @@ pub mod cmd {
     /// QAPI command `blockdev-reopen`.
     ///
     /// Since: 6.1
+    #[doc(alias = "blockdev-reopen")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockdevReopen {
         /// The `options` member.
@@ -9086,6 +9711,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `blockdev-del`: the arguments below; returns nothing.
+    ///
     /// Deletes a block device that has been added using `blockdev-add`.
     /// The command will fail if the node is attached to a device or is
     /// otherwise being used.
@@ -9114,9 +9741,11 @@ pub mod cmd {
     /// QAPI command `blockdev-del`.
     ///
     /// Since: 2.9
+    #[doc(alias = "blockdev-del")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockdevDel {
         /// Name of the graph node to delete.
+        #[doc(alias = "node-name")]
         pub node_name: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -9137,6 +9766,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `blockdev-set-active`: the arguments below; returns nothing.
+    ///
     /// Activate or inactivate a block device.  Use this to manage the
     /// handover of block devices on migration with qemu-storage-daemon.
     ///
@@ -9159,10 +9790,12 @@ pub mod cmd {
     /// QAPI command `blockdev-set-active`.
     ///
     /// Since: 10.0
+    #[doc(alias = "blockdev-set-active")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockdevSetActive {
         /// Name of the graph node to activate or inactivate.  By
         /// default, all nodes are affected by the operation.
+        #[doc(alias = "node-name")]
         pub node_name: ::std::option::Option<::std::string::String>,
         /// true if the nodes should be active when the command returns
         /// success, false if they should be inactive.
@@ -9187,15 +9820,19 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `blockdev-create`: the arguments below; returns nothing.
+    ///
     /// Starts a job to create an image format on a given node.  The job is
     /// automatically finalized, but a manual `job-dismiss` is required.
     ///
     /// QAPI command `blockdev-create`.
     ///
     /// Since: 3.0
+    #[doc(alias = "blockdev-create")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockdevCreate {
         /// Identifier for the newly created job.
+        #[doc(alias = "job-id")]
         pub job_id: ::std::string::String,
         /// Options for the image creation.
         pub options: super::super::BlockdevCreateOptions,
@@ -9219,6 +9856,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `x-blockdev-amend`: the arguments below; returns nothing.
+    ///
     /// Starts a job to amend format specific options of an existing open
     /// block device.  The job is automatically finalized, but a manual
     /// `job-dismiss` is required.
@@ -9228,11 +9867,14 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 5.1
+    #[doc(alias = "x-blockdev-amend")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct XBlockdevAmend {
         /// Identifier for the newly created job.
+        #[doc(alias = "job-id")]
         pub job_id: ::std::string::String,
         /// Name of the block node to work on
+        #[doc(alias = "node-name")]
         pub node_name: ::std::string::String,
         /// Options (driver specific)
         pub options: super::super::BlockdevAmendOptions,
@@ -9263,6 +9905,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block-set-write-threshold`: the arguments below; returns nothing.
+    ///
     /// Change the write threshold for a block drive.  An event will be
     /// delivered if a write to this block drive crosses the configured
     /// threshold.  The threshold is an offset, thus must be non-negative.
@@ -9284,12 +9928,15 @@ pub mod cmd {
     /// QAPI command `block-set-write-threshold`.
     ///
     /// Since: 2.3
+    #[doc(alias = "block-set-write-threshold")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockSetWriteThreshold {
         /// graph node name on which the threshold must be set.
+        #[doc(alias = "node-name")]
         pub node_name: ::std::string::String,
         /// configured threshold for the block device, bytes.
         /// Use 0 to disable the threshold.
+        #[doc(alias = "write-threshold")]
         pub write_threshold: u64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -9311,6 +9958,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `x-blockdev-change`: the arguments below; returns nothing.
+    ///
     /// Dynamically reconfigure the block driver state graph.
     ///
     /// Currently only supports adding and deleting quorum children.  A
@@ -9349,6 +9998,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 2.7
+    #[doc(alias = "x-blockdev-change")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct XBlockdevChange {
         /// the id or name of the parent node.
@@ -9380,6 +10030,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `x-blockdev-set-iothread`: the arguments below; returns nothing.
+    ///
     /// Move `node` and its children into the `iothread`.  If `iothread` is
     /// null then move `node` and its children into the main loop.
     ///
@@ -9408,9 +10060,11 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 2.12
+    #[doc(alias = "x-blockdev-set-iothread")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct XBlockdevSetIothread {
         /// the name of the block driver node
+        #[doc(alias = "node-name")]
         pub node_name: ::std::string::String,
         /// the name of the IOThread object or null for the main loop
         pub iothread: super::super::StrOrNull,
@@ -9438,6 +10092,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `blockdev-snapshot-internal-sync`: the arguments of [`BlockdevSnapshotInternal`](super::super::BlockdevSnapshotInternal); returns nothing.
+    ///
     /// Synchronously take an internal snapshot of a block device, when the
     /// format of the image used supports it.  If the name is an empty
     /// string, or a snapshot with name already exists, the operation will
@@ -9467,6 +10123,7 @@ pub mod cmd {
     /// QAPI command `blockdev-snapshot-internal-sync`.
     ///
     /// Since: 1.7
+    #[doc(alias = "blockdev-snapshot-internal-sync")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockdevSnapshotInternalSync(pub super::super::BlockdevSnapshotInternal);
     ::qmp_types::impl_wrapper! {
@@ -9479,6 +10136,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `blockdev-snapshot-delete-internal-sync`: the arguments below; returns [`SnapshotInfo`](super::super::SnapshotInfo).
+    ///
     /// Synchronously delete an internal snapshot of a block device, when
     /// the format of the image used support it.  The snapshot is identified
     /// by name or id or both.  One of the name or id is required.  Return
@@ -9515,6 +10174,7 @@ pub mod cmd {
     /// QAPI command `blockdev-snapshot-delete-internal-sync`.
     ///
     /// Since: 1.7
+    #[doc(alias = "blockdev-snapshot-delete-internal-sync")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockdevSnapshotDeleteInternalSync {
         /// the device name or node-name of a root node to delete the
@@ -9568,6 +10228,7 @@ pub mod event {
     /// QAPI event `BLOCK_IMAGE_CORRUPTED`.
     ///
     /// Since: 1.7
+    #[doc(alias = "BLOCK_IMAGE_CORRUPTED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockImageCorrupted {
         /// device name.  This is always present for compatibility
@@ -9575,6 +10236,7 @@ pub mod event {
         /// device name associated.
         pub device: ::std::string::String,
         /// node name (Since: 2.4)
+        #[doc(alias = "node-name")]
         pub node_name: ::std::option::Option<::std::string::String>,
         /// informative message for human consumption, such as the kind of
         /// corruption being detected.  It should not be parsed by machine
@@ -9633,9 +10295,11 @@ pub mod event {
     /// QAPI event `BLOCK_IO_ERROR`.
     ///
     /// Since: 0.13
+    #[doc(alias = "BLOCK_IO_ERROR")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockIoError {
         /// path to the device object in the QOM tree (since 9.2)
+        #[doc(alias = "qom-path")]
         pub qom_path: ::std::option::Option<::std::string::String>,
         /// device name.  This is always present for compatibility
         /// reasons, but it can be empty ("") if the image does not have a
@@ -9645,6 +10309,7 @@ pub mod event {
         /// root node that is directly attached to a guest device rather
         /// than for the node where the error occurred.  The node name is
         /// not present if the drive is empty.  (Since: 2.8)
+        #[doc(alias = "node-name")]
         pub node_name: ::std::option::Option<::std::string::String>,
         /// I/O operation
         pub operation: super::super::IoOperationType,
@@ -9695,6 +10360,7 @@ pub mod event {
     /// QAPI event `BLOCK_JOB_COMPLETED`.
     ///
     /// Since: 1.1
+    #[doc(alias = "BLOCK_JOB_COMPLETED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockJobCompleted {
         /// job type
@@ -9749,6 +10415,7 @@ pub mod event {
     /// QAPI event `BLOCK_JOB_CANCELLED`.
     ///
     /// Since: 1.1
+    #[doc(alias = "BLOCK_JOB_CANCELLED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockJobCancelled {
         /// job type
@@ -9797,6 +10464,7 @@ pub mod event {
     /// QAPI event `BLOCK_JOB_ERROR`.
     ///
     /// Since: 1.3
+    #[doc(alias = "BLOCK_JOB_ERROR")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockJobError {
         /// The job identifier.  Originally the device name but other
@@ -9840,6 +10508,7 @@ pub mod event {
     /// QAPI event `BLOCK_JOB_READY`.
     ///
     /// Since: 1.3
+    #[doc(alias = "BLOCK_JOB_READY")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockJobReady {
         /// job type
@@ -9889,6 +10558,7 @@ pub mod event {
     /// QAPI event `BLOCK_JOB_PENDING`.
     ///
     /// Since: 2.12
+    #[doc(alias = "BLOCK_JOB_PENDING")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockJobPending {
         /// job type
@@ -9920,14 +10590,18 @@ pub mod event {
     /// QAPI event `BLOCK_WRITE_THRESHOLD`.
     ///
     /// Since: 2.3
+    #[doc(alias = "BLOCK_WRITE_THRESHOLD")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockWriteThreshold {
         /// graph node name on which the threshold was exceeded.
+        #[doc(alias = "node-name")]
         pub node_name: ::std::string::String,
         /// amount of data which exceeded the threshold, in
         /// bytes.
+        #[doc(alias = "amount-exceeded")]
         pub amount_exceeded: u64,
         /// last configured threshold, in bytes.
+        #[doc(alias = "write-threshold")]
         pub write_threshold: u64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -9961,13 +10635,16 @@ pub mod event {
     /// QAPI event `QUORUM_FAILURE`.
     ///
     /// Since: 2.0
+    #[doc(alias = "QUORUM_FAILURE")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct QuorumFailure {
         /// device name if defined else node name
         pub reference: ::std::string::String,
         /// number of the first sector of the failed read operation
+        #[doc(alias = "sector-num")]
         pub sector_num: i64,
         /// failed read operation sector count
+        #[doc(alias = "sectors-count")]
         pub sectors_count: i64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -10011,6 +10688,7 @@ pub mod event {
     /// QAPI event `QUORUM_REPORT_BAD`.
     ///
     /// Since: 2.0
+    #[doc(alias = "QUORUM_REPORT_BAD")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct QuorumReportBad {
         /// quorum operation type (Since 2.6)
@@ -10021,10 +10699,13 @@ pub mod event {
         /// should not try to interpret the error string.
         pub error: ::std::option::Option<::std::string::String>,
         /// the graph node name of the block driver state
+        #[doc(alias = "node-name")]
         pub node_name: ::std::string::String,
         /// number of the first sector of the failed read operation
+        #[doc(alias = "sector-num")]
         pub sector_num: i64,
         /// failed read operation sector count
+        #[doc(alias = "sectors-count")]
         pub sectors_count: i64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.

@@ -9,19 +9,23 @@ pub struct NbdServerOptionsBase {
     /// Time limit, in seconds, at which a client
     /// that has not completed the negotiation handshake will be
     /// disconnected, or 0 for no limit (since 10.0; default: 10).
+    #[doc(alias = "handshake-max-seconds")]
     pub handshake_max_seconds: ::std::option::Option<u32>,
     /// ID of the TLS credentials object (since 2.6).
+    #[doc(alias = "tls-creds")]
     pub tls_creds: ::std::option::Option<::std::string::String>,
     /// ID of the QAuthZ authorization object used to validate
     /// the client's x509 distinguished name.  This object is is only
     /// resolved at time of use, so can be deleted and recreated on the
     /// fly while the NBD server is active.  If missing, it will default
     /// to denying access (since 4.0).
+    #[doc(alias = "tls-authz")]
     pub tls_authz: ::std::option::Option<::std::string::String>,
     /// The maximum number of connections to allow at the
     /// same time, 0 for unlimited.  Setting this to 1 also stops the
     /// server from advertising multiple client support (since 5.2;
     /// default: 100).
+    #[doc(alias = "max-connections")]
     pub max_connections: ::std::option::Option<u32>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -45,19 +49,23 @@ pub struct NbdServerOptions {
     /// Time limit, in seconds, at which a client
     /// that has not completed the negotiation handshake will be
     /// disconnected, or 0 for no limit (since 10.0; default: 10).
+    #[doc(alias = "handshake-max-seconds")]
     pub handshake_max_seconds: ::std::option::Option<u32>,
     /// ID of the TLS credentials object (since 2.6).
+    #[doc(alias = "tls-creds")]
     pub tls_creds: ::std::option::Option<::std::string::String>,
     /// ID of the QAuthZ authorization object used to validate
     /// the client's x509 distinguished name.  This object is is only
     /// resolved at time of use, so can be deleted and recreated on the
     /// fly while the NBD server is active.  If missing, it will default
     /// to denying access (since 4.0).
+    #[doc(alias = "tls-authz")]
     pub tls_authz: ::std::option::Option<::std::string::String>,
     /// The maximum number of connections to allow at the
     /// same time, 0 for unlimited.  Setting this to 1 also stops the
     /// server from advertising multiple client support (since 5.2;
     /// default: 100).
+    #[doc(alias = "max-connections")]
     pub max_connections: ::std::option::Option<u32>,
     /// Address on which to listen (since 4.2).
     pub addr: super::SocketAddress,
@@ -84,19 +92,23 @@ pub struct NbdServerOptionsLegacy {
     /// Time limit, in seconds, at which a client
     /// that has not completed the negotiation handshake will be
     /// disconnected, or 0 for no limit (since 10.0; default: 10).
+    #[doc(alias = "handshake-max-seconds")]
     pub handshake_max_seconds: ::std::option::Option<u32>,
     /// ID of the TLS credentials object (since 2.6).
+    #[doc(alias = "tls-creds")]
     pub tls_creds: ::std::option::Option<::std::string::String>,
     /// ID of the QAuthZ authorization object used to validate
     /// the client's x509 distinguished name.  This object is is only
     /// resolved at time of use, so can be deleted and recreated on the
     /// fly while the NBD server is active.  If missing, it will default
     /// to denying access (since 4.0).
+    #[doc(alias = "tls-authz")]
     pub tls_authz: ::std::option::Option<::std::string::String>,
     /// The maximum number of connections to allow at the
     /// same time, 0 for unlimited.  Setting this to 1 also stops the
     /// server from advertising multiple client support (since 5.2;
     /// default: 100).
+    #[doc(alias = "max-connections")]
     pub max_connections: ::std::option::Option<u32>,
     /// Address on which to listen (since 1.3).
     pub addr: super::SocketAddressLegacy,
@@ -163,6 +175,7 @@ pub struct BlockExportOptionsNbd {
     /// so the NBD client can use NBD_OPT_SET_META_CONTEXT with the
     /// metadata context name "qemu:allocation-depth" to inspect
     /// allocation details.  (since 5.2)
+    #[doc(alias = "allocation-depth")]
     pub allocation_depth: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -189,9 +202,11 @@ pub struct BlockExportOptionsVhostUserBlk {
     pub addr: super::SocketAddress,
     /// Logical block size in bytes.  Defaults to 512
     /// bytes.
+    #[doc(alias = "logical-block-size")]
     pub logical_block_size: ::std::option::Option<u64>,
     /// Number of request virtqueues.  Must be greater than 0.
     /// Defaults to 1.
+    #[doc(alias = "num-queues")]
     pub num_queues: ::std::option::Option<u16>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -212,11 +227,14 @@ pub struct BlockExportOptionsVhostUserBlk {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FuseExportAllowOther {
     /// Do not pass allow_other as a mount option.
+    #[doc(alias = "off")]
     Off,
     /// Pass allow_other as a mount option.
+    #[doc(alias = "on")]
     On,
     /// Try mounting with allow_other first, and if that fails, retry
     /// without allow_other.
+    #[doc(alias = "auto")]
     Auto,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -253,6 +271,7 @@ pub struct BlockExportOptionsFuse {
     /// mode (the default), the FUSE export driver will first attempt to
     /// mount the export with allow_other, and if that fails, try again
     /// without.  (since 6.1; default: auto)
+    #[doc(alias = "allow-other")]
     pub allow_other: ::std::option::Option<super::FuseExportAllowOther>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -275,11 +294,14 @@ pub struct BlockExportOptionsVduseBlk {
     /// the name of VDUSE device (must be unique across the host).
     pub name: ::std::string::String,
     /// the number of virtqueues.  Defaults to 1.
+    #[doc(alias = "num-queues")]
     pub num_queues: ::std::option::Option<u16>,
     /// the size of virtqueue.  Defaults to 256.
+    #[doc(alias = "queue-size")]
     pub queue_size: ::std::option::Option<u16>,
     /// Logical block size in bytes.  Range \[512,
     /// PAGE_SIZE\] and must be power of 2.  Defaults to 512 bytes.
+    #[doc(alias = "logical-block-size")]
     pub logical_block_size: ::std::option::Option<u64>,
     /// the serial number of virtio block device.  Defaults to
     /// empty string.
@@ -342,8 +364,10 @@ pub struct NbdServerAddOptions {
 pub enum BlockExportRemoveMode {
     /// Remove export if there are no existing connections, fail
     /// otherwise.
+    #[doc(alias = "safe")]
     Safe,
     /// Drop all connections immediately and remove export.
+    #[doc(alias = "hard")]
     Hard,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -362,18 +386,22 @@ pub enum BlockExportRemoveMode {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockExportType {
     /// NBD export
+    #[doc(alias = "nbd")]
     Nbd,
     /// vhost-user-blk export (since 5.2)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_VHOST_USER_BLK_SERVER`.
+    #[doc(alias = "vhost-user-blk")]
     VhostUserBlk,
     /// FUSE export (since: 6.0)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_FUSE`.
+    #[doc(alias = "fuse")]
     Fuse,
     /// vduse-blk export (since 7.1)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_VDUSE_BLK_EXPORT`.
+    #[doc(alias = "vduse-blk")]
     VduseBlk,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -402,6 +430,7 @@ pub struct BlockExportOptions {
     /// `iothread` is given, export creation fails if the block node
     /// cannot be moved to the iothread.  The default is false.
     /// (since: 5.2)
+    #[doc(alias = "fixed-iothread")]
     pub fixed_iothread: ::std::option::Option<bool>,
     /// The name of the iothread object where the export will
     /// run.  The default is to use the thread currently associated with
@@ -409,6 +438,7 @@ pub struct BlockExportOptions {
     pub iothread: ::std::option::Option<::std::string::String>,
     /// The node name of the block node to be exported
     /// (since: 5.2)
+    #[doc(alias = "node-name")]
     pub node_name: ::std::string::String,
     /// True if clients should be able to write to the export
     /// (default false)
@@ -424,6 +454,7 @@ pub struct BlockExportOptions {
     /// block nodes are automatically activated before creating the
     /// export and trying to inactivate them later fails.
     /// (since: 10.0; default: false)
+    #[doc(alias = "allow-inactive")]
     pub allow_inactive: ::std::option::Option<bool>,
     /// The branch, selected by the discriminator `type`: its value and the branch's members.
     pub r#type: BlockExportOptionsBranch,
@@ -483,10 +514,12 @@ pub struct BlockExportInfo {
     /// The block export type
     pub r#type: super::BlockExportType,
     /// The node name of the block node that is exported
+    #[doc(alias = "node-name")]
     pub node_name: ::std::string::String,
     /// True if the export is shutting down (e.g. after a
     /// `block-export-del` command, but before the shutdown has
     /// completed)
+    #[doc(alias = "shutting-down")]
     pub shutting_down: bool,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -502,6 +535,8 @@ pub struct BlockExportInfo {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `nbd-server-start`: the arguments of [`NbdServerOptionsLegacy`](super::super::NbdServerOptionsLegacy); returns nothing.
+    ///
     /// Start an NBD server listening on the given host and port.  Block
     /// devices can then be exported using `nbd-server-add`.  The NBD server
     /// will present them as named exports; for example, another QEMU
@@ -514,6 +549,7 @@ pub mod cmd {
     /// QAPI command `nbd-server-start`.
     ///
     /// Since: 1.3
+    #[doc(alias = "nbd-server-start")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct NbdServerStart(pub super::super::NbdServerOptionsLegacy);
     ::qmp_types::impl_wrapper! {
@@ -526,6 +562,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `nbd-server-add`: the arguments of [`NbdServerAddOptions`](super::super::NbdServerAddOptions); returns nothing.
+    ///
     /// Export a block node to QEMU's embedded NBD server.
     ///
     /// The export name will be used as the id for the resulting block
@@ -543,6 +581,7 @@ pub mod cmd {
     /// - `deprecated`: This command is deprecated.  Use `block-export-add` instead.
     ///
     /// Since: 1.3
+    #[doc(alias = "nbd-server-add")]
     #[deprecated(note = "This command is deprecated. Use `block-export-add` instead.")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct NbdServerAdd(pub super::super::NbdServerAddOptions);
@@ -556,6 +595,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `nbd-server-remove`: the arguments below; returns nothing.
+    ///
     /// Remove NBD export by name.
     ///
     /// **Errors:**
@@ -571,6 +612,7 @@ pub mod cmd {
     /// - `deprecated`: This command is deprecated.  Use `block-export-del` instead.
     ///
     /// Since: 2.12
+    #[doc(alias = "nbd-server-remove")]
     #[deprecated(note = "This command is deprecated. Use `block-export-del` instead.")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct NbdServerRemove {
@@ -599,12 +641,15 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `nbd-server-stop`: no arguments; returns nothing.
+    ///
     /// Stop QEMU's embedded NBD server, and unregister all devices
     /// previously added via `nbd-server-add`.
     ///
     /// QAPI command `nbd-server-stop`.
     ///
     /// Since: 1.3
+    #[doc(alias = "nbd-server-stop")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct NbdServerStop;
     ::qmp_types::impl_unit!(NbdServerStop);
@@ -615,11 +660,14 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `block-export-add`: the arguments of [`BlockExportOptions`](super::super::BlockExportOptions); returns nothing.
+    ///
     /// Creates a new block export.
     ///
     /// QAPI command `block-export-add`.
     ///
     /// Since: 5.2
+    #[doc(alias = "block-export-add")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockExportAdd(pub super::super::BlockExportOptions);
     ::qmp_types::impl_wrapper! {
@@ -632,6 +680,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `block-export-del`: the arguments below; returns nothing.
+    ///
     /// Request to remove a block export.  This drops the user's reference
     /// to the export, but the export may still stay around after this
     /// command returns until the shutdown of the export has completed.
@@ -645,6 +695,7 @@ pub mod cmd {
     /// QAPI command `block-export-del`.
     ///
     /// Since: 5.2
+    #[doc(alias = "block-export-del")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockExportDel {
         /// Block export id.
@@ -672,11 +723,14 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-block-exports`: no arguments; returns a [`Vec`] of [`BlockExportInfo`](super::super::BlockExportInfo).
+    ///
     /// **Returns:** A list describing all block exports
     ///
     /// QAPI command `query-block-exports`.
     ///
     /// Since: 5.2
+    #[doc(alias = "query-block-exports")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryBlockExports;
     ::qmp_types::impl_unit!(QueryBlockExports);
@@ -695,6 +749,7 @@ pub mod event {
     /// QAPI event `BLOCK_EXPORT_DELETED`.
     ///
     /// Since: 5.2
+    #[doc(alias = "BLOCK_EXPORT_DELETED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockExportDeleted {
         /// Block export id.

@@ -17,6 +17,7 @@ pub struct ChardevInfo {
     /// shows whether the frontend device attached to this
     /// backend (e.g. with the chardev=... option) is in open or closed
     /// state (since 2.1)
+    #[doc(alias = "frontend-open")]
     pub frontend_open: bool,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -55,8 +56,10 @@ pub struct ChardevBackendInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DataFormat {
     /// Data is a UTF-8 string (RFC 3629)
+    #[doc(alias = "utf8")]
     Utf8,
     /// Data is Base64 encoded binary (RFC 3548)
+    #[doc(alias = "base64")]
     Base64,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -164,12 +167,14 @@ pub struct ChardevSocket {
     /// (server=false)
     pub addr: super::SocketAddressLegacy,
     /// the ID of the TLS credentials object (since 2.6)
+    #[doc(alias = "tls-creds")]
     pub tls_creds: ::std::option::Option<::std::string::String>,
     /// the ID of the QAuthZ authorization object against which
     /// the client's x509 distinguished name will be validated.  This
     /// object is only resolved at time of use, so can be deleted and
     /// recreated on the fly while the chardev server is active.  If
     /// missing, it will default to denying access (since 4.0)
+    #[doc(alias = "tls-authz")]
     pub tls_authz: ::std::option::Option<::std::string::String>,
     /// create server socket (default: true)
     pub server: ::std::option::Option<bool>,
@@ -191,6 +196,7 @@ pub struct ChardevSocket {
     /// then attempt a reconnect after the given number of milliseconds.
     /// Setting this to zero disables this function.
     /// (default: 0) (Since: 9.2)
+    #[doc(alias = "reconnect-ms")]
     pub reconnect_ms: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -529,64 +535,86 @@ pub struct ChardevPty {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ChardevBackendKind {
     /// regular files
+    #[doc(alias = "file")]
     File,
     /// serial host device
     ///
     /// **Availability:** only when QEMU is built with `HAVE_CHARDEV_SERIAL`.
+    #[doc(alias = "serial")]
     Serial,
     /// parallel host device
     ///
     /// **Availability:** only when QEMU is built with `HAVE_CHARDEV_PARALLEL`.
+    #[doc(alias = "parallel")]
     Parallel,
     /// pipes (since 1.5)
+    #[doc(alias = "pipe")]
     Pipe,
     /// stream socket
+    #[doc(alias = "socket")]
     Socket,
     /// datagram socket (since 1.5)
+    #[doc(alias = "udp")]
     Udp,
     /// pseudo-terminal
+    #[doc(alias = "pty")]
     Pty,
     /// provides no input, throws away output
+    #[doc(alias = "null")]
     Null,
     /// (since 1.5)
+    #[doc(alias = "mux")]
     Mux,
     /// (since 10.0)
+    #[doc(alias = "hub")]
     Hub,
     /// emulated Microsoft serial mouse (since 1.5)
+    #[doc(alias = "msmouse")]
     Msmouse,
     /// emulated Wacom Penpartner serial tablet (since 2.9)
+    #[doc(alias = "wctablet")]
     Wctablet,
     /// Baum Braille device (since 1.5)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_BRLAPI`.
+    #[doc(alias = "braille")]
     Braille,
     /// device for test-suite control (since 2.2)
+    #[doc(alias = "testdev")]
     Testdev,
     /// standard I/O (since 1.5)
+    #[doc(alias = "stdio")]
     Stdio,
     /// Windows console (since 1.5)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_WIN32`.
+    #[doc(alias = "console")]
     Console,
     /// spice vm channel (since 1.5)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_SPICE`.
+    #[doc(alias = "spicevmc")]
     Spicevmc,
     /// Spice port channel (since 1.5)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_SPICE`.
+    #[doc(alias = "spiceport")]
     Spiceport,
     /// Spice vdagent (since 6.1)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_SPICE_PROTOCOL`.
+    #[doc(alias = "qemu-vdagent")]
     QemuVdagent,
     /// D-Bus channel (since 7.0)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_DBUS_DISPLAY`.
+    #[doc(alias = "dbus")]
     Dbus,
     /// virtual console (since 1.5)
+    #[doc(alias = "vc")]
     Vc,
     /// memory ring buffer (since 1.6)
+    #[doc(alias = "ringbuf")]
     Ringbuf,
     /// synonym for `ringbuf` (since 1.5)
     ///
@@ -594,6 +622,7 @@ pub enum ChardevBackendKind {
     ///
     /// - `deprecated`: Member `memory` is deprecated.  Use `ringbuf` instead.
     #[deprecated(note = "Member @memory is deprecated. Use @ringbuf instead.")]
+    #[doc(alias = "memory")]
     Memory,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1037,6 +1066,8 @@ pub struct ChardevReturn {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `query-chardev`: no arguments; returns a [`Vec`] of [`ChardevInfo`](super::super::ChardevInfo).
+    ///
     /// Return information about current character devices.
     ///
     /// **Example:**
@@ -1067,6 +1098,7 @@ pub mod cmd {
     /// QAPI command `query-chardev`.
     ///
     /// Since: 0.14
+    #[doc(alias = "query-chardev")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryChardev;
     ::qmp_types::impl_unit!(QueryChardev);
@@ -1077,6 +1109,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-chardev-backends`: no arguments; returns a [`Vec`] of [`ChardevBackendInfo`](super::super::ChardevBackendInfo).
+    ///
     /// Return information about character device backends.
     ///
     /// **Example:**
@@ -1104,6 +1138,7 @@ pub mod cmd {
     /// QAPI command `query-chardev-backends`.
     ///
     /// Since: 2.0
+    #[doc(alias = "query-chardev-backends")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryChardevBackends;
     ::qmp_types::impl_unit!(QueryChardevBackends);
@@ -1114,6 +1149,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `ringbuf-write`: the arguments below; returns nothing.
+    ///
     /// Write to a ring buffer character device.
     ///
     /// **Example:**
@@ -1129,6 +1166,7 @@ pub mod cmd {
     /// QAPI command `ringbuf-write`.
     ///
     /// Since: 1.4
+    #[doc(alias = "ringbuf-write")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct RingbufWrite {
         /// the ring buffer character device name
@@ -1164,6 +1202,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `ringbuf-read`: the arguments below; returns `String`.
+    ///
     /// Read from a ring buffer character device.
     ///
     /// **Returns:** data read from the device
@@ -1181,6 +1221,7 @@ pub mod cmd {
     /// QAPI command `ringbuf-read`.
     ///
     /// Since: 1.4
+    #[doc(alias = "ringbuf-read")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct RingbufRead {
         /// the ring buffer character device name
@@ -1218,6 +1259,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `chardev-add`: the arguments below; returns [`ChardevReturn`](super::super::ChardevReturn).
+    ///
     /// Add a character device backend
     ///
     /// **Example:**
@@ -1251,6 +1294,7 @@ pub mod cmd {
     /// QAPI command `chardev-add`.
     ///
     /// Since: 1.4
+    #[doc(alias = "chardev-add")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct ChardevAdd {
         /// the chardev's ID, must be unique
@@ -1277,6 +1321,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `chardev-change`: the arguments below; returns [`ChardevReturn`](super::super::ChardevReturn).
+    ///
     /// Change a character device backend
     ///
     /// **Example:**
@@ -1311,6 +1357,7 @@ pub mod cmd {
     /// QAPI command `chardev-change`.
     ///
     /// Since: 2.10
+    #[doc(alias = "chardev-change")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct ChardevChange {
         /// the chardev's ID, must exist
@@ -1337,6 +1384,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `chardev-remove`: the arguments below; returns nothing.
+    ///
     /// Remove a character device backend
     ///
     /// **Example:**
@@ -1349,6 +1398,7 @@ pub mod cmd {
     /// QAPI command `chardev-remove`.
     ///
     /// Since: 1.4
+    #[doc(alias = "chardev-remove")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct ChardevRemove {
         /// the chardev's ID, must exist and not be in use
@@ -1372,6 +1422,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `chardev-send-break`: the arguments below; returns nothing.
+    ///
     /// Send a break to a character device
     ///
     /// **Example:**
@@ -1384,6 +1436,7 @@ pub mod cmd {
     /// QAPI command `chardev-send-break`.
     ///
     /// Since: 2.10
+    #[doc(alias = "chardev-send-break")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct ChardevSendBreak {
         /// the chardev's ID, must exist
@@ -1425,6 +1478,7 @@ pub mod event {
     /// QAPI event `VSERPORT_CHANGE`.
     ///
     /// Since: 2.1
+    #[doc(alias = "VSERPORT_CHANGE")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct VserportChange {
         /// device identifier of the virtio-serial port

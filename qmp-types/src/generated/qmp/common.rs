@@ -8,8 +8,10 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum IoOperationType {
     /// read operation
+    #[doc(alias = "read")]
     Read,
     /// write operation
+    #[doc(alias = "write")]
     Write,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -28,10 +30,13 @@ pub enum IoOperationType {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum OnOffAuto {
     /// QEMU selects the value between on and off
+    #[doc(alias = "auto")]
     Auto,
     /// Enabled
+    #[doc(alias = "on")]
     On,
     /// Disabled
+    #[doc(alias = "off")]
     Off,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -51,10 +56,13 @@ pub enum OnOffAuto {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum OnOffSplit {
     /// Enabled
+    #[doc(alias = "on")]
     On,
     /// Disabled
+    #[doc(alias = "off")]
     Off,
     /// Mixed
+    #[doc(alias = "split")]
     Split,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -139,20 +147,28 @@ impl<'de> ::serde::Deserialize<'de> for StrOrNull {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum OffAutoPCIBAR {
     /// The specified feature is disabled
+    #[doc(alias = "off")]
     Off,
     /// The PCI BAR for the feature is automatically selected
+    #[doc(alias = "auto")]
     Auto,
     /// PCI BAR0 is used for the feature
+    #[doc(alias = "bar0")]
     Bar0,
     /// PCI BAR1 is used for the feature
+    #[doc(alias = "bar1")]
     Bar1,
     /// PCI BAR2 is used for the feature
+    #[doc(alias = "bar2")]
     Bar2,
     /// PCI BAR3 is used for the feature
+    #[doc(alias = "bar3")]
     Bar3,
     /// PCI BAR4 is used for the feature
+    #[doc(alias = "bar4")]
     Bar4,
     /// PCI BAR5 is used for the feature
+    #[doc(alias = "bar5")]
     Bar5,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -177,16 +193,22 @@ pub enum OffAutoPCIBAR {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PCIELinkSpeed {
     /// 2.5GT/s
+    #[doc(alias = "2_5")]
     V25,
     /// 5.0GT/s
+    #[doc(alias = "5")]
     V5,
     /// 8.0GT/s
+    #[doc(alias = "8")]
     V8,
     /// 16.0GT/s
+    #[doc(alias = "16")]
     V16,
     /// 32.0GT/s (since 9.0)
+    #[doc(alias = "32")]
     V32,
     /// 64.0GT/s (since 9.0)
+    #[doc(alias = "64")]
     V64,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -209,18 +231,25 @@ pub enum PCIELinkSpeed {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PCIELinkWidth {
     /// x1
+    #[doc(alias = "1")]
     V1,
     /// x2
+    #[doc(alias = "2")]
     V2,
     /// x4
+    #[doc(alias = "4")]
     V4,
     /// x8
+    #[doc(alias = "8")]
     V8,
     /// x12
+    #[doc(alias = "12")]
     V12,
     /// x16
+    #[doc(alias = "16")]
     V16,
     /// x32
+    #[doc(alias = "32")]
     V32,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -244,14 +273,18 @@ pub enum PCIELinkWidth {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HostMemPolicy {
     /// restore default policy, remove any nondefault policy
+    #[doc(alias = "default")]
     Default,
     /// set the preferred host nodes for allocation
+    #[doc(alias = "preferred")]
     Preferred,
     /// a strict policy that restricts memory allocation to the host
     /// nodes specified
+    #[doc(alias = "bind")]
     Bind,
     /// memory allocations are interleaved across the set of
     /// host nodes specified
+    #[doc(alias = "interleave")]
     Interleave,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -274,12 +307,15 @@ pub enum HostMemPolicy {
 pub enum NetFilterDirection {
     /// the filter is attached both to the receive and the transmit
     /// queue of the netdev (default).
+    #[doc(alias = "all")]
     All,
     /// the filter is attached to the receive queue of the netdev,
     /// where it will receive packets sent to the netdev.
+    #[doc(alias = "rx")]
     Rx,
     /// the filter is attached to the transmit queue of the netdev,
     /// where it will receive packets sent by the netdev.
+    #[doc(alias = "tx")]
     Tx,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -299,16 +335,22 @@ pub enum NetFilterDirection {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GrabToggleKeys {
     /// left and right control key
+    #[doc(alias = "ctrl-ctrl")]
     CtrlCtrl,
     /// left and right alt key
+    #[doc(alias = "alt-alt")]
     AltAlt,
     /// left and right shift key
+    #[doc(alias = "shift-shift")]
     ShiftShift,
     /// left and right meta key
+    #[doc(alias = "meta-meta")]
     MetaMeta,
     /// scroll lock key
+    #[doc(alias = "scrolllock")]
     Scrolllock,
     /// either control key and scroll lock key
+    #[doc(alias = "ctrl-scrolllock")]
     CtrlScrolllock,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -331,6 +373,7 @@ pub enum GrabToggleKeys {
 #[derive(Debug, Clone, PartialEq)]
 pub struct HumanReadableText {
     /// Formatted output intended for humans.
+    #[doc(alias = "human-readable-text")]
     pub human_readable_text: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -349,10 +392,13 @@ pub struct HumanReadableText {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum EndianMode {
     /// Endianness not specified
+    #[doc(alias = "unspecified")]
     Unspecified,
     /// Little endianness
+    #[doc(alias = "little")]
     Little,
     /// Big endianness
+    #[doc(alias = "big")]
     Big,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),

@@ -8,10 +8,13 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CompatPolicyInput {
     /// Accept silently
+    #[doc(alias = "accept")]
     Accept,
     /// Reject with an error
+    #[doc(alias = "reject")]
     Reject,
     /// abort() the process
+    #[doc(alias = "crash")]
     Crash,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -31,8 +34,10 @@ pub enum CompatPolicyInput {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CompatPolicyOutput {
     /// Pass on unchanged
+    #[doc(alias = "accept")]
     Accept,
     /// Filter out
+    #[doc(alias = "hide")]
     Hide,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -61,15 +66,19 @@ pub enum CompatPolicyOutput {
 #[derive(Default)]
 pub struct CompatPolicy {
     /// how to handle deprecated input (default 'accept')
+    #[doc(alias = "deprecated-input")]
     pub deprecated_input: ::std::option::Option<super::CompatPolicyInput>,
     /// how to handle deprecated output (default
     /// 'accept')
+    #[doc(alias = "deprecated-output")]
     pub deprecated_output: ::std::option::Option<super::CompatPolicyOutput>,
     /// how to handle unstable input (default 'accept')
     /// (since 6.2)
+    #[doc(alias = "unstable-input")]
     pub unstable_input: ::std::option::Option<super::CompatPolicyInput>,
     /// how to handle unstable output (default 'accept')
     /// (since 6.2)
+    #[doc(alias = "unstable-output")]
     pub unstable_output: ::std::option::Option<super::CompatPolicyOutput>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.

@@ -10,6 +10,7 @@
 pub enum QMPCapability {
     /// QMP ability to support out-of-band requests.  (Please refer to
     /// qmp-spec.rst for more information on OOB)
+    #[doc(alias = "oob")]
     Oob,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -97,8 +98,10 @@ pub struct CommandInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MonitorMode {
     /// HMP monitor (human-oriented command line interface)
+    #[doc(alias = "readline")]
     Readline,
     /// QMP monitor (JSON-based machine interface)
+    #[doc(alias = "control")]
     Control,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -139,6 +142,8 @@ pub struct MonitorOptions {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `qmp_capabilities`: the arguments below; returns nothing.
+    ///
     /// Enable QMP capabilities.
     ///
     /// **Example:**
@@ -161,6 +166,7 @@ pub mod cmd {
     /// QAPI command `qmp_capabilities`.
     ///
     /// Since: 0.13
+    #[doc(alias = "qmp_capabilities")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct QmpCapabilities {
@@ -188,6 +194,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-version`: no arguments; returns [`VersionInfo`](super::super::VersionInfo).
+    ///
     /// Return the current version of QEMU.
     ///
     /// **Returns:** An object describing the current version of QEMU.
@@ -211,6 +219,7 @@ pub mod cmd {
     /// QAPI command `query-version`.
     ///
     /// Since: 0.14
+    #[doc(alias = "query-version")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryVersion;
     ::qmp_types::impl_unit!(QueryVersion);
@@ -221,6 +230,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-commands`: no arguments; returns a [`Vec`] of [`CommandInfo`](super::super::CommandInfo).
+    ///
     /// Return a list of supported QMP commands by this server
     ///
     /// **Returns:** A list of all supported commands
@@ -247,6 +258,7 @@ pub mod cmd {
     /// QAPI command `query-commands`.
     ///
     /// Since: 0.14
+    #[doc(alias = "query-commands")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryCommands;
     ::qmp_types::impl_unit!(QueryCommands);
@@ -257,6 +269,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `quit`: no arguments; returns nothing.
+    ///
     /// Request graceful QEMU process termination.
     ///
     /// While every attempt is made to send the QMP response before
@@ -273,6 +287,7 @@ pub mod cmd {
     /// QAPI command `quit`.
     ///
     /// Since: 0.14
+    #[doc(alias = "quit")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Quit;
     ::qmp_types::impl_unit!(Quit);

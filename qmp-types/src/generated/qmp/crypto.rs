@@ -10,8 +10,10 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoTLSCredsEndpoint {
     /// the network endpoint is acting as the client
+    #[doc(alias = "client")]
     Client,
     /// the network endpoint is acting as the server
+    #[doc(alias = "server")]
     Server,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -31,8 +33,10 @@ pub enum QCryptoTLSCredsEndpoint {
 pub enum QCryptoSecretFormat {
     /// raw bytes.  When encoded in JSON only valid UTF-8 sequences
     /// can be used
+    #[doc(alias = "raw")]
     Raw,
     /// arbitrary base64 encoded binary data
+    #[doc(alias = "base64")]
     Base64,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -51,21 +55,29 @@ pub enum QCryptoSecretFormat {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoHashAlgo {
     /// MD5.  Should not be used in any new code, legacy compat only
+    #[doc(alias = "md5")]
     Md5,
     /// SHA-1.  Should not be used in any new code, legacy compat
     /// only
+    #[doc(alias = "sha1")]
     Sha1,
     /// SHA-224.  (since 2.7)
+    #[doc(alias = "sha224")]
     Sha224,
     /// SHA-256.  Current recommended strong hash.
+    #[doc(alias = "sha256")]
     Sha256,
     /// SHA-384.  (since 2.7)
+    #[doc(alias = "sha384")]
     Sha384,
     /// SHA-512.  (since 2.7)
+    #[doc(alias = "sha512")]
     Sha512,
     /// RIPEMD-160.  (since 2.7)
+    #[doc(alias = "ripemd160")]
     Ripemd160,
     /// SM3.  (since 9.2.0)
+    #[doc(alias = "sm3")]
     Sm3,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -90,31 +102,44 @@ pub enum QCryptoHashAlgo {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoCipherAlgo {
     /// AES with 128 bit / 16 byte keys
+    #[doc(alias = "aes-128")]
     Aes128,
     /// AES with 192 bit / 24 byte keys
+    #[doc(alias = "aes-192")]
     Aes192,
     /// AES with 256 bit / 32 byte keys
+    #[doc(alias = "aes-256")]
     Aes256,
     /// DES with 56 bit / 8 byte keys.  Do not use except in VNC.
     /// (since 6.1)
+    #[doc(alias = "des")]
     Des,
     /// 3DES(EDE) with 192 bit / 24 byte keys (since 2.9)
+    #[doc(alias = "3des")]
     V3des,
     /// Cast5 with 128 bit / 16 byte keys
+    #[doc(alias = "cast5-128")]
     Cast5128,
     /// Serpent with 128 bit / 16 byte keys
+    #[doc(alias = "serpent-128")]
     Serpent128,
     /// Serpent with 192 bit / 24 byte keys
+    #[doc(alias = "serpent-192")]
     Serpent192,
     /// Serpent with 256 bit / 32 byte keys
+    #[doc(alias = "serpent-256")]
     Serpent256,
     /// Twofish with 128 bit / 16 byte keys
+    #[doc(alias = "twofish-128")]
     Twofish128,
     /// Twofish with 192 bit / 24 byte keys
+    #[doc(alias = "twofish-192")]
     Twofish192,
     /// Twofish with 256 bit / 32 byte keys
+    #[doc(alias = "twofish-256")]
     Twofish256,
     /// SM4 with 128 bit / 16 byte keys (since 9.0)
+    #[doc(alias = "sm4")]
     Sm4,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -144,12 +169,16 @@ pub enum QCryptoCipherAlgo {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoCipherMode {
     /// Electronic Code Book
+    #[doc(alias = "ecb")]
     Ecb,
     /// Cipher Block Chaining
+    #[doc(alias = "cbc")]
     Cbc,
     /// XEX with tweaked code book and ciphertext stealing
+    #[doc(alias = "xts")]
     Xts,
     /// Counter (Since 2.8)
+    #[doc(alias = "ctr")]
     Ctr,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -173,11 +202,14 @@ pub enum QCryptoCipherMode {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoIVGenAlgo {
     /// 64-bit sector number truncated to 32-bits
+    #[doc(alias = "plain")]
     Plain,
     /// 64-bit sector number
+    #[doc(alias = "plain64")]
     Plain64,
     /// 64-bit sector number encrypted with a hash of the encryption
     /// key
+    #[doc(alias = "essiv")]
     Essiv,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -198,8 +230,10 @@ pub enum QCryptoIVGenAlgo {
 pub enum QCryptoBlockFormat {
     /// QCow/QCow2 built-in AES-CBC encryption.  Use only for
     /// liberating data from old images.
+    #[doc(alias = "qcow")]
     Qcow,
     /// LUKS encryption format.  Recommended for new images
+    #[doc(alias = "luks")]
     Luks,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -239,6 +273,7 @@ pub struct QCryptoBlockOptionsQCow {
     /// the ID of a QCryptoSecret object providing the
     /// decryption key.  Mandatory except when probing image for
     /// metadata only.
+    #[doc(alias = "key-secret")]
     pub key_secret: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -260,6 +295,7 @@ pub struct QCryptoBlockOptionsLUKS {
     /// the ID of a QCryptoSecret object providing the
     /// decryption key.  Mandatory except when probing image for
     /// metadata only.
+    #[doc(alias = "key-secret")]
     pub key_secret: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -281,24 +317,31 @@ pub struct QCryptoBlockCreateOptionsLUKS {
     /// the ID of a QCryptoSecret object providing the
     /// decryption key.  Mandatory except when probing image for
     /// metadata only.
+    #[doc(alias = "key-secret")]
     pub key_secret: ::std::option::Option<::std::string::String>,
     /// the cipher algorithm for data encryption.  Currently
     /// defaults to 'aes-256'.
+    #[doc(alias = "cipher-alg")]
     pub cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo>,
     /// the cipher mode for data encryption.  Currently
     /// defaults to 'xts'
+    #[doc(alias = "cipher-mode")]
     pub cipher_mode: ::std::option::Option<super::QCryptoCipherMode>,
     /// the initialization vector generator.  Currently defaults
     /// to 'plain64'
+    #[doc(alias = "ivgen-alg")]
     pub ivgen_alg: ::std::option::Option<super::QCryptoIVGenAlgo>,
     /// the initialization vector generator hash.
     /// Currently defaults to 'sha256'
+    #[doc(alias = "ivgen-hash-alg")]
     pub ivgen_hash_alg: ::std::option::Option<super::QCryptoHashAlgo>,
     /// the master key hash algorithm.  Currently defaults to
     /// 'sha256'
+    #[doc(alias = "hash-alg")]
     pub hash_alg: ::std::option::Option<super::QCryptoHashAlgo>,
     /// number of milliseconds to spend in PBKDF passphrase
     /// processing.  Currently defaults to 2000.  (since 2.8)
+    #[doc(alias = "iter-time")]
     pub iter_time: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -416,6 +459,7 @@ pub struct QCryptoBlockInfoLUKSSlot {
     /// number of stripes for splitting key material
     pub stripes: ::std::option::Option<i64>,
     /// offset to the key material in bytes
+    #[doc(alias = "key-offset")]
     pub key_offset: i64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -437,20 +481,28 @@ pub struct QCryptoBlockInfoLUKSSlot {
 #[derive(Debug, Clone, PartialEq)]
 pub struct QCryptoBlockInfoLUKS {
     /// the cipher algorithm for data encryption
+    #[doc(alias = "cipher-alg")]
     pub cipher_alg: super::QCryptoCipherAlgo,
     /// the cipher mode for data encryption
+    #[doc(alias = "cipher-mode")]
     pub cipher_mode: super::QCryptoCipherMode,
     /// the initialization vector generator
+    #[doc(alias = "ivgen-alg")]
     pub ivgen_alg: super::QCryptoIVGenAlgo,
     /// the initialization vector generator hash
+    #[doc(alias = "ivgen-hash-alg")]
     pub ivgen_hash_alg: ::std::option::Option<super::QCryptoHashAlgo>,
     /// the master key hash algorithm
+    #[doc(alias = "hash-alg")]
     pub hash_alg: super::QCryptoHashAlgo,
     /// whether the LUKS header is detached (Since 9.0)
+    #[doc(alias = "detached-header")]
     pub detached_header: ::std::option::Option<bool>,
     /// offset to the payload data in bytes
+    #[doc(alias = "payload-offset")]
     pub payload_offset: i64,
     /// number of PBKDF2 iterations for key material
+    #[doc(alias = "master-key-iters")]
     pub master_key_iters: i64,
     /// unique identifier for the volume
     pub uuid: ::std::string::String,
@@ -515,9 +567,11 @@ pub enum QCryptoBlockInfoBranch {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoBlockLUKSKeyslotState {
     /// The slots contain the given password and marked as active
+    #[doc(alias = "active")]
     Active,
     /// The slots are erased (contain garbage) and marked as
     /// inactive
+    #[doc(alias = "inactive")]
     Inactive,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -540,10 +594,12 @@ pub struct QCryptoBlockAmendOptionsLUKS {
     pub state: super::QCryptoBlockLUKSKeyslotState,
     /// The ID of a QCryptoSecret object providing the password
     /// to be written into added active keyslots
+    #[doc(alias = "new-secret")]
     pub new_secret: ::std::option::Option<::std::string::String>,
     /// Optional (for deactivation only).  If given will
     /// deactivate all keyslots that match password located in
     /// QCryptoSecret with this ID
+    #[doc(alias = "old-secret")]
     pub old_secret: ::std::option::Option<::std::string::String>,
     /// Optional.  ID of the keyslot to activate/deactivate.  For
     /// keyslot activation, keyslot should not be active already (this
@@ -557,6 +613,7 @@ pub struct QCryptoBlockAmendOptionsLUKS {
     /// Optional (for activation only).  Number of milliseconds
     /// to spend in PBKDF passphrase processing for the newly activated
     /// keyslot.  Currently defaults to 2000.
+    #[doc(alias = "iter-time")]
     pub iter_time: ::std::option::Option<i64>,
     /// Optional.  The ID of a QCryptoSecret object providing the
     /// password to use to retrieve current master key.  Defaults to the
@@ -726,6 +783,7 @@ pub struct TlsCredsProperties {
     /// if true the peer credentials will be verified once the
     /// handshake is completed.  This is a no-op for anonymous
     /// credentials.  (default: true)
+    #[doc(alias = "verify-peer")]
     pub verify_peer: ::std::option::Option<bool>,
     /// the path of the directory that contains the credential files
     pub dir: ::std::option::Option<::std::string::String>,
@@ -759,6 +817,7 @@ pub struct TlsCredsAnonProperties {
     /// if true the peer credentials will be verified once the
     /// handshake is completed.  This is a no-op for anonymous
     /// credentials.  (default: true)
+    #[doc(alias = "verify-peer")]
     pub verify_peer: ::std::option::Option<bool>,
     /// the path of the directory that contains the credential files
     pub dir: ::std::option::Option<::std::string::String>,
@@ -792,6 +851,7 @@ pub struct TlsCredsPskProperties {
     /// if true the peer credentials will be verified once the
     /// handshake is completed.  This is a no-op for anonymous
     /// credentials.  (default: true)
+    #[doc(alias = "verify-peer")]
     pub verify_peer: ::std::option::Option<bool>,
     /// the path of the directory that contains the credential files
     pub dir: ::std::option::Option<::std::string::String>,
@@ -830,6 +890,7 @@ pub struct TlsCredsX509Properties {
     /// if true the peer credentials will be verified once the
     /// handshake is completed.  This is a no-op for anonymous
     /// credentials.  (default: true)
+    #[doc(alias = "verify-peer")]
     pub verify_peer: ::std::option::Option<bool>,
     /// the path of the directory that contains the credential files
     pub dir: ::std::option::Option<::std::string::String>,
@@ -842,6 +903,7 @@ pub struct TlsCredsX509Properties {
     pub priority: ::std::option::Option<::std::string::String>,
     /// if true, perform some sanity checks before using the
     /// credentials (default: true)
+    #[doc(alias = "sanity-check")]
     pub sanity_check: ::std::option::Option<bool>,
     /// For the server-key.pem and client-key.pem files which
     /// contain sensitive private keys, it is possible to use an
@@ -871,6 +933,7 @@ pub struct TlsCredsX509Properties {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoAkCipherAlgo {
     /// RSA algorithm
+    #[doc(alias = "rsa")]
     Rsa,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -888,8 +951,10 @@ pub enum QCryptoAkCipherAlgo {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoAkCipherKeyType {
     /// public key
+    #[doc(alias = "public")]
     Public,
     /// private key
+    #[doc(alias = "private")]
     Private,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -908,8 +973,10 @@ pub enum QCryptoAkCipherKeyType {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoRSAPaddingAlgo {
     /// no padding used
+    #[doc(alias = "raw")]
     Raw,
     /// pkcs1#v1.5
+    #[doc(alias = "pkcs1")]
     Pkcs1,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -928,8 +995,10 @@ pub enum QCryptoRSAPaddingAlgo {
 #[derive(Debug, Clone, PartialEq)]
 pub struct QCryptoAkCipherOptionsRSA {
     /// `QCryptoHashAlgo`
+    #[doc(alias = "hash-alg")]
     pub hash_alg: super::QCryptoHashAlgo,
     /// `QCryptoRSAPaddingAlgo`
+    #[doc(alias = "padding-alg")]
     pub padding_alg: super::QCryptoRSAPaddingAlgo,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.

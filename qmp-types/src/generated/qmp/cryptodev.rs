@@ -8,8 +8,10 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptodevBackendAlgoType {
     /// symmetric encryption
+    #[doc(alias = "sym")]
     Sym,
     /// asymmetric encryption
+    #[doc(alias = "asym")]
     Asym,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -28,14 +30,19 @@ pub enum QCryptodevBackendAlgoType {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptodevBackendServiceType {
     /// Symmetric Key Cipher service
+    #[doc(alias = "cipher")]
     Cipher,
     /// Hash service
+    #[doc(alias = "hash")]
     Hash,
     /// Message Authentication Codes service
+    #[doc(alias = "mac")]
     Mac,
     /// Authenticated Encryption with Associated Data service
+    #[doc(alias = "aead")]
     Aead,
     /// Asymmetric Key Cipher service
+    #[doc(alias = "akcipher")]
     Akcipher,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -57,10 +64,13 @@ pub enum QCryptodevBackendServiceType {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptodevBackendType {
     /// the QEMU builtin support
+    #[doc(alias = "builtin")]
     Builtin,
     /// vhost-user
+    #[doc(alias = "vhost-user")]
     VhostUser,
     /// Linux kernel cryptographic framework
+    #[doc(alias = "lkcf")]
     Lkcf,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -119,11 +129,14 @@ pub struct QCryptodevInfo {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `query-cryptodev`: no arguments; returns a [`Vec`] of [`QCryptodevInfo`](super::super::QCryptodevInfo).
+    ///
     /// Return information about current crypto devices.
     ///
     /// QAPI command `query-cryptodev`.
     ///
     /// Since: 8.0
+    #[doc(alias = "query-cryptodev")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryCryptodev;
     ::qmp_types::impl_unit!(QueryCryptodev);

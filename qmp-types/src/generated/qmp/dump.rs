@@ -8,27 +8,35 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DumpGuestMemoryFormat {
     /// elf format
+    #[doc(alias = "elf")]
     Elf,
     /// makedumpfile flattened, kdump-compressed format with
     /// zlib compression
+    #[doc(alias = "kdump-zlib")]
     KdumpZlib,
     /// makedumpfile flattened, kdump-compressed format with lzo
     /// compression
+    #[doc(alias = "kdump-lzo")]
     KdumpLzo,
     /// makedumpfile flattened, kdump-compressed format with
     /// snappy compression
+    #[doc(alias = "kdump-snappy")]
     KdumpSnappy,
     /// raw assembled kdump-compressed format with zlib
     /// compression (since 8.2)
+    #[doc(alias = "kdump-raw-zlib")]
     KdumpRawZlib,
     /// raw assembled kdump-compressed format with lzo
     /// compression (since 8.2)
+    #[doc(alias = "kdump-raw-lzo")]
     KdumpRawLzo,
     /// raw assembled kdump-compressed format with snappy
     /// compression (since 8.2)
+    #[doc(alias = "kdump-raw-snappy")]
     KdumpRawSnappy,
     /// Windows full crashdump format, can be used instead of ELF
     /// converting (since 2.13)
+    #[doc(alias = "win-dmp")]
     WinDmp,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -53,12 +61,16 @@ pub enum DumpGuestMemoryFormat {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DumpStatus {
     /// no `dump-guest-memory` has started yet.
+    #[doc(alias = "none")]
     None,
     /// there is one dump running in background.
+    #[doc(alias = "active")]
     Active,
     /// the last dump has finished successfully.
+    #[doc(alias = "completed")]
     Completed,
     /// the last dump has failed.
+    #[doc(alias = "failed")]
     Failed,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -115,6 +127,8 @@ pub struct DumpGuestMemoryCapability {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `dump-guest-memory`: the arguments below; returns nothing.
+    ///
     /// Dump guest's memory to vmcore.  It is a synchronous operation that
     /// can take very long depending on the amount of guest memory.
     ///
@@ -131,6 +145,7 @@ pub mod cmd {
     /// QAPI command `dump-guest-memory`.
     ///
     /// Since: 1.2
+    #[doc(alias = "dump-guest-memory")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct DumpGuestMemory {
         /// if true, do paging to get guest's memory mapping.  This
@@ -196,6 +211,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-dump`: no arguments; returns [`DumpQueryResult`](super::super::DumpQueryResult).
+    ///
     /// Query latest dump status.
     ///
     /// **Returns:** An object showing the dump status.
@@ -211,6 +228,7 @@ pub mod cmd {
     /// QAPI command `query-dump`.
     ///
     /// Since: 2.6
+    #[doc(alias = "query-dump")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryDump;
     ::qmp_types::impl_unit!(QueryDump);
@@ -221,6 +239,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-dump-guest-memory-capability`: no arguments; returns [`DumpGuestMemoryCapability`](super::super::DumpGuestMemoryCapability).
+    ///
     /// Return the available formats for `dump-guest-memory`
     ///
     /// **Returns:** An object listing available formats for `dump-guest-memory`
@@ -236,6 +256,7 @@ pub mod cmd {
     /// QAPI command `query-dump-guest-memory-capability`.
     ///
     /// Since: 2.0
+    #[doc(alias = "query-dump-guest-memory-capability")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryDumpGuestMemoryCapability;
     ::qmp_types::impl_unit!(QueryDumpGuestMemoryCapability);
@@ -263,6 +284,7 @@ pub mod event {
     /// QAPI event `DUMP_COMPLETED`.
     ///
     /// Since: 2.6
+    #[doc(alias = "DUMP_COMPLETED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct DumpCompleted {
         /// final dump status

@@ -33,6 +33,7 @@ pub enum EbpfProgramID {
     /// between queues by calculation hash.  Users may set up
     /// indirection table and hash/packet types configurations.  Used
     /// with virtio-net.
+    #[doc(alias = "rss")]
     Rss,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -44,6 +45,8 @@ pub enum EbpfProgramID {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `request-ebpf`: the arguments below; returns [`EbpfObject`](super::super::EbpfObject).
+    ///
     /// Retrieve an eBPF object that can be loaded with libbpf.  Management
     /// applications (e.g. libvirt) may load it and pass file descriptors to
     /// QEMU, so they can run running QEMU without BPF capabilities.
@@ -55,6 +58,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_EBPF`.
     ///
     /// Since: 9.0
+    #[doc(alias = "request-ebpf")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct RequestEbpf {
         /// The ID of the program to return.

@@ -18,6 +18,7 @@ pub enum QapiErrorClass {
     DeviceNotFound,
     /// the requested operation can't be fulfilled because a
     /// required KVM capability is missing
+    #[doc(alias = "KVMMissingCap")]
     KvmMissingCap,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),

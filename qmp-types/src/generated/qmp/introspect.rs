@@ -9,18 +9,25 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SchemaMetaType {
     /// a predefined type such as 'int' or 'bool'.
+    #[doc(alias = "builtin")]
     Builtin,
     /// an enumeration type
+    #[doc(alias = "enum")]
     Enum,
     /// an array type
+    #[doc(alias = "array")]
     Array,
     /// an object type (struct or union)
+    #[doc(alias = "object")]
     Object,
     /// an alternate type
+    #[doc(alias = "alternate")]
     Alternate,
     /// a QMP command
+    #[doc(alias = "command")]
     Command,
     /// a QMP event
+    #[doc(alias = "event")]
     Event,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -106,6 +113,7 @@ pub enum SchemaInfoBranch {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SchemaInfoBuiltin {
     /// the JSON type used for this type on the wire.
+    #[doc(alias = "json-type")]
     pub json_type: super::JSONType,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -126,20 +134,28 @@ pub struct SchemaInfoBuiltin {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum JSONType {
     /// JSON string
+    #[doc(alias = "string")]
     String,
     /// JSON number
+    #[doc(alias = "number")]
     Number,
     /// JSON number that is an integer
+    #[doc(alias = "int")]
     Int,
     /// literal `false` or `true`
+    #[doc(alias = "boolean")]
     Boolean,
     /// literal `null`
+    #[doc(alias = "null")]
     Null,
     /// JSON object
+    #[doc(alias = "object")]
     Object,
     /// JSON array
+    #[doc(alias = "array")]
     Array,
     /// any JSON value
+    #[doc(alias = "value")]
     Value,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -219,6 +235,7 @@ pub struct SchemaInfoEnumMember {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SchemaInfoArray {
     /// the array type's element type.
+    #[doc(alias = "element-type")]
     pub element_type: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -363,11 +380,14 @@ pub struct SchemaInfoAlternateMember {
 pub struct SchemaInfoCommand {
     /// the name of the object type that provides the command's
     /// parameters.
+    #[doc(alias = "arg-type")]
     pub arg_type: ::std::string::String,
     /// the name of the command's result type.
+    #[doc(alias = "ret-type")]
     pub ret_type: ::std::string::String,
     /// whether the command allows out-of-band execution,
     /// defaults to false (Since: 2.12)
+    #[doc(alias = "allow-oob")]
     pub allow_oob: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -389,6 +409,7 @@ pub struct SchemaInfoCommand {
 pub struct SchemaInfoEvent {
     /// the name of the object type that provides the event's
     /// parameters.
+    #[doc(alias = "arg-type")]
     pub arg_type: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -401,6 +422,8 @@ pub struct SchemaInfoEvent {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `query-qmp-schema`: no arguments; returns a [`Vec`] of [`SchemaInfo`](super::super::SchemaInfo).
+    ///
     /// Command `query-qmp-schema` exposes the QMP wire ABI as an array of
     /// `SchemaInfo`.  This lets QMP clients figure out what commands and
     /// events are available in this QEMU, and their parameters and results.
@@ -433,6 +456,7 @@ pub mod cmd {
     /// QAPI command `query-qmp-schema`.
     ///
     /// Since: 2.5
+    #[doc(alias = "query-qmp-schema")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryQmpSchema;
     ::qmp_types::impl_unit!(QueryQmpSchema);

@@ -8,26 +8,35 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum JobType {
     /// block commit job type, see `block-commit`
+    #[doc(alias = "commit")]
     Commit,
     /// block stream job type, see `block-stream`
+    #[doc(alias = "stream")]
     Stream,
     /// drive mirror job type, see `drive-mirror`
+    #[doc(alias = "mirror")]
     Mirror,
     /// drive backup job type, see `drive-backup`
+    #[doc(alias = "backup")]
     Backup,
     /// image creation job type, see `blockdev-create` (since 3.0)
+    #[doc(alias = "create")]
     Create,
     /// image options amend job type, see `x-blockdev-amend`
     /// (since 5.1)
+    #[doc(alias = "amend")]
     Amend,
     /// snapshot load job type, see `snapshot-load`
     /// (since 6.0)
+    #[doc(alias = "snapshot-load")]
     SnapshotLoad,
     /// snapshot save job type, see `snapshot-save`
     /// (since 6.0)
+    #[doc(alias = "snapshot-save")]
     SnapshotSave,
     /// snapshot delete job type, see `snapshot-delete`
     /// (since 6.0)
+    #[doc(alias = "snapshot-delete")]
     SnapshotDelete,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -53,41 +62,52 @@ pub enum JobType {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum JobStatus {
     /// Erroneous, default state.  Should not ever be visible.
+    #[doc(alias = "undefined")]
     Undefined,
     /// The job has been created, but not yet started.
+    #[doc(alias = "created")]
     Created,
     /// The job is currently running.
+    #[doc(alias = "running")]
     Running,
     /// The job is running, but paused.  The pause may be requested
     /// by either the QMP user or by internal processes.
+    #[doc(alias = "paused")]
     Paused,
     /// The job is running, but is ready for the user to signal
     /// completion.  This is used for long-running jobs like mirror that
     /// are designed to run indefinitely.
+    #[doc(alias = "ready")]
     Ready,
     /// The job is ready, but paused.  This is nearly identical to
     /// `paused`.  The job may return to `ready` or otherwise be canceled.
+    #[doc(alias = "standby")]
     Standby,
     /// The job is waiting for other jobs in the transaction to
     /// converge to the waiting state.  This status will likely not be
     /// visible for the last job in a transaction.
+    #[doc(alias = "waiting")]
     Waiting,
     /// The job has finished its work, but has finalization steps
     /// that it needs to make prior to completing.  These changes will
     /// require manual intervention via `job-finalize` if auto-finalize
     /// was set to false.  These pending changes may still fail.
+    #[doc(alias = "pending")]
     Pending,
     /// The job is in the process of being aborted, and will
     /// finish with an error.  The job will afterwards report that it is
     /// `concluded`.  This status may not be visible to the management
     /// process.
+    #[doc(alias = "aborting")]
     Aborting,
     /// The job has finished all work.  If auto-dismiss was set
     /// to false, the job will remain in this state until it is
     /// dismissed via `job-dismiss`.
+    #[doc(alias = "concluded")]
     Concluded,
     /// The job is in the process of being dismantled.  This state
     /// should not ever be visible externally.
+    #[doc(alias = "null")]
     Null,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -115,20 +135,28 @@ pub enum JobStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum JobVerb {
     /// see `job-cancel`
+    #[doc(alias = "cancel")]
     Cancel,
     /// see `job-pause`
+    #[doc(alias = "pause")]
     Pause,
     /// see `job-resume`
+    #[doc(alias = "resume")]
     Resume,
     /// see `block-job-set-speed`
+    #[doc(alias = "set-speed")]
     SetSpeed,
     /// see `job-complete`
+    #[doc(alias = "complete")]
     Complete,
     /// see `job-dismiss`
+    #[doc(alias = "dismiss")]
     Dismiss,
     /// see `job-finalize`
+    #[doc(alias = "finalize")]
     Finalize,
     /// see `block-job-change` (since 8.2)
+    #[doc(alias = "change")]
     Change,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -162,10 +190,12 @@ pub struct JobInfo {
     /// and the value can only meaningfully be used for the ratio of
     /// `current-progress` to `total-progress`.  The value is
     /// monotonically increasing.
+    #[doc(alias = "current-progress")]
     pub current_progress: i64,
     /// Estimated `current-progress` value at the completion
     /// of the job.  This value can arbitrarily change while the job is
     /// running, in both directions.
+    #[doc(alias = "total-progress")]
     pub total_progress: i64,
     /// If this field is present, the job failed; if it is still
     /// missing in the CONCLUDED state, this indicates successful
@@ -191,6 +221,8 @@ pub struct JobInfo {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `job-pause`: the arguments below; returns nothing.
+    ///
     /// Pause an active job.
     ///
     /// This command returns immediately after marking the active job for
@@ -205,6 +237,7 @@ pub mod cmd {
     /// QAPI command `job-pause`.
     ///
     /// Since: 3.0
+    #[doc(alias = "job-pause")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct JobPause {
         /// The job identifier.
@@ -228,6 +261,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `job-resume`: the arguments below; returns nothing.
+    ///
     /// Resume a paused job.
     ///
     /// This command returns immediately after resuming a paused job.
@@ -239,6 +274,7 @@ pub mod cmd {
     /// QAPI command `job-resume`.
     ///
     /// Since: 3.0
+    #[doc(alias = "job-resume")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct JobResume {
         /// The job identifier.
@@ -262,6 +298,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `job-cancel`: the arguments below; returns nothing.
+    ///
     /// Instruct an active background job to cancel at the next opportunity.
     /// This command returns immediately after marking the active job for
     /// cancellation.
@@ -275,6 +313,7 @@ pub mod cmd {
     /// QAPI command `job-cancel`.
     ///
     /// Since: 3.0
+    #[doc(alias = "job-cancel")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct JobCancel {
         /// The job identifier.
@@ -298,6 +337,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `job-complete`: the arguments below; returns nothing.
+    ///
     /// Manually trigger completion of an active job in the READY or STANDBY
     /// state.  Completing the job in any other state is an error.
     ///
@@ -319,6 +360,7 @@ pub mod cmd {
     /// QAPI command `job-complete`.
     ///
     /// Since: 3.0
+    #[doc(alias = "job-complete")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct JobComplete {
         /// The job identifier.
@@ -342,6 +384,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `job-dismiss`: the arguments below; returns nothing.
+    ///
     /// Deletes a job that is in the CONCLUDED state.  This command only
     /// needs to be run explicitly for jobs that don't have automatic
     /// dismiss enabled.  In turn, automatic dismiss may be enabled only for
@@ -358,6 +402,7 @@ pub mod cmd {
     /// QAPI command `job-dismiss`.
     ///
     /// Since: 3.0
+    #[doc(alias = "job-dismiss")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct JobDismiss {
         /// The job identifier.
@@ -381,6 +426,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `job-finalize`: the arguments below; returns nothing.
+    ///
     /// Instructs all jobs in a transaction (or a single job if it is not
     /// part of any transaction) to finalize any graph changes and do any
     /// necessary cleanup.  This command requires that all involved jobs are
@@ -396,6 +443,7 @@ pub mod cmd {
     /// QAPI command `job-finalize`.
     ///
     /// Since: 3.0
+    #[doc(alias = "job-finalize")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct JobFinalize {
         /// The identifier of any job in the transaction, or of a job that
@@ -420,6 +468,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-jobs`: no arguments; returns a [`Vec`] of [`JobInfo`](super::super::JobInfo).
+    ///
     /// Return information about jobs.
     ///
     /// **Returns:** a list with info for each active job
@@ -427,6 +477,7 @@ pub mod cmd {
     /// QAPI command `query-jobs`.
     ///
     /// Since: 3.0
+    #[doc(alias = "query-jobs")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryJobs;
     ::qmp_types::impl_unit!(QueryJobs);
@@ -445,6 +496,7 @@ pub mod event {
     /// QAPI event `JOB_STATUS_CHANGE`.
     ///
     /// Since: 3.0
+    #[doc(alias = "JOB_STATUS_CHANGE")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct JobStatusChange {
         /// The job identifier

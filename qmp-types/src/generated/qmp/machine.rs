@@ -16,62 +16,91 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SysEmuTarget {
     /// The `aarch64` value.
+    #[doc(alias = "aarch64")]
     Aarch64,
     /// The `alpha` value.
+    #[doc(alias = "alpha")]
     Alpha,
     /// The `arm` value.
+    #[doc(alias = "arm")]
     Arm,
     /// since 5.1
+    #[doc(alias = "avr")]
     Avr,
     /// The `hppa` value.
+    #[doc(alias = "hppa")]
     Hppa,
     /// The `i386` value.
+    #[doc(alias = "i386")]
     I386,
     /// since 7.1
+    #[doc(alias = "loongarch64")]
     Loongarch64,
     /// The `m68k` value.
+    #[doc(alias = "m68k")]
     M68k,
     /// The `microblaze` value.
+    #[doc(alias = "microblaze")]
     Microblaze,
     /// The `microblazeel` value.
+    #[doc(alias = "microblazeel")]
     Microblazeel,
     /// The `mips` value.
+    #[doc(alias = "mips")]
     Mips,
     /// The `mips64` value.
+    #[doc(alias = "mips64")]
     Mips64,
     /// The `mips64el` value.
+    #[doc(alias = "mips64el")]
     Mips64el,
     /// The `mipsel` value.
+    #[doc(alias = "mipsel")]
     Mipsel,
     /// The `or1k` value.
+    #[doc(alias = "or1k")]
     Or1k,
     /// The `ppc` value.
+    #[doc(alias = "ppc")]
     Ppc,
     /// The `ppc64` value.
+    #[doc(alias = "ppc64")]
     Ppc64,
     /// The `riscv32` value.
+    #[doc(alias = "riscv32")]
     Riscv32,
     /// The `riscv64` value.
+    #[doc(alias = "riscv64")]
     Riscv64,
     /// since 5.0
+    #[doc(alias = "rx")]
     Rx,
     /// The `s390x` value.
+    #[doc(alias = "s390x")]
     S390x,
     /// The `sh4` value.
+    #[doc(alias = "sh4")]
     Sh4,
     /// The `sh4eb` value.
+    #[doc(alias = "sh4eb")]
     Sh4eb,
     /// The `sparc` value.
+    #[doc(alias = "sparc")]
     Sparc,
     /// The `sparc64` value.
+    #[doc(alias = "sparc64")]
     Sparc64,
     /// The `tricore` value.
+    #[doc(alias = "tricore")]
     Tricore,
     /// The `x86_64` value.
+    #[doc(alias = "x86_64")]
     X8664,
     /// The `xtensa` value.
+    #[doc(alias = "xtensa")]
     Xtensa,
     /// The `xtensaeb` value.
+    #[doc(alias = "xtensaeb")]
     Xtensaeb,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -118,14 +147,19 @@ pub enum SysEmuTarget {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum S390CpuState {
     /// The `uninitialized` value.
+    #[doc(alias = "uninitialized")]
     Uninitialized,
     /// The `stopped` value.
+    #[doc(alias = "stopped")]
     Stopped,
     /// The `check-stop` value.
+    #[doc(alias = "check-stop")]
     CheckStop,
     /// The `operating` value.
+    #[doc(alias = "operating")]
     Operating,
     /// The `load` value.
+    #[doc(alias = "load")]
     Load,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -147,6 +181,7 @@ pub enum S390CpuState {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CpuInfoS390 {
     /// the virtual CPU's state
+    #[doc(alias = "cpu-state")]
     pub cpu_state: super::S390CpuState,
     /// the virtual CPU's dedication (since 8.2)
     pub dedicated: ::std::option::Option<bool>,
@@ -171,12 +206,16 @@ pub struct CpuInfoS390 {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CpuInfoFast {
     /// index of the virtual CPU
+    #[doc(alias = "cpu-index")]
     pub cpu_index: i64,
     /// QOM type name of the CPU (since 10.1)
+    #[doc(alias = "qom-type")]
     pub qom_type: ::std::option::Option<::std::string::String>,
     /// path to the CPU object in the QOM tree
+    #[doc(alias = "qom-path")]
     pub qom_path: ::std::string::String,
     /// ID of the underlying host thread
+    #[doc(alias = "thread-id")]
     pub thread_id: i64,
     /// properties associated with a virtual CPU, e.g. the socket id
     pub props: ::std::option::Option<super::CpuInstanceProperties>,
@@ -302,6 +341,7 @@ pub enum CpuInfoFastBranch {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompatProperty {
     /// name of the QOM type to which the default applies
+    #[doc(alias = "qom-type")]
     pub qom_type: ::std::string::String,
     /// name of its property to which the default applies
     pub property: ::std::string::String,
@@ -331,14 +371,18 @@ pub struct MachineInfo {
     /// an alias for the machine name
     pub alias: ::std::option::Option<::std::string::String>,
     /// whether the machine is default
+    #[doc(alias = "is-default")]
     pub is_default: ::std::option::Option<bool>,
     /// maximum number of CPUs supported by the machine type
     /// (since 1.5)
+    #[doc(alias = "cpu-max")]
     pub cpu_max: i64,
     /// cpu hotplug via -device is supported (since 2.7)
+    #[doc(alias = "hotpluggable-cpus")]
     pub hotpluggable_cpus: bool,
     /// true if '-numa node,mem' option is supported by
     /// the machine type and false otherwise (since 4.1)
+    #[doc(alias = "numa-mem-supported")]
     pub numa_mem_supported: bool,
     /// if true, the machine type is deprecated and may be
     /// removed in future versions of QEMU according to the QEMU
@@ -346,9 +390,11 @@ pub struct MachineInfo {
     pub deprecated: bool,
     /// default CPU model typename if none is requested
     /// via the -cpu argument.  (since 4.2)
+    #[doc(alias = "default-cpu-type")]
     pub default_cpu_type: ::std::option::Option<::std::string::String>,
     /// the default ID of initial RAM memory backend
     /// (since 5.2)
+    #[doc(alias = "default-ram-id")]
     pub default_ram_id: ::std::option::Option<::std::string::String>,
     /// machine type supports ACPI (since 8.0)
     pub acpi: ::std::option::Option<bool>,
@@ -357,6 +403,7 @@ pub struct MachineInfo {
     /// (since 9.1)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "compat-props")]
     pub compat_props: ::std::option::Option<::std::vec::Vec<super::CompatProperty>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -386,6 +433,7 @@ pub struct MachineInfo {
 pub struct CurrentMachineParams {
     /// true if the machine supports wake up from
     /// suspend
+    #[doc(alias = "wakeup-suspend-support")]
     pub wakeup_suspend_support: bool,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -425,6 +473,7 @@ pub struct QemuTargetInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub struct UuidInfo {
     /// the UUID of the guest
+    #[doc(alias = "UUID")]
     pub uuid: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -469,18 +518,21 @@ pub enum LostTickPolicy {
     /// not specifically prepared to deal with it.  Assuming the guest
     /// OS can deal correctly with the time jump, the time in the guest
     /// and in the host should now match.
+    #[doc(alias = "discard")]
     Discard,
     /// continue to deliver ticks at the normal rate.  The guest OS
     /// will not notice anything is amiss, as from its point of view
     /// time will have continued to flow normally.  The time in the
     /// guest should now be behind the time in the host by exactly the
     /// amount of time during which ticks have been missed.
+    #[doc(alias = "delay")]
     Delay,
     /// deliver ticks at a higher rate to catch up with the missed
     /// ticks.  The guest OS will not notice anything is amiss, as from
     /// its point of view time will have continued to flow normally.
     /// Once the timer has managed to catch up with all the missing
     /// ticks, the time in the guest and in the host should match.
+    #[doc(alias = "slew")]
     Slew,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -500,14 +552,19 @@ pub enum LostTickPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NumaOptionsType {
     /// NUMA nodes configuration
+    #[doc(alias = "node")]
     Node,
     /// NUMA distance configuration (since 2.10)
+    #[doc(alias = "dist")]
     Dist,
     /// property based CPU(s) to node mapping (Since: 2.10)
+    #[doc(alias = "cpu")]
     Cpu,
     /// memory latency and bandwidth information (Since: 5.0)
+    #[doc(alias = "hmat-lb")]
     HmatLb,
     /// memory side cache information (Since: 5.0)
+    #[doc(alias = "hmat-cache")]
     HmatCache,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -641,6 +698,7 @@ pub struct CXLFixedMemoryWindowOptions {
     /// Number of contiguous bytes for which
     /// accesses will go to a given interleave target.  Accepted values
     /// \[256, 512, 1k, 2k, 4k, 8k, 16k\]
+    #[doc(alias = "interleave-granularity")]
     pub interleave_granularity: ::std::option::Option<u64>,
     /// Target root bridge IDs from -device ...,id=\<ID\> for each
     /// root bridge.
@@ -664,6 +722,7 @@ pub struct CXLFixedMemoryWindowOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CXLFMWProperties {
     /// List of `CXLFixedMemoryWindowOptions`
+    #[doc(alias = "cxl-fmw")]
     pub cxl_fmw: ::std::vec::Vec<super::CXLFixedMemoryWindowOptions>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -682,20 +741,28 @@ pub struct CXLFMWProperties {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum X86CPURegister32 {
     /// The `EAX` value.
+    #[doc(alias = "EAX")]
     Eax,
     /// The `EBX` value.
+    #[doc(alias = "EBX")]
     Ebx,
     /// The `ECX` value.
+    #[doc(alias = "ECX")]
     Ecx,
     /// The `EDX` value.
+    #[doc(alias = "EDX")]
     Edx,
     /// The `ESP` value.
+    #[doc(alias = "ESP")]
     Esp,
     /// The `EBP` value.
+    #[doc(alias = "EBP")]
     Ebp,
     /// The `ESI` value.
+    #[doc(alias = "ESI")]
     Esi,
     /// The `EDI` value.
+    #[doc(alias = "EDI")]
     Edi,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -721,11 +788,14 @@ pub enum X86CPURegister32 {
 pub struct X86CPUFeatureWordInfo {
     /// Input EAX value for CPUID instruction for that
     /// feature word
+    #[doc(alias = "cpuid-input-eax")]
     pub cpuid_input_eax: i64,
     /// Input ECX value for CPUID instruction for that
     /// feature word
+    #[doc(alias = "cpuid-input-ecx")]
     pub cpuid_input_ecx: ::std::option::Option<i64>,
     /// Output register containing the feature bits
+    #[doc(alias = "cpuid-register")]
     pub cpuid_register: super::X86CPURegister32,
     /// value of output register, containing the feature bits
     pub features: i64,
@@ -772,27 +842,36 @@ pub struct DummyForceArrays {
 #[derive(Default)]
 pub struct NumaCpuOptions {
     /// NUMA node ID the CPU belongs to
+    #[doc(alias = "node-id")]
     pub node_id: ::std::option::Option<i64>,
     /// drawer number within CPU topology the CPU belongs to
     /// (since 8.2)
+    #[doc(alias = "drawer-id")]
     pub drawer_id: ::std::option::Option<i64>,
     /// book number within parent container the CPU belongs to
     /// (since 8.2)
+    #[doc(alias = "book-id")]
     pub book_id: ::std::option::Option<i64>,
     /// socket number within parent container the CPU belongs to
+    #[doc(alias = "socket-id")]
     pub socket_id: ::std::option::Option<i64>,
     /// die number within the parent container the CPU belongs to
     /// (since 4.1)
+    #[doc(alias = "die-id")]
     pub die_id: ::std::option::Option<i64>,
     /// cluster number within the parent container the CPU
     /// belongs to (since 7.1)
+    #[doc(alias = "cluster-id")]
     pub cluster_id: ::std::option::Option<i64>,
     /// module number within the parent container the CPU
     /// belongs to (since 9.1)
+    #[doc(alias = "module-id")]
     pub module_id: ::std::option::Option<i64>,
     /// core number within the parent container the CPU belongs to
+    #[doc(alias = "core-id")]
     pub core_id: ::std::option::Option<i64>,
     /// thread number within the core the CPU  belongs to
+    #[doc(alias = "thread-id")]
     pub thread_id: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -823,12 +902,16 @@ pub struct NumaCpuOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HmatLBMemoryHierarchy {
     /// the structure represents the memory performance
+    #[doc(alias = "memory")]
     Memory,
     /// first level of memory side cache
+    #[doc(alias = "first-level")]
     FirstLevel,
     /// second level of memory side cache
+    #[doc(alias = "second-level")]
     SecondLevel,
     /// third level of memory side cache
+    #[doc(alias = "third-level")]
     ThirdLevel,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -853,16 +936,22 @@ pub enum HmatLBMemoryHierarchy {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HmatLBDataType {
     /// access latency (nanoseconds)
+    #[doc(alias = "access-latency")]
     AccessLatency,
     /// read latency (nanoseconds)
+    #[doc(alias = "read-latency")]
     ReadLatency,
     /// write latency (nanoseconds)
+    #[doc(alias = "write-latency")]
     WriteLatency,
     /// access bandwidth (Bytes per second)
+    #[doc(alias = "access-bandwidth")]
     AccessBandwidth,
     /// read bandwidth (Bytes per second)
+    #[doc(alias = "read-bandwidth")]
     ReadBandwidth,
     /// write bandwidth (Bytes per second)
+    #[doc(alias = "write-bandwidth")]
     WriteBandwidth,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -897,6 +986,7 @@ pub struct NumaHmatLBOptions {
     pub hierarchy: super::HmatLBMemoryHierarchy,
     /// presents the type of data, access/read/write latency or
     /// hit latency.
+    #[doc(alias = "data-type")]
     pub data_type: super::HmatLBDataType,
     /// the value of latency from `initiator` to `target` proximity
     /// domain, the latency unit is "ns(nanosecond)".
@@ -931,10 +1021,13 @@ pub struct NumaHmatLBOptions {
 pub enum HmatCacheAssociativity {
     /// None (no memory side cache in this proximity domain, or cache
     /// associativity unknown)
+    #[doc(alias = "none")]
     None,
     /// Direct Mapped
+    #[doc(alias = "direct")]
     Direct,
     /// Complex Cache Indexing (implementation specific)
+    #[doc(alias = "complex")]
     Complex,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -959,10 +1052,13 @@ pub enum HmatCacheAssociativity {
 pub enum HmatCacheWritePolicy {
     /// None (no memory side cache in this proximity domain, or cache
     /// write policy unknown)
+    #[doc(alias = "none")]
     None,
     /// Write Back (WB)
+    #[doc(alias = "write-back")]
     WriteBack,
     /// Write Through (WT)
+    #[doc(alias = "write-through")]
     WriteThrough,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -985,6 +1081,7 @@ pub enum HmatCacheWritePolicy {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NumaHmatCacheOptions {
     /// the memory proximity domain to which the memory belongs.
+    #[doc(alias = "node-id")]
     pub node_id: u32,
     /// the size of memory side cache in bytes.
     pub size: u64,
@@ -1037,6 +1134,7 @@ pub struct Memdev {
     /// for shared file mappings.  (since 6.1)
     pub reserve: ::std::option::Option<bool>,
     /// host nodes for its memory policy
+    #[doc(alias = "host-nodes")]
     pub host_nodes: ::std::vec::Vec<u16>,
     /// memory policy of memory backend
     pub policy: super::HostMemPolicy,
@@ -1075,27 +1173,36 @@ pub struct Memdev {
 #[derive(Default)]
 pub struct CpuInstanceProperties {
     /// NUMA node ID the CPU belongs to
+    #[doc(alias = "node-id")]
     pub node_id: ::std::option::Option<i64>,
     /// drawer number within CPU topology the CPU belongs to
     /// (since 8.2)
+    #[doc(alias = "drawer-id")]
     pub drawer_id: ::std::option::Option<i64>,
     /// book number within parent container the CPU belongs to
     /// (since 8.2)
+    #[doc(alias = "book-id")]
     pub book_id: ::std::option::Option<i64>,
     /// socket number within parent container the CPU belongs to
+    #[doc(alias = "socket-id")]
     pub socket_id: ::std::option::Option<i64>,
     /// die number within the parent container the CPU belongs to
     /// (since 4.1)
+    #[doc(alias = "die-id")]
     pub die_id: ::std::option::Option<i64>,
     /// cluster number within the parent container the CPU
     /// belongs to (since 7.1)
+    #[doc(alias = "cluster-id")]
     pub cluster_id: ::std::option::Option<i64>,
     /// module number within the parent container the CPU
     /// belongs to (since 9.1)
+    #[doc(alias = "module-id")]
     pub module_id: ::std::option::Option<i64>,
     /// core number within the parent container the CPU belongs to
+    #[doc(alias = "core-id")]
     pub core_id: ::std::option::Option<i64>,
     /// thread number within the core the CPU  belongs to
+    #[doc(alias = "thread-id")]
     pub thread_id: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1126,12 +1233,14 @@ pub struct HotpluggableCPU {
     pub r#type: ::std::string::String,
     /// number of logical VCPU threads `HotpluggableCPU`
     /// provides
+    #[doc(alias = "vcpus-count")]
     pub vcpus_count: i64,
     /// list of properties to pass for hotplugging a CPU with
     /// `device_add`
     pub props: super::CpuInstanceProperties,
     /// link to existing CPU object if CPU is present or omitted
     /// if CPU is not present.
+    #[doc(alias = "qom-path")]
     pub qom_path: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1197,10 +1306,12 @@ pub struct HvBalloonInfo {
 pub struct MemoryInfo {
     /// size of "base" memory specified with command line
     /// option -m.
+    #[doc(alias = "base-memory")]
     pub base_memory: u64,
     /// size of memory that can be hot-unplugged.  This
     /// field is omitted if target doesn't support memory hotplug (i.e.
     /// CONFIG_MEM_DEVICE not defined at build time).
+    #[doc(alias = "plugged-memory")]
     pub plugged_memory: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1291,12 +1402,15 @@ pub struct VirtioMEMDeviceInfo {
     /// physical address in memory, where device is mapped
     pub memaddr: u64,
     /// the user requested size of the device
+    #[doc(alias = "requested-size")]
     pub requested_size: u64,
     /// the (current) size of memory that the device provides
     pub size: u64,
     /// the maximum size of memory that the device can provide
+    #[doc(alias = "max-size")]
     pub max_size: u64,
     /// the block size of memory that the device provides
+    #[doc(alias = "block-size")]
     pub block_size: u64,
     /// NUMA node number where device is assigned to
     pub node: i64,
@@ -1360,6 +1474,7 @@ pub struct HvBalloonDeviceInfo {
     /// physical address in memory, where device is mapped
     pub memaddr: ::std::option::Option<u64>,
     /// the maximum size of memory that the device can provide
+    #[doc(alias = "max-size")]
     pub max_size: u64,
     /// memory backend linked with device
     pub memdev: ::std::option::Option<::std::string::String>,
@@ -1383,16 +1498,22 @@ pub struct HvBalloonDeviceInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MemoryDeviceInfoKind {
     /// The `dimm` value.
+    #[doc(alias = "dimm")]
     Dimm,
     /// since 2.12
+    #[doc(alias = "nvdimm")]
     Nvdimm,
     /// since 4.1
+    #[doc(alias = "virtio-pmem")]
     VirtioPmem,
     /// since 5.1
+    #[doc(alias = "virtio-mem")]
     VirtioMem,
     /// since 6.2.
+    #[doc(alias = "sgx-epc")]
     SgxEpc,
     /// since 8.2.
+    #[doc(alias = "hv-balloon")]
     HvBalloon,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1571,6 +1692,7 @@ pub struct SgxEPC {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SgxEPCProperties {
     /// list of ids of memory-backend-epc objects.
+    #[doc(alias = "sgx-epc")]
     pub sgx_epc: ::std::vec::Vec<super::SgxEPC>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1599,8 +1721,10 @@ pub struct BootConfiguration {
     /// picture, if `menu` is true.
     pub splash: ::std::option::Option<::std::string::String>,
     /// How long to show the logo picture, in milliseconds
+    #[doc(alias = "splash-time")]
     pub splash_time: ::std::option::Option<i64>,
     /// Timeout before guest reboots after boot fails
+    #[doc(alias = "reboot-timeout")]
     pub reboot_timeout: ::std::option::Option<i64>,
     /// Whether to attempt booting from devices not included in the
     /// boot order
@@ -1688,11 +1812,14 @@ pub struct SMPConfiguration {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SmbiosEntryPointType {
     /// SMBIOS version 2.1 (32-bit) Entry Point
+    #[doc(alias = "32")]
     V32,
     /// SMBIOS version 3.0 (64-bit) Entry Point
+    #[doc(alias = "64")]
     V64,
     /// Either 2.x or 3.x SMBIOS version, 2.x if configuration can be
     /// described by it and 3.x otherwise (since: 9.0)
+    #[doc(alias = "auto")]
     Auto,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1715,6 +1842,7 @@ pub struct MemorySizeConfiguration {
     /// memory size in bytes
     pub size: ::std::option::Option<u64>,
     /// maximum hotpluggable memory size in bytes
+    #[doc(alias = "max-size")]
     pub max_size: ::std::option::Option<u64>,
     /// number of available memory slots for hotplug
     pub slots: ::std::option::Option<u64>,
@@ -1803,10 +1931,12 @@ pub enum CpuModelExpansionType {
     /// model can be used by tooling without having to specify a
     /// compatibility machine - e.g. when displaying the "host" model.
     /// The `static` CPU models are migration-safe.
+    #[doc(alias = "static")]
     Static,
     /// Expand all properties.  The produced model is not guaranteed
     /// to be migration-safe, but allows tooling to get an insight and
     /// work with model details.
+    #[doc(alias = "full")]
     Full,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1827,17 +1957,21 @@ pub enum CpuModelExpansionType {
 pub enum CpuModelCompareResult {
     /// If model A is incompatible to model B, model A is not
     /// guaranteed to run where model B runs and the other way around.
+    #[doc(alias = "incompatible")]
     Incompatible,
     /// If model A is identical to model B, model A is
     /// guaranteed to run where model B runs and the other way around.
+    #[doc(alias = "identical")]
     Identical,
     /// If model A is a superset of model B, model B is
     /// guaranteed to run where model A runs.  There are no guarantees
     /// about the other way.
+    #[doc(alias = "superset")]
     Superset,
     /// If model A is a subset of model B, model A is guaranteed to
     /// run where model B runs.  There are no guarantees about the other
     /// way.
+    #[doc(alias = "subset")]
     Subset,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1886,6 +2020,7 @@ pub struct CpuModelCompareInfo {
     pub result: super::CpuModelCompareResult,
     /// List of properties that led to the
     /// comparison result not being identical.
+    #[doc(alias = "responsible-properties")]
     pub responsible_properties: ::std::vec::Vec<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1912,6 +2047,7 @@ pub struct CpuModelExpansionInfo {
     /// enabled-properties for the expanded model; "full" properties are
     /// a set of properties that are deprecated across all models for
     /// the architecture.  (since: 10.1 -- since 9.1 on s390x --).
+    #[doc(alias = "deprecated-props")]
     pub deprecated_props: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1953,6 +2089,7 @@ pub struct CpuDefinitionInfo {
     /// different sets of (hardware or software) capabilities.  If not
     /// provided, information is not available and callers should not
     /// assume the CPU definition to be migration-safe.  (since 2.8)
+    #[doc(alias = "migration-safe")]
     pub migration_safe: ::std::option::Option<bool>,
     /// whether a CPU definition is static and will not change
     /// depending on QEMU version, machine type, machine options and
@@ -1961,6 +2098,7 @@ pub struct CpuDefinitionInfo {
     pub r#static: bool,
     /// List of properties that prevent the CPU model
     /// from running in the current host.  (since 2.8)
+    #[doc(alias = "unavailable-features")]
     pub unavailable_features: ::std::option::Option<
         ::std::vec::Vec<::std::string::String>,
     >,
@@ -1973,6 +2111,7 @@ pub struct CpuDefinitionInfo {
     /// Management software is supposed to translate CPU model aliases
     /// in the VM configuration, because aliases may stop being
     /// migration-safe in the future (since 4.1)
+    #[doc(alias = "alias-of")]
     pub alias_of: ::std::option::Option<::std::string::String>,
     /// If true, this CPU model is deprecated and may be
     /// removed in some future version of QEMU according to the QEMU
@@ -1995,6 +2134,8 @@ pub struct CpuDefinitionInfo {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `query-cpus-fast`: no arguments; returns a [`Vec`] of [`CpuInfoFast`](super::super::CpuInfoFast).
+    ///
     /// Return information about all virtual CPUs.
     ///
     /// **Example:**
@@ -2031,6 +2172,7 @@ pub mod cmd {
     /// QAPI command `query-cpus-fast`.
     ///
     /// Since: 2.12
+    #[doc(alias = "query-cpus-fast")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryCpusFast;
     ::qmp_types::impl_unit!(QueryCpusFast);
@@ -2041,6 +2183,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-machines`: the arguments below; returns a [`Vec`] of [`MachineInfo`](super::super::MachineInfo).
+    ///
     /// Return a list of supported machines
     ///
     /// **Example:**
@@ -2071,6 +2215,7 @@ pub mod cmd {
     /// QAPI command `query-machines`.
     ///
     /// Since: 1.2
+    #[doc(alias = "query-machines")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct QueryMachines {
@@ -2078,6 +2223,7 @@ pub mod cmd {
         /// (default: false) (since 9.1)
         ///
         /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+        #[doc(alias = "compat-props")]
         pub compat_props: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -2098,11 +2244,14 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-current-machine`: no arguments; returns [`CurrentMachineParams`](super::super::CurrentMachineParams).
+    ///
     /// Return information on the current virtual machine.
     ///
     /// QAPI command `query-current-machine`.
     ///
     /// Since: 4.0
+    #[doc(alias = "query-current-machine")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryCurrentMachine;
     ::qmp_types::impl_unit!(QueryCurrentMachine);
@@ -2113,11 +2262,14 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-target`: no arguments; returns [`QemuTargetInfo`](super::super::QemuTargetInfo).
+    ///
     /// Return information about the target for this QEMU
     ///
     /// QAPI command `query-target`.
     ///
     /// Since: 1.2
+    #[doc(alias = "query-target")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryTarget;
     ::qmp_types::impl_unit!(QueryTarget);
@@ -2128,6 +2280,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-uuid`: no arguments; returns [`UuidInfo`](super::super::UuidInfo).
+    ///
     /// Query the guest UUID information.
     ///
     /// **Example:**
@@ -2140,6 +2294,7 @@ pub mod cmd {
     /// QAPI command `query-uuid`.
     ///
     /// Since: 0.14
+    #[doc(alias = "query-uuid")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryUuid;
     ::qmp_types::impl_unit!(QueryUuid);
@@ -2150,11 +2305,14 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-vm-generation-id`: no arguments; returns [`GuidInfo`](super::super::GuidInfo).
+    ///
     /// Show Virtual Machine Generation ID
     ///
     /// QAPI command `query-vm-generation-id`.
     ///
     /// Since: 2.9
+    #[doc(alias = "query-vm-generation-id")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryVmGenerationId;
     ::qmp_types::impl_unit!(QueryVmGenerationId);
@@ -2165,6 +2323,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `system_reset`: no arguments; returns nothing.
+    ///
     /// Performs a hard reset of a guest.
     ///
     /// **Example:**
@@ -2177,6 +2337,7 @@ pub mod cmd {
     /// QAPI command `system_reset`.
     ///
     /// Since: 0.14
+    #[doc(alias = "system_reset")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SystemReset;
     ::qmp_types::impl_unit!(SystemReset);
@@ -2187,6 +2348,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `system_powerdown`: no arguments; returns nothing.
+    ///
     /// Requests that a guest perform a powerdown operation.
     ///
     /// **Note:** A guest may or may not respond to this command.  This
@@ -2204,6 +2367,7 @@ pub mod cmd {
     /// QAPI command `system_powerdown`.
     ///
     /// Since: 0.14
+    #[doc(alias = "system_powerdown")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SystemPowerdown;
     ::qmp_types::impl_unit!(SystemPowerdown);
@@ -2214,6 +2378,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `system_wakeup`: no arguments; returns nothing.
+    ///
     /// Wake up guest from suspend.  If the guest has wake-up from suspend
     /// support enabled (wakeup-suspend-support flag from
     /// `query-current-machine`), wake-up guest from suspend if the guest is
@@ -2232,6 +2398,7 @@ pub mod cmd {
     /// QAPI command `system_wakeup`.
     ///
     /// Since: 1.1
+    #[doc(alias = "system_wakeup")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SystemWakeup;
     ::qmp_types::impl_unit!(SystemWakeup);
@@ -2242,6 +2409,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `inject-nmi`: no arguments; returns nothing.
+    ///
     /// Injects a Non-Maskable Interrupt into the default CPU (x86/s390) or
     /// all CPUs (ppc64).  The command fails when the guest doesn't support
     /// injecting.
@@ -2259,6 +2428,7 @@ pub mod cmd {
     /// QAPI command `inject-nmi`.
     ///
     /// Since: 0.14
+    #[doc(alias = "inject-nmi")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct InjectNmi;
     ::qmp_types::impl_unit!(InjectNmi);
@@ -2269,6 +2439,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `memsave`: the arguments below; returns nothing.
+    ///
     /// Save a portion of guest memory to a file.
     ///
     /// **Caution:** Errors were not reliably returned until 1.1.
@@ -2286,6 +2458,7 @@ pub mod cmd {
     /// QAPI command `memsave`.
     ///
     /// Since: 0.14
+    #[doc(alias = "memsave")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct Memsave {
         /// the virtual address of the guest to start from
@@ -2296,6 +2469,7 @@ pub mod cmd {
         pub filename: ::std::string::String,
         /// the index of the virtual CPU to use for translating the
         /// virtual address (defaults to CPU 0)
+        #[doc(alias = "cpu-index")]
         pub cpu_index: ::std::option::Option<i64>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -2319,6 +2493,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `pmemsave`: the arguments below; returns nothing.
+    ///
     /// Save a portion of guest physical memory to a file.
     ///
     /// **Caution:** Errors were not reliably returned until 1.1.
@@ -2336,6 +2512,7 @@ pub mod cmd {
     /// QAPI command `pmemsave`.
     ///
     /// Since: 0.14
+    #[doc(alias = "pmemsave")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct Pmemsave {
         /// the physical address of the guest to start from
@@ -2365,6 +2542,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-memdev`: no arguments; returns a [`Vec`] of [`Memdev`](super::super::Memdev).
+    ///
     /// Return information for all memory backends.
     ///
     /// **Example:**
@@ -2398,6 +2577,7 @@ pub mod cmd {
     /// QAPI command `query-memdev`.
     ///
     /// Since: 2.1
+    #[doc(alias = "query-memdev")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryMemdev;
     ::qmp_types::impl_unit!(QueryMemdev);
@@ -2408,6 +2588,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-hotpluggable-cpus`: no arguments; returns a [`Vec`] of [`HotpluggableCPU`](super::super::HotpluggableCPU).
+    ///
     /// **Example:**
     ///
     /// ```text
@@ -2465,6 +2647,7 @@ pub mod cmd {
     /// QAPI command `query-hotpluggable-cpus`.
     ///
     /// Since: 2.7
+    #[doc(alias = "query-hotpluggable-cpus")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryHotpluggableCpus;
     ::qmp_types::impl_unit!(QueryHotpluggableCpus);
@@ -2475,12 +2658,15 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `set-numa-node`: the arguments of [`NumaOptions`](super::super::NumaOptions); returns nothing.
+    ///
     /// Runtime equivalent of '-numa' CLI option, available at preconfigure
     /// stage to configure numa mapping before initializing machine.
     ///
     /// QAPI command `set-numa-node`.
     ///
     /// Since: 3.0
+    #[doc(alias = "set-numa-node")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct SetNumaNode(pub super::super::NumaOptions);
     ::qmp_types::impl_wrapper! {
@@ -2493,6 +2679,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `balloon`: the arguments below; returns nothing.
+    ///
     /// Request the balloon driver to change its balloon size.
     ///
     /// **Errors:**
@@ -2517,6 +2705,7 @@ pub mod cmd {
     /// QAPI command `balloon`.
     ///
     /// Since: 0.14
+    #[doc(alias = "balloon")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct Balloon {
         /// the target logical size of the VM in bytes.  We can deduce
@@ -2545,6 +2734,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-balloon`: no arguments; returns [`BalloonInfo`](super::super::BalloonInfo).
+    ///
     /// Return information about the balloon device.
     ///
     /// **Errors:**
@@ -2566,6 +2757,7 @@ pub mod cmd {
     /// QAPI command `query-balloon`.
     ///
     /// Since: 0.14
+    #[doc(alias = "query-balloon")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryBalloon;
     ::qmp_types::impl_unit!(QueryBalloon);
@@ -2576,6 +2768,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-hv-balloon-status-report`: no arguments; returns [`HvBalloonInfo`](super::super::HvBalloonInfo).
+    ///
     /// Return the hv-balloon driver data contained in the last received
     /// "STATUS" message from the guest.
     ///
@@ -2599,6 +2793,7 @@ pub mod cmd {
     /// QAPI command `query-hv-balloon-status-report`.
     ///
     /// Since: 8.2
+    #[doc(alias = "query-hv-balloon-status-report")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryHvBalloonStatusReport;
     ::qmp_types::impl_unit!(QueryHvBalloonStatusReport);
@@ -2609,6 +2804,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-memory-size-summary`: no arguments; returns [`MemoryInfo`](super::super::MemoryInfo).
+    ///
     /// Return the amount of initially allocated and present hotpluggable
     /// (if enabled) memory in bytes.
     ///
@@ -2622,6 +2819,7 @@ pub mod cmd {
     /// QAPI command `query-memory-size-summary`.
     ///
     /// Since: 2.11
+    #[doc(alias = "query-memory-size-summary")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryMemorySizeSummary;
     ::qmp_types::impl_unit!(QueryMemorySizeSummary);
@@ -2632,6 +2830,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-memory-devices`: no arguments; returns a [`Vec`] of [`MemoryDeviceInfo`](super::super::MemoryDeviceInfo).
+    ///
     /// Lists available memory devices and their state
     ///
     /// **Example:**
@@ -2654,6 +2854,7 @@ pub mod cmd {
     /// QAPI command `query-memory-devices`.
     ///
     /// Since: 2.1
+    #[doc(alias = "query-memory-devices")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryMemoryDevices;
     ::qmp_types::impl_unit!(QueryMemoryDevices);
@@ -2664,6 +2865,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `x-query-irq`: no arguments; returns [`HumanReadableText`](super::super::HumanReadableText).
+    ///
     /// Query interrupt statistics
     ///
     /// **Returns:** interrupt statistics
@@ -2673,6 +2876,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 6.2
+    #[doc(alias = "x-query-irq")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XQueryIrq;
     ::qmp_types::impl_unit!(XQueryIrq);
@@ -2683,6 +2887,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `x-query-jit`: no arguments; returns [`HumanReadableText`](super::super::HumanReadableText).
+    ///
     /// Query TCG compiler statistics
     ///
     /// **Returns:** TCG compiler statistics
@@ -2694,6 +2900,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 6.2
+    #[doc(alias = "x-query-jit")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XQueryJit;
     ::qmp_types::impl_unit!(XQueryJit);
@@ -2704,6 +2911,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `x-query-numa`: no arguments; returns [`HumanReadableText`](super::super::HumanReadableText).
+    ///
     /// Query NUMA topology information
     ///
     /// **Returns:** topology information
@@ -2713,6 +2922,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 6.2
+    #[doc(alias = "x-query-numa")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XQueryNuma;
     ::qmp_types::impl_unit!(XQueryNuma);
@@ -2723,6 +2933,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `x-query-ramblock`: no arguments; returns [`HumanReadableText`](super::super::HumanReadableText).
+    ///
     /// Query system ramblock information
     ///
     /// **Returns:** system ramblock information
@@ -2732,6 +2944,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 6.2
+    #[doc(alias = "x-query-ramblock")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XQueryRamblock;
     ::qmp_types::impl_unit!(XQueryRamblock);
@@ -2742,6 +2955,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `x-query-roms`: no arguments; returns [`HumanReadableText`](super::super::HumanReadableText).
+    ///
     /// Query information on the registered ROMS
     ///
     /// **Returns:** registered ROMs
@@ -2751,6 +2966,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 6.2
+    #[doc(alias = "x-query-roms")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XQueryRoms;
     ::qmp_types::impl_unit!(XQueryRoms);
@@ -2761,6 +2977,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `x-query-usb`: no arguments; returns [`HumanReadableText`](super::super::HumanReadableText).
+    ///
     /// Query information on the USB devices
     ///
     /// **Returns:** USB device information
@@ -2770,6 +2988,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 6.2
+    #[doc(alias = "x-query-usb")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XQueryUsb;
     ::qmp_types::impl_unit!(XQueryUsb);
@@ -2780,6 +2999,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `dumpdtb`: the arguments below; returns nothing.
+    ///
     /// Save the FDT in dtb format.
     ///
     /// **Example:**
@@ -2795,6 +3016,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_FDT`.
     ///
     /// Since: 7.2
+    #[doc(alias = "dumpdtb")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct Dumpdtb {
         /// name of the dtb file to be created
@@ -2818,6 +3040,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `x-query-interrupt-controllers`: no arguments; returns [`HumanReadableText`](super::super::HumanReadableText).
+    ///
     /// Query information on interrupt controller devices
     ///
     /// **Returns:** Interrupt controller devices information
@@ -2827,6 +3051,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 9.1
+    #[doc(alias = "x-query-interrupt-controllers")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XQueryInterruptControllers;
     ::qmp_types::impl_unit!(XQueryInterruptControllers);
@@ -2837,17 +3062,21 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-firmware-log`: the arguments below; returns [`FirmwareLog`](super::super::FirmwareLog).
+    ///
     /// Find firmware memory log buffer in guest memory, return content.
     ///
     /// QAPI command `query-firmware-log`.
     ///
     /// Since: 10.2
+    #[doc(alias = "query-firmware-log")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct QueryFirmwareLog {
         /// limit the amount of log data returned.  Up to 1 MiB of
         /// log data is allowed.  In case the amount of log data is larger
         /// than `max-size` the tail of the log is returned.
+        #[doc(alias = "max-size")]
         pub max_size: ::std::option::Option<u64>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -2868,6 +3097,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `dump-skeys`: the arguments below; returns nothing.
+    ///
     /// Dump the storage keys for an s390x guest
     ///
     /// **Example:**
@@ -2881,6 +3112,7 @@ pub mod cmd {
     /// QAPI command `dump-skeys`.
     ///
     /// Since: 2.5
+    #[doc(alias = "dump-skeys")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct DumpSkeys {
         /// the path to the file to dump to
@@ -2904,6 +3136,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-cpu-model-comparison`: the arguments below; returns [`CpuModelCompareInfo`](super::super::CpuModelCompareInfo).
+    ///
     /// Compares two CPU models, `modela` and `modelb`, returning how they
     /// compare in a specific configuration.  The results indicates how both
     /// models compare regarding runnability.  This result can be used by
@@ -2949,6 +3183,7 @@ pub mod cmd {
     /// QAPI command `query-cpu-model-comparison`.
     ///
     /// Since: 2.8
+    #[doc(alias = "query-cpu-model-comparison")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct QueryCpuModelComparison {
         /// description of the first CPU model to compare, referred to
@@ -2977,6 +3212,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-cpu-model-baseline`: the arguments below; returns [`CpuModelBaselineInfo`](super::super::CpuModelBaselineInfo).
+    ///
     /// Baseline two CPU models, `modela` and `modelb`, creating a compatible
     /// third model.  The created model will always be a static,
     /// migration-safe CPU model (see "static" CPU model expansion for
@@ -3020,6 +3257,7 @@ pub mod cmd {
     /// QAPI command `query-cpu-model-baseline`.
     ///
     /// Since: 2.8
+    #[doc(alias = "query-cpu-model-baseline")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct QueryCpuModelBaseline {
         /// description of the first CPU model to baseline
@@ -3046,6 +3284,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-cpu-model-expansion`: the arguments below; returns [`CpuModelExpansionInfo`](super::super::CpuModelExpansionInfo).
+    ///
     /// Expands a given CPU model, `model`, (or a combination of CPU model +
     /// additional options) to different granularities, specified by `type`,
     /// allowing tooling to get an understanding what a specific CPU model
@@ -3086,6 +3326,7 @@ pub mod cmd {
     /// QAPI command `query-cpu-model-expansion`.
     ///
     /// Since: 2.8
+    #[doc(alias = "query-cpu-model-expansion")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct QueryCpuModelExpansion {
         /// expansion type, specifying how to expand the CPU model
@@ -3112,11 +3353,14 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-cpu-definitions`: no arguments; returns a [`Vec`] of [`CpuDefinitionInfo`](super::super::CpuDefinitionInfo).
+    ///
     /// Return a list of supported virtual CPU definitions
     ///
     /// QAPI command `query-cpu-definitions`.
     ///
     /// Since: 1.2
+    #[doc(alias = "query-cpu-definitions")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryCpuDefinitions;
     ::qmp_types::impl_unit!(QueryCpuDefinitions);
@@ -3147,6 +3391,7 @@ pub mod event {
     /// QAPI event `BALLOON_CHANGE`.
     ///
     /// Since: 1.2
+    #[doc(alias = "BALLOON_CHANGE")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BalloonChange {
         /// the logical size of the VM in bytes.  Formula used:
@@ -3183,6 +3428,7 @@ pub mod event {
     /// QAPI event `HV_BALLOON_STATUS_REPORT`.
     ///
     /// Since: 8.2
+    #[doc(alias = "HV_BALLOON_STATUS_REPORT")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct HvBalloonStatusReport(pub super::super::HvBalloonInfo);
     ::qmp_types::impl_wrapper! {
@@ -3209,6 +3455,7 @@ pub mod event {
     /// QAPI event `MEMORY_DEVICE_SIZE_CHANGE`.
     ///
     /// Since: 5.1
+    #[doc(alias = "MEMORY_DEVICE_SIZE_CHANGE")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct MemoryDeviceSizeChange {
         /// device's ID
@@ -3216,6 +3463,7 @@ pub mod event {
         /// the new size of memory that the device provides
         pub size: u64,
         /// path to the device object in the QOM tree (since 6.2)
+        #[doc(alias = "qom-path")]
         pub qom_path: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.

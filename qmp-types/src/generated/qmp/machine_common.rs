@@ -9,12 +9,16 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum S390CpuEntitlement {
     /// The `auto` value.
+    #[doc(alias = "auto")]
     Auto,
     /// The `low` value.
+    #[doc(alias = "low")]
     Low,
     /// The `medium` value.
+    #[doc(alias = "medium")]
     Medium,
     /// The `high` value.
+    #[doc(alias = "high")]
     High,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -38,32 +42,41 @@ pub enum CpuTopologyLevel {
     /// logical processor level.  The `threads` option in
     /// `SMPConfiguration` is used to configure the topology of this
     /// level.
+    #[doc(alias = "thread")]
     Thread,
     /// core level.  The `cores` option in `SMPConfiguration` is used
     /// to configure the topology of this level.
+    #[doc(alias = "core")]
     Core,
     /// module level.  The `modules` option in `SMPConfiguration` is
     /// used to configure the topology of this level.
+    #[doc(alias = "module")]
     Module,
     /// cluster level.  The `clusters` option in `SMPConfiguration`
     /// is used to configure the topology of this level.
+    #[doc(alias = "cluster")]
     Cluster,
     /// die level.  The `dies` option in `SMPConfiguration` is used to
     /// configure the topology of this level.
+    #[doc(alias = "die")]
     Die,
     /// socket level, which would also be called package level.
     /// The `sockets` option in `SMPConfiguration` is used to configure
     /// the topology of this level.
+    #[doc(alias = "socket")]
     Socket,
     /// book level.  The `books` option in `SMPConfiguration` is used
     /// to configure the topology of this level.
+    #[doc(alias = "book")]
     Book,
     /// drawer level.  The `drawers` option in `SMPConfiguration` is
     /// used to configure the topology of this level.
+    #[doc(alias = "drawer")]
     Drawer,
     /// default level.  Some architectures will have default
     /// topology settings (e.g., cache topology), and this special
     /// level means following the architecture-specific settings.
+    #[doc(alias = "default")]
     Default,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -90,12 +103,16 @@ pub enum CpuTopologyLevel {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CacheLevelAndType {
     /// L1 data cache.
+    #[doc(alias = "l1d")]
     L1d,
     /// L1 instruction cache.
+    #[doc(alias = "l1i")]
     L1i,
     /// L2 (unified) cache.
+    #[doc(alias = "l2")]
     L2,
     /// L3 (unified) cache
+    #[doc(alias = "l3")]
     L3,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),

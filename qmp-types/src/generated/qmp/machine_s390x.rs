@@ -9,8 +9,10 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum S390CpuPolarization {
     /// The `horizontal` value.
+    #[doc(alias = "horizontal")]
     Horizontal,
     /// The `vertical` value.
+    #[doc(alias = "vertical")]
     Vertical,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -41,6 +43,8 @@ pub struct CpuPolarizationInfo {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `set-cpu-topology`: the arguments below; returns nothing.
+    ///
     /// Modify the topology by moving the CPU inside the topology tree, or
     /// by changing a modifier attribute of a CPU.  Absent values will not
     /// be modified.
@@ -50,15 +54,20 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 8.2
+    #[doc(alias = "set-cpu-topology")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct SetCpuTopology {
         /// the vCPU ID to be moved
+        #[doc(alias = "core-id")]
         pub core_id: u16,
         /// destination socket to move the vCPU to
+        #[doc(alias = "socket-id")]
         pub socket_id: ::std::option::Option<u16>,
         /// destination book to move the vCPU to
+        #[doc(alias = "book-id")]
         pub book_id: ::std::option::Option<u16>,
         /// destination drawer to move the vCPU to
+        #[doc(alias = "drawer-id")]
         pub drawer_id: ::std::option::Option<u16>,
         /// entitlement to set
         pub entitlement: ::std::option::Option<super::super::S390CpuEntitlement>,
@@ -89,6 +98,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-s390x-cpu-polarization`: no arguments; returns [`CpuPolarizationInfo`](super::super::CpuPolarizationInfo).
+    ///
     /// **Returns:** the machine's CPU polarization
     ///
     /// QAPI command `query-s390x-cpu-polarization`.
@@ -96,6 +107,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 8.2
+    #[doc(alias = "query-s390x-cpu-polarization")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryS390xCpuPolarization;
     ::qmp_types::impl_unit!(QueryS390xCpuPolarization);
@@ -135,6 +147,7 @@ pub mod event {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 8.2
+    #[doc(alias = "CPU_POLARIZATION_CHANGE")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct CpuPolarizationChange {
         /// polarization specified by the guest
@@ -169,6 +182,7 @@ pub mod event {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 10.2
+    #[doc(alias = "SCLP_CPI_INFO_AVAILABLE")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SclpCpiInfoAvailable;
     ::qmp_types::impl_unit!(SclpCpiInfoAvailable);

@@ -19,39 +19,50 @@ pub struct MigrationStats {
     /// number of normal pages (since 1.2)
     pub normal: i64,
     /// number of normal bytes sent (since 1.2)
+    #[doc(alias = "normal-bytes")]
     pub normal_bytes: i64,
     /// number of pages dirtied by second by the guest
     /// (since 1.3)
+    #[doc(alias = "dirty-pages-rate")]
     pub dirty_pages_rate: i64,
     /// throughput in megabits/sec.  (since 1.6)
     pub mbps: f64,
     /// number of times that dirty ram was synchronized
     /// (since 2.1)
+    #[doc(alias = "dirty-sync-count")]
     pub dirty_sync_count: i64,
     /// The number of page requests received from the
     /// destination (since 2.7)
+    #[doc(alias = "postcopy-requests")]
     pub postcopy_requests: i64,
     /// The number of bytes per page for the various page-based
     /// statistics (since 2.10)
+    #[doc(alias = "page-size")]
     pub page_size: i64,
     /// The number of bytes sent through multifd (since 3.0)
+    #[doc(alias = "multifd-bytes")]
     pub multifd_bytes: u64,
     /// the number of memory pages transferred per second
     /// (Since 4.0)
+    #[doc(alias = "pages-per-second")]
     pub pages_per_second: u64,
     /// The number of bytes sent in the pre-copy phase
     /// (since 7.0).
+    #[doc(alias = "precopy-bytes")]
     pub precopy_bytes: ::std::option::Option<u64>,
     /// The number of bytes sent while the guest is paused
     /// (since 7.0).
+    #[doc(alias = "downtime-bytes")]
     pub downtime_bytes: ::std::option::Option<u64>,
     /// The number of bytes sent during the post-copy phase
     /// (since 7.0).
+    #[doc(alias = "postcopy-bytes")]
     pub postcopy_bytes: ::std::option::Option<u64>,
     /// Number of times dirty RAM
     /// synchronization could not avoid copying dirty pages.  This is
     /// between 0 and `dirty-sync-count` * `multifd-channels`.
     /// (since 7.1)
+    #[doc(alias = "dirty-sync-missed-zero-copy")]
     pub dirty_sync_missed_zero_copy: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -86,16 +97,20 @@ pub struct MigrationStats {
 #[derive(Debug, Clone, PartialEq)]
 pub struct XBZRLECacheStats {
     /// XBZRLE cache size
+    #[doc(alias = "cache-size")]
     pub cache_size: u64,
     /// amount of bytes already transferred to the target VM
     pub bytes: i64,
     /// amount of pages transferred to the target VM
     pub pages: i64,
     /// number of cache miss
+    #[doc(alias = "cache-miss")]
     pub cache_miss: i64,
     /// rate of cache miss (since 2.1)
+    #[doc(alias = "cache-miss-rate")]
     pub cache_miss_rate: f64,
     /// rate of encoded bytes (since 5.1)
+    #[doc(alias = "encoding-rate")]
     pub encoding_rate: f64,
     /// number of overflows
     pub overflow: i64,
@@ -127,10 +142,13 @@ pub struct CompressionStats {
     /// data
     pub busy: i64,
     /// rate of thread busy
+    #[doc(alias = "busy-rate")]
     pub busy_rate: f64,
     /// amount of bytes after compression
+    #[doc(alias = "compressed-size")]
     pub compressed_size: i64,
     /// rate of compressed size
+    #[doc(alias = "compression-rate")]
     pub compression_rate: f64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -153,50 +171,66 @@ pub struct CompressionStats {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MigrationStatus {
     /// no migration has ever happened.
+    #[doc(alias = "none")]
     None,
     /// migration process has been initiated.
+    #[doc(alias = "setup")]
     Setup,
     /// in the process of cancelling migration.
+    #[doc(alias = "cancelling")]
     Cancelling,
     /// cancelling migration is finished.
+    #[doc(alias = "cancelled")]
     Cancelled,
     /// in the process of doing migration.
+    #[doc(alias = "active")]
     Active,
     /// like postcopy-active, but the destination is still
     /// loading device state and is not running yet.  If migration fails
     /// during this state, the source side will resume.  If there is no
     /// return-path from destination to source, this state is skipped.
     /// (since 10.2)
+    #[doc(alias = "postcopy-device")]
     PostcopyDevice,
     /// like active, but now in postcopy mode.
     /// (since 2.5)
+    #[doc(alias = "postcopy-active")]
     PostcopyActive,
     /// during postcopy but paused.  (since 3.0)
+    #[doc(alias = "postcopy-paused")]
     PostcopyPaused,
     /// setup phase for a postcopy recovery
     /// process, preparing for a recovery phase to start.  (since 9.1)
+    #[doc(alias = "postcopy-recover-setup")]
     PostcopyRecoverSetup,
     /// trying to recover from a paused postcopy.
     /// (since 3.0)
+    #[doc(alias = "postcopy-recover")]
     PostcopyRecover,
     /// migration is finished.
+    #[doc(alias = "completed")]
     Completed,
     /// some error occurred during migration process.
+    #[doc(alias = "failed")]
     Failed,
     /// VM is in the process of fault tolerance, VM can not get into
     /// this state unless colo capability is enabled for migration.
     /// (since 2.8)
+    #[doc(alias = "colo")]
     Colo,
     /// Paused before device serialisation.  (since 2.11)
+    #[doc(alias = "pre-switchover")]
     PreSwitchover,
     /// During device serialisation (also known as switchover
     /// phase).  Before 9.2, this is only used when (1) in precopy, and
     /// (2) when pre-switchover capability is enabled.  After 10.0, this
     /// state will always be present for every migration procedure as
     /// the switchover phase.  (since 2.11)
+    #[doc(alias = "device")]
     Device,
     /// wait for device unplug request by guest OS to be
     /// completed.  (since 4.2)
+    #[doc(alias = "wait-unplug")]
     WaitUnplug,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -263,14 +297,17 @@ pub struct MigrationInfo {
     /// `XBZRLECacheStats` containing detailed XBZRLE
     /// migration statistics, only returned if XBZRLE feature is on and
     /// status is 'active' or 'completed' (since 1.2)
+    #[doc(alias = "xbzrle-cache")]
     pub xbzrle_cache: ::std::option::Option<super::XBZRLECacheStats>,
     /// total amount of milliseconds since migration started.
     /// If migration has ended, it returns the total migration time.
     /// (since 1.2)
+    #[doc(alias = "total-time")]
     pub total_time: ::std::option::Option<i64>,
     /// only present while migration is active expected
     /// downtime in milliseconds for the guest in last walk of the dirty
     /// bitmap.  (since 1.3)
+    #[doc(alias = "expected-downtime")]
     pub expected_downtime: ::std::option::Option<i64>,
     /// only present when migration finishes correctly total
     /// downtime in milliseconds for the guest.  (since 1.3)
@@ -280,25 +317,31 @@ pub struct MigrationInfo {
     /// designed to provide an accounting of any activities (such as
     /// RDMA pinning) which may be expensive, but do not actually occur
     /// during the iterative migration rounds themselves.  (since 1.6)
+    #[doc(alias = "setup-time")]
     pub setup_time: ::std::option::Option<i64>,
     /// percentage of time guest cpus are being
     /// throttled during auto-converge.  This is only present when
     /// auto-converge has started throttling guest cpus.  (Since 2.7)
+    #[doc(alias = "cpu-throttle-percentage")]
     pub cpu_throttle_percentage: ::std::option::Option<i64>,
     /// the human readable error description string.  Clients
     /// should not attempt to parse the error strings.  (Since 2.7)
+    #[doc(alias = "error-desc")]
     pub error_desc: ::std::option::Option<::std::string::String>,
     /// A list of reasons an outgoing migration is
     /// blocked.  Present and non-empty when migration is blocked.
     /// (since 6.0)
+    #[doc(alias = "blocked-reasons")]
     pub blocked_reasons: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// total time when all vCPU were blocked during
     /// postcopy live migration.  This is only present when the
     /// postcopy-blocktime migration capability is enabled.  (Since 3.0)
+    #[doc(alias = "postcopy-blocktime")]
     pub postcopy_blocktime: ::std::option::Option<u32>,
     /// list of the postcopy blocktime per vCPU.
     /// This is only present when the postcopy-blocktime migration
     /// capability is enabled.  (Since 3.0)
+    #[doc(alias = "postcopy-vcpu-blocktime")]
     pub postcopy_vcpu_blocktime: ::std::option::Option<::std::vec::Vec<u32>>,
     /// average remote page fault latency (in ns).  Note
     /// that this doesn't include all faults, but only the ones that
@@ -308,6 +351,7 @@ pub struct MigrationInfo {
     /// (Since 10.1)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "postcopy-latency")]
     pub postcopy_latency: ::std::option::Option<u64>,
     /// remote page fault latency distributions.
     /// Each element of the array is the number of faults that fall into
@@ -318,6 +362,7 @@ pub struct MigrationInfo {
     /// migration capability is enabled.  (Since 10.1)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "postcopy-latency-dist")]
     pub postcopy_latency_dist: ::std::option::Option<::std::vec::Vec<u64>>,
     /// average remote page fault latency per vCPU
     /// (in ns).  It has the same definition of `postcopy-latency`, but
@@ -326,6 +371,7 @@ pub struct MigrationInfo {
     /// (Since 10.1)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "postcopy-vcpu-latency")]
     pub postcopy_vcpu_latency: ::std::option::Option<::std::vec::Vec<u64>>,
     /// average remote page fault latency for
     /// all faults happend in non-vCPU threads (in ns).  It has the same
@@ -335,14 +381,17 @@ pub struct MigrationInfo {
     /// (Since 10.1)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "postcopy-non-vcpu-latency")]
     pub postcopy_non_vcpu_latency: ::std::option::Option<u64>,
     /// Only used for tcp, to know what the real port is
     /// (Since 4.0)
+    #[doc(alias = "socket-address")]
     pub socket_address: ::std::option::Option<::std::vec::Vec<super::SocketAddress>>,
     /// Maximum throttle time (in
     /// microseconds) of virtual CPUs each dirty ring full round, which
     /// shows how `MigrationCapability` dirty-limit affects the guest
     /// during live migration.  (Since 8.1)
+    #[doc(alias = "dirty-limit-throttle-time-per-round")]
     pub dirty_limit_throttle_time_per_round: ::std::option::Option<u64>,
     /// Estimated average dirty ring full time
     /// (in microseconds) for each dirty ring full round.  The value
@@ -350,6 +399,7 @@ pub struct MigrationInfo {
     /// page rate of the virtual CPU, which can be used to observe the
     /// average memory load of the virtual CPU indirectly.  Note that
     /// zero means guest doesn't dirty memory.  (Since 8.1)
+    #[doc(alias = "dirty-limit-ring-full-time")]
     pub dirty_limit_ring_full_time: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -390,13 +440,16 @@ pub enum MigrationCapability {
     /// Encoding).  This feature allows us to minimize migration traffic
     /// for certain work loads, by sending compressed difference of the
     /// pages
+    #[doc(alias = "xbzrle")]
     Xbzrle,
     /// Controls whether or not the entire VM memory
     /// footprint is mlock()'d on demand or all at once.  Refer to
     /// docs/rdma.txt for usage.  Disabled by default.  (since 2.0)
+    #[doc(alias = "rdma-pin-all")]
     RdmaPinAll,
     /// If enabled, QEMU will automatically throttle down
     /// the guest to speed up convergence of RAM migration.  (since 1.6)
+    #[doc(alias = "auto-converge")]
     AutoConverge,
     /// During storage migration encode blocks of zeroes
     /// efficiently.  This essentially saves 1MB of zeroes per block on
@@ -411,14 +464,17 @@ pub enum MigrationCapability {
     #[deprecated(
         note = "Member @zero-blocks is deprecated as being part of block migration which was already removed."
     )]
+    #[doc(alias = "zero-blocks")]
     ZeroBlocks,
     /// generate events for each migration state change (since 2.4)
+    #[doc(alias = "events")]
     Events,
     /// Start executing on the migration target before all of
     /// RAM has been migrated, pulling the remaining pages along as
     /// needed.  The capacity must have the same setting on both source
     /// and target or migration will not even start.  **Note:** if the
     /// migration fails during postcopy the VM will fail.  (since 2.6)
+    #[doc(alias = "postcopy-ram")]
     PostcopyRam,
     /// If enabled, migration will never end, and the state of the
     /// VM on the primary side will be migrated continuously to the VM
@@ -426,52 +482,65 @@ pub enum MigrationCapability {
     /// Stepping (COLO) for Non-stop Service.  (since 2.8)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-colo")]
     XColo,
     /// if enabled, QEMU will free the migrated ram pages on
     /// the source during postcopy-ram migration.  (since 2.9)
+    #[doc(alias = "release-ram")]
     ReleaseRam,
     /// If enabled, migration will use the return path even
     /// for precopy.  (since 2.10)
+    #[doc(alias = "return-path")]
     ReturnPath,
     /// Pause outgoing migration before
     /// serialising device state and before disabling block IO
     /// (since 2.11)
+    #[doc(alias = "pause-before-switchover")]
     PauseBeforeSwitchover,
     /// Use more than one fd for migration (since 4.0)
+    #[doc(alias = "multifd")]
     Multifd,
     /// If enabled, QEMU will migrate named dirty bitmaps.
     /// (since 2.12)
+    #[doc(alias = "dirty-bitmaps")]
     DirtyBitmaps,
     /// Calculate downtime for postcopy live migration
     /// (since 3.0)
+    #[doc(alias = "postcopy-blocktime")]
     PostcopyBlocktime,
     /// If enabled, the destination will not activate
     /// block devices (and thus take locks) immediately at the end of
     /// migration.  (since 3.0)
+    #[doc(alias = "late-block-activate")]
     LateBlockActivate,
     /// If enabled, QEMU will not migrate shared memory
     /// that is accessible on the destination machine.  (since 4.0)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-ignore-shared")]
     XIgnoreShared,
     /// Send the UUID of the source to allow the destination
     /// to ensure it is the same.  (since 4.2)
+    #[doc(alias = "validate-uuid")]
     ValidateUuid,
     /// If enabled, the migration stream will be a
     /// snapshot of the VM exactly at the point when the migration
     /// procedure starts.  The VM RAM is saved with running VM.
     /// (since 6.0)
+    #[doc(alias = "background-snapshot")]
     BackgroundSnapshot,
     /// Controls behavior on sending memory pages on
     /// migration.  When true, enables a zero-copy mechanism for sending
     /// memory pages, if host supports it.  Requires that QEMU be
     /// permitted to use locked memory for guest RAM pages.  (since 7.1)
+    #[doc(alias = "zero-copy-send")]
     ZeroCopySend,
     /// If enabled, the migration process will allow
     /// postcopy requests to preempt precopy stream, so postcopy
     /// requests will be handled faster.  This is a performance feature
     /// and should not affect the correctness of postcopy migration.
     /// (since 7.1)
+    #[doc(alias = "postcopy-preempt")]
     PostcopyPreempt,
     /// If enabled, migration will not stop the source VM
     /// and complete the migration until an ACK is received from the
@@ -482,16 +551,19 @@ pub enum MigrationCapability {
     /// This can reduce downtime if devices that support this capability
     /// are present.  'return-path' capability must be enabled to use
     /// it.  (since 8.1)
+    #[doc(alias = "switchover-ack")]
     SwitchoverAck,
     /// If enabled, migration will throttle vCPUs as needed to
     /// keep their dirty page rate within `vcpu-dirty-limit`.  This can
     /// improve responsiveness of large guests during live migration,
     /// and can result in more stable read performance.  Requires KVM
     /// with accelerator property "dirty-ring-size" set.  (Since 8.1)
+    #[doc(alias = "dirty-limit")]
     DirtyLimit,
     /// Migrate using fixed offsets in the migration file for
     /// each RAM page.  Requires a migration URI that supports seeking,
     /// such as a file.  (since 9.0)
+    #[doc(alias = "mapped-ram")]
     MappedRam,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -551,16 +623,20 @@ pub struct MigrationCapabilityStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MultiFDCompression {
     /// no compression.
+    #[doc(alias = "none")]
     None,
     /// use zlib compression method.
+    #[doc(alias = "zlib")]
     Zlib,
     /// use zstd compression method.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_ZSTD`.
+    #[doc(alias = "zstd")]
     Zstd,
     /// use qatzip compression method.  (Since 9.2)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_QATZIP`.
+    #[doc(alias = "qatzip")]
     Qatzip,
     /// use qpl compression method.  Query Processing Library(qpl) is
     /// based on the deflate compression algorithm and use the Intel
@@ -568,10 +644,12 @@ pub enum MultiFDCompression {
     /// decompression.  (Since 9.1)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_QPL`.
+    #[doc(alias = "qpl")]
     Qpl,
     /// use UADK library compression method.  (Since 9.1)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_UADK`.
+    #[doc(alias = "uadk")]
     Uadk,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -592,6 +670,7 @@ pub enum MultiFDCompression {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MigMode {
     /// the original form of migration.  (since 8.2)
+    #[doc(alias = "normal")]
     Normal,
     /// The `migrate` command stops the VM and saves state to
     /// the URI.  After quitting QEMU, the user resumes by running QEMU
@@ -619,6 +698,7 @@ pub enum MigMode {
     /// or COLO.
     ///
     /// (since 8.2)
+    #[doc(alias = "cpr-reboot")]
     CprReboot,
     /// This mode allows the user to transfer a guest to a
     /// new QEMU instance on the same host with minimal guest pause
@@ -660,6 +740,7 @@ pub enum MigMode {
     /// until you issue the `migrate-incoming` command.
     ///
     /// (since 10.0)
+    #[doc(alias = "cpr-transfer")]
     CprTransfer,
     /// The migrate command stops the VM, saves state to the
     /// migration channel, directly exec's a new version of QEMU on the
@@ -683,6 +764,7 @@ pub enum MigMode {
     /// with the '-machine aux-ram-share=on' option.
     ///
     /// (since 10.2)
+    #[doc(alias = "cpr-exec")]
     CprExec,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -703,12 +785,15 @@ pub enum MigMode {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ZeroPageDetection {
     /// Do not perform zero page checking.
+    #[doc(alias = "none")]
     None,
     /// Perform zero page checking in main migration thread.
+    #[doc(alias = "legacy")]
     Legacy,
     /// Perform zero page checking in multifd sender thread if
     /// multifd migration is enabled, else in the main migration thread
     /// as for `legacy`.
+    #[doc(alias = "multifd")]
     Multifd,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -775,6 +860,7 @@ pub struct BitmapMigrationBitmapAlias {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BitmapMigrationNodeAlias {
     /// A block node name.
+    #[doc(alias = "node-name")]
     pub node_name: ::std::string::String,
     /// An alias block node name for migration (for example the node
     /// name on the opposite site).
@@ -801,27 +887,34 @@ pub struct BitmapMigrationNodeAlias {
 pub enum MigrationParameter {
     /// Initial delay (in milliseconds) before sending
     /// the first announce (Since 4.0)
+    #[doc(alias = "announce-initial")]
     AnnounceInitial,
     /// Maximum delay (in milliseconds) between packets in
     /// the announcement (Since 4.0)
+    #[doc(alias = "announce-max")]
     AnnounceMax,
     /// Number of self-announce packets sent after
     /// migration (Since 4.0)
+    #[doc(alias = "announce-rounds")]
     AnnounceRounds,
     /// Increase in delay (in milliseconds) between
     /// subsequent packets in the announcement (Since 4.0)
+    #[doc(alias = "announce-step")]
     AnnounceStep,
     /// The ratio of bytes_dirty_period and
     /// bytes_xfer_period to trigger throttling.  It is expressed as
     /// percentage.  The default value is 50.  (Since 5.0)
+    #[doc(alias = "throttle-trigger-threshold")]
     ThrottleTriggerThreshold,
     /// Initial percentage of time guest cpus are
     /// throttled when migration auto-converge is activated.  The
     /// default value is 20.  (Since 2.7)
+    #[doc(alias = "cpu-throttle-initial")]
     CpuThrottleInitial,
     /// throttle percentage increase each time
     /// auto-converge detects that migration is not making progress.
     /// The default value is 10.  (Since 2.7)
+    #[doc(alias = "cpu-throttle-increment")]
     CpuThrottleIncrement,
     /// Make CPU throttling slower at tail stage.
     /// At the tail stage of throttling, the Guest is very sensitive to
@@ -835,6 +928,7 @@ pub enum MigrationParameter {
     /// traditional throttling, meanwhile the throttle increment won't
     /// be excessive at tail stage.  The default value is false.
     /// (Since 5.1)
+    #[doc(alias = "cpu-throttle-tailslow")]
     CpuThrottleTailslow,
     /// ID of the 'tls-creds' object that provides credentials
     /// for establishing a TLS connection over the migration data
@@ -844,6 +938,7 @@ pub enum MigrationParameter {
     /// non-empty string enables TLS for all migrations.  An empty
     /// string means that QEMU will use plain text mode for migration,
     /// rather than TLS.  (Since 2.7)
+    #[doc(alias = "tls-creds")]
     TlsCreds,
     /// migration target's hostname for validating the
     /// server's x509 certificate identity.  If empty, QEMU will use the
@@ -853,15 +948,18 @@ pub enum MigrationParameter {
     /// migration.  (Since 2.7)
     ///
     /// Note: empty value works only since 2.9.
+    #[doc(alias = "tls-hostname")]
     TlsHostname,
     /// ID of the 'authz' object subclass that provides access
     /// control checking of the TLS x509 certificate distinguished name.
     /// This object is only resolved at time of use, so can be deleted
     /// and recreated on the fly while the migration server is active.
     /// If missing, it will default to denying access (Since 4.0)
+    #[doc(alias = "tls-authz")]
     TlsAuthz,
     /// maximum speed for migration, in bytes per second.
     /// (Since 2.8)
+    #[doc(alias = "max-bandwidth")]
     MaxBandwidth,
     /// to set the available bandwidth that
     /// migration can use during switchover phase.  **Note:** this does
@@ -873,50 +971,61 @@ pub enum MigrationParameter {
     /// available when switching over.  When specified correctly, this
     /// can make the switchover decision much more accurate.
     /// (Since 8.2)
+    #[doc(alias = "avail-switchover-bandwidth")]
     AvailSwitchoverBandwidth,
     /// set maximum tolerated downtime for migration.
     /// maximum downtime in milliseconds (Since 2.8)
+    #[doc(alias = "downtime-limit")]
     DowntimeLimit,
     /// The delay time (in ms) between two COLO
     /// checkpoints in periodic mode.  (Since 2.8)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-checkpoint-delay")]
     XCheckpointDelay,
     /// Number of channels used to migrate data in
     /// parallel.  This is the same number that the number of sockets
     /// used for migration.  The default value is 2 (since 4.0)
+    #[doc(alias = "multifd-channels")]
     MultifdChannels,
     /// cache size to be used by XBZRLE migration.  It
     /// needs to be a multiple of the target page size and a power of 2
     /// (Since 2.11)
+    #[doc(alias = "xbzrle-cache-size")]
     XbzrleCacheSize,
     /// Background transfer bandwidth during
     /// postcopy.  Defaults to 0 (unlimited).  In bytes per second.
     /// (Since 3.0)
+    #[doc(alias = "max-postcopy-bandwidth")]
     MaxPostcopyBandwidth,
     /// maximum cpu throttle percentage.  Defaults to 99.
     /// (Since 3.1)
+    #[doc(alias = "max-cpu-throttle")]
     MaxCpuThrottle,
     /// Which compression method to use.  Defaults to
     /// none.  (Since 5.0)
+    #[doc(alias = "multifd-compression")]
     MultifdCompression,
     /// Set the compression level to be used in live
     /// migration, the compression level is an integer between 0 and 9,
     /// where 0 means no compression, 1 means the best compression
     /// speed, and 9 means best compression ratio which will consume
     /// more CPU.  Defaults to 1.  (Since 5.0)
+    #[doc(alias = "multifd-zlib-level")]
     MultifdZlibLevel,
     /// Set the compression level to be used in live
     /// migration, the compression level is an integer between 0 and 20,
     /// where 0 means no compression, 1 means the best compression
     /// speed, and 20 means best compression ratio which will consume
     /// more CPU.  Defaults to 1.  (Since 5.0)
+    #[doc(alias = "multifd-zstd-level")]
     MultifdZstdLevel,
     /// Set the compression level to be used in live
     /// migration.  The level is an integer between 1 and 9, where 1
     /// means the best compression speed, and 9 means the best
     /// compression ratio which will consume more CPU.  Defaults to 1.
     /// (Since 9.2)
+    #[doc(alias = "multifd-qatzip-level")]
     MultifdQatzipLevel,
     /// Maps block nodes and bitmaps on them to
     /// aliases for the purpose of dirty bitmap migration.  Such aliases
@@ -933,30 +1042,37 @@ pub enum MigrationParameter {
     /// has never been set), bitmap names are mapped to themselves.
     /// Nodes are mapped to their block device name if there is one, and
     /// to their node name otherwise.  (Since 5.2)
+    #[doc(alias = "block-bitmap-mapping")]
     BlockBitmapMapping,
     /// Periodic time (in milliseconds) of dirty
     /// limit during live migration.  Should be in the range 1 to
     /// 1000ms.  Defaults to 1000ms.  (Since 8.1)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-vcpu-dirty-limit-period")]
     XVcpuDirtyLimitPeriod,
     /// Dirtyrate limit (MB/s) during live migration.
     /// Defaults to 1.  (Since 8.1)
+    #[doc(alias = "vcpu-dirty-limit")]
     VcpuDirtyLimit,
     /// Migration mode.  See description in `MigMode`.  Default is
     /// 'normal'.  (Since 8.2)
+    #[doc(alias = "mode")]
     Mode,
     /// Whether and how to detect zero pages.  See
     /// description in `ZeroPageDetection`.  Default is 'multifd'.
     /// (since 9.0)
+    #[doc(alias = "zero-page-detection")]
     ZeroPageDetection,
     /// Open migration files with O_DIRECT when possible.  This
     /// only has effect if the `mapped-ram` capability is enabled.
     /// (Since 9.1)
+    #[doc(alias = "direct-io")]
     DirectIo,
     /// Command to start the new QEMU process when `mode`
     /// is `cpr-exec`.  The first list element is the program's filename,
     /// the remainder its arguments.  (Since 10.2)
+    #[doc(alias = "cpr-exec-command")]
     CprExecCommand,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1005,27 +1121,34 @@ pub enum MigrationParameter {
 pub struct MigrateSetParameters {
     /// Initial delay (in milliseconds) before sending
     /// the first announce (Since 4.0)
+    #[doc(alias = "announce-initial")]
     pub announce_initial: ::std::option::Option<u64>,
     /// Maximum delay (in milliseconds) between packets in
     /// the announcement (Since 4.0)
+    #[doc(alias = "announce-max")]
     pub announce_max: ::std::option::Option<u64>,
     /// Number of self-announce packets sent after
     /// migration (Since 4.0)
+    #[doc(alias = "announce-rounds")]
     pub announce_rounds: ::std::option::Option<u64>,
     /// Increase in delay (in milliseconds) between
     /// subsequent packets in the announcement (Since 4.0)
+    #[doc(alias = "announce-step")]
     pub announce_step: ::std::option::Option<u64>,
     /// The ratio of bytes_dirty_period and
     /// bytes_xfer_period to trigger throttling.  It is expressed as
     /// percentage.  The default value is 50.  (Since 5.0)
+    #[doc(alias = "throttle-trigger-threshold")]
     pub throttle_trigger_threshold: ::std::option::Option<u8>,
     /// Initial percentage of time guest cpus are
     /// throttled when migration auto-converge is activated.  The
     /// default value is 20.  (Since 2.7)
+    #[doc(alias = "cpu-throttle-initial")]
     pub cpu_throttle_initial: ::std::option::Option<u8>,
     /// throttle percentage increase each time
     /// auto-converge detects that migration is not making progress.
     /// The default value is 10.  (Since 2.7)
+    #[doc(alias = "cpu-throttle-increment")]
     pub cpu_throttle_increment: ::std::option::Option<u8>,
     /// Make CPU throttling slower at tail stage.
     /// At the tail stage of throttling, the Guest is very sensitive to
@@ -1039,6 +1162,7 @@ pub struct MigrateSetParameters {
     /// traditional throttling, meanwhile the throttle increment won't
     /// be excessive at tail stage.  The default value is false.
     /// (Since 5.1)
+    #[doc(alias = "cpu-throttle-tailslow")]
     pub cpu_throttle_tailslow: ::std::option::Option<bool>,
     /// ID of the 'tls-creds' object that provides credentials
     /// for establishing a TLS connection over the migration data
@@ -1048,6 +1172,7 @@ pub struct MigrateSetParameters {
     /// non-empty string enables TLS for all migrations.  An empty
     /// string means that QEMU will use plain text mode for migration,
     /// rather than TLS.  This is the default.  (Since 2.7)
+    #[doc(alias = "tls-creds")]
     pub tls_creds: ::std::option::Option<super::StrOrNull>,
     /// migration target's hostname for validating the
     /// server's x509 certificate identity.  If empty, QEMU will use the
@@ -1057,15 +1182,18 @@ pub struct MigrateSetParameters {
     /// migration.  (Since 2.7)
     ///
     /// Note: empty value works only since 2.9.
+    #[doc(alias = "tls-hostname")]
     pub tls_hostname: ::std::option::Option<super::StrOrNull>,
     /// ID of the 'authz' object subclass that provides access
     /// control checking of the TLS x509 certificate distinguished name.
     /// This object is only resolved at time of use, so can be deleted
     /// and recreated on the fly while the migration server is active.
     /// If missing, it will default to denying access (Since 4.0)
+    #[doc(alias = "tls-authz")]
     pub tls_authz: ::std::option::Option<super::StrOrNull>,
     /// maximum speed for migration, in bytes per second.
     /// (Since 2.8)
+    #[doc(alias = "max-bandwidth")]
     pub max_bandwidth: ::std::option::Option<u64>,
     /// to set the available bandwidth that
     /// migration can use during switchover phase.  **Note:** this does
@@ -1077,50 +1205,61 @@ pub struct MigrateSetParameters {
     /// available when switching over.  When specified correctly, this
     /// can make the switchover decision much more accurate.
     /// (Since 8.2)
+    #[doc(alias = "avail-switchover-bandwidth")]
     pub avail_switchover_bandwidth: ::std::option::Option<u64>,
     /// set maximum tolerated downtime for migration.
     /// maximum downtime in milliseconds (Since 2.8)
+    #[doc(alias = "downtime-limit")]
     pub downtime_limit: ::std::option::Option<u64>,
     /// The delay time (in ms) between two COLO
     /// checkpoints in periodic mode.  (Since 2.8)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-checkpoint-delay")]
     pub x_checkpoint_delay: ::std::option::Option<u32>,
     /// Number of channels used to migrate data in
     /// parallel.  This is the same number that the number of sockets
     /// used for migration.  The default value is 2 (since 4.0)
+    #[doc(alias = "multifd-channels")]
     pub multifd_channels: ::std::option::Option<u8>,
     /// cache size to be used by XBZRLE migration.  It
     /// needs to be a multiple of the target page size and a power of 2
     /// (Since 2.11)
+    #[doc(alias = "xbzrle-cache-size")]
     pub xbzrle_cache_size: ::std::option::Option<u64>,
     /// Background transfer bandwidth during
     /// postcopy.  Defaults to 0 (unlimited).  In bytes per second.
     /// (Since 3.0)
+    #[doc(alias = "max-postcopy-bandwidth")]
     pub max_postcopy_bandwidth: ::std::option::Option<u64>,
     /// maximum cpu throttle percentage.  Defaults to 99.
     /// (Since 3.1)
+    #[doc(alias = "max-cpu-throttle")]
     pub max_cpu_throttle: ::std::option::Option<u8>,
     /// Which compression method to use.  Defaults to
     /// none.  (Since 5.0)
+    #[doc(alias = "multifd-compression")]
     pub multifd_compression: ::std::option::Option<super::MultiFDCompression>,
     /// Set the compression level to be used in live
     /// migration, the compression level is an integer between 0 and 9,
     /// where 0 means no compression, 1 means the best compression
     /// speed, and 9 means best compression ratio which will consume
     /// more CPU.  Defaults to 1.  (Since 5.0)
+    #[doc(alias = "multifd-zlib-level")]
     pub multifd_zlib_level: ::std::option::Option<u8>,
     /// Set the compression level to be used in live
     /// migration.  The level is an integer between 1 and 9, where 1
     /// means the best compression speed, and 9 means the best
     /// compression ratio which will consume more CPU.  Defaults to 1.
     /// (Since 9.2)
+    #[doc(alias = "multifd-qatzip-level")]
     pub multifd_qatzip_level: ::std::option::Option<u8>,
     /// Set the compression level to be used in live
     /// migration, the compression level is an integer between 0 and 20,
     /// where 0 means no compression, 1 means the best compression
     /// speed, and 20 means best compression ratio which will consume
     /// more CPU.  Defaults to 1.  (Since 5.0)
+    #[doc(alias = "multifd-zstd-level")]
     pub multifd_zstd_level: ::std::option::Option<u8>,
     /// Maps block nodes and bitmaps on them to
     /// aliases for the purpose of dirty bitmap migration.  Such aliases
@@ -1137,6 +1276,7 @@ pub struct MigrateSetParameters {
     /// has never been set), bitmap names are mapped to themselves.
     /// Nodes are mapped to their block device name if there is one, and
     /// to their node name otherwise.  (Since 5.2)
+    #[doc(alias = "block-bitmap-mapping")]
     pub block_bitmap_mapping: ::std::option::Option<
         ::std::vec::Vec<super::BitmapMigrationNodeAlias>,
     >,
@@ -1145,9 +1285,11 @@ pub struct MigrateSetParameters {
     /// 1000ms.  Defaults to 1000ms.  (Since 8.1)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-vcpu-dirty-limit-period")]
     pub x_vcpu_dirty_limit_period: ::std::option::Option<u64>,
     /// Dirtyrate limit (MB/s) during live migration.
     /// Defaults to 1.  (Since 8.1)
+    #[doc(alias = "vcpu-dirty-limit")]
     pub vcpu_dirty_limit: ::std::option::Option<u64>,
     /// Migration mode.  See description in `MigMode`.  Default is
     /// 'normal'.  (Since 8.2)
@@ -1155,14 +1297,17 @@ pub struct MigrateSetParameters {
     /// Whether and how to detect zero pages.  See
     /// description in `ZeroPageDetection`.  Default is 'multifd'.
     /// (since 9.0)
+    #[doc(alias = "zero-page-detection")]
     pub zero_page_detection: ::std::option::Option<super::ZeroPageDetection>,
     /// Open migration files with O_DIRECT when possible.  This
     /// only has effect if the `mapped-ram` capability is enabled.
     /// (Since 9.1)
+    #[doc(alias = "direct-io")]
     pub direct_io: ::std::option::Option<bool>,
     /// Command to start the new QEMU process when `mode`
     /// is `cpr-exec`.  The first list element is the program's filename,
     /// the remainder its arguments.  (Since 10.2)
+    #[doc(alias = "cpr-exec-command")]
     pub cpr_exec_command: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1212,27 +1357,34 @@ pub struct MigrateSetParameters {
 pub struct MigrationParameters {
     /// Initial delay (in milliseconds) before sending
     /// the first announce (Since 4.0)
+    #[doc(alias = "announce-initial")]
     pub announce_initial: ::std::option::Option<u64>,
     /// Maximum delay (in milliseconds) between packets in
     /// the announcement (Since 4.0)
+    #[doc(alias = "announce-max")]
     pub announce_max: ::std::option::Option<u64>,
     /// Number of self-announce packets sent after
     /// migration (Since 4.0)
+    #[doc(alias = "announce-rounds")]
     pub announce_rounds: ::std::option::Option<u64>,
     /// Increase in delay (in milliseconds) between
     /// subsequent packets in the announcement (Since 4.0)
+    #[doc(alias = "announce-step")]
     pub announce_step: ::std::option::Option<u64>,
     /// The ratio of bytes_dirty_period and
     /// bytes_xfer_period to trigger throttling.  It is expressed as
     /// percentage.  The default value is 50.  (Since 5.0)
+    #[doc(alias = "throttle-trigger-threshold")]
     pub throttle_trigger_threshold: ::std::option::Option<u8>,
     /// Initial percentage of time guest cpus are
     /// throttled when migration auto-converge is activated.
     /// (Since 2.7)
+    #[doc(alias = "cpu-throttle-initial")]
     pub cpu_throttle_initial: ::std::option::Option<u8>,
     /// throttle percentage increase each time
     /// auto-converge detects that migration is not making progress.
     /// (Since 2.7)
+    #[doc(alias = "cpu-throttle-increment")]
     pub cpu_throttle_increment: ::std::option::Option<u8>,
     /// Make CPU throttling slower at tail stage.
     /// At the tail stage of throttling, the Guest is very sensitive to
@@ -1246,6 +1398,7 @@ pub struct MigrationParameters {
     /// traditional throttling, meanwhile the throttle increment won't
     /// be excessive at tail stage.  The default value is false.
     /// (Since 5.1)
+    #[doc(alias = "cpu-throttle-tailslow")]
     pub cpu_throttle_tailslow: ::std::option::Option<bool>,
     /// ID of the 'tls-creds' object that provides credentials
     /// for establishing a TLS connection over the migration data
@@ -1256,19 +1409,23 @@ pub struct MigrationParameters {
     /// than TLS.  (Since 2.7)
     ///
     /// Note: 2.8 omits empty `tls-creds` instead.
+    #[doc(alias = "tls-creds")]
     pub tls_creds: ::std::option::Option<::std::string::String>,
     /// migration target's hostname for validating the
     /// server's x509 certificate identity.  If empty, QEMU will use the
     /// hostname from the migration URI, if any.  (Since 2.7)
     ///
     /// Note: 2.8 omits empty `tls-hostname` instead.
+    #[doc(alias = "tls-hostname")]
     pub tls_hostname: ::std::option::Option<::std::string::String>,
     /// ID of the 'authz' object subclass that provides access
     /// control checking of the TLS x509 certificate distinguished name.
     /// (Since 4.0)
+    #[doc(alias = "tls-authz")]
     pub tls_authz: ::std::option::Option<::std::string::String>,
     /// maximum speed for migration, in bytes per second.
     /// (Since 2.8)
+    #[doc(alias = "max-bandwidth")]
     pub max_bandwidth: ::std::option::Option<u64>,
     /// to set the available bandwidth that
     /// migration can use during switchover phase.  **Note:** this does
@@ -1280,50 +1437,61 @@ pub struct MigrationParameters {
     /// available when switching over.  When specified correctly, this
     /// can make the switchover decision much more accurate.
     /// (Since 8.2)
+    #[doc(alias = "avail-switchover-bandwidth")]
     pub avail_switchover_bandwidth: ::std::option::Option<u64>,
     /// set maximum tolerated downtime for migration.
     /// maximum downtime in milliseconds (Since 2.8)
+    #[doc(alias = "downtime-limit")]
     pub downtime_limit: ::std::option::Option<u64>,
     /// the delay time between two COLO checkpoints.
     /// (Since 2.8)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-checkpoint-delay")]
     pub x_checkpoint_delay: ::std::option::Option<u32>,
     /// Number of channels used to migrate data in
     /// parallel.  This is the same number that the number of sockets
     /// used for migration.  The default value is 2 (since 4.0)
+    #[doc(alias = "multifd-channels")]
     pub multifd_channels: ::std::option::Option<u8>,
     /// cache size to be used by XBZRLE migration.  It
     /// needs to be a multiple of the target page size and a power of 2
     /// (Since 2.11)
+    #[doc(alias = "xbzrle-cache-size")]
     pub xbzrle_cache_size: ::std::option::Option<u64>,
     /// Background transfer bandwidth during
     /// postcopy.  Defaults to 0 (unlimited).  In bytes per second.
     /// (Since 3.0)
+    #[doc(alias = "max-postcopy-bandwidth")]
     pub max_postcopy_bandwidth: ::std::option::Option<u64>,
     /// maximum cpu throttle percentage.  Defaults to 99.
     /// (Since 3.1)
+    #[doc(alias = "max-cpu-throttle")]
     pub max_cpu_throttle: ::std::option::Option<u8>,
     /// Which compression method to use.  Defaults to
     /// none.  (Since 5.0)
+    #[doc(alias = "multifd-compression")]
     pub multifd_compression: ::std::option::Option<super::MultiFDCompression>,
     /// Set the compression level to be used in live
     /// migration, the compression level is an integer between 0 and 9,
     /// where 0 means no compression, 1 means the best compression
     /// speed, and 9 means best compression ratio which will consume
     /// more CPU.  Defaults to 1.  (Since 5.0)
+    #[doc(alias = "multifd-zlib-level")]
     pub multifd_zlib_level: ::std::option::Option<u8>,
     /// Set the compression level to be used in live
     /// migration.  The level is an integer between 1 and 9, where 1
     /// means the best compression speed, and 9 means the best
     /// compression ratio which will consume more CPU.  Defaults to 1.
     /// (Since 9.2)
+    #[doc(alias = "multifd-qatzip-level")]
     pub multifd_qatzip_level: ::std::option::Option<u8>,
     /// Set the compression level to be used in live
     /// migration, the compression level is an integer between 0 and 20,
     /// where 0 means no compression, 1 means the best compression
     /// speed, and 20 means best compression ratio which will consume
     /// more CPU.  Defaults to 1.  (Since 5.0)
+    #[doc(alias = "multifd-zstd-level")]
     pub multifd_zstd_level: ::std::option::Option<u8>,
     /// Maps block nodes and bitmaps on them to
     /// aliases for the purpose of dirty bitmap migration.  Such aliases
@@ -1340,6 +1508,7 @@ pub struct MigrationParameters {
     /// has never been set), bitmap names are mapped to themselves.
     /// Nodes are mapped to their block device name if there is one, and
     /// to their node name otherwise.  (Since 5.2)
+    #[doc(alias = "block-bitmap-mapping")]
     pub block_bitmap_mapping: ::std::option::Option<
         ::std::vec::Vec<super::BitmapMigrationNodeAlias>,
     >,
@@ -1348,9 +1517,11 @@ pub struct MigrationParameters {
     /// 1000ms.  Defaults to 1000ms.  (Since 8.1)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-vcpu-dirty-limit-period")]
     pub x_vcpu_dirty_limit_period: ::std::option::Option<u64>,
     /// Dirtyrate limit (MB/s) during live migration.
     /// Defaults to 1.  (Since 8.1)
+    #[doc(alias = "vcpu-dirty-limit")]
     pub vcpu_dirty_limit: ::std::option::Option<u64>,
     /// Migration mode.  See description in `MigMode`.  Default is
     /// 'normal'.  (Since 8.2)
@@ -1358,14 +1529,17 @@ pub struct MigrationParameters {
     /// Whether and how to detect zero pages.  See
     /// description in `ZeroPageDetection`.  Default is 'multifd'.
     /// (since 9.0)
+    #[doc(alias = "zero-page-detection")]
     pub zero_page_detection: ::std::option::Option<super::ZeroPageDetection>,
     /// Open migration files with O_DIRECT when possible.  This
     /// only has effect if the `mapped-ram` capability is enabled.
     /// (Since 9.1)
+    #[doc(alias = "direct-io")]
     pub direct_io: ::std::option::Option<bool>,
     /// Command to start the new QEMU process when `mode`
     /// is `cpr-exec`.  The first list element is the program's filename,
     /// the remainder its arguments.  (Since 10.2)
+    #[doc(alias = "cpr-exec-command")]
     pub cpr_exec_command: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1413,19 +1587,26 @@ pub struct MigrationParameters {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum COLOMessage {
     /// Secondary VM (SVM) is ready for checkpointing
+    #[doc(alias = "checkpoint-ready")]
     CheckpointReady,
     /// Primary VM (PVM) tells SVM to prepare for
     /// checkpointing
+    #[doc(alias = "checkpoint-request")]
     CheckpointRequest,
     /// SVM gets PVM's checkpoint request
+    #[doc(alias = "checkpoint-reply")]
     CheckpointReply,
     /// VM's state will be sent by PVM.
+    #[doc(alias = "vmstate-send")]
     VmstateSend,
     /// The total size of VMstate.
+    #[doc(alias = "vmstate-size")]
     VmstateSize,
     /// VM's state has been received by SVM.
+    #[doc(alias = "vmstate-received")]
     VmstateReceived,
     /// VM's state has been loaded by SVM.
+    #[doc(alias = "vmstate-loaded")]
     VmstateLoaded,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1449,10 +1630,13 @@ pub enum COLOMessage {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum COLOMode {
     /// COLO is disabled.
+    #[doc(alias = "none")]
     None,
     /// COLO node in primary side.
+    #[doc(alias = "primary")]
     Primary,
     /// COLO node in slave side.
+    #[doc(alias = "secondary")]
     Secondary,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1472,15 +1656,20 @@ pub enum COLOMode {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FailoverStatus {
     /// no failover has ever happened
+    #[doc(alias = "none")]
     None,
     /// got failover requirement but not handled
+    #[doc(alias = "require")]
     Require,
     /// in the process of doing failover
+    #[doc(alias = "active")]
     Active,
     /// finish the process of failover
+    #[doc(alias = "completed")]
     Completed,
     /// restart the failover process, from 'none' -\> 'completed'
     /// (Since 2.9)
+    #[doc(alias = "relaunch")]
     Relaunch,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1504,12 +1693,16 @@ pub enum COLOExitReason {
     /// failover has never happened.  This state does not occur in
     /// the `COLO_EXIT` event, and is only visible in the result of
     /// `query-colo-status`.
+    #[doc(alias = "none")]
     None,
     /// COLO exit is due to an external request.
+    #[doc(alias = "request")]
     Request,
     /// COLO exit is due to an internal error.
+    #[doc(alias = "error")]
     Error,
     /// COLO is currently handling a failover (since 4.0).
+    #[doc(alias = "processing")]
     Processing,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1530,12 +1723,16 @@ pub enum COLOExitReason {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MigrationAddressType {
     /// Migrate via socket.
+    #[doc(alias = "socket")]
     Socket,
     /// Direct the migration stream to another process.
+    #[doc(alias = "exec")]
     Exec,
     /// Migrate via RDMA.
+    #[doc(alias = "rdma")]
     Rdma,
     /// Direct the migration stream to a file.
+    #[doc(alias = "file")]
     File,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1634,8 +1831,10 @@ pub enum MigrationAddressBranch {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MigrationChannelType {
     /// Main outbound migration channel.
+    #[doc(alias = "main")]
     Main,
     /// Checkpoint and restart state channel.
+    #[doc(alias = "cpr")]
     Cpr,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1654,6 +1853,7 @@ pub enum MigrationChannelType {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MigrationChannel {
     /// Channel type for transferring packet information.
+    #[doc(alias = "channel-type")]
     pub channel_type: super::MigrationChannelType,
     /// Migration endpoint configuration on destination interface.
     pub addr: super::MigrationAddress,
@@ -1706,6 +1906,7 @@ pub struct COLOStatus {
     /// COLO last running mode.  If COLO is running, this field
     /// will return same like mode field, after failover we can use this
     /// field to get last colo mode.  (since 4.0)
+    #[doc(alias = "last-mode")]
     pub last_mode: super::COLOMode,
     /// describes the reason for the COLO exit.
     pub reason: super::COLOExitReason,
@@ -1730,6 +1931,7 @@ pub struct DirtyRateVcpu {
     /// vcpu index.
     pub id: i64,
     /// dirty rate.
+    #[doc(alias = "dirty-rate")]
     pub dirty_rate: i64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1749,10 +1951,13 @@ pub struct DirtyRateVcpu {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DirtyRateStatus {
     /// measuring thread has not been started yet
+    #[doc(alias = "unstarted")]
     Unstarted,
     /// measuring thread is running
+    #[doc(alias = "measuring")]
     Measuring,
     /// dirty page rate is measured and the results are available
+    #[doc(alias = "measured")]
     Measured,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1773,10 +1978,13 @@ pub enum DirtyRateStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DirtyRateMeasureMode {
     /// use page sampling
+    #[doc(alias = "page-sampling")]
     PageSampling,
     /// use dirty ring
+    #[doc(alias = "dirty-ring")]
     DirtyRing,
     /// use dirty bitmap
+    #[doc(alias = "dirty-bitmap")]
     DirtyBitmap,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1796,8 +2004,10 @@ pub enum DirtyRateMeasureMode {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TimeUnit {
     /// value is in seconds
+    #[doc(alias = "second")]
     Second,
     /// value is in milliseconds
+    #[doc(alias = "millisecond")]
     Millisecond,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1817,23 +2027,29 @@ pub enum TimeUnit {
 pub struct DirtyRateInfo {
     /// an estimate of the dirty page rate of the VM in units
     /// of MiB/s.  Value is present only when `status` is 'measured'.
+    #[doc(alias = "dirty-rate")]
     pub dirty_rate: ::std::option::Option<i64>,
     /// current status of dirty page rate measurements
     pub status: super::DirtyRateStatus,
     /// start time in units of second for calculation
+    #[doc(alias = "start-time")]
     pub start_time: i64,
     /// time period for which dirty page rate was measured,
     /// expressed and rounded down to `calc-time-unit`.
+    #[doc(alias = "calc-time")]
     pub calc_time: i64,
     /// time unit of `calc-time`  (Since 8.2)
+    #[doc(alias = "calc-time-unit")]
     pub calc_time_unit: ::std::option::Option<super::TimeUnit>,
     /// number of sampled pages per GiB of guest memory.
     /// Valid only in page-sampling mode (Since 6.1)
+    #[doc(alias = "sample-pages")]
     pub sample_pages: u64,
     /// mode that was used to measure dirty page rate (Since 6.2)
     pub mode: super::DirtyRateMeasureMode,
     /// dirty rate for each vCPU if dirty-ring mode was
     /// specified (Since 6.2)
+    #[doc(alias = "vcpu-dirty-rate")]
     pub vcpu_dirty_rate: ::std::option::Option<::std::vec::Vec<super::DirtyRateVcpu>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1859,11 +2075,14 @@ pub struct DirtyRateInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DirtyLimitInfo {
     /// index of a virtual CPU.
+    #[doc(alias = "cpu-index")]
     pub cpu_index: i64,
     /// upper limit of dirty page rate (MB/s) for a virtual
     /// CPU, 0 means unlimited.
+    #[doc(alias = "limit-rate")]
     pub limit_rate: u64,
     /// current dirty page rate (MB/s) for a virtual CPU.
+    #[doc(alias = "current-rate")]
     pub current_rate: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1886,6 +2105,7 @@ pub struct MigrationThreadInfo {
     /// the name of migration thread
     pub name: ::std::string::String,
     /// ID of the underlying host thread
+    #[doc(alias = "thread-id")]
     pub thread_id: i64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1899,6 +2119,8 @@ pub struct MigrationThreadInfo {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `query-migrate`: no arguments; returns [`MigrationInfo`](super::super::MigrationInfo).
+    ///
     /// Return information about current migration process.  If migration is
     /// active there will be another json-object with RAM migration status.
     ///
@@ -1996,6 +2218,7 @@ pub mod cmd {
     /// QAPI command `query-migrate`.
     ///
     /// Since: 0.14
+    #[doc(alias = "query-migrate")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryMigrate;
     ::qmp_types::impl_unit!(QueryMigrate);
@@ -2006,6 +2229,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `migrate-set-capabilities`: the arguments below; returns nothing.
+    ///
     /// Enable/Disable the following migration capabilities (like xbzrle)
     ///
     /// **Example:**
@@ -2019,6 +2244,7 @@ pub mod cmd {
     /// QAPI command `migrate-set-capabilities`.
     ///
     /// Since: 1.2
+    #[doc(alias = "migrate-set-capabilities")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct MigrateSetCapabilities {
         /// json array of capability modifications to make
@@ -2042,6 +2268,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-migrate-capabilities`: no arguments; returns a [`Vec`] of [`MigrationCapabilityStatus`](super::super::MigrationCapabilityStatus).
+    ///
     /// Return information about the current migration capabilities status
     ///
     /// **Example:**
@@ -2062,6 +2290,7 @@ pub mod cmd {
     /// QAPI command `query-migrate-capabilities`.
     ///
     /// Since: 1.2
+    #[doc(alias = "query-migrate-capabilities")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryMigrateCapabilities;
     ::qmp_types::impl_unit!(QueryMigrateCapabilities);
@@ -2072,6 +2301,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `migrate-set-parameters`: the arguments of [`MigrateSetParameters`](super::super::MigrateSetParameters); returns nothing.
+    ///
     /// Set various migration parameters.
     ///
     /// **Example:**
@@ -2085,6 +2316,7 @@ pub mod cmd {
     /// QAPI command `migrate-set-parameters`.
     ///
     /// Since: 2.4
+    #[doc(alias = "migrate-set-parameters")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct MigrateSetParameters(pub super::super::MigrateSetParameters);
     ::qmp_types::impl_wrapper! {
@@ -2097,6 +2329,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-migrate-parameters`: no arguments; returns [`MigrationParameters`](super::super::MigrationParameters).
+    ///
     /// Return information about the current migration parameters
     ///
     /// **Example:**
@@ -2116,6 +2350,7 @@ pub mod cmd {
     /// QAPI command `query-migrate-parameters`.
     ///
     /// Since: 2.4
+    #[doc(alias = "query-migrate-parameters")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryMigrateParameters;
     ::qmp_types::impl_unit!(QueryMigrateParameters);
@@ -2126,6 +2361,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `migrate-start-postcopy`: no arguments; returns nothing.
+    ///
     /// Followup to a migration command to switch the migration to postcopy
     /// mode.  The postcopy-ram capability must be set on both source and
     /// destination before the original migration command.
@@ -2140,6 +2377,7 @@ pub mod cmd {
     /// QAPI command `migrate-start-postcopy`.
     ///
     /// Since: 2.5
+    #[doc(alias = "migrate-start-postcopy")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct MigrateStartPostcopy;
     ::qmp_types::impl_unit!(MigrateStartPostcopy);
@@ -2150,6 +2388,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `x-colo-lost-heartbeat`: no arguments; returns nothing.
+    ///
     /// Tell QEMU that heartbeat is lost, request it to do takeover
     /// procedures.  If this command is sent to the PVM, the Primary side
     /// will exit COLO mode.  If sent to the Secondary, the Secondary side
@@ -2170,6 +2410,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 2.8
+    #[doc(alias = "x-colo-lost-heartbeat")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XColoLostHeartbeat;
     ::qmp_types::impl_unit!(XColoLostHeartbeat);
@@ -2180,6 +2421,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `migrate_cancel`: no arguments; returns nothing.
+    ///
     /// Cancel the currently executing migration process.  Allows a new
     /// migration to be started right after.  When postcopy-ram is in use,
     /// cancelling is not allowed after the postcopy phase has started.
@@ -2197,6 +2440,7 @@ pub mod cmd {
     /// QAPI command `migrate_cancel`.
     ///
     /// Since: 0.14
+    #[doc(alias = "migrate_cancel")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct MigrateCancel;
     ::qmp_types::impl_unit!(MigrateCancel);
@@ -2207,6 +2451,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `migrate-continue`: the arguments below; returns nothing.
+    ///
     /// Continue migration when it's in a paused state.
     ///
     /// **Example:**
@@ -2220,6 +2466,7 @@ pub mod cmd {
     /// QAPI command `migrate-continue`.
     ///
     /// Since: 2.11
+    #[doc(alias = "migrate-continue")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct MigrateContinue {
         /// The state the migration is currently expected to be in
@@ -2243,6 +2490,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `migrate`: the arguments below; returns nothing.
+    ///
     /// Migrates the current running guest to another Virtual Machine.
     ///
     /// **Notes:**
@@ -2304,6 +2553,7 @@ pub mod cmd {
     /// QAPI command `migrate`.
     ///
     /// Since: 0.14
+    #[doc(alias = "migrate")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct Migrate {
@@ -2350,6 +2600,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `migrate-incoming`: the arguments below; returns nothing.
+    ///
     /// Start an incoming migration.  QEMU must have been started with
     /// -incoming defer.
     ///
@@ -2406,6 +2658,7 @@ pub mod cmd {
     /// QAPI command `migrate-incoming`.
     ///
     /// Since: 2.3
+    #[doc(alias = "migrate-incoming")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct MigrateIncoming {
@@ -2421,6 +2674,7 @@ pub mod cmd {
         /// When set to false, the failure triggers a
         /// :qapi:event:`MIGRATION` event, and error details could be
         /// retrieved with `query-migrate`.  (since 9.1)
+        #[doc(alias = "exit-on-error")]
         pub exit_on_error: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -2443,6 +2697,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `xen-save-devices-state`: the arguments below; returns nothing.
+    ///
     /// Save the state of all devices to file.  The RAM and the block
     /// devices of the VM are not saved by this command.
     ///
@@ -2457,6 +2713,7 @@ pub mod cmd {
     /// QAPI command `xen-save-devices-state`.
     ///
     /// Since: 1.1
+    #[doc(alias = "xen-save-devices-state")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct XenSaveDevicesState {
         /// the file to save the state of the devices to as binary
@@ -2486,6 +2743,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `xen-set-global-dirty-log`: the arguments below; returns nothing.
+    ///
     /// Enable or disable the global dirty log mode.
     ///
     /// **Example:**
@@ -2499,6 +2758,7 @@ pub mod cmd {
     /// QAPI command `xen-set-global-dirty-log`.
     ///
     /// Since: 1.3
+    #[doc(alias = "xen-set-global-dirty-log")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct XenSetGlobalDirtyLog {
         /// true to enable, false to disable.
@@ -2522,6 +2782,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `xen-load-devices-state`: the arguments below; returns nothing.
+    ///
     /// Load the state of all devices from file.  The RAM and the block
     /// devices of the VM are not loaded by this command.
     ///
@@ -2536,6 +2798,7 @@ pub mod cmd {
     /// QAPI command `xen-load-devices-state`.
     ///
     /// Since: 2.7
+    #[doc(alias = "xen-load-devices-state")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct XenLoadDevicesState {
         /// the file to load the state of the devices from as binary
@@ -2561,6 +2824,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `xen-set-replication`: the arguments below; returns nothing.
+    ///
     /// Enable or disable replication.
     ///
     /// **Example:**
@@ -2576,6 +2841,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_REPLICATION`.
     ///
     /// Since: 2.9
+    #[doc(alias = "xen-set-replication")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct XenSetReplication {
         /// true to enable, false to disable.
@@ -2606,6 +2872,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-xen-replication-status`: no arguments; returns [`ReplicationStatus`](super::super::ReplicationStatus).
+    ///
     /// Query replication status while the vm is running.
     ///
     /// **Example:**
@@ -2620,6 +2888,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_REPLICATION`.
     ///
     /// Since: 2.9
+    #[doc(alias = "query-xen-replication-status")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryXenReplicationStatus;
     ::qmp_types::impl_unit!(QueryXenReplicationStatus);
@@ -2630,6 +2899,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `xen-colo-do-checkpoint`: no arguments; returns nothing.
+    ///
     /// Xen uses this command to notify replication to trigger a checkpoint.
     ///
     /// **Example:**
@@ -2644,6 +2915,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_REPLICATION`.
     ///
     /// Since: 2.9
+    #[doc(alias = "xen-colo-do-checkpoint")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XenColoDoCheckpoint;
     ::qmp_types::impl_unit!(XenColoDoCheckpoint);
@@ -2654,6 +2926,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-colo-status`: no arguments; returns [`COLOStatus`](super::super::COLOStatus).
+    ///
     /// Query COLO status while the vm is running.
     ///
     /// **Example:**
@@ -2668,6 +2942,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_REPLICATION`.
     ///
     /// Since: 3.1
+    #[doc(alias = "query-colo-status")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryColoStatus;
     ::qmp_types::impl_unit!(QueryColoStatus);
@@ -2678,6 +2953,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `migrate-recover`: the arguments below; returns nothing.
+    ///
     /// Provide a recovery migration stream URI.
     ///
     /// **Example:**
@@ -2691,6 +2968,7 @@ pub mod cmd {
     /// QAPI command `migrate-recover`.
     ///
     /// Since: 3.0
+    #[doc(alias = "migrate-recover")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct MigrateRecover {
         /// the URI to be used for the recovery of migration stream.
@@ -2714,6 +2992,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `migrate-pause`: no arguments; returns nothing.
+    ///
     /// Pause a migration.  Currently it only supports postcopy.
     ///
     /// **Example:**
@@ -2726,6 +3006,7 @@ pub mod cmd {
     /// QAPI command `migrate-pause`.
     ///
     /// Since: 3.0
+    #[doc(alias = "migrate-pause")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct MigratePause;
     ::qmp_types::impl_unit!(MigratePause);
@@ -2736,6 +3017,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `calc-dirty-rate`: the arguments below; returns nothing.
+    ///
     /// Start measuring dirty page rate of the VM.  Results can be retrieved
     /// with `query-dirty-rate` after measurements are completed.
     ///
@@ -2786,6 +3069,7 @@ pub mod cmd {
     /// QAPI command `calc-dirty-rate`.
     ///
     /// Since: 5.2
+    #[doc(alias = "calc-dirty-rate")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct CalcDirtyRate {
         /// time period for which dirty page rate is calculated.  By
@@ -2795,14 +3079,17 @@ pub mod cmd {
         /// page dirtying is a one-time event.  Once some page is counted as
         /// dirty during `calc-time` period, further writes to this page will
         /// not increase dirty page rate anymore.
+        #[doc(alias = "calc-time")]
         pub calc_time: i64,
         /// time unit in which `calc-time` is specified.  By
         /// default it is seconds.  (Since 8.2)
+        #[doc(alias = "calc-time-unit")]
         pub calc_time_unit: ::std::option::Option<super::super::TimeUnit>,
         /// number of sampled pages per each GiB of guest memory.
         /// Default value is 512.  For 4KiB guest pages this corresponds to
         /// sampling ratio of 0.2%.  This argument is used only in page
         /// sampling mode.  (Since 6.1)
+        #[doc(alias = "sample-pages")]
         pub sample_pages: ::std::option::Option<i64>,
         /// mechanism for tracking dirty pages.  Default value is
         /// 'page-sampling'.  Others are 'dirty-bitmap' and 'dirty-ring'.
@@ -2830,6 +3117,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-dirty-rate`: the arguments below; returns [`DirtyRateInfo`](super::super::DirtyRateInfo).
+    ///
     /// Query results of the most recent invocation of `calc-dirty-rate`.
     ///
     /// **Measurement is in progress**
@@ -2851,11 +3140,13 @@ pub mod cmd {
     /// QAPI command `query-dirty-rate`.
     ///
     /// Since: 5.2
+    #[doc(alias = "query-dirty-rate")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct QueryDirtyRate {
         /// time unit in which to report calculation time.
         /// By default it is reported in seconds.  (Since 8.2)
+        #[doc(alias = "calc-time-unit")]
         pub calc_time_unit: ::std::option::Option<super::super::TimeUnit>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -2876,6 +3167,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `set-vcpu-dirty-limit`: the arguments below; returns nothing.
+    ///
     /// Set the upper limit of dirty page rate for virtual CPUs.
     ///
     /// Requires KVM with accelerator property "dirty-ring-size" set.  A
@@ -2894,11 +3187,14 @@ pub mod cmd {
     /// QAPI command `set-vcpu-dirty-limit`.
     ///
     /// Since: 7.1
+    #[doc(alias = "set-vcpu-dirty-limit")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct SetVcpuDirtyLimit {
         /// index of a virtual CPU, default is all.
+        #[doc(alias = "cpu-index")]
         pub cpu_index: ::std::option::Option<i64>,
         /// upper limit of dirty page rate (MB/s) for virtual CPUs.
+        #[doc(alias = "dirty-rate")]
         pub dirty_rate: u64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -2920,6 +3216,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `cancel-vcpu-dirty-limit`: the arguments below; returns nothing.
+    ///
     /// Cancel the upper limit of dirty page rate for virtual CPUs.
     ///
     /// Cancel the dirty page limit for the vCPU which has been set with
@@ -2937,10 +3235,12 @@ pub mod cmd {
     /// QAPI command `cancel-vcpu-dirty-limit`.
     ///
     /// Since: 7.1
+    #[doc(alias = "cancel-vcpu-dirty-limit")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct CancelVcpuDirtyLimit {
         /// index of a virtual CPU, default is all.
+        #[doc(alias = "cpu-index")]
         pub cpu_index: ::std::option::Option<i64>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -2961,6 +3261,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-vcpu-dirty-limit`: no arguments; returns a [`Vec`] of [`DirtyLimitInfo`](super::super::DirtyLimitInfo).
+    ///
     /// Return information about virtual CPU dirty page rate limits, if any.
     ///
     /// **Example:**
@@ -2975,6 +3277,7 @@ pub mod cmd {
     /// QAPI command `query-vcpu-dirty-limit`.
     ///
     /// Since: 7.1
+    #[doc(alias = "query-vcpu-dirty-limit")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryVcpuDirtyLimit;
     ::qmp_types::impl_unit!(QueryVcpuDirtyLimit);
@@ -2985,6 +3288,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-migrationthreads`: no arguments; returns a [`Vec`] of [`MigrationThreadInfo`](super::super::MigrationThreadInfo).
+    ///
     /// Return information of migration threads
     ///
     /// QAPI command `query-migrationthreads`.
@@ -2994,6 +3299,7 @@ pub mod cmd {
     /// - `deprecated`: This command is deprecated with no replacement yet.
     ///
     /// Since: 7.2
+    #[doc(alias = "query-migrationthreads")]
     #[deprecated(note = "This command is deprecated with no replacement yet.")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryMigrationthreads;
@@ -3005,6 +3311,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `snapshot-save`: the arguments below; returns nothing.
+    ///
     /// Save a VM snapshot
     ///
     /// Applications should not assume that the snapshot save is complete
@@ -3063,9 +3371,11 @@ pub mod cmd {
     /// QAPI command `snapshot-save`.
     ///
     /// Since: 6.0
+    #[doc(alias = "snapshot-save")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct SnapshotSave {
         /// identifier for the newly created job
+        #[doc(alias = "job-id")]
         pub job_id: ::std::string::String,
         /// name of the snapshot to create
         pub tag: ::std::string::String,
@@ -3095,6 +3405,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `snapshot-load`: the arguments below; returns nothing.
+    ///
     /// Load a VM snapshot
     ///
     /// Applications should not assume that the snapshot load is complete
@@ -3151,9 +3463,11 @@ pub mod cmd {
     /// QAPI command `snapshot-load`.
     ///
     /// Since: 6.0
+    #[doc(alias = "snapshot-load")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct SnapshotLoad {
         /// identifier for the newly created job
+        #[doc(alias = "job-id")]
         pub job_id: ::std::string::String,
         /// name of the snapshot to load.
         pub tag: ::std::string::String,
@@ -3183,6 +3497,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `snapshot-delete`: the arguments below; returns nothing.
+    ///
     /// Delete a VM snapshot
     ///
     /// Applications should not assume that the snapshot delete is complete
@@ -3227,9 +3543,11 @@ pub mod cmd {
     /// QAPI command `snapshot-delete`.
     ///
     /// Since: 6.0
+    #[doc(alias = "snapshot-delete")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct SnapshotDelete {
         /// identifier for the newly created job
+        #[doc(alias = "job-id")]
         pub job_id: ::std::string::String,
         /// name of the snapshot to delete.
         pub tag: ::std::string::String,
@@ -3272,6 +3590,7 @@ pub mod event {
     /// QAPI event `MIGRATION`.
     ///
     /// Since: 2.4
+    #[doc(alias = "MIGRATION")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct Migration {
         /// `MigrationStatus` describing the current migration status.
@@ -3304,6 +3623,7 @@ pub mod event {
     /// QAPI event `MIGRATION_PASS`.
     ///
     /// Since: 2.6
+    #[doc(alias = "MIGRATION_PASS")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct MigrationPass {
         /// An incrementing count (starting at 1 on the first pass)
@@ -3336,6 +3656,7 @@ pub mod event {
     /// QAPI event `COLO_EXIT`.
     ///
     /// Since: 3.1
+    #[doc(alias = "COLO_EXIT")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct ColoExit {
         /// report COLO mode when COLO exited.
@@ -3374,9 +3695,11 @@ pub mod event {
     /// QAPI event `UNPLUG_PRIMARY`.
     ///
     /// Since: 4.2
+    #[doc(alias = "UNPLUG_PRIMARY")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct UnplugPrimary {
         /// QEMU device id of the unplugged device
+        #[doc(alias = "device-id")]
         pub device_id: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.

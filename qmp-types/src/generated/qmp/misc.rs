@@ -29,18 +29,23 @@ pub struct IOThreadInfo {
     /// the identifier of the iothread
     pub id: ::std::string::String,
     /// ID of the underlying host thread
+    #[doc(alias = "thread-id")]
     pub thread_id: i64,
     /// maximum polling time in ns, 0 means polling is
     /// disabled (since 2.9)
+    #[doc(alias = "poll-max-ns")]
     pub poll_max_ns: i64,
     /// how many ns will be added to polling time, 0 means that
     /// it's not configured (since 2.9)
+    #[doc(alias = "poll-grow")]
     pub poll_grow: i64,
     /// how many ns will be removed from polling time, 0 means
     /// that it's not configured (since 2.9)
+    #[doc(alias = "poll-shrink")]
     pub poll_shrink: i64,
     /// maximum number of requests in a batch for the AIO
     /// engine, 0 means that the engine will use its default (since 6.1)
+    #[doc(alias = "aio-max-batch")]
     pub aio_max_batch: i64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -64,6 +69,7 @@ pub struct IOThreadInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AddfdInfo {
     /// The ID of the fd set that `fd` was added to.
+    #[doc(alias = "fdset-id")]
     pub fdset_id: i64,
     /// The file descriptor that was received via SCM rights and added
     /// to the fd set.
@@ -107,6 +113,7 @@ pub struct FdsetFdInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FdsetInfo {
     /// The ID of the fd set.
+    #[doc(alias = "fdset-id")]
     pub fdset_id: i64,
     /// A list of file descriptors that belong to this fd set.
     pub fds: ::std::vec::Vec<super::FdsetFdInfo>,
@@ -128,13 +135,17 @@ pub struct FdsetInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CommandLineParameterType {
     /// accepts a character string
+    #[doc(alias = "string")]
     String,
     /// accepts "on" or "off"
+    #[doc(alias = "boolean")]
     Boolean,
     /// accepts a number
+    #[doc(alias = "number")]
     Number,
     /// accepts a number followed by an optional suffix (K)ilo,
     /// (M)ega, (G)iga, (T)era
+    #[doc(alias = "size")]
     Size,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -198,6 +209,8 @@ pub struct CommandLineOptionInfo {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `add_client`: the arguments below; returns nothing.
+    ///
     /// Allow client connections for VNC, Spice and socket based character
     /// devices to be passed in to QEMU via SCM_RIGHTS.
     ///
@@ -215,6 +228,7 @@ pub mod cmd {
     /// QAPI command `add_client`.
     ///
     /// Since: 0.14
+    #[doc(alias = "add_client")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct AddClient {
         /// protocol name.  Valid names are "vnc", "spice",
@@ -250,6 +264,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-name`: no arguments; returns [`NameInfo`](super::super::NameInfo).
+    ///
     /// Return the name information of a guest.
     ///
     /// **Example:**
@@ -262,6 +278,7 @@ pub mod cmd {
     /// QAPI command `query-name`.
     ///
     /// Since: 0.14
+    #[doc(alias = "query-name")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryName;
     ::qmp_types::impl_unit!(QueryName);
@@ -272,6 +289,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-iothreads`: no arguments; returns a [`Vec`] of [`IOThreadInfo`](super::super::IOThreadInfo).
+    ///
     /// Return a list of information about each iothread.
     ///
     /// **Note:** This list excludes the QEMU main loop thread, which is not
@@ -300,6 +319,7 @@ pub mod cmd {
     /// QAPI command `query-iothreads`.
     ///
     /// Since: 2.0
+    #[doc(alias = "query-iothreads")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryIothreads;
     ::qmp_types::impl_unit!(QueryIothreads);
@@ -310,6 +330,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `stop`: no arguments; returns nothing.
+    ///
     /// Stop guest VM execution.
     ///
     /// **Note:** This function will succeed even if the guest is already in
@@ -330,6 +352,7 @@ pub mod cmd {
     /// QAPI command `stop`.
     ///
     /// Since: 0.14
+    #[doc(alias = "stop")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Stop;
     ::qmp_types::impl_unit!(Stop);
@@ -340,6 +363,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `cont`: no arguments; returns nothing.
+    ///
     /// Resume guest VM execution.
     ///
     /// **Note:** This command will succeed if the guest is currently
@@ -362,6 +387,7 @@ pub mod cmd {
     /// QAPI command `cont`.
     ///
     /// Since: 0.14
+    #[doc(alias = "cont")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Cont;
     ::qmp_types::impl_unit!(Cont);
@@ -372,6 +398,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `x-exit-preconfig`: no arguments; returns nothing.
+    ///
     /// Exit from "preconfig" state
     ///
     /// This command makes QEMU exit the preconfig state and proceed with VM
@@ -392,6 +420,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 3.0
+    #[doc(alias = "x-exit-preconfig")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XExitPreconfig;
     ::qmp_types::impl_unit!(XExitPreconfig);
@@ -402,6 +431,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `human-monitor-command`: the arguments below; returns `String`.
+    ///
     /// Execute a command on the human monitor and return the output.
     ///
     /// **Returns:** the output of the command as a string
@@ -434,11 +465,14 @@ pub mod cmd {
     /// - `savevm-monitor-nodes`: If present, HMP command savevm only snapshots monitor-owned nodes if they have no parents.  This allows the use of 'savevm' with -blockdev.  (since 4.2)
     ///
     /// Since: 0.14
+    #[doc(alias = "human-monitor-command")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct HumanMonitorCommand {
         /// the command to execute in the human monitor
+        #[doc(alias = "command-line")]
         pub command_line: ::std::string::String,
         /// The CPU to use for commands that require an implicit CPU
+        #[doc(alias = "cpu-index")]
         pub cpu_index: ::std::option::Option<i64>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -460,6 +494,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `getfd`: the arguments below; returns nothing.
+    ///
     /// Receive a file descriptor via SCM rights and assign it a name
     ///
     /// **Note:** If `fdname` already exists, the file descriptor assigned to
@@ -480,6 +516,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_POSIX`.
     ///
     /// Since: 0.14
+    #[doc(alias = "getfd")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct Getfd {
         /// file descriptor name
@@ -503,6 +540,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `get-win32-socket`: the arguments below; returns nothing.
+    ///
     /// Add a socket that was duplicated to QEMU process with
     /// WSADuplicateSocketW() via WSASocket() & WSAPROTOCOL_INFOW structure
     /// and assign it a name (the SOCKET is associated with a CRT file
@@ -527,6 +566,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_WIN32`.
     ///
     /// Since: 8.0
+    #[doc(alias = "get-win32-socket")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GetWin32Socket {
         /// the WSAPROTOCOL_INFOW structure (encoded in base64)
@@ -553,6 +593,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `closefd`: the arguments below; returns nothing.
+    ///
     /// Close a file descriptor previously passed via SCM rights
     ///
     /// **Example:**
@@ -565,6 +607,7 @@ pub mod cmd {
     /// QAPI command `closefd`.
     ///
     /// Since: 0.14
+    #[doc(alias = "closefd")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct Closefd {
         /// file descriptor name
@@ -588,6 +631,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `add-fd`: the arguments below; returns [`AddfdInfo`](super::super::AddfdInfo).
+    ///
     /// Add a file descriptor, that was passed via SCM rights, to an fd set.
     ///
     /// **Errors:**
@@ -610,10 +655,12 @@ pub mod cmd {
     /// QAPI command `add-fd`.
     ///
     /// Since: 1.2
+    #[doc(alias = "add-fd")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct AddFd {
         /// The ID of the fd set to add the file descriptor to.
+        #[doc(alias = "fdset-id")]
         pub fdset_id: ::std::option::Option<i64>,
         /// A free-form string that can be used to describe the fd.
         pub opaque: ::std::option::Option<::std::string::String>,
@@ -637,6 +684,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `remove-fd`: the arguments below; returns nothing.
+    ///
     /// Remove a file descriptor from an fd set.
     ///
     /// **Errors:**
@@ -658,9 +707,11 @@ pub mod cmd {
     /// QAPI command `remove-fd`.
     ///
     /// Since: 1.2
+    #[doc(alias = "remove-fd")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct RemoveFd {
         /// The ID of the fd set that the file descriptor belongs to.
+        #[doc(alias = "fdset-id")]
         pub fdset_id: i64,
         /// The file descriptor that is to be removed.
         pub fd: ::std::option::Option<i64>,
@@ -684,6 +735,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-fdsets`: no arguments; returns a [`Vec`] of [`FdsetInfo`](super::super::FdsetInfo).
+    ///
     /// Return information describing all fd sets.
     ///
     /// **Note:** The list of fd sets is shared by all monitor connections.
@@ -724,6 +777,7 @@ pub mod cmd {
     /// QAPI command `query-fdsets`.
     ///
     /// Since: 1.2
+    #[doc(alias = "query-fdsets")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryFdsets;
     ::qmp_types::impl_unit!(QueryFdsets);
@@ -734,6 +788,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-command-line-options`: the arguments below; returns a [`Vec`] of [`CommandLineOptionInfo`](super::super::CommandLineOptionInfo).
+    ///
     /// Query command line option schema.
     ///
     /// **Returns:** list of objects for all options (or for the given `option`).
@@ -768,6 +824,7 @@ pub mod cmd {
     /// QAPI command `query-command-line-options`.
     ///
     /// Since: 1.5
+    #[doc(alias = "query-command-line-options")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct QueryCommandLineOptions {
@@ -812,12 +869,14 @@ pub mod event {
     /// QAPI event `RTC_CHANGE`.
     ///
     /// Since: 0.13
+    #[doc(alias = "RTC_CHANGE")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct RtcChange {
         /// offset in seconds between base RTC clock (as specified by
         /// -rtc base), and new RTC clock value
         pub offset: i64,
         /// path to the RTC object in the QOM tree
+        #[doc(alias = "qom-path")]
         pub qom_path: ::std::option::Option<::std::string::String>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -852,17 +911,22 @@ pub mod event {
     /// QAPI event `VFU_CLIENT_HANGUP`.
     ///
     /// Since: 7.1
+    #[doc(alias = "VFU_CLIENT_HANGUP")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct VfuClientHangup {
         /// ID of the TYPE_VFIO_USER_SERVER object.  It is the last
         /// component of `vfu-qom-path` referenced below
+        #[doc(alias = "vfu-id")]
         pub vfu_id: ::std::string::String,
         /// path to the TYPE_VFIO_USER_SERVER object in the QOM
         /// tree
+        #[doc(alias = "vfu-qom-path")]
         pub vfu_qom_path: ::std::string::String,
         /// ID of attached PCI device
+        #[doc(alias = "dev-id")]
         pub dev_id: ::std::string::String,
         /// path to attached PCI device in the QOM tree
+        #[doc(alias = "dev-qom-path")]
         pub dev_qom_path: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.

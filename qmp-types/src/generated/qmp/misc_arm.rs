@@ -32,6 +32,8 @@ pub struct GICCapability {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `query-gic-capabilities`: no arguments; returns a [`Vec`] of [`GICCapability`](super::super::GICCapability).
+    ///
     /// It will return a list of `GICCapability` objects that describe its
     /// capability bits.
     ///
@@ -49,6 +51,7 @@ pub mod cmd {
     /// QAPI command `query-gic-capabilities`.
     ///
     /// Since: 2.6
+    #[doc(alias = "query-gic-capabilities")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryGicCapabilities;
     ::qmp_types::impl_unit!(QueryGicCapabilities);

@@ -8,20 +8,26 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SevState {
     /// The guest is uninitialized.
+    #[doc(alias = "uninit")]
     Uninit,
     /// The guest is currently being launched; plaintext
     /// data and register state is being imported.
+    #[doc(alias = "launch-update")]
     LaunchUpdate,
     /// The guest is currently being launched; ciphertext
     /// data is being imported.
+    #[doc(alias = "launch-secret")]
     LaunchSecret,
     /// The guest is fully launched or migrated in.
+    #[doc(alias = "running")]
     Running,
     /// The guest is currently being migrated out to another
     /// machine.
+    #[doc(alias = "send-update")]
     SendUpdate,
     /// The guest is currently being migrated from another
     /// machine.
+    #[doc(alias = "receive-update")]
     ReceiveUpdate,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -44,8 +50,10 @@ pub enum SevState {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SevGuestType {
     /// The guest is a legacy SEV or SEV-ES guest.
+    #[doc(alias = "sev")]
     Sev,
     /// The guest is an SEV-SNP guest.
+    #[doc(alias = "sev-snp")]
     SevSnp,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -85,6 +93,7 @@ pub struct SevGuestInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SevSnpGuestInfo {
     /// SEV-SNP policy value
+    #[doc(alias = "snp-policy")]
     pub snp_policy: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -105,10 +114,13 @@ pub struct SevInfo {
     /// true if SEV is active
     pub enabled: bool,
     /// SEV API major version
+    #[doc(alias = "api-major")]
     pub api_major: u8,
     /// SEV API minor version
+    #[doc(alias = "api-minor")]
     pub api_minor: u8,
     /// SEV FW build id
+    #[doc(alias = "build-id")]
     pub build_id: u8,
     /// SEV guest state
     pub state: super::SevState,
@@ -173,13 +185,16 @@ pub struct SevCapability {
     /// Platform Diffie-Hellman key (base64 encoded)
     pub pdh: ::std::string::String,
     /// PDH certificate chain (base64 encoded)
+    #[doc(alias = "cert-chain")]
     pub cert_chain: ::std::string::String,
     /// Unique ID of CPU0 (base64 encoded) (since 7.1)
+    #[doc(alias = "cpu0-id")]
     pub cpu0_id: ::std::option::Option<::std::string::String>,
     /// C-bit location in page table entry
     pub cbitpos: i64,
     /// Number of physical address bit reduction when
     /// SEV is enabled
+    #[doc(alias = "reduced-phys-bits")]
     pub reduced_phys_bits: i64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -272,16 +287,22 @@ pub struct SgxInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum EvtchnPortType {
     /// The port is unused.
+    #[doc(alias = "closed")]
     Closed,
     /// The port is allocated and ready to be bound.
+    #[doc(alias = "unbound")]
     Unbound,
     /// The port is connected as an interdomain interrupt.
+    #[doc(alias = "interdomain")]
     Interdomain,
     /// The port is bound to a physical IRQ (PIRQ).
+    #[doc(alias = "pirq")]
     Pirq,
     /// The port is bound to a virtual IRQ (VIRQ).
+    #[doc(alias = "virq")]
     Virq,
     /// The post is an inter-processor interrupt (IPI).
+    #[doc(alias = "ipi")]
     Ipi,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -310,6 +331,7 @@ pub struct EvtchnInfo {
     /// the port type
     pub r#type: super::EvtchnPortType,
     /// remote domain for interdomain ports
+    #[doc(alias = "remote-domain")]
     pub remote_domain: ::std::string::String,
     /// remote port ID, or virq/pirq number
     pub target: u16,
@@ -334,6 +356,8 @@ pub struct EvtchnInfo {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `rtc-reset-reinjection`: no arguments; returns nothing.
+    ///
     /// Reset the RTC interrupt reinjection backlog.  Can be used if another
     /// mechanism to synchronize guest time is in effect, for example QEMU
     /// guest agent's `guest-set-time` command.
@@ -352,6 +376,7 @@ pub mod cmd {
     /// QAPI command `rtc-reset-reinjection`.
     ///
     /// Since: 2.1
+    #[doc(alias = "rtc-reset-reinjection")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct RtcResetReinjection;
     ::qmp_types::impl_unit!(RtcResetReinjection);
@@ -362,6 +387,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-sev`: no arguments; returns [`SevInfo`](super::super::SevInfo).
+    ///
     /// Return information about SEV/SEV-ES/SEV-SNP.
     ///
     /// If unavailable due to an incompatible configuration the returned
@@ -380,6 +407,7 @@ pub mod cmd {
     /// QAPI command `query-sev`.
     ///
     /// Since: 2.12
+    #[doc(alias = "query-sev")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QuerySev;
     ::qmp_types::impl_unit!(QuerySev);
@@ -390,6 +418,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-sev-launch-measure`: no arguments; returns [`SevLaunchMeasureInfo`](super::super::SevLaunchMeasureInfo).
+    ///
     /// Query the SEV/SEV-ES guest launch information.
     ///
     /// This is only valid on x86 machines configured with KVM and the
@@ -414,6 +444,7 @@ pub mod cmd {
     /// QAPI command `query-sev-launch-measure`.
     ///
     /// Since: 2.12
+    #[doc(alias = "query-sev-launch-measure")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QuerySevLaunchMeasure;
     ::qmp_types::impl_unit!(QuerySevLaunchMeasure);
@@ -424,6 +455,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-sev-capabilities`: no arguments; returns [`SevCapability`](super::super::SevCapability).
+    ///
     /// Get SEV capabilities.
     ///
     /// This is only supported on AMD X86 platforms with KVM enabled.
@@ -444,6 +477,7 @@ pub mod cmd {
     /// QAPI command `query-sev-capabilities`.
     ///
     /// Since: 2.12
+    #[doc(alias = "query-sev-capabilities")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QuerySevCapabilities;
     ::qmp_types::impl_unit!(QuerySevCapabilities);
@@ -454,6 +488,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `sev-inject-launch-secret`: the arguments below; returns nothing.
+    ///
     /// Inject a secret blob into a SEV/SEV-ES guest's memory.
     ///
     /// This is only valid on x86 machines configured with KVM and the
@@ -469,9 +505,11 @@ pub mod cmd {
     /// QAPI command `sev-inject-launch-secret`.
     ///
     /// Since: 6.0
+    #[doc(alias = "sev-inject-launch-secret")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct SevInjectLaunchSecret {
         /// the launch secret packet header encoded in base64
+        #[doc(alias = "packet-header")]
         pub packet_header: ::std::string::String,
         /// the launch secret data to be injected encoded in base64
         pub secret: ::std::string::String,
@@ -498,6 +536,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-sev-attestation-report`: the arguments below; returns [`SevAttestationReport`](super::super::SevAttestationReport).
+    ///
     /// Get the SEV attestation report.
     ///
     /// This is only valid on x86 machines configured with KVM and the
@@ -521,6 +561,7 @@ pub mod cmd {
     /// QAPI command `query-sev-attestation-report`.
     ///
     /// Since: 6.1
+    #[doc(alias = "query-sev-attestation-report")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct QuerySevAttestationReport {
         /// a random 16 bytes value encoded in base64 (it will be
@@ -545,6 +586,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-sgx`: no arguments; returns [`SgxInfo`](super::super::SgxInfo).
+    ///
     /// Return information about configured SGX capabilities of guest
     ///
     /// **Example:**
@@ -560,6 +603,7 @@ pub mod cmd {
     /// QAPI command `query-sgx`.
     ///
     /// Since: 6.2
+    #[doc(alias = "query-sgx")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QuerySgx;
     ::qmp_types::impl_unit!(QuerySgx);
@@ -570,6 +614,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-sgx-capabilities`: no arguments; returns [`SgxInfo`](super::super::SgxInfo).
+    ///
     /// Return information about SGX capabilities of host
     ///
     /// **Example:**
@@ -585,6 +631,7 @@ pub mod cmd {
     /// QAPI command `query-sgx-capabilities`.
     ///
     /// Since: 6.2
+    #[doc(alias = "query-sgx-capabilities")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QuerySgxCapabilities;
     ::qmp_types::impl_unit!(QuerySgxCapabilities);
@@ -595,6 +642,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `xen-event-list`: no arguments; returns a [`Vec`] of [`EvtchnInfo`](super::super::EvtchnInfo).
+    ///
     /// Query the Xen event channels opened by the guest.
     ///
     /// **Returns:** list of open event channel ports.
@@ -629,6 +678,7 @@ pub mod cmd {
     /// QAPI command `xen-event-list`.
     ///
     /// Since: 8.0
+    #[doc(alias = "xen-event-list")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XenEventList;
     ::qmp_types::impl_unit!(XenEventList);
@@ -639,6 +689,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `xen-event-inject`: the arguments below; returns nothing.
+    ///
     /// Inject a Xen event channel port (interrupt) to the guest.
     ///
     /// **Example:**
@@ -651,6 +703,7 @@ pub mod cmd {
     /// QAPI command `xen-event-inject`.
     ///
     /// Since: 8.0
+    #[doc(alias = "xen-event-inject")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct XenEventInject {
         /// The port number

@@ -66,6 +66,7 @@ pub struct NetDevPasstOptions {
     /// '--quiet')
     pub quiet: ::std::option::Option<bool>,
     /// enable vhost-user
+    #[doc(alias = "vhost-user")]
     pub vhost_user: ::std::option::Option<bool>,
     /// assign MTU via DHCP/NDP
     pub mtu: ::std::option::Option<i64>,
@@ -82,8 +83,10 @@ pub struct NetDevPasstOptions {
     /// bind to address as outbound source
     pub outbound: ::std::option::Option<::std::string::String>,
     /// bind to outbound interface for IPv4
+    #[doc(alias = "outbound-if4")]
     pub outbound_if4: ::std::option::Option<::std::string::String>,
     /// bind to outbound interface for IPv6
+    #[doc(alias = "outbound-if6")]
     pub outbound_if6: ::std::option::Option<::std::string::String>,
     /// IPv4 or IPv6 address as DNS
     pub dns: ::std::option::Option<::std::string::String>,
@@ -92,16 +95,22 @@ pub struct NetDevPasstOptions {
     /// FQDN to configure client with
     pub fqdn: ::std::option::Option<::std::string::String>,
     /// enable/disable DNS list in DHCP/DHCPv6/NDP
+    #[doc(alias = "dhcp-dns")]
     pub dhcp_dns: ::std::option::Option<bool>,
     /// enable/disable list in DHCP/DHCPv6/NDP
+    #[doc(alias = "dhcp-search")]
     pub dhcp_search: ::std::option::Option<bool>,
     /// addresse to refer to host
+    #[doc(alias = "map-host-loopback")]
     pub map_host_loopback: ::std::option::Option<::std::string::String>,
     /// addr to translate to guest's address
+    #[doc(alias = "map-guest-addr")]
     pub map_guest_addr: ::std::option::Option<::std::string::String>,
     /// forward DNS queries sent to
+    #[doc(alias = "dns-forward")]
     pub dns_forward: ::std::option::Option<::std::string::String>,
     /// host nameserver to direct queries to
+    #[doc(alias = "dns-host")]
     pub dns_host: ::std::option::Option<::std::string::String>,
     /// enable/disable TCP
     pub tcp: ::std::option::Option<bool>,
@@ -124,8 +133,10 @@ pub struct NetDevPasstOptions {
     /// enable/disable IPv6
     pub ipv6: ::std::option::Option<bool>,
     /// TCP ports to forward
+    #[doc(alias = "tcp-ports")]
     pub tcp_ports: ::std::option::Option<::std::vec::Vec<super::String>>,
     /// UDP ports to forward
+    #[doc(alias = "udp-ports")]
     pub udp_ports: ::std::option::Option<::std::vec::Vec<super::String>>,
     /// parameter to pass to passt command
     pub param: ::std::option::Option<::std::vec::Vec<super::String>>,
@@ -215,14 +226,18 @@ pub struct NetdevUserOptions {
     /// IPv6 network prefix (default is fec0::).  The network
     /// prefix is given in the usual hexadecimal IPv6 address notation.
     /// (since 2.6)
+    #[doc(alias = "ipv6-prefix")]
     pub ipv6_prefix: ::std::option::Option<::std::string::String>,
     /// IPv6 network prefix length (default is 64)
     /// (since 2.6)
+    #[doc(alias = "ipv6-prefixlen")]
     pub ipv6_prefixlen: ::std::option::Option<i64>,
     /// guest-visible IPv6 address of the host (since 2.6)
+    #[doc(alias = "ipv6-host")]
     pub ipv6_host: ::std::option::Option<::std::string::String>,
     /// guest-visible IPv6 address of the virtual nameserver
     /// (since 2.6)
+    #[doc(alias = "ipv6-dns")]
     pub ipv6_dns: ::std::option::Option<::std::string::String>,
     /// root directory of the built-in SMB server
     pub smb: ::std::option::Option<::std::string::String>,
@@ -234,6 +249,7 @@ pub struct NetdevUserOptions {
     /// forward guest TCP connections
     pub guestfwd: ::std::option::Option<::std::vec::Vec<super::String>>,
     /// RFC2132 "TFTP server name" string (Since 3.1)
+    #[doc(alias = "tftp-server-name")]
     pub tftp_server_name: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -305,6 +321,7 @@ pub struct NetdevTapOptions {
     pub queues: ::std::option::Option<u32>,
     /// maximum number of microseconds that could be spent on busy
     /// polling for tap (since 2.7)
+    #[doc(alias = "poll-us")]
     pub poll_us: ::std::option::Option<u32>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -533,8 +550,10 @@ pub struct NetdevNetmapOptions {
 pub enum AFXDPMode {
     /// DRV mode, program is attached to a driver, packets are
     /// passed to the socket without allocation of skb.
+    #[doc(alias = "native")]
     Native,
     /// generic mode, no driver support necessary
+    #[doc(alias = "skb")]
     Skb,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -561,12 +580,14 @@ pub struct NetdevAFXDPOptions {
     pub mode: ::std::option::Option<super::AFXDPMode>,
     /// Force XDP copy mode even if device supports zero-copy.
     /// (default: false)
+    #[doc(alias = "force-copy")]
     pub force_copy: ::std::option::Option<bool>,
     /// number of queues to be used for multiqueue interfaces
     /// (default: 1).
     pub queues: ::std::option::Option<i64>,
     /// Use `queues` starting from this queue number
     /// (default: 0).
+    #[doc(alias = "start-queue")]
     pub start_queue: ::std::option::Option<i64>,
     /// Don't load a default XDP program, use one already loaded
     /// to the interface (default: false).  Requires `sock-fds` or
@@ -577,14 +598,17 @@ pub struct NetdevAFXDPOptions {
     /// One fd per queue.  These descriptors should already be added
     /// into XDP socket map for corresponding queues.  `sock-fds` and
     /// `map-path` are mutually exclusive.  Requires `inhibit`.
+    #[doc(alias = "sock-fds")]
     pub sock_fds: ::std::option::Option<::std::string::String>,
     /// The path to a pinned xsk map to push file descriptors
     /// for bound AF_XDP sockets into.  `map-path` and `sock-fds` are
     /// mutually exclusive.  Requires `inhibit`.  (Since 10.1)
+    #[doc(alias = "map-path")]
     pub map_path: ::std::option::Option<::std::string::String>,
     /// Use `map-path` to insert xsk sockets starting from
     /// this index number (default: 0).  Requires `map-path`.
     /// (Since 10.1)
+    #[doc(alias = "map-start-index")]
     pub map_start_index: ::std::option::Option<i32>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -650,6 +674,7 @@ pub struct NetdevVhostVDPAOptions {
     /// (Since 7.1) (default: false)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-svq")]
     pub x_svq: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -681,13 +706,16 @@ pub struct NetdevVmnetHostOptions {
     /// along with `end-address` and `subnet-mask`.  This address is used
     /// as the gateway address.  The subsequent address up to and
     /// including end-address are placed in the DHCP pool.
+    #[doc(alias = "start-address")]
     pub start_address: ::std::option::Option<::std::string::String>,
     /// The DHCP IPv4 range end address to use for the
     /// interface.  Must be in the private IP range (RFC 1918).  Must be
     /// specified along with `start-address` and `subnet-mask`.
+    #[doc(alias = "end-address")]
     pub end_address: ::std::option::Option<::std::string::String>,
     /// The IPv4 subnet mask to use on the interface.  Must be
     /// specified along with `start-address` and `subnet-mask`.
+    #[doc(alias = "subnet-mask")]
     pub subnet_mask: ::std::option::Option<::std::string::String>,
     /// Enable isolation for this interface.  Interface isolation
     /// ensures that vmnet interface is not able to communicate with any
@@ -699,6 +727,7 @@ pub struct NetdevVmnetHostOptions {
     /// service is provided for this interface and network communication
     /// is allowed only with other interfaces added to this network
     /// identified by the UUID.  Requires at least macOS Big Sur 11.0.
+    #[doc(alias = "net-uuid")]
     pub net_uuid: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -735,13 +764,16 @@ pub struct NetdevVmnetSharedOptions {
     /// along with `end-address` and `subnet-mask`.  This address is used
     /// as the gateway address.  The subsequent address up to and
     /// including end-address are placed in the DHCP pool.
+    #[doc(alias = "start-address")]
     pub start_address: ::std::option::Option<::std::string::String>,
     /// The DHCP IPv4 range end address to use for the
     /// interface.  Must be in the private IP range (RFC 1918).  Must be
     /// specified along with `start-address` and `subnet-mask`.
+    #[doc(alias = "end-address")]
     pub end_address: ::std::option::Option<::std::string::String>,
     /// The IPv4 subnet mask to use on the interface.  Must be
     /// specified along with `start-address` and `subnet-mask`.
+    #[doc(alias = "subnet-mask")]
     pub subnet_mask: ::std::option::Option<::std::string::String>,
     /// Enable isolation for this interface.  Interface isolation
     /// ensures that vmnet interface is not able to communicate with any
@@ -751,6 +783,7 @@ pub struct NetdevVmnetSharedOptions {
     /// The IPv6 prefix to use into guest network.  Must be a
     /// unique local address i.e. start with fd00::/8 and have length of
     /// 64.
+    #[doc(alias = "nat66-prefix")]
     pub nat66_prefix: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -811,6 +844,7 @@ pub struct NetdevStreamOptions {
     /// then attempt a reconnect after the given number of milliseconds.
     /// Setting this to zero disables this function.
     /// (default: 0) (Since: 9.2)
+    #[doc(alias = "reconnect-ms")]
     pub reconnect_ms: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -871,52 +905,71 @@ pub struct NetdevDgramOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NetClientDriver {
     /// The `none` value.
+    #[doc(alias = "none")]
     None,
     /// The `nic` value.
+    #[doc(alias = "nic")]
     Nic,
     /// The `user` value.
+    #[doc(alias = "user")]
     User,
     /// The `tap` value.
+    #[doc(alias = "tap")]
     Tap,
     /// since 2.1
+    #[doc(alias = "l2tpv3")]
     L2tpv3,
     /// The `socket` value.
+    #[doc(alias = "socket")]
     Socket,
     /// since 7.2
+    #[doc(alias = "stream")]
     Stream,
     /// since 7.2
+    #[doc(alias = "dgram")]
     Dgram,
     /// The `vde` value.
+    #[doc(alias = "vde")]
     Vde,
     /// The `bridge` value.
+    #[doc(alias = "bridge")]
     Bridge,
     /// The `hubport` value.
+    #[doc(alias = "hubport")]
     Hubport,
     /// The `netmap` value.
+    #[doc(alias = "netmap")]
     Netmap,
     /// The `vhost-user` value.
+    #[doc(alias = "vhost-user")]
     VhostUser,
     /// since 5.1
+    #[doc(alias = "vhost-vdpa")]
     VhostVdpa,
     /// since 10.1
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_PASST`.
+    #[doc(alias = "passt")]
     Passt,
     /// since 8.2
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AF_XDP`.
+    #[doc(alias = "af-xdp")]
     AfXdp,
     /// since 7.1
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_VMNET`.
+    #[doc(alias = "vmnet-host")]
     VmnetHost,
     /// since 7.1
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_VMNET`.
+    #[doc(alias = "vmnet-shared")]
     VmnetShared,
     /// since 7.1
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_VMNET`.
+    #[doc(alias = "vmnet-bridged")]
     VmnetBridged,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1050,10 +1103,13 @@ pub enum NetdevBranch {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RxState {
     /// filter assigned packets according to the mac-table
+    #[doc(alias = "normal")]
     Normal,
     /// don't receive any assigned packet
+    #[doc(alias = "none")]
     None,
     /// receive all assigned packets
+    #[doc(alias = "all")]
     All,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1083,18 +1139,25 @@ pub struct RxFilterInfo {
     /// vlan receive state (Since 2.0)
     pub vlan: super::RxState,
     /// whether to receive broadcast
+    #[doc(alias = "broadcast-allowed")]
     pub broadcast_allowed: bool,
     /// multicast table is overflowed or not
+    #[doc(alias = "multicast-overflow")]
     pub multicast_overflow: bool,
     /// unicast table is overflowed or not
+    #[doc(alias = "unicast-overflow")]
     pub unicast_overflow: bool,
     /// the main macaddr string
+    #[doc(alias = "main-mac")]
     pub main_mac: ::std::string::String,
     /// a list of active vlan id
+    #[doc(alias = "vlan-table")]
     pub vlan_table: ::std::vec::Vec<i64>,
     /// a list of unicast macaddr string
+    #[doc(alias = "unicast-table")]
     pub unicast_table: ::std::vec::Vec<::std::string::String>,
     /// a list of multicast macaddr string
+    #[doc(alias = "multicast-table")]
     pub multicast_table: ::std::vec::Vec<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1155,6 +1218,8 @@ pub struct AnnounceParameters {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `set_link`: the arguments below; returns nothing.
+    ///
     /// Sets the link status of a virtual network adapter.
     ///
     /// **Errors:**
@@ -1176,6 +1241,7 @@ pub mod cmd {
     /// QAPI command `set_link`.
     ///
     /// Since: 0.14
+    #[doc(alias = "set_link")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct SetLink {
         /// the device name of the virtual network adapter
@@ -1202,6 +1268,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `netdev_add`: the arguments of [`Netdev`](super::super::Netdev); returns nothing.
+    ///
     /// Add a network backend.
     ///
     /// Additional arguments depend on the type.
@@ -1222,6 +1290,7 @@ pub mod cmd {
     /// QAPI command `netdev_add`.
     ///
     /// Since: 0.14
+    #[doc(alias = "netdev_add")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct NetdevAdd(pub super::super::Netdev);
     ::qmp_types::impl_wrapper! {
@@ -1234,6 +1303,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `netdev_del`: the arguments below; returns nothing.
+    ///
     /// Remove a network backend.
     ///
     /// **Errors:**
@@ -1250,6 +1321,7 @@ pub mod cmd {
     /// QAPI command `netdev_del`.
     ///
     /// Since: 0.14
+    #[doc(alias = "netdev_del")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct NetdevDel {
         /// the name of the network backend to remove
@@ -1273,6 +1345,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-rx-filter`: the arguments below; returns a [`Vec`] of [`RxFilterInfo`](super::super::RxFilterInfo).
+    ///
     /// Return rx-filter information for all NICs (or for the given NIC).
     ///
     /// **Returns:** list of info for all NICs (or for the given NIC).
@@ -1317,6 +1391,7 @@ pub mod cmd {
     /// QAPI command `query-rx-filter`.
     ///
     /// Since: 1.6
+    #[doc(alias = "query-rx-filter")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct QueryRxFilter {
@@ -1341,6 +1416,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `announce-self`: the arguments of [`AnnounceParameters`](super::super::AnnounceParameters); returns nothing.
+    ///
     /// Trigger generation of broadcast RARP frames to update network
     /// switches.  This can be useful when network bonds fail-over the
     /// active slave.
@@ -1358,6 +1435,7 @@ pub mod cmd {
     /// QAPI command `announce-self`.
     ///
     /// Since: 4.0
+    #[doc(alias = "announce-self")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct AnnounceSelf(pub super::super::AnnounceParameters);
     ::qmp_types::impl_wrapper! {
@@ -1388,6 +1466,7 @@ pub mod event {
     /// QAPI event `NIC_RX_FILTER_CHANGED`.
     ///
     /// Since: 1.6
+    #[doc(alias = "NIC_RX_FILTER_CHANGED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct NicRxFilterChanged {
         /// net client name
@@ -1426,9 +1505,11 @@ pub mod event {
     /// QAPI event `FAILOVER_NEGOTIATED`.
     ///
     /// Since: 4.2
+    #[doc(alias = "FAILOVER_NEGOTIATED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct FailoverNegotiated {
         /// QEMU device id of the unplugged device
+        #[doc(alias = "device-id")]
         pub device_id: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -1469,9 +1550,11 @@ pub mod event {
     /// QAPI event `NETDEV_STREAM_CONNECTED`.
     ///
     /// Since: 7.2
+    #[doc(alias = "NETDEV_STREAM_CONNECTED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct NetdevStreamConnected {
         /// QEMU netdev id that is connected
+        #[doc(alias = "netdev-id")]
         pub netdev_id: ::std::string::String,
         /// The destination address
         pub addr: super::super::SocketAddress,
@@ -1504,9 +1587,11 @@ pub mod event {
     /// QAPI event `NETDEV_STREAM_DISCONNECTED`.
     ///
     /// Since: 7.2
+    #[doc(alias = "NETDEV_STREAM_DISCONNECTED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct NetdevStreamDisconnected {
         /// QEMU netdev id that is disconnected
+        #[doc(alias = "netdev-id")]
         pub netdev_id: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -1536,11 +1621,14 @@ pub mod event {
     /// QAPI event `NETDEV_VHOST_USER_CONNECTED`.
     ///
     /// Since: 10.0
+    #[doc(alias = "NETDEV_VHOST_USER_CONNECTED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct NetdevVhostUserConnected {
         /// QEMU netdev id that is connected
+        #[doc(alias = "netdev-id")]
         pub netdev_id: ::std::string::String,
         /// The character device id used by the QEMU netdev
+        #[doc(alias = "chardev-id")]
         pub chardev_id: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -1571,9 +1659,11 @@ pub mod event {
     /// QAPI event `NETDEV_VHOST_USER_DISCONNECTED`.
     ///
     /// Since: 10.0
+    #[doc(alias = "NETDEV_VHOST_USER_DISCONNECTED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct NetdevVhostUserDisconnected {
         /// QEMU netdev id that is disconnected
+        #[doc(alias = "netdev-id")]
         pub netdev_id: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.

@@ -149,6 +149,7 @@ pub struct PciDeviceId {
     /// the PCI subsystem id (since 3.1)
     pub subsystem: ::std::option::Option<i64>,
     /// the PCI subsystem vendor id (since 3.1)
+    #[doc(alias = "subsystem-vendor")]
     pub subsystem_vendor: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -230,6 +231,8 @@ pub struct PciInfo {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `query-pci`: no arguments; returns a [`Vec`] of [`PciInfo`](super::super::PciInfo).
+    ///
     /// Return information about the PCI bus topology of the guest.
     ///
     /// **Returns:** a list of info for each PCI bus.  Each bus is
@@ -373,6 +376,7 @@ pub mod cmd {
     /// QAPI command `query-pci`.
     ///
     /// Since: 0.14
+    #[doc(alias = "query-pci")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryPci;
     ::qmp_types::impl_unit!(QueryPci);

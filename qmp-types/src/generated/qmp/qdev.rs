@@ -2,6 +2,8 @@
 
 /// The commands of this module.
 pub mod cmd {
+    /// `device-list-properties`: the arguments below; returns a [`Vec`] of [`ObjectPropertyInfo`](super::super::ObjectPropertyInfo).
+    ///
     /// List properties associated with a device.
     ///
     /// **Returns:** a list describing a devices properties
@@ -13,6 +15,7 @@ pub mod cmd {
     /// QAPI command `device-list-properties`.
     ///
     /// Since: 1.2
+    #[doc(alias = "device-list-properties")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct DeviceListProperties {
         /// the type name of a device
@@ -36,6 +39,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `device_add`: the arguments below; returns nothing.
+    ///
     /// Add a device.
     ///
     /// **Notes:**
@@ -67,6 +72,7 @@ pub mod cmd {
     /// - `json-cli-hotplug`: If present, the "-device" command line option supports JSON syntax without the reference counting leak that broke hot-unplug
     ///
     /// Since: 0.13
+    #[doc(alias = "device_add")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct DeviceAdd {
         /// the name of the new device's driver
@@ -96,6 +102,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `device_del`: the arguments below; returns nothing.
+    ///
     /// Remove a device from a guest
     ///
     /// **Errors:**
@@ -131,6 +139,7 @@ pub mod cmd {
     /// QAPI command `device_del`.
     ///
     /// Since: 0.14
+    #[doc(alias = "device_del")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct DeviceDel {
         /// the device's ID or QOM path
@@ -154,6 +163,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `device-sync-config`: the arguments below; returns nothing.
+    ///
     /// Synchronize device configuration from host to guest part.  First,
     /// copy the configuration from the host part (backend) to the guest
     /// part (frontend).  Then notify guest software that device
@@ -168,6 +179,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 9.2
+    #[doc(alias = "device-sync-config")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct DeviceSyncConfig {
         /// the device's ID or QOM path
@@ -211,6 +223,7 @@ pub mod event {
     /// QAPI event `DEVICE_DELETED`.
     ///
     /// Since: 1.5
+    #[doc(alias = "DEVICE_DELETED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct DeviceDeleted {
         /// the device's ID if it has one
@@ -248,6 +261,7 @@ pub mod event {
     /// QAPI event `DEVICE_UNPLUG_GUEST_ERROR`.
     ///
     /// Since: 6.2
+    #[doc(alias = "DEVICE_UNPLUG_GUEST_ERROR")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct DeviceUnplugGuestError {
         /// the device's ID if it has one

@@ -27,6 +27,7 @@ pub struct ObjectPropertyInfo {
     /// if specified, the description of the property.
     pub description: ::std::option::Option<::std::string::String>,
     /// the default value, if any (since 5.0)
+    #[doc(alias = "default-value")]
     pub default_value: ::std::option::Option<::serde_json::Value>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -197,8 +198,10 @@ pub struct CryptodevBackendProperties {
     /// cryptodev-backend-builtin.  (default: 1)
     pub queues: ::std::option::Option<u32>,
     /// limit total bytes per second (Since 8.0)
+    #[doc(alias = "throttle-bps")]
     pub throttle_bps: ::std::option::Option<u64>,
     /// limit total operations per second (Since 8.0)
+    #[doc(alias = "throttle-ops")]
     pub throttle_ops: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -225,8 +228,10 @@ pub struct CryptodevVhostUserProperties {
     /// cryptodev-backend-builtin.  (default: 1)
     pub queues: ::std::option::Option<u32>,
     /// limit total bytes per second (Since 8.0)
+    #[doc(alias = "throttle-bps")]
     pub throttle_bps: ::std::option::Option<u64>,
     /// limit total operations per second (Since 8.0)
+    #[doc(alias = "throttle-ops")]
     pub throttle_ops: ::std::option::Option<u64>,
     /// the name of a Unix domain socket character device that
     /// connects to the vhost-user server
@@ -254,6 +259,7 @@ pub struct DBusVMStateProperties {
     pub addr: ::std::string::String,
     /// a comma separated list of DBus IDs of helpers whose data
     /// should be included in the VM state on migration
+    #[doc(alias = "id-list")]
     pub id_list: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -274,8 +280,10 @@ pub struct DBusVMStateProperties {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NetfilterInsert {
     /// insert before the specified filter
+    #[doc(alias = "before")]
     Before,
     /// insert behind the specified filter
+    #[doc(alias = "behind")]
     Behind,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -575,9 +583,11 @@ pub struct InputBarrierProperties {
     pub port: ::std::option::Option<::std::string::String>,
     /// x coordinate of the leftmost pixel on the guest screen
     /// (default: "0")
+    #[doc(alias = "x-origin")]
     pub x_origin: ::std::option::Option<::std::string::String>,
     /// y coordinate of the topmost pixel on the guest screen
     /// (default: "0")
+    #[doc(alias = "y-origin")]
     pub y_origin: ::std::option::Option<::std::string::String>,
     /// the width of secondary screen in pixels (default: "1920")
     pub width: ::std::option::Option<::std::string::String>,
@@ -616,6 +626,7 @@ pub struct InputLinuxProperties {
     pub repeat: ::std::option::Option<bool>,
     /// the key or key combination that toggles device grab
     /// (default: ctrl-ctrl)
+    #[doc(alias = "grab-toggle")]
     pub grab_toggle: ::std::option::Option<super::GrabToggleKeys>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -640,12 +651,15 @@ pub struct EventLoopBaseProperties {
     /// maximum number of requests in a batch for the AIO
     /// engine, 0 means that the engine will use its default.
     /// (default: 0)
+    #[doc(alias = "aio-max-batch")]
     pub aio_max_batch: ::std::option::Option<i64>,
     /// minimum number of threads reserved in the thread
     /// pool (default:0)
+    #[doc(alias = "thread-pool-min")]
     pub thread_pool_min: ::std::option::Option<i64>,
     /// maximum number of threads the thread pool can
     /// contain (default:64)
+    #[doc(alias = "thread-pool-max")]
     pub thread_pool_max: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -671,24 +685,30 @@ pub struct IothreadProperties {
     /// maximum number of requests in a batch for the AIO
     /// engine, 0 means that the engine will use its default.
     /// (default: 0)
+    #[doc(alias = "aio-max-batch")]
     pub aio_max_batch: ::std::option::Option<i64>,
     /// minimum number of threads reserved in the thread
     /// pool (default:0)
+    #[doc(alias = "thread-pool-min")]
     pub thread_pool_min: ::std::option::Option<i64>,
     /// maximum number of threads the thread pool can
     /// contain (default:64)
+    #[doc(alias = "thread-pool-max")]
     pub thread_pool_max: ::std::option::Option<i64>,
     /// the maximum number of nanoseconds to busy wait for
     /// events.  0 means polling is disabled (default: 32768 on POSIX
     /// hosts, 0 otherwise)
+    #[doc(alias = "poll-max-ns")]
     pub poll_max_ns: ::std::option::Option<i64>,
     /// the multiplier used to increase the polling time when
     /// the algorithm detects it is missing events due to not polling
     /// long enough.  0 selects a default behaviour (default: 0)
+    #[doc(alias = "poll-grow")]
     pub poll_grow: ::std::option::Option<i64>,
     /// the divisor used to decrease the polling time when the
     /// algorithm detects it is spending too long polling without
     /// encountering events.  0 selects a default behaviour (default: 0)
+    #[doc(alias = "poll-shrink")]
     pub poll_shrink: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -715,12 +735,15 @@ pub struct MainLoopProperties {
     /// maximum number of requests in a batch for the AIO
     /// engine, 0 means that the engine will use its default.
     /// (default: 0)
+    #[doc(alias = "aio-max-batch")]
     pub aio_max_batch: ::std::option::Option<i64>,
     /// minimum number of threads reserved in the thread
     /// pool (default:0)
+    #[doc(alias = "thread-pool-min")]
     pub thread_pool_min: ::std::option::Option<i64>,
     /// maximum number of threads the thread pool can
     /// contain (default:64)
+    #[doc(alias = "thread-pool-max")]
     pub thread_pool_max: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -750,6 +773,7 @@ pub struct MemoryBackendProperties {
     /// the machine type)
     pub dump: ::std::option::Option<bool>,
     /// the list of NUMA host nodes to bind the memory to
+    #[doc(alias = "host-nodes")]
     pub host_nodes: ::std::option::Option<::std::vec::Vec<u16>>,
     /// if true, mark the memory as mergeable (default depends on
     /// the machine type)
@@ -760,9 +784,11 @@ pub struct MemoryBackendProperties {
     pub prealloc: ::std::option::Option<bool>,
     /// number of CPU threads to use for prealloc
     /// (default: 1)
+    #[doc(alias = "prealloc-threads")]
     pub prealloc_threads: ::std::option::Option<u32>,
     /// thread context to use for creation of
     /// preallocation threads (default: none) (since 7.2)
+    #[doc(alias = "prealloc-context")]
     pub prealloc_context: ::std::option::Option<::std::string::String>,
     /// if false, the memory is private to QEMU; if true, it is
     /// shared (default false for backends memory-backend-file and
@@ -778,6 +804,7 @@ pub struct MemoryBackendProperties {
     /// is used for ramblock-id.  Disable this for 4.0 machine types or
     /// older to allow migration with newer QEMU versions.
     /// (default: false generally, but true for machine types \<= 4.0)
+    #[doc(alias = "x-use-canonical-path-for-ramblock-id")]
     pub x_use_canonical_path_for_ramblock_id: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -809,6 +836,7 @@ pub struct MemoryBackendFileProperties {
     /// the machine type)
     pub dump: ::std::option::Option<bool>,
     /// the list of NUMA host nodes to bind the memory to
+    #[doc(alias = "host-nodes")]
     pub host_nodes: ::std::option::Option<::std::vec::Vec<u16>>,
     /// if true, mark the memory as mergeable (default depends on
     /// the machine type)
@@ -819,9 +847,11 @@ pub struct MemoryBackendFileProperties {
     pub prealloc: ::std::option::Option<bool>,
     /// number of CPU threads to use for prealloc
     /// (default: 1)
+    #[doc(alias = "prealloc-threads")]
     pub prealloc_threads: ::std::option::Option<u32>,
     /// thread context to use for creation of
     /// preallocation threads (default: none) (since 7.2)
+    #[doc(alias = "prealloc-context")]
     pub prealloc_context: ::std::option::Option<::std::string::String>,
     /// if false, the memory is private to QEMU; if true, it is
     /// shared (default false for backends memory-backend-file and
@@ -837,6 +867,7 @@ pub struct MemoryBackendFileProperties {
     /// is used for ramblock-id.  Disable this for 4.0 machine types or
     /// older to allow migration with newer QEMU versions.
     /// (default: false generally, but true for machine types \<= 4.0)
+    #[doc(alias = "x-use-canonical-path-for-ramblock-id")]
     pub x_use_canonical_path_for_ramblock_id: ::std::option::Option<bool>,
     /// the base address alignment when QEMU mmap(2)s `mem-path`.
     /// Some backend stores specified by `mem-path` require an alignment
@@ -856,9 +887,11 @@ pub struct MemoryBackendFileProperties {
     /// Note that `discard-data` is only an optimization, and QEMU might
     /// not discard file contents if it aborts unexpectedly or is
     /// terminated using SIGKILL.  (default: false)
+    #[doc(alias = "discard-data")]
     pub discard_data: ::std::option::Option<bool>,
     /// the path to either a shared memory or huge page
     /// filesystem mount
+    #[doc(alias = "mem-path")]
     pub mem_path: ::std::string::String,
     /// specifies whether the backing file specified by `mem-path` is
     /// in host persistent memory that can be accessed using the SNIA
@@ -923,6 +956,7 @@ pub struct MemoryBackendMemfdProperties {
     /// the machine type)
     pub dump: ::std::option::Option<bool>,
     /// the list of NUMA host nodes to bind the memory to
+    #[doc(alias = "host-nodes")]
     pub host_nodes: ::std::option::Option<::std::vec::Vec<u16>>,
     /// if true, mark the memory as mergeable (default depends on
     /// the machine type)
@@ -933,9 +967,11 @@ pub struct MemoryBackendMemfdProperties {
     pub prealloc: ::std::option::Option<bool>,
     /// number of CPU threads to use for prealloc
     /// (default: 1)
+    #[doc(alias = "prealloc-threads")]
     pub prealloc_threads: ::std::option::Option<u32>,
     /// thread context to use for creation of
     /// preallocation threads (default: none) (since 7.2)
+    #[doc(alias = "prealloc-context")]
     pub prealloc_context: ::std::option::Option<::std::string::String>,
     /// if false, the memory is private to QEMU; if true, it is
     /// shared (default false for backends memory-backend-file and
@@ -951,6 +987,7 @@ pub struct MemoryBackendMemfdProperties {
     /// is used for ramblock-id.  Disable this for 4.0 machine types or
     /// older to allow migration with newer QEMU versions.
     /// (default: false generally, but true for machine types \<= 4.0)
+    #[doc(alias = "x-use-canonical-path-for-ramblock-id")]
     pub x_use_canonical_path_for_ramblock_id: ::std::option::Option<bool>,
     /// if true, the file to be created resides in the hugetlbfs
     /// filesystem (default: false)
@@ -1001,6 +1038,7 @@ pub struct MemoryBackendShmProperties {
     /// the machine type)
     pub dump: ::std::option::Option<bool>,
     /// the list of NUMA host nodes to bind the memory to
+    #[doc(alias = "host-nodes")]
     pub host_nodes: ::std::option::Option<::std::vec::Vec<u16>>,
     /// if true, mark the memory as mergeable (default depends on
     /// the machine type)
@@ -1011,9 +1049,11 @@ pub struct MemoryBackendShmProperties {
     pub prealloc: ::std::option::Option<bool>,
     /// number of CPU threads to use for prealloc
     /// (default: 1)
+    #[doc(alias = "prealloc-threads")]
     pub prealloc_threads: ::std::option::Option<u32>,
     /// thread context to use for creation of
     /// preallocation threads (default: none) (since 7.2)
+    #[doc(alias = "prealloc-context")]
     pub prealloc_context: ::std::option::Option<::std::string::String>,
     /// if false, the memory is private to QEMU; if true, it is
     /// shared (default false for backends memory-backend-file and
@@ -1029,6 +1069,7 @@ pub struct MemoryBackendShmProperties {
     /// is used for ramblock-id.  Disable this for 4.0 machine types or
     /// older to allow migration with newer QEMU versions.
     /// (default: false generally, but true for machine types \<= 4.0)
+    #[doc(alias = "x-use-canonical-path-for-ramblock-id")]
     pub x_use_canonical_path_for_ramblock_id: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1066,6 +1107,7 @@ pub struct MemoryBackendEpcProperties {
     /// the machine type)
     pub dump: ::std::option::Option<bool>,
     /// the list of NUMA host nodes to bind the memory to
+    #[doc(alias = "host-nodes")]
     pub host_nodes: ::std::option::Option<::std::vec::Vec<u16>>,
     /// if true, mark the memory as mergeable (default depends on
     /// the machine type)
@@ -1076,9 +1118,11 @@ pub struct MemoryBackendEpcProperties {
     pub prealloc: ::std::option::Option<bool>,
     /// number of CPU threads to use for prealloc
     /// (default: 1)
+    #[doc(alias = "prealloc-threads")]
     pub prealloc_threads: ::std::option::Option<u32>,
     /// thread context to use for creation of
     /// preallocation threads (default: none) (since 7.2)
+    #[doc(alias = "prealloc-context")]
     pub prealloc_context: ::std::option::Option<::std::string::String>,
     /// if false, the memory is private to QEMU; if true, it is
     /// shared (default false for backends memory-backend-file and
@@ -1094,6 +1138,7 @@ pub struct MemoryBackendEpcProperties {
     /// is used for ramblock-id.  Disable this for 4.0 machine types or
     /// older to allow migration with newer QEMU versions.
     /// (default: false generally, but true for machine types \<= 4.0)
+    #[doc(alias = "x-use-canonical-path-for-ramblock-id")]
     pub x_use_canonical_path_for_ramblock_id: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1230,6 +1275,7 @@ pub struct IOMMUFDProperties {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AcpiGenericInitiatorProperties {
     /// PCI device ID to be associated with the node
+    #[doc(alias = "pci-dev")]
     pub pci_dev: ::std::string::String,
     /// NUMA node associated with the PCI device
     pub node: u32,
@@ -1257,6 +1303,7 @@ pub struct AcpiGenericPortProperties {
     /// refer to the ACPI object in DSDT that represents the host bridge
     /// (e.g.  ACPI0016 for CXL host bridges).  See ACPI 6.5 Section
     /// 5.2.16.7 for more information.
+    #[doc(alias = "pci-bus")]
     pub pci_bus: ::std::string::String,
     /// Similar to a NUMA node ID, but instead of providing a
     /// reference point used for defining NUMA distances and access
@@ -1412,15 +1459,18 @@ pub struct IgvmCfgProperties {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SevCommonProperties {
     /// SEV device to use (default: "/dev/sev")
+    #[doc(alias = "sev-device")]
     pub sev_device: ::std::option::Option<::std::string::String>,
     /// C-bit location in page table entry (default: 0)
     pub cbitpos: ::std::option::Option<u32>,
     /// number of bits in physical addresses that become
     /// unavailable when SEV is enabled
+    #[doc(alias = "reduced-phys-bits")]
     pub reduced_phys_bits: u32,
     /// if true, add hashes of kernel/initrd/cmdline to a
     /// designated guest firmware page for measured boot with -kernel
     /// (default: false) (since 6.2)
+    #[doc(alias = "kernel-hashes")]
     pub kernel_hashes: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1442,19 +1492,24 @@ pub struct SevCommonProperties {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SevGuestProperties {
     /// SEV device to use (default: "/dev/sev")
+    #[doc(alias = "sev-device")]
     pub sev_device: ::std::option::Option<::std::string::String>,
     /// C-bit location in page table entry (default: 0)
     pub cbitpos: ::std::option::Option<u32>,
     /// number of bits in physical addresses that become
     /// unavailable when SEV is enabled
+    #[doc(alias = "reduced-phys-bits")]
     pub reduced_phys_bits: u32,
     /// if true, add hashes of kernel/initrd/cmdline to a
     /// designated guest firmware page for measured boot with -kernel
     /// (default: false) (since 6.2)
+    #[doc(alias = "kernel-hashes")]
     pub kernel_hashes: ::std::option::Option<bool>,
     /// guest owners DH certificate (encoded with base64)
+    #[doc(alias = "dh-cert-file")]
     pub dh_cert_file: ::std::option::Option<::std::string::String>,
     /// guest owners session parameters (encoded with base64)
+    #[doc(alias = "session-file")]
     pub session_file: ::std::option::Option<::std::string::String>,
     /// SEV policy value (default: 0x1)
     pub policy: ::std::option::Option<u32>,
@@ -1470,6 +1525,7 @@ pub struct SevGuestProperties {
     /// using KVM_SEV_INIT2 if the user specifies any additional options
     /// that require it.  If set to 'off', QEMU will require
     /// KVM_SEV_INIT2 unconditionally.  (default: off) (since 9.1)
+    #[doc(alias = "legacy-vm-type")]
     pub legacy_vm_type: ::std::option::Option<super::OnOffAuto>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1504,15 +1560,18 @@ pub struct SevGuestProperties {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SevSnpGuestProperties {
     /// SEV device to use (default: "/dev/sev")
+    #[doc(alias = "sev-device")]
     pub sev_device: ::std::option::Option<::std::string::String>,
     /// C-bit location in page table entry (default: 0)
     pub cbitpos: ::std::option::Option<u32>,
     /// number of bits in physical addresses that become
     /// unavailable when SEV is enabled
+    #[doc(alias = "reduced-phys-bits")]
     pub reduced_phys_bits: u32,
     /// if true, add hashes of kernel/initrd/cmdline to a
     /// designated guest firmware page for measured boot with -kernel
     /// (default: false) (since 6.2)
+    #[doc(alias = "kernel-hashes")]
     pub kernel_hashes: ::std::option::Option<bool>,
     /// the 'POLICY' parameter to the SNP_LAUNCH_START command, as
     /// defined in the SEV-SNP firmware ABI (default: 0x30000)
@@ -1521,28 +1580,34 @@ pub struct SevSnpGuestProperties {
     /// hypervisor-defined workarounds, corresponding to the 'GOSVW'
     /// parameter of the SNP_LAUNCH_START command defined in the SEV-SNP
     /// firmware ABI (default: all-zero)
+    #[doc(alias = "guest-visible-workarounds")]
     pub guest_visible_workarounds: ::std::option::Option<::std::string::String>,
     /// 96-byte, base64-encoded blob to provide the 'ID Block'
     /// structure for the SNP_LAUNCH_FINISH command defined in the
     /// SEV-SNP firmware ABI (default: all-zero)
+    #[doc(alias = "id-block")]
     pub id_block: ::std::option::Option<::std::string::String>,
     /// 4096-byte, base64-encoded blob to provide the 'ID
     /// Authentication Information Structure' for the SNP_LAUNCH_FINISH
     /// command defined in the SEV-SNP firmware ABI (default: all-zero)
+    #[doc(alias = "id-auth")]
     pub id_auth: ::std::option::Option<::std::string::String>,
     /// true if 'id-auth' blob contains the
     /// 'AUTHOR_KEY' field defined SEV-SNP firmware ABI (default: false)
+    #[doc(alias = "author-key-enabled")]
     pub author_key_enabled: ::std::option::Option<bool>,
     /// 32-byte, base64-encoded, user-defined blob to provide to
     /// the guest, as documented for the 'HOST_DATA' parameter of the
     /// SNP_LAUNCH_FINISH command in the SEV-SNP firmware ABI (default:
     /// all-zero)
+    #[doc(alias = "host-data")]
     pub host_data: ::std::option::Option<::std::string::String>,
     /// Guests are by default allowed to choose between VLEK
     /// (Versioned Loaded Endorsement Key) or VCEK (Versioned Chip
     /// Endorsement Key) when requesting attestation reports from
     /// firmware.  Set this to true to disable the use of VCEK.
     /// (default: false) (since: 9.1)
+    #[doc(alias = "vcek-disabled")]
     pub vcek_disabled: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1578,6 +1643,7 @@ pub struct TdxGuestProperties {
     /// disabling of EPT violation conversion to #VE on guest TD access
     /// of PENDING pages.  Some guest OS (e.g., Linux TD guest) may
     /// require this to be set, otherwise they refuse to boot.
+    #[doc(alias = "sept-ve-disable")]
     pub sept_ve_disable: ::std::option::Option<bool>,
     /// ID for non-owner-defined configuration of the guest TD,
     /// e.g., run-time or OS configuration (base64 encoded SHA384
@@ -1594,6 +1660,7 @@ pub struct TdxGuestProperties {
     /// Service (QGS).  QGS is a daemon running on the host.  Without
     /// it, the guest will not be able to get a TD quote for
     /// attestation.
+    #[doc(alias = "quote-generation-socket")]
     pub quote_generation_socket: ::std::option::Option<super::SocketAddress>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1620,12 +1687,14 @@ pub struct ThreadContextProperties {
     /// the list of host CPU numbers used as CPU affinity for
     /// all threads created in the thread context (default: QEMU main
     /// thread CPU affinity)
+    #[doc(alias = "cpu-affinity")]
     pub cpu_affinity: ::std::option::Option<::std::vec::Vec<u16>>,
     /// the list of host node numbers that will be resolved
     /// to a list of host CPU numbers used as CPU affinity.  This is a
     /// shortcut for specifying the list of host CPU numbers belonging
     /// to the host nodes manually by setting `cpu-affinity`.
     /// (default: QEMU main thread affinity)
+    #[doc(alias = "node-affinity")]
     pub node_affinity: ::std::option::Option<::std::vec::Vec<u16>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1645,130 +1714,181 @@ pub struct ThreadContextProperties {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ObjectType {
     /// The `acpi-generic-initiator` value.
+    #[doc(alias = "acpi-generic-initiator")]
     AcpiGenericInitiator,
     /// The `acpi-generic-port` value.
+    #[doc(alias = "acpi-generic-port")]
     AcpiGenericPort,
     /// The `authz-list` value.
+    #[doc(alias = "authz-list")]
     AuthzList,
     /// The `authz-listfile` value.
+    #[doc(alias = "authz-listfile")]
     AuthzListfile,
     /// The `authz-pam` value.
+    #[doc(alias = "authz-pam")]
     AuthzPam,
     /// The `authz-simple` value.
+    #[doc(alias = "authz-simple")]
     AuthzSimple,
     /// The `can-bus` value.
+    #[doc(alias = "can-bus")]
     CanBus,
     /// The `can-host-socketcan` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
+    #[doc(alias = "can-host-socketcan")]
     CanHostSocketcan,
     /// The `colo-compare` value.
+    #[doc(alias = "colo-compare")]
     ColoCompare,
     /// The `cryptodev-backend` value.
+    #[doc(alias = "cryptodev-backend")]
     CryptodevBackend,
     /// The `cryptodev-backend-builtin` value.
+    #[doc(alias = "cryptodev-backend-builtin")]
     CryptodevBackendBuiltin,
     /// The `cryptodev-backend-lkcf` value.
+    #[doc(alias = "cryptodev-backend-lkcf")]
     CryptodevBackendLkcf,
     /// The `cryptodev-vhost-user` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_VHOST_CRYPTO`.
+    #[doc(alias = "cryptodev-vhost-user")]
     CryptodevVhostUser,
     /// The `dbus-vmstate` value.
+    #[doc(alias = "dbus-vmstate")]
     DbusVmstate,
     /// The `filter-buffer` value.
+    #[doc(alias = "filter-buffer")]
     FilterBuffer,
     /// The `filter-dump` value.
+    #[doc(alias = "filter-dump")]
     FilterDump,
     /// The `filter-mirror` value.
+    #[doc(alias = "filter-mirror")]
     FilterMirror,
     /// The `filter-redirector` value.
+    #[doc(alias = "filter-redirector")]
     FilterRedirector,
     /// The `filter-replay` value.
+    #[doc(alias = "filter-replay")]
     FilterReplay,
     /// The `filter-rewriter` value.
+    #[doc(alias = "filter-rewriter")]
     FilterRewriter,
     /// The `igvm-cfg` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_IGVM`.
+    #[doc(alias = "igvm-cfg")]
     IgvmCfg,
     /// The `input-barrier` value.
+    #[doc(alias = "input-barrier")]
     InputBarrier,
     /// The `input-linux` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
+    #[doc(alias = "input-linux")]
     InputLinux,
     /// The `iommufd` value.
+    #[doc(alias = "iommufd")]
     Iommufd,
     /// The `iothread` value.
+    #[doc(alias = "iothread")]
     Iothread,
     /// The `main-loop` value.
+    #[doc(alias = "main-loop")]
     MainLoop,
     /// The `memory-backend-epc` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
+    #[doc(alias = "memory-backend-epc")]
     MemoryBackendEpc,
     /// The `memory-backend-file` value.
+    #[doc(alias = "memory-backend-file")]
     MemoryBackendFile,
     /// The `memory-backend-memfd` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
+    #[doc(alias = "memory-backend-memfd")]
     MemoryBackendMemfd,
     /// The `memory-backend-ram` value.
+    #[doc(alias = "memory-backend-ram")]
     MemoryBackendRam,
     /// The `memory-backend-shm` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_POSIX`.
+    #[doc(alias = "memory-backend-shm")]
     MemoryBackendShm,
     /// The `pef-guest` value.
+    #[doc(alias = "pef-guest")]
     PefGuest,
     /// The `pr-manager-helper` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
+    #[doc(alias = "pr-manager-helper")]
     PrManagerHelper,
     /// The `qtest` value.
+    #[doc(alias = "qtest")]
     Qtest,
     /// The `rng-builtin` value.
+    #[doc(alias = "rng-builtin")]
     RngBuiltin,
     /// The `rng-egd` value.
+    #[doc(alias = "rng-egd")]
     RngEgd,
     /// The `rng-random` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_POSIX`.
+    #[doc(alias = "rng-random")]
     RngRandom,
     /// The `secret` value.
+    #[doc(alias = "secret")]
     Secret,
     /// The `secret_keyring` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_SECRET_KEYRING`.
+    #[doc(alias = "secret_keyring")]
     SecretKeyring,
     /// The `sev-guest` value.
+    #[doc(alias = "sev-guest")]
     SevGuest,
     /// The `sev-snp-guest` value.
+    #[doc(alias = "sev-snp-guest")]
     SevSnpGuest,
     /// The `thread-context` value.
+    #[doc(alias = "thread-context")]
     ThreadContext,
     /// The `s390-pv-guest` value.
+    #[doc(alias = "s390-pv-guest")]
     S390PvGuest,
     /// The `tdx-guest` value.
+    #[doc(alias = "tdx-guest")]
     TdxGuest,
     /// The `throttle-group` value.
+    #[doc(alias = "throttle-group")]
     ThrottleGroup,
     /// The `tls-creds-anon` value.
+    #[doc(alias = "tls-creds-anon")]
     TlsCredsAnon,
     /// The `tls-creds-psk` value.
+    #[doc(alias = "tls-creds-psk")]
     TlsCredsPsk,
     /// The `tls-creds-x509` value.
+    #[doc(alias = "tls-creds-x509")]
     TlsCredsX509,
     /// The `tls-cipher-suites` value.
+    #[doc(alias = "tls-cipher-suites")]
     TlsCipherSuites,
     /// The `x-remote-object` value.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-remote-object")]
     XRemoteObject,
     /// The `x-vfio-user-server` value.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    #[doc(alias = "x-vfio-user-server")]
     XVfioUserServer,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -2034,6 +2154,8 @@ pub enum ObjectOptionsBranch {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `qom-list`: the arguments below; returns a [`Vec`] of [`ObjectPropertyInfo`](super::super::ObjectPropertyInfo).
+    ///
     /// List properties of a object given a path in the object model.
     ///
     /// **Returns:** a list that describe the properties of the object.
@@ -2052,6 +2174,7 @@ pub mod cmd {
     /// QAPI command `qom-list`.
     ///
     /// Since: 1.2
+    #[doc(alias = "qom-list")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct QomList {
         /// the path within the object model.  See `qom-get` for a
@@ -2076,6 +2199,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `qom-get`: the arguments below; returns `Value`.
+    ///
     /// Get a property value.
     ///
     /// **Returns:** The property value.  The type depends on the property type.
@@ -2103,6 +2228,7 @@ pub mod cmd {
     /// QAPI command `qom-get`.
     ///
     /// Since: 1.2
+    #[doc(alias = "qom-get")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct QomGet {
         /// The path within the object model.  There are two forms of
@@ -2144,6 +2270,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `qom-list-get`: the arguments below; returns a [`Vec`] of [`ObjectPropertiesValues`](super::super::ObjectPropertiesValues).
+    ///
     /// List properties and their values for each object path in the input
     /// list.
     ///
@@ -2157,6 +2285,7 @@ pub mod cmd {
     /// Since 10.1
     ///
     /// QAPI command `qom-list-get`.
+    #[doc(alias = "qom-list-get")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct QomListGet {
         /// The absolute or partial path for each object, as described
@@ -2181,6 +2310,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `qom-set`: the arguments below; returns nothing.
+    ///
     /// Set a property value.
     ///
     /// **Example:**
@@ -2196,6 +2327,7 @@ pub mod cmd {
     /// QAPI command `qom-set`.
     ///
     /// Since: 1.2
+    #[doc(alias = "qom-set")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct QomSet {
         /// see `qom-get` for a description of this parameter
@@ -2226,6 +2358,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `qom-list-types`: the arguments below; returns a [`Vec`] of [`ObjectTypeInfo`](super::super::ObjectTypeInfo).
+    ///
     /// Return a list of types given search parameters.
     ///
     /// **Returns:** a list of types, or an empty list if no results are found
@@ -2233,6 +2367,7 @@ pub mod cmd {
     /// QAPI command `qom-list-types`.
     ///
     /// Since: 1.1
+    #[doc(alias = "qom-list-types")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct QomListTypes {
@@ -2261,6 +2396,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `qom-list-properties`: the arguments below; returns a [`Vec`] of [`ObjectPropertyInfo`](super::super::ObjectPropertyInfo).
+    ///
     /// List properties associated with a QOM object.
     ///
     /// **Note:** Objects can create properties at runtime, for example to
@@ -2272,6 +2409,7 @@ pub mod cmd {
     /// QAPI command `qom-list-properties`.
     ///
     /// Since: 2.12
+    #[doc(alias = "qom-list-properties")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct QomListProperties {
         /// the type name of an object
@@ -2295,6 +2433,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `object-add`: the arguments of [`ObjectOptions`](super::super::ObjectOptions); returns nothing.
+    ///
     /// Create a QOM object.
     ///
     /// **Errors:**
@@ -2313,6 +2453,7 @@ pub mod cmd {
     /// QAPI command `object-add`.
     ///
     /// Since: 2.0
+    #[doc(alias = "object-add")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct ObjectAdd(pub super::super::ObjectOptions);
     ::qmp_types::impl_wrapper! {
@@ -2325,6 +2466,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `object-del`: the arguments below; returns nothing.
+    ///
     /// Remove a QOM object.
     ///
     /// **Errors:**
@@ -2341,6 +2484,7 @@ pub mod cmd {
     /// QAPI command `object-del`.
     ///
     /// Since: 2.0
+    #[doc(alias = "object-del")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct ObjectDel {
         /// the name of the QOM object to remove

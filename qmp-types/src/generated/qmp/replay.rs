@@ -8,12 +8,15 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ReplayMode {
     /// normal execution mode.  Replay or record are not enabled.
+    #[doc(alias = "none")]
     None,
     /// record mode.  All non-deterministic data is written into
     /// the replay log.
+    #[doc(alias = "record")]
     Record,
     /// replay mode.  Non-deterministic data required for system
     /// execution is read from the log.
+    #[doc(alias = "play")]
     Play,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -52,6 +55,8 @@ pub struct ReplayInfo {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `query-replay`: no arguments; returns [`ReplayInfo`](super::super::ReplayInfo).
+    ///
     /// Retrieve the record/replay information.  It includes current
     /// instruction count which may be used for `replay-break` and
     /// `replay-seek` commands.
@@ -68,6 +73,7 @@ pub mod cmd {
     /// QAPI command `query-replay`.
     ///
     /// Since: 5.2
+    #[doc(alias = "query-replay")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryReplay;
     ::qmp_types::impl_unit!(QueryReplay);
@@ -78,6 +84,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `replay-break`: the arguments below; returns nothing.
+    ///
     /// Set replay breakpoint at instruction count `icount`.  Execution stops
     /// when the specified instruction is reached.  There can be at most one
     /// breakpoint.  When breakpoint is set, any prior one is removed.  The
@@ -95,6 +103,7 @@ pub mod cmd {
     /// QAPI command `replay-break`.
     ///
     /// Since: 5.2
+    #[doc(alias = "replay-break")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct ReplayBreak {
         /// instruction count to stop at
@@ -118,6 +127,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `replay-delete-break`: no arguments; returns nothing.
+    ///
     /// Remove replay breakpoint which was set with `replay-break`.  The
     /// command is ignored when there are no replay breakpoints.
     ///
@@ -131,6 +142,7 @@ pub mod cmd {
     /// QAPI command `replay-delete-break`.
     ///
     /// Since: 5.2
+    #[doc(alias = "replay-delete-break")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct ReplayDeleteBreak;
     ::qmp_types::impl_unit!(ReplayDeleteBreak);
@@ -141,6 +153,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `replay-seek`: the arguments below; returns nothing.
+    ///
     /// Automatically proceed to the instruction count `icount`, when
     /// replaying the execution.  The command automatically loads nearest
     /// snapshot and replays the execution to find the desired instruction.
@@ -158,6 +172,7 @@ pub mod cmd {
     /// QAPI command `replay-seek`.
     ///
     /// Since: 5.2
+    #[doc(alias = "replay-seek")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct ReplaySeek {
         /// target instruction count

@@ -32,8 +32,10 @@ pub struct RockerSwitch {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RockerPortDuplex {
     /// half duplex
+    #[doc(alias = "half")]
     Half,
     /// full duplex
+    #[doc(alias = "full")]
     Full,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -52,8 +54,10 @@ pub enum RockerPortDuplex {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RockerPortAutoneg {
     /// autoneg is off
+    #[doc(alias = "off")]
     Off,
     /// autoneg is on
+    #[doc(alias = "on")]
     On,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -76,6 +80,7 @@ pub struct RockerPort {
     /// port is enabled for I/O
     pub enabled: bool,
     /// physical link is UP on port
+    #[doc(alias = "link-up")]
     pub link_up: bool,
     /// port link speed in Mbps
     pub speed: u32,
@@ -110,24 +115,34 @@ pub struct RockerOfDpaFlowKey {
     /// key priority, 0 being lowest priority
     pub priority: u32,
     /// flow table ID
+    #[doc(alias = "tbl-id")]
     pub tbl_id: u32,
     /// physical input port
+    #[doc(alias = "in-pport")]
     pub in_pport: ::std::option::Option<u32>,
     /// tunnel ID
+    #[doc(alias = "tunnel-id")]
     pub tunnel_id: ::std::option::Option<u32>,
     /// VLAN ID
+    #[doc(alias = "vlan-id")]
     pub vlan_id: ::std::option::Option<u16>,
     /// Ethernet header type
+    #[doc(alias = "eth-type")]
     pub eth_type: ::std::option::Option<u16>,
     /// Ethernet header source MAC address
+    #[doc(alias = "eth-src")]
     pub eth_src: ::std::option::Option<::std::string::String>,
     /// Ethernet header destination MAC address
+    #[doc(alias = "eth-dst")]
     pub eth_dst: ::std::option::Option<::std::string::String>,
     /// IP Header protocol field
+    #[doc(alias = "ip-proto")]
     pub ip_proto: ::std::option::Option<u8>,
     /// IP header TOS field
+    #[doc(alias = "ip-tos")]
     pub ip_tos: ::std::option::Option<u8>,
     /// IP header destination address
+    #[doc(alias = "ip-dst")]
     pub ip_dst: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -160,18 +175,25 @@ pub struct RockerOfDpaFlowKey {
 #[derive(Default)]
 pub struct RockerOfDpaFlowMask {
     /// physical input port
+    #[doc(alias = "in-pport")]
     pub in_pport: ::std::option::Option<u32>,
     /// tunnel ID
+    #[doc(alias = "tunnel-id")]
     pub tunnel_id: ::std::option::Option<u32>,
     /// VLAN ID
+    #[doc(alias = "vlan-id")]
     pub vlan_id: ::std::option::Option<u16>,
     /// Ethernet header source MAC address
+    #[doc(alias = "eth-src")]
     pub eth_src: ::std::option::Option<::std::string::String>,
     /// Ethernet header destination MAC address
+    #[doc(alias = "eth-dst")]
     pub eth_dst: ::std::option::Option<::std::string::String>,
     /// IP Header protocol field
+    #[doc(alias = "ip-proto")]
     pub ip_proto: ::std::option::Option<u8>,
     /// IP header TOS field
+    #[doc(alias = "ip-tos")]
     pub ip_tos: ::std::option::Option<u8>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -200,16 +222,22 @@ pub struct RockerOfDpaFlowMask {
 #[derive(Default)]
 pub struct RockerOfDpaFlowAction {
     /// next table ID
+    #[doc(alias = "goto-tbl")]
     pub goto_tbl: ::std::option::Option<u32>,
     /// group ID
+    #[doc(alias = "group-id")]
     pub group_id: ::std::option::Option<u32>,
     /// tunnel logical port ID
+    #[doc(alias = "tunnel-lport")]
     pub tunnel_lport: ::std::option::Option<u32>,
     /// VLAN ID
+    #[doc(alias = "vlan-id")]
     pub vlan_id: ::std::option::Option<u16>,
     /// new VLAN ID
+    #[doc(alias = "new-vlan-id")]
     pub new_vlan_id: ::std::option::Option<u16>,
     /// physical output port
+    #[doc(alias = "out-pport")]
     pub out_pport: ::std::option::Option<u32>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -270,26 +298,35 @@ pub struct RockerOfDpaGroup {
     /// group type
     pub r#type: u8,
     /// VLAN ID
+    #[doc(alias = "vlan-id")]
     pub vlan_id: ::std::option::Option<u16>,
     /// physical port number
     pub pport: ::std::option::Option<u32>,
     /// group index, unique with group type
     pub index: ::std::option::Option<u32>,
     /// output physical port number
+    #[doc(alias = "out-pport")]
     pub out_pport: ::std::option::Option<u32>,
     /// next group ID
+    #[doc(alias = "group-id")]
     pub group_id: ::std::option::Option<u32>,
     /// VLAN ID to set
+    #[doc(alias = "set-vlan-id")]
     pub set_vlan_id: ::std::option::Option<u16>,
     /// pop VLAN headr from packet
+    #[doc(alias = "pop-vlan")]
     pub pop_vlan: ::std::option::Option<u8>,
     /// list of next group IDs
+    #[doc(alias = "group-ids")]
     pub group_ids: ::std::option::Option<::std::vec::Vec<u32>>,
     /// set source MAC address in Ethernet header
+    #[doc(alias = "set-eth-src")]
     pub set_eth_src: ::std::option::Option<::std::string::String>,
     /// set destination MAC address in Ethernet header
+    #[doc(alias = "set-eth-dst")]
     pub set_eth_dst: ::std::option::Option<::std::string::String>,
     /// perform TTL check
+    #[doc(alias = "ttl-check")]
     pub ttl_check: ::std::option::Option<u8>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -314,6 +351,8 @@ pub struct RockerOfDpaGroup {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `query-rocker`: the arguments below; returns [`RockerSwitch`](super::super::RockerSwitch).
+    ///
     /// Return rocker switch information.
     ///
     /// **Example:**
@@ -326,6 +365,7 @@ pub mod cmd {
     /// QAPI command `query-rocker`.
     ///
     /// Since: 2.4
+    #[doc(alias = "query-rocker")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct QueryRocker {
         /// switch name
@@ -349,6 +389,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-rocker-ports`: the arguments below; returns a [`Vec`] of [`RockerPort`](super::super::RockerPort).
+    ///
     /// Return rocker switch port information.
     ///
     /// **Example:**
@@ -365,6 +407,7 @@ pub mod cmd {
     /// QAPI command `query-rocker-ports`.
     ///
     /// Since: 2.4
+    #[doc(alias = "query-rocker-ports")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct QueryRockerPorts {
         /// port name
@@ -388,6 +431,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-rocker-of-dpa-flows`: the arguments below; returns a [`Vec`] of [`RockerOfDpaFlow`](super::super::RockerOfDpaFlow).
+    ///
     /// Return rocker OF-DPA flow information.
     ///
     /// **Returns:** rocker OF-DPA flow information
@@ -410,12 +455,14 @@ pub mod cmd {
     /// QAPI command `query-rocker-of-dpa-flows`.
     ///
     /// Since: 2.4
+    #[doc(alias = "query-rocker-of-dpa-flows")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct QueryRockerOfDpaFlows {
         /// switch name
         pub name: ::std::string::String,
         /// flow table ID.  If tbl-id is not specified, returns flow
         /// information for all tables.
+        #[doc(alias = "tbl-id")]
         pub tbl_id: ::std::option::Option<u32>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -437,6 +484,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-rocker-of-dpa-groups`: the arguments below; returns a [`Vec`] of [`RockerOfDpaGroup`](super::super::RockerOfDpaGroup).
+    ///
     /// Return rocker OF-DPA group information.
     ///
     /// **Returns:** rocker OF-DPA group information
@@ -464,6 +513,7 @@ pub mod cmd {
     /// QAPI command `query-rocker-of-dpa-groups`.
     ///
     /// Since: 2.4
+    #[doc(alias = "query-rocker-of-dpa-groups")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct QueryRockerOfDpaGroups {
         /// switch name

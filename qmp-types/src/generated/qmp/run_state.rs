@@ -6,46 +6,62 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RunState {
     /// QEMU is running on a debugger
+    #[doc(alias = "debug")]
     Debug,
     /// guest is paused waiting for an incoming migration.  Note
     /// that this state does not tell whether the machine will start at
     /// the end of the migration.  This depends on the command-line -S
     /// option and any invocation of `stop` or `cont` that has happened
     /// since QEMU was started.
+    #[doc(alias = "inmigrate")]
     Inmigrate,
     /// An internal error that prevents further guest
     /// execution has occurred
+    #[doc(alias = "internal-error")]
     InternalError,
     /// the last IOP has failed and the device is configured to
     /// pause on I/O errors
+    #[doc(alias = "io-error")]
     IoError,
     /// guest has been paused via the 'stop' command
+    #[doc(alias = "paused")]
     Paused,
     /// guest is paused following a successful 'migrate'
+    #[doc(alias = "postmigrate")]
     Postmigrate,
     /// QEMU was started with -S and guest has not started
+    #[doc(alias = "prelaunch")]
     Prelaunch,
     /// guest is paused to finish the migration process
+    #[doc(alias = "finish-migrate")]
     FinishMigrate,
     /// guest is paused to restore VM state
+    #[doc(alias = "restore-vm")]
     RestoreVm,
     /// guest is actively running
+    #[doc(alias = "running")]
     Running,
     /// guest is paused to save the VM state
+    #[doc(alias = "save-vm")]
     SaveVm,
     /// guest is shut down (and -no-shutdown is in use)
+    #[doc(alias = "shutdown")]
     Shutdown,
     /// guest is suspended (ACPI S3)
+    #[doc(alias = "suspended")]
     Suspended,
     /// the watchdog action is configured to pause and has been
     /// triggered
+    #[doc(alias = "watchdog")]
     Watchdog,
     /// guest has been panicked as a result of guest OS
     /// panic
+    #[doc(alias = "guest-panicked")]
     GuestPanicked,
     /// guest is paused to save/restore VM state under colo
     /// checkpoint, VM can not get into this state unless colo
     /// capability is enabled for migration.  (since 2.8)
+    #[doc(alias = "colo")]
     Colo,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -76,33 +92,44 @@ pub enum RunState {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ShutdownCause {
     /// No shutdown request pending
+    #[doc(alias = "none")]
     None,
     /// An error prevents further use of guest
+    #[doc(alias = "host-error")]
     HostError,
     /// Reaction to the QMP command `quit`
+    #[doc(alias = "host-qmp-quit")]
     HostQmpQuit,
     /// Reaction to the QMP command `system_reset`
+    #[doc(alias = "host-qmp-system-reset")]
     HostQmpSystemReset,
     /// Reaction to a signal, such as SIGINT
+    #[doc(alias = "host-signal")]
     HostSignal,
     /// Reaction to a UI event, like window close
+    #[doc(alias = "host-ui")]
     HostUi,
     /// Guest shutdown/suspend request, via ACPI or other
     /// hardware-specific means
+    #[doc(alias = "guest-shutdown")]
     GuestShutdown,
     /// Guest reset request, and command line turns that into
     /// a shutdown
+    #[doc(alias = "guest-reset")]
     GuestReset,
     /// Guest panicked, and command line turns that into a
     /// shutdown
+    #[doc(alias = "guest-panic")]
     GuestPanic,
     /// Partial guest reset that does not trigger QMP
     /// events and ignores --no-reboot.  This is useful for sanitizing
     /// hypercalls on s390 that are used during kexec/kdump/boot
+    #[doc(alias = "subsystem-reset")]
     SubsystemReset,
     /// A snapshot is being loaded by the record & replay
     /// subsystem.  This value is used only within QEMU.  It doesn't
     /// occur in QMP.  (since 7.2)
+    #[doc(alias = "snapshot-load")]
     SnapshotLoad,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -152,20 +179,27 @@ pub struct StatusInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum WatchdogAction {
     /// system resets
+    #[doc(alias = "reset")]
     Reset,
     /// system shutdown, note that it is similar to `powerdown`,
     /// which tries to set to system status and notify guest
+    #[doc(alias = "shutdown")]
     Shutdown,
     /// system poweroff, the emulator program exits
+    #[doc(alias = "poweroff")]
     Poweroff,
     /// system pauses, similar to `stop`
+    #[doc(alias = "pause")]
     Pause,
     /// system enters debug state
+    #[doc(alias = "debug")]
     Debug,
     /// nothing is done
+    #[doc(alias = "none")]
     None,
     /// a non-maskable interrupt is injected into the first
     /// VCPU (all VCPUS on x86) (since 2.4)
+    #[doc(alias = "inject-nmi")]
     InjectNmi,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -189,9 +223,11 @@ pub enum WatchdogAction {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RebootAction {
     /// Reset the VM
+    #[doc(alias = "reset")]
     Reset,
     /// Shutdown the VM and exit, according to the shutdown
     /// action
+    #[doc(alias = "shutdown")]
     Shutdown,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -210,8 +246,10 @@ pub enum RebootAction {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ShutdownAction {
     /// Shutdown the VM and exit
+    #[doc(alias = "poweroff")]
     Poweroff,
     /// pause the VM
+    #[doc(alias = "pause")]
     Pause,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -230,14 +268,18 @@ pub enum ShutdownAction {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PanicAction {
     /// Pause the VM
+    #[doc(alias = "pause")]
     Pause,
     /// Shutdown the VM and exit, according to the shutdown
     /// action
+    #[doc(alias = "shutdown")]
     Shutdown,
     /// Shutdown the VM and exit with nonzero status
     /// (since 7.1)
+    #[doc(alias = "exit-failure")]
     ExitFailure,
     /// Continue VM execution
+    #[doc(alias = "none")]
     None,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -258,10 +300,13 @@ pub enum PanicAction {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuestPanicAction {
     /// system pauses
+    #[doc(alias = "pause")]
     Pause,
     /// system powers off (since 2.8)
+    #[doc(alias = "poweroff")]
     Poweroff,
     /// system continues to run (since 5.0)
+    #[doc(alias = "run")]
     Run,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -281,10 +326,13 @@ pub enum GuestPanicAction {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuestPanicInformationType {
     /// hyper-v guest panic information type
+    #[doc(alias = "hyper-v")]
     HyperV,
     /// s390 guest panic information type (Since: 2.12)
+    #[doc(alias = "s390")]
     S390,
     /// tdx guest panic information type (Since: 10.1)
+    #[doc(alias = "tdx")]
     Tdx,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -376,16 +424,21 @@ pub struct GuestPanicInformationHyperV {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum S390CrashReason {
     /// no crash reason was set
+    #[doc(alias = "unknown")]
     Unknown,
     /// the CPU has entered a disabled wait state
+    #[doc(alias = "disabled-wait")]
     DisabledWait,
     /// clock comparator or cpu timer interrupt with new PSW
     /// enabled for external interrupts
+    #[doc(alias = "extint-loop")]
     ExtintLoop,
     /// program interrupt with BAD new PSW
+    #[doc(alias = "pgmint-loop")]
     PgmintLoop,
     /// operation exception interrupt with invalid code at the
     /// program interrupt new PSW
+    #[doc(alias = "opint-loop")]
     OpintLoop,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -409,8 +462,10 @@ pub struct GuestPanicInformationS390 {
     /// core id of the CPU that crashed
     pub core: u32,
     /// control fields of guest PSW
+    #[doc(alias = "psw-mask")]
     pub psw_mask: u64,
     /// guest instruction address
+    #[doc(alias = "psw-addr")]
     pub psw_addr: u64,
     /// guest crash reason
     pub reason: super::S390CrashReason,
@@ -436,6 +491,7 @@ pub struct GuestPanicInformationS390 {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuestPanicInformationTdx {
     /// TD-specific error code
+    #[doc(alias = "error-code")]
     pub error_code: u32,
     /// Human-readable error message provided by the guest.  Not
     /// to be trusted.
@@ -464,8 +520,10 @@ pub struct GuestPanicInformationTdx {
 pub enum MemoryFailureRecipient {
     /// memory failure at QEMU process address space.  (none
     /// guest memory, but used by QEMU itself).
+    #[doc(alias = "hypervisor")]
     Hypervisor,
     /// memory failure at guest memory,
+    #[doc(alias = "guest")]
     Guest,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -485,18 +543,22 @@ pub enum MemoryFailureRecipient {
 pub enum MemoryFailureAction {
     /// the memory failure could be ignored.  This will only be the
     /// case for action-optional failures.
+    #[doc(alias = "ignore")]
     Ignore,
     /// memory failure occurred in guest memory, the guest enabled
     /// MCE handling mechanism, and QEMU could inject the MCE into the
     /// guest successfully.
+    #[doc(alias = "inject")]
     Inject,
     /// the failure is unrecoverable.  This occurs for
     /// action-required failures if the recipient is the hypervisor;
     /// QEMU will exit.
+    #[doc(alias = "fatal")]
     Fatal,
     /// the failure is unrecoverable but confined to the guest.
     /// This occurs if the recipient is a guest guest which is not ready
     /// to handle memory failures.
+    #[doc(alias = "reset")]
     Reset,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -518,6 +580,7 @@ pub enum MemoryFailureAction {
 pub struct MemoryFailureFlags {
     /// whether a memory failure event is action-required
     /// or action-optional (e.g. a failure during memory scrub).
+    #[doc(alias = "action-required")]
     pub action_required: bool,
     /// whether the failure occurred while the previous failure
     /// was still in progress.
@@ -541,11 +604,14 @@ pub struct MemoryFailureFlags {
 pub enum NotifyVmexitOption {
     /// enable the feature, do nothing and continue if the notify VM
     /// exit happens.
+    #[doc(alias = "run")]
     Run,
     /// enable the feature, raise a internal error if the
     /// notify VM exit happens.
+    #[doc(alias = "internal-error")]
     InternalError,
     /// disable the feature.
+    #[doc(alias = "disable")]
     Disable,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -559,6 +625,8 @@ pub enum NotifyVmexitOption {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `query-status`: no arguments; returns [`StatusInfo`](super::super::StatusInfo).
+    ///
     /// Query the run status of the VM
     ///
     /// **Example:**
@@ -572,6 +640,7 @@ pub mod cmd {
     /// QAPI command `query-status`.
     ///
     /// Since: 0.14
+    #[doc(alias = "query-status")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryStatus;
     ::qmp_types::impl_unit!(QueryStatus);
@@ -582,6 +651,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `watchdog-set-action`: the arguments below; returns nothing.
+    ///
     /// Set watchdog action.
     ///
     /// **Example:**
@@ -595,6 +666,7 @@ pub mod cmd {
     /// QAPI command `watchdog-set-action`.
     ///
     /// Since: 2.11
+    #[doc(alias = "watchdog-set-action")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct WatchdogSetAction {
         /// `WatchdogAction` action taken when watchdog timer expires.
@@ -618,6 +690,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `set-action`: the arguments below; returns nothing.
+    ///
     /// Set the actions that will be taken by the emulator in response to
     /// guest events.
     ///
@@ -635,6 +709,7 @@ pub mod cmd {
     /// QAPI command `set-action`.
     ///
     /// Since: 6.0
+    #[doc(alias = "set-action")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct SetAction {
@@ -690,6 +765,7 @@ pub mod event {
     /// QAPI event `SHUTDOWN`.
     ///
     /// Since: 0.12
+    #[doc(alias = "SHUTDOWN")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct Shutdown {
         /// If true, the shutdown was triggered by a guest request (such
@@ -729,6 +805,7 @@ pub mod event {
     /// QAPI event `POWERDOWN`.
     ///
     /// Since: 0.12
+    #[doc(alias = "POWERDOWN")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Powerdown;
     ::qmp_types::impl_unit!(Powerdown);
@@ -748,6 +825,7 @@ pub mod event {
     /// QAPI event `RESET`.
     ///
     /// Since: 0.12
+    #[doc(alias = "RESET")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct Reset {
         /// If true, the reset was triggered by a guest request (such as
@@ -785,6 +863,7 @@ pub mod event {
     /// QAPI event `STOP`.
     ///
     /// Since: 0.12
+    #[doc(alias = "STOP")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Stop;
     ::qmp_types::impl_unit!(Stop);
@@ -803,6 +882,7 @@ pub mod event {
     /// QAPI event `RESUME`.
     ///
     /// Since: 0.12
+    #[doc(alias = "RESUME")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Resume;
     ::qmp_types::impl_unit!(Resume);
@@ -822,6 +902,7 @@ pub mod event {
     /// QAPI event `SUSPEND`.
     ///
     /// Since: 1.1
+    #[doc(alias = "SUSPEND")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Suspend;
     ::qmp_types::impl_unit!(Suspend);
@@ -845,6 +926,7 @@ pub mod event {
     /// QAPI event `SUSPEND_DISK`.
     ///
     /// Since: 1.2
+    #[doc(alias = "SUSPEND_DISK")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SuspendDisk;
     ::qmp_types::impl_unit!(SuspendDisk);
@@ -864,6 +946,7 @@ pub mod event {
     /// QAPI event `WAKEUP`.
     ///
     /// Since: 1.1
+    #[doc(alias = "WAKEUP")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Wakeup;
     ::qmp_types::impl_unit!(Wakeup);
@@ -889,6 +972,7 @@ pub mod event {
     /// QAPI event `WATCHDOG`.
     ///
     /// Since: 0.13
+    #[doc(alias = "WATCHDOG")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct Watchdog {
         /// action that has been taken
@@ -921,6 +1005,7 @@ pub mod event {
     /// QAPI event `GUEST_PANICKED`.
     ///
     /// Since: 1.5
+    #[doc(alias = "GUEST_PANICKED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GuestPanicked {
         /// action that has been taken, currently always "pause"
@@ -956,6 +1041,7 @@ pub mod event {
     /// QAPI event `GUEST_CRASHLOADED`.
     ///
     /// Since: 5.0
+    #[doc(alias = "GUEST_CRASHLOADED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GuestCrashloaded {
         /// action that has been taken, currently always "run"
@@ -990,6 +1076,7 @@ pub mod event {
     /// QAPI event `GUEST_PVSHUTDOWN`.
     ///
     /// Since: 9.1
+    #[doc(alias = "GUEST_PVSHUTDOWN")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestPvshutdown;
     ::qmp_types::impl_unit!(GuestPvshutdown);
@@ -1012,6 +1099,7 @@ pub mod event {
     /// QAPI event `MEMORY_FAILURE`.
     ///
     /// Since: 5.2
+    #[doc(alias = "MEMORY_FAILURE")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct MemoryFailure {
         /// recipient is defined as `MemoryFailureRecipient`.

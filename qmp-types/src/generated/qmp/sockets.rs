@@ -8,14 +8,19 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NetworkAddressFamily {
     /// IPV4 family
+    #[doc(alias = "ipv4")]
     Ipv4,
     /// IPV6 family
+    #[doc(alias = "ipv6")]
     Ipv6,
     /// unix socket
+    #[doc(alias = "unix")]
     Unix,
     /// vsock family (since 2.8)
+    #[doc(alias = "vsock")]
     Vsock,
     /// otherwise
+    #[doc(alias = "unknown")]
     Unknown,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -76,6 +81,7 @@ pub struct InetSocketAddress {
     /// enable keep-alive when connecting to/listening on this
     /// socket.
     /// (Since 4.2, not supported for listening sockets until 10.1)
+    #[doc(alias = "keep-alive")]
     pub keep_alive: ::std::option::Option<bool>,
     /// number of keep-alive packets sent before the
     /// connection is closed.  Only supported for TCP sockets on systems
@@ -84,6 +90,7 @@ pub struct InetSocketAddress {
     /// system setting is used.  (Since 10.1)
     ///
     /// **Availability:** only when QEMU is built with `HAVE_TCP_KEEPCNT`.
+    #[doc(alias = "keep-alive-count")]
     pub keep_alive_count: ::std::option::Option<u32>,
     /// time in seconds the connection needs to be idle
     /// before sending a keepalive packet.  Only supported for TCP
@@ -92,6 +99,7 @@ pub struct InetSocketAddress {
     /// When set to 0, system setting is used.  (Since 10.1)
     ///
     /// **Availability:** only when QEMU is built with `HAVE_TCP_KEEPIDLE`.
+    #[doc(alias = "keep-alive-idle")]
     pub keep_alive_idle: ::std::option::Option<u32>,
     /// time in seconds between keep-alive packets.
     /// Only supported for TCP sockets on systems where TCP_KEEPINTVL is
@@ -99,6 +107,7 @@ pub struct InetSocketAddress {
     /// OpenBSD).  When set to 0, system setting is used.  (Since 10.1)
     ///
     /// **Availability:** only when QEMU is built with `HAVE_TCP_KEEPINTVL`.
+    #[doc(alias = "keep-alive-interval")]
     pub keep_alive_interval: ::std::option::Option<u32>,
     /// enable multi-path TCP.  (Since 6.1)
     ///
@@ -321,12 +330,16 @@ pub enum SocketAddressLegacyBranch {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SocketAddressType {
     /// Internet address
+    #[doc(alias = "inet")]
     Inet,
     /// Unix domain socket
+    #[doc(alias = "unix")]
     Unix,
     /// VMCI address
+    #[doc(alias = "vsock")]
     Vsock,
     /// Socket file descriptor
+    #[doc(alias = "fd")]
     Fd,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),

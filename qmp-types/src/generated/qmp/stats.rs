@@ -8,15 +8,20 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StatsType {
     /// stat is cumulative; value can only increase.
+    #[doc(alias = "cumulative")]
     Cumulative,
     /// stat is instantaneous; value can increase or decrease.
+    #[doc(alias = "instant")]
     Instant,
     /// stat is the peak value; value can only increase.
+    #[doc(alias = "peak")]
     Peak,
     /// stat is a linear histogram.
+    #[doc(alias = "linear-histogram")]
     LinearHistogram,
     /// stat is a logarithmic histogram, with one bucket
     /// for each power of two.
+    #[doc(alias = "log2-histogram")]
     Log2Histogram,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -38,12 +43,16 @@ pub enum StatsType {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StatsUnit {
     /// stat reported in bytes.
+    #[doc(alias = "bytes")]
     Bytes,
     /// stat reported in seconds.
+    #[doc(alias = "seconds")]
     Seconds,
     /// stat reported in clock cycles.
+    #[doc(alias = "cycles")]
     Cycles,
     /// stat is a boolean value.
+    #[doc(alias = "boolean")]
     Boolean,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -64,8 +73,10 @@ pub enum StatsUnit {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StatsProvider {
     /// since 7.1
+    #[doc(alias = "kvm")]
     Kvm,
     /// since 8.0
+    #[doc(alias = "cryptodev")]
     Cryptodev,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -85,10 +96,13 @@ pub enum StatsProvider {
 pub enum StatsTarget {
     /// statistics that apply to the entire virtual machine or the
     /// entire QEMU process.
+    #[doc(alias = "vm")]
     Vm,
     /// statistics that apply to a single virtual CPU.
+    #[doc(alias = "vcpu")]
     Vcpu,
     /// statistics that apply to a crypto device (since 8.0)
+    #[doc(alias = "cryptodev")]
     Cryptodev,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -306,6 +320,7 @@ pub struct StatsResult {
     pub provider: super::StatsProvider,
     /// Path to the object for which the statistics are returned,
     /// if the object is exposed in the QOM tree
+    #[doc(alias = "qom-path")]
     pub qom_path: ::std::option::Option<::std::string::String>,
     /// list of statistics.
     pub stats: ::std::vec::Vec<super::Stats>,
@@ -347,6 +362,7 @@ pub struct StatsSchemaValue {
     pub exponent: i16,
     /// Present when `type` is "linear-histogram", contains the
     /// width of each bucket of the histogram.
+    #[doc(alias = "bucket-size")]
     pub bucket_size: ::std::option::Option<u32>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -389,6 +405,8 @@ pub struct StatsSchema {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `query-stats`: the arguments of [`StatsFilter`](super::super::StatsFilter); returns a [`Vec`] of [`StatsResult`](super::super::StatsResult).
+    ///
     /// Return runtime-collected statistics for objects such as the VM or
     /// its vCPUs.
     ///
@@ -401,6 +419,7 @@ pub mod cmd {
     /// QAPI command `query-stats`.
     ///
     /// Since: 7.1
+    #[doc(alias = "query-stats")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct QueryStats(pub super::super::StatsFilter);
     ::qmp_types::impl_wrapper! {
@@ -413,6 +432,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-stats-schemas`: the arguments below; returns a [`Vec`] of [`StatsSchema`](super::super::StatsSchema).
+    ///
     /// Return the schema for all available runtime-collected statistics.
     ///
     /// **Note:** Runtime-collected statistics and their names fall outside
@@ -430,6 +451,7 @@ pub mod cmd {
     /// QAPI command `query-stats-schemas`.
     ///
     /// Since: 7.1
+    #[doc(alias = "query-stats-schemas")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
     pub struct QueryStatsSchemas {

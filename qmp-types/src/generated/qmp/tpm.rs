@@ -10,10 +10,13 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TpmModel {
     /// TPM TIS model
+    #[doc(alias = "tpm-tis")]
     TpmTis,
     /// TPM CRB model (since 2.12)
+    #[doc(alias = "tpm-crb")]
     TpmCrb,
     /// TPM SPAPR model (since 5.0)
+    #[doc(alias = "tpm-spapr")]
     TpmSpapr,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -35,8 +38,10 @@ pub enum TpmModel {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TpmType {
     /// TPM passthrough type
+    #[doc(alias = "passthrough")]
     Passthrough,
     /// Software Emulator TPM type (since 2.11)
+    #[doc(alias = "emulator")]
     Emulator,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -61,6 +66,7 @@ pub struct TPMPassthroughOptions {
     pub path: ::std::option::Option<::std::string::String>,
     /// string showing the TPM's sysfs cancel file for
     /// cancellation of TPM commands while they are executing
+    #[doc(alias = "cancel-path")]
     pub cancel_path: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -196,6 +202,8 @@ pub struct TPMInfo {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `query-tpm-models`: no arguments; returns a [`Vec`] of [`TpmModel`](super::super::TpmModel).
+    ///
     /// Return a list of supported TPM models
     ///
     /// **Example:**
@@ -210,6 +218,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_TPM`.
     ///
     /// Since: 1.5
+    #[doc(alias = "query-tpm-models")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryTpmModels;
     ::qmp_types::impl_unit!(QueryTpmModels);
@@ -220,6 +229,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-tpm-types`: no arguments; returns a [`Vec`] of [`TpmType`](super::super::TpmType).
+    ///
     /// Return a list of supported TPM types
     ///
     /// **Example:**
@@ -234,6 +245,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_TPM`.
     ///
     /// Since: 1.5
+    #[doc(alias = "query-tpm-types")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryTpmTypes;
     ::qmp_types::impl_unit!(QueryTpmTypes);
@@ -244,6 +256,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-tpm`: no arguments; returns a [`Vec`] of [`TPMInfo`](super::super::TPMInfo).
+    ///
     /// Return information about the TPM device
     ///
     /// **Example:**
@@ -271,6 +285,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_TPM`.
     ///
     /// Since: 1.5
+    #[doc(alias = "query-tpm")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryTpm;
     ::qmp_types::impl_unit!(QueryTpm);

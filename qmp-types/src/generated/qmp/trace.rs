@@ -8,10 +8,13 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TraceEventState {
     /// The event is statically disabled.
+    #[doc(alias = "unavailable")]
     Unavailable,
     /// The event is dynamically disabled.
+    #[doc(alias = "disabled")]
     Disabled,
     /// The event is dynamically enabled.
+    #[doc(alias = "enabled")]
     Enabled,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -46,6 +49,8 @@ pub struct TraceEventInfo {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `trace-event-get-state`: the arguments below; returns a [`Vec`] of [`TraceEventInfo`](super::super::TraceEventInfo).
+    ///
     /// Query the state of events.
     ///
     /// **Returns:** a list of info for the matching events
@@ -61,6 +66,7 @@ pub mod cmd {
     /// QAPI command `trace-event-get-state`.
     ///
     /// Since: 2.2
+    #[doc(alias = "trace-event-get-state")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct TraceEventGetState {
         /// Event name pattern (case-sensitive glob).
@@ -84,6 +90,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `trace-event-set-state`: the arguments below; returns nothing.
+    ///
     /// Set the dynamic tracing state of events.
     ///
     /// **Example:**
@@ -97,6 +105,7 @@ pub mod cmd {
     /// QAPI command `trace-event-set-state`.
     ///
     /// Since: 2.2
+    #[doc(alias = "trace-event-set-state")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct TraceEventSetState {
         /// Event name pattern (case-sensitive glob).
@@ -104,6 +113,7 @@ pub mod cmd {
         /// Whether to enable tracing.
         pub enable: bool,
         /// Do not match unavailable events with `name`.
+        #[doc(alias = "ignore-unavailable")]
         pub ignore_unavailable: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.

@@ -26,11 +26,13 @@ pub enum ActionCompletionMode {
     /// Actions fail after the Transaction request succeeds.  All
     /// Actions that can complete successfully will do so without
     /// waiting on others.  This is the default.
+    #[doc(alias = "individual")]
     Individual,
     /// If any Action fails after the Transaction succeeds, cancel
     /// all Actions.  Actions do not complete until all Actions are
     /// ready to complete.  May be rejected by Actions that do not
     /// support this completion mode.
+    #[doc(alias = "grouped")]
     Grouped,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -49,26 +51,37 @@ pub enum ActionCompletionMode {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TransactionActionKind {
     /// Since 1.6
+    #[doc(alias = "abort")]
     Abort,
     /// Since 2.5
+    #[doc(alias = "block-dirty-bitmap-add")]
     BlockDirtyBitmapAdd,
     /// Since 4.2
+    #[doc(alias = "block-dirty-bitmap-remove")]
     BlockDirtyBitmapRemove,
     /// Since 2.5
+    #[doc(alias = "block-dirty-bitmap-clear")]
     BlockDirtyBitmapClear,
     /// Since 4.0
+    #[doc(alias = "block-dirty-bitmap-enable")]
     BlockDirtyBitmapEnable,
     /// Since 4.0
+    #[doc(alias = "block-dirty-bitmap-disable")]
     BlockDirtyBitmapDisable,
     /// Since 4.0
+    #[doc(alias = "block-dirty-bitmap-merge")]
     BlockDirtyBitmapMerge,
     /// Since 2.3
+    #[doc(alias = "blockdev-backup")]
     BlockdevBackup,
     /// Since 2.5
+    #[doc(alias = "blockdev-snapshot")]
     BlockdevSnapshot,
     /// Since 1.7
+    #[doc(alias = "blockdev-snapshot-internal-sync")]
     BlockdevSnapshotInternalSync,
     /// since 1.1
+    #[doc(alias = "blockdev-snapshot-sync")]
     BlockdevSnapshotSync,
     /// Since 1.6
     ///
@@ -78,6 +91,7 @@ pub enum TransactionActionKind {
     #[deprecated(
         note = "Member `drive-backup` is deprecated. Use member `blockdev-backup` instead."
     )]
+    #[doc(alias = "drive-backup")]
     DriveBackup,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -335,6 +349,7 @@ pub struct TransactionProperties {
     /// Controls how jobs launched asynchronously by
     /// Actions will complete or fail as a group.  See
     /// `ActionCompletionMode` for details.
+    #[doc(alias = "completion-mode")]
     pub completion_mode: ::std::option::Option<super::ActionCompletionMode>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -347,6 +362,8 @@ pub struct TransactionProperties {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `transaction`: the arguments below; returns nothing.
+    ///
     /// Executes a number of transactionable QMP commands atomically.  If
     /// any operation fails, then the entire set of actions will be
     /// abandoned and the appropriate error returned.
@@ -409,6 +426,7 @@ pub mod cmd {
     /// QAPI command `transaction`.
     ///
     /// Since: 1.1
+    #[doc(alias = "transaction")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct Transaction {
         /// List of `TransactionAction`; information needed for the

@@ -8,8 +8,10 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DisplayProtocol {
     /// The `vnc` value.
+    #[doc(alias = "vnc")]
     Vnc,
     /// The `spice` value.
+    #[doc(alias = "spice")]
     Spice,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -29,10 +31,13 @@ pub enum DisplayProtocol {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SetPasswordAction {
     /// maintain existing clients
+    #[doc(alias = "keep")]
     Keep,
     /// fail the command if clients are connected
+    #[doc(alias = "fail")]
     Fail,
     /// disconnect existing clients
+    #[doc(alias = "disconnect")]
     Disconnect,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -182,8 +187,10 @@ pub struct ExpirePasswordOptionsVnc {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ImageFormat {
     /// PPM format
+    #[doc(alias = "ppm")]
     Ppm,
     /// PNG format
+    #[doc(alias = "png")]
     Png,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -266,14 +273,17 @@ pub struct SpiceChannel {
     pub family: super::NetworkAddressFamily,
     /// SPICE connection id number.  All channels with the
     /// same id belong to the same SPICE session.
+    #[doc(alias = "connection-id")]
     pub connection_id: i64,
     /// SPICE channel type number.  "1" is the main control
     /// channel, filter for this one if you want to track spice sessions
     /// only
+    #[doc(alias = "channel-type")]
     pub channel_type: i64,
     /// SPICE channel ID number.  Usually "0", might be
     /// different when multiple channels of the same type exist, such as
     /// multiple display channels in a multihead setup
+    #[doc(alias = "channel-id")]
     pub channel_id: i64,
     /// true if the channel is encrypted, false otherwise.
     pub tls: bool,
@@ -302,11 +312,14 @@ pub struct SpiceChannel {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SpiceQueryMouseMode {
     /// Mouse cursor position is determined by the client.
+    #[doc(alias = "client")]
     Client,
     /// Mouse cursor position is determined by the server.
+    #[doc(alias = "server")]
     Server,
     /// No information is available about mouse mode used by the
     /// spice server.
+    #[doc(alias = "unknown")]
     Unknown,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -338,6 +351,7 @@ pub struct SpiceInfo {
     /// The SPICE server's port number.
     pub port: ::std::option::Option<i64>,
     /// The SPICE server's TLS port number.
+    #[doc(alias = "tls-port")]
     pub tls_port: ::std::option::Option<i64>,
     /// the current authentication type used by the server
     ///
@@ -346,11 +360,13 @@ pub struct SpiceInfo {
     ///   command line options
     pub auth: ::std::option::Option<::std::string::String>,
     /// SPICE server version.
+    #[doc(alias = "compiled-version")]
     pub compiled_version: ::std::option::Option<::std::string::String>,
     /// The mode in which the mouse cursor is displayed
     /// currently.  Can be determined by the client or the server, or
     /// unknown if spice server doesn't provide this information.
     /// (since: 1.1)
+    #[doc(alias = "mouse-mode")]
     pub mouse_mode: super::SpiceQueryMouseMode,
     /// a list of `SpiceChannel` for each active spice channel
     pub channels: ::std::option::Option<::std::vec::Vec<super::SpiceChannel>>,
@@ -546,22 +562,31 @@ pub struct VncInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum VncPrimaryAuth {
     /// The `none` value.
+    #[doc(alias = "none")]
     None,
     /// The `vnc` value.
+    #[doc(alias = "vnc")]
     Vnc,
     /// The `ra2` value.
+    #[doc(alias = "ra2")]
     Ra2,
     /// The `ra2ne` value.
+    #[doc(alias = "ra2ne")]
     Ra2ne,
     /// The `tight` value.
+    #[doc(alias = "tight")]
     Tight,
     /// The `ultra` value.
+    #[doc(alias = "ultra")]
     Ultra,
     /// The `tls` value.
+    #[doc(alias = "tls")]
     Tls,
     /// The `vencrypt` value.
+    #[doc(alias = "vencrypt")]
     Vencrypt,
     /// The `sasl` value.
+    #[doc(alias = "sasl")]
     Sasl,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -589,22 +614,31 @@ pub enum VncPrimaryAuth {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum VncVencryptSubAuth {
     /// The `plain` value.
+    #[doc(alias = "plain")]
     Plain,
     /// The `tls-none` value.
+    #[doc(alias = "tls-none")]
     TlsNone,
     /// The `x509-none` value.
+    #[doc(alias = "x509-none")]
     X509None,
     /// The `tls-vnc` value.
+    #[doc(alias = "tls-vnc")]
     TlsVnc,
     /// The `x509-vnc` value.
+    #[doc(alias = "x509-vnc")]
     X509Vnc,
     /// The `tls-plain` value.
+    #[doc(alias = "tls-plain")]
     TlsPlain,
     /// The `x509-plain` value.
+    #[doc(alias = "x509-plain")]
     X509Plain,
     /// The `tls-sasl` value.
+    #[doc(alias = "tls-sasl")]
     TlsSasl,
     /// The `x509-sasl` value.
+    #[doc(alias = "x509-sasl")]
     X509Sasl,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -745,328 +779,490 @@ pub struct MouseInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QKeyCode {
     /// since 2.0
+    #[doc(alias = "unmapped")]
     Unmapped,
     /// The `shift` value.
+    #[doc(alias = "shift")]
     Shift,
     /// The `shift_r` value.
+    #[doc(alias = "shift_r")]
     ShiftR,
     /// The `alt` value.
+    #[doc(alias = "alt")]
     Alt,
     /// The `alt_r` value.
+    #[doc(alias = "alt_r")]
     AltR,
     /// The `ctrl` value.
+    #[doc(alias = "ctrl")]
     Ctrl,
     /// The `ctrl_r` value.
+    #[doc(alias = "ctrl_r")]
     CtrlR,
     /// The `menu` value.
+    #[doc(alias = "menu")]
     Menu,
     /// The `esc` value.
+    #[doc(alias = "esc")]
     Esc,
     /// The `1` value.
+    #[doc(alias = "1")]
     V1,
     /// The `2` value.
+    #[doc(alias = "2")]
     V2,
     /// The `3` value.
+    #[doc(alias = "3")]
     V3,
     /// The `4` value.
+    #[doc(alias = "4")]
     V4,
     /// The `5` value.
+    #[doc(alias = "5")]
     V5,
     /// The `6` value.
+    #[doc(alias = "6")]
     V6,
     /// The `7` value.
+    #[doc(alias = "7")]
     V7,
     /// The `8` value.
+    #[doc(alias = "8")]
     V8,
     /// The `9` value.
+    #[doc(alias = "9")]
     V9,
     /// The `0` value.
+    #[doc(alias = "0")]
     V0,
     /// The `minus` value.
+    #[doc(alias = "minus")]
     Minus,
     /// The `equal` value.
+    #[doc(alias = "equal")]
     Equal,
     /// The `backspace` value.
+    #[doc(alias = "backspace")]
     Backspace,
     /// The `tab` value.
+    #[doc(alias = "tab")]
     Tab,
     /// The `q` value.
+    #[doc(alias = "q")]
     Q,
     /// The `w` value.
+    #[doc(alias = "w")]
     W,
     /// The `e` value.
+    #[doc(alias = "e")]
     E,
     /// The `r` value.
+    #[doc(alias = "r")]
     R,
     /// The `t` value.
+    #[doc(alias = "t")]
     T,
     /// The `y` value.
+    #[doc(alias = "y")]
     Y,
     /// The `u` value.
+    #[doc(alias = "u")]
     U,
     /// The `i` value.
+    #[doc(alias = "i")]
     I,
     /// The `o` value.
+    #[doc(alias = "o")]
     O,
     /// The `p` value.
+    #[doc(alias = "p")]
     P,
     /// The `bracket_left` value.
+    #[doc(alias = "bracket_left")]
     BracketLeft,
     /// The `bracket_right` value.
+    #[doc(alias = "bracket_right")]
     BracketRight,
     /// The `ret` value.
+    #[doc(alias = "ret")]
     Ret,
     /// The `a` value.
+    #[doc(alias = "a")]
     A,
     /// The `s` value.
+    #[doc(alias = "s")]
     S,
     /// The `d` value.
+    #[doc(alias = "d")]
     D,
     /// The `f` value.
+    #[doc(alias = "f")]
     F,
     /// The `g` value.
+    #[doc(alias = "g")]
     G,
     /// The `h` value.
+    #[doc(alias = "h")]
     H,
     /// The `j` value.
+    #[doc(alias = "j")]
     J,
     /// The `k` value.
+    #[doc(alias = "k")]
     K,
     /// The `l` value.
+    #[doc(alias = "l")]
     L,
     /// The `semicolon` value.
+    #[doc(alias = "semicolon")]
     Semicolon,
     /// The `apostrophe` value.
+    #[doc(alias = "apostrophe")]
     Apostrophe,
     /// The `grave_accent` value.
+    #[doc(alias = "grave_accent")]
     GraveAccent,
     /// The `backslash` value.
+    #[doc(alias = "backslash")]
     Backslash,
     /// The `z` value.
+    #[doc(alias = "z")]
     Z,
     /// The `x` value.
+    #[doc(alias = "x")]
     X,
     /// The `c` value.
+    #[doc(alias = "c")]
     C,
     /// The `v` value.
+    #[doc(alias = "v")]
     V,
     /// The `b` value.
+    #[doc(alias = "b")]
     B,
     /// The `n` value.
+    #[doc(alias = "n")]
     N,
     /// The `m` value.
+    #[doc(alias = "m")]
     M,
     /// The `comma` value.
+    #[doc(alias = "comma")]
     Comma,
     /// The `dot` value.
+    #[doc(alias = "dot")]
     Dot,
     /// The `slash` value.
+    #[doc(alias = "slash")]
     Slash,
     /// The `asterisk` value.
+    #[doc(alias = "asterisk")]
     Asterisk,
     /// The `spc` value.
+    #[doc(alias = "spc")]
     Spc,
     /// The `caps_lock` value.
+    #[doc(alias = "caps_lock")]
     CapsLock,
     /// The `f1` value.
+    #[doc(alias = "f1")]
     F1,
     /// The `f2` value.
+    #[doc(alias = "f2")]
     F2,
     /// The `f3` value.
+    #[doc(alias = "f3")]
     F3,
     /// The `f4` value.
+    #[doc(alias = "f4")]
     F4,
     /// The `f5` value.
+    #[doc(alias = "f5")]
     F5,
     /// The `f6` value.
+    #[doc(alias = "f6")]
     F6,
     /// The `f7` value.
+    #[doc(alias = "f7")]
     F7,
     /// The `f8` value.
+    #[doc(alias = "f8")]
     F8,
     /// The `f9` value.
+    #[doc(alias = "f9")]
     F9,
     /// The `f10` value.
+    #[doc(alias = "f10")]
     F10,
     /// The `num_lock` value.
+    #[doc(alias = "num_lock")]
     NumLock,
     /// The `scroll_lock` value.
+    #[doc(alias = "scroll_lock")]
     ScrollLock,
     /// The `kp_divide` value.
+    #[doc(alias = "kp_divide")]
     KpDivide,
     /// The `kp_multiply` value.
+    #[doc(alias = "kp_multiply")]
     KpMultiply,
     /// The `kp_subtract` value.
+    #[doc(alias = "kp_subtract")]
     KpSubtract,
     /// The `kp_add` value.
+    #[doc(alias = "kp_add")]
     KpAdd,
     /// The `kp_enter` value.
+    #[doc(alias = "kp_enter")]
     KpEnter,
     /// The `kp_decimal` value.
+    #[doc(alias = "kp_decimal")]
     KpDecimal,
     /// The `sysrq` value.
+    #[doc(alias = "sysrq")]
     Sysrq,
     /// The `kp_0` value.
+    #[doc(alias = "kp_0")]
     Kp0,
     /// The `kp_1` value.
+    #[doc(alias = "kp_1")]
     Kp1,
     /// The `kp_2` value.
+    #[doc(alias = "kp_2")]
     Kp2,
     /// The `kp_3` value.
+    #[doc(alias = "kp_3")]
     Kp3,
     /// The `kp_4` value.
+    #[doc(alias = "kp_4")]
     Kp4,
     /// The `kp_5` value.
+    #[doc(alias = "kp_5")]
     Kp5,
     /// The `kp_6` value.
+    #[doc(alias = "kp_6")]
     Kp6,
     /// The `kp_7` value.
+    #[doc(alias = "kp_7")]
     Kp7,
     /// The `kp_8` value.
+    #[doc(alias = "kp_8")]
     Kp8,
     /// The `kp_9` value.
+    #[doc(alias = "kp_9")]
     Kp9,
     /// The `less` value.
+    #[doc(alias = "less")]
     Less,
     /// The `f11` value.
+    #[doc(alias = "f11")]
     F11,
     /// The `f12` value.
+    #[doc(alias = "f12")]
     F12,
     /// The `print` value.
+    #[doc(alias = "print")]
     Print,
     /// The `home` value.
+    #[doc(alias = "home")]
     Home,
     /// The `pgup` value.
+    #[doc(alias = "pgup")]
     Pgup,
     /// The `pgdn` value.
+    #[doc(alias = "pgdn")]
     Pgdn,
     /// The `end` value.
+    #[doc(alias = "end")]
     End,
     /// The `left` value.
+    #[doc(alias = "left")]
     Left,
     /// The `up` value.
+    #[doc(alias = "up")]
     Up,
     /// The `down` value.
+    #[doc(alias = "down")]
     Down,
     /// The `right` value.
+    #[doc(alias = "right")]
     Right,
     /// The `insert` value.
+    #[doc(alias = "insert")]
     Insert,
     /// The `delete` value.
+    #[doc(alias = "delete")]
     Delete,
     /// The `stop` value.
+    #[doc(alias = "stop")]
     Stop,
     /// The `again` value.
+    #[doc(alias = "again")]
     Again,
     /// The `props` value.
+    #[doc(alias = "props")]
     Props,
     /// The `undo` value.
+    #[doc(alias = "undo")]
     Undo,
     /// The `front` value.
+    #[doc(alias = "front")]
     Front,
     /// The `copy` value.
+    #[doc(alias = "copy")]
     Copy,
     /// The `open` value.
+    #[doc(alias = "open")]
     Open,
     /// The `paste` value.
+    #[doc(alias = "paste")]
     Paste,
     /// The `find` value.
+    #[doc(alias = "find")]
     Find,
     /// The `cut` value.
+    #[doc(alias = "cut")]
     Cut,
     /// The `lf` value.
+    #[doc(alias = "lf")]
     Lf,
     /// The `help` value.
+    #[doc(alias = "help")]
     Help,
     /// The `meta_l` value.
+    #[doc(alias = "meta_l")]
     MetaL,
     /// The `meta_r` value.
+    #[doc(alias = "meta_r")]
     MetaR,
     /// The `compose` value.
+    #[doc(alias = "compose")]
     Compose,
     /// since 2.0
+    #[doc(alias = "pause")]
     Pause,
     /// since 2.4
+    #[doc(alias = "ro")]
     Ro,
     /// since 2.9
+    #[doc(alias = "hiragana")]
     Hiragana,
     /// since 2.9
+    #[doc(alias = "henkan")]
     Henkan,
     /// since 2.9
+    #[doc(alias = "yen")]
     Yen,
     /// since 2.12
+    #[doc(alias = "muhenkan")]
     Muhenkan,
     /// since 2.12
+    #[doc(alias = "katakanahiragana")]
     Katakanahiragana,
     /// since 2.4
+    #[doc(alias = "kp_comma")]
     KpComma,
     /// since 2.6
+    #[doc(alias = "kp_equals")]
     KpEquals,
     /// since 2.6
+    #[doc(alias = "power")]
     Power,
     /// since 2.10
+    #[doc(alias = "sleep")]
     Sleep,
     /// since 2.10
+    #[doc(alias = "wake")]
     Wake,
     /// since 2.10
+    #[doc(alias = "audionext")]
     Audionext,
     /// since 2.10
+    #[doc(alias = "audioprev")]
     Audioprev,
     /// since 2.10
+    #[doc(alias = "audiostop")]
     Audiostop,
     /// since 2.10
+    #[doc(alias = "audioplay")]
     Audioplay,
     /// since 2.10
+    #[doc(alias = "audiomute")]
     Audiomute,
     /// since 2.10
+    #[doc(alias = "volumeup")]
     Volumeup,
     /// since 2.10
+    #[doc(alias = "volumedown")]
     Volumedown,
     /// since 2.10
+    #[doc(alias = "mediaselect")]
     Mediaselect,
     /// since 2.10
+    #[doc(alias = "mail")]
     Mail,
     /// since 2.10
+    #[doc(alias = "calculator")]
     Calculator,
     /// since 2.10
+    #[doc(alias = "computer")]
     Computer,
     /// since 2.10
+    #[doc(alias = "ac_home")]
     AcHome,
     /// since 2.10
+    #[doc(alias = "ac_back")]
     AcBack,
     /// since 2.10
+    #[doc(alias = "ac_forward")]
     AcForward,
     /// since 2.10
+    #[doc(alias = "ac_refresh")]
     AcRefresh,
     /// since 2.10
+    #[doc(alias = "ac_bookmarks")]
     AcBookmarks,
     /// since 6.1
+    #[doc(alias = "lang1")]
     Lang1,
     /// since 6.1
+    #[doc(alias = "lang2")]
     Lang2,
     /// since 8.0
+    #[doc(alias = "f13")]
     F13,
     /// since 8.0
+    #[doc(alias = "f14")]
     F14,
     /// since 8.0
+    #[doc(alias = "f15")]
     F15,
     /// since 8.0
+    #[doc(alias = "f16")]
     F16,
     /// since 8.0
+    #[doc(alias = "f17")]
     F17,
     /// since 8.0
+    #[doc(alias = "f18")]
     F18,
     /// since 8.0
+    #[doc(alias = "f19")]
     F19,
     /// since 8.0
+    #[doc(alias = "f20")]
     F20,
     /// since 8.0
+    #[doc(alias = "f21")]
     F21,
     /// since 8.0
+    #[doc(alias = "f22")]
     F22,
     /// since 8.0
+    #[doc(alias = "f23")]
     F23,
     /// since 8.0
+    #[doc(alias = "f24")]
     F24,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1245,8 +1441,10 @@ pub enum QKeyCode {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum KeyValueKind {
     /// The `number` value.
+    #[doc(alias = "number")]
     Number,
     /// The `qcode` value.
+    #[doc(alias = "qcode")]
     Qcode,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1334,24 +1532,34 @@ pub enum KeyValueBranch {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum InputButton {
     /// The `left` value.
+    #[doc(alias = "left")]
     Left,
     /// The `middle` value.
+    #[doc(alias = "middle")]
     Middle,
     /// The `right` value.
+    #[doc(alias = "right")]
     Right,
     /// The `wheel-up` value.
+    #[doc(alias = "wheel-up")]
     WheelUp,
     /// The `wheel-down` value.
+    #[doc(alias = "wheel-down")]
     WheelDown,
     /// front side button of a 5-button mouse (since 2.9)
+    #[doc(alias = "side")]
     Side,
     /// rear side button of a 5-button mouse (since 2.9)
+    #[doc(alias = "extra")]
     Extra,
     /// The `wheel-left` value.
+    #[doc(alias = "wheel-left")]
     WheelLeft,
     /// The `wheel-right` value.
+    #[doc(alias = "wheel-right")]
     WheelRight,
     /// screen contact on a multi-touch device (since 8.1)
+    #[doc(alias = "touch")]
     Touch,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1378,8 +1586,10 @@ pub enum InputButton {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum InputAxis {
     /// The `x` value.
+    #[doc(alias = "x")]
     X,
     /// The `y` value.
+    #[doc(alias = "y")]
     Y,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1398,14 +1608,19 @@ pub enum InputAxis {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum InputMultiTouchType {
     /// A new touch event sequence has just started.
+    #[doc(alias = "begin")]
     Begin,
     /// A touch event sequence has been updated.
+    #[doc(alias = "update")]
     Update,
     /// A touch event sequence has finished.
+    #[doc(alias = "end")]
     End,
     /// A touch event sequence has been canceled.
+    #[doc(alias = "cancel")]
     Cancel,
     /// Absolute position data.
+    #[doc(alias = "data")]
     Data,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1496,6 +1711,7 @@ pub struct InputMultiTouchEvent {
     pub slot: i64,
     /// ID to correlate this event with previously generated
     /// events.
+    #[doc(alias = "tracking-id")]
     pub tracking_id: i64,
     /// Which axis is referenced by `value`.
     pub axis: super::InputAxis,
@@ -1522,14 +1738,19 @@ pub struct InputMultiTouchEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum InputEventKind {
     /// a keyboard input event
+    #[doc(alias = "key")]
     Key,
     /// a pointer button input event
+    #[doc(alias = "btn")]
     Btn,
     /// a relative pointer motion input event
+    #[doc(alias = "rel")]
     Rel,
     /// an absolute pointer motion input event
+    #[doc(alias = "abs")]
     Abs,
     /// a multi-touch input event
+    #[doc(alias = "mtt")]
     Mtt,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1666,6 +1887,7 @@ pub enum InputEventBranch {
 #[derive(Default)]
 pub struct DisplayGTK {
     /// Grab keyboard input on mouse hover.
+    #[doc(alias = "grab-on-hover")]
     pub grab_on_hover: ::std::option::Option<bool>,
     /// Zoom guest display to fit into the host window.  When
     /// turned off the host window will be resized instead.  In case the
@@ -1673,16 +1895,20 @@ pub struct DisplayGTK {
     /// (virtio-gpu) this will default to "on", assuming the guest will
     /// resize the display to match the window size then.  Otherwise it
     /// defaults to "off".  (Since 3.1)
+    #[doc(alias = "zoom-to-fit")]
     pub zoom_to_fit: ::std::option::Option<bool>,
     /// Display the tab bar for switching between the various
     /// graphical interfaces (e.g. VGA and virtual console character
     /// devices) by default.  (Since 7.1)
+    #[doc(alias = "show-tabs")]
     pub show_tabs: ::std::option::Option<bool>,
     /// Display the main window menubar.  Defaults to "on".
     /// (Since 8.0)
+    #[doc(alias = "show-menubar")]
     pub show_menubar: ::std::option::Option<bool>,
     /// Keep width/height aspect ratio of guest content
     /// when resizing host window.  Defaults to "on".  (Since 10.1)
+    #[doc(alias = "keep-aspect-ratio")]
     pub keep_aspect_ratio: ::std::option::Option<bool>,
     /// Set preferred scale of the display.  Defaults to 1.0.
     /// (Since 10.1)
@@ -1759,14 +1985,18 @@ pub struct DisplayDBus {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DisplayGLMode {
     /// Disable OpenGL (default).
+    #[doc(alias = "off")]
     Off,
     /// Use OpenGL, pick context type automatically.  Would better be
     /// named 'auto' but is called 'on' for backward compatibility with
     /// bool type.
+    #[doc(alias = "on")]
     On,
     /// Use OpenGL with Core (desktop) Context.
+    #[doc(alias = "core")]
     Core,
     /// Use OpenGL with ES (embedded systems) Context.
+    #[doc(alias = "es")]
     Es,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1809,22 +2039,27 @@ pub struct DisplayCocoa {
     /// Enable/disable forwarding of left command key to
     /// guest.  Allows command-tab window switching on the host without
     /// sending this key to the guest when "off".  Defaults to "on"
+    #[doc(alias = "left-command-key")]
     pub left_command_key: ::std::option::Option<bool>,
     /// Capture all key presses, including system combos.  This
     /// requires accessibility permissions, since it performs a global
     /// grab on key events.  (default: off)  See
     /// <https://support.apple.com/en-in/guide/mac-help/mh32356/mac>
+    #[doc(alias = "full-grab")]
     pub full_grab: ::std::option::Option<bool>,
     /// Swap the Option and Command keys so that their key
     /// codes match their position on non-Mac keyboards and you can use
     /// Meta/Super and Alt where you expect them.  (default: off)
+    #[doc(alias = "swap-opt-cmd")]
     pub swap_opt_cmd: ::std::option::Option<bool>,
     /// Zoom guest display to fit into the host window.  When
     /// turned off the host window will be resized instead.  Defaults to
     /// "off".  (Since 8.2)
+    #[doc(alias = "zoom-to-fit")]
     pub zoom_to_fit: ::std::option::Option<bool>,
     /// Apply interpolation to smooth output when
     /// zoom-to-fit is enabled.  Defaults to "off".  (Since 9.0)
+    #[doc(alias = "zoom-interpolation")]
     pub zoom_interpolation: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1847,10 +2082,13 @@ pub struct DisplayCocoa {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HotKeyMod {
     /// The `lctrl-lalt` value.
+    #[doc(alias = "lctrl-lalt")]
     LctrlLalt,
     /// The `lshift-lctrl-lalt` value.
+    #[doc(alias = "lshift-lctrl-lalt")]
     LshiftLctrlLalt,
     /// The `rctrl` value.
+    #[doc(alias = "rctrl")]
     Rctrl,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1872,6 +2110,7 @@ pub enum HotKeyMod {
 pub struct DisplaySDL {
     /// Modifier keys that should be pressed together with the
     /// "G" key to release the mouse grab.
+    #[doc(alias = "grab-mod")]
     pub grab_mod: ::std::option::Option<super::HotKeyMod>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1891,24 +2130,29 @@ pub struct DisplaySDL {
 pub enum DisplayType {
     /// The default user interface, selecting from the first
     /// available of gtk, sdl, cocoa, and vnc.
+    #[doc(alias = "default")]
     Default,
     /// No user interface or video output display.  The guest will
     /// still see an emulated graphics card, but its output will not be
     /// displayed to the QEMU user.
+    #[doc(alias = "none")]
     None,
     /// The GTK user interface.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_GTK`.
+    #[doc(alias = "gtk")]
     Gtk,
     /// The SDL user interface.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_SDL`.
+    #[doc(alias = "sdl")]
     Sdl,
     /// No user interface, offload GL operations to a local
     /// DRI device.  Graphical display need to be paired with VNC or
     /// Spice.  (Since 3.1)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_OPENGL`.
+    #[doc(alias = "egl-headless")]
     EglHeadless,
     /// Display video output via curses.  For graphics device
     /// models which support a text mode, QEMU can display this output
@@ -1918,20 +2162,24 @@ pub enum DisplayType {
     /// models support text mode.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_CURSES`.
+    #[doc(alias = "curses")]
     Curses,
     /// The Cocoa user interface.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_COCOA`.
+    #[doc(alias = "cocoa")]
     Cocoa,
     /// Set up a Spice server and run the default associated
     /// application to connect to it.  The server will redirect the
     /// serial console and QEMU monitors.  (Since 4.0)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_SPICE`.
+    #[doc(alias = "spice-app")]
     SpiceApp,
     /// Start a D-Bus service for the display.  (Since 7.0)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_DBUS_DISPLAY`.
+    #[doc(alias = "dbus")]
     Dbus,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -1958,12 +2206,15 @@ pub enum DisplayType {
 pub struct DisplayOptions {
     /// Start user interface in fullscreen mode
     /// (default: off).
+    #[doc(alias = "full-screen")]
     pub full_screen: ::std::option::Option<bool>,
     /// Allow to quit QEMU with window close button
     /// (default: on).
+    #[doc(alias = "window-close")]
     pub window_close: ::std::option::Option<bool>,
     /// Force showing the mouse cursor (default: off).
     /// (since: 5.0)
+    #[doc(alias = "show-cursor")]
     pub show_cursor: ::std::option::Option<bool>,
     /// Enable OpenGL support (default: off).
     pub gl: ::std::option::Option<super::DisplayGLMode>,
@@ -2041,6 +2292,7 @@ pub enum DisplayOptionsBranch {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DisplayReloadType {
     /// VNC display
+    #[doc(alias = "vnc")]
     Vnc,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -2059,6 +2311,7 @@ pub enum DisplayReloadType {
 #[derive(Default)]
 pub struct DisplayReloadOptionsVNC {
     /// reload tls certs or not.
+    #[doc(alias = "tls-certs")]
     pub tls_certs: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -2107,6 +2360,7 @@ pub enum DisplayReloadOptionsBranch {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DisplayUpdateType {
     /// VNC display
+    #[doc(alias = "vnc")]
     Vnc,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -2169,6 +2423,8 @@ pub enum DisplayUpdateOptionsBranch {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `set_password`: the arguments of [`SetPasswordOptions`](super::super::SetPasswordOptions); returns nothing.
+    ///
     /// Set the password of a remote display server.
     ///
     /// **Errors:**
@@ -2186,6 +2442,7 @@ pub mod cmd {
     /// QAPI command `set_password`.
     ///
     /// Since: 0.14
+    #[doc(alias = "set_password")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct SetPassword(pub super::super::SetPasswordOptions);
     ::qmp_types::impl_wrapper! {
@@ -2198,6 +2455,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `expire_password`: the arguments of [`ExpirePasswordOptions`](super::super::ExpirePasswordOptions); returns nothing.
+    ///
     /// Expire the password of a remote display server.
     ///
     /// **Errors:**
@@ -2216,6 +2475,7 @@ pub mod cmd {
     /// QAPI command `expire_password`.
     ///
     /// Since: 0.14
+    #[doc(alias = "expire_password")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct ExpirePassword(pub super::super::ExpirePasswordOptions);
     ::qmp_types::impl_wrapper! {
@@ -2228,6 +2488,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `screendump`: the arguments below; returns nothing.
+    ///
     /// Capture the contents of a screen and write it to a file.
     ///
     /// **Example:**
@@ -2243,6 +2505,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_PIXMAN`.
     ///
     /// Since: 0.14
+    #[doc(alias = "screendump")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct Screendump {
         /// the path of a new file to store the image
@@ -2280,6 +2543,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-spice`: no arguments; returns [`SpiceInfo`](super::super::SpiceInfo).
+    ///
     /// Return information about the current SPICE server
     ///
     /// **Example:**
@@ -2324,6 +2589,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_SPICE`.
     ///
     /// Since: 0.14
+    #[doc(alias = "query-spice")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QuerySpice;
     ::qmp_types::impl_unit!(QuerySpice);
@@ -2334,6 +2600,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-vnc`: no arguments; returns [`VncInfo`](super::super::VncInfo).
+    ///
     /// Return information about the current VNC server
     ///
     /// **Example:**
@@ -2363,6 +2631,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_VNC`.
     ///
     /// Since: 0.14
+    #[doc(alias = "query-vnc")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryVnc;
     ::qmp_types::impl_unit!(QueryVnc);
@@ -2373,6 +2642,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `query-vnc-servers`: no arguments; returns a [`Vec`] of [`VncInfo2`](super::super::VncInfo2).
+    ///
     /// Return a list of vnc servers.  The list can be empty.
     ///
     /// QAPI command `query-vnc-servers`.
@@ -2380,6 +2651,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_VNC`.
     ///
     /// Since: 2.3
+    #[doc(alias = "query-vnc-servers")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryVncServers;
     ::qmp_types::impl_unit!(QueryVncServers);
@@ -2390,6 +2662,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `change-vnc-password`: the arguments below; returns nothing.
+    ///
     /// Change the VNC server password.
     ///
     /// **Note:** An empty password in this command will set the password to
@@ -2401,6 +2675,7 @@ pub mod cmd {
     /// **Availability:** only when QEMU is built with `CONFIG_VNC`.
     ///
     /// Since: 1.1
+    #[doc(alias = "change-vnc-password")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct ChangeVncPassword {
         /// the new password to use with VNC authentication
@@ -2424,6 +2699,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-mice`: no arguments; returns a [`Vec`] of [`MouseInfo`](super::super::MouseInfo).
+    ///
     /// Return information about each active mouse device
     ///
     /// **Returns:** a list of info for each device
@@ -2452,6 +2729,7 @@ pub mod cmd {
     /// QAPI command `query-mice`.
     ///
     /// Since: 0.14
+    #[doc(alias = "query-mice")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryMice;
     ::qmp_types::impl_unit!(QueryMice);
@@ -2462,6 +2740,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `send-key`: the arguments below; returns nothing.
+    ///
     /// Send keys to guest.
     ///
     /// **Errors:**
@@ -2481,6 +2761,7 @@ pub mod cmd {
     /// QAPI command `send-key`.
     ///
     /// Since: 1.3
+    #[doc(alias = "send-key")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct SendKey {
         /// An array of `KeyValue` elements.  All `KeyValues` in this
@@ -2490,6 +2771,7 @@ pub mod cmd {
         pub keys: ::std::vec::Vec<super::super::KeyValue>,
         /// time to delay key up events, milliseconds.  Defaults to
         /// 100
+        #[doc(alias = "hold-time")]
         pub hold_time: ::std::option::Option<i64>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -2511,6 +2793,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `input-send-event`: the arguments below; returns nothing.
+    ///
     /// Send input event(s) to guest.
     ///
     /// The `device` and `head` parameters can be used to send the input event
@@ -2572,6 +2856,7 @@ pub mod cmd {
     /// QAPI command `input-send-event`.
     ///
     /// Since: 2.6
+    #[doc(alias = "input-send-event")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct InputSendEvent {
         /// display device to send event(s) to.
@@ -2602,11 +2887,14 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-display-options`: no arguments; returns [`DisplayOptions`](super::super::DisplayOptions).
+    ///
     /// Return information about display configuration
     ///
     /// QAPI command `query-display-options`.
     ///
     /// Since: 3.1
+    #[doc(alias = "query-display-options")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryDisplayOptions;
     ::qmp_types::impl_unit!(QueryDisplayOptions);
@@ -2617,6 +2905,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `display-reload`: the arguments of [`DisplayReloadOptions`](super::super::DisplayReloadOptions); returns nothing.
+    ///
     /// Reload display configuration.
     ///
     /// **Example:**
@@ -2630,6 +2920,7 @@ pub mod cmd {
     /// QAPI command `display-reload`.
     ///
     /// Since: 6.0
+    #[doc(alias = "display-reload")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct DisplayReload(pub super::super::DisplayReloadOptions);
     ::qmp_types::impl_wrapper! {
@@ -2642,6 +2933,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `display-update`: the arguments of [`DisplayUpdateOptions`](super::super::DisplayUpdateOptions); returns nothing.
+    ///
     /// Update display configuration.
     ///
     /// **Example:**
@@ -2657,6 +2950,7 @@ pub mod cmd {
     /// QAPI command `display-update`.
     ///
     /// Since: 7.1
+    #[doc(alias = "display-update")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct DisplayUpdate(pub super::super::DisplayUpdateOptions);
     ::qmp_types::impl_wrapper! {
@@ -2669,6 +2963,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `client_migrate_info`: the arguments below; returns nothing.
+    ///
     /// Set migration information for remote display.  This makes the server
     /// ask the client to automatically reconnect using the new parameters
     /// once migration finished successfully.  Only implemented for SPICE.
@@ -2686,6 +2982,7 @@ pub mod cmd {
     /// QAPI command `client_migrate_info`.
     ///
     /// Since: 0.14
+    #[doc(alias = "client_migrate_info")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct ClientMigrateInfo {
         /// must be "spice"
@@ -2695,8 +2992,10 @@ pub mod cmd {
         /// spice tcp port for plaintext channels
         pub port: ::std::option::Option<i64>,
         /// spice tcp port for tls-secured channels
+        #[doc(alias = "tls-port")]
         pub tls_port: ::std::option::Option<i64>,
         /// server certificate subject
+        #[doc(alias = "cert-subject")]
         pub cert_subject: ::std::option::Option<::std::string::String>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -2742,6 +3041,7 @@ pub mod event {
     /// **Availability:** only when QEMU is built with `CONFIG_SPICE`.
     ///
     /// Since: 0.14
+    #[doc(alias = "SPICE_CONNECTED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct SpiceConnected {
         /// server information
@@ -2785,6 +3085,7 @@ pub mod event {
     /// **Availability:** only when QEMU is built with `CONFIG_SPICE`.
     ///
     /// Since: 0.14
+    #[doc(alias = "SPICE_INITIALIZED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct SpiceInitialized {
         /// server information
@@ -2825,6 +3126,7 @@ pub mod event {
     /// **Availability:** only when QEMU is built with `CONFIG_SPICE`.
     ///
     /// Since: 0.14
+    #[doc(alias = "SPICE_DISCONNECTED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct SpiceDisconnected {
         /// server information
@@ -2861,6 +3163,7 @@ pub mod event {
     /// **Availability:** only when QEMU is built with `CONFIG_SPICE`.
     ///
     /// Since: 1.3
+    #[doc(alias = "SPICE_MIGRATE_COMPLETED")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SpiceMigrateCompleted;
     ::qmp_types::impl_unit!(SpiceMigrateCompleted);
@@ -2889,6 +3192,7 @@ pub mod event {
     /// **Availability:** only when QEMU is built with `CONFIG_VNC`.
     ///
     /// Since: 0.13
+    #[doc(alias = "VNC_CONNECTED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct VncConnected {
         /// server information
@@ -2931,6 +3235,7 @@ pub mod event {
     /// **Availability:** only when QEMU is built with `CONFIG_VNC`.
     ///
     /// Since: 0.13
+    #[doc(alias = "VNC_INITIALIZED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct VncInitialized {
         /// server information
@@ -2972,6 +3277,7 @@ pub mod event {
     /// **Availability:** only when QEMU is built with `CONFIG_VNC`.
     ///
     /// Since: 0.13
+    #[doc(alias = "VNC_DISCONNECTED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct VncDisconnected {
         /// server information

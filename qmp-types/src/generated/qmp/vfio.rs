@@ -8,23 +8,30 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QapiVfioMigrationState {
     /// The device is stopped.
+    #[doc(alias = "stop")]
     Stop,
     /// The device is running.
+    #[doc(alias = "running")]
     Running,
     /// The device is stopped and its internal state is
     /// available for reading.
+    #[doc(alias = "stop-copy")]
     StopCopy,
     /// The device is stopped and its internal state is available
     /// for writing.
+    #[doc(alias = "resuming")]
     Resuming,
     /// The device is running in the P2P quiescent state.
+    #[doc(alias = "running-p2p")]
     RunningP2p,
     /// The device is running, tracking its internal state and
     /// its internal state is available for reading.
+    #[doc(alias = "pre-copy")]
     PreCopy,
     /// The device is running in the P2P quiescent state,
     /// tracking its internal state and its internal state is available
     /// for reading.
+    #[doc(alias = "pre-copy-p2p")]
     PreCopyP2p,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -58,13 +65,17 @@ pub mod event {
     /// QAPI event `VFIO_MIGRATION`.
     ///
     /// Since: 9.1
+    #[doc(alias = "VFIO_MIGRATION")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct VfioMigration {
         /// The device's id, if it has one.
+        #[doc(alias = "device-id")]
         pub device_id: ::std::string::String,
         /// The device's QOM path.
+        #[doc(alias = "qom-path")]
         pub qom_path: ::std::string::String,
         /// The new changed device migration state.
+        #[doc(alias = "device-state")]
         pub device_state: super::super::QapiVfioMigrationState,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.

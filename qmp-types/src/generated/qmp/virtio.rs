@@ -30,28 +30,38 @@ pub struct VirtioInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub struct VhostStatus {
     /// vhost_dev n_mem_sections
+    #[doc(alias = "n-mem-sections")]
     pub n_mem_sections: i64,
     /// vhost_dev n_tmp_sections
+    #[doc(alias = "n-tmp-sections")]
     pub n_tmp_sections: i64,
     /// vhost_dev nvqs (number of virtqueues being used)
     pub nvqs: u32,
     /// vhost_dev vq_index
+    #[doc(alias = "vq-index")]
     pub vq_index: i64,
     /// vhost_dev features
     pub features: super::VirtioDeviceFeatures,
     /// vhost_dev acked_features
+    #[doc(alias = "acked-features")]
     pub acked_features: super::VirtioDeviceFeatures,
     /// vhost_dev backend_features
+    #[doc(alias = "backend-features")]
     pub backend_features: super::VirtioDeviceFeatures,
     /// vhost_dev protocol_features
+    #[doc(alias = "protocol-features")]
     pub protocol_features: super::VhostDeviceProtocols,
     /// vhost_dev max_queues
+    #[doc(alias = "max-queues")]
     pub max_queues: u64,
     /// vhost_dev backend_cap
+    #[doc(alias = "backend-cap")]
     pub backend_cap: u64,
     /// vhost_dev log_enabled flag
+    #[doc(alias = "log-enabled")]
     pub log_enabled: bool,
     /// vhost_dev log_size
+    #[doc(alias = "log-size")]
     pub log_size: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -85,47 +95,62 @@ pub struct VirtioStatus {
     /// VirtIODevice name
     pub name: ::std::string::String,
     /// VirtIODevice ID
+    #[doc(alias = "device-id")]
     pub device_id: u16,
     /// VirtIODevice vhost_started flag
+    #[doc(alias = "vhost-started")]
     pub vhost_started: bool,
     /// VirtIODevice device_endian
+    #[doc(alias = "device-endian")]
     pub device_endian: ::std::string::String,
     /// VirtIODevice guest_features
+    #[doc(alias = "guest-features")]
     pub guest_features: super::VirtioDeviceFeatures,
     /// VirtIODevice host_features
+    #[doc(alias = "host-features")]
     pub host_features: super::VirtioDeviceFeatures,
     /// VirtIODevice backend_features
+    #[doc(alias = "backend-features")]
     pub backend_features: super::VirtioDeviceFeatures,
     /// VirtIODevice virtqueue count.  This is the number of
     /// active virtqueues being used by the VirtIODevice.
+    #[doc(alias = "num-vqs")]
     pub num_vqs: i64,
     /// VirtIODevice configuration status (`VirtioDeviceStatus`)
     pub status: super::VirtioDeviceStatus,
     /// VirtIODevice ISR
     pub isr: u8,
     /// VirtIODevice queue_sel
+    #[doc(alias = "queue-sel")]
     pub queue_sel: u16,
     /// VirtIODevice vm_running flag
+    #[doc(alias = "vm-running")]
     pub vm_running: bool,
     /// VirtIODevice broken flag
     pub broken: bool,
     /// VirtIODevice disabled flag
     pub disabled: bool,
     /// VirtIODevice use_started flag
+    #[doc(alias = "use-started")]
     pub use_started: bool,
     /// VirtIODevice started flag
     pub started: bool,
     /// VirtIODevice start_on_kick flag
+    #[doc(alias = "start-on-kick")]
     pub start_on_kick: bool,
     /// VirtIODevice disabled_legacy_check flag
+    #[doc(alias = "disable-legacy-check")]
     pub disable_legacy_check: bool,
     /// VirtIODevice bus_name
+    #[doc(alias = "bus-name")]
     pub bus_name: ::std::string::String,
     /// VirtIODevice use_guest_notifier_mask flag
+    #[doc(alias = "use-guest-notifier-mask")]
     pub use_guest_notifier_mask: bool,
     /// Corresponding vhost device info for a given
     /// VirtIODevice.  Present if the given VirtIODevice has an active
     /// vhost device.
+    #[doc(alias = "vhost-dev")]
     pub vhost_dev: ::std::option::Option<super::VhostStatus>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -169,6 +194,7 @@ pub struct VirtioDeviceStatus {
     pub statuses: ::std::vec::Vec<::std::string::String>,
     /// Virtio device statuses bitmap that have not been
     /// decoded
+    #[doc(alias = "unknown-statuses")]
     pub unknown_statuses: ::std::option::Option<u8>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -193,6 +219,7 @@ pub struct VhostDeviceProtocols {
     pub protocols: ::std::vec::Vec<::std::string::String>,
     /// Vhost user device protocol features bitmap that
     /// have not been decoded
+    #[doc(alias = "unknown-protocols")]
     pub unknown_protocols: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -216,12 +243,15 @@ pub struct VirtioDeviceFeatures {
     pub transports: ::std::vec::Vec<::std::string::String>,
     /// List of device-specific features (if the device has
     /// unique features)
+    #[doc(alias = "dev-features")]
     pub dev_features: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// Virtio device features bitmap that have not
     /// been decoded (bits 0-63)
+    #[doc(alias = "unknown-dev-features")]
     pub unknown_dev_features: ::std::option::Option<u64>,
     /// Virtio device features bitmap that have not
     /// been decoded (bits 64-127) (since 10.2)
+    #[doc(alias = "unknown-dev-features2")]
     pub unknown_dev_features2: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -246,31 +276,43 @@ pub struct VirtQueueStatus {
     /// Name of the VirtIODevice that uses this VirtQueue
     pub name: ::std::string::String,
     /// VirtQueue queue_index
+    #[doc(alias = "queue-index")]
     pub queue_index: u16,
     /// VirtQueue inuse
     pub inuse: u32,
     /// VirtQueue vring.num
+    #[doc(alias = "vring-num")]
     pub vring_num: u32,
     /// VirtQueue vring.num_default
+    #[doc(alias = "vring-num-default")]
     pub vring_num_default: u32,
     /// VirtQueue vring.align
+    #[doc(alias = "vring-align")]
     pub vring_align: u32,
     /// VirtQueue vring.desc (descriptor area)
+    #[doc(alias = "vring-desc")]
     pub vring_desc: u64,
     /// VirtQueue vring.avail (driver area)
+    #[doc(alias = "vring-avail")]
     pub vring_avail: u64,
     /// VirtQueue vring.used (device area)
+    #[doc(alias = "vring-used")]
     pub vring_used: u64,
     /// VirtQueue last_avail_idx or return of vhost_dev
     /// vhost_get_vring_base (if vhost active)
+    #[doc(alias = "last-avail-idx")]
     pub last_avail_idx: ::std::option::Option<u16>,
     /// VirtQueue shadow_avail_idx
+    #[doc(alias = "shadow-avail-idx")]
     pub shadow_avail_idx: ::std::option::Option<u16>,
     /// VirtQueue used_idx
+    #[doc(alias = "used-idx")]
     pub used_idx: u16,
     /// VirtQueue signalled_used
+    #[doc(alias = "signalled-used")]
     pub signalled_used: u16,
     /// VirtQueue signalled_used_valid flag
+    #[doc(alias = "signalled-used-valid")]
     pub signalled_used_valid: bool,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -318,17 +360,23 @@ pub struct VirtVhostQueueStatus {
     pub num: i64,
     /// vhost_virtqueue desc_phys (descriptor area physical
     /// address)
+    #[doc(alias = "desc-phys")]
     pub desc_phys: u64,
     /// vhost_virtqueue desc_size
+    #[doc(alias = "desc-size")]
     pub desc_size: u32,
     /// vhost_virtqueue avail_phys (driver area physical
     /// address)
+    #[doc(alias = "avail-phys")]
     pub avail_phys: u64,
     /// vhost_virtqueue avail_size
+    #[doc(alias = "avail-size")]
     pub avail_size: u32,
     /// vhost_virtqueue used_phys (device area physical address)
+    #[doc(alias = "used-phys")]
     pub used_phys: u64,
     /// vhost_virtqueue used_size
+    #[doc(alias = "used-size")]
     pub used_size: u32,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -503,8 +551,10 @@ pub struct VirtIOGPUOutput {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DummyVirtioForceArrays {
     /// The `unused-iothread-vq-mapping` member.
+    #[doc(alias = "unused-iothread-vq-mapping")]
     pub unused_iothread_vq_mapping: ::std::vec::Vec<super::IOThreadVirtQueueMapping>,
     /// The `unused-virtio-gpu-output` member.
+    #[doc(alias = "unused-virtio-gpu-output")]
     pub unused_virtio_gpu_output: ::std::option::Option<
         ::std::vec::Vec<super::VirtIOGPUOutput>,
     >,
@@ -526,14 +576,19 @@ pub struct DummyVirtioForceArrays {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GranuleMode {
     /// granule page size of 4KiB
+    #[doc(alias = "4k")]
     V4k,
     /// granule page size of 8KiB
+    #[doc(alias = "8k")]
     V8k,
     /// granule page size of 16KiB
+    #[doc(alias = "16k")]
     V16k,
     /// granule page size of 64KiB
+    #[doc(alias = "64k")]
     V64k,
     /// granule matches the host page size
+    #[doc(alias = "host")]
     Host,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -555,10 +610,13 @@ pub enum GranuleMode {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum VMAppleVirtioBlkVariant {
     /// The default, not a valid setting.
+    #[doc(alias = "unspecified")]
     Unspecified,
     /// Block device holding the root volume
+    #[doc(alias = "root")]
     Root,
     /// Block device holding auxiliary data required for boot
+    #[doc(alias = "aux")]
     Aux,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -572,6 +630,8 @@ pub enum VMAppleVirtioBlkVariant {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `x-query-virtio`: no arguments; returns a [`Vec`] of [`VirtioInfo`](super::super::VirtioInfo).
+    ///
     /// Return a list of all realized VirtIODevices
     ///
     /// **Returns:** List of gathered VirtIODevices
@@ -610,6 +670,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 7.2
+    #[doc(alias = "x-query-virtio")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XQueryVirtio;
     ::qmp_types::impl_unit!(XQueryVirtio);
@@ -620,6 +681,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `x-query-virtio-status`: the arguments below; returns [`VirtioStatus`](super::super::VirtioStatus).
+    ///
     /// Poll for a comprehensive status of a given virtio device
     ///
     /// **Returns:** Status of the virtio device
@@ -864,6 +927,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 7.2
+    #[doc(alias = "x-query-virtio-status")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct XQueryVirtioStatus {
         /// Canonical QOM path of the VirtIODevice
@@ -887,6 +951,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `x-query-virtio-queue-status`: the arguments below; returns [`VirtQueueStatus`](super::super::VirtQueueStatus).
+    ///
     /// Return the status of a given VirtIODevice's VirtQueue
     ///
     /// **Returns:** Status of the queue
@@ -960,6 +1026,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 7.2
+    #[doc(alias = "x-query-virtio-queue-status")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct XQueryVirtioQueueStatus {
         /// VirtIODevice canonical QOM path
@@ -986,6 +1053,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `x-query-virtio-vhost-queue-status`: the arguments below; returns [`VirtVhostQueueStatus`](super::super::VirtVhostQueueStatus).
+    ///
     /// Return information of a given vhost device's vhost_virtqueue
     ///
     /// **Returns:** Status of the vhost_virtqueue
@@ -1045,6 +1114,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 7.2
+    #[doc(alias = "x-query-virtio-vhost-queue-status")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct XQueryVirtioVhostQueueStatus {
         /// VirtIODevice canonical QOM path
@@ -1071,6 +1141,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `x-query-virtio-queue-element`: the arguments below; returns [`VirtioQueueElement`](super::super::VirtioQueueElement).
+    ///
     /// Return the information about a VirtQueue's VirtQueueElement
     ///
     /// **Introspect on virtio-net's VirtQueue 0 at index 5**
@@ -1169,6 +1241,7 @@ pub mod cmd {
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
     /// Since: 7.2
+    #[doc(alias = "x-query-virtio-queue-element")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct XQueryVirtioQueueElement {
         /// VirtIODevice canonical QOM path

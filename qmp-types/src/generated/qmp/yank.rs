@@ -9,10 +9,13 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum YankInstanceType {
     /// The `block-node` value.
+    #[doc(alias = "block-node")]
     BlockNode,
     /// The `chardev` value.
+    #[doc(alias = "chardev")]
     Chardev,
     /// The `migration` value.
+    #[doc(alias = "migration")]
     Migration,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -33,6 +36,7 @@ pub enum YankInstanceType {
 #[derive(Debug, Clone, PartialEq)]
 pub struct YankInstanceBlockNode {
     /// the name of the block graph node
+    #[doc(alias = "node-name")]
     pub node_name: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -111,6 +115,8 @@ pub enum YankInstanceBranch {
 }
 /// The commands of this module.
 pub mod cmd {
+    /// `yank`: the arguments below; returns nothing.
+    ///
     /// Try to recover from hanging QEMU by yanking the specified instances.
     /// See `YankInstance` for more information.
     ///
@@ -133,6 +139,7 @@ pub mod cmd {
     /// QAPI command `yank`.
     ///
     /// Since: 6.0
+    #[doc(alias = "yank")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct Yank {
         /// the instances to be yanked
@@ -156,6 +163,8 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
     }
+    /// `query-yank`: no arguments; returns a [`Vec`] of [`YankInstance`](super::super::YankInstance).
+    ///
     /// Query yank instances.  See `YankInstance` for more information.
     ///
     /// **Example:**
@@ -171,6 +180,7 @@ pub mod cmd {
     /// QAPI command `query-yank`.
     ///
     /// Since: 6.0
+    #[doc(alias = "query-yank")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryYank;
     ::qmp_types::impl_unit!(QueryYank);
