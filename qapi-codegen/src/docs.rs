@@ -9,7 +9,7 @@
 //! take an indented block for Rust code to test).
 
 /// Converts a block of schema documentation to Markdown.
-pub fn markdown(rst: &str) -> String {
+pub(crate) fn markdown(rst: &str) -> String {
     let lines: Vec<&str> = rst.lines().collect();
     let mut out: Vec<String> = Vec::new();
     // The list being written: its item's indentation and marker width.
@@ -237,7 +237,7 @@ fn capitalize(s: &str) -> String {
 
 /// Inline markup of one line: ``` ``literal`` ``` and `@name` become code
 /// spans; text outside code spans is escaped for Markdown.
-pub fn inline(text: &str) -> String {
+pub(crate) fn inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     let mut rest = text;
     while !rest.is_empty() {
@@ -305,7 +305,7 @@ pub fn inline(text: &str) -> String {
 
 /// Plain text (the legacy events spec has no markup): each line escaped,
 /// none left indented.
-pub fn plain(text: &str) -> String {
+pub(crate) fn plain(text: &str) -> String {
     text.lines()
         .map(|l| inline(l.trim()))
         .collect::<Vec<_>>()

@@ -25,9 +25,9 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod docs;
+mod docs;
 mod emit;
-pub mod names;
+mod names;
 
 pub use emit::modules::GeneratedFile;
 

@@ -19,8 +19,10 @@ const RAW_KEYWORDS: &[&str] = &[
 /// Keywords that cannot be raw identifiers: they get a trailing `_`.
 const NON_RAW_KEYWORDS: &[&str] = &["self", "Self", "super", "crate", "_"];
 
-/// Whether `s` is a keyword of any edition (strict or reserved).
-pub fn is_keyword(s: &str) -> bool {
+/// Whether `s` is a keyword of any edition (strict or reserved): what the
+/// tests check the two lists against.
+#[cfg(test)]
+fn is_keyword(s: &str) -> bool {
     RAW_KEYWORDS.contains(&s) || NON_RAW_KEYWORDS.contains(&s)
 }
 
@@ -59,7 +61,7 @@ fn finish(ident: String, digit_prefix: &str) -> String {
 
 /// A field (or module) name: snake_case. `node-name` becomes
 /// `node_name`, `type` becomes `r#type`, `8bit` becomes `_8bit`.
-pub fn field(name: &str) -> String {
+pub(crate) fn field(name: &str) -> String {
     // heck splits "x86_64" into "x86_64"; "camelCase" into "camel_case".
     finish(words(name).to_snake_case(), "_")
 }
@@ -67,7 +69,7 @@ pub fn field(name: &str) -> String {
 /// A type, variant, command or event name: UpperCamelCase.
 /// `query-status` becomes `QueryStatus`, `BLOCK_JOB_READY` becomes
 /// `BlockJobReady`, the enum value `8bit` becomes `V8bit`.
-pub fn camel(name: &str) -> String {
+pub(crate) fn camel(name: &str) -> String {
     let w = words(name);
     // All-caps names (events) are lowered first so that heck does not
     // read each letter as a word.
@@ -83,7 +85,7 @@ pub fn camel(name: &str) -> String {
 /// CamelCase and users know them from QEMU's documentation, so they are
 /// kept as they are (`X86CPUFeatureWordInfo` stays); only names that are
 /// not valid identifiers (downstream prefixes) are converted.
-pub fn type_name(name: &str) -> String {
+pub(crate) fn type_name(name: &str) -> String {
     if name.bytes().all(|b| b.is_ascii_alphanumeric())
         && name.starts_with(|c: char| c.is_ascii_uppercase())
     {
@@ -96,7 +98,7 @@ pub fn type_name(name: &str) -> String {
 /// A Rust module name for a QAPI module: `block-core` becomes
 /// `block_core`, `../../qapi/job` becomes `qapi_job`. The file is the
 /// name without any `r#`.
-pub fn module(name: &str) -> String {
+pub(crate) fn module(name: &str) -> String {
     let cleaned: Vec<&str> = name
         .split('/')
         .filter(|p| !p.is_empty() && *p != "." && *p != "..")

@@ -30,11 +30,11 @@ pub mod events_spec;
 mod expr;
 pub mod ir;
 mod loader;
-pub mod names;
+mod names;
 pub mod profile;
 mod schema;
 pub mod source;
-pub mod syntax;
+mod syntax;
 
 pub use diag::{Diagnostic, Errors, Severity};
 pub use ir::*;

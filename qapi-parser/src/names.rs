@@ -7,7 +7,7 @@
 
 /// What a name names; each kind has its own rule for the stem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NameKind {
+pub(crate) enum NameKind {
     /// enum, struct, union, alternate: CamelCase, not ending in `List`.
     Type,
     /// command: lowercase, `-` separated (`_` only by pragma exception).
@@ -21,7 +21,7 @@ pub enum NameKind {
 
 /// Splits a name into its stem, or `None` when it does not have the
 /// general shape `[__RFQDN_][x-]STEM` (case-insensitive).
-pub fn stem(name: &str) -> Option<&str> {
+pub(crate) fn stem(name: &str) -> Option<&str> {
     let mut rest = name;
     if let Some(after) = rest.strip_prefix("__") {
         // The prefix runs up to the first '_', which must be preceded by
@@ -54,8 +54,10 @@ pub fn stem(name: &str) -> Option<&str> {
 
 /// The name with every character outside `[A-Za-z0-9_]` replaced by `_`:
 /// how QEMU names things in C, and therefore what two names must not
-/// share (`a-b` and `a_b` clash).
-pub fn c_name(name: &str) -> String {
+/// share (`a-b` and `a_b` clash). The checks compare in place
+/// (`c_name_eq`); the tests check against this.
+#[cfg(test)]
+fn c_name(name: &str) -> String {
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '_' {
@@ -69,7 +71,7 @@ pub fn c_name(name: &str) -> String {
 
 /// Checks the general shape and the reserved `q_` prefix. Returns the
 /// stem, or a description of the problem.
-pub fn check_shape(name: &str) -> Result<&str, String> {
+pub(crate) fn check_shape(name: &str) -> Result<&str, String> {
     let Some(stem) = stem(name) else {
         return Err(if name.is_empty() {
             "a name must not be empty".into()
@@ -87,7 +89,12 @@ pub fn check_shape(name: &str) -> Result<&str, String> {
 /// Checks `name` as a `kind`. `permissive` relaxes the member rule (the
 /// `member-name-exceptions` and `command-name-exceptions` pragmas, and
 /// the legacy dialect). Enum values may start with a digit.
-pub fn check(name: &str, kind: NameKind, permissive: bool, enum_value: bool) -> Result<(), String> {
+pub(crate) fn check(
+    name: &str,
+    kind: NameKind,
+    permissive: bool,
+    enum_value: bool,
+) -> Result<(), String> {
     // Enum values may start with a digit: check them as if prefixed.
     let owned;
     let checked = if enum_value && name.starts_with(|c: char| c.is_ascii_digit()) {
@@ -141,14 +148,14 @@ fn is_camel(stem: &str) -> bool {
 
 /// Whether a member name is reserved: `u` (the C union of a union type)
 /// and `has-*` / `has_*` (the C presence flags of optional members).
-pub fn is_reserved_member(name: &str) -> bool {
+pub(crate) fn is_reserved_member(name: &str) -> bool {
     let b = name.as_bytes();
     name == "u" || (b.len() >= 4 && &b[..3] == b"has" && !(b[3].is_ascii_alphanumeric()))
 }
 
 /// Whether two names are the same after [`c_name`] mapping (without
 /// building either).
-pub fn c_name_eq(a: &str, b: &str) -> bool {
+pub(crate) fn c_name_eq(a: &str, b: &str) -> bool {
     let c = |x: u8| {
         if x.is_ascii_alphanumeric() || x == b'_' {
             x

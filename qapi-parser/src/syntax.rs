@@ -22,14 +22,14 @@ use grammar::{QapiGrammar, Rule};
 /// Deepest nesting of arrays and objects accepted. Real schemas nest
 /// about five levels; the limit keeps hostile input from exhausting the
 /// stack of the recursive-descent parser.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// Largest schema file accepted (QEMU's largest is about 250 KiB).
-pub const MAX_FILE_SIZE: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_FILE_SIZE: usize = 16 * 1024 * 1024;
 
 /// A value with the span it came from.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Spanned<T> {
+pub(crate) struct Spanned<T> {
     /// The value.
     pub node: T,
     /// Where it is.
@@ -38,7 +38,7 @@ pub struct Spanned<T> {
 
 /// A value of the expression layer.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     /// `'text'`
     Str(String),
     /// `true` or `false`
@@ -51,7 +51,7 @@ pub enum Value {
 
 impl Value {
     /// What kind of value this is, for messages ("a string", "an array"...).
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Value::Str(_) => "a string",
             Value::Bool(_) => "a boolean",
@@ -61,7 +61,7 @@ impl Value {
     }
 
     /// The string, if this is one.
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),
             _ => None,
@@ -71,14 +71,14 @@ impl Value {
 
 /// An object: its entries in source order (no duplicate keys).
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Object {
+pub(crate) struct Object {
     /// Key and value pairs.
     pub entries: Vec<(Spanned<String>, Spanned<Value>)>,
 }
 
 impl Object {
     /// The value of `key`.
-    pub fn get(&self, key: &str) -> Option<&Spanned<Value>> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Spanned<Value>> {
         self.entries
             .iter()
             .find(|(k, _)| k.node == key)
@@ -86,7 +86,7 @@ impl Object {
     }
 
     /// The key `key` itself (for its span).
-    pub fn key(&self, key: &str) -> Option<&Spanned<String>> {
+    pub(crate) fn key(&self, key: &str) -> Option<&Spanned<String>> {
         self.entries
             .iter()
             .find(|(k, _)| k.node == key)
@@ -94,7 +94,7 @@ impl Object {
     }
 
     /// Whether `key` is present.
-    pub fn contains(&self, key: &str) -> bool {
+    pub(crate) fn contains(&self, key: &str) -> bool {
         self.get(key).is_some()
     }
 }
@@ -117,7 +117,7 @@ pub struct DocBlock {
 
 /// A top-level item of a schema file.
 #[derive(Debug, Clone, PartialEq)]
-pub enum TopItem {
+pub(crate) enum TopItem {
     /// A top-level expression (valid only when it is an object).
     Expr(Spanned<Value>),
     /// A documentation block.
@@ -136,7 +136,10 @@ pub enum TopItem {
 /// as diagnostics; when the structure itself cannot be parsed only the
 /// first error is known (the parser cannot resynchronise reliably), but
 /// every bad string and stray word in a well-structured file is reported.
-pub fn parse_file(file_id: FileId, file: &SourceFile) -> Result<Vec<TopItem>, Vec<Diagnostic>> {
+pub(crate) fn parse_file(
+    file_id: FileId,
+    file: &SourceFile,
+) -> Result<Vec<TopItem>, Vec<Diagnostic>> {
     let text = file.text.as_str();
     if let Some(d) = prescan(file_id, file) {
         return Err(vec![d]);
