@@ -89,9 +89,7 @@ async fn run(
             }
         }
     }
-    client
-        .execute(&cmd::JobDismiss::new("create0".into()))
-        .await?;
+    client.execute(&cmd::JobDismiss::new("create0")).await?;
     let jobs = client.execute(&cmd::QueryJobs).await?;
     println!("jobs left: {}", jobs.len());
     Ok(())

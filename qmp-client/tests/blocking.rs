@@ -36,12 +36,10 @@ fn blocking_client_commands_events_fds_and_disconnect() {
     // A descriptor travels with getfd.
     let file = std::fs::File::create(s.dir.join("f")).expect("file");
     client
-        .execute_with_fds(&cmd::Getfd::new("fd0".into()), &[file.as_fd()])
+        .execute_with_fds(&cmd::Getfd::new("fd0"), &[file.as_fd()])
         .expect("getfd");
-    client
-        .execute(&cmd::Closefd::new("fd0".into()))
-        .expect("closefd");
-    match client.execute(&cmd::Closefd::new("fd0".into())) {
+    client.execute(&cmd::Closefd::new("fd0")).expect("closefd");
+    match client.execute(&cmd::Closefd::new("fd0")) {
         Err(Error::Qmp { .. }) => {}
         other => panic!("{other:?}"),
     }

@@ -37,10 +37,7 @@ async fn negotiation_typed_commands_and_oob() {
         Err(Error::NotAllowed(_))
     ));
     // A server error keeps its class.
-    match client
-        .execute(&cmd::QomGet::new("/nowhere".into(), "x".into()))
-        .await
-    {
+    match client.execute(&cmd::QomGet::new("/nowhere", "x")).await {
         Err(Error::Qmp { class, .. }) => {
             assert_eq!(class, qmp_types::QapiErrorClass::DeviceNotFound)
         }
@@ -88,10 +85,7 @@ async fn thirty_two_tasks(config: Config) {
             .expect("object-add");
             for _ in 0..200 {
                 let v = c
-                    .execute(&cmd::QomGet::new(
-                        format!("/objects/{id}"),
-                        "poll-max-ns".into(),
-                    ))
+                    .execute(&cmd::QomGet::new(format!("/objects/{id}"), "poll-max-ns"))
                     .await
                     .expect("qom-get");
                 assert_eq!(v, json!(i * 1000), "task {i} got another task's answer");
@@ -243,16 +237,16 @@ async fn file_descriptors_travel_with_add_fd_and_getfd() {
     );
     // getfd names a descriptor; closefd finds it only if QEMU received it.
     client
-        .execute_with_fds(&cmd::Getfd::new("myfd".into()), &[file.as_fd()])
+        .execute_with_fds(&cmd::Getfd::new("myfd"), &[file.as_fd()])
         .await
         .expect("getfd");
     client
-        .execute(&cmd::Closefd::new("myfd".into()))
+        .execute(&cmd::Closefd::new("myfd"))
         .await
         .expect("closefd of the passed descriptor");
     // Without a descriptor, getfd fails on QEMU's side.
     assert!(matches!(
-        client.execute(&cmd::Getfd::new("nofd".into())).await,
+        client.execute(&cmd::Getfd::new("nofd")).await,
         Err(Error::Qmp { .. })
     ));
 }

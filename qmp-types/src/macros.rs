@@ -15,7 +15,9 @@
 /// The constructor, encoder and decoder of a generated struct.
 ///
 /// One entry per field, in schema order: `req field = "wire": Type` for a
-/// required member (the type is the constructor's parameter), `opt field
+/// required member (the type is the constructor's parameter: the field's
+/// type, or `impl Into<it>` so that a `&str` or an unboxed value will
+/// do), `opt field
 /// = "wire"` for an optional one. The struct has the fields listed plus
 /// `unknown_members`, which keeps the members this version does not know.
 ///
@@ -44,8 +46,9 @@
 // Inside the impls, `Self` and not `$name`: a type named like a generic
 // parameter of the serde methods (`A`, `D`) would otherwise be shadowed.
 macro_rules! impl_object {
+    // A parameter typed `impl Into<T>` (a boxed member, a string) or `T`.
     (@init req $field:ident) => {
-        $field
+        ::std::convert::Into::into($field)
     };
     (@init opt $field:ident) => {
         ::std::option::Option::None

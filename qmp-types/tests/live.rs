@@ -195,7 +195,7 @@ fn storage_daemon_queries_and_job_events() {
     }
     let jobs = s.execute(&cmd::QueryJobs).expect("query-jobs");
     assert_eq!(jobs[0].id, "create0");
-    s.execute(&cmd::JobDismiss::new("create0".into()))
+    s.execute(&cmd::JobDismiss::new("create0"))
         .expect("job-dismiss");
     let null = s.wait_event("JOB_STATUS_CHANGE");
     round_trip_event(&null);

@@ -72,11 +72,7 @@ fn two_of_many_optional_members() {
     let c = cmd::BlockdevMirror {
         speed: Some(1 << 20),
         auto_finalize: Some(false),
-        ..cmd::BlockdevMirror::new(
-            "drive0".into(),
-            "target0".into(),
-            qmp_types::MirrorSyncMode::Full,
-        )
+        ..cmd::BlockdevMirror::new("drive0", "target0", qmp_types::MirrorSyncMode::Full)
     };
     assert_eq!(
         serde_json::to_value(&c).expect("encodes"),

@@ -137,7 +137,7 @@ fn types_named_like_generic_parameters_and_members_like_locals() {
     assert_eq!(t.unknown_members.get("x"), Some(&json!(1)));
     let e = serde_json::from_value::<names::Tagged>(json!({"tag": "leaf"})).expect_err("no rest");
     assert!(e.to_string().contains("missing field `rest`"), "{e}");
-    let s = names::cmd::S::new(names::Locals::new(1, "k".into()));
+    let s = names::cmd::S::new(names::Locals::new(1, "k"));
     assert_eq!(
         serde_json::to_value(&s).ok(),
         Some(json!({"a": {"map": 1, "key": "k"}}))

@@ -31,6 +31,9 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, a: &AlternateType) -> Result<Token
     let mut seen: Vec<String> = Vec::new();
     let mut int_branch = None;
     let mut float_branch = None;
+    // (the branch's Rust type, its variant, whether it is boxed, whether it
+    // takes a string): each type that only one branch has converts.
+    let mut conversions: Vec<(String, TokenStream, proc_macro2::Ident, bool, bool)> = Vec::new();
     for b in &a.branches {
         let v_name = names::camel(&b.name);
         if seen.contains(&v_name) {
@@ -86,6 +89,14 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, a: &AlternateType) -> Result<Token
         variants.push(quote!(#d #v(#ty),));
         ser.push(quote!(#name::#v(value) => ::serde::Serialize::serialize(value, serializer),));
         let boxed = g.needs_box(id, b.ty.id);
+        let plain = g.rust_type(&b.ty, Scope::Module);
+        conversions.push((
+            plain.to_string(),
+            plain,
+            v.clone(),
+            boxed,
+            matches!(kind, Kind::Str),
+        ));
         let wrap = |inner: TokenStream| {
             if boxed {
                 quote!(::std::boxed::Box::new(#inner))
@@ -193,6 +204,35 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, a: &AlternateType) -> Result<Token
         (None, None) => {}
     }
     let derives = g.extra_derives();
+    // `From` each branch's type (boxing inside when the branch is boxed),
+    // and `From<&str>` for the string branch: `BlockdevRef::from("disk0")`.
+    let mut froms = Vec::new();
+    for (text, ty, v, boxed, string) in &conversions {
+        if conversions.iter().filter(|c| &c.0 == text).count() > 1 {
+            continue;
+        }
+        let value = if *boxed {
+            quote!(::std::boxed::Box::new(value))
+        } else {
+            quote!(value)
+        };
+        froms.push(quote! {
+            impl ::std::convert::From<#ty> for #name {
+                fn from(value: #ty) -> Self {
+                    #name::#v(#value)
+                }
+            }
+        });
+        if *string {
+            froms.push(quote! {
+                impl ::std::convert::From<&str> for #name {
+                    fn from(value: &str) -> Self {
+                        #name::#v(value.to_owned())
+                    }
+                }
+            });
+        }
+    }
     Ok(quote! {
         #doc
         #[derive(Debug, Clone, PartialEq)]
@@ -202,6 +242,8 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, a: &AlternateType) -> Result<Token
         pub enum #name {
             #( #variants )*
         }
+
+        #( #froms )*
 
         impl ::serde::Serialize for #name {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {

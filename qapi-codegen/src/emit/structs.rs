@@ -183,11 +183,22 @@ pub(crate) fn object_block(prefix: &str, fields: &[Field<'_>]) -> Vec<String> {
         if f.optional() {
             format!("    opt {id} = {wire},")
         } else {
-            format!("    req {id} = {wire}: {},", type_text(&f.ty))
+            format!("    req {id} = {wire}: {},", param_type(&type_text(&f.ty)))
         }
     }));
     lines.push("}".into());
     lines
+}
+
+/// The constructor's parameter for a required field of type `ty`: what
+/// converts into it when that saves the caller a `Box::new` or a
+/// `.to_string()`.
+pub(crate) fn param_type(ty: &str) -> String {
+    if ty.starts_with("::std::boxed::Box<") || ty == "::std::string::String" {
+        format!("impl ::std::convert::Into<{ty}>")
+    } else {
+        ty.to_string()
+    }
 }
 
 /// A field's definition, with its docs.
@@ -210,5 +221,40 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId) -> Result<TokenStream, Error> {
         attrs: quote!(),
         fields: fields(g, &e.name, id, &members, Scope::Module)?,
     };
-    emit_object(g, &o)
+    let def = emit_object(g, &o)?;
+    // A wrapper `{ 'data': T }` (what simple unions' branches became)
+    // converts from what it wraps.
+    let from = match wrapped(g, id) {
+        Some(inner) => {
+            let (name, ty) = (&o.name, g.rust_type(inner, Scope::Module));
+            quote! {
+                impl ::std::convert::From<#ty> for #name {
+                    fn from(data: #ty) -> Self {
+                        #name::new(data)
+                    }
+                }
+            }
+        }
+        None => quote!(),
+    };
+    Ok(quote!(#def #from))
+}
+
+/// The type a struct wraps when its one member is a required `data` of a
+/// type it does not contain itself (so not boxed).
+pub(crate) fn wrapped<'a>(g: &Gen<'a>, id: EntityId) -> Option<&'a qapi_schema_parser::TypeRef> {
+    if !matches!(
+        g.schema.entity(id).kind,
+        qapi_schema_parser::EntityKind::Struct(_)
+    ) {
+        return None;
+    }
+    match g.schema.all_members(id).as_slice() {
+        [m] if m.name == "data" && !m.optional && m.cond.is_none() && !g.needs_box(id, m.ty.id) => {
+            // A member the history makes optional is not required either.
+            let e = g.schema.entity(id);
+            (!super::structs::may_be_absent(g, &e.name, m)).then_some(&m.ty)
+        }
+        _ => None,
+    }
 }

@@ -53,6 +53,25 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
     let unknown = ident(UNKNOWN);
     let mut defs = Vec::new();
     let mut branch_entries = Vec::new();
+    // `From` each branch type that only one branch has: the branch, and
+    // (through `new`) the union without its optional common members.
+    let branch_types: Vec<String> = u
+        .branches
+        .iter()
+        .filter(|b| b.explicit)
+        .map(|b| g.rust_type(&b.ty, Scope::Module).to_string())
+        .collect();
+    // What the wrapper branches (`{ 'data': T }`) wrap, likewise unique.
+    let wrapped_types: Vec<String> = u
+        .branches
+        .iter()
+        .filter(|b| b.explicit)
+        .filter_map(|b| super::structs::wrapped(g, b.ty.id))
+        .map(|t| g.rust_type(t, Scope::Module).to_string())
+        .collect();
+    let mut froms = Vec::new();
+    // The types that convert into the branch enum.
+    let mut convertible = Vec::new();
     for (b, v) in u.branches.iter().zip(&variants) {
         let tv = tag_variants
             .iter()
@@ -77,6 +96,45 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
         let kind = if b.explicit {
             let ty = g.member_type(id, &b.ty, Scope::Module);
             defs.push(quote!(#d #v(#ty),));
+            let plain = g.rust_type(&b.ty, Scope::Module);
+            let text = plain.to_string();
+            if branch_types.iter().filter(|t| **t == text).count() == 1 {
+                let value = if g.needs_box(id, b.ty.id) {
+                    quote!(::std::boxed::Box::new(value))
+                } else {
+                    quote!(value)
+                };
+                froms.push(quote! {
+                    impl ::std::convert::From<#plain> for #branch_ty {
+                        fn from(value: #plain) -> Self {
+                            #branch_ty::#v(#value)
+                        }
+                    }
+                });
+                convertible.push(plain.clone());
+            }
+            // Through a wrapper: `TransactionActionBranch::from(BlockdevSnapshotSync)`.
+            if let Some(inner) = super::structs::wrapped(g, b.ty.id) {
+                let inner_ty = g.rust_type(inner, Scope::Module);
+                let inner_text = inner_ty.to_string();
+                if wrapped_types.iter().filter(|t| **t == inner_text).count() == 1
+                    && !branch_types.contains(&inner_text)
+                {
+                    let value = if g.needs_box(id, b.ty.id) {
+                        quote!(::std::boxed::Box::new(::std::convert::From::from(value)))
+                    } else {
+                        quote!(::std::convert::From::from(value))
+                    };
+                    froms.push(quote! {
+                        impl ::std::convert::From<#inner_ty> for #branch_ty {
+                            fn from(value: #inner_ty) -> Self {
+                                #branch_ty::#v(#value)
+                            }
+                        }
+                    });
+                    convertible.push(inner_ty);
+                }
+            }
             if g.needs_box(id, b.ty.id) {
                 "boxed"
             } else {
@@ -89,6 +147,44 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
         branch_entries.push(format!("    {kind} {v} = {} => {tv},", literal(wire)));
     }
 
+    // `new`: the required common members, then the branch (anything that
+    // converts into it); the optional members are absent.
+    let required: Vec<_> = fields.iter().filter(|f| !f.optional()).collect();
+    let params = required
+        .iter()
+        .map(|f| {
+            let i = &f.ident;
+            let t: TokenStream = super::structs::param_type(&type_text(&f.ty))
+                .parse()
+                .map_err(|_| Error::Config(format!("bad parameter type in union '{}'", e.name)))?;
+            Ok(quote!(#i: #t))
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let inits = fields.iter().map(|f| {
+        let i = &f.ident;
+        if f.optional() {
+            quote!(#i: ::std::option::Option::None)
+        } else {
+            quote!(#i: ::std::convert::Into::into(#i))
+        }
+    });
+    // Without required common members, the union converts from what its
+    // branch does: `TransactionAction::from(BlockdevSnapshotSync { .. })`.
+    if required.is_empty() {
+        for t in &convertible {
+            froms.push(quote! {
+                impl ::std::convert::From<#t> for #name {
+                    fn from(value: #t) -> Self {
+                        #name::new(value)
+                    }
+                }
+            });
+        }
+    }
+    let new_doc = format!(
+        " Creates the union from its required common members and its branch (selected by `{}`); the optional members are absent.",
+        u.discriminator
+    );
     let field_defs = fields.iter().map(|f| field_def(g, f));
     let disc_doc = g.verbatim.doc(&format!(
         "The branch, selected by the discriminator `{}`: its value and the branch's members.",
@@ -136,6 +232,21 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
             #[doc = #other_doc]
             #other(::std::string::String),
         }
+
+        impl #name {
+            #[doc = #new_doc]
+            // The constructor takes what the schema requires.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(#( #params, )* #disc_field: impl ::std::convert::Into<#branch_ty>) -> Self {
+                Self {
+                    #( #inits, )*
+                    #disc_field: #disc_field.into(),
+                    #unknown: ::serde_json::Map::new(),
+                }
+            }
+        }
+
+        #( #froms )*
 
         #rt::impl_union! { #body }
     })

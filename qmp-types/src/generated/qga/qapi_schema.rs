@@ -21,7 +21,7 @@ pub struct GuestAgentCommandInfo {
 }
 ::qmp_types::impl_object! {
     GuestAgentCommandInfo {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req enabled = "enabled": bool,
         req success_response = "success-response": bool,
     }
@@ -43,7 +43,7 @@ pub struct GuestAgentInfo {
 }
 ::qmp_types::impl_object! {
     GuestAgentInfo {
-        req version = "version": ::std::string::String,
+        req version = "version": impl ::std::convert::Into<::std::string::String>,
         req supported_commands = "supported_commands": ::std::vec::Vec<super::GuestAgentCommandInfo>,
     }
 }
@@ -69,7 +69,7 @@ pub struct GuestFileRead {
 ::qmp_types::impl_object! {
     GuestFileRead {
         req count = "count": i64,
-        req buf_b64 = "buf-b64": ::std::string::String,
+        req buf_b64 = "buf-b64": impl ::std::convert::Into<::std::string::String>,
         req eof = "eof": bool,
     }
 }
@@ -156,6 +156,16 @@ pub enum GuestFileWhence {
     Value(i64),
     /// Symbolic name, and preferred interface
     Name(super::QGASeek),
+}
+impl ::std::convert::From<i64> for GuestFileWhence {
+    fn from(value: i64) -> Self {
+        GuestFileWhence::Value(value)
+    }
+}
+impl ::std::convert::From<super::QGASeek> for GuestFileWhence {
+    fn from(value: super::QGASeek) -> Self {
+        GuestFileWhence::Name(value)
+    }
 }
 impl ::serde::Serialize for GuestFileWhence {
     fn serialize<S: ::serde::Serializer>(
@@ -278,7 +288,7 @@ pub struct GuestFilesystemTrimResult {
 }
 ::qmp_types::impl_object! {
     GuestFilesystemTrimResult {
-        req path = "path": ::std::string::String,
+        req path = "path": impl ::std::convert::Into<::std::string::String>,
         opt trimmed = "trimmed",
         opt minimum = "minimum",
         opt error = "error",
@@ -352,7 +362,7 @@ pub struct GuestIpAddress {
 }
 ::qmp_types::impl_object! {
     GuestIpAddress {
-        req ip_address = "ip-address": ::std::string::String,
+        req ip_address = "ip-address": impl ::std::convert::Into<::std::string::String>,
         req ip_address_type = "ip-address-type": super::GuestIpAddressType,
         req prefix = "prefix": i64,
     }
@@ -432,7 +442,7 @@ pub struct GuestNetworkInterface {
 }
 ::qmp_types::impl_object! {
     GuestNetworkInterface {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         opt hardware_address = "hardware-address",
         opt ip_addresses = "ip-addresses",
         opt statistics = "statistics",
@@ -847,6 +857,26 @@ pub enum GuestDiskSmartBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl GuestDiskSmart {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(r#type: impl ::std::convert::Into<GuestDiskSmartBranch>) -> Self {
+        Self {
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::GuestNVMeSmart> for GuestDiskSmartBranch {
+    fn from(value: super::GuestNVMeSmart) -> Self {
+        GuestDiskSmartBranch::Nvme(value)
+    }
+}
+impl ::std::convert::From<super::GuestNVMeSmart> for GuestDiskSmart {
+    fn from(value: super::GuestNVMeSmart) -> Self {
+        GuestDiskSmart::new(value)
+    }
+}
 ::qmp_types::impl_union! {
     GuestDiskSmart, GuestDiskSmartBranch, Other,
     r#type = "type": super::GuestDiskBusType, Other,
@@ -904,7 +934,7 @@ pub struct GuestDiskInfo {
 }
 ::qmp_types::impl_object! {
     GuestDiskInfo {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req partition = "partition": bool,
         opt dependencies = "dependencies",
         opt address = "address",
@@ -947,9 +977,9 @@ pub struct GuestFilesystemInfo {
 }
 ::qmp_types::impl_object! {
     GuestFilesystemInfo {
-        req name = "name": ::std::string::String,
-        req mountpoint = "mountpoint": ::std::string::String,
-        req r#type = "type": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
+        req mountpoint = "mountpoint": impl ::std::convert::Into<::std::string::String>,
+        req r#type = "type": impl ::std::convert::Into<::std::string::String>,
         opt used_bytes = "used-bytes",
         opt total_bytes = "total-bytes",
         opt total_bytes_privileged = "total-bytes-privileged",
@@ -1194,6 +1224,16 @@ pub enum GuestExecCaptureOutput {
     /// capture mode; preferred interface
     Mode(super::GuestExecCaptureOutputMode),
 }
+impl ::std::convert::From<bool> for GuestExecCaptureOutput {
+    fn from(value: bool) -> Self {
+        GuestExecCaptureOutput::Flag(value)
+    }
+}
+impl ::std::convert::From<super::GuestExecCaptureOutputMode> for GuestExecCaptureOutput {
+    fn from(value: super::GuestExecCaptureOutputMode) -> Self {
+        GuestExecCaptureOutput::Mode(value)
+    }
+}
 impl ::serde::Serialize for GuestExecCaptureOutput {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -1268,7 +1308,7 @@ pub struct GuestHostName {
 }
 ::qmp_types::impl_object! {
     GuestHostName {
-        req host_name = "host-name": ::std::string::String,
+        req host_name = "host-name": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// The `GuestUser` object.
@@ -1296,7 +1336,7 @@ pub struct GuestUser {
 }
 ::qmp_types::impl_object! {
     GuestUser {
-        req user = "user": ::std::string::String,
+        req user = "user": impl ::std::convert::Into<::std::string::String>,
         req login_time = "login-time": f64,
         opt domain = "domain",
     }
@@ -1462,6 +1502,26 @@ pub enum GuestDeviceIdBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl GuestDeviceId {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(r#type: impl ::std::convert::Into<GuestDeviceIdBranch>) -> Self {
+        Self {
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::GuestDeviceIdPCI> for GuestDeviceIdBranch {
+    fn from(value: super::GuestDeviceIdPCI) -> Self {
+        GuestDeviceIdBranch::Pci(value)
+    }
+}
+impl ::std::convert::From<super::GuestDeviceIdPCI> for GuestDeviceId {
+    fn from(value: super::GuestDeviceIdPCI) -> Self {
+        GuestDeviceId::new(value)
+    }
+}
 ::qmp_types::impl_union! {
     GuestDeviceId, GuestDeviceIdBranch, Other,
     r#type = "type": super::GuestDeviceType, Other,
@@ -1496,7 +1556,7 @@ pub struct GuestDeviceInfo {
 }
 ::qmp_types::impl_object! {
     GuestDeviceInfo {
-        req driver_name = "driver-name": ::std::string::String,
+        req driver_name = "driver-name": impl ::std::convert::Into<::std::string::String>,
         opt driver_date = "driver-date",
         opt driver_version = "driver-version",
         opt id = "id",
@@ -1628,7 +1688,7 @@ pub struct GuestDiskStatsInfo {
 }
 ::qmp_types::impl_object! {
     GuestDiskStatsInfo {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req major = "major": u64,
         req minor = "minor": u64,
         req stats = "stats": super::GuestDiskStats,
@@ -1729,6 +1789,26 @@ pub enum GuestCpuStatsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl GuestCpuStats {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(r#type: impl ::std::convert::Into<GuestCpuStatsBranch>) -> Self {
+        Self {
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::GuestLinuxCpuStats> for GuestCpuStatsBranch {
+    fn from(value: super::GuestLinuxCpuStats) -> Self {
+        GuestCpuStatsBranch::Linux(value)
+    }
+}
+impl ::std::convert::From<super::GuestLinuxCpuStats> for GuestCpuStats {
+    fn from(value: super::GuestLinuxCpuStats) -> Self {
+        GuestCpuStats::new(value)
+    }
+}
 ::qmp_types::impl_union! {
     GuestCpuStats, GuestCpuStatsBranch, Other,
     r#type = "type": super::GuestCpuStatsType, Other,
@@ -1813,8 +1893,8 @@ pub struct GuestNetworkRoute {
 }
 ::qmp_types::impl_object! {
     GuestNetworkRoute {
-        req iface = "iface": ::std::string::String,
-        req destination = "destination": ::std::string::String,
+        req iface = "iface": impl ::std::convert::Into<::std::string::String>,
+        req destination = "destination": impl ::std::convert::Into<::std::string::String>,
         req metric = "metric": i64,
         opt gateway = "gateway",
         opt mask = "mask",
@@ -2107,7 +2187,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         GuestFileOpen {
-            req path = "path": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
             opt mode = "mode",
         }
     }
@@ -2214,7 +2294,7 @@ pub mod cmd {
     ::qmp_types::impl_object! {
         GuestFileWrite {
             req handle = "handle": i64,
-            req buf_b64 = "buf-b64": ::std::string::String,
+            req buf_b64 = "buf-b64": impl ::std::convert::Into<::std::string::String>,
             opt count = "count",
         }
     }
@@ -2789,8 +2869,8 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         GuestSetUserPassword {
-            req username = "username": ::std::string::String,
-            req password = "password": ::std::string::String,
+            req username = "username": impl ::std::convert::Into<::std::string::String>,
+            req password = "password": impl ::std::convert::Into<::std::string::String>,
             req crypted = "crypted": bool,
         }
     }
@@ -2966,7 +3046,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         GuestExec {
-            req path = "path": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
             opt arg = "arg",
             opt env = "env",
             opt input_data = "input-data",
@@ -3104,7 +3184,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         GuestSshGetAuthorizedKeys {
-            req username = "username": ::std::string::String,
+            req username = "username": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for GuestSshGetAuthorizedKeys {
@@ -3141,7 +3221,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         GuestSshAddAuthorizedKeys {
-            req username = "username": ::std::string::String,
+            req username = "username": impl ::std::convert::Into<::std::string::String>,
             req keys = "keys": ::std::vec::Vec<::std::string::String>,
             opt reset = "reset",
         }
@@ -3179,7 +3259,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         GuestSshRemoveAuthorizedKeys {
-            req username = "username": ::std::string::String,
+            req username = "username": impl ::std::convert::Into<::std::string::String>,
             req keys = "keys": ::std::vec::Vec<::std::string::String>,
         }
     }

@@ -112,7 +112,7 @@ pub struct ACPIOSTInfo {
 ::qmp_types::impl_object! {
     ACPIOSTInfo {
         opt device = "device",
-        req slot = "slot": ::std::string::String,
+        req slot = "slot": impl ::std::convert::Into<::std::string::String>,
         req slot_type = "slot-type": super::ACPISlotType,
         req source = "source": i64,
         req status = "status": i64,

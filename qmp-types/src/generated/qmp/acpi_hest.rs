@@ -28,7 +28,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         InjectGhesV2Error {
-            req cper = "cper": ::std::string::String,
+            req cper = "cper": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for InjectGhesV2Error {

@@ -978,11 +978,81 @@ pub enum AudiodevBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl Audiodev {
+    /// Creates the union from its required common members and its branch (selected by `driver`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: impl ::std::convert::Into<::std::string::String>,
+        driver: impl ::std::convert::Into<AudiodevBranch>,
+    ) -> Self {
+        Self {
+            id: ::std::convert::Into::into(id),
+            timer_period: ::std::option::Option::None,
+            driver: driver.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::AudiodevAlsaOptions> for AudiodevBranch {
+    fn from(value: super::AudiodevAlsaOptions) -> Self {
+        AudiodevBranch::Alsa(value)
+    }
+}
+impl ::std::convert::From<super::AudiodevCoreaudioOptions> for AudiodevBranch {
+    fn from(value: super::AudiodevCoreaudioOptions) -> Self {
+        AudiodevBranch::Coreaudio(value)
+    }
+}
+impl ::std::convert::From<super::AudiodevDBusOptions> for AudiodevBranch {
+    fn from(value: super::AudiodevDBusOptions) -> Self {
+        AudiodevBranch::Dbus(value)
+    }
+}
+impl ::std::convert::From<super::AudiodevDsoundOptions> for AudiodevBranch {
+    fn from(value: super::AudiodevDsoundOptions) -> Self {
+        AudiodevBranch::Dsound(value)
+    }
+}
+impl ::std::convert::From<super::AudiodevJackOptions> for AudiodevBranch {
+    fn from(value: super::AudiodevJackOptions) -> Self {
+        AudiodevBranch::Jack(value)
+    }
+}
+impl ::std::convert::From<super::AudiodevOssOptions> for AudiodevBranch {
+    fn from(value: super::AudiodevOssOptions) -> Self {
+        AudiodevBranch::Oss(value)
+    }
+}
+impl ::std::convert::From<super::AudiodevPaOptions> for AudiodevBranch {
+    fn from(value: super::AudiodevPaOptions) -> Self {
+        AudiodevBranch::Pa(value)
+    }
+}
+impl ::std::convert::From<super::AudiodevPipewireOptions> for AudiodevBranch {
+    fn from(value: super::AudiodevPipewireOptions) -> Self {
+        AudiodevBranch::Pipewire(value)
+    }
+}
+impl ::std::convert::From<super::AudiodevSdlOptions> for AudiodevBranch {
+    fn from(value: super::AudiodevSdlOptions) -> Self {
+        AudiodevBranch::Sdl(value)
+    }
+}
+impl ::std::convert::From<super::AudiodevSndioOptions> for AudiodevBranch {
+    fn from(value: super::AudiodevSndioOptions) -> Self {
+        AudiodevBranch::Sndio(value)
+    }
+}
+impl ::std::convert::From<super::AudiodevWavOptions> for AudiodevBranch {
+    fn from(value: super::AudiodevWavOptions) -> Self {
+        AudiodevBranch::Wav(value)
+    }
+}
 ::qmp_types::impl_union! {
     Audiodev, AudiodevBranch, Other,
     driver = "driver": super::AudiodevDriver, Other,
     {
-        req id = "id": ::std::string::String,
+        req id = "id": impl ::std::convert::Into<::std::string::String>,
         opt timer_period = "timer-period",
     }
     {

@@ -63,7 +63,7 @@ pub struct QAuthZListRule {
 }
 ::qmp_types::impl_object! {
     QAuthZListRule {
-        req r#match = "match": ::std::string::String,
+        req r#match = "match": impl ::std::convert::Into<::std::string::String>,
         req policy = "policy": super::QAuthZListPolicy,
         opt format = "format",
     }
@@ -113,7 +113,7 @@ pub struct AuthZListFileProperties {
 }
 ::qmp_types::impl_object! {
     AuthZListFileProperties {
-        req filename = "filename": ::std::string::String,
+        req filename = "filename": impl ::std::convert::Into<::std::string::String>,
         opt refresh = "refresh",
     }
 }
@@ -132,7 +132,7 @@ pub struct AuthZPAMProperties {
 }
 ::qmp_types::impl_object! {
     AuthZPAMProperties {
-        req service = "service": ::std::string::String,
+        req service = "service": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Properties for authz-simple objects.
@@ -153,6 +153,6 @@ pub struct AuthZSimpleProperties {
 }
 ::qmp_types::impl_object! {
     AuthZSimpleProperties {
-        req identity = "identity": ::std::string::String,
+        req identity = "identity": impl ::std::convert::Into<::std::string::String>,
     }
 }

@@ -100,7 +100,7 @@ pub struct PRManagerInfo {
 }
 ::qmp_types::impl_object! {
     PRManagerInfo {
-        req id = "id": ::std::string::String,
+        req id = "id": impl ::std::convert::Into<::std::string::String>,
         req connected = "connected": bool,
     }
 }
@@ -401,7 +401,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         BlockdevRemoveMedium {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for BlockdevRemoveMedium {
@@ -455,8 +455,8 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         BlockdevInsertMedium {
-            req id = "id": ::std::string::String,
-            req node_name = "node-name": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
+            req node_name = "node-name": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for BlockdevInsertMedium {
@@ -549,7 +549,7 @@ pub mod cmd {
         BlockdevChangeMedium {
             opt device = "device",
             opt id = "id",
-            req filename = "filename": ::std::string::String,
+            req filename = "filename": impl ::std::convert::Into<::std::string::String>,
             opt format = "format",
             opt force = "force",
             opt read_only_mode = "read-only-mode",
@@ -757,7 +757,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         BlockLatencyHistogramSet {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
             opt boundaries = "boundaries",
             opt boundaries_read = "boundaries-read",
             opt boundaries_write = "boundaries-write",
@@ -814,8 +814,8 @@ pub mod event {
     }
     ::qmp_types::impl_object! {
         DeviceTrayMoved {
-            req device = "device": ::std::string::String,
-            req id = "id": ::std::string::String,
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
             req tray_open = "tray-open": bool,
         }
     }
@@ -854,7 +854,7 @@ pub mod event {
     }
     ::qmp_types::impl_object! {
         PrManagerStatusChanged {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
             req connected = "connected": bool,
         }
     }

@@ -39,8 +39,8 @@ pub struct SnapshotInfo {
 }
 ::qmp_types::impl_object! {
     SnapshotInfo {
-        req id = "id": ::std::string::String,
-        req name = "name": ::std::string::String,
+        req id = "id": impl ::std::convert::Into<::std::string::String>,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req vm_state_size = "vm-state-size": i64,
         req date_sec = "date-sec": i64,
         req date_nsec = "date-nsec": i64,
@@ -90,6 +90,30 @@ pub enum ImageInfoSpecificQCow2EncryptionBranch {
     Luks(super::QCryptoBlockInfoLUKS),
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl ImageInfoSpecificQCow2Encryption {
+    /// Creates the union from its required common members and its branch (selected by `format`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        format: impl ::std::convert::Into<ImageInfoSpecificQCow2EncryptionBranch>,
+    ) -> Self {
+        Self {
+            format: format.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockInfoLUKS>
+for ImageInfoSpecificQCow2EncryptionBranch {
+    fn from(value: super::QCryptoBlockInfoLUKS) -> Self {
+        ImageInfoSpecificQCow2EncryptionBranch::Luks(value)
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockInfoLUKS>
+for ImageInfoSpecificQCow2Encryption {
+    fn from(value: super::QCryptoBlockInfoLUKS) -> Self {
+        ImageInfoSpecificQCow2Encryption::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     ImageInfoSpecificQCow2Encryption, ImageInfoSpecificQCow2EncryptionBranch, Other,
@@ -146,7 +170,7 @@ pub struct ImageInfoSpecificQCow2 {
 }
 ::qmp_types::impl_object! {
     ImageInfoSpecificQCow2 {
-        req compat = "compat": ::std::string::String,
+        req compat = "compat": impl ::std::convert::Into<::std::string::String>,
         opt data_file = "data-file",
         opt data_file_raw = "data-file-raw",
         opt extended_l2 = "extended-l2",
@@ -181,7 +205,7 @@ pub struct ImageInfoSpecificVmdk {
 }
 ::qmp_types::impl_object! {
     ImageInfoSpecificVmdk {
-        req create_type = "create-type": ::std::string::String,
+        req create_type = "create-type": impl ::std::convert::Into<::std::string::String>,
         req cid = "cid": i64,
         req parent_cid = "parent-cid": i64,
         req extents = "extents": ::std::vec::Vec<super::VmdkExtentInfo>,
@@ -212,8 +236,8 @@ pub struct VmdkExtentInfo {
 }
 ::qmp_types::impl_object! {
     VmdkExtentInfo {
-        req filename = "filename": ::std::string::String,
-        req format = "format": ::std::string::String,
+        req filename = "filename": impl ::std::convert::Into<::std::string::String>,
+        req format = "format": impl ::std::convert::Into<::std::string::String>,
         req virtual_size = "virtual-size": i64,
         opt cluster_size = "cluster-size",
         opt compressed = "compressed",
@@ -319,6 +343,12 @@ pub struct ImageInfoSpecificQCow2Wrapper {
         req data = "data": super::ImageInfoSpecificQCow2,
     }
 }
+impl ::std::convert::From<super::ImageInfoSpecificQCow2>
+for ImageInfoSpecificQCow2Wrapper {
+    fn from(data: super::ImageInfoSpecificQCow2) -> Self {
+        ImageInfoSpecificQCow2Wrapper::new(data)
+    }
+}
 /// The `ImageInfoSpecificVmdkWrapper` object.
 ///
 /// QAPI struct `ImageInfoSpecificVmdkWrapper`.
@@ -335,6 +365,12 @@ pub struct ImageInfoSpecificVmdkWrapper {
 ::qmp_types::impl_object! {
     ImageInfoSpecificVmdkWrapper {
         req data = "data": super::ImageInfoSpecificVmdk,
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificVmdk>
+for ImageInfoSpecificVmdkWrapper {
+    fn from(data: super::ImageInfoSpecificVmdk) -> Self {
+        ImageInfoSpecificVmdkWrapper::new(data)
     }
 }
 /// The `ImageInfoSpecificLUKSWrapper` object.
@@ -355,6 +391,11 @@ pub struct ImageInfoSpecificLUKSWrapper {
         req data = "data": super::QCryptoBlockInfoLUKS,
     }
 }
+impl ::std::convert::From<super::QCryptoBlockInfoLUKS> for ImageInfoSpecificLUKSWrapper {
+    fn from(data: super::QCryptoBlockInfoLUKS) -> Self {
+        ImageInfoSpecificLUKSWrapper::new(data)
+    }
+}
 /// The `ImageInfoSpecificRbdWrapper` object.
 ///
 /// QAPI struct `ImageInfoSpecificRbdWrapper`.
@@ -373,6 +414,11 @@ pub struct ImageInfoSpecificRbdWrapper {
         req data = "data": super::ImageInfoSpecificRbd,
     }
 }
+impl ::std::convert::From<super::ImageInfoSpecificRbd> for ImageInfoSpecificRbdWrapper {
+    fn from(data: super::ImageInfoSpecificRbd) -> Self {
+        ImageInfoSpecificRbdWrapper::new(data)
+    }
+}
 /// The `ImageInfoSpecificFileWrapper` object.
 ///
 /// QAPI struct `ImageInfoSpecificFileWrapper`.
@@ -389,6 +435,12 @@ pub struct ImageInfoSpecificFileWrapper {
 ::qmp_types::impl_object! {
     ImageInfoSpecificFileWrapper {
         req data = "data": super::ImageInfoSpecificFile,
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificFile>
+for ImageInfoSpecificFileWrapper {
+    fn from(data: super::ImageInfoSpecificFile) -> Self {
+        ImageInfoSpecificFileWrapper::new(data)
     }
 }
 /// A discriminated record of image format specific information
@@ -421,6 +473,121 @@ pub enum ImageInfoSpecificBranch {
     File(super::ImageInfoSpecificFileWrapper),
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl ImageInfoSpecific {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(r#type: impl ::std::convert::Into<ImageInfoSpecificBranch>) -> Self {
+        Self {
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificQCow2Wrapper>
+for ImageInfoSpecificBranch {
+    fn from(value: super::ImageInfoSpecificQCow2Wrapper) -> Self {
+        ImageInfoSpecificBranch::Qcow2(value)
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificQCow2> for ImageInfoSpecificBranch {
+    fn from(value: super::ImageInfoSpecificQCow2) -> Self {
+        ImageInfoSpecificBranch::Qcow2(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificVmdkWrapper>
+for ImageInfoSpecificBranch {
+    fn from(value: super::ImageInfoSpecificVmdkWrapper) -> Self {
+        ImageInfoSpecificBranch::Vmdk(value)
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificVmdk> for ImageInfoSpecificBranch {
+    fn from(value: super::ImageInfoSpecificVmdk) -> Self {
+        ImageInfoSpecificBranch::Vmdk(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificLUKSWrapper>
+for ImageInfoSpecificBranch {
+    fn from(value: super::ImageInfoSpecificLUKSWrapper) -> Self {
+        ImageInfoSpecificBranch::Luks(value)
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockInfoLUKS> for ImageInfoSpecificBranch {
+    fn from(value: super::QCryptoBlockInfoLUKS) -> Self {
+        ImageInfoSpecificBranch::Luks(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificRbdWrapper>
+for ImageInfoSpecificBranch {
+    fn from(value: super::ImageInfoSpecificRbdWrapper) -> Self {
+        ImageInfoSpecificBranch::Rbd(value)
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificRbd> for ImageInfoSpecificBranch {
+    fn from(value: super::ImageInfoSpecificRbd) -> Self {
+        ImageInfoSpecificBranch::Rbd(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificFileWrapper>
+for ImageInfoSpecificBranch {
+    fn from(value: super::ImageInfoSpecificFileWrapper) -> Self {
+        ImageInfoSpecificBranch::File(value)
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificFile> for ImageInfoSpecificBranch {
+    fn from(value: super::ImageInfoSpecificFile) -> Self {
+        ImageInfoSpecificBranch::File(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificQCow2Wrapper> for ImageInfoSpecific {
+    fn from(value: super::ImageInfoSpecificQCow2Wrapper) -> Self {
+        ImageInfoSpecific::new(value)
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificQCow2> for ImageInfoSpecific {
+    fn from(value: super::ImageInfoSpecificQCow2) -> Self {
+        ImageInfoSpecific::new(value)
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificVmdkWrapper> for ImageInfoSpecific {
+    fn from(value: super::ImageInfoSpecificVmdkWrapper) -> Self {
+        ImageInfoSpecific::new(value)
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificVmdk> for ImageInfoSpecific {
+    fn from(value: super::ImageInfoSpecificVmdk) -> Self {
+        ImageInfoSpecific::new(value)
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificLUKSWrapper> for ImageInfoSpecific {
+    fn from(value: super::ImageInfoSpecificLUKSWrapper) -> Self {
+        ImageInfoSpecific::new(value)
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockInfoLUKS> for ImageInfoSpecific {
+    fn from(value: super::QCryptoBlockInfoLUKS) -> Self {
+        ImageInfoSpecific::new(value)
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificRbdWrapper> for ImageInfoSpecific {
+    fn from(value: super::ImageInfoSpecificRbdWrapper) -> Self {
+        ImageInfoSpecific::new(value)
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificRbd> for ImageInfoSpecific {
+    fn from(value: super::ImageInfoSpecificRbd) -> Self {
+        ImageInfoSpecific::new(value)
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificFileWrapper> for ImageInfoSpecific {
+    fn from(value: super::ImageInfoSpecificFileWrapper) -> Self {
+        ImageInfoSpecific::new(value)
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificFile> for ImageInfoSpecific {
+    fn from(value: super::ImageInfoSpecificFile) -> Self {
+        ImageInfoSpecific::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     ImageInfoSpecific, ImageInfoSpecificBranch, Other,
@@ -567,8 +734,8 @@ pub struct BlockNodeInfo {
 }
 ::qmp_types::impl_object! {
     BlockNodeInfo {
-        req filename = "filename": ::std::string::String,
-        req format = "format": ::std::string::String,
+        req filename = "filename": impl ::std::convert::Into<::std::string::String>,
+        req format = "format": impl ::std::convert::Into<::std::string::String>,
         opt dirty_flag = "dirty-flag",
         opt actual_size = "actual-size",
         req virtual_size = "virtual-size": i64,
@@ -637,8 +804,8 @@ pub struct ImageInfo {
 }
 ::qmp_types::impl_object! {
     ImageInfo {
-        req filename = "filename": ::std::string::String,
-        req format = "format": ::std::string::String,
+        req filename = "filename": impl ::std::convert::Into<::std::string::String>,
+        req format = "format": impl ::std::convert::Into<::std::string::String>,
         opt dirty_flag = "dirty-flag",
         opt actual_size = "actual-size",
         req virtual_size = "virtual-size": i64,
@@ -674,7 +841,7 @@ pub struct BlockChildInfo {
 }
 ::qmp_types::impl_object! {
     BlockChildInfo {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req info = "info": super::BlockGraphInfo,
     }
 }
@@ -732,8 +899,8 @@ pub struct BlockGraphInfo {
 }
 ::qmp_types::impl_object! {
     BlockGraphInfo {
-        req filename = "filename": ::std::string::String,
-        req format = "format": ::std::string::String,
+        req filename = "filename": impl ::std::convert::Into<::std::string::String>,
+        req format = "format": impl ::std::convert::Into<::std::string::String>,
         opt dirty_flag = "dirty-flag",
         opt actual_size = "actual-size",
         req virtual_size = "virtual-size": i64,
@@ -800,8 +967,8 @@ pub struct ImageCheck {
 }
 ::qmp_types::impl_object! {
     ImageCheck {
-        req filename = "filename": ::std::string::String,
-        req format = "format": ::std::string::String,
+        req filename = "filename": impl ::std::convert::Into<::std::string::String>,
+        req format = "format": impl ::std::convert::Into<::std::string::String>,
         req check_errors = "check-errors": i64,
         opt image_end_offset = "image-end-offset",
         opt corruptions = "corruptions",
@@ -908,8 +1075,8 @@ pub struct BlockdevChild {
 }
 ::qmp_types::impl_object! {
     BlockdevChild {
-        req child = "child": ::std::string::String,
-        req node_name = "node-name": ::std::string::String,
+        req child = "child": impl ::std::convert::Into<::std::string::String>,
+        req node_name = "node-name": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Information about the backing device for a block device.
@@ -1019,10 +1186,10 @@ pub struct BlockDeviceInfo {
 }
 ::qmp_types::impl_object! {
     BlockDeviceInfo {
-        req file = "file": ::std::string::String,
+        req file = "file": impl ::std::convert::Into<::std::string::String>,
         opt node_name = "node-name",
         req ro = "ro": bool,
-        req drv = "drv": ::std::string::String,
+        req drv = "drv": impl ::std::convert::Into<::std::string::String>,
         opt backing_file = "backing_file",
         req backing_file_depth = "backing_file_depth": i64,
         opt children = "children",
@@ -1171,7 +1338,7 @@ pub struct Qcow2BitmapInfo {
 }
 ::qmp_types::impl_object! {
     Qcow2BitmapInfo {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req granularity = "granularity": u32,
         req flags = "flags": ::std::vec::Vec<super::Qcow2BitmapInfoFlags>,
     }
@@ -1252,9 +1419,9 @@ pub struct BlockInfo {
 }
 ::qmp_types::impl_object! {
     BlockInfo {
-        req device = "device": ::std::string::String,
+        req device = "device": impl ::std::convert::Into<::std::string::String>,
         opt qdev = "qdev",
-        req r#type = "type": ::std::string::String,
+        req r#type = "type": impl ::std::convert::Into<::std::string::String>,
         req removable = "removable": bool,
         req locked = "locked": bool,
         opt inserted = "inserted",
@@ -1734,6 +1901,26 @@ pub enum BlockStatsSpecificBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl BlockStatsSpecific {
+    /// Creates the union from its required common members and its branch (selected by `driver`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(driver: impl ::std::convert::Into<BlockStatsSpecificBranch>) -> Self {
+        Self {
+            driver: driver.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::BlockStatsSpecificNvme> for BlockStatsSpecificBranch {
+    fn from(value: super::BlockStatsSpecificNvme) -> Self {
+        BlockStatsSpecificBranch::Nvme(value)
+    }
+}
+impl ::std::convert::From<super::BlockStatsSpecificNvme> for BlockStatsSpecific {
+    fn from(value: super::BlockStatsSpecificNvme) -> Self {
+        BlockStatsSpecific::new(value)
+    }
+}
 ::qmp_types::impl_union! {
     BlockStatsSpecific, BlockStatsSpecificBranch, Other,
     driver = "driver": super::BlockdevDriver, Other,
@@ -2063,11 +2250,51 @@ pub enum BlockJobInfoBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl BlockJobInfo {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        device: impl ::std::convert::Into<::std::string::String>,
+        len: i64,
+        offset: i64,
+        busy: bool,
+        paused: bool,
+        speed: i64,
+        io_status: super::BlockDeviceIoStatus,
+        ready: bool,
+        status: super::JobStatus,
+        auto_finalize: bool,
+        auto_dismiss: bool,
+        r#type: impl ::std::convert::Into<BlockJobInfoBranch>,
+    ) -> Self {
+        Self {
+            device: ::std::convert::Into::into(device),
+            len: ::std::convert::Into::into(len),
+            offset: ::std::convert::Into::into(offset),
+            busy: ::std::convert::Into::into(busy),
+            paused: ::std::convert::Into::into(paused),
+            speed: ::std::convert::Into::into(speed),
+            io_status: ::std::convert::Into::into(io_status),
+            ready: ::std::convert::Into::into(ready),
+            status: ::std::convert::Into::into(status),
+            auto_finalize: ::std::convert::Into::into(auto_finalize),
+            auto_dismiss: ::std::convert::Into::into(auto_dismiss),
+            error: ::std::option::Option::None,
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::BlockJobInfoMirror> for BlockJobInfoBranch {
+    fn from(value: super::BlockJobInfoMirror) -> Self {
+        BlockJobInfoBranch::Mirror(value)
+    }
+}
 ::qmp_types::impl_union! {
     BlockJobInfo, BlockJobInfoBranch, Other,
     r#type = "type": super::JobType, Other,
     {
-        req device = "device": ::std::string::String,
+        req device = "device": impl ::std::convert::Into<::std::string::String>,
         req len = "len": i64,
         req offset = "offset": i64,
         req busy = "busy": bool,
@@ -2150,7 +2377,7 @@ pub struct BlockdevSnapshotSync {
     BlockdevSnapshotSync {
         opt device = "device",
         opt node_name = "node-name",
-        req snapshot_file = "snapshot-file": ::std::string::String,
+        req snapshot_file = "snapshot-file": impl ::std::convert::Into<::std::string::String>,
         opt snapshot_node_name = "snapshot-node-name",
         opt format = "format",
         opt mode = "mode",
@@ -2176,8 +2403,8 @@ pub struct BlockdevSnapshot {
 }
 ::qmp_types::impl_object! {
     BlockdevSnapshot {
-        req node = "node": ::std::string::String,
-        req overlay = "overlay": ::std::string::String,
+        req node = "node": impl ::std::convert::Into<::std::string::String>,
+        req overlay = "overlay": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Optional parameters for backup.  These parameters don't affect
@@ -2308,7 +2535,7 @@ pub struct BackupCommon {
 ::qmp_types::impl_object! {
     BackupCommon {
         opt job_id = "job-id",
-        req device = "device": ::std::string::String,
+        req device = "device": impl ::std::convert::Into<::std::string::String>,
         req sync = "sync": super::MirrorSyncMode,
         opt speed = "speed",
         opt bitmap = "bitmap",
@@ -2418,7 +2645,7 @@ pub struct DriveBackup {
 ::qmp_types::impl_object! {
     DriveBackup {
         opt job_id = "job-id",
-        req device = "device": ::std::string::String,
+        req device = "device": impl ::std::convert::Into<::std::string::String>,
         req sync = "sync": super::MirrorSyncMode,
         opt speed = "speed",
         opt bitmap = "bitmap",
@@ -2432,7 +2659,7 @@ pub struct DriveBackup {
         opt filter_node_name = "filter-node-name",
         opt discard_source = "discard-source",
         opt x_perf = "x-perf",
-        req target = "target": ::std::string::String,
+        req target = "target": impl ::std::convert::Into<::std::string::String>,
         opt format = "format",
         opt mode = "mode",
     }
@@ -2523,7 +2750,7 @@ pub struct BlockdevBackup {
 ::qmp_types::impl_object! {
     BlockdevBackup {
         opt job_id = "job-id",
-        req device = "device": ::std::string::String,
+        req device = "device": impl ::std::convert::Into<::std::string::String>,
         req sync = "sync": super::MirrorSyncMode,
         opt speed = "speed",
         opt bitmap = "bitmap",
@@ -2537,7 +2764,7 @@ pub struct BlockdevBackup {
         opt filter_node_name = "filter-node-name",
         opt discard_source = "discard-source",
         opt x_perf = "x-perf",
-        req target = "target": ::std::string::String,
+        req target = "target": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// The values of `XDbgBlockGraphNodeType`.
@@ -2592,7 +2819,7 @@ pub struct XDbgBlockGraphNode {
     XDbgBlockGraphNode {
         req id = "id": u64,
         req r#type = "type": super::XDbgBlockGraphNodeType,
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Enum of base block permissions.
@@ -2665,7 +2892,7 @@ pub struct XDbgBlockGraphEdge {
     XDbgBlockGraphEdge {
         req parent = "parent": u64,
         req child = "child": u64,
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req perm = "perm": ::std::vec::Vec<super::BlockPermission>,
         req shared_perm = "shared-perm": ::std::vec::Vec<super::BlockPermission>,
     }
@@ -2779,8 +3006,8 @@ pub struct DriveMirror {
 ::qmp_types::impl_object! {
     DriveMirror {
         opt job_id = "job-id",
-        req device = "device": ::std::string::String,
-        req target = "target": ::std::string::String,
+        req device = "device": impl ::std::convert::Into<::std::string::String>,
+        req target = "target": impl ::std::convert::Into<::std::string::String>,
         opt format = "format",
         opt node_name = "node-name",
         opt replaces = "replaces",
@@ -2814,8 +3041,8 @@ pub struct BlockDirtyBitmap {
 }
 ::qmp_types::impl_object! {
     BlockDirtyBitmap {
-        req node = "node": ::std::string::String,
-        req name = "name": ::std::string::String,
+        req node = "node": impl ::std::convert::Into<::std::string::String>,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// The `BlockDirtyBitmapAdd` object.
@@ -2848,8 +3075,8 @@ pub struct BlockDirtyBitmapAdd {
 }
 ::qmp_types::impl_object! {
     BlockDirtyBitmapAdd {
-        req node = "node": ::std::string::String,
-        req name = "name": ::std::string::String,
+        req node = "node": impl ::std::convert::Into<::std::string::String>,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         opt granularity = "granularity",
         opt persistent = "persistent",
         opt disabled = "disabled",
@@ -2868,6 +3095,21 @@ pub enum BlockDirtyBitmapOrStr {
     Local(::std::string::String),
     /// bitmap with specified node
     External(super::BlockDirtyBitmap),
+}
+impl ::std::convert::From<::std::string::String> for BlockDirtyBitmapOrStr {
+    fn from(value: ::std::string::String) -> Self {
+        BlockDirtyBitmapOrStr::Local(value)
+    }
+}
+impl ::std::convert::From<&str> for BlockDirtyBitmapOrStr {
+    fn from(value: &str) -> Self {
+        BlockDirtyBitmapOrStr::Local(value.to_owned())
+    }
+}
+impl ::std::convert::From<super::BlockDirtyBitmap> for BlockDirtyBitmapOrStr {
+    fn from(value: super::BlockDirtyBitmap) -> Self {
+        BlockDirtyBitmapOrStr::External(value)
+    }
 }
 impl ::serde::Serialize for BlockDirtyBitmapOrStr {
     fn serialize<S: ::serde::Serializer>(
@@ -2946,8 +3188,8 @@ pub struct BlockDirtyBitmapMerge {
 }
 ::qmp_types::impl_object! {
     BlockDirtyBitmapMerge {
-        req node = "node": ::std::string::String,
-        req target = "target": ::std::string::String,
+        req node = "node": impl ::std::convert::Into<::std::string::String>,
+        req target = "target": impl ::std::convert::Into<::std::string::String>,
         req bitmaps = "bitmaps": ::std::vec::Vec<super::BlockDirtyBitmapOrStr>,
     }
 }
@@ -2966,7 +3208,7 @@ pub struct BlockDirtyBitmapSha256 {
 }
 ::qmp_types::impl_object! {
     BlockDirtyBitmapSha256 {
-        req sha256 = "sha256": ::std::string::String,
+        req sha256 = "sha256": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// A set of parameters describing block throttling.
@@ -3368,11 +3610,31 @@ pub enum BlockJobChangeOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl BlockJobChangeOptions {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: impl ::std::convert::Into<::std::string::String>,
+        r#type: impl ::std::convert::Into<BlockJobChangeOptionsBranch>,
+    ) -> Self {
+        Self {
+            id: ::std::convert::Into::into(id),
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::BlockJobChangeOptionsMirror>
+for BlockJobChangeOptionsBranch {
+    fn from(value: super::BlockJobChangeOptionsMirror) -> Self {
+        BlockJobChangeOptionsBranch::Mirror(value)
+    }
+}
 ::qmp_types::impl_union! {
     BlockJobChangeOptions, BlockJobChangeOptionsBranch, Other,
     r#type = "type": super::JobType, Other,
     {
-        req id = "id": ::std::string::String,
+        req id = "id": impl ::std::convert::Into<::std::string::String>,
     }
     {
         empty Commit = "commit" => Commit,
@@ -3768,7 +4030,7 @@ pub struct BlockdevOptionsFile {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsFile {
-        req filename = "filename": ::std::string::String,
+        req filename = "filename": impl ::std::convert::Into<::std::string::String>,
         opt pr_manager = "pr-manager",
         opt locking = "locking",
         opt aio = "aio",
@@ -3829,7 +4091,7 @@ pub struct BlockdevOptionsNVMe {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsNVMe {
-        req device = "device": ::std::string::String,
+        req device = "device": impl ::std::convert::Into<::std::string::String>,
         req namespace = "namespace": i64,
     }
 }
@@ -3861,7 +4123,7 @@ pub struct BlockdevOptionsVVFAT {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsVVFAT {
-        req dir = "dir": ::std::string::String,
+        req dir = "dir": impl ::std::convert::Into<::std::string::String>,
         opt fat_type = "fat-type",
         opt floppy = "floppy",
         opt label = "label",
@@ -3884,7 +4146,7 @@ pub struct BlockdevOptionsGenericFormat {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsGenericFormat {
-        req file = "file": ::std::boxed::Box<super::BlockdevRef>,
+        req file = "file": impl ::std::convert::Into<::std::boxed::Box<super::BlockdevRef>>,
     }
 }
 /// Driver specific block device options for LUKS.
@@ -3909,7 +4171,7 @@ pub struct BlockdevOptionsLUKS {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsLUKS {
-        req file = "file": ::std::boxed::Box<super::BlockdevRef>,
+        req file = "file": impl ::std::convert::Into<::std::boxed::Box<super::BlockdevRef>>,
         opt key_secret = "key-secret",
         opt header = "header",
     }
@@ -3934,7 +4196,7 @@ pub struct BlockdevOptionsGenericCOWFormat {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsGenericCOWFormat {
-        req file = "file": ::std::boxed::Box<super::BlockdevRef>,
+        req file = "file": impl ::std::convert::Into<::std::boxed::Box<super::BlockdevRef>>,
         opt backing = "backing",
     }
 }
@@ -4045,6 +4307,16 @@ pub enum Qcow2OverlapChecks {
     /// named mode which chooses a specific set of flags
     Mode(super::Qcow2OverlapCheckMode),
 }
+impl ::std::convert::From<super::Qcow2OverlapCheckFlags> for Qcow2OverlapChecks {
+    fn from(value: super::Qcow2OverlapCheckFlags) -> Self {
+        Qcow2OverlapChecks::Flags(value)
+    }
+}
+impl ::std::convert::From<super::Qcow2OverlapCheckMode> for Qcow2OverlapChecks {
+    fn from(value: super::Qcow2OverlapCheckMode) -> Self {
+        Qcow2OverlapChecks::Mode(value)
+    }
+}
 impl ::serde::Serialize for Qcow2OverlapChecks {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -4149,6 +4421,27 @@ pub enum BlockdevQcowEncryptionBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl BlockdevQcowEncryption {
+    /// Creates the union from its required common members and its branch (selected by `format`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(format: impl ::std::convert::Into<BlockdevQcowEncryptionBranch>) -> Self {
+        Self {
+            format: format.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockOptionsQCow>
+for BlockdevQcowEncryptionBranch {
+    fn from(value: super::QCryptoBlockOptionsQCow) -> Self {
+        BlockdevQcowEncryptionBranch::Aes(value)
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockOptionsQCow> for BlockdevQcowEncryption {
+    fn from(value: super::QCryptoBlockOptionsQCow) -> Self {
+        BlockdevQcowEncryption::new(value)
+    }
+}
 ::qmp_types::impl_union! {
     BlockdevQcowEncryption, BlockdevQcowEncryptionBranch, Other,
     format = "format": super::BlockdevQcowEncryptionFormat, Other,
@@ -4179,7 +4472,7 @@ pub struct BlockdevOptionsQcow {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsQcow {
-        req file = "file": ::std::boxed::Box<super::BlockdevRef>,
+        req file = "file": impl ::std::convert::Into<::std::boxed::Box<super::BlockdevRef>>,
         opt backing = "backing",
         opt encrypt = "encrypt",
     }
@@ -4230,6 +4523,40 @@ pub enum BlockdevQcow2EncryptionBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl BlockdevQcow2Encryption {
+    /// Creates the union from its required common members and its branch (selected by `format`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        format: impl ::std::convert::Into<BlockdevQcow2EncryptionBranch>,
+    ) -> Self {
+        Self {
+            format: format.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockOptionsQCow>
+for BlockdevQcow2EncryptionBranch {
+    fn from(value: super::QCryptoBlockOptionsQCow) -> Self {
+        BlockdevQcow2EncryptionBranch::Aes(value)
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockOptionsLUKS>
+for BlockdevQcow2EncryptionBranch {
+    fn from(value: super::QCryptoBlockOptionsLUKS) -> Self {
+        BlockdevQcow2EncryptionBranch::Luks(value)
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockOptionsQCow> for BlockdevQcow2Encryption {
+    fn from(value: super::QCryptoBlockOptionsQCow) -> Self {
+        BlockdevQcow2Encryption::new(value)
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockOptionsLUKS> for BlockdevQcow2Encryption {
+    fn from(value: super::QCryptoBlockOptionsLUKS) -> Self {
+        BlockdevQcow2Encryption::new(value)
+    }
+}
 ::qmp_types::impl_union! {
     BlockdevQcow2Encryption, BlockdevQcow2EncryptionBranch, Other,
     format = "format": super::BlockdevQcow2EncryptionFormat, Other,
@@ -4262,7 +4589,7 @@ pub struct BlockdevOptionsPreallocate {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsPreallocate {
-        req file = "file": ::std::boxed::Box<super::BlockdevRef>,
+        req file = "file": impl ::std::convert::Into<::std::boxed::Box<super::BlockdevRef>>,
         opt prealloc_align = "prealloc-align",
         opt prealloc_size = "prealloc-size",
     }
@@ -4356,7 +4683,7 @@ pub struct BlockdevOptionsQcow2 {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsQcow2 {
-        req file = "file": ::std::boxed::Box<super::BlockdevRef>,
+        req file = "file": impl ::std::convert::Into<::std::boxed::Box<super::BlockdevRef>>,
         opt backing = "backing",
         opt lazy_refcounts = "lazy-refcounts",
         opt pass_discard_request = "pass-discard-request",
@@ -4443,7 +4770,7 @@ pub struct SshHostKeyHash {
 ::qmp_types::impl_object! {
     SshHostKeyHash {
         req r#type = "type": super::SshHostKeyCheckHashType,
-        req hash = "hash": ::std::string::String,
+        req hash = "hash": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// The `SshHostKeyCheck` union.
@@ -4471,6 +4798,26 @@ pub enum SshHostKeyCheckBranch {
     KnownHosts,
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl SshHostKeyCheck {
+    /// Creates the union from its required common members and its branch (selected by `mode`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(mode: impl ::std::convert::Into<SshHostKeyCheckBranch>) -> Self {
+        Self {
+            mode: mode.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::SshHostKeyHash> for SshHostKeyCheckBranch {
+    fn from(value: super::SshHostKeyHash) -> Self {
+        SshHostKeyCheckBranch::Hash(value)
+    }
+}
+impl ::std::convert::From<super::SshHostKeyHash> for SshHostKeyCheck {
+    fn from(value: super::SshHostKeyHash) -> Self {
+        SshHostKeyCheck::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     SshHostKeyCheck, SshHostKeyCheckBranch, Other,
@@ -4506,7 +4853,7 @@ pub struct BlockdevOptionsSsh {
 ::qmp_types::impl_object! {
     BlockdevOptionsSsh {
         req server = "server": super::InetSocketAddress,
-        req path = "path": ::std::string::String,
+        req path = "path": impl ::std::convert::Into<::std::string::String>,
         opt user = "user",
         opt host_key_check = "host-key-check",
     }
@@ -4896,7 +5243,7 @@ pub struct BlockdevOptionsBlkdebug {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsBlkdebug {
-        req image = "image": ::std::boxed::Box<super::BlockdevRef>,
+        req image = "image": impl ::std::convert::Into<::std::boxed::Box<super::BlockdevRef>>,
         opt config = "config",
         opt align = "align",
         opt max_transfer = "max-transfer",
@@ -4939,8 +5286,8 @@ pub struct BlockdevOptionsBlklogwrites {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsBlklogwrites {
-        req file = "file": ::std::boxed::Box<super::BlockdevRef>,
-        req log = "log": ::std::boxed::Box<super::BlockdevRef>,
+        req file = "file": impl ::std::convert::Into<::std::boxed::Box<super::BlockdevRef>>,
+        req log = "log": impl ::std::convert::Into<::std::boxed::Box<super::BlockdevRef>>,
         opt log_sector_size = "log-sector-size",
         opt log_append = "log-append",
         opt log_super_update_interval = "log-super-update-interval",
@@ -4963,8 +5310,8 @@ pub struct BlockdevOptionsBlkverify {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsBlkverify {
-        req test = "test": ::std::boxed::Box<super::BlockdevRef>,
-        req raw = "raw": ::std::boxed::Box<super::BlockdevRef>,
+        req test = "test": impl ::std::convert::Into<::std::boxed::Box<super::BlockdevRef>>,
+        req raw = "raw": impl ::std::convert::Into<::std::boxed::Box<super::BlockdevRef>>,
     }
 }
 /// Driver specific block device options for blkreplay.
@@ -4982,7 +5329,7 @@ pub struct BlockdevOptionsBlkreplay {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsBlkreplay {
-        req image = "image": ::std::boxed::Box<super::BlockdevRef>,
+        req image = "image": impl ::std::convert::Into<::std::boxed::Box<super::BlockdevRef>>,
     }
 }
 /// An enumeration of quorum read patterns.
@@ -5066,8 +5413,8 @@ pub struct BlockdevOptionsGluster {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsGluster {
-        req volume = "volume": ::std::string::String,
-        req path = "path": ::std::string::String,
+        req volume = "volume": impl ::std::convert::Into<::std::string::String>,
+        req path = "path": impl ::std::convert::Into<::std::string::String>,
         req server = "server": ::std::vec::Vec<super::SocketAddress>,
         opt debug = "debug",
         opt logfile = "logfile",
@@ -5090,7 +5437,7 @@ pub struct BlockdevOptionsIoUring {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsIoUring {
-        req filename = "filename": ::std::string::String,
+        req filename = "filename": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Driver specific block device options for the nvme-io_uring backend.
@@ -5111,7 +5458,7 @@ pub struct BlockdevOptionsNvmeIoUring {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsNvmeIoUring {
-        req path = "path": ::std::string::String,
+        req path = "path": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Driver specific block device options for the virtio-blk-vfio-pci
@@ -5133,7 +5480,7 @@ pub struct BlockdevOptionsVirtioBlkVfioPci {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsVirtioBlkVfioPci {
-        req path = "path": ::std::string::String,
+        req path = "path": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Driver specific block device options for the virtio-blk-vhost-user
@@ -5154,7 +5501,7 @@ pub struct BlockdevOptionsVirtioBlkVhostUser {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsVirtioBlkVhostUser {
-        req path = "path": ::std::string::String,
+        req path = "path": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Driver specific block device options for the virtio-blk-vhost-vdpa
@@ -5179,7 +5526,7 @@ pub struct BlockdevOptionsVirtioBlkVhostVdpa {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsVirtioBlkVhostVdpa {
-        req path = "path": ::std::string::String,
+        req path = "path": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// An enumeration of libiscsi transport types
@@ -5275,8 +5622,8 @@ pub struct BlockdevOptionsIscsi {
 ::qmp_types::impl_object! {
     BlockdevOptionsIscsi {
         req transport = "transport": super::IscsiTransport,
-        req portal = "portal": ::std::string::String,
-        req target = "target": ::std::string::String,
+        req portal = "portal": impl ::std::convert::Into<::std::string::String>,
+        req target = "target": impl ::std::convert::Into<::std::string::String>,
         opt lun = "lun",
         opt user = "user",
         opt password_secret = "password-secret",
@@ -5350,7 +5697,7 @@ pub struct RbdEncryptionOptionsLUKSBase {
 }
 ::qmp_types::impl_object! {
     RbdEncryptionOptionsLUKSBase {
-        req key_secret = "key-secret": ::std::string::String,
+        req key_secret = "key-secret": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// The `RbdEncryptionCreateOptionsLUKSBase` object.
@@ -5373,7 +5720,7 @@ pub struct RbdEncryptionCreateOptionsLUKSBase {
 }
 ::qmp_types::impl_object! {
     RbdEncryptionCreateOptionsLUKSBase {
-        req key_secret = "key-secret": ::std::string::String,
+        req key_secret = "key-secret": impl ::std::convert::Into<::std::string::String>,
         opt cipher_alg = "cipher-alg",
     }
 }
@@ -5394,7 +5741,7 @@ pub struct RbdEncryptionOptionsLUKS {
 }
 ::qmp_types::impl_object! {
     RbdEncryptionOptionsLUKS {
-        req key_secret = "key-secret": ::std::string::String,
+        req key_secret = "key-secret": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// The `RbdEncryptionOptionsLUKS2` object.
@@ -5414,7 +5761,7 @@ pub struct RbdEncryptionOptionsLUKS2 {
 }
 ::qmp_types::impl_object! {
     RbdEncryptionOptionsLUKS2 {
-        req key_secret = "key-secret": ::std::string::String,
+        req key_secret = "key-secret": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// The `RbdEncryptionOptionsLUKSAny` object.
@@ -5434,7 +5781,7 @@ pub struct RbdEncryptionOptionsLUKSAny {
 }
 ::qmp_types::impl_object! {
     RbdEncryptionOptionsLUKSAny {
-        req key_secret = "key-secret": ::std::string::String,
+        req key_secret = "key-secret": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// The `RbdEncryptionCreateOptionsLUKS` object.
@@ -5457,7 +5804,7 @@ pub struct RbdEncryptionCreateOptionsLUKS {
 }
 ::qmp_types::impl_object! {
     RbdEncryptionCreateOptionsLUKS {
-        req key_secret = "key-secret": ::std::string::String,
+        req key_secret = "key-secret": impl ::std::convert::Into<::std::string::String>,
         opt cipher_alg = "cipher-alg",
     }
 }
@@ -5481,7 +5828,7 @@ pub struct RbdEncryptionCreateOptionsLUKS2 {
 }
 ::qmp_types::impl_object! {
     RbdEncryptionCreateOptionsLUKS2 {
-        req key_secret = "key-secret": ::std::string::String,
+        req key_secret = "key-secret": impl ::std::convert::Into<::std::string::String>,
         opt cipher_alg = "cipher-alg",
     }
 }
@@ -5515,6 +5862,50 @@ pub enum RbdEncryptionOptionsBranch {
     LuksAny(super::RbdEncryptionOptionsLUKSAny),
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl RbdEncryptionOptions {
+    /// Creates the union from its required common members and its branch (selected by `format`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(format: impl ::std::convert::Into<RbdEncryptionOptionsBranch>) -> Self {
+        Self {
+            parent: ::std::option::Option::None,
+            format: format.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::RbdEncryptionOptionsLUKS>
+for RbdEncryptionOptionsBranch {
+    fn from(value: super::RbdEncryptionOptionsLUKS) -> Self {
+        RbdEncryptionOptionsBranch::Luks(value)
+    }
+}
+impl ::std::convert::From<super::RbdEncryptionOptionsLUKS2>
+for RbdEncryptionOptionsBranch {
+    fn from(value: super::RbdEncryptionOptionsLUKS2) -> Self {
+        RbdEncryptionOptionsBranch::Luks2(value)
+    }
+}
+impl ::std::convert::From<super::RbdEncryptionOptionsLUKSAny>
+for RbdEncryptionOptionsBranch {
+    fn from(value: super::RbdEncryptionOptionsLUKSAny) -> Self {
+        RbdEncryptionOptionsBranch::LuksAny(value)
+    }
+}
+impl ::std::convert::From<super::RbdEncryptionOptionsLUKS> for RbdEncryptionOptions {
+    fn from(value: super::RbdEncryptionOptionsLUKS) -> Self {
+        RbdEncryptionOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::RbdEncryptionOptionsLUKS2> for RbdEncryptionOptions {
+    fn from(value: super::RbdEncryptionOptionsLUKS2) -> Self {
+        RbdEncryptionOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::RbdEncryptionOptionsLUKSAny> for RbdEncryptionOptions {
+    fn from(value: super::RbdEncryptionOptionsLUKSAny) -> Self {
+        RbdEncryptionOptions::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     RbdEncryptionOptions, RbdEncryptionOptionsBranch, Other,
@@ -5553,6 +5944,42 @@ pub enum RbdEncryptionCreateOptionsBranch {
     LuksAny,
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl RbdEncryptionCreateOptions {
+    /// Creates the union from its required common members and its branch (selected by `format`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        format: impl ::std::convert::Into<RbdEncryptionCreateOptionsBranch>,
+    ) -> Self {
+        Self {
+            format: format.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::RbdEncryptionCreateOptionsLUKS>
+for RbdEncryptionCreateOptionsBranch {
+    fn from(value: super::RbdEncryptionCreateOptionsLUKS) -> Self {
+        RbdEncryptionCreateOptionsBranch::Luks(value)
+    }
+}
+impl ::std::convert::From<super::RbdEncryptionCreateOptionsLUKS2>
+for RbdEncryptionCreateOptionsBranch {
+    fn from(value: super::RbdEncryptionCreateOptionsLUKS2) -> Self {
+        RbdEncryptionCreateOptionsBranch::Luks2(value)
+    }
+}
+impl ::std::convert::From<super::RbdEncryptionCreateOptionsLUKS>
+for RbdEncryptionCreateOptions {
+    fn from(value: super::RbdEncryptionCreateOptionsLUKS) -> Self {
+        RbdEncryptionCreateOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::RbdEncryptionCreateOptionsLUKS2>
+for RbdEncryptionCreateOptions {
+    fn from(value: super::RbdEncryptionCreateOptionsLUKS2) -> Self {
+        RbdEncryptionCreateOptions::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     RbdEncryptionCreateOptions, RbdEncryptionCreateOptionsBranch, Other,
@@ -5605,9 +6032,9 @@ pub struct BlockdevOptionsRbd {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsRbd {
-        req pool = "pool": ::std::string::String,
+        req pool = "pool": impl ::std::convert::Into<::std::string::String>,
         opt namespace = "namespace",
-        req image = "image": ::std::string::String,
+        req image = "image": impl ::std::convert::Into<::std::string::String>,
         opt conf = "conf",
         opt snapshot = "snapshot",
         opt encrypt = "encrypt",
@@ -5667,7 +6094,7 @@ pub struct BlockdevOptionsReplication {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsReplication {
-        req file = "file": ::std::boxed::Box<super::BlockdevRef>,
+        req file = "file": impl ::std::convert::Into<::std::boxed::Box<super::BlockdevRef>>,
         req mode = "mode": super::ReplicationMode,
         opt top_id = "top-id",
     }
@@ -5708,7 +6135,7 @@ pub struct NFSServer {
 ::qmp_types::impl_object! {
     NFSServer {
         req r#type = "type": super::NFSTransport,
-        req host = "host": ::std::string::String,
+        req host = "host": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Driver specific block device option for NFS
@@ -5749,7 +6176,7 @@ pub struct BlockdevOptionsNfs {
 ::qmp_types::impl_object! {
     BlockdevOptionsNfs {
         req server = "server": super::NFSServer,
-        req path = "path": ::std::string::String,
+        req path = "path": impl ::std::convert::Into<::std::string::String>,
         opt user = "user",
         opt group = "group",
         opt tcp_syn_count = "tcp-syn-count",
@@ -5793,7 +6220,7 @@ pub struct BlockdevOptionsCurlBase {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsCurlBase {
-        req url = "url": ::std::string::String,
+        req url = "url": impl ::std::convert::Into<::std::string::String>,
         opt readahead = "readahead",
         opt timeout = "timeout",
         opt username = "username",
@@ -5845,7 +6272,7 @@ pub struct BlockdevOptionsCurlHttp {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsCurlHttp {
-        req url = "url": ::std::string::String,
+        req url = "url": impl ::std::convert::Into<::std::string::String>,
         opt readahead = "readahead",
         opt timeout = "timeout",
         opt username = "username",
@@ -5902,7 +6329,7 @@ pub struct BlockdevOptionsCurlHttps {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsCurlHttps {
-        req url = "url": ::std::string::String,
+        req url = "url": impl ::std::convert::Into<::std::string::String>,
         opt readahead = "readahead",
         opt timeout = "timeout",
         opt username = "username",
@@ -5949,7 +6376,7 @@ pub struct BlockdevOptionsCurlFtp {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsCurlFtp {
-        req url = "url": ::std::string::String,
+        req url = "url": impl ::std::convert::Into<::std::string::String>,
         opt readahead = "readahead",
         opt timeout = "timeout",
         opt username = "username",
@@ -5996,7 +6423,7 @@ pub struct BlockdevOptionsCurlFtps {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsCurlFtps {
-        req url = "url": ::std::string::String,
+        req url = "url": impl ::std::convert::Into<::std::string::String>,
         opt readahead = "readahead",
         opt timeout = "timeout",
         opt username = "username",
@@ -6083,7 +6510,7 @@ pub struct BlockdevOptionsRaw {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsRaw {
-        req file = "file": ::std::boxed::Box<super::BlockdevRef>,
+        req file = "file": impl ::std::convert::Into<::std::boxed::Box<super::BlockdevRef>>,
         opt offset = "offset",
         opt size = "size",
     }
@@ -6107,8 +6534,8 @@ pub struct BlockdevOptionsThrottle {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsThrottle {
-        req throttle_group = "throttle-group": ::std::string::String,
-        req file = "file": ::std::boxed::Box<super::BlockdevRef>,
+        req throttle_group = "throttle-group": impl ::std::convert::Into<::std::string::String>,
+        req file = "file": impl ::std::convert::Into<::std::boxed::Box<super::BlockdevRef>>,
     }
 }
 /// Driver specific block device options for the copy-on-read driver.
@@ -6132,7 +6559,7 @@ pub struct BlockdevOptionsCor {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsCor {
-        req file = "file": ::std::boxed::Box<super::BlockdevRef>,
+        req file = "file": impl ::std::convert::Into<::std::boxed::Box<super::BlockdevRef>>,
         opt bottom = "bottom",
     }
 }
@@ -6211,8 +6638,8 @@ pub struct BlockdevOptionsCbw {
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsCbw {
-        req file = "file": ::std::boxed::Box<super::BlockdevRef>,
-        req target = "target": ::std::boxed::Box<super::BlockdevRef>,
+        req file = "file": impl ::std::convert::Into<::std::boxed::Box<super::BlockdevRef>>,
+        req target = "target": impl ::std::convert::Into<::std::boxed::Box<super::BlockdevRef>>,
         opt bitmap = "bitmap",
         opt on_cbw_error = "on-cbw-error",
         opt cbw_timeout = "cbw-timeout",
@@ -6389,6 +6816,337 @@ pub enum BlockdevOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl BlockdevOptions {
+    /// Creates the union from its required common members and its branch (selected by `driver`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(driver: impl ::std::convert::Into<BlockdevOptionsBranch>) -> Self {
+        Self {
+            node_name: ::std::option::Option::None,
+            discard: ::std::option::Option::None,
+            cache: ::std::option::Option::None,
+            active: ::std::option::Option::None,
+            read_only: ::std::option::Option::None,
+            auto_read_only: ::std::option::Option::None,
+            force_share: ::std::option::Option::None,
+            detect_zeroes: ::std::option::Option::None,
+            driver: driver.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsBlkdebug> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsBlkdebug) -> Self {
+        BlockdevOptionsBranch::Blkdebug(::std::boxed::Box::new(value))
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsBlklogwrites> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsBlklogwrites) -> Self {
+        BlockdevOptionsBranch::Blklogwrites(::std::boxed::Box::new(value))
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsBlkreplay> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsBlkreplay) -> Self {
+        BlockdevOptionsBranch::Blkreplay(::std::boxed::Box::new(value))
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsBlkverify> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsBlkverify) -> Self {
+        BlockdevOptionsBranch::Blkverify(::std::boxed::Box::new(value))
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsCbw> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsCbw) -> Self {
+        BlockdevOptionsBranch::CopyBeforeWrite(::std::boxed::Box::new(value))
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsCor> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsCor) -> Self {
+        BlockdevOptionsBranch::CopyOnRead(::std::boxed::Box::new(value))
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsCurlFtp> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsCurlFtp) -> Self {
+        BlockdevOptionsBranch::Ftp(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsCurlFtps> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsCurlFtps) -> Self {
+        BlockdevOptionsBranch::Ftps(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsGluster> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsGluster) -> Self {
+        BlockdevOptionsBranch::Gluster(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsCurlHttp> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsCurlHttp) -> Self {
+        BlockdevOptionsBranch::Http(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsCurlHttps> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsCurlHttps) -> Self {
+        BlockdevOptionsBranch::Https(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsIoUring> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsIoUring) -> Self {
+        BlockdevOptionsBranch::IoUring(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsIscsi> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsIscsi) -> Self {
+        BlockdevOptionsBranch::Iscsi(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsLUKS> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsLUKS) -> Self {
+        BlockdevOptionsBranch::Luks(::std::boxed::Box::new(value))
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsNbd> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsNbd) -> Self {
+        BlockdevOptionsBranch::Nbd(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsNfs> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsNfs) -> Self {
+        BlockdevOptionsBranch::Nfs(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsNVMe> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsNVMe) -> Self {
+        BlockdevOptionsBranch::Nvme(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsNvmeIoUring> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsNvmeIoUring) -> Self {
+        BlockdevOptionsBranch::NvmeIoUring(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsPreallocate> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsPreallocate) -> Self {
+        BlockdevOptionsBranch::Preallocate(::std::boxed::Box::new(value))
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsQcow> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsQcow) -> Self {
+        BlockdevOptionsBranch::Qcow(::std::boxed::Box::new(value))
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsQcow2> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsQcow2) -> Self {
+        BlockdevOptionsBranch::Qcow2(::std::boxed::Box::new(value))
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsQuorum> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsQuorum) -> Self {
+        BlockdevOptionsBranch::Quorum(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsRaw> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsRaw) -> Self {
+        BlockdevOptionsBranch::Raw(::std::boxed::Box::new(value))
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsRbd> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsRbd) -> Self {
+        BlockdevOptionsBranch::Rbd(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsReplication> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsReplication) -> Self {
+        BlockdevOptionsBranch::Replication(::std::boxed::Box::new(value))
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsSsh> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsSsh) -> Self {
+        BlockdevOptionsBranch::Ssh(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsThrottle> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsThrottle) -> Self {
+        BlockdevOptionsBranch::Throttle(::std::boxed::Box::new(value))
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsVirtioBlkVfioPci>
+for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsVirtioBlkVfioPci) -> Self {
+        BlockdevOptionsBranch::VirtioBlkVfioPci(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsVirtioBlkVhostUser>
+for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsVirtioBlkVhostUser) -> Self {
+        BlockdevOptionsBranch::VirtioBlkVhostUser(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsVirtioBlkVhostVdpa>
+for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsVirtioBlkVhostVdpa) -> Self {
+        BlockdevOptionsBranch::VirtioBlkVhostVdpa(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsVVFAT> for BlockdevOptionsBranch {
+    fn from(value: super::BlockdevOptionsVVFAT) -> Self {
+        BlockdevOptionsBranch::Vvfat(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsBlkdebug> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsBlkdebug) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsBlklogwrites> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsBlklogwrites) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsBlkreplay> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsBlkreplay) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsBlkverify> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsBlkverify) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsCbw> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsCbw) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsCor> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsCor) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsCurlFtp> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsCurlFtp) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsCurlFtps> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsCurlFtps) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsGluster> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsGluster) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsCurlHttp> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsCurlHttp) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsCurlHttps> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsCurlHttps) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsIoUring> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsIoUring) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsIscsi> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsIscsi) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsLUKS> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsLUKS) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsNbd> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsNbd) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsNfs> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsNfs) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsNVMe> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsNVMe) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsNvmeIoUring> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsNvmeIoUring) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsPreallocate> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsPreallocate) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsQcow> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsQcow) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsQcow2> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsQcow2) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsQuorum> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsQuorum) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsRaw> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsRaw) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsRbd> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsRbd) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsReplication> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsReplication) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsSsh> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsSsh) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsThrottle> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsThrottle) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsVirtioBlkVfioPci> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsVirtioBlkVfioPci) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsVirtioBlkVhostUser> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsVirtioBlkVhostUser) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsVirtioBlkVhostVdpa> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsVirtioBlkVhostVdpa) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevOptionsVVFAT> for BlockdevOptions {
+    fn from(value: super::BlockdevOptionsVVFAT) -> Self {
+        BlockdevOptions::new(value)
+    }
+}
 ::qmp_types::impl_union! {
     BlockdevOptions, BlockdevOptionsBranch, Other,
     driver = "driver": super::BlockdevDriver, Other,
@@ -6465,6 +7223,21 @@ pub enum BlockdevRef {
     /// references the ID of an existing block device
     Reference(::std::string::String),
 }
+impl ::std::convert::From<super::BlockdevOptions> for BlockdevRef {
+    fn from(value: super::BlockdevOptions) -> Self {
+        BlockdevRef::Definition(::std::boxed::Box::new(value))
+    }
+}
+impl ::std::convert::From<::std::string::String> for BlockdevRef {
+    fn from(value: ::std::string::String) -> Self {
+        BlockdevRef::Reference(value)
+    }
+}
+impl ::std::convert::From<&str> for BlockdevRef {
+    fn from(value: &str) -> Self {
+        BlockdevRef::Reference(value.to_owned())
+    }
+}
 impl ::serde::Serialize for BlockdevRef {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -6539,6 +7312,21 @@ pub enum BlockdevRefOrNull {
     Reference(::std::string::String),
     /// No block device should be referenced (since 2.10)
     Null,
+}
+impl ::std::convert::From<super::BlockdevOptions> for BlockdevRefOrNull {
+    fn from(value: super::BlockdevOptions) -> Self {
+        BlockdevRefOrNull::Definition(::std::boxed::Box::new(value))
+    }
+}
+impl ::std::convert::From<::std::string::String> for BlockdevRefOrNull {
+    fn from(value: ::std::string::String) -> Self {
+        BlockdevRefOrNull::Reference(value)
+    }
+}
+impl ::std::convert::From<&str> for BlockdevRefOrNull {
+    fn from(value: &str) -> Self {
+        BlockdevRefOrNull::Reference(value.to_owned())
+    }
 }
 impl ::serde::Serialize for BlockdevRefOrNull {
     fn serialize<S: ::serde::Serializer>(
@@ -6636,7 +7424,7 @@ pub struct BlockdevCreateOptionsFile {
 }
 ::qmp_types::impl_object! {
     BlockdevCreateOptionsFile {
-        req filename = "filename": ::std::string::String,
+        req filename = "filename": impl ::std::convert::Into<::std::string::String>,
         req size = "size": u64,
         opt preallocation = "preallocation",
         opt nocow = "nocow",
@@ -7414,6 +8202,172 @@ pub enum BlockdevCreateOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl BlockdevCreateOptions {
+    /// Creates the union from its required common members and its branch (selected by `driver`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(driver: impl ::std::convert::Into<BlockdevCreateOptionsBranch>) -> Self {
+        Self {
+            driver: driver.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsFile>
+for BlockdevCreateOptionsBranch {
+    fn from(value: super::BlockdevCreateOptionsFile) -> Self {
+        BlockdevCreateOptionsBranch::File(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsGluster>
+for BlockdevCreateOptionsBranch {
+    fn from(value: super::BlockdevCreateOptionsGluster) -> Self {
+        BlockdevCreateOptionsBranch::Gluster(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsLUKS>
+for BlockdevCreateOptionsBranch {
+    fn from(value: super::BlockdevCreateOptionsLUKS) -> Self {
+        BlockdevCreateOptionsBranch::Luks(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsNfs>
+for BlockdevCreateOptionsBranch {
+    fn from(value: super::BlockdevCreateOptionsNfs) -> Self {
+        BlockdevCreateOptionsBranch::Nfs(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsParallels>
+for BlockdevCreateOptionsBranch {
+    fn from(value: super::BlockdevCreateOptionsParallels) -> Self {
+        BlockdevCreateOptionsBranch::Parallels(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsQcow>
+for BlockdevCreateOptionsBranch {
+    fn from(value: super::BlockdevCreateOptionsQcow) -> Self {
+        BlockdevCreateOptionsBranch::Qcow(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsQcow2>
+for BlockdevCreateOptionsBranch {
+    fn from(value: super::BlockdevCreateOptionsQcow2) -> Self {
+        BlockdevCreateOptionsBranch::Qcow2(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsQed>
+for BlockdevCreateOptionsBranch {
+    fn from(value: super::BlockdevCreateOptionsQed) -> Self {
+        BlockdevCreateOptionsBranch::Qed(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsRbd>
+for BlockdevCreateOptionsBranch {
+    fn from(value: super::BlockdevCreateOptionsRbd) -> Self {
+        BlockdevCreateOptionsBranch::Rbd(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsSsh>
+for BlockdevCreateOptionsBranch {
+    fn from(value: super::BlockdevCreateOptionsSsh) -> Self {
+        BlockdevCreateOptionsBranch::Ssh(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsVdi>
+for BlockdevCreateOptionsBranch {
+    fn from(value: super::BlockdevCreateOptionsVdi) -> Self {
+        BlockdevCreateOptionsBranch::Vdi(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsVhdx>
+for BlockdevCreateOptionsBranch {
+    fn from(value: super::BlockdevCreateOptionsVhdx) -> Self {
+        BlockdevCreateOptionsBranch::Vhdx(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsVmdk>
+for BlockdevCreateOptionsBranch {
+    fn from(value: super::BlockdevCreateOptionsVmdk) -> Self {
+        BlockdevCreateOptionsBranch::Vmdk(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsVpc>
+for BlockdevCreateOptionsBranch {
+    fn from(value: super::BlockdevCreateOptionsVpc) -> Self {
+        BlockdevCreateOptionsBranch::Vpc(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsFile> for BlockdevCreateOptions {
+    fn from(value: super::BlockdevCreateOptionsFile) -> Self {
+        BlockdevCreateOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsGluster>
+for BlockdevCreateOptions {
+    fn from(value: super::BlockdevCreateOptionsGluster) -> Self {
+        BlockdevCreateOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsLUKS> for BlockdevCreateOptions {
+    fn from(value: super::BlockdevCreateOptionsLUKS) -> Self {
+        BlockdevCreateOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsNfs> for BlockdevCreateOptions {
+    fn from(value: super::BlockdevCreateOptionsNfs) -> Self {
+        BlockdevCreateOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsParallels>
+for BlockdevCreateOptions {
+    fn from(value: super::BlockdevCreateOptionsParallels) -> Self {
+        BlockdevCreateOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsQcow> for BlockdevCreateOptions {
+    fn from(value: super::BlockdevCreateOptionsQcow) -> Self {
+        BlockdevCreateOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsQcow2> for BlockdevCreateOptions {
+    fn from(value: super::BlockdevCreateOptionsQcow2) -> Self {
+        BlockdevCreateOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsQed> for BlockdevCreateOptions {
+    fn from(value: super::BlockdevCreateOptionsQed) -> Self {
+        BlockdevCreateOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsRbd> for BlockdevCreateOptions {
+    fn from(value: super::BlockdevCreateOptionsRbd) -> Self {
+        BlockdevCreateOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsSsh> for BlockdevCreateOptions {
+    fn from(value: super::BlockdevCreateOptionsSsh) -> Self {
+        BlockdevCreateOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsVdi> for BlockdevCreateOptions {
+    fn from(value: super::BlockdevCreateOptionsVdi) -> Self {
+        BlockdevCreateOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsVhdx> for BlockdevCreateOptions {
+    fn from(value: super::BlockdevCreateOptionsVhdx) -> Self {
+        BlockdevCreateOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsVmdk> for BlockdevCreateOptions {
+    fn from(value: super::BlockdevCreateOptionsVmdk) -> Self {
+        BlockdevCreateOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevCreateOptionsVpc> for BlockdevCreateOptions {
+    fn from(value: super::BlockdevCreateOptionsVpc) -> Self {
+        BlockdevCreateOptions::new(value)
+    }
+}
 ::qmp_types::impl_union! {
     BlockdevCreateOptions, BlockdevCreateOptionsBranch, Other,
     driver = "driver": super::BlockdevDriver, Other,
@@ -7668,6 +8622,38 @@ pub enum BlockdevAmendOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl BlockdevAmendOptions {
+    /// Creates the union from its required common members and its branch (selected by `driver`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(driver: impl ::std::convert::Into<BlockdevAmendOptionsBranch>) -> Self {
+        Self {
+            driver: driver.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::BlockdevAmendOptionsLUKS>
+for BlockdevAmendOptionsBranch {
+    fn from(value: super::BlockdevAmendOptionsLUKS) -> Self {
+        BlockdevAmendOptionsBranch::Luks(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevAmendOptionsQcow2>
+for BlockdevAmendOptionsBranch {
+    fn from(value: super::BlockdevAmendOptionsQcow2) -> Self {
+        BlockdevAmendOptionsBranch::Qcow2(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevAmendOptionsLUKS> for BlockdevAmendOptions {
+    fn from(value: super::BlockdevAmendOptionsLUKS) -> Self {
+        BlockdevAmendOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevAmendOptionsQcow2> for BlockdevAmendOptions {
+    fn from(value: super::BlockdevAmendOptionsQcow2) -> Self {
+        BlockdevAmendOptions::new(value)
+    }
+}
 ::qmp_types::impl_union! {
     BlockdevAmendOptions, BlockdevAmendOptionsBranch, Other,
     driver = "driver": super::BlockdevDriver, Other,
@@ -7826,8 +8812,8 @@ pub struct BlockdevSnapshotInternal {
 }
 ::qmp_types::impl_object! {
     BlockdevSnapshotInternal {
-        req device = "device": ::std::string::String,
-        req name = "name": ::std::string::String,
+        req device = "device": impl ::std::convert::Into<::std::string::String>,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Not used by QMP; hack to let us use BlockGraphInfoList internally
@@ -8298,9 +9284,9 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         ChangeBackingFile {
-            req device = "device": ::std::string::String,
-            req image_node_name = "image-node-name": ::std::string::String,
-            req backing_file = "backing-file": ::std::string::String,
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
+            req image_node_name = "image-node-name": impl ::std::convert::Into<::std::string::String>,
+            req backing_file = "backing-file": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for ChangeBackingFile {
@@ -8442,7 +9428,7 @@ pub mod cmd {
     ::qmp_types::impl_object! {
         BlockCommit {
             opt job_id = "job-id",
-            req device = "device": ::std::string::String,
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
             opt base_node = "base-node",
             opt base = "base",
             opt top_node = "top-node",
@@ -9029,8 +10015,8 @@ pub mod cmd {
     ::qmp_types::impl_object! {
         BlockdevMirror {
             opt job_id = "job-id",
-            req device = "device": ::std::string::String,
-            req target = "target": ::std::string::String,
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
+            req target = "target": impl ::std::convert::Into<::std::string::String>,
             opt replaces = "replaces",
             req sync = "sync": super::super::MirrorSyncMode,
             opt speed = "speed",
@@ -9178,7 +10164,7 @@ pub mod cmd {
     ::qmp_types::impl_object! {
         BlockStream {
             opt job_id = "job-id",
-            req device = "device": ::std::string::String,
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
             opt base = "base",
             opt base_node = "base-node",
             opt backing_file = "backing-file",
@@ -9233,7 +10219,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         BlockJobSetSpeed {
-            req device = "device": ::std::string::String,
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
             req speed = "speed": i64,
         }
     }
@@ -9297,7 +10283,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         BlockJobCancel {
-            req device = "device": ::std::string::String,
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
             opt force = "force",
         }
     }
@@ -9350,7 +10336,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         BlockJobPause {
-            req device = "device": ::std::string::String,
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for BlockJobPause {
@@ -9398,7 +10384,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         BlockJobResume {
-            req device = "device": ::std::string::String,
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for BlockJobResume {
@@ -9457,7 +10443,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         BlockJobComplete {
-            req device = "device": ::std::string::String,
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for BlockJobComplete {
@@ -9504,7 +10490,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         BlockJobDismiss {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for BlockJobDismiss {
@@ -9550,7 +10536,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         BlockJobFinalize {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for BlockJobFinalize {
@@ -9756,7 +10742,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         BlockdevDel {
-            req node_name = "node-name": ::std::string::String,
+            req node_name = "node-name": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for BlockdevDel {
@@ -9845,7 +10831,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         BlockdevCreate {
-            req job_id = "job-id": ::std::string::String,
+            req job_id = "job-id": impl ::std::convert::Into<::std::string::String>,
             req options = "options": super::super::BlockdevCreateOptions,
         }
     }
@@ -9892,8 +10878,8 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         XBlockdevAmend {
-            req job_id = "job-id": ::std::string::String,
-            req node_name = "node-name": ::std::string::String,
+            req job_id = "job-id": impl ::std::convert::Into<::std::string::String>,
+            req node_name = "node-name": impl ::std::convert::Into<::std::string::String>,
             req options = "options": super::super::BlockdevAmendOptions,
             opt force = "force",
         }
@@ -9947,7 +10933,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         BlockSetWriteThreshold {
-            req node_name = "node-name": ::std::string::String,
+            req node_name = "node-name": impl ::std::convert::Into<::std::string::String>,
             req write_threshold = "write-threshold": u64,
         }
     }
@@ -10018,7 +11004,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         XBlockdevChange {
-            req parent = "parent": ::std::string::String,
+            req parent = "parent": impl ::std::convert::Into<::std::string::String>,
             opt child = "child",
             opt node = "node",
         }
@@ -10080,7 +11066,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         XBlockdevSetIothread {
-            req node_name = "node-name": ::std::string::String,
+            req node_name = "node-name": impl ::std::convert::Into<::std::string::String>,
             req iothread = "iothread": super::super::StrOrNull,
             opt force = "force",
         }
@@ -10193,7 +11179,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         BlockdevSnapshotDeleteInternalSync {
-            req device = "device": ::std::string::String,
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
             opt id = "id",
             opt name = "name",
         }
@@ -10261,9 +11247,9 @@ pub mod event {
     }
     ::qmp_types::impl_object! {
         BlockImageCorrupted {
-            req device = "device": ::std::string::String,
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
             opt node_name = "node-name",
-            req msg = "msg": ::std::string::String,
+            req msg = "msg": impl ::std::convert::Into<::std::string::String>,
             opt offset = "offset",
             opt size = "size",
             req fatal = "fatal": bool,
@@ -10334,12 +11320,12 @@ pub mod event {
     ::qmp_types::impl_object! {
         BlockIoError {
             opt qom_path = "qom-path",
-            req device = "device": ::std::string::String,
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
             opt node_name = "node-name",
             req operation = "operation": super::super::IoOperationType,
             req action = "action": super::super::BlockErrorAction,
             opt nospace = "nospace",
-            req reason = "reason": ::std::string::String,
+            req reason = "reason": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Event for BlockIoError {
@@ -10390,7 +11376,7 @@ pub mod event {
     ::qmp_types::impl_object! {
         BlockJobCompleted {
             req r#type = "type": super::super::JobType,
-            req device = "device": ::std::string::String,
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
             req len = "len": i64,
             req offset = "offset": i64,
             req speed = "speed": i64,
@@ -10440,7 +11426,7 @@ pub mod event {
     ::qmp_types::impl_object! {
         BlockJobCancelled {
             req r#type = "type": super::super::JobType,
-            req device = "device": ::std::string::String,
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
             req len = "len": i64,
             req offset = "offset": i64,
             req speed = "speed": i64,
@@ -10483,7 +11469,7 @@ pub mod event {
     }
     ::qmp_types::impl_object! {
         BlockJobError {
-            req device = "device": ::std::string::String,
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
             req operation = "operation": super::super::IoOperationType,
             req action = "action": super::super::BlockErrorAction,
         }
@@ -10533,7 +11519,7 @@ pub mod event {
     ::qmp_types::impl_object! {
         BlockJobReady {
             req r#type = "type": super::super::JobType,
-            req device = "device": ::std::string::String,
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
             req len = "len": i64,
             req offset = "offset": i64,
             req speed = "speed": i64,
@@ -10575,7 +11561,7 @@ pub mod event {
     ::qmp_types::impl_object! {
         BlockJobPending {
             req r#type = "type": super::super::JobType,
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Event for BlockJobPending {
@@ -10612,7 +11598,7 @@ pub mod event {
     }
     ::qmp_types::impl_object! {
         BlockWriteThreshold {
-            req node_name = "node-name": ::std::string::String,
+            req node_name = "node-name": impl ::std::convert::Into<::std::string::String>,
             req amount_exceeded = "amount-exceeded": u64,
             req write_threshold = "write-threshold": u64,
         }
@@ -10655,7 +11641,7 @@ pub mod event {
     }
     ::qmp_types::impl_object! {
         QuorumFailure {
-            req reference = "reference": ::std::string::String,
+            req reference = "reference": impl ::std::convert::Into<::std::string::String>,
             req sector_num = "sector-num": i64,
             req sectors_count = "sectors-count": i64,
         }
@@ -10718,7 +11704,7 @@ pub mod event {
         QuorumReportBad {
             req r#type = "type": super::super::QuorumOpType,
             opt error = "error",
-            req node_name = "node-name": ::std::string::String,
+            req node_name = "node-name": impl ::std::convert::Into<::std::string::String>,
             req sector_num = "sector-num": i64,
             req sectors_count = "sectors-count": i64,
         }

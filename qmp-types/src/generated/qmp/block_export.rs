@@ -279,7 +279,7 @@ pub struct BlockExportOptionsFuse {
 }
 ::qmp_types::impl_object! {
     BlockExportOptionsFuse {
-        req mountpoint = "mountpoint": ::std::string::String,
+        req mountpoint = "mountpoint": impl ::std::convert::Into<::std::string::String>,
         opt growable = "growable",
         opt allow_other = "allow-other",
     }
@@ -312,7 +312,7 @@ pub struct BlockExportOptionsVduseBlk {
 }
 ::qmp_types::impl_object! {
     BlockExportOptionsVduseBlk {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         opt num_queues = "num-queues",
         opt queue_size = "queue-size",
         opt logical_block_size = "logical-block-size",
@@ -350,7 +350,7 @@ pub struct NbdServerAddOptions {
     NbdServerAddOptions {
         opt name = "name",
         opt description = "description",
-        req device = "device": ::std::string::String,
+        req device = "device": impl ::std::convert::Into<::std::string::String>,
         opt writable = "writable",
         opt bitmap = "bitmap",
     }
@@ -483,14 +483,57 @@ pub enum BlockExportOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl BlockExportOptions {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: impl ::std::convert::Into<::std::string::String>,
+        node_name: impl ::std::convert::Into<::std::string::String>,
+        r#type: impl ::std::convert::Into<BlockExportOptionsBranch>,
+    ) -> Self {
+        Self {
+            id: ::std::convert::Into::into(id),
+            fixed_iothread: ::std::option::Option::None,
+            iothread: ::std::option::Option::None,
+            node_name: ::std::convert::Into::into(node_name),
+            writable: ::std::option::Option::None,
+            writethrough: ::std::option::Option::None,
+            allow_inactive: ::std::option::Option::None,
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::BlockExportOptionsNbd> for BlockExportOptionsBranch {
+    fn from(value: super::BlockExportOptionsNbd) -> Self {
+        BlockExportOptionsBranch::Nbd(value)
+    }
+}
+impl ::std::convert::From<super::BlockExportOptionsVhostUserBlk>
+for BlockExportOptionsBranch {
+    fn from(value: super::BlockExportOptionsVhostUserBlk) -> Self {
+        BlockExportOptionsBranch::VhostUserBlk(value)
+    }
+}
+impl ::std::convert::From<super::BlockExportOptionsFuse> for BlockExportOptionsBranch {
+    fn from(value: super::BlockExportOptionsFuse) -> Self {
+        BlockExportOptionsBranch::Fuse(value)
+    }
+}
+impl ::std::convert::From<super::BlockExportOptionsVduseBlk>
+for BlockExportOptionsBranch {
+    fn from(value: super::BlockExportOptionsVduseBlk) -> Self {
+        BlockExportOptionsBranch::VduseBlk(value)
+    }
+}
 ::qmp_types::impl_union! {
     BlockExportOptions, BlockExportOptionsBranch, Other,
     r#type = "type": super::BlockExportType, Other,
     {
-        req id = "id": ::std::string::String,
+        req id = "id": impl ::std::convert::Into<::std::string::String>,
         opt fixed_iothread = "fixed-iothread",
         opt iothread = "iothread",
-        req node_name = "node-name": ::std::string::String,
+        req node_name = "node-name": impl ::std::convert::Into<::std::string::String>,
         opt writable = "writable",
         opt writethrough = "writethrough",
         opt allow_inactive = "allow-inactive",
@@ -527,9 +570,9 @@ pub struct BlockExportInfo {
 }
 ::qmp_types::impl_object! {
     BlockExportInfo {
-        req id = "id": ::std::string::String,
+        req id = "id": impl ::std::convert::Into<::std::string::String>,
         req r#type = "type": super::BlockExportType,
-        req node_name = "node-name": ::std::string::String,
+        req node_name = "node-name": impl ::std::convert::Into<::std::string::String>,
         req shutting_down = "shutting-down": bool,
     }
 }
@@ -630,7 +673,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         NbdServerRemove {
-            req name = "name": ::std::string::String,
+            req name = "name": impl ::std::convert::Into<::std::string::String>,
             opt mode = "mode",
         }
     }
@@ -712,7 +755,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         BlockExportDel {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
             opt mode = "mode",
         }
     }
@@ -763,7 +806,7 @@ pub mod event {
     }
     ::qmp_types::impl_object! {
         BlockExportDeleted {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Event for BlockExportDeleted {

@@ -25,8 +25,8 @@ pub struct ChardevInfo {
 }
 ::qmp_types::impl_object! {
     ChardevInfo {
-        req label = "label": ::std::string::String,
-        req filename = "filename": ::std::string::String,
+        req label = "label": impl ::std::convert::Into<::std::string::String>,
+        req filename = "filename": impl ::std::convert::Into<::std::string::String>,
         req frontend_open = "frontend-open": bool,
     }
 }
@@ -45,7 +45,7 @@ pub struct ChardevBackendInfo {
 }
 ::qmp_types::impl_object! {
     ChardevBackendInfo {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// An enumeration of data format.
@@ -121,7 +121,7 @@ pub struct ChardevFile {
         opt logfile = "logfile",
         opt logappend = "logappend",
         opt r#in = "in",
-        req out = "out": ::std::string::String,
+        req out = "out": impl ::std::convert::Into<::std::string::String>,
         opt append = "append",
     }
 }
@@ -148,7 +148,7 @@ pub struct ChardevHostdev {
     ChardevHostdev {
         opt logfile = "logfile",
         opt logappend = "logappend",
-        req device = "device": ::std::string::String,
+        req device = "device": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Configuration info for (stream) socket chardevs.
@@ -268,7 +268,7 @@ pub struct ChardevMux {
     ChardevMux {
         opt logfile = "logfile",
         opt logappend = "logappend",
-        req chardev = "chardev": ::std::string::String,
+        req chardev = "chardev": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Configuration info for hub chardevs.
@@ -347,7 +347,7 @@ pub struct ChardevSpiceChannel {
     ChardevSpiceChannel {
         opt logfile = "logfile",
         opt logappend = "logappend",
-        req r#type = "type": ::std::string::String,
+        req r#type = "type": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Configuration info for spice port chardevs.
@@ -374,7 +374,7 @@ pub struct ChardevSpicePort {
     ChardevSpicePort {
         opt logfile = "logfile",
         opt logappend = "logappend",
-        req fqdn = "fqdn": ::std::string::String,
+        req fqdn = "fqdn": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Configuration info for DBus chardevs.
@@ -401,7 +401,7 @@ pub struct ChardevDBus {
     ChardevDBus {
         opt logfile = "logfile",
         opt logappend = "logappend",
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Configuration info for virtual console chardevs.
@@ -672,6 +672,11 @@ pub struct ChardevFileWrapper {
         req data = "data": super::ChardevFile,
     }
 }
+impl ::std::convert::From<super::ChardevFile> for ChardevFileWrapper {
+    fn from(data: super::ChardevFile) -> Self {
+        ChardevFileWrapper::new(data)
+    }
+}
 /// The `ChardevHostdevWrapper` object.
 ///
 /// QAPI struct `ChardevHostdevWrapper`.
@@ -688,6 +693,11 @@ pub struct ChardevHostdevWrapper {
 ::qmp_types::impl_object! {
     ChardevHostdevWrapper {
         req data = "data": super::ChardevHostdev,
+    }
+}
+impl ::std::convert::From<super::ChardevHostdev> for ChardevHostdevWrapper {
+    fn from(data: super::ChardevHostdev) -> Self {
+        ChardevHostdevWrapper::new(data)
     }
 }
 /// The `ChardevSocketWrapper` object.
@@ -708,6 +718,11 @@ pub struct ChardevSocketWrapper {
         req data = "data": super::ChardevSocket,
     }
 }
+impl ::std::convert::From<super::ChardevSocket> for ChardevSocketWrapper {
+    fn from(data: super::ChardevSocket) -> Self {
+        ChardevSocketWrapper::new(data)
+    }
+}
 /// The `ChardevUdpWrapper` object.
 ///
 /// QAPI struct `ChardevUdpWrapper`.
@@ -724,6 +739,11 @@ pub struct ChardevUdpWrapper {
 ::qmp_types::impl_object! {
     ChardevUdpWrapper {
         req data = "data": super::ChardevUdp,
+    }
+}
+impl ::std::convert::From<super::ChardevUdp> for ChardevUdpWrapper {
+    fn from(data: super::ChardevUdp) -> Self {
+        ChardevUdpWrapper::new(data)
     }
 }
 /// The `ChardevCommonWrapper` object.
@@ -744,6 +764,11 @@ pub struct ChardevCommonWrapper {
         req data = "data": super::ChardevCommon,
     }
 }
+impl ::std::convert::From<super::ChardevCommon> for ChardevCommonWrapper {
+    fn from(data: super::ChardevCommon) -> Self {
+        ChardevCommonWrapper::new(data)
+    }
+}
 /// The `ChardevMuxWrapper` object.
 ///
 /// QAPI struct `ChardevMuxWrapper`.
@@ -760,6 +785,11 @@ pub struct ChardevMuxWrapper {
 ::qmp_types::impl_object! {
     ChardevMuxWrapper {
         req data = "data": super::ChardevMux,
+    }
+}
+impl ::std::convert::From<super::ChardevMux> for ChardevMuxWrapper {
+    fn from(data: super::ChardevMux) -> Self {
+        ChardevMuxWrapper::new(data)
     }
 }
 /// The `ChardevHubWrapper` object.
@@ -780,6 +810,11 @@ pub struct ChardevHubWrapper {
         req data = "data": super::ChardevHub,
     }
 }
+impl ::std::convert::From<super::ChardevHub> for ChardevHubWrapper {
+    fn from(data: super::ChardevHub) -> Self {
+        ChardevHubWrapper::new(data)
+    }
+}
 /// The `ChardevStdioWrapper` object.
 ///
 /// QAPI struct `ChardevStdioWrapper`.
@@ -796,6 +831,11 @@ pub struct ChardevStdioWrapper {
 ::qmp_types::impl_object! {
     ChardevStdioWrapper {
         req data = "data": super::ChardevStdio,
+    }
+}
+impl ::std::convert::From<super::ChardevStdio> for ChardevStdioWrapper {
+    fn from(data: super::ChardevStdio) -> Self {
+        ChardevStdioWrapper::new(data)
     }
 }
 /// The `ChardevSpiceChannelWrapper` object.
@@ -818,6 +858,11 @@ pub struct ChardevSpiceChannelWrapper {
         req data = "data": super::ChardevSpiceChannel,
     }
 }
+impl ::std::convert::From<super::ChardevSpiceChannel> for ChardevSpiceChannelWrapper {
+    fn from(data: super::ChardevSpiceChannel) -> Self {
+        ChardevSpiceChannelWrapper::new(data)
+    }
+}
 /// The `ChardevSpicePortWrapper` object.
 ///
 /// QAPI struct `ChardevSpicePortWrapper`.
@@ -836,6 +881,11 @@ pub struct ChardevSpicePortWrapper {
 ::qmp_types::impl_object! {
     ChardevSpicePortWrapper {
         req data = "data": super::ChardevSpicePort,
+    }
+}
+impl ::std::convert::From<super::ChardevSpicePort> for ChardevSpicePortWrapper {
+    fn from(data: super::ChardevSpicePort) -> Self {
+        ChardevSpicePortWrapper::new(data)
     }
 }
 /// The `ChardevQemuVDAgentWrapper` object.
@@ -858,6 +908,11 @@ pub struct ChardevQemuVDAgentWrapper {
         req data = "data": super::ChardevQemuVDAgent,
     }
 }
+impl ::std::convert::From<super::ChardevQemuVDAgent> for ChardevQemuVDAgentWrapper {
+    fn from(data: super::ChardevQemuVDAgent) -> Self {
+        ChardevQemuVDAgentWrapper::new(data)
+    }
+}
 /// The `ChardevDBusWrapper` object.
 ///
 /// QAPI struct `ChardevDBusWrapper`.
@@ -878,6 +933,11 @@ pub struct ChardevDBusWrapper {
         req data = "data": super::ChardevDBus,
     }
 }
+impl ::std::convert::From<super::ChardevDBus> for ChardevDBusWrapper {
+    fn from(data: super::ChardevDBus) -> Self {
+        ChardevDBusWrapper::new(data)
+    }
+}
 /// The `ChardevVCWrapper` object.
 ///
 /// QAPI struct `ChardevVCWrapper`.
@@ -894,6 +954,11 @@ pub struct ChardevVCWrapper {
 ::qmp_types::impl_object! {
     ChardevVCWrapper {
         req data = "data": super::ChardevVC,
+    }
+}
+impl ::std::convert::From<super::ChardevVC> for ChardevVCWrapper {
+    fn from(data: super::ChardevVC) -> Self {
+        ChardevVCWrapper::new(data)
     }
 }
 /// The `ChardevRingbufWrapper` object.
@@ -914,6 +979,11 @@ pub struct ChardevRingbufWrapper {
         req data = "data": super::ChardevRingbuf,
     }
 }
+impl ::std::convert::From<super::ChardevRingbuf> for ChardevRingbufWrapper {
+    fn from(data: super::ChardevRingbuf) -> Self {
+        ChardevRingbufWrapper::new(data)
+    }
+}
 /// The `ChardevPtyWrapper` object.
 ///
 /// QAPI struct `ChardevPtyWrapper`.
@@ -930,6 +1000,11 @@ pub struct ChardevPtyWrapper {
 ::qmp_types::impl_object! {
     ChardevPtyWrapper {
         req data = "data": super::ChardevPty,
+    }
+}
+impl ::std::convert::From<super::ChardevPty> for ChardevPtyWrapper {
+    fn from(data: super::ChardevPty) -> Self {
+        ChardevPtyWrapper::new(data)
     }
 }
 /// Configuration info for the new chardev backend.
@@ -1013,6 +1088,256 @@ pub enum ChardevBackendBranch {
     Memory(super::ChardevRingbufWrapper),
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl ChardevBackend {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(r#type: impl ::std::convert::Into<ChardevBackendBranch>) -> Self {
+        Self {
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::ChardevFileWrapper> for ChardevBackendBranch {
+    fn from(value: super::ChardevFileWrapper) -> Self {
+        ChardevBackendBranch::File(value)
+    }
+}
+impl ::std::convert::From<super::ChardevFile> for ChardevBackendBranch {
+    fn from(value: super::ChardevFile) -> Self {
+        ChardevBackendBranch::File(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::ChardevSocketWrapper> for ChardevBackendBranch {
+    fn from(value: super::ChardevSocketWrapper) -> Self {
+        ChardevBackendBranch::Socket(value)
+    }
+}
+impl ::std::convert::From<super::ChardevSocket> for ChardevBackendBranch {
+    fn from(value: super::ChardevSocket) -> Self {
+        ChardevBackendBranch::Socket(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::ChardevUdpWrapper> for ChardevBackendBranch {
+    fn from(value: super::ChardevUdpWrapper) -> Self {
+        ChardevBackendBranch::Udp(value)
+    }
+}
+impl ::std::convert::From<super::ChardevUdp> for ChardevBackendBranch {
+    fn from(value: super::ChardevUdp) -> Self {
+        ChardevBackendBranch::Udp(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::ChardevPtyWrapper> for ChardevBackendBranch {
+    fn from(value: super::ChardevPtyWrapper) -> Self {
+        ChardevBackendBranch::Pty(value)
+    }
+}
+impl ::std::convert::From<super::ChardevPty> for ChardevBackendBranch {
+    fn from(value: super::ChardevPty) -> Self {
+        ChardevBackendBranch::Pty(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::ChardevMuxWrapper> for ChardevBackendBranch {
+    fn from(value: super::ChardevMuxWrapper) -> Self {
+        ChardevBackendBranch::Mux(value)
+    }
+}
+impl ::std::convert::From<super::ChardevMux> for ChardevBackendBranch {
+    fn from(value: super::ChardevMux) -> Self {
+        ChardevBackendBranch::Mux(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::ChardevHubWrapper> for ChardevBackendBranch {
+    fn from(value: super::ChardevHubWrapper) -> Self {
+        ChardevBackendBranch::Hub(value)
+    }
+}
+impl ::std::convert::From<super::ChardevHub> for ChardevBackendBranch {
+    fn from(value: super::ChardevHub) -> Self {
+        ChardevBackendBranch::Hub(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::ChardevStdioWrapper> for ChardevBackendBranch {
+    fn from(value: super::ChardevStdioWrapper) -> Self {
+        ChardevBackendBranch::Stdio(value)
+    }
+}
+impl ::std::convert::From<super::ChardevStdio> for ChardevBackendBranch {
+    fn from(value: super::ChardevStdio) -> Self {
+        ChardevBackendBranch::Stdio(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::ChardevSpiceChannelWrapper> for ChardevBackendBranch {
+    fn from(value: super::ChardevSpiceChannelWrapper) -> Self {
+        ChardevBackendBranch::Spicevmc(value)
+    }
+}
+impl ::std::convert::From<super::ChardevSpiceChannel> for ChardevBackendBranch {
+    fn from(value: super::ChardevSpiceChannel) -> Self {
+        ChardevBackendBranch::Spicevmc(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::ChardevSpicePortWrapper> for ChardevBackendBranch {
+    fn from(value: super::ChardevSpicePortWrapper) -> Self {
+        ChardevBackendBranch::Spiceport(value)
+    }
+}
+impl ::std::convert::From<super::ChardevSpicePort> for ChardevBackendBranch {
+    fn from(value: super::ChardevSpicePort) -> Self {
+        ChardevBackendBranch::Spiceport(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::ChardevQemuVDAgentWrapper> for ChardevBackendBranch {
+    fn from(value: super::ChardevQemuVDAgentWrapper) -> Self {
+        ChardevBackendBranch::QemuVdagent(value)
+    }
+}
+impl ::std::convert::From<super::ChardevQemuVDAgent> for ChardevBackendBranch {
+    fn from(value: super::ChardevQemuVDAgent) -> Self {
+        ChardevBackendBranch::QemuVdagent(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::ChardevDBusWrapper> for ChardevBackendBranch {
+    fn from(value: super::ChardevDBusWrapper) -> Self {
+        ChardevBackendBranch::Dbus(value)
+    }
+}
+impl ::std::convert::From<super::ChardevDBus> for ChardevBackendBranch {
+    fn from(value: super::ChardevDBus) -> Self {
+        ChardevBackendBranch::Dbus(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::ChardevVCWrapper> for ChardevBackendBranch {
+    fn from(value: super::ChardevVCWrapper) -> Self {
+        ChardevBackendBranch::Vc(value)
+    }
+}
+impl ::std::convert::From<super::ChardevVC> for ChardevBackendBranch {
+    fn from(value: super::ChardevVC) -> Self {
+        ChardevBackendBranch::Vc(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::ChardevFileWrapper> for ChardevBackend {
+    fn from(value: super::ChardevFileWrapper) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevFile> for ChardevBackend {
+    fn from(value: super::ChardevFile) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevSocketWrapper> for ChardevBackend {
+    fn from(value: super::ChardevSocketWrapper) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevSocket> for ChardevBackend {
+    fn from(value: super::ChardevSocket) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevUdpWrapper> for ChardevBackend {
+    fn from(value: super::ChardevUdpWrapper) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevUdp> for ChardevBackend {
+    fn from(value: super::ChardevUdp) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevPtyWrapper> for ChardevBackend {
+    fn from(value: super::ChardevPtyWrapper) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevPty> for ChardevBackend {
+    fn from(value: super::ChardevPty) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevMuxWrapper> for ChardevBackend {
+    fn from(value: super::ChardevMuxWrapper) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevMux> for ChardevBackend {
+    fn from(value: super::ChardevMux) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevHubWrapper> for ChardevBackend {
+    fn from(value: super::ChardevHubWrapper) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevHub> for ChardevBackend {
+    fn from(value: super::ChardevHub) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevStdioWrapper> for ChardevBackend {
+    fn from(value: super::ChardevStdioWrapper) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevStdio> for ChardevBackend {
+    fn from(value: super::ChardevStdio) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevSpiceChannelWrapper> for ChardevBackend {
+    fn from(value: super::ChardevSpiceChannelWrapper) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevSpiceChannel> for ChardevBackend {
+    fn from(value: super::ChardevSpiceChannel) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevSpicePortWrapper> for ChardevBackend {
+    fn from(value: super::ChardevSpicePortWrapper) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevSpicePort> for ChardevBackend {
+    fn from(value: super::ChardevSpicePort) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevQemuVDAgentWrapper> for ChardevBackend {
+    fn from(value: super::ChardevQemuVDAgentWrapper) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevQemuVDAgent> for ChardevBackend {
+    fn from(value: super::ChardevQemuVDAgent) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevDBusWrapper> for ChardevBackend {
+    fn from(value: super::ChardevDBusWrapper) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevDBus> for ChardevBackend {
+    fn from(value: super::ChardevDBus) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevVCWrapper> for ChardevBackend {
+    fn from(value: super::ChardevVCWrapper) -> Self {
+        ChardevBackend::new(value)
+    }
+}
+impl ::std::convert::From<super::ChardevVC> for ChardevBackend {
+    fn from(value: super::ChardevVC) -> Self {
+        ChardevBackend::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     ChardevBackend, ChardevBackendBranch, Other,
@@ -1190,8 +1515,8 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         RingbufWrite {
-            req device = "device": ::std::string::String,
-            req data = "data": ::std::string::String,
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
+            req data = "data": impl ::std::convert::Into<::std::string::String>,
             opt format = "format",
         }
     }
@@ -1247,7 +1572,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         RingbufRead {
-            req device = "device": ::std::string::String,
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
             req size = "size": i64,
             opt format = "format",
         }
@@ -1310,7 +1635,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         ChardevAdd {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
             req backend = "backend": super::super::ChardevBackend,
         }
     }
@@ -1373,7 +1698,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         ChardevChange {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
             req backend = "backend": super::super::ChardevBackend,
         }
     }
@@ -1412,7 +1737,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         ChardevRemove {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for ChardevRemove {
@@ -1450,7 +1775,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         ChardevSendBreak {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for ChardevSendBreak {
@@ -1494,7 +1819,7 @@ pub mod event {
     }
     ::qmp_types::impl_object! {
         VserportChange {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
             req open = "open": bool,
         }
     }

@@ -89,6 +89,16 @@ pub enum StrOrNull {
     /// no string value
     N,
 }
+impl ::std::convert::From<::std::string::String> for StrOrNull {
+    fn from(value: ::std::string::String) -> Self {
+        StrOrNull::S(value)
+    }
+}
+impl ::std::convert::From<&str> for StrOrNull {
+    fn from(value: &str) -> Self {
+        StrOrNull::S(value.to_owned())
+    }
+}
 impl ::serde::Serialize for StrOrNull {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -381,7 +391,7 @@ pub struct HumanReadableText {
 }
 ::qmp_types::impl_object! {
     HumanReadableText {
-        req human_readable_text = "human-readable-text": ::std::string::String,
+        req human_readable_text = "human-readable-text": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// The values of `EndianMode`.

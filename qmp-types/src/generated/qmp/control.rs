@@ -69,7 +69,7 @@ pub struct VersionInfo {
 ::qmp_types::impl_object! {
     VersionInfo {
         req qemu = "qemu": super::VersionTriple,
-        req package = "package": ::std::string::String,
+        req package = "package": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Information about a QMP command
@@ -87,7 +87,7 @@ pub struct CommandInfo {
 }
 ::qmp_types::impl_object! {
     CommandInfo {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// An enumeration of monitor modes.
@@ -137,7 +137,7 @@ pub struct MonitorOptions {
         opt id = "id",
         opt mode = "mode",
         opt pretty = "pretty",
-        req chardev = "chardev": ::std::string::String,
+        req chardev = "chardev": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// The commands of this module.

@@ -383,6 +383,40 @@ pub enum QCryptoBlockOpenOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl QCryptoBlockOpenOptions {
+    /// Creates the union from its required common members and its branch (selected by `format`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        format: impl ::std::convert::Into<QCryptoBlockOpenOptionsBranch>,
+    ) -> Self {
+        Self {
+            format: format.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockOptionsQCow>
+for QCryptoBlockOpenOptionsBranch {
+    fn from(value: super::QCryptoBlockOptionsQCow) -> Self {
+        QCryptoBlockOpenOptionsBranch::Qcow(value)
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockOptionsLUKS>
+for QCryptoBlockOpenOptionsBranch {
+    fn from(value: super::QCryptoBlockOptionsLUKS) -> Self {
+        QCryptoBlockOpenOptionsBranch::Luks(value)
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockOptionsQCow> for QCryptoBlockOpenOptions {
+    fn from(value: super::QCryptoBlockOptionsQCow) -> Self {
+        QCryptoBlockOpenOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockOptionsLUKS> for QCryptoBlockOpenOptions {
+    fn from(value: super::QCryptoBlockOptionsLUKS) -> Self {
+        QCryptoBlockOpenOptions::new(value)
+    }
+}
 ::qmp_types::impl_union! {
     QCryptoBlockOpenOptions, QCryptoBlockOpenOptionsBranch, Other,
     format = "format": super::QCryptoBlockFormat, Other,
@@ -416,6 +450,41 @@ pub enum QCryptoBlockCreateOptionsBranch {
     Luks(super::QCryptoBlockCreateOptionsLUKS),
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl QCryptoBlockCreateOptions {
+    /// Creates the union from its required common members and its branch (selected by `format`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        format: impl ::std::convert::Into<QCryptoBlockCreateOptionsBranch>,
+    ) -> Self {
+        Self {
+            format: format.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockOptionsQCow>
+for QCryptoBlockCreateOptionsBranch {
+    fn from(value: super::QCryptoBlockOptionsQCow) -> Self {
+        QCryptoBlockCreateOptionsBranch::Qcow(value)
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockCreateOptionsLUKS>
+for QCryptoBlockCreateOptionsBranch {
+    fn from(value: super::QCryptoBlockCreateOptionsLUKS) -> Self {
+        QCryptoBlockCreateOptionsBranch::Luks(value)
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockOptionsQCow> for QCryptoBlockCreateOptions {
+    fn from(value: super::QCryptoBlockOptionsQCow) -> Self {
+        QCryptoBlockCreateOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockCreateOptionsLUKS>
+for QCryptoBlockCreateOptions {
+    fn from(value: super::QCryptoBlockCreateOptionsLUKS) -> Self {
+        QCryptoBlockCreateOptions::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     QCryptoBlockCreateOptions, QCryptoBlockCreateOptionsBranch, Other,
@@ -522,7 +591,7 @@ pub struct QCryptoBlockInfoLUKS {
         opt detached_header = "detached-header",
         req payload_offset = "payload-offset": i64,
         req master_key_iters = "master-key-iters": i64,
-        req uuid = "uuid": ::std::string::String,
+        req uuid = "uuid": impl ::std::convert::Into<::std::string::String>,
         req slots = "slots": ::std::vec::Vec<super::QCryptoBlockInfoLUKSSlot>,
     }
 }
@@ -549,6 +618,26 @@ pub enum QCryptoBlockInfoBranch {
     Luks(super::QCryptoBlockInfoLUKS),
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl QCryptoBlockInfo {
+    /// Creates the union from its required common members and its branch (selected by `format`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(format: impl ::std::convert::Into<QCryptoBlockInfoBranch>) -> Self {
+        Self {
+            format: format.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockInfoLUKS> for QCryptoBlockInfoBranch {
+    fn from(value: super::QCryptoBlockInfoLUKS) -> Self {
+        QCryptoBlockInfoBranch::Luks(value)
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockInfoLUKS> for QCryptoBlockInfo {
+    fn from(value: super::QCryptoBlockInfoLUKS) -> Self {
+        QCryptoBlockInfo::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     QCryptoBlockInfo, QCryptoBlockInfoBranch, Other,
@@ -657,6 +746,30 @@ pub enum QCryptoBlockAmendOptionsBranch {
     Luks(super::QCryptoBlockAmendOptionsLUKS),
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl QCryptoBlockAmendOptions {
+    /// Creates the union from its required common members and its branch (selected by `format`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        format: impl ::std::convert::Into<QCryptoBlockAmendOptionsBranch>,
+    ) -> Self {
+        Self {
+            format: format.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockAmendOptionsLUKS>
+for QCryptoBlockAmendOptionsBranch {
+    fn from(value: super::QCryptoBlockAmendOptionsLUKS) -> Self {
+        QCryptoBlockAmendOptionsBranch::Luks(value)
+    }
+}
+impl ::std::convert::From<super::QCryptoBlockAmendOptionsLUKS>
+for QCryptoBlockAmendOptions {
+    fn from(value: super::QCryptoBlockAmendOptionsLUKS) -> Self {
+        QCryptoBlockAmendOptions::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     QCryptoBlockAmendOptions, QCryptoBlockAmendOptionsBranch, Other,
@@ -1032,6 +1145,27 @@ pub enum QCryptoAkCipherOptionsBranch {
     Rsa(super::QCryptoAkCipherOptionsRSA),
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl QCryptoAkCipherOptions {
+    /// Creates the union from its required common members and its branch (selected by `alg`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(alg: impl ::std::convert::Into<QCryptoAkCipherOptionsBranch>) -> Self {
+        Self {
+            alg: alg.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::QCryptoAkCipherOptionsRSA>
+for QCryptoAkCipherOptionsBranch {
+    fn from(value: super::QCryptoAkCipherOptionsRSA) -> Self {
+        QCryptoAkCipherOptionsBranch::Rsa(value)
+    }
+}
+impl ::std::convert::From<super::QCryptoAkCipherOptionsRSA> for QCryptoAkCipherOptions {
+    fn from(value: super::QCryptoAkCipherOptionsRSA) -> Self {
+        QCryptoAkCipherOptions::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     QCryptoAkCipherOptions, QCryptoAkCipherOptionsBranch, Other,

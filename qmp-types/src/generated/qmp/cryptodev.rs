@@ -122,7 +122,7 @@ pub struct QCryptodevInfo {
 }
 ::qmp_types::impl_object! {
     QCryptodevInfo {
-        req id = "id": ::std::string::String,
+        req id = "id": impl ::std::convert::Into<::std::string::String>,
         req service = "service": ::std::vec::Vec<super::QCryptodevBackendServiceType>,
         req client = "client": ::std::vec::Vec<super::QCryptodevBackendClient>,
     }

@@ -338,7 +338,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         CxlInjectGeneralMediaEvent {
-            req path = "path": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
             req log = "log": super::super::CxlEventLog,
             req flags = "flags": u8,
             req dpa = "dpa": u64,
@@ -426,7 +426,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         CxlInjectDramEvent {
-            req path = "path": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
             req log = "log": super::super::CxlEventLog,
             req flags = "flags": u8,
             req dpa = "dpa": u64,
@@ -512,7 +512,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         CxlInjectMemoryModuleEvent {
-            req path = "path": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
             req log = "log": super::super::CxlEventLog,
             req flags = "flags": u8,
             req r#type = "type": u8,
@@ -563,7 +563,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         CxlInjectPoison {
-            req path = "path": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
             req start = "start": u64,
             req length = "length": u64,
         }
@@ -599,7 +599,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         CxlInjectUncorrectableErrors {
-            req path = "path": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
             req errors = "errors": ::std::vec::Vec<super::super::CXLUncorErrorRecord>,
         }
     }
@@ -637,7 +637,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         CxlInjectCorrectableError {
-            req path = "path": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
             req r#type = "type": super::super::CxlCorErrorType,
         }
     }
@@ -695,7 +695,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         CxlAddDynamicCapacity {
-            req path = "path": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
             req host_id = "host-id": u16,
             req selection_policy = "selection-policy": super::super::CxlExtentSelectionPolicy,
             req region = "region": u8,
@@ -772,7 +772,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         CxlReleaseDynamicCapacity {
-            req path = "path": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
             req host_id = "host-id": u16,
             req removal_policy = "removal-policy": super::super::CxlExtentRemovalPolicy,
             opt forced_removal = "forced-removal",

@@ -197,7 +197,7 @@ pub mod cmd {
     ::qmp_types::impl_object! {
         DumpGuestMemory {
             req paging = "paging": bool,
-            req protocol = "protocol": ::std::string::String,
+            req protocol = "protocol": impl ::std::convert::Into<::std::string::String>,
             opt detach = "detach",
             opt begin = "begin",
             opt length = "length",

@@ -17,7 +17,7 @@ pub struct EbpfObject {
 }
 ::qmp_types::impl_object! {
     EbpfObject {
-        req object = "object": ::std::string::String,
+        req object = "object": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// The eBPF programs that can be gotten with `request-ebpf`.

@@ -88,11 +88,61 @@ pub enum SchemaInfoBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl SchemaInfo {
+    /// Creates the union from its required common members and its branch (selected by `meta-type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        name: impl ::std::convert::Into<::std::string::String>,
+        meta_type: impl ::std::convert::Into<SchemaInfoBranch>,
+    ) -> Self {
+        Self {
+            name: ::std::convert::Into::into(name),
+            features: ::std::option::Option::None,
+            meta_type: meta_type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::SchemaInfoBuiltin> for SchemaInfoBranch {
+    fn from(value: super::SchemaInfoBuiltin) -> Self {
+        SchemaInfoBranch::Builtin(value)
+    }
+}
+impl ::std::convert::From<super::SchemaInfoEnum> for SchemaInfoBranch {
+    fn from(value: super::SchemaInfoEnum) -> Self {
+        SchemaInfoBranch::Enum(value)
+    }
+}
+impl ::std::convert::From<super::SchemaInfoArray> for SchemaInfoBranch {
+    fn from(value: super::SchemaInfoArray) -> Self {
+        SchemaInfoBranch::Array(value)
+    }
+}
+impl ::std::convert::From<super::SchemaInfoObject> for SchemaInfoBranch {
+    fn from(value: super::SchemaInfoObject) -> Self {
+        SchemaInfoBranch::Object(value)
+    }
+}
+impl ::std::convert::From<super::SchemaInfoAlternate> for SchemaInfoBranch {
+    fn from(value: super::SchemaInfoAlternate) -> Self {
+        SchemaInfoBranch::Alternate(value)
+    }
+}
+impl ::std::convert::From<super::SchemaInfoCommand> for SchemaInfoBranch {
+    fn from(value: super::SchemaInfoCommand) -> Self {
+        SchemaInfoBranch::Command(value)
+    }
+}
+impl ::std::convert::From<super::SchemaInfoEvent> for SchemaInfoBranch {
+    fn from(value: super::SchemaInfoEvent) -> Self {
+        SchemaInfoBranch::Event(value)
+    }
+}
 ::qmp_types::impl_union! {
     SchemaInfo, SchemaInfoBranch, Other,
     meta_type = "meta-type": super::SchemaMetaType, Other,
     {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         opt features = "features",
     }
     {
@@ -221,7 +271,7 @@ pub struct SchemaInfoEnumMember {
 }
 ::qmp_types::impl_object! {
     SchemaInfoEnumMember {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         opt features = "features",
     }
 }
@@ -243,7 +293,7 @@ pub struct SchemaInfoArray {
 }
 ::qmp_types::impl_object! {
     SchemaInfoArray {
-        req element_type = "element-type": ::std::string::String,
+        req element_type = "element-type": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Additional `SchemaInfo` members for meta-type 'object'.
@@ -303,8 +353,8 @@ pub struct SchemaInfoObjectMember {
 }
 ::qmp_types::impl_object! {
     SchemaInfoObjectMember {
-        req name = "name": ::std::string::String,
-        req r#type = "type": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
+        req r#type = "type": impl ::std::convert::Into<::std::string::String>,
         opt default = "default",
         opt features = "features",
     }
@@ -327,8 +377,8 @@ pub struct SchemaInfoObjectVariant {
 }
 ::qmp_types::impl_object! {
     SchemaInfoObjectVariant {
-        req case = "case": ::std::string::String,
-        req r#type = "type": ::std::string::String,
+        req case = "case": impl ::std::convert::Into<::std::string::String>,
+        req r#type = "type": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Additional `SchemaInfo` members for meta-type 'alternate'.
@@ -368,7 +418,7 @@ pub struct SchemaInfoAlternateMember {
 }
 ::qmp_types::impl_object! {
     SchemaInfoAlternateMember {
-        req r#type = "type": ::std::string::String,
+        req r#type = "type": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Additional `SchemaInfo` members for meta-type 'command'.
@@ -395,8 +445,8 @@ pub struct SchemaInfoCommand {
 }
 ::qmp_types::impl_object! {
     SchemaInfoCommand {
-        req arg_type = "arg-type": ::std::string::String,
-        req ret_type = "ret-type": ::std::string::String,
+        req arg_type = "arg-type": impl ::std::convert::Into<::std::string::String>,
+        req ret_type = "ret-type": impl ::std::convert::Into<::std::string::String>,
         opt allow_oob = "allow-oob",
     }
 }
@@ -417,7 +467,7 @@ pub struct SchemaInfoEvent {
 }
 ::qmp_types::impl_object! {
     SchemaInfoEvent {
-        req arg_type = "arg-type": ::std::string::String,
+        req arg_type = "arg-type": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// The commands of this module.

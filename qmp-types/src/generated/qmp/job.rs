@@ -211,7 +211,7 @@ pub struct JobInfo {
 }
 ::qmp_types::impl_object! {
     JobInfo {
-        req id = "id": ::std::string::String,
+        req id = "id": impl ::std::convert::Into<::std::string::String>,
         req r#type = "type": super::JobType,
         req status = "status": super::JobStatus,
         req current_progress = "current-progress": i64,
@@ -251,7 +251,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         JobPause {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for JobPause {
@@ -288,7 +288,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         JobResume {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for JobResume {
@@ -327,7 +327,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         JobCancel {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for JobCancel {
@@ -374,7 +374,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         JobComplete {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for JobComplete {
@@ -416,7 +416,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         JobDismiss {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for JobDismiss {
@@ -458,7 +458,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         JobFinalize {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for JobFinalize {
@@ -512,7 +512,7 @@ pub mod event {
     }
     ::qmp_types::impl_object! {
         JobStatusChange {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
             req status = "status": super::super::JobStatus,
         }
     }

@@ -290,13 +290,38 @@ pub enum CpuInfoFastBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl CpuInfoFast {
+    /// Creates the union from its required common members and its branch (selected by `target`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        cpu_index: i64,
+        qom_path: impl ::std::convert::Into<::std::string::String>,
+        thread_id: i64,
+        target: impl ::std::convert::Into<CpuInfoFastBranch>,
+    ) -> Self {
+        Self {
+            cpu_index: ::std::convert::Into::into(cpu_index),
+            qom_type: ::std::option::Option::None,
+            qom_path: ::std::convert::Into::into(qom_path),
+            thread_id: ::std::convert::Into::into(thread_id),
+            props: ::std::option::Option::None,
+            target: target.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::CpuInfoS390> for CpuInfoFastBranch {
+    fn from(value: super::CpuInfoS390) -> Self {
+        CpuInfoFastBranch::S390x(value)
+    }
+}
 ::qmp_types::impl_union! {
     CpuInfoFast, CpuInfoFastBranch, Other,
     target = "target": super::SysEmuTarget, Other,
     {
         req cpu_index = "cpu-index": i64,
         opt qom_type = "qom-type",
-        req qom_path = "qom-path": ::std::string::String,
+        req qom_path = "qom-path": impl ::std::convert::Into<::std::string::String>,
         req thread_id = "thread-id": i64,
         opt props = "props",
     }
@@ -354,9 +379,9 @@ pub struct CompatProperty {
 }
 ::qmp_types::impl_object! {
     CompatProperty {
-        req qom_type = "qom-type": ::std::string::String,
-        req property = "property": ::std::string::String,
-        req value = "value": ::std::string::String,
+        req qom_type = "qom-type": impl ::std::convert::Into<::std::string::String>,
+        req property = "property": impl ::std::convert::Into<::std::string::String>,
+        req value = "value": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Information describing a machine.
@@ -411,7 +436,7 @@ pub struct MachineInfo {
 }
 ::qmp_types::impl_object! {
     MachineInfo {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         opt alias = "alias",
         opt is_default = "is-default",
         req cpu_max = "cpu-max": i64,
@@ -481,7 +506,7 @@ pub struct UuidInfo {
 }
 ::qmp_types::impl_object! {
     UuidInfo {
-        req uuid = "UUID": ::std::string::String,
+        req uuid = "UUID": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// GUID information.
@@ -499,7 +524,7 @@ pub struct GuidInfo {
 }
 ::qmp_types::impl_object! {
     GuidInfo {
-        req guid = "guid": ::std::string::String,
+        req guid = "guid": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Policy for handling lost ticks in timer devices.  Ticks end up
@@ -607,6 +632,66 @@ pub enum NumaOptionsBranch {
     HmatCache(super::NumaHmatCacheOptions),
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl NumaOptions {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(r#type: impl ::std::convert::Into<NumaOptionsBranch>) -> Self {
+        Self {
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::NumaNodeOptions> for NumaOptionsBranch {
+    fn from(value: super::NumaNodeOptions) -> Self {
+        NumaOptionsBranch::Node(value)
+    }
+}
+impl ::std::convert::From<super::NumaDistOptions> for NumaOptionsBranch {
+    fn from(value: super::NumaDistOptions) -> Self {
+        NumaOptionsBranch::Dist(value)
+    }
+}
+impl ::std::convert::From<super::NumaCpuOptions> for NumaOptionsBranch {
+    fn from(value: super::NumaCpuOptions) -> Self {
+        NumaOptionsBranch::Cpu(value)
+    }
+}
+impl ::std::convert::From<super::NumaHmatLBOptions> for NumaOptionsBranch {
+    fn from(value: super::NumaHmatLBOptions) -> Self {
+        NumaOptionsBranch::HmatLb(value)
+    }
+}
+impl ::std::convert::From<super::NumaHmatCacheOptions> for NumaOptionsBranch {
+    fn from(value: super::NumaHmatCacheOptions) -> Self {
+        NumaOptionsBranch::HmatCache(value)
+    }
+}
+impl ::std::convert::From<super::NumaNodeOptions> for NumaOptions {
+    fn from(value: super::NumaNodeOptions) -> Self {
+        NumaOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::NumaDistOptions> for NumaOptions {
+    fn from(value: super::NumaDistOptions) -> Self {
+        NumaOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::NumaCpuOptions> for NumaOptions {
+    fn from(value: super::NumaCpuOptions) -> Self {
+        NumaOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::NumaHmatLBOptions> for NumaOptions {
+    fn from(value: super::NumaHmatLBOptions) -> Self {
+        NumaOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::NumaHmatCacheOptions> for NumaOptions {
+    fn from(value: super::NumaHmatCacheOptions) -> Self {
+        NumaOptions::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     NumaOptions, NumaOptionsBranch, Other,
@@ -1248,7 +1333,7 @@ pub struct HotpluggableCPU {
 }
 ::qmp_types::impl_object! {
     HotpluggableCPU {
-        req r#type = "type": ::std::string::String,
+        req r#type = "type": impl ::std::convert::Into<::std::string::String>,
         req vcpus_count = "vcpus-count": i64,
         req props = "props": super::CpuInstanceProperties,
         opt qom_path = "qom-path",
@@ -1358,7 +1443,7 @@ pub struct PCDIMMDeviceInfo {
         req size = "size": i64,
         req slot = "slot": i64,
         req node = "node": i64,
-        req memdev = "memdev": ::std::string::String,
+        req memdev = "memdev": impl ::std::convert::Into<::std::string::String>,
         req hotplugged = "hotplugged": bool,
         req hotpluggable = "hotpluggable": bool,
     }
@@ -1387,7 +1472,7 @@ pub struct VirtioPMEMDeviceInfo {
         opt id = "id",
         req memaddr = "memaddr": u64,
         req size = "size": u64,
-        req memdev = "memdev": ::std::string::String,
+        req memdev = "memdev": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// VirtioMEMDevice state information
@@ -1429,7 +1514,7 @@ pub struct VirtioMEMDeviceInfo {
         req max_size = "max-size": u64,
         req block_size = "block-size": u64,
         req node = "node": i64,
-        req memdev = "memdev": ::std::string::String,
+        req memdev = "memdev": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Sgx EPC state information
@@ -1459,7 +1544,7 @@ pub struct SgxEPCDeviceInfo {
         req memaddr = "memaddr": u64,
         req size = "size": u64,
         opt node = "node",
-        req memdev = "memdev": ::std::string::String,
+        req memdev = "memdev": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// hv-balloon provided memory state information
@@ -1546,6 +1631,11 @@ pub struct PCDIMMDeviceInfoWrapper {
         req data = "data": super::PCDIMMDeviceInfo,
     }
 }
+impl ::std::convert::From<super::PCDIMMDeviceInfo> for PCDIMMDeviceInfoWrapper {
+    fn from(data: super::PCDIMMDeviceInfo) -> Self {
+        PCDIMMDeviceInfoWrapper::new(data)
+    }
+}
 /// The `VirtioPMEMDeviceInfoWrapper` object.
 ///
 /// QAPI struct `VirtioPMEMDeviceInfoWrapper`.
@@ -1562,6 +1652,11 @@ pub struct VirtioPMEMDeviceInfoWrapper {
 ::qmp_types::impl_object! {
     VirtioPMEMDeviceInfoWrapper {
         req data = "data": super::VirtioPMEMDeviceInfo,
+    }
+}
+impl ::std::convert::From<super::VirtioPMEMDeviceInfo> for VirtioPMEMDeviceInfoWrapper {
+    fn from(data: super::VirtioPMEMDeviceInfo) -> Self {
+        VirtioPMEMDeviceInfoWrapper::new(data)
     }
 }
 /// The `VirtioMEMDeviceInfoWrapper` object.
@@ -1582,6 +1677,11 @@ pub struct VirtioMEMDeviceInfoWrapper {
         req data = "data": super::VirtioMEMDeviceInfo,
     }
 }
+impl ::std::convert::From<super::VirtioMEMDeviceInfo> for VirtioMEMDeviceInfoWrapper {
+    fn from(data: super::VirtioMEMDeviceInfo) -> Self {
+        VirtioMEMDeviceInfoWrapper::new(data)
+    }
+}
 /// The `SgxEPCDeviceInfoWrapper` object.
 ///
 /// QAPI struct `SgxEPCDeviceInfoWrapper`.
@@ -1600,6 +1700,11 @@ pub struct SgxEPCDeviceInfoWrapper {
         req data = "data": super::SgxEPCDeviceInfo,
     }
 }
+impl ::std::convert::From<super::SgxEPCDeviceInfo> for SgxEPCDeviceInfoWrapper {
+    fn from(data: super::SgxEPCDeviceInfo) -> Self {
+        SgxEPCDeviceInfoWrapper::new(data)
+    }
+}
 /// The `HvBalloonDeviceInfoWrapper` object.
 ///
 /// QAPI struct `HvBalloonDeviceInfoWrapper`.
@@ -1616,6 +1721,11 @@ pub struct HvBalloonDeviceInfoWrapper {
 ::qmp_types::impl_object! {
     HvBalloonDeviceInfoWrapper {
         req data = "data": super::HvBalloonDeviceInfo,
+    }
+}
+impl ::std::convert::From<super::HvBalloonDeviceInfo> for HvBalloonDeviceInfoWrapper {
+    fn from(data: super::HvBalloonDeviceInfo) -> Self {
+        HvBalloonDeviceInfoWrapper::new(data)
     }
 }
 /// Union containing information about a memory device
@@ -1650,6 +1760,97 @@ pub enum MemoryDeviceInfoBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl MemoryDeviceInfo {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(r#type: impl ::std::convert::Into<MemoryDeviceInfoBranch>) -> Self {
+        Self {
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::VirtioPMEMDeviceInfoWrapper>
+for MemoryDeviceInfoBranch {
+    fn from(value: super::VirtioPMEMDeviceInfoWrapper) -> Self {
+        MemoryDeviceInfoBranch::VirtioPmem(value)
+    }
+}
+impl ::std::convert::From<super::VirtioPMEMDeviceInfo> for MemoryDeviceInfoBranch {
+    fn from(value: super::VirtioPMEMDeviceInfo) -> Self {
+        MemoryDeviceInfoBranch::VirtioPmem(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::VirtioMEMDeviceInfoWrapper> for MemoryDeviceInfoBranch {
+    fn from(value: super::VirtioMEMDeviceInfoWrapper) -> Self {
+        MemoryDeviceInfoBranch::VirtioMem(value)
+    }
+}
+impl ::std::convert::From<super::VirtioMEMDeviceInfo> for MemoryDeviceInfoBranch {
+    fn from(value: super::VirtioMEMDeviceInfo) -> Self {
+        MemoryDeviceInfoBranch::VirtioMem(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::SgxEPCDeviceInfoWrapper> for MemoryDeviceInfoBranch {
+    fn from(value: super::SgxEPCDeviceInfoWrapper) -> Self {
+        MemoryDeviceInfoBranch::SgxEpc(value)
+    }
+}
+impl ::std::convert::From<super::SgxEPCDeviceInfo> for MemoryDeviceInfoBranch {
+    fn from(value: super::SgxEPCDeviceInfo) -> Self {
+        MemoryDeviceInfoBranch::SgxEpc(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::HvBalloonDeviceInfoWrapper> for MemoryDeviceInfoBranch {
+    fn from(value: super::HvBalloonDeviceInfoWrapper) -> Self {
+        MemoryDeviceInfoBranch::HvBalloon(value)
+    }
+}
+impl ::std::convert::From<super::HvBalloonDeviceInfo> for MemoryDeviceInfoBranch {
+    fn from(value: super::HvBalloonDeviceInfo) -> Self {
+        MemoryDeviceInfoBranch::HvBalloon(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::VirtioPMEMDeviceInfoWrapper> for MemoryDeviceInfo {
+    fn from(value: super::VirtioPMEMDeviceInfoWrapper) -> Self {
+        MemoryDeviceInfo::new(value)
+    }
+}
+impl ::std::convert::From<super::VirtioPMEMDeviceInfo> for MemoryDeviceInfo {
+    fn from(value: super::VirtioPMEMDeviceInfo) -> Self {
+        MemoryDeviceInfo::new(value)
+    }
+}
+impl ::std::convert::From<super::VirtioMEMDeviceInfoWrapper> for MemoryDeviceInfo {
+    fn from(value: super::VirtioMEMDeviceInfoWrapper) -> Self {
+        MemoryDeviceInfo::new(value)
+    }
+}
+impl ::std::convert::From<super::VirtioMEMDeviceInfo> for MemoryDeviceInfo {
+    fn from(value: super::VirtioMEMDeviceInfo) -> Self {
+        MemoryDeviceInfo::new(value)
+    }
+}
+impl ::std::convert::From<super::SgxEPCDeviceInfoWrapper> for MemoryDeviceInfo {
+    fn from(value: super::SgxEPCDeviceInfoWrapper) -> Self {
+        MemoryDeviceInfo::new(value)
+    }
+}
+impl ::std::convert::From<super::SgxEPCDeviceInfo> for MemoryDeviceInfo {
+    fn from(value: super::SgxEPCDeviceInfo) -> Self {
+        MemoryDeviceInfo::new(value)
+    }
+}
+impl ::std::convert::From<super::HvBalloonDeviceInfoWrapper> for MemoryDeviceInfo {
+    fn from(value: super::HvBalloonDeviceInfoWrapper) -> Self {
+        MemoryDeviceInfo::new(value)
+    }
+}
+impl ::std::convert::From<super::HvBalloonDeviceInfo> for MemoryDeviceInfo {
+    fn from(value: super::HvBalloonDeviceInfo) -> Self {
+        MemoryDeviceInfo::new(value)
+    }
+}
 ::qmp_types::impl_union! {
     MemoryDeviceInfo, MemoryDeviceInfoBranch, Other,
     r#type = "type": super::MemoryDeviceInfoKind, Other,
@@ -1680,7 +1881,7 @@ pub struct SgxEPC {
 }
 ::qmp_types::impl_object! {
     SgxEPC {
-        req memdev = "memdev": ::std::string::String,
+        req memdev = "memdev": impl ::std::convert::Into<::std::string::String>,
         opt node = "node",
     }
 }
@@ -1876,7 +2077,7 @@ pub struct FirmwareLog {
 ::qmp_types::impl_object! {
     FirmwareLog {
         opt version = "version",
-        req log = "log": ::std::string::String,
+        req log = "log": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Virtual CPU model.
@@ -1902,7 +2103,7 @@ pub struct CpuModelInfo {
 }
 ::qmp_types::impl_object! {
     CpuModelInfo {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         opt props = "props",
     }
 }
@@ -2123,11 +2324,11 @@ pub struct CpuDefinitionInfo {
 }
 ::qmp_types::impl_object! {
     CpuDefinitionInfo {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         opt migration_safe = "migration-safe",
         req r#static = "static": bool,
         opt unavailable_features = "unavailable-features",
-        req typename = "typename": ::std::string::String,
+        req typename = "typename": impl ::std::convert::Into<::std::string::String>,
         opt alias_of = "alias-of",
         req deprecated = "deprecated": bool,
     }
@@ -2482,7 +2683,7 @@ pub mod cmd {
         Memsave {
             req val = "val": u64,
             req size = "size": u64,
-            req filename = "filename": ::std::string::String,
+            req filename = "filename": impl ::std::convert::Into<::std::string::String>,
             opt cpu_index = "cpu-index",
         }
     }
@@ -2532,7 +2733,7 @@ pub mod cmd {
         Pmemsave {
             req val = "val": u64,
             req size = "size": u64,
-            req filename = "filename": ::std::string::String,
+            req filename = "filename": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for Pmemsave {
@@ -3030,7 +3231,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         Dumpdtb {
-            req filename = "filename": ::std::string::String,
+            req filename = "filename": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for Dumpdtb {
@@ -3126,7 +3327,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         DumpSkeys {
-            req filename = "filename": ::std::string::String,
+            req filename = "filename": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for DumpSkeys {
@@ -3476,7 +3677,7 @@ pub mod event {
         MemoryDeviceSizeChange {
             opt id = "id",
             req size = "size": u64,
-            req qom_path = "qom-path": ::std::string::String,
+            req qom_path = "qom-path": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Event for MemoryDeviceSizeChange {

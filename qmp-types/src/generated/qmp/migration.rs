@@ -846,8 +846,8 @@ pub struct BitmapMigrationBitmapAlias {
 }
 ::qmp_types::impl_object! {
     BitmapMigrationBitmapAlias {
-        req name = "name": ::std::string::String,
-        req alias = "alias": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
+        req alias = "alias": impl ::std::convert::Into<::std::string::String>,
         opt transform = "transform",
     }
 }
@@ -873,8 +873,8 @@ pub struct BitmapMigrationNodeAlias {
 }
 ::qmp_types::impl_object! {
     BitmapMigrationNodeAlias {
-        req node_name = "node-name": ::std::string::String,
-        req alias = "alias": ::std::string::String,
+        req node_name = "node-name": impl ::std::convert::Into<::std::string::String>,
+        req alias = "alias": impl ::std::convert::Into<::std::string::String>,
         req bitmaps = "bitmaps": ::std::vec::Vec<super::BitmapMigrationBitmapAlias>,
     }
 }
@@ -1762,7 +1762,7 @@ pub struct FileMigrationArgs {
 }
 ::qmp_types::impl_object! {
     FileMigrationArgs {
-        req filename = "filename": ::std::string::String,
+        req filename = "filename": impl ::std::convert::Into<::std::string::String>,
         req offset = "offset": u64,
     }
 }
@@ -1811,6 +1811,56 @@ pub enum MigrationAddressBranch {
     File(super::FileMigrationArgs),
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl MigrationAddress {
+    /// Creates the union from its required common members and its branch (selected by `transport`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(transport: impl ::std::convert::Into<MigrationAddressBranch>) -> Self {
+        Self {
+            transport: transport.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::SocketAddress> for MigrationAddressBranch {
+    fn from(value: super::SocketAddress) -> Self {
+        MigrationAddressBranch::Socket(value)
+    }
+}
+impl ::std::convert::From<super::MigrationExecCommand> for MigrationAddressBranch {
+    fn from(value: super::MigrationExecCommand) -> Self {
+        MigrationAddressBranch::Exec(value)
+    }
+}
+impl ::std::convert::From<super::InetSocketAddress> for MigrationAddressBranch {
+    fn from(value: super::InetSocketAddress) -> Self {
+        MigrationAddressBranch::Rdma(value)
+    }
+}
+impl ::std::convert::From<super::FileMigrationArgs> for MigrationAddressBranch {
+    fn from(value: super::FileMigrationArgs) -> Self {
+        MigrationAddressBranch::File(value)
+    }
+}
+impl ::std::convert::From<super::SocketAddress> for MigrationAddress {
+    fn from(value: super::SocketAddress) -> Self {
+        MigrationAddress::new(value)
+    }
+}
+impl ::std::convert::From<super::MigrationExecCommand> for MigrationAddress {
+    fn from(value: super::MigrationExecCommand) -> Self {
+        MigrationAddress::new(value)
+    }
+}
+impl ::std::convert::From<super::InetSocketAddress> for MigrationAddress {
+    fn from(value: super::InetSocketAddress) -> Self {
+        MigrationAddress::new(value)
+    }
+}
+impl ::std::convert::From<super::FileMigrationArgs> for MigrationAddress {
+    fn from(value: super::FileMigrationArgs) -> Self {
+        MigrationAddress::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     MigrationAddress, MigrationAddressBranch, Other,
@@ -2113,7 +2163,7 @@ pub struct MigrationThreadInfo {
 }
 ::qmp_types::impl_object! {
     MigrationThreadInfo {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req thread_id = "thread-id": i64,
     }
 }
@@ -2732,7 +2782,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         XenSaveDevicesState {
-            req filename = "filename": ::std::string::String,
+            req filename = "filename": impl ::std::convert::Into<::std::string::String>,
             opt live = "live",
         }
     }
@@ -2814,7 +2864,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         XenLoadDevicesState {
-            req filename = "filename": ::std::string::String,
+            req filename = "filename": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for XenLoadDevicesState {
@@ -2982,7 +3032,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         MigrateRecover {
-            req uri = "uri": ::std::string::String,
+            req uri = "uri": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for MigrateRecover {
@@ -3392,9 +3442,9 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         SnapshotSave {
-            req job_id = "job-id": ::std::string::String,
-            req tag = "tag": ::std::string::String,
-            req vmstate = "vmstate": ::std::string::String,
+            req job_id = "job-id": impl ::std::convert::Into<::std::string::String>,
+            req tag = "tag": impl ::std::convert::Into<::std::string::String>,
+            req vmstate = "vmstate": impl ::std::convert::Into<::std::string::String>,
             req devices = "devices": ::std::vec::Vec<::std::string::String>,
         }
     }
@@ -3484,9 +3534,9 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         SnapshotLoad {
-            req job_id = "job-id": ::std::string::String,
-            req tag = "tag": ::std::string::String,
-            req vmstate = "vmstate": ::std::string::String,
+            req job_id = "job-id": impl ::std::convert::Into<::std::string::String>,
+            req tag = "tag": impl ::std::convert::Into<::std::string::String>,
+            req vmstate = "vmstate": impl ::std::convert::Into<::std::string::String>,
             req devices = "devices": ::std::vec::Vec<::std::string::String>,
         }
     }
@@ -3562,8 +3612,8 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         SnapshotDelete {
-            req job_id = "job-id": ::std::string::String,
-            req tag = "tag": ::std::string::String,
+            req job_id = "job-id": impl ::std::convert::Into<::std::string::String>,
+            req tag = "tag": impl ::std::convert::Into<::std::string::String>,
             req devices = "devices": ::std::vec::Vec<::std::string::String>,
         }
     }
@@ -3710,7 +3760,7 @@ pub mod event {
     }
     ::qmp_types::impl_object! {
         UnplugPrimary {
-            req device_id = "device-id": ::std::string::String,
+            req device_id = "device-id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Event for UnplugPrimary {

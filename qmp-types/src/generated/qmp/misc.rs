@@ -53,7 +53,7 @@ pub struct IOThreadInfo {
 }
 ::qmp_types::impl_object! {
     IOThreadInfo {
-        req id = "id": ::std::string::String,
+        req id = "id": impl ::std::convert::Into<::std::string::String>,
         req thread_id = "thread-id": i64,
         req poll_max_ns = "poll-max-ns": i64,
         req poll_grow = "poll-grow": i64,
@@ -179,7 +179,7 @@ pub struct CommandLineParameterInfo {
 }
 ::qmp_types::impl_object! {
     CommandLineParameterInfo {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req r#type = "type": super::CommandLineParameterType,
         opt help = "help",
         opt default = "default",
@@ -203,7 +203,7 @@ pub struct CommandLineOptionInfo {
 }
 ::qmp_types::impl_object! {
     CommandLineOptionInfo {
-        req option = "option": ::std::string::String,
+        req option = "option": impl ::std::convert::Into<::std::string::String>,
         req parameters = "parameters": ::std::vec::Vec<super::CommandLineParameterInfo>,
     }
 }
@@ -251,8 +251,8 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         AddClient {
-            req protocol = "protocol": ::std::string::String,
-            req fdname = "fdname": ::std::string::String,
+            req protocol = "protocol": impl ::std::convert::Into<::std::string::String>,
+            req fdname = "fdname": impl ::std::convert::Into<::std::string::String>,
             opt skipauth = "skipauth",
             opt tls = "tls",
         }
@@ -483,7 +483,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         HumanMonitorCommand {
-            req command_line = "command-line": ::std::string::String,
+            req command_line = "command-line": impl ::std::convert::Into<::std::string::String>,
             opt cpu_index = "cpu-index",
         }
     }
@@ -530,7 +530,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         Getfd {
-            req fdname = "fdname": ::std::string::String,
+            req fdname = "fdname": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for Getfd {
@@ -582,8 +582,8 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         GetWin32Socket {
-            req info = "info": ::std::string::String,
-            req fdname = "fdname": ::std::string::String,
+            req info = "info": impl ::std::convert::Into<::std::string::String>,
+            req fdname = "fdname": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for GetWin32Socket {
@@ -621,7 +621,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         Closefd {
-            req fdname = "fdname": ::std::string::String,
+            req fdname = "fdname": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for Closefd {
@@ -937,10 +937,10 @@ pub mod event {
     }
     ::qmp_types::impl_object! {
         VfuClientHangup {
-            req vfu_id = "vfu-id": ::std::string::String,
-            req vfu_qom_path = "vfu-qom-path": ::std::string::String,
-            req dev_id = "dev-id": ::std::string::String,
-            req dev_qom_path = "dev-qom-path": ::std::string::String,
+            req vfu_id = "vfu-id": impl ::std::convert::Into<::std::string::String>,
+            req vfu_qom_path = "vfu-qom-path": impl ::std::convert::Into<::std::string::String>,
+            req dev_id = "dev-id": impl ::std::convert::Into<::std::string::String>,
+            req dev_qom_path = "dev-qom-path": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Event for VfuClientHangup {

@@ -141,6 +141,38 @@ pub enum SevInfoBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl SevInfo {
+    /// Creates the union from its required common members and its branch (selected by `sev-type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        enabled: bool,
+        api_major: u8,
+        api_minor: u8,
+        build_id: u8,
+        state: super::SevState,
+        sev_type: impl ::std::convert::Into<SevInfoBranch>,
+    ) -> Self {
+        Self {
+            enabled: ::std::convert::Into::into(enabled),
+            api_major: ::std::convert::Into::into(api_major),
+            api_minor: ::std::convert::Into::into(api_minor),
+            build_id: ::std::convert::Into::into(build_id),
+            state: ::std::convert::Into::into(state),
+            sev_type: sev_type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::SevGuestInfo> for SevInfoBranch {
+    fn from(value: super::SevGuestInfo) -> Self {
+        SevInfoBranch::Sev(value)
+    }
+}
+impl ::std::convert::From<super::SevSnpGuestInfo> for SevInfoBranch {
+    fn from(value: super::SevSnpGuestInfo) -> Self {
+        SevInfoBranch::SevSnp(value)
+    }
+}
 ::qmp_types::impl_union! {
     SevInfo, SevInfoBranch, Other,
     sev_type = "sev-type": super::SevGuestType, Other,
@@ -171,7 +203,12 @@ pub struct SevLaunchMeasureInfo {
 }
 ::qmp_types::impl_object! {
     SevLaunchMeasureInfo {
-        req data = "data": ::std::string::String,
+        req data = "data": impl ::std::convert::Into<::std::string::String>,
+    }
+}
+impl ::std::convert::From<::std::string::String> for SevLaunchMeasureInfo {
+    fn from(data: ::std::string::String) -> Self {
+        SevLaunchMeasureInfo::new(data)
     }
 }
 /// The struct describes capability for a Secure Encrypted
@@ -202,8 +239,8 @@ pub struct SevCapability {
 }
 ::qmp_types::impl_object! {
     SevCapability {
-        req pdh = "pdh": ::std::string::String,
-        req cert_chain = "cert-chain": ::std::string::String,
+        req pdh = "pdh": impl ::std::convert::Into<::std::string::String>,
+        req cert_chain = "cert-chain": impl ::std::convert::Into<::std::string::String>,
         opt cpu0_id = "cpu0-id",
         req cbitpos = "cbitpos": i64,
         req reduced_phys_bits = "reduced-phys-bits": i64,
@@ -225,7 +262,12 @@ pub struct SevAttestationReport {
 }
 ::qmp_types::impl_object! {
     SevAttestationReport {
-        req data = "data": ::std::string::String,
+        req data = "data": impl ::std::convert::Into<::std::string::String>,
+    }
+}
+impl ::std::convert::From<::std::string::String> for SevAttestationReport {
+    fn from(data: ::std::string::String) -> Self {
+        SevAttestationReport::new(data)
     }
 }
 /// Information about intel SGX EPC section
@@ -348,7 +390,7 @@ pub struct EvtchnInfo {
         req port = "port": u16,
         req vcpu = "vcpu": u32,
         req r#type = "type": super::EvtchnPortType,
-        req remote_domain = "remote-domain": ::std::string::String,
+        req remote_domain = "remote-domain": impl ::std::convert::Into<::std::string::String>,
         req target = "target": u16,
         req pending = "pending": bool,
         req masked = "masked": bool,
@@ -524,8 +566,8 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         SevInjectLaunchSecret {
-            req packet_header = "packet-header": ::std::string::String,
-            req secret = "secret": ::std::string::String,
+            req packet_header = "packet-header": impl ::std::convert::Into<::std::string::String>,
+            req secret = "secret": impl ::std::convert::Into<::std::string::String>,
             opt gpa = "gpa",
         }
     }
@@ -576,7 +618,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         QuerySevAttestationReport {
-            req mnonce = "mnonce": ::std::string::String,
+            req mnonce = "mnonce": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for QuerySevAttestationReport {

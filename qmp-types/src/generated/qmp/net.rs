@@ -46,7 +46,7 @@ pub struct String {
 }
 ::qmp_types::impl_object! {
     String {
-        req str = "str": ::std::string::String,
+        req str = "str": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Unprivileged user-mode network connectivity using passt
@@ -425,8 +425,8 @@ pub struct NetdevL2TPv3Options {
 }
 ::qmp_types::impl_object! {
     NetdevL2TPv3Options {
-        req src = "src": ::std::string::String,
-        req dst = "dst": ::std::string::String,
+        req src = "src": impl ::std::convert::Into<::std::string::String>,
+        req dst = "dst": impl ::std::convert::Into<::std::string::String>,
         opt srcport = "srcport",
         opt dstport = "dstport",
         opt ipv6 = "ipv6",
@@ -535,7 +535,7 @@ pub struct NetdevNetmapOptions {
 }
 ::qmp_types::impl_object! {
     NetdevNetmapOptions {
-        req ifname = "ifname": ::std::string::String,
+        req ifname = "ifname": impl ::std::convert::Into<::std::string::String>,
         opt devname = "devname",
     }
 }
@@ -616,7 +616,7 @@ pub struct NetdevAFXDPOptions {
 }
 ::qmp_types::impl_object! {
     NetdevAFXDPOptions {
-        req ifname = "ifname": ::std::string::String,
+        req ifname = "ifname": impl ::std::convert::Into<::std::string::String>,
         opt mode = "mode",
         opt force_copy = "force-copy",
         opt queues = "queues",
@@ -647,7 +647,7 @@ pub struct NetdevVhostUserOptions {
 }
 ::qmp_types::impl_object! {
     NetdevVhostUserOptions {
-        req chardev = "chardev": ::std::string::String,
+        req chardev = "chardev": impl ::std::convert::Into<::std::string::String>,
         opt vhostforce = "vhostforce",
         opt queues = "queues",
     }
@@ -822,7 +822,7 @@ pub struct NetdevVmnetBridgedOptions {
 }
 ::qmp_types::impl_object! {
     NetdevVmnetBridgedOptions {
-        req ifname = "ifname": ::std::string::String,
+        req ifname = "ifname": impl ::std::convert::Into<::std::string::String>,
         opt isolated = "isolated",
     }
 }
@@ -1067,11 +1067,115 @@ pub enum NetdevBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl Netdev {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: impl ::std::convert::Into<::std::string::String>,
+        r#type: impl ::std::convert::Into<NetdevBranch>,
+    ) -> Self {
+        Self {
+            id: ::std::convert::Into::into(id),
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::NetLegacyNicOptions> for NetdevBranch {
+    fn from(value: super::NetLegacyNicOptions) -> Self {
+        NetdevBranch::Nic(value)
+    }
+}
+impl ::std::convert::From<super::NetdevUserOptions> for NetdevBranch {
+    fn from(value: super::NetdevUserOptions) -> Self {
+        NetdevBranch::User(value)
+    }
+}
+impl ::std::convert::From<super::NetdevTapOptions> for NetdevBranch {
+    fn from(value: super::NetdevTapOptions) -> Self {
+        NetdevBranch::Tap(value)
+    }
+}
+impl ::std::convert::From<super::NetdevL2TPv3Options> for NetdevBranch {
+    fn from(value: super::NetdevL2TPv3Options) -> Self {
+        NetdevBranch::L2tpv3(value)
+    }
+}
+impl ::std::convert::From<super::NetdevSocketOptions> for NetdevBranch {
+    fn from(value: super::NetdevSocketOptions) -> Self {
+        NetdevBranch::Socket(value)
+    }
+}
+impl ::std::convert::From<super::NetdevStreamOptions> for NetdevBranch {
+    fn from(value: super::NetdevStreamOptions) -> Self {
+        NetdevBranch::Stream(value)
+    }
+}
+impl ::std::convert::From<super::NetdevDgramOptions> for NetdevBranch {
+    fn from(value: super::NetdevDgramOptions) -> Self {
+        NetdevBranch::Dgram(value)
+    }
+}
+impl ::std::convert::From<super::NetdevVdeOptions> for NetdevBranch {
+    fn from(value: super::NetdevVdeOptions) -> Self {
+        NetdevBranch::Vde(value)
+    }
+}
+impl ::std::convert::From<super::NetdevBridgeOptions> for NetdevBranch {
+    fn from(value: super::NetdevBridgeOptions) -> Self {
+        NetdevBranch::Bridge(value)
+    }
+}
+impl ::std::convert::From<super::NetdevHubPortOptions> for NetdevBranch {
+    fn from(value: super::NetdevHubPortOptions) -> Self {
+        NetdevBranch::Hubport(value)
+    }
+}
+impl ::std::convert::From<super::NetdevNetmapOptions> for NetdevBranch {
+    fn from(value: super::NetdevNetmapOptions) -> Self {
+        NetdevBranch::Netmap(value)
+    }
+}
+impl ::std::convert::From<super::NetdevVhostUserOptions> for NetdevBranch {
+    fn from(value: super::NetdevVhostUserOptions) -> Self {
+        NetdevBranch::VhostUser(value)
+    }
+}
+impl ::std::convert::From<super::NetdevVhostVDPAOptions> for NetdevBranch {
+    fn from(value: super::NetdevVhostVDPAOptions) -> Self {
+        NetdevBranch::VhostVdpa(value)
+    }
+}
+impl ::std::convert::From<super::NetDevPasstOptions> for NetdevBranch {
+    fn from(value: super::NetDevPasstOptions) -> Self {
+        NetdevBranch::Passt(value)
+    }
+}
+impl ::std::convert::From<super::NetdevAFXDPOptions> for NetdevBranch {
+    fn from(value: super::NetdevAFXDPOptions) -> Self {
+        NetdevBranch::AfXdp(value)
+    }
+}
+impl ::std::convert::From<super::NetdevVmnetHostOptions> for NetdevBranch {
+    fn from(value: super::NetdevVmnetHostOptions) -> Self {
+        NetdevBranch::VmnetHost(value)
+    }
+}
+impl ::std::convert::From<super::NetdevVmnetSharedOptions> for NetdevBranch {
+    fn from(value: super::NetdevVmnetSharedOptions) -> Self {
+        NetdevBranch::VmnetShared(value)
+    }
+}
+impl ::std::convert::From<super::NetdevVmnetBridgedOptions> for NetdevBranch {
+    fn from(value: super::NetdevVmnetBridgedOptions) -> Self {
+        NetdevBranch::VmnetBridged(value)
+    }
+}
 ::qmp_types::impl_union! {
     Netdev, NetdevBranch, Other,
     r#type = "type": super::NetClientDriver, Other,
     {
-        req id = "id": ::std::string::String,
+        req id = "id": impl ::std::convert::Into<::std::string::String>,
     }
     {
         empty None = "none" => None,
@@ -1165,7 +1269,7 @@ pub struct RxFilterInfo {
 }
 ::qmp_types::impl_object! {
     RxFilterInfo {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req promiscuous = "promiscuous": bool,
         req multicast = "multicast": super::RxState,
         req unicast = "unicast": super::RxState,
@@ -1173,7 +1277,7 @@ pub struct RxFilterInfo {
         req broadcast_allowed = "broadcast-allowed": bool,
         req multicast_overflow = "multicast-overflow": bool,
         req unicast_overflow = "unicast-overflow": bool,
-        req main_mac = "main-mac": ::std::string::String,
+        req main_mac = "main-mac": impl ::std::convert::Into<::std::string::String>,
         req vlan_table = "vlan-table": ::std::vec::Vec<i64>,
         req unicast_table = "unicast-table": ::std::vec::Vec<::std::string::String>,
         req multicast_table = "multicast-table": ::std::vec::Vec<::std::string::String>,
@@ -1257,7 +1361,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         SetLink {
-            req name = "name": ::std::string::String,
+            req name = "name": impl ::std::convert::Into<::std::string::String>,
             req up = "up": bool,
         }
     }
@@ -1335,7 +1439,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         NetdevDel {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for NetdevDel {
@@ -1483,7 +1587,7 @@ pub mod event {
     ::qmp_types::impl_object! {
         NicRxFilterChanged {
             opt name = "name",
-            req path = "path": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Event for NicRxFilterChanged {
@@ -1520,7 +1624,7 @@ pub mod event {
     }
     ::qmp_types::impl_object! {
         FailoverNegotiated {
-            req device_id = "device-id": ::std::string::String,
+            req device_id = "device-id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Event for FailoverNegotiated {
@@ -1567,7 +1671,7 @@ pub mod event {
     }
     ::qmp_types::impl_object! {
         NetdevStreamConnected {
-            req netdev_id = "netdev-id": ::std::string::String,
+            req netdev_id = "netdev-id": impl ::std::convert::Into<::std::string::String>,
             req addr = "addr": super::super::SocketAddress,
         }
     }
@@ -1602,7 +1706,7 @@ pub mod event {
     }
     ::qmp_types::impl_object! {
         NetdevStreamDisconnected {
-            req netdev_id = "netdev-id": ::std::string::String,
+            req netdev_id = "netdev-id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Event for NetdevStreamDisconnected {
@@ -1639,8 +1743,8 @@ pub mod event {
     }
     ::qmp_types::impl_object! {
         NetdevVhostUserConnected {
-            req netdev_id = "netdev-id": ::std::string::String,
-            req chardev_id = "chardev-id": ::std::string::String,
+            req netdev_id = "netdev-id": impl ::std::convert::Into<::std::string::String>,
+            req chardev_id = "chardev-id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Event for NetdevVhostUserConnected {
@@ -1674,7 +1778,7 @@ pub mod event {
     }
     ::qmp_types::impl_object! {
         NetdevVhostUserDisconnected {
-            req netdev_id = "netdev-id": ::std::string::String,
+            req netdev_id = "netdev-id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Event for NetdevVhostUserDisconnected {

@@ -48,7 +48,7 @@ pub struct PciMemoryRegion {
 ::qmp_types::impl_object! {
     PciMemoryRegion {
         req bar = "bar": i64,
-        req r#type = "type": ::std::string::String,
+        req r#type = "type": impl ::std::convert::Into<::std::string::String>,
         req address = "address": i64,
         req size = "size": i64,
         opt prefetch = "prefetch",
@@ -203,7 +203,7 @@ pub struct PciDeviceInfo {
         req id = "id": super::PciDeviceId,
         opt irq = "irq",
         req irq_pin = "irq_pin": i64,
-        req qdev_id = "qdev_id": ::std::string::String,
+        req qdev_id = "qdev_id": impl ::std::convert::Into<::std::string::String>,
         opt pci_bridge = "pci_bridge",
         req regions = "regions": ::std::vec::Vec<super::PciMemoryRegion>,
     }

@@ -29,7 +29,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         DeviceListProperties {
-            req typename = "typename": ::std::string::String,
+            req typename = "typename": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for DeviceListProperties {
@@ -90,7 +90,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         DeviceAdd {
-            req driver = "driver": ::std::string::String,
+            req driver = "driver": impl ::std::convert::Into<::std::string::String>,
             opt bus = "bus",
             opt id = "id",
         }
@@ -153,7 +153,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         DeviceDel {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for DeviceDel {
@@ -193,7 +193,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         DeviceSyncConfig {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for DeviceSyncConfig {
@@ -240,7 +240,7 @@ pub mod event {
     ::qmp_types::impl_object! {
         DeviceDeleted {
             opt device = "device",
-            req path = "path": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Event for DeviceDeleted {
@@ -278,7 +278,7 @@ pub mod event {
     ::qmp_types::impl_object! {
         DeviceUnplugGuestError {
             opt device = "device",
-            req path = "path": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Event for DeviceUnplugGuestError {

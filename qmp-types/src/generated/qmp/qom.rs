@@ -35,8 +35,8 @@ pub struct ObjectPropertyInfo {
 }
 ::qmp_types::impl_object! {
     ObjectPropertyInfo {
-        req name = "name": ::std::string::String,
-        req r#type = "type": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
+        req r#type = "type": impl ::std::convert::Into<::std::string::String>,
         opt description = "description",
         opt default_value = "default-value",
     }
@@ -60,8 +60,8 @@ pub struct ObjectPropertyValue {
 }
 ::qmp_types::impl_object! {
     ObjectPropertyValue {
-        req name = "name": ::std::string::String,
-        req r#type = "type": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
+        req r#type = "type": impl ::std::convert::Into<::std::string::String>,
         opt value = "value",
     }
 }
@@ -101,7 +101,7 @@ pub struct ObjectTypeInfo {
 }
 ::qmp_types::impl_object! {
     ObjectTypeInfo {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         opt r#abstract = "abstract",
         opt parent = "parent",
     }
@@ -126,8 +126,8 @@ pub struct CanHostSocketcanProperties {
 }
 ::qmp_types::impl_object! {
     CanHostSocketcanProperties {
-        req r#if = "if": ::std::string::String,
-        req canbus = "canbus": ::std::string::String,
+        req r#if = "if": impl ::std::convert::Into<::std::string::String>,
+        req canbus = "canbus": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Properties for colo-compare objects.
@@ -173,10 +173,10 @@ pub struct ColoCompareProperties {
 }
 ::qmp_types::impl_object! {
     ColoCompareProperties {
-        req primary_in = "primary_in": ::std::string::String,
-        req secondary_in = "secondary_in": ::std::string::String,
-        req outdev = "outdev": ::std::string::String,
-        req iothread = "iothread": ::std::string::String,
+        req primary_in = "primary_in": impl ::std::convert::Into<::std::string::String>,
+        req secondary_in = "secondary_in": impl ::std::convert::Into<::std::string::String>,
+        req outdev = "outdev": impl ::std::convert::Into<::std::string::String>,
+        req iothread = "iothread": impl ::std::convert::Into<::std::string::String>,
         opt notify_dev = "notify_dev",
         opt compare_timeout = "compare_timeout",
         opt expired_scan_cycle = "expired_scan_cycle",
@@ -245,7 +245,7 @@ pub struct CryptodevVhostUserProperties {
         opt queues = "queues",
         opt throttle_bps = "throttle-bps",
         opt throttle_ops = "throttle-ops",
-        req chardev = "chardev": ::std::string::String,
+        req chardev = "chardev": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Properties for dbus-vmstate objects.
@@ -267,7 +267,7 @@ pub struct DBusVMStateProperties {
 }
 ::qmp_types::impl_object! {
     DBusVMStateProperties {
-        req addr = "addr": ::std::string::String,
+        req addr = "addr": impl ::std::convert::Into<::std::string::String>,
         opt id_list = "id-list",
     }
 }
@@ -326,7 +326,7 @@ pub struct NetfilterProperties {
 }
 ::qmp_types::impl_object! {
     NetfilterProperties {
-        req netdev = "netdev": ::std::string::String,
+        req netdev = "netdev": impl ::std::convert::Into<::std::string::String>,
         opt queue = "queue",
         opt status = "status",
         opt position = "position",
@@ -369,7 +369,7 @@ pub struct FilterBufferProperties {
 }
 ::qmp_types::impl_object! {
     FilterBufferProperties {
-        req netdev = "netdev": ::std::string::String,
+        req netdev = "netdev": impl ::std::convert::Into<::std::string::String>,
         opt queue = "queue",
         opt status = "status",
         opt position = "position",
@@ -414,12 +414,12 @@ pub struct FilterDumpProperties {
 }
 ::qmp_types::impl_object! {
     FilterDumpProperties {
-        req netdev = "netdev": ::std::string::String,
+        req netdev = "netdev": impl ::std::convert::Into<::std::string::String>,
         opt queue = "queue",
         opt status = "status",
         opt position = "position",
         opt insert = "insert",
-        req file = "file": ::std::string::String,
+        req file = "file": impl ::std::convert::Into<::std::string::String>,
         opt maxlen = "maxlen",
     }
 }
@@ -461,12 +461,12 @@ pub struct FilterMirrorProperties {
 }
 ::qmp_types::impl_object! {
     FilterMirrorProperties {
-        req netdev = "netdev": ::std::string::String,
+        req netdev = "netdev": impl ::std::convert::Into<::std::string::String>,
         opt queue = "queue",
         opt status = "status",
         opt position = "position",
         opt insert = "insert",
-        req outdev = "outdev": ::std::string::String,
+        req outdev = "outdev": impl ::std::convert::Into<::std::string::String>,
         opt vnet_hdr_support = "vnet_hdr_support",
     }
 }
@@ -514,7 +514,7 @@ pub struct FilterRedirectorProperties {
 }
 ::qmp_types::impl_object! {
     FilterRedirectorProperties {
-        req netdev = "netdev": ::std::string::String,
+        req netdev = "netdev": impl ::std::convert::Into<::std::string::String>,
         opt queue = "queue",
         opt status = "status",
         opt position = "position",
@@ -559,7 +559,7 @@ pub struct FilterRewriterProperties {
 }
 ::qmp_types::impl_object! {
     FilterRewriterProperties {
-        req netdev = "netdev": ::std::string::String,
+        req netdev = "netdev": impl ::std::convert::Into<::std::string::String>,
         opt queue = "queue",
         opt status = "status",
         opt position = "position",
@@ -599,7 +599,7 @@ pub struct InputBarrierProperties {
 }
 ::qmp_types::impl_object! {
     InputBarrierProperties {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         opt server = "server",
         opt port = "port",
         opt x_origin = "x-origin",
@@ -634,7 +634,7 @@ pub struct InputLinuxProperties {
 }
 ::qmp_types::impl_object! {
     InputLinuxProperties {
-        req evdev = "evdev": ::std::string::String,
+        req evdev = "evdev": impl ::std::convert::Into<::std::string::String>,
         opt grab_all = "grab_all",
         opt repeat = "repeat",
         opt grab_toggle = "grab-toggle",
@@ -937,7 +937,7 @@ pub struct MemoryBackendFileProperties {
         opt align = "align",
         opt offset = "offset",
         opt discard_data = "discard-data",
-        req mem_path = "mem-path": ::std::string::String,
+        req mem_path = "mem-path": impl ::std::convert::Into<::std::string::String>,
         opt pmem = "pmem",
         opt readonly = "readonly",
         opt rom = "rom",
@@ -1177,7 +1177,7 @@ pub struct PrManagerHelperProperties {
 }
 ::qmp_types::impl_object! {
     PrManagerHelperProperties {
-        req path = "path": ::std::string::String,
+        req path = "path": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Properties for qtest objects.
@@ -1197,7 +1197,7 @@ pub struct QtestProperties {
 }
 ::qmp_types::impl_object! {
     QtestProperties {
-        req chardev = "chardev": ::std::string::String,
+        req chardev = "chardev": impl ::std::convert::Into<::std::string::String>,
         opt log = "log",
     }
 }
@@ -1219,8 +1219,8 @@ pub struct RemoteObjectProperties {
 }
 ::qmp_types::impl_object! {
     RemoteObjectProperties {
-        req fd = "fd": ::std::string::String,
-        req devid = "devid": ::std::string::String,
+        req fd = "fd": impl ::std::convert::Into<::std::string::String>,
+        req devid = "devid": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Properties for x-vfio-user-server objects.
@@ -1241,7 +1241,7 @@ pub struct VfioUserServerProperties {
 ::qmp_types::impl_object! {
     VfioUserServerProperties {
         req socket = "socket": super::SocketAddress,
-        req device = "device": ::std::string::String,
+        req device = "device": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Properties for iommufd objects.
@@ -1285,7 +1285,7 @@ pub struct AcpiGenericInitiatorProperties {
 }
 ::qmp_types::impl_object! {
     AcpiGenericInitiatorProperties {
-        req pci_dev = "pci-dev": ::std::string::String,
+        req pci_dev = "pci-dev": impl ::std::convert::Into<::std::string::String>,
         req node = "node": u32,
     }
 }
@@ -1331,7 +1331,7 @@ pub struct AcpiGenericPortProperties {
 }
 ::qmp_types::impl_object! {
     AcpiGenericPortProperties {
-        req pci_bus = "pci-bus": ::std::string::String,
+        req pci_bus = "pci-bus": impl ::std::convert::Into<::std::string::String>,
         req node = "node": u32,
     }
 }
@@ -1393,7 +1393,7 @@ pub struct RngEgdProperties {
 ::qmp_types::impl_object! {
     RngEgdProperties {
         opt opened = "opened",
-        req chardev = "chardev": ::std::string::String,
+        req chardev = "chardev": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Properties for rng-random objects.
@@ -1448,7 +1448,7 @@ pub struct IgvmCfgProperties {
 }
 ::qmp_types::impl_object! {
     IgvmCfgProperties {
-        req file = "file": ::std::string::String,
+        req file = "file": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Properties common to objects that are derivatives of sev-common.
@@ -2092,11 +2092,251 @@ pub enum ObjectOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl ObjectOptions {
+    /// Creates the union from its required common members and its branch (selected by `qom-type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: impl ::std::convert::Into<::std::string::String>,
+        qom_type: impl ::std::convert::Into<ObjectOptionsBranch>,
+    ) -> Self {
+        Self {
+            id: ::std::convert::Into::into(id),
+            qom_type: qom_type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::AcpiGenericInitiatorProperties>
+for ObjectOptionsBranch {
+    fn from(value: super::AcpiGenericInitiatorProperties) -> Self {
+        ObjectOptionsBranch::AcpiGenericInitiator(value)
+    }
+}
+impl ::std::convert::From<super::AcpiGenericPortProperties> for ObjectOptionsBranch {
+    fn from(value: super::AcpiGenericPortProperties) -> Self {
+        ObjectOptionsBranch::AcpiGenericPort(value)
+    }
+}
+impl ::std::convert::From<super::AuthZListProperties> for ObjectOptionsBranch {
+    fn from(value: super::AuthZListProperties) -> Self {
+        ObjectOptionsBranch::AuthzList(value)
+    }
+}
+impl ::std::convert::From<super::AuthZListFileProperties> for ObjectOptionsBranch {
+    fn from(value: super::AuthZListFileProperties) -> Self {
+        ObjectOptionsBranch::AuthzListfile(value)
+    }
+}
+impl ::std::convert::From<super::AuthZPAMProperties> for ObjectOptionsBranch {
+    fn from(value: super::AuthZPAMProperties) -> Self {
+        ObjectOptionsBranch::AuthzPam(value)
+    }
+}
+impl ::std::convert::From<super::AuthZSimpleProperties> for ObjectOptionsBranch {
+    fn from(value: super::AuthZSimpleProperties) -> Self {
+        ObjectOptionsBranch::AuthzSimple(value)
+    }
+}
+impl ::std::convert::From<super::CanHostSocketcanProperties> for ObjectOptionsBranch {
+    fn from(value: super::CanHostSocketcanProperties) -> Self {
+        ObjectOptionsBranch::CanHostSocketcan(value)
+    }
+}
+impl ::std::convert::From<super::ColoCompareProperties> for ObjectOptionsBranch {
+    fn from(value: super::ColoCompareProperties) -> Self {
+        ObjectOptionsBranch::ColoCompare(value)
+    }
+}
+impl ::std::convert::From<super::CryptodevVhostUserProperties> for ObjectOptionsBranch {
+    fn from(value: super::CryptodevVhostUserProperties) -> Self {
+        ObjectOptionsBranch::CryptodevVhostUser(value)
+    }
+}
+impl ::std::convert::From<super::DBusVMStateProperties> for ObjectOptionsBranch {
+    fn from(value: super::DBusVMStateProperties) -> Self {
+        ObjectOptionsBranch::DbusVmstate(value)
+    }
+}
+impl ::std::convert::From<super::FilterBufferProperties> for ObjectOptionsBranch {
+    fn from(value: super::FilterBufferProperties) -> Self {
+        ObjectOptionsBranch::FilterBuffer(value)
+    }
+}
+impl ::std::convert::From<super::FilterDumpProperties> for ObjectOptionsBranch {
+    fn from(value: super::FilterDumpProperties) -> Self {
+        ObjectOptionsBranch::FilterDump(value)
+    }
+}
+impl ::std::convert::From<super::FilterMirrorProperties> for ObjectOptionsBranch {
+    fn from(value: super::FilterMirrorProperties) -> Self {
+        ObjectOptionsBranch::FilterMirror(value)
+    }
+}
+impl ::std::convert::From<super::FilterRedirectorProperties> for ObjectOptionsBranch {
+    fn from(value: super::FilterRedirectorProperties) -> Self {
+        ObjectOptionsBranch::FilterRedirector(value)
+    }
+}
+impl ::std::convert::From<super::NetfilterProperties> for ObjectOptionsBranch {
+    fn from(value: super::NetfilterProperties) -> Self {
+        ObjectOptionsBranch::FilterReplay(value)
+    }
+}
+impl ::std::convert::From<super::FilterRewriterProperties> for ObjectOptionsBranch {
+    fn from(value: super::FilterRewriterProperties) -> Self {
+        ObjectOptionsBranch::FilterRewriter(value)
+    }
+}
+impl ::std::convert::From<super::IgvmCfgProperties> for ObjectOptionsBranch {
+    fn from(value: super::IgvmCfgProperties) -> Self {
+        ObjectOptionsBranch::IgvmCfg(value)
+    }
+}
+impl ::std::convert::From<super::InputBarrierProperties> for ObjectOptionsBranch {
+    fn from(value: super::InputBarrierProperties) -> Self {
+        ObjectOptionsBranch::InputBarrier(value)
+    }
+}
+impl ::std::convert::From<super::InputLinuxProperties> for ObjectOptionsBranch {
+    fn from(value: super::InputLinuxProperties) -> Self {
+        ObjectOptionsBranch::InputLinux(value)
+    }
+}
+impl ::std::convert::From<super::IOMMUFDProperties> for ObjectOptionsBranch {
+    fn from(value: super::IOMMUFDProperties) -> Self {
+        ObjectOptionsBranch::Iommufd(value)
+    }
+}
+impl ::std::convert::From<super::IothreadProperties> for ObjectOptionsBranch {
+    fn from(value: super::IothreadProperties) -> Self {
+        ObjectOptionsBranch::Iothread(value)
+    }
+}
+impl ::std::convert::From<super::MainLoopProperties> for ObjectOptionsBranch {
+    fn from(value: super::MainLoopProperties) -> Self {
+        ObjectOptionsBranch::MainLoop(value)
+    }
+}
+impl ::std::convert::From<super::MemoryBackendEpcProperties> for ObjectOptionsBranch {
+    fn from(value: super::MemoryBackendEpcProperties) -> Self {
+        ObjectOptionsBranch::MemoryBackendEpc(value)
+    }
+}
+impl ::std::convert::From<super::MemoryBackendFileProperties> for ObjectOptionsBranch {
+    fn from(value: super::MemoryBackendFileProperties) -> Self {
+        ObjectOptionsBranch::MemoryBackendFile(value)
+    }
+}
+impl ::std::convert::From<super::MemoryBackendMemfdProperties> for ObjectOptionsBranch {
+    fn from(value: super::MemoryBackendMemfdProperties) -> Self {
+        ObjectOptionsBranch::MemoryBackendMemfd(value)
+    }
+}
+impl ::std::convert::From<super::MemoryBackendProperties> for ObjectOptionsBranch {
+    fn from(value: super::MemoryBackendProperties) -> Self {
+        ObjectOptionsBranch::MemoryBackendRam(value)
+    }
+}
+impl ::std::convert::From<super::MemoryBackendShmProperties> for ObjectOptionsBranch {
+    fn from(value: super::MemoryBackendShmProperties) -> Self {
+        ObjectOptionsBranch::MemoryBackendShm(value)
+    }
+}
+impl ::std::convert::From<super::PrManagerHelperProperties> for ObjectOptionsBranch {
+    fn from(value: super::PrManagerHelperProperties) -> Self {
+        ObjectOptionsBranch::PrManagerHelper(value)
+    }
+}
+impl ::std::convert::From<super::QtestProperties> for ObjectOptionsBranch {
+    fn from(value: super::QtestProperties) -> Self {
+        ObjectOptionsBranch::Qtest(value)
+    }
+}
+impl ::std::convert::From<super::RngProperties> for ObjectOptionsBranch {
+    fn from(value: super::RngProperties) -> Self {
+        ObjectOptionsBranch::RngBuiltin(value)
+    }
+}
+impl ::std::convert::From<super::RngEgdProperties> for ObjectOptionsBranch {
+    fn from(value: super::RngEgdProperties) -> Self {
+        ObjectOptionsBranch::RngEgd(value)
+    }
+}
+impl ::std::convert::From<super::RngRandomProperties> for ObjectOptionsBranch {
+    fn from(value: super::RngRandomProperties) -> Self {
+        ObjectOptionsBranch::RngRandom(value)
+    }
+}
+impl ::std::convert::From<super::SecretProperties> for ObjectOptionsBranch {
+    fn from(value: super::SecretProperties) -> Self {
+        ObjectOptionsBranch::Secret(value)
+    }
+}
+impl ::std::convert::From<super::SecretKeyringProperties> for ObjectOptionsBranch {
+    fn from(value: super::SecretKeyringProperties) -> Self {
+        ObjectOptionsBranch::SecretKeyring(value)
+    }
+}
+impl ::std::convert::From<super::SevGuestProperties> for ObjectOptionsBranch {
+    fn from(value: super::SevGuestProperties) -> Self {
+        ObjectOptionsBranch::SevGuest(value)
+    }
+}
+impl ::std::convert::From<super::SevSnpGuestProperties> for ObjectOptionsBranch {
+    fn from(value: super::SevSnpGuestProperties) -> Self {
+        ObjectOptionsBranch::SevSnpGuest(value)
+    }
+}
+impl ::std::convert::From<super::ThreadContextProperties> for ObjectOptionsBranch {
+    fn from(value: super::ThreadContextProperties) -> Self {
+        ObjectOptionsBranch::ThreadContext(value)
+    }
+}
+impl ::std::convert::From<super::TdxGuestProperties> for ObjectOptionsBranch {
+    fn from(value: super::TdxGuestProperties) -> Self {
+        ObjectOptionsBranch::TdxGuest(value)
+    }
+}
+impl ::std::convert::From<super::ThrottleGroupProperties> for ObjectOptionsBranch {
+    fn from(value: super::ThrottleGroupProperties) -> Self {
+        ObjectOptionsBranch::ThrottleGroup(value)
+    }
+}
+impl ::std::convert::From<super::TlsCredsAnonProperties> for ObjectOptionsBranch {
+    fn from(value: super::TlsCredsAnonProperties) -> Self {
+        ObjectOptionsBranch::TlsCredsAnon(value)
+    }
+}
+impl ::std::convert::From<super::TlsCredsPskProperties> for ObjectOptionsBranch {
+    fn from(value: super::TlsCredsPskProperties) -> Self {
+        ObjectOptionsBranch::TlsCredsPsk(value)
+    }
+}
+impl ::std::convert::From<super::TlsCredsX509Properties> for ObjectOptionsBranch {
+    fn from(value: super::TlsCredsX509Properties) -> Self {
+        ObjectOptionsBranch::TlsCredsX509(value)
+    }
+}
+impl ::std::convert::From<super::TlsCredsProperties> for ObjectOptionsBranch {
+    fn from(value: super::TlsCredsProperties) -> Self {
+        ObjectOptionsBranch::TlsCipherSuites(value)
+    }
+}
+impl ::std::convert::From<super::RemoteObjectProperties> for ObjectOptionsBranch {
+    fn from(value: super::RemoteObjectProperties) -> Self {
+        ObjectOptionsBranch::XRemoteObject(value)
+    }
+}
+impl ::std::convert::From<super::VfioUserServerProperties> for ObjectOptionsBranch {
+    fn from(value: super::VfioUserServerProperties) -> Self {
+        ObjectOptionsBranch::XVfioUserServer(value)
+    }
+}
 ::qmp_types::impl_union! {
     ObjectOptions, ObjectOptionsBranch, Other,
     qom_type = "qom-type": super::ObjectType, Other,
     {
-        req id = "id": ::std::string::String,
+        req id = "id": impl ::std::convert::Into<::std::string::String>,
     }
     {
         members AcpiGenericInitiator = "acpi-generic-initiator" => AcpiGenericInitiator,
@@ -2189,7 +2429,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         QomList {
-            req path = "path": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for QomList {
@@ -2259,8 +2499,8 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         QomGet {
-            req path = "path": ::std::string::String,
-            req property = "property": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
+            req property = "property": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for QomGet {
@@ -2346,8 +2586,8 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         QomSet {
-            req path = "path": ::std::string::String,
-            req property = "property": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
+            req property = "property": impl ::std::convert::Into<::std::string::String>,
             req value = "value": ::serde_json::Value,
         }
     }
@@ -2423,7 +2663,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         QomListProperties {
-            req typename = "typename": ::std::string::String,
+            req typename = "typename": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for QomListProperties {
@@ -2498,7 +2738,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         ObjectDel {
-            req id = "id": ::std::string::String,
+            req id = "id": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for ObjectDel {

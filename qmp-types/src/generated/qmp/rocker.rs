@@ -19,7 +19,7 @@ pub struct RockerSwitch {
 }
 ::qmp_types::impl_object! {
     RockerSwitch {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req id = "id": u64,
         req ports = "ports": u32,
     }
@@ -94,7 +94,7 @@ pub struct RockerPort {
 }
 ::qmp_types::impl_object! {
     RockerPort {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req enabled = "enabled": bool,
         req link_up = "link-up": bool,
         req speed = "speed": u32,
@@ -379,7 +379,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         QueryRocker {
-            req name = "name": ::std::string::String,
+            req name = "name": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for QueryRocker {
@@ -421,7 +421,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         QueryRockerPorts {
-            req name = "name": ::std::string::String,
+            req name = "name": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for QueryRockerPorts {
@@ -473,7 +473,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         QueryRockerOfDpaFlows {
-            req name = "name": ::std::string::String,
+            req name = "name": impl ::std::convert::Into<::std::string::String>,
             opt tbl_id = "tbl-id",
         }
     }
@@ -530,7 +530,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         QueryRockerOfDpaGroups {
-            req name = "name": ::std::string::String,
+            req name = "name": impl ::std::convert::Into<::std::string::String>,
             opt r#type = "type",
         }
     }

@@ -370,6 +370,49 @@ pub enum GuestPanicInformationBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl GuestPanicInformation {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(r#type: impl ::std::convert::Into<GuestPanicInformationBranch>) -> Self {
+        Self {
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::GuestPanicInformationHyperV>
+for GuestPanicInformationBranch {
+    fn from(value: super::GuestPanicInformationHyperV) -> Self {
+        GuestPanicInformationBranch::HyperV(value)
+    }
+}
+impl ::std::convert::From<super::GuestPanicInformationS390>
+for GuestPanicInformationBranch {
+    fn from(value: super::GuestPanicInformationS390) -> Self {
+        GuestPanicInformationBranch::S390(value)
+    }
+}
+impl ::std::convert::From<super::GuestPanicInformationTdx>
+for GuestPanicInformationBranch {
+    fn from(value: super::GuestPanicInformationTdx) -> Self {
+        GuestPanicInformationBranch::Tdx(value)
+    }
+}
+impl ::std::convert::From<super::GuestPanicInformationHyperV> for GuestPanicInformation {
+    fn from(value: super::GuestPanicInformationHyperV) -> Self {
+        GuestPanicInformation::new(value)
+    }
+}
+impl ::std::convert::From<super::GuestPanicInformationS390> for GuestPanicInformation {
+    fn from(value: super::GuestPanicInformationS390) -> Self {
+        GuestPanicInformation::new(value)
+    }
+}
+impl ::std::convert::From<super::GuestPanicInformationTdx> for GuestPanicInformation {
+    fn from(value: super::GuestPanicInformationTdx) -> Self {
+        GuestPanicInformation::new(value)
+    }
+}
 ::qmp_types::impl_union! {
     GuestPanicInformation, GuestPanicInformationBranch, Other,
     r#type = "type": super::GuestPanicInformationType, Other,
@@ -507,7 +550,7 @@ pub struct GuestPanicInformationTdx {
 ::qmp_types::impl_object! {
     GuestPanicInformationTdx {
         req error_code = "error-code": u32,
-        req message = "message": ::std::string::String,
+        req message = "message": impl ::std::convert::Into<::std::string::String>,
         opt gpa = "gpa",
     }
 }

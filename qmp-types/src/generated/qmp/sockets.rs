@@ -49,8 +49,8 @@ pub struct InetSocketAddressBase {
 }
 ::qmp_types::impl_object! {
     InetSocketAddressBase {
-        req host = "host": ::std::string::String,
-        req port = "port": ::std::string::String,
+        req host = "host": impl ::std::convert::Into<::std::string::String>,
+        req port = "port": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Captures a socket address or address range in the Internet
@@ -119,8 +119,8 @@ pub struct InetSocketAddress {
 }
 ::qmp_types::impl_object! {
     InetSocketAddress {
-        req host = "host": ::std::string::String,
-        req port = "port": ::std::string::String,
+        req host = "host": impl ::std::convert::Into<::std::string::String>,
+        req port = "port": impl ::std::convert::Into<::std::string::String>,
         opt numeric = "numeric",
         opt to = "to",
         opt ipv4 = "ipv4",
@@ -159,7 +159,7 @@ pub struct UnixSocketAddress {
 }
 ::qmp_types::impl_object! {
     UnixSocketAddress {
-        req path = "path": ::std::string::String,
+        req path = "path": impl ::std::convert::Into<::std::string::String>,
         opt r#abstract = "abstract",
         opt tight = "tight",
     }
@@ -184,8 +184,8 @@ pub struct VsockSocketAddress {
 }
 ::qmp_types::impl_object! {
     VsockSocketAddress {
-        req cid = "cid": ::std::string::String,
-        req port = "port": ::std::string::String,
+        req cid = "cid": impl ::std::convert::Into<::std::string::String>,
+        req port = "port": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// A file descriptor name or number.
@@ -207,7 +207,7 @@ pub struct FdSocketAddress {
 }
 ::qmp_types::impl_object! {
     FdSocketAddress {
-        req str = "str": ::std::string::String,
+        req str = "str": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// The `InetSocketAddressWrapper` object.
@@ -228,6 +228,11 @@ pub struct InetSocketAddressWrapper {
         req data = "data": super::InetSocketAddress,
     }
 }
+impl ::std::convert::From<super::InetSocketAddress> for InetSocketAddressWrapper {
+    fn from(data: super::InetSocketAddress) -> Self {
+        InetSocketAddressWrapper::new(data)
+    }
+}
 /// The `UnixSocketAddressWrapper` object.
 ///
 /// QAPI struct `UnixSocketAddressWrapper`.
@@ -244,6 +249,11 @@ pub struct UnixSocketAddressWrapper {
 ::qmp_types::impl_object! {
     UnixSocketAddressWrapper {
         req data = "data": super::UnixSocketAddress,
+    }
+}
+impl ::std::convert::From<super::UnixSocketAddress> for UnixSocketAddressWrapper {
+    fn from(data: super::UnixSocketAddress) -> Self {
+        UnixSocketAddressWrapper::new(data)
     }
 }
 /// The `VsockSocketAddressWrapper` object.
@@ -264,6 +274,11 @@ pub struct VsockSocketAddressWrapper {
         req data = "data": super::VsockSocketAddress,
     }
 }
+impl ::std::convert::From<super::VsockSocketAddress> for VsockSocketAddressWrapper {
+    fn from(data: super::VsockSocketAddress) -> Self {
+        VsockSocketAddressWrapper::new(data)
+    }
+}
 /// The `FdSocketAddressWrapper` object.
 ///
 /// QAPI struct `FdSocketAddressWrapper`.
@@ -280,6 +295,11 @@ pub struct FdSocketAddressWrapper {
 ::qmp_types::impl_object! {
     FdSocketAddressWrapper {
         req data = "data": super::FdSocketAddress,
+    }
+}
+impl ::std::convert::From<super::FdSocketAddress> for FdSocketAddressWrapper {
+    fn from(data: super::FdSocketAddress) -> Self {
+        FdSocketAddressWrapper::new(data)
     }
 }
 /// Captures the address of a socket, which could also be a named file
@@ -310,6 +330,99 @@ pub enum SocketAddressLegacyBranch {
     Fd(super::FdSocketAddressWrapper),
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl SocketAddressLegacy {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(r#type: impl ::std::convert::Into<SocketAddressLegacyBranch>) -> Self {
+        Self {
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::InetSocketAddressWrapper>
+for SocketAddressLegacyBranch {
+    fn from(value: super::InetSocketAddressWrapper) -> Self {
+        SocketAddressLegacyBranch::Inet(value)
+    }
+}
+impl ::std::convert::From<super::InetSocketAddress> for SocketAddressLegacyBranch {
+    fn from(value: super::InetSocketAddress) -> Self {
+        SocketAddressLegacyBranch::Inet(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::UnixSocketAddressWrapper>
+for SocketAddressLegacyBranch {
+    fn from(value: super::UnixSocketAddressWrapper) -> Self {
+        SocketAddressLegacyBranch::Unix(value)
+    }
+}
+impl ::std::convert::From<super::UnixSocketAddress> for SocketAddressLegacyBranch {
+    fn from(value: super::UnixSocketAddress) -> Self {
+        SocketAddressLegacyBranch::Unix(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::VsockSocketAddressWrapper>
+for SocketAddressLegacyBranch {
+    fn from(value: super::VsockSocketAddressWrapper) -> Self {
+        SocketAddressLegacyBranch::Vsock(value)
+    }
+}
+impl ::std::convert::From<super::VsockSocketAddress> for SocketAddressLegacyBranch {
+    fn from(value: super::VsockSocketAddress) -> Self {
+        SocketAddressLegacyBranch::Vsock(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::FdSocketAddressWrapper> for SocketAddressLegacyBranch {
+    fn from(value: super::FdSocketAddressWrapper) -> Self {
+        SocketAddressLegacyBranch::Fd(value)
+    }
+}
+impl ::std::convert::From<super::FdSocketAddress> for SocketAddressLegacyBranch {
+    fn from(value: super::FdSocketAddress) -> Self {
+        SocketAddressLegacyBranch::Fd(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::InetSocketAddressWrapper> for SocketAddressLegacy {
+    fn from(value: super::InetSocketAddressWrapper) -> Self {
+        SocketAddressLegacy::new(value)
+    }
+}
+impl ::std::convert::From<super::InetSocketAddress> for SocketAddressLegacy {
+    fn from(value: super::InetSocketAddress) -> Self {
+        SocketAddressLegacy::new(value)
+    }
+}
+impl ::std::convert::From<super::UnixSocketAddressWrapper> for SocketAddressLegacy {
+    fn from(value: super::UnixSocketAddressWrapper) -> Self {
+        SocketAddressLegacy::new(value)
+    }
+}
+impl ::std::convert::From<super::UnixSocketAddress> for SocketAddressLegacy {
+    fn from(value: super::UnixSocketAddress) -> Self {
+        SocketAddressLegacy::new(value)
+    }
+}
+impl ::std::convert::From<super::VsockSocketAddressWrapper> for SocketAddressLegacy {
+    fn from(value: super::VsockSocketAddressWrapper) -> Self {
+        SocketAddressLegacy::new(value)
+    }
+}
+impl ::std::convert::From<super::VsockSocketAddress> for SocketAddressLegacy {
+    fn from(value: super::VsockSocketAddress) -> Self {
+        SocketAddressLegacy::new(value)
+    }
+}
+impl ::std::convert::From<super::FdSocketAddressWrapper> for SocketAddressLegacy {
+    fn from(value: super::FdSocketAddressWrapper) -> Self {
+        SocketAddressLegacy::new(value)
+    }
+}
+impl ::std::convert::From<super::FdSocketAddress> for SocketAddressLegacy {
+    fn from(value: super::FdSocketAddress) -> Self {
+        SocketAddressLegacy::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     SocketAddressLegacy, SocketAddressLegacyBranch, Other,
@@ -380,6 +493,56 @@ pub enum SocketAddressBranch {
     Fd(super::FdSocketAddress),
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl SocketAddress {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(r#type: impl ::std::convert::Into<SocketAddressBranch>) -> Self {
+        Self {
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::InetSocketAddress> for SocketAddressBranch {
+    fn from(value: super::InetSocketAddress) -> Self {
+        SocketAddressBranch::Inet(value)
+    }
+}
+impl ::std::convert::From<super::UnixSocketAddress> for SocketAddressBranch {
+    fn from(value: super::UnixSocketAddress) -> Self {
+        SocketAddressBranch::Unix(value)
+    }
+}
+impl ::std::convert::From<super::VsockSocketAddress> for SocketAddressBranch {
+    fn from(value: super::VsockSocketAddress) -> Self {
+        SocketAddressBranch::Vsock(value)
+    }
+}
+impl ::std::convert::From<super::FdSocketAddress> for SocketAddressBranch {
+    fn from(value: super::FdSocketAddress) -> Self {
+        SocketAddressBranch::Fd(value)
+    }
+}
+impl ::std::convert::From<super::InetSocketAddress> for SocketAddress {
+    fn from(value: super::InetSocketAddress) -> Self {
+        SocketAddress::new(value)
+    }
+}
+impl ::std::convert::From<super::UnixSocketAddress> for SocketAddress {
+    fn from(value: super::UnixSocketAddress) -> Self {
+        SocketAddress::new(value)
+    }
+}
+impl ::std::convert::From<super::VsockSocketAddress> for SocketAddress {
+    fn from(value: super::VsockSocketAddress) -> Self {
+        SocketAddress::new(value)
+    }
+}
+impl ::std::convert::From<super::FdSocketAddress> for SocketAddress {
+    fn from(value: super::FdSocketAddress) -> Self {
+        SocketAddress::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     SocketAddress, SocketAddressBranch, Other,

@@ -186,6 +186,27 @@ pub enum StatsFilterBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl StatsFilter {
+    /// Creates the union from its required common members and its branch (selected by `target`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(target: impl ::std::convert::Into<StatsFilterBranch>) -> Self {
+        Self {
+            providers: ::std::option::Option::None,
+            target: target.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::StatsVCPUFilter> for StatsFilterBranch {
+    fn from(value: super::StatsVCPUFilter) -> Self {
+        StatsFilterBranch::Vcpu(value)
+    }
+}
+impl ::std::convert::From<super::StatsVCPUFilter> for StatsFilter {
+    fn from(value: super::StatsVCPUFilter) -> Self {
+        StatsFilter::new(value)
+    }
+}
 ::qmp_types::impl_union! {
     StatsFilter, StatsFilterBranch, Other,
     target = "target": super::StatsTarget, Other,
@@ -212,6 +233,21 @@ pub enum StatsValue {
     Boolean(bool),
     /// list of unsigned 64-bit integers (used for histograms).
     List(::std::vec::Vec<u64>),
+}
+impl ::std::convert::From<u64> for StatsValue {
+    fn from(value: u64) -> Self {
+        StatsValue::Scalar(value)
+    }
+}
+impl ::std::convert::From<bool> for StatsValue {
+    fn from(value: bool) -> Self {
+        StatsValue::Boolean(value)
+    }
+}
+impl ::std::convert::From<::std::vec::Vec<u64>> for StatsValue {
+    fn from(value: ::std::vec::Vec<u64>) -> Self {
+        StatsValue::List(value)
+    }
 }
 impl ::serde::Serialize for StatsValue {
     fn serialize<S: ::serde::Serializer>(
@@ -305,7 +341,7 @@ pub struct Stats {
 }
 ::qmp_types::impl_object! {
     Stats {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req value = "value": super::StatsValue,
     }
 }
@@ -370,7 +406,7 @@ pub struct StatsSchemaValue {
 }
 ::qmp_types::impl_object! {
     StatsSchemaValue {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req r#type = "type": super::StatsType,
         opt unit = "unit",
         opt base = "base",

@@ -95,7 +95,7 @@ pub struct TPMEmulatorOptions {
 }
 ::qmp_types::impl_object! {
     TPMEmulatorOptions {
-        req chardev = "chardev": ::std::string::String,
+        req chardev = "chardev": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// The `TPMPassthroughOptionsWrapper` object.
@@ -118,6 +118,12 @@ pub struct TPMPassthroughOptionsWrapper {
         req data = "data": super::TPMPassthroughOptions,
     }
 }
+impl ::std::convert::From<super::TPMPassthroughOptions>
+for TPMPassthroughOptionsWrapper {
+    fn from(data: super::TPMPassthroughOptions) -> Self {
+        TPMPassthroughOptionsWrapper::new(data)
+    }
+}
 /// The `TPMEmulatorOptionsWrapper` object.
 ///
 /// QAPI struct `TPMEmulatorOptionsWrapper`.
@@ -136,6 +142,11 @@ pub struct TPMEmulatorOptionsWrapper {
 ::qmp_types::impl_object! {
     TPMEmulatorOptionsWrapper {
         req data = "data": super::TPMEmulatorOptions,
+    }
+}
+impl ::std::convert::From<super::TPMEmulatorOptions> for TPMEmulatorOptionsWrapper {
+    fn from(data: super::TPMEmulatorOptions) -> Self {
+        TPMEmulatorOptionsWrapper::new(data)
     }
 }
 /// A union referencing different TPM backend types' configuration
@@ -164,6 +175,56 @@ pub enum TpmTypeOptionsBranch {
     Emulator(super::TPMEmulatorOptionsWrapper),
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl TpmTypeOptions {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(r#type: impl ::std::convert::Into<TpmTypeOptionsBranch>) -> Self {
+        Self {
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::TPMPassthroughOptionsWrapper> for TpmTypeOptionsBranch {
+    fn from(value: super::TPMPassthroughOptionsWrapper) -> Self {
+        TpmTypeOptionsBranch::Passthrough(value)
+    }
+}
+impl ::std::convert::From<super::TPMPassthroughOptions> for TpmTypeOptionsBranch {
+    fn from(value: super::TPMPassthroughOptions) -> Self {
+        TpmTypeOptionsBranch::Passthrough(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::TPMEmulatorOptionsWrapper> for TpmTypeOptionsBranch {
+    fn from(value: super::TPMEmulatorOptionsWrapper) -> Self {
+        TpmTypeOptionsBranch::Emulator(value)
+    }
+}
+impl ::std::convert::From<super::TPMEmulatorOptions> for TpmTypeOptionsBranch {
+    fn from(value: super::TPMEmulatorOptions) -> Self {
+        TpmTypeOptionsBranch::Emulator(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::TPMPassthroughOptionsWrapper> for TpmTypeOptions {
+    fn from(value: super::TPMPassthroughOptionsWrapper) -> Self {
+        TpmTypeOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::TPMPassthroughOptions> for TpmTypeOptions {
+    fn from(value: super::TPMPassthroughOptions) -> Self {
+        TpmTypeOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::TPMEmulatorOptionsWrapper> for TpmTypeOptions {
+    fn from(value: super::TPMEmulatorOptionsWrapper) -> Self {
+        TpmTypeOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::TPMEmulatorOptions> for TpmTypeOptions {
+    fn from(value: super::TPMEmulatorOptions) -> Self {
+        TpmTypeOptions::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     TpmTypeOptions, TpmTypeOptionsBranch, Other,
@@ -195,7 +256,7 @@ pub struct TPMInfo {
 }
 ::qmp_types::impl_object! {
     TPMInfo {
-        req id = "id": ::std::string::String,
+        req id = "id": impl ::std::convert::Into<::std::string::String>,
         req model = "model": super::TpmModel,
         req options = "options": super::TpmTypeOptions,
     }

@@ -43,7 +43,7 @@ pub struct TraceEventInfo {
 }
 ::qmp_types::impl_object! {
     TraceEventInfo {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req state = "state": super::TraceEventState,
     }
 }
@@ -80,7 +80,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         TraceEventGetState {
-            req name = "name": ::std::string::String,
+            req name = "name": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for TraceEventGetState {
@@ -124,7 +124,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         TraceEventSetState {
-            req name = "name": ::std::string::String,
+            req name = "name": impl ::std::convert::Into<::std::string::String>,
             req enable = "enable": bool,
             opt ignore_unavailable = "ignore-unavailable",
         }

@@ -130,6 +130,11 @@ pub struct AbortWrapper {
         req data = "data": super::Abort,
     }
 }
+impl ::std::convert::From<super::Abort> for AbortWrapper {
+    fn from(data: super::Abort) -> Self {
+        AbortWrapper::new(data)
+    }
+}
 /// The `BlockDirtyBitmapAddWrapper` object.
 ///
 /// QAPI struct `BlockDirtyBitmapAddWrapper`.
@@ -146,6 +151,11 @@ pub struct BlockDirtyBitmapAddWrapper {
 ::qmp_types::impl_object! {
     BlockDirtyBitmapAddWrapper {
         req data = "data": super::BlockDirtyBitmapAdd,
+    }
+}
+impl ::std::convert::From<super::BlockDirtyBitmapAdd> for BlockDirtyBitmapAddWrapper {
+    fn from(data: super::BlockDirtyBitmapAdd) -> Self {
+        BlockDirtyBitmapAddWrapper::new(data)
     }
 }
 /// The `BlockDirtyBitmapWrapper` object.
@@ -166,6 +176,11 @@ pub struct BlockDirtyBitmapWrapper {
         req data = "data": super::BlockDirtyBitmap,
     }
 }
+impl ::std::convert::From<super::BlockDirtyBitmap> for BlockDirtyBitmapWrapper {
+    fn from(data: super::BlockDirtyBitmap) -> Self {
+        BlockDirtyBitmapWrapper::new(data)
+    }
+}
 /// The `BlockDirtyBitmapMergeWrapper` object.
 ///
 /// QAPI struct `BlockDirtyBitmapMergeWrapper`.
@@ -182,6 +197,12 @@ pub struct BlockDirtyBitmapMergeWrapper {
 ::qmp_types::impl_object! {
     BlockDirtyBitmapMergeWrapper {
         req data = "data": super::BlockDirtyBitmapMerge,
+    }
+}
+impl ::std::convert::From<super::BlockDirtyBitmapMerge>
+for BlockDirtyBitmapMergeWrapper {
+    fn from(data: super::BlockDirtyBitmapMerge) -> Self {
+        BlockDirtyBitmapMergeWrapper::new(data)
     }
 }
 /// The `BlockdevBackupWrapper` object.
@@ -202,6 +223,11 @@ pub struct BlockdevBackupWrapper {
         req data = "data": super::BlockdevBackup,
     }
 }
+impl ::std::convert::From<super::BlockdevBackup> for BlockdevBackupWrapper {
+    fn from(data: super::BlockdevBackup) -> Self {
+        BlockdevBackupWrapper::new(data)
+    }
+}
 /// The `BlockdevSnapshotWrapper` object.
 ///
 /// QAPI struct `BlockdevSnapshotWrapper`.
@@ -218,6 +244,11 @@ pub struct BlockdevSnapshotWrapper {
 ::qmp_types::impl_object! {
     BlockdevSnapshotWrapper {
         req data = "data": super::BlockdevSnapshot,
+    }
+}
+impl ::std::convert::From<super::BlockdevSnapshot> for BlockdevSnapshotWrapper {
+    fn from(data: super::BlockdevSnapshot) -> Self {
+        BlockdevSnapshotWrapper::new(data)
     }
 }
 /// The `BlockdevSnapshotInternalWrapper` object.
@@ -238,6 +269,12 @@ pub struct BlockdevSnapshotInternalWrapper {
         req data = "data": super::BlockdevSnapshotInternal,
     }
 }
+impl ::std::convert::From<super::BlockdevSnapshotInternal>
+for BlockdevSnapshotInternalWrapper {
+    fn from(data: super::BlockdevSnapshotInternal) -> Self {
+        BlockdevSnapshotInternalWrapper::new(data)
+    }
+}
 /// The `BlockdevSnapshotSyncWrapper` object.
 ///
 /// QAPI struct `BlockdevSnapshotSyncWrapper`.
@@ -256,6 +293,11 @@ pub struct BlockdevSnapshotSyncWrapper {
         req data = "data": super::BlockdevSnapshotSync,
     }
 }
+impl ::std::convert::From<super::BlockdevSnapshotSync> for BlockdevSnapshotSyncWrapper {
+    fn from(data: super::BlockdevSnapshotSync) -> Self {
+        BlockdevSnapshotSyncWrapper::new(data)
+    }
+}
 /// The `DriveBackupWrapper` object.
 ///
 /// QAPI struct `DriveBackupWrapper`.
@@ -272,6 +314,11 @@ pub struct DriveBackupWrapper {
 ::qmp_types::impl_object! {
     DriveBackupWrapper {
         req data = "data": super::DriveBackup,
+    }
+}
+impl ::std::convert::From<super::DriveBackup> for DriveBackupWrapper {
+    fn from(data: super::DriveBackup) -> Self {
+        DriveBackupWrapper::new(data)
     }
 }
 /// A discriminated record of operations that can be performed with
@@ -318,6 +365,182 @@ pub enum TransactionActionBranch {
     DriveBackup(super::DriveBackupWrapper),
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl TransactionAction {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(r#type: impl ::std::convert::Into<TransactionActionBranch>) -> Self {
+        Self {
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::AbortWrapper> for TransactionActionBranch {
+    fn from(value: super::AbortWrapper) -> Self {
+        TransactionActionBranch::Abort(value)
+    }
+}
+impl ::std::convert::From<super::Abort> for TransactionActionBranch {
+    fn from(value: super::Abort) -> Self {
+        TransactionActionBranch::Abort(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::BlockDirtyBitmapAddWrapper>
+for TransactionActionBranch {
+    fn from(value: super::BlockDirtyBitmapAddWrapper) -> Self {
+        TransactionActionBranch::BlockDirtyBitmapAdd(value)
+    }
+}
+impl ::std::convert::From<super::BlockDirtyBitmapAdd> for TransactionActionBranch {
+    fn from(value: super::BlockDirtyBitmapAdd) -> Self {
+        TransactionActionBranch::BlockDirtyBitmapAdd(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::BlockDirtyBitmapMergeWrapper>
+for TransactionActionBranch {
+    fn from(value: super::BlockDirtyBitmapMergeWrapper) -> Self {
+        TransactionActionBranch::BlockDirtyBitmapMerge(value)
+    }
+}
+impl ::std::convert::From<super::BlockDirtyBitmapMerge> for TransactionActionBranch {
+    fn from(value: super::BlockDirtyBitmapMerge) -> Self {
+        TransactionActionBranch::BlockDirtyBitmapMerge(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::BlockdevBackupWrapper> for TransactionActionBranch {
+    fn from(value: super::BlockdevBackupWrapper) -> Self {
+        TransactionActionBranch::BlockdevBackup(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevBackup> for TransactionActionBranch {
+    fn from(value: super::BlockdevBackup) -> Self {
+        TransactionActionBranch::BlockdevBackup(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::BlockdevSnapshotWrapper> for TransactionActionBranch {
+    fn from(value: super::BlockdevSnapshotWrapper) -> Self {
+        TransactionActionBranch::BlockdevSnapshot(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevSnapshot> for TransactionActionBranch {
+    fn from(value: super::BlockdevSnapshot) -> Self {
+        TransactionActionBranch::BlockdevSnapshot(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::BlockdevSnapshotInternalWrapper>
+for TransactionActionBranch {
+    fn from(value: super::BlockdevSnapshotInternalWrapper) -> Self {
+        TransactionActionBranch::BlockdevSnapshotInternalSync(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevSnapshotInternal> for TransactionActionBranch {
+    fn from(value: super::BlockdevSnapshotInternal) -> Self {
+        TransactionActionBranch::BlockdevSnapshotInternalSync(
+            ::std::convert::From::from(value),
+        )
+    }
+}
+impl ::std::convert::From<super::BlockdevSnapshotSyncWrapper>
+for TransactionActionBranch {
+    fn from(value: super::BlockdevSnapshotSyncWrapper) -> Self {
+        TransactionActionBranch::BlockdevSnapshotSync(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevSnapshotSync> for TransactionActionBranch {
+    fn from(value: super::BlockdevSnapshotSync) -> Self {
+        TransactionActionBranch::BlockdevSnapshotSync(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::DriveBackupWrapper> for TransactionActionBranch {
+    fn from(value: super::DriveBackupWrapper) -> Self {
+        TransactionActionBranch::DriveBackup(value)
+    }
+}
+impl ::std::convert::From<super::DriveBackup> for TransactionActionBranch {
+    fn from(value: super::DriveBackup) -> Self {
+        TransactionActionBranch::DriveBackup(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::AbortWrapper> for TransactionAction {
+    fn from(value: super::AbortWrapper) -> Self {
+        TransactionAction::new(value)
+    }
+}
+impl ::std::convert::From<super::Abort> for TransactionAction {
+    fn from(value: super::Abort) -> Self {
+        TransactionAction::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockDirtyBitmapAddWrapper> for TransactionAction {
+    fn from(value: super::BlockDirtyBitmapAddWrapper) -> Self {
+        TransactionAction::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockDirtyBitmapAdd> for TransactionAction {
+    fn from(value: super::BlockDirtyBitmapAdd) -> Self {
+        TransactionAction::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockDirtyBitmapMergeWrapper> for TransactionAction {
+    fn from(value: super::BlockDirtyBitmapMergeWrapper) -> Self {
+        TransactionAction::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockDirtyBitmapMerge> for TransactionAction {
+    fn from(value: super::BlockDirtyBitmapMerge) -> Self {
+        TransactionAction::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevBackupWrapper> for TransactionAction {
+    fn from(value: super::BlockdevBackupWrapper) -> Self {
+        TransactionAction::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevBackup> for TransactionAction {
+    fn from(value: super::BlockdevBackup) -> Self {
+        TransactionAction::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevSnapshotWrapper> for TransactionAction {
+    fn from(value: super::BlockdevSnapshotWrapper) -> Self {
+        TransactionAction::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevSnapshot> for TransactionAction {
+    fn from(value: super::BlockdevSnapshot) -> Self {
+        TransactionAction::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevSnapshotInternalWrapper> for TransactionAction {
+    fn from(value: super::BlockdevSnapshotInternalWrapper) -> Self {
+        TransactionAction::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevSnapshotInternal> for TransactionAction {
+    fn from(value: super::BlockdevSnapshotInternal) -> Self {
+        TransactionAction::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevSnapshotSyncWrapper> for TransactionAction {
+    fn from(value: super::BlockdevSnapshotSyncWrapper) -> Self {
+        TransactionAction::new(value)
+    }
+}
+impl ::std::convert::From<super::BlockdevSnapshotSync> for TransactionAction {
+    fn from(value: super::BlockdevSnapshotSync) -> Self {
+        TransactionAction::new(value)
+    }
+}
+impl ::std::convert::From<super::DriveBackupWrapper> for TransactionAction {
+    fn from(value: super::DriveBackupWrapper) -> Self {
+        TransactionAction::new(value)
+    }
+}
+impl ::std::convert::From<super::DriveBackup> for TransactionAction {
+    fn from(value: super::DriveBackup) -> Self {
+        TransactionAction::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     TransactionAction, TransactionActionBranch, Other,

@@ -35,10 +35,10 @@ pub struct UefiVariable {
 }
 ::qmp_types::impl_object! {
     UefiVariable {
-        req guid = "guid": ::std::string::String,
-        req name = "name": ::std::string::String,
+        req guid = "guid": impl ::std::convert::Into<::std::string::String>,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req attr = "attr": i64,
-        req data = "data": ::std::string::String,
+        req data = "data": impl ::std::convert::Into<::std::string::String>,
         opt time = "time",
         opt digest = "digest",
     }

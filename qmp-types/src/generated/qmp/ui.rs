@@ -79,11 +79,31 @@ pub enum SetPasswordOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl SetPasswordOptions {
+    /// Creates the union from its required common members and its branch (selected by `protocol`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        password: impl ::std::convert::Into<::std::string::String>,
+        protocol: impl ::std::convert::Into<SetPasswordOptionsBranch>,
+    ) -> Self {
+        Self {
+            password: ::std::convert::Into::into(password),
+            connected: ::std::option::Option::None,
+            protocol: protocol.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::SetPasswordOptionsVnc> for SetPasswordOptionsBranch {
+    fn from(value: super::SetPasswordOptionsVnc) -> Self {
+        SetPasswordOptionsBranch::Vnc(value)
+    }
+}
 ::qmp_types::impl_union! {
     SetPasswordOptions, SetPasswordOptionsBranch, Other,
     protocol = "protocol": super::DisplayProtocol, Other,
     {
-        req password = "password": ::std::string::String,
+        req password = "password": impl ::std::convert::Into<::std::string::String>,
         opt connected = "connected",
     }
     {
@@ -148,11 +168,31 @@ pub enum ExpirePasswordOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl ExpirePasswordOptions {
+    /// Creates the union from its required common members and its branch (selected by `protocol`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        time: impl ::std::convert::Into<::std::string::String>,
+        protocol: impl ::std::convert::Into<ExpirePasswordOptionsBranch>,
+    ) -> Self {
+        Self {
+            time: ::std::convert::Into::into(time),
+            protocol: protocol.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::ExpirePasswordOptionsVnc>
+for ExpirePasswordOptionsBranch {
+    fn from(value: super::ExpirePasswordOptionsVnc) -> Self {
+        ExpirePasswordOptionsBranch::Vnc(value)
+    }
+}
 ::qmp_types::impl_union! {
     ExpirePasswordOptions, ExpirePasswordOptionsBranch, Other,
     protocol = "protocol": super::DisplayProtocol, Other,
     {
-        req time = "time": ::std::string::String,
+        req time = "time": impl ::std::convert::Into<::std::string::String>,
     }
     {
         members Vnc = "vnc" => Vnc,
@@ -222,8 +262,8 @@ pub struct SpiceBasicInfo {
 }
 ::qmp_types::impl_object! {
     SpiceBasicInfo {
-        req host = "host": ::std::string::String,
-        req port = "port": ::std::string::String,
+        req host = "host": impl ::std::convert::Into<::std::string::String>,
+        req port = "port": impl ::std::convert::Into<::std::string::String>,
         req family = "family": super::NetworkAddressFamily,
     }
 }
@@ -250,8 +290,8 @@ pub struct SpiceServerInfo {
 }
 ::qmp_types::impl_object! {
     SpiceServerInfo {
-        req host = "host": ::std::string::String,
-        req port = "port": ::std::string::String,
+        req host = "host": impl ::std::convert::Into<::std::string::String>,
+        req port = "port": impl ::std::convert::Into<::std::string::String>,
         req family = "family": super::NetworkAddressFamily,
         opt auth = "auth",
     }
@@ -293,8 +333,8 @@ pub struct SpiceChannel {
 }
 ::qmp_types::impl_object! {
     SpiceChannel {
-        req host = "host": ::std::string::String,
-        req port = "port": ::std::string::String,
+        req host = "host": impl ::std::convert::Into<::std::string::String>,
+        req port = "port": impl ::std::convert::Into<::std::string::String>,
         req family = "family": super::NetworkAddressFamily,
         req connection_id = "connection-id": i64,
         req channel_type = "channel-type": i64,
@@ -412,8 +452,8 @@ pub struct VncBasicInfo {
 }
 ::qmp_types::impl_object! {
     VncBasicInfo {
-        req host = "host": ::std::string::String,
-        req service = "service": ::std::string::String,
+        req host = "host": impl ::std::convert::Into<::std::string::String>,
+        req service = "service": impl ::std::convert::Into<::std::string::String>,
         req family = "family": super::NetworkAddressFamily,
         req websocket = "websocket": bool,
     }
@@ -446,8 +486,8 @@ pub struct VncServerInfo {
 }
 ::qmp_types::impl_object! {
     VncServerInfo {
-        req host = "host": ::std::string::String,
-        req service = "service": ::std::string::String,
+        req host = "host": impl ::std::convert::Into<::std::string::String>,
+        req service = "service": impl ::std::convert::Into<::std::string::String>,
         req family = "family": super::NetworkAddressFamily,
         req websocket = "websocket": bool,
         opt auth = "auth",
@@ -484,8 +524,8 @@ pub struct VncClientInfo {
 }
 ::qmp_types::impl_object! {
     VncClientInfo {
-        req host = "host": ::std::string::String,
-        req service = "service": ::std::string::String,
+        req host = "host": impl ::std::convert::Into<::std::string::String>,
+        req service = "service": impl ::std::convert::Into<::std::string::String>,
         req family = "family": super::NetworkAddressFamily,
         req websocket = "websocket": bool,
         opt x509_dname = "x509_dname",
@@ -686,8 +726,8 @@ pub struct VncServerInfo2 {
 }
 ::qmp_types::impl_object! {
     VncServerInfo2 {
-        req host = "host": ::std::string::String,
-        req service = "service": ::std::string::String,
+        req host = "host": impl ::std::convert::Into<::std::string::String>,
+        req service = "service": impl ::std::convert::Into<::std::string::String>,
         req family = "family": super::NetworkAddressFamily,
         req websocket = "websocket": bool,
         req auth = "auth": super::VncPrimaryAuth,
@@ -727,7 +767,7 @@ pub struct VncInfo2 {
 }
 ::qmp_types::impl_object! {
     VncInfo2 {
-        req id = "id": ::std::string::String,
+        req id = "id": impl ::std::convert::Into<::std::string::String>,
         req server = "server": ::std::vec::Vec<super::VncServerInfo2>,
         req clients = "clients": ::std::vec::Vec<super::VncClientInfo>,
         req auth = "auth": super::VncPrimaryAuth,
@@ -757,7 +797,7 @@ pub struct MouseInfo {
 }
 ::qmp_types::impl_object! {
     MouseInfo {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req index = "index": i64,
         req current = "current": bool,
         req absolute = "absolute": bool,
@@ -1473,6 +1513,11 @@ pub struct IntWrapper {
         req data = "data": i64,
     }
 }
+impl ::std::convert::From<i64> for IntWrapper {
+    fn from(data: i64) -> Self {
+        IntWrapper::new(data)
+    }
+}
 /// The `QKeyCodeWrapper` object.
 ///
 /// QAPI struct `QKeyCodeWrapper`.
@@ -1489,6 +1534,11 @@ pub struct QKeyCodeWrapper {
 ::qmp_types::impl_object! {
     QKeyCodeWrapper {
         req data = "data": super::QKeyCode,
+    }
+}
+impl ::std::convert::From<super::QKeyCode> for QKeyCodeWrapper {
+    fn from(data: super::QKeyCode) -> Self {
+        QKeyCodeWrapper::new(data)
     }
 }
 /// Represents a keyboard key.
@@ -1514,6 +1564,56 @@ pub enum KeyValueBranch {
     Qcode(super::QKeyCodeWrapper),
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl KeyValue {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(r#type: impl ::std::convert::Into<KeyValueBranch>) -> Self {
+        Self {
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::IntWrapper> for KeyValueBranch {
+    fn from(value: super::IntWrapper) -> Self {
+        KeyValueBranch::Number(value)
+    }
+}
+impl ::std::convert::From<i64> for KeyValueBranch {
+    fn from(value: i64) -> Self {
+        KeyValueBranch::Number(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::QKeyCodeWrapper> for KeyValueBranch {
+    fn from(value: super::QKeyCodeWrapper) -> Self {
+        KeyValueBranch::Qcode(value)
+    }
+}
+impl ::std::convert::From<super::QKeyCode> for KeyValueBranch {
+    fn from(value: super::QKeyCode) -> Self {
+        KeyValueBranch::Qcode(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::IntWrapper> for KeyValue {
+    fn from(value: super::IntWrapper) -> Self {
+        KeyValue::new(value)
+    }
+}
+impl ::std::convert::From<i64> for KeyValue {
+    fn from(value: i64) -> Self {
+        KeyValue::new(value)
+    }
+}
+impl ::std::convert::From<super::QKeyCodeWrapper> for KeyValue {
+    fn from(value: super::QKeyCodeWrapper) -> Self {
+        KeyValue::new(value)
+    }
+}
+impl ::std::convert::From<super::QKeyCode> for KeyValue {
+    fn from(value: super::QKeyCode) -> Self {
+        KeyValue::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     KeyValue, KeyValueBranch, Other,
@@ -1782,6 +1882,11 @@ pub struct InputKeyEventWrapper {
         req data = "data": super::InputKeyEvent,
     }
 }
+impl ::std::convert::From<super::InputKeyEvent> for InputKeyEventWrapper {
+    fn from(data: super::InputKeyEvent) -> Self {
+        InputKeyEventWrapper::new(data)
+    }
+}
 /// The `InputBtnEventWrapper` object.
 ///
 /// QAPI struct `InputBtnEventWrapper`.
@@ -1798,6 +1903,11 @@ pub struct InputBtnEventWrapper {
 ::qmp_types::impl_object! {
     InputBtnEventWrapper {
         req data = "data": super::InputBtnEvent,
+    }
+}
+impl ::std::convert::From<super::InputBtnEvent> for InputBtnEventWrapper {
+    fn from(data: super::InputBtnEvent) -> Self {
+        InputBtnEventWrapper::new(data)
     }
 }
 /// The `InputMoveEventWrapper` object.
@@ -1818,6 +1928,11 @@ pub struct InputMoveEventWrapper {
         req data = "data": super::InputMoveEvent,
     }
 }
+impl ::std::convert::From<super::InputMoveEvent> for InputMoveEventWrapper {
+    fn from(data: super::InputMoveEvent) -> Self {
+        InputMoveEventWrapper::new(data)
+    }
+}
 /// The `InputMultiTouchEventWrapper` object.
 ///
 /// QAPI struct `InputMultiTouchEventWrapper`.
@@ -1834,6 +1949,11 @@ pub struct InputMultiTouchEventWrapper {
 ::qmp_types::impl_object! {
     InputMultiTouchEventWrapper {
         req data = "data": super::InputMultiTouchEvent,
+    }
+}
+impl ::std::convert::From<super::InputMultiTouchEvent> for InputMultiTouchEventWrapper {
+    fn from(data: super::InputMultiTouchEvent) -> Self {
+        InputMultiTouchEventWrapper::new(data)
     }
 }
 /// Input event union.
@@ -1865,6 +1985,76 @@ pub enum InputEventBranch {
     Mtt(super::InputMultiTouchEventWrapper),
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl InputEvent {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(r#type: impl ::std::convert::Into<InputEventBranch>) -> Self {
+        Self {
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::InputKeyEventWrapper> for InputEventBranch {
+    fn from(value: super::InputKeyEventWrapper) -> Self {
+        InputEventBranch::Key(value)
+    }
+}
+impl ::std::convert::From<super::InputKeyEvent> for InputEventBranch {
+    fn from(value: super::InputKeyEvent) -> Self {
+        InputEventBranch::Key(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::InputBtnEventWrapper> for InputEventBranch {
+    fn from(value: super::InputBtnEventWrapper) -> Self {
+        InputEventBranch::Btn(value)
+    }
+}
+impl ::std::convert::From<super::InputBtnEvent> for InputEventBranch {
+    fn from(value: super::InputBtnEvent) -> Self {
+        InputEventBranch::Btn(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::InputMultiTouchEventWrapper> for InputEventBranch {
+    fn from(value: super::InputMultiTouchEventWrapper) -> Self {
+        InputEventBranch::Mtt(value)
+    }
+}
+impl ::std::convert::From<super::InputMultiTouchEvent> for InputEventBranch {
+    fn from(value: super::InputMultiTouchEvent) -> Self {
+        InputEventBranch::Mtt(::std::convert::From::from(value))
+    }
+}
+impl ::std::convert::From<super::InputKeyEventWrapper> for InputEvent {
+    fn from(value: super::InputKeyEventWrapper) -> Self {
+        InputEvent::new(value)
+    }
+}
+impl ::std::convert::From<super::InputKeyEvent> for InputEvent {
+    fn from(value: super::InputKeyEvent) -> Self {
+        InputEvent::new(value)
+    }
+}
+impl ::std::convert::From<super::InputBtnEventWrapper> for InputEvent {
+    fn from(value: super::InputBtnEventWrapper) -> Self {
+        InputEvent::new(value)
+    }
+}
+impl ::std::convert::From<super::InputBtnEvent> for InputEvent {
+    fn from(value: super::InputBtnEvent) -> Self {
+        InputEvent::new(value)
+    }
+}
+impl ::std::convert::From<super::InputMultiTouchEventWrapper> for InputEvent {
+    fn from(value: super::InputMultiTouchEventWrapper) -> Self {
+        InputEvent::new(value)
+    }
+}
+impl ::std::convert::From<super::InputMultiTouchEvent> for InputEvent {
+    fn from(value: super::InputMultiTouchEvent) -> Self {
+        InputEvent::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     InputEvent, InputEventBranch, Other,
@@ -2263,6 +2453,80 @@ pub enum DisplayOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl DisplayOptions {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(r#type: impl ::std::convert::Into<DisplayOptionsBranch>) -> Self {
+        Self {
+            full_screen: ::std::option::Option::None,
+            window_close: ::std::option::Option::None,
+            show_cursor: ::std::option::Option::None,
+            gl: ::std::option::Option::None,
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::DisplayGTK> for DisplayOptionsBranch {
+    fn from(value: super::DisplayGTK) -> Self {
+        DisplayOptionsBranch::Gtk(value)
+    }
+}
+impl ::std::convert::From<super::DisplaySDL> for DisplayOptionsBranch {
+    fn from(value: super::DisplaySDL) -> Self {
+        DisplayOptionsBranch::Sdl(value)
+    }
+}
+impl ::std::convert::From<super::DisplayEGLHeadless> for DisplayOptionsBranch {
+    fn from(value: super::DisplayEGLHeadless) -> Self {
+        DisplayOptionsBranch::EglHeadless(value)
+    }
+}
+impl ::std::convert::From<super::DisplayCurses> for DisplayOptionsBranch {
+    fn from(value: super::DisplayCurses) -> Self {
+        DisplayOptionsBranch::Curses(value)
+    }
+}
+impl ::std::convert::From<super::DisplayCocoa> for DisplayOptionsBranch {
+    fn from(value: super::DisplayCocoa) -> Self {
+        DisplayOptionsBranch::Cocoa(value)
+    }
+}
+impl ::std::convert::From<super::DisplayDBus> for DisplayOptionsBranch {
+    fn from(value: super::DisplayDBus) -> Self {
+        DisplayOptionsBranch::Dbus(value)
+    }
+}
+impl ::std::convert::From<super::DisplayGTK> for DisplayOptions {
+    fn from(value: super::DisplayGTK) -> Self {
+        DisplayOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::DisplaySDL> for DisplayOptions {
+    fn from(value: super::DisplaySDL) -> Self {
+        DisplayOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::DisplayEGLHeadless> for DisplayOptions {
+    fn from(value: super::DisplayEGLHeadless) -> Self {
+        DisplayOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::DisplayCurses> for DisplayOptions {
+    fn from(value: super::DisplayCurses) -> Self {
+        DisplayOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::DisplayCocoa> for DisplayOptions {
+    fn from(value: super::DisplayCocoa) -> Self {
+        DisplayOptions::new(value)
+    }
+}
+impl ::std::convert::From<super::DisplayDBus> for DisplayOptions {
+    fn from(value: super::DisplayDBus) -> Self {
+        DisplayOptions::new(value)
+    }
+}
 ::qmp_types::impl_union! {
     DisplayOptions, DisplayOptionsBranch, Other,
     r#type = "type": super::DisplayType, Other,
@@ -2344,6 +2608,27 @@ pub enum DisplayReloadOptionsBranch {
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
 }
+impl DisplayReloadOptions {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(r#type: impl ::std::convert::Into<DisplayReloadOptionsBranch>) -> Self {
+        Self {
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::DisplayReloadOptionsVNC>
+for DisplayReloadOptionsBranch {
+    fn from(value: super::DisplayReloadOptionsVNC) -> Self {
+        DisplayReloadOptionsBranch::Vnc(value)
+    }
+}
+impl ::std::convert::From<super::DisplayReloadOptionsVNC> for DisplayReloadOptions {
+    fn from(value: super::DisplayReloadOptionsVNC) -> Self {
+        DisplayReloadOptions::new(value)
+    }
+}
 ::qmp_types::impl_union! {
     DisplayReloadOptions, DisplayReloadOptionsBranch, Other,
     r#type = "type": super::DisplayReloadType, Other,
@@ -2412,6 +2697,27 @@ pub enum DisplayUpdateOptionsBranch {
     Vnc(super::DisplayUpdateOptionsVNC),
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl DisplayUpdateOptions {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(r#type: impl ::std::convert::Into<DisplayUpdateOptionsBranch>) -> Self {
+        Self {
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::DisplayUpdateOptionsVNC>
+for DisplayUpdateOptionsBranch {
+    fn from(value: super::DisplayUpdateOptionsVNC) -> Self {
+        DisplayUpdateOptionsBranch::Vnc(value)
+    }
+}
+impl ::std::convert::From<super::DisplayUpdateOptionsVNC> for DisplayUpdateOptions {
+    fn from(value: super::DisplayUpdateOptionsVNC) -> Self {
+        DisplayUpdateOptions::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     DisplayUpdateOptions, DisplayUpdateOptionsBranch, Other,
@@ -2530,7 +2836,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         Screendump {
-            req filename = "filename": ::std::string::String,
+            req filename = "filename": impl ::std::convert::Into<::std::string::String>,
             opt device = "device",
             opt head = "head",
             opt format = "format",
@@ -2689,7 +2995,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         ChangeVncPassword {
-            req password = "password": ::std::string::String,
+            req password = "password": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for ChangeVncPassword {
@@ -3006,8 +3312,8 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         ClientMigrateInfo {
-            req protocol = "protocol": ::std::string::String,
-            req hostname = "hostname": ::std::string::String,
+            req protocol = "protocol": impl ::std::convert::Into<::std::string::String>,
+            req hostname = "hostname": impl ::std::convert::Into<::std::string::String>,
             opt port = "port",
             opt tls_port = "tls-port",
             opt cert_subject = "cert-subject",

@@ -86,8 +86,8 @@ pub mod event {
     }
     ::qmp_types::impl_object! {
         VfioMigration {
-            req device_id = "device-id": ::std::string::String,
-            req qom_path = "qom-path": ::std::string::String,
+            req device_id = "device-id": impl ::std::convert::Into<::std::string::String>,
+            req qom_path = "qom-path": impl ::std::convert::Into<::std::string::String>,
             req device_state = "device-state": super::super::QapiVfioMigrationState,
         }
     }

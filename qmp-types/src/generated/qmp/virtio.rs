@@ -17,8 +17,8 @@ pub struct VirtioInfo {
 }
 ::qmp_types::impl_object! {
     VirtioInfo {
-        req path = "path": ::std::string::String,
-        req name = "name": ::std::string::String,
+        req path = "path": impl ::std::convert::Into<::std::string::String>,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Information about a vhost device.  This information will only be
@@ -158,10 +158,10 @@ pub struct VirtioStatus {
 }
 ::qmp_types::impl_object! {
     VirtioStatus {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req device_id = "device-id": u16,
         req vhost_started = "vhost-started": bool,
-        req device_endian = "device-endian": ::std::string::String,
+        req device_endian = "device-endian": impl ::std::convert::Into<::std::string::String>,
         req guest_features = "guest-features": super::VirtioDeviceFeatures,
         req host_features = "host-features": super::VirtioDeviceFeatures,
         req backend_features = "backend-features": super::VirtioDeviceFeatures,
@@ -176,7 +176,7 @@ pub struct VirtioStatus {
         req started = "started": bool,
         req start_on_kick = "start-on-kick": bool,
         req disable_legacy_check = "disable-legacy-check": bool,
-        req bus_name = "bus-name": ::std::string::String,
+        req bus_name = "bus-name": impl ::std::convert::Into<::std::string::String>,
         req use_guest_notifier_mask = "use-guest-notifier-mask": bool,
         opt vhost_dev = "vhost-dev",
     }
@@ -320,7 +320,7 @@ pub struct VirtQueueStatus {
 }
 ::qmp_types::impl_object! {
     VirtQueueStatus {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req queue_index = "queue-index": u16,
         req inuse = "inuse": u32,
         req vring_num = "vring-num": u32,
@@ -384,7 +384,7 @@ pub struct VirtVhostQueueStatus {
 }
 ::qmp_types::impl_object! {
     VirtVhostQueueStatus {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req kick = "kick": i64,
         req call = "call": i64,
         req desc = "desc": u64,
@@ -492,7 +492,7 @@ pub struct VirtioQueueElement {
 }
 ::qmp_types::impl_object! {
     VirtioQueueElement {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
         req index = "index": u32,
         req descs = "descs": ::std::vec::Vec<super::VirtioRingDesc>,
         req avail = "avail": super::VirtioRingAvail,
@@ -520,7 +520,7 @@ pub struct IOThreadVirtQueueMapping {
 }
 ::qmp_types::impl_object! {
     IOThreadVirtQueueMapping {
-        req iothread = "iothread": ::std::string::String,
+        req iothread = "iothread": impl ::std::convert::Into<::std::string::String>,
         opt vqs = "vqs",
     }
 }
@@ -539,7 +539,7 @@ pub struct VirtIOGPUOutput {
 }
 ::qmp_types::impl_object! {
     VirtIOGPUOutput {
-        req name = "name": ::std::string::String,
+        req name = "name": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Not used by QMP; hack to let us use IOThreadVirtQueueMappingList and
@@ -941,7 +941,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         XQueryVirtioStatus {
-            req path = "path": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
         }
     }
     impl ::qmp_types::Command for XQueryVirtioStatus {
@@ -1042,7 +1042,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         XQueryVirtioQueueStatus {
-            req path = "path": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
             req queue = "queue": u16,
         }
     }
@@ -1130,7 +1130,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         XQueryVirtioVhostQueueStatus {
-            req path = "path": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
             req queue = "queue": u16,
         }
     }
@@ -1260,7 +1260,7 @@ pub mod cmd {
     }
     ::qmp_types::impl_object! {
         XQueryVirtioQueueElement {
-            req path = "path": ::std::string::String,
+            req path = "path": impl ::std::convert::Into<::std::string::String>,
             req queue = "queue": u16,
             opt index = "index",
         }

@@ -44,7 +44,7 @@ pub struct YankInstanceBlockNode {
 }
 ::qmp_types::impl_object! {
     YankInstanceBlockNode {
-        req node_name = "node-name": ::std::string::String,
+        req node_name = "node-name": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// Specifies which character device to yank.  See `YankInstance` for
@@ -63,7 +63,7 @@ pub struct YankInstanceChardev {
 }
 ::qmp_types::impl_object! {
     YankInstanceChardev {
-        req id = "id": ::std::string::String,
+        req id = "id": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// A yank instance can be yanked with the `yank` qmp command to recover
@@ -102,6 +102,36 @@ pub enum YankInstanceBranch {
     Migration,
     /// A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.
     Other(::std::string::String),
+}
+impl YankInstance {
+    /// Creates the union from its required common members and its branch (selected by `type`); the optional members are absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(r#type: impl ::std::convert::Into<YankInstanceBranch>) -> Self {
+        Self {
+            r#type: r#type.into(),
+            unknown_members: ::serde_json::Map::new(),
+        }
+    }
+}
+impl ::std::convert::From<super::YankInstanceBlockNode> for YankInstanceBranch {
+    fn from(value: super::YankInstanceBlockNode) -> Self {
+        YankInstanceBranch::BlockNode(value)
+    }
+}
+impl ::std::convert::From<super::YankInstanceChardev> for YankInstanceBranch {
+    fn from(value: super::YankInstanceChardev) -> Self {
+        YankInstanceBranch::Chardev(value)
+    }
+}
+impl ::std::convert::From<super::YankInstanceBlockNode> for YankInstance {
+    fn from(value: super::YankInstanceBlockNode) -> Self {
+        YankInstance::new(value)
+    }
+}
+impl ::std::convert::From<super::YankInstanceChardev> for YankInstance {
+    fn from(value: super::YankInstanceChardev) -> Self {
+        YankInstance::new(value)
+    }
 }
 ::qmp_types::impl_union! {
     YankInstance, YankInstanceBranch, Other,
