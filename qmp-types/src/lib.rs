@@ -38,6 +38,13 @@ pub use runtime::{
     Command, CommandDescriptor, Empty, Event, EventDescriptor, EventMessage, EventSet, Timestamp,
     de, roundtrip,
 };
+/// The serde these bindings implement, re-exported: generated code
+/// (this crate's and a `build.rs`'s) names it through here, so a crate
+/// with bindings of its own needs no direct dependency on it.
+pub use serde;
+/// The serde_json these bindings use (`unknown_members` is its `Map`),
+/// re-exported like [`serde`].
+pub use serde_json;
 
 // The QMP bindings are the crate root's own modules, so that each item
 // has one page in the docs (behind a private module, rustdoc wrote each

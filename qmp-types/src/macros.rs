@@ -65,8 +65,8 @@ macro_rules! impl_object {
     // `Serialize` and `Deserialize` of an object (a struct or a union)
     // through its `SerializeMembers` and `Object` impls.
     (@serde $name:ident) => {
-        impl ::serde::Serialize for $name {
-            fn serialize<S: ::serde::Serializer>(
+        impl $crate::serde::Serialize for $name {
+            fn serialize<S: $crate::serde::Serializer>(
                 &self,
                 serializer: S,
             ) -> ::std::result::Result<S::Ok, S::Error> {
@@ -74,8 +74,8 @@ macro_rules! impl_object {
             }
         }
 
-        impl<'de> ::serde::Deserialize<'de> for $name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
+        impl<'de> $crate::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::serde::Deserializer<'de>>(
                 deserializer: D,
             ) -> ::std::result::Result<Self, D::Error> {
                 $crate::de::deserialize_object(deserializer)
@@ -91,13 +91,13 @@ macro_rules! impl_object {
             pub fn new($( $( $field: $ty, )? )*) -> Self {
                 Self {
                     $( $field: $crate::impl_object!(@init $kind $field), )*
-                    unknown_members: ::serde_json::Map::new(),
+                    unknown_members: $crate::serde_json::Map::new(),
                 }
             }
         }
 
         impl $crate::de::SerializeMembers for $name {
-            fn serialize_members<M: ::serde::ser::SerializeMap>(
+            fn serialize_members<M: $crate::serde::ser::SerializeMap>(
                 &self,
                 map: &mut M,
             ) -> ::std::result::Result<(), M::Error> {
@@ -113,15 +113,15 @@ macro_rules! impl_object {
 
             // A struct without members has only the catch-all arm.
             #[allow(clippy::match_single_binding)]
-            fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            fn visit<'de, A: $crate::serde::de::MapAccess<'de>>(
                 mut map: A,
             ) -> ::std::result::Result<Self, A::Error> {
                 // One local per member, named like its field: the struct
                 // literal below gives each its type.
                 $( let mut $field = ::std::option::Option::None; )*
-                let mut unknown_members = ::serde_json::Map::new();
+                let mut unknown_members = $crate::serde_json::Map::new();
                 while let ::std::option::Option::Some(key) =
-                    ::serde::de::MapAccess::next_key::<$crate::de::Key<'de>>(&mut map)?
+                    $crate::serde::de::MapAccess::next_key::<$crate::de::Key<'de>>(&mut map)?
                 {
                     match key.as_str() {
                         $( $wire => $crate::de::next(&mut map, &mut $field), )*
@@ -221,8 +221,8 @@ macro_rules! impl_enum {
             }
         }
 
-        impl ::serde::Serialize for $name {
-            fn serialize<S: ::serde::Serializer>(
+        impl $crate::serde::Serialize for $name {
+            fn serialize<S: $crate::serde::Serializer>(
                 &self,
                 serializer: S,
             ) -> ::std::result::Result<S::Ok, S::Error> {
@@ -230,8 +230,8 @@ macro_rules! impl_enum {
             }
         }
 
-        impl<'de> ::serde::Deserialize<'de> for $name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
+        impl<'de> $crate::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::serde::Deserializer<'de>>(
                 deserializer: D,
             ) -> ::std::result::Result<Self, D::Error> {
                 $crate::de::deserialize_enum(deserializer)
@@ -316,7 +316,7 @@ macro_rules! impl_union {
         }
 
         impl $crate::de::SerializeMembers for $name {
-            fn serialize_members<M: ::serde::ser::SerializeMap>(
+            fn serialize_members<M: $crate::serde::ser::SerializeMap>(
                 &self,
                 map: &mut M,
             ) -> ::std::result::Result<(), M::Error> {
@@ -338,16 +338,16 @@ macro_rules! impl_union {
         impl $crate::de::Object for $name {
             const EXPECTING: &'static str = ::std::concat!("an object ", ::std::stringify!($name));
 
-            fn visit<'de, A: ::serde::de::MapAccess<'de>>(
+            fn visit<'de, A: $crate::serde::de::MapAccess<'de>>(
                 mut map: A,
             ) -> ::std::result::Result<Self, A::Error> {
                 $( let mut $field = ::std::option::Option::None; )*
                 let mut tag: ::std::option::Option<$tag> = ::std::option::Option::None;
                 // The members that are not common ones: the branch's, and
                 // any a newer QEMU adds.
-                let mut rest = ::serde_json::Map::new();
+                let mut rest = $crate::serde_json::Map::new();
                 while let ::std::option::Option::Some(key) =
-                    ::serde::de::MapAccess::next_key::<$crate::de::Key<'de>>(&mut map)?
+                    $crate::serde::de::MapAccess::next_key::<$crate::de::Key<'de>>(&mut map)?
                 {
                     match key.as_str() {
                         $( $wire => $crate::de::next(&mut map, &mut $field), )*
@@ -356,7 +356,7 @@ macro_rules! impl_union {
                     }?;
                 }
                 #[allow(unused_mut)]
-                let mut unknown_members = ::serde_json::Map::new();
+                let mut unknown_members = $crate::serde_json::Map::new();
                 // Fields in order: a missing common member is reported
                 // before a missing discriminator.
                 ::std::result::Result::Ok(Self {
@@ -390,20 +390,21 @@ macro_rules! impl_union {
 #[macro_export]
 macro_rules! impl_unit {
     ($name:ident) => {
-        impl ::serde::Serialize for $name {
-            fn serialize<S: ::serde::Serializer>(
+        impl $crate::serde::Serialize for $name {
+            fn serialize<S: $crate::serde::Serializer>(
                 &self,
                 serializer: S,
             ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::serde::Serialize::serialize(&$crate::Empty::default(), serializer)
+                $crate::serde::Serialize::serialize(&$crate::Empty::default(), serializer)
             }
         }
 
-        impl<'de> ::serde::Deserialize<'de> for $name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
+        impl<'de> $crate::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::serde::Deserializer<'de>>(
                 deserializer: D,
             ) -> ::std::result::Result<Self, D::Error> {
-                <$crate::Empty as ::serde::Deserialize>::deserialize(deserializer).map(|_| Self)
+                <$crate::Empty as $crate::serde::Deserialize>::deserialize(deserializer)
+                    .map(|_| Self)
             }
         }
     };
@@ -421,20 +422,20 @@ macro_rules! impl_wrapper {
             }
         }
 
-        impl ::serde::Serialize for $name {
-            fn serialize<S: ::serde::Serializer>(
+        impl $crate::serde::Serialize for $name {
+            fn serialize<S: $crate::serde::Serializer>(
                 &self,
                 serializer: S,
             ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::serde::Serialize::serialize(&self.0, serializer)
+                $crate::serde::Serialize::serialize(&self.0, serializer)
             }
         }
 
-        impl<'de> ::serde::Deserialize<'de> for $name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
+        impl<'de> $crate::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::serde::Deserializer<'de>>(
                 deserializer: D,
             ) -> ::std::result::Result<Self, D::Error> {
-                <$inner as ::serde::Deserialize>::deserialize(deserializer).map(Self)
+                <$inner as $crate::serde::Deserialize>::deserialize(deserializer).map(Self)
             }
         }
     };

@@ -75,10 +75,10 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, a: &AlternateType) -> Result<Token
             variants.push(quote!(#d #v,));
             ser.push(quote!(#name::#v => serializer.serialize_unit(),));
             visits.push(quote! {
-                fn visit_unit<E: ::serde::de::Error>(self) -> ::std::result::Result<#name, E> {
+                fn visit_unit<E: #rt::serde::de::Error>(self) -> ::std::result::Result<#name, E> {
                     ::std::result::Result::Ok(#name::#v)
                 }
-                fn visit_none<E: ::serde::de::Error>(self) -> ::std::result::Result<#name, E> {
+                fn visit_none<E: #rt::serde::de::Error>(self) -> ::std::result::Result<#name, E> {
                     ::std::result::Result::Ok(#name::#v)
                 }
             });
@@ -87,7 +87,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, a: &AlternateType) -> Result<Token
         }
         let ty = g.member_type(id, &b.ty, Scope::Module);
         variants.push(quote!(#d #v(#ty),));
-        ser.push(quote!(#name::#v(value) => ::serde::Serialize::serialize(value, serializer),));
+        ser.push(quote!(#name::#v(value) => #rt::serde::Serialize::serialize(value, serializer),));
         let boxed = g.needs_box(id, b.ty.id);
         let plain = g.rust_type(&b.ty, Scope::Module);
         conversions.push((
@@ -118,10 +118,10 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, a: &AlternateType) -> Result<Token
                 };
                 let (r, o) = (wrap(from_ref), wrap(from_owned));
                 visits.push(quote! {
-                    fn visit_str<E: ::serde::de::Error>(self, value: &str) -> ::std::result::Result<#name, E> {
+                    fn visit_str<E: #rt::serde::de::Error>(self, value: &str) -> ::std::result::Result<#name, E> {
                         ::std::result::Result::Ok(#name::#v(#r))
                     }
-                    fn visit_string<E: ::serde::de::Error>(self, value: ::std::string::String) -> ::std::result::Result<#name, E> {
+                    fn visit_string<E: #rt::serde::de::Error>(self, value: ::std::string::String) -> ::std::result::Result<#name, E> {
                         ::std::result::Result::Ok(#name::#v(#o))
                     }
                 });
@@ -129,7 +129,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, a: &AlternateType) -> Result<Token
             }
             Kind::Bool => {
                 visits.push(quote! {
-                    fn visit_bool<E: ::serde::de::Error>(self, value: bool) -> ::std::result::Result<#name, E> {
+                    fn visit_bool<E: #rt::serde::de::Error>(self, value: bool) -> ::std::result::Result<#name, E> {
                         ::std::result::Result::Ok(#name::#v(value))
                     }
                 });
@@ -144,22 +144,22 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, a: &AlternateType) -> Result<Token
                 expected.push("a number");
             }
             Kind::Object => {
-                let inner = wrap(quote!(::serde::Deserialize::deserialize(
-                    ::serde::de::value::MapAccessDeserializer::new(map)
+                let inner = wrap(quote!(#rt::serde::Deserialize::deserialize(
+                    #rt::serde::de::value::MapAccessDeserializer::new(map)
                 )?));
                 visits.push(quote! {
-                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, map: A) -> ::std::result::Result<#name, A::Error> {
+                    fn visit_map<A: #rt::serde::de::MapAccess<'de>>(self, map: A) -> ::std::result::Result<#name, A::Error> {
                         ::std::result::Result::Ok(#name::#v(#inner))
                     }
                 });
                 expected.push("an object");
             }
             Kind::Array => {
-                let inner = wrap(quote!(::serde::Deserialize::deserialize(
-                    ::serde::de::value::SeqAccessDeserializer::new(seq)
+                let inner = wrap(quote!(#rt::serde::Deserialize::deserialize(
+                    #rt::serde::de::value::SeqAccessDeserializer::new(seq)
                 )?));
                 visits.push(quote! {
-                    fn visit_seq<A: ::serde::de::SeqAccess<'de>>(self, seq: A) -> ::std::result::Result<#name, A::Error> {
+                    fn visit_seq<A: #rt::serde::de::SeqAccess<'de>>(self, seq: A) -> ::std::result::Result<#name, A::Error> {
                         ::std::result::Result::Ok(#name::#v(#inner))
                     }
                 });
@@ -175,29 +175,29 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, a: &AlternateType) -> Result<Token
         (Some((v, tname)), f) => {
             let what = format!("an integer in the range of {tname}");
             visits.push(quote! {
-                fn visit_i64<E: ::serde::de::Error>(self, value: i64) -> ::std::result::Result<#name, E> {
+                fn visit_i64<E: #rt::serde::de::Error>(self, value: i64) -> ::std::result::Result<#name, E> {
                     ::std::result::Result::Ok(#name::#v(#rt::de::int(i128::from(value), #what)?))
                 }
-                fn visit_u64<E: ::serde::de::Error>(self, value: u64) -> ::std::result::Result<#name, E> {
+                fn visit_u64<E: #rt::serde::de::Error>(self, value: u64) -> ::std::result::Result<#name, E> {
                     ::std::result::Result::Ok(#name::#v(#rt::de::int(i128::from(value), #what)?))
                 }
             });
             if let Some(fv) = f {
                 visits.push(quote! {
-                    fn visit_f64<E: ::serde::de::Error>(self, value: f64) -> ::std::result::Result<#name, E> {
+                    fn visit_f64<E: #rt::serde::de::Error>(self, value: f64) -> ::std::result::Result<#name, E> {
                         ::std::result::Result::Ok(#name::#fv(value))
                     }
                 });
             }
         }
         (None, Some(fv)) => visits.push(quote! {
-            fn visit_f64<E: ::serde::de::Error>(self, value: f64) -> ::std::result::Result<#name, E> {
+            fn visit_f64<E: #rt::serde::de::Error>(self, value: f64) -> ::std::result::Result<#name, E> {
                 ::std::result::Result::Ok(#name::#fv(value))
             }
-            fn visit_i64<E: ::serde::de::Error>(self, value: i64) -> ::std::result::Result<#name, E> {
+            fn visit_i64<E: #rt::serde::de::Error>(self, value: i64) -> ::std::result::Result<#name, E> {
                 ::std::result::Result::Ok(#name::#fv(value as f64))
             }
-            fn visit_u64<E: ::serde::de::Error>(self, value: u64) -> ::std::result::Result<#name, E> {
+            fn visit_u64<E: #rt::serde::de::Error>(self, value: u64) -> ::std::result::Result<#name, E> {
                 ::std::result::Result::Ok(#name::#fv(value as f64))
             }
         }),
@@ -245,18 +245,18 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, a: &AlternateType) -> Result<Token
 
         #( #froms )*
 
-        impl ::serde::Serialize for #name {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        impl #rt::serde::Serialize for #name {
+            fn serialize<S: #rt::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
                 match self {
                     #( #ser )*
                 }
             }
         }
 
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        impl<'de> #rt::serde::Deserialize<'de> for #name {
+            fn deserialize<D: #rt::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
                 struct V;
-                impl<'de> ::serde::de::Visitor<'de> for V {
+                impl<'de> #rt::serde::de::Visitor<'de> for V {
                     type Value = #name;
                     fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                         f.write_str(#exp)

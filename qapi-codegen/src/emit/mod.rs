@@ -335,7 +335,7 @@ impl<'s> Gen<'s> {
         }
         let e = self.schema.entity(t.id);
         match &e.kind {
-            EntityKind::Builtin { builtin } => builtin_type(*builtin),
+            EntityKind::Builtin { builtin } => builtin_type(*builtin, &self.rt),
             EntityKind::Array(a) => {
                 let inner = self.rust_type(&a.element, scope);
                 quote!(::std::vec::Vec<#inner>)
@@ -363,7 +363,9 @@ impl<'s> Gen<'s> {
         let e = self.schema.entity(t.id);
         match &e.kind {
             EntityKind::Builtin { builtin } => {
-                let text = builtin_type(*builtin).to_string().replace(' ', "");
+                let text = builtin_type(*builtin, &self.rt)
+                    .to_string()
+                    .replace(' ', "");
                 let short = text.rsplit("::").next().unwrap_or(&text).to_string();
                 format!("`{short}`")
             }
@@ -537,7 +539,7 @@ impl<'s> Gen<'s> {
     }
 }
 
-pub(crate) fn builtin_type(b: Builtin) -> TokenStream {
+pub(crate) fn builtin_type(b: Builtin, rt: &TokenStream) -> TokenStream {
     match b {
         Builtin::Str => quote!(::std::string::String),
         Builtin::Number => quote!(f64),
@@ -550,7 +552,7 @@ pub(crate) fn builtin_type(b: Builtin) -> TokenStream {
         Builtin::Uint32 => quote!(u32),
         Builtin::Uint64 | Builtin::Size => quote!(u64),
         Builtin::Bool => quote!(bool),
-        Builtin::Any => quote!(::serde_json::Value),
+        Builtin::Any => quote!(#rt::serde_json::Value),
         Builtin::Null => quote!(()),
     }
 }

@@ -483,13 +483,13 @@ fn events_enum(g: &Gen<'_>) -> TokenStream {
                 /// Its name.
                 name: ::std::string::String,
                 /// Its data, if any.
-                data: ::std::option::Option<::serde_json::Value>,
+                data: ::std::option::Option<#rt::serde_json::Value>,
             },
         }
 
         #[allow(deprecated)]
         impl #rt::EventSet for Events {
-            fn decode<'de, D: ::serde::Deserializer<'de>>(
+            fn decode<'de, D: #rt::serde::Deserializer<'de>>(
                 name: &str,
                 data: ::std::option::Option<D>,
             ) -> ::std::result::Result<Self, D::Error> {
@@ -503,7 +503,7 @@ fn events_enum(g: &Gen<'_>) -> TokenStream {
                 }
             }
 
-            fn serialize_data<M: ::serde::ser::SerializeMap>(&self, map: &mut M) -> ::std::result::Result<(), M::Error> {
+            fn serialize_data<M: #rt::serde::ser::SerializeMap>(&self, map: &mut M) -> ::std::result::Result<(), M::Error> {
                 match self {
                     #( #data_arms )*
                     Events::#unknown { data: ::std::option::Option::Some(data), .. } => map.serialize_entry("data", data),

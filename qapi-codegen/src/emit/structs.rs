@@ -146,7 +146,7 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> Result<TokenStream, Er
         })?,
         ident(UNKNOWN),
         g.built
-            .ty(&quote!(::serde_json::Map<::std::string::String, ::serde_json::Value>))?,
+            .ty(&quote!(#rt::serde_json::Map<::std::string::String, #rt::serde_json::Value>))?,
     ));
     let def = g
         .built

@@ -219,7 +219,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
             pub #disc_field: #branch_ty,
             /// Members this version of the bindings does not know (sent by a
             /// newer QEMU), kept so that encoding gives back what was received.
-            pub #unknown: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            pub #unknown: #rt::serde_json::Map<::std::string::String, #rt::serde_json::Value>,
         }
 
         #[doc = #branch_doc]
@@ -241,7 +241,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
                 Self {
                     #( #inits, )*
                     #disc_field: #disc_field.into(),
-                    #unknown: ::serde_json::Map::new(),
+                    #unknown: #rt::serde_json::Map::new(),
                 }
             }
         }

@@ -17,7 +17,10 @@ pub struct GuestAgentCommandInfo {
     pub success_response: bool,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestAgentCommandInfo {
@@ -39,7 +42,10 @@ pub struct GuestAgentInfo {
     pub supported_commands: ::std::vec::Vec<super::GuestAgentCommandInfo>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestAgentInfo {
@@ -64,7 +70,10 @@ pub struct GuestFileRead {
     pub eof: bool,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestFileRead {
@@ -87,7 +96,10 @@ pub struct GuestFileWrite {
     pub eof: bool,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestFileWrite {
@@ -108,7 +120,10 @@ pub struct GuestFileSeek {
     pub eof: bool,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestFileSeek {
@@ -167,27 +182,27 @@ impl ::std::convert::From<super::QGASeek> for GuestFileWhence {
         GuestFileWhence::Name(value)
     }
 }
-impl ::serde::Serialize for GuestFileWhence {
-    fn serialize<S: ::serde::Serializer>(
+impl ::qmp_types::serde::Serialize for GuestFileWhence {
+    fn serialize<S: ::qmp_types::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         match self {
             GuestFileWhence::Value(value) => {
-                ::serde::Serialize::serialize(value, serializer)
+                ::qmp_types::serde::Serialize::serialize(value, serializer)
             }
             GuestFileWhence::Name(value) => {
-                ::serde::Serialize::serialize(value, serializer)
+                ::qmp_types::serde::Serialize::serialize(value, serializer)
             }
         }
     }
 }
-impl<'de> ::serde::Deserialize<'de> for GuestFileWhence {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::qmp_types::serde::Deserialize<'de> for GuestFileWhence {
+    fn deserialize<D: ::qmp_types::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
+        impl<'de> ::qmp_types::serde::de::Visitor<'de> for V {
             type Value = GuestFileWhence;
             fn expecting(
                 &self,
@@ -195,7 +210,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileWhence {
             ) -> ::std::fmt::Result {
                 f.write_str("an integer or a string for GuestFileWhence")
             }
-            fn visit_str<E: ::serde::de::Error>(
+            fn visit_str<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: &str,
             ) -> ::std::result::Result<GuestFileWhence, E> {
@@ -203,7 +218,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileWhence {
                     GuestFileWhence::Name(super::QGASeek::from_wire(value)),
                 )
             }
-            fn visit_string<E: ::serde::de::Error>(
+            fn visit_string<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: ::std::string::String,
             ) -> ::std::result::Result<GuestFileWhence, E> {
@@ -211,7 +226,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileWhence {
                     GuestFileWhence::Name(super::QGASeek::from_wire(&value)),
                 )
             }
-            fn visit_i64<E: ::serde::de::Error>(
+            fn visit_i64<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: i64,
             ) -> ::std::result::Result<GuestFileWhence, E> {
@@ -224,7 +239,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileWhence {
                     ),
                 )
             }
-            fn visit_u64<E: ::serde::de::Error>(
+            fn visit_u64<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: u64,
             ) -> ::std::result::Result<GuestFileWhence, E> {
@@ -284,7 +299,10 @@ pub struct GuestFilesystemTrimResult {
     pub error: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestFilesystemTrimResult {
@@ -308,7 +326,10 @@ pub struct GuestFilesystemTrimResponse {
     pub paths: ::std::vec::Vec<super::GuestFilesystemTrimResult>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestFilesystemTrimResponse {
@@ -358,7 +379,10 @@ pub struct GuestIpAddress {
     pub prefix: i64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestIpAddress {
@@ -402,7 +426,10 @@ pub struct GuestNetworkInterfaceStat {
     pub tx_dropped: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestNetworkInterfaceStat {
@@ -438,7 +465,10 @@ pub struct GuestNetworkInterface {
     pub statistics: ::std::option::Option<super::GuestNetworkInterfaceStat>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestNetworkInterface {
@@ -470,7 +500,10 @@ pub struct GuestLogicalProcessor {
     pub can_offline: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestLogicalProcessor {
@@ -594,7 +627,10 @@ pub struct GuestPCIAddress {
     pub function: i64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestPCIAddress {
@@ -623,7 +659,10 @@ pub struct GuestCCWAddress {
     pub devno: i64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestCCWAddress {
@@ -664,7 +703,10 @@ pub struct GuestDiskAddress {
     pub ccw_address: ::std::option::Option<super::GuestCCWAddress>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestDiskAddress {
@@ -764,7 +806,10 @@ pub struct GuestNVMeSmart {
     pub number_of_error_log_entries_hi: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestNVMeSmart {
@@ -808,7 +853,10 @@ pub struct GuestDiskSmart {
     pub r#type: GuestDiskSmartBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`GuestDiskSmart`], selected by `type`.
 #[derive(Debug, Clone, PartialEq)]
@@ -863,7 +911,7 @@ impl GuestDiskSmart {
     pub fn new(r#type: impl ::std::convert::Into<GuestDiskSmartBranch>) -> Self {
         Self {
             r#type: r#type.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -930,7 +978,10 @@ pub struct GuestDiskInfo {
     pub smart: ::std::option::Option<super::GuestDiskSmart>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestDiskInfo {
@@ -973,7 +1024,10 @@ pub struct GuestFilesystemInfo {
     pub disk: ::std::vec::Vec<super::GuestDiskAddress>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestFilesystemInfo {
@@ -1009,7 +1063,10 @@ pub struct GuestMemoryBlock {
     pub can_offline: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestMemoryBlock {
@@ -1076,7 +1133,10 @@ pub struct GuestMemoryBlockResponse {
     pub error_code: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestMemoryBlockResponse {
@@ -1100,7 +1160,10 @@ pub struct GuestMemoryBlockInfo {
     pub size: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestMemoryBlockInfo {
@@ -1141,7 +1204,10 @@ pub struct GuestExecStatus {
     pub err_truncated: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestExecStatus {
@@ -1165,7 +1231,10 @@ pub struct GuestExec {
     pub pid: i64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestExec {
@@ -1234,27 +1303,27 @@ impl ::std::convert::From<super::GuestExecCaptureOutputMode> for GuestExecCaptur
         GuestExecCaptureOutput::Mode(value)
     }
 }
-impl ::serde::Serialize for GuestExecCaptureOutput {
-    fn serialize<S: ::serde::Serializer>(
+impl ::qmp_types::serde::Serialize for GuestExecCaptureOutput {
+    fn serialize<S: ::qmp_types::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         match self {
             GuestExecCaptureOutput::Flag(value) => {
-                ::serde::Serialize::serialize(value, serializer)
+                ::qmp_types::serde::Serialize::serialize(value, serializer)
             }
             GuestExecCaptureOutput::Mode(value) => {
-                ::serde::Serialize::serialize(value, serializer)
+                ::qmp_types::serde::Serialize::serialize(value, serializer)
             }
         }
     }
 }
-impl<'de> ::serde::Deserialize<'de> for GuestExecCaptureOutput {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::qmp_types::serde::Deserialize<'de> for GuestExecCaptureOutput {
+    fn deserialize<D: ::qmp_types::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
+        impl<'de> ::qmp_types::serde::de::Visitor<'de> for V {
             type Value = GuestExecCaptureOutput;
             fn expecting(
                 &self,
@@ -1262,13 +1331,13 @@ impl<'de> ::serde::Deserialize<'de> for GuestExecCaptureOutput {
             ) -> ::std::fmt::Result {
                 f.write_str("a boolean or a string for GuestExecCaptureOutput")
             }
-            fn visit_bool<E: ::serde::de::Error>(
+            fn visit_bool<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: bool,
             ) -> ::std::result::Result<GuestExecCaptureOutput, E> {
                 ::std::result::Result::Ok(GuestExecCaptureOutput::Flag(value))
             }
-            fn visit_str<E: ::serde::de::Error>(
+            fn visit_str<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: &str,
             ) -> ::std::result::Result<GuestExecCaptureOutput, E> {
@@ -1278,7 +1347,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestExecCaptureOutput {
                     ),
                 )
             }
-            fn visit_string<E: ::serde::de::Error>(
+            fn visit_string<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: ::std::string::String,
             ) -> ::std::result::Result<GuestExecCaptureOutput, E> {
@@ -1304,7 +1373,10 @@ pub struct GuestHostName {
     pub host_name: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestHostName {
@@ -1332,7 +1404,10 @@ pub struct GuestUser {
     pub domain: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestUser {
@@ -1356,7 +1431,10 @@ pub struct GuestTimezone {
     pub offset: i64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestTimezone {
@@ -1419,7 +1497,10 @@ pub struct GuestOSInfo {
     pub variant_id: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestOSInfo {
@@ -1470,7 +1551,10 @@ pub struct GuestDeviceIdPCI {
     pub device_id: u16,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestDeviceIdPCI {
@@ -1491,7 +1575,10 @@ pub struct GuestDeviceId {
     pub r#type: GuestDeviceIdBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`GuestDeviceId`], selected by `type`.
 #[derive(Debug, Clone, PartialEq)]
@@ -1508,7 +1595,7 @@ impl GuestDeviceId {
     pub fn new(r#type: impl ::std::convert::Into<GuestDeviceIdBranch>) -> Self {
         Self {
             r#type: r#type.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -1552,7 +1639,10 @@ pub struct GuestDeviceInfo {
     pub id: ::std::option::Option<super::GuestDeviceId>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestDeviceInfo {
@@ -1573,7 +1663,10 @@ pub struct GuestAuthorizedKeys {
     pub keys: ::std::vec::Vec<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestAuthorizedKeys {
@@ -1644,7 +1737,10 @@ pub struct GuestDiskStats {
     pub weight_ticks: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestDiskStats {
@@ -1684,7 +1780,10 @@ pub struct GuestDiskStatsInfo {
     pub stats: super::GuestDiskStats,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestDiskStatsInfo {
@@ -1748,7 +1847,10 @@ pub struct GuestLinuxCpuStats {
     pub guestnice: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestLinuxCpuStats {
@@ -1778,7 +1880,10 @@ pub struct GuestCpuStats {
     pub r#type: GuestCpuStatsBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`GuestCpuStats`], selected by `type`.
 #[derive(Debug, Clone, PartialEq)]
@@ -1795,7 +1900,7 @@ impl GuestCpuStats {
     pub fn new(r#type: impl ::std::convert::Into<GuestCpuStatsBranch>) -> Self {
         Self {
             r#type: r#type.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -1834,7 +1939,10 @@ pub struct GuestLoadAverage {
     pub load15m: f64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestLoadAverage {
@@ -1889,7 +1997,10 @@ pub struct GuestNetworkRoute {
     pub version: i64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuestNetworkRoute {
@@ -1949,9 +2060,9 @@ pub mod cmd {
         pub id: i64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -2004,9 +2115,9 @@ pub mod cmd {
         pub id: i64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -2089,9 +2200,9 @@ pub mod cmd {
         pub time: ::std::option::Option<i64>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -2145,9 +2256,9 @@ pub mod cmd {
         pub mode: ::std::option::Option<::std::string::String>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -2180,9 +2291,9 @@ pub mod cmd {
         pub mode: ::std::option::Option<::std::string::String>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -2212,9 +2323,9 @@ pub mod cmd {
         pub handle: i64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -2248,9 +2359,9 @@ pub mod cmd {
         pub count: ::std::option::Option<i64>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -2286,9 +2397,9 @@ pub mod cmd {
         pub count: ::std::option::Option<i64>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -2325,9 +2436,9 @@ pub mod cmd {
         pub whence: super::super::GuestFileWhence,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -2358,9 +2469,9 @@ pub mod cmd {
         pub handle: i64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -2455,9 +2566,9 @@ pub mod cmd {
         pub mountpoints: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -2524,9 +2635,9 @@ pub mod cmd {
         pub minimum: ::std::option::Option<i64>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -2768,9 +2879,9 @@ pub mod cmd {
         pub vcpus: ::std::vec::Vec<super::super::GuestLogicalProcessor>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -2862,9 +2973,9 @@ pub mod cmd {
         pub crypted: bool,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -2942,9 +3053,9 @@ pub mod cmd {
         pub mem_blks: ::std::vec::Vec<super::super::GuestMemoryBlock>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -2995,9 +3106,9 @@ pub mod cmd {
         pub pid: i64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -3039,9 +3150,9 @@ pub mod cmd {
         pub capture_output: ::std::option::Option<super::super::GuestExecCaptureOutput>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -3177,9 +3288,9 @@ pub mod cmd {
         pub username: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -3214,9 +3325,9 @@ pub mod cmd {
         pub reset: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -3252,9 +3363,9 @@ pub mod cmd {
         pub keys: ::std::vec::Vec<::std::string::String>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {

@@ -35,7 +35,10 @@ pub struct SnapshotInfo {
     pub icount: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SnapshotInfo {
@@ -60,7 +63,10 @@ pub struct ImageInfoSpecificQCow2EncryptionBase {
     pub format: super::BlockdevQcow2EncryptionFormat,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     ImageInfoSpecificQCow2EncryptionBase {
@@ -78,7 +84,10 @@ pub struct ImageInfoSpecificQCow2Encryption {
     pub format: ImageInfoSpecificQCow2EncryptionBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`ImageInfoSpecificQCow2Encryption`], selected by `format`.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,7 +108,7 @@ impl ImageInfoSpecificQCow2Encryption {
     ) -> Self {
         Self {
             format: format.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -166,7 +175,10 @@ pub struct ImageInfoSpecificQCow2 {
     pub compression_type: super::Qcow2CompressionType,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     ImageInfoSpecificQCow2 {
@@ -201,7 +213,10 @@ pub struct ImageInfoSpecificVmdk {
     pub extents: ::std::vec::Vec<super::VmdkExtentInfo>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     ImageInfoSpecificVmdk {
@@ -232,7 +247,10 @@ pub struct VmdkExtentInfo {
     pub compressed: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     VmdkExtentInfo {
@@ -264,7 +282,10 @@ pub struct ImageInfoSpecificRbd {
     pub encryption_format: ::std::option::Option<super::RbdImageEncryptionFormat>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     ImageInfoSpecificRbd {
@@ -284,7 +305,10 @@ pub struct ImageInfoSpecificFile {
     pub extent_size_hint: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     ImageInfoSpecificFile {
@@ -336,7 +360,10 @@ pub struct ImageInfoSpecificQCow2Wrapper {
     pub data: super::ImageInfoSpecificQCow2,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     ImageInfoSpecificQCow2Wrapper {
@@ -360,7 +387,10 @@ pub struct ImageInfoSpecificVmdkWrapper {
     pub data: super::ImageInfoSpecificVmdk,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     ImageInfoSpecificVmdkWrapper {
@@ -384,7 +414,10 @@ pub struct ImageInfoSpecificLUKSWrapper {
     pub data: super::QCryptoBlockInfoLUKS,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     ImageInfoSpecificLUKSWrapper {
@@ -407,7 +440,10 @@ pub struct ImageInfoSpecificRbdWrapper {
     pub data: super::ImageInfoSpecificRbd,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     ImageInfoSpecificRbdWrapper {
@@ -430,7 +466,10 @@ pub struct ImageInfoSpecificFileWrapper {
     pub data: super::ImageInfoSpecificFile,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     ImageInfoSpecificFileWrapper {
@@ -455,7 +494,10 @@ pub struct ImageInfoSpecific {
     pub r#type: ImageInfoSpecificBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`ImageInfoSpecific`], selected by `type`.
 #[derive(Debug, Clone, PartialEq)]
@@ -480,7 +522,7 @@ impl ImageInfoSpecific {
     pub fn new(r#type: impl ::std::convert::Into<ImageInfoSpecificBranch>) -> Self {
         Self {
             r#type: r#type.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -666,7 +708,10 @@ pub struct BlockLimitsInfo {
     pub opt_mem_alignment: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockLimitsInfo {
@@ -730,7 +775,10 @@ pub struct BlockNodeInfo {
     pub format_specific: ::std::option::Option<super::ImageInfoSpecific>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockNodeInfo {
@@ -800,7 +848,10 @@ pub struct ImageInfo {
     pub backing_image: ::std::option::Option<::std::boxed::Box<super::ImageInfo>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     ImageInfo {
@@ -837,7 +888,10 @@ pub struct BlockChildInfo {
     pub info: super::BlockGraphInfo,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockChildInfo {
@@ -895,7 +949,10 @@ pub struct BlockGraphInfo {
     pub children: ::std::vec::Vec<super::BlockChildInfo>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockGraphInfo {
@@ -963,7 +1020,10 @@ pub struct ImageCheck {
     pub compressed_clusters: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     ImageCheck {
@@ -1017,7 +1077,10 @@ pub struct MapEntry {
     pub filename: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     MapEntry {
@@ -1048,7 +1111,10 @@ pub struct BlockdevCacheInfo {
     pub no_flush: bool,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevCacheInfo {
@@ -1071,7 +1137,10 @@ pub struct BlockdevChild {
     pub node_name: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevChild {
@@ -1182,7 +1251,10 @@ pub struct BlockDeviceInfo {
     pub dirty_bitmaps: ::std::option::Option<::std::vec::Vec<super::BlockDirtyInfo>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockDeviceInfo {
@@ -1279,7 +1351,10 @@ pub struct BlockDirtyInfo {
     pub inconsistent: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockDirtyInfo {
@@ -1334,7 +1409,10 @@ pub struct Qcow2BitmapInfo {
     pub flags: ::std::vec::Vec<super::Qcow2BitmapInfoFlags>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     Qcow2BitmapInfo {
@@ -1372,7 +1450,10 @@ pub struct BlockLatencyHistogramInfo {
     pub bins: ::std::vec::Vec<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockLatencyHistogramInfo {
@@ -1415,7 +1496,10 @@ pub struct BlockInfo {
     pub io_status: ::std::option::Option<super::BlockDeviceIoStatus>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockInfo {
@@ -1463,7 +1547,10 @@ pub struct BlockMeasureInfo {
     pub bitmaps: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockMeasureInfo {
@@ -1529,7 +1616,10 @@ pub struct BlockDeviceTimedStats {
     pub avg_zone_append_queue_depth: ::std::option::Option<f64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockDeviceTimedStats {
@@ -1670,7 +1760,10 @@ pub struct BlockDeviceStats {
     pub flush_latency_histogram: ::std::option::Option<super::BlockLatencyHistogramInfo>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockDeviceStats {
@@ -1733,7 +1826,10 @@ pub struct BlockStatsSpecificFile {
     pub discard_bytes_ok: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockStatsSpecificFile {
@@ -1762,7 +1858,10 @@ pub struct BlockStatsSpecificNvme {
     pub unaligned_accesses: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockStatsSpecificNvme {
@@ -1782,7 +1881,10 @@ pub struct BlockStatsSpecific {
     pub driver: BlockStatsSpecificBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`BlockStatsSpecific`], selected by `driver`.
 #[derive(Debug, Clone, PartialEq)]
@@ -1907,7 +2009,7 @@ impl BlockStatsSpecific {
     pub fn new(driver: impl ::std::convert::Into<BlockStatsSpecificBranch>) -> Self {
         Self {
             driver: driver.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -2006,7 +2108,10 @@ pub struct BlockStats {
     pub backing: ::std::option::Option<::std::boxed::Box<super::BlockStats>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockStats {
@@ -2168,7 +2273,10 @@ pub struct BlockJobInfoMirror {
     pub actively_synced: bool,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockJobInfoMirror {
@@ -2223,7 +2331,10 @@ pub struct BlockJobInfo {
     pub r#type: BlockJobInfoBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`BlockJobInfo`], selected by `type`.
 #[derive(Debug, Clone, PartialEq)]
@@ -2281,7 +2392,7 @@ impl BlockJobInfo {
             auto_dismiss: ::std::convert::Into::into(auto_dismiss),
             error: ::std::option::Option::None,
             r#type: r#type.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -2371,7 +2482,10 @@ pub struct BlockdevSnapshotSync {
     pub mode: ::std::option::Option<super::NewImageMode>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevSnapshotSync {
@@ -2399,7 +2513,10 @@ pub struct BlockdevSnapshot {
     pub overlay: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevSnapshot {
@@ -2439,7 +2556,10 @@ pub struct BackupPerf {
     pub min_cluster_size: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BackupPerf {
@@ -2530,7 +2650,10 @@ pub struct BackupCommon {
     pub x_perf: ::std::option::Option<super::BackupPerf>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BackupCommon {
@@ -2640,7 +2763,10 @@ pub struct DriveBackup {
     pub mode: ::std::option::Option<super::NewImageMode>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     DriveBackup {
@@ -2745,7 +2871,10 @@ pub struct BlockdevBackup {
     pub target: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevBackup {
@@ -2813,7 +2942,10 @@ pub struct XDbgBlockGraphNode {
     pub name: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     XDbgBlockGraphNode {
@@ -2886,7 +3018,10 @@ pub struct XDbgBlockGraphEdge {
     pub shared_perm: ::std::vec::Vec<super::BlockPermission>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     XDbgBlockGraphEdge {
@@ -2910,7 +3045,10 @@ pub struct XDbgBlockGraph {
     pub edges: ::std::vec::Vec<super::XDbgBlockGraphEdge>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     XDbgBlockGraph {
@@ -3001,7 +3139,10 @@ pub struct DriveMirror {
     pub auto_dismiss: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     DriveMirror {
@@ -3037,7 +3178,10 @@ pub struct BlockDirtyBitmap {
     pub name: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockDirtyBitmap {
@@ -3071,7 +3215,10 @@ pub struct BlockDirtyBitmapAdd {
     pub disabled: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockDirtyBitmapAdd {
@@ -3111,27 +3258,27 @@ impl ::std::convert::From<super::BlockDirtyBitmap> for BlockDirtyBitmapOrStr {
         BlockDirtyBitmapOrStr::External(value)
     }
 }
-impl ::serde::Serialize for BlockDirtyBitmapOrStr {
-    fn serialize<S: ::serde::Serializer>(
+impl ::qmp_types::serde::Serialize for BlockDirtyBitmapOrStr {
+    fn serialize<S: ::qmp_types::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         match self {
             BlockDirtyBitmapOrStr::Local(value) => {
-                ::serde::Serialize::serialize(value, serializer)
+                ::qmp_types::serde::Serialize::serialize(value, serializer)
             }
             BlockDirtyBitmapOrStr::External(value) => {
-                ::serde::Serialize::serialize(value, serializer)
+                ::qmp_types::serde::Serialize::serialize(value, serializer)
             }
         }
     }
 }
-impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapOrStr {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::qmp_types::serde::Deserialize<'de> for BlockDirtyBitmapOrStr {
+    fn deserialize<D: ::qmp_types::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
+        impl<'de> ::qmp_types::serde::de::Visitor<'de> for V {
             type Value = BlockDirtyBitmapOrStr;
             fn expecting(
                 &self,
@@ -3139,26 +3286,28 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapOrStr {
             ) -> ::std::fmt::Result {
                 f.write_str("a string or an object for BlockDirtyBitmapOrStr")
             }
-            fn visit_str<E: ::serde::de::Error>(
+            fn visit_str<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: &str,
             ) -> ::std::result::Result<BlockDirtyBitmapOrStr, E> {
                 ::std::result::Result::Ok(BlockDirtyBitmapOrStr::Local(value.to_owned()))
             }
-            fn visit_string<E: ::serde::de::Error>(
+            fn visit_string<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: ::std::string::String,
             ) -> ::std::result::Result<BlockDirtyBitmapOrStr, E> {
                 ::std::result::Result::Ok(BlockDirtyBitmapOrStr::Local(value))
             }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
+            fn visit_map<A: ::qmp_types::serde::de::MapAccess<'de>>(
                 self,
                 map: A,
             ) -> ::std::result::Result<BlockDirtyBitmapOrStr, A::Error> {
                 ::std::result::Result::Ok(
                     BlockDirtyBitmapOrStr::External(
-                        ::serde::Deserialize::deserialize(
-                            ::serde::de::value::MapAccessDeserializer::new(map),
+                        ::qmp_types::serde::Deserialize::deserialize(
+                            ::qmp_types::serde::de::value::MapAccessDeserializer::new(
+                                map,
+                            ),
                         )?,
                     ),
                 )
@@ -3184,7 +3333,10 @@ pub struct BlockDirtyBitmapMerge {
     pub bitmaps: ::std::vec::Vec<super::BlockDirtyBitmapOrStr>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockDirtyBitmapMerge {
@@ -3204,7 +3356,10 @@ pub struct BlockDirtyBitmapSha256 {
     pub sha256: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockDirtyBitmapSha256 {
@@ -3286,7 +3441,10 @@ pub struct BlockIOThrottle {
     pub group: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockIOThrottle {
@@ -3392,7 +3550,10 @@ pub struct ThrottleLimits {
     pub iops_size: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     ThrottleLimits {
@@ -3524,7 +3685,10 @@ pub struct ThrottleGroupProperties {
     pub x_iops_size: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     ThrottleGroupProperties {
@@ -3563,7 +3727,10 @@ pub struct BlockJobChangeOptionsMirror {
     pub copy_mode: super::MirrorCopyMode,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockJobChangeOptionsMirror {
@@ -3583,7 +3750,10 @@ pub struct BlockJobChangeOptions {
     pub r#type: BlockJobChangeOptionsBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`BlockJobChangeOptions`], selected by `type`.
 #[derive(Debug, Clone, PartialEq)]
@@ -3620,7 +3790,7 @@ impl BlockJobChangeOptions {
         Self {
             id: ::std::convert::Into::into(id),
             r#type: r#type.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -3744,7 +3914,10 @@ pub struct BlockdevCacheOptions {
     pub no_flush: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevCacheOptions {
@@ -4026,7 +4199,10 @@ pub struct BlockdevOptionsFile {
     pub x_check_cache_dropped: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsFile {
@@ -4061,7 +4237,10 @@ pub struct BlockdevOptionsNull {
     pub read_zeroes: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsNull {
@@ -4087,7 +4266,10 @@ pub struct BlockdevOptionsNVMe {
     pub namespace: i64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsNVMe {
@@ -4119,7 +4301,10 @@ pub struct BlockdevOptionsVVFAT {
     pub rw: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsVVFAT {
@@ -4142,7 +4327,10 @@ pub struct BlockdevOptionsGenericFormat {
     pub file: ::std::boxed::Box<super::BlockdevRef>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsGenericFormat {
@@ -4167,7 +4355,10 @@ pub struct BlockdevOptionsLUKS {
     pub header: ::std::option::Option<::std::boxed::Box<super::BlockdevRef>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsLUKS {
@@ -4192,7 +4383,10 @@ pub struct BlockdevOptionsGenericCOWFormat {
     pub backing: ::std::option::Option<::std::boxed::Box<super::BlockdevRefOrNull>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsGenericCOWFormat {
@@ -4276,7 +4470,10 @@ pub struct Qcow2OverlapCheckFlags {
     pub bitmap_directory: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     Qcow2OverlapCheckFlags {
@@ -4317,27 +4514,27 @@ impl ::std::convert::From<super::Qcow2OverlapCheckMode> for Qcow2OverlapChecks {
         Qcow2OverlapChecks::Mode(value)
     }
 }
-impl ::serde::Serialize for Qcow2OverlapChecks {
-    fn serialize<S: ::serde::Serializer>(
+impl ::qmp_types::serde::Serialize for Qcow2OverlapChecks {
+    fn serialize<S: ::qmp_types::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         match self {
             Qcow2OverlapChecks::Flags(value) => {
-                ::serde::Serialize::serialize(value, serializer)
+                ::qmp_types::serde::Serialize::serialize(value, serializer)
             }
             Qcow2OverlapChecks::Mode(value) => {
-                ::serde::Serialize::serialize(value, serializer)
+                ::qmp_types::serde::Serialize::serialize(value, serializer)
             }
         }
     }
 }
-impl<'de> ::serde::Deserialize<'de> for Qcow2OverlapChecks {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::qmp_types::serde::Deserialize<'de> for Qcow2OverlapChecks {
+    fn deserialize<D: ::qmp_types::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
+        impl<'de> ::qmp_types::serde::de::Visitor<'de> for V {
             type Value = Qcow2OverlapChecks;
             fn expecting(
                 &self,
@@ -4345,19 +4542,21 @@ impl<'de> ::serde::Deserialize<'de> for Qcow2OverlapChecks {
             ) -> ::std::fmt::Result {
                 f.write_str("an object or a string for Qcow2OverlapChecks")
             }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
+            fn visit_map<A: ::qmp_types::serde::de::MapAccess<'de>>(
                 self,
                 map: A,
             ) -> ::std::result::Result<Qcow2OverlapChecks, A::Error> {
                 ::std::result::Result::Ok(
                     Qcow2OverlapChecks::Flags(
-                        ::serde::Deserialize::deserialize(
-                            ::serde::de::value::MapAccessDeserializer::new(map),
+                        ::qmp_types::serde::Deserialize::deserialize(
+                            ::qmp_types::serde::de::value::MapAccessDeserializer::new(
+                                map,
+                            ),
                         )?,
                     ),
                 )
             }
-            fn visit_str<E: ::serde::de::Error>(
+            fn visit_str<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: &str,
             ) -> ::std::result::Result<Qcow2OverlapChecks, E> {
@@ -4367,7 +4566,7 @@ impl<'de> ::serde::Deserialize<'de> for Qcow2OverlapChecks {
                     ),
                 )
             }
-            fn visit_string<E: ::serde::de::Error>(
+            fn visit_string<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: ::std::string::String,
             ) -> ::std::result::Result<Qcow2OverlapChecks, E> {
@@ -4410,7 +4609,10 @@ pub struct BlockdevQcowEncryption {
     pub format: BlockdevQcowEncryptionBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`BlockdevQcowEncryption`], selected by `format`.
 #[derive(Debug, Clone, PartialEq)]
@@ -4427,7 +4629,7 @@ impl BlockdevQcowEncryption {
     pub fn new(format: impl ::std::convert::Into<BlockdevQcowEncryptionBranch>) -> Self {
         Self {
             format: format.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -4468,7 +4670,10 @@ pub struct BlockdevOptionsQcow {
     pub encrypt: ::std::option::Option<super::BlockdevQcowEncryption>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsQcow {
@@ -4510,7 +4715,10 @@ pub struct BlockdevQcow2Encryption {
     pub format: BlockdevQcow2EncryptionBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`BlockdevQcow2Encryption`], selected by `format`.
 #[derive(Debug, Clone, PartialEq)]
@@ -4531,7 +4739,7 @@ impl BlockdevQcow2Encryption {
     ) -> Self {
         Self {
             format: format.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -4585,7 +4793,10 @@ pub struct BlockdevOptionsPreallocate {
     pub prealloc_size: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsPreallocate {
@@ -4679,7 +4890,10 @@ pub struct BlockdevOptionsQcow2 {
     pub data_file: ::std::option::Option<::std::boxed::Box<super::BlockdevRef>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsQcow2 {
@@ -4765,7 +4979,10 @@ pub struct SshHostKeyHash {
     pub hash: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SshHostKeyHash {
@@ -4784,7 +5001,10 @@ pub struct SshHostKeyCheck {
     pub mode: SshHostKeyCheckBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`SshHostKeyCheck`], selected by `mode`.
 #[derive(Debug, Clone, PartialEq)]
@@ -4805,7 +5025,7 @@ impl SshHostKeyCheck {
     pub fn new(mode: impl ::std::convert::Into<SshHostKeyCheckBranch>) -> Self {
         Self {
             mode: mode.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -4848,7 +5068,10 @@ pub struct BlockdevOptionsSsh {
     pub host_key_check: ::std::option::Option<super::SshHostKeyCheck>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsSsh {
@@ -5132,7 +5355,10 @@ pub struct BlkdebugInjectErrorOptions {
     pub immediately: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlkdebugInjectErrorOptions {
@@ -5162,7 +5388,10 @@ pub struct BlkdebugSetStateOptions {
     pub new_state: i64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlkdebugSetStateOptions {
@@ -5239,7 +5468,10 @@ pub struct BlockdevOptionsBlkdebug {
     >,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsBlkdebug {
@@ -5282,7 +5514,10 @@ pub struct BlockdevOptionsBlklogwrites {
     pub log_super_update_interval: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsBlklogwrites {
@@ -5306,7 +5541,10 @@ pub struct BlockdevOptionsBlkverify {
     pub raw: ::std::boxed::Box<super::BlockdevRef>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsBlkverify {
@@ -5325,7 +5563,10 @@ pub struct BlockdevOptionsBlkreplay {
     pub image: ::std::boxed::Box<super::BlockdevRef>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsBlkreplay {
@@ -5379,7 +5620,10 @@ pub struct BlockdevOptionsQuorum {
     pub read_pattern: ::std::option::Option<super::QuorumReadPattern>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsQuorum {
@@ -5409,7 +5653,10 @@ pub struct BlockdevOptionsGluster {
     pub logfile: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsGluster {
@@ -5433,7 +5680,10 @@ pub struct BlockdevOptionsIoUring {
     pub filename: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsIoUring {
@@ -5454,7 +5704,10 @@ pub struct BlockdevOptionsNvmeIoUring {
     pub path: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsNvmeIoUring {
@@ -5476,7 +5729,10 @@ pub struct BlockdevOptionsVirtioBlkVfioPci {
     pub path: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsVirtioBlkVfioPci {
@@ -5497,7 +5753,10 @@ pub struct BlockdevOptionsVirtioBlkVhostUser {
     pub path: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsVirtioBlkVhostUser {
@@ -5522,7 +5781,10 @@ pub struct BlockdevOptionsVirtioBlkVhostVdpa {
     pub path: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsVirtioBlkVhostVdpa {
@@ -5617,7 +5879,10 @@ pub struct BlockdevOptionsIscsi {
     pub timeout: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsIscsi {
@@ -5693,7 +5958,10 @@ pub struct RbdEncryptionOptionsLUKSBase {
     pub key_secret: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     RbdEncryptionOptionsLUKSBase {
@@ -5716,7 +5984,10 @@ pub struct RbdEncryptionCreateOptionsLUKSBase {
     pub cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     RbdEncryptionCreateOptionsLUKSBase {
@@ -5737,7 +6008,10 @@ pub struct RbdEncryptionOptionsLUKS {
     pub key_secret: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     RbdEncryptionOptionsLUKS {
@@ -5757,7 +6031,10 @@ pub struct RbdEncryptionOptionsLUKS2 {
     pub key_secret: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     RbdEncryptionOptionsLUKS2 {
@@ -5777,7 +6054,10 @@ pub struct RbdEncryptionOptionsLUKSAny {
     pub key_secret: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     RbdEncryptionOptionsLUKSAny {
@@ -5800,7 +6080,10 @@ pub struct RbdEncryptionCreateOptionsLUKS {
     pub cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     RbdEncryptionCreateOptionsLUKS {
@@ -5824,7 +6107,10 @@ pub struct RbdEncryptionCreateOptionsLUKS2 {
     pub cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     RbdEncryptionCreateOptionsLUKS2 {
@@ -5848,7 +6134,10 @@ pub struct RbdEncryptionOptions {
     pub format: RbdEncryptionOptionsBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`RbdEncryptionOptions`], selected by `format`.
 #[derive(Debug, Clone, PartialEq)]
@@ -5870,7 +6159,7 @@ impl RbdEncryptionOptions {
         Self {
             parent: ::std::option::Option::None,
             format: format.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -5930,7 +6219,10 @@ pub struct RbdEncryptionCreateOptions {
     pub format: RbdEncryptionCreateOptionsBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`RbdEncryptionCreateOptions`], selected by `format`.
 #[derive(Debug, Clone, PartialEq)]
@@ -5953,7 +6245,7 @@ impl RbdEncryptionCreateOptions {
     ) -> Self {
         Self {
             format: format.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -6028,7 +6320,10 @@ pub struct BlockdevOptionsRbd {
     pub server: ::std::option::Option<::std::vec::Vec<super::InetSocketAddressBase>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsRbd {
@@ -6090,7 +6385,10 @@ pub struct BlockdevOptionsReplication {
     pub top_id: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsReplication {
@@ -6130,7 +6428,10 @@ pub struct NFSServer {
     pub host: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NFSServer {
@@ -6171,7 +6472,10 @@ pub struct BlockdevOptionsNfs {
     pub debug: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsNfs {
@@ -6216,7 +6520,10 @@ pub struct BlockdevOptionsCurlBase {
     pub proxy_password_secret: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsCurlBase {
@@ -6268,7 +6575,10 @@ pub struct BlockdevOptionsCurlHttp {
     pub cookie_secret: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsCurlHttp {
@@ -6325,7 +6635,10 @@ pub struct BlockdevOptionsCurlHttps {
     pub cookie_secret: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsCurlHttps {
@@ -6372,7 +6685,10 @@ pub struct BlockdevOptionsCurlFtp {
     pub proxy_password_secret: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsCurlFtp {
@@ -6419,7 +6735,10 @@ pub struct BlockdevOptionsCurlFtps {
     pub sslverify: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsCurlFtps {
@@ -6478,7 +6797,10 @@ pub struct BlockdevOptionsNbd {
     pub open_timeout: ::std::option::Option<u32>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsNbd {
@@ -6506,7 +6828,10 @@ pub struct BlockdevOptionsRaw {
     pub size: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsRaw {
@@ -6530,7 +6855,10 @@ pub struct BlockdevOptionsThrottle {
     pub file: ::std::boxed::Box<super::BlockdevRef>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsThrottle {
@@ -6555,7 +6883,10 @@ pub struct BlockdevOptionsCor {
     pub bottom: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsCor {
@@ -6634,7 +6965,10 @@ pub struct BlockdevOptionsCbw {
     pub min_cluster_size: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevOptionsCbw {
@@ -6697,7 +7031,10 @@ pub struct BlockdevOptions {
     pub driver: BlockdevOptionsBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`BlockdevOptions`], selected by `driver`.
 #[derive(Debug, Clone, PartialEq)]
@@ -6830,7 +7167,7 @@ impl BlockdevOptions {
             force_share: ::std::option::Option::None,
             detect_zeroes: ::std::option::Option::None,
             driver: driver.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -7238,27 +7575,27 @@ impl ::std::convert::From<&str> for BlockdevRef {
         BlockdevRef::Reference(value.to_owned())
     }
 }
-impl ::serde::Serialize for BlockdevRef {
-    fn serialize<S: ::serde::Serializer>(
+impl ::qmp_types::serde::Serialize for BlockdevRef {
+    fn serialize<S: ::qmp_types::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         match self {
             BlockdevRef::Definition(value) => {
-                ::serde::Serialize::serialize(value, serializer)
+                ::qmp_types::serde::Serialize::serialize(value, serializer)
             }
             BlockdevRef::Reference(value) => {
-                ::serde::Serialize::serialize(value, serializer)
+                ::qmp_types::serde::Serialize::serialize(value, serializer)
             }
         }
     }
 }
-impl<'de> ::serde::Deserialize<'de> for BlockdevRef {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::qmp_types::serde::Deserialize<'de> for BlockdevRef {
+    fn deserialize<D: ::qmp_types::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
+        impl<'de> ::qmp_types::serde::de::Visitor<'de> for V {
             type Value = BlockdevRef;
             fn expecting(
                 &self,
@@ -7266,27 +7603,29 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevRef {
             ) -> ::std::fmt::Result {
                 f.write_str("an object or a string for BlockdevRef")
             }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
+            fn visit_map<A: ::qmp_types::serde::de::MapAccess<'de>>(
                 self,
                 map: A,
             ) -> ::std::result::Result<BlockdevRef, A::Error> {
                 ::std::result::Result::Ok(
                     BlockdevRef::Definition(
                         ::std::boxed::Box::new(
-                            ::serde::Deserialize::deserialize(
-                                ::serde::de::value::MapAccessDeserializer::new(map),
+                            ::qmp_types::serde::Deserialize::deserialize(
+                                ::qmp_types::serde::de::value::MapAccessDeserializer::new(
+                                    map,
+                                ),
                             )?,
                         ),
                     ),
                 )
             }
-            fn visit_str<E: ::serde::de::Error>(
+            fn visit_str<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: &str,
             ) -> ::std::result::Result<BlockdevRef, E> {
                 ::std::result::Result::Ok(BlockdevRef::Reference(value.to_owned()))
             }
-            fn visit_string<E: ::serde::de::Error>(
+            fn visit_string<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: ::std::string::String,
             ) -> ::std::result::Result<BlockdevRef, E> {
@@ -7328,28 +7667,28 @@ impl ::std::convert::From<&str> for BlockdevRefOrNull {
         BlockdevRefOrNull::Reference(value.to_owned())
     }
 }
-impl ::serde::Serialize for BlockdevRefOrNull {
-    fn serialize<S: ::serde::Serializer>(
+impl ::qmp_types::serde::Serialize for BlockdevRefOrNull {
+    fn serialize<S: ::qmp_types::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         match self {
             BlockdevRefOrNull::Definition(value) => {
-                ::serde::Serialize::serialize(value, serializer)
+                ::qmp_types::serde::Serialize::serialize(value, serializer)
             }
             BlockdevRefOrNull::Reference(value) => {
-                ::serde::Serialize::serialize(value, serializer)
+                ::qmp_types::serde::Serialize::serialize(value, serializer)
             }
             BlockdevRefOrNull::Null => serializer.serialize_unit(),
         }
     }
 }
-impl<'de> ::serde::Deserialize<'de> for BlockdevRefOrNull {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::qmp_types::serde::Deserialize<'de> for BlockdevRefOrNull {
+    fn deserialize<D: ::qmp_types::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
+        impl<'de> ::qmp_types::serde::de::Visitor<'de> for V {
             type Value = BlockdevRefOrNull;
             fn expecting(
                 &self,
@@ -7357,38 +7696,40 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevRefOrNull {
             ) -> ::std::fmt::Result {
                 f.write_str("an object or a string or null for BlockdevRefOrNull")
             }
-            fn visit_map<A: ::serde::de::MapAccess<'de>>(
+            fn visit_map<A: ::qmp_types::serde::de::MapAccess<'de>>(
                 self,
                 map: A,
             ) -> ::std::result::Result<BlockdevRefOrNull, A::Error> {
                 ::std::result::Result::Ok(
                     BlockdevRefOrNull::Definition(
                         ::std::boxed::Box::new(
-                            ::serde::Deserialize::deserialize(
-                                ::serde::de::value::MapAccessDeserializer::new(map),
+                            ::qmp_types::serde::Deserialize::deserialize(
+                                ::qmp_types::serde::de::value::MapAccessDeserializer::new(
+                                    map,
+                                ),
                             )?,
                         ),
                     ),
                 )
             }
-            fn visit_str<E: ::serde::de::Error>(
+            fn visit_str<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: &str,
             ) -> ::std::result::Result<BlockdevRefOrNull, E> {
                 ::std::result::Result::Ok(BlockdevRefOrNull::Reference(value.to_owned()))
             }
-            fn visit_string<E: ::serde::de::Error>(
+            fn visit_string<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: ::std::string::String,
             ) -> ::std::result::Result<BlockdevRefOrNull, E> {
                 ::std::result::Result::Ok(BlockdevRefOrNull::Reference(value))
             }
-            fn visit_unit<E: ::serde::de::Error>(
+            fn visit_unit<E: ::qmp_types::serde::de::Error>(
                 self,
             ) -> ::std::result::Result<BlockdevRefOrNull, E> {
                 ::std::result::Result::Ok(BlockdevRefOrNull::Null)
             }
-            fn visit_none<E: ::serde::de::Error>(
+            fn visit_none<E: ::qmp_types::serde::de::Error>(
                 self,
             ) -> ::std::result::Result<BlockdevRefOrNull, E> {
                 ::std::result::Result::Ok(BlockdevRefOrNull::Null)
@@ -7420,7 +7761,10 @@ pub struct BlockdevCreateOptionsFile {
     pub extent_size_hint: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevCreateOptionsFile {
@@ -7448,7 +7792,10 @@ pub struct BlockdevCreateOptionsGluster {
     pub preallocation: ::std::option::Option<super::PreallocMode>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevCreateOptionsGluster {
@@ -7505,7 +7852,10 @@ pub struct BlockdevCreateOptionsLUKS {
     pub preallocation: ::std::option::Option<super::PreallocMode>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevCreateOptionsLUKS {
@@ -7535,7 +7885,10 @@ pub struct BlockdevCreateOptionsNfs {
     pub size: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevCreateOptionsNfs {
@@ -7559,7 +7912,10 @@ pub struct BlockdevCreateOptionsParallels {
     pub cluster_size: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevCreateOptionsParallels {
@@ -7587,7 +7943,10 @@ pub struct BlockdevCreateOptionsQcow {
     pub encrypt: ::std::option::Option<super::QCryptoBlockCreateOptions>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevCreateOptionsQcow {
@@ -7699,7 +8058,10 @@ pub struct BlockdevCreateOptionsQcow2 {
     pub compression_type: ::std::option::Option<super::Qcow2CompressionType>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevCreateOptionsQcow2 {
@@ -7745,7 +8107,10 @@ pub struct BlockdevCreateOptionsQed {
     pub table_size: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevCreateOptionsQed {
@@ -7776,7 +8141,10 @@ pub struct BlockdevCreateOptionsRbd {
     pub encrypt: ::std::option::Option<super::RbdEncryptionCreateOptions>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevCreateOptionsRbd {
@@ -7896,7 +8264,10 @@ pub struct BlockdevCreateOptionsVmdk {
     pub zeroed_grain: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevCreateOptionsVmdk {
@@ -7924,7 +8295,10 @@ pub struct BlockdevCreateOptionsSsh {
     pub size: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevCreateOptionsSsh {
@@ -7948,7 +8322,10 @@ pub struct BlockdevCreateOptionsVdi {
     pub preallocation: ::std::option::Option<super::PreallocMode>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevCreateOptionsVdi {
@@ -8008,7 +8385,10 @@ pub struct BlockdevCreateOptionsVhdx {
     pub block_state_zero: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevCreateOptionsVhdx {
@@ -8062,7 +8442,10 @@ pub struct BlockdevCreateOptionsVpc {
     pub force_size: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevCreateOptionsVpc {
@@ -8083,7 +8466,10 @@ pub struct BlockdevCreateOptions {
     pub driver: BlockdevCreateOptionsBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`BlockdevCreateOptions`], selected by `driver`.
 #[derive(Debug, Clone, PartialEq)]
@@ -8208,7 +8594,7 @@ impl BlockdevCreateOptions {
     pub fn new(driver: impl ::std::convert::Into<BlockdevCreateOptionsBranch>) -> Self {
         Self {
             driver: driver.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -8460,7 +8846,10 @@ pub struct BlockdevAmendOptionsLUKS {
     pub secret: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevAmendOptionsLUKS {
@@ -8485,7 +8874,10 @@ pub struct BlockdevAmendOptionsQcow2 {
     pub encrypt: ::std::option::Option<super::QCryptoBlockAmendOptions>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevAmendOptionsQcow2 {
@@ -8503,7 +8895,10 @@ pub struct BlockdevAmendOptions {
     pub driver: BlockdevAmendOptionsBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`BlockdevAmendOptions`], selected by `driver`.
 #[derive(Debug, Clone, PartialEq)]
@@ -8628,7 +9023,7 @@ impl BlockdevAmendOptions {
     pub fn new(driver: impl ::std::convert::Into<BlockdevAmendOptionsBranch>) -> Self {
         Self {
             driver: driver.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -8808,7 +9203,10 @@ pub struct BlockdevSnapshotInternal {
     pub name: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BlockdevSnapshotInternal {
@@ -8828,7 +9226,10 @@ pub struct DummyBlockCoreForceArrays {
     pub unused_block_graph_info: ::std::vec::Vec<super::BlockGraphInfo>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     DummyBlockCoreForceArrays {
@@ -9072,9 +9473,9 @@ pub mod cmd {
         pub query_nodes: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -9142,9 +9543,9 @@ pub mod cmd {
         pub size: i64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -9277,9 +9678,9 @@ pub mod cmd {
         pub backing_file: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -9420,9 +9821,9 @@ pub mod cmd {
         pub auto_dismiss: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -9597,9 +9998,9 @@ pub mod cmd {
         pub flat: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -10007,9 +10408,9 @@ pub mod cmd {
         pub target_is_zero: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -10156,9 +10557,9 @@ pub mod cmd {
         pub auto_dismiss: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -10212,9 +10613,9 @@ pub mod cmd {
         pub speed: i64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -10276,9 +10677,9 @@ pub mod cmd {
         pub force: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -10329,9 +10730,9 @@ pub mod cmd {
         pub device: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -10377,9 +10778,9 @@ pub mod cmd {
         pub device: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -10436,9 +10837,9 @@ pub mod cmd {
         pub device: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -10483,9 +10884,9 @@ pub mod cmd {
         pub id: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -10529,9 +10930,9 @@ pub mod cmd {
         pub id: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -10680,9 +11081,9 @@ pub mod cmd {
         pub options: ::std::vec::Vec<super::super::BlockdevOptions>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -10735,9 +11136,9 @@ pub mod cmd {
         pub node_name: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -10788,9 +11189,9 @@ pub mod cmd {
         pub active: bool,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -10824,9 +11225,9 @@ pub mod cmd {
         pub options: super::super::BlockdevCreateOptions,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -10871,9 +11272,9 @@ pub mod cmd {
         pub force: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -10926,9 +11327,9 @@ pub mod cmd {
         pub write_threshold: u64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -10997,9 +11398,9 @@ pub mod cmd {
         pub node: ::std::option::Option<::std::string::String>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -11059,9 +11460,9 @@ pub mod cmd {
         pub force: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -11172,9 +11573,9 @@ pub mod cmd {
         pub name: ::std::option::Option<::std::string::String>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -11240,9 +11641,9 @@ pub mod event {
         pub fatal: bool,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -11312,9 +11713,9 @@ pub mod event {
         pub reason: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -11368,9 +11769,9 @@ pub mod event {
         pub error: ::std::option::Option<::std::string::String>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -11418,9 +11819,9 @@ pub mod event {
         pub speed: i64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -11462,9 +11863,9 @@ pub mod event {
         pub action: super::super::BlockErrorAction,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -11511,9 +11912,9 @@ pub mod event {
         pub speed: i64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -11553,9 +11954,9 @@ pub mod event {
         pub id: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -11591,9 +11992,9 @@ pub mod event {
         pub write_threshold: u64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -11634,9 +12035,9 @@ pub mod event {
         pub sectors_count: i64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -11695,9 +12096,9 @@ pub mod event {
         pub sectors_count: i64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {

@@ -99,23 +99,25 @@ impl ::std::convert::From<&str> for StrOrNull {
         StrOrNull::S(value.to_owned())
     }
 }
-impl ::serde::Serialize for StrOrNull {
-    fn serialize<S: ::serde::Serializer>(
+impl ::qmp_types::serde::Serialize for StrOrNull {
+    fn serialize<S: ::qmp_types::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         match self {
-            StrOrNull::S(value) => ::serde::Serialize::serialize(value, serializer),
+            StrOrNull::S(value) => {
+                ::qmp_types::serde::Serialize::serialize(value, serializer)
+            }
             StrOrNull::N => serializer.serialize_unit(),
         }
     }
 }
-impl<'de> ::serde::Deserialize<'de> for StrOrNull {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::qmp_types::serde::Deserialize<'de> for StrOrNull {
+    fn deserialize<D: ::qmp_types::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
+        impl<'de> ::qmp_types::serde::de::Visitor<'de> for V {
             type Value = StrOrNull;
             fn expecting(
                 &self,
@@ -123,24 +125,24 @@ impl<'de> ::serde::Deserialize<'de> for StrOrNull {
             ) -> ::std::fmt::Result {
                 f.write_str("a string or null for StrOrNull")
             }
-            fn visit_str<E: ::serde::de::Error>(
+            fn visit_str<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: &str,
             ) -> ::std::result::Result<StrOrNull, E> {
                 ::std::result::Result::Ok(StrOrNull::S(value.to_owned()))
             }
-            fn visit_string<E: ::serde::de::Error>(
+            fn visit_string<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: ::std::string::String,
             ) -> ::std::result::Result<StrOrNull, E> {
                 ::std::result::Result::Ok(StrOrNull::S(value))
             }
-            fn visit_unit<E: ::serde::de::Error>(
+            fn visit_unit<E: ::qmp_types::serde::de::Error>(
                 self,
             ) -> ::std::result::Result<StrOrNull, E> {
                 ::std::result::Result::Ok(StrOrNull::N)
             }
-            fn visit_none<E: ::serde::de::Error>(
+            fn visit_none<E: ::qmp_types::serde::de::Error>(
                 self,
             ) -> ::std::result::Result<StrOrNull, E> {
                 ::std::result::Result::Ok(StrOrNull::N)
@@ -387,7 +389,10 @@ pub struct HumanReadableText {
     pub human_readable_text: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     HumanReadableText {

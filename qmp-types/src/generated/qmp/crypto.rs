@@ -255,7 +255,10 @@ pub struct QCryptoBlockOptionsBase {
     pub format: super::QCryptoBlockFormat,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     QCryptoBlockOptionsBase {
@@ -277,7 +280,10 @@ pub struct QCryptoBlockOptionsQCow {
     pub key_secret: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     QCryptoBlockOptionsQCow {
@@ -299,7 +305,10 @@ pub struct QCryptoBlockOptionsLUKS {
     pub key_secret: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     QCryptoBlockOptionsLUKS {
@@ -345,7 +354,10 @@ pub struct QCryptoBlockCreateOptionsLUKS {
     pub iter_time: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     QCryptoBlockCreateOptionsLUKS {
@@ -370,7 +382,10 @@ pub struct QCryptoBlockOpenOptions {
     pub format: QCryptoBlockOpenOptionsBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`QCryptoBlockOpenOptions`], selected by `format`.
 #[derive(Debug, Clone, PartialEq)]
@@ -391,7 +406,7 @@ impl QCryptoBlockOpenOptions {
     ) -> Self {
         Self {
             format: format.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -438,7 +453,10 @@ pub struct QCryptoBlockCreateOptions {
     pub format: QCryptoBlockCreateOptionsBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`QCryptoBlockCreateOptions`], selected by `format`.
 #[derive(Debug, Clone, PartialEq)]
@@ -459,7 +477,7 @@ impl QCryptoBlockCreateOptions {
     ) -> Self {
         Self {
             format: format.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -507,7 +525,10 @@ pub struct QCryptoBlockInfoBase {
     pub format: super::QCryptoBlockFormat,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     QCryptoBlockInfoBase {
@@ -532,7 +553,10 @@ pub struct QCryptoBlockInfoLUKSSlot {
     pub key_offset: i64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     QCryptoBlockInfoLUKSSlot {
@@ -579,7 +603,10 @@ pub struct QCryptoBlockInfoLUKS {
     pub slots: ::std::vec::Vec<super::QCryptoBlockInfoLUKSSlot>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     QCryptoBlockInfoLUKS {
@@ -606,7 +633,10 @@ pub struct QCryptoBlockInfo {
     pub format: QCryptoBlockInfoBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`QCryptoBlockInfo`], selected by `format`.
 #[derive(Debug, Clone, PartialEq)]
@@ -625,7 +655,7 @@ impl QCryptoBlockInfo {
     pub fn new(format: impl ::std::convert::Into<QCryptoBlockInfoBranch>) -> Self {
         Self {
             format: format.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -710,7 +740,10 @@ pub struct QCryptoBlockAmendOptionsLUKS {
     pub secret: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     QCryptoBlockAmendOptionsLUKS {
@@ -734,7 +767,10 @@ pub struct QCryptoBlockAmendOptions {
     pub format: QCryptoBlockAmendOptionsBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`QCryptoBlockAmendOptions`], selected by `format`.
 #[derive(Debug, Clone, PartialEq)]
@@ -755,7 +791,7 @@ impl QCryptoBlockAmendOptions {
     ) -> Self {
         Self {
             format: format.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -802,7 +838,10 @@ pub struct SecretCommonProperties {
     pub iv: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SecretCommonProperties {
@@ -839,7 +878,10 @@ pub struct SecretProperties {
     pub file: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SecretProperties {
@@ -875,7 +917,10 @@ pub struct SecretKeyringProperties {
     pub serial: i32,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SecretKeyringProperties {
@@ -909,7 +954,10 @@ pub struct TlsCredsProperties {
     pub priority: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     TlsCredsProperties {
@@ -943,7 +991,10 @@ pub struct TlsCredsAnonProperties {
     pub priority: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     TlsCredsAnonProperties {
@@ -981,7 +1032,10 @@ pub struct TlsCredsPskProperties {
     pub username: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     TlsCredsPskProperties {
@@ -1026,7 +1080,10 @@ pub struct TlsCredsX509Properties {
     pub passwordid: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     TlsCredsX509Properties {
@@ -1115,7 +1172,10 @@ pub struct QCryptoAkCipherOptionsRSA {
     pub padding_alg: super::QCryptoRSAPaddingAlgo,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     QCryptoAkCipherOptionsRSA {
@@ -1135,7 +1195,10 @@ pub struct QCryptoAkCipherOptions {
     pub alg: QCryptoAkCipherOptionsBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`QCryptoAkCipherOptions`], selected by `alg`.
 #[derive(Debug, Clone, PartialEq)]
@@ -1152,7 +1215,7 @@ impl QCryptoAkCipherOptions {
     pub fn new(alg: impl ::std::convert::Into<QCryptoAkCipherOptionsBranch>) -> Self {
         Self {
             alg: alg.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }

@@ -127,7 +127,10 @@ pub struct CXLUncorErrorRecord {
     pub header: ::std::vec::Vec<u32>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     CXLUncorErrorRecord {
@@ -195,7 +198,10 @@ pub struct CxlDynamicCapacityExtent {
     pub len: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     CxlDynamicCapacityExtent {
@@ -331,9 +337,9 @@ pub mod cmd {
         pub component_id: ::std::option::Option<::std::string::String>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -419,9 +425,9 @@ pub mod cmd {
         pub correction_mask: ::std::option::Option<::std::vec::Vec<u64>>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -505,9 +511,9 @@ pub mod cmd {
         pub corrected_persistent_error_count: u32,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -556,9 +562,9 @@ pub mod cmd {
         pub length: u64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -592,9 +598,9 @@ pub mod cmd {
         pub errors: ::std::vec::Vec<super::super::CXLUncorErrorRecord>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -630,9 +636,9 @@ pub mod cmd {
         pub r#type: super::super::CxlCorErrorType,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -688,9 +694,9 @@ pub mod cmd {
         pub extents: ::std::vec::Vec<super::super::CxlDynamicCapacityExtent>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -765,9 +771,9 @@ pub mod cmd {
         pub extents: ::std::vec::Vec<super::super::CxlDynamicCapacityExtent>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {

@@ -65,7 +65,10 @@ pub struct SchemaInfo {
     pub meta_type: SchemaInfoBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`SchemaInfo`], selected by `meta-type`.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,7 +102,7 @@ impl SchemaInfo {
             name: ::std::convert::Into::into(name),
             features: ::std::option::Option::None,
             meta_type: meta_type.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -167,7 +170,10 @@ pub struct SchemaInfoBuiltin {
     pub json_type: super::JSONType,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SchemaInfoBuiltin {
@@ -245,7 +251,10 @@ pub struct SchemaInfoEnum {
     pub values: ::std::vec::Vec<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SchemaInfoEnum {
@@ -267,7 +276,10 @@ pub struct SchemaInfoEnumMember {
     pub features: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SchemaInfoEnumMember {
@@ -289,7 +301,10 @@ pub struct SchemaInfoArray {
     pub element_type: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SchemaInfoArray {
@@ -318,7 +333,10 @@ pub struct SchemaInfoObject {
     pub variants: ::std::option::Option<::std::vec::Vec<super::SchemaInfoObjectVariant>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SchemaInfoObject {
@@ -343,13 +361,16 @@ pub struct SchemaInfoObjectMember {
     /// The parameter is optional, and behavior when it's missing is not
     /// specified here.  Future extension: if present and non-null, the
     /// parameter is optional, and defaults to this value.
-    pub default: ::std::option::Option<::serde_json::Value>,
+    pub default: ::std::option::Option<::qmp_types::serde_json::Value>,
     /// names of features associated with the member, in no
     /// particular order.  (since 5.0)
     pub features: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SchemaInfoObjectMember {
@@ -373,7 +394,10 @@ pub struct SchemaInfoObjectVariant {
     pub r#type: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SchemaInfoObjectVariant {
@@ -396,7 +420,10 @@ pub struct SchemaInfoAlternate {
     pub members: ::std::vec::Vec<super::SchemaInfoAlternateMember>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SchemaInfoAlternate {
@@ -414,7 +441,10 @@ pub struct SchemaInfoAlternateMember {
     pub r#type: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SchemaInfoAlternateMember {
@@ -441,7 +471,10 @@ pub struct SchemaInfoCommand {
     pub allow_oob: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SchemaInfoCommand {
@@ -463,7 +496,10 @@ pub struct SchemaInfoEvent {
     pub arg_type: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SchemaInfoEvent {

@@ -189,7 +189,10 @@ pub struct CpuInfoS390 {
     pub entitlement: ::std::option::Option<super::S390CpuEntitlement>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     CpuInfoS390 {
@@ -223,7 +226,10 @@ pub struct CpuInfoFast {
     pub target: CpuInfoFastBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`CpuInfoFast`], selected by `target`.
 #[derive(Debug, Clone, PartialEq)]
@@ -306,7 +312,7 @@ impl CpuInfoFast {
             thread_id: ::std::convert::Into::into(thread_id),
             props: ::std::option::Option::None,
             target: target.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -375,7 +381,10 @@ pub struct CompatProperty {
     pub value: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     CompatProperty {
@@ -432,7 +441,10 @@ pub struct MachineInfo {
     pub compat_props: ::std::option::Option<::std::vec::Vec<super::CompatProperty>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     MachineInfo {
@@ -462,7 +474,10 @@ pub struct CurrentMachineParams {
     pub wakeup_suspend_support: bool,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     CurrentMachineParams {
@@ -480,7 +495,10 @@ pub struct QemuTargetInfo {
     pub arch: super::SysEmuTarget,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     QemuTargetInfo {
@@ -502,7 +520,10 @@ pub struct UuidInfo {
     pub uuid: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     UuidInfo {
@@ -520,7 +541,10 @@ pub struct GuidInfo {
     pub guid: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     GuidInfo {
@@ -614,7 +638,10 @@ pub struct NumaOptions {
     pub r#type: NumaOptionsBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`NumaOptions`], selected by `type`.
 #[derive(Debug, Clone, PartialEq)]
@@ -639,7 +666,7 @@ impl NumaOptions {
     pub fn new(r#type: impl ::std::convert::Into<NumaOptionsBranch>) -> Self {
         Self {
             r#type: r#type.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -733,7 +760,10 @@ pub struct NumaNodeOptions {
     pub initiator: ::std::option::Option<u16>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NumaNodeOptions {
@@ -761,7 +791,10 @@ pub struct NumaDistOptions {
     pub val: u8,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NumaDistOptions {
@@ -790,7 +823,10 @@ pub struct CXLFixedMemoryWindowOptions {
     pub targets: ::std::vec::Vec<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     CXLFixedMemoryWindowOptions {
@@ -811,7 +847,10 @@ pub struct CXLFMWProperties {
     pub cxl_fmw: ::std::vec::Vec<super::CXLFixedMemoryWindowOptions>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     CXLFMWProperties {
@@ -886,7 +925,10 @@ pub struct X86CPUFeatureWordInfo {
     pub features: i64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     X86CPUFeatureWordInfo {
@@ -908,7 +950,10 @@ pub struct DummyForceArrays {
     pub unused: ::std::vec::Vec<super::X86CPUFeatureWordInfo>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     DummyForceArrays {
@@ -960,7 +1005,10 @@ pub struct NumaCpuOptions {
     pub thread_id: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NumaCpuOptions {
@@ -1081,7 +1129,10 @@ pub struct NumaHmatLBOptions {
     pub bandwidth: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NumaHmatLBOptions {
@@ -1181,7 +1232,10 @@ pub struct NumaHmatCacheOptions {
     pub line: u16,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NumaHmatCacheOptions {
@@ -1225,7 +1279,10 @@ pub struct Memdev {
     pub policy: super::HostMemPolicy,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     Memdev {
@@ -1291,7 +1348,10 @@ pub struct CpuInstanceProperties {
     pub thread_id: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     CpuInstanceProperties {
@@ -1329,7 +1389,10 @@ pub struct HotpluggableCPU {
     pub qom_path: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     HotpluggableCPU {
@@ -1351,7 +1414,10 @@ pub struct BalloonInfo {
     pub actual: i64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BalloonInfo {
@@ -1374,7 +1440,10 @@ pub struct HvBalloonInfo {
     pub available: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     HvBalloonInfo {
@@ -1400,7 +1469,10 @@ pub struct MemoryInfo {
     pub plugged_memory: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     MemoryInfo {
@@ -1434,7 +1506,10 @@ pub struct PCDIMMDeviceInfo {
     pub hotpluggable: bool,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     PCDIMMDeviceInfo {
@@ -1465,7 +1540,10 @@ pub struct VirtioPMEMDeviceInfo {
     pub memdev: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     VirtioPMEMDeviceInfo {
@@ -1503,7 +1581,10 @@ pub struct VirtioMEMDeviceInfo {
     pub memdev: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     VirtioMEMDeviceInfo {
@@ -1536,7 +1617,10 @@ pub struct SgxEPCDeviceInfo {
     pub memdev: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SgxEPCDeviceInfo {
@@ -1565,7 +1649,10 @@ pub struct HvBalloonDeviceInfo {
     pub memdev: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     HvBalloonDeviceInfo {
@@ -1624,7 +1711,10 @@ pub struct PCDIMMDeviceInfoWrapper {
     pub data: super::PCDIMMDeviceInfo,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     PCDIMMDeviceInfoWrapper {
@@ -1647,7 +1737,10 @@ pub struct VirtioPMEMDeviceInfoWrapper {
     pub data: super::VirtioPMEMDeviceInfo,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     VirtioPMEMDeviceInfoWrapper {
@@ -1670,7 +1763,10 @@ pub struct VirtioMEMDeviceInfoWrapper {
     pub data: super::VirtioMEMDeviceInfo,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     VirtioMEMDeviceInfoWrapper {
@@ -1693,7 +1789,10 @@ pub struct SgxEPCDeviceInfoWrapper {
     pub data: super::SgxEPCDeviceInfo,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SgxEPCDeviceInfoWrapper {
@@ -1716,7 +1815,10 @@ pub struct HvBalloonDeviceInfoWrapper {
     pub data: super::HvBalloonDeviceInfo,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     HvBalloonDeviceInfoWrapper {
@@ -1739,7 +1841,10 @@ pub struct MemoryDeviceInfo {
     pub r#type: MemoryDeviceInfoBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`MemoryDeviceInfo`], selected by `type`.
 #[derive(Debug, Clone, PartialEq)]
@@ -1766,7 +1871,7 @@ impl MemoryDeviceInfo {
     pub fn new(r#type: impl ::std::convert::Into<MemoryDeviceInfoBranch>) -> Self {
         Self {
             r#type: r#type.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -1877,7 +1982,10 @@ pub struct SgxEPC {
     pub node: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SgxEPC {
@@ -1897,7 +2005,10 @@ pub struct SgxEPCProperties {
     pub sgx_epc: ::std::vec::Vec<super::SgxEPC>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SgxEPCProperties {
@@ -1932,7 +2043,10 @@ pub struct BootConfiguration {
     pub strict: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     BootConfiguration {
@@ -1989,7 +2103,10 @@ pub struct SMPConfiguration {
     pub maxcpus: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     SMPConfiguration {
@@ -2049,7 +2166,10 @@ pub struct MemorySizeConfiguration {
     pub slots: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     MemorySizeConfiguration {
@@ -2072,7 +2192,10 @@ pub struct FirmwareLog {
     pub log: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     FirmwareLog {
@@ -2096,10 +2219,13 @@ pub struct CpuModelInfo {
     /// the name of the CPU definition the model is based on
     pub name: ::std::string::String,
     /// a dictionary of QOM properties to be applied
-    pub props: ::std::option::Option<::serde_json::Value>,
+    pub props: ::std::option::Option<::qmp_types::serde_json::Value>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     CpuModelInfo {
@@ -2196,7 +2322,10 @@ pub struct CpuModelBaselineInfo {
     pub model: super::CpuModelInfo,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     CpuModelBaselineInfo {
@@ -2225,7 +2354,10 @@ pub struct CpuModelCompareInfo {
     pub responsible_properties: ::std::vec::Vec<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     CpuModelCompareInfo {
@@ -2252,7 +2384,10 @@ pub struct CpuModelExpansionInfo {
     pub deprecated_props: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     CpuModelExpansionInfo {
@@ -2320,7 +2455,10 @@ pub struct CpuDefinitionInfo {
     pub deprecated: bool,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     CpuDefinitionInfo {
@@ -2428,9 +2566,9 @@ pub mod cmd {
         pub compat_props: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -2674,9 +2812,9 @@ pub mod cmd {
         pub cpu_index: ::std::option::Option<i64>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -2724,9 +2862,9 @@ pub mod cmd {
         pub filename: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -2918,9 +3056,9 @@ pub mod cmd {
         pub value: i64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -3224,9 +3362,9 @@ pub mod cmd {
         pub filename: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -3281,9 +3419,9 @@ pub mod cmd {
         pub max_size: ::std::option::Option<u64>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -3320,9 +3458,9 @@ pub mod cmd {
         pub filename: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -3395,9 +3533,9 @@ pub mod cmd {
         pub modelb: super::super::CpuModelInfo,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -3467,9 +3605,9 @@ pub mod cmd {
         pub modelb: super::super::CpuModelInfo,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -3536,9 +3674,9 @@ pub mod cmd {
         pub model: super::super::CpuModelInfo,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -3600,9 +3738,9 @@ pub mod event {
         pub actual: i64,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -3668,9 +3806,9 @@ pub mod event {
         pub qom_path: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {

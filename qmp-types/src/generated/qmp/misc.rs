@@ -12,7 +12,10 @@ pub struct NameInfo {
     pub name: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NameInfo {
@@ -49,7 +52,10 @@ pub struct IOThreadInfo {
     pub aio_max_batch: i64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     IOThreadInfo {
@@ -76,7 +82,10 @@ pub struct AddfdInfo {
     pub fd: i64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     AddfdInfo {
@@ -97,7 +106,10 @@ pub struct FdsetFdInfo {
     pub opaque: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     FdsetFdInfo {
@@ -119,7 +131,10 @@ pub struct FdsetInfo {
     pub fds: ::std::vec::Vec<super::FdsetFdInfo>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     FdsetInfo {
@@ -175,7 +190,10 @@ pub struct CommandLineParameterInfo {
     pub default: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     CommandLineParameterInfo {
@@ -199,7 +217,10 @@ pub struct CommandLineOptionInfo {
     pub parameters: ::std::vec::Vec<super::CommandLineParameterInfo>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     CommandLineOptionInfo {
@@ -244,9 +265,9 @@ pub mod cmd {
         pub tls: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -476,9 +497,9 @@ pub mod cmd {
         pub cpu_index: ::std::option::Option<i64>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -523,9 +544,9 @@ pub mod cmd {
         pub fdname: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -575,9 +596,9 @@ pub mod cmd {
         pub fdname: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -614,9 +635,9 @@ pub mod cmd {
         pub fdname: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -666,9 +687,9 @@ pub mod cmd {
         pub opaque: ::std::option::Option<::std::string::String>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -717,9 +738,9 @@ pub mod cmd {
         pub fd: ::std::option::Option<i64>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -832,9 +853,9 @@ pub mod cmd {
         pub option: ::std::option::Option<::std::string::String>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -880,9 +901,9 @@ pub mod event {
         pub qom_path: ::std::option::Option<::std::string::String>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -930,9 +951,9 @@ pub mod event {
         pub dev_qom_path: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {

@@ -1231,12 +1231,12 @@ pub enum Events {
         /// Its name.
         name: ::std::string::String,
         /// Its data, if any.
-        data: ::std::option::Option<::serde_json::Value>,
+        data: ::std::option::Option<::qmp_types::serde_json::Value>,
     },
 }
 #[allow(deprecated)]
 impl ::qmp_types::EventSet for Events {
-    fn decode<'de, D: ::serde::Deserializer<'de>>(
+    fn decode<'de, D: ::qmp_types::serde::Deserializer<'de>>(
         name: &str,
         data: ::std::option::Option<D>,
     ) -> ::std::result::Result<Self, D::Error> {
@@ -1462,7 +1462,7 @@ impl ::qmp_types::EventSet for Events {
             Events::Unknown { name, .. } => name.as_str(),
         }
     }
-    fn serialize_data<M: ::serde::ser::SerializeMap>(
+    fn serialize_data<M: ::qmp_types::serde::ser::SerializeMap>(
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {

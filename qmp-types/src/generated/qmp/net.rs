@@ -20,7 +20,10 @@ pub struct NetLegacyNicOptions {
     pub vectors: ::std::option::Option<u32>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NetLegacyNicOptions {
@@ -42,7 +45,10 @@ pub struct String {
     pub str: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     String {
@@ -142,7 +148,10 @@ pub struct NetDevPasstOptions {
     pub param: ::std::option::Option<::std::vec::Vec<super::String>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NetDevPasstOptions {
@@ -253,7 +262,10 @@ pub struct NetdevUserOptions {
     pub tftp_server_name: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NetdevUserOptions {
@@ -325,7 +337,10 @@ pub struct NetdevTapOptions {
     pub poll_us: ::std::option::Option<u32>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NetdevTapOptions {
@@ -369,7 +384,10 @@ pub struct NetdevSocketOptions {
     pub udp: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NetdevSocketOptions {
@@ -421,7 +439,10 @@ pub struct NetdevL2TPv3Options {
     pub offset: ::std::option::Option<u32>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NetdevL2TPv3Options {
@@ -459,7 +480,10 @@ pub struct NetdevVdeOptions {
     pub mode: ::std::option::Option<u16>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NetdevVdeOptions {
@@ -483,7 +507,10 @@ pub struct NetdevBridgeOptions {
     pub helper: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NetdevBridgeOptions {
@@ -505,7 +532,10 @@ pub struct NetdevHubPortOptions {
     pub netdev: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NetdevHubPortOptions {
@@ -531,7 +561,10 @@ pub struct NetdevNetmapOptions {
     pub devname: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NetdevNetmapOptions {
@@ -612,7 +645,10 @@ pub struct NetdevAFXDPOptions {
     pub map_start_index: ::std::option::Option<i32>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NetdevAFXDPOptions {
@@ -643,7 +679,10 @@ pub struct NetdevVhostUserOptions {
     pub queues: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NetdevVhostUserOptions {
@@ -678,7 +717,10 @@ pub struct NetdevVhostVDPAOptions {
     pub x_svq: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NetdevVhostVDPAOptions {
@@ -731,7 +773,10 @@ pub struct NetdevVmnetHostOptions {
     pub net_uuid: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NetdevVmnetHostOptions {
@@ -787,7 +832,10 @@ pub struct NetdevVmnetSharedOptions {
     pub nat66_prefix: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NetdevVmnetSharedOptions {
@@ -818,7 +866,10 @@ pub struct NetdevVmnetBridgedOptions {
     pub isolated: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NetdevVmnetBridgedOptions {
@@ -848,7 +899,10 @@ pub struct NetdevStreamOptions {
     pub reconnect_ms: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NetdevStreamOptions {
@@ -889,7 +943,10 @@ pub struct NetdevDgramOptions {
     pub remote: ::std::option::Option<super::SocketAddress>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     NetdevDgramOptions {
@@ -1010,7 +1067,10 @@ pub struct Netdev {
     pub r#type: NetdevBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`Netdev`], selected by `type`.
 #[derive(Debug, Clone, PartialEq)]
@@ -1077,7 +1137,7 @@ impl Netdev {
         Self {
             id: ::std::convert::Into::into(id),
             r#type: r#type.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -1265,7 +1325,10 @@ pub struct RxFilterInfo {
     pub multicast_table: ::std::vec::Vec<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     RxFilterInfo {
@@ -1308,7 +1371,10 @@ pub struct AnnounceParameters {
     pub id: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     AnnounceParameters {
@@ -1354,9 +1420,9 @@ pub mod cmd {
         pub up: bool,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -1432,9 +1498,9 @@ pub mod cmd {
         pub id: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -1503,9 +1569,9 @@ pub mod cmd {
         pub name: ::std::option::Option<::std::string::String>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -1579,9 +1645,9 @@ pub mod event {
         pub path: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -1617,9 +1683,9 @@ pub mod event {
         pub device_id: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -1664,9 +1730,9 @@ pub mod event {
         pub addr: super::super::SocketAddress,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -1699,9 +1765,9 @@ pub mod event {
         pub netdev_id: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -1736,9 +1802,9 @@ pub mod event {
         pub chardev_id: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
@@ -1771,9 +1837,9 @@ pub mod event {
         pub netdev_id: ::std::string::String,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {

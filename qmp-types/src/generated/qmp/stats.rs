@@ -128,7 +128,10 @@ pub struct StatsRequest {
     pub names: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     StatsRequest {
@@ -148,7 +151,10 @@ pub struct StatsVCPUFilter {
     pub vcpus: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     StatsVCPUFilter {
@@ -171,7 +177,10 @@ pub struct StatsFilter {
     pub target: StatsFilterBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`StatsFilter`], selected by `target`.
 #[derive(Debug, Clone, PartialEq)]
@@ -193,7 +202,7 @@ impl StatsFilter {
         Self {
             providers: ::std::option::Option::None,
             target: target.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -249,26 +258,30 @@ impl ::std::convert::From<::std::vec::Vec<u64>> for StatsValue {
         StatsValue::List(value)
     }
 }
-impl ::serde::Serialize for StatsValue {
-    fn serialize<S: ::serde::Serializer>(
+impl ::qmp_types::serde::Serialize for StatsValue {
+    fn serialize<S: ::qmp_types::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         match self {
-            StatsValue::Scalar(value) => ::serde::Serialize::serialize(value, serializer),
-            StatsValue::Boolean(value) => {
-                ::serde::Serialize::serialize(value, serializer)
+            StatsValue::Scalar(value) => {
+                ::qmp_types::serde::Serialize::serialize(value, serializer)
             }
-            StatsValue::List(value) => ::serde::Serialize::serialize(value, serializer),
+            StatsValue::Boolean(value) => {
+                ::qmp_types::serde::Serialize::serialize(value, serializer)
+            }
+            StatsValue::List(value) => {
+                ::qmp_types::serde::Serialize::serialize(value, serializer)
+            }
         }
     }
 }
-impl<'de> ::serde::Deserialize<'de> for StatsValue {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::qmp_types::serde::Deserialize<'de> for StatsValue {
+    fn deserialize<D: ::qmp_types::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         struct V;
-        impl<'de> ::serde::de::Visitor<'de> for V {
+        impl<'de> ::qmp_types::serde::de::Visitor<'de> for V {
             type Value = StatsValue;
             fn expecting(
                 &self,
@@ -276,25 +289,27 @@ impl<'de> ::serde::Deserialize<'de> for StatsValue {
             ) -> ::std::fmt::Result {
                 f.write_str("an integer or a boolean or an array for StatsValue")
             }
-            fn visit_bool<E: ::serde::de::Error>(
+            fn visit_bool<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: bool,
             ) -> ::std::result::Result<StatsValue, E> {
                 ::std::result::Result::Ok(StatsValue::Boolean(value))
             }
-            fn visit_seq<A: ::serde::de::SeqAccess<'de>>(
+            fn visit_seq<A: ::qmp_types::serde::de::SeqAccess<'de>>(
                 self,
                 seq: A,
             ) -> ::std::result::Result<StatsValue, A::Error> {
                 ::std::result::Result::Ok(
                     StatsValue::List(
-                        ::serde::Deserialize::deserialize(
-                            ::serde::de::value::SeqAccessDeserializer::new(seq),
+                        ::qmp_types::serde::Deserialize::deserialize(
+                            ::qmp_types::serde::de::value::SeqAccessDeserializer::new(
+                                seq,
+                            ),
                         )?,
                     ),
                 )
             }
-            fn visit_i64<E: ::serde::de::Error>(
+            fn visit_i64<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: i64,
             ) -> ::std::result::Result<StatsValue, E> {
@@ -307,7 +322,7 @@ impl<'de> ::serde::Deserialize<'de> for StatsValue {
                     ),
                 )
             }
-            fn visit_u64<E: ::serde::de::Error>(
+            fn visit_u64<E: ::qmp_types::serde::de::Error>(
                 self,
                 value: u64,
             ) -> ::std::result::Result<StatsValue, E> {
@@ -337,7 +352,10 @@ pub struct Stats {
     pub value: super::StatsValue,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     Stats {
@@ -362,7 +380,10 @@ pub struct StatsResult {
     pub stats: ::std::vec::Vec<super::Stats>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     StatsResult {
@@ -402,7 +423,10 @@ pub struct StatsSchemaValue {
     pub bucket_size: ::std::option::Option<u32>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     StatsSchemaValue {
@@ -430,7 +454,10 @@ pub struct StatsSchema {
     pub stats: ::std::vec::Vec<super::StatsSchemaValue>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     StatsSchema {
@@ -495,9 +522,9 @@ pub mod cmd {
         pub provider: ::std::option::Option<super::super::StatsProvider>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {

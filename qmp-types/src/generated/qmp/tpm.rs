@@ -70,7 +70,10 @@ pub struct TPMPassthroughOptions {
     pub cancel_path: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     TPMPassthroughOptions {
@@ -91,7 +94,10 @@ pub struct TPMEmulatorOptions {
     pub chardev: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     TPMEmulatorOptions {
@@ -111,7 +117,10 @@ pub struct TPMPassthroughOptionsWrapper {
     pub data: super::TPMPassthroughOptions,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     TPMPassthroughOptionsWrapper {
@@ -137,7 +146,10 @@ pub struct TPMEmulatorOptionsWrapper {
     pub data: super::TPMEmulatorOptions,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     TPMEmulatorOptionsWrapper {
@@ -163,7 +175,10 @@ pub struct TpmTypeOptions {
     pub r#type: TpmTypeOptionsBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 /// The branches of [`TpmTypeOptions`], selected by `type`.
 #[derive(Debug, Clone, PartialEq)]
@@ -182,7 +197,7 @@ impl TpmTypeOptions {
     pub fn new(r#type: impl ::std::convert::Into<TpmTypeOptionsBranch>) -> Self {
         Self {
             r#type: r#type.into(),
-            unknown_members: ::serde_json::Map::new(),
+            unknown_members: ::qmp_types::serde_json::Map::new(),
         }
     }
 }
@@ -252,7 +267,10 @@ pub struct TPMInfo {
     pub options: super::TpmTypeOptions,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
-    pub unknown_members: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub unknown_members: ::qmp_types::serde_json::Map<
+        ::std::string::String,
+        ::qmp_types::serde_json::Value,
+    >,
 }
 ::qmp_types::impl_object! {
     TPMInfo {

@@ -79,9 +79,9 @@ pub mod event {
         pub device_state: super::super::QapiVfioMigrationState,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
-        pub unknown_members: ::serde_json::Map<
+        pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
-            ::serde_json::Value,
+            ::qmp_types::serde_json::Value,
         >,
     }
     ::qmp_types::impl_object! {
