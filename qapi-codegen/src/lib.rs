@@ -152,6 +152,8 @@ impl Config {
     /// Uses an existing Rust type for a QAPI type instead of generating
     /// it: for a schema that includes QEMU's, map QEMU's types onto
     /// `qmp-types` (`map_type("BlockdevOptions", "::qmp_types::BlockdevOptions")`).
+    /// The schema may also only reference the type without defining it:
+    /// it then counts as an object type (a struct) for the schema's checks.
     pub fn map_type(&mut self, qapi: impl Into<String>, rust_path: impl Into<String>) -> &mut Self {
         self.type_map.insert(qapi.into(), rust_path.into());
         self
@@ -227,9 +229,55 @@ impl Config {
         };
         let schema = match &self.events_spec {
             Some(spec) => qapi_schema_parser::parse_with_events_spec(path, spec, options)?,
-            None => qapi_schema_parser::parse_file_with(path, options)?,
+            None => match qapi_schema_parser::parse_file_with(path, options) {
+                Ok(schema) => schema,
+                Err(errors) => self.parse_with_mapped_stubs(path, options, errors)?,
+            },
         };
         self.render_schema(&schema)
+    }
+
+    /// When the only errors are references to types the schema does not
+    /// define but [`Config::map_type`] maps, reads the schema again with a
+    /// stand-in object type for each (it is never generated: every use
+    /// names the mapped Rust type). Otherwise the errors as they were.
+    fn parse_with_mapped_stubs(
+        &self,
+        path: &Path,
+        options: qapi_schema_parser::Options,
+        errors: qapi_schema_parser::Errors,
+    ) -> Result<qapi_schema_parser::Schema, Error> {
+        let mut missing: Vec<&str> = Vec::new();
+        for d in errors
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == qapi_schema_parser::Severity::Error)
+        {
+            let name = d
+                .message
+                .split_once("uses unknown type '")
+                .and_then(|(_, rest)| rest.strip_suffix('\''));
+            match name.and_then(|n| self.type_map.get_key_value(n)) {
+                Some((n, _)) => {
+                    if !missing.contains(&n.as_str()) {
+                        missing.push(n);
+                    }
+                }
+                None => return Err(errors.into()),
+            }
+        }
+        let file = path
+            .file_name()
+            .and_then(|f| f.to_str())
+            .ok_or_else(|| Error::Config(format!("{}: not a file name", path.display())))?;
+        let mut text = format!("{{ 'include': '{}' }}\n", file.replace('\'', "\\'"));
+        for name in &missing {
+            text.push_str(&format!(
+                "\n##\n# @{name}:\n#\n# Mapped onto a Rust type (Config::map_type).\n##\n{{ 'struct': '{name}', 'data': {{}} }}\n"
+            ));
+        }
+        let stubs = path.with_file_name(format!("{file}.mapped-types.json"));
+        Ok(qapi_schema_parser::parse_str(&stubs, &text, options)?)
     }
 
     /// Generates code for a schema already parsed.

@@ -12,6 +12,7 @@ use quote::quote;
 
 /// A generated file: its path relative to the output directory, and its
 /// text.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratedFile {
     /// Relative path (`mod.rs`, `block_core.rs`).
     pub path: String,
