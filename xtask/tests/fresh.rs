@@ -105,7 +105,7 @@ fn a_history_from_another_tree_is_refused() {
     let changed = copy.join("qapi/common.json");
     let text = std::fs::read_to_string(&changed).expect("read") + "\n# changed\n";
     std::fs::write(&changed, text).expect("write");
-    let e = xtask::render(&copy, false).err().expect("refused");
+    let e = xtask::render(&copy, false).expect_err("refused");
     let _ = std::fs::remove_dir_all(&copy);
     assert!(
         e.contains("schema/history.json was not made from this QEMU 10.2.2 tree"),
