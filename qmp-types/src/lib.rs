@@ -35,8 +35,8 @@ mod runtime;
 // QAPI type of the same name must not be shadowed silently (the
 // generator refuses these names, see xtask).
 pub use runtime::{
-    Command, CommandDescriptor, Empty, Event, EventDescriptor, EventMessage, EventSet, Timestamp,
-    de, roundtrip,
+    Command, CommandDescriptor, Empty, Event, EventDescriptor, EventIn, EventMessage, EventSet,
+    Timestamp, de, roundtrip,
 };
 /// The serde these bindings implement, re-exported: generated code
 /// (this crate's and a `build.rs`'s) names it through here, so a crate

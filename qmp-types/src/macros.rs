@@ -440,3 +440,54 @@ macro_rules! impl_wrapper {
         }
     };
 }
+
+/// For the generated event set: `From` each event type, its [`EventIn`]
+/// impl, and the set's `get::<T>()` and `into::<T>()`.
+///
+/// [`EventIn`]: crate::EventIn
+#[doc(hidden)]
+#[macro_export]
+macro_rules! impl_event_variants {
+    ($set:ident { $( $variant:ident => $ty:ty ),* $(,)? }) => {
+        $(
+            #[allow(deprecated)]
+            impl ::std::convert::From<$ty> for $set {
+                fn from(event: $ty) -> Self {
+                    $set::$variant(event)
+                }
+            }
+
+            #[allow(deprecated)]
+            impl $crate::EventIn<$set> for $ty {
+                fn get(set: &$set) -> ::std::option::Option<&Self> {
+                    match set {
+                        $set::$variant(event) => ::std::option::Option::Some(event),
+                        _ => ::std::option::Option::None,
+                    }
+                }
+
+                fn take(set: $set) -> ::std::result::Result<Self, $set> {
+                    match set {
+                        $set::$variant(event) => ::std::result::Result::Ok(event),
+                        other => ::std::result::Result::Err(other),
+                    }
+                }
+            }
+        )*
+
+        impl $set {
+            /// The event of type `T`, if this is one: `events.get::<event::Stop>()`.
+            pub fn get<T: $crate::EventIn<$set>>(&self) -> ::std::option::Option<&T> {
+                T::get(self)
+            }
+
+            /// The event of type `T`, or the event back when it is another.
+            // The event comes back whole, as it came: boxing it for the
+            // error's sake would cost every caller an allocation.
+            #[allow(clippy::result_large_err)]
+            pub fn into<T: $crate::EventIn<$set>>(self) -> ::std::result::Result<T, Self> {
+                T::take(self)
+            }
+        }
+    };
+}

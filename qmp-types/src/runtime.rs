@@ -38,6 +38,27 @@ pub trait Event: Serialize + DeserializeOwned {
     const NAME: &'static str;
 }
 
+/// An event type that is one variant of the event set `S` (the generated
+/// `Events`): how to find it there. It is what [`Events::get`] and
+/// [`Events::into`] (generated) take, and it converts into the set.
+///
+/// ```
+/// use qmp_types::{EventIn, Events, event};
+/// let e = Events::from(event::Stop);
+/// assert!(e.get::<event::Stop>().is_some());
+/// assert!(e.clone().into::<event::Resume>().is_err());
+/// assert_eq!(<event::Stop as EventIn<Events>>::take(e), Ok(event::Stop));
+/// ```
+///
+/// [`Events::get`]: crate::Events::get
+/// [`Events::into`]: crate::Events::into
+pub trait EventIn<S: EventSet>: Event + Into<S> {
+    /// The event, if `set` holds this kind.
+    fn get(set: &S) -> Option<&Self>;
+    /// The event, or `set` back when it holds another kind.
+    fn take(set: S) -> Result<Self, S>;
+}
+
 /// All the events of a schema, as one enum (generated), so that a
 /// stream of events can be decoded without knowing what comes next.
 pub trait EventSet: Sized {

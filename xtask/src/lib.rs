@@ -49,12 +49,13 @@ pub const TARGETS: [Target; 2] = [
 ];
 
 /// Names `qmp-types` puts beside the generated types.
-const RUNTIME_NAMES: [&str; 12] = [
+const RUNTIME_NAMES: [&str; 15] = [
     "Command",
     "CommandDescriptor",
     "Empty",
     "Event",
     "EventDescriptor",
+    "EventIn",
     "EventMessage",
     "EventSet",
     "Timestamp",
@@ -62,6 +63,8 @@ const RUNTIME_NAMES: [&str; 12] = [
     "roundtrip",
     "QmpError",
     "qga",
+    "serde",
+    "serde_json",
 ];
 
 /// The workspace root.

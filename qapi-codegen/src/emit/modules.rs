@@ -488,6 +488,8 @@ fn events_enum(g: &Gen<'_>) -> TokenStream {
             },
         }
 
+        #rt::impl_event_variants! { Events { #( #v1 => event::#v1, )* } }
+
         #[allow(deprecated)]
         impl #rt::EventSet for Events {
             fn decode<'de, D: #rt::serde::Deserializer<'de>>(

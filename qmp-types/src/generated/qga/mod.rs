@@ -125,6 +125,9 @@ pub enum Events {
         data: ::std::option::Option<::qmp_types::serde_json::Value>,
     },
 }
+::qmp_types::impl_event_variants! {
+    Events {}
+}
 #[allow(deprecated)]
 impl ::qmp_types::EventSet for Events {
     fn decode<'de, D: ::qmp_types::serde::Deserializer<'de>>(

@@ -1234,6 +1234,40 @@ pub enum Events {
         data: ::std::option::Option<::qmp_types::serde_json::Value>,
     },
 }
+::qmp_types::impl_event_variants! {
+    Events { Shutdown => event::Shutdown, Powerdown => event::Powerdown, Reset =>
+    event::Reset, Stop => event::Stop, Resume => event::Resume, Suspend =>
+    event::Suspend, SuspendDisk => event::SuspendDisk, Wakeup => event::Wakeup, Watchdog
+    => event::Watchdog, GuestPanicked => event::GuestPanicked, GuestCrashloaded =>
+    event::GuestCrashloaded, GuestPvshutdown => event::GuestPvshutdown, MemoryFailure =>
+    event::MemoryFailure, JobStatusChange => event::JobStatusChange, BlockImageCorrupted
+    => event::BlockImageCorrupted, BlockIoError => event::BlockIoError, BlockJobCompleted
+    => event::BlockJobCompleted, BlockJobCancelled => event::BlockJobCancelled,
+    BlockJobError => event::BlockJobError, BlockJobReady => event::BlockJobReady,
+    BlockJobPending => event::BlockJobPending, BlockWriteThreshold =>
+    event::BlockWriteThreshold, QuorumFailure => event::QuorumFailure, QuorumReportBad =>
+    event::QuorumReportBad, DeviceTrayMoved => event::DeviceTrayMoved,
+    PrManagerStatusChanged => event::PrManagerStatusChanged, BlockExportDeleted =>
+    event::BlockExportDeleted, VserportChange => event::VserportChange, DumpCompleted =>
+    event::DumpCompleted, NicRxFilterChanged => event::NicRxFilterChanged,
+    FailoverNegotiated => event::FailoverNegotiated, NetdevStreamConnected =>
+    event::NetdevStreamConnected, NetdevStreamDisconnected =>
+    event::NetdevStreamDisconnected, NetdevVhostUserConnected =>
+    event::NetdevVhostUserConnected, NetdevVhostUserDisconnected =>
+    event::NetdevVhostUserDisconnected, SpiceConnected => event::SpiceConnected,
+    SpiceInitialized => event::SpiceInitialized, SpiceDisconnected =>
+    event::SpiceDisconnected, SpiceMigrateCompleted => event::SpiceMigrateCompleted,
+    VncConnected => event::VncConnected, VncInitialized => event::VncInitialized,
+    VncDisconnected => event::VncDisconnected, Migration => event::Migration,
+    MigrationPass => event::MigrationPass, ColoExit => event::ColoExit, UnplugPrimary =>
+    event::UnplugPrimary, DeviceDeleted => event::DeviceDeleted, DeviceUnplugGuestError
+    => event::DeviceUnplugGuestError, BalloonChange => event::BalloonChange,
+    HvBalloonStatusReport => event::HvBalloonStatusReport, MemoryDeviceSizeChange =>
+    event::MemoryDeviceSizeChange, CpuPolarizationChange => event::CpuPolarizationChange,
+    SclpCpiInfoAvailable => event::SclpCpiInfoAvailable, RtcChange => event::RtcChange,
+    VfuClientHangup => event::VfuClientHangup, AcpiDeviceOst => event::AcpiDeviceOst,
+    VfioMigration => event::VfioMigration, }
+}
 #[allow(deprecated)]
 impl ::qmp_types::EventSet for Events {
     fn decode<'de, D: ::qmp_types::serde::Deserializer<'de>>(
