@@ -491,3 +491,31 @@ macro_rules! impl_event_variants {
         }
     };
 }
+
+/// For the arguments of a `'gen': false` command (`device_add`), whose
+/// members the schema leaves open: `with(name, value)` sets one.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! impl_open_members {
+    ($name:ident) => {
+        impl $name {
+            /// Sets the member `name` the schema leaves open (a device
+            /// property, for `device_add`), to any JSON value: a string, a
+            /// number, a bool, or a `serde_json::Value`.
+            ///
+            /// ```
+            /// # use qmp_types::cmd::DeviceAdd;
+            /// let add = DeviceAdd::new("scsi-hd").with("drive", "disk0").with("bootindex", 1);
+            /// assert_eq!(add.unknown_members["drive"], "disk0");
+            /// ```
+            pub fn with(
+                mut self,
+                name: impl ::std::convert::Into<::std::string::String>,
+                value: impl ::std::convert::Into<$crate::serde_json::Value>,
+            ) -> Self {
+                self.unknown_members.insert(name.into(), value.into());
+                self
+            }
+        }
+    };
+}

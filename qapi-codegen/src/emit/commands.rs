@@ -22,7 +22,11 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, c: &Command) -> Result<TokenStream
     let alias = super::alias(&e.name, &rust_name);
     let doc = quote!(#doc #alias);
     let dep = g.deprecated(&e.features);
-    let (def, has_args) = arguments(g, &name, doc, dep, c.arguments.as_ref().map(|a| a.id))?;
+    let args = c.arguments.as_ref().map(|a| a.id);
+    // `'gen': false`: QEMU's own marshaller takes members the schema does
+    // not list (`device_add`'s device properties).
+    let open = !c.generate;
+    let (def, has_args) = arguments(g, &name, doc, dep, args, open)?;
     let wire = &e.name;
     let returns = match &c.returns {
         Some(r) => g.rust_type(r, Scope::Inner),
@@ -67,6 +71,7 @@ pub(crate) fn arguments(
     doc: TokenStream,
     dep: TokenStream,
     args: Option<EntityId>,
+    open: bool,
 ) -> Result<(TokenStream, bool), Error> {
     let rt = &g.rt;
     let Some(args) = args else {
@@ -90,6 +95,7 @@ pub(crate) fn arguments(
             doc,
             attrs: dep,
             fields: fields(g, &a.name, args, &members, Scope::Inner)?,
+            open,
         };
         return Ok((emit_object(g, &o)?, true));
     }

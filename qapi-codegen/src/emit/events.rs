@@ -18,7 +18,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, ev: &Event) -> Result<TokenStream,
     let alias = super::alias(&e.name, &rust_name);
     let doc = quote!(#doc #alias);
     let dep = g.deprecated(&e.features);
-    let (def, _) = arguments(g, &name, doc, dep, ev.data.as_ref().map(|d| d.id))?;
+    let (def, _) = arguments(g, &name, doc, dep, ev.data.as_ref().map(|d| d.id), false)?;
     let wire = &e.name;
     Ok(quote! {
         #def

@@ -105,6 +105,10 @@ pub(crate) struct Object<'a> {
     pub doc: TokenStream,
     pub attrs: TokenStream,
     pub fields: Vec<Field<'a>>,
+    /// Whether the object takes members beyond those listed (the
+    /// arguments of a `'gen': false` command): `unknown_members` is then
+    /// where they go, and `with` sets one.
+    pub open: bool,
 }
 
 pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> Result<TokenStream, Error> {
@@ -114,6 +118,7 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> Result<TokenStream, Er
         doc,
         attrs,
         fields,
+        open,
     } = o;
     // The impls are the same for every struct: the runtime's macro
     // writes them from the wire names (and, for the constructor, the
@@ -139,11 +144,21 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> Result<TokenStream, Er
     for f in fields {
         defs.push(built_field(g, f)?);
     }
-    defs.push(built::field(
-        built::attrs(quote! {
+    let unknown_doc = if *open {
+        quote! {
+            /// The members the schema leaves open: QEMU takes more than it
+            /// lists here (for `device_add`, the device's properties, such as
+            /// `drive` or `serial`). Set them with `with`; they are sent as
+            /// they are.
+        }
+    } else {
+        quote! {
             /// Members this version of the bindings does not know (sent by a
             /// newer QEMU), kept so that encoding gives back what was received.
-        })?,
+        }
+    };
+    defs.push(built::field(
+        built::attrs(unknown_doc)?,
         ident(UNKNOWN),
         g.built
             .ty(&quote!(#rt::serde_json::Map<::std::string::String, #rt::serde_json::Value>))?,
@@ -151,9 +166,15 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> Result<TokenStream, Er
     let def = g
         .built
         .placeholder(built::named_struct(item_attrs, name.clone(), defs));
+    let with = if *open {
+        quote!(#rt::impl_open_members!(#name);)
+    } else {
+        quote!()
+    };
     Ok(quote! {
         #def
         #rt::impl_object! { #body }
+        #with
     })
 }
 
@@ -220,6 +241,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId) -> Result<TokenStream, Error> {
         doc: g.type_doc(id, &format!("The `{}` object.", e.name)),
         attrs: quote!(),
         fields: fields(g, &e.name, id, &members, Scope::Module)?,
+        open: false,
     };
     let def = emit_object(g, &o)?;
     // A wrapper `{ 'data': T }` (what simple unions' branches became)

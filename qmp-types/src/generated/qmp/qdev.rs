@@ -81,8 +81,10 @@ pub mod cmd {
         pub bus: ::std::option::Option<::std::string::String>,
         /// the device's ID, must be unique
         pub id: ::std::option::Option<::std::string::String>,
-        /// Members this version of the bindings does not know (sent by a
-        /// newer QEMU), kept so that encoding gives back what was received.
+        /// The members the schema leaves open: QEMU takes more than it
+        /// lists here (for `device_add`, the device's properties, such as
+        /// `drive` or `serial`). Set them with `with`; they are sent as
+        /// they are.
         pub unknown_members: ::qmp_types::serde_json::Map<
             ::std::string::String,
             ::qmp_types::serde_json::Value,
@@ -95,6 +97,7 @@ pub mod cmd {
             opt id = "id",
         }
     }
+    ::qmp_types::impl_open_members!(DeviceAdd);
     impl ::qmp_types::Command for DeviceAdd {
         const NAME: &'static str = "device_add";
         type Returns = ::qmp_types::Empty;
