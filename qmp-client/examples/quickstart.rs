@@ -6,7 +6,7 @@
 //! commands, creates a block job and prints the events it produces.
 
 use qmp_client::Client;
-use qmp_types::{Events, cmd, event};
+use qmp_types::{cmd, event};
 use std::time::Duration;
 
 #[tokio::main(flavor = "current_thread")]
@@ -26,9 +26,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .args(["--monitor", "chardev=qmp"])
                 .spawn()
                 .map_err(|e| format!("cannot start qemu-storage-daemon (is it installed?): {e}"))?;
-            while !sock.exists() {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
             println!("started qemu-storage-daemon (pid {})", child.id());
             (sock, Some(child))
         }
@@ -47,13 +44,15 @@ async fn run(
     socket: &std::path::Path,
     dir: &std::path::Path,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let client = Client::connect_unix(socket).await?;
-    let v = &client.greeting().version.qemu;
+    // The daemon's socket appears a moment after it starts.
+    let config = qmp_client::Config {
+        connect_retry: true,
+        ..Default::default()
+    };
+    let client = Client::connect_unix_with(socket, config).await?;
     println!(
-        "connected to QEMU {}.{}.{} (out-of-band: {})",
-        v.major,
-        v.minor,
-        v.micro,
+        "connected to QEMU {} (out-of-band: {})",
+        client.greeting().version.qemu,
         client.oob_enabled()
     );
 
@@ -71,25 +70,23 @@ async fn run(
         "creating {} (1 MiB) with a blockdev-create job",
         image.display()
     );
-    client
-        .execute_raw(
-            "blockdev-create",
-            Some(serde_json::json!({"job-id": "create0", "options": {"driver": "file", "filename": image, "size": 1 << 20}})),
-        )
-        .await?;
-    loop {
-        let msg = jobs.wait_for(Duration::from_secs(10), |_| true).await?;
-        if let Events::JobStatusChange(e) = &msg.event {
+    let options = qmp_types::BlockdevCreateOptionsFile::new(image.display().to_string(), 1 << 20);
+    let create = cmd::BlockdevCreate::new("create0", options.into());
+    // run_job follows the job to its end, reads its error and dismisses it.
+    let job = client.run_job(&create, "create0", Duration::from_secs(10));
+    let print = async {
+        loop {
+            let msg = jobs.next().await?;
             println!(
                 "  event JOB_STATUS_CHANGE at {}.{:06}: job {} is {}",
-                msg.timestamp.seconds, msg.timestamp.microseconds, e.id, e.status
+                msg.timestamp.seconds, msg.timestamp.microseconds, msg.event.id, msg.event.status
             );
-            if e.status == qmp_types::JobStatus::Concluded {
-                break;
+            if msg.event.status == qmp_types::JobStatus::Null {
+                return Ok::<_, qmp_client::Error>(());
             }
         }
-    }
-    client.execute(&cmd::JobDismiss::new("create0")).await?;
+    };
+    tokio::try_join!(job, print)?;
     let jobs = client.execute(&cmd::QueryJobs).await?;
     println!("jobs left: {}", jobs.len());
     Ok(())

@@ -78,8 +78,22 @@ impl<E: EventSet> Client<E> {
     }
 
     fn connect_unix_inner(path: &Path, config: Config) -> Result<Self, Error> {
-        let stream = UnixStream::connect(path)?;
         let deadline = Instant::now() + config.connect_timeout;
+        let mut pause = crate::common::FIRST_RETRY;
+        let stream = loop {
+            match UnixStream::connect(path) {
+                Ok(stream) => break stream,
+                Err(e)
+                    if config.connect_retry
+                        && crate::common::worth_retrying(&e)
+                        && Instant::now() + pause < deadline =>
+                {
+                    std::thread::sleep(pause);
+                    pause = crate::common::next_retry(pause);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         let mut lines = Lines {
             reader: BufReader::with_capacity(64 * 1024, stream.try_clone()?),
             assembler: Assembler::new(config.max_line),
@@ -195,12 +209,16 @@ impl<E: EventSet> Client<E> {
         // carry an id; other in-band replies come in order.
         let id = (oob || !wants_reply || !self.config.match_by_order).then(|| self.next());
         let line = request_line(name, arguments, oob, id)?;
-        let deadline = self.config.call_timeout.map(|t| Instant::now() + t);
-        self.write(line, fds, deadline, id.is_none())?;
-        if !wants_reply {
-            return Ok(None);
-        }
-        self.wait_reply(id, deadline).map(Some)
+        let started = Instant::now();
+        let deadline = self.config.timeout_for(name).map(|t| started + t);
+        let result =
+            self.write(line, fds, deadline, id.is_none())
+                .and_then(|()| match wants_reply {
+                    true => self.wait_reply(id, deadline).map(Some),
+                    false => Ok(None),
+                });
+        self.config.note_duration(name, started.elapsed());
+        result
     }
 
     /// Keeps the buffer of a reply that was decoded for the next line (a

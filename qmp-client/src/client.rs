@@ -126,18 +126,18 @@ enum Route {
 
 /// What subscribers receive: an event, or what could be read of one that
 /// does not decode.
-type Delivery<E> = Result<Arc<EventMessage<E>>, Arc<BadEvent>>;
+pub(crate) type Delivery<E> = Result<Arc<EventMessage<E>>, Arc<BadEvent>>;
 
 /// An event that does not decode (see [`Error::BadEvent`]).
 #[derive(Debug)]
-struct BadEvent {
-    name: Option<String>,
+pub(crate) struct BadEvent {
+    pub(crate) name: Option<String>,
     reason: String,
     raw: String,
 }
 
 impl BadEvent {
-    fn error(&self) -> Error {
+    pub(crate) fn error(&self) -> Error {
         Error::BadEvent {
             name: self.name.clone(),
             reason: self.reason.clone(),
@@ -227,12 +227,7 @@ impl Client<Events> {
         let address = path.as_ref().display().to_string();
         let waited = config.connect_timeout;
         let connect = async {
-            let stream = tokio::time::timeout(
-                config.connect_timeout,
-                tokio::net::UnixStream::connect(path),
-            )
-            .await
-            .map_err(|_| Error::Timeout)??;
+            let stream = connect_unix_stream(path.as_ref(), &config).await?;
             let socket = crate::unix::register(stream)?;
             Client::start(
                 crate::unix::Reader(socket.clone()),
@@ -336,8 +331,8 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
 
     /// Runs a command and returns its typed result.
     pub async fn execute<C: Command>(&self, command: &C) -> Result<C::Returns, Error> {
-        self.execute_inner(command, false, self.shared.config.call_timeout, &[])
-            .await
+        let timeout = self.shared.config.timeout_for(C::NAME);
+        self.execute_inner(command, false, timeout, &[]).await
     }
 
     /// [`Client::execute`] with its own timeout.
@@ -364,8 +359,8 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
                 "out-of-band execution was not negotiated".into(),
             ));
         }
-        self.execute_inner(command, true, self.shared.config.call_timeout, &[])
-            .await
+        let timeout = self.shared.config.timeout_for(C::NAME);
+        self.execute_inner(command, true, timeout, &[]).await
     }
 
     async fn execute_inner<C: Command>(
@@ -397,8 +392,8 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         command: &C,
         fds: &[std::os::fd::BorrowedFd<'_>],
     ) -> Result<C::Returns, Error> {
-        self.execute_inner(command, false, self.shared.config.call_timeout, fds)
-            .await
+        let timeout = self.shared.config.timeout_for(C::NAME);
+        self.execute_inner(command, false, timeout, fds).await
     }
 
     /// Runs a command by name with JSON arguments; the result is the
@@ -407,7 +402,7 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         let route = self.route(false, true);
         let line = request_line(name, arguments.as_ref(), false, route.id())?;
         let reply = self
-            .send(route, line, name, self.shared.config.call_timeout, &[])
+            .send(route, line, name, self.shared.config.timeout_for(name), &[])
             .await?;
         match reply {
             Some(reply) => reply.decode::<Value>(name),
@@ -480,111 +475,48 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
                 Err(_) => Err(Error::Disconnected),
             }
         };
-        match timeout {
+        let started = std::time::Instant::now();
+        let result = match timeout {
             Some(t) => tokio::time::timeout(t, work)
                 .await
-                .map_err(|_| Error::Timeout)?,
+                .map_err(|_| Error::Timeout)
+                .and_then(|r| r),
             None => work.await,
-        }
+        };
+        shared.config.note_duration(name, started.elapsed());
+        result
     }
 
-    /// Subscribes to every event from now on.
-    pub fn events(&self) -> EventStream<E> {
-        EventStream {
-            rx: self.shared.events.subscribe(),
-            filter: None,
-            name: None,
-        }
-    }
-
-    /// Subscribes to the events for which `filter` holds.
-    pub fn events_where(
-        &self,
-        filter: impl Fn(&EventMessage<E>) -> bool + Send + Sync + 'static,
-    ) -> EventStream<E> {
-        EventStream {
-            rx: self.shared.events.subscribe(),
-            filter: Some(Box::new(filter)),
-            name: None,
-        }
+    /// A new receiver of every event delivered from now on.
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Delivery<E>> {
+        self.shared.events.subscribe()
     }
 }
 
-impl Client<Events> {
-    /// Subscribes to one kind of event, by its type.
-    pub fn events_of<T: qmp_types::Event>(&self) -> EventStream<Events> {
-        let mut stream = self.events_where(|m| qmp_types::EventSet::name(&m.event) == T::NAME);
-        stream.name = Some(T::NAME);
-        stream
-    }
-}
-
-/// Which events a subscriber wants.
-type EventFilter<E> = Box<dyn Fn(&EventMessage<E>) -> bool + Send + Sync>;
-
-/// A subscription to events.
-pub struct EventStream<E> {
-    rx: broadcast::Receiver<Delivery<E>>,
-    filter: Option<EventFilter<E>>,
-    /// The one event wanted, for [`Client::events_of`].
-    name: Option<&'static str>,
-}
-
-impl<E> EventStream<E> {
-    /// The next event. The stream goes on after an error, except
-    /// [`Error::Disconnected`], which means the connection is closed:
-    /// [`Error::Lagged`] means events were dropped because this
-    /// subscriber fell behind; [`Error::BadEvent`] that the server sent
-    /// an event that does not decode (it has the raw line). A stream of
-    /// [`Client::events_of`] gets only the bad events of its kind (or
-    /// whose name cannot be read); other streams get every bad event,
-    /// since their filter needs a decoded event.
-    pub async fn next(&mut self) -> Result<Arc<EventMessage<E>>, Error> {
-        loop {
-            match self.rx.recv().await {
-                Ok(Ok(e)) => {
-                    if self.filter.as_ref().is_none_or(|f| f(&e)) {
-                        return Ok(e);
-                    }
-                }
-                Ok(Err(bad)) => {
-                    let wanted = match (self.name, &bad.name) {
-                        (Some(wanted), Some(name)) => wanted == name,
-                        _ => true,
-                    };
-                    if wanted {
-                        return Err(bad.error());
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(n)) => return Err(Error::Lagged(n)),
-                Err(broadcast::error::RecvError::Closed) => return Err(Error::Disconnected),
+/// Connects to the Unix socket at `path` within the connect timeout;
+/// with [`Config::connect_retry`], again and again while the socket is
+/// missing or refuses connections.
+pub(crate) async fn connect_unix_stream(
+    path: &Path,
+    config: &Config,
+) -> Result<tokio::net::UnixStream, Error> {
+    let deadline = tokio::time::Instant::now() + config.connect_timeout;
+    let mut pause = crate::common::FIRST_RETRY;
+    loop {
+        match tokio::time::timeout_at(deadline, tokio::net::UnixStream::connect(path)).await {
+            Err(_) => return Err(Error::Timeout),
+            Ok(Ok(stream)) => return Ok(stream),
+            Ok(Err(e))
+                if config.connect_retry
+                    && crate::common::worth_retrying(&e)
+                    && tokio::time::Instant::now() + pause < deadline =>
+            {
+                tracing::debug!(path = %path.display(), error = %e, "not listening yet: retrying");
+                tokio::time::sleep(pause).await;
+                pause = crate::common::next_retry(pause);
             }
+            Ok(Err(e)) => return Err(e.into()),
         }
-    }
-
-    /// Waits up to `timeout` for an event for which `matches` holds
-    /// (skipping others, and events lost to lag). An event that does not
-    /// decode ends the wait with [`Error::BadEvent`] on a stream of
-    /// [`Client::events_of`] (it may be the one awaited); other streams
-    /// skip it (the reader task has logged it).
-    pub async fn wait_for(
-        &mut self,
-        timeout: Duration,
-        matches: impl Fn(&EventMessage<E>) -> bool,
-    ) -> Result<Arc<EventMessage<E>>, Error> {
-        let named = self.name.is_some();
-        tokio::time::timeout(timeout, async {
-            loop {
-                match self.next().await {
-                    Ok(e) if matches(&e) => return Ok(e),
-                    Ok(_) | Err(Error::Lagged(_)) => {}
-                    Err(Error::BadEvent { .. }) if !named => {}
-                    Err(e) => return Err(e),
-                }
-            }
-        })
-        .await
-        .map_err(|_| Error::Timeout)?
     }
 }
 

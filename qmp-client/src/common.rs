@@ -1,11 +1,12 @@
 //! What the async and the blocking clients share.
 
-use crate::Error;
+use crate::{CommandClass, Error};
 use qmp_types::de::Key;
 use serde::de::{DeserializeOwned, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
+use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -99,9 +100,24 @@ pub struct Config {
     /// How long to wait for the connection and the greeting (default
     /// 10 s).
     pub connect_timeout: Duration,
-    /// The timeout of calls that do not give their own (default `None`:
-    /// none).
+    /// The timeout of calls that do not give their own, and whose
+    /// command and class have none (default `None`: none; see
+    /// [`Config::timeout_for`]).
     pub call_timeout: Option<Duration>,
+    /// Timeouts by command name, before those by class (default none;
+    /// [`Config::with_command_timeout`]).
+    pub command_timeouts: HashMap<String, Duration>,
+    /// Timeouts by kind of command (default none;
+    /// [`Config::with_class_timeout`]).
+    pub class_timeouts: HashMap<CommandClass, Duration>,
+    /// A call that takes at least this long is logged as a `tracing`
+    /// warning, naming the command (default 5 s; `None`: never).
+    pub slow_command: Option<Duration>,
+    /// Keep trying to connect, with a growing pause (10 ms to 250 ms),
+    /// while the socket does not exist yet or refuses connections, until
+    /// `connect_timeout`: for a QEMU just started, whose socket appears a
+    /// moment later (default off: a missing socket is an error at once).
+    pub connect_retry: bool,
     /// Enable out-of-band execution when the server offers it (default
     /// on).
     pub oob: bool,
@@ -133,12 +149,34 @@ impl Default for Config {
         Config {
             connect_timeout: Duration::from_secs(10),
             call_timeout: None,
+            command_timeouts: HashMap::new(),
+            class_timeouts: HashMap::new(),
+            slow_command: Some(Duration::from_secs(5)),
+            connect_retry: false,
             oob: true,
             max_line: 64 << 20,
             event_buffer: 1024,
             match_by_order: false,
         }
     }
+}
+
+/// The first pause between two tries to connect
+/// ([`Config::connect_retry`]).
+pub(crate) const FIRST_RETRY: Duration = Duration::from_millis(10);
+
+/// The pause after `pause`: twice as long, up to 250 ms.
+pub(crate) fn next_retry(pause: Duration) -> Duration {
+    (pause * 2).min(Duration::from_millis(250))
+}
+
+/// Whether a failure to connect may pass: the socket is not there yet,
+/// or not listening yet (QEMU binds it a moment before it listens).
+pub(crate) fn worth_retrying(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+    )
 }
 
 /// A request line, `{"execute": NAME, "arguments": ..., "id": ID}` and

@@ -96,6 +96,36 @@ pub enum Error {
         /// first and last bytes).
         raw: String,
     },
+    /// The event a command's completion waits for did not come in time
+    /// (see `Client::execute_until`); the command itself succeeded.
+    #[error("{command}: no {event} event within {waited:?}")]
+    NoEvent {
+        /// The command.
+        command: String,
+        /// The event awaited.
+        event: &'static str,
+        /// How long the client waited (for the command and the event).
+        waited: std::time::Duration,
+    },
+    /// A job failed, or was cancelled: its error as the server reports
+    /// it (`query-jobs`' `error`, or the block job event's).
+    #[error("job {id} failed: {desc}")]
+    Job {
+        /// The job's id.
+        id: String,
+        /// The server's description of what went wrong.
+        desc: String,
+    },
+    /// A job did not reach the awaited status in time.
+    #[error("job {id} did not end within {waited:?} (last status: {})", status.as_ref().map_or_else(|| "none seen".to_string(), |s| s.to_string()))]
+    JobTimeout {
+        /// The job's id.
+        id: String,
+        /// The last status its events reported.
+        status: Option<qmp_types::JobStatus>,
+        /// How long the client waited.
+        waited: std::time::Duration,
+    },
     /// The call is not possible (out-of-band not allowed or negotiated).
     #[error("{0}")]
     NotAllowed(String),

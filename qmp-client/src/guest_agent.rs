@@ -16,7 +16,6 @@ use qmp_types::Command;
 use serde_json::json;
 use std::path::Path;
 use std::time::Duration;
-use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 
 /// A connection to a guest agent.
@@ -34,6 +33,8 @@ pub struct GuestAgent {
     writer: OwnedWriteHalf,
     next_sync: i64,
     timeout: Duration,
+    /// The timeouts by command and class, and the slow-command threshold.
+    config: Config,
     /// Whether the stream may be out of step: then the next command
     /// synchronises first.
     dirty: bool,
@@ -68,10 +69,12 @@ impl GuestAgent {
     /// ```
     pub async fn connect_unix_with(path: impl AsRef<Path>, config: Config) -> Result<Self, Error> {
         let address = path.as_ref().display().to_string();
-        let stream = tokio::time::timeout(config.connect_timeout, UnixStream::connect(path))
+        let stream = crate::client::connect_unix_stream(path.as_ref(), &config)
             .await
-            .map_err(|_| Error::Timeout)?
-            .map_err(|source| Error::Connect { address, source })?;
+            .map_err(|e| match e {
+                Error::Io(source) => Error::Connect { address, source },
+                other => other,
+            })?;
         let (r, w) = stream.into_split();
         // A sync id that a previous connection is unlikely to have used.
         let seed = std::time::SystemTime::now()
@@ -82,13 +85,15 @@ impl GuestAgent {
             writer: w,
             next_sync: seed,
             timeout: config.call_timeout.unwrap_or(Duration::from_secs(30)),
+            config,
             dirty: true,
         };
         agent.sync().await?;
         Ok(agent)
     }
 
-    /// The timeout of each command (default 30 s).
+    /// The timeout of each command without one of its own or of its
+    /// class ([`Config::with_class_timeout`]; default 30 s).
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.timeout = timeout;
     }
@@ -144,7 +149,8 @@ impl GuestAgent {
             self.sync().await?;
         }
         let text = request_line(C::NAME, C::HAS_ARGUMENTS.then_some(command), false, None)?;
-        let timeout = self.timeout;
+        let timeout = self.config.override_for(C::NAME).unwrap_or(self.timeout);
+        let started = std::time::Instant::now();
         // Out of step until the reply has been read whole.
         self.dirty = true;
         let result = tokio::time::timeout(timeout, async {
@@ -161,6 +167,7 @@ impl GuestAgent {
         })
         .await
         .map_err(|_| Error::Timeout)?;
+        self.config.note_duration(C::NAME, started.elapsed());
         if !C::SUCCESS_RESPONSE && result.is_ok() {
             self.dirty = false;
         }

@@ -32,27 +32,39 @@
 pub mod blocking;
 mod common;
 mod error;
+#[cfg(feature = "async")]
+mod events;
 mod framing;
 #[doc(hidden)]
 pub mod fuzzing;
 #[cfg(all(feature = "async", feature = "qga"))]
 mod guest_agent;
 #[cfg(feature = "async")]
+mod jobs;
+#[cfg(feature = "async")]
 mod line;
+mod timeouts;
 #[cfg(feature = "async")]
 mod unix;
 
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
-pub use client::{Client, EventStream};
+pub use client::Client;
 pub use common::{Config, Greeting};
 pub use error::Error;
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+pub use events::{EventStream, EventsOf};
 #[cfg(all(feature = "async", feature = "qga"))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "async", feature = "qga"))))]
 pub use guest_agent::GuestAgent;
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+pub use jobs::Job;
 /// The bindings this client speaks, re-exported so that one dependency
 /// keeps the two in step: `qmp_client::qmp_types::cmd::QueryStatus`.
 pub use qmp_types;
+pub use timeouts::CommandClass;
 
 #[cfg(feature = "async")]
 mod client;

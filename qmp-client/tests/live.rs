@@ -3,7 +3,7 @@
 //! and pass, except under CI, where they fail.
 
 use qmp_client::{Client, Config, Error};
-use qmp_types::{Events, cmd, event};
+use qmp_types::{BlockdevCreateOptionsFile, Events, JobStatus, cmd, event};
 use serde_json::json;
 use std::time::Duration;
 
@@ -98,20 +98,63 @@ async fn thirty_two_tasks(config: Config) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn job_events_subscribed_before_the_command() {
+async fn typed_job_events_subscribed_before_the_command() {
     let Some(s) = storage_daemon() else { return };
     let client = Client::connect_unix(&s.sock).await.expect("connect");
     let mut jobs = client.events_of::<event::JobStatusChange>();
     let image = s.dir.join("disk.img");
+    let options = BlockdevCreateOptionsFile::new(image.display().to_string(), 1 << 20);
     client
-        .execute_raw("blockdev-create", Some(json!({"job-id": "j0", "options": {"driver": "file", "filename": image, "size": 1 << 20}})))
+        .execute(&cmd::BlockdevCreate::new("j0", options.into()))
         .await
         .expect("blockdev-create");
     let concluded = jobs
-        .wait_for(Duration::from_secs(10), |m| matches!(&m.event, Events::JobStatusChange(e) if e.status == qmp_types::JobStatus::Concluded))
+        .wait_for(Duration::from_secs(10), |e| {
+            e.status == JobStatus::Concluded
+        })
         .await
         .expect("the job concludes");
+    assert_eq!(concluded.event.id, "j0");
     assert!(concluded.timestamp.seconds > 0);
+    client
+        .execute(&cmd::JobDismiss::new("j0"))
+        .await
+        .expect("job-dismiss");
+    let null = jobs.next().await.expect("the job is dismissed");
+    assert_eq!(null.event.status, JobStatus::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_job_succeeds_and_dismisses_and_reports_a_job_error() {
+    let Some(s) = storage_daemon() else { return };
+    let client = Client::connect_unix(&s.sock).await.expect("connect");
+    let image = s.dir.join("disk.img");
+    let create = |id: &str, path: String| {
+        cmd::BlockdevCreate::new(id, BlockdevCreateOptionsFile::new(path, 1 << 20).into())
+    };
+    client
+        .run_job(
+            &create("ok", image.display().to_string()),
+            "ok",
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("the job succeeds");
+    assert_eq!(std::fs::metadata(&image).expect("the image").len(), 1 << 20);
+    let missing = s.dir.join("no-such-dir/disk.img").display().to_string();
+    match client
+        .run_job(&create("bad", missing), "bad", Duration::from_secs(10))
+        .await
+    {
+        Err(Error::Job { id, desc }) => {
+            assert_eq!(id, "bad");
+            assert!(desc.contains("No such file or directory"), "{desc}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Both jobs were dismissed.
+    let left = client.execute(&cmd::QueryJobs).await.expect("query-jobs");
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -32,20 +32,29 @@ impl Drop for Server {
 /// # Panics
 /// Under CI when the binary is missing, and when the server cannot start.
 pub fn start(binary: &str, args: impl FnOnce(&str) -> Vec<String>) -> Option<Server> {
+    let bin = installed(binary)?;
+    Some(start_with(&bin, &[], args))
+}
+
+/// Where `binary` is on the `PATH`; `None` (with a message) when it is
+/// not installed, for a test that starts it itself to skip.
+///
+/// # Panics
+/// Under CI when the binary is missing.
+pub fn installed(binary: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|p| {
         std::env::split_paths(&p)
             .map(|d| d.join(binary))
             .find(|p| p.is_file())
     });
-    let Some(bin) = found else {
+    if found.is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
             "{binary} is not installed (CI must install it)"
         );
         eprintln!("{binary} is not installed: skipping");
-        return None;
-    };
-    Some(start_with(&bin, &[], args))
+    }
+    found
 }
 
 /// QEMU 7.2's `qemu-system-x86_64` (Debian 12's), unpacked beside the
