@@ -404,3 +404,60 @@ async fn a_two_hundred_image_backing_chain_decodes() {
         .expect("the top node");
     assert_eq!(chain_length(&top_node.image), IMAGES);
 }
+
+/// The job helpers on QEMU 7.2 (Debian 12's): create two images, mirror
+/// one onto the other until ready, and the mirror's `query-block-jobs`
+/// entry decodes although 7.2 predates its branch (`actively-synced`, a
+/// member of the `mirror` branch QEMU 8.0 gave `BlockJobInfo`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_and_a_mirror_on_qemu_7_2() {
+    let Some(s) = test_support::qemu_7_2("none") else {
+        return;
+    };
+    let client = Client::connect_unix(&s.sock).await.expect("connect");
+    assert_eq!(client.greeting().version.qemu.minor, 2);
+    let minute = Duration::from_secs(60);
+    for name in ["src", "dst"] {
+        let path = s.dir.join(format!("{name}.img")).display().to_string();
+        let create = cmd::BlockdevCreate::new(
+            name,
+            BlockdevCreateOptionsFile::new(path.as_str(), 4 << 20).into(),
+        );
+        client
+            .run_job(&create, name, minute)
+            .await
+            .expect("created");
+        let node = qmp_types::BlockdevOptions {
+            node_name: Some(name.into()),
+            ..qmp_types::BlockdevOptions::new(qmp_types::BlockdevOptionsBranch::File(
+                qmp_types::BlockdevOptionsFile::new(path),
+            ))
+        };
+        client
+            .execute(&cmd::BlockdevAdd(node))
+            .await
+            .expect("blockdev-add");
+    }
+    let mirror = cmd::BlockdevMirror {
+        job_id: Some("m".into()),
+        ..cmd::BlockdevMirror::new("src", "dst", qmp_types::MirrorSyncMode::Full)
+    };
+    let mut job = client.start_job(&mirror, "m").await.expect("mirror");
+    job.wait_status(JobStatus::Ready, minute)
+        .await
+        .expect("ready");
+    let jobs = client
+        .execute(&cmd::QueryBlockJobs)
+        .await
+        .expect("a 7.2 mirror job decodes");
+    assert_eq!(jobs.len(), 1);
+    assert!(jobs[0].ready);
+    match &jobs[0].r#type {
+        qmp_types::BlockJobInfoBranch::Mirror(m) => assert_eq!(m.actively_synced, None),
+        other => panic!("{other:?}"),
+    }
+    job.complete().await.expect("job-complete");
+    job.finish(minute).await.expect("the mirror completes");
+    let left = client.execute(&cmd::QueryJobs).await.expect("query-jobs");
+    assert!(left.is_empty(), "{left:?}");
+}

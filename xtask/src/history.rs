@@ -125,7 +125,18 @@ fn record(h: &mut SchemaHistory, schema: &qapi_schema_parser::Schema, i: usize, 
 /// A type renamed in case only (QEMU 10.1 made `SGXInfo` `SgxInfo`) is
 /// one type: the wire does not carry type names, so an older server's
 /// `SGXInfo` without a member is the newer `SgxInfo` without it.
-pub fn optional_since_floor(h: &SchemaHistory, pin: usize) -> Vec<(String, String)> {
+///
+/// A union's branch type stands where its union is: `positions` maps a
+/// branch type to the unions it is a branch of (see [`branch_positions`]),
+/// and in a release that has such a union but not the branch type, the
+/// branch's members are absent. QEMU 8.0 made `BlockJobInfo` a union on
+/// `type` with a `mirror` branch (`actively-synced`): a 7.2 server's mirror
+/// job has the union's members and none of the branch's.
+pub fn optional_since_floor(
+    h: &SchemaHistory,
+    pin: usize,
+    positions: &BTreeMap<String, Vec<String>>,
+) -> Vec<(String, String)> {
     let canonical = |name: &str| -> String {
         name.chars()
             .filter(|c| !matches!(c, '-' | '_' | '.'))
@@ -139,9 +150,12 @@ pub fn optional_since_floor(h: &SchemaHistory, pin: usize) -> Vec<(String, Strin
     let mut out = Vec::new();
     for (ty, members) in &h.members {
         let same = &variants[&canonical(ty)];
+        let unions = positions.get(ty).map(Vec::as_slice).unwrap_or_default();
         let exists_at = |i: usize| {
             same.iter()
-                .any(|v| h.entities.get(*v).is_some_and(|p| p.as_bytes()[i] == b'x'))
+                .copied()
+                .chain(unions.iter().map(String::as_str))
+                .any(|v| h.entities.get(v).is_some_and(|p| p.as_bytes()[i] == b'x'))
         };
         for (member, presence) in members {
             if presence.as_bytes().get(pin) != Some(&b'R') {
@@ -157,6 +171,51 @@ pub fn optional_since_floor(h: &SchemaHistory, pin: usize) -> Vec<(String, Strin
             };
             if (0..pin).any(|i| exists_at(i) && !required_at(i)) {
                 out.push((ty.clone(), member.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// For each type that is the branch of a union a server sends (one
+/// reachable from a command's return or an event's data) in `schema`,
+/// the unions it is a branch of: where its members are on the wire. The
+/// unions only sent to the server are left out: an older server does not
+/// take a branch it lacks at all, so its members may stay required.
+pub fn branch_positions(schema: &qapi_schema_parser::Schema) -> BTreeMap<String, Vec<String>> {
+    use qapi_schema_parser::EntityKind;
+    let mut sent = std::collections::BTreeSet::new();
+    let mut todo: Vec<_> = schema
+        .iter()
+        .filter_map(|(_, e)| match &e.kind {
+            EntityKind::Command(c) => c.returns.as_ref().map(|t| t.id),
+            EntityKind::Event(ev) => ev.data.as_ref().map(|t| t.id),
+            _ => None,
+        })
+        .collect();
+    while let Some(id) = todo.pop() {
+        if !sent.insert(id) {
+            continue;
+        }
+        match &schema.entity(id).kind {
+            EntityKind::Struct(_) => todo.extend(schema.all_members(id).iter().map(|m| m.ty.id)),
+            EntityKind::Union(u) => {
+                todo.push(u.base.id);
+                todo.extend(u.branches.iter().map(|b| b.ty.id));
+            }
+            EntityKind::Alternate(a) => todo.extend(a.branches.iter().map(|b| b.ty.id)),
+            EntityKind::Array(a) => todo.push(a.element.id),
+            _ => {}
+        }
+    }
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for &id in &sent {
+        let e = schema.entity(id);
+        if let EntityKind::Union(u) = &e.kind {
+            for b in u.branches.iter().filter(|b| b.explicit) {
+                out.entry(b.ty.name.clone())
+                    .or_default()
+                    .push(e.name.clone());
             }
         }
     }

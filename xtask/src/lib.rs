@@ -103,10 +103,10 @@ fn files_digest(files: &BTreeMap<String, String>) -> String {
     sha256_bytes(lines.as_bytes())
 }
 
-/// What `schema/history.json` says for the pinned release: the members
-/// each target must generate optional, and the digest of the release's
-/// files it was made from (checked once the files are read).
-type PinHistory = (BTreeMap<&'static str, Vec<(String, String)>>, String);
+/// What `schema/history.json` says, the index of the pinned release in
+/// it, and the digest of the release's files it was made from (checked
+/// once the files are read).
+type PinHistory = (history::History, usize, String);
 
 fn history_for_pin(version: &str) -> Result<PinHistory, Error> {
     let path = workspace().join("schema/history.json");
@@ -125,16 +125,7 @@ fn history_for_pin(version: &str) -> Result<PinHistory, Error> {
             )
         })?;
     let digest = h.digests.get(version).cloned().unwrap_or_default();
-    let mut out = BTreeMap::new();
-    for t in &TARGETS {
-        let members = h
-            .schemas
-            .get(t.name)
-            .map(|s| history::optional_since_floor(s, pin))
-            .unwrap_or_default();
-        out.insert(t.name, members);
-    }
-    Ok((out, digest))
+    Ok((h, pin, digest))
 }
 
 /// What one target's schema took: the front end (parse and check) and the
@@ -147,6 +138,9 @@ pub struct Timing {
     pub parse: std::time::Duration,
     /// `qapi_bindgen::Config::render_schema`.
     pub generate: std::time::Duration,
+    /// How many members the pinned release requires that are generated
+    /// optional, for the servers from the floor release on.
+    pub optional: usize,
 }
 
 /// The files of each target, as rendered.
@@ -179,7 +173,7 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
         Vec<qapi_bindgen::GeneratedFile>,
         Timing,
     );
-    let (optional, history_digest) = history_for_pin(&version)?;
+    let (history, pin, history_digest) = history_for_pin(&version)?;
     let render_target = |t: &Target| -> Result<Target1, Error> {
         let start = std::time::Instant::now();
         let schema =
@@ -202,7 +196,11 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
             cfg.reserve_name(n);
         }
         // Members that a server from the floor release on may leave out.
-        for (ty, member) in optional.get(t.name).into_iter().flatten() {
+        let optional = history
+            .schemas
+            .get(t.name)
+            .map(|s| history::optional_since_floor(s, pin, &history::branch_positions(&schema)));
+        for (ty, member) in optional.iter().flatten() {
             cfg.optional_member(ty, member);
         }
         let start = std::time::Instant::now();
@@ -211,6 +209,7 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
             schema: t.schema,
             parse,
             generate: start.elapsed(),
+            optional: optional.as_ref().map_or(0, Vec::len),
         };
         Ok((files, workspace().join(t.out), rendered, timing))
     };

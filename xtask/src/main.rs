@@ -133,8 +133,8 @@ fn main() -> ExitCode {
                 .iter()
                 .map(|t| {
                     format!(
-                        "{}: front end {:.1?}, generator {:.1?}",
-                        t.schema, t.parse, t.generate
+                        "{}: front end {:.1?}, generator {:.1?}, {} members optional for older servers",
+                        t.schema, t.parse, t.generate, t.optional
                     )
                 })
                 .collect();

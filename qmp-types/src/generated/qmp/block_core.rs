@@ -461,9 +461,10 @@ impl ::std::convert::From<super::ImageInfoSpecificRbd> for ImageInfoSpecificRbdW
 ///
 /// Since: 8.0
 #[derive(Debug, Clone, PartialEq)]
+#[derive(Default)]
 pub struct ImageInfoSpecificFileWrapper {
     /// image information specific to files
-    pub data: super::ImageInfoSpecificFile,
+    pub data: ::std::option::Option<super::ImageInfoSpecificFile>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::qmp_types::serde_json::Map<
@@ -473,13 +474,7 @@ pub struct ImageInfoSpecificFileWrapper {
 }
 ::qmp_types::impl_object! {
     ImageInfoSpecificFileWrapper {
-        req data = "data": super::ImageInfoSpecificFile,
-    }
-}
-impl ::std::convert::From<super::ImageInfoSpecificFile>
-for ImageInfoSpecificFileWrapper {
-    fn from(data: super::ImageInfoSpecificFile) -> Self {
-        ImageInfoSpecificFileWrapper::new(data)
+        opt data = "data",
     }
 }
 /// A discriminated record of image format specific information
@@ -576,11 +571,6 @@ for ImageInfoSpecificBranch {
         ImageInfoSpecificBranch::File(value)
     }
 }
-impl ::std::convert::From<super::ImageInfoSpecificFile> for ImageInfoSpecificBranch {
-    fn from(value: super::ImageInfoSpecificFile) -> Self {
-        ImageInfoSpecificBranch::File(::std::convert::From::from(value))
-    }
-}
 impl ::std::convert::From<super::ImageInfoSpecificQCow2Wrapper> for ImageInfoSpecific {
     fn from(value: super::ImageInfoSpecificQCow2Wrapper) -> Self {
         ImageInfoSpecific::new(value)
@@ -623,11 +613,6 @@ impl ::std::convert::From<super::ImageInfoSpecificRbd> for ImageInfoSpecific {
 }
 impl ::std::convert::From<super::ImageInfoSpecificFileWrapper> for ImageInfoSpecific {
     fn from(value: super::ImageInfoSpecificFileWrapper) -> Self {
-        ImageInfoSpecific::new(value)
-    }
-}
-impl ::std::convert::From<super::ImageInfoSpecificFile> for ImageInfoSpecific {
-    fn from(value: super::ImageInfoSpecificFile) -> Self {
         ImageInfoSpecific::new(value)
     }
 }
@@ -2265,12 +2250,13 @@ pub enum MirrorCopyMode {
 ///
 /// Since: 8.2
 #[derive(Debug, Clone, PartialEq)]
+#[derive(Default)]
 pub struct BlockJobInfoMirror {
     /// Whether the source is actively synced to the
     /// target, i.e. same data and new writes are done synchronously to
     /// both.
     #[doc(alias = "actively-synced")]
-    pub actively_synced: bool,
+    pub actively_synced: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::qmp_types::serde_json::Map<
@@ -2280,7 +2266,7 @@ pub struct BlockJobInfoMirror {
 }
 ::qmp_types::impl_object! {
     BlockJobInfoMirror {
-        req actively_synced = "actively-synced": bool,
+        opt actively_synced = "actively-synced",
     }
 }
 /// Information about a long-running block device operation.

@@ -1810,9 +1810,10 @@ impl ::std::convert::From<super::SgxEPCDeviceInfo> for SgxEPCDeviceInfoWrapper {
 ///
 /// Since: 8.2
 #[derive(Debug, Clone, PartialEq)]
+#[derive(Default)]
 pub struct HvBalloonDeviceInfoWrapper {
     /// hv-balloon provided memory state information
-    pub data: super::HvBalloonDeviceInfo,
+    pub data: ::std::option::Option<super::HvBalloonDeviceInfo>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::qmp_types::serde_json::Map<
@@ -1822,12 +1823,7 @@ pub struct HvBalloonDeviceInfoWrapper {
 }
 ::qmp_types::impl_object! {
     HvBalloonDeviceInfoWrapper {
-        req data = "data": super::HvBalloonDeviceInfo,
-    }
-}
-impl ::std::convert::From<super::HvBalloonDeviceInfo> for HvBalloonDeviceInfoWrapper {
-    fn from(data: super::HvBalloonDeviceInfo) -> Self {
-        HvBalloonDeviceInfoWrapper::new(data)
+        opt data = "data",
     }
 }
 /// Union containing information about a memory device
@@ -1911,11 +1907,6 @@ impl ::std::convert::From<super::HvBalloonDeviceInfoWrapper> for MemoryDeviceInf
         MemoryDeviceInfoBranch::HvBalloon(value)
     }
 }
-impl ::std::convert::From<super::HvBalloonDeviceInfo> for MemoryDeviceInfoBranch {
-    fn from(value: super::HvBalloonDeviceInfo) -> Self {
-        MemoryDeviceInfoBranch::HvBalloon(::std::convert::From::from(value))
-    }
-}
 impl ::std::convert::From<super::VirtioPMEMDeviceInfoWrapper> for MemoryDeviceInfo {
     fn from(value: super::VirtioPMEMDeviceInfoWrapper) -> Self {
         MemoryDeviceInfo::new(value)
@@ -1948,11 +1939,6 @@ impl ::std::convert::From<super::SgxEPCDeviceInfo> for MemoryDeviceInfo {
 }
 impl ::std::convert::From<super::HvBalloonDeviceInfoWrapper> for MemoryDeviceInfo {
     fn from(value: super::HvBalloonDeviceInfoWrapper) -> Self {
-        MemoryDeviceInfo::new(value)
-    }
-}
-impl ::std::convert::From<super::HvBalloonDeviceInfo> for MemoryDeviceInfo {
-    fn from(value: super::HvBalloonDeviceInfo) -> Self {
         MemoryDeviceInfo::new(value)
     }
 }

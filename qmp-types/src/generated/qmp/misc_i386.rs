@@ -70,11 +70,12 @@ pub enum SevGuestType {
 ///
 /// Since: 2.12
 #[derive(Debug, Clone, PartialEq)]
+#[derive(Default)]
 pub struct SevGuestInfo {
     /// SEV policy value
-    pub policy: u32,
+    pub policy: ::std::option::Option<u32>,
     /// SEV firmware handle
-    pub handle: u32,
+    pub handle: ::std::option::Option<u32>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::qmp_types::serde_json::Map<
@@ -84,8 +85,8 @@ pub struct SevGuestInfo {
 }
 ::qmp_types::impl_object! {
     SevGuestInfo {
-        req policy = "policy": u32,
-        req handle = "handle": u32,
+        opt policy = "policy",
+        opt handle = "handle",
     }
 }
 /// Information specific to SEV-SNP guests.
@@ -94,10 +95,11 @@ pub struct SevGuestInfo {
 ///
 /// Since: 9.1
 #[derive(Debug, Clone, PartialEq)]
+#[derive(Default)]
 pub struct SevSnpGuestInfo {
     /// SEV-SNP policy value
     #[doc(alias = "snp-policy")]
-    pub snp_policy: u64,
+    pub snp_policy: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::qmp_types::serde_json::Map<
@@ -107,7 +109,7 @@ pub struct SevSnpGuestInfo {
 }
 ::qmp_types::impl_object! {
     SevSnpGuestInfo {
-        req snp_policy = "snp-policy": u64,
+        opt snp_policy = "snp-policy",
     }
 }
 /// Information about Secure Encrypted Virtualization (SEV) support

@@ -544,13 +544,14 @@ pub struct GuestPanicInformationS390 {
 ///
 /// Since: 10.1
 #[derive(Debug, Clone, PartialEq)]
+#[derive(Default)]
 pub struct GuestPanicInformationTdx {
     /// TD-specific error code
     #[doc(alias = "error-code")]
-    pub error_code: u32,
+    pub error_code: ::std::option::Option<u32>,
     /// Human-readable error message provided by the guest.  Not
     /// to be trusted.
-    pub message: ::std::string::String,
+    pub message: ::std::option::Option<::std::string::String>,
     /// guest-physical address of a page that contains more verbose
     /// error information, as zero-terminated string.  Present when the
     /// "GPA valid" bit (bit 63) is set in `error-code`.
@@ -564,8 +565,8 @@ pub struct GuestPanicInformationTdx {
 }
 ::qmp_types::impl_object! {
     GuestPanicInformationTdx {
-        req error_code = "error-code": u32,
-        req message = "message": impl ::std::convert::Into<::std::string::String>,
+        opt error_code = "error-code",
+        opt message = "message",
         opt gpa = "gpa",
     }
 }

@@ -206,13 +206,14 @@ pub struct VsockSocketAddress {
 ///
 /// Since: 1.2
 #[derive(Debug, Clone, PartialEq)]
+#[derive(Default)]
 pub struct FdSocketAddress {
     /// decimal is for file descriptor number, otherwise it's a file
     /// descriptor name.  Named file descriptors are permitted in
     /// monitor commands, in combination with the `getfd` command.
     /// Decimal file descriptors are permitted at startup or other
     /// contexts where no monitor context is active.
-    pub str: ::std::string::String,
+    pub str: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::qmp_types::serde_json::Map<
@@ -222,7 +223,7 @@ pub struct FdSocketAddress {
 }
 ::qmp_types::impl_object! {
     FdSocketAddress {
-        req str = "str": impl ::std::convert::Into<::std::string::String>,
+        opt str = "str",
     }
 }
 /// The `InetSocketAddressWrapper` object.
