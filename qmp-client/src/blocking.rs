@@ -522,6 +522,104 @@ impl<E: EventSet> Client<E> {
         }
     }
 
+    /// Runs `command` and waits for the first event `T` for which
+    /// `matches` holds, as the async client's `execute_until`: the events
+    /// already queued do not count (those still unread on the socket when
+    /// the command is sent cannot be told from later ones, and do); `timeout` covers the
+    /// command and the wait; a failed command is the error; an event that
+    /// does not come in time is [`Error::NoEvent`]. The other events read
+    /// meanwhile stay queued for [`Client::next_event`], in order.
+    ///
+    /// ```no_run
+    /// # fn demo(client: &mut qmp_client::blocking::Client) -> Result<(), qmp_client::Error> {
+    /// use qmp_types::{cmd, event};
+    /// let (_, stop) = client.execute_until(
+    ///     &cmd::Stop,
+    ///     |_: &event::Stop| true,
+    ///     std::time::Duration::from_secs(5),
+    /// )?;
+    /// println!("stopped at {}", stop.timestamp.seconds);
+    /// # Ok(()) }
+    /// ```
+    pub fn execute_until<C: Command, T: qmp_types::EventIn<E>>(
+        &mut self,
+        command: &C,
+        matches: impl Fn(&T) -> bool,
+        timeout: Duration,
+    ) -> Result<(C::Returns, EventMessage<T>), Error> {
+        let deadline = Instant::now() + timeout;
+        // The events already queued came before the command: set aside,
+        // and put back in front of the rest whatever happens.
+        let earlier = std::mem::take(&mut self.events);
+        let (mut skipped, mut lag) = (VecDeque::new(), 0);
+        let result = self.execute_until_inner(command, &matches, deadline, &mut skipped, &mut lag);
+        let mut queue = earlier;
+        queue.extend(skipped);
+        queue.extend(std::mem::take(&mut self.events));
+        // Within the buffer's bound, the oldest dropped first.
+        while queue.len() > self.config.event_buffer.max(1) {
+            queue.pop_front();
+            lag += 1;
+        }
+        self.events = queue;
+        // Reported by the next `next_event`, as lag always is.
+        self.lagged += lag;
+        result.map_err(|e| match e {
+            Error::Timeout => Error::NoEvent {
+                command: C::NAME.to_string(),
+                event: T::NAME,
+                waited: timeout,
+            },
+            other => other,
+        })
+    }
+
+    fn execute_until_inner<C: Command, T: qmp_types::EventIn<E>>(
+        &mut self,
+        command: &C,
+        matches: &impl Fn(&T) -> bool,
+        deadline: Instant,
+        skipped: &mut VecDeque<Result<EventMessage<E>, Error>>,
+        lag: &mut u64,
+    ) -> Result<(C::Returns, EventMessage<T>), Error> {
+        let returned = self.execute(command)?;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::Timeout);
+            }
+            match self.next_event(Some(left)) {
+                Ok(msg) if T::get(&msg.event).is_some_and(matches) => {
+                    let EventMessage {
+                        event,
+                        timestamp,
+                        unknown_members,
+                    } = msg;
+                    match T::take(event) {
+                        Ok(event) => {
+                            let event = EventMessage {
+                                event,
+                                timestamp,
+                                unknown_members,
+                            };
+                            return Ok((returned, event));
+                        }
+                        // `get` found it: `take` does too.
+                        Err(event) => skipped.push_back(Ok(EventMessage {
+                            event,
+                            timestamp,
+                            unknown_members,
+                        })),
+                    }
+                }
+                Ok(msg) => skipped.push_back(Ok(msg)),
+                Err(Error::Lagged(n)) => *lag += n,
+                Err(e @ Error::BadEvent { .. }) => skipped.push_back(Err(e)),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     fn read_line(&mut self, deadline: Option<Instant>) -> Result<Line, Error> {
         self.lines.read(deadline)
     }

@@ -23,7 +23,16 @@
 //! Events go to any number of [`EventStream`]s through bounded buffers: a
 //! subscriber that does not keep up gets [`Error::Lagged`] and never
 //! stalls replies or other subscribers. Subscribe before sending the
-//! command whose event you wait for, and no event can be missed.
+//! command whose event you wait for, and no event can be missed; or let
+//! [`Client::execute_until`] do both. A subscription to one kind of event,
+//! [`Client::events_of`], yields that event typed, with its timestamp.
+//! Streams are cancel safe (see [`EventStream`]).
+//!
+//! Jobs ([`Client::run_job`], [`Job`]) are followed from the moment
+//! before their command is sent to their dismissal, and their error is a
+//! typed [`Error::Job`]. Timeouts can be set per call, per command and
+//! per [`CommandClass`] (hot-plug, block job, migration, `fsfreeze`); see
+//! [`Config`].
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

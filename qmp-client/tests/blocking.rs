@@ -33,6 +33,15 @@ fn blocking_client_commands_events_fds_and_disconnect() {
     client
         .execute_oob(&cmd::QueryYank)
         .expect("query-yank out-of-band");
+    // A command that completes with its event.
+    let (_, resume) = client
+        .execute_until(
+            &cmd::Cont,
+            |_: &qmp_types::event::Resume| true,
+            Duration::from_secs(5),
+        )
+        .expect("RESUME");
+    assert!(resume.timestamp >= stop.timestamp);
     // A descriptor travels with getfd.
     let file = std::fs::File::create(s.dir.join("f")).expect("file");
     client
@@ -352,4 +361,79 @@ fn by_order(path: &std::path::Path) -> Client<Events> {
         ..Default::default()
     };
     Client::connect_unix_with(path, config).expect("connect")
+}
+
+/// `execute_until` counts only events read after the command is sent: a
+/// matching event already queued is not taken for the awaited one, and
+/// every event it skips stays queued, in order, for `next_event`. An
+/// event that never comes is `Error::NoEvent`.
+#[test]
+fn blocking_execute_until_keeps_earlier_and_skipped_events_in_order() {
+    use std::io::Write;
+    let event = |name: &str, device: &str| {
+        format!(
+            "{{\"event\": \"{name}\", \"data\": {{\"device\": \"{device}\", \"path\": \"/p\"}}, \"timestamp\": {{\"seconds\": 1, \"microseconds\": 0}}}}\n"
+        )
+    };
+    let (path, server) = fake("until", move |r, w| {
+        // Queued before the command: a DEVICE_DELETED for the same device.
+        let req = request(r);
+        w.write_all(event("DEVICE_DELETED", "d1").as_bytes())
+            .expect("event");
+        w.write_all(
+            format!(
+                "{}\n",
+                reply_to(
+                    &req,
+                    serde_json::json!({"return": {"running": true, "status": "running"}})
+                )
+            )
+            .as_bytes(),
+        )
+        .expect("reply");
+        let req = request(r);
+        w.write_all(format!("{}\n", reply_to(&req, serde_json::json!({"return": {}}))).as_bytes())
+            .expect("reply");
+        w.write_all(event("DEVICE_DELETED", "d0").as_bytes())
+            .expect("event");
+        w.write_all(event("DEVICE_DELETED", "d1").as_bytes())
+            .expect("event");
+        w.write_all(event("DEVICE_DELETED", "d2").as_bytes())
+            .expect("event");
+        let req = request(r);
+        w.write_all(format!("{}\n", reply_to(&req, serde_json::json!({"return": {}}))).as_bytes())
+            .expect("reply");
+        // Nothing more: the next wait times out. Until the client hangs up.
+        let _ = std::io::BufRead::read_line(r, &mut String::new());
+    });
+    let mut client: Client<Events> = Client::connect_unix(&path).expect("connect");
+    client.execute(&cmd::QueryStatus).expect("query-status");
+    let wanted = |e: &qmp_types::event::DeviceDeleted| e.device.as_deref() == Some("d1");
+    let (_, deleted) = client
+        .execute_until(&cmd::DeviceDel::new("d1"), wanted, Duration::from_secs(5))
+        .expect("DEVICE_DELETED d1");
+    assert_eq!(deleted.event.device.as_deref(), Some("d1"));
+    let r = client.execute_until(
+        &cmd::DeviceDel::new("d3"),
+        |e: &qmp_types::event::DeviceDeleted| e.device.as_deref() == Some("d3"),
+        Duration::from_millis(200),
+    );
+    match r {
+        Err(Error::NoEvent { command, event, .. }) => {
+            assert_eq!((command.as_str(), event), ("device_del", "DEVICE_DELETED"))
+        }
+        other => panic!("{other:?}"),
+    }
+    // The queue: the earlier d1, then the skipped d0, then d2 (read after
+    // the match, skipped by the second wait).
+    let mut order = Vec::new();
+    while let Ok(e) = client.next_event(Some(Duration::from_millis(50))) {
+        match e.event {
+            Events::DeviceDeleted(d) => order.push(d.device.unwrap_or_default()),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(order, ["d1", "d0", "d2"]);
+    drop(client);
+    server.join().expect("server");
 }
