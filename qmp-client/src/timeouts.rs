@@ -112,6 +112,11 @@ impl Config {
 
     /// The timeout the command `name` has of its own or of its class.
     pub(crate) fn override_for(&self, name: &str) -> Option<Duration> {
+        // Every call asks: without overrides (the default), nothing is
+        // looked up.
+        if self.command_timeouts.is_empty() && self.class_timeouts.is_empty() {
+            return None;
+        }
         self.command_timeouts
             .get(name)
             .or_else(|| CommandClass::of(name).and_then(|c| self.class_timeouts.get(&c)))
