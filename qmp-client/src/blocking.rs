@@ -59,6 +59,8 @@ pub struct Client<E = Events> {
     /// In-band calls matched by order that gave up before their reply
     /// came: the next replies without an id are theirs, and dropped.
     late: u64,
+    /// The server's schema, fetched on first use.
+    schema: Option<std::sync::Arc<crate::ServerSchema>>,
 }
 
 impl Client<Events> {
@@ -114,6 +116,7 @@ impl<E: EventSet> Client<E> {
             out_done: 0,
             lagged: 0,
             late: 0,
+            schema: None,
             config,
         };
         let oob = client.config.oob
@@ -161,6 +164,7 @@ impl<E: EventSet> Client<E> {
         command: &C,
         fds: &[BorrowedFd<'_>],
     ) -> Result<C::Returns, Error> {
+        self.check_arguments(command)?;
         let args = C::HAS_ARGUMENTS.then_some(command);
         match self.call(C::NAME, args, false, C::SUCCESS_RESPONSE, fds)? {
             Some(reply) => {
@@ -180,11 +184,41 @@ impl<E: EventSet> Client<E> {
                 C::NAME
             )));
         }
+        self.check_arguments(command)?;
         let args = C::HAS_ARGUMENTS.then_some(command);
         match self.call(C::NAME, args, true, C::SUCCESS_RESPONSE, &[])? {
             Some(reply) => reply.decode::<C::Returns>(C::NAME),
             None => decode_return::<C::Returns>(C::NAME, ""),
         }
+    }
+
+    /// The server's schema (`query-qmp-schema`), fetched on the first
+    /// call and kept for the connection (see [`crate::ServerSchema`]).
+    pub fn schema(&mut self) -> Result<std::sync::Arc<crate::ServerSchema>, Error> {
+        if let Some(s) = &self.schema {
+            return Ok(s.clone());
+        }
+        let reply = self
+            .call::<()>(qmp_types::cmd::QueryQmpSchema::NAME, None, false, true, &[])?
+            .ok_or(Error::Disconnected)?;
+        let entities =
+            reply.decode::<Vec<qmp_types::SchemaInfo>>(qmp_types::cmd::QueryQmpSchema::NAME)?;
+        let schema = std::sync::Arc::new(crate::ServerSchema::new(
+            entities,
+            Some(self.greeting.version.clone()),
+        ));
+        self.schema = Some(schema.clone());
+        Ok(schema)
+    }
+
+    /// With [`Config::check_arguments`], checks `command` against the
+    /// server's schema.
+    fn check_arguments<C: Command>(&mut self, command: &C) -> Result<(), Error> {
+        if !self.config.check_arguments {
+            return Ok(());
+        }
+        let schema = self.schema()?;
+        crate::server_schema::verdict(&schema, command)
     }
 
     /// Runs a command by name with JSON arguments; the result is the JSON

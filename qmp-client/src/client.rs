@@ -155,6 +155,8 @@ struct Shared<E> {
     greeting: Greeting,
     oob: bool,
     config: Config,
+    /// The server's schema, fetched on first use.
+    schema: tokio::sync::OnceCell<Arc<crate::ServerSchema>>,
     /// Dropped with the last handle: that stops the reader task, which
     /// owns the read half of the connection, so that the connection
     /// closes even while the server keeps its end open.
@@ -308,6 +310,7 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
             greeting,
             oob,
             config,
+            schema: tokio::sync::OnceCell::new(),
             _stop: stop,
         });
         tokio::spawn(read_loop(lines, Arc::downgrade(&shared), stopped));
@@ -322,6 +325,27 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
     /// Whether out-of-band execution was negotiated.
     pub fn oob_enabled(&self) -> bool {
         self.shared.oob
+    }
+
+    /// The server's schema (`query-qmp-schema`), fetched on the first
+    /// call and kept for the connection: what this server has, down to
+    /// argument members and enum values (see [`crate::ServerSchema`]).
+    pub async fn schema(&self) -> Result<Arc<crate::ServerSchema>, Error> {
+        self.shared
+            .schema
+            .get_or_try_init(|| async {
+                let timeout = self
+                    .shared
+                    .config
+                    .timeout_for(qmp_types::cmd::QueryQmpSchema::NAME);
+                let entities = self
+                    .send_command(&qmp_types::cmd::QueryQmpSchema, false, timeout, &[])
+                    .await?;
+                let version = Some(self.shared.greeting.version.clone());
+                Ok(Arc::new(crate::ServerSchema::new(entities, version)))
+            })
+            .await
+            .cloned()
     }
 
     /// Whether the connection is closed.
@@ -364,6 +388,20 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
     }
 
     async fn execute_inner<C: Command>(
+        &self,
+        command: &C,
+        oob: bool,
+        timeout: Option<Duration>,
+        fds: &[std::os::fd::BorrowedFd<'_>],
+    ) -> Result<C::Returns, Error> {
+        if self.shared.config.check_arguments {
+            crate::server_schema::verdict(&*self.schema().await?, command)?;
+        }
+        self.send_command(command, oob, timeout, fds).await
+    }
+
+    /// Encodes and sends a command, and decodes its reply.
+    async fn send_command<C: Command>(
         &self,
         command: &C,
         oob: bool,

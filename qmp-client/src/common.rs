@@ -118,6 +118,13 @@ pub struct Config {
     /// `connect_timeout`: for a QEMU just started, whose socket appears a
     /// moment later (default off: a missing socket is an error at once).
     pub connect_retry: bool,
+    /// Check every command against the server's own schema before it is
+    /// sent (fetched once per connection: `Client::schema`), and fail
+    /// with [`Error::Unsupported`] naming what the server lacks (an
+    /// unknown command, member or enum value; a deprecated member is
+    /// logged as a `tracing` warning). Default off: it costs one
+    /// `query-qmp-schema` per connection and a walk of each command.
+    pub check_arguments: bool,
     /// Enable out-of-band execution when the server offers it (default
     /// on).
     pub oob: bool,
@@ -153,6 +160,7 @@ impl Default for Config {
             class_timeouts: HashMap::new(),
             slow_command: Some(Duration::from_secs(5)),
             connect_retry: false,
+            check_arguments: false,
             oob: true,
             max_line: 64 << 20,
             event_buffer: 1024,

@@ -126,6 +126,17 @@ pub enum Error {
         /// How long the client waited.
         waited: std::time::Duration,
     },
+    /// The server's schema says it would not take the command as it is
+    /// (see `Config::check_arguments`): nothing was sent.
+    #[error("{command}: {server} would not take it: {}", findings.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Unsupported {
+        /// The command.
+        command: String,
+        /// What the server lacks (an unknown command, member or value).
+        findings: Vec<crate::Finding>,
+        /// The server, as its version names it (`QEMU 7.2.0`).
+        server: String,
+    },
     /// The call is not possible (out-of-band not allowed or negotiated).
     #[error("{0}")]
     NotAllowed(String),

@@ -35,6 +35,9 @@ pub struct GuestAgent {
     timeout: Duration,
     /// The timeouts by command and class, and the slow-command threshold.
     config: Config,
+    /// The agent's commands and whether each is enabled, from
+    /// `guest-info` (asked on first use).
+    commands: Option<std::collections::HashMap<String, bool>>,
     /// Whether the stream may be out of step: then the next command
     /// synchronises first.
     dirty: bool,
@@ -86,6 +89,7 @@ impl GuestAgent {
             next_sync: seed,
             timeout: config.call_timeout.unwrap_or(Duration::from_secs(30)),
             config,
+            commands: None,
             dirty: true,
         };
         agent.sync().await?;
@@ -139,6 +143,34 @@ impl GuestAgent {
         .map_err(|_| Error::Timeout)??;
         self.dirty = false;
         Ok(())
+    }
+
+    /// Whether the agent has the command `name`, enabled (the guest
+    /// agent has no introspection: `guest-info` lists its commands, and
+    /// is asked once per connection). A command the agent has but was
+    /// told to block (`--block-rpcs`) is not supported.
+    pub async fn has_command(&mut self, name: &str) -> Result<bool, Error> {
+        if self.commands.is_none() {
+            let info = self.execute(&qmp_types::qga::cmd::GuestInfo).await?;
+            let commands = info
+                .supported_commands
+                .into_iter()
+                .map(|c| (c.name, c.enabled))
+                .collect();
+            self.commands = Some(commands);
+        }
+        Ok(self
+            .commands
+            .as_ref()
+            .and_then(|c| c.get(name))
+            .copied()
+            .unwrap_or(false))
+    }
+
+    /// Whether the agent has the command `C`, enabled (see
+    /// [`GuestAgent::has_command`]).
+    pub async fn supports<C: Command>(&mut self) -> Result<bool, Error> {
+        self.has_command(C::NAME).await
     }
 
     /// Runs a command of the guest agent's schema and returns its typed

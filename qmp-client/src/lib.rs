@@ -52,6 +52,7 @@ mod guest_agent;
 mod jobs;
 #[cfg(feature = "async")]
 mod line;
+mod server_schema;
 mod timeouts;
 #[cfg(feature = "async")]
 mod unix;
@@ -73,6 +74,7 @@ pub use jobs::Job;
 /// The bindings this client speaks, re-exported so that one dependency
 /// keeps the two in step: `qmp_client::qmp_types::cmd::QueryStatus`.
 pub use qmp_types;
+pub use server_schema::{Finding, JsonKind, MemberView, ServerSchema, TypeView};
 pub use timeouts::CommandClass;
 
 #[cfg(feature = "async")]
