@@ -35,6 +35,7 @@ pub mod profile;
 mod schema;
 pub mod source;
 mod syntax;
+pub mod wire;
 
 pub use diag::{Diagnostic, Errors, Severity};
 pub use ir::*;

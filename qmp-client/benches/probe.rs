@@ -13,7 +13,6 @@ use criterion::Criterion;
 use qmp_client::{Client, ServerSchema};
 use qmp_types::{SchemaInfo, cmd};
 use std::hint::black_box;
-use std::io::{BufRead, BufReader, Write};
 use std::time::Duration;
 
 /// The process's CPU time (user and system).
@@ -24,20 +23,7 @@ fn cpu() -> Duration {
 
 /// The raw `return` of `query-qmp-schema`.
 fn record(sock: &std::path::Path) -> String {
-    let stream = std::os::unix::net::UnixStream::connect(sock).expect("connect");
-    let mut r = BufReader::new(stream.try_clone().expect("clone"));
-    let mut w = stream;
-    let mut line = String::new();
-    r.read_line(&mut line).expect("greeting");
-    for req in [
-        r#"{"execute":"qmp_capabilities"}"#,
-        r#"{"execute":"query-qmp-schema"}"#,
-    ] {
-        writeln!(w, "{req}").expect("write");
-        line.clear();
-        r.read_line(&mut line).expect("reply");
-    }
-    let v: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+    let v: serde_json::Value = serde_json::from_str(&test_support::introspect(sock)).expect("JSON");
     v["return"].to_string()
 }
 

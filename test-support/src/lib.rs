@@ -200,3 +200,26 @@ pub fn system(machine: &str, qmp: &str) -> Vec<String> {
     a.push(format!("{qmp},server=on,wait=off"));
     a
 }
+
+/// The reply line of `query-qmp-schema` from the QMP server at `sock`
+/// (negotiated first), for tests and benchmarks of introspection.
+///
+/// # Panics
+/// When the server cannot be talked to.
+pub fn introspect(sock: &std::path::Path) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let stream = std::os::unix::net::UnixStream::connect(sock).expect("connect");
+    let mut r = BufReader::new(stream.try_clone().expect("clone"));
+    let mut w = stream;
+    let mut line = String::new();
+    r.read_line(&mut line).expect("greeting");
+    for req in [
+        r#"{"execute":"qmp_capabilities"}"#,
+        r#"{"execute":"query-qmp-schema"}"#,
+    ] {
+        writeln!(w, "{req}").expect("write");
+        line.clear();
+        r.read_line(&mut line).expect("reply");
+    }
+    line
+}

@@ -1,5 +1,9 @@
 //! `qapi`: check, inspect and (later) generate code from QAPI schemas.
 
+// Beside this file, not in src/bin/ (where cargo would take it for a binary).
+#[path = "qapi/diff.rs"]
+mod diff;
+
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +56,19 @@ enum Cmd {
         /// the VERSION file of the schema's source tree).
         #[arg(long, value_name = "VERSION")]
         qemu_version: Option<qapi_schema_parser::profile::QemuVersion>,
+    },
+    /// Compare two schemas by what travels on the wire, per command and
+    /// event: exit 0 when nothing a client could break on changed, 1
+    /// when something did, 2 when an input cannot be read.
+    Diff {
+        /// The old schema: a QEMU source tree, a root schema file, or a
+        /// saved `query-qmp-schema` reply (JSON).
+        old: PathBuf,
+        /// The new schema, the same ways.
+        new: PathBuf,
+        /// Print the changes as JSON (one object per change).
+        #[arg(long)]
+        json: bool,
     },
     /// Print the checked schema (the IR) as JSON, or counts with --stats.
     Dump {
@@ -112,6 +129,9 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Cmd::Diff { old, new, json } = &cli.command {
+        return diff::run(old, new, *json);
+    }
     let (file, legacy, qemu_version, events_spec) = match &cli.command {
         Cmd::Check {
             file,
@@ -126,7 +146,7 @@ fn main() -> ExitCode {
             events_spec,
             ..
         } => (file, *legacy, *qemu_version, events_spec),
-        Cmd::Generate { .. } => return ExitCode::SUCCESS,
+        Cmd::Generate { .. } | Cmd::Diff { .. } => return ExitCode::SUCCESS,
     };
     let options = qapi_schema_parser::Options {
         legacy,
@@ -155,7 +175,7 @@ fn main() -> ExitCode {
         eprint!("{}", d.render(&schema.sources));
     }
     match cli.command {
-        Cmd::Check { .. } | Cmd::Generate { .. } => {}
+        Cmd::Check { .. } | Cmd::Generate { .. } | Cmd::Diff { .. } => {}
         Cmd::Dump { stats: true, .. } => print!("{}", schema.stats()),
         Cmd::Dump { .. } => match serde_json::to_string_pretty(&schema) {
             Ok(json) => println!("{json}"),

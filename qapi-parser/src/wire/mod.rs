@@ -1,0 +1,148 @@
+//! A schema as the wire sees it: commands and events, and the types they
+//! reach, by structure (JSON types, members, enum values, branches)
+//! rather than by name. QEMU's introspection (`query-qmp-schema`)
+//! numbers its types and QEMU renames types without changing the wire,
+//! so two schemas are compared by what a client sends and receives; a
+//! schema tree ([`WireSchema::from_schema`]) and a server's
+//! introspection reply ([`WireSchema::from_introspection`]) give the
+//! same model, and [`diff`] compares any two.
+
+mod diff;
+mod from_introspection;
+mod from_schema;
+
+pub use diff::{Change, ChangeKind, Diff, diff};
+
+pub use crate::JsonType;
+
+use std::collections::BTreeMap;
+
+/// The index of a type in a [`WireSchema`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TypeId(usize);
+
+/// A schema's commands and events, and the types they reach.
+#[derive(Debug, Clone, Default)]
+pub struct WireSchema {
+    types: Vec<WireType>,
+    /// The commands, by name.
+    pub commands: BTreeMap<String, WireCommand>,
+    /// The events, by name.
+    pub events: BTreeMap<String, WireEvent>,
+}
+
+/// What a type is on the wire.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WireType {
+    /// A built-in type.
+    Builtin(JsonType),
+    /// An enum: its values.
+    Enum(Vec<WireValue>),
+    /// An array of the element type.
+    Array(TypeId),
+    /// An object: its members (a union's common ones), and for a union
+    /// its tag and the members each tag value adds.
+    Object {
+        /// The members.
+        members: Vec<WireMember>,
+        /// The tag member, for a union.
+        tag: Option<String>,
+        /// The type adding each tag value's members.
+        variants: Vec<WireVariant>,
+    },
+    /// An alternate: the types a value may have.
+    Alternate(Vec<TypeId>),
+}
+
+/// The members a union adds for one value of its tag.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireVariant {
+    /// The tag's value.
+    pub case: String,
+    /// The type whose members it adds.
+    pub ty: TypeId,
+    /// Whether it exists only under a build condition.
+    pub conditional: bool,
+}
+
+/// An enum value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireValue {
+    /// The value.
+    pub name: String,
+    /// Its features.
+    pub features: Vec<String>,
+    /// Whether it exists only under a build condition.
+    pub conditional: bool,
+}
+
+/// A member of an object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireMember {
+    /// The name.
+    pub name: String,
+    /// Whether it may be absent.
+    pub optional: bool,
+    /// Its type.
+    pub ty: TypeId,
+    /// Its features.
+    pub features: Vec<String>,
+    /// Whether it exists only under a build condition.
+    pub conditional: bool,
+}
+
+/// A command.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireCommand {
+    /// Its arguments (an object; empty without arguments).
+    pub arguments: TypeId,
+    /// What it returns (an empty object when nothing).
+    pub returns: TypeId,
+    /// Whether it may run out-of-band.
+    pub allow_oob: bool,
+    /// Its features.
+    pub features: Vec<String>,
+    /// Whether it exists only under a build condition.
+    pub conditional: bool,
+}
+
+/// An event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireEvent {
+    /// Its data (an object; empty without data).
+    pub data: TypeId,
+    /// Its features.
+    pub features: Vec<String>,
+    /// Whether it exists only under a build condition.
+    pub conditional: bool,
+}
+
+impl WireSchema {
+    /// The type `id`.
+    pub fn ty(&self, id: TypeId) -> &WireType {
+        &self.types[id.0]
+    }
+
+    /// How many types the commands and events reach.
+    pub fn type_count(&self) -> usize {
+        self.types.len()
+    }
+
+    fn push(&mut self, ty: WireType) -> TypeId {
+        self.types.push(ty);
+        TypeId(self.types.len() - 1)
+    }
+
+    fn set(&mut self, id: TypeId, ty: WireType) {
+        self.types[id.0] = ty;
+    }
+
+    /// The empty object (arguments of a command without any).
+    fn empty_object(&mut self) -> TypeId {
+        self.push(WireType::Object {
+            members: Vec::new(),
+            tag: None,
+            variants: Vec::new(),
+        })
+    }
+}

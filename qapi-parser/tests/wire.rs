@@ -1,0 +1,74 @@
+//! `wire::diff` between QEMU releases (../shared/qemu, found beside the
+//! tree in `QAPI_QEMU_SRC`), snapshot-tested: what changed from QEMU 7.2
+//! (Debian 12) and from 10.0 (Debian 13) to 10.2, per command and event.
+
+use qapi_schema_parser::wire::{ChangeKind, WireSchema, diff};
+use std::path::PathBuf;
+
+/// The directory of release trees, beside `QAPI_QEMU_SRC`.
+fn releases() -> Option<PathBuf> {
+    let src = match std::env::var_os("QAPI_QEMU_SRC") {
+        Some(dir) => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(dir),
+        None if std::env::var_os("CI").is_some() => panic!("QAPI_QEMU_SRC must be set under CI"),
+        None => {
+            eprintln!("QAPI_QEMU_SRC is not set: skipping the release diffs");
+            return None;
+        }
+    };
+    Some(src.join(".."))
+}
+
+fn wire(root: &std::path::Path, release: &str) -> WireSchema {
+    let path = root.join(release).join("qapi/qapi-schema.json");
+    let schema = qapi_schema_parser::parse_file(&path).unwrap_or_else(|e| panic!("{release}: {e}"));
+    WireSchema::from_schema(&schema)
+}
+
+#[test]
+fn from_10_0_to_10_2() {
+    let Some(root) = releases() else { return };
+    let d = diff(&wire(&root, "10.0.2"), &wire(&root, "10.2.2"));
+    // Known facts of 10.1 and 10.2: chardev's deprecated 'reconnect' is
+    // gone, blockdev-mirror gained 'target-is-zero'.
+    assert!(d.changes.iter().any(|c| c.item == "command blockdev-mirror"
+        && c.path == "arguments.target-is-zero"
+        && c.kind == ChangeKind::Added
+        && !c.breaking));
+    assert!(d.changes.iter().any(|c| c.item == "command chardev-add"
+        && c.path == "arguments.backend[type=socket].data.reconnect"
+        && c.kind == ChangeKind::Removed
+        && c.breaking));
+    assert!(d.breaking());
+    insta::assert_snapshot!(d.to_string());
+}
+
+#[test]
+fn from_7_2_to_10_2() {
+    let Some(root) = releases() else { return };
+    let d = diff(&wire(&root, "7.2.0"), &wire(&root, "10.2.2"));
+    // 10.0's blockdev-set-active is new; migrate's 'blk' (removed in 9.1)
+    // is gone; MachineInfo's 'acpi' (8.0) is a new member of a reply.
+    let has = |item: &str, path: &str, kind: ChangeKind| {
+        d.changes
+            .iter()
+            .any(|c| c.item == item && c.path == path && c.kind == kind)
+    };
+    assert!(has("command blockdev-set-active", "", ChangeKind::Added));
+    assert!(has("command migrate", "arguments.blk", ChangeKind::Removed));
+    assert!(has(
+        "command query-machines",
+        "returns[].acpi",
+        ChangeKind::Added
+    ));
+    insta::assert_snapshot!(d.to_string());
+}
+
+/// A schema compared with itself: nothing.
+#[test]
+fn a_schema_has_no_changes_from_itself() {
+    let Some(root) = releases() else { return };
+    let w = wire(&root, "10.2.2");
+    assert!(diff(&w, &w).changes.is_empty());
+}
