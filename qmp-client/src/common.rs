@@ -315,8 +315,7 @@ pub(crate) fn decode_reply<T: DeserializeOwned>(
     ret: Option<std::ops::Range<usize>>,
 ) -> Result<T, Error> {
     let Some(range) = ret else {
-        let v: Value = qmp_types::deep::from_str(line).unwrap_or(Value::Null);
-        return Err(Error::from_error_reply(&v, command, line));
+        return Err(Error::from_error_reply(command, line));
     };
     let raw = &line[range];
     // The fast path; the path of a failing field is worked out only when

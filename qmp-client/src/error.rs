@@ -3,7 +3,6 @@
 //! decode.
 
 use qmp_types::QapiErrorClass;
-use serde_json::Value;
 
 /// What can go wrong talking to a QMP server.
 #[derive(Debug, thiserror::Error)]
@@ -167,20 +166,21 @@ impl Error {
         }
     }
 
-    /// An `{"error": {...}}` reply, or a protocol violation if it is not one.
-    pub(crate) fn from_error_reply(v: &Value, command: &str, line: &str) -> Self {
-        let err = &v["error"];
-        match (
-            err.get("class").and_then(Value::as_str),
-            err.get("desc").and_then(Value::as_str),
-        ) {
-            (Some(class), Some(desc)) => Error::Qmp {
+    /// An `{"error": {...}}` reply (decoded as `qmp_types::QmpError`), or
+    /// a protocol violation if it is not one.
+    pub(crate) fn from_error_reply(command: &str, line: &str) -> Self {
+        let error = crate::common::Head::of(line)
+            .ok()
+            .and_then(|head| head.error)
+            .and_then(|raw| qmp_types::deep::from_str::<qmp_types::QmpError>(raw.get()).ok());
+        match error {
+            Some(e) => Error::Qmp {
                 command: command.to_string(),
-                class: QapiErrorClass::from_wire(class),
-                desc: desc.to_string(),
+                class: e.class,
+                desc: e.desc,
                 raw: line.to_string(),
             },
-            _ => Error::protocol("a reply that is neither a return nor an error", line),
+            None => Error::protocol("a reply that is neither a return nor an error", line),
         }
     }
 }

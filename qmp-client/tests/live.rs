@@ -461,3 +461,36 @@ async fn jobs_and_a_mirror_on_qemu_7_2() {
     let left = client.execute(&cmd::QueryJobs).await.expect("query-jobs");
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// A migration (to a file, through `exec:`) completes by its `MIGRATION`
+/// event: `execute_until` sends `migrate` and waits for `completed` or
+/// `failed`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_completes_with_its_event() {
+    let Some(s) = system("pc") else { return };
+    let client = Client::connect_unix(&s.sock).await.expect("connect");
+    // QEMU sends MIGRATION events only with the `events` capability.
+    client
+        .execute(&cmd::MigrateSetCapabilities::new(vec![
+            qmp_types::MigrationCapabilityStatus::new(qmp_types::MigrationCapability::Events, true),
+        ]))
+        .await
+        .expect("migrate-set-capabilities");
+    let file = s.dir.join("state");
+    let migrate = cmd::Migrate {
+        uri: Some(format!("exec:cat > {}", file.display())),
+        ..Default::default()
+    };
+    let done = |e: &event::Migration| {
+        matches!(
+            e.status,
+            qmp_types::MigrationStatus::Completed | qmp_types::MigrationStatus::Failed
+        )
+    };
+    let (_, end) = client
+        .execute_until(&migrate, done, Duration::from_secs(60))
+        .await
+        .expect("the migration ends");
+    assert_eq!(end.event.status, qmp_types::MigrationStatus::Completed);
+    assert!(std::fs::metadata(&file).expect("the state").len() > 0);
+}
