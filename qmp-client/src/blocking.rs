@@ -119,15 +119,9 @@ impl<E: EventSet> Client<E> {
             schema: None,
             config,
         };
-        let oob = client.config.oob
-            && client
-                .greeting
-                .capabilities
-                .contains(&qmp_types::QMPCapability::Oob);
-        let enable: Vec<&str> = if oob { vec!["oob"] } else { Vec::new() };
         let id = client.next();
-        let msg = serde_json::json!({ "enable": enable });
-        let line = request_line("qmp_capabilities", Some(&msg), false, Some(id))?;
+        let (line, oob) =
+            crate::protocol::negotiation(&client.greeting, client.config.oob, Some(id))?;
         client.write(line, &[], Some(deadline), false)?;
         client
             .wait_reply(Some(id), Some(deadline))?
@@ -297,35 +291,15 @@ impl<E: EventSet> Client<E> {
     /// (the socket stays blocking for reads; each send is non-blocking,
     /// and `poll` waits for room).
     fn send_out(&mut self, fds: &[BorrowedFd<'_>], deadline: Option<Instant>) -> Result<(), Error> {
-        use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, send, sendmsg};
+        use crate::protocol::{SendError, send_some};
+        use rustix::net::SendFlags;
         let flags = SendFlags::NOSIGNAL | SendFlags::DONTWAIT;
         while self.out_done < self.out.len() {
-            let rest = &self.out[self.out_done..];
-            let attempt = if self.out_done == 0 && !fds.is_empty() {
-                let mut space = vec![
-                    std::mem::MaybeUninit::uninit();
-                    rustix::cmsg_space!(ScmRights(fds.len()))
-                ];
-                let mut control = SendAncillaryBuffer::new(&mut space);
-                if !control.push(SendAncillaryMessage::ScmRights(fds)) {
-                    return Err(Error::NotAllowed(
-                        "too many file descriptors for one message".into(),
-                    ));
-                }
-                sendmsg(
-                    &self.writer,
-                    &[std::io::IoSlice::new(rest)],
-                    &mut control,
-                    flags,
-                )
-            } else {
-                send(&self.writer, rest, flags)
-            };
-            match attempt {
+            match send_some(&self.writer, &self.out, self.out_done, fds, flags) {
                 Ok(n) => self.out_done += n,
-                Err(rustix::io::Errno::INTR) => {}
-                Err(rustix::io::Errno::AGAIN) => self.wait_writable(deadline)?,
-                Err(e) => return Err(std::io::Error::from(e).into()),
+                Err(SendError::Os(rustix::io::Errno::INTR)) => {}
+                Err(SendError::Os(rustix::io::Errno::AGAIN)) => self.wait_writable(deadline)?,
+                Err(e) => return Err(e.into_error()),
             }
         }
         self.out.clear();

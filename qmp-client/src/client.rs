@@ -276,13 +276,8 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         let timeout = config.connect_timeout;
         let (greeting, oob, lines, writer) = tokio::time::timeout(timeout, async move {
             let greeting = GreetingMessage::of(&lines.next_text().await?)?;
-            let oob = config.oob
-                && greeting
-                    .capabilities
-                    .contains(&qmp_types::QMPCapability::Oob);
-            let enable: Vec<&str> = if oob { vec!["oob"] } else { Vec::new() };
-            let msg = serde_json::json!({ "enable": enable });
-            writer.take(request_line("qmp_capabilities", Some(&msg), false, None)?);
+            let (request, oob) = crate::protocol::negotiation(&greeting, config.oob, None)?;
+            writer.take(request);
             writer.finish().await?;
             loop {
                 let line = lines.next_text().await?;

@@ -52,6 +52,7 @@ mod guest_agent;
 mod jobs;
 #[cfg(feature = "async")]
 mod line;
+mod protocol;
 mod server_schema;
 mod timeouts;
 #[cfg(feature = "async")]

@@ -79,40 +79,27 @@ pub(crate) async fn send(
     sent: &mut usize,
     fds: &[BorrowedFd<'_>],
 ) -> io::Result<()> {
-    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, send, sendmsg};
+    use crate::protocol::{SendError, send_some};
     let fd = socket.get_ref().as_fd();
     let mut pause = Duration::from_micros(100);
     while *sent < buf.len() {
-        let attempt = if *sent == 0 && !fds.is_empty() {
-            let mut space =
-                vec![std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(fds.len()))];
-            let mut control = SendAncillaryBuffer::new(&mut space);
-            if !control.push(SendAncillaryMessage::ScmRights(fds)) {
-                return Err(io::Error::other(
-                    "too many file descriptors for one message",
-                ));
-            }
-            sendmsg(
-                fd,
-                &[io::IoSlice::new(buf)],
-                &mut control,
-                SendFlags::NOSIGNAL,
-            )
-        } else {
-            send(fd, &buf[*sent..], SendFlags::NOSIGNAL)
-        };
-        match attempt {
+        match send_some(fd, buf, *sent, fds, rustix::net::SendFlags::NOSIGNAL) {
             Ok(n) => {
                 *sent += n;
                 pause = Duration::from_micros(100);
             }
-            Err(rustix::io::Errno::INTR) => {}
+            Err(SendError::Os(rustix::io::Errno::INTR)) => {}
             // The server is not reading: wait and try again.
-            Err(rustix::io::Errno::AGAIN) => {
+            Err(SendError::Os(rustix::io::Errno::AGAIN)) => {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
-            Err(e) => return Err(e.into()),
+            Err(SendError::TooManyFds) => {
+                return Err(io::Error::other(
+                    "too many file descriptors for one message",
+                ));
+            }
+            Err(SendError::Os(e)) => return Err(e.into()),
         }
     }
     Ok(())
