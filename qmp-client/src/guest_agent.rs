@@ -177,30 +177,50 @@ impl GuestAgent {
     /// result. Commands that send no reply on success (`guest-shutdown`)
     /// return as soon as they are sent.
     pub async fn execute<C: Command>(&mut self, command: &C) -> Result<C::Returns, Error> {
+        let arguments = C::HAS_ARGUMENTS.then_some(command);
+        self.run(C::NAME, arguments, C::SUCCESS_RESPONSE).await
+    }
+
+    /// Runs a command by name with JSON arguments; the result is the JSON
+    /// `return` value (for tools that take commands from people).
+    pub async fn execute_raw(
+        &mut self,
+        name: &str,
+        arguments: Option<serde_json::Value>,
+    ) -> Result<serde_json::Value, Error> {
+        self.run(name, arguments.as_ref(), true).await
+    }
+
+    async fn run<A: serde::Serialize + ?Sized, T: serde::de::DeserializeOwned>(
+        &mut self,
+        name: &str,
+        arguments: Option<&A>,
+        success_response: bool,
+    ) -> Result<T, Error> {
         if self.dirty {
             self.sync().await?;
         }
-        let text = request_line(C::NAME, C::HAS_ARGUMENTS.then_some(command), false, None)?;
-        let timeout = self.config.override_for(C::NAME).unwrap_or(self.timeout);
+        let text = request_line(name, arguments, false, None)?;
+        let timeout = self.config.override_for(name).unwrap_or(self.timeout);
         let started = std::time::Instant::now();
         // Out of step until the reply has been read whole.
         self.dirty = true;
         let result = tokio::time::timeout(timeout, async {
             write_line(&mut self.writer, &text).await?;
-            if !C::SUCCESS_RESPONSE {
+            if !success_response {
                 return crate::common::no_reply();
             }
             let line = self.lines.next_text().await?;
             // The line is read whole: whatever it says, the stream is in
             // step (a reply that is not valid JSON is the exception).
-            let result = decode_return::<C::Returns>(C::NAME, &line);
+            let result = decode_return::<T>(name, &line);
             self.dirty = matches!(result, Err(Error::Protocol { .. }));
             result
         })
         .await
         .map_err(|_| Error::Timeout)?;
-        self.config.note_duration(C::NAME, started.elapsed());
-        if !C::SUCCESS_RESPONSE && result.is_ok() {
+        self.config.note_duration(name, started.elapsed());
+        if !success_response && result.is_ok() {
             self.dirty = false;
         }
         result

@@ -66,6 +66,7 @@ pub(crate) enum SendError {
 
 impl SendError {
     /// As the client reports it (for the errors a caller does not retry).
+    #[cfg(feature = "blocking")]
     pub(crate) fn into_error(self) -> Error {
         match self {
             SendError::TooManyFds => {

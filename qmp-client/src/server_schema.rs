@@ -70,6 +70,22 @@ pub enum JsonKind {
     Value,
 }
 
+impl JsonKind {
+    /// In words: `a string`, `an integer`...
+    pub fn describe(self) -> &'static str {
+        match self {
+            JsonKind::String => "a string",
+            JsonKind::Number => "a number",
+            JsonKind::Int => "an integer",
+            JsonKind::Boolean => "true or false",
+            JsonKind::Null => "null",
+            JsonKind::Object => "an object",
+            JsonKind::Array => "an array",
+            JsonKind::Value => "any value",
+        }
+    }
+}
+
 /// A type of the server's schema, as a member or a return has it.
 #[derive(Debug, Clone, Copy)]
 pub struct TypeView<'a> {
@@ -137,6 +153,13 @@ pub enum Finding {
         /// Where (with `=value` for a value).
         path: String,
     },
+    /// A value of another JSON type than the member takes.
+    WrongType {
+        /// Where.
+        path: String,
+        /// What the member takes.
+        expected: JsonKind,
+    },
 }
 
 impl std::fmt::Display for Finding {
@@ -146,6 +169,9 @@ impl std::fmt::Display for Finding {
             Finding::UnknownMember { path } => write!(f, "no member {path}"),
             Finding::UnknownValue { path, value } => write!(f, "{path}: no value '{value}'"),
             Finding::Deprecated { path } => write!(f, "{path} is deprecated"),
+            Finding::WrongType { path, expected } => {
+                write!(f, "{path} takes {}", expected.describe())
+            }
         }
     }
 }
@@ -304,21 +330,57 @@ impl ServerSchema {
     /// value it does not know, and every member or value it marks
     /// deprecated. Empty when the server takes the command as it is.
     pub fn check<C: Command>(&self, command: &C) -> Vec<Finding> {
-        let Some((_, c)) = self.command_info(C::NAME) else {
+        if !self.has_command(C::NAME) {
             return vec![Finding::UnknownCommand {
                 command: C::NAME.to_string(),
             }];
+        }
+        match C::HAS_ARGUMENTS.then(|| serde_json::to_value(command)) {
+            Some(Ok(value)) => self.check_arguments(C::NAME, &value),
+            // An argument that does not encode fails when sent.
+            Some(Err(_)) | None => Vec::new(),
+        }
+    }
+
+    /// [`ServerSchema::check`] for a command by name with JSON arguments
+    /// (what a person types): also reports values of the wrong JSON type.
+    ///
+    /// ```
+    /// # let reply = serde_json::json!([
+    /// #     {"name": "eject", "meta-type": "command", "arg-type": "0", "ret-type": "1"},
+    /// #     {"name": "0", "meta-type": "object", "members": [
+    /// #         {"name": "id", "type": "str", "default": null},
+    /// #         {"name": "force", "type": "bool", "default": null}]},
+    /// #     {"name": "1", "meta-type": "object", "members": []},
+    /// #     {"name": "str", "meta-type": "builtin", "json-type": "string"},
+    /// #     {"name": "bool", "meta-type": "builtin", "json-type": "boolean"}]);
+    /// # let schema = qmp_client::ServerSchema::new(serde_json::from_value(reply)?, None);
+    /// use qmp_client::Finding;
+    /// let found = schema.check_arguments("eject", &serde_json::json!({"id": "cd0", "force": "yes"}));
+    /// assert_eq!(found[0].to_string(), "force takes true or false");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn check_arguments(&self, command: &str, arguments: &Value) -> Vec<Finding> {
+        let Some((_, c)) = self.command_info(command) else {
+            return vec![Finding::UnknownCommand {
+                command: command.to_string(),
+            }];
         };
         let mut out = Vec::new();
-        if C::HAS_ARGUMENTS {
-            // An argument that does not encode fails when sent.
-            if let (Ok(value), Some(ty)) =
-                (serde_json::to_value(command), self.type_view(&c.arg_type))
-            {
-                ty.check(&value, "", &mut out);
-            }
+        if let Some(ty) = self.type_view(&c.arg_type) {
+            ty.check(arguments, "", &mut out);
         }
         out
+    }
+
+    /// The type at `path` in the arguments of `command` (`""`: the
+    /// arguments object itself), for completion.
+    pub fn argument_type(&self, command: &str, path: &str) -> Option<TypeView<'_>> {
+        let (_, c) = self.command_info(command)?;
+        if path.is_empty() {
+            return self.type_view(&c.arg_type);
+        }
+        self.member_at(&c.arg_type, path).map(|m| m.ty)
     }
 }
 
@@ -404,6 +466,31 @@ impl<'a> TypeView<'a> {
             .find(|m| m.name == value)
             .and_then(|m| m.features.as_deref())
             .unwrap_or_default()
+    }
+
+    /// The names of the members of this object (its own and every union
+    /// branch's), of an array's element, or of an alternate's object
+    /// branches: what may come after a dot.
+    pub fn member_names(&self) -> Vec<&'a str> {
+        let mut names = Vec::new();
+        for t in self.shapes() {
+            t.collect_names(&mut names);
+        }
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
+    fn collect_names(&self, names: &mut Vec<&'a str>) {
+        let Some(o) = self.as_object() else {
+            return;
+        };
+        names.extend(o.members.iter().map(|m| m.name.as_str()));
+        for v in o.variants.iter().flatten() {
+            if let Some(t) = self.schema.type_view(&v.r#type) {
+                t.collect_names(names);
+            }
+        }
     }
 
     /// The member `name` of this object (its own, or any union branch's),
@@ -515,6 +602,28 @@ impl<'a> TypeView<'a> {
                     }
                 }
             }
+            (Value::Null, _) => {}
+            (v, SchemaInfoBranch::Builtin(_)) => {
+                let (want, got) = (self.json_kind(), kind_of(v));
+                let fits = want == got
+                    || want == JsonKind::Value
+                    || (want == JsonKind::Number && got == JsonKind::Int);
+                if !fits {
+                    out.push(Finding::WrongType {
+                        path: path.to_string(),
+                        expected: want,
+                    });
+                }
+            }
+            (
+                _,
+                SchemaInfoBranch::Enum(_)
+                | SchemaInfoBranch::Array(_)
+                | SchemaInfoBranch::Object(_),
+            ) => out.push(Finding::WrongType {
+                path: path.to_string(),
+                expected: self.json_kind(),
+            }),
             _ => {}
         }
     }
