@@ -31,6 +31,15 @@ fn size(bytes: u64) -> String {
     }
 }
 
+/// The virtual size of a block node's (or device's) image.
+fn image_size(v: &Value) -> String {
+    v.get("image")
+        .and_then(|im| im.get("virtual-size"))
+        .and_then(Value::as_u64)
+        .map(size)
+        .unwrap_or_else(|| "-".into())
+}
+
 /// The summary, as lines.
 pub(crate) async fn summary(client: &Client, schema: &ServerSchema) -> Vec<String> {
     let ask = async |name: &str, args: Option<Value>| -> Option<Value> {
@@ -92,12 +101,7 @@ pub(crate) async fn summary(client: &Client, schema: &ServerSchema) -> Vec<Strin
             };
             match b.get("inserted") {
                 Some(i) => {
-                    let image = i.get("image");
-                    let vsize = image
-                        .and_then(|im| im.get("virtual-size"))
-                        .and_then(Value::as_u64)
-                        .map(size)
-                        .unwrap_or_else(|| "-".into());
+                    let vsize = image_size(i);
                     out.push(format!(
                         "  {dev}: node {} ({}) {} {vsize}",
                         text(i, "node-name"),
@@ -111,12 +115,7 @@ pub(crate) async fn summary(client: &Client, schema: &ServerSchema) -> Vec<Strin
     } else if let Some(Value::Array(nodes)) = ask("query-named-block-nodes", None).await {
         out.push(format!("block nodes: {}", nodes.len()));
         for n in &nodes {
-            let vsize = n
-                .get("image")
-                .and_then(|im| im.get("virtual-size"))
-                .and_then(Value::as_u64)
-                .map(size)
-                .unwrap_or_else(|| "-".into());
+            let vsize = image_size(n);
             out.push(format!(
                 "  {} ({}) {} {vsize}",
                 text(n, "node-name"),

@@ -102,22 +102,28 @@ fn words(line: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// `key=value` words into the arguments object (`None` when there are
+/// none).
+fn arguments<'w>(words: impl IntoIterator<Item = &'w str>) -> Result<Option<Value>, String> {
+    let mut args = Map::new();
+    for w in words {
+        let (key, v) = w
+            .split_once('=')
+            .ok_or_else(|| format!("'{w}': expected key=value"))?;
+        insert(&mut args, key, value(v))?;
+    }
+    Ok((!args.is_empty()).then_some(Value::Object(args)))
+}
+
 /// `command key=value...` into a request.
 fn command(line: &str) -> Result<Request, String> {
     let words = words(line)?;
     let Some((name, rest)) = words.split_first() else {
         return Err("no command".into());
     };
-    let mut args = Map::new();
-    for w in rest {
-        let (key, v) = w
-            .split_once('=')
-            .ok_or_else(|| format!("'{w}': expected key=value"))?;
-        insert(&mut args, key, value(v))?;
-    }
     Ok(Request {
         name: name.clone(),
-        arguments: (!args.is_empty()).then_some(Value::Object(args)),
+        arguments: arguments(rest.iter().map(String::as_str))?,
     })
 }
 
@@ -186,16 +192,9 @@ impl Reader {
 /// A one-shot command line (`COMMAND key=value...`, already split by the
 /// shell) into a request.
 pub(crate) fn from_args(name: &str, args: &[String]) -> Result<Request, String> {
-    let mut map = Map::new();
-    for w in args {
-        let (key, v) = w
-            .split_once('=')
-            .ok_or_else(|| format!("'{w}': expected key=value"))?;
-        insert(&mut map, key, value(v))?;
-    }
     Ok(Request {
         name: name.to_string(),
-        arguments: (!map.is_empty()).then_some(Value::Object(map)),
+        arguments: arguments(args.iter().map(String::as_str))?,
     })
 }
 

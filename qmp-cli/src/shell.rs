@@ -63,14 +63,28 @@ enum Peer {
     Agent(Box<GuestAgent>),
 }
 
+/// The value at the dotted `path` in `args` (array elements skipped).
+fn value_at<'v>(args: &'v Value, path: &str) -> Option<&'v Value> {
+    let mut v = args;
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let name = part.split('[').next().unwrap_or(part);
+        v = v.get(name)?;
+        if part.contains('[') {
+            v = v.get(0)?;
+        }
+    }
+    Some(v)
+}
+
 /// The message for a finding, with what the server accepts there.
-fn explain(schema: &ServerSchema, command: &str, f: &Finding) -> String {
+fn explain(schema: &ServerSchema, command: &str, args: &Value, f: &Finding) -> String {
     let accepted = match f {
         Finding::UnknownMember { path } => {
             let parent = path.rsplit_once('.').map_or("", |(p, _)| p);
+            let given = value_at(args, parent).unwrap_or(&Value::Null);
             schema
                 .argument_type(command, &strip_indexes(parent))
-                .map(|t| t.member_names().join(", "))
+                .map(|t| t.member_names_for(given).join(", "))
         }
         Finding::UnknownValue { path, .. } => schema
             .argument(command, &strip_indexes(path))
@@ -323,7 +337,7 @@ pub(crate) fn run(opts: &Options, address: &str) -> ExitCode {
                 .collect();
             if !refused.is_empty() {
                 for f in &refused {
-                    eprintln!("error: {}", explain(schema, &request.name, f));
+                    eprintln!("error: {}", explain(schema, &request.name, &args, f));
                 }
                 continue;
             }

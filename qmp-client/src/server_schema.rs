@@ -481,6 +481,25 @@ impl<'a> TypeView<'a> {
         names
     }
 
+    /// The names of the members a value of this type may have given what
+    /// `value` already holds: for a union whose tag `value` sets, the
+    /// common members and that branch's only; otherwise
+    /// [`TypeView::member_names`].
+    pub fn member_names_for(&self, value: &Value) -> Vec<&'a str> {
+        let mut names = Vec::new();
+        for t in self.shapes() {
+            match (t.as_object(), value.as_object()) {
+                (Some(o), Some(map)) if o.tag.as_ref().is_some_and(|tag| map.contains_key(tag)) => {
+                    names.extend(t.members_for(map).iter().map(|m| m.name.as_str()));
+                }
+                _ => t.collect_names(&mut names),
+            }
+        }
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
     fn collect_names(&self, names: &mut Vec<&'a str>) {
         let Some(o) = self.as_object() else {
             return;

@@ -5,6 +5,7 @@
 //! (version and the SHA-256 of every schema file read).
 
 pub mod check_bench;
+pub mod cli_bench;
 pub mod compile_bench;
 pub mod corpus;
 pub mod fuzz_seeds;

@@ -53,6 +53,13 @@ enum Task {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Time the `qmp` tool against a live QEMU: the shell to its prompt,
+    /// and a one-shot command (and QEMU's qmp-shell, when installed).
+    BenchCli {
+        /// Runs of each.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+    },
     /// Time whole `qapi check` processes (CPU and wall, median) on QEMU's
     /// QMP schemas, against the CPU of QEMU's Python front end.
     BenchCheck {
@@ -87,6 +94,32 @@ fn main() -> ExitCode {
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
     match Cli::parse().task {
+        Task::BenchCli { runs } => match xtask::cli_bench::run(runs) {
+            Ok(f) => {
+                println!("| what | wall (median of {runs}) |");
+                println!("| --- | --- |");
+                println!(
+                    "| `qmp SOCK` to its prompt (schema fetched) | {:.1} ms |",
+                    f.shell.as_secs_f64() * 1e3
+                );
+                println!(
+                    "| `qmp -s SOCK query-status` | {:.1} ms |",
+                    f.one_shot.as_secs_f64() * 1e3
+                );
+                match f.qmp_shell {
+                    Some(p) => println!(
+                        "| `qmp-shell SOCK` (qemu.qmp) to its prompt | {:.1} ms |",
+                        p.as_secs_f64() * 1e3
+                    ),
+                    None => println!("(qmp-shell is not on the PATH: pip install qemu.qmp)"),
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        },
         Task::BenchCompile { runs } => match xtask::compile_bench::run(runs) {
             Ok(timings) => {
                 println!("| crate | min | median | runs |");
