@@ -62,18 +62,10 @@ pub fn run(runs: usize) -> Result<Figures, String> {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let sock = dir.join("qmp.sock");
     let mut qemu = Command::new("qemu-system-x86_64")
-        .args([
-            "-accel",
-            "tcg",
-            "-display",
-            "none",
-            "-nodefaults",
-            "-M",
+        .args(test_support::system(
             "pc",
-            "-S",
-            "-qmp",
-        ])
-        .arg(format!("unix:{},server=on,wait=off", sock.display()))
+            &format!("unix:{}", sock.display()),
+        ))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
