@@ -8,6 +8,7 @@
 //! qmp -s SOCKET events [NAME...] [--count N] [--timeout S]
 //! qmp -s SOCKET info                  a one-screen summary of the VM
 //! qmp completions bash|zsh|fish       a completion script
+//! qmp manpage                         the manual page (roff)
 //! ```
 //!
 //! Exit codes: 0, 1 for an error the server returned, 2 for a connection
@@ -33,7 +34,7 @@ use std::time::Duration;
     name = "qmp",
     version,
     about = "A shell and a command-line tool for QEMU's monitor (QMP) and guest agent",
-    after_help = "Forms:\n  qmp [SOCKET]                        the shell (SOCKET or $QMP_SOCKET)\n  qmp -s SOCKET COMMAND [key=value...]  one command; its return as JSON\n  qmp -s SOCKET events [NAME...] [--count N] [--timeout S]\n  qmp -s SOCKET info                  a summary of the VM\n  qmp completions bash|zsh|fish|elvish|powershell\n\nSOCKET is a Unix socket path or host:port. Exit codes: 0; 1 for an error the server returned; 2 for a connection or usage error."
+    after_help = "Forms:\n  qmp [SOCKET]                        the shell (SOCKET or $QMP_SOCKET)\n  qmp -s SOCKET COMMAND [key=value...]  one command; its return as JSON\n  qmp -s SOCKET events [NAME...] [--count N] [--timeout S]\n  qmp -s SOCKET info                  a summary of the VM\n  qmp completions bash|zsh|fish|elvish|powershell\n  qmp manpage                         the manual page (roff)\n\nSOCKET is a Unix socket path or host:port. Exit codes: 0; 1 for an error the server returned; 2 for a connection or usage error."
 )]
 pub(crate) struct Options {
     /// The server's socket (a path, or host:port), for one-shot use.
@@ -149,6 +150,16 @@ fn main() -> ExitCode {
         (false, false) => Mode::Qmp,
     };
     let rest = opts.rest.clone();
+    if rest.first().map(String::as_str) == Some("manpage") {
+        let man = clap_mangen::Man::new(Options::command());
+        return match man.render(&mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("qmp: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     if rest.first().map(String::as_str) == Some("completions") {
         let Some(shell) = rest
             .get(1)

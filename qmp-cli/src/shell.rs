@@ -112,38 +112,89 @@ fn strip_indexes(path: &str) -> String {
     out
 }
 
-/// `help` and `help COMMAND`, from the server's schema.
-fn help(schema: &ServerSchema, command: Option<&str>) -> String {
+/// The docs `cargo xtask regen` took from the pinned schema's doc
+/// comments (servers do not send their docs).
+static QMP_DOCS: &str = include_str!("generated/qmp-docs.json");
+/// The guest agent's.
+static QGA_DOCS: &str = include_str!("generated/qga-docs.json");
+
+/// The docs of `command` (from the QMP or the guest agent's table), and
+/// the QEMU release they are of.
+fn docs(agent: bool, command: &str) -> Option<(Value, String)> {
+    let table: Value = serde_json::from_str(if agent { QGA_DOCS } else { QMP_DOCS }).ok()?;
+    let release = table["qemu"].as_str().unwrap_or("?").to_string();
+    Some((table["commands"].get(command)?.clone(), release))
+}
+
+/// Indents every line of `text` by `pad`.
+fn indent(text: &str, pad: &str) -> String {
+    text.lines()
+        .map(|l| format!("{pad}{l}\n"))
+        .collect::<String>()
+}
+
+/// `help` and `help COMMAND`: what the server has (from its schema), with
+/// the command's documentation (from the bindings' release) when known.
+fn help(schema: Option<&ServerSchema>, agent: bool, command: Option<&str>) -> String {
     let Some(command) = command else {
-        let names: Vec<&str> = schema.commands().collect();
+        let names: Vec<String> = match schema {
+            Some(s) => s.commands().map(String::from).collect(),
+            None => serde_json::from_str::<Value>(QGA_DOCS)
+                .ok()
+                .and_then(|t| {
+                    t["commands"]
+                        .as_object()
+                        .map(|c| c.keys().cloned().collect())
+                })
+                .unwrap_or_default(),
+        };
         return format!(
-            "{} commands (help COMMAND for its arguments):\n{}",
+            "{} commands (help COMMAND for its arguments):\n{}\n",
             names.len(),
             names.join(" ")
         );
     };
-    if !schema.has_command(command) {
-        return format!("the server has no command {command}");
+    if schema.is_some_and(|s| !s.has_command(command)) {
+        return format!("the server has no command {command}\n");
     }
+    let (doc, release) = docs(agent, command).unwrap_or((Value::Null, String::new()));
     let mut out = command.to_string();
-    if let Some(f) = schema.features(command).filter(|f| !f.is_empty()) {
+    if let Some(f) = schema
+        .and_then(|s| s.features(command))
+        .filter(|f| !f.is_empty())
+    {
         out.push_str(&format!(" [{}]", f.join(", ")));
     }
-    out.push('\n');
-    let args = schema
-        .argument_type(command, "")
-        .map(|t| t.member_names())
-        .unwrap_or_default();
-    if args.is_empty() {
-        out.push_str("  no arguments\n");
+    if let Some(since) = doc["since"].as_str() {
+        out.push_str(&format!(" (since {since})"));
     }
-    for name in args {
-        if let Some(m) = schema.argument(command, name) {
-            let mut line = format!(
-                "  {name}{}: {}",
+    out.push('\n');
+    if let Some(text) = doc["doc"].as_str() {
+        out.push_str(&indent(text, "  "));
+    }
+    let args: Vec<String> = match schema {
+        Some(s) => s
+            .argument_type(command, "")
+            .map(|t| t.member_names().into_iter().map(String::from).collect())
+            .unwrap_or_default(),
+        None => doc["arguments"]
+            .as_object()
+            .map(|a| a.keys().cloned().collect())
+            .unwrap_or_default(),
+    };
+    out.push_str(if args.is_empty() {
+        "no arguments\n"
+    } else {
+        "arguments:\n"
+    });
+    for name in &args {
+        let mut line = format!("  {name}");
+        if let Some(m) = schema.and_then(|s| s.argument(command, name)) {
+            line.push_str(&format!(
+                "{}: {}",
                 if m.optional() { " (optional)" } else { "" },
                 m.ty.json_kind().describe()
-            );
+            ));
             if let Some(values) = m.ty.values() {
                 line.push_str(&format!(
                     ", one of {}",
@@ -153,12 +204,36 @@ fn help(schema: &ServerSchema, command: Option<&str>) -> String {
             if !m.features().is_empty() {
                 line.push_str(&format!(" [{}]", m.features().join(", ")));
             }
-            out.push_str(&line);
-            out.push('\n');
+        }
+        out.push_str(&line);
+        out.push('\n');
+        if let Some(text) = doc["arguments"][name.as_str()].as_str() {
+            out.push_str(&indent(text, "      "));
         }
     }
-    if let Some(r) = schema.return_type(command) {
-        out.push_str(&format!("  returns {}\n", r.json_kind().describe()));
+    if let Some(r) = schema.and_then(|s| s.return_type(command)) {
+        match (r.json_kind(), r.member_names().is_empty()) {
+            (qmp_client::JsonKind::Object, true) => out.push_str("returns nothing\n"),
+            (kind, _) => out.push_str(&format!("returns {}\n", kind.describe())),
+        }
+    }
+    if let Some(text) = doc["returns"].as_str() {
+        out.push_str(&indent(text, "  "));
+    }
+    if let Some(features) = doc["features"].as_object() {
+        for (name, text) in features {
+            out.push_str(&format!("feature {name}:\n"));
+            out.push_str(&indent(text.as_str().unwrap_or_default(), "  "));
+        }
+    }
+    if !release.is_empty() {
+        let server = schema.and_then(|s| s.version()).map(|v| v.qemu.to_string());
+        match server {
+            Some(v) if v != release => out.push_str(&format!(
+                "(the text is QEMU {release}'s; this server is QEMU {v}: the arguments above are its own)\n"
+            )),
+            _ => {}
+        }
     }
     out
 }
@@ -308,11 +383,10 @@ pub(crate) fn run(opts: &Options, address: &str) -> ExitCode {
         }
         if let Some(rest) = trimmed.strip_prefix("help") {
             if rest.is_empty() || rest.starts_with(' ') {
+                let command = rest.split_whitespace().next();
                 match &peer {
-                    Peer::Qmp(_, Some(schema)) => {
-                        print!("{}", help(schema, rest.split_whitespace().next()))
-                    }
-                    _ => println!("no schema to tell from: the guest agent has no introspection"),
+                    Peer::Qmp(_, schema) => print!("{}", help(schema.as_deref(), false, command)),
+                    Peer::Agent(_) => print!("{}", help(None, true, command)),
                 }
                 continue;
             }

@@ -122,6 +122,7 @@ fn the_shell_completes_checks_sends_and_prints_events_while_idle() {
         .expect("cont");
     expect(&mut p, "event RESUME at ");
     at(&mut p, q, "help blockdev-del\r", "node-name: a string");
+    expect(&mut p, "Name of the graph node to delete.");
     at(&mut p, q, "quit\r", "quit");
     ends(&mut p);
 
@@ -168,6 +169,7 @@ fn guest_agent_mode_completes_from_guest_info() {
     p.send_line("").expect("send");
     expect(&mut p, "\"kernel-release\"");
     at(&mut p, g, "guest-ping\r", "{}");
+    at(&mut p, g, "help guest-ping\r", "Ping the guest agent");
     at(&mut p, g, "quit\r", "quit");
     ends(&mut p);
 }
@@ -276,4 +278,7 @@ fn completion_scripts_come_from_the_argument_parser() {
     assert!(out.contains("_qmp()"), "{out}");
     let (code, _, _) = run(&["completions", "nosuchshell"]);
     assert_eq!(code, 2);
+    let (code, out, _) = run(&["manpage"]);
+    assert_eq!(code, 0);
+    assert!(out.contains(".TH qmp"), "{out}");
 }

@@ -6,6 +6,7 @@
 
 pub mod check_bench;
 pub mod cli_bench;
+pub mod cli_docs;
 pub mod compile_bench;
 pub mod corpus;
 pub mod fuzz_seeds;
@@ -173,6 +174,7 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
         PathBuf,
         Vec<qapi_bindgen::GeneratedFile>,
         Timing,
+        qapi_bindgen::GeneratedFile,
     );
     let (history, pin, history_digest) = history_for_pin(&version)?;
     let render_target = |t: &Target| -> Result<Target1, Error> {
@@ -206,13 +208,17 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
         }
         let start = std::time::Instant::now();
         let rendered = cfg.render_schema(&schema).map_err(|e| e.to_string())?;
+        let docs = qapi_bindgen::GeneratedFile {
+            path: format!("{}-docs.json", t.name),
+            text: cli_docs::table(&schema, &version, t.schema)?,
+        };
         let timing = Timing {
             schema: t.schema,
             parse,
             generate: start.elapsed(),
             optional: optional.as_ref().map_or(0, Vec::len),
         };
-        Ok((files, workspace().join(t.out), rendered, timing))
+        Ok((files, workspace().join(t.out), rendered, timing, docs))
     };
     let results: Vec<Result<Target1, Error>> = std::thread::scope(|scope| {
         let handles: Vec<_> = TARGETS
@@ -230,12 +236,16 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
     let mut files = BTreeMap::new();
     let mut out = Vec::new();
     let mut timings = Vec::new();
+    let mut docs = Vec::new();
     for r in results {
-        let (hashes, dir, rendered, timing) = r?;
+        let (hashes, dir, rendered, timing, doc) = r?;
         files.extend(hashes);
         out.push((dir, rendered));
         timings.push(timing);
+        docs.push(doc);
     }
+    // `qmp help`'s docs, both schemas' in one directory.
+    out.push((workspace().join(cli_docs::OUT), docs));
     if files_digest(&files) != history_digest {
         return Err(format!(
             "schema/history.json was not made from this QEMU {version} tree (its files' digest differs): run cargo xtask history"
