@@ -9,8 +9,9 @@ use qmp_client::{JsonKind, ServerSchema};
 pub(crate) enum Source {
     /// A QMP server's schema.
     Qmp(std::sync::Arc<ServerSchema>),
-    /// A guest agent's command names.
-    Agent(Vec<String>),
+    /// A guest agent's command names (from `guest-info`), and each
+    /// command's argument names (from the bindings' docs table).
+    Agent(Vec<String>, std::collections::HashMap<String, Vec<String>>),
     /// The human monitor: nothing to complete.
     None,
 }
@@ -32,7 +33,7 @@ pub(crate) fn complete(source: &Source, line: &str, pos: usize) -> (usize, Vec<S
             let names = schema.commands().filter(|c| c.starts_with(word));
             (start, sorted(names.map(String::from).collect()))
         }
-        (Source::Agent(names), None) => {
+        (Source::Agent(names, _), None) => {
             let names = names.iter().filter(|c| c.starts_with(word)).cloned();
             (start, sorted(names.collect()))
         }
@@ -86,6 +87,15 @@ pub(crate) fn complete(source: &Source, line: &str, pos: usize) -> (usize, Vec<S
                 (from, sorted(names))
             }
         },
+        (Source::Agent(_, arguments), Some(command)) if !word.contains('=') => {
+            let names = arguments
+                .get(command)
+                .into_iter()
+                .flatten()
+                .filter(|a| a.starts_with(word))
+                .map(|a| format!("{a}="));
+            (start, sorted(names.collect()))
+        }
         _ => (pos, Vec::new()),
     }
 }

@@ -126,6 +126,22 @@ fn docs(agent: bool, command: &str) -> Option<(Value, String)> {
     Some((table["commands"].get(command)?.clone(), release))
 }
 
+/// The guest agent's commands' argument names, from its docs table.
+fn agent_arguments() -> std::collections::HashMap<String, Vec<String>> {
+    let table: Value = serde_json::from_str(QGA_DOCS).unwrap_or(Value::Null);
+    let commands = table["commands"].as_object().cloned().unwrap_or_default();
+    commands
+        .into_iter()
+        .map(|(name, doc)| {
+            let args = doc["arguments"]
+                .as_object()
+                .map(|a| a.keys().cloned().collect())
+                .unwrap_or_default();
+            (name, args)
+        })
+        .collect()
+}
+
 /// Indents every line of `text` by `pad`.
 fn indent(text: &str, pad: &str) -> String {
     text.lines()
@@ -283,7 +299,7 @@ pub(crate) fn run(opts: &Options, address: &str) -> ExitCode {
                         .collect()
                 })
                 .unwrap_or_default();
-            Source::Agent(names)
+            Source::Agent(names, agent_arguments())
         }
     };
     let schema = match &source {

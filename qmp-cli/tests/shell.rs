@@ -170,7 +170,10 @@ fn guest_agent_mode_completes_from_guest_info() {
     expect(&mut p, "\"kernel-release\"");
     at(&mut p, g, "guest-ping\r", "{}");
     at(&mut p, g, "help guest-ping\r", "Ping the guest agent");
-    at(&mut p, g, "quit\r", "quit");
+    // An argument name, from the bindings (the agent has no introspection).
+    at(&mut p, g, "guest-exec-status p\t", "guest-exec-status pid=");
+    p.send(CLEAR).expect("send");
+    p.send("quit\r").expect("send");
     ends(&mut p);
 }
 

@@ -33,13 +33,13 @@ pub fn table(schema: &Schema, version: &str, source: &str) -> Result<String, Str
         let mut arguments = Map::new();
         if let Some(a) = &c.arguments {
             for m in schema.all_members(a.id) {
+                // Every argument, documented or not: the guest agent has
+                // no introspection, and `qmp -g` completes from this list.
                 let text = docs
                     .iter()
                     .find_map(|d| d.member(&m.name))
                     .map(|s| prose(&s.text));
-                if let Some(t) = text.filter(|t| !t.is_empty()) {
-                    arguments.insert(m.name.clone(), Value::String(t));
-                }
+                arguments.insert(m.name.clone(), Value::String(text.unwrap_or_default()));
             }
         }
         let mut features = Map::new();
