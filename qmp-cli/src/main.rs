@@ -247,13 +247,14 @@ fn one_shot(opts: &Options, socket: &str, first: &str, args: &[String]) -> ExitC
                         Err(e) => return usage(&e),
                     },
                 };
+                let mut sent = serde_json::json!({ "execute": request.name });
+                if let Some(a) = &request.arguments {
+                    sent["arguments"] = a.clone();
+                }
                 if opts.verbose {
-                    let mut sent = serde_json::json!({ "execute": request.name });
-                    if let Some(a) = &request.arguments {
-                        sent["arguments"] = a.clone();
-                    }
                     eprintln!("{sent}");
                 }
+                log.write("request", &sent);
                 let result = match peer {
                     Connected::Qmp(c) => {
                         c.execute_raw(&request.name, request.arguments.clone())
@@ -275,6 +276,7 @@ fn one_shot(opts: &Options, socket: &str, first: &str, args: &[String]) -> ExitC
                         ExitCode::SUCCESS
                     }
                     Err(e @ qmp_client::Error::Qmp { .. }) => {
+                        log.write("error", &Value::String(e.to_string()));
                         eprintln!("{}", style.error(&e));
                         ExitCode::from(1)
                     }

@@ -285,3 +285,49 @@ fn completion_scripts_come_from_the_argument_parser() {
     assert_eq!(code, 0);
     assert!(out.contains(".TH qmp"), "{out}");
 }
+
+/// Over TCP (`host:port`), with `-v` echoing the request and `-l`
+/// logging it with its reply.
+#[test]
+fn one_shot_over_tcp_echoes_and_logs() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let Some(s) = test_support::start("qemu-system-x86_64", |_| {
+        test_support::system("none", &format!("tcp:127.0.0.1:{port}"))
+    }) else {
+        return;
+    };
+    let address = format!("127.0.0.1:{port}");
+    let log = s.dir.join("qmp.log");
+    let mut result = (0, String::new(), String::new());
+    // The port opens a moment after QEMU starts.
+    for _ in 0..100 {
+        result = run(&[
+            "-v",
+            "-l",
+            log.to_str().expect("UTF-8"),
+            "-s",
+            &address,
+            "query-status",
+        ]);
+        if result.0 == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (code, out, err) = result;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"running\""), "{out}");
+    assert_eq!(err.trim(), r#"{"execute":"query-status"}"#);
+    let logged = std::fs::read_to_string(&log).expect("the log");
+    let lines: Vec<&str> = logged.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(" request {\"execute\":\"query-status\"}")),
+        "{logged}"
+    );
+    assert!(lines.iter().any(|l| l.contains(" return {")), "{logged}");
+}
