@@ -494,3 +494,27 @@ async fn a_migration_completes_with_its_event() {
     assert_eq!(end.event.status, qmp_types::MigrationStatus::Completed);
     assert!(std::fs::metadata(&file).expect("the state").len() > 0);
 }
+
+/// `query-cpu-model-expansion` on x86 (its `deprecated-props` is
+/// required only under `TARGET_S390X`, so an x86 server leaves it out),
+/// on 10.0.2 and on 7.2, typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cpu_model_expansion_decodes_on_x86() {
+    let servers = [system("pc"), test_support::qemu_7_2("pc")];
+    for s in servers.into_iter().flatten() {
+        let client = Client::connect_unix(&s.sock).await.expect("connect");
+        let expansion = client
+            .execute(&cmd::QueryCpuModelExpansion::new(
+                qmp_types::CpuModelExpansionType::Full,
+                qmp_types::CpuModelInfo::new("qemu64"),
+            ))
+            .await
+            .expect("the expansion decodes");
+        let props = expansion
+            .model
+            .props
+            .expect("a full expansion lists properties");
+        assert!(props.get("sse2").is_some(), "{props}");
+        assert!(expansion.deprecated_props.is_none());
+    }
+}
