@@ -83,6 +83,8 @@ pub struct Config {
     pub(crate) legacy: bool,
     pub(crate) qemu_version: Option<qapi_schema_parser::profile::QemuVersion>,
     pub(crate) optional_members: std::collections::BTreeSet<(String, String)>,
+    pub(crate) item_releases: BTreeMap<String, String>,
+    pub(crate) member_releases: BTreeMap<(String, String), String>,
     pub(crate) generated_by: String,
     pub(crate) registry_feature: Option<String>,
     pub(crate) reserved: Vec<String>,
@@ -101,6 +103,8 @@ impl Default for Config {
             legacy: false,
             qemu_version: None,
             optional_members: Default::default(),
+            item_releases: BTreeMap::new(),
+            member_releases: BTreeMap::new(),
             generated_by: "qapi-bindgen".into(),
             registry_feature: None,
             reserved: Vec::new(),
@@ -190,6 +194,33 @@ impl Config {
         member: impl Into<String>,
     ) -> &mut Self {
         self.optional_members.insert((owner.into(), member.into()));
+        self
+    }
+
+    /// Records that the definition `name` (a command, event or type, by
+    /// its QAPI name) first came in QEMU `release` (`"8.0"`), as a
+    /// release history knows (see `cargo xtask history`): its docs say so,
+    /// and a command's or event's `FIRST_RELEASE` is that release. Leave
+    /// out what every release the bindings read has.
+    pub fn released_in(
+        &mut self,
+        name: impl Into<String>,
+        release: impl Into<String>,
+    ) -> &mut Self {
+        self.item_releases.insert(name.into(), release.into());
+        self
+    }
+
+    /// Records that member `member` of `owner` first came in QEMU
+    /// `release`, later than its type (its field's docs say so).
+    pub fn member_released_in(
+        &mut self,
+        owner: impl Into<String>,
+        member: impl Into<String>,
+        release: impl Into<String>,
+    ) -> &mut Self {
+        self.member_releases
+            .insert((owner.into(), member.into()), release.into());
         self
     }
 

@@ -86,6 +86,28 @@ pub struct QmpError {
 /// assert_eq!(v.to_string(), "10.0.2");
 /// ```
 #[cfg(feature = "qmp")]
+impl VersionTriple {
+    /// Whether this version is release `release` (`"8.0"`, `"10.2.2"`) or
+    /// later: for a command's [`Command::FIRST_RELEASE`]. A release that
+    /// does not parse counts as later than every version.
+    ///
+    /// ```
+    /// let v = qmp_types::VersionTriple::new(8, 2, 2);
+    /// assert!(v.at_least("8.0") && v.at_least("8.2.2") && !v.at_least("9.0"));
+    /// ```
+    pub fn at_least(&self, release: &str) -> bool {
+        let mut parts = release.split('.').map(str::parse::<i64>);
+        let mut next = || parts.next().unwrap_or(Ok(0));
+        match (next(), next(), next()) {
+            (Ok(major), Ok(minor), Ok(micro)) => {
+                (self.major, self.minor, self.micro) >= (major, minor, micro)
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(feature = "qmp")]
 impl std::fmt::Display for VersionTriple {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}.{}.{}", self.major, self.minor, self.micro)

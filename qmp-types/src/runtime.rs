@@ -30,12 +30,28 @@ pub trait Command: Serialize {
     /// Whether the command takes arguments at all (when not, `arguments`
     /// is left out of the request).
     const HAS_ARGUMENTS: bool = true;
+    /// The first QEMU release (`"8.0"`) that has the command, when it came
+    /// after the oldest release the bindings read; `None`: every release
+    /// they read has it. Ask before sending with
+    /// [`VersionTriple::at_least`](crate::VersionTriple::at_least).
+    ///
+    /// ```
+    /// use qmp_types::{Command, VersionTriple, cmd};
+    /// assert_eq!(cmd::BlockdevSetActive::FIRST_RELEASE, Some("10.0"));
+    /// assert_eq!(cmd::QueryStatus::FIRST_RELEASE, None);
+    /// let debian_12 = VersionTriple::new(7, 2, 0);
+    /// assert!(!cmd::BlockdevSetActive::FIRST_RELEASE.is_none_or(|r| debian_12.at_least(r)));
+    /// ```
+    const FIRST_RELEASE: Option<&'static str> = None;
 }
 
 /// The data of one kind of event.
 pub trait Event: Serialize + DeserializeOwned {
     /// The event's name on the wire (`"event": NAME`).
     const NAME: &'static str;
+    /// The first QEMU release that sends it, when it came after the
+    /// oldest release the bindings read (see [`Command::FIRST_RELEASE`]).
+    const FIRST_RELEASE: Option<&'static str> = None;
 }
 
 /// An event type that is one variant of the event set `S` (the generated

@@ -137,12 +137,6 @@ pub fn optional_since_floor(
     pin: usize,
     positions: &BTreeMap<String, Vec<String>>,
 ) -> Vec<(String, String)> {
-    let canonical = |name: &str| -> String {
-        name.chars()
-            .filter(|c| !matches!(c, '-' | '_' | '.'))
-            .flat_map(char::to_lowercase)
-            .collect()
-    };
     let mut variants: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for ty in h.entities.keys() {
         variants.entry(canonical(ty)).or_default().push(ty);
@@ -171,6 +165,77 @@ pub fn optional_since_floor(
             };
             if (0..pin).any(|i| exists_at(i) && !required_at(i)) {
                 out.push((ty.clone(), member.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// A type's name with case and separators folded: QEMU renamed types in
+/// case only (10.1 made `SGXInfo` `SgxInfo`), which the wire never sees.
+fn canonical(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(c, '-' | '_' | '.'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// When things came, for the docs and `FIRST_RELEASE`: every command,
+/// event and type first seen after the floor release (with its release,
+/// `"8.0"`), and every member and enum value first seen after its type.
+pub struct FirstReleases {
+    /// `(name, release)`.
+    pub items: Vec<(String, String)>,
+    /// `(type, member or value, release)`.
+    pub members: Vec<(String, String, String)>,
+}
+
+/// The releases' first appearances in `h` (whose releases are
+/// `releases`, oldest first), up to the pinned one at `pin`.
+pub fn first_releases(h: &SchemaHistory, releases: &[String], pin: usize) -> FirstReleases {
+    let short = |i: usize| {
+        let r = &releases[i];
+        r.splitn(3, '.').take(2).collect::<Vec<_>>().join(".")
+    };
+    let first = |p: &str, present: &[u8]| {
+        p.as_bytes()[..=pin]
+            .iter()
+            .position(|c| present.contains(c))
+    };
+    let mut variants: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for ty in h.entities.keys() {
+        variants.entry(canonical(ty)).or_default().push(ty);
+    }
+    // A type's first release, over the spellings of its name.
+    let type_first = |ty: &str| -> Option<usize> {
+        variants
+            .get(&canonical(ty))
+            .into_iter()
+            .flatten()
+            .filter_map(|v| h.entities.get(*v).and_then(|p| first(p, b"x")))
+            .min()
+    };
+    let mut out = FirstReleases {
+        items: Vec::new(),
+        members: Vec::new(),
+    };
+    for name in h.entities.keys() {
+        if let Some(i) = type_first(name).filter(|&i| i > 0) {
+            out.items.push((name.clone(), short(i)));
+        }
+    }
+    for (ty, table, present) in h
+        .members
+        .iter()
+        .map(|(t, m)| (t, m, b"Ro".as_slice()))
+        .chain(h.values.iter().map(|(t, v)| (t, v, b"x".as_slice())))
+    {
+        let Some(since_type) = type_first(ty) else {
+            continue;
+        };
+        for (member, p) in table {
+            if let Some(i) = first(p, present).filter(|&i| i > since_type) {
+                out.members.push((ty.clone(), member.clone(), short(i)));
             }
         }
     }

@@ -206,6 +206,17 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
         for (ty, member) in optional.iter().flatten() {
             cfg.optional_member(ty, member);
         }
+        // When each item, member and value came, for the docs and
+        // FIRST_RELEASE.
+        if let Some(h) = history.schemas.get(t.name) {
+            let first = history::first_releases(h, &history.releases, pin);
+            for (name, release) in first.items {
+                cfg.released_in(name, release);
+            }
+            for (ty, member, release) in first.members {
+                cfg.member_released_in(ty, member, release);
+            }
+        }
         let start = std::time::Instant::now();
         let rendered = cfg.render_schema(&schema).map_err(|e| e.to_string())?;
         let docs = qapi_bindgen::GeneratedFile {

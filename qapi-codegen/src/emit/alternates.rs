@@ -50,6 +50,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, a: &AlternateType) -> Result<Token
             doc: b.doc.as_deref(),
             cond: b.cond.as_ref(),
             features: &[],
+            since: None,
         }
         .doc(g);
         let t = g.schema.entity(b.ty.id);

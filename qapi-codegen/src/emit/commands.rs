@@ -33,6 +33,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, c: &Command) -> Result<TokenStream
         None => quote!(#rt::Empty),
     };
     let (oob, success) = (c.allow_oob, c.success_response);
+    let first = super::first_release(g, &e.name);
     Ok(quote! {
         #def
         impl #rt::Command for #name {
@@ -41,6 +42,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, c: &Command) -> Result<TokenStream
             const ALLOW_OOB: bool = #oob;
             const SUCCESS_RESPONSE: bool = #success;
             const HAS_ARGUMENTS: bool = #has_args;
+            #first
         }
     })
 }

@@ -59,6 +59,11 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, e: &EnumType) -> Result<TokenStrea
             doc: v.doc.as_deref(),
             cond: v.cond.as_ref(),
             features: &v.features,
+            since: g
+                .cfg
+                .member_releases
+                .get(&(entity.name.clone(), v.name.clone()))
+                .map(String::as_str),
         }
         .attrs(g)?;
         attrs.extend(built::attrs(super::alias(&v.name, &id.to_string()))?);

@@ -20,10 +20,12 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, ev: &Event) -> Result<TokenStream,
     let dep = g.deprecated(&e.features);
     let (def, _) = arguments(g, &name, doc, dep, ev.data.as_ref().map(|d| d.id), false)?;
     let wire = &e.name;
+    let first = super::first_release(g, &e.name);
     Ok(quote! {
         #def
         impl #rt::Event for #name {
             const NAME: &'static str = #wire;
+            #first
         }
     })
 }

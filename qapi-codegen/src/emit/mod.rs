@@ -469,8 +469,34 @@ impl<'s> Gen<'s> {
         }
         push_para(&mut text, &format!("QAPI {} `{}`.", e.kind.meta(), e.name));
         self.notes(&mut text, e.cond.as_ref(), &e.features);
-        if let Some(since) = e.doc.as_ref().and_then(|d| d.since()) {
-            push_para(&mut text, &format!("Since: {}", docs::inline(since)));
+        let doc_since = e.doc.as_ref().and_then(|d| d.since()).map(str::trim);
+        match (self.cfg.item_releases.get(&e.name), doc_since) {
+            // The history is right where the docs are often missing or
+            // wrong; a doc that says otherwise is kept and named.
+            // A type's name is not on the wire: a later first sighting
+            // is a rename, and the doc's release stands.
+            (Some(first), Some(said)) if !said.starts_with(first.as_str()) && e.kind.is_type() => {
+                push_para(
+                    &mut text,
+                    &format!(
+                        "Since: {} (under this name since QEMU {first}, from the release history)",
+                        docs::inline(said)
+                    ),
+                )
+            }
+            (Some(first), Some(said)) if !said.starts_with(first.as_str()) => push_para(
+                &mut text,
+                &format!(
+                    "Since QEMU {first} (from the release history; the documentation says Since: {})",
+                    docs::inline(said)
+                ),
+            ),
+            (Some(first), _) => push_para(
+                &mut text,
+                &format!("Since QEMU {first} (from the release history)."),
+            ),
+            (None, Some(said)) => push_para(&mut text, &format!("Since: {}", docs::inline(said))),
+            (None, None) => {}
         }
         self.verbatim.doc(&text)
     }
@@ -590,6 +616,8 @@ pub(crate) struct Role<'a> {
     pub doc: Option<&'a str>,
     pub cond: Option<&'a qapi_schema_parser::Cond>,
     pub features: &'a [Feature],
+    /// The QEMU release that first had it, from the release history.
+    pub since: Option<&'a str>,
 }
 
 impl<'a> Role<'a> {
@@ -601,7 +629,14 @@ impl<'a> Role<'a> {
             doc: m.doc.as_deref(),
             cond: m.cond.as_ref(),
             features: &m.features,
+            since: None,
         }
+    }
+
+    /// With the release that first had it (from the release history).
+    pub(crate) fn since(mut self, release: Option<&'a str>) -> Self {
+        self.since = release;
+        self
     }
 
     /// The Markdown.
@@ -612,6 +647,12 @@ impl<'a> Role<'a> {
             _ => push_para(&mut text, &format!("The `{}` {}.", self.name, self.role)),
         }
         g.notes(&mut text, self.cond, self.features);
+        if let Some(r) = self.since {
+            push_para(
+                &mut text,
+                &format!("Since QEMU {r} (from the release history)."),
+            );
+        }
         text
     }
 
@@ -630,5 +671,17 @@ impl<'a> Role<'a> {
             attrs.extend(built::attrs(dep)?);
         }
         Ok(attrs)
+    }
+}
+
+/// `const FIRST_RELEASE` for the command or event `name`, when the
+/// release history says it came after the oldest release the bindings
+/// read (nothing otherwise: the trait's default, `None`).
+pub(crate) fn first_release(g: &Gen<'_>, name: &str) -> TokenStream {
+    match g.cfg.item_releases.get(name) {
+        Some(r) => {
+            quote!(const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(#r);)
+        }
+        None => quote!(),
     }
 }

@@ -20,6 +20,9 @@ pub(crate) struct Field<'a> {
     /// Whether the member may be absent on the wire (see
     /// [`may_be_absent`]).
     pub absent_ok: bool,
+    /// The QEMU release that first had it, when later than its type
+    /// ([`crate::Config::member_released_in`]).
+    pub since: Option<String>,
 }
 
 impl Field<'_> {
@@ -88,11 +91,17 @@ pub(crate) fn fields<'a>(
         } else {
             inner
         };
+        let since = g
+            .cfg
+            .member_releases
+            .get(&(owner.to_string(), m.name.clone()))
+            .cloned();
         out.push(Field {
             member: m,
             ident: ident(&rust),
             ty,
             absent_ok,
+            since,
         });
     }
     Ok(out)
@@ -181,7 +190,7 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> Result<TokenStream, Er
 /// A field's definition as a syn tree, with its docs.
 fn built_field(g: &Gen<'_>, f: &Field<'_>) -> Result<syn::Field, Error> {
     let m = f.member;
-    let mut attrs = Role::member(m).attrs(g)?;
+    let mut attrs = Role::member(m).since(f.since.as_deref()).attrs(g)?;
     attrs.extend(super::built::attrs(super::alias(
         &m.name,
         &f.ident.to_string(),
@@ -226,7 +235,7 @@ pub(crate) fn param_type(ty: &str) -> String {
 pub(crate) fn field_def(g: &Gen<'_>, f: &Field<'_>) -> TokenStream {
     let m = f.member;
     let (id, ty) = (&f.ident, &f.ty);
-    let d = Role::member(m).doc(g);
+    let d = Role::member(m).since(f.since.as_deref()).doc(g);
     let dep = g.deprecated(&m.features);
     let alias = super::alias(&m.name, &id.to_string());
     quote!(#d #alias #dep pub #id: #ty,)

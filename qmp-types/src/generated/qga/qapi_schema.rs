@@ -579,6 +579,8 @@ pub enum GuestDiskBusType {
     #[doc(alias = "file-backed-virtual")]
     FileBackedVirtual,
     /// NVMe disks (since 7.1)
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "nvme")]
     Nvme,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -727,7 +729,7 @@ pub struct GuestDiskAddress {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_WIN32 or CONFIG_LIBUDEV`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuestNVMeSmart {
     /// The `critical-warning` member.
@@ -846,7 +848,7 @@ pub struct GuestNVMeSmart {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_WIN32 or CONFIG_LIBUDEV`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuestDiskSmart {
     /// The branch, selected by the discriminator `type`: its value and the branch's members.
@@ -975,6 +977,8 @@ pub struct GuestDiskInfo {
     /// assigned by device mapper
     pub alias: ::std::option::Option<::std::string::String>,
     /// disk smart information (Since 7.1)
+    ///
+    /// Since QEMU 7.1 (from the release history).
     pub smart: ::std::option::Option<super::GuestDiskSmart>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1017,6 +1021,8 @@ pub struct GuestFilesystemInfo {
     pub total_bytes: ::std::option::Option<u64>,
     /// filesystem capacity in bytes for privileged
     /// users (since 9.1)
+    ///
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "total-bytes-privileged")]
     pub total_bytes_privileged: ::std::option::Option<u64>,
     /// an array of disk hardware information that the volume lies
@@ -1245,7 +1251,7 @@ pub struct GuestExec {
 ///
 /// QAPI enum `GuestExecCaptureOutputMode`.
 ///
-/// Since: 8.0
+/// Since: 8.0 (under this name since QEMU 8.1, from the release history)
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuestExecCaptureOutputMode {
     /// do not capture any output
@@ -1283,7 +1289,7 @@ pub enum GuestExecCaptureOutputMode {
 ///
 /// QAPI alternate `GuestExecCaptureOutput`.
 ///
-/// Since: 8.0
+/// Since: 8.0 (under this name since QEMU 8.1, from the release history)
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
 pub enum GuestExecCaptureOutput {
@@ -1679,7 +1685,7 @@ pub struct GuestAuthorizedKeys {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct GuestDiskStats {
@@ -1768,6 +1774,8 @@ pub struct GuestDiskStats {
 /// QAPI struct `GuestDiskStatsInfo`.
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
+///
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuestDiskStatsInfo {
     /// disk name
@@ -1799,7 +1807,7 @@ pub struct GuestDiskStatsInfo {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuestCpuStatsType {
     /// Linux
@@ -1819,7 +1827,7 @@ pub enum GuestCpuStatsType {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuestLinuxCpuStats {
     /// CPU index in guest OS
@@ -1873,7 +1881,7 @@ pub struct GuestLinuxCpuStats {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuestCpuStats {
     /// The branch, selected by the discriminator `type`: its value and the branch's members.
@@ -1928,7 +1936,7 @@ impl ::std::convert::From<super::GuestLinuxCpuStats> for GuestCpuStats {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_WIN32 or CONFIG_GETLOADAVG`.
 ///
-/// Since: 10.0
+/// Since QEMU 10.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuestLoadAverage {
     /// 1-minute load avage
@@ -1957,7 +1965,7 @@ pub struct GuestLoadAverage {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
 ///
-/// Since: 9.1
+/// Since QEMU 9.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuestNetworkRoute {
     /// The destination network or host's egress network interface
@@ -3391,7 +3399,7 @@ pub mod cmd {
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
     ///
-    /// Since: 7.1
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "guest-get-diskstats")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetDiskstats;
@@ -3402,6 +3410,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "7.1",
+        );
     }
     /// `guest-get-cpustats`: no arguments; returns a [`Vec`] of [`GuestCpuStats`](super::super::GuestCpuStats).
     ///
@@ -3413,7 +3424,7 @@ pub mod cmd {
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
     ///
-    /// Since: 7.1
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "guest-get-cpustats")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetCpustats;
@@ -3424,6 +3435,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "7.1",
+        );
     }
     /// `guest-get-load`: no arguments; returns [`GuestLoadAverage`](super::super::GuestLoadAverage).
     ///
@@ -3440,7 +3454,7 @@ pub mod cmd {
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_WIN32 or CONFIG_GETLOADAVG`.
     ///
-    /// Since: 10.0
+    /// Since QEMU 10.0 (from the release history).
     #[doc(alias = "guest-get-load")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestGetLoad;
@@ -3451,6 +3465,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "10.0",
+        );
     }
     /// `guest-network-get-route`: no arguments; returns a [`Vec`] of [`GuestNetworkRoute`](super::super::GuestNetworkRoute).
     ///
@@ -3462,7 +3479,7 @@ pub mod cmd {
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
     ///
-    /// Since: 9.1
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "guest-network-get-route")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestNetworkGetRoute;
@@ -3473,5 +3490,8 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "9.1",
+        );
     }
 }

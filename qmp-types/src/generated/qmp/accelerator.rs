@@ -28,7 +28,7 @@ pub struct KvmInfo {
 ///
 /// QAPI enum `Accelerator`.
 ///
-/// Since: 10.2.0
+/// Since QEMU 10.2 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Accelerator {
     /// Apple Hypervisor.framework
@@ -74,7 +74,7 @@ pub enum Accelerator {
 ///
 /// QAPI struct `AcceleratorInfo`.
 ///
-/// Since: 10.2.0
+/// Since QEMU 10.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AcceleratorInfo {
     /// the accelerator that is in use
@@ -132,7 +132,7 @@ pub mod cmd {
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
-    /// Since: 10.1
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "x-accel-stats")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XAccelStats;
@@ -143,6 +143,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "10.1",
+        );
     }
     /// `query-accelerators`: no arguments; returns [`AcceleratorInfo`](super::super::AcceleratorInfo).
     ///
@@ -159,7 +162,7 @@ pub mod cmd {
     ///
     /// QAPI command `query-accelerators`.
     ///
-    /// Since: 10.2.0
+    /// Since QEMU 10.2 (from the release history).
     #[doc(alias = "query-accelerators")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryAccelerators;
@@ -170,5 +173,8 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "10.2",
+        );
     }
 }

@@ -10,7 +10,7 @@ pub mod cmd {
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
-    /// Since: 10.2
+    /// Since QEMU 10.2 (from the release history).
     #[doc(alias = "inject-ghes-v2-error")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct InjectGhesV2Error {
@@ -37,5 +37,8 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "10.2",
+        );
     }
 }

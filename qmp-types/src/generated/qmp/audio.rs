@@ -80,7 +80,7 @@ pub struct AudiodevGenericOptions {
 ///
 /// QAPI struct `AudiodevDBusOptions`.
 ///
-/// Since: 10.0
+/// Since QEMU 10.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct AudiodevDBusOptions {
@@ -200,7 +200,7 @@ pub struct AudiodevAlsaOptions {
 ///
 /// QAPI struct `AudiodevSndioOptions`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct AudiodevSndioOptions {
@@ -641,7 +641,7 @@ pub struct AudiodevPaOptions {
 ///
 /// QAPI struct `AudiodevPipewirePerDirectionOptions`.
 ///
-/// Since: 8.1
+/// Since QEMU 8.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct AudiodevPipewirePerDirectionOptions {
@@ -705,7 +705,7 @@ pub struct AudiodevPipewirePerDirectionOptions {
 ///
 /// QAPI struct `AudiodevPipewireOptions`.
 ///
-/// Since: 8.1
+/// Since QEMU 8.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct AudiodevPipewireOptions {
@@ -899,6 +899,8 @@ pub enum AudiodevDriver {
     /// The `dbus` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_DBUS_DISPLAY`.
+    ///
+    /// Since QEMU 7.0 (from the release history).
     #[doc(alias = "dbus")]
     Dbus,
     /// The `dsound` value.
@@ -924,6 +926,8 @@ pub enum AudiodevDriver {
     /// The `pipewire` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_PIPEWIRE`.
+    ///
+    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "pipewire")]
     Pipewire,
     /// The `sdl` value.
@@ -934,6 +938,8 @@ pub enum AudiodevDriver {
     /// The `sndio` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_SNDIO`.
+    ///
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "sndio")]
     Sndio,
     /// The `spice` value.
@@ -1142,7 +1148,7 @@ pub mod cmd {
     ///
     /// QAPI command `query-audiodevs`.
     ///
-    /// Since: 8.0
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "query-audiodevs")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryAudiodevs;
@@ -1153,5 +1159,8 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "8.0",
+        );
     }
 }

@@ -534,6 +534,8 @@ pub mod cmd {
         /// the tray (and the tray will not be opened immediately); if true,
         /// the tray will be opened regardless of whether it is locked.
         /// (since 7.1)
+        ///
+        /// Since QEMU 7.1 (from the release history).
         pub force: ::std::option::Option<bool>,
         /// change the read-only mode of the device; defaults
         /// to 'retain'
@@ -745,6 +747,8 @@ pub mod cmd {
         pub boundaries_write: ::std::option::Option<::std::vec::Vec<u64>>,
         /// list of interval boundary values for zone append
         /// write latency histogram.
+        ///
+        /// Since QEMU 8.1 (from the release history).
         #[doc(alias = "boundaries-zap")]
         pub boundaries_zap: ::std::option::Option<::std::vec::Vec<u64>>,
         /// list of interval boundary values for flush

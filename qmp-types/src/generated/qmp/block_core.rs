@@ -230,7 +230,7 @@ pub struct ImageInfoSpecificVmdk {
 ///
 /// QAPI struct `VmdkExtentInfo`.
 ///
-/// Since: 8.0
+/// Since QEMU 8.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VmdkExtentInfo {
     /// Name of the extent file
@@ -296,7 +296,7 @@ pub struct ImageInfoSpecificRbd {
 ///
 /// QAPI struct `ImageInfoSpecificFile`.
 ///
-/// Since: 8.0
+/// Since QEMU 8.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct ImageInfoSpecificFile {
@@ -335,6 +335,8 @@ pub enum ImageInfoSpecificKind {
     #[doc(alias = "rbd")]
     Rbd,
     /// Since 8.0
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "file")]
     File,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -459,7 +461,7 @@ impl ::std::convert::From<super::ImageInfoSpecificRbd> for ImageInfoSpecificRbdW
 ///
 /// QAPI struct `ImageInfoSpecificFileWrapper`.
 ///
-/// Since: 8.0
+/// Since QEMU 8.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct ImageInfoSpecificFileWrapper {
@@ -631,6 +633,8 @@ impl ::std::convert::From<super::ImageInfoSpecificFileWrapper> for ImageInfoSpec
 /// The `BlockLimitsInfo` object.
 ///
 /// QAPI struct `BlockLimitsInfo`.
+///
+/// Since QEMU 10.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockLimitsInfo {
     /// Alignment requirement, in bytes, for
@@ -718,7 +722,7 @@ pub struct BlockLimitsInfo {
 ///
 /// QAPI struct `BlockNodeInfo`.
 ///
-/// Since: 8.0
+/// Since QEMU 8.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockNodeInfo {
     /// name of the image file
@@ -753,6 +757,8 @@ pub struct BlockNodeInfo {
     /// list of VM snapshots
     pub snapshots: ::std::option::Option<::std::vec::Vec<super::SnapshotInfo>>,
     /// block limits that are used for I/O on the node (Since 10.2)
+    ///
+    /// Since QEMU 10.2 (from the release history).
     pub limits: ::std::option::Option<super::BlockLimitsInfo>,
     /// structure supplying additional format-specific
     /// information (since 1.7)
@@ -823,6 +829,8 @@ pub struct ImageInfo {
     /// list of VM snapshots
     pub snapshots: ::std::option::Option<::std::vec::Vec<super::SnapshotInfo>>,
     /// block limits that are used for I/O on the node (Since 10.2)
+    ///
+    /// Since QEMU 10.2 (from the release history).
     pub limits: ::std::option::Option<super::BlockLimitsInfo>,
     /// structure supplying additional format-specific
     /// information (since 1.7)
@@ -863,7 +871,7 @@ pub struct ImageInfo {
 ///
 /// QAPI struct `BlockChildInfo`.
 ///
-/// Since: 8.0
+/// Since QEMU 8.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockChildInfo {
     /// Child name of the root node in the `BlockGraphInfo` struct,
@@ -890,7 +898,7 @@ pub struct BlockChildInfo {
 ///
 /// QAPI struct `BlockGraphInfo`.
 ///
-/// Since: 8.0
+/// Since QEMU 8.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockGraphInfo {
     /// name of the image file
@@ -925,6 +933,8 @@ pub struct BlockGraphInfo {
     /// list of VM snapshots
     pub snapshots: ::std::option::Option<::std::vec::Vec<super::SnapshotInfo>>,
     /// block limits that are used for I/O on the node (Since 10.2)
+    ///
+    /// Since QEMU 10.2 (from the release history).
     pub limits: ::std::option::Option<super::BlockLimitsInfo>,
     /// structure supplying additional format-specific
     /// information (since 1.7)
@@ -1046,6 +1056,8 @@ pub struct MapEntry {
     /// whether the virtual blocks read as zeroes
     pub zero: bool,
     /// true if the data is stored compressed (since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     pub compressed: ::std::option::Option<bool>,
     /// number of layers (0 = top image, 1 = top image's backing
     /// file, ..., n - 1 = bottom image (where n is the number of images
@@ -1112,7 +1124,7 @@ pub struct BlockdevCacheInfo {
 ///
 /// QAPI struct `BlockdevChild`.
 ///
-/// Since: 10.1
+/// Since QEMU 10.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockdevChild {
     /// The name of the child, for example 'file' or 'backing'.
@@ -1162,11 +1174,15 @@ pub struct BlockDeviceInfo {
     /// (since: 1.2)
     pub backing_file_depth: i64,
     /// Information about child block nodes.  (since: 10.1)
+    ///
+    /// Since QEMU 10.1 (from the release history).
     pub children: ::std::option::Option<::std::vec::Vec<super::BlockdevChild>>,
     /// true if the backend is active; typical cases for inactive
     /// backends are on the migration source instance after migration
     /// completes and on the destination before it completes.
     /// (since: 10.0)
+    ///
+    /// Since QEMU 10.0 (from the release history).
     pub active: ::std::option::Option<bool>,
     /// true if the backing device is encrypted
     pub encrypted: bool,
@@ -1574,12 +1590,18 @@ pub struct BlockDeviceTimedStats {
     pub avg_wr_latency_ns: i64,
     /// Minimum latency of zone append
     /// operations in the defined interval, in nanoseconds (since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     pub min_zone_append_latency_ns: ::std::option::Option<i64>,
     /// Maximum latency of zone append
     /// operations in the defined interval, in nanoseconds (since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     pub max_zone_append_latency_ns: ::std::option::Option<i64>,
     /// Average latency of zone append
     /// operations in the defined interval, in nanoseconds (since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     pub avg_zone_append_latency_ns: ::std::option::Option<i64>,
     /// Minimum latency of flush operations in the
     /// defined interval, in nanoseconds.
@@ -1598,6 +1620,8 @@ pub struct BlockDeviceTimedStats {
     pub avg_wr_queue_depth: f64,
     /// Average number of pending zone append
     /// operations in the defined interval (since 8.1).
+    ///
+    /// Since QEMU 8.1 (from the release history).
     pub avg_zone_append_queue_depth: ::std::option::Option<f64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1639,6 +1663,8 @@ pub struct BlockDeviceStats {
     pub wr_bytes: i64,
     /// The number of bytes appended by the zoned
     /// devices (since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     pub zone_append_bytes: ::std::option::Option<i64>,
     /// The number of bytes unmapped by the device (Since 4.2)
     pub unmap_bytes: i64,
@@ -1650,6 +1676,8 @@ pub struct BlockDeviceStats {
     pub wr_operations: i64,
     /// The number of zone append operations
     /// performed by the zoned devices (since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     pub zone_append_operations: ::std::option::Option<i64>,
     /// The number of cache flush operations performed by
     /// the device (since 0.15)
@@ -1665,6 +1693,8 @@ pub struct BlockDeviceStats {
     pub wr_total_time_ns: i64,
     /// Total time spent on zone append writes
     /// in nanoseconds (since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     pub zone_append_total_time_ns: ::std::option::Option<i64>,
     /// Total time spent on cache flushes in
     /// nanoseconds (since 0.15).
@@ -1685,6 +1715,8 @@ pub struct BlockDeviceStats {
     pub wr_merged: i64,
     /// Number of zone append requests that have been
     /// merged into another request (since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     pub zone_append_merged: ::std::option::Option<i64>,
     /// Number of unmap requests that have been merged into
     /// another request (Since 4.2)
@@ -1701,6 +1733,8 @@ pub struct BlockDeviceStats {
     pub failed_wr_operations: i64,
     /// The number of failed zone append
     /// write operations performed by the zoned devices (since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     pub failed_zone_append_operations: ::std::option::Option<i64>,
     /// The number of failed flush operations
     /// performed by the device (Since 2.5)
@@ -1716,6 +1750,8 @@ pub struct BlockDeviceStats {
     pub invalid_wr_operations: i64,
     /// The number of invalid zone append
     /// operations performed by the zoned device (since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     pub invalid_zone_append_operations: ::std::option::Option<i64>,
     /// The number of invalid flush operations
     /// performed by the device (Since 2.5)
@@ -1738,6 +1774,8 @@ pub struct BlockDeviceStats {
     pub wr_latency_histogram: ::std::option::Option<super::BlockLatencyHistogramInfo>,
     /// `BlockLatencyHistogramInfo`.
     /// (since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     pub zone_append_latency_histogram: ::std::option::Option<
         super::BlockLatencyHistogramInfo,
     >,
@@ -2248,7 +2286,7 @@ pub enum MirrorCopyMode {
 ///
 /// QAPI struct `BlockJobInfoMirror`.
 ///
-/// Since: 8.2
+/// Since QEMU 8.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct BlockJobInfoMirror {
@@ -2538,6 +2576,8 @@ pub struct BackupPerf {
     /// and background copy operations.  Has to be a power of 2.  No
     /// effect if smaller than the maximum of the target's cluster size
     /// and 64 KiB.  Default 0.  (Since 9.2)
+    ///
+    /// Since QEMU 9.2 (from the release history).
     #[doc(alias = "min-cluster-size")]
     pub min_cluster_size: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
@@ -2604,6 +2644,8 @@ pub struct BackupCommon {
     /// policy defining behavior on I/O errors in
     /// copy-before-write jobs; defaults to break-guest-write.
     /// (Since 10.1)
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "on-cbw-error")]
     pub on_cbw_error: ::std::option::Option<super::OnCbwError>,
     /// When false, this job will wait in a PENDING state
@@ -2627,6 +2669,8 @@ pub struct BackupCommon {
     pub filter_node_name: ::std::option::Option<::std::string::String>,
     /// Discard blocks on source which have already been
     /// copied to the target.  (Since 9.1)
+    ///
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "discard-source")]
     pub discard_source: ::std::option::Option<bool>,
     /// Performance options.  (Since 6.0)
@@ -2707,6 +2751,8 @@ pub struct DriveBackup {
     /// policy defining behavior on I/O errors in
     /// copy-before-write jobs; defaults to break-guest-write.
     /// (Since 10.1)
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "on-cbw-error")]
     pub on_cbw_error: ::std::option::Option<super::OnCbwError>,
     /// When false, this job will wait in a PENDING state
@@ -2730,6 +2776,8 @@ pub struct DriveBackup {
     pub filter_node_name: ::std::option::Option<::std::string::String>,
     /// Discard blocks on source which have already been
     /// copied to the target.  (Since 9.1)
+    ///
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "discard-source")]
     pub discard_source: ::std::option::Option<bool>,
     /// Performance options.  (Since 6.0)
@@ -2823,6 +2871,8 @@ pub struct BlockdevBackup {
     /// policy defining behavior on I/O errors in
     /// copy-before-write jobs; defaults to break-guest-write.
     /// (Since 10.1)
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "on-cbw-error")]
     pub on_cbw_error: ::std::option::Option<super::OnCbwError>,
     /// When false, this job will wait in a PENDING state
@@ -2846,6 +2896,8 @@ pub struct BlockdevBackup {
     pub filter_node_name: ::std::option::Option<::std::string::String>,
     /// Discard blocks on source which have already been
     /// copied to the target.  (Since 9.1)
+    ///
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "discard-source")]
     pub discard_source: ::std::option::Option<bool>,
     /// Performance options.  (Since 6.0)
@@ -3219,7 +3271,7 @@ pub struct BlockDirtyBitmapAdd {
 ///
 /// QAPI alternate `BlockDirtyBitmapOrStr`.
 ///
-/// Since: 4.1
+/// Since: 4.1 (under this name since QEMU 7.1, from the release history)
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
 pub enum BlockDirtyBitmapOrStr {
@@ -3704,7 +3756,7 @@ pub struct ThrottleGroupProperties {
 ///
 /// QAPI struct `BlockJobChangeOptionsMirror`.
 ///
-/// Since: 8.2
+/// Since QEMU 8.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockJobChangeOptionsMirror {
     /// Switch to this copy mode.  Currently, only the switch
@@ -3727,7 +3779,7 @@ pub struct BlockJobChangeOptionsMirror {
 ///
 /// QAPI union `BlockJobChangeOptions`.
 ///
-/// Since: 8.2
+/// Since QEMU 8.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockJobChangeOptions {
     /// The job identifier
@@ -3952,6 +4004,8 @@ pub enum BlockdevDriver {
     #[doc(alias = "file")]
     File,
     /// Since 7.0
+    ///
+    /// Since QEMU 7.0 (from the release history).
     #[doc(alias = "snapshot-access")]
     SnapshotAccess,
     /// The `ftp` value.
@@ -3989,6 +4043,8 @@ pub enum BlockdevDriver {
     /// The `io_uring` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_BLKIO`.
+    ///
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "io_uring")]
     IoUring,
     /// The `iscsi` value.
@@ -4015,6 +4071,8 @@ pub enum BlockdevDriver {
     /// The `nvme-io_uring` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_BLKIO`.
+    ///
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "nvme-io_uring")]
     NvmeIoUring,
     /// The `parallels` value.
@@ -4061,16 +4119,22 @@ pub enum BlockdevDriver {
     /// The `virtio-blk-vfio-pci` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_BLKIO`.
+    ///
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "virtio-blk-vfio-pci")]
     VirtioBlkVfioPci,
     /// The `virtio-blk-vhost-user` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_BLKIO`.
+    ///
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "virtio-blk-vhost-user")]
     VirtioBlkVhostUser,
     /// The `virtio-blk-vhost-vdpa` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_BLKIO`.
+    ///
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "virtio-blk-vhost-vdpa")]
     VirtioBlkVhostVdpa,
     /// The `vmdk` value.
@@ -4338,6 +4402,8 @@ pub struct BlockdevOptionsLUKS {
     #[doc(alias = "key-secret")]
     pub key_secret: ::std::option::Option<::std::string::String>,
     /// block device holding a detached LUKS header.  (since 9.0)
+    ///
+    /// Since QEMU 9.0 (from the release history).
     pub header: ::std::option::Option<::std::boxed::Box<super::BlockdevRef>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -4835,6 +4901,8 @@ pub struct BlockdevOptionsQcow2 {
     /// disk size would suggest.  If image file length is of concern
     /// (e.g. when storing qcow2 images directly on block devices), you
     /// should consider enabling this option.  (since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "discard-no-unref")]
     pub discard_no_unref: ::std::option::Option<bool>,
     /// which overlap checks to perform for writes to the
@@ -5659,7 +5727,7 @@ pub struct BlockdevOptionsGluster {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_BLKIO`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockdevOptionsIoUring {
     /// path to the image file
@@ -5682,7 +5750,7 @@ pub struct BlockdevOptionsIoUring {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_BLKIO`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockdevOptionsNvmeIoUring {
     /// path to the NVMe namespace's character device (e.g.
@@ -5707,7 +5775,7 @@ pub struct BlockdevOptionsNvmeIoUring {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_BLKIO`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockdevOptionsVirtioBlkVfioPci {
     /// path to the PCI device's sysfs directory (e.g.
@@ -5732,7 +5800,7 @@ pub struct BlockdevOptionsVirtioBlkVfioPci {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_BLKIO`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockdevOptionsVirtioBlkVhostUser {
     /// path to the vhost-user UNIX domain socket.
@@ -5760,7 +5828,7 @@ pub struct BlockdevOptionsVirtioBlkVhostUser {
 ///
 /// - `fdset`: Member `path` supports the special "/dev/fdset/N" path (since 8.1)
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockdevOptionsVirtioBlkVhostVdpa {
     /// path to the vhost-vdpa character device.
@@ -5919,6 +5987,8 @@ pub enum RbdImageEncryptionFormat {
     #[doc(alias = "luks2")]
     Luks2,
     /// Used for opening either luks or luks2 (Since 8.0)
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "luks-any")]
     LuksAny,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -6031,7 +6101,7 @@ pub struct RbdEncryptionOptionsLUKS2 {
 ///
 /// QAPI struct `RbdEncryptionOptionsLUKSAny`.
 ///
-/// Since: 8.0
+/// Since QEMU 8.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RbdEncryptionOptionsLUKSAny {
     /// ID of a QCryptoSecret object providing a passphrase for
@@ -6115,6 +6185,8 @@ pub struct RbdEncryptionOptions {
     /// be left unspecified if this cloned image is encrypted using the
     /// same format and secret as its parent image (i.e. not explicitly
     /// formatted) or if its parent image is not encrypted.  (Since 8.0)
+    ///
+    /// Since QEMU 8.0 (from the release history).
     pub parent: ::std::option::Option<::std::boxed::Box<super::RbdEncryptionOptions>>,
     /// The branch, selected by the discriminator `format`: its value and the branch's members.
     pub format: RbdEncryptionOptionsBranch,
@@ -6754,6 +6826,8 @@ pub struct BlockdevOptionsNbd {
     pub tls_creds: ::std::option::Option<::std::string::String>,
     /// TLS hostname override for certificate validation
     /// (Since 7.0)
+    ///
+    /// Since QEMU 7.0 (from the release history).
     #[doc(alias = "tls-hostname")]
     pub tls_hostname: ::std::option::Option<::std::string::String>,
     /// A metadata context name such as
@@ -6779,6 +6853,8 @@ pub struct BlockdevOptionsNbd {
     /// If non-zero, the nbd driver will repeat connection attempts
     /// until successful or until `open-timeout` seconds have elapsed.
     /// Default 0 (Since 7.0)
+    ///
+    /// Since QEMU 7.0 (from the release history).
     #[doc(alias = "open-timeout")]
     pub open_timeout: ::std::option::Option<u32>,
     /// Members this version of the bindings does not know (sent by a
@@ -6885,7 +6961,7 @@ pub struct BlockdevOptionsCor {
 ///
 /// QAPI enum `OnCbwError`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum OnCbwError {
     /// report the error to the guest.  This way, the
@@ -6931,9 +7007,13 @@ pub struct BlockdevOptionsCbw {
     /// initialize internal bitmap of the process, so further
     /// modifications (or removing) of specified bitmap doesn't
     /// influence the filter.  (Since 7.0)
+    ///
+    /// Since QEMU 7.0 (from the release history).
     pub bitmap: ::std::option::Option<super::BlockDirtyBitmap>,
     /// Behavior on failure of copy-before-write operation.
     /// Default is `break-guest-write`.  (Since 7.1)
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "on-cbw-error")]
     pub on_cbw_error: ::std::option::Option<super::OnCbwError>,
     /// Zero means no limit.  Non-zero sets the timeout in
@@ -6941,12 +7021,16 @@ pub struct BlockdevOptionsCbw {
     /// the respective copy-before-write operation will fail, and the
     /// `on-cbw-error` parameter will decide how this failure is handled.
     /// Default 0.  (Since 7.1)
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "cbw-timeout")]
     pub cbw_timeout: ::std::option::Option<u32>,
     /// Minimum size of blocks used by copy-before-write
     /// operations.  Has to be a power of 2.  No effect if smaller than
     /// the maximum of the target's cluster size and 64 KiB.  Default 0.
     /// (Since 9.2)
+    ///
+    /// Since QEMU 9.2 (from the release history).
     #[doc(alias = "min-cluster-size")]
     pub min_cluster_size: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
@@ -6989,6 +7073,8 @@ pub struct BlockdevOptions {
     /// Having inactive block nodes is useful primarily for migration
     /// because it allows opening an image on the destination while the
     /// source is still holding locks for it.  (Since 10.0)
+    ///
+    /// Since QEMU 10.0 (from the release history).
     pub active: ::std::option::Option<bool>,
     /// whether the block device should be read-only (default:
     /// false).  Note that some block drivers support only read-only
@@ -7830,6 +7916,8 @@ pub struct BlockdevCreateOptionsLUKS {
     /// 'preallocation' is not requested
     pub file: ::std::option::Option<super::BlockdevRef>,
     /// Block device holding a detached LUKS header.  (since 9.0)
+    ///
+    /// Since QEMU 9.0 (from the release history).
     pub header: ::std::option::Option<super::BlockdevRef>,
     /// Size of the virtual disk in bytes
     pub size: u64,
@@ -9204,7 +9292,7 @@ pub struct BlockdevSnapshotInternal {
 ///
 /// QAPI struct `DummyBlockCoreForceArrays`.
 ///
-/// Since: 8.0
+/// Since QEMU 8.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DummyBlockCoreForceArrays {
     /// The `unused-block-graph-info` member.
@@ -9778,6 +9866,8 @@ pub mod cmd {
         /// the 'backing file format' with 'raw', rather than storing the
         /// protocol name as the backing format.  Can be used even when no
         /// image header will be updated (default false; since 9.0).
+        ///
+        /// Since QEMU 9.0 (from the release history).
         #[doc(alias = "backing-mask-protocol")]
         pub backing_mask_protocol: ::std::option::Option<bool>,
         /// the maximum speed, in bytes per second
@@ -10390,6 +10480,8 @@ pub mod cmd {
         /// the mirror started.  Setting this to true can speed up the
         /// mirror.  Setting this to true when the destination is not
         /// actually all zero can corrupt the destination.  (Since 10.1)
+        ///
+        /// Since QEMU 10.1 (from the release history).
         #[doc(alias = "target-is-zero")]
         pub target_is_zero: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
@@ -10509,6 +10601,8 @@ pub mod cmd {
         /// the 'backing file format' with 'raw', rather than storing the
         /// protocol name as the backing format.  Can be used even when no
         /// image header will be updated (default false; since 9.0).
+        ///
+        /// Since QEMU 9.0 (from the release history).
         #[doc(alias = "backing-mask-protocol")]
         pub backing_mask_protocol: ::std::option::Option<bool>,
         /// the last node in the chain that should be streamed into
@@ -10939,7 +11033,7 @@ pub mod cmd {
     ///
     /// QAPI command `block-job-change`.
     ///
-    /// Since: 8.2
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "block-job-change")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockJobChange(pub super::super::BlockJobChangeOptions);
@@ -10952,6 +11046,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "8.2",
+        );
     }
     /// `blockdev-add`: the arguments of [`BlockdevOptions`](super::super::BlockdevOptions); returns nothing.
     ///
@@ -11162,7 +11259,7 @@ pub mod cmd {
     ///
     /// QAPI command `blockdev-set-active`.
     ///
-    /// Since: 10.0
+    /// Since QEMU 10.0 (from the release history).
     #[doc(alias = "blockdev-set-active")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockdevSetActive {
@@ -11192,6 +11289,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "10.0",
+        );
     }
     /// `blockdev-create`: the arguments below; returns nothing.
     ///
@@ -11672,6 +11772,8 @@ pub mod event {
     #[derive(Debug, Clone, PartialEq)]
     pub struct BlockIoError {
         /// path to the device object in the QOM tree (since 9.2)
+        ///
+        /// Since QEMU 9.2 (from the release history).
         #[doc(alias = "qom-path")]
         pub qom_path: ::std::option::Option<::std::string::String>,
         /// device name.  This is always present for compatibility

@@ -3,6 +3,8 @@
 /// The `NbdServerOptionsBase` object.
 ///
 /// QAPI struct `NbdServerOptionsBase`.
+///
+/// Since QEMU 10.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct NbdServerOptionsBase {
@@ -52,6 +54,8 @@ pub struct NbdServerOptions {
     /// Time limit, in seconds, at which a client
     /// that has not completed the negotiation handshake will be
     /// disconnected, or 0 for no limit (since 10.0; default: 10).
+    ///
+    /// Since QEMU 10.0 (from the release history).
     #[doc(alias = "handshake-max-seconds")]
     pub handshake_max_seconds: ::std::option::Option<u32>,
     /// ID of the TLS credentials object (since 2.6).
@@ -93,6 +97,8 @@ pub struct NbdServerOptions {
 /// `SocketAddress`.
 ///
 /// QAPI struct `NbdServerOptionsLegacy`.
+///
+/// Since QEMU 10.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NbdServerOptionsLegacy {
     /// Time limit, in seconds, at which a client
@@ -309,7 +315,7 @@ pub struct BlockExportOptionsFuse {
 ///
 /// QAPI struct `BlockExportOptionsVduseBlk`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockExportOptionsVduseBlk {
     /// the name of VDUSE device (must be unique across the host).
@@ -428,6 +434,8 @@ pub enum BlockExportType {
     /// vduse-blk export (since 7.1)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_VDUSE_BLK_EXPORT`.
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "vduse-blk")]
     VduseBlk,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -481,6 +489,8 @@ pub struct BlockExportOptions {
     /// block nodes are automatically activated before creating the
     /// export and trying to inactivate them later fails.
     /// (since: 10.0; default: false)
+    ///
+    /// Since QEMU 10.0 (from the release history).
     #[doc(alias = "allow-inactive")]
     pub allow_inactive: ::std::option::Option<bool>,
     /// The branch, selected by the discriminator `type`: its value and the branch's members.

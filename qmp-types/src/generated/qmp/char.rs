@@ -211,6 +211,8 @@ pub struct ChardevSocket {
     /// then attempt a reconnect after the given number of milliseconds.
     /// Setting this to zero disables this function.
     /// (default: 0) (Since: 9.2)
+    ///
+    /// Since QEMU 9.2 (from the release history).
     #[doc(alias = "reconnect-ms")]
     pub reconnect_ms: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
@@ -299,7 +301,7 @@ pub struct ChardevMux {
 ///
 /// QAPI struct `ChardevHub`.
 ///
-/// Since: 10.0
+/// Since QEMU 10.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChardevHub {
     /// The name of a logfile to save output
@@ -419,7 +421,7 @@ pub struct ChardevSpicePort {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_DBUS_DISPLAY`.
 ///
-/// Since: 7.0
+/// Since QEMU 7.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChardevDBus {
     /// The name of a logfile to save output
@@ -552,7 +554,7 @@ pub struct ChardevQemuVDAgent {
 ///
 /// QAPI struct `ChardevPty`.
 ///
-/// Since: 9.2
+/// Since QEMU 9.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct ChardevPty {
@@ -617,6 +619,8 @@ pub enum ChardevBackendKind {
     #[doc(alias = "mux")]
     Mux,
     /// (since 10.0)
+    ///
+    /// Since QEMU 10.0 (from the release history).
     #[doc(alias = "hub")]
     Hub,
     /// emulated Microsoft serial mouse (since 1.5)
@@ -659,6 +663,8 @@ pub enum ChardevBackendKind {
     /// D-Bus channel (since 7.0)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_DBUS_DISPLAY`.
+    ///
+    /// Since QEMU 7.0 (from the release history).
     #[doc(alias = "dbus")]
     Dbus,
     /// virtual console (since 1.5)
@@ -865,7 +871,7 @@ impl ::std::convert::From<super::ChardevMux> for ChardevMuxWrapper {
 ///
 /// QAPI struct `ChardevHubWrapper`.
 ///
-/// Since: 10.0
+/// Since QEMU 10.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChardevHubWrapper {
     /// Configuration info for hub chardevs
@@ -1003,7 +1009,7 @@ impl ::std::convert::From<super::ChardevQemuVDAgent> for ChardevQemuVDAgentWrapp
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_DBUS_DISPLAY`.
 ///
-/// Since: 7.0
+/// Since QEMU 7.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChardevDBusWrapper {
     /// Configuration info for DBus chardevs
@@ -1081,7 +1087,7 @@ impl ::std::convert::From<super::ChardevRingbuf> for ChardevRingbufWrapper {
 ///
 /// QAPI struct `ChardevPtyWrapper`.
 ///
-/// Since: 9.2
+/// Since QEMU 9.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChardevPtyWrapper {
     /// Configuration info for pty chardevs

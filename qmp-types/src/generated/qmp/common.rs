@@ -217,9 +217,13 @@ pub enum PCIELinkSpeed {
     #[doc(alias = "16")]
     V16,
     /// 32.0GT/s (since 9.0)
+    ///
+    /// Since QEMU 9.0 (from the release history).
     #[doc(alias = "32")]
     V32,
     /// 64.0GT/s (since 9.0)
+    ///
+    /// Since QEMU 9.0 (from the release history).
     #[doc(alias = "64")]
     V64,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -403,7 +407,7 @@ pub struct HumanReadableText {
 ///
 /// QAPI enum `EndianMode`.
 ///
-/// Since: 10.0
+/// Since QEMU 10.0 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum EndianMode {
     /// Endianness not specified

@@ -51,7 +51,7 @@ pub enum QCryptoSecretFormat {
 ///
 /// QAPI enum `QCryptoHashAlgo`.
 ///
-/// Since: 2.6
+/// Since: 2.6 (under this name since QEMU 9.2, from the release history)
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoHashAlgo {
     /// MD5.  Should not be used in any new code, legacy compat only
@@ -98,7 +98,7 @@ pub enum QCryptoHashAlgo {
 ///
 /// QAPI enum `QCryptoCipherAlgo`.
 ///
-/// Since: 2.6
+/// Since: 2.6 (under this name since QEMU 9.2, from the release history)
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoCipherAlgo {
     /// AES with 128 bit / 16 byte keys
@@ -198,7 +198,7 @@ pub enum QCryptoCipherMode {
 ///
 /// QAPI enum `QCryptoIVGenAlgo`.
 ///
-/// Since: 2.6
+/// Since: 2.6 (under this name since QEMU 9.2, from the release history)
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoIVGenAlgo {
     /// 64-bit sector number truncated to 32-bits
@@ -589,6 +589,8 @@ pub struct QCryptoBlockInfoLUKS {
     #[doc(alias = "hash-alg")]
     pub hash_alg: super::QCryptoHashAlgo,
     /// whether the LUKS header is detached (Since 9.0)
+    ///
+    /// Since QEMU 9.0 (from the release history).
     #[doc(alias = "detached-header")]
     pub detached_header: ::std::option::Option<bool>,
     /// offset to the payload data in bytes
@@ -1099,7 +1101,7 @@ pub struct TlsCredsX509Properties {
 ///
 /// QAPI enum `QCryptoAkCipherAlgo`.
 ///
-/// Since: 7.1
+/// Since: 7.1 (under this name since QEMU 9.2, from the release history)
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoAkCipherAlgo {
     /// RSA algorithm
@@ -1117,7 +1119,7 @@ pub enum QCryptoAkCipherAlgo {
 ///
 /// QAPI enum `QCryptoAkCipherKeyType`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoAkCipherKeyType {
     /// public key
@@ -1139,7 +1141,7 @@ pub enum QCryptoAkCipherKeyType {
 ///
 /// QAPI enum `QCryptoRSAPaddingAlgo`.
 ///
-/// Since: 7.1
+/// Since: 7.1 (under this name since QEMU 9.2, from the release history)
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoRSAPaddingAlgo {
     /// no padding used
@@ -1161,7 +1163,7 @@ pub enum QCryptoRSAPaddingAlgo {
 ///
 /// QAPI struct `QCryptoAkCipherOptionsRSA`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct QCryptoAkCipherOptionsRSA {
     /// `QCryptoHashAlgo`
@@ -1188,7 +1190,7 @@ pub struct QCryptoAkCipherOptionsRSA {
 ///
 /// QAPI union `QCryptoAkCipherOptions`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct QCryptoAkCipherOptions {
     /// The branch, selected by the discriminator `alg`: its value and the branch's members.

@@ -4,7 +4,7 @@
 ///
 /// QAPI enum `QCryptodevBackendAlgoType`.
 ///
-/// Since: 8.0
+/// Since: 8.0 (under this name since QEMU 9.2, from the release history)
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptodevBackendAlgoType {
     /// symmetric encryption
@@ -26,7 +26,7 @@ pub enum QCryptodevBackendAlgoType {
 ///
 /// QAPI enum `QCryptodevBackendServiceType`.
 ///
-/// Since: 8.0
+/// Since QEMU 8.0 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptodevBackendServiceType {
     /// Symmetric Key Cipher service
@@ -60,7 +60,7 @@ pub enum QCryptodevBackendServiceType {
 ///
 /// QAPI enum `QCryptodevBackendType`.
 ///
-/// Since: 8.0
+/// Since QEMU 8.0 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptodevBackendType {
     /// the QEMU builtin support
@@ -86,7 +86,7 @@ pub enum QCryptodevBackendType {
 ///
 /// QAPI struct `QCryptodevBackendClient`.
 ///
-/// Since: 8.0
+/// Since QEMU 8.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct QCryptodevBackendClient {
     /// the queue index of the crypto device
@@ -110,7 +110,7 @@ pub struct QCryptodevBackendClient {
 ///
 /// QAPI struct `QCryptodevInfo`.
 ///
-/// Since: 8.0
+/// Since QEMU 8.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct QCryptodevInfo {
     /// the id of the crypto device
@@ -141,7 +141,7 @@ pub mod cmd {
     ///
     /// QAPI command `query-cryptodev`.
     ///
-    /// Since: 8.0
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "query-cryptodev")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryCryptodev;
@@ -152,5 +152,8 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "8.0",
+        );
     }
 }

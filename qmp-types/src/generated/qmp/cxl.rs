@@ -5,7 +5,7 @@
 ///
 /// QAPI enum `CxlEventLog`.
 ///
-/// Since: 8.1
+/// Since QEMU 8.1 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CxlEventLog {
     /// Information Event Log
@@ -37,7 +37,7 @@ pub enum CxlEventLog {
 ///
 /// QAPI enum `CxlUncorErrorType`.
 ///
-/// Since: 8.0
+/// Since QEMU 8.0 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CxlUncorErrorType {
     /// Data error such as data parity or data ECC error
@@ -118,7 +118,7 @@ pub enum CxlUncorErrorType {
 ///
 /// QAPI struct `CXLUncorErrorRecord`.
 ///
-/// Since: 8.0
+/// Since QEMU 8.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CXLUncorErrorRecord {
     /// Type of error
@@ -142,7 +142,7 @@ pub struct CXLUncorErrorRecord {
 ///
 /// QAPI enum `CxlCorErrorType`.
 ///
-/// Since: 8.0
+/// Since QEMU 8.0 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CxlCorErrorType {
     /// Data ECC error on CXL.cache
@@ -188,7 +188,7 @@ pub enum CxlCorErrorType {
 ///
 /// QAPI struct `CxlDynamicCapacityExtent`.
 ///
-/// Since: 9.1
+/// Since QEMU 9.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CxlDynamicCapacityExtent {
     /// The offset (in bytes) to the start of the region where the
@@ -215,7 +215,7 @@ pub struct CxlDynamicCapacityExtent {
 ///
 /// QAPI enum `CxlExtentSelectionPolicy`.
 ///
-/// Since: 9.1
+/// Since QEMU 9.1 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CxlExtentSelectionPolicy {
     /// Device is responsible for allocating the requested memory
@@ -264,7 +264,7 @@ pub enum CxlExtentSelectionPolicy {
 ///
 /// QAPI enum `CxlExtentRemovalPolicy`.
 ///
-/// Since: 9.1
+/// Since QEMU 9.1 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CxlExtentRemovalPolicy {
     /// Extents are selected by the device based on tag, with
@@ -294,7 +294,7 @@ pub mod cmd {
     ///
     /// QAPI command `cxl-inject-general-media-event`.
     ///
-    /// Since: 8.1
+    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "cxl-inject-general-media-event")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct CxlInjectGeneralMediaEvent {
@@ -363,6 +363,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "8.1",
+        );
     }
     /// `cxl-inject-dram-event`: the arguments below; returns nothing.
     ///
@@ -372,7 +375,7 @@ pub mod cmd {
     ///
     /// QAPI command `cxl-inject-dram-event`.
     ///
-    /// Since: 8.1
+    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "cxl-inject-dram-event")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct CxlInjectDramEvent {
@@ -455,6 +458,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "8.1",
+        );
     }
     /// `cxl-inject-memory-module-event`: the arguments below; returns nothing.
     ///
@@ -464,7 +470,7 @@ pub mod cmd {
     ///
     /// QAPI command `cxl-inject-memory-module-event`.
     ///
-    /// Since: 8.1
+    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "cxl-inject-memory-module-event")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct CxlInjectMemoryModuleEvent {
@@ -538,6 +544,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "8.1",
+        );
     }
     /// `cxl-inject-poison`: the arguments below; returns nothing.
     ///
@@ -550,7 +559,7 @@ pub mod cmd {
     ///
     /// QAPI command `cxl-inject-poison`.
     ///
-    /// Since: 8.1
+    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "cxl-inject-poison")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct CxlInjectPoison {
@@ -580,6 +589,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "8.1",
+        );
     }
     /// `cxl-inject-uncorrectable-errors`: the arguments below; returns nothing.
     ///
@@ -588,7 +600,7 @@ pub mod cmd {
     ///
     /// QAPI command `cxl-inject-uncorrectable-errors`.
     ///
-    /// Since: 8.0
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "cxl-inject-uncorrectable-errors")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct CxlInjectUncorrectableErrors {
@@ -615,6 +627,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "8.0",
+        );
     }
     /// `cxl-inject-correctable-error`: the arguments below; returns nothing.
     ///
@@ -626,7 +641,7 @@ pub mod cmd {
     ///
     /// QAPI command `cxl-inject-correctable-error`.
     ///
-    /// Since: 8.0
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "cxl-inject-correctable-error")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct CxlInjectCorrectableError {
@@ -653,6 +668,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "8.0",
+        );
     }
     /// `cxl-add-dynamic-capacity`: the arguments below; returns nothing.
     ///
@@ -666,7 +684,7 @@ pub mod cmd {
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
-    /// Since: 9.1
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "cxl-add-dynamic-capacity")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct CxlAddDynamicCapacity {
@@ -715,6 +733,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "9.1",
+        );
     }
     /// `cxl-release-dynamic-capacity`: the arguments below; returns nothing.
     ///
@@ -728,7 +749,7 @@ pub mod cmd {
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
-    /// Since: 9.1
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "cxl-release-dynamic-capacity")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct CxlReleaseDynamicCapacity {
@@ -794,5 +815,8 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "9.1",
+        );
     }
 }

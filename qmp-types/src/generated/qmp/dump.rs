@@ -24,14 +24,20 @@ pub enum DumpGuestMemoryFormat {
     KdumpSnappy,
     /// raw assembled kdump-compressed format with zlib
     /// compression (since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "kdump-raw-zlib")]
     KdumpRawZlib,
     /// raw assembled kdump-compressed format with lzo
     /// compression (since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "kdump-raw-lzo")]
     KdumpRawLzo,
     /// raw assembled kdump-compressed format with snappy
     /// compression (since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "kdump-raw-snappy")]
     KdumpRawSnappy,
     /// Windows full crashdump format, can be used instead of ELF

@@ -6,7 +6,7 @@
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_EBPF`.
 ///
-/// Since: 9.0
+/// Since QEMU 9.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EbpfObject {
     /// the eBPF object encoded in base64
@@ -29,7 +29,7 @@ pub struct EbpfObject {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_EBPF`.
 ///
-/// Since: 9.0
+/// Since QEMU 9.0 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum EbpfProgramID {
     /// Receive side scaling, technology that allows steering traffic
@@ -60,7 +60,7 @@ pub mod cmd {
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_EBPF`.
     ///
-    /// Since: 9.0
+    /// Since QEMU 9.0 (from the release history).
     #[doc(alias = "request-ebpf")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct RequestEbpf {
@@ -84,5 +84,8 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "9.0",
+        );
     }
 }

@@ -34,6 +34,8 @@ pub enum SysEmuTarget {
     #[doc(alias = "i386")]
     I386,
     /// since 7.1
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "loongarch64")]
     Loongarch64,
     /// The `m68k` value.
@@ -143,7 +145,7 @@ pub enum SysEmuTarget {
 ///
 /// QAPI enum `S390CpuState`.
 ///
-/// Since: 2.12
+/// Since: 2.12 (under this name since QEMU 9.2, from the release history)
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum S390CpuState {
     /// The `uninitialized` value.
@@ -184,8 +186,12 @@ pub struct CpuInfoS390 {
     #[doc(alias = "cpu-state")]
     pub cpu_state: super::S390CpuState,
     /// the virtual CPU's dedication (since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     pub dedicated: ::std::option::Option<bool>,
     /// the virtual CPU's entitlement (since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     pub entitlement: ::std::option::Option<super::S390CpuEntitlement>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -212,6 +218,8 @@ pub struct CpuInfoFast {
     #[doc(alias = "cpu-index")]
     pub cpu_index: i64,
     /// QOM type name of the CPU (since 10.1)
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "qom-type")]
     pub qom_type: ::std::option::Option<::std::string::String>,
     /// path to the CPU object in the QOM tree
@@ -368,7 +376,7 @@ impl ::std::convert::From<super::CpuInfoS390> for CpuInfoFastBranch {
 ///
 /// QAPI struct `CompatProperty`.
 ///
-/// Since: 9.1
+/// Since QEMU 9.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompatProperty {
     /// name of the QOM type to which the default applies
@@ -431,12 +439,16 @@ pub struct MachineInfo {
     #[doc(alias = "default-ram-id")]
     pub default_ram_id: ::std::option::Option<::std::string::String>,
     /// machine type supports ACPI (since 8.0)
+    ///
+    /// Since QEMU 8.0 (from the release history).
     pub acpi: ::std::option::Option<bool>,
     /// The machine type's compatibility properties.  Only
     /// present when `query-machines` argument `compat-props` is true.
     /// (since 9.1)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    ///
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "compat-props")]
     pub compat_props: ::std::option::Option<::std::vec::Vec<super::CompatProperty>>,
     /// Members this version of the bindings does not know (sent by a
@@ -488,7 +500,7 @@ pub struct CurrentMachineParams {
 ///
 /// QAPI struct `QemuTargetInfo`.
 ///
-/// Since: 1.2
+/// Since: 1.2 (under this name since QEMU 10.1, from the release history)
 #[derive(Debug, Clone, PartialEq)]
 pub struct QemuTargetInfo {
     /// the target architecture
@@ -807,7 +819,7 @@ pub struct NumaDistOptions {
 ///
 /// QAPI struct `CXLFixedMemoryWindowOptions`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CXLFixedMemoryWindowOptions {
     /// Size of the Fixed Memory Window in bytes.  Must be a multiple
@@ -839,7 +851,7 @@ pub struct CXLFixedMemoryWindowOptions {
 ///
 /// QAPI struct `CXLFMWProperties`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CXLFMWProperties {
     /// List of `CXLFixedMemoryWindowOptions`
@@ -976,10 +988,14 @@ pub struct NumaCpuOptions {
     pub node_id: ::std::option::Option<i64>,
     /// drawer number within CPU topology the CPU belongs to
     /// (since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "drawer-id")]
     pub drawer_id: ::std::option::Option<i64>,
     /// book number within parent container the CPU belongs to
     /// (since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "book-id")]
     pub book_id: ::std::option::Option<i64>,
     /// socket number within parent container the CPU belongs to
@@ -991,10 +1007,14 @@ pub struct NumaCpuOptions {
     pub die_id: ::std::option::Option<i64>,
     /// cluster number within the parent container the CPU
     /// belongs to (since 7.1)
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "cluster-id")]
     pub cluster_id: ::std::option::Option<i64>,
     /// module number within the parent container the CPU
     /// belongs to (since 9.1)
+    ///
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "module-id")]
     pub module_id: ::std::option::Option<i64>,
     /// core number within the parent container the CPU belongs to
@@ -1319,10 +1339,14 @@ pub struct CpuInstanceProperties {
     pub node_id: ::std::option::Option<i64>,
     /// drawer number within CPU topology the CPU belongs to
     /// (since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "drawer-id")]
     pub drawer_id: ::std::option::Option<i64>,
     /// book number within parent container the CPU belongs to
     /// (since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "book-id")]
     pub book_id: ::std::option::Option<i64>,
     /// socket number within parent container the CPU belongs to
@@ -1334,10 +1358,14 @@ pub struct CpuInstanceProperties {
     pub die_id: ::std::option::Option<i64>,
     /// cluster number within the parent container the CPU
     /// belongs to (since 7.1)
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "cluster-id")]
     pub cluster_id: ::std::option::Option<i64>,
     /// module number within the parent container the CPU
     /// belongs to (since 9.1)
+    ///
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "module-id")]
     pub module_id: ::std::option::Option<i64>,
     /// core number within the parent container the CPU belongs to
@@ -1428,7 +1456,7 @@ pub struct BalloonInfo {
 ///
 /// QAPI struct `HvBalloonInfo`.
 ///
-/// Since: 8.2
+/// Since QEMU 8.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HvBalloonInfo {
     /// the amount of memory in use inside the guest plus the
@@ -1612,6 +1640,8 @@ pub struct SgxEPCDeviceInfo {
     /// size of memory that the device provides
     pub size: u64,
     /// the numa node (Since: 7.0)
+    ///
+    /// Since QEMU 7.0 (from the release history).
     pub node: ::std::option::Option<i64>,
     /// memory backend linked with device
     pub memdev: ::std::string::String,
@@ -1635,7 +1665,7 @@ pub struct SgxEPCDeviceInfo {
 ///
 /// QAPI struct `HvBalloonDeviceInfo`.
 ///
-/// Since: 8.2
+/// Since QEMU 8.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HvBalloonDeviceInfo {
     /// device's ID
@@ -1685,6 +1715,8 @@ pub enum MemoryDeviceInfoKind {
     #[doc(alias = "sgx-epc")]
     SgxEpc,
     /// since 8.2.
+    ///
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "hv-balloon")]
     HvBalloon,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -1808,7 +1840,7 @@ impl ::std::convert::From<super::SgxEPCDeviceInfo> for SgxEPCDeviceInfoWrapper {
 ///
 /// QAPI struct `HvBalloonDeviceInfoWrapper`.
 ///
-/// Since: 8.2
+/// Since QEMU 8.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct HvBalloonDeviceInfoWrapper {
@@ -1965,6 +1997,8 @@ pub struct SgxEPC {
     /// memory backend linked with device
     pub memdev: ::std::string::String,
     /// the numa node (Since: 7.0)
+    ///
+    /// Since QEMU 7.0 (from the release history).
     pub node: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -2005,7 +2039,7 @@ pub struct SgxEPCProperties {
 ///
 /// QAPI struct `BootConfiguration`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct BootConfiguration {
@@ -2069,16 +2103,24 @@ pub struct SMPConfiguration {
     /// number of virtual CPUs in the virtual machine
     pub cpus: ::std::option::Option<i64>,
     /// number of drawers in the CPU topology (since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     pub drawers: ::std::option::Option<i64>,
     /// number of books in the CPU topology (since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     pub books: ::std::option::Option<i64>,
     /// number of sockets per parent container
     pub sockets: ::std::option::Option<i64>,
     /// number of dies per parent container
     pub dies: ::std::option::Option<i64>,
     /// number of clusters per parent container (since 7.0)
+    ///
+    /// Since QEMU 7.0 (from the release history).
     pub clusters: ::std::option::Option<i64>,
     /// number of modules per parent container (since 9.1)
+    ///
+    /// Since QEMU 9.1 (from the release history).
     pub modules: ::std::option::Option<i64>,
     /// number of cores per parent container
     pub cores: ::std::option::Option<i64>,
@@ -2112,7 +2154,7 @@ pub struct SMPConfiguration {
 ///
 /// QAPI enum `SmbiosEntryPointType`.
 ///
-/// Since: 7.0
+/// Since QEMU 7.0 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SmbiosEntryPointType {
     /// SMBIOS version 2.1 (32-bit) Entry Point
@@ -2123,6 +2165,8 @@ pub enum SmbiosEntryPointType {
     V64,
     /// Either 2.x or 3.x SMBIOS version, 2.x if configuration can be
     /// described by it and 3.x otherwise (since: 9.0)
+    ///
+    /// Since QEMU 9.0 (from the release history).
     #[doc(alias = "auto")]
     Auto,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -2139,7 +2183,7 @@ pub enum SmbiosEntryPointType {
 ///
 /// QAPI struct `MemorySizeConfiguration`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct MemorySizeConfiguration {
@@ -2168,7 +2212,7 @@ pub struct MemorySizeConfiguration {
 ///
 /// QAPI struct `FirmwareLog`.
 ///
-/// Since: 10.2
+/// Since QEMU 10.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FirmwareLog {
     /// Firmware version.
@@ -2366,6 +2410,8 @@ pub struct CpuModelExpansionInfo {
     /// enabled-properties for the expanded model; "full" properties are
     /// a set of properties that are deprecated across all models for
     /// the architecture.  (since: 10.1 -- since 9.1 on s390x --).
+    ///
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "deprecated-props")]
     pub deprecated_props: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// Members this version of the bindings does not know (sent by a
@@ -3117,7 +3163,7 @@ pub mod cmd {
     ///
     /// QAPI command `query-hv-balloon-status-report`.
     ///
-    /// Since: 8.2
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "query-hv-balloon-status-report")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryHvBalloonStatusReport;
@@ -3128,6 +3174,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "8.2",
+        );
     }
     /// `query-memory-size-summary`: no arguments; returns [`MemoryInfo`](super::super::MemoryInfo).
     ///
@@ -3340,7 +3389,7 @@ pub mod cmd {
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_FDT`.
     ///
-    /// Since: 7.2
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "dumpdtb")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct Dumpdtb {
@@ -3364,6 +3413,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "7.2",
+        );
     }
     /// `x-query-interrupt-controllers`: no arguments; returns [`HumanReadableText`](super::super::HumanReadableText).
     ///
@@ -3375,7 +3427,7 @@ pub mod cmd {
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
-    /// Since: 9.1
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "x-query-interrupt-controllers")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XQueryInterruptControllers;
@@ -3386,6 +3438,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "9.1",
+        );
     }
     /// `query-firmware-log`: the arguments below; returns [`FirmwareLog`](super::super::FirmwareLog).
     ///
@@ -3393,7 +3448,7 @@ pub mod cmd {
     ///
     /// QAPI command `query-firmware-log`.
     ///
-    /// Since: 10.2
+    /// Since QEMU 10.2 (from the release history).
     #[doc(alias = "query-firmware-log")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
@@ -3421,6 +3476,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "10.2",
+        );
     }
     /// `dump-skeys`: the arguments below; returns nothing.
     ///
@@ -3752,7 +3810,7 @@ pub mod event {
     ///
     /// QAPI event `HV_BALLOON_STATUS_REPORT`.
     ///
-    /// Since: 8.2
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "HV_BALLOON_STATUS_REPORT")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct HvBalloonStatusReport(pub super::super::HvBalloonInfo);
@@ -3761,6 +3819,9 @@ pub mod event {
     }
     impl ::qmp_types::Event for HvBalloonStatusReport {
         const NAME: &'static str = "HV_BALLOON_STATUS_REPORT";
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "8.2",
+        );
     }
     /// Emitted when the size of a memory device changes.  Only emitted for
     /// memory devices that can actually change the size (e.g., virtio-mem

@@ -5,7 +5,7 @@
 ///
 /// QAPI enum `S390CpuEntitlement`.
 ///
-/// Since: 8.2
+/// Since: 8.2 (under this name since QEMU 9.2, from the release history)
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum S390CpuEntitlement {
     /// The `auto` value.
@@ -35,7 +35,7 @@ pub enum S390CpuEntitlement {
 ///
 /// QAPI enum `CpuTopologyLevel`.
 ///
-/// Since: 9.2
+/// Since QEMU 9.2 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CpuTopologyLevel {
     /// thread level, which would also be called SMT level or
@@ -99,7 +99,7 @@ pub enum CpuTopologyLevel {
 ///
 /// QAPI enum `CacheLevelAndType`.
 ///
-/// Since: 9.2
+/// Since QEMU 9.2 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CacheLevelAndType {
     /// L1 data cache.
@@ -129,7 +129,7 @@ pub enum CacheLevelAndType {
 ///
 /// QAPI struct `SmpCacheProperties`.
 ///
-/// Since: 9.2
+/// Since QEMU 9.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SmpCacheProperties {
     /// Cache name, which is the combination of cache level and
@@ -157,6 +157,8 @@ pub struct SmpCacheProperties {
 /// Since 9.2
 ///
 /// QAPI struct `SmpCachePropertiesWrapper`.
+///
+/// Since QEMU 9.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SmpCachePropertiesWrapper {
     /// the list of `SmpCacheProperties`.

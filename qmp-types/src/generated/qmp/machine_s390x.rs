@@ -5,7 +5,7 @@
 ///
 /// QAPI enum `S390CpuPolarization`.
 ///
-/// Since: 8.2
+/// Since: 8.2 (under this name since QEMU 9.2, from the release history)
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum S390CpuPolarization {
     /// The `horizontal` value.
@@ -27,7 +27,7 @@ pub enum S390CpuPolarization {
 ///
 /// QAPI struct `CpuPolarizationInfo`.
 ///
-/// Since: 8.2
+/// Since QEMU 8.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CpuPolarizationInfo {
     /// the CPU polarization
@@ -56,7 +56,7 @@ pub mod cmd {
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
-    /// Since: 8.2
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "set-cpu-topology")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct SetCpuTopology {
@@ -100,6 +100,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "8.2",
+        );
     }
     /// `query-s390x-cpu-polarization`: no arguments; returns [`CpuPolarizationInfo`](super::super::CpuPolarizationInfo).
     ///
@@ -109,7 +112,7 @@ pub mod cmd {
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
-    /// Since: 8.2
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "query-s390x-cpu-polarization")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryS390xCpuPolarization;
@@ -120,6 +123,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "8.2",
+        );
     }
 }
 /// The events of this module.
@@ -149,7 +155,7 @@ pub mod event {
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
-    /// Since: 8.2
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "CPU_POLARIZATION_CHANGE")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct CpuPolarizationChange {
@@ -169,6 +175,9 @@ pub mod event {
     }
     impl ::qmp_types::Event for CpuPolarizationChange {
         const NAME: &'static str = "CPU_POLARIZATION_CHANGE";
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "8.2",
+        );
     }
     /// Emitted when the Control-Program Identification data is available in
     /// the QOM tree.
@@ -184,12 +193,15 @@ pub mod event {
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
-    /// Since: 10.2
+    /// Since QEMU 10.2 (from the release history).
     #[doc(alias = "SCLP_CPI_INFO_AVAILABLE")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SclpCpiInfoAvailable;
     ::qmp_types::impl_unit!(SclpCpiInfoAvailable);
     impl ::qmp_types::Event for SclpCpiInfoAvailable {
         const NAME: &'static str = "SCLP_CPI_INFO_AVAILABLE";
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "10.2",
+        );
     }
 }

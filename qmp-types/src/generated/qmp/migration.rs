@@ -48,20 +48,28 @@ pub struct MigrationStats {
     pub pages_per_second: u64,
     /// The number of bytes sent in the pre-copy phase
     /// (since 7.0).
+    ///
+    /// Since QEMU 7.0 (from the release history).
     #[doc(alias = "precopy-bytes")]
     pub precopy_bytes: ::std::option::Option<u64>,
     /// The number of bytes sent while the guest is paused
     /// (since 7.0).
+    ///
+    /// Since QEMU 7.0 (from the release history).
     #[doc(alias = "downtime-bytes")]
     pub downtime_bytes: ::std::option::Option<u64>,
     /// The number of bytes sent during the post-copy phase
     /// (since 7.0).
+    ///
+    /// Since QEMU 7.0 (from the release history).
     #[doc(alias = "postcopy-bytes")]
     pub postcopy_bytes: ::std::option::Option<u64>,
     /// Number of times dirty RAM
     /// synchronization could not avoid copying dirty pages.  This is
     /// between 0 and `dirty-sync-count` * `multifd-channels`.
     /// (since 7.1)
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "dirty-sync-missed-zero-copy")]
     pub dirty_sync_missed_zero_copy: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
@@ -199,6 +207,8 @@ pub enum MigrationStatus {
     /// during this state, the source side will resume.  If there is no
     /// return-path from destination to source, this state is skipped.
     /// (since 10.2)
+    ///
+    /// Since QEMU 10.2 (from the release history).
     #[doc(alias = "postcopy-device")]
     PostcopyDevice,
     /// like active, but now in postcopy mode.
@@ -210,6 +220,8 @@ pub enum MigrationStatus {
     PostcopyPaused,
     /// setup phase for a postcopy recovery
     /// process, preparing for a recovery phase to start.  (since 9.1)
+    ///
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "postcopy-recover-setup")]
     PostcopyRecoverSetup,
     /// trying to recover from a paused postcopy.
@@ -363,6 +375,8 @@ pub struct MigrationInfo {
     /// (Since 10.1)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "postcopy-latency")]
     pub postcopy_latency: ::std::option::Option<u64>,
     /// remote page fault latency distributions.
@@ -374,6 +388,8 @@ pub struct MigrationInfo {
     /// migration capability is enabled.  (Since 10.1)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "postcopy-latency-dist")]
     pub postcopy_latency_dist: ::std::option::Option<::std::vec::Vec<u64>>,
     /// average remote page fault latency per vCPU
@@ -383,6 +399,8 @@ pub struct MigrationInfo {
     /// (Since 10.1)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "postcopy-vcpu-latency")]
     pub postcopy_vcpu_latency: ::std::option::Option<::std::vec::Vec<u64>>,
     /// average remote page fault latency for
@@ -393,6 +411,8 @@ pub struct MigrationInfo {
     /// (Since 10.1)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "postcopy-non-vcpu-latency")]
     pub postcopy_non_vcpu_latency: ::std::option::Option<u64>,
     /// Only used for tcp, to know what the real port is
@@ -403,6 +423,8 @@ pub struct MigrationInfo {
     /// microseconds) of virtual CPUs each dirty ring full round, which
     /// shows how `MigrationCapability` dirty-limit affects the guest
     /// during live migration.  (Since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "dirty-limit-throttle-time-per-round")]
     pub dirty_limit_throttle_time_per_round: ::std::option::Option<u64>,
     /// Estimated average dirty ring full time
@@ -411,6 +433,8 @@ pub struct MigrationInfo {
     /// page rate of the virtual CPU, which can be used to observe the
     /// average memory load of the virtual CPU indirectly.  Note that
     /// zero means guest doesn't dirty memory.  (Since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "dirty-limit-ring-full-time")]
     pub dirty_limit_ring_full_time: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
@@ -548,6 +572,8 @@ pub enum MigrationCapability {
     /// migration.  When true, enables a zero-copy mechanism for sending
     /// memory pages, if host supports it.  Requires that QEMU be
     /// permitted to use locked memory for guest RAM pages.  (since 7.1)
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "zero-copy-send")]
     ZeroCopySend,
     /// If enabled, the migration process will allow
@@ -555,6 +581,8 @@ pub enum MigrationCapability {
     /// requests will be handled faster.  This is a performance feature
     /// and should not affect the correctness of postcopy migration.
     /// (since 7.1)
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "postcopy-preempt")]
     PostcopyPreempt,
     /// If enabled, migration will not stop the source VM
@@ -566,6 +594,8 @@ pub enum MigrationCapability {
     /// This can reduce downtime if devices that support this capability
     /// are present.  'return-path' capability must be enabled to use
     /// it.  (since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "switchover-ack")]
     SwitchoverAck,
     /// If enabled, migration will throttle vCPUs as needed to
@@ -573,11 +603,15 @@ pub enum MigrationCapability {
     /// improve responsiveness of large guests during live migration,
     /// and can result in more stable read performance.  Requires KVM
     /// with accelerator property "dirty-ring-size" set.  (Since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "dirty-limit")]
     DirtyLimit,
     /// Migrate using fixed offsets in the migration file for
     /// each RAM page.  Requires a migration URI that supports seeking,
     /// such as a file.  (since 9.0)
+    ///
+    /// Since QEMU 9.0 (from the release history).
     #[doc(alias = "mapped-ram")]
     MappedRam,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -654,6 +688,8 @@ pub enum MultiFDCompression {
     /// use qatzip compression method.  (Since 9.2)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_QATZIP`.
+    ///
+    /// Since QEMU 9.2 (from the release history).
     #[doc(alias = "qatzip")]
     Qatzip,
     /// use qpl compression method.  Query Processing Library(qpl) is
@@ -662,11 +698,15 @@ pub enum MultiFDCompression {
     /// decompression.  (Since 9.1)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_QPL`.
+    ///
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "qpl")]
     Qpl,
     /// use UADK library compression method.  (Since 9.1)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_UADK`.
+    ///
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "uadk")]
     Uadk,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -685,6 +725,8 @@ pub enum MultiFDCompression {
 /// The values of `MigMode`.
 ///
 /// QAPI enum `MigMode`.
+///
+/// Since QEMU 8.2 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MigMode {
     /// the original form of migration.  (since 8.2)
@@ -758,6 +800,8 @@ pub enum MigMode {
     /// until you issue the `migrate-incoming` command.
     ///
     /// (since 10.0)
+    ///
+    /// Since QEMU 10.0 (from the release history).
     #[doc(alias = "cpr-transfer")]
     CprTransfer,
     /// The migrate command stops the VM, saves state to the
@@ -782,6 +826,8 @@ pub enum MigMode {
     /// with the '-machine aux-ram-share=on' option.
     ///
     /// (since 10.2)
+    ///
+    /// Since QEMU 10.2 (from the release history).
     #[doc(alias = "cpr-exec")]
     CprExec,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -799,7 +845,7 @@ pub enum MigMode {
 ///
 /// QAPI enum `ZeroPageDetection`.
 ///
-/// Since: 9.0
+/// Since QEMU 9.0 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ZeroPageDetection {
     /// Do not perform zero page checking.
@@ -998,6 +1044,8 @@ pub enum MigrationParameter {
     /// available when switching over.  When specified correctly, this
     /// can make the switchover decision much more accurate.
     /// (Since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "avail-switchover-bandwidth")]
     AvailSwitchoverBandwidth,
     /// set maximum tolerated downtime for migration.
@@ -1052,6 +1100,8 @@ pub enum MigrationParameter {
     /// means the best compression speed, and 9 means the best
     /// compression ratio which will consume more CPU.  Defaults to 1.
     /// (Since 9.2)
+    ///
+    /// Since QEMU 9.2 (from the release history).
     #[doc(alias = "multifd-qatzip-level")]
     MultifdQatzipLevel,
     /// Maps block nodes and bitmaps on them to
@@ -1076,29 +1126,41 @@ pub enum MigrationParameter {
     /// 1000ms.  Defaults to 1000ms.  (Since 8.1)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    ///
+    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "x-vcpu-dirty-limit-period")]
     XVcpuDirtyLimitPeriod,
     /// Dirtyrate limit (MB/s) during live migration.
     /// Defaults to 1.  (Since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "vcpu-dirty-limit")]
     VcpuDirtyLimit,
     /// Migration mode.  See description in `MigMode`.  Default is
     /// 'normal'.  (Since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "mode")]
     Mode,
     /// Whether and how to detect zero pages.  See
     /// description in `ZeroPageDetection`.  Default is 'multifd'.
     /// (since 9.0)
+    ///
+    /// Since QEMU 9.0 (from the release history).
     #[doc(alias = "zero-page-detection")]
     ZeroPageDetection,
     /// Open migration files with O_DIRECT when possible.  This
     /// only has effect if the `mapped-ram` capability is enabled.
     /// (Since 9.1)
+    ///
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "direct-io")]
     DirectIo,
     /// Command to start the new QEMU process when `mode`
     /// is `cpr-exec`.  The first list element is the program's filename,
     /// the remainder its arguments.  (Since 10.2)
+    ///
+    /// Since QEMU 10.2 (from the release history).
     #[doc(alias = "cpr-exec-command")]
     CprExecCommand,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -1232,6 +1294,8 @@ pub struct MigrateSetParameters {
     /// available when switching over.  When specified correctly, this
     /// can make the switchover decision much more accurate.
     /// (Since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "avail-switchover-bandwidth")]
     pub avail_switchover_bandwidth: ::std::option::Option<u64>,
     /// set maximum tolerated downtime for migration.
@@ -1279,6 +1343,8 @@ pub struct MigrateSetParameters {
     /// means the best compression speed, and 9 means the best
     /// compression ratio which will consume more CPU.  Defaults to 1.
     /// (Since 9.2)
+    ///
+    /// Since QEMU 9.2 (from the release history).
     #[doc(alias = "multifd-qatzip-level")]
     pub multifd_qatzip_level: ::std::option::Option<u8>,
     /// Set the compression level to be used in live
@@ -1312,28 +1378,40 @@ pub struct MigrateSetParameters {
     /// 1000ms.  Defaults to 1000ms.  (Since 8.1)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    ///
+    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "x-vcpu-dirty-limit-period")]
     pub x_vcpu_dirty_limit_period: ::std::option::Option<u64>,
     /// Dirtyrate limit (MB/s) during live migration.
     /// Defaults to 1.  (Since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "vcpu-dirty-limit")]
     pub vcpu_dirty_limit: ::std::option::Option<u64>,
     /// Migration mode.  See description in `MigMode`.  Default is
     /// 'normal'.  (Since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     pub mode: ::std::option::Option<super::MigMode>,
     /// Whether and how to detect zero pages.  See
     /// description in `ZeroPageDetection`.  Default is 'multifd'.
     /// (since 9.0)
+    ///
+    /// Since QEMU 9.0 (from the release history).
     #[doc(alias = "zero-page-detection")]
     pub zero_page_detection: ::std::option::Option<super::ZeroPageDetection>,
     /// Open migration files with O_DIRECT when possible.  This
     /// only has effect if the `mapped-ram` capability is enabled.
     /// (Since 9.1)
+    ///
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "direct-io")]
     pub direct_io: ::std::option::Option<bool>,
     /// Command to start the new QEMU process when `mode`
     /// is `cpr-exec`.  The first list element is the program's filename,
     /// the remainder its arguments.  (Since 10.2)
+    ///
+    /// Since QEMU 10.2 (from the release history).
     #[doc(alias = "cpr-exec-command")]
     pub cpr_exec_command: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// Members this version of the bindings does not know (sent by a
@@ -1467,6 +1545,8 @@ pub struct MigrationParameters {
     /// available when switching over.  When specified correctly, this
     /// can make the switchover decision much more accurate.
     /// (Since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "avail-switchover-bandwidth")]
     pub avail_switchover_bandwidth: ::std::option::Option<u64>,
     /// set maximum tolerated downtime for migration.
@@ -1514,6 +1594,8 @@ pub struct MigrationParameters {
     /// means the best compression speed, and 9 means the best
     /// compression ratio which will consume more CPU.  Defaults to 1.
     /// (Since 9.2)
+    ///
+    /// Since QEMU 9.2 (from the release history).
     #[doc(alias = "multifd-qatzip-level")]
     pub multifd_qatzip_level: ::std::option::Option<u8>,
     /// Set the compression level to be used in live
@@ -1547,28 +1629,40 @@ pub struct MigrationParameters {
     /// 1000ms.  Defaults to 1000ms.  (Since 8.1)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    ///
+    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "x-vcpu-dirty-limit-period")]
     pub x_vcpu_dirty_limit_period: ::std::option::Option<u64>,
     /// Dirtyrate limit (MB/s) during live migration.
     /// Defaults to 1.  (Since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "vcpu-dirty-limit")]
     pub vcpu_dirty_limit: ::std::option::Option<u64>,
     /// Migration mode.  See description in `MigMode`.  Default is
     /// 'normal'.  (Since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     pub mode: ::std::option::Option<super::MigMode>,
     /// Whether and how to detect zero pages.  See
     /// description in `ZeroPageDetection`.  Default is 'multifd'.
     /// (since 9.0)
+    ///
+    /// Since QEMU 9.0 (from the release history).
     #[doc(alias = "zero-page-detection")]
     pub zero_page_detection: ::std::option::Option<super::ZeroPageDetection>,
     /// Open migration files with O_DIRECT when possible.  This
     /// only has effect if the `mapped-ram` capability is enabled.
     /// (Since 9.1)
+    ///
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "direct-io")]
     pub direct_io: ::std::option::Option<bool>,
     /// Command to start the new QEMU process when `mode`
     /// is `cpr-exec`.  The first list element is the program's filename,
     /// the remainder its arguments.  (Since 10.2)
+    ///
+    /// Since QEMU 10.2 (from the release history).
     #[doc(alias = "cpr-exec-command")]
     pub cpr_exec_command: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// Members this version of the bindings does not know (sent by a
@@ -1752,7 +1846,7 @@ pub enum COLOExitReason {
 ///
 /// QAPI enum `MigrationAddressType`.
 ///
-/// Since: 8.2
+/// Since QEMU 8.2 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MigrationAddressType {
     /// Migrate via socket.
@@ -1782,7 +1876,7 @@ pub enum MigrationAddressType {
 ///
 /// QAPI struct `FileMigrationArgs`.
 ///
-/// Since: 8.2
+/// Since QEMU 8.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileMigrationArgs {
     /// The file to receive the migration stream
@@ -1806,7 +1900,7 @@ pub struct FileMigrationArgs {
 ///
 /// QAPI struct `MigrationExecCommand`.
 ///
-/// Since: 8.2
+/// Since QEMU 8.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MigrationExecCommand {
     /// command (list head) and arguments to execute.
@@ -1827,7 +1921,7 @@ pub struct MigrationExecCommand {
 ///
 /// QAPI union `MigrationAddress`.
 ///
-/// Since: 8.2
+/// Since QEMU 8.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MigrationAddress {
     /// The branch, selected by the discriminator `transport`: its value and the branch's members.
@@ -1919,13 +2013,15 @@ impl ::std::convert::From<super::FileMigrationArgs> for MigrationAddress {
 ///
 /// QAPI enum `MigrationChannelType`.
 ///
-/// Since: 8.1
+/// Since: 8.1 (under this name since QEMU 8.2, from the release history)
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MigrationChannelType {
     /// Main outbound migration channel.
     #[doc(alias = "main")]
     Main,
     /// Checkpoint and restart state channel.
+    ///
+    /// Since QEMU 10.0 (from the release history).
     #[doc(alias = "cpr")]
     Cpr,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -1941,7 +2037,7 @@ pub enum MigrationChannelType {
 ///
 /// QAPI struct `MigrationChannel`.
 ///
-/// Since: 8.1
+/// Since: 8.1 (under this name since QEMU 8.2, from the release history)
 #[derive(Debug, Clone, PartialEq)]
 pub struct MigrationChannel {
     /// Channel type for transferring packet information.
@@ -2104,7 +2200,7 @@ pub enum DirtyRateMeasureMode {
 ///
 /// QAPI enum `TimeUnit`.
 ///
-/// Since: 8.2
+/// Since QEMU 8.2 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TimeUnit {
     /// value is in seconds
@@ -2143,6 +2239,8 @@ pub struct DirtyRateInfo {
     #[doc(alias = "calc-time")]
     pub calc_time: i64,
     /// time unit of `calc-time`  (Since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "calc-time-unit")]
     pub calc_time_unit: ::std::option::Option<super::TimeUnit>,
     /// number of sampled pages per GiB of guest memory.
@@ -2178,7 +2276,7 @@ pub struct DirtyRateInfo {
 ///
 /// QAPI struct `DirtyLimitInfo`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DirtyLimitInfo {
     /// index of a virtual CPU.
@@ -2209,7 +2307,7 @@ pub struct DirtyLimitInfo {
 ///
 /// QAPI struct `MigrationThreadInfo`.
 ///
-/// Since: 7.2
+/// Since: 7.2 (under this name since QEMU 8.0, from the release history)
 #[derive(Debug, Clone, PartialEq)]
 pub struct MigrationThreadInfo {
     /// the name of migration thread
@@ -2674,6 +2772,8 @@ pub mod cmd {
         pub uri: ::std::option::Option<::std::string::String>,
         /// list of migration stream channels with each stream in the
         /// list connected to a destination interface endpoint.
+        ///
+        /// Since QEMU 8.2 (from the release history).
         pub channels: ::std::option::Option<
             ::std::vec::Vec<super::super::MigrationChannel>,
         >,
@@ -2780,6 +2880,8 @@ pub mod cmd {
         pub uri: ::std::option::Option<::std::string::String>,
         /// list of migration stream channels with each stream in the
         /// list connected to a destination interface endpoint.
+        ///
+        /// Since QEMU 8.2 (from the release history).
         pub channels: ::std::option::Option<
             ::std::vec::Vec<super::super::MigrationChannel>,
         >,
@@ -2787,6 +2889,8 @@ pub mod cmd {
         /// When set to false, the failure triggers a
         /// :qapi:event:`MIGRATION` event, and error details could be
         /// retrieved with `query-migrate`.  (since 9.1)
+        ///
+        /// Since QEMU 9.1 (from the release history).
         #[doc(alias = "exit-on-error")]
         pub exit_on_error: ::std::option::Option<bool>,
         /// Members this version of the bindings does not know (sent by a
@@ -3196,6 +3300,8 @@ pub mod cmd {
         pub calc_time: i64,
         /// time unit in which `calc-time` is specified.  By
         /// default it is seconds.  (Since 8.2)
+        ///
+        /// Since QEMU 8.2 (from the release history).
         #[doc(alias = "calc-time-unit")]
         pub calc_time_unit: ::std::option::Option<super::super::TimeUnit>,
         /// number of sampled pages per each GiB of guest memory.
@@ -3299,7 +3405,7 @@ pub mod cmd {
     ///
     /// QAPI command `set-vcpu-dirty-limit`.
     ///
-    /// Since: 7.1
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "set-vcpu-dirty-limit")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct SetVcpuDirtyLimit {
@@ -3328,6 +3434,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "7.1",
+        );
     }
     /// `cancel-vcpu-dirty-limit`: the arguments below; returns nothing.
     ///
@@ -3347,7 +3456,7 @@ pub mod cmd {
     ///
     /// QAPI command `cancel-vcpu-dirty-limit`.
     ///
-    /// Since: 7.1
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "cancel-vcpu-dirty-limit")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
@@ -3373,6 +3482,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "7.1",
+        );
     }
     /// `query-vcpu-dirty-limit`: no arguments; returns a [`Vec`] of [`DirtyLimitInfo`](super::super::DirtyLimitInfo).
     ///
@@ -3389,7 +3501,7 @@ pub mod cmd {
     ///
     /// QAPI command `query-vcpu-dirty-limit`.
     ///
-    /// Since: 7.1
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "query-vcpu-dirty-limit")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct QueryVcpuDirtyLimit;
@@ -3400,6 +3512,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "7.1",
+        );
     }
     /// `query-migrationthreads`: no arguments; returns a [`Vec`] of [`MigrationThreadInfo`](super::super::MigrationThreadInfo).
     ///
@@ -3411,7 +3526,7 @@ pub mod cmd {
     ///
     /// - `deprecated`: This command is deprecated with no replacement yet.
     ///
-    /// Since: 7.2
+    /// Since QEMU 8.0 (from the release history; the documentation says Since: 7.2)
     #[doc(alias = "query-migrationthreads")]
     #[deprecated(note = "This command is deprecated with no replacement yet.")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -3423,6 +3538,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "8.0",
+        );
     }
     /// `snapshot-save`: the arguments below; returns nothing.
     ///

@@ -586,7 +586,7 @@ pub mod cmd {
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_WIN32`.
     ///
-    /// Since: 8.0
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "get-win32-socket")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct GetWin32Socket {
@@ -613,6 +613,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "8.0",
+        );
     }
     /// `closefd`: the arguments below; returns nothing.
     ///
@@ -897,6 +900,8 @@ pub mod event {
         /// -rtc base), and new RTC clock value
         pub offset: i64,
         /// path to the RTC object in the QOM tree
+        ///
+        /// Since QEMU 7.0 (from the release history).
         #[doc(alias = "qom-path")]
         pub qom_path: ::std::option::Option<::std::string::String>,
         /// Members this version of the bindings does not know (sent by a
@@ -931,7 +936,7 @@ pub mod event {
     ///
     /// QAPI event `VFU_CLIENT_HANGUP`.
     ///
-    /// Since: 7.1
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "VFU_CLIENT_HANGUP")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct VfuClientHangup {
@@ -966,5 +971,8 @@ pub mod event {
     }
     impl ::qmp_types::Event for VfuClientHangup {
         const NAME: &'static str = "VFU_CLIENT_HANGUP";
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "7.1",
+        );
     }
 }

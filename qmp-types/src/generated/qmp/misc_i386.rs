@@ -46,7 +46,7 @@ pub enum SevState {
 ///
 /// QAPI enum `SevGuestType`.
 ///
-/// Since: 6.2
+/// Since: 6.2 (under this name since QEMU 9.1, from the release history)
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SevGuestType {
     /// The guest is a legacy SEV or SEV-ES guest.
@@ -68,7 +68,7 @@ pub enum SevGuestType {
 ///
 /// QAPI struct `SevGuestInfo`.
 ///
-/// Since: 2.12
+/// Since: 2.12 (under this name since QEMU 9.1, from the release history)
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct SevGuestInfo {
@@ -93,7 +93,7 @@ pub struct SevGuestInfo {
 ///
 /// QAPI struct `SevSnpGuestInfo`.
 ///
-/// Since: 9.1
+/// Since QEMU 9.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct SevSnpGuestInfo {
@@ -239,6 +239,8 @@ pub struct SevCapability {
     #[doc(alias = "cert-chain")]
     pub cert_chain: ::std::string::String,
     /// Unique ID of CPU0 (base64 encoded) (since 7.1)
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "cpu0-id")]
     pub cpu0_id: ::std::option::Option<::std::string::String>,
     /// C-bit location in page table entry
@@ -294,12 +296,16 @@ impl ::std::convert::From<::std::string::String> for SevAttestationReport {
 ///
 /// QAPI struct `SgxEpcSection`.
 ///
-/// Since: 7.0
+/// Since QEMU 7.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SgxEpcSection {
     /// the numa node
+    ///
+    /// Since QEMU 10.1 (from the release history).
     pub node: i64,
     /// the size of EPC section
+    ///
+    /// Since QEMU 10.1 (from the release history).
     pub size: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -322,14 +328,24 @@ pub struct SgxEpcSection {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SgxInfo {
     /// true if SGX is supported
+    ///
+    /// Since QEMU 10.1 (from the release history).
     pub sgx: bool,
     /// true if SGX1 is supported
+    ///
+    /// Since QEMU 10.1 (from the release history).
     pub sgx1: bool,
     /// true if SGX2 is supported
+    ///
+    /// Since QEMU 10.1 (from the release history).
     pub sgx2: bool,
     /// true if FLC is supported
+    ///
+    /// Since QEMU 10.1 (from the release history).
     pub flc: bool,
     /// The EPC sections information (Since: 7.0)
+    ///
+    /// Since QEMU 10.1 (from the release history).
     pub sections: ::std::option::Option<::std::vec::Vec<super::SgxEpcSection>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -351,7 +367,7 @@ pub struct SgxInfo {
 ///
 /// QAPI enum `EvtchnPortType`.
 ///
-/// Since: 8.0
+/// Since QEMU 8.0 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum EvtchnPortType {
     /// The port is unused.
@@ -389,7 +405,7 @@ pub enum EvtchnPortType {
 ///
 /// QAPI struct `EvtchnInfo`.
 ///
-/// Since: 8.0
+/// Since QEMU 8.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvtchnInfo {
     /// the port number
@@ -748,7 +764,7 @@ pub mod cmd {
     ///
     /// QAPI command `xen-event-list`.
     ///
-    /// Since: 8.0
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "xen-event-list")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XenEventList;
@@ -759,6 +775,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "8.0",
+        );
     }
     /// `xen-event-inject`: the arguments below; returns nothing.
     ///
@@ -773,7 +792,7 @@ pub mod cmd {
     ///
     /// QAPI command `xen-event-inject`.
     ///
-    /// Since: 8.0
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "xen-event-inject")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct XenEventInject {
@@ -797,5 +816,8 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "8.0",
+        );
     }
 }

@@ -61,7 +61,7 @@ pub struct String {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_PASST`.
 ///
-/// Since: 10.1
+/// Since QEMU 10.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct NetDevPasstOptions {
@@ -578,7 +578,7 @@ pub struct NetdevNetmapOptions {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_AF_XDP`.
 ///
-/// Since: 8.2
+/// Since QEMU 8.2 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AFXDPMode {
     /// DRV mode, program is attached to a driver, packets are
@@ -603,7 +603,7 @@ pub enum AFXDPMode {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_AF_XDP`.
 ///
-/// Since: 8.2
+/// Since QEMU 8.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NetdevAFXDPOptions {
     /// The name of an existing network interface.
@@ -636,11 +636,15 @@ pub struct NetdevAFXDPOptions {
     /// The path to a pinned xsk map to push file descriptors
     /// for bound AF_XDP sockets into.  `map-path` and `sock-fds` are
     /// mutually exclusive.  Requires `inhibit`.  (Since 10.1)
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "map-path")]
     pub map_path: ::std::option::Option<::std::string::String>,
     /// Use `map-path` to insert xsk sockets starting from
     /// this index number (default: 0).  Requires `map-path`.
     /// (Since 10.1)
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "map-start-index")]
     pub map_start_index: ::std::option::Option<i32>,
     /// Members this version of the bindings does not know (sent by a
@@ -705,6 +709,8 @@ pub struct NetdevVhostVDPAOptions {
     /// path of vhost-vdpa device (default:'/dev/vhost-vdpa-0')
     pub vhostdev: ::std::option::Option<::std::string::String>,
     /// file descriptor of an already opened vhost vdpa device
+    ///
+    /// Since QEMU 7.2 (from the release history).
     pub vhostfd: ::std::option::Option<::std::string::String>,
     /// number of queues to be created for multiqueue vhost-vdpa
     /// (default: 1)
@@ -713,6 +719,8 @@ pub struct NetdevVhostVDPAOptions {
     /// (Since 7.1) (default: false)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "x-svq")]
     pub x_svq: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
@@ -739,7 +747,7 @@ pub struct NetdevVhostVDPAOptions {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_VMNET`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct NetdevVmnetHostOptions {
@@ -800,7 +808,7 @@ pub struct NetdevVmnetHostOptions {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_VMNET`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct NetdevVmnetSharedOptions {
@@ -854,7 +862,7 @@ pub struct NetdevVmnetSharedOptions {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_VMNET`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NetdevVmnetBridgedOptions {
     /// The name of the physical interface to be bridged.
@@ -883,7 +891,7 @@ pub struct NetdevVmnetBridgedOptions {
 ///
 /// QAPI struct `NetdevStreamOptions`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NetdevStreamOptions {
     /// socket address to listen on (server=true) or connect to
@@ -895,6 +903,8 @@ pub struct NetdevStreamOptions {
     /// then attempt a reconnect after the given number of milliseconds.
     /// Setting this to zero disables this function.
     /// (default: 0) (Since: 9.2)
+    ///
+    /// Since QEMU 9.2 (from the release history).
     #[doc(alias = "reconnect-ms")]
     pub reconnect_ms: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a
@@ -933,7 +943,7 @@ pub struct NetdevStreamOptions {
 ///
 /// QAPI struct `NetdevDgramOptions`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct NetdevDgramOptions {
@@ -980,9 +990,13 @@ pub enum NetClientDriver {
     #[doc(alias = "socket")]
     Socket,
     /// since 7.2
+    ///
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "stream")]
     Stream,
     /// since 7.2
+    ///
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "dgram")]
     Dgram,
     /// The `vde` value.
@@ -1006,26 +1020,36 @@ pub enum NetClientDriver {
     /// since 10.1
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_PASST`.
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "passt")]
     Passt,
     /// since 8.2
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AF_XDP`.
+    ///
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "af-xdp")]
     AfXdp,
     /// since 7.1
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_VMNET`.
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "vmnet-host")]
     VmnetHost,
     /// since 7.1
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_VMNET`.
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "vmnet-shared")]
     VmnetShared,
     /// since 7.1
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_VMNET`.
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "vmnet-bridged")]
     VmnetBridged,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -1719,7 +1743,7 @@ pub mod event {
     ///
     /// QAPI event `NETDEV_STREAM_CONNECTED`.
     ///
-    /// Since: 7.2
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "NETDEV_STREAM_CONNECTED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct NetdevStreamConnected {
@@ -1743,6 +1767,9 @@ pub mod event {
     }
     impl ::qmp_types::Event for NetdevStreamConnected {
         const NAME: &'static str = "NETDEV_STREAM_CONNECTED";
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "7.2",
+        );
     }
     /// Emitted when the netdev stream backend is disconnected
     ///
@@ -1756,7 +1783,7 @@ pub mod event {
     ///
     /// QAPI event `NETDEV_STREAM_DISCONNECTED`.
     ///
-    /// Since: 7.2
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "NETDEV_STREAM_DISCONNECTED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct NetdevStreamDisconnected {
@@ -1777,6 +1804,9 @@ pub mod event {
     }
     impl ::qmp_types::Event for NetdevStreamDisconnected {
         const NAME: &'static str = "NETDEV_STREAM_DISCONNECTED";
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "7.2",
+        );
     }
     /// Emitted when the vhost-user chardev is connected
     ///
@@ -1790,7 +1820,7 @@ pub mod event {
     ///
     /// QAPI event `NETDEV_VHOST_USER_CONNECTED`.
     ///
-    /// Since: 10.0
+    /// Since QEMU 10.0 (from the release history).
     #[doc(alias = "NETDEV_VHOST_USER_CONNECTED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct NetdevVhostUserConnected {
@@ -1815,6 +1845,9 @@ pub mod event {
     }
     impl ::qmp_types::Event for NetdevVhostUserConnected {
         const NAME: &'static str = "NETDEV_VHOST_USER_CONNECTED";
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "10.0",
+        );
     }
     /// Emitted when the vhost-user chardev is disconnected
     ///
@@ -1828,7 +1861,7 @@ pub mod event {
     ///
     /// QAPI event `NETDEV_VHOST_USER_DISCONNECTED`.
     ///
-    /// Since: 10.0
+    /// Since QEMU 10.0 (from the release history).
     #[doc(alias = "NETDEV_VHOST_USER_DISCONNECTED")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct NetdevVhostUserDisconnected {
@@ -1849,5 +1882,8 @@ pub mod event {
     }
     impl ::qmp_types::Event for NetdevVhostUserDisconnected {
         const NAME: &'static str = "NETDEV_VHOST_USER_DISCONNECTED";
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "10.0",
+        );
     }
 }

@@ -181,7 +181,7 @@ pub mod cmd {
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
-    /// Since: 9.2
+    /// Since QEMU 9.2 (from the release history).
     #[doc(alias = "device-sync-config")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct DeviceSyncConfig {
@@ -205,6 +205,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "9.2",
+        );
     }
 }
 /// The events of this module.

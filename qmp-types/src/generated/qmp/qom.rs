@@ -47,6 +47,8 @@ pub struct ObjectPropertyInfo {
 /// Since 10.1
 ///
 /// QAPI struct `ObjectPropertyValue`.
+///
+/// Since QEMU 10.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObjectPropertyValue {
     /// the name of the property.
@@ -74,6 +76,8 @@ pub struct ObjectPropertyValue {
 /// Since 10.1
 ///
 /// QAPI struct `ObjectPropertiesValues`.
+///
+/// Since QEMU 10.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObjectPropertiesValues {
     /// a list of properties.
@@ -216,9 +220,13 @@ pub struct CryptodevBackendProperties {
     /// cryptodev-backend-builtin.  (default: 1)
     pub queues: ::std::option::Option<u32>,
     /// limit total bytes per second (Since 8.0)
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "throttle-bps")]
     pub throttle_bps: ::std::option::Option<u64>,
     /// limit total operations per second (Since 8.0)
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "throttle-ops")]
     pub throttle_ops: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
@@ -249,9 +257,13 @@ pub struct CryptodevVhostUserProperties {
     /// cryptodev-backend-builtin.  (default: 1)
     pub queues: ::std::option::Option<u32>,
     /// limit total bytes per second (Since 8.0)
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "throttle-bps")]
     pub throttle_bps: ::std::option::Option<u64>,
     /// limit total operations per second (Since 8.0)
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "throttle-ops")]
     pub throttle_ops: ::std::option::Option<u64>,
     /// the name of a Unix domain socket character device that
@@ -695,7 +707,7 @@ pub struct InputLinuxProperties {
 ///
 /// QAPI struct `EventLoopBaseProperties`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct EventLoopBaseProperties {
@@ -743,10 +755,14 @@ pub struct IothreadProperties {
     pub aio_max_batch: ::std::option::Option<i64>,
     /// minimum number of threads reserved in the thread
     /// pool (default:0)
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "thread-pool-min")]
     pub thread_pool_min: ::std::option::Option<i64>,
     /// maximum number of threads the thread pool can
     /// contain (default:64)
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "thread-pool-max")]
     pub thread_pool_max: ::std::option::Option<i64>,
     /// the maximum number of nanoseconds to busy wait for
@@ -785,7 +801,7 @@ pub struct IothreadProperties {
 ///
 /// QAPI struct `MainLoopProperties`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct MainLoopProperties {
@@ -848,6 +864,8 @@ pub struct MemoryBackendProperties {
     pub prealloc_threads: ::std::option::Option<u32>,
     /// thread context to use for creation of
     /// preallocation threads (default: none) (since 7.2)
+    ///
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "prealloc-context")]
     pub prealloc_context: ::std::option::Option<::std::string::String>,
     /// if false, the memory is private to QEMU; if true, it is
@@ -914,6 +932,8 @@ pub struct MemoryBackendFileProperties {
     pub prealloc_threads: ::std::option::Option<u32>,
     /// thread context to use for creation of
     /// preallocation threads (default: none) (since 7.2)
+    ///
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "prealloc-context")]
     pub prealloc_context: ::std::option::Option<::std::string::String>,
     /// if false, the memory is private to QEMU; if true, it is
@@ -944,6 +964,8 @@ pub struct MemoryBackendFileProperties {
     /// You can use this option to back multiple regions with a single
     /// file.  Must be a multiple of the page size.
     /// (default: 0) (since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     pub offset: ::std::option::Option<u64>,
     /// if true, the file contents can be destroyed when QEMU
     /// exits, to avoid unnecessarily flushing data to the backing file.
@@ -979,6 +1001,8 @@ pub struct MemoryBackendFileProperties {
     /// to false).  For this use case, we need writable RAM instead of
     /// ROM, and want to set this property to 'off'.  (default: auto,
     /// since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     pub rom: ::std::option::Option<super::OnOffAuto>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -1037,6 +1061,8 @@ pub struct MemoryBackendMemfdProperties {
     pub prealloc_threads: ::std::option::Option<u32>,
     /// thread context to use for creation of
     /// preallocation threads (default: none) (since 7.2)
+    ///
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "prealloc-context")]
     pub prealloc_context: ::std::option::Option<::std::string::String>,
     /// if false, the memory is private to QEMU; if true, it is
@@ -1100,7 +1126,7 @@ pub struct MemoryBackendMemfdProperties {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_POSIX`.
 ///
-/// Since: 9.1
+/// Since QEMU 9.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemoryBackendShmProperties {
     /// if true, include the memory in core dumps (default depends on
@@ -1194,6 +1220,8 @@ pub struct MemoryBackendEpcProperties {
     pub prealloc_threads: ::std::option::Option<u32>,
     /// thread context to use for creation of
     /// preallocation threads (default: none) (since 7.2)
+    ///
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "prealloc-context")]
     pub prealloc_context: ::std::option::Option<::std::string::String>,
     /// if false, the memory is private to QEMU; if true, it is
@@ -1311,7 +1339,7 @@ pub struct RemoteObjectProperties {
 ///
 /// QAPI struct `VfioUserServerProperties`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VfioUserServerProperties {
     /// socket to be used by the libvfio-user library
@@ -1335,7 +1363,7 @@ pub struct VfioUserServerProperties {
 ///
 /// QAPI struct `IOMMUFDProperties`.
 ///
-/// Since: 9.0
+/// Since QEMU 9.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct IOMMUFDProperties {
@@ -1361,7 +1389,7 @@ pub struct IOMMUFDProperties {
 ///
 /// QAPI struct `AcpiGenericInitiatorProperties`.
 ///
-/// Since: 9.0
+/// Since QEMU 9.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AcpiGenericInitiatorProperties {
     /// PCI device ID to be associated with the node
@@ -1386,7 +1414,7 @@ pub struct AcpiGenericInitiatorProperties {
 ///
 /// QAPI struct `AcpiGenericPortProperties`.
 ///
-/// Since: 9.2
+/// Since QEMU 9.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AcpiGenericPortProperties {
     /// QOM path of the PCI bus of the hostbridge associated with
@@ -1542,7 +1570,7 @@ pub struct RngRandomProperties {
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_IGVM`.
 ///
-/// Since: 10.1
+/// Since QEMU 10.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct IgvmCfgProperties {
     /// IGVM file to use to configure guest
@@ -1563,7 +1591,7 @@ pub struct IgvmCfgProperties {
 ///
 /// QAPI struct `SevCommonProperties`.
 ///
-/// Since: 9.1
+/// Since QEMU 9.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SevCommonProperties {
     /// SEV device to use (default: "/dev/sev")
@@ -1636,6 +1664,8 @@ pub struct SevGuestProperties {
     /// using KVM_SEV_INIT2 if the user specifies any additional options
     /// that require it.  If set to 'off', QEMU will require
     /// KVM_SEV_INIT2 unconditionally.  (default: off) (since 9.1)
+    ///
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "legacy-vm-type")]
     pub legacy_vm_type: ::std::option::Option<super::OnOffAuto>,
     /// Members this version of the bindings does not know (sent by a
@@ -1670,7 +1700,7 @@ pub struct SevGuestProperties {
 ///
 /// QAPI struct `SevSnpGuestProperties`.
 ///
-/// Since: 9.1
+/// Since QEMU 9.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SevSnpGuestProperties {
     /// SEV device to use (default: "/dev/sev")
@@ -1749,7 +1779,7 @@ pub struct SevSnpGuestProperties {
 ///
 /// QAPI struct `TdxGuestProperties`.
 ///
-/// Since: 10.1
+/// Since QEMU 10.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct TdxGuestProperties {
@@ -1800,7 +1830,7 @@ pub struct TdxGuestProperties {
 ///
 /// QAPI struct `ThreadContextProperties`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct ThreadContextProperties {
@@ -1837,9 +1867,13 @@ pub struct ThreadContextProperties {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ObjectType {
     /// The `acpi-generic-initiator` value.
+    ///
+    /// Since QEMU 9.0 (from the release history).
     #[doc(alias = "acpi-generic-initiator")]
     AcpiGenericInitiator,
     /// The `acpi-generic-port` value.
+    ///
+    /// Since QEMU 9.2 (from the release history).
     #[doc(alias = "acpi-generic-port")]
     AcpiGenericPort,
     /// The `authz-list` value.
@@ -1872,6 +1906,8 @@ pub enum ObjectType {
     #[doc(alias = "cryptodev-backend-builtin")]
     CryptodevBackendBuiltin,
     /// The `cryptodev-backend-lkcf` value.
+    ///
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "cryptodev-backend-lkcf")]
     CryptodevBackendLkcf,
     /// The `cryptodev-vhost-user` value.
@@ -1903,6 +1939,8 @@ pub enum ObjectType {
     /// The `igvm-cfg` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_IGVM`.
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "igvm-cfg")]
     IgvmCfg,
     /// The `input-barrier` value.
@@ -1914,12 +1952,16 @@ pub enum ObjectType {
     #[doc(alias = "input-linux")]
     InputLinux,
     /// The `iommufd` value.
+    ///
+    /// Since QEMU 9.0 (from the release history).
     #[doc(alias = "iommufd")]
     Iommufd,
     /// The `iothread` value.
     #[doc(alias = "iothread")]
     Iothread,
     /// The `main-loop` value.
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "main-loop")]
     MainLoop,
     /// The `memory-backend-epc` value.
@@ -1941,6 +1983,8 @@ pub enum ObjectType {
     /// The `memory-backend-shm` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_POSIX`.
+    ///
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "memory-backend-shm")]
     MemoryBackendShm,
     /// The `pef-guest` value.
@@ -1977,15 +2021,21 @@ pub enum ObjectType {
     #[doc(alias = "sev-guest")]
     SevGuest,
     /// The `sev-snp-guest` value.
+    ///
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "sev-snp-guest")]
     SevSnpGuest,
     /// The `thread-context` value.
+    ///
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "thread-context")]
     ThreadContext,
     /// The `s390-pv-guest` value.
     #[doc(alias = "s390-pv-guest")]
     S390PvGuest,
     /// The `tdx-guest` value.
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "tdx-guest")]
     TdxGuest,
     /// The `throttle-group` value.
@@ -2011,6 +2061,8 @@ pub enum ObjectType {
     /// The `x-vfio-user-server` value.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "x-vfio-user-server")]
     XVfioUserServer,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -2651,6 +2703,8 @@ pub mod cmd {
     /// Since 10.1
     ///
     /// QAPI command `qom-list-get`.
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "qom-list-get")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct QomListGet {
@@ -2675,6 +2729,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "10.1",
+        );
     }
     /// `qom-set`: the arguments below; returns nothing.
     ///

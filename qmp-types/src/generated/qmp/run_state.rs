@@ -129,6 +129,8 @@ pub enum ShutdownCause {
     /// A snapshot is being loaded by the record & replay
     /// subsystem.  This value is used only within QEMU.  It doesn't
     /// occur in QMP.  (since 7.2)
+    ///
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "snapshot-load")]
     SnapshotLoad,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -279,6 +281,8 @@ pub enum PanicAction {
     Shutdown,
     /// Shutdown the VM and exit with nonzero status
     /// (since 7.1)
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "exit-failure")]
     ExitFailure,
     /// Continue VM execution
@@ -335,6 +339,8 @@ pub enum GuestPanicInformationType {
     #[doc(alias = "s390")]
     S390,
     /// tdx guest panic information type (Since: 10.1)
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "tdx")]
     Tdx,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -542,7 +548,7 @@ pub struct GuestPanicInformationS390 {
 ///
 /// QAPI struct `GuestPanicInformationTdx`.
 ///
-/// Since: 10.1
+/// Since QEMU 10.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct GuestPanicInformationTdx {
@@ -661,7 +667,7 @@ pub struct MemoryFailureFlags {
 ///
 /// QAPI enum `NotifyVmexitOption`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NotifyVmexitOption {
     /// enable the feature, do nothing and continue if the notify VM
@@ -1137,13 +1143,16 @@ pub mod event {
     ///
     /// QAPI event `GUEST_PVSHUTDOWN`.
     ///
-    /// Since: 9.1
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "GUEST_PVSHUTDOWN")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct GuestPvshutdown;
     ::qmp_types::impl_unit!(GuestPvshutdown);
     impl ::qmp_types::Event for GuestPvshutdown {
         const NAME: &'static str = "GUEST_PVSHUTDOWN";
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "9.1",
+        );
     }
     /// Emitted when a memory failure occurs on host side.
     ///

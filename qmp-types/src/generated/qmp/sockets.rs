@@ -93,6 +93,8 @@ pub struct InetSocketAddress {
     /// system setting is used.  (Since 10.1)
     ///
     /// **Availability:** only when QEMU is built with `HAVE_TCP_KEEPCNT`.
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "keep-alive-count")]
     pub keep_alive_count: ::std::option::Option<u32>,
     /// time in seconds the connection needs to be idle
@@ -102,6 +104,8 @@ pub struct InetSocketAddress {
     /// When set to 0, system setting is used.  (Since 10.1)
     ///
     /// **Availability:** only when QEMU is built with `HAVE_TCP_KEEPIDLE`.
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "keep-alive-idle")]
     pub keep_alive_idle: ::std::option::Option<u32>,
     /// time in seconds between keep-alive packets.
@@ -110,6 +114,8 @@ pub struct InetSocketAddress {
     /// OpenBSD).  When set to 0, system setting is used.  (Since 10.1)
     ///
     /// **Availability:** only when QEMU is built with `HAVE_TCP_KEEPINTVL`.
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "keep-alive-interval")]
     pub keep_alive_interval: ::std::option::Option<u32>,
     /// enable multi-path TCP.  (Since 6.1)
@@ -204,7 +210,7 @@ pub struct VsockSocketAddress {
 ///
 /// QAPI struct `FdSocketAddress`.
 ///
-/// Since: 1.2
+/// Since: 1.2 (under this name since QEMU 9.0, from the release history)
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct FdSocketAddress {
@@ -308,7 +314,7 @@ impl ::std::convert::From<super::VsockSocketAddress> for VsockSocketAddressWrapp
 ///
 /// QAPI struct `FdSocketAddressWrapper`.
 ///
-/// Since: 1.3
+/// Since: 1.3 (under this name since QEMU 9.0, from the release history)
 #[derive(Debug, Clone, PartialEq)]
 pub struct FdSocketAddressWrapper {
     /// file descriptor name or number

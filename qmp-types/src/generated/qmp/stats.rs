@@ -4,7 +4,7 @@
 ///
 /// QAPI enum `StatsType`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StatsType {
     /// stat is cumulative; value can only increase.
@@ -39,7 +39,7 @@ pub enum StatsType {
 ///
 /// QAPI enum `StatsUnit`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StatsUnit {
     /// stat reported in bytes.
@@ -69,13 +69,15 @@ pub enum StatsUnit {
 ///
 /// QAPI enum `StatsProvider`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StatsProvider {
     /// since 7.1
     #[doc(alias = "kvm")]
     Kvm,
     /// since 8.0
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "cryptodev")]
     Cryptodev,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -91,7 +93,7 @@ pub enum StatsProvider {
 ///
 /// QAPI enum `StatsTarget`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StatsTarget {
     /// statistics that apply to the entire virtual machine or the
@@ -102,6 +104,8 @@ pub enum StatsTarget {
     #[doc(alias = "vcpu")]
     Vcpu,
     /// statistics that apply to a crypto device (since 8.0)
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "cryptodev")]
     Cryptodev,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -119,7 +123,7 @@ pub enum StatsTarget {
 ///
 /// QAPI struct `StatsRequest`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatsRequest {
     /// provider for which to return statistics.
@@ -143,7 +147,7 @@ pub struct StatsRequest {
 ///
 /// QAPI struct `StatsVCPUFilter`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct StatsVCPUFilter {
@@ -167,7 +171,7 @@ pub struct StatsVCPUFilter {
 ///
 /// QAPI union `StatsFilter`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatsFilter {
     /// which providers to request statistics from, and
@@ -232,7 +236,7 @@ impl ::std::convert::From<super::StatsVCPUFilter> for StatsFilter {
 ///
 /// QAPI alternate `StatsValue`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
 pub enum StatsValue {
@@ -343,7 +347,7 @@ impl<'de> ::qmp_types::serde::Deserialize<'de> for StatsValue {
 ///
 /// QAPI struct `Stats`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stats {
     /// name of stat.
@@ -367,7 +371,7 @@ pub struct Stats {
 ///
 /// QAPI struct `StatsResult`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatsResult {
     /// provider for this set of statistics.
@@ -396,7 +400,7 @@ pub struct StatsResult {
 ///
 /// QAPI struct `StatsSchemaValue`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatsSchemaValue {
     /// name of the statistic; each element of the schema is uniquely
@@ -442,7 +446,7 @@ pub struct StatsSchemaValue {
 ///
 /// QAPI struct `StatsSchema`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatsSchema {
     /// provider for this set of statistics.
@@ -481,7 +485,7 @@ pub mod cmd {
     ///
     /// QAPI command `query-stats`.
     ///
-    /// Since: 7.1
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "query-stats")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct QueryStats(pub super::super::StatsFilter);
@@ -494,6 +498,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "7.1",
+        );
     }
     /// `query-stats-schemas`: the arguments below; returns a [`Vec`] of [`StatsSchema`](super::super::StatsSchema).
     ///
@@ -513,7 +520,7 @@ pub mod cmd {
     ///
     /// QAPI command `query-stats-schemas`.
     ///
-    /// Since: 7.1
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "query-stats-schemas")]
     #[derive(Debug, Clone, PartialEq)]
     #[derive(Default)]
@@ -538,5 +545,8 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "7.1",
+        );
     }
 }

@@ -5,7 +5,7 @@
 ///
 /// QAPI struct `UefiVariable`.
 ///
-/// Since: 10.0
+/// Since QEMU 10.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UefiVariable {
     /// variable namespace GUID
@@ -50,7 +50,7 @@ pub struct UefiVariable {
 ///
 /// QAPI struct `UefiVarStore`.
 ///
-/// Since: 10.0
+/// Since QEMU 10.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UefiVarStore {
     /// currently always 2

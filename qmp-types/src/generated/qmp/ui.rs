@@ -4,7 +4,7 @@
 ///
 /// QAPI enum `DisplayProtocol`.
 ///
-/// Since: 7.0
+/// Since QEMU 7.0 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DisplayProtocol {
     /// The `vnc` value.
@@ -27,7 +27,7 @@ pub enum DisplayProtocol {
 ///
 /// QAPI enum `SetPasswordAction`.
 ///
-/// Since: 7.0
+/// Since QEMU 7.0 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SetPasswordAction {
     /// maintain existing clients
@@ -53,7 +53,7 @@ pub enum SetPasswordAction {
 ///
 /// QAPI union `SetPasswordOptions`.
 ///
-/// Since: 7.0
+/// Since QEMU 7.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SetPasswordOptions {
     /// the new password
@@ -118,7 +118,7 @@ impl ::std::convert::From<super::SetPasswordOptionsVnc> for SetPasswordOptionsBr
 ///
 /// QAPI struct `SetPasswordOptionsVnc`.
 ///
-/// Since: 7.0
+/// Since QEMU 7.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct SetPasswordOptionsVnc {
@@ -147,7 +147,7 @@ pub struct SetPasswordOptionsVnc {
 ///
 /// QAPI union `ExpirePasswordOptions`.
 ///
-/// Since: 7.0
+/// Since QEMU 7.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExpirePasswordOptions {
     /// when to expire the password.
@@ -212,7 +212,7 @@ for ExpirePasswordOptionsBranch {
 ///
 /// QAPI struct `ExpirePasswordOptionsVnc`.
 ///
-/// Since: 7.0
+/// Since QEMU 7.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct ExpirePasswordOptionsVnc {
@@ -235,7 +235,7 @@ pub struct ExpirePasswordOptionsVnc {
 ///
 /// QAPI enum `ImageFormat`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ImageFormat {
     /// PPM format
@@ -1314,39 +1314,63 @@ pub enum QKeyCode {
     #[doc(alias = "lang2")]
     Lang2,
     /// since 8.0
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "f13")]
     F13,
     /// since 8.0
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "f14")]
     F14,
     /// since 8.0
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "f15")]
     F15,
     /// since 8.0
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "f16")]
     F16,
     /// since 8.0
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "f17")]
     F17,
     /// since 8.0
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "f18")]
     F18,
     /// since 8.0
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "f19")]
     F19,
     /// since 8.0
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "f20")]
     F20,
     /// since 8.0
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "f21")]
     F21,
     /// since 8.0
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "f22")]
     F22,
     /// since 8.0
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "f23")]
     F23,
     /// since 8.0
+    ///
+    /// Since QEMU 8.0 (from the release history).
     #[doc(alias = "f24")]
     F24,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -1707,12 +1731,18 @@ pub enum InputButton {
     #[doc(alias = "extra")]
     Extra,
     /// The `wheel-left` value.
+    ///
+    /// Since QEMU 7.0 (from the release history).
     #[doc(alias = "wheel-left")]
     WheelLeft,
     /// The `wheel-right` value.
+    ///
+    /// Since QEMU 7.0 (from the release history).
     #[doc(alias = "wheel-right")]
     WheelRight,
     /// screen contact on a multi-touch device (since 8.1)
+    ///
+    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "touch")]
     Touch,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -1758,7 +1788,7 @@ pub enum InputAxis {
 ///
 /// QAPI enum `InputMultiTouchType`.
 ///
-/// Since: 8.1
+/// Since QEMU 8.1 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum InputMultiTouchType {
     /// A new touch event sequence has just started.
@@ -1865,7 +1895,7 @@ pub struct InputMoveEvent {
 ///
 /// QAPI struct `InputMultiTouchEvent`.
 ///
-/// Since: 8.1
+/// Since QEMU 8.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputMultiTouchEvent {
     /// The type of multi-touch event.
@@ -1916,6 +1946,8 @@ pub enum InputEventKind {
     #[doc(alias = "abs")]
     Abs,
     /// a multi-touch input event
+    ///
+    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "mtt")]
     Mtt,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -2012,7 +2044,7 @@ impl ::std::convert::From<super::InputMoveEvent> for InputMoveEventWrapper {
 ///
 /// QAPI struct `InputMultiTouchEventWrapper`.
 ///
-/// Since: 8.1
+/// Since QEMU 8.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputMultiTouchEventWrapper {
     /// MultiTouch input event
@@ -2171,18 +2203,26 @@ pub struct DisplayGTK {
     /// Display the tab bar for switching between the various
     /// graphical interfaces (e.g. VGA and virtual console character
     /// devices) by default.  (Since 7.1)
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "show-tabs")]
     pub show_tabs: ::std::option::Option<bool>,
     /// Display the main window menubar.  Defaults to "on".
     /// (Since 8.0)
+    ///
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "show-menubar")]
     pub show_menubar: ::std::option::Option<bool>,
     /// Keep width/height aspect ratio of guest content
     /// when resizing host window.  Defaults to "on".  (Since 10.1)
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "keep-aspect-ratio")]
     pub keep_aspect_ratio: ::std::option::Option<bool>,
     /// Set preferred scale of the display.  Defaults to 1.0.
     /// (Since 10.1)
+    ///
+    /// Since QEMU 10.1 (from the release history).
     pub scale: ::std::option::Option<f64>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -2228,7 +2268,7 @@ pub struct DisplayEGLHeadless {
 ///
 /// QAPI struct `DisplayDBus`.
 ///
-/// Since: 7.0
+/// Since QEMU 7.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct DisplayDBus {
@@ -2315,7 +2355,7 @@ pub struct DisplayCurses {
 ///
 /// QAPI struct `DisplayCocoa`.
 ///
-/// Since: 7.0
+/// Since QEMU 7.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct DisplayCocoa {
@@ -2338,10 +2378,14 @@ pub struct DisplayCocoa {
     /// Zoom guest display to fit into the host window.  When
     /// turned off the host window will be resized instead.  Defaults to
     /// "off".  (Since 8.2)
+    ///
+    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "zoom-to-fit")]
     pub zoom_to_fit: ::std::option::Option<bool>,
     /// Apply interpolation to smooth output when
     /// zoom-to-fit is enabled.  Defaults to "off".  (Since 9.0)
+    ///
+    /// Since QEMU 9.0 (from the release history).
     #[doc(alias = "zoom-interpolation")]
     pub zoom_interpolation: ::std::option::Option<bool>,
     /// Members this version of the bindings does not know (sent by a
@@ -2364,7 +2408,7 @@ pub struct DisplayCocoa {
 ///
 /// QAPI enum `HotKeyMod`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HotKeyMod {
     /// The `lctrl-lalt` value.
@@ -2390,7 +2434,7 @@ pub enum HotKeyMod {
 ///
 /// QAPI struct `DisplaySDL`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct DisplaySDL {
@@ -2468,6 +2512,8 @@ pub enum DisplayType {
     /// Start a D-Bus service for the display.  (Since 7.0)
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_DBUS_DISPLAY`.
+    ///
+    /// Since QEMU 7.0 (from the release history).
     #[doc(alias = "dbus")]
     Dbus,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -2749,7 +2795,7 @@ impl ::std::convert::From<super::DisplayReloadOptionsVNC> for DisplayReloadOptio
 ///
 /// QAPI enum `DisplayUpdateType`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DisplayUpdateType {
     /// VNC display
@@ -2767,7 +2813,7 @@ pub enum DisplayUpdateType {
 ///
 /// QAPI struct `DisplayUpdateOptionsVNC`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 #[derive(Default)]
 pub struct DisplayUpdateOptionsVNC {
@@ -2791,7 +2837,7 @@ pub struct DisplayUpdateOptionsVNC {
 ///
 /// QAPI union `DisplayUpdateOptions`.
 ///
-/// Since: 7.1
+/// Since QEMU 7.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DisplayUpdateOptions {
     /// The branch, selected by the discriminator `type`: its value and the branch's members.
@@ -2940,6 +2986,8 @@ pub mod cmd {
         /// ID.  (Since 2.12)
         pub head: ::std::option::Option<i64>,
         /// image format for `screendump`.  (default: ppm) (Since 7.1)
+        ///
+        /// Since QEMU 7.1 (from the release history).
         pub format: ::std::option::Option<super::super::ImageFormat>,
         /// Members this version of the bindings does not know (sent by a
         /// newer QEMU), kept so that encoding gives back what was received.
@@ -3369,7 +3417,7 @@ pub mod cmd {
     ///
     /// QAPI command `display-update`.
     ///
-    /// Since: 7.1
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "display-update")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct DisplayUpdate(pub super::super::DisplayUpdateOptions);
@@ -3382,6 +3430,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "7.1",
+        );
     }
     /// `client_migrate_info`: the arguments below; returns nothing.
     ///

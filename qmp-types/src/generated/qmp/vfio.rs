@@ -4,7 +4,7 @@
 ///
 /// QAPI enum `QapiVfioMigrationState`.
 ///
-/// Since: 9.1
+/// Since: 9.1 (under this name since QEMU 9.2, from the release history)
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QapiVfioMigrationState {
     /// The device is stopped.
@@ -64,7 +64,7 @@ pub mod event {
     ///
     /// QAPI event `VFIO_MIGRATION`.
     ///
-    /// Since: 9.1
+    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "VFIO_MIGRATION")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct VfioMigration {
@@ -93,5 +93,8 @@ pub mod event {
     }
     impl ::qmp_types::Event for VfioMigration {
         const NAME: &'static str = "VFIO_MIGRATION";
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "9.1",
+        );
     }
 }

@@ -4,7 +4,7 @@
 ///
 /// QAPI struct `VirtioInfo`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VirtioInfo {
     /// The VirtIODevice's canonical QOM path
@@ -29,7 +29,7 @@ pub struct VirtioInfo {
 ///
 /// QAPI struct `VhostStatus`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VhostStatus {
     /// vhost_dev n_mem_sections
@@ -95,7 +95,7 @@ pub struct VhostStatus {
 ///
 /// QAPI struct `VirtioStatus`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VirtioStatus {
     /// VirtIODevice name
@@ -195,7 +195,7 @@ pub struct VirtioStatus {
 ///
 /// QAPI struct `VirtioDeviceStatus`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VirtioDeviceStatus {
     /// List of decoded configuration statuses of the virtio
@@ -223,7 +223,7 @@ pub struct VirtioDeviceStatus {
 ///
 /// QAPI struct `VhostDeviceProtocols`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VhostDeviceProtocols {
     /// List of decoded vhost user protocol features of a vhost
@@ -251,7 +251,7 @@ pub struct VhostDeviceProtocols {
 ///
 /// QAPI struct `VirtioDeviceFeatures`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VirtioDeviceFeatures {
     /// List of transport features of the virtio device
@@ -266,6 +266,8 @@ pub struct VirtioDeviceFeatures {
     pub unknown_dev_features: ::std::option::Option<u64>,
     /// Virtio device features bitmap that have not
     /// been decoded (bits 64-127) (since 10.2)
+    ///
+    /// Since QEMU 10.2 (from the release history).
     #[doc(alias = "unknown-dev-features2")]
     pub unknown_dev_features2: ::std::option::Option<u64>,
     /// Members this version of the bindings does not know (sent by a
@@ -288,7 +290,7 @@ pub struct VirtioDeviceFeatures {
 ///
 /// QAPI struct `VirtQueueStatus`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VirtQueueStatus {
     /// Name of the VirtIODevice that uses this VirtQueue
@@ -362,7 +364,7 @@ pub struct VirtQueueStatus {
 ///
 /// QAPI struct `VirtVhostQueueStatus`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VirtVhostQueueStatus {
     /// Name of the VirtIODevice that uses this vhost_virtqueue
@@ -427,7 +429,7 @@ pub struct VirtVhostQueueStatus {
 ///
 /// QAPI struct `VirtioRingDesc`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VirtioRingDesc {
     /// Guest physical address of the descriptor area
@@ -454,7 +456,7 @@ pub struct VirtioRingDesc {
 ///
 /// QAPI struct `VirtioRingAvail`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VirtioRingAvail {
     /// VRingAvail flags
@@ -481,7 +483,7 @@ pub struct VirtioRingAvail {
 ///
 /// QAPI struct `VirtioRingUsed`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VirtioRingUsed {
     /// VRingUsed flags
@@ -506,7 +508,7 @@ pub struct VirtioRingUsed {
 ///
 /// QAPI struct `VirtioQueueElement`.
 ///
-/// Since: 7.2
+/// Since QEMU 7.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VirtioQueueElement {
     /// Name of the VirtIODevice that uses this VirtQueue
@@ -539,7 +541,7 @@ pub struct VirtioQueueElement {
 ///
 /// QAPI struct `IOThreadVirtQueueMapping`.
 ///
-/// Since: 9.0
+/// Since QEMU 9.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct IOThreadVirtQueueMapping {
     /// the id of IOThread object
@@ -567,7 +569,7 @@ pub struct IOThreadVirtQueueMapping {
 ///
 /// QAPI struct `VirtIOGPUOutput`.
 ///
-/// Since: 10.1
+/// Since QEMU 10.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VirtIOGPUOutput {
     /// the name of the output
@@ -589,13 +591,15 @@ pub struct VirtIOGPUOutput {
 ///
 /// QAPI struct `DummyVirtioForceArrays`.
 ///
-/// Since: 9.0
+/// Since QEMU 9.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DummyVirtioForceArrays {
     /// The `unused-iothread-vq-mapping` member.
     #[doc(alias = "unused-iothread-vq-mapping")]
     pub unused_iothread_vq_mapping: ::std::vec::Vec<super::IOThreadVirtQueueMapping>,
     /// The `unused-virtio-gpu-output` member.
+    ///
+    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "unused-virtio-gpu-output")]
     pub unused_virtio_gpu_output: ::std::option::Option<
         ::std::vec::Vec<super::VirtIOGPUOutput>,
@@ -617,7 +621,7 @@ pub struct DummyVirtioForceArrays {
 ///
 /// QAPI enum `GranuleMode`.
 ///
-/// Since: 9.0
+/// Since QEMU 9.0 (from the release history).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GranuleMode {
     /// granule page size of 4KiB
@@ -651,7 +655,7 @@ pub enum GranuleMode {
 ///
 /// QAPI enum `VMAppleVirtioBlkVariant`.
 ///
-/// Since: 9.2
+/// Since: 9.2 (under this name since QEMU 10.0, from the release history)
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum VMAppleVirtioBlkVariant {
     /// The default, not a valid setting.
@@ -714,7 +718,7 @@ pub mod cmd {
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
-    /// Since: 7.2
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "x-query-virtio")]
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct XQueryVirtio;
@@ -725,6 +729,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "7.2",
+        );
     }
     /// `x-query-virtio-status`: the arguments below; returns [`VirtioStatus`](super::super::VirtioStatus).
     ///
@@ -971,7 +978,7 @@ pub mod cmd {
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
-    /// Since: 7.2
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "x-query-virtio-status")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct XQueryVirtioStatus {
@@ -995,6 +1002,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "7.2",
+        );
     }
     /// `x-query-virtio-queue-status`: the arguments below; returns [`VirtQueueStatus`](super::super::VirtQueueStatus).
     ///
@@ -1070,7 +1080,7 @@ pub mod cmd {
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
-    /// Since: 7.2
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "x-query-virtio-queue-status")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct XQueryVirtioQueueStatus {
@@ -1097,6 +1107,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "7.2",
+        );
     }
     /// `x-query-virtio-vhost-queue-status`: the arguments below; returns [`VirtVhostQueueStatus`](super::super::VirtVhostQueueStatus).
     ///
@@ -1158,7 +1171,7 @@ pub mod cmd {
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
-    /// Since: 7.2
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "x-query-virtio-vhost-queue-status")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct XQueryVirtioVhostQueueStatus {
@@ -1185,6 +1198,9 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "7.2",
+        );
     }
     /// `x-query-virtio-queue-element`: the arguments below; returns [`VirtioQueueElement`](super::super::VirtioQueueElement).
     ///
@@ -1285,7 +1301,7 @@ pub mod cmd {
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     ///
-    /// Since: 7.2
+    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "x-query-virtio-queue-element")]
     #[derive(Debug, Clone, PartialEq)]
     pub struct XQueryVirtioQueueElement {
@@ -1316,5 +1332,8 @@ pub mod cmd {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = true;
+        const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "7.2",
+        );
     }
 }
