@@ -84,6 +84,7 @@ pub struct Config {
     pub(crate) qemu_version: Option<qapi_schema_parser::profile::QemuVersion>,
     pub(crate) optional_members: std::collections::BTreeSet<(String, String)>,
     pub(crate) item_releases: BTreeMap<String, String>,
+    pub(crate) default_branches: BTreeMap<String, (String, String)>,
     pub(crate) member_releases: BTreeMap<(String, String), String>,
     pub(crate) generated_by: String,
     pub(crate) registry_feature: Option<String>,
@@ -104,6 +105,7 @@ impl Default for Config {
             qemu_version: None,
             optional_members: Default::default(),
             item_releases: BTreeMap::new(),
+            default_branches: BTreeMap::new(),
             member_releases: BTreeMap::new(),
             generated_by: "qapi-bindgen".into(),
             registry_feature: None,
@@ -208,6 +210,22 @@ impl Config {
         release: impl Into<String>,
     ) -> &mut Self {
         self.item_releases.insert(name.into(), release.into());
+        self
+    }
+
+    /// Decodes an object of the union `union` that lacks its
+    /// discriminator as the branch `value`: for a type that became a
+    /// union in a later release, whose older servers send the members
+    /// without the tag (`why` says so in the docs: "QEMU before 9.1").
+    /// Encoding always writes the discriminator.
+    pub fn default_branch(
+        &mut self,
+        union: impl Into<String>,
+        value: impl Into<String>,
+        why: impl Into<String>,
+    ) -> &mut Self {
+        self.default_branches
+            .insert(union.into(), (value.into(), why.into()));
         self
     }
 

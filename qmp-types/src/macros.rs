@@ -293,7 +293,7 @@ macro_rules! impl_union {
     }};
     (
         $name:ident, $branch:ident, $other:ident,
-        $disc:ident = $disc_wire:literal: $tag:ty, $tag_other:ident,
+        $disc:ident = $disc_wire:literal: $tag:ty, $tag_other:ident, $(default $default:ident,)?
         { $( $kind:ident $field:ident = $wire:literal $(: $ty:ty)? ),* $(,)? }
         { $( $bkind:ident $variant:ident = $bwire:literal => $tag_variant:ident ),* $(,)? }
     ) => {
@@ -361,7 +361,12 @@ macro_rules! impl_union {
                 // before a missing discriminator.
                 ::std::result::Result::Ok(Self {
                     $( $field: $crate::impl_object!(@take $kind $field $wire), )*
-                    $disc: match $crate::impl_object!(@take req tag $disc_wire) {
+                    $disc: match {
+                        // A union whose older releases sent no tag: the
+                        // branch they meant.
+                        $( if tag.is_none() { tag = ::std::option::Option::Some(<$tag>::$default); } )?
+                        $crate::impl_object!(@take req tag $disc_wire)
+                    } {
                         $(
                             <$tag>::$tag_variant => $crate::impl_union!(
                                 @de $bkind $branch $variant $bwire rest unknown_members

@@ -78,7 +78,7 @@ const DOC_MISTAKES: &[(&str, &str, &str)] = &[
     (
         "query-sev",
         "\"return\"",
-        "the union's discriminator 'sev-type' is missing",
+        "the union's discriminator 'sev-type' is missing (read as 'sev', as for QEMU before 9.1, and written back with it)",
     ),
     (
         "query-pci",
@@ -153,7 +153,7 @@ const DOC_MISTAKES_10_2: &[(&str, &str, &str)] = &[
     (
         "query-sev",
         "\"return\"",
-        "the union's discriminator 'sev-type' is missing",
+        "the union's discriminator 'sev-type' is missing (read as 'sev', as for QEMU before 9.1, and written back with it)",
     ),
     (
         "query-pci",

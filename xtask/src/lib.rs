@@ -50,6 +50,16 @@ pub const TARGETS: [Target; 2] = [
     },
 ];
 
+/// Types that became unions in a later release, whose older servers send
+/// the members without the discriminator: `(target, union, the branch
+/// they meant, since when there is a tag)`. The one place that lists
+/// them.
+const DEFAULT_BRANCHES: [(&str, &str, &str, &str); 1] = [
+    // 9.1 made SevInfo a union on 'sev-type' (adding SEV-SNP); a 7.2
+    // server's query-sev has SEV's members and no tag.
+    ("qmp", "SevInfo", "sev", "QEMU before 9.1"),
+];
+
 /// Names `qmp-types` puts beside the generated types.
 const RUNTIME_NAMES: [&str; 15] = [
     "Command",
@@ -205,6 +215,11 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
             .map(|s| history::optional_since_floor(s, pin, &history::branch_positions(&schema)));
         for (ty, member) in optional.iter().flatten() {
             cfg.optional_member(ty, member);
+        }
+        for (target, union, value, why) in DEFAULT_BRANCHES {
+            if target == t.name {
+                cfg.default_branch(union, value, why);
+            }
         }
         // When each item, member and value came, for the docs and
         // FIRST_RELEASE.

@@ -186,10 +186,26 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
         u.discriminator
     );
     let field_defs = fields.iter().map(|f| field_def(g, f));
-    let disc_doc = g.verbatim.doc(&format!(
+    let default = g.cfg.default_branches.get(&e.name);
+    let mut disc_text = format!(
         "The branch, selected by the discriminator `{}`: its value and the branch's members.",
         u.discriminator
-    ));
+    );
+    let mut default_entry = String::new();
+    if let Some((value, why)) = default {
+        let Some(i) = tag_enum.values.iter().position(|v| v.name == *value) else {
+            return Err(Error::Config(format!(
+                "the default branch '{value}' of union '{}' is not a value of its discriminator",
+                e.name
+            )));
+        };
+        disc_text.push_str(&format!(
+            "\n\nAn object without `{}` ({why}) is read as `{value}`.",
+            u.discriminator
+        ));
+        default_entry = format!(" default {},", tag_variants[i]);
+    }
+    let disc_doc = g.verbatim.doc(&disc_text);
     let disc_wire = &u.discriminator;
     let branch_doc = format!(" The branches of [`{name}`], selected by `{disc_wire}`.");
     let other_doc = " A discriminator value this version of the bindings does not know; the branch's members are in `unknown_members`.";
@@ -199,7 +215,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
     let mut body = vec![
         format!("{name}, {branch_ty}, {other},"),
         format!(
-            "{disc_field} = {}: {}, {tag_other},",
+            "{disc_field} = {}: {}, {tag_other},{default_entry}",
             literal(disc_wire),
             type_text(&tag_ty)
         ),

@@ -133,6 +133,8 @@ pub struct SevInfo {
     /// SEV guest state
     pub state: super::SevState,
     /// The branch, selected by the discriminator `sev-type`: its value and the branch's members.
+    ///
+    /// An object without `sev-type` (QEMU before 9.1) is read as `sev`.
     pub sev_type: SevInfoBranch,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -186,7 +188,7 @@ impl ::std::convert::From<super::SevSnpGuestInfo> for SevInfoBranch {
 }
 ::qmp_types::impl_union! {
     SevInfo, SevInfoBranch, Other,
-    sev_type = "sev-type": super::SevGuestType, Other,
+    sev_type = "sev-type": super::SevGuestType, Other, default Sev,
     {
         req enabled = "enabled": bool,
         req api_major = "api-major": u8,
