@@ -408,7 +408,7 @@ async fn a_two_hundred_image_backing_chain_decodes() {
 /// The job helpers on QEMU 7.2 (Debian 12's): create two images, mirror
 /// one onto the other until ready, and the mirror's `query-block-jobs`
 /// entry decodes although 7.2 predates its branch (`actively-synced`, a
-/// member of the `mirror` branch QEMU 8.0 gave `BlockJobInfo`).
+/// member of the `mirror` branch QEMU 8.2 gave `BlockJobInfo`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_and_a_mirror_on_qemu_7_2() {
     let Some(s) = test_support::qemu_7_2("none") else {

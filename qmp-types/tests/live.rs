@@ -271,7 +271,7 @@ fn pc_machine_queries() {
 /// Block nodes, a disk on a SCSI controller and a mirror job waiting
 /// at `ready`, so that `query-block`, `query-blockstats`,
 /// `query-named-block-nodes` and `query-block-jobs` have content (a 7.2
-/// mirror's entry lacks the `actively-synced` 8.0 added to its branch).
+/// mirror's entry lacks the `actively-synced` 8.2 added to its branch).
 fn give_block_replies_content(s: &mut Server) {
     let steps = [
         json!({"execute": "blockdev-add", "arguments": {"driver": "null-co", "node-name": "src", "size": 1048576}}),

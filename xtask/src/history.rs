@@ -47,6 +47,13 @@ pub struct History {
     pub digests: BTreeMap<String, String>,
     /// By schema: `qmp`, `qga`.
     pub schemas: BTreeMap<String, SchemaHistory>,
+    /// Where a member's type changed shape between two releases, by wire
+    /// structure (`qapi_schema_parser::wire::diff` of each release with
+    /// the one before, the model `qapi diff` uses): `SCHEMA RELEASE: ITEM
+    /// PATH: type changed from A to B`. The bindings have the newest
+    /// shape; README "Regenerating" says how each is met.
+    #[serde(default)]
+    pub shape_changes: Vec<String>,
 }
 
 /// Reads every release in `root` (a directory of QEMU trees named by
@@ -57,6 +64,7 @@ pub fn build(root: &Path) -> Result<History, crate::Error> {
         releases: RELEASES.iter().map(|s| s.to_string()).collect(),
         ..History::default()
     };
+    let mut previous: BTreeMap<&str, qapi_schema_parser::wire::WireSchema> = BTreeMap::new();
     for (i, release) in RELEASES.iter().enumerate() {
         let tree = root.join(release);
         let mut files = BTreeMap::new();
@@ -74,6 +82,19 @@ pub fn build(root: &Path) -> Result<History, crate::Error> {
             }
             let h = history.schemas.entry(t.name.to_string()).or_default();
             record(h, &schema, i, n);
+            let wire = qapi_schema_parser::wire::WireSchema::from_schema(&schema);
+            if let Some(before) = previous.get(t.name) {
+                use qapi_schema_parser::wire::ChangeKind;
+                for c in qapi_schema_parser::wire::diff(before, &wire).changes {
+                    if matches!(c.kind, ChangeKind::TypeChanged(..)) && !c.conditional {
+                        history.shape_changes.push(format!(
+                            "{} {release}: {} {}: {}",
+                            t.name, c.item, c.path, c.kind
+                        ));
+                    }
+                }
+            }
+            previous.insert(t.name, wire);
         }
         history
             .digests
@@ -129,7 +150,7 @@ fn record(h: &mut SchemaHistory, schema: &qapi_schema_parser::Schema, i: usize, 
 /// A union's branch type stands where its union is: `positions` maps a
 /// branch type to the unions it is a branch of (see [`branch_positions`]),
 /// and in a release that has such a union but not the branch type, the
-/// branch's members are absent. QEMU 8.0 made `BlockJobInfo` a union on
+/// branch's members are absent. QEMU 8.2 made `BlockJobInfo` a union on
 /// `type` with a `mirror` branch (`actively-synced`): a 7.2 server's mirror
 /// job has the union's members and none of the branch's.
 pub fn optional_since_floor(

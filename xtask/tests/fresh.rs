@@ -73,7 +73,7 @@ fn release_history_is_fresh() {
     let positions = xtask::history::branch_positions(&pinned);
     let optional = xtask::history::optional_since_floor(qmp, pin, &positions);
     for (ty, m) in [
-        // A branch QEMU 8.0 gave a union that 7.2 already sent.
+        // A branch QEMU 8.2 gave a union that 7.2 already sent.
         ("BlockJobInfoMirror", "actively-synced"),
         ("MachineInfo", "acpi"),
         ("q_obj_BLOCK_IO_ERROR-arg", "qom-path"),
