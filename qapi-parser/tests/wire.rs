@@ -72,3 +72,15 @@ fn a_schema_has_no_changes_from_itself() {
     let w = wire(&root, "10.2.2");
     assert!(diff(&w, &w).changes.is_empty());
 }
+
+/// The model written as introspection and read back is the same model.
+#[test]
+fn the_introspection_form_reads_back_the_same() {
+    let Some(root) = releases() else { return };
+    let w = wire(&root, "10.2.2");
+    let text = w.to_introspection();
+    let back = WireSchema::from_introspection(&text).expect("reads back");
+    assert!(diff(&w, &back).changes.is_empty());
+    assert!(diff(&back, &w).changes.is_empty());
+    assert_eq!(back.commands.len(), w.commands.len());
+}

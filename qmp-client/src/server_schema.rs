@@ -661,6 +661,174 @@ fn kind_of(value: &Value) -> JsonKind {
     }
 }
 
+impl ServerSchema {
+    /// What this schema has that `other` lacks, found by walking both
+    /// from each command and event by structure (type names differ
+    /// between schemas): commands and events, members (`command
+    /// blockdev-add arguments[driver=file].filename`), union branches and
+    /// enum values. Types that changed shape are not walked into.
+    pub fn not_in(&self, other: &ServerSchema) -> Vec<String> {
+        let mut out = Vec::new();
+        for name in self.commands() {
+            let (Some((_, a)), Some((_, b))) = (self.command_info(name), other.command_info(name))
+            else {
+                out.push(format!("command {name}"));
+                continue;
+            };
+            let mut seen = std::collections::HashSet::new();
+            let item = format!("command {name}");
+            walk_missing(
+                self,
+                other,
+                &a.arg_type,
+                &b.arg_type,
+                &format!("{item} arguments"),
+                &mut seen,
+                &mut out,
+            );
+            walk_missing(
+                self,
+                other,
+                &a.ret_type,
+                &b.ret_type,
+                &format!("{item} returns"),
+                &mut seen,
+                &mut out,
+            );
+        }
+        for name in self.events() {
+            let data = |s: &ServerSchema| {
+                s.get(name).and_then(|e| match &e.meta_type {
+                    SchemaInfoBranch::Event(ev) => Some(ev.arg_type.clone()),
+                    _ => None,
+                })
+            };
+            match (data(self), data(other)) {
+                (Some(a), Some(b)) => {
+                    let mut seen = std::collections::HashSet::new();
+                    let path = format!("event {name} data");
+                    walk_missing(self, other, &a, &b, &path, &mut seen, &mut out);
+                }
+                _ => out.push(format!("event {name}")),
+            }
+        }
+        out
+    }
+
+    /// The bindings' own schema (QEMU 10.2.2's, every condition built in),
+    /// indexed once.
+    #[cfg(feature = "registry")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "registry")))]
+    pub fn bindings() -> &'static ServerSchema {
+        static BINDINGS: std::sync::OnceLock<ServerSchema> = std::sync::OnceLock::new();
+        BINDINGS.get_or_init(|| {
+            let entities = serde_json::from_str(qmp_types::INTROSPECTION).unwrap_or_default();
+            ServerSchema::new(entities, None)
+        })
+    }
+
+    /// What this server has that the bindings lack (see
+    /// [`ServerSchema::not_in`]): the commands, events, members, branches
+    /// and enum values of a newer QEMU (or of an older one, where QEMU
+    /// removed them since), as data a program can log.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: qmp_client::Client) -> Result<(), qmp_client::Error> {
+    /// for item in client.schema().await?.unknown_to_bindings() {
+    ///     eprintln!("the server has {item}; the bindings do not");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "registry")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "registry")))]
+    pub fn unknown_to_bindings(&self) -> Vec<String> {
+        self.not_in(Self::bindings())
+    }
+}
+
+/// The members, branches and values type `a` of `sa` has and type `b` of
+/// `sb` lacks, at `path`.
+fn walk_missing(
+    sa: &ServerSchema,
+    sb: &ServerSchema,
+    a: &str,
+    b: &str,
+    path: &str,
+    seen: &mut std::collections::HashSet<(String, String)>,
+    out: &mut Vec<String>,
+) {
+    if !seen.insert((a.to_string(), b.to_string())) {
+        return;
+    }
+    let (Some(ta), Some(tb)) = (sa.get(a), sb.get(b)) else {
+        return;
+    };
+    match (&ta.meta_type, &tb.meta_type) {
+        (SchemaInfoBranch::Enum(ea), SchemaInfoBranch::Enum(eb)) => {
+            for m in ea
+                .members
+                .iter()
+                .filter(|m| !eb.members.iter().any(|n| n.name == m.name))
+            {
+                out.push(format!("{path}: value '{}'", m.name));
+            }
+        }
+        (SchemaInfoBranch::Array(xa), SchemaInfoBranch::Array(xb)) => {
+            walk_missing(
+                sa,
+                sb,
+                &xa.element_type,
+                &xb.element_type,
+                &format!("{path}[]"),
+                seen,
+                out,
+            );
+        }
+        (SchemaInfoBranch::Object(oa), SchemaInfoBranch::Object(ob)) => {
+            for m in &oa.members {
+                match ob.members.iter().find(|n| n.name == m.name) {
+                    Some(n) => walk_missing(
+                        sa,
+                        sb,
+                        &m.r#type,
+                        &n.r#type,
+                        &format!("{path}.{}", m.name),
+                        seen,
+                        out,
+                    ),
+                    None => out.push(format!("{path}.{}", m.name)),
+                }
+            }
+            let tag = oa.tag.as_deref().unwrap_or("tag");
+            for v in oa.variants.iter().flatten() {
+                let other = ob.variants.iter().flatten().find(|w| w.case == v.case);
+                match other {
+                    Some(w) => walk_missing(
+                        sa,
+                        sb,
+                        &v.r#type,
+                        &w.r#type,
+                        &format!("{path}[{tag}={}]", v.case),
+                        seen,
+                        out,
+                    ),
+                    None => out.push(format!("{path}: branch '{}'", v.case)),
+                }
+            }
+        }
+        (SchemaInfoBranch::Alternate(aa), SchemaInfoBranch::Alternate(ab)) => {
+            let kind = |s: &ServerSchema, t: &str| s.type_view(t).map(|v| v.json_kind());
+            for m in &aa.members {
+                let k = kind(sa, &m.r#type);
+                if let Some(n) = ab.members.iter().find(|n| kind(sb, &n.r#type) == k) {
+                    walk_missing(sa, sb, &m.r#type, &n.r#type, path, seen, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// What `Config::check_arguments` does with a command: a deprecated
 /// member is a warning, anything the server lacks an error.
 pub(crate) fn verdict<C: Command>(schema: &ServerSchema, command: &C) -> Result<(), crate::Error> {

@@ -86,6 +86,16 @@ async fn qemu_10_0_has_what_10_0_added() {
         // has (with the registry feature, the bindings' own tables).
         let unknown = schema.unknown_to(["query-status"]);
         assert!(unknown.contains(&"STOP") && !unknown.contains(&"query-status"));
+        // What the server has that the bindings (10.2.2) lack, by
+        // structure: chardev's 'reconnect', which 10.1 removed.
+        let lacking = schema.unknown_to_bindings();
+        assert!(
+            lacking
+                .iter()
+                .any(|l| l == "command chardev-add arguments.backend[type=socket].data.reconnect"),
+            "{lacking:#?}"
+        );
+        assert!(lacking.len() < 50, "{lacking:#?}");
     }
 }
 
@@ -103,6 +113,17 @@ async fn qemu_7_2_lacks_what_came_later_and_the_check_says_so_before_sending() {
         .expect("connect");
     let schema = client.schema().await.expect("query-qmp-schema");
     assert!(!schema.supports::<cmd::BlockdevSetActive>(), "10.0's");
+    // 9.1 removed migrate's 'blk': the bindings lack it.
+    let lacking = schema.unknown_to_bindings();
+    assert!(
+        lacking.iter().any(|l| l == "command migrate arguments.blk"),
+        "{lacking:#?}"
+    );
+    assert!(
+        qmp_client::ServerSchema::bindings()
+            .not_in(qmp_client::ServerSchema::bindings())
+            .is_empty()
+    );
     assert!(schema.returns("query-machines", "acpi").is_none(), "8.0's");
     let cap = schema
         .argument("migrate-set-capabilities", "capabilities.capability")

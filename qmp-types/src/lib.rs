@@ -53,6 +53,15 @@ pub use serde_json;
 #[cfg(feature = "qmp")]
 include!("generated/qmp/mod.rs");
 
+/// The bindings' own schema (QEMU 10.2.2's QMP schema, every condition
+/// built in) as QEMU's introspection describes a schema: what
+/// `query-qmp-schema` would return, types numbered. For comparing a
+/// server's schema with the bindings' (`qmp_client::ServerSchema`).
+/// Written by `cargo xtask regen`.
+#[cfg(all(feature = "qmp", feature = "registry"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "registry")))]
+pub static INTROSPECTION: &str = include_str!("generated/qmp/introspection.json");
+
 /// An error reply, `{"error": {"class": ..., "desc": ...}}`: the class
 /// (open, like every enum, so a new class from a newer QEMU is kept), the
 /// human-readable description, and any member a newer QEMU adds.

@@ -233,7 +233,19 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
             }
         }
         let start = std::time::Instant::now();
-        let rendered = cfg.render_schema(&schema).map_err(|e| e.to_string())?;
+        let mut rendered = cfg.render_schema(&schema).map_err(|e| e.to_string())?;
+        // The bindings' own schema in introspection form, for comparing a
+        // server's with (`ServerSchema::unknown_to_bindings`, qmp-types'
+        // `registry` feature). The guest agent has no introspection.
+        if t.name == "qmp" {
+            let wire = qapi_schema_parser::wire::WireSchema::from_schema(&schema);
+            let text =
+                serde_json::to_string(&wire.to_introspection()).map_err(|e| e.to_string())?;
+            rendered.push(qapi_bindgen::GeneratedFile {
+                path: "introspection.json".into(),
+                text: text + "\n",
+            });
+        }
         let docs = qapi_bindgen::GeneratedFile {
             path: format!("{}-docs.json", t.name),
             text: cli_docs::table(&schema, &version, t.schema)?,

@@ -146,3 +146,98 @@ impl WireSchema {
         })
     }
 }
+
+impl WireSchema {
+    /// The model in the form of QEMU's introspection (`query-qmp-schema`'s
+    /// return value), types named by number as QEMU names them: what a
+    /// server of this schema, built with every condition, would answer.
+    /// [`WireSchema::from_introspection`] reads it back.
+    pub fn to_introspection(&self) -> serde_json::Value {
+        use serde_json::{Value, json};
+        let name = |t: TypeId| Value::String(t.0.to_string());
+        let features = |f: &[String]| Value::from(f.to_vec());
+        let mut out =
+            Vec::with_capacity(self.types.len() + self.commands.len() + self.events.len());
+        for (n, c) in &self.commands {
+            let mut e = json!({"name": n, "meta-type": "command",
+                "arg-type": name(c.arguments), "ret-type": name(c.returns)});
+            if c.allow_oob {
+                e["allow-oob"] = true.into();
+            }
+            if !c.features.is_empty() {
+                e["features"] = features(&c.features);
+            }
+            out.push(e);
+        }
+        for (n, ev) in &self.events {
+            let mut e = json!({"name": n, "meta-type": "event", "arg-type": name(ev.data)});
+            if !ev.features.is_empty() {
+                e["features"] = features(&ev.features);
+            }
+            out.push(e);
+        }
+        for (i, ty) in self.types.iter().enumerate() {
+            let id = TypeId(i);
+            let e = match ty {
+                WireType::Builtin(j) => {
+                    let j = serde_json::to_value(j).unwrap_or(Value::Null);
+                    json!({"name": name(id), "meta-type": "builtin", "json-type": j})
+                }
+                WireType::Enum(values) => {
+                    let members: Vec<Value> = values
+                        .iter()
+                        .map(|v| {
+                            let mut m = json!({"name": v.name});
+                            if !v.features.is_empty() {
+                                m["features"] = features(&v.features);
+                            }
+                            m
+                        })
+                        .collect();
+                    let names: Vec<&str> = values.iter().map(|v| v.name.as_str()).collect();
+                    json!({"name": name(id), "meta-type": "enum", "members": members, "values": names})
+                }
+                WireType::Array(e) => {
+                    json!({"name": name(id), "meta-type": "array", "element-type": name(*e)})
+                }
+                WireType::Object {
+                    members,
+                    tag,
+                    variants,
+                } => {
+                    let members: Vec<Value> = members
+                        .iter()
+                        .map(|m| {
+                            let mut v = json!({"name": m.name, "type": name(m.ty)});
+                            if m.optional {
+                                v["default"] = Value::Null;
+                            }
+                            if !m.features.is_empty() {
+                                v["features"] = features(&m.features);
+                            }
+                            v
+                        })
+                        .collect();
+                    let mut e =
+                        json!({"name": name(id), "meta-type": "object", "members": members});
+                    if let Some(tag) = tag {
+                        e["tag"] = tag.clone().into();
+                        let variants: Vec<Value> = variants
+                            .iter()
+                            .map(|v| json!({"case": v.case, "type": name(v.ty)}))
+                            .collect();
+                        e["variants"] = variants.into();
+                    }
+                    e
+                }
+                WireType::Alternate(types) => {
+                    let members: Vec<Value> =
+                        types.iter().map(|t| json!({"type": name(*t)})).collect();
+                    json!({"name": name(id), "meta-type": "alternate", "members": members})
+                }
+            };
+            out.push(e);
+        }
+        Value::Array(out)
+    }
+}
