@@ -14,6 +14,17 @@ pub(crate) struct Request {
     pub(crate) arguments: Option<Value>,
 }
 
+impl Request {
+    /// The request as it goes on the wire (for `-v` and `-l`).
+    pub(crate) fn to_json(&self) -> Value {
+        let mut sent = serde_json::json!({ "execute": self.name });
+        if let Some(a) = &self.arguments {
+            sent["arguments"] = a.clone();
+        }
+        sent
+    }
+}
+
 /// What a line gave.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Parsed {

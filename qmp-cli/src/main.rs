@@ -247,10 +247,7 @@ fn one_shot(opts: &Options, socket: &str, first: &str, args: &[String]) -> ExitC
                         Err(e) => return usage(&e),
                     },
                 };
-                let mut sent = serde_json::json!({ "execute": request.name });
-                if let Some(a) = &request.arguments {
-                    sent["arguments"] = a.clone();
-                }
+                let sent = request.to_json();
                 if opts.verbose {
                     eprintln!("{sent}");
                 }

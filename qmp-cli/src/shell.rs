@@ -118,18 +118,32 @@ static QMP_DOCS: &str = include_str!("generated/qmp-docs.json");
 /// The guest agent's.
 static QGA_DOCS: &str = include_str!("generated/qga-docs.json");
 
+/// The QMP or the guest agent's docs table, parsed on first use.
+fn table(agent: bool) -> &'static Value {
+    static QMP: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    static QGA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let (cell, text) = if agent {
+        (&QGA, QGA_DOCS)
+    } else {
+        (&QMP, QMP_DOCS)
+    };
+    cell.get_or_init(|| serde_json::from_str(text).unwrap_or(Value::Null))
+}
+
 /// The docs of `command` (from the QMP or the guest agent's table), and
 /// the QEMU release they are of.
 fn docs(agent: bool, command: &str) -> Option<(Value, String)> {
-    let table: Value = serde_json::from_str(if agent { QGA_DOCS } else { QMP_DOCS }).ok()?;
+    let table = table(agent);
     let release = table["qemu"].as_str().unwrap_or("?").to_string();
     Some((table["commands"].get(command)?.clone(), release))
 }
 
 /// The guest agent's commands' argument names, from its docs table.
 fn agent_arguments() -> std::collections::HashMap<String, Vec<String>> {
-    let table: Value = serde_json::from_str(QGA_DOCS).unwrap_or(Value::Null);
-    let commands = table["commands"].as_object().cloned().unwrap_or_default();
+    let commands = table(true)["commands"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     commands
         .into_iter()
         .map(|(name, doc)| {
@@ -155,13 +169,9 @@ fn help(schema: Option<&ServerSchema>, agent: bool, command: Option<&str>) -> St
     let Some(command) = command else {
         let names: Vec<String> = match schema {
             Some(s) => s.commands().map(String::from).collect(),
-            None => serde_json::from_str::<Value>(QGA_DOCS)
-                .ok()
-                .and_then(|t| {
-                    t["commands"]
-                        .as_object()
-                        .map(|c| c.keys().cloned().collect())
-                })
+            None => table(true)["commands"]
+                .as_object()
+                .map(|c| c.keys().cloned().collect())
                 .unwrap_or_default(),
         };
         return format!(
@@ -455,10 +465,7 @@ fn send(
     opts: &Options,
     log: &mut Log,
 ) -> Result<Value, qmp_client::Error> {
-    let mut sent = serde_json::json!({ "execute": request.name });
-    if let Some(a) = &request.arguments {
-        sent["arguments"] = a.clone();
-    }
+    let sent = request.to_json();
     if opts.verbose {
         println!("{sent}");
     }

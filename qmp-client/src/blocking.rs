@@ -603,21 +603,14 @@ impl<E: EventSet> Client<E> {
                         timestamp,
                         unknown_members,
                     } = msg;
-                    match T::take(event) {
-                        Ok(event) => {
-                            let event = EventMessage {
-                                event,
-                                timestamp,
-                                unknown_members,
-                            };
-                            return Ok((returned, event));
-                        }
-                        // `get` found it: `take` does too.
-                        Err(event) => skipped.push_back(Ok(EventMessage {
+                    // `get` found it: `take` does too.
+                    if let Ok(event) = T::take(event) {
+                        let event = EventMessage {
                             event,
                             timestamp,
                             unknown_members,
-                        })),
+                        };
+                        return Ok((returned, event));
                     }
                 }
                 Ok(msg) => skipped.push_back(Ok(msg)),
