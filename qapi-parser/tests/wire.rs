@@ -84,3 +84,27 @@ fn the_introspection_form_reads_back_the_same() {
     assert!(diff(&back, &w).changes.is_empty());
     assert_eq!(back.commands.len(), w.commands.len());
 }
+
+/// What is not a `query-qmp-schema` reply is refused, saying what is wrong.
+#[test]
+fn a_reply_that_is_not_introspection_is_an_error() {
+    use serde_json::json;
+    let err = |v: serde_json::Value| WireSchema::from_introspection(&v).expect_err("refused");
+    assert_eq!(
+        err(json!({"QMP": {}})),
+        "not a query-qmp-schema reply: expected an array of entities"
+    );
+    assert!(
+        err(json!([{"meta-type": "command"}])).starts_with("an entity without a string 'name'")
+    );
+    assert_eq!(
+        err(json!([{"name": "q", "meta-type": "command", "arg-type": "0", "ret-type": "0"}])),
+        "no entity named '0'"
+    );
+    assert_eq!(
+        err(json!([
+            {"name": "q", "meta-type": "command", "arg-type": "e", "ret-type": "e"},
+            {"name": "e", "meta-type": "event", "arg-type": "e"}])),
+        "'e' is a event, not a type"
+    );
+}

@@ -229,6 +229,14 @@ fn one_shot_prints_the_return_as_json_and_says_what_failed_by_exit_code() {
     assert!(out.starts_with("QEMU 10.0.2"), "{out}");
     assert!(out.contains("r0 (raw)"), "{out}");
     assert!(!out.contains("status:"), "{out}");
+    // events' own options, wrong.
+    let (code, _, err) = run(&["-s", &sock, "events", "--count", "many"]);
+    assert!(code == 2 && err.contains("--count takes a number"), "{err}");
+    let (code, _, err) = run(&["-s", &sock, "events", "--timeout", "-1"]);
+    assert!(
+        code == 2 && err.contains("--timeout takes seconds"),
+        "{err}"
+    );
     // events: none come within the timeout.
     let (code, out, _) = run(&["-s", &sock, "events", "--timeout", "0.2"]);
     assert_eq!((code, out.as_str()), (0, ""));
@@ -281,6 +289,12 @@ fn completion_scripts_come_from_the_argument_parser() {
     assert!(out.contains("_qmp()"), "{out}");
     let (code, _, _) = run(&["completions", "nosuchshell"]);
     assert_eq!(code, 2);
+    let (code, _, err) = run(&["-H", "-g", "-s", "x", "query-status"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("-H and -g do not go together"), "{err}");
+    let (code, _, err) = run(&["query-status", "extra"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("one-shot use takes -s SOCKET"), "{err}");
     let (code, out, _) = run(&["manpage"]);
     assert_eq!(code, 0);
     assert!(out.contains(".TH qmp"), "{out}");
