@@ -86,6 +86,7 @@ pub struct Config {
     pub(crate) item_releases: BTreeMap<String, String>,
     pub(crate) default_branches: BTreeMap<String, (String, String)>,
     pub(crate) member_releases: BTreeMap<(String, String), String>,
+    pub(crate) removed: BTreeMap<String, (String, String)>,
     pub(crate) generated_by: String,
     pub(crate) registry_feature: Option<String>,
     pub(crate) reserved: Vec<String>,
@@ -107,6 +108,7 @@ impl Default for Config {
             item_releases: BTreeMap::new(),
             default_branches: BTreeMap::new(),
             member_releases: BTreeMap::new(),
+            removed: BTreeMap::new(),
             generated_by: "qapi-bindgen".into(),
             registry_feature: None,
             reserved: Vec::new(),
@@ -239,6 +241,24 @@ impl Config {
     ) -> &mut Self {
         self.member_releases
             .insert((owner.into(), member.into()), release.into());
+        self
+    }
+
+    /// Records that the command or event `name` is gone from the schema's
+    /// own release: `last` (`"9.0"`) is the last QEMU release that has
+    /// it and `removed` (`"9.1"`) the first that does not. It is generated
+    /// from the definition the schema holds (one taken from the last
+    /// release, with [`qapi_schema_parser::Schema::adopt`]), marked
+    /// `#[deprecated]` and documented as removed, and its `LAST_RELEASE`
+    /// is `last`.
+    pub fn removed_in(
+        &mut self,
+        name: impl Into<String>,
+        last: impl Into<String>,
+        removed: impl Into<String>,
+    ) -> &mut Self {
+        self.removed
+            .insert(name.into(), (last.into(), removed.into()));
         self
     }
 

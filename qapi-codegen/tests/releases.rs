@@ -55,3 +55,50 @@ fn a_default_branch_that_is_not_a_value_is_an_error() {
         "configuration: the default branch 'shiny' of union 'Info' is not a value of its discriminator"
     );
 }
+
+#[test]
+fn a_removed_command_is_generated_deprecated_with_its_last_release() {
+    let dir = schema_dir("removed");
+    let options = qapi_schema_parser::Options::default();
+    let old = qapi_schema_parser::parse_str(
+        dir.join("old.json"),
+        "{ 'struct': 'Text', 'data': { 'text': 'str' } }\n\
+         { 'command': 'x-query-gone', 'returns': 'Text' }\n\
+         { 'event': 'GONE', 'data': { 'why': 'str' } }\n",
+        options,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut schema = qapi_schema_parser::parse_str(
+        dir.join("new.json"),
+        "{ 'struct': 'Text', 'data': { 'text': 'str' } }\n\
+         { 'command': 'x-query-here', 'returns': 'Text' }\n",
+        options,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    schema
+        .adopt(&old, "release 1", &["x-query-gone", "GONE"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let files = qapi_bindgen::Config::new()
+        .removed_in("x-query-gone", "1.0", "1.1")
+        .removed_in("GONE", "1.0", "1.1")
+        .render_schema(&schema)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text: String = files.iter().map(|f| f.text.as_str()).collect();
+    for expected in [
+        "pub struct XQueryGone;",
+        "pub struct Gone {",
+        "**Removed in QEMU 1.1:** servers of 1.1 and later do not have it (they answer `CommandNotFound`).",
+        "(`x-query-gone`, removed in QEMU 1.1)",
+        "const LAST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(",
+        // The shared type is the new schema's, once.
+        "type Returns = super::super::Text;",
+    ] {
+        assert!(text.contains(expected), "{expected}\n{text}");
+    }
+    assert_eq!(text.matches("pub struct Text {").count(), 1, "{text}");
+    // Both carry the removal, right before their derives.
+    let note =
+        "#[deprecated(note = \"removed in QEMU 1.1 (the last release that has it is 1.0)\")]";
+    assert_eq!(text.matches(note).count(), 2, "{text}");
+}

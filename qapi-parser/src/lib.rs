@@ -23,6 +23,7 @@
 // pest_derive, built without its "std" feature, refers to `::alloc`.
 extern crate alloc;
 
+pub mod adopt;
 mod check;
 pub mod diag;
 pub mod doc;

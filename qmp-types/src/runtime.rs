@@ -40,9 +40,22 @@ pub trait Command: Serialize {
     /// assert_eq!(cmd::BlockdevSetActive::FIRST_RELEASE, Some("10.0"));
     /// assert_eq!(cmd::QueryStatus::FIRST_RELEASE, None);
     /// let debian_12 = VersionTriple::new(7, 2, 0);
-    /// assert!(!cmd::BlockdevSetActive::FIRST_RELEASE.is_none_or(|r| debian_12.at_least(r)));
+    /// assert!(!debian_12.has_command::<cmd::BlockdevSetActive>());
     /// ```
     const FIRST_RELEASE: Option<&'static str> = None;
+    /// The last QEMU release (`"9.0"`) that has the command, when QEMU
+    /// removed it after the oldest release the bindings read (the
+    /// bindings keep it, `#[deprecated]`, for the servers that have it);
+    /// `None`: the newest release they read has it.
+    ///
+    /// ```
+    /// # #![allow(deprecated)]
+    /// use qmp_types::{Command, VersionTriple, cmd};
+    /// assert_eq!(cmd::XQueryRdma::LAST_RELEASE, Some("9.0"));
+    /// assert!(VersionTriple::new(7, 2, 0).has_command::<cmd::XQueryRdma>());
+    /// assert!(!VersionTriple::new(9, 1, 0).has_command::<cmd::XQueryRdma>());
+    /// ```
+    const LAST_RELEASE: Option<&'static str> = None;
 }
 
 /// The data of one kind of event.
@@ -52,6 +65,9 @@ pub trait Event: Serialize + DeserializeOwned {
     /// The first QEMU release that sends it, when it came after the
     /// oldest release the bindings read (see [`Command::FIRST_RELEASE`]).
     const FIRST_RELEASE: Option<&'static str> = None;
+    /// The last QEMU release that sends it, when QEMU removed it (see
+    /// [`Command::LAST_RELEASE`]).
+    const LAST_RELEASE: Option<&'static str> = None;
 }
 
 /// An event type that is one variant of the event set `S` (the generated
@@ -311,6 +327,10 @@ pub struct CommandDescriptor {
     pub allow_oob: bool,
     /// Whether it replies on success.
     pub success_response: bool,
+    /// [`Command::FIRST_RELEASE`].
+    pub first_release: Option<&'static str>,
+    /// [`Command::LAST_RELEASE`].
+    pub last_release: Option<&'static str>,
 }
 
 impl CommandDescriptor {
@@ -332,6 +352,8 @@ impl CommandDescriptor {
             returns: roundtrip::<C::Returns>,
             allow_oob: C::ALLOW_OOB,
             success_response: C::SUCCESS_RESPONSE,
+            first_release: C::FIRST_RELEASE,
+            last_release: C::LAST_RELEASE,
         }
     }
 }
@@ -344,6 +366,10 @@ pub struct EventDescriptor {
     pub name: &'static str,
     /// Decodes JSON event data into the typed form and encodes it back.
     pub data: fn(&serde_json::Value) -> Result<serde_json::Value, serde_json::Error>,
+    /// [`Event::FIRST_RELEASE`].
+    pub first_release: Option<&'static str>,
+    /// [`Event::LAST_RELEASE`].
+    pub last_release: Option<&'static str>,
 }
 
 impl EventDescriptor {
@@ -353,6 +379,8 @@ impl EventDescriptor {
         EventDescriptor {
             name: E::NAME,
             data: roundtrip::<E>,
+            first_release: E::FIRST_RELEASE,
+            last_release: E::LAST_RELEASE,
         }
     }
 }

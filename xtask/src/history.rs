@@ -73,13 +73,7 @@ pub fn build(root: &Path) -> Result<History, crate::Error> {
             let path = tree.join(t.schema);
             let schema = qapi_schema_parser::parse_file(&path)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
-            for f in schema.sources.files() {
-                let rel = f.path.strip_prefix(&tree).unwrap_or(&f.path);
-                files.insert(
-                    crate::qapi_schema_parser_normalize(rel),
-                    crate::sha256(&f.path)?,
-                );
-            }
+            crate::hash_files(&schema, &tree, &mut files)?;
             let h = history.schemas.entry(t.name.to_string()).or_default();
             record(h, &schema, i, n);
             let wire = qapi_schema_parser::wire::WireSchema::from_schema(&schema);

@@ -11,11 +11,13 @@ pub mod compile_bench;
 pub mod corpus;
 pub mod fuzz_seeds;
 pub mod history;
+pub mod removed;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The pin: which QEMU the committed bindings come from.
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -108,6 +110,21 @@ fn sha256_bytes(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// The SHA-256 of each file `schema` was read from, by its path relative
+/// to the QEMU tree `tree` (added to `files`): what the pin and the
+/// history's digests are made of.
+fn hash_files(
+    schema: &qapi_schema_parser::Schema,
+    tree: &Path,
+    files: &mut BTreeMap<String, String>,
+) -> Result<(), Error> {
+    for f in schema.sources.files() {
+        let rel = f.path.strip_prefix(tree).unwrap_or(&f.path);
+        files.insert(qapi_schema_parser_normalize(rel), sha256(&f.path)?);
+    }
+    Ok(())
+}
+
 /// The digest of a release's schema files, as `schema/history.json`
 /// records it: over the sorted `path hash` lines.
 fn files_digest(files: &BTreeMap<String, String>) -> String {
@@ -153,6 +170,9 @@ pub struct Timing {
     /// How many members the pinned release requires that are generated
     /// optional, for the servers from the floor release on.
     pub optional: usize,
+    /// How many commands and events QEMU removed since the floor release
+    /// are generated from the last release that had them.
+    pub removed: usize,
 }
 
 /// The files of each target, as rendered.
@@ -177,26 +197,87 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
         })?
         .trim()
         .to_string();
-    // The targets render side by side (the guest agent's schema is one
-    // module, which would otherwise keep a core to itself at the end).
-    type Target1 = (
-        BTreeMap<String, String>,
-        PathBuf,
-        Vec<qapi_bindgen::GeneratedFile>,
-        Timing,
-        qapi_bindgen::GeneratedFile,
-    );
     let (history, pin, history_digest) = history_for_pin(&version)?;
-    let render_target = |t: &Target| -> Result<Target1, Error> {
+    // The release trees beside the pinned one, for what QEMU removed.
+    let root = qemu_src
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| qemu_src.join(".."));
+
+    // First every input is read and checked (the pinned tree against the
+    // history before anything else), the targets and the older trees side
+    // by side; then the targets render side by side (the guest agent's
+    // schema is one module, which would otherwise keep a core to itself
+    // at the end).
+    type Parsed = (
+        qapi_schema_parser::Schema,
+        BTreeMap<String, String>,
+        Duration,
+    );
+    let parse_target = |t: &Target| -> Result<Parsed, Error> {
         let start = std::time::Instant::now();
         let schema =
             qapi_schema_parser::parse_file(qemu_src.join(t.schema)).map_err(|e| e.to_string())?;
         let parse = start.elapsed();
         let mut files = BTreeMap::new();
-        for f in schema.sources.files() {
-            let rel = f.path.strip_prefix(qemu_src).unwrap_or(&f.path);
-            let rel = qapi_schema_parser_normalize(rel);
-            files.insert(rel, sha256(&f.path)?);
+        hash_files(&schema, qemu_src, &mut files)?;
+        Ok((schema, files, parse))
+    };
+    let (parsed, old_releases) = std::thread::scope(|scope| {
+        let old = scope.spawn(|| removed::load(&root, &history, pin));
+        let handles: Vec<_> = TARGETS
+            .iter()
+            .map(|t| scope.spawn(|| parse_target(t)))
+            .collect();
+        let parsed: Vec<Result<Parsed, Error>> = handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a parse thread panicked".into()))
+            })
+            .collect();
+        let old = old
+            .join()
+            .unwrap_or_else(|_| Err("a thread reading old releases panicked".into()));
+        (parsed, old)
+    });
+    let parsed = parsed.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut files = BTreeMap::new();
+    for (_, hashes, _) in &parsed {
+        files.extend(hashes.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    if files_digest(&files) != history_digest {
+        return Err(format!(
+            "schema/history.json was not made from this QEMU {version} tree (its files' digest differs): run cargo xtask history"
+        ));
+    }
+    let old_releases = old_releases?;
+
+    type Target1 = (
+        PathBuf,
+        Vec<qapi_bindgen::GeneratedFile>,
+        Timing,
+        qapi_bindgen::GeneratedFile,
+    );
+    let render_target = |t: &Target,
+                         schema: qapi_schema_parser::Schema,
+                         parse: Duration|
+     -> Result<Target1, Error> {
+        // What QEMU removed since the floor, from the last release that
+        // had it.
+        let mut schema = schema;
+        let mut removed = 0;
+        for from in &old_releases {
+            let (Some(items), Some(old)) = (from.items.get(t.name), from.schemas.get(t.name))
+            else {
+                continue;
+            };
+            let names: Vec<&str> = items.iter().map(|r| r.name.as_str()).collect();
+            schema
+                .adopt(old, &format!("QEMU {}", from.release), &names)
+                .map_err(|e| format!("{}: {e}", t.schema))?;
+            removed += names.len();
         }
         let mut cfg = qapi_bindgen::Config::new();
         cfg.layout(qapi_bindgen::Layout::FilePerModule)
@@ -215,6 +296,13 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
             .map(|s| history::optional_since_floor(s, pin, &history::branch_positions(&schema)));
         for (ty, member) in optional.iter().flatten() {
             cfg.optional_member(ty, member);
+        }
+        for r in old_releases
+            .iter()
+            .filter_map(|f| f.items.get(t.name))
+            .flatten()
+        {
+            cfg.removed_in(&r.name, &r.last, &r.removed);
         }
         for (target, union, value, why) in DEFAULT_BRANCHES {
             if target == t.name {
@@ -255,13 +343,15 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
             parse,
             generate: start.elapsed(),
             optional: optional.as_ref().map_or(0, Vec::len),
+            removed,
         };
-        Ok((files, workspace().join(t.out), rendered, timing, docs))
+        Ok((workspace().join(t.out), rendered, timing, docs))
     };
     let results: Vec<Result<Target1, Error>> = std::thread::scope(|scope| {
         let handles: Vec<_> = TARGETS
             .iter()
-            .map(|t| scope.spawn(|| render_target(t)))
+            .zip(parsed)
+            .map(|(t, (schema, _, parse))| scope.spawn(move || render_target(t, schema, parse)))
             .collect();
         handles
             .into_iter()
@@ -271,24 +361,17 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
             })
             .collect()
     });
-    let mut files = BTreeMap::new();
     let mut out = Vec::new();
     let mut timings = Vec::new();
     let mut docs = Vec::new();
     for r in results {
-        let (hashes, dir, rendered, timing, doc) = r?;
-        files.extend(hashes);
+        let (dir, rendered, timing, doc) = r?;
         out.push((dir, rendered));
         timings.push(timing);
         docs.push(doc);
     }
     // `qmp help`'s docs, both schemas' in one directory.
     out.push((workspace().join(cli_docs::OUT), docs));
-    if files_digest(&files) != history_digest {
-        return Err(format!(
-            "schema/history.json was not made from this QEMU {version} tree (its files' digest differs): run cargo xtask history"
-        ));
-    }
     let pin = Pin { version, files };
     let pin_path = workspace().join("schema/qemu.json");
     if update_pin {

@@ -21,7 +21,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, c: &Command) -> Result<TokenStream
     let doc = g.item_doc_led(e, &format!("The `{}` command.", e.name), Some(&lead));
     let alias = super::alias(&e.name, &rust_name);
     let doc = quote!(#doc #alias);
-    let dep = g.deprecated(&e.features);
+    let dep = g.deprecated_item(e);
     let args = c.arguments.as_ref().map(|a| a.id);
     // `'gen': false`: QEMU's own marshaller takes members the schema does
     // not list (`device_add`'s device properties).
@@ -33,7 +33,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, c: &Command) -> Result<TokenStream
         None => quote!(#rt::Empty),
     };
     let (oob, success) = (c.allow_oob, c.success_response);
-    let first = super::first_release(g, &e.name);
+    let releases = super::releases(g, &e.name);
     Ok(quote! {
         #def
         impl #rt::Command for #name {
@@ -42,7 +42,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, c: &Command) -> Result<TokenStream
             const ALLOW_OOB: bool = #oob;
             const SUCCESS_RESPONSE: bool = #success;
             const HAS_ARGUMENTS: bool = #has_args;
-            #first
+            #releases
         }
     })
 }

@@ -17,15 +17,15 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, ev: &Event) -> Result<TokenStream,
     let doc = g.item_doc(e, &format!("The `{}` event.", e.name));
     let alias = super::alias(&e.name, &rust_name);
     let doc = quote!(#doc #alias);
-    let dep = g.deprecated(&e.features);
+    let dep = g.deprecated_item(e);
     let (def, _) = arguments(g, &name, doc, dep, ev.data.as_ref().map(|d| d.id), false)?;
     let wire = &e.name;
-    let first = super::first_release(g, &e.name);
+    let releases = super::releases(g, &e.name);
     Ok(quote! {
         #def
         impl #rt::Event for #name {
             const NAME: &'static str = #wire;
-            #first
+            #releases
         }
     })
 }

@@ -424,6 +424,20 @@ impl<'s> Gen<'s> {
         if let Some(lead) = lead {
             push_para(&mut text, lead);
         }
+        if let Some((last, removed)) = self.cfg.removed.get(&e.name) {
+            let answer = match e.kind {
+                EntityKind::Command(_) => " (they answer `CommandNotFound`)",
+                _ => "",
+            };
+            push_para(
+                &mut text,
+                &format!(
+                    "**Removed in QEMU {removed}:** servers of {removed} and later do not have it{answer}. \
+                     This is the definition of QEMU {last}, the last release that has it, \
+                     for the servers up to {last}."
+                ),
+            );
+        }
         if let Some(doc) = &e.doc {
             use qapi_schema_parser::doc::SectionKind;
             for s in &doc.sections {
@@ -535,6 +549,19 @@ impl<'s> Gen<'s> {
             .collect();
         if !others.is_empty() {
             push_para(text, &format!("**Features:**\n\n{}", others.join("\n")));
+        }
+    }
+
+    /// `#[deprecated]` for a command or event that QEMU removed
+    /// ([`Config::removed_in`]), else as [`Gen::deprecated`].
+    pub(crate) fn deprecated_item(&self, e: &Entity) -> TokenStream {
+        match self.cfg.removed.get(&e.name) {
+            Some((last, removed)) => {
+                let note =
+                    format!("removed in QEMU {removed} (the last release that has it is {last})");
+                quote!(#[deprecated(note = #note)])
+            }
+            None => self.deprecated(&e.features),
         }
     }
 
@@ -676,12 +703,14 @@ impl<'a> Role<'a> {
 
 /// `const FIRST_RELEASE` for the command or event `name`, when the
 /// release history says it came after the oldest release the bindings
-/// read (nothing otherwise: the trait's default, `None`).
-pub(crate) fn first_release(g: &Gen<'_>, name: &str) -> TokenStream {
-    match g.cfg.item_releases.get(name) {
-        Some(r) => {
-            quote!(const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(#r);)
-        }
-        None => quote!(),
-    }
+/// read, and `const LAST_RELEASE` when QEMU removed it (nothing
+/// otherwise: the trait's defaults, `None`).
+pub(crate) fn releases(g: &Gen<'_>, name: &str) -> TokenStream {
+    let first = g.cfg.item_releases.get(name).map(|r| {
+        quote!(const FIRST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(#r);)
+    });
+    let last = g.cfg.removed.get(name).map(|(r, _)| {
+        quote!(const LAST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(#r);)
+    });
+    quote!(#first #last)
 }

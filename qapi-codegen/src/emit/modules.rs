@@ -347,10 +347,17 @@ fn index_line(g: &Gen<'_>, id: qapi_schema_parser::EntityId, module: &str) -> St
             docs::markdown(first).replace('\n', " ")
         })
         .unwrap_or_default();
+    let removed = match g.cfg.removed.get(&e.name) {
+        Some((_, r)) => format!(", removed in QEMU {r}"),
+        None => String::new(),
+    };
     if summary.is_empty() {
-        format!("- [`{rust}`]({module}::{rust}) (`{}`)", e.name)
+        format!("- [`{rust}`]({module}::{rust}) (`{}`{removed})", e.name)
     } else {
-        format!("- [`{rust}`]({module}::{rust}) (`{}`): {summary}", e.name)
+        format!(
+            "- [`{rust}`]({module}::{rust}) (`{}`{removed}): {summary}",
+            e.name
+        )
     }
 }
 

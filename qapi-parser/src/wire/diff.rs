@@ -33,6 +33,23 @@ pub struct Change {
     /// (`if`): a server built without it lacks it, which is no change of
     /// the schema.
     pub conditional: bool,
+    /// Which way the values it is part of travel; `None` for a change of
+    /// the command or event itself.
+    pub flow: Option<Flow>,
+    /// For a member added or removed: whether it is optional on the side
+    /// that has it (`false` for every other change).
+    pub optional: bool,
+}
+
+/// Which way values of a type travel: what a client must send keeps its
+/// members when the server's grow optional ones; what it receives keeps
+/// its values when the server adds more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Flow {
+    /// Sent to the server (a command's arguments).
+    ToServer,
+    /// Sent by the server (a command's return value, an event's data).
+    FromServer,
 }
 
 /// What a [`Change`] is.
@@ -129,22 +146,13 @@ impl fmt::Display for Diff {
     }
 }
 
-/// Which way values of a type travel: what a client must send keeps its
-/// members when the server's grow optional ones; what it receives keeps
-/// its values when the server adds more.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Dir {
-    /// Sent to the server (arguments).
-    In,
-    /// Sent by the server (returns, event data).
-    Out,
-}
-
 struct Walk<'a> {
     old: &'a WireSchema,
     new: &'a WireSchema,
     item: String,
     seen: HashSet<(TypeId, TypeId)>,
+    /// The way the values being walked travel (`None` at the item).
+    flow: Option<Flow>,
     out: Vec<Change>,
 }
 
@@ -156,7 +164,18 @@ impl Walk<'_> {
             kind,
             breaking,
             conditional,
+            flow: self.flow,
+            optional: false,
         });
+    }
+
+    /// [`Walk::note`] for a member added or removed, `optional` on the
+    /// side that has it.
+    fn note_member(&mut self, path: &str, kind: ChangeKind, breaking: bool, m: &super::WireMember) {
+        self.note(path, kind, breaking, m.conditional);
+        if let Some(c) = self.out.last_mut() {
+            c.optional = m.optional;
+        }
     }
 
     fn features(&mut self, path: &str, old: &[String], new: &[String]) {
@@ -168,10 +187,11 @@ impl Walk<'_> {
         }
     }
 
-    fn ty(&mut self, o: TypeId, n: TypeId, dir: Dir, path: &str) {
+    fn ty(&mut self, o: TypeId, n: TypeId, dir: Flow, path: &str) {
         if !self.seen.insert((o, n)) {
             return;
         }
+        self.flow = Some(dir);
         let (old, new) = (self.old, self.new);
         match (old.ty(o), new.ty(n)) {
             (WireType::Builtin(a), WireType::Builtin(b)) if a == b => {}
@@ -185,7 +205,7 @@ impl Walk<'_> {
                     self.note(
                         path,
                         ChangeKind::ValueRemoved(v.name.clone()),
-                        dir == Dir::In,
+                        dir == Flow::ToServer,
                         c,
                     );
                 }
@@ -228,11 +248,11 @@ impl Walk<'_> {
                 for m in bm.iter().filter(|m| !am.iter().any(|x| x.name == m.name)) {
                     // A new required argument breaks the clients that do
                     // not send it.
-                    let breaking = dir == Dir::In && !m.optional;
-                    self.note(&join(&m.name), ChangeKind::Added, breaking, m.conditional);
+                    let breaking = dir == Flow::ToServer && !m.optional;
+                    self.note_member(&join(&m.name), ChangeKind::Added, breaking, m);
                 }
                 for m in am.iter().filter(|m| !bm.iter().any(|x| x.name == m.name)) {
-                    self.note(&join(&m.name), ChangeKind::Removed, true, m.conditional);
+                    self.note_member(&join(&m.name), ChangeKind::Removed, true, m);
                 }
                 for m in am {
                     let Some(x) = bm.iter().find(|x| x.name == m.name) else {
@@ -240,12 +260,18 @@ impl Walk<'_> {
                     };
                     let at = join(&m.name);
                     match (m.optional, x.optional) {
-                        (true, false) => {
-                            self.note(&at, ChangeKind::BecameRequired, dir == Dir::In, false)
-                        }
-                        (false, true) => {
-                            self.note(&at, ChangeKind::BecameOptional, dir == Dir::Out, false)
-                        }
+                        (true, false) => self.note(
+                            &at,
+                            ChangeKind::BecameRequired,
+                            dir == Flow::ToServer,
+                            false,
+                        ),
+                        (false, true) => self.note(
+                            &at,
+                            ChangeKind::BecameOptional,
+                            dir == Flow::FromServer,
+                            false,
+                        ),
                         _ => {}
                     }
                     self.features(&at, &m.features, &x.features);
@@ -345,6 +371,7 @@ pub fn diff(old: &WireSchema, new: &WireSchema) -> Diff {
         new,
         item,
         seen: HashSet::new(),
+        flow: None,
         out: Vec::new(),
     };
     let names = |a: Vec<&String>, b: Vec<&String>| {
@@ -361,9 +388,9 @@ pub fn diff(old: &WireSchema, new: &WireSchema) -> Diff {
                 if a.allow_oob != b.allow_oob {
                     w.note("", ChangeKind::AllowOob(b.allow_oob), a.allow_oob, false);
                 }
-                w.ty(a.arguments, b.arguments, Dir::In, "arguments");
+                w.ty(a.arguments, b.arguments, Flow::ToServer, "arguments");
                 w.seen.clear();
-                w.ty(a.returns, b.returns, Dir::Out, "returns");
+                w.ty(a.returns, b.returns, Flow::FromServer, "returns");
             }
             (Some(a), None) => w.note("", ChangeKind::Removed, true, a.conditional),
             (None, Some(b)) => w.note("", ChangeKind::Added, false, b.conditional),
@@ -376,7 +403,7 @@ pub fn diff(old: &WireSchema, new: &WireSchema) -> Diff {
         match (old.events.get(&name), new.events.get(&name)) {
             (Some(a), Some(b)) => {
                 w.features("", &a.features, &b.features);
-                w.ty(a.data, b.data, Dir::Out, "data");
+                w.ty(a.data, b.data, Flow::FromServer, "data");
             }
             (Some(a), None) => w.note("", ChangeKind::Removed, true, a.conditional),
             (None, Some(b)) => w.note("", ChangeKind::Added, false, b.conditional),

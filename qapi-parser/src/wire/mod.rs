@@ -11,7 +11,7 @@ mod diff;
 mod from_introspection;
 mod from_schema;
 
-pub use diff::{Change, ChangeKind, Diff, diff};
+pub use diff::{Change, ChangeKind, Diff, Flow, diff};
 
 pub use crate::JsonType;
 

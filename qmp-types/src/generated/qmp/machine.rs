@@ -3754,6 +3754,94 @@ pub mod cmd {
         const SUCCESS_RESPONSE: bool = true;
         const HAS_ARGUMENTS: bool = false;
     }
+    /// `x-query-profile`: no arguments; returns [`HumanReadableText`](super::super::HumanReadableText).
+    ///
+    /// **Removed in QEMU 8.1:** servers of 8.1 and later do not have it (they answer `CommandNotFound`). This is the definition of QEMU 8.0, the last release that has it, for the servers up to 8.0.
+    ///
+    /// Query TCG profiling information
+    ///
+    /// **Returns:** profile information
+    ///
+    /// QAPI command `x-query-profile`.
+    ///
+    /// **Availability:** only when QEMU is built with `CONFIG_TCG`.
+    ///
+    /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    ///
+    /// Since: 6.2
+    #[doc(alias = "x-query-profile")]
+    #[deprecated(note = "removed in QEMU 8.1 (the last release that has it is 8.0)")]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct XQueryProfile;
+    ::qmp_types::impl_unit!(XQueryProfile);
+    impl ::qmp_types::Command for XQueryProfile {
+        const NAME: &'static str = "x-query-profile";
+        type Returns = super::super::HumanReadableText;
+        const ALLOW_OOB: bool = false;
+        const SUCCESS_RESPONSE: bool = true;
+        const HAS_ARGUMENTS: bool = false;
+        const LAST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "8.0",
+        );
+    }
+    /// `x-query-rdma`: no arguments; returns [`HumanReadableText`](super::super::HumanReadableText).
+    ///
+    /// **Removed in QEMU 9.1:** servers of 9.1 and later do not have it (they answer `CommandNotFound`). This is the definition of QEMU 9.0, the last release that has it, for the servers up to 9.0.
+    ///
+    /// Query RDMA state
+    ///
+    /// **Returns:** RDMA state
+    ///
+    /// QAPI command `x-query-rdma`.
+    ///
+    /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    ///
+    /// Since: 6.2
+    #[doc(alias = "x-query-rdma")]
+    #[deprecated(note = "removed in QEMU 9.1 (the last release that has it is 9.0)")]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct XQueryRdma;
+    ::qmp_types::impl_unit!(XQueryRdma);
+    impl ::qmp_types::Command for XQueryRdma {
+        const NAME: &'static str = "x-query-rdma";
+        type Returns = super::super::HumanReadableText;
+        const ALLOW_OOB: bool = false;
+        const SUCCESS_RESPONSE: bool = true;
+        const HAS_ARGUMENTS: bool = false;
+        const LAST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "9.0",
+        );
+    }
+    /// `x-query-opcount`: no arguments; returns [`HumanReadableText`](super::super::HumanReadableText).
+    ///
+    /// **Removed in QEMU 10.1:** servers of 10.1 and later do not have it (they answer `CommandNotFound`). This is the definition of QEMU 10.0, the last release that has it, for the servers up to 10.0.
+    ///
+    /// Query TCG opcode counters
+    ///
+    /// **Returns:** TCG opcode counters
+    ///
+    /// QAPI command `x-query-opcount`.
+    ///
+    /// **Availability:** only when QEMU is built with `CONFIG_TCG`.
+    ///
+    /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
+    ///
+    /// Since: 6.2
+    #[doc(alias = "x-query-opcount")]
+    #[deprecated(note = "removed in QEMU 10.1 (the last release that has it is 10.0)")]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct XQueryOpcount;
+    ::qmp_types::impl_unit!(XQueryOpcount);
+    impl ::qmp_types::Command for XQueryOpcount {
+        const NAME: &'static str = "x-query-opcount";
+        type Returns = super::super::HumanReadableText;
+        const ALLOW_OOB: bool = false;
+        const SUCCESS_RESPONSE: bool = true;
+        const HAS_ARGUMENTS: bool = false;
+        const LAST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "10.0",
+        );
+    }
 }
 /// The events of this module.
 pub mod event {
@@ -3867,5 +3955,53 @@ pub mod event {
     }
     impl ::qmp_types::Event for MemoryDeviceSizeChange {
         const NAME: &'static str = "MEMORY_DEVICE_SIZE_CHANGE";
+    }
+    /// **Removed in QEMU 9.1:** servers of 9.1 and later do not have it. This is the definition of QEMU 9.0, the last release that has it, for the servers up to 9.0.
+    ///
+    /// Emitted when memory hot unplug error occurs.
+    ///
+    /// **Example:**
+    ///
+    /// ```text
+    /// <- { "event": "MEM_UNPLUG_ERROR",
+    ///      "data": { "device": "dimm1",
+    ///                "msg": "acpi: device unplug for unsupported device"
+    ///      },
+    ///      "timestamp": { "seconds": 1265044230, "microseconds": 450486 } }
+    /// ```
+    ///
+    /// QAPI event `MEM_UNPLUG_ERROR`.
+    ///
+    /// **Features:**
+    ///
+    /// - `deprecated`: This event is deprecated.  Use `DEVICE_UNPLUG_GUEST_ERROR` instead.
+    ///
+    /// Since: 2.4
+    #[doc(alias = "MEM_UNPLUG_ERROR")]
+    #[deprecated(note = "removed in QEMU 9.1 (the last release that has it is 9.0)")]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct MemUnplugError {
+        /// device name
+        pub device: ::std::string::String,
+        /// Informative message
+        pub msg: ::std::string::String,
+        /// Members this version of the bindings does not know (sent by a
+        /// newer QEMU), kept so that encoding gives back what was received.
+        pub unknown_members: ::qmp_types::serde_json::Map<
+            ::std::string::String,
+            ::qmp_types::serde_json::Value,
+        >,
+    }
+    ::qmp_types::impl_object! {
+        MemUnplugError {
+            req device = "device": impl ::std::convert::Into<::std::string::String>,
+            req msg = "msg": impl ::std::convert::Into<::std::string::String>,
+        }
+    }
+    impl ::qmp_types::Event for MemUnplugError {
+        const NAME: &'static str = "MEM_UNPLUG_ERROR";
+        const LAST_RELEASE: ::std::option::Option<&'static str> = ::std::option::Option::Some(
+            "9.0",
+        );
     }
 }

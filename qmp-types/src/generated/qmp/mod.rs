@@ -242,6 +242,9 @@ pub mod cxl;
 /// Generated from the QAPI module `uefi`.
 #[allow(deprecated)]
 pub mod uefi;
+/// Generated from the QAPI module `rdma`.
+#[allow(deprecated)]
+pub mod rdma;
 #[allow(deprecated)]
 #[doc(no_inline)]
 pub use self::error::QapiErrorClass;
@@ -794,6 +797,9 @@ pub use self::uefi::{UefiVariable, UefiVarStore};
 /// - [`QueryCpuModelBaseline`](cmd::QueryCpuModelBaseline) (`query-cpu-model-baseline`): Baseline two CPU models, `modela` and `modelb`, creating a compatible third model.  The created model will always be a static, migration-safe CPU model (see "static" CPU model expansion for details).
 /// - [`QueryCpuModelExpansion`](cmd::QueryCpuModelExpansion) (`query-cpu-model-expansion`): Expands a given CPU model, `model`, (or a combination of CPU model + additional options) to different granularities, specified by `type`, allowing tooling to get an understanding what a specific CPU model looks like in QEMU under a certain configuration.
 /// - [`QueryCpuDefinitions`](cmd::QueryCpuDefinitions) (`query-cpu-definitions`): Return a list of supported virtual CPU definitions
+/// - [`XQueryProfile`](cmd::XQueryProfile) (`x-query-profile`, removed in QEMU 8.1): Query TCG profiling information
+/// - [`XQueryRdma`](cmd::XQueryRdma) (`x-query-rdma`, removed in QEMU 9.1): Query RDMA state
+/// - [`XQueryOpcount`](cmd::XQueryOpcount) (`x-query-opcount`, removed in QEMU 10.1): Query TCG opcode counters
 /// - [`SetCpuTopology`](cmd::SetCpuTopology) (`set-cpu-topology`): Modify the topology by moving the CPU inside the topology tree, or by changing a modifier attribute of a CPU.  Absent values will not be modified.
 /// - [`QueryS390xCpuPolarization`](cmd::QueryS390xCpuPolarization) (`query-s390x-cpu-polarization`)
 /// - [`QueryReplay`](cmd::QueryReplay) (`query-replay`): Retrieve the record/replay information.  It includes current instruction count which may be used for `replay-break` and `replay-seek` commands.
@@ -946,7 +952,7 @@ pub mod cmd {
         QueryMemoryDevices, XQueryIrq, XQueryJit, XQueryNuma, XQueryRamblock, XQueryRoms,
         XQueryUsb, Dumpdtb, XQueryInterruptControllers, QueryFirmwareLog, DumpSkeys,
         QueryCpuModelComparison, QueryCpuModelBaseline, QueryCpuModelExpansion,
-        QueryCpuDefinitions,
+        QueryCpuDefinitions, XQueryProfile, XQueryRdma, XQueryOpcount,
     };
     #[doc(no_inline)]
     pub use super::machine_s390x::cmd::{SetCpuTopology, QueryS390xCpuPolarization};
@@ -1047,12 +1053,14 @@ pub mod cmd {
 /// - [`BalloonChange`](event::BalloonChange) (`BALLOON_CHANGE`): Emitted when the guest changes the actual BALLOON level.  This value is equivalent to the `actual` field return by the `query-balloon` command
 /// - [`HvBalloonStatusReport`](event::HvBalloonStatusReport) (`HV_BALLOON_STATUS_REPORT`): Emitted when the hv-balloon driver receives a "STATUS" message from the guest.
 /// - [`MemoryDeviceSizeChange`](event::MemoryDeviceSizeChange) (`MEMORY_DEVICE_SIZE_CHANGE`): Emitted when the size of a memory device changes.  Only emitted for memory devices that can actually change the size (e.g., virtio-mem due to guest action).
+/// - [`MemUnplugError`](event::MemUnplugError) (`MEM_UNPLUG_ERROR`, removed in QEMU 9.1): Emitted when memory hot unplug error occurs.
 /// - [`CpuPolarizationChange`](event::CpuPolarizationChange) (`CPU_POLARIZATION_CHANGE`): Emitted when the guest asks to change the polarization.
 /// - [`SclpCpiInfoAvailable`](event::SclpCpiInfoAvailable) (`SCLP_CPI_INFO_AVAILABLE`): Emitted when the Control-Program Identification data is available in the QOM tree.
 /// - [`RtcChange`](event::RtcChange) (`RTC_CHANGE`): Emitted when the guest changes the RTC time.
 /// - [`VfuClientHangup`](event::VfuClientHangup) (`VFU_CLIENT_HANGUP`): Emitted when the client of a TYPE_VFIO_USER_SERVER closes the communication channel
 /// - [`AcpiDeviceOst`](event::AcpiDeviceOst) (`ACPI_DEVICE_OST`): Emitted when guest executes ACPI _OST method.
 /// - [`VfioMigration`](event::VfioMigration) (`VFIO_MIGRATION`): This event is emitted when a VFIO device migration state is changed.
+/// - [`RdmaGidStatusChanged`](event::RdmaGidStatusChanged) (`RDMA_GID_STATUS_CHANGED`, removed in QEMU 9.1): Emitted when guest driver adds/deletes GID to/from device
 #[allow(deprecated)]
 pub mod event {
     #[doc(no_inline)]
@@ -1092,7 +1100,7 @@ pub mod event {
     pub use super::qdev::event::{DeviceDeleted, DeviceUnplugGuestError};
     #[doc(no_inline)]
     pub use super::machine::event::{
-        BalloonChange, HvBalloonStatusReport, MemoryDeviceSizeChange,
+        BalloonChange, HvBalloonStatusReport, MemoryDeviceSizeChange, MemUnplugError,
     };
     #[doc(no_inline)]
     pub use super::machine_s390x::event::{CpuPolarizationChange, SclpCpiInfoAvailable};
@@ -1102,6 +1110,8 @@ pub mod event {
     pub use super::acpi::event::AcpiDeviceOst;
     #[doc(no_inline)]
     pub use super::vfio::event::VfioMigration;
+    #[doc(no_inline)]
+    pub use super::rdma::event::RdmaGidStatusChanged;
 }
 /// Every event of the schema, with a variant that keeps events this
 /// version of the bindings does not know. Decode a message with
@@ -1226,6 +1236,10 @@ pub enum Events {
     AcpiDeviceOst(event::AcpiDeviceOst),
     /// `VFIO_MIGRATION`: see [`event::VfioMigration`].
     VfioMigration(event::VfioMigration),
+    /// `MEM_UNPLUG_ERROR`: see [`event::MemUnplugError`].
+    MemUnplugError(event::MemUnplugError),
+    /// `RDMA_GID_STATUS_CHANGED`: see [`event::RdmaGidStatusChanged`].
+    RdmaGidStatusChanged(event::RdmaGidStatusChanged),
     /// An event this version of the bindings does not know.
     Unknown {
         /// Its name.
@@ -1266,7 +1280,8 @@ pub enum Events {
     event::MemoryDeviceSizeChange, CpuPolarizationChange => event::CpuPolarizationChange,
     SclpCpiInfoAvailable => event::SclpCpiInfoAvailable, RtcChange => event::RtcChange,
     VfuClientHangup => event::VfuClientHangup, AcpiDeviceOst => event::AcpiDeviceOst,
-    VfioMigration => event::VfioMigration, }
+    VfioMigration => event::VfioMigration, MemUnplugError => event::MemUnplugError,
+    RdmaGidStatusChanged => event::RdmaGidStatusChanged, }
 }
 #[allow(deprecated)]
 impl ::qmp_types::EventSet for Events {
@@ -1425,6 +1440,12 @@ impl ::qmp_types::EventSet for Events {
                 "VFIO_MIGRATION" => {
                     Events::VfioMigration(::qmp_types::de::event_data(data)?)
                 }
+                "MEM_UNPLUG_ERROR" => {
+                    Events::MemUnplugError(::qmp_types::de::event_data(data)?)
+                }
+                "RDMA_GID_STATUS_CHANGED" => {
+                    Events::RdmaGidStatusChanged(::qmp_types::de::event_data(data)?)
+                }
                 _ => {
                     Events::Unknown {
                         name: name.to_owned(),
@@ -1493,6 +1514,8 @@ impl ::qmp_types::EventSet for Events {
             Events::VfuClientHangup(_) => "VFU_CLIENT_HANGUP",
             Events::AcpiDeviceOst(_) => "ACPI_DEVICE_OST",
             Events::VfioMigration(_) => "VFIO_MIGRATION",
+            Events::MemUnplugError(_) => "MEM_UNPLUG_ERROR",
+            Events::RdmaGidStatusChanged(_) => "RDMA_GID_STATUS_CHANGED",
             Events::Unknown { name, .. } => name.as_str(),
         }
     }
@@ -1560,6 +1583,8 @@ impl ::qmp_types::EventSet for Events {
             Events::VfuClientHangup(data) => map.serialize_entry("data", data),
             Events::AcpiDeviceOst(data) => map.serialize_entry("data", data),
             Events::VfioMigration(data) => map.serialize_entry("data", data),
+            Events::MemUnplugError(data) => map.serialize_entry("data", data),
+            Events::RdmaGidStatusChanged(data) => map.serialize_entry("data", data),
             Events::Unknown { data: ::std::option::Option::Some(data), .. } => {
                 map.serialize_entry("data", data)
             }
@@ -1818,6 +1843,9 @@ pub static COMMANDS: &[::qmp_types::CommandDescriptor] = &[
     ::qmp_types::CommandDescriptor::of::<cmd::CxlInjectCorrectableError>(),
     ::qmp_types::CommandDescriptor::of::<cmd::CxlAddDynamicCapacity>(),
     ::qmp_types::CommandDescriptor::of::<cmd::CxlReleaseDynamicCapacity>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XQueryProfile>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XQueryRdma>(),
+    ::qmp_types::CommandDescriptor::of::<cmd::XQueryOpcount>(),
 ];
 /// Every event, by wire name: decode event data into the typed form
 /// and back.
@@ -1881,6 +1909,8 @@ pub static EVENTS: &[::qmp_types::EventDescriptor] = &[
     ::qmp_types::EventDescriptor::of::<event::VfuClientHangup>(),
     ::qmp_types::EventDescriptor::of::<event::AcpiDeviceOst>(),
     ::qmp_types::EventDescriptor::of::<event::VfioMigration>(),
+    ::qmp_types::EventDescriptor::of::<event::MemUnplugError>(),
+    ::qmp_types::EventDescriptor::of::<event::RdmaGidStatusChanged>(),
 ];
 /// The command named `name`.
 #[cfg(feature = "registry")]
