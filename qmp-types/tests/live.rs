@@ -1,4 +1,4 @@
-//! Live: real QEMU 10.0.2 servers answer typed commands, and their replies
+//! Live: real QEMU 10.0.2 and 7.2 servers answer typed commands, and their replies
 //! and events decode into the typed forms and encode back to equal JSON.
 //!
 //! Each test starts its own server in a temporary directory. Without the
@@ -333,6 +333,57 @@ fn qemu_7_2_queries_decode() {
         assert!(
             machines.iter().all(|m| m.acpi.is_none()),
             "7.2 has no 'acpi'"
+        );
+    }
+}
+
+/// A read error on a guest's disk: SeaBIOS reads the boot sector of a
+/// virtio disk whose node (`blkdebug` under `raw`) fails every read, and
+/// the device reports it (`rerror=report`) as `BLOCK_IO_ERROR`. Returns
+/// the event, checked to decode and encode back equal.
+fn io_error_event(s: &mut Server) -> qmp_types::event::BlockIoError {
+    let steps = [
+        json!({"execute": "blockdev-add", "arguments": {
+            "driver": "raw", "node-name": "bad",
+            "file": {"driver": "blkdebug",
+                     "inject-error": [{"event": "read_aio", "errno": 5}],
+                     "image": {"driver": "null-co", "size": 1048576}}}}),
+        json!({"execute": "device_add", "arguments": {
+            "driver": "virtio-blk-pci", "id": "disk0", "drive": "bad",
+            "rerror": "report", "werror": "report"}}),
+        json!({"execute": "cont"}),
+    ];
+    for step in &steps {
+        s.send_raw(step);
+        let reply = s.reply();
+        assert!(reply.get("return").is_some(), "{step}: {reply}");
+    }
+    let e = s.wait_event("BLOCK_IO_ERROR");
+    let Events::BlockIoError(error) = round_trip_event(&e).event else {
+        panic!("not BLOCK_IO_ERROR: {e}")
+    };
+    assert_eq!(error.node_name.as_deref(), Some("bad"));
+    assert_eq!(error.operation, qmp_types::IoOperationType::Read);
+    assert_eq!(error.action, qmp_types::BlockErrorAction::Report);
+    error
+}
+
+/// `BLOCK_IO_ERROR` from a real guest disk: QEMU 9.2 added `qom-path`,
+/// which 7.2 does not send and 10.0.2 does.
+#[test]
+fn block_io_error_events_decode_on_7_2_and_10_0() {
+    if let Some(process) = test_support::qemu_7_2("pc") {
+        let mut s = negotiate(process);
+        let error = io_error_event(&mut s);
+        assert_eq!(error.qom_path, None, "7.2 has no qom-path");
+    }
+    if let Some(mut s) = start("qemu-system-x86_64", |sock| {
+        test_support::system("pc", &format!("unix:{sock}"))
+    }) {
+        let error = io_error_event(&mut s);
+        assert_eq!(
+            error.qom_path.as_deref(),
+            Some("/machine/peripheral/disk0/virtio-backend")
         );
     }
 }
