@@ -1,25 +1,32 @@
-//! The blocking client against real QEMU 10.0.2 (each test starts its
-//! own server; without the binaries the tests skip, except under CI).
+//! The blocking client against real QEMU servers, 10.0.2 and Debian 12's
+//! 7.2 (each test starts its own server; without the binaries the tests
+//! skip, except under CI), and against fake servers for what QEMU cannot
+//! be made to do.
 
 use qmp_client::Error;
 use qmp_client::blocking::Client;
 use qmp_types::{Events, cmd};
 use std::time::Duration;
+use test_support::Qemu;
 
-use test_support::Server;
-
-fn system() -> Option<Server> {
-    test_support::start("qemu-system-x86_64", |sock| {
-        test_support::system("none", &format!("unix:{sock}"))
-    })
+#[test]
+fn blocking_client_on_qemu_10_0() {
+    commands_events_fds_and_disconnect(Qemu::V10_0);
 }
 
 #[test]
-fn blocking_client_commands_events_fds_and_disconnect() {
+fn blocking_client_on_qemu_7_2() {
+    commands_events_fds_and_disconnect(Qemu::V7_2);
+}
+
+fn commands_events_fds_and_disconnect(q: Qemu) {
     use std::os::fd::AsFd;
-    let Some(mut s) = system() else { return };
+    let Some(mut s) = q.system("none") else {
+        return;
+    };
     let mut client = Client::connect_unix(&s.sock).expect("connect");
-    assert_eq!(client.greeting().version.qemu.major, 10);
+    let v = &client.greeting().version.qemu;
+    assert_eq!((v.major, v.minor), q.version());
     assert!(client.oob_enabled());
     let status = client.execute(&cmd::QueryStatus).expect("query-status");
     assert!(status.running);

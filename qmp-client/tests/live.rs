@@ -1,35 +1,60 @@
-//! The client against real QEMU 10.0.2 servers, each test starting its
-//! own in a temporary directory. Without the binaries the tests say so
-//! and pass, except under CI, where they fail.
+//! The client against real QEMU servers of two releases, 10.0.2 and
+//! Debian 12's 7.2 (one binding set for both): every test runs on each,
+//! starting its own server in a temporary directory. Without the
+//! binaries the tests say so and pass, except under CI, where they fail.
 
 use qmp_client::{Client, Config, Error};
 use qmp_types::{BlockdevCreateOptionsFile, Events, JobStatus, cmd, event};
 use serde_json::json;
 use std::time::Duration;
+use test_support::Qemu;
 
-use test_support::Server;
-
-fn storage_daemon() -> Option<Server> {
-    test_support::start("qemu-storage-daemon", test_support::storage_daemon)
+/// For each test function `name(Qemu)`, a module `name` with one test per
+/// release (`name::qemu_10_0`, `name::qemu_7_2`), so that they run side
+/// by side and a failure names the release.
+macro_rules! on_each_release {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn qemu_10_0() {
+                super::$name(test_support::Qemu::V10_0).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn qemu_7_2() {
+                super::$name(test_support::Qemu::V7_2).await
+            }
+        }
+    )*};
 }
 
-fn system(machine: &str) -> Option<Server> {
-    test_support::start("qemu-system-x86_64", |sock| {
-        test_support::system(machine, &format!("unix:{sock}"))
-    })
-}
+on_each_release!(
+    negotiation_typed_commands_and_oob,
+    thirty_two_tasks_two_hundred_calls_each_get_their_own_answers,
+    thirty_two_tasks_two_hundred_calls_replies_matched_by_order,
+    typed_job_events_subscribed_before_the_command,
+    run_job_succeeds_and_dismisses_and_reports_a_job_error,
+    stop_and_resume_events_and_out_of_band,
+    a_killed_server_fails_every_pending_call_within_a_second,
+    guest_agent_sync_and_info,
+    file_descriptors_travel_with_add_fd_and_getfd,
+    over_tcp,
+    a_two_hundred_image_backing_chain_decodes,
+    jobs_and_a_mirror,
+    a_migration_completes_with_its_event,
+    cpu_model_expansion_decodes_on_x86,
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn negotiation_typed_commands_and_oob() {
-    let Some(s) = storage_daemon() else { return };
+async fn negotiation_typed_commands_and_oob(q: Qemu) {
+    let Some(s) = q.storage_daemon() else { return };
     let client = Client::connect_unix(&s.sock).await.expect("connect");
-    assert_eq!(client.greeting().version.qemu.major, 10);
+    let greeting = &client.greeting().version.qemu;
+    assert_eq!((greeting.major, greeting.minor), q.version());
     assert!(client.oob_enabled(), "qemu-storage-daemon offers oob");
     let v = client
         .execute(&cmd::QueryVersion)
         .await
         .expect("query-version");
-    assert_eq!((v.qemu.major, v.qemu.minor), (10, 0));
+    assert_eq!((v.qemu.major, v.qemu.minor), q.version());
     // A command that does not allow out-of-band execution is refused
     // before it is sent.
     assert!(matches!(
@@ -51,24 +76,25 @@ async fn negotiation_typed_commands_and_oob() {
     assert_eq!(r, json!([]));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn thirty_two_tasks_two_hundred_calls_each_get_their_own_answers() {
-    thirty_two_tasks(Config::default()).await;
+async fn thirty_two_tasks_two_hundred_calls_each_get_their_own_answers(q: Qemu) {
+    thirty_two_tasks(q, Config::default()).await;
 }
 
 /// The same with replies matched by order instead of by id: QEMU keeps
 /// issue order.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn thirty_two_tasks_two_hundred_calls_replies_matched_by_order() {
-    thirty_two_tasks(Config {
-        match_by_order: true,
-        ..Config::default()
-    })
+async fn thirty_two_tasks_two_hundred_calls_replies_matched_by_order(q: Qemu) {
+    thirty_two_tasks(
+        q,
+        Config {
+            match_by_order: true,
+            ..Config::default()
+        },
+    )
     .await;
 }
 
-async fn thirty_two_tasks(config: Config) {
-    let Some(s) = storage_daemon() else { return };
+async fn thirty_two_tasks(q: Qemu, config: Config) {
+    let Some(s) = q.storage_daemon() else { return };
     let client = Client::connect_unix_with(&s.sock, config)
         .await
         .expect("connect");
@@ -97,9 +123,8 @@ async fn thirty_two_tasks(config: Config) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn typed_job_events_subscribed_before_the_command() {
-    let Some(s) = storage_daemon() else { return };
+async fn typed_job_events_subscribed_before_the_command(q: Qemu) {
+    let Some(s) = q.storage_daemon() else { return };
     let client = Client::connect_unix(&s.sock).await.expect("connect");
     let mut jobs = client.events_of::<event::JobStatusChange>();
     let image = s.dir.join("disk.img");
@@ -124,9 +149,8 @@ async fn typed_job_events_subscribed_before_the_command() {
     assert_eq!(null.event.status, JobStatus::Null);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn run_job_succeeds_and_dismisses_and_reports_a_job_error() {
-    let Some(s) = storage_daemon() else { return };
+async fn run_job_succeeds_and_dismisses_and_reports_a_job_error(q: Qemu) {
+    let Some(s) = q.storage_daemon() else { return };
     let client = Client::connect_unix(&s.sock).await.expect("connect");
     let image = s.dir.join("disk.img");
     let create = |id: &str, path: String| {
@@ -157,9 +181,8 @@ async fn run_job_succeeds_and_dismisses_and_reports_a_job_error() {
     assert!(left.is_empty(), "{left:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stop_and_resume_events_and_out_of_band() {
-    let Some(s) = system("none") else { return };
+async fn stop_and_resume_events_and_out_of_band(q: Qemu) {
+    let Some(s) = q.system("none") else { return };
     let client = Client::connect_unix(&s.sock).await.expect("connect");
     assert!(client.oob_enabled());
     let yank = client
@@ -188,9 +211,8 @@ async fn stop_and_resume_events_and_out_of_band() {
     assert!(resume.timestamp >= stop.timestamp);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_server_fails_every_pending_call_within_a_second() {
-    let Some(mut s) = storage_daemon() else {
+async fn a_killed_server_fails_every_pending_call_within_a_second(q: Qemu) {
+    let Some(mut s) = q.storage_daemon() else {
         return;
     };
     let client = Client::connect_unix(&s.sock).await.expect("connect");
@@ -218,20 +240,8 @@ async fn a_killed_server_fails_every_pending_call_within_a_second() {
     assert!(started.elapsed() < Duration::from_secs(1));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn guest_agent_sync_and_info() {
-    let Some(s) = test_support::start("qemu-ga", |sock| {
-        vec![
-            "-m".into(),
-            "unix-listen".into(),
-            "-p".into(),
-            sock.into(),
-            "-t".into(),
-            ".".into(),
-        ]
-    }) else {
-        return;
-    };
+async fn guest_agent_sync_and_info(q: Qemu) {
+    let Some(s) = q.guest_agent() else { return };
     let mut agent = qmp_client::GuestAgent::connect_unix(&s.sock)
         .await
         .expect("connect and sync");
@@ -239,7 +249,12 @@ async fn guest_agent_sync_and_info() {
         .execute(&qmp_types::qga::cmd::GuestInfo)
         .await
         .expect("guest-info");
-    assert!(info.version.starts_with("10.0"), "{}", info.version);
+    let (major, minor) = q.version();
+    assert!(
+        info.version.starts_with(&format!("{major}.{minor}")),
+        "{}",
+        info.version
+    );
     assert!(
         info.supported_commands
             .iter()
@@ -251,10 +266,9 @@ async fn guest_agent_sync_and_info() {
     assert!(ping.is_ok(), "{ping:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn file_descriptors_travel_with_add_fd_and_getfd() {
+async fn file_descriptors_travel_with_add_fd_and_getfd(q: Qemu) {
     use std::os::fd::AsFd;
-    let Some(s) = system("none") else { return };
+    let Some(s) = q.system("none") else { return };
     let client = Client::connect_unix(&s.sock).await.expect("connect");
     let file = std::fs::File::create(s.dir.join("passed.img")).expect("a file");
     let args = cmd::AddFd {
@@ -294,13 +308,14 @@ async fn file_descriptors_travel_with_add_fd_and_getfd() {
     ));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn over_tcp() {
-    // A port of our own, on loopback only.
-    let port = 20000 + (std::process::id() % 20000) as u16;
-    let Some(_s) = test_support::start("qemu-system-x86_64", |_| {
-        test_support::system("none", &format!("tcp:127.0.0.1:{port}"))
-    }) else {
+async fn over_tcp(q: Qemu) {
+    // A port of our own, on loopback only (one per release: the two run
+    // side by side).
+    let offset = if q == Qemu::V10_0 { 0 } else { 20000 };
+    let port = 20000 + offset + (std::process::id() % 20000) as u16;
+    let Some(_s) =
+        q.system_with(|_| test_support::system("none", &format!("tcp:127.0.0.1:{port}")))
+    else {
         return;
     };
     let mut client = None;
@@ -316,7 +331,7 @@ async fn over_tcp() {
         .execute(&cmd::QueryVersion)
         .await
         .expect("query-version");
-    assert_eq!(v.qemu.major, 10);
+    assert_eq!((v.qemu.major, v.qemu.minor), q.version());
 }
 
 /// A chain of `images` qcow2 images in `dir`, each the backing file of
@@ -362,10 +377,9 @@ fn chain_length(image: &qmp_types::ImageInfo) -> usize {
 /// backing chain, `query-named-block-nodes` is a reply of about 10 MB
 /// nested about 205 levels deep, which serde_json refused (its limit is
 /// 128) in every client. It decodes in the async and the blocking client.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_two_hundred_image_backing_chain_decodes() {
+async fn a_two_hundred_image_backing_chain_decodes(q: Qemu) {
     const IMAGES: usize = 200;
-    let Some(s) = storage_daemon() else { return };
+    let Some(s) = q.storage_daemon() else { return };
     let top = backing_chain(&s.dir, IMAGES);
     let client = Client::connect_unix(&s.sock).await.expect("connect");
     client
@@ -405,17 +419,15 @@ async fn a_two_hundred_image_backing_chain_decodes() {
     assert_eq!(chain_length(&top_node.image), IMAGES);
 }
 
-/// The job helpers on QEMU 7.2 (Debian 12's): create two images, mirror
-/// one onto the other until ready, and the mirror's `query-block-jobs`
-/// entry decodes although 7.2 predates its branch (`actively-synced`, a
-/// member of the `mirror` branch QEMU 8.2 gave `BlockJobInfo`).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn jobs_and_a_mirror_on_qemu_7_2() {
-    let Some(s) = test_support::qemu_7_2("none") else {
+/// The job helpers: create two images, mirror one onto the other until
+/// ready, and the mirror's `query-block-jobs` entry decodes, on 7.2 too,
+/// which predates its branch (`actively-synced`, a member of the
+/// `mirror` branch QEMU 8.2 gave `BlockJobInfo`).
+async fn jobs_and_a_mirror(q: Qemu) {
+    let Some(s) = q.system("none") else {
         return;
     };
     let client = Client::connect_unix(&s.sock).await.expect("connect");
-    assert_eq!(client.greeting().version.qemu.minor, 2);
     let minute = Duration::from_secs(60);
     for name in ["src", "dst"] {
         let path = s.dir.join(format!("{name}.img")).display().to_string();
@@ -453,7 +465,9 @@ async fn jobs_and_a_mirror_on_qemu_7_2() {
     assert_eq!(jobs.len(), 1);
     assert!(jobs[0].ready);
     match &jobs[0].r#type {
-        qmp_types::BlockJobInfoBranch::Mirror(m) => assert_eq!(m.actively_synced, None),
+        qmp_types::BlockJobInfoBranch::Mirror(m) => {
+            assert_eq!(m.actively_synced.is_some(), q == Qemu::V10_0, "{m:?}")
+        }
         other => panic!("{other:?}"),
     }
     job.complete().await.expect("job-complete");
@@ -465,9 +479,8 @@ async fn jobs_and_a_mirror_on_qemu_7_2() {
 /// A migration (to a file, through `exec:`) completes by its `MIGRATION`
 /// event: `execute_until` sends `migrate` and waits for `completed` or
 /// `failed`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_migration_completes_with_its_event() {
-    let Some(s) = system("pc") else { return };
+async fn a_migration_completes_with_its_event(q: Qemu) {
+    let Some(s) = q.system("pc") else { return };
     let client = Client::connect_unix(&s.sock).await.expect("connect");
     // QEMU sends MIGRATION events only with the `events` capability.
     client
@@ -497,11 +510,9 @@ async fn a_migration_completes_with_its_event() {
 
 /// `query-cpu-model-expansion` on x86 (its `deprecated-props` is
 /// required only under `TARGET_S390X`, so an x86 server leaves it out),
-/// on 10.0.2 and on 7.2, typed.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cpu_model_expansion_decodes_on_x86() {
-    let servers = [system("pc"), test_support::qemu_7_2("pc")];
-    for s in servers.into_iter().flatten() {
+/// typed.
+async fn cpu_model_expansion_decodes_on_x86(q: Qemu) {
+    if let Some(s) = q.system("pc") {
         let client = Client::connect_unix(&s.sock).await.expect("connect");
         let expansion = client
             .execute(&cmd::QueryCpuModelExpansion::new(

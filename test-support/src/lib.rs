@@ -67,37 +67,123 @@ pub fn installed(binary: &str) -> Option<PathBuf> {
 /// Under CI when `QEMU_7_2_DIR` is not set, and when the server cannot
 /// start.
 pub fn qemu_7_2(machine: &str) -> Option<Server> {
-    let Some(dir) = std::env::var_os("QEMU_7_2_DIR").map(PathBuf::from) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "QEMU_7_2_DIR is not set (CI must unpack QEMU 7.2 and set it)"
-        );
-        eprintln!("QEMU_7_2_DIR is not set: skipping the QEMU 7.2 test");
-        return None;
-    };
-    let bin = dir.join("usr/bin/qemu-system-x86_64");
-    let modules = dir.join("usr/lib/x86_64-linux-gnu/qemu");
-    let firmware = dir.join("usr/share/qemu");
-    let machine = machine.to_string();
-    Some(start_with(
-        &bin,
-        &[("QEMU_MODULE_DIR", modules.display().to_string())],
-        move |sock| {
-            let mut args: Vec<String> = [
-                "-L",
-                &firmware.display().to_string(),
-                "-L",
-                "/usr/share/seabios",
-                "-L",
-                "/usr/lib/ipxe/qemu",
-            ]
-            .into_iter()
-            .map(String::from)
-            .collect();
-            args.extend(system(&machine, &format!("unix:{sock}")));
-            args
-        },
-    ))
+    Qemu::V7_2.system(machine)
+}
+
+/// A QEMU release the live tests run against: the installed 10.0.2
+/// (bookworm-backports'), or Debian 12's 7.2 unpacked in the directory
+/// `QEMU_7_2_DIR` names (`qemu-system-x86`, `qemu-system-common`,
+/// `qemu-system-data` and `qemu-guest-agent`; `.ci/run` unpacks them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Qemu {
+    /// 10.0.2, on the `PATH`.
+    V10_0,
+    /// 7.2, from `QEMU_7_2_DIR`.
+    V7_2,
+}
+
+impl Qemu {
+    /// Both, newest first.
+    pub const ALL: [Qemu; 2] = [Qemu::V10_0, Qemu::V7_2];
+
+    /// `(major, minor)`.
+    pub fn version(self) -> (i64, i64) {
+        match self {
+            Qemu::V10_0 => (10, 0),
+            Qemu::V7_2 => (7, 2),
+        }
+    }
+
+    /// The binary `name` of this release and the environment it runs
+    /// with; `None` (with a message) when it is not there.
+    ///
+    /// # Panics
+    /// Under CI when it is not there.
+    pub fn binary(self, name: &str) -> Option<(PathBuf, Vec<(&'static str, String)>)> {
+        match self {
+            Qemu::V10_0 => installed(name).map(|b| (b, Vec::new())),
+            Qemu::V7_2 => {
+                let Some(dir) = std::env::var_os("QEMU_7_2_DIR").map(PathBuf::from) else {
+                    assert!(
+                        std::env::var_os("CI").is_none(),
+                        "QEMU_7_2_DIR is not set (CI must unpack QEMU 7.2 and set it)"
+                    );
+                    eprintln!("QEMU_7_2_DIR is not set: skipping the QEMU 7.2 test");
+                    return None;
+                };
+                let bin = ["usr/bin", "usr/sbin"]
+                    .iter()
+                    .map(|d| dir.join(d).join(name))
+                    .find(|p| p.is_file());
+                let Some(bin) = bin else {
+                    assert!(
+                        std::env::var_os("CI").is_none(),
+                        "{name} is not in {} (CI must unpack QEMU 7.2's packages there)",
+                        dir.display()
+                    );
+                    eprintln!("{name} 7.2 is not in {}: skipping", dir.display());
+                    return None;
+                };
+                // TCG and the block drivers are modules in Debian's build.
+                let modules = dir.join("usr/lib/x86_64-linux-gnu/qemu");
+                Some((
+                    bin,
+                    vec![("QEMU_MODULE_DIR", modules.display().to_string())],
+                ))
+            }
+        }
+    }
+
+    /// Its `qemu-system-x86_64` with the arguments `args` makes from the
+    /// socket path (plus, for 7.2, where its firmware is: it looks beside
+    /// itself, and the host's SeaBIOS and iPXE are needed for `-M pc`).
+    pub fn system_with(self, args: impl FnOnce(&str) -> Vec<String>) -> Option<Server> {
+        let (bin, env) = self.binary("qemu-system-x86_64")?;
+        let firmware = match self {
+            Qemu::V10_0 => Vec::new(),
+            Qemu::V7_2 => {
+                let dir = bin
+                    .parent()
+                    .and_then(|d| d.parent())
+                    .map(|usr| usr.join("share/qemu"))
+                    .unwrap_or_default();
+                [
+                    "-L",
+                    &dir.display().to_string(),
+                    "-L",
+                    "/usr/share/seabios",
+                    "-L",
+                    "/usr/lib/ipxe/qemu",
+                ]
+                .into_iter()
+                .map(String::from)
+                .collect()
+            }
+        };
+        Some(start_with(&bin, &env, move |sock| {
+            let mut a = firmware;
+            a.extend(args(sock));
+            a
+        }))
+    }
+
+    /// Its `qemu-system-x86_64` without a guest (`machine` as in
+    /// [`system`]), with a QMP monitor on the socket.
+    pub fn system(self, machine: &str) -> Option<Server> {
+        self.system_with(|sock| system(machine, &format!("unix:{sock}")))
+    }
+
+    /// Its `qemu-storage-daemon`, with a QMP monitor on the socket.
+    pub fn storage_daemon(self) -> Option<Server> {
+        let (bin, env) = self.binary("qemu-storage-daemon")?;
+        Some(start_with(&bin, &env, storage_daemon))
+    }
+
+    /// Its `qemu-ga`, run on the host with the socket as its channel.
+    pub fn guest_agent(self) -> Option<Server> {
+        let (bin, env) = self.binary("qemu-ga")?;
+        Some(start_with(&bin, &env, guest_agent))
+    }
 }
 
 /// Starts the binary at `bin` with `env` set and the arguments `args`
@@ -175,6 +261,15 @@ pub fn storage_daemon(sock: &str) -> Vec<String> {
         "--monitor".into(),
         "chardev=qmp".into(),
     ]
+}
+
+/// qemu-ga on the host, listening on the socket (its state files in the
+/// server's directory).
+pub fn guest_agent(sock: &str) -> Vec<String> {
+    ["-m", "unix-listen", "-p", sock, "-t", "."]
+        .into_iter()
+        .map(String::from)
+        .collect()
 }
 
 /// qemu-system-x86_64 without a guest (`machine` is `none`, or `pc`,
