@@ -108,3 +108,70 @@ fn a_reply_that_is_not_introspection_is_an_error() {
         "'e' is a event, not a type"
     );
 }
+
+/// Every member and value by where it is on the wire, in the path syntax
+/// of `diff`: a union's branch adds `[tag=value]`, an array `[]`, an
+/// alternate's object branch is at the alternate's own place; each comes
+/// with its direction and the type that has it.
+#[test]
+fn members_and_values_by_place() {
+    use qapi_schema_parser::wire::{Flow, Visit};
+    let schema = qapi_schema_parser::parse_str(
+        "places.json",
+        r#"
+{ 'enum': 'Kind', 'data': [ 'plain', 'fancy' ] }
+{ 'struct': 'Fancy', 'data': { 'level': 'int' } }
+{ 'union': 'Info', 'base': { 'name': 'str', 'kind': 'Kind' },
+  'discriminator': 'kind', 'data': { 'fancy': 'Fancy' } }
+{ 'alternate': 'InfoOrName', 'data': { 'info': 'Info', 'name': 'str' } }
+{ 'command': 'query-info', 'data': { 'which': 'InfoOrName' }, 'returns': [ 'Info' ] }
+{ 'event': 'INFO', 'data': { 'kind': 'Kind' } }
+"#,
+        Default::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let wire = WireSchema::from_schema(&schema);
+    let mut seen = Vec::new();
+    wire.visit(&mut |v| match v {
+        Visit::Item { item } => seen.push(item.to_string()),
+        Visit::Member {
+            at,
+            flow,
+            owner,
+            member,
+        } => {
+            assert!(at.path.ends_with(&member.name));
+            let dir = if flow == Flow::ToServer { "->" } else { "<-" };
+            seen.push(format!(
+                "{} {} {dir} {}",
+                at.item,
+                at.path,
+                wire.name(owner).unwrap_or("?")
+            ));
+        }
+        Visit::Value { at, value, .. } => {
+            seen.push(format!("{} {}={}", at.item, at.path, value.name))
+        }
+    });
+    assert_eq!(
+        seen,
+        [
+            "command query-info",
+            "command query-info arguments.which -> q_obj_query-info-arg",
+            "command query-info arguments.which.name -> Info",
+            "command query-info arguments.which.kind -> Info",
+            "command query-info arguments.which.kind=plain",
+            "command query-info arguments.which.kind=fancy",
+            "command query-info arguments.which[kind=fancy].level -> Fancy",
+            "command query-info returns[].name <- Info",
+            "command query-info returns[].kind <- Info",
+            "command query-info returns[].kind=plain",
+            "command query-info returns[].kind=fancy",
+            "command query-info returns[][kind=fancy].level <- Fancy",
+            "event INFO",
+            "event INFO data.kind <- q_obj_INFO-arg",
+            "event INFO data.kind=plain",
+            "event INFO data.kind=fancy",
+        ]
+    );
+}

@@ -2,16 +2,23 @@
 //! releases users run, as facts derived from each release's schema (not
 //! QEMU's text), in `schema/history.json`.
 //!
-//! For every type, command and event, and every member of every object
-//! type (own and inherited, keyed by the type that has them), the file
-//! holds one character per release, oldest first: `-` absent, `o` present
-//! and optional, `R` present and required (for types, commands and
-//! events: `x` present). So "first release", "last release" and "required
-//! in" are read off one string. Regen reads it with the pin: a member the
-//! pinned release requires but some release from the floor on lacks (or
-//! makes optional) while its type exists there is generated optional,
-//! since a server of that release never sends it.
+//! Each release is read into the wire model `qapi diff` compares
+//! (`qapi_schema_parser::wire`): commands and events and the types they
+//! reach, by structure. The file holds one character per release, oldest
+//! first, for every command, event and named type they reach (by name:
+//! `x` present, `-` absent), every member at every place it can be on the
+//! wire (by command or event, then path: `returns[].inserted.ro`; `R`
+//! required, `o` optional), and every enum value at every place
+//! (`returns[].status=running`: `x`). So "first release", "last release"
+//! and "required in" are read off one string, and a type QEMU renamed
+//! keeps its members' history: paths carry no type names.
+//!
+//! Regen reads it with the pin: a member the pinned release requires
+//! that a release from the floor on lacks (or makes optional) where its
+//! object is on the wire is generated optional, since a server of that
+//! release never sends it ([`optional_since_floor`]).
 
+use qapi_schema_parser::wire::{Flow, Visit, WireSchema};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -26,12 +33,13 @@ pub const RELEASES: [&str; 13] = [
 /// The history of one schema (QMP, or the guest agent's).
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SchemaHistory {
-    /// Types, commands and events, by QAPI name: `x` per release that
-    /// has it.
+    /// Commands, events and the named types they reach, by QAPI name:
+    /// `x` per release that has it.
     pub entities: BTreeMap<String, String>,
-    /// Members of object types (own and inherited), by type and member.
+    /// Members, by command or event (`command query-block`) and by path
+    /// (`returns[].inserted.ro`): `R` required, `o` optional, `-` absent.
     pub members: BTreeMap<String, BTreeMap<String, String>>,
-    /// Values of enums, by enum and value.
+    /// Enum values, by command or event and by `path=value`.
     pub values: BTreeMap<String, BTreeMap<String, String>>,
 }
 
@@ -64,7 +72,7 @@ pub fn build(root: &Path) -> Result<History, crate::Error> {
         releases: RELEASES.iter().map(|s| s.to_string()).collect(),
         ..History::default()
     };
-    let mut previous: BTreeMap<&str, qapi_schema_parser::wire::WireSchema> = BTreeMap::new();
+    let mut previous: BTreeMap<&str, WireSchema> = BTreeMap::new();
     for (i, release) in RELEASES.iter().enumerate() {
         let tree = root.join(release);
         let mut files = BTreeMap::new();
@@ -74,9 +82,9 @@ pub fn build(root: &Path) -> Result<History, crate::Error> {
             let schema = qapi_schema_parser::parse_file(&path)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             crate::hash_files(&schema, &tree, &mut files)?;
+            let wire = WireSchema::from_schema(&schema);
             let h = history.schemas.entry(t.name.to_string()).or_default();
-            record(h, &schema, i, n);
-            let wire = qapi_schema_parser::wire::WireSchema::from_schema(&schema);
+            record(h, &schema, &wire, i, n);
             if let Some(before) = previous.get(t.name) {
                 use qapi_schema_parser::wire::ChangeKind;
                 for c in qapi_schema_parser::wire::diff(before, &wire).changes {
@@ -105,85 +113,140 @@ fn mark(slot: &mut String, i: usize, n: usize, c: char) {
     slot.replace_range(i..=i, &c.to_string());
 }
 
-fn record(h: &mut SchemaHistory, schema: &qapi_schema_parser::Schema, i: usize, n: usize) {
+fn record(
+    h: &mut SchemaHistory,
+    schema: &qapi_schema_parser::Schema,
+    wire: &WireSchema,
+    i: usize,
+    n: usize,
+) {
     use qapi_schema_parser::EntityKind;
-    for (id, e) in schema.iter() {
-        if matches!(e.kind, EntityKind::Builtin { .. } | EntityKind::Array(_)) {
-            continue;
+    // Definitions by name: whether a release defines a type is not a
+    // question of the wire (a type may be defined long before a command
+    // carries it).
+    for (_, e) in schema.iter() {
+        if !matches!(e.kind, EntityKind::Builtin { .. } | EntityKind::Array(_)) {
+            mark(h.entities.entry(e.name.clone()).or_default(), i, n, 'x');
         }
-        mark(h.entities.entry(e.name.clone()).or_default(), i, n, 'x');
-        let members = match &e.kind {
-            EntityKind::Struct(_) => schema.all_members(id),
-            EntityKind::Union(u) => schema.all_members(u.base.id),
-            EntityKind::Enum(en) => {
-                let values = h.values.entry(e.name.clone()).or_default();
-                for v in &en.values {
-                    mark(values.entry(v.name.clone()).or_default(), i, n, 'x');
-                }
-                continue;
+    }
+    wire.visit(&mut |v| match v {
+        Visit::Item { .. } => {}
+        Visit::Member { at, member, .. } => {
+            let c = if member.optional { 'o' } else { 'R' };
+            let slots = h.members.entry(at.item.clone()).or_default();
+            // A member reached twice at one place (through two branches
+            // of an alternate) is required if either says so.
+            let slot = slots.entry(at.path.clone()).or_default();
+            if !(c == 'o' && slot.as_bytes().get(i) == Some(&b'R')) {
+                mark(slot, i, n, c);
             }
-            _ => continue,
-        };
-        let slots = h.members.entry(e.name.clone()).or_default();
-        for m in members {
-            let c = if m.optional { 'o' } else { 'R' };
-            mark(slots.entry(m.name.clone()).or_default(), i, n, c);
+        }
+        Visit::Value { at, value, .. } => {
+            let key = format!("{}={}", at.path, value.name);
+            mark(
+                h.values
+                    .entry(at.item.clone())
+                    .or_default()
+                    .entry(key)
+                    .or_default(),
+                i,
+                n,
+                'x',
+            );
+        }
+    });
+}
+
+/// Where an object is, in one release's members: an object is on the
+/// wire at a place in release `i` when a member of it is recorded there
+/// for that release (one without members has none to miss). A place
+/// the walk did not enter (a type inside itself, as 7.2's vmdk extents
+/// were images inside an image) has no members recorded, so nothing is
+/// taken as missing below it.
+struct Places<'h> {
+    h: &'h SchemaHistory,
+}
+
+impl Places<'_> {
+    /// Whether any member below `prefix` (`returns[].`) of `item` is
+    /// there in release `i`.
+    fn any_below(&self, item: &str, prefix: &str, i: usize) -> bool {
+        self.h.members.get(item).is_some_and(|m| {
+            m.range(prefix.to_string()..)
+                .take_while(|(k, _)| k.starts_with(prefix))
+                .any(|(_, p)| p.as_bytes().get(i).is_some_and(|&c| c != b'-'))
+        })
+    }
+
+    fn exists(&self, item: &str, pos: &str, flow: Flow, i: usize) -> bool {
+        if self.any_below(item, &format!("{pos}."), i) {
+            return true;
+        }
+        // A union's branch without its members there: what a server sends
+        // is still there when the union had no branches at all yet (it
+        // was a plain object: 7.2's block job info, which 8.2 made a
+        // union), so such a server's reply lacks the branch's members.
+        // An older server that takes no such branch in arguments refuses
+        // it whatever the bindings make optional.
+        match pos.strip_suffix(']').and_then(|p| p.rsplit_once('[')) {
+            Some((base, _)) if flow == Flow::FromServer => {
+                self.any_below(item, &format!("{base}."), i)
+                    && !self.any_below(item, &format!("{base}["), i)
+            }
+            _ => false,
         }
     }
 }
 
+/// The object position a member's path is in (`returns[].inserted.ro` ->
+/// `returns[].inserted`).
+fn parent(path: &str) -> &str {
+    // Member names have no dots; branch tags and values may not contain
+    // one either, so the last dot ends the object's path.
+    path.rsplit_once('.').map_or(path, |(p, _)| p)
+}
+
 /// The members the release at `pin` (an index into the releases)
-/// requires that a server of an older release may leave out: each
-/// `(type, member)` whose type exists in a release from the floor on
-/// where the member is absent or optional.
+/// requires that a server of an older release may leave out, as
+/// `(type, member)` of the pinned release's wire model `wire` (the type
+/// that has the member; a union's branch type for its branch's members):
+/// each whose object is on the wire, at some place, in a release from the
+/// floor on where the member is absent or optional there.
 ///
-/// A type renamed in case only (QEMU 10.1 made `SGXInfo` `SgxInfo`) is
-/// one type: the wire does not carry type names, so an older server's
-/// `SGXInfo` without a member is the newer `SgxInfo` without it.
-///
-/// A union's branch type stands where its union is: `positions` maps a
-/// branch type to the unions it is a branch of (see [`branch_positions`]),
-/// and in a release that has such a union but not the branch type, the
-/// branch's members are absent. QEMU 8.2 made `BlockJobInfo` a union on
-/// `type` with a `mirror` branch (`actively-synced`): a 7.2 server's mirror
-/// job has the union's members and none of the branch's.
+/// QEMU 8.2 made `BlockJobInfo` a union on `type` with a `mirror` branch
+/// (`actively-synced`): a 7.2 server's mirror job has the union's members
+/// and none of the branch's, so the branch's members are optional.
 pub fn optional_since_floor(
     h: &SchemaHistory,
     pin: usize,
-    positions: &BTreeMap<String, Vec<String>>,
+    wire: &WireSchema,
 ) -> Vec<(String, String)> {
-    let mut variants: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    for ty in h.entities.keys() {
-        variants.entry(canonical(ty)).or_default().push(ty);
-    }
-    let mut out = Vec::new();
-    for (ty, members) in &h.members {
-        let same = &variants[&canonical(ty)];
-        let unions = positions.get(ty).map(Vec::as_slice).unwrap_or_default();
-        let exists_at = |i: usize| {
-            same.iter()
-                .copied()
-                .chain(unions.iter().map(String::as_str))
-                .any(|v| h.entities.get(v).is_some_and(|p| p.as_bytes()[i] == b'x'))
+    let places = Places { h };
+    let mut out = std::collections::BTreeSet::new();
+    wire.visit(&mut |v| {
+        let Visit::Member {
+            at,
+            flow,
+            owner,
+            member,
+        } = v
+        else {
+            return;
         };
-        for (member, presence) in members {
-            if presence.as_bytes().get(pin) != Some(&b'R') {
-                continue;
-            }
-            let required_at = |i: usize| {
-                same.iter().any(|v| {
-                    h.members
-                        .get(*v)
-                        .and_then(|m| m.get(member))
-                        .is_some_and(|p| p.as_bytes()[i] == b'R')
-                })
-            };
-            if (0..pin).any(|i| exists_at(i) && !required_at(i)) {
-                out.push((ty.clone(), member.clone()));
-            }
+        let Some(presence) = h.members.get(&at.item).and_then(|m| m.get(&at.path)) else {
+            return;
+        };
+        if member.optional || presence.as_bytes().get(pin) != Some(&b'R') {
+            return;
         }
-    }
-    out
+        let object = parent(&at.path);
+        let missed = (0..pin)
+            .any(|i| places.exists(&at.item, object, flow, i) && presence.as_bytes()[i] != b'R');
+        if let (true, Some(ty)) = (missed, wire.name(owner)) {
+            out.insert((ty.to_string(), member.name.clone()));
+        }
+    });
+    out.into_iter().collect()
 }
 
 /// A type's name with case and separators folded: QEMU renamed types in
@@ -206,17 +269,25 @@ pub struct FirstReleases {
 }
 
 /// The releases' first appearances in `h` (whose releases are
-/// `releases`, oldest first), up to the pinned one at `pin`.
-pub fn first_releases(h: &SchemaHistory, releases: &[String], pin: usize) -> FirstReleases {
+/// `releases`, oldest first), up to the pinned one at `pin`, for the
+/// items of the pinned release's `schema` and its wire model `wire`. A
+/// member's or value's first release is its earliest at any place its
+/// type is on the wire, and it is listed when that is later than the
+/// type's own earliest: a type newly carried by a command (the audio
+/// backends, with `query-audiodevs` in 8.0) brings its members at once,
+/// whatever its definition had before.
+pub fn first_releases(
+    h: &SchemaHistory,
+    releases: &[String],
+    pin: usize,
+    schema: &qapi_schema_parser::Schema,
+    wire: &WireSchema,
+) -> FirstReleases {
     let short = |i: usize| {
         let r = &releases[i];
         r.splitn(3, '.').take(2).collect::<Vec<_>>().join(".")
     };
-    let first = |p: &str, present: &[u8]| {
-        p.as_bytes()[..=pin]
-            .iter()
-            .position(|c| present.contains(c))
-    };
+    let first = |p: &str| p.as_bytes()[..=pin].iter().position(|&c| c != b'-');
     let mut variants: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for ty in h.entities.keys() {
         variants.entry(canonical(ty)).or_default().push(ty);
@@ -227,7 +298,7 @@ pub fn first_releases(h: &SchemaHistory, releases: &[String], pin: usize) -> Fir
             .get(&canonical(ty))
             .into_iter()
             .flatten()
-            .filter_map(|v| h.entities.get(*v).and_then(|p| first(p, b"x")))
+            .filter_map(|v| h.entities.get(*v).and_then(|p| first(p)))
             .min()
     };
     let mut out = FirstReleases {
@@ -239,65 +310,72 @@ pub fn first_releases(h: &SchemaHistory, releases: &[String], pin: usize) -> Fir
             out.items.push((name.clone(), short(i)));
         }
     }
-    for (ty, table, present) in h
-        .members
-        .iter()
-        .map(|(t, m)| (t, m, b"Ro".as_slice()))
-        .chain(h.values.iter().map(|(t, v)| (t, v, b"x".as_slice())))
-    {
-        let Some(since_type) = type_first(ty) else {
-            continue;
+    // Each member's and value's earliest release at any of its places,
+    // and each type's earliest on the wire (its first member's): a
+    // member later than its type came later; a type newly carried by a
+    // command brings all its members at once.
+    let mut earliest: BTreeMap<(String, String), usize> = BTreeMap::new();
+    wire.visit(&mut |v| {
+        let (owner, name, presence) = match v {
+            Visit::Member {
+                at, owner, member, ..
+            } => (
+                owner,
+                member.name.clone(),
+                h.members.get(&at.item).and_then(|m| m.get(&at.path)),
+            ),
+            Visit::Value {
+                at, owner, value, ..
+            } => (
+                owner,
+                value.name.clone(),
+                h.values
+                    .get(&at.item)
+                    .and_then(|m| m.get(&format!("{}={}", at.path, value.name))),
+            ),
+            Visit::Item { .. } => return,
         };
-        for (member, p) in table {
-            if let Some(i) = first(p, present).filter(|&i| i > since_type) {
-                out.members.push((ty.clone(), member.clone(), short(i)));
-            }
+        let (Some(ty), Some(i)) = (wire.name(owner), presence.and_then(|p| first(p))) else {
+            return;
+        };
+        let slot = earliest.entry((ty.to_string(), name)).or_insert(i);
+        *slot = (*slot).min(i);
+    });
+    // A base type's members travel inside the types built on it (an
+    // image's `BlockNodeInfo` members in `ImageInfo`): they came when
+    // they first came in any of them.
+    for ((ty, member), i) in earliest.clone() {
+        for base in bases_with(schema, &ty, &member) {
+            let slot = earliest.entry((base, member.clone())).or_insert(i);
+            *slot = (*slot).min(i);
+        }
+    }
+    let mut type_on_wire: BTreeMap<&str, usize> = BTreeMap::new();
+    for ((ty, _), &i) in &earliest {
+        let slot = type_on_wire.entry(ty).or_insert(i);
+        *slot = (*slot).min(i);
+    }
+    for ((ty, member), i) in &earliest {
+        if type_on_wire.get(ty.as_str()).is_some_and(|&t| *i > t) {
+            out.members.push((ty.clone(), member.clone(), short(*i)));
         }
     }
     out
 }
 
-/// For each type that is the branch of a union a server sends (one
-/// reachable from a command's return or an event's data) in `schema`,
-/// the unions it is a branch of: where its members are on the wire. The
-/// unions only sent to the server are left out: an older server does not
-/// take a branch it lacks at all, so its members may stay required.
-pub fn branch_positions(schema: &qapi_schema_parser::Schema) -> BTreeMap<String, Vec<String>> {
+/// The base types in the chain of struct `ty` of `schema` that have
+/// `member` (inherited ones included).
+fn bases_with(schema: &qapi_schema_parser::Schema, ty: &str, member: &str) -> Vec<String> {
     use qapi_schema_parser::EntityKind;
-    let mut sent = std::collections::BTreeSet::new();
-    let mut todo: Vec<_> = schema
-        .iter()
-        .filter_map(|(_, e)| match &e.kind {
-            EntityKind::Command(c) => c.returns.as_ref().map(|t| t.id),
-            EntityKind::Event(ev) => ev.data.as_ref().map(|t| t.id),
-            _ => None,
-        })
-        .collect();
-    while let Some(id) = todo.pop() {
-        if !sent.insert(id) {
-            continue;
+    let mut out = Vec::new();
+    let mut cur = schema.lookup(ty);
+    while let Some(EntityKind::Struct(s)) = cur.map(|e| &e.kind) {
+        let Some(base) = &s.base else { break };
+        if !schema.all_members(base.id).iter().any(|m| m.name == member) {
+            break;
         }
-        match &schema.entity(id).kind {
-            EntityKind::Struct(_) => todo.extend(schema.all_members(id).iter().map(|m| m.ty.id)),
-            EntityKind::Union(u) => {
-                todo.push(u.base.id);
-                todo.extend(u.branches.iter().map(|b| b.ty.id));
-            }
-            EntityKind::Alternate(a) => todo.extend(a.branches.iter().map(|b| b.ty.id)),
-            EntityKind::Array(a) => todo.push(a.element.id),
-            _ => {}
-        }
-    }
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for &id in &sent {
-        let e = schema.entity(id);
-        if let EntityKind::Union(u) = &e.kind {
-            for b in u.branches.iter().filter(|b| b.explicit) {
-                out.entry(b.ty.name.clone())
-                    .or_default()
-                    .push(e.name.clone());
-            }
-        }
+        out.push(base.name.clone());
+        cur = Some(schema.entity(base.id));
     }
     out
 }

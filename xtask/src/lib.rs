@@ -289,11 +289,13 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
         for n in RUNTIME_NAMES {
             cfg.reserve_name(n);
         }
-        // Members that a server from the floor release on may leave out.
+        // Members that a server from the floor release on may leave out,
+        // by where they are on the wire.
+        let wire = qapi_schema_parser::wire::WireSchema::from_schema(&schema);
         let optional = history
             .schemas
             .get(t.name)
-            .map(|s| history::optional_since_floor(s, pin, &history::branch_positions(&schema)));
+            .map(|s| history::optional_since_floor(s, pin, &wire));
         for (ty, member) in optional.iter().flatten() {
             cfg.optional_member(ty, member);
         }
@@ -312,7 +314,7 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
         // When each item, member and value came, for the docs and
         // FIRST_RELEASE.
         if let Some(h) = history.schemas.get(t.name) {
-            let first = history::first_releases(h, &history.releases, pin);
+            let first = history::first_releases(h, &history.releases, pin, &schema, &wire);
             for (name, release) in first.items {
                 cfg.released_in(name, release);
             }
@@ -326,7 +328,6 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
         // server's with (`ServerSchema::unknown_to_bindings`, qmp-types'
         // `registry` feature). The guest agent has no introspection.
         if t.name == "qmp" {
-            let wire = qapi_schema_parser::wire::WireSchema::from_schema(&schema);
             let text =
                 serde_json::to_string(&wire.to_introspection()).map_err(|e| e.to_string())?;
             rendered.push(qapi_bindgen::GeneratedFile {

@@ -29,6 +29,7 @@ impl Builder<'_> {
         let t = self.out.push(WireType::Builtin(JsonType::Value));
         self.done.insert(id, t);
         let schema = self.schema;
+        self.out.names.insert(t, schema.entity(id).name.clone());
         let ty = match &schema.entity(id).kind {
             EntityKind::Builtin { builtin } => WireType::Builtin(builtin.json_type()),
             EntityKind::Enum(e) => WireType::Enum(

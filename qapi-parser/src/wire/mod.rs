@@ -10,8 +10,10 @@
 mod diff;
 mod from_introspection;
 mod from_schema;
+mod positions;
 
 pub use diff::{Change, ChangeKind, Diff, Flow, diff};
+pub use positions::{Position, Visit};
 
 pub use crate::JsonType;
 
@@ -25,6 +27,9 @@ pub struct TypeId(usize);
 #[derive(Debug, Clone, Default)]
 pub struct WireSchema {
     types: Vec<WireType>,
+    /// The schema's name of each type, where it has one (a model read
+    /// from introspection has only numbers).
+    names: std::collections::HashMap<TypeId, String>,
     /// The commands, by name.
     pub commands: BTreeMap<String, WireCommand>,
     /// The events, by name.
@@ -121,6 +126,13 @@ impl WireSchema {
     /// The type `id`.
     pub fn ty(&self, id: TypeId) -> &WireType {
         &self.types[id.0]
+    }
+
+    /// The schema's name of type `id` (`BlockInfo`, `q_obj_STOP-arg`):
+    /// known for a model made [from a schema](WireSchema::from_schema),
+    /// `None` for one read from introspection, which numbers its types.
+    pub fn name(&self, id: TypeId) -> Option<&str> {
+        self.names.get(&id).map(String::as_str)
     }
 
     /// How many types the commands and events reach.

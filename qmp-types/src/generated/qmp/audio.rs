@@ -90,6 +90,8 @@ pub struct AudiodevDBusOptions {
     pub out: ::std::option::Option<super::AudiodevPerDirectionOptions>,
     /// set the number of samples per read/write calls
     /// (default to 480, 10ms at 48kHz).
+    ///
+    /// Since QEMU 10.0 (from the release history).
     pub nsamples: ::std::option::Option<u32>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -899,8 +901,6 @@ pub enum AudiodevDriver {
     /// The `dbus` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_DBUS_DISPLAY`.
-    ///
-    /// Since QEMU 7.0 (from the release history).
     #[doc(alias = "dbus")]
     Dbus,
     /// The `dsound` value.
@@ -938,8 +938,6 @@ pub enum AudiodevDriver {
     /// The `sndio` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_SNDIO`.
-    ///
-    /// Since QEMU 7.2 (from the release history).
     #[doc(alias = "sndio")]
     Sndio,
     /// The `spice` value.

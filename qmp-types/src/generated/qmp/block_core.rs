@@ -463,10 +463,9 @@ impl ::std::convert::From<super::ImageInfoSpecificRbd> for ImageInfoSpecificRbdW
 ///
 /// Since QEMU 8.0 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
-#[derive(Default)]
 pub struct ImageInfoSpecificFileWrapper {
     /// image information specific to files
-    pub data: ::std::option::Option<super::ImageInfoSpecificFile>,
+    pub data: super::ImageInfoSpecificFile,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::qmp_types::serde_json::Map<
@@ -476,7 +475,13 @@ pub struct ImageInfoSpecificFileWrapper {
 }
 ::qmp_types::impl_object! {
     ImageInfoSpecificFileWrapper {
-        opt data = "data",
+        req data = "data": super::ImageInfoSpecificFile,
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificFile>
+for ImageInfoSpecificFileWrapper {
+    fn from(data: super::ImageInfoSpecificFile) -> Self {
+        ImageInfoSpecificFileWrapper::new(data)
     }
 }
 /// A discriminated record of image format specific information
@@ -573,6 +578,11 @@ for ImageInfoSpecificBranch {
         ImageInfoSpecificBranch::File(value)
     }
 }
+impl ::std::convert::From<super::ImageInfoSpecificFile> for ImageInfoSpecificBranch {
+    fn from(value: super::ImageInfoSpecificFile) -> Self {
+        ImageInfoSpecificBranch::File(::std::convert::From::from(value))
+    }
+}
 impl ::std::convert::From<super::ImageInfoSpecificQCow2Wrapper> for ImageInfoSpecific {
     fn from(value: super::ImageInfoSpecificQCow2Wrapper) -> Self {
         ImageInfoSpecific::new(value)
@@ -615,6 +625,11 @@ impl ::std::convert::From<super::ImageInfoSpecificRbd> for ImageInfoSpecific {
 }
 impl ::std::convert::From<super::ImageInfoSpecificFileWrapper> for ImageInfoSpecific {
     fn from(value: super::ImageInfoSpecificFileWrapper) -> Self {
+        ImageInfoSpecific::new(value)
+    }
+}
+impl ::std::convert::From<super::ImageInfoSpecificFile> for ImageInfoSpecific {
+    fn from(value: super::ImageInfoSpecificFile) -> Self {
         ImageInfoSpecific::new(value)
     }
 }
@@ -933,8 +948,6 @@ pub struct BlockGraphInfo {
     /// list of VM snapshots
     pub snapshots: ::std::option::Option<::std::vec::Vec<super::SnapshotInfo>>,
     /// block limits that are used for I/O on the node (Since 10.2)
-    ///
-    /// Since QEMU 10.2 (from the release history).
     pub limits: ::std::option::Option<super::BlockLimitsInfo>,
     /// structure supplying additional format-specific
     /// information (since 1.7)
@@ -1056,9 +1069,7 @@ pub struct MapEntry {
     /// whether the virtual blocks read as zeroes
     pub zero: bool,
     /// true if the data is stored compressed (since 8.2)
-    ///
-    /// Since QEMU 8.2 (from the release history).
-    pub compressed: ::std::option::Option<bool>,
+    pub compressed: bool,
     /// number of layers (0 = top image, 1 = top image's backing
     /// file, ..., n - 1 = bottom image (where n is the number of images
     /// in the chain)) before reaching one for which the range is
@@ -1085,7 +1096,7 @@ pub struct MapEntry {
         req length = "length": i64,
         req data = "data": bool,
         req zero = "zero": bool,
-        opt compressed = "compressed",
+        req compressed = "compressed": bool,
         req depth = "depth": i64,
         req present = "present": bool,
         opt offset = "offset",

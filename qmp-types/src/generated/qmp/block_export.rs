@@ -11,6 +11,8 @@ pub struct NbdServerOptionsBase {
     /// Time limit, in seconds, at which a client
     /// that has not completed the negotiation handshake will be
     /// disconnected, or 0 for no limit (since 10.0; default: 10).
+    ///
+    /// Since QEMU 10.0 (from the release history).
     #[doc(alias = "handshake-max-seconds")]
     pub handshake_max_seconds: ::std::option::Option<u32>,
     /// ID of the TLS credentials object (since 2.6).
@@ -54,8 +56,6 @@ pub struct NbdServerOptions {
     /// Time limit, in seconds, at which a client
     /// that has not completed the negotiation handshake will be
     /// disconnected, or 0 for no limit (since 10.0; default: 10).
-    ///
-    /// Since QEMU 10.0 (from the release history).
     #[doc(alias = "handshake-max-seconds")]
     pub handshake_max_seconds: ::std::option::Option<u32>,
     /// ID of the TLS credentials object (since 2.6).
@@ -104,6 +104,8 @@ pub struct NbdServerOptionsLegacy {
     /// Time limit, in seconds, at which a client
     /// that has not completed the negotiation handshake will be
     /// disconnected, or 0 for no limit (since 10.0; default: 10).
+    ///
+    /// Since QEMU 10.0 (from the release history).
     #[doc(alias = "handshake-max-seconds")]
     pub handshake_max_seconds: ::std::option::Option<u32>,
     /// ID of the TLS credentials object (since 2.6).

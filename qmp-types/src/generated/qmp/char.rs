@@ -565,6 +565,8 @@ pub struct ChardevPty {
     pub logappend: ::std::option::Option<bool>,
     /// optional path to create a symbolic link that points to the
     /// allocated PTY
+    ///
+    /// Since QEMU 9.2 (from the release history).
     pub path: ::std::option::Option<::std::string::String>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.

@@ -217,13 +217,9 @@ pub enum PCIELinkSpeed {
     #[doc(alias = "16")]
     V16,
     /// 32.0GT/s (since 9.0)
-    ///
-    /// Since QEMU 9.0 (from the release history).
     #[doc(alias = "32")]
     V32,
     /// 64.0GT/s (since 9.0)
-    ///
-    /// Since QEMU 9.0 (from the release history).
     #[doc(alias = "64")]
     V64,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.

@@ -77,6 +77,8 @@ pub enum QCryptoHashAlgo {
     #[doc(alias = "ripemd160")]
     Ripemd160,
     /// SM3.  (since 9.2.0)
+    ///
+    /// Since QEMU 9.2 (from the release history).
     #[doc(alias = "sm3")]
     Sm3,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
@@ -139,6 +141,8 @@ pub enum QCryptoCipherAlgo {
     #[doc(alias = "twofish-256")]
     Twofish256,
     /// SM4 with 128 bit / 16 byte keys (since 9.0)
+    ///
+    /// Since QEMU 9.0 (from the release history).
     #[doc(alias = "sm4")]
     Sm4,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.

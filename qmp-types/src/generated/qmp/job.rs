@@ -156,8 +156,6 @@ pub enum JobVerb {
     #[doc(alias = "finalize")]
     Finalize,
     /// see `block-job-change` (since 8.2)
-    ///
-    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "change")]
     Change,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.

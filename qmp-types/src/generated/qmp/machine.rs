@@ -1842,10 +1842,9 @@ impl ::std::convert::From<super::SgxEPCDeviceInfo> for SgxEPCDeviceInfoWrapper {
 ///
 /// Since QEMU 8.2 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
-#[derive(Default)]
 pub struct HvBalloonDeviceInfoWrapper {
     /// hv-balloon provided memory state information
-    pub data: ::std::option::Option<super::HvBalloonDeviceInfo>,
+    pub data: super::HvBalloonDeviceInfo,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::qmp_types::serde_json::Map<
@@ -1855,7 +1854,12 @@ pub struct HvBalloonDeviceInfoWrapper {
 }
 ::qmp_types::impl_object! {
     HvBalloonDeviceInfoWrapper {
-        opt data = "data",
+        req data = "data": super::HvBalloonDeviceInfo,
+    }
+}
+impl ::std::convert::From<super::HvBalloonDeviceInfo> for HvBalloonDeviceInfoWrapper {
+    fn from(data: super::HvBalloonDeviceInfo) -> Self {
+        HvBalloonDeviceInfoWrapper::new(data)
     }
 }
 /// Union containing information about a memory device
@@ -1939,6 +1943,11 @@ impl ::std::convert::From<super::HvBalloonDeviceInfoWrapper> for MemoryDeviceInf
         MemoryDeviceInfoBranch::HvBalloon(value)
     }
 }
+impl ::std::convert::From<super::HvBalloonDeviceInfo> for MemoryDeviceInfoBranch {
+    fn from(value: super::HvBalloonDeviceInfo) -> Self {
+        MemoryDeviceInfoBranch::HvBalloon(::std::convert::From::from(value))
+    }
+}
 impl ::std::convert::From<super::VirtioPMEMDeviceInfoWrapper> for MemoryDeviceInfo {
     fn from(value: super::VirtioPMEMDeviceInfoWrapper) -> Self {
         MemoryDeviceInfo::new(value)
@@ -1974,6 +1983,11 @@ impl ::std::convert::From<super::HvBalloonDeviceInfoWrapper> for MemoryDeviceInf
         MemoryDeviceInfo::new(value)
     }
 }
+impl ::std::convert::From<super::HvBalloonDeviceInfo> for MemoryDeviceInfo {
+    fn from(value: super::HvBalloonDeviceInfo) -> Self {
+        MemoryDeviceInfo::new(value)
+    }
+}
 ::qmp_types::impl_union! {
     MemoryDeviceInfo, MemoryDeviceInfoBranch, Other,
     r#type = "type": super::MemoryDeviceInfoKind, Other,
@@ -1997,9 +2011,7 @@ pub struct SgxEPC {
     /// memory backend linked with device
     pub memdev: ::std::string::String,
     /// the numa node (Since: 7.0)
-    ///
-    /// Since QEMU 7.0 (from the release history).
-    pub node: ::std::option::Option<i64>,
+    pub node: i64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::qmp_types::serde_json::Map<
@@ -2010,7 +2022,7 @@ pub struct SgxEPC {
 ::qmp_types::impl_object! {
     SgxEPC {
         req memdev = "memdev": impl ::std::convert::Into<::std::string::String>,
-        opt node = "node",
+        req node = "node": i64,
     }
 }
 /// SGX properties of machine types.
@@ -2103,24 +2115,16 @@ pub struct SMPConfiguration {
     /// number of virtual CPUs in the virtual machine
     pub cpus: ::std::option::Option<i64>,
     /// number of drawers in the CPU topology (since 8.2)
-    ///
-    /// Since QEMU 8.2 (from the release history).
     pub drawers: ::std::option::Option<i64>,
     /// number of books in the CPU topology (since 8.2)
-    ///
-    /// Since QEMU 8.2 (from the release history).
     pub books: ::std::option::Option<i64>,
     /// number of sockets per parent container
     pub sockets: ::std::option::Option<i64>,
     /// number of dies per parent container
     pub dies: ::std::option::Option<i64>,
     /// number of clusters per parent container (since 7.0)
-    ///
-    /// Since QEMU 7.0 (from the release history).
     pub clusters: ::std::option::Option<i64>,
     /// number of modules per parent container (since 9.1)
-    ///
-    /// Since QEMU 9.1 (from the release history).
     pub modules: ::std::option::Option<i64>,
     /// number of cores per parent container
     pub cores: ::std::option::Option<i64>,
@@ -2165,8 +2169,6 @@ pub enum SmbiosEntryPointType {
     V64,
     /// Either 2.x or 3.x SMBIOS version, 2.x if configuration can be
     /// described by it and 3.x otherwise (since: 9.0)
-    ///
-    /// Since QEMU 9.0 (from the release history).
     #[doc(alias = "auto")]
     Auto,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.

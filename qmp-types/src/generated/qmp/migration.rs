@@ -1044,8 +1044,6 @@ pub enum MigrationParameter {
     /// available when switching over.  When specified correctly, this
     /// can make the switchover decision much more accurate.
     /// (Since 8.2)
-    ///
-    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "avail-switchover-bandwidth")]
     AvailSwitchoverBandwidth,
     /// set maximum tolerated downtime for migration.
@@ -1100,8 +1098,6 @@ pub enum MigrationParameter {
     /// means the best compression speed, and 9 means the best
     /// compression ratio which will consume more CPU.  Defaults to 1.
     /// (Since 9.2)
-    ///
-    /// Since QEMU 9.2 (from the release history).
     #[doc(alias = "multifd-qatzip-level")]
     MultifdQatzipLevel,
     /// Maps block nodes and bitmaps on them to
@@ -1126,41 +1122,29 @@ pub enum MigrationParameter {
     /// 1000ms.  Defaults to 1000ms.  (Since 8.1)
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
-    ///
-    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "x-vcpu-dirty-limit-period")]
     XVcpuDirtyLimitPeriod,
     /// Dirtyrate limit (MB/s) during live migration.
     /// Defaults to 1.  (Since 8.1)
-    ///
-    /// Since QEMU 8.1 (from the release history).
     #[doc(alias = "vcpu-dirty-limit")]
     VcpuDirtyLimit,
     /// Migration mode.  See description in `MigMode`.  Default is
     /// 'normal'.  (Since 8.2)
-    ///
-    /// Since QEMU 8.2 (from the release history).
     #[doc(alias = "mode")]
     Mode,
     /// Whether and how to detect zero pages.  See
     /// description in `ZeroPageDetection`.  Default is 'multifd'.
     /// (since 9.0)
-    ///
-    /// Since QEMU 9.0 (from the release history).
     #[doc(alias = "zero-page-detection")]
     ZeroPageDetection,
     /// Open migration files with O_DIRECT when possible.  This
     /// only has effect if the `mapped-ram` capability is enabled.
     /// (Since 9.1)
-    ///
-    /// Since QEMU 9.1 (from the release history).
     #[doc(alias = "direct-io")]
     DirectIo,
     /// Command to start the new QEMU process when `mode`
     /// is `cpr-exec`.  The first list element is the program's filename,
     /// the remainder its arguments.  (Since 10.2)
-    ///
-    /// Since QEMU 10.2 (from the release history).
     #[doc(alias = "cpr-exec-command")]
     CprExecCommand,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.

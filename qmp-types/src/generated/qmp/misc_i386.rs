@@ -302,12 +302,8 @@ impl ::std::convert::From<::std::string::String> for SevAttestationReport {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SgxEpcSection {
     /// the numa node
-    ///
-    /// Since QEMU 10.1 (from the release history).
     pub node: i64,
     /// the size of EPC section
-    ///
-    /// Since QEMU 10.1 (from the release history).
     pub size: u64,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
@@ -330,24 +326,16 @@ pub struct SgxEpcSection {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SgxInfo {
     /// true if SGX is supported
-    ///
-    /// Since QEMU 10.1 (from the release history).
     pub sgx: bool,
     /// true if SGX1 is supported
-    ///
-    /// Since QEMU 10.1 (from the release history).
     pub sgx1: bool,
     /// true if SGX2 is supported
-    ///
-    /// Since QEMU 10.1 (from the release history).
     pub sgx2: bool,
     /// true if FLC is supported
-    ///
-    /// Since QEMU 10.1 (from the release history).
     pub flc: bool,
     /// The EPC sections information (Since: 7.0)
     ///
-    /// Since QEMU 10.1 (from the release history).
+    /// Since QEMU 7.0 (from the release history).
     pub sections: ::std::option::Option<::std::vec::Vec<super::SgxEpcSection>>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.

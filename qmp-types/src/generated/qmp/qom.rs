@@ -718,10 +718,14 @@ pub struct EventLoopBaseProperties {
     pub aio_max_batch: ::std::option::Option<i64>,
     /// minimum number of threads reserved in the thread
     /// pool (default:0)
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "thread-pool-min")]
     pub thread_pool_min: ::std::option::Option<i64>,
     /// maximum number of threads the thread pool can
     /// contain (default:64)
+    ///
+    /// Since QEMU 7.1 (from the release history).
     #[doc(alias = "thread-pool-max")]
     pub thread_pool_max: ::std::option::Option<i64>,
     /// Members this version of the bindings does not know (sent by a

@@ -550,14 +550,13 @@ pub struct GuestPanicInformationS390 {
 ///
 /// Since QEMU 10.1 (from the release history).
 #[derive(Debug, Clone, PartialEq)]
-#[derive(Default)]
 pub struct GuestPanicInformationTdx {
     /// TD-specific error code
     #[doc(alias = "error-code")]
-    pub error_code: ::std::option::Option<u32>,
+    pub error_code: u32,
     /// Human-readable error message provided by the guest.  Not
     /// to be trusted.
-    pub message: ::std::option::Option<::std::string::String>,
+    pub message: ::std::string::String,
     /// guest-physical address of a page that contains more verbose
     /// error information, as zero-terminated string.  Present when the
     /// "GPA valid" bit (bit 63) is set in `error-code`.
@@ -571,8 +570,8 @@ pub struct GuestPanicInformationTdx {
 }
 ::qmp_types::impl_object! {
     GuestPanicInformationTdx {
-        opt error_code = "error-code",
-        opt message = "message",
+        req error_code = "error-code": u32,
+        req message = "message": impl ::std::convert::Into<::std::string::String>,
         opt gpa = "gpa",
     }
 }

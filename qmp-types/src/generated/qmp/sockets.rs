@@ -212,14 +212,13 @@ pub struct VsockSocketAddress {
 ///
 /// Since: 1.2 (under this name since QEMU 9.0, from the release history)
 #[derive(Debug, Clone, PartialEq)]
-#[derive(Default)]
 pub struct FdSocketAddress {
     /// decimal is for file descriptor number, otherwise it's a file
     /// descriptor name.  Named file descriptors are permitted in
     /// monitor commands, in combination with the `getfd` command.
     /// Decimal file descriptors are permitted at startup or other
     /// contexts where no monitor context is active.
-    pub str: ::std::option::Option<::std::string::String>,
+    pub str: ::std::string::String,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::qmp_types::serde_json::Map<
@@ -229,7 +228,7 @@ pub struct FdSocketAddress {
 }
 ::qmp_types::impl_object! {
     FdSocketAddress {
-        opt str = "str",
+        req str = "str": impl ::std::convert::Into<::std::string::String>,
     }
 }
 /// The `InetSocketAddressWrapper` object.

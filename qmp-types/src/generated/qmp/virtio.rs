@@ -598,12 +598,8 @@ pub struct DummyVirtioForceArrays {
     #[doc(alias = "unused-iothread-vq-mapping")]
     pub unused_iothread_vq_mapping: ::std::vec::Vec<super::IOThreadVirtQueueMapping>,
     /// The `unused-virtio-gpu-output` member.
-    ///
-    /// Since QEMU 10.1 (from the release history).
     #[doc(alias = "unused-virtio-gpu-output")]
-    pub unused_virtio_gpu_output: ::std::option::Option<
-        ::std::vec::Vec<super::VirtIOGPUOutput>,
-    >,
+    pub unused_virtio_gpu_output: ::std::vec::Vec<super::VirtIOGPUOutput>,
     /// Members this version of the bindings does not know (sent by a
     /// newer QEMU), kept so that encoding gives back what was received.
     pub unknown_members: ::qmp_types::serde_json::Map<
@@ -614,7 +610,7 @@ pub struct DummyVirtioForceArrays {
 ::qmp_types::impl_object! {
     DummyVirtioForceArrays {
         req unused_iothread_vq_mapping = "unused-iothread-vq-mapping": ::std::vec::Vec<super::IOThreadVirtQueueMapping>,
-        opt unused_virtio_gpu_output = "unused-virtio-gpu-output",
+        req unused_virtio_gpu_output = "unused-virtio-gpu-output": ::std::vec::Vec<super::VirtIOGPUOutput>,
     }
 }
 /// The values of `GranuleMode`.
