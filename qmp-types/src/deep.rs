@@ -17,9 +17,9 @@
 //!   value at most 128 levels deep, exactly as `serde_json::from_str`
 //!   does; a value nested deeper is decoded without serde_json's limit
 //!   on a stack of its own, sized by its depth.
-//! - The decoder of a union's branch, which decodes members it buffered
-//!   and so recurses once more per union level, grows the stack when
-//!   little is left ([`grow`]). That is what lets a `blockdev-add` of
+//! - The decoder of a union's branch, which recurses once more per union
+//!   level (streaming the rest of the union's members, or decoding those
+//!   it buffered), grows the stack when little is left ([`grow`]). That is what lets a `blockdev-add` of
 //!   a hundred nested `raw` nodes decode on a 2 MiB thread in a debug build.
 //!
 //! ```

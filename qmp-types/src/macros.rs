@@ -287,6 +287,20 @@ macro_rules! impl_union {
     (@de boxed $branch:ident $variant:ident $wire:literal $rest:ident $unknown:ident) => {
         $branch::$variant(::std::boxed::Box::new($crate::de::from_members($rest, $wire)?))
     };
+    (@stream members $branch:ident $variant:ident $wire:literal $map:ident $common:ident) => {
+        ::std::option::Option::Some($branch::$variant($crate::de::stream_branch(
+            &mut $map, &mut $common, $wire,
+        )?))
+    };
+    (@stream boxed $branch:ident $variant:ident $wire:literal $map:ident $common:ident) => {
+        ::std::option::Option::Some($branch::$variant(::std::boxed::Box::new(
+            $crate::de::stream_branch(&mut $map, &mut $common, $wire)?,
+        )))
+    };
+    // A branch without members has nothing to stream.
+    (@stream empty $branch:ident $variant:ident $wire:literal $map:ident $common:ident) => {
+        ::std::option::Option::None
+    };
     (@de empty $branch:ident $variant:ident $wire:literal $rest:ident $unknown:ident) => {{
         $unknown = $rest;
         $branch::$variant
@@ -346,14 +360,40 @@ macro_rules! impl_union {
                 // The members that are not common ones: the branch's, and
                 // any a newer QEMU adds.
                 let mut rest = $crate::serde_json::Map::new();
+                // The branch, when the discriminator came before any of
+                // its members (QEMU writes it first): it is decoded from
+                // the rest of the map as it comes, the common members
+                // that follow going to their fields. Otherwise its
+                // members are gathered in `rest` and decoded after.
+                let mut streamed: ::std::option::Option<$branch> = ::std::option::Option::None;
                 while let ::std::option::Option::Some(key) =
                     $crate::serde::de::MapAccess::next_key::<$crate::de::Key<'de>>(&mut map)?
                 {
                     match key.as_str() {
-                        $( $wire => $crate::de::next(&mut map, &mut $field), )*
-                        $disc_wire => $crate::de::next(&mut map, &mut tag),
-                        _ => $crate::de::unknown(&mut map, &mut rest, key),
-                    }?;
+                        $( $wire => $crate::de::next(&mut map, &mut $field)?, )*
+                        $disc_wire => {
+                            $crate::de::next(&mut map, &mut tag)?;
+                            if rest.is_empty() {
+                                let mut common = |key: &str, map: &mut A| match key {
+                                    $( $wire => $crate::de::next(map, &mut $field).map(|()| true), )*
+                                    $disc_wire => $crate::de::repeated_tag(map, &tag),
+                                    _ => ::std::result::Result::Ok(false),
+                                };
+                                streamed = match &tag {
+                                    $(
+                                        ::std::option::Option::Some(<$tag>::$tag_variant) => $crate::impl_union!(
+                                            @stream $bkind $branch $variant $bwire map common
+                                        ),
+                                    )*
+                                    _ => ::std::option::Option::None,
+                                };
+                                if streamed.is_some() {
+                                    break;
+                                }
+                            }
+                        }
+                        _ => $crate::de::unknown(&mut map, &mut rest, key)?,
+                    }
                 }
                 #[allow(unused_mut)]
                 let mut unknown_members = $crate::serde_json::Map::new();
@@ -361,7 +401,7 @@ macro_rules! impl_union {
                 // before a missing discriminator.
                 ::std::result::Result::Ok(Self {
                     $( $field: $crate::impl_object!(@take $kind $field $wire), )*
-                    $disc: match {
+                    $disc: if let ::std::option::Option::Some(branch) = streamed { branch } else { match {
                         // A union whose older releases sent no tag: the
                         // branch they meant.
                         $( if tag.is_none() { tag = ::std::option::Option::Some(<$tag>::$default); } )?
@@ -378,7 +418,7 @@ macro_rules! impl_union {
                             unknown_members = rest;
                             $branch::$other(::std::string::ToString::to_string(tag.as_str()))
                         }
-                    },
+                    } },
                     unknown_members,
                 })
             }

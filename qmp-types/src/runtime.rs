@@ -642,6 +642,109 @@ pub mod de {
             .map_err(|e| E::custom(format_args!("in branch '{branch}': {e}")))
     }
 
+    /// A union's map from its discriminator on, as the map of its branch:
+    /// each member `common` takes (a member of the union itself, which it
+    /// decodes into its field, returning `true`) is passed over, every
+    /// other one is the branch's.
+    pub struct BranchMembers<'m, A, F> {
+        map: &'m mut A,
+        common: &'m mut F,
+        /// Set when a common member failed to decode: its error is the
+        /// union's, not the branch's.
+        common_failed: &'m mut bool,
+    }
+
+    impl<'de, A, F> MapAccess<'de> for BranchMembers<'_, A, F>
+    where
+        A: MapAccess<'de>,
+        F: FnMut(&str, &mut A) -> Result<bool, A::Error>,
+    {
+        type Error = A::Error;
+
+        fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+            &mut self,
+            seed: K,
+        ) -> Result<Option<K::Value>, A::Error> {
+            use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
+            loop {
+                let Some(key) = self.map.next_key::<Key<'de>>()? else {
+                    return Ok(None);
+                };
+                match (self.common)(key.as_str(), self.map) {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(e) => {
+                        *self.common_failed = true;
+                        return Err(e);
+                    }
+                }
+                return match key.0 {
+                    Cow::Borrowed(k) => seed.deserialize(BorrowedStrDeserializer::new(k)),
+                    Cow::Owned(k) => seed.deserialize(StringDeserializer::new(k)),
+                }
+                .map(Some);
+            }
+        }
+
+        fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+            &mut self,
+            seed: V,
+        ) -> Result<V::Value, A::Error> {
+            self.map.next_value_seed(seed)
+        }
+    }
+
+    /// Decodes a union's branch from the rest of the union's map (see
+    /// [`BranchMembers`]); errors say which branch, as those of a branch
+    /// decoded from gathered members do.
+    pub fn stream_branch<'de, T, A, F>(
+        map: &mut A,
+        common: &mut F,
+        branch: &str,
+    ) -> Result<T, A::Error>
+    where
+        T: Deserialize<'de>,
+        A: MapAccess<'de>,
+        F: FnMut(&str, &mut A) -> Result<bool, A::Error>,
+    {
+        // A union in a branch recurses once more per level, outside
+        // serde_json's depth accounting: grow the stack when it runs low.
+        let mut common_failed = false;
+        crate::deep::grow(|| {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(
+                BranchMembers {
+                    map,
+                    common,
+                    common_failed: &mut common_failed,
+                },
+            ))
+        })
+        .map_err(|e| {
+            if common_failed {
+                e
+            } else {
+                A::Error::custom(format_args!("in branch '{branch}': {e}"))
+            }
+        })
+    }
+
+    /// A union's discriminator given again after its branch was chosen:
+    /// the same value is no news, another one an error (the members read
+    /// so far were the first one's).
+    pub fn repeated_tag<'de, A: MapAccess<'de>, T: Deserialize<'de> + PartialEq>(
+        map: &mut A,
+        first: &Option<T>,
+    ) -> Result<bool, A::Error> {
+        let again: T = map.next_value()?;
+        if first.as_ref() == Some(&again) {
+            Ok(true)
+        } else {
+            Err(A::Error::custom(
+                "the discriminator is given twice, with two values",
+            ))
+        }
+    }
+
     /// Decodes the next map value into `slot` (the decoders' per-member
     /// step; one call instead of an inline `?`, which keeps the generated
     /// bodies small for the compiler).
