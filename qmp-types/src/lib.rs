@@ -18,6 +18,11 @@
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 //!
+//! Every generated type implements serde's `Serialize` and `Deserialize`
+//! in QEMU's wire form (open enums, unions with their discriminator,
+//! `unknown_members` kept); the impls are not listed on each page, to
+//! keep the documentation small enough to search.
+//!
 //! The generated code is in `src/generated/` (regenerate it with
 //! `cargo xtask regen`); the traits it implements are in this file's
 //! `runtime` module, written by hand.

@@ -24,16 +24,21 @@ pub trait Command: Serialize {
     type Returns: DeserializeOwned + Serialize;
     /// Whether the command may be sent out-of-band (`exec-oob`).
     const ALLOW_OOB: bool = false;
+    /// Whether a success is answered.
+    ///
     /// `false` for commands that send no reply when they succeed (the
     /// guest agent's `guest-shutdown`, for one).
     const SUCCESS_RESPONSE: bool = true;
-    /// Whether the command takes arguments at all (when not, `arguments`
-    /// is left out of the request).
+    /// Whether the command takes arguments.
+    ///
+    /// When not, `arguments` is left out of the request.
     const HAS_ARGUMENTS: bool = true;
-    /// The first QEMU release (`"8.0"`) that has the command, when it came
-    /// after the oldest release the bindings read; `None`: every release
-    /// they read has it. Ask before sending with
-    /// [`VersionTriple::at_least`](crate::VersionTriple::at_least).
+    /// The first QEMU release that has it (`"8.0"`), when later than the
+    /// oldest the bindings read.
+    ///
+    /// `None`: every release they read has it. Ask before sending with
+    /// [`VersionTriple::has_command`](crate::VersionTriple::has_command)
+    /// (or [`VersionTriple::at_least`](crate::VersionTriple::at_least)).
     ///
     /// ```
     /// use qmp_types::{Command, VersionTriple, cmd};
@@ -43,10 +48,11 @@ pub trait Command: Serialize {
     /// assert!(!debian_12.has_command::<cmd::BlockdevSetActive>());
     /// ```
     const FIRST_RELEASE: Option<&'static str> = None;
-    /// The last QEMU release (`"9.0"`) that has the command, when QEMU
-    /// removed it after the oldest release the bindings read (the
-    /// bindings keep it, `#[deprecated]`, for the servers that have it);
-    /// `None`: the newest release they read has it.
+    /// The last QEMU release that has it (`"9.0"`), when QEMU removed it.
+    ///
+    /// The bindings keep what QEMU removed after the oldest release they
+    /// read, `#[deprecated]`, for the servers that have it. `None`: the
+    /// newest release they read has it.
     ///
     /// ```
     /// # #![allow(deprecated)]
@@ -62,11 +68,14 @@ pub trait Command: Serialize {
 pub trait Event: Serialize + DeserializeOwned {
     /// The event's name on the wire (`"event": NAME`).
     const NAME: &'static str;
-    /// The first QEMU release that sends it, when it came after the
-    /// oldest release the bindings read (see [`Command::FIRST_RELEASE`]).
+    /// The first QEMU release that sends it, when later than the oldest
+    /// the bindings read.
+    ///
+    /// See [`Command::FIRST_RELEASE`].
     const FIRST_RELEASE: Option<&'static str> = None;
-    /// The last QEMU release that sends it, when QEMU removed it (see
-    /// [`Command::LAST_RELEASE`]).
+    /// The last QEMU release that sends it, when QEMU removed it.
+    ///
+    /// See [`Command::LAST_RELEASE`].
     const LAST_RELEASE: Option<&'static str> = None;
 }
 

@@ -418,7 +418,11 @@ fn module_doc(g: &Gen<'_>, m: ModuleId) -> String {
     let name = &g.schema.modules[m.0 as usize].name;
     super::push_para(
         &mut text,
-        &format!("Generated from the QAPI module `{name}`."),
+        &format!(
+            "Generated from the QAPI module `{name}`. Every type here implements \
+             serde's `Serialize` and `Deserialize` in QEMU's wire form (the \
+             impls are not listed on each page)."
+        ),
     );
     text
 }

@@ -21,7 +21,7 @@
 /// :doc:`QEMU Machine Protocol Specification </interop/qmp-spec>`
 /// for the general format of commands, responses, and events.
 ///
-/// Generated from the QAPI module `qapi-schema`.
+/// Generated from the QAPI module `qapi-schema`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod qapi_schema;
 #[allow(deprecated)]

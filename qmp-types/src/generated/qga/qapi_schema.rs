@@ -182,6 +182,7 @@ impl ::std::convert::From<super::QGASeek> for GuestFileWhence {
         GuestFileWhence::Name(value)
     }
 }
+#[doc(hidden)]
 impl ::qmp_types::serde::Serialize for GuestFileWhence {
     fn serialize<S: ::qmp_types::serde::Serializer>(
         &self,
@@ -197,6 +198,7 @@ impl ::qmp_types::serde::Serialize for GuestFileWhence {
         }
     }
 }
+#[doc(hidden)]
 impl<'de> ::qmp_types::serde::Deserialize<'de> for GuestFileWhence {
     fn deserialize<D: ::qmp_types::serde::Deserializer<'de>>(
         deserializer: D,
@@ -1309,6 +1311,7 @@ impl ::std::convert::From<super::GuestExecCaptureOutputMode> for GuestExecCaptur
         GuestExecCaptureOutput::Mode(value)
     }
 }
+#[doc(hidden)]
 impl ::qmp_types::serde::Serialize for GuestExecCaptureOutput {
     fn serialize<S: ::qmp_types::serde::Serializer>(
         &self,
@@ -1324,6 +1327,7 @@ impl ::qmp_types::serde::Serialize for GuestExecCaptureOutput {
         }
     }
 }
+#[doc(hidden)]
 impl<'de> ::qmp_types::serde::Deserialize<'de> for GuestExecCaptureOutput {
     fn deserialize<D: ::qmp_types::serde::Deserializer<'de>>(
         deserializer: D,

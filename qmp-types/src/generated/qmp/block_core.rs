@@ -3307,6 +3307,7 @@ impl ::std::convert::From<super::BlockDirtyBitmap> for BlockDirtyBitmapOrStr {
         BlockDirtyBitmapOrStr::External(value)
     }
 }
+#[doc(hidden)]
 impl ::qmp_types::serde::Serialize for BlockDirtyBitmapOrStr {
     fn serialize<S: ::qmp_types::serde::Serializer>(
         &self,
@@ -3322,6 +3323,7 @@ impl ::qmp_types::serde::Serialize for BlockDirtyBitmapOrStr {
         }
     }
 }
+#[doc(hidden)]
 impl<'de> ::qmp_types::serde::Deserialize<'de> for BlockDirtyBitmapOrStr {
     fn deserialize<D: ::qmp_types::serde::Deserializer<'de>>(
         deserializer: D,
@@ -4577,6 +4579,7 @@ impl ::std::convert::From<super::Qcow2OverlapCheckMode> for Qcow2OverlapChecks {
         Qcow2OverlapChecks::Mode(value)
     }
 }
+#[doc(hidden)]
 impl ::qmp_types::serde::Serialize for Qcow2OverlapChecks {
     fn serialize<S: ::qmp_types::serde::Serializer>(
         &self,
@@ -4592,6 +4595,7 @@ impl ::qmp_types::serde::Serialize for Qcow2OverlapChecks {
         }
     }
 }
+#[doc(hidden)]
 impl<'de> ::qmp_types::serde::Deserialize<'de> for Qcow2OverlapChecks {
     fn deserialize<D: ::qmp_types::serde::Deserializer<'de>>(
         deserializer: D,
@@ -7658,6 +7662,7 @@ impl ::std::convert::From<&str> for BlockdevRef {
         BlockdevRef::Reference(value.to_owned())
     }
 }
+#[doc(hidden)]
 impl ::qmp_types::serde::Serialize for BlockdevRef {
     fn serialize<S: ::qmp_types::serde::Serializer>(
         &self,
@@ -7673,6 +7678,7 @@ impl ::qmp_types::serde::Serialize for BlockdevRef {
         }
     }
 }
+#[doc(hidden)]
 impl<'de> ::qmp_types::serde::Deserialize<'de> for BlockdevRef {
     fn deserialize<D: ::qmp_types::serde::Deserializer<'de>>(
         deserializer: D,
@@ -7750,6 +7756,7 @@ impl ::std::convert::From<&str> for BlockdevRefOrNull {
         BlockdevRefOrNull::Reference(value.to_owned())
     }
 }
+#[doc(hidden)]
 impl ::qmp_types::serde::Serialize for BlockdevRefOrNull {
     fn serialize<S: ::qmp_types::serde::Serializer>(
         &self,
@@ -7766,6 +7773,7 @@ impl ::qmp_types::serde::Serialize for BlockdevRefOrNull {
         }
     }
 }
+#[doc(hidden)]
 impl<'de> ::qmp_types::serde::Deserialize<'de> for BlockdevRefOrNull {
     fn deserialize<D: ::qmp_types::serde::Deserializer<'de>>(
         deserializer: D,

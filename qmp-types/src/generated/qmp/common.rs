@@ -99,6 +99,7 @@ impl ::std::convert::From<&str> for StrOrNull {
         StrOrNull::S(value.to_owned())
     }
 }
+#[doc(hidden)]
 impl ::qmp_types::serde::Serialize for StrOrNull {
     fn serialize<S: ::qmp_types::serde::Serializer>(
         &self,
@@ -112,6 +113,7 @@ impl ::qmp_types::serde::Serialize for StrOrNull {
         }
     }
 }
+#[doc(hidden)]
 impl<'de> ::qmp_types::serde::Deserialize<'de> for StrOrNull {
     fn deserialize<D: ::qmp_types::serde::Deserializer<'de>>(
         deserializer: D,

@@ -2,69 +2,69 @@
 
 /// # QMP errors
 ///
-/// Generated from the QAPI module `error`.
+/// Generated from the QAPI module `error`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod error;
 /// # Common data types
 ///
-/// Generated from the QAPI module `common`.
+/// Generated from the QAPI module `common`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod common;
 /// # Socket data types
 ///
-/// Generated from the QAPI module `sockets`.
+/// Generated from the QAPI module `sockets`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod sockets;
 /// # VM run state
 ///
-/// Generated from the QAPI module `run-state`.
+/// Generated from the QAPI module `run-state`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod run_state;
 /// # Cryptography
 ///
-/// Generated from the QAPI module `crypto`.
+/// Generated from the QAPI module `crypto`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod crypto;
 /// # Background jobs
 ///
-/// Generated from the QAPI module `job`.
+/// Generated from the QAPI module `job`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod job;
 /// # Accelerators
 ///
-/// Generated from the QAPI module `accelerator`.
+/// Generated from the QAPI module `accelerator`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod accelerator;
 /// # Block devices
 ///
 /// ## Additional block stuff (VM related)
 ///
-/// Generated from the QAPI module `block`.
+/// Generated from the QAPI module `block`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod block;
 /// ## Block core (VM unrelated)
 ///
-/// Generated from the QAPI module `block-core`.
+/// Generated from the QAPI module `block-core`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod block_core;
 /// ## Block device exports
 ///
-/// Generated from the QAPI module `block-export`.
+/// Generated from the QAPI module `block-export`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod block_export;
 /// # Character devices
 ///
-/// Generated from the QAPI module `char`.
+/// Generated from the QAPI module `char`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod char;
 /// # Dump guest memory
 ///
-/// Generated from the QAPI module `dump`.
+/// Generated from the QAPI module `dump`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod dump;
 /// # Net devices
 ///
-/// Generated from the QAPI module `net`.
+/// Generated from the QAPI module `net`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod net;
 /// # eBPF Objects
@@ -77,17 +77,17 @@ pub mod net;
 ///
 /// Currently, there is a possible eBPF for receive-side scaling (RSS).
 ///
-/// Generated from the QAPI module `ebpf`.
+/// Generated from the QAPI module `ebpf`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod ebpf;
 /// # Rocker switch device
 ///
-/// Generated from the QAPI module `rocker`.
+/// Generated from the QAPI module `rocker`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod rocker;
 /// # TPM (trusted platform module) devices
 ///
-/// Generated from the QAPI module `tpm`.
+/// Generated from the QAPI module `tpm`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod tpm;
 /// # Remote desktop
@@ -98,96 +98,96 @@ pub mod tpm;
 ///
 /// # Input
 ///
-/// Generated from the QAPI module `ui`.
+/// Generated from the QAPI module `ui`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod ui;
 /// # User authorization
 ///
-/// Generated from the QAPI module `authz`.
+/// Generated from the QAPI module `authz`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod authz;
 /// # Migration
 ///
-/// Generated from the QAPI module `migration`.
+/// Generated from the QAPI module `migration`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod migration;
 /// # Transactions
 ///
-/// Generated from the QAPI module `transaction`.
+/// Generated from the QAPI module `transaction`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod transaction;
 /// # Tracing
 ///
-/// Generated from the QAPI module `trace`.
+/// Generated from the QAPI module `trace`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod trace;
 /// # Compatibility policy
 ///
-/// Generated from the QAPI module `compat`.
+/// Generated from the QAPI module `compat`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod compat;
 /// # QMP monitor control
 ///
-/// Generated from the QAPI module `control`.
+/// Generated from the QAPI module `control`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod control;
 /// # QMP introspection
 ///
-/// Generated from the QAPI module `introspect`.
+/// Generated from the QAPI module `introspect`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod introspect;
 /// # QEMU Object Model (QOM)
 ///
-/// Generated from the QAPI module `qom`.
+/// Generated from the QAPI module `qom`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod qom;
 /// # Device infrastructure (qdev)
 ///
-/// Generated from the QAPI module `qdev`.
+/// Generated from the QAPI module `qdev`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod qdev;
 /// # Common machine types
 ///
-/// Generated from the QAPI module `machine-common`.
+/// Generated from the QAPI module `machine-common`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod machine_common;
 /// # Machines
 ///
-/// Generated from the QAPI module `machine`.
+/// Generated from the QAPI module `machine`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod machine;
-/// Generated from the QAPI module `machine-s390x`.
+/// Generated from the QAPI module `machine-s390x`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod machine_s390x;
 /// # Record/replay
 ///
-/// Generated from the QAPI module `replay`.
+/// Generated from the QAPI module `replay`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod replay;
 /// # Yank feature
 ///
-/// Generated from the QAPI module `yank`.
+/// Generated from the QAPI module `yank`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod yank;
 /// # Miscellanea
 ///
-/// Generated from the QAPI module `misc`.
+/// Generated from the QAPI module `misc`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod misc;
-/// Generated from the QAPI module `misc-arm`.
+/// Generated from the QAPI module `misc-arm`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod misc_arm;
-/// Generated from the QAPI module `misc-i386`.
+/// Generated from the QAPI module `misc-i386`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod misc_i386;
 /// # Audio
 ///
-/// Generated from the QAPI module `audio`.
+/// Generated from the QAPI module `audio`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod audio;
 /// # ACPI
 ///
-/// Generated from the QAPI module `acpi`.
+/// Generated from the QAPI module `acpi`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod acpi;
 /// ## GHESv2 CPER Error Injection
@@ -197,37 +197,37 @@ pub mod acpi;
 ///
 /// <https://uefi.org/sites/default/files/resources/ACPI_6_1.pdf>
 ///
-/// Generated from the QAPI module `acpi-hest`.
+/// Generated from the QAPI module `acpi-hest`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod acpi_hest;
 /// # PCI
 ///
-/// Generated from the QAPI module `pci`.
+/// Generated from the QAPI module `pci`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod pci;
 /// # Statistics
 ///
-/// Generated from the QAPI module `stats`.
+/// Generated from the QAPI module `stats`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod stats;
 /// # Virtio devices
 ///
-/// Generated from the QAPI module `virtio`.
+/// Generated from the QAPI module `virtio`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod virtio;
 /// # VFIO devices
 ///
-/// Generated from the QAPI module `vfio`.
+/// Generated from the QAPI module `vfio`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod vfio;
 /// # Cryptography devices
 ///
-/// Generated from the QAPI module `cryptodev`.
+/// Generated from the QAPI module `cryptodev`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod cryptodev;
 /// # CXL devices
 ///
-/// Generated from the QAPI module `cxl`.
+/// Generated from the QAPI module `cxl`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod cxl;
 /// # UEFI Variable Store
@@ -239,10 +239,10 @@ pub mod cxl;
 /// projects, specifically <https://gitlab.com/kraxel/virt-firmware> and
 /// <https://github.com/awslabs/python-uefivars>.
 ///
-/// Generated from the QAPI module `uefi`.
+/// Generated from the QAPI module `uefi`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod uefi;
-/// Generated from the QAPI module `rdma`.
+/// Generated from the QAPI module `rdma`. Every type here implements serde's `Serialize` and `Deserialize` in QEMU's wire form (the impls are not listed on each page).
 #[allow(deprecated)]
 pub mod rdma;
 #[allow(deprecated)]

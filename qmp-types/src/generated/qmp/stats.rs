@@ -262,6 +262,7 @@ impl ::std::convert::From<::std::vec::Vec<u64>> for StatsValue {
         StatsValue::List(value)
     }
 }
+#[doc(hidden)]
 impl ::qmp_types::serde::Serialize for StatsValue {
     fn serialize<S: ::qmp_types::serde::Serializer>(
         &self,
@@ -280,6 +281,7 @@ impl ::qmp_types::serde::Serialize for StatsValue {
         }
     }
 }
+#[doc(hidden)]
 impl<'de> ::qmp_types::serde::Deserialize<'de> for StatsValue {
     fn deserialize<D: ::qmp_types::serde::Deserializer<'de>>(
         deserializer: D,
