@@ -298,14 +298,15 @@ macro_rules! impl_union {
         $branch::$variant(::std::boxed::Box::new($crate::de::from_members($rest, $wire)?))
     };
     (@stream members $branch:ident $variant:ident $wire:literal $map:ident $common:ident) => {
-        ::std::option::Option::Some($branch::$variant($crate::de::stream_branch(
-            &mut $map, &mut $common, $wire,
-        )?))
+        ::std::option::Option::Some(
+            $crate::de::stream_branch(&mut $map, &mut $common, $wire)?.map($branch::$variant),
+        )
     };
     (@stream boxed $branch:ident $variant:ident $wire:literal $map:ident $common:ident) => {
-        ::std::option::Option::Some($branch::$variant(::std::boxed::Box::new(
-            $crate::de::stream_branch(&mut $map, &mut $common, $wire)?,
-        )))
+        ::std::option::Option::Some(
+            $crate::de::stream_branch(&mut $map, &mut $common, $wire)?
+                .map(|b| $branch::$variant(::std::boxed::Box::new(b))),
+        )
     };
     // A branch without members has nothing to stream.
     (@stream empty $branch:ident $variant:ident $wire:literal $map:ident $common:ident) => {
@@ -375,7 +376,8 @@ macro_rules! impl_union {
                 // the rest of the map as it comes, the common members
                 // that follow going to their fields. Otherwise its
                 // members are gathered in `rest` and decoded after.
-                let mut streamed: ::std::option::Option<$branch> = ::std::option::Option::None;
+                let mut streamed: ::std::option::Option<::std::result::Result<$branch, A::Error>> =
+                    ::std::option::Option::None;
                 while let ::std::option::Option::Some(key) =
                     $crate::serde::de::MapAccess::next_key::<$crate::de::Key<'de>>(&mut map)?
                 {
@@ -411,7 +413,7 @@ macro_rules! impl_union {
                 // before a missing discriminator.
                 ::std::result::Result::Ok(Self {
                     $( $field: $crate::impl_object!(@take $kind $field $wire), )*
-                    $disc: if let ::std::option::Option::Some(branch) = streamed { branch } else { match {
+                    $disc: if let ::std::option::Option::Some(branch) = streamed { branch? } else { match {
                         // A union whose older releases sent no tag: the
                         // branch they meant.
                         $( if tag.is_none() { tag = ::std::option::Option::Some(<$tag>::$default); } )?

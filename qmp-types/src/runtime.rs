@@ -661,6 +661,8 @@ pub mod de {
         /// Set when a common member failed to decode: its error is the
         /// union's, not the branch's.
         common_failed: &'m mut bool,
+        /// Set when the map has been read to its end.
+        done: &'m mut bool,
     }
 
     impl<'de, A, F> MapAccess<'de> for BranchMembers<'_, A, F>
@@ -677,6 +679,7 @@ pub mod de {
             use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
             loop {
                 let Some(key) = self.map.next_key::<Key<'de>>()? else {
+                    *self.done = true;
                     return Ok(None);
                 };
                 match (self.common)(key.as_str(), self.map) {
@@ -705,36 +708,43 @@ pub mod de {
 
     /// Decodes a union's branch from the rest of the union's map (see
     /// [`BranchMembers`]); errors say which branch, as those of a branch
-    /// decoded from gathered members do.
+    /// decoded from gathered members do. An error met before the end of
+    /// the map is returned at once; one of the branch's at the end (a
+    /// missing member) comes back inside `Ok`, so that the union can
+    /// first report a missing member of its own, as it does when it
+    /// decodes gathered members.
     pub fn stream_branch<'de, T, A, F>(
         map: &mut A,
         common: &mut F,
         branch: &str,
-    ) -> Result<T, A::Error>
+    ) -> Result<Result<T, A::Error>, A::Error>
     where
         T: Deserialize<'de>,
         A: MapAccess<'de>,
         F: FnMut(&str, &mut A) -> Result<bool, A::Error>,
     {
+        let mut common_failed = false;
+        let mut done = false;
         // A union in a branch recurses once more per level, outside
         // serde_json's depth accounting: grow the stack when it runs low.
-        let mut common_failed = false;
-        crate::deep::grow(|| {
+        let result = crate::deep::grow(|| {
             T::deserialize(serde::de::value::MapAccessDeserializer::new(
                 BranchMembers {
                     map,
                     common,
                     common_failed: &mut common_failed,
+                    done: &mut done,
                 },
             ))
-        })
-        .map_err(|e| {
-            if common_failed {
-                e
-            } else {
-                A::Error::custom(format_args!("in branch '{branch}': {e}"))
+        });
+        match result {
+            Ok(value) => Ok(Ok(value)),
+            Err(e) if common_failed => Err(e),
+            Err(e) => {
+                let e = A::Error::custom(format_args!("in branch '{branch}': {e}"));
+                if done { Ok(Err(e)) } else { Err(e) }
             }
-        })
+        }
     }
 
     /// A union's discriminator given again after its branch was chosen:

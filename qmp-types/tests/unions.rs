@@ -89,3 +89,26 @@ fn an_unknown_discriminator_keeps_every_member() {
     let back = serde_json::to_value(&o).expect("encodes");
     assert_eq!(back, serde_json::from_str::<Value>(text).expect("JSON"));
 }
+
+/// A branch's error found at the end of the map (a missing member) comes
+/// after a missing member of the union's own, as when the branch is
+/// decoded from gathered members (`examples/build-rs` tests a union with
+/// a required common member; BlockdevOptions has none).
+#[test]
+fn a_branchs_errors_come_in_the_order_of_the_map() {
+    let e = from_text(r#"{"driver": "file"}"#).expect_err("no filename");
+    assert!(
+        e.to_string()
+            .starts_with("in branch 'file': missing field `filename`"),
+        "{e}"
+    );
+    // An error in the middle of the map is reported where it is, before
+    // what comes after it is read.
+    let e = from_text(r#"{"driver": "file", "filename": 1, "read-only": "yes"}"#)
+        .expect_err("two errors");
+    assert!(
+        e.to_string()
+            .starts_with("in branch 'file': invalid type: integer"),
+        "{e}"
+    );
+}
