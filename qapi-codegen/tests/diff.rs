@@ -34,7 +34,7 @@ fn qapi_diff(args: &[&Path]) -> Output {
 #[test]
 fn a_live_qemu_7_2_differs_from_its_tree_only_in_what_its_build_left_out() {
     let Some(root) = releases() else { return };
-    let Some(server) = test_support::qemu_7_2("none") else {
+    let Some(server) = test_support::Qemu::V7_2.system("none") else {
         return;
     };
     let saved = server.dir.join("schema.json");

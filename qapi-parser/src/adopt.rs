@@ -14,7 +14,7 @@
 //! way ([`AdoptError::Conflict`]).
 
 use crate::events_spec::{SpecEvent, SpecMember};
-use crate::ir::{Entity, EntityId, EntityKind, Module, Origin, Schema, TypeRef};
+use crate::ir::{Entity, EntityId, EntityKind, Module, ModuleId, Origin, Schema, TypeRef};
 use crate::source::{FileId, SourceFile, Span};
 use crate::wire::{self, Change, ChangeKind, Flow, WireSchema};
 use std::collections::HashMap;
@@ -144,11 +144,36 @@ impl Schema {
         origin: &str,
         names: &[&str],
     ) -> Result<Adopted, AdoptError> {
-        let mut merged = self.clone();
+        // Taken in place, and taken back on error: cloning a whole
+        // schema for each release adopted from costs more than the rest.
+        let before = (
+            self.entities.len(),
+            self.modules.len(),
+            self.sources.files().len(),
+        );
+        match self.adopt_checked(from, origin, names) {
+            Ok(adopted) => Ok(adopted),
+            Err(e) => {
+                for e in self.entities.drain(before.0..) {
+                    self.by_name.remove(&e.name);
+                }
+                self.modules.truncate(before.1);
+                self.sources.truncate(before.2);
+                Err(e)
+            }
+        }
+    }
+
+    fn adopt_checked(
+        &mut self,
+        from: &Schema,
+        origin: &str,
+        names: &[&str],
+    ) -> Result<Adopted, AdoptError> {
         let mut copy = Copier {
             from,
             origin,
-            into: &mut merged,
+            into: self,
             ids: HashMap::new(),
             files: HashMap::new(),
             order: Vec::new(),
@@ -167,22 +192,13 @@ impl Schema {
             ) {
                 return Err(AdoptError::NotCommandOrEvent(name.to_string()));
             }
-            if copy.into.by_name.contains_key(name) {
-                return Err(AdoptError::Exists(name.to_string()));
-            }
             definitions.push((name.to_string(), copy.resolve(id)?));
         }
         copy.finish();
         let (copied_types, shared_types) = (copy.copied_types, copy.shared_types);
         // The definitions as the old server has them, and as they now read.
-        let keep = |w: &mut WireSchema| {
-            w.commands.retain(|n, _| names.contains(&n.as_str()));
-            w.events.retain(|n, _| names.contains(&n.as_str()));
-        };
-        let mut old = WireSchema::from_schema(from);
-        let mut new = WireSchema::from_schema(&merged);
-        keep(&mut old);
-        keep(&mut new);
+        let old = WireSchema::from_schema_only(from, names);
+        let new = WireSchema::from_schema_only(self, names);
         let (harmless, conflicts): (Vec<Change>, Vec<Change>) = wire::diff(&old, &new)
             .changes
             .into_iter()
@@ -195,7 +211,6 @@ impl Schema {
                 changes: conflicts.into_iter().filter(|c| c.item == item).collect(),
             });
         }
-        *self = merged;
         Ok(Adopted {
             definitions,
             copied_types,
@@ -256,7 +271,8 @@ impl Copier<'_> {
         let to = EntityId((self.into.entities.len() + self.order.len()) as u32);
         self.ids.insert(id, to);
         self.order.push(id);
-        for r in refs(&e.kind) {
+        let mut kind = e.kind.clone();
+        for r in refs_mut(&mut kind) {
             self.resolve(r.id)?;
         }
         if let Origin::CommandArguments(o)
@@ -295,17 +311,17 @@ impl Copier<'_> {
 
     /// The module of `into` named like module `m` of `from` (a new one
     /// for a module this schema no longer has).
-    fn module(&mut self, m: crate::ir::ModuleId) -> crate::ir::ModuleId {
+    fn module(&mut self, m: ModuleId) -> ModuleId {
         let old = &self.from.modules[m.0 as usize];
         if let Some(i) = self.into.modules.iter().position(|n| n.name == old.name) {
-            return crate::ir::ModuleId(i as u32);
+            return ModuleId(i as u32);
         }
         let module = Module {
             name: old.name.clone(),
             file: self.file(old.file),
         };
         self.into.modules.push(module);
-        crate::ir::ModuleId(self.into.modules.len() as u32 - 1)
+        ModuleId(self.into.modules.len() as u32 - 1)
     }
 
     /// The copy in `into` of source file `f` of `from` (made on first
@@ -332,26 +348,6 @@ impl Copier<'_> {
 }
 
 /// The type references of a definition.
-fn refs(kind: &EntityKind) -> Vec<&TypeRef> {
-    match kind {
-        EntityKind::Builtin { .. } | EntityKind::Enum(_) => Vec::new(),
-        EntityKind::Struct(s) => s
-            .base
-            .iter()
-            .chain(s.members.iter().map(|m| &m.ty))
-            .collect(),
-        EntityKind::Union(u) => [&u.base, &u.discriminator_type]
-            .into_iter()
-            .chain(u.branches.iter().map(|b| &b.ty))
-            .collect(),
-        EntityKind::Alternate(a) => a.branches.iter().map(|b| &b.ty).collect(),
-        EntityKind::Array(a) => vec![&a.element],
-        EntityKind::Command(c) => c.arguments.iter().chain(&c.returns).collect(),
-        EntityKind::Event(e) => e.data.iter().collect(),
-    }
-}
-
-/// [`refs`], to rewrite.
 fn refs_mut(kind: &mut EntityKind) -> Vec<&mut TypeRef> {
     match kind {
         EntityKind::Builtin { .. } | EntityKind::Enum(_) => Vec::new(),
@@ -528,6 +524,12 @@ mod tests {
         assert!(text.contains("returns[].extra: added"), "{text}");
         assert_eq!(changes.len(), 3, "{text}");
         assert_eq!(new.entities.len(), before, "unchanged on error");
+        assert!(
+            new.lookup("query-gone").is_none(),
+            "{:?}",
+            new.lookup("query-gone")
+        );
+        assert_eq!(new.sources.files().len(), 1);
     }
 
     #[test]

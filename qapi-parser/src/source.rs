@@ -155,6 +155,11 @@ impl SourceMap {
         &mut self.files[id.0 as usize]
     }
 
+    /// Forgets the files from index `len` on (an adoption taken back).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.files.truncate(len);
+    }
+
     /// All files.
     pub fn files(&self) -> &[SourceFile] {
         &self.files

@@ -101,7 +101,7 @@ async fn qemu_10_0_has_what_10_0_added() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn qemu_7_2_lacks_what_came_later_and_the_check_says_so_before_sending() {
-    let Some(s) = test_support::qemu_7_2("none") else {
+    let Some(s) = test_support::Qemu::V7_2.system("none") else {
         return;
     };
     let config = Config {

@@ -312,7 +312,7 @@ fn give_block_replies_content(s: &mut Server) {
 #[test]
 fn qemu_7_2_queries_decode() {
     for machine in ["none", "pc"] {
-        let Some(process) = test_support::qemu_7_2(machine) else {
+        let Some(process) = test_support::Qemu::V7_2.system(machine) else {
             return;
         };
         let mut s = negotiate(process);
@@ -372,7 +372,7 @@ fn io_error_event(s: &mut Server) -> qmp_types::event::BlockIoError {
 /// which 7.2 does not send and 10.0.2 does.
 #[test]
 fn block_io_error_events_decode_on_7_2_and_10_0() {
-    if let Some(process) = test_support::qemu_7_2("pc") {
+    if let Some(process) = test_support::Qemu::V7_2.system("pc") {
         let mut s = negotiate(process);
         let error = io_error_event(&mut s);
         assert_eq!(error.qom_path, None, "7.2 has no qom-path");

@@ -57,19 +57,6 @@ pub fn installed(binary: &str) -> Option<PathBuf> {
     found
 }
 
-/// QEMU 7.2's `qemu-system-x86_64` (Debian 12's), unpacked beside the
-/// installed QEMU in the directory `QEMU_7_2_DIR` names (`.ci/run`
-/// unpacks it), with a QMP monitor on the socket, no guest (`machine`
-/// as in [`system`]). `None` (with a message) when `QEMU_7_2_DIR` is not
-/// set.
-///
-/// # Panics
-/// Under CI when `QEMU_7_2_DIR` is not set, and when the server cannot
-/// start.
-pub fn qemu_7_2(machine: &str) -> Option<Server> {
-    Qemu::V7_2.system(machine)
-}
-
 /// A QEMU release the live tests run against: the installed 10.0.2
 /// (bookworm-backports'), or Debian 12's 7.2 unpacked in the directory
 /// `QEMU_7_2_DIR` names (`qemu-system-x86`, `qemu-system-common`,
@@ -83,9 +70,6 @@ pub enum Qemu {
 }
 
 impl Qemu {
-    /// Both, newest first.
-    pub const ALL: [Qemu; 2] = [Qemu::V10_0, Qemu::V7_2];
-
     /// `(major, minor)`.
     pub fn version(self) -> (i64, i64) {
         match self {

@@ -105,6 +105,11 @@ pub fn build(root: &Path) -> Result<History, crate::Error> {
     Ok(history)
 }
 
+/// A release as the docs name it: `"9.0.0"` -> `"9.0"`.
+pub fn short(release: &str) -> String {
+    release.splitn(3, '.').take(2).collect::<Vec<_>>().join(".")
+}
+
 /// Sets position `i` of the string at `slot` (made of `-` when new).
 fn mark(slot: &mut String, i: usize, n: usize, c: char) {
     if slot.is_empty() {
@@ -240,8 +245,9 @@ pub fn optional_since_floor(
             return;
         }
         let object = parent(&at.path);
+        // The cheap test first: most members were required all along.
         let missed = (0..pin)
-            .any(|i| places.exists(&at.item, object, flow, i) && presence.as_bytes()[i] != b'R');
+            .any(|i| presence.as_bytes()[i] != b'R' && places.exists(&at.item, object, flow, i));
         if let (true, Some(ty)) = (missed, wire.name(owner)) {
             out.insert((ty.to_string(), member.name.clone()));
         }
@@ -283,10 +289,7 @@ pub fn first_releases(
     schema: &qapi_schema_parser::Schema,
     wire: &WireSchema,
 ) -> FirstReleases {
-    let short = |i: usize| {
-        let r = &releases[i];
-        r.splitn(3, '.').take(2).collect::<Vec<_>>().join(".")
-    };
+    let short = |i: usize| short(&releases[i]);
     let first = |p: &str| p.as_bytes()[..=pin].iter().position(|&c| c != b'-');
     let mut variants: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for ty in h.entities.keys() {

@@ -165,6 +165,9 @@ pub struct Timing {
     pub schema: &'static str,
     /// `qapi_schema_parser::parse_file`.
     pub parse: std::time::Duration,
+    /// Taking in the removed commands and events and working out the
+    /// release facts (optional members, first releases) from the history.
+    pub facts: std::time::Duration,
     /// `qapi_bindgen::Config::render_schema`.
     pub generate: std::time::Duration,
     /// How many members the pinned release requires that are generated
@@ -264,21 +267,7 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
                          schema: qapi_schema_parser::Schema,
                          parse: Duration|
      -> Result<Target1, Error> {
-        // What QEMU removed since the floor, from the last release that
-        // had it.
-        let mut schema = schema;
-        let mut removed = 0;
-        for from in &old_releases {
-            let (Some(items), Some(old)) = (from.items.get(t.name), from.schemas.get(t.name))
-            else {
-                continue;
-            };
-            let names: Vec<&str> = items.iter().map(|r| r.name.as_str()).collect();
-            schema
-                .adopt(old, &format!("QEMU {}", from.release), &names)
-                .map_err(|e| format!("{}: {e}", t.schema))?;
-            removed += names.len();
-        }
+        let facts_start = std::time::Instant::now();
         let mut cfg = qapi_bindgen::Config::new();
         cfg.layout(qapi_bindgen::Layout::FilePerModule)
             .generated_by(format!(
@@ -289,6 +278,24 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
         for n in RUNTIME_NAMES {
             cfg.reserve_name(n);
         }
+        // What QEMU removed since the floor, from the last release that
+        // had it.
+        let mut schema = schema;
+        let mut removed = 0;
+        for from in &old_releases {
+            let (Some(names), Some(old)) = (from.items.get(t.name), from.schemas.get(t.name))
+            else {
+                continue;
+            };
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            schema
+                .adopt(old, &format!("QEMU {}", from.release), &names)
+                .map_err(|e| format!("{}: {e}", t.schema))?;
+            for name in &names {
+                cfg.removed_in(*name, &from.last, &from.removed);
+            }
+            removed += names.len();
+        }
         // Members that a server from the floor release on may leave out,
         // by where they are on the wire.
         let wire = qapi_schema_parser::wire::WireSchema::from_schema(&schema);
@@ -298,13 +305,6 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
             .map(|s| history::optional_since_floor(s, pin, &wire));
         for (ty, member) in optional.iter().flatten() {
             cfg.optional_member(ty, member);
-        }
-        for r in old_releases
-            .iter()
-            .filter_map(|f| f.items.get(t.name))
-            .flatten()
-        {
-            cfg.removed_in(&r.name, &r.last, &r.removed);
         }
         for (target, union, value, why) in DEFAULT_BRANCHES {
             if target == t.name {
@@ -322,6 +322,7 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
                 cfg.member_released_in(ty, member, release);
             }
         }
+        let facts = facts_start.elapsed();
         let start = std::time::Instant::now();
         let mut rendered = cfg.render_schema(&schema).map_err(|e| e.to_string())?;
         // The bindings' own schema in introspection form, for comparing a
@@ -345,6 +346,7 @@ pub fn render_timed(qemu_src: &Path, update_pin: bool) -> Result<(Rendered, Vec<
             generate: start.elapsed(),
             optional: optional.as_ref().map_or(0, Vec::len),
             removed,
+            facts,
         };
         Ok((workspace().join(t.out), rendered, timing, docs))
     };

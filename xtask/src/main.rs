@@ -166,8 +166,8 @@ fn main() -> ExitCode {
                 .iter()
                 .map(|t| {
                     format!(
-                        "{}: front end {:.1?}, generator {:.1?}, {} members optional for older servers, {} removed commands and events kept",
-                        t.schema, t.parse, t.generate, t.optional, t.removed
+                        "{}: front end {:.1?}, release facts {:.1?}, generator {:.1?}, {} members optional for older servers, {} removed commands and events kept",
+                        t.schema, t.parse, t.facts, t.generate, t.optional, t.removed
                     )
                 })
                 .collect();

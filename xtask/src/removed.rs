@@ -8,7 +8,7 @@
 //! history recorded for it, and go into the pinned schema with
 //! `Schema::adopt`.
 
-use crate::history::History;
+use crate::history::{History, short};
 use qapi_schema_parser::{EntityKind, Origin, Schema};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -17,26 +17,15 @@ use std::path::Path;
 pub struct FromRelease {
     /// The release (`"9.0.0"`).
     pub release: String,
+    /// The release as the docs name it, the last that has these
+    /// commands and events (`"9.0"`).
+    pub last: String,
+    /// The next release, the first that does not (`"9.1"`).
+    pub removed: String,
     /// Its parsed schemas, by target name (`qmp`, `qga`).
     pub schemas: BTreeMap<&'static str, Schema>,
-    /// The commands and events to take, by target: each with the last
-    /// release that has it and the first that does not (`"9.0"`, `"9.1"`).
-    pub items: BTreeMap<&'static str, Vec<Removed>>,
-}
-
-/// One command or event QEMU removed.
-pub struct Removed {
-    /// Its wire name.
-    pub name: String,
-    /// The last release that has it (`"9.0"`).
-    pub last: String,
-    /// The first release after the floor that does not (`"9.1"`).
-    pub removed: String,
-}
-
-/// `"9.0.0"` -> `"9.0"`.
-pub fn short(release: &str) -> String {
-    release.splitn(3, '.').take(2).collect::<Vec<_>>().join(".")
+    /// The commands and events to take, by target.
+    pub items: BTreeMap<&'static str, Vec<String>>,
 }
 
 /// Whether `name` may be a command's or an event's: the schema language
@@ -104,7 +93,6 @@ fn load_one(
     names: &BTreeMap<&'static str, Vec<String>>,
 ) -> Result<FromRelease, crate::Error> {
     let release = &history.releases[last];
-    let removed = short(&history.releases[last + 1]);
     let tree = root.join(release);
     if !tree.join("VERSION").is_file() {
         let all: Vec<&str> = names.values().flatten().map(String::as_str).collect();
@@ -140,7 +128,7 @@ fn load_one(
     let mut items = BTreeMap::new();
     for (target, names) in names {
         let schema = &schemas[target];
-        let kept: Vec<Removed> = names
+        let kept: Vec<String> = names
             .iter()
             .filter(|n| {
                 schema.lookup(n).is_some_and(|e| {
@@ -148,11 +136,7 @@ fn load_one(
                         && matches!(e.kind, EntityKind::Command(_) | EntityKind::Event(_))
                 })
             })
-            .map(|n| Removed {
-                name: n.clone(),
-                last: short(release),
-                removed: removed.clone(),
-            })
+            .cloned()
             .collect();
         if !kept.is_empty() {
             items.insert(*target, kept);
@@ -160,6 +144,8 @@ fn load_one(
     }
     Ok(FromRelease {
         release: release.clone(),
+        last: short(release),
+        removed: short(&history.releases[last + 1]),
         schemas,
         items,
     })

@@ -120,19 +120,9 @@ fn a_history_from_another_tree_is_refused() {
     let Some(src) = qemu_src("the history check") else {
         return;
     };
-    let pinned = src.join("../10.2.2");
     let copy = std::env::temp_dir().join(format!("xtask-history-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&copy);
-    for dir in ["qapi", "qga"] {
-        std::fs::create_dir_all(copy.join(dir)).expect("dir");
-        for e in std::fs::read_dir(pinned.join(dir))
-            .expect("read_dir")
-            .flatten()
-        {
-            std::fs::copy(e.path(), copy.join(dir).join(e.file_name())).expect("copy");
-        }
-    }
-    std::fs::copy(pinned.join("VERSION"), copy.join("VERSION")).expect("VERSION");
+    copy_tree(&src.join("../10.2.2"), &copy);
     let changed = copy.join("qapi/common.json");
     let text = std::fs::read_to_string(&changed).expect("read") + "\n# changed\n";
     std::fs::write(&changed, text).expect("write");
@@ -141,5 +131,60 @@ fn a_history_from_another_tree_is_refused() {
     assert!(
         e.contains("schema/history.json was not made from this QEMU 10.2.2 tree"),
         "{e}"
+    );
+}
+
+/// Copies the schema files of the QEMU tree `from` (`qapi/`, `qga/`,
+/// `VERSION`) to `to`.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    for dir in ["qapi", "qga"] {
+        std::fs::create_dir_all(to.join(dir)).expect("dir");
+        for e in std::fs::read_dir(from.join(dir))
+            .expect("read_dir")
+            .flatten()
+        {
+            std::fs::copy(e.path(), to.join(dir).join(e.file_name())).expect("copy");
+        }
+    }
+    std::fs::copy(from.join("VERSION"), to.join("VERSION")).expect("VERSION");
+}
+
+/// The older trees regen reads for the commands and events QEMU removed
+/// must be there, beside the pinned one, and be the trees the history
+/// was made from.
+#[test]
+fn the_trees_of_removed_commands_must_be_there_and_match_the_history() {
+    let Some(src) = qemu_src("the removed commands' trees") else {
+        return;
+    };
+    let releases = src.join("..");
+    let root = std::env::temp_dir().join(format!("xtask-removed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).expect("root");
+    copy_tree(&releases.join("10.2.2"), &root.join("10.2.2"));
+    // No 8.0.0 (x-query-profile's last release) beside the pin.
+    let missing = xtask::render(&root.join("10.2.2"), false).err();
+    // 8.0.0 as it is, 9.0.0 changed.
+    std::os::unix::fs::symlink(
+        releases.join("8.0.0").canonicalize().expect("8.0.0"),
+        root.join("8.0.0"),
+    )
+    .expect("symlink");
+    copy_tree(&releases.join("9.0.0"), &root.join("9.0.0"));
+    let changed = root.join("9.0.0/qapi/rdma.json");
+    let text = std::fs::read_to_string(&changed).expect("read") + "\n# changed\n";
+    std::fs::write(&changed, text).expect("write");
+    let changed = xtask::render(&root.join("10.2.2"), false).err();
+    let _ = std::fs::remove_dir_all(&root);
+    let missing = missing.expect("refused without 8.0.0");
+    assert!(
+        missing.starts_with("QEMU 8.0.0's tree is not at ")
+            && missing.ends_with("since: x-query-profile)"),
+        "{missing}"
+    );
+    let changed = changed.expect("refused with a changed 9.0.0");
+    assert!(
+        changed.starts_with("schema/history.json was not made from the QEMU 9.0.0 tree at "),
+        "{changed}"
     );
 }

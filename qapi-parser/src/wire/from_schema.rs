@@ -102,12 +102,26 @@ impl Builder<'_> {
 impl WireSchema {
     /// The wire model of a checked schema.
     pub fn from_schema(schema: &Schema) -> WireSchema {
+        Self::build(schema, |_| true)
+    }
+
+    /// The wire model of the commands and events `names` of a checked
+    /// schema only (and the types they reach): cheaper than
+    /// [`WireSchema::from_schema`] when a few are to be compared.
+    pub fn from_schema_only(schema: &Schema, names: &[&str]) -> WireSchema {
+        Self::build(schema, |name| names.contains(&name))
+    }
+
+    fn build(schema: &Schema, keep: impl Fn(&str) -> bool) -> WireSchema {
         let mut b = Builder {
             schema,
             out: WireSchema::default(),
             done: HashMap::new(),
         };
         for (_, e) in schema.iter() {
+            if !keep(&e.name) {
+                continue;
+            }
             match &e.kind {
                 EntityKind::Command(c) => {
                     let arguments = match &c.arguments {
